@@ -1,0 +1,4 @@
+// Package diff classifies scanned entries of a root against the mount table
+// and the persistence declarations into the categories of what the next
+// boot loses (DESIGN.md §2). It never prints.
+package diff

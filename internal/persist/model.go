@@ -1,0 +1,128 @@
+package persist
+
+import "fmt"
+
+// Kind says whether a declared path is a persisted directory or a persisted file.
+type Kind int
+
+const (
+	// Dir is a persisted directory: impermanence's `directories` entry,
+	// bind-mounted from <storage path><path> onto <path>.
+	Dir Kind = iota
+	// File is a persisted file: impermanence's `files` entry, bind-mounted or
+	// symlinked from <storage path><path> (mount-file.bash).
+	File
+)
+
+func (k Kind) String() string {
+	if k == File {
+		return "file"
+	}
+	return "directory"
+}
+
+// Pos is where a declaration was written. Line and Col are 1-based; both are
+// 0 when the position is unknown (JSON from nix eval has none).
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return ""
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// Entry is one normalised declaration.
+type Entry struct {
+	Kind Kind
+	// StoragePath is the persistent storage path (impermanence's
+	// persistentStoragePath), absolute and lexically clean, e.g. "/nix/persist".
+	StoragePath string
+	// Path is the live path, absolute and lexically clean: impermanence's
+	// dirPath / filePath (user entries already joined to the home).
+	Path string
+	// User, Group and Mode are the owner and mode the module applies when it
+	// creates the persistent source ("root", "root", "0755" by default). Mode
+	// is kept as written (octal or symbolic). Group may be "" (home-manager
+	// leaves it null).
+	User, Group, Mode string
+	// Method is "" (impermanence's "auto": bind mount if the source exists,
+	// else symlink), "symlink" (method = "symlink" / preservation how =
+	// "symlink"), or "bindfs" (home-manager v1 directories).
+	Method string
+	// Owner is the users.<name> the entry was declared under, "" for
+	// system-wide entries.
+	Owner string
+	// Module names the declaring module: "impermanence", "home-manager" or
+	// "preservation".
+	Module string
+	// Pos is where the entry was declared, when known.
+	Pos Pos
+}
+
+// Source is the path of the persistent copy: StoragePath joined with Path.
+func (e Entry) Source() string {
+	if e.StoragePath == "/" {
+		return e.Path
+	}
+	return e.StoragePath + e.Path
+}
+
+// Severity orders diagnostics.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warning:
+		return "warning"
+	}
+	return "info"
+}
+
+// Diagnostic is a problem found while reading declarations: something that
+// could not be read statically, a malformed entry, a path that is not
+// absolute. Hint, when set, says how to fix it (for example: use --flake).
+type Diagnostic struct {
+	Pos      Pos
+	Severity Severity
+	Message  string
+	Hint     string
+}
+
+func (d Diagnostic) String() string {
+	s := d.Pos.String()
+	if s != "" {
+		s += ": "
+	}
+	return s + d.Severity.String() + ": " + d.Message
+}
+
+// Set is everything read from one or more declaration sources.
+type Set struct {
+	Entries     []Entry
+	Diagnostics []Diagnostic
+}
+
+// Options control how declarations are normalised.
+type Options struct {
+	// Homes maps a user name to its home directory (--home NAME=PATH).
+	// Users not listed get "/home/<name>", impermanence's classic default.
+	Homes map[string]string
+}
