@@ -1,5 +1,12 @@
 package mounts
 
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
 // Mount is one row of mountinfo (proc(5)), with escapes (\040 \011 \012
 // \134) decoded.
 type Mount struct {
@@ -22,6 +29,268 @@ type Mount struct {
 }
 
 // Table is a parsed mount table in mount order (the order of mountinfo).
+//
+// Tables from Parse, ReadFile, New and Relative carry an index, so that
+// Visible, Shows, At and Shadowed are cheap and safe for concurrent use. Treat
+// their Mounts as read-only: after changing a mount, build a new table with
+// New. A Table literal works too, but rebuilds the index on every query.
+// Compare tables by their Mounts field.
 type Table struct {
 	Mounts []Mount
+
+	idx *index
+}
+
+// Shadow is a hidden mount and the mount that hides it (field case C03: the
+// bind mount of a persisted file made before its parent directory was
+// mounted over). By is the zero Mount when the hiding mount is not in the
+// table (after Relative, a mount outside the audited root).
+type Shadow struct {
+	Hidden, By Mount
+}
+
+// String renders s as "mount 30 (/home/alice/.gitconfig) is over-mounted by
+// mount 35 (/home/alice)", with mount points escaped as in mountinfo.
+func (s Shadow) String() string {
+	if s.By.MountPoint == "" {
+		return fmt.Sprintf("mount %d (%s) is over-mounted", s.Hidden.ID, escape(s.Hidden.MountPoint))
+	}
+	return fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s)",
+		s.Hidden.ID, escape(s.Hidden.MountPoint), s.By.ID, escape(s.By.MountPoint))
+}
+
+// New returns a table of ms in mount order, with its index built. The table
+// keeps ms (no copy). Mount points are compared after Clean.
+func New(ms []Mount) *Table {
+	return &Table{Mounts: ms, idx: buildIndex(ms, nil)}
+}
+
+// index returns the table's index, or builds a fresh one (not stored, so that
+// concurrent queries do not race) when the table has none or its Mounts slice
+// was replaced or resized.
+func (t *Table) index() *index {
+	if ix := t.idx; ix != nil && ix.valid(t.Mounts) {
+		return ix
+	}
+	return buildIndex(t.Mounts, nil)
+}
+
+// Visible reports whether mount i (an index into t.Mounts) is visible, that
+// is, reachable through its mount point. Out-of-range i is not visible.
+//
+// The rule (field case C03, proc(5) mount order): a mount is hidden when a
+// later mount (higher index) sits on its mount point or on a proper ancestor
+// of it, unless it is, transitively by Parent IDs, a child of that later mount.
+// Over-mounts therefore stack: the last mount on a path wins. Two refinements
+// keep this true where mount order and stacking differ: a mount is also
+// hidden when a mount at the same mount point descends from it (it was
+// stacked on top, even if listed earlier, as with move_mount's
+// MOVE_MOUNT_BENEATH), and when its parent mount is hidden (a mount
+// propagated into a covered subtree is unreachable too).
+func (t *Table) Visible(i int) bool {
+	ix := t.index()
+	return i >= 0 && i < len(ix.hiddenBy) && ix.hiddenBy[i] == visible
+}
+
+// Shows returns the visible mount that shows the absolute path p: the visible
+// mount with the deepest mount point that is p or an ancestor of p, comparing
+// components after cleaning p. It returns nil when no mount shows p (p is
+// relative, or the table has no mount at "/" or another ancestor of p). The
+// result points into t.Mounts.
+func (t *Table) Shows(p string) *Mount {
+	if i := t.index().shows(Clean(p)); i >= 0 {
+		return &t.Mounts[i]
+	}
+	return nil
+}
+
+// At returns the visible mount whose mount point is exactly p (after
+// cleaning), or nil. The result points into t.Mounts.
+func (t *Table) At(p string) *Mount {
+	if i, ok := t.index().at[Clean(p)]; ok {
+		return &t.Mounts[i]
+	}
+	return nil
+}
+
+// ByID returns the mount with mount ID id, or nil. The result points into
+// t.Mounts.
+func (t *Table) ByID(id int) *Mount {
+	if i, ok := t.index().byID[id]; ok {
+		return &t.Mounts[i]
+	}
+	return nil
+}
+
+// Shadowed lists, in mount order, every hidden mount (see Visible) with the
+// mount that hides it: the first later mount that covers its mount point, the
+// mount stacked on it, or whatever hides its parent. Field case C03: "mount 30
+// (/home/alice/.gitconfig) is over-mounted by mount 35 (/home/alice)".
+func (t *Table) Shadowed() []Shadow {
+	ix := t.index()
+	var out []Shadow
+	for i, h := range ix.hiddenBy {
+		switch {
+		case h >= 0:
+			out = append(out, Shadow{Hidden: t.Mounts[i], By: t.Mounts[h]})
+		case h == hiddenOutside:
+			out = append(out, Shadow{Hidden: t.Mounts[i]})
+		}
+	}
+	return out
+}
+
+// Relative returns the mounts that matter for auditing the tree at root (an
+// absolute path; it is cleaned), as if root were "/":
+//
+//   - every mount whose mount point is root or below it, component-wise
+//     (root "/mnt" takes "/mnt/nix" but not "/mntx"), with MountPoint
+//     rewritten relative to root ("/" for root itself, "/nix" for
+//     root+"/nix");
+//   - if no visible mount sits exactly at root, the mount that shows root (the
+//     deepest visible ancestor mount) as the "/" mount, with its Root extended
+//     by the relative part, so that root "/mnt/sys" inside a mount of subvolume
+//     "/@" at "/mnt" gives Root "/@/sys". A system mounted at /mnt from a
+//     rescue system is then audited as its own "/".
+//
+// Mount order, IDs, Parent IDs and lines are kept, and so is visibility: a
+// mount hidden in t stays hidden (by the "/" mount when what hid it lies
+// outside root). Relative("/") returns t itself. A relative root yields an
+// empty table.
+func (t *Table) Relative(root string) *Table {
+	root = Clean(root)
+	if root == "/" {
+		return t
+	}
+	ix := t.index()
+	show := -1
+	if root != "" && root[0] == '/' {
+		show = ix.shows(root)
+	}
+	showAtRoot := show >= 0 && Clean(t.Mounts[show].MountPoint) == root
+	var (
+		ms     []Mount
+		newIdx = make(map[int]int) // index in t -> index in the result
+	)
+	for i, m := range t.Mounts {
+		if rel, ok := Rel(root, m.MountPoint); ok {
+			m.MountPoint = rel
+		} else if i == show && !showAtRoot {
+			m.Root = m.SourcePath(root)
+			m.MountPoint = "/"
+		} else {
+			continue
+		}
+		m.Optional = slices.Clone(m.Optional)
+		newIdx[i] = len(ms)
+		ms = append(ms, m)
+	}
+	hiddenBy := make([]int, 0, len(ms))
+	for i := range t.Mounts {
+		if _, ok := newIdx[i]; !ok {
+			continue
+		}
+		h := ix.hiddenBy[i]
+		if h >= 0 {
+			if nh, ok := newIdx[h]; ok {
+				h = nh
+			} else if ns, ok := newIdx[show]; ok && ns != len(hiddenBy) {
+				h = ns // hidden from outside root: what shows instead is the "/" mount
+			} else {
+				h = hiddenOutside
+			}
+		}
+		hiddenBy = append(hiddenBy, h)
+	}
+	return &Table{Mounts: ms, idx: buildIndex(ms, hiddenBy)}
+}
+
+// SourcePath maps the path p, shown by m, to the path inside m's filesystem:
+// m.Root joined with p relative to m.MountPoint. A mount of Root "/persist" at
+// "/nix/persist" gives SourcePath("/nix/persist/etc") = "/persist/etc"; for
+// btrfs that is the path from the top-level subvolume (subvolid 5). It
+// returns "" when p is not m.MountPoint or below it.
+func (m *Mount) SourcePath(p string) string {
+	rel, ok := Rel(m.MountPoint, p)
+	if !ok {
+		return ""
+	}
+	return join(m.Root, rel)
+}
+
+// SameFS reports whether a and b are mounts of the same filesystem: the same
+// MAJOR:MINOR in mountinfo (false if either is nil).
+//
+// Checked on a btrfs loop image (kernel 6.18, see btrfs_test.go): every mount
+// of one btrfs filesystem, whatever its subvolume (subvol=/root, /nix,
+// /persist, the top level subvolid=5) and every bind mount from it, shows the
+// same MAJOR:MINOR (0:39 there), so SameFS groups subvolumes of one
+// filesystem. stat(2) differs: st_dev is a distinct anonymous device per
+// subvolume (0:40 top level, 0:41 root, 0:42 nix, ...), and none of them
+// equals the mountinfo MAJOR:MINOR, not even the top level's. Never compare a
+// stat st_dev with Major:Minor on btrfs; a change of st_dev without a mount
+// point marks a nested subvolume.
+func SameFS(a, b *Mount) bool {
+	return a != nil && b != nil && a.Major == b.Major && a.Minor == b.Minor
+}
+
+// Option looks up the mount option name, first in the per-mount Options
+// ("rw,nosuid,relatime"), then in the filesystem's SuperOptions
+// ("rw,subvolid=256,subvol=/root", "user_id=1000"). It returns the value with
+// mountinfo octal escapes decoded (subvol=/my\040vol gives "/my vol"), "" for
+// a flag without a value ("nosuid"), and ok false when the option is absent.
+func (m *Mount) Option(name string) (value string, ok bool) {
+	for _, opts := range [...]string{m.Options, m.SuperOptions} {
+		for opts != "" {
+			var o string
+			o, opts, _ = strings.Cut(opts, ",")
+			k, v, _ := strings.Cut(o, "=")
+			if k == name {
+				return unescape(v), true
+			}
+		}
+	}
+	return "", false
+}
+
+// WriteTo writes t in mountinfo format, one line per mount, escaping ROOT,
+// MOUNTPOINT and SOURCE as the kernel does, so that Parse reads it back to the
+// same mounts (Line aside). It fails on a mount that cannot be written: an
+// empty field other than SuperOptions, or options containing spaces.
+func (t *Table) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for i := range t.Mounts {
+		m := &t.Mounts[i]
+		if m.Root == "" || m.MountPoint == "" || m.Options == "" || m.FSType == "" || m.Source == "" {
+			return total, fmt.Errorf("mount %d: empty field cannot be written as mountinfo", m.ID)
+		}
+		raw := append([]string{m.Options, m.FSType, m.SuperOptions}, m.Optional...)
+		for _, f := range raw {
+			if strings.ContainsAny(f, " \t\n\r") {
+				return total, fmt.Errorf("mount %d: field %q cannot be written as mountinfo", m.ID, f)
+			}
+		}
+		for _, f := range m.Optional {
+			if f == "" || f == "-" {
+				return total, fmt.Errorf("mount %d: optional field %q cannot be written as mountinfo", m.ID, f)
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d %d %d:%d %s %s %s", m.ID, m.Parent, m.Major, m.Minor,
+			escape(m.Root), escape(m.MountPoint), m.Options)
+		for _, f := range m.Optional {
+			b.WriteString(" " + f)
+		}
+		fmt.Fprintf(&b, " - %s %s", m.FSType, escape(m.Source))
+		if m.SuperOptions != "" {
+			b.WriteString(" " + m.SuperOptions)
+		}
+		b.WriteByte('\n')
+		n, err := io.WriteString(w, b.String())
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

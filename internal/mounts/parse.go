@@ -1,0 +1,287 @@
+package mounts
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// DefaultPath is the mount table ReadFile reads when given an empty name.
+const DefaultPath = "/proc/self/mountinfo"
+
+// MaxLineLen bounds one mountinfo line. The kernel writes a whole line at
+// once, so lines are as long as their paths and options (overlayfs with many
+// lower directories reaches hundreds of KiB); anything longer is refused
+// rather than held in memory.
+const MaxLineLen = 16 << 20
+
+// ParseError is a malformed line of a mount table. Its text is
+// "NAME:LINE:COL: expected ..., found ...", with LINE and COL 1-based (COL
+// counts bytes) and the found text quoted with %q, so that odd bytes in the
+// input print safely.
+type ParseError struct {
+	Name      string // the name given to Parse, usually a file name
+	Line, Col int
+	Msg       string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg)
+}
+
+// ReadFile reads and parses the mount table in the file name, in the
+// mountinfo format of proc(5). An empty name means DefaultPath
+// ("/proc/self/mountinfo"). Errors are those of os.Open and of Parse.
+func ReadFile(name string) (*Table, error) {
+	if name == "" {
+		name = DefaultPath
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f, name)
+}
+
+// Parse reads a mount table in the mountinfo format of proc(5), one mount per
+// line:
+//
+//	ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+//	36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+//
+// Fields are separated by spaces (tabs are accepted too). There are zero or
+// more optional fields (shared:N, master:N, propagate_from:N, unbindable)
+// before the lone "-". ROOT, MOUNTPOINT and SOURCE have the kernel's octal
+// escapes (\040 space, \011 tab, \012 newline, \134 backslash, and any \NNN
+// up to \377) decoded; every other byte, including invalid UTF-8, is kept as
+// it is. ROOT is kept exactly (for btrfs it is the subvolume path, and for a
+// bind mount the bound path inside the filesystem); MOUNTPOINT must be
+// absolute and is cleaned. A missing SUPEROPTIONS at the end of a line is
+// accepted as empty; OPTIONS and SUPEROPTIONS stay escaped (see
+// Mount.Option). Empty lines are skipped, a trailing "\r" is dropped, and
+// Mount.Line records each mount's line.
+//
+// A malformed line yields a *ParseError naming name, the line and the column,
+// and what was expected, e.g.
+//
+//	mountinfo:3:31: expected optional fields terminated by "-", then FSTYPE SOURCE SUPEROPTIONS; found end of line
+//
+// Mount IDs must be unique within the table. Parse never panics on any input
+// and reads r once, to its end or to the first error.
+func Parse(r io.Reader, name string) (*Table, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var ms []Mount
+	seen := make(map[int]int) // mount ID -> line
+	var long []byte
+	for lineNo := 1; ; lineNo++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+				if len(long) > MaxLineLen {
+					return nil, &ParseError{name, lineNo, 1, fmt.Sprintf("expected a line of at most %d bytes, found a longer one", MaxLineLen)}
+				}
+			}
+			line = long
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}
+		if len(line) > 0 {
+			m, perr := parseLine(line, name, lineNo)
+			if perr != nil {
+				return nil, perr
+			}
+			if m != nil {
+				if first, dup := seen[m.ID]; dup {
+					return nil, &ParseError{name, lineNo, 1, fmt.Sprintf("expected a unique mount ID, found %d again (first on line %d)", m.ID, first)}
+				}
+				seen[m.ID] = lineNo
+				ms = append(ms, *m)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return New(ms), nil
+}
+
+// parseLine parses one line (with or without its "\n"); it returns nil, nil
+// for an empty line.
+func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	line := string(b)
+
+	f := fieldScanner{s: line}
+	fail := func(col int, format string, args ...any) error {
+		return &ParseError{name, lineNo, col, fmt.Sprintf(format, args...)}
+	}
+	next := func(what string) (string, int, error) {
+		v, col := f.next()
+		if v == "" {
+			return "", col, fail(col, "expected %s, found end of line", what)
+		}
+		return v, col, nil
+	}
+
+	id, col := f.next()
+	if id == "" {
+		return nil, nil // empty or blank line
+	}
+	m := &Mount{Line: lineNo}
+	var ok bool
+	if m.ID, ok = atoi(id); !ok {
+		return nil, fail(col, "expected mount ID (a decimal number), found %s", quote(id))
+	}
+	v, col, err := next("parent mount ID")
+	if err != nil {
+		return nil, err
+	}
+	if m.Parent, ok = atoi(v); !ok {
+		return nil, fail(col, "expected parent mount ID (a decimal number), found %s", quote(v))
+	}
+	if v, col, err = next("MAJOR:MINOR"); err != nil {
+		return nil, err
+	}
+	maj, min, found := strings.Cut(v, ":")
+	if m.Major, ok = atoi(maj); ok && found {
+		m.Minor, ok = atoi(min)
+	}
+	if !ok || !found {
+		return nil, fail(col, "expected MAJOR:MINOR (two decimal numbers), found %s", quote(v))
+	}
+	if v, _, err = next("root of the mount"); err != nil {
+		return nil, err
+	}
+	m.Root = unescape(v)
+	if v, col, err = next("mount point"); err != nil {
+		return nil, err
+	}
+	if v[0] != '/' {
+		return nil, fail(col, "expected mount point (an absolute path), found %s", quote(v))
+	}
+	m.MountPoint = Clean(unescape(v))
+	if m.Options, _, err = next("mount options"); err != nil {
+		return nil, err
+	}
+	for {
+		v, col := f.next()
+		if v == "" {
+			return nil, fail(col, `expected optional fields terminated by "-", then FSTYPE SOURCE SUPEROPTIONS; found end of line`)
+		}
+		if v == "-" {
+			break
+		}
+		m.Optional = append(m.Optional, v)
+	}
+	if m.FSType, _, err = next(`filesystem type after "-"`); err != nil {
+		return nil, err
+	}
+	if v, _, err = next("mount source after the filesystem type"); err != nil {
+		return nil, err
+	}
+	m.Source = unescape(v)
+	m.SuperOptions, _ = f.next() // may be missing: empty
+	if v, col := f.next(); v != "" {
+		return nil, fail(col, "expected end of line after super options, found %s", quote(v))
+	}
+	return m, nil
+}
+
+// fieldScanner splits a line on runs of spaces and tabs, the only
+// separators: every other byte (including "\r", "\v" and non-ASCII spaces,
+// which the kernel does not escape) belongs to a field.
+type fieldScanner struct {
+	s   string
+	pos int
+}
+
+// next returns the next field and its 1-based column, or "" and the column
+// just past the end of the line.
+func (f *fieldScanner) next() (string, int) {
+	for f.pos < len(f.s) && isSep(f.s[f.pos]) {
+		f.pos++
+	}
+	start := f.pos
+	for f.pos < len(f.s) && !isSep(f.s[f.pos]) {
+		f.pos++
+	}
+	return f.s[start:f.pos], start + 1
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' }
+
+// atoi parses a non-negative decimal number of plain digits (no sign, no
+// spaces), as the kernel prints them.
+func atoi(s string) (int, bool) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 0)
+	return int(n), err == nil
+}
+
+// quote prints a found field for an error message: %q-quoted and cut short,
+// since lines can be very long.
+func quote(s string) string {
+	const max = 64
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// unescape decodes the octal escapes the kernel writes in mountinfo (\040
+// space, \011 tab, \012 newline, \134 backslash; any \NNN from \000 to
+// \377). A backslash not followed by such an escape is kept literally. It
+// does not allocate when s holds no backslash.
+func unescape(s string) string {
+	i := strings.IndexByte(s, '\\')
+	if i < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+3 < len(s) && isOctal(s[i+1]) && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			b = append(b, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
+			i += 3
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// escape is the inverse of unescape for one field: it writes space, tab,
+// newline, carriage return and backslash as octal escapes, like the kernel
+// (which does not escape "\r"; escaping it keeps a trailing "\r" from being
+// dropped as a line ending).
+func escape(s string) string {
+	if !strings.ContainsAny(s, " \t\n\r\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '\n', '\r', '\\':
+			fmt.Fprintf(&b, "\\%03o", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
