@@ -1,0 +1,283 @@
+// Package e2e holds end-to-end tests that run the drift binary against a real
+// btrfs filesystem put through the real initrd wipe.
+//
+// Every test that touches mounts re-executes this test binary under
+// `unshare --mount --propagation private`, so all its mounts live in a private
+// mount namespace and vanish with it: nothing leaks to the host even when the
+// test fails, panics or is killed. Loop devices are attached with
+// `mount -o loop` (autoclear), so they detach when the namespace's last mount
+// of the image goes away; the parent checks that with `losetup -j`.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	// envChild names the test a re-executed child runs inside the namespace.
+	envChild = "DRIFT_E2E_CHILD"
+	// envDir is a directory owned (and removed) by the parent test.
+	envDir = "DRIFT_E2E_DIR"
+	// envDrift is the drift binary the parent built.
+	envDrift = "DRIFT_E2E_DRIFT"
+	// envRequire turns a missing prerequisite into a failure (CI sets it).
+	envRequire = "DRIFT_REQUIRE_BTRFS"
+	// envHarnessOnly runs the btrfs harness without drift: it computes and
+	// logs what the real wipe destroyed and checks the harness's own
+	// expectations. For working on the harness while the CLI does not build.
+	envHarnessOnly = "DRIFT_E2E_HARNESS_ONLY"
+)
+
+var buildDir string // created in TestMain, removed when the binary exits
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "" {
+		d, err := os.MkdirTemp("", "drift-e2e-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		buildDir = d
+	}
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// isChild reports whether this process is the namespaced child for t.
+func isChild(t *testing.T) bool {
+	return os.Getenv(envChild) == t.Name()
+}
+
+func harnessOnly() bool { return os.Getenv(envHarnessOnly) == "1" }
+
+// skipOrFatal skips with reason, or fails when DRIFT_REQUIRE_BTRFS=1.
+func skipOrFatal(t *testing.T, reason string) {
+	t.Helper()
+	if os.Getenv(envRequire) == "1" {
+		t.Fatalf("%s (and %s=1)", reason, envRequire)
+	}
+	t.Skip(reason)
+}
+
+// requireBtrfs checks everything the btrfs tests need before any namespace or
+// image exists.
+func requireBtrfs(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		skipOrFatal(t, "btrfs end-to-end tests need Linux")
+	}
+	if os.Geteuid() != 0 {
+		skipOrFatal(t, "btrfs end-to-end tests need root (loop devices, mount, btrfs)")
+	}
+	for _, tool := range []string{"unshare", "mount", "umount", "losetup", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFatal(t, fmt.Sprintf("%s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", tool))
+		}
+	}
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		skipOrFatal(t, "no loop device support: /dev/loop-control: "+err.Error())
+	}
+	if out, err := exec.Command("losetup", "-f").CombinedOutput(); err != nil {
+		skipOrFatal(t, fmt.Sprintf("no free loop device: losetup -f: %v: %s", err, strings.TrimSpace(string(out))))
+	}
+	if b, err := os.ReadFile("/proc/filesystems"); err == nil && !strings.Contains(string(b), "btrfs") {
+		// The module may still autoload on the first mount; only warn.
+		t.Logf("btrfs not in /proc/filesystems yet (may autoload)")
+	}
+	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput()
+	if err != nil {
+		skipOrFatal(t, fmt.Sprintf("cannot create a private mount namespace: unshare --mount: %v: %s", err, strings.TrimSpace(string(out))))
+	}
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// driftBinary builds ./cmd/drift once per test binary and returns its path.
+func driftBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		out, err := exec.Command(goTool, "env", "GOMOD").Output()
+		if err != nil {
+			buildErr = fmt.Errorf("go env GOMOD: %v", err)
+			return
+		}
+		gomod := strings.TrimSpace(string(out))
+		if gomod == "" || gomod == os.DevNull {
+			buildErr = errors.New("go env GOMOD: not inside the drift module")
+			return
+		}
+		bin := filepath.Join(buildDir, "drift")
+		cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/drift")
+		cmd.Dir = filepath.Dir(gomod)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/drift: %v\n%s", err, out)
+			return
+		}
+		buildPath = bin
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+// runInNamespace re-executes this test binary as
+// `unshare --mount --propagation private <self> -test.run ^Name$ -test.v`
+// with the child marker set, streams its output into the test log, fails if
+// the child fails, skips if it skipped, and afterwards verifies that no loop
+// device is still attached to an image in the shared directory.
+func runInNamespace(t *testing.T) {
+	t.Helper()
+	requireBtrfs(t)
+	drift := ""
+	if !harnessOnly() {
+		drift = driftBinary(t)
+	}
+	dir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := 3 * time.Minute
+	if dl, ok := t.Deadline(); ok {
+		if left := time.Until(dl) - 10*time.Second; left < timeout {
+			timeout = left
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	args := []string{"--mount", "--propagation", "private", self,
+		"-test.run=^" + t.Name() + "$", "-test.v=true", "-test.count=1",
+		"-test.timeout=" + (timeout - 5*time.Second).String()}
+	cmd := exec.CommandContext(ctx, "unshare", args...)
+	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envDir+"="+dir, envDrift+"="+drift)
+	// unshare execs the test binary in place, so the death signal reaches it
+	// if this process dies: the namespace and its mounts die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	runtime.LockOSThread() // Pdeathsig fires when the forking thread exits
+	err = cmd.Start()
+	var waitErr error
+	if err == nil {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait(); pw.Close() }()
+		skipped, passed := false, false
+		for l := range lines {
+			t.Log("ns| " + l)
+			trim := strings.TrimSpace(l)
+			if strings.HasPrefix(trim, "--- SKIP: "+t.Name()+" ") {
+				skipped = true
+			}
+			if strings.HasPrefix(trim, "--- PASS: "+t.Name()+" ") {
+				passed = true
+			}
+		}
+		waitErr = <-done
+		runtime.UnlockOSThread()
+		checkNoLoopLeft(t, dir)
+		switch {
+		case waitErr != nil:
+			t.Fatalf("namespaced child failed: %v", waitErr)
+		case skipped:
+			skipOrFatal(t, "namespaced child skipped (see log)")
+		case !passed:
+			t.Fatalf("namespaced child exited 0 but did not report PASS for %s", t.Name())
+		}
+		return
+	}
+	runtime.UnlockOSThread()
+	pw.Close()
+	for range lines {
+	}
+	t.Fatalf("start unshare: %v", err)
+}
+
+// checkNoLoopLeft fails (and detaches) if a loop device still backs any image
+// in dir once the child's namespace is gone. Autoclear runs when the last
+// mount is released, which can lag the child's exit slightly.
+func checkNoLoopLeft(t *testing.T, dir string) {
+	t.Helper()
+	imgs, _ := filepath.Glob(filepath.Join(dir, "*.img"))
+	for _, img := range imgs {
+		var out []byte
+		for i := 0; i < 50; i++ {
+			out, _ = exec.Command("losetup", "-j", img).Output()
+			if len(strings.TrimSpace(string(out))) == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("loop device still attached to %s after the namespace exited:\n%s", img, s)
+			for _, l := range strings.Split(s, "\n") {
+				if dev, _, ok := strings.Cut(l, ":"); ok {
+					exec.Command("losetup", "-d", dev).Run()
+				}
+			}
+		} else {
+			t.Logf("no loop device left attached to %s", filepath.Base(img))
+		}
+	}
+}
+
+// childDir is the parent-owned scratch directory (image, mount points).
+func childDir(t *testing.T) string {
+	t.Helper()
+	d := os.Getenv(envDir)
+	if d == "" {
+		t.Fatal(envDir + " not set in the namespaced child")
+	}
+	return d
+}
+
+// run runs a command and fails the test with its output on error.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// command is exec.Command with a death signal, so nothing outlives the child.
+func command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
+}
