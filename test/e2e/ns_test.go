@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -190,12 +191,24 @@ func runInNamespace(t *testing.T) {
 		}
 		io.Copy(io.Discard, pr)
 	}()
+	// On SIGINT/SIGTERM/SIGHUP: kill the child (its namespace, mounts and
+	// loop device go with it), remove the scratch files, and exit.
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigc)
 	runtime.LockOSThread() // Pdeathsig fires when the forking thread exits
 	err = cmd.Start()
 	var waitErr error
 	if err == nil {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait(); pw.Close() }()
+		var caught os.Signal
+		go func() {
+			if sig, ok := <-sigc; ok {
+				caught = sig
+				cmd.Process.Kill()
+			}
+		}()
 		skipped, passed := false, false
 		for l := range lines {
 			t.Log("ns| " + l)
@@ -210,6 +223,13 @@ func runInNamespace(t *testing.T) {
 		waitErr = <-done
 		runtime.UnlockOSThread()
 		checkNoLoopLeft(t, dir)
+		if caught != nil {
+			os.RemoveAll(dir)
+			os.Remove(filepath.Dir(dir)) // t.TempDir's parent, now empty
+			os.RemoveAll(buildDir)
+			fmt.Fprintf(os.Stderr, "%s: interrupted by %v; namespace gone, scratch files removed\n", t.Name(), caught)
+			os.Exit(1)
+		}
 		switch {
 		case waitErr != nil:
 			t.Fatalf("namespaced child failed: %v", waitErr)
