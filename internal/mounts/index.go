@@ -146,11 +146,16 @@ func computeHidden(ms []Mount, points []string, byID map[int]int) []int {
 			hidden[i] = l[k]
 		}
 	}
-	// A mount whose parent is hidden is hidden by the same mount; preorder
-	// visits parents first.
+	// A mount whose parent is hidden is hidden by the same mount, unless it
+	// is that mount or lies on the stack below it (the parent is hidden
+	// because this mount is stacked on it). Preorder visits parents first.
 	for _, i := range order {
-		if p := parent[i]; p >= 0 && hidden[i] == visible && hidden[p] != visible {
-			hidden[i] = hidden[p]
+		p := parent[i]
+		if p < 0 || hidden[i] != visible {
+			continue
+		}
+		if h := hidden[p]; h >= 0 && h != i && !descends(h, i) {
+			hidden[i] = h
 		}
 	}
 	return hidden

@@ -85,8 +85,9 @@ func (t *Table) index() *index {
 // keep this true where mount order and stacking differ: a mount is also
 // hidden when a mount at the same mount point descends from it (it was
 // stacked on top, even if listed earlier, as with move_mount's
-// MOVE_MOUNT_BENEATH), and when its parent mount is hidden (a mount
-// propagated into a covered subtree is unreachable too).
+// MOVE_MOUNT_BENEATH), and when its parent mount is hidden by another mount
+// that is not stacked on it (a mount propagated into a covered subtree is
+// unreachable too).
 func (t *Table) Visible(i int) bool {
 	ix := t.index()
 	return i >= 0 && i < len(ix.hiddenBy) && ix.hiddenBy[i] == visible

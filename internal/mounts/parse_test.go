@@ -38,7 +38,7 @@ func TestParse(t *testing.T) {
 				FSType: "proc", Source: "proc", SuperOptions: "rw", Line: 1},
 			{ID: 23, Parent: 27, Major: 0, Minor: 22, Root: "/", MountPoint: "/sys", Options: "rw",
 				Optional: []string{"shared:7", "master:2", "propagate_from:3", "unbindable"},
-				FSType: "sysfs", Source: "sysfs", SuperOptions: "rw", Line: 2},
+				FSType:   "sysfs", Source: "sysfs", SuperOptions: "rw", Line: 2},
 		},
 	}, {
 		// C05: a bindfs mount whose source is shown as just "bindfs".
