@@ -15,7 +15,7 @@ type index struct {
 
 	hiddenBy []int          // per mount: visible, hiddenOutside, or the hiding mount
 	at       map[string]int // clean mount point -> the visible mount there (the last)
-	lens     map[int]bool   // lengths of the keys of at, to skip lookups in shows
+	lens     []bool         // lens[k]: some key of at is k bytes long (skips lookups)
 	byID     map[int]int    // mount ID -> first mount with it
 }
 
@@ -33,7 +33,7 @@ func (ix *index) shows(p string) int {
 		return -1
 	}
 	for {
-		if ix.lens[len(p)] {
+		if len(p) < len(ix.lens) && ix.lens[len(p)] {
 			if i, ok := ix.at[p]; ok {
 				return i
 			}
@@ -56,7 +56,7 @@ const maxAncestorSkips = 64
 // hiddenBy as given (Relative keeps the visibility of the full table).
 func buildIndex(ms []Mount, hiddenBy []int) *index {
 	n := len(ms)
-	ix := &index{n: n, at: make(map[string]int), lens: make(map[int]bool), byID: make(map[int]int, n)}
+	ix := &index{n: n, at: make(map[string]int), byID: make(map[int]int, n)}
 	if n > 0 {
 		ix.first = &ms[0]
 	}
@@ -76,6 +76,9 @@ func buildIndex(ms []Mount, hiddenBy []int) *index {
 	for i, h := range hiddenBy {
 		if h == visible {
 			ix.at[points[i]] = i // a later visible mount at the same point wins
+			for len(ix.lens) <= len(points[i]) {
+				ix.lens = append(ix.lens, false)
+			}
 			ix.lens[len(points[i])] = true
 		}
 	}

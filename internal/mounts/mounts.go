@@ -10,7 +10,12 @@ import (
 // Mount is one row of mountinfo (proc(5)), with escapes (\040 \011 \012
 // \134) decoded.
 type Mount struct {
-	ID, Parent   int
+	// ID is the unique mount ID; Parent is the ID of the mount this one is
+	// mounted on (for the root of the namespace, a mount not in the table,
+	// or itself).
+	ID, Parent int
+	// Major and Minor are st_dev of the filesystem as the superblock has it:
+	// the same for every subvolume of one btrfs (see SameFS).
 	Major, Minor int
 	// Root is the path inside the filesystem that is mounted here: "/" for a
 	// whole filesystem, the bind source for a bind mount (for btrfs, the
@@ -18,11 +23,20 @@ type Mount struct {
 	Root string
 	// MountPoint is absolute and clean; after Table.Relative it is relative to
 	// the audited root, which is then "/".
-	MountPoint   string
-	Options      string
-	Optional     []string
-	FSType       string
-	Source       string
+	MountPoint string
+	// Options are the per-mount options ("rw,nosuid,relatime"), as written
+	// (escapes not decoded; see Option).
+	Options string
+	// Optional holds the optional fields before "-" ("shared:1",
+	// "master:2", "propagate_from:2", "unbindable"), nil when there are none.
+	Optional []string
+	// FSType is the filesystem type ("btrfs", "tmpfs", "fuse.bindfs").
+	FSType string
+	// Source is the mount source, decoded ("/dev/vda2", "none", or for
+	// bindfs sometimes just "bindfs": field cases C05, C22).
+	Source string
+	// SuperOptions are the filesystem's options ("rw,subvolid=256,subvol=/root"),
+	// as written; empty when the line has none.
 	SuperOptions string
 	// Line is the 1-based line of mountinfo this mount was read from.
 	Line int
@@ -267,9 +281,12 @@ func (t *Table) WriteTo(w io.Writer) (int64, error) {
 		}
 		raw := append([]string{m.Options, m.FSType, m.SuperOptions}, m.Optional...)
 		for _, f := range raw {
-			if strings.ContainsAny(f, " \t\n\r") {
+			if strings.ContainsAny(f, " \t\n") {
 				return total, fmt.Errorf("mount %d: field %q cannot be written as mountinfo", m.ID, f)
 			}
+		}
+		if strings.HasSuffix(m.SuperOptions, "\r") {
+			return total, fmt.Errorf("mount %d: super options %q end in a carriage return", m.ID, m.SuperOptions)
 		}
 		for _, f := range m.Optional {
 			if f == "" || f == "-" {

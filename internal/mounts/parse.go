@@ -30,6 +30,7 @@ type ParseError struct {
 	Msg       string
 }
 
+// Error returns "NAME:LINE:COL: MSG".
 func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg)
 }
@@ -64,7 +65,7 @@ func ReadFile(name string) (*Table, error) {
 // bind mount the bound path inside the filesystem); MOUNTPOINT must be
 // absolute and is cleaned. A missing SUPEROPTIONS at the end of a line is
 // accepted as empty; OPTIONS and SUPEROPTIONS stay escaped (see
-// Mount.Option). Empty lines are skipped, a trailing "\r" is dropped, and
+// Mount.Option). Empty lines are skipped, trailing "\r"s are dropped, and
 // Mount.Line records each mount's line.
 //
 // A malformed line yields a *ParseError naming name, the line and the column,
@@ -119,7 +120,7 @@ func Parse(r io.Reader, name string) (*Table, error) {
 // for an empty line.
 func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
+	b = bytes.TrimRight(b, "\r")
 	line := string(b)
 
 	f := fieldScanner{s: line}

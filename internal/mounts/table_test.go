@@ -543,3 +543,22 @@ func TestVisibilityScales(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+func TestShowsDoesNotAllocate(t *testing.T) {
+	tbl := mustParse(t, rescueTable)
+	n := testing.AllocsPerRun(100, func() {
+		tbl.Shows("/mnt/nix/persist/home/alice/.local/share/some/deep/file")
+		tbl.At("/mnt/etc/ssh")
+	})
+	if n != 0 {
+		t.Errorf("Shows and At allocate %v times per call", n)
+	}
+}
+
+func BenchmarkShows(b *testing.B) {
+	tbl := mustParse(b, rescueTable)
+	p := "/mnt/nix/persist/home/alice/.local/share/some/deep/file"
+	for b.Loop() {
+		tbl.Shows(p)
+	}
+}
