@@ -67,10 +67,19 @@ type Entry struct {
 	Module string
 	// Pos is where the entry was declared, when known.
 	Pos Pos
+	// SourcePath, when set, is the persistent copy's path where it is not
+	// StoragePath joined with Path: a home-manager v1 storage path that does
+	// not end with the home ("/persist/alice" for home /home/alice, entry
+	// "Music": SourcePath "/persist/alice/Music"). Usually "".
+	SourcePath string
 }
 
-// Source is the path of the persistent copy: StoragePath joined with Path.
+// Source is the path of the persistent copy: SourcePath when set, else
+// StoragePath joined with Path.
 func (e Entry) Source() string {
+	if e.SourcePath != "" {
+		return e.SourcePath
+	}
 	if e.StoragePath == "/" {
 		return e.Path
 	}

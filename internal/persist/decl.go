@@ -1,0 +1,745 @@
+package persist
+
+import (
+	"fmt"
+	"strings"
+)
+
+// flakeHint is the hint of every "could not read statically" diagnostic.
+const flakeHint = "evaluate the real configuration with --flake REF#HOST"
+
+// reader turns values (decoded JSON or statically evaluated Nix) into
+// entries, applying the modules' defaults and path rules.
+type reader struct {
+	src      *source
+	opts     Options
+	ev       *evaluator // nil for JSON: every lazy is already known
+	set      *Set
+	seen     map[entryKey]Pos
+	condSeen map[int]bool
+	// users holds users.users.<name>.{home,group} when a .nix file sets them
+	// to literal strings.
+	users map[string]userInfo
+}
+
+type userInfo struct{ home, group string }
+
+func newReader(src *source, opts Options, ev *evaluator) *reader {
+	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
+		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), users: make(map[string]userInfo)}
+}
+
+func (r *reader) pos(off int) Pos { return r.src.pos(off) }
+
+func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
+	r.set.Diagnostics = append(r.set.Diagnostics, Diagnostic{
+		Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint})
+}
+
+// notRead reports a value that could not be read statically.
+func (r *reader) notRead(v *value, where string) {
+	what := "cannot read %s statically"
+	if v.splice {
+		what = "cannot read %s statically; the entries it adds are missing"
+	}
+	r.diag(v.off, Warning, flakeHint, "%s: "+what, where, v.why)
+}
+
+func (r *reader) force(l *lazy) *value {
+	if l.v != nil || r.ev == nil {
+		if l.v == nil {
+			return unknownAt(-1, "a value")
+		}
+		return l.v
+	}
+	return r.ev.force(l)
+}
+
+// attr returns the value of v.name, or nil when v is not a set or lacks it.
+// Conditions on the way are reported once each.
+func (r *reader) attr(v *value, name, where string) *value {
+	if v == nil || v.kind != vAttrs {
+		return nil
+	}
+	at := v.attrs.get(name)
+	if at == nil {
+		return nil
+	}
+	var out *value
+	if r.ev == nil {
+		out = at.defs[0].v
+	} else {
+		out = r.ev.attrValue(at)
+	}
+	r.conds(out, where)
+	return out
+}
+
+func (r *reader) attrOff(v *value, name string) int {
+	if at := v.attrs.get(name); at != nil {
+		return at.off
+	}
+	return v.off
+}
+
+func (r *reader) conds(v *value, where string) {
+	for _, off := range v.conds {
+		if !r.condSeen[off] {
+			r.condSeen[off] = true
+			r.diag(off, Info, "", "%s is conditional (lib.mkIf or lib.optionals): read as if the condition holds", where)
+		}
+	}
+}
+
+// str returns the string at v.name: ok is false when absent (or null);
+// a value of another type is reported.
+func (r *reader) str(v *value, name, where string) (s string, off int, ok bool) {
+	x := r.attr(v, name, where+"."+name)
+	if x == nil || x.kind == vNull {
+		return "", 0, false
+	}
+	switch x.kind {
+	case vString:
+		return x.str, x.off, true
+	case vUnknown:
+		r.notRead(x, where+"."+name)
+	default:
+		r.diag(x.off, Error, "", "%s.%s: expected a string, found %s", where, name, x.kind)
+	}
+	return "", x.off, false
+}
+
+// enabled reads an `enable` flag: only a literal false disables.
+func (r *reader) enabled(v *value, where string) bool {
+	x := r.attr(v, "enable", where+".enable")
+	if x == nil {
+		return true
+	}
+	switch x.kind {
+	case vBool:
+		if !x.b {
+			r.diag(x.off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
+		}
+		return x.b
+	case vUnknown:
+		r.diag(x.off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.why)
+	}
+	return true
+}
+
+// each calls fn for every known item of a list value, reporting unknown
+// parts and a value that is not a list.
+func (r *reader) each(v *value, where string, fn func(it *value, where string)) {
+	if v == nil {
+		return
+	}
+	switch v.kind {
+	case vNull:
+		return
+	case vUnknown:
+		r.notRead(v, where)
+		return
+	case vList:
+	default:
+		r.diag(v.off, Error, "", "%s: expected a list, found %s", where, v.kind)
+		return
+	}
+	for i, l := range v.items {
+		it := r.force(l)
+		iw := fmt.Sprintf("%s[%d]", where, i)
+		if it.kind == vUnknown {
+			r.notRead(it, where)
+			continue
+		}
+		r.conds(it, iw)
+		fn(it, iw)
+	}
+}
+
+// set checks that v is an attribute set, reporting it otherwise.
+func (r *reader) isSet(v *value, where string) bool {
+	switch {
+	case v == nil:
+		return false
+	case v.kind == vAttrs:
+		for _, u := range v.attrs.unknown {
+			if u.why == "" {
+				u = unknownAt(u.off, u.kind.String())
+			}
+			r.notRead(u, where)
+		}
+		return true
+	case v.kind == vUnknown:
+		r.notRead(v, where)
+	case v.kind != vNull:
+		r.diag(v.off, Error, "", "%s: expected an attribute set, found %s", where, v.kind)
+	}
+	return false
+}
+
+func sub(where, name string) string {
+	if where == "" {
+		return attrName(name)
+	}
+	return where + "." + attrName(name)
+}
+
+// add records an entry. A second entry with the same kind, storage path and
+// path is reported and dropped (impermanence asserts against duplicates).
+func (r *reader) add(e Entry, off int) {
+	e.Pos = r.pos(off)
+	if r.src.name == "" || off < 0 {
+		e.Pos = Pos{File: r.src.name}
+	}
+	k := keyOf(e)
+	if first, dup := r.seen[k]; dup {
+		r.diag(off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
+		return
+	}
+	r.seen[k] = e.Pos
+	r.set.Entries = append(r.set.Entries, e)
+}
+
+// scope says how entries of one storage path are turned into live paths.
+type scope struct {
+	module string
+	where  string
+	psp    string // clean, absolute
+	owner  string // users.<name>, or "" for system-wide entries
+	home   string // clean, absolute; "" for system-wide entries
+	// defaults for user, group, directory mode, file mode
+	user, group, dirMode, fileMode string
+	// hmV1 is home-manager's v1 form: storage path includes the home, files
+	// are symlinks, directories bindfs unless method = "symlink".
+	hmV1         bool
+	hmStorage    string // the v1 storage path as written (includes the home)
+	hmDirMethod  string
+	removePrefix bool
+	// evaluated: preservation JSON whose user entries are already absolute.
+	evaluated bool
+}
+
+// storagePath reads persistentStoragePath (default: the attribute name)
+// and checks it is absolute.
+func (r *reader) storagePath(name string, nameOff int, pv *value, where string) (string, bool) {
+	psp, off := name, nameOff
+	if s, o, ok := r.str(pv, "persistentStoragePath", where); ok {
+		psp, off = s, o
+	} else if r.attr(pv, "persistentStoragePath", "") != nil {
+		return "", false // reported by str
+	}
+	if !strings.HasPrefix(psp, "/") {
+		r.diag(off, Error, "use an absolute path such as \"/nix/persist\"",
+			"%s: persistent storage path %q is not absolute (the module rejects it)", where, psp)
+		return "", false
+	}
+	clean, dotdot := cleanPath(psp)
+	if dotdot {
+		r.diag(off, Error, "", "%s: persistent storage path %q contains '..'", where, psp)
+	}
+	return clean, true
+}
+
+// impermanenceMap reads environment.persistence (or a map of the same shape).
+func (r *reader) impermanenceMap(v *value, where string) {
+	if !r.isSet(v, where) {
+		return
+	}
+	for _, name := range v.attrs.keys {
+		w := sub(where, name)
+		pv := r.attr(v, name, w)
+		r.impermanencePath(name, r.attrOff(v, name), pv, w)
+	}
+}
+
+// impermanencePath reads one environment.persistence.<name>.
+func (r *reader) impermanencePath(name string, nameOff int, pv *value, where string) {
+	if !r.isSet(pv, where) || !r.enabled(pv, where) {
+		return
+	}
+	psp, ok := r.storagePath(name, nameOff, pv, where)
+	if !ok {
+		return
+	}
+	root := &scope{module: "impermanence", where: where, psp: psp,
+		user: "root", group: "root", dirMode: "0755", fileMode: "0755"}
+	// users.<name> first: classic output repeats their entries in the
+	// top-level lists, which then are skipped (spec §2.1).
+	var users []pending
+	uw := where + ".users"
+	if uv := r.attr(pv, "users", uw); r.isSet(uv, uw) {
+		for _, u := range uv.attrs.keys {
+			w := sub(uw, u)
+			up := r.attr(uv, u, w)
+			if !r.isSet(up, w) {
+				continue
+			}
+			sc := *root
+			sc.where, sc.owner = w, u
+			sc.home, sc.group = r.home(u, up, w), r.userGroup(u)
+			sc.user = u
+			users = append(users, r.entries(&sc, up)...)
+		}
+	}
+	inUsers := make(map[entryKey]bool, len(users))
+	for _, p := range users {
+		inUsers[keyOf(p.e)] = true
+	}
+	for _, p := range r.entries(root, pv) {
+		if !inUsers[keyOf(p.e)] {
+			r.add(p.e, p.off)
+		}
+	}
+	for _, p := range users {
+		r.add(p.e, p.off)
+	}
+}
+
+type pending struct {
+	e   Entry
+	off int
+}
+
+// home is the home directory of users.<u>: --home, then a literal
+// users.<u>.home (classic impermanence, preservation), then
+// users.users.<u>.home set in the same file, then /root or /home/<u>.
+func (r *reader) home(u string, up *value, where string) string {
+	h := r.homeOf(u)
+	if _, ok := r.opts.Homes[u]; !ok {
+		if s, off, ok := r.str(up, "home", where); ok {
+			if !strings.HasPrefix(s, "/") {
+				r.diag(off, Error, "", "%s.home: %q is not absolute", where, s)
+			} else {
+				h = s
+			}
+		}
+	}
+	h, _ = cleanPath(h)
+	return h
+}
+
+func (r *reader) homeOf(u string) string {
+	if h, ok := r.opts.Homes[u]; ok {
+		return h
+	}
+	if ui, ok := r.users[u]; ok && ui.home != "" {
+		return ui.home
+	}
+	if u == "root" {
+		return "/root"
+	}
+	return "/home/" + u
+}
+
+func (r *reader) userGroup(u string) string {
+	if ui, ok := r.users[u]; ok && ui.group != "" {
+		return ui.group
+	}
+	if u == "root" {
+		return "root"
+	}
+	return "users"
+}
+
+// entries reads the directories and files of one storage path or user.
+func (r *reader) entries(sc *scope, pv *value) []pending {
+	var out []pending
+	for _, kind := range []Kind{Dir, File} {
+		key := "directories"
+		if kind == File {
+			key = "files"
+		}
+		w := sc.where + "." + key
+		r.each(r.attr(pv, key, w), w, func(it *value, iw string) {
+			if p, ok := r.entry(sc, kind, it, iw); ok {
+				out = append(out, p)
+			}
+		})
+	}
+	return out
+}
+
+// entry reads one directories/files item: a string or an attribute set,
+// raw (as written) or as normalised by nix eval (dirPath/filePath).
+func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, bool) {
+	e := Entry{Kind: kind, StoragePath: sc.psp, Owner: sc.owner, Module: sc.module,
+		User: sc.user, Group: sc.group, Mode: sc.dirMode}
+	if kind == File {
+		e.Mode = sc.fileMode
+	}
+	keyName := "directory"
+	if kind == File {
+		keyName = "file"
+	}
+	var raw string
+	off := it.off
+	switch it.kind {
+	case vString:
+		raw = it.str
+	case vAttrs:
+		if !r.isSet(it, where) {
+			return pending{}, false
+		}
+		switch o, state := r.evaluatedEntry(&e, it, where); state {
+		case evalOK:
+			return pending{e, o}, true
+		case evalBad:
+			return pending{}, false
+		}
+		s, o, ok := r.str(it, keyName, where)
+		if !ok {
+			if r.attr(it, keyName, "") == nil {
+				other := "file"
+				if kind == File {
+					other = "directory"
+				}
+				if r.attr(it, other, "") != nil {
+					r.diag(it.off, Error, "", "%s: a `%s` attribute in %s (expected `%s`)", where, other, map[Kind]string{Dir: "directories", File: "files"}[kind], keyName)
+				} else {
+					r.diag(it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+				}
+			}
+			return pending{}, false
+		}
+		raw, off = s, o
+		if s, _, ok := r.str(it, "persistentStoragePath", where); ok {
+			if c, _ := cleanPath(s); strings.HasPrefix(s, "/") {
+				e.StoragePath = c
+			}
+		}
+		perms := it
+		if kind == File && sc.module != "preservation" {
+			perms = r.attr(it, "parentDirectory", where+".parentDirectory")
+		}
+		if perms != nil && (perms == it || r.isSet(perms, where+".parentDirectory")) {
+			pw := where
+			if perms != it {
+				pw += ".parentDirectory"
+			}
+			if s, _, ok := r.str(perms, "user", pw); ok {
+				e.User = s
+			}
+			if s, _, ok := r.str(perms, "group", pw); ok {
+				e.Group = s
+			}
+			if s, _, ok := r.str(perms, "mode", pw); ok {
+				e.Mode = s
+			}
+		}
+		if !r.method(sc, &e, it, where) {
+			return pending{}, false
+		}
+	default:
+		r.diag(it.off, Error, "", "%s: expected a string or an attribute set, found %s", where, it.kind)
+		return pending{}, false
+	}
+	if sc.hmV1 {
+		if kind == File {
+			e.Method = "symlink"
+		} else if e.Method == "" {
+			e.Method = sc.hmDirMethod
+		}
+	}
+	return r.place(sc, e, raw, off, where)
+}
+
+// method reads how an entry is linked: impermanence file `method`,
+// home-manager v1 directory `method`, preservation `how`. ok is false for
+// an entry that is not persisted at all (preservation's _intermediate).
+func (r *reader) method(sc *scope, e *Entry, it *value, where string) bool {
+	key := "method"
+	if sc.module == "preservation" {
+		key = "how"
+	}
+	m, off, ok := r.str(it, key, where)
+	if !ok {
+		return true
+	}
+	switch {
+	case sc.module == "preservation":
+		switch m {
+		case "_intermediate":
+			return false // created, not persisted
+		case "symlink":
+			e.Method = "symlink"
+		case "bindmount":
+		default:
+			r.diag(off, Error, "", "%s.how: %q is not one of bindmount, symlink", where, m)
+		}
+	case sc.hmV1 && e.Kind == Dir:
+		switch m {
+		case "symlink", "bindfs":
+			e.Method = m
+		default:
+			r.diag(off, Error, "", "%s.method: %q is not one of bindfs, symlink", where, m)
+		}
+	case e.Kind == Dir:
+		r.diag(off, Warning, "remove it", "%s.method: impermanence removed the directory `method` option (it has no effect; the evaluation fails with an assertion)", where)
+	default:
+		switch m {
+		case "symlink":
+			e.Method = "symlink"
+		case "auto":
+		default:
+			r.diag(off, Error, "", "%s.method: %q is not one of auto, symlink", where, m)
+		}
+	}
+	return true
+}
+
+const (
+	evalRaw = iota // not a normalised entry
+	evalOK
+	evalBad // normalised but unusable (reported)
+)
+
+// evaluatedEntry fills e from an entry normalised by nix eval (impermanence
+// dirPath/filePath), returning the offset of the path.
+func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
+	key := "dirPath"
+	if e.Kind == File {
+		key = "filePath"
+	}
+	p, off, ok := r.str(it, key, where)
+	if !ok {
+		return 0, evalRaw
+	}
+	if s, _, ok := r.str(it, "persistentStoragePath", where); ok && strings.HasPrefix(s, "/") {
+		e.StoragePath, _ = cleanPath(s)
+	}
+	perms := it
+	if e.Kind == File {
+		perms = r.attr(it, "parentDirectory", where)
+	}
+	if perms != nil && perms.kind == vAttrs {
+		e.User, e.Group, e.Mode = "", "", ""
+		if s, _, ok := r.str(perms, "user", where); ok {
+			e.User = s
+		}
+		if s, _, ok := r.str(perms, "group", where); ok {
+			e.Group = s
+		}
+		if s, _, ok := r.str(perms, "mode", where); ok {
+			e.Mode = s
+		}
+	}
+	if e.Kind == File {
+		if m, _, ok := r.str(it, "method", where); ok && m == "symlink" {
+			e.Method = "symlink"
+		}
+	}
+	if !strings.HasPrefix(p, "/") {
+		r.diag(off, Error, "", "%s.%s: %q is not absolute", where, key, p)
+		return off, evalBad
+	}
+	clean, dotdot := cleanPath(p)
+	if dotdot {
+		r.diag(off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, p)
+	}
+	e.Path = clean
+	return off, evalOK
+}
+
+// place computes the live path of a raw entry and checks it.
+func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (pending, bool) {
+	var live, src string
+	switch {
+	case sc.home == "":
+		if !strings.HasPrefix(raw, "/") {
+			r.diag(off, Warning, "write it as an absolute path", "%s: relative path %q is made absolute (/%s) as current impermanence does; classic impermanence rejects it", where, raw, raw)
+		}
+		live = concatPaths("/", raw)
+	case sc.evaluated && strings.HasPrefix(raw, "/"):
+		live = raw
+	default:
+		if strings.HasPrefix(raw, "/") {
+			r.diag(off, Warning, "drop the leading '/'", "%s: leading '/' in %q is ignored: user entries are relative to the home %s", where, raw, sc.home)
+		}
+		rel := concatPaths(raw)
+		src = concatPaths(sc.hmStorage, rel)
+		if sc.removePrefix {
+			if i := strings.IndexByte(rel, '/'); i >= 0 {
+				rel = rel[i+1:]
+			} else {
+				rel = ""
+			}
+		}
+		live = concatPaths(sc.home, rel)
+	}
+	clean, dotdot := cleanPath(live)
+	if dotdot {
+		r.diag(off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, raw)
+	}
+	if clean == "/" {
+		r.diag(off, Warning, "persist specific directories instead", "%s: %q persists the whole root", where, raw)
+	}
+	e.Path = clean
+	if sc.hmV1 {
+		if s, _ := cleanPath(src); s != e.Source() {
+			e.SourcePath = s
+		}
+	}
+	return pending{e, off}, true
+}
+
+// preservation reads config.preservation ({enable, preserveAt}).
+func (r *reader) preservation(v *value, where string) {
+	if !r.isSet(v, where) {
+		return
+	}
+	en := r.attr(v, "enable", where+".enable")
+	if en != nil && en.kind == vBool && !en.b {
+		r.diag(en.off, Info, "", "%s.enable = false: preservation persists nothing", where)
+		return
+	}
+	w := where + ".preserveAt"
+	pa := r.attr(v, "preserveAt", w)
+	if !r.isSet(pa, w) {
+		return
+	}
+	for _, name := range pa.attrs.keys {
+		pw := sub(w, name)
+		r.preservationPath(name, r.attrOff(pa, name), r.attr(pa, name, pw), pw)
+	}
+}
+
+func (r *reader) preservationPath(name string, nameOff int, pv *value, where string) {
+	if !r.isSet(pv, where) {
+		return
+	}
+	psp, ok := r.storagePath(name, nameOff, pv, where)
+	if !ok {
+		return
+	}
+	root := &scope{module: "preservation", where: where, psp: psp,
+		user: "root", group: "root", dirMode: "0755", fileMode: "0644"}
+	for _, p := range r.entries(root, pv) {
+		r.add(p.e, p.off)
+	}
+	uw := where + ".users"
+	uv := r.attr(pv, "users", uw)
+	if !r.isSet(uv, uw) {
+		return
+	}
+	for _, u := range uv.attrs.keys {
+		w := sub(uw, u)
+		up := r.attr(uv, u, w)
+		if !r.isSet(up, w) {
+			continue
+		}
+		sc := *root
+		sc.where, sc.owner = w, u
+		name := u
+		if s, _, ok := r.str(up, "username", w); ok {
+			name = s
+			sc.evaluated = true
+		}
+		if r.attr(up, "homeMode", "") != nil {
+			sc.evaluated = true
+		}
+		sc.user, sc.group, sc.home = name, r.userGroup(name), r.home(name, up, w)
+		for _, p := range r.entries(&sc, up) {
+			r.add(p.e, p.off)
+		}
+	}
+}
+
+// hmKeys are options only home-manager's v1 module has.
+var hmKeys = []string{"allowOther", "removePrefixDirectory", "defaultDirectoryMethod"}
+
+func hasAny(v *value, keys ...string) bool {
+	if v == nil || v.kind != vAttrs {
+		return false
+	}
+	for _, k := range keys {
+		if v.attrs.get(k) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// homeManagerMap reads home.persistence of one home-manager user. owner and
+// home may be "": they are then taken from a storage path ending in
+// /home/<user>, or from the only --home given.
+func (r *reader) homeManagerMap(v *value, where, owner, home string) {
+	if !r.isSet(v, where) {
+		return
+	}
+	for _, name := range v.attrs.keys {
+		w := sub(where, name)
+		r.homeManagerPath(name, r.attrOff(v, name), r.attr(v, name, w), w, owner, home)
+	}
+}
+
+func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, owner, home string) {
+	if !r.isSet(pv, where) || !r.enabled(pv, where) {
+		return
+	}
+	psp, ok := r.storagePath(name, nameOff, pv, where)
+	if !ok {
+		return
+	}
+	if owner == "" || home == "" {
+		if i := strings.LastIndex(psp, "/home/"); i >= 0 && !strings.Contains(psp[i+len("/home/"):], "/") {
+			if owner == "" {
+				owner = psp[i+len("/home/"):]
+			}
+		}
+		if owner == "" && len(r.opts.Homes) == 1 {
+			for u := range r.opts.Homes {
+				owner = u
+			}
+		}
+		if owner == "" {
+			r.diag(nameOff, Error, "pass --home NAME=PATH", "%s: cannot tell whose home this home-manager storage path belongs to", where)
+			return
+		}
+		if home == "" {
+			home = r.homeOf(owner)
+		}
+	}
+	home, _ = cleanPath(home)
+	sc := &scope{module: "home-manager", where: where, psp: psp, owner: owner, home: home,
+		user: owner, group: "", dirMode: "0755", fileMode: "0755"}
+	if ui, ok := r.users[owner]; ok {
+		sc.group = ui.group
+	}
+	_, endsInHome := trimPathSuffix(psp, home)
+	if hasAny(pv, hmKeys...) || endsInHome {
+		sc.hmV1 = true
+		sc.hmDirMethod = "bindfs"
+		if s, _, ok := r.str(pv, "defaultDirectoryMethod", where); ok && s == "symlink" {
+			sc.hmDirMethod = "symlink"
+		}
+		if b := r.attr(pv, "removePrefixDirectory", where); b != nil && b.kind == vBool {
+			sc.removePrefix = b.b
+		}
+		sc.hmStorage = psp
+		if st, ok := trimPathSuffix(psp, home); ok {
+			sc.psp = st
+		}
+	}
+	for _, p := range r.entries(sc, pv) {
+		r.add(p.e, p.off)
+	}
+}
+
+// jsonKind names a JSON value's type for messages.
+func jsonKind(v *value) string {
+	switch v.kind {
+	case vAttrs:
+		return "object"
+	case vList:
+		return "array"
+	case vString:
+		return "string"
+	case vNumber:
+		return "number"
+	case vBool:
+		return "boolean"
+	case vNull:
+		return "null"
+	}
+	return "value"
+}

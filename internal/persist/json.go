@@ -1,0 +1,278 @@
+package persist
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// maxDepth caps the nesting of JSON values and Nix expressions: deeper input
+// is rejected with an error instead of exhausting the stack.
+const maxDepth = 1000
+
+// jsonParser decodes JSON into values that carry byte offsets, keeps object
+// key order, and keeps string bytes exactly as written (invalid UTF-8 is not
+// replaced: file names are bytes).
+type jsonParser struct {
+	src   *source
+	data  []byte
+	i     int
+	depth int
+}
+
+type syntaxError struct {
+	src *source
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string { return e.src.pos(e.off).String() + ": " + e.msg }
+
+func (p *jsonParser) errf(off int, format string, a ...any) error {
+	return &syntaxError{p.src, off, fmt.Sprintf(format, a...)}
+}
+
+func decodeJSON(src *source) (*value, error) {
+	p := &jsonParser{src: src, data: src.data}
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == 0xEF && len(p.data) >= 3 && string(p.data[:3]) == "\xEF\xBB\xBF" {
+		p.i += 3
+		p.ws()
+	}
+	v, err := p.value()
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i < len(p.data) {
+		return nil, p.errf(p.i, "expected end of input after the JSON value, found %s", p.found())
+	}
+	return v, nil
+}
+
+func (p *jsonParser) ws() {
+	for p.i < len(p.data) {
+		switch p.data[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) found() string {
+	if p.i >= len(p.data) {
+		return "end of input"
+	}
+	r, _ := utf8.DecodeRune(p.data[p.i:])
+	return strconv.QuoteRune(r)
+}
+
+func (p *jsonParser) value() (*value, error) {
+	p.ws()
+	if p.i >= len(p.data) {
+		return nil, p.errf(p.i, "expected a JSON value, found end of input")
+	}
+	start := p.i
+	switch c := p.data[p.i]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		s, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		return &value{kind: vString, off: start, str: s}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		for p.i < len(p.data) && isNumByte(p.data[p.i]) {
+			p.i++
+		}
+		text := string(p.data[start:p.i])
+		if _, err := strconv.ParseFloat(text, 64); err != nil {
+			return nil, p.errf(start, "malformed number %q", text)
+		}
+		return &value{kind: vNumber, off: start, str: text}, nil
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(p.data)-p.i >= len(lit) && string(p.data[p.i:p.i+len(lit)]) == lit {
+				p.i += len(lit)
+				if lit == "null" {
+					return &value{kind: vNull, off: start}, nil
+				}
+				return &value{kind: vBool, off: start, b: lit == "true"}, nil
+			}
+		}
+		return nil, p.errf(start, "expected a JSON value, found %s", p.found())
+	}
+}
+
+func isNumByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+func (p *jsonParser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return p.errf(p.i, "nesting deeper than %d levels", maxDepth)
+	}
+	return nil
+}
+
+func (p *jsonParser) object() (*value, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	v := &value{kind: vAttrs, off: p.i, attrs: newAttrs()}
+	p.i++ // {
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == '}' {
+		p.i++
+		return v, nil
+	}
+	for {
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != '"' {
+			return nil, p.errf(p.i, "expected a string object key, found %s", p.found())
+		}
+		koff := p.i
+		k, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		p.ws()
+		if p.i >= len(p.data) || p.data[p.i] != ':' {
+			return nil, p.errf(p.i, "expected ':' after object key, found %s", p.found())
+		}
+		p.i++
+		val, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		if at := v.attrs.get(k); at != nil {
+			at.defs = []*lazy{known(val)} // JSON: the last duplicate key wins
+		} else {
+			v.attrs.add(k, koff, known(val))
+		}
+		p.ws()
+		if p.i < len(p.data) && p.data[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(p.data) && p.data[p.i] == '}' {
+			p.i++
+			return v, nil
+		}
+		return nil, p.errf(p.i, "expected ',' or '}' after object member, found %s", p.found())
+	}
+}
+
+func (p *jsonParser) array() (*value, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
+	v := &value{kind: vList, off: p.i}
+	p.i++ // [
+	p.ws()
+	if p.i < len(p.data) && p.data[p.i] == ']' {
+		p.i++
+		return v, nil
+	}
+	for {
+		item, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		v.items = append(v.items, known(item))
+		p.ws()
+		if p.i < len(p.data) && p.data[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.i < len(p.data) && p.data[p.i] == ']' {
+			p.i++
+			return v, nil
+		}
+		return nil, p.errf(p.i, "expected ',' or ']' after array element, found %s", p.found())
+	}
+}
+
+// string decodes a JSON string at p.i (which holds '"'), byte-exactly.
+func (p *jsonParser) string() (string, error) {
+	start := p.i
+	p.i++
+	var out []byte
+	for {
+		if p.i >= len(p.data) {
+			return "", p.errf(start, "unterminated string")
+		}
+		c := p.data[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(out), nil
+		case c < 0x20:
+			return "", p.errf(p.i, "control character %#02x in string (write it as an escape)", c)
+		case c != '\\':
+			out = append(out, c)
+			p.i++
+			continue
+		}
+		// escape
+		if p.i+1 >= len(p.data) {
+			return "", p.errf(start, "unterminated string")
+		}
+		e := p.data[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", p.errf(p.i-2, `malformed \u escape`)
+			}
+			if utf16IsHigh(r) && p.i+1 < len(p.data) && p.data[p.i] == '\\' && p.data[p.i+1] == 'u' {
+				save := p.i
+				p.i += 2
+				if r2, ok := p.hex4(); ok && utf16IsLow(r2) {
+					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+				} else {
+					p.i = save
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", p.errf(p.i-2, "unknown escape \\%c in string", e)
+		}
+	}
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(p.data[p.i:p.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.i += 4
+	return rune(n), true
+}
+
+func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
+func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }

@@ -1,0 +1,598 @@
+package persist
+
+import (
+	"fmt"
+	"strings"
+)
+
+// env is a lexical scope of the static evaluator.
+type env struct {
+	vars   map[string]*lazy
+	parent *env
+	with   bool // a `with e;` scope: its names are unknown
+}
+
+func (e *env) lookup(name string) (l *lazy, inWith bool) {
+	for s := e; s != nil; s = s.parent {
+		if s.with {
+			inWith = true
+			continue
+		}
+		if l, ok := s.vars[name]; ok {
+			return l, inWith
+		}
+	}
+	return nil, inWith
+}
+
+// evaluator computes what can be known of a Nix expression without Nix:
+// literals, lists, attribute sets, let/rec/inherit bindings, ++ // +,
+// functions defined in the file, and the module-system wrappers (mkIf,
+// mkMerge, mkDefault, mkForce, mkBefore, mkAfter, mkOverride, mkOrder) and
+// lib.optional(s)/optionalAttrs. Everything else becomes a vUnknown saying
+// why. Work is bounded by maxDepth and maxSteps.
+type evaluator struct {
+	src   *source
+	depth int
+	steps int
+}
+
+const maxSteps = 2_000_000
+
+func (ev *evaluator) budget(off int) *value {
+	ev.steps++
+	if ev.steps > maxSteps {
+		return unknownAt(off, "an expression too large to read statically")
+	}
+	if ev.depth > maxDepth {
+		return unknownAt(off, "an expression nested too deeply to read statically")
+	}
+	return nil
+}
+
+func (ev *evaluator) force(l *lazy) *value {
+	if l.v != nil {
+		return l.v
+	}
+	if l.busy {
+		return unknownAt(lazyOff(l), "a value that refers to itself (infinite recursion)")
+	}
+	l.busy = true
+	var v *value
+	switch {
+	case l.fn != nil:
+		v = l.fn()
+	default:
+		v = ev.eval(l.n, l.env)
+	}
+	if len(l.conds) > 0 {
+		v = withConds(v, l.conds...)
+	}
+	l.v, l.busy, l.n, l.env, l.fn = v, false, nil, nil, nil
+	return v
+}
+
+func lazyOff(l *lazy) int {
+	if l.n != nil {
+		return l.n.offset()
+	}
+	return -1
+}
+
+func withConds(v *value, offs ...int) *value {
+	c := *v
+	c.conds = append(append([]int(nil), v.conds...), offs...)
+	return &c
+}
+
+func (ev *evaluator) eval(n node, e *env) *value {
+	if v := ev.budget(n.offset()); v != nil {
+		return v
+	}
+	ev.depth++
+	defer func() { ev.depth-- }()
+	switch n := n.(type) {
+	case *nIdent:
+		switch n.name {
+		case "true", "false":
+			if l, _ := e.lookup(n.name); l == nil {
+				return &value{kind: vBool, off: n.off, b: n.name == "true"}
+			}
+		case "null":
+			if l, _ := e.lookup(n.name); l == nil {
+				return &value{kind: vNull, off: n.off}
+			}
+		}
+		l, inWith := e.lookup(n.name)
+		if l != nil {
+			return ev.force(l)
+		}
+		if inWith {
+			return unknownAt(n.off, fmt.Sprintf("`%s` (from a `with` scope)", n.name))
+		}
+		return unknownAt(n.off, fmt.Sprintf("the variable `%s`", n.name))
+	case *nNum:
+		return &value{kind: vNumber, off: n.off, str: n.text}
+	case *nStr:
+		return ev.str(n, e)
+	case *nList:
+		v := &value{kind: vList, off: n.off, items: make([]*lazy, len(n.items))}
+		for i, it := range n.items {
+			v.items[i] = &lazy{n: it, env: e}
+		}
+		return v
+	case *nAttrs:
+		return ev.attrSet(n, e)
+	case *nLet:
+		s := &env{vars: make(map[string]*lazy), parent: e}
+		ev.bindInto(s, n.binds, n.inherits, s, e)
+		return ev.eval(n.body, s)
+	case *nWith:
+		return ev.eval(n.body, &env{parent: e, with: true})
+	case *nAssert:
+		return ev.eval(n.body, e)
+	case *nIf:
+		return unknownAt(n.off, "a conditional (if … then … else …)")
+	case *nFunc:
+		return &value{kind: vFunc, off: n.off, fn: n, env: e}
+	case *nApp:
+		return ev.app(n, e)
+	case *nSelect:
+		return ev.sel(n, e)
+	case *nBinop:
+		return ev.binop(n, e)
+	case *nHasAttr:
+		return unknownAt(n.off, "an attribute test (?)")
+	case *nUnary:
+		return unknownAt(n.off, fmt.Sprintf("an expression with `%s`", n.op))
+	}
+	return unknownAt(n.offset(), "an expression")
+}
+
+func (ev *evaluator) str(n *nStr, e *env) *value {
+	var b strings.Builder
+	for _, pt := range n.parts {
+		if pt.expr == nil {
+			b.WriteString(pt.lit)
+			continue
+		}
+		v := ev.eval(pt.expr, e)
+		if v.kind != vString {
+			what := "string"
+			if n.isPath {
+				what = "path"
+			}
+			why := v.why
+			if why == "" {
+				why = v.kind.String()
+			}
+			return unknownAt(n.off, fmt.Sprintf("the interpolated %s %s (it uses %s)", what, strText(n), why))
+		}
+		b.WriteString(v.str)
+	}
+	s := b.String()
+	if n.isPath && !strings.HasPrefix(s, "/") {
+		return unknownAt(n.off, fmt.Sprintf("the path `%s` (relative to a file, not a live path)", s))
+	}
+	return &value{kind: vString, off: n.off, str: s}
+}
+
+// strText renders a string with its interpolations elided, for messages.
+func strText(n *nStr) string {
+	var b strings.Builder
+	for _, pt := range n.parts {
+		if pt.expr != nil {
+			b.WriteString("${…}")
+		} else {
+			b.WriteString(pt.lit)
+		}
+	}
+	if n.isPath {
+		return "`" + b.String() + "`"
+	}
+	return fmt.Sprintf("%q", b.String())
+}
+
+// attrSet builds a (possibly rec) attribute set literal.
+func (ev *evaluator) attrSet(n *nAttrs, e *env) *value {
+	v := &value{kind: vAttrs, off: n.off, attrs: newAttrs()}
+	scope := e
+	if n.rec {
+		scope = &env{vars: make(map[string]*lazy), parent: e}
+	}
+	for _, b := range n.binds {
+		ev.insert(v.attrs, b.path, &lazy{n: b.val, env: scope}, scope)
+	}
+	for _, in := range n.inherits {
+		for _, k := range in.names {
+			if k.dyn != nil {
+				continue
+			}
+			v.attrs.add(k.name, k.off, ev.inheritLazy(in, k, e, scope))
+		}
+	}
+	if n.rec {
+		for _, name := range v.attrs.keys {
+			at := v.attrs.m[name]
+			scope.vars[name] = &lazy{fn: func() *value { return ev.attrValue(at) }}
+		}
+	}
+	return v
+}
+
+// inheritLazy is the value of `inherit name;` (from the enclosing scope
+// outer) or `inherit (from) name;` (from evaluated in scope).
+func (ev *evaluator) inheritLazy(in inherit, k attrKey, outer, scope *env) *lazy {
+	if in.from == nil {
+		return &lazy{n: &nIdent{off: k.off, name: k.name}, env: outer}
+	}
+	return &lazy{n: &nSelect{off: k.off, e: in.from, path: []attrKey{k}}, env: scope}
+}
+
+// bindInto binds let bindings into s (values evaluated in scope).
+func (ev *evaluator) bindInto(s *env, binds []binding, inherits []inherit, scope, outer *env) {
+	tmp := newAttrs()
+	for _, b := range binds {
+		ev.insert(tmp, b.path, &lazy{n: b.val, env: scope}, scope)
+	}
+	for _, in := range inherits {
+		for _, k := range in.names {
+			if k.dyn == nil {
+				tmp.add(k.name, k.off, ev.inheritLazy(in, k, outer, scope))
+			}
+		}
+	}
+	for _, name := range tmp.keys {
+		at := tmp.m[name]
+		if len(at.defs) == 1 {
+			s.vars[name] = at.defs[0]
+		} else {
+			s.vars[name] = &lazy{fn: func() *value { return ev.attrValue(at) }}
+		}
+	}
+}
+
+// insert adds the binding path = l to a, creating nested sets for the
+// path's inner components (`a.b.c = 1;`).
+func (ev *evaluator) insert(a *attrs, path []attrKey, l *lazy, scope *env) {
+	k := path[0]
+	name := k.name
+	if k.dyn != nil {
+		nv := ev.eval(k.dyn, scope)
+		if nv.kind != vString {
+			why := nv.why
+			if why == "" {
+				why = nv.kind.String()
+			}
+			a.unknown = append(a.unknown, unknownAt(k.off, "a dynamic attribute name (it uses "+why+")"))
+			return
+		}
+		name = nv.str
+	}
+	if len(path) == 1 {
+		a.add(name, k.off, l)
+		return
+	}
+	var sub *attrs
+	if at := a.get(name); at != nil {
+		for _, d := range at.defs {
+			if d.v != nil && d.v.kind == vAttrs && d.v.built {
+				sub = d.v.attrs
+			}
+		}
+	}
+	if sub == nil {
+		v := &value{kind: vAttrs, off: k.off, attrs: newAttrs(), built: true}
+		a.add(name, k.off, known(v))
+		sub = v.attrs
+	}
+	ev.insert(sub, path[1:], l, scope)
+}
+
+// attrValue is the value of an attribute, merging several definitions the
+// way the module system does for the types persistence options use: sets
+// merge key by key, lists concatenate.
+func (ev *evaluator) attrValue(at *attr) *value {
+	if len(at.defs) == 1 {
+		return ev.force(at.defs[0])
+	}
+	return ev.mergeDefs(at.defs, at.off)
+}
+
+func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
+	vals := make([]*value, 0, len(defs))
+	nAttrs, nLists := 0, 0
+	for _, d := range defs {
+		v := ev.force(d)
+		vals = append(vals, v)
+		switch v.kind {
+		case vAttrs:
+			nAttrs++
+		case vList:
+			nLists++
+		}
+	}
+	switch {
+	case nAttrs > 0 && nAttrs >= nLists:
+		out := &value{kind: vAttrs, off: off, attrs: newAttrs()}
+		for _, v := range vals {
+			if v.kind != vAttrs {
+				out.attrs.unknown = append(out.attrs.unknown, v)
+				continue
+			}
+			out.attrs.unknown = append(out.attrs.unknown, v.attrs.unknown...)
+			for _, name := range v.attrs.keys {
+				at := v.attrs.m[name]
+				for _, d := range at.defs {
+					if len(v.conds) > 0 {
+						d = &lazy{fn: func() *value { return ev.force(d) }, conds: v.conds}
+					}
+					out.attrs.add(name, at.off, d)
+				}
+			}
+		}
+		return out
+	case nLists > 0:
+		out := &value{kind: vList, off: off}
+		for _, v := range vals {
+			if v.kind != vList {
+				u := *v
+				u.splice = true
+				out.items = append(out.items, known(&u))
+				continue
+			}
+			for _, it := range v.items {
+				if len(v.conds) > 0 {
+					it = &lazy{fn: func() *value { return ev.force(it) }, conds: v.conds}
+				}
+				out.items = append(out.items, it)
+			}
+		}
+		return out
+	}
+	for _, v := range vals {
+		if v.kind != vUnknown {
+			return v
+		}
+	}
+	return vals[0]
+}
+
+// moduleWrappers are lib functions that wrap a value without changing it
+// for our purposes: name → number of arguments; the last one is the value.
+var moduleWrappers = map[string]int{
+	"mkDefault": 1, "mkForce": 1, "mkBefore": 1, "mkAfter": 1, "mkOptionDefault": 1,
+	"mkImageMediaOverride": 1, "mkVMOverride": 1, "mkFixStrictness": 1,
+	"mkOverride": 2, "mkOrder": 2,
+}
+
+// conditionals include their last argument, marked as conditional.
+var conditionals = map[string]int{
+	"mkIf": 2, "optionals": 2, "optionalAttrs": 2, "optionalString": 2,
+}
+
+func calleeName(n node) string {
+	switch n := n.(type) {
+	case *nIdent:
+		return n.name
+	case *nSelect:
+		if k := n.path[len(n.path)-1]; k.dyn == nil {
+			return exprText(n)
+		}
+	}
+	return ""
+}
+
+func lastName(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func (ev *evaluator) app(n *nApp, e *env) *value {
+	var args []node
+	fn := node(n)
+	for {
+		a, ok := fn.(*nApp)
+		if !ok {
+			break
+		}
+		args = append([]node{a.arg}, args...)
+		fn = a.fn
+	}
+	full := calleeName(fn)
+	name := lastName(full)
+	if k, ok := moduleWrappers[name]; ok && len(args) == k {
+		return ev.eval(args[k-1], e)
+	}
+	if k, ok := conditionals[name]; ok && len(args) == k {
+		return withConds(ev.eval(args[k-1], e), n.off)
+	}
+	switch {
+	case name == "optional" && len(args) == 2:
+		return &value{kind: vList, off: n.off, items: []*lazy{{n: args[1], env: e}}, conds: []int{n.off}}
+	case name == "mkMerge" && len(args) == 1:
+		l := ev.eval(args[0], e)
+		if l.kind != vList {
+			return l
+		}
+		return ev.mergeDefs(l.items, n.off)
+	case name == "import" || full == "builtins.import":
+		return unknownAt(n.off, "an `import` of another file")
+	}
+	// A function defined in this file: apply it.
+	f := ev.eval(fn, e)
+	for i, a := range args {
+		if f.kind != vFunc {
+			break
+		}
+		f = ev.apply(f, &lazy{n: a, env: e})
+		if i == len(args)-1 {
+			return f
+		}
+	}
+	if full == "" {
+		full = "a function"
+	}
+	return unknownAt(n.off, fmt.Sprintf("the result of calling `%s`", full))
+}
+
+// apply calls a function value with one argument.
+func (ev *evaluator) apply(f *value, arg *lazy) *value {
+	s := &env{vars: make(map[string]*lazy), parent: f.env}
+	if f.fn.param != "" {
+		s.vars[f.fn.param] = arg
+	}
+	for _, fm := range f.fn.formals {
+		s.vars[fm.name] = &lazy{fn: func() *value {
+			av := ev.force(arg)
+			if av.kind == vAttrs {
+				if at := av.attrs.get(fm.name); at != nil {
+					return ev.attrValue(at)
+				}
+			}
+			if fm.def != nil {
+				return ev.eval(fm.def, s)
+			}
+			if av.kind == vUnknown {
+				return unknownAt(av.off, fmt.Sprintf("the function argument `%s`", fm.name))
+			}
+			return unknownAt(av.off, fmt.Sprintf("the missing function argument `%s`", fm.name))
+		}}
+	}
+	return ev.eval(f.fn.body, s)
+}
+
+func (ev *evaluator) sel(n *nSelect, e *env) *value {
+	v := ev.eval(n.e, e)
+	for i, k := range n.path {
+		name := k.name
+		if k.dyn != nil {
+			kv := ev.eval(k.dyn, e)
+			if kv.kind != vString {
+				v = unknownAt(n.off, fmt.Sprintf("`%s`", exprText(n)))
+				break
+			}
+			name = kv.str
+		}
+		if v.kind != vAttrs {
+			v = unknownAt(n.off, fmt.Sprintf("`%s`", exprText(n)))
+			break
+		}
+		at := v.attrs.get(name)
+		if at == nil {
+			if n.def != nil {
+				return ev.eval(n.def, e)
+			}
+			return unknownAt(n.off, fmt.Sprintf("`%s` (attribute `%s` missing)", exprText(n), name))
+		}
+		v = ev.attrValue(at)
+		_ = i
+	}
+	if v.kind == vUnknown && n.def != nil {
+		return unknownAt(n.off, fmt.Sprintf("`%s`", exprText(n)))
+	}
+	return v
+}
+
+func (ev *evaluator) binop(n *nBinop, e *env) *value {
+	switch n.op {
+	case "++":
+		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
+		out := &value{kind: vList, off: n.l.offset()}
+		for _, side := range []*value{l, r} {
+			if side.kind == vList {
+				for _, it := range side.items {
+					if len(side.conds) > 0 {
+						it = &lazy{fn: func() *value { return ev.force(it) }, conds: side.conds}
+					}
+					out.items = append(out.items, it)
+				}
+				continue
+			}
+			u := *side
+			if u.kind != vUnknown {
+				u = value{kind: vUnknown, off: side.off, why: side.kind.String() + " where a list was expected"}
+			}
+			u.splice = true
+			out.items = append(out.items, known(&u))
+		}
+		return out
+	case "//":
+		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
+		if l.kind != vAttrs || r.kind != vAttrs {
+			return unknownAt(n.off, "an update (//) of "+describe(l, r))
+		}
+		out := &value{kind: vAttrs, off: n.l.offset(), attrs: newAttrs()}
+		out.attrs.unknown = append(append(out.attrs.unknown, l.attrs.unknown...), r.attrs.unknown...)
+		for _, side := range []*value{l, r} {
+			for _, name := range side.attrs.keys {
+				at := side.attrs.m[name]
+				if old := out.attrs.get(name); old != nil {
+					old.defs = at.defs // right side wins
+					continue
+				}
+				out.attrs.add(name, at.off, nil).defs = at.defs
+			}
+		}
+		return out
+	case "+":
+		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
+		if l.kind == vString && r.kind == vString {
+			return &value{kind: vString, off: n.l.offset(), str: l.str + r.str}
+		}
+		return unknownAt(n.off, "a sum (+) of "+describe(l, r))
+	}
+	return unknownAt(n.off, fmt.Sprintf("an expression with `%s`", n.op))
+}
+
+func describe(vs ...*value) string {
+	var parts []string
+	for _, v := range vs {
+		if v.kind == vUnknown {
+			parts = append(parts, v.why)
+		} else {
+			parts = append(parts, v.kind.String())
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// exprText renders a variable or attribute selection for messages.
+func exprText(n node) string {
+	switch n := n.(type) {
+	case *nIdent:
+		return n.name
+	case *nSelect:
+		var b strings.Builder
+		b.WriteString(exprText(n.e))
+		for _, k := range n.path {
+			b.WriteByte('.')
+			if k.dyn != nil {
+				b.WriteString("${…}")
+			} else {
+				b.WriteString(attrName(k.name))
+			}
+		}
+		return b.String()
+	case *nApp:
+		return "(" + exprText(n.fn) + " …)"
+	case *nStr:
+		return strText(n)
+	}
+	return "(…)"
+}
+
+// attrName quotes an attribute name when it is not a plain identifier.
+func attrName(s string) string {
+	if s == "" || !isIDStart(s[0]) {
+		return fmt.Sprintf("%q", s)
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIDChar(s[i]) {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
+}

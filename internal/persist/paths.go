@@ -1,0 +1,82 @@
+package persist
+
+import "strings"
+
+// concatPaths mirrors impermanence's lib.concatPaths (lib.nix:17-50): every
+// part is split on "/", empty components are dropped, the rest is joined with
+// "/", and a leading "/" is kept when the first part had one. "." and ".."
+// are kept, as the module keeps them.
+func concatPaths(parts ...string) string {
+	var b strings.Builder
+	abs := len(parts) > 0 && strings.HasPrefix(parts[0], "/")
+	n := 0
+	for _, p := range parts {
+		for _, c := range strings.Split(p, "/") {
+			if c == "" {
+				continue
+			}
+			if n > 0 || abs {
+				b.WriteByte('/')
+			}
+			b.WriteString(c)
+			n++
+		}
+	}
+	if n == 0 && abs {
+		return "/"
+	}
+	return b.String()
+}
+
+// cleanPath cleans an absolute path lexically, byte for byte: duplicate and
+// trailing slashes and "." components go away. A ".." component is kept in
+// place (never resolved) and reported through dotdot.
+func cleanPath(p string) (clean string, dotdot bool) {
+	var b strings.Builder
+	b.Grow(len(p))
+	for _, c := range strings.Split(p, "/") {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			dotdot = true
+		}
+		b.WriteByte('/')
+		b.WriteString(c)
+	}
+	if b.Len() == 0 {
+		return "/", dotdot
+	}
+	return b.String(), dotdot
+}
+
+// hasPathPrefix reports whether path equals dir or lies below it, comparing
+// whole components: /home/a is a prefix of /home/a/x but not of /home/ab.
+// Both must be clean and absolute.
+func hasPathPrefix(path, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(path, "/")
+	}
+	if !strings.HasPrefix(path, dir) {
+		return false
+	}
+	return len(path) == len(dir) || path[len(dir)] == '/'
+}
+
+// trimPathSuffix returns p without its trailing components equal to suffix
+// ("/nix/persist/home/alice" minus "/home/alice" is "/nix/persist"), and
+// whether p ended with them. Both must be clean and absolute.
+func trimPathSuffix(p, suffix string) (string, bool) {
+	if suffix == "/" || len(suffix) > len(p) || !strings.HasSuffix(p, suffix) {
+		return p, false
+	}
+	rest := p[:len(p)-len(suffix)]
+	switch {
+	case rest == "":
+		return "/", true
+	case strings.HasSuffix(rest, "/"):
+		return p, false // cannot happen for clean paths
+	}
+	// The suffix must start at a component boundary: suffix begins with "/".
+	return rest, true
+}

@@ -1,0 +1,342 @@
+package persist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// maxInput caps what Read accepts; declaration files are small.
+const maxInput = 64 << 20
+
+// Read reads one declaration source and returns its normalised entries and
+// diagnostics. name is the source's path, used for positions and to choose
+// the format; "-" means standard input. The content is read from r; when r
+// is nil, Read opens name (or uses os.Stdin for "-").
+//
+// Format: a name ending in ".nix" is read with the static Nix reader
+// (ParseNix); ".json" with ParseJSON; otherwise content whose first
+// non-blank byte is '[', or '{' followed by '"' or '}', is JSON, and
+// anything else is Nix.
+//
+// Errors are for unreadable or malformed input and read
+// "file:line:col: message"; problems inside well-formed input are
+// Diagnostics in the Set.
+func Read(name string, r io.Reader, opts Options) (*Set, error) {
+	if r == nil {
+		if name == "-" {
+			r = os.Stdin
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			r = f
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", displayName(name), err)
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", displayName(name), maxInput>>20)
+	}
+	if isJSON(name, data) {
+		return ParseJSON(data, displayName(name), opts)
+	}
+	return ParseNix(data, displayName(name), opts)
+}
+
+// ReadFile opens name (standard input for "-") and calls Read.
+func ReadFile(name string, opts Options) (*Set, error) {
+	return Read(name, nil, opts)
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return name
+}
+
+func isJSON(name string, data []byte) bool {
+	switch {
+	case strings.HasSuffix(name, ".nix"):
+		return false
+	case strings.HasSuffix(name, ".json"):
+		return true
+	}
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if len(t) == 0 {
+		return false
+	}
+	switch t[0] {
+	case '[':
+		return true
+	case '{':
+		t = bytes.TrimLeft(t[1:], " \t\r\n")
+		return len(t) > 0 && (t[0] == '"' || t[0] == '}')
+	}
+	return false
+}
+
+// ParseJSON reads JSON declarations. Accepted shapes (spec §0-§4):
+//
+//   - nix eval --json …config.environment.persistence, classic and current
+//     impermanence: {"<name>": {enable, persistentStoragePath, directories,
+//     files, users: {<u>: {directories, files, home?}}}} with entries
+//     normalised by the module (dirPath, filePath). Live paths come from
+//     dirPath/filePath, cleaned lexically; users' entries repeated in the
+//     top-level lists (classic) are counted once; enable = false paths are
+//     dropped.
+//   - the same map written by hand (raw entries: strings or {directory,
+//     user, group, mode} / {file, parentDirectory, method}), to which the
+//     module's defaults and path rules are applied.
+//   - a single raw entry: {"persistentStoragePath": …, "directories": …,
+//     "files": …, "users": …}.
+//   - nix eval --json …config.preservation: {"enable": …, "preserveAt":
+//     {…}}; nothing when enable is false; how = "_intermediate" entries
+//     skipped.
+//   - home-manager v1 home.persistence: {"/persist/home/alice": {allowOther,
+//     defaultDirectoryMethod, removePrefixDirectory, directories, files}};
+//     the owner comes from a storage path ending in /home/<user>, or from
+//     the only Options.Homes entry.
+//
+// A top-level value that is not an object is an error, e.g.
+// "x.json: expected an object of persistent storage paths, got array".
+func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
+	src := newSource(name, data)
+	v, err := decodeJSON(src)
+	if err != nil {
+		return nil, err
+	}
+	if v.kind != vAttrs {
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", name, jsonKind(v))
+	}
+	r := newReader(src, opts, nil)
+	switch {
+	case v.attrs.get("preserveAt") != nil:
+		r.preservation(v, "preservation")
+	case hasAny(v, "directories", "files", "users", "persistentStoragePath"):
+		psp, _, ok := r.str(v, "persistentStoragePath", "")
+		if !ok {
+			return nil, fmt.Errorf("%s: a single persistence entry needs a \"persistentStoragePath\" string", src.pos(v.off))
+		}
+		r.jsonPath(psp, v.off, v, attrName(psp))
+	default:
+		for _, k := range v.attrs.keys {
+			pv := r.attr(v, k, "")
+			if pv.kind != vAttrs {
+				return nil, fmt.Errorf("%s: expected an object for storage path %q, got %s", src.pos(pv.off), k, jsonKind(pv))
+			}
+			r.jsonPath(k, r.attrOff(v, k), pv, attrName(k))
+		}
+	}
+	return r.set, nil
+}
+
+// jsonPath reads one storage path object, choosing the module by its keys.
+func (r *reader) jsonPath(name string, off int, pv *value, where string) {
+	switch {
+	case hasAny(pv, hmKeys...):
+		r.homeManagerPath(name, off, pv, where, "", "")
+	case hasAny(pv, "commonMountOptions") || r.hasHow(pv):
+		r.preservationPath(name, off, pv, where)
+	default:
+		r.impermanencePath(name, off, pv, where)
+	}
+}
+
+func (r *reader) hasHow(pv *value) bool {
+	for _, key := range []string{"directories", "files"} {
+		l := r.attr(pv, key, "")
+		if l == nil || l.kind != vList {
+			continue
+		}
+		for _, it := range l.items {
+			if hasAny(r.force(it), "how") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ParseNix reads a NixOS or home-manager module statically, without Nix.
+// The whole file is parsed (a syntax error anywhere is an error naming
+// file:line:col); then these declarations are interpreted:
+//
+//   - environment.persistence.<name> (impermanence), its users.<u>;
+//   - home.persistence.<path> (a home-manager module; the user from
+//     home.username / home.homeDirectory, a storage path ending in
+//     /home/<user>, or the only Options.Homes entry);
+//   - home-manager.users.<u>.home.persistence.<path>;
+//   - preservation.preserveAt.<name>, unless preservation.enable is
+//     literally false.
+//
+// Literals, let/rec/inherit, ++ and // of literals, functions defined in the
+// file, and lib.mkIf/mkMerge/mkDefault/mkForce/mkBefore/mkAfter/mkOverride/
+// mkOrder/optional(s) wrappers are understood (mkIf and optionals add an
+// Info diagnostic: the value is conditional). Any value that cannot be
+// known statically (a variable from `with`, `map …`, an interpolation of
+// config, an import) becomes a Warning diagnostic at its position with the
+// hint to use --flake; it is never silently left out.
+func ParseNix(data []byte, name string, opts Options) (*Set, error) {
+	src := newSource(name, data)
+	ast, err := parseNixSource(src)
+	if err != nil {
+		return nil, err
+	}
+	ev := &evaluator{src: src}
+	r := newReader(src, opts, ev)
+	root := ev.eval(ast, &env{vars: map[string]*lazy{}})
+	for i := 0; root.kind == vFunc && i < 8; i++ {
+		root = ev.apply(root, known(unknownAt(root.off, "the module arguments")))
+	}
+	r.conds(root, "the module")
+	if root.kind != vAttrs {
+		why := root.why
+		if why == "" {
+			why = root.kind.String()
+		}
+		r.diag(root.off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
+		return r.set, nil
+	}
+	r.module(root)
+	return r.set, nil
+}
+
+// module interprets a module's attribute set.
+func (r *reader) module(root *value) {
+	cfg := root
+	if c := r.attr(root, "config", "config"); c != nil && (root.attrs.get("options") != nil || c.kind == vAttrs) {
+		if !r.isSet(c, "config") {
+			return
+		}
+		cfg = c
+	}
+	r.readUsers(cfg)
+	found := false
+	if v := r.path(cfg, "environment", "persistence"); v != nil {
+		found = true
+		r.impermanenceMap(v, "environment.persistence")
+	}
+	if v := r.path(cfg, "home", "persistence"); v != nil {
+		found = true
+		owner, _, _ := r.str(r.path(cfg, "home"), "username", "home")
+		home, _, _ := r.str(r.path(cfg, "home"), "homeDirectory", "home")
+		if owner != "" && home == "" {
+			home = r.homeOf(owner)
+		}
+		if h, ok := r.opts.Homes[owner]; ok && owner != "" {
+			home = h
+		}
+		r.homeManagerMap(v, "home.persistence", owner, home)
+	}
+	if us := r.path(cfg, "home-manager", "users"); us != nil && r.isSet(us, "home-manager.users") {
+		for _, u := range us.attrs.keys {
+			w := "home-manager.users." + attrName(u)
+			uv := r.attr(us, u, w)
+			for i := 0; uv.kind == vFunc && i < 8; i++ {
+				uv = r.ev.apply(uv, known(unknownAt(uv.off, "the module arguments")))
+			}
+			if uv.kind == vUnknown {
+				r.diag(uv.off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.why)
+				continue
+			}
+			if uv.kind != vAttrs {
+				continue
+			}
+			if c := r.attr(uv, "config", w+".config"); c != nil && c.kind == vAttrs {
+				uv = c
+			}
+			if v := r.path(uv, "home", "persistence"); v != nil {
+				found = true
+				r.homeManagerMap(v, w+".home.persistence", u, r.homeOf(u))
+			}
+		}
+	}
+	if v := r.path(cfg, "preservation"); v != nil && r.attr(v, "preserveAt", "") != nil {
+		found = true
+		r.preservation(v, "preservation")
+	}
+	if !found {
+		r.diag(0, Warning, "pass the file that declares them, or use --flake REF#HOST",
+			"no persistence declarations found (environment.persistence, home.persistence, home-manager.users.<name>.home.persistence, preservation.preserveAt)")
+	}
+}
+
+// path follows attribute names from v; it returns nil when a name is
+// absent. A level that cannot be read is reported (Info above the last
+// name, Warning at it) and gives nil.
+func (r *reader) path(v *value, names ...string) *value {
+	where := ""
+	for i, n := range names {
+		if v == nil || v.kind != vAttrs {
+			return nil
+		}
+		where = sub(where, n)
+		v = r.attr(v, n, where)
+		if v == nil {
+			return nil
+		}
+		if v.kind == vUnknown {
+			if i == len(names)-1 {
+				r.notRead(v, where)
+			} else {
+				r.diag(v.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, v.why)
+			}
+			return nil
+		}
+		if i < len(names)-1 && v.kind == vAttrs {
+			for _, u := range v.attrs.unknown {
+				if u.kind == vUnknown {
+					r.diag(u.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, u.why)
+				}
+			}
+		}
+	}
+	return v
+}
+
+// readUsers collects users.users.<u>.home and .group literals.
+func (r *reader) readUsers(cfg *value) {
+	uu := cfg
+	for _, n := range []string{"users", "users"} {
+		if uu = r.quiet(uu, n); uu == nil || uu.kind != vAttrs {
+			return
+		}
+	}
+	for _, u := range uu.attrs.keys {
+		uv := r.quiet(uu, u)
+		var ui userInfo
+		if h := r.quiet(uv, "home"); h != nil && h.kind == vString && strings.HasPrefix(h.str, "/") {
+			ui.home = h.str
+		}
+		if g := r.quiet(uv, "group"); g != nil && g.kind == vString {
+			ui.group = g.str
+		}
+		r.users[u] = ui
+	}
+}
+
+// quiet is attr without reporting conditions.
+func (r *reader) quiet(v *value, name string) *value {
+	if v == nil || v.kind != vAttrs {
+		return nil
+	}
+	at := v.attrs.get(name)
+	if at == nil {
+		return nil
+	}
+	if r.ev == nil {
+		return at.defs[0].v
+	}
+	return r.ev.attrValue(at)
+}
+
+var errNoNix = errors.New("nix not found on PATH: --flake needs Nix installed; pass --persist FILE (a .nix file or nix eval JSON) instead")

@@ -1,0 +1,109 @@
+package persist
+
+// value is a (partly) evaluated declaration value: what the JSON reader
+// decodes and what the static Nix reader evaluates to. Values the static
+// reader cannot compute are vUnknown and say why.
+type vkind uint8
+
+const (
+	vUnknown vkind = iota
+	vNull
+	vBool
+	vNumber
+	vString
+	vList
+	vAttrs
+	vFunc
+)
+
+func (k vkind) String() string {
+	switch k {
+	case vNull:
+		return "null"
+	case vBool:
+		return "a boolean"
+	case vNumber:
+		return "a number"
+	case vString:
+		return "a string"
+	case vList:
+		return "a list"
+	case vAttrs:
+		return "an attribute set"
+	case vFunc:
+		return "a function"
+	}
+	return "an unknown value"
+}
+
+type value struct {
+	kind vkind
+	off  int // byte offset of the expression in its source
+	str  string
+	b    bool
+	// items of a vList. An item that forces to a vUnknown with splice set
+	// stands for an unknown number of items (`[ "/a" ] ++ extra`).
+	items []*lazy
+	attrs *attrs
+	// why a vUnknown could not be read, as a noun phrase: "the variable
+	// `dirs`", "a list built by `map`".
+	why    string
+	splice bool
+	// conds are the offsets of lib.mkIf / lib.optionals calls that make this
+	// value conditional.
+	conds []int
+	fn    *nFunc // vFunc
+	env   *env   // vFunc
+	// built marks a set created for an attribute path (`a.b = …;`), into
+	// which later paths through the same name are inserted.
+	built bool
+}
+
+// attrs is an ordered attribute set. unknown holds parts that could not be
+// read: dynamic attribute names and merged definitions that are not sets.
+type attrs struct {
+	keys    []string
+	m       map[string]*attr
+	unknown []*value
+}
+
+type attr struct {
+	name string
+	off  int // offset of the name
+	defs []*lazy
+}
+
+func newAttrs() *attrs { return &attrs{m: make(map[string]*attr)} }
+
+func (a *attrs) get(name string) *attr {
+	if a == nil {
+		return nil
+	}
+	return a.m[name]
+}
+
+func (a *attrs) add(name string, off int, l *lazy) *attr {
+	if at, ok := a.m[name]; ok {
+		at.defs = append(at.defs, l)
+		return at
+	}
+	at := &attr{name: name, off: off, defs: []*lazy{l}}
+	a.m[name] = at
+	a.keys = append(a.keys, name)
+	return at
+}
+
+// lazy is a value not yet computed (a Nix thunk) or an already known one.
+type lazy struct {
+	v    *value
+	n    node
+	env  *env
+	fn   func() *value // computes the value instead of n
+	busy bool
+	// conds are added to the value once it is computed.
+	conds []int
+}
+
+func known(v *value) *lazy { return &lazy{v: v} }
+
+func unknownAt(off int, why string) *value { return &value{kind: vUnknown, off: off, why: why} }
