@@ -558,7 +558,7 @@ func appendLit(parts []strPart, lit []byte) []strPart {
 	return append(parts, strPart{lit: string(lit)})
 }
 
-// indString reads a ''…'' string; p.tok is the opening ''. Indentation is
+// indString reads a ”…” string; p.tok is the opening ”. Indentation is
 // stripped as Nix does (approximately: escapes count as text).
 func (p *parser) indString() *nStr {
 	start := p.tok.off

@@ -1,0 +1,88 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// projection is the --apply function of EvalFlake (spec §2): it drops only
+// impermanence's removed-option placeholders, and only when their value
+// throws, so that current impermanence serialises; every other error goes
+// through.
+//
+//go:embed projection.nix
+var projection string
+
+// EvalFlake evaluates ref, "FLAKEREF#HOST", with Nix and reads the host's
+// config.environment.persistence:
+//
+//	nix --extra-experimental-features 'nix-command flakes' eval --json \
+//	  FLAKEREF#nixosConfigurations.HOST.config.environment.persistence \
+//	  --apply <projection>
+//
+// and parses the output with ParseJSON. Entries and diagnostics are placed
+// at Pos{File: "FLAKEREF#nixosConfigurations.HOST…"} without line numbers.
+// Errors: ref without "#HOST"; nix not on PATH (errNoNix's message, which
+// says to use --persist FILE instead); nix failing (the error includes its
+// stderr); ctx cancelled. Only impermanence is evaluated: home-manager's
+// and preservation's options are not.
+func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
+	args, attr, err := flakeArgs(ref)
+	if err != nil {
+		return nil, err
+	}
+	nix, err := exec.LookPath("nix")
+	if err != nil {
+		return nil, errNoNix
+	}
+	cmd := exec.CommandContext(ctx, nix, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("nix eval %s: %w", attr, ctx.Err())
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			return nil, fmt.Errorf("nix eval %s: %w", attr, err)
+		}
+		return nil, fmt.Errorf("nix eval %s: %w:\n%s", attr, err, msg)
+	}
+	s, err := ParseJSON(stdout.Bytes(), attr, opts)
+	if err != nil {
+		return nil, fmt.Errorf("nix eval %s printed unexpected output: %w", attr, err)
+	}
+	for i := range s.Entries {
+		s.Entries[i].Pos = Pos{File: attr}
+	}
+	for i := range s.Diagnostics {
+		s.Diagnostics[i].Pos = Pos{File: attr}
+	}
+	return s, nil
+}
+
+// flakeArgs builds nix's arguments for ref "FLAKEREF#HOST" and returns the
+// evaluated attribute as well.
+func flakeArgs(ref string) (args []string, attr string, err error) {
+	i := strings.LastIndexByte(ref, '#')
+	if i < 0 || i == len(ref)-1 {
+		return nil, "", fmt.Errorf("flake reference %q: expected FLAKEREF#HOST, e.g. /etc/nixos#myhost", ref)
+	}
+	flake, host := ref[:i], ref[i+1:]
+	if flake == "" {
+		flake = "."
+	}
+	if strings.ContainsAny(host, "\"\\$") || strings.HasPrefix(host, "-") {
+		return nil, "", errors.New("flake reference " + fmt.Sprintf("%q", ref) + ": invalid host name")
+	}
+	attr = flake + "#nixosConfigurations." + attrName(host) + ".config.environment.persistence"
+	return []string{"--extra-experimental-features", "nix-command flakes",
+		"eval", "--json", attr, "--apply", projection}, attr, nil
+}

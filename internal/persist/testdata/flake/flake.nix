@@ -1,0 +1,52 @@
+{
+  description = "drift test flake: no inputs, nixosConfigurations.host1 as a plain attrset";
+  outputs = { self }: {
+    nixosConfigurations.host1 = {
+      config.environment.persistence = {
+        "/nix/persist" = {
+          enable = true;
+          persistentStoragePath = "/nix/persist";
+          # a removed-option placeholder, as current impermanence defines it
+          allowOther = throw "The option `allowOther' can no longer be used since it's been removed.";
+          directories = [
+            {
+              directory = "/var/log/";
+              dirPath = "/var/log";
+              persistentStoragePath = "/nix/persist";
+              user = "root"; group = "root"; mode = "0755";
+              method = throw "removed";
+            }
+          ];
+          files = [
+            {
+              file = "/etc/machine-id";
+              filePath = "/etc/machine-id";
+              persistentStoragePath = "/nix/persist";
+              method = "symlink";
+              parentDirectory = { dirPath = "/etc"; user = "root"; group = "root"; mode = "0755"; };
+            }
+          ];
+          users.alice = {
+            home = throw "removed";
+            directories = [ { directory = ".ssh"; dirPath = "/home/alice/.ssh"; persistentStoragePath = "/nix/persist"; user = "alice"; group = "users"; mode = "0700"; } ];
+            files = [ ];
+          };
+        };
+        "/backup" = {
+          enable = false;
+          persistentStoragePath = "/backup";
+          directories = [ { directory = "/srv"; dirPath = "/srv"; persistentStoragePath = "/backup"; } ];
+          files = [ ];
+          users = { };
+        };
+      };
+    };
+    # host2 has a real error that the projection must not swallow
+    nixosConfigurations.host2 = {
+      config.environment.persistence."/p" = {
+        persistentStoragePath = throw "A definition for option `persistentStoragePath' is not of type `path'";
+        directories = [ ];
+      };
+    };
+  };
+}
