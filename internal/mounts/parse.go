@@ -120,7 +120,7 @@ func Parse(r io.Reader, name string) (*Table, error) {
 // for an empty line.
 func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimRight(b, "\r")
+	b = bytes.TrimRight(b, "\r \t") // no field ends the line with "\r"
 	line := string(b)
 
 	f := fieldScanner{s: line}
