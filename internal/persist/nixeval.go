@@ -324,10 +324,7 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 			for _, name := range v.attrs.keys {
 				at := v.attrs.m[name]
 				for _, d := range at.defs {
-					if len(v.conds) > 0 {
-						d = &lazy{fn: func() *value { return ev.force(d) }, conds: v.conds}
-					}
-					out.attrs.add(name, at.off, d)
+					out.attrs.add(name, at.off, ev.condLazy(d, v.conds))
 				}
 			}
 		}
@@ -342,10 +339,7 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 				continue
 			}
 			for _, it := range v.items {
-				if len(v.conds) > 0 {
-					it = &lazy{fn: func() *value { return ev.force(it) }, conds: v.conds}
-				}
-				out.items = append(out.items, it)
+				out.items = append(out.items, ev.condLazy(it, v.conds))
 			}
 		}
 		return out
@@ -356,6 +350,15 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 		}
 	}
 	return vals[0]
+}
+
+// condLazy returns l, or when conds is not empty a lazy whose value is l's
+// marked with conds (a part of a conditional list or set).
+func (ev *evaluator) condLazy(l *lazy, conds []int) *lazy {
+	if len(conds) == 0 {
+		return l
+	}
+	return &lazy{fn: func() *value { return ev.force(l) }, conds: conds}
 }
 
 // moduleWrappers are lib functions that wrap a value without changing it
@@ -504,10 +507,7 @@ func (ev *evaluator) binop(n *nBinop, e *env) *value {
 		for _, side := range []*value{l, r} {
 			if side.kind == vList {
 				for _, it := range side.items {
-					if len(side.conds) > 0 {
-						it = &lazy{fn: func() *value { return ev.force(it) }, conds: side.conds}
-					}
-					out.items = append(out.items, it)
+					out.items = append(out.items, ev.condLazy(it, side.conds))
 				}
 				continue
 			}

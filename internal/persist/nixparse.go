@@ -476,6 +476,13 @@ func (p *parser) binds(end string) ([]binding, []inherit) {
 		p.expect("=", "after the attribute name")
 		v := p.expr()
 		if !p.is(";") {
+			// `a = f\n b = 1;` parses as `a = f b` and fails at '=': point
+			// at the likely place of the missing ';'.
+			if app, ok := v.(*nApp); ok && p.is("=") {
+				if l := p.lx.src.pos(app.arg.offset()).Line; l > p.lx.src.pos(app.fn.offset()).Line {
+					p.fail(p.tok.off, "expected ';' after attribute value, found %s (is a ';' missing before line %d?)", p.tok, l)
+				}
+			}
 			p.fail(p.tok.off, "expected ';' after attribute value, found %s", p.tok)
 		}
 		p.advance()

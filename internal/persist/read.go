@@ -19,8 +19,8 @@ const maxInput = 64 << 20
 //
 // Format: a name ending in ".nix" is read with the static Nix reader
 // (ParseNix); ".json" with ParseJSON; otherwise content whose first
-// non-blank byte is '[', or '{' followed by '"' or '}', is JSON, and
-// anything else is Nix.
+// non-blank byte is '[', or '{' followed by '}' or by a string and ':', is
+// JSON, and anything else is Nix.
 //
 // Errors are for unreadable or malformed input and read
 // "file:line:col: message"; problems inside well-formed input are
@@ -79,7 +79,19 @@ func isJSON(name string, data []byte) bool {
 		return true
 	case '{':
 		t = bytes.TrimLeft(t[1:], " \t\r\n")
-		return len(t) > 0 && (t[0] == '"' || t[0] == '}')
+		if len(t) == 0 || t[0] != '"' {
+			return len(t) > 0 && t[0] == '}'
+		}
+		// { "key" : → JSON; { "key" = or { "key".a → Nix
+		for i := 1; i < len(t); i++ {
+			switch t[i] {
+			case '\\':
+				i++
+			case '"':
+				rest := bytes.TrimLeft(t[i+1:], " \t\r\n")
+				return len(rest) > 0 && rest[0] == ':'
+			}
+		}
 	}
 	return false
 }
