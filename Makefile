@@ -1,0 +1,43 @@
+# drift — see README.md. `make demo` runs drift check on the bundled sample
+# system; `make test` runs every test (the real-btrfs ones need root and loop
+# devices; with DRIFT_REQUIRE_BTRFS=1 a skip of those is a failure).
+
+GO      ?= go
+DEMO    := fixtures/demo
+FUZZTIME ?= 10s
+
+.PHONY: all build demo test fuzz bench vet fmt clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o drift ./cmd/drift
+
+# drift check exits 1 when something would be lost, as it does on the demo.
+demo: build
+	./drift check --root $(DEMO)/root --mountinfo $(DEMO)/mountinfo \
+		--persist $(DEMO)/impermanence.nix --ignore-file $(DEMO)/ignore; \
+	status=$$?; [ $$status -le 1 ] || exit $$status
+
+test: vet
+	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+# Each fuzz target runs briefly on its seed corpus plus FUZZTIME of new input.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/mounts
+	$(GO) test -run '^$$' -fuzz '^FuzzParseNix$$' -fuzztime $(FUZZTIME) ./internal/persist
+	$(GO) test -run '^$$' -fuzz '^FuzzParseJSON$$' -fuzztime $(FUZZTIME) ./internal/persist
+
+bench: build
+	./scripts/bench.sh
+
+vet:
+	@out=$$(gofmt -l cmd internal test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w cmd internal test
+
+clean:
+	rm -f drift

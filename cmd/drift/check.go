@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the flags of drift check.
+type CheckOptions struct {
+	Root        string
+	Persist     []string
+	Flake       string
+	Homes       []string
+	Mountinfo   string
+	Ephemeral   []string
+	Ignore      []string
+	IgnoreFiles []string
+	Format      string
+	All         bool
+	Quiet       bool
+	Verbose     bool
+	Workers     int
+}
+
+func newCheckCmd(st Streams) *cobra.Command {
+	opts := &CheckOptions{}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Pre-reboot check: list what the next boot would lose",
+		Long: `Walk the root, classify every path on the ephemeral side, and report what the
+next boot loses. Categories (lost unless noted):
+
+  unpersisted        on the ephemeral root, covered by no declaration
+  declared-unbacked  declared, but the live data is on the ephemeral root
+                     (not mounted or linked from persistent storage)
+  unmounted          bind-mounted from persistent storage but no longer
+                     declared: gone from view at the next boot
+  ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
+  recreated          not lost: re-made at boot (NixOS activation output such as
+                     /bin/sh, /usr/bin/env, /etc/static and /etc links into it;
+                     parents of mount points and declared paths)
+
+Declarations come from --persist (repeatable: a .nix file read statically,
+nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
+and --flake REF#HOST (evaluated with nix). Without either, drift reads the
+.nix files under ROOT/etc/nixos that declare persistence.
+
+EXIT STATUS
+  0  nothing would be lost
+  1  something would be lost
+  2  error (bad input, unreadable root, not an impermanent root)`,
+		Example: `  drift check
+  drift check --persist /etc/nixos/impermanence.nix
+  drift check --flake /etc/nixos#myhost --format json
+  drift check --root /mnt --persist decl.json --format paths0 | xargs -0 ls -ld
+  drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Root, "root", "/", "audit the system mounted at this directory as its /")
+	f.StringArrayVar(&opts.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
+	f.StringVar(&opts.Flake, "flake", "", "evaluate declarations with nix from `REF#HOST`")
+	f.StringArrayVar(&opts.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
+	f.StringVar(&opts.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
+	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
+	f.StringArrayVar(&opts.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
+	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
+	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	f.BoolVar(&opts.All, "all", false, "include ignored paths in the output")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations and mounts came from")
+	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
+	return cmd
+}
+
+func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
+	if !slices.Contains(report.Formats, opts.Format) {
+		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.Formats, ", "))
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return err
+	}
+	root = filepath.Clean(root)
+	homes, err := parseHomes(opts.Homes)
+	if err != nil {
+		return err
+	}
+	decls, sources, err := loadDecls(ctx, root, opts.Persist, opts.Flake, persist.Options{Homes: homes}, st)
+	if err != nil {
+		return err
+	}
+	table, err := loadMounts(root, opts.Mountinfo)
+	if err != nil {
+		return err
+	}
+	ig := &diff.Ignore{}
+	for _, g := range opts.Ignore {
+		if err := ig.Add(g, "--ignore"); err != nil {
+			return err
+		}
+	}
+	for _, f := range opts.IgnoreFiles {
+		if err := ig.AddFile(f); err != nil {
+			return err
+		}
+	}
+	warn := func(format string, args ...any) {
+		if !opts.Quiet {
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(fmt.Sprintf(format, args...)))
+		}
+	}
+	if opts.Verbose {
+		for _, s := range sources {
+			fmt.Fprintf(st.Err, "drift: declarations from %s\n", report.Escape(s))
+		}
+		fmt.Fprintf(st.Err, "drift: %d declared paths, %d mounts at or below %s\n", len(decls.Entries), len(table.Mounts), report.Escape(root))
+	}
+	for _, d := range decls.Diagnostics {
+		if d.Severity >= persist.Warning || opts.Verbose {
+			warn("%s", d.String())
+			if d.Hint != "" && !opts.Quiet {
+				fmt.Fprintf(st.Err, "drift: hint: %s\n", d.Hint)
+			}
+		}
+	}
+	audit, err := diff.Check(ctx, diff.Config{
+		Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers,
+	})
+	if errors.Is(err, diff.ErrNotImpermanent) {
+		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
+	}
+	if err != nil {
+		return err
+	}
+	for _, w := range audit.Warnings {
+		warn("%s", w)
+	}
+	for i, e := range audit.Errors {
+		if i == 10 && !opts.Verbose {
+			warn("%d more unreadable paths (--verbose lists them)", len(audit.Errors)-10)
+			break
+		}
+		warn("cannot read %s: %v (its contents are not in the report)", e.Path, e.Err)
+	}
+	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All}); err != nil {
+		return err
+	}
+	if audit.LostTotal(false).Count > 0 {
+		return errLost
+	}
+	return nil
+}
+
+func parseHomes(specs []string) (map[string]string, error) {
+	homes := map[string]string{}
+	for _, s := range specs {
+		name, dir, ok := strings.Cut(s, "=")
+		if !ok || name == "" || !strings.HasPrefix(dir, "/") {
+			return nil, fmt.Errorf("--home %q: expected NAME=/absolute/path", s)
+		}
+		homes[name] = dir
+	}
+	return homes, nil
+}
+
+// loadMounts reads the mount table and keeps what lies at or below root,
+// relative to it. An explicit --mountinfo file none of whose mounts is at or
+// below root is taken to describe the system at root already (fixtures).
+func loadMounts(root, file string) (*mounts.Table, error) {
+	name := file
+	if name == "" {
+		name = "/proc/self/mountinfo"
+	}
+	t, err := mounts.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if root == "/" {
+		return t, nil
+	}
+	if file != "" {
+		below := false
+		for _, m := range t.Mounts {
+			if mounts.Contains(root, m.MountPoint) {
+				below = true
+				break
+			}
+		}
+		if !below {
+			return t, nil
+		}
+	}
+	return t.Relative(root), nil
+}

@@ -1,0 +1,70 @@
+// Command drift audits an impermanent NixOS root: it tells, before a reboot,
+// which files the next boot destroys and why.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nix-drift/drift/internal/report"
+	"golang.org/x/term"
+)
+
+// Streams are the standard streams a command runs with; tests replace them.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// ErrIsTerminal is true when Err is a terminal (progress goes there).
+	ErrIsTerminal bool
+}
+
+// errLost is returned by a command whose report found something at risk:
+// exit status 1.
+var errLost = errors.New("something would be lost")
+
+// hintError carries a hint printed after the error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hint string) error { return &hintError{err: err, hint: hint} }
+
+func main() { os.Exit(mainRun()) }
+
+// mainRun runs drift with the process's arguments and streams and returns the
+// exit status: 0 nothing at risk, 1 something at risk, 2 error.
+func mainRun() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
+	return run(ctx, os.Args[1:], st)
+}
+
+// run is main without the process: the one place where errors become exit
+// statuses and messages.
+func run(ctx context.Context, args []string, st Streams) int {
+	cmd := newRootCmd(st)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errLost):
+		return 1
+	}
+	fmt.Fprintf(st.Err, "drift: error: %s\n", report.Escape(err.Error()))
+	var h *hintError
+	if errors.As(err, &h) && h.hint != "" {
+		fmt.Fprintf(st.Err, "drift: hint: %s\n", h.hint)
+	}
+	return 2
+}

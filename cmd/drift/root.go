@@ -1,0 +1,24 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(st Streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "drift",
+		Short: "Audit an impermanent NixOS root: what the next boot destroys, and why",
+		Long: `drift audits NixOS machines whose root filesystem is wiped at every boot
+("erase your darlings"). It walks the live root, classifies every path against
+the mount table and the declared persistence (environment.persistence,
+home.persistence, preservation.preserveAt), and reports what the next boot
+would lose.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetIn(st.In)
+	cmd.SetOut(st.Out)
+	cmd.SetErr(st.Err)
+	cmd.AddCommand(newCheckCmd(st))
+	return cmd
+}

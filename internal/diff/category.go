@@ -1,0 +1,70 @@
+package diff
+
+// Category says what the next boot does to a path on the ephemeral side of a
+// root (DESIGN.md §2).
+type Category uint8
+
+const (
+	// Unpersisted: stored on the ephemeral filesystem and covered by no
+	// declaration. Lost.
+	Unpersisted Category = iota + 1
+	// DeclaredUnbacked: declared, but the live object is stored on the
+	// ephemeral filesystem (the bind mount or link is missing, or a program
+	// replaced the link with a file). Lost, and the user believes it is safe.
+	DeclaredUnbacked
+	// Shadowed: on the root subvolume under a mount point, invisible now.
+	// Lost. (Needs a view under mount points; not produced by Check yet.)
+	Shadowed
+	// Unmounted: on persistent storage but shown through a bind mount that no
+	// declaration makes any more; gone from view at the next boot (the data
+	// stays in the persistent storage path). Lost from view.
+	Unmounted
+	// Ignored: lost, but matched an --ignore rule. Hidden by default, counted.
+	Ignored
+	// Recreated: comes back at boot with the same path and type (NixOS
+	// activation output, parents of mount points and declared paths, links
+	// made by impermanence's file method). Not lost.
+	Recreated
+)
+
+var categoryNames = [...]string{
+	Unpersisted:      "unpersisted",
+	DeclaredUnbacked: "declared-unbacked",
+	Shadowed:         "shadowed",
+	Unmounted:        "unmounted",
+	Ignored:          "ignored",
+	Recreated:        "recreated",
+}
+
+// Categories lists every category in report order.
+var Categories = []Category{DeclaredUnbacked, Unpersisted, Shadowed, Unmounted, Ignored, Recreated}
+
+func (c Category) String() string {
+	if int(c) < len(categoryNames) && categoryNames[c] != "" {
+		return categoryNames[c]
+	}
+	return "unknown"
+}
+
+// Lost reports whether a path of this category is gone (or gone from view)
+// after the next boot: every category but Recreated.
+func (c Category) Lost() bool { return c != 0 && c != Recreated }
+
+// Why is the short reason printed for a category.
+func (c Category) Why() string {
+	switch c {
+	case Unpersisted:
+		return "not declared"
+	case DeclaredUnbacked:
+		return "declared, not backed by persistent storage"
+	case Shadowed:
+		return "on the root subvolume under a mount point"
+	case Unmounted:
+		return "mounted from persistent storage, no longer declared"
+	case Ignored:
+		return "matched an ignore rule"
+	case Recreated:
+		return "re-created at boot"
+	}
+	return ""
+}

@@ -1,0 +1,542 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// Config is the input of Check.
+type Config struct {
+	// Root is the directory to audit as "/" (the live root, or a system
+	// mounted elsewhere, e.g. /mnt from a rescue ISO).
+	Root string
+	// Mounts is the mount table relative to Root (mounts.Table.Relative):
+	// mount points are absolute paths inside the audited system.
+	Mounts *mounts.Table
+	// Decls are the persistence declarations; nil or empty means none.
+	Decls *persist.Set
+	// Ephemeral names extra mount points (relative to Root) whose
+	// filesystems are thrown away at boot (--ephemeral).
+	Ephemeral []string
+	// Ignore holds --ignore / --ignore-file rules; nil for none.
+	Ignore *Ignore
+	// Workers is passed to scan.Walk (0: its default).
+	Workers int
+}
+
+// Item is one lost path.
+type Item struct {
+	// Path is relative to the audited root, starting with "/", byte-exact.
+	Path     string
+	Category Category
+	// Mode is the raw st_mode; Size the apparent size (st_size) and Bytes the
+	// allocated size (st_blocks*512), both in bytes; Mtime in ns since the
+	// epoch; Target the symlink target.
+	Mode   uint32
+	Size   int64
+	Bytes  int64
+	Mtime  int64
+	Target string
+	// Decl indexes Audit.Decls.Entries: the declaration of a DeclaredUnbacked
+	// path; -1 otherwise.
+	Decl int32
+	// Mount is the mount ID of the bind mount an Unmounted path is shown
+	// through; 0 otherwise.
+	Mount int32
+	// Subvolume is true for a nested btrfs subvolume (inode 256 on another
+	// st_dev than its parent, and not a mount point): it is part of the root
+	// and lost with it.
+	Subvolume bool
+}
+
+// IsDir reports whether the item is a directory.
+func (it *Item) IsDir() bool { return it.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// Total is a count of entries and the sum of the apparent sizes of the
+// regular files among them, in bytes.
+type Total struct {
+	Count int64
+	Bytes int64
+}
+
+// PathError is per-path trouble met during the walk (EACCES, EIO): the
+// entry's contents are unknown; the walk went on.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+// Audit is the result of Check.
+type Audit struct {
+	// Root is Config.Root.
+	Root string
+	// Ephemeral are the mounts whose contents the next boot throws away.
+	Ephemeral []mounts.Mount
+	// Decls are the declarations the audit used (never nil).
+	Decls *persist.Set
+	// Lost holds every lost path (Ignored included), sorted by path
+	// component by component ("/a/b" before "/a-b").
+	Lost []Item
+	// Totals counts paths per category (Recreated included).
+	Totals map[Category]Total
+	// Scanned is the number of entries the walk visited.
+	Scanned int64
+	// Warnings are findings about the setup (over-mounted mounts, declared
+	// paths covered by a transient tmpfs), sorted.
+	Warnings []string
+	// Errors are per-path walk errors.
+	Errors []PathError
+}
+
+// LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
+func (a *Audit) LostTotal(withIgnored bool) Total {
+	var t Total
+	for c, v := range a.Totals {
+		if c.Lost() && (withIgnored || c != Ignored) {
+			t.Count += v.Count
+			t.Bytes += v.Bytes
+		}
+	}
+	return t
+}
+
+// ErrNotImpermanent is returned (wrapped, with what was found at /) when
+// nothing marks the audited root as ephemeral: no declarations, the root is
+// not a tmpfs, and no --ephemeral mount point was given.
+var ErrNotImpermanent = errors.New("not an impermanent root")
+
+type mountKind uint8
+
+const (
+	persistent mountKind = iota
+	ephemeral
+	unmounted
+)
+
+// node is a trie over the paths that matter to classification: visible
+// mount points, declared paths, storage paths and activation outputs. Every
+// ancestor of such a path has a node, so a directory on the ephemeral root
+// that has a node with keep set is re-created at boot.
+type node struct {
+	children map[string]*node
+	mount    *mounts.Mount
+	decl     int32
+	keep     bool // a path re-made at boot lies at or below this node
+}
+
+func (n *node) child(name string) *node {
+	if n.children == nil {
+		n.children = map[string]*node{}
+	}
+	c := n.children[name]
+	if c == nil {
+		c = &node{decl: -1}
+		n.children[name] = c
+	}
+	return c
+}
+
+// insert returns the node for p (absolute, clean), creating the path.
+func (n *node) insert(p string, keep bool) *node {
+	cur := n
+	if keep {
+		cur.keep = true
+	}
+	for _, c := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if c == "" {
+			continue
+		}
+		cur = cur.child(c)
+		if keep {
+			cur.keep = true
+		}
+	}
+	return cur
+}
+
+// activationPaths are re-created by NixOS activation on every boot when they
+// are symlinks into the Nix store (nixos/modules/system/activation and
+// nixos/modules/system/etc): /bin/sh, /usr/bin/env and /etc/static. Entries
+// of /etc that link into /etc/static are re-created too.
+var activationPaths = []string{"/bin/sh", "/usr/bin/env", "/etc/static"}
+
+func isActivation(p, target string) bool {
+	for _, a := range activationPaths {
+		if p == a {
+			return mounts.Contains("/nix/store", mounts.Clean(target)) && target != "/nix/store"
+		}
+	}
+	return strings.HasPrefix(p, "/etc/") && path.IsAbs(target) && mounts.Contains("/etc/static", mounts.Clean(target))
+}
+
+type classifier struct {
+	cfg     Config
+	entries []persist.Entry
+	trie    *node
+	kinds   map[*mounts.Mount]mountKind
+	ignore  *Ignore
+	rootDev uint64
+
+	mu        sync.Mutex
+	lost      []Item
+	errs      []PathError
+	activated []string // activation outputs found, for their ancestors
+	warnings  []string
+
+	recreated      atomic.Int64
+	recreatedBytes atomic.Int64
+}
+
+type dirState struct {
+	node    *node
+	mount   *mounts.Mount
+	kind    mountKind
+	decl    int32
+	ignored bool
+}
+
+// Check walks cfg.Root and classifies every path on the ephemeral side.
+// Errors: cfg.Root cannot be walked; an --ephemeral mount point that is not a
+// mount point; ErrNotImpermanent (wrapped) when nothing at / is ephemeral.
+func Check(ctx context.Context, cfg Config) (*Audit, error) {
+	decls := cfg.Decls
+	if decls == nil {
+		decls = &persist.Set{}
+	}
+	t := cfg.Mounts
+	if t == nil {
+		t = &mounts.Table{}
+	}
+	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}}
+	a := &Audit{Root: cfg.Root, Decls: decls, Totals: map[Category]Total{}}
+
+	rootMount := t.Shows("/")
+	if rootMount == nil {
+		return nil, fmt.Errorf("the mount table has no mount that shows %s", cfg.Root)
+	}
+	eph := map[*mounts.Mount]bool{}
+	if len(decls.Entries) > 0 || rootMount.FSType == "tmpfs" {
+		eph[rootMount] = true
+	}
+	for _, p := range cfg.Ephemeral {
+		m := t.At(mounts.Clean(p))
+		if m == nil {
+			if mounts.Clean(p) != "/" {
+				return nil, fmt.Errorf("--ephemeral %s: no visible mount at %s (mount points are relative to the audited root)", p, p)
+			}
+			m = rootMount
+		}
+		eph[m] = true
+	}
+	// A tmpfs at or above a declared path is thrown away at boot: declaring
+	// persistence below it says so (field case C03, C08 variant B).
+	for _, e := range decls.Entries {
+		if m := t.Shows(e.Path); m != nil && m.FSType == "tmpfs" {
+			eph[m] = true
+		}
+	}
+	if !eph[rootMount] && len(eph) == 0 {
+		return nil, fmt.Errorf("%w: / is %s, and no persistence declarations were given", ErrNotImpermanent, describeMount(rootMount))
+	}
+	if !eph[rootMount] {
+		return nil, fmt.Errorf("%w: / is %s and not marked ephemeral (declarations or --ephemeral / make it so)", ErrNotImpermanent, describeMount(rootMount))
+	}
+
+	storage := storagePaths(decls.Entries)
+	c.trie = &node{decl: -1, mount: rootMount}
+	for i := range t.Mounts {
+		m := &t.Mounts[i]
+		if !t.Visible(i) {
+			continue
+		}
+		k := persistent
+		switch {
+		case eph[m]:
+			k = ephemeral
+		case c.undeclaredBind(t, m, storage):
+			k = unmounted
+		}
+		c.kinds[m] = k
+		if m.MountPoint == "/" {
+			continue
+		}
+		n := c.trie.insert(m.MountPoint, k != unmounted)
+		n.mount = m
+		if k == ephemeral {
+			a.Ephemeral = append(a.Ephemeral, *m)
+		}
+	}
+	if eph[rootMount] {
+		a.Ephemeral = append([]mounts.Mount{*rootMount}, a.Ephemeral...)
+	}
+	c.kinds[rootMount] = ephemeral
+	for i, e := range c.entries {
+		n := c.trie.insert(e.Path, true)
+		if n.decl < 0 {
+			n.decl = int32(i)
+		}
+	}
+	for _, s := range storage {
+		c.trie.insert(s, true)
+	}
+	for _, p := range activationPaths {
+		c.trie.insert(path.Dir(p), true)
+	}
+
+	for _, sh := range t.Shadowed() {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint))
+	}
+	for _, e := range decls.Entries {
+		if m := t.At(e.Path); m != nil && eph[m] && m != rootMount {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see", e.Path, m.FSType, m.ID, e.Kind))
+		}
+	}
+
+	opts := scan.Options{Workers: cfg.Workers, ReadLinks: true, OnError: c.onError}
+	st, err := scan.Walk(ctx, cfg.Root, opts, c.visit)
+	if err != nil {
+		return nil, err
+	}
+	a.Scanned = st.Entries
+	c.fixActivationParents()
+	slices.SortFunc(c.lost, func(x, y Item) int { return ComparePaths(x.Path, y.Path) })
+	a.Lost = c.lost
+	for i := range a.Lost {
+		it := &a.Lost[i]
+		tot := a.Totals[it.Category]
+		tot.Count++
+		if it.Mode&unix.S_IFMT == unix.S_IFREG {
+			tot.Bytes += it.Size
+		}
+		a.Totals[it.Category] = tot
+	}
+	if n := c.recreated.Load(); n > 0 {
+		a.Totals[Recreated] = Total{Count: n, Bytes: c.recreatedBytes.Load()}
+	}
+	slices.SortFunc(c.errs, func(x, y PathError) int { return ComparePaths(x.Path, y.Path) })
+	a.Errors = c.errs
+	a.Warnings = append(a.Warnings, c.warnings...)
+	slices.Sort(a.Warnings)
+	return a, nil
+}
+
+func describeMount(m *mounts.Mount) string {
+	s := m.FSType
+	if m.FSType == "btrfs" {
+		s += " subvolume " + m.Root
+	}
+	return s + " from " + m.Source
+}
+
+func storagePaths(es []persist.Entry) []string {
+	var out []string
+	for _, e := range es {
+		if !slices.Contains(out, e.StoragePath) {
+			out = append(out, e.StoragePath)
+		}
+	}
+	return out
+}
+
+// undeclaredBind reports whether m shows a part of a persistent storage path
+// (a bind mount whose source lies inside one, or a bindfs FUSE mount of one)
+// at a path that no declaration covers: such a mount is not made again at
+// the next boot.
+func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []string) bool {
+	fromStorage := false
+	for _, s := range storage {
+		if mounts.Contains(s, m.MountPoint) {
+			return false // the storage itself, or something mounted inside it
+		}
+		if strings.HasPrefix(m.FSType, "fuse") && path.IsAbs(m.Source) && mounts.Contains(s, mounts.Clean(m.Source)) {
+			fromStorage = true
+			break
+		}
+		sm := t.Shows(s)
+		if sm == nil || sm == m || !mounts.SameFS(sm, m) {
+			continue
+		}
+		if mounts.Contains(sm.SourcePath(s), m.Root) {
+			fromStorage = true
+			break
+		}
+	}
+	if !fromStorage {
+		return false
+	}
+	for _, e := range c.entries {
+		if e.Path == m.MountPoint || (e.Kind == persist.Dir && mounts.Contains(e.Path, m.MountPoint)) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *classifier) warn(msg string) {
+	c.mu.Lock()
+	c.warnings = append(c.warnings, msg)
+	c.mu.Unlock()
+}
+
+func at(p persist.Pos) string {
+	if s := p.String(); s != "" {
+		return " (" + s + ")"
+	}
+	return ""
+}
+
+func (c *classifier) onError(p string, err error) {
+	c.mu.Lock()
+	c.errs = append(c.errs, PathError{Path: p, Err: err})
+	c.mu.Unlock()
+}
+
+func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
+	isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+	if parent == nil {
+		c.rootDev = e.Dev
+		ig := c.ignore.matchSelf("/")
+		return &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: -1, ignored: ig}, isDir
+	}
+	ps := parent.(*dirState)
+	var nd *node
+	if ps.node != nil && ps.node.children != nil {
+		nd = ps.node.children[e.Path[strings.LastIndexByte(e.Path, '/')+1:]]
+	}
+	mount, kind := ps.mount, ps.kind
+	if nd != nil && nd.mount != nil {
+		mount, kind = nd.mount, c.kinds[nd.mount]
+	}
+	if kind == persistent {
+		return nil, false
+	}
+	ignored := ps.ignored || c.ignore.matchSelf(e.Path)
+
+	cat, declIdx, childDecl := Unpersisted, int32(-1), ps.decl
+	declHere := int32(-1)
+	if nd != nil {
+		declHere = nd.decl
+	}
+	switch {
+	case kind == unmounted:
+		cat = Unmounted
+	case declHere >= 0:
+		d := &c.entries[declHere]
+		switch {
+		case d.Kind == persist.Dir && isDir:
+			cat, childDecl = Recreated, declHere
+			c.warn(fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
+		case d.Kind == persist.File && e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
+			cat = Recreated // impermanence's symlink method: the link is made again
+		default:
+			cat, declIdx = DeclaredUnbacked, declHere
+		}
+	case isDir && nd != nil && nd.keep:
+		cat = Recreated
+	case ps.decl >= 0:
+		cat, declIdx = DeclaredUnbacked, ps.decl
+	case e.Mode&unix.S_IFMT == unix.S_IFLNK && isActivation(e.Path, e.Target):
+		cat = Recreated
+		c.mu.Lock()
+		c.activated = append(c.activated, e.Path)
+		c.mu.Unlock()
+	}
+	if cat.Lost() && ignored {
+		cat = Ignored
+	}
+	if cat == Recreated {
+		if debugRecreated != nil {
+			debugRecreated(e.Path)
+		}
+		c.recreated.Add(1)
+		if e.Mode&unix.S_IFMT == unix.S_IFREG {
+			c.recreatedBytes.Add(e.Size)
+		}
+	} else {
+		it := Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		if cat == Unmounted {
+			it.Mount = int32(mount.ID)
+		}
+		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		c.mu.Lock()
+		c.lost = append(c.lost, it)
+		c.mu.Unlock()
+	}
+	if !isDir {
+		return nil, false
+	}
+	if nd == nil && ps.node == nil && mount == ps.mount && childDecl == ps.decl && ignored == ps.ignored {
+		return ps, true
+	}
+	return &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}, true
+}
+
+// linkTarget is the lexical absolute target of the symlink at p (relative
+// targets are taken from p's directory). Nothing is resolved on disk.
+func linkTarget(p, target string) string {
+	if path.IsAbs(target) {
+		return path.Clean(target)
+	}
+	return path.Join(path.Dir(p), target)
+}
+
+// fixActivationParents re-classifies the directories that hold activation
+// outputs (such as /etc/ssh holding ssh_config -> /etc/static/ssh/ssh_config):
+// activation makes them again.
+func (c *classifier) fixActivationParents() {
+	if len(c.activated) == 0 {
+		return
+	}
+	parents := map[string]bool{}
+	for _, p := range c.activated {
+		for q := path.Dir(p); q != "/"; q = path.Dir(q) {
+			parents[q] = true
+		}
+	}
+	kept := c.lost[:0]
+	for _, it := range c.lost {
+		if it.IsDir() && parents[it.Path] && (it.Category == Unpersisted || it.Category == Ignored) {
+			c.recreated.Add(1)
+			continue
+		}
+		kept = append(kept, it)
+	}
+	c.lost = kept
+}
+
+// ComparePaths orders paths component by component: it compares bytes with
+// '/' sorting before every other byte, so a directory's subtree is
+// contiguous ("/a", "/a/b", "/a-b").
+func ComparePaths(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x == '/' {
+			return -1
+		}
+		if y == '/' {
+			return 1
+		}
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	return len(a) - len(b)
+}
+
+var debugRecreated func(string)

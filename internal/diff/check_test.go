@@ -1,0 +1,362 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// build creates a tree under root from lines "d PATH", "f PATH [CONTENT]",
+// "l PATH -> TARGET" (PATH relative to root, starting with /).
+func build(t *testing.T, root, spec string) {
+	t.Helper()
+	for _, line := range strings.Split(spec, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		kind, rest, _ := strings.Cut(line, " ")
+		switch kind {
+		case "d":
+			must(t, os.MkdirAll(filepath.Join(root, rest), 0o755))
+		case "f":
+			p, content, _ := strings.Cut(rest, " ")
+			must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+			must(t, os.WriteFile(filepath.Join(root, p), []byte(content), 0o644))
+		case "l":
+			p, target, ok := strings.Cut(rest, " -> ")
+			if !ok {
+				t.Fatalf("bad spec line %q", line)
+			}
+			must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+			must(t, os.Symlink(target, filepath.Join(root, p)))
+		default:
+			t.Fatalf("bad spec line %q", line)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func table(t *testing.T, text string) *mounts.Table {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	tb, err := mounts.Parse(strings.NewReader(strings.Join(lines, "\n")+"\n"), "mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func dir(p string) persist.Entry {
+	return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: p, Module: "impermanence"}
+}
+
+func file(p string) persist.Entry {
+	return persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: p, Module: "impermanence"}
+}
+
+// btrfsSystem is the seed's layout: root, nix, persist, log subvolumes.
+const btrfsSystem = `
+22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
+27 22 0:31 /nix /nix rw shared:14 - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw shared:15 - btrfs /dev/vda2 rw,subvol=/persist
+29 22 0:31 /log /var/log rw shared:16 - btrfs /dev/vda2 rw,subvol=/log
+24 22 0:22 / /proc rw - proc proc rw
+`
+
+func check(t *testing.T, spec, mountinfo string, decls []persist.Entry, mod func(*Config)) *Audit {
+	t.Helper()
+	root := t.TempDir()
+	build(t, root, spec)
+	cfg := Config{Root: root, Mounts: table(t, mountinfo), Decls: &persist.Set{Entries: decls}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := Check(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// cats maps each lost path to its category name.
+func cats(a *Audit) map[string]string {
+	m := map[string]string{}
+	for _, it := range a.Lost {
+		m[it.Path] = it.Category.String()
+	}
+	return m
+}
+
+func wantCats(t *testing.T, a *Audit, want map[string]string) {
+	t.Helper()
+	got := cats(a)
+	for p, c := range want {
+		if got[p] != c {
+			t.Errorf("%q: category %q, want %q", p, got[p], c)
+		}
+	}
+	for p, c := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%q: unexpected lost path (%s)", p, c)
+		}
+	}
+}
+
+func TestCheckCategories(t *testing.T) {
+	spec := `
+f /imperm_test/testfile This should be Gone after Reboot
+d /etc/nixos
+f /etc/nixos/configuration.nix {}
+f /etc/shadow root:HASH
+l /etc/static -> /nix/store/abc-etc/etc
+l /etc/hostname -> /etc/static/hostname
+l /etc/ssh/ssh_config -> /etc/static/ssh/ssh_config
+f /etc/ssh/ssh_host_ed25519_key KEY
+l /bin/sh -> /nix/store/abc-bash/bin/sh
+l /usr/bin/env -> /nix/store/abc-coreutils/bin/env
+l /usr/local/bin/rg -> /nix/store/abc-ripgrep/bin/rg
+f /var/log/journal/x.journal kept
+f /nix/persist/etc/nixos/configuration.nix kept
+f /opt/old/state.json {}
+d /opt/old/sub
+f /srv/declared/data.db xyz
+d /srv/declared-empty
+f /tmp/session lost-but-ignored
+`
+	mi := btrfsSystem + `
+40 22 0:31 /persist/etc/nixos /etc/nixos rw - btrfs /dev/vda2 rw,subvol=/persist
+41 22 0:31 /persist/opt/old /opt/old rw - btrfs /dev/vda2 rw,subvol=/persist
+`
+	decls := []persist.Entry{dir("/etc/nixos"), dir("/srv/declared"), dir("/srv/declared-empty")}
+	ig := &Ignore{}
+	must(t, ig.Add("/tmp", "test"))
+	a := check(t, spec, mi, decls, func(c *Config) { c.Ignore = ig })
+	wantCats(t, a, map[string]string{
+		"/imperm_test":                  "unpersisted",
+		"/imperm_test/testfile":         "unpersisted",
+		"/etc/shadow":                   "unpersisted",
+		"/etc/ssh/ssh_host_ed25519_key": "unpersisted",
+		"/usr/local":                    "unpersisted",
+		"/usr/local/bin":                "unpersisted",
+		"/usr/local/bin/rg":             "unpersisted",
+		"/opt/old":                      "unmounted",
+		"/opt/old/state.json":           "unmounted",
+		"/opt/old/sub":                  "unmounted",
+		"/opt":                          "unpersisted",
+		"/srv/declared/data.db":         "declared-unbacked",
+		"/tmp":                          "ignored",
+		"/tmp/session":                  "ignored",
+	})
+	if got := a.Totals[Ignored].Count; got != 2 {
+		t.Errorf("ignored count %d, want 2", got)
+	}
+	// Re-created: /etc, /etc/static, /etc/hostname, /etc/ssh, /etc/ssh/ssh_config,
+	// /bin, /bin/sh, /usr, /usr/bin, /usr/bin/env, /var, /srv, /srv/declared,
+	// /srv/declared-empty. (/nix and /etc/nixos are persistent mounts.)
+	if got := a.Totals[Recreated].Count; got != 14 {
+		t.Errorf("recreated count %d, want 14", got)
+	}
+	var warned bool
+	for _, w := range a.Warnings {
+		if strings.Contains(w, "/srv/declared-empty") && strings.Contains(w, "not mounted") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning for the unmounted declared directory /srv/declared-empty: %q", a.Warnings)
+	}
+}
+
+func TestCheckNotImpermanent(t *testing.T) {
+	root := t.TempDir()
+	_, err := Check(context.Background(), Config{Root: root, Mounts: table(t, btrfsSystem)})
+	if !errors.Is(err, ErrNotImpermanent) {
+		t.Fatalf("err = %v, want ErrNotImpermanent", err)
+	}
+	if !strings.Contains(err.Error(), "btrfs subvolume /root from /dev/vda2") {
+		t.Errorf("error does not say what is at /: %v", err)
+	}
+	// A tmpfs root needs no declarations.
+	build(t, root, "f /x y")
+	a, err := Check(context.Background(), Config{Root: root, Mounts: table(t, "1 0 0:20 / / rw - tmpfs none rw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCats(t, a, map[string]string{"/x": "unpersisted"})
+	// --ephemeral / makes any root ephemeral.
+	a, err = Check(context.Background(), Config{Root: root, Mounts: table(t, btrfsSystem), Ephemeral: []string{"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCats(t, a, map[string]string{"/x": "unpersisted"})
+}
+
+// C02: a declared file that exists proves nothing; what backs it counts.
+func TestFieldCaseC02(t *testing.T) {
+	spec := `
+f /home/alice/topfile 0123456789
+f /home/alice/.zsh/history-extra ` + strings.Repeat("h", 700)
+	mi := btrfsSystem + `41 22 0:31 /persist/home/alice/topfile /home/alice/topfile rw - btrfs /dev/vda2 rw`
+	decls := []persist.Entry{file("/home/alice/topfile"), file("/home/alice/.zsh/history-extra")}
+	decls[0].Owner, decls[1].Owner = "alice", "alice"
+	a := check(t, spec, mi, decls, nil)
+	wantCats(t, a, map[string]string{"/home/alice/.zsh/history-extra": "declared-unbacked"})
+	it := a.Lost[0]
+	if it.Size != 700 || it.Decl != 1 {
+		t.Errorf("item %+v: want size 700 and declaration 1", it)
+	}
+}
+
+// C03: a tmpfs mounted later over the home hides the file bind mount.
+func TestFieldCaseC03(t *testing.T) {
+	spec := `
+f /home/alice/.gitconfig ` + strings.Repeat("g", 300) + `
+d /home/alice/Code
+f /home/alice/Code/main.go package main`
+	mi := btrfsSystem + `
+30 22 0:31 /persist/home/alice/.gitconfig /home/alice/.gitconfig rw - btrfs /dev/vda2 rw
+35 22 0:40 / /home/alice rw - tmpfs none rw,mode=700
+36 35 0:31 /persist/home/alice/Code /home/alice/Code rw - btrfs /dev/vda2 rw`
+	decls := []persist.Entry{file("/home/alice/.gitconfig"), dir("/home/alice/Code")}
+	a := check(t, spec, mi, decls, nil)
+	wantCats(t, a, map[string]string{"/home/alice/.gitconfig": "declared-unbacked"})
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+		return strings.Contains(w, "mount 30 (/home/alice/.gitconfig) is over-mounted by mount 35 (/home/alice)")
+	}) {
+		t.Errorf("no over-mount warning: %q", a.Warnings)
+	}
+	if len(a.Ephemeral) != 2 || a.Ephemeral[1].MountPoint != "/home/alice" {
+		t.Errorf("ephemeral mounts %v: want / and the tmpfs at /home/alice", a.Ephemeral)
+	}
+}
+
+// C04: paths are compared component-wise; a dataset inside the storage path
+// is not a mount of the live path.
+func TestFieldCaseC04(t *testing.T) {
+	spec := `
+f /home/alice/Downloads/iso.img ISO
+d /home/alice/Documents
+f /home/alice/Documents/cv.pdf PDF
+f /home/alice/Down/x y`
+	mi := btrfsSystem + `
+50 28 0:50 / /nix/persist/home/alice/Downloads rw - zfs tank/alice/dl rw
+51 22 0:51 / /home/alice/Documents rw - fuse.bindfs /nix/persist/home/alice/Documents rw,user_id=1000`
+	hm := func(p string) persist.Entry {
+		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, Module: "home-manager", Method: "bindfs"}
+	}
+	a := check(t, spec, mi, []persist.Entry{hm("/home/alice/Downloads"), hm("/home/alice/Documents")}, nil)
+	wantCats(t, a, map[string]string{
+		"/home/alice/Downloads/iso.img": "declared-unbacked",
+		"/home/alice/Down":              "unpersisted",
+		"/home/alice/Down/x":            "unpersisted",
+	})
+}
+
+// C05: escaped mount points, a FUSE source shown as "bindfs", UTF-8 names.
+func TestFieldCaseC05(t *testing.T) {
+	arabic := "/home/alice/المستندات"
+	spec := "d " + arabic + "\nd /home/alice/VirtualBox VMs\n"
+	mi := btrfsSystem + `60 22 0:60 / /home/alice/VirtualBox\040VMs rw - fuse.bindfs bindfs rw,user_id=1000,allow_other`
+	a := check(t, spec, mi, []persist.Entry{dir(arabic), dir("/home/alice/VirtualBox VMs")}, nil)
+	wantCats(t, a, map[string]string{})
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, arabic) && strings.Contains(w, "not mounted") }) {
+		t.Errorf("no declared-unbacked warning for %s: %q", arabic, a.Warnings)
+	}
+}
+
+// C07 (live part) and C23: declared files that are regular files on the
+// ephemeral root, a file declared as a directory, a replaced symlink; and a
+// correct symlink (C22 Steam) that is re-created.
+func TestFieldCasesC07C23(t *testing.T) {
+	spec := `
+f /etc/ssh/ssh_host_ed25519_key K2
+f /etc/ssh/ssh_host_ed25519_key.pub P2
+f /etc/wpa_supplicant.conf network={}
+f /home/alice/.local/share/recently-used.xbel <xbel/>
+l /home/alice/.local/share/Steam -> /nix/persist/home/alice/.local/share/Steam`
+	xbel := file("/home/alice/.local/share/recently-used.xbel")
+	xbel.Method = "symlink"
+	steam := file("/home/alice/.local/share/Steam")
+	steam.Method = "symlink"
+	decls := []persist.Entry{file("/etc/ssh/ssh_host_ed25519_key"), file("/etc/ssh/ssh_host_ed25519_key.pub"), dir("/etc/wpa_supplicant.conf"), xbel, steam}
+	a := check(t, spec, btrfsSystem, decls, nil)
+	wantCats(t, a, map[string]string{
+		"/etc/ssh/ssh_host_ed25519_key":               "declared-unbacked",
+		"/etc/ssh/ssh_host_ed25519_key.pub":           "declared-unbacked",
+		"/etc/wpa_supplicant.conf":                    "declared-unbacked",
+		"/home/alice/.local/share/recently-used.xbel": "declared-unbacked",
+	})
+}
+
+// C08 variant B: a transient tmpfs over the persisted machine-id.
+func TestFieldCaseC08B(t *testing.T) {
+	mi := btrfsSystem + `
+70 22 0:31 /persist/etc/machine-id /etc/machine-id rw - btrfs /dev/vda2 rw
+71 70 0:71 /machine-id /etc/machine-id ro - tmpfs tmpfs ro,mode=755`
+	a := check(t, "f /etc/machine-id 3333", mi, []persist.Entry{file("/etc/machine-id")}, nil)
+	wantCats(t, a, map[string]string{"/etc/machine-id": "declared-unbacked"})
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, "/etc/machine-id is covered by a transient tmpfs (mount 71)") }) {
+		t.Errorf("no transient tmpfs warning: %q", a.Warnings)
+	}
+}
+
+// C09: /etc/shadow changed at run time is on the ephemeral root.
+func TestFieldCaseC09(t *testing.T) {
+	a := check(t, "f /etc/shadow alice:HASH-B", btrfsSystem, []persist.Entry{dir("/var/lib/nixos")}, nil)
+	wantCats(t, a, map[string]string{"/etc/shadow": "unpersisted"})
+}
+
+func TestComparePaths(t *testing.T) {
+	ps := []string{"/a-b", "/a/b", "/a", "/", "/a/b/c", "/ab", "/a\x00"}
+	slices.SortFunc(ps, ComparePaths)
+	want := []string{"/", "/a", "/a/b", "/a/b/c", "/a\x00", "/a-b", "/ab"}
+	if !slices.Equal(ps, want) {
+		t.Errorf("sorted %q, want %q", ps, want)
+	}
+}
+
+func TestIgnore(t *testing.T) {
+	ig := &Ignore{}
+	must(t, ig.Add("/var/cache", "t"))
+	must(t, ig.Add("*.tmp", "t"))
+	must(t, ig.Add("/home/*/.cache/", "t"))
+	for p, want := range map[string]bool{
+		"/var/cache":               true,
+		"/var/cache/x/y":           true,
+		"/var/cachex":              false,
+		"/a/b.tmp":                 true,
+		"/a/b.tmp/c":               true,
+		"/a/b.tmpx":                false,
+		"/home/alice/.cache/x":     true,
+		"/home/alice/x/.cache/foo": false,
+	} {
+		if got := ig.Match(p); got != want {
+			t.Errorf("Match(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if err := ig.Add("a/b", "f:3"); err == nil || !strings.Contains(err.Error(), "f:3") {
+		t.Errorf("relative pattern with / accepted or error without position: %v", err)
+	}
+	if err := ig.AddReader(strings.NewReader("# c\n\n/ok\n[\n"), "ignore"); err == nil || !strings.Contains(err.Error(), "ignore:4") {
+		t.Errorf("bad pattern error %v, want ignore:4", err)
+	}
+}

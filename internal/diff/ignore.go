@@ -1,0 +1,123 @@
+package diff
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+)
+
+// Ignore holds user ignore rules (--ignore GLOB, --ignore-file FILE). A rule
+// is a path.Match pattern:
+//   - a pattern that starts with "/" is matched against the whole path
+//     (relative to the audited root) and against each of its ancestors, so
+//     "/var/cache" or "/var/cache/*" ignores everything below /var/cache;
+//   - a pattern without "/" is matched against every component of the path,
+//     so "*.tmp" ignores any entry named like that and everything below it.
+//
+// A pattern ending in "/" matches the same paths as without it.
+type Ignore struct {
+	rules []rule
+}
+
+type rule struct {
+	pattern  string
+	anchored bool
+}
+
+// Add adds one pattern. where names its origin for errors ("--ignore",
+// "file:line").
+func (ig *Ignore) Add(pattern, where string) error {
+	p := strings.TrimSpace(pattern)
+	if p == "" {
+		return fmt.Errorf("%s: empty ignore pattern", where)
+	}
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+		if p == "" {
+			p = "/"
+		}
+	}
+	anchored := strings.HasPrefix(p, "/")
+	if !anchored && strings.Contains(p, "/") {
+		return fmt.Errorf("%s: ignore pattern %q: expected an absolute pattern (starting with /) or a name pattern without /", where, pattern)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return fmt.Errorf("%s: ignore pattern %q: %v", where, pattern, err)
+	}
+	ig.rules = append(ig.rules, rule{pattern: p, anchored: anchored})
+	return nil
+}
+
+// AddFile reads one pattern per line from name; blank lines and lines
+// starting with # are skipped. Errors name the file and line.
+func (ig *Ignore) AddFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return ig.AddReader(f, name)
+}
+
+// AddReader is AddFile on an open reader.
+func (ig *Ignore) AddReader(r io.Reader, name string) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		if err := ig.Add(t, fmt.Sprintf("%s:%d", name, line)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s:%d: %v", name, line+1, err)
+	}
+	return nil
+}
+
+// Empty reports whether there are no rules.
+func (ig *Ignore) Empty() bool { return ig == nil || len(ig.rules) == 0 }
+
+// Match reports whether p (absolute, relative to the audited root) or one of
+// its ancestors matches a rule.
+func (ig *Ignore) Match(p string) bool {
+	if ig.Empty() {
+		return false
+	}
+	for q := p; ; q = path.Dir(q) {
+		if ig.matchSelf(q) {
+			return true
+		}
+		if q == "/" || q == "." {
+			return false
+		}
+	}
+}
+
+// matchSelf matches p itself, not its ancestors: anchored rules against the
+// whole path, name rules against the last component. The classifier calls it
+// once per entry and inherits the answer from the parent directory.
+func (ig *Ignore) matchSelf(p string) bool {
+	if ig.Empty() {
+		return false
+	}
+	name := p[strings.LastIndexByte(p, '/')+1:]
+	for _, r := range ig.rules {
+		subject := name
+		if r.anchored {
+			subject = p
+		}
+		if ok, _ := path.Match(r.pattern, subject); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,293 @@
+package report
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Formats lists the values --format takes for drift check.
+var Formats = []string{"table", "json", "paths", "paths0"}
+
+// SchemaVersion is the "version" of the JSON report. It changes only when a
+// field is removed or changes meaning; new fields may appear in any version.
+const SchemaVersion = 1
+
+// Options control a rendering.
+type Options struct {
+	// Format is one of Formats.
+	Format string
+	// All adds ignored paths to every format.
+	All bool
+}
+
+// Write renders a to w in opts.Format. Errors come from w, or name an
+// unknown format.
+func Write(w io.Writer, a *diff.Audit, opts Options) error {
+	bw := bufio.NewWriterSize(w, 256*1024)
+	var err error
+	switch opts.Format {
+	case "", "table":
+		err = writeTable(bw, a, opts)
+	case "json":
+		err = writeJSON(bw, a, opts)
+	case "paths":
+		err = writePaths(bw, a, opts, '\n')
+	case "paths0":
+		err = writePaths(bw, a, opts, 0)
+	default:
+		return fmt.Errorf("unknown format %q: expected one of %s", opts.Format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writePaths prints exactly the lost set, one path per record: escaped
+// (Escape) and newline-terminated, or raw bytes NUL-terminated.
+func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
+	for i := range a.Lost {
+		it := &a.Lost[i]
+		if it.Category == diff.Ignored && !opts.All {
+			continue
+		}
+		p := it.Path
+		if sep != 0 {
+			p = Escape(p)
+		}
+		w.WriteString(p)
+		if err := w.WriteByte(sep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Why explains a row in one short line, naming the declaration when there
+// is one.
+func Why(a *diff.Audit, it *diff.Item) string {
+	switch {
+	case it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries):
+		d := a.Decls.Entries[it.Decl]
+		s := "declared " + d.Kind.String()
+		if d.Path != it.Path {
+			s = "inside declared " + d.Kind.String() + " " + Escape(d.Path)
+		}
+		if p := d.Pos.String(); p != "" {
+			s += " (" + Escape(p) + ")"
+		}
+		return s + ", not backed by persistent storage"
+	case it.Category == diff.Unmounted:
+		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
+	case it.Category == diff.Unpersisted && it.Subvolume:
+		return "nested subvolume, not declared"
+	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target, "/nix/store/"):
+		return "link into /nix/store, not declared: nothing re-creates it"
+	}
+	return it.Category.Why()
+}
+
+func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
+	rows := Rows(a, opts.All)
+	if len(rows) > 0 {
+		t := tablewriter.NewTable(w,
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+			tablewriter.WithRowAutoWrap(tw.WrapNone),
+			tablewriter.WithTrimSpace(tw.Off),
+		)
+		t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "WHY")
+		prev := ""
+		for _, r := range rows {
+			top := topDir(r.Item.Path)
+			shown := Escape(top)
+			if top == prev {
+				shown = ""
+			}
+			prev = top
+			p := Escape(r.Item.Path)
+			if r.Entries > 1 {
+				p += "/"
+			}
+			if err := t.Append([]string{shown, p, r.Item.Category.String(), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes), Why(a, r.Item)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w, Summary(a, opts.All))
+	return err
+}
+
+// Summary is the one-line verdict: how much the next boot loses, per
+// category, and what was scanned.
+func Summary(a *diff.Audit, all bool) string {
+	lost := a.LostTotal(all)
+	var parts []string
+	for _, c := range diff.Categories {
+		if !c.Lost() || c == diff.Ignored {
+			continue
+		}
+		if t := a.Totals[c]; t.Count > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", t.Count, c))
+		}
+	}
+	var s string
+	if lost.Count == 0 {
+		s = "nothing would be lost at the next boot"
+	} else {
+		s = fmt.Sprintf("%d paths (%s) would be lost at the next boot: %s", lost.Count, HumanBytes(lost.Bytes), strings.Join(parts, ", "))
+	}
+	var extra []string
+	if t := a.Totals[diff.Ignored]; t.Count > 0 {
+		if all {
+			extra = append(extra, fmt.Sprintf("%d ignored (included)", t.Count))
+		} else {
+			extra = append(extra, fmt.Sprintf("%d ignored (not shown; --all shows them)", t.Count))
+		}
+	}
+	if t := a.Totals[diff.Recreated]; t.Count > 0 {
+		extra = append(extra, fmt.Sprintf("%d re-created at boot", t.Count))
+	}
+	extra = append(extra, fmt.Sprintf("%d entries scanned", a.Scanned))
+	if len(a.Errors) > 0 {
+		extra = append(extra, fmt.Sprintf("%d unreadable", len(a.Errors)))
+	}
+	return s + "; " + strings.Join(extra, ", ")
+}
+
+type jsonTotal struct {
+	Entries int64 `json:"entries"`
+	Bytes   int64 `json:"bytes"`
+}
+
+type jsonMount struct {
+	ID         int    `json:"id"`
+	MountPoint string `json:"mountPoint"`
+	FSType     string `json:"fsType"`
+	Source     string `json:"source"`
+	Root       string `json:"root"`
+}
+
+type jsonItem struct {
+	Path       string `json:"path"`
+	PathBase64 string `json:"pathBase64,omitempty"`
+	Category   string `json:"category"`
+	Type       string `json:"type"`
+	Entries    int64  `json:"entries"`
+	Bytes      int64  `json:"bytes"`
+	Mode       string `json:"mode"`
+	Mtime      string `json:"mtime"`
+	Target     string `json:"target,omitempty"`
+	Declared   string `json:"declared,omitempty"`
+	DeclaredAt string `json:"declaredAt,omitempty"`
+	Mount      int32  `json:"mount,omitempty"`
+	Why        string `json:"why"`
+}
+
+type jsonDiag struct {
+	Position string `json:"position,omitempty"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+}
+
+type jsonError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+type jsonReport struct {
+	Version   int         `json:"version"`
+	Root      string      `json:"root"`
+	Ephemeral []jsonMount `json:"ephemeral"`
+	Summary   struct {
+		Lost       jsonTotal            `json:"lost"`
+		Categories map[string]jsonTotal `json:"categories"`
+		Scanned    int64                `json:"scanned"`
+		Errors     int                  `json:"errors"`
+	} `json:"summary"`
+	Items       []jsonItem  `json:"items"`
+	Warnings    []string    `json:"warnings"`
+	Errors      []jsonError `json:"errors"`
+	Diagnostics []jsonDiag  `json:"diagnostics"`
+}
+
+func jsonPath(p string) (string, string) {
+	if utf8.ValidString(p) {
+		return p, ""
+	}
+	return Escape(p), base64.StdEncoding.EncodeToString([]byte(p))
+}
+
+func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
+	var r jsonReport
+	r.Version = SchemaVersion
+	r.Root = a.Root
+	r.Ephemeral = []jsonMount{}
+	for _, m := range a.Ephemeral {
+		r.Ephemeral = append(r.Ephemeral, jsonMount{ID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source, Root: m.Root})
+	}
+	lost := a.LostTotal(opts.All)
+	r.Summary.Lost = jsonTotal{lost.Count, lost.Bytes}
+	r.Summary.Categories = map[string]jsonTotal{}
+	for _, c := range diff.Categories {
+		t := a.Totals[c]
+		r.Summary.Categories[c.String()] = jsonTotal{t.Count, t.Bytes}
+	}
+	r.Summary.Scanned = a.Scanned
+	r.Summary.Errors = len(a.Errors)
+	r.Items = []jsonItem{}
+	for _, row := range Rows(a, opts.All) {
+		it := row.Item
+		ji := jsonItem{
+			Category: it.Category.String(),
+			Type:     Type(it),
+			Entries:  row.Entries,
+			Bytes:    row.Bytes,
+			Mode:     fmt.Sprintf("%04o", it.Mode&0o7777),
+			Mtime:    time.Unix(0, it.Mtime).UTC().Format(time.RFC3339Nano),
+			Mount:    it.Mount,
+			Why:      Why(a, it),
+		}
+		ji.Path, ji.PathBase64 = jsonPath(it.Path)
+		if it.Target != "" {
+			ji.Target, _ = jsonPath(it.Target)
+		}
+		if it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries) {
+			d := a.Decls.Entries[it.Decl]
+			ji.Declared = d.Path
+			ji.DeclaredAt = d.Pos.String()
+		}
+		r.Items = append(r.Items, ji)
+	}
+	r.Warnings = append([]string{}, a.Warnings...)
+	r.Errors = []jsonError{}
+	for _, e := range a.Errors {
+		p, _ := jsonPath(e.Path)
+		r.Errors = append(r.Errors, jsonError{Path: p, Error: e.Err.Error()})
+	}
+	r.Diagnostics = []jsonDiag{}
+	for _, d := range a.Decls.Diagnostics {
+		r.Diagnostics = append(r.Diagnostics, diagJSON(d))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(&r)
+}
+
+func diagJSON(d persist.Diagnostic) jsonDiag {
+	return jsonDiag{Position: d.Pos.String(), Severity: d.Severity.String(), Message: d.Message, Hint: d.Hint}
+}

@@ -1,0 +1,105 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"golang.org/x/sys/unix"
+)
+
+// Row is one line of a people-facing report: a lost path, or a directory lost
+// whole (every entry below it lost, all with the same category), which then
+// stands for its whole subtree.
+type Row struct {
+	// Item is the path's own item (for a collapsed directory: the directory).
+	Item *diff.Item
+	// Entries counts the paths the row stands for (1 for a single path, the
+	// directory plus everything below it for a collapsed directory).
+	Entries int64
+	// Bytes sums the apparent sizes of the regular files among them.
+	Bytes int64
+}
+
+// Type names a raw st_mode: "file", "dir", "symlink", "fifo", "socket",
+// "char", "block"; "subvolume" for a nested btrfs subvolume.
+func Type(it *diff.Item) string {
+	switch it.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		if it.Subvolume {
+			return "subvolume"
+		}
+		return "dir"
+	case unix.S_IFLNK:
+		return "symlink"
+	case unix.S_IFIFO:
+		return "fifo"
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFCHR:
+		return "char"
+	case unix.S_IFBLK:
+		return "block"
+	}
+	return "file"
+}
+
+func fileBytes(it *diff.Item) int64 {
+	if it.Mode&unix.S_IFMT == unix.S_IFREG {
+		return it.Size
+	}
+	return 0
+}
+
+// Rows groups the lost items of a (sorted by diff.ComparePaths) into rows.
+// Ignored items are left out unless all is set.
+func Rows(a *diff.Audit, all bool) []Row {
+	items := make([]*diff.Item, 0, len(a.Lost))
+	for i := range a.Lost {
+		if all || a.Lost[i].Category != diff.Ignored {
+			items = append(items, &a.Lost[i])
+		}
+	}
+	var rows []Row
+	for i := 0; i < len(items); {
+		it := items[i]
+		end := i + 1
+		if it.IsDir() {
+			prefix := it.Path + "/"
+			if it.Path == "/" {
+				prefix = "/"
+			}
+			for end < len(items) && strings.HasPrefix(items[end].Path, prefix) {
+				end++
+			}
+		}
+		same := true
+		for j := i + 1; j < end; j++ {
+			if items[j].Category != it.Category {
+				same = false
+				break
+			}
+		}
+		if !same {
+			// Mixed subtree: the directory alone, then its contents row by row.
+			end = i + 1
+		}
+		r := Row{Item: it, Entries: int64(end - i)}
+		for j := i; j < end; j++ {
+			r.Bytes += fileBytes(items[j])
+		}
+		rows = append(rows, r)
+		i = end
+	}
+	return rows
+}
+
+// topDir is the first component of p ("/etc" for "/etc/ssh/x", "/" for "/").
+func topDir(p string) string {
+	if p == "/" {
+		return "/"
+	}
+	if i := strings.IndexByte(p[1:], '/'); i >= 0 {
+		return p[:i+1]
+	}
+	return p
+}
