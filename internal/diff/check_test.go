@@ -314,7 +314,9 @@ func TestFieldCaseC08B(t *testing.T) {
 71 70 0:71 /machine-id /etc/machine-id ro - tmpfs tmpfs ro,mode=755`
 	a := check(t, "f /etc/machine-id 3333", mi, []persist.Entry{file("/etc/machine-id")}, nil)
 	wantCats(t, a, map[string]string{"/etc/machine-id": "declared-unbacked"})
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, "/etc/machine-id is covered by a transient tmpfs (mount 71)") }) {
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+		return strings.Contains(w, "/etc/machine-id is covered by a transient tmpfs (mount 71)")
+	}) {
 		t.Errorf("no transient tmpfs warning: %q", a.Warnings)
 	}
 }
