@@ -1,0 +1,179 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"/etc/hostname":          "/etc/hostname",
+		"/home/a/VirtualBox VMs": "/home/a/VirtualBox VMs",
+		"/home/a/المستندات":      "/home/a/المستندات",
+		"/a\nb":                  `/a\nb`,
+		"/a\tb\rc":               `/a\tb\rc`,
+		"/esc\x1b[31mred":        `/esc\x1b[31mred`,
+		"/bad\xff\xfe":           `/bad\xff\xfe`,
+		`/back\slash`:            `/back\\slash`,
+		"/bell\a":                `/bell\x07`,
+		"/c1\u009b":              `/c1\xc2\x9b`,
+		"/del\x7f":               `/del\x7f`,
+	} {
+		got := Escape(in)
+		if got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+		for _, r := range got {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Errorf("Escape(%q) kept control character %U", in, r)
+			}
+		}
+	}
+	// Distinct names stay distinct: the escape of a backslash can't be forged.
+	if Escape(`/a\nb`) == Escape("/a\nb") {
+		t.Error("a literal backslash-n and a newline escape the same")
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 1 << 30: "1.0 GiB"} {
+		if got := HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+const (
+	dirMode  = unix.S_IFDIR | 0o755
+	fileMode = unix.S_IFREG | 0o644
+)
+
+func audit() *diff.Audit {
+	items := []diff.Item{
+		{Path: "/a", Category: diff.Unpersisted, Mode: dirMode, Decl: -1},
+		{Path: "/a/f", Category: diff.Unpersisted, Mode: fileMode, Size: 10, Decl: -1},
+		{Path: "/a/g\nh", Category: diff.Unpersisted, Mode: fileMode, Size: 5, Decl: -1},
+		{Path: "/b", Category: diff.Unpersisted, Mode: dirMode, Decl: -1},
+		{Path: "/b/x", Category: diff.Ignored, Mode: fileMode, Size: 7, Decl: -1},
+		{Path: "/b/y\xff", Category: diff.Unpersisted, Mode: fileMode, Size: 1, Decl: -1},
+		{Path: "/srv/d", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 3, Decl: 0},
+	}
+	a := &diff.Audit{
+		Root:   "/",
+		Decls:  &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/p", Path: "/srv", Pos: persist.Pos{File: "x.nix", Line: 3, Col: 5}}}},
+		Lost:   items,
+		Totals: map[diff.Category]diff.Total{},
+	}
+	for _, it := range items {
+		tot := a.Totals[it.Category]
+		tot.Count++
+		tot.Bytes += it.Size
+		a.Totals[it.Category] = tot
+	}
+	return a
+}
+
+func TestRowsCollapse(t *testing.T) {
+	rows := Rows(audit(), false)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Item.Path)
+	}
+	// /a is lost whole (one row, 3 entries); so is /b once its ignored entry
+	// is hidden.
+	want := []string{"/a", "/b", "/srv/d"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	if rows[0].Entries != 3 || rows[0].Bytes != 15 {
+		t.Errorf("collapsed row %+v: want 3 entries, 15 bytes", rows[0])
+	}
+	if rows[1].Entries != 2 || rows[1].Bytes != 1 {
+		t.Errorf("collapsed row %+v: want 2 entries, 1 byte", rows[1])
+	}
+	// With --all the ignored entry shows and /b is mixed: the directory, then
+	// its contents row by row.
+	if n := len(Rows(audit(), true)); n != 5 {
+		t.Errorf("--all: %d rows, want 5", n)
+	}
+}
+
+func TestPathsFormats(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, audit(), Options{Format: "paths0"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "/a\x00/a/f\x00/a/g\nh\x00/b\x00/b/y\xff\x00/srv/d\x00"
+	if buf.String() != want {
+		t.Errorf("paths0 = %q, want %q", buf.String(), want)
+	}
+	buf.Reset()
+	if err := Write(&buf, audit(), Options{Format: "paths", All: true}); err != nil {
+		t.Fatal(err)
+	}
+	want = "/a\n/a/f\n/a/g\\nh\n/b\n/b/x\n/b/y\\xff\n/srv/d\n"
+	if buf.String() != want {
+		t.Errorf("paths --all = %q, want %q", buf.String(), want)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, audit(), Options{Format: "json", All: true}); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Version int
+		Summary struct {
+			Lost       struct{ Entries, Bytes int64 }
+			Categories map[string]struct{ Entries int64 }
+		}
+		Items []struct {
+			Path, PathBase64, Category, DeclaredAt, Declared, Why string
+			Entries                                              int64
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, buf.String())
+	}
+	if r.Version != SchemaVersion || r.Summary.Lost.Entries != 7 || r.Summary.Lost.Bytes != 26 {
+		t.Errorf("version %d, lost %+v: want 1, 7 entries, 26 bytes", r.Version, r.Summary.Lost)
+	}
+	if r.Summary.Categories["ignored"].Entries != 1 || len(r.Summary.Categories) != len(diff.Categories) {
+		t.Errorf("categories %+v", r.Summary.Categories)
+	}
+	var raw, decl bool
+	for _, it := range r.Items {
+		if it.PathBase64 != "" {
+			b, _ := base64.StdEncoding.DecodeString(it.PathBase64)
+			raw = string(b) == "/b/y\xff" && it.Path == `/b/y\xff`
+		}
+		if it.Path == "/srv/d" {
+			decl = it.Declared == "/srv" && it.DeclaredAt == "x.nix:3:5" && strings.Contains(it.Why, "x.nix:3:5")
+		}
+	}
+	if !raw || !decl {
+		t.Errorf("invalid UTF-8 path or declaration not rendered right: %s", buf.String())
+	}
+}
+
+func TestTableEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, audit(), Options{Format: "table", All: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.ContainsAny(out, "\x00\x1b\xff") || strings.Contains(out, "g\nh") {
+		t.Errorf("raw control bytes in table:\n%q", out)
+	}
+	if !strings.Contains(out, "7 paths (26 B) would be lost") {
+		t.Errorf("summary missing:\n%s", out)
+	}
+}
