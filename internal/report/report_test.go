@@ -137,7 +137,7 @@ func TestJSON(t *testing.T) {
 		}
 		Items []struct {
 			Path, PathBase64, Category, DeclaredAt, Declared, Why string
-			Entries                                              int64
+			Entries                                               int64
 		}
 	}
 	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
