@@ -135,9 +135,12 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 			}
 		}
 	}
-	audit, err := diff.Check(ctx, diff.Config{
-		Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers,
-	})
+	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
+	if opts.Mountinfo == "" {
+		// The live mount table describes real mounts: look under them.
+		cfg.Under = func(mp string) (string, func(), error) { return mounts.Under(filepath.Join(root, mp)) }
+	}
+	audit, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
 	}

@@ -12,8 +12,9 @@ const (
 	// ephemeral filesystem (the bind mount or link is missing, or a program
 	// replaced the link with a file). Lost, and the user believes it is safe.
 	DeclaredUnbacked
-	// Shadowed: on the root subvolume under a mount point, invisible now.
-	// Lost. (Needs a view under mount points; not produced by Check yet.)
+	// Shadowed: on the ephemeral filesystem under a mount point, invisible
+	// now and deleted with it. Lost. Reported when Config.Under can open a
+	// view under the mount points (root, live mount table).
 	Shadowed
 	// Unmounted: on persistent storage but shown through a bind mount that no
 	// declaration makes any more; gone from view at the next boot (the data

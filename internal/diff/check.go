@@ -33,6 +33,13 @@ type Config struct {
 	Ignore *Ignore
 	// Workers is passed to scan.Walk (0: its default).
 	Workers int
+	// Under, when set, opens a view of the filesystem mounted at a mount
+	// point (a path relative to Root) without the mounts stacked on it
+	// (mounts.Under on Root+mountPoint), so that Check can report what is
+	// Shadowed under mount points. It returns the view's directory and a
+	// release function. Leave it nil when Mounts does not describe real
+	// mounts (a --mountinfo fixture).
+	Under func(mountPoint string) (dir string, release func(), err error)
 }
 
 // Item is one lost path.
@@ -309,6 +316,11 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		return nil, err
 	}
 	a.Scanned = st.Entries
+	if cfg.Under != nil {
+		if err := c.shadowed(ctx, t, a); err != nil {
+			return nil, err
+		}
+	}
 	c.fixActivationParents()
 	slices.SortFunc(c.lost, func(x, y Item) int { return ComparePaths(x.Path, y.Path) })
 	a.Lost = c.lost
@@ -480,6 +492,69 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		return ps, true
 	}
 	return &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}, true
+}
+
+// shadowed walks, for each ephemeral mount, what lies on it under the mount
+// points stacked on it: those entries are invisible now and deleted with the
+// ephemeral filesystem (DESIGN.md §2). The mount point's own directory is
+// visible (as the mount's root) and is not reported. A view that cannot be
+// opened is a warning: the report then lacks shadowed entries.
+func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
+	for i := range a.Ephemeral {
+		e := &a.Ephemeral[i]
+		var points []string
+		for j := range t.Mounts {
+			m := &t.Mounts[j]
+			if !t.Visible(j) || m.MountPoint == e.MountPoint || !mounts.Contains(e.MountPoint, m.MountPoint) {
+				continue
+			}
+			if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
+				points = append(points, m.MountPoint)
+			}
+		}
+		if len(points) == 0 {
+			continue
+		}
+		dir, release, err := c.cfg.Under(e.MountPoint)
+		if err != nil {
+			c.warn(fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
+			continue
+		}
+		for _, mp := range points {
+			rel, _ := mounts.Rel(e.MountPoint, mp)
+			base := mp
+			visit := func(parent any, en *scan.Entry) (any, bool) {
+				isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
+				if parent == nil {
+					return c.ignore.matchSelf(base), isDir
+				}
+				p := base + en.Path
+				ignored := parent.(bool) || c.ignore.matchSelf(p)
+				cat := Shadowed
+				if ignored {
+					cat = Ignored
+				}
+				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1}
+				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
+				c.mu.Lock()
+				c.lost = append(c.lost, it)
+				c.mu.Unlock()
+				return ignored, isDir
+			}
+			onErr := func(p string, err error) { c.onError(base+p, err) }
+			_, err := scan.Walk(ctx, dir+rel, scan.Options{Workers: c.cfg.Workers, ReadLinks: true, OnError: onErr}, visit)
+			if err != nil && !errors.Is(err, unix.ENOTDIR) && !errors.Is(err, unix.ENOENT) {
+				release()
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				c.warn(fmt.Sprintf("cannot read under mount point %s: %v", mp, err))
+				return nil
+			}
+		}
+		release()
+	}
+	return nil
 }
 
 // linkTarget is the lexical absolute target of the symlink at p (relative
