@@ -1,5 +1,7 @@
 package scan
 
+
+
 // Entry is one path found by Walk. The pointer passed to a Visitor is only
 // valid during the call.
 type Entry struct {
@@ -20,4 +22,41 @@ type Entry struct {
 	Mtime int64
 	// Target is the symlink's target as read by readlink, for symlinks only.
 	Target string
+	// Replaced is set on the second visit of a Path: the directory Walk
+	// was about to read had been replaced by a non-directory (a symlink, a
+	// file) between its lstat and its open. This Entry describes what is
+	// there now; Walk does not descend into it.
+	Replaced bool
 }
+
+// Visitor is called once per entry, concurrently from several goroutines.
+// parent is the state returned for the entry's parent directory (nil for
+// the root). For a directory, returning descend=true makes Walk read it;
+// its children then receive state. For other entries descend is ignored.
+//
+// A Path is visited twice only in the race Entry.Replaced describes.
+type Visitor func(parent any, e *Entry) (state any, descend bool)
+
+// Options tune Walk. The zero value is ready to use.
+type Options struct {
+	// Workers is the number of goroutines reading directories; 0 picks
+	// DefaultWorkers().
+	Workers int
+	// OnError is told about per-path trouble (EACCES on a directory, EIO,
+	// a directory replaced by another during the walk); it is called
+	// concurrently, and nil ignores it. Walk goes on after it. Entries
+	// that vanish mid-walk (ENOENT, ENOTDIR) are not errors: they are
+	// skipped and counted in Stats.Vanished.
+	OnError func(path string, err error)
+	// ReadLinks fills Entry.Target for symlinks (readlinkat).
+	ReadLinks bool
+}
+
+// Stats counts what one Walk did.
+type Stats struct {
+	Entries  int64 // Visitor calls
+	Dirs     int64 // directories opened and read
+	Errors   int64 // OnError calls
+	Vanished int64 // entries gone between listing and lstat or open
+}
+

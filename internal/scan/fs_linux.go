@@ -1,0 +1,98 @@
+//go:build linux
+
+package scan
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// fsys is the filesystem seam: the five dirfd-relative system calls Walk
+// makes. Tests wrap realFS to inject failures (EACCES on one directory, an
+// entry that vanishes between listing and lstat, a directory swapped for a
+// symlink before it is opened) and to track file descriptors.
+//
+// Every name is NUL-terminated: name[len(name)-1] == 0, and the bytes
+// before it are one path component exactly as on disk (or, for the walk
+// root only, a whole path). Use cstr to turn it into a Go string.
+// Implementations must be safe for concurrent use.
+type fsys interface {
+	// openat opens name relative to dirfd with flags, which are always
+	// O_RDONLY|O_DIRECTORY|O_CLOEXEC, plus O_NOFOLLOW for everything but the
+	// walk root. It returns a new file descriptor the caller must close.
+	// A symlink yields ELOOP, a non-directory ENOTDIR, a missing name ENOENT.
+	openat(dirfd int, name []byte, flags int) (int, error)
+	// getdents reads raw linux_dirent64 records from the directory fd into
+	// buf, like getdents64(2); 0 means end of directory.
+	getdents(fd int, buf []byte) (int, error)
+	// fstatat fills st for name relative to dirfd without following a
+	// symlink (AT_SYMLINK_NOFOLLOW). flags is AT_SYMLINK_NOFOLLOW, or
+	// AT_EMPTY_PATH with name "\x00" to stat dirfd itself.
+	fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error
+	// readlinkat reads the target of the symlink name relative to dirfd
+	// into buf and returns its length, like readlinkat(2) (no NUL added,
+	// truncated when buf is too small).
+	readlinkat(dirfd int, name []byte, buf []byte) (int, error)
+	// close closes fd. Walk closes every descriptor openat returned,
+	// exactly once, before it returns.
+	close(fd int) error
+}
+
+// cstr returns the Go string of a NUL-terminated name.
+func cstr(name []byte) string { return string(name[:len(name)-1]) }
+
+// realFS is the fsys of the running kernel. It passes the NUL-terminated
+// names straight to the kernel, so the hot path allocates nothing.
+type realFS struct{}
+
+func (realFS) openat(dirfd int, name []byte, flags int) (int, error) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(flags), 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return -1, e
+		}
+		return int(r), nil
+	}
+}
+
+func (realFS) getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error {
+	for {
+		e := rawFstatat(dirfd, &name[0], st, flags)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
+func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
+}
+
+func (realFS) close(fd int) error { return unix.Close(fd) }

@@ -1,0 +1,526 @@
+//go:build linux
+
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	openRoot = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	openDir  = openRoot | unix.O_NOFOLLOW
+	// direntBuf is each worker's getdents64 buffer.
+	direntBuf = 32 << 10
+)
+
+// errReplaced is reported when a directory was replaced by another one
+// (another inode, or a mount) between its lstat and its open.
+var errReplaced = errors.New("directory replaced during the walk; not read")
+
+// DefaultWorkers is the worker count Walk uses when Options.Workers is 0:
+// twice GOMAXPROCS, at least 4. A warm walk is bound by system-call CPU
+// time; a few more workers than cores keep every core busy while some wait
+// on a cold inode.
+func DefaultWorkers() int {
+	n := 2 * runtime.GOMAXPROCS(0)
+	if n < 4 {
+		n = 4
+	}
+	return n
+}
+
+// Walk walks root and calls visit for root itself (Entry.Path "/") and,
+// below every directory visit asks to descend into, for each entry.
+//
+// Root is opened with O_DIRECTORY and no O_NOFOLLOW: callers pass a real
+// directory (a symlink there is resolved once, like any other component of
+// root's path). Below root Walk never follows a symlink: it lstat's every
+// entry (fstatat with AT_SYMLINK_NOFOLLOW on its parent's descriptor) and
+// opens only directories, with openat(parent, name,
+// O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC). It never crosses or refuses a
+// mount point on its own: the Visitor decides, from Entry.Dev, whether to
+// descend. Names are kept byte for byte.
+//
+// Walk returns an error only when root cannot be opened or stat'ed, or
+// when ctx is cancelled (then promptly, with the Stats so far). Trouble
+// below root goes to Options.OnError and Walk carries on.
+//
+// Open descriptors stay bounded: a directory's descriptor is kept only
+// while subdirectories it listed wait to be opened from it, and beyond a
+// cap derived from RLIMIT_NOFILE those subdirectories are instead reopened
+// component by component from root.
+func Walk(ctx context.Context, root string, opts Options, visit Visitor) (Stats, error) {
+	return walk(ctx, realFS{}, root, opts, visit, 0)
+}
+
+// dirHandle is an open directory kept for the subdirectories it listed,
+// closed when the last of them has been opened.
+type dirHandle struct {
+	fd     int
+	refs   atomic.Int32
+	pinned bool // counted in walker.pinned
+}
+
+// dirItem is a directory the Visitor chose to descend into, waiting to be
+// opened and read.
+type dirItem struct {
+	parent   *dirHandle // nil: reopen from root by path
+	path     string
+	nameOff  int // path[nameOff:] is its name in its parent
+	state    any
+	dev, ino uint64
+}
+
+type walker struct {
+	fs        fsys
+	visit     Visitor
+	onError   func(string, error)
+	readLinks bool
+	rootFD    int
+	maxPinned int32
+	pinned    atomic.Int32
+	stop      atomic.Bool
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	stack   []dirItem // LIFO: depth first keeps few handles pinned
+	pending int       // items on the stack or being read
+}
+
+// wstate is one worker's scratch space and counters.
+type wstate struct {
+	buf      []byte
+	link     []byte
+	name     []byte
+	children []dirItem
+	e        Entry
+	st       unix.Stat_t
+	stats    Stats
+}
+
+func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor, maxPinned int) (Stats, error) {
+	var stats Stats
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
+	if maxPinned <= 0 {
+		maxPinned = pinCap(workers)
+	}
+	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, maxPinned: int32(maxPinned)}
+	w.cond.L = &w.mu
+
+	croot := append([]byte(root), 0)
+	fd, err := fs.openat(unix.AT_FDCWD, croot, openRoot)
+	if err != nil {
+		return stats, &os.PathError{Op: "open", Path: root, Err: err}
+	}
+	w.rootFD = fd
+	ws := newWState()
+	if err := fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
+		fs.close(fd)
+		return stats, &os.PathError{Op: "stat", Path: root, Err: err}
+	}
+	rootH := &dirHandle{fd: fd}
+	rootH.refs.Store(1) // Walk's own reference, dropped at the end
+	defer w.release(rootH)
+
+	fill(&ws.e, "/", &ws.st)
+	ws.stats.Entries++
+	state, descend := visit(nil, &ws.e)
+	if !descend || ws.e.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return ws.stats, nil
+	}
+
+	stopWatch := context.AfterFunc(ctx, func() {
+		w.stop.Store(true)
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stopWatch()
+
+	// The root is read by the first worker; the others wait for its
+	// subdirectories.
+	w.pending = 1
+	all := make([]*wstate, workers)
+	all[0] = ws
+	var wg sync.WaitGroup
+	for i := range workers {
+		if all[i] == nil {
+			all[i] = newWState()
+		}
+		wg.Add(1)
+		go func(ws *wstate, first bool) {
+			defer wg.Done()
+			if first {
+				w.read(ws, fd, rootH, "/", state)
+				w.done(ws)
+			}
+			for {
+				it, ok := w.pop()
+				if !ok {
+					return
+				}
+				w.openAndRead(ws, &it)
+				w.done(ws)
+			}
+		}(all[i], i == 0)
+	}
+	wg.Wait()
+
+	// After a cancellation, items left on the stack still hold their
+	// parents' descriptors.
+	for i := range w.stack {
+		if p := w.stack[i].parent; p != nil {
+			w.release(p)
+		}
+	}
+	w.stack = nil
+	for _, ws := range all {
+		stats.Entries += ws.stats.Entries
+		stats.Dirs += ws.stats.Dirs
+		stats.Errors += ws.stats.Errors
+		stats.Vanished += ws.stats.Vanished
+	}
+	if w.stop.Load() {
+		return stats, ctx.Err()
+	}
+	return stats, nil
+}
+
+// pinCap bounds the directory descriptors kept open for pending
+// subdirectories: a quarter of the soft RLIMIT_NOFILE, at most 4096.
+func pinCap(workers int) int {
+	n := 1024
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 1<<30 {
+		n = int(rl.Cur)/4 - workers
+	}
+	return min(max(n, 8), 4096)
+}
+
+func newWState() *wstate {
+	return &wstate{
+		buf:  make([]byte, direntBuf),
+		link: make([]byte, unix.PathMax),
+		name: make([]byte, 0, 256),
+	}
+}
+
+func (w *walker) pop() (dirItem, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.stack) == 0 && w.pending > 0 && !w.stop.Load() {
+		w.cond.Wait()
+	}
+	if len(w.stack) == 0 || w.stop.Load() {
+		return dirItem{}, false
+	}
+	n := len(w.stack) - 1
+	it := w.stack[n]
+	w.stack[n] = dirItem{}
+	w.stack = w.stack[:n]
+	return it, true
+}
+
+// done retires the item just read and queues the subdirectories it found.
+func (w *walker) done(ws *wstate) {
+	w.mu.Lock()
+	w.stack = append(w.stack, ws.children...)
+	w.pending += len(ws.children) - 1
+	switch {
+	case w.pending == 0:
+		w.cond.Broadcast()
+	case len(ws.children) > 1:
+		w.cond.Broadcast()
+	case len(ws.children) == 1:
+		w.cond.Signal()
+	}
+	w.mu.Unlock()
+	clear(ws.children)
+	ws.children = ws.children[:0]
+}
+
+func (w *walker) release(h *dirHandle) {
+	if h.refs.Add(-1) == 0 {
+		w.fs.close(h.fd)
+		if h.pinned {
+			w.pinned.Add(-1)
+		}
+	}
+}
+
+func (w *walker) fail(ws *wstate, path string, op string, err error) {
+	ws.stats.Errors++
+	if w.onError != nil {
+		w.onError(path, os.NewSyscallError(op, err))
+	}
+}
+
+func vanished(err error) bool { return err == unix.ENOENT || err == unix.ENOTDIR }
+
+// cname returns name NUL-terminated in ws's scratch buffer.
+func (ws *wstate) cname(name string) []byte {
+	ws.name = append(append(ws.name[:0], name...), 0)
+	return ws.name
+}
+
+// openAndRead opens the directory of it and reads it.
+func (w *walker) openAndRead(ws *wstate, it *dirItem) {
+	pfd := w.rootFD
+	if it.parent != nil {
+		pfd = it.parent.fd
+		defer w.release(it.parent)
+	} else if it.nameOff > 1 {
+		var ok bool
+		if pfd, ok = w.openPath(ws, it.path[:it.nameOff-1]); !ok {
+			return
+		}
+		defer w.fs.close(pfd)
+	}
+	name := ws.cname(it.path[it.nameOff:])
+	fd, err := w.fs.openat(pfd, name, openDir)
+	if err != nil {
+		switch {
+		case err == unix.ELOOP || err == unix.ENOTDIR:
+			w.retype(ws, pfd, name, it)
+		case vanished(err):
+			ws.stats.Vanished++
+		default:
+			w.fail(ws, it.path, "openat", err)
+		}
+		return
+	}
+	if err := w.fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
+		w.fs.close(fd)
+		w.fail(ws, it.path, "fstat", err)
+		return
+	}
+	if uint64(ws.st.Dev) != it.dev || ws.st.Ino != it.ino {
+		w.fs.close(fd)
+		ws.stats.Errors++
+		if w.onError != nil {
+			w.onError(it.path, errReplaced)
+		}
+		return
+	}
+	w.read(ws, fd, nil, it.path, it.state)
+}
+
+// retype handles a directory that openat refused with ELOOP or ENOTDIR: it
+// was replaced by a symlink or a file after its lstat. The Visitor sees it
+// again, as what it is now; nothing is followed.
+func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
+	if err := w.fs.fstatat(pfd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if vanished(err) {
+			ws.stats.Vanished++
+		} else {
+			w.fail(ws, it.path, "fstatat", err)
+		}
+		return
+	}
+	if ws.st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		// A directory again: it changed twice. Report rather than chase it.
+		ws.stats.Errors++
+		if w.onError != nil {
+			w.onError(it.path, errReplaced)
+		}
+		return
+	}
+	fill(&ws.e, it.path, &ws.st)
+	ws.e.Replaced = true
+	if w.readLinks && ws.st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		w.readLink(ws, pfd, name)
+	}
+	ws.stats.Entries++
+	w.visit(it.state, &ws.e)
+}
+
+// openPath opens the directory at path (relative to root, "/a/b") one
+// component at a time, never following a symlink. It is the fallback for
+// subdirectories whose parent's descriptor was not kept.
+func (w *walker) openPath(ws *wstate, path string) (int, bool) {
+	cur := w.rootFD
+	for rest := path[1:]; ; {
+		comp := rest
+		i := indexByte(rest, '/')
+		if i >= 0 {
+			comp, rest = rest[:i], rest[i+1:]
+		}
+		fd, err := w.fs.openat(cur, ws.cname(comp), openDir)
+		if cur != w.rootFD {
+			w.fs.close(cur)
+		}
+		if err != nil {
+			if vanished(err) || err == unix.ELOOP {
+				ws.stats.Vanished++ // an ancestor moved or changed type
+			} else {
+				w.fail(ws, path, "openat", err)
+			}
+			return -1, false
+		}
+		cur = fd
+		if i < 0 {
+			return cur, true
+		}
+	}
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// read lists the open directory fd (Entry.Path dir), visits each entry and
+// collects in ws.children the subdirectories to read next. It closes fd,
+// or hands it to those children. own is fd's handle when it already has
+// one (the root).
+func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any) {
+	ws.stats.Dirs++
+	for !w.stop.Load() {
+		n, err := w.fs.getdents(fd, ws.buf)
+		if err != nil {
+			if !vanished(err) { // ENOENT: the directory was removed while read
+				w.fail(ws, dir, "getdents", err)
+			}
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		w.entries(ws, fd, dir, state, ws.buf[:n])
+	}
+	if w.stop.Load() {
+		clear(ws.children)
+		ws.children = ws.children[:0]
+	}
+	if own != nil {
+		own.refs.Add(int32(len(ws.children)))
+		for i := range ws.children {
+			ws.children[i].parent = own
+		}
+		return
+	}
+	if len(ws.children) == 0 {
+		w.fs.close(fd)
+		return
+	}
+	if w.pinned.Add(1) > w.maxPinned {
+		w.pinned.Add(-1)
+		w.fs.close(fd) // children reopen from root by path
+		return
+	}
+	h := &dirHandle{fd: fd, pinned: true}
+	h.refs.Store(int32(len(ws.children)))
+	for i := range ws.children {
+		ws.children[i].parent = h
+	}
+}
+
+// entries handles one getdents64 batch of linux_dirent64 records.
+func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) {
+	for len(buf) > 0 {
+		if w.stop.Load() {
+			return
+		}
+		// struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+		if len(buf) < 19 {
+			return
+		}
+		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+		if reclen < 20 || reclen > len(buf) {
+			return
+		}
+		rec := buf[:reclen]
+		buf = buf[reclen:]
+		if *(*uint64)(unsafe.Pointer(&rec[0])) == 0 {
+			continue // deleted entry
+		}
+		nl := bytes.IndexByte(rec[19:], 0)
+		if nl < 0 {
+			continue
+		}
+		name := rec[19 : 19+nl+1] // NUL-terminated
+		if name[0] == '.' && (nl == 1 || nl == 2 && name[1] == '.') {
+			continue
+		}
+		if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if vanished(err) {
+				ws.stats.Vanished++
+			} else {
+				w.fail(ws, join(dir, name[:nl]), "fstatat", err)
+			}
+			continue
+		}
+		p := join(dir, name[:nl])
+		fill(&ws.e, p, &ws.st)
+		typ := ws.st.Mode & unix.S_IFMT
+		if w.readLinks && typ == unix.S_IFLNK {
+			w.readLink(ws, fd, name)
+		}
+		ws.stats.Entries++
+		st, descend := w.visit(state, &ws.e)
+		if descend && typ == unix.S_IFDIR {
+			ws.children = append(ws.children, dirItem{
+				path: p, nameOff: len(p) - nl, state: st,
+				dev: uint64(ws.st.Dev), ino: ws.st.Ino,
+			})
+		}
+	}
+}
+
+func (w *walker) readLink(ws *wstate, dirfd int, name []byte) {
+	for {
+		n, err := w.fs.readlinkat(dirfd, name, ws.link)
+		if err != nil {
+			if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
+				w.fail(ws, ws.e.Path, "readlinkat", err)
+			}
+			return
+		}
+		if n < len(ws.link) {
+			ws.e.Target = string(ws.link[:n])
+			return
+		}
+		ws.link = make([]byte, 2*len(ws.link))
+	}
+}
+
+func join(dir string, name []byte) string {
+	if dir == "/" {
+		return "/" + string(name)
+	}
+	return dir + "/" + string(name)
+}
+
+func fill(e *Entry, path string, st *unix.Stat_t) {
+	*e = Entry{
+		Path:  path,
+		Mode:  st.Mode,
+		Size:  st.Size,
+		Bytes: st.Blocks * 512,
+		Ino:   st.Ino,
+		Dev:   uint64(st.Dev),
+		Nlink: uint64(st.Nlink),
+		Uid:   st.Uid,
+		Gid:   st.Gid,
+		Mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+	}
+}
