@@ -17,6 +17,7 @@ type reader struct {
 	set      *Set
 	seen     map[entryKey]Pos
 	condSeen map[int]bool
+	diagSeen map[Diagnostic]bool
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
 	// to literal strings.
 	users map[string]userInfo
@@ -26,14 +27,18 @@ type userInfo struct{ home, group string }
 
 func newReader(src *source, opts Options, ev *evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), users: make(map[string]userInfo)}
+		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo)}
 }
 
 func (r *reader) pos(off int) Pos { return r.src.pos(off) }
 
 func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
-	r.set.Diagnostics = append(r.set.Diagnostics, Diagnostic{
-		Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint})
+	d := Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint}
+	if r.diagSeen[d] {
+		return
+	}
+	r.diagSeen[d] = true
+	r.set.Diagnostics = append(r.set.Diagnostics, d)
 }
 
 // notRead reports a value that could not be read statically.

@@ -1,9 +1,11 @@
 package persist
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSeedImpermanenceNix(t *testing.T) {
@@ -282,5 +284,32 @@ func TestReadFormatDetection(t *testing.T) {
 	// Stdin positions name <stdin>.
 	if len(s.Diagnostics) == 0 || s.Diagnostics[0].Pos.File != "<stdin>" {
 		t.Errorf("diagnostics %q", diags(s))
+	}
+}
+
+// Inputs that would take exponential time or memory are cut off with a
+// diagnostic.
+func TestNixBlowupBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("let\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "  a%d = a%d ++ a%d;\n", i, i+1, i+1)
+	}
+	b.WriteString("  a60 = [ \"/x\" ];\n  f = x: f x ++ f x;\nin { environment.persistence.\"/p\".directories = a0; environment.persistence.\"/q\".files = f 1; }")
+	done := make(chan *Set)
+	go func() {
+		s, err := ParseNix([]byte(b.String()), "decl.nix", Options{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		if s == nil || !hasDiag(s, "environment.persistence.\"/p\".directories: cannot read a list with too many items") {
+			t.Errorf("diagnostics: %q", diags(s))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("ParseNix did not finish")
 	}
 }

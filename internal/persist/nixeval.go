@@ -37,15 +37,29 @@ type evaluator struct {
 	steps int
 }
 
-const maxSteps = 2_000_000
+const (
+	maxSteps = 2_000_000
+	// maxItems caps a list or a merged definition list built by ++ or
+	// mkMerge; `a = b ++ b; b = c ++ c; …` would otherwise double per line.
+	maxItems = 100_000
+)
+
+// grow accounts for n items copied into a list being built.
+func (ev *evaluator) grow(off, n int) *value {
+	ev.steps += n
+	if n > maxItems || ev.steps > maxSteps {
+		return unknownAt(off, "a list with too many items (over 100000)")
+	}
+	return nil
+}
 
 func (ev *evaluator) budget(off int) *value {
 	ev.steps++
 	if ev.steps > maxSteps {
-		return unknownAt(off, "an expression too large to read statically")
+		return unknownAt(off, "an expression that takes too long to evaluate")
 	}
 	if ev.depth > maxDepth {
-		return unknownAt(off, "an expression nested too deeply to read statically")
+		return unknownAt(off, "an expression nested too deeply")
 	}
 	return nil
 }
@@ -301,16 +315,23 @@ func (ev *evaluator) attrValue(at *attr) *value {
 
 func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 	vals := make([]*value, 0, len(defs))
-	nAttrs, nLists := 0, 0
+	nAttrs, nLists, size := 0, 0, 0
 	for _, d := range defs {
 		v := ev.force(d)
 		vals = append(vals, v)
 		switch v.kind {
 		case vAttrs:
 			nAttrs++
+			for _, at := range v.attrs.m {
+				size += len(at.defs)
+			}
 		case vList:
 			nLists++
+			size += len(v.items)
 		}
+	}
+	if v := ev.grow(off, size); v != nil {
+		return v
 	}
 	switch {
 	case nAttrs > 0 && nAttrs >= nLists:
@@ -503,6 +524,9 @@ func (ev *evaluator) binop(n *nBinop, e *env) *value {
 	switch n.op {
 	case "++":
 		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
+		if v := ev.grow(n.off, len(l.items)+len(r.items)); v != nil {
+			return v
+		}
 		out := &value{kind: vList, off: n.l.offset()}
 		for _, side := range []*value{l, r} {
 			if side.kind == vList {

@@ -1,0 +1,93 @@
+package persist
+
+import (
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// errPos is the "name:line:col: " (or "name: ") prefix every error must carry.
+var errPos = regexp.MustCompile(`^f(\.nix|\.json)(:\d+:\d+)?: `)
+
+func addSeeds(f *testing.F, files ...string) {
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil {
+			f.Add(data)
+		}
+	}
+}
+
+func checkSet(t *testing.T, s *Set) {
+	for _, e := range s.Entries {
+		if !strings.HasPrefix(e.Path, "/") || !strings.HasPrefix(e.StoragePath, "/") {
+			t.Errorf("entry not absolute: %+v", e)
+		}
+		if e.Pos.File != "f.nix" && e.Pos.File != "f.json" {
+			t.Errorf("entry without position: %+v", e)
+		}
+	}
+	for _, d := range s.Diagnostics {
+		if d.Message == "" {
+			t.Errorf("empty diagnostic: %+v", d)
+		}
+	}
+}
+
+func FuzzParseNix(f *testing.F) {
+	addSeeds(f, "testdata/seed-impermanence.nix", "testdata/flake/flake.nix", "projection.nix")
+	for _, n := range []string{"impermanence.host.nix", "preservation.host.nix"} {
+		if p := samplePath(f, n); p != "" {
+			addSeeds(f, p)
+		}
+	}
+	for _, s := range []string{
+		`{ environment.persistence."/p" = { directories = [ "/a" { directory = "b"; mode = "0700"; } ] ++ x; users.u.files = map f l; }; }`,
+		`let a = [ "/x" ]; in { lib, ... }: { config = lib.mkIf c (lib.mkMerge [ { environment.persistence.p.directories = a; } ]); }`,
+		`rec { a = b; b = a; environment.persistence."/p".directories = a; }`,
+		`{ home-manager.users.a = { ... }: { home.persistence."/p/home/a" = { directories = [ "x" ]; removePrefixDirectory = true; }; }; }`,
+		`{ preservation.preserveAt."/p".users.u = { home = "/h"; directories = [ { directory = "d"; how = "symlink"; } ]; }; }`,
+		"{ a = ''\n  x ''${y} '''\n  ${z}\n''; b = \"${c}\\n$${d}\"; p = ./a/${b}; }",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseNix(data, "f.nix", Options{Homes: map[string]string{"u": "/home/u"}})
+		if err != nil {
+			var se *syntaxError
+			if !errors.As(err, &se) || !errPos.MatchString(err.Error()) {
+				t.Fatalf("error without position: %v", err)
+			}
+			return
+		}
+		checkSet(t, s)
+	})
+}
+
+func FuzzParseJSON(f *testing.F) {
+	for _, n := range []string{"impermanence-classic.json", "impermanence-current.json", "preservation.json"} {
+		if p := samplePath(f, n); p != "" {
+			addSeeds(f, p)
+		}
+	}
+	for _, s := range []string{
+		`{"persistentStoragePath":"/p","directories":["/a",{"directory":"b","mode":"0700"}],"users":{"u":{"files":["/x"]}}}`,
+		`{"/persistent/home/t":{"allowOther":false,"directories":[{"directory":"D","method":"symlink"}],"files":[".s"]}}`,
+		`{"enable":true,"preserveAt":{"/p":{"directories":[{"directory":"/a","how":"_intermediate"}]}}}`,
+		`{"/p":{"directories":[{"dirPath":"/a/../b"}],"files":[{"filePath":"x"}]}}`,
+		`[]`, `{"a":"\ud800"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseJSON(data, "f.json", Options{})
+		if err != nil {
+			if !errPos.MatchString(err.Error()) {
+				t.Fatalf("error without position: %v", err)
+			}
+			return
+		}
+		checkSet(t, s)
+	})
+}
