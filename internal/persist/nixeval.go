@@ -370,6 +370,9 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 			return v
 		}
 	}
+	if len(vals) == 0 {
+		return &value{kind: vNull, off: off} // mkMerge [ ]: nothing defined
+	}
 	return vals[0]
 }
 
