@@ -1,7 +1,5 @@
 package scan
 
-
-
 // Entry is one path found by Walk. The pointer passed to a Visitor is only
 // valid during the call.
 type Entry struct {
@@ -59,4 +57,3 @@ type Stats struct {
 	Errors   int64 // OnError calls
 	Vanished int64 // entries gone between listing and lstat or open
 }
-
