@@ -23,12 +23,15 @@ var projection string
 // config.environment.persistence:
 //
 //	nix --extra-experimental-features 'nix-command flakes' eval --json \
+//	  --no-write-lock-file \
 //	  FLAKEREF#nixosConfigurations.HOST.config.environment.persistence \
 //	  --apply <projection>
 //
+// (--no-write-lock-file: an audit must not rewrite the user's flake.lock).
+//
 // and parses the output with ParseJSON. Entries and diagnostics are placed
 // at Pos{File: "FLAKEREF#nixosConfigurations.HOST…"} without line numbers.
-// Errors: ref without "#HOST"; nix not on PATH (errNoNix's message, which
+// Errors: ref without "#HOST"; nix not on PATH (ErrNoNix, whose message
 // says to use --persist FILE instead); nix failing (the error includes its
 // stderr); ctx cancelled. Only impermanence is evaluated: home-manager's
 // and preservation's options are not.
@@ -39,7 +42,7 @@ func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
 	}
 	nix, err := exec.LookPath("nix")
 	if err != nil {
-		return nil, errNoNix
+		return nil, ErrNoNix
 	}
 	cmd := exec.CommandContext(ctx, nix, args...)
 	var stdout, stderr bytes.Buffer
@@ -84,5 +87,5 @@ func flakeArgs(ref string) (args []string, attr string, err error) {
 	}
 	attr = flake + "#nixosConfigurations." + attrName(host) + ".config.environment.persistence"
 	return []string{"--extra-experimental-features", "nix-command flakes",
-		"eval", "--json", attr, "--apply", projection}, attr, nil
+		"eval", "--json", "--no-write-lock-file", attr, "--apply", projection}, attr, nil
 }

@@ -45,7 +45,7 @@ func TestEvalFlakeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := strings.Split(strings.TrimSuffix(string(raw), "\n--\n"), "\n--\n")
-	want := []string{"--extra-experimental-features", "nix-command flakes", "eval", "--json",
+	want := []string{"--extra-experimental-features", "nix-command flakes", "eval", "--json", "--no-write-lock-file",
 		`/etc/nixos#nixosConfigurations."my.host".config.environment.persistence`, "--apply", projection}
 	if len(args) != len(want) {
 		t.Fatalf("args = %q", args)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // errPos is the "name:line:col: " (or "name: ") prefix every error must carry.
@@ -53,7 +54,9 @@ func FuzzParseNix(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseNix(data, "f.nix", Options{Homes: map[string]string{"u": "/home/u"}})
+		s, err := withDeadline(t, data, func() (*Set, error) {
+			return ParseNix(data, "f.nix", Options{Homes: map[string]string{"u": "/home/u"}})
+		})
 		if err != nil {
 			var se *syntaxError
 			if !errors.As(err, &se) || !errPos.MatchString(err.Error()) {
@@ -81,7 +84,7 @@ func FuzzParseJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseJSON(data, "f.json", Options{})
+		s, err := withDeadline(t, data, func() (*Set, error) { return ParseJSON(data, "f.json", Options{}) })
 		if err != nil {
 			if !errPos.MatchString(err.Error()) {
 				t.Fatalf("error without position: %v", err)
@@ -90,4 +93,25 @@ func FuzzParseJSON(f *testing.F) {
 		}
 		checkSet(t, s)
 	})
+}
+
+// withDeadline fails the run when parse takes more than 5 seconds, so that
+// the fuzzer records inputs that (nearly) hang.
+func withDeadline(t *testing.T, data []byte, parse func() (*Set, error)) (*Set, error) {
+	type result struct {
+		s   *Set
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := parse()
+		ch <- result{s, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("parse took over 5s on %q", data)
+		return nil, nil
+	}
 }

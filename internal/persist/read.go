@@ -351,4 +351,5 @@ func (r *reader) quiet(v *value, name string) *value {
 	return r.ev.attrValue(at)
 }
 
-var errNoNix = errors.New("nix not found on PATH: --flake needs Nix installed; pass --persist FILE (a .nix file or nix eval JSON) instead")
+// ErrNoNix is returned by EvalFlake when no nix binary is on PATH.
+var ErrNoNix = errors.New("nix not found on PATH: --flake needs Nix installed; pass --persist FILE (a .nix file or nix eval JSON) instead")
