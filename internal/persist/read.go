@@ -118,6 +118,9 @@ func isJSON(name string, data []byte) bool {
 //     the owner comes from a storage path ending in /home/<user>, or from
 //     the only Options.Homes entry.
 //
+// Entries and diagnostics carry the line:col of the path's JSON string in
+// data (EvalFlake clears them: nix prints one line).
+//
 // A top-level value that is not an object is an error, e.g.
 // "x.json: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
