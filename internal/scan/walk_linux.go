@@ -166,7 +166,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		go func(ws *wstate, first bool) {
 			defer wg.Done()
 			if first {
-				w.read(ws, fd, rootH, "/", state)
+				w.read(ws, fd, rootH, "/", state, nil)
 				w.done(ws)
 			}
 			for {
@@ -304,20 +304,44 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 		}
 		return
 	}
+	w.read(ws, fd, nil, it.path, it.state, it)
+}
+
+// same reports whether the directory open as fd is the one lstat'ed as
+// it. The "." record of its first getdents batch (first) normally says so
+// for free; without it, or when its inode number differs (overlayfs), fstat
+// decides. A mismatch is reported.
+func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
+	if dot, ok := dotIno(first); ok && dot == it.ino {
+		return true
+	}
 	if err := w.fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
-		w.fs.close(fd)
 		w.fail(ws, it.path, "fstat", err)
-		return
+		return false
 	}
 	if uint64(ws.st.Dev) != it.dev || ws.st.Ino != it.ino {
-		w.fs.close(fd)
 		ws.stats.Errors++
 		if w.onError != nil {
 			w.onError(it.path, errReplaced)
 		}
-		return
+		return false
 	}
-	w.read(ws, fd, nil, it.path, it.state)
+	return true
+}
+
+// dotIno finds the "." record in a getdents64 batch.
+func dotIno(buf []byte) (uint64, bool) {
+	for len(buf) >= 20 {
+		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+		if reclen < 20 || reclen > len(buf) {
+			break
+		}
+		if reclen >= 21 && buf[19] == '.' && buf[20] == 0 {
+			return *(*uint64)(unsafe.Pointer(&buf[0])), true
+		}
+		buf = buf[reclen:]
+	}
+	return 0, false
 }
 
 // retype handles a directory that openat refused with ELOOP or ENOTDIR: it
@@ -391,8 +415,8 @@ func indexByte(s string, c byte) int {
 // read lists the open directory fd (Entry.Path dir), visits each entry and
 // collects in ws.children the subdirectories to read next. It closes fd,
 // or hands it to those children. own is fd's handle when it already has
-// one (the root).
-func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any) {
+// one (the root). it, unless nil, is what fd must be (see same).
+func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any, it *dirItem) {
 	ws.stats.Dirs++
 	for !w.stop.Load() {
 		n, err := w.fs.getdents(fd, ws.buf)
@@ -404,6 +428,13 @@ func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any)
 		}
 		if n <= 0 {
 			break
+		}
+		if it != nil {
+			if !w.same(ws, fd, it, ws.buf[:n]) {
+				ws.stats.Dirs--
+				break
+			}
+			it = nil
 		}
 		w.entries(ws, fd, dir, state, ws.buf[:n])
 	}

@@ -466,3 +466,39 @@ func TestWalkRootErrors(t *testing.T) {
 		t.Errorf("file root: %v", err)
 	}
 }
+
+// A directory replaced by another directory between its lstat and its
+// open is not read: its children would not belong to the Entry visited.
+func TestWalkDirReplacedByDir(t *testing.T) {
+	root := t.TempDir()
+	create(t, root, tree{"a/victim/x": file(""), "elsewhere/y": file(""), "a/z": file("")})
+	ffs := faultFS{fsys: realFS{}, onOpen: map[string]func(){
+		"victim": sync.OnceFunc(func() {
+			if err := os.RemoveAll(filepath.Join(root, "a/victim")); err != nil {
+				t.Error(err)
+			}
+			if err := os.Rename(filepath.Join(root, "elsewhere"), filepath.Join(root, "a/victim")); err != nil {
+				t.Error(err)
+			}
+		}),
+	}}
+	var mu sync.Mutex
+	errs := map[string]error{}
+	var c collector
+	st, err := walk(context.Background(), track(t, ffs), root, Options{Workers: 1, OnError: func(p string, err error) {
+		mu.Lock()
+		errs[p] = err
+		mu.Unlock()
+	}}, c.visit, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(errs["/a/victim"], errReplaced) || st.Errors != 1 {
+		t.Errorf("errors %v, stats %+v", errs, st)
+	}
+	for p := range c.entries {
+		if strings.HasPrefix(p, "/a/victim/") {
+			t.Errorf("read the replacement directory: %q", p)
+		}
+	}
+}
