@@ -27,15 +27,11 @@ const (
 var errReplaced = errors.New("directory replaced during the walk; not read")
 
 // DefaultWorkers is the worker count Walk uses when Options.Workers is 0:
-// twice GOMAXPROCS, at least 4. A warm walk is bound by system-call CPU
-// time; a few more workers than cores keep every core busy while some wait
-// on a cold inode.
+// GOMAXPROCS, at least 2. A warm walk is bound by system-call CPU time; on
+// 2 cores and a 1M-entry tree, 2 workers beat 3, 4, 6 and 8 (see
+// scripts/bench.sh). A cold walk waits on the disk and may gain from more.
 func DefaultWorkers() int {
-	n := 2 * runtime.GOMAXPROCS(0)
-	if n < 4 {
-		n = 4
-	}
-	return n
+	return max(runtime.GOMAXPROCS(0), 2)
 }
 
 // Walk walks root and calls visit for root itself (Entry.Path "/") and,
