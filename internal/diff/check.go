@@ -196,7 +196,10 @@ type classifier struct {
 	rootDev uint64
 
 	mu        sync.Mutex
-	lost      []Item
+	top       *dirState // the root's state: the tree of lost entries
+	nlost     atomic.Int64
+	lost      []Item // in path order, after the walk
+	hidden    []Item // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
 	warnings  []string
@@ -205,12 +208,49 @@ type classifier struct {
 	recreatedBytes atomic.Int64
 }
 
+// dirState is what the walk knows of a directory it descends into. kids
+// collects the directory's lost entries and descended subdirectories, so the
+// result can be put in path order directory by directory (names sorted with
+// a plain byte compare) instead of one global sort.
 type dirState struct {
 	node    *node
 	mount   *mounts.Mount
 	kind    mountKind
 	decl    int32
 	ignored bool
+
+	mu   sync.Mutex
+	kids []kid
+}
+
+type kid struct {
+	name string
+	item Item
+	lost bool
+	sub  *dirState
+}
+
+func (s *dirState) add(k kid) {
+	s.mu.Lock()
+	s.kids = append(s.kids, k)
+	s.mu.Unlock()
+}
+
+// flatten appends the lost entries of s's subtree to out in path order (a
+// directory, then its subtree, siblings by name), releasing kids as it goes.
+func flatten(s *dirState, out []Item) []Item {
+	slices.SortFunc(s.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
+	for i := range s.kids {
+		k := &s.kids[i]
+		if k.lost {
+			out = append(out, k.item)
+		}
+		if k.sub != nil {
+			out = flatten(k.sub, out)
+		}
+	}
+	s.kids = nil
+	return out
 }
 
 // Check walks cfg.Root and classifies every path on the ephemeral side.
@@ -316,13 +356,17 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		return nil, err
 	}
 	a.Scanned = st.Entries
+	if c.top != nil {
+		c.lost = flatten(c.top, make([]Item, 0, c.nlost.Load()))
+	}
 	if cfg.Under != nil {
 		if err := c.shadowed(ctx, t, a); err != nil {
 			return nil, err
 		}
+		slices.SortFunc(c.hidden, func(x, y Item) int { return ComparePaths(x.Path, y.Path) })
+		c.lost = mergeSorted(c.lost, c.hidden)
 	}
 	c.fixActivationParents()
-	slices.SortFunc(c.lost, func(x, y Item) int { return ComparePaths(x.Path, y.Path) })
 	a.Lost = c.lost
 	for i := range a.Lost {
 		it := &a.Lost[i]
@@ -419,12 +463,19 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if parent == nil {
 		c.rootDev = e.Dev
 		ig := c.ignore.matchSelf("/")
-		return &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: -1, ignored: ig}, isDir
+		c.top = &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: -1, ignored: ig}
+		return c.top, isDir
+	}
+	if e.Replaced {
+		// The directory listed here was replaced before it could be read:
+		// it was classified by its first visit; nothing below it is read.
+		return nil, false
 	}
 	ps := parent.(*dirState)
+	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
 	var nd *node
 	if ps.node != nil && ps.node.children != nil {
-		nd = ps.node.children[e.Path[strings.LastIndexByte(e.Path, '/')+1:]]
+		nd = ps.node.children[name]
 	}
 	mount, kind := ps.mount, ps.kind
 	if nd != nil && nd.mount != nil {
@@ -467,31 +518,47 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
+	k := kid{name: name}
 	if cat == Recreated {
-		if debugRecreated != nil {
-			debugRecreated(e.Path)
-		}
 		c.recreated.Add(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			c.recreatedBytes.Add(e.Size)
 		}
 	} else {
-		it := Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		k.lost = true
+		k.item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
 		if cat == Unmounted {
-			it.Mount = int32(mount.ID)
+			k.item.Mount = int32(mount.ID)
 		}
-		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
-		c.mu.Lock()
-		c.lost = append(c.lost, it)
-		c.mu.Unlock()
+		k.item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		c.nlost.Add(1)
+	}
+	if isDir {
+		k.sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
+	}
+	if k.lost || k.sub != nil {
+		ps.add(k)
 	}
 	if !isDir {
 		return nil, false
 	}
-	if nd == nil && ps.node == nil && mount == ps.mount && childDecl == ps.decl && ignored == ps.ignored {
-		return ps, true
+	return k.sub, true
+}
+
+// mergeSorted merges two slices sorted by ComparePaths.
+func mergeSorted(a, b []Item) []Item {
+	if len(b) == 0 {
+		return a
 	}
-	return &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}, true
+	out := make([]Item, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if ComparePaths(a[0].Path, b[0].Path) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // shadowed walks, for each ephemeral mount, what lies on it under the mount
@@ -537,7 +604,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1}
 				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
 				c.mu.Lock()
-				c.lost = append(c.lost, it)
+				c.hidden = append(c.hidden, it)
 				c.mu.Unlock()
 				return ignored, isDir
 			}
@@ -613,5 +680,3 @@ func ComparePaths(a, b string) int {
 	}
 	return len(a) - len(b)
 }
-
-var debugRecreated func(string)
