@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -357,7 +358,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	a.Scanned = st.Entries
 	if c.top != nil {
-		c.lost = flatten(c.top, make([]Item, 0, c.nlost.Load()))
+		c.lost = flattenParallel(c.top, int(c.nlost.Load()))
 	}
 	if cfg.Under != nil {
 		if err := c.shadowed(ctx, t, a); err != nil {
@@ -543,6 +544,37 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		return nil, false
 	}
 	return k.sub, true
+}
+
+// flattenParallel is flatten of the root with its subdirectories' subtrees
+// put in order concurrently, then joined.
+func flattenParallel(top *dirState, n int) []Item {
+	slices.SortFunc(top.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
+	parts := make([][]Item, len(top.kids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range top.kids {
+		if top.kids[i].sub == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			parts[i] = flatten(top.kids[i].sub, nil)
+		}(i)
+	}
+	wg.Wait()
+	out := make([]Item, 0, n)
+	for i := range top.kids {
+		if top.kids[i].lost {
+			out = append(out, top.kids[i].item)
+		}
+		out = append(out, parts[i]...)
+		parts[i] = nil
+	}
+	top.kids = nil
+	return out
 }
 
 // mergeSorted merges two slices sorted by ComparePaths.

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -360,5 +361,44 @@ func TestIgnore(t *testing.T) {
 	}
 	if err := ig.AddReader(strings.NewReader("# c\n\n/ok\n[\n"), "ignore"); err == nil || !strings.Contains(err.Error(), "ignore:4") {
 		t.Errorf("bad pattern error %v, want ignore:4", err)
+	}
+}
+
+// The walk is parallel; the result must not be: the same tree gives the same
+// lost set in the same order (ComparePaths order) every time.
+func TestCheckDeterministic(t *testing.T) {
+	root := t.TempDir()
+	var spec strings.Builder
+	for i := 0; i < 40; i++ {
+		for j := 0; j < 30; j++ {
+			fmt.Fprintf(&spec, "f /d%d/s%d/f%d x\n", i%7, i, j)
+		}
+		fmt.Fprintf(&spec, "f /d%d-x/f%d y\nf /d%d.x/f%d z\n", i%7, i, i%7, i)
+	}
+	spec.WriteString("f /srv/declared/a b\nl /bin/sh -> /nix/store/x/bin/sh\n")
+	build(t, root, spec.String())
+	var first []string
+	for run := 0; run < 5; run++ {
+		a, err := Check(context.Background(), Config{Root: root, Mounts: table(t, btrfsSystem), Decls: &persist.Set{Entries: []persist.Entry{dir("/srv/declared")}}, Workers: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i, it := range a.Lost {
+			got = append(got, it.Path+" "+it.Category.String())
+			if i > 0 && ComparePaths(a.Lost[i-1].Path, it.Path) >= 0 {
+				t.Fatalf("run %d: %q before %q", run, a.Lost[i-1].Path, it.Path)
+			}
+		}
+		if run == 0 {
+			first = got
+			if len(got) != 1200+40+40+7+7+7+40+1 {
+				t.Fatalf("%d lost paths", len(got))
+			}
+			continue
+		}
+		if !slices.Equal(got, first) {
+			t.Fatalf("run %d differs from run 0", run)
+		}
 	}
 }
