@@ -342,6 +342,10 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		c.trie.insert(path.Dir(p), true)
 	}
 
+	if rootMount.FSType == "btrfs" && mounts.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
+		// Field case C18: the rollback renamed the root after it was mounted.
+		a.Warnings = append(a.Warnings, fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root))
+	}
 	for _, sh := range t.Shadowed() {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint))
 	}
@@ -624,6 +628,9 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 			base := mp
 			visit := func(parent any, en *scan.Entry) (any, bool) {
 				isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
+				if en.Replaced {
+					return nil, false
+				}
 				if parent == nil {
 					return c.ignore.matchSelf(base), isDir
 				}

@@ -402,3 +402,20 @@ func TestCheckDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// C18: the live root is a retired snapshot; the ROOT field of mountinfo says so.
+func TestFieldCaseC18(t *testing.T) {
+	mi := `
+1 0 0:31 /old_roots/2024-11-4_16:22:50 / rw - btrfs /dev/sda2 rw,subvolid=294
+20 1 0:31 /nix /nix rw - btrfs /dev/sda2 rw,subvolid=258
+21 1 0:31 /persist /persist rw - btrfs /dev/sda2 rw,subvolid=259`
+	d := dir("/var/lib/nixos")
+	d.StoragePath = "/persist"
+	a := check(t, "f /etc/x y", mi, []persist.Entry{d}, nil)
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+		return strings.Contains(w, "/ is mounted from /old_roots/2024-11-4_16:22:50")
+	}) {
+		t.Errorf("no warning that / is a retired old root: %q", a.Warnings)
+	}
+	wantCats(t, a, map[string]string{"/etc": "unpersisted", "/etc/x": "unpersisted"})
+}
