@@ -284,28 +284,25 @@ func (s *system) populate() {
 	}
 }
 
-// seedWipe is the seed guide's boot.initrd.postResumeCommands, verbatim but for
-// the device and /btrfs_tmp, which are substituted.
-const seedWipe = `mkdir /btrfs_tmp
-mount /dev/disk/by-partlabel/disk-main-root /btrfs_tmp # CONFIRM THIS IS CORRECT FROM findmnt
-if [[ -e /btrfs_tmp/root ]]; then
-mkdir -p /btrfs_tmp/old_roots
-timestamp=$(date --date="@$(stat -c %Y /btrfs_tmp/root)" "+%Y-%m-%-d_%H:%M:%S")
-mv /btrfs_tmp/root "/btrfs_tmp/old_roots/$timestamp"
-fi
-delete_subvolume_recursively() {
-IFS=$'\n'
-for i in $(btrfs subvolume list -o "$1" | cut -f 9- -d ' '); do
-delete_subvolume_recursively "/btrfs_tmp/$i"
-done
-btrfs subvolume delete "$1"
+// seedWipe returns the seed guide's boot.initrd.postResumeCommands, verbatim:
+// the indented string after `lib.mkAfter ”` in fixtures/demo/impermanence.nix
+// (the seed's impermanence.nix as users paste it).
+func seedWipe(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "demo", "impermanence.nix")) // go test runs in test/e2e
+	must(t, err)
+	text := string(data)
+	start := strings.Index(text, "lib.mkAfter ''")
+	if start < 0 {
+		t.Fatal("fixtures/demo/impermanence.nix: no `lib.mkAfter ''` (the seed's wipe script)")
+	}
+	text = text[start+len("lib.mkAfter ''"):]
+	end := strings.Index(text, "'';")
+	if end < 0 {
+		t.Fatal("fixtures/demo/impermanence.nix: the wipe script's '' string is not terminated")
+	}
+	return strings.TrimPrefix(text[:end], "\n")
 }
-for i in $(find /btrfs_tmp/old_roots/ -maxdepth 1 -mtime +30); do
-delete_subvolume_recursively "$i"
-done
-btrfs subvolume create /btrfs_tmp/root
-umount /btrfs_tmp
-`
 
 // shutdownAndWipe unmounts the booted system (reverse mount order) and runs
 // the seed's wipe. Before it, it plants two older roots: one 40 days old with
@@ -336,7 +333,7 @@ func (s *system) shutdownAndWipe() string {
 	want := st.ModTime().UTC().Format("2006-1-2_15:04:05")
 
 	tmp := filepath.Join(s.dir, "btrfs_tmp")
-	script := strings.ReplaceAll(seedWipe, "/dev/disk/by-partlabel/disk-main-root", s.dev)
+	script := strings.ReplaceAll(seedWipe(t), "/dev/disk/by-partlabel/disk-main-root", s.dev)
 	script = strings.ReplaceAll(script, "/btrfs_tmp", tmp)
 	cmd := command("bash", "-c", script)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
