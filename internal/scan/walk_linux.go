@@ -85,6 +85,7 @@ type walker struct {
 	maxPinned int32
 	pinned    atomic.Int32
 	stop      atomic.Bool
+	cancelled <-chan struct{} // ctx.Done(): closed by cancel() itself, before any AfterFunc runs
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -115,7 +116,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 	if maxPinned <= 0 {
 		maxPinned = pinCap(workers)
 	}
-	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, maxPinned: int32(maxPinned)}
+	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 	w.cond.L = &w.mu
 
 	croot := append([]byte(root), 0)
@@ -466,6 +467,12 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 	for len(buf) > 0 {
 		if w.stop.Load() {
 			return
+		}
+		select {
+		case <-w.cancelled:
+			w.stop.Store(true)
+			return
+		default:
 		}
 		// struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
 		if len(buf) < 19 {
