@@ -69,11 +69,8 @@ func FuzzParseNix(f *testing.F) {
 }
 
 func FuzzParseJSON(f *testing.F) {
-	for _, n := range []string{"impermanence-classic.json", "impermanence-current.json", "preservation.json"} {
-		if p := samplePath(f, n); p != "" {
-			addSeeds(f, p)
-		}
-	}
+	// Real module output seeds only in trimmed form (below): with the whole
+	// 5-14 KB samples the fuzzer stalls at 0 execs/s; the unit tests read them.
 	for _, s := range []string{
 		`{"persistentStoragePath":"/p","directories":["/a",{"directory":"b","mode":"0700"}],"users":{"u":{"files":["/x"]}}}`,
 		`{"/persistent/home/t":{"allowOther":false,"directories":[{"directory":"D","method":"symlink"}],"files":[".s"]}}`,
@@ -83,6 +80,7 @@ func FuzzParseJSON(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte(`{"/nix/persist":{"directories":[{"defaultPerms":{"group":"root","mode":"0755","user":"root"},"dirPath":"/etc","directory":"/etc","group":"root","hideMount":true,"home":null,"mode":"0755","persistentStoragePath":"/nix/persist","user":"root"}],"enable":true,"files":[{"file":"/etc/machine-id","filePath":"/etc/machine-id","home":null,"method":"auto","persistentStoragePath":"/nix/persist","parentDirectory":{"dirPath":"/etc","mode":"0755"}}],"persistentStoragePath":"/nix/persist","users":{"bird":{"directories":[{"directory":".ssh","dirPath":"/home/bird/.ssh","home":"/home/bird","user":"bird","group":"users","mode":"0700"}],"files":[],"home":"/home/bird"}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := withDeadline(t, data, func() (*Set, error) { return ParseJSON(data, "f.json", Options{}) })
 		if err != nil {

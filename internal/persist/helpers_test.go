@@ -9,23 +9,15 @@ import (
 	"testing"
 )
 
-const samples = "../../../shared/samples/nix-eval"
-
-// samplePath finds /work/shared/samples/nix-eval relative to the checkout,
-// skipping when the shared samples are not there.
+// samplePath is the path of a copy of shared/samples/nix-eval/NAME (real
+// module output for real host files) kept in testdata/nix-eval.
 func samplePath(t testing.TB, name string) string {
 	t.Helper()
-	for _, dir := range []string{os.Getenv("DRIFT_SAMPLES"), "/work/shared/samples/nix-eval", samples} {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	p := filepath.Join("testdata", "nix-eval", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("sample %s: %v", name, err)
 	}
-	t.Skipf("sample %s not found (set DRIFT_SAMPLES)", name)
-	return ""
+	return p
 }
 
 // brief renders an entry's values (not its position) for comparisons:
