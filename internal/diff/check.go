@@ -412,24 +412,30 @@ func storagePaths(es []persist.Entry) []string {
 
 // undeclaredBind reports whether m shows a part of a persistent storage path
 // (a bind mount whose source lies inside one, or a bindfs FUSE mount of one)
-// at a path that no declaration covers: such a mount is not made again at
-// the next boot.
+// that the next boot will not mount there again: no declaration covers the
+// mount point, or the declaration of that exact path names another source
+// (then a warning says so). A FUSE mount whose source is not a path (C05:
+// "bindfs") is paired with a declaration by its mount point alone.
 func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []string) bool {
+	source := "" // the persistent path m shows, when known
 	fromStorage := false
 	for _, s := range storage {
 		if mounts.Contains(s, m.MountPoint) {
 			return false // the storage itself, or something mounted inside it
 		}
-		if strings.HasPrefix(m.FSType, "fuse") && path.IsAbs(m.Source) && mounts.Contains(s, mounts.Clean(m.Source)) {
-			fromStorage = true
-			break
+		if strings.HasPrefix(m.FSType, "fuse") {
+			if path.IsAbs(m.Source) && mounts.Contains(s, mounts.Clean(m.Source)) {
+				source, fromStorage = mounts.Clean(m.Source), true
+				break
+			}
+			continue
 		}
 		sm := t.Shows(s)
 		if sm == nil || sm == m || !mounts.SameFS(sm, m) {
 			continue
 		}
-		if mounts.Contains(sm.SourcePath(s), m.Root) {
-			fromStorage = true
+		if rest, ok := mounts.Rel(sm.SourcePath(s), m.Root); ok {
+			source, fromStorage = path.Join(s, rest), true
 			break
 		}
 	}
@@ -437,7 +443,16 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 		return false
 	}
 	for _, e := range c.entries {
-		if e.Path == m.MountPoint || (e.Kind == persist.Dir && mounts.Contains(e.Path, m.MountPoint)) {
+		if e.Path == m.MountPoint {
+			if source == "" || source == e.Source() {
+				return false
+			}
+			c.warn(fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
+			return true
+		}
+	}
+	for _, e := range c.entries {
+		if e.Kind == persist.Dir && mounts.Contains(e.Path, m.MountPoint) {
 			return false
 		}
 	}
@@ -505,8 +520,11 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		case d.Kind == persist.Dir && isDir:
 			cat, childDecl = Recreated, declHere
 			c.warn(fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
-		case d.Kind == persist.File && e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
-			cat = Recreated // impermanence's symlink method: the link is made again
+		case e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
+			// The symlink method (impermanence files, home-manager v1 and
+			// preservation how = "symlink"): the link is made again and the
+			// data lives at its target in persistent storage.
+			cat = Recreated
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
 		}

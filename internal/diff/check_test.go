@@ -262,7 +262,9 @@ f /home/alice/Down/x y`
 50 28 0:50 / /nix/persist/home/alice/Downloads rw - zfs tank/alice/dl rw
 51 22 0:51 / /home/alice/Documents rw - fuse.bindfs /nix/persist/home/alice/Documents rw,user_id=1000`
 	hm := func(p string) persist.Entry {
-		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, Module: "home-manager", Method: "bindfs"}
+		// Home-manager v1: the storage path holds the home already.
+		src := "/nix/persist/home/alice" + strings.TrimPrefix(p, "/home/alice")
+		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, SourcePath: src, Module: "home-manager", Method: "bindfs"}
 	}
 	a := check(t, spec, mi, []persist.Entry{hm("/home/alice/Downloads"), hm("/home/alice/Documents")}, nil)
 	wantCats(t, a, map[string]string{
@@ -418,4 +420,37 @@ func TestFieldCaseC18(t *testing.T) {
 		t.Errorf("no warning that / is a retired old root: %q", a.Warnings)
 	}
 	wantCats(t, a, map[string]string{"/etc/x": "unpersisted"})
+}
+
+// A declared directory bind-mounted from another source than its declared
+// one: the next boot mounts the declared source, so what shows now goes.
+func TestDeclaredWrongSource(t *testing.T) {
+	mi := btrfsSystem + `40 22 0:31 /persist/elsewhere /srv rw - btrfs /dev/vda2 rw`
+	a := check(t, "f /srv/data.db x", mi, []persist.Entry{dir("/srv")}, nil)
+	wantCats(t, a, map[string]string{"/srv": "unmounted", "/srv/data.db": "unmounted"})
+	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+		return strings.Contains(w, "/srv is mounted from /nix/persist/elsewhere, but it is declared with the source /nix/persist/srv")
+	}) {
+		t.Errorf("no wrong-source warning: %q", a.Warnings)
+	}
+	// The right source is fine.
+	mi = btrfsSystem + `40 22 0:31 /persist/srv /srv rw - btrfs /dev/vda2 rw`
+	a = check(t, "f /srv/data.db x", mi, []persist.Entry{dir("/srv")}, nil)
+	wantCats(t, a, map[string]string{})
+}
+
+// C22: home-manager bindfs mount unreadable by root is backed by its mount
+// table entry; a symlink-method directory pointing into storage is backed.
+func TestFieldCaseC22(t *testing.T) {
+	spec := `
+d /home/alice/Music
+l /home/alice/.local/share/Steam -> /nix/persist/home/alice/.local/share/Steam
+l /home/alice/.local/share/Other -> /nix/persist/home/alice/elsewhere`
+	mi := btrfsSystem + `80 22 0:80 / /home/alice/Music rw,nosuid,nodev - fuse.bindfs /nix/persist/home/alice/Music rw,user_id=1000,group_id=100,default_permissions`
+	hm := func(p, method string) persist.Entry {
+		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: "/home/alice/" + p,
+			SourcePath: "/nix/persist/home/alice/" + p, Module: "home-manager", Method: method}
+	}
+	a := check(t, spec, mi, []persist.Entry{hm("Music", "bindfs"), hm(".local/share/Steam", "symlink"), hm(".local/share/Other", "symlink")}, nil)
+	wantCats(t, a, map[string]string{"/home/alice/.local/share/Other": "declared-unbacked"})
 }
