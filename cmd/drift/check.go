@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,6 +46,8 @@ next boot loses. Categories (lost unless noted):
                      (not mounted or linked from persistent storage)
   unmounted          bind-mounted from persistent storage but no longer
                      declared: gone from view at the next boot
+  shadowed           on the ephemeral filesystem under a mount point: hidden
+                     now, deleted with the root (needs root; not with --mountinfo)
   ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
   recreated          not lost: re-made at boot (NixOS activation output such as
                      /bin/sh, /usr/bin/env, /etc/static and /etc links into it;
@@ -57,7 +60,8 @@ and --flake REF#HOST (evaluated with nix). Without either, drift reads the
 
 EXIT STATUS
   0  nothing would be lost
-  1  something would be lost
+  1  something would be lost, or a directory on the ephemeral side could not
+     be read (what it holds is unknown, and goes with the root)
   2  error (bad input, unreadable root, not an impermanent root)`,
 		Example: `  drift check
   drift check --persist /etc/nixos/impermanence.nix
@@ -88,11 +92,22 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if !slices.Contains(report.Formats, opts.Format) {
 		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.Formats, ", "))
 	}
+	if opts.Workers < 0 {
+		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)
+	}
+	if n := slices.Index(opts.Persist, "-"); n >= 0 && slices.Index(opts.Persist[n+1:], "-") >= 0 {
+		return errors.New("--persist -: standard input can be read only once")
+	}
 	root, err := filepath.Abs(opts.Root)
 	if err != nil {
 		return err
 	}
 	root = filepath.Clean(root)
+	if fi, err := os.Stat(root); err != nil {
+		return fmt.Errorf("--root: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("--root %s: not a directory", root)
+	}
 	homes, err := parseHomes(opts.Homes)
 	if err != nil {
 		return err
@@ -113,7 +128,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	for _, f := range opts.IgnoreFiles {
 		if err := ig.AddFile(f); err != nil {
-			return err
+			return fmt.Errorf("--ignore-file: %w", err)
 		}
 	}
 	warn := func(format string, args ...any) {
@@ -128,10 +143,10 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		fmt.Fprintf(st.Err, "drift: %d declared paths, %d mounts at or below %s\n", len(decls.Entries), len(table.Mounts), report.Escape(root))
 	}
 	for _, d := range decls.Diagnostics {
-		if d.Severity >= persist.Warning || opts.Verbose {
-			warn("%s", d.String())
-			if d.Hint != "" && !opts.Quiet {
-				fmt.Fprintf(st.Err, "drift: hint: %s\n", d.Hint)
+		if (d.Severity >= persist.Warning || opts.Verbose) && !opts.Quiet {
+			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
+			if d.Hint != "" {
+				fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
 			}
 		}
 	}
@@ -142,6 +157,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	audit, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
+		if len(sources) > 0 && len(decls.Entries) == 0 {
+			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(sources, ", "))
+		}
 		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
 	}
 	if err != nil {
@@ -155,12 +173,12 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 			warn("%d more unreadable paths (--verbose lists them)", len(audit.Errors)-10)
 			break
 		}
-		warn("cannot read %s: %v (its contents are not in the report)", e.Path, e.Err)
+		warn("cannot read %s: %v (what it holds is unknown and not in the report)", e.Path, e.Err)
 	}
 	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All}); err != nil {
 		return err
 	}
-	if audit.LostTotal(false).Count > 0 {
+	if audit.LostTotal(false).Count > 0 || len(audit.Errors) > 0 {
 		return errLost
 	}
 	return nil
@@ -188,6 +206,10 @@ func loadMounts(root, file string) (*mounts.Table, error) {
 	}
 	t, err := mounts.ReadFile(name)
 	if err != nil {
+		var pe *mounts.ParseError
+		if file != "" && !errors.As(err, &pe) {
+			return nil, fmt.Errorf("--mountinfo: %w", err)
+		}
 		return nil, err
 	}
 	if root == "/" {

@@ -61,10 +61,10 @@ func run(ctx context.Context, args []string, st Streams) int {
 	case errors.Is(err, errLost):
 		return 1
 	}
-	fmt.Fprintf(st.Err, "drift: error: %s\n", report.Escape(err.Error()))
+	fmt.Fprintf(st.Err, "drift: error: %s\n", report.SafeText(err.Error()))
 	var h *hintError
 	if errors.As(err, &h) && h.hint != "" {
-		fmt.Fprintf(st.Err, "drift: hint: %s\n", h.hint)
+		fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(h.hint))
 	}
 	return 2
 }

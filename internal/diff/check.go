@@ -342,6 +342,13 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		c.trie.insert(path.Dir(p), true)
 	}
 
+	switch rootMount.FSType {
+	case "btrfs", "tmpfs", "zfs", "bcachefs":
+	default:
+		if !slices.Contains(cfg.Ephemeral, "/") {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("/ is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", describeMount(rootMount)))
+		}
+	}
 	if rootMount.FSType == "btrfs" && mounts.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
 		// Field case C18: the rollback renamed the root after it was mounted.
 		a.Warnings = append(a.Warnings, fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root))

@@ -53,6 +53,25 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// SafeText makes a message safe to print on a terminal: like Escape, but a
+// backslash is kept (messages quote names with %q already) and a newline
+// stays a newline, so multi-line messages (nix's errors) read as written.
+func SafeText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(Escape(l), `\\`, `\`)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Plural is n with the singular or the plural word: "1 path", "2 paths".
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // HumanBytes formats a size in bytes with binary units: "0 B", "512 B",
 // "1.5 KiB", "1.0 GiB".
 func HumanBytes(n int64) string {

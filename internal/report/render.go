@@ -148,7 +148,7 @@ func Summary(a *diff.Audit, all bool) string {
 	if lost.Count == 0 {
 		s = "nothing would be lost at the next boot"
 	} else {
-		s = fmt.Sprintf("%d paths (%s) would be lost at the next boot: %s", lost.Count, HumanBytes(lost.Bytes), strings.Join(parts, ", "))
+		s = fmt.Sprintf("%s (%s) would be lost at the next boot: %s", Plural(lost.Count, "path", "paths"), HumanBytes(lost.Bytes), strings.Join(parts, ", "))
 	}
 	var extra []string
 	if t := a.Totals[diff.Ignored]; t.Count > 0 {
@@ -161,7 +161,7 @@ func Summary(a *diff.Audit, all bool) string {
 	if t := a.Totals[diff.Recreated]; t.Count > 0 {
 		extra = append(extra, fmt.Sprintf("%d re-created at boot", t.Count))
 	}
-	extra = append(extra, fmt.Sprintf("%d entries scanned", a.Scanned))
+	extra = append(extra, Plural(a.Scanned, "entry", "entries")+" scanned")
 	if len(a.Errors) > 0 {
 		extra = append(extra, fmt.Sprintf("%d unreadable", len(a.Errors)))
 	}
