@@ -606,16 +606,21 @@ func flattenParallel(top *dirState, n int) []Item {
 	return out
 }
 
-// mergeSorted merges two slices sorted by ComparePaths.
+// mergeSorted merges the live lost set a with the shadowed set b, both
+// sorted by ComparePaths. A path in both (a file mount point under a later
+// mount, C03) is reported once, as what is visible now.
 func mergeSorted(a, b []Item) []Item {
 	if len(b) == 0 {
 		return a
 	}
 	out := make([]Item, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if ComparePaths(a[0].Path, b[0].Path) <= 0 {
+		switch c := ComparePaths(a[0].Path, b[0].Path); {
+		case c == 0:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		case c < 0:
 			out, a = append(out, a[0]), a[1:]
-		} else {
+		default:
 			out, b = append(out, b[0]), b[1:]
 		}
 	}

@@ -454,3 +454,18 @@ l /home/alice/.local/share/Other -> /nix/persist/home/alice/elsewhere`
 	a := check(t, spec, mi, []persist.Entry{hm("Music", "bindfs"), hm(".local/share/Steam", "symlink"), hm(".local/share/Other", "symlink")}, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.local/share/Other": "declared-unbacked"})
 }
+
+func TestMergeSorted(t *testing.T) {
+	it := func(p string, c Category) Item { return Item{Path: p, Category: c} }
+	got := mergeSorted(
+		[]Item{it("/a", Unpersisted), it("/h/.gitconfig", DeclaredUnbacked), it("/z", Unpersisted)},
+		[]Item{it("/h/.gitconfig", Shadowed), it("/h/x/y", Shadowed)})
+	var s []string
+	for _, i := range got {
+		s = append(s, i.Path+" "+i.Category.String())
+	}
+	want := []string{"/a unpersisted", "/h/.gitconfig declared-unbacked", "/h/x/y shadowed", "/z unpersisted"}
+	if !slices.Equal(s, want) {
+		t.Errorf("merged %q, want %q", s, want)
+	}
+}
