@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -31,6 +32,7 @@ type CheckOptions struct {
 	Quiet       bool
 	Verbose     bool
 	Workers     int
+	CPUProfile  string
 }
 
 func newCheckCmd(st Streams) *cobra.Command {
@@ -85,12 +87,25 @@ EXIT STATUS
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations and mounts came from")
 	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	_ = f.MarkHidden("cpuprofile")
 	return cmd
 }
 
 func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if !slices.Contains(report.Formats, opts.Format) {
 		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.Formats, ", "))
+	}
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if opts.Workers < 0 {
 		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)

@@ -95,7 +95,7 @@ type Audit struct {
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path
 	// component by component ("/a/b" before "/a-b").
-	Lost []Item
+	Lost []*Item
 	// Totals counts paths per category (Recreated included).
 	Totals map[Category]Total
 	// Scanned is the number of entries the walk visited.
@@ -199,7 +199,7 @@ type classifier struct {
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
 	nlost     atomic.Int64
-	lost      []Item // in path order, after the walk
+	lost      []*Item // in path order, after the walk
 	hidden    []Item // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
@@ -209,10 +209,11 @@ type classifier struct {
 	recreatedBytes atomic.Int64
 }
 
-// dirState is what the walk knows of a directory it descends into. kids
-// collects the directory's lost entries and descended subdirectories, so the
-// result can be put in path order directory by directory (names sorted with
-// a plain byte compare) instead of one global sort.
+// dirState is what the walk knows of a directory it descends into. items
+// holds the directory's own lost entries and kids its lost entries and
+// descended subdirectories by name, so that after the walk the result can be
+// put in path order directory by directory (names sorted with a plain byte
+// compare) instead of one global sort, pointing into items without copying.
 type dirState struct {
 	node    *node
 	mount   *mounts.Mount
@@ -220,37 +221,75 @@ type dirState struct {
 	decl    int32
 	ignored bool
 
-	mu   sync.Mutex
-	kids []kid
+	mu    sync.Mutex
+	items []Item
+	kids  []kid
 }
 
 type kid struct {
 	name string
-	item Item
-	lost bool
+	item int32 // index in items, -1: not lost
 	sub  *dirState
 }
 
-func (s *dirState) add(k kid) {
+// add records a child: its lost item (when lost) and its state (when the
+// walk descends into it).
+func (s *dirState) add(name string, it *Item, sub *dirState) {
 	s.mu.Lock()
+	k := kid{name: name, item: -1, sub: sub}
+	if it != nil {
+		s.items = append(s.items, *it)
+		k.item = int32(len(s.items) - 1)
+	}
 	s.kids = append(s.kids, k)
 	s.mu.Unlock()
 }
 
 // flatten appends the lost entries of s's subtree to out in path order (a
-// directory, then its subtree, siblings by name), releasing kids as it goes.
-func flatten(s *dirState, out []Item) []Item {
+// directory, then its subtree, siblings by name). It runs after the walk,
+// when items no longer move; kids are released as it goes.
+func flatten(s *dirState, out []*Item) []*Item {
 	slices.SortFunc(s.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
-	for i := range s.kids {
-		k := &s.kids[i]
-		if k.lost {
-			out = append(out, k.item)
+	for _, k := range s.kids {
+		if k.item >= 0 {
+			out = append(out, &s.items[k.item])
 		}
 		if k.sub != nil {
 			out = flatten(k.sub, out)
 		}
 	}
 	s.kids = nil
+	return out
+}
+
+// flattenParallel is flatten of the root with its subdirectories' subtrees
+// put in order concurrently, then joined.
+func flattenParallel(top *dirState, n int) []*Item {
+	slices.SortFunc(top.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
+	parts := make([][]*Item, len(top.kids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range top.kids {
+		if top.kids[i].sub == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			parts[i] = flatten(top.kids[i].sub, nil)
+		}(i)
+	}
+	wg.Wait()
+	out := make([]*Item, 0, n)
+	for i, k := range top.kids {
+		if k.item >= 0 {
+			out = append(out, &top.items[k.item])
+		}
+		out = append(out, parts[i]...)
+		parts[i] = nil
+	}
+	top.kids = nil
 	return out
 }
 
@@ -375,13 +414,16 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		if err := c.shadowed(ctx, t, a); err != nil {
 			return nil, err
 		}
-		slices.SortFunc(c.hidden, func(x, y Item) int { return ComparePaths(x.Path, y.Path) })
-		c.lost = mergeSorted(c.lost, c.hidden)
+		hidden := make([]*Item, len(c.hidden))
+		for i := range c.hidden {
+			hidden[i] = &c.hidden[i]
+		}
+		slices.SortFunc(hidden, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+		c.lost = mergeSorted(c.lost, hidden)
 	}
 	c.fixActivationParents()
 	a.Lost = c.lost
-	for i := range a.Lost {
-		it := &a.Lost[i]
+	for _, it := range a.Lost {
 		tot := a.Totals[it.Category]
 		tot.Count++
 		if it.Mode&unix.S_IFMT == unix.S_IFREG {
@@ -548,72 +590,41 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
-	k := kid{name: name}
+	var it *Item
 	if cat == Recreated {
 		c.recreated.Add(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			c.recreatedBytes.Add(e.Size)
 		}
 	} else {
-		k.lost = true
-		k.item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		it = &Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
 		if cat == Unmounted {
-			k.item.Mount = int32(mount.ID)
+			it.Mount = int32(mount.ID)
 		}
-		k.item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
 		c.nlost.Add(1)
 	}
+	var sub *dirState
 	if isDir {
-		k.sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
 	}
-	if k.lost || k.sub != nil {
-		ps.add(k)
+	if it != nil || sub != nil {
+		ps.add(name, it, sub)
 	}
 	if !isDir {
 		return nil, false
 	}
-	return k.sub, true
-}
-
-// flattenParallel is flatten of the root with its subdirectories' subtrees
-// put in order concurrently, then joined.
-func flattenParallel(top *dirState, n int) []Item {
-	slices.SortFunc(top.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
-	parts := make([][]Item, len(top.kids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range top.kids {
-		if top.kids[i].sub == nil {
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer func() { <-sem; wg.Done() }()
-			parts[i] = flatten(top.kids[i].sub, nil)
-		}(i)
-	}
-	wg.Wait()
-	out := make([]Item, 0, n)
-	for i := range top.kids {
-		if top.kids[i].lost {
-			out = append(out, top.kids[i].item)
-		}
-		out = append(out, parts[i]...)
-		parts[i] = nil
-	}
-	top.kids = nil
-	return out
+	return sub, true
 }
 
 // mergeSorted merges the live lost set a with the shadowed set b, both
 // sorted by ComparePaths. A path in both (a file mount point under a later
 // mount, C03) is reported once, as what is visible now.
-func mergeSorted(a, b []Item) []Item {
+func mergeSorted(a, b []*Item) []*Item {
 	if len(b) == 0 {
 		return a
 	}
-	out := make([]Item, 0, len(a)+len(b))
+	out := make([]*Item, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
 		switch c := ComparePaths(a[0].Path, b[0].Path); {
 		case c == 0:

@@ -456,10 +456,10 @@ l /home/alice/.local/share/Other -> /nix/persist/home/alice/elsewhere`
 }
 
 func TestMergeSorted(t *testing.T) {
-	it := func(p string, c Category) Item { return Item{Path: p, Category: c} }
+	it := func(p string, c Category) *Item { return &Item{Path: p, Category: c} }
 	got := mergeSorted(
-		[]Item{it("/a", Unpersisted), it("/h/.gitconfig", DeclaredUnbacked), it("/z", Unpersisted)},
-		[]Item{it("/h/.gitconfig", Shadowed), it("/h/x/y", Shadowed)})
+		[]*Item{it("/a", Unpersisted), it("/h/.gitconfig", DeclaredUnbacked), it("/z", Unpersisted)},
+		[]*Item{it("/h/.gitconfig", Shadowed), it("/h/x/y", Shadowed)})
 	var s []string
 	for _, i := range got {
 		s = append(s, i.Path+" "+i.Category.String())

@@ -57,8 +57,7 @@ func Write(w io.Writer, a *diff.Audit, opts Options) error {
 // writePaths prints exactly the lost set, one path per record: escaped
 // (Escape) and newline-terminated, or raw bytes NUL-terminated.
 func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
-	for i := range a.Lost {
-		it := &a.Lost[i]
+	for _, it := range a.Lost {
 		if it.Category == diff.Ignored && !opts.All {
 			continue
 		}

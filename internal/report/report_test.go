@@ -65,10 +65,14 @@ func audit() *diff.Audit {
 		{Path: "/b/y\xff", Category: diff.Unpersisted, Mode: fileMode, Size: 1, Decl: -1},
 		{Path: "/srv/d", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 3, Decl: 0},
 	}
+	lost := make([]*diff.Item, len(items))
+	for i := range items {
+		lost[i] = &items[i]
+	}
 	a := &diff.Audit{
 		Root:   "/",
 		Decls:  &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/p", Path: "/srv", Pos: persist.Pos{File: "x.nix", Line: 3, Col: 5}}}},
-		Lost:   items,
+		Lost:   lost,
 		Totals: map[diff.Category]diff.Total{},
 	}
 	for _, it := range items {

@@ -53,10 +53,13 @@ func fileBytes(it *diff.Item) int64 {
 // Rows groups the lost items of a (sorted by diff.ComparePaths) into rows.
 // Ignored items are left out unless all is set.
 func Rows(a *diff.Audit, all bool) []Row {
-	items := make([]*diff.Item, 0, len(a.Lost))
-	for i := range a.Lost {
-		if all || a.Lost[i].Category != diff.Ignored {
-			items = append(items, &a.Lost[i])
+	items := a.Lost
+	if !all {
+		items = make([]*diff.Item, 0, len(a.Lost))
+		for _, it := range a.Lost {
+			if it.Category != diff.Ignored {
+				items = append(items, it)
+			}
 		}
 	}
 	var rows []Row
