@@ -200,7 +200,7 @@ type classifier struct {
 	top       *dirState // the root's state: the tree of lost entries
 	nlost     atomic.Int64
 	lost      []*Item // in path order, after the walk
-	hidden    []Item // Shadowed (and ignored) entries under mount points
+	hidden    []Item  // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
 	warnings  []string
