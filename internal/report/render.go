@@ -97,14 +97,22 @@ func Why(a *diff.Audit, it *diff.Item) string {
 	return it.Category.Why()
 }
 
+// whyWidth is the widest the WHY column gets before it wraps.
+const whyWidth = 48
+
 func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	rows := Rows(a, opts.All)
 	if len(rows) > 0 {
 		t := tablewriter.NewTable(w,
 			tablewriter.WithHeaderAutoFormat(tw.Off),
-			tablewriter.WithRowAutoWrap(tw.WrapNone),
+			tablewriter.WithRowAutoWrap(tw.WrapNormal),
 			tablewriter.WithTrimSpace(tw.Off),
 		)
+		// Paths are never wrapped (they are copied from here); the reason
+		// wraps at whyWidth so a row stays readable on a terminal.
+		t.Configure(func(cfg *tablewriter.Config) {
+			cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{6: whyWidth}
+		})
 		t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "WHY")
 		prev := ""
 		for _, r := range rows {
