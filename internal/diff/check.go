@@ -198,6 +198,7 @@ type classifier struct {
 
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
+	arenas    []arena   // where lost Items live, one per walk worker
 	nlost     atomic.Int64
 	lost      []*Item // in path order, after the walk
 	hidden    []Item  // Shadowed (and ignored) entries under mount points
@@ -209,11 +210,11 @@ type classifier struct {
 	recreatedBytes atomic.Int64
 }
 
-// dirState is what the walk knows of a directory it descends into. items
-// holds the directory's own lost entries and kids its lost entries and
-// descended subdirectories by name, so that after the walk the result can be
-// put in path order directory by directory (names sorted with a plain byte
-// compare) instead of one global sort, pointing into items without copying.
+// dirState is what the walk knows of a directory it descends into. kids
+// holds its lost entries and the subdirectories the walk descends into, by
+// name, so that after the walk the lost set can be put in path order
+// directory by directory (names sorted with a plain byte compare) instead of
+// one global sort.
 type dirState struct {
 	node    *node
 	mount   *mounts.Mount
@@ -221,38 +222,50 @@ type dirState struct {
 	decl    int32
 	ignored bool
 
-	mu    sync.Mutex
-	items []Item
-	kids  []kid
+	mu   sync.Mutex
+	kids []kid
 }
 
 type kid struct {
 	name string
-	item int32 // index in items, -1: not lost
+	item *Item // nil: not lost
 	sub  *dirState
 }
 
 // add records a child: its lost item (when lost) and its state (when the
 // walk descends into it).
-func (s *dirState) add(name string, it *Item, sub *dirState) {
+func (s *dirState) add(k kid) {
 	s.mu.Lock()
-	k := kid{name: name, item: -1, sub: sub}
-	if it != nil {
-		s.items = append(s.items, *it)
-		k.item = int32(len(s.items) - 1)
-	}
 	s.kids = append(s.kids, k)
 	s.mu.Unlock()
 }
 
+// arena hands out Items from chunks that never move, one arena per walk
+// worker (scan.Entry.Worker), so storing a lost entry takes no lock and no
+// copy when the set grows. Padded to keep workers off each other's cache
+// lines.
+type arena struct {
+	cur []Item
+	_   [40]byte
+}
+
+const arenaChunk = 4096
+
+func (a *arena) alloc() *Item {
+	if len(a.cur) == cap(a.cur) {
+		a.cur = make([]Item, 0, arenaChunk)
+	}
+	a.cur = a.cur[:len(a.cur)+1]
+	return &a.cur[len(a.cur)-1]
+}
+
 // flatten appends the lost entries of s's subtree to out in path order (a
-// directory, then its subtree, siblings by name). It runs after the walk,
-// when items no longer move; kids are released as it goes.
+// directory, then its subtree, siblings by name), releasing kids as it goes.
 func flatten(s *dirState, out []*Item) []*Item {
 	slices.SortFunc(s.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
 	for _, k := range s.kids {
-		if k.item >= 0 {
-			out = append(out, &s.items[k.item])
+		if k.item != nil {
+			out = append(out, k.item)
 		}
 		if k.sub != nil {
 			out = flatten(k.sub, out)
@@ -283,8 +296,8 @@ func flattenParallel(top *dirState, n int) []*Item {
 	wg.Wait()
 	out := make([]*Item, 0, n)
 	for i, k := range top.kids {
-		if k.item >= 0 {
-			out = append(out, &top.items[k.item])
+		if k.item != nil {
+			out = append(out, k.item)
 		}
 		out = append(out, parts[i]...)
 		parts[i] = nil
@@ -401,7 +414,12 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		}
 	}
 
-	opts := scan.Options{Workers: cfg.Workers, ReadLinks: true, OnError: c.onError}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = scan.DefaultWorkers()
+	}
+	c.arenas = make([]arena, workers)
+	opts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError}
 	st, err := scan.Walk(ctx, cfg.Root, opts, c.visit)
 	if err != nil {
 		return nil, err
@@ -590,31 +608,31 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
-	var it *Item
+	k := kid{name: name}
 	if cat == Recreated {
 		c.recreated.Add(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			c.recreatedBytes.Add(e.Size)
 		}
 	} else {
-		it = &Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		k.item = c.arenas[e.Worker].alloc()
+		*k.item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
 		if cat == Unmounted {
-			it.Mount = int32(mount.ID)
+			k.item.Mount = int32(mount.ID)
 		}
-		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		k.item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
 		c.nlost.Add(1)
 	}
-	var sub *dirState
 	if isDir {
-		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
+		k.sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
 	}
-	if it != nil || sub != nil {
-		ps.add(name, it, sub)
+	if k.item != nil || k.sub != nil {
+		ps.add(k)
 	}
 	if !isDir {
 		return nil, false
 	}
-	return sub, true
+	return k.sub, true
 }
 
 // mergeSorted merges the live lost set a with the shadowed set b, both

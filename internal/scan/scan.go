@@ -18,6 +18,11 @@ type Entry struct {
 	Gid   uint32
 	// Mtime is the modification time in nanoseconds since the Unix epoch.
 	Mtime int64
+	// Worker is the index (0 ≤ Worker < the walk's worker count) of the
+	// worker that calls the Visitor with this entry; one worker never runs
+	// two Visitor calls at once, so callers may keep per-worker state
+	// without locks. The root is visited by worker 0.
+	Worker int
 	// Target is the symlink's target as read by readlink, for symlinks only.
 	Target string
 	// Replaced is set on the second visit of a Path: the directory Walk

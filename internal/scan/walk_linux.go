@@ -95,6 +95,7 @@ type walker struct {
 
 // wstate is one worker's scratch space and counters.
 type wstate struct {
+	id       int // the worker's index, Entry.Worker
 	buf      []byte
 	link     []byte
 	name     []byte
@@ -134,7 +135,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 	rootH.refs.Store(1) // Walk's own reference, dropped at the end
 	defer w.release(rootH)
 
-	fill(&ws.e, "/", &ws.st)
+	fill(&ws.e, "/", &ws.st, ws.id)
 	ws.stats.Entries++
 	state, descend := visit(nil, &ws.e)
 	if !descend || ws.e.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -159,6 +160,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		if all[i] == nil {
 			all[i] = newWState()
 		}
+		all[i].id = i
 		wg.Add(1)
 		go func(ws *wstate, first bool) {
 			defer wg.Done()
@@ -361,7 +363,7 @@ func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
 		}
 		return
 	}
-	fill(&ws.e, it.path, &ws.st)
+	fill(&ws.e, it.path, &ws.st, ws.id)
 	ws.e.Replaced = true
 	if w.readLinks && ws.st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		w.readLink(ws, pfd, name)
@@ -504,7 +506,7 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 			continue
 		}
 		p := join(dir, name[:nl])
-		fill(&ws.e, p, &ws.st)
+		fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
 		if w.readLinks && typ == unix.S_IFLNK {
 			w.readLink(ws, fd, name)
@@ -544,17 +546,18 @@ func join(dir string, name []byte) string {
 	return dir + "/" + string(name)
 }
 
-func fill(e *Entry, path string, st *unix.Stat_t) {
+func fill(e *Entry, path string, st *unix.Stat_t, worker int) {
 	*e = Entry{
-		Path:  path,
-		Mode:  st.Mode,
-		Size:  st.Size,
-		Bytes: st.Blocks * 512,
-		Ino:   st.Ino,
-		Dev:   uint64(st.Dev),
-		Nlink: uint64(st.Nlink),
-		Uid:   st.Uid,
-		Gid:   st.Gid,
-		Mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		Worker: worker,
+		Path:   path,
+		Mode:   st.Mode,
+		Size:   st.Size,
+		Bytes:  st.Blocks * 512,
+		Ino:    st.Ino,
+		Dev:    uint64(st.Dev),
+		Nlink:  uint64(st.Nlink),
+		Uid:    st.Uid,
+		Gid:    st.Gid,
+		Mtime:  st.Mtim.Sec*1e9 + st.Mtim.Nsec,
 	}
 }

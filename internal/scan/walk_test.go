@@ -502,3 +502,31 @@ func TestWalkDirReplacedByDir(t *testing.T) {
 		}
 	}
 }
+
+// Entry.Worker names the calling worker: in range, and never in two Visitor
+// calls at once, so callers may keep per-worker state without locks.
+func TestWalkWorkerIndex(t *testing.T) {
+	root := t.TempDir()
+	generate(t, root, 11, 3000)
+	const workers = 4
+	var busy [workers]atomic.Int32
+	var bad atomic.Int32
+	_, err := Walk(context.Background(), root, Options{Workers: workers}, func(_ any, e *Entry) (any, bool) {
+		if e.Worker < 0 || e.Worker >= workers {
+			bad.Add(1)
+			return nil, false
+		}
+		if busy[e.Worker].Add(1) != 1 {
+			bad.Add(1)
+		}
+		time.Sleep(time.Microsecond)
+		busy[e.Worker].Add(-1)
+		return nil, true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bad.Load(); n != 0 {
+		t.Errorf("%d visits with a worker index out of range or already busy", n)
+	}
+}
