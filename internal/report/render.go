@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
@@ -232,11 +231,14 @@ type jsonReport struct {
 	Diagnostics []jsonDiag  `json:"diagnostics"`
 }
 
+// jsonPath returns a path for JSON: as is when Escape leaves it alone,
+// otherwise escaped (so that a consumer printing it, jq -r say, never sends a
+// control or bidi character to a terminal) with the raw bytes in base64.
 func jsonPath(p string) (string, string) {
-	if utf8.ValidString(p) {
-		return p, ""
+	if e := Escape(p); e != p {
+		return e, base64.StdEncoding.EncodeToString([]byte(p))
 	}
-	return Escape(p), base64.StdEncoding.EncodeToString([]byte(p))
+	return p, ""
 }
 
 func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {

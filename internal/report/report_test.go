@@ -130,7 +130,10 @@ func TestPathsFormats(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Write(&buf, audit(), Options{Format: "json", All: true}); err != nil {
+	a := audit()
+	a.Lost = append(a.Lost, &diff.Item{Path: "/z/rlo\u202eexe.txt", Category: diff.Ignored, Mode: fileMode, Decl: -1})
+	a.Totals[diff.Ignored] = diff.Total{Count: 2, Bytes: 7}
+	if err := Write(&buf, a, Options{Format: "json", All: true}); err != nil {
 		t.Fatal(err)
 	}
 	var r struct {
@@ -147,14 +150,19 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, buf.String())
 	}
-	if r.Version != SchemaVersion || r.Summary.Lost.Entries != 7 || r.Summary.Lost.Bytes != 26 {
-		t.Errorf("version %d, lost %+v: want 1, 7 entries, 26 bytes", r.Version, r.Summary.Lost)
+	if r.Version != SchemaVersion || r.Summary.Lost.Entries != 8 || r.Summary.Lost.Bytes != 26 {
+		t.Errorf("version %d, lost %+v: want 1, 8 entries, 26 bytes", r.Version, r.Summary.Lost)
 	}
-	if r.Summary.Categories["ignored"].Entries != 1 || len(r.Summary.Categories) != len(diff.Categories) {
+	if r.Summary.Categories["ignored"].Entries != 2 || len(r.Summary.Categories) != len(diff.Categories) {
 		t.Errorf("categories %+v", r.Summary.Categories)
 	}
-	var raw, decl bool
+	var raw, decl, bidi bool
 	for _, it := range r.Items {
+		if strings.HasPrefix(it.Path, "/z/") {
+			b, _ := base64.StdEncoding.DecodeString(it.PathBase64)
+			bidi = it.Path == `/z/rlo\xe2\x80\xaeexe.txt` && string(b) == "/z/rlo\u202eexe.txt"
+			continue
+		}
 		if it.PathBase64 != "" {
 			b, _ := base64.StdEncoding.DecodeString(it.PathBase64)
 			raw = string(b) == "/b/y\xff" && it.Path == `/b/y\xff`
@@ -162,6 +170,9 @@ func TestJSON(t *testing.T) {
 		if it.Path == "/srv/d" {
 			decl = it.Declared == "/srv" && it.DeclaredAt == "x.nix:3:5" && strings.Contains(it.Why, "x.nix:3:5")
 		}
+	}
+	if !bidi {
+		t.Errorf("a bidi control reached a JSON path unescaped: %s", buf.String())
 	}
 	if !raw || !decl {
 		t.Errorf("invalid UTF-8 path or declaration not rendered right: %s", buf.String())
