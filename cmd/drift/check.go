@@ -170,7 +170,15 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		// The live mount table describes real mounts: look under them.
 		cfg.Under = func(mp string) (string, func(), error) { return mounts.Under(filepath.Join(root, mp)) }
 	}
+	if st.ErrIsTerminal && !opts.Quiet {
+		// A progress line on the terminal, erased when the walk ends;
+		// never on stdout, never into a pipe or a file.
+		cfg.Progress = func(n int64) { fmt.Fprintf(st.Err, "\rdrift: %d entries scanned…\x1b[K", n) }
+	}
 	audit, err := diff.Check(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprint(st.Err, "\r\x1b[K")
+	}
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(sources) > 0 && len(decls.Entries) == 0 {
 			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(sources, ", "))

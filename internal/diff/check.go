@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
@@ -41,7 +42,16 @@ type Config struct {
 	// release function. Leave it nil when Mounts does not describe real
 	// mounts (a --mountinfo fixture).
 	Under func(mountPoint string) (dir string, release func(), err error)
+	// Progress, when set, is called about every ProgressEvery with the
+	// number of entries visited so far, from a goroutine of Check's own,
+	// while the walk runs (for a progress line on a terminal).
+	Progress func(visited int64)
 }
+
+// ProgressEvery is how often Config.Progress is called.
+const ProgressEvery = 200 * time.Millisecond
+
+var progressEvery = ProgressEvery // tests shorten it
 
 // Item is one lost path.
 type Item struct {
@@ -245,8 +255,9 @@ func (s *dirState) add(k kid) {
 // copy when the set grows. Padded to keep workers off each other's cache
 // lines.
 type arena struct {
-	cur []Item
-	_   [40]byte
+	cur     []Item
+	visited atomic.Int64 // entries this worker visited, for Config.Progress
+	_       [32]byte
 }
 
 const arenaChunk = 4096
@@ -420,7 +431,9 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	c.arenas = make([]arena, workers)
 	opts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError}
+	stopProgress := c.progress()
 	st, err := scan.Walk(ctx, cfg.Root, opts, c.visit)
+	stopProgress()
 	if err != nil {
 		return nil, err
 	}
@@ -559,6 +572,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		return nil, false
 	}
 	ps := parent.(*dirState)
+	c.arenas[e.Worker].visited.Add(1)
 	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
 	var nd *node
 	if ps.node != nil && ps.node.children != nil {
@@ -654,6 +668,35 @@ func mergeSorted(a, b []*Item) []*Item {
 		}
 	}
 	return append(append(out, a...), b...)
+}
+
+// progress starts calling cfg.Progress every ProgressEvery until the
+// returned function is called (which waits for the last call to end).
+func (c *classifier) progress() func() {
+	if c.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				var n int64
+				for i := range c.arenas {
+					n += c.arenas[i].visited.Load()
+				}
+				c.cfg.Progress(n)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // shadowed walks, for each ephemeral mount, what lies on it under the mount

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
@@ -467,5 +469,27 @@ func TestMergeSorted(t *testing.T) {
 	want := []string{"/a unpersisted", "/h/.gitconfig declared-unbacked", "/h/x/y shadowed", "/z unpersisted"}
 	if !slices.Equal(s, want) {
 		t.Errorf("merged %q, want %q", s, want)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 50 * time.Microsecond
+	var spec strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&spec, "f /d%d/f%d x\n", i%50, i)
+	}
+	var calls []int64
+	var mu sync.Mutex
+	a := check(t, spec.String(), btrfsSystem, []persist.Entry{dir("/srv")}, func(c *Config) {
+		c.Progress = func(n int64) { mu.Lock(); calls = append(calls, n); mu.Unlock() }
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) == 0 {
+		t.Fatal("Progress never called")
+	}
+	if !slices.IsSorted(calls) || calls[len(calls)-1] > a.Scanned {
+		t.Errorf("progress %v: want nondecreasing counts up to %d", calls, a.Scanned)
 	}
 }
