@@ -1,0 +1,155 @@
+package btrfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is what an entry of old_roots is.
+type Kind string
+
+// The kinds of old_roots entries. Only KindSubvolume is ever deleted.
+const (
+	KindSubvolume Kind = "subvolume" // a verified subvolume directly in old_roots
+	KindDir       Kind = "directory" // a plain directory: left alone
+	KindSymlink   Kind = "symlink"   // a symbolic link: left alone, never followed
+	KindOther     Kind = "other"     // anything else: left alone
+)
+
+// Extended attributes drift sets (user namespace, on the subvolume's root
+// directory; they change its ctime, never its mtime, so the seed's naming
+// is unaffected).
+const (
+	// XattrRetired records the boot (kernel boot_id) that retired a root.
+	XattrRetired = "user.drift.retired-boot"
+	// XattrCreated records the boot that created a fresh root.
+	XattrCreated = "user.drift.created-boot"
+)
+
+// OldRoot is one entry directly inside the old_roots directory.
+type OldRoot struct {
+	// Name is the entry's name in old_roots; Path is relative to the top
+	// level ("old_roots/2026-11-5_09:03:07").
+	Name, Path string
+	Kind       Kind
+	// ID is the subvolume id (KindSubvolume only).
+	ID uint64
+	// Parsed is true when Name is an old-root name (ParseName); Seq is then
+	// its collision suffix.
+	Parsed bool
+	Seq    int
+	// Time orders old roots: the time in the name, else the subvolume's
+	// creation time, else its mtime.
+	Time time.Time
+	// Age is the moment the age is counted from (the seed's `find -mtime`
+	// rule): the time in the name (the root's mtime at retirement), else
+	// the entry's mtime.
+	Age time.Time
+	// MTime is the entry's own mtime (lstat), OTime its creation time (zero
+	// unless a subvolume).
+	MTime, OTime time.Time
+	// Nested lists the subvolumes inside it, deepest first.
+	Nested []Subvolume
+	// Mounted lists mount points in this namespace that show it or one of
+	// its nested subvolumes.
+	Mounted []string
+	// RetiredBoot is the boot_id in XattrRetired, "" without one.
+	RetiredBoot string
+}
+
+// resolveTime fills Parsed, Seq, Time and Age from Name, OTime and MTime.
+func (r *OldRoot) resolveTime(loc *time.Location) {
+	if n, err := ParseName(r.Name, loc); err == nil {
+		r.Parsed, r.Seq, r.Time, r.Age = true, n.Seq, n.Time, n.Time
+		return
+	}
+	r.Time, r.Age = r.OTime, r.MTime
+	if r.Time.IsZero() {
+		r.Time = r.MTime
+	}
+}
+
+// SortOldRoots orders roots oldest first by real time (OldRoot.Time), then
+// by collision suffix, then by name; never by name alone (2026-11-10 comes
+// after 2026-11-9).
+func SortOldRoots(roots []OldRoot) {
+	slices.SortStableFunc(roots, func(a, b OldRoot) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		if a.Seq != b.Seq {
+			return a.Seq - b.Seq
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+// OldRoots lists the entries of the directory dir (relative to the top
+// level) in chronological order (SortOldRoots), with subvolumes verified
+// against subs (as from Subvolumes) and mounts (as from MountedIDs). A
+// missing dir is no error: it yields nothing. Names are parsed in loc.
+func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string, loc *time.Location) ([]OldRoot, error) {
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	ents, err := os.ReadDir(filepath.Join(t.Dir, dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	byPath := map[string]Subvolume{}
+	for _, s := range subs {
+		byPath[s.Path] = s
+	}
+	var out []OldRoot
+	for _, e := range ents {
+		r := OldRoot{Name: e.Name(), Path: dir + "/" + e.Name(), Kind: KindOther}
+		full := filepath.Join(t.Dir, r.Path)
+		var st unix.Stat_t
+		if err := unix.Lstat(full, &st); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue
+			}
+			return nil, &os.PathError{Op: "lstat", Path: full, Err: err}
+		}
+		r.MTime = time.Unix(st.Mtim.Unix()).In(loc)
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			r.Kind = KindSymlink
+		case unix.S_IFDIR:
+			r.Kind = KindDir
+			if s, ok := byPath[r.Path]; ok && st.Ino == 256 {
+				r.Kind, r.ID, r.OTime = KindSubvolume, s.ID, s.OTime.In(loc)
+				r.Nested = Nested(subs, r.Path)
+				r.Mounted = append(r.Mounted, mounted[s.ID]...)
+				for _, n := range r.Nested {
+					r.Mounted = append(r.Mounted, mounted[n.ID]...)
+				}
+				r.RetiredBoot = getxattr(full, XattrRetired)
+			}
+		}
+		r.resolveTime(loc)
+		out = append(out, r)
+	}
+	SortOldRoots(out)
+	return out, nil
+}
+
+// getxattr returns the value of the extended attribute name of path (not
+// following a symlink), or "".
+func getxattr(p, name string) string {
+	buf := make([]byte, 128)
+	n, err := unix.Lgetxattr(p, name, buf)
+	if err != nil || n < 0 {
+		return ""
+	}
+	return string(buf[:n])
+}

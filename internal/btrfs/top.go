@@ -1,0 +1,269 @@
+package btrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	dbtrfs "github.com/dennwc/btrfs"
+	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
+)
+
+// TopLevelID is the subvolume id of a btrfs filesystem's top level.
+const TopLevelID = 5
+
+// mountinfoPath is the mount table consulted for mounted subvolumes; tests
+// may point it elsewhere.
+var mountinfoPath = "/proc/self/mountinfo"
+
+// Top is a handle on the top level (subvolid=5) of one btrfs filesystem,
+// mounted at Dir. Close it when done; it is safe to Close more than once and
+// from several goroutines.
+type Top struct {
+	// Dir is the absolute path where the top level is mounted: a private
+	// temporary directory for OpenTop, the caller's directory for
+	// OpenTopDir.
+	Dir string
+	// Source is the block device behind the filesystem, as mountinfo has it.
+	Source string
+
+	mountID  int // mountinfo id of the mount at Dir
+	owned    bool
+	stop     func() bool
+	once     sync.Once
+	closeErr error
+}
+
+// OpenTop mounts the top level (subvolid=5) of the btrfs filesystem behind
+// source — a block device, or any path on a mounted btrfs filesystem (its
+// device is looked up in /proc/self/mountinfo) — on a fresh directory made
+// with os.MkdirTemp, with private propagation, so that nothing leaks into
+// other mount namespaces. Close unmounts it and removes the directory; so
+// does cancelling ctx (context.AfterFunc), which covers SIGINT/SIGTERM when
+// the caller's context ends on them. A caller defers Close, which also runs
+// during a panic. Errors: source missing, not a block device nor on btrfs,
+// mount(2) failures (EPERM without CAP_SYS_ADMIN), and mount table errors.
+func OpenTop(ctx context.Context, source string) (*Top, error) {
+	dev, err := deviceOf(source)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "drift-top-")
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV, "subvolid=5"); err != nil {
+		os.Remove(dir)
+		return nil, fmt.Errorf("mount the top level of %s (subvolid=5): %w", dev, err)
+	}
+	t := &Top{Dir: dir, Source: dev, owned: true}
+	if err := unix.Mount("", dir, "", unix.MS_PRIVATE, ""); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("make %s private: %w", dir, err)
+	}
+	if err := t.identify(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	t.stop = context.AfterFunc(ctx, func() { t.Close() })
+	return t, nil
+}
+
+// OpenTopDir returns a handle on a top level the caller has already mounted
+// at dir (mount -o subvolid=5). Close leaves that mount alone. It fails when
+// dir is not a mount point of a btrfs top level.
+func OpenTopDir(dir string) (*Top, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Top{Dir: abs}
+	if err := t.identify(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// identify finds t's own mount in the mount table and checks that it is the
+// top level of a btrfs filesystem.
+func (t *Top) identify() error {
+	tab, err := mounts.ReadFile(mountinfoPath)
+	if err != nil {
+		return err
+	}
+	m := tab.At(t.Dir)
+	if m == nil {
+		return fmt.Errorf("%s: not a mount point (mount the top level there with -o subvolid=5)", t.Dir)
+	}
+	if m.FSType != "btrfs" {
+		return fmt.Errorf("%s: a %s filesystem, not btrfs", t.Dir, m.FSType)
+	}
+	if id, _ := m.Option("subvolid"); id != strconv.Itoa(TopLevelID) {
+		return fmt.Errorf("%s: mounts subvolume %s, not the top level (subvolid=5)", t.Dir, id)
+	}
+	t.mountID, t.Source = m.ID, m.Source
+	return nil
+}
+
+// deviceOf returns source when it is a block device, else the device of the
+// btrfs filesystem that shows the path source.
+func deviceOf(source string) (string, error) {
+	fi, err := os.Stat(source)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0 {
+		return source, nil
+	}
+	abs, err := filepath.Abs(source)
+	if err != nil {
+		return "", err
+	}
+	tab, err := mounts.ReadFile(mountinfoPath)
+	if err != nil {
+		return "", err
+	}
+	m := tab.Shows(abs)
+	if m == nil || m.FSType != "btrfs" {
+		return "", fmt.Errorf("%s: neither a block device nor on a mounted btrfs filesystem", source)
+	}
+	return m.Source, nil
+}
+
+// Close unmounts a top level that OpenTop mounted (lazily if it is busy)
+// and removes its directory. It returns the first error and does nothing
+// the second time.
+func (t *Top) Close() error {
+	t.once.Do(func() {
+		if t.stop != nil {
+			t.stop()
+		}
+		if !t.owned {
+			return
+		}
+		if err := unix.Unmount(t.Dir, 0); err != nil {
+			if err2 := unix.Unmount(t.Dir, unix.MNT_DETACH); err2 != nil {
+				t.closeErr = fmt.Errorf("unmount %s: %w", t.Dir, err)
+				return
+			}
+		}
+		if err := os.Remove(t.Dir); err != nil {
+			t.closeErr = err
+		}
+	})
+	return t.closeErr
+}
+
+// Subvolume is one subvolume of the filesystem.
+type Subvolume struct {
+	// ID is the subvolume id (objectid of its root item, ≥ 256).
+	ID uint64
+	// ParentID is the id of the subvolume whose tree holds it
+	// (TopLevelID for one directly in the top level), derived from paths.
+	ParentID uint64
+	// Path is relative to the top level, slash-separated ("old_roots/x/srv").
+	Path string
+	// Generation is the transaction id of its last change (the root item's
+	// ctransid, what `btrfs subvolume show` calls "Generation").
+	Generation uint64
+	// OTime is its creation time (the root item's otime, read through
+	// BTRFS_IOC_TREE_SEARCH by github.com/dennwc/btrfs); zero on
+	// filesystems made before otime existed.
+	OTime time.Time
+}
+
+// Subvolumes lists every subvolume of the filesystem but the top level,
+// sorted by path. Errors come from the tree search ioctl (EPERM without
+// CAP_SYS_ADMIN).
+func (t *Top) Subvolumes() ([]Subvolume, error) {
+	fs, err := dbtrfs.Open(t.Dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	infos, err := fs.ListSubvolumes(nil)
+	if err != nil {
+		return nil, fmt.Errorf("list subvolumes under %s: %w", t.Dir, err)
+	}
+	out := make([]Subvolume, 0, len(infos))
+	for _, in := range infos {
+		out = append(out, Subvolume{ID: in.RootID, Path: strings.Trim(in.Path, "/"), Generation: in.CTransID, OTime: in.OTime})
+	}
+	slices.SortFunc(out, func(a, b Subvolume) int { return strings.Compare(a.Path, b.Path) })
+	for i := range out {
+		out[i].ParentID = TopLevelID
+		for j := i - 1; j >= 0; j-- { // the nearest enclosing subvolume sorts before
+			if within(out[j].Path, out[i].Path) {
+				out[i].ParentID = out[j].ID
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// within reports whether p is strictly below dir, comparing components.
+func within(dir, p string) bool {
+	return len(p) > len(dir) && strings.HasPrefix(p, dir) && p[len(dir)] == '/'
+}
+
+// Nested returns the subvolumes strictly inside the one at path p (relative
+// to the top level), deepest first: each before any subvolume that contains
+// it, so deleting them in order never meets a non-empty parent.
+func Nested(all []Subvolume, p string) []Subvolume {
+	p = strings.Trim(path.Clean("/"+p), "/")
+	var out []Subvolume
+	for _, s := range all {
+		if within(p, s.Path) {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Subvolume) int {
+		if d := strings.Count(b.Path, "/") - strings.Count(a.Path, "/"); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	return out
+}
+
+// MountedIDs returns, for each subvolume of this filesystem that is mounted
+// anywhere in this mount namespace (other than t's own top-level mount),
+// the mount points showing it. It compares the subvolid= option of every
+// btrfs mount whose MAJOR:MINOR is this filesystem's (field case C18).
+func (t *Top) MountedIDs() (map[uint64][]string, error) {
+	tab, err := mounts.ReadFile(mountinfoPath)
+	if err != nil {
+		return nil, err
+	}
+	self := tab.ByID(t.mountID)
+	if self == nil {
+		return nil, errors.New("the top-level mount vanished from the mount table")
+	}
+	out := map[uint64][]string{}
+	for i := range tab.Mounts {
+		m := &tab.Mounts[i]
+		if m.ID == t.mountID || !mounts.SameFS(m, self) {
+			continue
+		}
+		v, ok := m.Option("subvolid")
+		if !ok {
+			continue
+		}
+		id, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		out[id] = append(out[id], m.MountPoint)
+	}
+	return out, nil
+}
