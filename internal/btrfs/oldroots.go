@@ -81,15 +81,17 @@ func (r *OldRoot) resolveTime(loc *time.Location) {
 // by collision suffix, then by name; never by name alone (2026-11-10 comes
 // after 2026-11-9).
 func SortOldRoots(roots []OldRoot) {
-	slices.SortStableFunc(roots, func(a, b OldRoot) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		if a.Seq != b.Seq {
-			return a.Seq - b.Seq
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	slices.SortStableFunc(roots, compareOldRoots)
+}
+
+func compareOldRoots(a, b OldRoot) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	if a.Seq != b.Seq {
+		return a.Seq - b.Seq
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // OldRoots lists the entries of the directory dir (relative to the top

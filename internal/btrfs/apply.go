@@ -1,0 +1,128 @@
+package btrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	dbtrfs "github.com/dennwc/btrfs"
+	"golang.org/x/sys/unix"
+)
+
+// afterStep, when set (by tests), runs after each step Apply completes; an
+// error it returns stops Apply as if the process died there.
+var afterStep func(i int, s Step) error
+
+// Apply performs p's steps in order on top and stops at the first error
+// (or when ctx is done between steps), returning it with the step named.
+// Each step checks what it changes first: ActRetire and ActDelete refuse
+// when another subvolume (by id) is at their path, or when it is mounted,
+// ActRetire never replaces an existing entry (renameat2 RENAME_NOREPLACE:
+// never into an existing old root), ActCreate and ActSnapshot never create
+// inside an existing entry. Apply is resumable: after an interruption at
+// any point, Plan on the new state followed by Apply completes the wipe.
+func (t *Top) Apply(ctx context.Context, p *Plan) error {
+	for i, s := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := t.apply(p, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+		if afterStep != nil {
+			if err := afterStep(i, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Top) apply(p *Plan, s Step) error {
+	full := filepath.Join(t.Dir, s.Path)
+	switch s.Action {
+	case ActMkdir:
+		if err := os.Mkdir(full, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		return nil
+	case ActRetire:
+		if err := t.verify(s); err != nil {
+			return err
+		}
+		if p.Options.BootID != "" {
+			if err := unix.Lsetxattr(full, XattrRetired, []byte(p.Options.BootID), 0); err != nil {
+				return &os.PathError{Op: "setxattr", Path: full, Err: err}
+			}
+		}
+		to := filepath.Join(t.Dir, s.To)
+		if err := unix.Renameat2(unix.AT_FDCWD, full, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE); err != nil {
+			return &os.LinkError{Op: "rename", Old: full, New: to, Err: err}
+		}
+		return nil
+	case ActCreate, ActSnapshot:
+		if _, err := os.Lstat(full); !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s exists already", s.Path)
+		}
+		var err error
+		if s.Action == ActCreate {
+			err = dbtrfs.CreateSubVolume(full)
+		} else {
+			err = dbtrfs.SnapshotSubVolume(filepath.Join(t.Dir, s.From), full, false)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Options.BootID != "" {
+			if err := unix.Lsetxattr(full, XattrCreated, []byte(p.Options.BootID), 0); err != nil {
+				return &os.PathError{Op: "setxattr", Path: full, Err: err}
+			}
+		}
+		return nil
+	case ActDelete:
+		if err := t.verify(s); err != nil {
+			return err
+		}
+		return dbtrfs.DeleteSubVolume(full)
+	}
+	return fmt.Errorf("unknown action %q", s.Action)
+}
+
+// verify checks that the subvolume s.ID is at s.Path (no symlink on the way)
+// and is not mounted.
+func (t *Top) verify(s Step) error {
+	if err := t.checkNoSymlinks(s.Path); err != nil {
+		return err
+	}
+	full := filepath.Join(t.Dir, s.Path)
+	var st unix.Stat_t
+	if err := unix.Lstat(full, &st); err != nil {
+		return &os.PathError{Op: "lstat", Path: full, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != 256 {
+		return fmt.Errorf("%w: %s is not a subvolume", ErrUnsafe, s.Path)
+	}
+	fsys, err := dbtrfs.Open(full, true)
+	if err != nil {
+		return err
+	}
+	id, err := fsys.SubVolumeID()
+	fsys.Close()
+	if err != nil {
+		return err
+	}
+	if id != s.ID {
+		return fmt.Errorf("%w: %s is subvolume %d, the plan expected %d", ErrUnsafe, s.Path, id, s.ID)
+	}
+	mounted, err := t.MountedIDs()
+	if err != nil {
+		return err
+	}
+	if mps := mounted[id]; len(mps) > 0 {
+		return fmt.Errorf("%w: %s is mounted at %v", ErrUnsafe, s.Path, mps)
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package btrfs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real-btrfs tests follow test/e2e/ns_test.go: the test binary
+// re-executes itself under `unshare --mount --propagation private`, so every
+// mount lives in a private namespace that dies with the child; images are
+// sparse files in the parent's t.TempDir, attached with `mount -o loop`
+// (autoclear). DRIFT_REQUIRE_BTRFS=1 turns a missing prerequisite into a
+// failure.
+
+const (
+	envChild   = "DRIFT_BTRFS_CHILD"
+	envDir     = "DRIFT_BTRFS_DIR"
+	envRequire = "DRIFT_REQUIRE_BTRFS"
+)
+
+func skipOrFatal(t *testing.T, reason string) {
+	t.Helper()
+	if os.Getenv(envRequire) == "1" {
+		t.Fatalf("%s (and %s=1)", reason, envRequire)
+	}
+	t.Skip(reason)
+}
+
+// inNamespace runs the calling test in a namespaced child and reports
+// whether this process is that child (then the test body runs).
+func inNamespace(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(envChild) == t.Name() {
+		return true
+	}
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		skipOrFatal(t, "real-btrfs tests need Linux and root (loop devices, mount)")
+	}
+	for _, tool := range []string{"unshare", "mount", "mkfs.btrfs", "btrfs", "findmnt", "losetup"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFatal(t, tool+" not found in PATH (apt-get install -y btrfs-progs util-linux)")
+		}
+	}
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		skipOrFatal(t, "no loop device support: "+err.Error())
+	}
+	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		skipOrFatal(t, fmt.Sprintf("cannot create a private mount namespace: %v: %s", err, out))
+	}
+	dir := t.TempDir()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", self,
+		"-test.run=^"+t.Name()+"$", "-test.v=true", "-test.count=1")
+	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envDir+"="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	out, err := cmd.CombinedOutput()
+	runtime.UnlockOSThread()
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		t.Log("ns| " + l)
+	}
+	// Autoclear detaches loop devices once the namespace's mounts are gone.
+	imgs, _ := filepath.Glob(filepath.Join(dir, "*.img"))
+	for _, img := range imgs {
+		var left string
+		for i := 0; i < 50; i++ {
+			b, _ := exec.Command("losetup", "-j", img).Output()
+			if left = strings.TrimSpace(string(b)); left == "" {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if left != "" {
+			t.Errorf("loop device still attached to %s: %s", img, left)
+			if dev, _, ok := strings.Cut(left, ":"); ok {
+				exec.Command("losetup", "-d", dev).Run()
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		t.Fatalf("namespaced child failed: %v", err)
+	case strings.Contains(string(out), "--- SKIP: "+t.Name()+" "):
+		skipOrFatal(t, "namespaced child skipped (see log)")
+	case !strings.Contains(string(out), "--- PASS: "+t.Name()+" "):
+		t.Fatalf("namespaced child did not report PASS")
+	}
+	return false
+}
+
+// image is a fresh btrfs filesystem on a loop image, its top level mounted
+// at Top by the test (the code under test mounts its own).
+type image struct {
+	t        *testing.T
+	Dev, Top string
+}
+
+var imageSeq int
+
+func newImage(t *testing.T) *image {
+	t.Helper()
+	dir := os.Getenv(envDir)
+	if dir == "" {
+		t.Fatal(envDir + " not set in the namespaced child")
+	}
+	imageSeq++
+	img := filepath.Join(dir, fmt.Sprintf("fs%d.img", imageSeq))
+	top := filepath.Join(dir, fmt.Sprintf("top%d", imageSeq))
+	must(t, os.MkdirAll(top, 0o755))
+	f, err := os.Create(img)
+	must(t, err)
+	must(t, f.Truncate(256<<20))
+	must(t, f.Close())
+	sh(t, "mkfs.btrfs", "-q", "-f", img)
+	sh(t, "mount", "-o", "loop,subvolid=5", img, top)
+	im := &image{t: t, Top: top}
+	t.Cleanup(func() {
+		// everything below top first (tests mount old roots), then top
+		out, _ := exec.Command("findmnt", "-rn", "-o", "TARGET").Output()
+		var under []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, dir+"/") {
+				under = append(under, l)
+			}
+		}
+		for i := len(under) - 1; i >= 0; i-- {
+			exec.Command("umount", under[i]).Run()
+		}
+	})
+	src := strings.TrimSpace(sh(t, "findmnt", "-n", "-o", "SOURCE", "--mountpoint", top))
+	im.Dev = strings.SplitN(src, "[", 2)[0]
+	return im
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// P is the host path of p, relative to the top level.
+func (im *image) P(p string) string { return filepath.Join(im.Top, p) }
+
+// subvol creates subvolume p (relative to the top level) and sets its mtime.
+func (im *image) subvol(p string, mtime time.Time) {
+	im.t.Helper()
+	sh(im.t, "btrfs", "subvolume", "create", im.P(p))
+	if !mtime.IsZero() {
+		must(im.t, os.Chtimes(im.P(p), mtime, mtime))
+	}
+}
+
+// subvols lists the subvolume paths, sorted.
+func (im *image) subvols() []string {
+	im.t.Helper()
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(sh(im.t, "btrfs", "subvolume", "list", im.Top)), "\n") {
+		if i := strings.Index(l, " path "); i >= 0 {
+			out = append(out, l[i+len(" path "):])
+		}
+	}
+	return out
+}

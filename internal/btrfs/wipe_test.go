@@ -1,0 +1,321 @@
+package btrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
+
+func day(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// wipe opens the top level through OpenTop, plans and applies.
+func (im *image) wipe(opts Options) (*Plan, error) {
+	im.t.Helper()
+	ctx := context.Background()
+	top, err := OpenTop(ctx, im.Dev)
+	if err != nil {
+		im.t.Fatal(err)
+	}
+	defer func() {
+		must(im.t, top.Close())
+		if _, err := os.Stat(top.Dir); !os.IsNotExist(err) {
+			im.t.Errorf("private mount directory %s left behind", top.Dir)
+		}
+	}()
+	p, err := top.Plan(opts)
+	if err != nil {
+		return nil, err
+	}
+	return p, top.Apply(ctx, p)
+}
+
+func opts(bootID string) Options {
+	o := DefaultOptions()
+	o.Now, o.BootID = now, bootID
+	return o
+}
+
+// oldRootNames lists old_roots by name, sorted as strings.
+func (im *image) oldRootNames() []string {
+	ents, err := os.ReadDir(im.P("old_roots"))
+	must(im.t, err)
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func wantSame(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s =\n  %q\nwant\n  %q", what, got, want)
+	}
+}
+
+// TestWipeReal covers the cases where the seed's script goes wrong, on real
+// btrfs.
+func TestWipeReal(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	t.Run("sixty days, single-digit days", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		var want []string
+		for d := 1; d <= 60; d++ {
+			ts := now.Add(-day(d))
+			name := FormatName(ts, 0)
+			im.subvol("old_roots/"+name, ts)
+			if d <= 30 {
+				want = append(want, name)
+			}
+		}
+		im.subvol("root", now.Add(-time.Hour))
+		must(t, os.WriteFile(im.P("root/file"), []byte("x"), 0o644))
+		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		p, err := im.wipe(opts("b1"))
+		must(t, err)
+		want = append(want, FormatName(now.Add(-time.Hour), 0))
+		wantSame(t, "old_roots", im.oldRootNames(), want)
+		// chronological order in the plan, whatever the string order
+		for i := 1; i < len(p.OldRoots); i++ {
+			if p.OldRoots[i].Time.Before(p.OldRoots[i-1].Time) {
+				t.Errorf("plan order: %s before %s", p.OldRoots[i-1].Name, p.OldRoots[i].Name)
+			}
+		}
+		if _, err := os.Stat(im.P("old_roots/" + FormatName(now.Add(-time.Hour), 0) + "/file")); err != nil {
+			t.Errorf("retired root lost its file: %v", err)
+		}
+		if ents, _ := os.ReadDir(im.P("root")); len(ents) != 0 {
+			t.Errorf("fresh root not empty: %v", ents)
+		}
+	})
+
+	t.Run("nested subvolumes with a read-only snapshot", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		old := "old_roots/" + FormatName(now.Add(-day(40)), 0)
+		im.subvol(old, time.Time{})
+		must(t, os.MkdirAll(im.P(old+"/var/lib"), 0o755))
+		im.subvol(old+"/var/lib/machines", time.Time{})
+		im.subvol(old+"/var/lib/machines/box1", time.Time{})
+		sh(t, "btrfs", "subvolume", "snapshot", "-r", im.P(old+"/var/lib/machines/box1"), im.P(old+"/var/lib/machines/box1/.snap-ro"))
+		im.subvol(old+"/var/tmp", time.Time{})
+		im.subvol("root", now.Add(-time.Hour))
+		im.subvol("root/srv", time.Time{})
+		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		_, err := im.wipe(opts("b1"))
+		must(t, err)
+		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
+		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, ret + "/srv"})
+	})
+
+	t.Run("C15 same-second collision", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		ts := time.Date(2026, 11, 9, 7, 58, 11, 0, time.UTC)
+		name := FormatName(ts, 0)
+		im.subvol("old_roots/"+name, ts)
+		im.subvol("old_roots/"+name+".1", ts)
+		im.subvol("root", ts)
+		p, err := im.wipe(opts("b1"))
+		must(t, err)
+		wantSame(t, "old_roots", im.oldRootNames(), []string{name, name + ".1", name + ".2"})
+		if _, err := os.Lstat(im.P("old_roots/" + name + "/root")); err == nil {
+			t.Error("the root went inside the existing old root")
+		}
+		if len(p.Warnings) == 0 {
+			t.Error("no warning about the collision")
+		}
+	})
+
+	t.Run("plain directory and symlink in old_roots", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		im.subvol("keep", time.Time{})
+		im.subvol("keep/inner", time.Time{})
+		ancient := FormatName(now.Add(-day(90)), 0)
+		must(t, os.Mkdir(im.P("old_roots/"+ancient), 0o755))
+		must(t, os.WriteFile(im.P("old_roots/"+ancient+"/data"), []byte("x"), 0o644))
+		must(t, os.Chtimes(im.P("old_roots/"+ancient), now.Add(-day(90)), now.Add(-day(90))))
+		link := FormatName(now.Add(-day(80)), 0)
+		must(t, os.Symlink("../keep", im.P("old_roots/"+link)))
+		im.subvol("root", now.Add(-time.Hour))
+		p, err := im.wipe(opts("b1"))
+		must(t, err)
+		wantSame(t, "old_roots", im.oldRootNames(), []string{ancient, link, FormatName(now.Add(-time.Hour), 0)})
+		wantSame(t, "subvolumes", im.subvols(), []string{"keep", "keep/inner", "old_roots/" + FormatName(now.Add(-time.Hour), 0), "root"})
+		if _, err := os.Stat(im.P("old_roots/" + ancient + "/data")); err != nil {
+			t.Error("a plain directory in old_roots was touched")
+		}
+		if n := len(p.Warnings); n != 2 {
+			t.Errorf("warnings = %q, want one per entry left alone", p.Warnings)
+		}
+	})
+
+	t.Run("C18 mounted old root and mounted root", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		old := "old_roots/" + FormatName(now.Add(-day(40)), 0)
+		im.subvol(old, time.Time{})
+		mnt := filepath.Join(filepath.Dir(im.Top), "live"+filepath.Base(im.Top))
+		must(t, os.MkdirAll(mnt, 0o755))
+		sh(t, "mount", "-o", "subvol="+old, im.Dev, mnt)
+		im.subvol("root", now.Add(-time.Hour))
+		p, err := im.wipe(opts("b1"))
+		must(t, err)
+		if !slices.Contains(im.oldRootNames(), filepath.Base(old)) {
+			t.Error("a mounted old root was deleted")
+		}
+		if len(p.Warnings) == 0 {
+			t.Error("no warning about the mounted old root")
+		}
+		// now mount the root itself: drift refuses to retire it
+		sh(t, "umount", mnt)
+		sh(t, "mount", "-o", "subvol=root", im.Dev, mnt)
+		_, err = im.wipe(opts("b2"))
+		if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "mounted") {
+			t.Errorf("wipe with the root mounted: %v, want an unsafe-target error", err)
+		}
+	})
+
+	t.Run("clock set back", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		ancient := FormatName(now.Add(-day(100)), 0)
+		im.subvol("old_roots/"+ancient, time.Time{})
+		im.subvol("root", now.Add(-time.Hour))
+		o := opts("b1")
+		o.Now = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // an RTC-less board
+		p, err := im.wipe(o)
+		must(t, err)
+		if !slices.Contains(im.oldRootNames(), ancient) {
+			t.Error("age-based deletion ran with the clock set back")
+		}
+		if len(p.Warnings) == 0 || !strings.Contains(p.Warnings[0], "clock") {
+			t.Errorf("warnings = %q, want one about the clock", p.Warnings)
+		}
+	})
+
+	t.Run("C13 long idle machine keeps the newest", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		im.subvol("old_roots/2025-03-28_08:00:00", time.Date(2025, 3, 28, 8, 0, 0, 0, time.UTC))
+		im.subvol("old_roots/2025-03-29_08:00:00", time.Date(2025, 3, 29, 8, 0, 0, 0, time.UTC))
+		im.subvol("root", time.Date(2025, 3, 30, 10, 0, 0, 0, time.UTC))
+		o := opts("b1")
+		o.Now = time.Date(2025, 5, 20, 7, 0, 0, 0, time.UTC)
+		_, err := im.wipe(o)
+		must(t, err)
+		wantSame(t, "old_roots", im.oldRootNames(), []string{"2025-03-30_10:00:00"})
+	})
+
+	t.Run("blank snapshot", func(t *testing.T) {
+		im := newImage(t)
+		im.subvol("blank", time.Time{})
+		must(t, os.WriteFile(im.P("blank/marker"), nil, 0o644))
+		im.subvol("root", now.Add(-time.Hour))
+		o := opts("b1")
+		o.Blank = "blank"
+		_, err := im.wipe(o)
+		must(t, err)
+		if _, err := os.Stat(im.P("root/marker")); err != nil {
+			t.Errorf("root is not a snapshot of blank: %v", err)
+		}
+	})
+}
+
+// TestWipeInterrupted stops the wipe after each step in turn, runs it again
+// in the same boot, and checks the end state is that of an uninterrupted
+// run: nothing lost, nothing retired twice.
+func TestWipeInterrupted(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	setup := func(im *image) {
+		// no old_roots yet: the plan starts with mkdir
+		im.subvol("root", now.Add(-time.Hour))
+		im.subvol("root/var-lib-machines", time.Time{})
+		must(t, os.WriteFile(im.P("root/precious"), []byte("data"), 0o644))
+		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+	}
+	ref := newImage(t)
+	setup(ref)
+	p, err := ref.wipe(opts("boot"))
+	must(t, err)
+	// an old root to delete too: second boot, 40 days later
+	second := opts("boot2")
+	second.Now = now.Add(day(40))
+	setup2 := func(im *image) {
+		must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
+		must(t, os.WriteFile(im.P("root/precious2"), []byte("data2"), 0o644))
+		must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
+	}
+	setup2(ref)
+	p2, err := ref.wipe(second)
+	must(t, err)
+	want := ref.subvols()
+	wantNames := ref.oldRootNames()
+	if len(p.Steps) != 3 || len(p2.Steps) < 4 {
+		t.Fatalf("reference plans too short: %v / %v", p.Steps, p2.Steps)
+	}
+	// run the same wipe again in the same boot: nothing changes
+	_, err = ref.wipe(second)
+	must(t, err)
+	wantSame(t, "subvolumes after a repeated run", ref.subvols(), want)
+
+	for _, run := range []struct {
+		o     Options
+		steps int
+	}{{opts("boot"), len(p.Steps)}, {second, len(p2.Steps)}} {
+		for k := 0; k < run.steps; k++ {
+			t.Run(fmt.Sprintf("%s-after-step-%d", run.o.BootID, k), func(t *testing.T) {
+				im := newImage(t)
+				setup(im)
+				if run.o.BootID == "boot2" {
+					_, err := im.wipe(opts("boot"))
+					must(t, err)
+					setup2(im)
+				}
+				stop := errors.New("power cut")
+				afterStep = func(i int, s Step) error {
+					if i == k {
+						return stop
+					}
+					return nil
+				}
+				_, err := im.wipe(run.o)
+				afterStep = nil
+				if !errors.Is(err, stop) {
+					t.Fatalf("interrupted wipe: %v", err)
+				}
+				_, err = im.wipe(run.o)
+				must(t, err)
+				if run.o.BootID == "boot2" {
+					wantSame(t, "subvolumes", im.subvols(), want)
+					wantSame(t, "old_roots", im.oldRootNames(), wantNames)
+				}
+				for _, n := range im.oldRootNames() {
+					if b, err := os.ReadFile(im.P("old_roots/" + n + "/precious")); err != nil || string(b) != "data" {
+						if run.o.BootID == "boot" {
+							t.Errorf("old_roots/%s/precious: %q %v", n, b, err)
+						}
+					}
+				}
+				if ents, _ := os.ReadDir(im.P("root")); len(ents) != 0 {
+					t.Errorf("root not empty after the second run: %v", ents)
+				}
+			})
+		}
+	}
+}
