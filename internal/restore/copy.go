@@ -1,0 +1,344 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+type devIno struct{ dev, ino uint64 }
+
+// copier copies one tree; in a dry run it only records.
+type copier struct {
+	ctx   context.Context
+	res   *Result
+	dry   bool
+	links map[devIno]string // first destination of a multiply-linked file
+	// tmpParent and tmp are the directory and temporary name the copy is
+	// built under (real runs only), for linking to an earlier name.
+	tmpParent int
+	tmp       string
+	dest      string // Request.Dest: the destination of the tree's top
+}
+
+func kindOf(mode uint32) Kind {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return KindDir
+	case unix.S_IFREG:
+		return KindFile
+	case unix.S_IFLNK:
+		return KindSymlink
+	}
+	return ""
+}
+
+func typeName(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "fifo"
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	}
+	return string(kindOf(mode))
+}
+
+// copy copies the object name under sdir (st is its lstat) to dname under
+// ddir (ddir is -1 in a dry run). dest is its destination and live its
+// path in the old root, for the report.
+func (c *copier) copy(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	if c.dest == "" {
+		c.dest = dest
+	}
+	k := kindOf(st.Mode)
+	if k == "" {
+		c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: typeName(st.Mode) + ": restore copies regular files, directories and symlinks only"})
+		return nil
+	}
+	it := Item{Dest: dest, Kind: k, Mode: st.Mode &^ unix.S_IFMT, UID: st.Uid, GID: st.Gid}
+	if k != KindDir && st.Nlink > 1 {
+		key := devIno{uint64(st.Dev), st.Ino}
+		if first, ok := c.links[key]; ok {
+			it.Kind, it.Target = KindHardlink, first
+			c.res.Items = append(c.res.Items, it)
+			if c.dry {
+				return nil
+			}
+			return c.link(first, ddir, dname)
+		}
+		c.links[key] = dest
+	}
+	switch k {
+	case KindSymlink:
+		target, err := readlinkAt(sdir, name)
+		if err != nil {
+			return fmt.Errorf("read link %s: %w", live, err)
+		}
+		it.Target = target
+		c.res.Items = append(c.res.Items, it)
+		if c.dry {
+			return nil
+		}
+		if err := unix.Symlinkat(target, ddir, dname); err != nil {
+			return fmt.Errorf("create symlink %s: %w", dest, err)
+		}
+		return c.meta(-1, sdir, name, ddir, dname, st, dest)
+	case KindFile:
+		it.Size = st.Size
+		c.res.Items = append(c.res.Items, it)
+		c.res.Bytes += st.Size
+		if c.dry {
+			return nil
+		}
+		return c.file(sdir, name, st, ddir, dname, dest, live)
+	}
+	c.res.Items = append(c.res.Items, it)
+	return c.dir(sdir, name, st, ddir, dname, dest, live)
+}
+
+// dir copies a directory and, recursively, its entries in name order.
+func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
+	sfd, err := openDirAt(sdir, name)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", live, err)
+	}
+	defer unix.Close(sfd)
+	if err := sameObject(sfd, st); err != nil {
+		return fmt.Errorf("%s: %w", live, err)
+	}
+	names, err := readNames(sfd)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", live, err)
+	}
+	dfd := -1
+	if !c.dry {
+		if err := unix.Mkdirat(ddir, dname, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", dest, err)
+		}
+		if dfd, err = openDirAt(ddir, dname); err != nil {
+			return fmt.Errorf("open %s: %w", dest, err)
+		}
+		defer unix.Close(dfd)
+	}
+	for _, n := range names {
+		var cst unix.Stat_t
+		if err := unix.Fstatat(sfd, n, &cst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("stat %s: %w", path.Join(live, n), err)
+		}
+		if err := c.copy(sfd, n, &cst, dfd, n, path.Join(dest, n), path.Join(live, n)); err != nil {
+			return err
+		}
+	}
+	if c.dry {
+		return nil
+	}
+	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
+		return err
+	}
+	if err := unix.Fsync(dfd); err != nil {
+		return fmt.Errorf("fsync %s: %w", dest, err)
+	}
+	return nil
+}
+
+// file copies a regular file's data (holes kept) and metadata, then fsyncs.
+func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
+	sfd, err := unix.Openat(sdir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", live, err)
+	}
+	defer unix.Close(sfd)
+	if err := sameObject(sfd, st); err != nil {
+		return fmt.Errorf("%s: %w", live, err)
+	}
+	dfd, err := unix.Openat(ddir, dname, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", dest, err)
+	}
+	defer unix.Close(dfd)
+	if err := copyData(dfd, sfd, st.Size); err != nil {
+		return fmt.Errorf("copy %s to %s: %w", live, dest, err)
+	}
+	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
+		return err
+	}
+	if err := unix.Fsync(dfd); err != nil {
+		return fmt.Errorf("fsync %s: %w", dest, err)
+	}
+	return nil
+}
+
+// link makes dname under ddir a hard link to the copy's earlier name first.
+func (c *copier) link(first string, ddir int, dname string) error {
+	rel := components(first)[len(components(c.dest)):]
+	comps := append([]string{c.tmp}, rel...)
+	b := &beneath{fd: c.tmpParent, dir: ".", side: "destination"}
+	pfd, n, err := b.openDirs(comps[:len(comps)-1])
+	if err == nil && n < len(comps)-1 {
+		err = unix.ENOENT
+	}
+	if err != nil {
+		if pfd >= 0 {
+			unix.Close(pfd)
+		}
+		return fmt.Errorf("hard link to %s: %w", first, err)
+	}
+	defer unix.Close(pfd)
+	if err := unix.Linkat(pfd, comps[len(comps)-1], ddir, dname, 0); err != nil {
+		return fmt.Errorf("hard link to %s: %w", first, err)
+	}
+	return nil
+}
+
+// meta gives the new object dname under ddir the source's owner, mode,
+// xattrs and times, in that order (chown clears setuid bits and file
+// capabilities, so it comes first; times come last). dfd and src are open
+// descriptors of the new object and of the source; for a symlink dfd is -1
+// and src is the directory holding the source, named sname.
+func (c *copier) meta(dfd, src int, sname string, ddir int, dname string, st *unix.Stat_t, dest string) error {
+	symlink := st.Mode&unix.S_IFMT == unix.S_IFLNK
+	if symlink {
+		if err := unix.Fchownat(ddir, dname, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("chown %s: %w", dest, err)
+		}
+	} else {
+		if err := unix.Fchown(dfd, int(st.Uid), int(st.Gid)); err != nil {
+			return fmt.Errorf("chown %s: %w", dest, err)
+		}
+		if err := unix.Fchmod(dfd, st.Mode&^unix.S_IFMT); err != nil {
+			return fmt.Errorf("chmod %s: %w", dest, err)
+		}
+	}
+	var sx, dx xattrIO
+	if symlink {
+		sx, dx = procXattr(src, sname), procXattr(ddir, dname)
+	} else {
+		sx, dx = fdXattr(src), fdXattr(dfd)
+	}
+	if err := copyXattrs(sx, dx); err != nil {
+		c.res.Warnings = append(c.res.Warnings, fmt.Sprintf("%s: extended attributes not kept: %v", dest, err))
+	}
+	ts := []unix.Timespec{st.Atim, st.Mtim}
+	if err := unix.UtimesNanoAt(ddir, dname, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("set times of %s: %w", dest, err)
+	}
+	return nil
+}
+
+// sameObject checks that fd is the object st describes (it was not replaced
+// between the stat and the open).
+func sameObject(fd int, st *unix.Stat_t) error {
+	var now unix.Stat_t
+	if err := unix.Fstat(fd, &now); err != nil {
+		return err
+	}
+	if now.Dev != st.Dev || now.Ino != st.Ino || now.Mode&unix.S_IFMT != st.Mode&unix.S_IFMT {
+		return errors.New("replaced while being copied")
+	}
+	return nil
+}
+
+// readNames lists a directory's entries, sorted, without consuming fd.
+func readNames(fd int) ([]string, error) {
+	dup, err := unix.Openat(fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dup), ".")
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
+}
+
+// copyData copies size bytes of src to dst, data extent by data extent
+// (SEEK_DATA/SEEK_HOLE), so holes stay holes, then sets dst's length.
+func copyData(dst, src int, size int64) error {
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(src, off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			break // only a hole is left
+		}
+		if err != nil { // no SEEK_DATA here: all of it is data
+			data = off
+		}
+		hole := size
+		if err == nil {
+			if h, err := unix.Seek(src, data, unix.SEEK_HOLE); err == nil && h < size {
+				hole = h
+			}
+		}
+		if data >= size {
+			break
+		}
+		if err := copyRange(dst, src, data, hole-data); err != nil {
+			return err
+		}
+		off = hole
+	}
+	return unix.Ftruncate(dst, size)
+}
+
+// copyRange copies n bytes at off from src to the same offset in dst:
+// copy_file_range (a reflink on btrfs), else read and write.
+func copyRange(dst, src int, off, n int64) error {
+	roff, woff := off, off
+	for n > 0 {
+		k, err := unix.CopyFileRange(src, &roff, dst, &woff, int(min(n, 1<<30)), 0)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
+				return preadCopy(dst, src, roff, n)
+			}
+			return err
+		}
+		if k == 0 {
+			return nil // the file shrank; the length is set from the stat
+		}
+		n -= int64(k)
+	}
+	return nil
+}
+
+func preadCopy(dst, src int, off, n int64) error {
+	buf := make([]byte, min(n, 1<<20))
+	for n > 0 {
+		k, err := unix.Pread(src, buf[:min(n, int64(len(buf)))], off)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			return nil
+		}
+		for w := 0; w < k; {
+			m, err := unix.Pwrite(dst, buf[w:k], off+int64(w))
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			w += m
+		}
+		off += int64(k)
+		n -= int64(k)
+	}
+	return nil
+}

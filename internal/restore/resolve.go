@@ -1,0 +1,161 @@
+package restore
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// SymlinkError reports a path component that is a symlink: restore never
+// goes through one, on either side.
+type SymlinkError struct {
+	Side   string // "source" or "destination"
+	Path   string // the component, as a full path (root included)
+	Target string // what it points at
+}
+
+func (e *SymlinkError) Error() string {
+	return fmt.Sprintf("%s path component %s is a symlink (to %s): drift never goes through a symlink", e.Side, e.Path, e.Target)
+}
+
+// components splits a clean absolute path into its names ("/" gives none).
+func components(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// beneath is an opened root directory that paths are resolved under.
+type beneath struct {
+	fd   int
+	dir  string // the root's path, for messages
+	side string // "source" or "destination"
+}
+
+func openRoot(dir, side string) (*beneath, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s root %s: %w", side, dir, err)
+	}
+	return &beneath{fd: fd, dir: dir, side: side}, nil
+}
+
+func (b *beneath) close() { unix.Close(b.fd) }
+
+func (b *beneath) full(comps []string) string {
+	return path.Join(b.dir, "/"+strings.Join(comps, "/"))
+}
+
+// openDirs opens the directories comps beneath the root one at a time, each
+// with openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS (so no component, and no
+// symlink raced in, is ever followed), as deep as they exist. It returns an
+// fd of the deepest directory opened (the root's own fd duplicated when none)
+// and how many components it opened. A component that is a symlink is a
+// *SymlinkError; one that is not a directory is an error.
+func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
+	fd, err = unix.Dup(b.fd)
+	if err != nil {
+		return -1, 0, err
+	}
+	for i, name := range comps {
+		next, err := openDirAt(fd, name)
+		if err == nil {
+			unix.Close(fd)
+			fd = next
+			continue
+		}
+		var st unix.Stat_t
+		serr := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		switch {
+		case errors.Is(serr, unix.ENOENT):
+			return fd, i, nil
+		case serr != nil:
+			err = serr
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+			target, _ := readlinkAt(fd, name)
+			err = &SymlinkError{Side: b.side, Path: b.full(comps[:i+1]), Target: target}
+		case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+			err = fmt.Errorf("%s %s: not a directory", b.side, b.full(comps[:i+1]))
+		default:
+			err = fmt.Errorf("%s %s: %w", b.side, b.full(comps[:i+1]), err)
+		}
+		unix.Close(fd)
+		return -1, 0, err
+	}
+	return fd, len(comps), nil
+}
+
+// openDirAt opens the directory name (one component) under dirfd, refusing a
+// symlink.
+func openDirAt(dirfd int, name string) (int, error) {
+	for {
+		fd, err := unix.Openat2(dirfd, name, &unix.OpenHow{
+			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		})
+		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+			continue
+		}
+		return fd, err
+	}
+}
+
+func readlinkAt(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// dirMeta is the owner and mode a created parent directory gets.
+type dirMeta struct {
+	mode     uint32
+	uid, gid int
+}
+
+// statDir returns the owner and mode of the directory comps beneath the root.
+func (b *beneath) statDir(comps []string) (dirMeta, error) {
+	fd, n, err := b.openDirs(comps)
+	if err != nil {
+		return dirMeta{}, err
+	}
+	defer unix.Close(fd)
+	if n < len(comps) {
+		return dirMeta{}, unix.ENOENT
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return dirMeta{}, err
+	}
+	return dirMeta{mode: st.Mode &^ unix.S_IFMT, uid: int(st.Uid), gid: int(st.Gid)}, nil
+}
+
+// mkdirMeta creates the directory name under dirfd with m's owner and mode.
+func mkdirMeta(dirfd int, name string, m dirMeta) error {
+	if err := unix.Mkdirat(dirfd, name, 0o700); err != nil {
+		return err
+	}
+	fd, err := openDirAt(dirfd, name)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchown(fd, m.uid, m.gid); err != nil {
+		return err
+	}
+	if err := unix.Fchmod(fd, m.mode); err != nil {
+		return err
+	}
+	return unix.Fsync(fd)
+}

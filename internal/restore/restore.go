@@ -1,0 +1,266 @@
+package restore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrExists is returned (wrapped) when the destination exists and
+// Request.Force is not set.
+var ErrExists = errors.New("already exists")
+
+// Request says what to restore from where to where.
+type Request struct {
+	// From is the old root's top directory, e.g.
+	// /mnt/top/old_roots/2026-11-5_09:03:07. It is opened as given (a
+	// symlink in it is the caller's choice); nothing beneath it is ever
+	// reached through a symlink.
+	From string
+	// Path is the live path to restore, absolute: it names the object
+	// From+Path. Its final component may be a symlink, which is copied as a
+	// symlink; any other component that is a symlink is refused.
+	Path string
+	// Root is the live system's root directory ("/", or /mnt for a system
+	// mounted there). Dest is resolved beneath it.
+	Root string
+	// Dest is where the copy goes, absolute as the live system sees it (see
+	// Destination). Missing parent directories are created; a parent that is
+	// a symlink is refused.
+	Dest string
+	// Force replaces an existing destination (atomically, by
+	// RENAME_EXCHANGE, then the old copy is removed). Without it an existing
+	// destination is an error wrapping ErrExists.
+	Force bool
+	// DryRun plans the copy and reports it in the Result, changing nothing.
+	DryRun bool
+}
+
+// Kind is the type of a copied object.
+type Kind string
+
+// The kinds of objects restore copies. Everything else (fifos, sockets,
+// devices) is skipped.
+const (
+	KindDir      Kind = "dir"
+	KindFile     Kind = "file"
+	KindSymlink  Kind = "symlink"
+	KindHardlink Kind = "hardlink"
+)
+
+// Item is one object copied (or, in a dry run, to be copied).
+type Item struct {
+	// Dest is the object's destination, absolute as the live system sees
+	// it (Root not included).
+	Dest string
+	Kind Kind
+	Mode uint32 // permission bits and setuid/setgid/sticky (st_mode &^ S_IFMT)
+	UID  uint32
+	GID  uint32
+	Size int64 // regular files: st_size
+	// Target is a symlink's target, or for a hard link the Dest of the
+	// first name of the same file in the copy.
+	Target string
+}
+
+// Skipped is a source object not copied, and why.
+type Skipped struct {
+	Path   string // the object's live path (as under Request.Path)
+	Reason string
+}
+
+// Result is what Run did, or in a dry run would do.
+type Result struct {
+	// Source is the copied object's full path: From joined with Path.
+	Source string
+	// Dest is Request.Dest; DestFull is it joined with Root.
+	Dest, DestFull string
+	// MkDirs are the destination's missing parents, created in this order
+	// (absolute as the live system sees them).
+	MkDirs []string
+	// Items are the copied objects in copy order (a directory before its
+	// entries, entries by name).
+	Items []Item
+	// Skipped are the objects left out.
+	Skipped []Skipped
+	// Replaced is true when an existing destination was (or would be)
+	// replaced.
+	Replaced bool
+	// Bytes is the sum of the regular files' sizes.
+	Bytes int64
+	// Warnings are metadata that could not be kept (an xattr the
+	// destination filesystem refuses).
+	Warnings []string
+}
+
+// Run copies From+Path to Root+Dest, or with DryRun reports what it would
+// copy. The copy is built under a temporary name in the destination's
+// directory (every file and directory fsynced) and renamed into place, so
+// the destination is either untouched or complete. On error the temporary
+// copy is removed.
+func Run(ctx context.Context, req Request) (*Result, error) {
+	p, err := CleanPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := CleanPath(req.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("destination %w", err)
+	}
+	res := &Result{Source: path.Join(req.From, p), Dest: dest, DestFull: path.Join(req.Root, dest)}
+
+	src, err := openRoot(req.From, "source")
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	dst, err := openRoot(req.Root, "destination")
+	if err != nil {
+		return nil, err
+	}
+	defer dst.close()
+
+	// The source: every parent a directory, reached without a symlink.
+	scomps := components(p)
+	sparent, n, err := src.openDirs(scomps[:len(scomps)-1])
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(sparent)
+	sname := scomps[len(scomps)-1]
+	var top unix.Stat_t
+	if n < len(scomps)-1 {
+		err = unix.ENOENT
+	} else {
+		err = unix.Fstatat(sparent, sname, &top, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("%s: not in the old root %s", p, req.From)
+	} else if err != nil {
+		return nil, fmt.Errorf("source %s: %w", res.Source, err)
+	}
+	if kindOf(top.Mode) == "" {
+		return nil, fmt.Errorf("source %s is a %s: restore copies regular files, directories and symlinks only", res.Source, typeName(top.Mode))
+	}
+
+	// The destination: its parents as deep as they exist, then whether it
+	// exists itself.
+	dcomps := components(dest)
+	dparents := dcomps[:len(dcomps)-1]
+	dname := dcomps[len(dcomps)-1]
+	dparent, have, err := dst.openDirs(dparents)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { unix.Close(dparent) }()
+	exists := false
+	if have == len(dparents) {
+		var st unix.Stat_t
+		err := unix.Fstatat(dparent, dname, &st, unix.AT_SYMLINK_NOFOLLOW)
+		switch {
+		case err == nil:
+			exists = true
+		case !errors.Is(err, unix.ENOENT):
+			return nil, fmt.Errorf("destination %s: %w", res.DestFull, err)
+		}
+	}
+	if exists && !req.Force {
+		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), "--force replaces it (atomically); --dry-run shows what would be copied")
+	}
+	res.Replaced = exists
+	for i := have; i < len(dparents); i++ {
+		res.MkDirs = append(res.MkDirs, "/"+path.Join(dparents[:i+1]...))
+	}
+
+	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}}
+	if req.DryRun {
+		return res, c.copy(sparent, sname, &top, -1, "", dest, p)
+	}
+
+	// Missing parents, mirroring the old root's directory of the same name
+	// where the tails of both paths agree (persist/etc ↔ etc), else
+	// 0755 root:root.
+	for i := have; i < len(dparents); i++ {
+		meta := dirMeta{mode: 0o755}
+		if j := len(scomps) - 1 - (len(dparents) - i); j >= 0 && slices.Equal(dparents[i:], scomps[j:len(scomps)-1]) {
+			if m, err := src.statDir(scomps[:j+1]); err == nil {
+				meta = m
+			}
+		}
+		if err := mkdirMeta(dparent, dparents[i], meta); err != nil {
+			return res, fmt.Errorf("create %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
+		}
+		next, err := openDirAt(dparent, dparents[i])
+		if err != nil {
+			return res, fmt.Errorf("open %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
+		}
+		unix.Close(dparent)
+		dparent = next
+	}
+
+	tmp, err := tempName(dname)
+	if err != nil {
+		return res, err
+	}
+	c.tmpParent, c.tmp = dparent, tmp
+	if err := c.copy(sparent, sname, &top, dparent, tmp, dest, p); err != nil {
+		if rerr := removeAll(dparent, tmp); rerr != nil {
+			err = fmt.Errorf("%w (and the partial copy %s stays: %v)", err, path.Join(path.Dir(res.DestFull), tmp), rerr)
+		}
+		return res, err
+	}
+	if exists {
+		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_EXCHANGE)
+		if err != nil {
+			removeAll(dparent, tmp)
+			return res, fmt.Errorf("replace %s: %w", res.DestFull, err)
+		}
+		// tmp now names the previous copy.
+		if err := removeAll(dparent, tmp); err != nil {
+			return res, fmt.Errorf("%s replaced, but its previous copy %s could not be removed: %w", res.DestFull, path.Join(path.Dir(res.DestFull), tmp), err)
+		}
+	} else {
+		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_NOREPLACE)
+		if err != nil {
+			removeAll(dparent, tmp)
+			if errors.Is(err, unix.EEXIST) {
+				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), "--force replaces it")
+			}
+			return res, fmt.Errorf("rename into %s: %w", res.DestFull, err)
+		}
+	}
+	if err := unix.Fsync(dparent); err != nil {
+		return res, fmt.Errorf("fsync %s: %w", path.Dir(res.DestFull), err)
+	}
+	return res, nil
+}
+
+// tempName is a fresh hidden name next to name, within NAME_MAX.
+func tempName(name string) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	if len(name) > 180 {
+		name = name[:180]
+	}
+	return fmt.Sprintf(".%s.drift-restore-%d-%s", name, os.Getpid(), hex.EncodeToString(b[:])), nil
+}
+
+// HintError is an error with a suggested fix.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+func withHint(err error, hint string) error { return &HintError{Err: err, Hint: hint} }

@@ -1,0 +1,371 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (chown to other owners)")
+	}
+}
+
+// sshTree is an old root's /etc/ssh with every kind of object restore meets.
+func sshTree(xattrs bool) Dir {
+	key := File{Content: "PRIVATE KEY\n", Mode: 0o600, UID: 0, GID: 0}
+	pub := File{Content: "ssh-ed25519 AAAA\n", Mode: 0o644, UID: 1000, GID: 100}
+	if xattrs {
+		key.Xattrs = map[string]string{"user.drift.test": "kept", "user.empty": ""}
+	}
+	return Dir{Mode: 0o755, Entries: map[string]node{
+		"a_key":      key,
+		"b_key.pub":  pub,
+		"c_link":     Symlink{Target: "a_key"},
+		"d_abs_link": Symlink{Target: "/nix/store/xyz-sshd_config"},
+		"e_hardlink": Hardlink{Of: "a_key"},
+		"f_sub": Dir{Mode: 0o750, UID: 1000, GID: 100, Entries: map[string]node{
+			"g_hardlink": Hardlink{Of: "../b_key.pub"},
+			"h_setuid":   File{Content: "#!/bin/sh\n", Mode: 0o4755},
+		}},
+		"i_fifo": Fifo{},
+	}}
+}
+
+// system makes an old root holding tree at /etc/ssh and a live root with
+// /nix/persist, and returns both.
+func system(t *testing.T, tree node) (old, live string) {
+	t.Helper()
+	old, live = filepath.Join(t.TempDir(), "old"), filepath.Join(t.TempDir(), "live")
+	must(t, os.MkdirAll(filepath.Join(old, "etc"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(live, "nix/persist"), 0o755))
+	must(t, os.Chmod(filepath.Join(old, "etc"), 0o711))
+	tree.create(t, filepath.Join(old, "etc/ssh"))
+	return old, live
+}
+
+func declared(entries ...persist.Entry) *persist.Set { return &persist.Set{Entries: entries} }
+
+var etcDecl = persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/etc"}
+
+func TestRestoreRoundTrip(t *testing.T) {
+	needRoot(t)
+	xattrs := xattrsWork(t, t.TempDir())
+	if !xattrs {
+		t.Log("user.* xattrs unsupported on this filesystem: not checked")
+	}
+	old, live := system(t, sshTree(xattrs))
+	dest, _, ok, err := Destination(declared(etcDecl), "/etc/ssh", ToPersist)
+	if err != nil || !ok || dest != "/nix/persist/etc/ssh" {
+		t.Fatalf("Destination = %q, %v, %v", dest, ok, err)
+	}
+	res, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		t.Errorf("warning: %s", w)
+	}
+
+	got := snapshot(t, filepath.Join(live, "nix/persist/etc/ssh"))
+	want := snapshot(t, filepath.Join(old, "etc/ssh"))
+	delete(want, "i_fifo")
+	for rel := range want {
+		g, w := got[rel], want[rel]
+		g.ATime, w.ATime = 0, 0 // reading the source moved its atime; checked below
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s:\n got %+v\nwant %+v", rel, g, w)
+		}
+	}
+	for rel := range got {
+		if _, ok := want[rel]; !ok {
+			t.Errorf("%s: restored, not in the old root", rel)
+		}
+	}
+	if g := got["a_key"]; g.ATime != fixedTime.Add(-time.Hour).UnixNano() {
+		t.Errorf("a_key atime %v, want %v", time.Unix(0, g.ATime).UTC(), fixedTime.Add(-time.Hour))
+	}
+	if got["e_hardlink"].LinkedTo != "a_key" || got["f_sub/g_hardlink"].LinkedTo != "b_key.pub" {
+		t.Errorf("hard links not kept: %+v %+v", got["e_hardlink"], got["f_sub/g_hardlink"])
+	}
+	if got["c_link"].Type != "symlink" || got["c_link"].Target != "a_key" {
+		t.Errorf("symlink not kept: %+v", got["c_link"])
+	}
+	if xattrs && !strings.Contains(got["a_key"].Xattrs, "user.drift.test=kept") {
+		t.Errorf("xattrs not kept: %q", got["a_key"].Xattrs)
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != "/etc/ssh/i_fifo" {
+		t.Errorf("skipped %+v, want the fifo", res.Skipped)
+	}
+	// The missing parent /nix/persist/etc mirrors the old root's /etc.
+	if !reflect.DeepEqual(res.MkDirs, []string{"/nix/persist/etc"}) {
+		t.Errorf("MkDirs %v", res.MkDirs)
+	}
+	if fi, err := os.Stat(filepath.Join(live, "nix/persist/etc")); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Errorf("created parent: %v, %v; want mode 0711 as the old root's /etc", fi.Mode(), err)
+	}
+	noTemp(t, filepath.Join(live, "nix/persist/etc"))
+}
+
+// noTemp fails when a temporary copy is left in dir.
+func noTemp(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".drift-restore-") {
+			t.Errorf("temporary %s left in %s", e.Name(), dir)
+		}
+	}
+}
+
+func TestRestoreFileAndSymlink(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{
+		"key":  File{Content: "k", Mode: 0o640},
+		"link": Symlink{Target: "../../outside"},
+	}})
+	decls := declared(persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/ssh/key"})
+	dest, _, _, err := Destination(decls, "/etc/ssh/key", ToPersist)
+	must(t, err)
+	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/key", Root: live, Dest: dest}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(live, "nix/persist/etc/ssh/key"))
+	if err != nil || string(b) != "k" {
+		t.Fatalf("restored file: %q, %v", b, err)
+	}
+	// A symlink as PATH is copied as a symlink, never followed.
+	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/link", Root: live, Dest: "/etc/ssh/link"}); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(live, "etc/ssh/link")); err != nil || target != "../../outside" {
+		t.Fatalf("restored link: %q, %v", target, err)
+	}
+}
+
+func TestRestoreRefusesToOverwrite(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "old root"}}})
+	existing := filepath.Join(live, "nix/persist/etc/ssh")
+	must(t, os.MkdirAll(existing, 0o755))
+	must(t, os.WriteFile(filepath.Join(existing, "key"), []byte("current"), 0o600))
+	req := Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh"}
+	for _, dry := range []bool{false, true} {
+		req.DryRun = dry
+		_, err := Run(context.Background(), req)
+		if !errors.Is(err, ErrExists) {
+			t.Fatalf("dry run %v: err = %v, want ErrExists", dry, err)
+		}
+		var h *HintError
+		if !errors.As(err, &h) || !strings.Contains(h.Hint, "--force") {
+			t.Errorf("no --force hint: %v", err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(existing, "key")); string(b) != "current" {
+		t.Fatalf("existing destination changed: %q", b)
+	}
+}
+
+func TestRestoreForceReplaces(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "old root"}}})
+	parent := filepath.Join(live, "nix/persist/etc")
+	for _, existing := range []func(p string){
+		func(p string) { // a directory with other content
+			must(t, os.MkdirAll(filepath.Join(p, "deep/er"), 0o755))
+			must(t, os.WriteFile(filepath.Join(p, "deep/er/stale"), nil, 0o600))
+		},
+		func(p string) { must(t, os.WriteFile(p, []byte("a file"), 0o600)) },
+		func(p string) { must(t, os.Symlink("/tmp", p)) }, // replaced, not followed
+	} {
+		must(t, os.RemoveAll(parent))
+		must(t, os.MkdirAll(parent, 0o755))
+		existing(filepath.Join(parent, "ssh"))
+		res, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", Force: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Replaced {
+			t.Error("Replaced = false")
+		}
+		got := snapshot(t, filepath.Join(parent, "ssh"))
+		if len(got) != 2 || got["key"].Content != "old root" {
+			t.Errorf("after --force: %+v", got)
+		}
+		noTemp(t, parent)
+	}
+}
+
+func TestRestoreRefusesSymlinkedSource(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
+	// The old root's /var is a symlink to its /etc: /var/ssh reaches
+	// /etc/ssh only through it.
+	must(t, os.Symlink("etc", filepath.Join(old, "var")))
+	_, err := Run(context.Background(), Request{From: old, Path: "/var/ssh", Root: live, Dest: "/nix/persist/var/ssh"})
+	var se *SymlinkError
+	if !errors.As(err, &se) || se.Side != "source" || se.Path != filepath.Join(old, "var") {
+		t.Fatalf("err = %v, want a source SymlinkError at var", err)
+	}
+	if !strings.Contains(err.Error(), "is a symlink (to etc)") {
+		t.Errorf("message: %v", err)
+	}
+}
+
+func TestRestoreRefusesSymlinkedDestination(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
+	evil := t.TempDir()
+	must(t, os.Symlink(evil, filepath.Join(live, "nix/persist/etc")))
+	for _, force := range []bool{false, true} {
+		_, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", Force: force})
+		var se *SymlinkError
+		if !errors.As(err, &se) || se.Side != "destination" || se.Target != evil {
+			t.Fatalf("force %v: err = %v, want a destination SymlinkError", force, err)
+		}
+	}
+	if ents, _ := os.ReadDir(evil); len(ents) != 0 {
+		t.Fatalf("wrote through the symlink: %v", ents)
+	}
+}
+
+func TestRestoreDryRunChangesNothing(t *testing.T) {
+	old, live := system(t, sshTree(false))
+	before := snapshot(t, live)
+	oldBefore := snapshot(t, old)
+	res, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, live); !reflect.DeepEqual(before, after) {
+		t.Errorf("dry run changed the live root:\n%+v\n%+v", before, after)
+	}
+	oldAfter := snapshot(t, old)
+	for k, o := range oldAfter {
+		o.ATime = oldBefore[k].ATime
+		if !reflect.DeepEqual(o, oldBefore[k]) {
+			t.Errorf("dry run changed the old root at %s", k)
+		}
+	}
+	var got []string
+	for _, it := range res.Items {
+		got = append(got, string(it.Kind)+" "+it.Dest+" "+it.Target)
+	}
+	want := []string{
+		"dir /nix/persist/etc/ssh ",
+		"file /nix/persist/etc/ssh/a_key ",
+		"file /nix/persist/etc/ssh/b_key.pub ",
+		"symlink /nix/persist/etc/ssh/c_link a_key",
+		"symlink /nix/persist/etc/ssh/d_abs_link /nix/store/xyz-sshd_config",
+		"hardlink /nix/persist/etc/ssh/e_hardlink /nix/persist/etc/ssh/a_key",
+		"dir /nix/persist/etc/ssh/f_sub ",
+		"hardlink /nix/persist/etc/ssh/f_sub/g_hardlink /nix/persist/etc/ssh/b_key.pub",
+		"file /nix/persist/etc/ssh/f_sub/h_setuid ",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !reflect.DeepEqual(res.MkDirs, []string{"/nix/persist/etc"}) || len(res.Skipped) != 1 {
+		t.Errorf("MkDirs %v, Skipped %v", res.MkDirs, res.Skipped)
+	}
+}
+
+func TestRestoreSparse(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{}})
+	p := filepath.Join(old, "etc/ssh/sparse")
+	f, err := os.Create(p)
+	must(t, err)
+	const size = 64 << 20
+	_, err = f.WriteAt([]byte("head"), 0)
+	must(t, err)
+	_, err = f.WriteAt([]byte("middle"), 32<<20)
+	must(t, err)
+	must(t, f.Truncate(size))
+	must(t, f.Close())
+	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/sparse", Root: live, Dest: "/var/sparse"}); err != nil {
+		t.Fatal(err)
+	}
+	q := filepath.Join(live, "var/sparse")
+	var st unix.Stat_t
+	must(t, unix.Stat(q, &st))
+	if st.Size != size {
+		t.Fatalf("size %d, want %d", st.Size, size)
+	}
+	if st.Blocks*512 >= size/2 {
+		t.Errorf("holes not kept: %d bytes allocated of %d", st.Blocks*512, size)
+	}
+	b, err := os.ReadFile(q)
+	must(t, err)
+	if string(b[:4]) != "head" || string(b[32<<20:32<<20+6]) != "middle" || b[1<<20] != 0 {
+		t.Error("content differs")
+	}
+}
+
+func TestRestoreCancelledLeavesNothing(t *testing.T) {
+	old, live := system(t, sshTree(false))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Run(ctx, Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh"})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(live, "nix/persist/etc/ssh")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("destination exists after a failed restore: %v", err)
+	}
+	noTemp(t, filepath.Join(live, "nix/persist/etc"))
+}
+
+func TestRestoreErrors(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"fifo": Fifo{}, "file": File{}}})
+	for _, c := range []struct {
+		path, dest, want string
+	}{
+		{"/etc/ssh/missing", "/x", "/etc/ssh/missing: not in the old root"},
+		{"/nowhere/at/all", "/x", "not in the old root"},
+		{"/etc/ssh/file/below", "/x", "not a directory"},
+		{"/etc/ssh/fifo", "/x", "is a fifo: restore copies regular files, directories and symlinks only"},
+		{"etc/ssh", "/x", "expected an absolute path"},
+		{"/", "/x", "not the root itself"},
+		{"/etc/ssh", "/", "destination"},
+	} {
+		_, err := Run(context.Background(), Request{From: old, Path: c.path, Root: live, Dest: c.dest})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s -> %s: err = %v, want %q", c.path, c.dest, err, c.want)
+		}
+	}
+}
+
+func TestDestination(t *testing.T) {
+	decls := declared(
+		etcDecl,
+		persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/etc/ssh"},
+		persist.Entry{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"},
+		persist.Entry{Kind: persist.Dir, StoragePath: "/persist/alice", Path: "/home/alice/Music", SourcePath: "/persist/alice/Music"},
+		persist.Entry{Kind: persist.Dir, StoragePath: "/", Path: "/srv"},
+	)
+	for _, c := range []struct {
+		path string
+		to   Target
+		want string
+		err  error
+	}{
+		{"/etc/ssh/key", ToPersist, "/nix/persist/etc/ssh/key", nil},
+		{"/etc/ssh", ToPersist, "/nix/persist/etc/ssh", nil},
+		{"/etc/sshd", ToPersist, "/nix/persist/etc/sshd", nil}, // covered by /etc, not /etc/ssh
+		{"/etc/machine-id", ToPersist, "/persist/etc/machine-id", nil},
+		{"/home/alice/Music/a.flac", ToPersist, "/persist/alice/Music/a.flac", nil},
+		{"/srv/x/", ToPersist, "/srv/x", nil},
+		{"/var/lib/x", ToPersist, "", ErrUndeclared},
+		{"/var/lib/x", ToLive, "/var/lib/x", nil},
+		{"/etc/ssh/key", ToLive, "/etc/ssh/key", nil},
+	} {
+		got, _, _, err := Destination(decls, c.path, c.to)
+		if got != c.want || !errors.Is(err, c.err) {
+			t.Errorf("Destination(%q, %v) = %q, %v; want %q, %v", c.path, c.to, got, err, c.want, c.err)
+		}
+	}
+}
