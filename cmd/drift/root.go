@@ -19,6 +19,7 @@ would lose.`,
 	cmd.SetIn(st.In)
 	cmd.SetOut(st.Out)
 	cmd.SetErr(st.Err)
-	cmd.AddCommand(newCheckCmd(st))
+	cmd.AddCommand(newCheckCmd(st), newWipeCmd(st), newRootsCmd(st))
+	cmd.AddCommand(newRestoreCmd(st))
 	return cmd
 }

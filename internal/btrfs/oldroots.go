@@ -38,31 +38,33 @@ const (
 type OldRoot struct {
 	// Name is the entry's name in old_roots; Path is relative to the top
 	// level ("old_roots/2026-11-5_09:03:07").
-	Name, Path string
-	Kind       Kind
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Kind Kind   `json:"kind"`
 	// ID is the subvolume id (KindSubvolume only).
-	ID uint64
+	ID uint64 `json:"id,omitempty"`
 	// Parsed is true when Name is an old-root name (ParseName); Seq is then
 	// its collision suffix.
-	Parsed bool
-	Seq    int
+	Parsed bool `json:"parsed"`
+	Seq    int  `json:"seq,omitempty"`
 	// Time orders old roots: the time in the name, else the subvolume's
 	// creation time, else its mtime.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Age is the moment the age is counted from (the seed's `find -mtime`
 	// rule): the time in the name (the root's mtime at retirement), else
 	// the entry's mtime.
-	Age time.Time
+	Age time.Time `json:"age"`
 	// MTime is the entry's own mtime (lstat), OTime its creation time (zero
 	// unless a subvolume).
-	MTime, OTime time.Time
+	MTime time.Time `json:"mtime"`
+	OTime time.Time `json:"otime"`
 	// Nested lists the subvolumes inside it, deepest first.
-	Nested []Subvolume
+	Nested []Subvolume `json:"nested,omitempty"`
 	// Mounted lists mount points in this namespace that show it or one of
 	// its nested subvolumes.
-	Mounted []string
+	Mounted []string `json:"mounted,omitempty"`
 	// RetiredBoot is the boot_id in XattrRetired, "" without one.
-	RetiredBoot string
+	RetiredBoot string `json:"retiredBoot,omitempty"`
 }
 
 // resolveTime fills Parsed, Seq, Time and Age from Name, OTime and MTime.

@@ -40,6 +40,10 @@ type Options struct {
 	// retired in the same boot is never deleted: what makes a second run
 	// after an interruption finish the job instead of starting another.
 	BootID string `json:"bootId,omitempty"`
+	// Preview plans the wipe the next boot's initrd will do on a running
+	// system: a mounted root is planned as retired instead of refused, and
+	// no boot mark of this boot counts.
+	Preview bool `json:"preview,omitempty"`
 }
 
 // DefaultOptions are the seed script's choices: root, old_roots, 30 days,
@@ -136,6 +140,9 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
+	if opts.Preview {
+		opts.BootID = ""
+	}
 	if opts.KeepDays < 0 || opts.KeepMin < 0 {
 		return nil, fmt.Errorf("keep-days %d and keep-min %d: want 0 or more", opts.KeepDays, opts.KeepMin)
 	}
@@ -208,7 +215,7 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		if !ok || st.Ino != 256 {
 			return nil, fmt.Errorf("%w: %s is a plain directory, not a subvolume", ErrUnsafe, opts.Subvol)
 		}
-		if mps := mounted[sv.ID]; len(mps) > 0 {
+		if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {
 			return nil, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root (field case C18); run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
 		}
 		if opts.BootID != "" && getxattr(rootPath, XattrCreated) == opts.BootID {
@@ -304,6 +311,8 @@ func (p *Plan) decide(resumed bool) {
 		limit := time.Duration(o.KeepDays+1) * 24 * time.Hour
 		old := o.Now.Sub(d.Age) >= limit
 		switch {
+		case d.Retired && o.Preview:
+			d.Why = "the root now: the next wipe retires it"
 		case d.Retired:
 			d.Why = "retired by this run"
 		case o.BootID != "" && d.RetiredBoot == o.BootID:

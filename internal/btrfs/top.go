@@ -166,19 +166,19 @@ func (t *Top) Close() error {
 // Subvolume is one subvolume of the filesystem.
 type Subvolume struct {
 	// ID is the subvolume id (objectid of its root item, ≥ 256).
-	ID uint64
+	ID uint64 `json:"id"`
 	// ParentID is the id of the subvolume whose tree holds it
 	// (TopLevelID for one directly in the top level), derived from paths.
-	ParentID uint64
+	ParentID uint64 `json:"parentId"`
 	// Path is relative to the top level, slash-separated ("old_roots/x/srv").
-	Path string
+	Path string `json:"path"`
 	// Generation is the transaction id of its last change (the root item's
 	// ctransid, what `btrfs subvolume show` calls "Generation").
-	Generation uint64
+	Generation uint64 `json:"generation"`
 	// OTime is its creation time (the root item's otime, read through
 	// BTRFS_IOC_TREE_SEARCH by github.com/dennwc/btrfs); zero on
 	// filesystems made before otime existed.
-	OTime time.Time
+	OTime time.Time `json:"otime"`
 }
 
 // Subvolumes lists every subvolume of the filesystem but the top level,

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/spf13/cobra"
+)
+
+// RootsOptions are the flags of drift roots.
+type RootsOptions struct {
+	Device   string
+	Top      string
+	Subvol   string
+	OldRoots string
+	KeepDays int
+	KeepMin  int
+	Format   string
+	Now      string
+}
+
+func newRootsCmd(st Streams) *cobra.Command {
+	opts := &RootsOptions{}
+	cmd := &cobra.Command{
+		Use:   "roots (--device DEV | --top DIR)",
+		Short: "List old roots in chronological order, with age and what the next wipe does",
+		Long: `List the entries of old_roots oldest first by real time (the time in the
+name, else the subvolume's creation time; never string order), each with its
+age, whether the next drift wipe (with the same --keep-days/--keep-min)
+deletes it and why, and its nested subvolumes. The root the next boot retires
+is listed too. --device mounts the top level privately (needs root); --top
+reads a top level you mounted yourself (mount -o subvolid=5).
+
+EXIT STATUS
+  0  listed
+  2  error`,
+		Example: `  drift roots --device /dev/vda2
+  drift roots --top /mnt/btrfs-top --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRoots(cmd.Context(), opts, st) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Device, "device", "", "the btrfs filesystem: a block `DEV`, or a path on it")
+	f.StringVar(&opts.Top, "top", "", "a `DIR` where the top level (subvolid=5) is mounted")
+	f.StringVar(&opts.Subvol, "subvol", "root", "the root subvolume, relative to the top level")
+	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "the directory old roots are kept in, relative to the top level")
+	f.IntVar(&opts.KeepDays, "keep-days", 30, "as for drift wipe")
+	f.IntVar(&opts.KeepMin, "keep-min", 1, "as for drift wipe")
+	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
+	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
+	_ = f.MarkHidden("now")
+	cmd.MarkFlagsMutuallyExclusive("device", "top")
+	return cmd
+}
+
+func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
+	if opts.Format != "table" && opts.Format != "json" {
+		return fmt.Errorf("--format %q: expected table or json", opts.Format)
+	}
+	if (opts.Device == "") == (opts.Top == "") {
+		return withHint(fmt.Errorf("exactly one of --device and --top is required"), "drift roots --device /dev/vda2")
+	}
+	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now, "-")
+	if err != nil {
+		return err
+	}
+	bo.Preview = true
+	var top *btrfs.Top
+	if opts.Device != "" {
+		top, err = btrfs.OpenTop(ctx, opts.Device)
+	} else {
+		top, err = btrfs.OpenTopDir(opts.Top)
+	}
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	plan, err := top.Plan(bo)
+	if err != nil {
+		return err
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+	}
+	if opts.Format == "json" {
+		enc := json.NewEncoder(st.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Version  int              `json:"version"`
+			OldRoots []btrfs.Decision `json:"oldRoots"`
+		}{1, plan.OldRoots}); err != nil {
+			return err
+		}
+		return top.Close()
+	}
+	tw := tabwriter.NewWriter(st.Out, 0, 8, 2, ' ', 0)
+	writeOldRoots(tw, plan.OldRoots, plan.Options.Now)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return top.Close()
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/spf13/cobra"
+)
+
+// WipeOptions are the flags of drift wipe.
+type WipeOptions struct {
+	Device   string
+	Subvol   string
+	OldRoots string
+	KeepDays int
+	KeepMin  int
+	Blank    string
+	DryRun   bool
+	Format   string
+	Quiet    bool
+	// Now and BootID (hidden flags) stand in for the clock and
+	// /proc/sys/kernel/random/boot_id in tests.
+	Now    string
+	BootID string
+}
+
+func newWipeCmd(st Streams) *cobra.Command {
+	opts := &WipeOptions{}
+	cmd := &cobra.Command{
+		Use:   "wipe --device DEV",
+		Short: "Roll the root back at boot: retire it to old_roots, delete expired old roots, create a fresh root",
+		Long: `Do what the seed's initrd wipe script does, safely, on the btrfs filesystem
+behind --device (a block device, or a path on the mounted filesystem). Its top
+level (subvolid=5) is mounted on a private temporary directory that is always
+removed.
+
+  1. retire the root subvolume (--subvol) to OLD_ROOTS/<its mtime>, named
+     %Y-%m-%-d_%H:%M:%S like the seed script; a name taken already gets .1, .2…
+  2. create a fresh empty root (or a writable snapshot of --blank)
+  3. delete every old root at least --keep-days+1 whole days old (the script's
+     find -mtime +30), counted from the time in its name (else its mtime),
+     nested subvolumes deepest first
+
+An old root is never deleted when it is among the newest --keep-min, was
+retired in this boot, is mounted, or is not a subvolume (a plain directory or
+a symlink in old_roots is reported and left alone). When the clock is before
+the newest old root, nothing is deleted by age. drift refuses to retire a
+mounted root. Interrupted at any point, running drift wipe again in the same
+boot completes the job.
+
+EXIT STATUS
+  0  done (or, with --dry-run, planned)
+  2  error: an unsafe target (nothing changed), or a step that failed (the
+     steps before it are done; run again to complete)`,
+		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
+  drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
+  drift wipe --device /dev/vda2 --blank root-blank --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runWipe(cmd.Context(), opts, st) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Device, "device", "", "the btrfs filesystem: a block `DEV`, or a path on it (required)")
+	f.StringVar(&opts.Subvol, "subvol", "root", "the root subvolume, relative to the top level")
+	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "the directory old roots are kept in, relative to the top level")
+	f.IntVar(&opts.KeepDays, "keep-days", 30, "delete old roots older than this many whole days (find -mtime +N)")
+	f.IntVar(&opts.KeepMin, "keep-min", 1, "always keep this many of the newest old roots")
+	f.StringVar(&opts.Blank, "blank", "", "make the fresh root a snapshot of this `SUBVOLUME` (relative to the top level)")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
+	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
+	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
+	_ = f.MarkHidden("now")
+	_ = f.MarkHidden("boot-id")
+	return cmd
+}
+
+// btrfsOptions turns the shared flags into btrfs.Options.
+func btrfsOptions(subvol, oldRoots string, keepDays, keepMin int, now, bootID string) (btrfs.Options, error) {
+	o := btrfs.DefaultOptions()
+	o.Subvol, o.OldRoots, o.KeepDays, o.KeepMin = subvol, oldRoots, keepDays, keepMin
+	if keepDays < 0 {
+		return o, fmt.Errorf("--keep-days %d: expected 0 or more", keepDays)
+	}
+	if keepMin < 0 {
+		return o, fmt.Errorf("--keep-min %d: expected 0 or more", keepMin)
+	}
+	if now != "" {
+		t, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			return o, fmt.Errorf("--now: %w", err)
+		}
+		o.Now = t
+	}
+	o.BootID = bootID
+	if o.BootID == "" {
+		if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+			o.BootID = strings.TrimSpace(string(b))
+		}
+	}
+	return o, nil
+}
+
+func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
+	if opts.Format != "table" && opts.Format != "json" {
+		return fmt.Errorf("--format %q: expected table or json", opts.Format)
+	}
+	if opts.Device == "" {
+		return withHint(fmt.Errorf("--device is required"), "name the btrfs partition, e.g. --device /dev/disk/by-partlabel/disk-main-root")
+	}
+	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now, opts.BootID)
+	if err != nil {
+		return err
+	}
+	bo.Blank = opts.Blank
+	top, err := btrfs.OpenTop(ctx, opts.Device)
+	if err != nil {
+		return withHint(err, "drift wipe needs root and the btrfs partition itself (or a path on it)")
+	}
+	defer top.Close()
+	plan, err := top.Plan(bo)
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet {
+		for _, w := range plan.Warnings {
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+		}
+	}
+	var applyErr error
+	if !opts.DryRun {
+		applyErr = top.Apply(ctx, plan)
+	}
+	if err := writePlan(st.Out, plan, opts.Format, opts.DryRun); err != nil {
+		return err
+	}
+	if applyErr != nil {
+		return withHint(applyErr, "the steps before this one are done; run drift wipe again to complete the wipe")
+	}
+	return top.Close()
+}
+
+// writePlan prints the plan: its steps, then the old roots and what
+// happens to each.
+func writePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Version int  `json:"version"`
+			DryRun  bool `json:"dryRun"`
+			*btrfs.Plan
+		}{1, dryRun, p})
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	verb := "done"
+	if dryRun {
+		verb = "plan (dry run, nothing changed)"
+	}
+	fmt.Fprintf(tw, "%s: %s\n", verb, report.Plural(int64(len(p.Steps)), "step", "steps"))
+	for i, s := range p.Steps {
+		fmt.Fprintf(tw, "  %d\t%s\n", i+1, report.Escape(s.String()))
+	}
+	writeOldRoots(tw, p.OldRoots, p.Options.Now)
+	return tw.Flush()
+}
+
+func writeOldRoots(tw *tabwriter.Writer, ds []btrfs.Decision, now time.Time) {
+	fmt.Fprintf(tw, "\nOLD ROOT\tAGE\tNEXT WIPE\tWHY\n")
+	for _, d := range ds {
+		verdict := "keep"
+		if d.Delete {
+			verdict = "delete"
+		}
+		age := "-"
+		if !d.Age.IsZero() {
+			age = fmt.Sprintf("%dd", int(now.Sub(d.Age)/(24*time.Hour)))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", report.Escape(d.Name), age, verdict, report.Escape(d.Why))
+		for _, n := range d.Nested {
+			fmt.Fprintf(tw, "  └ %s\t\t\tnested subvolume %d\n", report.Escape(strings.TrimPrefix(n.Path, d.Path+"/")), n.ID)
+		}
+	}
+}
