@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/spf13/cobra"
+)
+
+// RestoreOptions are the flags of drift restore.
+type RestoreOptions struct {
+	Path    string
+	From    string
+	To      string
+	Root    string
+	Persist []string
+	Flake   string
+	Homes   []string
+	Force   bool
+	DryRun  bool
+	Quiet   bool
+}
+
+func newRestoreCmd(st Streams) *cobra.Command {
+	opts := &RestoreOptions{}
+	cmd := &cobra.Command{
+		Use:   "restore PATH --from DIR",
+		Short: "Copy a file or directory back from an old root",
+		Long: `Copy PATH (a path as the live system sees it) from an old root back, keeping
+mode, owner, times, extended attributes, symlinks as symlinks and hard links
+within the copy. Fifos, sockets and devices are skipped with a warning.
+
+By default the copy goes into the persistent storage that covers PATH per the
+declarations (the declared directory's or file's persistent copy, joined with
+the rest of PATH), so it survives the next boot. A PATH no declaration covers
+is refused: declare it, or it is lost again at the next boot. --to live puts
+the copy at PATH under --root instead.
+
+Nothing is ever reached through a symlink, on either side: a component of
+PATH that is a symlink in the old root, or of the destination under --root,
+is refused (PATH itself may be a symlink: it is copied as one). An existing
+destination is never overwritten without --force. The copy is built under a
+temporary name next to the destination, fsynced, and renamed into place
+(with --force, exchanged with the old copy, which is then removed), so the
+destination is either untouched or complete. --dry-run prints every object
+that would be copied and where, and changes nothing.
+
+Declarations come from --persist (repeatable) and --flake, as for drift check;
+without either, from the .nix files under ROOT/etc/nixos.
+
+EXIT STATUS
+  0  restored (or, with --dry-run, the restore is possible)
+  2  error (nothing restored: bad input, undeclared PATH, an existing
+     destination without --force, a symlink in the way)`,
+		Example: `  drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run
+  drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-5_09:03:07
+  drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-5_09:03:07 --to live
+  drift restore /etc/machine-id --from /mnt/top/old_roots/2026-11-5_09:03:07 --force`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Path = args[0]
+			return runRestore(cmd.Context(), opts, st)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.From, "from", "", "the old root: its top `DIR`, e.g. /mnt/top/old_roots/2026-11-5_09:03:07")
+	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")
+	f.StringVar(&opts.Root, "root", "/", "the live system is mounted at this directory")
+	f.StringArrayVar(&opts.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
+	f.StringVar(&opts.Flake, "flake", "", "evaluate declarations with nix from `REF#HOST`")
+	f.StringArrayVar(&opts.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
+	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	return cmd
+}
+
+// oldRootDir maps a --from value to the directory holding the old root's
+// top. Today the value must be that directory (an old root subvolume seen
+// through a mount of the filesystem's top level, e.g.
+// /mnt/top/old_roots/2026-11-5_09:03:07). This is the seam where NAME (an
+// old root by its name under old_roots) and latest (the newest old root by
+// real time) will be resolved through internal/btrfs.
+func oldRootDir(from string) (string, error) {
+	hint := "mount the filesystem's top level (mount -o subvolid=5 DEV /mnt/top) and pass the old root's directory, e.g. --from /mnt/top/old_roots/2026-11-5_09:03:07"
+	if from == "" {
+		return "", withHint(errors.New("--from: name the old root to restore from"), hint)
+	}
+	dir, err := filepath.Abs(from)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		if !strings.Contains(from, "/") {
+			return "", withHint(fmt.Errorf("--from %s: not a directory (old roots by name or latest are not supported yet)", from), hint)
+		}
+		return "", fmt.Errorf("--from: %w", err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("--from %s: not a directory", from)
+	}
+	return dir, nil
+}
+
+func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
+	p, err := restore.CleanPath(opts.Path)
+	if err != nil {
+		return err
+	}
+	to, err := restore.ParseTarget(opts.To)
+	if err != nil {
+		return err
+	}
+	from, err := oldRootDir(opts.From)
+	if err != nil {
+		return err
+	}
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(root); err != nil {
+		return fmt.Errorf("--root: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("--root %s: not a directory", root)
+	}
+	homes, err := parseHomes(opts.Homes)
+	if err != nil {
+		return err
+	}
+	decls, _, err := loadDecls(ctx, root, opts.Persist, opts.Flake, persist.Options{Homes: homes}, st)
+	if err != nil {
+		return err
+	}
+	warn := func(format string, args ...any) {
+		if !opts.Quiet {
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", fmt.Sprintf(format, args...))
+		}
+	}
+	for _, d := range decls.Diagnostics {
+		if d.Severity >= persist.Warning && !opts.Quiet {
+			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
+		}
+	}
+	dest, entry, declared, err := restore.Destination(decls, p, to)
+	if errors.Is(err, restore.ErrUndeclared) {
+		return withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", report.Escape(p)),
+			"declare it, or it is lost again at the next boot; --to live copies it back to the live root for now")
+	}
+	if err != nil {
+		return err
+	}
+	if !declared {
+		warn("%s is not declared: declare it, or it is lost again at the next boot", report.Escape(p))
+	}
+	res, err := restore.Run(ctx, restore.Request{From: from, Path: p, Root: root, Dest: dest, Force: opts.Force, DryRun: opts.DryRun})
+	var h *restore.HintError
+	if errors.As(err, &h) {
+		return withHint(h.Err, h.Hint)
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range res.Skipped {
+		warn("%s not copied: %s", report.Escape(s.Path), s.Reason)
+	}
+	for _, w := range res.Warnings {
+		warn("%s", report.Escape(w))
+	}
+	if declared && to == restore.ToPersist && res.Replaced && dest == path.Clean(entry.Source()) {
+		warn("%s is the persistent copy of a declared %s: a bind mount of it at %s goes on showing the replaced copy until it is mounted again (at the next boot)",
+			report.Escape(path.Join(root, dest)), entry.Kind, report.Escape(entry.Path))
+	}
+	if opts.DryRun {
+		writeRestorePlan(st.Out, root, res, entry, declared)
+		return nil
+	}
+	verb := "restored"
+	if res.Replaced {
+		verb = "replaced"
+	}
+	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, report.Escape(res.DestFull), report.Escape(res.Source), restoreSummary(res))
+	return nil
+}
+
+// writeRestorePlan prints what a restore would do, one object a line.
+func writeRestorePlan(w io.Writer, root string, res *restore.Result, entry persist.Entry, declared bool) {
+	fmt.Fprintf(w, "dry run: nothing is changed\n")
+	fmt.Fprintf(w, "would restore %s\n", report.Escape(res.Source))
+	how := "not declared"
+	if declared {
+		how = "declared " + entry.Kind.String() + " " + entry.Path
+		if pos := entry.Pos.String(); pos != "" {
+			how += " at " + pos
+		}
+	}
+	replace := ""
+	if res.Replaced {
+		replace = ", replacing what is there"
+	}
+	fmt.Fprintf(w, "           to %s (%s%s)\n", report.Escape(res.DestFull), report.Escape(how), replace)
+	for _, d := range res.MkDirs {
+		fmt.Fprintf(w, "mkdir    %s\n", report.Escape(path.Join(root, d)))
+	}
+	for _, it := range res.Items {
+		dest := report.Escape(path.Join(root, it.Dest))
+		switch it.Kind {
+		case restore.KindHardlink:
+			fmt.Fprintf(w, "%-8s %-18s %s => %s\n", it.Kind, "", dest, report.Escape(path.Join(root, it.Target)))
+		case restore.KindSymlink:
+			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, report.Escape(it.Target))
+		case restore.KindFile:
+			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, report.HumanBytes(it.Size))
+		default:
+			fmt.Fprintf(w, "%-8s %04o %-13s %s\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest)
+		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "skip     %s (%s)\n", report.Escape(s.Path), s.Reason)
+	}
+	fmt.Fprintf(w, "would copy %s\n", restoreSummary(res))
+}
+
+// restoreSummary counts a result's objects: "2 files (1.5 KiB), 1 directory, 1 symlink".
+func restoreSummary(res *restore.Result) string {
+	var files, dirs, links, hard int64
+	for _, it := range res.Items {
+		switch it.Kind {
+		case restore.KindFile:
+			files++
+		case restore.KindDir:
+			dirs++
+		case restore.KindSymlink:
+			links++
+		case restore.KindHardlink:
+			hard++
+		}
+	}
+	parts := []string{fmt.Sprintf("%s (%s)", report.Plural(files, "file", "files"), report.HumanBytes(res.Bytes))}
+	if dirs > 0 {
+		parts = append(parts, report.Plural(dirs, "directory", "directories"))
+	}
+	if links > 0 {
+		parts = append(parts, report.Plural(links, "symlink", "symlinks"))
+	}
+	if hard > 0 {
+		parts = append(parts, report.Plural(hard, "hard link", "hard links"))
+	}
+	if n := len(res.Skipped); n > 0 {
+		parts = append(parts, report.Plural(int64(n), "skipped", "skipped"))
+	}
+	return strings.Join(parts, ", ")
+}

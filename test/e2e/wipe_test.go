@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wipeImage is a fresh btrfs image for comparing drift wipe with the seed's
+// script; its top level is mounted at top by the test.
+type wipeImage struct {
+	t             *testing.T
+	img, top, dev string
+}
+
+func newWipeImage(t *testing.T, name string) *wipeImage {
+	t.Helper()
+	dir := childDir(t)
+	w := &wipeImage{t: t, img: filepath.Join(dir, name+".img"), top: filepath.Join(dir, name+"-top")}
+	must(t, os.MkdirAll(w.top, 0o755))
+	f, err := os.Create(w.img)
+	must(t, err)
+	must(t, f.Truncate(256<<20))
+	must(t, f.Close())
+	run(t, "mkfs.btrfs", "-q", "-f", w.img)
+	run(t, "mount", "-o", "loop,subvolid=5", w.img, w.top)
+	t.Cleanup(func() { command("umount", w.top).Run() })
+	out := strings.TrimSpace(run(t, "findmnt", "-n", "-o", "SOURCE", "--mountpoint", w.top))
+	w.dev = strings.SplitN(out, "[", 2)[0]
+	return w
+}
+
+func (w *wipeImage) subvol(p string, mtime time.Time) {
+	run(w.t, "btrfs", "subvolume", "create", filepath.Join(w.top, p))
+	if !mtime.IsZero() {
+		must(w.t, os.Chtimes(filepath.Join(w.top, p), mtime, mtime))
+	}
+}
+
+// tree is every subvolume path and every entry of old_roots, sorted.
+func (w *wipeImage) tree() []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(run(w.t, "btrfs", "subvolume", "list", w.top)), "\n") {
+		if i := strings.Index(l, " path "); i >= 0 {
+			out = append(out, "subvol "+l[i+len(" path "):])
+		}
+	}
+	for _, n := range readDirNames(w.t, filepath.Join(w.top, "old_roots")) {
+		out = append(out, "entry old_roots/"+n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// seed runs the seed guide's script on w's device, with its own mount point.
+func (w *wipeImage) seed() error {
+	tmp := filepath.Join(childDir(w.t), filepath.Base(w.top)+"-btrfs_tmp")
+	script := strings.ReplaceAll(seedWipe(w.t), "/btrfs_tmp", tmp)
+	script = strings.ReplaceAll(script, "/dev/disk/by-partlabel/disk-main-root", w.dev)
+	cmd := command("bash", "-c", script)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.CombinedOutput()
+	w.t.Logf("seed script:\n%s", out)
+	os.Remove(tmp)
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
+func (w *wipeImage) drift(args ...string) string {
+	out, err := command(os.Getenv(envDrift), append([]string{"wipe", "--device", w.dev}, args...)...).CombinedOutput()
+	w.t.Logf("drift wipe:\n%s", out)
+	if err != nil {
+		w.t.Fatalf("drift wipe: %v", err)
+	}
+	return string(out)
+}
+
+// TestWipeMatchesSeed: on identical inputs where the seed's script is
+// right, drift wipe leaves the same subvolumes with the same names. Where
+// it is wrong (C15: a second root with the same mtime goes inside the old
+// root), drift names it .1.
+func TestWipeMatchesSeed(t *testing.T) {
+	if !isChild(t) {
+		runInNamespace(t)
+		return
+	}
+	if harnessOnly() {
+		t.Skip("needs the drift binary")
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	setup := func(w *wipeImage) {
+		must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+		for _, d := range []int{45, 40, 10, 2} {
+			ts := now.Add(-time.Duration(d) * 24 * time.Hour)
+			name := "old_roots/" + ts.Format("2006-01-2_15:04:05")
+			w.subvol(name, time.Time{})
+			if d == 40 {
+				w.subvol(name+"/var-lib-machines", time.Time{})
+				w.subvol(name+"/var-lib-machines/box", time.Time{})
+			}
+			must(t, os.Chtimes(filepath.Join(w.top, name), ts, ts))
+		}
+		w.subvol("root", time.Time{})
+		must(t, os.WriteFile(filepath.Join(w.top, "root", "file"), []byte("x"), 0o644))
+		w.subvol("root/srv", time.Time{})
+		ts := now.Add(-time.Hour)
+		must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
+	}
+	a, b := newWipeImage(t, "seed"), newWipeImage(t, "drift")
+	setup(a)
+	setup(b)
+	must(t, a.seed())
+	b.drift()
+	if ta, tb := a.tree(), b.tree(); !slices.Equal(ta, tb) {
+		t.Fatalf("after the seed's script:\n  %s\nafter drift wipe:\n  %s", strings.Join(ta, "\n  "), strings.Join(tb, "\n  "))
+	} else {
+		t.Logf("same tree:\n  %s", strings.Join(ta, "\n  "))
+	}
+
+	// C15: the fresh root gets the same mtime as the one just retired.
+	retired := now.Add(-time.Hour).Format("2006-01-2_15:04:05")
+	for _, w := range []*wipeImage{a, b} {
+		ts := now.Add(-time.Hour)
+		must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
+	}
+	a.seed() // mv puts the root inside old_roots/<ts>
+	b.drift("--boot-id", "next-boot")
+	if !slices.Contains(a.tree(), "subvol old_roots/"+retired+"/root") {
+		t.Errorf("the seed's script did not nest the root (C15): %q", a.tree())
+	}
+	tb := b.tree()
+	if !slices.Contains(tb, "entry old_roots/"+retired+".1") || slices.Contains(tb, "subvol old_roots/"+retired+"/root") {
+		t.Errorf("drift wipe on a collision: %q, want old_roots/%s.1", tb, retired)
+	}
+}
