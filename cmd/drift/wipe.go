@@ -26,6 +26,7 @@ type WipeOptions struct {
 	DryRun   bool
 	Format   string
 	Quiet    bool
+	Resume   string
 	// Now and BootID (hidden flags) stand in for the clock and
 	// /proc/sys/kernel/random/boot_id in tests.
 	Now    string
@@ -53,7 +54,9 @@ An old root is never deleted when it is among the newest --keep-min, was
 retired in this boot, is mounted, or is not a subvolume (a plain directory or
 a symlink in old_roots is reported and left alone). When the clock is before
 the newest old root, nothing is deleted by age. drift refuses to retire a
-mounted root. Interrupted at any point, running drift wipe again in the same
+mounted root, and does nothing at all (exit 0) while the resume device
+holds a hibernation image (the hibernated kernel has the filesystem mounted).
+Interrupted at any point, running drift wipe again in the same
 boot completes the job.
 
 EXIT STATUS
@@ -76,6 +79,7 @@ EXIT STATUS
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
 	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.StringVar(&opts.Resume, "resume-device", "auto", "do nothing when this swap `DEV` holds a hibernation image (auto: resume= of /proc/cmdline; none: do not check)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
 	_ = f.MarkHidden("now")
@@ -121,6 +125,13 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		return err
 	}
 	bo.Blank = opts.Blank
+	if hib, err := hibernated(opts.Resume); err != nil {
+		return err
+	} else if hib != "" {
+		// C11: the hibernated kernel still has the filesystem mounted.
+		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", report.Escape(hib))
+		return nil
+	}
 	top, err := btrfs.OpenTop(ctx, opts.Device)
 	if err != nil {
 		return withHint(err, "drift wipe needs root and the btrfs partition itself (or a path on it)")
@@ -146,6 +157,35 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		return withHint(applyErr, "the steps before this one are done; run drift wipe again to complete the wipe")
 	}
 	return top.Close()
+}
+
+// hibernated returns the resume device when it holds a hibernation image,
+// else "". resume is a device, "auto" (resume= on the kernel command line;
+// none there: nothing to check) or "none".
+func hibernated(resume string) (string, error) {
+	switch resume {
+	case "none", "":
+		return "", nil
+	case "auto":
+		b, err := os.ReadFile("/proc/cmdline")
+		if err != nil {
+			return "", nil
+		}
+		if resume = btrfs.ResumeDevice(string(b)); resume == "" {
+			return "", nil
+		}
+		if _, err := os.Stat(resume); err != nil {
+			return "", nil // not there: the kernel cannot resume from it either
+		}
+	}
+	hib, err := btrfs.Hibernated(resume)
+	if err != nil {
+		return "", fmt.Errorf("--resume-device: %w", err)
+	}
+	if hib {
+		return resume, nil
+	}
+	return "", nil
 }
 
 // writePlan prints the plan: its steps, then the old roots and what

@@ -73,7 +73,7 @@ func (w *wipeImage) seed() error {
 }
 
 func (w *wipeImage) drift(args ...string) string {
-	out, err := command(os.Getenv(envDrift), append([]string{"wipe", "--device", w.dev}, args...)...).CombinedOutput()
+	out, err := command(os.Getenv(envDrift), append([]string{"wipe", "--device", w.dev, "--resume-device", "none"}, args...)...).CombinedOutput()
 	w.t.Logf("drift wipe:\n%s", out)
 	if err != nil {
 		w.t.Fatalf("drift wipe: %v", err)
