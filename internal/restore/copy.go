@@ -24,6 +24,9 @@ type copier struct {
 	tmpParent int
 	tmp       string
 	dest      string // Request.Dest: the destination of the tree's top
+	// top is the temporary copy's top directory once made: never copied
+	// into itself when the destination lies inside the source tree.
+	top devIno
 }
 
 func kindOf(mode uint32) Kind {
@@ -61,6 +64,9 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 	}
 	if c.dest == "" {
 		c.dest = dest
+	}
+	if c.top != (devIno{}) && (devIno{uint64(st.Dev), st.Ino}) == c.top {
+		return nil // the copy being built, seen from the source side
 	}
 	k := kindOf(st.Mode)
 	if k == "" {
@@ -131,6 +137,13 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 			return fmt.Errorf("open %s: %w", dest, err)
 		}
 		defer unix.Close(dfd)
+		if c.top == (devIno{}) {
+			var tst unix.Stat_t
+			if err := unix.Fstat(dfd, &tst); err != nil {
+				return fmt.Errorf("stat %s: %w", dest, err)
+			}
+			c.top = devIno{uint64(tst.Dev), tst.Ino}
+		}
 	}
 	for _, n := range names {
 		var cst unix.Stat_t

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -367,5 +368,31 @@ func TestDestination(t *testing.T) {
 		if got != c.want || !errors.Is(err, c.err) {
 			t.Errorf("Destination(%q, %v) = %q, %v; want %q, %v", c.path, c.to, got, err, c.want, c.err)
 		}
+	}
+}
+
+// A destination inside the source tree: the copy being built is not copied
+// into itself.
+func TestRestoreIntoItself(t *testing.T) {
+	root := t.TempDir()
+	Dir{Entries: map[string]node{
+		"f": File{Content: "f"},
+		"b": Dir{Entries: map[string]node{"g": File{Content: "g"}}},
+	}}.create(t, filepath.Join(root, "a"))
+	res, err := Run(context.Background(), Request{From: root, Path: "/a", Root: root, Dest: "/a/b/c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := snapshot(t, filepath.Join(root, "a/b/c"))
+	var names []string
+	for k := range got {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if want := []string{".", "b", "b/g", "f"}; !slices.Equal(names, want) {
+		t.Errorf("copy holds %v, want %v", names, want)
+	}
+	if len(res.Items) != 4 {
+		t.Errorf("items %+v", res.Items)
 	}
 }
