@@ -396,3 +396,54 @@ func TestRestoreIntoItself(t *testing.T) {
 		t.Errorf("items %+v", res.Items)
 	}
 }
+
+// openFDs counts this process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
+}
+
+// Every path through Run, successful or not, closes what it opened.
+func TestRestoreClosesDescriptors(t *testing.T) {
+	old, live := system(t, sshTree(false))
+	must(t, os.Symlink("etc", filepath.Join(old, "var")))
+	before := openFDs(t)
+	for _, req := range []Request{
+		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", DryRun: true},
+		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"},
+		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, // exists
+		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", Force: true},
+		{Path: "/var/ssh", Dest: "/var/ssh"},       // symlinked source
+		{Path: "/etc/nope", Dest: "/var/nope"},     // missing
+		{Path: "/etc/ssh/i_fifo", Dest: "/var/ff"}, // not copyable
+	} {
+		req.From, req.Root = old, live
+		Run(context.Background(), req)
+		if n := openFDs(t); n != before {
+			t.Errorf("%+v: %d descriptors open, %d before", req, n, before)
+		}
+	}
+}
+
+// A symlink's own xattrs (trusted.*, as root: user.* is refused on
+// symlinks) are kept, through /proc/self/fd/DIRFD/NAME without following.
+func TestRestoreSymlinkXattrs(t *testing.T) {
+	needRoot(t)
+	old, live := system(t, Dir{Entries: map[string]node{"l": Symlink{Target: "nowhere"}}})
+	link := filepath.Join(old, "etc/ssh/l")
+	if err := unix.Lsetxattr(link, "trusted.drift", []byte("on the link"), 0); err != nil {
+		t.Skipf("trusted.* xattrs on symlinks unsupported here: %v", err)
+	}
+	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/l", Root: live, Dest: "/etc/ssh/l"}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := unix.Lgetxattr(filepath.Join(live, "etc/ssh/l"), "trusted.drift", buf)
+	if err != nil || string(buf[:n]) != "on the link" {
+		t.Fatalf("symlink xattr: %q, %v", buf[:max(n, 0)], err)
+	}
+}
