@@ -220,7 +220,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_EXCHANGE)
 		if err != nil {
 			removeAll(dparent, tmp)
-			return res, fmt.Errorf("replace %s: %w", res.DestFull, err)
+			err = fmt.Errorf("replace %s: %w", res.DestFull, err)
+			if errors.Is(err, unix.EBUSY) {
+				err = withHint(err, "it is a mount point: restore what is below it, or into the persistent copy mounted there (--to persist)")
+			}
+			return res, err
 		}
 		// tmp now names the previous copy.
 		if err := removeAll(dparent, tmp); err != nil {

@@ -447,3 +447,21 @@ func TestRestoreSymlinkXattrs(t *testing.T) {
 		t.Fatalf("symlink xattr: %q, %v", buf[:max(n, 0)], err)
 	}
 }
+
+// --force over a mount point fails, leaves the mount alone and says why.
+func TestRestoreForceOverMountPoint(t *testing.T) {
+	needRoot(t)
+	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
+	mp := filepath.Join(live, "etc/ssh")
+	must(t, os.MkdirAll(mp, 0o755))
+	if err := unix.Mount("tmpfs", mp, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(mp, unix.MNT_DETACH) })
+	_, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/etc/ssh", Force: true})
+	var h *HintError
+	if !errors.Is(err, unix.EBUSY) || !errors.As(err, &h) || !strings.Contains(h.Hint, "mount point") {
+		t.Fatalf("err = %v, want EBUSY with a hint", err)
+	}
+	noTemp(t, filepath.Join(live, "etc"))
+}
