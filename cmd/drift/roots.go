@@ -64,7 +64,7 @@ func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
 	if (opts.Device == "") == (opts.Top == "") {
 		return withHint(fmt.Errorf("exactly one of --device and --top is required"), "drift roots --device /dev/vda2")
 	}
-	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now, "-")
+	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ EXIT STATUS
 }
 
 // btrfsOptions turns the shared flags into btrfs.Options.
-func btrfsOptions(subvol, oldRoots string, keepDays, keepMin int, now, bootID string) (btrfs.Options, error) {
+func btrfsOptions(subvol, oldRoots string, keepDays, keepMin int, now string) (btrfs.Options, error) {
 	o := btrfs.DefaultOptions()
 	o.Subvol, o.OldRoots, o.KeepDays, o.KeepMin = subvol, oldRoots, keepDays, keepMin
 	if keepDays < 0 {
@@ -104,12 +104,6 @@ func btrfsOptions(subvol, oldRoots string, keepDays, keepMin int, now, bootID st
 		}
 		o.Now = t
 	}
-	o.BootID = bootID
-	if o.BootID == "" {
-		if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
-			o.BootID = strings.TrimSpace(string(b))
-		}
-	}
 	return o, nil
 }
 
@@ -120,9 +114,15 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if opts.Device == "" {
 		return withHint(fmt.Errorf("--device is required"), "name the btrfs partition, e.g. --device /dev/disk/by-partlabel/disk-main-root")
 	}
-	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now, opts.BootID)
+	bo, err := btrfsOptions(opts.Subvol, opts.OldRoots, opts.KeepDays, opts.KeepMin, opts.Now)
 	if err != nil {
 		return err
+	}
+	bo.BootID = opts.BootID
+	if bo.BootID == "" {
+		if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+			bo.BootID = strings.TrimSpace(string(b))
+		}
 	}
 	bo.Blank = opts.Blank
 	if hib, err := hibernated(opts.Resume); err != nil {
@@ -209,12 +209,13 @@ func writePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	for i, s := range p.Steps {
 		fmt.Fprintf(tw, "  %d\t%s\n", i+1, report.Escape(s.String()))
 	}
+	fmt.Fprintln(tw)
 	writeOldRoots(tw, p.OldRoots, p.Options.Now)
 	return tw.Flush()
 }
 
 func writeOldRoots(tw *tabwriter.Writer, ds []btrfs.Decision, now time.Time) {
-	fmt.Fprintf(tw, "\nOLD ROOT\tAGE\tNEXT WIPE\tWHY\n")
+	fmt.Fprintf(tw, "OLD ROOT\tAGE\tNEXT WIPE\tWHY\n")
 	for _, d := range ds {
 		verdict := "keep"
 		if d.Delete {

@@ -220,6 +220,36 @@ func TestWipeReal(t *testing.T) {
 		wantSame(t, "old_roots", im.oldRootNames(), []string{"2025-03-30_10:00:00"})
 	})
 
+	t.Run("unsafe targets", func(t *testing.T) {
+		im := newImage(t)
+		im.subvol("real-root", time.Time{})
+		must(t, os.Symlink("real-root", im.P("root")))
+		before := im.subvols()
+		for _, tc := range []struct {
+			name string
+			edit func(*Options)
+			want string
+		}{
+			{"root is a symlink", func(*Options) {}, "symlink"},
+			{"root is a plain directory", func(o *Options) { must(t, os.MkdirAll(im.P("plain"), 0o755)); o.Subvol = "plain" }, "plain directory"},
+			{"old_roots is a symlink", func(o *Options) {
+				must(t, os.Symlink("real-root", im.P("olds")))
+				o.Subvol, o.OldRoots = "real-root", "olds"
+			}, "symlink"},
+			{"overlap", func(o *Options) { o.Subvol, o.OldRoots = "real-root", "real-root/old" }, "overlap"},
+			{"escape", func(o *Options) { o.OldRoots = "../x" }, "clean path"},
+			{"missing blank", func(o *Options) { o.Subvol, o.Blank = "real-root", "nope" }, "no such subvolume"},
+		} {
+			o := opts("b1")
+			tc.edit(&o)
+			_, err := im.wipe(o)
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want an unsafe-target error about %q", tc.name, err, tc.want)
+			}
+		}
+		wantSame(t, "subvolumes after refusals", im.subvols(), before)
+	})
+
 	t.Run("blank snapshot", func(t *testing.T) {
 		im := newImage(t)
 		im.subvol("blank", time.Time{})

@@ -139,3 +139,39 @@ func TestWipeMatchesSeed(t *testing.T) {
 		t.Errorf("drift wipe on a collision: %q, want old_roots/%s.1", tb, retired)
 	}
 }
+
+// TestRootsOrder: drift roots lists old roots by real time (2026-11-10 after
+// 2026-11-9, a .1 after its twin), with the nested subvolumes of each, and
+// says which ones the next wipe deletes.
+func TestRootsOrder(t *testing.T) {
+	if !isChild(t) {
+		runInNamespace(t)
+		return
+	}
+	if harnessOnly() {
+		t.Skip("needs the drift binary")
+	}
+	w := newWipeImage(t, "roots")
+	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	for _, n := range []string{"2026-11-10_08:00:00", "2026-11-9_08:00:00.1", "2026-11-9_08:00:00", "2026-10-1_08:00:00"} {
+		w.subvol("old_roots/"+n, time.Time{})
+	}
+	w.subvol("old_roots/2026-10-1_08:00:00/var-tmp", time.Time{})
+	w.subvol("root", time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC))
+	out, err := command(os.Getenv(envDrift), "roots", "--top", w.top, "--now", "2026-11-29T20:00:00Z").CombinedOutput()
+	t.Logf("drift roots:\n%s", out)
+	must(t, err)
+	var order []string
+	for _, l := range strings.Split(string(out), "\n") {
+		switch f := strings.Fields(l); {
+		case len(f) > 1 && f[0] == "└":
+			order = append(order, "└ "+f[1])
+		case len(f) > 2 && f[0] != "OLD":
+			order = append(order, f[0]+" "+f[2])
+		}
+	}
+	want := []string{"2026-10-1_08:00:00 delete", "└ var-tmp", "2026-11-9_08:00:00 keep", "2026-11-9_08:00:00.1 keep", "2026-11-10_08:00:00 keep", "2026-11-29_19:00:00 keep"}
+	if !slices.Equal(order, want) {
+		t.Errorf("drift roots order:\n  %q\nwant\n  %q", order, want)
+	}
+}
