@@ -42,6 +42,13 @@ type Config struct {
 	// release function. Leave it nil when Mounts does not describe real
 	// mounts (a --mountinfo fixture).
 	Under func(mountPoint string) (dir string, release func(), err error)
+	// Boot, when set, makes Check verify that the wipe ran at this boot
+	// (Audit.Wipe): when / is an ephemeral btrfs subvolume, its creation
+	// time is compared with the boot that Boot returns (CurrentBoot; tests
+	// inject one). Set it only when Root is the running system's own /:
+	// leave it nil for a system mounted elsewhere (--root DIR, whose root
+	// was not made at this machine's boot) and for a --mountinfo fixture.
+	Boot func() (Boot, error)
 	// Progress, when set, is called about every ProgressEvery with the
 	// number of entries visited so far, from a goroutine of Check's own,
 	// while the walk runs (for a progress line on a terminal).
@@ -115,6 +122,9 @@ type Audit struct {
 	Warnings []string
 	// Errors are per-path walk errors.
 	Errors []PathError
+	// Wipe says whether the root was wiped at this boot: set when
+	// Config.Boot is and / is an ephemeral btrfs subvolume, else nil.
+	Wipe *Wipe
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
@@ -410,6 +420,15 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	default:
 		if !slices.Contains(cfg.Ephemeral, "/") {
 			a.Warnings = append(a.Warnings, fmt.Sprintf("/ is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", describeMount(rootMount)))
+		}
+	}
+	if cfg.Boot != nil && rootMount.FSType == "btrfs" {
+		boot, err := cfg.Boot()
+		if err == nil {
+			a.Wipe, err = checkWipe(cfg.Root, rootMount, boot)
+		}
+		if err != nil {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("cannot tell whether the wipe ran at this boot: %v", err))
 		}
 	}
 	if rootMount.FSType == "btrfs" && mounts.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {

@@ -100,6 +100,10 @@ func Why(a *diff.Audit, it *diff.Item) string {
 const whyWidth = 48
 
 func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
+	if msg := a.Wipe.Warning(); msg != "" {
+		// First: it changes what every row means.
+		fmt.Fprintf(w, "WARNING: %s\n\n", Escape(msg))
+	}
 	rows := Rows(a, opts.All)
 	if len(rows) > 0 {
 		t := tablewriter.NewTable(w,
@@ -215,9 +219,16 @@ type jsonError struct {
 	Error string `json:"error"`
 }
 
+type jsonWipe struct {
+	RootCreated   string `json:"rootCreated"`
+	BootTime      string `json:"bootTime"`
+	WipedThisBoot bool   `json:"wipedThisBoot"`
+}
+
 type jsonReport struct {
 	Version   int         `json:"version"`
 	Root      string      `json:"root"`
+	Wipe      *jsonWipe   `json:"wipe,omitempty"`
 	Ephemeral []jsonMount `json:"ephemeral"`
 	Summary   struct {
 		Lost       jsonTotal            `json:"lost"`
@@ -282,7 +293,14 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		r.Items = append(r.Items, ji)
 	}
-	r.Warnings = append([]string{}, a.Warnings...)
+	if wp := a.Wipe; wp != nil {
+		r.Wipe = &jsonWipe{RootCreated: wp.RootCreated.UTC().Format(time.RFC3339), BootTime: wp.BootTime.UTC().Format(time.RFC3339), WipedThisBoot: wp.WipedThisBoot}
+	}
+	r.Warnings = []string{}
+	if msg := a.Wipe.Warning(); msg != "" {
+		r.Warnings = append(r.Warnings, msg)
+	}
+	r.Warnings = append(r.Warnings, a.Warnings...)
 	r.Errors = []jsonError{}
 	for _, e := range a.Errors {
 		p, _ := jsonPath(e.Path)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
@@ -190,5 +191,75 @@ func TestTableEscapes(t *testing.T) {
 	}
 	if !strings.Contains(out, "7 paths (26 B) would be lost") {
 		t.Errorf("summary missing:\n%s", out)
+	}
+}
+
+func TestWipeNotRun(t *testing.T) {
+	created := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	booted := time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC)
+	a := audit()
+	a.Warnings = []string{"some other warning"}
+	a.Wipe = &diff.Wipe{RootCreated: created, BootTime: booted}
+	var buf bytes.Buffer
+	if err := Write(&buf, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(buf.String(), "\n")
+	want := "WARNING: the root subvolume was created at 2026-10-01T08:00:00Z, before this boot (2026-11-29T19:00:00Z): the wipe did not run; everything listed has been surviving reboots and will all go at once on the day the wipe starts working"
+	if first != want {
+		t.Errorf("table's first line:\n%s\nwant\n%s", first, want)
+	}
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Wipe *struct {
+			RootCreated, BootTime string
+			WipedThisBoot         *bool
+		}
+		Warnings []string
+	}
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Wipe == nil || r.Wipe.RootCreated != "2026-10-01T08:00:00Z" || r.Wipe.BootTime != "2026-11-29T19:00:00Z" || r.Wipe.WipedThisBoot == nil || *r.Wipe.WipedThisBoot {
+		t.Errorf("JSON wipe: %s", buf.String())
+	}
+	if len(r.Warnings) != 2 || r.Warnings[0] != strings.TrimPrefix(want, "WARNING: ") {
+		t.Errorf("JSON warnings %q: want the wipe first", r.Warnings)
+	}
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "paths"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "wipe") {
+		t.Errorf("paths output holds the warning:\n%s", buf.String())
+	}
+
+	// Wiped at this boot: no warning, and the field says so.
+	a.Wipe = &diff.Wipe{RootCreated: booted.Add(3 * time.Second), BootTime: booted, WipedThisBoot: true}
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "WARNING") {
+		t.Errorf("warning although wiped:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"wipedThisBoot": true`) {
+		t.Errorf("JSON: %s", buf.String())
+	}
+	// Not checked (--root DIR, --mountinfo): no field.
+	a.Wipe = nil
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), `"wipe"`) {
+		t.Errorf("JSON has a wipe field without a check: %s", buf.String())
 	}
 }

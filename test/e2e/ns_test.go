@@ -134,6 +134,9 @@ func driftBinary(t *testing.T) string {
 		bin := filepath.Join(buildDir, "drift")
 		cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/drift")
 		cmd.Dir = filepath.Dir(gomod)
+		// Static, as `make build` ships it: tests also run it chrooted
+		// into the test system, where no dynamic loader exists.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/drift: %v\n%s", err, out)
 			return

@@ -1,0 +1,78 @@
+package btrfs
+
+import (
+	"errors"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestSubvolInfoABI(t *testing.T) {
+	if n := unsafe.Sizeof(getSubvolInfoArgs{}); n != 504 {
+		t.Errorf("sizeof(btrfs_ioctl_get_subvol_info_args) = %d, want 504", n)
+	}
+	if iocGetSubvolInfo != 0x81f8943c {
+		t.Errorf("BTRFS_IOC_GET_SUBVOL_INFO = %#x, want 0x81f8943c", iocGetSubvolInfo)
+	}
+}
+
+func TestSubvolumeOfNotBtrfs(t *testing.T) {
+	dir := t.TempDir()
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(dir, &sfs); err != nil {
+		t.Fatal(err)
+	}
+	if sfs.Type == unix.BTRFS_SUPER_MAGIC {
+		t.Skip("the temporary directory is on btrfs")
+	}
+	if _, err := SubvolumeOf(dir); !errors.Is(err, unix.ENOTTY) {
+		t.Errorf("SubvolumeOf(%s) on a non-btrfs filesystem: %v, want ENOTTY", dir, err)
+	}
+}
+
+// TestSubvolumeOfSnapshot: the creation time of a snapshot is when it was
+// taken, while statx's birth time of its root directory is its source's
+// (why drift check reads the subvolume's otime, not STATX_BTIME).
+func TestSubvolumeOfSnapshot(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	im.subvol("blank", time.Time{})
+	time.Sleep(20 * time.Millisecond)
+	before := time.Now()
+	sh(t, "btrfs", "subvolume", "snapshot", im.P("blank"), im.P("root"))
+	after := time.Now()
+	must(t, unix.Mkdir(im.P("root/etc"), 0o755))
+
+	blank, err := SubvolumeOf(im.P("blank"))
+	must(t, err)
+	root, err := SubvolumeOf(im.P("root/etc")) // any path inside it
+	must(t, err)
+	if root.Name != "root" || root.ParentID != TopLevelID || root.ID == blank.ID {
+		t.Errorf("SubvolumeOf(root/etc) = %+v, want subvolume root in the top level", root)
+	}
+	slack := 10 * time.Millisecond // the kernel's coarse clock
+	if root.OTime.Before(before.Add(-slack)) || root.OTime.After(after.Add(slack)) {
+		t.Errorf("snapshot otime %s, want between %s and %s", root.OTime, before, after)
+	}
+	if !blank.OTime.Before(root.OTime) {
+		t.Errorf("blank otime %s not before the snapshot's %s", blank.OTime, root.OTime)
+	}
+	subs, err := (&Top{Dir: im.Top}).Subvolumes()
+	must(t, err)
+	for _, s := range subs {
+		if s.ID == root.ID && !s.OTime.Equal(root.OTime) {
+			t.Errorf("tree search otime %s, ioctl %s", s.OTime, root.OTime)
+		}
+	}
+	var stx unix.Statx_t
+	must(t, unix.Statx(unix.AT_FDCWD, im.P("root"), 0, unix.STATX_BTIME, &stx))
+	btime := time.Unix(stx.Btime.Sec, int64(stx.Btime.Nsec))
+	if !btime.Equal(blank.OTime) {
+		t.Errorf("statx birth time of the snapshot's root %s, want the blank's creation time %s (the inode is copied)", btime, blank.OTime)
+	}
+	t.Logf("blank otime %s, snapshot otime %s, snapshot root statx btime %s", blank.OTime, root.OTime, btime)
+}
