@@ -9,7 +9,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
@@ -18,26 +20,34 @@ import (
 
 // RestoreOptions are the flags of drift restore.
 type RestoreOptions struct {
-	Path    string
-	From    string
-	To      string
-	Root    string
-	Persist []string
-	Flake   string
-	Homes   []string
-	Force   bool
-	DryRun  bool
-	Quiet   bool
+	Path     string
+	From     string
+	Device   string
+	OldRoots string
+	To       string
+	Root     string
+	Persist  []string
+	Flake    string
+	Homes    []string
+	Force    bool
+	DryRun   bool
+	Quiet    bool
 }
 
 func newRestoreCmd(st Streams) *cobra.Command {
 	opts := &RestoreOptions{}
 	cmd := &cobra.Command{
-		Use:   "restore PATH --from DIR",
+		Use:   "restore PATH --from latest|NAME|DIR",
 		Short: "Copy a file or directory back from an old root",
 		Long: `Copy PATH (a path as the live system sees it) from an old root back, keeping
 mode, owner, times, extended attributes, symlinks as symlinks and hard links
 within the copy. Fifos, sockets and devices are skipped with a warning.
+
+--from names the old root: latest (the newest subvolume in old_roots by real
+time, never by string), its name there (2026-11-5_09:03:07, 2026-11-5_09:03:07.1),
+or its directory under a mount of the top level. For latest and a name, drift
+mounts the top level of the btrfs filesystem at --root (or of --device DEV)
+on a private temporary directory, removed when it is done.
 
 By default the copy goes into the persistent storage that covers PATH per the
 declarations (the declared directory's or file's persistent copy, joined with
@@ -61,7 +71,9 @@ EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)
   2  error (nothing restored: bad input, undeclared PATH, an existing
      destination without --force, a symlink in the way)`,
-		Example: `  drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run
+		Example: `  drift restore /etc/ssh --from latest --dry-run
+  drift restore /var/lib/bluetooth --from 2026-11-5_09:03:07 --device /dev/disk/by-label/nixos
+  drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run
   drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-5_09:03:07
   drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-5_09:03:07 --to live
   drift restore /etc/machine-id --from /mnt/top/old_roots/2026-11-5_09:03:07 --force`,
@@ -72,7 +84,9 @@ EXIT STATUS
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.From, "from", "", "the old root: its top `DIR`, e.g. /mnt/top/old_roots/2026-11-5_09:03:07")
+	f.StringVar(&opts.From, "from", "", "the old root: latest, its `NAME` in old_roots (2026-11-5_09:03:07), or its top directory (/mnt/top/old_roots/2026-11-5_09:03:07)")
+	f.StringVar(&opts.Device, "device", "", "with --from latest|NAME: the btrfs partition `DEV` holding old_roots (default: the filesystem mounted at --root)")
+	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "with --from latest|NAME: where old roots are kept, relative to the top level")
 	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")
 	f.StringVar(&opts.Root, "root", "/", "the live system is mounted at this directory")
 	f.StringArrayVar(&opts.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
@@ -85,31 +99,69 @@ EXIT STATUS
 }
 
 // oldRootDir maps a --from value to the directory holding the old root's
-// top. Today the value must be that directory (an old root subvolume seen
-// through a mount of the filesystem's top level, e.g.
-// /mnt/top/old_roots/2026-11-5_09:03:07). This is the seam where NAME (an
-// old root by its name under old_roots) and latest (the newest old root by
-// real time) will be resolved through internal/btrfs.
-func oldRootDir(from string) (string, error) {
-	hint := "mount the filesystem's top level (mount -o subvolid=5 DEV /mnt/top) and pass the old root's directory, e.g. --from /mnt/top/old_roots/2026-11-5_09:03:07"
+// top, and a function that releases what it took (the top-level mount).
+//
+//   - latest, or an old-root name (btrfs.ParseName: 2026-11-5_09:03:07[.N]):
+//     resolved through internal/btrfs. The top level of the filesystem behind
+//     --device, else of the one mounted at root, is mounted privately; the
+//     entry of oldRoots by that name, or the newest subvolume there by real
+//     time, is the old root.
+//   - anything else: the old root's directory itself (an old root seen through
+//     a mount of the top level, /mnt/top/old_roots/2026-11-5_09:03:07).
+//
+// label, when not "", names the old root for messages in place of the
+// temporary mount ("/dev/vda2:/old_roots/2026-11-5_09:03:07").
+func oldRootDir(ctx context.Context, from, device, oldRoots, root string) (dir string, release func(), label string, err error) {
+	hint := "--from latest, an old root's name in old_roots (--from 2026-11-5_09:03:07), or its directory under a mount of the top level (mount -o subvolid=5 DEV /mnt/top; --from /mnt/top/old_roots/2026-11-5_09:03:07)"
 	if from == "" {
-		return "", withHint(errors.New("--from: name the old root to restore from"), hint)
+		return "", nil, "", withHint(errors.New("--from: name the old root to restore from"), hint)
 	}
-	dir, err := filepath.Abs(from)
+	if from == btrfs.Latest || isOldRootName(from) {
+		return findOldRoot(ctx, from, device, oldRoots, root)
+	}
+	dir, err = filepath.Abs(from)
 	if err != nil {
-		return "", err
+		return "", nil, "", err
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
 		if !strings.Contains(from, "/") {
-			return "", withHint(fmt.Errorf("--from %s: not a directory (old roots by name or latest are not supported yet)", from), hint)
+			return "", nil, "", withHint(fmt.Errorf("--from %s: not a directory, nor latest or an old-root name (YYYY-MM-D_hh:mm:ss[.N])", from), hint)
 		}
-		return "", fmt.Errorf("--from: %w", err)
+		return "", nil, "", fmt.Errorf("--from: %w", err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("--from %s: not a directory", from)
+		return "", nil, "", fmt.Errorf("--from %s: not a directory", from)
 	}
-	return dir, nil
+	return dir, func() {}, "", nil
+}
+
+func isOldRootName(s string) bool {
+	_, err := btrfs.ParseName(s, time.UTC)
+	return err == nil
+}
+
+// findOldRoot mounts the top level behind device (else behind root) and
+// picks the old root name (or latest) in oldRoots there.
+func findOldRoot(ctx context.Context, name, device, oldRoots, root string) (string, func(), string, error) {
+	source := device
+	if source == "" {
+		source = root
+	}
+	top, err := btrfs.OpenTop(ctx, source)
+	if err != nil {
+		if device == "" {
+			return "", nil, "", withHint(fmt.Errorf("--from %s: %w", name, err),
+				"old roots are found on the btrfs filesystem mounted at --root; name its partition with --device DEV, or pass the old root's directory to --from")
+		}
+		return "", nil, "", withHint(fmt.Errorf("--from %s: %w", name, err), "drift needs root and the btrfs partition itself (or a path on it)")
+	}
+	r, err := top.FindOldRoot(oldRoots, name, time.UTC)
+	if err != nil {
+		top.Close()
+		return "", nil, "", fmt.Errorf("--from %s: %w", name, err)
+	}
+	return filepath.Join(top.Dir, r.Path), func() { top.Close() }, top.Source + ":/" + r.Path, nil
 }
 
 func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
@@ -118,10 +170,6 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		return err
 	}
 	to, err := restore.ParseTarget(opts.To)
-	if err != nil {
-		return err
-	}
-	from, err := oldRootDir(opts.From)
 	if err != nil {
 		return err
 	}
@@ -134,6 +182,11 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("--root %s: not a directory", root)
 	}
+	from, release, label, err := oldRootDir(ctx, opts.From, opts.Device, opts.OldRoots, root)
+	if err != nil {
+		return err
+	}
+	defer release()
 	homes, err := parseHomes(opts.Homes)
 	if err != nil {
 		return err
@@ -170,6 +223,9 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	}
 	if err != nil {
 		return err
+	}
+	if label != "" {
+		res.Source = path.Join(label, p)
 	}
 	for _, s := range res.Skipped {
 		warn("%s not copied: %s", report.Escape(s.Path), s.Reason)

@@ -1,0 +1,68 @@
+package btrfs
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Latest names the newest old root (PickOldRoot).
+const Latest = "latest"
+
+// ErrNoOldRoot is returned (wrapped) by PickOldRoot when nothing matches.
+var ErrNoOldRoot = errors.New("no such old root")
+
+// PickOldRoot returns the entry of roots (as from OldRoots) called name, or
+// for Latest the newest verified subvolume by real time (OldRoot.Time, the
+// order of SortOldRoots: 2026-11-10 after 2026-11-9, a .1 after its twin),
+// never by string. A named entry must be a subvolume or a directory: a
+// symlink (never followed) or anything else is an error. Errors wrap
+// ErrNoOldRoot when nothing matches.
+func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
+	if name == Latest {
+		sorted := append([]OldRoot(nil), roots...)
+		SortOldRoots(sorted)
+		for i := len(sorted) - 1; i >= 0; i-- {
+			if sorted[i].Kind == KindSubvolume {
+				return sorted[i], nil
+			}
+		}
+		return OldRoot{}, fmt.Errorf("%w: no subvolume among the %d entries of old_roots", ErrNoOldRoot, len(roots))
+	}
+	for _, r := range roots {
+		if r.Name != name {
+			continue
+		}
+		switch r.Kind {
+		case KindSubvolume, KindDir:
+			return r, nil
+		case KindSymlink:
+			return OldRoot{}, fmt.Errorf("%s is a symlink: drift never follows one", r.Path)
+		default:
+			return OldRoot{}, fmt.Errorf("%s is not a directory", r.Path)
+		}
+	}
+	return OldRoot{}, fmt.Errorf("%w: %s", ErrNoOldRoot, name)
+}
+
+// FindOldRoot lists the old roots in the directory dir (relative to the top
+// level; names parsed in loc) and picks name among them (PickOldRoot).
+func (t *Top) FindOldRoot(dir, name string, loc *time.Location) (OldRoot, error) {
+	subs, err := t.Subvolumes()
+	if err != nil {
+		return OldRoot{}, err
+	}
+	mounted, err := t.MountedIDs()
+	if err != nil {
+		return OldRoot{}, err
+	}
+	roots, err := t.OldRoots(dir, subs, mounted, loc)
+	if err != nil {
+		return OldRoot{}, err
+	}
+	r, err := PickOldRoot(roots, name)
+	if err != nil {
+		return OldRoot{}, fmt.Errorf("%s of %s: %w", dir, t.Source, err)
+	}
+	return r, nil
+}
