@@ -33,12 +33,17 @@ type CheckOptions struct {
 	Quiet       bool
 	Verbose     bool
 	Workers     int
+	RootSubvol  string
+	OldRoots    string
 	CPUProfile  string
 	// BootTime (RFC 3339) and BootID (hidden flags) stand in for this
 	// boot's time and id in the wipe check (tests: a root created before a
 	// real boot cannot be made).
 	BootTime string
 	BootID   string
+	// NoOpenTree (hidden flag) makes open_tree(2) fail with ENOSYS, as
+	// before Linux 5.2 (tests of --root-subvol auto's fallback).
+	NoOpenTree bool
 }
 
 func newCheckCmd(st Streams) *cobra.Command {
@@ -67,6 +72,17 @@ the boot (its creation time against /proc/stat's btime, a minute of slack),
 the report starts with a warning. Everything listed has then been surviving
 reboots, and will all go at once on the day the wipe starts working.
 
+What lies on the root under mount points (shadowed) is read through a
+detached clone of the root mount (open_tree(2)); where that is unavailable,
+through a private mount of the filesystem's top level. --root-subvol PATH
+reads the subvolume PATH of the top level (/root, /@), which must be the one
+mounted at /; --root-subvol none does not look.
+
+--old-roots auto finds old_roots next to the root subvolume in the top level
+and names the newest old root by real time (never the live root) as the
+previous boot's root (--verbose; previousRoot in JSON); --old-roots DIR reads
+a directory of old roots; none skips. Not finding it is a warning.
+
 Declarations come from --persist (repeatable: a .nix file read statically,
 nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
 and --flake REF#HOST (evaluated with nix). Without either, drift reads the
@@ -81,7 +97,8 @@ EXIT STATUS
   drift check --persist /etc/nixos/impermanence.nix
   drift check --flake /etc/nixos#myhost --format json
   drift check --root /mnt --persist decl.json --format paths0 | xargs -0 ls -ld
-  drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore`,
+  drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore
+  drift check --root-subvol /@ --old-roots none`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
 	}
@@ -99,10 +116,14 @@ EXIT STATUS
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations and mounts came from")
 	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
+	f.StringVar(&opts.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
+	f.StringVar(&opts.OldRoots, "old-roots", "auto", "the previous boot's root: auto (the newest in old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&opts.BootTime, "boot-time", "", "this boot's time, RFC 3339 (tests; default /proc/stat btime)")
 	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
+	f.BoolVar(&opts.NoOpenTree, "no-open-tree", false, "act as if open_tree(2) were missing (tests)")
+	_ = f.MarkHidden("no-open-tree")
 	_ = f.MarkHidden("boot-time")
 	_ = f.MarkHidden("boot-id")
 	return cmd
@@ -147,6 +168,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
+	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
+		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
+	}
 	table, err := loadMounts(root, opts.Mountinfo)
 	if err != nil {
 		return err
@@ -182,15 +206,30 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 	}
 	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
+	top := &checkTop{ctx: ctx, root: root}
+	defer top.close()
 	if opts.Mountinfo == "" {
 		// The live mount table describes real mounts: look under them.
-		cfg.Under = func(mp string) (string, func(), error) { return mounts.Under(filepath.Join(root, mp)) }
+		if cfg.Under, err = rootSubvolUnder(opts.RootSubvol, root, table, top, opts.NoOpenTree); err != nil {
+			return err
+		}
+		if cfg.Under == nil && opts.Verbose {
+			fmt.Fprintf(st.Err, "drift: --root-subvol none: not looking under mount points (files hidden under them are not reported)\n")
+		}
 		if root == "/" {
 			// The running system: was its root wiped at this boot?
 			if cfg.Boot, err = bootSource(opts.BootTime, opts.BootID); err != nil {
 				return err
 			}
 		}
+	}
+	prev, note, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
+	if err != nil {
+		warn("cannot find the previous boot's root: %v", err)
+	}
+	cfg.PreviousRoot = prev
+	if opts.Verbose && note != "" {
+		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
 	}
 	if st.ErrIsTerminal && !opts.Quiet {
 		// A progress line on the terminal, erased when the walk ends;

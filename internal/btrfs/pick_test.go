@@ -2,6 +2,8 @@ package btrfs
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +46,88 @@ func TestPickOldRoot(t *testing.T) {
 	}
 	if _, err := PickOldRoot(roots[3:], Latest); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("latest without a subvolume: %v", err)
+	}
+}
+
+func TestPreviousRoot(t *testing.T) {
+	mk := func(name string, kind Kind, id uint64) OldRoot {
+		r := OldRoot{Name: name, Path: "old_roots/" + name, Kind: kind, ID: id}
+		r.resolveTime(time.UTC)
+		return r
+	}
+	roots := []OldRoot{
+		mk("2026-11-9_08:00:00", KindSubvolume, 257),
+		mk("2026-11-10_08:00:00", KindSubvolume, 258), // newest by time; first as a string
+		mk("2026-11-30_08:00:00", KindSubvolume, 300), // the live root (C18)
+		mk("2026-12-1_00:00:00", KindDir, 0),
+		mk("link", KindSymlink, 0),
+	}
+	live := func(r OldRoot) bool { return r.ID == 300 }
+	subs := []Kind{KindSubvolume}
+	if r, ok := PreviousRoot(roots, subs, live); !ok || r.Name != "2026-11-10_08:00:00" {
+		t.Errorf("subvolumes, not the live root: %q %v", r.Name, ok)
+	}
+	if r, ok := PreviousRoot(roots, subs, nil); !ok || r.Name != "2026-11-30_08:00:00" {
+		t.Errorf("subvolumes: %q %v", r.Name, ok)
+	}
+	if r, ok := PreviousRoot(roots, []Kind{KindSubvolume, KindDir}, live); !ok || r.Name != "2026-12-1_00:00:00" {
+		t.Errorf("with directories: %q %v", r.Name, ok)
+	}
+	if r, ok := PreviousRoot(roots[2:3], subs, live); ok {
+		t.Errorf("only the live root: picked %q", r.Name)
+	}
+	if _, ok := PreviousRoot(nil, subs, nil); ok {
+		t.Error("none: picked one")
+	}
+}
+
+func TestOldRootsBeside(t *testing.T) {
+	for in, want := range map[string]string{
+		"root":                           "old_roots",
+		"/root":                          "old_roots",
+		"@":                              "old_roots",
+		"nixos/@":                        "nixos/old_roots",
+		"old_roots/2026-11-5_09:03:07":   "old_roots", // C18
+		"x/old_roots/2026-11-5_09:03:07": "x/old_roots",
+	} {
+		if got := OldRootsBeside(in); got != want {
+			t.Errorf("OldRootsBeside(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestOldRootsDir: a directory of old roots on any filesystem, in real time
+// order; plain directories and symlinks are told apart, never followed.
+func TestOldRootsDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"2026-11-9_08:00:00", "2026-11-10_08:00:00", "other"} {
+		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/", filepath.Join(dir, "2026-12-1_00:00:00")); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "other"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := OldRootsDir(dir, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range roots {
+		got = append(got, r.Name+":"+string(r.Kind))
+	}
+	want := "other:directory 2026-11-9_08:00:00:directory 2026-11-10_08:00:00:directory 2026-12-1_00:00:00:symlink"
+	if strings.Join(got, " ") != want {
+		t.Errorf("OldRootsDir: %q, want %q", strings.Join(got, " "), want)
+	}
+	if r, ok := PreviousRoot(roots, []Kind{KindSubvolume, KindDir}, nil); !ok || r.Name != "2026-11-10_08:00:00" {
+		t.Errorf("PreviousRoot: %q %v", r.Name, ok)
+	}
+	if _, err := OldRootsDir(filepath.Join(dir, "missing"), time.UTC); err == nil {
+		t.Error("a missing directory: no error")
 	}
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// leave it nil for a system mounted elsewhere (--root DIR, whose root
 	// was not made at this machine's boot) and for a --mountinfo fixture.
 	Boot func() (Boot, error)
+	// PreviousRoot, when set, is the old root of the previous boot (found
+	// by the caller, as drift check --old-roots does); Check passes it on
+	// in Audit.PreviousRoot.
+	PreviousRoot *PreviousRoot
 	// Progress, when set, is called about every ProgressEvery with the
 	// number of entries visited so far, from a goroutine of Check's own,
 	// while the walk runs (for a progress line on a terminal).
@@ -125,6 +129,21 @@ type Audit struct {
 	// Wipe says whether the root was wiped at this boot: set when
 	// Config.Boot is and / is an ephemeral btrfs subvolume, else nil.
 	Wipe *Wipe
+	// PreviousRoot is Config.PreviousRoot: the previous boot's root, nil
+	// when none was looked for or found.
+	PreviousRoot *PreviousRoot
+}
+
+// PreviousRoot names the root of the previous boot: the newest old root by
+// real time, never the live root.
+type PreviousRoot struct {
+	// Name is its name in old_roots ("2026-11-10_10:00:00").
+	Name string
+	// Time is when it was retired: the time in its name, else its creation
+	// time.
+	Time time.Time
+	// Dir is its directory, readable while the check runs.
+	Dir string
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
@@ -340,7 +359,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		t = &mounts.Table{}
 	}
 	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}}
-	a := &Audit{Root: cfg.Root, Decls: decls, Totals: map[Category]Total{}}
+	a := &Audit{Root: cfg.Root, Decls: decls, Totals: map[Category]Total{}, PreviousRoot: cfg.PreviousRoot}
 
 	rootMount := t.Shows("/")
 	if rootMount == nil {

@@ -225,12 +225,19 @@ type jsonWipe struct {
 	WipedThisBoot bool   `json:"wipedThisBoot"`
 }
 
+// jsonPrevious is the previous boot's root (--old-roots).
+type jsonPrevious struct {
+	Name string `json:"name"`
+	Time string `json:"time"`
+}
+
 type jsonReport struct {
-	Version   int         `json:"version"`
-	Root      string      `json:"root"`
-	Wipe      *jsonWipe   `json:"wipe,omitempty"`
-	Ephemeral []jsonMount `json:"ephemeral"`
-	Summary   struct {
+	Version      int           `json:"version"`
+	Root         string        `json:"root"`
+	Wipe         *jsonWipe     `json:"wipe,omitempty"`
+	PreviousRoot *jsonPrevious `json:"previousRoot"`
+	Ephemeral    []jsonMount   `json:"ephemeral"`
+	Summary      struct {
 		Lost       jsonTotal            `json:"lost"`
 		Categories map[string]jsonTotal `json:"categories"`
 		Scanned    int64                `json:"scanned"`
@@ -295,6 +302,10 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	if wp := a.Wipe; wp != nil {
 		r.Wipe = &jsonWipe{RootCreated: wp.RootCreated.UTC().Format(time.RFC3339), BootTime: wp.BootTime.UTC().Format(time.RFC3339), WipedThisBoot: wp.WipedThisBoot}
+	}
+	if p := a.PreviousRoot; p != nil {
+		name, _ := jsonPath(p.Name)
+		r.PreviousRoot = &jsonPrevious{Name: name, Time: p.Time.UTC().Format(time.RFC3339)}
 	}
 	r.Warnings = []string{}
 	if msg := a.Wipe.Warning(); msg != "" {

@@ -263,3 +263,29 @@ func TestWipeNotRun(t *testing.T) {
 		t.Errorf("JSON has a wipe field without a check: %s", buf.String())
 	}
 }
+
+// TestJSONPreviousRoot: previousRoot is always present: null without one,
+// else its name and time in RFC 3339 UTC.
+func TestJSONPreviousRoot(t *testing.T) {
+	for _, tc := range []struct {
+		prev *diff.PreviousRoot
+		want string
+	}{
+		{nil, `"previousRoot": null`},
+		{&diff.PreviousRoot{Name: "2026-11-10_09:00:00", Time: time.Date(2026, 11, 10, 10, 0, 0, 0, time.FixedZone("CET", 3600)), Dir: "/x"},
+			`"previousRoot": {
+    "name": "2026-11-10_09:00:00",
+    "time": "2026-11-10T09:00:00Z"
+  }`},
+	} {
+		var buf bytes.Buffer
+		a := audit()
+		a.PreviousRoot = tc.prev
+		if err := Write(&buf, a, Options{Format: "json"}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("JSON report lacks\n%s\n%s", tc.want, buf.String())
+		}
+	}
+}
