@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/report"
@@ -86,20 +84,7 @@ func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
 	for _, w := range plan.Warnings {
 		fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
 	}
-	if opts.Format == "json" {
-		enc := json.NewEncoder(st.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Version  int              `json:"version"`
-			OldRoots []btrfs.Decision `json:"oldRoots"`
-		}{1, plan.OldRoots}); err != nil {
-			return err
-		}
-		return top.Close()
-	}
-	tw := tabwriter.NewWriter(st.Out, 0, 8, 2, ' ', 0)
-	writeOldRoots(tw, plan.OldRoots, plan.Options.Now)
-	if err := tw.Flush(); err != nil {
+	if err := report.WriteRoots(st.Out, plan.OldRoots, plan.Options.Now, opts.Format); err != nil {
 		return err
 	}
 	return top.Close()

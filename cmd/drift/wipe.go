@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
@@ -150,7 +147,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if !opts.DryRun {
 		applyErr = top.Apply(ctx, plan)
 	}
-	if err := writePlan(st.Out, plan, opts.Format, opts.DryRun); err != nil {
+	if err := report.WritePlan(st.Out, plan, opts.Format, opts.DryRun); err != nil {
 		return err
 	}
 	if applyErr != nil {
@@ -186,48 +183,4 @@ func hibernated(resume string) (string, error) {
 		return resume, nil
 	}
 	return "", nil
-}
-
-// writePlan prints the plan: its steps, then the old roots and what
-// happens to each.
-func writePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Version int  `json:"version"`
-			DryRun  bool `json:"dryRun"`
-			*btrfs.Plan
-		}{1, dryRun, p})
-	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	verb := "done"
-	if dryRun {
-		verb = "plan (dry run, nothing changed)"
-	}
-	fmt.Fprintf(tw, "%s: %s\n", verb, report.Plural(int64(len(p.Steps)), "step", "steps"))
-	for i, s := range p.Steps {
-		fmt.Fprintf(tw, "  %d\t%s\n", i+1, report.Escape(s.String()))
-	}
-	fmt.Fprintln(tw)
-	writeOldRoots(tw, p.OldRoots, p.Options.Now)
-	return tw.Flush()
-}
-
-func writeOldRoots(tw *tabwriter.Writer, ds []btrfs.Decision, now time.Time) {
-	fmt.Fprintf(tw, "OLD ROOT\tAGE\tNEXT WIPE\tWHY\n")
-	for _, d := range ds {
-		verdict := "keep"
-		if d.Delete {
-			verdict = "delete"
-		}
-		age := "-"
-		if !d.Age.IsZero() {
-			age = fmt.Sprintf("%dd", int(now.Sub(d.Age)/(24*time.Hour)))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", report.Escape(d.Name), age, verdict, report.Escape(d.Why))
-		for _, n := range d.Nested {
-			fmt.Fprintf(tw, "  └ %s\t\t\tnested subvolume %d\n", report.Escape(strings.TrimPrefix(n.Path, d.Path+"/")), n.ID)
-		}
-	}
 }

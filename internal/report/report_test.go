@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
@@ -287,5 +288,59 @@ func TestJSONPreviousRoot(t *testing.T) {
 		if !strings.Contains(buf.String(), tc.want) {
 			t.Errorf("JSON report lacks\n%s\n%s", tc.want, buf.String())
 		}
+	}
+}
+
+// TestOldRootsTable: drift roots' and drift wipe's tables: old roots in the
+// order given, age in whole days, verdict, nested subvolumes under their old
+// root, names escaped.
+func TestOldRootsTable(t *testing.T) {
+	now := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
+	ds := []btrfs.Decision{
+		{OldRoot: btrfs.OldRoot{Name: "2026-10-9_10:00:00", Path: "old_roots/2026-10-9_10:00:00", Age: time.Date(2026, 10, 9, 10, 0, 0, 0, time.UTC),
+			Nested: []btrfs.Subvolume{{ID: 258, Path: "old_roots/2026-10-9_10:00:00/srv"}}}, Delete: true, Why: "51 days old (more than 30)"},
+		{OldRoot: btrfs.OldRoot{Name: "odd\x1bname", Path: "old_roots/odd\x1bname"}, Why: "a directory, not a subvolume: left alone"},
+	}
+	var buf bytes.Buffer
+	if err := WriteRoots(&buf, ds, now, "table"); err != nil {
+		t.Fatal(err)
+	}
+	want := `┌────────────────────┬─────┬───────────┬──────────────────────────────────────────┐
+│      OLD ROOT      │ AGE │ NEXT WIPE │                   WHY                    │
+├────────────────────┼─────┼───────────┼──────────────────────────────────────────┤
+│ 2026-10-9_10:00:00 │ 51d │ delete    │ 51 days old (more than 30)               │
+│ └ srv              │     │           │ nested subvolume 258                     │
+│ odd\x1bname        │ -   │ keep      │ a directory, not a subvolume: left alone │
+└────────────────────┴─────┴───────────┴──────────────────────────────────────────┘
+`
+	if buf.String() != want {
+		t.Errorf("WriteRoots table:\n%s\nwant\n%s", buf.String(), want)
+	}
+
+	p := &btrfs.Plan{Options: btrfs.Options{Now: now}, OldRoots: ds[:1],
+		Steps: []btrfs.Step{{Action: btrfs.ActRetire, Path: "root", To: "old_roots/2026-11-29_19:00:00"}, {Action: btrfs.ActCreate, Path: "root"}}}
+	buf.Reset()
+	if err := WritePlan(&buf, p, "table", true); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"plan (dry run, nothing changed): 2 steps\n", "│ 1 │ " + p.Steps[0].String(), "│ 2 │ " + p.Steps[1].String(), "│ └ srv "} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("WritePlan table lacks %q:\n%s", s, buf.String())
+		}
+	}
+	buf.Reset()
+	if err := WritePlan(&buf, p, "json", false); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Version int
+		DryRun  bool
+		Steps   []btrfs.Step
+	}
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil || r.Version != 1 || r.DryRun || len(r.Steps) != 2 {
+		t.Errorf("WritePlan json: %+v, %v\n%s", r, err, buf.String())
+	}
+	if err := WriteRoots(&buf, ds, now, "yaml"); err == nil {
+		t.Error("WriteRoots yaml: no error")
 	}
 }

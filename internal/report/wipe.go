@@ -1,0 +1,116 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// WipeFormats lists the values --format takes for drift wipe and drift
+// roots.
+var WipeFormats = []string{"table", "json"}
+
+// newTable is a table configured as drift check's: headers as written,
+// cells neither trimmed nor reformatted.
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+}
+
+// WritePlan renders the plan of drift wipe in format ("table" or "json"):
+// its steps (done, or planned when dryRun), then the old roots and what
+// happens to each. The JSON is {"version": 1, "dryRun", "options", "steps",
+// "oldRoots", "warnings"}.
+func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
+	switch format {
+	case "json":
+		return writeIndentedJSON(w, struct {
+			Version int  `json:"version"`
+			DryRun  bool `json:"dryRun"`
+			*btrfs.Plan
+		}{1, dryRun, p})
+	case "", "table":
+	default:
+		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
+	}
+	verb := "done"
+	if dryRun {
+		verb = "plan (dry run, nothing changed)"
+	}
+	if _, err := fmt.Fprintf(w, "%s: %s\n", verb, Plural(int64(len(p.Steps)), "step", "steps")); err != nil {
+		return err
+	}
+	if len(p.Steps) > 0 {
+		t := newTable(w)
+		t.Header("#", "STEP")
+		for i, s := range p.Steps {
+			if err := t.Append([]string{fmt.Sprint(i + 1), Escape(s.String())}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	return oldRootsTable(w, p.OldRoots, p.Options.Now)
+}
+
+// WriteRoots renders the old roots of drift roots in format ("table" or
+// "json"), oldest first, with their age at now. The JSON is {"version": 1,
+// "oldRoots"}.
+func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) error {
+	switch format {
+	case "json":
+		return writeIndentedJSON(w, struct {
+			Version  int              `json:"version"`
+			OldRoots []btrfs.Decision `json:"oldRoots"`
+		}{1, ds})
+	case "", "table":
+		return oldRootsTable(w, ds, now)
+	}
+	return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
+}
+
+func writeIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// oldRootsTable is one row per old root (name, age in whole days, what the
+// next wipe does and why), each followed by a row per nested subvolume.
+func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time) error {
+	t := newTable(w)
+	t.Header("OLD ROOT", "AGE", "NEXT WIPE", "WHY")
+	for _, d := range ds {
+		verdict := "keep"
+		if d.Delete {
+			verdict = "delete"
+		}
+		age := "-"
+		if !d.Age.IsZero() {
+			age = fmt.Sprintf("%dd", int(now.Sub(d.Age)/(24*time.Hour)))
+		}
+		if err := t.Append([]string{Escape(d.Name), age, verdict, Escape(d.Why)}); err != nil {
+			return err
+		}
+		for _, n := range d.Nested {
+			if err := t.Append([]string{"└ " + Escape(strings.TrimPrefix(n.Path, d.Path+"/")), "", "", fmt.Sprintf("nested subvolume %d", n.ID)}); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Render()
+}
