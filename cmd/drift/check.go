@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -13,17 +12,13 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
-	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
 
 // CheckOptions are the flags of drift check.
 type CheckOptions struct {
-	Root        string
-	Persist     []string
-	Flake       string
-	Homes       []string
+	declFlags
 	Mountinfo   string
 	Ephemeral   []string
 	Ignore      []string
@@ -103,10 +98,7 @@ EXIT STATUS
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Root, "root", "/", "audit the system mounted at this directory as its /")
-	f.StringArrayVar(&opts.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
-	f.StringVar(&opts.Flake, "flake", "", "evaluate declarations with nix from `REF#HOST`")
-	f.StringArrayVar(&opts.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
+	opts.declFlags.add(cmd, "audit the system mounted at this directory as its /")
 	f.StringVar(&opts.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
 	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
@@ -147,27 +139,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if opts.Workers < 0 {
 		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)
 	}
-	if n := slices.Index(opts.Persist, "-"); n >= 0 && slices.Index(opts.Persist[n+1:], "-") >= 0 {
-		return errors.New("--persist -: standard input can be read only once")
-	}
-	root, err := filepath.Abs(opts.Root)
+	loaded, err := opts.declFlags.load(ctx, st)
 	if err != nil {
 		return err
 	}
-	root = filepath.Clean(root)
-	if fi, err := os.Stat(root); err != nil {
-		return fmt.Errorf("--root: %w", err)
-	} else if !fi.IsDir() {
-		return fmt.Errorf("--root %s: not a directory", root)
-	}
-	homes, err := parseHomes(opts.Homes)
-	if err != nil {
-		return err
-	}
-	decls, sources, err := loadDecls(ctx, root, opts.Persist, opts.Flake, persist.Options{Homes: homes}, st)
-	if err != nil {
-		return err
-	}
+	root, decls, sources := loaded.Root, loaded.Set, loaded.Sources
 	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
 		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
 	}
@@ -197,14 +173,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 		fmt.Fprintf(st.Err, "drift: %d declared paths, %d mounts at or below %s\n", len(decls.Entries), len(table.Mounts), report.Escape(root))
 	}
-	for _, d := range decls.Diagnostics {
-		if (d.Severity >= persist.Warning || opts.Verbose) && !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
-			if d.Hint != "" {
-				fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
-			}
-		}
-	}
+	loaded.printDiagnostics(st, opts.Verbose, opts.Quiet)
 	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
 	top := &checkTop{ctx: ctx, root: root}
 	defer top.close()
@@ -293,18 +262,6 @@ func bootSource(bootTime, bootID string) (func() (diff.Boot, error), error) {
 		}
 		return b, err
 	}, nil
-}
-
-func parseHomes(specs []string) (map[string]string, error) {
-	homes := map[string]string{}
-	for _, s := range specs {
-		name, dir, ok := strings.Cut(s, "=")
-		if !ok || name == "" || !strings.HasPrefix(dir, "/") {
-			return nil, fmt.Errorf("--home %q: expected NAME=/absolute/path", s)
-		}
-		homes[name] = dir
-	}
-	return homes, nil
 }
 
 // loadMounts reads the mount table and keeps what lies at or below root,

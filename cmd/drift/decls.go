@@ -2,9 +2,100 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/spf13/cobra"
 )
+
+// declFlags are the flags naming the system a command works on and its
+// persistence declarations: --root, --persist, --flake, --home (drift check
+// and drift restore).
+type declFlags struct {
+	Root    string
+	Persist []string
+	Flake   string
+	Homes   []string
+}
+
+// add defines the flags on cmd; rootUsage is --root's help.
+func (d *declFlags) add(cmd *cobra.Command, rootUsage string) {
+	f := cmd.Flags()
+	f.StringVar(&d.Root, "root", "/", rootUsage)
+	f.StringArrayVar(&d.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
+	f.StringVar(&d.Flake, "flake", "", "evaluate declarations with nix from `REF#HOST`")
+	f.StringArrayVar(&d.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
+}
+
+// loadedDecls is what declFlags.load read.
+type loadedDecls struct {
+	// Root is --root, absolute and clean, an existing directory.
+	Root string
+	// Set holds the merged declarations, Sources the names of what was read.
+	Set     *persist.Set
+	Sources []string
+}
+
+// load checks the flags (--persist - at most once, --root an existing
+// directory, --home NAME=/path) and reads the declarations (loadDecls).
+func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) {
+	if n := slices.Index(d.Persist, "-"); n >= 0 && slices.Index(d.Persist[n+1:], "-") >= 0 {
+		return nil, errors.New("--persist -: standard input can be read only once")
+	}
+	root, err := filepath.Abs(d.Root)
+	if err != nil {
+		return nil, err
+	}
+	root = filepath.Clean(root)
+	if fi, err := os.Stat(root); err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("--root %s: not a directory", root)
+	}
+	homes, err := parseHomes(d.Homes)
+	if err != nil {
+		return nil, err
+	}
+	set, sources, err := loadDecls(ctx, root, d.Persist, d.Flake, persist.Options{Homes: homes}, st)
+	if err != nil {
+		return nil, err
+	}
+	return &loadedDecls{Root: root, Set: set, Sources: sources}, nil
+}
+
+// printDiagnostics prints what reading the declarations found (warnings and
+// worse; notes too when verbose), each with its hint, unless quiet.
+func (l *loadedDecls) printDiagnostics(st Streams, verbose, quiet bool) {
+	if quiet {
+		return
+	}
+	for _, d := range l.Set.Diagnostics {
+		if d.Severity >= persist.Warning || verbose {
+			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
+			if d.Hint != "" {
+				fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
+			}
+		}
+	}
+}
+
+func parseHomes(specs []string) (map[string]string, error) {
+	homes := map[string]string{}
+	for _, s := range specs {
+		name, dir, ok := strings.Cut(s, "=")
+		if !ok || name == "" || !strings.HasPrefix(dir, "/") {
+			return nil, fmt.Errorf("--home %q: expected NAME=/absolute/path", s)
+		}
+		homes[name] = dir
+	}
+	return homes, nil
+}
 
 // loadDecls reads every declaration source the flags name; with none, the
 // .nix files under root/etc/nixos that declare persistence. It returns the

@@ -25,13 +25,10 @@ type RestoreOptions struct {
 	Device   string
 	OldRoots string
 	To       string
-	Root     string
-	Persist  []string
-	Flake    string
-	Homes    []string
-	Force    bool
-	DryRun   bool
-	Quiet    bool
+	declFlags
+	Force  bool
+	DryRun bool
+	Quiet  bool
 }
 
 func newRestoreCmd(st Streams) *cobra.Command {
@@ -88,10 +85,7 @@ EXIT STATUS
 	f.StringVar(&opts.Device, "device", "", "with --from latest|NAME: the btrfs partition `DEV` holding old_roots (default: the filesystem mounted at --root)")
 	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "with --from latest|NAME: where old roots are kept, relative to the top level")
 	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")
-	f.StringVar(&opts.Root, "root", "/", "the live system is mounted at this directory")
-	f.StringArrayVar(&opts.Persist, "persist", nil, "declarations: a .nix file, nix eval JSON, a raw entry as JSON, or - for stdin (repeatable)")
-	f.StringVar(&opts.Flake, "flake", "", "evaluate declarations with nix from `REF#HOST`")
-	f.StringArrayVar(&opts.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
+	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
@@ -173,38 +167,22 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	root, err := filepath.Abs(opts.Root)
+	loaded, err := opts.declFlags.load(ctx, st)
 	if err != nil {
 		return err
 	}
-	if fi, err := os.Stat(root); err != nil {
-		return fmt.Errorf("--root: %w", err)
-	} else if !fi.IsDir() {
-		return fmt.Errorf("--root %s: not a directory", root)
-	}
+	root, decls := loaded.Root, loaded.Set
 	from, release, label, err := oldRootDir(ctx, opts.From, opts.Device, opts.OldRoots, root)
 	if err != nil {
 		return err
 	}
 	defer release()
-	homes, err := parseHomes(opts.Homes)
-	if err != nil {
-		return err
-	}
-	decls, _, err := loadDecls(ctx, root, opts.Persist, opts.Flake, persist.Options{Homes: homes}, st)
-	if err != nil {
-		return err
-	}
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
 			fmt.Fprintf(st.Err, "drift: warning: %s\n", fmt.Sprintf(format, args...))
 		}
 	}
-	for _, d := range decls.Diagnostics {
-		if d.Severity >= persist.Warning && !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
-		}
-	}
+	loaded.printDiagnostics(st, false, opts.Quiet)
 	dest, entry, declared, err := restore.Destination(decls, p, to)
 	if errors.Is(err, restore.ErrUndeclared) {
 		return withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", report.Escape(p)),
