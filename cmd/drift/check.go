@@ -192,14 +192,22 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 			}
 		}
 	}
-	prev, note, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
+	prev, inTop, note, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
 	if err != nil {
 		warn("cannot find the previous boot's root: %v", err)
 	}
-	cfg.PreviousRoot = prev
 	if opts.Verbose && note != "" {
 		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
 	}
+	// The top level must not be in the mount namespace while / is walked:
+	// it sits in $TMPDIR, and it shows the whole filesystem.
+	if err := top.detach(); err != nil {
+		return err
+	}
+	if prev != nil && inTop {
+		prev.Dir = top.join(prev.Dir)
+	}
+	cfg.PreviousRoot = prev
 	if st.ErrIsTerminal && !opts.Quiet {
 		// A progress line on the terminal, erased when the walk ends;
 		// never on stdout, never into a pipe or a file.

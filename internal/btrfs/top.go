@@ -41,6 +41,10 @@ type Top struct {
 	stop     func() bool
 	once     sync.Once
 	closeErr error
+
+	mu       sync.Mutex // orders Detach and Close
+	detached bool       // Dir is /proc/self/fd/<fd>: see Detach
+	fd       int
 }
 
 // OpenTop mounts the top level (subvolid=5) of the btrfs filesystem behind
@@ -139,15 +143,50 @@ func deviceOf(source string) (string, error) {
 	return m.Source, nil
 }
 
+// Detach takes a top level that OpenTop mounted out of the mount namespace
+// while keeping it readable, like a detached open_tree(2) clone: it opens
+// Dir (O_PATH), unmounts it lazily (MNT_DETACH: the mount lives on while
+// the descriptor does) and removes the directory. Dir becomes
+// /proc/self/fd/N, valid in this process only, so a walk of the namespace
+// (drift check walking / while the top level sits in /tmp) never meets the
+// whole filesystem there. Afterwards, methods that find the mount in the
+// mount table (MountedIDs, and so FindOldRoot) fail; Close closes the
+// descriptor. It does nothing for a top level the caller mounted
+// (OpenTopDir) or one already detached.
+func (t *Top) Detach() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.owned || t.detached {
+		return nil
+	}
+	fd, err := unix.Open(t.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: t.Dir, Err: err}
+	}
+	if err := unix.Unmount(t.Dir, unix.MNT_DETACH); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("detach %s: %w", t.Dir, err)
+	}
+	dir := t.Dir
+	t.fd, t.detached, t.Dir = fd, true, fmt.Sprintf("/proc/self/fd/%d", fd)
+	return os.Remove(dir)
+}
+
 // Close unmounts a top level that OpenTop mounted (lazily if it is busy)
-// and removes its directory. It returns the first error and does nothing
-// the second time.
+// and removes its directory, or closes the descriptor of a detached one.
+// It returns the first error and does nothing the second time.
 func (t *Top) Close() error {
 	t.once.Do(func() {
 		if t.stop != nil {
 			t.stop()
 		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		if !t.owned {
+			return
+		}
+		if t.detached {
+			t.closeErr = unix.Close(t.fd)
 			return
 		}
 		if err := unix.Unmount(t.Dir, 0); err != nil {

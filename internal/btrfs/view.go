@@ -13,12 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SubvolumeDir verifies that rel (relative to the top level, "/root" or
-// "@") names a subvolume reached through no symlink, and returns its
-// directory under t.Dir and its subvolume id. Errors: rel empty or escaping
-// the top level, a component that is a symlink or missing, a directory that
-// is not a subvolume's root.
-func (t *Top) SubvolumeDir(rel string) (string, uint64, error) {
+// CheckSubvolume verifies that rel (relative to the top level, "/root" or
+// "@") names a subvolume reached through no symlink, and returns its clean
+// path relative to the top level ("root") and its subvolume id. Errors: rel
+// empty or escaping the top level, a component that is a symlink or
+// missing, a directory that is not a subvolume's root.
+func (t *Top) CheckSubvolume(rel string) (string, uint64, error) {
 	clean := strings.Trim(path.Clean("/"+rel), "/")
 	if clean == "" || strings.HasPrefix(path.Clean(rel), "..") {
 		return "", 0, fmt.Errorf("%q: not a subvolume path below the top level", rel)
@@ -38,7 +38,7 @@ func (t *Top) SubvolumeDir(rel string) (string, uint64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	return dir, info.ID, nil
+	return clean, info.ID, nil
 }
 
 // OldRootsDir lists the entries of dir, a directory of old roots seen

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -48,6 +49,27 @@ func (s *system) categoriesWith(wantExit int, extra ...string) map[string]string
 	return cats
 }
 
+// rowsWith is categoriesWith with each row's entry count: a directory lost
+// whole is one row, and only its count shows what is in it.
+func (s *system) rowsWith(wantExit int, extra ...string) map[string]string {
+	s.t.Helper()
+	out := s.drift(wantExit, append([]string{"check", "--root", s.root, "--persist", s.declPath(), "--format", "json"}, extra...)...)
+	var r struct {
+		Items []struct {
+			Path, Category string
+			Entries        int64
+		}
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
+	}
+	rows := map[string]string{}
+	for _, it := range r.Items {
+		rows[it.Path] = fmt.Sprintf("%s %d", it.Category, it.Entries)
+	}
+	return rows
+}
+
 // TestCheckRootSubvol: --root-subvol /root reads the root subvolume through
 // the private top-level mount and reports a file hidden under a bind mount as
 // shadowed, exactly as auto (open_tree) does; none reports nothing shadowed
@@ -66,6 +88,7 @@ func TestCheckRootSubvol(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
 	must(t, os.MkdirAll(filepath.Join(s.top, "root", "/var/lib/bluetooth/old"), 0o755))
 	must(t, os.MkdirAll(filepath.Join(s.top, "plain"), 0o755))
+	must(t, os.MkdirAll(s.M("/tmp"), 0o1777))
 
 	auto := s.categoriesWith(1)
 	if auto[hidden] != "shadowed" {
@@ -82,6 +105,22 @@ func TestCheckRootSubvol(t *testing.T) {
 			t.Errorf("%q: rows\n%q\nwant (auto)\n%q", flags, got, auto)
 		}
 	}
+
+	// The private top-level mount is made in $TMPDIR: on the live system
+	// that is /tmp, on the root being walked. It must never be walked (it
+	// shows the whole filesystem: /nix, persistent storage, old roots).
+	base := s.rowsWith(1, "--old-roots", "none")
+	t.Setenv("TMPDIR", s.M("/tmp"))
+	for _, flags := range [][]string{{"--root-subvol", "/root"}, {"--no-open-tree"}, {"--old-roots", "auto"}} {
+		if got := s.rowsWith(1, flags...); !maps.Equal(got, base) {
+			t.Errorf("%q with TMPDIR on the walked root: rows\n%q\nwant\n%q", flags, got, base)
+		}
+	}
+	if left := readDirNames(t, s.M("/tmp")); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %q", left)
+	}
+	os.Unsetenv("TMPDIR")
+	must(t, os.Remove(s.M("/tmp")))
 
 	code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json", "--root-subvol", "none", "--verbose")
 	if code != 0 { // only the shadowed entries are lost on this system
