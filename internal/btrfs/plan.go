@@ -134,7 +134,8 @@ func cleanRel(flag, p string) (string, error) {
 // retired in this boot, and is not mounted. Age-based deletion is skipped
 // when the clock is before the newest old root. Errors wrap ErrUnsafe when a
 // target is wrong: Subvol or OldRoots a symlink, not a subvolume/directory,
-// one inside the other; the root mounted (field case C18); Blank missing.
+// one inside the other; the root mounted (field case C18); Blank missing,
+// equal to or inside Subvol, or inside OldRoots.
 // Other errors come from reading the filesystem.
 func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
@@ -159,6 +160,14 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Blank != "" {
 		if opts.Blank, err = cleanRel("--blank", opts.Blank); err != nil {
 			return nil, err
+		}
+		// The blank must outlive the wipe: the root is retired before the
+		// snapshot is taken, and old_roots may lose it by age in the same plan.
+		switch {
+		case opts.Blank == opts.Subvol || within(opts.Subvol, opts.Blank):
+			return nil, fmt.Errorf("%w: --blank %q is (inside) --subvol %q: the wipe retires it before the fresh root is made from it", ErrUnsafe, opts.Blank, opts.Subvol)
+		case opts.Blank == opts.OldRoots || within(opts.OldRoots, opts.Blank):
+			return nil, fmt.Errorf("%w: --blank %q is inside --old-roots %q: old roots are deleted by age, and the blank with them", ErrUnsafe, opts.Blank, opts.OldRoots)
 		}
 	}
 	subs, err := t.Subvolumes()

@@ -224,7 +224,7 @@ func TestWipeReal(t *testing.T) {
 		im := newImage(t)
 		im.subvol("real-root", time.Time{})
 		must(t, os.Symlink("real-root", im.P("root")))
-		before := im.subvols()
+		before := append(im.subvols(), "real-root/blank", "old_roots/blank")
 		for _, tc := range []struct {
 			name string
 			edit func(*Options)
@@ -239,6 +239,16 @@ func TestWipeReal(t *testing.T) {
 			{"overlap", func(o *Options) { o.Subvol, o.OldRoots = "real-root", "real-root/old" }, "overlap"},
 			{"escape", func(o *Options) { o.OldRoots = "../x" }, "clean path"},
 			{"missing blank", func(o *Options) { o.Subvol, o.Blank = "real-root", "nope" }, "no such subvolume"},
+			{"blank is the root", func(o *Options) { o.Subvol, o.Blank = "real-root", "real-root" }, "--blank"},
+			{"blank inside the root", func(o *Options) {
+				im.subvol("real-root/blank", time.Time{})
+				o.Subvol, o.Blank = "real-root", "real-root/blank"
+			}, "--blank"},
+			{"blank inside old_roots", func(o *Options) {
+				must(t, os.MkdirAll(im.P("old_roots"), 0o755))
+				im.subvol("old_roots/blank", time.Time{})
+				o.Subvol, o.Blank = "real-root", "old_roots/blank"
+			}, "--blank"},
 		} {
 			o := opts("b1")
 			tc.edit(&o)
