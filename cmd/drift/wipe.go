@@ -59,7 +59,9 @@ boot completes the job.
 EXIT STATUS
   0  done (or, with --dry-run, planned)
   2  error: an unsafe target (nothing changed), or a step that failed (the
-     steps before it are done; run again to complete)`,
+     steps before it are done; run again to complete). An old root that
+     cannot be deleted does not stop the deletion of the others: every
+     failure is named.`,
 		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
   drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
   drift wipe --device /dev/vda2 --blank root-blank --format json`,
@@ -151,7 +153,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		return err
 	}
 	if applyErr != nil {
-		return withHint(applyErr, "the steps before this one are done; run drift wipe again to complete the wipe")
+		return withHint(applyErr, "the steps before a failed one are done, and an old root that could not be deleted did not stop the others; run drift wipe again to complete the wipe")
 	}
 	return top.Close()
 }

@@ -16,21 +16,38 @@ import (
 // error it returns stops Apply as if the process died there.
 var afterStep func(i int, s Step) error
 
-// Apply performs p's steps in order on top and stops at the first error
-// (or when ctx is done between steps), returning it with the step named.
+// Apply performs p's steps in order on top. It stops at the first error of
+// a step that is not a deletion (or when ctx is done between steps),
+// returning it with the step named. A failed deletion skips the rest of
+// that old root only: the other old roots are still deleted, and Apply
+// returns every failure (errors.Join), each with its step named.
 // Each step checks what it changes first: ActRetire and ActDelete refuse
 // when another subvolume (by id) is at their path, or when it is mounted,
 // ActRetire never replaces an existing entry (renameat2 RENAME_NOREPLACE:
 // never into an existing old root), ActCreate and ActSnapshot never create
-// inside an existing entry. Apply is resumable: after an interruption at
-// any point, Plan on the new state followed by Apply completes the wipe.
+// inside an existing entry. A nested subvolume inside a read-only one (an
+// old root kept read-only, a read-only snapshot holding another) is deleted
+// after clearing the read-only flag of the one holding it, which is deleted
+// next anyway. Apply is resumable: after an interruption at any point, Plan
+// on the new state followed by Apply completes the wipe.
 func (t *Top) Apply(ctx context.Context, p *Plan) error {
+	var failed []error
+	skip := ""
 	for i, s := range p.Steps {
 		if err := ctx.Err(); err != nil {
-			return err
+			return errors.Join(append(failed, err)...)
+		}
+		if s.Action == ActDelete && s.oldRoot != "" && s.oldRoot == skip {
+			continue
 		}
 		if err := t.apply(p, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
+			err = fmt.Errorf("%s: %w", s, err)
+			if s.Action != ActDelete || s.oldRoot == "" {
+				return errors.Join(append(failed, err)...)
+			}
+			failed = append(failed, err)
+			skip = s.oldRoot
+			continue
 		}
 		if afterStep != nil {
 			if err := afterStep(i, s); err != nil {
@@ -38,7 +55,7 @@ func (t *Top) Apply(ctx context.Context, p *Plan) error {
 			}
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 func (t *Top) apply(p *Plan, s Step) error {
@@ -86,6 +103,11 @@ func (t *Top) apply(p *Plan, s Step) error {
 		if err := t.verify(s); err != nil {
 			return err
 		}
+		if s.parent != "" {
+			if err := t.makeWritable(Step{Action: ActDelete, Path: s.parent, ID: s.parentID}); err != nil {
+				return err
+			}
+		}
 		return dbtrfs.DeleteSubVolume(full)
 	}
 	return fmt.Errorf("unknown action %q", s.Action)
@@ -123,6 +145,32 @@ func (t *Top) verify(s Step) error {
 	}
 	if mps := mounted[id]; len(mps) > 0 {
 		return fmt.Errorf("%w: %s is mounted at %v", ErrUnsafe, s.Path, mps)
+	}
+	return nil
+}
+
+// makeWritable clears the read-only flag of the subvolume s.ID at s.Path
+// (verified as for a deletion) when it is set: deleting a subvolume inside a
+// read-only one fails with EROFS.
+func (t *Top) makeWritable(s Step) error {
+	if err := t.verify(s); err != nil {
+		return err
+	}
+	full := filepath.Join(t.Dir, s.Path)
+	fsys, err := dbtrfs.Open(full, true)
+	if err != nil {
+		return err
+	}
+	defer fsys.Close()
+	flags, err := fsys.GetFlags()
+	if err != nil {
+		return &os.PathError{Op: "get subvolume flags", Path: full, Err: err}
+	}
+	if !flags.ReadOnly() {
+		return nil
+	}
+	if err := fsys.SetFlags(flags &^ dbtrfs.SubvolReadOnly); err != nil {
+		return &os.PathError{Op: "clear the read-only flag of", Path: full, Err: err}
 	}
 	return nil
 }

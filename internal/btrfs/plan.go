@@ -76,6 +76,15 @@ type Step struct {
 	// ID is the subvolume id ActRetire and ActDelete expect at Path; Apply
 	// refuses the step when another subvolume is there.
 	ID uint64 `json:"id,omitempty"`
+
+	// oldRoot is, for ActDelete, the old root the step deletes (part of):
+	// a failed step skips the rest of that old root only. parent and
+	// parentID name the subvolume holding a nested one (the old root or
+	// another nested subvolume, deleted after it): Apply makes it writable
+	// first when it is read-only.
+	oldRoot  string
+	parent   string
+	parentID uint64
 }
 
 // String renders a step as one line of a dry run.
@@ -278,10 +287,17 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		if !d.Delete {
 			continue
 		}
-		for _, n := range d.Nested {
-			p.Steps = append(p.Steps, Step{Action: ActDelete, Path: n.Path, ID: n.ID})
+		for i, n := range d.Nested {
+			st := Step{Action: ActDelete, Path: n.Path, ID: n.ID, oldRoot: d.Path, parent: d.Path, parentID: d.ID}
+			best := ""
+			for _, m := range d.Nested[i+1:] { // the enclosing ones come later (deepest first)
+				if within(m.Path, n.Path) && len(m.Path) > len(best) {
+					best, st.parent, st.parentID = m.Path, m.Path, m.ID
+				}
+			}
+			p.Steps = append(p.Steps, st)
 		}
-		p.Steps = append(p.Steps, Step{Action: ActDelete, Path: d.Path, ID: d.ID})
+		p.Steps = append(p.Steps, Step{Action: ActDelete, Path: d.Path, ID: d.ID, oldRoot: d.Path})
 	}
 	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,6 +119,50 @@ func TestWipeReal(t *testing.T) {
 		must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, ret + "/srv"})
+	})
+
+	t.Run("read-only old roots holding nested subvolumes", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		ro := "old_roots/" + FormatName(now.Add(-day(40)), 0)
+		im.subvol(ro, time.Time{})
+		im.subvol(ro+"/srv", time.Time{})
+		sh(t, "btrfs", "property", "set", "-ts", im.P(ro), "ro", "true")
+		// a writable old root holding a read-only subvolume that holds another
+		rw := "old_roots/" + FormatName(now.Add(-day(45)), 0)
+		im.subvol(rw, time.Time{})
+		im.subvol(rw+"/snap", time.Time{})
+		im.subvol(rw+"/snap/inner", time.Time{})
+		sh(t, "btrfs", "property", "set", "-ts", im.P(rw+"/snap"), "ro", "true")
+		im.subvol("root", now.Add(-time.Hour))
+		_, err := im.wipe(opts("b1"))
+		must(t, err)
+		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
+		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret})
+	})
+
+	t.Run("an old root that cannot be deleted does not keep the others", func(t *testing.T) {
+		im := newImage(t)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		stuck := "old_roots/" + FormatName(now.Add(-day(50)), 0)
+		im.subvol(stuck, time.Time{})
+		im.subvol(stuck+"/srv", time.Time{})
+		sh(t, "chattr", "+i", im.P(stuck+"/srv")) // BTRFS_IOC_SNAP_DESTROY: EPERM
+		t.Cleanup(func() { exec.Command("chattr", "-i", im.P(stuck+"/srv")).Run() })
+		stuck2 := "old_roots/" + FormatName(now.Add(-day(45)), 0)
+		im.subvol(stuck2, time.Time{})
+		sh(t, "chattr", "+i", im.P(stuck2))
+		t.Cleanup(func() { exec.Command("chattr", "-i", im.P(stuck2)).Run() })
+		gone := "old_roots/" + FormatName(now.Add(-day(40)), 0)
+		im.subvol(gone, time.Time{})
+		im.subvol(gone+"/srv", time.Time{})
+		im.subvol("root", now.Add(-time.Hour))
+		_, err := im.wipe(opts("b1"))
+		if err == nil || !strings.Contains(err.Error(), stuck+"/srv") || !strings.Contains(err.Error(), stuck2) {
+			t.Errorf("wipe: %v, want an error naming %s/srv and %s", err, stuck, stuck2)
+		}
+		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
+		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, stuck, stuck + "/srv", stuck2})
 	})
 
 	t.Run("C15 same-second collision", func(t *testing.T) {
