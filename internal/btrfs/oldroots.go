@@ -67,6 +67,11 @@ type OldRoot struct {
 	RetiredBoot string `json:"retiredBoot,omitempty"`
 }
 
+// managed reports whether r is an old root drift manages: a subvolume whose
+// name is an old-root name (ParseName). Any other entry of old_roots is left
+// alone by wipe, and never picked as the latest or previous root.
+func (r OldRoot) managed() bool { return r.Kind == KindSubvolume && r.Parsed }
+
 // resolveTime fills Parsed, Seq, Time and Age from Name, OTime and MTime.
 func (r *OldRoot) resolveTime(loc *time.Location) {
 	if n, err := ParseName(r.Name, loc); err == nil {

@@ -13,9 +13,10 @@ const Latest = "latest"
 var ErrNoOldRoot = errors.New("no such old root")
 
 // PickOldRoot returns the entry of roots (as from OldRoots) called name, or
-// for Latest the newest verified subvolume by real time (OldRoot.Time, the
-// order of SortOldRoots: 2026-11-10 after 2026-11-9, a .1 after its twin),
-// never by string. A named entry must be a subvolume or a directory: a
+// for Latest the newest verified subvolume with an old-root name by real
+// time (OldRoot.Time, the order of SortOldRoots: 2026-11-10 after 2026-11-9,
+// a .1 after its twin), never by string; a subvolume named otherwise
+// (manual-backup) is not an old root and never the latest. A named entry must be a subvolume or a directory: a
 // symlink (never followed) or anything else is an error. Errors wrap
 // ErrNoOldRoot when nothing matches.
 func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
@@ -23,11 +24,11 @@ func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
 		sorted := append([]OldRoot(nil), roots...)
 		SortOldRoots(sorted)
 		for i := len(sorted) - 1; i >= 0; i-- {
-			if sorted[i].Kind == KindSubvolume {
+			if sorted[i].managed() {
 				return sorted[i], nil
 			}
 		}
-		return OldRoot{}, fmt.Errorf("%w: no subvolume among the %d entries of old_roots", ErrNoOldRoot, len(roots))
+		return OldRoot{}, fmt.Errorf("%w: no subvolume with an old-root name (YYYY-MM-D_hh:mm:ss[.N]) among the %d entries of old_roots", ErrNoOldRoot, len(roots))
 	}
 	for _, r := range roots {
 		if r.Name != name {

@@ -22,6 +22,7 @@ func TestPickOldRoot(t *testing.T) {
 		mk("2026-12-1_00:00:00", KindDir), // newer, but a plain directory
 		mk("link", KindSymlink),
 		mk("sock", KindOther),
+		{Name: "manual-backup", Path: "old_roots/manual-backup", Kind: KindSubvolume, Time: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, // newest, not an old root
 	}
 	r, err := PickOldRoot(roots, Latest)
 	if err != nil || r.Name != "2026-11-10_08:00:00" {
@@ -44,6 +45,9 @@ func TestPickOldRoot(t *testing.T) {
 	if _, err := PickOldRoot(roots, "2026-1-1_00:00:00"); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("missing: %v", err)
 	}
+	if r, err := PickOldRoot(roots, "manual-backup"); err != nil || r.Name != "manual-backup" {
+		t.Errorf("manual-backup by name: %q, %v", r.Name, err)
+	}
 	if _, err := PickOldRoot(roots[3:], Latest); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("latest without a subvolume: %v", err)
 	}
@@ -61,6 +65,8 @@ func TestPreviousRoot(t *testing.T) {
 		mk("2026-11-30_08:00:00", KindSubvolume, 300), // the live root (C18)
 		mk("2026-12-1_00:00:00", KindDir, 0),
 		mk("link", KindSymlink, 0),
+		{Name: "manual-backup", Path: "old_roots/manual-backup", Kind: KindSubvolume, ID: 400, Time: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Name: "backup-dir", Path: "old_roots/backup-dir", Kind: KindDir, Time: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	live := func(r OldRoot) bool { return r.ID == 300 }
 	subs := []Kind{KindSubvolume}

@@ -302,7 +302,10 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	return p, nil
 }
 
-// decide fills Delete and Why of every old root. resumed is true when the
+// decide fills Delete and Why of every old root. Subvolumes whose names are
+// not old-root names (a manual-backup kept in old_roots) are not old roots
+// drift manages: reported, kept, and neither counted for KeepMin nor for the
+// clock check. resumed is true when the
 // root is missing (a run interrupted after retiring it): then the newest
 // old root counts as retired in this run even without a boot mark.
 func (p *Plan) decide(resumed bool) {
@@ -310,7 +313,7 @@ func (p *Plan) decide(resumed bool) {
 	ds := p.OldRoots
 	newest := time.Time{}
 	for _, d := range ds {
-		if d.Kind == KindSubvolume && d.Age.After(newest) {
+		if d.managed() && d.Age.After(newest) {
 			newest = d.Age
 		}
 	}
@@ -321,7 +324,7 @@ func (p *Plan) decide(resumed bool) {
 	kept := 0 // subvolumes counted from the newest
 	lastSub := -1
 	for i := range ds {
-		if ds[i].Kind == KindSubvolume {
+		if ds[i].managed() {
 			lastSub = i
 		}
 	}
@@ -330,6 +333,11 @@ func (p *Plan) decide(resumed bool) {
 		if d.Kind != KindSubvolume {
 			d.Why = fmt.Sprintf("a %s, not a subvolume: left alone", d.Kind)
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is a %s, not a subvolume: left alone", d.Path, d.Kind))
+			continue
+		}
+		if !d.managed() {
+			d.Why = "not an old-root name: left alone"
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: not an old-root name (YYYY-MM-D_hh:mm:ss[.N]): left alone, never deleted", d.Path))
 			continue
 		}
 		kept++

@@ -86,14 +86,15 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 // SortOldRoots, never string order) whose kind is among kinds and which skip
 // does not reject: the root of the previous boot. skip lets a caller pass
 // over the subvolume mounted as the live root (C18: a root renamed into
-// old_roots after it was mounted is not the previous boot's). ok is false
-// when nothing qualifies.
+// old_roots after it was mounted is not the previous boot's). Entries whose
+// names are not old-root names (ParseName: a manual-backup kept there) are
+// never the previous root. ok is false when nothing qualifies.
 func PreviousRoot(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool) (r OldRoot, ok bool) {
 	sorted := append([]OldRoot(nil), roots...)
 	SortOldRoots(sorted)
 	for i := len(sorted) - 1; i >= 0; i-- {
 		c := sorted[i]
-		if !slices.Contains(kinds, c.Kind) || (skip != nil && skip(c)) {
+		if !c.Parsed || !slices.Contains(kinds, c.Kind) || (skip != nil && skip(c)) {
 			continue
 		}
 		return c, true

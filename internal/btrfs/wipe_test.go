@@ -165,6 +165,40 @@ func TestWipeReal(t *testing.T) {
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, stuck, stuck + "/srv", stuck2})
 	})
 
+	t.Run("a subvolume in old_roots without an old-root name", func(t *testing.T) {
+		im := newImage(t)
+		n := time.Now().UTC().Truncate(time.Second)
+		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		a := FormatName(n.Add(-day(40)), 0)
+		b := FormatName(n.Add(-day(50)), 0)
+		im.subvol("old_roots/"+a, time.Time{})
+		im.subvol("old_roots/"+b, time.Time{})
+		// created now (its otime orders it newest), mtime 100 days ago
+		im.subvol("old_roots/manual-backup", n.Add(-day(100)))
+		im.subvol("root", n.Add(-time.Hour))
+		o := opts("b1")
+		o.Now, o.KeepMin = n, 2
+		p, err := im.wipe(o)
+		must(t, err)
+		// the retired root and a fill --keep-min; manual-backup neither counts
+		// nor goes
+		wantSame(t, "old_roots", im.oldRootNames(), []string{a, "manual-backup", FormatName(n.Add(-time.Hour), 0)})
+		found := false
+		for _, w := range p.Warnings {
+			found = found || strings.Contains(w, "manual-backup") && strings.Contains(w, "not an old-root name")
+		}
+		if !found {
+			t.Errorf("warnings = %q, want one about manual-backup", p.Warnings)
+		}
+		top, err := OpenTop(context.Background(), im.Dev)
+		must(t, err)
+		defer top.Close()
+		r, err := top.FindOldRoot("old_roots", Latest, time.UTC)
+		if err != nil || r.Name != FormatName(n.Add(-time.Hour), 0) {
+			t.Errorf("latest = %q, %v; want the root just retired", r.Name, err)
+		}
+	})
+
 	t.Run("C15 same-second collision", func(t *testing.T) {
 		im := newImage(t)
 		must(t, os.Mkdir(im.P("old_roots"), 0o755))
