@@ -144,7 +144,8 @@ func cleanRel(flag, p string) (string, error) {
 // when the clock is before the newest old root. Errors wrap ErrUnsafe when a
 // target is wrong: Subvol or OldRoots a symlink, not a subvolume/directory,
 // one inside the other; the root mounted (field case C18); Blank missing,
-// equal to or inside Subvol, or inside OldRoots.
+// equal to or inside Subvol, or inside OldRoots; Subvol missing while no old
+// root carries this boot's retired mark (a preview only warns).
 // Other errors come from reading the filesystem.
 func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
@@ -223,6 +224,20 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	var retired *Decision
 	switch err := unix.Lstat(rootPath, &st); {
 	case errors.Is(err, unix.ENOENT):
+		// Only a run interrupted after retiring the root (marked with this
+		// boot's id) leaves it missing; else --subvol names the wrong
+		// subvolume, and creating it would never wipe the real root.
+		resuming := false
+		for _, r := range existing {
+			resuming = resuming || (opts.BootID != "" && r.Kind == KindSubvolume && r.RetiredBoot == opts.BootID)
+		}
+		if !resuming {
+			msg := fmt.Sprintf("no subvolume %s at the top level: nothing to retire; create it, or check --subvol", opts.Subvol)
+			if !opts.Preview {
+				return nil, fmt.Errorf("%w: %s", ErrUnsafe, msg)
+			}
+			p.Warnings = append(p.Warnings, msg+" (drift wipe refuses to run)")
+		}
 		needRoot = true
 	case err != nil:
 		return nil, &os.PathError{Op: "lstat", Path: rootPath, Err: err}

@@ -318,6 +318,7 @@ func TestWipeReal(t *testing.T) {
 			{"overlap", func(o *Options) { o.Subvol, o.OldRoots = "real-root", "real-root/old" }, "overlap"},
 			{"escape", func(o *Options) { o.OldRoots = "../x" }, "clean path"},
 			{"missing blank", func(o *Options) { o.Subvol, o.Blank = "real-root", "nope" }, "no such subvolume"},
+			{"missing root", func(o *Options) { o.Subvol = "nope" }, "no subvolume nope at the top level"},
 			{"blank is the root", func(o *Options) { o.Subvol, o.Blank = "real-root", "real-root" }, "--blank"},
 			{"blank inside the root", func(o *Options) {
 				im.subvol("real-root/blank", time.Time{})
