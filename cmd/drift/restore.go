@@ -167,6 +167,9 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
+	if opts.OldRoots, err = btrfs.CleanRel("--old-roots", opts.OldRoots); err != nil {
+		return err
+	}
 	loaded, err := opts.declFlags.load(ctx, st)
 	if err != nil {
 		return err

@@ -126,6 +126,11 @@ type Plan struct {
 // may touch.
 var ErrUnsafe = errors.New("unsafe target")
 
+// CleanRel cleans p, the value of flag, as a relative path inside the top
+// level ("root", "nixos/old_roots"), or fails (wrapping ErrUnsafe) when it
+// is empty, absolute, or not clean ("..", "a/../..", "./x").
+func CleanRel(flag, p string) (string, error) { return cleanRel(flag, p) }
+
 // cleanRel cleans a relative path inside the top level, or fails.
 func cleanRel(flag, p string) (string, error) {
 	c := strings.Trim(path.Clean("/"+p), "/")
