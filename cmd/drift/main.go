@@ -28,6 +28,10 @@ type Streams struct {
 // exit status 1.
 var errLost = errors.New("something would be lost")
 
+// exitBrokenPipe is the exit status of a command whose output reader went
+// away (EPIPE): 128+SIGPIPE, what a shell reports for a death by SIGPIPE.
+const exitBrokenPipe = 128 + int(syscall.SIGPIPE)
+
 // hintError carries a hint printed after the error.
 type hintError struct {
 	err  error
@@ -55,6 +59,11 @@ func main() {
 // mainRun runs drift with the process's arguments and streams and returns the
 // exit status: 0 nothing at risk, 1 something at risk, 2 error.
 func mainRun() int {
+	// A reader that goes away (drift wipe … | head -1) must not kill drift
+	// by SIGPIPE before its deferred cleanups (the private top-level mount
+	// and its directory): ignored, a write fails with EPIPE instead, and run
+	// exits quietly with the status a SIGPIPE death has.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
@@ -72,6 +81,8 @@ func run(ctx context.Context, args []string, st Streams) int {
 		return 0
 	case errors.Is(err, errLost):
 		return 1
+	case errors.Is(err, syscall.EPIPE):
+		return exitBrokenPipe
 	}
 	fmt.Fprintf(st.Err, "drift: error: %s\n", report.SafeText(err.Error()))
 	var h *hintError

@@ -1,14 +1,23 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("DRIFT_MAIN_CHILD") == "1" { // TestBrokenPipe's child: drift itself
+		os.Exit(mainRun())
+	}
 	testscript.Main(m, map[string]func(){
 		"drift": func() { os.Exit(mainRun()) },
 	})
@@ -28,4 +37,61 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// demoCheck is drift check on the bundled demo, which prints a report.
+func demoCheck(t *testing.T) []string {
+	demo, err := filepath.Abs("../../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"check", "--root", demo + "/root", "--mountinfo", demo + "/mountinfo",
+		"--persist", demo + "/impermanence.nix", "--ignore-file", demo + "/ignore"}
+}
+
+// TestRunBrokenPipe: run writing to a pipe whose reader is gone exits 141,
+// with no error message.
+func TestRunBrokenPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	defer w.Close()
+	var stderr bytes.Buffer
+	code := run(context.Background(), demoCheck(t), Streams{In: strings.NewReader(""), Out: w, Err: &stderr})
+	if code != 141 || strings.Contains(stderr.String(), "error") {
+		t.Errorf("run = %d, stderr %q; want 141 and no error message", code, stderr.String())
+	}
+}
+
+// TestBrokenPipe runs drift as a process with its stdout a pipe closed by
+// the reader (drift … | head -1): no death by SIGPIPE (deferred cleanups
+// run), exit status 141, no error message.
+func TestBrokenPipe(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, demoCheck(t)...)
+	cmd.Env = append(os.Environ(), "DRIFT_MAIN_CHILD=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("drift: %v, want exit status 141", err)
+	}
+	if st, ok := ee.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+		t.Fatalf("drift died by %v: deferred cleanups never ran", st.Signal())
+	}
+	if ee.ExitCode() != 141 || strings.Contains(stderr.String(), "error") {
+		t.Errorf("exit %d, stderr %q; want 141 and no error message", ee.ExitCode(), stderr.String())
+	}
 }

@@ -149,8 +149,10 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if !opts.DryRun {
 		applyErr = top.Apply(ctx, plan)
 	}
-	if err := report.WritePlan(st.Out, plan, opts.Format, opts.DryRun); err != nil {
-		return err
+	// A failed step outranks a failed write (a reader gone: EPIPE).
+	writeErr := report.WritePlan(st.Out, plan, opts.Format, opts.DryRun)
+	if applyErr == nil && writeErr != nil {
+		return writeErr
 	}
 	if applyErr != nil {
 		return withHint(applyErr, "the steps before a failed one are done, and an old root that could not be deleted did not stop the others; run drift wipe again to complete the wipe")
