@@ -52,8 +52,9 @@ type OldRoot struct {
 	Time time.Time `json:"time"`
 	// Age is the moment the age is counted from (the seed's `find -mtime`
 	// rule): the time in the name (the root's mtime at retirement), else
-	// the entry's mtime.
-	Age time.Time `json:"age"`
+	// the entry's mtime. A timestamp, hence "ageFrom" in JSON (the age in
+	// days is Decision.AgeDays).
+	Age time.Time `json:"ageFrom"`
 	// MTime is the entry's own mtime (lstat), OTime its creation time (zero
 	// unless a subvolume).
 	MTime time.Time `json:"mtime"`

@@ -109,6 +109,9 @@ type Decision struct {
 	Retired bool `json:"retired"`
 	// Why says why it is deleted or kept.
 	Why string `json:"why"`
+	// AgeDays is the age in whole days at Options.Now, counted from Age
+	// (negative when the clock is before it).
+	AgeDays int `json:"ageDays"`
 }
 
 // Plan is what a wipe will do, computed from the filesystem as it is.
@@ -350,6 +353,9 @@ func (p *Plan) decide(resumed bool) {
 	}
 	for i := len(ds) - 1; i >= 0; i-- {
 		d := &ds[i]
+		if !d.Age.IsZero() {
+			d.AgeDays = int(o.Now.Sub(d.Age) / (24 * time.Hour))
+		}
 		if d.Kind != KindSubvolume {
 			d.Why = fmt.Sprintf("a %s, not a subvolume: left alone", d.Kind)
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is a %s, not a subvolume: left alone", d.Path, d.Kind))

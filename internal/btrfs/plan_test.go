@@ -1,0 +1,32 @@
+package btrfs
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDecisionJSON: the moment an old root's age counts from is a timestamp
+// ("ageFrom"), its age in whole days a number ("ageDays"); no "age" holding
+// a timestamp.
+func TestDecisionJSON(t *testing.T) {
+	n := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
+	r := OldRoot{Name: FormatName(n.Add(-day(40)), 0), Kind: KindSubvolume, ID: 257}
+	r.resolveTime(time.UTC)
+	p := &Plan{Options: Options{Now: n, KeepDays: 30, KeepMin: 0, Location: time.UTC}, OldRoots: []Decision{{OldRoot: r}}}
+	p.decide(false)
+	b, err := json.Marshal(p.OldRoots[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`"ageFrom":"2026-10-20T20:00:00Z"`, `"ageDays":40`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("JSON %s lacks %s", s, want)
+		}
+	}
+	if strings.Contains(s, `"age":`) {
+		t.Errorf("JSON %s still has \"age\"", s)
+	}
+}
