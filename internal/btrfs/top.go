@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -55,6 +56,7 @@ type Top struct {
 // does cancelling ctx (context.AfterFunc), which covers SIGINT/SIGTERM when
 // the caller's context ends on them. A caller defers Close, which also runs
 // during a panic. Errors: source missing, not a block device nor on btrfs,
+// a device without a btrfs superblock ("DEV is not a btrfs filesystem"),
 // mount(2) failures (EPERM without CAP_SYS_ADMIN), and mount table errors.
 func OpenTop(ctx context.Context, source string) (*Top, error) {
 	dev, err := deviceOf(source)
@@ -67,6 +69,11 @@ func OpenTop(ctx context.Context, source string) (*Top, error) {
 	}
 	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV, "subvolid=5"); err != nil {
 		os.Remove(dir)
+		if errors.Is(err, unix.EINVAL) {
+			if ok, rerr := hasBtrfsMagic(dev); rerr == nil && !ok {
+				return nil, fmt.Errorf("%s is not a btrfs filesystem (no btrfs superblock): name the btrfs partition", dev)
+			}
+		}
 		return nil, fmt.Errorf("mount the top level of %s (subvolid=5): %w", dev, err)
 	}
 	t := &Top{Dir: dir, Source: dev, owned: true}
@@ -116,6 +123,32 @@ func (t *Top) identify() error {
 	}
 	t.mountID, t.Source = m.ID, m.Source
 	return nil
+}
+
+// btrfsMagic is the magic of a btrfs superblock ("_BHRfS_M"), at
+// btrfsMagicOffset: the primary superblock is at 64 KiB, its magic 0x40
+// bytes in.
+const (
+	btrfsMagic       = "_BHRfS_M"
+	btrfsMagicOffset = 0x10040
+)
+
+// hasBtrfsMagic reports whether the device dev carries a btrfs superblock.
+// A device too short for one has none.
+func hasBtrfsMagic(dev string) (bool, error) {
+	f, err := os.Open(dev)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, len(btrfsMagic))
+	if _, err := f.ReadAt(buf, btrfsMagicOffset); err != nil {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, err
+	}
+	return string(buf) == btrfsMagic, nil
 }
 
 // deviceOf returns source when it is a block device, else the device of the

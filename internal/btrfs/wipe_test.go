@@ -439,3 +439,27 @@ func TestWipeInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenTopNotBtrfs: an ext4 device is named as not btrfs, not as a mount
+// failing with "invalid argument".
+func TestOpenTopNotBtrfs(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	img := filepath.Join(os.Getenv(envDir), "ext4.img")
+	f, err := os.Create(img)
+	must(t, err)
+	must(t, f.Truncate(64<<20))
+	must(t, f.Close())
+	sh(t, "mkfs.ext4", "-q", "-F", img)
+	dev := strings.TrimSpace(sh(t, "losetup", "--find", "--show", img))
+	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
+	top, err := OpenTop(context.Background(), dev)
+	if err == nil {
+		top.Close()
+		t.Fatal("OpenTop of an ext4 device: no error")
+	}
+	if want := dev + " is not a btrfs filesystem"; !strings.Contains(err.Error(), want) {
+		t.Errorf("OpenTop: %v, want %q", err, want)
+	}
+}
