@@ -455,6 +455,13 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root))
 	}
 	for _, sh := range t.Shadowed() {
+		// Only over-mounts that hide persisted data matter here (C03), not
+		// the stacks a running system has anyway (/dev/pts, /dev/shm).
+		if !slices.ContainsFunc(decls.Entries, func(e persist.Entry) bool {
+			return mounts.Contains(sh.Hidden.MountPoint, e.Path) || mounts.Contains(e.Path, sh.Hidden.MountPoint)
+		}) {
+			continue
+		}
 		a.Warnings = append(a.Warnings, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint))
 	}
 	for _, e := range decls.Entries {

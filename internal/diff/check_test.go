@@ -493,3 +493,15 @@ func TestProgress(t *testing.T) {
 		t.Errorf("progress %v: want nondecreasing counts up to %d", calls, a.Scanned)
 	}
 }
+
+// Stacked pseudo filesystems every running system has are not warned about;
+// only over-mounts that hide persisted paths are (C03).
+func TestOvermountWarningsOnlyForPersistedPaths(t *testing.T) {
+	mi := btrfsSystem + `
+25 22 0:5 / /dev/shm rw - tmpfs tmpfs rw
+30 25 0:6 / /dev/shm rw - tmpfs tmpfs rw`
+	a := check(t, "f /x y", mi, []persist.Entry{dir("/var/lib/nixos")}, nil)
+	if slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, "over-mounted") }) {
+		t.Errorf("over-mount warning for /dev/shm: %q", a.Warnings)
+	}
+}
