@@ -1,0 +1,339 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
+)
+
+var baseTime = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+// seedTree writes the tree every mutation case starts from, identically
+// (contents, modes, mtimes) in A and B.
+func seedTree(t *testing.T, root string) {
+	t.Helper()
+	write := func(p, content string) {
+		writeFile(t, filepath.Join(root, p), content)
+	}
+	must(t, os.MkdirAll(filepath.Join(root, "d/e"), 0o755))
+	write("f", "hello world")
+	write("g", "HELLO WORLD") // f's size, other bytes
+	write("d/x", "x")
+	write("d/e/y", "y")
+	must(t, os.Symlink("f", filepath.Join(root, "link")))
+	sparse(t, filepath.Join(root, "sparse"), 1<<20, 0, "data")
+	for _, p := range []string{"f", "g", "d/x", "d/e/y", "sparse"} {
+		must(t, os.Chtimes(filepath.Join(root, p), baseTime, baseTime))
+	}
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	must(t, os.WriteFile(p, []byte(content), 0o644))
+	must(t, os.Chmod(p, 0o644)) // whatever the umask
+}
+
+// sparse makes p a file of size bytes, all hole but data at off.
+func sparse(t *testing.T, p string, size, off int64, data string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	must(t, err)
+	defer f.Close()
+	must(t, f.Truncate(size))
+	_, err = f.WriteAt([]byte(data), off)
+	must(t, err)
+}
+
+// restoreTime sets p's mtime back to the seed's.
+func restoreTime(t *testing.T, p string) {
+	must(t, os.Chtimes(p, baseTime, baseTime))
+}
+
+type mutation struct {
+	name   string
+	modify func(t *testing.T, b string)
+	quick  bool
+	open   func(rel string) error // an error opening rel (tests as root cannot chmod a file unreadable)
+	want   map[string]Change
+	what   map[string]What
+}
+
+var mutations = []mutation{
+	{name: "nothing", modify: func(*testing.T, string) {}},
+	{name: "same content, new mtime", modify: func(t *testing.T, b string) {
+		must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
+	}},
+	{name: "same content, new mtime, quick (hashed: same)", quick: true, modify: func(t *testing.T, b string) {
+		must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
+	}},
+	{name: "new content, old mtime restored", modify: func(t *testing.T, b string) {
+		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+		restoreTime(t, filepath.Join(b, "f"))
+	}, want: map[string]Change{"/f": Changed}, what: map[string]What{"/f": WhatContent}},
+	{name: "new content, old mtime restored, quick (not seen: documented)", quick: true, modify: func(t *testing.T, b string) {
+		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+		restoreTime(t, filepath.Join(b, "f"))
+	}},
+	{name: "new content and mtime, quick", quick: true, modify: func(t *testing.T, b string) {
+		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+	}, want: map[string]Change{"/f": Changed}},
+	{name: "appended", modify: func(t *testing.T, b string) {
+		writeFile(t, filepath.Join(b, "d/x"), "xx")
+	}, want: map[string]Change{"/d/x": Changed}},
+	{name: "file becomes symlink", modify: func(t *testing.T, b string) {
+		p := filepath.Join(b, "f")
+		must(t, os.Remove(p))
+		must(t, os.Symlink("g", p))
+	}, want: map[string]Change{"/f": Meta}, what: map[string]What{"/f": WhatType}},
+	{name: "symlink target changed", modify: func(t *testing.T, b string) {
+		p := filepath.Join(b, "link")
+		must(t, os.Remove(p))
+		must(t, os.Symlink("g", p))
+	}, want: map[string]Change{"/link": Meta}, what: map[string]What{"/link": WhatTarget}},
+	{name: "mode change", modify: func(t *testing.T, b string) {
+		must(t, os.Chmod(filepath.Join(b, "f"), 0o4755))
+	}, want: map[string]Change{"/f": Meta}, what: map[string]What{"/f": WhatMode}},
+	{name: "owner change", modify: func(t *testing.T, b string) {
+		if os.Geteuid() != 0 {
+			t.Skip("chown needs root")
+		}
+		must(t, os.Lchown(filepath.Join(b, "d/x"), 1234, 5678))
+	}, want: map[string]Change{"/d/x": Meta}, what: map[string]What{"/d/x": WhatOwner}},
+	{name: "content and mode change", modify: func(t *testing.T, b string) {
+		p := filepath.Join(b, "f")
+		writeFile(t, p, "HELLO world")
+		must(t, os.Chmod(p, 0o600))
+	}, want: map[string]Change{"/f": Changed}, what: map[string]What{"/f": WhatContent | WhatMode}},
+	{name: "hard link to an identical file", modify: func(t *testing.T, b string) {
+		writeFile(t, filepath.Join(b, "twin"), "hello world")
+		must(t, os.Remove(filepath.Join(b, "f")))
+		must(t, os.Link(filepath.Join(b, "twin"), filepath.Join(b, "f")))
+	}, want: map[string]Change{"/twin": Added}},
+	{name: "hard link to another file", modify: func(t *testing.T, b string) {
+		must(t, os.Remove(filepath.Join(b, "f")))
+		must(t, os.Link(filepath.Join(b, "g"), filepath.Join(b, "f")))
+	}, want: map[string]Change{"/f": Changed}},
+	{name: "sparse file with data moved", modify: func(t *testing.T, b string) {
+		p := filepath.Join(b, "sparse")
+		sparse(t, p, 1<<20, 512<<10, "data")
+		restoreTime(t, p)
+	}, want: map[string]Change{"/sparse": Changed}},
+	{name: "sparse file made dense, same bytes", modify: func(t *testing.T, b string) {
+		p := filepath.Join(b, "sparse")
+		buf := make([]byte, 1<<20)
+		copy(buf, "data")
+		must(t, os.WriteFile(p, buf, 0o644))
+		restoreTime(t, p)
+	}},
+	{name: "unreadable file", open: func(rel string) error {
+		if rel == "g" {
+			return unix.EACCES
+		}
+		return nil
+	}, modify: func(*testing.T, string) {}, want: map[string]Change{"/g": Failed}},
+	{name: "file replaced by a directory", modify: func(t *testing.T, b string) {
+		must(t, os.Remove(filepath.Join(b, "g")))
+		must(t, os.Mkdir(filepath.Join(b, "g"), 0o755))
+		writeFile(t, filepath.Join(b, "g/new"), "n")
+	}, want: map[string]Change{"/g": Meta, "/g/new": Added}, what: map[string]What{"/g": WhatType}},
+	{name: "directory removed", modify: func(t *testing.T, b string) {
+		must(t, os.RemoveAll(filepath.Join(b, "d")))
+	}, want: map[string]Change{"/d": Removed, "/d/x": Removed, "/d/e": Removed, "/d/e/y": Removed}},
+}
+
+// TestCompareMutations seeds two identical trees, mutates B one way, and
+// demands exactly the expected differences.
+func TestCompareMutations(t *testing.T) {
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+			seedTree(t, a)
+			seedTree(t, b)
+			m.modify(t, b)
+			opts := CompareOptions{Quick: m.quick, Workers: 3}
+			if m.open != nil {
+				opts.open = func(root int, rel string) (int, error) {
+					if err := m.open(rel); err != nil {
+						return -1, err
+					}
+					return openBeneath(root, rel)
+				}
+			}
+			c, err := Compare(context.Background(), a, b, opts)
+			must(t, err)
+			got := map[string]Change{}
+			for _, d := range c.Diffs {
+				got[d.Path] = d.Change
+				if w, ok := m.what[d.Path]; ok && d.What != w {
+					t.Errorf("%s: what = %v, want %v", d.Path, d.What.Names(), w.Names())
+				}
+				if d.Change == Failed && d.Err == nil {
+					t.Errorf("%s: failed without an error", d.Path)
+				}
+			}
+			want := m.want
+			if want == nil {
+				want = map[string]Change{}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("differences %v, want %v", got, want)
+			}
+			if c.Differ() != (len(want) > 0) {
+				t.Errorf("Differ() = %v with %v", c.Differ(), got)
+			}
+		})
+	}
+}
+
+// TestWhatChangedHashOnlyWhenNeeded: the pure decision asks for content
+// only for regular files of equal size, and with quick only when the
+// mtimes differ; a hashing error is Failed, not a crash.
+func TestWhatChangedHashOnlyWhenNeeded(t *testing.T) {
+	reg := func(size, mtime int64) *scan.Entry {
+		return &scan.Entry{Path: "/f", Mode: unix.S_IFREG | 0o644, Size: size, Mtime: mtime}
+	}
+	boom := errors.New("boom")
+	cases := []struct {
+		name      string
+		a, b      *scan.Entry
+		quick     bool
+		same      bool
+		err       error
+		wantCalls int
+		want      Change
+	}{
+		{"size differs: no hash", reg(1, 1), reg(2, 1), false, true, nil, 0, Changed},
+		{"same size: hashed, same", reg(1, 1), reg(1, 2), false, true, nil, 1, Same},
+		{"same size: hashed, differs", reg(1, 1), reg(1, 1), false, false, nil, 1, Changed},
+		{"quick, same mtime: no hash", reg(1, 1), reg(1, 1), true, false, nil, 0, Same},
+		{"quick, new mtime: hashed", reg(1, 1), reg(1, 2), true, false, nil, 1, Changed},
+		{"hash error", reg(1, 1), reg(1, 1), false, false, boom, 1, Failed},
+		{"type differs: no hash", reg(1, 1), &scan.Entry{Mode: unix.S_IFLNK | 0o777, Size: 1}, false, true, nil, 0, Meta},
+		{"directories: no hash", &scan.Entry{Mode: unix.S_IFDIR | 0o755, Size: 4096}, &scan.Entry{Mode: unix.S_IFDIR | 0o755, Size: 8192}, false, false, nil, 0, Same},
+	}
+	for _, c := range cases {
+		calls := 0
+		got, _, err := WhatChanged(c.a, c.b, c.quick, func() (bool, error) { calls++; return c.same, c.err })
+		if got != c.want || calls != c.wantCalls || !errors.Is(err, c.err) {
+			t.Errorf("%s: %v, %d calls, %v; want %v, %d calls, %v", c.name, got, calls, err, c.want, c.wantCalls, c.err)
+		}
+	}
+}
+
+// TestCompareIgnore: an ignored path and what is below it are in neither
+// tree.
+func TestCompareIgnore(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	seedTree(t, a)
+	seedTree(t, b)
+	must(t, os.RemoveAll(filepath.Join(b, "d")))
+	writeFile(t, filepath.Join(b, "f"), "HELLO world")
+	var ig Ignore
+	must(t, ig.Add("/d", "test"))
+	must(t, ig.Add("f", "test"))
+	c, err := Compare(context.Background(), a, b, CompareOptions{Ignore: &ig})
+	must(t, err)
+	if len(c.Diffs) != 0 {
+		t.Errorf("diffs %+v, want none", c.Diffs)
+	}
+}
+
+// TestCompareUnreadableDirectory: a directory B cannot read is one error,
+// not a removal of everything A has below it.
+func TestCompareUnreadableDirectory(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	seedTree(t, a)
+	seedTree(t, b)
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a mode 000 directory")
+	}
+	must(t, os.Chmod(filepath.Join(b, "d"), 0))
+	defer os.Chmod(filepath.Join(b, "d"), 0o755)
+	c, err := Compare(context.Background(), a, b, CompareOptions{})
+	must(t, err)
+	if len(c.Diffs) != 2 || c.Diffs[0].Path != "/d" {
+		t.Errorf("diffs %+v, want /d meta and failed", c.Diffs)
+	}
+}
+
+// TestCompareDeterministic: the parallel comparison gives the same result
+// every time.
+func TestCompareDeterministic(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	for _, r := range []string{a, b} {
+		for i := range 40 {
+			d := filepath.Join(r, "dir", string(rune('a'+i%20)), string(rune('a'+i)))
+			must(t, os.MkdirAll(d, 0o755))
+			for j := range 20 {
+				writeFile(t, filepath.Join(d, string(rune('a'+j))), "content")
+			}
+		}
+	}
+	for i := range 40 {
+		writeFile(t, filepath.Join(b, "dir", string(rune('a'+i%20)), string(rune('a'+i)), "c"), "CONTENT")
+	}
+	var first []Difference
+	for range 5 {
+		c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 4})
+		must(t, err)
+		if len(c.Diffs) != 40 {
+			t.Fatalf("%d diffs, want 40", len(c.Diffs))
+		}
+		paths := make([]Difference, len(c.Diffs))
+		for i, d := range c.Diffs {
+			paths[i] = Difference{Path: d.Path, Change: d.Change, What: d.What}
+		}
+		if first == nil {
+			first = paths
+		} else if !reflect.DeepEqual(paths, first) {
+			t.Fatalf("results differ between runs")
+		}
+	}
+}
+
+func TestCompareRootErrors(t *testing.T) {
+	d := t.TempDir()
+	writeFile(t, filepath.Join(d, "file"), "x")
+	if _, err := Compare(context.Background(), filepath.Join(d, "nowhere"), d, CompareOptions{}); err == nil {
+		t.Error("missing A: no error")
+	}
+	if _, err := Compare(context.Background(), d, filepath.Join(d, "file"), CompareOptions{}); err == nil {
+		t.Error("B a file: no error")
+	}
+}
+
+// TestHashNeverThroughSymlink: files are opened below the root with no
+// symlink in any component, and must be the file walked.
+func TestHashNeverThroughSymlink(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(root, "real"), 0o755))
+	writeFile(t, filepath.Join(root, "real/f"), "x")
+	must(t, os.Symlink("real", filepath.Join(root, "lnk")))
+	must(t, os.Symlink("real/f", filepath.Join(root, "flnk")))
+	fd, err := openRoot(root)
+	must(t, err)
+	defer unix.Close(fd)
+	for _, rel := range []string{"lnk/f", "flnk", "../" + filepath.Base(root) + "/real/f"} {
+		if f, err := openBeneath(fd, rel); err == nil {
+			unix.Close(f)
+			t.Errorf("openBeneath(%q) succeeded", rel)
+		}
+	}
+	var st unix.Stat_t
+	must(t, unix.Stat(filepath.Join(root, "real/f"), &st))
+	hs := newHasher(nil)
+	if _, err := hs.file(fd, &scan.Entry{Path: "/real/f", Ino: st.Ino + 1, Size: 1}, true); !errors.Is(err, errReplacedFile) {
+		t.Errorf("another inode: %v, want errReplacedFile", err)
+	}
+	if _, err := hs.file(fd, &scan.Entry{Path: "/real/f", Ino: st.Ino, Size: 1}, true); err != nil {
+		t.Errorf("the file walked: %v", err)
+	}
+}

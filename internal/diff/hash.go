@@ -1,0 +1,170 @@
+package diff
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/zeebo/xxh3"
+	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
+)
+
+// hashBuf is the read buffer of one hashing worker.
+const hashBuf = 256 << 10
+
+// errReplacedFile: the file opened is not the one the walk saw.
+var errReplacedFile = errors.New("file replaced during the comparison; not compared")
+
+// openFunc opens a regular file below an open root directory; a seam for
+// tests (an unreadable file as root).
+type openFunc func(rootFD int, rel string) (int, error)
+
+// openBeneath opens rel (relative, no leading "/") below rootFD read-only,
+// never through a symlink (any component) and never outside the root, and
+// without blocking on a fifo or becoming a controlling terminal.
+func openBeneath(rootFD int, rel string) (int, error) {
+	how := unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NOCTTY | unix.O_NONBLOCK | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
+	}
+	for {
+		fd, err := unix.Openat2(rootFD, rel, &how)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.ENOSYS {
+			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", err)
+		}
+		return fd, err
+	}
+}
+
+// hasher hashes regular files with xxh3-128; one per worker, its buffer
+// reused for every file.
+type hasher struct {
+	open openFunc
+	buf  []byte
+	h    *xxh3.Hasher
+}
+
+func newHasher(open openFunc) *hasher {
+	if open == nil {
+		open = openBeneath
+	}
+	return &hasher{open: open, buf: make([]byte, hashBuf), h: xxh3.New()}
+}
+
+// digest is the content hash of one file: the data extents (SEEK_DATA /
+// SEEK_HOLE), each as its offset and length then its bytes, so holes cost
+// nothing to read. dense is false when the file has a hole: two files with
+// the same bytes but different hole layouts have different digests, and
+// sameFiles then compares their full contents (holes read as zeros).
+type digest struct {
+	sum   xxh3.Uint128
+	dense bool
+}
+
+// sameFiles reports whether a (below rootA) and b (below rootB), regular
+// files of the same size, have the same bytes.
+func (hs *hasher) sameFiles(rootA int, a *scan.Entry, rootB int, b *scan.Entry) (bool, error) {
+	da, err := hs.file(rootA, a, true)
+	if err != nil {
+		return false, err
+	}
+	db, err := hs.file(rootB, b, true)
+	if err != nil {
+		return false, err
+	}
+	if da.sum == db.sum {
+		return true, nil
+	}
+	if da.dense && db.dense {
+		return false, nil
+	}
+	// Different hole layouts can hold the same bytes: read both in full.
+	if da, err = hs.file(rootA, a, false); err != nil {
+		return false, err
+	}
+	if db, err = hs.file(rootB, b, false); err != nil {
+		return false, err
+	}
+	return da.sum == db.sum, nil
+}
+
+// file opens and hashes e below root: extents when sparse, else every byte
+// (holes as zeros). The file opened must be the regular file the walk saw:
+// same inode and size.
+func (hs *hasher) file(root int, e *scan.Entry, sparse bool) (digest, error) {
+	fd, err := hs.open(root, e.Path[1:])
+	if err != nil {
+		return digest{}, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return digest{}, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.Ino || st.Size != e.Size {
+		return digest{}, errReplacedFile
+	}
+	hs.h.Reset()
+	d := digest{dense: true}
+	// A file with as many bytes allocated as its size has no hole worth
+	// looking for (SEEK_DATA would cost two system calls for nothing).
+	if !sparse || st.Blocks*512 >= st.Size || st.Size <= hashBuf {
+		if err := hs.extent(fd, 0, st.Size); err != nil {
+			return digest{}, err
+		}
+		d.sum = hs.h.Sum128()
+		return d, nil
+	}
+	for off := int64(0); off < st.Size; {
+		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
+		if err == unix.ENXIO { // only a hole from off to the end
+			break
+		}
+		if err != nil {
+			return digest{}, fmt.Errorf("seek data: %w", err)
+		}
+		hole, err := unix.Seek(fd, data, unix.SEEK_HOLE)
+		if err != nil {
+			return digest{}, fmt.Errorf("seek hole: %w", err)
+		}
+		hole = min(hole, st.Size)
+		if data != 0 || hole != st.Size {
+			d.dense = false
+		}
+		if err := hs.extent(fd, data, hole); err != nil {
+			return digest{}, err
+		}
+		off = hole
+	}
+	d.sum = hs.h.Sum128()
+	return d, nil
+}
+
+// extent hashes [from, to) of fd, preceded by its offset and length.
+func (hs *hasher) extent(fd int, from, to int64) error {
+	var hdr [16]byte
+	binary.LittleEndian.PutUint64(hdr[:8], uint64(from))
+	binary.LittleEndian.PutUint64(hdr[8:], uint64(to-from))
+	hs.h.Write(hdr[:])
+	for off := from; off < to; {
+		n, err := unix.Pread(fd, hs.buf[:min(int64(len(hs.buf)), to-off)], off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("read: %w (the file shrank)", io.ErrUnexpectedEOF)
+		}
+		hs.h.Write(hs.buf[:n])
+		off += int64(n)
+	}
+	return nil
+}
