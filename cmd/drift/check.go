@@ -78,6 +78,12 @@ and names the newest old root by real time (never the live root) as the
 previous boot's root (--verbose; previousRoot in JSON); --old-roots DIR reads
 a directory of old roots; none skips. Not finding it is a warning.
 
+With a previous root, the report starts with what changed since then:
+an SSH host key on the ephemeral root that differs from the previous root's
+(regenerated at every boot: exit 1), and a persisted path whose numeric
+owner or group names another user or group now than in the previous root's
+/etc/passwd, /etc/group or /var/lib/nixos maps (ownership drift: a warning).
+
 Declarations come from --persist (repeatable: a .nix file read statically,
 nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
 and --flake REF#HOST (evaluated with nix). Without either, drift reads the
@@ -86,7 +92,8 @@ and --flake REF#HOST (evaluated with nix). Without either, drift reads the
 EXIT STATUS
   0  nothing would be lost
   1  something would be lost, or a directory on the ephemeral side could not
-     be read (what it holds is unknown, and goes with the root)
+     be read (what it holds is unknown, and goes with the root), or an SSH
+     host key changed since the previous root
   2  error (bad input, unreadable root, not an impermanent root)`,
 		Example: `  drift check
   drift check --persist /etc/nixos/impermanence.nix
@@ -229,6 +236,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if msg := audit.Wipe.Warning(); msg != "" && opts.Format != "table" {
 		warn("%s", msg) // the table starts with it
 	}
+	if opts.Format != "table" {
+		for _, al := range audit.Alerts {
+			warn("%s", al.Message) // the table starts with them too
+		}
+	}
 	for _, w := range audit.Warnings {
 		warn("%s", w)
 	}
@@ -242,7 +254,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All}); err != nil {
 		return err
 	}
-	if audit.LostTotal(false).Count > 0 || len(audit.Errors) > 0 {
+	if audit.LostTotal(false).Count > 0 || len(audit.Errors) > 0 || audit.Losing() {
 		return errLost
 	}
 	return nil

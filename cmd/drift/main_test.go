@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,28 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("DEMO", demo)
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// chown UID:GID PATH (never through a symlink); guard the
+			// script with [!root] skip.
+			"chown": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: chown UID:GID PATH")
+				}
+				var uid, gid int
+				if _, err := fmt.Sscanf(args[0], "%d:%d", &uid, &gid); err != nil {
+					ts.Fatalf("chown %s: %v", args[0], err)
+				}
+				if err := os.Lchown(ts.MkAbs(args[1]), uid, gid); err != nil {
+					ts.Fatalf("chown: %v", err)
+				}
+			},
 		},
 	})
 }

@@ -132,6 +132,10 @@ type Audit struct {
 	// PreviousRoot is Config.PreviousRoot: the previous boot's root, nil
 	// when none was looked for or found.
 	PreviousRoot *PreviousRoot
+	// Alerts are the findings against the previous root (history.go):
+	// host keys regenerated at every boot first, then ownership drift,
+	// each by path. Empty without a previous root.
+	Alerts []Alert
 }
 
 // PreviousRoot names the root of the previous boot: the newest old root by
@@ -512,6 +516,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	slices.SortFunc(c.errs, func(x, y PathError) int { return ComparePaths(x.Path, y.Path) })
 	a.Errors = c.errs
+	c.history(t, a)
 	a.Warnings = append(a.Warnings, c.warnings...)
 	slices.Sort(a.Warnings)
 	return a, nil

@@ -104,6 +104,13 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		// First: it changes what every row means.
 		fmt.Fprintf(w, "WARNING: %s\n\n", Escape(msg))
 	}
+	if len(a.Alerts) > 0 {
+		// Findings against the previous root: before the rows, as above.
+		for _, al := range a.Alerts {
+			fmt.Fprintln(w, AlertLine(al))
+		}
+		fmt.Fprintln(w)
+	}
 	rows := Rows(a, opts.All)
 	if len(rows) > 0 {
 		t := tablewriter.NewTable(w,
@@ -139,6 +146,16 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	_, err := fmt.Fprintln(w, Summary(a, opts.All))
 	return err
+}
+
+// AlertLine is an alert as the table prints it: "ALERT: " before one
+// that means something is lost at every boot (a host key), "WARNING: "
+// before the others; the message escaped.
+func AlertLine(al diff.Alert) string {
+	if al.Kind.Losing() {
+		return "ALERT: " + Escape(al.Message)
+	}
+	return "WARNING: " + Escape(al.Message)
 }
 
 // Summary is the one-line verdict: how much the next boot loses, per
@@ -231,11 +248,29 @@ type jsonPrevious struct {
 	Time string `json:"time"`
 }
 
+// jsonAlert is a finding against the previous root.
+type jsonAlert struct {
+	Kind         string `json:"kind"`
+	Path         string `json:"path"`
+	PathBase64   string `json:"pathBase64,omitempty"`
+	Message      string `json:"message"`
+	PreviousRoot string `json:"previousRoot"`
+	// ownership-drift
+	IDKind       string  `json:"idKind,omitempty"`
+	ID           *uint32 `json:"id,omitempty"`
+	NameNow      *string `json:"nameNow,omitempty"`
+	NamePrevious string  `json:"namePrevious,omitempty"`
+	Entries      int     `json:"entries,omitempty"`
+	// host-key-changed
+	Lost string `json:"lost,omitempty"`
+}
+
 type jsonReport struct {
 	Version      int           `json:"version"`
 	Root         string        `json:"root"`
 	Wipe         *jsonWipe     `json:"wipe,omitempty"`
 	PreviousRoot *jsonPrevious `json:"previousRoot"`
+	Alerts       []jsonAlert   `json:"alerts"`
 	Ephemeral    []jsonMount   `json:"ephemeral"`
 	Summary      struct {
 		Lost       jsonTotal            `json:"lost"`
@@ -306,6 +341,19 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	if p := a.PreviousRoot; p != nil {
 		name, _ := jsonPath(p.Name)
 		r.PreviousRoot = &jsonPrevious{Name: name, Time: p.Time.UTC().Format(time.RFC3339)}
+	}
+	r.Alerts = []jsonAlert{}
+	for _, al := range a.Alerts {
+		ja := jsonAlert{Kind: al.Kind.String(), Message: Escape(al.Message), PreviousRoot: Escape(al.Previous)}
+		ja.Path, ja.PathBase64 = jsonPath(al.Path)
+		switch al.Kind {
+		case diff.OwnershipDrift:
+			id, now := al.ID, Escape(al.NameNow)
+			ja.IDKind, ja.ID, ja.NameNow, ja.NamePrevious, ja.Entries = al.IDKind, &id, &now, Escape(al.NameBefore), al.Entries
+		case diff.HostKeyChanged:
+			ja.Lost = al.Lost.String()
+		}
+		r.Alerts = append(r.Alerts, ja)
 	}
 	r.Warnings = []string{}
 	if msg := a.Wipe.Warning(); msg != "" {
