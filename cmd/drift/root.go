@@ -20,6 +20,6 @@ would lose.`,
 	cmd.SetOut(st.Out)
 	cmd.SetErr(st.Err)
 	cmd.AddCommand(newCheckCmd(st), newWipeCmd(st), newRootsCmd(st))
-	cmd.AddCommand(newRestoreCmd(st))
+	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st))
 	return cmd
 }
