@@ -9,6 +9,15 @@
 #
 #   scripts/bench.sh                 # from the repository root
 #   RUNS=9 ENTRIES=200000 scripts/bench.sh
+#   DIFF=1 scripts/bench.sh          # also drift diff against diff -rq
+#
+# With DIFF=1 (minutes, and a second copy of the tree on disk): the tree is
+# copied once with cp -a to $DRIFT_BENCH_DIR/rootB and 1% of its files are
+# changed there (tools/gen-tree.go -mutate; the list in rootB.changes);
+# both trees are read once into the page cache, then `diff -rq ROOT rootB`,
+# `drift diff ROOT rootB` and `drift diff --quick ROOT rootB` are timed
+# $RUNS times each, interleaved, and BenchmarkCompare, BenchmarkHashFile
+# and BenchmarkXXH3Memory (internal/diff) are run.
 #
 # Timings are wall-clock, taken with date +%s%N around each command. The
 # machine should be otherwise idle: other load shifts the numbers by tens
@@ -108,3 +117,49 @@ DRIFT_BENCH_ROOT=$ROOT go test -run '^$' -bench BenchmarkWalk -benchtime 3x ./in
 
 say "go test -bench BenchmarkCheck (walk + classify + order, no output) on $ROOT"
 DRIFT_BENCH_ROOT=$ROOT go test -run '^$' -bench BenchmarkCheck -benchtime 3x ./internal/diff
+
+if [ "${DIFF:-}" = 1 ]; then
+	B=$DIR/rootB
+	if [ -d "$B" ] && [ -n "$(ls -A "$B" 2>/dev/null)" ]; then
+		say "using existing mutated copy $B"
+	else
+		say "copying $ROOT to $B (cp -a) and changing 1% of its files"
+		rm -rf "$B"
+		cp -a "$ROOT" "$B"
+		go run tools/gen-tree.go -mutate -root "$B" -pct 1 -list "$DIR/rootB.changes"
+	fi
+	say "warming the cache: both trees, contents included"
+	for t in "$ROOT" "$B"; do
+		find "$t" -xdev >/dev/null
+		tar -C "$t" -cf - . | cat >/dev/null
+	done
+	diffq_ms=()
+	ddiff_ms=()
+	dquick_ms=()
+	for ((i = 1; i <= RUNS; i++)); do
+		t=$(ms diff -rq "$ROOT" "$B")
+		diffq_ms+=("$t")
+		line="run $i/$RUNS: diff -rq ${t} ms"
+		if $have_drift; then
+			t=$(ms ./drift diff "$ROOT" "$B" --format paths)
+			ddiff_ms+=("$t")
+			line+=", drift diff ${t} ms"
+			t=$(ms ./drift diff --quick "$ROOT" "$B" --format paths)
+			dquick_ms+=("$t")
+			line+=", drift diff --quick ${t} ms"
+		fi
+		say "$line"
+	done
+	diffq_med=$(printf '%s\n' "${diffq_ms[@]}" | median)
+	echo "diff -rq median:          ${diffq_med} ms  (${RUNS} runs)"
+	if $have_drift; then
+		ddiff_med=$(printf '%s\n' "${ddiff_ms[@]}" | median)
+		dquick_med=$(printf '%s\n' "${dquick_ms[@]}" | median)
+		echo "drift diff median:        ${ddiff_med} ms  (${RUNS} runs)"
+		echo "drift diff --quick median: ${dquick_med} ms  (${RUNS} runs)"
+		awk -v d="$ddiff_med" -v f="$diffq_med" 'BEGIN {printf "diff -rq/drift diff:      %.2fx (the target is 2x or more)\n", f/d}'
+		awk -v d="$dquick_med" -v f="$find_med" 'BEGIN {printf "drift diff --quick/find:  %.2f (find -xdev over one tree; the target is 2.00 or less)\n", d/f}'
+	fi
+	say "go test -bench 'BenchmarkCompare|BenchmarkHashFile|BenchmarkXXH3Memory' on $ROOT and $B"
+	DRIFT_BENCH_A=$ROOT DRIFT_BENCH_B=$B go test -run '^$' -bench 'BenchmarkCompare|BenchmarkHashFile|BenchmarkXXH3Memory' -benchtime 3x ./internal/diff
+fi
