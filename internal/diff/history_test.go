@@ -277,3 +277,25 @@ func TestHostKeyOldSymlink(t *testing.T) {
 		t.Errorf("alerts %+v, warnings %q", a.Alerts, a.Warnings)
 	}
 }
+
+// A declared path that is a symlink to its persistent copy (the symlink
+// method): the copy's owner counts, named by the declared path; the link
+// itself is never followed elsewhere (a link to the ephemeral root says
+// nothing).
+func TestOwnershipSymlinkMethod(t *testing.T) {
+	spec := `
+d /nix/persist/var/lib/svc-l
+l /var/lib/svc-l -> /nix/persist/var/lib/svc-l
+d /tmp/elsewhere
+l /var/lib/svc-m -> /tmp/elsewhere`
+	live := map[string]string{"/etc/passwd": "svc-b:x:995:995::/:/bin/false\n", "/nix/persist/var/lib/svc-l/state": "s"}
+	prev := previous(t, map[string]string{"/etc/passwd": "svc-a:x:995:995::/:/bin/false\n"})
+	a := historyCheck(t, spec, live, btrfsSystem, []persist.Entry{dir("/var/lib/svc-l"), dir("/var/lib/svc-m")}, prev, func(root string) {
+		chown(t, root, "/nix/persist/var/lib/svc-l/state", 995, 0)
+		chown(t, root, "/tmp/elsewhere", 995, 0)
+	})
+	if len(a.Alerts) != 1 || a.Alerts[0].Path != "/var/lib/svc-l/state" || a.Alerts[0].Entries != 1 ||
+		a.Alerts[0].Message != "ownership drift: /var/lib/svc-l/state is owned by uid 995, which is svc-b now but was svc-a in the previous root (old_roots/2026-11-28_10:00:00)" {
+		t.Errorf("alerts %+v", a.Alerts)
+	}
+}
