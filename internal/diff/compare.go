@@ -87,8 +87,8 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	}
 	c := &cmp{opts: opts, failedA: map[string]bool{}, failedB: map[string]bool{}}
 
-	// A: every entry, kept.
-	perWorker := make([][]scan.Entry, workers)
+	// A: every entry, kept in chunks (no copy as they grow).
+	perWorker := make([][][]kept, workers)
 	var rootDev uint64
 	sopts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError(c.failedA, "A")}
 	if _, err := scan.Walk(ctx, a, sopts, func(_ any, e *scan.Entry) (any, bool) {
@@ -98,21 +98,33 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		if c.skip(e, "A") {
 			return nil, false
 		}
-		perWorker[e.Worker] = append(perWorker[e.Worker], *e)
+		cs := perWorker[e.Worker]
+		if len(cs) == 0 || len(cs[len(cs)-1]) == chunkSize {
+			cs = append(cs, make([]kept, 0, chunkSize))
+		}
+		last := &cs[len(cs)-1]
+		*last = append(*last, kept{Path: e.Path, Target: e.Target, Size: e.Size, Mtime: e.Mtime, Ino: e.Ino, Mode: e.Mode, Uid: e.Uid, Gid: e.Gid})
+		perWorker[e.Worker] = cs
 		return nil, e.Dev == rootDev
 	}); err != nil {
 		return nil, err
 	}
-	var ents []scan.Entry
-	for _, p := range perWorker {
-		ents = append(ents, p...)
+	var chunks [][]kept
+	n := 0
+	for _, cs := range perWorker {
+		chunks = append(chunks, cs...)
+		for _, c := range cs {
+			n += len(c)
+		}
 	}
 	perWorker = nil
-	index := make(map[string]int32, len(ents))
-	for i := range ents {
-		index[ents[i].Path] = int32(i)
+	index := make(map[string]uint32, n)
+	for ci, c := range chunks {
+		for j := range c {
+			index[c[j].Path] = uint32(ci)<<chunkBits | uint32(j)
+		}
 	}
-	seen := make([]atomic.Bool, len(ents))
+	seen := make([]atomic.Bool, len(chunks)<<chunkBits)
 
 	// B: each entry against A's.
 	hashers := make([]*hasher, workers)
@@ -137,18 +149,18 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 			return nil, descend
 		}
 		seen[i].Store(true)
-		ea := &ents[i]
-		change, what, err := WhatChanged(ea, e, opts.Quick, func() (bool, error) {
+		ea := chunks[i>>chunkBits][i&(chunkSize-1)].entry()
+		change, what, err := WhatChanged(&ea, e, opts.Quick, func() (bool, error) {
 			if hashers[w] == nil {
 				hashers[w] = newHasher(opts.open)
 			}
 			hashed[w]++
-			return hashers[w].sameFiles(rootA, ea, rootB, e)
+			return hashers[w].sameFiles(rootA, &ea, rootB, e)
 		})
 		counts[w][change]++
 		if change != Same {
 			eb := *e
-			found[w] = append(found[w], Difference{Path: e.Path, Change: change, What: what, A: ea, B: &eb, Err: err})
+			found[w] = append(found[w], Difference{Path: e.Path, Change: change, What: what, A: &ea, B: &eb, Err: err})
 		}
 		return nil, descend
 	}); err != nil {
@@ -172,10 +184,13 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		}
 		return false
 	})
-	for i := range ents {
-		if !seen[i].Load() && !under(c.failedB, ents[i].Path) {
-			res.Diffs = append(res.Diffs, Difference{Path: ents[i].Path, Change: Removed, A: &ents[i]})
-			res.Counts[Removed]++
+	for ci, ch := range chunks {
+		for j := range ch {
+			if !seen[ci<<chunkBits|j].Load() && !under(c.failedB, ch[j].Path) {
+				ea := ch[j].entry()
+				res.Diffs = append(res.Diffs, Difference{Path: ea.Path, Change: Removed, A: &ea})
+				res.Counts[Removed]++
+			}
 		}
 	}
 	res.Diffs = append(res.Diffs, c.errs...)
@@ -183,6 +198,26 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	slices.SortStableFunc(res.Diffs, func(x, y Difference) int { return strings.Compare(x.Path, y.Path) })
 	return res, nil
 }
+
+// kept is what Compare keeps of an entry of A: the fields WhatChanged and
+// the hashing read, 72 bytes rather than a scan.Entry's 112.
+type kept struct {
+	Path, Target   string
+	Size, Mtime    int64
+	Ino            uint64
+	Mode, Uid, Gid uint32
+}
+
+func (n *kept) entry() scan.Entry {
+	return scan.Entry{Path: n.Path, Target: n.Target, Size: n.Size, Mtime: n.Mtime, Ino: n.Ino, Mode: n.Mode, Uid: n.Uid, Gid: n.Gid}
+}
+
+// A's entries are kept in chunks of chunkSize; an entry's index is its chunk's
+// number << chunkBits | its place in the chunk.
+const (
+	chunkBits = 12
+	chunkSize = 1 << chunkBits
+)
 
 // cmp is the shared state of one Compare.
 type cmp struct {
