@@ -337,3 +337,40 @@ func TestHashNeverThroughSymlink(t *testing.T) {
 		t.Errorf("the file walked: %v", err)
 	}
 }
+
+// TestCompareBigFiles: files of mmapMin bytes and more are hashed through a
+// mapping, a window at a time; one byte changed at the end is seen.
+func TestCompareBigFiles(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	data := make([]byte, mmapWindow+mmapMin+123)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	for _, r := range []string{a, b} {
+		must(t, os.MkdirAll(r, 0o755))
+		must(t, os.WriteFile(filepath.Join(r, "same"), data, 0o644))
+	}
+	must(t, os.WriteFile(filepath.Join(a, "changed"), data, 0o644))
+	data[len(data)-1]++
+	must(t, os.WriteFile(filepath.Join(b, "changed"), data, 0o644))
+	c, err := Compare(context.Background(), a, b, CompareOptions{})
+	must(t, err)
+	if len(c.Diffs) != 1 || c.Diffs[0].Path != "/changed" || c.Diffs[0].Change != Changed || c.Counts[Same] != 2 {
+		t.Errorf("diffs %+v, counts %v; want /changed changed, 2 same", c.Diffs, c.Counts)
+	}
+}
+
+// TestMappedShrunk: a file that shrinks while mapped is an error, not a
+// crash (SIGBUS recovered).
+func TestMappedShrunk(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	must(t, os.WriteFile(p, make([]byte, 1<<20), 0o644))
+	fd, err := unix.Open(p, unix.O_RDONLY, 0)
+	must(t, err)
+	defer unix.Close(fd)
+	must(t, os.Truncate(p, 4096))
+	hs := newHasher(nil)
+	if err := hs.mapped(fd, 0, 4<<20); err == nil {
+		t.Error("hashing past the end of a shrunk file: no error")
+	}
+}

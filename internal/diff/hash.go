@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
@@ -152,6 +153,9 @@ func (hs *hasher) extent(fd int, from, to int64) error {
 	binary.LittleEndian.PutUint64(hdr[:8], uint64(from))
 	binary.LittleEndian.PutUint64(hdr[8:], uint64(to-from))
 	hs.h.Write(hdr[:])
+	if to-from >= mmapMin {
+		return hs.mapped(fd, from, to)
+	}
 	for off := from; off < to; {
 		n, err := unix.Pread(fd, hs.buf[:min(int64(len(hs.buf)), to-off)], off)
 		if err == unix.EINTR {
@@ -165,6 +169,50 @@ func (hs *hasher) extent(fd int, from, to int64) error {
 		}
 		hs.h.Write(hs.buf[:n])
 		off += int64(n)
+	}
+	return nil
+}
+
+// Extents of mmapMin bytes or more are hashed through a read-only mapping
+// of mmapWindow bytes at a time: the bytes are hashed where they lie in
+// the page cache, not copied into the buffer first (BenchmarkHashFile on a
+// 2-core VM: 6.4 GB/s with pread, 8.4 GB/s mapped; BenchmarkXXH3Memory on
+// the same bytes: 8.3-11 GB/s).
+const (
+	mmapMin    = 1 << 20
+	mmapWindow = 64 << 20
+)
+
+// mapped hashes [from, to) of fd through mappings. A file truncated while
+// mapped faults (SIGBUS): with SetPanicOnFault that is a panic recovered
+// into an error, not a crash.
+func (hs *hasher) mapped(fd int, from, to int64) (err error) {
+	var m []byte
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("read: fault reading a mapping (the file shrank?): %v", r)
+		}
+		if m != nil {
+			unix.Munmap(m)
+		}
+	}()
+	page := int64(unix.Getpagesize())
+	for off := from; off < to; {
+		start := off &^ (page - 1)
+		n := min(to-start, mmapWindow)
+		if m, err = unix.Mmap(fd, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+			m = nil
+			return fmt.Errorf("mmap: %w", err)
+		}
+		_ = unix.Madvise(m, unix.MADV_SEQUENTIAL)
+		hs.h.Write(m[off-start:])
+		err = unix.Munmap(m)
+		m = nil
+		if err != nil {
+			return fmt.Errorf("munmap: %w", err)
+		}
+		off = start + n
 	}
 	return nil
 }
