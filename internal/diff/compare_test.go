@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,21 +249,65 @@ func TestCompareIgnore(t *testing.T) {
 	}
 }
 
-// TestCompareUnreadableDirectory: a directory B cannot read is one error,
-// not a removal of everything A has below it.
+// TestCompareUnreadableDirectory: a directory B cannot read is an error
+// (besides its mode change), not a removal of everything A has below it; a
+// file that cannot be opened is an error too. Run as root, the test runs
+// itself again as nobody (root reads mode 000 files).
 func TestCompareUnreadableDirectory(t *testing.T) {
-	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	base := os.Getenv("DRIFT_TEST_NOBODY")
+	if base == "" {
+		base = unreadableFixture(t)
+		if os.Geteuid() == 0 {
+			asNobody(t, base, "^TestCompareUnreadableDirectory$")
+			return
+		}
+	}
+	c, err := Compare(context.Background(), filepath.Join(base, "a"), filepath.Join(base, "b"), CompareOptions{})
+	must(t, err)
+	var got []string
+	for _, d := range c.Diffs {
+		got = append(got, d.Path+" "+d.Change.String())
+	}
+	want := []string{"/d meta", "/d error", "/g error"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("differences %q, want %q", got, want)
+	}
+}
+
+// unreadableFixture makes A and B, B's /d searchable but not readable and
+// B's /g unreadable, all below a directory anyone can search.
+func unreadableFixture(t *testing.T) string {
+	base := t.TempDir()
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
 	seedTree(t, a)
 	seedTree(t, b)
-	if os.Geteuid() == 0 {
-		t.Skip("root reads a mode 000 directory")
+	must(t, os.Chmod(filepath.Join(b, "d"), 0o311))
+	must(t, os.Chmod(filepath.Join(b, "g"), 0))
+	t.Cleanup(func() { os.Chmod(filepath.Join(b, "d"), 0o755) })
+	return base
+}
+
+// asNobody runs the test binary (copied next to the fixture) again, the
+// tests matching run only, as uid and gid 65534 on the fixture at base.
+func asNobody(t *testing.T, base, run string) {
+	for _, dir := range []string{filepath.Dir(base), base} {
+		fi, err := os.Stat(dir)
+		must(t, err)
+		must(t, os.Chmod(dir, fi.Mode().Perm()|0o005))
 	}
-	must(t, os.Chmod(filepath.Join(b, "d"), 0))
-	defer os.Chmod(filepath.Join(b, "d"), 0o755)
-	c, err := Compare(context.Background(), a, b, CompareOptions{})
+	self, err := os.Executable()
 	must(t, err)
-	if len(c.Diffs) != 2 || c.Diffs[0].Path != "/d" {
-		t.Errorf("diffs %+v, want /d meta and failed", c.Diffs)
+	data, err := os.ReadFile(self)
+	must(t, err)
+	bin := filepath.Join(base, "diff.test")
+	must(t, os.WriteFile(bin, data, 0o755))
+	cmd := exec.Command(bin, "-test.run", run, "-test.v")
+	cmd.Dir = base
+	cmd.Env = append(os.Environ(), "DRIFT_TEST_NOBODY="+base)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS") {
+		t.Errorf("as nobody: %v\n%s", err, out)
 	}
 }
 
