@@ -421,3 +421,23 @@ func TestMappedShrunk(t *testing.T) {
 		t.Error("hashing past the end of a shrunk file: no error")
 	}
 }
+
+// TestCompareKeepsAtime: reading a file to hash it leaves its access time.
+func TestCompareKeepsAtime(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	seedTree(t, a)
+	seedTree(t, b)
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []string{a, b} {
+		must(t, os.Chtimes(filepath.Join(r, "f"), old, baseTime))
+	}
+	_, err := Compare(context.Background(), a, b, CompareOptions{})
+	must(t, err)
+	for _, r := range []string{a, b} {
+		var st unix.Stat_t
+		must(t, unix.Stat(filepath.Join(r, "f"), &st))
+		if got := time.Unix(st.Atim.Unix()); !got.Equal(old) {
+			t.Errorf("%s/f: atime %v after the comparison, want %v", r, got, old)
+		}
+	}
+}
