@@ -55,7 +55,8 @@ type Config struct {
 	PreviousRoot *PreviousRoot
 	// Progress, when set, is called about every ProgressEvery with the
 	// number of entries visited so far, from a goroutine of Check's own,
-	// while the walk runs (for a progress line on a terminal).
+	// while the walk runs, and once more with the final count when the walk
+	// ends (for a progress line on a terminal).
 	Progress func(visited int64)
 }
 
@@ -720,6 +721,15 @@ func mergeSorted(a, b []*Item) []*Item {
 	return append(append(out, a...), b...)
 }
 
+// visited sums the entries the walk workers have visited so far.
+func (c *classifier) visited() int64 {
+	var n int64
+	for i := range c.arenas {
+		n += c.arenas[i].visited.Load()
+	}
+	return n
+}
+
 // progress starts calling cfg.Progress every ProgressEvery until the
 // returned function is called (which waits for the last call to end).
 func (c *classifier) progress() func() {
@@ -738,15 +748,13 @@ func (c *classifier) progress() func() {
 			case <-done:
 				return
 			case <-tick.C:
-				var n int64
-				for i := range c.arenas {
-					n += c.arenas[i].visited.Load()
-				}
-				c.cfg.Progress(n)
+				c.cfg.Progress(c.visited())
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	// The last call, with the final count, comes after the walk: Progress
+	// is called at least once however short the walk.
+	return func() { close(done); wg.Wait(); c.cfg.Progress(c.visited()) }
 }
 
 // shadowed walks, for each ephemeral mount, what lies on it under the mount
