@@ -304,3 +304,19 @@ func command(name string, args ...string) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
+
+// driftSystem is the preamble of a test that runs drift on a real btrfs
+// system. In the parent it re-runs the test in a private mount namespace and
+// returns nil: the caller returns. In that child it returns a new system, or
+// skips when the harness runs without drift (DRIFT_E2E_HARNESS_ONLY).
+func driftSystem(t *testing.T) *system {
+	t.Helper()
+	if !isChild(t) {
+		runInNamespace(t)
+		return nil
+	}
+	if harnessOnly() {
+		t.Skip("needs the drift binary")
+	}
+	return newSystem(t)
+}

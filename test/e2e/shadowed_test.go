@@ -31,14 +31,10 @@ func (s *system) checkCategories(wantExit int) map[string]string {
 // the next boot's mounts: not on the fresh root, not visible, kept only in
 // the old root, while the persistent copy the bind mount shows is intact.
 func TestShadowedGoneAfterDriftWipe(t *testing.T) {
-	if !isChild(t) {
-		runInNamespace(t)
-		return
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
 	}
-	if harnessOnly() {
-		t.Skip("needs the drift binary")
-	}
-	s := newSystem(t)
 	const hidden = "/etc/nixos/hidden-under-bind.txt"
 	const config = "/etc/nixos/configuration.nix"
 	must(t, os.WriteFile(s.M(config), []byte("{ ... }: { }\n"), 0o644)) // through the bind: persistent
