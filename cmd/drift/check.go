@@ -83,6 +83,13 @@ an SSH host key on the ephemeral root that differs from the previous root's
 (regenerated at every boot: exit 1), and a persisted path whose numeric
 owner or group names another user or group now than in the previous root's
 /etc/passwd, /etc/group or /var/lib/nixos maps (ownership drift: a warning).
+Each lost path gets a history (HISTORY; "history" in JSON): new (not in the
+previous root), changed (there, different: lost at every boot) or same
+(identical: regenerated at every boot). drift also walks the previous root
+and lists, after the table ("vanished" in JSON), what the last reboot
+destroyed that nothing declares now, with the days left before the cleanup
+deletes that old root and the drift restore command that gets it back;
+--old-roots none skips that walk.
 
 Declarations come from --persist (repeatable: a .nix file read statically,
 nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
@@ -213,6 +220,8 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	if prev != nil && inTop {
 		prev.Dir = top.join(prev.Dir)
+	} else if prev != nil {
+		prev.From = prev.Dir // not in a top level drift restore finds by name
 	}
 	cfg.PreviousRoot = prev
 	if st.ErrIsTerminal && !opts.Quiet {

@@ -367,8 +367,7 @@ func (p *Plan) decide(resumed bool) {
 			continue
 		}
 		kept++
-		limit := time.Duration(o.KeepDays+1) * 24 * time.Hour
-		old := o.Now.Sub(d.Age) >= limit
+		old := !o.Now.Before(DeleteAt(d.Age, o.KeepDays))
 		switch {
 		case d.Retired && o.Preview:
 			d.Why = "the root now: the next wipe retires it"
@@ -425,4 +424,11 @@ func typeName(m fs.FileMode) string {
 		return "directory"
 	}
 	return "special file"
+}
+
+// DeleteAt is when the cleanup deletes an old root retired at t (the time
+// in its name) when it keeps keepDays days: once it is keepDays+1 whole days
+// old (the seed's `find -mtime +30` with keepDays 30: 31 days).
+func DeleteAt(t time.Time, keepDays int) time.Time {
+	return t.Add(time.Duration(keepDays+1) * 24 * time.Hour)
 }

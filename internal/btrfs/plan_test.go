@@ -30,3 +30,11 @@ func TestDecisionJSON(t *testing.T) {
 		t.Errorf("JSON %s still has \"age\"", s)
 	}
 }
+
+// DeleteAt: the seed's rule, 31 whole days after the time in the name.
+func TestDeleteAt(t *testing.T) {
+	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	if got, want := DeleteAt(at, 30), time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("DeleteAt = %v, want %v", got, want)
+	}
+}

@@ -58,6 +58,9 @@ type Config struct {
 	// while the walk runs, and once more with the final count when the walk
 	// ends (for a progress line on a terminal).
 	Progress func(visited int64)
+	// Now is the time the ages of old roots are counted to (Vanished); the
+	// zero value means time.Now().
+	Now time.Time
 }
 
 // ProgressEvery is how often Config.Progress is called.
@@ -88,6 +91,9 @@ type Item struct {
 	// st_dev than its parent, and not a mount point): it is part of the root
 	// and lost with it.
 	Subvolume bool
+	// History is what the path was in the previous boot's root
+	// (Audit.PreviousRoot); NoHistory without one.
+	History History
 }
 
 // IsDir reports whether the item is a directory.
@@ -137,6 +143,9 @@ type Audit struct {
 	// host keys regenerated at every boot first, then ownership drift,
 	// each by path. Empty without a previous root.
 	Alerts []Alert
+	// Vanished lists what the last reboot destroyed that is not declared
+	// now (previous.go), by path. Empty without a previous root.
+	Vanished []Vanished
 }
 
 // PreviousRoot names the root of the previous boot: the newest old root by
@@ -149,6 +158,9 @@ type PreviousRoot struct {
 	Time time.Time
 	// Dir is its directory, readable while the check runs.
 	Dir string
+	// From, when set, is what drift restore --from takes to read it (a
+	// directory named with --old-roots DIR); "" means Name.
+	From string
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
@@ -517,7 +529,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	slices.SortFunc(c.errs, func(x, y PathError) int { return ComparePaths(x.Path, y.Path) })
 	a.Errors = c.errs
-	c.history(t, a)
+	c.history(ctx, t, a)
 	a.Warnings = append(a.Warnings, c.warnings...)
 	slices.Sort(a.Warnings)
 	return a, nil

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"golang.org/x/sys/unix"
@@ -84,7 +86,7 @@ const maxIDFile = 64 << 20
 // (Config.PreviousRoot): SSH host keys regenerated at every boot, and the
 // ownership of persisted paths against both roots' user and group names.
 // Trouble reading is a warning; nothing here fails the check.
-func (c *classifier) history(t *mounts.Table, a *Audit) {
+func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 	prev := c.cfg.PreviousRoot
 	if prev == nil || prev.Dir == "" {
 		return
@@ -105,6 +107,12 @@ func (c *classifier) history(t *mounts.Table, a *Audit) {
 	h := &hist{c: c, t: t, a: a, live: liveFD, prev: prevFD, label: label, name: prev.Name}
 	h.hostKeys()
 	h.ownership()
+	c.histories(liveFD, prevFD, a)
+	now := c.cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	c.vanished(ctx, liveFD, a, now)
 	slices.SortStableFunc(a.Alerts, func(x, y Alert) int {
 		if x.Kind != y.Kind {
 			return int(y.Kind) - int(x.Kind) // host keys first

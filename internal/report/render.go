@@ -123,7 +123,16 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		t.Configure(func(cfg *tablewriter.Config) {
 			cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{6: whyWidth}
 		})
-		t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "WHY")
+		hist := a.PreviousRoot != nil
+		if hist {
+			// HISTORY, against the previous root, before WHY.
+			t.Configure(func(cfg *tablewriter.Config) {
+				cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{7: whyWidth}
+			})
+			t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "HISTORY", "WHY")
+		} else {
+			t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "WHY")
+		}
 		prev := ""
 		for _, r := range rows {
 			top := topDir(r.Item.Path)
@@ -136,7 +145,15 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			if r.Entries > 1 {
 				p += "/"
 			}
-			if err := t.Append([]string{shown, p, r.Item.Category.String(), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes), Why(a, r.Item)}); err != nil {
+			cells := []string{shown, p, r.Item.Category.String(), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes)}
+			if hist {
+				h := r.Item.History.String()
+				if h == "" {
+					h = "-"
+				}
+				cells = append(cells, h)
+			}
+			if err := t.Append(append(cells, Why(a, r.Item))); err != nil {
 				return err
 			}
 		}
@@ -144,8 +161,73 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			return err
 		}
 	}
+	if err := writeVanished(w, a); err != nil {
+		return err
+	}
 	_, err := fmt.Fprintln(w, Summary(a, opts.All))
 	return err
+}
+
+// writeVanished prints the second table: what the last reboot destroyed
+// that is not declared now, with the command that gets it back.
+func writeVanished(w *bufio.Writer, a *diff.Audit) error {
+	if len(a.Vanished) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nVANISHED at the last reboot, not declared now (still in old_roots/%s):\n", Escape(a.Vanished[0].Root))
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
+	for _, v := range a.Vanished {
+		p := Escape(v.Path)
+		if v.Entries > 1 {
+			p += "/"
+		}
+		it := diff.Item{Mode: v.Mode}
+		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), HumanBytes(v.Bytes), Escape(v.Root),
+			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), Escape(RestoreCommand(v))}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// RestoreCommand is the drift restore command line that copies v back to
+// its live path (--to live: it is not declared), its words quoted for a
+// POSIX shell where needed (raw bytes: escape it before printing).
+func RestoreCommand(v diff.Vanished) string {
+	return "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From) + " --to live"
+}
+
+// ShellQuote returns s as one word for a POSIX shell: as is when it holds
+// only characters no shell treats specially, else in single quotes.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// historyCounts counts the lost paths of a per History (Ignored ones only
+// with all).
+func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
+	out := map[diff.History]diff.Total{}
+	for _, it := range a.Lost {
+		if !it.Category.Lost() || (it.Category == diff.Ignored && !all) {
+			continue
+		}
+		t := out[it.History]
+		t.Count++
+		t.Bytes += fileBytes(it)
+		out[it.History] = t
+	}
+	return out
 }
 
 // AlertLine is an alert as the table prints it: "ALERT: " before one
@@ -188,6 +270,17 @@ func Summary(a *diff.Audit, all bool) string {
 	if t := a.Totals[diff.Recreated]; t.Count > 0 {
 		extra = append(extra, fmt.Sprintf("%d re-created at boot", t.Count))
 	}
+	if a.PreviousRoot != nil && lost.Count > 0 {
+		hc := historyCounts(a, all)
+		var hs []string
+		for _, h := range diff.Histories {
+			hs = append(hs, fmt.Sprintf("%d %s", hc[h].Count, h))
+		}
+		extra = append(extra, "since the previous boot: "+strings.Join(hs, ", "))
+	}
+	if n := len(a.Vanished); n > 0 {
+		extra = append(extra, Plural(int64(n), "path", "paths")+" vanished at the last reboot")
+	}
 	extra = append(extra, Plural(a.Scanned, "entry", "entries")+" scanned")
 	if len(a.Errors) > 0 {
 		extra = append(extra, fmt.Sprintf("%d unreadable", len(a.Errors)))
@@ -221,7 +314,22 @@ type jsonItem struct {
 	Declared   string `json:"declared,omitempty"`
 	DeclaredAt string `json:"declaredAt,omitempty"`
 	Mount      int32  `json:"mount,omitempty"`
+	History    string `json:"history,omitempty"`
 	Why        string `json:"why"`
+}
+
+// jsonVanished is a path of the previous root that vanished at the last
+// reboot and is not declared now.
+type jsonVanished struct {
+	Path       string `json:"path"`
+	PathBase64 string `json:"pathBase64,omitempty"`
+	Type       string `json:"type"`
+	Entries    int64  `json:"entries"`
+	Bytes      int64  `json:"bytes"`
+	OldRoot    string `json:"oldRoot"`
+	AgeDays    int    `json:"ageDays"`
+	DaysLeft   int    `json:"daysLeft"`
+	Restore    string `json:"restore"`
 }
 
 type jsonDiag struct {
@@ -277,11 +385,13 @@ type jsonReport struct {
 		Categories map[string]jsonTotal `json:"categories"`
 		Scanned    int64                `json:"scanned"`
 		Errors     int                  `json:"errors"`
+		History    map[string]jsonTotal `json:"history,omitempty"`
 	} `json:"summary"`
-	Items       []jsonItem  `json:"items"`
-	Warnings    []string    `json:"warnings"`
-	Errors      []jsonError `json:"errors"`
-	Diagnostics []jsonDiag  `json:"diagnostics"`
+	Items       []jsonItem     `json:"items"`
+	Vanished    []jsonVanished `json:"vanished"`
+	Warnings    []string       `json:"warnings"`
+	Errors      []jsonError    `json:"errors"`
+	Diagnostics []jsonDiag     `json:"diagnostics"`
 }
 
 // jsonPath returns a path for JSON: as is when Escape leaves it alone,
@@ -322,6 +432,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Mode:     fmt.Sprintf("%04o", it.Mode&0o7777),
 			Mtime:    time.Unix(0, it.Mtime).UTC().Format(time.RFC3339Nano),
 			Mount:    it.Mount,
+			History:  it.History.String(),
 			Why:      Why(a, it),
 		}
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
@@ -334,6 +445,26 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			ji.DeclaredAt = d.Pos.String()
 		}
 		r.Items = append(r.Items, ji)
+	}
+	if a.PreviousRoot != nil {
+		r.Summary.History = map[string]jsonTotal{}
+		for h, t := range historyCounts(a, opts.All) {
+			if h != diff.NoHistory {
+				r.Summary.History[h.String()] = jsonTotal{t.Count, t.Bytes}
+			}
+		}
+		for _, h := range diff.Histories {
+			if _, ok := r.Summary.History[h.String()]; !ok {
+				r.Summary.History[h.String()] = jsonTotal{}
+			}
+		}
+	}
+	r.Vanished = []jsonVanished{}
+	for _, v := range a.Vanished {
+		it := diff.Item{Mode: v.Mode}
+		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: Escape(RestoreCommand(v))}
+		jv.Path, jv.PathBase64 = jsonPath(v.Path)
+		r.Vanished = append(r.Vanished, jv)
 	}
 	if wp := a.Wipe; wp != nil {
 		r.Wipe = &jsonWipe{RootCreated: wp.RootCreated.UTC().Format(time.RFC3339), BootTime: wp.BootTime.UTC().Format(time.RFC3339), WipedThisBoot: wp.WipedThisBoot}

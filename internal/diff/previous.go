@@ -1,0 +1,304 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// History is what a lost path was in the previous boot's root.
+type History uint8
+
+const (
+	// NoHistory: no previous root, or the path could not be compared.
+	NoHistory History = iota
+	// HistoryNew: no such path in the previous root (made since that boot).
+	HistoryNew
+	// HistoryChanged: there, but different (content, type, mode, owner or
+	// symlink target): state that is being lost at every boot.
+	HistoryChanged
+	// HistorySame: identical in the previous root: regenerated at every
+	// boot, of little value to persist.
+	HistorySame
+)
+
+// Histories lists the histories a lost path can have, in report order.
+var Histories = []History{HistoryNew, HistoryChanged, HistorySame}
+
+func (h History) String() string {
+	switch h {
+	case HistoryNew:
+		return "new"
+	case HistoryChanged:
+		return "changed"
+	case HistorySame:
+		return "same"
+	}
+	return ""
+}
+
+// Vanished is what the last reboot destroyed that is not declared now: a
+// path of the previous root that is absent from the audited root, not
+// covered by a declaration and not under a mount point. A directory that
+// vanished whole is one Vanished standing for its subtree.
+type Vanished struct {
+	// Path is relative to the roots, starting with "/", byte-exact.
+	Path string
+	Mode uint32
+	// Entries counts the path and everything below it; Bytes sums the
+	// apparent sizes of the regular files among them.
+	Entries int64
+	Bytes   int64
+	// Root is the name of the old root that holds it (PreviousRoot.Name).
+	Root string
+	// AgeDays is how many whole days ago that root was retired; DaysLeft
+	// how many whole days remain before the wipe's cleanup deletes it
+	// (btrfs.DeleteAt with the seed's 30 days), 0 when due.
+	AgeDays, DaysLeft int
+	// From is the --from value of drift restore (PreviousRoot.RestoreFrom).
+	From string
+}
+
+// IsDir reports whether v is a directory.
+func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// RestoreFrom is the --from value that makes drift restore read p: its
+// From when set, else its name.
+func (p *PreviousRoot) RestoreFrom() string {
+	if p.From != "" {
+		return p.From
+	}
+	return p.Name
+}
+
+// stat lstats rel (no leading "/", not empty) beneath dirFD: its parent is
+// opened with openat2 (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), the name
+// fstatat'd with AT_SYMLINK_NOFOLLOW; no symlink is ever followed.
+func statBeneath(dirFD int, rel string, st *unix.Stat_t) error {
+	dir, base := path.Split(rel)
+	fd := dirFD
+	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
+		var err error
+		if fd, err = histOpen(dirFD, dir, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+	}
+	return unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// absent reports whether an error of statBeneath means that nothing is
+// there: missing, a non-directory (or a symlink) where a directory is.
+func absent(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV)
+}
+
+func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
+	return scan.Entry{Path: p, Mode: st.Mode, Size: st.Size, Ino: st.Ino, Uid: st.Uid, Gid: st.Gid, Mtime: st.Mtim.Nano(), Target: target}
+}
+
+func readlinkBeneath(dirFD int, rel string) (string, error) {
+	dir, base := path.Split(rel)
+	fd := dirFD
+	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
+		var err error
+		if fd, err = histOpen(dirFD, dir, unix.O_PATH|unix.O_DIRECTORY); err != nil {
+			return "", err
+		}
+		defer unix.Close(fd)
+	}
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(fd, base, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// itemHistory compares the lost item it with the same path in the previous
+// root (WhatChanged, content hashed for regular files of equal size).
+func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
+	rel := strings.TrimPrefix(it.Path, "/")
+	if rel == "" {
+		return NoHistory, nil
+	}
+	var ps, ls unix.Stat_t
+	if err := statBeneath(prevFD, rel, &ps); err != nil {
+		if absent(err) {
+			return HistoryNew, nil
+		}
+		return NoHistory, err
+	}
+	if err := statBeneath(liveFD, rel, &ls); err != nil {
+		return NoHistory, err
+	}
+	var pt, lt string
+	if ps.Mode&unix.S_IFMT == unix.S_IFLNK && ls.Mode&unix.S_IFMT == unix.S_IFLNK {
+		var err error
+		if pt, err = readlinkBeneath(prevFD, rel); err != nil {
+			return NoHistory, err
+		}
+		if lt, err = readlinkBeneath(liveFD, rel); err != nil {
+			return NoHistory, err
+		}
+	}
+	a, b := entryOf(it.Path, &ps, pt), entryOf(it.Path, &ls, lt)
+	ch, _, err := WhatChanged(&a, &b, false, func() (bool, error) { return hs.sameFiles(prevFD, &a, liveFD, &b) })
+	switch {
+	case err != nil:
+		return NoHistory, err
+	case ch == Same:
+		return HistorySame, nil
+	}
+	return HistoryChanged, nil
+}
+
+// histories sets the History of every lost item against the previous
+// root, with bounded workers. Paths that cannot be compared keep
+// NoHistory and make one warning.
+func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	if c.cfg.Workers > 0 {
+		n = min(n, c.cfg.Workers)
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var failed int
+	var first, firstPath string
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var hs *hasher
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(a.Lost) {
+					return
+				}
+				it := a.Lost[i]
+				if it.Mode&unix.S_IFMT == unix.S_IFREG && hs == nil {
+					hs = newHasher(nil)
+				}
+				h, err := itemHistory(liveFD, prevFD, hs, it)
+				it.History = h
+				if err != nil {
+					mu.Lock()
+					failed++
+					if firstPath == "" || ComparePaths(it.Path, firstPath) < 0 {
+						firstPath, first = it.Path, fmt.Sprintf("%s: %v", it.Path, err)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed > 0 {
+		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", plural(failed, "lost path", "lost paths"), first))
+	}
+}
+
+// vrow is a vanished path being collected.
+type vrow struct {
+	v              Vanished
+	entries, bytes atomic.Int64
+}
+
+// vstate is what the walk of the previous root passes down to children.
+type vstate struct {
+	node *node // the trie node of the path, nil off the trie
+	row  *vrow // set when the path (or an ancestor) vanished
+}
+
+// vanished walks the previous root and lists what is absent from the
+// audited root, not declared, not ignored and not under a mount point.
+func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now time.Time) {
+	prev := a.PreviousRoot
+	var mu sync.Mutex
+	var rows []*vrow
+	retired := prev.Time
+	age := int(now.Sub(retired) / (24 * time.Hour))
+	left := int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now) / (24 * time.Hour))
+	left = max(left, 0)
+	if now.Before(retired) {
+		age = 0
+	}
+	visit := func(parent any, e *scan.Entry) (any, bool) {
+		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+		if parent == nil {
+			return &vstate{node: c.trie}, isDir
+		}
+		if e.Replaced {
+			return nil, false
+		}
+		ps := parent.(*vstate)
+		if ps.row != nil {
+			ps.row.entries.Add(1)
+			if e.Mode&unix.S_IFMT == unix.S_IFREG {
+				ps.row.bytes.Add(e.Size)
+			}
+			return ps, isDir
+		}
+		name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
+		var nd *node
+		if ps.node != nil && ps.node.children != nil {
+			nd = ps.node.children[name]
+		}
+		if nd != nil && (nd.mount != nil || nd.decl >= 0) {
+			return nil, false // a mount point or a declared path: lives elsewhere
+		}
+		if c.ignore.matchSelf(e.Path) {
+			return nil, false
+		}
+		var st unix.Stat_t
+		err := statBeneath(liveFD, e.Path[1:], &st)
+		if err == nil || !absent(err) {
+			return &vstate{node: nd}, isDir // there now (or unknown): look below
+		}
+		if nd != nil && nd.keep {
+			// Holds a declared path or a mount point: list what vanished
+			// below it, not the directory itself.
+			return &vstate{node: nd}, isDir
+		}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom()}}
+		r.entries.Store(1)
+		if e.Mode&unix.S_IFMT == unix.S_IFREG {
+			r.bytes.Store(e.Size)
+		}
+		mu.Lock()
+		rows = append(rows, r)
+		mu.Unlock()
+		return &vstate{row: r}, isDir
+	}
+	var errs atomic.Int64
+	_, err := scan.Walk(ctx, prev.Dir, scan.Options{Workers: c.cfg.Workers, OnError: func(string, error) { errs.Add(1) }}, visit)
+	if err != nil {
+		c.warn(fmt.Sprintf("cannot walk the previous root (old_roots/%s): %v: nothing listed as vanished", prev.Name, err))
+		return
+	}
+	if n := errs.Load(); n > 0 {
+		c.warn(fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", plural(int(n), "path", "paths"), prev.Name))
+	}
+	for _, r := range rows {
+		v := r.v
+		v.Entries, v.Bytes = r.entries.Load(), r.bytes.Load()
+		a.Vanished = append(a.Vanished, v)
+	}
+	sortVanished(a.Vanished)
+}
+
+func sortVanished(vs []Vanished) {
+	slices.SortFunc(vs, func(x, y Vanished) int { return ComparePaths(x.Path, y.Path) })
+}

@@ -1,0 +1,93 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// The restore command of a vanished path: --from the old root's name (or
+// directory), --to live, words quoted for a shell where needed.
+func TestRestoreCommand(t *testing.T) {
+	for _, tc := range []struct{ path, from, want string }{
+		{"/srv/notes.txt", "2026-11-5_09:03:07", "drift restore /srv/notes.txt --from 2026-11-5_09:03:07 --to live"},
+		{"/srv/my notes", "2026-11-5_09:03:07", "drift restore '/srv/my notes' --from 2026-11-5_09:03:07 --to live"},
+		{"/srv/it's", "/mnt/old roots/x", `drift restore '/srv/it'\''s' --from '/mnt/old roots/x' --to live`},
+	} {
+		if got := RestoreCommand(diff.Vanished{Path: tc.path, From: tc.from}); got != tc.want {
+			t.Errorf("RestoreCommand(%q, %q) = %q, want %q", tc.path, tc.from, got, tc.want)
+		}
+	}
+}
+
+// With a previous root: a HISTORY column, history counts in the summary
+// and JSON, and the vanished table and array.
+func TestHistoryAndVanished(t *testing.T) {
+	prev := &diff.PreviousRoot{Name: "2026-11-10_09:00:00"}
+	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, PreviousRoot: prev,
+		Totals: map[diff.Category]diff.Total{diff.Unpersisted: {Count: 2, Bytes: 5}},
+		Lost: []*diff.Item{
+			{Path: "/srv/a", Category: diff.Unpersisted, Mode: unix.S_IFREG | 0o644, Size: 2, Decl: -1, History: diff.HistoryNew},
+			{Path: "/srv/b", Category: diff.Unpersisted, Mode: unix.S_IFREG | 0o644, Size: 3, Decl: -1, History: diff.HistorySame},
+		},
+		Vanished: []diff.Vanished{{Path: "/srv/gone", Mode: unix.S_IFDIR | 0o755, Entries: 3, Bytes: 10, Root: prev.Name, AgeDays: 2, DaysLeft: 28, From: prev.Name}},
+	}
+	var out bytes.Buffer
+	if err := Write(&out, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"HISTORY", "│ new ", "│ same ", "VANISHED at the last reboot, not declared now (still in old_roots/2026-11-10_09:00:00):",
+		"/srv/gone/", "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live", "since the previous boot: 1 new, 0 changed, 1 same", "1 path vanished at the last reboot"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+	out.Reset()
+	if err := Write(&out, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Summary struct {
+			History map[string]struct{ Entries, Bytes int64 } `json:"history"`
+		} `json:"summary"`
+		Items    []map[string]any `json:"items"`
+		Vanished []map[string]any `json:"vanished"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Summary.History; h["new"].Entries != 1 || h["new"].Bytes != 2 || h["same"].Entries != 1 || h["changed"].Entries != 0 {
+		t.Errorf("summary.history %+v", h)
+	}
+	if len(r.Items) != 2 || r.Items[0]["history"] != "new" || r.Items[1]["history"] != "same" {
+		t.Errorf("items %+v", r.Items)
+	}
+	if len(r.Vanished) != 1 || r.Vanished[0]["path"] != "/srv/gone" || r.Vanished[0]["type"] != "dir" || r.Vanished[0]["entries"] != 3.0 ||
+		r.Vanished[0]["oldRoot"] != prev.Name || r.Vanished[0]["ageDays"] != 2.0 || r.Vanished[0]["daysLeft"] != 28.0 ||
+		r.Vanished[0]["restore"] != "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live" {
+		t.Errorf("vanished %+v", r.Vanished)
+	}
+
+	// Without a previous root: no column, no history, an empty vanished.
+	a.PreviousRoot, a.Vanished = nil, nil
+	out.Reset()
+	if err := Write(&out, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "HISTORY") || strings.Contains(out.String(), "previous boot") {
+		t.Errorf("table without a previous root:\n%s", out.String())
+	}
+	out.Reset()
+	if err := Write(&out, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"vanished": []`) || strings.Contains(out.String(), `"history": {`) {
+		t.Errorf("JSON without a previous root:\n%s", out.String())
+	}
+}
