@@ -206,12 +206,13 @@ func RestoreCommand(v diff.Vanished) string {
 }
 
 // ShellQuote returns s as one word for a POSIX shell: as is when it holds
-// only characters no shell treats specially, else in single quotes.
+// only characters no shell treats specially, else in single quotes (a quote
+// in it as '"'"', with no backslash, which Escape would double).
 func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
 // historyCounts counts the lost paths of a per History (Ignored ones only
