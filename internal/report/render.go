@@ -187,7 +187,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 		}
 		it := diff.Item{Mode: v.Mode}
 		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), HumanBytes(v.Bytes), Escape(v.Root),
-			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), Escape(RestoreCommand(v))}); err != nil {
+			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), RestoreCommand(v)}); err != nil {
 			return err
 		}
 	}
@@ -199,20 +199,28 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 }
 
 // RestoreCommand is the drift restore command line that copies v back to
-// its live path (--to live: it is not declared), its words quoted for a
-// POSIX shell where needed (raw bytes: escape it before printing).
+// its live path (--to live: it is not declared), its words quoted with
+// ShellQuote: safe to print as it is, and exactly the names when pasted into
+// a shell.
 func RestoreCommand(v diff.Vanished) string {
 	return "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From) + " --to live"
 }
 
-// ShellQuote returns s as one word for a POSIX shell: as is when it holds
-// only characters no shell treats specially, else in single quotes (a quote
-// in it as '"'"', with no backslash, which Escape would double).
+// ShellQuote returns s as one word for a shell: as is when it holds only
+// safe characters; in single quotes when Escape leaves it alone (a quote
+// written '"'"', no backslash); otherwise as a dollar-single-quoted word
+// ($'…', POSIX.1-2024, bash, zsh, ksh) with Escape's \\, \n, \t, \r and
+// \xHH plus \' for a quote, so that a name with a control byte, a
+// backslash or invalid UTF-8 is still exactly that name, and the result
+// never holds a raw control character.
 func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	if Escape(s) == s {
+		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	}
+	return "$'" + strings.ReplaceAll(Escape(s), "'", `\'`) + "'"
 }
 
 // historyCounts counts the lost paths of a per History (Ignored ones only
@@ -463,7 +471,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Vanished = []jsonVanished{}
 	for _, v := range a.Vanished {
 		it := diff.Item{Mode: v.Mode}
-		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: Escape(RestoreCommand(v))}
+		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(v)}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
 		r.Vanished = append(r.Vanished, jv)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -13,6 +14,28 @@ import (
 
 // The restore command of a vanished path: --from the old root's name (or
 // directory), --to live, words quoted for a shell where needed.
+// ShellQuote's word, given to a real shell, is exactly the original bytes;
+// and it never holds a raw control character.
+func TestShellQuoteRoundTrip(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to check the quoting against")
+	}
+	for _, s := range []string{"/plain", "/my notes", "/it's", "/back\\slash", "/new\nline", "/esc\x1b[31m", "/bad\xff\xfe", "/tab\tq'uote\\", "/bidi\u202e.txt"} {
+		q := ShellQuote(s)
+		if strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			t.Errorf("ShellQuote(%q) = %q holds a control character", s, q)
+		}
+		out, err := exec.Command(bash, "-c", "printf %s "+q).Output()
+		if err != nil {
+			t.Fatalf("bash on %q: %v", q, err)
+		}
+		if string(out) != s {
+			t.Errorf("bash reads ShellQuote(%q) = %q as %q", s, q, out)
+		}
+	}
+}
+
 func TestRestoreCommand(t *testing.T) {
 	for _, tc := range []struct{ path, from, want string }{
 		{"/srv/notes.txt", "2026-11-5_09:03:07", "drift restore /srv/notes.txt --from 2026-11-5_09:03:07 --to live"},
