@@ -23,32 +23,6 @@ var errReplacedFile = errors.New("file replaced during the comparison; not compa
 // tests (an unreadable file as root).
 type openFunc func(rootFD int, rel string) (int, error)
 
-// openBeneath opens rel (relative, no leading "/") below rootFD read-only,
-// never through a symlink (any component) and never outside the root, and
-// without blocking on a fifo or becoming a controlling terminal. It asks
-// for O_NOATIME (reading leaves access times as they were: an audit does
-// not touch what it reads), and opens without it where that is refused
-// (EPERM: a file neither owned by the caller nor opened with CAP_FOWNER).
-func openBeneath(rootFD int, rel string) (int, error) {
-	how := unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NOCTTY | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOATIME,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
-	}
-	for {
-		fd, err := unix.Openat2(rootFD, rel, &how)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EPERM && how.Flags&unix.O_NOATIME != 0:
-			how.Flags &^= unix.O_NOATIME
-			continue
-		case err == unix.ENOSYS:
-			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", err)
-		}
-		return fd, err
-	}
-}
-
 // hasher hashes regular files with xxh3-128; one per worker, its buffer
 // reused for every file.
 type hasher struct {

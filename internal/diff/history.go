@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,28 +132,10 @@ type hist struct {
 	name       string
 }
 
-// histOpen opens rel (no leading "/") beneath the directory dirFD without
-// following any symlink, with openat2 (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS);
-// before Linux 5.6, with openat and O_NOFOLLOW (the last component only).
-func histOpen(dirFD int, rel string, flags int) (int, error) {
-	flags |= unix.O_CLOEXEC | unix.O_NOFOLLOW
-	how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
-	for {
-		fd, err := unix.Openat2(dirFD, rel, &how)
-		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
-			continue
-		case err == unix.ENOSYS:
-			return unix.Openat(dirFD, rel, flags, 0)
-		}
-		return fd, err
-	}
-}
-
 // readBounded reads the regular file rel beneath dirFD (at most maxIDFile
 // bytes). A missing file is (nil, nil).
 func readBounded(dirFD int, rel string) ([]byte, error) {
-	fd, err := histOpen(dirFD, rel, unix.O_RDONLY)
+	fd, err := openAt(dirFD, rel, unix.O_RDONLY)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}
@@ -473,16 +454,7 @@ func (h *hist) lstat(p string) (*unix.Stat_t, error) {
 	if p == "/" {
 		return &st, unix.Fstat(h.live, &st)
 	}
-	dir, base := path.Split(p)
-	fd := h.live
-	if rel := strings.Trim(dir, "/"); rel != "" {
-		var err error
-		if fd, err = histOpen(h.live, rel, unix.O_PATH|unix.O_DIRECTORY); err != nil {
-			return nil, err
-		}
-		defer unix.Close(fd)
-	}
-	if err := unix.Fstatat(fd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := statBeneath(h.live, strings.TrimPrefix(p, "/"), &st); err != nil {
 		return nil, err
 	}
 	return &st, nil
@@ -495,7 +467,7 @@ func (h *hist) list(p string) []owned {
 	if rel == "" {
 		rel = "."
 	}
-	fd, err := histOpen(h.live, rel, unix.O_RDONLY|unix.O_DIRECTORY)
+	fd, err := openAt(h.live, rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil
 	}
@@ -520,7 +492,7 @@ func (h *hist) list(p string) []owned {
 // A key on persistent storage now is not compared: it survives the next
 // boot, and the previous root holds only the mount point there.
 func (h *hist) hostKeys() {
-	fd, err := histOpen(h.live, "etc/ssh", unix.O_RDONLY|unix.O_DIRECTORY)
+	fd, err := openAt(h.live, "etc/ssh", unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return
 	}
@@ -567,33 +539,21 @@ func (h *hist) lostItem(p string) *Item {
 var errNoOldKey = errors.New("no key in the previous root")
 
 // sameBytes compares the regular file rel in both roots (never through a
-// symlink). The previous root's copy missing, not a regular file, or empty
-// (a mount point left for a bind mount) is errNoOldKey.
+// symlink) with the hasher drift diff uses. The previous root's copy
+// missing, not a regular file, or empty (a mount point left for a bind
+// mount) is errNoOldKey.
 func sameBytes(liveFD, prevFD int, rel string) (bool, error) {
-	ofd, err := histOpen(prevFD, rel, unix.O_RDONLY)
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ELOOP) {
+	var ost, lst unix.Stat_t
+	if err := statBeneath(prevFD, rel, &ost); err != nil {
+		if absent(err) {
 			return false, errNoOldKey
 		}
-		return false, err
-	}
-	of := os.NewFile(uintptr(ofd), rel)
-	defer of.Close()
-	var ost unix.Stat_t
-	if err := unix.Fstat(ofd, &ost); err != nil {
 		return false, err
 	}
 	if ost.Mode&unix.S_IFMT != unix.S_IFREG || ost.Size == 0 {
 		return false, errNoOldKey
 	}
-	lfd, err := histOpen(liveFD, rel, unix.O_RDONLY)
-	if err != nil {
-		return false, err
-	}
-	lf := os.NewFile(uintptr(lfd), rel)
-	defer lf.Close()
-	var lst unix.Stat_t
-	if err := unix.Fstat(lfd, &lst); err != nil {
+	if err := statBeneath(liveFD, rel, &lst); err != nil {
 		return false, err
 	}
 	if lst.Mode&unix.S_IFMT != unix.S_IFREG {
@@ -602,23 +562,6 @@ func sameBytes(liveFD, prevFD int, rel string) (bool, error) {
 	if lst.Size != ost.Size {
 		return false, nil
 	}
-	a, b := make([]byte, 32<<10), make([]byte, 32<<10)
-	for {
-		n, errA := io.ReadFull(lf, a)
-		m, errB := io.ReadFull(of, b)
-		if n != m || !bytes.Equal(a[:n], b[:m]) {
-			return false, nil
-		}
-		endA := errA == io.EOF || errA == io.ErrUnexpectedEOF
-		endB := errB == io.EOF || errB == io.ErrUnexpectedEOF
-		if errA != nil && !endA {
-			return false, errA
-		}
-		if errB != nil && !endB {
-			return false, errB
-		}
-		if endA || endB {
-			return endA == endB, nil
-		}
-	}
+	a, b := entryOf("/"+rel, &ost, ""), entryOf("/"+rel, &lst, "")
+	return newHasher(nil).sameFiles(prevFD, &a, liveFD, &b)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -82,22 +81,6 @@ func (p *PreviousRoot) RestoreFrom() string {
 	return p.Name
 }
 
-// stat lstats rel (no leading "/", not empty) beneath dirFD: its parent is
-// opened with openat2 (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), the name
-// fstatat'd with AT_SYMLINK_NOFOLLOW; no symlink is ever followed.
-func statBeneath(dirFD int, rel string, st *unix.Stat_t) error {
-	dir, base := path.Split(rel)
-	fd := dirFD
-	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
-		var err error
-		if fd, err = histOpen(dirFD, dir, unix.O_PATH|unix.O_DIRECTORY); err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-	}
-	return unix.Fstatat(fd, base, st, unix.AT_SYMLINK_NOFOLLOW)
-}
-
 // absent reports whether an error of statBeneath means that nothing is
 // there: missing, a non-directory (or a symlink) where a directory is.
 func absent(err error) bool {
@@ -106,24 +89,6 @@ func absent(err error) bool {
 
 func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
 	return scan.Entry{Path: p, Mode: st.Mode, Size: st.Size, Ino: st.Ino, Uid: st.Uid, Gid: st.Gid, Mtime: st.Mtim.Nano(), Target: target}
-}
-
-func readlinkBeneath(dirFD int, rel string) (string, error) {
-	dir, base := path.Split(rel)
-	fd := dirFD
-	if dir = strings.TrimSuffix(dir, "/"); dir != "" {
-		var err error
-		if fd, err = histOpen(dirFD, dir, unix.O_PATH|unix.O_DIRECTORY); err != nil {
-			return "", err
-		}
-		defer unix.Close(fd)
-	}
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlinkat(fd, base, buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }
 
 // itemHistory compares the lost item it with the same path in the previous
