@@ -48,12 +48,6 @@ func briefs(s *Set) []string {
 	return out
 }
 
-func sortedBriefs(s *Set) []string {
-	out := briefs(s)
-	slices.Sort(out)
-	return out
-}
-
 func diags(s *Set) []string {
 	var out []string
 	for _, d := range s.Diagnostics {

@@ -117,9 +117,10 @@ var (
 func driftBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		goTool, err := exec.LookPath("go")
+		goTool, err := exec.LookPath("go") // go test puts its own go first on PATH
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			buildErr = fmt.Errorf("building drift: %v", err)
+			return
 		}
 		out, err := exec.Command(goTool, "env", "GOMOD").Output()
 		if err != nil {
