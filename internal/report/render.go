@@ -187,7 +187,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 		}
 		it := diff.Item{Mode: v.Mode}
 		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), HumanBytes(v.Bytes), Escape(v.Root),
-			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), RestoreCommand(v)}); err != nil {
+			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), RestoreCommand(a.Root, v)}); err != nil {
 			return err
 		}
 	}
@@ -202,8 +202,15 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 // its live path (--to live: it is not declared), its words quoted with
 // ShellQuote: safe to print as it is, and exactly the names when pasted into
 // a shell.
-func RestoreCommand(v diff.Vanished) string {
-	return "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From) + " --to live"
+//
+// root is the audited root (Audit.Root): a system audited elsewhere than at
+// / gets --root, so the command restores into it and not into the host.
+func RestoreCommand(root string, v diff.Vanished) string {
+	cmd := "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From) + " --to live"
+	if root != "" && root != "/" {
+		cmd += " --root " + ShellQuote(root)
+	}
+	return cmd
 }
 
 // ShellQuote returns s as one word for a shell: as is when it holds only
@@ -471,7 +478,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Vanished = []jsonVanished{}
 	for _, v := range a.Vanished {
 		it := diff.Item{Mode: v.Mode}
-		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(v)}
+		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(a.Root, v)}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
 		r.Vanished = append(r.Vanished, jv)
 	}

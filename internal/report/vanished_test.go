@@ -36,13 +36,22 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 	}
 }
 
+// A system audited elsewhere than at / is restored into, not the host.
+func TestRestoreCommandRoot(t *testing.T) {
+	got := RestoreCommand("/mnt/sys root", diff.Vanished{Path: "/srv/a", From: "2026-11-5_09:03:07"})
+	want := "drift restore /srv/a --from 2026-11-5_09:03:07 --to live --root '/mnt/sys root'"
+	if got != want {
+		t.Errorf("RestoreCommand = %q, want %q", got, want)
+	}
+}
+
 func TestRestoreCommand(t *testing.T) {
 	for _, tc := range []struct{ path, from, want string }{
 		{"/srv/notes.txt", "2026-11-5_09:03:07", "drift restore /srv/notes.txt --from 2026-11-5_09:03:07 --to live"},
 		{"/srv/my notes", "2026-11-5_09:03:07", "drift restore '/srv/my notes' --from 2026-11-5_09:03:07 --to live"},
 		{"/srv/it's", "/mnt/old roots/x", `drift restore '/srv/it'"'"'s' --from '/mnt/old roots/x' --to live`},
 	} {
-		if got := RestoreCommand(diff.Vanished{Path: tc.path, From: tc.from}); got != tc.want {
+		if got := RestoreCommand("/", diff.Vanished{Path: tc.path, From: tc.from}); got != tc.want {
 			t.Errorf("RestoreCommand(%q, %q) = %q, want %q", tc.path, tc.from, got, tc.want)
 		}
 		// Printed escaped: a printable name's command is printed as is.

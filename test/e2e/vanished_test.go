@@ -164,7 +164,8 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		if quoted == "" {
 			quoted = v.Path
 		}
-		if want := "drift restore " + quoted + " --from " + oldName + " --to live"; v.Restore != want {
+		// The system is audited at s.root, not at /: the command says --root.
+		if want := "drift restore " + quoted + " --from " + oldName + " --to live --root " + s.root; v.Restore != want {
 			t.Errorf("vanished %s: restore %q, want %q", v.Path, v.Restore, want)
 		}
 	}
@@ -175,11 +176,11 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		t.Fatalf("drift check --format json:\n%s", out)
 	}
 
-	// Each restore command, run as printed by a shell (on this system:
-	// --root and the declarations added), brings the path back as it was.
+	// Each restore command, run as printed by a shell (only the declarations
+	// added), brings the path back as it was.
 	for _, v := range r.Vanished {
-		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --root "$ROOT" --persist "$DECL"; }; `+v.Restore)
-		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "ROOT="+s.root, "DECL="+s.declPath())
+		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$DECL"; }; `+v.Restore)
+		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "DECL="+s.declPath())
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", v.Restore, err, out)
 		}
