@@ -313,3 +313,11 @@ func TestNixBlowupBounded(t *testing.T) {
 		t.Fatal("ParseNix did not finish")
 	}
 }
+
+// An invalid byte is named as the byte, never as U+FFFD.
+func TestNixInvalidByteNamed(t *testing.T) {
+	_, err := ParseNix([]byte("{ a = \xff; }"), "f.nix", Options{})
+	if err == nil || err.Error() != `f.nix:1:7: unexpected character '\xff'` {
+		t.Errorf("err = %v, want f.nix:1:7: unexpected character '\\xff'", err)
+	}
+}

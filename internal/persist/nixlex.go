@@ -3,6 +3,7 @@ package persist
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // tokKind is a token of the Nix lexer.
@@ -285,11 +286,9 @@ func (lx *lexer) next() (token, error) {
 }
 
 func quoteByteAt(d []byte, i int) string {
-	s := string(d[i:min(len(d), i+4)])
-	for j, r := range s {
-		if j == 0 {
-			return fmt.Sprintf("%q", r)
-		}
+	r, n := utf8.DecodeRune(d[i:])
+	if r == utf8.RuneError && n <= 1 {
+		return fmt.Sprintf("'\\x%02x'", d[i]) // invalid UTF-8: the byte, not U+FFFD
 	}
-	return fmt.Sprintf("%q", d[i])
+	return fmt.Sprintf("%q", r)
 }
