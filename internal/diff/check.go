@@ -626,7 +626,14 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if parent == nil {
 		c.rootDev = e.Dev
 		ig := c.ignore.matchSelf("/")
-		c.top = &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: -1, ignored: ig}
+		// A declaration of / itself (the module warns, but accepts it) covers
+		// everything below: what is on the ephemeral root is then declared
+		// but not backed, like anything inside an unmounted declared directory.
+		decl := int32(-1)
+		if d := c.trie.decl; d >= 0 && c.entries[d].Kind == persist.Dir {
+			decl = d
+		}
+		c.top = &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: decl, ignored: ig}
 		return c.top, isDir
 	}
 	if e.Replaced {

@@ -506,3 +506,10 @@ func TestOvermountWarningsOnlyForPersistedPaths(t *testing.T) {
 		t.Errorf("over-mount warning for /dev/shm: %q", a.Warnings)
 	}
 }
+
+// Declaring / itself: what the ephemeral root holds is declared-unbacked, not
+// "not declared".
+func TestDeclaredRoot(t *testing.T) {
+	a := check(t, "f /x y\nf /d/z w", btrfsSystem, []persist.Entry{dir("/")}, nil)
+	wantCats(t, a, map[string]string{"/x": "declared-unbacked", "/d": "declared-unbacked", "/d/z": "declared-unbacked"})
+}
