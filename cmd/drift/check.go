@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
@@ -189,11 +190,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	loaded.printDiagnostics(st, opts.Verbose, opts.Quiet)
 	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
-	top := &checkTop{ctx: ctx, root: root}
-	defer top.close()
+	top := btrfs.NewLazyTop(ctx, root)
+	defer top.Close()
 	if opts.Mountinfo == "" {
 		// The live mount table describes real mounts: look under them.
-		if cfg.Under, err = rootSubvolUnder(opts.RootSubvol, root, table, top, opts.NoOpenTree); err != nil {
+		if cfg.Under, err = rootSubvolUnder(opts.RootSubvol, btrfs.ViewOptions{Root: root, Table: table, Top: top, NoOpenTree: opts.NoOpenTree}); err != nil {
 			return err
 		}
 		if cfg.Under == nil && opts.Verbose {
@@ -215,11 +216,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	// The top level must not be in the mount namespace while / is walked:
 	// it sits in $TMPDIR, and it shows the whole filesystem.
-	if err := top.detach(); err != nil {
+	if err := top.Detach(); err != nil {
 		return err
 	}
 	if prev != nil && inTop {
-		prev.Dir = top.join(prev.Dir)
+		prev.Dir = top.Join(prev.Dir)
 	} else if prev != nil {
 		prev.From = prev.Dir // not in a top level drift restore finds by name
 	}

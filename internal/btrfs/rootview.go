@@ -1,0 +1,301 @@
+package btrfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
+)
+
+// LazyTop is the top level (subvolid=5) of the filesystem behind an audited
+// root, mounted privately (OpenTop) on first use: the root's view and its
+// old roots are read through it. Everything that needs the mount attached
+// (listing subvolumes, finding mounts) happens before the walk; Detach then
+// takes it out of the mount namespace (Top.Detach), so that a walk of the
+// root never enters it, and paths into it are taken with Join afterwards.
+// The zero value is not usable: make one with NewLazyTop.
+type LazyTop struct {
+	ctx  context.Context
+	root string
+	top  *Top
+	err  error
+	done bool
+}
+
+// NewLazyTop returns the top level of the filesystem behind root, not yet
+// opened.
+func NewLazyTop(ctx context.Context, root string) *LazyTop {
+	return &LazyTop{ctx: ctx, root: root}
+}
+
+// Get opens the top level on its first call (OpenTop on the root) and
+// returns it, or the error of that one attempt, ever after.
+func (l *LazyTop) Get() (*Top, error) {
+	if !l.done {
+		l.done = true
+		l.top, l.err = OpenTop(l.ctx, l.root)
+	}
+	return l.top, l.err
+}
+
+// Detach detaches the top level if it was opened (Top.Detach).
+func (l *LazyTop) Detach() error {
+	if l.top == nil {
+		return nil
+	}
+	return l.top.Detach()
+}
+
+// Join is the path of rel (relative to the top level) as it is now. The top
+// level must have been opened.
+func (l *LazyTop) Join(rel string) string { return filepath.Join(l.top.Dir, rel) }
+
+// Close closes the top level if it was opened.
+func (l *LazyTop) Close() {
+	if l.top != nil {
+		l.top.Close()
+	}
+}
+
+// LiveSubvolume returns the path (relative to the top level) and id of the
+// subvolume that shows root. Errors: root not on btrfs, listing the
+// subvolumes (privilege), no subvolume of the top level with that id.
+func LiveSubvolume(top *Top, root string) (string, uint64, error) {
+	info, err := SubvolumeOf(root)
+	if err != nil {
+		return "", 0, err
+	}
+	subs, err := top.Subvolumes()
+	if err != nil {
+		return "", 0, err
+	}
+	for _, s := range subs {
+		if s.ID == info.ID {
+			return s.Path, s.ID, nil
+		}
+	}
+	return "", 0, fmt.Errorf("%s shows subvolume %d, not found below the top level of %s", root, info.ID, top.Source)
+}
+
+// UnderFunc returns the directory that shows what is under mount point mp
+// (relative to the root, "/" for the root mount) and a func that releases
+// it, like mounts.Under; it is diff.Config.Under.
+type UnderFunc = func(mp string) (dir string, release func(), err error)
+
+// ViewOptions are the parts of a root's view that do not change with the
+// rule chosen.
+type ViewOptions struct {
+	// Root is the audited root; Table its mount table relative to Root.
+	Root  string
+	Table *mounts.Table
+	// Top is the top level of the filesystem behind Root. The UnderFunc
+	// returned uses it only through Join, so it may be detached before that
+	// is called.
+	Top *LazyTop
+	// NoOpenTree makes open_tree fail with ENOSYS (tests).
+	NoOpenTree bool
+}
+
+func (o ViewOptions) openTree(mp string) (string, func(), error) {
+	if o.NoOpenTree {
+		return "", nil, &os.PathError{Op: "open_tree", Path: filepath.Join(o.Root, mp), Err: unix.ENOSYS}
+	}
+	return mounts.Under(filepath.Join(o.Root, mp))
+}
+
+func (o ViewOptions) btrfsRoot() (*mounts.Mount, bool) {
+	rm := o.Table.Shows("/")
+	return rm, rm != nil && rm.FSType == "btrfs"
+}
+
+// AutoView is the view under mount points of --root-subvol auto: a
+// detached clone of each mount (mounts.Under). For the root mount, when it
+// is btrfs and open_tree is not available (ENOSYS, EPERM: probed now), the
+// live root subvolume (LiveSubvolume) is read through the top level
+// instead; if that fails too, looking under the root mount fails with the
+// probe's error and why the top level could not stand in. It never fails
+// itself: errors are reported when a mount is looked under.
+func AutoView(o ViewOptions) UnderFunc {
+	if _, ok := o.btrfsRoot(); !ok {
+		return o.openTree
+	}
+	_, release, probe := o.openTree("/")
+	if probe == nil {
+		release()
+		return o.openTree
+	}
+	if !errors.Is(probe, unix.ENOSYS) && !errors.Is(probe, unix.EPERM) {
+		return o.openTree // reported when the root is looked under
+	}
+	rel, fallback := "", error(nil)
+	top, err := o.Top.Get()
+	if err == nil {
+		rel, _, err = LiveSubvolume(top, o.Root)
+	}
+	if err == nil {
+		rel, _, err = top.CheckSubvolume(rel)
+	}
+	if err != nil {
+		fallback = fmt.Errorf("%w; through the top level: %v", probe, err)
+	}
+	return func(mp string) (string, func(), error) {
+		switch {
+		case mp != "/":
+			return o.openTree(mp)
+		case fallback != nil:
+			return "", nil, fallback
+		}
+		return o.Top.Join(rel), func() {}, nil
+	}
+}
+
+// TopError is an error of SubvolView opening the top level (OpenTop):
+// typically a lack of privilege.
+type TopError struct{ Err error }
+
+func (e *TopError) Error() string { return e.Err.Error() }
+func (e *TopError) Unwrap() error { return e.Err }
+
+// NotLiveError is the error of SubvolView when the subvolume named is not
+// the one mounted at the root (compared by id).
+type NotLiveError struct {
+	// ID is the subvolume named; Root shows subvolume LiveID, which is
+	// LivePath (relative to the top level) on Source.
+	ID       uint64
+	Root     string
+	LiveID   uint64
+	LivePath string
+	Source   string
+}
+
+func (e *NotLiveError) Error() string {
+	return fmt.Sprintf("subvolume %d, but %s is subvolume %d (/%s on %s)", e.ID, e.Root, e.LiveID, e.LivePath, e.Source)
+}
+
+// SubvolView is the view under mount points of --root-subvol PATH: for the
+// root mount, the subvolume path (relative to the top level) read through
+// the top level; it must be the subvolume mounted at the root. Other mounts
+// as for AutoView. Errors: the root mount is not btrfs, *TopError, path not
+// a subvolume (Top.CheckSubvolume), the live subvolume not found
+// (LiveSubvolume), *NotLiveError.
+func SubvolView(o ViewOptions, path string) (UnderFunc, error) {
+	rm, ok := o.btrfsRoot()
+	if !ok {
+		what := "nothing"
+		if rm != nil {
+			what = "a " + rm.FSType
+		}
+		return nil, fmt.Errorf("%s shows %s, not a btrfs subvolume", o.Root, what)
+	}
+	top, err := o.Top.Get()
+	if err != nil {
+		return nil, &TopError{Err: err}
+	}
+	rel, id, err := top.CheckSubvolume(path)
+	if err != nil {
+		return nil, err
+	}
+	livePath, liveID, err := LiveSubvolume(top, o.Root)
+	if err != nil {
+		return nil, err
+	}
+	if id != liveID {
+		return nil, &NotLiveError{ID: id, Root: o.Root, LiveID: liveID, LivePath: livePath, Source: top.Source}
+	}
+	return func(mp string) (string, func(), error) {
+		if mp == "/" {
+			return o.Top.Join(rel), func() {}, nil
+		}
+		return o.openTree(mp)
+	}, nil
+}
+
+// Previous is the previous boot's root found by PreviousRootInTop or
+// PreviousRootIn.
+type Previous struct {
+	// Root is the old root chosen; valid when Found.
+	Root  OldRoot
+	Found bool
+	// InTop says Root.Path is relative to the top level (LazyTop.Join it
+	// once the top level is detached); Source is the top level's source.
+	InTop  bool
+	Source string
+	// Dir is the directory looked in: relative to the top level when InTop.
+	Dir string
+}
+
+// Note says what was found, for --verbose: "the previous boot's root is
+// WHERE (TIME)" or "no old root in WHERE", WHERE being SOURCE:/PATH for a
+// root in the top level.
+func (p Previous) Note() string {
+	switch {
+	case p.Found && p.InTop:
+		return fmt.Sprintf("the previous boot's root is %s:/%s (%s)", p.Source, p.Root.Path, p.Root.Time.UTC().Format(time.RFC3339))
+	case p.Found:
+		return fmt.Sprintf("the previous boot's root is %s (%s)", p.Root.Path, p.Root.Time.UTC().Format(time.RFC3339))
+	case p.InTop:
+		return fmt.Sprintf("no old root in %s:/%s", p.Source, p.Dir)
+	}
+	return fmt.Sprintf("no old root in %s", p.Dir)
+}
+
+// PreviousRootInTop finds the previous boot's root of --old-roots auto:
+// the newest subvolume by real time in old_roots next to the live root
+// subvolume of root (OldRootsBeside) in the top level, never the live root
+// itself (C18). The caller checks that root is a btrfs subvolume. Errors
+// (opening the top level, listing subvolumes or mounts, reading old_roots)
+// are for warnings; none found is not an error.
+func PreviousRootInTop(lt *LazyTop, root string) (Previous, error) {
+	top, err := lt.Get()
+	if err != nil {
+		return Previous{}, err
+	}
+	livePath, liveID, err := LiveSubvolume(top, root)
+	if err != nil {
+		return Previous{}, err
+	}
+	dir := OldRootsBeside(livePath)
+	subs, err := top.Subvolumes()
+	if err != nil {
+		return Previous{}, err
+	}
+	mounted, err := top.MountedIDs()
+	if err != nil {
+		return Previous{}, err
+	}
+	roots, err := top.OldRoots(dir, subs, mounted, time.UTC)
+	if err != nil {
+		return Previous{}, err
+	}
+	r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, func(r OldRoot) bool { return r.ID == liveID })
+	return Previous{Root: r, Found: ok, InTop: true, Source: top.Source, Dir: dir}, nil
+}
+
+// PreviousRootIn finds the previous boot's root of --old-roots DIR: the
+// newest subvolume or directory by real time in dir (absolute, OldRootsDir),
+// never the live root (the subvolume that shows root, or root itself).
+// Errors are OldRootsDir's.
+func PreviousRootIn(dir, root string) (Previous, error) {
+	roots, err := OldRootsDir(dir, time.UTC)
+	if err != nil {
+		return Previous{}, err
+	}
+	live, _ := os.Stat(root)
+	var liveID uint64
+	if info, err := SubvolumeOf(root); err == nil {
+		liveID = info.ID
+	}
+	r, ok := PreviousRoot(roots, []Kind{KindSubvolume, KindDir}, func(r OldRoot) bool {
+		if r.Kind == KindSubvolume && r.ID == liveID {
+			return true
+		}
+		fi, err := os.Stat(r.Path)
+		return err == nil && live != nil && os.SameFile(fi, live)
+	})
+	return Previous{Root: r, Found: ok, Dir: dir}, nil
+}
