@@ -71,7 +71,7 @@ func (t *Top) apply(p *Plan, s Step) error {
 			return err
 		}
 		if p.Options.BootID != "" {
-			if err := unix.Lsetxattr(full, XattrRetired, []byte(p.Options.BootID), 0); err != nil {
+			if err := unix.Lsetxattr(full, XattrRetired, []byte(retiredMark(p.Options.BootID, s.Path)), 0); err != nil {
 				return &os.PathError{Op: "setxattr", Path: full, Err: err}
 			}
 		}

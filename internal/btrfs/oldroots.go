@@ -28,7 +28,9 @@ const (
 // directory; they change its ctime, never its mtime, so the seed's naming
 // is unaffected).
 const (
-	// XattrRetired records the boot (kernel boot_id) that retired a root.
+	// XattrRetired records the boot (kernel boot_id) that retired a root,
+	// then a newline and the --subvol it was retired from ("BOOTID\nroot";
+	// a value without the newline is a boot_id alone).
 	XattrRetired = "user.drift.retired-boot"
 	// XattrCreated records the boot that created a fresh root.
 	XattrCreated = "user.drift.created-boot"
@@ -66,6 +68,9 @@ type OldRoot struct {
 	Mounted []string `json:"mounted,omitempty"`
 	// RetiredBoot is the boot_id in XattrRetired, "" without one.
 	RetiredBoot string `json:"retiredBoot,omitempty"`
+	// RetiredFrom is the subvolume (--subvol) XattrRetired says it was
+	// retired from, "" when the mark does not say.
+	RetiredFrom string `json:"retiredFrom,omitempty"`
 }
 
 // managed reports whether r is an old root drift manages: a subvolume whose
@@ -143,7 +148,7 @@ func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string
 				for _, n := range r.Nested {
 					r.Mounted = append(r.Mounted, mounted[n.ID]...)
 				}
-				r.RetiredBoot = getxattr(full, XattrRetired)
+				r.RetiredBoot, r.RetiredFrom, _ = strings.Cut(getxattr(full, XattrRetired), "\n")
 			}
 		}
 		r.resolveTime(loc)
@@ -163,3 +168,7 @@ func getxattr(p, name string) string {
 	}
 	return string(buf[:n])
 }
+
+// retiredMark is the value of XattrRetired for a root retired by the boot
+// bootID from the subvolume from.
+func retiredMark(bootID, from string) string { return bootID + "\n" + from }

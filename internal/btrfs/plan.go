@@ -232,12 +232,14 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	var retired *Decision
 	switch err := unix.Lstat(rootPath, &st); {
 	case errors.Is(err, unix.ENOENT):
-		// Only a run interrupted after retiring the root (marked with this
-		// boot's id) leaves it missing; else --subvol names the wrong
-		// subvolume, and creating it would never wipe the real root.
+		// Only a run interrupted after retiring this very subvolume (marked
+		// with this boot's id and its name) leaves it missing; else --subvol
+		// names the wrong subvolume, and creating it would never wipe the
+		// real root — even after another subvolume was retired this boot.
 		resuming := false
 		for _, r := range existing {
-			resuming = resuming || (opts.BootID != "" && r.Kind == KindSubvolume && r.RetiredBoot == opts.BootID)
+			resuming = resuming || (opts.BootID != "" && r.Kind == KindSubvolume && r.RetiredBoot == opts.BootID &&
+				(r.RetiredFrom == "" || r.RetiredFrom == opts.Subvol))
 		}
 		if !resuming {
 			msg := fmt.Sprintf("no subvolume %s at the top level: nothing to retire; create it, or check --subvol", opts.Subvol)
@@ -277,7 +279,7 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		}
 		to := opts.OldRoots + "/" + name
 		p.Steps = append(p.Steps, Step{Action: ActRetire, Path: opts.Subvol, To: to, ID: sv.ID})
-		r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime, RetiredBoot: opts.BootID}
+		r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime, RetiredBoot: opts.BootID, RetiredFrom: opts.Subvol}
 		for _, n := range Nested(subs, opts.Subvol) {
 			n.Path = to + n.Path[len(opts.Subvol):]
 			r.Nested = append(r.Nested, n)
@@ -286,11 +288,15 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		retired = &Decision{OldRoot: r, Retired: true}
 		needRoot = true
 	}
+	if opts.Blank != "" {
+		// Checked whether or not this run creates the root: a --blank that
+		// does not exist is a mistake every later boot would trip on.
+		if _, ok := byPath[opts.Blank]; !ok {
+			return nil, fmt.Errorf("%w: --blank %s: no such subvolume", ErrUnsafe, opts.Blank)
+		}
+	}
 	if needRoot {
 		if opts.Blank != "" {
-			if _, ok := byPath[opts.Blank]; !ok {
-				return nil, fmt.Errorf("%w: --blank %s: no such subvolume", ErrUnsafe, opts.Blank)
-			}
 			p.Steps = append(p.Steps, Step{Action: ActSnapshot, Path: opts.Subvol, From: opts.Blank})
 		} else {
 			p.Steps = append(p.Steps, Step{Action: ActCreate, Path: opts.Subvol})

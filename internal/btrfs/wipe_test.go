@@ -340,6 +340,30 @@ func TestWipeReal(t *testing.T) {
 		wantSame(t, "subvolumes after refusals", im.subvols(), before)
 	})
 
+	t.Run("after a wipe this boot, a typo is still refused", func(t *testing.T) {
+		im := newImage(t)
+		im.subvol("root", now.Add(-time.Hour))
+		_, err := im.wipe(opts("b1"))
+		must(t, err)
+		before := im.subvols()
+		for _, tc := range []struct {
+			name string
+			edit func(*Options)
+			want string
+		}{
+			{"another missing subvolume", func(o *Options) { o.Subvol = "rooot" }, "no subvolume rooot at the top level"},
+			{"missing blank", func(o *Options) { o.Blank = "nope" }, "--blank nope: no such subvolume"},
+		} {
+			o := opts("b1") // the same boot: the resume exception must not cover these
+			tc.edit(&o)
+			_, err := im.wipe(o)
+			if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want an unsafe-target error about %q", tc.name, err, tc.want)
+			}
+		}
+		wantSame(t, "subvolumes after refusals", im.subvols(), before)
+	})
+
 	t.Run("blank snapshot", func(t *testing.T) {
 		im := newImage(t)
 		im.subvol("blank", time.Time{})
