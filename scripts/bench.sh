@@ -5,7 +5,10 @@
 # (default /var/tmp/drift-bench/root; -big=false, so about 2.5 GiB; set
 # BIG=true for the extra 1.9 GiB of big files), warms the cache, then runs
 # each command $RUNS times (default 5), interleaved, and prints the medians
-# and their ratios; scan.Walk alone is timed through BenchmarkWalk. Finally runs BenchmarkWalk (internal/scan) on the tree.
+# and their ratios; scan.Walk alone is timed through BenchmarkWalk, and the
+# stat floor (scripts/floor.c, built with cc when there is one: getdents64
+# and fstatat of every entry on every core, nothing else) shows the least
+# any walk that stats each entry can take. Finally runs BenchmarkWalk (internal/scan) on the tree.
 #
 #   scripts/bench.sh                 # from the repository root
 #   RUNS=9 ENTRIES=200000 scripts/bench.sh
@@ -82,14 +85,26 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 go test -c -o "$TMP/scan.test" ./internal/scan
+have_floor=false
+if command -v cc >/dev/null && cc -O2 -pthread -o "$TMP/floor" scripts/floor.c; then
+	have_floor=true
+else
+	say "no C compiler: the stat floor (scripts/floor.c) is not timed"
+fi
 
 find_ms=()
+floor_ms=()
 walk_ms=()
 drift_ms=()
 for ((i = 1; i <= RUNS; i++)); do
 	t=$(ms find "$ROOT" -xdev)
 	find_ms+=("$t")
 	line="run $i/$RUNS: find -xdev ${t} ms"
+	if $have_floor; then
+		t=$(ms "$TMP/floor" "$ROOT" "$(nproc)" 2>/dev/null)
+		floor_ms+=("$t")
+		line+=", stat floor ${t} ms"
+	fi
 	t=$(walk_ms)
 	walk_ms+=("$t")
 	line+=", scan.Walk ${t} ms"
@@ -104,6 +119,11 @@ done
 find_med=$(printf '%s\n' "${find_ms[@]}" | median)
 walk_med=$(printf '%s\n' "${walk_ms[@]}" | median)
 echo "find -xdev median:  ${find_med} ms  (${RUNS} runs)"
+if $have_floor; then
+	floor_med=$(printf '%s\n' "${floor_ms[@]}" | median)
+	echo "stat floor median:  ${floor_med} ms  (${RUNS} runs, scripts/floor.c, $(nproc) threads: getdents64 + fstatat of every entry, nothing else)"
+	awk -v d="$floor_med" -v f="$find_med" 'BEGIN {printf "floor/find ratio:   %.2f (no walk that stats every entry can beat this)\n", d/f}'
+fi
 echo "scan.Walk median:   ${walk_med} ms  (${RUNS} runs, default workers)"
 awk -v d="$walk_med" -v f="$find_med" 'BEGIN {printf "walk/find ratio:    %.2f (below 1.00: the walk is faster)\n", d/f}'
 if $have_drift; then
