@@ -345,3 +345,69 @@ func TestOldRootsTable(t *testing.T) {
 		t.Error("WriteRoots yaml: no error")
 	}
 }
+
+// TestOldRootsJSON: drift roots --format json and drift wipe --format json
+// escape a name that is not plain text (the raw bytes in nameBase64 and
+// pathBase64), escape why, and leave otime out when it is unknown (a plain
+// directory) while keeping a subvolume's.
+func TestOldRootsJSON(t *testing.T) {
+	otime := time.Date(2026, 10, 9, 10, 0, 0, 0, time.UTC)
+	ds := []btrfs.Decision{
+		{OldRoot: btrfs.OldRoot{Name: "2026-10-9_10:00:00", Path: "old_roots/2026-10-9_10:00:00", Kind: btrfs.KindSubvolume, ID: 257, OTime: otime}, Delete: true, Why: "51 days old"},
+		{OldRoot: btrfs.OldRoot{Name: "odd\x1b[31m\xff", Path: "old_roots/odd\x1b[31m\xff"}, Why: "a directory, not a subvolume: left alone: odd\x1b[31m"},
+	}
+	type root struct {
+		Name       string
+		NameBase64 *string
+		Path       string
+		PathBase64 *string
+		OTime      *time.Time
+		Why        string
+	}
+	check := func(what string, got []root) {
+		t.Helper()
+		if len(got) != 2 {
+			t.Fatalf("%s: %d old roots, want 2", what, len(got))
+		}
+		if got[0].Name != ds[0].Name || got[0].NameBase64 != nil || got[0].PathBase64 != nil || got[0].OTime == nil || !got[0].OTime.Equal(otime) {
+			t.Errorf("%s: plain subvolume: %+v", what, got[0])
+		}
+		o := got[1]
+		if o.Name != `odd\x1b[31m\xff` || o.Path != `old_roots/odd\x1b[31m\xff` || o.OTime != nil || strings.ContainsRune(o.Why, 0x1b) {
+			t.Errorf("%s: odd directory: %+v", what, o)
+		}
+		for _, c := range []struct {
+			b64  *string
+			want string
+		}{{o.NameBase64, ds[1].Name}, {o.PathBase64, ds[1].Path}} {
+			if c.b64 == nil {
+				t.Errorf("%s: no base64 for %q", what, c.want)
+				continue
+			}
+			if raw, err := base64.StdEncoding.DecodeString(*c.b64); err != nil || string(raw) != c.want {
+				t.Errorf("%s: base64 %q decodes to %q, %v; want %q", what, *c.b64, raw, err, c.want)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteRoots(&buf, ds, otime, "json"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), `"otime": "0001-01-01`) {
+		t.Errorf("zero otime in JSON:\n%s", buf.String())
+	}
+	var roots struct{ OldRoots []root }
+	if err := json.Unmarshal(buf.Bytes(), &roots); err != nil {
+		t.Fatal(err)
+	}
+	check("roots", roots.OldRoots)
+	buf.Reset()
+	if err := WritePlan(&buf, &btrfs.Plan{OldRoots: ds}, "json", true); err != nil {
+		t.Fatal(err)
+	}
+	var plan struct{ OldRoots []root }
+	if err := json.Unmarshal(buf.Bytes(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	check("plan", plan.OldRoots)
+}

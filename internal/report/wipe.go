@@ -37,7 +37,8 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 			Version int  `json:"version"`
 			DryRun  bool `json:"dryRun"`
 			*btrfs.Plan
-		}{1, dryRun, p})
+			OldRoots []jsonOldRoot `json:"oldRoots"`
+		}{1, dryRun, p, jsonOldRoots(p.OldRoots)})
 	case "", "table":
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
@@ -74,13 +75,44 @@ func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) 
 	switch format {
 	case "json":
 		return writeIndentedJSON(w, struct {
-			Version  int              `json:"version"`
-			OldRoots []btrfs.Decision `json:"oldRoots"`
-		}{1, ds})
+			Version  int           `json:"version"`
+			OldRoots []jsonOldRoot `json:"oldRoots"`
+		}{1, jsonOldRoots(ds)})
 	case "", "table":
 		return oldRootsTable(w, ds, now)
 	}
 	return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
+}
+
+// jsonOldRoot is an old root in JSON: btrfs.Decision's fields, with the
+// name and path escaped as in drift check's JSON when they are not plain
+// text (nameBase64/pathBase64 then hold the raw bytes), why escaped, and
+// otime left out
+// when unknown (a plain directory has no creation time).
+type jsonOldRoot struct {
+	btrfs.Decision
+	Name       string     `json:"name"`
+	NameBase64 string     `json:"nameBase64,omitempty"`
+	Path       string     `json:"path"`
+	PathBase64 string     `json:"pathBase64,omitempty"`
+	OTime      *time.Time `json:"otime,omitempty"`
+	Why        string     `json:"why"`
+}
+
+func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
+	out := make([]jsonOldRoot, len(ds))
+	for i, d := range ds {
+		j := jsonOldRoot{Decision: d}
+		j.Name, j.NameBase64 = jsonPath(d.Name)
+		j.Path, j.PathBase64 = jsonPath(d.Path)
+		j.Why = Escape(d.Why)
+		if !d.OTime.IsZero() {
+			t := d.OTime
+			j.OTime = &t
+		}
+		out[i] = j
+	}
+	return out
 }
 
 func writeIndentedJSON(w io.Writer, v any) error {
