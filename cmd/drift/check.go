@@ -109,8 +109,10 @@ drift_old_roots, drift_last_wipe_timestamp_seconds and more (README).
 
 Declarations come from --persist (repeatable: a .nix file read statically,
 nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
-and --flake REF#HOST (evaluated with nix). Without either, drift reads the
-.nix files under ROOT/etc/nixos that declare persistence.
+and --flake REF#HOST (evaluated with nix). Without either, drift reads
+ROOT/etc/drift/declarations.json when it exists (the evaluated declarations
+the services.drift NixOS module writes), else the .nix files under
+ROOT/etc/nixos that declare persistence.
 
 EXIT STATUS
   0  nothing would be lost
