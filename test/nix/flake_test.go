@@ -56,6 +56,7 @@ func nixEval(t *testing.T, flake, stub, attr, apply string, into any) {
 		args = append(args, "--apply", apply)
 	}
 	cmd := exec.Command(nix, args...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir()) // nix's fetcher and eval caches
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
