@@ -375,6 +375,11 @@ in
         unitConfig.DefaultDependencies = "no";
         serviceConfig = {
           Type = "oneshot";
+          # Active once done: a later transaction in the initrd (the
+          # daemon-reload of initrd-parse-etc.service) does not start the
+          # wipe again once the root is mounted (drift wipe would refuse,
+          # but it must not even try).
+          RemainAfterExit = true;
           ExecStart = execLine ([ drift ] ++ wipeArgs);
         };
       };

@@ -296,6 +296,9 @@ func TestModuleFacts(t *testing.T) {
 			t.Errorf("systemd: %s = %q, want %q", k, got, w)
 		}
 	}
+	if at(unit, "serviceConfig", "RemainAfterExit") != true {
+		t.Error("systemd: not RemainAfterExit (a later transaction could start the wipe again after sysroot.mount)")
+	}
 	if at(unit, "unitConfig", "DefaultDependencies") != "no" {
 		t.Error("systemd: DefaultDependencies not off (it would order the unit after sysinit, too late)")
 	}
