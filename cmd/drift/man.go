@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -38,6 +39,7 @@ EXIT STATUS
 // (cobra/doc reads it; a Nix build sets it), so a build is reproducible.
 func runMan(root *cobra.Command, opts *ManOptions, st Streams) error {
 	root.DisableAutoGenTag = true
+	forEachCmd(root, func(c *cobra.Command) { c.Long = manText(c.Long) })
 	hdr := &doc.GenManHeader{Title: "DRIFT", Section: "1", Source: "drift", Manual: "drift manual"}
 	if opts.Dir == "" {
 		return doc.GenMan(root, hdr, st.Out)
@@ -48,4 +50,34 @@ func runMan(root *cobra.Command, opts *ManOptions, st Streams) error {
 		return fmt.Errorf("--dir %s: not a directory", opts.Dir)
 	}
 	return doc.GenManTree(root, hdr, opts.Dir)
+}
+
+func forEachCmd(c *cobra.Command, f func(*cobra.Command)) {
+	f(c)
+	for _, sub := range c.Commands() {
+		forEachCmd(sub, f)
+	}
+}
+
+// manText turns a command's help text, written for a terminal, into the
+// Markdown that cobra/doc converts to roff: the indented blocks (category
+// lists, EXIT STATUS) become preformatted blocks (indented four spaces, after
+// a blank line) instead of paragraphs refilled into a mess. Everything else
+// is left as it is.
+func manText(long string) string {
+	lines := strings.Split(long, "\n")
+	var out []string
+	inBlock := false
+	for _, l := range lines {
+		indented := strings.HasPrefix(l, "  ")
+		if indented && !inBlock && len(out) > 0 && out[len(out)-1] != "" {
+			out = append(out, "")
+		}
+		if indented {
+			l = "  " + l
+		}
+		inBlock = indented || (inBlock && l == "")
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
