@@ -99,13 +99,27 @@ func readDeclarationsFile(root string, opts Options) (*Set, string, error) {
 		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
 	})
-	if errors.Is(err, unix.ENOENT) {
+	var f *os.File
+	switch {
+	case errors.Is(err, unix.ENOSYS) && root == "/":
+		// No openat2 (Linux < 5.6): at / the links resolve where they
+		// should anyway.
+		f, err = os.OpenFile(name, os.O_RDONLY|unix.O_NONBLOCK, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+	case errors.Is(err, unix.ENOSYS):
+		return nil, "", fmt.Errorf("%s: reading it under another root needs openat2(2) (Linux 5.6): name the declarations with --persist", name)
+	case errors.Is(err, unix.ENOENT):
 		return nil, "", nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, "", fmt.Errorf("%s: %w", name, err)
+	default:
+		f = os.NewFile(uintptr(fd), name)
 	}
-	f := os.NewFile(uintptr(fd), name)
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
