@@ -284,7 +284,7 @@ in
           set -u
           dir=${shellArg auditDir}
           mkdir -p "$dir"
-          report="$dir/shutdown-$(date -u +%Y-%m-%dT%H:%M:%SZ).json"
+          report="$dir/shutdown-$(date -u +%Y-%m-%dT%H:%M:%S.%NZ).json"
           status=0
           drift check --quiet --format json${checkArgs} > "$report.tmp" || status=$?
           if [ "$status" -gt 1 ]; then
@@ -295,7 +295,7 @@ in
           mv "$report.tmp" "$report"
           cp "$report" "$dir/latest.json.tmp" && mv "$dir/latest.json.tmp" "$dir/latest.json"
           jq -r --arg report "$report" '"drift: \(.summary.lost.entries) paths (\(.summary.lost.bytes) bytes) lost at this reboot"
-            + (if .summary.lost.entries > 0 then ": " + ([.summary.categories | to_entries[] | select(.value.entries > 0) | "\(.value.entries) \(.key)"] | join(", ")) else "" end)
+            + (if .summary.lost.entries > 0 then ": " + ([.summary.categories | to_entries[] | select(.value.entries > 0 and .key != "recreated" and .key != "ignored") | "\(.value.entries) \(.key)"] | join(", ")) else "" end)
             + "; report: \($report) (drift restore brings a path back from the old root)"' "$report"
           ls -1 "$dir"/shutdown-*.json | sort -r | tail -n +${toString (cfg.auditOnShutdown.keep + 1)} | xargs -r rm -f --
         '';
