@@ -118,3 +118,31 @@ func TestModuleScriptsRun(t *testing.T) {
 		}
 	}
 }
+
+// TestInitrdHookArgs runs the scripted initrd's hook with sh, waitDevice and
+// drift replaced by functions that print their arguments: a device name
+// with a space, a quote and a dollar reaches drift wipe as one argument,
+// unchanged, after waitDevice got it.
+func TestInitrdHookArgs(t *testing.T) {
+	needTool(t, "nix-instantiate")
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("sh not found")
+	}
+	dev := `/dev/disk/by-label/it's a $root`
+	v, err := evalModule(t, "--arg", "settings", fmt.Sprintf(`{ enable = true; wipe = { enable = true; device = %q; blank = "blank"; }; }`, dev), "--arg", "system", "{ }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["postResumeCommands"].(map[string]any)["content"].(string)
+	stubs := "waitDevice() { printf 'wait[%s]\\n' \"$@\"; }\ndrift() { printf 'arg[%s]\\n' \"$@\"; }\n"
+	out, err := exec.Command(sh, "-c", stubs+hook).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hook: %v\n%s", err, out)
+	}
+	want := "wait[" + dev + "]\n" + strings.Join([]string{"arg[wipe]", "arg[--device]", "arg[" + dev + "]", "arg[--subvol]", "arg[root]",
+		"arg[--old-roots]", "arg[old_roots]", "arg[--keep-days]", "arg[30]", "arg[--keep-min]", "arg[1]", "arg[--blank]", "arg[blank]"}, "\n") + "\n"
+	if string(out) != want {
+		t.Errorf("hook ran:\n%s\nwant:\n%s", out, want)
+	}
+}
