@@ -126,7 +126,7 @@ EXIT STATUS
   drift check --root /mnt --persist decl.json --format paths0 | xargs -0 ls -ld
   drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore
   drift check --root-subvol /@ --old-roots none
-  drift check --format prom > /var/lib/node-exporter/drift.prom.$$ && mv …`,
+  drift check --format prom > drift.prom.tmp; [ $? -le 1 ] && mv drift.prom.tmp drift.prom`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
 	}
