@@ -40,6 +40,11 @@ type CheckOptions struct {
 	// NoOpenTree (hidden flag) makes open_tree(2) fail with ENOSYS, as
 	// before Linux 5.2 (tests of --root-subvol auto's fallback).
 	NoOpenTree bool
+	// Color is --color: auto, always or never (report.UseColor).
+	Color string
+	// ProgressAfter (hidden flag) is how long the walk runs before the
+	// progress line appears (tests: 0).
+	ProgressAfter time.Duration
 }
 
 func newCheckCmd(st Streams) *cobra.Command {
@@ -92,10 +97,22 @@ destroyed that nothing declares now, with the days left before the cleanup
 deletes that old root and the drift restore command that gets it back;
 --old-roots none skips that walk.
 
+While the walk runs for longer than a second, a progress line (files
+scanned, files/s, bytes) is drawn on stderr when stderr is a terminal, and
+erased when it ends; never on stdout, a pipe or a file. --color colours the
+table's CATEGORY and WHY cells: auto (the default) only when stdout is a
+terminal and NO_COLOR is unset; always; never.
+
+--format prom writes Prometheus text for node_exporter's textfile collector:
+drift_lost_files and drift_lost_bytes by category, drift_declared_unbacked,
+drift_old_roots, drift_last_wipe_timestamp_seconds and more (README).
+
 Declarations come from --persist (repeatable: a .nix file read statically,
 nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
-and --flake REF#HOST (evaluated with nix). Without either, drift reads the
-.nix files under ROOT/etc/nixos that declare persistence.
+and --flake REF#HOST (evaluated with nix). Without either, drift reads
+ROOT/etc/drift/declarations.json when it exists (the evaluated declarations
+the services.drift NixOS module writes), else the .nix files under
+ROOT/etc/nixos that declare persistence.
 
 EXIT STATUS
   0  nothing would be lost
@@ -108,7 +125,8 @@ EXIT STATUS
   drift check --flake /etc/nixos#myhost --format json
   drift check --root /mnt --persist decl.json --format paths0 | xargs -0 ls -ld
   drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore
-  drift check --root-subvol /@ --old-roots none`,
+  drift check --root-subvol /@ --old-roots none
+  drift check --format prom > drift.prom.tmp; [ $? -le 1 ] && mv drift.prom.tmp drift.prom`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
 	}
@@ -133,12 +151,21 @@ EXIT STATUS
 	_ = f.MarkHidden("no-open-tree")
 	_ = f.MarkHidden("boot-time")
 	_ = f.MarkHidden("boot-id")
+	f.StringVar(&opts.Color, "color", "auto", "colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
+	f.DurationVar(&opts.ProgressAfter, "progress-after", report.ProgressDelay, "show progress once the walk has run this long (tests)")
+	_ = f.MarkHidden("progress-after")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions(report.ColorModes, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if !slices.Contains(report.Formats, opts.Format) {
 		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.Formats, ", "))
+	}
+	color, err := report.UseColor(opts.Color, st.OutIsTerminal, os.Getenv("NO_COLOR"), os.Getenv("TERM"))
+	if err != nil {
+		return err
 	}
 	if opts.CPUProfile != "" {
 		f, err := os.Create(opts.CPUProfile)
@@ -207,7 +234,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 			}
 		}
 	}
-	prev, inTop, note, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
+	prev, inTop, note, oldRoots, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
 	if err != nil {
 		warn("cannot find the previous boot's root: %v", err)
 	}
@@ -225,14 +252,16 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		prev.From = prev.Dir // not in a top level drift restore finds by name
 	}
 	cfg.PreviousRoot = prev
+	var progress *report.Progress
 	if st.ErrIsTerminal && !opts.Quiet {
-		// A progress line on the terminal, erased when the walk ends;
-		// never on stdout, never into a pipe or a file.
-		cfg.Progress = func(n int64) { fmt.Fprintf(st.Err, "\rdrift: %d entries scanned…\x1b[K", n) }
+		// A progress line on the terminal after a second, erased when the
+		// walk ends; never on stdout, never into a pipe or a file.
+		progress = report.NewProgress(st.Err, opts.ProgressAfter, time.Now)
+		cfg.Progress = progress.Update
 	}
 	audit, err := diff.Check(ctx, cfg)
-	if cfg.Progress != nil {
-		fmt.Fprint(st.Err, "\r\x1b[K")
+	if progress != nil {
+		progress.Done()
 	}
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(sources) > 0 && len(decls.Entries) == 0 {
@@ -261,7 +290,8 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 		warn("cannot read %s: %v (what it holds is unknown and not in the report)", e.Path, e.Err)
 	}
-	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All}); err != nil {
+	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All, Color: color,
+		Metrics: report.Metrics{OldRoots: oldRoots}}); err != nil {
 		return err
 	}
 	if audit.LostTotal(false).Count > 0 || len(audit.Errors) > 0 || audit.Losing() {

@@ -97,9 +97,10 @@ func parseHomes(specs []string) (map[string]string, error) {
 	return homes, nil
 }
 
-// loadDecls reads every declaration source the flags name; with none, the
-// .nix files under root/etc/nixos that declare persistence. It returns the
-// merged set and the names of the sources read.
+// loadDecls reads every declaration source the flags name; with none,
+// root/etc/drift/declarations.json when it exists, else the .nix files
+// under root/etc/nixos that declare persistence (persist.Discover). It
+// returns the merged set and the names of the sources read.
 func loadDecls(ctx context.Context, root string, files []string, flake string, opts persist.Options, st Streams) (*persist.Set, []string, error) {
 	set := &persist.Set{}
 	var sources []string

@@ -20,8 +20,10 @@ import (
 type Streams struct {
 	In       io.Reader
 	Out, Err io.Writer
-	// ErrIsTerminal is true when Err is a terminal (progress goes there).
+	// ErrIsTerminal is true when Err is a terminal (progress goes there);
+	// OutIsTerminal when Out is (--color auto colours only then).
 	ErrIsTerminal bool
+	OutIsTerminal bool
 }
 
 // errLost is returned by a command whose report found something at risk:
@@ -66,7 +68,8 @@ func mainRun() int {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd()))}
+	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
 	return run(ctx, os.Args[1:], st)
 }
 

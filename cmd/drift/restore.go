@@ -62,7 +62,8 @@ destination is either untouched or complete. --dry-run prints every object
 that would be copied and where, and changes nothing.
 
 Declarations come from --persist (repeatable) and --flake, as for drift check;
-without either, from the .nix files under ROOT/etc/nixos.
+without either, from ROOT/etc/drift/declarations.json (services.drift),
+else the .nix files under ROOT/etc/nixos.
 
 EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)

@@ -21,5 +21,7 @@ would lose.`,
 	cmd.SetErr(st.Err)
 	cmd.AddCommand(newCheckCmd(st), newWipeCmd(st), newRootsCmd(st))
 	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st))
+	cmd.AddCommand(newVersionCmd(st), newCompletionCmd(st), newManCmd(st))
+	cmd.CompletionOptions.DisableDefaultCmd = true // drift completion is ours
 	return cmd
 }

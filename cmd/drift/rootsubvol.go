@@ -38,37 +38,38 @@ func rootSubvolUnder(spec string, o btrfs.ViewOptions) (btrfs.UnderFunc, error) 
 // previousRoot finds the previous boot's root for --old-roots: none, nil;
 // auto (on a btrfs root, with the live mount table),
 // btrfs.PreviousRootInTop, its Dir relative to the top level (inTop); DIR,
-// btrfs.PreviousRootIn. note says what was looked at (for --verbose).
+// btrfs.PreviousRootIn. note says what was looked at (for --verbose);
+// oldRoots how many old roots were found there (-1: not looked for).
 // Errors are for warnings: a machine with no old roots is normal.
-func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop) (prev *diff.PreviousRoot, inTop bool, note string, err error) {
+func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop) (prev *diff.PreviousRoot, inTop bool, note string, oldRoots int, err error) {
 	var p btrfs.Previous
 	switch spec {
 	case "none":
-		return nil, false, "--old-roots none: not looking for the previous boot's root", nil
+		return nil, false, "--old-roots none: not looking for the previous boot's root", -1, nil
 	case "auto", "":
 		if !liveMounts {
-			return nil, false, "--old-roots auto: not with --mountinfo (name the directory of old roots with --old-roots DIR)", nil
+			return nil, false, "--old-roots auto: not with --mountinfo (name the directory of old roots with --old-roots DIR)", -1, nil
 		}
 		if rm := table.Shows("/"); rm == nil || rm.FSType != "btrfs" {
-			return nil, false, "--old-roots auto: / is not a btrfs subvolume, no old roots", nil
+			return nil, false, "--old-roots auto: / is not a btrfs subvolume, no old roots", -1, nil
 		}
 		if p, err = btrfs.PreviousRootInTop(top, root); err != nil {
 			if errors.Is(err, unix.EPERM) {
 				err = fmt.Errorf("%w (run as root, or name them with --old-roots DIR, or --old-roots none)", err)
 			}
-			return nil, false, "", fmt.Errorf("--old-roots auto: %w", err)
+			return nil, false, "", -1, fmt.Errorf("--old-roots auto: %w", err)
 		}
 	default:
 		dir, err := filepath.Abs(spec)
 		if err != nil {
-			return nil, false, "", err
+			return nil, false, "", -1, err
 		}
 		if p, err = btrfs.PreviousRootIn(dir, root); err != nil {
-			return nil, false, "", fmt.Errorf("--old-roots: %w", err)
+			return nil, false, "", -1, fmt.Errorf("--old-roots: %w", err)
 		}
 	}
 	if !p.Found {
-		return nil, false, p.Note(), nil
+		return nil, false, p.Note(), p.Count, nil
 	}
-	return &diff.PreviousRoot{Name: p.Root.Name, Time: p.Root.Time.UTC(), Dir: p.Root.Path}, p.InTop, p.Note(), nil
+	return &diff.PreviousRoot{Name: p.Root.Name, Time: p.Root.Time.UTC(), Dir: p.Root.Path}, p.InTop, p.Note(), p.Count, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
@@ -227,6 +228,10 @@ type Previous struct {
 	Source string
 	// Dir is the directory looked in: relative to the top level when InTop.
 	Dir string
+	// Count is how many old roots Dir holds: entries with old-root names
+	// of the kinds looked for, the live root not counted (the
+	// drift_old_roots metric).
+	Count int
 }
 
 // Note says what was found, for --verbose: "the previous boot's root is
@@ -272,8 +277,9 @@ func PreviousRootInTop(lt *LazyTop, root string) (Previous, error) {
 	if err != nil {
 		return Previous{}, err
 	}
-	r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, func(r OldRoot) bool { return r.ID == liveID })
-	return Previous{Root: r, Found: ok, InTop: true, Source: top.Source, Dir: dir}, nil
+	kinds, live := []Kind{KindSubvolume}, func(r OldRoot) bool { return r.ID == liveID }
+	r, ok := PreviousRoot(roots, kinds, live)
+	return Previous{Root: r, Found: ok, InTop: true, Source: top.Source, Dir: dir, Count: countOldRoots(roots, kinds, live)}, nil
 }
 
 // PreviousRootIn finds the previous boot's root of --old-roots DIR: the
@@ -290,12 +296,25 @@ func PreviousRootIn(dir, root string) (Previous, error) {
 	if info, err := SubvolumeOf(root); err == nil {
 		liveID = info.ID
 	}
-	r, ok := PreviousRoot(roots, []Kind{KindSubvolume, KindDir}, func(r OldRoot) bool {
+	kinds, isLive := []Kind{KindSubvolume, KindDir}, func(r OldRoot) bool {
 		if r.Kind == KindSubvolume && r.ID == liveID {
 			return true
 		}
 		fi, err := os.Stat(r.Path)
 		return err == nil && live != nil && os.SameFile(fi, live)
-	})
-	return Previous{Root: r, Found: ok, Dir: dir}, nil
+	}
+	r, ok := PreviousRoot(roots, kinds, isLive)
+	return Previous{Root: r, Found: ok, Dir: dir, Count: countOldRoots(roots, kinds, isLive)}, nil
+}
+
+// countOldRoots counts the entries of roots that PreviousRoot could choose:
+// old-root names, of kinds, not skipped.
+func countOldRoots(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool) int {
+	n := 0
+	for _, r := range roots {
+		if r.Parsed && slices.Contains(kinds, r.Kind) && !skip(r) {
+			n++
+		}
+	}
+	return n
 }

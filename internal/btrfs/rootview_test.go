@@ -96,6 +96,10 @@ func TestPreviousRootIn(t *testing.T) {
 	if err != nil || !p.Found || p.InTop || p.Root.Name != "2026-11-10_08:00:00" || p.Dir != dir {
 		t.Errorf("PreviousRootIn = %+v, %v; want 2026-11-10_08:00:00 (the newest is the live root)", p, err)
 	}
+	// Counted: two old roots; not the live root, not manual-backup.
+	if p.Count != 2 {
+		t.Errorf("PreviousRootIn: Count = %d, want 2", p.Count)
+	}
 	if p, err := PreviousRootIn(dir+"/missing", "/"); err == nil || p.Found {
 		t.Errorf("PreviousRootIn(missing) = %+v, %v; want an error", p, err)
 	}

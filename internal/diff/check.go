@@ -54,10 +54,11 @@ type Config struct {
 	// in Audit.PreviousRoot.
 	PreviousRoot *PreviousRoot
 	// Progress, when set, is called about every ProgressEvery with the
-	// number of entries visited so far, from a goroutine of Check's own,
-	// while the walk runs, and once more with the final count when the walk
-	// ends (for a progress line on a terminal).
-	Progress func(visited int64)
+	// number of entries visited so far and the apparent size (st_size, in
+	// bytes) of the regular files among them, from a goroutine of Check's
+	// own, while the walk runs, and once more with the final counts when
+	// the walk ends (for a progress line on a terminal).
+	Progress func(visited, bytes int64)
 	// Now is the time the ages of old roots are counted to (Vanished); the
 	// zero value means time.Now().
 	Now time.Time
@@ -303,7 +304,8 @@ func (s *dirState) add(k kid) {
 type arena struct {
 	cur     []Item
 	visited atomic.Int64 // entries this worker visited, for Config.Progress
-	_       [32]byte
+	bytes   atomic.Int64 // st_size of the regular files among them
+	_       [24]byte
 }
 
 const arenaChunk = 4096
@@ -643,6 +645,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	ps := parent.(*dirState)
 	c.arenas[e.Worker].visited.Add(1)
+	if e.Mode&unix.S_IFMT == unix.S_IFREG {
+		c.arenas[e.Worker].bytes.Add(e.Size)
+	}
 	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
 	var nd *node
 	if ps.node != nil && ps.node.children != nil {
@@ -740,13 +745,14 @@ func mergeSorted(a, b []*Item) []*Item {
 	return append(append(out, a...), b...)
 }
 
-// visited sums the entries the walk workers have visited so far.
-func (c *classifier) visited() int64 {
-	var n int64
+// visited sums the entries the walk workers have visited so far, and the
+// sizes of the regular files among them.
+func (c *classifier) visited() (n, bytes int64) {
 	for i := range c.arenas {
 		n += c.arenas[i].visited.Load()
+		bytes += c.arenas[i].bytes.Load()
 	}
-	return n
+	return n, bytes
 }
 
 // progress starts calling cfg.Progress every ProgressEvery until the

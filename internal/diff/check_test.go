@@ -479,10 +479,10 @@ func TestProgress(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		fmt.Fprintf(&spec, "f /d%d/f%d x\n", i%50, i)
 	}
-	var calls []int64
+	var calls, sizes []int64
 	var mu sync.Mutex
 	a := check(t, spec.String(), btrfsSystem, []persist.Entry{dir("/srv")}, func(c *Config) {
-		c.Progress = func(n int64) { mu.Lock(); calls = append(calls, n); mu.Unlock() }
+		c.Progress = func(n, b int64) { mu.Lock(); calls, sizes = append(calls, n), append(sizes, b); mu.Unlock() }
 	})
 	mu.Lock()
 	defer mu.Unlock()
@@ -492,6 +492,10 @@ func TestProgress(t *testing.T) {
 	// Every entry but the root is counted; the last call has the final count.
 	if !slices.IsSorted(calls) || calls[len(calls)-1] != a.Scanned-1 {
 		t.Errorf("progress %v: want nondecreasing counts ending at %d", calls, a.Scanned-1)
+	}
+	// The bytes are the regular files' sizes: 3000 files of 1 byte.
+	if !slices.IsSorted(sizes) || sizes[len(sizes)-1] != 3000 {
+		t.Errorf("progress bytes %v: want nondecreasing sizes ending at 3000", sizes)
 	}
 }
 

@@ -96,6 +96,9 @@ func TestEvalFlakeErrors(t *testing.T) {
 // error must come through.
 func TestEvalFlakeRealNix(t *testing.T) {
 	if _, err := exec.LookPath("nix"); err != nil {
+		if os.Getenv("DRIFT_REQUIRE_NIX") == "1" {
+			t.Fatal("nix not installed and DRIFT_REQUIRE_NIX=1 (apt-get install nix-bin)")
+		}
 		t.Skip("nix not installed (apt-get install nix-bin): skipping the real evaluation test")
 	}
 	dir := t.TempDir() // outside any git tree, so nix takes the directory as is

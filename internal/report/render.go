@@ -16,7 +16,7 @@ import (
 )
 
 // Formats lists the values --format takes for drift check.
-var Formats = []string{"table", "json", "paths", "paths0"}
+var Formats = []string{"table", "json", "paths", "paths0", "prom"}
 
 // SchemaVersion is the "version" of the JSON report. It changes only when a
 // field is removed or changes meaning; new fields may appear in any version.
@@ -28,6 +28,12 @@ type Options struct {
 	Format string
 	// All adds ignored paths to every format.
 	All bool
+	// Metrics completes the prom format (Prometheus text for node_exporter's
+	// textfile collector, writeProm).
+	Metrics Metrics
+	// Color colours the table's CATEGORY and WHY cells with ANSI escapes
+	// (the caller decides: ColorMode).
+	Color bool
 }
 
 // Write renders a to w in opts.Format. Errors come from w, or name an
@@ -44,6 +50,8 @@ func Write(w io.Writer, a *diff.Audit, opts Options) error {
 		err = writePaths(bw, a, opts, '\n')
 	case "paths0":
 		err = writePaths(bw, a, opts, 0)
+	case "prom":
+		err = writeProm(bw, a, opts.Metrics)
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", opts.Format, strings.Join(Formats, ", "))
 	}
@@ -145,7 +153,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			if r.Entries > 1 {
 				p += "/"
 			}
-			cells := []string{shown, p, r.Item.Category.String(), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes)}
+			cells := []string{shown, p, paint(opts.Color, r.Item.Category, r.Item.Category.String()), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes)}
 			if hist {
 				h := r.Item.History.String()
 				if h == "" {
@@ -153,7 +161,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 				}
 				cells = append(cells, h)
 			}
-			if err := t.Append(append(cells, Why(a, r.Item))); err != nil {
+			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, Why(a, r.Item)))); err != nil {
 				return err
 			}
 		}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +128,17 @@ func TestCheckWipeThisBoot(t *testing.T) {
 		t.Errorf("the table does not start with the warning:\n%s", table)
 	}
 	t.Logf("drift check (boot time %s):\n%s", future, table)
+
+	// The same verdict as metrics: drift_wiped_this_boot 0 and the root's
+	// creation time. The old roots could not be looked for in this chroot
+	// (no /tmp for the top level: a warning above), so drift_old_roots is
+	// left out, not written as 0.
+	prom := string(s.chrootCheck("--boot-time", future, "--format", "prom"))
+	if !strings.Contains(prom, "\ndrift_wiped_this_boot 0\n") ||
+		!strings.Contains(prom, fmt.Sprintf("\ndrift_last_wipe_timestamp_seconds %d", rc.Unix())) ||
+		regexp.MustCompile(`(?m)^drift_old_roots`).MatchString(prom) {
+		t.Errorf("--format prom, root created %s, booted after it:\n%s", v.Wipe.RootCreated, prom)
+	}
 
 	// Not for a system mounted elsewhere: --root DIR has no wipe field.
 	out := s.drift(0, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json", "--boot-time", future)

@@ -1,0 +1,231 @@
+package nixtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// copyFiles copies the named files (relative to from) into to.
+func copyFiles(t *testing.T, from, to string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(from, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(to, n)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, n), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// stubFlakes lays out drift's flake (the files its evaluation reads) and the
+// stub nixpkgs beside it, in a temporary directory.
+func stubFlakes(t *testing.T) (flake, stub string) {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	flake, stub = filepath.Join(dir, "drift"), filepath.Join(dir, "nixpkgs")
+	copyFiles(t, root, flake, "flake.nix", "nix/package.nix", "nix/module.nix", "internal/persist/projection.nix", "go.mod", "go.sum")
+	copyFiles(t, "testdata/stub-nixpkgs", stub, "flake.nix", "pkgs.nix")
+	copyFiles(t, "testdata", stub, "lib-stub.nix")
+	if err := os.Rename(filepath.Join(stub, "lib-stub.nix"), filepath.Join(stub, "lib.nix")); err != nil {
+		t.Fatal(err)
+	}
+	return flake, stub
+}
+
+// nixEval evaluates attr of the flake with nixpkgs replaced by the stub,
+// applying apply (a Nix function) when not empty, and decodes the JSON.
+func nixEval(t *testing.T, flake, stub, attr, apply string, into any) {
+	t.Helper()
+	nix := needTool(t, "nix")
+	args := []string{"--extra-experimental-features", "nix-command flakes", "eval", "--json", "--impure",
+		"--no-write-lock-file", "--override-input", "nixpkgs", "path:" + stub, "path:" + flake + "#" + attr}
+	if apply != "" {
+		args = append(args, "--apply", apply)
+	}
+	cmd := exec.Command(nix, args...)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir()) // nix's fetcher and eval caches
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("nix eval %s: %v\n%s", attr, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), into); err != nil {
+		t.Fatalf("nix eval %s printed %q: %v", attr, stdout.String(), err)
+	}
+}
+
+// recorded is what the stub's buildGoModule was given.
+type recorded struct {
+	Builder string `json:"_builder"`
+	Name    string `json:"name"`
+	OutPath string `json:"out"`
+	Args    struct {
+		Pname             string            `json:"pname"`
+		Version           string            `json:"version"`
+		Src               string            `json:"src"`
+		VendorHash        string            `json:"vendorHash"`
+		SubPackages       []string          `json:"subPackages"`
+		Env               map[string]any    `json:"env"`
+		Ldflags           []string          `json:"ldflags"`
+		NativeBuildInputs []string          `json:"nativeBuildInputs"`
+		PostInstall       string            `json:"postInstall"`
+		DoCheck           bool              `json:"doCheck"`
+		Meta              map[string]any    `json:"meta"`
+		Extra             map[string]string `json:"-"`
+	} `json:"args"`
+}
+
+const recordApply = `d: { inherit (d) _builder name; out = d.outPath; args = d.args; }`
+
+// TestFlake evaluates flake.nix for both Linux systems against the stub
+// nixpkgs and checks what it asks of buildGoModule and what it exports.
+func TestFlake(t *testing.T) {
+	needTool(t, "nix")
+	flake, stub := stubFlakes(t)
+	wantHash := vendorHashInPackage(t)
+	for _, system := range []string{"x86_64-linux", "aarch64-linux"} {
+		t.Run(system, func(t *testing.T) {
+			var d recorded
+			nixEval(t, flake, stub, "packages."+system+".default", recordApply, &d)
+			a := d.Args
+			if d.Builder != "buildGo126Module" {
+				t.Errorf("built with %s, want buildGo126Module (go.mod needs Go 1.26)", d.Builder)
+			}
+			if a.Pname != "drift" || !regexp.MustCompile(`^0-unstable-\d{4}-\d{2}-\d{2}$`).MatchString(a.Version) {
+				t.Errorf("pname %q version %q", a.Pname, a.Version)
+			}
+			if a.VendorHash != wantHash || !regexp.MustCompile(`^sha256-[A-Za-z0-9+/]{43}=$`).MatchString(a.VendorHash) {
+				t.Errorf("vendorHash %q, want the SRI hash in nix/package.nix (%q)", a.VendorHash, wantHash)
+			}
+			if !strings.HasPrefix(a.Src, "/nix/store/") {
+				t.Errorf("src %q: not the flake's store path", a.Src)
+			}
+			if strings.Join(a.SubPackages, " ") != "cmd/drift" {
+				t.Errorf("subPackages %q", a.SubPackages)
+			}
+			if fmt.Sprint(a.Env["CGO_ENABLED"]) != "0" {
+				t.Errorf("env.CGO_ENABLED = %v, want 0 (a static binary for the initrd)", a.Env["CGO_ENABLED"])
+			}
+			for _, f := range []string{"-s", "-w", "-X github.com/nix-drift/drift/internal/buildinfo.version=" + a.Version} {
+				if !contains(a.Ldflags, f) {
+					t.Errorf("ldflags %q lack %q", a.Ldflags, f)
+				}
+			}
+			for _, f := range a.Ldflags {
+				if strings.Contains(f, "buildinfo.commit=") {
+					t.Errorf("ldflags %q: a commit for a path: flake, which has no revision", a.Ldflags)
+				}
+			}
+			if !contains(a.NativeBuildInputs, "install-shell-files") {
+				t.Errorf("nativeBuildInputs %q lack installShellFiles", a.NativeBuildInputs)
+			}
+			for _, s := range []string{"$out/bin/drift man --dir man", "installManPage man/*.1", "installShellCompletion --cmd drift",
+				"--bash <($out/bin/drift completion bash)", "--zsh <($out/bin/drift completion zsh)", "--fish <($out/bin/drift completion fish)"} {
+				if !strings.Contains(a.PostInstall, s) {
+					t.Errorf("postInstall lacks %q:\n%s", s, a.PostInstall)
+				}
+			}
+			if a.Meta["mainProgram"] != "drift" {
+				t.Errorf("meta %v", a.Meta)
+			}
+			runPostInstall(t, a.PostInstall)
+
+			var app struct{ Type, Program string }
+			nixEval(t, flake, stub, "apps."+system+".default", "", &app)
+			if app.Type != "app" || app.Program != d.OutPath+"/bin/drift" {
+				t.Errorf("apps.%s.default = %+v, want the package's bin/drift (%s)", system, app, d.OutPath)
+			}
+		})
+	}
+
+	// The overlay adds drift to a package set, built the same way.
+	var ov recorded
+	nixEval(t, flake, stub, "overlays.default",
+		fmt.Sprintf(`o: let pkgs = import %s/pkgs.nix "aarch64-linux"; in (%s) (o pkgs pkgs).drift`, stub, recordApply), &ov)
+	if ov.Builder != "buildGo126Module" || ov.Args.Pname != "drift" || ov.Args.VendorHash != wantHash {
+		t.Errorf("overlays.default: %+v", ov)
+	}
+
+	// The NixOS module imports nix/module.nix and defaults the package to
+	// the flake's build for the system's own package set.
+	var mod struct {
+		Imports  []string
+		Priority int
+		Package  string
+	}
+	nixEval(t, flake, stub, "nixosModules.default", fmt.Sprintf(`m: let
+	  pkgs = import %s/pkgs.nix "x86_64-linux";
+	  r = m { lib = import %s/lib.nix; inherit pkgs; };
+	  p = r.services.drift.package;
+	in { imports = map toString r.imports; priority = p.priority; package = p.content.name; }`, stub, stub), &mod)
+	if len(mod.Imports) != 1 || !strings.HasSuffix(mod.Imports[0], "/nix/module.nix") || mod.Priority != 1000 || !strings.HasPrefix(mod.Package, "drift-0-unstable-") {
+		t.Errorf("nixosModules.default: %+v, want imports [.../nix/module.nix] and a mkDefault drift package", mod)
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runPostInstall runs the package's postInstall with bash against a real
+// drift build, with installManPage and installShellCompletion replaced by
+// functions that copy what they are given: the man pages and the three
+// completion scripts must come out non-empty.
+func runPostInstall(t *testing.T, script string) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	out := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(out, "bin", "drift"), "./cmd/drift")
+	build.Dir = repoRoot(t)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	stubs := `
+set -euo pipefail
+installManPage() { for f; do mkdir -p "$out/share/man/man1"; cp "$f" "$out/share/man/man1/"; done; }
+installShellCompletion() {
+  local name=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --cmd) name=$2; shift 2 ;;
+      --bash|--zsh|--fish) mkdir -p "$out/share/${1#--}"; cat "$2" > "$out/share/${1#--}/$name"; shift 2 ;;
+      *) echo "installShellCompletion: unexpected $1" >&2; return 1 ;;
+    esac
+  done
+}
+`
+	work := t.TempDir()
+	cmd := exec.Command(bash, "-c", stubs+script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "out="+out, "SOURCE_DATE_EPOCH=315532800")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("postInstall: %v\n%s", err, msg)
+	}
+	for _, f := range []string{"share/man/man1/drift.1", "share/man/man1/drift-check.1", "share/man/man1/drift-wipe.1", "share/bash/drift", "share/zsh/drift", "share/fish/drift"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("postInstall did not make %s: %v", f, err)
+		}
+	}
+}

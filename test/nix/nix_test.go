@@ -1,0 +1,523 @@
+package nixtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// envRequire makes a missing nix-instantiate a failure instead of a skip
+// (.ci/run sets it).
+const envRequire = "DRIFT_REQUIRE_NIX"
+
+// repoRoot is the repository's top directory.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	r, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// needTool returns the path of a Nix tool, or skips the test saying why
+// (fails when DRIFT_REQUIRE_NIX=1).
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(envRequire) == "1" {
+			t.Fatalf("%s not found and %s=1 (apt-get install nix-bin)", name, envRequire)
+		}
+		t.Skipf("%s not found: the Nix files are not evaluated (apt-get install nix-bin; %s=1 makes this a failure)", name, envRequire)
+	}
+	return p
+}
+
+// nixFiles lists the repository's .nix files (fixtures and test data
+// included), relative to root.
+func nixFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "vendor") {
+			return fs.SkipDir
+		}
+		if d.Type().IsRegular() && strings.HasSuffix(p, ".nix") {
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestNixParse: every .nix file of the repository parses, except the
+// persist package's deliberately malformed test inputs.
+func TestNixParse(t *testing.T) {
+	ni := needTool(t, "nix-instantiate")
+	root := repoRoot(t)
+	files := nixFiles(t, root)
+	for _, must := range []string{"flake.nix", "nix/module.nix", "nix/package.nix", "test/nix/testdata/eval-module.nix"} {
+		found := false
+		for _, f := range files {
+			found = found || f == must
+		}
+		if !found {
+			t.Errorf("%s not found among the .nix files", must)
+		}
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f, "internal/persist/testdata/") {
+			continue // parser test inputs, some malformed on purpose
+		}
+		out, err := exec.Command(ni, "--parse", filepath.Join(root, f)).CombinedOutput()
+		if err != nil {
+			t.Errorf("nix-instantiate --parse %s: %v\n%s", f, err, out)
+		}
+	}
+}
+
+// evalModule evaluates nix/module.nix through testdata/eval-module.nix
+// with settings and system (Nix expressions) and returns the JSON result.
+func evalModule(t *testing.T, args ...string) (map[string]any, error) {
+	t.Helper()
+	ni := needTool(t, "nix-instantiate")
+	cmd := exec.Command(ni, append([]string{"--eval", "--strict", "--json", "testdata/eval-module.nix"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &v); err != nil {
+		t.Fatalf("nix-instantiate printed %q: %v", stdout.String(), err)
+	}
+	return v, nil
+}
+
+// impermanence is config.environment.persistence as impermanence's module
+// evaluates it, with one removed-option placeholder that throws.
+const impermanence = `{
+  "/nix/persist" = {
+    enable = true; persistentStoragePath = "/nix/persist"; hideMounts = true;
+    directories = [ { directory = "/var/lib/nixos"; dirPath = "/var/lib/nixos"; persistentStoragePath = "/nix/persist"; user = "root"; group = "root"; mode = "0755"; } ];
+    files = [ { file = "/etc/machine-id"; filePath = "/etc/machine-id"; persistentStoragePath = "/nix/persist"; parentDirectory = { user = "root"; group = "root"; mode = "0755"; }; } ];
+    users = { };
+    allowOther = throw "removed option";
+  };
+}`
+
+// scenarios are the module configurations whose generated text is held
+// against golden files.
+var scenarios = []struct {
+	name, settings, system string
+	noPostResume           bool
+}{
+	{name: "scripted", settings: `{
+	  enable = true;
+	  auditOnShutdown.enable = true;
+	  timer.enable = true;
+	  prometheus.textfileDir = "/var/lib/node-exporter";
+	  extraCheckArgs = [ "--ignore" "/var/cache" ];
+	  wipe = { enable = true; device = "/dev/disk/by-partlabel/disk-main-root"; keepDays = 14; };
+	}`, system: `{ environment.persistence = ` + impermanence + `; }`},
+	{name: "systemd", settings: `{
+	  enable = true;
+	  wipe = { enable = true; device = "/dev/disk/by-partlabel/disk-main-root"; keepDays = 14; blank = "root-blank"; };
+	}`, system: `{ boot.initrd.systemd.enable = true; environment.persistence = ` + impermanence + `; }`},
+	// nixpkgs before 23.11: no postResumeCommands.
+	{name: "scripted-old-nixpkgs", settings: `{ enable = true; wipe = { enable = true; device = "/dev/vda2"; }; }`, system: `{ }`, noPostResume: true},
+	{name: "preservation-timer-journal", settings: `{ enable = true; timer.enable = true; auditOnShutdown.enable = true; }`, system: `{
+	  preservation = { enable = true; preserveAt."/state" = {
+	    commonMountOptions = [ "x-gvfs-hide" ];
+	    directories = [ { directory = "/var/lib/systemd"; how = "bindmount"; user = "root"; group = "root"; mode = "0755"; } ];
+	    files = [ ]; users = { }; }; };
+	}`},
+	{name: "disabled", settings: `{ wipe.enable = true; }`, system: `{ }`},
+}
+
+func TestModuleGolden(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			args := []string{"--arg", "settings", sc.settings, "--arg", "system", sc.system}
+			if sc.noPostResume {
+				args = append(args, "--arg", "hasPostResume", "false")
+			}
+			v, err := evalModule(t, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(v)
+			golden := filepath.Join("testdata", "golden", sc.name+".txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("generated text differs from %s (go test -update rewrites it):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// TestModuleFacts asserts the properties the golden files show, so that a
+// rewrite with -update cannot hide a wrong ordering: the wipe's place in
+// each initrd, the declarations file drift reads, the metrics file.
+func TestModuleFacts(t *testing.T) {
+	get := func(sc int) map[string]any {
+		s := scenarios[sc]
+		args := []string{"--arg", "settings", s.settings, "--arg", "system", s.system}
+		if s.noPostResume {
+			args = append(args, "--arg", "hasPostResume", "false")
+		}
+		v, err := evalModule(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v["config"].(map[string]any)
+	}
+	at := func(v any, path ...string) any {
+		for _, p := range path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[p]
+		}
+		return v
+	}
+
+	// Scripted initrd: after the resume attempt (C11), never in
+	// postDeviceCommands, with the binary copied into the initrd.
+	sc := get(0)
+	initrd := at(sc, "boot", "initrd").(map[string]any)
+	if _, ok := initrd["postDeviceCommands"]; ok {
+		t.Error("scripted: the wipe is in postDeviceCommands, which runs before the resume (C11)")
+	}
+	hook, _ := at(initrd, "postResumeCommands", "content").(string)
+	if !strings.Contains(hook, "drift 'wipe' '--device' '/dev/disk/by-partlabel/disk-main-root'") || !strings.Contains(hook, "'--keep-days' '14'") {
+		t.Errorf("scripted: postResumeCommands = %q", hook)
+	}
+	if w := strings.Index(hook, "waitDevice"); w < 0 || w > strings.Index(hook, "drift 'wipe'") {
+		t.Errorf("scripted: the wipe does not wait for its device first: %q", hook)
+	}
+	if at(initrd, "postResumeCommands", "_order") != 1500.0 {
+		t.Error("scripted: the hook is not mkAfter (it must come after a LUKS unlock in the same hook)")
+	}
+	if !strings.Contains(initrd["extraUtilsCommands"].(string), "copy_bin_and_libs /nix/store/00000000000000000000000000000000-drift-test/bin/drift") {
+		t.Errorf("scripted: drift not copied into the initrd: %v", initrd["extraUtilsCommands"])
+	}
+	if at(initrd, "systemd") != nil {
+		t.Error("scripted: systemd stage 1 units defined too")
+	}
+	var decl map[string]any
+	if err := json.Unmarshal([]byte(at(sc, "environment", "etc", "drift/declarations.json", "text").(string)), &decl); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := at(decl, "/nix/persist").(map[string]any)["allowOther"]; ok {
+		t.Error("declarations.json: the throwing placeholder was not dropped")
+	}
+	// drift reads what the module writes, as its default declarations.
+	for i, want := range map[int]string{0: "/nix/persist:/var/lib/nixos /nix/persist:/etc/machine-id", 3: "/state:/var/lib/systemd"} {
+		text := at(get(i), "environment", "etc", "drift/declarations.json", "text").(string)
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "etc/drift"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, persist.DeclarationsFile), []byte(text), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		set, _, err := persist.Discover(root, persist.Options{})
+		if err != nil {
+			t.Fatalf("%s: drift cannot read the declarations: %v", scenarios[i].name, err)
+		}
+		var got []string
+		for _, e := range set.Entries {
+			got = append(got, e.StoragePath+":"+e.Path)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: drift reads %q from declarations.json, want %q", scenarios[i].name, got, want)
+		}
+		for _, d := range set.Diagnostics {
+			if d.Severity >= persist.Warning {
+				t.Errorf("%s: declarations.json: %s", scenarios[i].name, d)
+			}
+		}
+	}
+
+	metrics := at(sc, "systemd", "services", "drift-check", "script").(string)
+	if !strings.Contains(metrics, "drift check --quiet --format prom '--ignore' '/var/cache'") || !strings.Contains(metrics, `mv "$tmp" "$dir/drift.prom"`) {
+		t.Errorf("metrics script: %q", metrics)
+	}
+
+	// systemd stage 1: after the device and the resume, before sysroot.mount,
+	// and no scripted hook (stage-1-init.sh is not in that initrd).
+	sd := get(1)
+	initrd = at(sd, "boot", "initrd").(map[string]any)
+	for _, k := range []string{"postResumeCommands", "postDeviceCommands", "extraUtilsCommands"} {
+		if _, ok := initrd[k]; ok {
+			t.Errorf("systemd: scripted %s defined (it would never run)", k)
+		}
+	}
+	unit := at(initrd, "systemd", "services", "drift-wipe").(map[string]any)
+	dev := `dev-disk-by\x2dpartlabel-disk\x2dmain\x2droot.device`
+	want := map[string][]string{
+		"requires": {dev},
+		"after":    {dev, "systemd-hibernate-resume.service"},
+		"before":   {"sysroot.mount"},
+		"wantedBy": {"initrd.target"},
+	}
+	for k, w := range want {
+		if got := strs(unit[k]); strings.Join(got, " ") != strings.Join(w, " ") {
+			t.Errorf("systemd: %s = %q, want %q", k, got, w)
+		}
+	}
+	if at(unit, "serviceConfig", "RemainAfterExit") != true {
+		t.Error("systemd: not RemainAfterExit (a later transaction could start the wipe again after sysroot.mount)")
+	}
+	if at(unit, "unitConfig", "DefaultDependencies") != "no" {
+		t.Error("systemd: DefaultDependencies not off (it would order the unit after sysinit, too late)")
+	}
+	if got := strs(at(initrd, "systemd", "storePaths")); len(got) != 1 || got[0] != "/nix/store/00000000000000000000000000000000-drift-test/bin/drift" {
+		t.Errorf("systemd: storePaths = %q", got)
+	}
+
+	// Old nixpkgs: postDeviceCommands (drift wipe checks the resume device).
+	old := at(get(2), "boot", "initrd").(map[string]any)
+	if _, ok := old["postDeviceCommands"]; !ok {
+		t.Errorf("old nixpkgs: no postDeviceCommands fallback: %v", old)
+	}
+
+	// Disabled: nothing at all.
+	if d := get(4); len(d) != 0 {
+		t.Errorf("disabled: config %v", d)
+	}
+}
+
+// TestModuleRejects: the stub checks the settings as the module system
+// would; the module's assertions catch missing values.
+func TestModuleRejects(t *testing.T) {
+	for _, tt := range []struct{ settings, system, want string }{
+		{`{ enable = true; wipe.devise = "/dev/vda2"; }`, `{ }`, "The option `services.drift.wipe.devise' does not exist."},
+		{`{ enable = true; wipe.keepDays = "14"; }`, `{ }`, "services.drift.wipe.keepDays: expected int, got string"},
+	} {
+		_, err := evalModule(t, "--arg", "settings", tt.settings, "--arg", "system", tt.system)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.settings, err, tt.want)
+		}
+	}
+	for _, tt := range []struct{ settings, system, want string }{
+		{`{ enable = true; wipe.enable = true; }`, `{ }`, "services.drift.wipe.enable needs services.drift.wipe.device"},
+		{`{ enable = true; auditOnShutdown.enable = true; }`, `{ }`, "services.drift.auditOnShutdown needs services.drift.persistentStoragePath"},
+		{`{ enable = true; wipe = { enable = true; device = "LABEL=root"; }; }`, `{ boot.initrd.systemd.enable = true; }`, "must be a /dev path under systemd stage 1"},
+	} {
+		v, err := evalModule(t, "--arg", "settings", tt.settings, "--arg", "system", tt.system)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.settings, err)
+		}
+		if got := strs(v["failedAssertions"]); len(got) != 1 || !strings.Contains(got[0], tt.want) {
+			t.Errorf("%s: failed assertions %q, want %q", tt.settings, got, tt.want)
+		}
+	}
+}
+
+// TestDeviceUnitName: the module's device unit name is what systemd-escape
+// --path gives (the unit systemd makes for the device node).
+func TestDeviceUnitName(t *testing.T) {
+	needTool(t, "nix-instantiate")
+	se, err := exec.LookPath("systemd-escape")
+	if err != nil {
+		t.Skip("systemd-escape not found: the device unit names are checked against the golden files only")
+	}
+	for _, dev := range []string{
+		"/dev/disk/by-partlabel/disk-main-root",
+		"/dev/vda2",
+		"/dev/mapper/crypted",
+		"//dev//disk/by-label/my disk/",
+		"/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T+x@y",
+		"/dev/disk/by-uuid/.hidden-uuid",
+	} {
+		v, err := evalModule(t, "--arg", "settings", fmt.Sprintf(`{ enable = true; wipe = { enable = true; device = %q; }; }`, dev),
+			"--arg", "system", `{ boot.initrd.systemd.enable = true; }`)
+		if err != nil {
+			t.Fatalf("%s: %v", dev, err)
+		}
+		unit := v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["systemd"].(map[string]any)["services"].(map[string]any)["drift-wipe"].(map[string]any)
+		got := strs(unit["requires"])[0]
+		out, err := exec.Command(se, "--path", "--suffix=device", dev).Output()
+		if err != nil {
+			t.Fatalf("systemd-escape %q: %v", dev, err)
+		}
+		if want := strings.TrimSpace(string(out)); got != want {
+			t.Errorf("%q: unit %q, systemd-escape says %q", dev, got, want)
+		}
+	}
+}
+
+// strs converts a JSON list of strings.
+func strs(v any) []string {
+	l, _ := v.([]any)
+	var out []string
+	for _, x := range l {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+// render writes the module's config as text to compare with a golden file:
+// each systemd unit as the unit file NixOS would write (its ordering lines
+// included), each script and hook, the declarations file, then everything
+// else as indented JSON.
+func render(v map[string]any) string {
+	var b strings.Builder
+	cfg, _ := v["config"].(map[string]any)
+	if fa := strs(v["failedAssertions"]); len(fa) > 0 {
+		fmt.Fprintf(&b, "FAILED ASSERTIONS:\n%s\n\n", strings.Join(fa, "\n"))
+	}
+	take := func(m map[string]any, path ...string) any {
+		for i, p := range path {
+			if m == nil {
+				return nil
+			}
+			if i == len(path)-1 {
+				x := m[p]
+				delete(m, p)
+				return x
+			}
+			m, _ = m[p].(map[string]any)
+		}
+		return nil
+	}
+	units := func(title string, m any) {
+		mm, _ := m.(map[string]any)
+		for _, name := range sortedKeys(mm) {
+			fmt.Fprintf(&b, "=== %s.%s ===\n", title, name)
+			b.WriteString(unitText(mm[name].(map[string]any)))
+			b.WriteString("\n")
+		}
+	}
+	units("systemd.services", take(cfg, "systemd", "services"))
+	units("systemd.timers", take(cfg, "systemd", "timers"))
+	units("boot.initrd.systemd.services", take(cfg, "boot", "initrd", "systemd", "services"))
+	for _, k := range []string{"postDeviceCommands", "postResumeCommands", "extraUtilsCommands"} {
+		if x := take(cfg, "boot", "initrd", k); x != nil {
+			fmt.Fprintf(&b, "=== boot.initrd.%s ===\n", k)
+			if m, ok := x.(map[string]any); ok {
+				fmt.Fprintf(&b, "(order %v)\n%s\n", m["_order"], m["content"])
+			} else {
+				fmt.Fprintf(&b, "%s\n", x)
+			}
+		}
+	}
+	if x, ok := take(cfg, "environment", "etc", "drift/declarations.json").(map[string]any); ok {
+		var pretty bytes.Buffer
+		json.Indent(&pretty, []byte(x["text"].(string)), "", "  ")
+		fmt.Fprintf(&b, "=== /etc/drift/declarations.json ===\n%s\n\n", pretty.String())
+	}
+	prune(cfg)
+	rest, _ := json.MarshalIndent(cfg, "", "  ")
+	fmt.Fprintf(&b, "=== rest of config ===\n%s\n", rest)
+	return b.String()
+}
+
+// unitText renders a NixOS unit definition like systemd-lib does: the list
+// options as space-separated [Unit] and [Install] lines, unitConfig and
+// serviceConfig/timerConfig keys as they are, then the scripts.
+func unitText(u map[string]any) string {
+	var b strings.Builder
+	b.WriteString("[Unit]\n")
+	if d, ok := u["description"]; ok {
+		fmt.Fprintf(&b, "Description=%s\n", d)
+	}
+	for _, k := range []struct{ opt, key string }{{"after", "After"}, {"before", "Before"}, {"requires", "Requires"}, {"wants", "Wants"}, {"conflicts", "Conflicts"}} {
+		if l := strs(u[k.opt]); len(l) > 0 {
+			fmt.Fprintf(&b, "%s=%s\n", k.key, strings.Join(l, " "))
+		}
+	}
+	section := func(m any) {
+		mm, _ := m.(map[string]any)
+		for _, k := range sortedKeys(mm) {
+			switch x := mm[k].(type) {
+			case []any:
+				fmt.Fprintf(&b, "%s=%s\n", k, strings.Join(strs(x), " "))
+			default:
+				fmt.Fprintf(&b, "%s=%v\n", k, x)
+			}
+		}
+	}
+	section(u["unitConfig"])
+	for _, k := range []string{"serviceConfig", "timerConfig"} {
+		if m, ok := u[k]; ok {
+			if k == "serviceConfig" {
+				b.WriteString("[Service]\n")
+			} else {
+				b.WriteString("[Timer]\n")
+			}
+			section(m)
+		}
+	}
+	if p := strs(u["path"]); len(p) > 0 {
+		fmt.Fprintf(&b, "path=%s\n", strings.Join(p, " "))
+	}
+	if l := strs(u["wantedBy"]); len(l) > 0 {
+		fmt.Fprintf(&b, "[Install]\nWantedBy=%s\n", strings.Join(l, " "))
+	}
+	for _, k := range []string{"script", "preStop"} {
+		if s, ok := u[k].(string); ok {
+			fmt.Fprintf(&b, "--- %s ---\n%s", k, s)
+		}
+	}
+	known := map[string]bool{"description": true, "after": true, "before": true, "requires": true, "wants": true, "conflicts": true,
+		"unitConfig": true, "serviceConfig": true, "timerConfig": true, "path": true, "wantedBy": true, "script": true, "preStop": true}
+	for _, k := range sortedKeys(u) {
+		if !known[k] {
+			fmt.Fprintf(&b, "UNRENDERED %s=%v\n", k, u[k])
+		}
+	}
+	return b.String()
+}
+
+// prune drops the empty maps left after rendering.
+func prune(m map[string]any) {
+	for k, v := range m {
+		if mm, ok := v.(map[string]any); ok {
+			prune(mm)
+			if len(mm) == 0 {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,148 @@
+package nixtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestModuleScriptsRun runs the scripts the module generates — the
+// shutdown audit (preStop) and the metrics timer's service — with bash -e
+// (as NixOS runs them), a real drift build on PATH, and extraCheckArgs
+// pointing drift at the demo system: the reports are kept and pruned, the
+// journal line is right, and drift.prom is written whole and valid.
+func TestModuleScriptsRun(t *testing.T) {
+	needTool(t, "nix-instantiate")
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	if _, err := exec.LookPath("jq"); err != nil {
+		if os.Getenv(envRequire) == "1" {
+			t.Fatalf("jq not found and %s=1 (apt-get install jq): the shutdown audit's summary line is not tested", envRequire)
+		}
+		t.Skip("jq not found (apt-get install jq): the shutdown audit's summary line is not tested")
+	}
+	root := repoRoot(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "drift"), "./cmd/drift")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	demo := filepath.Join(root, "fixtures/demo")
+	tmp := t.TempDir()
+	audit, prom := filepath.Join(tmp, "persist/var/lib/drift/shutdown"), filepath.Join(tmp, "textfile")
+	if err := os.Mkdir(prom, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	settings := fmt.Sprintf(`{
+	  enable = true;
+	  auditOnShutdown = { enable = true; directory = %q; keep = 2; };
+	  timer.enable = true;
+	  prometheus.textfileDir = %q;
+	  extraCheckArgs = [ "--root" %q "--mountinfo" %q "--persist" %q "--ignore-file" %q ];
+	}`, audit, prom, demo+"/root", demo+"/mountinfo", demo+"/impermanence.nix", demo+"/ignore")
+	v, err := evalModule(t, "--arg", "settings", settings, "--arg", "system", "{ }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := v["config"].(map[string]any)["systemd"].(map[string]any)["services"].(map[string]any)
+	run := func(script string) string {
+		t.Helper()
+		cmd := exec.Command(bash, "-e", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("script failed: %v\n%s\nscript:\n%s", err, out, script)
+		}
+		return string(out)
+	}
+
+	preStop := services["drift-audit-shutdown"].(map[string]any)["preStop"].(string)
+	var line string
+	for i := 0; i < 3; i++ {
+		line = run(preStop)
+	}
+	want := regexp.MustCompile(`^drift: 22 paths \(\d+ bytes\) lost at this reboot: 4 declared-unbacked, 2 unmounted, 16 unpersisted; report: ` +
+		regexp.QuoteMeta(audit) + `/shutdown-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z\.json \(drift restore brings a path back from the old root\)\n$`)
+	if !want.MatchString(line) {
+		t.Errorf("journal line %q, want %s", line, want)
+	}
+	reports, _ := filepath.Glob(filepath.Join(audit, "shutdown-*.json"))
+	if len(reports) != 2 {
+		t.Errorf("%d reports kept, want 2 (keep = 2): %q", len(reports), reports)
+	}
+	if strings.Contains(line, "report: ") && len(reports) == 2 && !strings.Contains(line, reports[1]) {
+		t.Errorf("journal line names %q, not the newest report %s", line, reports[1])
+	}
+	var latest struct {
+		Version int `json:"version"`
+		Summary struct {
+			Lost struct{ Entries int } `json:"lost"`
+		} `json:"summary"`
+	}
+	data, err := os.ReadFile(filepath.Join(audit, "latest.json"))
+	if err != nil || json.Unmarshal(data, &latest) != nil || latest.Version != 1 || latest.Summary.Lost.Entries != 22 {
+		t.Errorf("latest.json: %v, %+v", err, latest)
+	}
+	if left, _ := filepath.Glob(filepath.Join(audit, "*.tmp")); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+
+	metrics := services["drift-check"].(map[string]any)["script"].(string)
+	run(metrics)
+	text, err := os.ReadFile(filepath.Join(prom, "drift.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), `drift_lost_files{category="unpersisted"} 16`+"\n") {
+		t.Errorf("drift.prom:\n%s", text)
+	}
+	if fi, _ := os.Stat(filepath.Join(prom, "drift.prom")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("drift.prom mode %v, want 0644 (node_exporter reads it)", fi.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(prom); len(ents) != 1 {
+		t.Errorf("textfile directory holds %d files, want drift.prom alone", len(ents))
+	}
+	if pt, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(pt, "check", "metrics")
+		cmd.Stdin = strings.NewReader(string(text))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestInitrdHookArgs runs the scripted initrd's hook with sh, waitDevice and
+// drift replaced by functions that print their arguments: a device name
+// with a space, a quote and a dollar reaches drift wipe as one argument,
+// unchanged, after waitDevice got it.
+func TestInitrdHookArgs(t *testing.T) {
+	needTool(t, "nix-instantiate")
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("sh not found")
+	}
+	dev := `/dev/disk/by-label/it's a $root`
+	v, err := evalModule(t, "--arg", "settings", fmt.Sprintf(`{ enable = true; wipe = { enable = true; device = %q; blank = "blank"; }; }`, dev), "--arg", "system", "{ }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["postResumeCommands"].(map[string]any)["content"].(string)
+	stubs := "waitDevice() { printf 'wait[%s]\\n' \"$@\"; }\ndrift() { printf 'arg[%s]\\n' \"$@\"; }\n"
+	out, err := exec.Command(sh, "-c", stubs+hook).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hook: %v\n%s", err, out)
+	}
+	want := "wait[" + dev + "]\n" + strings.Join([]string{"arg[wipe]", "arg[--device]", "arg[" + dev + "]", "arg[--subvol]", "arg[root]",
+		"arg[--old-roots]", "arg[old_roots]", "arg[--keep-days]", "arg[30]", "arg[--keep-min]", "arg[1]", "arg[--blank]", "arg[blank]"}, "\n") + "\n"
+	if string(out) != want {
+		t.Errorf("hook ran:\n%s\nwant:\n%s", out, want)
+	}
+}
