@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of drift suggest's tests")
+
+// fnode is one path of a fixture tree: a directory when Dir, else a
+// regular file with Content (or Size bytes, sparse, when Size > 0).
+type fnode struct {
+	Dir      bool
+	Content  string
+	Size     int64
+	Mode     os.FileMode // 0: 0755 for directories, 0644 for files
+	UID, GID int         // -1: leave as created
+	Mtime    time.Time   // zero: fixtureTime
+}
+
+// fixtureTime is the mtime of every fixture path not given another, a day
+// and a half before suggestNow (so recency adds nothing).
+var (
+	suggestNow  = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	fixtureTime = suggestNow.Add(-36 * time.Hour)
+)
+
+// buildTree creates the paths of tree under dir (parents as 0755
+// directories), then sets modes, owners and mtimes (deepest first, so a
+// directory's mtime is not changed afterwards by what is made in it).
+func buildTree(t *testing.T, dir string, tree map[string]fnode) {
+	t.Helper()
+	paths := make([]string, 0, len(tree))
+	for p := range tree {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		n := tree[p]
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if n.Dir {
+			if err := os.MkdirAll(full, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(full, []byte(n.Content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if n.Size > 0 {
+			if err := os.Truncate(full, n.Size); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Every directory and file, deepest first: modes, owners, times.
+	var all []string
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		all = append(all, p)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(all)
+	for _, full := range all {
+		rel, _ := filepath.Rel(dir, full)
+		n, ok := tree[rel]
+		if !ok {
+			n = fnode{Dir: true, UID: -1}
+		}
+		fi, err := os.Lstat(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := n.Mode
+		if mode == 0 {
+			mode = 0o644
+			if fi.IsDir() {
+				mode = 0o755
+			}
+		}
+		if err := os.Chmod(full, mode); err != nil {
+			t.Fatal(err)
+		}
+		if ok && n.UID >= 0 && (n.UID != 0 || n.GID != 0) {
+			if os.Geteuid() != 0 {
+				t.Skip("the fixture needs root to chown")
+			}
+			if err := os.Lchown(full, n.UID, n.GID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mt := n.Mtime
+		if mt.IsZero() {
+			mt = fixtureTime
+		}
+		if err := os.Chtimes(full, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func file(content string) fnode { return fnode{Content: content} }
+
+// runDrift runs drift with args and returns its exit status, stdout and
+// stderr.
+func runDrift(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+// golden compares got with testdata/suggest/NAME, or rewrites it with
+// -update. dir, the fixture's directory, is replaced by $DIR.
+func golden(t *testing.T, name, dir, got string) {
+	t.Helper()
+	got = strings.ReplaceAll(got, dir, "$DIR")
+	p := filepath.Join("testdata", "suggest", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -run %s -update rewrites it):\n--- got\n%s\n--- want\n%s", name, t.Name(), got, want)
+	}
+}
+
+const (
+	id1 = "11111111111111111111111111111111"
+	id2 = "22222222222222222222222222222222"
+	id3 = "33333333333333333333333333333333"
+)
+
+// workstation is a fixture system with known right answers: a NixOS
+// machine persisting /var/log and /var/lib/svc-a only, with three old
+// roots (2026-11-27, -28, -29) as plain directories.
+func workstation(t *testing.T) (dir string, args []string) {
+	t.Helper()
+	dir = t.TempDir()
+	decl := `{ ... }: {
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/log" "/var/lib/svc-a" ];
+  };
+}
+`
+	mountinfo := `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
+27 22 0:31 /nix /nix rw shared:14 - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw shared:15 - btrfs /dev/vda2 rw,subvol=/persist
+40 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw
+41 22 0:31 /persist/var/lib/svc-a /var/lib/svc-a rw - btrfs /dev/vda2 rw
+`
+	if err := os.WriteFile(filepath.Join(dir, "decl.nix"), []byte(decl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mountinfo"), []byte(mountinfo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recent := suggestNow.Add(-2 * time.Hour)
+	live := map[string]fnode{
+		"etc/machine-id":                             file(id3 + "\n"),
+		"etc/NIXOS":                                  file(""),
+		"etc/passwd":                                 file("root:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:995:995::/var/empty:/bin/false\n"),
+		"etc/group":                                  file("root:x:0:\nusers:x:100:\ncolord:x:995:\n"),
+		"etc/ssh/ssh_host_ed25519_key":               file("K3"),
+		"etc/ssh/ssh_host_ed25519_key.pub":           file("ssh-ed25519 K3pub"),
+		"var/lib/bluetooth/AA:BB/info":               file("paired"),
+		"var/lib/colord":                             {Dir: true, Mode: 0o750, UID: 995, GID: 995},
+		"var/lib/colord/mapping.db":                  {Content: "profiles", UID: 995, GID: 995},
+		"var/lib/myapp/state.db":                     {Size: 3 << 20, Mtime: recent},
+		"var/lib/myapp/conf/settings":                file("v3"),
+		"var/lib/regen/index.bin":                    file("same every boot"),
+		"var/lib/systemd/timers/stamp-fstrim":        file(""),
+		"var/lib/systemd/random-seed":                file("seed3"),
+		"var/lib/svc-a/data":                         file("persisted"),
+		"var/cache/fontconfig/cache-1":               file("fc"),
+		"var/log/journal/" + id1 + "/system.journal": {Size: 64 << 20},
+		"var/log/journal/" + id2 + "/system.journal": {Size: 64 << 20},
+		"var/log/journal/" + id3 + "/system.journal": {Size: 12 << 20, Mtime: recent},
+		"home/alice":                                 {Dir: true, Mode: 0o700, UID: 1000, GID: 100},
+		"home/alice/.config":                         {Dir: true, UID: 1000, GID: 100},
+		"home/alice/.config/app":                     {Dir: true, UID: 1000, GID: 100},
+		"home/alice/.config/app/settings.json":       {Content: `{"theme":"dark"}`, UID: 1000, GID: 100},
+		"home/alice/.ssh":                            {Dir: true, Mode: 0o700, UID: 1000, GID: 100},
+		"home/alice/.ssh/id_ed25519":                 {Content: "key", Mode: 0o600, UID: 1000, GID: 100},
+		"home/alice/.bash_history":                   {Content: "ls\nexit\n", UID: 1000, GID: 100},
+		"home/alice/.cache/thumbs/a.png":             {Content: "png", UID: 1000, GID: 100},
+		"tmp/session-1":                              file("x"),
+		"nix/persist/var/log/.keep":                  file(""),
+		"nix/persist/var/lib/svc-a/data":             file("persisted"),
+		"nix/persist/var/lib/old-app/db":             {Size: 5 << 20},
+		"nix/persist/var/lib/old-app/conf":           file("old"),
+		"nix/persist/etc/old-secret":                 file("s"),
+	}
+	buildTree(t, filepath.Join(dir, "root"), live)
+	// Three old roots, newest 2026-11-29_08:00:00 (the previous boot's).
+	olds := []struct {
+		name, id, state, seed, hist string
+		bluetooth                   bool
+	}{
+		{"2026-11-27_09:00:00", id1, "s1", "seed1", "h1", false},
+		{"2026-11-28_09:00:00", id2, "s2", "seed2", "h2", true},
+		{"2026-11-29_08:00:00", id3 + "x", "s3", "seed2b", "h3", true},
+	}
+	for _, o := range olds {
+		tree := map[string]fnode{
+			"etc/machine-id":                       file(o.id + "\n"),
+			"etc/NIXOS":                            file(""),
+			"etc/ssh/ssh_host_ed25519_key":         file("K-" + o.name),
+			"etc/ssh/ssh_host_ed25519_key.pub":     file("ssh-ed25519 K-" + o.name),
+			"var/lib/myapp/state.db":               file(o.state),
+			"var/lib/myapp/conf/settings":          file("v3"),
+			"var/lib/regen/index.bin":              file("same every boot"),
+			"var/lib/systemd/random-seed":          file(o.seed),
+			"home/alice/.bash_history":             {Content: o.hist, UID: 1000, GID: 100},
+			"home/alice/.config/app/settings.json": {Content: `{"theme":"dark"}`, UID: 1000, GID: 100},
+		}
+		if o.bluetooth {
+			tree["var/lib/bluetooth/AA:BB/info"] = file("paired")
+		}
+		buildTree(t, filepath.Join(dir, "old_roots", o.name), tree)
+	}
+	// A manual backup in old_roots is never an old root.
+	buildTree(t, filepath.Join(dir, "old_roots", "manual-backup"), map[string]fnode{"var/lib/myapp/state.db": file("backup")})
+	args = []string{"--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
+		"--persist", filepath.Join(dir, "decl.nix"), "--old-roots", filepath.Join(dir, "old_roots"),
+		"--now", suggestNow.Format(time.RFC3339), "--quiet"}
+	return dir, args
+}
+
+// TestSuggestWorkstation: the suggestions for the workstation fixture,
+// their order and evidence, and the exact Nix and JSON printed (golden
+// files; -update rewrites them).
+func TestSuggestWorkstation(t *testing.T) {
+	dir, args := workstation(t)
+	for _, format := range []string{"table", "nix", "json"} {
+		code, out, errs := runDrift(t, append([]string{"suggest", "--format", format}, args...)...)
+		if code != 0 {
+			t.Fatalf("--format %s: exit %d, stderr %s", format, code, errs)
+		}
+		golden(t, "workstation."+format, dir, out)
+	}
+}
