@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/persist"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of drift suggest's tests")
@@ -257,5 +260,199 @@ func TestSuggestWorkstation(t *testing.T) {
 			t.Fatalf("--format %s: exit %d, stderr %s", format, code, errs)
 		}
 		golden(t, "workstation."+format, dir, out)
+	}
+}
+
+// TestSuggestApplied: the Nix that drift suggest prints parses back through
+// drift's own .nix reader into exactly the suggested persisted paths; once
+// applied to the fixture (the snippet added to its declarations, the bind
+// mounts impermanence would make at the next boot added to its mount
+// table) and the suggested ignore rules passed, drift check on the same
+// fixture no longer reports any of those paths — which it did before.
+func TestSuggestApplied(t *testing.T) {
+	dir, args := workstation(t)
+	code, nixOut, errs := runDrift(t, append([]string{"suggest", "--format", "nix"}, args...)...)
+	if code != 0 {
+		t.Fatalf("suggest: exit %d: %s", code, errs)
+	}
+	code, jsonOut, errs := runDrift(t, append([]string{"suggest", "--format", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("suggest: exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Suggestions []struct{ Action, Path, Type string }
+	}
+	if err := json.Unmarshal([]byte(jsonOut), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var persisted, ignored []string
+	want := map[string]persist.Kind{}
+	for _, s := range rep.Suggestions {
+		switch s.Action {
+		case "persist":
+			persisted = append(persisted, s.Path)
+			want[s.Path] = persist.Dir
+			if s.Type == "file" {
+				want[s.Path] = persist.File
+			}
+		case "ignore":
+			ignored = append(ignored, s.Path)
+		}
+	}
+	if len(persisted) == 0 || len(ignored) == 0 {
+		t.Fatalf("the fixture should give persist and ignore suggestions: %s", jsonOut)
+	}
+
+	// Parsed back: the same paths, kinds and storage path, no diagnostics.
+	set, err := persist.ParseNix([]byte(nixOut), "suggested.nix", persist.Options{})
+	if err != nil {
+		t.Fatalf("the snippet does not parse: %v\n%s", err, nixOut)
+	}
+	for _, d := range set.Diagnostics {
+		t.Errorf("diagnostic on the snippet: %s", d)
+	}
+	got := map[string]persist.Kind{}
+	for _, e := range set.Entries {
+		if e.StoragePath != "/nix/persist" {
+			t.Errorf("%s: storage path %s, want /nix/persist", e.Path, e.StoragePath)
+		}
+		got[e.Path] = e.Kind
+		if e.Path == "/var/lib/colord" && (e.User != "colord" || e.Group != "colord" || e.Mode != "0750") {
+			t.Errorf("/var/lib/colord parsed as %s:%s %s, want colord:colord 0750", e.User, e.Group, e.Mode)
+		}
+		if e.Path == "/home/alice/.ssh" && e.Mode != "0700" {
+			t.Errorf("/home/alice/.ssh parsed with mode %q, want 0700", e.Mode)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parsed back:\n%v\nsuggested:\n%v", got, want)
+	}
+
+	covered := func(p string) (string, bool) {
+		for _, s := range append(append([]string{}, persisted...), ignored...) {
+			if p == s || strings.HasPrefix(p, s+"/") {
+				return s, true
+			}
+		}
+		return "", false
+	}
+	checkArgs := []string{"check", "--root", filepath.Join(dir, "root"), "--persist", filepath.Join(dir, "decl.nix"),
+		"--old-roots", "none", "--format", "paths", "--quiet"}
+	// Before: drift check reports every one of them.
+	_, before, _ := runDrift(t, append(checkArgs, "--mountinfo", filepath.Join(dir, "mountinfo"))...)
+	for _, s := range append(append([]string{}, persisted...), ignored...) {
+		if !slices.Contains(strings.Split(before, "\n"), s) {
+			t.Errorf("drift check did not report %s before the snippet was applied:\n%s", s, before)
+		}
+	}
+
+	// Applied: the snippet next to the declaration, the bind mounts of the
+	// next boot in the mount table, the ignore rules passed.
+	if err := os.WriteFile(filepath.Join(dir, "suggested.nix"), []byte(nixOut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mi, err := os.ReadFile(filepath.Join(dir, "mountinfo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := 100
+	for _, e := range set.Entries {
+		mi = fmt.Appendf(mi, "%d 22 0:31 /persist%s %s rw - btrfs /dev/vda2 rw\n", id, e.Path, e.Path)
+		id++
+	}
+	if err := os.WriteFile(filepath.Join(dir, "mountinfo.next"), mi, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := append(checkArgs, "--mountinfo", filepath.Join(dir, "mountinfo.next"), "--persist", filepath.Join(dir, "suggested.nix"))
+	for _, ig := range ignored {
+		after = append(after, "--ignore", ig)
+	}
+	code, afterOut, errs := runDrift(t, after...)
+	if code > 1 {
+		t.Fatalf("check after: exit %d: %s", code, errs)
+	}
+	for _, p := range strings.Split(strings.TrimSpace(afterOut), "\n") {
+		if s, ok := covered(p); ok && p != "" {
+			t.Errorf("drift check still reports %s (suggested: %s) once the snippet is applied", p, s)
+		}
+	}
+}
+
+// TestSuggestC08 is field case C08: /var/log persisted, /etc/machine-id
+// not. Journal directories named by several machine IDs under the
+// persisted /var/log/journal show that the ID changes at every boot: a
+// high-confidence suggestion to persist /etc/machine-id, with that
+// evidence, even with no old root to compare.
+func TestSuggestC08(t *testing.T) {
+	older, newest := fixtureTime.Add(-48*time.Hour), suggestNow.Add(-time.Hour)
+	for _, tc := range []struct {
+		name       string
+		journals   map[string]fnode
+		confidence string
+		evidence   string // "" for none
+	}{
+		{"three IDs, the live one newest", map[string]fnode{
+			id1 + "/system.journal": {Size: 64 << 20, Mtime: older},
+			id2 + "/system.journal": {Size: 64 << 20},
+			id3 + "/system.journal": {Size: 12 << 20, Mtime: newest},
+		}, "high", "3 journal directories in /var/log/journal, named by 3 different machine IDs: the ID changes at every boot; the live ID matches only the newest; 128.0 MiB of journals belong to earlier IDs"},
+		{"two other IDs", map[string]fnode{
+			id1 + "/system.journal": {Size: 1 << 20},
+			id2 + "/system.journal": {Size: 1 << 20, Mtime: newest},
+		}, "high", "2 journal directories in /var/log/journal, named by 2 different machine IDs: the ID changes at every boot; the live ID matches none of them; 2.0 MiB of journals belong to earlier IDs"},
+		{"one ID: no evidence", map[string]fnode{
+			id3 + "/system.journal": {Size: 1 << 20},
+		}, "medium", ""},
+		{"not machine IDs", map[string]fnode{
+			"remote/system.journal":    {Size: 1 << 20},
+			"not-an-id/system.journal": {Size: 1 << 20},
+		}, "medium", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tree := map[string]fnode{"etc/machine-id": file(id3 + "\n")}
+			for p, n := range tc.journals {
+				tree["var/log/journal/"+p] = n
+			}
+			buildTree(t, filepath.Join(dir, "root"), tree)
+			decl := `{ environment.persistence."/nix/persist".directories = [ "/var/log" ]; }`
+			mi := "22 1 0:31 /root / rw - btrfs /dev/vda2 rw\n27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw\n" +
+				"70 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw\n"
+			for name, data := range map[string]string{"decl.nix": decl, "mountinfo": mi} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errs := runDrift(t, "suggest", "--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
+				"--persist", filepath.Join(dir, "decl.nix"), "--old-roots", "none", "--now", suggestNow.Format(time.RFC3339), "--format", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var rep struct {
+				Suggestions []struct {
+					Rank             int
+					Action, Path     string
+					Confidence, Type string
+					Evidence         []string
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Suggestions) == 0 {
+				t.Fatalf("no suggestion: %s", out)
+			}
+			s := rep.Suggestions[0]
+			if s.Rank != 1 || s.Action != "persist" || s.Path != "/etc/machine-id" || s.Type != "file" || s.Confidence != tc.confidence {
+				t.Errorf("first suggestion %+v, want persist file /etc/machine-id, %s confidence", s, tc.confidence)
+			}
+			var ev string
+			if len(s.Evidence) > 0 {
+				ev = s.Evidence[0]
+			}
+			if ev != tc.evidence {
+				t.Errorf("evidence %q\nwant %q", ev, tc.evidence)
+			}
+		})
 	}
 }
