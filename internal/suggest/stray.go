@@ -32,7 +32,8 @@ type strayRow struct {
 // It only reads: the storage path is opened beneath root with no symlink
 // in any component, and the walk (scan.Walk) never follows a symlink;
 // nothing is ever deleted. A storage path that does not exist yields
-// nothing; one reached through a symlink, or unreadable, is a warning.
+// nothing; one reached through a symlink (or where a component is not a
+// directory), or unreadable, is a warning.
 // Paths below that cannot be read are counted in a warning.
 func Stray(ctx context.Context, root string, decls *persist.Set, workers int) ([]Suggestion, []string) {
 	byStorage := map[string][]persist.Entry{}
@@ -82,7 +83,7 @@ func cover(p string, entries []persist.Entry) coverage {
 func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, workers int) ([]Suggestion, []string) {
 	fd, err := diff.OpenDirIn(root, sp)
 	if err != nil {
-		if diff.Absent(err) && !isSymlinkErr(err) {
+		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
 		}
 		return nil, []string{fmt.Sprintf("cannot read the persistent storage path %s: %v (stray data there is not listed)", sp, err)}
@@ -155,10 +156,4 @@ func maxInto(v *atomic.Int64, x int64) {
 			return
 		}
 	}
-}
-
-// isSymlinkErr reports whether an error of diff.OpenDirIn means a symlink
-// on the way (RESOLVE_NO_SYMLINKS: ELOOP; a component leaving root: EXDEV).
-func isSymlinkErr(err error) bool {
-	return errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV)
 }

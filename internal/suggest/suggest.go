@@ -153,6 +153,13 @@ type group struct {
 	fact   *Fact
 	home   string
 	user   string
+	inner  []innerFact // known paths inside, merged into this group (nest)
+}
+
+// innerFact is a knowledge base fact about a path inside a suggestion.
+type innerFact struct {
+	path string
+	fact *Fact
 }
 
 // Score weights (documented on Suggest and in the README).
@@ -188,7 +195,8 @@ const (
 // mount point or a declared path) is never suggested: the path one level
 // closer to the lost leaf is.
 //
-// Score: +40 when the knowledge base says persist; +30 × the share of the
+// Score: +40 when the knowledge base says persist (for the path, or a path
+// inside it that nest merged); +30 × the share of the
 // old roots compared where it changed; +10 × the share that hold it; +10
 // for 1 MiB or more (+6 for 64 KiB, +3 for anything); +10 when modified in
 // the last day (+5 in the week); +30 for /etc/machine-id when journal
@@ -283,9 +291,13 @@ func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
 			out = append(out, t)
 			continue
 		}
-		g := groups[outer]
-		g.items = append(g.items, groups[t].items...)
+		g, in := groups[outer], groups[t]
+		g.items = append(g.items, in.items...)
 		slices.Sort(g.items)
+		if in.fact != nil {
+			g.inner = append(g.inner, innerFact{path: t, fact: in.fact})
+		}
+		g.inner = append(g.inner, in.inner...)
 		delete(groups, t)
 	}
 	return out
@@ -370,6 +382,14 @@ func (in *Input) build(g *group) Suggestion {
 		s.Action = Ignore
 	default:
 		s.Action = Persist
+	}
+	known := g.fact != nil && g.fact.Action == "persist"
+	for _, f := range g.inner {
+		s.Evidence = append(s.Evidence, fmt.Sprintf("holds %s (%s): %s", f.path, f.fact.Action, f.fact.What))
+		if f.fact.Action == "persist" && !known && s.Action == Persist {
+			known = true
+			s.Score += scoreKnown
+		}
 	}
 	if s.Boots > 0 {
 		s.Score += scoreChanged * s.Changed / s.Boots
