@@ -216,6 +216,15 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if n := len(audit.Errors); n > 0 {
 		warn("%d paths on the ephemeral side could not be read (drift check --verbose lists them): what they hold is not weighed", n)
 	}
+	// Only unpersisted paths are candidates: the older roots are compared
+	// for those alone.
+	var cand []*diff.Item
+	var candAt []int
+	for i, it := range audit.Lost {
+		if it.Category == diff.Unpersisted {
+			cand, candAt = append(cand, it), append(candAt, i)
+		}
+	}
 	old := make([]suggest.OldRoot, 0, len(recent))
 	var names []string
 	for i, r := range recent {
@@ -226,7 +235,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 				o.Hist[j] = it.History
 			}
 		} else {
-			hs, failed, first, err := diff.HistoryIn(root, r.Path, audit.Lost, opts.Workers)
+			hs, failed, first, err := diff.HistoryIn(root, r.Path, cand, opts.Workers)
 			if err != nil {
 				warn("cannot compare with old_roots/%s: %v", r.Name, err)
 				continue
@@ -234,7 +243,10 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			if failed > 0 {
 				warn("%d lost paths not compared with old_roots/%s (first: %s)", failed, r.Name, first)
 			}
-			o.Hist = hs
+			o.Hist = make([]diff.History, len(audit.Lost))
+			for j, h := range hs {
+				o.Hist[candAt[j]] = h
+			}
 		}
 		old = append(old, o)
 		names = append(names, r.Name)
