@@ -197,7 +197,13 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			cfg.PreviousRoot.From = p.Path
 		}
 	}
+	if st.ErrIsTerminal && !opts.Quiet {
+		cfg.Progress = func(n int64) { fmt.Fprintf(st.Err, "\rdrift: %d entries scanned…\x1b[K", n) }
+	}
 	audit, err := diff.Check(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprint(st.Err, "\r\x1b[K")
+	}
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
 	}

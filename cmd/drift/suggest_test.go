@@ -456,3 +456,47 @@ func TestSuggestC08(t *testing.T) {
 		})
 	}
 }
+
+// TestSuggestEscapes: a name with a control character is escaped in the
+// table and JSON and never written raw; the Nix module leaves it as a
+// comment to declare by hand (no Nix string escape can print it).
+func TestSuggestEscapes(t *testing.T) {
+	dir := t.TempDir()
+	buildTree(t, filepath.Join(dir, "root"), map[string]fnode{
+		"srv/bad\x1b[31mname/data": file("x"),
+		"srv/fine/data":            file("y"),
+	})
+	decl := `{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`
+	mi := "22 1 0:31 /root / rw - btrfs /dev/vda2 rw\n"
+	for name, data := range map[string]string{"decl.json": decl, "mountinfo": mi} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, format := range []string{"table", "json", "nix"} {
+		code, out, errs := runDrift(t, "suggest", "--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
+			"--persist", filepath.Join(dir, "decl.json"), "--old-roots", "none", "--format", format, "--quiet")
+		if code != 0 {
+			t.Fatalf("--format %s: exit %d: %s", format, code, errs)
+		}
+		if strings.ContainsRune(out, 0x1b) {
+			t.Errorf("--format %s: a raw ESC in the output:\n%q", format, out)
+		}
+		want := `/srv/bad\x1b[31mname`
+		if format == "json" {
+			want = `/srv/bad\\x1b[31mname`
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("--format %s: %s not in:\n%s", format, want, out)
+		}
+	}
+	_, out, _ := runDrift(t, "suggest", "--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
+		"--persist", filepath.Join(dir, "decl.json"), "--old-roots", "none", "--format", "nix", "--quiet")
+	if !strings.Contains(out, "# Not printable as a Nix string (declare by hand):\n#   /srv/bad\\x1b[31mname\n") || !strings.Contains(out, `"/srv/fine" # `) {
+		t.Errorf("nix:\n%s", out)
+	}
+	set, err := persist.ParseNix([]byte(out), "s.nix", persist.Options{})
+	if err != nil || len(set.Entries) != 1 || set.Entries[0].Path != "/srv/fine" {
+		t.Errorf("parsed back: %v %+v", err, set)
+	}
+}

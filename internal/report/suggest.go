@@ -86,7 +86,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 			conf = "-"
 		}
 		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), kindName(s.Kind),
-			fmt.Sprint(s.Entries), HumanBytes(s.Bytes), boots, changed, conf, SafeText(s.Note())}); err != nil {
+			fmt.Sprint(s.Entries), HumanBytes(s.Bytes), boots, changed, conf, SafeText(s.Note(Escape))}); err != nil {
 			return err
 		}
 	}
@@ -97,6 +97,9 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	for _, s := range r.Suggestions {
 		if s.Fact != nil {
 			sources = append(sources, fmt.Sprintf("  %d: %s", s.Rank, SafeText(s.Fact.Source)))
+		}
+		for _, h := range s.Holds {
+			sources = append(sources, fmt.Sprintf("  %d: %s: %s", s.Rank, Escape(h.Path), SafeText(h.Fact.Source)))
 		}
 	}
 	if len(sources) > 0 {
@@ -328,6 +331,7 @@ type jsonSuggestion struct {
 	Note        string     `json:"note"`
 	Knowledge   *jsonFact  `json:"knowledge"`
 	Evidence    []string   `json:"evidence"`
+	Holds       []jsonHeld `json:"holds,omitempty"`
 	StoragePath string     `json:"storagePath"`
 	User        string     `json:"user,omitempty"`
 	Relative    string     `json:"relative,omitempty"`
@@ -339,6 +343,12 @@ type jsonFact struct {
 	Path   string `json:"path"`
 	What   string `json:"what"`
 	Source string `json:"source"`
+}
+
+type jsonHeld struct {
+	Path       string    `json:"path"`
+	PathBase64 string    `json:"pathBase64,omitempty"`
+	Knowledge  *jsonFact `json:"knowledge"`
 }
 
 type jsonAttrs struct {
@@ -365,7 +375,7 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 	}
 	for _, s := range r.Suggestions {
 		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: kindName(s.Kind), Entries: s.Entries, Bytes: s.Bytes,
-			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: SafeText(s.Note()),
+			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: SafeText(s.Note(Escape)),
 			Evidence: s.Evidence, StoragePath: s.StoragePath, User: s.User}
 		j.Path, j.PathBase64 = jsonPath(s.Path)
 		if s.Mtime > 0 {
@@ -379,6 +389,11 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		}
 		if j.Evidence == nil {
 			j.Evidence = []string{}
+		}
+		for _, h := range s.Holds {
+			jh := jsonHeld{Knowledge: &jsonFact{Path: h.Fact.Path, What: h.Fact.What, Source: h.Fact.Source}}
+			jh.Path, jh.PathBase64 = jsonPath(h.Path)
+			j.Holds = append(j.Holds, jh)
 		}
 		if s.Fact != nil {
 			j.Knowledge = &jsonFact{Path: s.Fact.Path, What: s.Fact.What, Source: s.Fact.Source}

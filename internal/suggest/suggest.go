@@ -69,8 +69,11 @@ type Suggestion struct {
 	// Fact is the knowledge base entry that matched, nil when none.
 	Fact *Fact
 	// Evidence lists findings beyond the counts (the journal directories
-	// of C08), one sentence each.
+	// of C08), one sentence each, with no file name in them.
 	Evidence []string
+	// Holds are known paths inside Path that were merged into it (raw
+	// bytes), with their facts.
+	Holds []Held
 	// StoragePath is the persistent storage path to declare it under;
 	// for DeclareOrRemove, the one it lies in.
 	StoragePath string
@@ -86,16 +89,26 @@ type Suggestion struct {
 	LivePath string
 }
 
-// Note is the suggestion's evidence in one short line: the knowledge
-// base's note when there is one, else what the history says.
-func (s *Suggestion) Note() string {
+// Held is a known path inside a suggestion, and its fact.
+type Held struct {
+	Path string
+	Fact *Fact
+}
+
+// Note is the suggestion's evidence in one line: the knowledge base's
+// note, the evidence, what the history says. esc makes a file name
+// printable (report.Escape).
+func (s *Suggestion) Note(esc func(string) string) string {
 	var parts []string
 	if s.Fact != nil {
 		parts = append(parts, s.Fact.What)
 	}
+	for _, h := range s.Holds {
+		parts = append(parts, fmt.Sprintf("holds %s (%s): %s", esc(h.Path), h.Fact.Action, h.Fact.What))
+	}
 	parts = append(parts, s.Evidence...)
 	if s.Action == DeclareOrRemove {
-		parts = append(parts, "under "+s.StoragePath+", covered by no declaration: declare "+s.LivePath+" again, or remove it (drift does not)")
+		parts = append(parts, "under "+esc(s.StoragePath)+", covered by no declaration: declare "+esc(s.LivePath)+" again, or remove it (drift does not)")
 	} else if h := s.historyNote(); h != "" {
 		parts = append(parts, h)
 	}
@@ -385,7 +398,7 @@ func (in *Input) build(g *group) Suggestion {
 	}
 	known := g.fact != nil && g.fact.Action == "persist"
 	for _, f := range g.inner {
-		s.Evidence = append(s.Evidence, fmt.Sprintf("holds %s (%s): %s", f.path, f.fact.Action, f.fact.What))
+		s.Holds = append(s.Holds, Held{Path: f.path, Fact: f.fact})
 		if f.fact.Action == "persist" && !known && s.Action == Persist {
 			known = true
 			s.Score += scoreKnown

@@ -224,8 +224,8 @@ func TestSuggestHistory(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 	for _, s := range got {
-		if s.Path == "/etc/NetworkManager" && (len(s.Evidence) != 1 || !strings.HasPrefix(s.Evidence[0], "holds /etc/NetworkManager/system-connections (persist): NetworkManager connection profiles")) {
-			t.Errorf("/etc/NetworkManager evidence %q", s.Evidence)
+		if s.Path == "/etc/NetworkManager" && !strings.HasPrefix(s.Note(func(x string) string { return x }), "holds /etc/NetworkManager/system-connections (persist): NetworkManager connection profiles") {
+			t.Errorf("/etc/NetworkManager note %q", s.Note(func(x string) string { return x }))
 		}
 	}
 }
