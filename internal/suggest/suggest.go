@@ -167,6 +167,8 @@ type group struct {
 	home   string
 	user   string
 	inner  []innerFact // known paths inside, merged into this group (nest)
+	// generated counts the links into /nix/store left out of items.
+	generated int
 }
 
 // innerFact is a knowledge base fact about a path inside a suggestion.
@@ -191,7 +193,8 @@ const (
 )
 
 // Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
-// by no declaration; declared-unbacked, shadowed, unmounted and ignored
+// by no declaration, links into /nix/store left out: NixOS or home-manager
+// activation makes them; declared-unbacked, shadowed, unmounted and ignored
 // paths are drift check's to report, and so is a storage path on the
 // ephemeral root) and returns the suggestions: Persist
 // first, then Ignore, each by score (highest first) then path.
@@ -255,6 +258,10 @@ func Suggest(in Input) []Suggestion {
 			groups[g.target] = have
 			order = append(order, g.target)
 		}
+		if it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
+			have.generated++ // made by activation (NixOS, home-manager): not state
+			continue
+		}
 		have.items = append(have.items, i)
 	}
 	order = nest(a, groups, order)
@@ -272,7 +279,8 @@ func Suggest(in Input) []Suggestion {
 
 // nest makes the groups disjoint: a directory that only leads to other
 // groups' targets (/var/db/sudo above /var/db/sudo/lectured) is dropped
-// from its group, a group left empty is dropped, and a group whose target
+// from its group, a group left empty — or holding only directories for
+// links into /nix/store (home-manager's) — is dropped, and a group whose target
 // lies inside another's is merged into that one (one declaration covers
 // both). It returns the targets left, in their first order.
 func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
@@ -286,7 +294,8 @@ func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
 	for _, t := range order {
 		g := groups[t]
 		g.items = slices.DeleteFunc(g.items, func(i int) bool { return a.Lost[i].IsDir() && above[a.Lost[i].Path] })
-		if len(g.items) == 0 {
+		onlyDirs := !slices.ContainsFunc(g.items, func(i int) bool { return !a.Lost[i].IsDir() })
+		if len(g.items) == 0 || onlyDirs && g.generated > 0 {
 			delete(groups, t)
 			continue
 		}

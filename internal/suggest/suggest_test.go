@@ -229,3 +229,29 @@ func TestSuggestHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestSuggestStoreLinks: links into /nix/store (home-manager's, made at
+// activation) are not state: a directory holding only them is not
+// suggested; one that also holds a file is, counting the file only.
+func TestSuggestStoreLinks(t *testing.T) {
+	link := func(p, target string) *diff.Item {
+		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
+	}
+	a := &diff.Audit{Decls: &persist.Set{}, Lost: []*diff.Item{
+		item("/home/alice/.config/fish", 0),
+		link("/home/alice/.config/fish/config.fish", "/nix/store/abc-home-manager-files/.config/fish/config.fish"),
+		item("/home/alice/.config/git", 0),
+		link("/home/alice/.config/git/config", "/nix/store/abc-home-manager-files/.config/git/config"),
+		item("/home/alice/.config/git/credentials.txt", 4),
+		link("/home/alice/.config/own", "../elsewhere"),
+	}}
+	got := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
+	}
+	want := "/home/alice/.config/git directory 2|/home/alice/.config/own file 1"
+	if strings.Join(rows, "|") != want {
+		t.Errorf("got %q, want %q", strings.Join(rows, "|"), want)
+	}
+}
