@@ -343,6 +343,13 @@ type jsonFact struct {
 	Path   string `json:"path"`
 	What   string `json:"what"`
 	Source string `json:"source"`
+	User   string `json:"user,omitempty"`
+	Group  string `json:"group,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+func factJSON(f *suggest.Fact) *jsonFact {
+	return &jsonFact{Path: f.Path, What: f.What, Source: f.Source, User: f.User, Group: f.Group, Mode: f.Mode}
 }
 
 type jsonHeld struct {
@@ -391,12 +398,12 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 			j.Evidence = []string{}
 		}
 		for _, h := range s.Holds {
-			jh := jsonHeld{Knowledge: &jsonFact{Path: h.Fact.Path, What: h.Fact.What, Source: h.Fact.Source}}
+			jh := jsonHeld{Knowledge: factJSON(h.Fact)}
 			jh.Path, jh.PathBase64 = jsonPath(h.Path)
 			j.Holds = append(j.Holds, jh)
 		}
 		if s.Fact != nil {
-			j.Knowledge = &jsonFact{Path: s.Fact.Path, What: s.Fact.What, Source: s.Fact.Source}
+			j.Knowledge = factJSON(s.Fact)
 		}
 		if s.Attrs != nil {
 			j.Attrs = &jsonAttrs{User: s.Attrs.User, Group: s.Attrs.Group, Mode: s.Attrs.Mode}
