@@ -39,6 +39,9 @@ type Fact struct {
 // Knowledge is the knowledge base: facts in file order.
 type Knowledge struct {
 	Facts []Fact
+	// lits are the facts' paths up to their first wildcard (without
+	// "~/"): what a matching path must start with.
+	lits []string
 }
 
 // ParseKnowledge reads a knowledge base ({"version": 1, "entries": [...]}).
@@ -77,7 +80,15 @@ func ParseKnowledge(data []byte) (*Knowledge, error) {
 			return nil, fmt.Errorf("%s: what and source are required", where)
 		}
 	}
-	return &Knowledge{Facts: doc.Entries}, nil
+	k := &Knowledge{Facts: doc.Entries}
+	for _, f := range k.Facts {
+		lit := strings.TrimPrefix(f.Path, "~/")
+		if i := strings.IndexAny(lit, "*?["); i >= 0 {
+			lit = lit[:i]
+		}
+		k.lits = append(k.lits, lit)
+	}
+	return k, nil
 }
 
 // Builtin returns the knowledge base embedded in drift (knowledge.json). It
@@ -97,13 +108,19 @@ func Builtin() *Knowledge {
 // none): "~/" facts match only there.
 func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
 	best, bestPath := -1, ""
+	rest := "" // p relative to home, for "~/" facts
+	if home != "" && strings.HasPrefix(p, home+"/") {
+		rest = p[len(home)+1:]
+	}
 	for i, f := range k.Facts {
 		pat := f.Path
 		if rel, ok := strings.CutPrefix(pat, "~/"); ok {
-			if home == "" {
+			if rest == "" || !strings.HasPrefix(rest, k.lits[i]) {
 				continue
 			}
 			pat = home + "/" + rel
+		} else if !strings.HasPrefix(p, k.lits[i]) {
+			continue // cheap: most facts are literal paths
 		}
 		at, ok := matchPrefix(pat, p)
 		if !ok || (f.Kind == "file" && at != p) {
