@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
-	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
@@ -222,40 +220,17 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if n := len(audit.Errors); n > 0 {
 		warn("%d paths on the ephemeral side could not be read (drift check --verbose lists them): what they hold is not weighed", n)
 	}
-	// Only unpersisted paths are candidates: the older roots are compared
-	// for those alone.
-	var cand []*diff.Item
-	var candAt []int
-	for i, it := range audit.Lost {
-		if it.Category == diff.Unpersisted {
-			cand, candAt = append(cand, it), append(candAt, i)
-		}
-	}
-	old := make([]suggest.OldRoot, 0, len(recent))
+	dirs := make([]suggest.RootDir, 0, len(recent))
 	var names []string
-	for i, r := range recent {
-		o := suggest.OldRoot{Name: r.Name}
-		if i == 0 {
-			o.Hist = make([]diff.History, len(audit.Lost))
-			for j, it := range audit.Lost {
-				o.Hist[j] = it.History
-			}
-		} else {
-			hs, failed, first, err := diff.HistoryIn(root, r.Path, cand, opts.Workers)
-			if err != nil {
-				warn("cannot compare with old_roots/%s: %v", r.Name, err)
-				continue
-			}
-			if failed > 0 {
-				warn("%d lost paths not compared with old_roots/%s (first: %s)", failed, r.Name, first)
-			}
-			o.Hist = make([]diff.History, len(audit.Lost))
-			for j, h := range hs {
-				o.Hist[candAt[j]] = h
-			}
-		}
-		old = append(old, o)
-		names = append(names, r.Name)
+	for _, r := range recent {
+		dirs = append(dirs, suggest.RootDir{Name: r.Name, Dir: r.Path})
+	}
+	old, histWarnings := suggest.Histories(audit, root, dirs, opts.Workers)
+	for _, w := range histWarnings {
+		warn("%s", w)
+	}
+	for _, o := range old {
+		names = append(names, o.Name)
 	}
 	ids, idWarnings := diff.ReadIDNames(root)
 	if opts.Verbose {
@@ -265,7 +240,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	}
 	sp := opts.StoragePath
 	if sp == "" {
-		sp = mainStoragePath(decls.Entries)
+		sp = suggest.MainStoragePath(decls.Entries)
 	}
 	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
 	out := suggest.Suggest(in)
@@ -278,32 +253,6 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
 		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Warnings: warnings,
 	}, opts.Format)
-}
-
-// mainStoragePath is the persistent storage path most declared paths use
-// (the first by name on a tie), else /nix/persist (DESIGN.md's reference
-// setup).
-func mainStoragePath(entries []persist.Entry) string {
-	count := map[string]int{}
-	for _, e := range entries {
-		if e.StoragePath != "/" {
-			count[e.StoragePath]++
-		}
-	}
-	if len(count) == 0 {
-		return "/nix/persist"
-	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if count[keys[i]] != count[keys[j]] {
-			return count[keys[i]] > count[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys[0]
 }
 
 // recentRoots finds the old roots of the last n boots for --old-roots, as

@@ -255,3 +255,20 @@ func TestSuggestStoreLinks(t *testing.T) {
 		t.Errorf("got %q, want %q", strings.Join(rows, "|"), want)
 	}
 }
+
+func TestMainStoragePath(t *testing.T) {
+	e := func(sp string) persist.Entry { return persist.Entry{StoragePath: sp} }
+	for _, tc := range []struct {
+		in   []persist.Entry
+		want string
+	}{
+		{nil, "/nix/persist"},
+		{[]persist.Entry{e("/")}, "/nix/persist"},
+		{[]persist.Entry{e("/persist"), e("/b"), e("/persist")}, "/persist"},
+		{[]persist.Entry{e("/z"), e("/b")}, "/b"},
+	} {
+		if got := MainStoragePath(tc.in); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
