@@ -193,8 +193,8 @@ const (
 )
 
 // Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
-// by no declaration, links into /nix/store left out: NixOS or home-manager
-// activation makes them; declared-unbacked, shadowed, unmounted and ignored
+// by no declaration; links into /nix/store in a home left out:
+// home-manager's activation makes them; declared-unbacked, shadowed, unmounted and ignored
 // paths are drift check's to report, and so is a storage path on the
 // ephemeral root) and returns the suggestions: Persist
 // first, then Ignore, each by score (highest first) then path.
@@ -258,8 +258,8 @@ func Suggest(in Input) []Suggestion {
 			groups[g.target] = have
 			order = append(order, g.target)
 		}
-		if it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
-			have.generated++ // made by activation (NixOS, home-manager): not state
+		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
+			have.generated++ // home-manager's: made again by its activation, not state
 			continue
 		}
 		have.items = append(have.items, i)
@@ -280,7 +280,7 @@ func Suggest(in Input) []Suggestion {
 // nest makes the groups disjoint: a directory that only leads to other
 // groups' targets (/var/db/sudo above /var/db/sudo/lectured) is dropped
 // from its group, a group left empty — or holding only directories for
-// links into /nix/store (home-manager's) — is dropped, and a group whose target
+// links into /nix/store in a home (home-manager's) — is dropped, and a group whose target
 // lies inside another's is merged into that one (one declaration covers
 // both). It returns the targets left, in their first order.
 func nest(a *diff.Audit, groups map[string]*group, order []string) []string {

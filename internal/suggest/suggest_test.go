@@ -230,9 +230,11 @@ func TestSuggestHistory(t *testing.T) {
 	}
 }
 
-// TestSuggestStoreLinks: links into /nix/store (home-manager's, made at
-// activation) are not state: a directory holding only them is not
-// suggested; one that also holds a file is, counting the file only.
+// TestSuggestStoreLinks: links into /nix/store in a home (home-manager's,
+// made at its activation) are not state: a directory holding only them is
+// not suggested; one that also holds a file is, counting the file only. A
+// link into the store elsewhere, made by hand, is lost like any file
+// (drift check: nothing re-creates it).
 func TestSuggestStoreLinks(t *testing.T) {
 	link := func(p, target string) *diff.Item {
 		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
@@ -244,13 +246,14 @@ func TestSuggestStoreLinks(t *testing.T) {
 		link("/home/alice/.config/git/config", "/nix/store/abc-home-manager-files/.config/git/config"),
 		item("/home/alice/.config/git/credentials.txt", 4),
 		link("/home/alice/.config/own", "../elsewhere"),
+		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
 	}}
 	got := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
 	}
-	want := "/home/alice/.config/git directory 2|/home/alice/.config/own file 1"
+	want := "/home/alice/.config/git directory 2|/home/alice/.config/own file 1|/usr/local/bin/rg file 1"
 	if strings.Join(rows, "|") != want {
 		t.Errorf("got %q, want %q", strings.Join(rows, "|"), want)
 	}
