@@ -261,7 +261,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	for _, s := range r.Suggestions {
 		switch s.Action {
 		case suggest.Ignore:
-			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(s.Path)))
+			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(IgnoreRule(s.Path))))
 		case suggest.DeclareOrRemove:
 			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", Escape(s.Path), Plural(s.Entries, "entry", "entries"), HumanBytes(s.Bytes)))
 		}
@@ -276,6 +276,13 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))
 	}
 	return nil
+}
+
+// IgnoreRule is the drift check --ignore pattern that matches exactly the
+// path p and what is below it: p with the path.Match metacharacters
+// (*, ?, [ and \) escaped by a backslash.
+func IgnoreRule(p string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(p)
 }
 
 func contains(xs []string, x string) bool {
@@ -337,6 +344,7 @@ type jsonSuggestion struct {
 	Relative    string     `json:"relative,omitempty"`
 	Attrs       *jsonAttrs `json:"attrs"`
 	LivePath    string     `json:"livePath,omitempty"`
+	IgnoreRule  string     `json:"ignoreRule,omitempty"`
 }
 
 type jsonFact struct {
@@ -393,6 +401,9 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		}
 		if s.LivePath != "" {
 			j.LivePath = Escape(s.LivePath)
+		}
+		if s.Action == suggest.Ignore {
+			j.IgnoreRule = Escape(IgnoreRule(s.Path))
 		}
 		if j.Evidence == nil {
 			j.Evidence = []string{}

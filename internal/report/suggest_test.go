@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
 )
@@ -73,5 +74,28 @@ func TestWriteNixParses(t *testing.T) {
 	want := "directory /srv/a \"quoted\" ${dir}|file /etc/x.conf|directory /home/j.doe/.config/app"
 	if strings.Join(got, "|") != want {
 		t.Errorf("parsed %q\nwant %q\n%s", strings.Join(got, "|"), want, out)
+	}
+}
+
+// TestIgnoreRule: the suggested rule, given to drift check's --ignore,
+// matches the path and what is below it, and not its siblings that a
+// metacharacter would have matched.
+func TestIgnoreRule(t *testing.T) {
+	for _, tc := range []struct{ p, below, sibling string }{
+		{"/var/cache", "/var/cache/x", "/var/cachex"},
+		{"/srv/a*b", "/srv/a*b/c", "/srv/aXb"},
+		{"/srv/[x]", "/srv/[x]/y", "/srv/x"},
+		{"/srv/what?", "/srv/what?/y", "/srv/whatX"},
+		{`/srv/back\slash`, `/srv/back\slash/y`, "/srv/backslash"},
+	} {
+		ig := &diff.Ignore{}
+		if err := ig.Add(IgnoreRule(tc.p), "test"); err != nil {
+			t.Fatalf("%s: %v", tc.p, err)
+		}
+		for p, want := range map[string]bool{tc.p: true, tc.below: true, tc.sibling: false} {
+			if got := ig.Match(p); got != want {
+				t.Errorf("rule %q on %q: %v, want %v", IgnoreRule(tc.p), p, got, want)
+			}
+		}
 	}
 }
