@@ -146,8 +146,9 @@ type Input struct {
 	Old []OldRoot
 	// Knowledge is the knowledge base (Builtin()).
 	Knowledge *Knowledge
-	// Homes maps users to their homes (--home); /root and every
-	// /home/NAME are homes too (the user NAME, root).
+	// Homes maps users to their homes (--home); every /home/NAME is the
+	// home of the user NAME too, and /root a home whose paths are declared
+	// as system paths.
 	Homes map[string]string
 	// StoragePath is where new declarations go (the persistent storage
 	// path of most declared paths, else /nix/persist).
@@ -193,11 +194,12 @@ const (
 )
 
 // Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
-// by no declaration; links into /nix/store in a home left out:
-// home-manager's activation makes them; declared-unbacked, shadowed, unmounted and ignored
-// paths are drift check's to report, and so is a storage path on the
-// ephemeral root) and returns the suggestions: Persist
-// first, then Ignore, each by score (highest first) then path.
+// by no declaration) and returns the suggestions: Persist first, then
+// Ignore, each by score (highest first), then by path. Declared-unbacked,
+// shadowed, unmounted and ignored paths are drift check's to report, and
+// so is a persistent storage path lying on the ephemeral root; links into
+// /nix/store in a home are left out (home-manager's activation makes them
+// again).
 //
 // Paths are rolled up to the application's own root: the knowledge base's
 // path when one matches (Knowledge.Match), else the first component below
@@ -212,10 +214,10 @@ const (
 // closer to the lost leaf is.
 //
 // Score: +40 when the knowledge base says persist (for the path, or a path
-// inside it that nest merged); +30 × the share of the
-// old roots compared where it changed; +10 × the share that hold it; +10
-// for 1 MiB or more (+6 for 64 KiB, +3 for anything); +10 when modified in
-// the last day (+5 in the week); +30 for /etc/machine-id when journal
+// inside it that nest merged); +30 × the share of the old roots compared
+// where it changed; +10 × the share that hold it; +10 for 1 MiB or more
+// (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
+// in the week); +30 for /etc/machine-id when journal
 // directories of several machine IDs lie in /var/log/journal (field case
 // C08). Confidence: high from 60, medium from 30. A path identical in every
 // old root compared (at least one) that the knowledge base does not know
