@@ -236,6 +236,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", Escape(r.Root))
 	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
 	fmt.Fprintf(w, "{\n")
+	if len(storages) == 0 {
+		fmt.Fprintf(w, "  # nothing to persist\n")
+	}
 	for _, sp := range storages {
 		q, ok := NixString(sp)
 		if !ok {
