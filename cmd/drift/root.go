@@ -23,5 +23,6 @@ would lose.`,
 	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st))
 	cmd.AddCommand(newVersionCmd(st), newCompletionCmd(st), newManCmd(st))
 	cmd.CompletionOptions.DisableDefaultCmd = true // drift completion is ours
+	cmd.AddCommand(newSuggestCmd(st))
 	return cmd
 }

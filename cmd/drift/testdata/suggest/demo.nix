@@ -1,0 +1,15 @@
+# drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence.
+# Save it next to your configuration and import it, or merge the lists into yours.
+{
+  environment.persistence."/nix/persist" = {
+    directories = [
+      "/var/db/sudo/lectured" # 1, medium
+      "/imperm_test" # 2, low
+      "/usr/local/bin" # 3, low
+    ];
+  };
+}
+# Not worth persisting (caches, regenerated at every boot); for drift check:
+#   --ignore /tmp
+#   --ignore /var/cache
+#   --ignore /var/tmp

@@ -1,0 +1,38 @@
+# drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence.
+# Save it next to your configuration and import it, or merge the lists into yours.
+{
+  environment.persistence."/nix/persist" = {
+    directories = [
+      "/var/lib/myapp" # 5, high
+      "/var/lib/bluetooth" # 6, medium
+      { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "0750"; } # 10, medium
+      "/var/lib/systemd/timers" # 11, medium
+    ];
+    files = [
+      "/etc/machine-id" # 1, high
+      "/etc/ssh/ssh_host_ed25519_key" # 2, high
+      "/etc/ssh/ssh_host_ed25519_key.pub" # 3, high
+      "/var/lib/systemd/random-seed" # 4, high
+    ];
+    users.alice = {
+      directories = [
+        ".config/app" # 8, medium
+        { directory = ".ssh"; user = "alice"; group = "users"; mode = "0700"; } # 9, medium
+      ];
+      files = [
+        ".bash_history" # 7, medium
+      ];
+    };
+  };
+}
+# Not worth persisting (caches, regenerated at every boot); for drift check:
+#   --ignore /var/lib/regen
+#   --ignore /etc/NIXOS
+#   --ignore /etc/group
+#   --ignore /etc/passwd
+#   --ignore /home/alice/.cache
+#   --ignore /tmp
+#   --ignore /var/cache
+# In persistent storage, declared by nothing: declare again, or remove by hand (drift never deletes):
+#   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
+#   /nix/persist/etc (2 entries, 1 B)

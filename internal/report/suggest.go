@@ -1,0 +1,430 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/suggest"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// SuggestFormats lists the values --format takes for drift suggest.
+var SuggestFormats = []string{"table", "nix", "json"}
+
+// SuggestReport is what drift suggest renders.
+type SuggestReport struct {
+	// Root is the audited root.
+	Root string
+	// StoragePath is where new declarations go.
+	StoragePath string
+	// Boots is --boots; OldRoots the old roots compared, newest first.
+	Boots    int
+	OldRoots []string
+	// Suggestions in report order (suggest.SortSuggestions).
+	Suggestions []suggest.Suggestion
+	// Warnings are what the audit and the suggestions warned about.
+	Warnings []string
+}
+
+// WriteSuggest renders r to w as format: "table", "nix" or "json".
+func WriteSuggest(w io.Writer, r *SuggestReport, format string) error {
+	bw := bufio.NewWriterSize(w, 64*1024)
+	var err error
+	switch format {
+	case "", "table":
+		err = writeSuggestTable(bw, r)
+	case "nix":
+		err = WriteNix(bw, r)
+	case "json":
+		err = writeSuggestJSON(bw, r)
+	default:
+		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(SuggestFormats, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// noteWidth is the widest the NOTE column gets before it wraps.
+const noteWidth = 56
+
+func kindName(k persist.Kind) string {
+	if k == persist.File {
+		return "file"
+	}
+	return "dir"
+}
+
+func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
+	if len(r.Suggestions) == 0 {
+		_, err := fmt.Fprintln(w, "nothing to suggest: no unpersisted path and no stray data under the persistent storage path")
+		return err
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Configure(func(cfg *tablewriter.Config) {
+		cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{9: noteWidth}
+	})
+	t.Header("#", "SUGGEST", "PATH", "TYPE", "ENTRIES", "SIZE", "BOOTS", "CHANGED", "CONFIDENCE", "NOTE")
+	for _, s := range r.Suggestions {
+		boots, changed := "-", "-"
+		if s.Boots > 0 && s.Action != suggest.DeclareOrRemove {
+			boots, changed = fmt.Sprintf("%d/%d", s.Seen, s.Boots), fmt.Sprint(s.Changed)
+		}
+		conf := s.Confidence
+		if s.Action == suggest.DeclareOrRemove {
+			conf = "-"
+		}
+		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), kindName(s.Kind),
+			fmt.Sprint(s.Entries), HumanBytes(s.Bytes), boots, changed, conf, SafeText(s.Note(Escape))}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	var sources []string
+	for _, s := range r.Suggestions {
+		if s.Fact != nil {
+			sources = append(sources, fmt.Sprintf("  %d: %s", s.Rank, SafeText(s.Fact.Source)))
+		}
+		for _, h := range s.Holds {
+			sources = append(sources, fmt.Sprintf("  %d: %s: %s", s.Rank, Escape(h.Path), SafeText(h.Fact.Source)))
+		}
+	}
+	if len(sources) > 0 {
+		fmt.Fprintf(w, "sources (drift's knowledge base):\n%s\n", strings.Join(sources, "\n"))
+	}
+	_, err := fmt.Fprintln(w, SuggestSummary(r))
+	return err
+}
+
+// SuggestSummary is the one-line verdict: how many suggestions of each
+// action, and which old roots were compared.
+func SuggestSummary(r *SuggestReport) string {
+	counts := map[suggest.Action]int64{}
+	var bytes int64
+	for _, s := range r.Suggestions {
+		counts[s.Action]++
+		if s.Action == suggest.Persist {
+			bytes += s.Bytes
+		}
+	}
+	parts := []string{
+		fmt.Sprintf("%d to persist (%s)", counts[suggest.Persist], HumanBytes(bytes)),
+		fmt.Sprintf("%d to ignore", counts[suggest.Ignore]),
+		fmt.Sprintf("%d stray in persistent storage", counts[suggest.DeclareOrRemove]),
+	}
+	s := strings.Join(parts, ", ")
+	switch n := len(r.OldRoots); {
+	case n == 0:
+		s += "; no old root compared (history unknown)"
+	default:
+		s += fmt.Sprintf("; compared with the last %s (%s)", Plural(int64(n), "old root", "old roots"), Escape(strings.Join(r.OldRoots, ", ")))
+	}
+	if counts[suggest.Persist] > 0 {
+		s += "; --format nix prints the declarations"
+	}
+	return s
+}
+
+// NixString quotes s as a Nix string ("…", with \\, \", \${ and \n \t \r
+// escaped). ok is false when s holds a byte no Nix string escape can
+// write printably (another control character, invalid UTF-8, a bidi
+// override): such a path is left for the user to declare by hand.
+func NixString(s string) (string, bool) {
+	if rest := nixEscapable.Replace(s); Escape(rest) != rest {
+		return "", false
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	return `"` + r.Replace(s) + `"`, true
+}
+
+// nixEscapable removes what a Nix string can escape, so that Escape can
+// judge the rest.
+var nixEscapable = strings.NewReplacer("\\", "", "\n", "", "\t", "", "\r", "")
+
+// nixEntry is one element of a directories or files list.
+func nixEntry(s *suggest.Suggestion, path string) (string, bool) {
+	q, ok := NixString(path)
+	if !ok {
+		return "", false
+	}
+	if s.Attrs == nil {
+		return q, true
+	}
+	var attrs []string
+	for _, kv := range [][2]string{{"user", s.Attrs.User}, {"group", s.Attrs.Group}, {"mode", s.Attrs.Mode}} {
+		if kv[1] == "" {
+			continue
+		}
+		v, ok := NixString(kv[1])
+		if !ok {
+			return "", false
+		}
+		attrs = append(attrs, kv[0]+" = "+v+";")
+	}
+	if s.Kind == persist.File {
+		return "{ file = " + q + "; parentDirectory = { " + strings.Join(attrs, " ") + " }; }", true
+	}
+	return "{ directory = " + q + "; " + strings.Join(attrs, " ") + " }", true
+}
+
+// nixLists are one environment.persistence entry's (or one user's) lists.
+type nixLists struct {
+	dirs, files []string
+}
+
+// WriteNix prints the Persist suggestions as a NixOS module for the
+// impermanence module: environment.persistence."<storage path>" with
+// directories and files (paths in a home under users.<name>, relative to
+// it), each in the attrset form when the live directory's owner or mode is
+// not the module's default, and a comment with its rank and confidence.
+// Ignore suggestions follow as comments with the drift check --ignore
+// rule, stray data as comments (never declarations). A path Nix cannot
+// spell printably is a comment too. The output parses with
+// persist.ParseNix.
+func WriteNix(w *bufio.Writer, r *SuggestReport) error {
+	type key struct{ sp, user string }
+	lists := map[key]*nixLists{}
+	var storages []string
+	users := map[string][]string{}
+	var unprintable []string
+	for i := range r.Suggestions {
+		s := &r.Suggestions[i]
+		if s.Action != suggest.Persist {
+			continue
+		}
+		p := s.Path
+		if s.User != "" {
+			p = s.Rel
+		}
+		e, ok := nixEntry(s, p)
+		if !ok {
+			unprintable = append(unprintable, Escape(s.Path))
+			continue
+		}
+		e += fmt.Sprintf(" # %d, %s", s.Rank, s.Confidence)
+		k := key{s.StoragePath, s.User}
+		l := lists[k]
+		if l == nil {
+			l = &nixLists{}
+			lists[k] = l
+			if !contains(storages, s.StoragePath) {
+				storages = append(storages, s.StoragePath)
+			}
+			if s.User != "" {
+				users[s.StoragePath] = append(users[s.StoragePath], s.User)
+			}
+		}
+		if s.Kind == persist.File {
+			l.files = append(l.files, e)
+		} else {
+			l.dirs = append(l.dirs, e)
+		}
+	}
+	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", Escape(r.Root))
+	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
+	fmt.Fprintf(w, "{\n")
+	if len(storages) == 0 {
+		fmt.Fprintf(w, "  # nothing to persist\n")
+	}
+	for _, sp := range storages {
+		q, ok := NixString(sp)
+		if !ok {
+			unprintable = append(unprintable, Escape(sp))
+			continue
+		}
+		fmt.Fprintf(w, "  environment.persistence.%s = {\n", q)
+		if l := lists[key{sp, ""}]; l != nil {
+			writeNixList(w, "    ", "directories", l.dirs)
+			writeNixList(w, "    ", "files", l.files)
+		}
+		for _, u := range users[sp] {
+			l := lists[key{sp, u}]
+			fmt.Fprintf(w, "    users.%s = {\n", nixAttrName(u))
+			writeNixList(w, "      ", "directories", l.dirs)
+			writeNixList(w, "      ", "files", l.files)
+			fmt.Fprintf(w, "    };\n")
+		}
+		fmt.Fprintf(w, "  };\n")
+	}
+	fmt.Fprintf(w, "}\n")
+	var ignores, strays []string
+	for _, s := range r.Suggestions {
+		switch s.Action {
+		case suggest.Ignore:
+			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(IgnoreRule(s.Path))))
+		case suggest.DeclareOrRemove:
+			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", Escape(s.Path), Plural(s.Entries, "entry", "entries"), HumanBytes(s.Bytes)))
+		}
+	}
+	if len(ignores) > 0 {
+		fmt.Fprintf(w, "# Not worth persisting (caches, regenerated at every boot); for drift check:\n%s\n", strings.Join(ignores, "\n"))
+	}
+	if len(strays) > 0 {
+		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or remove by hand (drift never deletes):\n%s\n", strings.Join(strays, "\n"))
+	}
+	if len(unprintable) > 0 {
+		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))
+	}
+	return nil
+}
+
+// IgnoreRule is the drift check --ignore pattern that matches exactly the
+// path p and what is below it: p with the path.Match metacharacters
+// (*, ?, [ and \) escaped by a backslash.
+func IgnoreRule(p string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(p)
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func writeNixList(w *bufio.Writer, indent, name string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s%s = [\n", indent, name)
+	for _, it := range items {
+		fmt.Fprintf(w, "%s  %s\n", indent, it)
+	}
+	fmt.Fprintf(w, "%s];\n", indent)
+}
+
+// nixAttrName is a user name as a Nix attribute name: bare when it is an
+// identifier, else quoted.
+func nixAttrName(s string) string {
+	ok := s != ""
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '\'')) {
+			ok = false
+		}
+	}
+	if ok {
+		return s
+	}
+	q, _ := NixString(s)
+	return q
+}
+
+type jsonSuggestion struct {
+	Rank        int        `json:"rank"`
+	Action      string     `json:"action"`
+	Path        string     `json:"path"`
+	PathBase64  string     `json:"pathBase64,omitempty"`
+	Type        string     `json:"type"`
+	Entries     int64      `json:"entries"`
+	Bytes       int64      `json:"bytes"`
+	Mtime       string     `json:"mtime,omitempty"`
+	Boots       int        `json:"boots"`
+	Seen        int        `json:"seen"`
+	Changed     int        `json:"changed"`
+	Score       int        `json:"score"`
+	Confidence  string     `json:"confidence"`
+	Note        string     `json:"note"`
+	Knowledge   *jsonFact  `json:"knowledge"`
+	Evidence    []string   `json:"evidence"`
+	Holds       []jsonHeld `json:"holds,omitempty"`
+	StoragePath string     `json:"storagePath"`
+	User        string     `json:"user,omitempty"`
+	Relative    string     `json:"relative,omitempty"`
+	Attrs       *jsonAttrs `json:"attrs"`
+	LivePath    string     `json:"livePath,omitempty"`
+	IgnoreRule  string     `json:"ignoreRule,omitempty"`
+}
+
+type jsonFact struct {
+	Path   string `json:"path"`
+	What   string `json:"what"`
+	Source string `json:"source"`
+	User   string `json:"user,omitempty"`
+	Group  string `json:"group,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+func factJSON(f *suggest.Fact) *jsonFact {
+	return &jsonFact{Path: f.Path, What: f.What, Source: f.Source, User: f.User, Group: f.Group, Mode: f.Mode}
+}
+
+type jsonHeld struct {
+	Path       string    `json:"path"`
+	PathBase64 string    `json:"pathBase64,omitempty"`
+	Knowledge  *jsonFact `json:"knowledge"`
+}
+
+type jsonAttrs struct {
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Mode  string `json:"mode,omitempty"`
+}
+
+func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
+	out := struct {
+		Version     int              `json:"version"`
+		Root        string           `json:"root"`
+		StoragePath string           `json:"storagePath"`
+		Boots       int              `json:"boots"`
+		OldRoots    []string         `json:"oldRoots"`
+		Suggestions []jsonSuggestion `json:"suggestions"`
+		Warnings    []string         `json:"warnings"`
+	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Warnings: r.Warnings}
+	if out.OldRoots == nil {
+		out.OldRoots = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	for _, s := range r.Suggestions {
+		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: kindName(s.Kind), Entries: s.Entries, Bytes: s.Bytes,
+			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: SafeText(s.Note(Escape)),
+			Evidence: s.Evidence, StoragePath: s.StoragePath, User: s.User}
+		j.Path, j.PathBase64 = jsonPath(s.Path)
+		if s.Mtime > 0 {
+			j.Mtime = time.Unix(0, s.Mtime).UTC().Format(time.RFC3339)
+		}
+		if s.User != "" {
+			j.Relative = Escape(s.Rel)
+		}
+		if s.LivePath != "" {
+			j.LivePath = Escape(s.LivePath)
+		}
+		if s.Action == suggest.Ignore {
+			j.IgnoreRule = Escape(IgnoreRule(s.Path))
+		}
+		if j.Evidence == nil {
+			j.Evidence = []string{}
+		}
+		for _, h := range s.Holds {
+			jh := jsonHeld{Knowledge: factJSON(h.Fact)}
+			jh.Path, jh.PathBase64 = jsonPath(h.Path)
+			j.Holds = append(j.Holds, jh)
+		}
+		if s.Fact != nil {
+			j.Knowledge = factJSON(s.Fact)
+		}
+		if s.Attrs != nil {
+			j.Attrs = &jsonAttrs{User: s.Attrs.User, Group: s.Attrs.Group, Mode: s.Attrs.Mode}
+		}
+		out.Suggestions = append(out.Suggestions, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,101 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/suggest"
+)
+
+func TestNixString(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"/var/lib/app", `"/var/lib/app"`, true},
+		{`/srv/a"b`, `"/srv/a\"b"`, true},
+		{`/srv/a\b`, `"/srv/a\\b"`, true},
+		{"/srv/${x}", `"/srv/\${x}"`, true},
+		{"/srv/a\nb", `"/srv/a\nb"`, true},
+		{"/srv/المستندات", `"/srv/المستندات"`, true},
+		{"/srv/a\x1bb", "", false},
+		{"/srv/\xff", "", false},
+		{"/srv/\u202eevil", "", false},
+	} {
+		got, ok := NixString(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("NixString(%q) = %q %v, want %q %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestWriteNixParses: names that need escaping, a user with an odd name,
+// an unprintable path (a comment, not a declaration): the module parses
+// back through persist.ParseNix into exactly the printable paths.
+func TestWriteNixParses(t *testing.T) {
+	r := &SuggestReport{Root: "/", StoragePath: "/persist", Suggestions: []suggest.Suggestion{
+		{Rank: 1, Action: suggest.Persist, Path: `/srv/a "quoted" ${dir}`, Kind: persist.Dir, StoragePath: "/persist", Confidence: "low"},
+		{Rank: 2, Action: suggest.Persist, Path: "/etc/x.conf", Kind: persist.File, StoragePath: "/persist", Confidence: "low",
+			Attrs: &suggest.Attrs{User: "root", Group: "wheel", Mode: "0750"}},
+		{Rank: 3, Action: suggest.Persist, Path: "/home/j.doe/.config/app", Kind: persist.Dir, StoragePath: "/persist", Confidence: "low",
+			User: "j.doe", Home: "/home/j.doe", Rel: ".config/app"},
+		{Rank: 4, Action: suggest.Persist, Path: "/srv/bad\x1b[31m", Kind: persist.Dir, StoragePath: "/persist", Confidence: "low"},
+		{Rank: 5, Action: suggest.Ignore, Path: "/var/cache", Kind: persist.Dir},
+		{Rank: 6, Action: suggest.DeclareOrRemove, Path: "/persist/old", Kind: persist.Dir, Entries: 2, Bytes: 2048},
+	}}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	if err := WriteNix(w, r); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	out := b.String()
+	if strings.ContainsRune(out, 0x1b) {
+		t.Errorf("raw escape in the output:\n%s", out)
+	}
+	for _, want := range []string{`users."j.doe" = {`, "#   --ignore /var/cache", "#   /persist/old (2 entries, 2.0 KiB)", `#   /srv/bad\x1b[31m`,
+		`{ file = "/etc/x.conf"; parentDirectory = { user = "root"; group = "wheel"; mode = "0750"; }; } # 2, low`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	set, err := persist.ParseNix(b.Bytes(), "s.nix", persist.Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got []string
+	for _, e := range set.Entries {
+		got = append(got, e.Kind.String()+" "+e.Path)
+	}
+	want := "directory /srv/a \"quoted\" ${dir}|file /etc/x.conf|directory /home/j.doe/.config/app"
+	if strings.Join(got, "|") != want {
+		t.Errorf("parsed %q\nwant %q\n%s", strings.Join(got, "|"), want, out)
+	}
+}
+
+// TestIgnoreRule: the suggested rule, given to drift check's --ignore,
+// matches the path and what is below it, and not its siblings that a
+// metacharacter would have matched.
+func TestIgnoreRule(t *testing.T) {
+	for _, tc := range []struct{ p, below, sibling string }{
+		{"/var/cache", "/var/cache/x", "/var/cachex"},
+		{"/srv/a*b", "/srv/a*b/c", "/srv/aXb"},
+		{"/srv/[x]", "/srv/[x]/y", "/srv/x"},
+		{"/srv/what?", "/srv/what?/y", "/srv/whatX"},
+		{`/srv/back\slash`, `/srv/back\slash/y`, "/srv/backslash"},
+	} {
+		ig := &diff.Ignore{}
+		if err := ig.Add(IgnoreRule(tc.p), "test"); err != nil {
+			t.Fatalf("%s: %v", tc.p, err)
+		}
+		for p, want := range map[string]bool{tc.p: true, tc.below: true, tc.sibling: false} {
+			if got := ig.Match(p); got != want {
+				t.Errorf("rule %q on %q: %v, want %v", IgnoreRule(tc.p), p, got, want)
+			}
+		}
+	}
+}

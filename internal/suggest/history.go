@@ -1,0 +1,83 @@
+package suggest
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// RootDir is an old root to compare with: its name in old_roots and its
+// directory, readable now.
+type RootDir struct {
+	Name, Dir string
+}
+
+// Histories compares the lost paths of a (an audit of root) with the old
+// roots given, newest first, and returns one OldRoot each: the first is
+// the previous boot's root, whose history Check already set
+// (Item.History; a.PreviousRoot must be it); the others are compared by
+// diff.HistoryIn, for the unpersisted paths only (the candidates of
+// Suggest). An old root that cannot be read is left out with a warning; so
+// are the paths that could not be compared (counted, the first named).
+func Histories(a *diff.Audit, root string, roots []RootDir, workers int) ([]OldRoot, []string) {
+	var cand []*diff.Item
+	var candAt []int
+	for i, it := range a.Lost {
+		if it.Category == diff.Unpersisted {
+			cand, candAt = append(cand, it), append(candAt, i)
+		}
+	}
+	var out []OldRoot
+	var warnings []string
+	for i, r := range roots {
+		o := OldRoot{Name: r.Name, Hist: make([]diff.History, len(a.Lost))}
+		if i == 0 {
+			for j, it := range a.Lost {
+				o.Hist[j] = it.History
+			}
+			out = append(out, o)
+			continue
+		}
+		hs, failed, first, err := diff.HistoryIn(root, r.Dir, cand, workers)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("cannot compare with old_roots/%s: %v", r.Name, err))
+			continue
+		}
+		if failed > 0 {
+			warnings = append(warnings, fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", plural(failed, "lost path", "lost paths"), r.Name, first))
+		}
+		for j, h := range hs {
+			o.Hist[candAt[j]] = h
+		}
+		out = append(out, o)
+	}
+	return out, warnings
+}
+
+// MainStoragePath is the persistent storage path most declared paths use
+// (the first by name on a tie), else /nix/persist (DESIGN.md's reference
+// setup): where drift suggest puts new declarations by default.
+func MainStoragePath(entries []persist.Entry) string {
+	count := map[string]int{}
+	for _, e := range entries {
+		if e.StoragePath != "/" {
+			count[e.StoragePath]++
+		}
+	}
+	if len(count) == 0 {
+		return "/nix/persist"
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if count[keys[i]] != count[keys[j]] {
+			return count[keys[i]] > count[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys[0]
+}

@@ -1,0 +1,154 @@
+package suggest
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+)
+
+//go:embed knowledge.json
+var knowledgeJSON []byte
+
+// Fact is one entry of the knowledge base (knowledge.json): a path of known
+// application state, what it is, and whether to persist or ignore it.
+type Fact struct {
+	// Path is absolute ("/var/lib/bluetooth"), or "~/…" for a path in every
+	// home ("~/.ssh"); a component "*" matches any one name, and "*" inside
+	// a component matches any run of characters there
+	// ("/etc/ssh/ssh_host_*_key").
+	Path string `json:"path"`
+	// Kind is "dir" or "file".
+	Kind string `json:"kind"`
+	// Action is "persist" or "ignore".
+	Action string `json:"action"`
+	// What says what the state is, and why it matters.
+	What string `json:"what"`
+	// User, Group and Mode, when set, are what the persisted directory
+	// needs when it is not root:root 0755 (impermanence's attrset form).
+	User  string `json:"user,omitempty"`
+	Group string `json:"group,omitempty"`
+	Mode  string `json:"mode,omitempty"`
+	// Source is where the fact comes from: a manual section or a document,
+	// with its URL when it has one.
+	Source string `json:"source"`
+}
+
+// Knowledge is the knowledge base: facts in file order.
+type Knowledge struct {
+	Facts []Fact
+	// lits are the facts' paths up to their first wildcard (without
+	// "~/"): what a matching path must start with.
+	lits []string
+}
+
+// ParseKnowledge reads a knowledge base ({"version": 1, "entries": [...]}).
+// Errors name the entry (its index and path) and what is wrong: a path
+// neither absolute nor "~/…", a kind other than dir/file, an action other
+// than persist/ignore, a missing what or source.
+func ParseKnowledge(data []byte) (*Knowledge, error) {
+	var doc struct {
+		Version int    `json:"version"`
+		Comment string `json:"comment"`
+		Entries []Fact `json:"entries"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields() // a misspelt key is an error, not a fact without it
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("knowledge base: %w", err)
+	}
+	if doc.Version != 1 {
+		return nil, fmt.Errorf("knowledge base: version %d, expected 1", doc.Version)
+	}
+	for i, f := range doc.Entries {
+		where := fmt.Sprintf("knowledge base: entry %d (%q)", i+1, f.Path)
+		rel, home := strings.CutPrefix(f.Path, "~/")
+		switch {
+		case !home && !strings.HasPrefix(f.Path, "/"):
+			return nil, fmt.Errorf("%s: path must be absolute or start with ~/", where)
+		case home && (rel == "" || strings.HasPrefix(rel, "/")):
+			return nil, fmt.Errorf("%s: ~/ must be followed by a relative path", where)
+		case path.Clean(f.Path) != f.Path && !home, home && path.Clean(rel) != rel:
+			return nil, fmt.Errorf("%s: path is not clean", where)
+		case f.Kind != "dir" && f.Kind != "file":
+			return nil, fmt.Errorf("%s: kind %q, expected dir or file", where, f.Kind)
+		case f.Action != "persist" && f.Action != "ignore":
+			return nil, fmt.Errorf("%s: action %q, expected persist or ignore", where, f.Action)
+		case f.What == "" || f.Source == "":
+			return nil, fmt.Errorf("%s: what and source are required", where)
+		}
+	}
+	k := &Knowledge{Facts: doc.Entries}
+	for _, f := range k.Facts {
+		lit := strings.TrimPrefix(f.Path, "~/")
+		if i := strings.IndexAny(lit, "*?["); i >= 0 {
+			lit = lit[:i]
+		}
+		k.lits = append(k.lits, lit)
+	}
+	return k, nil
+}
+
+// Builtin returns the knowledge base embedded in drift (knowledge.json). It
+// panics only if that file is malformed, which TestBuiltin rules out.
+func Builtin() *Knowledge {
+	k, err := ParseKnowledge(knowledgeJSON)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// Match returns the fact for the path p, or for its nearest ancestor that
+// has one (a directory fact covers what is below it; a file fact only its
+// own path), and the path the fact names for p (the pattern with its
+// wildcards filled in from p). home is the home directory p lies in ("" for
+// none): "~/" facts match only there.
+func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
+	best, bestPath := -1, ""
+	rest := "" // p relative to home, for "~/" facts
+	if home != "" && strings.HasPrefix(p, home+"/") {
+		rest = p[len(home)+1:]
+	}
+	for i, f := range k.Facts {
+		pat := f.Path
+		if rel, ok := strings.CutPrefix(pat, "~/"); ok {
+			if rest == "" || !strings.HasPrefix(rest, k.lits[i]) {
+				continue
+			}
+			pat = home + "/" + rel
+		} else if !strings.HasPrefix(p, k.lits[i]) {
+			continue // cheap: most facts are literal paths
+		}
+		at, ok := matchPrefix(pat, p)
+		if !ok || (f.Kind == "file" && at != p) {
+			continue
+		}
+		if best < 0 || len(at) > len(bestPath) {
+			best, bestPath = i, at
+		}
+	}
+	if best < 0 {
+		return Fact{}, "", false
+	}
+	return k.Facts[best], bestPath, true
+}
+
+// matchPrefix reports whether the pattern pat matches p or an ancestor of
+// p, component by component (path.Match on each), and returns the matched
+// part of p.
+func matchPrefix(pat, p string) (string, bool) {
+	pc := strings.Split(strings.Trim(pat, "/"), "/")
+	xc := strings.Split(strings.Trim(p, "/"), "/")
+	if len(pc) > len(xc) {
+		return "", false
+	}
+	for i, c := range pc {
+		if ok, err := path.Match(c, xc[i]); err != nil || !ok {
+			return "", false
+		}
+	}
+	return "/" + strings.Join(xc[:len(pc)], "/"), true
+}

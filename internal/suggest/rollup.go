@@ -1,0 +1,130 @@
+package suggest
+
+import (
+	"sort"
+	"strings"
+)
+
+// systemContainers hold many applications' state: a suggestion is one
+// component below the deepest of them, never one of them whole.
+var systemContainers = []string{
+	"/", "/etc", "/var", "/var/lib", "/var/lib/private", "/var/lib/systemd",
+	"/var/db", "/var/spool", "/var/cache", "/opt", "/srv", "/usr", "/usr/local",
+	"/usr/local/share", "/usr/local/lib", "/home", "/mnt", "/media",
+}
+
+// homeContainers are the same inside a home (relative to it; "" is the
+// home itself).
+var homeContainers = []string{"", ".config", ".local", ".local/share", ".local/state", ".cache", ".var", ".var/app"}
+
+// home is a home directory and the users.<name> its paths go under ("" for
+// /root, whose paths are declared as system paths).
+type home struct{ dir, user string }
+
+// homeUsers lists the homes of --home (user to home), longest first.
+func homeUsers(m map[string]string) []home {
+	var hs []home
+	for u, d := range m {
+		hs = append(hs, home{dir: strings.TrimSuffix(d, "/"), user: u})
+	}
+	sort.Slice(hs, func(i, j int) bool {
+		if len(hs[i].dir) != len(hs[j].dir) {
+			return len(hs[i].dir) > len(hs[j].dir)
+		}
+		return hs[i].dir < hs[j].dir
+	})
+	return hs
+}
+
+// homeOf returns the home p lies in (at or below): a --home directory,
+// /root (user ""), or /home/NAME (user NAME).
+func homeOf(homes []home, p string) (home, bool) {
+	for _, h := range homes {
+		if within(h.dir, p) {
+			return h, true
+		}
+	}
+	if within("/root", p) {
+		return home{dir: "/root"}, true
+	}
+	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
+		name, _, _ := strings.Cut(rest, "/")
+		return home{dir: "/home/" + name, user: name}, true
+	}
+	return home{}, false
+}
+
+// within reports whether p is dir or below it, by components.
+func within(dir, p string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return strings.HasPrefix(p, dir) && (len(p) == len(dir) || p[len(dir)] == '/')
+}
+
+// childToward returns the component of p directly below its ancestor dir
+// (dir + "/" + next name).
+func childToward(dir, p string) string {
+	rest := strings.TrimPrefix(p, dir)
+	rest = strings.TrimPrefix(rest, "/")
+	name, _, _ := strings.Cut(rest, "/")
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// rollUp returns the group the lost path p belongs to (its target: the
+// application's own root), or nil for a path that is itself a home or a
+// container of many applications' state (systemContainers). lost holds
+// the unpersisted paths: a target must be one of them.
+func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
+	h, inHome := homeOf(homes, p)
+	if inHome && h.dir == p {
+		return nil
+	}
+	g := &group{}
+	if inHome {
+		g.home, g.user = h.dir, h.user
+	}
+	if f, at, ok := k.Match(p, g.home); ok {
+		g.target, g.fact = at, &f
+	} else {
+		conts := systemContainers
+		if inHome {
+			conts = nil
+			for _, c := range homeContainers {
+				if c == "" {
+					conts = append(conts, h.dir)
+				} else {
+					conts = append(conts, h.dir+"/"+c)
+				}
+			}
+		}
+		best := ""
+		for _, c := range conts {
+			if c == p {
+				return nil
+			}
+			if within(c, p) && len(c) > len(best) {
+				best = c
+			}
+		}
+		if best == "" {
+			return nil
+		}
+		g.target = childToward(best, p)
+	}
+	// The target must be lost itself (a parent re-made at boot for a mount
+	// point or a declared path is not): else one level closer to p.
+	for g.target != p {
+		if _, ok := lost[g.target]; ok {
+			break
+		}
+		g.target = childToward(g.target, p)
+		if g.fact != nil && g.fact.Action == "persist" {
+			g.fact = nil // part of a known directory, not the whole
+		}
+	}
+	return g
+}

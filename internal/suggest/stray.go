@@ -1,0 +1,159 @@
+package suggest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// strayRow is a stray path being counted.
+type strayRow struct {
+	s              Suggestion
+	entries, bytes atomic.Int64
+	mtime          atomic.Int64
+}
+
+// Stray lists what lies under each persistent storage path of decls (in
+// the system at root) that no declaration covers: neither a declared
+// path's persistent copy (persist.Entry.Source) or below a declared
+// directory's, nor a directory on the way to one. A directory none of
+// whose contents is covered is one suggestion standing for its subtree
+// (entries, bytes, newest mtime), with Action DeclareOrRemove.
+//
+// It only reads: the storage path is opened beneath root with no symlink
+// in any component, and the walk (scan.Walk) never follows a symlink;
+// nothing is ever deleted. A storage path that does not exist yields
+// nothing; one reached through a symlink (or where a component is not a
+// directory), or unreadable, is a warning.
+// Paths below that cannot be read are counted in a warning.
+func Stray(ctx context.Context, root string, decls *persist.Set, workers int) ([]Suggestion, []string) {
+	byStorage := map[string][]persist.Entry{}
+	for _, e := range decls.Entries {
+		byStorage[e.StoragePath] = append(byStorage[e.StoragePath], e)
+	}
+	storages := make([]string, 0, len(byStorage))
+	for sp := range byStorage {
+		if sp != "/" {
+			storages = append(storages, sp)
+		}
+	}
+	sort.Strings(storages)
+	var out []Suggestion
+	var warnings []string
+	for _, sp := range storages {
+		got, warn := strayIn(ctx, root, sp, decls.Entries, workers)
+		out = append(out, got...)
+		warnings = append(warnings, warn...)
+	}
+	return out, warnings
+}
+
+// coverage says what a path under a storage path is to the declarations.
+type coverage int
+
+const (
+	uncovered coverage = iota
+	covered            // a declared path's persistent copy, or below a directory's
+	onTheWay           // a directory holding a declared path's copy
+)
+
+func cover(p string, entries []persist.Entry) coverage {
+	c := uncovered
+	for _, e := range entries {
+		src := e.Source()
+		switch {
+		case p == src, e.Kind == persist.Dir && within(src, p):
+			return covered
+		case within(p, src):
+			c = onTheWay
+		}
+	}
+	return c
+}
+
+func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, workers int) ([]Suggestion, []string) {
+	fd, err := diff.OpenDirIn(root, sp)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, nil
+		}
+		return nil, []string{fmt.Sprintf("cannot read the persistent storage path %s: %v (stray data there is not listed)", sp, err)}
+	}
+	defer unix.Close(fd)
+	var mu sync.Mutex
+	var rows []*strayRow
+	visit := func(parent any, e *scan.Entry) (any, bool) {
+		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+		if parent == nil {
+			return onTheWay, isDir // the storage path itself
+		}
+		if e.Replaced {
+			return nil, false
+		}
+		if r, ok := parent.(*strayRow); ok {
+			r.entries.Add(1)
+			if e.Mode&unix.S_IFMT == unix.S_IFREG {
+				r.bytes.Add(e.Size)
+			}
+			maxInto(&r.mtime, e.Mtime)
+			return r, isDir
+		}
+		full := sp + e.Path
+		switch cover(full, entries) {
+		case covered:
+			return nil, false
+		case onTheWay:
+			return onTheWay, isDir
+		}
+		kind := persist.File
+		if isDir {
+			kind = persist.Dir
+		}
+		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp}}
+		r.entries.Store(1)
+		if e.Mode&unix.S_IFMT == unix.S_IFREG {
+			r.bytes.Store(e.Size)
+		}
+		r.mtime.Store(e.Mtime)
+		mu.Lock()
+		rows = append(rows, r)
+		mu.Unlock()
+		return r, isDir
+	}
+	var errs atomic.Int64
+	_, err = scan.Walk(ctx, fmt.Sprintf("/proc/self/fd/%d", fd), scan.Options{Workers: workers, OnError: func(string, error) { errs.Add(1) }}, visit)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("cannot walk the persistent storage path %s: %v (stray data there is not listed)", sp, err)}
+	}
+	var warnings []string
+	if n := errs.Load(); n > 0 {
+		warnings = append(warnings, fmt.Sprintf("%s under %s unreadable: stray data below them is not listed", plural(int(n), "path", "paths"), sp))
+	}
+	out := make([]Suggestion, 0, len(rows))
+	for _, r := range rows {
+		s := r.s
+		s.Entries, s.Bytes, s.Mtime = r.entries.Load(), r.bytes.Load(), r.mtime.Load()
+		s.Confidence = Low
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b Suggestion) int { return diff.ComparePaths(a.Path, b.Path) })
+	return out, warnings
+}
+
+func maxInto(v *atomic.Int64, x int64) {
+	for {
+		old := v.Load()
+		if x <= old || v.CompareAndSwap(old, x) {
+			return
+		}
+	}
+}

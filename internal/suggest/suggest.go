@@ -1,0 +1,495 @@
+package suggest
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// Action is what a suggestion asks for.
+type Action string
+
+const (
+	// Persist: declare the path in environment.persistence (a persisted
+	// directory or file).
+	Persist Action = "persist"
+	// Ignore: a cache or regenerated state; an --ignore rule for drift
+	// check rather than a declaration.
+	Ignore Action = "ignore"
+	// DeclareOrRemove: data under the persistent storage path that no
+	// declaration covers (stray): declare it again, or remove it yourself.
+	// drift never deletes it.
+	DeclareOrRemove Action = "declare-or-remove"
+)
+
+// Confidence levels, from the score (Suggestion.Score).
+const (
+	High   = "high"   // score 60 and more
+	Medium = "medium" // 30 to 59
+	Low    = "low"    // below 30
+)
+
+// Attrs are the owner and mode written in impermanence's attrset form
+// ({ directory = …; user = …; group = …; mode = …; }, or a file's
+// parentDirectory) when they differ from the module's defaults.
+type Attrs struct {
+	User, Group, Mode string
+}
+
+// Suggestion is one row of drift suggest.
+type Suggestion struct {
+	// Rank is the 1-based position in the report.
+	Rank   int
+	Action Action
+	// Path is the live path to declare or ignore (absolute inside the
+	// audited root, raw bytes); for DeclareOrRemove, the path under the
+	// persistent storage path ("/nix/persist/var/lib/old").
+	Path string
+	// Kind is persist.Dir or persist.File.
+	Kind persist.Kind
+	// Entries counts the lost paths (stray paths) the suggestion stands
+	// for; Bytes sums the apparent sizes of the regular files among them;
+	// Mtime is the newest modification time among them (ns since the
+	// epoch).
+	Entries, Bytes, Mtime int64
+	// Boots is how many old roots were compared (at most --boots); Seen in
+	// how many of them Path existed; Changed in how many of them something
+	// of it differed from now (content, type, mode, owner, files added).
+	Boots, Seen, Changed int
+	// Score orders suggestions of the same action (Score documents the
+	// weights); Confidence is its level.
+	Score      int
+	Confidence string
+	// Fact is the knowledge base entry that matched, nil when none.
+	Fact *Fact
+	// Evidence lists findings beyond the counts (the journal directories
+	// of C08), one sentence each, with no file name in them.
+	Evidence []string
+	// Holds are known paths inside Path that were merged into it (raw
+	// bytes), with their facts.
+	Holds []Held
+	// StoragePath is the persistent storage path to declare it under;
+	// for DeclareOrRemove, the one it lies in.
+	StoragePath string
+	// User is the users.<name> the path belongs to (it lies in that
+	// user's home, Home); "" for a system path. Rel is Path relative to
+	// Home then.
+	User, Home, Rel string
+	// Attrs, when set, asks for the attrset form (the live directory — a
+	// file's parent — is not owned and moded as the module would make it).
+	Attrs *Attrs
+	// LivePath, for DeclareOrRemove, is the live path the stray data would
+	// be declared as (Path without the storage path).
+	LivePath string
+}
+
+// Held is a known path inside a suggestion, and its fact.
+type Held struct {
+	Path string
+	Fact *Fact
+}
+
+// Note is the suggestion's evidence in one line: the knowledge base's
+// note, the evidence, what the history says. esc makes a file name
+// printable (report.Escape).
+func (s *Suggestion) Note(esc func(string) string) string {
+	var parts []string
+	if s.Fact != nil {
+		parts = append(parts, s.Fact.What)
+	}
+	for _, h := range s.Holds {
+		parts = append(parts, fmt.Sprintf("holds %s (%s): %s", esc(h.Path), h.Fact.Action, h.Fact.What))
+	}
+	parts = append(parts, s.Evidence...)
+	if s.Action == DeclareOrRemove {
+		parts = append(parts, "under "+esc(s.StoragePath)+", covered by no declaration: declare "+esc(s.LivePath)+" again, or remove it (drift does not)")
+	} else if h := s.historyNote(); h != "" {
+		parts = append(parts, h)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Suggestion) historyNote() string {
+	switch {
+	case s.Boots == 0:
+		return ""
+	case s.Seen == 0:
+		return fmt.Sprintf("in none of the last %s: new since the last boot", plural(s.Boots, "old root", "old roots"))
+	case s.Changed == 0 && s.Seen == s.Boots:
+		return fmt.Sprintf("identical in all %s: regenerated at every boot", plural(s.Boots, "old root", "old roots"))
+	case s.Changed > 0:
+		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, plural(s.Boots, "old root", "old roots"))
+	}
+	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, plural(s.Boots, "old root", "old roots"))
+}
+
+// OldRoot is one old root compared: its name and the history of each lost
+// item against it (diff.HistoryIn; Item.History for the previous root),
+// parallel to Audit.Lost.
+type OldRoot struct {
+	Name string
+	Hist []diff.History
+}
+
+// Input is what Suggest weighs.
+type Input struct {
+	// Audit is drift check's result for Root.
+	Audit *diff.Audit
+	Root  string
+	// Old are the old roots compared, newest first (at most --boots).
+	Old []OldRoot
+	// Knowledge is the knowledge base (Builtin()).
+	Knowledge *Knowledge
+	// Homes maps users to their homes (--home); every /home/NAME is the
+	// home of the user NAME too, and /root a home whose paths are declared
+	// as system paths.
+	Homes map[string]string
+	// StoragePath is where new declarations go (the persistent storage
+	// path of most declared paths, else /nix/persist).
+	StoragePath string
+	// Now is the time recency is counted to.
+	Now time.Time
+	// IDs names owners for the attrset form (diff.ReadIDNames).
+	IDs diff.IDNames
+}
+
+// group is a suggestion being collected.
+type group struct {
+	target string
+	self   int   // index in Audit.Lost of the target's own item, -1 if none
+	items  []int // indexes in Audit.Lost
+	fact   *Fact
+	home   string
+	user   string
+	inner  []innerFact // known paths inside, merged into this group (nest)
+	// generated counts the links into /nix/store left out of items.
+	generated int
+}
+
+// innerFact is a knowledge base fact about a path inside a suggestion.
+type innerFact struct {
+	path string
+	fact *Fact
+}
+
+// Score weights (documented on Suggest and in the README).
+const (
+	scoreKnown       = 40 // the knowledge base says persist
+	scoreChanged     = 30 // × the share of old roots where it changed
+	scoreSeen        = 10 // × the share of old roots that hold it
+	scoreBig         = 10 // 1 MiB or more
+	scoreMedium      = 6  // 64 KiB or more
+	scoreSome        = 3  // any bytes
+	scoreDay         = 10 // modified in the last 24 hours
+	scoreWeek        = 5  // modified in the last 7 days
+	scoreJournalIDs  = 30 // C08: journal directories of several machine IDs
+	confidenceHigh   = 60
+	confidenceMedium = 30
+)
+
+// Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
+// by no declaration) and returns the suggestions: Persist first, then
+// Ignore, each by score (highest first), then by path. Declared-unbacked,
+// shadowed, unmounted and ignored paths are drift check's to report, and
+// so is a persistent storage path lying on the ephemeral root; links into
+// /nix/store in a home are left out (home-manager's activation makes them
+// again).
+//
+// Paths are rolled up to the application's own root: the knowledge base's
+// path when one matches (Knowledge.Match), else the first component below
+// the deepest of the directories that hold many applications' state (/,
+// /etc, /var, /var/lib, /var/lib/private, /var/lib/systemd, /var/db,
+// /var/spool, /var/cache, /opt, /srv, /usr/local and its share and lib,
+// /home, /mnt, /media; in a home: the home itself, .config, .local,
+// .local/share, .local/state, .cache, .var/app) — never one of those
+// directories whole. A single file stays a file entry. A rolled-up path
+// that drift check does not list as lost (a parent re-made at boot for a
+// mount point or a declared path) is never suggested: the path one level
+// closer to the lost leaf is.
+//
+// Score: +40 when the knowledge base says persist (for the path, or a path
+// inside it that nest merged); +30 × the share of the old roots compared
+// where it changed; +10 × the share that hold it; +10 for 1 MiB or more
+// (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
+// in the week); +30 for /etc/machine-id when journal
+// directories of several machine IDs lie in /var/log/journal (field case
+// C08). Confidence: high from 60, medium from 30. A path identical in every
+// old root compared (at least one) that the knowledge base does not know
+// is regenerated at every boot: an Ignore suggestion, as are the knowledge
+// base's caches.
+func Suggest(in Input) []Suggestion {
+	a := in.Audit
+	idx := map[string]int{}
+	for i, it := range a.Lost {
+		if it.Category == diff.Unpersisted {
+			idx[it.Path] = i
+		}
+	}
+	homes := homeUsers(in.Homes)
+	groups := map[string]*group{}
+	var order []string
+	var storages []string
+	if a.Decls != nil {
+		for _, e := range a.Decls.Entries {
+			if e.StoragePath != "/" && !slices.Contains(storages, e.StoragePath) {
+				storages = append(storages, e.StoragePath)
+			}
+		}
+	}
+	for i, it := range a.Lost {
+		if it.Category != diff.Unpersisted || slices.ContainsFunc(storages, func(sp string) bool { return within(sp, it.Path) }) {
+			continue // in persistent storage already (not mounted: drift check's to report)
+		}
+		g := rollUp(in.Knowledge, homes, it.Path, idx)
+		if g == nil {
+			continue
+		}
+		have := groups[g.target]
+		if have == nil {
+			have = g
+			have.self = -1
+			if j, ok := idx[g.target]; ok {
+				have.self = j
+			}
+			groups[g.target] = have
+			order = append(order, g.target)
+		}
+		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
+			have.generated++ // home-manager's: made again by its activation, not state
+			continue
+		}
+		have.items = append(have.items, i)
+	}
+	order = nest(a, groups, order)
+	var out []Suggestion
+	for _, t := range order {
+		out = append(out, in.build(groups[t]))
+	}
+	in.machineID(out)
+	for i := range out {
+		out[i].Confidence = confidence(out[i].Score)
+	}
+	SortSuggestions(out)
+	return out
+}
+
+// nest makes the groups disjoint: a directory that only leads to other
+// groups' targets (/var/db/sudo above /var/db/sudo/lectured) is dropped
+// from its group, a group left empty — or holding only directories for
+// links into /nix/store in a home (home-manager's) — is dropped, and a group whose target
+// lies inside another's is merged into that one (one declaration covers
+// both). It returns the targets left, in their first order.
+func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
+	above := map[string]bool{} // proper ancestors of targets
+	for _, t := range order {
+		for d := path.Dir(t); d != "/" && !above[d]; d = path.Dir(d) {
+			above[d] = true
+		}
+	}
+	var left []string
+	for _, t := range order {
+		g := groups[t]
+		g.items = slices.DeleteFunc(g.items, func(i int) bool { return a.Lost[i].IsDir() && above[a.Lost[i].Path] })
+		onlyDirs := !slices.ContainsFunc(g.items, func(i int) bool { return !a.Lost[i].IsDir() })
+		if len(g.items) == 0 || onlyDirs && g.generated > 0 {
+			delete(groups, t)
+			continue
+		}
+		left = append(left, t)
+	}
+	var out []string
+	for _, t := range left {
+		outer := ""
+		for d := path.Dir(t); d != "/"; d = path.Dir(d) {
+			if _, ok := groups[d]; ok {
+				outer = d // keep going: the outermost wins
+			}
+		}
+		if outer == "" {
+			out = append(out, t)
+			continue
+		}
+		g, in := groups[outer], groups[t]
+		g.items = append(g.items, in.items...)
+		slices.Sort(g.items)
+		if in.fact != nil {
+			g.inner = append(g.inner, innerFact{path: t, fact: in.fact})
+		}
+		g.inner = append(g.inner, in.inner...)
+		delete(groups, t)
+	}
+	return out
+}
+
+// SortSuggestions puts suggestions in report order and numbers them:
+// Persist, Ignore, DeclareOrRemove; within an action by score (highest
+// first), DeclareOrRemove by size (largest first), then by path.
+func SortSuggestions(s []Suggestion) {
+	rank := map[Action]int{Persist: 0, Ignore: 1, DeclareOrRemove: 2}
+	slices.SortStableFunc(s, func(x, y Suggestion) int {
+		if d := rank[x.Action] - rank[y.Action]; d != 0 {
+			return d
+		}
+		if x.Action == DeclareOrRemove && x.Bytes != y.Bytes {
+			if x.Bytes > y.Bytes {
+				return -1
+			}
+			return 1
+		}
+		if x.Score != y.Score {
+			return y.Score - x.Score
+		}
+		return diff.ComparePaths(x.Path, y.Path)
+	})
+	for i := range s {
+		s[i].Rank = i + 1
+	}
+}
+
+func confidence(score int) string {
+	switch {
+	case score >= confidenceHigh:
+		return High
+	case score >= confidenceMedium:
+		return Medium
+	}
+	return Low
+}
+
+// build turns a group into a suggestion: counts, history, score.
+func (in *Input) build(g *group) Suggestion {
+	a := in.Audit
+	s := Suggestion{Path: g.target, Kind: persist.File, Fact: g.fact, StoragePath: in.StoragePath, Boots: len(in.Old)}
+	if g.self >= 0 && a.Lost[g.self].IsDir() {
+		s.Kind = persist.Dir
+	} else if g.self < 0 {
+		s.Kind = persist.Dir // below it only: a directory
+	}
+	for _, i := range g.items {
+		it := a.Lost[i]
+		s.Entries++
+		if it.Mode&unix.S_IFMT == unix.S_IFREG {
+			s.Bytes += it.Size
+		}
+		s.Mtime = max(s.Mtime, it.Mtime)
+	}
+	for _, o := range in.Old {
+		present := false
+		if g.self >= 0 && g.self < len(o.Hist) {
+			h := o.Hist[g.self]
+			present = h == diff.HistoryChanged || h == diff.HistorySame
+		}
+		if !present {
+			continue
+		}
+		s.Seen++
+		for _, i := range g.items {
+			if i < len(o.Hist) && (o.Hist[i] == diff.HistoryChanged || o.Hist[i] == diff.HistoryNew) {
+				s.Changed++
+				break
+			}
+		}
+	}
+	switch {
+	case g.fact != nil && g.fact.Action == "ignore":
+		s.Action = Ignore
+	case g.fact != nil:
+		s.Action = Persist
+		s.Score += scoreKnown
+	case s.Boots > 0 && s.Seen == s.Boots && s.Changed == 0:
+		s.Action = Ignore
+	default:
+		s.Action = Persist
+	}
+	known := g.fact != nil && g.fact.Action == "persist"
+	for _, f := range g.inner {
+		s.Holds = append(s.Holds, Held{Path: f.path, Fact: f.fact})
+		if f.fact.Action == "persist" && !known && s.Action == Persist {
+			known = true
+			s.Score += scoreKnown
+		}
+	}
+	if s.Boots > 0 {
+		s.Score += scoreChanged * s.Changed / s.Boots
+		s.Score += scoreSeen * s.Seen / s.Boots
+	}
+	switch {
+	case s.Bytes >= 1<<20:
+		s.Score += scoreBig
+	case s.Bytes >= 64<<10:
+		s.Score += scoreMedium
+	case s.Bytes > 0:
+		s.Score += scoreSome
+	}
+	if !in.Now.IsZero() && s.Mtime > 0 {
+		switch age := in.Now.Sub(time.Unix(0, s.Mtime)); {
+		case age < 24*time.Hour:
+			s.Score += scoreDay
+		case age < 7*24*time.Hour:
+			s.Score += scoreWeek
+		}
+	}
+	if g.home != "" {
+		s.User, s.Home = g.user, g.home
+		s.Rel = strings.TrimPrefix(g.target, g.home+"/")
+	}
+	if s.Action == Persist {
+		s.Attrs = in.attrs(&s)
+	}
+	return s
+}
+
+// attrs reads the owner and mode of the live directory (a file's parent)
+// and returns them when they are not the module's defaults: root:root 0755
+// for a system path, the home's owner and group with 0755 in a home. A
+// directory that cannot be read falls back to the knowledge base's owner
+// and mode.
+func (in *Input) attrs(s *Suggestion) *Attrs {
+	dir := s.Path
+	if s.Kind == persist.File {
+		dir = path.Dir(s.Path)
+		if s.Home != "" && dir == s.Home {
+			return nil // the home itself: the module makes it
+		}
+	}
+	wantUID, wantGID := uint32(0), uint32(0)
+	if s.Home != "" {
+		hs, err := diff.StatIn(in.Root, s.Home)
+		if err != nil {
+			return nil
+		}
+		wantUID, wantGID = hs.Uid, hs.Gid
+	}
+	st, err := diff.StatIn(in.Root, dir)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		if f := s.Fact; f != nil && s.Kind == persist.Dir && (f.User != "" || f.Group != "" || f.Mode != "") {
+			return &Attrs{User: f.User, Group: f.Group, Mode: f.Mode}
+		}
+		return nil
+	}
+	mode := st.Mode & 0o7777
+	if st.Uid == wantUID && st.Gid == wantGID && mode == 0o755 {
+		return nil
+	}
+	return &Attrs{User: in.name(in.IDs.Users, st.Uid), Group: in.name(in.IDs.Groups, st.Gid), Mode: fmt.Sprintf("%04o", mode)}
+}
+
+func (in *Input) name(names map[uint32]string, id uint32) string {
+	if n, ok := names[id]; ok {
+		return n
+	}
+	return fmt.Sprint(id)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

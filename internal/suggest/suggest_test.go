@@ -1,0 +1,277 @@
+package suggest
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// TestBuiltin: the embedded knowledge base parses; every fact says what it
+// is and where the fact comes from; no two facts have the same path; no
+// persist fact is a directory that holds many applications' state.
+func TestBuiltin(t *testing.T) {
+	k := Builtin()
+	if len(k.Facts) < 30 {
+		t.Fatalf("%d facts", len(k.Facts))
+	}
+	seen := map[string]bool{}
+	for _, f := range k.Facts {
+		if seen[f.Path] {
+			t.Errorf("%s: twice", f.Path)
+		}
+		seen[f.Path] = true
+		if f.Action == "persist" && slices.Contains(systemContainers, f.Path) {
+			t.Errorf("%s: persists a whole container of state", f.Path)
+		}
+		if !strings.Contains(f.Source, "://") && !strings.Contains(f.Source, "README") && !strings.Contains(f.Source, "docs/") &&
+			!strings.Contains(f.Source, "nixpkgs ") && !strings.Contains(f.Source, "issue") && !strings.Contains(f.Source, "(5)") {
+			t.Errorf("%s: source %q names no document", f.Path, f.Source)
+		}
+	}
+	// The services the issue names are all known.
+	for _, p := range []string{"/etc/machine-id", "/var/lib/nixos", "/etc/NetworkManager/system-connections", "/var/lib/bluetooth",
+		"/var/lib/tailscale", "/var/lib/docker", "/var/lib/libvirt", "/var/lib/postgresql", "/var/lib/fprint", "/var/lib/colord",
+		"/var/lib/cups", "/var/lib/acme", "/etc/ssh/ssh_host_rsa_key", "/var/db/sudo/lectured", "/var/lib/systemd/timers",
+		"/var/lib/systemd/coredump", "/var/lib/systemd/backlight", "/var/lib/systemd/rfkill", "/var/lib/systemd/random-seed"} {
+		if f, at, ok := k.Match(p, ""); !ok || at != p || f.Action != "persist" {
+			t.Errorf("%s: not known as state to persist (%v %q %+v)", p, ok, at, f)
+		}
+	}
+}
+
+func TestParseKnowledgeErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"version": 2, "entries": []}`, "version 2, expected 1"},
+		{`{"version": 1, "entries": [{"path": "var/lib/x", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, `entry 1 ("var/lib/x"): path must be absolute or start with ~/`},
+		{`{"version": 1, "entries": [{"path": "~//x", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, "~/ must be followed by a relative path"},
+		{`{"version": 1, "entries": [{"path": "/var/lib/x/", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, "path is not clean"},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "link", "action": "persist", "what": "w", "source": "s"}]}`, `kind "link", expected dir or file`},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "keep", "what": "w", "source": "s"}]}`, `action "keep", expected persist or ignore`},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "persist", "what": "w"}]}`, "what and source are required"},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "persist", "what": "w", "source": "s", "owner": "x"}]}`, `unknown field "owner"`},
+		{`{"version": 1, "entries": [`, "unexpected EOF"},
+	} {
+		_, err := ParseKnowledge([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	k := Builtin()
+	for _, tc := range []struct{ p, home, want, fact string }{
+		{"/var/lib/bluetooth/AA:BB/info", "", "/var/lib/bluetooth", "/var/lib/bluetooth"},
+		{"/etc/ssh/ssh_host_rsa_key", "", "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_*_key"},
+		{"/etc/ssh/ssh_host_rsa_key.pub", "", "/etc/ssh/ssh_host_rsa_key.pub", "/etc/ssh/ssh_host_*_key.pub"},
+		{"/etc/ssh/sshd_config", "", "", ""},
+		{"/var/lib/systemd/timers/stamp-x", "", "/var/lib/systemd/timers", "/var/lib/systemd/timers"},
+		{"/var/lib/systemdx/a", "", "", ""},
+		{"/var/lib/systemd/random-seed/x", "", "", ""}, // a file fact covers nothing below it
+		{"/home/alice/.ssh/id_ed25519", "/home/alice", "/home/alice/.ssh", "~/.ssh"},
+		{"/home/alice/.ssh/id_ed25519", "", "", ""},
+		{"/home/alice/.cache/x", "/home/alice", "/home/alice/.cache", "~/.cache"},
+		{"/var/cache/fontconfig/x", "", "/var/cache", "/var/cache"},
+	} {
+		f, at, ok := k.Match(tc.p, tc.home)
+		if at != tc.want || ok != (tc.want != "") || f.Path != tc.fact {
+			t.Errorf("Match(%s, %q) = %q %v (%s), want %q (%s)", tc.p, tc.home, at, ok, f.Path, tc.want, tc.fact)
+		}
+	}
+}
+
+// ancestors returns p and all its ancestors below /.
+func ancestors(ps ...string) map[string]int {
+	m := map[string]int{}
+	for _, p := range ps {
+		for q := p; q != "/"; q = path.Dir(q) {
+			m[q] = 0
+		}
+	}
+	return m
+}
+
+// TestRollUp: the application's own root, never a container whole; a file
+// stays a file; a target drift check does not list as lost is not
+// suggested, the path one level closer is.
+func TestRollUp(t *testing.T) {
+	k := Builtin()
+	homes := homeUsers(map[string]string{"bob": "/srv/bob"})
+	for _, tc := range []struct {
+		p, want, user string
+		lost          map[string]int // nil: p and its ancestors
+	}{
+		{"/var/lib/foo/a/b", "/var/lib/foo", "", nil},
+		{"/var/lib/private/foo/x", "/var/lib/private/foo", "", nil},
+		{"/var/lib/systemd/linger/alice", "/var/lib/systemd/linger", "", nil},
+		{"/etc/foo.conf", "/etc/foo.conf", "", nil},
+		{"/etc/foo/bar", "/etc/foo", "", nil},
+		{"/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key", "", nil},
+		{"/etc/ssh/sshd_config", "/etc/ssh", "", nil},
+		{"/srv/www/index.html", "/srv/www", "", nil},
+		{"/imperm_test/testfile", "/imperm_test", "", nil},
+		{"/usr/local/bin/rg", "/usr/local/bin", "", nil},
+		{"/home/alice/.config/app/x", "/home/alice/.config/app", "alice", nil},
+		{"/home/alice/.local/share/app/x/y", "/home/alice/.local/share/app", "alice", nil},
+		{"/home/alice/.local/bin/tool", "/home/alice/.local/bin", "alice", nil},
+		{"/home/alice/Documents/a.txt", "/home/alice/Documents", "alice", nil},
+		{"/home/alice/.bash_history", "/home/alice/.bash_history", "alice", nil},
+		{"/home/alice/.mozilla/firefox/p/x", "/home/alice/.mozilla", "alice", nil},
+		{"/root/.ssh/id", "/root/.ssh", "", nil},
+		{"/srv/bob/.config/x/y", "/srv/bob/.config/x", "bob", nil},
+		{"/var/lib/foo/bar/baz", "/var/lib/foo/bar", "", ancestors("/var/lib/foo/bar/baz")},
+		{"/var/lib/foo/bar/baz", "/var/lib/foo/bar", "", map[string]int{"/var/lib/foo/bar": 0, "/var/lib/foo/bar/baz": 0}},
+		{"/var/log/x", "/var/log/x", "", map[string]int{"/var/log/x": 0}},
+		{"/var", "", "", nil},
+		{"/etc", "", "", nil},
+		{"/var/lib", "", "", nil},
+		{"/home/alice", "", "", nil},
+		{"/home/alice/.config", "", "", nil},
+		{"/root", "", "", nil},
+	} {
+		lost := tc.lost
+		if lost == nil {
+			lost = ancestors(tc.p)
+		} else if tc.p == "/var/lib/foo/bar/baz" && len(lost) > 2 {
+			delete(lost, "/var/lib/foo") // re-made at boot: not lost
+		}
+		g := rollUp(k, homes, tc.p, lost)
+		got, user := "", ""
+		if g != nil {
+			got, user = g.target, g.user
+		}
+		if got != tc.want || user != tc.user {
+			t.Errorf("rollUp(%s) = %q user %q, want %q user %q", tc.p, got, user, tc.want, tc.user)
+		}
+	}
+}
+
+// item is a lost, unpersisted path of a test audit: a directory when its
+// name has no dot, else a file of size bytes.
+func item(p string, size int64) *diff.Item {
+	it := &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFDIR | 0o755, Decl: -1}
+	if strings.Contains(path.Base(p), ".") || size > 0 {
+		it.Mode, it.Size = unix.S_IFREG|0o644, size
+	}
+	return it
+}
+
+// TestSuggestHistory: the counts, the actions and the order that history
+// across old roots gives; nested targets made one; history letters per
+// old root: n new, c changed, s same.
+func TestSuggestHistory(t *testing.T) {
+	type lost struct {
+		p    string
+		size int64
+		hist string // one letter per old root
+	}
+	h := map[byte]diff.History{'n': diff.HistoryNew, 'c': diff.HistoryChanged, 's': diff.HistorySame, '-': diff.NoHistory}
+	items := []lost{
+		{"/var/db/sudo", 0, "sss"},
+		{"/var/db/sudo/lectured", 0, "nnn"},
+		{"/var/db/sudo/lectured/alice", 0, "nnn"},
+		{"/var/lib/app", 0, "sss"},
+		{"/var/lib/app/db.sqlite", 2 << 20, "ccs"},
+		{"/var/lib/gen", 0, "sss"},
+		{"/var/lib/gen/index.bin", 10, "sss"},
+		{"/var/lib/half", 0, "snn"},
+		{"/var/lib/half/x.bin", 10, "snn"},
+		{"/etc/NetworkManager", 0, "nnn"},
+		{"/etc/NetworkManager/extra.conf", 5, "nnn"},
+		{"/etc/NetworkManager/system-connections", 0, "nnn"},
+		{"/etc/NetworkManager/system-connections/wifi.nmconnection", 5, "nnn"},
+	}
+	a := &diff.Audit{Decls: &persist.Set{}}
+	old := []OldRoot{{Name: "3"}, {Name: "2"}, {Name: "1"}}
+	for _, l := range items {
+		a.Lost = append(a.Lost, item(l.p, l.size))
+		for i := range old {
+			old[i].Hist = append(old[i].Hist, h[l.hist[i]])
+		}
+	}
+	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return diff.ComparePaths(x.Path, y.Path) })
+	// Hist is parallel to Lost: rebuild it in Lost's order.
+	byPath := map[string]lost{}
+	for _, l := range items {
+		byPath[l.p] = l
+	}
+	for i := range old {
+		old[i].Hist = old[i].Hist[:0]
+		for _, it := range a.Lost {
+			old[i].Hist = append(old[i].Hist, h[byPath[it.Path].hist[i]])
+		}
+	}
+	got := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, fmt.Sprintf("%d %s %s %s seen=%d changed=%d score=%d %s", s.Rank, s.Action, s.Path, s.Kind, s.Seen, s.Changed, s.Score, s.Confidence))
+	}
+	want := []string{
+		"1 persist /etc/NetworkManager directory seen=0 changed=0 score=43 medium",   // holds system-connections: +40; +3 bytes
+		"2 persist /var/db/sudo/lectured directory seen=0 changed=0 score=40 medium", // known; /var/db/sudo only leads to it
+		"3 persist /var/lib/app directory seen=3 changed=2 score=40 medium",          // 30*2/3 + 10 + 10 (2 MiB)
+		"4 persist /var/lib/half directory seen=1 changed=0 score=6 low",             // 10*1/3 + 3
+		"5 ignore /var/lib/gen directory seen=3 changed=0 score=13 low",              // identical in all: regenerated
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range got {
+		if s.Path == "/etc/NetworkManager" && !strings.HasPrefix(s.Note(func(x string) string { return x }), "holds /etc/NetworkManager/system-connections (persist): NetworkManager connection profiles") {
+			t.Errorf("/etc/NetworkManager note %q", s.Note(func(x string) string { return x }))
+		}
+	}
+}
+
+// TestSuggestStoreLinks: links into /nix/store in a home (home-manager's,
+// made at its activation) are not state: a directory holding only them is
+// not suggested; one that also holds a file is, counting the file only. A
+// link into the store elsewhere, made by hand, is lost like any file
+// (drift check: nothing re-creates it).
+func TestSuggestStoreLinks(t *testing.T) {
+	link := func(p, target string) *diff.Item {
+		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
+	}
+	a := &diff.Audit{Decls: &persist.Set{}, Lost: []*diff.Item{
+		item("/home/alice/.config/fish", 0),
+		link("/home/alice/.config/fish/config.fish", "/nix/store/abc-home-manager-files/.config/fish/config.fish"),
+		item("/home/alice/.config/git", 0),
+		link("/home/alice/.config/git/config", "/nix/store/abc-home-manager-files/.config/git/config"),
+		item("/home/alice/.config/git/credentials.txt", 4),
+		link("/home/alice/.config/own", "../elsewhere"),
+		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
+	}}
+	got := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
+	}
+	want := "/home/alice/.config/git directory 2|/home/alice/.config/own file 1|/usr/local/bin/rg file 1"
+	if strings.Join(rows, "|") != want {
+		t.Errorf("got %q, want %q", strings.Join(rows, "|"), want)
+	}
+}
+
+func TestMainStoragePath(t *testing.T) {
+	e := func(sp string) persist.Entry { return persist.Entry{StoragePath: sp} }
+	for _, tc := range []struct {
+		in   []persist.Entry
+		want string
+	}{
+		{nil, "/nix/persist"},
+		{[]persist.Entry{e("/")}, "/nix/persist"},
+		{[]persist.Entry{e("/persist"), e("/b"), e("/persist")}, "/persist"},
+		{[]persist.Entry{e("/z"), e("/b")}, "/b"},
+	} {
+		if got := MainStoragePath(tc.in); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
