@@ -72,6 +72,52 @@ type Entry struct {
 	// not end with the home ("/persist/alice" for home /home/alice, entry
 	// "Music": SourcePath "/persist/alice/Music"). Usually "".
 	SourcePath string
+	// Raw is the path exactly as written, before the module's normalisation
+	// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
+	// `directory` or `file` value ("" when absent).
+	Raw string
+	// Home is the home directory Raw is relative to (users.<name> and
+	// home-manager entries), "" for system-wide entries.
+	Home string
+	// Evaluated marks an entry read from nix eval output: the module has
+	// already applied its options (unknown attributes are impossible, and
+	// preservation's user entries are absolute).
+	Evaluated bool
+	// Attrs are the attributes of an entry written as an attribute set, in
+	// the order written; nested ones (parentDirectory.mode) are flattened
+	// with a dot. Nil for an entry written as a string.
+	Attrs []Attr
+}
+
+// Attr is one attribute of an entry or of a storage path as written: its
+// name (dotted when nested), where the name is, and its value when that is
+// a string known statically.
+type Attr struct {
+	Name string
+	Pos  Pos
+	// Value is the string value, when IsString; ValuePos is where the value is.
+	Value    string
+	IsString bool
+	ValuePos Pos
+	// Removed marks an option reported by a failed removed-option
+	// assertion in nix eval output (current impermanence), rather than
+	// written.
+	Removed bool
+}
+
+// Option is an attribute set at the level of a persistent storage path
+// (environment.persistence.<name>.allowOther) or of one of its users
+// (….users.<name>.home).
+type Option struct {
+	Attr
+	// Where is the option set's path ("environment.persistence.\"/p\"").
+	Where string
+	// Module is "impermanence", "home-manager" or "preservation"; Owner is
+	// the users.<name> the option is under, "" at storage-path level.
+	Module, Owner string
+	// HMv1 marks a home-manager storage path read as the v1 API (home
+	// inside persistentStoragePath, bindfs).
+	HMv1 bool
 }
 
 // Source is the path of the persistent copy: SourcePath when set, else
@@ -113,6 +159,12 @@ type Diagnostic struct {
 	Severity Severity
 	Message  string
 	Hint     string
+	// Code classifies the diagnostic for tools that report the same problem
+	// themselves (drift lint): "not-static" (a value that cannot be read
+	// without Nix), "conditional", "disabled", "duplicate",
+	// "path-not-absolute", "user-path-absolute", "path-dot", "path-root",
+	// "removed-option"; "" for the others.
+	Code string
 }
 
 func (d Diagnostic) String() string {
@@ -127,6 +179,14 @@ func (d Diagnostic) String() string {
 type Set struct {
 	Entries     []Entry
 	Diagnostics []Diagnostic
+	// Duplicates are entries dropped because an earlier one has the same
+	// kind, storage path and path (each with its own position).
+	Duplicates []Entry
+	// Options are the attributes set at storage-path and users.<name> level.
+	Options []Option
+	// Config holds the other options a .nix module sets that matter to
+	// persistence; nil for JSON input.
+	Config *Config
 }
 
 // Options control how declarations are normalised.

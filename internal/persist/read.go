@@ -235,6 +235,7 @@ func (r *reader) module(root *value) {
 		cfg = c
 	}
 	r.readUsers(cfg)
+	r.set.Config = r.readConfig(cfg)
 	found := false
 	if v := r.path(cfg, "environment", "persistence"); v != nil {
 		found = true
