@@ -21,5 +21,6 @@ would lose.`,
 	cmd.SetErr(st.Err)
 	cmd.AddCommand(newCheckCmd(st), newWipeCmd(st), newRootsCmd(st))
 	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st))
+	cmd.AddCommand(newLintCmd(st))
 	return cmd
 }

@@ -84,9 +84,9 @@ type Config struct {
 	HostKeyPaths []Str
 }
 
-// merge adds o to c: flags set in o win when c leaves them unset, lists
+// Merge adds o to c: flags set in o win when c leaves them unset, lists
 // are appended.
-func (c *Config) merge(o *Config) {
+func (c *Config) Merge(o *Config) {
 	for _, p := range [][2]*Flag{{&c.MutableUsers, &o.MutableUsers}, {&c.OpenSSH, &o.OpenSSH}, {&c.TmpOnTmpfs, &o.TmpOnTmpfs}} {
 		if p[0].Value == Unset {
 			*p[0] = *p[1]

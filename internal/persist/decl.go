@@ -275,6 +275,7 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 	root := &scope{module: "impermanence", where: where, psp: psp,
 		user: "root", group: "root", dirMode: "0755", fileMode: "0755"}
 	r.options(pv, where, "impermanence", "", false)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "impermanence"})
 	// users.<name> first: classic output repeats their entries in the
 	// top-level lists, which then are skipped (spec §2.1).
 	var users []pending
@@ -641,6 +642,7 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 	root := &scope{module: "preservation", where: where, psp: psp,
 		user: "root", group: "root", dirMode: "0755", fileMode: "0644"}
 	r.options(pv, where, "preservation", "", false)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "preservation"})
 	for _, p := range r.entries(root, pv) {
 		r.add(p.e, p.off)
 	}
@@ -750,6 +752,7 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, own
 		}
 	}
 	r.options(pv, where, "home-manager", owner, sc.hmV1)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: sc.psp, Pos: r.pos(nameOff), Module: "home-manager", Owner: owner, HMv1: sc.hmV1})
 	for _, p := range r.entries(sc, pv) {
 		r.add(p.e, p.off)
 	}
@@ -837,6 +840,6 @@ func (r *reader) options(v *value, where, module, owner string, hmV1 bool) {
 		if strings.HasPrefix(a.Name, "parent") && strings.Contains(a.Name, ".") {
 			continue
 		}
-		r.set.Options = append(r.set.Options, Option{Attr: a, Where: where, Module: module, Owner: owner, HMv1: hmV1})
+		r.set.Options = append(r.set.Options, Option{Attr: a, Where: where, Module: module, Owner: owner, HMv1: hmV1, Evaluated: r.ev == nil})
 	}
 }

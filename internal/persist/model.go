@@ -105,6 +105,19 @@ type Attr struct {
 	Removed bool
 }
 
+// StoragePath is one environment.persistence.<name>,
+// preservation.preserveAt.<name> or home.persistence.<name>.
+type StoragePath struct {
+	Path   string // persistentStoragePath, clean and absolute
+	Pos    Pos    // where <name> is written
+	Module string
+	// Owner is the home-manager user, "" for a NixOS storage path.
+	Owner string
+	// HMv1 marks home-manager's v1 API: the home inside
+	// persistentStoragePath, or a v1-only option set.
+	HMv1 bool
+}
+
 // Option is an attribute set at the level of a persistent storage path
 // (environment.persistence.<name>.allowOther) or of one of its users
 // (….users.<name>.home).
@@ -118,6 +131,9 @@ type Option struct {
 	// HMv1 marks a home-manager storage path read as the v1 API (home
 	// inside persistentStoragePath, bindfs).
 	HMv1 bool
+	// Evaluated marks an option read from nix eval output (set by the
+	// module's defaults as much as by the user).
+	Evaluated bool
 }
 
 // Source is the path of the persistent copy: SourcePath when set, else
@@ -163,7 +179,8 @@ type Diagnostic struct {
 	// themselves (drift lint): "not-static" (a value that cannot be read
 	// without Nix), "conditional", "disabled", "duplicate",
 	// "path-not-absolute", "user-path-absolute", "path-dot", "path-root",
-	// "removed-option"; "" for the others.
+	// "removed-option", "none-found" (a module without declarations); "" for
+	// the others.
 	Code string
 }
 
@@ -184,6 +201,8 @@ type Set struct {
 	Duplicates []Entry
 	// Options are the attributes set at storage-path and users.<name> level.
 	Options []Option
+	// Storage are the persistent storage paths declared, in order.
+	Storage []StoragePath
 	// Config holds the other options a .nix module sets that matter to
 	// persistence; nil for JSON input.
 	Config *Config

@@ -281,7 +281,7 @@ func (r *reader) module(root *value) {
 		r.preservation(v, "preservation")
 	}
 	if !found {
-		r.diag(0, Warning, "pass the file that declares them, or use --flake REF#HOST",
+		r.diagCode("none-found", 0, Warning, "pass the file that declares them, or use --flake REF#HOST",
 			"no persistence declarations found (environment.persistence, home.persistence, home-manager.users.<name>.home.persistence, preservation.preserveAt)")
 	}
 }

@@ -36,11 +36,12 @@ func (s *Set) Merge(o *Set) {
 	}
 	s.Duplicates = append(s.Duplicates, o.Duplicates...)
 	s.Options = append(s.Options, o.Options...)
+	s.Storage = append(s.Storage, o.Storage...)
 	if o.Config != nil {
 		if s.Config == nil {
 			s.Config = &Config{}
 		}
-		s.Config.merge(o.Config)
+		s.Config.Merge(o.Config)
 	}
 	dseen := make(map[Diagnostic]bool, len(s.Diagnostics))
 	for _, d := range s.Diagnostics {
