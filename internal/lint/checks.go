@@ -15,6 +15,7 @@ type checker struct {
 	c       Config
 	primary []persist.Entry // entries as read
 	dups    []persist.Entry // entries dropped by the reader as exact duplicates
+	bad     []persist.Entry // attribute-set entries without directory/file
 	options []persist.Option
 	storage []persist.StoragePath
 	cfg     *persist.Config // merged; nil when no .nix module was read
@@ -30,6 +31,7 @@ func newChecker(c Config) *checker {
 		}
 		ck.primary = append(ck.primary, s.Entries...)
 		ck.dups = append(ck.dups, s.Duplicates...)
+		ck.bad = append(ck.bad, s.Malformed...)
 		ck.options = append(ck.options, s.Options...)
 		ck.storage = append(ck.storage, s.Storage...)
 		if s.Config != nil {
@@ -80,6 +82,9 @@ func (ck *checker) run() {
 		ck.shape(e)
 		ck.attrs(e)
 	}
+	for _, e := range ck.bad {
+		ck.malformed(e)
+	}
 	ck.duplicates()
 	ck.overlap()
 	ck.optionRules()
@@ -92,6 +97,14 @@ func q(p string) string { return report.Escape(p) }
 
 func kindName(e persist.Entry) string { return e.Kind.String() }
 
+// subject names an entry in a message: "directory /var/log".
+func subject(e persist.Entry) string {
+	if e.Path == "" {
+		return "a " + e.Kind.String() + " entry"
+	}
+	return e.Kind.String() + " " + q(e.Path)
+}
+
 // diagnostics turns the reader's diagnostics into findings, leaving out
 // those a rule reports itself.
 func (ck *checker) diagnostics() {
@@ -102,7 +115,7 @@ func (ck *checker) diagnostics() {
 		for _, d := range s.Diagnostics {
 			rule := "declaration"
 			switch d.Code {
-			case "duplicate", "path-not-absolute", "user-path-absolute", "path-dot", "path-root", "removed-option":
+			case "duplicate", "path-not-absolute", "user-path-absolute", "path-dot", "path-root", "removed-option", "missing-key":
 				continue
 			case "not-static":
 				rule = "not-static"
@@ -406,7 +419,7 @@ func (ck *checker) duplicates() {
 				where = fmt.Sprintf(" (storage paths %s and %s)", q(f.StoragePath), q(e.StoragePath))
 			}
 			ck.add("duplicate", sev("duplicate"), e.Pos, e.Path, "",
-				"%s %s is declared twice%s; first at %s", kindName(e), q(e.Path), where, f.Pos)
+				"%s is declared twice%s; first at %s", subject(e), where, f.Pos)
 			continue
 		}
 		first[k] = e
@@ -504,12 +517,12 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		if a.Removed {
 			ck.add("removed-option", sev("removed-option"), a.Pos, e.Path, "",
-				"%s %s sets `%s`, which current impermanence removed (evaluation fails)", kindName(e), q(e.Path), a.Name)
+				"%s sets `%s`, which current impermanence removed (evaluation fails)", subject(e), a.Name)
 			continue
 		}
 		if name == "mode" && a.IsString {
 			if msg := checkMode(a.Value, e.Module == "preservation"); msg != "" {
-				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s %s: mode %q %s", kindName(e), q(e.Path), a.Value, msg)
+				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s: mode %q %s", subject(e), a.Value, msg)
 			}
 		}
 		if parentKey == "" && name == "method" && e.Kind == persist.Dir && e.Module != "preservation" {
@@ -538,7 +551,7 @@ func (ck *checker) attrs(e persist.Entry) {
 			hint = "did you mean `" + full + "`?"
 		}
 		ck.add("unknown-attribute", sev("unknown-attribute"), a.Pos, e.Path, hint,
-			"%s %s has the attribute %s, which the %s module does not know", kindName(e), q(e.Path), what, e.Module)
+			"%s has the attribute %s, which the %s module does not know", subject(e), what, e.Module)
 	}
 }
 
@@ -583,6 +596,24 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// malformed reports an entry without its directory/file attribute: as an
+// unknown attribute when one of its attributes is a likely typo of it,
+// else as a declaration error.
+func (ck *checker) malformed(e persist.Entry) {
+	key := "directory"
+	if e.Kind == persist.File {
+		key = "file"
+	}
+	n := len(ck.out)
+	ck.attrs(e)
+	for _, f := range ck.out[n:] {
+		if f.Rule == "unknown-attribute" && strings.Contains(f.Hint, "`"+key+"`") {
+			return
+		}
+	}
+	ck.add("declaration", Error, e.Pos, "", "", "%s entry without a `%s` attribute (the module rejects it)", kindName(e), key)
 }
 
 // optionRules checks storage-path and users.<name> options.

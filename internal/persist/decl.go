@@ -411,7 +411,9 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 				if r.attr(it, other, "") != nil {
 					r.diag(it.off, Error, "", "%s: a `%s` attribute in %s (expected `%s`)", where, other, map[Kind]string{Dir: "directories", File: "files"}[kind], keyName)
 				} else {
-					r.diag(it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+					r.diagCode("missing-key", it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+					e.Pos, e.Home, e.Evaluated = r.pos(it.off), sc.home, sc.evaluated
+					r.set.Malformed = append(r.set.Malformed, e)
 				}
 			}
 			return pending{}, false

@@ -179,7 +179,7 @@ type Diagnostic struct {
 	// themselves (drift lint): "not-static" (a value that cannot be read
 	// without Nix), "conditional", "disabled", "duplicate",
 	// "path-not-absolute", "user-path-absolute", "path-dot", "path-root",
-	// "removed-option", "none-found" (a module without declarations); "" for
+	// "removed-option", "missing-key", "none-found" (a module without declarations); "" for
 	// the others.
 	Code string
 }
@@ -196,6 +196,10 @@ func (d Diagnostic) String() string {
 type Set struct {
 	Entries     []Entry
 	Diagnostics []Diagnostic
+	// Malformed are attribute-set entries without their `directory` or
+	// `file` attribute (Path empty, Pos at the set, Attrs as written): a
+	// diagnostic with Code "missing-key" reports each.
+	Malformed []Entry
 	// Duplicates are entries dropped because an earlier one has the same
 	// kind, storage path and path (each with its own position).
 	Duplicates []Entry

@@ -35,6 +35,7 @@ func (s *Set) Merge(o *Set) {
 		s.Entries = append(s.Entries, e)
 	}
 	s.Duplicates = append(s.Duplicates, o.Duplicates...)
+	s.Malformed = append(s.Malformed, o.Malformed...)
 	s.Options = append(s.Options, o.Options...)
 	s.Storage = append(s.Storage, o.Storage...)
 	if o.Config != nil {
