@@ -285,8 +285,13 @@ func (ck *checker) placement(e persist.Entry) {
 			"%s %s is written by NixOS user management before the persistence services run (\"A file already exists\"); %s", kindName(e), q(p), why)
 	}
 	if name := unitName(e); len(name) > 255 {
-		ck.add("unit-name-too-long", sev("unit-name-too-long"), pos, p, "",
-			"%s %s: its escaped unit name is %d bytes, longer than systemd's 255", kindName(e), q(p), len(name))
+		ck.add("unit-name", sev("unit-name"), pos, p, "",
+			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), len(name))
+	} else if e.Method == "bindfs" && strings.ContainsFunc(e.Path, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_./-", r))
+	}) {
+		ck.add("unit-name", sev("unit-name"), pos, p, "",
+			"%s: home-manager v1 names its bindMount service after the path without escaping it, and systemd refuses the name", subject(e))
 	}
 	if rel, ok := homeRel(e); ok {
 		c := strings.Split(rel, "/")

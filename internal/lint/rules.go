@@ -112,8 +112,8 @@ var registry = []Rule{
 	{ID: "invalid-mode", Severity: Error, Summary: "a mode is neither octal nor symbolic as chmod takes it (preservation: not octal)",
 		Hint: "write an octal mode such as \"0700\"", Source: "impermanence create-directories.bash (mkdir --mode); preservation writes tmpfiles.d lines, which need octal"},
 	// field cases
-	{ID: "unit-name-too-long", Severity: Warning, Summary: "the systemd unit name of an entry is longer than 255 bytes",
-		Hint: "persist a shorter parent directory", Source: "field case C05; impermanence #195; systemd.unit(5) name length limit"},
+	{ID: "unit-name", Severity: Warning, Summary: "the systemd unit made for an entry gets an invalid name (over 255 bytes, or unescaped characters)",
+		Hint: "persist a shorter or plainer parent directory", Source: "impermanence #195 (home-manager v1's bindMount-<path> service kept '+' and '=', which systemd refuses); systemd.unit(5): names up to 255 bytes of [A-Za-z0-9:_.\\-@]; field case C05"},
 	{ID: "deep-app-path", Severity: Warning, Summary: "a very deep path inside an application's directory in a home is persisted",
 		Hint: "persist the application's top directory instead", Source: "field case C05"},
 	{ID: "early-reader", Severity: Error, Summary: "a path read before the persistence mounts exist points at a persisted path",
