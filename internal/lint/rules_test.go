@@ -170,3 +170,66 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapePath holds escapePath to systemd-escape --path's output.
+func TestEscapePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/home/alice/.mozilla/firefox/p1/storage/default/moz-extension+++0f0f^userContextId=4294967295/idb": `home-alice-.mozilla-firefox-p1-storage-default-moz\x2dextension\x2b\x2b\x2b0f0f\x5euserContextId\x3d4294967295-idb`,
+		"/":               "-",
+		"/.hidden/x y":    `\x2ehidden-x\x20y`,
+		"/var/lib/colord": "var-lib-colord",
+	} {
+		if got := escapePath(in); got != want {
+			t.Errorf("escapePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSelection: defaults, --disable, --enable (which wins), all, and
+// unknown ids.
+func TestSelection(t *testing.T) {
+	s, err := NewSelection(nil, nil)
+	if err != nil || !s.On("duplicate") || s.On("conditional") {
+		t.Fatalf("defaults: %v %v %v", err, s.On("duplicate"), s.On("conditional"))
+	}
+	s, _ = NewSelection([]string{"conditional,duplicate"}, []string{"all"})
+	if got := s.Enabled(); !slices.Equal(got, []string{"conditional", "duplicate"}) {
+		t.Errorf("--disable all --enable conditional,duplicate: %q", got)
+	}
+	if _, err := NewSelection(nil, []string{"duplicat"}); err == nil || !strings.Contains(err.Error(), `unknown rule "duplicat"`) {
+		t.Errorf("unknown rule: %v", err)
+	}
+	src := sys(`"/srv" "/srv"`, "")
+	st, _ := persist.ParseNix([]byte(src), "f.nix", persist.Options{})
+	off, _ := NewSelection(nil, []string{"duplicate"})
+	if got := only(Check(Config{Sets: []*persist.Set{st}}, off), "duplicate"); got != nil {
+		t.Errorf("--disable duplicate: %q", got)
+	}
+}
+
+// TestSuppression: a comment line just before, or at the end of the line,
+// drops the named rules there, and only there.
+func TestSuppression(t *testing.T) {
+	src := `{
+  environment.persistence."/nix/persist" = {
+    directories = [
+      # drift-lint: disable=etc-whole
+      "/etc"
+      "/etc"   # drift-lint: disable=duplicate,path-slashes
+      # a plain comment
+      "/var/log/"
+      # drift-lint: disable=all
+      "/run"
+      "/boot"
+    ];
+  };
+}
+`
+	fs := lintNix(t, src)
+	got := briefs(fs, "etc-whole", "duplicate", "path-slashes", "api-filesystem", "not-ephemeral")
+	// The second /etc is a duplicate: only its duplicate finding (suppressed) is about it.
+	want := []string{"8:7 warning path-slashes /var/log", "11:7 error not-ephemeral /boot"}
+	if !slices.Equal(got, want) {
+		t.Errorf("suppression:\n got %q\nwant %q", got, want)
+	}
+}

@@ -26,7 +26,7 @@ type Tool struct {
 //   - text: one line per finding, "file:line:col: severity rule: message"
 //     (the position shortened to what is known), then "  hint: …" when the
 //     finding has a hint. File names and messages are escaped (report.Escape,
-//     report.SafeText): no raw control characters.
+//     report.SafeText, a newline as \n): no raw control characters.
 //   - json: {"version": 1, "findings": [{file, line, column, rule,
 //     severity, message, hint, path}], "summary": {"error": n, "warning": n,
 //     "info": n}}; line and column are 0 when unknown. Fields are only
@@ -65,14 +65,18 @@ func writeText(w io.Writer, fs []lint.Finding) error {
 			b.WriteString(pos)
 			b.WriteString(": ")
 		}
-		fmt.Fprintf(&b, "%s %s: %s\n", f.Severity, f.Rule, report.SafeText(f.Message))
+		fmt.Fprintf(&b, "%s %s: %s\n", f.Severity, f.Rule, oneLine(f.Message))
 		if f.Hint != "" {
-			fmt.Fprintf(&b, "  hint: %s\n", report.SafeText(f.Hint))
+			fmt.Fprintf(&b, "  hint: %s\n", oneLine(f.Hint))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// oneLine is report.SafeText with newlines written as \n: one finding,
+// one line.
+func oneLine(s string) string { return strings.ReplaceAll(report.SafeText(s), "\n", `\n`) }
 
 type jsonFinding struct {
 	File     string `json:"file"`
