@@ -7,7 +7,7 @@ import (
 )
 
 // TestNixReaderEdges: the string forms the static reader must get right
-// ('' strings with ''$, ''' and ''\ escapes, ${} interpolation of let
+// (” strings with ”$, ”' and ”\ escapes, ${} interpolation of let
 // bindings), and inputs that must fail fast with a position instead of
 // exhausting the stack or the clock.
 func TestNixReaderEdges(t *testing.T) {
