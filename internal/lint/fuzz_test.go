@@ -26,6 +26,8 @@ func FuzzLint(f *testing.F) {
 		"let d = [ ''/srv/''${x}'' ''/a'''b'' ]; in { environment.persistence.\"/p\".directories = d ++ [ \"${y}\" ]; }",
 		`{ lib, ... }: { environment.persistence."/p" = lib.mkIf c (lib.mkMerge [ { directories = lib.optionals c [ "/a" ]; } ]); }`,
 		"{ disko.devices.disk.d.content.partitions.p.content = { type = \"filesystem\"; format = \"ext4\"; mountpoint = \"/srv\"; }; }",
+		"rec { a = { x = a; y = a; mountpoint = \"/srv\"; }; }", "let f = n: { x = f n; y = f n; }; in f 1",
+		strings.Repeat("a.", 5000) + "a = 1;",
 		strings.Repeat("[", 2000), `"unterminated`, "''unterminated ''$", "{ a = \"${", "# drift-lint: disable=all\n{}",
 	} {
 		f.Add([]byte(s))

@@ -75,18 +75,23 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 			}
 		}
 	} else {
-		rd.layoutWalk(root, "", 0, &out)
+		rd.layoutWalk(root, "", 0, map[*attrs]bool{}, &out)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Point < out[j].Point })
 	return out, nil
 }
 
+// maxLayoutSets bounds how many attribute sets ReadLayout looks into.
+const maxLayoutSets = 10_000
+
 // layoutWalk collects disko and fileSystems mount points below v, whose
-// attribute name is name.
-func (r *reader) layoutWalk(v *value, name string, depth int, out *[]Mount) {
-	if v == nil || v.kind != vAttrs || depth > maxLayoutDepth {
+// attribute name is name. Each set is visited once (a set that refers to
+// itself, rec { a = { x = a; y = a; }; }, is not a tree).
+func (r *reader) layoutWalk(v *value, name string, depth int, seen map[*attrs]bool, out *[]Mount) {
+	if v == nil || v.kind != vAttrs || depth > maxLayoutDepth || seen[v.attrs] || len(seen) >= maxLayoutSets {
 		return
 	}
+	seen[v.attrs] = true
 	if mp := r.quiet(v, "mountpoint"); mp != nil && mp.kind == vString && strings.HasPrefix(mp.str, "/") {
 		typ := "format"
 		if f := r.quiet(v, "format"); f == nil {
@@ -104,6 +109,6 @@ func (r *reader) layoutWalk(v *value, name string, depth int, out *[]Mount) {
 			*out = append(*out, r.mountOf(k, v.attrs.m[k].off, x, "fsType"))
 			continue
 		}
-		r.layoutWalk(x, k, depth+1, out)
+		r.layoutWalk(x, k, depth+1, seen, out)
 	}
 }
