@@ -233,3 +233,25 @@ func TestSuppression(t *testing.T) {
 		t.Errorf("suppression:\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestApplySymbolic(t *testing.T) {
+	for _, tt := range []struct {
+		mode string
+		want uint32
+		ok   bool
+	}{
+		{"u=rwx,g=,o=", 0o700, true},
+		{"u=rwx,g=rx,o=", 0o750, true},
+		{"go-rwx", 0o700, true},
+		{"a=r,u+w", 0o644, true},
+		{"g=u", 0o777, true},
+		{"o=", 0o770, true},
+		{"0700", 0, false},
+		{"u=rwz", 0, false},
+	} {
+		got, ok := applySymbolic(tt.mode, 0o777)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("applySymbolic(%q) = %o, %v; want %o, %v", tt.mode, got, ok, tt.want, tt.ok)
+		}
+	}
+}
