@@ -212,21 +212,22 @@ var userFiles = map[string]bool{
 // placement checks where an entry's live path is.
 func (ck *checker) placement(e persist.Entry) {
 	p, pos := e.Path, e.Pos
+	api, isAPI := underAny(p, "/proc", "/sys", "/dev", "/run", "/var/run")
+	sp := ck.inStorage(p)
+	kept, isKept := underAny(p, "/nix", "/boot")
 	placed := true
 	switch {
 	case p == "/":
 		ck.add("persist-root", sev("persist-root"), pos, p, "", "%s / persists the whole root: nothing is wiped any more", kindName(e))
-	case func() bool { _, ok := underAny(p, "/proc", "/sys", "/dev", "/run", "/var/run"); return ok }():
-		d, _ := underAny(p, "/proc", "/sys", "/dev", "/run", "/var/run")
+	case isAPI:
 		ck.add("api-filesystem", sev("api-filesystem"), pos, p, "",
-			"%s %s is on %s, an API or runtime file system mounted fresh at every boot", kindName(e), q(p), d)
-	case ck.inStorage(p) != "":
+			"%s %s is on %s, an API or runtime file system mounted fresh at every boot", kindName(e), q(p), api)
+	case sp != "":
 		ck.add("inside-storage-path", sev("inside-storage-path"), pos, p, "",
-			"%s %s lies inside the persistent storage path %s: it is persistent already", kindName(e), q(p), q(ck.inStorage(p)))
-	case func() bool { _, ok := underAny(p, "/nix", "/boot"); return ok }():
-		d, _ := underAny(p, "/nix", "/boot")
+			"%s %s lies inside the persistent storage path %s: it is persistent already", kindName(e), q(p), q(sp))
+	case isKept:
 		ck.add("not-ephemeral", sev("not-ephemeral"), pos, p, "",
-			"%s %s is under %s, which is not on the ephemeral root", kindName(e), q(p), d)
+			"%s %s is under %s, which is not on the ephemeral root", kindName(e), q(p), kept)
 	case under(p, "/tmp"):
 		s := sev("persist-tmp")
 		msg := "%s %s is under /tmp, which is meant to be emptied at boot"
