@@ -153,10 +153,16 @@ func TestRules(t *testing.T) {
 		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkIf true [ "/srv" ]; }`, nil, []string{"1:60 info"}},
 		{"declaration", `{ environment.persistence."/p".directories = "/srv"; }`, nil, []string{"1:46 error"}},
 		{"declaration", `{ environment.persistence."/p".directories = [ { mode = "0700"; } ]; }`, nil, []string{"1:48 error"}},
+		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkDefault [ "/srv" ]; }`, nil, nil},
+		{"declaration", `{ environment.persistence."/p".directories = [ { directory = "/srv"; } ]; }`, nil, nil},
 	}
-	seen := map[string]bool{}
+	pos, neg := map[string]bool{}, map[string]bool{}
 	for i, tt := range tests {
-		seen[tt.rule] = true
+		if tt.want == nil {
+			neg[tt.rule] = true
+		} else {
+			pos[tt.rule] = true
+		}
 		t.Run(fmt.Sprintf("%02d-%s", i, tt.rule), func(t *testing.T) {
 			got := only(lintNix(t, tt.src, tt.layout...), tt.rule)
 			if !slices.Equal(got, tt.want) {
@@ -165,8 +171,8 @@ func TestRules(t *testing.T) {
 		})
 	}
 	for _, r := range Rules() {
-		if !seen[r.ID] {
-			t.Errorf("rule %s has no test", r.ID)
+		if !pos[r.ID] || !neg[r.ID] {
+			t.Errorf("rule %s lacks a positive or a negative test", r.ID)
 		}
 	}
 }
