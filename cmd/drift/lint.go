@@ -51,9 +51,10 @@ for .nix files (symlinks are never followed; hidden directories are skipped);
 - reads standard input. --flake REF#HOST evaluates the host with nix (no
 positions, but the real list).
 
-The files named on the command line (and --flake) are one configuration; the
-.nix files found in one directory of a walk are another, so drift lint hosts/
-lints each host directory on its own. Rules that look for missing state
+The files named on the command line (and --flake) are one configuration; in
+a walked DIR, the .nix files below each of its sub-directories are one (so
+drift lint hosts/ lints hosts/a/** and hosts/b/** each on its own), and the
+files directly in DIR another. Rules that look for missing state
 (/var/lib/nixos, /etc/machine-id, …) run for a configuration that declares a
 system-wide storage path.
 
@@ -218,7 +219,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 // collectLintInputs reads the named files, standard input for "-", and the
 // .nix files below named directories (regular files only: a symlink is
 // never followed, hidden directories are skipped). A walked file's group is
-// its directory.
+// hostGroup's.
 func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 	var ins []lintInput
 	var errs []error
@@ -273,7 +274,7 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 				errs = append(errs, err)
 				return nil
 			}
-			walked = append(walked, lintInput{name: p, group: filepath.Dir(p), data: data, quiet: true})
+			walked = append(walked, lintInput{name: p, group: hostGroup(a, p), data: data, quiet: true})
 			return nil
 		})
 		if err != nil {
@@ -283,6 +284,20 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 		ins = append(ins, walked...)
 	}
 	return ins, errs
+}
+
+// hostGroup is the configuration a walked file belongs to: the first
+// directory below the walked root (hosts/a for hosts/a/modules/x.nix), or
+// the root itself for a file directly in it.
+func hostGroup(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.Dir(p)
+	}
+	if i := strings.IndexByte(rel, filepath.Separator); i >= 0 {
+		return filepath.Join(root, rel[:i])
+	}
+	return root
 }
 
 // maxLintInput caps one input's size; declaration files are small.

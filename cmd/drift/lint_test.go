@@ -25,7 +25,8 @@ func TestNewCmdLint(t *testing.T) {
 // TestCollectLintInputs: a walk reads regular .nix files only — never
 // through a symlink (to a file or a directory), never a FIFO, not in hidden
 // directories — and groups them by directory; a FIFO named on the command
-// line is refused without blocking.
+// line is refused without blocking. A file's group is the first directory
+// below the walked root.
 func TestCollectLintInputs(t *testing.T) {
 	root := t.TempDir()
 	write := func(p, s string) {
@@ -40,6 +41,8 @@ func TestCollectLintInputs(t *testing.T) {
 	write("hosts/a/default.nix", "{}")
 	write("hosts/a/notes.txt", "x")
 	write("hosts/b/x.nix", "{}")
+	write("hosts/b/modules/m.nix", "{}")
+	write("hosts/common.nix", "{}")
 	write("hosts/.git/y.nix", "{}")
 	write("outside/secret.nix", "{}")
 	write("outside/dir/z.nix", "{}")
@@ -61,7 +64,7 @@ func TestCollectLintInputs(t *testing.T) {
 		grp, _ := filepath.Rel(root, in.group)
 		got = append(got, rel+" in "+grp)
 	}
-	want := []string{"hosts/a/default.nix in hosts/a", "hosts/b/x.nix in hosts/b"}
+	want := []string{"hosts/a/default.nix in hosts/a", "hosts/b/modules/m.nix in hosts/b", "hosts/b/x.nix in hosts/b", "hosts/common.nix in hosts"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("walked:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
