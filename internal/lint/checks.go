@@ -279,7 +279,9 @@ func (ck *checker) placement(e persist.Entry) {
 	}
 	if userFiles[p] {
 		s, why := Warning, "users.mutableUsers is not false"
-		if ck.cfg != nil && ck.cfg.MutableUsers.Value == persist.False {
+		if ck.cfg == nil {
+			why = "an error where users.mutableUsers = false"
+		} else if ck.cfg.MutableUsers.Value == persist.False {
 			s, why = Error, "users.mutableUsers = false: NixOS generates it at every activation"
 		}
 		ck.add("etc-user-files", s, pos, p, "",
