@@ -767,7 +767,7 @@ func (ck *checker) missing() {
 			seen := map[string]bool{}
 			declared := map[string]bool{}
 			for _, u := range ck.cfg.Users {
-				if !u.HasUID {
+				if !u.HasUID && u.Name != "root" && u.Name != "nobody" { // fixed in ids.nix
 					nu++
 					seen[u.Name] = true
 				}

@@ -112,7 +112,7 @@ func TestRules(t *testing.T) {
 		{"removed-option", `{ home.username = "alice"; home.persistence."/persist/home/alice".directories = [ "x" ]; }`, nil, []string{"1:45 error"}},
 		{"removed-option", `{ environment.persistence."/p" = { hideMounts = true; files = [ { file = "/k"; method = "symlink"; } ]; }; }`, nil, nil},
 		{"missing-var-lib-nixos", sys(`"/srv"`, "", `users.users.svc = { isSystemUser = true; group = "svc"; };`), nil, []string{"2:27 error"}},
-		{"missing-var-lib-nixos", sys(`"/srv"`, ""), nil, []string{"2:27 warning"}},
+		{"missing-var-lib-nixos", sys(`"/srv"`, "", `users.users.root.hashedPasswordFile = "/p/h"; users.groups.wheel = { };`), nil, []string{"2:27 warning"}},
 		{"missing-var-lib-nixos", sys(`"/var/lib"`, ""), nil, nil},
 		{"missing-var-lib-nixos", user(`"x"`), nil, []string{"2:27 warning"}},
 		{"missing-var-lib-nixos", `{ home.username = "a"; home.persistence."/p".directories = [ "x" ]; }`, nil, nil},
