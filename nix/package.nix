@@ -27,7 +27,7 @@ build {
   # The NAR hash (SRI) of the vendor directory `go mod vendor` makes from
   # go.mod and go.sum. scripts/vendor-hash.sh recomputes it; the test
   # TestVendorHash (test/nix) fails when it is stale.
-  vendorHash = "sha256-tr/EJhtqA+kdZmRT9CtdxaAjCzJlrQytfdQV2kSk5w8=";
+  vendorHash = "sha256-qpvQmpMYth1z5q+omx5kLIIDrdQdeqVArPRkWi9agiE=";
 
   subPackages = [ "cmd/drift" ];
 

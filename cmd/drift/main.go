@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errLost):
+	case errors.Is(err, errLost), errors.Is(err, errFindings):
 		return 1
 	case errors.Is(err, syscall.EPIPE):
 		return exitBrokenPipe

@@ -24,5 +24,6 @@ would lose.`,
 	cmd.AddCommand(newVersionCmd(st), newCompletionCmd(st), newManCmd(st))
 	cmd.CompletionOptions.DisableDefaultCmd = true // drift completion is ours
 	cmd.AddCommand(newSuggestCmd(st))
+	cmd.AddCommand(newLintCmd(st))
 	return cmd
 }

@@ -33,7 +33,12 @@ func newReader(src *source, opts Options, ev *evaluator) *reader {
 func (r *reader) pos(off int) Pos { return r.src.pos(off) }
 
 func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
-	d := Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint}
+	r.diagCode("", off, sev, hint, format, a...)
+}
+
+// diagCode is diag with a Diagnostic.Code.
+func (r *reader) diagCode(code string, off int, sev Severity, hint, format string, a ...any) {
+	d := Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint, Code: code}
 	if r.diagSeen[d] {
 		return
 	}
@@ -47,7 +52,7 @@ func (r *reader) notRead(v *value, where string) {
 	if v.splice {
 		what = "cannot read %s statically; the entries it adds are missing"
 	}
-	r.diag(v.off, Warning, flakeHint, "%s: "+what, where, v.why)
+	r.diagCode("not-static", v.off, Warning, flakeHint, "%s: "+what, where, v.why)
 }
 
 func (r *reader) force(l *lazy) *value {
@@ -91,7 +96,7 @@ func (r *reader) conds(v *value, where string) {
 	for _, off := range v.conds {
 		if !r.condSeen[off] {
 			r.condSeen[off] = true
-			r.diag(off, Info, "", "%s is conditional (lib.mkIf or lib.optionals): read as if the condition holds", where)
+			r.diagCode("conditional", off, Info, "", "%s is conditional (lib.mkIf or lib.optionals): read as if the condition holds", where)
 		}
 	}
 }
@@ -123,11 +128,11 @@ func (r *reader) enabled(v *value, where string) bool {
 	switch x.kind {
 	case vBool:
 		if !x.b {
-			r.diag(x.off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
+			r.diagCode("disabled", x.off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
 		}
 		return x.b
 	case vUnknown:
-		r.diag(x.off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.why)
+		r.diagCode("not-static", x.off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.why)
 	}
 	return true
 }
@@ -198,7 +203,8 @@ func (r *reader) add(e Entry, off int) {
 	}
 	k := keyOf(e)
 	if first, dup := r.seen[k]; dup {
-		r.diag(off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
+		r.set.Duplicates = append(r.set.Duplicates, e)
+		r.diagCode("duplicate", off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
 		return
 	}
 	r.seen[k] = e.Pos
@@ -268,6 +274,8 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 	}
 	root := &scope{module: "impermanence", where: where, psp: psp,
 		user: "root", group: "root", dirMode: "0755", fileMode: "0755"}
+	r.options(pv, where, "impermanence", "", false)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "impermanence"})
 	// users.<name> first: classic output repeats their entries in the
 	// top-level lists, which then are skipped (spec §2.1).
 	var users []pending
@@ -281,6 +289,7 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 			}
 			sc := *root
 			sc.where, sc.owner = w, u
+			r.options(up, w, "impermanence", u, false)
 			sc.home, sc.group = r.home(u, up, w), r.userGroup(u)
 			sc.user = u
 			users = append(users, r.entries(&sc, up)...)
@@ -385,6 +394,7 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 		if !r.isSet(it, where) {
 			return pending{}, false
 		}
+		e.Attrs = r.attrsOf(it, "")
 		switch o, state := r.evaluatedEntry(&e, it, where); state {
 		case evalOK:
 			return pending{e, o}, true
@@ -401,7 +411,9 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 				if r.attr(it, other, "") != nil {
 					r.diag(it.off, Error, "", "%s: a `%s` attribute in %s (expected `%s`)", where, other, map[Kind]string{Dir: "directories", File: "files"}[kind], keyName)
 				} else {
-					r.diag(it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+					r.diagCode("missing-key", it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+					e.Pos, e.Home, e.Evaluated = r.pos(it.off), sc.home, sc.evaluated
+					r.set.Malformed = append(r.set.Malformed, e)
 				}
 			}
 			return pending{}, false
@@ -445,6 +457,8 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 			e.Method = sc.hmDirMethod
 		}
 	}
+	e.Raw, e.Home = raw, sc.home
+	e.Evaluated = sc.evaluated
 	return r.place(sc, e, raw, off, where)
 }
 
@@ -479,7 +493,7 @@ func (r *reader) method(sc *scope, e *Entry, it *value, where string) bool {
 			r.diag(off, Error, "", "%s.method: %q is not one of bindfs, symlink", where, m)
 		}
 	case e.Kind == Dir:
-		r.diag(off, Warning, "remove it", "%s.method: impermanence removed the directory `method` option (it has no effect; the evaluation fails with an assertion)", where)
+		r.diagCode("removed-option", off, Warning, "remove it", "%s.method: impermanence removed the directory `method` option (it has no effect; the evaluation fails with an assertion)", where)
 	default:
 		switch m {
 		case "symlink":
@@ -508,6 +522,17 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 	p, off, ok := r.str(it, key, where)
 	if !ok {
 		return 0, evalRaw
+	}
+	e.Evaluated = true
+	raw := "directory"
+	if e.Kind == File {
+		raw = "file"
+	}
+	if s, _, ok := r.str(it, raw, where); ok {
+		e.Raw = s
+	}
+	if s, _, ok := r.str(it, "home", where); ok {
+		e.Home = s
 	}
 	if s, _, ok := r.str(it, "persistentStoragePath", where); ok && strings.HasPrefix(s, "/") {
 		e.StoragePath, _ = cleanPath(s)
@@ -539,7 +564,7 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 	}
 	clean, dotdot := cleanPath(p)
 	if dotdot {
-		r.diag(off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, p)
+		r.diagCode("path-dot", off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, p)
 	}
 	e.Path = clean
 	return off, evalOK
@@ -551,14 +576,14 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (p
 	switch {
 	case sc.home == "":
 		if !strings.HasPrefix(raw, "/") {
-			r.diag(off, Warning, "write it as an absolute path", "%s: relative path %q is made absolute (/%s) as current impermanence does; classic impermanence rejects it", where, raw, raw)
+			r.diagCode("path-not-absolute", off, Warning, "write it as an absolute path", "%s: relative path %q is made absolute (/%s) as current impermanence does; classic impermanence rejects it", where, raw, raw)
 		}
 		live = concatPaths("/", raw)
 	case sc.evaluated && strings.HasPrefix(raw, "/"):
 		live = raw
 	default:
 		if strings.HasPrefix(raw, "/") {
-			r.diag(off, Warning, "drop the leading '/'", "%s: leading '/' in %q is ignored: user entries are relative to the home %s", where, raw, sc.home)
+			r.diagCode("user-path-absolute", off, Warning, "drop the leading '/'", "%s: leading '/' in %q is ignored: user entries are relative to the home %s", where, raw, sc.home)
 		}
 		rel := concatPaths(raw)
 		src = concatPaths(sc.hmStorage, rel)
@@ -573,10 +598,10 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (p
 	}
 	clean, dotdot := cleanPath(live)
 	if dotdot {
-		r.diag(off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, raw)
+		r.diagCode("path-dot", off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, raw)
 	}
 	if clean == "/" {
-		r.diag(off, Warning, "persist specific directories instead", "%s: %q persists the whole root", where, raw)
+		r.diagCode("path-root", off, Warning, "persist specific directories instead", "%s: %q persists the whole root", where, raw)
 	}
 	e.Path = clean
 	if sc.hmV1 {
@@ -618,6 +643,8 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 	}
 	root := &scope{module: "preservation", where: where, psp: psp,
 		user: "root", group: "root", dirMode: "0755", fileMode: "0644"}
+	r.options(pv, where, "preservation", "", false)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "preservation"})
 	for _, p := range r.entries(root, pv) {
 		r.add(p.e, p.off)
 	}
@@ -634,6 +661,7 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 		}
 		sc := *root
 		sc.where, sc.owner = w, u
+		r.options(up, w, "preservation", u, false)
 		name := u
 		if s, _, ok := r.str(up, "username", w); ok {
 			name = s
@@ -725,6 +753,8 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, own
 			sc.psp = st
 		}
 	}
+	r.options(pv, where, "home-manager", owner, sc.hmV1)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: sc.psp, Pos: r.pos(nameOff), Module: "home-manager", Owner: owner, HMv1: sc.hmV1})
 	for _, p := range r.entries(sc, pv) {
 		r.add(p.e, p.off)
 	}
@@ -747,4 +777,71 @@ func jsonKind(v *value) string {
 		return "null"
 	}
 	return "value"
+}
+
+// attrsOf lists the attributes of an entry (or option set) v as written,
+// prefixing nested names; parentDirectory and parent are followed one
+// level. In nix eval output, a failed removed-option assertion becomes an
+// Attr with Removed set and the option's name.
+func (r *reader) attrsOf(v *value, prefix string) []Attr {
+	if v == nil || v.kind != vAttrs {
+		return nil
+	}
+	var out []Attr
+	for _, name := range v.attrs.keys {
+		at := v.attrs.m[name]
+		a := Attr{Name: prefix + name, Pos: r.pos(at.off)}
+		x := r.quiet(v, name)
+		if x != nil {
+			a.ValuePos = r.pos(x.off)
+			if x.kind == vString {
+				a.Value, a.IsString = x.str, true
+			}
+		}
+		out = append(out, a)
+		switch {
+		case prefix == "" && (name == "parentDirectory" || name == "parent") && x != nil && x.kind == vAttrs:
+			out = append(out, r.attrsOf(x, name+".")...)
+		case name == "assertions" && r.ev == nil && x != nil && x.kind == vList:
+			out = append(out, r.removedAssertions(x, prefix)...)
+		}
+	}
+	return out
+}
+
+// removedAssertions reads the assertions of mkRemovedOptionModule
+// placeholders in nix eval output (current impermanence): an assertion that
+// is false names a removed option that is defined ("The option definition
+// `allowOther' in … no longer has any effect").
+func (r *reader) removedAssertions(l *value, prefix string) []Attr {
+	var out []Attr
+	for _, it := range l.items {
+		a := r.force(it)
+		ok := r.quiet(a, "assertion")
+		msg := r.quiet(a, "message")
+		if ok == nil || ok.kind != vBool || ok.b || msg == nil || msg.kind != vString {
+			continue
+		}
+		const lead = "The option definition `"
+		i := strings.Index(msg.str, lead)
+		if i < 0 {
+			continue
+		}
+		name := msg.str[i+len(lead):]
+		if j := strings.IndexByte(name, '\''); j > 0 {
+			name = name[:j]
+		}
+		out = append(out, Attr{Name: prefix + name, Pos: r.pos(a.off), Removed: true})
+	}
+	return out
+}
+
+// options records the attributes of a storage path or users.<name> set.
+func (r *reader) options(v *value, where, module, owner string, hmV1 bool) {
+	for _, a := range r.attrsOf(v, "") {
+		if strings.HasPrefix(a.Name, "parent") && strings.Contains(a.Name, ".") {
+			continue
+		}
+		r.set.Options = append(r.set.Options, Option{Attr: a, Where: where, Module: module, Owner: owner, HMv1: hmV1, Evaluated: r.ev == nil})
+	}
 }

@@ -62,13 +62,31 @@ func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nix eval %s printed unexpected output: %w", attr, err)
 	}
-	for i := range s.Entries {
-		s.Entries[i].Pos = Pos{File: attr}
+	s.unplace(attr)
+	return s, nil
+}
+
+// unplace sets every position in s to file, without line and column (nix
+// eval prints one line: its columns mean nothing to the user).
+func (s *Set) unplace(file string) {
+	at := Pos{File: file}
+	for _, es := range [][]Entry{s.Entries, s.Duplicates, s.Malformed} {
+		for i := range es {
+			es[i].Pos = at
+			for j := range es[i].Attrs {
+				es[i].Attrs[j].Pos, es[i].Attrs[j].ValuePos = at, at
+			}
+		}
 	}
 	for i := range s.Diagnostics {
-		s.Diagnostics[i].Pos = Pos{File: attr}
+		s.Diagnostics[i].Pos = at
 	}
-	return s, nil
+	for i := range s.Options {
+		s.Options[i].Pos, s.Options[i].ValuePos = at, at
+	}
+	for i := range s.Storage {
+		s.Storage[i].Pos = at
+	}
 }
 
 // flakeArgs builds nix's arguments for ref "FLAKEREF#HOST" and returns the

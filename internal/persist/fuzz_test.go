@@ -50,6 +50,7 @@ func FuzzParseNix(f *testing.F) {
 		`{ home-manager.users.a = { ... }: { home.persistence."/p/home/a" = { directories = [ "x" ]; removePrefixDirectory = true; }; }; }`,
 		`{ preservation.preserveAt."/p".users.u = { home = "/h"; directories = [ { directory = "d"; how = "symlink"; } ]; }; }`,
 		"{ a = ''\n  x ''${y} '''\n  ${z}\n''; b = \"${c}\\n$${d}\"; p = ./a/${b}; }",
+		"{ a = ''x ''$", "{ a = ''x '''", "{ a = \"abc", "{ a = \"${b", "{ a = ''${b ''; }", "[[[[[[[[[[[[[[[[[[[[",
 	} {
 		f.Add([]byte(s))
 	}

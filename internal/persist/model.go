@@ -72,6 +72,68 @@ type Entry struct {
 	// not end with the home ("/persist/alice" for home /home/alice, entry
 	// "Music": SourcePath "/persist/alice/Music"). Usually "".
 	SourcePath string
+	// Raw is the path exactly as written, before the module's normalisation
+	// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
+	// `directory` or `file` value ("" when absent).
+	Raw string
+	// Home is the home directory Raw is relative to (users.<name> and
+	// home-manager entries), "" for system-wide entries.
+	Home string
+	// Evaluated marks an entry read from nix eval output: the module has
+	// already applied its options (unknown attributes are impossible, and
+	// preservation's user entries are absolute).
+	Evaluated bool
+	// Attrs are the attributes of an entry written as an attribute set, in
+	// the order written; nested ones (parentDirectory.mode) are flattened
+	// with a dot. Nil for an entry written as a string.
+	Attrs []Attr
+}
+
+// Attr is one attribute of an entry or of a storage path as written: its
+// name (dotted when nested), where the name is, and its value when that is
+// a string known statically.
+type Attr struct {
+	Name string
+	Pos  Pos
+	// Value is the string value, when IsString; ValuePos is where the value is.
+	Value    string
+	IsString bool
+	ValuePos Pos
+	// Removed marks an option reported by a failed removed-option
+	// assertion in nix eval output (current impermanence), rather than
+	// written.
+	Removed bool
+}
+
+// StoragePath is one environment.persistence.<name>,
+// preservation.preserveAt.<name> or home.persistence.<name>.
+type StoragePath struct {
+	Path   string // persistentStoragePath, clean and absolute
+	Pos    Pos    // where <name> is written
+	Module string
+	// Owner is the home-manager user, "" for a NixOS storage path.
+	Owner string
+	// HMv1 marks home-manager's v1 API: the home inside
+	// persistentStoragePath, or a v1-only option set.
+	HMv1 bool
+}
+
+// Option is an attribute set at the level of a persistent storage path
+// (environment.persistence.<name>.allowOther) or of one of its users
+// (….users.<name>.home).
+type Option struct {
+	Attr
+	// Where is the option set's path ("environment.persistence.\"/p\"").
+	Where string
+	// Module is "impermanence", "home-manager" or "preservation"; Owner is
+	// the users.<name> the option is under, "" at storage-path level.
+	Module, Owner string
+	// HMv1 marks a home-manager storage path read as the v1 API (home
+	// inside persistentStoragePath, bindfs).
+	HMv1 bool
+	// Evaluated marks an option read from nix eval output (set by the
+	// module's defaults as much as by the user).
+	Evaluated bool
 }
 
 // Source is the path of the persistent copy: SourcePath when set, else
@@ -113,6 +175,13 @@ type Diagnostic struct {
 	Severity Severity
 	Message  string
 	Hint     string
+	// Code classifies the diagnostic for tools that report the same problem
+	// themselves (drift lint): "not-static" (a value that cannot be read
+	// without Nix), "conditional", "disabled", "duplicate",
+	// "path-not-absolute", "user-path-absolute", "path-dot", "path-root",
+	// "removed-option", "missing-key", "none-found" (a module without declarations); "" for
+	// the others.
+	Code string
 }
 
 func (d Diagnostic) String() string {
@@ -127,6 +196,20 @@ func (d Diagnostic) String() string {
 type Set struct {
 	Entries     []Entry
 	Diagnostics []Diagnostic
+	// Malformed are attribute-set entries without their `directory` or
+	// `file` attribute (Path empty, Pos at the set, Attrs as written): a
+	// diagnostic with Code "missing-key" reports each.
+	Malformed []Entry
+	// Duplicates are entries dropped because an earlier one has the same
+	// kind, storage path and path (each with its own position).
+	Duplicates []Entry
+	// Options are the attributes set at storage-path and users.<name> level.
+	Options []Option
+	// Storage are the persistent storage paths declared, in order.
+	Storage []StoragePath
+	// Config holds the other options a .nix module sets that matter to
+	// persistence; nil for JSON input.
+	Config *Config
 }
 
 // Options control how declarations are normalised.

@@ -61,7 +61,29 @@ type lexer struct {
 	src  *source
 	data []byte
 	off  int
+	// The last run of path characters measured, [runFrom, runEnd), and of
+	// URI scheme characters, [uriFrom, uriEnd): every token that starts
+	// inside a long run (a.a.a.a…) would otherwise measure it again, which
+	// is quadratic in the run's length.
+	runFrom, runEnd int
+	uriFrom, uriEnd int
 }
+
+// runEnd returns the end of the run of bytes satisfying in that contains i,
+// which must satisfy it (or be the run's end), caching it in *from, *end.
+func runEnd(d []byte, i int, in func(byte) bool, from, end *int) int {
+	if i >= *from && i < *end {
+		return *end
+	}
+	j := i
+	for j < len(d) && in(d[j]) {
+		j++
+	}
+	*from, *end = i, j
+	return j
+}
+
+func isSchemeChar(c byte) bool { return isPathChar(c) && c != '_' }
 
 func isIDStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isIDChar(c byte) bool {
@@ -105,10 +127,7 @@ func (lx *lexer) skip() error {
 // place of path characters after the first slash.
 func (lx *lexer) matchPath(i int) (n int, interp bool) {
 	d := lx.data
-	j := i
-	for j < len(d) && isPathChar(d[j]) {
-		j++
-	}
+	j := runEnd(d, i, isPathChar, &lx.runFrom, &lx.runEnd)
 	segs := 0
 	for j < len(d) && d[j] == '/' {
 		k := j + 1
@@ -242,10 +261,7 @@ func (lx *lexer) next() (token, error) {
 	}
 	uriLen := 0
 	if idLen > 0 || isIDStart(c) {
-		j := i + 1
-		for j < len(d) && (isPathChar(d[j]) && d[j] != '_') {
-			j++
-		}
+		j := runEnd(d, i+1, isSchemeChar, &lx.uriFrom, &lx.uriEnd)
 		if j < len(d) && d[j] == ':' {
 			k := j + 1
 			for k < len(d) && isURIChar(d[k]) {

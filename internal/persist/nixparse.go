@@ -316,6 +316,9 @@ func (p *parser) selectExpr() node {
 func (p *parser) attrPath() []attrKey {
 	var path []attrKey
 	for {
+		if len(path) == maxDepth {
+			p.fail(p.tok.off, "attribute path longer than %d components", maxDepth)
+		}
 		path = append(path, p.attrName())
 		if !p.is(".") {
 			return path

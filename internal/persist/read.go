@@ -218,7 +218,7 @@ func ParseNix(data []byte, name string, opts Options) (*Set, error) {
 		if why == "" {
 			why = root.kind.String()
 		}
-		r.diag(root.off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
+		r.diagCode("not-static", root.off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
 		return r.set, nil
 	}
 	r.module(root)
@@ -235,6 +235,7 @@ func (r *reader) module(root *value) {
 		cfg = c
 	}
 	r.readUsers(cfg)
+	r.set.Config = r.readConfig(cfg)
 	found := false
 	if v := r.path(cfg, "environment", "persistence"); v != nil {
 		found = true
@@ -260,7 +261,7 @@ func (r *reader) module(root *value) {
 				uv = r.ev.apply(uv, known(unknownAt(uv.off, "the module arguments")))
 			}
 			if uv.kind == vUnknown {
-				r.diag(uv.off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.why)
+				r.diagCode("not-static", uv.off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.why)
 				continue
 			}
 			if uv.kind != vAttrs {
@@ -280,7 +281,7 @@ func (r *reader) module(root *value) {
 		r.preservation(v, "preservation")
 	}
 	if !found {
-		r.diag(0, Warning, "pass the file that declares them, or use --flake REF#HOST",
+		r.diagCode("none-found", 0, Warning, "pass the file that declares them, or use --flake REF#HOST",
 			"no persistence declarations found (environment.persistence, home.persistence, home-manager.users.<name>.home.persistence, preservation.preserveAt)")
 	}
 }
@@ -303,14 +304,14 @@ func (r *reader) path(v *value, names ...string) *value {
 			if i == len(names)-1 {
 				r.notRead(v, where)
 			} else {
-				r.diag(v.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, v.why)
+				r.diagCode("not-static", v.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, v.why)
 			}
 			return nil
 		}
 		if i < len(names)-1 && v.kind == vAttrs {
 			for _, u := range v.attrs.unknown {
 				if u.kind == vUnknown {
-					r.diag(u.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, u.why)
+					r.diagCode("not-static", u.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, u.why)
 				}
 			}
 		}

@@ -34,6 +34,16 @@ func (s *Set) Merge(o *Set) {
 		seen[k] = true
 		s.Entries = append(s.Entries, e)
 	}
+	s.Duplicates = append(s.Duplicates, o.Duplicates...)
+	s.Malformed = append(s.Malformed, o.Malformed...)
+	s.Options = append(s.Options, o.Options...)
+	s.Storage = append(s.Storage, o.Storage...)
+	if o.Config != nil {
+		if s.Config == nil {
+			s.Config = &Config{}
+		}
+		s.Config.Merge(o.Config)
+	}
 	dseen := make(map[Diagnostic]bool, len(s.Diagnostics))
 	for _, d := range s.Diagnostics {
 		dseen[d] = true

@@ -3,6 +3,7 @@ package persist
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestCovering(t *testing.T) {
 			t.Errorf("Covering(%q) = %q, %v; want %q", tt.path, got, ok, tt.want)
 		}
 		e2, ok2 := ix.Covering(tt.path)
-		if e2 != e || ok2 != ok {
+		if !reflect.DeepEqual(e2, e) || ok2 != ok {
 			t.Errorf("Index.Covering(%q) = %+v, %v; Set.Covering = %+v, %v", tt.path, e2, ok2, e, ok)
 		}
 	}
@@ -59,7 +60,7 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %q, %v; want %q", tt.path, e.Path, ok, tt.want)
 		}
 		e2, ok2 := ix.Lookup(tt.path)
-		if e2 != e || ok2 != ok {
+		if !reflect.DeepEqual(e2, e) || ok2 != ok {
 			t.Errorf("Index.Lookup(%q) differs", tt.path)
 		}
 	}
@@ -85,12 +86,12 @@ func TestIndexMatchesSet(t *testing.T) {
 		p := rnd()
 		e1, ok1 := s.Covering(p)
 		e2, ok2 := ix.Covering(p)
-		if e1 != e2 || ok1 != ok2 {
+		if !reflect.DeepEqual(e1, e2) || ok1 != ok2 {
 			t.Fatalf("Covering(%q): set %+v %v, index %+v %v", p, e1, ok1, e2, ok2)
 		}
 		l1, ok1 := s.Lookup(p)
 		l2, ok2 := ix.Lookup(p)
-		if l1 != l2 || ok1 != ok2 {
+		if !reflect.DeepEqual(l1, l2) || ok1 != ok2 {
 			t.Fatalf("Lookup(%q) differs", p)
 		}
 	}

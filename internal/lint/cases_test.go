@@ -1,0 +1,202 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// brief renders a finding as "line:col severity rule path".
+func brief(f Finding) string {
+	return strings.TrimSpace(fmt.Sprintf("%d:%d %s %s %s", f.Pos.Line, f.Pos.Col, f.Severity, f.Rule, f.Path))
+}
+
+func briefs(fs []Finding, rules ...string) []string {
+	var out []string
+	for _, f := range fs {
+		if len(rules) == 0 || slices.Contains(rules, f.Rule) {
+			out = append(out, brief(f))
+		}
+	}
+	return out
+}
+
+func find(fs []Finding, rule, path string) (Finding, bool) {
+	for _, f := range fs {
+		if f.Rule == rule && f.Path == path {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+// C05: non-ASCII, whitespace and special-character paths. The third
+// entry's trailing '/' is normalised (path-slashes) and it is a very deep
+// leaf under .mozilla (deep-app-path).
+//
+// The case also expects "escaped unit name longer than 255 bytes". Under
+// the NixOS module the entry's mount unit is named with systemd's own
+// escaping, a valid 120-byte name, so no unit-name finding there: the
+// failure of impermanence #195, on which the case is modelled, came from
+// home-manager v1, whose bindMount-<path> service kept '+' and '=' in the
+// name (systemd: "Unit name … is not valid"). The same entry declared
+// through home-manager v1 raises unit-name (second half), and so does a
+// path whose escaped name is longer than 255 bytes.
+func TestCaseC05(t *testing.T) {
+	src := `{
+  environment.persistence."/nix/persist".users.alice.directories = [
+    "المستندات"
+    "VirtualBox VMs"
+    ".mozilla/firefox/p1/storage/default/moz-extension+++0f0f^userContextId=4294967295/idb/"
+  ];
+}
+`
+	fs := lintNix(t, src)
+	const third = "/home/alice/.mozilla/firefox/p1/storage/default/moz-extension+++0f0f^userContextId=4294967295/idb"
+	got := briefs(fs, "path-slashes", "deep-app-path", "unit-name", "path-whitespace", "path-not-absolute")
+	want := []string{"5:5 warning deep-app-path " + third, "5:5 warning path-slashes " + third}
+	if !slices.Equal(got, want) {
+		t.Errorf("C05 findings:\n got %q\nwant %q", got, want)
+	}
+	if f, _ := find(fs, "deep-app-path", third); !strings.Contains(f.Message, "consider persisting .mozilla") {
+		t.Errorf("deep-app-path message %q does not suggest .mozilla", f.Message)
+	}
+	if n := len(escapePath(third) + ".mount"); n != 120 {
+		t.Errorf("mount unit name of the entry: %d bytes, want 120", n)
+	}
+	for _, p := range []string{"/home/alice/المستندات", "/home/alice/VirtualBox VMs"} {
+		for _, f := range fs {
+			if f.Path == p {
+				t.Errorf("finding on %s: %+v", p, f)
+			}
+		}
+	}
+	hm := `{
+  home.username = "alice";
+  home.persistence."/nix/persist/home/alice".directories = [
+    ".mozilla/firefox/p1/storage/default/moz-extension+++0f0f^userContextId=4294967295/idb/"
+  ];
+}
+`
+	if got := only(lintNix(t, hm), "unit-name"); !slices.Equal(got, []string{"4:5 warning"}) {
+		t.Errorf("home-manager v1: unit-name %q", got)
+	}
+}
+
+// C06: /var/lib/nixos not persisted while users and groups have no fixed id.
+func TestCaseC06(t *testing.T) {
+	src := `{
+  users.users.alice = { isNormalUser = true; uid = 1000; };
+  users.users.svc-a = { isSystemUser = true; group = "svc-a"; };   # no uid
+  users.users.svc-b = { isSystemUser = true; group = "svc-b"; };   # added this week, no uid
+  environment.persistence."/nix/persist".directories = [ "/var/lib/svc-a" ];
+}
+`
+	fs := lintNix(t, src)
+	f, ok := find(fs, "missing-var-lib-nixos", "/var/lib/nixos")
+	if !ok || f.Severity != Error || f.Pos.Line != 5 || f.Pos.Col != 27 {
+		t.Fatalf("missing-var-lib-nixos: %+v (found %v)", f, ok)
+	}
+	const want = "/var/lib/nixos (or an ancestor) is not persisted and 2 users / 2 groups have no fixed id (svc-a, svc-b)"
+	if !strings.HasPrefix(f.Message, want) {
+		t.Errorf("message %q\nwant prefix %q", f.Message, want)
+	}
+	// Persisting it (or /var/lib) settles it.
+	for _, d := range []string{"/var/lib/nixos", "/var/lib"} {
+		fixed := strings.Replace(src, `"/var/lib/svc-a"`, `"/var/lib/svc-a" "`+d+`"`, 1)
+		if _, ok := find(lintNix(t, fixed), "missing-var-lib-nixos", "/var/lib/nixos"); ok {
+			t.Errorf("with %s persisted: still reported", d)
+		}
+	}
+}
+
+// C10: paths read before the persistence mounts exist.
+func TestCaseC10(t *testing.T) {
+	src := `{
+  users.mutableUsers = false;
+  users.users.alice.hashedPasswordFile = "/etc/secrets/alice.hash";
+  sops.age.sshKeyPaths = [ "/etc/ssh/ssh_host_ed25519_key" ];
+  sops.secrets.alice-pw.neededForUsers = true;
+  environment.persistence."/nix/persist".files = [
+    "/etc/secrets/alice.hash" "/etc/ssh/ssh_host_ed25519_key"
+  ];
+}
+`
+	fs := lintNix(t, src)
+	got := briefs(fs, "early-reader")
+	want := []string{"3:42 error early-reader /etc/secrets/alice.hash", "4:28 error early-reader /etc/ssh/ssh_host_ed25519_key"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("C10:\n got %q\nwant %q", got, want)
+	}
+	if f, _ := find(fs, "early-reader", "/etc/secrets/alice.hash"); !strings.Contains(f.Message, "users.users.alice.hashedPasswordFile") || !strings.Contains(f.Hint, "/nix/persist/etc/secrets/alice.hash") {
+		t.Errorf("hashedPasswordFile finding: %+v", f)
+	}
+	if f, _ := find(fs, "early-reader", "/etc/ssh/ssh_host_ed25519_key"); !strings.Contains(f.Message, "sops.age.sshKeyPaths[0]") || !strings.Contains(f.Hint, "/nix/persist/etc/ssh/ssh_host_ed25519_key") {
+		t.Errorf("sshKeyPaths finding: %+v", f)
+	}
+	// Without a secret needed for users, sops reads the key later: no finding for it.
+	later := strings.Replace(src, "neededForUsers = true", "neededForUsers = false", 1)
+	if got := briefs(lintNix(t, later), "early-reader"); !slices.Equal(got, want[:1]) {
+		t.Errorf("without neededForUsers: %q", got)
+	}
+}
+
+// C19: persisting paths that must not be persisted.
+func TestCaseC19(t *testing.T) {
+	src := `{
+  users.mutableUsers = false;
+  services.openssh.enable = true;
+  environment.persistence."/nix/persist" = {
+    directories = [ "/run" "/etc/ssh" "/var" "/nix/persist/cache" "/tmp" "/boot" ];
+    files = [ "/etc/group" "/etc/passwd" ];
+  };
+}
+`
+	fs := lintNix(t, src)
+	got := briefs(fs, "api-filesystem", "inside-storage-path", "not-ephemeral", "etc-user-files",
+		"etc-generated-dir", "persist-tmp", "broad-directory")
+	want := []string{
+		"5:21 error api-filesystem /run",
+		"5:28 warning etc-generated-dir /etc/ssh",
+		"5:39 warning broad-directory /var",
+		"5:46 error inside-storage-path /nix/persist/cache",
+		"5:67 warning persist-tmp /tmp",
+		"5:74 error not-ephemeral /boot",
+		"6:15 error etc-user-files /etc/group",
+		"6:28 error etc-user-files /etc/passwd",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("C19:\n got %q\nwant %q", got, want)
+	}
+	// mutableUsers true: the user files are a warning; useTmpfs: /tmp info.
+	soft := strings.Replace(src, "users.mutableUsers = false;", "users.mutableUsers = true; boot.tmp.useTmpfs = true;", 1)
+	got = briefs(lintNix(t, soft), "etc-user-files", "persist-tmp")
+	want = []string{"5:67 info persist-tmp /tmp", "6:15 warning etc-user-files /etc/group", "6:28 warning etc-user-files /etc/passwd"}
+	if !slices.Equal(got, want) {
+		t.Errorf("C19 soft:\n got %q\nwant %q", got, want)
+	}
+}
+
+// C21: modes of persisted directories and their parents (the static part:
+// what the declarations say; the live and persistent modes are drift
+// check's).
+func TestCaseC21(t *testing.T) {
+	src := `{
+  environment.persistence."/nix/persist" = {
+    directories = [ { directory = "/var/lib/private/kea"; mode = "0700"; } ];
+    users.alice.directories = [ ".gnupg" ".ssh" ".local/share/keyrings" ];
+  };
+}
+`
+	fs := lintNix(t, src)
+	got := briefs(fs, "private-parent-mode", "secret-dir-mode")
+	want := []string{
+		"3:35 error private-parent-mode /var/lib/private/kea",
+		"4:33 warning secret-dir-mode /home/alice/.gnupg",
+		"4:42 warning secret-dir-mode /home/alice/.ssh",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("C21:\n got %q\nwant %q", got, want)
+	}
+}

@@ -1,0 +1,5 @@
+// Package lint checks persistence declarations (read by internal/persist)
+// against a registry of rules, each with an id, a severity, a one-line
+// message and a fix hint, and returns findings at file:line:col; it never
+// prints.
+package lint

@@ -1,0 +1,271 @@
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/lint"
+	"github.com/nix-drift/drift/internal/report"
+)
+
+// Formats are the names Write takes.
+var Formats = []string{"text", "json", "github", "sarif"}
+
+// Tool describes drift for SARIF's tool.driver.
+type Tool struct {
+	Version        string
+	InformationURI string
+}
+
+// Write renders findings in format:
+//
+//   - text: one line per finding, "file:line:col: severity rule: message"
+//     (the position shortened to what is known), then "  hint: …" when the
+//     finding has a hint. File names and messages are escaped (report.Escape,
+//     report.SafeText, a newline as \n): no raw control characters.
+//   - json: {"version": 1, "findings": [{file, line, column, rule,
+//     severity, message, hint, path}], "summary": {"error": n, "warning": n,
+//     "info": n}}; line and column are 0 when unknown. Fields are only
+//     added in later versions, never renamed.
+//   - github: GitHub Actions workflow commands (::error, ::warning,
+//     ::notice) with file, line, col and title properties, which annotate
+//     the pull request's diff.
+//   - sarif: a SARIF 2.1.0 log with one run whose tool.driver lists every
+//     rule, for GitHub code scanning and other SARIF readers.
+//
+// An unknown format is an error; nothing is written then.
+func Write(w io.Writer, format string, fs []lint.Finding, tool Tool) error {
+	switch format {
+	case "text":
+		return writeText(w, fs)
+	case "json":
+		return writeJSON(w, fs)
+	case "github":
+		return writeGitHub(w, fs)
+	case "sarif":
+		return writeSARIF(w, fs, tool)
+	}
+	return fmt.Errorf("unknown format %q (expected %s)", format, strings.Join(Formats, ", "))
+}
+
+func position(f lint.Finding) string {
+	p := f.Pos
+	p.File = report.Escape(p.File)
+	return p.String()
+}
+
+func writeText(w io.Writer, fs []lint.Finding) error {
+	var b strings.Builder
+	for _, f := range fs {
+		if pos := position(f); pos != "" {
+			b.WriteString(pos)
+			b.WriteString(": ")
+		}
+		fmt.Fprintf(&b, "%s %s: %s\n", f.Severity, f.Rule, oneLine(f.Message))
+		if f.Hint != "" {
+			fmt.Fprintf(&b, "  hint: %s\n", oneLine(f.Hint))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// oneLine is report.SafeText with newlines written as \n: one finding,
+// one line.
+func oneLine(s string) string { return strings.ReplaceAll(report.SafeText(s), "\n", `\n`) }
+
+type jsonFinding struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Hint     string `json:"hint,omitempty"`
+	Path     string `json:"path,omitempty"`
+}
+
+type jsonReport struct {
+	Version  int            `json:"version"`
+	Findings []jsonFinding  `json:"findings"`
+	Summary  map[string]int `json:"summary"`
+}
+
+func writeJSON(w io.Writer, fs []lint.Finding) error {
+	r := jsonReport{Version: 1, Findings: []jsonFinding{}, Summary: map[string]int{"error": 0, "warning": 0, "info": 0}}
+	for _, f := range fs {
+		r.Findings = append(r.Findings, jsonFinding{File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col,
+			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Hint: f.Hint, Path: f.Path})
+		r.Summary[f.Severity.String()]++
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ghData escapes a workflow command's message; ghProp a property value
+// (GitHub's toolkit: escapeData and escapeProperty).
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func writeGitHub(w io.Writer, fs []lint.Finding) error {
+	var b strings.Builder
+	for _, f := range fs {
+		cmd := "notice"
+		switch f.Severity {
+		case lint.Error:
+			cmd = "error"
+		case lint.Warning:
+			cmd = "warning"
+		}
+		props := []string{}
+		if f.Pos.File != "" {
+			props = append(props, "file="+ghProp(report.SafeText(f.Pos.File)))
+		}
+		if f.Pos.Line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", f.Pos.Line))
+		}
+		if f.Pos.Col > 0 {
+			props = append(props, fmt.Sprintf("col=%d", f.Pos.Col))
+		}
+		props = append(props, "title="+ghProp("drift "+f.Rule))
+		msg := report.SafeText(f.Message)
+		if f.Hint != "" {
+			msg += "\nhint: " + report.SafeText(f.Hint)
+		}
+		fmt.Fprintf(&b, "::%s %s::%s\n", cmd, strings.Join(props, ","), ghData(msg))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SARIF 2.1.0 (OASIS), the parts drift fills in.
+type (
+	sarifLog struct {
+		Schema  string     `json:"$schema"`
+		Version string     `json:"version"`
+		Runs    []sarifRun `json:"runs"`
+	}
+	sarifRun struct {
+		Tool    sarifTool     `json:"tool"`
+		Results []sarifResult `json:"results"`
+	}
+	sarifTool struct {
+		Driver sarifDriver `json:"driver"`
+	}
+	sarifDriver struct {
+		Name           string      `json:"name"`
+		Version        string      `json:"version,omitempty"`
+		InformationURI string      `json:"informationUri,omitempty"`
+		Rules          []sarifRule `json:"rules"`
+	}
+	sarifRule struct {
+		ID                   string       `json:"id"`
+		ShortDescription     sarifMessage `json:"shortDescription"`
+		FullDescription      sarifMessage `json:"fullDescription"`
+		Help                 sarifMessage `json:"help"`
+		DefaultConfiguration sarifConfig  `json:"defaultConfiguration"`
+	}
+	sarifConfig struct {
+		Level   string `json:"level"`
+		Enabled bool   `json:"enabled"`
+	}
+	sarifMessage struct {
+		Text string `json:"text"`
+	}
+	sarifResult struct {
+		RuleID    string          `json:"ruleId"`
+		RuleIndex int             `json:"ruleIndex"`
+		Level     string          `json:"level"`
+		Message   sarifMessage    `json:"message"`
+		Locations []sarifLocation `json:"locations,omitempty"`
+	}
+	sarifLocation struct {
+		PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	}
+	sarifPhysical struct {
+		ArtifactLocation sarifArtifact `json:"artifactLocation"`
+		Region           *sarifRegion  `json:"region,omitempty"`
+	}
+	sarifArtifact struct {
+		URI string `json:"uri"`
+	}
+	sarifRegion struct {
+		StartLine   int `json:"startLine"`
+		StartColumn int `json:"startColumn,omitempty"`
+	}
+)
+
+func sarifLevel(s lint.Severity) string {
+	switch s {
+	case lint.Error:
+		return "error"
+	case lint.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// fileURI makes a file name a SARIF uri-reference: a relative path stays
+// relative (resolved against the repository root by code scanning), an
+// absolute one becomes file://; every byte a URI cannot hold is
+// percent-encoded.
+func fileURI(name string) string {
+	u := url.URL{Path: filepath.ToSlash(name)}
+	if filepath.IsAbs(name) {
+		u.Scheme = "file"
+		return u.String()
+	}
+	s := u.EscapedPath()
+	if i := strings.IndexByte(s, ':'); i >= 0 && !strings.Contains(s[:i], "/") {
+		s = "./" + s // a first segment with ':' would read as a scheme
+	}
+	return s
+}
+
+func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
+	rules := lint.Rules()
+	index := make(map[string]int, len(rules))
+	d := sarifDriver{Name: "drift", Version: tool.Version, InformationURI: tool.InformationURI}
+	for i, r := range rules {
+		index[r.ID] = i
+		help := r.Hint
+		if help == "" {
+			help = r.Summary
+		}
+		d.Rules = append(d.Rules, sarifRule{ID: r.ID,
+			ShortDescription:     sarifMessage{r.Summary},
+			FullDescription:      sarifMessage{r.Summary + ". Source: " + r.Source + "."},
+			Help:                 sarifMessage{help},
+			DefaultConfiguration: sarifConfig{Level: sarifLevel(r.Severity), Enabled: !r.Off}})
+	}
+	run := sarifRun{Tool: sarifTool{Driver: d}, Results: []sarifResult{}}
+	for _, f := range fs {
+		msg := f.Message
+		if f.Hint != "" {
+			msg += " (hint: " + f.Hint + ")"
+		}
+		res := sarifResult{RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity), Message: sarifMessage{msg}}
+		if f.Pos.File != "" {
+			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(f.Pos.File)}}}
+			if f.Pos.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: f.Pos.Col}
+			}
+			res.Locations = []sarifLocation{loc}
+		}
+		run.Results = append(run.Results, res)
+	}
+	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}

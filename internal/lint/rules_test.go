@@ -1,0 +1,263 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// lintNix reads src as f.nix and runs every rule on it (layout: --layout).
+func lintNix(t *testing.T, src string, layout ...persist.Mount) []Finding {
+	t.Helper()
+	s, err := persist.ParseNix([]byte(src), "f.nix", persist.Options{})
+	if err != nil {
+		t.Fatalf("ParseNix: %v", err)
+	}
+	sel, err := NewSelection([]string{"all"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Check(Config{Sets: []*persist.Set{s}, Layout: layout, Sources: map[string][]byte{"f.nix": []byte(src)}}, sel)
+}
+
+// only renders the findings of rule as "line:col severity".
+func only(fs []Finding, rule string) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Rule == rule {
+			out = append(out, fmt.Sprintf("%d:%d %s", f.Pos.Line, f.Pos.Col, f.Severity))
+		}
+	}
+	return out
+}
+
+// sys is a module with one storage path, /nix/persist: the first directory
+// is at 3:21, the first file at 4:15.
+func sys(dirs, files string, extra ...string) string {
+	return "{\n  environment.persistence.\"/nix/persist\" = {\n    directories = [ " + dirs +
+		" ];\n    files = [ " + files + " ];\n  };\n" + strings.Join(extra, "\n") + "\n}\n"
+}
+
+// user is sys with the entries under users.alice (directories at 3:33).
+func user(dirs string, extra ...string) string {
+	return "{\n  environment.persistence.\"/nix/persist\" = {\n    users.alice.directories = [ " + dirs +
+		" ];\n  };\n" + strings.Join(extra, "\n") + "\n}\n"
+}
+
+// TestRules has, for every rule, inputs that must raise it (with exact
+// positions and severities) and inputs that must not.
+func TestRules(t *testing.T) {
+	const long = "/srv/" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/" +
+		"cccccccccccccccccccccccccccccccccccccccccccccccccc/dddddddddddddddddddddddddddddddddddddddddddddddddd/" +
+		"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee/ffff"
+	tests := []struct {
+		rule   string
+		src    string
+		layout []persist.Mount
+		want   []string // "line:col severity" of rule's findings; nil: none
+	}{
+		{"path-not-absolute", sys(`"var/lib/x"`, ""), nil, []string{"3:21 error"}},
+		{"path-not-absolute", sys(`"/var/lib/x"`, ""), nil, nil},
+		{"path-not-absolute", user(`"Documents"`), nil, nil},
+		{"path-dot", sys(`"/var/lib/../x" "/srv/./y"`, ""), nil, []string{"3:21 error", "3:37 warning"}},
+		{"path-dot", sys(`"/srv/..x" "/srv/.y"`, ""), nil, nil},
+		{"path-slashes", sys(`"//srv///d" "/var/log/"`, ""), nil, []string{"3:21 warning", "3:33 warning"}},
+		{"path-slashes", sys(`"/srv/d" "/"`, ""), nil, nil},
+		{"path-whitespace", sys(`" /srv/d" "/srv/e " "/srv/ f"`, ""), nil, []string{"3:21 error", "3:31 error", "3:41 error"}},
+		{"path-whitespace", sys(`"/srv/a b"`, ""), nil, nil},
+		{"user-path-absolute", user(`"/.ssh"`), nil, []string{"3:33 warning"}},
+		{"user-path-absolute", user(`".ssh"`), nil, nil},
+		{"duplicate", sys(`"/srv/a" "/srv/a/"`, `"/etc/k"`, `environment.persistence."/persist".files = [ "/etc/k" ];`), nil,
+			[]string{"3:30 error", "6:46 error"}},
+		{"duplicate", sys(`"/srv/a" "/srv/ab"`, `"/srv/a"`), nil, nil},
+		{"duplicate", `{ environment.persistence."/p".users.alice.directories = [ "x" ];
+  home-manager.users.alice.home.persistence."/p".directories = [ "x" ]; }`, nil, []string{"2:66 error"}},
+		{"nested-directory", sys(`"/srv/app" "/srv/app/cache"`, ""), nil, []string{"3:32 warning"}},
+		{"nested-directory", sys(`"/srv/app" "/srv/application"`, ""), nil, nil},
+		{"file-in-directory", sys(`"/srv"`, `"/srv/x"`), nil, []string{"4:15 warning"}},
+		{"file-in-directory", sys(`"/srv"`, `"/srvx"`), nil, nil},
+		{"file-and-directory", sys(`"/srv/a"`, `"/srv/a"`), nil, []string{"4:15 error"}},
+		{"file-and-directory", sys(`"/srv/a"`, `"/srv/b"`), nil, nil},
+		{"persist-root", sys(`"/"`, ""), nil, []string{"3:21 error"}},
+		{"persist-root", sys(`"/srv"`, ""), nil, nil},
+		{"api-filesystem", sys(`"/run" "/dev/shm" "/proc/x" "/var/run/y"`, ""), nil, []string{"3:21 error", "3:28 error", "3:39 error", "3:49 error"}},
+		{"api-filesystem", sys(`"/running" "/devices"`, ""), nil, nil},
+		{"not-ephemeral", sys(`"/nix/store" "/boot"`, ""), nil, []string{"3:21 error", "3:34 error"}},
+		{"not-ephemeral", sys(`"/bootstrap" "/nixos"`, ""), nil, nil},
+		{"inside-storage-path", sys(`"/nix/persist/cache"`, ""), nil, []string{"3:21 error"}},
+		{"inside-storage-path", sys(`"/nix/persistent"`, ""), nil, nil},
+		{"persist-tmp", sys(`"/tmp"`, ""), nil, []string{"3:21 warning"}},
+		{"persist-tmp", sys(`"/tmp/x"`, "", `boot.tmp.useTmpfs = true;`), nil, []string{"3:21 info"}},
+		{"persist-tmp", sys(`"/var/tmp"`, ""), nil, nil},
+		{"broad-directory", sys(`"/var"`, "") + "", nil, []string{"3:21 warning"}},
+		{"broad-directory", user(`".config"`), nil, []string{"3:33 warning"}},
+		{"broad-directory", user(`".config/app"`) + "", nil, nil},
+		{"already-persistent", user(`"Documents"`, `fileSystems."/home" = { device = "/dev/sda2"; fsType = "btrfs"; };`), nil, []string{"3:33 warning"}},
+		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Point: "/srv", FSType: "ext4"}}, []string{"3:21 warning"}},
+		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Point: "/", FSType: "btrfs"}, {Point: "/srv", FSType: "tmpfs"}}, nil},
+		{"etc-whole", sys(`"/etc"`, ""), nil, []string{"3:21 error"}},
+		{"etc-whole", sys(`"/etc/nixos"`, ""), nil, nil},
+		{"etc-generated-dir", sys(`"/etc/ssh" "/etc/app"`, "", `environment.etc."app/app.conf".text = "x";`), nil, []string{"3:21 warning", "3:32 warning"}},
+		{"etc-generated-dir", sys(`"/etc/NetworkManager/system-connections"`, ""), nil, nil},
+		{"etc-user-files", sys("", `"/etc/group"`, `users.mutableUsers = false;`), nil, []string{"4:15 error"}},
+		{"etc-user-files", sys("", `"/etc/shadow"`), nil, []string{"4:15 warning"}},
+		{"etc-user-files", sys("", `"/etc/groups"`), nil, nil},
+		{"removed-option", `{ environment.persistence."/p" = {
+    allowOther = true;
+    users.alice = { home = "/home/alice"; directories = [ { directory = "x"; method = "symlink"; } ]; };
+  }; }`, nil, []string{"2:5 error", "3:21 error", "3:78 error"}},
+		{"removed-option", `{ home.username = "alice"; home.persistence."/persist/home/alice".directories = [ "x" ]; }`, nil, []string{"1:45 error"}},
+		{"removed-option", `{ environment.persistence."/p" = { hideMounts = true; files = [ { file = "/k"; method = "symlink"; } ]; }; }`, nil, nil},
+		{"missing-var-lib-nixos", sys(`"/srv"`, "", `users.users.svc = { isSystemUser = true; group = "svc"; };`), nil, []string{"2:27 error"}},
+		{"missing-var-lib-nixos", sys(`"/srv"`, "", `users.users.root.hashedPasswordFile = "/p/h"; users.groups.wheel = { };`), nil, []string{"2:27 warning"}},
+		{"missing-var-lib-nixos", sys(`"/var/lib"`, ""), nil, nil},
+		{"missing-var-lib-nixos", user(`"x"`), nil, []string{"2:27 warning"}},
+		{"missing-var-lib-nixos", `{ home.username = "a"; home.persistence."/p".directories = [ "x" ]; }`, nil, nil},
+		{"missing-machine-id", sys("", ""), nil, []string{"2:27 warning"}},
+		{"missing-machine-id", sys("", `"/etc/machine-id"`), nil, nil},
+		{"missing-systemd-timers", sys("", ""), nil, []string{"2:27 info"}},
+		{"missing-systemd-timers", sys(`"/var/lib/systemd"`, ""), nil, nil},
+		{"missing-var-log", sys("", ""), nil, []string{"2:27 warning"}},
+		{"missing-var-log", sys("", "", `fileSystems."/var/log" = { device = "/dev/sda3"; fsType = "ext4"; };`), nil, nil},
+		{"missing-ssh-host-keys", sys("", "", `services.openssh.enable = true;`), nil, []string{"6:27 warning"}},
+		{"missing-ssh-host-keys", sys("", `"/etc/ssh/ssh_host_ed25519_key" "/etc/ssh/ssh_host_rsa_key"`, `services.openssh.enable = true;`), nil, nil},
+		{"missing-ssh-host-keys", sys("", "", `services.openssh = { enable = true; hostKeys = [ { path = "/nix/persist/etc/ssh/k"; type = "ed25519"; } ]; };`), nil, nil},
+		{"mutable-users", sys("", ""), nil, []string{"2:27 warning"}},
+		{"mutable-users", sys("", "", `users.mutableUsers = true;`), nil, []string{"6:22 warning"}},
+		{"mutable-users", sys("", "", `users.mutableUsers = false;`), nil, nil},
+		{"unknown-attribute", `{ environment.persistence."/p" = {
+    directores = [ "/x" ];
+    directories = [ { directoy = "/a"; } { directory = "/b"; mdoe = "0700"; } ];
+    files = [ { file = "/k"; parentDirectory.mod = "0700"; } ];
+  }; }`, nil, []string{"2:5 error", "3:23 error", "3:62 error", "4:46 error"}},
+		{"unknown-attribute", `{ preservation.preserveAt."/p".directories = [ { directory = "/a"; how = "symlink"; inInitrd = true; configureParent = true; } ]; }`, nil, nil},
+		{"invalid-mode", sys(`{ directory = "/a"; mode = "0799"; } { directory = "/b"; mode = "u=rwz"; }`, `{ file = "/k"; parentDirectory.mode = "u=rwx,g=,o="; }`), nil,
+			[]string{"3:48 error", "3:85 error"}},
+		{"invalid-mode", `{ preservation.preserveAt."/p".directories = [ { directory = "/a"; mode = "u=rwx"; } ]; }`, nil, []string{"1:75 error"}},
+		{"invalid-mode", sys(`{ directory = "/a"; mode = "1777"; } { directory = "/b"; mode = "go-rwx,u+X"; }`, ""), nil, nil},
+		{"unit-name", sys(`"`+long+`"`, ""), nil, []string{"3:21 warning"}},
+		{"unit-name", sys(`"/srv/a"`, ""), nil, nil},
+		{"deep-app-path", user(`".mozilla/firefox/p1/storage/default/idb"`), nil, []string{"3:33 warning"}},
+		{"deep-app-path", user(`".mozilla"`), nil, nil},
+		{"early-reader", sys("", `"/etc/secrets/alice.hash"`, `users.users.alice.hashedPasswordFile = "/etc/secrets/alice.hash";`), nil, []string{"6:40 error"}},
+		{"early-reader", sys("", `"/etc/secrets/alice.hash"`, `users.users.alice.hashedPasswordFile = "/nix/persist/etc/secrets/alice.hash";`), nil, nil},
+		{"private-parent-mode", sys(`{ directory = "/var/lib/private/kea"; mode = "0700"; }`, ""), nil, []string{"3:35 error"}},
+		{"private-parent-mode", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
+		{"secret-dir-mode", user(`".gnupg" { directory = ".ssh"; mode = "0750"; }`), nil, []string{"3:33 warning", "3:56 warning"}},
+		{"secret-dir-mode", user(`{ directory = ".gnupg"; mode = "0700"; } { directory = ".ssh"; mode = "u=rwx,g=,o="; }`), nil, nil},
+		{"not-static", sys(`"/srv"`, "", `environment.persistence."/nix/persist".files = map (x: x) extra;`), nil, []string{"6:48 warning"}},
+		{"not-static", sys(`"/srv"`, ""), nil, nil},
+		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkIf true [ "/srv" ]; }`, nil, []string{"1:60 info"}},
+		{"declaration", `{ environment.persistence."/p".directories = "/srv"; }`, nil, []string{"1:46 error"}},
+		{"declaration", `{ environment.persistence."/p".directories = [ { mode = "0700"; } ]; }`, nil, []string{"1:48 error"}},
+		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkDefault [ "/srv" ]; }`, nil, nil},
+		{"declaration", `{ environment.persistence."/p".directories = [ { directory = "/srv"; } ]; }`, nil, nil},
+	}
+	pos, neg := map[string]bool{}, map[string]bool{}
+	for i, tt := range tests {
+		if tt.want == nil {
+			neg[tt.rule] = true
+		} else {
+			pos[tt.rule] = true
+		}
+		t.Run(fmt.Sprintf("%02d-%s", i, tt.rule), func(t *testing.T) {
+			got := only(lintNix(t, tt.src, tt.layout...), tt.rule)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s: got %q, want %q\n%s", tt.rule, got, tt.want, tt.src)
+			}
+		})
+	}
+	for _, r := range Rules() {
+		if !pos[r.ID] || !neg[r.ID] {
+			t.Errorf("rule %s lacks a positive or a negative test", r.ID)
+		}
+	}
+}
+
+// TestEscapePath holds escapePath to systemd-escape --path's output.
+func TestEscapePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/home/alice/.mozilla/firefox/p1/storage/default/moz-extension+++0f0f^userContextId=4294967295/idb": `home-alice-.mozilla-firefox-p1-storage-default-moz\x2dextension\x2b\x2b\x2b0f0f\x5euserContextId\x3d4294967295-idb`,
+		"/":               "-",
+		"/.hidden/x y":    `\x2ehidden-x\x20y`,
+		"/var/lib/colord": "var-lib-colord",
+	} {
+		if got := escapePath(in); got != want {
+			t.Errorf("escapePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSelection: defaults, --disable, --enable (which wins), all, and
+// unknown ids.
+func TestSelection(t *testing.T) {
+	s, err := NewSelection(nil, nil)
+	if err != nil || !s.On("duplicate") || s.On("conditional") {
+		t.Fatalf("defaults: %v %v %v", err, s.On("duplicate"), s.On("conditional"))
+	}
+	s, _ = NewSelection([]string{"conditional,duplicate"}, []string{"all"})
+	if got := s.Enabled(); !slices.Equal(got, []string{"conditional", "duplicate"}) {
+		t.Errorf("--disable all --enable conditional,duplicate: %q", got)
+	}
+	if _, err := NewSelection(nil, []string{"duplicat"}); err == nil || !strings.Contains(err.Error(), `unknown rule "duplicat"`) {
+		t.Errorf("unknown rule: %v", err)
+	}
+	src := sys(`"/srv" "/srv"`, "")
+	st, _ := persist.ParseNix([]byte(src), "f.nix", persist.Options{})
+	off, _ := NewSelection(nil, []string{"duplicate"})
+	if got := only(Check(Config{Sets: []*persist.Set{st}}, off), "duplicate"); got != nil {
+		t.Errorf("--disable duplicate: %q", got)
+	}
+}
+
+// TestSuppression: a comment line just before, or at the end of the line,
+// drops the named rules there, and only there.
+func TestSuppression(t *testing.T) {
+	src := `{
+  environment.persistence."/nix/persist" = {
+    directories = [
+      # drift-lint: disable=etc-whole
+      "/etc"
+      "/etc"   # drift-lint: disable=duplicate,path-slashes
+      # a plain comment
+      "/var/log/"
+      # drift-lint: disable=all
+      "/run"
+      "/boot"
+    ];
+  };
+}
+`
+	fs := lintNix(t, src)
+	got := briefs(fs, "etc-whole", "duplicate", "path-slashes", "api-filesystem", "not-ephemeral")
+	// The second /etc is a duplicate: only its duplicate finding (suppressed) is about it.
+	want := []string{"8:7 warning path-slashes /var/log", "11:7 error not-ephemeral /boot"}
+	if !slices.Equal(got, want) {
+		t.Errorf("suppression:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestApplySymbolic(t *testing.T) {
+	for _, tt := range []struct {
+		mode string
+		want uint32
+		ok   bool
+	}{
+		{"u=rwx,g=,o=", 0o700, true},
+		{"u=rwx,g=rx,o=", 0o750, true},
+		{"go-rwx", 0o700, true},
+		{"a=r,u+w", 0o644, true},
+		{"g=u", 0o777, true},
+		{"o=", 0o770, true},
+		{"0700", 0, false},
+		{"u=rwz", 0, false},
+	} {
+		got, ok := applySymbolic(tt.mode, 0o777)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("applySymbolic(%q) = %o, %v; want %o, %v", tt.mode, got, ok, tt.want, tt.ok)
+		}
+	}
+}

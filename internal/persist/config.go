@@ -1,0 +1,210 @@
+package persist
+
+import (
+	"sort"
+	"strings"
+)
+
+// Tri is an option's value as far as a static read knows it.
+type Tri uint8
+
+const (
+	// Unset: the files read do not set the option (its default applies).
+	Unset Tri = iota
+	// True and False: set to a literal boolean.
+	True
+	False
+	// Unknown: set, but to something that cannot be read without Nix.
+	Unknown
+)
+
+// Flag is a boolean option with where it was set (Pos is zero when Unset).
+type Flag struct {
+	Value Tri
+	Pos   Pos
+}
+
+// Str is a string option value with its position.
+type Str struct {
+	Value string
+	Pos   Pos
+}
+
+// User is one users.users.<name> as written.
+type User struct {
+	Name string
+	Pos  Pos
+	// HasUID is true when uid is set (to anything: a literal or config.ids…).
+	HasUID bool
+	// Group is the literal group ("" when not set or not literal).
+	Group string
+	// System marks isSystemUser = true.
+	System bool
+	// HashedPasswordFile is users.users.<name>.hashedPasswordFile (or
+	// passwordFile) when it is a literal string.
+	HashedPasswordFile Str
+}
+
+// Group is one users.groups.<name> as written.
+type Group struct {
+	Name   string
+	Pos    Pos
+	HasGID bool
+}
+
+// Mount is a file system mount point: a NixOS fileSystems.<path> or a disko
+// mountpoint.
+type Mount struct {
+	Point  string // clean, absolute
+	FSType string // "" when not known
+	Pos    Pos
+}
+
+// Ephemeral reports whether the mount is wiped at boot: the root, or a tmpfs.
+func (m Mount) Ephemeral() bool { return m.Point == "/" || m.FSType == "tmpfs" }
+
+// Config is what a .nix module sets besides the persistence declarations,
+// read statically: the options drift lint's rules depend on (NixOS manual,
+// "User Management"; impermanence's /var/lib/nixos warning, nixos.nix).
+type Config struct {
+	MutableUsers Flag // users.mutableUsers (NixOS default true)
+	OpenSSH      Flag // services.openssh.enable
+	TmpOnTmpfs   Flag // boot.tmp.useTmpfs
+	Users        []User
+	Groups       []Group
+	FileSystems  []Mount
+	// EtcFiles are the names under environment.etc (relative, as written).
+	EtcFiles []string
+	// SSHKeyPaths is sops.age.sshKeyPaths; SecretsForUsers is set when a
+	// sops.secrets.<name>.neededForUsers is true (sops-nix then decrypts in
+	// its secrets-for-users activation step, before the persistence mounts).
+	SSHKeyPaths     []Str
+	SecretsForUsers bool
+	// HostKeyPaths are services.openssh.hostKeys[].path.
+	HostKeyPaths []Str
+}
+
+// Merge adds o to c: flags set in o win when c leaves them unset, lists
+// are appended.
+func (c *Config) Merge(o *Config) {
+	for _, p := range [][2]*Flag{{&c.MutableUsers, &o.MutableUsers}, {&c.OpenSSH, &o.OpenSSH}, {&c.TmpOnTmpfs, &o.TmpOnTmpfs}} {
+		if p[0].Value == Unset {
+			*p[0] = *p[1]
+		}
+	}
+	c.Users = append(c.Users, o.Users...)
+	c.Groups = append(c.Groups, o.Groups...)
+	c.FileSystems = append(c.FileSystems, o.FileSystems...)
+	c.EtcFiles = append(c.EtcFiles, o.EtcFiles...)
+	c.SSHKeyPaths = append(c.SSHKeyPaths, o.SSHKeyPaths...)
+	c.SecretsForUsers = c.SecretsForUsers || o.SecretsForUsers
+	c.HostKeyPaths = append(c.HostKeyPaths, o.HostKeyPaths...)
+}
+
+// readConfig collects the Config of a module's config set, silently: what
+// cannot be read is Unknown or left out.
+func (r *reader) readConfig(cfg *value) *Config {
+	c := &Config{}
+	q := func(v *value, names ...string) *value {
+		for _, n := range names {
+			if v = r.quiet(v, n); v == nil {
+				return nil
+			}
+		}
+		return v
+	}
+	flag := func(v *value) Flag {
+		switch {
+		case v == nil:
+			return Flag{}
+		case v.kind == vBool && v.b:
+			return Flag{True, r.pos(v.off)}
+		case v.kind == vBool:
+			return Flag{False, r.pos(v.off)}
+		}
+		return Flag{Unknown, r.pos(v.off)}
+	}
+	str := func(v *value) (Str, bool) {
+		if v == nil || v.kind != vString {
+			return Str{}, false
+		}
+		return Str{v.str, r.pos(v.off)}, true
+	}
+	c.MutableUsers = flag(q(cfg, "users", "mutableUsers"))
+	c.OpenSSH = flag(q(cfg, "services", "openssh", "enable"))
+	c.TmpOnTmpfs = flag(q(cfg, "boot", "tmp", "useTmpfs"))
+	if uu := q(cfg, "users", "users"); uu != nil && uu.kind == vAttrs {
+		for _, name := range uu.attrs.keys {
+			u := User{Name: name, Pos: r.pos(uu.attrs.m[name].off)}
+			uv := r.quiet(uu, name)
+			u.HasUID = r.quiet(uv, "uid") != nil
+			if g, ok := str(r.quiet(uv, "group")); ok {
+				u.Group = g.Value
+			}
+			if s := r.quiet(uv, "isSystemUser"); s != nil && s.kind == vBool {
+				u.System = s.b
+			}
+			for _, k := range []string{"hashedPasswordFile", "passwordFile"} {
+				if s, ok := str(r.quiet(uv, k)); ok {
+					u.HashedPasswordFile = s
+				}
+			}
+			c.Users = append(c.Users, u)
+		}
+	}
+	if gg := q(cfg, "users", "groups"); gg != nil && gg.kind == vAttrs {
+		for _, name := range gg.attrs.keys {
+			c.Groups = append(c.Groups, Group{Name: name, Pos: r.pos(gg.attrs.m[name].off),
+				HasGID: r.quiet(r.quiet(gg, name), "gid") != nil})
+		}
+	}
+	if fs := q(cfg, "fileSystems"); fs != nil && fs.kind == vAttrs {
+		for _, name := range fs.attrs.keys {
+			c.FileSystems = append(c.FileSystems, r.mountOf(name, fs.attrs.m[name].off, r.quiet(fs, name), "fsType"))
+		}
+	}
+	if etc := q(cfg, "environment", "etc"); etc != nil && etc.kind == vAttrs {
+		c.EtcFiles = append(c.EtcFiles, etc.attrs.keys...)
+		sort.Strings(c.EtcFiles)
+	}
+	if l := q(cfg, "sops", "age", "sshKeyPaths"); l != nil && l.kind == vList {
+		for _, it := range l.items {
+			if s, ok := str(r.force(it)); ok {
+				c.SSHKeyPaths = append(c.SSHKeyPaths, s)
+			}
+		}
+	}
+	if ss := q(cfg, "sops", "secrets"); ss != nil && ss.kind == vAttrs {
+		for _, name := range ss.attrs.keys {
+			if n := r.quiet(r.quiet(ss, name), "neededForUsers"); n != nil && n.kind == vBool && n.b {
+				c.SecretsForUsers = true
+			}
+		}
+	}
+	if l := q(cfg, "services", "openssh", "hostKeys"); l != nil && l.kind == vList {
+		for _, it := range l.items {
+			if s, ok := str(r.quiet(r.force(it), "path")); ok {
+				c.HostKeyPaths = append(c.HostKeyPaths, s)
+			}
+		}
+	}
+	return c
+}
+
+// mountOf reads a mount at name (the mount point, unless the value sets
+// mountPoint/mountpoint) whose type is in typeKey.
+func (r *reader) mountOf(name string, off int, v *value, typeKey string) Mount {
+	m := Mount{Point: name, Pos: r.pos(off)}
+	for _, k := range []string{"mountPoint", "mountpoint"} {
+		if p := r.quiet(v, k); p != nil && p.kind == vString {
+			m.Point = p.str
+		}
+	}
+	if t := r.quiet(v, typeKey); t != nil && t.kind == vString {
+		m.FSType = t.str
+	}
+	if strings.HasPrefix(m.Point, "/") {
+		m.Point, _ = cleanPath(m.Point)
+	}
+	return m
+}

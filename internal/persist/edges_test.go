@@ -1,0 +1,81 @@
+package persist
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNixReaderEdges: the string forms the static reader must get right
+// (” strings with ”$, ”' and ”\ escapes, ${} interpolation of let
+// bindings), and inputs that must fail fast with a position instead of
+// exhausting the stack or the clock.
+func TestNixReaderEdges(t *testing.T) {
+	src := "let\n  base = \"/srv\";\n  extra = [ \"${base}/b\" ];\nin {\n" +
+		"  environment.persistence.\"/p\".directories = [\n" +
+		"    ''/srv/''${literal}''\n" + // ''$ escapes the interpolation
+		"    ''/srv/it'''s''\n" + // ''' is two quotes
+		"    \"${base}/a\"\n" +
+		"    \"/srv/$${x}\"\n" + // $$ is a dollar
+		"  ] ++ extra;\n}\n"
+	s, err := ParseNix([]byte(src), "f.nix", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range s.Entries {
+		got = append(got, e.Path+" @"+e.Pos.String())
+	}
+	wantLines(t, "entries", got, []string{
+		"/srv/${literal} @f.nix:6:5",
+		"/srv/it''s @f.nix:7:5",
+		"/srv/a @f.nix:8:5",
+		"/srv/$${x} @f.nix:9:5",
+		"/srv/b @f.nix:3:13",
+	})
+	if len(s.Diagnostics) != 0 {
+		t.Errorf("diagnostics: %q", diags(s))
+	}
+	for _, tt := range []struct{ name, nix, want string }{
+		{"unterminated '' after ''$", "{ a = ''x ''$", `f.nix:1:7: unterminated indented string`},
+		{"unterminated '' ending in '''", "{ a = ''x '''", `f.nix:1:7: unterminated indented string`},
+		{"unterminated ${ in ''", "{ a = ''${b ''; }", `f.nix:1:`},
+		// 4 MB of a.a.a…: each token once measured the whole run (quadratic).
+		{"long attribute path", "{ " + strings.Repeat("a.", 2000000) + "a = 1; }", "f.nix:1:2003: attribute path longer than 1000 components"},
+		{"deep let", strings.Repeat("let a = ", 100000), "f.nix:1:"},
+		{"deep strings", strings.Repeat(`"${`, 100000), "f.nix:1:"},
+	} {
+		start := time.Now()
+		_, err := ParseNix([]byte(tt.nix), "f.nix", Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: error = %v, want prefix %q", tt.name, err, tt.want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %v", tt.name, d)
+		}
+	}
+}
+
+// TestNixHugeInput: a 6 MB module with 100,000 entries is read whole, in
+// bounded time.
+func TestNixHugeInput(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{ environment.persistence.\"/p\".directories = [\n")
+	for i := range 100000 {
+		b.WriteString("  \"/srv/data/a-rather-long-directory-name-to-make-it-big/")
+		b.WriteString(strings.Repeat("x", i%7))
+		b.WriteString("\"\n")
+	}
+	b.WriteString("]; }\n")
+	start := time.Now()
+	s, err := ParseNix([]byte(b.String()), "f.nix", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Entries) != 7 || len(s.Duplicates) != 100000-7 {
+		t.Errorf("%d entries, %d duplicates; want 7 and %d", len(s.Entries), len(s.Duplicates), 100000-7)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+}

@@ -1,0 +1,114 @@
+package persist
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// maxLayoutDepth bounds how deep ReadLayout looks for mount points in a
+// disko tree (disk → content → partitions → content → subvolumes is 6).
+const maxLayoutDepth = 32
+
+// ReadLayout reads a disk layout and returns its mount points, sorted by
+// path. name chooses the format as in Read (".nix" or ".json", else by
+// content); r nil means open name ("-" standard input).
+//
+//   - A .nix file is read statically: a disko configuration (every
+//     attribute set with a `mountpoint` string, such as a partition's or a
+//     btrfs subvolume's content, whose type comes from `format` or `type`;
+//     `nodev."<path>"` entries with `fsType`), and NixOS
+//     `fileSystems."<path>"` with `fsType`, wherever they are in the file.
+//   - JSON is `nix eval --json …config.fileSystems`: an object whose keys
+//     are mount points and whose values carry `fsType` (and `mountPoint`).
+//
+// Errors are for unreadable or malformed input ("file:line:col: …").
+func ReadLayout(name string, r io.Reader) ([]Mount, error) {
+	if r == nil {
+		if name == "-" {
+			r = os.Stdin
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			r = f
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", displayName(name), err)
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a layout file", displayName(name), maxInput>>20)
+	}
+	src := newSource(displayName(name), data)
+	var root *value
+	rd := newReader(src, Options{}, nil)
+	if isJSON(name, data) {
+		if root, err = decodeJSON(src); err != nil {
+			return nil, err
+		}
+		if root.kind != vAttrs {
+			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.name, jsonKind(root))
+		}
+	} else {
+		ast, err := parseNixSource(src)
+		if err != nil {
+			return nil, err
+		}
+		ev := &evaluator{src: src}
+		rd.ev = ev
+		root = ev.eval(ast, &env{vars: map[string]*lazy{}})
+		for i := 0; root.kind == vFunc && i < 8; i++ {
+			root = ev.apply(root, known(unknownAt(root.off, "the module arguments")))
+		}
+	}
+	var out []Mount
+	if rd.ev == nil {
+		for _, k := range root.attrs.keys {
+			if strings.HasPrefix(k, "/") {
+				out = append(out, rd.mountOf(k, root.attrs.m[k].off, rd.quiet(root, k), "fsType"))
+			}
+		}
+	} else {
+		rd.layoutWalk(root, "", 0, map[*attrs]bool{}, &out)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Point < out[j].Point })
+	return out, nil
+}
+
+// maxLayoutSets bounds how many attribute sets ReadLayout looks into.
+const maxLayoutSets = 10_000
+
+// layoutWalk collects disko and fileSystems mount points below v, whose
+// attribute name is name. Each set is visited once (a set that refers to
+// itself, rec { a = { x = a; y = a; }; }, is not a tree).
+func (r *reader) layoutWalk(v *value, name string, depth int, seen map[*attrs]bool, out *[]Mount) {
+	if v == nil || v.kind != vAttrs || depth > maxLayoutDepth || seen[v.attrs] || len(seen) >= maxLayoutSets {
+		return
+	}
+	seen[v.attrs] = true
+	if mp := r.quiet(v, "mountpoint"); mp != nil && mp.kind == vString && strings.HasPrefix(mp.str, "/") {
+		typ := "format"
+		if f := r.quiet(v, "format"); f == nil {
+			typ = "type"
+		}
+		m := r.mountOf(mp.str, mp.off, v, typ)
+		*out = append(*out, m)
+	}
+	for _, k := range v.attrs.keys {
+		x := r.quiet(v, k)
+		if x == nil || x.kind != vAttrs {
+			continue
+		}
+		if (name == "fileSystems" || name == "nodev") && strings.HasPrefix(k, "/") {
+			*out = append(*out, r.mountOf(k, v.attrs.m[k].off, x, "fsType"))
+			continue
+		}
+		r.layoutWalk(x, k, depth+1, seen, out)
+	}
+}
