@@ -83,7 +83,7 @@ EXIT STATUS
 	f.IntVar(&opts.KeepMin, "keep-min", 1, "always keep this many of the newest old roots")
 	f.StringVar(&opts.Blank, "blank", "", "make the fresh root a snapshot of this `SUBVOLUME` (relative to the top level)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
-	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
+	formatFlag(cmd, &opts.Format, "table", report.WipeFormats)
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Resume, "resume-device", "auto", "do nothing when this swap `DEV` holds a hibernation image (auto: resume= of /proc/cmdline; none: do not check)")
 	f.StringVar(&opts.ResumeOffset, "resume-offset", "auto", "also read the swap header this many `PAGES` into the resume device, as the kernel's resume_offset= (a swap file; auto: resume_offset= of /proc/cmdline, else 0)")
@@ -93,6 +93,8 @@ EXIT STATUS
 	_ = f.MarkHidden("now")
 	_ = f.MarkHidden("boot-id")
 	_ = f.MarkHidden("cmdline")
+	completeKeywords(cmd, "resume-device", []string{"auto", "none"}, pathFile)
+	completeKeywords(cmd, "resume-offset", []string{"auto"}, pathNone)
 	return cmd
 }
 
