@@ -128,7 +128,9 @@ func (r *inRoot) stat(rel string) (unix.Stat_t, error) {
 		return st, err
 	}
 	defer unix.Close(fd)
-	err = unix.Fstat(fd, &st)
+	if err = unix.Fstat(fd, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		err = unix.ELOOP // O_NOFOLLOW: a link not followed
+	}
 	return st, err
 }
 

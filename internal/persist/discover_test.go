@@ -266,3 +266,35 @@ func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 		t.Errorf("loop: %q", set.Diagnostics)
 	}
 }
+
+// TestDiscoverWithoutOpenat2: without openat2 (Linux < 5.6) links under
+// another root are not followed — and each says so.
+func TestDiscoverWithoutOpenat2(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "persist/etc/nixos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "persist/etc/nixos/impermanence.nix"), []byte(`{ environment.persistence."/p".directories = [ "/a" ]; }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/persist/etc/nixos", filepath.Join(root, "etc/nixos")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := openRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	r.plain = true
+	w := &nixosWalk{r: r, seen: map[fileID]bool{}}
+	if err := w.dir(nixosDir, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "etc/nixos") + ": warning: a symbolic link to /persist/etc/nixos, which is not followed under another root without openat2(2) (Linux 5.6): the .nix files there are not read"
+	if len(w.found) != 0 || len(w.diags) != 1 || w.diags[0].String() != want {
+		t.Errorf("found %v, diagnostics %q, want %q", w.found, w.diags, want)
+	}
+}
