@@ -66,22 +66,22 @@ let
     "~" = "7e";
   };
   escapeChar =
-    c:
+    option: c:
     if builtins.match "[A-Za-z0-9:_.]" c != null then
       c
     else if hex ? ${c} then
       "\\x" + hex.${c}
     else
-      throw "services.drift.wipe.device: cannot name the device unit of a path with ${builtins.toJSON c}; use a /dev/disk/by-* path";
+      throw "${option}: cannot name the unit of a path with ${builtins.toJSON c}; use a /dev/disk/by-* path";
   escapeSystemdPath =
-    p:
+    option: p:
     let
       parts = builtins.filter (x: builtins.isString x && x != "") (builtins.split "/" p);
       escapePart =
         part:
         let
           chars = builtins.genList (i: builtins.substring i 1 part) (builtins.stringLength part);
-          s = builtins.concatStringsSep "" (map escapeChar chars);
+          s = builtins.concatStringsSep "" (map (escapeChar option) chars);
         in
         s;
       joined = builtins.concatStringsSep "-" (map escapePart parts);
@@ -93,7 +93,25 @@ let
     else
       joined;
 
-  deviceUnit = "${escapeSystemdPath cfg.wipe.device}.device";
+  deviceUnit = "${escapeSystemdPath "services.drift.wipe.device" cfg.wipe.device}.device";
+
+  # The initrd's resume unit. systemd 255 and later: the static
+  # systemd-hibernate-resume.service. Before 255 (nixpkgs 23.11 ships 254,
+  # listing the template systemd-hibernate-resume@.service among its
+  # initrd units): systemd-hibernate-resume-generator instantiates
+  # systemd-hibernate-resume@<the escaped resume device>.service, a name an
+  # After= of the static unit does not match. Both are ordered before
+  # local-fs-pre.target, which drift-wipe is ordered after as well.
+  initrdSystemd = config.boot.initrd.systemd.package or config.systemd.package or { };
+  resumeDevice = config.boot.resumeDevice or "";
+  resumeInstance =
+    if
+      builtins.compareVersions (initrdSystemd.version or "255") "255" < 0
+      && builtins.substring 0 1 resumeDevice == "/"
+    then
+      [ "systemd-hibernate-resume@${escapeSystemdPath "boot.resumeDevice" resumeDevice}.service" ]
+    else
+      [ ];
   wipeArgs =
     [
       "wipe"
@@ -280,8 +298,23 @@ in
           RemainAfterExit = true;
           TimeoutStopSec = "10min";
         };
+        # A nixos-rebuild switch that changes the unit (a new drift, new
+        # settings) must not stop it: its preStop would audit a reboot that
+        # is not happening. The new unit file is read at the daemon-reload
+        # of the switch all the same. (stopIfChanged only chooses between
+        # stop-then-start and restart, and X-StopOnReconfiguration would
+        # stop it at every switch: neither applies.)
+        restartIfChanged = false;
+        # Any other stop (systemctl stop, the unit removed by a switch)
+        # is not a shutdown either: the guard at the top of preStop.
+        # systemctl is in every NixOS service's PATH.
         preStop = ''
           set -u
+          state=$(systemctl is-system-running || true)
+          if [ "$state" != stopping ]; then
+            echo "drift: stopped while the system is $state, not shutting down: no audit" >&2
+            exit 0
+          fi
           dir=${shellArg auditDir}
           mkdir -p "$dir"
           report="$dir/shutdown-$(date -u +%Y-%m-%dT%H:%M:%S.%NZ).json"
@@ -370,7 +403,11 @@ in
         after = [
           deviceUnit
           "systemd-hibernate-resume.service"
-        ];
+          # The resume unit of every systemd version is ordered before it,
+          # whatever device resume= names (also when it comes from
+          # boot.kernelParams, not boot.resumeDevice).
+          "local-fs-pre.target"
+        ] ++ resumeInstance;
         before = [ "sysroot.mount" ];
         unitConfig.DefaultDependencies = "no";
         serviceConfig = {

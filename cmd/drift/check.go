@@ -136,7 +136,7 @@ EXIT STATUS
 	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
-	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	formatFlag(cmd, &opts.Format, "table", report.Formats)
 	f.BoolVar(&opts.All, "all", false, "include ignored paths in the output")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations and mounts came from")
@@ -154,8 +154,9 @@ EXIT STATUS
 	f.StringVar(&opts.Color, "color", "auto", "colour the table: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
 	f.DurationVar(&opts.ProgressAfter, "progress-after", report.ProgressDelay, "show progress once the walk has run this long (tests)")
 	_ = f.MarkHidden("progress-after")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions(report.ColorModes, cobra.ShellCompDirectiveNoFileComp))
+	completeValues(cmd, "color", report.ColorModes)
+	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
+	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 	return cmd
 }
 

@@ -20,7 +20,10 @@ func newCompletionCmd(st Streams) *cobra.Command {
 		Use:   "completion bash|zsh|fish",
 		Short: "Print a shell completion script",
 		Long: `Print the completion script for a shell on standard output. Commands,
-flags and flag values that take a fixed set (--format, --color) complete.
+flags and the values of flags that take a fixed set (--format, --color,
+--to) complete; flags that take keywords besides a path (--old-roots
+auto|none|DIR, --root-subvol, --from, --resume-device) complete the
+keywords, then paths once what is typed begins none of them.
 
   bash  source <(drift completion bash)
         or: drift completion bash > /etc/bash_completion.d/drift

@@ -99,7 +99,9 @@ func parseHomes(specs []string) (map[string]string, error) {
 
 // loadDecls reads every declaration source the flags name; with none,
 // root/etc/drift/declarations.json when it exists, else the .nix files
-// under root/etc/nixos that declare persistence (persist.Discover). It
+// under root/etc/nixos that declare persistence (persist.Discover, which
+// resolves links inside root; a link that leads nowhere there, the
+// declarations file's included, is a warning in the set's diagnostics). It
 // returns the merged set and the names of the sources read.
 func loadDecls(ctx context.Context, root string, files []string, flake string, opts persist.Options, st Streams) (*persist.Set, []string, error) {
 	set := &persist.Set{}

@@ -60,7 +60,7 @@ EXIT STATUS
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.DiffFormats, ", "))
+	formatFlag(cmd, &opts.Format, "table", report.DiffFormats)
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (hash only when the mtime differs)")

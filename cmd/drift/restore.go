@@ -90,6 +90,8 @@ EXIT STATUS
 	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	completeValues(cmd, "to", []string{"persist", "live"})
+	completeKeywords(cmd, "from", []string{"latest"}, pathDir)
 	return cmd
 }
 

@@ -48,7 +48,7 @@ EXIT STATUS
 	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "the directory old roots are kept in, relative to the top level")
 	f.IntVar(&opts.KeepDays, "keep-days", 30, "as for drift wipe")
 	f.IntVar(&opts.KeepMin, "keep-min", 1, "as for drift wipe")
-	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
+	formatFlag(cmd, &opts.Format, "table", report.WipeFormats)
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	cmd.MarkFlagsMutuallyExclusive("device", "top")

@@ -93,7 +93,7 @@ EXIT STATUS
 	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "leave out lost paths matching `GLOB`, as drift check does (repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
-	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.SuggestFormats, ", "))
+	formatFlag(cmd, &opts.Format, "table", report.SuggestFormats)
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations came from and which old roots are compared")
 	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
@@ -103,6 +103,8 @@ EXIT STATUS
 	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
+	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
+	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 	return cmd
 }
 

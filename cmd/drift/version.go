@@ -32,9 +32,12 @@ EXIT STATUS
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runVersion(opts, st) },
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json")
+	formatFlag(cmd, &opts.Format, "text", versionFormats)
 	return cmd
 }
+
+// versionFormats lists the values --format takes for drift version.
+var versionFormats = []string{"text", "json"}
 
 func runVersion(opts *VersionOptions, st Streams) error {
 	in := buildinfo.Read()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,10 +25,13 @@ type WipeOptions struct {
 	Format   string
 	Quiet    bool
 	Resume   string
-	// Now and BootID (hidden flags) stand in for the clock and
-	// /proc/sys/kernel/random/boot_id in tests.
-	Now    string
-	BootID string
+	// ResumeOffset is --resume-offset: a number of pages, or "auto".
+	ResumeOffset string
+	// Now, BootID and Cmdline (hidden flags) stand in for the clock,
+	// /proc/sys/kernel/random/boot_id and /proc/cmdline in tests.
+	Now     string
+	BootID  string
+	Cmdline string
 }
 
 func newWipeCmd(st Streams) *cobra.Command {
@@ -52,7 +56,9 @@ retired in this boot, is mounted, or is not a subvolume (a plain directory or
 a symlink in old_roots is reported and left alone). When the clock is before
 the newest old root, nothing is deleted by age. drift refuses to retire a
 mounted root, and does nothing at all (exit 0) while the resume device
-holds a hibernation image (the hibernated kernel has the filesystem mounted).
+holds a hibernation image (the hibernated kernel has the filesystem mounted):
+its swap header is read in page 0 and, for a swap file, in page
+--resume-offset (resume= and resume_offset= of the kernel command line).
 Interrupted at any point, running drift wipe again in the same
 boot completes the job.
 
@@ -64,7 +70,8 @@ EXIT STATUS
      failure is named.`,
 		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
   drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
-  drift wipe --device /dev/vda2 --blank root-blank --format json`,
+  drift wipe --device /dev/vda2 --blank root-blank --format json
+  drift wipe --device /dev/vda2 --resume-device /dev/vda2 --resume-offset 533760 --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWipe(cmd.Context(), opts, st) },
 	}
@@ -76,13 +83,18 @@ EXIT STATUS
 	f.IntVar(&opts.KeepMin, "keep-min", 1, "always keep this many of the newest old roots")
 	f.StringVar(&opts.Blank, "blank", "", "make the fresh root a snapshot of this `SUBVOLUME` (relative to the top level)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
-	f.StringVar(&opts.Format, "format", "table", "output format: table, json")
+	formatFlag(cmd, &opts.Format, "table", report.WipeFormats)
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Resume, "resume-device", "auto", "do nothing when this swap `DEV` holds a hibernation image (auto: resume= of /proc/cmdline; none: do not check)")
+	f.StringVar(&opts.ResumeOffset, "resume-offset", "auto", "also read the swap header this many `PAGES` into the resume device, as the kernel's resume_offset= (a swap file; auto: resume_offset= of /proc/cmdline, else 0)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
+	f.StringVar(&opts.Cmdline, "cmdline", "/proc/cmdline", "the kernel command line `FILE` (tests)")
 	_ = f.MarkHidden("now")
 	_ = f.MarkHidden("boot-id")
+	_ = f.MarkHidden("cmdline")
+	completeKeywords(cmd, "resume-device", []string{"auto", "none"}, pathFile)
+	completeKeywords(cmd, "resume-offset", []string{"auto"}, pathNone)
 	return cmd
 }
 
@@ -124,11 +136,11 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		}
 	}
 	bo.Blank = opts.Blank
-	if hib, err := hibernated(opts.Resume); err != nil {
+	if hib, err := hibernated(opts, st); err != nil {
 		return err
 	} else if hib != "" {
 		// C11: the hibernated kernel still has the filesystem mounted.
-		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", report.Escape(hib))
+		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", hib)
 		return nil
 	}
 	top, err := btrfs.OpenTop(ctx, opts.Device)
@@ -160,31 +172,62 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	return top.Close()
 }
 
-// hibernated returns the resume device when it holds a hibernation image,
-// else "". resume is a device, "auto" (resume= on the kernel command line;
-// none there: nothing to check) or "none".
-func hibernated(resume string) (string, error) {
-	switch resume {
-	case "none", "":
+// hibernated returns the resume device and page (escaped, for a message)
+// when its swap header holds a hibernation image, else "". --resume-device
+// is a device, "auto" (resume= of the kernel command line; none there:
+// nothing to check) or "none"; --resume-offset a number of pages or "auto"
+// (resume_offset= of the command line, else 0). A resume device named by
+// the command line that is not there is a warning (the kernel cannot
+// resume from it either), not an error.
+func hibernated(opts *WipeOptions, st Streams) (string, error) {
+	if opts.Resume == "none" || opts.Resume == "" {
 		return "", nil
-	case "auto":
-		b, err := os.ReadFile("/proc/cmdline")
-		if err != nil {
-			return "", nil
-		}
-		if resume = btrfs.ResumeDevice(string(b)); resume == "" {
-			return "", nil
-		}
-		if _, err := os.Stat(resume); err != nil {
-			return "", nil // not there: the kernel cannot resume from it either
+	}
+	cmdline := opts.Cmdline
+	if cmdline == "" {
+		cmdline = "/proc/cmdline"
+	}
+	var r btrfs.Resume
+	// No command line (not Linux, no /proc): nothing names a resume
+	// device, and the offset is 0.
+	if b, err := os.ReadFile(cmdline); err == nil {
+		if r, err = btrfs.ParseResume(string(b)); err != nil && opts.ResumeOffset == "auto" {
+			return "", withHint(fmt.Errorf("%s: %w", report.Escape(cmdline), err), "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
 		}
 	}
-	hib, err := btrfs.Hibernated(resume)
+	dev, from := opts.Resume, "--resume-device"
+	if dev == "auto" {
+		if r.Device == "" {
+			if r.Spec != "" && !opts.Quiet {
+				fmt.Fprintf(st.Err, "drift: warning: resume=%s of %s names no device drift can read: hibernation not checked (pass --resume-device)\n", report.Escape(r.Spec), report.Escape(cmdline))
+			}
+			return "", nil
+		}
+		dev, from = r.Device, "resume="+r.Spec+" of "+cmdline
+		if _, err := os.Stat(dev); err != nil {
+			if !opts.Quiet {
+				fmt.Fprintf(st.Err, "drift: warning: %s (%s) is not there: hibernation not checked\n", report.Escape(dev), report.Escape(from))
+			}
+			return "", nil
+		}
+	}
+	offset := r.Offset
+	if opts.ResumeOffset != "auto" && opts.ResumeOffset != "" {
+		n, err := strconv.ParseInt(opts.ResumeOffset, 10, 64)
+		if err != nil || n < 0 {
+			return "", fmt.Errorf("--resume-offset %q: expected a number of pages (0 or more) or auto", opts.ResumeOffset)
+		}
+		offset = n
+	}
+	hib, page, err := btrfs.Hibernated(dev, offset)
 	if err != nil {
-		return "", fmt.Errorf("--resume-device: %w", err)
+		return "", fmt.Errorf("%s: %w", report.Escape(from), err)
 	}
-	if hib {
-		return resume, nil
+	if !hib {
+		return "", nil
 	}
-	return "", nil
+	if page == 0 {
+		return report.Escape(dev), nil
+	}
+	return fmt.Sprintf("%s (swap header at page %d: resume_offset=%d)", report.Escape(dev), page, page), nil
 }

@@ -124,3 +124,177 @@ func TestDiscoverDeclarationsFile(t *testing.T) {
 		t.Errorf("without the file: %v %q %v", set, files, err)
 	}
 }
+
+// TestDiscoverSymlinks: links under etc/nixos — etc/nixos itself linked to
+// persistent storage (a common impermanence setup), linked .nix files and
+// directories — are followed inside root and read; a link that does not
+// resolve inside root (dangling, or pointing at the host outside root) is a
+// warning naming it, and nothing outside root is read.
+func TestDiscoverSymlinks(t *testing.T) {
+	host := t.TempDir()
+	root := filepath.Join(host, "root")
+	write := func(p, text string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, rel string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decl := func(dir string) string {
+		return `{ environment.persistence."/persist".directories = [ "` + dir + `" ]; }`
+	}
+	persisted := filepath.Join(root, "nix/persist/etc/nixos")
+	write(filepath.Join(persisted, "impermanence.nix"), decl("/var/lib/nixos"))
+	write(filepath.Join(root, "srv/shared/users.nix"), decl("/var/lib/users"))
+	write(filepath.Join(root, "srv/shared/modules/extra.nix"), decl("/var/lib/extra"))
+	// On the host, outside root: never read.
+	write(filepath.Join(host, "evil.nix"), decl("/host-file"))
+	link("/nix/persist/etc/nixos", "etc/nixos")
+	link("/srv/shared/users.nix", "nix/persist/etc/nixos/users.nix")           // absolute, inside root
+	link("../../../../srv/shared/modules", "nix/persist/etc/nixos/modules")    // relative directory
+	link("impermanence.nix", "nix/persist/etc/nixos/alias.nix")                // the same file again
+	link(".", "nix/persist/etc/nixos/loop")                                    // a loop
+	link(filepath.Join(host, "evil.nix"), "nix/persist/etc/nixos/host.nix")    // the host's path: not inside root
+	link("../../../../../../../evil.nix", "nix/persist/etc/nixos/escape.nix")  // .. stops at root
+	link("/nix/store/gone-hardware.nix", "nix/persist/etc/nixos/hardware.nix") // dangling
+
+	set, files, err := Discover(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(root, "etc/nixos/impermanence.nix"),
+		filepath.Join(root, "etc/nixos/modules/extra.nix"),
+		filepath.Join(root, "etc/nixos/users.nix"),
+	}
+	if !slices.Equal(files, want) {
+		t.Errorf("files %q, want %q", files, want)
+	}
+	var paths []string
+	for _, e := range set.Entries {
+		paths = append(paths, e.Path)
+	}
+	slices.Sort(paths)
+	if !slices.Equal(paths, []string{"/var/lib/extra", "/var/lib/nixos", "/var/lib/users"}) {
+		t.Errorf("paths %q", paths)
+	}
+	var warned []string
+	for _, d := range set.Diagnostics {
+		if d.Severity == Warning {
+			warned = append(warned, d.String())
+		}
+	}
+	for _, w := range []string{
+		filepath.Join(root, "etc/nixos/escape.nix") + ": warning: a symbolic link to ../../../../../../../evil.nix, which does not resolve inside " + root + ": not read",
+		filepath.Join(root, "etc/nixos/hardware.nix") + ": warning: a symbolic link to /nix/store/gone-hardware.nix, which does not resolve inside " + root + ": not read",
+		filepath.Join(root, "etc/nixos/host.nix") + ": warning: a symbolic link to " + filepath.Join(host, "evil.nix") + ", which does not resolve inside " + root + ": not read",
+	} {
+		if !slices.Contains(warned, w) {
+			t.Errorf("no warning %q in %q", w, warned)
+		}
+	}
+	if len(warned) != 3 {
+		t.Errorf("warnings %q, want 3", warned)
+	}
+
+	// etc/nixos linked to persistent storage that is not mounted under
+	// root: a warning naming the link and its target, and no declarations.
+	if err := os.RemoveAll(filepath.Join(root, "nix")); err != nil {
+		t.Fatal(err)
+	}
+	set, files, err = Discover(root, Options{})
+	if err != nil || len(files) != 0 || len(set.Entries) != 0 {
+		t.Fatalf("unmounted: %v %q %v", set, files, err)
+	}
+	if len(set.Diagnostics) != 1 || set.Diagnostics[0].String() != filepath.Join(root, "etc/nixos")+": warning: a symbolic link to /nix/persist/etc/nixos, which does not resolve inside "+root+": the .nix files there are not read" ||
+		!strings.Contains(set.Diagnostics[0].Hint, "mount the system's /nix at "+filepath.Join(root, "nix")) {
+		t.Errorf("unmounted: diagnostics %q", set.Diagnostics)
+	}
+}
+
+// TestDiscoverDanglingDeclarationsFile: etc/drift/declarations.json linked
+// through /etc/static into a /nix/store that is not mounted under root (a
+// rescue system) is a warning naming the link and its target, and the
+// fallback to etc/nixos says so.
+func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc/nixos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/nixos/impermanence.nix"), []byte(`{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc/drift"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nix/store/aaaa-etc/etc", filepath.Join(root, "etc/static")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/static/drift/declarations.json", filepath.Join(root, DeclarationsFile)); err != nil {
+		t.Fatal(err)
+	}
+	set, files, err := Discover(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || len(set.Entries) != 1 || set.Entries[0].Path != "/from-nixos" {
+		t.Errorf("fallback: %q %v", files, set.Entries)
+	}
+	want := filepath.Join(root, DeclarationsFile) + ": warning: a symbolic link to /etc/static/drift/declarations.json, which does not resolve inside " + root +
+		": reading the .nix files under " + filepath.Join(root, "etc/nixos") + " instead, which may declare a different set"
+	if len(set.Diagnostics) != 1 || set.Diagnostics[0].String() != want || !strings.Contains(set.Diagnostics[0].Hint, "mount the system's /nix at "+filepath.Join(root, "nix")) {
+		t.Errorf("diagnostics %q, want %q", set.Diagnostics, want)
+	}
+	// A link loop there is the same warning, not an error.
+	os.Remove(filepath.Join(root, "etc/static"))
+	if err := os.Symlink("/etc/static", filepath.Join(root, "etc/static")); err != nil {
+		t.Fatal(err)
+	}
+	if set, _, err = Discover(root, Options{}); err != nil {
+		t.Errorf("loop: %v", err)
+	} else if len(set.Diagnostics) != 1 || !strings.Contains(set.Diagnostics[0].Message, "does not resolve inside") {
+		t.Errorf("loop: %q", set.Diagnostics)
+	}
+}
+
+// TestDiscoverWithoutOpenat2: without openat2 (Linux < 5.6) links under
+// another root are not followed — and each says so.
+func TestDiscoverWithoutOpenat2(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "persist/etc/nixos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "persist/etc/nixos/impermanence.nix"), []byte(`{ environment.persistence."/p".directories = [ "/a" ]; }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/persist/etc/nixos", filepath.Join(root, "etc/nixos")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := openRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	r.plain = true
+	w := &nixosWalk{r: r, seen: map[fileID]bool{}}
+	if err := w.dir(nixosDir, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "etc/nixos") + ": warning: a symbolic link to /persist/etc/nixos, which is not followed under another root without openat2(2) (Linux 5.6): the .nix files there are not read"
+	if len(w.found) != 0 || len(w.diags) != 1 || w.diags[0].String() != want {
+		t.Errorf("found %v, diagnostics %q, want %q", w.found, w.diags, want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -153,6 +154,12 @@ var scenarios = []struct {
 	    files = [ ]; users = { }; }; };
 	}`},
 	{name: "disabled", settings: `{ wipe.enable = true; }`, system: `{ }`},
+	// NixOS 23.11 with systemd stage 1: systemd 254, whose resume unit is
+	// systemd-hibernate-resume@<device>.service.
+	{name: "systemd-254", settings: `{ enable = true; wipe = { enable = true; device = "/dev/vda2"; }; }`, system: `{
+	  boot.initrd.systemd = { enable = true; package = { version = "254.6"; }; };
+	  boot.resumeDevice = "/dev/disk/by-uuid/63e2fe76-b072";
+	}`},
 }
 
 func TestModuleGolden(t *testing.T) {
@@ -287,7 +294,7 @@ func TestModuleFacts(t *testing.T) {
 	dev := `dev-disk-by\x2dpartlabel-disk\x2dmain\x2droot.device`
 	want := map[string][]string{
 		"requires": {dev},
-		"after":    {dev, "systemd-hibernate-resume.service"},
+		"after":    {dev, "systemd-hibernate-resume.service", "local-fs-pre.target"},
 		"before":   {"sysroot.mount"},
 		"wantedBy": {"initrd.target"},
 	}
@@ -304,6 +311,37 @@ func TestModuleFacts(t *testing.T) {
 	}
 	if got := strs(at(initrd, "systemd", "storePaths")); len(got) != 1 || got[0] != "/nix/store/00000000000000000000000000000000-drift-test/bin/drift" {
 		t.Errorf("systemd: storePaths = %q", got)
+	}
+
+	// systemd 254 (NixOS 23.11): also after the resume unit's instance for
+	// boot.resumeDevice; 255 and later have no such unit.
+	resumeAt := `systemd-hibernate-resume@dev-disk-by\x2duuid-63e2fe76\x2db072.service`
+	unit254 := at(get(5), "boot", "initrd", "systemd", "services", "drift-wipe")
+	if got, want := strings.Join(strs(at(unit254, "after")), " "), "dev-vda2.device systemd-hibernate-resume.service local-fs-pre.target "+resumeAt; got != want {
+		t.Errorf("systemd 254: after = %q, want %q", got, want)
+	}
+	for version, want := range map[string]bool{"254.6": true, "253": true, "255": false, "256.8": false} {
+		v, err := evalModule(t, "--arg", "settings", scenarios[5].settings, "--arg", "system",
+			fmt.Sprintf(`{ boot.initrd.systemd = { enable = true; package = { version = %q; }; }; boot.resumeDevice = "/dev/disk/by-uuid/63e2fe76-b072"; }`, version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := strs(at(v["config"], "boot", "initrd", "systemd", "services", "drift-wipe", "after"))
+		if got := slices.Contains(after, resumeAt); got != want {
+			t.Errorf("systemd %s: after %q, want the instance %s: %v", version, after, resumeAt, want)
+		}
+	}
+
+	// The shutdown audit: not restarted by a switch (its preStop would
+	// audit a reboot that is not happening), and no audit on any stop but
+	// a shutdown's.
+	audit := at(sc, "systemd", "services", "drift-audit-shutdown").(map[string]any)
+	if audit["restartIfChanged"] != false {
+		t.Errorf("audit: restartIfChanged = %v, want false (nixos-rebuild switch would run the audit)", audit["restartIfChanged"])
+	}
+	stop, _ := audit["preStop"].(string)
+	if g, c := strings.Index(stop, `if [ "$state" != stopping ]; then`), strings.Index(stop, "drift check"); g < 0 || c < 0 || g > c || !strings.Contains(stop, "state=$(systemctl is-system-running || true)") {
+		t.Errorf("audit: preStop does not skip the audit when the system is not stopping:\n%s", stop)
 	}
 
 	// Old nixpkgs: postDeviceCommands (drift wipe checks the resume device).
@@ -375,6 +413,21 @@ func TestDeviceUnitName(t *testing.T) {
 		if want := strings.TrimSpace(string(out)); got != want {
 			t.Errorf("%q: unit %q, systemd-escape says %q", dev, got, want)
 		}
+	}
+	// The resume unit of systemd 254, named after boot.resumeDevice.
+	resume := "/dev/disk/by-uuid/63e2fe76-b072"
+	v, err := evalModule(t, "--arg", "settings", scenarios[5].settings, "--arg", "system",
+		fmt.Sprintf(`{ boot.initrd.systemd = { enable = true; package.version = "254.6"; }; boot.resumeDevice = %q; }`, resume))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := strs(v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["systemd"].(map[string]any)["services"].(map[string]any)["drift-wipe"].(map[string]any)["after"])
+	out, err := exec.Command(se, "--path", "--template=systemd-hibernate-resume@.service", resume).Output()
+	if err != nil {
+		t.Fatalf("systemd-escape %q: %v", resume, err)
+	}
+	if want := strings.TrimSpace(string(out)); !slices.Contains(after, want) {
+		t.Errorf("systemd 254: after %q, systemd-escape names the resume unit %q", after, want)
 	}
 }
 
@@ -458,6 +511,9 @@ func unitText(u map[string]any) string {
 			fmt.Fprintf(&b, "%s=%s\n", k.key, strings.Join(l, " "))
 		}
 	}
+	if r, ok := u["restartIfChanged"]; ok {
+		fmt.Fprintf(&b, "X-RestartIfChanged=%v\n", r)
+	}
 	section := func(m any) {
 		mm, _ := m.(map[string]any)
 		for _, k := range sortedKeys(mm) {
@@ -492,7 +548,8 @@ func unitText(u map[string]any) string {
 		}
 	}
 	known := map[string]bool{"description": true, "after": true, "before": true, "requires": true, "wants": true, "conflicts": true,
-		"unitConfig": true, "serviceConfig": true, "timerConfig": true, "path": true, "wantedBy": true, "script": true, "preStop": true}
+		"unitConfig": true, "serviceConfig": true, "timerConfig": true, "path": true, "wantedBy": true, "script": true, "preStop": true,
+		"restartIfChanged": true}
 	for _, k := range sortedKeys(u) {
 		if !known[k] {
 			fmt.Fprintf(&b, "UNRENDERED %s=%v\n", k, u[k])

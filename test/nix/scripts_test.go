@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,10 +54,17 @@ func TestModuleScriptsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	services := v["config"].(map[string]any)["systemd"].(map[string]any)["services"].(map[string]any)
+	// systemctl is-system-running as systemd answers it: "stopping" while
+	// shutting down (exit status 1: not "running").
+	stub := "#!/bin/sh\n[ \"$1\" = is-system-running ] || exit 2\necho \"$SYSTEM_STATE\"\n[ \"$SYSTEM_STATE\" = running ]\n"
+	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := "stopping"
 	run := func(script string) string {
 		t.Helper()
 		cmd := exec.Command(bash, "-e", "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "SYSTEM_STATE="+state)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("script failed: %v\n%s\nscript:\n%s", err, out, script)
@@ -93,6 +101,18 @@ func TestModuleScriptsRun(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(audit, "*.tmp")); len(left) > 0 {
 		t.Errorf("temporary files left: %q", left)
+	}
+
+	// A stop that is not a shutdown's (systemctl stop, the unit removed by
+	// nixos-rebuild switch): no audit, no report, no "lost at this reboot".
+	for _, state = range []string{"running", "degraded", "starting"} {
+		line = run(preStop)
+		if line != "drift: stopped while the system is "+state+", not shutting down: no audit\n" {
+			t.Errorf("system %s: journal line %q", state, line)
+		}
+		if again, _ := filepath.Glob(filepath.Join(audit, "shutdown-*.json")); !slices.Equal(again, reports) {
+			t.Errorf("system %s: reports %q, want %q untouched", state, again, reports)
+		}
 	}
 
 	metrics := services["drift-check"].(map[string]any)["script"].(string)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Every flag that takes a fixed set of values, or keywords besides a path,
+// has its values registered here, so that the scripts of drift completion
+// offer them (cobra's RegisterFlagCompletionFunc; the scripts call
+// drift __complete).
+
+// formatFlag defines --format on cmd: one of formats, def by default. Its
+// help lists them and the shell completes them.
+func formatFlag(cmd *cobra.Command, p *string, def string, formats []string) {
+	cmd.Flags().StringVar(p, "format", def, "output format: "+strings.Join(formats, ", "))
+	completeValues(cmd, "format", formats)
+}
+
+// completeValues makes the shell complete the flag name of cmd with values
+// and nothing else (no file names).
+func completeValues(cmd *cobra.Command, name string, values []string) {
+	_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// pathKind is what the path a flag takes besides its keywords names on
+// this machine.
+type pathKind int
+
+const (
+	// pathNone: no local path (a subvolume path inside the top level).
+	pathNone pathKind = iota
+	// pathFile: a file or device.
+	pathFile
+	// pathDir: a directory.
+	pathDir
+)
+
+// completeKeywords makes the shell complete the flag name of cmd with the
+// keywords (auto, none…) the word typed so far begins, else — a word
+// that begins none, like "/" — with the paths of kind.
+func completeKeywords(cmd *cobra.Command, name string, keywords []string, kind pathKind) {
+	_ = cmd.RegisterFlagCompletionFunc(name, func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		var match []string
+		for _, k := range keywords {
+			if strings.HasPrefix(k, toComplete) {
+				match = append(match, k)
+			}
+		}
+		switch {
+		case len(match) > 0 || kind == pathNone:
+			return match, cobra.ShellCompDirectiveNoFileComp
+		case kind == pathDir:
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		}
+		return nil, cobra.ShellCompDirectiveDefault
+	})
+}
