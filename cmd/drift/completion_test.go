@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/lint/output"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -40,6 +41,7 @@ func TestCompleteFormat(t *testing.T) {
 		"roots":   report.WipeFormats,
 		"wipe":    report.WipeFormats,
 		"version": {"text", "json"},
+		"lint":    output.Formats,
 	}
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	seen := 0
@@ -94,6 +96,7 @@ func TestCompleteFlagValues(t *testing.T) {
 		{[]string{"restore", "--to", ""}, "persist live", noFiles},
 		{[]string{"restore", "--from", ""}, "latest", noFiles},
 		{[]string{"restore", "--from", "/mnt/"}, "", dirs},
+		{[]string{"lint", "--fail-on", ""}, "error warning info", noFiles},
 	} {
 		got, dir := complete(t, tc.args...)
 		if strings.Join(got, " ") != tc.want || dir != tc.dir {
