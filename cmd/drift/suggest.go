@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -116,8 +118,11 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if opts.Boots < 0 {
 		return fmt.Errorf("--boots %d: expected 0 (no history) or a positive number", opts.Boots)
 	}
-	if opts.StoragePath != "" && (!strings.HasPrefix(opts.StoragePath, "/") || filepath.Clean(opts.StoragePath) != opts.StoragePath || opts.StoragePath == "/") {
-		return fmt.Errorf("--storage-path %q: expected an absolute, clean path other than /", opts.StoragePath)
+	sp := opts.StoragePath
+	if sp != "" {
+		if sp = path.Clean(sp); !strings.HasPrefix(sp, "/") || sp == "/" {
+			return fmt.Errorf("--storage-path %q: expected an absolute path other than /", opts.StoragePath)
+		}
 	}
 	now := time.Now()
 	if opts.Now != "" {
@@ -133,6 +138,11 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	}
 	root, decls := loaded.Root, loaded.Set
 	homes, _ := parseHomes(opts.Homes) // checked by load
+	for _, name := range slices.Sorted(maps.Keys(homes)) {
+		if err := suggest.CheckHome(homes[name]); err != nil {
+			return fmt.Errorf("--home %s=%s: %w", name, homes[name], err)
+		}
+	}
 	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
 		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
 	}
@@ -241,9 +251,15 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			warn("%s", w)
 		}
 	}
-	sp := opts.StoragePath
 	if sp == "" {
 		sp = suggest.MainStoragePath(decls.Entries)
+	}
+	if m := table.Shows(sp); m == nil || slices.ContainsFunc(audit.Ephemeral, func(e mounts.Mount) bool { return e.ID == m.ID }) {
+		on := "no mount"
+		if m != nil {
+			on = fmt.Sprintf("%s (%s, mount %d), which the next boot wipes", m.MountPoint, m.FSType, m.ID)
+		}
+		warn("the persistent storage path %s is not on a persistent mount (it lies on %s): the suggested declarations would keep their data on storage the next boot throws away", sp, on)
 	}
 	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
 	out := suggest.Suggest(in)
