@@ -262,15 +262,16 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		warn("the persistent storage path %s is not on a persistent mount (it lies on %s): the suggested declarations would keep their data on storage the next boot throws away", sp, on)
 	}
 	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
-	out := suggest.Suggest(in)
-	stray, strayWarnings := suggest.Stray(ctx, root, decls, opts.Workers)
+	out, left := suggest.Suggest(in)
+	linked := suggest.LinkedTargets(audit, suggest.Storages(audit, sp))
+	stray, strayWarnings := suggest.Stray(ctx, root, decls, linked, opts.Workers)
 	for _, w := range strayWarnings {
 		warn("%s", w)
 	}
 	out = append(out, stray...)
 	suggest.SortSuggestions(out)
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Warnings: warnings,
+		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Left: left, Warnings: warnings,
 	}, opts.Format)
 }
 

@@ -208,7 +208,7 @@ func TestSuggestHistory(t *testing.T) {
 			old[i].Hist = append(old[i].Hist, h[byPath[it.Path].hist[i]])
 		}
 	}
-	got := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
+	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%d %s %s %s seen=%d changed=%d score=%d %s", s.Rank, s.Action, s.Path, s.Kind, s.Seen, s.Changed, s.Score, s.Confidence))
@@ -248,7 +248,7 @@ func TestSuggestStoreLinks(t *testing.T) {
 		link("/home/alice/.config/own", "../elsewhere"),
 		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
 	}}
-	got := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
