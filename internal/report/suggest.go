@@ -70,8 +70,9 @@ func typeName(s *suggest.Suggestion) string {
 	return "dir"
 }
 
-// LeftLine is one suggest.Left as a line: "left to you: 2 links into …
-// (/etc/machine-id, /etc/adjtime)".
+// LeftLine is one suggest.Left as a line: "left to you: 2 paths
+// (/etc/machine-id, /etc/adjtime): symlinks into the persistent storage
+// path: …".
 func LeftLine(l suggest.Left) string {
 	ex := make([]string, len(l.Examples))
 	for i, p := range l.Examples {
@@ -81,7 +82,7 @@ func LeftLine(l suggest.Left) string {
 	if l.Count > len(l.Examples) {
 		more = ", …"
 	}
-	return fmt.Sprintf("left to you: %s %s (%s%s)", Plural(int64(l.Count), "path", "paths"), l.Reason, strings.Join(ex, ", "), more)
+	return fmt.Sprintf("left to you: %s (%s%s): %s", Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, l.Reason)
 }
 
 func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {

@@ -110,10 +110,10 @@ const maxExamples = 3
 
 // Reasons of Left, in report order.
 const (
-	LeftLinked    = "links into the persistent storage path: your own persistence (a systemd-tmpfiles L rule or a link made by hand), not a candidate"
+	LeftLinked    = "symlinks into the persistent storage path: your own persistence (a systemd-tmpfiles L rule or a link made by hand), not a candidate"
 	LeftStorage   = "in a persistent storage path that is not mounted: drift check reports them"
 	LeftGenerated = "links into /nix/store in a home: home-manager's activation makes them again"
-	LeftContainer = "homes and directories holding many applications' state: never suggested whole (what they hold is)"
+	LeftContainer = "homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)"
 	LeftOnTheWay  = "directories on the way to suggested paths, or holding only home-manager's links: made again with them"
 )
 

@@ -13,3 +13,5 @@
 #   --ignore /tmp
 #   --ignore /var/cache
 #   --ignore /var/tmp
+# left to you: 3 paths (/opt, /usr/local, /var/db): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
+# left to you: 1 path (/var/db/sudo): directories on the way to suggested paths, or holding only home-manager's links: made again with them
