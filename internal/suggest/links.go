@@ -66,3 +66,19 @@ func LinkedTargets(a *diff.Audit, storages []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// dynamicUserLink reports whether it is the link systemd makes for a
+// service with DynamicUser= at each start: /var/lib/NAME -> private/NAME
+// (StateDirectory=; /var/cache and /var/log the same for CacheDirectory=
+// and LogsDirectory=), systemd.exec(5). What it points at is the state.
+func dynamicUserLink(it *diff.Item) bool {
+	if it.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return false
+	}
+	dir, name := path.Split(it.Path)
+	dir = path.Clean(dir)
+	if dir != "/var/lib" && dir != "/var/cache" && dir != "/var/log" || name == "private" {
+		return false
+	}
+	return linkTarget(it.Path, it.Target) == dir+"/private/"+name
+}

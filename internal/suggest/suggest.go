@@ -113,11 +113,12 @@ const (
 	LeftLinked    = "symlinks into the persistent storage path: your own persistence (a systemd-tmpfiles L rule or a link made by hand), not a candidate"
 	LeftStorage   = "in a persistent storage path that is not mounted: drift check reports them"
 	LeftGenerated = "links into /nix/store in a home: home-manager's activation makes them again"
+	LeftDynamic   = "links of DynamicUser services into /var/lib/private (or /var/cache, /var/log's): systemd makes them again at each start"
 	LeftContainer = "homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)"
 	LeftOnTheWay  = "directories on the way to suggested paths, or holding only home-manager's links: made again with them"
 )
 
-var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftContainer, LeftOnTheWay}
+var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftContainer, LeftOnTheWay}
 
 // leftCounter collects Left by reason.
 type leftCounter map[string]*Left
@@ -314,6 +315,10 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		}
 		if _, ok := intoStorage(it, linkable); ok {
 			left.add(LeftLinked, it.Path)
+			continue
+		}
+		if dynamicUserLink(it) {
+			left.add(LeftDynamic, it.Path)
 			continue
 		}
 		g := rollUp(in.Knowledge, homes, it.Path, idx)
@@ -534,10 +539,43 @@ func (in *Input) build(g *group) Suggestion {
 
 // attrs reads the owner and mode of the live directory (a file's parent)
 // and returns them when they are not the module's defaults: root:root 0755
-// for a system path, the home's owner and group with 0755 in a home. A
-// directory that cannot be read falls back to the knowledge base's owner
-// and mode.
+// for a system path, the home's owner and group with 0755 in a home. For a
+// directory the knowledge base names with an owner or mode (Fact.User,
+// Group, Mode: /var/lib/private/* 0700 root, a DynamicUser service's), the
+// fact's win over the live directory's — the live owner of a DynamicUser
+// directory is a user allocated at each start, which no declaration can
+// name. A directory that cannot be read gets the knowledge base's alone.
 func (in *Input) attrs(s *Suggestion) *Attrs {
+	a := in.liveAttrs(s)
+	f := s.Fact
+	if f == nil || s.Kind != persist.Dir || f.User == "" && f.Group == "" && f.Mode == "" {
+		return a
+	}
+	if a == nil {
+		if _, err := diff.StatIn(in.Root, s.Path); err != nil {
+			return &Attrs{User: f.User, Group: f.Group, Mode: f.Mode}
+		}
+		a = &Attrs{User: "root", Group: "root", Mode: "0755"}
+		if s.Home != "" {
+			if hs, err := diff.StatIn(in.Root, s.Home); err == nil {
+				a.User, a.Group = in.name(in.IDs.Users, hs.Uid), in.name(in.IDs.Groups, hs.Gid)
+			}
+		}
+	}
+	for _, kv := range []struct {
+		to   *string
+		from string
+	}{{&a.User, f.User}, {&a.Group, f.Group}, {&a.Mode, f.Mode}} {
+		if kv.from != "" {
+			*kv.to = kv.from
+		}
+	}
+	return a
+}
+
+// liveAttrs is attrs from the live directory alone (nil: the module's
+// defaults, or unreadable and no fact to fall back on).
+func (in *Input) liveAttrs(s *Suggestion) *Attrs {
 	dir := s.Path
 	if s.Kind == persist.File {
 		dir = path.Dir(s.Path)

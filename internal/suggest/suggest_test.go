@@ -81,6 +81,8 @@ func TestMatch(t *testing.T) {
 		{"/home/alice/.ssh/id_ed25519", "", "", ""},
 		{"/home/alice/.cache/x", "/home/alice", "/home/alice/.cache", "~/.cache"},
 		{"/var/cache/fontconfig/x", "", "/var/cache", "/var/cache"},
+		{"/var/lib/private/kea/leases4.csv", "", "/var/lib/private/kea", "/var/lib/private/*"},
+		{"/var/lib/private", "", "", ""}, // never the whole of it
 	} {
 		f, at, ok := k.Match(tc.p, tc.home)
 		if at != tc.want || ok != (tc.want != "") || f.Path != tc.fact {

@@ -3,7 +3,7 @@
 {
   environment.persistence."/nix/persist" = {
     directories = [
-      "/var/db/sudo/lectured" # 1, medium
+      { directory = "/var/db/sudo/lectured"; user = "root"; group = "root"; mode = "0700"; } # 1, medium
       "/imperm_test" # 2, low
       "/usr/local/bin" # 3, low
     ];

@@ -5,7 +5,7 @@
     directories = [
       "/var/lib/myapp" # 5, high
       "/var/lib/bluetooth" # 6, medium
-      { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "0750"; } # 10, medium
+      { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "u=rwx,g=rx,o="; } # 10, medium
       "/var/lib/systemd/timers" # 11, medium
     ];
     files = [
