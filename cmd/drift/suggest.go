@@ -67,10 +67,16 @@ the path drift's knowledge base names — never a whole /var, /etc, home or
   size        bytes at stake
   recency     modified in the last day or week
 
+Symlinks into a persistent storage path (a systemd-tmpfiles L rule:
+/etc/machine-id -> /nix/persist/etc/machine-id) are your own persistence,
+not candidates. Every unpersisted path ends in a suggestion or in a
+counted "left to you" line saying why none stands for it.
+
 Caches (/var/cache, ~/.cache, /tmp) and regenerated files are suggested as
 drift check --ignore rules. Stray data under the persistent storage path is
-listed read-only with its size as "declare-or-remove": drift never deletes
-it and never follows a symlink there.
+listed read-only with its size as "declare-or-remove" (what a live symlink
+points at is in use, not stray): drift never deletes it and never follows a
+symlink there.
 
 --format nix prints a NixOS module for the impermanence module:
 environment.persistence."<storage path>" with directories and files (paths
@@ -81,7 +87,8 @@ roots are drift check's.
 
 EXIT STATUS
   0  suggestions printed (or none to make)
-  2  error (bad input, unreadable root, not an impermanent root)`,
+  2  error (bad input — such as a --home that is / or /var —, unreadable
+     root, not an impermanent root)`,
 		Example: `  drift suggest
   drift suggest --boots 10 --format nix > /etc/nixos/persist-suggested.nix
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots
@@ -102,7 +109,7 @@ EXIT STATUS
 	f.StringVar(&opts.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root, as for drift check: auto, a subvolume `PATH`, or none")
 	f.StringVar(&opts.OldRoots, "old-roots", "auto", "old roots: auto (old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.IntVar(&opts.Boots, "boots", defaultBoots, "compare with the old roots of the last `N` boots (0: none)")
-	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist)")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist; a warning when it is on no persistent mount)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	return cmd
