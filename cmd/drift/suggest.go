@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,10 +67,16 @@ the path drift's knowledge base names — never a whole /var, /etc, home or
   size        bytes at stake
   recency     modified in the last day or week
 
+Symlinks into a persistent storage path (a systemd-tmpfiles L rule:
+/etc/machine-id -> /nix/persist/etc/machine-id) are your own persistence,
+not candidates. Every unpersisted path ends in a suggestion or in a
+counted "left to you" line saying why none stands for it.
+
 Caches (/var/cache, ~/.cache, /tmp) and regenerated files are suggested as
 drift check --ignore rules. Stray data under the persistent storage path is
-listed read-only with its size as "declare-or-remove": drift never deletes
-it and never follows a symlink there.
+listed read-only with its size as "declare-or-remove" (what a live symlink
+points at is in use, not stray): drift never deletes it and never follows a
+symlink there.
 
 --format nix prints a NixOS module for the impermanence module:
 environment.persistence."<storage path>" with directories and files (paths
@@ -79,7 +87,8 @@ roots are drift check's.
 
 EXIT STATUS
   0  suggestions printed (or none to make)
-  2  error (bad input, unreadable root, not an impermanent root)`,
+  2  error (bad input — such as a --home that is / or /var —, unreadable
+     root, not an impermanent root)`,
 		Example: `  drift suggest
   drift suggest --boots 10 --format nix > /etc/nixos/persist-suggested.nix
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots
@@ -100,7 +109,7 @@ EXIT STATUS
 	f.StringVar(&opts.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root, as for drift check: auto, a subvolume `PATH`, or none")
 	f.StringVar(&opts.OldRoots, "old-roots", "auto", "old roots: auto (old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.IntVar(&opts.Boots, "boots", defaultBoots, "compare with the old roots of the last `N` boots (0: none)")
-	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist)")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist; a warning when it is on no persistent mount)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
@@ -118,8 +127,11 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if opts.Boots < 0 {
 		return fmt.Errorf("--boots %d: expected 0 (no history) or a positive number", opts.Boots)
 	}
-	if opts.StoragePath != "" && (!strings.HasPrefix(opts.StoragePath, "/") || filepath.Clean(opts.StoragePath) != opts.StoragePath || opts.StoragePath == "/") {
-		return fmt.Errorf("--storage-path %q: expected an absolute, clean path other than /", opts.StoragePath)
+	sp := opts.StoragePath
+	if sp != "" {
+		if sp = path.Clean(sp); !strings.HasPrefix(sp, "/") || sp == "/" {
+			return fmt.Errorf("--storage-path %q: expected an absolute path other than /", opts.StoragePath)
+		}
 	}
 	now := time.Now()
 	if opts.Now != "" {
@@ -135,6 +147,11 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	}
 	root, decls := loaded.Root, loaded.Set
 	homes, _ := parseHomes(opts.Homes) // checked by load
+	for _, name := range slices.Sorted(maps.Keys(homes)) {
+		if err := suggest.CheckHome(homes[name]); err != nil {
+			return fmt.Errorf("--home %s=%s: %w", name, homes[name], err)
+		}
+	}
 	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
 		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
 	}
@@ -243,20 +260,27 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			warn("%s", w)
 		}
 	}
-	sp := opts.StoragePath
 	if sp == "" {
 		sp = suggest.MainStoragePath(decls.Entries)
 	}
+	if m := table.Shows(sp); m == nil || slices.ContainsFunc(audit.Ephemeral, func(e mounts.Mount) bool { return e.ID == m.ID }) {
+		on := "no mount"
+		if m != nil {
+			on = fmt.Sprintf("%s (%s, mount %d), which the next boot wipes", m.MountPoint, m.FSType, m.ID)
+		}
+		warn("the persistent storage path %s is not on a persistent mount (it lies on %s): the suggested declarations would keep their data on storage the next boot throws away", sp, on)
+	}
 	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
-	out := suggest.Suggest(in)
-	stray, strayWarnings := suggest.Stray(ctx, root, decls, opts.Workers)
+	out, left := suggest.Suggest(in)
+	linked := suggest.LinkedTargets(audit, suggest.Storages(audit, sp))
+	stray, strayWarnings := suggest.Stray(ctx, root, decls, linked, opts.Workers)
 	for _, w := range strayWarnings {
 		warn("%s", w)
 	}
 	out = append(out, stray...)
 	suggest.SortSuggestions(out)
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Warnings: warnings,
+		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Left: left, Warnings: warnings,
 	}, opts.Format)
 }
 

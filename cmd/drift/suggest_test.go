@@ -317,8 +317,10 @@ func TestSuggestApplied(t *testing.T) {
 			t.Errorf("%s: storage path %s, want /nix/persist", e.Path, e.StoragePath)
 		}
 		got[e.Path] = e.Kind
-		if e.Path == "/var/lib/colord" && (e.User != "colord" || e.Group != "colord" || e.Mode != "0750") {
-			t.Errorf("/var/lib/colord parsed as %s:%s %s, want colord:colord 0750", e.User, e.Group, e.Mode)
+		// The knowledge base's owner and mode win over the live directory's
+		// (which the module itself may have made wrong: field case C21).
+		if e.Path == "/var/lib/colord" && (e.User != "colord" || e.Group != "colord" || e.Mode != "u=rwx,g=rx,o=") {
+			t.Errorf("/var/lib/colord parsed as %s:%s %s, want colord:colord u=rwx,g=rx,o=", e.User, e.Group, e.Mode)
 		}
 		if e.Path == "/home/alice/.ssh" && e.Mode != "0700" {
 			t.Errorf("/home/alice/.ssh parsed with mode %q, want 0700", e.Mode)

@@ -145,3 +145,15 @@ func ReadIDNames(root string) (IDNames, []string) {
 	db := h.loadIDs(fd, "the audited root")
 	return IDNames{Users: db.uid, Groups: db.gid}, c.warnings
 }
+
+// ReadlinkIn reads the symlink p (absolute inside root, not root itself)
+// beneath root, never through a symlink in a component on the way
+// (readlinkBeneath).
+func ReadlinkIn(root, p string) (string, error) {
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	return readlinkBeneath(fd, strings.TrimPrefix(p, "/"))
+}

@@ -485,7 +485,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	for _, e := range decls.Entries {
 		if m := t.At(e.Path); m != nil && eph[m] && m != rootMount {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see", e.Path, m.FSType, m.ID, e.Kind))
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see%s", e.Path, m.FSType, m.ID, e.Kind, transientConsequence(e.Path)))
 		}
 	}
 

@@ -28,6 +28,9 @@ type SuggestReport struct {
 	OldRoots []string
 	// Suggestions in report order (suggest.SortSuggestions).
 	Suggestions []suggest.Suggestion
+	// Left counts the unpersisted paths no suggestion stands for, by
+	// reason (suggest.Suggest).
+	Left []suggest.Left
 	// Warnings are what the audit and the suggestions warned about.
 	Warnings []string
 }
@@ -55,17 +58,44 @@ func WriteSuggest(w io.Writer, r *SuggestReport, format string) error {
 // noteWidth is the widest the NOTE column gets before it wraps.
 const noteWidth = 56
 
-func kindName(k persist.Kind) string {
-	if k == persist.File {
+// typeName is the TYPE of a suggestion: dir, file, or symlink (stray
+// data only).
+func typeName(s *suggest.Suggestion) string {
+	switch {
+	case s.Symlink:
+		return "symlink"
+	case s.Kind == persist.File:
 		return "file"
 	}
 	return "dir"
 }
 
+// LeftLine is one suggest.Left as a line: "left to you: 2 paths
+// (/etc/machine-id, /etc/adjtime): symlinks into the persistent storage
+// path: …".
+func LeftLine(l suggest.Left) string {
+	ex := make([]string, len(l.Examples))
+	for i, p := range l.Examples {
+		ex[i] = Escape(p)
+	}
+	more := ""
+	if l.Count > len(l.Examples) {
+		more = ", …"
+	}
+	return fmt.Sprintf("left to you: %s (%s%s): %s", Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, l.Reason)
+}
+
 func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	if len(r.Suggestions) == 0 {
-		_, err := fmt.Fprintln(w, "nothing to suggest: no unpersisted path and no stray data under the persistent storage path")
-		return err
+		msg := "nothing to suggest: no unpersisted path and no stray data under the persistent storage path"
+		if len(r.Left) > 0 {
+			msg = "nothing to suggest: no stray data under the persistent storage path, and no unpersisted path to declare"
+		}
+		fmt.Fprintln(w, msg)
+		for _, l := range r.Left {
+			fmt.Fprintln(w, LeftLine(l))
+		}
+		return nil
 	}
 	t := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -85,7 +115,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		if s.Action == suggest.DeclareOrRemove {
 			conf = "-"
 		}
-		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), kindName(s.Kind),
+		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), typeName(&s),
 			fmt.Sprint(s.Entries), HumanBytes(s.Bytes), boots, changed, conf, SafeText(s.Note(Escape))}); err != nil {
 			return err
 		}
@@ -104,6 +134,9 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	}
 	if len(sources) > 0 {
 		fmt.Fprintf(w, "sources (drift's knowledge base):\n%s\n", strings.Join(sources, "\n"))
+	}
+	for _, l := range r.Left {
+		fmt.Fprintln(w, LeftLine(l))
 	}
 	_, err := fmt.Fprintln(w, SuggestSummary(r))
 	return err
@@ -278,6 +311,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if len(unprintable) > 0 {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))
 	}
+	for _, l := range r.Left {
+		fmt.Fprintf(w, "# %s\n", SafeText(LeftLine(l)))
+	}
 	return nil
 }
 
@@ -350,6 +386,12 @@ type jsonSuggestion struct {
 	IgnoreRule  string     `json:"ignoreRule,omitempty"`
 }
 
+type jsonLeft struct {
+	Reason   string   `json:"reason"`
+	Count    int      `json:"count"`
+	Examples []string `json:"examples"`
+}
+
 type jsonFact struct {
 	Path   string `json:"path"`
 	What   string `json:"what"`
@@ -383,8 +425,16 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		Boots       int              `json:"boots"`
 		OldRoots    []string         `json:"oldRoots"`
 		Suggestions []jsonSuggestion `json:"suggestions"`
+		Left        []jsonLeft       `json:"left"`
 		Warnings    []string         `json:"warnings"`
-	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Warnings: r.Warnings}
+	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: r.Warnings}
+	for _, l := range r.Left {
+		jl := jsonLeft{Reason: l.Reason, Count: l.Count, Examples: []string{}}
+		for _, p := range l.Examples {
+			jl.Examples = append(jl.Examples, Escape(p))
+		}
+		out.Left = append(out.Left, jl)
+	}
 	if out.OldRoots == nil {
 		out.OldRoots = []string{}
 	}
@@ -392,7 +442,7 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		out.Warnings = []string{}
 	}
 	for _, s := range r.Suggestions {
-		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: kindName(s.Kind), Entries: s.Entries, Bytes: s.Bytes,
+		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: typeName(&s), Entries: s.Entries, Bytes: s.Bytes,
 			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: SafeText(s.Note(Escape)),
 			Evidence: s.Evidence, StoragePath: s.StoragePath, User: s.User}
 		j.Path, j.PathBase64 = jsonPath(s.Path)

@@ -94,14 +94,55 @@ func journals(root string) ([]journalID, error) {
 	return out, nil
 }
 
+// machineIDPath is where systemd keeps the machine ID (machine-id(5)).
+const machineIDPath = "/etc/machine-id"
+
+// liveMachineID reads the machine ID of the system at root: the regular
+// file /etc/machine-id, or — when it is a symlink whose target lies in
+// one of the persistent storage paths storages (a systemd-tmpfiles "L"
+// rule: /etc/machine-id -> /nix/persist/etc/machine-id) — the regular
+// file it points at. Both are read beneath root with no symlink in any
+// component (diff.ReadIn: openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS),
+// so a link out of the storage path, or one whose way passes through
+// another symlink, is never followed. "" when there is no ID to read.
+func liveMachineID(root string, storages []string) string {
+	st, err := diff.StatIn(root, machineIDPath)
+	if err != nil {
+		return ""
+	}
+	p := machineIDPath
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		target, err := diff.ReadlinkIn(root, machineIDPath)
+		if err != nil {
+			return ""
+		}
+		t, ok := intoStorage(&diff.Item{Path: machineIDPath, Mode: st.Mode, Target: target}, storages)
+		if !ok {
+			return ""
+		}
+		p = t
+		if st, err = diff.StatIn(root, p); err != nil {
+			return ""
+		}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return "" // never open a fifo or a device
+	}
+	data, err := diff.ReadIn(root, p, 4096)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
 // machineID adds field case C08's evidence to the suggestion to persist
 // /etc/machine-id: journal directories of several machine IDs in
 // /var/log/journal mean the ID changes at every boot (the journal of each
 // boot is filed under another ID, and journalctl --list-boots sees only
 // the current one). The evidence names how many, whether the live ID is
 // the newest, and how much belongs to earlier IDs.
-func (in *Input) machineID(out []Suggestion) {
-	i := slices.IndexFunc(out, func(s Suggestion) bool { return s.Path == "/etc/machine-id" && s.Action == Persist })
+func (in *Input) machineID(out []Suggestion, storages []string) {
+	i := slices.IndexFunc(out, func(s Suggestion) bool { return s.Path == machineIDPath && s.Action == Persist })
 	if i < 0 {
 		return
 	}
@@ -109,8 +150,7 @@ func (in *Input) machineID(out []Suggestion) {
 	if err != nil || len(js) < 2 {
 		return
 	}
-	data, _ := diff.ReadIn(in.Root, "/etc/machine-id", 4096)
-	live := strings.TrimSpace(string(data))
+	live := liveMachineID(in.Root, storages)
 	s := &out[i]
 	ev := fmt.Sprintf("%d journal directories in %s, named by %d different machine IDs: the ID changes at every boot", len(js), journalDir, len(js))
 	var earlier int64

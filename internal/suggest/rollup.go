@@ -1,6 +1,9 @@
 package suggest
 
 import (
+	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -127,4 +130,20 @@ func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
 		}
 	}
 	return g
+}
+
+// stateRoots are the directories a home can never be: / and the
+// directories that hold the system's state (systemContainers, /nix, /boot,
+// /run, /tmp). Taken as a home, every path in them would be that user's
+// and rolled up to the home's containers — /var/lib whole.
+var stateRoots = append(slices.Clone(systemContainers), "/nix", "/boot", "/run", "/tmp")
+
+// CheckHome returns an error when dir (an absolute --home directory) is /
+// or a directory holding the system's state (/etc, /var, /var/lib, /usr,
+// /nix, /srv, /opt, /home, …: stateRoots). /root and /home/NAME are fine.
+func CheckHome(dir string) error {
+	if slices.Contains(stateRoots, path.Clean(dir)) {
+		return fmt.Errorf("a home cannot be / or a directory holding the system's state (/etc, /var, /var/lib, /usr, /nix, /srv, /opt, /home, …): name the user's own home directory")
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -23,11 +24,17 @@ type strayRow struct {
 }
 
 // Stray lists what lies under each persistent storage path of decls (in
-// the system at root) that no declaration covers: neither a declared
-// path's persistent copy (persist.Entry.Source) or below a declared
-// directory's, nor a directory on the way to one. A directory none of
-// whose contents is covered is one suggestion standing for its subtree
-// (entries, bytes, newest mtime), with Action DeclareOrRemove.
+// the system at root) that nothing declares and nothing links to: neither
+// a declared path's persistent copy (persist.Entry.Source) or below a
+// declared directory's, nor the target of a live symlink or below it
+// (linked: LinkedTargets, absolute paths such as
+// "/nix/persist/etc/machine-id"), nor a directory on the way to one of
+// those. A directory none of whose contents is covered is one suggestion
+// standing for its subtree (entries, bytes, newest mtime), with Action
+// DeclareOrRemove — unless it is, as a live path, a home or a directory
+// holding many applications' state (/var/lib, /home/NAME/.config:
+// systemContainers, homeContainers), which is never declared whole: what
+// it holds is listed instead. A symlink is a row of its own (Symlink).
 //
 // It only reads: the storage path is opened beneath root with no symlink
 // in any component, and the walk (scan.Walk) never follows a symlink;
@@ -35,7 +42,7 @@ type strayRow struct {
 // nothing; one reached through a symlink (or where a component is not a
 // directory), or unreadable, is a warning.
 // Paths below that cannot be read are counted in a warning.
-func Stray(ctx context.Context, root string, decls *persist.Set, workers int) ([]Suggestion, []string) {
+func Stray(ctx context.Context, root string, decls *persist.Set, linked []string, workers int) ([]Suggestion, []string) {
 	byStorage := map[string][]persist.Entry{}
 	for _, e := range decls.Entries {
 		byStorage[e.StoragePath] = append(byStorage[e.StoragePath], e)
@@ -50,7 +57,7 @@ func Stray(ctx context.Context, root string, decls *persist.Set, workers int) ([
 	var out []Suggestion
 	var warnings []string
 	for _, sp := range storages {
-		got, warn := strayIn(ctx, root, sp, decls.Entries, workers)
+		got, warn := strayIn(ctx, root, sp, decls.Entries, linked, workers)
 		out = append(out, got...)
 		warnings = append(warnings, warn...)
 	}
@@ -66,8 +73,16 @@ const (
 	onTheWay           // a directory holding a declared path's copy
 )
 
-func cover(p string, entries []persist.Entry) coverage {
+func cover(p string, entries []persist.Entry, linked []string) coverage {
 	c := uncovered
+	for _, t := range linked {
+		switch {
+		case within(t, p):
+			return covered
+		case within(p, t):
+			c = onTheWay
+		}
+	}
 	for _, e := range entries {
 		src := e.Source()
 		switch {
@@ -80,13 +95,13 @@ func cover(p string, entries []persist.Entry) coverage {
 	return c
 }
 
-func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, workers int) ([]Suggestion, []string) {
+func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, linked []string, workers int) ([]Suggestion, []string) {
 	fd, err := diff.OpenDirIn(root, sp)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
 		}
-		return nil, []string{fmt.Sprintf("cannot read the persistent storage path %s: %v (stray data there is not listed)", sp, err)}
+		return nil, []string{fmt.Sprintf("cannot read the persistent storage path %s: %s (stray data there is not listed)", sp, whyNotDir(root, sp, err))}
 	}
 	defer unix.Close(fd)
 	var mu sync.Mutex
@@ -108,17 +123,21 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, work
 			return r, isDir
 		}
 		full := sp + e.Path
-		switch cover(full, entries) {
+		switch cover(full, entries, linked) {
 		case covered:
 			return nil, false
 		case onTheWay:
 			return onTheWay, isDir
 		}
+		if isDir && isContainer(e.Path) {
+			return onTheWay, true // never declared whole: what it holds is listed
+		}
 		kind := persist.File
 		if isDir {
 			kind = persist.Dir
 		}
-		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp}}
+		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
+			Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK}}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)
@@ -156,4 +175,42 @@ func maxInto(v *atomic.Int64, x int64) {
 			return
 		}
 	}
+}
+
+// isContainer reports whether the live path p is a home or a directory
+// holding many applications' state (systemContainers; in /root or
+// /home/NAME, the home and its homeContainers).
+func isContainer(p string) bool {
+	if slices.Contains(systemContainers, p) {
+		return true
+	}
+	h, ok := homeOf(nil, p)
+	if !ok {
+		return false
+	}
+	return p == h.dir || slices.ContainsFunc(homeContainers, func(c string) bool { return c != "" && p == h.dir+"/"+c })
+}
+
+// whyNotDir says why the storage path sp could not be opened beneath
+// root (err): the first component that is a symlink ("/persist is a
+// symlink (not followed)") or not a directory, else err itself.
+func whyNotDir(root, sp string, err error) string {
+	for p := ""; ; {
+		rest := strings.TrimPrefix(sp[len(p):], "/")
+		name, _, _ := strings.Cut(rest, "/")
+		if name == "" {
+			break
+		}
+		p += "/" + name
+		st, serr := diff.StatIn(root, p)
+		switch {
+		case serr != nil:
+			return err.Error()
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+			return p + " is a symlink (not followed)"
+		case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+			return p + " is not a directory"
+		}
+	}
+	return err.Error()
 }

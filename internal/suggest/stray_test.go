@@ -47,7 +47,7 @@ func TestStray(t *testing.T) {
 		{Kind: persist.Dir, StoragePath: "/persist", Path: "/home/alice/.ssh", Owner: "alice"},
 		{Kind: persist.Dir, StoragePath: "/elsewhere", Path: "/var/lib/x"}, // absent: nothing, no warning
 	}}
-	got, warnings := Stray(context.Background(), root, set, 2)
+	got, warnings := Stray(context.Background(), root, set, nil, 2)
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %q", warnings)
 	}
@@ -73,8 +73,81 @@ func TestStray(t *testing.T) {
 	if err := os.Symlink(ps, filepath.Join(root2, "persist")); err != nil {
 		t.Fatal(err)
 	}
-	got, warnings = Stray(context.Background(), root2, set, 2)
+	got, warnings = Stray(context.Background(), root2, set, nil, 2)
 	if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0], "cannot read the persistent storage path /persist") {
 		t.Errorf("through a symlink: %d rows, warnings %q", len(got), warnings)
+	}
+}
+
+// TestStrayLinkedAndContainers: what a live symlink points at under the
+// storage path is in use, and so are the directories on the way to it
+// (/etc/machine-id -> /persist/etc/machine-id, a tmpfiles L rule); a
+// directory holding many applications' state that nothing declares is
+// never summarised whole: what it holds is listed, a symlink as one.
+func TestStrayLinkedAndContainers(t *testing.T) {
+	root := t.TempDir()
+	ps := filepath.Join(root, "persist")
+	mkfile(t, filepath.Join(ps, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n")
+	mkfile(t, filepath.Join(ps, "var/log/x"), "log")
+	mkfile(t, filepath.Join(ps, "var/lib/oldapp/db"), "12345")
+	mkfile(t, filepath.Join(ps, "var/lib/oldapp/sub/more"), "678")
+	mkfile(t, filepath.Join(ps, "home/bob/.config/oldtool/rc"), "rc")
+	if err := os.Symlink("/nowhere", filepath.Join(ps, "var/lib/current")); err != nil {
+		t.Fatal(err)
+	}
+	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}
+	got, warnings := Stray(context.Background(), root, set, []string{"/persist/etc/machine-id"}, 2)
+	if len(warnings) != 0 {
+		t.Errorf("warnings: %q", warnings)
+	}
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, fmt.Sprintf("%s %s %v %d %d", s.Path, s.Kind, s.Symlink, s.Entries, s.Bytes))
+	}
+	want := []string{
+		"/persist/home/bob/.config/oldtool directory false 2 2",
+		"/persist/var/lib/current file true 1 0",
+		"/persist/var/lib/oldapp directory false 4 8",
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range got {
+		if n := s.Note(func(x string) string { return x }); strings.Contains(n, "again") {
+			t.Errorf("%s: %q", s.Path, n)
+		}
+	}
+
+	// Without the link, the machine ID's copy is stray (a file, not /etc).
+	got, _ = Stray(context.Background(), root, set, nil, 2)
+	if len(got) == 0 || got[0].Path != "/persist/etc/machine-id" {
+		t.Errorf("unlinked: first row %+v", got)
+	}
+}
+
+// TestStraySymlinkedStoragePath: a storage path reached through a symlink
+// is not walked, and the warning says so in those words.
+func TestStraySymlinkedStoragePath(t *testing.T) {
+	real := t.TempDir()
+	mkfile(t, filepath.Join(real, "var/lib/old/db"), "x")
+	for _, tc := range []struct{ link, sp, want string }{
+		{"persist", "/persist", "/persist is a symlink (not followed)"},
+		{"nix", "/nix/persist", "/nix is a symlink (not followed)"},
+	} {
+		root := t.TempDir()
+		if err := os.Symlink(real, filepath.Join(root, tc.link)); err != nil {
+			t.Fatal(err)
+		}
+		set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: tc.sp, Path: "/var/lib/kept"}}}
+		got, warnings := Stray(context.Background(), root, set, nil, 2)
+		if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0], tc.want) {
+			t.Errorf("%s: %d rows, warnings %q, want %q", tc.sp, len(got), warnings, tc.want)
+		}
+	}
+	root := t.TempDir()
+	mkfile(t, filepath.Join(root, "persist"), "a file")
+	_, warnings := Stray(context.Background(), root, &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/x"}}}, nil, 2)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "/persist is not a directory") {
+		t.Errorf("a file: warnings %q", warnings)
 	}
 }

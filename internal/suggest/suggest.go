@@ -87,6 +87,62 @@ type Suggestion struct {
 	// LivePath, for DeclareOrRemove, is the live path the stray data would
 	// be declared as (Path without the storage path).
 	LivePath string
+	// Symlink, for DeclareOrRemove, says Path is a symlink (listed, never
+	// followed); Kind is persist.File then.
+	Symlink bool
+}
+
+// Left counts the unpersisted paths Suggest makes no suggestion for, for
+// one reason: with the suggestions, every unpersisted path drift check
+// reports is accounted for (the Entries of the suggestions plus the
+// Counts of the Left add up to them).
+type Left struct {
+	// Reason says why no suggestion stands for them, in one sentence.
+	Reason string
+	// Count is how many unpersisted paths; Examples the first few of them
+	// by path (at most maxExamples, raw bytes).
+	Count    int
+	Examples []string
+}
+
+// maxExamples is how many paths a Left names.
+const maxExamples = 3
+
+// Reasons of Left, in report order.
+const (
+	LeftLinked    = "symlinks into the persistent storage path: your own persistence (a systemd-tmpfiles L rule or a link made by hand), not a candidate"
+	LeftStorage   = "in a persistent storage path that is not mounted: drift check reports them"
+	LeftGenerated = "links into /nix/store in a home: home-manager's activation makes them again"
+	LeftDynamic   = "links of DynamicUser services into /var/lib/private (or /var/cache, /var/log's): systemd makes them again at each start"
+	LeftContainer = "homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)"
+	LeftOnTheWay  = "directories on the way to suggested paths, or holding only home-manager's links: made again with them"
+)
+
+var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftContainer, LeftOnTheWay}
+
+// leftCounter collects Left by reason.
+type leftCounter map[string]*Left
+
+func (l leftCounter) add(reason, p string) {
+	x := l[reason]
+	if x == nil {
+		x = &Left{Reason: reason}
+		l[reason] = x
+	}
+	x.Count++
+	x.Examples = append(x.Examples, p)
+}
+
+func (l leftCounter) list() []Left {
+	var out []Left
+	for _, r := range leftOrder {
+		if x := l[r]; x != nil {
+			slices.SortFunc(x.Examples, diff.ComparePaths)
+			x.Examples = x.Examples[:min(len(x.Examples), maxExamples)]
+			out = append(out, *x)
+		}
+	}
+	return out
 }
 
 // Held is a known path inside a suggestion, and its fact.
@@ -108,7 +164,10 @@ func (s *Suggestion) Note(esc func(string) string) string {
 	}
 	parts = append(parts, s.Evidence...)
 	if s.Action == DeclareOrRemove {
-		parts = append(parts, "under "+esc(s.StoragePath)+", covered by no declaration: declare "+esc(s.LivePath)+" again, or remove it (drift does not)")
+		if s.Symlink {
+			parts = append(parts, "a symlink (not followed)")
+		}
+		parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or remove it (drift does not)")
 	} else if h := s.historyNote(); h != "" {
 		parts = append(parts, h)
 	}
@@ -170,6 +229,8 @@ type group struct {
 	inner  []innerFact // known paths inside, merged into this group (nest)
 	// generated counts the links into /nix/store left out of items.
 	generated int
+	// genPaths are those links.
+	genPaths []string
 }
 
 // innerFact is a knowledge base fact about a path inside a suggestion.
@@ -223,8 +284,16 @@ const (
 // old root compared (at least one) that the knowledge base does not know
 // is regenerated at every boot: an Ignore suggestion, as are the knowledge
 // base's caches.
-func Suggest(in Input) []Suggestion {
+//
+// The unpersisted paths no suggestion stands for are counted in the Left
+// returned, by reason, in report order: symlinks into a persistent
+// storage path (Storages of the declarations and in.StoragePath: the
+// user's own persistence), paths in an unmounted storage path, home-
+// manager's links, homes and containers themselves, and directories on
+// the way to suggested paths.
+func Suggest(in Input) ([]Suggestion, []Left) {
 	a := in.Audit
+	left := leftCounter{}
 	idx := map[string]int{}
 	for i, it := range a.Lost {
 		if it.Category == diff.Unpersisted {
@@ -234,20 +303,27 @@ func Suggest(in Input) []Suggestion {
 	homes := homeUsers(in.Homes)
 	groups := map[string]*group{}
 	var order []string
-	var storages []string
-	if a.Decls != nil {
-		for _, e := range a.Decls.Entries {
-			if e.StoragePath != "/" && !slices.Contains(storages, e.StoragePath) {
-				storages = append(storages, e.StoragePath)
-			}
-		}
-	}
+	storages := Storages(a)
+	linkable := Storages(a, in.StoragePath)
 	for i, it := range a.Lost {
-		if it.Category != diff.Unpersisted || slices.ContainsFunc(storages, func(sp string) bool { return within(sp, it.Path) }) {
-			continue // in persistent storage already (not mounted: drift check's to report)
+		if it.Category != diff.Unpersisted {
+			continue
+		}
+		if slices.ContainsFunc(storages, func(sp string) bool { return within(sp, it.Path) }) {
+			left.add(LeftStorage, it.Path) // in persistent storage already (not mounted: drift check's to report)
+			continue
+		}
+		if _, ok := intoStorage(it, linkable); ok {
+			left.add(LeftLinked, it.Path)
+			continue
+		}
+		if dynamicUserLink(it) {
+			left.add(LeftDynamic, it.Path)
+			continue
 		}
 		g := rollUp(in.Knowledge, homes, it.Path, idx)
 		if g == nil {
+			left.add(LeftContainer, it.Path)
 			continue
 		}
 		have := groups[g.target]
@@ -262,21 +338,27 @@ func Suggest(in Input) []Suggestion {
 		}
 		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
 			have.generated++ // home-manager's: made again by its activation, not state
+			have.genPaths = append(have.genPaths, it.Path)
 			continue
 		}
 		have.items = append(have.items, i)
 	}
-	order = nest(a, groups, order)
+	for _, t := range order {
+		for _, p := range groups[t].genPaths {
+			left.add(LeftGenerated, p)
+		}
+	}
+	order = nest(a, groups, order, left)
 	var out []Suggestion
 	for _, t := range order {
 		out = append(out, in.build(groups[t]))
 	}
-	in.machineID(out)
+	in.machineID(out, linkable)
 	for i := range out {
 		out[i].Confidence = confidence(out[i].Score)
 	}
 	SortSuggestions(out)
-	return out
+	return out, left.list()
 }
 
 // nest makes the groups disjoint: a directory that only leads to other
@@ -284,8 +366,9 @@ func Suggest(in Input) []Suggestion {
 // from its group, a group left empty — or holding only directories for
 // links into /nix/store in a home (home-manager's) — is dropped, and a group whose target
 // lies inside another's is merged into that one (one declaration covers
-// both). It returns the targets left, in their first order.
-func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
+// both). It returns the targets left, in their first order; the items
+// dropped are counted in left (LeftOnTheWay).
+func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounter) []string {
 	above := map[string]bool{} // proper ancestors of targets
 	for _, t := range order {
 		for d := path.Dir(t); d != "/" && !above[d]; d = path.Dir(d) {
@@ -295,9 +378,18 @@ func nest(a *diff.Audit, groups map[string]*group, order []string) []string {
 	var left []string
 	for _, t := range order {
 		g := groups[t]
-		g.items = slices.DeleteFunc(g.items, func(i int) bool { return a.Lost[i].IsDir() && above[a.Lost[i].Path] })
+		g.items = slices.DeleteFunc(g.items, func(i int) bool {
+			if a.Lost[i].IsDir() && above[a.Lost[i].Path] {
+				lc.add(LeftOnTheWay, a.Lost[i].Path)
+				return true
+			}
+			return false
+		})
 		onlyDirs := !slices.ContainsFunc(g.items, func(i int) bool { return !a.Lost[i].IsDir() })
 		if len(g.items) == 0 || onlyDirs && g.generated > 0 {
+			for _, i := range g.items {
+				lc.add(LeftOnTheWay, a.Lost[i].Path)
+			}
 			delete(groups, t)
 			continue
 		}
@@ -447,10 +539,43 @@ func (in *Input) build(g *group) Suggestion {
 
 // attrs reads the owner and mode of the live directory (a file's parent)
 // and returns them when they are not the module's defaults: root:root 0755
-// for a system path, the home's owner and group with 0755 in a home. A
-// directory that cannot be read falls back to the knowledge base's owner
-// and mode.
+// for a system path, the home's owner and group with 0755 in a home. For a
+// directory the knowledge base names with an owner or mode (Fact.User,
+// Group, Mode: /var/lib/private/* 0700 root, a DynamicUser service's), the
+// fact's win over the live directory's — the live owner of a DynamicUser
+// directory is a user allocated at each start, which no declaration can
+// name. A directory that cannot be read gets the knowledge base's alone.
 func (in *Input) attrs(s *Suggestion) *Attrs {
+	a := in.liveAttrs(s)
+	f := s.Fact
+	if f == nil || s.Kind != persist.Dir || f.User == "" && f.Group == "" && f.Mode == "" {
+		return a
+	}
+	if a == nil {
+		if _, err := diff.StatIn(in.Root, s.Path); err != nil {
+			return &Attrs{User: f.User, Group: f.Group, Mode: f.Mode}
+		}
+		a = &Attrs{User: "root", Group: "root", Mode: "0755"}
+		if s.Home != "" {
+			if hs, err := diff.StatIn(in.Root, s.Home); err == nil {
+				a.User, a.Group = in.name(in.IDs.Users, hs.Uid), in.name(in.IDs.Groups, hs.Gid)
+			}
+		}
+	}
+	for _, kv := range []struct {
+		to   *string
+		from string
+	}{{&a.User, f.User}, {&a.Group, f.Group}, {&a.Mode, f.Mode}} {
+		if kv.from != "" {
+			*kv.to = kv.from
+		}
+	}
+	return a
+}
+
+// liveAttrs is attrs from the live directory alone (nil: the module's
+// defaults, or unreadable and no fact to fall back on).
+func (in *Input) liveAttrs(s *Suggestion) *Attrs {
 	dir := s.Path
 	if s.Kind == persist.File {
 		dir = path.Dir(s.Path)

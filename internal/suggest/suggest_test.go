@@ -2,7 +2,9 @@ package suggest
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -79,6 +81,8 @@ func TestMatch(t *testing.T) {
 		{"/home/alice/.ssh/id_ed25519", "", "", ""},
 		{"/home/alice/.cache/x", "/home/alice", "/home/alice/.cache", "~/.cache"},
 		{"/var/cache/fontconfig/x", "", "/var/cache", "/var/cache"},
+		{"/var/lib/private/kea/leases4.csv", "", "/var/lib/private/kea", "/var/lib/private/*"},
+		{"/var/lib/private", "", "", ""}, // never the whole of it
 	} {
 		f, at, ok := k.Match(tc.p, tc.home)
 		if at != tc.want || ok != (tc.want != "") || f.Path != tc.fact {
@@ -208,7 +212,7 @@ func TestSuggestHistory(t *testing.T) {
 			old[i].Hist = append(old[i].Hist, h[byPath[it.Path].hist[i]])
 		}
 	}
-	got := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
+	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%d %s %s %s seen=%d changed=%d score=%d %s", s.Rank, s.Action, s.Path, s.Kind, s.Seen, s.Changed, s.Score, s.Confidence))
@@ -248,7 +252,7 @@ func TestSuggestStoreLinks(t *testing.T) {
 		link("/home/alice/.config/own", "../elsewhere"),
 		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
 	}}
-	got := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
@@ -273,5 +277,128 @@ func TestMainStoragePath(t *testing.T) {
 		if got := MainStoragePath(tc.in); got != tc.want {
 			t.Errorf("%v: %s, want %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestSuggestAccounted: every unpersisted path ends in a suggestion (its
+// Entries) or in a counted Left, never silently nowhere — links into the
+// persistent storage path (the user's own: not candidates, under the
+// declared storage path or the one suggestions go to), home-manager's
+// links, containers themselves, directories on the way, paths in an
+// unmounted storage path.
+func TestSuggestAccounted(t *testing.T) {
+	link := func(p, target string) *diff.Item {
+		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
+	}
+	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}, Lost: []*diff.Item{
+		item("/etc", 0),
+		link("/etc/machine-id", "/persist/etc/machine-id"),
+		link("/etc/adjtime", "../nix/persist/etc/adjtime"), // into in.StoragePath, relative
+		link("/etc/localtime", "/etc/zoneinfo/UTC"),        // elsewhere: lost like a file
+		item("/home", 0),
+		item("/home/alice", 0),
+		item("/home/alice/.config", 0),
+		item("/home/alice/.config/fish", 0),
+		link("/home/alice/.config/fish/config.fish", "/nix/store/abc-hm/config.fish"),
+		item("/persist", 0),
+		item("/persist/leftover.txt", 3),
+		item("/srv", 0),
+		item("/srv/x", 0),
+		item("/srv/x/data.bin", 10),
+		item("/toplevel", 0),
+		item("/var", 0),
+		item("/var/db", 0),
+		item("/var/db/sudo", 0),
+		item("/var/db/sudo/lectured", 0),
+		item("/var/db/sudo/lectured/alice", 0),
+		item("/var/lib", 0),
+		item("/var/lib/gitea", 0),
+		item("/var/lib/gitea/gitea.db", 5),
+		{Path: "/var/lib/ignored", Category: diff.Ignored, Mode: unix.S_IFDIR | 0o755, Decl: -1},
+	}}
+	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return diff.ComparePaths(x.Path, y.Path) })
+	for _, homes := range []map[string]string{nil, {"alice": "/home/alice"}} {
+		got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/nix/persist", Homes: homes})
+		total := 0
+		var paths []string
+		for _, s := range got {
+			total += int(s.Entries)
+			paths = append(paths, s.Path)
+		}
+		reasons := map[string]int{}
+		for _, l := range left {
+			total += l.Count
+			reasons[l.Reason] = l.Count
+		}
+		if want := len(a.Lost) - 1; total != want {
+			t.Errorf("homes %v: %d paths accounted for, want %d: suggestions %q, left %+v", homes, total, want, paths, left)
+		}
+		for _, p := range []string{"/srv/x", "/toplevel", "/var/lib/gitea", "/etc/localtime", "/var/db/sudo/lectured"} {
+			if !slices.Contains(paths, p) {
+				t.Errorf("homes %v: %s not suggested: %q", homes, p, paths)
+			}
+		}
+		if slices.Contains(paths, "/etc/machine-id") || slices.Contains(paths, "/etc/adjtime") {
+			t.Errorf("homes %v: a link into persistent storage suggested: %q", homes, paths)
+		}
+		if reasons[LeftLinked] != 2 || reasons[LeftGenerated] != 1 || reasons[LeftStorage] != 2 {
+			t.Errorf("homes %v: left %+v", homes, left)
+		}
+	}
+}
+
+// TestLiveMachineID: the live ID is read from /etc/machine-id, or through
+// it when it links into a persistent storage path — beneath the audited
+// root, never through a link out of the storage path or a symlinked
+// component on the way.
+func TestLiveMachineID(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef"
+	outside := t.TempDir()
+	mkfile(t, filepath.Join(outside, "machine-id"), "ffffffffffffffffffffffffffffffff\n")
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, root string)
+		want  string
+	}{
+		{"file", func(t *testing.T, root string) { mkfile(t, filepath.Join(root, "etc/machine-id"), id+"\n") }, id},
+		{"link into storage", func(t *testing.T, root string) {
+			mkfile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
+			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+		}, id},
+		{"relative link into storage", func(t *testing.T, root string) {
+			mkfile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
+			symlink(t, "../nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+		}, id},
+		{"link out of storage", func(t *testing.T, root string) {
+			mkfile(t, filepath.Join(root, "var/machine-id"), id+"\n")
+			symlink(t, "/var/machine-id", filepath.Join(root, "etc/machine-id"))
+		}, ""},
+		{"link out of the root", func(t *testing.T, root string) {
+			symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "etc/machine-id"))
+		}, ""},
+		{"storage file is itself a link out", func(t *testing.T, root string) {
+			symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "nix/persist/etc/machine-id"))
+			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+		}, ""},
+		{"symlinked component on the way", func(t *testing.T, root string) {
+			symlink(t, outside, filepath.Join(root, "nix/persist/etc"))
+			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+		}, ""},
+	} {
+		root := t.TempDir()
+		tc.setup(t, root)
+		if got := liveMachineID(root, []string{"/nix/persist"}); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func symlink(t *testing.T, target, p string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,7 +3,7 @@
 {
   environment.persistence."/nix/persist" = {
     directories = [
-      "/var/db/sudo/lectured" # 1, medium
+      { directory = "/var/db/sudo/lectured"; user = "root"; group = "root"; mode = "0700"; } # 1, medium
       "/imperm_test" # 2, low
       "/usr/local/bin" # 3, low
     ];
@@ -13,3 +13,5 @@
 #   --ignore /tmp
 #   --ignore /var/cache
 #   --ignore /var/tmp
+# left to you: 3 paths (/opt, /usr/local, /var/db): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
+# left to you: 1 path (/var/db/sudo): directories on the way to suggested paths, or holding only home-manager's links: made again with them

@@ -5,7 +5,7 @@
     directories = [
       "/var/lib/myapp" # 5, high
       "/var/lib/bluetooth" # 6, medium
-      { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "0750"; } # 10, medium
+      { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "u=rwx,g=rx,o="; } # 10, medium
       "/var/lib/systemd/timers" # 11, medium
     ];
     files = [
@@ -35,4 +35,6 @@
 #   --ignore /var/cache
 # In persistent storage, declared by nothing: declare again, or remove by hand (drift never deletes):
 #   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
-#   /nix/persist/etc (2 entries, 1 B)
+#   /nix/persist/etc/old-secret (1 entry, 1 B)
+# left to you: 4 paths (/home, /home/alice, /home/alice/.config, …): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
+# left to you: 1 path (/etc/ssh): directories on the way to suggested paths, or holding only home-manager's links: made again with them
