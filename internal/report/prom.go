@@ -28,7 +28,7 @@ type promMetric struct {
 }
 
 type promSample struct {
-	label, value string // label: `category="x"` or ""
+	label string // `category="x"` or ""
 	v            float64
 }
 
