@@ -29,7 +29,7 @@ type promMetric struct {
 
 type promSample struct {
 	label string // `category="x"` or ""
-	v            float64
+	v     float64
 }
 
 // writeProm renders a in the Prometheus text exposition format 0.0.4, for
