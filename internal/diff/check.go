@@ -267,11 +267,13 @@ type classifier struct {
 	recreatedBytes atomic.Int64
 }
 
-// dirState is what the walk knows of a directory it descends into. kids
-// holds its lost entries and the subdirectories the walk descends into, by
-// name, so that after the walk the lost set can be put in path order
-// directory by directory (names sorted with a plain byte compare) instead of
-// one global sort.
+// dirState is what the walk knows of a directory it descends into. Its
+// kids are its lost entries and the subdirectories the walk descends into,
+// each recorded once (in no order) on a lock-free list, so that after the
+// walk the lost set can be put in path order directory by directory (names
+// sorted with a plain byte compare) instead of one global sort. subs links
+// the same subdirectories again, so that the size of a subtree's lost set is
+// counted from its directories alone.
 type dirState struct {
 	node    *node
 	mount   *mounts.Mount
@@ -279,33 +281,56 @@ type dirState struct {
 	decl    int32
 	ignored bool
 
-	mu   sync.Mutex
-	kids []kid
+	kids    atomic.Pointer[kid]      // newest first
+	items   atomic.Int64             // how many kids hold an Item
+	subs    atomic.Pointer[dirState] // the first subdirectory's state
+	nextSub *dirState                // the next sibling's, in the parent's subs
 }
 
+// kid is one child of a dirState: its lost Item, its own state, or both.
 type kid struct {
 	name string
 	item *Item // nil: not lost
 	sub  *dirState
+	next *kid
 }
 
 // add records a child: its lost item (when lost) and its state (when the
-// walk descends into it).
-func (s *dirState) add(k kid) {
-	s.mu.Lock()
-	s.kids = append(s.kids, k)
-	s.mu.Unlock()
+// walk descends into it). The children of one directory are recorded by the
+// worker that read it (and, for an entry replaced mid-walk, by another
+// later), so the pushes rarely if ever meet; they are atomic all the same.
+func (s *dirState) add(k *kid) {
+	for {
+		old := s.kids.Load()
+		k.next = old
+		if s.kids.CompareAndSwap(old, k) {
+			break
+		}
+	}
+	if k.item != nil {
+		s.items.Add(1)
+	}
+	if k.sub != nil {
+		for {
+			old := s.subs.Load()
+			k.sub.nextSub = old
+			if s.subs.CompareAndSwap(old, k.sub) {
+				break
+			}
+		}
+	}
 }
 
-// arena hands out Items from chunks that never move, one arena per walk
-// worker (scan.Entry.Worker), so storing a lost entry takes no lock and no
-// copy when the set grows. Padded to keep workers off each other's cache
+// arena hands out Items and kids from chunks that never move, one arena per
+// walk worker (scan.Entry.Worker), so storing a lost entry takes no lock and
+// no copy when the set grows. Padded to keep workers off each other's cache
 // lines.
 type arena struct {
 	cur     []Item
+	kids    []kid
 	visited atomic.Int64 // entries this worker visited, for Config.Progress
-	bytes   atomic.Int64 // st_size of the regular files among them
-	_       [24]byte
+	bytes   atomic.Int64 // the sizes of the regular files among them
+	_       [32]byte
 }
 
 const arenaChunk = 4096
@@ -318,51 +343,84 @@ func (a *arena) alloc() *Item {
 	return &a.cur[len(a.cur)-1]
 }
 
+func (a *arena) kid() *kid {
+	if len(a.kids) == cap(a.kids) {
+		a.kids = make([]kid, 0, arenaChunk)
+	}
+	a.kids = a.kids[:len(a.kids)+1]
+	return &a.kids[len(a.kids)-1]
+}
+
+// lostIn is the number of lost Items in s's subtree (s's own excluded).
+func lostIn(s *dirState) int {
+	n := int(s.items.Load())
+	for d := s.subs.Load(); d != nil; d = d.nextSub {
+		n += lostIn(d)
+	}
+	return n
+}
+
+// sortedKids appends s's kids to *scratch, sorts them by name and returns
+// them (a window of *scratch that stays valid while *scratch grows).
+func sortedKids(s *dirState, scratch *[]kid) []kid {
+	from := len(*scratch)
+	for k := s.kids.Load(); k != nil; k = k.next {
+		*scratch = append(*scratch, *k)
+	}
+	w := (*scratch)[from:]
+	slices.SortFunc(w, func(a, b kid) int { return strings.Compare(a.name, b.name) })
+	return w
+}
+
 // flatten appends the lost entries of s's subtree to out in path order (a
-// directory, then its subtree, siblings by name), releasing kids as it goes.
-func flatten(s *dirState, out []*Item) []*Item {
-	slices.SortFunc(s.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
-	for _, k := range s.kids {
+// directory, then its subtree, siblings by name). scratch is the caller's
+// buffer for sorting, left as it was found.
+func flatten(s *dirState, out []*Item, scratch *[]kid) []*Item {
+	from := len(*scratch)
+	for _, k := range sortedKids(s, scratch) {
 		if k.item != nil {
 			out = append(out, k.item)
 		}
 		if k.sub != nil {
-			out = flatten(k.sub, out)
+			out = flatten(k.sub, out, scratch)
 		}
 	}
-	s.kids = nil
+	clear((*scratch)[from:])
+	*scratch = (*scratch)[:from]
 	return out
 }
 
-// flattenParallel is flatten of the root with its subdirectories' subtrees
-// put in order concurrently, then joined.
+// flattenParallel is flatten of the root into one slice of n Items (the
+// number of lost Items in the tree), its top-level subtrees put in order
+// concurrently, each into its own part of the slice.
 func flattenParallel(top *dirState, n int) []*Item {
-	slices.SortFunc(top.kids, func(a, b kid) int { return strings.Compare(a.name, b.name) })
-	parts := make([][]*Item, len(top.kids))
+	var scratch []kid
+	kids := sortedKids(top, &scratch)
+	out := make([]*Item, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range top.kids {
-		if top.kids[i].sub == nil {
+	at := 0
+	for _, k := range kids {
+		if k.item != nil {
+			out[at] = k.item
+			at++
+		}
+		if k.sub == nil {
 			continue
 		}
+		size := lostIn(k.sub)
+		part := out[at : at : at+size]
+		at += size
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int) {
+		go func(sub *dirState) {
 			defer func() { <-sem; wg.Done() }()
-			parts[i] = flatten(top.kids[i].sub, nil)
-		}(i)
+			var scratch []kid
+			flatten(sub, part, &scratch)
+		}(k.sub)
 	}
 	wg.Wait()
-	out := make([]*Item, 0, n)
-	for i, k := range top.kids {
-		if k.item != nil {
-			out = append(out, k.item)
-		}
-		out = append(out, parts[i]...)
-		parts[i] = nil
-	}
-	top.kids = nil
-	return out
+	return out[:at]
 }
 
 // Check walks cfg.Root and classifies every path on the ephemeral side.
@@ -697,31 +755,34 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
-	k := kid{name: name}
+	var item *Item
 	if cat == Recreated {
 		c.recreated.Add(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			c.recreatedBytes.Add(e.Size)
 		}
 	} else {
-		k.item = c.arenas[e.Worker].alloc()
-		*k.item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		item = c.arenas[e.Worker].alloc()
+		*item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
 		if cat == Unmounted {
-			k.item.Mount = int32(mount.ID)
+			item.Mount = int32(mount.ID)
 		}
-		k.item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
 		c.nlost.Add(1)
 	}
+	var sub *dirState
 	if isDir {
-		k.sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
 	}
-	if k.item != nil || k.sub != nil {
+	if item != nil || sub != nil {
+		k := c.arenas[e.Worker].kid()
+		k.name, k.item, k.sub = name, item, sub
 		ps.add(k)
 	}
 	if !isDir {
 		return nil, false
 	}
-	return k.sub, true
+	return sub, true
 }
 
 // mergeSorted merges the live lost set a with the shadowed set b, both
