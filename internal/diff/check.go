@@ -256,9 +256,8 @@ type classifier struct {
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
 	arenas    []arena   // where lost Items live, one per walk worker
-	nlost     atomic.Int64
-	lost      []*Item // in path order, after the walk
-	hidden    []Item  // Shadowed (and ignored) entries under mount points
+	lost      []*Item   // in path order, after the walk
+	hidden    []Item    // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
 	warnings  []string
@@ -561,7 +560,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	a.Scanned = st.Entries
 	if c.top != nil {
-		c.lost = flattenParallel(c.top, int(c.nlost.Load()))
+		c.lost = flattenParallel(c.top, lostIn(c.top))
 	}
 	if cfg.Under != nil {
 		if err := c.shadowed(ctx, t, a); err != nil {
@@ -768,7 +767,6 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 			item.Mount = int32(mount.ID)
 		}
 		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
-		c.nlost.Add(1)
 	}
 	var sub *dirState
 	if isDir {
