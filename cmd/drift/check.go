@@ -20,18 +20,10 @@ import (
 // CheckOptions are the flags of drift check.
 type CheckOptions struct {
 	declFlags
-	Mountinfo   string
-	Ephemeral   []string
-	Ignore      []string
-	IgnoreFiles []string
-	Format      string
-	All         bool
-	Quiet       bool
-	Verbose     bool
-	Workers     int
-	RootSubvol  string
-	OldRoots    string
-	CPUProfile  string
+	auditFlags
+	Format     string
+	All        bool
+	CPUProfile string
 	// BootTime (RFC 3339) and BootID (hidden flags) stand in for this
 	// boot's time and id in the wipe check (tests: a root created before a
 	// real boot cannot be made).
@@ -179,31 +171,14 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if opts.Workers < 0 {
-		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)
-	}
 	loaded, err := opts.declFlags.load(ctx, st)
 	if err != nil {
 		return err
 	}
 	root, decls, sources := loaded.Root, loaded.Set, loaded.Sources
-	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
-		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
-	}
-	table, err := loadMounts(root, opts.Mountinfo)
+	table, ig, err := opts.prepare(root)
 	if err != nil {
 		return err
-	}
-	ig := &diff.Ignore{}
-	for _, g := range opts.Ignore {
-		if err := ig.Add(g, "--ignore"); err != nil {
-			return err
-		}
-	}
-	for _, f := range opts.IgnoreFiles {
-		if err := ig.AddFile(f); err != nil {
-			return fmt.Errorf("--ignore-file: %w", err)
-		}
 	}
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
@@ -253,17 +228,12 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		prev.From = prev.Dir // not in a top level drift restore finds by name
 	}
 	cfg.PreviousRoot = prev
-	var progress *report.Progress
-	if st.ErrIsTerminal && !opts.Quiet {
-		// A progress line on the terminal after a second, erased when the
-		// walk ends; never on stdout, never into a pipe or a file.
-		progress = report.NewProgress(st.Err, opts.ProgressAfter, time.Now)
-		cfg.Progress = progress.Update
-	}
+	// A progress line on the terminal after a second, erased when the walk
+	// ends.
+	var endProgress func()
+	cfg.Progress, endProgress = opts.progress(st, opts.ProgressAfter)
 	audit, err := diff.Check(ctx, cfg)
-	if progress != nil {
-		progress.Done()
-	}
+	endProgress()
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(sources) > 0 && len(decls.Entries) == 0 {
 			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(sources, ", "))

@@ -23,16 +23,8 @@ import (
 // SuggestOptions are the flags of drift suggest.
 type SuggestOptions struct {
 	declFlags
-	Mountinfo   string
-	Ephemeral   []string
-	Ignore      []string
-	IgnoreFiles []string
+	auditFlags
 	Format      string
-	Quiet       bool
-	Verbose     bool
-	Workers     int
-	RootSubvol  string
-	OldRoots    string
 	Boots       int
 	StoragePath string
 	// Now (hidden flag, RFC 3339) stands in for the current time: recency
@@ -152,23 +144,9 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			return fmt.Errorf("--home %s=%s: %w", name, homes[name], err)
 		}
 	}
-	if opts.Mountinfo != "" && opts.RootSubvol != "auto" && opts.RootSubvol != "none" {
-		return fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", opts.RootSubvol)
-	}
-	table, err := loadMounts(root, opts.Mountinfo)
+	table, ig, err := opts.prepare(root)
 	if err != nil {
 		return err
-	}
-	ig := &diff.Ignore{}
-	for _, g := range opts.Ignore {
-		if err := ig.Add(g, "--ignore"); err != nil {
-			return err
-		}
-	}
-	for _, f := range opts.IgnoreFiles {
-		if err := ig.AddFile(f); err != nil {
-			return fmt.Errorf("--ignore-file: %w", err)
-		}
 	}
 	var warnings []string
 	warn := func(format string, args ...any) {
@@ -214,16 +192,10 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 			cfg.PreviousRoot.From = p.Path
 		}
 	}
-	var progress *report.Progress
-	if st.ErrIsTerminal && !opts.Quiet {
-		// As drift check's: on a terminal stderr only, after a second.
-		progress = report.NewProgress(st.Err, report.ProgressDelay, time.Now)
-		cfg.Progress = progress.Update
-	}
+	var endProgress func()
+	cfg.Progress, endProgress = opts.progress(st, report.ProgressDelay)
 	audit, err := diff.Check(ctx, cfg)
-	if progress != nil {
-		progress.Done()
-	}
+	endProgress()
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
 	}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/report"
+)
+
+// auditFlags are the flags of the audit drift check and drift suggest both
+// run: where the mount table comes from, what else is wiped, what to
+// ignore, how to look under mount points and where the old roots are.
+type auditFlags struct {
+	Mountinfo   string
+	Ephemeral   []string
+	Ignore      []string
+	IgnoreFiles []string
+	Quiet       bool
+	Verbose     bool
+	Workers     int
+	RootSubvol  string
+	OldRoots    string
+}
+
+// prepare checks the flags against each other and reads what the walk
+// needs besides the declarations: the mount table of root (--mountinfo or
+// the live one) and the ignore rules (--ignore, --ignore-file). Errors name
+// the flag.
+func (a *auditFlags) prepare(root string) (*mounts.Table, *diff.Ignore, error) {
+	if a.Workers < 0 {
+		return nil, nil, fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", a.Workers)
+	}
+	if a.Mountinfo != "" && a.RootSubvol != "auto" && a.RootSubvol != "none" {
+		return nil, nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", a.RootSubvol)
+	}
+	table, err := loadMounts(root, a.Mountinfo)
+	if err != nil {
+		return nil, nil, err
+	}
+	ig := &diff.Ignore{}
+	for _, g := range a.Ignore {
+		if err := ig.Add(g, "--ignore"); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, f := range a.IgnoreFiles {
+		if err := ig.AddFile(f); err != nil {
+			return nil, nil, fmt.Errorf("--ignore-file: %w", err)
+		}
+	}
+	return table, ig, nil
+}
+
+// progress starts the progress line of a walk on st.Err when it is a
+// terminal and --quiet is off, shown once the walk has run for after; it
+// returns the callback for diff.Config.Progress (nil: none) and the
+// function that erases the line when the walk is over.
+func (a *auditFlags) progress(st Streams, after time.Duration) (func(visited, bytes int64), func()) {
+	if !st.ErrIsTerminal || a.Quiet {
+		return nil, func() {}
+	}
+	// Never on stdout, never into a pipe or a file.
+	p := report.NewProgress(st.Err, after, time.Now)
+	return p.Update, p.Done
+}
