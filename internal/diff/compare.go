@@ -27,7 +27,8 @@ type CompareOptions struct {
 	// two reused buffers); 0 picks scan.DefaultWorkers().
 	Workers int
 
-	fs fsys // tests: nil is realFS
+	fs        fsys // tests: nil is realFS
+	maxPinned int  // tests: directory descriptors kept for children; 0 is pinCap
 }
 
 // Difference is one path that is not the same in A and B.
@@ -105,7 +106,11 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if workers <= 0 {
 		workers = scan.DefaultWorkers()
 	}
-	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(pinCap(workers)), cancelled: ctx.Done()}
+	maxPinned := opts.maxPinned
+	if maxPinned <= 0 {
+		maxPinned = pinCap(workers)
+	}
+	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 	l.cond.L = &l.mu
 	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
 	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}

@@ -233,8 +233,10 @@ func (l *lockstep) process(w *lsWorker, it *pairItem) {
 		}
 		return
 	}
-	for s := range 2 {
-		if fd[s] >= 0 {
+	// The merge needs both listings in one order; a side read alone needs
+	// none, and two copies on one filesystem often list in the same order.
+	if fd[0] >= 0 && fd[1] >= 0 && !w.sameOrder() {
+		for s := range 2 {
 			ar := w.arena[s]
 			slices.SortFunc(w.ents[s], func(x, y dent) int {
 				return bytes.Compare(ar[x.off:x.off+x.n], ar[y.off:y.off+y.n])
@@ -394,8 +396,25 @@ func dotIno(buf []byte) (uint64, bool) {
 	return 0, false
 }
 
-// merge walks the sorted listings of the directory dir (open as fd[s] on
-// each side read; -1 on a side not read) in step.
+// sameOrder reports whether both listings hold the same names in the same
+// order (then the merge pairs them without sorting).
+func (w *lsWorker) sameOrder() bool {
+	ea, eb := w.ents[0], w.ents[1]
+	if len(ea) != len(eb) {
+		return false
+	}
+	ar, br := w.arena[0], w.arena[1]
+	for i := range ea {
+		if !bytes.Equal(ar[ea[i].off:ea[i].off+ea[i].n], br[eb[i].off:eb[i].off+eb[i].n]) {
+			return false
+		}
+	}
+	return true
+}
+
+// merge walks the listings of the directory dir (open as fd[s] on each
+// side read; -1 on a side not read) in step: both in byte order, or (see
+// sameOrder) in one same order.
 func (l *lockstep) merge(w *lsWorker, dir string, fd [2]int) {
 	ea, eb := w.ents[0], w.ents[1]
 	if fd[0] < 0 {

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -9,8 +10,9 @@ import (
 
 // hookFS is the kernel's fsys with hooks: each non-nil hook runs before
 // the system call and, returning an error, replaces it. It also tracks
-// descriptors: check fails the test if one open returned is left open, or
-// one is closed that it did not return.
+// descriptors and reads: check fails the test if one descriptor open
+// returned is left open, one is closed that it did not return, or anything
+// but a regular file is read.
 type hookFS struct {
 	realFS
 	onOpen    func(dirfd int, name string, flags int) error
@@ -19,6 +21,7 @@ type hookFS struct {
 
 	mu  sync.Mutex
 	fds map[int]string
+	bad []string // broken rules, reported by check
 }
 
 func cstr(name []byte) string { return string(name[:len(name)-1]) }
@@ -67,9 +70,24 @@ func (h *hookFS) close(fd int) error {
 	if !ok {
 		// A root, or a double close: roots are not opened through fsys and
 		// are never closed through it.
-		panic("close of a descriptor fsys did not open")
+		h.complain(fmt.Sprintf("close(%d): not a descriptor open returned", fd))
 	}
 	return h.realFS.close(fd)
+}
+
+// pread reads only what fstat shows to be a regular file.
+func (h *hookFS) pread(fd int, buf []byte, off int64) (int, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		h.complain(fmt.Sprintf("pread(%d) of a mode %o: only regular files may be read", fd, st.Mode))
+	}
+	return h.realFS.pread(fd, buf, off)
+}
+
+func (h *hookFS) complain(s string) {
+	h.mu.Lock()
+	h.bad = append(h.bad, s)
+	h.mu.Unlock()
 }
 
 // check fails t if a descriptor is still open.
@@ -79,5 +97,8 @@ func (h *hookFS) check(t *testing.T) {
 	defer h.mu.Unlock()
 	for fd, name := range h.fds {
 		t.Errorf("descriptor %d (%q) left open", fd, name)
+	}
+	for _, b := range h.bad {
+		t.Error(b)
 	}
 }
