@@ -370,3 +370,50 @@ func TestCompareCancel(t *testing.T) {
 	}
 	fs.check(t)
 }
+
+// TestOpenLeased: a file another process holds a write lease on refuses a
+// non-blocking open (EWOULDBLOCK) until the lease is broken, up to
+// lease-break-time (45 s) later: opens give up after a few retries instead
+// of spinning, and Compare reports the file as an error.
+func TestOpenLeased(t *testing.T) {
+	a, b := pair(t)
+	p := filepath.Join(b, "f")
+	fd, err := unix.Open(p, unix.O_RDWR|unix.O_CLOEXEC, 0)
+	must(t, err)
+	defer unix.Close(fd)
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
+		t.Skipf("cannot take a lease here: %v", err)
+	}
+	root, err := openRoot(b)
+	must(t, err)
+	defer unix.Close(root)
+	done := make(chan error, 2)
+	go func() {
+		f, err := realFS{}.open(root, []byte("f\x00"), fileFlags)
+		if err == nil {
+			unix.Close(f)
+		}
+		done <- err
+	}()
+	go func() {
+		f, err := openBeneath(root, "f")
+		if err == nil {
+			unix.Close(f)
+		}
+		done <- err
+	}()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != unix.EAGAIN {
+				t.Errorf("open of a leased file: %v, want EAGAIN", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("open of a leased file still retrying after 10 s")
+		}
+	}
+	c := compareWith(t, a, b, &hookFS{}, false)
+	if got, want := listing(c), []string{"/f error"}; !reflect.DeepEqual(got, want) || !errors.Is(c.Diffs[0].Err, unix.EAGAIN) {
+		t.Errorf("%q, want %q (%v)", got, want, c.Diffs)
+	}
+}
