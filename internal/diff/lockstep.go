@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -305,6 +306,9 @@ func (l *lockstep) openDir(w *lsWorker, it *pairItem, s int) int {
 		pfd, name = p.fd, it.path[it.nameOff:]
 	}
 	fd, err := l.fs.open(pfd, w.cstr(name), dirFlags)
+	if err == unix.ENAMETOOLONG && it.parent[s] == nil {
+		fd, err = l.openComponents(w, s, name)
+	}
 	if err != nil {
 		switch err {
 		case unix.ENOENT:
@@ -318,6 +322,23 @@ func (l *lockstep) openDir(w *lsWorker, it *pairItem, s int) int {
 		return -1
 	}
 	return fd
+}
+
+// openComponents opens the directory rel (relative to side s's root, too
+// long for one openat2: PATH_MAX) one component at a time.
+func (l *lockstep) openComponents(w *lsWorker, s int, rel string) (int, error) {
+	cur := l.root[s].fd
+	for {
+		comp, rest, more := strings.Cut(rel, "/")
+		fd, err := l.fs.open(cur, w.cstr(comp), dirFlags)
+		if cur != l.root[s].fd {
+			l.fs.close(cur)
+		}
+		if err != nil || !more {
+			return fd, err
+		}
+		cur, rel = fd, rest
+	}
 }
 
 // list reads the directory fd (side s of it) into w.arena[s] and

@@ -417,3 +417,47 @@ func TestOpenLeased(t *testing.T) {
 		t.Errorf("%q, want %q (%v)", got, want, c.Diffs)
 	}
 }
+
+// TestCompareLongPaths: a directory whose path is longer than PATH_MAX,
+// reopened from the root (no parent descriptor kept), is opened one
+// component at a time.
+func TestCompareLongPaths(t *testing.T) {
+	a, b := pair(t)
+	comp := strings.Repeat("n", 250)
+	var rel string
+	for s, root := range []string{a, b} {
+		fd, err := openRoot(root)
+		must(t, err)
+		rel = ""
+		for range 20 { // 20 × 251 bytes: beyond PATH_MAX (4096)
+			must(t, unix.Mkdirat(fd, comp, 0o755))
+			next, err := unix.Openat(fd, comp, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+			must(t, err)
+			unix.Close(fd)
+			fd = next
+			rel += "/" + comp
+		}
+		content := []string{"a", "b"}[s]
+		f, err := unix.Openat(fd, "leaf", unix.O_CREAT|unix.O_WRONLY, 0o644)
+		must(t, err)
+		_, err = unix.Write(f, []byte(content))
+		must(t, err)
+		unix.Close(f)
+		unix.Close(fd)
+	}
+	t.Cleanup(func() {
+		// os.RemoveAll copes with long paths.
+		os.RemoveAll(a)
+		os.RemoveAll(b)
+	})
+	fs := &hookFS{}
+	c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 2, fs: fs, maxPinned: 1})
+	must(t, err)
+	fs.check(t)
+	if got, want := listing(c), []string{rel + "/leaf changed"}; !reflect.DeepEqual(got, want) {
+		for _, g := range got {
+			t.Errorf("got …%s", g[max(0, len(g)-60):])
+		}
+		t.Errorf("want …%s", want[0][len(want[0])-60:])
+	}
+}
