@@ -27,12 +27,12 @@ func newDiffCmd(st Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare two trees (an old root and the live one, or any two) by content",
-		Long: `Walk the directories A and B and report every path that differs:
+		Long: `Walk the directories A and B together and report every path that differs:
 
   +  added     only in B
   -  removed   only in A
-  M  changed   a regular file whose content differs (size, else xxh3-128 of
-               its bytes); its mode or owner may differ too
+  M  changed   a regular file whose content differs (size, else its bytes,
+               compared side by side); its mode or owner may differ too
   T  meta      same content, but the type, mode, owner (uid/gid) or symlink
                target differ
   !  error     could not be compared (unreadable, replaced during the walk)
@@ -63,8 +63,8 @@ EXIT STATUS
 	formatFlag(cmd, &opts.Format, "table", report.DiffFormats)
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
-	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (hash only when the mtime differs)")
-	f.IntVar(&opts.Workers, "workers", 0, "walking and hashing threads (0: automatic)")
+	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (read only when the mtime differs)")
+	f.IntVar(&opts.Workers, "workers", 0, "walking and comparing threads (0: automatic)")
 	return cmd
 }
 

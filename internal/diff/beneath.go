@@ -12,17 +12,20 @@ import (
 // the directory dirFD with flags (O_CLOEXEC and O_NOFOLLOW added), never
 // through a symlink in any component and never outside dirFD: openat2 with
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS. There is no
-// weaker fallback: before Linux 5.6 (ENOSYS) it fails, saying so. Every
-// open of a path inside an audited or previous root goes through here.
+// weaker fallback: before Linux 5.6 (ENOSYS) it fails, saying so. EAGAIN
+// is retried openRetries times, then returned (with O_NONBLOCK it is also
+// what a file under another process's lease gives until the lease is
+// broken, up to /proc/sys/fs/lease-break-time later). Every open of a path
+// inside an audited or previous root goes through here.
 func openAt(dirFD int, rel string, flags int) (int, error) {
 	how := unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	for {
+	for try := 0; ; try++ {
 		fd, err := unix.Openat2(dirFD, rel, &how)
 		switch {
-		case err == unix.EINTR || err == unix.EAGAIN:
+		case err == unix.EINTR || err == unix.EAGAIN && try < openRetries:
 			continue
 		case err == unix.ENOSYS:
 			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", err)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -24,11 +23,12 @@ type CompareOptions struct {
 	Quick bool
 	// Ignore skips matching paths, and everything below them, in both trees.
 	Ignore *Ignore
-	// Workers walk and hash (each worker hashes the files it meets, with
-	// one reused buffer); 0 picks scan.DefaultWorkers().
+	// Workers walk and compare (each worker reads the files it meets, with
+	// two reused buffers); 0 picks scan.DefaultWorkers().
 	Workers int
 
-	open openFunc // tests: nil is openBeneath
+	fs        fsys // tests: nil is realFS
+	maxPinned int  // tests: directory descriptors kept for children; 0 is pinCap
 }
 
 // Difference is one path that is not the same in A and B.
@@ -49,7 +49,7 @@ type Comparison struct {
 	// Counts holds the number of paths of each Change, Same included;
 	// a path below an unreadable directory is not counted.
 	Counts [Failed + 1]int64
-	Hashed int64 // files whose content was read (both sides: one count)
+	Hashed int64 // files whose contents were compared (both sides: one count)
 }
 
 // Differ reports whether anything is not the same (errors included).
@@ -57,19 +57,31 @@ func (c *Comparison) Differ() bool {
 	return c.Counts[Added]+c.Counts[Removed]+c.Counts[Changed]+c.Counts[Meta]+c.Counts[Failed] > 0
 }
 
-// Compare walks the directories a and b (scan.Walk: in parallel, never
-// following a symlink) and classifies every path found in either with
-// WhatChanged. Regular files of the same size are hashed (xxh3-128) by the
-// walking workers themselves, each file opened below its already-open root
-// with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) and checked to be the
-// file walked. Each walk stays on its root's filesystem: a directory on
-// another device (a mount point, a nested btrfs subvolume) is compared as
-// itself, not read.
+// Compare walks the directories a and b in lockstep, in parallel, never
+// following a symlink, and classifies every path found in either with
+// WhatChanged. Each work item is one directory of both trees, both opened
+// below their roots with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) and
+// listed with getdents64; the sorted names are merged, so nothing is kept
+// but the directories in flight. Regular files of the same size are
+// compared byte for byte by the walking workers themselves, each opened
+// the same way (O_NONBLOCK) and read only once fstat on its descriptor
+// shows a regular file; holes of sparse files are skipped. Each walk
+// stays on its root's filesystem: a directory on another device (a mount
+// point, a nested btrfs subvolume) is compared as itself, not read.
 //
-// Per-path trouble (an unreadable file or directory, a file replaced while
-// read) is a Failed Difference; Compare returns an error only when a or b
-// cannot be opened as a directory, or ctx is cancelled.
+// Per-path trouble (an unreadable file or directory, a file or directory
+// replaced or removed while compared) is a Failed Difference; an entry gone
+// between its directory's listing and its lstat counts as absent on that
+// side. Compare returns an error only when a or b cannot be opened as a
+// directory, or ctx is cancelled.
 func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fs := opts.fs
+	if fs == nil {
+		fs = realFS{}
+	}
 	rootA, err := openRoot(a)
 	if err != nil {
 		return nil, err
@@ -80,189 +92,79 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, err
 	}
 	defer unix.Close(rootB)
+	var st [2]unix.Stat_t
+	for s, r := range [2]struct {
+		fd   int
+		name string
+	}{{rootA, a}, {rootB, b}} {
+		if err := unix.Fstat(r.fd, &st[s]); err != nil {
+			return nil, &os.PathError{Op: "stat", Path: r.name, Err: err}
+		}
+	}
 
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = scan.DefaultWorkers()
 	}
-	c := &cmp{opts: opts, failedA: map[string]bool{}, failedB: map[string]bool{}}
+	maxPinned := opts.maxPinned
+	if maxPinned <= 0 {
+		maxPinned = pinCap(workers)
+	}
+	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
+	l.cond.L = &l.mu
+	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
+	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
+	ws := make([]*lsWorker, workers)
+	for i := range ws {
+		ws[i] = newLsWorker(fs)
+	}
 
-	// A: every entry, kept in chunks (no copy as they grow).
-	perWorker := make([][][]kept, workers)
-	var rootDev uint64
-	sopts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError(c.failedA, "A")}
-	if _, err := scan.Walk(ctx, a, sopts, func(_ any, e *scan.Entry) (any, bool) {
-		if e.Path == "/" {
-			rootDev = e.Dev
-		}
-		if c.skip(e, "A") {
-			return nil, false
-		}
-		cs := perWorker[e.Worker]
-		if len(cs) == 0 || len(cs[len(cs)-1]) == chunkSize {
-			cs = append(cs, make([]kept, 0, chunkSize))
-		}
-		last := &cs[len(cs)-1]
-		*last = append(*last, kept{Path: e.Path, Target: e.Target, Size: e.Size, Mtime: e.Mtime, Ino: e.Ino, Mode: e.Mode, Uid: e.Uid, Gid: e.Gid})
-		perWorker[e.Worker] = cs
-		return nil, e.Dev == rootDev
-	}); err != nil {
-		return nil, err
+	// The roots themselves, then their listings.
+	var ea, eb scan.Entry
+	fillEntry(&ea, "/", &st[0])
+	fillEntry(&eb, "/", &st[1])
+	change, what, _ := WhatChanged(&ea, &eb, false, nil) // directories: no content
+	ws[0].counts[change]++
+	if change != Same {
+		ws[0].diffs = append(ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
 	}
-	var chunks [][]kept
-	n := 0
-	for _, cs := range perWorker {
-		chunks = append(chunks, cs...)
-		for _, c := range cs {
-			n += len(c)
-		}
-	}
-	perWorker = nil
-	index := make(map[string]uint32, n)
-	for ci, c := range chunks {
-		for j := range c {
-			index[c[j].Path] = uint32(ci)<<chunkBits | uint32(j)
-		}
-	}
-	seen := make([]atomic.Bool, len(chunks)<<chunkBits)
+	l.stack = []pairItem{{path: "/", nameOff: 1, has: [2]bool{true, true}}}
+	l.pending = 1
 
-	// B: each entry against A's.
-	hashers := make([]*hasher, workers)
-	found := make([][]Difference, workers)
-	counts := make([][Failed + 1]int64, workers)
-	hashed := make([]int64, workers)
-	sopts.OnError = c.onError(c.failedB, "B")
-	if _, err := scan.Walk(ctx, b, sopts, func(_ any, e *scan.Entry) (any, bool) {
-		if e.Path == "/" {
-			rootDev = e.Dev
-		}
-		if c.skip(e, "B") {
-			return nil, false
-		}
-		w := e.Worker
-		descend := e.Dev == rootDev
-		i, ok := index[e.Path]
-		if !ok {
-			eb := *e
-			found[w] = append(found[w], Difference{Path: e.Path, Change: Added, B: &eb})
-			counts[w][Added]++
-			return nil, descend
-		}
-		seen[i].Store(true)
-		ea := chunks[i>>chunkBits][i&(chunkSize-1)].entry()
-		change, what, err := WhatChanged(&ea, e, opts.Quick, func() (bool, error) {
-			if hashers[w] == nil {
-				hashers[w] = newHasher(opts.open)
+	stopWatch := context.AfterFunc(ctx, func() {
+		l.stop.Store(true)
+		l.mu.Lock()
+		l.cond.Broadcast()
+		l.mu.Unlock()
+	})
+	defer stopWatch()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(func() { l.run(w) })
+	}
+	wg.Wait()
+	if l.stop.Load() {
+		// Items left on the stack still hold their parents' descriptors.
+		for i := range l.stack {
+			for _, p := range l.stack[i].parent {
+				if p != nil {
+					l.release(p)
+				}
 			}
-			hashed[w]++
-			return hashers[w].sameFiles(rootA, &ea, rootB, e)
-		})
-		counts[w][change]++
-		if change != Same {
-			eb := *e
-			found[w] = append(found[w], Difference{Path: e.Path, Change: change, What: what, A: &ea, B: &eb, Err: err})
 		}
-		return nil, descend
-	}); err != nil {
-		return nil, err
+		return nil, ctx.Err()
 	}
 
 	res := &Comparison{A: a, B: b}
-	for w := range workers {
-		res.Diffs = append(res.Diffs, found[w]...)
-		for k, n := range counts[w] {
+	for _, w := range ws {
+		res.Diffs = append(res.Diffs, w.diffs...)
+		for k, n := range w.counts {
 			res.Counts[k] += n
 		}
-		res.Hashed += hashed[w]
+		res.Hashed += w.hashed
 	}
-	// Added below a directory A could not read, and removed below one B
-	// could not read, are unknown: that directory's error stands for them.
-	res.Diffs = slices.DeleteFunc(res.Diffs, func(d Difference) bool {
-		if d.Change == Added && under(c.failedA, d.Path) {
-			res.Counts[Added]--
-			return true
-		}
-		return false
-	})
-	for ci, ch := range chunks {
-		for j := range ch {
-			if !seen[ci<<chunkBits|j].Load() && !under(c.failedB, ch[j].Path) {
-				ea := ch[j].entry()
-				res.Diffs = append(res.Diffs, Difference{Path: ea.Path, Change: Removed, A: &ea})
-				res.Counts[Removed]++
-			}
-		}
-	}
-	res.Diffs = append(res.Diffs, c.errs...)
-	res.Counts[Failed] += int64(len(c.errs))
 	slices.SortStableFunc(res.Diffs, func(x, y Difference) int { return strings.Compare(x.Path, y.Path) })
 	return res, nil
-}
-
-// kept is what Compare keeps of an entry of A: the fields WhatChanged and
-// the hashing read, 72 bytes rather than a scan.Entry's 112.
-type kept struct {
-	Path, Target   string
-	Size, Mtime    int64
-	Ino            uint64
-	Mode, Uid, Gid uint32
-}
-
-func (n *kept) entry() scan.Entry {
-	return scan.Entry{Path: n.Path, Target: n.Target, Size: n.Size, Mtime: n.Mtime, Ino: n.Ino, Mode: n.Mode, Uid: n.Uid, Gid: n.Gid}
-}
-
-// A's entries are kept in chunks of chunkSize; an entry's index is its chunk's
-// number << chunkBits | its place in the chunk.
-const (
-	chunkBits = 12
-	chunkSize = 1 << chunkBits
-)
-
-// cmp is the shared state of one Compare.
-type cmp struct {
-	opts             CompareOptions
-	mu               sync.Mutex
-	errs             []Difference // walk errors
-	failedA, failedB map[string]bool
-}
-
-// skip reports whether e is left out: ignored, or seen a second time after
-// a directory was replaced during the walk (then Failed).
-func (c *cmp) skip(e *scan.Entry, side string) bool {
-	if e.Path != "/" && c.opts.Ignore.matchSelf(e.Path) {
-		return true
-	}
-	if e.Replaced {
-		c.mu.Lock()
-		c.errs = append(c.errs, Difference{Path: e.Path, Change: Failed, Err: fmt.Errorf("%s: directory replaced during the walk", side)})
-		c.mu.Unlock()
-		return true
-	}
-	return false
-}
-
-func (c *cmp) onError(failed map[string]bool, side string) func(string, error) {
-	return func(p string, err error) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		failed[p] = true
-		c.errs = append(c.errs, Difference{Path: p, Change: Failed, Err: fmt.Errorf("%s: %w", side, err)})
-	}
-}
-
-// under reports whether an ancestor of p (not p itself) is in set.
-func under(set map[string]bool, p string) bool {
-	if len(set) == 0 {
-		return false
-	}
-	for q := p; q != "/"; {
-		q = q[:max(strings.LastIndexByte(q, '/'), 1)]
-		if set[q] {
-			return true
-		}
-	}
-	return false
 }
 
 func openRoot(dir string) (int, error) {

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -78,5 +79,79 @@ func BenchmarkXXH3Memory(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		xxh3.Hash128(data)
+	}
+}
+
+// BenchmarkSameFiles compares two identical files in the page cache the
+// way Compare does (open both, fstat, compare the bytes side by side,
+// close) and the way hashing would (xxh3-128 of each, as drift check's
+// history does), for a small file and a big one. MB/s counts both files'
+// bytes.
+func BenchmarkSameFiles(b *testing.B) {
+	for _, size := range []int{4 << 10, 64 << 20} {
+		dir := b.TempDir()
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		for _, side := range []string{"a", "b"} {
+			if err := os.MkdirAll(filepath.Join(dir, side), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, side, "f"), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var roots [2]int
+		var es [2]scan.Entry
+		for s, side := range []string{"a", "b"} {
+			fd, err := openRoot(filepath.Join(dir, side))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer unix.Close(fd)
+			roots[s] = fd
+			var st unix.Stat_t
+			if err := unix.Fstatat(fd, "f", &st, 0); err != nil {
+				b.Fatal(err)
+			}
+			es[s] = scan.Entry{Path: "/f", Ino: st.Ino, Size: st.Size}
+		}
+		name := []byte("f\x00")
+		b.Run(fmt.Sprintf("compare/%dKiB", size>>10), func(b *testing.B) {
+			l := &lockstep{fs: realFS{}}
+			c := newContentCmp(realFS{})
+			var st [2]unix.Stat_t
+			b.SetBytes(2 * int64(size))
+			for b.Loop() {
+				var fds [2]int
+				for s := range 2 {
+					fd, err := l.openFile(roots[s], name)
+					if err != nil {
+						b.Fatal(err)
+					}
+					fds[s] = fd
+					if err := unix.Fstat(fd, &st[s]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				same, err := c.same(fds[0], fds[1], st[0].Size, &st[0], &st[1])
+				if !same || err != nil {
+					b.Fatal(same, err)
+				}
+				unix.Close(fds[0])
+				unix.Close(fds[1])
+			}
+		})
+		b.Run(fmt.Sprintf("xxh3/%dKiB", size>>10), func(b *testing.B) {
+			hs := newHasher(nil)
+			b.SetBytes(2 * int64(size))
+			for b.Loop() {
+				same, err := hs.sameFiles(roots[0], &es[0], roots[1], &es[1])
+				if !same || err != nil {
+					b.Fatal(same, err)
+				}
+			}
+		})
 	}
 }

@@ -64,7 +64,7 @@ type mutation struct {
 	name   string
 	modify func(t *testing.T, b string)
 	quick  bool
-	open   func(rel string) error // an error opening rel (tests as root cannot chmod a file unreadable)
+	open   func(name string) error // an error opening the file name (tests as root cannot chmod a file unreadable)
 	want   map[string]Change
 	what   map[string]What
 }
@@ -161,17 +161,19 @@ func TestCompareMutations(t *testing.T) {
 			seedTree(t, a)
 			seedTree(t, b)
 			m.modify(t, b)
-			opts := CompareOptions{Quick: m.quick, Workers: 3}
+			fs := &hookFS{}
 			if m.open != nil {
-				opts.open = func(root int, rel string) (int, error) {
-					if err := m.open(rel); err != nil {
-						return -1, err
+				fs.onOpen = func(_ int, name string, flags int) error {
+					if flags&unix.O_DIRECTORY != 0 {
+						return nil
 					}
-					return openBeneath(root, rel)
+					return m.open(name)
 				}
 			}
+			opts := CompareOptions{Quick: m.quick, Workers: 3, fs: fs}
 			c, err := Compare(context.Background(), a, b, opts)
 			must(t, err)
+			fs.check(t)
 			got := map[string]Change{}
 			for _, d := range c.Diffs {
 				got[d.Path] = d.Change

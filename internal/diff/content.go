@@ -1,0 +1,151 @@
+package diff
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"golang.org/x/sys/unix"
+)
+
+// cmpBuf is the size of each of a worker's two read buffers.
+const cmpBuf = 256 << 10
+
+// contentCmp compares the bytes of two open regular files of the same
+// size; one per worker, its buffers reused for every pair.
+type contentCmp struct {
+	fs   fsys
+	a, b []byte
+}
+
+func newContentCmp(fs fsys) *contentCmp {
+	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf)}
+}
+
+// same reports whether the regular files open as fa (A's) and fb (B's),
+// both size bytes long as their fstat said (sta, stb), hold the same bytes.
+// It reads both side by side and stops at the first chunk that differs:
+// no hash, as each byte is read once anyway and comparing is cheaper than
+// hashing twice. A small file costs one pread per side, of exactly size
+// bytes. When either file has fewer bytes allocated than its size (a
+// sparse file, st_blocks*512 < size), their data extents are walked with
+// SEEK_DATA/SEEK_HOLE in step: while the layouts agree only data is read
+// (a hole reads as zeros on both sides); at the first disagreement the rest
+// is compared byte for byte, holes read as zeros.
+func (c *contentCmp) same(fa, fb int, size int64, sta, stb *unix.Stat_t) (bool, error) {
+	if size == 0 {
+		return true, nil
+	}
+	if size <= cmpBuf || sta.Blocks*512 >= size && stb.Blocks*512 >= size {
+		return c.rangeEqual(fa, fb, 0, size)
+	}
+	for off := int64(0); off < size; {
+		da, erra := unix.Seek(fa, off, unix.SEEK_DATA)
+		db, errb := unix.Seek(fb, off, unix.SEEK_DATA)
+		if erra == unix.ENXIO && errb == unix.ENXIO { // holes to the end on both
+			return true, nil
+		}
+		if erra != nil || errb != nil || da != db {
+			return c.rangeEqual(fa, fb, off, size)
+		}
+		ha, erra := unix.Seek(fa, da, unix.SEEK_HOLE)
+		hb, errb := unix.Seek(fb, db, unix.SEEK_HOLE)
+		if erra != nil || errb != nil || ha != hb {
+			return c.rangeEqual(fa, fb, off, size)
+		}
+		ha = min(ha, size)
+		if eq, err := c.rangeEqual(fa, fb, da, ha); !eq || err != nil {
+			return eq, err
+		}
+		off = ha
+	}
+	return true, nil
+}
+
+// rangeEqual compares [from, to) of fa and fb: through read-only mappings
+// for mmapMin bytes or more (no copy out of the page cache), else pread
+// into the two buffers.
+func (c *contentCmp) rangeEqual(fa, fb int, from, to int64) (bool, error) {
+	if to-from >= mmapMin {
+		return mappedEqual(fa, fb, from, to)
+	}
+	for off := from; off < to; {
+		n := min(int64(len(c.a)), to-off)
+		if err := c.full(fa, c.a[:n], off, "A"); err != nil {
+			return false, err
+		}
+		if err := c.full(fb, c.b[:n], off, "B"); err != nil {
+			return false, err
+		}
+		if !bytes.Equal(c.a[:n], c.b[:n]) {
+			return false, nil
+		}
+		off += n
+	}
+	return true, nil
+}
+
+// full reads len(buf) bytes of fd at off: one pread unless the kernel
+// returns fewer (then again, until the file ends early: an error).
+func (c *contentCmp) full(fd int, buf []byte, off int64, side string) error {
+	for len(buf) > 0 {
+		n, err := c.fs.pread(fd, buf, off)
+		if err != nil {
+			return fmt.Errorf("%s: read: %w", side, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%s: read: %w (the file shrank)", side, io.ErrUnexpectedEOF)
+		}
+		buf, off = buf[n:], off+int64(n)
+	}
+	return nil
+}
+
+// mappedEqual compares [from, to) of fa and fb through read-only mappings
+// of mmapWindow bytes at a time. A file truncated while mapped faults
+// (SIGBUS): with SetPanicOnFault that is a panic recovered into an error.
+func mappedEqual(fa, fb int, from, to int64) (eq bool, err error) {
+	var ma, mb []byte
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			eq, err = false, fmt.Errorf("read: fault reading a mapping (the file shrank?): %v", r)
+		}
+		if ma != nil {
+			unix.Munmap(ma)
+		}
+		if mb != nil {
+			unix.Munmap(mb)
+		}
+	}()
+	page := int64(unix.Getpagesize())
+	for off := from; off < to; {
+		start := off &^ (page - 1)
+		n := min(to-start, mmapWindow)
+		if ma, err = unix.Mmap(fa, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+			ma = nil
+			return false, fmt.Errorf("A: mmap: %w", err)
+		}
+		if mb, err = unix.Mmap(fb, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+			mb = nil
+			return false, fmt.Errorf("B: mmap: %w", err)
+		}
+		_ = unix.Madvise(ma, unix.MADV_SEQUENTIAL)
+		_ = unix.Madvise(mb, unix.MADV_SEQUENTIAL)
+		same := bytes.Equal(ma[off-start:], mb[off-start:])
+		erra, errb := unix.Munmap(ma), unix.Munmap(mb)
+		ma, mb = nil, nil
+		if !same {
+			return false, nil
+		}
+		if erra != nil {
+			return false, fmt.Errorf("A: munmap: %w", erra)
+		}
+		if errb != nil {
+			return false, fmt.Errorf("B: munmap: %w", errb)
+		}
+		off = start + n
+	}
+	return true, nil
+}

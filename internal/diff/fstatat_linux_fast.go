@@ -1,0 +1,16 @@
+//go:build linux && (amd64 || arm64 || riscv64)
+
+package diff
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawFstatat is fstatat(2) on a NUL-terminated name, without the
+// allocation unix.Fstatat makes to terminate a Go string.
+func rawFstatat(dirfd int, name *byte, st *unix.Stat_t, flags int) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(st)), uintptr(flags), 0, 0)
+	return e
+}

@@ -1,0 +1,27 @@
+//go:build linux && !(amd64 || arm64 || riscv64)
+
+package diff
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// rawFstatat is fstatat(2) on a NUL-terminated name. On these
+// architectures the stat syscall number and layout vary, so it goes
+// through unix.Fstatat (one small allocation per call).
+func rawFstatat(dirfd int, name *byte, st *unix.Stat_t, flags int) unix.Errno {
+	n := 0
+	for *(*byte)(unsafe.Add(unsafe.Pointer(name), n)) != 0 {
+		n++
+	}
+	err := unix.Fstatat(dirfd, unsafe.String(name, n), st, flags)
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(unix.Errno); ok {
+		return e
+	}
+	return unix.EINVAL
+}

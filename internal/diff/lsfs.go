@@ -1,0 +1,129 @@
+package diff
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// fsys is Compare's filesystem seam: the descriptor-relative system calls
+// of its lockstep walk. Tests wrap realFS to inject failures (EACCES on one
+// directory, an entry that vanishes between listing and lstat, a file
+// swapped for a fifo before it is opened) and to track descriptors.
+//
+// Every name is NUL-terminated (name[len(name)-1] == 0) and holds the bytes
+// of one path component exactly as on disk, except for open, whose name may
+// be a relative path of several components. Implementations must be safe
+// for concurrent use.
+type fsys interface {
+	// open opens name below dirfd with openat2: flags (O_RDONLY plus
+	// O_DIRECTORY for a directory, or O_NOCTTY|O_NONBLOCK and maybe
+	// O_NOATIME for a file) with O_CLOEXEC|O_NOFOLLOW added, resolved with
+	// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS: never
+	// through a symlink, never outside dirfd. A symlink yields ELOOP, a
+	// missing name ENOENT; the caller closes the descriptor returned.
+	open(dirfd int, name []byte, flags int) (int, error)
+	// getdents reads raw linux_dirent64 records of the directory fd into
+	// buf, like getdents64(2); 0 means the end of the directory.
+	getdents(fd int, buf []byte) (int, error)
+	// fstatat fills st for name in dirfd without following a symlink
+	// (AT_SYMLINK_NOFOLLOW).
+	fstatat(dirfd int, name []byte, st *unix.Stat_t) error
+	// fstat fills st for the open descriptor fd.
+	fstat(fd int, st *unix.Stat_t) error
+	// readlinkat reads the target of the symlink name in dirfd into buf
+	// and returns its length (truncated when buf is too small).
+	readlinkat(dirfd int, name []byte, buf []byte) (int, error)
+	// pread reads up to len(buf) bytes of fd at off, like pread(2).
+	pread(fd int, buf []byte, off int64) (int, error)
+	// close closes fd. Compare closes every descriptor open returned,
+	// exactly once, before it returns.
+	close(fd int) error
+}
+
+// realFS is the fsys of the running kernel: raw system calls on the
+// NUL-terminated names, so the hot path allocates nothing.
+type realFS struct{}
+
+// openRetries bounds the retries of an openat2 that says EAGAIN: a rename
+// or mount raced with RESOLVE_BENEATH's lookup, or (O_NONBLOCK) another
+// process holds a lease on the file; the latter never ends by itself.
+const openRetries = 8
+
+func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for try := 0; ; try++ {
+		r, _, e := unix.Syscall6(unix.SYS_OPENAT2, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
+		switch {
+		case e == 0:
+			return int(r), nil
+		case e == unix.EINTR || e == unix.EAGAIN && try < openRetries:
+			continue
+		case e == unix.ENOSYS:
+			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", e)
+		}
+		return -1, e
+	}
+}
+
+func (realFS) getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
+	for {
+		e := rawFstatat(dirfd, &name[0], st, unix.AT_SYMLINK_NOFOLLOW)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
+func (realFS) fstat(fd int, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstat(fd, st)
+		if err == unix.EINTR {
+			continue
+		}
+		return err
+	}
+}
+
+func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
+}
+
+func (realFS) pread(fd int, buf []byte, off int64) (int, error) {
+	for {
+		n, err := unix.Pread(fd, buf, off)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (realFS) close(fd int) error { return unix.Close(fd) }
