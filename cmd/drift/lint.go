@@ -47,8 +47,10 @@ func newLintCmd(st Streams) *cobra.Command {
 home-manager's home.persistence in its current and v1 forms, preservation's
 preservation.preserveAt) and report mistakes at file:line:col. .nix files are
 read statically, without Nix; .json files are nix eval output; a DIR is walked
-for .nix files (symlinks are never followed; hidden directories are skipped);
-- reads standard input. --flake REF#HOST evaluates the host with nix (no
+for .nix files (a path named on the command line is followed when it is a
+symlink; symlinks found while walking never are; hidden directories are
+skipped; a DIR without any .nix file is an error); a file named twice is read
+once; - reads standard input. --flake REF#HOST evaluates the host with nix (no
 positions, but the real list).
 
 The files named on the command line (and --flake) are one configuration; in
@@ -79,7 +81,9 @@ EXIT STATUS
   0  no finding at or above --fail-on (default error)
   1  findings at or above --fail-on
   2  an input could not be read (missing, unreadable, malformed: the error
-     names file:line:col); the findings of the other inputs are still printed`,
+     names file:line:col), or a named directory holds no .nix file; the
+     findings of the other inputs are still printed
+  130, 143  interrupted by SIGINT or SIGTERM (a second signal exits at once)`,
 		Example: `  drift lint /etc/nixos/impermanence.nix
   drift lint hosts/ --format github
   drift lint --flake .#myhost --format sarif > drift.sarif
@@ -152,7 +156,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		layout = append(layout, ms...)
 	}
-	inputs, errs := collectLintInputs(args, st.In)
+	inputs, errs := collectLintInputs(ctx, args, st.In)
 	popts := persist.Options{Homes: homes}
 	groups := map[string]*lint.Config{}
 	var order []string
@@ -167,7 +171,13 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	}
 	files := 0
 	for _, in := range inputs {
-		s, err := persist.Read(in.name, bytes.NewReader(in.data), popts)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s, err := persist.ReadContext(ctx, in.name, bytes.NewReader(in.data), popts)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -192,9 +202,16 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			c.Sets = append(c.Sets, s)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var findings []lint.Finding
 	for _, g := range order {
-		findings = append(findings, lint.Check(*groups[g], sel)...)
+		fs, err := lint.CheckContext(ctx, *groups[g], sel)
+		if err != nil {
+			return err
+		}
+		findings = append(findings, fs...)
 	}
 	lint.Sort(findings)
 	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift"}); err != nil {
@@ -217,15 +234,25 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 }
 
 // collectLintInputs reads the named files, standard input for "-", and the
-// .nix files below named directories (regular files only: a symlink is
-// never followed, hidden directories are skipped). A walked file's group is
-// hostGroup's.
-func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
+// .nix files below named directories. A path named on the command line is
+// followed when it is a symlink (to a file or to a directory, as a shell
+// user expects); below a named directory, symlinks are never followed,
+// nothing but regular files is opened, and hidden directories are
+// skipped. A named directory without any .nix file is an error (a CI job
+// must not pass by linting nothing). A file reached twice (x.nix ./x.nix,
+// or a named file inside a named directory) is read once: inputs are told
+// apart by device and inode. Between files, and while standard input is
+// read, a cancelled ctx stops the collection: the error is ctx.Err().
+func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]lintInput, []error) {
 	var ins []lintInput
 	var errs []error
+	seen := map[fileID]bool{}
 	for _, a := range args {
+		if err := ctx.Err(); err != nil {
+			return ins, append(errs, err)
+		}
 		if a == "-" {
-			data, err := readLimited("-", stdin)
+			data, err := readCancelable(ctx, "-", stdin)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -243,25 +270,40 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 				errs = append(errs, fmt.Errorf("%s: not a regular file", report.Escape(a)))
 				continue
 			}
-			data, err := readRegular(a, false)
+			data, id, err := readRegular(a, false)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 			ins = append(ins, lintInput{name: a, data: data})
 			continue
 		}
+		root := a
+		if li, err := os.Lstat(a); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			// Named on the command line: followed, as a named file is.
+			// WalkDir does not follow its root itself; with a trailing
+			// slash the kernel does.
+			root = a + string(filepath.Separator)
+		}
 		var walked []lintInput
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		nix := 0
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, err)
-				if d != nil && d.IsDir() && p != a {
+				if d != nil && d.IsDir() && p != root {
 					return fs.SkipDir
 				}
 				return nil
 			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if d.IsDir() {
-				if p != a && strings.HasPrefix(d.Name(), ".") {
+				if p != root && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir
 				}
 				return nil
@@ -269,21 +311,61 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 			if !d.Type().IsRegular() || !strings.HasSuffix(d.Name(), ".nix") {
 				return nil
 			}
-			data, err := readRegular(p, true)
+			nix++
+			data, id, err := readRegular(p, true)
 			if err != nil {
 				errs = append(errs, err)
 				return nil
 			}
-			walked = append(walked, lintInput{name: p, group: hostGroup(a, p), data: data, quiet: true})
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+			walked = append(walked, lintInput{name: p, group: hostGroup(root, p), data: data, quiet: true})
 			return nil
 		})
 		if err != nil {
 			errs = append(errs, err)
+		} else if nix == 0 {
+			errs = append(errs, withHint(fmt.Errorf("%s: no .nix file in this directory or below it", report.Escape(a)),
+				"symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them"))
 		}
 		sort.SliceStable(walked, func(i, j int) bool { return walked[i].name < walked[j].name })
 		ins = append(ins, walked...)
 	}
 	return ins, errs
+}
+
+// fileID tells files apart: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// readCancelable reads r like readLimited, but returns ctx.Err() as soon
+// as ctx is done (a `sleep 30 | drift lint -` that is interrupted). The
+// read itself goes on in the background until r ends; the process exits
+// before that matters.
+func readCancelable(ctx context.Context, name string, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		data, err := readLimited(name, r)
+		ch <- result{data, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.data, res.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", displayName(name), ctx.Err())
+	}
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return report.Escape(name)
 }
 
 // hostGroup is the configuration a walked file belongs to: the first
@@ -307,24 +389,26 @@ const maxLintInput = 64 << 20
 // once open, which O_NONBLOCK keeps from hanging). With nofollow, a
 // symlink at its last component is refused (O_NOFOLLOW): a walk never
 // follows one.
-func readRegular(name string, nofollow bool) ([]byte, error) {
+// It returns the file's content and identity.
+func readRegular(name string, nofollow bool) ([]byte, fileID, error) {
 	flags := os.O_RDONLY | unix.O_NONBLOCK
 	if nofollow {
 		flags |= unix.O_NOFOLLOW
 	}
 	f, err := os.OpenFile(name, flags, 0)
 	if err != nil {
-		return nil, err
+		return nil, fileID{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fileID{}, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", report.Escape(name))
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fileID{}, fmt.Errorf("%s: not a regular file", report.Escape(name))
 	}
-	return readLimited(name, f)
+	data, err := readLimited(name, f)
+	return data, fileID{uint64(st.Dev), st.Ino}, err
 }
 
 func readLimited(name string, r io.Reader) ([]byte, error) {

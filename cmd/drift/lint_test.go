@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,7 @@ func TestCollectLintInputs(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "hosts/a/fifo.nix"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ins, errs := collectLintInputs([]string{filepath.Join(root, "hosts")}, nil)
+	ins, errs := collectLintInputs(context.Background(), []string{filepath.Join(root, "hosts")}, nil)
 	if len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -68,13 +69,50 @@ func TestCollectLintInputs(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("walked:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	_, errs = collectLintInputs([]string{filepath.Join(root, "hosts/a/fifo.nix")}, nil)
+	_, errs = collectLintInputs(context.Background(), []string{filepath.Join(root, "hosts/a/fifo.nix")}, nil)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "not a regular file") {
 		t.Errorf("FIFO argument: %v", errs)
 	}
 	// A symlink named on the command line is followed: the user chose it.
-	ins, errs = collectLintInputs([]string{filepath.Join(root, "hosts/b/link.nix")}, nil)
+	ins, errs = collectLintInputs(context.Background(), []string{filepath.Join(root, "hosts/b/link.nix")}, nil)
 	if len(errs) != 0 || len(ins) != 1 || string(ins[0].data) != "{}" {
 		t.Errorf("symlink argument: %v %v", ins, errs)
+	}
+}
+
+// TestCollectLintInputsNamed: a symlink to a directory named on the command
+// line (no trailing slash) is walked, as a named file link is read; one
+// found inside it is still not followed. A named directory without a .nix
+// file is an error. One file named twice (x.nix ./x.nix, or also found by
+// walking its directory) is read once.
+func TestCollectLintInputsNamed(t *testing.T) {
+	root := t.TempDir()
+	for p, s := range map[string]string{"host/a.nix": "{}", "other/b.nix": "{}", "empty/notes.txt": "x"} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("host", filepath.Join(root, "hostlink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../other", filepath.Join(root, "host/otherlink")); err != nil {
+		t.Fatal(err)
+	}
+	ins, errs := collectLintInputs(context.Background(), []string{filepath.Join(root, "hostlink")}, nil)
+	if len(errs) != 0 || len(ins) != 1 || filepath.Base(ins[0].name) != "a.nix" {
+		t.Errorf("symlinked directory argument: %v %v", ins, errs)
+	}
+	_, errs = collectLintInputs(context.Background(), []string{filepath.Join(root, "empty")}, nil)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no .nix file") {
+		t.Errorf("directory without .nix: %v", errs)
+	}
+	t.Chdir(root)
+	ins, errs = collectLintInputs(context.Background(), []string{"host/a.nix", "./host/a.nix", "hostlink/a.nix", "host"}, nil)
+	if len(errs) != 0 || len(ins) != 1 || ins[0].name != "host/a.nix" {
+		t.Errorf("one file named three times and walked: %+v %v", ins, errs)
 	}
 }

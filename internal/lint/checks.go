@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 
 // checker holds one configuration while the rules run.
 type checker struct {
+	ctx     context.Context // polled between rules and every 4096 entries
+	ticks   int
 	c       Config
 	primary []persist.Entry // entries as read
 	dups    []persist.Entry // entries dropped by the reader as exact duplicates
@@ -71,9 +74,40 @@ func sev(rule string) Severity {
 	return r.Severity
 }
 
+// stop carries ctx.Err() out of a rule; runSafe recovers it.
+type stop struct{ err error }
+
+// tick gives up (panicking with stop) when ck.ctx is done: always when
+// every is 1, else on every every-th call.
+func (ck *checker) tick(every int) {
+	ck.ticks++
+	if ck.ctx == nil || ck.ticks%every != 0 {
+		return
+	}
+	if err := ck.ctx.Err(); err != nil {
+		panic(stop{err})
+	}
+}
+
+// runSafe is run, returning ctx.Err() when it was stopped.
+func (ck *checker) runSafe() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, ok := r.(stop)
+			if !ok {
+				panic(r)
+			}
+			err = s.err
+		}
+	}()
+	ck.run()
+	return nil
+}
+
 func (ck *checker) run() {
 	ck.diagnostics()
 	for _, e := range ck.primary {
+		ck.tick(4096)
 		ck.shape(e)
 		ck.placement(e)
 		ck.attrs(e)
@@ -85,11 +119,10 @@ func (ck *checker) run() {
 	for _, e := range ck.bad {
 		ck.malformed(e)
 	}
-	ck.duplicates()
-	ck.overlap()
-	ck.optionRules()
-	ck.missing()
-	ck.earlyReaders()
+	for _, rule := range []func(){ck.duplicates, ck.overlap, ck.optionRules, ck.missing, ck.earlyReaders} {
+		ck.tick(1)
+		rule()
+	}
 }
 
 // q prints a path for a message.
@@ -471,6 +504,7 @@ func (ck *checker) duplicates() {
 	byPath := make(map[string]persist.Entry)
 	all := append(append([]persist.Entry(nil), ck.primary...), ck.dups...)
 	for _, e := range all {
+		ck.tick(4096)
 		k := key{e.Kind, e.Path}
 		if f, ok := first[k]; ok {
 			where := ""
@@ -502,6 +536,7 @@ func (ck *checker) overlap() {
 		}
 	}
 	for _, e := range ck.primary {
+		ck.tick(4096)
 		for p := parent(e.Path); p != ""; p = parent(p) {
 			d, ok := dirs[p]
 			if !ok {

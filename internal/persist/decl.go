@@ -197,6 +197,7 @@ func sub(where, name string) string {
 // add records an entry. A second entry with the same kind, storage path and
 // path is reported and dropped (impermanence asserts against duplicates).
 func (r *reader) add(e Entry, off int) {
+	r.src.tick()
 	e.Pos = r.pos(off)
 	if r.src.name == "" || off < 0 {
 		e.Pos = Pos{File: r.src.name}

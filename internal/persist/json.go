@@ -70,6 +70,7 @@ func (p *jsonParser) found() string {
 }
 
 func (p *jsonParser) value() (*value, error) {
+	p.src.tick()
 	p.ws()
 	if p.i >= len(p.data) {
 		return nil, p.errf(p.i, "expected a JSON value, found end of input")

@@ -54,6 +54,7 @@ func (ev *evaluator) grow(off, n int) *value {
 }
 
 func (ev *evaluator) budget(off int) *value {
+	ev.src.tick()
 	ev.steps++
 	if ev.steps > maxSteps {
 		return unknownAt(off, "an expression that takes too long to evaluate")

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,13 @@ const maxInput = 64 << 20
 // "file:line:col: message"; problems inside well-formed input are
 // Diagnostics in the Set.
 func Read(name string, r io.Reader, opts Options) (*Set, error) {
+	return ReadContext(context.Background(), name, r, opts)
+}
+
+// ReadContext is Read that gives up, returning ctx.Err(), when ctx is done:
+// it looks at ctx while it parses, evaluates and reads the declarations
+// (every few thousand tokens, steps or entries).
+func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*Set, error) {
 	if r == nil {
 		if name == "-" {
 			r = os.Stdin
@@ -46,9 +54,9 @@ func Read(name string, r io.Reader, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", displayName(name), maxInput>>20)
 	}
 	if isJSON(name, data) {
-		return ParseJSON(data, displayName(name), opts)
+		return parseJSON(ctx, data, displayName(name), opts)
 	}
-	return ParseNix(data, displayName(name), opts)
+	return parseNix(ctx, data, displayName(name), opts)
 }
 
 // ReadFile opens name (standard input for "-") and calls Read.
@@ -124,7 +132,13 @@ func isJSON(name string, data []byte) bool {
 // A top-level value that is not an object is an error, e.g.
 // "x.json: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
+	return parseJSON(context.Background(), data, name, opts)
+}
+
+func parseJSON(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
 	src := newSource(name, data)
+	src.ctx = ctx
+	defer recoverCancelled(&err)
 	v, err := decodeJSON(src)
 	if err != nil {
 		return nil, err
@@ -201,7 +215,13 @@ func (r *reader) hasHow(pv *value) bool {
 // config, an import) becomes a Warning diagnostic at its position with the
 // hint to use --flake; it is never silently left out.
 func ParseNix(data []byte, name string, opts Options) (*Set, error) {
+	return parseNix(context.Background(), data, name, opts)
+}
+
+func parseNix(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
 	src := newSource(name, data)
+	src.ctx = ctx
+	defer recoverCancelled(&err)
 	ast, err := parseNixSource(src)
 	if err != nil {
 		return nil, err
