@@ -55,3 +55,23 @@ func TestSuppressBlockComment(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateSystemAndUser: a system-wide entry and a users.<name> entry
+// naming the same path in one storage path are a duplicate (impermanence's
+// own assertion fails on it), reported with both positions.
+func TestDuplicateSystemAndUser(t *testing.T) {
+	src := `{ environment.persistence."/persist" = {
+  directories = [ "/home/alice/Music" ];
+  users.alice.directories = [ "Music" ];
+}; }`
+	got := lintNix(t, src)
+	d := only(got, "duplicate")
+	if len(d) != 1 {
+		t.Fatalf("duplicate findings %v, want one", d)
+	}
+	for _, f := range got {
+		if f.Rule == "duplicate" && !strings.Contains(f.Message, "f.nix:2:") {
+			t.Errorf("message %q does not name the other position", f.Message)
+		}
+	}
+}

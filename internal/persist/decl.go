@@ -296,9 +296,14 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 			users = append(users, r.entries(&sc, up)...)
 		}
 	}
+	// Only JSON (nix eval output, r.ev nil) repeats them: in a .nix file an
+	// entry written both ways is a duplicate impermanence's assertion
+	// rejects, and r.add reports it.
 	inUsers := make(map[entryKey]bool, len(users))
 	for _, p := range users {
-		inUsers[keyOf(p.e)] = true
+		if r.ev == nil {
+			inUsers[keyOf(p.e)] = true
+		}
 	}
 	for _, p := range r.entries(root, pv) {
 		if !inUsers[keyOf(p.e)] {
