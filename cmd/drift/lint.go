@@ -180,6 +180,10 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		if err != nil {
 			errs = append(errs, err)
+			// A syntax error is also a finding, so that json, github and
+			// sarif show it at its position.
+			c := group(in.group)
+			c.ReadErrors = append(c.ReadErrors, err)
 			continue
 		}
 		files++

@@ -141,6 +141,11 @@ func subject(e persist.Entry) string {
 // diagnostics turns the reader's diagnostics into findings, leaving out
 // those a rule reports itself.
 func (ck *checker) diagnostics() {
+	for _, err := range ck.c.ReadErrors {
+		if pos, msg, ok := persist.SyntaxErrorAt(err); ok {
+			ck.add("syntax", Error, pos, "", "", "%s", msg)
+		}
+	}
 	for _, s := range ck.c.Sets {
 		if s == nil {
 			continue

@@ -35,6 +35,10 @@ type Config struct {
 	// Quiet names files in which "no persistence declarations found" is
 	// not reported (files found by walking a directory).
 	Quiet map[string]bool
+	// ReadErrors are the errors of inputs of this configuration that could
+	// not be read; each syntax error (persist.SyntaxErrorAt) becomes a
+	// `syntax` finding at its position, so every output format shows it.
+	ReadErrors []error
 }
 
 // Check runs the selected rules (nil: the defaults) on c and returns the

@@ -123,6 +123,8 @@ var registry = []Rule{
 	{ID: "secret-dir-mode", Severity: Warning, Summary: "a directory of secrets (.ssh, .gnupg) is persisted with a mode open to others",
 		Hint: "set mode = \"0700\"", Source: "field case C21; impermanence #139, #14"},
 	// reading
+	{ID: "syntax", Severity: Error, Summary: "an input is not valid Nix or JSON; it is not read (exit status 2)",
+		Hint: "", Source: "the Nix language manual; RFC 8259 (JSON)"},
 	{ID: "not-static", Severity: Warning, Summary: "a value cannot be read without Nix; its entries are not checked",
 		Hint: "lint the evaluated configuration with --flake REF#HOST", Source: "drift's static reader"},
 	{ID: "conditional", Severity: Info, Summary: "a declaration is conditional (lib.mkIf, lib.optionals); read as if the condition holds",
