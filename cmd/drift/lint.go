@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -218,7 +219,11 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		findings = append(findings, fs...)
 	}
 	lint.Sort(findings)
-	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift"}); err != nil {
+	sources := map[string][]byte{}
+	for _, c := range groups {
+		maps.Copy(sources, c.Sources)
+	}
+	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift", Sources: sources}); err != nil {
 		return err
 	}
 	if !opts.Quiet {
