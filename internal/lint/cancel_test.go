@@ -75,3 +75,23 @@ func TestDuplicateSystemAndUser(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownHint: the "known:" hint of an unknown attribute lists what a
+// user may write, not the module's internal or removed names.
+func TestKnownHint(t *testing.T) {
+	src := `{ environment.persistence."/p".directories = [ { directory = "/x"; zzz = 1; } ]; }`
+	var hint string
+	for _, f := range lintNix(t, src) {
+		if f.Rule == "unknown-attribute" {
+			hint = f.Hint
+		}
+	}
+	if !strings.Contains(hint, "known: directory, user, group, mode") {
+		t.Fatalf("hint %q", hint)
+	}
+	for _, internal := range []string{"method", "dirPath", "home", "defaultPerms", "enableDebugging"} {
+		if strings.Contains(hint, internal) {
+			t.Errorf("hint %q names %s", hint, internal)
+		}
+	}
+}

@@ -598,6 +598,24 @@ var entryKeys = map[string][]string{
 	"preservation/parent":    {"user", "group", "mode"},
 }
 
+// hiddenKeys are names entryKeys and storageKeys accept (the module sets
+// them internally, or they are removed and reported by removed-option) but
+// a "known:" hint does not suggest.
+var hiddenKeys = map[string]bool{"dirPath": true, "filePath": true, "home": true, "defaultPerms": true,
+	"enableDebugging": true, "assertions": true, "allowOther": true, "removePrefixDirectory": true, "defaultDirectoryMethod": true}
+
+// visibleKeys are the names of known a user may write and a hint
+// suggests (directory entries' method is removed).
+func visibleKeys(known []string, dir bool) []string {
+	var l []string
+	for _, k := range known {
+		if !hiddenKeys[k] && !(dir && k == "method") {
+			l = append(l, k)
+		}
+	}
+	return l
+}
+
 // attrs checks an entry's attributes: unknown names, modes, removed
 // options.
 func (ck *checker) attrs(e persist.Entry) {
@@ -641,8 +659,9 @@ func (ck *checker) attrs(e persist.Entry) {
 			continue
 		}
 		what := "`" + a.Name + "`"
-		hint := "fix the attribute's name; known: " + strings.Join(known, ", ")
-		if s := closest(name, known); s != "" {
+		visible := visibleKeys(known, e.Kind == persist.Dir || parentKey != "")
+		hint := "fix the attribute's name; known: " + strings.Join(visible, ", ")
+		if s := closest(name, visible); s != "" {
 			full := s
 			if parentKey != "" {
 				full = parentKey + "." + s
@@ -742,8 +761,9 @@ func (ck *checker) optionRules() {
 		if known == nil || contains(known, o.Name) {
 			continue
 		}
-		hint := "fix the attribute's name; known: " + strings.Join(known, ", ")
-		if s := closest(o.Name, known); s != "" {
+		visible := visibleKeys(known, false)
+		hint := "fix the attribute's name; known: " + strings.Join(visible, ", ")
+		if s := closest(o.Name, visible); s != "" {
 			hint = "did you mean `" + s + "`?"
 		}
 		ck.add("unknown-attribute", sev("unknown-attribute"), o.Pos, "", hint,
