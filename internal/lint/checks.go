@@ -547,6 +547,12 @@ func (ck *checker) overlap() {
 			if !ok {
 				continue
 			}
+			if e.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
+				// The private-parent-mode fix: /var/lib/private declared
+				// 0700 so that systemd accepts the DynamicUser state
+				// directories declared below it (impermanence's README).
+				break
+			}
 			if e.Kind == persist.Dir {
 				ck.add("nested-directory", sev("nested-directory"), e.Pos, e.Path, "",
 					"directory %s lies inside the persisted directory %s (%s): two bind mounts on one tree", q(e.Path), q(d.Path), d.Pos)

@@ -150,6 +150,7 @@ func TestRules(t *testing.T) {
 		{"early-reader", sys("", `"/etc/secrets/alice.hash"`, `users.users.alice.hashedPasswordFile = "/nix/persist/etc/secrets/alice.hash";`), nil, nil},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private/kea"; mode = "0700"; }`, ""), nil, []string{"3:35 error"}},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
+		{"nested-directory", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
 		{"secret-dir-mode", user(`".gnupg" { directory = ".ssh"; mode = "0750"; }`), nil, []string{"3:33 warning", "3:56 warning"}},
 		{"secret-dir-mode", user(`{ directory = ".gnupg"; mode = "0700"; } { directory = ".ssh"; mode = "u=rwx,g=,o="; }`), nil, nil},
 		{"syntax", "{\n  environment.persistence = { \"/p\".directories = [ \"/srv\" ; };\n}", nil, []string{"2:59 error"}},
