@@ -95,3 +95,22 @@ func TestKnownHint(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingWithUnreadPart: when part of the lists cannot be read
+// statically (++ a variable from `with`), the missing-state rules do not
+// warn: they are infos saying why.
+func TestMissingWithUnreadPart(t *testing.T) {
+	src := `{ pkgs, ... }: with pkgs; {
+  environment.persistence."/p".directories = [ "/srv" ] ++ extraDirs;
+}`
+	for _, f := range lintNix(t, src) {
+		if strings.HasPrefix(f.Rule, "missing-") || f.Rule == "mutable-users" {
+			if f.Severity != Info || !strings.Contains(f.Message, "could not be read statically at f.nix:2:") {
+				t.Errorf("%s: %s %q", f.Rule, f.Severity, f.Message)
+			}
+		}
+	}
+	if got := only(lintNix(t, src), "missing-var-log"); len(got) != 1 {
+		t.Errorf("missing-var-log: %v, want one info", got)
+	}
+}

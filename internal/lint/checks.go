@@ -826,6 +826,32 @@ func (ck *checker) missing() {
 	if !found {
 		return
 	}
+	// Part of the declarations could not be read (a `with` variable, an
+	// import): what seems missing may be there. The findings stay, as
+	// infos saying why.
+	var unread *persist.Diagnostic
+	for _, st := range ck.c.Sets {
+		if st == nil {
+			continue
+		}
+		for i := range st.Diagnostics {
+			if st.Diagnostics[i].Code == "not-static" {
+				unread = &st.Diagnostics[i]
+				break
+			}
+		}
+		if unread != nil {
+			break
+		}
+	}
+	add := func(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
+		if unread != nil {
+			sev = Info
+			format += " (perhaps declared in what could not be read statically at %s)"
+			a = append(a, unread.Pos)
+		}
+		ck.add(rule, sev, pos, path, hint, format, a...)
+	}
 	if !ck.covered("/var/lib/nixos") {
 		var names []string
 		nu, ng := 0, 0
@@ -858,11 +884,11 @@ func (ck *checker) missing() {
 			sort.Strings(names)
 		}
 		if nu+ng > 0 {
-			ck.add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
+			add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted and %s / %s have no fixed id (%s): their uids/gids are reassigned at boot",
 				report.Plural(int64(nu), "user", "users"), report.Plural(int64(ng), "group", "groups"), strings.Join(names, ", "))
 		} else {
-			ck.add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
+			add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted: users and groups without a fixed uid/gid get new ids when services change")
 		}
 	}
@@ -872,7 +898,7 @@ func (ck *checker) missing() {
 		{"missing-var-log", "/var/log", "/var/log is not persisted and is not a mount: the logs of every earlier boot are lost"},
 	} {
 		if !ck.covered(m.path) {
-			ck.add(m.rule, sev(m.rule), at, m.path, "", "%s", m.msg)
+			add(m.rule, sev(m.rule), at, m.path, "", "%s", m.msg)
 		}
 	}
 	if ck.cfg == nil {
@@ -893,7 +919,7 @@ func (ck *checker) missing() {
 			}
 		}
 		if len(lost) > 0 {
-			ck.add("missing-ssh-host-keys", sev("missing-ssh-host-keys"), ck.cfg.OpenSSH.Pos, "", "",
+			add("missing-ssh-host-keys", sev("missing-ssh-host-keys"), ck.cfg.OpenSSH.Pos, "", "",
 				"services.openssh.enable = true but the host keys are not persisted (%s): new keys at every boot", strings.Join(lost, ", "))
 		}
 	}
@@ -902,7 +928,7 @@ func (ck *checker) missing() {
 		if ck.cfg.MutableUsers.Value != persist.Unset {
 			pos, how = ck.cfg.MutableUsers.Pos, "is not false"
 		}
-		ck.add("mutable-users", sev("mutable-users"), pos, "", "",
+		add("mutable-users", sev("mutable-users"), pos, "", "",
 			"users.mutableUsers %s while /etc/shadow is not persisted: a password changed with passwd silently reverts at boot", how)
 	}
 }
