@@ -114,3 +114,38 @@ func TestMissingWithUnreadPart(t *testing.T) {
 		t.Errorf("missing-var-log: %v, want one info", got)
 	}
 }
+
+// TestInterpolatedStoragePath: a storage path whose name is interpolated
+// is not-static, and its body is still read: duplicate and removed-option
+// fire in it.
+func TestInterpolatedStoragePath(t *testing.T) {
+	src := `{ config, ... }: {
+  home.persistence."/nix/persist/home/${config.home.username}" = {
+    directories = [ "Documents" "Documents" ];
+    allowOther = true;
+  };
+  environment.persistence."/persist/${config.networking.hostName}".directories = [ "/srv" "/srv" ];
+}`
+	got := lintNix(t, src)
+	for rule, want := range map[string][]string{
+		"not-static":     {"2:20 warning", "6:27 warning"},
+		"duplicate":      {"3:33 error", "6:91 error"},
+		"removed-option": {"2:20 error", "4:5 error"},
+		"unit-name":      nil,
+	} {
+		if g := only(got, rule); strings.Join(g, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v", rule, g, want)
+		}
+	}
+}
+
+// TestEtcUserFilesHint: with users.mutableUsers = false the hint does not
+// ask to set it.
+func TestEtcUserFilesHint(t *testing.T) {
+	src := `{ users.mutableUsers = false; environment.persistence."/p".files = [ "/etc/shadow" ]; }`
+	for _, f := range lintNix(t, src) {
+		if f.Rule == "etc-user-files" && strings.Contains(f.Hint, "set users.mutableUsers = false") {
+			t.Errorf("hint %q", f.Hint)
+		}
+	}
+}

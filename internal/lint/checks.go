@@ -316,19 +316,20 @@ func (ck *checker) placement(e persist.Entry) {
 		}
 	}
 	if userFiles[p] {
-		s, why := Warning, "users.mutableUsers is not false"
+		s, why, hint := Warning, "users.mutableUsers is not false", ""
 		if ck.cfg == nil {
 			why = "an error where users.mutableUsers = false"
 		} else if ck.cfg.MutableUsers.Value == persist.False {
 			s, why = Error, "users.mutableUsers = false: NixOS generates it at every activation"
+			hint = "remove the entry: with users.mutableUsers = false NixOS writes it from the configuration at every activation"
 		}
-		ck.add("etc-user-files", s, pos, p, "",
+		ck.add("etc-user-files", s, pos, p, hint,
 			"%s %s is written by NixOS user management before the persistence services run (\"A file already exists\"); %s", kindName(e), q(p), why)
 	}
 	if name := unitName(e); len(name) > 255 {
 		ck.add("unit-name", sev("unit-name"), pos, p, "",
 			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), len(name))
-	} else if e.Method == "bindfs" && strings.ContainsFunc(e.Path, func(r rune) bool {
+	} else if e.Method == "bindfs" && !strings.Contains(e.Path, "${") && strings.ContainsFunc(e.Path, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_./-", r))
 	}) {
 		ck.add("unit-name", sev("unit-name"), pos, p, "",

@@ -262,6 +262,11 @@ func (r *reader) impermanenceMap(v *value, where string) {
 		pv := r.attr(v, name, w)
 		r.impermanencePath(name, r.attrOff(v, name), pv, w)
 	}
+	for _, u := range v.attrs.unknown {
+		if u.dynBody != nil { // reported by isSet; its body is still read
+			r.impermanencePath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName))
+		}
+	}
 }
 
 // impermanencePath reads one environment.persistence.<name>.
@@ -708,6 +713,11 @@ func (r *reader) homeManagerMap(v *value, where, owner, home string) {
 	for _, name := range v.attrs.keys {
 		w := sub(where, name)
 		r.homeManagerPath(name, r.attrOff(v, name), r.attr(v, name, w), w, owner, home)
+	}
+	for _, u := range v.attrs.unknown {
+		if u.dynBody != nil { // reported by isSet; its body is still read
+			r.homeManagerPath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName), owner, home)
+		}
 	}
 }
 

@@ -279,7 +279,17 @@ func (ev *evaluator) insert(a *attrs, path []attrKey, l *lazy, scope *env) {
 			if why == "" {
 				why = nv.kind.String()
 			}
-			a.unknown = append(a.unknown, unknownAt(k.off, "a dynamic attribute name (it uses "+why+")"))
+			u := unknownAt(k.off, "a dynamic attribute name (it uses "+why+")")
+			u.dynBody, u.dynName = l, "${…}"
+			if s, ok := k.dyn.(*nStr); ok {
+				u.dynName = strings.Trim(strText(s), "\"`")
+			}
+			if len(path) > 1 {
+				v := &value{kind: vAttrs, off: k.off, attrs: newAttrs(), built: true}
+				ev.insert(v.attrs, path[1:], l, scope)
+				u.dynBody = known(v)
+			}
+			a.unknown = append(a.unknown, u)
 			return
 		}
 		name = nv.str
