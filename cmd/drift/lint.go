@@ -54,12 +54,16 @@ skipped; a DIR without any .nix file is an error); a file named twice is read
 once; - reads standard input. --flake REF#HOST evaluates the host with nix (no
 positions, but the real list).
 
-The files named on the command line (and --flake) are one configuration; in
-a walked DIR, the .nix files below each of its sub-directories are one (so
-drift lint hosts/ lints hosts/a/** and hosts/b/** each on its own), and the
-files directly in DIR another. Rules that look for missing state
-(/var/lib/nixos, /etc/machine-id, …) run for a configuration that declares a
-system-wide storage path.
+The files named on the command line (and --flake) are one configuration. In
+a walked DIR a configuration is a host directory — one holding
+configuration.nix, or hosts/NAME, machines/NAME — with the .nix files below
+it (not those of a deeper host directory); so drift lint . lints
+hosts/a/** and hosts/b/** each on its own. Files outside every host
+directory (a shared modules/) are linted together, without the
+missing-state rules; with no host directory at all, DIR is one
+configuration. Rules that look for missing state (/var/lib/nixos,
+/etc/machine-id, …) run for a configuration that declares a system-wide
+storage path.
 
 --layout FILE names the disk layout: a disko .nix file (read statically) or
 nix eval --json …config.fileSystems. A path on a mount that is neither / nor
@@ -109,6 +113,10 @@ EXIT STATUS
 type lintInput struct {
 	name  string
 	group string // configuration: "" for the command line, else a directory
+	// shared marks a walked file outside every host directory, when the
+	// walk found host directories (modules/, common.nix): its
+	// configuration is linted without the missing-state rules.
+	shared bool
 	data  []byte
 	quiet bool
 }
@@ -189,6 +197,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		files++
 		c := group(in.group)
+		c.Shared = in.shared
 		c.Sets = append(c.Sets, s)
 		name := in.name
 		if name == "-" {
@@ -330,7 +339,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 				return nil
 			}
 			seen[id] = true
-			walked = append(walked, lintInput{name: p, group: hostGroup(root, p), data: data, quiet: true})
+			walked = append(walked, lintInput{name: p, data: data, quiet: true})
 			return nil
 		})
 		if err != nil {
@@ -339,6 +348,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 			errs = append(errs, withHint(fmt.Errorf("%s: no .nix file in this directory or below it", report.Escape(a)),
 				"symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them"))
 		}
+		assignHosts(root, walked)
 		sort.SliceStable(walked, func(i, j int) bool { return walked[i].name < walked[j].name })
 		ins = append(ins, walked...)
 	}
@@ -377,18 +387,70 @@ func displayName(name string) string {
 	return report.Escape(name)
 }
 
-// hostGroup is the configuration a walked file belongs to: the first
-// directory below the walked root (hosts/a for hosts/a/modules/x.nix), or
-// the root itself for a file directly in it.
-func hostGroup(root, p string) string {
-	rel, err := filepath.Rel(root, p)
-	if err != nil {
-		return filepath.Dir(p)
+// hostParents are the directory names whose sub-directories are hosts
+// (hosts/<name>/, machines/<name>/), the layout of most NixOS flakes.
+var hostParents = map[string]bool{"hosts": true, "machines": true}
+
+// isHostDir reports whether dir holds a host's entry point: it contains
+// configuration.nix (nixos-generate-config's and /etc/nixos's layout), or it
+// is hosts/<name> or machines/<name>. files are the .nix files walked.
+func isHostDir(dir string, hasConfiguration map[string]bool) bool {
+	if hasConfiguration[dir] {
+		return true
 	}
-	if i := strings.IndexByte(rel, filepath.Separator); i >= 0 {
-		return filepath.Join(root, rel[:i])
+	parent := filepath.Base(filepath.Dir(filepath.Clean(dir)))
+	if filepath.Dir(filepath.Clean(dir)) == "." {
+		if abs, err := filepath.Abs(dir); err == nil {
+			parent = filepath.Base(filepath.Dir(abs))
+		}
 	}
-	return root
+	return hostParents[parent]
+}
+
+// assignHosts sets the configuration (group) of the files walked below
+// root. A configuration is a host directory (isHostDir) with everything
+// below it that is not in a deeper host directory: hosts/a/** with its
+// own modules/, /etc/nixos/** (configuration.nix at the top). When the walk
+// finds no host directory, all of root is one configuration, as it would
+// be for a single host's files. Otherwise the files outside every host
+// directory (a shared modules/, a flake's top-level .nix files) are one
+// shared configuration, linted without the missing-state rules: they are
+// not a host.
+func assignHosts(root string, walked []lintInput) {
+	hasConfiguration := map[string]bool{}
+	for _, in := range walked {
+		if filepath.Base(in.name) == "configuration.nix" {
+			hasConfiguration[filepath.Dir(in.name)] = true
+		}
+	}
+	anyHost := false
+	hostOf := func(p string) (string, bool) {
+		rootClean := filepath.Clean(root)
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			if isHostDir(d, hasConfiguration) {
+				return d, true
+			}
+			if filepath.Clean(d) == rootClean || d == "." || d == "/" {
+				return "", false
+			}
+		}
+	}
+	hosts := make([]string, len(walked))
+	for i, in := range walked {
+		if h, ok := hostOf(in.name); ok {
+			hosts[i], anyHost = h, true
+		}
+	}
+	for i := range walked {
+		switch {
+		case hosts[i] != "":
+			walked[i].group = hosts[i]
+		case anyHost:
+			walked[i].group, walked[i].shared = filepath.Clean(root)+string(filepath.Separator)+" (shared)", true
+		default:
+			walked[i].group = filepath.Clean(root)
+		}
+	}
 }
 
 // maxLintInput caps one input's size; declaration files are small.

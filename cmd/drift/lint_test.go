@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func TestCollectLintInputs(t *testing.T) {
 		grp, _ := filepath.Rel(root, in.group)
 		got = append(got, rel+" in "+grp)
 	}
-	want := []string{"hosts/a/default.nix in hosts/a", "hosts/b/modules/m.nix in hosts/b", "hosts/b/x.nix in hosts/b", "hosts/common.nix in hosts"}
+	want := []string{"hosts/a/default.nix in hosts/a", "hosts/b/modules/m.nix in hosts/b", "hosts/b/x.nix in hosts/b", "hosts/common.nix in hosts/ (shared)"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("walked:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -114,5 +115,45 @@ func TestCollectLintInputsNamed(t *testing.T) {
 	ins, errs = collectLintInputs(context.Background(), []string{"host/a.nix", "./host/a.nix", "hostlink/a.nix", "host"}, nil)
 	if len(errs) != 0 || len(ins) != 1 || ins[0].name != "host/a.nix" {
 		t.Errorf("one file named three times and walked: %+v %v", ins, errs)
+	}
+}
+
+// TestAssignHosts: at a repository root, each host directory (holding
+// configuration.nix, or hosts/NAME) is a configuration of its own, nested
+// ones included; modules/ and top-level files are one shared
+// configuration; with no host directory, the root is one configuration.
+func TestAssignHosts(t *testing.T) {
+	in := func(names ...string) []lintInput {
+		var l []lintInput
+		for _, n := range names {
+			l = append(l, lintInput{name: n})
+		}
+		return l
+	}
+	walked := in("repo/flake.nix", "repo/modules/persist.nix", "repo/hosts/a/default.nix", "repo/hosts/a/hw/disk.nix",
+		"repo/hosts/b/default.nix", "repo/legacy/configuration.nix", "repo/legacy/impermanence.nix")
+	assignHosts("repo", walked)
+	var got []string
+	for _, w := range walked {
+		got = append(got, fmt.Sprintf("%s in %s shared=%v", w.name, w.group, w.shared))
+	}
+	want := []string{
+		"repo/flake.nix in repo/ (shared) shared=true",
+		"repo/modules/persist.nix in repo/ (shared) shared=true",
+		"repo/hosts/a/default.nix in repo/hosts/a shared=false",
+		"repo/hosts/a/hw/disk.nix in repo/hosts/a shared=false",
+		"repo/hosts/b/default.nix in repo/hosts/b shared=false",
+		"repo/legacy/configuration.nix in repo/legacy shared=false",
+		"repo/legacy/impermanence.nix in repo/legacy shared=false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	walked = in("cfg/persist.nix", "cfg/modules/x.nix")
+	assignHosts("cfg", walked)
+	for _, w := range walked {
+		if w.group != "cfg" || w.shared {
+			t.Errorf("no host directory: %s in %q shared=%v", w.name, w.group, w.shared)
+		}
 	}
 }

@@ -816,6 +816,9 @@ func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
 // configuration does not persist. It runs only for a configuration with a
 // system-wide storage path (not one made only of home-manager files).
 func (ck *checker) missing() {
+	if ck.c.Shared {
+		return
+	}
 	var at persist.Pos
 	found := false
 	for _, s := range ck.storage {

@@ -39,6 +39,9 @@ type Config struct {
 	// not be read; each syntax error (persist.SyntaxErrorAt) becomes a
 	// `syntax` finding at its position, so every output format shows it.
 	ReadErrors []error
+	// Shared marks files that are not a host (a modules/ directory shared
+	// by hosts): the missing-state rules do not run for them.
+	Shared bool
 }
 
 // Check runs the selected rules (nil: the defaults) on c and returns the
