@@ -149,3 +149,48 @@ func TestEtcUserFilesHint(t *testing.T) {
 		}
 	}
 }
+
+// TestMinorMessages: an unknown rule in a suppression comment is a
+// warning; /var/lib/../baz is not inside /var/lib; a path with trailing
+// white space is quoted; a control character is \x07 in every message;
+// the /etc/nix hint does not talk about ssh keys.
+func TestMinorMessages(t *testing.T) {
+	src := "{\n  # drift-lint: disable=nosuchrule,path-dot\n  environment.persistence.\"/p\".directories = [ \"/var/lib\" \"/var/lib/../baz\" \"/var/lib/app \" \"/etc/nix\" \"/srv/a\x07/\" ];\n}"
+	fs := lintNix(t, src)
+	var decl, nested []string
+	for _, f := range fs {
+		switch f.Rule {
+		case "declaration":
+			decl = append(decl, fmt.Sprintf("%d:%d %s", f.Pos.Line, f.Pos.Col, f.Message))
+		case "nested-directory":
+			nested = append(nested, f.Message)
+		case "etc-generated-dir":
+			if strings.Contains(f.Hint, "ssh") {
+				t.Errorf("/etc/nix hint %q", f.Hint)
+			}
+		case "path-slashes":
+			if !strings.Contains(f.Message, `"/srv/a\x07/"`) || !strings.Contains(f.Message, `/srv/a\x07 (`) {
+				t.Errorf("control character: %q", f.Message)
+			}
+		}
+	}
+	if len(decl) != 1 || !strings.HasPrefix(decl[0], "2:25 drift-lint: disable=nosuchrule names no rule") {
+		t.Errorf("declaration findings %q", decl)
+	}
+	if len(nested) != 1 || !strings.Contains(nested[0], `directory "/var/lib/app " lies inside`) {
+		t.Errorf("nested-directory %q", nested)
+	}
+}
+
+// TestJSONNullDirectory: {"directory": null} is a declaration error, not
+// silently skipped.
+func TestJSONNullDirectory(t *testing.T) {
+	s, err := persist.ParseJSON([]byte(`{"/p": {"directories": [{"directory": null}, "/x"]}}`), "n.json", persist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := Check(Config{Sets: []*persist.Set{s}}, nil)
+	if got := only(fs, "declaration"); len(got) != 1 || got[0] != "1:39 error" {
+		t.Errorf("declaration: %v", got)
+	}
+}

@@ -3,9 +3,11 @@ package lint
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
@@ -125,8 +127,21 @@ func (ck *checker) run() {
 	}
 }
 
-// q prints a path for a message.
-func q(p string) string { return report.Escape(p) }
+// q prints a path for a message, quoted when white space at its start or
+// end (or in a component's) would otherwise be invisible.
+func q(p string) string {
+	if strings.ContainsFunc(p, unicode.IsSpace) {
+		return qq(p)
+	}
+	return report.Escape(p)
+}
+
+// qq quotes s for a message, escaped as every name drift prints
+// (report.Escape: a control character is always \xNN), never Go's %q
+// (which writes \a for the same byte).
+func qq(s string) string {
+	return `"` + strings.ReplaceAll(report.Escape(s), `"`, `\"`) + `"`
+}
 
 func kindName(e persist.Entry) string { return e.Kind.String() }
 
@@ -178,35 +193,35 @@ func (ck *checker) shape(e persist.Entry) {
 	pos := e.Pos
 	if raw != strings.TrimSpace(raw) || strings.Contains(raw, " /") || strings.Contains(raw, "/ ") {
 		ck.add("path-whitespace", sev("path-whitespace"), pos, e.Path, "",
-			"%s %q has white space at the start or end of a component: the module persists exactly that name", kindName(e), raw)
+			"%s %s has white space at the start or end of a component: the module persists exactly that name", kindName(e), qq(raw))
 	}
 	switch {
 	case e.Home == "" && !strings.HasPrefix(raw, "/"):
 		ck.add("path-not-absolute", sev("path-not-absolute"), pos, e.Path, "",
-			"%s %q is not absolute: current impermanence makes it %s, classic impermanence and preservation reject it", kindName(e), raw, q(e.Path))
+			"%s %s is not absolute: current impermanence makes it %s, classic impermanence and preservation reject it", kindName(e), qq(raw), q(e.Path))
 	case e.Home != "" && !e.Evaluated && strings.HasPrefix(raw, "/"):
 		ck.add("user-path-absolute", sev("user-path-absolute"), pos, e.Path, "",
-			"user entry %q is written absolute: the leading '/' is ignored and it persists %s", raw, q(e.Path))
+			"user entry %s is written absolute: the leading '/' is ignored and it persists %s", qq(raw), q(e.Path))
 	}
 	for _, c := range strings.Split(raw, "/") {
 		if c == ".." {
 			ck.add("path-dot", Error, pos, e.Path, "",
-				"%s %q has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), raw)
+				"%s %s has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), qq(raw))
 			break
 		}
 		if c == "." {
 			ck.add("path-dot", Warning, pos, e.Path, "",
-				"%s %q has a '.' component", kindName(e), raw)
+				"%s %s has a '.' component", kindName(e), qq(raw))
 			break
 		}
 	}
 	switch {
 	case strings.Contains(raw, "//"):
 		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
-			"%s %q has a double slash: it is %s", kindName(e), raw, q(e.Path))
+			"%s %s has a double slash: it is %s", kindName(e), qq(raw), q(e.Path))
 	case len(raw) > 1 && strings.HasSuffix(raw, "/"):
 		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
-			"%s %q has a trailing slash: it is %s (classic impermanence keeps the slash and misses duplicates)", kindName(e), raw, q(e.Path))
+			"%s %s has a trailing slash: it is %s (classic impermanence keeps the slash and misses duplicates)", kindName(e), qq(raw), q(e.Path))
 	}
 }
 
@@ -302,7 +317,11 @@ func (ck *checker) placement(e persist.Entry) {
 			"%s /etc persists NixOS-generated state and hides what activation writes there on the first boot", kindName(e))
 	} else if e.Kind == persist.Dir {
 		if ex, ok := generatedDirs[p]; ok {
-			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, "",
+			hint := ""
+			if p == "/etc/ssh" {
+				hint = "persist the host keys inside it instead (/etc/ssh/ssh_host_*_key and .pub)"
+			}
+			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, hint,
 				"directory %s holds files NixOS activation creates (%s): the persistent copy hides them", q(p), ex)
 		} else if ck.cfg != nil && under(p, "/etc") {
 			for _, k := range ck.cfg.EtcFiles {
@@ -543,7 +562,8 @@ func (ck *checker) overlap() {
 	}
 	for _, e := range ck.primary {
 		ck.tick(4096)
-		for p := parent(e.Path); p != ""; p = parent(p) {
+		// /var/lib/../baz is /baz (path-dot reports how it is written).
+		for p := parent(path.Clean(e.Path)); p != ""; p = parent(p) {
 			d, ok := dirs[p]
 			if !ok {
 				continue
@@ -646,7 +666,7 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		if name == "mode" && a.IsString {
 			if msg := checkMode(a.Value, e.Module == "preservation"); msg != "" {
-				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s: mode %q %s", subject(e), a.Value, msg)
+				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s: mode %s %s", subject(e), qq(a.Value), msg)
 			}
 		}
 		if parentKey == "" && name == "method" && e.Kind == persist.Dir && e.Module != "preservation" {

@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -67,6 +68,7 @@ func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, err
 		return nil, err
 	}
 	sup := newSuppressor(c.Sources)
+	ck.out = append(ck.out, unknownSuppressions(c.Sources)...)
 	var out []Finding
 	for i, f := range ck.out {
 		if i%4096 == 0 {
@@ -174,4 +176,37 @@ func Count(fs []Finding, min Severity) int {
 		}
 	}
 	return n
+}
+
+// unknownSuppressions reports suppression comments naming a rule that does
+// not exist (a typo would otherwise silently suppress nothing): a
+// `declaration` warning at the name.
+func unknownSuppressions(srcs map[string][]byte) []Finding {
+	var out []Finding
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		data := srcs[name]
+		if !bytes.Contains(data, []byte("drift-lint:")) {
+			continue
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, m := range suppressRe.FindAllStringSubmatchIndex(line, -1) {
+				col := m[2]
+				for _, id := range strings.Split(line[m[2]:m[3]], ",") {
+					if _, ok := LookupRule(id); !ok && id != "all" && id != "" {
+						out = append(out, Finding{Rule: "declaration", Severity: Warning,
+							Pos:     persist.Pos{File: name, Line: i + 1, Col: col + 1},
+							Message: fmt.Sprintf("drift-lint: disable=%s names no rule: nothing is suppressed by it", id),
+							Hint:    "drift lint --list-rules lists the rule ids"})
+					}
+					col += len(id) + 1
+				}
+			}
+		}
+	}
+	return out
 }

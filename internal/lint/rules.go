@@ -88,7 +88,7 @@ var registry = []Rule{
 	{ID: "etc-whole", Severity: Error, Summary: "all of /etc is persisted",
 		Hint: "persist the files in /etc that hold state (machine-id, SSH host keys, …)", Source: "persistence-formats research §5: persists NixOS-generated state and hides activation output on first boot; /etc is needed for boot"},
 	{ID: "etc-generated-dir", Severity: Warning, Summary: "a persisted directory holds files that NixOS activation creates",
-		Hint: "persist the state files inside it instead (for /etc/ssh: the ssh_host_* keys)", Source: "field case C19 (/etc/ssh hides sshd_config); NixOS environment.etc"},
+		Hint: "persist the state files inside it instead, not the directory", Source: "field case C19 (/etc/ssh hides sshd_config); NixOS environment.etc"},
 	{ID: "etc-user-files", Severity: Warning, Summary: "/etc/passwd, group, shadow, gshadow, subuid or subgid is persisted",
 		Hint: "set users.mutableUsers = false and declare users and passwords in Nix", Source: "impermanence #122 (activation writes them first: \"A file already exists\") and #120 (passwd renames); error with mutableUsers = false"},
 	{ID: "removed-option", Severity: Error, Summary: "an option current impermanence removed is set",

@@ -414,7 +414,9 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 		}
 		s, o, ok := r.str(it, keyName, where)
 		if !ok {
-			if r.attr(it, keyName, "") == nil {
+			if x := r.attr(it, keyName, ""); x != nil && x.kind == vNull {
+				r.diag(x.off, Error, "", "%s.%s: expected a path string, found null (the module rejects it)", where, keyName)
+			} else if x == nil {
 				other := "file"
 				if kind == File {
 					other = "directory"
