@@ -117,8 +117,8 @@ type lintInput struct {
 	// walk found host directories (modules/, common.nix): its
 	// configuration is linted without the missing-state rules.
 	shared bool
-	data  []byte
-	quiet bool
+	data   []byte
+	quiet  bool
 }
 
 // readErrors are the inputs that could not be read; main prints each.

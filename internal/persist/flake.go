@@ -149,7 +149,9 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		if h, ok := opts.Homes[u]; ok {
 			home = h
 		}
-		read := func(data []byte, name string, o Options) (*Set, error) { return parseHomeManagerJSON(data, name, u, home, o) }
+		read := func(data []byte, name string, o Options) (*Set, error) {
+			return parseHomeManagerJSON(data, name, u, home, o)
+		}
 		if err := part(out.HomeManager[u], attr+".home-manager.users."+attrName(u)+".home.persistence", opts, read); err != nil {
 			return nil, err
 		}

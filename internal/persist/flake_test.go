@@ -153,7 +153,9 @@ func configLines(c *Config) []string {
 	if c == nil {
 		return nil
 	}
-	tri := func(f Flag) string { return map[Tri]string{Unset: "unset", True: "true", False: "false", Unknown: "unknown"}[f.Value] }
+	tri := func(f Flag) string {
+		return map[Tri]string{Unset: "unset", True: "true", False: "false", Unknown: "unknown"}[f.Value]
+	}
 	out := []string{"mutableUsers " + tri(c.MutableUsers), "openssh " + tri(c.OpenSSH), "tmpfs " + tri(c.TmpOnTmpfs)}
 	for _, m := range c.FileSystems {
 		out = append(out, "fs "+m.Point+" "+m.FSType)
