@@ -51,7 +51,8 @@ read statically, without Nix; .json files are nix eval output; a DIR is walked
 for .nix files (a path named on the command line is followed when it is a
 symlink; symlinks found while walking never are; hidden directories are
 skipped; a DIR without any .nix file is an error); a file named twice is read
-once; - reads standard input. --flake REF#HOST evaluates the host with nix (no
+once; - reads standard input. Relative path imports (imports = [ ./x.nix ])
+are followed within the directory given, never through a symlink. --flake REF#HOST evaluates the host with nix (no
 positions, but the real list).
 
 The files named on the command line (and --flake) are one configuration. In
@@ -119,6 +120,11 @@ type lintInput struct {
 	shared bool
 	data   []byte
 	quiet  bool
+	// tree is the directory an import may be followed within: the walked
+	// directory, or a named file's own directory ("" for standard input);
+	// id is the file's device and inode.
+	tree string
+	id   fileID
 }
 
 // readErrors are the inputs that could not be read; main prints each.
@@ -179,7 +185,14 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		return c
 	}
 	files := 0
+	seen := map[fileID]bool{}
 	for _, in := range inputs {
+		if in.name != "-" {
+			seen[in.id] = true
+		}
+	}
+	for i := 0; i < len(inputs); i++ {
+		in := inputs[i]
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -196,6 +209,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			continue
 		}
 		files++
+		inputs = append(inputs, followImports(in, s, seen)...)
 		c := group(in.group)
 		c.Shared = in.shared
 		c.Sets = append(c.Sets, s)
@@ -297,7 +311,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 				continue
 			}
 			seen[id] = true
-			ins = append(ins, lintInput{name: a, data: data})
+			ins = append(ins, lintInput{name: a, data: data, tree: filepath.Dir(a), id: id})
 			continue
 		}
 		root := a
@@ -339,7 +353,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 				return nil
 			}
 			seen[id] = true
-			walked = append(walked, lintInput{name: p, data: data, quiet: true})
+			walked = append(walked, lintInput{name: p, data: data, quiet: true, tree: root, id: id})
 			return nil
 		})
 		if err != nil {
@@ -353,6 +367,93 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 		ins = append(ins, walked...)
 	}
 	return ins, errs
+}
+
+// followImports reads the files in s.Imports (relative path literals of
+// in's imports list) that lie within in.tree, as part of in's
+// configuration: a .nix file, or a directory's default.nix. They are
+// opened beneath in.tree without following any symlink (openat2
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); a file already read (by device
+// and inode) is not read again, which also makes import cycles end. An
+// import that cannot be followed becomes a not-static warning at its
+// position in s.
+func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInput {
+	var out []lintInput
+	notFollowed := func(imp persist.Import, why string) {
+		s.Diagnostics = append(s.Diagnostics, persist.Diagnostic{Pos: imp.Pos, Severity: persist.Warning, Code: "not-static",
+			Message: fmt.Sprintf("imports: %s is not followed (%s); the declarations in it are not read", report.Escape(imp.Path), why),
+			Hint:    "name the file on the command line, or lint the directory that holds both"})
+	}
+	for _, imp := range s.Imports {
+		if in.tree == "" {
+			notFollowed(imp, "standard input has no directory")
+			continue
+		}
+		target := filepath.Join(filepath.Dir(in.name), imp.Path)
+		rel, err := filepath.Rel(in.tree, target)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			notFollowed(imp, "it is outside "+report.Escape(in.tree))
+			continue
+		}
+		data, id, name, err := readBeneath(in.tree, rel)
+		if err != nil {
+			notFollowed(imp, err.Error())
+			continue
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id})
+	}
+	return out
+}
+
+// readBeneath reads rel (a .nix file, or a directory's default.nix) below
+// tree, never through a symlink, and returns its content, identity and
+// path relative to tree.
+func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
+	dfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fileID{}, "", err
+	}
+	defer unix.Close(dfd)
+	how := &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
+		fd, err := unix.Openat2(dfd, name, how)
+		if errors.Is(err, unix.ENOSYS) {
+			return nil, fileID{}, "", errors.New("following imports needs openat2(2), Linux 5.6")
+		}
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			return nil, fileID{}, "", errors.New("a symlink is on its way")
+		}
+		if err != nil {
+			return nil, fileID{}, "", err
+		}
+		f := os.NewFile(uintptr(fd), name)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			f.Close()
+			return nil, fileID{}, "", err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			f.Close()
+			continue // its default.nix
+		case unix.S_IFREG:
+		default:
+			f.Close()
+			return nil, fileID{}, "", errors.New("not a regular file")
+		}
+		if !strings.HasSuffix(name, ".nix") {
+			f.Close()
+			return nil, fileID{}, "", errors.New("not a .nix file")
+		}
+		data, err := readLimited(name, f)
+		f.Close()
+		return data, fileID{uint64(st.Dev), st.Ino}, name, err
+	}
+	return nil, fileID{}, "", errors.New("a directory without default.nix")
 }
 
 // fileID tells files apart: device and inode.

@@ -157,3 +157,54 @@ func TestAssignHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestLintFollowsImports: relative path imports of .nix files (and of a
+// directory's default.nix) are read as part of the configuration, within
+// the tree given, cycle-safe; an `import` expression, a path outside the
+// tree and a path through a symlink are not-static warnings at their
+// position; the importing module without declarations is not a warning.
+func TestLintFollowsImports(t *testing.T) {
+	dir := t.TempDir()
+	for p, s := range map[string]string{
+		"cfg/main.nix":        "{ imports = [ ./persist.nix (import ./third.nix) ./sub ./loop.nix ./link.nix ../x.nix ]; }",
+		"cfg/persist.nix":     `{ environment.persistence."/p".directories = [ "/srv" ]; imports = [ ./main.nix ]; }`,
+		"cfg/sub/default.nix": `{ environment.persistence."/p".directories = [ "/srv" ]; }`,
+		"cfg/loop.nix":        "{ imports = [ ./main.nix ]; }",
+		"cfg/third.nix":       "{ }",
+		"x.nix":               `{ environment.persistence."/p".directories = [ "/x" ]; }`,
+	} {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("../x.nix", filepath.Join(dir, "cfg/link.nix")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(dir, "cfg"))
+	var out, errb strings.Builder
+	code := run(context.Background(), []string{"lint", "--format", "json", "main.nix"}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		`"file": "sub/default.nix"`, `"rule": "duplicate"`,
+		`cannot follow an ` + "`import`",
+		`./link.nix is not followed (a symlink is on its way)`,
+		`../x.nix is not followed (it is outside .)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "no persistence declarations found") || strings.Contains(got, `"/x"`) {
+		t.Errorf("unexpected finding in\n%s", got)
+	}
+	if !strings.Contains(errb.String(), "in 4 inputs") {
+		t.Errorf("stderr %s", errb.String())
+	}
+}

@@ -175,7 +175,10 @@ func (ck *checker) diagnostics() {
 			case "conditional":
 				rule = "conditional"
 			case "none-found":
-				if ck.c.Quiet[d.Pos.File] {
+				// Only a whole configuration without declarations is a
+				// problem: one module of several (imports, a walked
+				// directory) need not hold any.
+				if ck.c.Quiet[d.Pos.File] || len(ck.storage) > 0 || len(ck.primary) > 0 {
 					continue
 				}
 			}

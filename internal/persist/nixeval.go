@@ -187,7 +187,9 @@ func (ev *evaluator) str(n *nStr, e *env) *value {
 	}
 	s := b.String()
 	if n.isPath && !strings.HasPrefix(s, "/") {
-		return unknownAt(n.off, fmt.Sprintf("the path `%s` (relative to a file, not a live path)", s))
+		u := unknownAt(n.off, fmt.Sprintf("the path `%s` (relative to a file, not a live path)", s))
+		u.relPath = s
+		return u
 	}
 	return &value{kind: vString, off: n.off, str: s}
 }

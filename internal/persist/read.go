@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -245,8 +246,41 @@ func parseNix(ctx context.Context, data []byte, name string, opts Options) (set 
 	return r.set, nil
 }
 
+// imports records the relative path literals of root's imports list
+// (Set.Imports) and reports every other item as not-static.
+func (r *reader) imports(root *value) {
+	im := r.quiet(root, "imports")
+	if im == nil {
+		return
+	}
+	const hint = "import it with a relative path literal (./file.nix), or use --flake REF#HOST"
+	if im.kind != vList {
+		why := im.why
+		if why == "" {
+			why = im.kind.String()
+		}
+		r.diagCode("not-static", im.off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
+		return
+	}
+	for _, it := range im.items {
+		v := r.force(it)
+		if v.kind == vUnknown && v.relPath != "" {
+			r.set.Imports = append(r.set.Imports, Import{Path: v.relPath, Pos: r.pos(v.off)})
+			continue
+		}
+		why := v.why
+		if v.kind == vString {
+			why = "the absolute path " + strconv.Quote(v.str)
+		} else if why == "" {
+			why = v.kind.String()
+		}
+		r.diagCode("not-static", v.off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
+	}
+}
+
 // module interprets a module's attribute set.
 func (r *reader) module(root *value) {
+	r.imports(root)
 	cfg := root
 	if c := r.attr(root, "config", "config"); c != nil && (root.attrs.get("options") != nil || c.kind == vAttrs) {
 		if !r.isSet(c, "config") {

@@ -41,6 +41,7 @@ func (s *Set) Merge(o *Set) {
 	s.Malformed = append(s.Malformed, o.Malformed...)
 	s.Options = append(s.Options, o.Options...)
 	s.Storage = append(s.Storage, o.Storage...)
+	s.Imports = append(s.Imports, o.Imports...)
 	if o.Config != nil {
 		if s.Config == nil {
 			s.Config = &Config{}

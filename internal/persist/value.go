@@ -54,6 +54,9 @@ type value struct {
 	// value, still readable; dynName is the name as written, with ${…}.
 	dynBody *lazy
 	dynName string
+	// relPath, on a vUnknown standing for a relative path literal
+	// (./persist.nix), is the path as written.
+	relPath string
 	// conds are the offsets of lib.mkIf / lib.optionals calls that make this
 	// value conditional.
 	conds []int
