@@ -25,7 +25,7 @@ func TestInterruptLint(t *testing.T) {
 	}
 	var b strings.Builder
 	b.WriteString("{ environment.persistence.\"/p\".directories = [\n")
-	for i := range 300000 {
+	for i := range 400000 {
 		fmt.Fprintf(&b, "  \"/var/lib/d%d/\"\n", i)
 	}
 	b.WriteString("]; }\n")
@@ -61,7 +61,7 @@ func TestInterruptLint(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(time.Second) // past the runtime start and signal.Notify
 			start := time.Now()
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
