@@ -194,3 +194,23 @@ func TestJSONNullDirectory(t *testing.T) {
 		t.Errorf("declaration: %v", got)
 	}
 }
+
+// TestNestedUnknownOnce: parentDirectory.mod on a directory entry (which
+// has no parentDirectory) is one finding, about parentDirectory, not a
+// second one suggesting parentDirectory.mode; on a file it suggests
+// parentDirectory.mode.
+func TestNestedUnknownOnce(t *testing.T) {
+	src := `{ environment.persistence."/p" = {
+  directories = [ { directory = "/x"; parentDirectory.mod = "0700"; } ];
+  files = [ { file = "/etc/a"; parentDirectory.mod = "0700"; } ];
+}; }`
+	var got []string
+	for _, f := range lintNix(t, src) {
+		if f.Rule == "unknown-attribute" {
+			got = append(got, fmt.Sprintf("%d %s | %s", f.Pos.Line, f.Message, f.Hint))
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0], "`parentDirectory`,") || !strings.Contains(got[1], "did you mean `parentDirectory.mode`") {
+		t.Errorf("findings:\n%s", strings.Join(got, "\n"))
+	}
+}

@@ -682,6 +682,9 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		set := mod + "/" + kind
 		if parentKey != "" {
+			if !contains(entryKeys[set], parentKey) {
+				continue // the unknown parentKey itself is reported, once
+			}
 			set = mod + "/parent"
 		}
 		known := entryKeys[set]
