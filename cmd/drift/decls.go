@@ -110,9 +110,9 @@ func loadDecls(ctx context.Context, root string, files []string, flake string, o
 		var s *persist.Set
 		var err error
 		if f == "-" {
-			s, err = persist.Read("-", st.In, opts)
+			s, err = persist.ReadContext(ctx, "-", st.In, opts)
 		} else {
-			s, err = persist.ReadFile(f, opts)
+			s, err = persist.ReadContext(ctx, f, nil, opts)
 		}
 		if err != nil {
 			return nil, nil, err

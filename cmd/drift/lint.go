@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,16 +48,23 @@ func newLintCmd(st Streams) *cobra.Command {
 home-manager's home.persistence in its current and v1 forms, preservation's
 preservation.preserveAt) and report mistakes at file:line:col. .nix files are
 read statically, without Nix; .json files are nix eval output; a DIR is walked
-for .nix files (symlinks are never followed; hidden directories are skipped);
-- reads standard input. --flake REF#HOST evaluates the host with nix (no
+for .nix files (a path named on the command line is followed when it is a
+symlink; symlinks found while walking never are; hidden directories are
+skipped; a DIR without any .nix file is an error); a file named twice is read
+once; - reads standard input. Relative path imports (imports = [ ./x.nix ])
+are followed within the directory given, never through a symlink. --flake REF#HOST evaluates the host with nix (no
 positions, but the real list).
 
-The files named on the command line (and --flake) are one configuration; in
-a walked DIR, the .nix files below each of its sub-directories are one (so
-drift lint hosts/ lints hosts/a/** and hosts/b/** each on its own), and the
-files directly in DIR another. Rules that look for missing state
-(/var/lib/nixos, /etc/machine-id, …) run for a configuration that declares a
-system-wide storage path.
+The files named on the command line (and --flake) are one configuration. In
+a walked DIR a configuration is a host directory — one holding
+configuration.nix, or hosts/NAME, machines/NAME — with the .nix files below
+it (not those of a deeper host directory); so drift lint . lints
+hosts/a/** and hosts/b/** each on its own. Files outside every host
+directory (a shared modules/) are linted together, without the
+missing-state rules; with no host directory at all, DIR is one
+configuration. Rules that look for missing state (/var/lib/nixos,
+/etc/machine-id, …) run for a configuration that declares a system-wide
+storage path.
 
 --layout FILE names the disk layout: a disko .nix file (read statically) or
 nix eval --json …config.fileSystems. A path on a mount that is neither / nor
@@ -79,7 +87,9 @@ EXIT STATUS
   0  no finding at or above --fail-on (default error)
   1  findings at or above --fail-on
   2  an input could not be read (missing, unreadable, malformed: the error
-     names file:line:col); the findings of the other inputs are still printed`,
+     names file:line:col), or a named directory holds no .nix file; the
+     findings of the other inputs are still printed
+  130, 143  interrupted by SIGINT or SIGTERM (a second signal exits at once)`,
 		Example: `  drift lint /etc/nixos/impermanence.nix
   drift lint hosts/ --format github
   drift lint --flake .#myhost --format sarif > drift.sarif
@@ -105,8 +115,17 @@ EXIT STATUS
 type lintInput struct {
 	name  string
 	group string // configuration: "" for the command line, else a directory
-	data  []byte
-	quiet bool
+	// shared marks a walked file outside every host directory, when the
+	// walk found host directories (modules/, common.nix): its
+	// configuration is linted without the missing-state rules.
+	shared bool
+	data   []byte
+	quiet  bool
+	// tree is the directory an import may be followed within: the walked
+	// directory, or a named file's own directory ("" for standard input);
+	// id is the file's device and inode.
+	tree string
+	id   fileID
 }
 
 // readErrors are the inputs that could not be read; main prints each.
@@ -153,7 +172,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		layout = append(layout, ms...)
 	}
-	inputs, errs := collectLintInputs(args, st.In)
+	inputs, errs := collectLintInputs(ctx, args, st.In)
 	popts := persist.Options{Homes: homes}
 	groups := map[string]*lint.Config{}
 	var order []string
@@ -167,14 +186,33 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		return c
 	}
 	files := 0
+	seen := map[fileID]bool{}
 	for _, in := range inputs {
-		s, err := persist.Read(in.name, bytes.NewReader(in.data), popts)
+		if in.name != "-" {
+			seen[in.id] = true
+		}
+	}
+	for i := 0; i < len(inputs); i++ {
+		in := inputs[i]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s, err := persist.ReadContext(ctx, in.name, bytes.NewReader(in.data), popts)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
 		if err != nil {
 			errs = append(errs, err)
+			// A syntax error is also a finding, so that json, github and
+			// sarif show it at its position.
+			c := group(in.group)
+			c.ReadErrors = append(c.ReadErrors, err)
 			continue
 		}
 		files++
+		inputs = append(inputs, followImports(in, s, seen)...)
 		c := group(in.group)
+		c.Shared = in.shared
 		c.Sets = append(c.Sets, s)
 		name := in.name
 		if name == "-" {
@@ -193,12 +231,23 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			c.Sets = append(c.Sets, s)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var findings []lint.Finding
 	for _, g := range order {
-		findings = append(findings, lint.Check(*groups[g], sel)...)
+		fs, err := lint.CheckContext(ctx, *groups[g], sel)
+		if err != nil {
+			return err
+		}
+		findings = append(findings, fs...)
 	}
 	lint.Sort(findings)
-	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift"}); err != nil {
+	sources := map[string][]byte{}
+	for _, c := range groups {
+		maps.Copy(sources, c.Sources)
+	}
+	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift", Sources: sources}); err != nil {
 		return err
 	}
 	if !opts.Quiet {
@@ -218,15 +267,25 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 }
 
 // collectLintInputs reads the named files, standard input for "-", and the
-// .nix files below named directories (regular files only: a symlink is
-// never followed, hidden directories are skipped). A walked file's group is
-// hostGroup's.
-func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
+// .nix files below named directories. A path named on the command line is
+// followed when it is a symlink (to a file or to a directory, as a shell
+// user expects); below a named directory, symlinks are never followed,
+// nothing but regular files is opened, and hidden directories are
+// skipped. A named directory without any .nix file is an error (a CI job
+// must not pass by linting nothing). A file reached twice (x.nix ./x.nix,
+// or a named file inside a named directory) is read once: inputs are told
+// apart by device and inode. Between files, and while standard input is
+// read, a cancelled ctx stops the collection: the error is ctx.Err().
+func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]lintInput, []error) {
 	var ins []lintInput
 	var errs []error
+	seen := map[fileID]bool{}
 	for _, a := range args {
+		if err := ctx.Err(); err != nil {
+			return ins, append(errs, err)
+		}
 		if a == "-" {
-			data, err := readLimited("-", stdin)
+			data, err := readCancelable(ctx, "-", stdin)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -244,25 +303,40 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 				errs = append(errs, fmt.Errorf("%s: not a regular file", report.Escape(a)))
 				continue
 			}
-			data, err := readRegular(a, false)
+			data, id, err := readRegular(a, false)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			ins = append(ins, lintInput{name: a, data: data})
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			ins = append(ins, lintInput{name: a, data: data, tree: filepath.Dir(a), id: id})
 			continue
 		}
+		root := a
+		if li, err := os.Lstat(a); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			// Named on the command line: followed, as a named file is.
+			// WalkDir does not follow its root itself; with a trailing
+			// slash the kernel does.
+			root = a + string(filepath.Separator)
+		}
 		var walked []lintInput
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		nix := 0
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, err)
-				if d != nil && d.IsDir() && p != a {
+				if d != nil && d.IsDir() && p != root {
 					return fs.SkipDir
 				}
 				return nil
 			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			if d.IsDir() {
-				if p != a && strings.HasPrefix(d.Name(), ".") {
+				if p != root && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir
 				}
 				return nil
@@ -270,35 +344,215 @@ func collectLintInputs(args []string, stdin io.Reader) ([]lintInput, []error) {
 			if !d.Type().IsRegular() || !strings.HasSuffix(d.Name(), ".nix") {
 				return nil
 			}
-			data, err := readRegular(p, true)
+			nix++
+			data, id, err := readRegular(p, true)
 			if err != nil {
 				errs = append(errs, err)
 				return nil
 			}
-			walked = append(walked, lintInput{name: p, group: hostGroup(a, p), data: data, quiet: true})
+			if seen[id] {
+				return nil
+			}
+			seen[id] = true
+			walked = append(walked, lintInput{name: p, data: data, quiet: true, tree: root, id: id})
 			return nil
 		})
 		if err != nil {
 			errs = append(errs, err)
+		} else if nix == 0 {
+			errs = append(errs, withHint(fmt.Errorf("%s: no .nix file in this directory or below it", report.Escape(a)),
+				"symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them"))
 		}
+		assignHosts(root, walked)
 		sort.SliceStable(walked, func(i, j int) bool { return walked[i].name < walked[j].name })
 		ins = append(ins, walked...)
 	}
 	return ins, errs
 }
 
-// hostGroup is the configuration a walked file belongs to: the first
-// directory below the walked root (hosts/a for hosts/a/modules/x.nix), or
-// the root itself for a file directly in it.
-func hostGroup(root, p string) string {
-	rel, err := filepath.Rel(root, p)
+// followImports reads the files in s.Imports (relative path literals of
+// in's imports list) that lie within in.tree, as part of in's
+// configuration: a .nix file, or a directory's default.nix. They are
+// opened beneath in.tree without following any symlink (openat2
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); a file already read (by device
+// and inode) is not read again, which also makes import cycles end. An
+// import that cannot be followed becomes a not-static warning at its
+// position in s.
+func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInput {
+	var out []lintInput
+	notFollowed := func(imp persist.Import, why string) {
+		s.Diagnostics = append(s.Diagnostics, persist.Diagnostic{Pos: imp.Pos, Severity: persist.Warning, Code: "not-static",
+			Message: fmt.Sprintf("imports: %s is not followed (%s); the declarations in it are not read", report.Escape(imp.Path), why),
+			Hint:    "name the file on the command line, or lint the directory that holds both"})
+	}
+	for _, imp := range s.Imports {
+		if in.tree == "" {
+			notFollowed(imp, "standard input has no directory")
+			continue
+		}
+		target := filepath.Join(filepath.Dir(in.name), imp.Path)
+		rel, err := filepath.Rel(in.tree, target)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			notFollowed(imp, "it is outside "+report.Escape(in.tree))
+			continue
+		}
+		data, id, name, err := readBeneath(in.tree, rel)
+		if err != nil {
+			notFollowed(imp, err.Error())
+			continue
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id})
+	}
+	return out
+}
+
+// readBeneath reads rel (a .nix file, or a directory's default.nix) below
+// tree, never through a symlink, and returns its content, identity and
+// path relative to tree.
+func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
+	dfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return filepath.Dir(p)
+		return nil, fileID{}, "", err
 	}
-	if i := strings.IndexByte(rel, filepath.Separator); i >= 0 {
-		return filepath.Join(root, rel[:i])
+	defer unix.Close(dfd)
+	how := &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
+		fd, err := unix.Openat2(dfd, name, how)
+		if errors.Is(err, unix.ENOSYS) {
+			return nil, fileID{}, "", errors.New("following imports needs openat2(2), Linux 5.6")
+		}
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			return nil, fileID{}, "", errors.New("a symlink is on its way")
+		}
+		if err != nil {
+			return nil, fileID{}, "", err
+		}
+		f := os.NewFile(uintptr(fd), name)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			f.Close()
+			return nil, fileID{}, "", err
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			f.Close()
+			continue // its default.nix
+		case unix.S_IFREG:
+		default:
+			f.Close()
+			return nil, fileID{}, "", errors.New("not a regular file")
+		}
+		if !strings.HasSuffix(name, ".nix") {
+			f.Close()
+			return nil, fileID{}, "", errors.New("not a .nix file")
+		}
+		data, err := readLimited(name, f)
+		f.Close()
+		return data, fileID{uint64(st.Dev), st.Ino}, name, err
 	}
-	return root
+	return nil, fileID{}, "", errors.New("a directory without default.nix")
+}
+
+// fileID tells files apart: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// readCancelable reads r like readLimited, but returns ctx.Err() as soon
+// as ctx is done (a `sleep 30 | drift lint -` that is interrupted). The
+// read itself goes on in the background until r ends; the process exits
+// before that matters.
+func readCancelable(ctx context.Context, name string, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		data, err := readLimited(name, r)
+		ch <- result{data, err}
+	}()
+	select {
+	case res := <-ch:
+		return res.data, res.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: %w", displayName(name), ctx.Err())
+	}
+}
+
+func displayName(name string) string {
+	if name == "-" {
+		return "<stdin>"
+	}
+	return report.Escape(name)
+}
+
+// hostParents are the directory names whose sub-directories are hosts
+// (hosts/<name>/, machines/<name>/), the layout of most NixOS flakes.
+var hostParents = map[string]bool{"hosts": true, "machines": true}
+
+// isHostDir reports whether dir holds a host's entry point: it contains
+// configuration.nix (nixos-generate-config's and /etc/nixos's layout), or it
+// is hosts/<name> or machines/<name>. files are the .nix files walked.
+func isHostDir(dir string, hasConfiguration map[string]bool) bool {
+	if hasConfiguration[dir] {
+		return true
+	}
+	parent := filepath.Base(filepath.Dir(filepath.Clean(dir)))
+	if filepath.Dir(filepath.Clean(dir)) == "." {
+		if abs, err := filepath.Abs(dir); err == nil {
+			parent = filepath.Base(filepath.Dir(abs))
+		}
+	}
+	return hostParents[parent]
+}
+
+// assignHosts sets the configuration (group) of the files walked below
+// root. A configuration is a host directory (isHostDir) with everything
+// below it that is not in a deeper host directory: hosts/a/** with its
+// own modules/, /etc/nixos/** (configuration.nix at the top). When the walk
+// finds no host directory, all of root is one configuration, as it would
+// be for a single host's files. Otherwise the files outside every host
+// directory (a shared modules/, a flake's top-level .nix files) are one
+// shared configuration, linted without the missing-state rules: they are
+// not a host.
+func assignHosts(root string, walked []lintInput) {
+	hasConfiguration := map[string]bool{}
+	for _, in := range walked {
+		if filepath.Base(in.name) == "configuration.nix" {
+			hasConfiguration[filepath.Dir(in.name)] = true
+		}
+	}
+	anyHost := false
+	hostOf := func(p string) (string, bool) {
+		rootClean := filepath.Clean(root)
+		for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+			if isHostDir(d, hasConfiguration) {
+				return d, true
+			}
+			if filepath.Clean(d) == rootClean || d == "." || d == "/" {
+				return "", false
+			}
+		}
+	}
+	hosts := make([]string, len(walked))
+	for i, in := range walked {
+		if h, ok := hostOf(in.name); ok {
+			hosts[i], anyHost = h, true
+		}
+	}
+	for i := range walked {
+		switch {
+		case hosts[i] != "":
+			walked[i].group = hosts[i]
+		case anyHost:
+			walked[i].group, walked[i].shared = filepath.Clean(root)+string(filepath.Separator)+" (shared)", true
+		default:
+			walked[i].group = filepath.Clean(root)
+		}
+	}
 }
 
 // maxLintInput caps one input's size; declaration files are small.
@@ -308,24 +562,26 @@ const maxLintInput = 64 << 20
 // once open, which O_NONBLOCK keeps from hanging). With nofollow, a
 // symlink at its last component is refused (O_NOFOLLOW): a walk never
 // follows one.
-func readRegular(name string, nofollow bool) ([]byte, error) {
+// It returns the file's content and identity.
+func readRegular(name string, nofollow bool) ([]byte, fileID, error) {
 	flags := os.O_RDONLY | unix.O_NONBLOCK
 	if nofollow {
 		flags |= unix.O_NOFOLLOW
 	}
 	f, err := os.OpenFile(name, flags, 0)
 	if err != nil {
-		return nil, err
+		return nil, fileID{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fileID{}, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", report.Escape(name))
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fileID{}, fmt.Errorf("%s: not a regular file", report.Escape(name))
 	}
-	return readLimited(name, f)
+	data, err := readLimited(name, f)
+	return data, fileID{uint64(st.Dev), st.Ino}, err
 }
 
 func readLimited(name string, r io.Reader) ([]byte, error) {

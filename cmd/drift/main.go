@@ -66,11 +66,66 @@ func mainRun() int {
 	// and its directory): ignored, a write fails with EPIPE instead, and run
 	// exits quietly with the status a SIGPIPE death has.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(func(code int) { os.Exit(code) })
 	defer stop()
 	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
 	return run(ctx, os.Args[1:], st)
+}
+
+// interrupted is the cause of the context cancelled by a SIGINT or SIGTERM.
+type interrupted struct{ sig syscall.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + signalName(i.sig) }
+
+// exitStatus is what a shell reports for a death by the signal: 128+n
+// (130 for SIGINT, 143 for SIGTERM).
+func (i interrupted) exitStatus() int { return 128 + int(i.sig) }
+
+func signalName(s syscall.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// interruptContext returns a context that the first SIGINT or SIGTERM
+// cancels (cause: interrupted), so a command stops at its next safe point
+// and runs its cleanups: drift wipe between two steps (each one rename or
+// subvolume ioctl, resumable by running it again), drift restore by
+// removing its temporary copy (the destination is only ever replaced by
+// one rename), drift lint between inputs and inside long reads. A second
+// signal calls exit at once with 128+signal: what a user pressing Ctrl-C
+// again asks for. The atomic steps stay atomic even then (a rename either
+// happened or did not); only a temporary copy or the private mount
+// directory may be left behind, which the next run clears or ignores.
+func interruptContext(exit func(int)) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		first := true
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				sig, _ := s.(syscall.Signal)
+				if first {
+					first = false
+					cancel(interrupted{sig})
+					continue
+				}
+				exit(128 + int(sig))
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
 }
 
 // run is main without the process: the one place where errors become exit
@@ -79,6 +134,16 @@ func run(ctx context.Context, args []string, st Streams) int {
 	cmd := newRootCmd(st)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	var intr interrupted
+	if err != nil && errors.As(context.Cause(ctx), &intr) {
+		// "context canceled" says nothing the user does not know; any
+		// other error (a step that failed before) is still printed.
+		if !errors.Is(err, context.Canceled) {
+			printError(st.Err, err)
+		}
+		fmt.Fprintf(st.Err, "drift: %s\n", intr.Error())
+		return intr.exitStatus()
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -87,10 +152,15 @@ func run(ctx context.Context, args []string, st Streams) int {
 	case errors.Is(err, syscall.EPIPE):
 		return exitBrokenPipe
 	}
-	fmt.Fprintf(st.Err, "drift: error: %s\n", report.SafeText(err.Error()))
+	printError(st.Err, err)
+	return 2
+}
+
+// printError prints err and its hint, if any.
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "drift: error: %s\n", report.SafeText(err.Error()))
 	var h *hintError
 	if errors.As(err, &h) && h.hint != "" {
-		fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(h.hint))
+		fmt.Fprintf(w, "drift: hint: %s\n", report.SafeText(h.hint))
 	}
-	return 2
 }

@@ -1,10 +1,13 @@
 package lint
 
 import (
+	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
@@ -12,6 +15,8 @@ import (
 
 // checker holds one configuration while the rules run.
 type checker struct {
+	ctx     context.Context // polled between rules and every 4096 entries
+	ticks   int
 	c       Config
 	primary []persist.Entry // entries as read
 	dups    []persist.Entry // entries dropped by the reader as exact duplicates
@@ -71,9 +76,40 @@ func sev(rule string) Severity {
 	return r.Severity
 }
 
+// stop carries ctx.Err() out of a rule; runSafe recovers it.
+type stop struct{ err error }
+
+// tick gives up (panicking with stop) when ck.ctx is done: always when
+// every is 1, else on every every-th call.
+func (ck *checker) tick(every int) {
+	ck.ticks++
+	if ck.ctx == nil || ck.ticks%every != 0 {
+		return
+	}
+	if err := ck.ctx.Err(); err != nil {
+		panic(stop{err})
+	}
+}
+
+// runSafe is run, returning ctx.Err() when it was stopped.
+func (ck *checker) runSafe() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, ok := r.(stop)
+			if !ok {
+				panic(r)
+			}
+			err = s.err
+		}
+	}()
+	ck.run()
+	return nil
+}
+
 func (ck *checker) run() {
 	ck.diagnostics()
 	for _, e := range ck.primary {
+		ck.tick(4096)
 		ck.shape(e)
 		ck.placement(e)
 		ck.attrs(e)
@@ -85,15 +121,27 @@ func (ck *checker) run() {
 	for _, e := range ck.bad {
 		ck.malformed(e)
 	}
-	ck.duplicates()
-	ck.overlap()
-	ck.optionRules()
-	ck.missing()
-	ck.earlyReaders()
+	for _, rule := range []func(){ck.duplicates, ck.overlap, ck.optionRules, ck.missing, ck.earlyReaders} {
+		ck.tick(1)
+		rule()
+	}
 }
 
-// q prints a path for a message.
-func q(p string) string { return report.Escape(p) }
+// q prints a path for a message, quoted when white space at its start or
+// end (or in a component's) would otherwise be invisible.
+func q(p string) string {
+	if strings.ContainsFunc(p, unicode.IsSpace) {
+		return qq(p)
+	}
+	return report.Escape(p)
+}
+
+// qq quotes s for a message, escaped as every name drift prints
+// (report.Escape: a control character is always \xNN), never Go's %q
+// (which writes \a for the same byte).
+func qq(s string) string {
+	return `"` + strings.ReplaceAll(report.Escape(s), `"`, `\"`) + `"`
+}
 
 func kindName(e persist.Entry) string { return e.Kind.String() }
 
@@ -108,6 +156,11 @@ func subject(e persist.Entry) string {
 // diagnostics turns the reader's diagnostics into findings, leaving out
 // those a rule reports itself.
 func (ck *checker) diagnostics() {
+	for _, err := range ck.c.ReadErrors {
+		if pos, msg, ok := persist.SyntaxErrorAt(err); ok {
+			ck.add("syntax", Error, pos, "", "", "%s", msg)
+		}
+	}
 	for _, s := range ck.c.Sets {
 		if s == nil {
 			continue
@@ -122,7 +175,10 @@ func (ck *checker) diagnostics() {
 			case "conditional":
 				rule = "conditional"
 			case "none-found":
-				if ck.c.Quiet[d.Pos.File] {
+				// Only a whole configuration without declarations is a
+				// problem: one module of several (imports, a walked
+				// directory) need not hold any.
+				if ck.c.Quiet[d.Pos.File] || len(ck.storage) > 0 || len(ck.primary) > 0 {
 					continue
 				}
 			}
@@ -140,35 +196,35 @@ func (ck *checker) shape(e persist.Entry) {
 	pos := e.Pos
 	if raw != strings.TrimSpace(raw) || strings.Contains(raw, " /") || strings.Contains(raw, "/ ") {
 		ck.add("path-whitespace", sev("path-whitespace"), pos, e.Path, "",
-			"%s %q has white space at the start or end of a component: the module persists exactly that name", kindName(e), raw)
+			"%s %s has white space at the start or end of a component: the module persists exactly that name", kindName(e), qq(raw))
 	}
 	switch {
 	case e.Home == "" && !strings.HasPrefix(raw, "/"):
 		ck.add("path-not-absolute", sev("path-not-absolute"), pos, e.Path, "",
-			"%s %q is not absolute: current impermanence makes it %s, classic impermanence and preservation reject it", kindName(e), raw, q(e.Path))
+			"%s %s is not absolute: current impermanence makes it %s, classic impermanence and preservation reject it", kindName(e), qq(raw), q(e.Path))
 	case e.Home != "" && !e.Evaluated && strings.HasPrefix(raw, "/"):
 		ck.add("user-path-absolute", sev("user-path-absolute"), pos, e.Path, "",
-			"user entry %q is written absolute: the leading '/' is ignored and it persists %s", raw, q(e.Path))
+			"user entry %s is written absolute: the leading '/' is ignored and it persists %s", qq(raw), q(e.Path))
 	}
 	for _, c := range strings.Split(raw, "/") {
 		if c == ".." {
 			ck.add("path-dot", Error, pos, e.Path, "",
-				"%s %q has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), raw)
+				"%s %s has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), qq(raw))
 			break
 		}
 		if c == "." {
 			ck.add("path-dot", Warning, pos, e.Path, "",
-				"%s %q has a '.' component", kindName(e), raw)
+				"%s %s has a '.' component", kindName(e), qq(raw))
 			break
 		}
 	}
 	switch {
 	case strings.Contains(raw, "//"):
 		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
-			"%s %q has a double slash: it is %s", kindName(e), raw, q(e.Path))
+			"%s %s has a double slash: it is %s", kindName(e), qq(raw), q(e.Path))
 	case len(raw) > 1 && strings.HasSuffix(raw, "/"):
 		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
-			"%s %q has a trailing slash: it is %s (classic impermanence keeps the slash and misses duplicates)", kindName(e), raw, q(e.Path))
+			"%s %s has a trailing slash: it is %s (classic impermanence keeps the slash and misses duplicates)", kindName(e), qq(raw), q(e.Path))
 	}
 }
 
@@ -264,7 +320,11 @@ func (ck *checker) placement(e persist.Entry) {
 			"%s /etc persists NixOS-generated state and hides what activation writes there on the first boot", kindName(e))
 	} else if e.Kind == persist.Dir {
 		if ex, ok := generatedDirs[p]; ok {
-			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, "",
+			hint := ""
+			if p == "/etc/ssh" {
+				hint = "persist the host keys inside it instead (/etc/ssh/ssh_host_*_key and .pub)"
+			}
+			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, hint,
 				"directory %s holds files NixOS activation creates (%s): the persistent copy hides them", q(p), ex)
 		} else if ck.cfg != nil && under(p, "/etc") {
 			for _, k := range ck.cfg.EtcFiles {
@@ -278,19 +338,20 @@ func (ck *checker) placement(e persist.Entry) {
 		}
 	}
 	if userFiles[p] {
-		s, why := Warning, "users.mutableUsers is not false"
+		s, why, hint := Warning, "users.mutableUsers is not false", ""
 		if ck.cfg == nil {
 			why = "an error where users.mutableUsers = false"
 		} else if ck.cfg.MutableUsers.Value == persist.False {
 			s, why = Error, "users.mutableUsers = false: NixOS generates it at every activation"
+			hint = "remove the entry: with users.mutableUsers = false NixOS writes it from the configuration at every activation"
 		}
-		ck.add("etc-user-files", s, pos, p, "",
+		ck.add("etc-user-files", s, pos, p, hint,
 			"%s %s is written by NixOS user management before the persistence services run (\"A file already exists\"); %s", kindName(e), q(p), why)
 	}
 	if name := unitName(e); len(name) > 255 {
 		ck.add("unit-name", sev("unit-name"), pos, p, "",
 			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), len(name))
-	} else if e.Method == "bindfs" && strings.ContainsFunc(e.Path, func(r rune) bool {
+	} else if e.Method == "bindfs" && !strings.Contains(e.Path, "${") && strings.ContainsFunc(e.Path, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_./-", r))
 	}) {
 		ck.add("unit-name", sev("unit-name"), pos, p, "",
@@ -471,6 +532,7 @@ func (ck *checker) duplicates() {
 	byPath := make(map[string]persist.Entry)
 	all := append(append([]persist.Entry(nil), ck.primary...), ck.dups...)
 	for _, e := range all {
+		ck.tick(4096)
 		k := key{e.Kind, e.Path}
 		if f, ok := first[k]; ok {
 			where := ""
@@ -502,10 +564,18 @@ func (ck *checker) overlap() {
 		}
 	}
 	for _, e := range ck.primary {
-		for p := parent(e.Path); p != ""; p = parent(p) {
+		ck.tick(4096)
+		// /var/lib/../baz is /baz (path-dot reports how it is written).
+		for p := parent(path.Clean(e.Path)); p != ""; p = parent(p) {
 			d, ok := dirs[p]
 			if !ok {
 				continue
+			}
+			if e.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
+				// The private-parent-mode fix: /var/lib/private declared
+				// 0700 so that systemd accepts the DynamicUser state
+				// directories declared below it (impermanence's README).
+				break
 			}
 			if e.Kind == persist.Dir {
 				ck.add("nested-directory", sev("nested-directory"), e.Pos, e.Path, "",
@@ -558,6 +628,24 @@ var entryKeys = map[string][]string{
 	"preservation/parent":    {"user", "group", "mode"},
 }
 
+// hiddenKeys are names entryKeys and storageKeys accept (the module sets
+// them internally, or they are removed and reported by removed-option) but
+// a "known:" hint does not suggest.
+var hiddenKeys = map[string]bool{"dirPath": true, "filePath": true, "home": true, "defaultPerms": true,
+	"enableDebugging": true, "assertions": true, "allowOther": true, "removePrefixDirectory": true, "defaultDirectoryMethod": true}
+
+// visibleKeys are the names of known a user may write and a hint
+// suggests (directory entries' method is removed).
+func visibleKeys(known []string, dir bool) []string {
+	var l []string
+	for _, k := range known {
+		if !hiddenKeys[k] && !(dir && k == "method") {
+			l = append(l, k)
+		}
+	}
+	return l
+}
+
 // attrs checks an entry's attributes: unknown names, modes, removed
 // options.
 func (ck *checker) attrs(e persist.Entry) {
@@ -581,7 +669,7 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		if name == "mode" && a.IsString {
 			if msg := checkMode(a.Value, e.Module == "preservation"); msg != "" {
-				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s: mode %q %s", subject(e), a.Value, msg)
+				ck.add("invalid-mode", sev("invalid-mode"), a.ValuePos, e.Path, "", "%s: mode %s %s", subject(e), qq(a.Value), msg)
 			}
 		}
 		if parentKey == "" && name == "method" && e.Kind == persist.Dir && e.Module != "preservation" {
@@ -594,6 +682,9 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		set := mod + "/" + kind
 		if parentKey != "" {
+			if !contains(entryKeys[set], parentKey) {
+				continue // the unknown parentKey itself is reported, once
+			}
 			set = mod + "/parent"
 		}
 		known := entryKeys[set]
@@ -601,8 +692,9 @@ func (ck *checker) attrs(e persist.Entry) {
 			continue
 		}
 		what := "`" + a.Name + "`"
-		hint := "fix the attribute's name; known: " + strings.Join(known, ", ")
-		if s := closest(name, known); s != "" {
+		visible := visibleKeys(known, e.Kind == persist.Dir || parentKey != "")
+		hint := "fix the attribute's name; known: " + strings.Join(visible, ", ")
+		if s := closest(name, visible); s != "" {
 			full := s
 			if parentKey != "" {
 				full = parentKey + "." + s
@@ -702,8 +794,9 @@ func (ck *checker) optionRules() {
 		if known == nil || contains(known, o.Name) {
 			continue
 		}
-		hint := "fix the attribute's name; known: " + strings.Join(known, ", ")
-		if s := closest(o.Name, known); s != "" {
+		visible := visibleKeys(known, false)
+		hint := "fix the attribute's name; known: " + strings.Join(visible, ", ")
+		if s := closest(o.Name, visible); s != "" {
 			hint = "did you mean `" + s + "`?"
 		}
 		ck.add("unknown-attribute", sev("unknown-attribute"), o.Pos, "", hint,
@@ -749,6 +842,9 @@ func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
 // configuration does not persist. It runs only for a configuration with a
 // system-wide storage path (not one made only of home-manager files).
 func (ck *checker) missing() {
+	if ck.c.Shared {
+		return
+	}
 	var at persist.Pos
 	found := false
 	for _, s := range ck.storage {
@@ -759,6 +855,32 @@ func (ck *checker) missing() {
 	}
 	if !found {
 		return
+	}
+	// Part of the declarations could not be read (a `with` variable, an
+	// import): what seems missing may be there. The findings stay, as
+	// infos saying why.
+	var unread *persist.Diagnostic
+	for _, st := range ck.c.Sets {
+		if st == nil {
+			continue
+		}
+		for i := range st.Diagnostics {
+			if st.Diagnostics[i].Code == "not-static" {
+				unread = &st.Diagnostics[i]
+				break
+			}
+		}
+		if unread != nil {
+			break
+		}
+	}
+	add := func(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
+		if unread != nil {
+			sev = Info
+			format += " (perhaps declared in what could not be read statically at %s)"
+			a = append(a, unread.Pos)
+		}
+		ck.add(rule, sev, pos, path, hint, format, a...)
 	}
 	if !ck.covered("/var/lib/nixos") {
 		var names []string
@@ -792,11 +914,11 @@ func (ck *checker) missing() {
 			sort.Strings(names)
 		}
 		if nu+ng > 0 {
-			ck.add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
+			add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted and %s / %s have no fixed id (%s): their uids/gids are reassigned at boot",
 				report.Plural(int64(nu), "user", "users"), report.Plural(int64(ng), "group", "groups"), strings.Join(names, ", "))
 		} else {
-			ck.add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
+			add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted: users and groups without a fixed uid/gid get new ids when services change")
 		}
 	}
@@ -806,7 +928,7 @@ func (ck *checker) missing() {
 		{"missing-var-log", "/var/log", "/var/log is not persisted and is not a mount: the logs of every earlier boot are lost"},
 	} {
 		if !ck.covered(m.path) {
-			ck.add(m.rule, sev(m.rule), at, m.path, "", "%s", m.msg)
+			add(m.rule, sev(m.rule), at, m.path, "", "%s", m.msg)
 		}
 	}
 	if ck.cfg == nil {
@@ -827,7 +949,7 @@ func (ck *checker) missing() {
 			}
 		}
 		if len(lost) > 0 {
-			ck.add("missing-ssh-host-keys", sev("missing-ssh-host-keys"), ck.cfg.OpenSSH.Pos, "", "",
+			add("missing-ssh-host-keys", sev("missing-ssh-host-keys"), ck.cfg.OpenSSH.Pos, "", "",
 				"services.openssh.enable = true but the host keys are not persisted (%s): new keys at every boot", strings.Join(lost, ", "))
 		}
 	}
@@ -836,7 +958,7 @@ func (ck *checker) missing() {
 		if ck.cfg.MutableUsers.Value != persist.Unset {
 			pos, how = ck.cfg.MutableUsers.Pos, "is not false"
 		}
-		ck.add("mutable-users", sev("mutable-users"), pos, "", "",
+		add("mutable-users", sev("mutable-users"), pos, "", "",
 			"users.mutableUsers %s while /etc/shadow is not persisted: a password changed with passwd silently reverts at boot", how)
 	}
 }

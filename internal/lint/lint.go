@@ -2,6 +2,8 @@ package lint
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -34,27 +36,53 @@ type Config struct {
 	// Quiet names files in which "no persistence declarations found" is
 	// not reported (files found by walking a directory).
 	Quiet map[string]bool
+	// ReadErrors are the errors of inputs of this configuration that could
+	// not be read; each syntax error (persist.SyntaxErrorAt) becomes a
+	// `syntax` finding at its position, so every output format shows it.
+	ReadErrors []error
+	// Shared marks files that are not a host (a modules/ directory shared
+	// by hosts): the missing-state rules do not run for them.
+	Shared bool
 }
 
 // Check runs the selected rules (nil: the defaults) on c and returns the
 // findings not suppressed by a comment, sorted by file, line, column and
 // rule.
 //
-// Suppression: a comment `# drift-lint: disable=RULE[,RULE…]` (or
-// disable=all) on the line just before a finding's line, or at the end of
-// that line, drops the findings of those rules there.
+// Suppression: a comment `# drift-lint: disable=RULE[,RULE…]` or
+// `/* drift-lint: disable=RULE */` (or disable=all) on the line just before
+// a finding's line, or anywhere on that line, drops the findings of those
+// rules there.
 func Check(c Config, sel *Selection) []Finding {
+	fs, _ := CheckContext(context.Background(), c, sel)
+	return fs
+}
+
+// CheckContext is Check that stops between rules (and every few thousand
+// entries inside one) when ctx is done, returning ctx.Err() and no
+// findings.
+func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, error) {
 	ck := newChecker(c)
-	ck.run()
+	ck.ctx = ctx
+	if err := ck.runSafe(); err != nil {
+		return nil, err
+	}
+	sup := newSuppressor(c.Sources)
+	ck.out = append(ck.out, unknownSuppressions(c.Sources)...)
 	var out []Finding
-	for _, f := range ck.out {
-		if !sel.On(f.Rule) || suppressed(c.Sources, f) {
+	for i, f := range ck.out {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if !sel.On(f.Rule) || sup.suppressed(f) {
 			continue
 		}
 		out = append(out, f)
 	}
 	Sort(out)
-	return out
+	return out, nil
 }
 
 // Sort orders findings by file, line, column, rule and message.
@@ -75,17 +103,34 @@ func Sort(fs []Finding) {
 	})
 }
 
-// suppressRe matches a suppression comment; group 1 is the rule list.
-var suppressRe = regexp.MustCompile(`#\s*drift-lint:\s*disable=([A-Za-z0-9_,-]+)`)
+// suppressRe matches a suppression comment (# or /* */); group 1 is the
+// rule list.
+var suppressRe = regexp.MustCompile(`(?:#|/\*)\s*drift-lint:\s*disable=([A-Za-z0-9_,-]+)`)
 
-func suppressed(srcs map[string][]byte, f Finding) bool {
-	data, ok := srcs[f.Pos.File]
+// suppressor answers suppressed for the findings of one Check, indexing
+// each source's line starts once.
+type suppressor struct {
+	srcs  map[string][]byte
+	lines map[string][]int
+}
+
+func newSuppressor(srcs map[string][]byte) *suppressor {
+	return &suppressor{srcs: srcs, lines: map[string][]int{}}
+}
+
+func (s *suppressor) suppressed(f Finding) bool {
+	data, ok := s.srcs[f.Pos.File]
 	if !ok || f.Pos.Line == 0 {
 		return false
 	}
+	starts, ok := s.lines[f.Pos.File]
+	if !ok {
+		starts = lineStarts(data)
+		s.lines[f.Pos.File] = starts
+	}
 	for _, n := range []int{f.Pos.Line - 1, f.Pos.Line} {
-		line := lineOf(data, n)
-		if n == f.Pos.Line-1 && !strings.HasPrefix(strings.TrimSpace(line), "#") {
+		line := lineAt(data, starts, n)
+		if t := strings.TrimSpace(line); n == f.Pos.Line-1 && !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "/*") {
 			continue // the line before must be a comment line
 		}
 		for _, m := range suppressRe.FindAllStringSubmatch(line, -1) {
@@ -99,22 +144,27 @@ func suppressed(srcs map[string][]byte, f Finding) bool {
 	return false
 }
 
-// lineOf returns line n (1-based) of data, "" when there is none.
-func lineOf(data []byte, n int) string {
-	if n < 1 {
+// lineStarts returns the offsets at which data's lines start.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// lineAt returns line n (1-based) of data, "" when there is none.
+func lineAt(data []byte, starts []int, n int) string {
+	if n < 1 || n > len(starts) {
 		return ""
 	}
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(data, '\n')
-		if j < 0 {
-			return ""
-		}
-		data = data[j+1:]
+	line := data[starts[n-1]:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
 	}
-	if j := bytes.IndexByte(data, '\n'); j >= 0 {
-		data = data[:j]
-	}
-	return string(data)
+	return string(line)
 }
 
 // Count returns how many findings are at or above min.
@@ -126,4 +176,37 @@ func Count(fs []Finding, min Severity) int {
 		}
 	}
 	return n
+}
+
+// unknownSuppressions reports suppression comments naming a rule that does
+// not exist (a typo would otherwise silently suppress nothing): a
+// `declaration` warning at the name.
+func unknownSuppressions(srcs map[string][]byte) []Finding {
+	var out []Finding
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		data := srcs[name]
+		if !bytes.Contains(data, []byte("drift-lint:")) {
+			continue
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, m := range suppressRe.FindAllStringSubmatchIndex(line, -1) {
+				col := m[2]
+				for _, id := range strings.Split(line[m[2]:m[3]], ",") {
+					if _, ok := LookupRule(id); !ok && id != "all" && id != "" {
+						out = append(out, Finding{Rule: "declaration", Severity: Warning,
+							Pos:     persist.Pos{File: name, Line: i + 1, Col: col + 1},
+							Message: fmt.Sprintf("drift-lint: disable=%s names no rule: nothing is suppressed by it", id),
+							Hint:    "drift lint --list-rules lists the rule ids"})
+					}
+					col += len(id) + 1
+				}
+			}
+		}
+	}
+	return out
 }

@@ -88,7 +88,7 @@ var registry = []Rule{
 	{ID: "etc-whole", Severity: Error, Summary: "all of /etc is persisted",
 		Hint: "persist the files in /etc that hold state (machine-id, SSH host keys, …)", Source: "persistence-formats research §5: persists NixOS-generated state and hides activation output on first boot; /etc is needed for boot"},
 	{ID: "etc-generated-dir", Severity: Warning, Summary: "a persisted directory holds files that NixOS activation creates",
-		Hint: "persist the state files inside it instead (for /etc/ssh: the ssh_host_* keys)", Source: "field case C19 (/etc/ssh hides sshd_config); NixOS environment.etc"},
+		Hint: "persist the state files inside it instead, not the directory", Source: "field case C19 (/etc/ssh hides sshd_config); NixOS environment.etc"},
 	{ID: "etc-user-files", Severity: Warning, Summary: "/etc/passwd, group, shadow, gshadow, subuid or subgid is persisted",
 		Hint: "set users.mutableUsers = false and declare users and passwords in Nix", Source: "impermanence #122 (activation writes them first: \"A file already exists\") and #120 (passwd renames); error with mutableUsers = false"},
 	{ID: "removed-option", Severity: Error, Summary: "an option current impermanence removed is set",
@@ -123,6 +123,8 @@ var registry = []Rule{
 	{ID: "secret-dir-mode", Severity: Warning, Summary: "a directory of secrets (.ssh, .gnupg) is persisted with a mode open to others",
 		Hint: "set mode = \"0700\"", Source: "field case C21; impermanence #139, #14"},
 	// reading
+	{ID: "syntax", Severity: Error, Summary: "an input is not valid Nix or JSON; it is not read (exit status 2)",
+		Hint: "", Source: "the Nix language manual; RFC 8259 (JSON)"},
 	{ID: "not-static", Severity: Warning, Summary: "a value cannot be read without Nix; its entries are not checked",
 		Hint: "lint the evaluated configuration with --flake REF#HOST", Source: "drift's static reader"},
 	{ID: "conditional", Severity: Info, Summary: "a declaration is conditional (lib.mkIf, lib.optionals); read as if the condition holds",

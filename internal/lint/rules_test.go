@@ -12,15 +12,18 @@ import (
 // lintNix reads src as f.nix and runs every rule on it (layout: --layout).
 func lintNix(t *testing.T, src string, layout ...persist.Mount) []Finding {
 	t.Helper()
+	var readErrs []error
 	s, err := persist.ParseNix([]byte(src), "f.nix", persist.Options{})
-	if err != nil {
+	if _, _, ok := persist.SyntaxErrorAt(err); ok {
+		readErrs, s = []error{err}, nil
+	} else if err != nil {
 		t.Fatalf("ParseNix: %v", err)
 	}
 	sel, err := NewSelection([]string{"all"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Check(Config{Sets: []*persist.Set{s}, Layout: layout, Sources: map[string][]byte{"f.nix": []byte(src)}}, sel)
+	return Check(Config{Sets: []*persist.Set{s}, Layout: layout, Sources: map[string][]byte{"f.nix": []byte(src)}, ReadErrors: readErrs}, sel)
 }
 
 // only renders the findings of rule as "line:col severity".
@@ -137,7 +140,8 @@ func TestRules(t *testing.T) {
 		{"invalid-mode", sys(`{ directory = "/a"; mode = "0799"; } { directory = "/b"; mode = "u=rwz"; }`, `{ file = "/k"; parentDirectory.mode = "u=rwx,g=,o="; }`), nil,
 			[]string{"3:48 error", "3:85 error"}},
 		{"invalid-mode", `{ preservation.preserveAt."/p".directories = [ { directory = "/a"; mode = "u=rwx"; } ]; }`, nil, []string{"1:75 error"}},
-		{"invalid-mode", sys(`{ directory = "/a"; mode = "1777"; } { directory = "/b"; mode = "go-rwx,u+X"; }`, ""), nil, nil},
+		{"invalid-mode", sys(`{ directory = "/a"; mode = "1777"; } { directory = "/b"; mode = "go-rwx,u+X"; } { directory = "/c"; mode = "07777"; } { directory = "/d"; mode = "0755"; }`, ""), nil, nil},
+		{"invalid-mode", sys(`{ directory = "/a"; mode = "17777"; } { directory = "/b"; mode = "007777"; }`, ""), nil, []string{"3:48 error", "3:86 error"}},
 		{"unit-name", sys(`"`+long+`"`, ""), nil, []string{"3:21 warning"}},
 		{"unit-name", sys(`"/srv/a"`, ""), nil, nil},
 		{"deep-app-path", user(`".mozilla/firefox/p1/storage/default/idb"`), nil, []string{"3:33 warning"}},
@@ -146,8 +150,11 @@ func TestRules(t *testing.T) {
 		{"early-reader", sys("", `"/etc/secrets/alice.hash"`, `users.users.alice.hashedPasswordFile = "/nix/persist/etc/secrets/alice.hash";`), nil, nil},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private/kea"; mode = "0700"; }`, ""), nil, []string{"3:35 error"}},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
+		{"nested-directory", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
 		{"secret-dir-mode", user(`".gnupg" { directory = ".ssh"; mode = "0750"; }`), nil, []string{"3:33 warning", "3:56 warning"}},
 		{"secret-dir-mode", user(`{ directory = ".gnupg"; mode = "0700"; } { directory = ".ssh"; mode = "u=rwx,g=,o="; }`), nil, nil},
+		{"syntax", "{\n  environment.persistence = { \"/p\".directories = [ \"/srv\" ; };\n}", nil, []string{"2:59 error"}},
+		{"syntax", sys(`"/srv"`, ""), nil, nil},
 		{"not-static", sys(`"/srv"`, "", `environment.persistence."/nix/persist".files = map (x: x) extra;`), nil, []string{"6:48 warning"}},
 		{"not-static", sys(`"/srv"`, ""), nil, nil},
 		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkIf true [ "/srv" ]; }`, nil, []string{"1:60 info"}},

@@ -197,6 +197,7 @@ func sub(where, name string) string {
 // add records an entry. A second entry with the same kind, storage path and
 // path is reported and dropped (impermanence asserts against duplicates).
 func (r *reader) add(e Entry, off int) {
+	r.src.tick()
 	e.Pos = r.pos(off)
 	if r.src.name == "" || off < 0 {
 		e.Pos = Pos{File: r.src.name}
@@ -261,6 +262,11 @@ func (r *reader) impermanenceMap(v *value, where string) {
 		pv := r.attr(v, name, w)
 		r.impermanencePath(name, r.attrOff(v, name), pv, w)
 	}
+	for _, u := range v.attrs.unknown {
+		if u.dynBody != nil { // reported by isSet; its body is still read
+			r.impermanencePath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName))
+		}
+	}
 }
 
 // impermanencePath reads one environment.persistence.<name>.
@@ -295,9 +301,14 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 			users = append(users, r.entries(&sc, up)...)
 		}
 	}
+	// Only JSON (nix eval output, r.ev nil) repeats them: in a .nix file an
+	// entry written both ways is a duplicate impermanence's assertion
+	// rejects, and r.add reports it.
 	inUsers := make(map[entryKey]bool, len(users))
 	for _, p := range users {
-		inUsers[keyOf(p.e)] = true
+		if r.ev == nil {
+			inUsers[keyOf(p.e)] = true
+		}
 	}
 	for _, p := range r.entries(root, pv) {
 		if !inUsers[keyOf(p.e)] {
@@ -403,7 +414,9 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 		}
 		s, o, ok := r.str(it, keyName, where)
 		if !ok {
-			if r.attr(it, keyName, "") == nil {
+			if x := r.attr(it, keyName, ""); x != nil && x.kind == vNull {
+				r.diag(x.off, Error, "", "%s.%s: expected a path string, found null (the module rejects it)", where, keyName)
+			} else if x == nil {
 				other := "file"
 				if kind == File {
 					other = "directory"
@@ -702,6 +715,11 @@ func (r *reader) homeManagerMap(v *value, where, owner, home string) {
 	for _, name := range v.attrs.keys {
 		w := sub(where, name)
 		r.homeManagerPath(name, r.attrOff(v, name), r.attr(v, name, w), w, owner, home)
+	}
+	for _, u := range v.attrs.unknown {
+		if u.dynBody != nil { // reported by isSet; its body is still read
+			r.homeManagerPath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName), owner, home)
+		}
 	}
 }
 

@@ -4,37 +4,80 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
+	"sort"
 	"strings"
 	"time"
 )
 
-// projection is the --apply function of EvalFlake (spec §2): it drops only
-// impermanence's removed-option placeholders, and only when their value
-// throws, so that current impermanence serialises; every other error goes
-// through.
+// projection projects a map of persistent storage paths (spec §2): it
+// drops only impermanence's removed-option placeholders, and only when
+// their value throws, so that current impermanence serialises; every other
+// error goes through. nix/module.nix applies it too.
 //
 //go:embed projection.nix
 var projection string
 
+// configProjection projects a host's config onto what drift lint reads
+// (config-projection.nix says what and how), given projection: the
+// persistence maps through it, the other options guarded so that a module
+// the host does not import gives null, never a failed evaluation.
+//
+//go:embed config-projection.nix
+var configProjection string
+
+// flakeApply is EvalFlake's --apply function.
+var flakeApply = "(" + configProjection + ")\n(" + projection + ")"
+
+// flakeOutput is projection.nix's result.
+type flakeOutput struct {
+	Persistence  json.RawMessage            `json:"persistence"`
+	Preservation json.RawMessage            `json:"preservation"`
+	HomeManager  map[string]json.RawMessage `json:"homeManager"`
+	FileSystems  map[string]struct {
+		MountPoint *string `json:"mountPoint"`
+		FSType     *string `json:"fsType"`
+	} `json:"fileSystems"`
+	MutableUsers  *bool    `json:"mutableUsers"`
+	OpenSSHEnable *bool    `json:"opensshEnable"`
+	HostKeys      []string `json:"hostKeys"`
+	Users         map[string]struct {
+		HasUID             *bool   `json:"hasUid"`
+		Group              *string `json:"group"`
+		Home               *string `json:"home"`
+		HashedPasswordFile *string `json:"hashedPasswordFile"`
+		IsSystemUser       *bool   `json:"isSystemUser"`
+	} `json:"users"`
+	Groups map[string]struct {
+		HasGID *bool `json:"hasGid"`
+	} `json:"groups"`
+	TmpOnTmpfs *bool `json:"tmpOnTmpfs"`
+}
+
 // EvalFlake evaluates ref, "FLAKEREF#HOST", with Nix and reads the host's
-// config.environment.persistence:
+// configuration:
 //
 //	nix --extra-experimental-features 'nix-command flakes' eval --json \
 //	  --no-write-lock-file \
-//	  FLAKEREF#nixosConfigurations.HOST.config.environment.persistence \
-//	  --apply <projection>
+//	  FLAKEREF#nixosConfigurations.HOST.config --apply <flakeApply>
 //
 // (--no-write-lock-file: an audit must not rewrite the user's flake.lock).
 //
-// and parses the output with ParseJSON. Entries and diagnostics are placed
-// at Pos{File: "FLAKEREF#nixosConfigurations.HOST…"} without line numbers.
+// It reads environment.persistence (impermanence), preservation.preserveAt
+// (when preservation.enable), home-manager.users.<name>.home.persistence,
+// and the options drift lint's rules depend on into Set.Config:
+// fileSystems (mount point, fsType), users.mutableUsers,
+// services.openssh.enable and hostKeys[].path, users.users.<name> (uid set,
+// group, home, hashedPasswordFile, isSystemUser), users.groups.<name> (gid
+// set), boot.tmp.useTmpfs (or boot.tmpOnTmpfs). Entries, options and
+// diagnostics are placed at Pos{File: "FLAKEREF#nixosConfigurations.HOST.
+// config.<option>"} without line numbers.
 // Errors: ref without "#HOST"; nix not on PATH (ErrNoNix, whose message
 // says to use --persist FILE instead); nix failing (the error includes its
-// stderr); ctx cancelled. Only impermanence is evaluated: home-manager's
-// and preservation's options are not.
+// stderr); output that is not the projection's; ctx cancelled.
 func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
 	args, attr, err := flakeArgs(ref)
 	if err != nil {
@@ -58,12 +101,135 @@ func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
 		}
 		return nil, fmt.Errorf("nix eval %s: %w:\n%s", attr, err, msg)
 	}
-	s, err := ParseJSON(stdout.Bytes(), attr, opts)
+	s, err := readFlakeOutput(stdout.Bytes(), attr, opts)
 	if err != nil {
 		return nil, fmt.Errorf("nix eval %s printed unexpected output: %w", attr, err)
 	}
-	s.unplace(attr)
 	return s, nil
+}
+
+// readFlakeOutput reads projection.nix's JSON; attr is the evaluated
+// config's attribute ("….config").
+func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
+	var out flakeOutput
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("expected drift's projection of the configuration: %w", err)
+	}
+	set := &Set{}
+	part := func(raw json.RawMessage, name string, o Options, read func([]byte, string, Options) (*Set, error)) error {
+		if len(raw) == 0 || string(raw) == "null" {
+			return nil
+		}
+		s, err := read(raw, name, o)
+		if err != nil {
+			return err
+		}
+		s.unplace(name)
+		set.Merge(s)
+		return nil
+	}
+	if err := part(out.Persistence, attr+".environment.persistence", opts, ParseJSON); err != nil {
+		return nil, err
+	}
+	if err := part(out.Preservation, attr+".preservation", opts, ParseJSON); err != nil {
+		return nil, err
+	}
+	users := make([]string, 0, len(out.HomeManager))
+	for u := range out.HomeManager {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		home := "/home/" + u
+		if uu, ok := out.Users[u]; ok && uu.Home != nil && strings.HasPrefix(*uu.Home, "/") {
+			home = *uu.Home
+		}
+		if h, ok := opts.Homes[u]; ok {
+			home = h
+		}
+		read := func(data []byte, name string, o Options) (*Set, error) {
+			return parseHomeManagerJSON(data, name, u, home, o)
+		}
+		if err := part(out.HomeManager[u], attr+".home-manager.users."+attrName(u)+".home.persistence", opts, read); err != nil {
+			return nil, err
+		}
+	}
+	c := &Config{}
+	flag := func(b *bool, name string) Flag {
+		switch {
+		case b == nil:
+			return Flag{}
+		case *b:
+			return Flag{True, Pos{File: attr + "." + name}}
+		}
+		return Flag{False, Pos{File: attr + "." + name}}
+	}
+	c.MutableUsers = flag(out.MutableUsers, "users.mutableUsers")
+	c.OpenSSH = flag(out.OpenSSHEnable, "services.openssh.enable")
+	c.TmpOnTmpfs = flag(out.TmpOnTmpfs, "boot.tmp.useTmpfs")
+	for _, k := range out.HostKeys {
+		c.HostKeyPaths = append(c.HostKeyPaths, Str{k, Pos{File: attr + ".services.openssh.hostKeys"}})
+	}
+	for _, name := range sortedKeys(out.FileSystems) {
+		fs := out.FileSystems[name]
+		m := Mount{Point: name, Pos: Pos{File: attr + ".fileSystems." + attrName(name)}}
+		if fs.MountPoint != nil {
+			m.Point = *fs.MountPoint
+		}
+		if fs.FSType != nil {
+			m.FSType = *fs.FSType
+		}
+		if strings.HasPrefix(m.Point, "/") {
+			m.Point, _ = cleanPath(m.Point)
+		}
+		c.FileSystems = append(c.FileSystems, m)
+	}
+	for _, name := range sortedKeys(out.Users) {
+		uu := out.Users[name]
+		u := User{Name: name, Pos: Pos{File: attr + ".users.users." + attrName(name)}}
+		u.HasUID = uu.HasUID != nil && *uu.HasUID
+		if uu.Group != nil {
+			u.Group = *uu.Group
+		}
+		u.System = uu.IsSystemUser != nil && *uu.IsSystemUser
+		if uu.HashedPasswordFile != nil {
+			u.HashedPasswordFile = Str{*uu.HashedPasswordFile, Pos{File: u.Pos.File + ".hashedPasswordFile"}}
+		}
+		c.Users = append(c.Users, u)
+	}
+	for _, name := range sortedKeys(out.Groups) {
+		g := out.Groups[name]
+		c.Groups = append(c.Groups, Group{Name: name, Pos: Pos{File: attr + ".users.groups." + attrName(name)}, HasGID: g.HasGID != nil && *g.HasGID})
+	}
+	set.Config = c
+	return set, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// parseHomeManagerJSON reads user's evaluated home.persistence (a map of
+// storage paths), entries relative to home.
+func parseHomeManagerJSON(data []byte, name, user, home string, opts Options) (*Set, error) {
+	src := newSource(name, data)
+	v, err := decodeJSON(src)
+	if err != nil {
+		return nil, err
+	}
+	if v.kind != vAttrs {
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", name, jsonKind(v))
+	}
+	r := newReader(src, opts, nil)
+	r.homeManagerMap(v, "home.persistence", user, home)
+	return r.set, nil
 }
 
 // unplace sets every position in s to file, without line and column (nix
@@ -103,7 +269,7 @@ func flakeArgs(ref string) (args []string, attr string, err error) {
 	if strings.ContainsAny(host, "\"\\$") || strings.HasPrefix(host, "-") {
 		return nil, "", errors.New("flake reference " + fmt.Sprintf("%q", ref) + ": invalid host name")
 	}
-	attr = flake + "#nixosConfigurations." + attrName(host) + ".config.environment.persistence"
+	attr = flake + "#nixosConfigurations." + attrName(host) + ".config"
 	return []string{"--extra-experimental-features", "nix-command flakes",
-		"eval", "--json", "--no-write-lock-file", attr, "--apply", projection}, attr, nil
+		"eval", "--json", "--no-write-lock-file", attr, "--apply", flakeApply}, attr, nil
 }

@@ -35,7 +35,7 @@ func fakeNix(t *testing.T, out, stderr string, code int) (argsFile string) {
 }
 
 func TestEvalFlakeCommand(t *testing.T) {
-	argsFile := fakeNix(t, `{"/nix/persist":{"enable":true,"directories":[{"dirPath":"/var/log","persistentStoragePath":"/nix/persist","user":"root","group":"root","mode":"0755"}],"files":[],"users":{}}}`, "", 0)
+	argsFile := fakeNix(t, `{"persistence":{"/nix/persist":{"enable":true,"directories":[{"dirPath":"/var/log","persistentStoragePath":"/nix/persist","user":"root","group":"root","mode":"0755"}],"files":[],"users":{}}},"preservation":null,"homeManager":{},"fileSystems":{},"mutableUsers":null,"opensshEnable":null,"hostKeys":null,"users":{},"groups":{},"tmpOnTmpfs":null}`, "", 0)
 	s, err := EvalFlake(context.Background(), "/etc/nixos#my.host", Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestEvalFlakeCommand(t *testing.T) {
 	}
 	args := strings.Split(strings.TrimSuffix(string(raw), "\n--\n"), "\n--\n")
 	want := []string{"--extra-experimental-features", "nix-command flakes", "eval", "--json", "--no-write-lock-file",
-		`/etc/nixos#nixosConfigurations."my.host".config.environment.persistence`, "--apply", projection}
+		`/etc/nixos#nixosConfigurations."my.host".config`, "--apply", flakeApply}
 	if len(args) != len(want) {
 		t.Fatalf("args = %q", args)
 	}
@@ -72,7 +72,7 @@ func TestEvalFlakeErrors(t *testing.T) {
 	t.Run("nix prints garbage", func(t *testing.T) {
 		fakeNix(t, "[1]", "", 0)
 		_, err := EvalFlake(context.Background(), ".#h", Options{})
-		if err == nil || !strings.Contains(err.Error(), "expected an object of persistent storage paths, got array") {
+		if err == nil || !strings.Contains(err.Error(), "expected drift's projection of the configuration") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -125,8 +125,66 @@ func TestEvalFlakeRealNix(t *testing.T) {
 		"file /etc/machine-id @/nix/persist root:root:0755 method=symlink impermanence",
 		"dir /home/alice/.ssh @/nix/persist alice:users:0700 owner=alice impermanence",
 	})
+	// host3: the other options are projected, each guarded.
+	s3, err := EvalFlake(ctx, dir+"#host3", Options{})
+	if err != nil {
+		t.Fatalf("host3: %v", err)
+	}
+	wantLines(t, "host3 entries", briefs(s3), []string{
+		"dir /srv @/nix/persist root:root:0755 impermanence",
+		"dir /var/lib/app @/keep root:root:0755 preservation",
+		"dir /home/alice/Music @/nix/persist alice::0755 owner=alice home-manager",
+	})
+	wantLines(t, "host3 config", configLines(s3.Config), []string{
+		"mutableUsers true", "openssh true", "tmpfs unset",
+		"fs / tmpfs", "fs /var/log ext4", "hostkey /etc/ssh/ssh_host_ed25519_key",
+		"user alice uid=true group=users hpf=/persist/alice.hash system=false",
+		"user svc uid=false group=svc hpf= system=true",
+		"group svc gid=false",
+	})
 	_, err = EvalFlake(ctx, dir+"#host2", Options{})
 	if err == nil || !strings.Contains(err.Error(), "is not of type `path'") {
 		t.Errorf("host2: the real error must come through, got %v", err)
+	}
+}
+
+// configLines renders a Config for comparison.
+func configLines(c *Config) []string {
+	if c == nil {
+		return nil
+	}
+	tri := func(f Flag) string {
+		return map[Tri]string{Unset: "unset", True: "true", False: "false", Unknown: "unknown"}[f.Value]
+	}
+	out := []string{"mutableUsers " + tri(c.MutableUsers), "openssh " + tri(c.OpenSSH), "tmpfs " + tri(c.TmpOnTmpfs)}
+	for _, m := range c.FileSystems {
+		out = append(out, "fs "+m.Point+" "+m.FSType)
+	}
+	for _, k := range c.HostKeyPaths {
+		out = append(out, "hostkey "+k.Value)
+	}
+	for _, u := range c.Users {
+		out = append(out, fmt.Sprintf("user %s uid=%v group=%s hpf=%s system=%v", u.Name, u.HasUID, u.Group, u.HashedPasswordFile.Value, u.System))
+	}
+	for _, g := range c.Groups {
+		out = append(out, fmt.Sprintf("group %s gid=%v", g.Name, g.HasGID))
+	}
+	return out
+}
+
+// TestEvalFlakeProjection: the projection's options become Set.Config
+// (the rules read them), home-manager entries get their user's home, and
+// positions name each option.
+func TestEvalFlakeProjection(t *testing.T) {
+	fakeNix(t, `{"persistence":null,"preservation":null,"homeManager":{"bob":{"/p":{"directories":["Music"]}}},"fileSystems":{"/var/log":{"mountPoint":"/var/log","fsType":"ext4"}},"mutableUsers":false,"opensshEnable":true,"hostKeys":["/etc/ssh/k"],"users":{"bob":{"hasUid":false,"group":"users","home":"/srv/bob","hashedPasswordFile":null,"isSystemUser":false}},"groups":{"users":{"hasGid":true}},"tmpOnTmpfs":true}`, "", 0)
+	s, err := EvalFlake(context.Background(), ".#h", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "entries", briefs(s), []string{"dir /srv/bob/Music @/p bob::0755 owner=bob home-manager"})
+	wantLines(t, "config", configLines(s.Config), []string{"mutableUsers false", "openssh true", "tmpfs true",
+		"fs /var/log ext4", "hostkey /etc/ssh/k", "user bob uid=false group=users hpf= system=false", "group users gid=true"})
+	if got := s.Config.MutableUsers.Pos.String(); got != ".#nixosConfigurations.h.config.users.mutableUsers" {
+		t.Errorf("mutableUsers pos %q", got)
 	}
 }

@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -27,6 +28,17 @@ type syntaxError struct {
 }
 
 func (e *syntaxError) Error() string { return e.src.pos(e.off).String() + ": " + e.msg }
+
+// SyntaxErrorAt returns the position and message (without the position) of
+// a syntax error Read, ParseNix or ParseJSON returned (malformed Nix or
+// JSON); ok is false for other errors (unreadable, too large, cancelled).
+func SyntaxErrorAt(err error) (pos Pos, msg string, ok bool) {
+	var se *syntaxError
+	if !errors.As(err, &se) {
+		return Pos{}, "", false
+	}
+	return se.src.pos(se.off), se.msg, true
+}
 
 func (p *jsonParser) errf(off int, format string, a ...any) error {
 	return &syntaxError{p.src, off, fmt.Sprintf(format, a...)}
@@ -70,6 +82,7 @@ func (p *jsonParser) found() string {
 }
 
 func (p *jsonParser) value() (*value, error) {
+	p.src.tick()
 	p.ws()
 	if p.i >= len(p.data) {
 		return nil, p.errf(p.i, "expected a JSON value, found end of input")

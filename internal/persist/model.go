@@ -210,6 +210,17 @@ type Set struct {
 	// Config holds the other options a .nix module sets that matter to
 	// persistence; nil for JSON input.
 	Config *Config
+	// Imports are the relative path literals in a .nix module's imports
+	// list (./persist.nix, ../common), as written, with their positions:
+	// the caller decides whether to follow them (drift lint does, within
+	// the tree it was given). Other imports are not-static diagnostics.
+	Imports []Import
+}
+
+// Import is one relative path in a module's imports list.
+type Import struct {
+	Path string
+	Pos  Pos
 }
 
 // Options control how declarations are normalised.

@@ -54,6 +54,7 @@ func (ev *evaluator) grow(off, n int) *value {
 }
 
 func (ev *evaluator) budget(off int) *value {
+	ev.src.tick()
 	ev.steps++
 	if ev.steps > maxSteps {
 		return unknownAt(off, "an expression that takes too long to evaluate")
@@ -186,7 +187,9 @@ func (ev *evaluator) str(n *nStr, e *env) *value {
 	}
 	s := b.String()
 	if n.isPath && !strings.HasPrefix(s, "/") {
-		return unknownAt(n.off, fmt.Sprintf("the path `%s` (relative to a file, not a live path)", s))
+		u := unknownAt(n.off, fmt.Sprintf("the path `%s` (relative to a file, not a live path)", s))
+		u.relPath = s
+		return u
 	}
 	return &value{kind: vString, off: n.off, str: s}
 }
@@ -278,7 +281,17 @@ func (ev *evaluator) insert(a *attrs, path []attrKey, l *lazy, scope *env) {
 			if why == "" {
 				why = nv.kind.String()
 			}
-			a.unknown = append(a.unknown, unknownAt(k.off, "a dynamic attribute name (it uses "+why+")"))
+			u := unknownAt(k.off, "a dynamic attribute name (it uses "+why+")")
+			u.dynBody, u.dynName = l, "${…}"
+			if s, ok := k.dyn.(*nStr); ok {
+				u.dynName = strings.Trim(strText(s), "\"`")
+			}
+			if len(path) > 1 {
+				v := &value{kind: vAttrs, off: k.off, attrs: newAttrs(), built: true}
+				ev.insert(v.attrs, path[1:], l, scope)
+				u.dynBody = known(v)
+			}
+			a.unknown = append(a.unknown, u)
 			return
 		}
 		name = nv.str

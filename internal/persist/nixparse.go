@@ -26,7 +26,7 @@ func parseNixSource(src *source) (root node, err error) {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)
 			if !ok {
-				panic(r)
+				panic(r) // cancelled goes on to ParseNix
 			}
 			root, err = nil, b.err
 		}
@@ -44,6 +44,7 @@ func (p *parser) fail(off int, format string, a ...any) {
 }
 
 func (p *parser) advance() {
+	p.lx.src.tick()
 	t, err := p.lx.next()
 	if err != nil {
 		panic(bailout{err})

@@ -5,7 +5,8 @@
 #   per storage path: allowOther, removePrefixDirectory, defaultDirectoryMethod
 #   per directory entry (and file parentDirectory): method
 #   per users.<name>: home
-# Every other error goes through. Path values become strings.
+# Every other error goes through. Path values become strings; functions
+# (never declarations, and not JSON) are dropped.
 let
   names = {
     path = [ "allowOther" "removePrefixDirectory" "defaultDirectoryMethod" ];
@@ -28,6 +29,7 @@ let
           own = if ctx == "users" then "user" else ctx;
         in
         if builtins.elem n (names.${own} or [ ]) && throws x then [ ]
+        else if builtins.isFunction x then [ ]
         else [ { name = n; value = go (if ctx == "users" then "user" else child own n) x; } ])
         (builtins.attrNames v))
     else if builtins.isList v then map (go (if ctx == "dirs" then "dir" else "none")) v

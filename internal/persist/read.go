@@ -2,10 +2,12 @@ package persist
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +28,13 @@ const maxInput = 64 << 20
 // "file:line:col: message"; problems inside well-formed input are
 // Diagnostics in the Set.
 func Read(name string, r io.Reader, opts Options) (*Set, error) {
+	return ReadContext(context.Background(), name, r, opts)
+}
+
+// ReadContext is Read that gives up, returning ctx.Err(), when ctx is done:
+// it looks at ctx while it parses, evaluates and reads the declarations
+// (every few thousand tokens, steps or entries).
+func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*Set, error) {
 	if r == nil {
 		if name == "-" {
 			r = os.Stdin
@@ -46,9 +55,9 @@ func Read(name string, r io.Reader, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", displayName(name), maxInput>>20)
 	}
 	if isJSON(name, data) {
-		return ParseJSON(data, displayName(name), opts)
+		return parseJSON(ctx, data, displayName(name), opts)
 	}
-	return ParseNix(data, displayName(name), opts)
+	return parseNix(ctx, data, displayName(name), opts)
 }
 
 // ReadFile opens name (standard input for "-") and calls Read.
@@ -124,7 +133,13 @@ func isJSON(name string, data []byte) bool {
 // A top-level value that is not an object is an error, e.g.
 // "x.json: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
+	return parseJSON(context.Background(), data, name, opts)
+}
+
+func parseJSON(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
 	src := newSource(name, data)
+	src.ctx = ctx
+	defer recoverCancelled(&err)
 	v, err := decodeJSON(src)
 	if err != nil {
 		return nil, err
@@ -201,7 +216,13 @@ func (r *reader) hasHow(pv *value) bool {
 // config, an import) becomes a Warning diagnostic at its position with the
 // hint to use --flake; it is never silently left out.
 func ParseNix(data []byte, name string, opts Options) (*Set, error) {
+	return parseNix(context.Background(), data, name, opts)
+}
+
+func parseNix(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
 	src := newSource(name, data)
+	src.ctx = ctx
+	defer recoverCancelled(&err)
 	ast, err := parseNixSource(src)
 	if err != nil {
 		return nil, err
@@ -225,8 +246,41 @@ func ParseNix(data []byte, name string, opts Options) (*Set, error) {
 	return r.set, nil
 }
 
+// imports records the relative path literals of root's imports list
+// (Set.Imports) and reports every other item as not-static.
+func (r *reader) imports(root *value) {
+	im := r.quiet(root, "imports")
+	if im == nil {
+		return
+	}
+	const hint = "import it with a relative path literal (./file.nix), or use --flake REF#HOST"
+	if im.kind != vList {
+		why := im.why
+		if why == "" {
+			why = im.kind.String()
+		}
+		r.diagCode("not-static", im.off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
+		return
+	}
+	for _, it := range im.items {
+		v := r.force(it)
+		if v.kind == vUnknown && v.relPath != "" {
+			r.set.Imports = append(r.set.Imports, Import{Path: v.relPath, Pos: r.pos(v.off)})
+			continue
+		}
+		why := v.why
+		if v.kind == vString {
+			why = "the absolute path " + strconv.Quote(v.str)
+		} else if why == "" {
+			why = v.kind.String()
+		}
+		r.diagCode("not-static", v.off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
+	}
+}
+
 // module interprets a module's attribute set.
 func (r *reader) module(root *value) {
+	r.imports(root)
 	cfg := root
 	if c := r.attr(root, "config", "config"); c != nil && (root.attrs.get("options") != nil || c.kind == vAttrs) {
 		if !r.isSet(c, "config") {

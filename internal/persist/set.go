@@ -14,10 +14,12 @@ type entryKey struct {
 
 func keyOf(e Entry) entryKey { return entryKey{e.Kind, e.StoragePath, e.Path} }
 
-// Merge appends o's entries and diagnostics to s, dropping exact duplicates:
-// an entry whose Kind, StoragePath and Path equal those of an entry already
-// in s, and a diagnostic equal to one already in s. The first occurrence
-// (and its Pos) is kept. o is not modified; a nil o is a no-op.
+// Merge appends o's entries and diagnostics to s, moving exact duplicates
+// to s.Duplicates: an entry whose Kind, StoragePath and Path equal those of
+// an entry already in s (the first occurrence, and its Pos, stays in
+// Entries; the other is kept in Duplicates with its own Pos, so every
+// duplicate can be reported with both positions). A diagnostic equal to one
+// already in s is dropped. o is not modified; a nil o is a no-op.
 func (s *Set) Merge(o *Set) {
 	if o == nil {
 		return
@@ -29,6 +31,7 @@ func (s *Set) Merge(o *Set) {
 	for _, e := range o.Entries {
 		k := keyOf(e)
 		if seen[k] {
+			s.Duplicates = append(s.Duplicates, e)
 			continue
 		}
 		seen[k] = true
@@ -38,6 +41,7 @@ func (s *Set) Merge(o *Set) {
 	s.Malformed = append(s.Malformed, o.Malformed...)
 	s.Options = append(s.Options, o.Options...)
 	s.Storage = append(s.Storage, o.Storage...)
+	s.Imports = append(s.Imports, o.Imports...)
 	if o.Config != nil {
 		if s.Config == nil {
 			s.Config = &Config{}

@@ -104,7 +104,7 @@ func TestMerge(t *testing.T) {
 	}
 	b := &Set{
 		Entries: []Entry{
-			{Kind: Dir, StoragePath: "/p", Path: "/x", Pos: Pos{File: "b.json"}}, // duplicate: dropped
+			{Kind: Dir, StoragePath: "/p", Path: "/x", Pos: Pos{File: "b.json"}}, // duplicate: to Duplicates
 			{Kind: File, StoragePath: "/p", Path: "/x"},                          // other kind: kept
 			{Kind: Dir, StoragePath: "/q", Path: "/x"},                           // other storage: kept
 			{Kind: Dir, StoragePath: "/q", Path: "/x"},                           // duplicate within o
@@ -118,6 +118,11 @@ func TestMerge(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s %s %s", e.Kind, e.StoragePath, e.Path, e.Pos))
 	}
 	wantLines(t, "merged", got, []string{"directory /p /x a.nix:1", "file /p /x ", "directory /q /x "})
+	got = nil
+	for _, e := range a.Duplicates {
+		got = append(got, fmt.Sprintf("%s %s %s %s", e.Kind, e.StoragePath, e.Path, e.Pos))
+	}
+	wantLines(t, "duplicates kept with their position", got, []string{"directory /p /x b.json", "directory /q /x "})
 	if len(a.Diagnostics) != 2 {
 		t.Errorf("diagnostics %v", a.Diagnostics)
 	}

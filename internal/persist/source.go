@@ -1,6 +1,9 @@
 package persist
 
-import "sort"
+import (
+	"context"
+	"sort"
+)
 
 // source is one input file with a table of line starts, to turn byte
 // offsets into 1-based line:column positions (columns count bytes, as Go's
@@ -9,6 +12,42 @@ type source struct {
 	name  string
 	data  []byte
 	lines []int // offsets of line starts
+	// ctx, when set, is polled every tickEvery calls of tick: a cancelled
+	// read stops by panicking with cancelled, which ParseNix and ParseJSON
+	// recover.
+	ctx   context.Context
+	ticks int
+}
+
+// tickEvery is how many units of work (tokens, evaluation steps, entries)
+// pass between two looks at ctx.
+const tickEvery = 4096
+
+// cancelled carries ctx.Err() up the parser's, the evaluator's or the
+// reader's stack.
+type cancelled struct{ err error }
+
+// tick counts one unit of work and, every tickEvery, gives up when the
+// source's context is done.
+func (s *source) tick() {
+	s.ticks++
+	if s.ctx == nil || s.ticks%tickEvery != 0 {
+		return
+	}
+	if err := s.ctx.Err(); err != nil {
+		panic(cancelled{err})
+	}
+}
+
+// recoverCancelled turns a cancelled panic into *err; other panics go on.
+func recoverCancelled(err *error) {
+	if r := recover(); r != nil {
+		c, ok := r.(cancelled)
+		if !ok {
+			panic(r)
+		}
+		*err = c.err
+	}
 }
 
 func newSource(name string, data []byte) *source {

@@ -49,6 +49,14 @@ type value struct {
 	// `dirs`", "a list built by `map`".
 	why    string
 	splice bool
+	// dynBody, on a vUnknown standing for a dynamic attribute name that
+	// could not be read (`"/persist/${user}" = { … };`), is the attribute's
+	// value, still readable; dynName is the name as written, with ${…}.
+	dynBody *lazy
+	dynName string
+	// relPath, on a vUnknown standing for a relative path literal
+	// (./persist.nix), is the path as written.
+	relPath string
 	// conds are the offsets of lib.mkIf / lib.optionals calls that make this
 	// value conditional.
 	conds []int

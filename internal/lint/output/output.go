@@ -1,12 +1,14 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/report"
@@ -19,6 +21,12 @@ var Formats = []string{"text", "json", "github", "sarif"}
 type Tool struct {
 	Version        string
 	InformationURI string
+	// Sources are the inputs' contents by file name (lint.Config.Sources):
+	// SARIF counts columns in UTF-16 code units (columnKind
+	// utf16CodeUnits, which drift states on the run), findings count
+	// bytes as Nix does; a finding in a file not here keeps its byte
+	// column.
+	Sources map[string][]byte
 }
 
 // Write renders findings in format:
@@ -35,7 +43,11 @@ type Tool struct {
 //     ::notice) with file, line, col and title properties, which annotate
 //     the pull request's diff.
 //   - sarif: a SARIF 2.1.0 log with one run whose tool.driver lists every
-//     rule, for GitHub code scanning and other SARIF readers.
+//     rule, for GitHub code scanning and other SARIF readers; its columns
+//     are UTF-16 code units (columnKind utf16CodeUnits), converted from
+//     the byte columns with tool.Sources.
+//
+// text, json and github keep byte columns (as Nix and Go's tools count).
 //
 // An unknown format is an error; nothing is written then.
 func Write(w io.Writer, format string, fs []lint.Finding, tool Tool) error {
@@ -102,9 +114,7 @@ func writeJSON(w io.Writer, fs []lint.Finding) error {
 			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Hint: f.Hint, Path: f.Path})
 		r.Summary[f.Severity.String()]++
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return encode(w, r)
 }
 
 // ghData escapes a workflow command's message; ghProp a property value
@@ -156,8 +166,9 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
+		Tool       sarifTool     `json:"tool"`
+		ColumnKind string        `json:"columnKind"`
+		Results    []sarifResult `json:"results"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -248,7 +259,7 @@ func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
 			Help:                 sarifMessage{help},
 			DefaultConfiguration: sarifConfig{Level: sarifLevel(r.Severity), Enabled: !r.Off}})
 	}
-	run := sarifRun{Tool: sarifTool{Driver: d}, Results: []sarifResult{}}
+	run := sarifRun{Tool: sarifTool{Driver: d}, ColumnKind: "utf16CodeUnits", Results: []sarifResult{}}
 	for _, f := range fs {
 		msg := f.Message
 		if f.Hint != "" {
@@ -258,14 +269,48 @@ func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
 		if f.Pos.File != "" {
 			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(f.Pos.File)}}}
 			if f.Pos.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: f.Pos.Col}
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: utf16Col(tool.Sources[f.Pos.File], f.Pos.Line, f.Pos.Col)}
 			}
 			res.Locations = []sarifLocation{loc}
 		}
 		run.Results = append(run.Results, res)
 	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
+	return encode(w, log)
+}
+
+// encode writes v as indented JSON, leaving <, > and & as they are
+// (json.Marshal's \u003c is valid but unreadable in a path or message).
+func encode(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// utf16Col converts the 1-based byte column col of line (1-based) in data
+// to a 1-based column in UTF-16 code units: a character outside the Basic
+// Multilingual Plane counts 2, any other character 1, an invalid byte 1.
+// Without data (or past its end) col is returned unchanged.
+func utf16Col(data []byte, line, col int) int {
+	if data == nil || col < 1 {
+		return col
+	}
+	start := 0
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data[start:], '\n')
+		if i < 0 {
+			return col
+		}
+		start += i + 1
+	}
+	end := start + col - 1
+	if end > len(data) {
+		return col
+	}
+	n := 0
+	for _, r := range string(data[start:end]) {
+		n += utf16.RuneLen(r)
+	}
+	return n + 1
 }

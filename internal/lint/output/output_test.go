@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +138,43 @@ func TestSARIFSchema(t *testing.T) {
 	bad, _ = jsonschema.UnmarshalJSON(strings.NewReader(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"message":{"text":"m"},"level":"fatal"}]}]}`))
 	if err := sch.Validate(bad); err == nil {
 		t.Error("a result with level fatal validated")
+	}
+}
+
+// TestSARIFColumnsUTF16: SARIF states columnKind utf16CodeUnits and its
+// columns count UTF-16 code units (é is 2 bytes and 1 unit, 😀 4 bytes and
+// 2 units); json keeps Nix's byte column and writes < and > as they are.
+func TestSARIFColumnsUTF16(t *testing.T) {
+	src := []byte("{\n  # é😀\n  x = [ \"é😀\" \"/a<b>\" ];\n}\n")
+	col := bytes.Index(src, []byte(`"/a<b>"`)) - bytes.LastIndexByte(src[:bytes.Index(src, []byte(`"/a<b>"`))], '\n')
+	fs := []lint.Finding{{Rule: "path-slashes", Severity: lint.Warning, Pos: persist.Pos{File: "f.nix", Line: 3, Col: col}, Message: "m </a<b>>"}}
+	var sarif, js bytes.Buffer
+	if err := Write(&sarif, "sarif", fs, Tool{Sources: map[string][]byte{"f.nix": src}}); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			ColumnKind string `json:"columnKind"`
+			Results    []struct {
+				Locations []struct {
+					PhysicalLocation struct {
+						Region struct{ StartColumn int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(sarif.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	// `  x = [ "é😀" ` is 8 + 1 + 1 + 2 + 1 + 1 = 14 units before the string.
+	if log.Runs[0].ColumnKind != "utf16CodeUnits" || log.Runs[0].Results[0].Locations[0].PhysicalLocation.Region.StartColumn != 15 {
+		t.Errorf("byte column %d: SARIF %+v", col, log.Runs[0])
+	}
+	if err := Write(&js, "json", fs, Tool{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(js.Bytes(), []byte(fmt.Sprintf(`"column": %d,`, col))) || !bytes.Contains(js.Bytes(), []byte(`m </a<b>>`)) {
+		t.Errorf("json:\n%s", js.String())
 	}
 }

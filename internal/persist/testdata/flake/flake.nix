@@ -48,5 +48,27 @@
         directories = [ ];
       };
     };
-  };
+      # host3: the options drift lint's rules read besides the persistence
+    # declarations; some throw (a module evaluated badly must not fail the
+    # evaluation), preservation and home-manager are set, boot.tmp is not.
+    nixosConfigurations.host3 = {
+      config = {
+        environment.persistence."/nix/persist" = {
+          persistentStoragePath = "/nix/persist";
+          directories = [ { directory = "/srv"; dirPath = "/srv"; persistentStoragePath = "/nix/persist"; user = "root"; group = "root"; mode = "0755"; } ];
+          files = [ ];
+          users = { };
+        };
+        fileSystems."/var/log" = { mountPoint = "/var/log"; fsType = "ext4"; device = throw "no device"; };
+        fileSystems."/" = { mountPoint = "/"; fsType = "tmpfs"; };
+        users.mutableUsers = true;
+        services.openssh = { enable = true; hostKeys = [ { path = "/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; } ]; };
+        users.users.alice = { uid = 1000; group = "users"; home = "/home/alice"; hashedPasswordFile = "/persist/alice.hash"; packages = [ (throw "no packages") ]; };
+        users.users.svc = { isSystemUser = true; group = "svc"; uid = null; hashedPasswordFile = throw "broken"; };
+        users.groups.svc = { gid = null; };
+        preservation = { enable = true; preserveAt."/keep" = { persistentStoragePath = "/keep"; directories = [ { directory = "/var/lib/app"; how = "bindmount"; user = "root"; group = "root"; mode = "0755"; } ]; files = [ ]; users = { }; }; };
+        home-manager.users.alice.home.persistence."/nix/persist" = { directories = [ "Music" ]; files = [ ]; };
+      };
+    };
+};
 }

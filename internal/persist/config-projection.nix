@@ -1,0 +1,51 @@
+# drift lint --flake's projection of a NixOS configuration: the
+# persistence declarations and the few other options drift's rules read.
+# EvalFlake applies it as `(this) (projection.nix)`: project is
+# projection.nix, which projects a map of storage paths
+# (environment.persistence, preservation.preserveAt, home.persistence)
+# dropping only removed-option placeholders whose value throws; errors in
+# environment.persistence go through.
+#
+# Everything else is guarded (`or null`, builtins.tryEval): a module that is
+# not imported (preservation, home-manager), an option an older NixOS does
+# not have (boot.tmp.useTmpfs was boot.tmpOnTmpfs) or one that fails to
+# evaluate gives null, never a failed evaluation.
+project:
+let
+  # try: v fully evaluated, or null when that throws.
+  try = v: let r = builtins.tryEval (builtins.deepSeq v v); in if r.success then r.value else null;
+  # try0: v evaluated only to its outer shape (an attribute set of users
+  # must not force every user's packages), or null.
+  try0 = v: let r = builtins.tryEval v; in if r.success then r.value else null;
+  str = v: if builtins.isString v || builtins.isPath v then toString v else null;
+  attrsOr = v: if builtins.isAttrs v then v else { };
+in
+config: {
+  persistence =
+    let p = config.environment.persistence or null;
+    in if p == null then null else project p;
+  preservation = try (
+    let p = config.preservation or null;
+    in if p == null || !(p.enable or false) then null
+    else { enable = true; preserveAt = project (attrsOr (p.preserveAt or { })); });
+  homeManager = builtins.mapAttrs
+    (_: u: try (project (attrsOr (u.home.persistence or { }))))
+    (attrsOr (try0 (config.home-manager.users or { })));
+  fileSystems = builtins.mapAttrs
+    (n: fs: { mountPoint = try (str (fs.mountPoint or n)); fsType = try (fs.fsType or null); })
+    (attrsOr (try0 (config.fileSystems or { })));
+  mutableUsers = try (config.users.mutableUsers or null);
+  opensshEnable = try (config.services.openssh.enable or null);
+  hostKeys = try (map (k: str (k.path or null)) (config.services.openssh.hostKeys or [ ]));
+  users = builtins.mapAttrs
+    (n: u: {
+      hasUid = try ((u.uid or null) != null);
+      group = try (str (u.group or null));
+      home = try (str (u.home or null));
+      hashedPasswordFile = try (str (u.hashedPasswordFile or u.passwordFile or null));
+      isSystemUser = try (u.isSystemUser or false);
+    })
+    (attrsOr (try0 (config.users.users or { })));
+  groups = builtins.mapAttrs (_: g: { hasGid = try ((g.gid or null) != null); }) (attrsOr (try0 (config.users.groups or { })));
+  tmpOnTmpfs = try (config.boot.tmp.useTmpfs or config.boot.tmpOnTmpfs or null);
+}
