@@ -3,7 +3,6 @@ package persist
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 )
@@ -26,24 +25,9 @@ const maxLayoutDepth = 32
 //
 // Errors are for unreadable or malformed input ("file:line:col: …").
 func ReadLayout(name string, r io.Reader) ([]Mount, error) {
-	if r == nil {
-		if name == "-" {
-			r = os.Stdin
-		} else {
-			f, err := os.Open(name)
-			if err != nil {
-				return nil, err
-			}
-			defer f.Close()
-			r = f
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	data, err := readInput(name, r, "a layout file")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", displayName(name), err)
-	}
-	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: larger than %d MiB: not a layout file", displayName(name), maxInput>>20)
+		return nil, err
 	}
 	src := newSource(displayName(name), data)
 	var root *value

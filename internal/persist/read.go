@@ -35,6 +35,20 @@ func Read(name string, r io.Reader, opts Options) (*Set, error) {
 // it looks at ctx while it parses, evaluates and reads the declarations
 // (every few thousand tokens, steps or entries).
 func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*Set, error) {
+	data, err := readInput(name, r, "a declaration file")
+	if err != nil {
+		return nil, err
+	}
+	if isJSON(name, data) {
+		return parseJSON(ctx, data, displayName(name), opts)
+	}
+	return parseNix(ctx, data, displayName(name), opts)
+}
+
+// readInput reads the content of the input name (up to maxInput bytes):
+// from r, or when r is nil from the file name, or standard input for "-".
+// what names the kind of file expected, for the error on a larger one.
+func readInput(name string, r io.Reader, what string) ([]byte, error) {
 	if r == nil {
 		if name == "-" {
 			r = os.Stdin
@@ -52,12 +66,9 @@ func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*
 		return nil, fmt.Errorf("%s: %w", displayName(name), err)
 	}
 	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", displayName(name), maxInput>>20)
+		return nil, fmt.Errorf("%s: larger than %d MiB: not %s", displayName(name), maxInput>>20, what)
 	}
-	if isJSON(name, data) {
-		return parseJSON(ctx, data, displayName(name), opts)
-	}
-	return parseNix(ctx, data, displayName(name), opts)
+	return data, nil
 }
 
 // ReadFile opens name (standard input for "-") and calls Read.
