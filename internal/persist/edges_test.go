@@ -1,6 +1,8 @@
 package persist
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +79,40 @@ func TestNixHugeInput(t *testing.T) {
 	}
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// TestNixStringBlowup: a short file whose strings double at every binding
+// (by + and by interpolation) is a diagnostic, not gigabytes of memory.
+func TestNixStringBlowup(t *testing.T) {
+	for _, tc := range []struct{ name, step string }{
+		{"plus", "a%d = a%d + a%d;"},
+		{"interpolation", `a%d = "${a%d}${a%d}";`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("let a0 = \"/x\";\n")
+			for i := 1; i <= 70; i++ {
+				fmt.Fprintf(&b, tc.step+"\n", i, i-1, i-1)
+			}
+			b.WriteString("in { environment.persistence.\"/p\".directories = [ a70 \"/var/log\" ]; }\n")
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			s, err := ParseNix([]byte(b.String()), "f.nix", Options{})
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Entries) != 1 || s.Entries[0].Path != "/var/log" {
+				t.Errorf("entries %+v, want only /var/log", s.Entries)
+			}
+			if !hasDiag(s, "a string longer than 1 MiB") {
+				t.Errorf("no diagnostic about the string: %+v", s.Diagnostics)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("allocated %d MiB", grew>>20)
+			}
+		})
 	}
 }

@@ -42,7 +42,15 @@ const (
 	// maxItems caps a list or a merged definition list built by ++ or
 	// mkMerge; `a = b ++ b; b = c ++ c; …` would otherwise double per line.
 	maxItems = 100_000
+	// maxString caps a string built by + or interpolation: `a = b + b;
+	// b = c + c; …` doubles per line too, and a path or a mode is short.
+	maxString = 1 << 20
 )
+
+// tooLong is the unknown value of a string that would exceed maxString.
+func tooLong(off int) *value {
+	return unknownAt(off, "a string longer than 1 MiB")
+}
 
 // grow accounts for n items copied into a list being built.
 func (ev *evaluator) grow(off, n int) *value {
@@ -182,6 +190,9 @@ func (ev *evaluator) str(n *nStr, e *env) *value {
 				why = v.kind.String()
 			}
 			return unknownAt(n.off, fmt.Sprintf("the interpolated %s %s (it uses %s)", what, strText(n), why))
+		}
+		if b.Len()+len(v.str) > maxString {
+			return tooLong(n.off)
 		}
 		b.WriteString(v.str)
 	}
@@ -580,24 +591,42 @@ func (ev *evaluator) binop(n *nBinop, e *env) *value {
 	case "+":
 		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
 		if l.kind == vString && r.kind == vString {
+			if len(l.str)+len(r.str) > maxString {
+				return tooLong(n.off)
+			}
 			return &value{kind: vString, off: n.l.offset(), str: l.str + r.str}
+		}
+		for _, v := range []*value{l, r} {
+			if v.why == tooLong(0).why {
+				return v // say what is wrong, not how it was built
+			}
 		}
 		return unknownAt(n.off, "a sum (+) of "+describe(l, r))
 	}
 	return unknownAt(n.off, fmt.Sprintf("an expression with `%s`", n.op))
 }
 
+// describe names the kinds of vs for a diagnostic ("a list and an
+// attribute set"), an unknown by why it is unknown. Each part is cut at
+// maxWhy bytes: an unknown built from unknowns (`a = b + b; b = c + c; …`)
+// would otherwise carry a reason that doubles at every step.
 func describe(vs ...*value) string {
 	var parts []string
 	for _, v := range vs {
+		p := v.kind.String()
 		if v.kind == vUnknown {
-			parts = append(parts, v.why)
-		} else {
-			parts = append(parts, v.kind.String())
+			p = v.why
 		}
+		if len(p) > maxWhy {
+			p = strings.ToValidUTF8(p[:maxWhy], "") + "…"
+		}
+		parts = append(parts, p)
 	}
 	return strings.Join(parts, " and ")
 }
+
+// maxWhy caps each reason describe quotes, in bytes.
+const maxWhy = 120
 
 // exprText renders a variable or attribute selection for messages.
 func exprText(n node) string {
