@@ -133,15 +133,24 @@ func interruptContext(exit func(int)) (context.Context, func()) {
 func run(ctx context.Context, args []string, st Streams) int {
 	cmd := newRootCmd(st)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	return exitStatus(ctx, cmd.ExecuteContext(ctx), st.Err)
+}
+
+// exitStatus prints err (unless it is one of the statuses that are not
+// errors) and returns the documented exit status for it: 0, 1 (errLost,
+// errFindings: the report is complete), 2, 141 (EPIPE), or 128+signal when
+// a SIGINT or SIGTERM cut the command short (ctx's cause is interrupted).
+// A command that finished before the signal keeps its own status.
+func exitStatus(ctx context.Context, err error, stderr io.Writer) int {
 	var intr interrupted
-	if err != nil && errors.As(context.Cause(ctx), &intr) {
+	finished := err == nil || errors.Is(err, errLost) || errors.Is(err, errFindings)
+	if !finished && errors.As(context.Cause(ctx), &intr) {
 		// "context canceled" says nothing the user does not know; any
 		// other error (a step that failed before) is still printed.
 		if !errors.Is(err, context.Canceled) {
-			printError(st.Err, err)
+			printError(stderr, err)
 		}
-		fmt.Fprintf(st.Err, "drift: %s\n", intr.Error())
+		fmt.Fprintf(stderr, "drift: %s\n", intr.Error())
 		return intr.exitStatus()
 	}
 	switch {
@@ -152,7 +161,7 @@ func run(ctx context.Context, args []string, st Streams) int {
 	case errors.Is(err, syscall.EPIPE):
 		return exitBrokenPipe
 	}
-	printError(st.Err, err)
+	printError(stderr, err)
 	return 2
 }
 

@@ -125,3 +125,34 @@ func TestInterruptContextSecondSignal(t *testing.T) {
 		stop()
 	}
 }
+
+// TestExitStatusInterrupted: after a SIGINT or SIGTERM, a command cut short
+// exits 128+signal with one line saying so; one that finished its report
+// first keeps its status (1 for something lost, findings; 0) and prints no
+// internal marker as an error.
+func TestExitStatusInterrupted(t *testing.T) {
+	intrCtx := func(sig syscall.Signal) context.Context {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(interrupted{sig})
+		return ctx
+	}
+	for _, tc := range []struct {
+		name   string
+		ctx    context.Context
+		err    error
+		status int
+		stderr string
+	}{
+		{"lost, then SIGINT", intrCtx(syscall.SIGINT), errLost, 1, ""},
+		{"findings, then SIGTERM", intrCtx(syscall.SIGTERM), errFindings, 1, ""},
+		{"done, then SIGINT", intrCtx(syscall.SIGINT), nil, 0, ""},
+		{"cut short by SIGINT", intrCtx(syscall.SIGINT), context.Canceled, 130, "drift: interrupted by SIGINT\n"},
+		{"cut short by SIGTERM", intrCtx(syscall.SIGTERM), fmt.Errorf("walk: %w", context.Canceled), 143, "drift: interrupted by SIGTERM\n"},
+		{"lost, no signal", context.Background(), errLost, 1, ""},
+	} {
+		var stderr strings.Builder
+		if got := exitStatus(tc.ctx, tc.err, &stderr); got != tc.status || stderr.String() != tc.stderr {
+			t.Errorf("%s: status %d, stderr %q; want %d, %q", tc.name, got, stderr.String(), tc.status, tc.stderr)
+		}
+	}
+}
