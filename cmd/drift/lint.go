@@ -186,10 +186,20 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		return c
 	}
 	files := 0
-	seen := map[fileID]bool{}
+	// seen holds, per configuration, the files read into it: an import is
+	// read once per configuration that imports it (a host importing
+	// modules/common.nix gets its declarations), and findings that two
+	// configurations share are printed once (below).
+	seen := map[string]map[fileID]bool{}
+	seenIn := func(g string) map[fileID]bool {
+		if seen[g] == nil {
+			seen[g] = map[fileID]bool{}
+		}
+		return seen[g]
+	}
 	for _, in := range inputs {
 		if in.name != "-" {
-			seen[in.id] = true
+			seenIn(in.group)[in.id] = true
 		}
 	}
 	for i := 0; i < len(inputs); i++ {
@@ -207,10 +217,11 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			// sarif show it at its position.
 			c := group(in.group)
 			c.ReadErrors = append(c.ReadErrors, err)
+			files++
 			continue
 		}
 		files++
-		inputs = append(inputs, followImports(in, s, seen)...)
+		inputs = append(inputs, followImports(in, s, seenIn(in.group))...)
 		c := group(in.group)
 		c.Shared = in.shared
 		c.Sets = append(c.Sets, s)
@@ -243,6 +254,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		findings = append(findings, fs...)
 	}
 	lint.Sort(findings)
+	findings = slices.Compact(findings) // a shared file's, found in each configuration importing it
 	sources := map[string][]byte{}
 	for _, c := range groups {
 		maps.Copy(sources, c.Sources)
@@ -393,6 +405,9 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInp
 		target := filepath.Join(filepath.Dir(in.name), imp.Path)
 		rel, err := filepath.Rel(in.tree, target)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			if id, ok := statID(target); ok && seen[id] {
+				continue // named on the command line too: read as part of this configuration
+			}
 			notFollowed(imp, "it is outside "+report.Escape(in.tree))
 			continue
 		}
@@ -459,6 +474,19 @@ func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
 
 // fileID tells files apart: device and inode.
 type fileID struct{ dev, ino uint64 }
+
+// statID is the identity of the file at p (a directory: its default.nix),
+// following symlinks as naming it on the command line does.
+func statID(p string) (fileID, bool) {
+	var st unix.Stat_t
+	if unix.Stat(p, &st) != nil {
+		return fileID{}, false
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && unix.Stat(filepath.Join(p, "default.nix"), &st) != nil {
+		return fileID{}, false
+	}
+	return fileID{uint64(st.Dev), st.Ino}, true
+}
 
 // readCancelable reads r like readLimited, but returns ctx.Err() as soon
 // as ctx is done (a `sleep 30 | drift lint -` that is interrupted). The

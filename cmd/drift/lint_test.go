@@ -208,3 +208,40 @@ func TestLintFollowsImports(t *testing.T) {
 		t.Errorf("stderr %s", errb.String())
 	}
 }
+
+// TestLintImportsAcrossHosts: in `drift lint .`, a host importing a shared
+// module (../../modules/common.nix) gets that module's declarations, so no
+// missing-state rule fires for what the module persists, and the module's
+// own findings are printed once; naming both files on the command line
+// reads the import as part of the configuration, with no not-static
+// finding for it.
+func TestLintImportsAcrossHosts(t *testing.T) {
+	dir := t.TempDir()
+	for p, s := range map[string]string{
+		"hosts/a/default.nix": `{ imports = [ ./persist.nix ../../modules/common.nix ]; users.mutableUsers = false; }`,
+		"hosts/a/persist.nix": `{ environment.persistence."/p".directories = [ "/var/log" "/var/lib/nixos" ]; environment.persistence."/p".files = [ "/etc/machine-id" ]; }`,
+		"modules/common.nix":  `{ environment.persistence."/p".directories = [ "/var/lib/systemd/timers" "/srv//x" ]; }`,
+	} {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	for _, args := range [][]string{{"."}, {"hosts/a/default.nix", "hosts/a/persist.nix", "modules/common.nix"}} {
+		var out, errb strings.Builder
+		run(context.Background(), append([]string{"lint", "--format", "json"}, args...), Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+		got := out.String()
+		for _, bad := range []string{"missing-systemd-timers", "is not followed"} {
+			if strings.Contains(got, bad) {
+				t.Errorf("drift lint %s: %q in\n%s", args, bad, got)
+			}
+		}
+		if n := strings.Count(got, `"rule": "path-slashes"`); n != 1 {
+			t.Errorf("drift lint %s: the shared module's path-slashes finding %d times, want once:\n%s", args, n, got)
+		}
+	}
+}
