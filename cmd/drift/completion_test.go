@@ -104,3 +104,18 @@ func TestCompleteFlagValues(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleteRules: drift lint --enable and --disable complete the rule
+// ids (and all), not file names.
+func TestCompleteRules(t *testing.T) {
+	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
+	for _, flag := range []string{"--enable", "--disable"} {
+		got, dir := complete(t, "lint", flag, "")
+		joined := " " + strings.Join(got, " ") + " "
+		for _, id := range []string{"all", "conditional", "missing-var-log", "duplicate"} {
+			if !strings.Contains(joined, " "+id+" ") || dir != noFiles {
+				t.Errorf("drift __complete lint %s '': %q %s, want %s among them and %s", flag, got, dir, id, noFiles)
+			}
+		}
+	}
+}

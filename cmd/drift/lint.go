@@ -106,6 +106,12 @@ EXIT STATUS
 	completeValues(cmd, "fail-on", []string{"error", "warning", "info"})
 	f.StringArrayVar(&opts.Enable, "enable", nil, "run `RULE` too (repeatable, comma-separated; all for every rule)")
 	f.StringArrayVar(&opts.Disable, "disable", nil, "do not run `RULE` (repeatable, comma-separated; all for every rule; --enable wins)")
+	ruleIDs := []string{"all"}
+	for _, r := range lint.Rules() {
+		ruleIDs = append(ruleIDs, r.ID)
+	}
+	completeValues(cmd, "enable", ruleIDs)
+	completeValues(cmd, "disable", ruleIDs)
 	f.BoolVar(&opts.ListRules, "list-rules", false, "list the rules (id, severity, default, summary) and exit")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no summary on stderr")
 	return cmd
