@@ -5,6 +5,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
 )
 
 // fsys is Compare's filesystem seam: the descriptor-relative system calls
@@ -82,7 +84,7 @@ func (realFS) getdents(fd int, buf []byte) (int, error) {
 
 func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 	for {
-		e := rawFstatat(dirfd, &name[0], st, unix.AT_SYMLINK_NOFOLLOW)
+		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
 		if e == unix.EINTR {
 			continue
 		}
