@@ -111,7 +111,6 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		maxPinned = pinCap(workers)
 	}
 	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
-	l.cond.L = &l.mu
 	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
 	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
 	ws := make([]*lsWorker, workers)
@@ -128,14 +127,11 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if change != Same {
 		ws[0].diffs = append(ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
 	}
-	l.stack = []pairItem{{path: "/", nameOff: 1, has: [2]bool{true, true}}}
-	l.pending = 1
+	l.stack = scan.NewStack(&l.stop, 0, pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}})
 
 	stopWatch := context.AfterFunc(ctx, func() {
 		l.stop.Store(true)
-		l.mu.Lock()
-		l.cond.Broadcast()
-		l.mu.Unlock()
+		l.stack.Wake()
 	})
 	defer stopWatch()
 	var wg sync.WaitGroup
@@ -145,8 +141,8 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	wg.Wait()
 	if l.stop.Load() {
 		// Items left on the stack still hold their parents' descriptors.
-		for i := range l.stack {
-			for _, p := range l.stack[i].parent {
+		for _, it := range l.stack.Left() {
+			for _, p := range it.parent {
 				if p != nil {
 					l.release(p)
 				}

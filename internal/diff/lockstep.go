@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -78,9 +77,9 @@ type dent struct {
 	typ    uint8
 }
 
-// lockstep is the shared state of one Compare's walk: a LIFO stack of
-// directory items (depth first keeps few directory descriptors open), the
-// count of those pending, and what every worker reads.
+// lockstep is the shared state of one Compare's walk: the stack of
+// directory items (scan.Stack: depth first keeps few directory descriptors
+// open) and what every worker reads.
 type lockstep struct {
 	fs        fsys
 	quick     bool
@@ -91,11 +90,7 @@ type lockstep struct {
 	pinned    atomic.Int32
 	stop      atomic.Bool
 	cancelled <-chan struct{}
-
-	mu      sync.Mutex
-	cond    sync.Cond
-	stack   []pairItem // LIFO: depth first keeps few handles pinned
-	pending int        // items on the stack or being read
+	stack     *scan.Stack[pairItem]
 }
 
 // lsWorker is one worker's scratch space and results.
@@ -127,45 +122,13 @@ func newLsWorker(fs fsys) *lsWorker {
 // run is one worker's loop.
 func (l *lockstep) run(w *lsWorker) {
 	for {
-		it, ok := l.pop()
+		it, ok := l.stack.Pop()
 		if !ok {
 			return
 		}
 		l.process(w, &it)
-		l.done(w)
+		l.stack.Done(&w.children)
 	}
-}
-
-func (l *lockstep) pop() (pairItem, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for len(l.stack) == 0 && l.pending > 0 && !l.stop.Load() {
-		l.cond.Wait()
-	}
-	if len(l.stack) == 0 || l.stop.Load() {
-		return pairItem{}, false
-	}
-	n := len(l.stack) - 1
-	it := l.stack[n]
-	l.stack[n] = pairItem{}
-	l.stack = l.stack[:n]
-	return it, true
-}
-
-// done retires the item just read and queues the directories it found.
-func (l *lockstep) done(w *lsWorker) {
-	l.mu.Lock()
-	l.stack = append(l.stack, w.children...)
-	l.pending += len(w.children) - 1
-	switch {
-	case l.pending == 0 || len(w.children) > 1:
-		l.cond.Broadcast()
-	case len(w.children) == 1:
-		l.cond.Signal()
-	}
-	l.mu.Unlock()
-	clear(w.children)
-	w.children = w.children[:0]
 }
 
 func (l *lockstep) release(h *handle) {

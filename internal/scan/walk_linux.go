@@ -86,11 +86,7 @@ type walker struct {
 	pinned    atomic.Int32
 	stop      atomic.Bool
 	cancelled <-chan struct{} // ctx.Done(): closed by cancel() itself, before any AfterFunc runs
-
-	mu      sync.Mutex
-	cond    sync.Cond
-	stack   []dirItem // LIFO: depth first keeps few handles pinned
-	pending int       // items on the stack or being read
+	stack     *Stack[dirItem] // the directories to read
 }
 
 // wstate is one worker's scratch space and counters.
@@ -118,7 +114,6 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		maxPinned = pinCap(workers)
 	}
 	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
-	w.cond.L = &w.mu
 
 	croot := append([]byte(root), 0)
 	fd, err := fs.openat(unix.AT_FDCWD, croot, openRoot)
@@ -142,17 +137,15 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		return ws.stats, nil
 	}
 
+	// The root is read by the first worker; the others wait for its
+	// subdirectories.
+	w.stack = NewStack[dirItem](&w.stop, 1)
 	stopWatch := context.AfterFunc(ctx, func() {
 		w.stop.Store(true)
-		w.mu.Lock()
-		w.cond.Broadcast()
-		w.mu.Unlock()
+		w.stack.Wake()
 	})
 	defer stopWatch()
 
-	// The root is read by the first worker; the others wait for its
-	// subdirectories.
-	w.pending = 1
 	all := make([]*wstate, workers)
 	all[0] = ws
 	var wg sync.WaitGroup
@@ -166,15 +159,15 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 			defer wg.Done()
 			if first {
 				w.read(ws, fd, rootH, "/", state, nil)
-				w.done(ws)
+				w.stack.Done(&ws.children)
 			}
 			for {
-				it, ok := w.pop()
+				it, ok := w.stack.Pop()
 				if !ok {
 					return
 				}
 				w.openAndRead(ws, &it)
-				w.done(ws)
+				w.stack.Done(&ws.children)
 			}
 		}(all[i], i == 0)
 	}
@@ -182,12 +175,11 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 
 	// After a cancellation, items left on the stack still hold their
 	// parents' descriptors.
-	for i := range w.stack {
-		if p := w.stack[i].parent; p != nil {
-			w.release(p)
+	for _, it := range w.stack.Left() {
+		if it.parent != nil {
+			w.release(it.parent)
 		}
 	}
-	w.stack = nil
 	for _, ws := range all {
 		stats.Entries += ws.stats.Entries
 		stats.Dirs += ws.stats.Dirs
@@ -217,40 +209,6 @@ func newWState() *wstate {
 		link: make([]byte, unix.PathMax),
 		name: make([]byte, 0, 256),
 	}
-}
-
-func (w *walker) pop() (dirItem, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for len(w.stack) == 0 && w.pending > 0 && !w.stop.Load() {
-		w.cond.Wait()
-	}
-	if len(w.stack) == 0 || w.stop.Load() {
-		return dirItem{}, false
-	}
-	n := len(w.stack) - 1
-	it := w.stack[n]
-	w.stack[n] = dirItem{}
-	w.stack = w.stack[:n]
-	return it, true
-}
-
-// done retires the item just read and queues the subdirectories it found.
-func (w *walker) done(ws *wstate) {
-	w.mu.Lock()
-	w.stack = append(w.stack, ws.children...)
-	w.pending += len(ws.children) - 1
-	switch {
-	case w.pending == 0:
-		w.cond.Broadcast()
-	case len(ws.children) > 1:
-		w.cond.Broadcast()
-	case len(ws.children) == 1:
-		w.cond.Signal()
-	}
-	w.mu.Unlock()
-	clear(ws.children)
-	ws.children = ws.children[:0]
 }
 
 func (w *walker) release(h *dirHandle) {
