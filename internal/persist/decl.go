@@ -2,6 +2,7 @@ package persist
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -572,7 +573,10 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 		}
 	}
 	if !strings.HasPrefix(p, "/") {
-		r.diag(off, Error, "", "%s.%s: %q is not absolute", where, key, p)
+		r.diag(off, Error, "", "%s.%s: %q is not absolute", where, key, shortQuote(p))
+		return off, evalBad
+	}
+	if r.tooLong(p, off, where+"."+key) {
 		return off, evalBad
 	}
 	clean, dotdot := cleanPath(p)
@@ -585,6 +589,9 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 
 // place computes the live path of a raw entry and checks it.
 func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (pending, bool) {
+	if r.tooLong(raw, off, where) {
+		return pending{}, false
+	}
 	var live, src string
 	switch {
 	case sc.home == "":
@@ -623,6 +630,29 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (p
 		}
 	}
 	return pending{e, off}, true
+}
+
+// maxPath is the longest path an entry may have, in bytes: Linux's
+// PATH_MAX (4096, the terminating NUL included). No live path is longer.
+const maxPath = 4095
+
+// tooLong reports (as an error diagnostic at off) whether p is longer than
+// maxPath; such an entry is dropped, which keeps every later step linear in
+// sane sizes.
+func (r *reader) tooLong(p string, off int, where string) bool {
+	if len(p) <= maxPath {
+		return false
+	}
+	r.diag(off, Error, "", "%s: a path of %d bytes (%s): longer than any path Linux can open (PATH_MAX 4096); left out", where, len(p), shortQuote(p))
+	return true
+}
+
+// shortQuote quotes s for a message, cut to its first 60 bytes.
+func shortQuote(s string) string {
+	if len(s) > 60 {
+		return strconv.Quote(strings.ToValidUTF8(s[:60], "")) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // preservation reads config.preservation ({enable, preserveAt}).

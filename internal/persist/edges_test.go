@@ -116,3 +116,38 @@ func TestNixStringBlowup(t *testing.T) {
 		})
 	}
 }
+
+// TestNixPathTooLong: an entry longer than PATH_MAX is an error and left
+// out, so that a list of thousands of 1 MiB paths built by doubling is read
+// in bounded time and memory (path handling is then never fed megabytes).
+func TestNixPathTooLong(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("let s0 = \"/x\";\n")
+	for i := 1; i <= 19; i++ {
+		fmt.Fprintf(&b, "s%d = s%d + s%d;\n", i, i-1, i-1)
+	}
+	b.WriteString("l0 = [ s19 ];\n")
+	for i := 1; i <= 12; i++ {
+		fmt.Fprintf(&b, "l%d = l%d ++ l%d;\n", i, i-1, i-1)
+	}
+	b.WriteString("in { environment.persistence.\"/p\".directories = l12 ++ [ \"/var/log\" ]; }\n")
+	start := time.Now()
+	s, err := ParseNix([]byte(b.String()), "f.nix", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Entries) != 1 || s.Entries[0].Path != "/var/log" {
+		t.Errorf("%d entries, want only /var/log", len(s.Entries))
+	}
+	if !hasDiag(s, "longer than any path Linux can open") {
+		t.Errorf("no diagnostic about the path's length")
+	}
+	for _, d := range s.Diagnostics {
+		if len(d.Message) > 500 {
+			t.Fatalf("a diagnostic of %d bytes", len(d.Message))
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
