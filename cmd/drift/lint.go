@@ -132,6 +132,11 @@ type lintInput struct {
 	// id is the file's device and inode.
 	tree string
 	id   fileID
+	// imported is set on a file read because another imports it: its
+	// declarations count as coming before the importer's, so that a
+	// duplicate of a shared module's entry is reported in the host that
+	// repeats it (once per host), not in the module.
+	imported bool
 }
 
 // readErrors are the inputs that could not be read; main prints each.
@@ -230,7 +235,11 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		inputs = append(inputs, followImports(in, s, seenIn(in.group))...)
 		c := group(in.group)
 		c.Shared = in.shared
-		c.Sets = append(c.Sets, s)
+		if in.imported {
+			c.Sets = slices.Insert(c.Sets, 0, s)
+		} else {
+			c.Sets = append(c.Sets, s)
+		}
 		name := in.name
 		if name == "-" {
 			name = "<stdin>"
@@ -426,7 +435,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInp
 			continue
 		}
 		seen[id] = true
-		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id})
+		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -243,5 +244,42 @@ func TestLintImportsAcrossHosts(t *testing.T) {
 		if n := strings.Count(got, `"rule": "path-slashes"`); n != 1 {
 			t.Errorf("drift lint %s: the shared module's path-slashes finding %d times, want once:\n%s", args, n, got)
 		}
+	}
+}
+
+// TestLintDuplicateOfSharedModule: two hosts import one module and repeat
+// one of its entries: each host gets its own duplicate finding, at its own
+// line, and the module none (it would otherwise collect one per host).
+func TestLintDuplicateOfSharedModule(t *testing.T) {
+	dir := t.TempDir()
+	host := `{ imports = [ ../../modules/common.nix ];
+  environment.persistence."/p".directories = [ "/var/lib/bluetooth" "/var/log" ];
+}
+`
+	for p, s := range map[string]string{
+		"hosts/a/default.nix": host,
+		"hosts/b/default.nix": host,
+		"modules/common.nix":  `{ environment.persistence."/p".directories = [ "/var/log" ]; }`,
+	} {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	var out, errb strings.Builder
+	run(context.Background(), []string{"lint", "--disable", "all", "--enable", "duplicate", "."}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if strings.Contains(l, " duplicate: ") {
+			got = append(got, l[:strings.Index(l, ": ")])
+		}
+	}
+	want := []string{"hosts/a/default.nix:2:69", "hosts/b/default.nix:2:69"}
+	if !slices.Equal(got, want) {
+		t.Errorf("duplicate findings at %q, want %q\n%s", got, want, out.String())
 	}
 }
