@@ -196,7 +196,7 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		return c
 	}
-	files := 0
+	files := 0 // distinct files read
 	// seen holds, per configuration, the files read into it: an import is
 	// read once per configuration that imports it (a host importing
 	// modules/common.nix gets its declarations), and findings that two
@@ -208,9 +208,20 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		}
 		return seen[g]
 	}
+	// given are the files named or walked, by identity: an import of one
+	// of them from outside its importer's tree is read from there.
+	given := map[fileID]lintInput{}
 	for _, in := range inputs {
 		if in.name != "-" {
 			seenIn(in.group)[in.id] = true
+			given[in.id] = in
+		}
+	}
+	counted := map[fileID]bool{} // files counts each file once
+	count := func(in lintInput) {
+		if in.name == "-" || !counted[in.id] {
+			counted[in.id] = true
+			files++
 		}
 	}
 	for i := 0; i < len(inputs); i++ {
@@ -228,11 +239,11 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			// sarif show it at its position.
 			c := group(in.group)
 			c.ReadErrors = append(c.ReadErrors, err)
-			files++
+			count(in)
 			continue
 		}
-		files++
-		inputs = append(inputs, followImports(in, s, seenIn(in.group))...)
+		count(in)
+		inputs = append(inputs, followImports(in, s, seenIn(in.group), given)...)
 		c := group(in.group)
 		c.Shared = in.shared
 		if in.imported {
@@ -405,7 +416,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 // and inode) is not read again, which also makes import cycles end. An
 // import that cannot be followed becomes a not-static warning at its
 // position in s.
-func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInput {
+func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map[fileID]lintInput) []lintInput {
 	var out []lintInput
 	notFollowed := func(imp persist.Import, why string) {
 		s.Diagnostics = append(s.Diagnostics, persist.Diagnostic{Pos: imp.Pos, Severity: persist.Warning, Code: "not-static",
@@ -422,6 +433,12 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool) []lintInp
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			if id, ok := statID(target); ok && seen[id] {
 				continue // named on the command line too: read as part of this configuration
+			} else if g, ok := given[id]; ok {
+				// Named or walked too, in another configuration: read
+				// as part of this one as well.
+				seen[id] = true
+				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true})
+				continue
 			}
 			notFollowed(imp, "it is outside "+report.Escape(in.tree))
 			continue

@@ -232,7 +232,7 @@ func TestLintImportsAcrossHosts(t *testing.T) {
 		}
 	}
 	t.Chdir(dir)
-	for _, args := range [][]string{{"."}, {"hosts/a/default.nix", "hosts/a/persist.nix", "modules/common.nix"}} {
+	for _, args := range [][]string{{"."}, {"hosts/a/default.nix", "hosts/a/persist.nix", "modules/common.nix"}, {"hosts/a", "modules/common.nix"}} {
 		var out, errb strings.Builder
 		run(context.Background(), append([]string{"lint", "--format", "json"}, args...), Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
 		got := out.String()
@@ -243,6 +243,9 @@ func TestLintImportsAcrossHosts(t *testing.T) {
 		}
 		if n := strings.Count(got, `"rule": "path-slashes"`); n != 1 {
 			t.Errorf("drift lint %s: the shared module's path-slashes finding %d times, want once:\n%s", args, n, got)
+		}
+		if !strings.Contains(errb.String(), " in 3 inputs") {
+			t.Errorf("drift lint %s: %s, want 3 inputs (each file once)", args, errb.String())
 		}
 	}
 }
