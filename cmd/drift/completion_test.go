@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,6 +117,10 @@ func TestCompleteRules(t *testing.T) {
 			if !strings.Contains(joined, " "+id+" ") || dir != noFiles {
 				t.Errorf("drift __complete lint %s '': %q %s, want %s among them and %s", flag, got, dir, id, noFiles)
 			}
+		}
+		got, _ = complete(t, "lint", flag, "duplicate,")
+		if !slices.Contains(got, "duplicate,path-dot") || slices.Contains(got, "path-dot") {
+			t.Errorf("drift __complete lint %s 'duplicate,': %q, want duplicate,RULE for each rule", flag, got)
 		}
 	}
 }

@@ -24,6 +24,20 @@ func completeValues(cmd *cobra.Command, name string, values []string) {
 	_ = cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 }
 
+// completeList makes the shell complete the flag name of cmd, which takes
+// a comma-separated list of values: after "a,b," it offers "a,b,VALUE" for
+// each value, so the shell's own prefix match keeps working.
+func completeList(cmd *cobra.Command, name string, values []string) {
+	_ = cmd.RegisterFlagCompletionFunc(name, func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		done := toComplete[:strings.LastIndexByte(toComplete, ',')+1]
+		out := make([]string, 0, len(values))
+		for _, v := range values {
+			out = append(out, done+v)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
 // pathKind is what the path a flag takes besides its keywords names on
 // this machine.
 type pathKind int

@@ -110,8 +110,8 @@ EXIT STATUS
 	for _, r := range lint.Rules() {
 		ruleIDs = append(ruleIDs, r.ID)
 	}
-	completeValues(cmd, "enable", ruleIDs)
-	completeValues(cmd, "disable", ruleIDs)
+	completeList(cmd, "enable", ruleIDs)
+	completeList(cmd, "disable", ruleIDs)
 	f.BoolVar(&opts.ListRules, "list-rules", false, "list the rules (id, severity, default, summary) and exit")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no summary on stderr")
 	return cmd
