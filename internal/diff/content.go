@@ -125,10 +125,12 @@ func mappedEqual(fa, fb int, from, to int64) (eq bool, err error) {
 		n := min(to-start, mmapWindow)
 		if ma, err = unix.Mmap(fa, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
 			ma = nil
+			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
 			return false, fmt.Errorf("A: mmap: %w", err)
 		}
 		if mb, err = unix.Mmap(fb, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
 			mb = nil
+			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
 			return false, fmt.Errorf("B: mmap: %w", err)
 		}
 		_ = unix.Madvise(ma, unix.MADV_SEQUENTIAL)
@@ -140,9 +142,11 @@ func mappedEqual(fa, fb int, from, to int64) (eq bool, err error) {
 			return false, nil
 		}
 		if erra != nil {
+			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
 			return false, fmt.Errorf("A: munmap: %w", erra)
 		}
 		if errb != nil {
+			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
 			return false, fmt.Errorf("B: munmap: %w", errb)
 		}
 		off = start + n
