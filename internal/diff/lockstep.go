@@ -362,7 +362,7 @@ func (l *lockstep) list(w *lsWorker, it *pairItem, s, fd int) bool {
 // same reports whether the directory open as fd is side s of it (see list),
 // recording a failure when it is not.
 func (l *lockstep) same(w *lsWorker, it *pairItem, s, fd int, first []byte) bool {
-	if dot, ok := dotIno(first); ok && dot == it.ino[s] {
+	if dot, ok := scan.DotIno(first); ok && dot == it.ino[s] {
 		return true
 	}
 	if err := l.fs.fstat(fd, &w.fst[s]); err != nil {
@@ -374,21 +374,6 @@ func (l *lockstep) same(w *lsWorker, it *pairItem, s, fd int, first []byte) bool
 		return false
 	}
 	return true
-}
-
-// dotIno finds the "." record in a getdents64 batch.
-func dotIno(buf []byte) (uint64, bool) {
-	for len(buf) >= 20 {
-		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
-		if reclen < 20 || reclen > len(buf) {
-			break
-		}
-		if reclen >= 21 && buf[19] == '.' && buf[20] == 0 {
-			return *(*uint64)(unsafe.Pointer(&buf[0])), true
-		}
-		buf = buf[reclen:]
-	}
-	return 0, false
 }
 
 // sameOrder reports whether both listings hold the same names in the same

@@ -269,7 +269,7 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 // for free; without it, or when its inode number differs (overlayfs), fstat
 // decides. A mismatch is reported.
 func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
-	if dot, ok := dotIno(first); ok && dot == it.ino {
+	if dot, ok := DotIno(first); ok && dot == it.ino {
 		return true
 	}
 	if err := w.fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
@@ -286,8 +286,11 @@ func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
 	return true
 }
 
-// dotIno finds the "." record in a getdents64 batch.
-func dotIno(buf []byte) (uint64, bool) {
+// DotIno returns the inode number of the "." record in buf, a batch of raw
+// linux_dirent64 records from getdents64(2), and whether there is one: what
+// a walker checks a directory it opened against (the inode its lstat saw)
+// without an fstat. Malformed records end the search.
+func DotIno(buf []byte) (uint64, bool) {
 	for len(buf) >= 20 {
 		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
 		if reclen < 20 || reclen > len(buf) {
