@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
@@ -22,6 +24,23 @@ type auditFlags struct {
 	Workers     int
 	RootSubvol  string
 	OldRoots    string
+}
+
+// add defines the flags on cmd; oldRootsHelp says what --old-roots is for
+// in that command.
+func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
+	f := cmd.Flags()
+	f.StringVar(&a.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
+	f.StringArrayVar(&a.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
+	f.StringArrayVar(&a.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
+	f.StringArrayVar(&a.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
+	f.BoolVarP(&a.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.BoolVarP(&a.Verbose, "verbose", "v", false, "say where declarations, mounts and old roots came from")
+	f.IntVar(&a.Workers, "workers", 0, "walker threads (0: automatic)")
+	f.StringVar(&a.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
+	f.StringVar(&a.OldRoots, "old-roots", "auto", oldRootsHelp)
+	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
+	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 }
 
 // prepare checks the flags against each other and reads what the walk

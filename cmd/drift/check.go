@@ -124,17 +124,9 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	opts.declFlags.add(cmd, "audit the system mounted at this directory as its /")
-	f.StringVar(&opts.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
-	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
-	f.StringArrayVar(&opts.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
-	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	formatFlag(cmd, &opts.Format, "table", report.Formats)
 	f.BoolVar(&opts.All, "all", false, "include ignored paths in the output")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations and mounts came from")
-	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
-	f.StringVar(&opts.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
-	f.StringVar(&opts.OldRoots, "old-roots", "auto", "the previous boot's root: auto (the newest in old_roots next to the root subvolume), a `DIR` of old roots, or none")
+	opts.auditFlags.add(cmd, "the previous boot's root: auto (the newest in old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&opts.BootTime, "boot-time", "", "this boot's time, RFC 3339 (tests; default /proc/stat btime)")
@@ -147,8 +139,6 @@ EXIT STATUS
 	f.DurationVar(&opts.ProgressAfter, "progress-after", report.ProgressDelay, "show progress once the walk has run this long (tests)")
 	_ = f.MarkHidden("progress-after")
 	completeValues(cmd, "color", report.ColorModes)
-	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
-	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 	return cmd
 }
 

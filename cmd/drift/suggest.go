@@ -90,22 +90,12 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	opts.declFlags.add(cmd, "audit the system mounted at this directory as its /")
-	f.StringVar(&opts.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
-	f.StringArrayVar(&opts.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
-	f.StringArrayVar(&opts.Ignore, "ignore", nil, "leave out lost paths matching `GLOB`, as drift check does (repeatable)")
-	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	formatFlag(cmd, &opts.Format, "table", report.SuggestFormats)
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "say where declarations came from and which old roots are compared")
-	f.IntVar(&opts.Workers, "workers", 0, "walker threads (0: automatic)")
-	f.StringVar(&opts.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root, as for drift check: auto, a subvolume `PATH`, or none")
-	f.StringVar(&opts.OldRoots, "old-roots", "auto", "old roots: auto (old_roots next to the root subvolume), a `DIR` of old roots, or none")
+	opts.auditFlags.add(cmd, "old roots: auto (old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.IntVar(&opts.Boots, "boots", defaultBoots, "compare with the old roots of the last `N` boots (0: none)")
 	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist; a warning when it is on no persistent mount)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
-	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
-	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 	return cmd
 }
 
