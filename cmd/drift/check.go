@@ -111,7 +111,9 @@ EXIT STATUS
   1  something would be lost, or a directory on the ephemeral side could not
      be read (what it holds is unknown, and goes with the root), or an SSH
      host key changed since the previous root
-  2  error (bad input, unreadable root, not an impermanent root)`,
+  2  error (bad input, unreadable root, not an impermanent root)
+  130, 143  interrupted by SIGINT or SIGTERM before the report was complete
+            (a second signal exits at once)`,
 		Example: `  drift check
   drift check --persist /etc/nixos/impermanence.nix
   drift check --flake /etc/nixos#myhost --format json

@@ -49,7 +49,9 @@ compared.
 EXIT STATUS
   0  A and B are the same
   1  they differ
-  2  error (bad input, A or B unreadable), or a path could not be compared`,
+  2  error (bad input, A or B unreadable), or a path could not be compared
+  130, 143  interrupted by SIGINT or SIGTERM before the report was complete
+            (a second signal exits at once)`,
 		Example: `  drift diff /mnt/top/old_roots/2026-11-10_09:00:00 /
   drift diff A B --format paths | grep '^M '
   drift diff A B --quick --ignore /var/cache --ignore '*.log' --format json`,

@@ -68,7 +68,10 @@ else the .nix files under ROOT/etc/nixos.
 EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)
   2  error (nothing restored: bad input, undeclared PATH, an existing
-     destination without --force, a symlink in the way)`,
+     destination without --force, a symlink in the way)
+  130, 143  interrupted by SIGINT or SIGTERM: nothing restored (the destination
+            is only ever replaced by one rename; a second signal exits at
+            once and may leave the temporary copy beside it)`,
 		Example: `  drift restore /etc/ssh --from latest --dry-run
   drift restore /var/lib/bluetooth --from 2026-11-5_09:03:07 --device /dev/disk/by-label/nixos
   drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run

@@ -35,7 +35,9 @@ reads a top level you mounted yourself (mount -o subvolid=5).
 
 EXIT STATUS
   0  listed
-  2  error`,
+  2  error
+  130, 143  interrupted by SIGINT or SIGTERM before the report was complete
+            (a second signal exits at once)`,
 		Example: `  drift roots --device /dev/vda2
   drift roots --top /mnt/btrfs-top --format json`,
 		Args: cobra.NoArgs,

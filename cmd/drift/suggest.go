@@ -80,7 +80,9 @@ roots are drift check's.
 EXIT STATUS
   0  suggestions printed (or none to make)
   2  error (bad input — such as a --home that is / or /var —, unreadable
-     root, not an impermanent root)`,
+     root, not an impermanent root)
+  130, 143  interrupted by SIGINT or SIGTERM before the report was complete
+            (a second signal exits at once)`,
 		Example: `  drift suggest
   drift suggest --boots 10 --format nix > /etc/nixos/persist-suggested.nix
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots

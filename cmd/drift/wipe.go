@@ -67,7 +67,9 @@ EXIT STATUS
   2  error: an unsafe target (nothing changed), or a step that failed (the
      steps before it are done; run again to complete). An old root that
      cannot be deleted does not stop the deletion of the others: every
-     failure is named.`,
+     failure is named.
+  130, 143  interrupted by SIGINT or SIGTERM between two steps: the steps
+            before are done; run again to complete`,
 		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
   drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
   drift wipe --device /dev/vda2 --blank root-blank --format json
