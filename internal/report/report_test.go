@@ -354,7 +354,8 @@ func TestOldRootsJSON(t *testing.T) {
 	otime := time.Date(2026, 10, 9, 10, 0, 0, 0, time.UTC)
 	ds := []btrfs.Decision{
 		{OldRoot: btrfs.OldRoot{Name: "2026-10-9_10:00:00", Path: "old_roots/2026-10-9_10:00:00", Kind: btrfs.KindSubvolume, ID: 257, OTime: otime}, Delete: true, Why: "51 days old"},
-		{OldRoot: btrfs.OldRoot{Name: "odd\x1b[31m\xff", Path: "old_roots/odd\x1b[31m\xff"}, Why: "a directory, not a subvolume: left alone: odd\x1b[31m"},
+		{OldRoot: btrfs.OldRoot{Name: "odd\x1b[31m\xff", Path: "old_roots/odd\x1b[31m\xff",
+			Nested: []btrfs.Subvolume{{ID: 300, Path: "old_roots/odd\x1b[31m\xff/srv\n"}}, Mounted: []string{"/mnt/\x1b"}}, Why: "a directory, not a subvolume: left alone: odd\x1b[31m"},
 	}
 	type root struct {
 		Name       string
@@ -363,6 +364,12 @@ func TestOldRootsJSON(t *testing.T) {
 		PathBase64 *string
 		OTime      *time.Time
 		Why        string
+		Nested     []struct {
+			ID         uint64
+			Path       string
+			PathBase64 string
+		}
+		Mounted []string
 	}
 	check := func(what string, got []root) {
 		t.Helper()
@@ -375,6 +382,11 @@ func TestOldRootsJSON(t *testing.T) {
 		o := got[1]
 		if o.Name != `odd\x1b[31m\xff` || o.Path != `old_roots/odd\x1b[31m\xff` || o.OTime != nil || strings.ContainsRune(o.Why, 0x1b) {
 			t.Errorf("%s: odd directory: %+v", what, o)
+		}
+		if len(o.Nested) != 1 || o.Nested[0].ID != 300 || o.Nested[0].Path != `old_roots/odd\x1b[31m\xff/srv\n` || len(o.Mounted) != 1 || o.Mounted[0] != `/mnt/\x1b` {
+			t.Errorf("%s: nested or mounted not escaped: %+v", what, o)
+		} else if raw, err := base64.StdEncoding.DecodeString(o.Nested[0].PathBase64); err != nil || string(raw) != ds[1].Nested[0].Path {
+			t.Errorf("%s: nested pathBase64 %q", what, o.Nested[0].PathBase64)
 		}
 		for _, c := range []struct {
 			b64  *string

@@ -91,12 +91,24 @@ func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) 
 // when unknown (a plain directory has no creation time).
 type jsonOldRoot struct {
 	btrfs.Decision
-	Name       string     `json:"name"`
-	NameBase64 string     `json:"nameBase64,omitempty"`
+	Name       string          `json:"name"`
+	NameBase64 string          `json:"nameBase64,omitempty"`
+	Path       string          `json:"path"`
+	PathBase64 string          `json:"pathBase64,omitempty"`
+	OTime      *time.Time      `json:"otime,omitempty"`
+	Why        string          `json:"why"`
+	Nested     []jsonSubvolume `json:"nested,omitempty"`
+	Mounted    []string        `json:"mounted,omitempty"`
+}
+
+// jsonSubvolume is a nested subvolume in JSON: btrfs.Subvolume's fields,
+// its path escaped (raw bytes in pathBase64) when not plain text, otime
+// left out when unknown.
+type jsonSubvolume struct {
+	btrfs.Subvolume
 	Path       string     `json:"path"`
 	PathBase64 string     `json:"pathBase64,omitempty"`
 	OTime      *time.Time `json:"otime,omitempty"`
-	Why        string     `json:"why"`
 }
 
 func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
@@ -106,6 +118,18 @@ func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
 		j.Name, j.NameBase64 = jsonPath(d.Name)
 		j.Path, j.PathBase64 = jsonPath(d.Path)
 		j.Why = Escape(d.Why)
+		for _, n := range d.Nested {
+			js := jsonSubvolume{Subvolume: n}
+			js.Path, js.PathBase64 = jsonPath(n.Path)
+			if !n.OTime.IsZero() {
+				t := n.OTime
+				js.OTime = &t
+			}
+			j.Nested = append(j.Nested, js)
+		}
+		for _, m := range d.Mounted {
+			j.Mounted = append(j.Mounted, Escape(m))
+		}
 		if !d.OTime.IsZero() {
 			t := d.OTime
 			j.OTime = &t
