@@ -19,8 +19,7 @@ func TestCheckAlertsOldRootsAuto(t *testing.T) {
 	}
 	write := func(p, content string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		must(t, os.WriteFile(p, []byte(content), 0o600))
+		writeFile(t, p, content, 0o600)
 	}
 	// This boot: a fresh key on the ephemeral root; svc-b took uid 995.
 	write(s.M("/etc/ssh/ssh_host_ed25519_key"), "K2\n")

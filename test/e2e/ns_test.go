@@ -306,18 +306,28 @@ func command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// driftSystem is the preamble of a test that runs drift on a real btrfs
-// system. In the parent it re-runs the test in a private mount namespace and
-// returns nil: the caller returns. In that child it returns a new system, or
-// skips when the harness runs without drift (DRIFT_E2E_HARNESS_ONLY).
-func driftSystem(t *testing.T) *system {
+// driftChild is the preamble of a test that runs drift in a private mount
+// namespace. In the parent it re-runs the test in that namespace and returns
+// false: the caller returns. In the child it returns true, or skips when the
+// harness runs without drift (DRIFT_E2E_HARNESS_ONLY).
+func driftChild(t *testing.T) bool {
 	t.Helper()
 	if !isChild(t) {
 		runInNamespace(t)
-		return nil
+		return false
 	}
 	if harnessOnly() {
 		t.Skip("needs the drift binary")
+	}
+	return true
+}
+
+// driftSystem is driftChild for a test on a real btrfs system: nil in the
+// parent (the caller returns), a new system in the child.
+func driftSystem(t *testing.T) *system {
+	t.Helper()
+	if !driftChild(t) {
+		return nil
 	}
 	return newSystem(t)
 }

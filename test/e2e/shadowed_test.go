@@ -1,29 +1,10 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 )
-
-// checkCategories runs drift check --format json on the system and returns
-// the category of each row.
-func (s *system) checkCategories(wantExit int) map[string]string {
-	s.t.Helper()
-	out := s.drift(wantExit, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
-	var r struct {
-		Items []struct{ Path, Category string }
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
-	}
-	cats := map[string]string{}
-	for _, it := range r.Items {
-		cats[it.Path] = it.Category
-	}
-	return cats
-}
 
 // TestShadowedGoneAfterDriftWipe: a file on the root subvolume hidden under
 // a bind mount (impermanence's /etc/nixos from /nix/persist) is reported
@@ -45,7 +26,7 @@ func TestShadowedGoneAfterDriftWipe(t *testing.T) {
 		t.Fatalf("%s is visible: the bind mount does not hide it", hidden)
 	}
 
-	cats := s.checkCategories(1)
+	cats := s.categoriesWith(1)
 	if cats[hidden] != "shadowed" {
 		t.Fatalf("drift check: %s is %q, want shadowed (rows: %q)", hidden, cats[hidden], cats)
 	}
@@ -75,7 +56,7 @@ func TestShadowedGoneAfterDriftWipe(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(s.top, "old_roots", olds[0], hidden)); err != nil || string(b) != "hidden\n" {
 		t.Errorf("the old root %s does not hold %s: %q, %v", olds[0], hidden, b, err)
 	}
-	if c, ok := s.checkCategories(0)[hidden]; ok {
+	if c, ok := s.categoriesWith(0)[hidden]; ok {
 		t.Errorf("drift check after the boot still lists %s (%s)", hidden, c)
 	}
 }

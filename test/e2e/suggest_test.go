@@ -22,8 +22,7 @@ func TestSuggestOldRootsAuto(t *testing.T) {
 	}
 	write := func(p, content string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		must(t, os.WriteFile(p, []byte(content), 0o644))
+		writeFile(t, p, content, 0o644)
 	}
 	write(s.M("/etc/myapp/state"), "now")
 	write(s.M("/opt/regen/index"), "same")

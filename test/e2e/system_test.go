@@ -126,9 +126,7 @@ func newSystem(t *testing.T) *system {
 		"/etc/adjtime":        "0.0 0 0.0\n0\nUTC\n",
 		"/root/.bash_history": "ls\n",
 	} {
-		src := filepath.Join(s.top, "persist", p)
-		must(t, os.MkdirAll(filepath.Dir(src), 0o755))
-		must(t, os.WriteFile(src, []byte(content), 0o600))
+		writeFile(t, filepath.Join(s.top, "persist", p), content, 0o600)
 	}
 	s.boot(unbackedAtFirstBoot)
 	return s
@@ -187,8 +185,7 @@ func (s *system) populate() {
 	t := s.t
 	w := func(p, content string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(s.M(p)), 0o755))
-		must(t, os.WriteFile(s.M(p), []byte(content), 0o644))
+		writeFile(t, s.M(p), content, 0o644)
 	}
 	ln := func(target, p string) {
 		t.Helper()
@@ -422,6 +419,15 @@ func readDirNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// writeFile writes content to p with exactly mode (whatever the umask),
+// making p's parent directories first.
+func writeFile(t *testing.T, p, content string, mode os.FileMode) {
+	t.Helper()
+	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	must(t, os.WriteFile(p, []byte(content), mode))
+	must(t, os.Chmod(p, mode))
 }
 
 func touch(t *testing.T, p string) {

@@ -26,9 +26,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	}
 	write := func(p, content string, mode os.FileMode) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(s.M(p)), 0o755))
-		must(t, os.WriteFile(s.M(p), []byte(content), mode))
-		must(t, os.Chmod(s.M(p), mode))
+		writeFile(t, s.M(p), content, mode)
 	}
 	// Under a mount point or a bind mount, on the root subvolume: written
 	// through the top level, which shows it without the mounts.

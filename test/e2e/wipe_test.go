@@ -86,12 +86,8 @@ func (w *wipeImage) drift(args ...string) string {
 // it is wrong (C15: a second root with the same mtime goes inside the old
 // root), drift names it .1.
 func TestWipeMatchesSeed(t *testing.T) {
-	if !isChild(t) {
-		runInNamespace(t)
-		return
-	}
-	if harnessOnly() {
-		t.Skip("needs the drift binary")
+	if !driftChild(t) {
+		return // the test ran in a private mount namespace
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	setup := func(w *wipeImage) {
@@ -144,12 +140,8 @@ func TestWipeMatchesSeed(t *testing.T) {
 // 2026-11-9, a .1 after its twin), with the nested subvolumes of each, and
 // says which ones the next wipe deletes.
 func TestRootsOrder(t *testing.T) {
-	if !isChild(t) {
-		runInNamespace(t)
-		return
-	}
-	if harnessOnly() {
-		t.Skip("needs the drift binary")
+	if !driftChild(t) {
+		return // the test ran in a private mount namespace
 	}
 	w := newWipeImage(t, "roots")
 	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
