@@ -253,6 +253,23 @@ func (r *reader) storagePath(name string, nameOff int, pv *value, where string) 
 	return clean, true
 }
 
+// systemStorage reads the storage path and options of one persistent
+// storage path of a system module (impermanence's
+// environment.persistence.<name>, preservation's preserveAt.<name>), records
+// it in r.set.Storage, and returns the scope its entries inherit: owned by
+// root, directories 0755, files fileMode (the module's default). ok is false
+// when the storage path is unusable (reported).
+func (r *reader) systemStorage(module, fileMode, name string, nameOff int, pv *value, where string) (root *scope, ok bool) {
+	psp, ok := r.storagePath(name, nameOff, pv, where)
+	if !ok {
+		return nil, false
+	}
+	r.options(pv, where, module, "", false)
+	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: module})
+	return &scope{module: module, where: where, psp: psp,
+		user: "root", group: "root", dirMode: "0755", fileMode: fileMode}, true
+}
+
 // impermanenceMap reads environment.persistence (or a map of the same shape).
 func (r *reader) impermanenceMap(v *value, where string) {
 	if !r.isSet(v, where) {
@@ -275,14 +292,10 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 	if !r.isSet(pv, where) || !r.enabled(pv, where) {
 		return
 	}
-	psp, ok := r.storagePath(name, nameOff, pv, where)
+	root, ok := r.systemStorage("impermanence", "0755", name, nameOff, pv, where)
 	if !ok {
 		return
 	}
-	root := &scope{module: "impermanence", where: where, psp: psp,
-		user: "root", group: "root", dirMode: "0755", fileMode: "0755"}
-	r.options(pv, where, "impermanence", "", false)
-	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "impermanence"})
 	// users.<name> first: classic output repeats their entries in the
 	// top-level lists, which then are skipped (spec §2.1).
 	var users []pending
@@ -680,14 +693,10 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 	if !r.isSet(pv, where) {
 		return
 	}
-	psp, ok := r.storagePath(name, nameOff, pv, where)
+	root, ok := r.systemStorage("preservation", "0644", name, nameOff, pv, where)
 	if !ok {
 		return
 	}
-	root := &scope{module: "preservation", where: where, psp: psp,
-		user: "root", group: "root", dirMode: "0755", fileMode: "0644"}
-	r.options(pv, where, "preservation", "", false)
-	r.set.Storage = append(r.set.Storage, StoragePath{Path: psp, Pos: r.pos(nameOff), Module: "preservation"})
 	for _, p := range r.entries(root, pv) {
 		r.add(p.e, p.off)
 	}
