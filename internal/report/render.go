@@ -121,11 +121,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	rows := Rows(a, opts.All)
 	if len(rows) > 0 {
-		t := tablewriter.NewTable(w,
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-			tablewriter.WithRowAutoWrap(tw.WrapNormal),
-			tablewriter.WithTrimSpace(tw.Off),
-		)
+		t := newTable(w)
 		// Paths are never wrapped (they are copied from here); the reason
 		// wraps at whyWidth so a row stays readable on a terminal.
 		t.Configure(func(cfg *tablewriter.Config) {
@@ -183,10 +179,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nVANISHED at the last reboot, not declared now (still in old_roots/%s):\n", Escape(a.Vanished[0].Root))
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	t := newTable(w)
 	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
 	for _, v := range a.Vanished {
 		p := Escape(v.Path)

@@ -97,11 +97,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		}
 		return nil
 	}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
+	t := newTable(w)
 	t.Configure(func(cfg *tablewriter.Config) {
 		cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{9: noteWidth}
 	})
