@@ -334,27 +334,15 @@ func (l *lockstep) list(w *lsWorker, it *pairItem, s, fd int) bool {
 			}
 			check = false
 		}
-		for buf := w.buf[:n]; len(buf) >= 19; {
-			// struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
-			if reclen < 20 || reclen > len(buf) {
-				break
-			}
-			rec := buf[:reclen]
-			buf = buf[reclen:]
-			if *(*uint64)(unsafe.Pointer(&rec[0])) == 0 {
-				continue // deleted entry
-			}
-			nl := bytes.IndexByte(rec[19:], 0)
-			if nl < 0 {
+		for buf := w.buf[:n]; len(buf) > 0; {
+			var namez []byte
+			var typ uint8
+			namez, typ, buf = scan.NextDirent(buf)
+			if namez == nil {
 				continue
 			}
-			name := rec[19 : 19+nl]
-			if name[0] == '.' && (nl == 1 || nl == 2 && name[1] == '.') {
-				continue
-			}
-			w.ents[s] = append(w.ents[s], dent{off: uint32(len(w.arena[s])), n: uint32(nl), typ: rec[18]})
-			w.arena[s] = append(append(w.arena[s], name...), 0)
+			w.ents[s] = append(w.ents[s], dent{off: uint32(len(w.arena[s])), n: uint32(len(namez) - 1), typ: typ})
+			w.arena[s] = append(w.arena[s], namez...)
 		}
 	}
 }
@@ -483,20 +471,14 @@ func (l *lockstep) only(w *lsWorker, s, dirfd int, dir string, namez []byte) {
 }
 
 func (l *lockstep) readLink(w *lsWorker, s, dirfd int, namez []byte, e *scan.Entry) {
-	for {
-		n, err := l.fs.readlinkat(dirfd, namez, w.link)
-		if err != nil {
-			if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
-				l.fail(w, e.Path, s, os.NewSyscallError("readlinkat", err))
-			}
-			return
+	t, err := scan.ReadLink(&w.link, func(buf []byte) (int, error) { return l.fs.readlinkat(dirfd, namez, buf) })
+	if err != nil {
+		if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
+			l.fail(w, e.Path, s, os.NewSyscallError("readlinkat", err))
 		}
-		if n < len(w.link) {
-			e.Target = string(w.link[:n])
-			return
-		}
-		w.link = make([]byte, 2*len(w.link))
+		return
 	}
+	e.Target = t
 }
 
 // both handles a name (NUL-terminated) listed on both sides, typA and typB

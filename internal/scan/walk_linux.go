@@ -304,6 +304,54 @@ func DotIno(buf []byte) (uint64, bool) {
 	return 0, false
 }
 
+// NextDirent parses the first record of buf, a batch of raw linux_dirent64
+// records from getdents64(2) (struct linux_dirent64 { u64 d_ino; s64 d_off;
+// u16 d_reclen; u8 d_type; char d_name[]; }). It returns the record's name
+// with its NUL (namez[len(namez)-1] == 0), nil for a record to skip (a
+// deleted entry, ".", "..", a name without its NUL), the record's d_type,
+// and the records after it; rest is nil when buf is malformed (a short
+// record, a d_reclen past its end) and the batch ends. Walk and
+// internal/diff's lockstep walk read their listings with it.
+func NextDirent(buf []byte) (namez []byte, typ uint8, rest []byte) {
+	if len(buf) < 20 {
+		return nil, 0, nil
+	}
+	reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
+	if reclen < 20 || reclen > len(buf) {
+		return nil, 0, nil
+	}
+	rec, rest := buf[:reclen], buf[reclen:]
+	if *(*uint64)(unsafe.Pointer(&rec[0])) == 0 {
+		return nil, 0, rest // deleted entry
+	}
+	nl := bytes.IndexByte(rec[19:], 0)
+	if nl < 0 {
+		return nil, 0, rest
+	}
+	namez = rec[19 : 19+nl+1]
+	if namez[0] == '.' && (nl == 1 || nl == 2 && namez[1] == '.') {
+		return nil, 0, rest
+	}
+	return namez, rec[18], rest
+}
+
+// ReadLink returns the symlink target read (like readlinkat(2): the length
+// read, truncated to the buffer) into *buf, growing *buf until the target
+// fits; the error is read's. Walk and internal/diff's lockstep walk read
+// every symlink with it, each worker through its own *buf.
+func ReadLink(buf *[]byte, read func(buf []byte) (int, error)) (string, error) {
+	for {
+		n, err := read(*buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(*buf) {
+			return string((*buf)[:n]), nil
+		}
+		*buf = make([]byte, 2*len(*buf))
+	}
+}
+
 // retype handles a directory that openat refused with ELOOP or ENOTDIR: it
 // was replaced by a symlink or a file after its lstat. The Visitor sees it
 // again, as what it is now; nothing is followed.
@@ -437,27 +485,12 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 			return
 		default:
 		}
-		// struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
-		if len(buf) < 19 {
-			return
-		}
-		reclen := int(*(*uint16)(unsafe.Pointer(&buf[16])))
-		if reclen < 20 || reclen > len(buf) {
-			return
-		}
-		rec := buf[:reclen]
-		buf = buf[reclen:]
-		if *(*uint64)(unsafe.Pointer(&rec[0])) == 0 {
-			continue // deleted entry
-		}
-		nl := bytes.IndexByte(rec[19:], 0)
-		if nl < 0 {
+		var name []byte // NUL-terminated
+		name, _, buf = NextDirent(buf)
+		if name == nil {
 			continue
 		}
-		name := rec[19 : 19+nl+1] // NUL-terminated
-		if name[0] == '.' && (nl == 1 || nl == 2 && name[1] == '.') {
-			continue
-		}
+		nl := len(name) - 1
 		if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			if vanished(err) {
 				ws.stats.Vanished++
@@ -484,20 +517,14 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 }
 
 func (w *walker) readLink(ws *wstate, dirfd int, name []byte) {
-	for {
-		n, err := w.fs.readlinkat(dirfd, name, ws.link)
-		if err != nil {
-			if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
-				w.fail(ws, ws.e.Path, "readlinkat", err)
-			}
-			return
+	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.readlinkat(dirfd, name, buf) })
+	if err != nil {
+		if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
+			w.fail(ws, ws.e.Path, "readlinkat", err)
 		}
-		if n < len(ws.link) {
-			ws.e.Target = string(ws.link[:n])
-			return
-		}
-		ws.link = make([]byte, 2*len(ws.link))
+		return
 	}
+	ws.e.Target = t
 }
 
 func join(dir string, name []byte) string {
