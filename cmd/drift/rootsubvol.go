@@ -35,6 +35,37 @@ func rootSubvolUnder(spec string, o btrfs.ViewOptions) (btrfs.UnderFunc, error) 
 	return under, nil
 }
 
+// oldRootsWhere resolves --old-roots spec other than none to where old
+// roots are looked for: auto, old_roots next to the root subvolume in the
+// top level, which needs the live mount table (liveMounts) and / on btrfs;
+// DIR, dir made absolute. skip, when not empty, says why auto looks
+// nowhere (for --verbose).
+func oldRootsWhere(spec string, table *mounts.Table, liveMounts bool) (auto bool, dir, skip string, err error) {
+	if spec != "auto" && spec != "" {
+		dir, err = filepath.Abs(spec)
+		return false, dir, "", err
+	}
+	if !liveMounts {
+		return false, "", "--old-roots auto: not with --mountinfo (name the directory of old roots with --old-roots DIR)", nil
+	}
+	if rm := table.Shows("/"); rm == nil || rm.FSType != "btrfs" {
+		return false, "", "--old-roots auto: / is not a btrfs subvolume, no old roots", nil
+	}
+	return true, "", "", nil
+}
+
+// oldRootsError names the flag in an error reading the old roots, and says
+// how to get past a permission error of auto.
+func oldRootsError(auto bool, err error) error {
+	if !auto {
+		return fmt.Errorf("--old-roots: %w", err)
+	}
+	if errors.Is(err, unix.EPERM) {
+		err = fmt.Errorf("%w (run as root, or name them with --old-roots DIR, or --old-roots none)", err)
+	}
+	return fmt.Errorf("--old-roots auto: %w", err)
+}
+
 // previousRoot finds the previous boot's root for --old-roots: none, nil;
 // auto (on a btrfs root, with the live mount table),
 // btrfs.PreviousRootInTop, its Dir relative to the top level (inTop); DIR,
@@ -42,31 +73,21 @@ func rootSubvolUnder(spec string, o btrfs.ViewOptions) (btrfs.UnderFunc, error) 
 // oldRoots how many old roots were found there (-1: not looked for).
 // Errors are for warnings: a machine with no old roots is normal.
 func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop) (prev *diff.PreviousRoot, inTop bool, note string, oldRoots int, err error) {
-	var p btrfs.Previous
-	switch spec {
-	case "none":
+	if spec == "none" {
 		return nil, false, "--old-roots none: not looking for the previous boot's root", -1, nil
-	case "auto", "":
-		if !liveMounts {
-			return nil, false, "--old-roots auto: not with --mountinfo (name the directory of old roots with --old-roots DIR)", -1, nil
-		}
-		if rm := table.Shows("/"); rm == nil || rm.FSType != "btrfs" {
-			return nil, false, "--old-roots auto: / is not a btrfs subvolume, no old roots", -1, nil
-		}
-		if p, err = btrfs.PreviousRootInTop(top, root); err != nil {
-			if errors.Is(err, unix.EPERM) {
-				err = fmt.Errorf("%w (run as root, or name them with --old-roots DIR, or --old-roots none)", err)
-			}
-			return nil, false, "", -1, fmt.Errorf("--old-roots auto: %w", err)
-		}
-	default:
-		dir, err := filepath.Abs(spec)
-		if err != nil {
-			return nil, false, "", -1, err
-		}
-		if p, err = btrfs.PreviousRootIn(dir, root); err != nil {
-			return nil, false, "", -1, fmt.Errorf("--old-roots: %w", err)
-		}
+	}
+	auto, dir, skip, err := oldRootsWhere(spec, table, liveMounts)
+	if skip != "" || err != nil {
+		return nil, false, skip, -1, err
+	}
+	var p btrfs.Previous
+	if auto {
+		p, err = btrfs.PreviousRootInTop(top, root)
+	} else {
+		p, err = btrfs.PreviousRootIn(dir, root)
+	}
+	if err != nil {
+		return nil, false, "", -1, oldRootsError(auto, err)
 	}
 	if !p.Found {
 		return nil, false, p.Note(), p.Count, nil

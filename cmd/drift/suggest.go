@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +16,6 @@ import (
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 // SuggestOptions are the flags of drift suggest.
@@ -257,32 +255,22 @@ func recentRoots(spec, root string, table *mounts.Table, liveMounts bool, top *b
 	if n == 0 {
 		return nil, false, "--boots 0: no old root compared", nil
 	}
-	switch spec {
-	case "none":
+	if spec == "none" {
 		return nil, false, "--old-roots none: no old root compared", nil
-	case "auto", "":
-		if !liveMounts {
-			return nil, false, "--old-roots auto: not with --mountinfo (name the directory of old roots with --old-roots DIR)", nil
-		}
-		if rm := table.Shows("/"); rm == nil || rm.FSType != "btrfs" {
-			return nil, false, "--old-roots auto: / is not a btrfs subvolume, no old roots", nil
-		}
+	}
+	auto, dir, skip, err := oldRootsWhere(spec, table, liveMounts)
+	if skip != "" || err != nil {
+		return nil, false, skip, err
+	}
+	if auto {
 		roots, dir, source, err := btrfs.RecentRootsInTop(top, root, n)
 		if err != nil {
-			if errors.Is(err, unix.EPERM) {
-				err = fmt.Errorf("%w (run as root, or name them with --old-roots DIR, or --old-roots none)", err)
-			}
-			return nil, false, "", fmt.Errorf("--old-roots auto: %w", err)
+			return nil, false, "", oldRootsError(true, err)
 		}
 		return roots, true, recentNote(roots, source+":/"+dir), nil
 	}
-	dir, err := filepath.Abs(spec)
-	if err != nil {
-		return nil, false, "", err
-	}
-	roots, err = btrfs.RecentRootsIn(dir, root, n)
-	if err != nil {
-		return nil, false, "", fmt.Errorf("--old-roots: %w", err)
+	if roots, err = btrfs.RecentRootsIn(dir, root, n); err != nil {
+		return nil, false, "", oldRootsError(false, err)
 	}
 	return roots, false, recentNote(roots, dir), nil
 }
