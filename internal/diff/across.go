@@ -2,10 +2,7 @@ package diff
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,43 +26,7 @@ func HistoryIn(root, dir string, items []*Item, workers int) (hs []History, fail
 		return nil, 0, "", fmt.Errorf("%s: %w", dir, err)
 	}
 	defer unix.Close(prevFD)
-	n := min(runtime.GOMAXPROCS(0), 8)
-	if workers > 0 {
-		n = min(n, workers)
-	}
-	hs = make([]History, len(items))
-	var next atomic.Int64
-	var mu sync.Mutex
-	var firstPath string
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var h *hasher
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(items) {
-					return
-				}
-				it := items[i]
-				if it.Mode&unix.S_IFMT == unix.S_IFREG && h == nil {
-					h = newHasher(nil)
-				}
-				r, err := itemHistory(liveFD, prevFD, h, it)
-				hs[i] = r
-				if err != nil {
-					mu.Lock()
-					failed++
-					if firstPath == "" || ComparePaths(it.Path, firstPath) < 0 {
-						firstPath, first = it.Path, fmt.Sprintf("%s: %v", it.Path, err)
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	hs, failed, first = historiesOf(liveFD, prevFD, items, workers)
 	return hs, failed, first, nil
 }
 

@@ -133,31 +133,46 @@ func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
 // root, with bounded workers. Paths that cannot be compared keep
 // NoHistory and make one warning.
 func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
-	n := min(runtime.GOMAXPROCS(0), 8)
-	if c.cfg.Workers > 0 {
-		n = min(n, c.cfg.Workers)
+	hs, failed, first := historiesOf(liveFD, prevFD, a.Lost, c.cfg.Workers)
+	for i, it := range a.Lost {
+		it.History = hs[i]
 	}
+	if failed > 0 {
+		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", plural(failed, "lost path", "lost paths"), first))
+	}
+}
+
+// historiesOf compares each item with the same path beneath prevFD
+// (itemHistory), on at most workers goroutines (0: GOMAXPROCS, at most 8 in
+// any case). The result is parallel to items; a path that cannot be
+// compared gets NoHistory and is counted in failed, first naming the
+// first of them in path order with its error.
+func historiesOf(liveFD, prevFD int, items []*Item, workers int) (hs []History, failed int, first string) {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	if workers > 0 {
+		n = min(n, workers)
+	}
+	hs = make([]History, len(items))
 	var next atomic.Int64
 	var mu sync.Mutex
-	var failed int
-	var first, firstPath string
+	var firstPath string
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var hs *hasher
+			var h *hasher
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(a.Lost) {
+				if i >= len(items) {
 					return
 				}
-				it := a.Lost[i]
-				if it.Mode&unix.S_IFMT == unix.S_IFREG && hs == nil {
-					hs = newHasher(nil)
+				it := items[i]
+				if it.Mode&unix.S_IFMT == unix.S_IFREG && h == nil {
+					h = newHasher(nil)
 				}
-				h, err := itemHistory(liveFD, prevFD, hs, it)
-				it.History = h
+				r, err := itemHistory(liveFD, prevFD, h, it)
+				hs[i] = r
 				if err != nil {
 					mu.Lock()
 					failed++
@@ -170,9 +185,7 @@ func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
 		}()
 	}
 	wg.Wait()
-	if failed > 0 {
-		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", plural(failed, "lost path", "lost paths"), first))
-	}
+	return hs, failed, first
 }
 
 // vrow is a vanished path being collected.
