@@ -21,12 +21,8 @@ var ErrNoOldRoot = errors.New("no such old root")
 // ErrNoOldRoot when nothing matches.
 func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
 	if name == Latest {
-		sorted := append([]OldRoot(nil), roots...)
-		SortOldRoots(sorted)
-		for i := len(sorted) - 1; i >= 0; i-- {
-			if sorted[i].managed() {
-				return sorted[i], nil
-			}
+		if r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, nil); ok { // managed: a subvolume with an old-root name
+			return r, nil
 		}
 		return OldRoot{}, fmt.Errorf("%w: no subvolume with an old-root name (YYYY-MM-D_hh:mm:ss[.N]) among the %d entries of old_roots", ErrNoOldRoot, len(roots))
 	}

@@ -1,9 +1,6 @@
 package btrfs
 
-import (
-	"os"
-	"time"
-)
+import "slices"
 
 // RecentRoots returns up to n entries of roots, newest first by real time
 // (SortOldRoots, never string order), of the kinds given and not rejected
@@ -16,21 +13,12 @@ func RecentRoots(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool, n int) 
 	var out []OldRoot
 	for i := len(sorted) - 1; i >= 0 && len(out) < n; i-- {
 		c := sorted[i]
-		if !c.Parsed || !kindIn(kinds, c.Kind) || (skip != nil && skip(c)) {
+		if !c.Parsed || !slices.Contains(kinds, c.Kind) || (skip != nil && skip(c)) {
 			continue
 		}
 		out = append(out, c)
 	}
 	return out
-}
-
-func kindIn(kinds []Kind, k Kind) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // RecentRootsInTop is PreviousRootInTop for the last n boots (drift suggest
@@ -39,48 +27,20 @@ func kindIn(kinds []Kind, k Kind) bool {
 // top level. dir is the old_roots directory looked in (relative to the top
 // level) and source the top level's source, for messages.
 func RecentRootsInTop(lt *LazyTop, root string, n int) (roots []OldRoot, dir, source string, err error) {
-	top, err := lt.Get()
+	l, err := lookInTop(lt, root)
 	if err != nil {
 		return nil, "", "", err
 	}
-	livePath, liveID, err := LiveSubvolume(top, root)
-	if err != nil {
-		return nil, "", "", err
-	}
-	dir = OldRootsBeside(livePath)
-	subs, err := top.Subvolumes()
-	if err != nil {
-		return nil, "", "", err
-	}
-	mounted, err := top.MountedIDs()
-	if err != nil {
-		return nil, "", "", err
-	}
-	all, err := top.OldRoots(dir, subs, mounted, time.UTC)
-	if err != nil {
-		return nil, "", "", err
-	}
-	return RecentRoots(all, []Kind{KindSubvolume}, func(r OldRoot) bool { return r.ID == liveID }, n), dir, top.Source, nil
+	return l.recent(n), l.dir, l.source, nil
 }
 
 // RecentRootsIn is PreviousRootIn for the last n boots: up to n subvolumes
 // or directories of dir (absolute, OldRootsDir), newest first, never the
 // live root. Errors are OldRootsDir's.
 func RecentRootsIn(dir, root string, n int) ([]OldRoot, error) {
-	all, err := OldRootsDir(dir, time.UTC)
+	l, err := lookIn(dir, root)
 	if err != nil {
 		return nil, err
 	}
-	live, _ := os.Stat(root)
-	var liveID uint64
-	if info, err := SubvolumeOf(root); err == nil {
-		liveID = info.ID
-	}
-	return RecentRoots(all, []Kind{KindSubvolume, KindDir}, func(r OldRoot) bool {
-		if r.Kind == KindSubvolume && r.ID == liveID {
-			return true
-		}
-		fi, err := os.Stat(r.Path)
-		return err == nil && live != nil && os.SameFile(fi, live)
-	}, n), nil
+	return l.recent(n), nil
 }

@@ -256,30 +256,11 @@ func (p Previous) Note() string {
 // (opening the top level, listing subvolumes or mounts, reading old_roots)
 // are for warnings; none found is not an error.
 func PreviousRootInTop(lt *LazyTop, root string) (Previous, error) {
-	top, err := lt.Get()
+	l, err := lookInTop(lt, root)
 	if err != nil {
 		return Previous{}, err
 	}
-	livePath, liveID, err := LiveSubvolume(top, root)
-	if err != nil {
-		return Previous{}, err
-	}
-	dir := OldRootsBeside(livePath)
-	subs, err := top.Subvolumes()
-	if err != nil {
-		return Previous{}, err
-	}
-	mounted, err := top.MountedIDs()
-	if err != nil {
-		return Previous{}, err
-	}
-	roots, err := top.OldRoots(dir, subs, mounted, time.UTC)
-	if err != nil {
-		return Previous{}, err
-	}
-	kinds, live := []Kind{KindSubvolume}, func(r OldRoot) bool { return r.ID == liveID }
-	r, ok := PreviousRoot(roots, kinds, live)
-	return Previous{Root: r, Found: ok, InTop: true, Source: top.Source, Dir: dir, Count: countOldRoots(roots, kinds, live)}, nil
+	return l.previous(), nil
 }
 
 // PreviousRootIn finds the previous boot's root of --old-roots DIR: the
@@ -287,25 +268,87 @@ func PreviousRootInTop(lt *LazyTop, root string) (Previous, error) {
 // never the live root (the subvolume that shows root, or root itself).
 // Errors are OldRootsDir's.
 func PreviousRootIn(dir, root string) (Previous, error) {
-	roots, err := OldRootsDir(dir, time.UTC)
+	l, err := lookIn(dir, root)
 	if err != nil {
 		return Previous{}, err
 	}
-	live, _ := os.Stat(root)
+	return l.previous(), nil
+}
+
+// oldRootLook is one look for the roots of past boots: the entries of a
+// directory of old roots, the kinds that count there and the live root,
+// never counted. PreviousRoot and RecentRoots choose among them.
+type oldRootLook struct {
+	roots []OldRoot
+	kinds []Kind
+	live  func(OldRoot) bool
+	// inTop, source and dir are Previous.InTop, Source and Dir.
+	inTop       bool
+	source, dir string
+}
+
+// lookInTop is the look of --old-roots auto: the subvolumes of old_roots
+// next to the live root subvolume of root (OldRootsBeside) in the top
+// level, the live root being the subvolume that shows root. Errors are
+// opening the top level, listing subvolumes or mounts, reading old_roots.
+func lookInTop(lt *LazyTop, root string) (oldRootLook, error) {
+	top, err := lt.Get()
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	livePath, liveID, err := LiveSubvolume(top, root)
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	dir := OldRootsBeside(livePath)
+	subs, err := top.Subvolumes()
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	mounted, err := top.MountedIDs()
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	roots, err := top.OldRoots(dir, subs, mounted, time.UTC)
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	live := func(r OldRoot) bool { return r.ID == liveID }
+	return oldRootLook{roots: roots, kinds: []Kind{KindSubvolume}, live: live, inTop: true, source: top.Source, dir: dir}, nil
+}
+
+// lookIn is the look of --old-roots DIR: the subvolumes and directories of
+// dir (absolute, OldRootsDir), the live root being the subvolume that shows
+// root, or root itself. Errors are OldRootsDir's.
+func lookIn(dir, root string) (oldRootLook, error) {
+	roots, err := OldRootsDir(dir, time.UTC)
+	if err != nil {
+		return oldRootLook{}, err
+	}
+	liveFI, _ := os.Stat(root)
 	var liveID uint64
 	if info, err := SubvolumeOf(root); err == nil {
 		liveID = info.ID
 	}
-	kinds, isLive := []Kind{KindSubvolume, KindDir}, func(r OldRoot) bool {
+	live := func(r OldRoot) bool {
 		if r.Kind == KindSubvolume && r.ID == liveID {
 			return true
 		}
 		fi, err := os.Stat(r.Path)
-		return err == nil && live != nil && os.SameFile(fi, live)
+		return err == nil && liveFI != nil && os.SameFile(fi, liveFI)
 	}
-	r, ok := PreviousRoot(roots, kinds, isLive)
-	return Previous{Root: r, Found: ok, Dir: dir, Count: countOldRoots(roots, kinds, isLive)}, nil
+	return oldRootLook{roots: roots, kinds: []Kind{KindSubvolume, KindDir}, live: live, dir: dir}, nil
 }
+
+// previous is the look's previous boot's root (PreviousRoot), with the
+// count of old roots it chose among.
+func (l oldRootLook) previous() Previous {
+	r, ok := PreviousRoot(l.roots, l.kinds, l.live)
+	return Previous{Root: r, Found: ok, InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live)}
+}
+
+// recent is the look's roots of the last n boots (RecentRoots).
+func (l oldRootLook) recent(n int) []OldRoot { return RecentRoots(l.roots, l.kinds, l.live, n) }
 
 // countOldRoots counts the entries of roots that PreviousRoot could choose:
 // old-root names, of kinds, not skipped.

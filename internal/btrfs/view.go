@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -90,14 +89,8 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 // names are not old-root names (ParseName: a manual-backup kept there) are
 // never the previous root. ok is false when nothing qualifies.
 func PreviousRoot(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool) (r OldRoot, ok bool) {
-	sorted := append([]OldRoot(nil), roots...)
-	SortOldRoots(sorted)
-	for i := len(sorted) - 1; i >= 0; i-- {
-		c := sorted[i]
-		if !c.Parsed || !slices.Contains(kinds, c.Kind) || (skip != nil && skip(c)) {
-			continue
-		}
-		return c, true
+	if last := RecentRoots(roots, kinds, skip, 1); len(last) == 1 {
+		return last[0], true
 	}
 	return OldRoot{}, false
 }
