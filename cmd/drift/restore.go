@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
-	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/spf13/cobra"
@@ -225,82 +223,13 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 			report.Escape(path.Join(root, dest)), entry.Kind, report.Escape(entry.Path))
 	}
 	if opts.DryRun {
-		writeRestorePlan(st.Out, root, res, entry, declared)
+		report.WriteRestorePlan(st.Out, root, res, entry, declared)
 		return nil
 	}
 	verb := "restored"
 	if res.Replaced {
 		verb = "replaced"
 	}
-	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, report.Escape(res.DestFull), report.Escape(res.Source), restoreSummary(res))
+	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, report.Escape(res.DestFull), report.Escape(res.Source), report.RestoreSummary(res))
 	return nil
-}
-
-// writeRestorePlan prints what a restore would do, one object a line.
-func writeRestorePlan(w io.Writer, root string, res *restore.Result, entry persist.Entry, declared bool) {
-	fmt.Fprintf(w, "dry run: nothing is changed\n")
-	fmt.Fprintf(w, "would restore %s\n", report.Escape(res.Source))
-	how := "not declared"
-	if declared {
-		how = "declared " + entry.Kind.String() + " " + entry.Path
-		if pos := entry.Pos.String(); pos != "" {
-			how += " at " + pos
-		}
-	}
-	replace := ""
-	if res.Replaced {
-		replace = ", replacing what is there"
-	}
-	fmt.Fprintf(w, "           to %s (%s%s)\n", report.Escape(res.DestFull), report.Escape(how), replace)
-	for _, d := range res.MkDirs {
-		fmt.Fprintf(w, "mkdir    %s\n", report.Escape(path.Join(root, d)))
-	}
-	for _, it := range res.Items {
-		dest := report.Escape(path.Join(root, it.Dest))
-		switch it.Kind {
-		case restore.KindHardlink:
-			fmt.Fprintf(w, "%-8s %-18s %s => %s\n", it.Kind, "", dest, report.Escape(path.Join(root, it.Target)))
-		case restore.KindSymlink:
-			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, report.Escape(it.Target))
-		case restore.KindFile:
-			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, report.HumanBytes(it.Size))
-		default:
-			fmt.Fprintf(w, "%-8s %04o %-13s %s\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest)
-		}
-	}
-	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "skip     %s (%s)\n", report.Escape(s.Path), s.Reason)
-	}
-	fmt.Fprintf(w, "would copy %s\n", restoreSummary(res))
-}
-
-// restoreSummary counts a result's objects: "2 files (1.5 KiB), 1 directory, 1 symlink".
-func restoreSummary(res *restore.Result) string {
-	var files, dirs, links, hard int64
-	for _, it := range res.Items {
-		switch it.Kind {
-		case restore.KindFile:
-			files++
-		case restore.KindDir:
-			dirs++
-		case restore.KindSymlink:
-			links++
-		case restore.KindHardlink:
-			hard++
-		}
-	}
-	parts := []string{fmt.Sprintf("%s (%s)", report.Plural(files, "file", "files"), report.HumanBytes(res.Bytes))}
-	if dirs > 0 {
-		parts = append(parts, report.Plural(dirs, "directory", "directories"))
-	}
-	if links > 0 {
-		parts = append(parts, report.Plural(links, "symlink", "symlinks"))
-	}
-	if hard > 0 {
-		parts = append(parts, report.Plural(hard, "hard link", "hard links"))
-	}
-	if n := len(res.Skipped); n > 0 {
-		parts = append(parts, report.Plural(int64(n), "skipped", "skipped"))
-	}
-	return strings.Join(parts, ", ")
 }

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+)
+
+// WriteRestorePlan prints what drift restore --dry-run would do, one
+// object a line: the source, the destination and how entry declares it
+// (declared false: not declared), the directories made, each object with
+// its mode, owner and size (paths under root), what is skipped, and the
+// RestoreSummary.
+func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persist.Entry, declared bool) {
+	fmt.Fprintf(w, "dry run: nothing is changed\n")
+	fmt.Fprintf(w, "would restore %s\n", Escape(res.Source))
+	how := "not declared"
+	if declared {
+		how = "declared " + entry.Kind.String() + " " + entry.Path
+		if pos := entry.Pos.String(); pos != "" {
+			how += " at " + pos
+		}
+	}
+	replace := ""
+	if res.Replaced {
+		replace = ", replacing what is there"
+	}
+	fmt.Fprintf(w, "           to %s (%s%s)\n", Escape(res.DestFull), Escape(how), replace)
+	for _, d := range res.MkDirs {
+		fmt.Fprintf(w, "mkdir    %s\n", Escape(path.Join(root, d)))
+	}
+	for _, it := range res.Items {
+		dest := Escape(path.Join(root, it.Dest))
+		switch it.Kind {
+		case restore.KindHardlink:
+			fmt.Fprintf(w, "%-8s %-18s %s => %s\n", it.Kind, "", dest, Escape(path.Join(root, it.Target)))
+		case restore.KindSymlink:
+			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, Escape(it.Target))
+		case restore.KindFile:
+			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, HumanBytes(it.Size))
+		default:
+			fmt.Fprintf(w, "%-8s %04o %-13s %s\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest)
+		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "skip     %s (%s)\n", Escape(s.Path), s.Reason)
+	}
+	fmt.Fprintf(w, "would copy %s\n", RestoreSummary(res))
+}
+
+// RestoreSummary counts a restore's objects: "2 files (1.5 KiB), 1
+// directory, 1 symlink", then hard links and skipped objects when any.
+func RestoreSummary(res *restore.Result) string {
+	var files, dirs, links, hard int64
+	for _, it := range res.Items {
+		switch it.Kind {
+		case restore.KindFile:
+			files++
+		case restore.KindDir:
+			dirs++
+		case restore.KindSymlink:
+			links++
+		case restore.KindHardlink:
+			hard++
+		}
+	}
+	parts := []string{fmt.Sprintf("%s (%s)", Plural(files, "file", "files"), HumanBytes(res.Bytes))}
+	if dirs > 0 {
+		parts = append(parts, Plural(dirs, "directory", "directories"))
+	}
+	if links > 0 {
+		parts = append(parts, Plural(links, "symlink", "symlinks"))
+	}
+	if hard > 0 {
+		parts = append(parts, Plural(hard, "hard link", "hard links"))
+	}
+	if n := len(res.Skipped); n > 0 {
+		parts = append(parts, Plural(int64(n), "skipped", "skipped"))
+	}
+	return strings.Join(parts, ", ")
+}
