@@ -1,0 +1,4 @@
+// Package input reads what drift lint is given — named files, standard
+// input, the .nix files below named directories, and the relative imports
+// they make — into configurations (lint.Config), one per host.
+package input
