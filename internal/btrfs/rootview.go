@@ -67,20 +67,27 @@ func (l *LazyTop) Close() {
 // subvolume that shows root. Errors: root not on btrfs, listing the
 // subvolumes (privilege), no subvolume of the top level with that id.
 func LiveSubvolume(top *Top, root string) (string, uint64, error) {
+	live, _, err := top.liveSubvolume(root)
+	return live.Path, live.ID, err
+}
+
+// liveSubvolume is LiveSubvolume, also returning the subvolumes it listed
+// (Subvolumes) so that a caller needing them does not list them again.
+func (t *Top) liveSubvolume(root string) (Subvolume, []Subvolume, error) {
 	info, err := SubvolumeOf(root)
 	if err != nil {
-		return "", 0, err
+		return Subvolume{}, nil, err
 	}
-	subs, err := top.Subvolumes()
+	subs, err := t.Subvolumes()
 	if err != nil {
-		return "", 0, err
+		return Subvolume{}, nil, err
 	}
 	for _, s := range subs {
 		if s.ID == info.ID {
-			return s.Path, s.ID, nil
+			return s, subs, nil
 		}
 	}
-	return "", 0, fmt.Errorf("%s shows subvolume %d, not found below the top level of %s", root, info.ID, top.Source)
+	return Subvolume{}, nil, fmt.Errorf("%s shows subvolume %d, not found below the top level of %s", root, info.ID, t.Source)
 }
 
 // UnderFunc returns the directory that shows what is under mount point mp
@@ -296,15 +303,11 @@ func lookInTop(lt *LazyTop, root string) (oldRootLook, error) {
 	if err != nil {
 		return oldRootLook{}, err
 	}
-	livePath, liveID, err := LiveSubvolume(top, root)
+	liveSub, subs, err := top.liveSubvolume(root)
 	if err != nil {
 		return oldRootLook{}, err
 	}
-	dir := OldRootsBeside(livePath)
-	subs, err := top.Subvolumes()
-	if err != nil {
-		return oldRootLook{}, err
-	}
+	dir := OldRootsBeside(liveSub.Path)
 	mounted, err := top.MountedIDs()
 	if err != nil {
 		return oldRootLook{}, err
@@ -313,7 +316,7 @@ func lookInTop(lt *LazyTop, root string) (oldRootLook, error) {
 	if err != nil {
 		return oldRootLook{}, err
 	}
-	live := func(r OldRoot) bool { return r.ID == liveID }
+	live := func(r OldRoot) bool { return r.ID == liveSub.ID }
 	return oldRootLook{roots: roots, kinds: []Kind{KindSubvolume}, live: live, inTop: true, source: top.Source, dir: dir}, nil
 }
 
