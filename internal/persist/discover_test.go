@@ -10,15 +10,7 @@ import (
 
 func TestDiscover(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
 	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./impermanence.nix ]; }`)
 	write("etc/nixos/impermanence.nix", `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
 	write("etc/nixos/hosts/a/default.nix", `{ preservation.enable = true; preservation.preserveAt."/persist".files = [ "/etc/machine-id" ]; }`)
@@ -56,24 +48,8 @@ func TestDiscover(t *testing.T) {
 // host's), and is an error when malformed or not a regular file.
 func TestDiscoverDeclarationsFile(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := func(target, rel string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(target, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
+	link := func(target, rel string) { symlink(t, target, filepath.Join(root, rel)) }
 	write("etc/nixos/impermanence.nix", `{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`)
 	// What the module writes: impermanence's evaluated map and preservation's
 	// preserveAt, by storage path.
@@ -133,23 +109,8 @@ func TestDiscoverDeclarationsFile(t *testing.T) {
 func TestDiscoverSymlinks(t *testing.T) {
 	host := t.TempDir()
 	root := filepath.Join(host, "root")
-	write := func(p, text string) {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	link := func(target, rel string) {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(target, p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p, text string) { writeFile(t, p, text) }
+	link := func(target, rel string) { symlink(t, target, filepath.Join(root, rel)) }
 	decl := func(dir string) string {
 		return `{ environment.persistence."/persist".directories = [ "` + dir + `" ]; }`
 	}
@@ -228,21 +189,9 @@ func TestDiscoverSymlinks(t *testing.T) {
 // fallback to etc/nixos says so.
 func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "etc/nixos"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc/nixos/impermanence.nix"), []byte(`{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "etc/drift"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/nix/store/aaaa-etc/etc", filepath.Join(root, "etc/static")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/etc/static/drift/declarations.json", filepath.Join(root, DeclarationsFile)); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(root, "etc/nixos/impermanence.nix"), `{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`)
+	symlink(t, "/nix/store/aaaa-etc/etc", filepath.Join(root, "etc/static"))
+	symlink(t, "/etc/static/drift/declarations.json", filepath.Join(root, DeclarationsFile))
 	set, files, err := Discover(root, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -257,9 +206,7 @@ func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 	}
 	// A link loop there is the same warning, not an error.
 	os.Remove(filepath.Join(root, "etc/static"))
-	if err := os.Symlink("/etc/static", filepath.Join(root, "etc/static")); err != nil {
-		t.Fatal(err)
-	}
+	symlink(t, "/etc/static", filepath.Join(root, "etc/static"))
 	if set, _, err = Discover(root, Options{}); err != nil {
 		t.Errorf("loop: %v", err)
 	} else if len(set.Diagnostics) != 1 || !strings.Contains(set.Diagnostics[0].Message, "does not resolve inside") {
@@ -271,18 +218,8 @@ func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 // another root are not followed — and each says so.
 func TestDiscoverWithoutOpenat2(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "persist/etc/nixos"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "persist/etc/nixos/impermanence.nix"), []byte(`{ environment.persistence."/p".directories = [ "/a" ]; }`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/persist/etc/nixos", filepath.Join(root, "etc/nixos")); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(root, "persist/etc/nixos/impermanence.nix"), `{ environment.persistence."/p".directories = [ "/a" ]; }`)
+	symlink(t, "/persist/etc/nixos", filepath.Join(root, "etc/nixos"))
 	r, err := openRoot(root)
 	if err != nil {
 		t.Fatal(err)
