@@ -410,7 +410,7 @@ func TestCompareBigFiles(t *testing.T) {
 }
 
 // TestMappedShrunk: a file that shrinks while mapped is an error, not a
-// crash (SIGBUS recovered).
+// crash (SIGBUS recovered), hashed or compared.
 func TestMappedShrunk(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
 	must(t, os.WriteFile(p, make([]byte, 1<<20), 0o644))
@@ -421,6 +421,9 @@ func TestMappedShrunk(t *testing.T) {
 	hs := newHasher(nil)
 	if err := hs.mapped(fd, 0, 4<<20); err == nil {
 		t.Error("hashing past the end of a shrunk file: no error")
+	}
+	if eq, err := mappedEqual(fd, fd, 0, 4<<20); eq || err == nil {
+		t.Errorf("comparing past the end of a shrunk file: %v, %v; want an error", eq, err)
 	}
 }
 

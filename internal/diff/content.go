@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"golang.org/x/sys/unix"
 )
@@ -102,54 +101,13 @@ func (c *contentCmp) full(fd int, buf []byte, off int64, side string) error {
 	return nil
 }
 
-// mappedEqual compares [from, to) of fa and fb through read-only mappings
-// of mmapWindow bytes at a time. A file truncated while mapped faults
-// (SIGBUS): with SetPanicOnFault that is a panic recovered into an error.
-func mappedEqual(fa, fb int, from, to int64) (eq bool, err error) {
-	var ma, mb []byte
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			eq, err = false, fmt.Errorf("read: fault reading a mapping (the file shrank?): %v", r)
-		}
-		if ma != nil {
-			unix.Munmap(ma)
-		}
-		if mb != nil {
-			unix.Munmap(mb)
-		}
-	}()
-	page := int64(unix.Getpagesize())
-	for off := from; off < to; {
-		start := off &^ (page - 1)
-		n := min(to-start, mmapWindow)
-		if ma, err = unix.Mmap(fa, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
-			ma = nil
-			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
-			return false, fmt.Errorf("A: mmap: %w", err)
-		}
-		if mb, err = unix.Mmap(fb, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
-			mb = nil
-			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
-			return false, fmt.Errorf("B: mmap: %w", err)
-		}
-		_ = unix.Madvise(ma, unix.MADV_SEQUENTIAL)
-		_ = unix.Madvise(mb, unix.MADV_SEQUENTIAL)
-		same := bytes.Equal(ma[off-start:], mb[off-start:])
-		erra, errb := unix.Munmap(ma), unix.Munmap(mb)
-		ma, mb = nil, nil
-		if !same {
-			return false, nil
-		}
-		if erra != nil {
-			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
-			return false, fmt.Errorf("A: munmap: %w", erra)
-		}
-		if errb != nil {
-			//lint:ignore ST1005 A and B name the trees compared, as in every drift diff error
-			return false, fmt.Errorf("B: munmap: %w", errb)
-		}
-		off = start + n
-	}
-	return true, nil
+// mappedEqual compares [from, to) of fa and fb through mappings
+// (mapWindows).
+func mappedEqual(fa, fb int, from, to int64) (bool, error) {
+	eq := true
+	err := mapWindows(from, to, func(m [][]byte) bool {
+		eq = bytes.Equal(m[0], m[1])
+		return eq
+	}, fa, fb)
+	return eq && err == nil, err
 }

@@ -163,34 +163,64 @@ const (
 	mmapWindow = 64 << 20
 )
 
-// mapped hashes [from, to) of fd through mappings. A file truncated while
-// mapped faults (SIGBUS): with SetPanicOnFault that is a panic recovered
-// into an error, not a crash.
-func (hs *hasher) mapped(fd int, from, to int64) (err error) {
-	var m []byte
+// mapped hashes [from, to) of fd through mappings (mapWindows).
+func (hs *hasher) mapped(fd int, from, to int64) error {
+	return mapWindows(from, to, func(m [][]byte) bool {
+		hs.h.Write(m[0])
+		return true
+	}, fd)
+}
+
+// mapWindows reads [from, to) of the files fds (one, or a pair A and B)
+// through read-only mappings of mmapWindow bytes at a time, each from a
+// page boundary, calling fn with the bytes of each window from its offset
+// on (m[i] of fds[i]); fn returning false ends it early. Errors of a pair
+// name the side ("A: mmap: …"). A file truncated while mapped faults
+// (SIGBUS): with SetPanicOnFault that is a panic recovered into an error,
+// not a crash.
+func mapWindows(from, to int64, fn func(m [][]byte) bool, fds ...int) (err error) {
+	maps, views := make([][]byte, len(fds)), make([][]byte, len(fds))
+	side := func(i int) string {
+		if len(fds) == 1 {
+			return ""
+		}
+		return string(rune('A'+i)) + ": "
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("read: fault reading a mapping (the file shrank?): %v", r)
 		}
-		if m != nil {
-			unix.Munmap(m)
+		for _, m := range maps {
+			if m != nil {
+				unix.Munmap(m)
+			}
 		}
 	}()
 	page := int64(unix.Getpagesize())
 	for off := from; off < to; {
 		start := off &^ (page - 1)
 		n := min(to-start, mmapWindow)
-		if m, err = unix.Mmap(fd, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
-			m = nil
-			return fmt.Errorf("mmap: %w", err)
+		for i, fd := range fds {
+			if maps[i], err = unix.Mmap(fd, start, int(n), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+				maps[i] = nil
+				return fmt.Errorf("%smmap: %w", side(i), err)
+			}
+			_ = unix.Madvise(maps[i], unix.MADV_SEQUENTIAL)
+			views[i] = maps[i][off-start:]
 		}
-		_ = unix.Madvise(m, unix.MADV_SEQUENTIAL)
-		hs.h.Write(m[off-start:])
-		err = unix.Munmap(m)
-		m = nil
+		more := fn(views)
+		for i, m := range maps {
+			if e := unix.Munmap(m); e != nil && err == nil {
+				err = fmt.Errorf("%smunmap: %w", side(i), e)
+			}
+			maps[i] = nil
+		}
+		if !more {
+			return nil
+		}
 		if err != nil {
-			return fmt.Errorf("munmap: %w", err)
+			return err
 		}
 		off = start + n
 	}
