@@ -225,12 +225,8 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if sp == "" {
 		sp = suggest.MainStoragePath(decls.Entries)
 	}
-	if m := table.Shows(sp); m == nil || slices.ContainsFunc(audit.Ephemeral, func(e mounts.Mount) bool { return e.ID == m.ID }) {
-		on := "no mount"
-		if m != nil {
-			on = fmt.Sprintf("%s (%s, mount %d), which the next boot wipes", m.MountPoint, m.FSType, m.ID)
-		}
-		warn("the persistent storage path %s is not on a persistent mount (it lies on %s): the suggested declarations would keep their data on storage the next boot throws away", sp, on)
+	if msg := suggest.StorageWarning(audit, table, sp); msg != "" {
+		warn("%s", msg)
 	}
 	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
 	out, left := suggest.Suggest(in)
