@@ -141,21 +141,26 @@ func (b *beneath) statDir(comps []string) (dirMeta, error) {
 	return dirMeta{mode: st.Mode &^ unix.S_IFMT, uid: int(st.Uid), gid: int(st.Gid)}, nil
 }
 
-// mkdirMeta creates the directory name under dirfd with m's owner and mode.
-func mkdirMeta(dirfd int, name string, m dirMeta) error {
+// mkdirMeta creates the directory name under dirfd with m's owner and mode,
+// and returns an fd of it (opened as openDirAt does) for the caller to close.
+func mkdirMeta(dirfd int, name string, m dirMeta) (int, error) {
 	if err := unix.Mkdirat(dirfd, name, 0o700); err != nil {
-		return err
+		return -1, err
 	}
 	fd, err := openDirAt(dirfd, name)
 	if err != nil {
-		return err
+		return -1, err
 	}
-	defer unix.Close(fd)
-	if err := unix.Fchown(fd, m.uid, m.gid); err != nil {
-		return err
+	err = unix.Fchown(fd, m.uid, m.gid)
+	if err == nil {
+		err = unix.Fchmod(fd, m.mode)
 	}
-	if err := unix.Fchmod(fd, m.mode); err != nil {
-		return err
+	if err == nil {
+		err = unix.Fsync(fd)
 	}
-	return unix.Fsync(fd)
+	if err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }

@@ -194,12 +194,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 				meta = m
 			}
 		}
-		if err := mkdirMeta(dparent, dparents[i], meta); err != nil {
-			return res, fmt.Errorf("create %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
-		}
-		next, err := openDirAt(dparent, dparents[i])
+		next, err := mkdirMeta(dparent, dparents[i], meta)
 		if err != nil {
-			return res, fmt.Errorf("open %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
+			return res, fmt.Errorf("create %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
 		}
 		unix.Close(dparent)
 		dparent = next
