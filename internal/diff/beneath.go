@@ -4,9 +4,15 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
+
+// openRetries bounds the retries of an openat2 that says EAGAIN: a rename
+// or mount raced with RESOLVE_BENEATH's lookup, or (O_NONBLOCK) another
+// process holds a lease on the file; the latter never ends by itself.
+const openRetries = 8
 
 // openAt opens rel (relative, no leading "/"; "." for dirFD itself) beneath
 // the directory dirFD with flags (O_CLOEXEC and O_NOFOLLOW added), never
@@ -18,19 +24,31 @@ import (
 // broken, up to /proc/sys/fs/lease-break-time later). Every open of a path
 // inside an audited or previous root goes through here.
 func openAt(dirFD int, rel string, flags int) (int, error) {
+	if strings.IndexByte(rel, 0) >= 0 {
+		return -1, unix.EINVAL
+	}
+	return openat2(dirFD, append([]byte(rel), 0), flags)
+}
+
+// openat2 is openAt of a NUL-terminated name (namez[len(namez)-1] == 0):
+// raw openat2(2), so the lockstep walk's opens (realFS.open) allocate
+// nothing.
+func openat2(dirFD int, namez []byte, flags int) (int, error) {
 	how := unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
 	for try := 0; ; try++ {
-		fd, err := unix.Openat2(dirFD, rel, &how)
+		r, _, e := unix.Syscall6(unix.SYS_OPENAT2, uintptr(dirFD), uintptr(unsafe.Pointer(&namez[0])), uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
 		switch {
-		case err == unix.EINTR || err == unix.EAGAIN && try < openRetries:
+		case e == 0:
+			return int(r), nil
+		case e == unix.EINTR || e == unix.EAGAIN && try < openRetries:
 			continue
-		case err == unix.ENOSYS:
-			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", err)
+		case e == unix.ENOSYS:
+			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", e)
 		}
-		return fd, err
+		return -1, e
 	}
 }
 

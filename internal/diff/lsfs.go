@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"fmt"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -48,28 +47,8 @@ type fsys interface {
 // NUL-terminated names, so the hot path allocates nothing.
 type realFS struct{}
 
-// openRetries bounds the retries of an openat2 that says EAGAIN: a rename
-// or mount raced with RESOLVE_BENEATH's lookup, or (O_NONBLOCK) another
-// process holds a lease on the file; the latter never ends by itself.
-const openRetries = 8
-
 func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
-	how := unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for try := 0; ; try++ {
-		r, _, e := unix.Syscall6(unix.SYS_OPENAT2, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
-		switch {
-		case e == 0:
-			return int(r), nil
-		case e == unix.EINTR || e == unix.EAGAIN && try < openRetries:
-			continue
-		case e == unix.ENOSYS:
-			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", e)
-		}
-		return -1, e
-	}
+	return openat2(dirfd, name, flags)
 }
 
 func (realFS) getdents(fd int, buf []byte) (int, error) {
