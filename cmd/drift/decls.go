@@ -43,7 +43,7 @@ type loadedDecls struct {
 }
 
 // load checks the flags (--persist - at most once, --root an existing
-// directory, --home NAME=/path) and reads the declarations (loadDecls).
+// directory, --home NAME=/path) and reads the declarations (persist.Load).
 func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) {
 	if n := slices.Index(d.Persist, "-"); n >= 0 && slices.Index(d.Persist[n+1:], "-") >= 0 {
 		return nil, errors.New("--persist -: standard input can be read only once")
@@ -62,7 +62,7 @@ func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) 
 	if err != nil {
 		return nil, err
 	}
-	set, sources, err := loadDecls(ctx, root, d.Persist, d.Flake, persist.Options{Homes: homes}, st)
+	set, sources, err := persist.Load(ctx, root, d.Persist, d.Flake, st.In, persist.Options{Homes: homes})
 	if err != nil {
 		return nil, err
 	}
@@ -95,46 +95,4 @@ func parseHomes(specs []string) (map[string]string, error) {
 		homes[name] = dir
 	}
 	return homes, nil
-}
-
-// loadDecls reads every declaration source the flags name; with none,
-// root/etc/drift/declarations.json when it exists, else the .nix files
-// under root/etc/nixos that declare persistence (persist.Discover, which
-// resolves links inside root; a link that leads nowhere there, the
-// declarations file's included, is a warning in the set's diagnostics). It
-// returns the merged set and the names of the sources read.
-func loadDecls(ctx context.Context, root string, files []string, flake string, opts persist.Options, st Streams) (*persist.Set, []string, error) {
-	set := &persist.Set{}
-	var sources []string
-	for _, f := range files {
-		var s *persist.Set
-		var err error
-		if f == "-" {
-			s, err = persist.ReadContext(ctx, "-", st.In, opts)
-		} else {
-			s, err = persist.ReadContext(ctx, f, nil, opts)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		set.Merge(s)
-		sources = append(sources, f)
-	}
-	if flake != "" {
-		s, err := persist.EvalFlake(ctx, flake, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		set.Merge(s)
-		sources = append(sources, "--flake "+flake)
-	}
-	if len(files) == 0 && flake == "" {
-		s, found, err := persist.Discover(root, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		set.Merge(s)
-		sources = append(sources, found...)
-	}
-	return set, sources, nil
 }
