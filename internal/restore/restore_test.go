@@ -407,22 +407,30 @@ func openFDs(t *testing.T) int {
 	return len(ents)
 }
 
-// Every path through Run, successful or not, closes what it opened.
+// Every path through Run, successful or not, closes what it opened. Each
+// request is checked to end as intended, so that the path it stands for is
+// the one taken.
 func TestRestoreClosesDescriptors(t *testing.T) {
 	old, live := system(t, sshTree(false))
 	must(t, os.Symlink("etc", filepath.Join(old, "var")))
 	before := openFDs(t)
-	for _, req := range []Request{
-		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", DryRun: true},
-		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"},
-		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, // exists
-		{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", Force: true},
-		{Path: "/var/ssh", Dest: "/var/ssh"},       // symlinked source
-		{Path: "/etc/nope", Dest: "/var/nope"},     // missing
-		{Path: "/etc/ssh/i_fifo", Dest: "/var/ff"}, // not copyable
+	for _, tc := range []struct {
+		req     Request
+		wantErr bool
+	}{
+		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", DryRun: true}, false},
+		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, false},
+		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, true}, // exists
+		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", Force: true}, false},
+		{Request{Path: "/var/ssh", Dest: "/var/ssh"}, true},       // symlinked source
+		{Request{Path: "/etc/nope", Dest: "/var/nope"}, true},     // missing
+		{Request{Path: "/etc/ssh/i_fifo", Dest: "/var/ff"}, true}, // not copyable
 	} {
+		req := tc.req
 		req.From, req.Root = old, live
-		Run(context.Background(), req)
+		if _, err := Run(context.Background(), req); (err != nil) != tc.wantErr {
+			t.Errorf("%+v: err = %v, want an error: %v", req, err, tc.wantErr)
+		}
 		if n := openFDs(t); n != before {
 			t.Errorf("%+v: %d descriptors open, %d before", req, n, before)
 		}
