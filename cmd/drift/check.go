@@ -214,12 +214,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err := top.Detach(); err != nil {
 		return err
 	}
-	if prev != nil && inTop {
-		prev.Dir = top.Join(prev.Dir)
-	} else if prev != nil {
-		prev.From = prev.Dir // not in a top level drift restore finds by name
+	if prev != nil {
+		cfg.PreviousRoot = asPreviousRoot(*prev, inTop, top)
 	}
-	cfg.PreviousRoot = prev
 	// A progress line on the terminal after a second, erased when the walk
 	// ends.
 	var endProgress func()

@@ -68,11 +68,11 @@ func oldRootsError(auto bool, err error) error {
 
 // previousRoot finds the previous boot's root for --old-roots: none, nil;
 // auto (on a btrfs root, with the live mount table),
-// btrfs.PreviousRootInTop, its Dir relative to the top level (inTop); DIR,
-// btrfs.PreviousRootIn. note says what was looked at (for --verbose);
+// btrfs.PreviousRootInTop, its Path relative to the top level (inTop);
+// DIR, btrfs.PreviousRootIn. note says what was looked at (for --verbose);
 // oldRoots how many old roots were found there (-1: not looked for).
 // Errors are for warnings: a machine with no old roots is normal.
-func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop) (prev *diff.PreviousRoot, inTop bool, note string, oldRoots int, err error) {
+func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop) (prev *btrfs.OldRoot, inTop bool, note string, oldRoots int, err error) {
 	if spec == "none" {
 		return nil, false, "--old-roots none: not looking for the previous boot's root", -1, nil
 	}
@@ -92,5 +92,19 @@ func previousRoot(spec, root string, table *mounts.Table, liveMounts bool, top *
 	if !p.Found {
 		return nil, false, p.Note(), p.Count, nil
 	}
-	return &diff.PreviousRoot{Name: p.Root.Name, Time: p.Root.Time.UTC(), Dir: p.Root.Path}, p.InTop, p.Note(), p.Count, nil
+	return &p.Root, p.InTop, p.Note(), p.Count, nil
+}
+
+// asPreviousRoot is diff.PreviousRoot for the old root r found by
+// previousRoot or recentRoots, once top is detached: its Path joined to
+// top's mount when inTop, else its directory as drift restore's --from
+// (not in a top level where restore finds it by name).
+func asPreviousRoot(r btrfs.OldRoot, inTop bool, top *btrfs.LazyTop) *diff.PreviousRoot {
+	p := &diff.PreviousRoot{Name: r.Name, Time: r.Time.UTC(), Dir: r.Path}
+	if inTop {
+		p.Dir = top.Join(r.Path)
+	} else {
+		p.From = r.Path
+	}
+	return p
 }

@@ -170,16 +170,12 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if err := top.Detach(); err != nil {
 		return err
 	}
+	if len(recent) > 0 {
+		cfg.PreviousRoot = asPreviousRoot(recent[0], inTop, top)
+	}
 	for i := range recent {
 		if inTop {
 			recent[i].Path = top.Join(recent[i].Path)
-		}
-	}
-	if len(recent) > 0 {
-		p := recent[0]
-		cfg.PreviousRoot = &diff.PreviousRoot{Name: p.Name, Time: p.Time.UTC(), Dir: p.Path}
-		if !inTop {
-			cfg.PreviousRoot.From = p.Path
 		}
 	}
 	var endProgress func()
