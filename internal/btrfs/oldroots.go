@@ -126,36 +126,50 @@ func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string
 	}
 	var out []OldRoot
 	for _, e := range ents {
-		r := OldRoot{Name: e.Name(), Path: dir + "/" + e.Name(), Kind: KindOther}
+		r := OldRoot{Name: e.Name(), Path: dir + "/" + e.Name()}
 		full := filepath.Join(t.Dir, r.Path)
-		var st unix.Stat_t
-		if err := unix.Lstat(full, &st); err != nil {
-			if errors.Is(err, unix.ENOENT) {
-				continue
-			}
-			return nil, &os.PathError{Op: "lstat", Path: full, Err: err}
+		ino, err := r.lstat(full, loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		r.MTime = time.Unix(st.Mtim.Unix()).In(loc)
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFLNK:
-			r.Kind = KindSymlink
-		case unix.S_IFDIR:
-			r.Kind = KindDir
-			if s, ok := byPath[r.Path]; ok && st.Ino == 256 {
-				r.Kind, r.ID, r.OTime = KindSubvolume, s.ID, s.OTime.In(loc)
-				r.Nested = Nested(subs, r.Path)
-				r.Mounted = append(r.Mounted, mounted[s.ID]...)
-				for _, n := range r.Nested {
-					r.Mounted = append(r.Mounted, mounted[n.ID]...)
-				}
-				r.RetiredBoot, r.RetiredFrom, _ = strings.Cut(getxattr(full, XattrRetired), "\n")
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := byPath[r.Path]; ok && r.Kind == KindDir && ino == 256 {
+			r.Kind, r.ID, r.OTime = KindSubvolume, s.ID, s.OTime.In(loc)
+			r.Nested = Nested(subs, r.Path)
+			r.Mounted = append(r.Mounted, mounted[s.ID]...)
+			for _, n := range r.Nested {
+				r.Mounted = append(r.Mounted, mounted[n.ID]...)
 			}
+			r.RetiredBoot, r.RetiredFrom, _ = strings.Cut(getxattr(full, XattrRetired), "\n")
 		}
 		r.resolveTime(loc)
 		out = append(out, r)
 	}
 	SortOldRoots(out)
 	return out, nil
+}
+
+// lstat sets r's Kind (KindDir, KindSymlink or KindOther) and MTime (in
+// loc) from an lstat of full, and returns its inode number (256 at the root
+// of a subvolume). Errors are *os.PathError; one that is fs.ErrNotExist
+// means the entry vanished since it was listed.
+func (r *OldRoot) lstat(full string, loc *time.Location) (ino uint64, err error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(full, &st); err != nil {
+		return 0, &os.PathError{Op: "lstat", Path: full, Err: err}
+	}
+	r.MTime = time.Unix(st.Mtim.Unix()).In(loc)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		r.Kind = KindSymlink
+	case unix.S_IFDIR:
+		r.Kind = KindDir
+	default:
+		r.Kind = KindOther
+	}
+	return st.Ino, nil
 }
 
 // getxattr returns the value of the extended attribute name of path (not

@@ -3,6 +3,7 @@ package btrfs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -54,24 +55,17 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 	}
 	var out []OldRoot
 	for _, e := range ents {
-		r := OldRoot{Name: e.Name(), Path: filepath.Join(dir, e.Name()), Kind: KindOther}
-		var st unix.Stat_t
-		if err := unix.Lstat(r.Path, &st); err != nil {
-			if errors.Is(err, unix.ENOENT) {
-				continue
-			}
-			return nil, &os.PathError{Op: "lstat", Path: r.Path, Err: err}
+		r := OldRoot{Name: e.Name(), Path: filepath.Join(dir, e.Name())}
+		ino, err := r.lstat(r.Path, loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		r.MTime = time.Unix(st.Mtim.Unix()).In(loc)
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFLNK:
-			r.Kind = KindSymlink
-		case unix.S_IFDIR:
-			r.Kind = KindDir
-			if st.Ino == 256 {
-				if info, err := SubvolumeOf(r.Path); err == nil {
-					r.Kind, r.ID, r.OTime = KindSubvolume, info.ID, info.OTime.In(loc)
-				}
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind == KindDir && ino == 256 {
+			if info, err := SubvolumeOf(r.Path); err == nil {
+				r.Kind, r.ID, r.OTime = KindSubvolume, info.ID, info.OTime.In(loc)
 			}
 		}
 		r.resolveTime(loc)
