@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -682,13 +683,13 @@ func (ck *checker) attrs(e persist.Entry) {
 		}
 		set := mod + "/" + kind
 		if parentKey != "" {
-			if !contains(entryKeys[set], parentKey) {
+			if !slices.Contains(entryKeys[set], parentKey) {
 				continue // the unknown parentKey itself is reported, once
 			}
 			set = mod + "/parent"
 		}
 		known := entryKeys[set]
-		if known == nil || contains(known, name) {
+		if known == nil || slices.Contains(known, name) {
 			continue
 		}
 		what := "`" + a.Name + "`"
@@ -704,15 +705,6 @@ func (ck *checker) attrs(e persist.Entry) {
 		ck.add("unknown-attribute", sev("unknown-attribute"), a.Pos, e.Path, hint,
 			"%s has the attribute %s, which the %s module does not know", subject(e), what, e.Module)
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closest returns the known name within edit distance 2 of s, "" if none.
@@ -791,7 +783,7 @@ func (ck *checker) optionRules() {
 			level += "/user"
 		}
 		known := storageKeys[level]
-		if known == nil || contains(known, o.Name) {
+		if known == nil || slices.Contains(known, o.Name) {
 			continue
 		}
 		visible := visibleKeys(known, false)
