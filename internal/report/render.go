@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -517,9 +516,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	for _, d := range a.Decls.Diagnostics {
 		r.Diagnostics = append(r.Diagnostics, diagJSON(d))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(&r)
+	return writeIndentedJSON(w, &r)
 }
 
 func diagJSON(d persist.Diagnostic) jsonDiag {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -470,7 +469,5 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		}
 		out.Suggestions = append(out.Suggestions, j)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeIndentedJSON(w, out)
 }

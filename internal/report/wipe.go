@@ -139,6 +139,8 @@ func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
 	return out
 }
 
+// writeIndentedJSON writes v as JSON indented by two spaces, and a
+// newline: every JSON format of drift.
 func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
