@@ -45,7 +45,7 @@ func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
 // FindOldRoot lists the old roots in the directory dir (relative to the top
 // level; names parsed in loc) and picks name among them (PickOldRoot).
 func (t *Top) FindOldRoot(dir, name string, loc *time.Location) (OldRoot, error) {
-	dir, err := cleanRel("--old-roots", dir)
+	dir, err := CleanRel("--old-roots", dir)
 	if err != nil {
 		return OldRoot{}, err
 	}

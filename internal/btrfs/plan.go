@@ -132,10 +132,7 @@ var ErrUnsafe = errors.New("unsafe target")
 // CleanRel cleans p, the value of flag, as a relative path inside the top
 // level ("root", "nixos/old_roots"), or fails (wrapping ErrUnsafe) when it
 // is empty, absolute, or not clean ("..", "a/../..", "./x").
-func CleanRel(flag, p string) (string, error) { return cleanRel(flag, p) }
-
-// cleanRel cleans a relative path inside the top level, or fails.
-func cleanRel(flag, p string) (string, error) {
+func CleanRel(flag, p string) (string, error) {
 	c := strings.Trim(path.Clean("/"+p), "/")
 	if p == "" || c == "" || path.IsAbs(p) || c != strings.Trim(p, "/") {
 		return "", fmt.Errorf("%w: %s %q: want a clean path relative to the top level, like %q", ErrUnsafe, flag, p, "root")
@@ -166,17 +163,17 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("keep-days %d and keep-min %d: want 0 or more", opts.KeepDays, opts.KeepMin)
 	}
 	var err error
-	if opts.Subvol, err = cleanRel("--subvol", opts.Subvol); err != nil {
+	if opts.Subvol, err = CleanRel("--subvol", opts.Subvol); err != nil {
 		return nil, err
 	}
-	if opts.OldRoots, err = cleanRel("--old-roots", opts.OldRoots); err != nil {
+	if opts.OldRoots, err = CleanRel("--old-roots", opts.OldRoots); err != nil {
 		return nil, err
 	}
 	if opts.Subvol == opts.OldRoots || within(opts.Subvol, opts.OldRoots) || within(opts.OldRoots, opts.Subvol) {
 		return nil, fmt.Errorf("%w: --subvol %q and --old-roots %q overlap", ErrUnsafe, opts.Subvol, opts.OldRoots)
 	}
 	if opts.Blank != "" {
-		if opts.Blank, err = cleanRel("--blank", opts.Blank); err != nil {
+		if opts.Blank, err = CleanRel("--blank", opts.Blank); err != nil {
 			return nil, err
 		}
 		// The blank must outlive the wipe: the root is retired before the
@@ -391,10 +388,10 @@ func (p *Plan) decide(resumed bool) {
 			d.Why = fmt.Sprintf("younger than %d whole days", o.KeepDays+1)
 		case len(d.Mounted) > 0:
 			d.Why = "mounted at " + strings.Join(d.Mounted, ", ") + ": kept"
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is %d days old but mounted at %s: not deleted", d.Path, int(o.Now.Sub(d.Age)/(24*time.Hour)), strings.Join(d.Mounted, ", ")))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is %d days old but mounted at %s: not deleted", d.Path, d.AgeDays, strings.Join(d.Mounted, ", ")))
 		default:
 			d.Delete = true
-			d.Why = fmt.Sprintf("%d days old (more than %d)", int(o.Now.Sub(d.Age)/(24*time.Hour)), o.KeepDays)
+			d.Why = fmt.Sprintf("%d days old (more than %d)", d.AgeDays, o.KeepDays)
 		}
 	}
 }
