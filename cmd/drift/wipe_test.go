@@ -13,15 +13,22 @@ import (
 // (field case C11), drift wipe touches nothing — it does not even look at
 // the device — and exits 0 saying why.
 func TestRunWipeHibernated(t *testing.T) {
-	swap := filepath.Join(t.TempDir(), "swap")
+	dir := t.TempDir()
+	swap := filepath.Join(dir, "swap")
 	page := os.Getpagesize()
 	b := make([]byte, page)
 	copy(b[page-10:], "S1SUSPEND")
 	if err := os.WriteFile(swap, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An empty kernel command line, not this machine's: a resume_offset=
+	// there would move the header looked at.
+	cmdline := filepath.Join(dir, "cmdline")
+	if err := os.WriteFile(cmdline, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
-	opts := &WipeOptions{Device: "/nonexistent", Subvol: "root", OldRoots: "old_roots", KeepDays: 30, KeepMin: 1, Format: "table", Resume: swap}
+	opts := &WipeOptions{Device: "/nonexistent", Subvol: "root", OldRoots: "old_roots", KeepDays: 30, KeepMin: 1, Format: "table", Resume: swap, Cmdline: cmdline}
 	if err := runWipe(context.Background(), opts, Streams{Out: &out, Err: &errb}); err != nil {
 		t.Fatalf("runWipe: %v", err)
 	}
