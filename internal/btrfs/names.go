@@ -62,13 +62,8 @@ func ParseName(s string, loc *time.Location) (Name, error) {
 		return bad("not a date and a time")
 	}
 	num := func(f string, minLen, maxLen int) (int, bool) {
-		if len(f) < minLen || len(f) > maxLen {
+		if len(f) < minLen || len(f) > maxLen || !isDigits(f) {
 			return 0, false
-		}
-		for _, r := range f {
-			if r < '0' || r > '9' {
-				return 0, false
-			}
 		}
 		n, _ := strconv.Atoi(f)
 		return n, true
