@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -260,6 +259,7 @@ func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
 			DefaultConfiguration: sarifConfig{Level: sarifLevel(r.Severity), Enabled: !r.Off}})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: d}, ColumnKind: "utf16CodeUnits", Results: []sarifResult{}}
+	cols := &utf16Cols{sources: tool.Sources, starts: map[string][]int{}}
 	for _, f := range fs {
 		msg := f.Message
 		if f.Hint != "" {
@@ -269,7 +269,7 @@ func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
 		if f.Pos.File != "" {
 			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(f.Pos.File)}}}
 			if f.Pos.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: utf16Col(tool.Sources[f.Pos.File], f.Pos.Line, f.Pos.Col)}
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: cols.col(f.Pos.File, f.Pos.Line, f.Pos.Col)}
 			}
 			res.Locations = []sarifLocation{loc}
 		}
@@ -288,22 +288,37 @@ func encode(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// utf16Col converts the 1-based byte column col of line (1-based) in data
-// to a 1-based column in UTF-16 code units: a character outside the Basic
+// utf16Cols converts byte columns to UTF-16 ones in Tool.Sources, indexing
+// each file's line starts once: many findings in one large file would
+// otherwise each rescan it from its start.
+type utf16Cols struct {
+	sources map[string][]byte
+	starts  map[string][]int
+}
+
+// col converts the 1-based byte column col of line (1-based) in file to a
+// 1-based column in UTF-16 code units: a character outside the Basic
 // Multilingual Plane counts 2, any other character 1, an invalid byte 1.
-// Without data (or past its end) col is returned unchanged.
-func utf16Col(data []byte, line, col int) int {
+// Without the file's source (or past its end) col is returned unchanged.
+func (u *utf16Cols) col(file string, line, col int) int {
+	data := u.sources[file]
 	if data == nil || col < 1 {
 		return col
 	}
-	start := 0
-	for l := 1; l < line; l++ {
-		i := bytes.IndexByte(data[start:], '\n')
-		if i < 0 {
-			return col
+	starts, ok := u.starts[file]
+	if !ok {
+		starts = []int{0}
+		for i, c := range data {
+			if c == '\n' {
+				starts = append(starts, i+1)
+			}
 		}
-		start += i + 1
+		u.starts[file] = starts
 	}
+	if line > len(starts) {
+		return col
+	}
+	start := starts[max(line, 1)-1]
 	end := start + col - 1
 	if end > len(data) {
 		return col
