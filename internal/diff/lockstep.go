@@ -436,13 +436,23 @@ func (l *lockstep) one(w *lsWorker, s, dirfd int, dir string, namez []byte) {
 	if l.ignored(w, dir, name) {
 		return
 	}
-	if err := l.fs.fstatat(dirfd, namez, &w.st[s]); err != nil {
-		if !vanished(err) {
-			l.fail(w, join(dir, name), s, os.NewSyscallError("fstatat", err))
-		}
-		return
+	if present, _ := l.lstat(w, s, dirfd, dir, namez); present {
+		l.only(w, s, dirfd, dir, namez)
 	}
-	l.only(w, s, dirfd, dir, namez)
+}
+
+// lstat lstat's the name (NUL-terminated) in dirfd, side s, into w.st[s]:
+// present unless it failed; failed (and recorded) unless it vanished.
+func (l *lockstep) lstat(w *lsWorker, s, dirfd int, dir string, namez []byte) (present, failed bool) {
+	err := l.fs.fstatat(dirfd, namez, &w.st[s])
+	switch {
+	case err == nil:
+		return true, false
+	case vanished(err):
+		return false, false
+	}
+	l.fail(w, join(dir, namez[:len(namez)-1]), s, os.NewSyscallError("fstatat", err))
+	return false, true
 }
 
 // only records the entry lstat'ed into w.st[s] as Removed (side A) or
@@ -494,13 +504,9 @@ func (l *lockstep) both(w *lsWorker, fd [2]int, dir string, namez []byte, typA, 
 	var present [2]bool
 	failed := false
 	for s := range 2 {
-		switch err := l.fs.fstatat(fd[s], namez, &w.st[s]); {
-		case err == nil:
-			present[s] = true
-		case !vanished(err):
-			l.fail(w, join(dir, namez[:len(namez)-1]), s, os.NewSyscallError("fstatat", err))
-			failed = true
-		}
+		var bad bool
+		present[s], bad = l.lstat(w, s, fd[s], dir, namez)
+		failed = failed || bad
 	}
 	if !failed {
 		l.classify(w, fd, dir, namez, present, [2]int{-1, -1}, [2]error{})
@@ -542,13 +548,9 @@ func (l *lockstep) regular(w *lsWorker, fd [2]int, dir string, namez []byte) {
 			continue
 		}
 		oerr[s] = os.NewSyscallError("openat2", err)
-		switch err := l.fs.fstatat(fd[s], namez, &w.st[s]); {
-		case err == nil:
-			present[s] = true
-		case !vanished(err):
-			l.fail(w, join(dir, namez[:len(namez)-1]), s, os.NewSyscallError("fstatat", err))
-			failed = true
-		}
+		var bad bool
+		present[s], bad = l.lstat(w, s, fd[s], dir, namez)
+		failed = failed || bad
 	}
 	if !failed {
 		l.classify(w, fd, dir, namez, present, ffd, oerr)
