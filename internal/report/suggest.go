@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,7 +249,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		if l == nil {
 			l = &nixLists{}
 			lists[k] = l
-			if !contains(storages, s.StoragePath) {
+			if !slices.Contains(storages, s.StoragePath) {
 				storages = append(storages, s.StoragePath)
 			}
 			if s.User != "" {
@@ -317,15 +318,6 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 // (*, ?, [ and \) escaped by a backslash.
 func IgnoreRule(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(p)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func writeNixList(w *bufio.Writer, indent, name string, items []string) {
