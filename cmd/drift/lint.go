@@ -171,16 +171,10 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			errs[i] = withHint(err, "symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them")
 		}
 	}
-	var findings []lint.Finding
-	for _, c := range configs {
-		fs, err := lint.CheckContext(ctx, *c, sel)
-		if err != nil {
-			return err
-		}
-		findings = append(findings, fs...)
+	findings, err := lint.CheckAll(ctx, configs, sel)
+	if err != nil {
+		return err
 	}
-	lint.Sort(findings)
-	findings = slices.Compact(findings) // a shared file's, found in each configuration importing it
 	sources := map[string][]byte{}
 	for _, c := range configs {
 		maps.Copy(sources, c.Sources)

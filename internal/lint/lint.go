@@ -85,6 +85,37 @@ func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, err
 	return out, nil
 }
 
+// CheckAll runs CheckContext on each configuration and returns all their
+// findings sorted (Sort), each once: a shared module's findings are found in
+// every configuration that imports it.
+func CheckAll(ctx context.Context, cs []*Config, sel *Selection) ([]Finding, error) {
+	var all []Finding
+	for _, c := range cs {
+		fs, err := CheckContext(ctx, *c, sel)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fs...)
+	}
+	Sort(all)
+	return unique(all), nil
+}
+
+// unique drops the repeats of a finding, keeping the first. Equal findings
+// need not be adjacent after Sort: one with the same position, rule and
+// message but another hint or path may sort between them.
+func unique(fs []Finding) []Finding {
+	seen := make(map[Finding]bool, len(fs))
+	out := fs[:0]
+	for _, f := range fs {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Sort orders findings by file, line, column, rule and message.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -266,5 +267,35 @@ func TestApplySymbolic(t *testing.T) {
 		if ok != tt.ok || ok && got != tt.want {
 			t.Errorf("applySymbolic(%q) = %o, %v; want %o, %v", tt.mode, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestCheckAll: a finding found in several configurations (a shared
+// file's) is returned once, also when a finding with the same position,
+// rule and message but another hint sorts between two copies.
+func TestCheckAll(t *testing.T) {
+	shared := []byte("{ environment.persistence.\"/p\".directories = [ \"/var/log/\" ]; }")
+	s, err := persist.ParseNix(shared, "common.nix", persist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := func() *Config {
+		return &Config{Sets: []*persist.Set{s}, Sources: map[string][]byte{"common.nix": shared}}
+	}
+	one, err := CheckContext(context.Background(), *c(), nil)
+	if err != nil || len(one) == 0 {
+		t.Fatalf("one configuration: %v %v", one, err)
+	}
+	all, err := CheckAll(context.Background(), []*Config{c(), c(), c()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, one) {
+		t.Errorf("three configurations sharing a file:\n%v\nwant the findings of one:\n%v", all, one)
+	}
+	a, b := one[0], one[0]
+	b.Hint = "other"
+	if got := unique([]Finding{a, b, a}); !slices.Equal(got, []Finding{a, b}) {
+		t.Errorf("unique: %v", got)
 	}
 }
