@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -120,7 +121,7 @@ func TestFlake(t *testing.T) {
 				t.Errorf("env.CGO_ENABLED = %v, want 0 (a static binary for the initrd)", a.Env["CGO_ENABLED"])
 			}
 			for _, f := range []string{"-s", "-w", "-X github.com/nix-drift/drift/internal/buildinfo.version=" + a.Version} {
-				if !contains(a.Ldflags, f) {
+				if !slices.Contains(a.Ldflags, f) {
 					t.Errorf("ldflags %q lack %q", a.Ldflags, f)
 				}
 			}
@@ -129,7 +130,7 @@ func TestFlake(t *testing.T) {
 					t.Errorf("ldflags %q: a commit for a path: flake, which has no revision", a.Ldflags)
 				}
 			}
-			if !contains(a.NativeBuildInputs, "install-shell-files") {
+			if !slices.Contains(a.NativeBuildInputs, "install-shell-files") {
 				t.Errorf("nativeBuildInputs %q lack installShellFiles", a.NativeBuildInputs)
 			}
 			for _, s := range []string{"$out/bin/drift man --dir man", "installManPage man/*.1", "installShellCompletion --cmd drift",
@@ -185,15 +186,6 @@ func TestFlake(t *testing.T) {
 	}
 }
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // runPostInstall runs the package's postInstall with bash against a real
 // drift build, with installManPage and installShellCompletion replaced by
 // functions that copy what they are given: the man pages and the three
@@ -205,11 +197,11 @@ func runPostInstall(t *testing.T, script string) {
 		t.Skip("bash not found")
 	}
 	out := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(out, "bin", "drift"), "./cmd/drift")
-	build.Dir = repoRoot(t)
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, msg)
+	if err := os.Mkdir(filepath.Join(out, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(driftBuild(t), filepath.Join(out, "bin", "drift")); err != nil {
+		t.Fatal(err)
 	}
 	stubs := `
 set -euo pipefail

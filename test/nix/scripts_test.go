@@ -31,10 +31,8 @@ func TestModuleScriptsRun(t *testing.T) {
 	}
 	root := repoRoot(t)
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "drift"), "./cmd/drift")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := os.Symlink(driftBuild(t), filepath.Join(bin, "drift")); err != nil {
+		t.Fatal(err)
 	}
 	demo := filepath.Join(root, "fixtures/demo")
 	tmp := t.TempDir()
