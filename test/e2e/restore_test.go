@@ -21,9 +21,7 @@ func TestRestoreLatest(t *testing.T) {
 	}
 	const p = "/srv/declared-unmounted/data.txt" // declared, not mounted: lost
 	mtime := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	must(t, os.MkdirAll(filepath.Dir(s.M(p)), 0o755))
-	must(t, os.WriteFile(s.M(p), []byte("from the latest root\n"), 0o640))
-	must(t, os.Chmod(s.M(p), 0o640))
+	writeFile(t, s.M(p), "from the latest root\n", 0o640)
 	must(t, os.Chtimes(s.M(p), mtime, mtime))
 
 	// The root is retired under a name with a two-digit day (its mtime);
@@ -42,8 +40,7 @@ func TestRestoreLatest(t *testing.T) {
 	s.unmountBelow(s.root)
 	must(t, os.MkdirAll(filepath.Join(s.top, "old_roots"), 0o755))
 	run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, "old_roots", olderName))
-	must(t, os.MkdirAll(filepath.Join(s.top, "old_roots", olderName, filepath.Dir(p)), 0o755))
-	must(t, os.WriteFile(filepath.Join(s.top, "old_roots", olderName, p), []byte("from the older root\n"), 0o600))
+	writeFile(t, filepath.Join(s.top, "old_roots", olderName, p), "from the older root\n", 0o600)
 	must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
 	w := &wipeImage{t: t, top: s.top, dev: s.dev}
 	w.drift("--keep-days", "60")
