@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
 
@@ -105,17 +106,11 @@ func openDirAt(dirfd int, name string) (int, error) {
 	}
 }
 
+// readlinkAt reads the symlink name under dirfd, whatever its length
+// (scan.ReadLink).
 func readlinkAt(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
+	buf := make([]byte, 256)
+	return scan.ReadLink(&buf, func(b []byte) (int, error) { return unix.Readlinkat(dirfd, name, b) })
 }
 
 // dirMeta is the owner and mode a created parent directory gets.
