@@ -1,8 +1,6 @@
 package diff
 
 import (
-	"unsafe"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/nix-drift/drift/internal/scan"
@@ -51,15 +49,7 @@ func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
 	return openat2(dirfd, name, flags)
 }
 
-func (realFS) getdents(fd int, buf []byte) (int, error) {
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
+func (realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf) }
 
 func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 	for {
@@ -85,16 +75,7 @@ func (realFS) fstat(fd int, st *unix.Stat_t) error {
 }
 
 func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
-	for {
-		r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return 0, e
-		}
-		return int(r), nil
-	}
+	return scan.Readlinkat(dirfd, name, buf)
 }
 
 func (realFS) pread(fd int, buf []byte, off int64) (int, error) {

@@ -59,15 +59,7 @@ func (realFS) openat(dirfd int, name []byte, flags int) (int, error) {
 	}
 }
 
-func (realFS) getdents(fd int, buf []byte) (int, error) {
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
+func (realFS) getdents(fd int, buf []byte) (int, error) { return Getdents(fd, buf) }
 
 func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error {
 	for {
@@ -83,6 +75,27 @@ func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error 
 }
 
 func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
+	return Readlinkat(dirfd, name, buf)
+}
+
+// Getdents reads raw linux_dirent64 records of the directory fd into buf
+// (getdents64(2), retried on EINTR); 0 is the end of the directory. Walk
+// and internal/diff's lockstep walk list directories with it.
+func Getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+// Readlinkat reads the target of the symlink name (NUL-terminated)
+// relative to dirfd into buf and returns its length (readlinkat(2),
+// retried on EINTR: no NUL added, truncated to len(buf)). It allocates
+// nothing; Walk and internal/diff's lockstep walk read symlinks with it.
+func Readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
 		if e == unix.EINTR {
