@@ -31,19 +31,30 @@ func (s *system) driftAll(args ...string) (int, string, string) {
 	return 0, stdout.String(), stderr.String()
 }
 
+// checkRow is one row of drift check --format json.
+type checkRow struct {
+	Path, Category string
+	Entries        int64
+}
+
+// checkRows runs drift check --format json with extra flags (exiting
+// wantExit) and returns its rows.
+func (s *system) checkRows(wantExit int, extra ...string) []checkRow {
+	s.t.Helper()
+	out := s.drift(wantExit, append([]string{"check", "--root", s.root, "--persist", s.declPath(), "--format", "json"}, extra...)...)
+	var r struct{ Items []checkRow }
+	if err := json.Unmarshal(out, &r); err != nil {
+		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
+	}
+	return r.Items
+}
+
 // categoriesWith runs drift check --format json with extra flags and
 // returns each row's category.
 func (s *system) categoriesWith(wantExit int, extra ...string) map[string]string {
 	s.t.Helper()
-	out := s.drift(wantExit, append([]string{"check", "--root", s.root, "--persist", s.declPath(), "--format", "json"}, extra...)...)
-	var r struct {
-		Items []struct{ Path, Category string }
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
-	}
 	cats := map[string]string{}
-	for _, it := range r.Items {
+	for _, it := range s.checkRows(wantExit, extra...) {
 		cats[it.Path] = it.Category
 	}
 	return cats
@@ -53,18 +64,8 @@ func (s *system) categoriesWith(wantExit int, extra ...string) map[string]string
 // whole is one row, and only its count shows what is in it.
 func (s *system) rowsWith(wantExit int, extra ...string) map[string]string {
 	s.t.Helper()
-	out := s.drift(wantExit, append([]string{"check", "--root", s.root, "--persist", s.declPath(), "--format", "json"}, extra...)...)
-	var r struct {
-		Items []struct {
-			Path, Category string
-			Entries        int64
-		}
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
-		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
-	}
 	rows := map[string]string{}
-	for _, it := range r.Items {
+	for _, it := range s.checkRows(wantExit, extra...) {
 		rows[it.Path] = fmt.Sprintf("%s %d", it.Category, it.Entries)
 	}
 	return rows
