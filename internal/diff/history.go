@@ -436,9 +436,8 @@ func (h *hist) backed(p, source string) string {
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return ""
 	}
-	buf := make([]byte, 4096)
-	n, err := unix.Readlinkat(h.live, strings.TrimPrefix(p, "/"), buf)
-	if err != nil || linkTarget(p, string(buf[:n])) != source {
+	target, err := readlinkBeneath(h.live, strings.TrimPrefix(p, "/"))
+	if err != nil || linkTarget(p, target) != source {
 		return ""
 	}
 	if sm := h.t.Shows(source); sm == nil || h.c.kinds[sm] == ephemeral {
