@@ -120,8 +120,8 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 
 	// The roots themselves, then their listings.
 	var ea, eb scan.Entry
-	fillEntry(&ea, "/", &st[0])
-	fillEntry(&eb, "/", &st[1])
+	scan.Fill(&ea, "/", &st[0], 0)
+	scan.Fill(&eb, "/", &st[1], 0)
 	change, what, _ := WhatChanged(&ea, &eb, false, nil) // directories: no content
 	ws[0].counts[change]++
 	if change != Same {

@@ -463,7 +463,7 @@ func (l *lockstep) only(w *lsWorker, s, dirfd int, dir string, namez []byte) {
 	st := &w.st[s]
 	p := join(dir, name)
 	e := &scan.Entry{}
-	fillEntry(e, p, st)
+	scan.Fill(e, p, st, 0)
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		l.readLink(w, s, dirfd, namez, e)
 	}
@@ -591,7 +591,7 @@ func (l *lockstep) classify(w *lsWorker, fd [2]int, dir string, namez []byte, pr
 	}
 	var e [2]scan.Entry
 	for s := range 2 {
-		fillEntry(&e[s], "", &w.st[s])
+		scan.Fill(&e[s], "", &w.st[s], 0)
 		if w.st[s].Mode&unix.S_IFMT == unix.S_IFLNK {
 			e[s].Path = join(dir, namez[:len(namez)-1]) // for an error
 			l.readLink(w, s, fd[s], namez, &e[s])
@@ -660,21 +660,6 @@ func (l *lockstep) sameByName(w *lsWorker, fd [2]int, namez []byte) (bool, error
 		}
 	}
 	return w.cmp.same(f[0], f[1], w.fst[0].Size, &w.fst[0], &w.fst[1])
-}
-
-func fillEntry(e *scan.Entry, path string, st *unix.Stat_t) {
-	*e = scan.Entry{
-		Path:  path,
-		Mode:  st.Mode,
-		Size:  st.Size,
-		Bytes: st.Blocks * 512,
-		Ino:   st.Ino,
-		Dev:   uint64(st.Dev),
-		Nlink: uint64(st.Nlink),
-		Uid:   st.Uid,
-		Gid:   st.Gid,
-		Mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-	}
 }
 
 // pinCap bounds the directory descriptors kept open for pending

@@ -88,7 +88,10 @@ func absent(err error) bool {
 }
 
 func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
-	return scan.Entry{Path: p, Mode: st.Mode, Size: st.Size, Ino: st.Ino, Uid: st.Uid, Gid: st.Gid, Mtime: st.Mtim.Nano(), Target: target}
+	var e scan.Entry
+	scan.Fill(&e, p, st, 0)
+	e.Target = target
+	return e
 }
 
 // itemHistory compares the lost item it with the same path in the previous

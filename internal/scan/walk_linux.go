@@ -130,7 +130,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 	rootH.refs.Store(1) // Walk's own reference, dropped at the end
 	defer w.release(rootH)
 
-	fill(&ws.e, "/", &ws.st, ws.id)
+	Fill(&ws.e, "/", &ws.st, ws.id)
 	ws.stats.Entries++
 	state, descend := visit(nil, &ws.e)
 	if !descend || ws.e.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -372,7 +372,7 @@ func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
 		}
 		return
 	}
-	fill(&ws.e, it.path, &ws.st, ws.id)
+	Fill(&ws.e, it.path, &ws.st, ws.id)
 	ws.e.Replaced = true
 	if w.readLinks && ws.st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		w.readLink(ws, pfd, name)
@@ -500,7 +500,7 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 			continue
 		}
 		p := join(dir, name[:nl])
-		fill(&ws.e, p, &ws.st, ws.id)
+		Fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
 		if w.readLinks && typ == unix.S_IFLNK {
 			w.readLink(ws, fd, name)
@@ -534,7 +534,10 @@ func join(dir string, name []byte) string {
 	return dir + "/" + string(name)
 }
 
-func fill(e *Entry, path string, st *unix.Stat_t, worker int) {
+// Fill sets e to the entry at path that st (from lstat) describes, visited
+// by worker; Target is left empty. Walk fills every Entry with it, and
+// internal/diff its entries of two trees.
+func Fill(e *Entry, path string, st *unix.Stat_t, worker int) {
 	*e = Entry{
 		Worker: worker,
 		Path:   path,
