@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -133,9 +133,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	}
 	bo.BootID = opts.BootID
 	if bo.BootID == "" {
-		if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
-			bo.BootID = strings.TrimSpace(string(b))
-		}
+		bo.BootID = diff.BootID()
 	}
 	bo.Blank = opts.Blank
 	if hib, err := hibernated(opts, st); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -242,7 +243,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 		} else {
 			names, bad := parseIDDB(data)
 			if len(bad) > 0 {
-				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped (%s)", src.db, where, plural(len(bad), "malformed line", "malformed lines"), lineList(bad)))
+				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped (%s)", src.db, where, units.Plural(int64(len(bad)), "malformed line", "malformed lines"), lineList(bad)))
 			}
 			for id, n := range names {
 				src.into[id] = n
@@ -254,7 +255,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 			var bad int
 			names, bad, err = parseIDMap(data)
 			if bad > 0 {
-				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped", src.mp, where, plural(bad, "malformed entry", "malformed entries")))
+				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped", src.mp, where, units.Plural(int64(bad), "malformed entry", "malformed entries")))
 			}
 			for id, n := range names {
 				if _, ok := src.into[id]; !ok {
@@ -267,13 +268,6 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 		}
 	}
 	return db
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 func lineList(lines []int) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -141,7 +142,7 @@ func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
 		it.History = hs[i]
 	}
 	if failed > 0 {
-		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", plural(failed, "lost path", "lost paths"), first))
+		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
 	}
 }
 
@@ -270,7 +271,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		return
 	}
 	if n := errs.Load(); n > 0 {
-		c.warn(fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", plural(int(n), "path", "paths"), prev.Name))
+		c.warn(fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", units.Plural(int64(n), "path", "paths"), prev.Name))
 	}
 	for _, r := range rows {
 		v := r.v

@@ -47,10 +47,18 @@ func CurrentBoot() (Boot, error) {
 	if boot.Time.IsZero() {
 		return Boot{}, errors.New("/proc/stat: no btime line")
 	}
-	if id, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
-		boot.ID = strings.TrimSpace(string(id))
-	}
+	boot.ID = BootID()
 	return boot, nil
+}
+
+// BootID is this boot's id, the kernel's boot_id
+// (/proc/sys/kernel/random/boot_id), "" when it cannot be read.
+func BootID() string {
+	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(id))
 }
 
 // WipeSlack is how much earlier than the boot time the root may have been

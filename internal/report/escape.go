@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // Escape makes a file name safe to print on a terminal and unambiguous on
@@ -64,25 +66,10 @@ func SafeText(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Plural is n with the singular or the plural word: "1 path", "2 paths".
-func Plural(n int64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
+// Plural is n with the singular or the plural word: "1 path", "2 paths"
+// (units.Plural).
+func Plural(n int64, one, many string) string { return units.Plural(n, one, many) }
 
 // HumanBytes formats a size in bytes with binary units: "0 B", "512 B",
-// "1.5 KiB", "1.0 GiB".
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// "1.5 KiB", "1.0 GiB" (units.Bytes).
+func HumanBytes(n int64) string { return units.Bytes(n) }

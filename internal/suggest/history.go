@@ -8,6 +8,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // RootDir is an old root to compare with: its name in old_roots and its
@@ -48,7 +49,7 @@ func Histories(a *diff.Audit, root string, roots []RootDir, workers int) ([]OldR
 			continue
 		}
 		if failed > 0 {
-			warnings = append(warnings, fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", plural(failed, "lost path", "lost paths"), r.Name, first))
+			warnings = append(warnings, fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), r.Name, first))
 		}
 		for j, h := range hs {
 			o.Hist[candAt[j]] = h

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -168,23 +169,8 @@ func (in *Input) machineID(out []Suggestion, storages []string) {
 		ev += "; the live ID matches none of them"
 	}
 	if earlier > 0 {
-		ev += fmt.Sprintf("; %s of journals belong to earlier IDs", humanBytes(earlier))
+		ev += fmt.Sprintf("; %s of journals belong to earlier IDs", units.Bytes(earlier))
 	}
 	s.Evidence = append(s.Evidence, ev)
 	s.Score += scoreJournalIDs
-}
-
-// humanBytes formats a size as report.HumanBytes does ("1.5 KiB"; this
-// package cannot import report, which renders it).
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

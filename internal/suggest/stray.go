@@ -13,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -155,7 +156,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, link
 	}
 	var warnings []string
 	if n := errs.Load(); n > 0 {
-		warnings = append(warnings, fmt.Sprintf("%s under %s unreadable: stray data below them is not listed", plural(int(n), "path", "paths"), sp))
+		warnings = append(warnings, fmt.Sprintf("%s under %s unreadable: stray data below them is not listed", units.Plural(int64(n), "path", "paths"), sp))
 	}
 	out := make([]Suggestion, 0, len(rows))
 	for _, r := range rows {

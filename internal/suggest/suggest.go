@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -179,13 +180,13 @@ func (s *Suggestion) historyNote() string {
 	case s.Boots == 0:
 		return ""
 	case s.Seen == 0:
-		return fmt.Sprintf("in none of the last %s: new since the last boot", plural(s.Boots, "old root", "old roots"))
+		return fmt.Sprintf("in none of the last %s: new since the last boot", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed == 0 && s.Seen == s.Boots:
-		return fmt.Sprintf("identical in all %s: regenerated at every boot", plural(s.Boots, "old root", "old roots"))
+		return fmt.Sprintf("identical in all %s: regenerated at every boot", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed > 0:
-		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, plural(s.Boots, "old root", "old roots"))
+		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
 	}
-	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, plural(s.Boots, "old root", "old roots"))
+	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
 }
 
 // OldRoot is one old root compared: its name and the history of each lost
@@ -610,11 +611,4 @@ func (in *Input) name(names map[uint32]string, id uint32) string {
 		return n
 	}
 	return fmt.Sprint(id)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
