@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 )
@@ -229,17 +230,9 @@ func (ck *checker) shape(e persist.Entry) {
 	}
 }
 
-// under reports whether p equals dir or lies below it, by components.
-func under(p, dir string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir) && len(p) > len(dir) && p[len(dir)] == '/'
-}
-
 func underAny(p string, dirs ...string) (string, bool) {
 	for _, d := range dirs {
-		if under(p, d) {
+		if mounts.HasPrefix(p, d) {
 			return d, true
 		}
 	}
@@ -285,7 +278,7 @@ func (ck *checker) placement(e persist.Entry) {
 	case isKept:
 		ck.add("not-ephemeral", sev("not-ephemeral"), pos, p, "",
 			"%s %s is under %s, which is not on the ephemeral root", kindName(e), q(p), kept)
-	case under(p, "/tmp"):
+	case mounts.HasPrefix(p, "/tmp"):
 		s := sev("persist-tmp")
 		msg := "%s %s is under /tmp, which is meant to be emptied at boot"
 		if ck.cfg != nil && ck.cfg.TmpOnTmpfs.Value == persist.True {
@@ -327,10 +320,10 @@ func (ck *checker) placement(e persist.Entry) {
 			}
 			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, hint,
 				"directory %s holds files NixOS activation creates (%s): the persistent copy hides them", q(p), ex)
-		} else if ck.cfg != nil && under(p, "/etc") {
+		} else if ck.cfg != nil && mounts.HasPrefix(p, "/etc") {
 			for _, k := range ck.cfg.EtcFiles {
 				f := "/etc/" + strings.Trim(k, "/")
-				if f != p && under(f, p) {
+				if f != p && mounts.HasPrefix(f, p) {
 					ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, "",
 						"directory %s holds %s, which NixOS creates (environment.etc): the persistent copy hides it", q(p), q(f))
 					break
@@ -378,7 +371,7 @@ func (ck *checker) placement(e persist.Entry) {
 				"directory %s holds secrets but is created with mode %s: other users can read it", q(p), e.Mode)
 		}
 	}
-	if under(p, "/var/lib/private") {
+	if mounts.HasPrefix(p, "/var/lib/private") {
 		ok := false
 		for _, d := range ck.primary {
 			if d.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
@@ -394,7 +387,7 @@ func (ck *checker) placement(e persist.Entry) {
 
 // homeRel returns the entry's path relative to its home.
 func homeRel(e persist.Entry) (string, bool) {
-	if e.Home == "" || e.Home == "/" || !under(e.Path, e.Home) || e.Path == e.Home {
+	if e.Home == "" || e.Home == "/" || !mounts.HasPrefix(e.Path, e.Home) || e.Path == e.Home {
 		return "", false
 	}
 	return e.Path[len(e.Home)+1:], true
@@ -463,7 +456,7 @@ func applySymbolic(mode string, base uint32) (uint32, bool) {
 
 func (ck *checker) inStorage(p string) string {
 	for _, s := range ck.storage {
-		if s.Path != "/" && under(p, s.Path) {
+		if s.Path != "/" && mounts.HasPrefix(p, s.Path) {
 			return s.Path
 		}
 	}
@@ -473,7 +466,7 @@ func (ck *checker) inStorage(p string) string {
 func (ck *checker) mountOf(p string) (persist.Mount, bool) {
 	best := -1
 	for i, m := range ck.mounts {
-		if under(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
+		if mounts.HasPrefix(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
 			best = i
 		}
 	}
@@ -823,7 +816,7 @@ func (ck *checker) covered(p string) bool {
 // entryCovering returns the entry that persists p.
 func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
 	for _, e := range ck.primary {
-		if e.Path == p || e.Kind == persist.Dir && under(p, e.Path) {
+		if e.Path == p || e.Kind == persist.Dir && mounts.HasPrefix(p, e.Path) {
 			return e, true
 		}
 	}

@@ -27,6 +27,18 @@ func Contains(ancestor, p string) bool {
 	return ok
 }
 
+// HasPrefix reports whether p is dir or lies below it, comparing whole
+// components of paths that are already clean, without cleaning them (a ".."
+// a declaration keeps stays a name): "/" has every absolute path below it,
+// "/home" has "/home/a" but not "/homework". For paths that may not be
+// clean, use Contains.
+func HasPrefix(p, dir string) bool {
+	if dir == "/" {
+		return len(p) > 0 && p[0] == '/'
+	}
+	return len(p) >= len(dir) && p[:len(dir)] == dir && (len(p) == len(dir) || p[len(dir)] == '/')
+}
+
 // Rel returns the part of p below ancestor as an absolute-style remainder:
 // "/" when p equals ancestor, "/b/c" for Rel("/a", "/a/b/c"). ok is false when
 // p is not ancestor or below it (component-wise, after cleaning both).

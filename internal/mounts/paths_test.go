@@ -59,3 +59,25 @@ func TestClean(t *testing.T) {
 		t.Errorf("Clean of a clean path allocates %v times", n)
 	}
 }
+
+// TestHasPrefix: component-wise, on clean paths, without cleaning (a kept
+// ".." is a name).
+func TestHasPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		p, dir string
+		want   bool
+	}{
+		{"/home/a", "/home", true},
+		{"/home", "/home", true},
+		{"/homework", "/home", false},
+		{"/hom", "/home", false},
+		{"/x", "/", true},
+		{"x", "/", false},
+		{"/var/lib/../etc", "/var/lib", true},
+		{"/etc", "/var/lib/..", false},
+	} {
+		if got := HasPrefix(tc.p, tc.dir); got != tc.want {
+			t.Errorf("HasPrefix(%q, %q) = %v, want %v", tc.p, tc.dir, got, tc.want)
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func mounts(ms []Mount) []string {
+func mountLines(ms []Mount) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, fmt.Sprintf("%s %s %s", m.Point, m.FSType, m.Pos))
@@ -41,7 +41,7 @@ func TestReadLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, "disko mounts", mounts(ms), []string{
+	wantLines(t, "disko mounts", mountLines(ms), []string{
 		"/  disko.nix:11:38",
 		"/boot vfat disko.nix:7:87",
 		"/nix/persist  disko.nix:12:41",
@@ -59,14 +59,14 @@ func TestReadLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, "JSON mounts", mounts(ms), []string{"/ tmpfs fs.json:1:2", "/home btrfs fs.json:1:58"})
+	wantLines(t, "JSON mounts", mountLines(ms), []string{"/ tmpfs fs.json:1:2", "/home btrfs fs.json:1:58"})
 
 	nixos := `{ lib, ... }: { fileSystems."/srv" = lib.mkDefault { device = "/dev/vdc"; fsType = "xfs"; }; }`
 	ms, err = ReadLayout("hw.nix", strings.NewReader(nixos))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, "fileSystems", mounts(ms), []string{"/srv xfs hw.nix:1:29"})
+	wantLines(t, "fileSystems", mountLines(ms), []string{"/srv xfs hw.nix:1:29"})
 
 	for _, bad := range []struct{ name, data, want string }{
 		{"x.json", `[1]`, "x.json: expected an object of mount points"},

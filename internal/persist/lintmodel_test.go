@@ -108,7 +108,7 @@ func TestConfigRead(t *testing.T) {
 	})
 	got := fmt.Sprintf("mutable=%v@%s ssh=%v tmp=%v groups=%d etc=%q keys=%v forUsers=%v hostKeys=%v fs=%q",
 		c.MutableUsers.Value, c.MutableUsers.Pos, c.OpenSSH.Value, c.TmpOnTmpfs.Value, len(c.Groups), c.EtcFiles,
-		c.SSHKeyPaths[0].Value, c.SecretsForUsers, c.HostKeyPaths[0].Value, mounts(c.FileSystems))
+		c.SSHKeyPaths[0].Value, c.SecretsForUsers, c.HostKeyPaths[0].Value, mountLines(c.FileSystems))
 	want := `mutable=2@f.nix:2:24 ssh=1 tmp=3 groups=1 etc=["ssh/ssh_config"] keys=/etc/ssh/k forUsers=true hostKeys=/p/k fs=["/home btrfs f.nix:12:15"]`
 	if got != want {
 		t.Errorf("config:\n got %s\nwant %s", got, want)

@@ -50,19 +50,6 @@ func cleanPath(p string) (clean string, dotdot bool) {
 	return b.String(), dotdot
 }
 
-// hasPathPrefix reports whether path equals dir or lies below it, comparing
-// whole components: /home/a is a prefix of /home/a/x but not of /home/ab.
-// Both must be clean and absolute.
-func hasPathPrefix(path, dir string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(path, "/")
-	}
-	if !strings.HasPrefix(path, dir) {
-		return false
-	}
-	return len(path) == len(dir) || path[len(dir)] == '/'
-}
-
 // trimPathSuffix returns p without its trailing components equal to suffix
 // ("/nix/persist/home/alice" minus "/home/alice" is "/nix/persist"), and
 // whether p ended with them. Both must be clean and absolute.

@@ -4,6 +4,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/mounts"
 )
 
 type entryKey struct {
@@ -87,7 +89,7 @@ func (s *Set) Covering(p string) (Entry, bool) {
 		if e.Path == p && e.Kind == File {
 			return e, true
 		}
-		if e.Kind == Dir && hasPathPrefix(p, e.Path) && (best < 0 || len(e.Path) > len(s.Entries[best].Path)) {
+		if e.Kind == Dir && mounts.HasPrefix(p, e.Path) && (best < 0 || len(e.Path) > len(s.Entries[best].Path)) {
 			best = i
 		}
 	}

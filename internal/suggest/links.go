@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +28,7 @@ func intoStorage(it *diff.Item, storages []string) (string, bool) {
 		return "", false
 	}
 	t := linkTarget(it.Path, it.Target)
-	if !slices.ContainsFunc(storages, func(sp string) bool { return within(sp, t) && t != sp }) {
+	if !slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(t, sp) && t != sp }) {
 		return "", false
 	}
 	return t, true

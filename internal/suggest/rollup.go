@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/mounts"
 )
 
 // systemContainers hold many applications' state: a suggestion is one
@@ -43,11 +45,11 @@ func homeUsers(m map[string]string) []home {
 // /root (user ""), or /home/NAME (user NAME).
 func homeOf(homes []home, p string) (home, bool) {
 	for _, h := range homes {
-		if within(h.dir, p) {
+		if mounts.HasPrefix(p, h.dir) {
 			return h, true
 		}
 	}
-	if within("/root", p) {
+	if mounts.HasPrefix(p, "/root") {
 		return home{dir: "/root"}, true
 	}
 	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
@@ -55,14 +57,6 @@ func homeOf(homes []home, p string) (home, bool) {
 		return home{dir: "/home/" + name, user: name}, true
 	}
 	return home{}, false
-}
-
-// within reports whether p is dir or below it, by components.
-func within(dir, p string) bool {
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return strings.HasPrefix(p, dir) && (len(p) == len(dir) || p[len(dir)] == '/')
 }
 
 // childToward returns the component of p directly below its ancestor dir
@@ -109,7 +103,7 @@ func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
 			if c == p {
 				return nil
 			}
-			if within(c, p) && len(c) > len(best) {
+			if mounts.HasPrefix(p, c) && len(c) > len(best) {
 				best = c
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
@@ -78,18 +79,18 @@ func cover(p string, entries []persist.Entry, linked []string) coverage {
 	c := uncovered
 	for _, t := range linked {
 		switch {
-		case within(t, p):
+		case mounts.HasPrefix(p, t):
 			return covered
-		case within(p, t):
+		case mounts.HasPrefix(t, p):
 			c = onTheWay
 		}
 	}
 	for _, e := range entries {
 		src := e.Source()
 		switch {
-		case p == src, e.Kind == persist.Dir && within(src, p):
+		case p == src, e.Kind == persist.Dir && mounts.HasPrefix(p, src):
 			return covered
-		case within(p, src):
+		case mounts.HasPrefix(src, p):
 			c = onTheWay
 		}
 	}

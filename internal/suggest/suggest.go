@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -310,7 +311,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		if it.Category != diff.Unpersisted {
 			continue
 		}
-		if slices.ContainsFunc(storages, func(sp string) bool { return within(sp, it.Path) }) {
+		if slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(it.Path, sp) }) {
 			left.add(LeftStorage, it.Path) // in persistent storage already (not mounted: drift check's to report)
 			continue
 		}
