@@ -51,7 +51,7 @@ func modeType(e *scan.Entry) string {
 }
 
 // diffDetail says what differs on a row: "file -> symlink", "mode 0644 ->
-// 0600", an error.
+// 0600", an error. It is raw text: the table escapes the whole cell once.
 func diffDetail(d *diff.Difference) string {
 	if d.Err != nil {
 		return d.Err.Error()
@@ -74,7 +74,7 @@ func diffDetail(d *diff.Difference) string {
 		parts = append(parts, fmt.Sprintf("owner %d:%d -> %d:%d", d.A.Uid, d.A.Gid, d.B.Uid, d.B.Gid))
 	}
 	if d.What&diff.WhatTarget != 0 {
-		parts = append(parts, "target "+Escape(d.A.Target)+" -> "+Escape(d.B.Target))
+		parts = append(parts, "target "+d.A.Target+" -> "+d.B.Target)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
 
@@ -422,4 +423,25 @@ func TestOldRootsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("plan", plan.OldRoots)
+}
+
+// TestComparisonTableTargets: drift diff's table escapes a symlink target
+// once, as every name is escaped (a backslash shows as \\, a tab as \t),
+// and never lets a control character through.
+func TestComparisonTableTargets(t *testing.T) {
+	a := &scan.Entry{Mode: unix.S_IFLNK | 0o777, Target: `a\b`}
+	b := &scan.Entry{Mode: unix.S_IFLNK | 0o777, Target: "q\tr\x1b"}
+	c := &diff.Comparison{Diffs: []diff.Difference{{Path: "/l", Change: diff.Meta, What: diff.WhatTarget, A: a, B: b}}}
+	c.Counts[diff.Meta] = 1
+	var buf bytes.Buffer
+	if err := WriteComparison(&buf, c, "table"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if want := `target a\\b -> q\tr\x1b`; !strings.Contains(out, want) {
+		t.Errorf("table lacks %q:\n%s", want, out)
+	}
+	if strings.ContainsAny(out, "\t\x1b") {
+		t.Errorf("raw control character in:\n%q", out)
+	}
 }
