@@ -201,16 +201,13 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	if !declared {
 		warn("%s is not declared: declare it, or it is lost again at the next boot", report.Escape(p))
 	}
-	res, err := restore.Run(ctx, restore.Request{From: from, Path: p, Root: root, Dest: dest, Force: opts.Force, DryRun: opts.DryRun})
+	res, err := restore.Run(ctx, restore.Request{From: from, FromName: label, Path: p, Root: root, Dest: dest, Force: opts.Force, DryRun: opts.DryRun})
 	var h *restore.HintError
 	if errors.As(err, &h) {
 		return withHint(h.Err, h.Hint)
 	}
 	if err != nil {
 		return err
-	}
-	if label != "" {
-		res.Source = path.Join(label, p)
 	}
 	for _, s := range res.Skipped {
 		warn("%s not copied: %s", report.Escape(s.Path), s.Reason)

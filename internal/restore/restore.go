@@ -24,6 +24,10 @@ type Request struct {
 	// symlink in it is the caller's choice); nothing beneath it is ever
 	// reached through a symlink.
 	From string
+	// FromName names From in Result.Source and in errors when From is a
+	// private mount the user never sees ("/dev/vda2:/old_roots/NAME");
+	// "" means From itself.
+	FromName string
 	// Path is the live path to restore, absolute: it names the object
 	// From+Path. Its final component may be a symlink, which is copied as a
 	// symlink; any other component that is a symlink is refused.
@@ -78,7 +82,8 @@ type Skipped struct {
 
 // Result is what Run did, or in a dry run would do.
 type Result struct {
-	// Source is the copied object's full path: From joined with Path.
+	// Source is the copied object's full path: From (or FromName) joined
+	// with Path.
 	Source string
 	// Dest is Request.Dest; DestFull is it joined with Root.
 	Dest, DestFull string
@@ -114,7 +119,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("destination %w", err)
 	}
-	res := &Result{Source: path.Join(req.From, p), Dest: dest, DestFull: path.Join(req.Root, dest)}
+	from := req.FromName
+	if from == "" {
+		from = req.From
+	}
+	res := &Result{Source: path.Join(from, p), Dest: dest, DestFull: path.Join(req.Root, dest)}
 
 	src, err := openRoot(req.From, "source")
 	if err != nil {
@@ -142,7 +151,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		err = unix.Fstatat(sparent, sname, &top, unix.AT_SYMLINK_NOFOLLOW)
 	}
 	if errors.Is(err, unix.ENOENT) {
-		return nil, fmt.Errorf("%s: not in the old root %s", p, req.From)
+		return nil, fmt.Errorf("%s: not in the old root %s", p, from)
 	} else if err != nil {
 		return nil, fmt.Errorf("source %s: %w", res.Source, err)
 	}

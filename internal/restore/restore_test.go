@@ -473,3 +473,19 @@ func TestRestoreForceOverMountPoint(t *testing.T) {
 	}
 	noTemp(t, filepath.Join(live, "etc"))
 }
+
+// TestRestoreFromName: an old root reached through a private mount is named
+// as the user knows it (FromName), in the result and in errors, never by
+// the mount's temporary directory.
+func TestRestoreFromName(t *testing.T) {
+	old, live := system(t, Dir{Entries: map[string]node{"file": File{}}})
+	const name = "/dev/vda2:/old_roots/2026-11-28_10:00:00"
+	_, err := Run(context.Background(), Request{From: old, FromName: name, Path: "/etc/ssh/missing", Root: live, Dest: "/x"})
+	if err == nil || err.Error() != "/etc/ssh/missing: not in the old root "+name {
+		t.Errorf("err = %v", err)
+	}
+	res, err := Run(context.Background(), Request{From: old, FromName: name, Path: "/etc/ssh/file", Root: live, Dest: "/x", DryRun: true})
+	if err != nil || res.Source != name+"/etc/ssh/file" {
+		t.Errorf("Source %q, err %v", res.Source, err)
+	}
+}
