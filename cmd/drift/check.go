@@ -181,7 +181,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		for _, s := range sources {
 			fmt.Fprintf(st.Err, "drift: declarations from %s\n", report.Escape(s))
 		}
-		fmt.Fprintf(st.Err, "drift: %d declared paths, %d mounts at or below %s\n", len(decls.Entries), len(table.Mounts), report.Escape(root))
+		fmt.Fprintf(st.Err, "drift: %s, %s at or below %s\n", report.Plural(int64(len(decls.Entries)), "declared path", "declared paths"), report.Plural(int64(len(table.Mounts)), "mount", "mounts"), report.Escape(root))
 	}
 	loaded.printDiagnostics(st, opts.Verbose, opts.Quiet)
 	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
