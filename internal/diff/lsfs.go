@@ -49,11 +49,11 @@ func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
 	return openat2(dirfd, name, flags)
 }
 
-func (realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf) }
+func (realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf, false) }
 
 func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 	for {
-		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW, false)
 		if e == unix.EINTR {
 			continue
 		}

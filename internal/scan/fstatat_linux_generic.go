@@ -10,8 +10,8 @@ import (
 
 // rawFstatat is fstatat(2) on a NUL-terminated name. On these
 // architectures the stat syscall number and layout vary, so it goes
-// through unix.Fstatat (one small allocation per call).
-func rawFstatat(dirfd int, name *byte, st *unix.Stat_t, flags int) unix.Errno {
+// through unix.Fstatat (one small allocation per call), and raw is ignored.
+func rawFstatat(dirfd int, name *byte, st *unix.Stat_t, flags int, raw bool) unix.Errno {
 	n := 0
 	for *(*byte)(unsafe.Add(unsafe.Pointer(name), n)) != 0 {
 		n++

@@ -1,5 +1,7 @@
 package scan
 
+import "sync/atomic"
+
 // Entry is one path found by Walk. The pointer passed to a Visitor is only
 // valid during the call.
 type Entry struct {
@@ -32,6 +34,24 @@ type Entry struct {
 	Replaced bool
 }
 
+// Tally is a directory's state that asks Walk to count its contents instead
+// of visiting them: a Visitor returns a *Tally (and descend=true) for a
+// directory whose subtree it needs only as a count, such as a directory
+// lost whole. Walk then calls no Visitor for anything below that directory.
+// It adds each entry below it (at any depth) to Entries, and the st_size of
+// each regular file among them to Bytes, in bytes; it reads subdirectories
+// with the same Tally. Only regular files (and entries of unknown d_type)
+// are lstat'ed; other types are taken from the listing's d_type, nothing is
+// followed or opened but directories (openat O_NOFOLLOW|O_DIRECTORY), and
+// symlinks are not read. Entries that vanish before their lstat are not
+// counted; errors go to Options.OnError as usual. A Tally is updated
+// concurrently by the workers while Walk runs: read it after Walk returns,
+// or atomically for progress.
+type Tally struct {
+	Entries atomic.Int64
+	Bytes   atomic.Int64
+}
+
 // Visitor is called once per entry, concurrently from several goroutines.
 // parent is the state returned for the entry's parent directory (nil for
 // the root). For a directory, returning descend=true makes Walk read it;
@@ -61,4 +81,5 @@ type Stats struct {
 	Dirs     int64 // directories opened and read
 	Errors   int64 // OnError calls
 	Vanished int64 // entries gone between listing and lstat or open
+	Tallied  int64 // entries counted into a Tally instead of visited
 }

@@ -55,7 +55,11 @@ func DefaultWorkers() int {
 // cap derived from RLIMIT_NOFILE those subdirectories are instead reopened
 // component by component from root.
 func Walk(ctx context.Context, root string, opts Options, visit Visitor) (Stats, error) {
-	return walk(ctx, realFS{}, root, opts, visit, 0)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
+	return walk(ctx, realFS{raw: workers <= runtime.GOMAXPROCS(0)}, root, opts, visit, 0)
 }
 
 // dirHandle is an open directory kept for the subdirectories it listed,
@@ -185,6 +189,7 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		stats.Dirs += ws.stats.Dirs
 		stats.Errors += ws.stats.Errors
 		stats.Vanished += ws.stats.Vanished
+		stats.Tallied += ws.stats.Tallied
 	}
 	if w.stop.Load() {
 		return stats, ctx.Err()
@@ -250,8 +255,12 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 	}
 	name := ws.cname(it.path[it.nameOff:])
 	fd, err := w.fs.openat(pfd, name, openDir)
+	_, tallied := it.state.(*Tally)
 	if err != nil {
 		switch {
+		case tallied && (err == unix.ELOOP || err == unix.ENOTDIR):
+			// Replaced by a non-directory since the listing, which
+			// counted it already.
 		case err == unix.ELOOP || err == unix.ENOTDIR:
 			w.retype(ws, pfd, name, it)
 		case vanished(err):
@@ -259,6 +268,13 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 		default:
 			w.fail(ws, it.path, "openat", err)
 		}
+		return
+	}
+	if tallied {
+		// Counted, not visited: no lstat classified it, so there is no
+		// identity for the open to match; whatever directory is there now
+		// is counted.
+		w.read(ws, fd, nil, it.path, it.state, nil)
 		return
 	}
 	w.read(ws, fd, nil, it.path, it.state, it)
@@ -444,7 +460,11 @@ func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any,
 			}
 			it = nil
 		}
-		w.entries(ws, fd, dir, state, ws.buf[:n])
+		if t, ok := state.(*Tally); ok {
+			w.tally(ws, fd, dir, t, ws.buf[:n])
+		} else {
+			w.entries(ws, fd, dir, state, ws.buf[:n])
+		}
 	}
 	if w.stop.Load() {
 		clear(ws.children)
@@ -512,6 +532,60 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 				path: p, nameOff: len(p) - nl, state: st,
 				dev: uint64(ws.st.Dev), ino: ws.st.Ino,
 			})
+		}
+	}
+}
+
+// tally counts one getdents64 batch of a directory read for t (see Tally):
+// d_type decides, and only regular files and entries of unknown type are
+// lstat'ed; subdirectories go to ws.children with t as their state.
+func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
+	var n, size int64
+	defer func() {
+		t.Entries.Add(n)
+		t.Bytes.Add(size)
+		ws.stats.Tallied += n
+	}()
+	select {
+	case <-w.cancelled:
+		w.stop.Store(true)
+		return
+	default:
+	}
+	for len(buf) > 0 {
+		if w.stop.Load() {
+			return
+		}
+		var name []byte // NUL-terminated
+		var typ uint8
+		name, typ, buf = NextDirent(buf)
+		if name == nil {
+			continue
+		}
+		mode := uint32(unix.S_IFDIR)
+		switch typ {
+		case unix.DT_DIR:
+		case unix.DT_REG, unix.DT_UNKNOWN:
+			if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				if vanished(err) {
+					ws.stats.Vanished++
+				} else {
+					w.fail(ws, join(dir, name[:len(name)-1]), "fstatat", err)
+				}
+				continue
+			}
+			mode = ws.st.Mode & unix.S_IFMT
+		default:
+			n++
+			continue
+		}
+		n++
+		switch mode {
+		case unix.S_IFREG:
+			size += ws.st.Size
+		case unix.S_IFDIR:
+			p := join(dir, name[:len(name)-1])
+			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - (len(name) - 1), state: t})
 		}
 	}
 }

@@ -1,0 +1,183 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// unknownFS reports every listed entry with d_type DT_UNKNOWN, as some
+// filesystems do: Walk must then lstat to learn types.
+type unknownFS struct{ fsys }
+
+func (u unknownFS) getdents(fd int, buf []byte) (int, error) {
+	n, err := u.fsys.getdents(fd, buf)
+	for b := buf[:max(n, 0)]; len(b) >= 20; {
+		reclen := int(b[16]) | int(b[17])<<8
+		if reclen < 20 || reclen > len(b) {
+			break
+		}
+		b[18] = unix.DT_UNKNOWN
+		b = b[reclen:]
+	}
+	return n, err
+}
+
+// expected counts, from a plain Walk, the entries below dir (at any depth)
+// and the sizes of the regular files among them.
+func expected(t *testing.T, root, dir string) (n, bytes int64) {
+	t.Helper()
+	var mu sync.Mutex
+	_, err := Walk(context.Background(), root, Options{}, func(_ any, e *Entry) (any, bool) {
+		if strings.HasPrefix(e.Path, dir+"/") || dir == "/" && e.Path != "/" {
+			mu.Lock()
+			n++
+			if e.Mode&unix.S_IFMT == unix.S_IFREG {
+				bytes += e.Size
+			}
+			mu.Unlock()
+		}
+		return nil, true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, bytes
+}
+
+// A Tally counts what a visit of every entry below its directory would see:
+// every type, symlinks not followed, any worker count, with and without
+// kept descriptors, raw calls or not, and d_type known or not.
+func TestTally(t *testing.T) {
+	root := t.TempDir()
+	create(t, root, everyKind)
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Mkdir(filepath.Join(root, "gen"), 0o755))
+	generate(t, filepath.Join(root, "gen"), 3, 2000)
+	tallied := []string{"/etc", "/run", "/deep", "/gen", "/var", "/usr"}
+	want := map[string][2]int64{}
+	for _, d := range tallied {
+		n, b := expected(t, root, d)
+		want[d] = [2]int64{n, b}
+	}
+	all, _ := expected(t, root, "/")
+	if want["/gen"][0] < 2000 || want["/var"][1] != 1<<30 {
+		t.Fatalf("fixture: %v", want)
+	}
+	for _, raw := range []bool{false, true} {
+		for _, unknown := range []bool{false, true} {
+			for _, workers := range []int{1, 2, 4} {
+				for _, maxPinned := range []int{0, 1} {
+					var fs fsys = realFS{raw: raw}
+					if unknown {
+						fs = unknownFS{fs}
+					}
+					var mu sync.Mutex
+					tallies := map[string]*Tally{}
+					var visited []string
+					visit := func(parent any, e *Entry) (any, bool) {
+						mu.Lock()
+						defer mu.Unlock()
+						visited = append(visited, e.Path)
+						for _, d := range tallied {
+							if e.Path == d {
+								tallies[d] = &Tally{}
+								return tallies[d], true
+							}
+						}
+						return nil, true
+					}
+					st, err := walk(context.Background(), track(t, fs), root, Options{Workers: workers, ReadLinks: true}, visit, maxPinned)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, d := range tallied {
+						tl := tallies[d]
+						if tl == nil {
+							t.Errorf("%s not visited", d)
+							continue
+						}
+						if got := [2]int64{tl.Entries.Load(), tl.Bytes.Load()}; got != want[d] {
+							t.Errorf("raw=%v unknown=%v workers=%d maxPinned=%d: %s tallied %v, want %v", raw, unknown, workers, maxPinned, d, got, want[d])
+						}
+					}
+					for _, p := range visited {
+						for _, d := range tallied {
+							if strings.HasPrefix(p, d+"/") {
+								t.Errorf("%s visited below tallied %s", p, d)
+							}
+						}
+					}
+					if st.Entries != int64(len(visited)) || st.Entries+st.Tallied != all+1 || st.Errors != 0 {
+						t.Errorf("stats %+v: %d visited, %d entries in all", st, len(visited), all+1)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Trouble below a tallied directory is reported with its path: an
+// unreadable directory is counted (its contents are not), an lstat error
+// leaves the file out, a file gone before its lstat is counted as vanished,
+// and a directory replaced by a file before its open was counted already.
+func TestTallyTrouble(t *testing.T) {
+	root := t.TempDir()
+	create(t, root, tree{
+		"t/secret/key": file("k"),
+		"t/eio":        file("12345"),
+		"t/gone":       file("123"),
+		"t/swapped/x":  file("1"),
+		"t/ok/f":       file("12"),
+	})
+	ffs := faultFS{
+		fsys:    realFS{},
+		openErr: map[string]error{"secret": unix.EACCES},
+		statErr: map[string]error{"eio": unix.EIO, "gone": unix.ENOENT},
+		onOpen: map[string]func(){"swapped": func() {
+			p := filepath.Join(root, "t", "swapped")
+			if err := os.RemoveAll(p); err != nil {
+				t.Error(err)
+			}
+			if err := os.WriteFile(p, []byte("file now"), 0o644); err != nil {
+				t.Error(err)
+			}
+		}},
+	}
+	var mu sync.Mutex
+	errs := map[string]error{}
+	tl := &Tally{}
+	st, err := walk(context.Background(), track(t, ffs), root, Options{OnError: func(p string, err error) {
+		mu.Lock()
+		errs[p] = err
+		mu.Unlock()
+	}}, func(_ any, e *Entry) (any, bool) {
+		if e.Path == "/t" {
+			return tl, true
+		}
+		return nil, true
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counted: secret, swapped, ok, ok/f (2 bytes).
+	if n, b := tl.Entries.Load(), tl.Bytes.Load(); n != 4 || b != 2 {
+		t.Errorf("tallied %d entries, %d bytes; want 4, 2", n, b)
+	}
+	if !errors.Is(errs["/t/secret"], unix.EACCES) || !errors.Is(errs["/t/eio"], unix.EIO) || len(errs) != 2 {
+		t.Errorf("errors %v", errs)
+	}
+	if st.Errors != 2 || st.Vanished != 1 || st.Tallied != 4 {
+		t.Errorf("stats %+v", st)
+	}
+}
