@@ -135,7 +135,7 @@ fi
 say "go test -bench BenchmarkWalk on $ROOT"
 DRIFT_BENCH_ROOT=$ROOT go test -run '^$' -bench BenchmarkWalk -benchtime 3x ./internal/scan
 
-say "go test -bench BenchmarkCheck (walk + classify + order, no output) on $ROOT"
+say "go test -bench BenchmarkCheck (walk + classify + order, no output; expanded and collapsed) on $ROOT"
 DRIFT_BENCH_ROOT=$ROOT go test -run '^$' -bench BenchmarkCheck -benchtime 3x ./internal/diff
 
 if [ "${DIFF:-}" = 1 ]; then

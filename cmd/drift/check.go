@@ -217,6 +217,9 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if prev != nil {
 		cfg.PreviousRoot = asPreviousRoot(*prev, inTop, top)
 	}
+	// Rows, totals and metrics need no path below a directory lost whole;
+	// the paths formats and histories against a previous root do.
+	cfg.Collapse = cfg.PreviousRoot == nil && opts.Format != "paths" && opts.Format != "paths0"
 	// A progress line on the terminal after a second, erased when the walk
 	// ends.
 	var endProgress func()

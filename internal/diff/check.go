@@ -62,6 +62,19 @@ type Config struct {
 	// Now is the time the ages of old roots are counted to (Vanished); the
 	// zero value means time.Now().
 	Now time.Time
+	// Collapse lets Check count, instead of list, what lies below a
+	// directory that is lost whole by construction: a lost directory with
+	// no mount point, declaration, storage path or activation output at or
+	// below it, outside /etc (whose symlinks into /etc/static activation
+	// re-makes), and either ignored itself or out of reach of every ignore
+	// rule (Ignore.MayMatchBelow). Its Item then carries the count in
+	// Item.Below and nothing below it is in Audit.Lost; the walk reads the
+	// subtree through a scan.Tally, lstat'ing only its regular files.
+	// Set it only when no per-path detail below such directories is
+	// wanted: a report of rows (report.Rows), totals and metrics, without
+	// a previous root (histories are per path). Audit.Collapsed says
+	// whether it was used.
+	Collapse bool
 }
 
 // ProgressEvery is how often Config.Progress is called.
@@ -95,7 +108,16 @@ type Item struct {
 	// History is what the path was in the previous boot's root
 	// (Audit.PreviousRoot); NoHistory without one.
 	History History
+	// Below, for a directory whose contents Check counted instead of
+	// listing (Config.Collapse), counts the entries at any depth below it,
+	// all lost with its Category and none of them in Audit.Lost, and sums
+	// the apparent sizes of the regular files among them. Zero for every
+	// other item.
+	Below Total
 }
+
+// Entries is the number of paths it stands for: itself and Below's.
+func (it *Item) Entries() int64 { return 1 + it.Below.Count }
 
 // IsDir reports whether the item is a directory.
 func (it *Item) IsDir() bool { return it.Mode&unix.S_IFMT == unix.S_IFDIR }
@@ -123,8 +145,13 @@ type Audit struct {
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path
-	// component by component ("/a/b" before "/a-b").
+	// component by component ("/a/b" before "/a-b"); with Collapsed, the
+	// paths below an item with a non-zero Item.Below are counted there
+	// instead.
 	Lost []*Item
+	// Collapsed is Config.Collapse: some directories lost whole may stand
+	// for their contents (Item.Below).
+	Collapsed bool
 	// Totals counts paths per category (Recreated included).
 	Totals map[Category]Total
 	// Scanned is the number of entries the walk visited.
@@ -255,6 +282,7 @@ type classifier struct {
 
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
+	tallies   []tallied // the directories counted whole (Config.Collapse)
 	arenas    []arena   // where lost Items live, one per walk worker
 	lost      []*Item   // in path order, after the walk
 	hidden    []Item    // Shadowed (and ignored) entries under mount points
@@ -264,6 +292,13 @@ type classifier struct {
 
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
+}
+
+// tallied is a directory lost whole whose contents the walk counts into
+// tally (Config.Collapse); item.Below is set from it after the walk.
+type tallied struct {
+	item  *Item
+	tally *scan.Tally
 }
 
 // dirState is what the walk knows of a directory it descends into. Its
@@ -558,7 +593,11 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Scanned = st.Entries
+	a.Scanned = st.Entries + st.Tallied
+	a.Collapsed = cfg.Collapse
+	for _, t := range c.tallies {
+		t.item.Below = Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()}
+	}
 	if c.top != nil {
 		c.lost = flattenParallel(c.top, lostIn(c.top))
 	}
@@ -577,7 +616,8 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	a.Lost = c.lost
 	for _, it := range a.Lost {
 		tot := a.Totals[it.Category]
-		tot.Count++
+		tot.Count += it.Entries()
+		tot.Bytes += it.Below.Bytes
 		if it.Mode&unix.S_IFMT == unix.S_IFREG {
 			tot.Bytes += it.Size
 		}
@@ -768,8 +808,17 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
 	}
+	var tally *scan.Tally
+	if isDir && item != nil && c.cfg.Collapse && nd == nil && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+		// Everything below is lost as this directory is (see
+		// Config.Collapse): count it.
+		tally = &scan.Tally{}
+		c.mu.Lock()
+		c.tallies = append(c.tallies, tallied{item, tally})
+		c.mu.Unlock()
+	}
 	var sub *dirState
-	if isDir {
+	if isDir && tally == nil {
 		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
 	}
 	if item != nil || sub != nil {
@@ -779,6 +828,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	if !isDir {
 		return nil, false
+	}
+	if tally != nil {
+		return tally, true
 	}
 	return sub, true
 }
@@ -811,6 +863,12 @@ func (c *classifier) visited() (n, bytes int64) {
 		n += c.arenas[i].visited.Load()
 		bytes += c.arenas[i].bytes.Load()
 	}
+	c.mu.Lock()
+	for _, t := range c.tallies {
+		n += t.tally.Entries.Load()
+		bytes += t.tally.Bytes.Load()
+	}
+	c.mu.Unlock()
 	return n, bytes
 }
 

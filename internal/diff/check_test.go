@@ -14,6 +14,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
 )
 
 // build creates a tree under root from lines "d PATH", "f PATH [CONTENT]",
@@ -97,7 +98,70 @@ func check(t *testing.T, spec, mountinfo string, decls []persist.Entry, mod func
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.PreviousRoot == nil && cfg.Progress == nil {
+		// Every fixture also proves that a collapsed audit says the same
+		// as an expanded one.
+		cfg.Collapse = !cfg.Collapse
+		b, err := Check(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Collapse {
+			sameCollapsed(t, a, b)
+		} else {
+			sameCollapsed(t, b, a)
+		}
+	}
 	return a
+}
+
+// sameCollapsed checks that c, an audit of the same tree with
+// Config.Collapse, says what a (without it) says: the same totals, scan
+// count and errors; each item of c is a's item of that path; and an item
+// of c that stands for its contents (Below) stands for exactly a's items
+// below it, all of its category, which c leaves out.
+func sameCollapsed(t *testing.T, a, c *Audit) {
+	t.Helper()
+	if !c.Collapsed || a.Collapsed {
+		t.Fatalf("Collapsed: %v and %v, want false and true", a.Collapsed, c.Collapsed)
+	}
+	if fmt.Sprint(a.Totals) != fmt.Sprint(c.Totals) || a.Scanned != c.Scanned || len(a.Errors) != len(c.Errors) {
+		t.Errorf("collapsed audit: totals %v, scanned %d, %d errors; expanded: %v, %d, %d", c.Totals, c.Scanned, len(c.Errors), a.Totals, a.Scanned, len(a.Errors))
+	}
+	i := 0
+	for _, it := range c.Lost {
+		for i < len(a.Lost) && a.Lost[i].Path != it.Path {
+			t.Errorf("collapsed audit lacks %q (%s)", a.Lost[i].Path, a.Lost[i].Category)
+			i++
+		}
+		if i == len(a.Lost) {
+			t.Errorf("collapsed audit has %q, which the expanded one lacks", it.Path)
+			return
+		}
+		want := *a.Lost[i]
+		i++
+		var below Total
+		for ; i < len(a.Lost) && strings.HasPrefix(a.Lost[i].Path, it.Path+"/"); i++ {
+			if it.Below == (Total{}) {
+				break
+			}
+			if a.Lost[i].Category != it.Category {
+				t.Errorf("%q stands for %q, of another category (%s, not %s)", it.Path, a.Lost[i].Path, a.Lost[i].Category, it.Category)
+			}
+			below.Count++
+			if a.Lost[i].Mode&unix.S_IFMT == unix.S_IFREG {
+				below.Bytes += a.Lost[i].Size
+			}
+		}
+		got := *it
+		got.Below = Total{}
+		if got != want || it.Below != below {
+			t.Errorf("collapsed item %+v (below %v), want %+v (below %v)", got, it.Below, want, below)
+		}
+	}
+	for ; i < len(a.Lost); i++ {
+		t.Errorf("collapsed audit lacks %q (%s)", a.Lost[i].Path, a.Lost[i].Category)
+	}
 }
 
 // cats maps each lost path to its category name.
@@ -368,6 +432,40 @@ func TestIgnore(t *testing.T) {
 	}
 }
 
+func TestMayMatchBelow(t *testing.T) {
+	for _, tc := range []struct {
+		rules []string
+		dir   string
+		want  bool
+	}{
+		{nil, "/var", false},
+		{[]string{"*.tmp"}, "/var/lib", true},
+		{[]string{"/var/cache"}, "/var", true},
+		{[]string{"/var/cache"}, "/var/cache", false}, // it matches dir itself
+		{[]string{"/var/cache"}, "/var/lib", false},
+		{[]string{"/var/cache"}, "/var/cachex", false},
+		{[]string{"/var/cache/*"}, "/var/cache/apt", true},
+		{[]string{"/home/*/.cache"}, "/home", true},
+		{[]string{"/home/*/.cache"}, "/home/alice", true},
+		{[]string{"/home/*/.cache"}, "/srv", false},
+		{[]string{"/v[a]r/x"}, "/var", true},
+		{[]string{"/v[a]r/x"}, "/opt", false},
+		{[]string{"/var/cache*"}, "/var/cachex", true},
+		{[]string{"/*"}, "/opt", true},
+		{[]string{"/"}, "/opt", false},
+		{[]string{"/opt\\/x"}, "/opt", true},
+		{[]string{"/srv/a", "/var/lib/x"}, "/var/lib", true},
+	} {
+		ig := &Ignore{}
+		for _, r := range tc.rules {
+			must(t, ig.Add(r, "t"))
+		}
+		if got := ig.MayMatchBelow(tc.dir); got != tc.want {
+			t.Errorf("rules %q: MayMatchBelow(%q) = %v, want %v", tc.rules, tc.dir, got, tc.want)
+		}
+	}
+}
+
 // The walk is parallel; the result must not be: the same tree gives the same
 // lost set in the same order (ComparePaths order) every time.
 func TestCheckDeterministic(t *testing.T) {
@@ -479,23 +577,31 @@ func TestProgress(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		fmt.Fprintf(&spec, "f /d%d/f%d x\n", i%50, i)
 	}
-	var calls, sizes []int64
-	var mu sync.Mutex
-	a := check(t, spec.String(), btrfsSystem, []persist.Entry{dir("/srv")}, func(c *Config) {
-		c.Progress = func(n, b int64) { mu.Lock(); calls, sizes = append(calls, n), append(sizes, b); mu.Unlock() }
-	})
-	mu.Lock()
-	defer mu.Unlock()
-	if len(calls) == 0 {
-		t.Fatal("Progress never called")
-	}
-	// Every entry but the root is counted; the last call has the final count.
-	if !slices.IsSorted(calls) || calls[len(calls)-1] != a.Scanned-1 {
-		t.Errorf("progress %v: want nondecreasing counts ending at %d", calls, a.Scanned-1)
-	}
-	// The bytes are the regular files' sizes: 3000 files of 1 byte.
-	if !slices.IsSorted(sizes) || sizes[len(sizes)-1] != 3000 {
-		t.Errorf("progress bytes %v: want nondecreasing sizes ending at 3000", sizes)
+	// Collapsed, the 50 directories are counted, not visited: the progress
+	// counts them all the same.
+	for _, collapse := range []bool{false, true} {
+		var calls, sizes []int64
+		var mu sync.Mutex
+		a := check(t, spec.String(), btrfsSystem, []persist.Entry{dir("/srv")}, func(c *Config) {
+			c.Collapse = collapse
+			c.Progress = func(n, b int64) { mu.Lock(); calls, sizes = append(calls, n), append(sizes, b); mu.Unlock() }
+		})
+		if collapse != (len(a.Lost) == 50) {
+			t.Errorf("collapse %v: %d lost items", collapse, len(a.Lost))
+		}
+		mu.Lock()
+		if len(calls) == 0 {
+			t.Fatal("Progress never called")
+		}
+		// Every entry but the root is counted; the last call has the final count.
+		if !slices.IsSorted(calls) || calls[len(calls)-1] != a.Scanned-1 || a.Scanned != 3051 {
+			t.Errorf("collapse %v: progress %v: want nondecreasing counts ending at %d (3050)", collapse, calls, a.Scanned-1)
+		}
+		// The bytes are the regular files' sizes: 3000 files of 1 byte.
+		if !slices.IsSorted(sizes) || sizes[len(sizes)-1] != 3000 {
+			t.Errorf("collapse %v: progress bytes %v: want nondecreasing sizes ending at 3000", collapse, sizes)
+		}
+		mu.Unlock()
 	}
 }
 
@@ -516,4 +622,59 @@ func TestOvermountWarningsOnlyForPersistedPaths(t *testing.T) {
 func TestDeclaredRoot(t *testing.T) {
 	a := check(t, "f /x y\nf /d/z w", btrfsSystem, []persist.Entry{dir("/")}, nil)
 	wantCats(t, a, map[string]string{"/x": "declared-unbacked", "/d": "declared-unbacked", "/d/z": "declared-unbacked"})
+}
+
+// Config.Collapse counts exactly the directories lost whole by construction
+// and lists everything else (check, through sameCollapsed, proves the counts
+// right against the expanded audit).
+func TestCollapse(t *testing.T) {
+	spec := `
+f /var/lib/app/db/a 12345
+f /var/lib/app/db/b 12
+l /var/lib/app/link -> /nix/store/x
+d /var/lib/app/empty
+d /var/lib/empty
+f /var/cache/pkg/x 1
+f /var/tmp/junk/y.tmp 1
+f /etc/app/conf x
+l /etc/app/link -> /etc/static/app/link
+f /srv/declared/sub/f 123
+f /srv/declared/top 1
+f /srv/near/f 1
+`
+	cases := []struct {
+		name   string
+		ignore []string
+		want   string // the items that stand for their contents
+	}{
+		// /var holds the /var/log mount point, /srv a declaration, /etc
+		// activation output: they are listed, what is below them is not.
+		{"no rules", nil, "/srv/declared/sub {1 3} declared-unbacked, /srv/near {1 1} unpersisted, /var/cache {2 1} unpersisted, /var/lib {7 7} unpersisted, /var/tmp {2 1} unpersisted"},
+		// A name rule may match anywhere: only ignored directories count.
+		{"name rule", []string{"junk"}, "/var/tmp/junk {1 1} ignored"},
+		// An anchored rule keeps its own branch listed, down to what it
+		// ignores, and lets the rest be counted.
+		{"anchored rule", []string{"/var/cache/*"}, "/srv/declared/sub {1 3} declared-unbacked, /srv/near {1 1} unpersisted, /var/cache/pkg {1 1} ignored, /var/lib {7 7} unpersisted, /var/tmp {2 1} unpersisted"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ig := &Ignore{}
+			for _, r := range tc.ignore {
+				must(t, ig.Add(r, "t"))
+			}
+			a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/declared")}, func(c *Config) {
+				c.Ignore = ig
+				c.Collapse = true
+			})
+			var got []string
+			for _, it := range a.Lost {
+				if it.Below != (Total{}) {
+					got = append(got, fmt.Sprintf("%s %v %s", it.Path, it.Below, it.Category))
+				}
+			}
+			if g := strings.Join(got, ", "); g != tc.want {
+				t.Errorf("counted directories:\n%s\nwant\n%s", g, tc.want)
+			}
+		})
+	}
 }

@@ -102,6 +102,38 @@ func (ig *Ignore) Match(p string) bool {
 	}
 }
 
+// MayMatchBelow reports whether a rule could match a path strictly below
+// dir (absolute, clean) without matching dir or one of its ancestors first:
+// true for any name rule (it matches components anywhere), for an anchored
+// rule without metacharacters that names a path below dir, and for an
+// anchored pattern whose literal prefix (the bytes before its first *, ?, [
+// or \) is compatible with dir+"/" (one of the two starts with the other).
+// False is exact: no path below dir matches a rule unless dir does. Check
+// uses it to count a directory lost whole (Config.Collapse).
+func (ig *Ignore) MayMatchBelow(dir string) bool {
+	if ig.Empty() {
+		return false
+	}
+	below := dir + "/"
+	if dir == "/" {
+		below = "/"
+	}
+	for _, r := range ig.rules {
+		if !r.anchored {
+			return true
+		}
+		lit, glob := r.pattern, false
+		if i := strings.IndexAny(lit, `*?[\`); i >= 0 {
+			lit, glob = lit[:i], true
+		}
+		// A pattern without metacharacters matches itself alone.
+		if strings.HasPrefix(lit, below) || glob && strings.HasPrefix(below, lit) {
+			return true
+		}
+	}
+	return false
+}
+
 // matchSelf matches p itself, not its ancestors: anchored rules against the
 // whole path, name rules against the last component. The classifier calls it
 // once per entry and inherits the answer from the parent directory.

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,7 +37,8 @@ type Options struct {
 }
 
 // Write renders a to w in opts.Format. Errors come from w, or name an
-// unknown format.
+// unknown format, or refuse paths/paths0 for a collapsed audit (which
+// does not hold every lost path).
 func Write(w io.Writer, a *diff.Audit, opts Options) error {
 	bw := bufio.NewWriterSize(w, 256*1024)
 	var err error
@@ -63,6 +65,9 @@ func Write(w io.Writer, a *diff.Audit, opts Options) error {
 // writePaths prints exactly the lost set, one path per record: escaped
 // (Escape) and newline-terminated, or raw bytes NUL-terminated.
 func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
+	if a.Collapsed {
+		return errors.New("the paths formats list every lost path: the audit was collapsed (diff.Config.Collapse)")
+	}
 	for _, it := range a.Lost {
 		if it.Category == diff.Ignored && !opts.All {
 			continue
@@ -239,8 +244,8 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 			continue
 		}
 		t := out[it.History]
-		t.Count++
-		t.Bytes += fileBytes(it)
+		t.Count += it.Entries()
+		t.Bytes += fileBytes(it) + it.Below.Bytes
 		out[it.History] = t
 	}
 	return out

@@ -112,6 +112,46 @@ func TestRowsCollapse(t *testing.T) {
 	}
 }
 
+// A collapsed audit (diff.Config.Collapse), where /a stands for its two
+// files, gives the same rows, table and JSON as the expanded one; the paths
+// formats refuse it.
+func TestCollapsedAudit(t *testing.T) {
+	c := audit()
+	a0 := *c.Lost[0]
+	a0.Below = diff.Total{Count: 2, Bytes: 15}
+	c.Lost = append([]*diff.Item{&a0}, c.Lost[3:]...)
+	c.Collapsed = true
+	for _, all := range []bool{false, true} {
+		rc, ra := Rows(c, all), Rows(audit(), all)
+		if len(rc) != len(ra) {
+			t.Fatalf("all=%v: %d rows, want %d", all, len(rc), len(ra))
+		}
+		for i := range rc {
+			if rc[i].Item.Path != ra[i].Item.Path || rc[i].Entries != ra[i].Entries || rc[i].Bytes != ra[i].Bytes {
+				t.Errorf("all=%v: row %s %d %d, want %s %d %d", all, rc[i].Item.Path, rc[i].Entries, rc[i].Bytes, ra[i].Item.Path, ra[i].Entries, ra[i].Bytes)
+			}
+		}
+		for _, f := range []string{"table", "json"} {
+			var got, want bytes.Buffer
+			if err := Write(&got, c, Options{Format: f, All: all}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Write(&want, audit(), Options{Format: f, All: all}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s all=%v: collapsed\n%s\nexpanded\n%s", f, all, got.String(), want.String())
+			}
+		}
+	}
+	for _, f := range []string{"paths", "paths0"} {
+		var buf bytes.Buffer
+		if err := Write(&buf, c, Options{Format: f}); err == nil || buf.Len() != 0 {
+			t.Errorf("%s of a collapsed audit: %q, %v; want an error and nothing written", f, buf.String(), err)
+		}
+	}
+}
+
 func TestPathsFormats(t *testing.T) {
 	var buf bytes.Buffer
 	if err := Write(&buf, audit(), Options{Format: "paths0"}); err != nil {

@@ -50,7 +50,9 @@ func fileBytes(it *diff.Item) int64 {
 	return 0
 }
 
-// Rows groups the lost items of a (sorted by diff.ComparePaths) into rows.
+// Rows groups the lost items of a (sorted by diff.ComparePaths) into rows;
+// an item that stands for its contents (diff.Item.Below) counts them. The
+// rows are the same whether a was collapsed or not.
 // Ignored items are left out unless all is set.
 func Rows(a *diff.Audit, all bool) []Row {
 	items := a.Lost
@@ -86,9 +88,10 @@ func Rows(a *diff.Audit, all bool) []Row {
 			// Mixed subtree: the directory alone, then its contents row by row.
 			end = i + 1
 		}
-		r := Row{Item: it, Entries: int64(end - i)}
+		r := Row{Item: it}
 		for j := i; j < end; j++ {
-			r.Bytes += fileBytes(items[j])
+			r.Entries += items[j].Entries()
+			r.Bytes += fileBytes(items[j]) + items[j].Below.Bytes
 		}
 		rows = append(rows, r)
 		i = end
