@@ -446,3 +446,57 @@ func TestCompareKeepsAtime(t *testing.T) {
 		}
 	}
 }
+
+// TestSameFiles: the digest of history's content check (hasher.sameFiles)
+// sees one byte changed anywhere, in read pieces and mapped windows and at
+// their boundaries, and calls files with the same bytes the same whatever
+// their holes.
+func TestSameFiles(t *testing.T) {
+	dir := t.TempDir()
+	root, err := openRoot(dir)
+	must(t, err)
+	defer unix.Close(root)
+	entry := func(name string) *scan.Entry {
+		var st unix.Stat_t
+		must(t, unix.Lstat(filepath.Join(dir, name), &st))
+		return &scan.Entry{Path: "/" + name, Ino: st.Ino, Size: st.Size}
+	}
+	hs := newHasher(nil)
+	same := func(a, b string) bool {
+		t.Helper()
+		ok, err := hs.sameFiles(root, entry(a), root, entry(b))
+		must(t, err)
+		return ok
+	}
+	for _, size := range []int{0, 1, hashBuf - 1, hashBuf, hashBuf + 1, 3*hashBuf + 5, mmapMin, mmapMin + 1, mmapWindow + mmapMin + 123} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i*13 + i>>9)
+		}
+		must(t, os.WriteFile(filepath.Join(dir, "a"), data, 0o644))
+		must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
+		if !same("a", "b") {
+			t.Errorf("size %d: identical files differ", size)
+		}
+		for _, at := range []int{0, hashBuf - 1, hashBuf, size / 2, mmapWindow - 1, mmapWindow, size - 1} {
+			if at < 0 || at >= size {
+				continue
+			}
+			data[at]++
+			must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
+			if same("a", "b") {
+				t.Errorf("size %d: byte %d changed, files called the same", size, at)
+			}
+			data[at]--
+		}
+	}
+	// Holes: the same bytes sparse and dense are the same; data moved is not.
+	sparse(t, filepath.Join(dir, "s1"), 4<<20, 2<<20, "data")
+	dense := make([]byte, 4<<20)
+	copy(dense[2<<20:], "data")
+	must(t, os.WriteFile(filepath.Join(dir, "d1"), dense, 0o644))
+	sparse(t, filepath.Join(dir, "s2"), 4<<20, 3<<20, "data")
+	if !same("s1", "d1") || same("s1", "s2") || same("d1", "s2") {
+		t.Errorf("sparse/dense: s1=d1 %v, s1=s2 %v, d1=s2 %v; want true, false, false", same("s1", "d1"), same("s1", "s2"), same("d1", "s2"))
+	}
+}
