@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -78,9 +79,13 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = scan.DefaultWorkers()
+	}
 	fs := opts.fs
 	if fs == nil {
-		fs = realFS{}
+		fs = realFS{raw: workers <= runtime.GOMAXPROCS(0)}
 	}
 	rootA, err := openRoot(a)
 	if err != nil {
@@ -102,10 +107,6 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		}
 	}
 
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = scan.DefaultWorkers()
-	}
 	maxPinned := opts.maxPinned
 	if maxPinned <= 0 {
 		maxPinned = pinCap(workers)

@@ -42,18 +42,20 @@ type fsys interface {
 }
 
 // realFS is the fsys of the running kernel: raw system calls on the
-// NUL-terminated names, so the hot path allocates nothing.
-type realFS struct{}
+// NUL-terminated names, so the hot path allocates nothing. raw passes
+// getdents64 and fstatat through RawSyscall (scan.Getdents says when that
+// is right); Compare sets it when it has no more workers than Ps.
+type realFS struct{ raw bool }
 
 func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
 	return openat2(dirfd, name, flags)
 }
 
-func (realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf, false) }
+func (fs realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf, fs.raw) }
 
-func (realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
+func (fs realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 	for {
-		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW, false)
+		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW, fs.raw)
 		if e == unix.EINTR {
 			continue
 		}
