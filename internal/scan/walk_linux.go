@@ -623,6 +623,6 @@ func Fill(e *Entry, path string, st *unix.Stat_t, worker int) {
 		Nlink:  uint64(st.Nlink),
 		Uid:    st.Uid,
 		Gid:    st.Gid,
-		Mtime:  st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		Mtime:  int64(st.Mtim.Sec)*1e9 + int64(st.Mtim.Nsec),
 	}
 }
