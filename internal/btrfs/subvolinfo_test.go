@@ -24,7 +24,7 @@ func TestSubvolumeOfNotBtrfs(t *testing.T) {
 	if err := unix.Statfs(dir, &sfs); err != nil {
 		t.Fatal(err)
 	}
-	if sfs.Type == unix.BTRFS_SUPER_MAGIC {
+	if uint32(sfs.Type) == unix.BTRFS_SUPER_MAGIC {
 		t.Skip("the temporary directory is on btrfs")
 	}
 	if _, err := SubvolumeOf(dir); !errors.Is(err, unix.ENOTTY) {
