@@ -168,7 +168,9 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 
 // file copies a regular file's data (holes kept) and metadata, then fsyncs.
 func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
-	sfd, err := unix.Openat(sdir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	// O_NONBLOCK|O_NOCTTY: a fifo or tty raced in for the file is neither
+	// waited on nor made the controlling terminal (sameObject then refuses it).
+	sfd, err := unix.Openat(sdir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", live, err)
 	}

@@ -91,15 +91,20 @@ func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 	return fd, len(comps), nil
 }
 
+// openRetries bounds the retries of an openat2 that says EAGAIN (a rename
+// or mount raced with RESOLVE_BENEATH's lookup): a restore racing a process
+// that renames in a loop gets the error instead of spinning.
+const openRetries = 8
+
 // openDirAt opens the directory name (one component) under dirfd, refusing a
-// symlink.
+// symlink. EINTR is retried; EAGAIN openRetries times, then returned.
 func openDirAt(dirfd int, name string) (int, error) {
-	for {
+	for try := 0; ; try++ {
 		fd, err := unix.Openat2(dirfd, name, &unix.OpenHow{
 			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 		})
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) && try < openRetries {
 			continue
 		}
 		return fd, err
