@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+	"testing/synctest"
 )
 
 // TestStack: items come out newest first; Pop waits while an item is being
@@ -37,26 +37,33 @@ func TestStack(t *testing.T) {
 		t.Errorf("popped %v, want %v", got, want)
 	}
 
-	// One item in work, none on the stack: a second worker waits until a
-	// stop, then gets nothing; the item pushed meanwhile is left.
-	stop.Store(false)
-	s = NewStack[int](&stop, 1)
-	var wg sync.WaitGroup
-	var popped atomic.Bool
-	wg.Go(func() {
-		_, ok := s.Pop()
-		popped.Store(ok)
+	// One item in work, none on the stack: a second worker waits (in the
+	// synctest bubble, synctest.Wait returns once it is blocked in Pop)
+	// until a stop, then gets nothing; the item pushed meanwhile is left.
+	synctest.Test(t, func(t *testing.T) {
+		var stop atomic.Bool
+		s := NewStack[int](&stop, 1)
+		var wg sync.WaitGroup
+		var popped, returned atomic.Bool
+		wg.Go(func() {
+			_, ok := s.Pop()
+			popped.Store(ok)
+			returned.Store(true)
+		})
+		synctest.Wait()
+		if returned.Load() {
+			t.Fatal("Pop returned while an item was still in work")
+		}
+		stop.Store(true)
+		s.Wake()
+		wg.Wait()
+		if popped.Load() {
+			t.Error("Pop returned an item after the stop")
+		}
+		kids := []int{7}
+		s.Done(&kids)
+		if left := s.Left(); !slices.Equal(left, []int{7}) {
+			t.Errorf("Left %v, want [7]", left)
+		}
 	})
-	time.Sleep(20 * time.Millisecond)
-	stop.Store(true)
-	s.Wake()
-	wg.Wait()
-	if popped.Load() {
-		t.Error("Pop returned an item after the stop")
-	}
-	kids := []int{7}
-	s.Done(&kids)
-	if left := s.Left(); !slices.Equal(left, []int{7}) {
-		t.Errorf("Left %v, want [7]", left)
-	}
 }
