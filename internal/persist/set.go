@@ -3,7 +3,6 @@ package persist
 import (
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/nix-drift/drift/internal/mounts"
 )
@@ -62,26 +61,11 @@ func (s *Set) Merge(o *Set) {
 	}
 }
 
-// Lookup returns the first entry (directory or file) declaring exactly the
-// live path p. p is cleaned lexically first (path.Clean), so "/var/log/"
-// finds the entry "/var/log". It is linear in len(s.Entries); for many
-// lookups use Index.
-func (s *Set) Lookup(p string) (Entry, bool) {
-	p = path.Clean(p)
-	for _, e := range s.Entries {
-		if e.Path == p {
-			return e, true
-		}
-	}
-	return Entry{}, false
-}
-
 // Covering returns the entry that keeps p alive across a reboot: a file
 // entry whose Path equals p, or else the deepest directory entry whose Path
 // equals p or is an ancestor of p, compared component by component
 // (/home/a covers /home/a/x but never /home/ab). p is cleaned lexically
-// first. It is linear in len(s.Entries); a walk that asks for every path
-// should build an Index once and ask it instead.
+// first. It is linear in len(s.Entries).
 func (s *Set) Covering(p string) (Entry, bool) {
 	p = path.Clean(p)
 	best := -1
@@ -97,67 +81,6 @@ func (s *Set) Covering(p string) (Entry, bool) {
 		return Entry{}, false
 	}
 	return s.Entries[best], true
-}
-
-// Index is a read-only lookup table over a Set's entries, built by
-// Set.Index. Lookup and Covering cost one map probe per path component, and
-// are safe for concurrent use. It does not see entries added to the Set
-// after it was built.
-type Index struct {
-	first map[string]Entry
-	dirs  map[string]Entry
-	files map[string]Entry
-}
-
-// Index builds an Index of s's entries. Where several entries share a path
-// (one per storage path), the first one wins, as in Set.Lookup and
-// Set.Covering.
-func (s *Set) Index() *Index {
-	ix := &Index{first: make(map[string]Entry), dirs: make(map[string]Entry), files: make(map[string]Entry)}
-	for _, e := range s.Entries {
-		if _, dup := ix.first[e.Path]; !dup {
-			ix.first[e.Path] = e
-		}
-		m := ix.dirs
-		if e.Kind == File {
-			m = ix.files
-		}
-		if _, dup := m[e.Path]; !dup {
-			m[e.Path] = e
-		}
-	}
-	return ix
-}
-
-// Lookup is Set.Lookup through the index.
-func (ix *Index) Lookup(p string) (Entry, bool) {
-	e, ok := ix.first[path.Clean(p)]
-	return e, ok
-}
-
-// Covering is Set.Covering through the index.
-func (ix *Index) Covering(p string) (Entry, bool) {
-	p = path.Clean(p)
-	if e, ok := ix.files[p]; ok {
-		return e, true
-	}
-	for {
-		if e, ok := ix.dirs[p]; ok {
-			return e, true
-		}
-		if p == "/" || p == "." || p == "" {
-			return Entry{}, false
-		}
-		i := strings.LastIndexByte(p, '/')
-		switch {
-		case i < 0:
-			return Entry{}, false
-		case i == 0:
-			p = "/"
-		default:
-			p = p[:i]
-		}
-	}
 }
 
 // Sort orders entries by Path, then Kind, then StoragePath, and diagnostics

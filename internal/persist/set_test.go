@@ -2,8 +2,6 @@ package persist
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"reflect"
 	"testing"
 )
 
@@ -35,64 +33,10 @@ func TestCovering(t *testing.T) {
 		{"/", ""},
 		{"/srv", "/srv"},
 	}
-	ix := s.Index()
 	for _, tt := range tests {
 		e, ok := s.Covering(tt.path)
 		if got := e.Path; ok != (tt.want != "") || got != tt.want {
 			t.Errorf("Covering(%q) = %q, %v; want %q", tt.path, got, ok, tt.want)
-		}
-		e2, ok2 := ix.Covering(tt.path)
-		if !reflect.DeepEqual(e2, e) || ok2 != ok {
-			t.Errorf("Index.Covering(%q) = %+v, %v; Set.Covering = %+v, %v", tt.path, e2, ok2, e, ok)
-		}
-	}
-}
-
-func TestLookup(t *testing.T) {
-	s := testSet()
-	ix := s.Index()
-	for _, tt := range []struct{ path, want string }{
-		{"/home/a", "/home/a"}, {"/home/a/x", ""}, {"/var/log/", "/var/log"},
-		{"/etc/machine-id", "/etc/machine-id"}, {"/etc", ""}, {"/home/a/../a", "/home/a"},
-	} {
-		e, ok := s.Lookup(tt.path)
-		if ok != (tt.want != "") || e.Path != tt.want {
-			t.Errorf("Lookup(%q) = %q, %v; want %q", tt.path, e.Path, ok, tt.want)
-		}
-		e2, ok2 := ix.Lookup(tt.path)
-		if !reflect.DeepEqual(e2, e) || ok2 != ok {
-			t.Errorf("Index.Lookup(%q) differs", tt.path)
-		}
-	}
-}
-
-// Index and Set agree on random paths over random declarations.
-func TestIndexMatchesSet(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	comps := []string{"a", "ab", "b", "a b", "é"}
-	rnd := func() string {
-		p := ""
-		for range 1 + r.IntN(4) {
-			p += "/" + comps[r.IntN(len(comps))]
-		}
-		return p
-	}
-	s := &Set{}
-	for range 30 {
-		s.Entries = append(s.Entries, Entry{Kind: Kind(r.IntN(2)), StoragePath: "/p", Path: rnd()})
-	}
-	ix := s.Index()
-	for range 2000 {
-		p := rnd()
-		e1, ok1 := s.Covering(p)
-		e2, ok2 := ix.Covering(p)
-		if !reflect.DeepEqual(e1, e2) || ok1 != ok2 {
-			t.Fatalf("Covering(%q): set %+v %v, index %+v %v", p, e1, ok1, e2, ok2)
-		}
-		l1, ok1 := s.Lookup(p)
-		l2, ok2 := ix.Lookup(p)
-		if !reflect.DeepEqual(l1, l2) || ok1 != ok2 {
-			t.Fatalf("Lookup(%q) differs", p)
 		}
 	}
 }
@@ -125,14 +69,5 @@ func TestMerge(t *testing.T) {
 	wantLines(t, "duplicates kept with their position", got, []string{"directory /p /x b.json", "directory /q /x "})
 	if len(a.Diagnostics) != 2 {
 		t.Errorf("diagnostics %v", a.Diagnostics)
-	}
-}
-
-func BenchmarkIndexCovering(b *testing.B) {
-	s := testSet()
-	ix := s.Index()
-	b.ReportAllocs()
-	for b.Loop() {
-		ix.Covering("/var/log/journal/abc/system@0001.journal")
 	}
 }
