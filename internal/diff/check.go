@@ -65,9 +65,11 @@ type Config struct {
 	// Collapse lets Check count, instead of list, what lies below a
 	// directory that is lost whole by construction: a lost directory with
 	// no mount point, declaration, storage path or activation output at or
-	// below it, outside /etc (whose symlinks into /etc/static activation
-	// re-makes), and either ignored itself or out of reach of every ignore
-	// rule (Ignore.MayMatchBelow). Its Item then carries the count in
+	// below it, not below a mount point that Under looks beneath (the
+	// Shadowed entries there merge with the visible ones), outside /etc
+	// (whose symlinks into /etc/static activation re-makes), and either
+	// ignored itself or out of reach of every ignore rule
+	// (Ignore.MayMatchBelow). Its Item then carries the count in
 	// Item.Below and nothing below it is in Audit.Lost; the walk reads the
 	// subtree through a scan.Tally, lstat'ing only its regular files.
 	// Set it only when no per-path detail below such directories is
@@ -225,6 +227,10 @@ type node struct {
 	mount    *mounts.Mount
 	decl     int32
 	keep     bool // a path re-made at boot lies at or below this node
+	// shadow marks a mount point under which Check looks for Shadowed
+	// entries (Config.Under): the paths below it are listed, never
+	// counted (Config.Collapse), so that the shadowed ones merge with them.
+	shadow bool
 }
 
 func (n *node) child(name string) *node {
@@ -314,6 +320,7 @@ type dirState struct {
 	kind    mountKind
 	decl    int32
 	ignored bool
+	shadow  bool // at or below a node.shadow mount point
 
 	kids    atomic.Pointer[kid]      // newest first
 	items   atomic.Int64             // how many kids hold an Item
@@ -530,6 +537,13 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	if eph[rootMount] {
 		a.Ephemeral = append([]mounts.Mount{*rootMount}, a.Ephemeral...)
+	}
+	if cfg.Under != nil {
+		for i := range a.Ephemeral {
+			for _, p := range shadowPoints(t, &a.Ephemeral[i]) {
+				c.trie.insert(p, false).shadow = true
+			}
+		}
 	}
 	c.kinds[rootMount] = ephemeral
 	for i, e := range c.entries {
@@ -809,7 +823,8 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
 	}
 	var tally *scan.Tally
-	if isDir && item != nil && c.cfg.Collapse && nd == nil && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+	shadow := ps.shadow || nd != nil && nd.shadow
+	if isDir && item != nil && c.cfg.Collapse && nd == nil && !shadow && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
 		// Everything below is lost as this directory is (see
 		// Config.Collapse): count it.
 		tally = &scan.Tally{}
@@ -819,7 +834,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	var sub *dirState
 	if isDir && tally == nil {
-		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored}
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow}
 	}
 	if item != nil || sub != nil {
 		k := c.arenas[e.Worker].kid()
@@ -907,16 +922,7 @@ func (c *classifier) progress() func() {
 func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
 	for i := range a.Ephemeral {
 		e := &a.Ephemeral[i]
-		var points []string
-		for j := range t.Mounts {
-			m := &t.Mounts[j]
-			if !t.Visible(j) || m.MountPoint == e.MountPoint || !mounts.Contains(e.MountPoint, m.MountPoint) {
-				continue
-			}
-			if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
-				points = append(points, m.MountPoint)
-			}
-		}
+		points := shadowPoints(t, e)
 		if len(points) == 0 {
 			continue
 		}
@@ -963,6 +969,23 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		release()
 	}
 	return nil
+}
+
+// shadowPoints are the visible mount points stacked on the ephemeral mount
+// e (their parent directories shown by e): what lies under them on e is
+// Shadowed.
+func shadowPoints(t *mounts.Table, e *mounts.Mount) []string {
+	var points []string
+	for j := range t.Mounts {
+		m := &t.Mounts[j]
+		if !t.Visible(j) || m.MountPoint == e.MountPoint || !mounts.Contains(e.MountPoint, m.MountPoint) {
+			continue
+		}
+		if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
+			points = append(points, m.MountPoint)
+		}
+	}
+	return points
 }
 
 // linkTarget is the lexical absolute target of the symlink at p (relative

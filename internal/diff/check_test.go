@@ -678,3 +678,27 @@ f /srv/near/f 1
 		})
 	}
 }
+
+// Entries Shadowed under a mount point merge with the visible ones below
+// it: nothing there is counted instead of listed (Config.Collapse), so the
+// rows and totals are the same either way, a path visible and shadowed
+// both is reported once, and the visible directory's subtree is not
+// hidden behind a count (check compares the two audits).
+func TestCollapseShadowed(t *testing.T) {
+	under := t.TempDir()
+	build(t, under, "f /scratch/d/a under\nf /scratch/d/c under\nf /var/x/y under")
+	mi := `
+1 0 0:20 / / rw - tmpfs none rw
+2 1 0:21 / /scratch rw - tmpfs none rw
+3 1 0:22 / /var rw - ext4 /dev/vdb rw
+`
+	a := check(t, "f /scratch/d/a over\nf /scratch/d/b over\nf /other/d/e x", mi, nil, func(c *Config) {
+		c.Ephemeral = []string{"/", "/scratch"}
+		c.Under = func(mp string) (string, func(), error) { return under, func() {}, nil }
+	})
+	wantCats(t, a, map[string]string{
+		"/scratch/d": "unpersisted", "/scratch/d/a": "unpersisted", "/scratch/d/b": "unpersisted",
+		"/scratch/d/c": "shadowed", "/var/x": "shadowed", "/var/x/y": "shadowed",
+		"/other": "unpersisted", "/other/d": "unpersisted", "/other/d/e": "unpersisted",
+	})
+}

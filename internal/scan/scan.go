@@ -40,13 +40,13 @@ type Entry struct {
 // lost whole. Walk then calls no Visitor for anything below that directory.
 // It adds each entry below it (at any depth) to Entries, and the st_size of
 // each regular file among them to Bytes, in bytes; it reads subdirectories
-// with the same Tally. Only regular files (and entries of unknown d_type)
-// are lstat'ed; other types are taken from the listing's d_type, nothing is
-// followed or opened but directories (openat O_NOFOLLOW|O_DIRECTORY), and
-// symlinks are not read. Entries that vanish before their lstat are not
-// counted; errors go to Options.OnError as usual. A Tally is updated
-// concurrently by the workers while Walk runs: read it after Walk returns,
-// or atomically for progress.
+// with the same Tally. Below a Tally, Walk does what a visit of every entry
+// would (lstat each entry, read each symlink with ReadLinks, check each
+// directory opened against its lstat), so the same entries are counted and
+// the same errors go to Options.OnError; it only builds no Entry, no path
+// but directories' and calls no Visitor. A Tally is updated concurrently by
+// the workers while Walk runs: read it after Walk returns, or atomically
+// for progress.
 type Tally struct {
 	Entries atomic.Int64
 	Bytes   atomic.Int64

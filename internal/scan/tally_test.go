@@ -2,7 +2,7 @@ package scan
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,12 +57,7 @@ func expected(t *testing.T, root, dir string) (n, bytes int64) {
 func TestTally(t *testing.T) {
 	root := t.TempDir()
 	create(t, root, everyKind)
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.Mkdir(filepath.Join(root, "gen"), 0o755))
+	must(t, os.Mkdir(filepath.Join(root, "gen"), 0o755))
 	generate(t, filepath.Join(root, "gen"), 3, 2000)
 	tallied := []string{"/etc", "/run", "/deep", "/gen", "/var", "/usr"}
 	want := map[string][2]int64{}
@@ -127,24 +122,37 @@ func TestTally(t *testing.T) {
 	}
 }
 
-// Trouble below a tallied directory is reported with its path: an
-// unreadable directory is counted (its contents are not), an lstat error
-// leaves the file out, a file gone before its lstat is counted as vanished,
-// and a directory replaced by a file before its open was counted already.
+// Trouble below a tallied directory is what a visit of every entry meets,
+// reported with the same paths and operations: an unreadable directory is
+// counted (its contents are not), an lstat error of any type leaves the
+// entry out, a readlink error is reported (the link counted), an entry gone
+// before its lstat is counted as vanished, and a directory replaced by a
+// file before its open was counted already.
 func TestTallyTrouble(t *testing.T) {
 	root := t.TempDir()
-	create(t, root, tree{
-		"t/secret/key": file("k"),
-		"t/eio":        file("12345"),
-		"t/gone":       file("123"),
-		"t/swapped/x":  file("1"),
-		"t/ok/f":       file("12"),
-	})
-	ffs := faultFS{
-		fsys:    realFS{},
-		openErr: map[string]error{"secret": unix.EACCES},
-		statErr: map[string]error{"eio": unix.EIO, "gone": unix.ENOENT},
-		onOpen: map[string]func(){"swapped": func() {
+	spec := tree{
+		"t/secret/key":   file("k"),
+		"t/eio":          file("12345"),
+		"t/gone":         file("123"),
+		"t/swapped/x":    file("1"),
+		"t/ok/f":         file("12"),
+		"t/badlink":      link("x"),
+		"t/badstatlink":  link("y"),
+		"t/badstatdir/z": file("1"),
+		"t/badfifo":      fifo,
+	}
+	fault := func() faultFS {
+		return faultFS{
+			fsys:    realFS{},
+			openErr: map[string]error{"secret": unix.EACCES},
+			statErr: map[string]error{"eio": unix.EIO, "gone": unix.ENOENT, "badstatlink": unix.EUCLEAN, "badstatdir": unix.EACCES, "badfifo": unix.EIO},
+			linkErr: map[string]error{"badlink": unix.EIO},
+		}
+	}
+	run := func(tl *Tally) (map[string]string, Stats, []string) {
+		create(t, root, spec)
+		ffs := fault()
+		ffs.onOpen = map[string]func(){"swapped": func() {
 			p := filepath.Join(root, "t", "swapped")
 			if err := os.RemoveAll(p); err != nil {
 				t.Error(err)
@@ -152,32 +160,49 @@ func TestTallyTrouble(t *testing.T) {
 			if err := os.WriteFile(p, []byte("file now"), 0o644); err != nil {
 				t.Error(err)
 			}
-		}},
-	}
-	var mu sync.Mutex
-	errs := map[string]error{}
-	tl := &Tally{}
-	st, err := walk(context.Background(), track(t, ffs), root, Options{OnError: func(p string, err error) {
-		mu.Lock()
-		errs[p] = err
-		mu.Unlock()
-	}}, func(_ any, e *Entry) (any, bool) {
-		if e.Path == "/t" {
-			return tl, true
+		}}
+		var mu sync.Mutex
+		errs := map[string]string{}
+		var visited []string
+		st, err := walk(context.Background(), track(t, ffs), root, Options{ReadLinks: true, OnError: func(p string, err error) {
+			mu.Lock()
+			errs[p] = err.Error()
+			mu.Unlock()
+		}}, func(_ any, e *Entry) (any, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e.Path == "/t" && tl != nil {
+				return tl, true
+			}
+			if strings.HasPrefix(e.Path, "/t/") && !e.Replaced {
+				visited = append(visited, e.Path)
+			}
+			return nil, true
+		}, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil, true
-	}, 0)
+		must(t, os.RemoveAll(filepath.Join(root, "t")))
+		return errs, st, visited
+	}
+	tl := &Tally{}
+	errs, st, _ := run(tl)
+	verrs, vst, visited := run(nil)
+	// Counted: secret, swapped, ok, ok/f (2 bytes), badlink.
+	if n, b := tl.Entries.Load(), tl.Bytes.Load(); n != 5 || b != 2 || n != int64(len(visited)) {
+		t.Errorf("tallied %d entries, %d bytes; want 5, 2 (a visit of each saw %q)", n, b, visited)
+	}
+	if fmt.Sprint(errs) != fmt.Sprint(verrs) || len(errs) != 6 {
+		t.Errorf("errors below a Tally:\n%v\nwhen visited:\n%v", errs, verrs)
+	}
+	if st.Errors != 6 || st.Vanished != 1 || st.Tallied != 5 || vst.Errors != st.Errors || vst.Vanished != st.Vanished {
+		t.Errorf("stats %+v; visited %+v", st, vst)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-	// Counted: secret, swapped, ok, ok/f (2 bytes).
-	if n, b := tl.Entries.Load(), tl.Bytes.Load(); n != 4 || b != 2 {
-		t.Errorf("tallied %d entries, %d bytes; want 4, 2", n, b)
-	}
-	if !errors.Is(errs["/t/secret"], unix.EACCES) || !errors.Is(errs["/t/eio"], unix.EIO) || len(errs) != 2 {
-		t.Errorf("errors %v", errs)
-	}
-	if st.Errors != 2 || st.Vanished != 1 || st.Tallied != 4 {
-		t.Errorf("stats %+v", st)
 	}
 }

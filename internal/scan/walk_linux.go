@@ -259,7 +259,7 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 	if err != nil {
 		switch {
 		case tallied && (err == unix.ELOOP || err == unix.ENOTDIR):
-			// Replaced by a non-directory since the listing, which
+			// Replaced by a non-directory since its lstat, which
 			// counted it already.
 		case err == unix.ELOOP || err == unix.ENOTDIR:
 			w.retype(ws, pfd, name, it)
@@ -268,13 +268,6 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 		default:
 			w.fail(ws, it.path, "openat", err)
 		}
-		return
-	}
-	if tallied {
-		// Counted, not visited: no lstat classified it, so there is no
-		// identity for the open to match; whatever directory is there now
-		// is counted.
-		w.read(ws, fd, nil, it.path, it.state, nil)
 		return
 	}
 	w.read(ws, fd, nil, it.path, it.state, it)
@@ -536,9 +529,11 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 	}
 }
 
-// tally counts one getdents64 batch of a directory read for t (see Tally):
-// d_type decides, and only regular files and entries of unknown type are
-// lstat'ed; subdirectories go to ws.children with t as their state.
+// tally counts one getdents64 batch of a directory read for t (see Tally).
+// Every entry is lstat'ed and, with Options.ReadLinks, every symlink read,
+// as entries does, so that the same entries are counted and the same
+// errors reported as a visit of each would find; subdirectories go to
+// ws.children with t as their state.
 func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 	var n, size int64
 	defer func() {
@@ -557,35 +552,33 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			return
 		}
 		var name []byte // NUL-terminated
-		var typ uint8
-		name, typ, buf = NextDirent(buf)
+		name, _, buf = NextDirent(buf)
 		if name == nil {
 			continue
 		}
-		mode := uint32(unix.S_IFDIR)
-		switch typ {
-		case unix.DT_DIR:
-		case unix.DT_REG, unix.DT_UNKNOWN:
-			if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				if vanished(err) {
-					ws.stats.Vanished++
-				} else {
-					w.fail(ws, join(dir, name[:len(name)-1]), "fstatat", err)
-				}
-				continue
+		nl := len(name) - 1
+		if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if vanished(err) {
+				ws.stats.Vanished++
+			} else {
+				w.fail(ws, join(dir, name[:nl]), "fstatat", err)
 			}
-			mode = ws.st.Mode & unix.S_IFMT
-		default:
-			n++
 			continue
 		}
 		n++
-		switch mode {
+		switch ws.st.Mode & unix.S_IFMT {
 		case unix.S_IFREG:
 			size += ws.st.Size
 		case unix.S_IFDIR:
-			p := join(dir, name[:len(name)-1])
-			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - (len(name) - 1), state: t})
+			p := join(dir, name[:nl])
+			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, dev: uint64(ws.st.Dev), ino: ws.st.Ino})
+		case unix.S_IFLNK:
+			if w.readLinks {
+				_, err := ReadLink(&ws.link, func(b []byte) (int, error) { return w.fs.readlinkat(fd, name, b) })
+				if err != nil && !vanished(err) && err != unix.EINVAL {
+					w.fail(ws, join(dir, name[:nl]), "readlinkat", err)
+				}
+			}
 		}
 	}
 }

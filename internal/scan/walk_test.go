@@ -69,7 +69,15 @@ type faultFS struct {
 	fsys
 	openErr map[string]error  // openat of this name fails
 	statErr map[string]error  // fstatat of this name fails
+	linkErr map[string]error  // readlinkat of this name fails
 	onOpen  map[string]func() // runs just before openat of this name
+}
+
+func (f faultFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
+	if err := f.linkErr[cstr(name)]; err != nil {
+		return 0, err
+	}
+	return f.fsys.readlinkat(dirfd, name, buf)
 }
 
 func (f faultFS) openat(dirfd int, name []byte, flags int) (int, error) {
