@@ -40,11 +40,17 @@ type Entry struct {
 // lost whole. Walk then calls no Visitor for anything below that directory.
 // It adds each entry below it (at any depth) to Entries, and the st_size of
 // each regular file among them to Bytes, in bytes; it reads subdirectories
-// with the same Tally. Below a Tally, Walk does what a visit of every entry
-// would (lstat each entry, read each symlink with ReadLinks, check each
-// directory opened against its lstat), so the same entries are counted and
-// the same errors go to Options.OnError; it only builds no Entry, no path
-// but directories' and calls no Visitor. A Tally is updated concurrently by
+// with the same Tally, and builds no Entry and no path but directories'.
+//
+// Below a Tally, Walk does what a visit of every entry would (lstat each
+// entry, read each symlink with ReadLinks, check each directory it opens
+// against its lstat), so the same entries are counted and the same errors
+// go to Options.OnError; except that when the process may search every
+// directory (CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE: root), only regular
+// files and entries of unknown d_type are lstat'ed, for their sizes, and
+// the others are counted as the listing's d_type says. An lstat can then
+// fail only through the filesystem (an I/O error, corruption), and such an
+// entry is counted rather than reported. A Tally is updated concurrently by
 // the workers while Walk runs: read it after Walk returns, or atomically
 // for progress.
 type Tally struct {

@@ -69,52 +69,56 @@ func TestTally(t *testing.T) {
 	if want["/gen"][0] < 2000 || want["/var"][1] != 1<<30 {
 		t.Fatalf("fixture: %v", want)
 	}
-	for _, raw := range []bool{false, true} {
-		for _, unknown := range []bool{false, true} {
-			for _, workers := range []int{1, 2, 4} {
-				for _, maxPinned := range []int{0, 1} {
-					var fs fsys = realFS{raw: raw}
-					if unknown {
-						fs = unknownFS{fs}
-					}
-					var mu sync.Mutex
-					tallies := map[string]*Tally{}
-					var visited []string
-					visit := func(parent any, e *Entry) (any, bool) {
-						mu.Lock()
-						defer mu.Unlock()
-						visited = append(visited, e.Path)
+	defer func(f func() bool) { searchesAll = f }(searchesAll)
+	for _, types := range []bool{false, true} {
+		searchesAll = func() bool { return types }
+		for _, raw := range []bool{false, true} {
+			for _, unknown := range []bool{false, true} {
+				for _, workers := range []int{1, 2, 4} {
+					for _, maxPinned := range []int{0, 1} {
+						var fs fsys = realFS{raw: raw}
+						if unknown {
+							fs = unknownFS{fs}
+						}
+						var mu sync.Mutex
+						tallies := map[string]*Tally{}
+						var visited []string
+						visit := func(parent any, e *Entry) (any, bool) {
+							mu.Lock()
+							defer mu.Unlock()
+							visited = append(visited, e.Path)
+							for _, d := range tallied {
+								if e.Path == d {
+									tallies[d] = &Tally{}
+									return tallies[d], true
+								}
+							}
+							return nil, true
+						}
+						st, err := walk(context.Background(), track(t, fs), root, Options{Workers: workers, ReadLinks: true}, visit, maxPinned)
+						if err != nil {
+							t.Fatal(err)
+						}
 						for _, d := range tallied {
-							if e.Path == d {
-								tallies[d] = &Tally{}
-								return tallies[d], true
+							tl := tallies[d]
+							if tl == nil {
+								t.Errorf("%s not visited", d)
+								continue
+							}
+							if got := [2]int64{tl.Entries.Load(), tl.Bytes.Load()}; got != want[d] {
+								t.Errorf("types=%v raw=%v unknown=%v workers=%d maxPinned=%d: %s tallied %v, want %v", types, raw, unknown, workers, maxPinned, d, got, want[d])
 							}
 						}
-						return nil, true
-					}
-					st, err := walk(context.Background(), track(t, fs), root, Options{Workers: workers, ReadLinks: true}, visit, maxPinned)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, d := range tallied {
-						tl := tallies[d]
-						if tl == nil {
-							t.Errorf("%s not visited", d)
-							continue
-						}
-						if got := [2]int64{tl.Entries.Load(), tl.Bytes.Load()}; got != want[d] {
-							t.Errorf("raw=%v unknown=%v workers=%d maxPinned=%d: %s tallied %v, want %v", raw, unknown, workers, maxPinned, d, got, want[d])
-						}
-					}
-					for _, p := range visited {
-						for _, d := range tallied {
-							if strings.HasPrefix(p, d+"/") {
-								t.Errorf("%s visited below tallied %s", p, d)
+						for _, p := range visited {
+							for _, d := range tallied {
+								if strings.HasPrefix(p, d+"/") {
+									t.Errorf("%s visited below tallied %s", p, d)
+								}
 							}
 						}
-					}
-					if st.Entries != int64(len(visited)) || st.Entries+st.Tallied != all+1 || st.Errors != 0 {
-						t.Errorf("stats %+v: %d visited, %d entries in all", st, len(visited), all+1)
+						if st.Entries != int64(len(visited)) || st.Entries+st.Tallied != all+1 || st.Errors != 0 {
+							t.Errorf("stats %+v: %d visited, %d entries in all", st, len(visited), all+1)
+						}
 					}
 				}
 			}
@@ -127,8 +131,12 @@ func TestTally(t *testing.T) {
 // counted (its contents are not), an lstat error of any type leaves the
 // entry out, a readlink error is reported (the link counted), an entry gone
 // before its lstat is counted as vanished, and a directory replaced by a
-// file before its open was counted already.
+// file before its open was counted already. When the process searches
+// every directory (searchesAll), the lstat of a symlink, a fifo or a
+// directory is not made: those entries are counted, their failures unseen.
 func TestTallyTrouble(t *testing.T) {
+	defer func(f func() bool) { searchesAll = f }(searchesAll)
+	searchesAll = func() bool { return false }
 	root := t.TempDir()
 	spec := tree{
 		"t/secret/key":   file("k"),
@@ -197,6 +205,18 @@ func TestTallyTrouble(t *testing.T) {
 	}
 	if st.Errors != 6 || st.Vanished != 1 || st.Tallied != 5 || vst.Errors != st.Errors || vst.Vanished != st.Vanished {
 		t.Errorf("stats %+v; visited %+v", st, vst)
+	}
+
+	searchesAll = func() bool { return true }
+	tl = &Tally{}
+	errs, st, _ = run(tl)
+	// Also counted: badstatlink, badfifo, badstatdir and its z; badlink
+	// is not read. Only the regular file's lstat and the open fail.
+	if n, b := tl.Entries.Load(), tl.Bytes.Load(); n != 9 || b != 3 {
+		t.Errorf("types from d_type: tallied %d entries, %d bytes; want 9, 3", n, b)
+	}
+	if _, ok := errs["/t/eio"]; !ok || len(errs) != 2 || errs["/t/secret"] == "" {
+		t.Errorf("types from d_type: errors %v, want /t/eio and /t/secret only", errs)
 	}
 }
 
