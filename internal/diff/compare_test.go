@@ -499,4 +499,31 @@ func TestSameFiles(t *testing.T) {
 	if !same("s1", "d1") || same("s1", "s2") || same("d1", "s2") {
 		t.Errorf("sparse/dense: s1=d1 %v, s1=s2 %v, d1=s2 %v; want true, false, false", same("s1", "d1"), same("s1", "s2"), same("d1", "s2"))
 	}
+	// A file of holes only (no data extent at all) is the same as its zeros
+	// written out.
+	sparse(t, filepath.Join(dir, "h1"), 4<<20, 0, "")
+	must(t, os.WriteFile(filepath.Join(dir, "z1"), make([]byte, 4<<20), 0o644))
+	if !same("h1", "z1") || !same("z1", "h1") || same("h1", "d1") {
+		t.Errorf("all hole: h1=z1 %v, z1=h1 %v, h1=d1 %v; want true, true, false", same("h1", "z1"), same("z1", "h1"), same("h1", "d1"))
+	}
+	// A file written, or truncated, while it is read is an error, never
+	// a digest.
+	for name, change := range map[string]func(fd int) error{
+		"written":   func(fd int) error { _, err := unix.Pwrite(fd, []byte("x"), 0); return err },
+		"truncated": func(fd int) error { return unix.Ftruncate(fd, 1) },
+	} {
+		must(t, os.WriteFile(filepath.Join(dir, "w"), dense, 0o644))
+		e := entry("w")
+		hs.read = func(int) {
+			f, err := os.OpenFile(filepath.Join(dir, "w"), os.O_WRONLY, 0)
+			must(t, err)
+			must(t, change(int(f.Fd())))
+			f.Close()
+		}
+		_, err := hs.file(root, e, true)
+		hs.read = nil
+		if !errors.Is(err, errChangedFile) {
+			t.Errorf("%s while read: %v, want errChangedFile", name, err)
+		}
+	}
 }

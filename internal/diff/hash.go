@@ -29,6 +29,9 @@ type hasher struct {
 	open openFunc
 	buf  []byte
 	h    *xxh3.Hasher
+	// read, when set (tests), runs on the file's descriptor once it has
+	// been read and before it is checked unchanged.
+	read func(fd int)
 }
 
 func newHasher(open openFunc) *hasher {
@@ -84,9 +87,17 @@ func (hs *hasher) sameFiles(rootA int, a *scan.Entry, rootB int, b *scan.Entry) 
 	return da.sum == db.sum, nil
 }
 
+// errChangedFile: the file changed (its ctime moved) while it was read.
+var errChangedFile = errors.New("file changed while it was compared; not compared")
+
 // file opens and hashes e below root: extents when sparse, else every byte
 // (holes as zeros). The file opened must be the regular file the walk saw:
-// same inode and size.
+// same inode and size; and it must not change while it is read (its size
+// and ctime are the same after as before, else errChangedFile: a rewrite
+// or a truncation meanwhile would make the digest describe no version of
+// the file). A kernel that keeps coarse timestamps may leave the ctime of
+// a write in the same clock tick as the first fstat unchanged; filesystems
+// with multigrain timestamps (Linux 6.13 on) move it.
 func (hs *hasher) file(root int, e *scan.Entry, sparse bool) (digest, error) {
 	fd, err := hs.open(root, e.Path[1:])
 	if err != nil {
@@ -100,6 +111,25 @@ func (hs *hasher) file(root int, e *scan.Entry, sparse bool) (digest, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Ino != e.Ino || st.Size != e.Size {
 		return digest{}, errReplacedFile
 	}
+	d, err := hs.digest(fd, &st, sparse)
+	if err != nil {
+		return digest{}, err
+	}
+	if hs.read != nil {
+		hs.read(fd)
+	}
+	var after unix.Stat_t
+	if err := unix.Fstat(fd, &after); err != nil {
+		return digest{}, err
+	}
+	if after.Size != st.Size || after.Ctim != st.Ctim {
+		return digest{}, errChangedFile
+	}
+	return d, nil
+}
+
+// digest hashes the open regular file fd, which st describes (see file).
+func (hs *hasher) digest(fd int, st *unix.Stat_t, sparse bool) (digest, error) {
 	hs.h.Reset()
 	d := digest{dense: true}
 	// A file with as many bytes allocated as its size has no hole worth
@@ -111,6 +141,8 @@ func (hs *hasher) file(root int, e *scan.Entry, sparse bool) (digest, error) {
 		d.sum = hs.h.Sum128()
 		return d, nil
 	}
+	// A file of holes only has no extent: not dense either.
+	d.dense = false
 	for off := int64(0); off < st.Size; {
 		data, err := unix.Seek(fd, off, unix.SEEK_DATA)
 		if err == unix.ENXIO { // only a hole from off to the end
@@ -124,9 +156,7 @@ func (hs *hasher) file(root int, e *scan.Entry, sparse bool) (digest, error) {
 			return digest{}, fmt.Errorf("seek hole: %w", err)
 		}
 		hole = min(hole, st.Size)
-		if data != 0 || hole != st.Size {
-			d.dense = false
-		}
+		d.dense = data == 0 && hole == st.Size
 		if err := hs.extent(fd, data, hole); err != nil {
 			return digest{}, err
 		}
