@@ -97,6 +97,9 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, err
 	}
 	defer unix.Close(rootB)
+	if rf, ok := fs.(realFS); ok && rf.raw && !(scan.LocalFS(rootA) && scan.LocalFS(rootB)) {
+		fs = realFS{}
+	}
 	var st [2]unix.Stat_t
 	for s, r := range [2]struct {
 		fd   int

@@ -44,7 +44,8 @@ type fsys interface {
 // realFS is the fsys of the running kernel: raw system calls on the
 // NUL-terminated names, so the hot path allocates nothing. raw passes
 // getdents64 and fstatat through RawSyscall (scan.Getdents says when that
-// is right); Compare sets it when it has no more workers than Ps.
+// is right); Compare sets it when it has no more workers than Ps and both
+// roots are on local filesystems (scan.LocalFS).
 type realFS struct{ raw bool }
 
 func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
@@ -54,10 +55,10 @@ func (realFS) open(dirfd int, name []byte, flags int) (int, error) {
 func (fs realFS) getdents(fd int, buf []byte) (int, error) { return scan.Getdents(fd, buf, fs.raw) }
 
 func (fs realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
-	for {
-		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW, fs.raw)
+	for raw := fs.raw; ; raw = false {
+		e := scan.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW, raw)
 		if e == unix.EINTR {
-			continue
+			continue // not raw again (scan.Getdents says why)
 		}
 		if e != 0 {
 			return e

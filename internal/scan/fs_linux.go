@@ -65,10 +65,10 @@ func (realFS) openat(dirfd int, name []byte, flags int) (int, error) {
 func (fs realFS) getdents(fd int, buf []byte) (int, error) { return Getdents(fd, buf, fs.raw) }
 
 func (fs realFS) fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error {
-	for {
-		e := rawFstatat(dirfd, &name[0], st, flags, fs.raw)
+	for raw := fs.raw; ; raw = false {
+		e := rawFstatat(dirfd, &name[0], st, flags, raw)
 		if e == unix.EINTR {
-			continue
+			continue // not raw again: see Getdents
 		}
 		if e != 0 {
 			return e
@@ -93,14 +93,20 @@ func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
 // hand-offs: warm, on 2 cores and a 1,000,000-entry tree, the runtime's
 // sysmon otherwise woke every 20 µs to retake Ps from workers in getdents64
 // or fstatat (about 90,000 wake-ups a walk), and drift check took 13%
-// longer (scripts/bench.sh). Other goroutines (signals, a progress ticker)
-// still run: the scheduler preempts a worker between calls.
+// longer (scripts/bench.sh). Walkers ask for it only below a root on a
+// local filesystem (LocalFS), where these calls return in microseconds, or
+// in a disk's time; other goroutines (signals, a progress ticker) run when
+// the scheduler preempts a worker between calls. A raw call interrupted
+// (EINTR) is retried as a plain one: the scheduler signals a goroutine that
+// runs long to preempt it, and a slow call a filesystem lets signals
+// interrupt (an interrupt-aware FUSE server) would otherwise be interrupted
+// and retried forever.
 func Getdents(fd int, buf []byte, raw bool) (int, error) {
 	for {
 		var n uintptr
 		var e unix.Errno
 		if raw {
-			n, _, e = unix.RawSyscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+			n, _, e = rawSyscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
 		} else {
 			n, _, e = unix.Syscall(unix.SYS_GETDENTS64, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
 		}
@@ -108,11 +114,42 @@ func Getdents(fd int, buf []byte, raw bool) (int, error) {
 		case 0:
 			return int(n), nil
 		case unix.EINTR:
+			raw = false
 			continue
 		}
 		return 0, e
 	}
 }
+
+// LocalFS reports whether the directory open as fd is on a filesystem the
+// local kernel serves from memory or a local disk (btrfs, ext2/3/4, xfs,
+// f2fs, bcachefs, zfs, tmpfs, ramfs), where a listing or an lstat takes
+// microseconds, or a disk's time: Walk and internal/diff's lockstep walk
+// make raw system calls (Getdents) only below such a root. A network or
+// FUSE filesystem, or one fstatfs cannot name, is not local.
+func LocalFS(fd int) bool {
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) != nil {
+		return false
+	}
+	switch uint32(fs.Type) {
+	case unix.BTRFS_SUPER_MAGIC, unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.F2FS_SUPER_MAGIC,
+		unix.BCACHEFS_SUPER_MAGIC, zfsSuperMagic, unix.TMPFS_MAGIC, unix.RAMFS_MAGIC:
+		return true
+	}
+	return false
+}
+
+// rawSyscall and rawSyscall6 make the raw calls; tests make them fail with
+// EINTR.
+var (
+	rawSyscall  = unix.RawSyscall
+	rawSyscall6 = unix.RawSyscall6
+)
+
+// zfsSuperMagic is OpenZFS's f_type (ZFS_SUPER_MAGIC, include/sys/fs/zfs.h;
+// not in golang.org/x/sys).
+const zfsSuperMagic = 0x2fc12fc1
 
 // Readlinkat reads the target of the symlink name (NUL-terminated)
 // relative to dirfd into buf and returns its length (readlinkat(2),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -224,5 +225,59 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A raw call interrupted (EINTR: the scheduler's preemption signal, passed
+// on by an interrupt-aware FUSE server) is retried as a plain call, not
+// raw again, which could loop for ever.
+func TestRawEINTR(t *testing.T) {
+	defer func(f func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
+		rawSyscall = f
+	}(rawSyscall)
+	defer func(f func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
+		rawSyscall6 = f
+	}(rawSyscall6)
+	var calls int
+	rawSyscall = func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) { calls++; return 0, 0, unix.EINTR }
+	rawSyscall6 = func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
+		calls++
+		return 0, 0, unix.EINTR
+	}
+	root := t.TempDir()
+	create(t, root, tree{"a/f": file("12345"), "b": link("a")})
+	var n int64
+	var mu sync.Mutex
+	st, err := walk(context.Background(), track(t, realFS{raw: true}), root, Options{Workers: 2}, func(_ any, e *Entry) (any, bool) {
+		mu.Lock()
+		if e.Path == "/a/f" {
+			n = e.Size
+		}
+		mu.Unlock()
+		return 1, true
+	}, 0)
+	if err != nil || st.Entries != 4 || st.Errors != 0 || n != 5 {
+		t.Errorf("walk with every raw call interrupted: %+v, %v; /a/f size %d", st, err, n)
+	}
+	if calls == 0 {
+		t.Error("no raw call made: the test tests nothing")
+	}
+}
+
+// Raw calls are made below local filesystems only (LocalFS).
+func TestLocalFS(t *testing.T) {
+	for dir, want := range map[string]bool{"/proc": false, "/sys": false, t.TempDir(): true} {
+		var fs unix.Statfs_t
+		must(t, unix.Statfs(dir, &fs))
+		if want && !slices.Contains([]uint32{unix.BTRFS_SUPER_MAGIC, unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.TMPFS_MAGIC}, uint32(fs.Type)) {
+			t.Logf("%s is on f_type %#x: not checked", dir, fs.Type)
+			continue
+		}
+		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		must(t, err)
+		if got := LocalFS(fd); got != want {
+			t.Errorf("LocalFS(%s) = %v, want %v", dir, got, want)
+		}
+		unix.Close(fd)
 	}
 }

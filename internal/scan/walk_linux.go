@@ -59,6 +59,8 @@ func Walk(ctx context.Context, root string, opts Options, visit Visitor) (Stats,
 	if workers <= 0 {
 		workers = DefaultWorkers()
 	}
+	// Raw system calls when they cost no worker a P (see Getdents); walk
+	// keeps them only below a local filesystem (LocalFS).
 	return walk(ctx, realFS{raw: workers <= runtime.GOMAXPROCS(0)}, root, opts, visit, 0)
 }
 
@@ -129,6 +131,9 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		return stats, &os.PathError{Op: "open", Path: root, Err: err}
 	}
 	w.rootFD = fd
+	if rf, ok := fs.(realFS); ok && rf.raw && !LocalFS(fd) {
+		w.fs = realFS{}
+	}
 	ws := newWState()
 	if err := fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
 		fs.close(fd)
