@@ -239,7 +239,10 @@ func TestRawEINTR(t *testing.T) {
 		rawSyscall6 = f
 	}(rawSyscall6)
 	var calls int
-	rawSyscall = func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) { calls++; return 0, 0, unix.EINTR }
+	rawSyscall = func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
+		calls++
+		return 0, 0, unix.EINTR
+	}
 	rawSyscall6 = func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
 		calls++
 		return 0, 0, unix.EINTR
