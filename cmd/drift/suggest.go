@@ -205,7 +205,10 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	for _, r := range recent {
 		dirs = append(dirs, suggest.RootDir{Name: r.Name, Dir: r.Path})
 	}
-	old, histWarnings := suggest.Histories(audit, root, dirs, opts.Workers)
+	old, histWarnings, err := suggest.Histories(ctx, audit, root, dirs, opts.Workers)
+	if err != nil {
+		return err
+	}
 	for _, w := range histWarnings {
 		warn("%s", w)
 	}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -14,8 +15,9 @@ import (
 // drift suggest --boots looks further back than the previous boot. The
 // result is parallel to items; a path that cannot be compared gets
 // NoHistory and is counted in failed, first naming the first of them.
+// Once ctx is done, the paths not compared yet keep NoHistory, uncounted.
 // Errors: root or dir cannot be opened.
-func HistoryIn(root, dir string, items []*Item, workers int) (hs []History, failed int, first string, err error) {
+func HistoryIn(ctx context.Context, root, dir string, items []*Item, workers int) (hs []History, failed int, first string, err error) {
 	liveFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("%s: %w", root, err)
@@ -26,7 +28,7 @@ func HistoryIn(root, dir string, items []*Item, workers int) (hs []History, fail
 		return nil, 0, "", fmt.Errorf("%s: %w", dir, err)
 	}
 	defer unix.Close(prevFD)
-	hs, failed, first = historiesOf(liveFD, prevFD, items, workers)
+	hs, failed, first = historiesOf(ctx, liveFD, prevFD, items, workers)
 	return hs, failed, first, nil
 }
 

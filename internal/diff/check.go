@@ -643,6 +643,11 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	slices.SortFunc(c.errs, func(x, y PathError) int { return ComparePaths(x.Path, y.Path) })
 	a.Errors = c.errs
 	c.history(ctx, t, a)
+	if err := ctx.Err(); err != nil {
+		// Interrupted while comparing with the previous root: the report
+		// would lack what was not compared.
+		return nil, err
+	}
 	a.Warnings = append(a.Warnings, c.warnings...)
 	slices.Sort(a.Warnings)
 	return a, nil

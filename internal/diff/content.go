@@ -2,8 +2,10 @@ package diff
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,7 +18,15 @@ const cmpBuf = 256 << 10
 type contentCmp struct {
 	fs   fsys
 	a, b []byte
+	// stop, when set, ends a comparison at its next chunk or window once
+	// it is true (Compare's stop flag): errStopped.
+	stop *atomic.Bool
 }
+
+// errStopped: the comparison was cut short by a stop (Compare cancelled).
+var errStopped = errors.New("comparison stopped")
+
+func (c *contentCmp) stopped() bool { return c.stop != nil && c.stop.Load() }
 
 func newContentCmp(fs fsys) *contentCmp {
 	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf)}
@@ -67,9 +77,12 @@ func (c *contentCmp) same(fa, fb int, size int64, sta, stb *unix.Stat_t) (bool, 
 // into the two buffers.
 func (c *contentCmp) rangeEqual(fa, fb int, from, to int64) (bool, error) {
 	if to-from >= mmapMin {
-		return mappedEqual(fa, fb, from, to)
+		return mappedEqual(fa, fb, from, to, c.stop)
 	}
 	for off := from; off < to; {
+		if c.stopped() {
+			return false, errStopped
+		}
 		n := min(int64(len(c.a)), to-off)
 		if err := c.full(fa, c.a[:n], off, "A"); err != nil {
 			return false, err
@@ -102,12 +115,20 @@ func (c *contentCmp) full(fd int, buf []byte, off int64, side string) error {
 }
 
 // mappedEqual compares [from, to) of fa and fb through mappings
-// (mapWindows).
-func mappedEqual(fa, fb int, from, to int64) (bool, error) {
+// (mapWindows), window by window until stop (when not nil) is set.
+func mappedEqual(fa, fb int, from, to int64, stop *atomic.Bool) (bool, error) {
 	eq := true
+	stopped := false
 	err := mapWindows(from, to, func(m [][]byte) bool {
+		if stop != nil && stop.Load() {
+			stopped = true
+			return false
+		}
 		eq = bytes.Equal(m[0], m[1])
 		return eq
 	}, fa, fb)
+	if err == nil && stopped {
+		err = errStopped
+	}
 	return eq && err == nil, err
 }

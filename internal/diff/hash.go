@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,6 +33,17 @@ type hasher struct {
 	// read, when set (tests), runs on the file's descriptor once it has
 	// been read and before it is checked unchanged.
 	read func(fd int)
+	// ctx, when set, stops a file being hashed at its next piece once it
+	// is done (its error is returned).
+	ctx context.Context
+}
+
+// stopped is ctx's error, nil without a ctx.
+func (hs *hasher) stopped() error {
+	if hs.ctx == nil {
+		return nil
+	}
+	return hs.ctx.Err()
 }
 
 func newHasher(open openFunc) *hasher {
@@ -174,6 +186,9 @@ func (hs *hasher) extent(fd int, from, to int64) error {
 		return hs.mapped(fd, from, to)
 	}
 	for off := from; off < to; {
+		if err := hs.stopped(); err != nil {
+			return err
+		}
 		piece := hs.buf[:min(int64(len(hs.buf)), to-off)]
 		for got := 0; got < len(piece); {
 			n, err := unix.Pread(fd, piece[got:], off+int64(got))
@@ -219,11 +234,19 @@ const (
 // mapped hashes [from, to) of fd through mappings (mapWindows).
 func (hs *hasher) mapped(fd int, from, to int64) error {
 	off := from
-	return mapWindows(from, to, func(m [][]byte) bool {
+	var stop error
+	err := mapWindows(from, to, func(m [][]byte) bool {
+		if stop = hs.stopped(); stop != nil {
+			return false
+		}
 		hs.piece(off, m[0])
 		off += int64(len(m[0]))
 		return true
 	}, fd)
+	if err == nil {
+		err = stop
+	}
+	return err
 }
 
 // mapWindows reads [from, to) of the files fds (one, or a pair A and B)

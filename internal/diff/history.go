@@ -107,7 +107,7 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 	h := &hist{c: c, t: t, a: a, live: liveFD, prev: prevFD, label: label, name: prev.Name}
 	h.hostKeys()
 	h.ownership()
-	c.histories(liveFD, prevFD, a)
+	c.histories(ctx, liveFD, prevFD, a)
 	now := c.cfg.Now
 	if now.IsZero() {
 		now = time.Now()

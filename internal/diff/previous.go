@@ -136,8 +136,11 @@ func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
 // histories sets the History of every lost item against the previous
 // root, with bounded workers. Paths that cannot be compared keep
 // NoHistory and make one warning.
-func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
-	hs, failed, first := historiesOf(liveFD, prevFD, a.Lost, c.cfg.Workers)
+func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit) {
+	hs, failed, first := historiesOf(ctx, liveFD, prevFD, a.Lost, c.cfg.Workers)
+	if ctx.Err() != nil {
+		return // Check returns the context's error
+	}
 	for i, it := range a.Lost {
 		it.History = hs[i]
 	}
@@ -150,8 +153,9 @@ func (c *classifier) histories(liveFD, prevFD int, a *Audit) {
 // (itemHistory), on at most workers goroutines (0: GOMAXPROCS, at most 8 in
 // any case). The result is parallel to items; a path that cannot be
 // compared gets NoHistory and is counted in failed, first naming the
-// first of them in path order with its error.
-func historiesOf(liveFD, prevFD int, items []*Item, workers int) (hs []History, failed int, first string) {
+// first of them in path order with its error. Once ctx is done no item is
+// begun, and a file being hashed stops at its next piece.
+func historiesOf(ctx context.Context, liveFD, prevFD int, items []*Item, workers int) (hs []History, failed int, first string) {
 	n := min(runtime.GOMAXPROCS(0), 8)
 	if workers > 0 {
 		n = min(n, workers)
@@ -168,16 +172,17 @@ func historiesOf(liveFD, prevFD int, items []*Item, workers int) (hs []History, 
 			var h *hasher
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(items) {
+				if i >= len(items) || ctx.Err() != nil {
 					return
 				}
 				it := items[i]
 				if it.Mode&unix.S_IFMT == unix.S_IFREG && h == nil {
 					h = newHasher(nil)
+					h.ctx = ctx
 				}
 				r, err := itemHistory(liveFD, prevFD, h, it)
 				hs[i] = r
-				if err != nil {
+				if err != nil && ctx.Err() == nil {
 					mu.Lock()
 					failed++
 					if firstPath == "" || ComparePaths(it.Path, firstPath) < 0 {
@@ -267,6 +272,9 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	var errs atomic.Int64
 	_, err := scan.Walk(ctx, prev.Dir, scan.Options{Workers: c.cfg.Workers, OnError: func(string, error) { errs.Add(1) }}, visit)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // Check returns the context's error
+		}
 		c.warn(fmt.Sprintf("cannot walk the previous root (old_roots/%s): %v: nothing listed as vanished", prev.Name, err))
 		return
 	}

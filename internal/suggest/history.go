@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -24,7 +25,8 @@ type RootDir struct {
 // diff.HistoryIn, for the unpersisted paths only (the candidates of
 // Suggest). An old root that cannot be read is left out with a warning; so
 // are the paths that could not be compared (counted, the first named).
-func Histories(a *diff.Audit, root string, roots []RootDir, workers int) ([]OldRoot, []string) {
+// Once ctx is done it compares nothing more and returns ctx's error.
+func Histories(ctx context.Context, a *diff.Audit, root string, roots []RootDir, workers int) ([]OldRoot, []string, error) {
 	var cand []*diff.Item
 	var candAt []int
 	for i, it := range a.Lost {
@@ -43,7 +45,10 @@ func Histories(a *diff.Audit, root string, roots []RootDir, workers int) ([]OldR
 			out = append(out, o)
 			continue
 		}
-		hs, failed, first, err := diff.HistoryIn(root, r.Dir, cand, workers)
+		hs, failed, first, err := diff.HistoryIn(ctx, root, r.Dir, cand, workers)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, nil, cerr
+		}
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("cannot compare with old_roots/%s: %v", r.Name, err))
 			continue
@@ -56,7 +61,7 @@ func Histories(a *diff.Audit, root string, roots []RootDir, workers int) ([]OldR
 		}
 		out = append(out, o)
 	}
-	return out, warnings
+	return out, warnings, nil
 }
 
 // MainStoragePath is the persistent storage path most declared paths use
