@@ -397,7 +397,7 @@ func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
 	Fill(&ws.e, it.path, &ws.st, ws.id)
 	ws.e.Replaced = true
 	if w.readLinks && ws.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		w.readLink(ws, pfd, name)
+		ws.e.Target = w.readLink(ws, pfd, name, it.path)
 	}
 	ws.stats.Entries++
 	w.visit(it.state, &ws.e)
@@ -517,19 +517,14 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 			continue
 		}
 		nl := len(name) - 1
-		if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			if vanished(err) {
-				ws.stats.Vanished++
-			} else {
-				w.fail(ws, join(dir, name[:nl]), "fstatat", err)
-			}
+		if !w.lstat(ws, fd, dir, name) {
 			continue
 		}
 		p := join(dir, name[:nl])
 		Fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
 		if w.readLinks && typ == unix.S_IFLNK {
-			w.readLink(ws, fd, name)
+			ws.e.Target = w.readLink(ws, fd, name, p)
 		}
 		ws.stats.Entries++
 		st, descend := w.visit(state, &ws.e)
@@ -580,12 +575,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			}
 			continue
 		}
-		if err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			if vanished(err) {
-				ws.stats.Vanished++
-			} else {
-				w.fail(ws, join(dir, name[:nl]), "fstatat", err)
-			}
+		if !w.lstat(ws, fd, dir, name) {
 			continue
 		}
 		n++
@@ -597,24 +587,40 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, dev: uint64(ws.st.Dev), ino: ws.st.Ino})
 		case unix.S_IFLNK:
 			if w.readLinks {
-				_, err := ReadLink(&ws.link, func(b []byte) (int, error) { return w.fs.readlinkat(fd, name, b) })
-				if err != nil && !vanished(err) && err != unix.EINVAL {
-					w.fail(ws, join(dir, name[:nl]), "readlinkat", err)
-				}
+				w.readLink(ws, fd, name, join(dir, name[:nl]))
 			}
 		}
 	}
 }
 
-func (w *walker) readLink(ws *wstate, dirfd int, name []byte) {
+// lstat lstats name (NUL-terminated) in the directory fd, whose path is
+// dir, into ws.st. An entry gone meanwhile is counted as vanished, other
+// trouble reported; either way it returns false.
+func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
+	err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case err == nil:
+		return true
+	case vanished(err):
+		ws.stats.Vanished++
+	default:
+		w.fail(ws, join(dir, name[:len(name)-1]), "fstatat", err)
+	}
+	return false
+}
+
+// readLink returns the target of the symlink name in dirfd (at path), ""
+// when it cannot be read: the error is reported unless the link is gone or
+// no longer a symlink.
+func (w *walker) readLink(ws *wstate, dirfd int, name []byte, path string) string {
 	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.readlinkat(dirfd, name, buf) })
 	if err != nil {
 		if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
-			w.fail(ws, ws.e.Path, "readlinkat", err)
+			w.fail(ws, path, "readlinkat", err)
 		}
-		return
+		return ""
 	}
-	ws.e.Target = t
+	return t
 }
 
 // searchesAll reports whether this process may search every directory:
