@@ -71,7 +71,7 @@ type Config struct {
 	// ignored itself or out of reach of every ignore rule
 	// (Ignore.MayMatchBelow). Its Item then carries the count in
 	// Item.Below and nothing below it is in Audit.Lost; the walk reads the
-	// subtree through a scan.Tally, lstat'ing only its regular files.
+	// subtree through a scan.Tally (which says what it lstats).
 	// Set it only when no per-path detail below such directories is
 	// wanted: a report of rows (report.Rows), totals and metrics, without
 	// a previous root (histories are per path). Audit.Collapsed says
