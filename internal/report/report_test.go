@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,25 @@ func TestRowsCollapse(t *testing.T) {
 	// its contents row by row.
 	if n := len(Rows(audit(), true)); n != 5 {
 		t.Errorf("--all: %d rows, want 5", n)
+	}
+}
+
+// With a previous root, a directory is one row only when everything below
+// it has its history too: a changed or new path inside it gets a row of
+// its own (a fresh user read "/var/ 7 same" above "3 changed").
+func TestRowsSplitByHistory(t *testing.T) {
+	a := audit()
+	for _, it := range a.Lost {
+		it.History = diff.HistorySame
+	}
+	a.Lost[1].History = diff.HistoryChanged // /a/f
+	var got []string
+	for _, r := range Rows(a, false) {
+		got = append(got, fmt.Sprintf("%s %d %s", r.Item.Path, r.Entries, r.Item.History))
+	}
+	want := []string{"/a 1 same", "/a/f 1 changed", "/a/g\nh 1 same", "/b 2 same", "/srv/d 1 same"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rows %q, want %q", got, want)
 	}
 }
 

@@ -8,8 +8,9 @@ import (
 )
 
 // Row is one line of a people-facing report: a lost path, or a directory lost
-// whole (every entry below it lost, all with the same category), which then
-// stands for its whole subtree.
+// whole (every entry below it lost, all with the same category and the same
+// history against the previous root), which then stands for its whole
+// subtree.
 type Row struct {
 	// Item is the path's own item (for a collapsed directory: the directory).
 	Item *diff.Item
@@ -79,7 +80,7 @@ func Rows(a *diff.Audit, all bool) []Row {
 		}
 		same := true
 		for j := i + 1; j < end; j++ {
-			if items[j].Category != it.Category {
+			if items[j].Category != it.Category || items[j].History != it.History {
 				same = false
 				break
 			}
