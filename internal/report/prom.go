@@ -94,7 +94,7 @@ func writeProm(w *bufio.Writer, a *diff.Audit, m Metrics) error {
 	}
 	if a.PreviousRoot != nil {
 		ms = append(ms,
-			gauge("drift_vanished_files", "Paths the last reboot destroyed that nothing declares now (still in the previous boot's root).", float64(len(a.Vanished))),
+			gauge("drift_vanished_files", "Paths the last reboot destroyed that nothing declares now (still in the previous boot's root).", float64(vanishedEntries(a))),
 			gauge("drift_previous_root_timestamp_seconds", "When the previous boot's root was retired, in seconds since the epoch.", unixSeconds(a.PreviousRoot.Time)))
 	}
 	if m.OldRoots >= 0 {

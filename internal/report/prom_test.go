@@ -24,7 +24,7 @@ func promAudit() *diff.Audit {
 	a.Totals[diff.Recreated] = diff.Total{Count: 4}
 	a.Errors = []diff.PathError{{Path: "/locked", Err: os.ErrPermission}}
 	a.PreviousRoot = &diff.PreviousRoot{Name: "2026-11-28_09:00:00", Time: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
-	a.Vanished = []diff.Vanished{{}, {}}
+	a.Vanished = []diff.Vanished{{Entries: 1}, {Entries: 3}} // 4 paths in 2 rows
 	a.Alerts = []diff.Alert{{Kind: diff.HostKeyChanged}, {Kind: diff.OwnershipDrift}, {Kind: diff.OwnershipDrift}}
 	a.Wipe = &diff.Wipe{RootCreated: time.Date(2026, 11, 29, 8, 0, 0, 500e6, time.UTC), WipedThisBoot: true}
 	return a
@@ -84,7 +84,7 @@ func TestPromFacts(t *testing.T) {
 		`drift_recreated_files 4`,
 		`drift_scanned_entries 1234`,
 		`drift_unreadable_paths 1`,
-		`drift_vanished_files 2`,
+		`drift_vanished_files 4`,
 		`drift_alerts{kind="host-key-changed"} 1`,
 		`drift_alerts{kind="ownership-drift"} 2`,
 		`drift_old_roots 7`,

@@ -251,6 +251,16 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 	return out
 }
 
+// vanishedEntries counts the paths that vanished at the last reboot: each
+// row's own and everything below it (diff.Vanished.Entries).
+func vanishedEntries(a *diff.Audit) int64 {
+	var n int64
+	for _, v := range a.Vanished {
+		n += v.Entries
+	}
+	return n
+}
+
 // AlertLine is an alert as the table prints it: "ALERT: " before one
 // that means something is lost at every boot (a host key), "WARNING: "
 // before the others; the message escaped.
@@ -299,8 +309,8 @@ func Summary(a *diff.Audit, all bool) string {
 		}
 		extra = append(extra, "since the previous boot: "+strings.Join(hs, ", "))
 	}
-	if n := len(a.Vanished); n > 0 {
-		extra = append(extra, Plural(int64(n), "path", "paths")+" vanished at the last reboot")
+	if n := vanishedEntries(a); n > 0 {
+		extra = append(extra, Plural(n, "path", "paths")+" vanished at the last reboot")
 	}
 	extra = append(extra, Plural(a.Scanned, "entry", "entries")+" scanned")
 	if len(a.Errors) > 0 {

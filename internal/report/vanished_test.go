@@ -79,7 +79,7 @@ func TestHistoryAndVanished(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{"HISTORY", "│ new ", "│ same ", "VANISHED at the last reboot, not declared now (still in old_roots/2026-11-10_09:00:00):",
-		"/srv/gone/", "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live", "since the previous boot: 1 new, 0 changed, 1 same", "1 path vanished at the last reboot"} {
+		"/srv/gone/", "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live", "since the previous boot: 1 new, 0 changed, 1 same", "3 paths vanished at the last reboot"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
