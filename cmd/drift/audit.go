@@ -84,3 +84,10 @@ func (a *auditFlags) progress(st Streams, after time.Duration) (func(visited, by
 	p := report.NewProgress(st.Err, after, time.Now)
 	return p.Update, p.Done
 }
+
+// explicitOldRoots reports whether --old-roots names a directory (not auto
+// or none): then finding no old root there is a warning, not a --verbose
+// note.
+func (a *auditFlags) explicitOldRoots() bool {
+	return a.OldRoots != "auto" && a.OldRoots != "none"
+}

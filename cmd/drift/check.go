@@ -206,7 +206,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err != nil {
 		warn("cannot find the previous boot's root: %v", err)
 	}
-	if opts.Verbose && note != "" {
+	switch {
+	case err == nil && prev == nil && opts.explicitOldRoots() && note != "":
+		// Named by the user: finding nothing there is worth saying.
+		warn("--old-roots %s: %s", opts.OldRoots, note)
+	case opts.Verbose && note != "":
 		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
 	}
 	// The top level must not be in the mount namespace while / is walked:

@@ -164,7 +164,10 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if err != nil {
 		warn("cannot find the old roots: %v", err)
 	}
-	if opts.Verbose && note != "" {
+	switch {
+	case err == nil && len(recent) == 0 && opts.explicitOldRoots() && note != "":
+		warn("--old-roots %s: %s", opts.OldRoots, note)
+	case opts.Verbose && note != "":
 		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
 	}
 	if err := top.Detach(); err != nil {
