@@ -66,7 +66,12 @@ func mainRun() int {
 	// and its directory): ignored, a write fails with EPIPE instead, and run
 	// exits quietly with the status a SIGPIPE death has.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := interruptContext(func(code int) { os.Exit(code) })
+	ctx, stop := interruptContext(func(code int) {
+		// The command may be cut anywhere (mid-record on a stalled pipe):
+		// say so, as the first signal's safe stop does.
+		fmt.Fprintf(os.Stderr, "drift: interrupted by %s\n", signalName(syscall.Signal(code-128)))
+		os.Exit(code)
+	})
 	defer stop()
 	st := Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd()))}
