@@ -48,8 +48,8 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 // the live one) and the ignore rules (--ignore, --ignore-file). Errors name
 // the flag.
 func (a *auditFlags) prepare(root string) (*mounts.Table, *diff.Ignore, error) {
-	if a.Workers < 0 {
-		return nil, nil, fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", a.Workers)
+	if err := checkWorkers(a.Workers); err != nil {
+		return nil, nil, err
 	}
 	if a.Mountinfo != "" && a.RootSubvol != "auto" && a.RootSubvol != "none" {
 		return nil, nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", a.RootSubvol)

@@ -77,8 +77,8 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 	if !slices.Contains(report.DiffFormats, opts.Format) {
 		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.DiffFormats, ", "))
 	}
-	if opts.Workers < 0 {
-		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)
+	if err := checkWorkers(opts.Workers); err != nil {
+		return err
 	}
 	ig := &diff.Ignore{}
 	for _, g := range opts.Ignore {

@@ -103,8 +103,8 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if !slices.Contains(report.SuggestFormats, opts.Format) {
 		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.SuggestFormats, ", "))
 	}
-	if opts.Workers < 0 {
-		return fmt.Errorf("--workers %d: expected 0 (automatic) or a positive number", opts.Workers)
+	if err := checkWorkers(opts.Workers); err != nil {
+		return err
 	}
 	if opts.Boots < 0 {
 		return fmt.Errorf("--boots %d: expected 0 (no history) or a positive number", opts.Boots)
