@@ -424,6 +424,11 @@ func TestIgnore(t *testing.T) {
 			t.Errorf("Match(%q) = %v, want %v", p, got, want)
 		}
 	}
+	for _, p := range []string{"/usr/share/../lib", "/a//b", "/a/./b"} {
+		if err := ig.Add(p, "t"); err == nil || !strings.Contains(err.Error(), "clean path") {
+			t.Errorf("Add(%q): %v, want an error asking for a clean path", p, err)
+		}
+	}
 	if err := ig.Add("a/b", "f:3"); err == nil || !strings.Contains(err.Error(), "f:3") {
 		t.Errorf("relative pattern with / accepted or error without position: %v", err)
 	}

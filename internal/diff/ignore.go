@@ -44,6 +44,11 @@ func (ig *Ignore) Add(pattern, where string) error {
 	if !anchored && strings.Contains(p, "/") {
 		return fmt.Errorf("%s: ignore pattern %q: expected an absolute pattern (starting with /) or a name pattern without /", where, pattern)
 	}
+	if anchored && path.Clean(p) != p {
+		// Paths are matched as they are, clean: "/usr/share/../lib" or
+		// "/a//b" would match nothing.
+		return fmt.Errorf("%s: ignore pattern %q: expected a clean path (no \".\" or \"..\" component, no \"//\"): %s", where, pattern, path.Clean(p))
+	}
 	if _, err := path.Match(p, ""); err != nil {
 		return fmt.Errorf("%s: ignore pattern %q: %v", where, pattern, err)
 	}
