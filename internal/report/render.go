@@ -161,7 +161,11 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 				}
 				cells = append(cells, h)
 			}
-			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, Why(a, r.Item)))); err != nil {
+			why := Why(a, r.Item)
+			if r.Hidden.Count > 0 {
+				why += fmt.Sprintf("; %s ignored inside, not shown", Plural(r.Hidden.Count, "entry", "entries"))
+			}
+			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, why))); err != nil {
 				return err
 			}
 		}
@@ -347,6 +351,9 @@ type jsonItem struct {
 	Mount      int32  `json:"mount,omitempty"`
 	History    string `json:"history,omitempty"`
 	Why        string `json:"why"`
+	// Hidden: the ignored entries below the row that it leaves out
+	// (Row.Hidden; without --all only).
+	Hidden *jsonTotal `json:"ignoredInside,omitempty"`
 }
 
 // jsonVanished is a path of the previous root that vanished at the last
@@ -474,6 +481,9 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			d := a.Decls.Entries[it.Decl]
 			ji.Declared = d.Path
 			ji.DeclaredAt = d.Pos.String()
+		}
+		if row.Hidden.Count > 0 {
+			ji.Hidden = &jsonTotal{row.Hidden.Count, row.Hidden.Bytes}
 		}
 		r.Items = append(r.Items, ji)
 	}

@@ -19,6 +19,9 @@ type Row struct {
 	Entries int64
 	// Bytes sums the apparent sizes of the regular files among them.
 	Bytes int64
+	// Hidden counts the ignored entries left out below a directory's row
+	// (Rows without all), the row's own: those not below a later row.
+	Hidden diff.Total
 }
 
 // Type names a raw st_mode: "file", "dir", "symlink", "fifo", "socket",
@@ -70,10 +73,7 @@ func Rows(a *diff.Audit, all bool) []Row {
 		it := items[i]
 		end := i + 1
 		if it.IsDir() {
-			prefix := it.Path + "/"
-			if it.Path == "/" {
-				prefix = "/"
-			}
+			prefix := dirPrefix(it.Path)
 			for end < len(items) && strings.HasPrefix(items[end].Path, prefix) {
 				end++
 			}
@@ -97,7 +97,43 @@ func Rows(a *diff.Audit, all bool) []Row {
 		rows = append(rows, r)
 		i = end
 	}
+	if !all {
+		hidden(a.Lost, rows)
+	}
 	return rows
+}
+
+// hidden counts into each directory row the ignored entries of lost (the
+// whole lost set, in path order) that lie below it and below no later row:
+// what the row leaves out without --all.
+func hidden(lost []*diff.Item, rows []Row) {
+	var open []int // rows whose directories hold the current path
+	next := 0
+	for _, it := range lost {
+		for len(open) > 0 && !strings.HasPrefix(it.Path, dirPrefix(rows[open[len(open)-1]].Item.Path)) {
+			open = open[:len(open)-1]
+		}
+		if next < len(rows) && rows[next].Item == it {
+			if it.IsDir() {
+				open = append(open, next)
+			}
+			next++
+			continue
+		}
+		if it.Category == diff.Ignored && len(open) > 0 {
+			h := &rows[open[len(open)-1]].Hidden
+			h.Count += it.Entries()
+			h.Bytes += fileBytes(it) + it.Below.Bytes
+		}
+	}
+}
+
+// dirPrefix is what the paths below the directory p start with.
+func dirPrefix(p string) string {
+	if p == "/" {
+		return "/"
+	}
+	return p + "/"
 }
 
 // topDir is the first component of p ("/etc" for "/etc/ssh/x", "/" for "/").
