@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -83,10 +82,6 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if workers <= 0 {
 		workers = scan.DefaultWorkers()
 	}
-	fs := opts.fs
-	if fs == nil {
-		fs = realFS{raw: workers <= runtime.GOMAXPROCS(0)}
-	}
 	rootA, err := openRoot(a)
 	if err != nil {
 		return nil, err
@@ -97,8 +92,9 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, err
 	}
 	defer unix.Close(rootB)
-	if rf, ok := fs.(realFS); ok && rf.raw && !(scan.LocalFS(rootA) && scan.LocalFS(rootB)) {
-		fs = realFS{}
+	fs := opts.fs
+	if fs == nil {
+		fs = realFS{raw: scan.RawCalls(workers, rootA, rootB)}
 	}
 	var st [2]unix.Stat_t
 	for s, r := range [2]struct {

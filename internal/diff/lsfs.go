@@ -44,8 +44,7 @@ type fsys interface {
 // realFS is the fsys of the running kernel: raw system calls on the
 // NUL-terminated names, so the hot path allocates nothing. raw passes
 // getdents64 and fstatat through RawSyscall (scan.Getdents says when that
-// is right); Compare sets it when it has no more workers than Ps and both
-// roots are on local filesystems (scan.LocalFS).
+// is right), as scan.RawCalls decides for Compare's two roots.
 type realFS struct{ raw bool }
 
 func (realFS) open(dirfd int, name []byte, flags int) (int, error) {

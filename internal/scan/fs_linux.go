@@ -3,6 +3,7 @@
 package scan
 
 import (
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -45,8 +46,7 @@ func cstr(name []byte) string { return string(name[:len(name)-1]) }
 // realFS is the fsys of the running kernel. It passes the NUL-terminated
 // names straight to the kernel, so the hot path allocates nothing. raw
 // makes the calls made per entry and per listing batch (fstatat,
-// getdents64) raw system calls (see Getdents); Walk sets it when it has no
-// more workers than Ps.
+// getdents64) raw system calls (see Getdents), as RawCalls decides.
 type realFS struct{ raw bool }
 
 func (realFS) openat(dirfd int, name []byte, flags int) (int, error) {
@@ -138,6 +138,27 @@ func LocalFS(fd int) bool {
 		return true
 	}
 	return false
+}
+
+// RawCalls reports whether a walk with workers workers (0: DefaultWorkers)
+// below the open directories roots makes raw system calls (Getdents): when
+// it has no more workers than GOMAXPROCS, so a call that holds its P keeps
+// no worker of the walk from running, and every root is on a local
+// filesystem (LocalFS). Walk asks it for its root, internal/diff's Compare
+// for both of its.
+func RawCalls(workers int, roots ...int) bool {
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
+	if workers > runtime.GOMAXPROCS(0) {
+		return false
+	}
+	for _, fd := range roots {
+		if !LocalFS(fd) {
+			return false
+		}
+	}
+	return true
 }
 
 // rawSyscall and rawSyscall6 make the raw calls; tests make them fail with

@@ -55,13 +55,7 @@ func DefaultWorkers() int {
 // cap derived from RLIMIT_NOFILE those subdirectories are instead reopened
 // component by component from root.
 func Walk(ctx context.Context, root string, opts Options, visit Visitor) (Stats, error) {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = DefaultWorkers()
-	}
-	// Raw system calls when they cost no worker a P (see Getdents); walk
-	// keeps them only below a local filesystem (LocalFS).
-	return walk(ctx, realFS{raw: workers <= runtime.GOMAXPROCS(0)}, root, opts, visit, 0)
+	return walk(ctx, nil, root, opts, visit, 0)
 }
 
 // dirHandle is an open directory kept for the subdirectories it listed,
@@ -111,6 +105,8 @@ type wstate struct {
 	stats    Stats
 }
 
+// walk is Walk through fs; nil is realFS, with raw system calls when
+// RawCalls says so for the root opened.
 func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor, maxPinned int) (Stats, error) {
 	var stats Stats
 	if err := ctx.Err(); err != nil {
@@ -123,6 +119,10 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 	if maxPinned <= 0 {
 		maxPinned = pinCap(workers)
 	}
+	decideRaw := fs == nil
+	if decideRaw {
+		fs = realFS{}
+	}
 	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, typesOnly: searchesAll(), maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 
 	croot := append([]byte(root), 0)
@@ -131,8 +131,8 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		return stats, &os.PathError{Op: "open", Path: root, Err: err}
 	}
 	w.rootFD = fd
-	if rf, ok := fs.(realFS); ok && rf.raw && !LocalFS(fd) {
-		w.fs = realFS{}
+	if decideRaw {
+		w.fs = realFS{raw: RawCalls(workers, fd)}
 	}
 	ws := newWState()
 	if err := fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
@@ -264,8 +264,8 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 	}
 	name := ws.cname(it.path[it.nameOff:])
 	fd, err := w.fs.openat(pfd, name, openDir)
-	_, tallied := it.state.(*Tally)
 	if err != nil {
+		_, tallied := it.state.(*Tally)
 		switch {
 		case tallied && (err == unix.ELOOP || err == unix.ENOTDIR):
 			// Replaced by a non-directory since it was listed and
@@ -279,11 +279,11 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 		}
 		return
 	}
+	check := it
 	if it.unchecked {
-		w.read(ws, fd, nil, it.path, it.state, nil)
-		return
+		check = nil
 	}
-	w.read(ws, fd, nil, it.path, it.state, it)
+	w.read(ws, fd, nil, it.path, it.state, check)
 }
 
 // same reports whether the directory open as fd is the one lstat'ed as
@@ -397,7 +397,7 @@ func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
 	Fill(&ws.e, it.path, &ws.st, ws.id)
 	ws.e.Replaced = true
 	if w.readLinks && ws.st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		ws.e.Target = w.readLink(ws, pfd, name, it.path)
+		ws.e.Target = w.readLink(ws, pfd, it.path[:it.nameOff-1], name)
 	}
 	ws.stats.Entries++
 	w.visit(it.state, &ws.e)
@@ -524,7 +524,7 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 		Fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
 		if w.readLinks && typ == unix.S_IFLNK {
-			ws.e.Target = w.readLink(ws, fd, name, p)
+			ws.e.Target = w.readLink(ws, fd, dir, name)
 		}
 		ws.stats.Entries++
 		st, descend := w.visit(state, &ws.e)
@@ -587,7 +587,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, dev: uint64(ws.st.Dev), ino: ws.st.Ino})
 		case unix.S_IFLNK:
 			if w.readLinks {
-				w.readLink(ws, fd, name, join(dir, name[:nl]))
+				w.readLink(ws, fd, dir, name)
 			}
 		}
 	}
@@ -609,14 +609,14 @@ func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
 	return false
 }
 
-// readLink returns the target of the symlink name in dirfd (at path), ""
-// when it cannot be read: the error is reported unless the link is gone or
-// no longer a symlink.
-func (w *walker) readLink(ws *wstate, dirfd int, name []byte, path string) string {
+// readLink returns the target of the symlink name (NUL-terminated) in the
+// directory dirfd, whose path is dir; "" when it cannot be read: the error
+// is reported unless the link is gone or no longer a symlink.
+func (w *walker) readLink(ws *wstate, dirfd int, dir string, name []byte) string {
 	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.readlinkat(dirfd, name, buf) })
 	if err != nil {
 		if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
-			w.fail(ws, path, "readlinkat", err)
+			w.fail(ws, join(dir, name[:len(name)-1]), "readlinkat", err)
 		}
 		return ""
 	}
