@@ -116,7 +116,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	ws := make([]*lsWorker, workers)
 	for i := range ws {
 		ws[i] = newLsWorker(fs)
-		ws[i].cmp.stop = &l.stop
+		ws[i].cmp.ctx = ctx
 	}
 
 	// The roots themselves, then their listings.

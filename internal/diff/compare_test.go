@@ -422,7 +422,7 @@ func TestMappedShrunk(t *testing.T) {
 	if err := hs.mapped(fd, 0, 4<<20); err == nil {
 		t.Error("hashing past the end of a shrunk file: no error")
 	}
-	if eq, err := mappedEqual(fd, fd, 0, 4<<20, nil); eq || err == nil {
+	if eq, err := mappedEqual(context.Background(), fd, fd, 0, 4<<20); eq || err == nil {
 		t.Errorf("comparing past the end of a shrunk file: %v, %v; want an error", eq, err)
 	}
 }

@@ -2,10 +2,9 @@ package diff
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"io"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,18 +17,14 @@ const cmpBuf = 256 << 10
 type contentCmp struct {
 	fs   fsys
 	a, b []byte
-	// stop, when set, ends a comparison at its next chunk or window once
-	// it is true (Compare's stop flag): errStopped.
-	stop *atomic.Bool
+	// ctx ends a comparison at its next chunk or window once it is done
+	// (its error is returned): Compare's; context.Background() from
+	// newContentCmp.
+	ctx context.Context
 }
 
-// errStopped: the comparison was cut short by a stop (Compare cancelled).
-var errStopped = errors.New("comparison stopped")
-
-func (c *contentCmp) stopped() bool { return c.stop != nil && c.stop.Load() }
-
 func newContentCmp(fs fsys) *contentCmp {
-	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf)}
+	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf), ctx: context.Background()}
 }
 
 // same reports whether the regular files open as fa (A's) and fb (B's),
@@ -77,11 +72,11 @@ func (c *contentCmp) same(fa, fb int, size int64, sta, stb *unix.Stat_t) (bool, 
 // into the two buffers.
 func (c *contentCmp) rangeEqual(fa, fb int, from, to int64) (bool, error) {
 	if to-from >= mmapMin {
-		return mappedEqual(fa, fb, from, to, c.stop)
+		return mappedEqual(c.ctx, fa, fb, from, to)
 	}
 	for off := from; off < to; {
-		if c.stopped() {
-			return false, errStopped
+		if err := c.ctx.Err(); err != nil {
+			return false, err
 		}
 		n := min(int64(len(c.a)), to-off)
 		if err := c.full(fa, c.a[:n], off, "A"); err != nil {
@@ -115,20 +110,12 @@ func (c *contentCmp) full(fd int, buf []byte, off int64, side string) error {
 }
 
 // mappedEqual compares [from, to) of fa and fb through mappings
-// (mapWindows), window by window until stop (when not nil) is set.
-func mappedEqual(fa, fb int, from, to int64, stop *atomic.Bool) (bool, error) {
+// (mapWindows, which ctx stops).
+func mappedEqual(ctx context.Context, fa, fb int, from, to int64) (bool, error) {
 	eq := true
-	stopped := false
-	err := mapWindows(from, to, func(m [][]byte) bool {
-		if stop != nil && stop.Load() {
-			stopped = true
-			return false
-		}
+	err := mapWindows(ctx, from, to, func(m [][]byte) bool {
 		eq = bytes.Equal(m[0], m[1])
 		return eq
 	}, fa, fb)
-	if err == nil && stopped {
-		err = errStopped
-	}
 	return eq && err == nil, err
 }

@@ -33,24 +33,16 @@ type hasher struct {
 	// read, when set (tests), runs on the file's descriptor once it has
 	// been read and before it is checked unchanged.
 	read func(fd int)
-	// ctx, when set, stops a file being hashed at its next piece once it
-	// is done (its error is returned).
+	// ctx stops a file being hashed at its next piece once it is done
+	// (its error is returned); context.Background() from newHasher.
 	ctx context.Context
-}
-
-// stopped is ctx's error, nil without a ctx.
-func (hs *hasher) stopped() error {
-	if hs.ctx == nil {
-		return nil
-	}
-	return hs.ctx.Err()
 }
 
 func newHasher(open openFunc) *hasher {
 	if open == nil {
 		open = openBeneath
 	}
-	return &hasher{open: open, buf: make([]byte, hashBuf), h: xxh3.New()}
+	return &hasher{open: open, buf: make([]byte, hashBuf), h: xxh3.New(), ctx: context.Background()}
 }
 
 // digest is the content hash of one file: its data extents (SEEK_DATA /
@@ -186,7 +178,7 @@ func (hs *hasher) extent(fd int, from, to int64) error {
 		return hs.mapped(fd, from, to)
 	}
 	for off := from; off < to; {
-		if err := hs.stopped(); err != nil {
+		if err := hs.ctx.Err(); err != nil {
 			return err
 		}
 		piece := hs.buf[:min(int64(len(hs.buf)), to-off)]
@@ -234,29 +226,22 @@ const (
 // mapped hashes [from, to) of fd through mappings (mapWindows).
 func (hs *hasher) mapped(fd int, from, to int64) error {
 	off := from
-	var stop error
-	err := mapWindows(from, to, func(m [][]byte) bool {
-		if stop = hs.stopped(); stop != nil {
-			return false
-		}
+	return mapWindows(hs.ctx, from, to, func(m [][]byte) bool {
 		hs.piece(off, m[0])
 		off += int64(len(m[0]))
 		return true
 	}, fd)
-	if err == nil {
-		err = stop
-	}
-	return err
 }
 
 // mapWindows reads [from, to) of the files fds (one, or a pair A and B)
 // through read-only mappings of mmapWindow bytes at a time, each from a
 // page boundary, calling fn with the bytes of each window from its offset
-// on (m[i] of fds[i]); fn returning false ends it early. Errors of a pair
+// on (m[i] of fds[i]); fn returning false ends it early, and so does ctx,
+// checked before each window is mapped (its error is returned). Errors of a pair
 // name the side ("A: mmap: …"). A file truncated while mapped faults
 // (SIGBUS): with SetPanicOnFault that is a panic recovered into an error,
 // not a crash.
-func mapWindows(from, to int64, fn func(m [][]byte) bool, fds ...int) (err error) {
+func mapWindows(ctx context.Context, from, to int64, fn func(m [][]byte) bool, fds ...int) (err error) {
 	maps, views := make([][]byte, len(fds)), make([][]byte, len(fds))
 	side := func(i int) string {
 		if len(fds) == 1 {
@@ -277,6 +262,9 @@ func mapWindows(from, to int64, fn func(m [][]byte) bool, fds ...int) (err error
 	}()
 	page := int64(unix.Getpagesize())
 	for off := from; off < to; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		start := off &^ (page - 1)
 		n := min(to-start, mmapWindow)
 		for i, fd := range fds {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,10 +341,9 @@ func TestHashStops(t *testing.T) {
 		fd, err := unix.Open(p, unix.O_RDONLY, 0)
 		must(t, err)
 		c := newContentCmp(realFS{})
-		c.stop = &atomic.Bool{}
-		c.stop.Store(true)
-		if eq, err := c.same(fd, fd, st.Size, &st, &st); eq || !errors.Is(err, errStopped) {
-			t.Errorf("size %d: comparing after the stop: %v, %v; want errStopped", size, eq, err)
+		c.ctx = ctx
+		if eq, err := c.same(fd, fd, st.Size, &st, &st); eq || !errors.Is(err, context.Canceled) {
+			t.Errorf("size %d: comparing after the stop: %v, %v; want context.Canceled", size, eq, err)
 		}
 		unix.Close(fd)
 	}
