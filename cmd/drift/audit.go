@@ -85,9 +85,15 @@ func (a *auditFlags) progress(st Streams, after time.Duration) (func(visited, by
 	return p.Update, p.Done
 }
 
-// explicitOldRoots reports whether --old-roots names a directory (not auto
-// or none): then finding no old root there is a warning, not a --verbose
-// note.
-func (a *auditFlags) explicitOldRoots() bool {
-	return a.OldRoots != "auto" && a.OldRoots != "none"
+// sayOldRoots passes on the note of the search for old roots: a warning
+// when --old-roots names a directory (not auto or none) and none was found
+// there (the user asked for one), a --verbose line otherwise.
+func (a *auditFlags) sayOldRoots(st Streams, warn func(string, ...any), note string, noneFound bool) {
+	switch {
+	case note == "":
+	case noneFound && a.OldRoots != "auto" && a.OldRoots != "none":
+		warn("--old-roots %s: %s", a.OldRoots, note)
+	case a.Verbose:
+		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
+	}
 }

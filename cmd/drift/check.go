@@ -206,13 +206,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err != nil {
 		warn("cannot find the previous boot's root: %v", err)
 	}
-	switch {
-	case err == nil && prev == nil && opts.explicitOldRoots() && note != "":
-		// Named by the user: finding nothing there is worth saying.
-		warn("--old-roots %s: %s", opts.OldRoots, note)
-	case opts.Verbose && note != "":
-		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
-	}
+	opts.sayOldRoots(st, warn, note, err == nil && prev == nil)
 	// The top level must not be in the mount namespace while / is walked:
 	// it sits in $TMPDIR, and it shows the whole filesystem.
 	if err := top.Detach(); err != nil {

@@ -164,12 +164,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if err != nil {
 		warn("cannot find the old roots: %v", err)
 	}
-	switch {
-	case err == nil && len(recent) == 0 && opts.explicitOldRoots() && note != "":
-		warn("--old-roots %s: %s", opts.OldRoots, note)
-	case opts.Verbose && note != "":
-		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
-	}
+	opts.sayOldRoots(st, warn, note, err == nil && len(recent) == 0)
 	if err := top.Detach(); err != nil {
 		return err
 	}

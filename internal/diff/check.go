@@ -118,8 +118,21 @@ type Item struct {
 	Below Total
 }
 
-// Entries is the number of paths it stands for: itself and Below's.
-func (it *Item) Entries() int64 { return 1 + it.Below.Count }
+// Total is what the item stands for: itself and the entries Below, with
+// the apparent sizes of the regular files among them, in bytes.
+func (it *Item) Total() Total {
+	t := Total{Count: 1 + it.Below.Count, Bytes: it.Below.Bytes}
+	if it.Mode&unix.S_IFMT == unix.S_IFREG {
+		t.Bytes += it.Size
+	}
+	return t
+}
+
+// Add adds u to t.
+func (t *Total) Add(u Total) {
+	t.Count += u.Count
+	t.Bytes += u.Bytes
+}
 
 // IsDir reports whether the item is a directory.
 func (it *Item) IsDir() bool { return it.Mode&unix.S_IFMT == unix.S_IFDIR }
@@ -630,11 +643,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	a.Lost = c.lost
 	for _, it := range a.Lost {
 		tot := a.Totals[it.Category]
-		tot.Count += it.Entries()
-		tot.Bytes += it.Below.Bytes
-		if it.Mode&unix.S_IFMT == unix.S_IFREG {
-			tot.Bytes += it.Size
-		}
+		tot.Add(it.Total())
 		a.Totals[it.Category] = tot
 	}
 	if n := c.recreated.Load(); n > 0 {

@@ -248,8 +248,7 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 			continue
 		}
 		t := out[it.History]
-		t.Count += it.Entries()
-		t.Bytes += fileBytes(it) + it.Below.Bytes
+		t.Add(it.Total())
 		out[it.History] = t
 	}
 	return out

@@ -47,13 +47,6 @@ func Type(it *diff.Item) string {
 	return "file"
 }
 
-func fileBytes(it *diff.Item) int64 {
-	if it.Mode&unix.S_IFMT == unix.S_IFREG {
-		return it.Size
-	}
-	return 0
-}
-
 // Rows groups the lost items of a (sorted by diff.ComparePaths) into rows;
 // an item that stands for its contents (diff.Item.Below) counts them. The
 // rows are the same whether a was collapsed or not.
@@ -91,8 +84,9 @@ func Rows(a *diff.Audit, all bool) []Row {
 		}
 		r := Row{Item: it}
 		for j := i; j < end; j++ {
-			r.Entries += items[j].Entries()
-			r.Bytes += fileBytes(items[j]) + items[j].Below.Bytes
+			t := items[j].Total()
+			r.Entries += t.Count
+			r.Bytes += t.Bytes
 		}
 		rows = append(rows, r)
 		i = end
@@ -121,9 +115,7 @@ func hidden(lost []*diff.Item, rows []Row) {
 			continue
 		}
 		if it.Category == diff.Ignored && len(open) > 0 {
-			h := &rows[open[len(open)-1]].Hidden
-			h.Count += it.Entries()
-			h.Bytes += fileBytes(it) + it.Below.Bytes
+			rows[open[len(open)-1]].Hidden.Add(it.Total())
 		}
 	}
 }
