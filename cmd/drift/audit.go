@@ -36,7 +36,7 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 	f.StringArrayVar(&a.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	f.BoolVarP(&a.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&a.Verbose, "verbose", "v", false, "say where declarations, mounts and old roots came from")
-	f.IntVar(&a.Workers, "workers", 0, "walker threads (0: automatic)")
+	f.IntVar(&a.Workers, "workers", 0, fmt.Sprintf("walker threads (0: automatic; at most %d)", maxWorkers))
 	f.StringVar(&a.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
 	f.StringVar(&a.OldRoots, "old-roots", "auto", oldRootsHelp)
 	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)

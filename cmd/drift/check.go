@@ -117,7 +117,7 @@ EXIT STATUS
 		Example: `  drift check
   drift check --persist /etc/nixos/impermanence.nix
   drift check --flake /etc/nixos#myhost --format json
-  drift check --root /mnt --persist decl.json --format paths0 | xargs -0 ls -ld
+  drift check --root /mnt --persist decl.json --format paths0 | xargs -0 -I{} ls -ld /mnt{}
   drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore
   drift check --root-subvol /@ --old-roots none
   drift check --format prom > drift.prom.tmp; [ $? -le 1 ] && mv drift.prom.tmp drift.prom`,

@@ -66,7 +66,7 @@ EXIT STATUS
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (read only when the mtime differs)")
-	f.IntVar(&opts.Workers, "workers", 0, "walking and comparing threads (0: automatic)")
+	f.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("walking and comparing threads (0: automatic; at most %d)", maxWorkers))
 	return cmd
 }
 

@@ -107,8 +107,8 @@ func ComparisonSummary(c *diff.Comparison) string {
 	if !c.Differ() {
 		return fmt.Sprintf("same: %s compared, no difference", Plural(n[diff.Same], "path", "paths"))
 	}
-	return fmt.Sprintf("%d added, %d removed, %d changed, %d meta, %d errors; %d same",
-		n[diff.Added], n[diff.Removed], n[diff.Changed], n[diff.Meta], n[diff.Failed], n[diff.Same])
+	return fmt.Sprintf("%d added, %d removed, %d changed, %d meta, %s; %d same",
+		n[diff.Added], n[diff.Removed], n[diff.Changed], n[diff.Meta], Plural(n[diff.Failed], "error", "errors"), n[diff.Same])
 }
 
 type jsonSide struct {

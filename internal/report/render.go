@@ -161,11 +161,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 				}
 				cells = append(cells, h)
 			}
-			why := Why(a, r.Item)
-			if r.Hidden.Count > 0 {
-				why += fmt.Sprintf("; %s ignored inside, not shown", Plural(r.Hidden.Count, "entry", "entries"))
-			}
-			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, why))); err != nil {
+			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, rowWhy(a, r)))); err != nil {
 				return err
 			}
 		}
@@ -252,6 +248,15 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 		out[it.History] = t
 	}
 	return out
+}
+
+// rowWhy is Why for a row, with the ignored entries it leaves out.
+func rowWhy(a *diff.Audit, r Row) string {
+	why := Why(a, r.Item)
+	if r.Hidden.Count > 0 {
+		why += fmt.Sprintf("; %s ignored inside, not shown", Plural(r.Hidden.Count, "entry", "entries"))
+	}
+	return why
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each
@@ -470,7 +475,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Mtime:    time.Unix(0, it.Mtime).UTC().Format(time.RFC3339Nano),
 			Mount:    it.Mount,
 			History:  it.History.String(),
-			Why:      Why(a, it),
+			Why:      rowWhy(a, row),
 		}
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
 		if it.Target != "" {

@@ -152,7 +152,8 @@ func TestRowsHidden(t *testing.T) {
 	if err := Write(&js, a, Options{Format: "json"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(table.String(), "not declared; 4 entries ignored inside") || !strings.Contains(js.String(), `"ignoredInside": {`) {
+	if !strings.Contains(table.String(), "not declared; 4 entries ignored inside") || !strings.Contains(js.String(), `"ignoredInside": {`) ||
+		!strings.Contains(js.String(), `"why": "not declared; 4 entries ignored inside, not shown"`) {
 		t.Errorf("table or JSON lacks the hidden count:\n%s\n%s", table.String(), js.String())
 	}
 }
