@@ -172,9 +172,17 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
+	// Warnings said before the audit exists (the old roots not found, …)
+	// go into its report too, after its own.
+	var early []string
+	var audit *diff.Audit
 	warn := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if audit == nil {
+			early = append(early, msg)
+		}
 		if !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(fmt.Sprintf(format, args...)))
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(msg))
 		}
 	}
 	if opts.Verbose {
@@ -222,7 +230,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	// ends.
 	var endProgress func()
 	cfg.Progress, endProgress = opts.progress(st, opts.ProgressAfter)
-	audit, err := diff.Check(ctx, cfg)
+	audit, err = diff.Check(ctx, cfg)
 	endProgress()
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(sources) > 0 && len(decls.Entries) == 0 {
@@ -244,6 +252,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	for _, w := range audit.Warnings {
 		warn("%s", w)
 	}
+	audit.Warnings = append(audit.Warnings, early...)
 	for i, e := range audit.Errors {
 		if i == 10 && !opts.Verbose {
 			warn("%d more unreadable paths (--verbose lists them)", len(audit.Errors)-10)
