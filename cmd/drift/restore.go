@@ -201,7 +201,11 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	if !declared {
 		warn("%s is not declared: declare it, or it is lost again at the next boot", report.Escape(p))
 	}
-	res, err := restore.Run(ctx, restore.Request{From: from, FromName: label, Path: p, Root: root, Dest: dest, Force: opts.Force, DryRun: opts.DryRun})
+	base := "" // --to live: mounts are crossed down to the live path's parent
+	if sp := entry.StoragePath; to == restore.ToPersist && (sp == "/" || dest == sp || strings.HasPrefix(dest, sp+"/")) {
+		base = sp // below the persistent storage path, none
+	}
+	res, err := restore.Run(ctx, restore.Request{From: from, FromName: label, Path: p, Root: root, Dest: dest, Base: base, Force: opts.Force, DryRun: opts.DryRun})
 	var h *restore.HintError
 	if errors.As(err, &h) {
 		return withHint(h.Err, h.Hint)

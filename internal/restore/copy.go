@@ -24,6 +24,9 @@ type copier struct {
 	tmpParent int
 	tmp       string
 	dest      string // Request.Dest: the destination of the tree's top
+	// side and root name the tree walked in a MountError: "source" and
+	// the old root, or "destination" and the live root (checkMounts).
+	side, root string
 	// top is the temporary copy's top directory once made: never copied
 	// into itself when the destination lies inside the source tree.
 	top devIno
@@ -58,7 +61,8 @@ func typeName(mode uint32) string {
 // copy copies the object name under sdir (st is its lstat) to dname under
 // ddir (ddir is -1 in a dry run). dest is its destination and live its
 // path in the old root, for the report.
-func (c *copier) copy(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
+// mountRoot says name is a mount point: refused.
+func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, ddir int, dname, dest, live string) error {
 	if err := c.ctx.Err(); err != nil {
 		return err
 	}
@@ -67,6 +71,9 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 	}
 	if c.top != (devIno{}) && (devIno{uint64(st.Dev), st.Ino}) == c.top {
 		return nil // the copy being built, seen from the source side
+	}
+	if mountRoot {
+		return &MountError{Side: c.side, Path: path.Join(c.root, live)}
 	}
 	k := kindOf(st.Mode)
 	if k == "" {
@@ -117,6 +124,9 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 // dir copies a directory and, recursively, its entries in name order.
 func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
 	sfd, err := openDirAt(sdir, name)
+	if errors.Is(err, unix.EXDEV) {
+		return &MountError{Side: c.side, Path: path.Join(c.root, live)}
+	}
 	if err != nil {
 		return fmt.Errorf("open %s: %w", live, err)
 	}
@@ -147,10 +157,11 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 	}
 	for _, n := range names {
 		var cst unix.Stat_t
-		if err := unix.Fstatat(sfd, n, &cst, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		mnt, err := lstatAt(sfd, n, &cst)
+		if err != nil {
 			return fmt.Errorf("stat %s: %w", path.Join(live, n), err)
 		}
-		if err := c.copy(sfd, n, &cst, dfd, n, path.Join(dest, n), path.Join(live, n)); err != nil {
+		if err := c.copy(sfd, n, &cst, mnt, dfd, n, path.Join(dest, n), path.Join(live, n)); err != nil {
 			return err
 		}
 	}
@@ -170,7 +181,12 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
 	// O_NONBLOCK|O_NOCTTY: a fifo or tty raced in for the file is neither
 	// waited on nor made the controlling terminal (sameObject then refuses it).
-	sfd, err := unix.Openat(sdir, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	// RESOLVE_NO_XDEV: a file bind-mounted over it (raced in after the
+	// stat) is refused too.
+	sfd, err := openBeneath(sdir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, false)
+	if errors.Is(err, unix.EXDEV) {
+		return &MountError{Side: c.side, Path: path.Join(c.root, live)}
+	}
 	if err != nil {
 		return fmt.Errorf("open %s: %w", live, err)
 	}

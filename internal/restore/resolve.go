@@ -36,6 +36,9 @@ type beneath struct {
 	fd   int
 	dir  string // the root's path, for messages
 	side string // "source" or "destination"
+	// cross is how many leading components may be mount points (the
+	// persistent storage path's own components); below them none may be.
+	cross int
 }
 
 func openRoot(dir, side string) (*beneath, error) {
@@ -57,14 +60,15 @@ func (b *beneath) full(comps []string) string {
 // symlink raced in, is ever followed), as deep as they exist. It returns an
 // fd of the deepest directory opened (the root's own fd duplicated when none)
 // and how many components it opened. A component that is a symlink is a
-// *SymlinkError; one that is not a directory is an error.
+// *SymlinkError; one that is a mount point, past the first b.cross, a
+// *MountError; one that is not a directory is an error.
 func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 	fd, err = unix.Dup(b.fd)
 	if err != nil {
 		return -1, 0, err
 	}
 	for i, name := range comps {
-		next, err := openDirAt(fd, name)
+		next, err := openDir(fd, name, i < b.cross)
 		if err == nil {
 			unix.Close(fd)
 			fd = next
@@ -77,6 +81,8 @@ func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 			return fd, i, nil
 		case serr != nil:
 			err = serr
+		case errors.Is(err, unix.EXDEV):
+			err = &MountError{Side: b.side, Path: b.full(comps[:i+1])}
 		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
 			target, _ := readlinkAt(fd, name)
 			err = &SymlinkError{Side: b.side, Path: b.full(comps[:i+1]), Target: target}
@@ -97,13 +103,28 @@ func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 const openRetries = 8
 
 // openDirAt opens the directory name (one component) under dirfd, refusing a
-// symlink. EINTR is retried; EAGAIN openRetries times, then returned.
-func openDirAt(dirfd int, name string) (int, error) {
+// symlink and a mount point (EXDEV): openBeneath.
+func openDirAt(dirfd int, name string) (int, error) { return openDir(dirfd, name, false) }
+
+// openDir is openDirAt that, with cross, lets name be a mount point.
+func openDir(dirfd int, name string, cross bool) (int, error) {
+	return openBeneath(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY, cross)
+}
+
+// openBeneath opens name (one component) under dirfd with flags
+// (O_NOFOLLOW|O_CLOEXEC added) by openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
+// and, unless cross, RESOLVE_NO_XDEV: a symlink is ELOOP, a mount point
+// EXDEV. EINTR is retried; EAGAIN openRetries times, then returned.
+func openBeneath(dirfd int, name string, flags int, cross bool) (int, error) {
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_NOFOLLOW | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	if !cross {
+		how.Resolve |= unix.RESOLVE_NO_XDEV
+	}
 	for try := 0; ; try++ {
-		fd, err := unix.Openat2(dirfd, name, &unix.OpenHow{
-			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC,
-			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-		})
+		fd, err := unix.Openat2(dirfd, name, &how)
 		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) && try < openRetries {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +40,12 @@ type Request struct {
 	// Destination). Missing parent directories are created; a parent that is
 	// a symlink is refused.
 	Dest string
+	// Base is the directory, Dest itself or one of its parents, down to
+	// which mount points are crossed on the way to Dest: the persistent
+	// storage path (a mount itself, usually) for a restore into it. Below
+	// Base, and everywhere under From, a mount point is a *MountError. ""
+	// means Dest's parent directory.
+	Base string
 	// Force replaces an existing destination (atomically, by
 	// RENAME_EXCHANGE, then the old copy is removed). Without it an existing
 	// destination is an error wrapping ErrExists.
@@ -135,6 +142,15 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	defer dst.close()
+	dcomps := components(dest)
+	dst.cross = len(dcomps) - 1
+	if req.Base != "" {
+		base, err := CleanPath(req.Base)
+		if err != nil || !inside(dest, base) {
+			return nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
+		}
+		dst.cross = len(components(base))
+	}
 
 	// The source: every parent a directory, reached without a symlink.
 	scomps := components(p)
@@ -145,10 +161,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	defer unix.Close(sparent)
 	sname := scomps[len(scomps)-1]
 	var top unix.Stat_t
+	topMount := false
 	if n < len(scomps)-1 {
 		err = unix.ENOENT
 	} else {
-		err = unix.Fstatat(sparent, sname, &top, unix.AT_SYMLINK_NOFOLLOW)
+		topMount, err = lstatAt(sparent, sname, &top)
 	}
 	if errors.Is(err, unix.ENOENT) {
 		return nil, fmt.Errorf("%s: not in the old root %s", p, from)
@@ -161,7 +178,6 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 
 	// The destination: its parents as deep as they exist, then whether it
 	// exists itself.
-	dcomps := components(dest)
 	dparents := dcomps[:len(dcomps)-1]
 	dname := dcomps[len(dcomps)-1]
 	dparent, have, err := dst.openDirs(dparents)
@@ -170,10 +186,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	defer func() { unix.Close(dparent) }()
 	exists := false
+	var dst0 unix.Stat_t
 	if have == len(dparents) {
-		var st unix.Stat_t
-		err := unix.Fstatat(dparent, dname, &st, unix.AT_SYMLINK_NOFOLLOW)
+		mnt, err := lstatAt(dparent, dname, &dst0)
 		switch {
+		case err == nil && mnt && len(dcomps) > dst.cross:
+			return nil, withHint(&MountError{Side: "destination", Path: res.DestFull},
+				"restore what is below it, or into the persistent copy mounted there (--to persist)")
 		case err == nil:
 			exists = true
 		case !errors.Is(err, unix.ENOENT):
@@ -183,14 +202,27 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if exists && !req.Force {
 		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), "--force replaces it (atomically); --dry-run shows what would be copied")
 	}
+	// Before anything is written: no mount point anywhere in the source
+	// tree, nor in the destination that --force replaces (its removal would
+	// reach through one). Both walks only stat and open directories.
+	check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "source", root: from}
+	if err := check.copy(sparent, sname, &top, topMount, -1, "", dest, p); err != nil {
+		return nil, err
+	}
+	if exists {
+		check = &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root}
+		if err := check.copy(dparent, dname, &dst0, false, -1, "", dest, dest); err != nil {
+			return nil, err
+		}
+	}
 	res.Replaced = exists
 	for i := have; i < len(dparents); i++ {
 		res.MkDirs = append(res.MkDirs, "/"+path.Join(dparents[:i+1]...))
 	}
 
-	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}}
+	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from}
 	if req.DryRun {
-		return res, c.copy(sparent, sname, &top, -1, "", dest, p)
+		return res, c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
 	}
 
 	// Missing parents, mirroring the old root's directory of the same name
@@ -216,7 +248,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return res, err
 	}
 	c.tmpParent, c.tmp = dparent, tmp
-	if err := c.copy(sparent, sname, &top, dparent, tmp, dest, p); err != nil {
+	if err := c.copy(sparent, sname, &top, topMount, dparent, tmp, dest, p); err != nil {
 		if rerr := removeAll(dparent, tmp); rerr != nil {
 			err = fmt.Errorf("%w (and the partial copy %s stays: %v)", err, path.Join(path.Dir(res.DestFull), tmp), rerr)
 		}
@@ -250,6 +282,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return res, fmt.Errorf("fsync %s: %w", path.Dir(res.DestFull), err)
 	}
 	return res, nil
+}
+
+// inside reports whether p is base or below it (both clean and absolute).
+func inside(p, base string) bool {
+	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
 }
 
 // tempName is a fresh hidden name next to name, within NAME_MAX.

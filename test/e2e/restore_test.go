@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,75 @@ func TestRestoreLatest(t *testing.T) {
 	// The top level's temporary mount is gone.
 	if b, err := os.ReadFile("/proc/self/mountinfo"); err == nil && strings.Contains(string(b), "drift-top-") {
 		t.Errorf("a drift-top mount is left:\n%s", b)
+	}
+}
+
+// TestRestoreRefusesBindMounts: on real btrfs, drift restore never crosses a
+// mount boundary, on either side, as it never goes through a symlink. A
+// bind mount inside the old root (of a directory holding what is not in the
+// old root) would make restore copy what it binds; one inside the
+// persistent storage path would send the copy outside it; one inside the
+// persistent copy that --force replaces would make the removal of that copy
+// delete what it binds. Each is refused with the mount point named, and
+// nothing is written anywhere. Once the bind mounts are gone, the same
+// restore succeeds.
+func TestRestoreRefusesBindMounts(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	const p = "/srv/declared-unmounted" // declared: its persistent copy is storage+p
+	old := filepath.Join(s.top, "old_roots", "2026-11-5_09:03:07")
+	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	run(t, "btrfs", "subvolume", "create", old)
+	writeFile(t, filepath.Join(old, p, "state/data.txt"), "from the old root\n", 0o640)
+	must(t, os.MkdirAll(filepath.Join(old, p, "state/cache"), 0o755))
+	// What the bind mounts expose: on another subvolume, outside both sides.
+	secret := s.M("/home/outside")
+	writeFile(t, filepath.Join(secret, "key"), "not in the old root\n", 0o600)
+	dest := s.M(storage + p)
+	bind := func(src, dst string) func() {
+		t.Helper()
+		must(t, os.MkdirAll(dst, 0o755))
+		run(t, "mount", "--bind", src, dst)
+		return func() { run(t, "umount", dst) }
+	}
+	restore := func(want string, args ...string) {
+		t.Helper()
+		beforeSecret, beforeStore := snapshot(t, secret), snapshot(t, s.M(storage))
+		code, out, errOut := s.driftAll(append([]string{"restore", p, "--root", s.root, "--persist", s.declPath(), "--from", old}, args...)...)
+		if code != 2 || !strings.Contains(errOut, want+" is a mount point") {
+			t.Errorf("restore %v: exit %d, want 2 naming the mount point %s\nstdout:\n%s\nstderr:\n%s", args, code, want, out, errOut)
+		}
+		if got := snapshot(t, secret); !reflect.DeepEqual(got, beforeSecret) {
+			t.Errorf("restore %v changed the bound directory: %v, was %v", args, got, beforeSecret)
+		}
+		if got := snapshot(t, s.M(storage)); !reflect.DeepEqual(got, beforeStore) {
+			t.Errorf("restore %v changed persistent storage: %v, was %v", args, got, beforeStore)
+		}
+	}
+
+	// The source side: a bind mount inside the old root.
+	undo := bind(secret, filepath.Join(old, p, "state/cache"))
+	restore(filepath.Join(old, p, "state/cache"))
+	restore(filepath.Join(old, p, "state/cache"), "--dry-run")
+	undo()
+
+	// The destination side: a bind mount on a directory below the
+	// persistent storage path, on the way to the destination.
+	undo = bind(secret, s.M(storage+"/srv"))
+	restore(s.M(storage + "/srv"))
+	undo()
+
+	// The destination that --force replaces holds a bind mount.
+	writeFile(t, filepath.Join(dest, "old/file"), "the previous copy\n", 0o600)
+	undo = bind(secret, filepath.Join(dest, "old/bound"))
+	restore(filepath.Join(dest, "old/bound"), "--force")
+	undo()
+
+	// Without the bind mounts, the same restore works.
+	s.drift(0, "restore", p, "--root", s.root, "--persist", s.declPath(), "--from", old, "--force")
+	if b, err := os.ReadFile(filepath.Join(dest, "state/data.txt")); err != nil || string(b) != "from the old root\n" {
+		t.Errorf("after the restore: %q, %v", b, err)
 	}
 }
