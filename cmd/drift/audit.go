@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
 )
 
@@ -43,33 +43,55 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 }
 
-// prepare checks the flags against each other and reads what the walk
-// needs besides the declarations: the mount table of root (--mountinfo or
-// the live one) and the ignore rules (--ignore, --ignore-file). Errors name
-// the flag.
-func (a *auditFlags) prepare(root string) (*mounts.Table, *diff.Ignore, error) {
+// options checks the flags (and d's, declFlags.resolve) against each
+// other and returns the audit.Options they make; the command adds its own.
+// Errors name the flag.
+func (a *auditFlags) options(d *declFlags, st Streams) (audit.Options, error) {
 	if err := checkWorkers(a.Workers); err != nil {
-		return nil, nil, err
+		return audit.Options{}, err
 	}
-	if a.Mountinfo != "" && a.RootSubvol != "auto" && a.RootSubvol != "none" {
-		return nil, nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", a.RootSubvol)
-	}
-	table, err := loadMounts(root, a.Mountinfo)
+	root, homes, err := d.resolve()
 	if err != nil {
-		return nil, nil, err
+		return audit.Options{}, err
 	}
 	ig := &diff.Ignore{}
 	for _, g := range a.Ignore {
 		if err := ig.Add(g, "--ignore"); err != nil {
-			return nil, nil, err
+			return audit.Options{}, err
 		}
 	}
 	for _, f := range a.IgnoreFiles {
 		if err := ig.AddFile(f); err != nil {
-			return nil, nil, fmt.Errorf("--ignore-file: %w", err)
+			return audit.Options{}, fmt.Errorf("--ignore-file: %w", err)
 		}
 	}
-	return table, ig, nil
+	return audit.Options{Root: root, Persist: d.Persist, Flake: d.Flake, Stdin: st.In, Homes: homes,
+		Mountinfo: a.Mountinfo, Ephemeral: a.Ephemeral, Ignore: ig, Workers: a.Workers,
+		RootSubvol: a.RootSubvol, OldRoots: a.OldRoots, Say: a.say(st)}, nil
+}
+
+// say renders what the audit says on the way (audit.Said) on st.Err:
+// notes with --verbose; unless --quiet, warnings and the declarations'
+// diagnostics (as printDiagnostic does).
+func (a *auditFlags) say(st Streams) func(audit.Said) {
+	return func(s audit.Said) {
+		switch {
+		case s.Note:
+			if a.Verbose {
+				fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(s.Message))
+			}
+		case a.Quiet:
+		case s.Diagnostic != nil:
+			printDiagnostic(st, *s.Diagnostic, a.Verbose)
+		default:
+			printWarning(st, s.Warning)
+		}
+	}
+}
+
+// printWarning prints w on st.Err, escaped.
+func printWarning(st Streams, w diff.Warning) {
+	fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w.Message))
 }
 
 // progress starts the progress line of a walk on st.Err when it is a
@@ -83,17 +105,4 @@ func (a *auditFlags) progress(st Streams, after time.Duration) (func(visited, by
 	// Never on stdout, never into a pipe or a file.
 	p := report.NewProgress(st.Err, after, time.Now)
 	return p.Update, p.Done
-}
-
-// sayOldRoots passes on the note of the search for old roots: a warning
-// when --old-roots names a directory (not auto or none) and none was found
-// there (the user asked for one), a --verbose line otherwise.
-func (a *auditFlags) sayOldRoots(st Streams, warn func(string, ...any), note string, noneFound bool) {
-	switch {
-	case note == "":
-	case noneFound && a.OldRoots != "auto" && a.OldRoots != "none":
-		warn("--old-roots %s: %s", a.OldRoots, note)
-	case a.Verbose:
-		fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(note))
-	}
 }

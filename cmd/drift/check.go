@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -10,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -163,108 +161,54 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	loaded, err := opts.declFlags.load(ctx, st)
+	o, err := opts.auditFlags.options(&opts.declFlags, st)
 	if err != nil {
 		return err
 	}
-	root, decls, sources := loaded.Root, loaded.Set, loaded.Sources
-	table, ig, err := opts.prepare(root)
-	if err != nil {
+	if o.Boot, err = bootSource(opts.BootTime, opts.BootID); err != nil {
 		return err
 	}
-	// Warnings said before the audit exists (the old roots not found, …)
-	// go into its report too, after its own.
-	var early []string
-	var audit *diff.Audit
-	warn := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if audit == nil {
-			early = append(early, msg)
-		}
-		if !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(msg))
-		}
-	}
-	if opts.Verbose {
-		for _, s := range sources {
-			fmt.Fprintf(st.Err, "drift: declarations from %s\n", report.Escape(s))
-		}
-		fmt.Fprintf(st.Err, "drift: %s, %s at or below %s\n", report.Plural(int64(len(decls.Entries)), "declared path", "declared paths"), report.Plural(int64(len(table.Mounts)), "mount", "mounts"), report.Escape(root))
-	}
-	loaded.printDiagnostics(st, opts.Verbose, opts.Quiet)
-	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers}
-	top := btrfs.NewLazyTop(ctx, root)
-	defer top.Close()
-	if opts.Mountinfo == "" {
-		// The live mount table describes real mounts: look under them.
-		if cfg.Under, err = rootSubvolUnder(opts.RootSubvol, btrfs.ViewOptions{Root: root, Table: table, Top: top, NoOpenTree: opts.NoOpenTree}); err != nil {
-			return err
-		}
-		if cfg.Under == nil && opts.Verbose {
-			fmt.Fprintf(st.Err, "drift: --root-subvol none: not looking under mount points (files hidden under them are not reported)\n")
-		}
-		if root == "/" {
-			// The running system: was its root wiped at this boot?
-			if cfg.Boot, err = bootSource(opts.BootTime, opts.BootID); err != nil {
-				return err
-			}
-		}
-	}
-	prev, inTop, note, oldRoots, err := previousRoot(opts.OldRoots, root, table, opts.Mountinfo == "", top)
-	if err != nil {
-		warn("cannot find the previous boot's root: %v", err)
-	}
-	opts.sayOldRoots(st, warn, note, err == nil && prev == nil)
-	// The top level must not be in the mount namespace while / is walked:
-	// it sits in $TMPDIR, and it shows the whole filesystem.
-	if err := top.Detach(); err != nil {
-		return err
-	}
-	if prev != nil {
-		cfg.PreviousRoot = asPreviousRoot(*prev, inTop, top)
-	}
-	// Rows, totals and metrics need no path below a directory lost whole;
-	// the paths formats and histories against a previous root do.
-	cfg.Collapse = cfg.PreviousRoot == nil && opts.Format != "paths" && opts.Format != "paths0"
+	o.Previous, o.CheckWipe, o.NoOpenTree = true, true, opts.NoOpenTree
+	o.Paths = opts.Format == "paths" || opts.Format == "paths0"
 	// A progress line on the terminal after a second, erased when the walk
 	// ends.
 	var endProgress func()
-	cfg.Progress, endProgress = opts.progress(st, opts.ProgressAfter)
-	audit, err = diff.Check(ctx, cfg)
+	o.Progress, endProgress = opts.progress(st, opts.ProgressAfter)
+	m, err := audit.Build(ctx, o)
 	endProgress()
-	if errors.Is(err, diff.ErrNotImpermanent) {
-		if len(sources) > 0 && len(decls.Entries) == 0 {
-			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(sources, ", "))
-		}
-		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
-	}
 	if err != nil {
 		return err
 	}
-	if msg := audit.Wipe.Warning(); msg != "" && opts.Format != "table" {
-		warn("%s", msg) // the table starts with it
+	defer m.Close()
+	a := m.Audit
+	warn := func(w diff.Warning) {
+		if !opts.Quiet {
+			printWarning(st, w)
+		}
+	}
+	if msg := a.Wipe.Warning(); msg != "" && opts.Format != "table" {
+		warn(diff.Warning{Kind: diff.WarnWipe, Path: "/", Message: msg}) // the table starts with it
 	}
 	if opts.Format != "table" {
-		for _, al := range audit.Alerts {
-			warn("%s", al.Message) // the table starts with them too
+		for _, al := range a.Alerts {
+			warn(diff.Warning{Kind: diff.WarnHistory, Path: al.Path, Message: al.Message}) // the table starts with them too
 		}
 	}
-	for _, w := range audit.Warnings {
-		warn("%s", w)
+	for _, w := range a.Warnings[:len(a.Warnings)-m.SaidWarnings] {
+		warn(w)
 	}
-	audit.Warnings = append(audit.Warnings, early...)
-	for i, e := range audit.Errors {
+	for i, e := range a.Errors {
 		if i == 10 && !opts.Verbose {
-			warn("%d more unreadable paths (--verbose lists them)", len(audit.Errors)-10)
+			warn(diff.Warning{Kind: diff.WarnUnreadable, Message: fmt.Sprintf("%d more unreadable paths (--verbose lists them)", len(a.Errors)-10)})
 			break
 		}
-		warn("cannot read %s: %v (what it holds is unknown and not in the report)", e.Path, e.Err)
+		warn(diff.Warning{Kind: diff.WarnUnreadable, Path: e.Path, Message: fmt.Sprintf("cannot read %s: %v (what it holds is unknown and not in the report)", e.Path, e.Err)})
 	}
-	if err := report.Write(st.Out, audit, report.Options{Format: opts.Format, All: opts.All, Color: color,
-		Metrics: report.Metrics{OldRoots: oldRoots}}); err != nil {
+	if err := report.Write(st.Out, a, report.Options{Format: opts.Format, All: opts.All, Color: color,
+		Metrics: report.Metrics{OldRoots: m.OldRoots.Count}}); err != nil {
 		return err
 	}
-	if audit.LostTotal(false).Count > 0 || len(audit.Errors) > 0 || audit.Losing() {
+	if a.LostTotal(false).Count > 0 || len(a.Errors) > 0 || a.Losing() {
 		return errLost
 	}
 	return nil
@@ -292,38 +236,4 @@ func bootSource(bootTime, bootID string) (func() (diff.Boot, error), error) {
 		}
 		return b, err
 	}, nil
-}
-
-// loadMounts reads the mount table and keeps what lies at or below root,
-// relative to it. An explicit --mountinfo file none of whose mounts is at or
-// below root is taken to describe the system at root already (fixtures).
-func loadMounts(root, file string) (*mounts.Table, error) {
-	name := file
-	if name == "" {
-		name = "/proc/self/mountinfo"
-	}
-	t, err := mounts.ReadFile(name)
-	if err != nil {
-		var pe *mounts.ParseError
-		if file != "" && !errors.As(err, &pe) {
-			return nil, fmt.Errorf("--mountinfo: %w", err)
-		}
-		return nil, err
-	}
-	if root == "/" {
-		return t, nil
-	}
-	if file != "" {
-		below := false
-		for _, m := range t.Mounts {
-			if mounts.Contains(root, m.MountPoint) {
-				below = true
-				break
-			}
-		}
-		if !below {
-			return t, nil
-		}
-	}
-	return t.Relative(root), nil
 }

@@ -42,23 +42,34 @@ type loadedDecls struct {
 	Sources []string
 }
 
-// load checks the flags (--persist - at most once, --root an existing
-// directory, --home NAME=/path) and reads the declarations (persist.Load).
-func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) {
+// resolve checks the flags (--persist - at most once, --root an existing
+// directory, --home NAME=/path) and returns --root absolute and clean, and
+// the homes.
+func (d *declFlags) resolve() (root string, homes map[string]string, err error) {
 	if n := slices.Index(d.Persist, "-"); n >= 0 && slices.Index(d.Persist[n+1:], "-") >= 0 {
-		return nil, errors.New("--persist -: standard input can be read only once")
+		return "", nil, errors.New("--persist -: standard input can be read only once")
 	}
-	root, err := filepath.Abs(d.Root)
+	root, err = filepath.Abs(d.Root)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	root = filepath.Clean(root)
 	if fi, err := os.Stat(root); err != nil {
-		return nil, fmt.Errorf("--root: %w", err)
+		return "", nil, fmt.Errorf("--root: %w", err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("--root %s: not a directory", root)
+		return "", nil, fmt.Errorf("--root %s: not a directory", root)
 	}
-	homes, err := parseHomes(d.Homes)
+	homes, err = parseHomes(d.Homes)
+	if err != nil {
+		return "", nil, err
+	}
+	return root, homes, nil
+}
+
+// load checks the flags (resolve) and reads the declarations
+// (persist.Load).
+func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) {
+	root, homes, err := d.resolve()
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +87,17 @@ func (l *loadedDecls) printDiagnostics(st Streams, verbose, quiet bool) {
 		return
 	}
 	for _, d := range l.Set.Diagnostics {
-		if d.Severity >= persist.Warning || verbose {
-			fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
-			if d.Hint != "" {
-				fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
-			}
+		printDiagnostic(st, d, verbose)
+	}
+}
+
+// printDiagnostic prints d, with its hint, when it is a warning or worse
+// or verbose is set.
+func printDiagnostic(st Streams, d persist.Diagnostic, verbose bool) {
+	if d.Severity >= persist.Warning || verbose {
+		fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
+		if d.Hint != "" {
+			fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
 		}
 	}
 }

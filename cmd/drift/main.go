@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nix-drift/drift/internal/audit"
 	"io"
 	"os"
 	"os/signal"
@@ -174,7 +175,11 @@ func exitStatus(ctx context.Context, err error, stderr io.Writer) int {
 func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "drift: error: %s\n", report.SafeText(err.Error()))
 	var h *hintError
-	if errors.As(err, &h) && h.hint != "" {
+	var ah *audit.HintError
+	switch {
+	case errors.As(err, &h) && h.hint != "":
 		fmt.Fprintf(w, "drift: hint: %s\n", report.SafeText(h.hint))
+	case errors.As(err, &ah) && ah.Hint != "":
+		fmt.Fprintf(w, "drift: hint: %s\n", report.SafeText(ah.Hint))
 	}
 }

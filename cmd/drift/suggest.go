@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -10,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-drift/drift/internal/btrfs"
-	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
@@ -123,158 +120,39 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		}
 		now = t
 	}
-	loaded, err := opts.declFlags.load(ctx, st)
+	o, err := opts.auditFlags.options(&opts.declFlags, st)
 	if err != nil {
 		return err
 	}
-	root, decls := loaded.Root, loaded.Set
-	homes, _ := parseHomes(opts.Homes) // checked by load
-	for _, name := range slices.Sorted(maps.Keys(homes)) {
-		if err := suggest.CheckHome(homes[name]); err != nil {
-			return fmt.Errorf("--home %s=%s: %w", name, homes[name], err)
+	for _, name := range slices.Sorted(maps.Keys(o.Homes)) {
+		if err := suggest.CheckHome(o.Homes[name]); err != nil {
+			return fmt.Errorf("--home %s=%s: %w", name, o.Homes[name], err)
 		}
 	}
-	table, ig, err := opts.prepare(root)
-	if err != nil {
-		return err
-	}
-	var warnings []string
-	warn := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		warnings = append(warnings, msg)
-		if !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(msg))
-		}
-	}
-	if opts.Verbose {
-		for _, s := range loaded.Sources {
-			fmt.Fprintf(st.Err, "drift: declarations from %s\n", report.Escape(s))
-		}
-	}
-	loaded.printDiagnostics(st, opts.Verbose, opts.Quiet)
-	cfg := diff.Config{Root: root, Mounts: table, Decls: decls, Ephemeral: opts.Ephemeral, Ignore: ig, Workers: opts.Workers, Now: now}
-	top := btrfs.NewLazyTop(ctx, root)
-	defer top.Close()
-	if opts.Mountinfo == "" {
-		if cfg.Under, err = rootSubvolUnder(opts.RootSubvol, btrfs.ViewOptions{Root: root, Table: table, Top: top}); err != nil {
-			return err
-		}
-	}
-	recent, inTop, note, err := recentRoots(opts.OldRoots, root, table, opts.Mountinfo == "", top, opts.Boots)
-	if err != nil {
-		warn("cannot find the old roots: %v", err)
-	}
-	opts.sayOldRoots(st, warn, note, err == nil && len(recent) == 0)
-	if err := top.Detach(); err != nil {
-		return err
-	}
-	if len(recent) > 0 {
-		cfg.PreviousRoot = asPreviousRoot(recent[0], inTop, top)
-	}
-	for i := range recent {
-		if inTop {
-			recent[i].Path = top.Join(recent[i].Path)
-		}
-	}
+	o.Boots, o.Now, o.Paths = opts.Boots, now, true // suggestions weigh every path
 	var endProgress func()
-	cfg.Progress, endProgress = opts.progress(st, report.ProgressDelay)
-	audit, err := diff.Check(ctx, cfg)
+	o.Progress, endProgress = opts.progress(st, report.ProgressDelay)
+	m, err := audit.Build(ctx, o)
 	endProgress()
-	if errors.Is(err, diff.ErrNotImpermanent) {
-		return withHint(err, "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)")
-	}
 	if err != nil {
 		return err
 	}
-	if msg := audit.Wipe.Warning(); msg != "" {
-		warn("%s", msg)
-	}
-	for _, al := range audit.Alerts {
-		warn("%s", al.Message)
-	}
-	for _, w := range audit.Warnings {
-		warn("%s", w)
-	}
-	if n := len(audit.Errors); n > 0 {
-		warn("%d paths on the ephemeral side could not be read (drift check --verbose lists them): what they hold is not weighed", n)
-	}
-	dirs := make([]suggest.RootDir, 0, len(recent))
-	var names []string
-	for _, r := range recent {
-		dirs = append(dirs, suggest.RootDir{Name: r.Name, Dir: r.Path})
-	}
-	old, histWarnings, err := suggest.Histories(ctx, audit, root, dirs, opts.Workers)
+	defer m.Close()
+	res, err := suggest.Run(ctx, m, suggest.Options{StoragePath: sp, Homes: o.Homes, Now: now, Workers: opts.Workers})
 	if err != nil {
 		return err
 	}
-	for _, w := range histWarnings {
-		warn("%s", w)
-	}
-	for _, o := range old {
-		names = append(names, o.Name)
-	}
-	ids, idWarnings := diff.ReadIDNames(root)
+	said := m.Audit.Warnings[len(m.Audit.Warnings)-m.SaidWarnings:]
+	warnings := slices.Clone(res.Warnings)
 	if opts.Verbose {
-		for _, w := range idWarnings {
-			warn("%s", w)
+		warnings = append(warnings, res.IDWarnings...)
+	}
+	for _, w := range warnings {
+		if !opts.Quiet && !slices.Contains(said, w) {
+			printWarning(st, w)
 		}
 	}
-	if sp == "" {
-		sp = suggest.MainStoragePath(decls.Entries)
-	}
-	if msg := suggest.StorageWarning(audit, table, sp); msg != "" {
-		warn("%s", msg)
-	}
-	in := suggest.Input{Audit: audit, Root: root, Old: old, Knowledge: suggest.Builtin(), Homes: homes, StoragePath: sp, Now: now, IDs: ids}
-	out, left := suggest.Suggest(in)
-	linked := suggest.LinkedTargets(audit, suggest.Storages(audit, sp))
-	stray, strayWarnings := suggest.Stray(ctx, root, decls, linked, opts.Workers)
-	for _, w := range strayWarnings {
-		warn("%s", w)
-	}
-	out = append(out, stray...)
-	suggest.SortSuggestions(out)
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: root, StoragePath: sp, Boots: opts.Boots, OldRoots: names, Suggestions: out, Left: left, Warnings: warnings,
+		Root: m.Root, StoragePath: res.StoragePath, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
 	}, opts.Format)
-}
-
-// recentRoots finds the old roots of the last n boots for --old-roots, as
-// previousRoot finds the previous one: none; auto (a btrfs root with the
-// live mount table: old_roots next to the root subvolume, paths relative
-// to the top level: inTop); DIR. note says what was found (--verbose).
-// Errors are for warnings.
-func recentRoots(spec, root string, table *mounts.Table, liveMounts bool, top *btrfs.LazyTop, n int) (roots []btrfs.OldRoot, inTop bool, note string, err error) {
-	if n == 0 {
-		return nil, false, "--boots 0: no old root compared", nil
-	}
-	if spec == "none" {
-		return nil, false, "--old-roots none: no old root compared", nil
-	}
-	auto, dir, skip, err := oldRootsWhere(spec, table, liveMounts)
-	if skip != "" || err != nil {
-		return nil, false, skip, err
-	}
-	if auto {
-		roots, dir, source, err := btrfs.RecentRootsInTop(top, root, n)
-		if err != nil {
-			return nil, false, "", oldRootsError(true, err)
-		}
-		return roots, true, recentNote(roots, source+":/"+dir), nil
-	}
-	if roots, err = btrfs.RecentRootsIn(dir, root, n); err != nil {
-		return nil, false, "", oldRootsError(false, err)
-	}
-	return roots, false, recentNote(roots, dir), nil
-}
-
-func recentNote(roots []btrfs.OldRoot, where string) string {
-	if len(roots) == 0 {
-		return "no old root in " + where
-	}
-	var names []string
-	for _, r := range roots {
-		names = append(names, r.Name)
-	}
-	return fmt.Sprintf("comparing with %d old roots in %s, newest first: %s", len(roots), where, strings.Join(names, ", "))
 }

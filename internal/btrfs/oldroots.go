@@ -36,7 +36,10 @@ const (
 	XattrCreated = "user.drift.created-boot"
 )
 
-// OldRoot is one entry directly inside the old_roots directory.
+// OldRoot is one entry directly inside the old_roots directory: the one
+// type for an old root, from the listing drift wipe and drift roots plan
+// with to the previous boot's root drift check compares with and the old
+// roots drift suggest weighs.
 type OldRoot struct {
 	// Name is the entry's name in old_roots; Path is relative to the top
 	// level ("old_roots/2026-11-5_09:03:07").
@@ -71,6 +74,23 @@ type OldRoot struct {
 	// RetiredFrom is the subvolume (--subvol) XattrRetired says it was
 	// retired from, "" when the mark does not say.
 	RetiredFrom string `json:"retiredFrom,omitempty"`
+	// Dir is the absolute directory it is read through while drift runs:
+	// Path joined to the detached top level's mount (LazyTop.Join) for a
+	// root found in the top level, else Path. "" until the finder of old
+	// roots (internal/audit) sets it.
+	Dir string `json:"-"`
+	// From, when set, is what drift restore --from takes to read it (a
+	// directory named with --old-roots DIR); "" means Name (RestoreFrom).
+	From string `json:"-"`
+}
+
+// RestoreFrom is the --from value that makes drift restore read r: its
+// From when set, else its name.
+func (r *OldRoot) RestoreFrom() string {
+	if r.From != "" {
+		return r.From
+	}
+	return r.Name
 }
 
 // managed reports whether r is an old root drift manages: a subvolume whose

@@ -21,26 +21,29 @@ func RecentRoots(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool, n int) 
 	return out
 }
 
-// RecentRootsInTop is PreviousRootInTop for the last n boots (drift suggest
-// --boots): up to n subvolumes of old_roots next to the live root
-// subvolume, newest first, never the live root. Paths are relative to the
-// top level. dir is the old_roots directory looked in (relative to the top
-// level) and source the top level's source, for messages.
-func RecentRootsInTop(lt *LazyTop, root string, n int) (roots []OldRoot, dir, source string, err error) {
+// RecentRootsInTop finds the old roots of the last n boots for
+// --old-roots auto: up to n subvolumes of old_roots next to the live root
+// subvolume of root (OldRootsBeside) in the top level, newest first by real
+// time, never the live root itself (C18); the first is the previous boot's
+// root. Paths are relative to the top level. The caller checks that root is
+// a btrfs subvolume. Errors (opening the top level, listing subvolumes or
+// mounts, reading old_roots) are for warnings; none found is not an error.
+func RecentRootsInTop(lt *LazyTop, root string, n int) (Recent, error) {
 	l, err := lookInTop(lt, root)
 	if err != nil {
-		return nil, "", "", err
+		return Recent{}, err
 	}
-	return l.recent(n), l.dir, l.source, nil
+	return l.recent(n), nil
 }
 
-// RecentRootsIn is PreviousRootIn for the last n boots: up to n subvolumes
-// or directories of dir (absolute, OldRootsDir), newest first, never the
-// live root. Errors are OldRootsDir's.
-func RecentRootsIn(dir, root string, n int) ([]OldRoot, error) {
+// RecentRootsIn finds the old roots of the last n boots for --old-roots
+// DIR: up to n subvolumes or directories of dir (absolute, OldRootsDir),
+// newest first by real time, never the live root (the subvolume that shows
+// root, or root itself). Errors are OldRootsDir's.
+func RecentRootsIn(dir, root string, n int) (Recent, error) {
 	l, err := lookIn(dir, root)
 	if err != nil {
-		return nil, err
+		return Recent{}, err
 	}
 	return l.recent(n), nil
 }

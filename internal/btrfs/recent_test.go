@@ -37,7 +37,7 @@ func TestRecentRootsIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		var names []string
-		for _, r := range got {
+		for _, r := range got.Roots {
 			names = append(names, r.Name)
 		}
 		if len(names) != len(tc.want) {

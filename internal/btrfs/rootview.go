@@ -223,14 +223,14 @@ func SubvolView(o ViewOptions, path string) (UnderFunc, error) {
 	}, nil
 }
 
-// Previous is the previous boot's root found by PreviousRootInTop or
-// PreviousRootIn.
-type Previous struct {
-	// Root is the old root chosen; valid when Found.
-	Root  OldRoot
-	Found bool
-	// InTop says Root.Path is relative to the top level (LazyTop.Join it
-	// once the top level is detached); Source is the top level's source.
+// Recent is what a look for the roots of past boots found
+// (RecentRootsInTop, RecentRootsIn).
+type Recent struct {
+	// Roots are the old roots of the last boots asked for, newest first by
+	// real time; Roots[0], when there is one, is the previous boot's root.
+	Roots []OldRoot
+	// InTop says the Roots' Paths are relative to the top level (LazyTop.Join
+	// them once the top level is detached); Source is the top level's source.
 	InTop  bool
 	Source string
 	// Dir is the directory looked in: relative to the top level when InTop.
@@ -241,45 +241,26 @@ type Previous struct {
 	Count int
 }
 
-// Note says what was found, for --verbose: "the previous boot's root is
-// WHERE (TIME)" or "no old root in WHERE", WHERE being SOURCE:/PATH for a
-// root in the top level.
-func (p Previous) Note() string {
+// Where names the directory looked in: SOURCE:/DIR in the top level, else
+// DIR.
+func (r Recent) Where() string {
+	if r.InTop {
+		return r.Source + ":/" + r.Dir
+	}
+	return r.Dir
+}
+
+// Note says what was found as the previous boot's root, for --verbose:
+// "the previous boot's root is WHERE (TIME)" or "no old root in WHERE",
+// WHERE being SOURCE:/PATH for a root in the top level.
+func (r Recent) Note() string {
 	switch {
-	case p.Found && p.InTop:
-		return fmt.Sprintf("the previous boot's root is %s:/%s (%s)", p.Source, p.Root.Path, p.Root.Time.UTC().Format(time.RFC3339))
-	case p.Found:
-		return fmt.Sprintf("the previous boot's root is %s (%s)", p.Root.Path, p.Root.Time.UTC().Format(time.RFC3339))
-	case p.InTop:
-		return fmt.Sprintf("no old root in %s:/%s", p.Source, p.Dir)
+	case len(r.Roots) > 0 && r.InTop:
+		return fmt.Sprintf("the previous boot's root is %s:/%s (%s)", r.Source, r.Roots[0].Path, r.Roots[0].Time.UTC().Format(time.RFC3339))
+	case len(r.Roots) > 0:
+		return fmt.Sprintf("the previous boot's root is %s (%s)", r.Roots[0].Path, r.Roots[0].Time.UTC().Format(time.RFC3339))
 	}
-	return fmt.Sprintf("no old root in %s", p.Dir)
-}
-
-// PreviousRootInTop finds the previous boot's root of --old-roots auto:
-// the newest subvolume by real time in old_roots next to the live root
-// subvolume of root (OldRootsBeside) in the top level, never the live root
-// itself (C18). The caller checks that root is a btrfs subvolume. Errors
-// (opening the top level, listing subvolumes or mounts, reading old_roots)
-// are for warnings; none found is not an error.
-func PreviousRootInTop(lt *LazyTop, root string) (Previous, error) {
-	l, err := lookInTop(lt, root)
-	if err != nil {
-		return Previous{}, err
-	}
-	return l.previous(), nil
-}
-
-// PreviousRootIn finds the previous boot's root of --old-roots DIR: the
-// newest subvolume or directory by real time in dir (absolute, OldRootsDir),
-// never the live root (the subvolume that shows root, or root itself).
-// Errors are OldRootsDir's.
-func PreviousRootIn(dir, root string) (Previous, error) {
-	l, err := lookIn(dir, root)
-	if err != nil {
-		return Previous{}, err
-	}
-	return l.previous(), nil
+	return "no old root in " + r.Where()
 }
 
 // oldRootLook is one look for the roots of past boots: the entries of a
@@ -289,7 +270,7 @@ type oldRootLook struct {
 	roots []OldRoot
 	kinds []Kind
 	live  func(OldRoot) bool
-	// inTop, source and dir are Previous.InTop, Source and Dir.
+	// inTop, source and dir are Recent.InTop, Source and Dir.
 	inTop       bool
 	source, dir string
 }
@@ -343,15 +324,11 @@ func lookIn(dir, root string) (oldRootLook, error) {
 	return oldRootLook{roots: roots, kinds: []Kind{KindSubvolume, KindDir}, live: live, dir: dir}, nil
 }
 
-// previous is the look's previous boot's root (PreviousRoot), with the
+// recent is the look's roots of the last n boots (RecentRoots), with the
 // count of old roots it chose among.
-func (l oldRootLook) previous() Previous {
-	r, ok := PreviousRoot(l.roots, l.kinds, l.live)
-	return Previous{Root: r, Found: ok, InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live)}
+func (l oldRootLook) recent(n int) Recent {
+	return Recent{Roots: RecentRoots(l.roots, l.kinds, l.live, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live)}
 }
-
-// recent is the look's roots of the last n boots (RecentRoots).
-func (l oldRootLook) recent(n int) []OldRoot { return RecentRoots(l.roots, l.kinds, l.live, n) }
 
 // countOldRoots counts the entries of roots that PreviousRoot could choose:
 // old-root names, of kinds, not skipped.

@@ -69,15 +69,15 @@ func TestNotLiveError(t *testing.T) {
 func TestPreviousNote(t *testing.T) {
 	at := time.Date(2026, 11, 10, 8, 0, 0, 0, time.FixedZone("CET", 3600))
 	for _, tc := range []struct {
-		p    Previous
+		p    Recent
 		want string
 	}{
-		{Previous{Root: OldRoot{Path: "old_roots/2026-11-10_09:00:00", Time: at}, Found: true, InTop: true, Source: "/dev/vda2", Dir: "old_roots"},
+		{Recent{Roots: []OldRoot{{Path: "old_roots/2026-11-10_09:00:00", Time: at}}, InTop: true, Source: "/dev/vda2", Dir: "old_roots"},
 			"the previous boot's root is /dev/vda2:/old_roots/2026-11-10_09:00:00 (2026-11-10T07:00:00Z)"},
-		{Previous{InTop: true, Source: "/dev/vda2", Dir: "nixos/old_roots"}, "no old root in /dev/vda2:/nixos/old_roots"},
-		{Previous{Root: OldRoot{Path: "/mnt/old/2026-11-10_09:00:00", Time: at}, Found: true, Dir: "/mnt/old"},
+		{Recent{InTop: true, Source: "/dev/vda2", Dir: "nixos/old_roots"}, "no old root in /dev/vda2:/nixos/old_roots"},
+		{Recent{Roots: []OldRoot{{Path: "/mnt/old/2026-11-10_09:00:00", Time: at}}, Dir: "/mnt/old"},
 			"the previous boot's root is /mnt/old/2026-11-10_09:00:00 (2026-11-10T07:00:00Z)"},
-		{Previous{Dir: "/mnt/old"}, "no old root in /mnt/old"},
+		{Recent{Dir: "/mnt/old"}, "no old root in /mnt/old"},
 	} {
 		if got := tc.p.Note(); got != tc.want {
 			t.Errorf("Note() = %q, want %q", got, tc.want)
@@ -92,15 +92,15 @@ func TestPreviousRootIn(t *testing.T) {
 	for _, n := range []string{"2026-11-9_08:00:00", "2026-11-10_08:00:00", "2026-11-10_09:00:00", "manual-backup"} {
 		must(t, os.Mkdir(dir+"/"+n, 0o755))
 	}
-	p, err := PreviousRootIn(dir, dir+"/2026-11-10_09:00:00")
-	if err != nil || !p.Found || p.InTop || p.Root.Name != "2026-11-10_08:00:00" || p.Dir != dir {
-		t.Errorf("PreviousRootIn = %+v, %v; want 2026-11-10_08:00:00 (the newest is the live root)", p, err)
+	p, err := RecentRootsIn(dir, dir+"/2026-11-10_09:00:00", 1)
+	if err != nil || len(p.Roots) != 1 || p.InTop || p.Roots[0].Name != "2026-11-10_08:00:00" || p.Dir != dir {
+		t.Errorf("RecentRootsIn(1) = %+v, %v; want 2026-11-10_08:00:00 (the newest is the live root)", p, err)
 	}
 	// Counted: two old roots; not the live root, not manual-backup.
 	if p.Count != 2 {
-		t.Errorf("PreviousRootIn: Count = %d, want 2", p.Count)
+		t.Errorf("RecentRootsIn(1): Count = %d, want 2", p.Count)
 	}
-	if p, err := PreviousRootIn(dir+"/missing", "/"); err == nil || p.Found {
-		t.Errorf("PreviousRootIn(missing) = %+v, %v; want an error", p, err)
+	if p, err := RecentRootsIn(dir+"/missing", "/", 1); err == nil || len(p.Roots) > 0 {
+		t.Errorf("RecentRootsIn(missing) = %+v, %v; want an error", p, err)
 	}
 }

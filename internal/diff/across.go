@@ -97,11 +97,11 @@ type IDNames struct {
 
 // ReadIDNames reads root's names (IDNames); problems (unreadable or
 // malformed files) are returned as warnings, never as an error.
-func ReadIDNames(root string) (IDNames, []string) {
+func ReadIDNames(root string) (IDNames, []Warning) {
 	c := &classifier{}
 	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return IDNames{Users: map[uint32]string{}, Groups: map[uint32]string{}}, []string{err.Error()}
+		return IDNames{Users: map[uint32]string{}, Groups: map[uint32]string{}}, []Warning{{Kind: WarnIDs, Path: "/", Message: err.Error()}}
 	}
 	defer unix.Close(fd)
 	h := &hist{c: c}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
@@ -50,9 +51,9 @@ type Config struct {
 	// was not made at this machine's boot) and for a --mountinfo fixture.
 	Boot func() (Boot, error)
 	// PreviousRoot, when set, is the old root of the previous boot (found
-	// by the caller, as drift check --old-roots does); Check passes it on
-	// in Audit.PreviousRoot.
-	PreviousRoot *PreviousRoot
+	// by internal/audit, as drift check --old-roots asks), its Dir readable
+	// while Check runs; Check passes it on in Audit.PreviousRoot.
+	PreviousRoot *btrfs.OldRoot
 	// Progress, when set, is called about every ProgressEvery with the
 	// number of entries visited so far and the apparent size (st_size, in
 	// bytes) of the regular files among them, from a goroutine of Check's
@@ -172,8 +173,8 @@ type Audit struct {
 	// Scanned is the number of entries the walk visited.
 	Scanned int64
 	// Warnings are findings about the setup (over-mounted mounts, declared
-	// paths covered by a transient tmpfs), sorted.
-	Warnings []string
+	// paths covered by a transient tmpfs), sorted by message.
+	Warnings []Warning
 	// Errors are per-path walk errors.
 	Errors []PathError
 	// Wipe says whether the root was wiped at this boot: set when
@@ -181,7 +182,7 @@ type Audit struct {
 	Wipe *Wipe
 	// PreviousRoot is Config.PreviousRoot: the previous boot's root, nil
 	// when none was looked for or found.
-	PreviousRoot *PreviousRoot
+	PreviousRoot *btrfs.OldRoot
 	// Alerts are the findings against the previous root (history.go):
 	// host keys regenerated at every boot first, then ownership drift,
 	// each by path. Empty without a previous root.
@@ -189,21 +190,6 @@ type Audit struct {
 	// Vanished lists what the last reboot destroyed that is not declared
 	// now (previous.go), by path. Empty without a previous root.
 	Vanished []Vanished
-}
-
-// PreviousRoot names the root of the previous boot: the newest old root by
-// real time, never the live root.
-type PreviousRoot struct {
-	// Name is its name in old_roots ("2026-11-10_10:00:00").
-	Name string
-	// Time is when it was retired: the time in its name, else its creation
-	// time.
-	Time time.Time
-	// Dir is its directory, readable while the check runs.
-	Dir string
-	// From, when set, is what drift restore --from takes to read it (a
-	// directory named with --old-roots DIR); "" means Name.
-	From string
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
@@ -307,7 +293,7 @@ type classifier struct {
 	hidden    []Item    // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
-	warnings  []string
+	warnings  []Warning
 
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
@@ -576,7 +562,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	case "btrfs", "tmpfs", "zfs", "bcachefs":
 	default:
 		if !slices.Contains(cfg.Ephemeral, "/") {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("/ is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", describeMount(rootMount)))
+			a.Warnings = append(a.Warnings, Warning{WarnSetup, "/", fmt.Sprintf("/ is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", describeMount(rootMount))})
 		}
 	}
 	if cfg.Boot != nil && rootMount.FSType == "btrfs" {
@@ -585,12 +571,12 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 			a.Wipe, err = checkWipe(cfg.Root, rootMount, boot)
 		}
 		if err != nil {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("cannot tell whether the wipe ran at this boot: %v", err))
+			a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("cannot tell whether the wipe ran at this boot: %v", err)})
 		}
 	}
 	if rootMount.FSType == "btrfs" && mounts.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
 		// Field case C18: the rollback renamed the root after it was mounted.
-		a.Warnings = append(a.Warnings, fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root))
+		a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root)})
 	}
 	for _, sh := range t.Shadowed() {
 		// Only over-mounts that hide persisted data matter here (C03), not
@@ -600,11 +586,11 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		}) {
 			continue
 		}
-		a.Warnings = append(a.Warnings, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint))
+		a.Warnings = append(a.Warnings, Warning{WarnSetup, sh.Hidden.MountPoint, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint)})
 	}
 	for _, e := range decls.Entries {
 		if m := t.At(e.Path); m != nil && eph[m] && m != rootMount {
-			a.Warnings = append(a.Warnings, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see%s", e.Path, m.FSType, m.ID, e.Kind, transientConsequence(e.Path)))
+			a.Warnings = append(a.Warnings, Warning{WarnSetup, e.Path, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see%s", e.Path, m.FSType, m.ID, e.Kind, transientConsequence(e.Path))})
 		}
 	}
 
@@ -658,7 +644,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		return nil, err
 	}
 	a.Warnings = append(a.Warnings, c.warnings...)
-	slices.Sort(a.Warnings)
+	slices.SortFunc(a.Warnings, func(x, y Warning) int { return strings.Compare(x.Message, y.Message) })
 	return a, nil
 }
 
@@ -717,7 +703,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 			if source == "" || source == e.Source() {
 				return false
 			}
-			c.warn(fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
+			c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
 			return true
 		}
 	}
@@ -729,9 +715,11 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 	return true
 }
 
-func (c *classifier) warn(msg string) {
+// warn records a Warning of kind about p (a path in the audited system, or
+// "").
+func (c *classifier) warn(kind WarningKind, p, msg string) {
 	c.mu.Lock()
-	c.warnings = append(c.warnings, msg)
+	c.warnings = append(c.warnings, Warning{Kind: kind, Path: p, Message: msg})
 	c.mu.Unlock()
 }
 
@@ -800,7 +788,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		switch {
 		case d.Kind == persist.Dir && isDir:
 			cat, childDecl = Recreated, declHere
-			c.warn(fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
+			c.warn(WarnSetup, e.Path, fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
 		case e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
 			// The symlink method (impermanence files, home-manager v1 and
 			// preservation how = "symlink"): the link is made again and the
@@ -942,7 +930,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		}
 		dir, release, err := c.cfg.Under(e.MountPoint)
 		if err != nil {
-			c.warn(fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
+			c.warn(WarnUnreadable, e.MountPoint, fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
 			continue
 		}
 		for _, mp := range points {
@@ -976,7 +964,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				c.warn(fmt.Sprintf("cannot read under mount point %s: %v", mp, err))
+				c.warn(WarnUnreadable, mp, fmt.Sprintf("cannot read under mount point %s: %v", mp, err))
 				return nil
 			}
 		}

@@ -243,7 +243,7 @@ f /tmp/session lost-but-ignored
 		t.Errorf("recreated count %d, want 14", got)
 	}
 	var warned bool
-	for _, w := range a.Warnings {
+	for _, w := range Messages(a.Warnings) {
 		if strings.Contains(w, "/srv/declared-empty") && strings.Contains(w, "not mounted") {
 			warned = true
 		}
@@ -306,7 +306,7 @@ f /home/alice/Code/main.go package main`
 	decls := []persist.Entry{file("/home/alice/.gitconfig"), dir("/home/alice/Code")}
 	a := check(t, spec, mi, decls, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.gitconfig": "declared-unbacked"})
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
 		return strings.Contains(w, "mount 30 (/home/alice/.gitconfig) is over-mounted by mount 35 (/home/alice)")
 	}) {
 		t.Errorf("no over-mount warning: %q", a.Warnings)
@@ -347,7 +347,7 @@ func TestFieldCaseC05(t *testing.T) {
 	mi := btrfsSystem + `60 22 0:60 / /home/alice/VirtualBox\040VMs rw - fuse.bindfs bindfs rw,user_id=1000,allow_other`
 	a := check(t, spec, mi, []persist.Entry{dir(arabic), dir("/home/alice/VirtualBox VMs")}, nil)
 	wantCats(t, a, map[string]string{})
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, arabic) && strings.Contains(w, "not mounted") }) {
+	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool { return strings.Contains(w, arabic) && strings.Contains(w, "not mounted") }) {
 		t.Errorf("no declared-unbacked warning for %s: %q", arabic, a.Warnings)
 	}
 }
@@ -383,7 +383,7 @@ func TestFieldCaseC08B(t *testing.T) {
 71 70 0:71 /machine-id /etc/machine-id ro - tmpfs tmpfs ro,mode=755`
 	a := check(t, "f /etc/machine-id 3333", mi, []persist.Entry{file("/etc/machine-id")}, nil)
 	wantCats(t, a, map[string]string{"/etc/machine-id": "declared-unbacked"})
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
 		return strings.Contains(w, "/etc/machine-id is covered by a transient tmpfs (mount 71)")
 	}) {
 		t.Errorf("no transient tmpfs warning: %q", a.Warnings)
@@ -519,7 +519,7 @@ func TestFieldCaseC18(t *testing.T) {
 	d := dir("/var/lib/nixos")
 	d.StoragePath = "/persist"
 	a := check(t, "f /etc/x y", mi, []persist.Entry{d}, nil)
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
 		return strings.Contains(w, "/ is mounted from /old_roots/2024-11-4_16:22:50")
 	}) {
 		t.Errorf("no warning that / is a retired old root: %q", a.Warnings)
@@ -533,7 +533,7 @@ func TestDeclaredWrongSource(t *testing.T) {
 	mi := btrfsSystem + `40 22 0:31 /persist/elsewhere /srv rw - btrfs /dev/vda2 rw`
 	a := check(t, "f /srv/data.db x", mi, []persist.Entry{dir("/srv")}, nil)
 	wantCats(t, a, map[string]string{"/srv": "unmounted", "/srv/data.db": "unmounted"})
-	if !slices.ContainsFunc(a.Warnings, func(w string) bool {
+	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
 		return strings.Contains(w, "/srv is mounted from /nix/persist/elsewhere, but it is declared with the source /nix/persist/srv")
 	}) {
 		t.Errorf("no wrong-source warning: %q", a.Warnings)
@@ -617,7 +617,7 @@ func TestOvermountWarningsOnlyForPersistedPaths(t *testing.T) {
 25 22 0:5 / /dev/shm rw - tmpfs tmpfs rw
 30 25 0:6 / /dev/shm rw - tmpfs tmpfs rw`
 	a := check(t, "f /x y", mi, []persist.Entry{dir("/var/lib/nixos")}, nil)
-	if slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, "over-mounted") }) {
+	if slices.ContainsFunc(Messages(a.Warnings), func(w string) bool { return strings.Contains(w, "over-mounted") }) {
 		t.Errorf("over-mount warning for /dev/shm: %q", a.Warnings)
 	}
 }

@@ -94,13 +94,13 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 	label := "the previous root (old_roots/" + prev.Name + ")"
 	liveFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		c.warn(fmt.Sprintf("cannot compare with the previous root: %s: %v", c.cfg.Root, err))
+		c.warn(WarnHistory, "/", fmt.Sprintf("cannot compare with the previous root: %s: %v", c.cfg.Root, err))
 		return
 	}
 	defer unix.Close(liveFD)
 	prevFD, err := unix.Open(prev.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		c.warn(fmt.Sprintf("cannot compare with %s: %v", label, err))
+		c.warn(WarnHistory, "", fmt.Sprintf("cannot compare with %s: %v", label, err))
 		return
 	}
 	defer unix.Close(prevFD)
@@ -239,11 +239,11 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 	}{{"etc/passwd", "var/lib/nixos/uid-map", db.uid}, {"etc/group", "var/lib/nixos/gid-map", db.gid}} {
 		data, err := readBounded(fd, src.db)
 		if err != nil {
-			h.c.warn(fmt.Sprintf("cannot read /%s in %s: %v", src.db, where, err))
+			h.c.warn(WarnIDs, "/"+src.db, fmt.Sprintf("cannot read /%s in %s: %v", src.db, where, err))
 		} else {
 			names, bad := parseIDDB(data)
 			if len(bad) > 0 {
-				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped (%s)", src.db, where, units.Plural(int64(len(bad)), "malformed line", "malformed lines"), lineList(bad)))
+				h.c.warn(WarnIDs, "/"+src.db, fmt.Sprintf("/%s in %s: %s skipped (%s)", src.db, where, units.Plural(int64(len(bad)), "malformed line", "malformed lines"), lineList(bad)))
 			}
 			for id, n := range names {
 				src.into[id] = n
@@ -255,7 +255,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 			var bad int
 			names, bad, err = parseIDMap(data)
 			if bad > 0 {
-				h.c.warn(fmt.Sprintf("/%s in %s: %s skipped", src.mp, where, units.Plural(int64(bad), "malformed entry", "malformed entries")))
+				h.c.warn(WarnIDs, "/"+src.mp, fmt.Sprintf("/%s in %s: %s skipped", src.mp, where, units.Plural(int64(bad), "malformed entry", "malformed entries")))
 			}
 			for id, n := range names {
 				if _, ok := src.into[id]; !ok {
@@ -264,7 +264,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 			}
 		}
 		if err != nil {
-			h.c.warn(fmt.Sprintf("cannot read /%s in %s: %v", src.mp, where, err))
+			h.c.warn(WarnIDs, "/"+src.mp, fmt.Sprintf("cannot read /%s in %s: %v", src.mp, where, err))
 		}
 	}
 	return db
@@ -507,7 +507,7 @@ func (h *hist) hostKeys() {
 		same, err := sameBytes(h.live, h.prev, "etc/ssh/"+n)
 		if err != nil {
 			if !errors.Is(err, errNoOldKey) {
-				h.c.warn(fmt.Sprintf("cannot compare SSH host key %s with %s: %v", p, h.label, err))
+				h.c.warn(WarnHistory, p, fmt.Sprintf("cannot compare SSH host key %s with %s: %v", p, h.label, err))
 			}
 			continue
 		}

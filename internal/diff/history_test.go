@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"github.com/nix-drift/drift/internal/btrfs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,16 +34,16 @@ func chown(t *testing.T, root, p string, uid, gid int) {
 }
 
 // previous builds a previous root named 2026-11-28_10:00:00 from files.
-func previous(t *testing.T, files map[string]string) *PreviousRoot {
+func previous(t *testing.T, files map[string]string) *btrfs.OldRoot {
 	dir := filepath.Join(t.TempDir(), "2026-11-28_10:00:00")
 	must(t, os.MkdirAll(dir, 0o755))
 	writeFiles(t, dir, files)
-	return &PreviousRoot{Name: "2026-11-28_10:00:00", Time: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), Dir: dir}
+	return &btrfs.OldRoot{Name: "2026-11-28_10:00:00", Time: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), Dir: dir}
 }
 
 // historyCheck runs Check on a live root made of spec and files, with prev
 // as the previous root; prep runs on the live root before the check.
-func historyCheck(t *testing.T, spec string, files map[string]string, mi string, decls []persist.Entry, prev *PreviousRoot, prep func(root string)) *Audit {
+func historyCheck(t *testing.T, spec string, files map[string]string, mi string, decls []persist.Entry, prev *btrfs.OldRoot, prep func(root string)) *Audit {
 	t.Helper()
 	return check(t, spec, mi, decls, func(cfg *Config) {
 		writeFiles(t, cfg.Root, files)
@@ -163,7 +164,7 @@ func TestOwnershipMalformedPasswd(t *testing.T) {
 		"/etc/passwd in the previous root (old_roots/2026-11-28_10:00:00): 1 malformed line skipped (line 2)",
 		"/var/lib/nixos/gid-map in the previous root (old_roots/2026-11-28_10:00:00): 2 malformed entries skipped",
 	}
-	if !slices.Equal(a.Warnings, wantWarn) {
+	if !slices.Equal(Messages(a.Warnings), wantWarn) {
 		t.Errorf("warnings\n%q\nwant\n%q", a.Warnings, wantWarn)
 	}
 }
@@ -172,7 +173,7 @@ func TestOwnershipMalformedPasswd(t *testing.T) {
 func TestOwnershipBadMap(t *testing.T) {
 	prev := previous(t, map[string]string{"/var/lib/nixos/uid-map": `{"svc-a":`})
 	a := historyCheck(t, "d /var/lib/svc-a", nil, c06Mounts, []persist.Entry{dir("/var/lib/svc-a")}, prev, nil)
-	if len(a.Alerts) != 0 || len(a.Warnings) != 1 || !strings.HasPrefix(a.Warnings[0], "cannot read /var/lib/nixos/uid-map in the previous root (old_roots/2026-11-28_10:00:00): unexpected end of JSON input") {
+	if len(a.Alerts) != 0 || len(a.Warnings) != 1 || !strings.HasPrefix(a.Warnings[0].Message, "cannot read /var/lib/nixos/uid-map in the previous root (old_roots/2026-11-28_10:00:00): unexpected end of JSON input") {
 		t.Errorf("alerts %+v, warnings %q", a.Alerts, a.Warnings)
 	}
 }

@@ -60,27 +60,18 @@ type Vanished struct {
 	// apparent sizes of the regular files among them.
 	Entries int64
 	Bytes   int64
-	// Root is the name of the old root that holds it (PreviousRoot.Name).
+	// Root is the name of the old root that holds it (btrfs.OldRoot.Name).
 	Root string
 	// AgeDays is how many whole days ago that root was retired; DaysLeft
 	// how many whole days remain before the wipe's cleanup deletes it
 	// (btrfs.DeleteAt with the seed's 30 days), 0 when due.
 	AgeDays, DaysLeft int
-	// From is the --from value of drift restore (PreviousRoot.RestoreFrom).
+	// From is the --from value of drift restore (btrfs.OldRoot.RestoreFrom).
 	From string
 }
 
 // IsDir reports whether v is a directory.
 func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
-
-// RestoreFrom is the --from value that makes drift restore read p: its
-// From when set, else its name.
-func (p *PreviousRoot) RestoreFrom() string {
-	if p.From != "" {
-		return p.From
-	}
-	return p.Name
-}
 
 // absent reports whether an error of statBeneath means that nothing is
 // there: missing, a non-directory (or a symlink) where a directory is.
@@ -145,7 +136,7 @@ func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit
 		it.History = hs[i]
 	}
 	if failed > 0 {
-		c.warn(fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
+		c.warn(WarnHistory, first, fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
 	}
 }
 
@@ -275,11 +266,11 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		if ctx.Err() != nil {
 			return // Check returns the context's error
 		}
-		c.warn(fmt.Sprintf("cannot walk the previous root (old_roots/%s): %v: nothing listed as vanished", prev.Name, err))
+		c.warn(WarnUnreadable, "", fmt.Sprintf("cannot walk the previous root (old_roots/%s): %v: nothing listed as vanished", prev.Name, err))
 		return
 	}
 	if n := errs.Load(); n > 0 {
-		c.warn(fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", units.Plural(int64(n), "path", "paths"), prev.Name))
+		c.warn(WarnUnreadable, "", fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", units.Plural(int64(n), "path", "paths"), prev.Name))
 	}
 	for _, r := range rows {
 		v := r.v

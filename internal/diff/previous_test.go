@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"github.com/nix-drift/drift/internal/btrfs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 // prevTree builds a previous root named 2026-11-28_10:00:00 from a build
 // spec.
-func prevTree(t *testing.T, spec string) *PreviousRoot {
+func prevTree(t *testing.T, spec string) *btrfs.OldRoot {
 	t.Helper()
 	prev := previous(t, nil)
 	build(t, prev.Dir, spec)

@@ -19,7 +19,7 @@ func TestTransientConsequence(t *testing.T) {
 73 72 0:73 /adjtime /etc/adjtime ro - tmpfs tmpfs ro,mode=755`
 	a := check(t, "f /etc/machine-id 3333\nf /etc/adjtime 0", mi, []persist.Entry{file("/etc/machine-id"), file("/etc/adjtime")}, nil)
 	has := func(sub string) bool {
-		return slices.ContainsFunc(a.Warnings, func(w string) bool { return strings.Contains(w, sub) })
+		return slices.ContainsFunc(Messages(a.Warnings), func(w string) bool { return strings.Contains(w, sub) })
 	}
 	if !has("/etc/machine-id is covered by a transient tmpfs (mount 71): the persisted file is not what processes see: the machine ID will change at the next boot") {
 		t.Errorf("machine-id warning without its consequence: %q", a.Warnings)

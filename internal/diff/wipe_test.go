@@ -77,14 +77,14 @@ func TestWipeNotChecked(t *testing.T) {
 	// Unreadable: a warning, no verdict.
 	fakeSubvolume(t, time.Time{}, "", errors.New("ENOTTY"))
 	a := check(t, "d /etc", btrfsSystem, decls, func(c *Config) { c.Boot = boot })
-	if a.Wipe != nil || len(a.Warnings) == 0 || !strings.Contains(a.Warnings[0], "cannot tell whether the wipe ran") {
+	if a.Wipe != nil || len(a.Warnings) == 0 || !strings.Contains(a.Warnings[0].Message, "cannot tell whether the wipe ran") {
 		t.Errorf("subvolume unreadable: wipe %v, warnings %q", a.Wipe, a.Warnings)
 	}
 	fakeSubvolume(t, time.Unix(1, 0), "", nil)
 	a = check(t, "d /etc", btrfsSystem, decls, func(c *Config) {
 		c.Boot = func() (Boot, error) { return Boot{}, errors.New("no /proc/stat") }
 	})
-	if a.Wipe != nil || len(a.Warnings) == 0 || !strings.Contains(a.Warnings[0], "no /proc/stat") {
+	if a.Wipe != nil || len(a.Warnings) == 0 || !strings.Contains(a.Warnings[0].Message, "no /proc/stat") {
 		t.Errorf("boot unknown: wipe %v, warnings %q", a.Wipe, a.Warnings)
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/nix-drift/drift/internal/btrfs"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 // WARNING) and in JSON as "alerts"; names are escaped everywhere.
 func TestAlerts(t *testing.T) {
 	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, Totals: map[diff.Category]diff.Total{},
-		PreviousRoot: &diff.PreviousRoot{Name: "2026-11-10_09:00:00"},
+		PreviousRoot: &btrfs.OldRoot{Name: "2026-11-10_09:00:00"},
 		Alerts: []diff.Alert{
 			{Kind: diff.HostKeyChanged, Path: "/etc/ssh/ssh_host_ed25519_key", Message: "SSH host key /etc/ssh/ssh_host_ed25519_key changed", Previous: "2026-11-10_09:00:00", Lost: diff.DeclaredUnbacked},
 			{Kind: diff.OwnershipDrift, Path: "/var/lib/a\x1b[31m", Message: "ownership drift: /var/lib/a\x1b[31m is owned by uid 0, which is unassigned now but was r\x1b in …", Previous: "2026-11-10_09:00:00", IDKind: "uid", ID: 0, NameBefore: "r\x1b", Entries: 1},

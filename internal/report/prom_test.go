@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"github.com/nix-drift/drift/internal/btrfs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,7 @@ func promAudit() *diff.Audit {
 	a.Scanned = 1234
 	a.Totals[diff.Recreated] = diff.Total{Count: 4}
 	a.Errors = []diff.PathError{{Path: "/locked", Err: os.ErrPermission}}
-	a.PreviousRoot = &diff.PreviousRoot{Name: "2026-11-28_09:00:00", Time: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	a.PreviousRoot = &btrfs.OldRoot{Name: "2026-11-28_09:00:00", Time: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	a.Vanished = []diff.Vanished{{Entries: 1}, {Entries: 3}} // 4 paths in 2 rows
 	a.Alerts = []diff.Alert{{Kind: diff.HostKeyChanged}, {Kind: diff.OwnershipDrift}, {Kind: diff.OwnershipDrift}}
 	a.Wipe = &diff.Wipe{RootCreated: time.Date(2026, 11, 29, 8, 0, 0, 500e6, time.UTC), WipedThisBoot: true}

@@ -535,7 +535,9 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	if msg := a.Wipe.Warning(); msg != "" {
 		r.Warnings = append(r.Warnings, msg)
 	}
-	r.Warnings = append(r.Warnings, a.Warnings...)
+	for _, w := range a.Warnings {
+		r.Warnings = append(r.Warnings, Escape(w.Message))
+	}
 	r.Errors = []jsonError{}
 	for _, e := range a.Errors {
 		p, _ := jsonPath(e.Path)

@@ -306,7 +306,7 @@ func TestWipeNotRun(t *testing.T) {
 	created := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
 	booted := time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC)
 	a := audit()
-	a.Warnings = []string{"some other warning"}
+	a.Warnings = []diff.Warning{{Kind: diff.WarnSetup, Message: "some other warning"}}
 	a.Wipe = &diff.Wipe{RootCreated: created, BootTime: booted}
 	var buf bytes.Buffer
 	if err := Write(&buf, a, Options{Format: "table"}); err != nil {
@@ -376,11 +376,11 @@ func TestWipeNotRun(t *testing.T) {
 // else its name and time in RFC 3339 UTC.
 func TestJSONPreviousRoot(t *testing.T) {
 	for _, tc := range []struct {
-		prev *diff.PreviousRoot
+		prev *btrfs.OldRoot
 		want string
 	}{
 		{nil, `"previousRoot": null`},
-		{&diff.PreviousRoot{Name: "2026-11-10_09:00:00", Time: time.Date(2026, 11, 10, 10, 0, 0, 0, time.FixedZone("CET", 3600)), Dir: "/x"},
+		{&btrfs.OldRoot{Name: "2026-11-10_09:00:00", Time: time.Date(2026, 11, 10, 10, 0, 0, 0, time.FixedZone("CET", 3600)), Dir: "/x"},
 			`"previousRoot": {
     "name": "2026-11-10_09:00:00",
     "time": "2026-11-10T09:00:00Z"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/olekukonko/tablewriter"
@@ -32,7 +33,7 @@ type SuggestReport struct {
 	// reason (suggest.Suggest).
 	Left []suggest.Left
 	// Warnings are what the audit and the suggestions warned about.
-	Warnings []string
+	Warnings []diff.Warning
 }
 
 // WriteSuggest renders r to w as format: "table", "nix" or "json".
@@ -414,7 +415,10 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		Suggestions []jsonSuggestion `json:"suggestions"`
 		Left        []jsonLeft       `json:"left"`
 		Warnings    []string         `json:"warnings"`
-	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: r.Warnings}
+	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
+	for _, w := range r.Warnings {
+		out.Warnings = append(out.Warnings, Escape(w.Message))
+	}
 	for _, l := range r.Left {
 		jl := jsonLeft{Reason: l.Reason, Count: l.Count, Examples: []string{}}
 		for _, p := range l.Examples {
@@ -424,9 +428,6 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 	}
 	if out.OldRoots == nil {
 		out.OldRoots = []string{}
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
 	}
 	for _, s := range r.Suggestions {
 		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: typeName(&s), Entries: s.Entries, Bytes: s.Bytes,

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/nix-drift/drift/internal/btrfs"
 	"os/exec"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestRestoreCommand(t *testing.T) {
 // With a previous root: a HISTORY column, history counts in the summary
 // and JSON, and the vanished table and array.
 func TestHistoryAndVanished(t *testing.T) {
-	prev := &diff.PreviousRoot{Name: "2026-11-10_09:00:00"}
+	prev := &btrfs.OldRoot{Name: "2026-11-10_09:00:00"}
 	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, PreviousRoot: prev,
 		Totals: map[diff.Category]diff.Total{diff.Unpersisted: {Count: 2, Bytes: 5}},
 		Lost: []*diff.Item{

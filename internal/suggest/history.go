@@ -6,17 +6,12 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 )
-
-// RootDir is an old root to compare with: its name in old_roots and its
-// directory, readable now.
-type RootDir struct {
-	Name, Dir string
-}
 
 // Histories compares the lost paths of a (an audit of root) with the old
 // roots given, newest first, and returns one OldRoot each: the first is
@@ -26,7 +21,7 @@ type RootDir struct {
 // Suggest). An old root that cannot be read is left out with a warning; so
 // are the paths that could not be compared (counted, the first named).
 // Once ctx is done it compares nothing more and returns ctx's error.
-func Histories(ctx context.Context, a *diff.Audit, root string, roots []RootDir, workers int) ([]OldRoot, []string, error) {
+func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]OldRoot, []diff.Warning, error) {
 	var cand []*diff.Item
 	var candAt []int
 	for i, it := range a.Lost {
@@ -35,9 +30,9 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []RootDir,
 		}
 	}
 	var out []OldRoot
-	var warnings []string
+	var warnings []diff.Warning
 	for i, r := range roots {
-		o := OldRoot{Name: r.Name, Hist: make([]diff.History, len(a.Lost))}
+		o := OldRoot{Root: r, Hist: make([]diff.History, len(a.Lost))}
 		if i == 0 {
 			for j, it := range a.Lost {
 				o.Hist[j] = it.History
@@ -50,11 +45,11 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []RootDir,
 			return nil, nil, cerr
 		}
 		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("cannot compare with old_roots/%s: %v", r.Name, err))
+			warnings = append(warnings, diff.Warning{Kind: diff.WarnHistory, Message: fmt.Sprintf("cannot compare with old_roots/%s: %v", r.Name, err)})
 			continue
 		}
 		if failed > 0 {
-			warnings = append(warnings, fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), r.Name, first))
+			warnings = append(warnings, diff.Warning{Kind: diff.WarnHistory, Path: first, Message: fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), r.Name, first)})
 		}
 		for j, h := range hs {
 			o.Hist[candAt[j]] = h

@@ -44,7 +44,7 @@ type strayRow struct {
 // nothing; one reached through a symlink (or where a component is not a
 // directory), or unreadable, is a warning.
 // Paths below that cannot be read are counted in a warning.
-func Stray(ctx context.Context, root string, decls *persist.Set, linked []string, workers int) ([]Suggestion, []string) {
+func Stray(ctx context.Context, root string, decls *persist.Set, linked []string, workers int) ([]Suggestion, []diff.Warning) {
 	byStorage := map[string][]persist.Entry{}
 	for _, e := range decls.Entries {
 		byStorage[e.StoragePath] = append(byStorage[e.StoragePath], e)
@@ -57,7 +57,7 @@ func Stray(ctx context.Context, root string, decls *persist.Set, linked []string
 	}
 	sort.Strings(storages)
 	var out []Suggestion
-	var warnings []string
+	var warnings []diff.Warning
 	for _, sp := range storages {
 		got, warn := strayIn(ctx, root, sp, decls.Entries, linked, workers)
 		out = append(out, got...)
@@ -97,13 +97,13 @@ func cover(p string, entries []persist.Entry, linked []string) coverage {
 	return c
 }
 
-func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, linked []string, workers int) ([]Suggestion, []string) {
+func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, linked []string, workers int) ([]Suggestion, []diff.Warning) {
 	fd, err := diff.OpenDirIn(root, sp)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
 		}
-		return nil, []string{fmt.Sprintf("cannot read the persistent storage path %s: %s (stray data there is not listed)", sp, whyNotDir(root, sp, err))}
+		return nil, []diff.Warning{{Kind: diff.WarnStorage, Path: sp, Message: fmt.Sprintf("cannot read the persistent storage path %s: %s (stray data there is not listed)", sp, whyNotDir(root, sp, err))}}
 	}
 	defer unix.Close(fd)
 	var mu sync.Mutex
@@ -153,11 +153,11 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, link
 	var errs atomic.Int64
 	_, err = scan.Walk(ctx, fmt.Sprintf("/proc/self/fd/%d", fd), scan.Options{Workers: workers, OnError: func(string, error) { errs.Add(1) }}, visit)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("cannot walk the persistent storage path %s: %v (stray data there is not listed)", sp, err)}
+		return nil, []diff.Warning{{Kind: diff.WarnStorage, Path: sp, Message: fmt.Sprintf("cannot walk the persistent storage path %s: %v (stray data there is not listed)", sp, err)}}
 	}
-	var warnings []string
+	var warnings []diff.Warning
 	if n := errs.Load(); n > 0 {
-		warnings = append(warnings, fmt.Sprintf("%s under %s unreadable: stray data below them is not listed", units.Plural(int64(n), "path", "paths"), sp))
+		warnings = append(warnings, diff.Warning{Kind: diff.WarnUnreadable, Path: sp, Message: fmt.Sprintf("%s under %s unreadable: stray data below them is not listed", units.Plural(int64(n), "path", "paths"), sp)})
 	}
 	out := make([]Suggestion, 0, len(rows))
 	for _, r := range rows {

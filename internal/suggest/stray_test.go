@@ -74,7 +74,7 @@ func TestStray(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, warnings = Stray(context.Background(), root2, set, nil, 2)
-	if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0], "cannot read the persistent storage path /persist") {
+	if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0].Message, "cannot read the persistent storage path /persist") {
 		t.Errorf("through a symlink: %d rows, warnings %q", len(got), warnings)
 	}
 }
@@ -140,14 +140,14 @@ func TestStraySymlinkedStoragePath(t *testing.T) {
 		}
 		set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: tc.sp, Path: "/var/lib/kept"}}}
 		got, warnings := Stray(context.Background(), root, set, nil, 2)
-		if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0], tc.want) {
+		if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0].Message, tc.want) {
 			t.Errorf("%s: %d rows, warnings %q, want %q", tc.sp, len(got), warnings, tc.want)
 		}
 	}
 	root := t.TempDir()
 	mkfile(t, filepath.Join(root, "persist"), "a file")
 	_, warnings := Stray(context.Background(), root, &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/x"}}}, nil, 2)
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "/persist is not a directory") {
+	if len(warnings) != 1 || !strings.Contains(warnings[0].Message, "/persist is not a directory") {
 		t.Errorf("a file: warnings %q", warnings)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
@@ -190,11 +191,11 @@ func (s *Suggestion) historyNote() string {
 	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
 }
 
-// OldRoot is one old root compared: its name and the history of each lost
-// item against it (diff.HistoryIn; Item.History for the previous root),
+// OldRoot is one old root compared and the history of each lost item
+// against it (diff.HistoryIn; Item.History for the previous root),
 // parallel to Audit.Lost.
 type OldRoot struct {
-	Name string
+	Root btrfs.OldRoot
 	Hist []diff.History
 }
 

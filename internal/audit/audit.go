@@ -1,0 +1,261 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
+)
+
+// Options say what system to audit and how: the flags drift check and
+// drift suggest share.
+type Options struct {
+	// Root is the directory audited as / (--root): absolute, clean, an
+	// existing directory (the caller checks).
+	Root string
+	// Persist, Flake, Stdin and Homes say where the declarations come from
+	// (persist.Load: --persist files, - for Stdin; --flake REF#HOST;
+	// --home NAME=PATH).
+	Persist []string
+	Flake   string
+	Stdin   io.Reader
+	Homes   map[string]string
+	// Mountinfo is --mountinfo, a mount table file ("": the live
+	// /proc/self/mountinfo, which describes real mounts: only then does
+	// the audit look beneath mount points, find old roots by itself and
+	// check the wipe).
+	Mountinfo string
+	// Ephemeral (--ephemeral), Ignore (--ignore, --ignore-file; nil for
+	// none) and Workers are diff.Config's.
+	Ephemeral []string
+	Ignore    *diff.Ignore
+	Workers   int
+	// RootSubvol is --root-subvol: auto, none or a subvolume path in the
+	// top level. NoOpenTree makes open_tree(2) fail as before Linux 5.2
+	// (tests).
+	RootSubvol string
+	NoOpenTree bool
+	// OldRoots is --old-roots: auto, none or a directory of old roots.
+	OldRoots string
+	// Previous asks for the previous boot's root only (drift check);
+	// otherwise the old roots of the last Boots boots are found (drift
+	// suggest --boots; 0: none), the first of them the previous boot's.
+	Previous bool
+	Boots    int
+	// CheckWipe asks whether the wipe ran at this boot (drift check): only
+	// done on the running system (Root "/", the live mount table). Boot,
+	// when set, stands in for diff.CurrentBoot (tests: --boot-time,
+	// --boot-id).
+	CheckWipe bool
+	Boot      func() (diff.Boot, error)
+	// Paths asks for every lost path, even below a directory lost whole
+	// (the paths formats, drift suggest); without it and without old roots, such
+	// directories stand for their contents (diff.Config.Collapse).
+	Paths bool
+	// Progress and Now are diff.Config's.
+	Progress func(visited, bytes int64)
+	Now      time.Time
+	// Say, when set, is given what the audit finds to say before the model
+	// is complete, in order: notes (for --verbose) and warnings.
+	Say func(Said)
+}
+
+// Said is something Build says on the way: a warning; a note for
+// --verbose (Note set, Warning.Kind empty); or a diagnostic of reading the
+// declarations (Diagnostic set: its severity says whether it is shown
+// without --verbose).
+type Said struct {
+	Note       bool
+	Diagnostic *persist.Diagnostic
+	diff.Warning
+}
+
+// Model is the machine as drift's commands see it.
+type Model struct {
+	// Root is Options.Root.
+	Root string
+	// Decls are the declarations read, Sources the names of what was read
+	// (files, the flake, ROOT/etc/drift/declarations.json …).
+	Decls   *persist.Set
+	Sources []string
+	// Mounts is the mount table, relative to Root.
+	Mounts *mounts.Table
+	// OldRoots are the old roots found, newest first by real time, each
+	// with its Dir readable while the Model is open; OldRoots.Roots[0] is
+	// the previous boot's root (Audit.PreviousRoot). OldRoots.Count is -1
+	// when none was looked for.
+	OldRoots btrfs.Recent
+	// Audit is the classification of every path (diff.Check), with the
+	// wipe verdict, the history against the previous boot's root, and the
+	// warnings said on the way (Options.Say) after its own.
+	Audit *diff.Audit
+	// SaidWarnings counts the warnings at the end of Audit.Warnings that
+	// were said on the way (Options.Say) already.
+	SaidWarnings int
+
+	top *btrfs.LazyTop
+}
+
+// Close releases the top level the old roots are read through. The Model's
+// directories are unreadable after it.
+func (m *Model) Close() {
+	if m != nil && m.top != nil {
+		m.top.Close()
+	}
+}
+
+// HintError is an error with a hint on what to do about it.
+type HintError struct {
+	Err  error
+	Hint string
+}
+
+func (e *HintError) Error() string { return e.Err.Error() }
+func (e *HintError) Unwrap() error { return e.Err }
+
+// Build reads the declarations, the mount table and the old roots of
+// o.Root and classifies every path. Errors: reading the declarations or
+// the mount table (persist.Load, mounts.ReadFile), --root-subvol
+// (HintError), diff.ErrNotImpermanent (a HintError naming what to point
+// drift at), interruption (ctx's error); not finding old roots is a
+// warning, not an error. Close the Model when done.
+func Build(ctx context.Context, o Options) (*Model, error) {
+	say := o.Say
+	if say == nil {
+		say = func(Said) {}
+	}
+	set, sources, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, persist.Options{Homes: o.Homes})
+	if err != nil {
+		return nil, err
+	}
+	if o.Mountinfo != "" && o.RootSubvol != "auto" && o.RootSubvol != "none" && o.RootSubvol != "" {
+		return nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", o.RootSubvol)
+	}
+	table, err := LoadMounts(o.Root, o.Mountinfo)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, top: btrfs.NewLazyTop(ctx, o.Root)}
+	for _, s := range sources {
+		say(Said{Note: true, Warning: diff.Warning{Message: "declarations from " + s}})
+	}
+	say(Said{Note: true, Warning: diff.Warning{Message: fmt.Sprintf("%s, %s at or below %s", units.Plural(int64(len(set.Entries)), "declared path", "declared paths"), units.Plural(int64(len(table.Mounts)), "mount", "mounts"), o.Root)}})
+	for i := range set.Diagnostics {
+		say(Said{Diagnostic: &set.Diagnostics[i]})
+	}
+	if err := m.build(ctx, o, say); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
+	live := o.Mountinfo == ""
+	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: o.Ephemeral, Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
+	var early []diff.Warning
+	warn := func(kind diff.WarningKind, msg string) {
+		w := diff.Warning{Kind: kind, Message: msg}
+		early = append(early, w)
+		say(Said{Warning: w})
+	}
+	note := func(msg string) { say(Said{Note: true, Warning: diff.Warning{Message: msg}}) }
+	if live {
+		// The live mount table describes real mounts: look under them.
+		var err error
+		if cfg.Under, err = rootSubvolUnder(o.RootSubvol, btrfs.ViewOptions{Root: m.Root, Table: m.Mounts, Top: m.top, NoOpenTree: o.NoOpenTree}); err != nil {
+			return err
+		}
+		if cfg.Under == nil && o.Previous {
+			note("--root-subvol none: not looking under mount points (files hidden under them are not reported)")
+		}
+		if o.CheckWipe && m.Root == "/" {
+			cfg.Boot = o.Boot
+			if cfg.Boot == nil {
+				cfg.Boot = diff.CurrentBoot
+			}
+		}
+	}
+	m.findOldRoots(o, live, warn, note)
+	// The top level must not be in the mount namespace while / is walked:
+	// it sits in $TMPDIR, and it shows the whole filesystem.
+	if err := m.top.Detach(); err != nil {
+		return err
+	}
+	readable(&m.OldRoots, m.top)
+	if len(m.OldRoots.Roots) > 0 {
+		cfg.PreviousRoot = &m.OldRoots.Roots[0]
+	}
+	// Rows, totals and metrics need no path below a directory lost whole;
+	// the paths formats and histories against an old root do.
+	cfg.Collapse = cfg.PreviousRoot == nil && !o.Paths
+	a, err := diff.Check(ctx, cfg)
+	if errors.Is(err, diff.ErrNotImpermanent) {
+		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {
+			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(m.Sources, ", "))
+		}
+		return &HintError{Err: err, Hint: "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"}
+	}
+	if err != nil {
+		return err
+	}
+	a.Warnings = append(a.Warnings, early...)
+	m.Audit, m.SaidWarnings = a, len(early)
+	return nil
+}
+
+// findOldRoots fills m.OldRoots for o.OldRoots and o.Boots (or the
+// previous root alone), saying what it found: a warning when they cannot
+// be found, or when --old-roots names a directory (not auto or none) and
+// none is there (the user asked for one), a note otherwise.
+func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, string), note func(string)) {
+	m.OldRoots = btrfs.Recent{Count: -1}
+	n, what := o.Boots, "the old roots"
+	if o.Previous {
+		n, what = 1, "the previous boot's root"
+	}
+	var msg string
+	switch {
+	case n == 0:
+		msg = fmt.Sprintf("--boots %d: no old root compared", o.Boots)
+	case o.OldRoots == "none" && o.Previous:
+		msg = "--old-roots none: not looking for the previous boot's root"
+	case o.OldRoots == "none":
+		msg = "--old-roots none: no old root compared"
+	default:
+		found, skip, err := findOldRoots(o.OldRoots, m.Root, m.Mounts, live, m.top, n)
+		if err != nil {
+			warn(diff.WarnOldRoots, fmt.Sprintf("cannot find %s: %v", what, err))
+		}
+		m.OldRoots, msg = found, skip
+		if err == nil && skip == "" {
+			if msg = found.Note(); !o.Previous {
+				msg = recentNote(found)
+			}
+			if len(found.Roots) == 0 && o.OldRoots != "auto" && o.OldRoots != "" {
+				warn(diff.WarnOldRoots, fmt.Sprintf("--old-roots %s: %s", o.OldRoots, msg))
+				return
+			}
+		}
+	}
+	if msg != "" {
+		note(msg)
+	}
+}
+
+// Previous is the previous boot's root, nil when none was found or looked
+// for.
+func (m *Model) Previous() *btrfs.OldRoot {
+	if len(m.OldRoots.Roots) == 0 {
+		return nil
+	}
+	return &m.OldRoots.Roots[0]
+}

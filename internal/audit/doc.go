@@ -1,0 +1,14 @@
+// Package audit builds, once, the model of the machine that drift's
+// commands read: the persistence declarations and where each came from,
+// the mount table and the ignore rules, the view beneath the mount points
+// (the root subvolume through a detached clone of its mount, or through the
+// top level), the old roots of the last boots in real-time order (the
+// first being the previous boot's root), the wipe verdict of this boot,
+// and the classification of every path (diff.Check).
+//
+// A command in cmd/drift parses its flags into Options, calls Build, and
+// renders the Model; none assembles a part of it itself, so no two commands
+// see the machine differently. Build never prints: what it has to say
+// before the model is complete (where the old roots are, that none was
+// found) it passes to Options.Say as values, for the command to render.
+package audit

@@ -1,0 +1,45 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nix-drift/drift/internal/mounts"
+)
+
+// LoadMounts reads the mount table (file, --mountinfo; "" for the live
+// /proc/self/mountinfo) and keeps what lies at or below root, relative to
+// it. An explicit file none of whose mounts is at or below root is taken to
+// describe the system at root already (fixtures). Errors are
+// mounts.ReadFile's, those of an explicit file prefixed with --mountinfo
+// unless they are a *mounts.ParseError (which names file and line).
+func LoadMounts(root, file string) (*mounts.Table, error) {
+	name := file
+	if name == "" {
+		name = "/proc/self/mountinfo"
+	}
+	t, err := mounts.ReadFile(name)
+	if err != nil {
+		var pe *mounts.ParseError
+		if file != "" && !errors.As(err, &pe) {
+			return nil, fmt.Errorf("--mountinfo: %w", err)
+		}
+		return nil, err
+	}
+	if root == "/" {
+		return t, nil
+	}
+	if file != "" {
+		below := false
+		for _, m := range t.Mounts {
+			if mounts.Contains(root, m.MountPoint) {
+				below = true
+				break
+			}
+		}
+		if !below {
+			return t, nil
+		}
+	}
+	return t.Relative(root), nil
+}
