@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -41,10 +44,21 @@ Paths that are the same are counted, not listed. Symlinks are never
 followed; files are read only when their sizes match, by as many workers as
 walk, holes of sparse files skipped. With --quick a file of the same size
 and mtime in both trees counts as the same without being read (a rewrite
-that restores the mtime is then missed). Each walk stays on its tree's
-filesystem: a mount point or nested subvolume is compared as a directory,
-not read. Directory sizes and times, inode numbers and link counts are not
-compared.
+that restores the mtime is then missed). Directory sizes and times, inode
+numbers and link counts are not compared.
+
+WHAT IS COMPARED
+drift diff OLDROOT / answers "what changed on the root subvolume since that
+old root". An old root is a plain subvolume: it holds the empty files and
+directories the boot mounted over, and whatever lay hidden under them. So a
+tree with mounts below it (the live /: /nix, /proc, the bind mounts from
+persistent storage) is read beneath them, as the old root is: through a
+detached clone of its mount (open_tree, needs root), else, for a btrfs
+subvolume, through the top level of its filesystem. What is mounted there
+(persistent storage, /nix, other subvolumes) is not compared; drift says
+which mounts it read beneath. When neither way works, drift diff refuses,
+with the command that does (as root, a bind mount without --rbind).
+Nested btrfs subvolumes are part of their tree and are compared.
 
 EXIT STATUS
   0  A and B are the same
@@ -91,17 +105,32 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 			return fmt.Errorf("--ignore-file: %w", err)
 		}
 	}
-	for _, d := range []string{opts.A, opts.B} {
-		if fi, err := os.Stat(d); err != nil {
-			return err
-		} else if !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory", d)
-		}
-	}
-	c, err := diff.Compare(ctx, opts.A, opts.B, diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers})
+	table, err := mounts.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return err
 	}
+	var dirs [2]string
+	for i, d := range []string{opts.A, opts.B} {
+		b, err := btrfs.OpenBeneath(ctx, d, table)
+		var be *btrfs.BeneathError
+		if errors.As(err, &be) {
+			return withHint(err, beneathHint(opts, i, os.Geteuid() == 0))
+		}
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		if len(b.Mounts) > 0 {
+			fmt.Fprintf(st.Err, "drift: reading %s beneath the %s below it, as an old root is read: what is mounted there is not compared\n",
+				report.Escape(d), report.Escape(btrfs.MountList(b.Mounts, 3)))
+		}
+		dirs[i] = b.Dir
+	}
+	c, err := diff.Compare(ctx, dirs[0], dirs[1], diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers})
+	if err != nil {
+		return err
+	}
+	c.A, c.B = opts.A, opts.B
 	if err := report.WriteComparison(st.Out, c, opts.Format); err != nil {
 		return err
 	}
@@ -112,4 +141,19 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 		return errLost
 	}
 	return nil
+}
+
+// beneathHint is the command that compares side (0: A, 1: B) of opts
+// beneath its mounts when drift could not: as root, a non-recursive bind
+// mount of it, which shows it without the mounts below it; else the same
+// drift diff as root.
+func beneathHint(opts *DiffOptions, side int, root bool) string {
+	args := []string{opts.A, opts.B}
+	if !root {
+		return fmt.Sprintf("reading it beneath its mounts needs root: sudo drift diff %s %s", report.ShellQuote(args[0]), report.ShellQuote(args[1]))
+	}
+	given := args[side]
+	args[side] = "/mnt/beneath"
+	return fmt.Sprintf("a bind mount without --rbind shows it without the mounts below it: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath && drift diff %s %s; umount /mnt/beneath",
+		report.ShellQuote(given), report.ShellQuote(args[0]), report.ShellQuote(args[1]))
 }

@@ -50,6 +50,9 @@ type Comparison struct {
 	// a path below an unreadable directory is not counted.
 	Counts [Failed + 1]int64
 	Hashed int64 // files whose contents were compared (both sides: one count)
+	// Nested counts the nested subvolumes read (each side its own: a
+	// subvolume at the same path in both trees counts twice).
+	Nested int64
 }
 
 // Differ reports whether anything is not the same (errors included).
@@ -66,8 +69,10 @@ func (c *Comparison) Differ() bool {
 // compared byte for byte by the walking workers themselves, each opened
 // the same way (O_NONBLOCK) and read only once fstat on its descriptor
 // shows a regular file; holes of sparse files are skipped. Each walk
-// stays on its root's filesystem: a directory on another device (a mount
-// point, a nested btrfs subvolume) is compared as itself, not read.
+// stays on its root's mount: a nested btrfs subvolume (a directory on
+// another device, on the same mount: its mount ID, statx STATX_MNT_ID, is
+// the root's) is read as part of the tree; a mount point is compared as
+// itself, not read.
 //
 // Per-path trouble (an unreadable file or directory, a file or directory
 // replaced or removed while compared) is a Failed Difference; an entry gone
@@ -113,6 +118,9 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
 	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
+	for s, fd := range [2]int{rootA, rootB} {
+		l.rootMnt[s], l.rootMntErr[s] = mountID(fd, "", unix.AT_EMPTY_PATH)
+	}
 	ws := make([]*lsWorker, workers)
 	for i := range ws {
 		ws[i] = newLsWorker(fs)
@@ -128,7 +136,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if change != Same {
 		ws[0].diffs = append(ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
 	}
-	l.stack = scan.NewStack(&l.stop, 0, pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}})
+	l.stack = scan.NewStack(&l.stop, 0, pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}, dev: l.rootDev})
 
 	stopWatch := context.AfterFunc(ctx, func() {
 		l.stop.Store(true)
@@ -159,6 +167,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 			res.Counts[k] += n
 		}
 		res.Hashed += w.hashed
+		res.Nested += w.nested
 	}
 	slices.SortStableFunc(res.Diffs, func(x, y Difference) int { return strings.Compare(x.Path, y.Path) })
 	return res, nil

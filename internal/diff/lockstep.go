@@ -81,16 +81,21 @@ type dent struct {
 // directory items (scan.Stack: depth first keeps few directory descriptors
 // open) and what every worker reads.
 type lockstep struct {
-	fs        fsys
-	quick     bool
-	ignore    *Ignore
-	root      [2]*handle
-	rootDev   [2]uint64
-	maxPinned int32
-	pinned    atomic.Int32
-	stop      atomic.Bool
-	cancelled <-chan struct{}
-	stack     *scan.Stack[pairItem]
+	fs      fsys
+	quick   bool
+	ignore  *Ignore
+	root    [2]*handle
+	rootDev [2]uint64
+	// rootMnt is the mount ID of each root (rootMntErr why it is not
+	// known): a directory on another device with the same mount ID is a
+	// nested subvolume, read; another mount ID is a mount point, not read.
+	rootMnt    [2]uint64
+	rootMntErr [2]error
+	maxPinned  int32
+	pinned     atomic.Int32
+	stop       atomic.Bool
+	cancelled  <-chan struct{}
+	stack      *scan.Stack[pairItem]
 }
 
 // lsWorker is one worker's scratch space and results.
@@ -103,10 +108,14 @@ type lsWorker struct {
 	ents     [2][]dent
 	children []pairItem
 	st, fst  [2]unix.Stat_t
-	cmp      *contentCmp
-	diffs    []Difference
-	counts   [Failed + 1]int64
-	hashed   int64
+	// dirDev is st_dev of each side of the directory being merged: a
+	// subdirectory on it is read without a further look.
+	dirDev [2]uint64
+	cmp    *contentCmp
+	diffs  []Difference
+	counts [Failed + 1]int64
+	hashed int64
+	nested int64
 }
 
 func newLsWorker(fs fsys) *lsWorker {
@@ -208,6 +217,7 @@ func (l *lockstep) process(w *lsWorker, it *pairItem) {
 		}
 		return
 	}
+	w.dirDev = it.dev
 	// The merge needs both listings in one order; a side read alone needs
 	// none, and two copies on one filesystem often list in the same order.
 	if fd[0] >= 0 && fd[1] >= 0 && !w.sameOrder() {
@@ -457,7 +467,7 @@ func (l *lockstep) lstat(w *lsWorker, s, dirfd int, dir string, namez []byte) (p
 
 // only records the entry lstat'ed into w.st[s] as Removed (side A) or
 // Added (side B), and queues its subtree when it is a directory on its
-// root's device.
+// parent's device or a nested subvolume (nested).
 func (l *lockstep) only(w *lsWorker, s, dirfd int, dir string, namez []byte) {
 	name := namez[:len(namez)-1]
 	st := &w.st[s]
@@ -473,11 +483,38 @@ func (l *lockstep) only(w *lsWorker, s, dirfd int, dir string, namez []byte) {
 	}
 	w.diffs = append(w.diffs, d)
 	w.counts[d.Change]++
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR && uint64(st.Dev) == l.rootDev[s] {
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR && (uint64(st.Dev) == w.dirDev[s] || l.nested(w, s, dirfd, p, namez)) {
 		it := pairItem{path: p, nameOff: len(p) - len(name)}
 		it.has[s], it.dev[s], it.ino[s] = true, uint64(st.Dev), st.Ino
 		w.children = append(w.children, it)
 	}
+}
+
+// nested reports whether the directory name (NUL-terminated) in dirfd,
+// side s, at path p, lstat'ed on another device than its parent, is read:
+// it is when it lies on the root's mount (the same mount ID), a nested
+// btrfs subvolume of the same filesystem, which is part of the tree; not
+// when it is a mount point (another mount ID), compared as a directory
+// only. When the mount ID cannot be read, the directory is not read and
+// that is a Failed Difference: what it holds was not compared. Called only
+// on a change of device, off the walk's hot path.
+func (l *lockstep) nested(w *lsWorker, s, dirfd int, p string, namez []byte) bool {
+	err := l.rootMntErr[s]
+	if err == nil {
+		var id uint64
+		if id, err = l.fs.mountID(dirfd, namez); err == nil {
+			if id != l.rootMnt[s] {
+				return false
+			}
+			w.nested++
+			return true
+		}
+		if vanished(err) {
+			return false
+		}
+	}
+	l.fail(w, p, s, fmt.Errorf("on another device (a nested subvolume or a mount point?), not read: %w", err))
+	return false
 }
 
 func (l *lockstep) readLink(w *lsWorker, s, dirfd int, namez []byte, e *scan.Entry) {
@@ -620,7 +657,7 @@ func (l *lockstep) classify(w *lsWorker, fd [2]int, dir string, namez []byte, pr
 	var it pairItem
 	for s := range 2 {
 		st := &w.st[s]
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR && uint64(st.Dev) == l.rootDev[s] {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR && (uint64(st.Dev) == w.dirDev[s] || l.nested(w, s, fd[s], join(dir, namez[:len(namez)-1]), namez)) {
 			it.has[s], it.dev[s], it.ino[s] = true, uint64(st.Dev), st.Ino
 		}
 	}

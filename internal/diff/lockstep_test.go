@@ -461,3 +461,58 @@ func TestCompareLongPaths(t *testing.T) {
 		t.Errorf("want …%s", want[0][len(want[0])-60:])
 	}
 }
+
+// TestCompareNestedSubvolume: a directory on another device than its
+// parent is read when it lies on the root's mount (a nested btrfs
+// subvolume: same mount ID), not when it is a mount point (another mount
+// ID), and is an error when its mount ID cannot be read. The device is
+// faked (onStat); real nested subvolumes are in test/e2e.
+func TestCompareNestedSubvolume(t *testing.T) {
+	a, b := pair(t)
+	for _, root := range []string{a, b} {
+		must(t, os.MkdirAll(filepath.Join(root, "box/inner"), 0o755))
+	}
+	writeFile(t, filepath.Join(a, "box/inner/os-release"), "ID=nixos\n")
+	writeFile(t, filepath.Join(b, "box/inner/os-release"), "ID=debian\n")
+	writeFile(t, filepath.Join(b, "box/new"), "x")
+	fd, err := unix.Open(a, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	must(t, err)
+	rootMnt, err := mountID(fd, "", unix.AT_EMPTY_PATH)
+	unix.Close(fd)
+	must(t, err)
+	subvol := func(name string, st *unix.Stat_t) {
+		if name == "box" || name == "inner" {
+			st.Dev += 1000 // its own anonymous device, as a subvolume has
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		id      func(string) (uint64, error)
+		want    []string
+		nested  int64
+		failed  int64
+		subtree bool
+	}{
+		{"nested subvolume", func(string) (uint64, error) { return rootMnt, nil },
+			[]string{"/box/inner/os-release changed", "/box/new added"}, 2, 0, true},
+		{"mount point", func(string) (uint64, error) { return rootMnt + 1, nil }, nil, 0, 0, false},
+		{"mount ID unknown", func(string) (uint64, error) { return 0, unix.EOPNOTSUPP },
+			[]string{"/box error", "/box error"}, 0, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := &hookFS{onStat: subvol, onMountID: tc.id}
+			c := compareWith(t, a, b, fs, false)
+			if got := listing(c); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+			if c.Nested != tc.nested || c.Counts[Failed] != tc.failed {
+				t.Errorf("%d nested subvolumes read, %d failed; want %d, %d", c.Nested, c.Counts[Failed], tc.nested, tc.failed)
+			}
+			// Same: the root, the seed's 8 paths and /box, plus /box/inner
+			// when the subtree is read.
+			if want := map[bool]int64{false: 10, true: 11}[tc.subtree]; c.Counts[Same] != want {
+				t.Errorf("%d same, want %d", c.Counts[Same], want)
+			}
+		})
+	}
+}

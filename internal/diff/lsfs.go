@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"os"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/nix-drift/drift/internal/scan"
@@ -39,6 +41,10 @@ type fsys interface {
 	// close closes fd. Compare closes every descriptor open returned,
 	// exactly once, before it returns.
 	close(fd int) error
+	// mountID returns the ID of the mount that name in dirfd is on, not
+	// following a symlink: a mount point gives the ID of the mount on it,
+	// a nested btrfs subvolume its parent's (mountID).
+	mountID(dirfd int, name []byte) (uint64, error)
 }
 
 // realFS is the fsys of the running kernel: raw system calls on the
@@ -91,3 +97,30 @@ func (realFS) pread(fd int, buf []byte, off int64) (int, error) {
 }
 
 func (realFS) close(fd int) error { return unix.Close(fd) }
+
+func (realFS) mountID(dirfd int, name []byte) (uint64, error) {
+	return mountID(dirfd, string(name[:len(name)-1]), unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// mountID returns the mount ID (as in mountinfo) of name in dirfd (""
+// with AT_EMPTY_PATH in flags: dirfd itself): statx(2) STATX_MNT_ID (Linux
+// 5.8), else the mount ID name_to_handle_at(2) returns (Linux 2.6.39; not
+// on every filesystem). Errors are name_to_handle_at's.
+func mountID(dirfd int, name string, flags int) (uint64, error) {
+	var stx unix.Statx_t
+	for {
+		err := unix.Statx(dirfd, name, flags|unix.AT_NO_AUTOMOUNT|unix.AT_STATX_DONT_SYNC, unix.STATX_MNT_ID, &stx)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && stx.Mask&unix.STATX_MNT_ID != 0 {
+			return stx.Mnt_id, nil
+		}
+		break
+	}
+	_, id, err := unix.NameToHandleAt(dirfd, name, flags&unix.AT_EMPTY_PATH)
+	if err != nil {
+		return 0, os.NewSyscallError("name_to_handle_at", err)
+	}
+	return uint64(id), nil
+}

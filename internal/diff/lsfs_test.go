@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -18,6 +19,11 @@ type hookFS struct {
 	onOpen    func(dirfd int, name string, flags int) error
 	onFstatat func(dirfd int, name string) error
 	onGetdent func(fd int) error
+	// onStat rewrites what fstatat and fstat return for name (the last
+	// component of an fstat'ed descriptor's path); onMountID answers
+	// mountID.
+	onStat    func(name string, st *unix.Stat_t)
+	onMountID func(name string) (uint64, error)
 
 	mu  sync.Mutex
 	fds map[int]string
@@ -59,7 +65,26 @@ func (h *hookFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 			return err
 		}
 	}
-	return h.realFS.fstatat(dirfd, name, st)
+	err := h.realFS.fstatat(dirfd, name, st)
+	if err == nil && h.onStat != nil {
+		h.onStat(cstr(name), st)
+	}
+	return err
+}
+
+func (h *hookFS) fstat(fd int, st *unix.Stat_t) error {
+	err := h.realFS.fstat(fd, st)
+	if err == nil && h.onStat != nil {
+		h.onStat(filepath.Base(fdPath(fd)), st)
+	}
+	return err
+}
+
+func (h *hookFS) mountID(dirfd int, name []byte) (uint64, error) {
+	if h.onMountID != nil {
+		return h.onMountID(cstr(name))
+	}
+	return h.realFS.mountID(dirfd, name)
 }
 
 func (h *hookFS) close(fd int) error {

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// diffPaths runs drift diff a b --format paths (exiting wantExit) and
+// returns its lines, sorted, and its stderr.
+func (s *system) diffPaths(wantExit int, a, b string) ([]string, string) {
+	s.t.Helper()
+	code, out, errOut := s.driftAll("diff", a, b, "--format", "paths")
+	if code != wantExit {
+		s.t.Fatalf("drift diff %s %s: exit %d, want %d\n%s\n%s", a, b, code, wantExit, tail(out, 4000), errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if out == "" {
+		lines = nil
+	}
+	sort.Strings(lines)
+	return lines, errOut
+}
+
+// snapshotRoot makes an old root of the live root subvolume as the wipe
+// would move it to old_roots: a snapshot, with its nested subvolumes
+// (which a snapshot leaves as empty directories) snapshotted into place.
+func (s *system) snapshotRoot(name string, nested ...string) string {
+	t := s.t
+	old := filepath.Join(s.top, "old_roots", name)
+	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	run(t, "btrfs", "subvolume", "snapshot", filepath.Join(s.top, "root"), old)
+	for _, n := range nested { // parents first
+		must(t, os.Remove(filepath.Join(old, n)))
+		run(t, "btrfs", "subvolume", "snapshot", filepath.Join(s.top, "root", n), filepath.Join(old, n))
+	}
+	return old
+}
+
+// TestDiffOldRootAgainstLiveSystem: drift diff OLDROOT / (the README's
+// example) compares like with like: the live root, with persistent bind
+// mounts (/etc/machine-id, /etc/nixos, /root/.bash_history), other
+// subvolumes (/nix, /var/log, /home) and /proc mounted on it, is read
+// beneath those mounts, as the old root is. Nothing that did not change is
+// reported — not the mount points, not a file written through a bind mount
+// (it is on persistent storage) — and what changed on the root subvolume
+// is, in its nested subvolumes and under a mount point too.
+func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	s.populate()
+	must(t, os.MkdirAll(s.M("/proc"), 0o555))
+	nested := []string{"srv/nested-subvol", "srv/nested-subvol/inner"}
+	old := s.snapshotRoot("2026-12-01_08:00:00", nested...)
+	run(t, "mount", "-t", "proc", "proc", s.M("/proc"))
+
+	// Nothing changed on the root subvolume since the snapshot.
+	got, errOut := s.diffPaths(0, old, s.root)
+	if len(got) != 0 {
+		t.Errorf("unchanged root: drift diff reports %q", got)
+	}
+	if !strings.Contains(errOut, "reading "+s.root+" beneath the ") {
+		t.Errorf("drift diff does not say it read the live root beneath its mounts:\n%s", errOut)
+	}
+
+	// Written through bind mounts and onto other subvolumes: persistent
+	// storage, not the root subvolume.
+	writeFile(t, s.M("/etc/machine-id"), "00000000000000000000000000000000\n", 0o444)
+	writeFile(t, s.M("/root/.bash_history"), "ls\nreboot\nexit\n", 0o600)
+	writeFile(t, s.M("/var/log/new.log"), "log\n", 0o644)
+	writeFile(t, s.M("/etc/nixos/flake.nix"), "{ }\n", 0o644)
+	// Changes on the root subvolume.
+	writeFile(t, s.M("/etc/my-local-tweak.conf"), "tweak=2\n", 0o644)
+	writeFile(t, s.M("/new-file"), "new\n", 0o644)
+	must(t, os.Remove(s.M("/imperm_test/testfile")))
+	writeFile(t, s.M("/srv/nested-subvol/inner/deep.txt"), "changed in a nested subvolume", 0o644)
+	writeFile(t, filepath.Join(s.top, "root", "var/log/hidden-new.txt"), "under the /var/log mount", 0o644)
+
+	want := []string{
+		"+ /new-file",
+		"+ /var/log/hidden-new.txt",
+		"- /imperm_test/testfile",
+		"M /etc/my-local-tweak.conf",
+		"M /srv/nested-subvol/inner/deep.txt",
+	}
+	sort.Strings(want)
+	if got, _ := s.diffPaths(1, old, s.root); !reflect.DeepEqual(got, want) {
+		t.Errorf("drift diff OLDROOT ROOT:\n got %q\nwant %q", got, want)
+	}
+	// The other way round, the JSON names the trees as given.
+	code, out, errOut := s.driftAll("diff", s.root, old, "--format", "json")
+	var r struct {
+		A, B    string
+		Summary map[string]int64
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 1 {
+		t.Fatalf("drift diff --format json: exit %d, %v\n%s", code, err, errOut)
+	}
+	if r.A != s.root || r.B != old || r.Summary["added"] != 1 || r.Summary["removed"] != 2 || r.Summary["changed"] != 2 || r.Summary["meta"] != 0 {
+		t.Errorf("json: a %q b %q summary %v", r.A, r.B, r.Summary)
+	}
+}
+
+// TestDiffNestedSubvolumes: two old roots whose nested subvolume
+// var/lib/machines/box differs (once nested, once nested twice) are
+// different; the files inside the subvolumes are compared, not skipped.
+func TestDiffNestedSubvolumes(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	roots := filepath.Join(s.top, "old_roots")
+	must(t, os.MkdirAll(roots, 0o755))
+	var olds []string
+	for i, release := range []string{"ID=nixos\n", "ID=debian\n"} {
+		old := filepath.Join(roots, []string{"2026-12-01_08:00:00", "2026-12-02_08:00:00"}[i])
+		run(t, "btrfs", "subvolume", "create", old)
+		writeFile(t, filepath.Join(old, "etc/hostname"), "box-host\n", 0o644)
+		must(t, os.MkdirAll(filepath.Join(old, "var/lib/machines"), 0o755))
+		run(t, "btrfs", "subvolume", "create", filepath.Join(old, "var/lib/machines/box"))
+		writeFile(t, filepath.Join(old, "var/lib/machines/box/etc/os-release"), release, 0o644)
+		run(t, "btrfs", "subvolume", "create", filepath.Join(old, "var/lib/machines/box/inner"))
+		writeFile(t, filepath.Join(old, "var/lib/machines/box/inner/data"), "same\n", 0o644)
+		olds = append(olds, old)
+	}
+	got, _ := s.diffPaths(1, olds[0], olds[1])
+	if want := []string{"M /var/lib/machines/box/etc/os-release"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("drift diff of two old roots: %q, want %q", got, want)
+	}
+	writeFile(t, filepath.Join(olds[1], "var/lib/machines/box/inner/data"), "other\n", 0o644)
+	got, _ = s.diffPaths(1, olds[0], olds[1])
+	if want := []string{"M /var/lib/machines/box/etc/os-release", "M /var/lib/machines/box/inner/data"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("drift diff, nested twice: %q, want %q", got, want)
+	}
+	// Counted: / etc etc/hostname var var/lib var/lib/machines box box/etc
+	// box/inner (the differing files apart).
+	code, out, _ := s.driftAll("diff", olds[0], olds[1], "--format", "json")
+	var r struct{ Summary map[string]int64 }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 1 || r.Summary["same"] != 9 {
+		t.Errorf("json: exit %d, %v, summary %v, want 9 same", code, err, r.Summary)
+	}
+}
