@@ -3,6 +3,8 @@ package lint
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -163,6 +165,46 @@ func TestRules(t *testing.T) {
 		{"declaration", `{ environment.persistence."/p".directories = [ { mode = "0700"; } ]; }`, nil, []string{"1:48 error"}},
 		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkDefault [ "/srv" ]; }`, nil, nil},
 		{"declaration", `{ environment.persistence."/p".directories = [ { directory = "/srv"; } ]; }`, nil, nil},
+		// the wipe: testdata/wipe (wipe_test.go runs them through every format)
+		{"wipe-not-run", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 error"}},
+		{"wipe-not-run", wipeFixture("seed-unset.nix"), nil, []string{"3:48 warning"}},
+		{"wipe-not-run", wipeFixture("unit-scripted.nix"), nil, []string{"4:32 error"}},
+		{"wipe-not-run", wipeFixture("unit-not-started.nix"), nil, []string{"4:32 error"}},
+		{"wipe-not-run", strings.Replace(wipeFixture("unit-common.nix"), "boot.initrd.systemd.enable = true;", "", 1), nil, []string{"5:32 warning"}},
+		{"wipe-not-run", wipeFixture("good-readme-scripted.nix"), nil, nil},
+		{"wipe-not-run", wipeFixture("good-readme-systemd.nix"), nil, nil},
+		{"wipe-not-run", wipeFixture("good-module.nix"), nil, nil},
+		{"wipe-not-run", wipeFixture("good-no-wipe.nix"), nil, nil},
+		{"wipe-before-resume", wipeFixture("post-device-hibernate.nix"), nil, []string{"5:48 error"}},
+		{"wipe-before-resume", wipeFixture("post-device-no-swap.nix"), nil, []string{"4:48 warning"}},
+		{"wipe-before-resume", wipeFixture("unit-common.nix"), nil, []string{"5:32 warning"}},
+		{"wipe-before-resume", strings.Replace(wipeFixture("unit-common.nix"), "{ lib, pkgs, ... }: {", `{ lib, pkgs, ... }: { boot.resumeDevice = "/dev/vda3";`, 1), nil, []string{"5:32 error"}},
+		{"wipe-before-resume", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-before-resume", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
+		{"wipe-before-resume", wipeFixture("seed-systemd.nix"), nil, nil}, // not run at all: wipe-not-run says so
+		{"wipe-device-order", wipeFixture("unit-device.nix"), nil, []string{"5:32 error", "11:32 warning"}},
+		{"wipe-device-order", wipeFixture("unit-common.nix"), nil, []string{"5:32 warning"}},
+		{"wipe-device-order", wipeFixture("unit-after-mount.nix"), nil, nil}, // unitConfig.Requires and After
+		{"wipe-device-order", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-after-root-mount", wipeFixture("unit-after-mount.nix"), nil, []string{"5:32 error", "11:32 error"}},
+		{"wipe-after-root-mount", wipeFixture("post-mount.nix"), nil, []string{"4:47 error"}},
+		{"wipe-after-root-mount", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-after-root-mount", wipeFixture("good-readme-scripted.nix"), nil, nil},
+		{"wipe-failure-unnoticed", wipeFixture("seed-unset.nix"), nil, []string{"3:48 warning"}},
+		{"wipe-failure-unnoticed", wipeFixture("unit-common.nix"), nil, []string{"5:32 warning"}},
+		{"wipe-failure-unnoticed", wipeFixture("unit-ignore-failure.nix"), nil, []string{"4:32 warning"}},
+		{"wipe-failure-unnoticed", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
+		{"wipe-failure-unnoticed", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-failure-unnoticed", wipeFixture("post-device-hibernate.nix"), nil, nil}, // set -e
+		{"wipe-failure-unnoticed", wipeFixture("good-readme-systemd.nix"), nil, nil},   // drift wipe says why
+		{"wipe-twice", wipeFixture("twice.nix"), nil, []string{"8:48 error"}},
+		{"wipe-twice", wipeFixture("good-module.nix"), nil, nil},
+		{"wipe-subvolume-list", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 error"}},
+		{"wipe-subvolume-list", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
+		{"wipe-old-root-name", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 warning"}},
+		{"wipe-old-root-name", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
+		{"wipe-expiry-mtime", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 warning"}},
+		{"wipe-expiry-mtime", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
 	}
 	pos, neg := map[string]bool{}, map[string]bool{}
 	for i, tt := range tests {
@@ -183,6 +225,15 @@ func TestRules(t *testing.T) {
 			t.Errorf("rule %s lacks a positive or a negative test", r.ID)
 		}
 	}
+}
+
+// wipeFixture is testdata/wipe/name.
+func wipeFixture(name string) string {
+	data, err := os.ReadFile(filepath.Join("testdata", "wipe", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
 }
 
 // TestEscapePath holds escapePath to systemd-escape --path's output.

@@ -48,4 +48,45 @@ config: {
     (attrsOr (try0 (config.users.users or { })));
   groups = builtins.mapAttrs (_: g: { hasGid = try ((g.gid or null) != null); }) (attrsOr (try0 (config.users.groups or { })));
   tmpOnTmpfs = try (config.boot.tmp.useTmpfs or config.boot.tmpOnTmpfs or null);
+  # Stage 1 and the root's wipe (persist.Initrd): the shell hooks, the
+  # initrd's systemd services with what pulls them in and orders them, and
+  # what hibernation resumes from. Lists of words; strings stay strings.
+  initrd =
+    let
+      words = v: if builtins.isList v then map toString v else if v == null then [ ] else [ (toString v) ];
+      text = v: if builtins.isString v then v else null;
+      initrd = config.boot.initrd or { };
+      unit = s:
+        let
+          uc = attrsOr (s.unitConfig or { });
+          pick = names: builtins.listToAttrs (builtins.concatMap
+            (n: if uc ? ${n} then [ { name = n; value = try (words uc.${n}); } ] else [ ]) names);
+        in
+        {
+          wantedBy = try (words (s.wantedBy or [ ]));
+          requiredBy = try (words (s.requiredBy or [ ]));
+          upheldBy = try (words (s.upheldBy or [ ]));
+          wants = try (words (s.wants or [ ]));
+          requires = try (words (s.requires or [ ]));
+          bindsTo = try (words (s.bindsTo or [ ]));
+          requisite = try (words (s.requisite or [ ]));
+          after = try (words (s.after or [ ]));
+          before = try (words (s.before or [ ]));
+          unitConfig = try (pick [ "Wants" "Requires" "BindsTo" "Requisite" "After" "Before" "OnFailure" "FailureAction" ]);
+          script = try (text (s.script or null));
+          preStart = try (text (s.preStart or null));
+          execStart = try (words ((attrsOr (s.serviceConfig or { })).ExecStart or [ ]));
+        };
+    in
+    {
+      systemd = try (initrd.systemd.enable or null);
+      release = try (config.system.nixos.release or null);
+      hooks = builtins.listToAttrs (map (n: { name = n; value = try (text (initrd.${n} or null)); })
+        [ "preDeviceCommands" "preLVMCommands" "postDeviceCommands" "postResumeCommands" "postMountCommands" ]);
+      services = builtins.mapAttrs (_: unit) (attrsOr (try0 (initrd.systemd.services or { })));
+      resumeDevice = try (str (config.boot.resumeDevice or null));
+      kernelParams = try (words (config.boot.kernelParams or [ ]));
+      swapDevices = try (map (d: str (d.device or d.label or null)) (config.swapDevices or [ ]));
+      driftWipe = try (config.services.drift.wipe.enable or null);
+    };
 }

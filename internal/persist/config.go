@@ -82,6 +82,8 @@ type Config struct {
 	SecretsForUsers bool
 	// HostKeyPaths are services.openssh.hostKeys[].path.
 	HostKeyPaths []Str
+	// Initrd is stage 1 and the root's wipe.
+	Initrd Initrd
 }
 
 // Merge adds o to c: flags set in o win when c leaves them unset, lists
@@ -99,6 +101,7 @@ func (c *Config) Merge(o *Config) {
 	c.SSHKeyPaths = append(c.SSHKeyPaths, o.SSHKeyPaths...)
 	c.SecretsForUsers = c.SecretsForUsers || o.SecretsForUsers
 	c.HostKeyPaths = append(c.HostKeyPaths, o.HostKeyPaths...)
+	c.Initrd.merge(&o.Initrd)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -188,6 +191,7 @@ func (r *reader) readConfig(cfg *value) *Config {
 			}
 		}
 	}
+	c.Initrd = r.readInitrd(cfg, flag)
 	return c
 }
 

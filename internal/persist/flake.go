@@ -54,7 +54,8 @@ type flakeOutput struct {
 	Groups map[string]struct {
 		HasGID *bool `json:"hasGid"`
 	} `json:"groups"`
-	TmpOnTmpfs *bool `json:"tmpOnTmpfs"`
+	TmpOnTmpfs *bool        `json:"tmpOnTmpfs"`
+	Initrd     *flakeInitrd `json:"initrd"`
 }
 
 // EvalFlake evaluates ref, "FLAKEREF#HOST", with Nix and reads the host's
@@ -72,7 +73,11 @@ type flakeOutput struct {
 // fileSystems (mount point, fsType), users.mutableUsers,
 // services.openssh.enable and hostKeys[].path, users.users.<name> (uid set,
 // group, home, hashedPasswordFile, isSystemUser), users.groups.<name> (gid
-// set), boot.tmp.useTmpfs (or boot.tmpOnTmpfs). Entries, options and
+// set), boot.tmp.useTmpfs (or boot.tmpOnTmpfs), and stage 1 with the
+// root's wipe (Config.Initrd: boot.initrd.systemd.enable, the shell hooks,
+// boot.initrd.systemd.services, boot.resumeDevice, resume= in
+// boot.kernelParams, swapDevices, services.drift.wipe.enable,
+// system.nixos.release). Entries, options and
 // diagnostics are placed at Pos{File: "FLAKEREF#nixosConfigurations.HOST.
 // config.<option>"} without line numbers.
 // Errors: ref without "#HOST"; nix not on PATH (ErrNoNix, whose message
@@ -203,6 +208,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		g := out.Groups[name]
 		c.Groups = append(c.Groups, Group{Name: name, Pos: Pos{File: attr + ".users.groups." + attrName(name)}, HasGID: g.HasGID != nil && *g.HasGID})
 	}
+	c.Initrd = out.Initrd.initrd(attr)
 	set.Config = c
 	return set, nil
 }

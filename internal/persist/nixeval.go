@@ -174,6 +174,7 @@ func (ev *evaluator) eval(n node, e *env) *value {
 
 func (ev *evaluator) str(n *nStr, e *env) *value {
 	var b strings.Builder
+	var bad *value // the first interpolation that is not a known string
 	for _, pt := range n.parts {
 		if pt.expr == nil {
 			b.WriteString(pt.lit)
@@ -181,20 +182,31 @@ func (ev *evaluator) str(n *nStr, e *env) *value {
 		}
 		v := ev.eval(pt.expr, e)
 		if v.kind != vString {
-			what := "string"
-			if n.isPath {
-				what = "path"
+			if bad == nil {
+				bad = v
 			}
-			why := v.why
-			if why == "" {
-				why = v.kind.String()
-			}
-			return unknownAt(n.off, fmt.Sprintf("the interpolated %s %s (it uses %s)", what, strText(n), why))
+			b.WriteString("${…}")
+			continue
 		}
 		if b.Len()+len(v.str) > maxString {
 			return tooLong(n.off)
 		}
 		b.WriteString(v.str)
+	}
+	if bad != nil {
+		what := "string"
+		if n.isPath {
+			what = "path"
+		}
+		why := bad.why
+		if why == "" {
+			why = bad.kind.String()
+		}
+		u := unknownAt(n.off, fmt.Sprintf("the interpolated %s %s (it uses %s)", what, strText(n), why))
+		if !n.isPath {
+			u.text = b.String()
+		}
+		return u
 	}
 	s := b.String()
 	if n.isPath && !strings.HasPrefix(s, "/") {

@@ -274,7 +274,13 @@ func (r *reader) imports(root *value) {
 		return
 	}
 	for _, it := range im.items {
+		if nixpkgsModule(it.n) {
+			continue
+		}
 		v := r.force(it)
+		if v.kind == vUnknown && strings.HasPrefix(v.relPath, "<nixpkgs/") {
+			continue
+		}
 		if v.kind == vUnknown && v.relPath != "" {
 			r.set.Imports = append(r.set.Imports, Import{Path: v.relPath, Pos: r.pos(v.off)})
 			continue
@@ -287,6 +293,20 @@ func (r *reader) imports(root *value) {
 		}
 		r.diagCode("not-static", v.off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
 	}
+}
+
+// nixpkgsModule reports whether n is `modulesPath + "…"`, the import of
+// one of nixpkgs' own modules that nixos-generate-config writes
+// ((modulesPath + "/installer/scan/not-detected.nix"),
+// "/profiles/qemu-guest.nix"): nixpkgs' modules declare no persistence,
+// so not following it loses nothing.
+func nixpkgsModule(n node) bool {
+	b, ok := n.(*nBinop)
+	if !ok || b.op != "+" {
+		return false
+	}
+	id, ok := b.l.(*nIdent)
+	return ok && id.name == "modulesPath"
 }
 
 // module interprets a module's attribute set.

@@ -54,6 +54,10 @@ type value struct {
 	// value, still readable; dynName is the name as written, with ${…}.
 	dynBody *lazy
 	dynName string
+	// text, on a vUnknown standing for a string with interpolations that
+	// cannot be read, is the string with each of those written "${…}" (a
+	// shell hook that runs `${pkgs.btrfs-progs}/bin/btrfs …`).
+	text string
 	// relPath, on a vUnknown standing for a relative path literal
 	// (./persist.nix), is the path as written.
 	relPath string

@@ -300,6 +300,11 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		data, id, name, err := readBeneath(in.tree, rel)
+		if errors.Is(err, unix.ENOENT) && filepath.Base(imp.Path) == "hardware-configuration.nix" {
+			// nixos-generate-config's file, kept on the machine and
+			// often not in the repository: it declares no persistence.
+			continue
+		}
 		if err != nil {
 			notFollowed(imp, err.Error())
 			continue

@@ -1,0 +1,349 @@
+package persist
+
+import "strings"
+
+// Initrd is what a configuration sets about stage 1 (the initrd) and the
+// wipe it runs, the options of nixpkgs' stage-1.nix and
+// systemd/initrd.nix that drift lint's wipe rules read, and drift's own
+// services.drift.wipe.
+type Initrd struct {
+	// Systemd is boot.initrd.systemd.enable. Unset, its default applies:
+	// false (the scripted stage 1) before NixOS 26.05, true from 26.05
+	// (nixpkgs PR #435781).
+	Systemd Flag
+	// Release is system.nixos.release ("26.05"); --flake only, "" when
+	// not known.
+	Release string
+	// Hooks are the shell hooks of the scripted stage 1 that are set.
+	Hooks []Hook
+	// Units are boot.initrd.systemd.services.<name>.
+	Units []Unit
+	// ResumeDevice is boot.resumeDevice when set to a non-empty string;
+	// ResumeParam a boot.kernelParams item "resume=…"; Swap the devices of
+	// swapDevices (the scripted stage 1 tries to resume from each).
+	ResumeDevice Str
+	ResumeParam  Str
+	Swap         []Str
+	// DriftWipe is services.drift.wipe.enable (nix/module.nix).
+	DriftWipe Flag
+	// Evaluated marks an Initrd read from nix eval output (--flake): the
+	// defaults are applied, and the hooks and units of every module,
+	// services.drift.wipe's included, are in it.
+	Evaluated bool
+}
+
+// HookOptions are the shell hooks of the scripted stage 1 (nixpkgs
+// stage-1.nix), in the order stage-1-init.sh runs them: the first three
+// before the attempt to resume from hibernation, postResumeCommands after
+// it, postMountCommands after the file systems (the root at /mnt-root)
+// are mounted.
+var HookOptions = []string{"preDeviceCommands", "preLVMCommands", "postDeviceCommands", "postResumeCommands", "postMountCommands"}
+
+// Hook is one boot.initrd.<Option> that is set.
+type Hook struct {
+	Option string // one of HookOptions
+	// Text is the shell text; an interpolation that cannot be read
+	// statically is written "${…}".
+	Text string
+	Pos  Pos
+}
+
+// Unit is one boot.initrd.systemd.services.<Name>: its dependencies, from
+// the options (wantedBy, after, …) and from unitConfig (After=, …), and
+// the commands it runs.
+type Unit struct {
+	Name string
+	Pos  Pos
+	// WantedBy, RequiredBy and UpheldBy are the units that pull it in
+	// ([Install], made into .wants/.requires/.upholds links).
+	WantedBy, RequiredBy, UpheldBy []string
+	// Wants, Requires, BindsTo, Requisite, After and Before are its own
+	// dependencies and orderings.
+	Wants, Requires, BindsTo, Requisite, After, Before []string
+	// OnFailure is set when unitConfig.OnFailure or FailureAction is.
+	OnFailure bool
+	// Text is script, preStart and serviceConfig.ExecStart, one per line
+	// (interpolations that cannot be read written "${…}").
+	Text string
+	// IgnoresFailure is set when an ExecStart starts with "-" (systemd
+	// then ignores its exit status).
+	IgnoresFailure bool
+}
+
+// merge adds o to i: flags and strings set in o win when i leaves them
+// unset, lists are appended.
+func (i *Initrd) merge(o *Initrd) {
+	for _, p := range [][2]*Flag{{&i.Systemd, &o.Systemd}, {&i.DriftWipe, &o.DriftWipe}} {
+		if p[0].Value == Unset {
+			*p[0] = *p[1]
+		}
+	}
+	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}} {
+		if p[0].Value == "" {
+			*p[0] = *p[1]
+		}
+	}
+	if i.Release == "" {
+		i.Release = o.Release
+	}
+	i.Evaluated = i.Evaluated || o.Evaluated
+	i.Hooks = append(i.Hooks, o.Hooks...)
+	i.Units = append(i.Units, o.Units...)
+	i.Swap = append(i.Swap, o.Swap...)
+}
+
+// unitLists names a Unit's lists by their option (wantedBy) and, where
+// there is one, unitConfig key (After).
+func (u *Unit) unitLists() []struct {
+	option, key string
+	list        *[]string
+} {
+	return []struct {
+		option, key string
+		list        *[]string
+	}{
+		{"wantedBy", "", &u.WantedBy}, {"requiredBy", "", &u.RequiredBy}, {"upheldBy", "", &u.UpheldBy},
+		{"wants", "Wants", &u.Wants}, {"requires", "Requires", &u.Requires}, {"bindsTo", "BindsTo", &u.BindsTo},
+		{"requisite", "Requisite", &u.Requisite}, {"after", "After", &u.After}, {"before", "Before", &u.Before},
+	}
+}
+
+// readInitrd reads cfg's Initrd statically; what cannot be read is
+// Unknown or left out.
+func (r *reader) readInitrd(cfg *value, flag func(*value) Flag) Initrd {
+	var in Initrd
+	q := func(v *value, names ...string) *value {
+		for _, n := range names {
+			if v = r.quiet(v, n); v == nil {
+				return nil
+			}
+		}
+		return v
+	}
+	in.Systemd = flag(q(cfg, "boot", "initrd", "systemd", "enable"))
+	in.DriftWipe = flag(q(cfg, "services", "drift", "wipe", "enable"))
+	for _, h := range HookOptions {
+		if v := q(cfg, "boot", "initrd", h); v != nil {
+			if t, ok := r.text(v); ok {
+				in.Hooks = append(in.Hooks, Hook{Option: h, Text: t, Pos: r.pos(v.off)})
+			}
+		}
+	}
+	if v := q(cfg, "boot", "resumeDevice"); v != nil && v.kind == vString && v.str != "" {
+		in.ResumeDevice = Str{v.str, r.pos(v.off)}
+	}
+	for _, s := range r.words(q(cfg, "boot", "kernelParams"), false) {
+		if strings.HasPrefix(s.Value, "resume=") && in.ResumeParam.Value == "" {
+			in.ResumeParam = s
+		}
+	}
+	if l := q(cfg, "swapDevices"); l != nil && l.kind == vList {
+		for _, it := range l.items {
+			d := r.force(it)
+			s := Str{"a swap device", r.pos(d.off)}
+			for _, k := range []string{"device", "label"} {
+				if v := r.quiet(d, k); v != nil && v.kind == vString {
+					s.Value = v.str
+				}
+			}
+			in.Swap = append(in.Swap, s)
+		}
+	}
+	if ss := q(cfg, "boot", "initrd", "systemd", "services"); ss != nil && ss.kind == vAttrs {
+		for _, name := range ss.attrs.keys {
+			sv := r.quiet(ss, name)
+			if sv == nil || sv.kind != vAttrs {
+				continue
+			}
+			in.Units = append(in.Units, r.readUnit(name, r.pos(ss.attrs.m[name].off), sv))
+		}
+	}
+	return in
+}
+
+// readUnit reads one boot.initrd.systemd.services.<name>.
+func (r *reader) readUnit(name string, pos Pos, sv *value) Unit {
+	u := Unit{Name: name, Pos: pos}
+	uc := r.quiet(sv, "unitConfig")
+	for _, l := range u.unitLists() {
+		for _, s := range r.words(r.quiet(sv, l.option), false) {
+			*l.list = append(*l.list, s.Value)
+		}
+		if l.key != "" {
+			for _, s := range r.words(r.quiet(uc, l.key), true) {
+				*l.list = append(*l.list, s.Value)
+			}
+		}
+	}
+	sc := r.quiet(sv, "serviceConfig")
+	u.OnFailure = r.quiet(uc, "OnFailure") != nil || r.quiet(uc, "FailureAction") != nil
+	var text []string
+	for _, v := range []*value{r.quiet(sv, "preStart"), r.quiet(sv, "script")} {
+		if t, ok := r.text(v); ok {
+			text = append(text, t)
+		}
+	}
+	ex := r.quiet(sc, "ExecStart")
+	if ex != nil && ex.kind == vList {
+		for _, it := range ex.items {
+			if t, ok := r.text(r.force(it)); ok {
+				text = append(text, t)
+			}
+		}
+	} else if t, ok := r.text(ex); ok {
+		text = append(text, t)
+	}
+	for _, t := range text {
+		if strings.HasPrefix(strings.TrimSpace(t), "-") {
+			u.IgnoresFailure = true
+		}
+	}
+	u.Text = strings.Join(text, "\n")
+	return u
+}
+
+// text is v's string, or for a string with interpolations that cannot be
+// read, its text with those written "${…}".
+func (r *reader) text(v *value) (string, bool) {
+	switch {
+	case v == nil:
+		return "", false
+	case v.kind == vString:
+		return v.str, true
+	case v.kind == vUnknown && v.text != "":
+		return v.text, true
+	}
+	return "", false
+}
+
+// words reads a list of strings (items that cannot be read are left out),
+// or, when split, also a single string of space-separated words (a
+// unitConfig value such as After = "a.service b.target").
+func (r *reader) words(v *value, split bool) []Str {
+	if v == nil {
+		return nil
+	}
+	var out []Str
+	one := func(x *value) {
+		if x.kind != vString {
+			return
+		}
+		if !split {
+			out = append(out, Str{x.str, r.pos(x.off)})
+			return
+		}
+		for _, w := range strings.Fields(x.str) {
+			out = append(out, Str{w, r.pos(x.off)})
+		}
+	}
+	if v.kind == vList {
+		for _, it := range v.items {
+			one(r.force(it))
+		}
+		return out
+	}
+	if split {
+		one(v)
+	}
+	return out
+}
+
+// flakeInitrd is config-projection.nix's initrd.
+type flakeInitrd struct {
+	Systemd  *bool              `json:"systemd"`
+	Release  *string            `json:"release"`
+	Hooks    map[string]*string `json:"hooks"`
+	Services map[string]struct {
+		WantedBy   []string            `json:"wantedBy"`
+		RequiredBy []string            `json:"requiredBy"`
+		UpheldBy   []string            `json:"upheldBy"`
+		Wants      []string            `json:"wants"`
+		Requires   []string            `json:"requires"`
+		BindsTo    []string            `json:"bindsTo"`
+		Requisite  []string            `json:"requisite"`
+		After      []string            `json:"after"`
+		Before     []string            `json:"before"`
+		UnitConfig map[string][]string `json:"unitConfig"`
+		Script     *string             `json:"script"`
+		PreStart   *string             `json:"preStart"`
+		ExecStart  []string            `json:"execStart"`
+	} `json:"services"`
+	ResumeDevice *string   `json:"resumeDevice"`
+	KernelParams []string  `json:"kernelParams"`
+	SwapDevices  []*string `json:"swapDevices"`
+	DriftWipe    *bool     `json:"driftWipe"`
+}
+
+// initrd converts the projection's initrd, placing each option at
+// attr.<option>.
+func (f *flakeInitrd) initrd(attr string) Initrd {
+	in := Initrd{Evaluated: true}
+	if f == nil {
+		return in
+	}
+	at := func(name string) Pos { return Pos{File: attr + "." + name} }
+	flag := func(b *bool, name string) Flag {
+		switch {
+		case b == nil:
+			return Flag{}
+		case *b:
+			return Flag{True, at(name)}
+		}
+		return Flag{False, at(name)}
+	}
+	in.Systemd = flag(f.Systemd, "boot.initrd.systemd.enable")
+	in.DriftWipe = flag(f.DriftWipe, "services.drift.wipe.enable")
+	if f.Release != nil {
+		in.Release = *f.Release
+	}
+	for _, h := range HookOptions {
+		if t := f.Hooks[h]; t != nil && strings.TrimSpace(*t) != "" {
+			in.Hooks = append(in.Hooks, Hook{Option: h, Text: *t, Pos: at("boot.initrd." + h)})
+		}
+	}
+	if f.ResumeDevice != nil && *f.ResumeDevice != "" {
+		in.ResumeDevice = Str{*f.ResumeDevice, at("boot.resumeDevice")}
+	}
+	for _, p := range f.KernelParams {
+		if strings.HasPrefix(p, "resume=") && in.ResumeParam.Value == "" {
+			in.ResumeParam = Str{p, at("boot.kernelParams")}
+		}
+	}
+	for _, d := range f.SwapDevices {
+		s := Str{"a swap device", at("swapDevices")}
+		if d != nil {
+			s.Value = *d
+		}
+		in.Swap = append(in.Swap, s)
+	}
+	for _, name := range sortedKeys(f.Services) {
+		s := f.Services[name]
+		u := Unit{Name: name, Pos: at("boot.initrd.systemd.services." + attrName(name))}
+		own := map[string][]string{"wantedBy": s.WantedBy, "requiredBy": s.RequiredBy, "upheldBy": s.UpheldBy,
+			"wants": s.Wants, "requires": s.Requires, "bindsTo": s.BindsTo, "requisite": s.Requisite, "after": s.After, "before": s.Before}
+		for _, l := range u.unitLists() {
+			*l.list = append(*l.list, own[l.option]...)
+			if l.key != "" {
+				for _, w := range s.UnitConfig[l.key] {
+					*l.list = append(*l.list, strings.Fields(w)...)
+				}
+			}
+		}
+		u.OnFailure = len(s.UnitConfig["OnFailure"]) > 0 || len(s.UnitConfig["FailureAction"]) > 0
+		var text []string
+		for _, t := range []*string{s.PreStart, s.Script} {
+			if t != nil && strings.TrimSpace(*t) != "" {
+				text = append(text, *t)
+			}
+		}
+		for _, e := range s.ExecStart {
+			text = append(text, e)
+			if strings.HasPrefix(strings.TrimSpace(e), "-") {
+				u.IgnoresFailure = true
+			}
+		}
+		u.Text = strings.Join(text, "\n")
+		in.Units = append(in.Units, u)
+	}
+	return in
+}
