@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/spf13/cobra"
 )
 
@@ -190,7 +193,11 @@ func hibernated(opts *WipeOptions, st Streams) (string, error) {
 	var r btrfs.Resume
 	// No command line (not Linux, no /proc): nothing names a resume
 	// device, and the offset is 0.
-	if b, err := os.ReadFile(cmdline); err == nil {
+	b, err := safefile.ReadFile(context.Background(), cmdline, 1<<20)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("kernel command line: %w", err)
+	}
+	if err == nil {
 		if r, err = btrfs.ParseResume(string(b)); err != nil && opts.ResumeOffset == "auto" {
 			return "", withHint(fmt.Errorf("%s: %w", report.Escape(cmdline), err), "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -136,30 +136,19 @@ type hist struct {
 // readBounded reads the regular file rel beneath dirFD (at most maxIDFile
 // bytes). A missing file is (nil, nil).
 func readBounded(dirFD int, rel string) ([]byte, error) {
-	fd, err := openAt(dirFD, rel, unix.O_RDONLY)
+	fd, err := openBeneath(dirFD, rel)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), rel)
-	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return nil, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("not a regular file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxIDFile+1))
+	f, _, err := safefile.FromFD(fd, rel)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxIDFile {
-		return nil, fmt.Errorf("larger than %d bytes", maxIDFile)
-	}
-	return data, nil
+	defer f.Close()
+	return safefile.ReadAll(context.Background(), f, safefile.Limit{Name: rel, Max: maxIDFile})
 }
 
 // idNames maps numeric ids to names.

@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/safefile"
 )
 
 // Ignore holds user ignore rules (--ignore GLOB, --ignore-file FILE). A rule
@@ -59,7 +60,7 @@ func (ig *Ignore) Add(pattern, where string) error {
 // AddFile reads one pattern per line from name; blank lines and lines
 // starting with # are skipped. Errors name the file and line.
 func (ig *Ignore) AddFile(name string) error {
-	f, err := os.Open(name)
+	f, _, err := safefile.Open(name, 0)
 	if err != nil {
 		return err
 	}

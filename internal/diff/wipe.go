@@ -3,15 +3,16 @@ package diff
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +30,7 @@ type Boot struct {
 // id from /proc/sys/kernel/random/boot_id (left "" when unreadable).
 // Errors: /proc/stat unreadable or without a btime line.
 func CurrentBoot() (Boot, error) {
-	b, err := os.ReadFile("/proc/stat")
+	b, err := safefile.ReadFile(context.Background(), "/proc/stat", 16<<20)
 	if err != nil {
 		return Boot{}, err
 	}
@@ -54,7 +55,7 @@ func CurrentBoot() (Boot, error) {
 // BootID is this boot's id, the kernel's boot_id
 // (/proc/sys/kernel/random/boot_id), "" when it cannot be read.
 func BootID() string {
-	id, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	id, err := safefile.ReadFile(context.Background(), "/proc/sys/kernel/random/boot_id", 4096)
 	if err != nil {
 		return ""
 	}

@@ -3,12 +3,14 @@ package mounts
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/safefile"
 )
 
 // DefaultPath is the mount table ReadFile reads when given an empty name.
@@ -37,17 +39,24 @@ func (e *ParseError) Error() string {
 
 // ReadFile reads and parses the mount table in the file name, in the
 // mountinfo format of proc(5). An empty name means DefaultPath
-// ("/proc/self/mountinfo"). Errors are those of os.Open and of Parse.
+// ("/proc/self/mountinfo"). Errors are those of safefile.Open (a FIFO or
+// device is refused at once) and of Parse.
 func ReadFile(name string) (*Table, error) {
+	return ReadFileContext(context.Background(), name)
+}
+
+// ReadFileContext is ReadFile that gives up with ctx's error when ctx is
+// done (checked between reads).
+func ReadFileContext(ctx context.Context, name string) (*Table, error) {
 	if name == "" {
 		name = DefaultPath
 	}
-	f, err := os.Open(name)
+	f, _, err := safefile.Open(name, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return Parse(f, name)
+	return Parse(safefile.Reader(ctx, f), name)
 }
 
 // Parse reads a mount table in the mountinfo format of proc(5), one mount per

@@ -2,15 +2,17 @@ package persist
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -187,24 +189,20 @@ func (r *inRoot) readRegular(rel string) (data []byte, ok bool, err error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, false, nil
 	}
-	fd, err := r.open(rel, unix.O_RDONLY|unix.O_NONBLOCK)
+	fd, err := r.open(rel, safefile.Flags)
 	if err != nil {
 		return nil, false, err
 	}
-	f := os.NewFile(uintptr(fd), r.name(rel))
+	f, st2, err := safefile.FromFD(fd, r.name(rel))
+	if err != nil {
+		return nil, false, err
+	}
 	defer f.Close()
-	var st2 unix.Stat_t
-	if err := unix.Fstat(fd, &st2); err != nil {
-		return nil, false, err
-	}
 	if st2.Dev != st.Dev || st2.Ino != st.Ino {
-		return nil, false, fmt.Errorf("%s: changed while being opened", r.name(rel))
+		return nil, false, fmt.Errorf("%s: changed while being opened", escape.Name(r.name(rel)))
 	}
-	data, err = io.ReadAll(io.LimitReader(f, maxInput+1))
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", r.name(rel), err)
-	}
-	return data, true, nil
+	data, err = safefile.ReadAll(context.Background(), f, safefile.Limit{Name: r.name(rel), Max: maxInput, What: "a declaration file"})
+	return data, err == nil, err
 }
 
 // readDeclarationsFile reads root/DeclarationsFile. A missing file (or

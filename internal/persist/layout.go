@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -25,7 +26,7 @@ const maxLayoutDepth = 32
 //
 // Errors are for unreadable or malformed input ("file:line:col: …").
 func ReadLayout(name string, r io.Reader) ([]Mount, error) {
-	data, err := readInput(name, r, "a layout file")
+	data, err := readInput(context.Background(), name, r, "a layout file")
 	if err != nil {
 		return nil, err
 	}

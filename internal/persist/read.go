@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/safefile"
 )
 
 // maxInput caps what Read accepts; declaration files are small.
@@ -35,7 +37,7 @@ func Read(name string, r io.Reader, opts Options) (*Set, error) {
 // it looks at ctx while it parses, evaluates and reads the declarations
 // (every few thousand tokens, steps or entries).
 func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*Set, error) {
-	data, err := readInput(name, r, "a declaration file")
+	data, err := readInput(ctx, name, r, "a declaration file")
 	if err != nil {
 		return nil, err
 	}
@@ -46,14 +48,16 @@ func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*
 }
 
 // readInput reads the content of the input name (up to maxInput bytes):
-// from r, or when r is nil from the file name, or standard input for "-".
+// from r, or when r is nil from the file name (a regular file: a FIFO or
+// device is an error at once, safefile.Open), or standard input for "-".
 // what names the kind of file expected, for the error on a larger one.
-func readInput(name string, r io.Reader, what string) ([]byte, error) {
+// It gives up with ctx's error when ctx is done, even in a blocked read.
+func readInput(ctx context.Context, name string, r io.Reader, what string) ([]byte, error) {
 	if r == nil {
 		if name == "-" {
 			r = os.Stdin
 		} else {
-			f, err := os.Open(name)
+			f, _, err := safefile.Open(name, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -61,14 +65,7 @@ func readInput(name string, r io.Reader, what string) ([]byte, error) {
 			r = f
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", displayName(name), err)
-	}
-	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: larger than %d MiB: not %s", displayName(name), maxInput>>20, what)
-	}
-	return data, nil
+	return safefile.ReadAll(ctx, r, safefile.Limit{Name: displayName(name), Max: maxInput, What: what})
 }
 
 // ReadFile opens name (standard input for "-") and calls Read.

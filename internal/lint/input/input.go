@@ -16,6 +16,7 @@ import (
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -327,7 +328,7 @@ func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
 		return nil, fileID{}, "", err
 	}
 	defer unix.Close(dfd)
-	how := &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
 	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
 		fd, err := unix.Openat2(dfd, name, how)
 		if errors.Is(err, unix.ENOSYS) {
@@ -339,20 +340,12 @@ func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
 		if err != nil {
 			return nil, fileID{}, "", err
 		}
-		f := os.NewFile(uintptr(fd), name)
-		var st unix.Stat_t
-		if err := unix.Fstat(fd, &st); err != nil {
-			f.Close()
-			return nil, fileID{}, "", err
-		}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFDIR:
-			f.Close()
+		f, st, err := safefile.FromFD(fd, name)
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			continue // its default.nix
-		case unix.S_IFREG:
-		default:
-			f.Close()
-			return nil, fileID{}, "", errors.New("not a regular file")
+		}
+		if err != nil {
+			return nil, fileID{}, "", err
 		}
 		if !strings.HasSuffix(name, ".nix") {
 			f.Close()
@@ -386,21 +379,16 @@ func statID(p string) (fileID, bool) {
 // read itself goes on in the background until r ends; the process exits
 // before that matters.
 func readCancelable(ctx context.Context, name string, r io.Reader) ([]byte, error) {
-	type result struct {
-		data []byte
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		data, err := readLimited(name, r)
-		ch <- result{data, err}
-	}()
-	select {
-	case res := <-ch:
-		return res.data, res.err
-	case <-ctx.Done():
+	data, err := safefile.ReadAll(ctx, r, inputLimit(name))
+	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("%s: %w", displayName(name), ctx.Err())
 	}
+	return data, err
+}
+
+// inputLimit bounds one input (maxInput).
+func inputLimit(name string) safefile.Limit {
+	return safefile.Limit{Name: displayName(name), Max: maxInput, What: "a declaration file"}
 }
 
 func displayName(name string) string {
@@ -485,33 +473,19 @@ const maxInput = 64 << 20
 // follows one.
 // It returns the file's content and identity.
 func readRegular(name string, nofollow bool) ([]byte, fileID, error) {
-	flags := os.O_RDONLY | unix.O_NONBLOCK
+	flags := 0
 	if nofollow {
 		flags |= unix.O_NOFOLLOW
 	}
-	f, err := os.OpenFile(name, flags, 0)
+	f, st, err := safefile.Open(name, flags)
 	if err != nil {
 		return nil, fileID{}, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, fileID{}, &os.PathError{Op: "fstat", Path: name, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fileID{}, fmt.Errorf("%s: not a regular file", report.Escape(name))
-	}
 	data, err := readLimited(name, f)
 	return data, fileID{uint64(st.Dev), st.Ino}, err
 }
 
 func readLimited(name string, r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", report.Escape(name), err)
-	}
-	if len(data) > maxInput {
-		return nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", report.Escape(name), maxInput>>20)
-	}
-	return data, nil
+	return safefile.ReadAll(context.Background(), r, inputLimit(name))
 }

@@ -1,0 +1,65 @@
+package escape
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Name makes a file name safe to print on a terminal and unambiguous on
+// one line: printable UTF-8 is kept as is (so "المستندات" and "VirtualBox
+// VMs" read naturally); a backslash becomes `\\`; \n, \t, \r become `\n`,
+// `\t`, `\r`; every other control or non-printable character becomes `\xHH`
+// (one per byte of its UTF-8 encoding, so ESC is `\x1b`) and every byte of
+// invalid UTF-8 becomes `\xHH`. The result never holds a raw control
+// character, and distinct names give distinct results.
+func Name(s string) string {
+	clean := true
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == '\\' || (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r) && r != ' ' {
+			clean = false
+			break
+		}
+		i += n
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteString(s[i : i+n])
+		default:
+			for j := i; j < i+n; j++ {
+				fmt.Fprintf(&b, `\x%02x`, s[j])
+			}
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// Text makes a message safe to print on a terminal: like Name, but a
+// backslash is kept (messages quote names with %q already) and a newline
+// stays a newline, so multi-line messages (nix's errors) read as written.
+func Text(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(Name(l), `\\`, `\`)
+	}
+	return strings.Join(lines, "\n")
+}
