@@ -32,7 +32,9 @@
         };
       });
 
-      overlays.default = final: _prev: { drift = drift final; };
+      # drift under its own name: nixpkgs' pkgs.drift is another program (a
+      # terminal screensaver), left alone.
+      overlays.default = final: _prev: { nix-drift = drift final; };
 
       # services.drift, its package built from this flake with the system's
       # own nixpkgs (so it follows the system's platform).

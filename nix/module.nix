@@ -9,15 +9,12 @@
 #     node_exporter's textfile collector;
 #   - wipe: the boot-time rollback through `drift wipe`, for the scripted
 #     initrd and for systemd stage 1 (boot.initrd.systemd.enable).
-#
-# Only builtins and these lib functions are used, so that the module can be
-# evaluated against a small stub in tests (test/nix): mkOption,
-# mkEnableOption, mkIf, mkMerge, mkAfter, literalExpression, types.
 {
   config,
   lib,
   options,
   pkgs,
+  utils,
   ...
 }:
 
@@ -25,14 +22,27 @@ let
   inherit (lib)
     mkOption
     mkEnableOption
+    mkPackageOption
     mkIf
     mkMerge
     mkAfter
     literalExpression
     types
+    escapeShellArg
+    escapeShellArgs
     ;
   cfg = config.services.drift;
-  drift = "${cfg.package}/bin/drift";
+  drift = lib.getExe' cfg.package "drift";
+
+  # An absolute path on the running system (never copied to the store, one
+  # line: it goes into unit files, tmpfiles lines and scripts).
+  absolutePath = types.strMatching "/[^\n]*" // {
+    description = "absolute path";
+  };
+  # A path below the btrfs top level.
+  topLevelPath = types.strMatching "[^/\n][^\n]*" // {
+    description = "path relative to the btrfs top level";
+  };
 
   # The evaluated declarations, by persistent storage path. impermanence's
   # removed-option placeholders (whose value throws) are dropped by drift's
@@ -47,53 +57,7 @@ let
     map (n: impermanence.${n}.persistentStoragePath or n) (builtins.attrNames impermanence)
     ++ builtins.attrNames preservation;
 
-  # A word for sh: 'x' with every ' as '\''.
-  shellArg = s: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
-  shellArgs = l: builtins.concatStringsSep " " (map shellArg l);
-  # A word for a systemd Exec line: double-quoted, with \ and " escaped and
-  # % (specifiers) and $ (variables) doubled.
-  execArg =
-    s: "\"" + builtins.replaceStrings [ "\\" "\"" "%" "$" ] [ "\\\\" "\\\"" "%%" "$$" ] s + "\"";
-  execLine = l: builtins.concatStringsSep " " (map execArg l);
-
-  # systemd-escape --path: redundant and outer slashes dropped, "/" -> "-",
-  # every byte outside [A-Za-z0-9:_.] (and a leading ".") as \xNN.
-  hex = {
-    " " = "20"; "!" = "21"; "\"" = "22"; "#" = "23"; "$" = "24"; "%" = "25"; "&" = "26";
-    "'" = "27"; "(" = "28"; ")" = "29"; "*" = "2a"; "+" = "2b"; "," = "2c"; "-" = "2d";
-    ";" = "3b"; "<" = "3c"; "=" = "3d"; ">" = "3e"; "?" = "3f"; "@" = "40"; "[" = "5b";
-    "\\" = "5c"; "]" = "5d"; "^" = "5e"; "`" = "60"; "{" = "7b"; "|" = "7c"; "}" = "7d";
-    "~" = "7e";
-  };
-  escapeChar =
-    option: c:
-    if builtins.match "[A-Za-z0-9:_.]" c != null then
-      c
-    else if hex ? ${c} then
-      "\\x" + hex.${c}
-    else
-      throw "${option}: cannot name the unit of a path with ${builtins.toJSON c}; use a /dev/disk/by-* path";
-  escapeSystemdPath =
-    option: p:
-    let
-      parts = builtins.filter (x: builtins.isString x && x != "") (builtins.split "/" p);
-      escapePart =
-        part:
-        let
-          chars = builtins.genList (i: builtins.substring i 1 part) (builtins.stringLength part);
-          s = builtins.concatStringsSep "" (map (escapeChar option) chars);
-        in
-        s;
-      joined = builtins.concatStringsSep "-" (map escapePart parts);
-    in
-    if parts == [ ] then
-      "-"
-    else if builtins.substring 0 1 joined == "." then
-      "\\x2e" + builtins.substring 1 (-1) joined
-    else
-      joined;
-
-  deviceUnit = "${escapeSystemdPath "services.drift.wipe.device" cfg.wipe.device}.device";
+  deviceUnit = "${utils.escapeSystemdPath cfg.wipe.device}.device";
 
   # The initrd's resume unit. systemd 255 and later: the static
   # systemd-hibernate-resume.service. Before 255 (nixpkgs 23.11 ships 254,
@@ -104,40 +68,56 @@ let
   # local-fs-pre.target, which drift-wipe is ordered after as well.
   initrdSystemd = config.boot.initrd.systemd.package or config.systemd.package or { };
   resumeDevice = config.boot.resumeDevice or "";
-  resumeInstance =
-    if
-      builtins.compareVersions (initrdSystemd.version or "255") "255" < 0
-      && builtins.substring 0 1 resumeDevice == "/"
-    then
-      [ "systemd-hibernate-resume@${escapeSystemdPath "boot.resumeDevice" resumeDevice}.service" ]
-    else
-      [ ];
-  wipeArgs =
-    [
-      "wipe"
-      "--device"
-      cfg.wipe.device
-      "--subvol"
-      cfg.wipe.subvolume
-      "--old-roots"
-      cfg.wipe.oldRoots
-      "--keep-days"
-      (toString cfg.wipe.keepDays)
-      "--keep-min"
-      (toString cfg.wipe.keepMin)
-    ]
-    ++ (if cfg.wipe.blank != null then [ "--blank" cfg.wipe.blank ] else [ ]);
+  resumeInstance = lib.optional (
+    builtins.compareVersions (initrdSystemd.version or "255") "255" < 0 && lib.hasPrefix "/" resumeDevice
+  ) "systemd-hibernate-resume@${utils.escapeSystemdPath resumeDevice}.service";
 
-  # The scripted initrd's hook: after the resume attempt (field case C11:
-  # postDeviceCommands runs before it, and a wipe there changes a filesystem
-  # a hibernated kernel still has mounted). nixpkgs before 23.11 has no
+  wipeArgs = [
+    "wipe"
+    "--device"
+    cfg.wipe.device
+    "--subvol"
+    cfg.wipe.subvolume
+    "--old-roots"
+    cfg.wipe.oldRoots
+    "--keep-days"
+    (toString cfg.wipe.keepDays)
+    "--keep-min"
+    (toString cfg.wipe.keepMin)
+  ]
+  ++ lib.optionals (cfg.wipe.blank != null) [
+    "--blank"
+    cfg.wipe.blank
+  ];
+
+  # Where a failed wipe leaves its mark: /run is carried into stage 2 by both
+  # initrds, and `drift check` reports the mark after boot.
+  failureMark = "/run/drift/wipe-failed";
+  # sh (busybox ash in the scripted initrd, bash under systemd stage 1):
+  # runs the wipe; on failure the kernel log and the mark say so, and then
+  # onFail runs (one line).
+  wipeScript = onFail: ''
+    ${escapeShellArg drift} ${escapeShellArgs wipeArgs} || {
+      status=$?
+      echo "<2>drift: drift wipe failed (exit status $status): the root subvolume was not rolled back" > /dev/kmsg || true
+      mkdir -p /run/drift
+      echo "drift wipe exit status $status" > ${failureMark}
+      ${onFail}
+    }
+  '';
+  continueLine = "echo 'drift wipe failed: booting the root as it is (services.drift.wipe.onFailure = \"continue\")' >&2";
+  stop = cfg.wipe.onFailure == "stop";
+
+  # The scripted initrd's hook: after the resume attempt (postDeviceCommands
+  # runs before it, and a wipe there changes a filesystem a hibernated
+  # kernel still has mounted). nixpkgs before 23.11 has no
   # postResumeCommands: there the wipe goes to postDeviceCommands, and
   # drift wipe itself does nothing while the resume device holds an image.
   scriptedHook =
     if options.boot.initrd ? postResumeCommands then "postResumeCommands" else "postDeviceCommands";
 
   # " ARG…" for a drift check command line ("" for none).
-  checkArgs = builtins.concatStringsSep "" (map (a: " " + shellArg a) cfg.extraCheckArgs);
+  checkArgs = lib.concatMapStrings (a: " " + escapeShellArg a) cfg.extraCheckArgs;
   auditDir =
     if cfg.auditOnShutdown.directory != null then
       cfg.auditOnShutdown.directory
@@ -145,22 +125,43 @@ let
       "${cfg.persistentStoragePath}/var/lib/drift/shutdown"
     else
       null;
+
+  # The periodic check and the shutdown audit read the whole root, at the
+  # lowest priority (as services.locate does), with no network and no way
+  # to gain privileges.
+  confinement = {
+    Nice = 19;
+    IOSchedulingClass = "idle";
+    CPUSchedulingPolicy = "idle";
+    PrivateNetwork = true;
+    RestrictAddressFamilies = [ "AF_UNIX" ];
+    NoNewPrivileges = true;
+    LockPersonality = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    SystemCallArchitectures = "native";
+  };
 in
 {
   options.services.drift = {
     enable = mkEnableOption "drift, the auditor of an impermanent root (/etc/drift/declarations.json and the drift command)";
 
-    package = mkOption {
-      type = types.package;
-      default = pkgs.drift;
-      defaultText = literalExpression "pkgs.drift";
-      description = "The drift package (the flake's nixosModules.default sets it to the flake's own build).";
+    # No default: nixpkgs' pkgs.drift is another program (a terminal
+    # screensaver). The flake's nixosModules.default sets it.
+    package = mkPackageOption pkgs "drift" {
+      default = null;
+      extraDescription = ''
+        drift's own package: drift's flake module (nixosModules.default) sets
+        it; otherwise set it to `pkgs.nix-drift` (drift's overlay,
+        overlays.default) or to the flake's packages.<system>.default.
+        nixpkgs' `pkgs.drift` is a different program.
+      '';
     };
 
     persistentStoragePath = mkOption {
-      type = types.nullOr types.str;
+      type = types.nullOr absolutePath;
       default = if storagePaths == [ ] then null else builtins.head storagePaths;
-      defaultText = literalExpression ''the first persistent storage path of config.environment.persistence, else of config.preservation.preserveAt, else null'';
+      defaultText = literalExpression "the first persistent storage path of config.environment.persistence, else of config.preservation.preserveAt, else null";
       example = "/nix/persist";
       description = "Where persistent storage lives; the shutdown reports are kept below it.";
     };
@@ -168,14 +169,19 @@ in
     extraCheckArgs = mkOption {
       type = types.listOf types.str;
       default = [ ];
-      example = [ "--ignore" "/var/cache" "--ignore-file" "/etc/drift/ignore" ];
+      example = [
+        "--ignore"
+        "/var/cache"
+        "--ignore-file"
+        "/etc/drift/ignore"
+      ];
       description = "Arguments added to every drift check the module runs (shutdown audit, timer).";
     };
 
     auditOnShutdown = {
       enable = mkEnableOption "a drift check at every shutdown, its JSON report kept in persistent storage and a one-line summary in the journal";
       directory = mkOption {
-        type = types.nullOr types.str;
+        type = types.nullOr absolutePath;
         default = null;
         description = ''
           Where the reports go: shutdown-<UTC time>.json and latest.json. It
@@ -184,23 +190,32 @@ in
         '';
       };
       keep = mkOption {
-        type = types.int;
+        type = types.ints.positive;
         default = 10;
         description = "How many reports to keep (the newest).";
+      };
+      timeout = mkOption {
+        type = types.ints.positive;
+        default = 60;
+        description = ''
+          How long, in seconds, the audit may hold up a shutdown
+          (TimeoutStopSec). When the check takes longer it is stopped, no
+          report is written for that shutdown and the shutdown goes on.
+        '';
       };
     };
 
     timer = {
       enable = mkEnableOption "a periodic drift check (metrics for node_exporter when prometheus.textfileDir is set, else the report in the journal)";
       onCalendar = mkOption {
-        type = types.str;
+        type = types.nonEmptyStr;
         default = "hourly";
         description = "When the check runs (systemd.time(7) calendar event).";
       };
     };
 
     prometheus.textfileDir = mkOption {
-      type = types.nullOr types.str;
+      type = types.nullOr absolutePath;
       default = null;
       example = "/var/lib/prometheus-node-exporter/textfile";
       description = ''
@@ -213,36 +228,51 @@ in
     wipe = {
       enable = mkEnableOption "the boot-time rollback of the root subvolume through drift wipe (scripted initrd or systemd stage 1)";
       device = mkOption {
-        type = types.nullOr types.str;
+        type = types.nullOr absolutePath;
         default = null;
         example = "/dev/disk/by-partlabel/disk-main-root";
         description = "The btrfs partition whose root subvolume is rolled back (drift wipe --device).";
       };
       keepDays = mkOption {
-        type = types.int;
+        type = types.ints.unsigned;
         default = 30;
         description = "Delete old roots older than this many whole days (drift wipe --keep-days).";
       };
       keepMin = mkOption {
-        type = types.int;
+        type = types.ints.unsigned;
         default = 1;
-        description = "Always keep this many of the newest old roots (drift wipe --keep-min).";
+        description = "Always keep this many of the newest old roots (drift wipe --keep-min); the root retired at this boot is kept in any case.";
       };
       subvolume = mkOption {
-        type = types.str;
+        type = topLevelPath;
         default = "root";
         description = "The root subvolume, relative to the top level (drift wipe --subvol).";
       };
       oldRoots = mkOption {
-        type = types.str;
+        type = topLevelPath;
         default = "old_roots";
         description = "Where old roots are kept, relative to the top level (drift wipe --old-roots).";
       };
       blank = mkOption {
-        type = types.nullOr types.str;
+        type = types.nullOr topLevelPath;
         default = null;
         example = "root-blank";
         description = "Make the fresh root a snapshot of this subvolume (drift wipe --blank).";
+      };
+      onFailure = mkOption {
+        type = types.enum [
+          "stop"
+          "continue"
+        ];
+        default = "stop";
+        description = ''
+          What a failed wipe does to the boot. "stop": the boot stops before
+          the root is mounted (systemd stage 1: emergency.target; scripted
+          initrd: stage 1's failure prompt), since a root that was not
+          rolled back is the state the wipe exists to prevent. "continue":
+          the un-wiped root is booted; the failure goes to the kernel log
+          and leaves /run/drift/wipe-failed, which `drift check` reports.
+        '';
       };
     };
   };
@@ -251,14 +281,12 @@ in
     {
       environment.systemPackages = [ cfg.package ];
       environment.etc."drift/declarations.json".text = builtins.toJSON declarations;
-      warnings =
-        if collisions == [ ] then
-          [ ]
-        else
-          [
-            "services.drift: ${builtins.concatStringsSep ", " collisions} is a storage path of both environment.persistence and preservation.preserveAt; /etc/drift/declarations.json keeps preservation's"
-          ];
+      warnings = lib.optional (collisions != [ ]) "services.drift: ${lib.concatStringsSep ", " collisions} is a storage path of both environment.persistence and preservation.preserveAt; /etc/drift/declarations.json keeps preservation's";
       assertions = [
+        {
+          assertion = options.services.drift.package.isDefined;
+          message = "services.drift.package is not set: set it to drift's package (pkgs.nix-drift from drift's overlay, or its flake's packages.<system>.default), or import the flake's nixosModules.default, which sets it. nixpkgs' pkgs.drift is a different program (a terminal screensaver).";
+        }
         {
           assertion = !cfg.auditOnShutdown.enable || auditDir != null;
           message = "services.drift.auditOnShutdown needs services.drift.persistentStoragePath or auditOnShutdown.directory (no environment.persistence or preservation.preserveAt to take it from)";
@@ -270,7 +298,7 @@ in
         {
           assertion =
             !(cfg.wipe.enable && config.boot.initrd.systemd.enable)
-            || (cfg.wipe.device != null && builtins.substring 0 5 cfg.wipe.device == "/dev/");
+            || (cfg.wipe.device != null && lib.hasPrefix "/dev/" cfg.wipe.device);
           message = "services.drift.wipe.device must be a /dev path under systemd stage 1 (the wipe waits for its device unit)";
         }
       ];
@@ -293,10 +321,11 @@ in
           pkgs.coreutils
           pkgs.jq
         ];
-        serviceConfig = {
+        serviceConfig = confinement // {
           Type = "oneshot";
           RemainAfterExit = true;
-          TimeoutStopSec = "10min";
+          # A bounded wait: the shutdown goes on without this report.
+          TimeoutStopSec = cfg.auditOnShutdown.timeout;
         };
         # A nixos-rebuild switch that changes the unit (a new drift, new
         # settings) must not stop it: its preStop would audit a reboot that
@@ -315,8 +344,10 @@ in
             echo "drift: stopped while the system is $state, not shutting down: no audit" >&2
             exit 0
           fi
-          dir=${shellArg auditDir}
+          dir=${escapeShellArg auditDir}
           mkdir -p "$dir"
+          # A check stopped by the timeout leaves its temporary file.
+          rm -f "$dir"/shutdown-*.json.tmp
           report="$dir/shutdown-$(date -u +%Y-%m-%dT%H:%M:%S.%NZ).json"
           status=0
           drift check --quiet --format json${checkArgs} > "$report.tmp" || status=$?
@@ -330,7 +361,12 @@ in
           jq -r --arg report "$report" '"drift: \(.summary.lost.entries) paths (\(.summary.lost.bytes) bytes) lost at this reboot"
             + (if .summary.lost.entries > 0 then ": " + ([.summary.categories | to_entries[] | select(.value.entries > 0 and .key != "recreated" and .key != "ignored") | "\(.value.entries) \(.key)"] | join(", ")) else "" end)
             + "; report: \($report) (drift restore brings a path back from the old root)"' "$report"
-          ls -1 "$dir"/shutdown-*.json | sort -r | tail -n +${toString (cfg.auditOnShutdown.keep + 1)} | xargs -r rm -f --
+          # The names sort by time, and so does the glob: the oldest first.
+          reports=("$dir"/shutdown-*.json)
+          excess=$(( ''${#reports[@]} - ${toString cfg.auditOnShutdown.keep} ))
+          if [ "$excess" -gt 0 ]; then
+            rm -f -- "''${reports[@]:0:excess}"
+          fi
         '';
       };
     })
@@ -343,12 +379,14 @@ in
           cfg.package
           pkgs.coreutils
         ];
-        serviceConfig.Type = "oneshot";
+        serviceConfig = confinement // {
+          Type = "oneshot";
+        };
         script =
           if cfg.prometheus.textfileDir != null then
             ''
               set -u
-              dir=${shellArg cfg.prometheus.textfileDir}
+              dir=${escapeShellArg cfg.prometheus.textfileDir}
               tmp=$(mktemp -p "$dir" .drift.prom.XXXXXX)
               status=0
               drift check --quiet --format prom${checkArgs} > "$tmp" || status=$?
@@ -372,11 +410,13 @@ in
           RandomizedDelaySec = "5min";
         };
       };
-      systemd.tmpfiles.rules =
-        if cfg.prometheus.textfileDir != null then
-          [ "d ${cfg.prometheus.textfileDir} 0755 root root -" ]
-        else
-          [ ];
+      systemd.tmpfiles.settings.drift = mkIf (cfg.prometheus.textfileDir != null) {
+        ${cfg.prometheus.textfileDir}.d = {
+          mode = "0755";
+          user = "root";
+          group = "root";
+        };
+      };
     })
 
     # (Without a device the assertion above says so; nothing is generated.)
@@ -384,42 +424,74 @@ in
       boot.initrd.extraUtilsCommands = ''
         copy_bin_and_libs ${drift}
       '';
-      boot.initrd.${scriptedHook} = mkAfter ''
-        # services.drift.wipe: roll the root subvolume back before it is mounted.
-        waitDevice ${shellArg cfg.wipe.device}
-        drift ${shellArgs wipeArgs} || echo "drift wipe failed (exit status $?): the root is booted as it is"
+      boot.initrd.extraUtilsCommandsTest = ''
+        $out/bin/drift --version
       '';
+      # On failure, "stop" calls stage 1's fail (its prompt: a shell,
+      # reboot, or going on), after leaving the mark.
+      boot.initrd.${scriptedHook} = mkAfter (
+        ''
+          # services.drift.wipe: roll the root subvolume back before it is mounted.
+          waitDevice ${escapeShellArg cfg.wipe.device}
+        ''
+        + wipeScript (
+          if stop then
+            "echo 'drift wipe failed: the boot stops here, the root was not rolled back (services.drift.wipe.onFailure)' >&2; fail"
+          else
+            continueLine
+        )
+      );
     })
 
     (mkIf (cfg.wipe.enable && cfg.wipe.device != null && config.boot.initrd.systemd.enable) {
       boot.initrd.systemd.storePaths = [ drift ];
-      boot.initrd.systemd.services.drift-wipe = {
-        description = "drift: roll the root subvolume back";
-        wantedBy = [ "initrd.target" ];
-        # After the device exists and after the resume attempt (C11); before
-        # the root is mounted at /sysroot (a wipe after that would retire
-        # the mounted root: C18, which drift wipe refuses).
-        requires = [ deviceUnit ];
-        after = [
-          deviceUnit
-          "systemd-hibernate-resume.service"
-          # The resume unit of every systemd version is ordered before it,
-          # whatever device resume= names (also when it comes from
-          # boot.kernelParams, not boot.resumeDevice).
-          "local-fs-pre.target"
-        ] ++ resumeInstance;
-        before = [ "sysroot.mount" ];
-        unitConfig.DefaultDependencies = "no";
-        serviceConfig = {
-          Type = "oneshot";
-          # Active once done: a later transaction in the initrd (the
-          # daemon-reload of initrd-parse-etc.service) does not start the
-          # wipe again once the root is mounted (drift wipe would refuse,
-          # but it must not even try).
-          RemainAfterExit = true;
-          ExecStart = execLine ([ drift ] ++ wipeArgs);
-        };
-      };
+      boot.initrd.systemd.services.drift-wipe = mkMerge [
+        {
+          description = "drift: roll the root subvolume back";
+          wantedBy = [ "initrd.target" ];
+          # After the device exists and after the resume attempt; before
+          # the root is mounted at /sysroot (drift wipe refuses to retire
+          # a mounted root).
+          requires = [ deviceUnit ];
+          after = [
+            deviceUnit
+            "systemd-hibernate-resume.service"
+            # The resume unit of every systemd version is ordered before it,
+            # whatever device resume= names (also when it comes from
+            # boot.kernelParams, not boot.resumeDevice).
+            "local-fs-pre.target"
+          ]
+          ++ resumeInstance;
+          before = [ "sysroot.mount" ];
+          unitConfig.DefaultDependencies = false;
+          serviceConfig = {
+            Type = "oneshot";
+            # Active once done: a later transaction in the initrd (the
+            # daemon-reload of initrd-parse-etc.service) does not start the
+            # wipe again once the root is mounted (drift wipe would refuse,
+            # but it must not even try).
+            RemainAfterExit = true;
+          };
+        }
+        (
+          if stop then
+            {
+              # A failed wipe fails sysroot.mount (so the old root is never
+              # mounted) and starts the emergency shell, as the initrd's own
+              # units do (initrd-parse-etc.service).
+              requiredBy = [ "sysroot.mount" ];
+              unitConfig = {
+                OnFailure = [ "emergency.target" ];
+                OnFailureJobMode = "replace-irreversibly";
+              };
+              serviceConfig.ExecStart = utils.escapeSystemdExecArgs ([ drift ] ++ wipeArgs);
+            }
+          else
+            {
+              script = wipeScript continueLine;
+            }
+        )
+      ];
     })
   ]);
 }

@@ -62,6 +62,9 @@ that the wipe ran at this boot: when / is a btrfs subvolume created before
 the boot (its creation time against /proc/stat's btime, a minute of slack),
 the report starts with a warning. Everything listed has then been surviving
 reboots, and will all go at once on the day the wipe starts working.
+A failed wipe that the NixOS module let the boot go on from
+(services.drift.wipe.onFailure = "continue") leaves /run/drift/wipe-failed,
+which drift check reports as a warning.
 
 What lies on the root under mount points (shadowed) is read through a
 detached clone of the root mount (open_tree(2)); where that is unavailable,
@@ -181,6 +184,12 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	defer m.Close()
 	a := m.Audit
+	if o.Mountinfo == "" && m.Root == "/" {
+		// The running system: did the NixOS module's stage-1 wipe fail?
+		if w, ok := wipeFailureWarning(wipeFailedMark); ok {
+			a.Warnings = append([]diff.Warning{w}, a.Warnings...)
+		}
+	}
 	warn := func(w diff.Warning) {
 		if !opts.Quiet {
 			printWarning(st, w)

@@ -152,12 +152,19 @@ func TestFlake(t *testing.T) {
 		})
 	}
 
-	// The overlay adds drift to a package set, built the same way.
+	// The overlay adds drift to a package set as nix-drift, built the same
+	// way, and leaves pkgs.drift (nixpkgs' terminal screensaver) alone.
 	var ov recorded
 	nixEval(t, flake, stub, "overlays.default",
-		fmt.Sprintf(`o: let pkgs = import %s/pkgs.nix "aarch64-linux"; in (%s) (o pkgs pkgs).drift`, stub, recordApply), &ov)
+		fmt.Sprintf(`o: let pkgs = import %s/pkgs.nix "aarch64-linux"; in (%s) (o pkgs pkgs).nix-drift`, stub, recordApply), &ov)
 	if ov.Builder != "buildGo126Module" || ov.Args.Pname != "drift" || ov.Args.VendorHash != wantHash {
 		t.Errorf("overlays.default: %+v", ov)
+	}
+	var names []string
+	nixEval(t, flake, stub, "overlays.default",
+		fmt.Sprintf(`o: let pkgs = import %s/pkgs.nix "aarch64-linux"; in builtins.attrNames (o pkgs pkgs)`, stub), &names)
+	if strings.Join(names, " ") != "nix-drift" {
+		t.Errorf("overlays.default defines %q, want nix-drift alone (never pkgs.drift)", names)
 	}
 
 	// lib.drift (kept, though nix flake check calls lib an unknown output:

@@ -154,6 +154,11 @@ var scenarios = []struct {
 	    files = [ ]; users = { }; }; };
 	}`},
 	{name: "disabled", settings: `{ wipe.enable = true; }`, system: `{ }`},
+	// A failed wipe lets the boot go on, with a mark.
+	{name: "systemd-continue", settings: `{
+	  enable = true;
+	  wipe = { enable = true; device = "/dev/vda2"; onFailure = "continue"; };
+	}`, system: `{ boot.initrd.systemd.enable = true; }`},
 	// NixOS 23.11 with systemd stage 1: systemd 254, whose resume unit is
 	// systemd-hibernate-resume@<device>.service.
 	{name: "systemd-254", settings: `{ enable = true; wipe = { enable = true; device = "/dev/vda2"; }; }`, system: `{
@@ -226,10 +231,14 @@ func TestModuleFacts(t *testing.T) {
 		t.Error("scripted: the wipe is in postDeviceCommands, which runs before the resume (C11)")
 	}
 	hook, _ := at(initrd, "postResumeCommands", "content").(string)
-	if !strings.Contains(hook, "drift 'wipe' '--device' '/dev/disk/by-partlabel/disk-main-root'") || !strings.Contains(hook, "'--keep-days' '14'") {
+	const driftBin = "/nix/store/00000000000000000000000000000000-drift-test/bin/drift"
+	if !strings.Contains(hook, driftBin+" wipe --device /dev/disk/by-partlabel/disk-main-root") || !strings.Contains(hook, "--keep-days 14") {
 		t.Errorf("scripted: postResumeCommands = %q", hook)
 	}
-	if w := strings.Index(hook, "waitDevice"); w < 0 || w > strings.Index(hook, "drift 'wipe'") {
+	if strings.Contains(hook, "screensaver") {
+		t.Errorf("scripted: nixpkgs' pkgs.drift (a screensaver) is the wiper: %q", hook)
+	}
+	if w := strings.Index(hook, "waitDevice"); w < 0 || w > strings.Index(hook, driftBin+" wipe") {
 		t.Errorf("scripted: the wipe does not wait for its device first: %q", hook)
 	}
 	if at(initrd, "postResumeCommands", "_order") != 1500.0 {
@@ -277,7 +286,7 @@ func TestModuleFacts(t *testing.T) {
 	}
 
 	metrics := at(sc, "systemd", "services", "drift-check", "script").(string)
-	if !strings.Contains(metrics, "drift check --quiet --format prom '--ignore' '/var/cache'") || !strings.Contains(metrics, `mv "$tmp" "$dir/drift.prom"`) {
+	if !strings.Contains(metrics, "drift check --quiet --format prom --ignore /var/cache") || !strings.Contains(metrics, `mv "$tmp" "$dir/drift.prom"`) {
 		t.Errorf("metrics script: %q", metrics)
 	}
 
@@ -306,22 +315,59 @@ func TestModuleFacts(t *testing.T) {
 	if at(unit, "serviceConfig", "RemainAfterExit") != true {
 		t.Error("systemd: not RemainAfterExit (a later transaction could start the wipe again after sysroot.mount)")
 	}
-	if at(unit, "unitConfig", "DefaultDependencies") != "no" {
+	if at(unit, "unitConfig", "DefaultDependencies") != false {
 		t.Error("systemd: DefaultDependencies not off (it would order the unit after sysinit, too late)")
 	}
-	if got := strs(at(initrd, "systemd", "storePaths")); len(got) != 1 || got[0] != "/nix/store/00000000000000000000000000000000-drift-test/bin/drift" {
+	if got := strs(at(initrd, "systemd", "storePaths")); len(got) != 1 || got[0] != driftBin {
 		t.Errorf("systemd: storePaths = %q", got)
+	}
+	// A failed wipe stops the boot: sysroot.mount requires the wipe (the
+	// un-wiped root is never mounted) and the emergency shell starts.
+	if got := strs(unit["requiredBy"]); strings.Join(got, " ") != "sysroot.mount" {
+		t.Errorf("systemd: requiredBy = %q, want sysroot.mount (a failed wipe must fail the root's mount)", got)
+	}
+	if got := strs(at(unit, "unitConfig", "OnFailure")); strings.Join(got, " ") != "emergency.target" || at(unit, "unitConfig", "OnFailureJobMode") != "replace-irreversibly" {
+		t.Errorf("systemd: OnFailure %q, OnFailureJobMode %v", got, at(unit, "unitConfig", "OnFailureJobMode"))
+	}
+	if got, want := at(unit, "serviceConfig", "ExecStart"), `"`+driftBin+`" "wipe" "--device" "/dev/disk/by-partlabel/disk-main-root" "--subvol" "root" "--old-roots" "old_roots" "--keep-days" "14" "--keep-min" "1" "--blank" "root-blank"`; got != want {
+		t.Errorf("systemd: ExecStart = %v, want %s", got, want)
+	}
+	// With onFailure = "continue": nothing requires the wipe, and its
+	// script leaves the mark.
+	cont := at(get(5), "boot", "initrd", "systemd", "services", "drift-wipe").(map[string]any)
+	if cont["requiredBy"] != nil || at(cont, "unitConfig", "OnFailure") != nil || at(cont, "serviceConfig", "ExecStart") != nil {
+		t.Errorf("continue: %v", cont)
+	}
+	if script, _ := cont["script"].(string); !strings.Contains(script, "> /run/drift/wipe-failed") || !strings.Contains(script, "> /dev/kmsg") {
+		t.Errorf("continue: the script leaves no mark: %q", script)
+	}
+
+	// The periodic check and the shutdown audit: idle priority, no
+	// network, no new privileges; the audit holds a shutdown 60 s at most.
+	for _, name := range []string{"drift-check", "drift-audit-shutdown"} {
+		sc := at(sc, "systemd", "services", name, "serviceConfig").(map[string]any)
+		for k, want := range map[string]any{"Nice": 19.0, "IOSchedulingClass": "idle", "PrivateNetwork": true, "NoNewPrivileges": true} {
+			if sc[k] != want {
+				t.Errorf("%s: %s = %v, want %v", name, k, sc[k], want)
+			}
+		}
+	}
+	if got := at(sc, "systemd", "services", "drift-audit-shutdown", "serviceConfig", "TimeoutStopSec"); got != 60.0 {
+		t.Errorf("audit: TimeoutStopSec = %v, want 60", got)
+	}
+	if got := at(sc, "systemd", "tmpfiles", "settings", "drift", "/var/lib/node-exporter", "d"); got == nil {
+		t.Errorf("metrics: no tmpfiles rule for the textfile directory: %v", at(sc, "systemd", "tmpfiles"))
 	}
 
 	// systemd 254 (NixOS 23.11): also after the resume unit's instance for
 	// boot.resumeDevice; 255 and later have no such unit.
 	resumeAt := `systemd-hibernate-resume@dev-disk-by\x2duuid-63e2fe76\x2db072.service`
-	unit254 := at(get(5), "boot", "initrd", "systemd", "services", "drift-wipe")
+	unit254 := at(get(6), "boot", "initrd", "systemd", "services", "drift-wipe")
 	if got, want := strings.Join(strs(at(unit254, "after")), " "), "dev-vda2.device systemd-hibernate-resume.service local-fs-pre.target "+resumeAt; got != want {
 		t.Errorf("systemd 254: after = %q, want %q", got, want)
 	}
 	for version, want := range map[string]bool{"254.6": true, "253": true, "255": false, "256.8": false} {
-		v, err := evalModule(t, "--arg", "settings", scenarios[5].settings, "--arg", "system",
+		v, err := evalModule(t, "--arg", "settings", scenarios[6].settings, "--arg", "system",
 			fmt.Sprintf(`{ boot.initrd.systemd = { enable = true; package = { version = %q; }; }; boot.resumeDevice = "/dev/disk/by-uuid/63e2fe76-b072"; }`, version))
 		if err != nil {
 			t.Fatal(err)
@@ -357,11 +403,26 @@ func TestModuleFacts(t *testing.T) {
 }
 
 // TestModuleRejects: the stub checks the settings as the module system
-// would; the module's assertions catch missing values.
+// would (the messages are nixpkgs'); the module's assertions catch missing
+// values.
 func TestModuleRejects(t *testing.T) {
+	notType := func(opt, typ string) string {
+		return "A definition for option `services.drift." + opt + "' is not of type `" + typ + "'"
+	}
 	for _, tt := range []struct{ settings, system, want string }{
 		{`{ enable = true; wipe.devise = "/dev/vda2"; }`, `{ }`, "The option `services.drift.wipe.devise' does not exist."},
-		{`{ enable = true; wipe.keepDays = "14"; }`, `{ }`, "services.drift.wipe.keepDays: expected int, got string"},
+		{`{ enable = true; wipe.keepDays = "14"; }`, `{ }`, notType("wipe.keepDays", "unsigned integer, meaning >=0")},
+		{`{ enable = true; wipe.keepDays = -5; }`, `{ }`, notType("wipe.keepDays", "unsigned integer, meaning >=0")},
+		{`{ enable = true; wipe.keepMin = -1; }`, `{ }`, notType("wipe.keepMin", "unsigned integer, meaning >=0")},
+		{`{ enable = true; auditOnShutdown.keep = 0; }`, `{ }`, notType("auditOnShutdown.keep", "positive integer, meaning >0")},
+		{`{ enable = true; auditOnShutdown.timeout = 0; }`, `{ }`, notType("auditOnShutdown.timeout", "positive integer, meaning >0")},
+		{`{ enable = true; prometheus.textfileDir = "node exporter/textfile"; }`, `{ }`, notType("prometheus.textfileDir", "null or absolute path")},
+		{`{ enable = true; auditOnShutdown.directory = "persist"; }`, `{ }`, notType("auditOnShutdown.directory", "null or absolute path")},
+		{`{ enable = true; persistentStoragePath = "persist"; }`, `{ }`, notType("persistentStoragePath", "null or absolute path")},
+		{`{ enable = true; wipe = { enable = true; device = "LABEL=root"; }; }`, `{ }`, notType("wipe.device", "null or absolute path")},
+		{`{ enable = true; wipe.subvolume = "/root"; }`, `{ }`, notType("wipe.subvolume", "path relative to the btrfs top level")},
+		{`{ enable = true; wipe.onFailure = "ignore"; }`, `{ }`, notType("wipe.onFailure", `one of "stop", "continue"`)},
+		{`{ enable = true; timer.onCalendar = ""; }`, `{ }`, notType("timer.onCalendar", "non-empty string")},
 	} {
 		_, err := evalModule(t, "--arg", "settings", tt.settings, "--arg", "system", tt.system)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -371,7 +432,7 @@ func TestModuleRejects(t *testing.T) {
 	for _, tt := range []struct{ settings, system, want string }{
 		{`{ enable = true; wipe.enable = true; }`, `{ }`, "services.drift.wipe.enable needs services.drift.wipe.device"},
 		{`{ enable = true; auditOnShutdown.enable = true; }`, `{ }`, "services.drift.auditOnShutdown needs services.drift.persistentStoragePath"},
-		{`{ enable = true; wipe = { enable = true; device = "LABEL=root"; }; }`, `{ boot.initrd.systemd.enable = true; }`, "must be a /dev path under systemd stage 1"},
+		{`{ enable = true; wipe = { enable = true; device = "/srv/disk.img"; }; }`, `{ boot.initrd.systemd.enable = true; }`, "must be a /dev path under systemd stage 1"},
 	} {
 		v, err := evalModule(t, "--arg", "settings", tt.settings, "--arg", "system", tt.system)
 		if err != nil {
@@ -380,6 +441,27 @@ func TestModuleRejects(t *testing.T) {
 		if got := strs(v["failedAssertions"]); len(got) != 1 || !strings.Contains(got[0], tt.want) {
 			t.Errorf("%s: failed assertions %q, want %q", tt.settings, got, tt.want)
 		}
+	}
+}
+
+// TestModuleNoPackage: without the flake's module, services.drift.package
+// has no default (nixpkgs' pkgs.drift is a terminal screensaver): the
+// evaluation stops on an assertion that says what to set, and nothing the
+// module generates names pkgs.drift.
+func TestModuleNoPackage(t *testing.T) {
+	v, err := evalModule(t, "--arg", "settings", `{ enable = true; }`, "--arg", "system", `{ }`, "--arg", "withPackage", "false", "--arg", "assertionsOnly", "true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strs(v["failedAssertions"])
+	if len(got) != 1 || !strings.Contains(got[0], "services.drift.package is not set") || !strings.Contains(got[0], "pkgs.nix-drift") || !strings.Contains(got[0], "nixosModules.default") {
+		t.Errorf("failed assertions %q, want one saying what to set services.drift.package to", got)
+	}
+	// Accessing the package (as building the system would, were the
+	// assertions not checked first) names the option, never the screensaver.
+	_, err = evalModule(t, "--arg", "settings", `{ enable = true; wipe = { enable = true; device = "/dev/vda2"; }; }`, "--arg", "system", `{ }`, "--arg", "withPackage", "false")
+	if err == nil || !strings.Contains(err.Error(), "The option `services.drift.package' was accessed but has no value defined") {
+		t.Errorf("wipe without a package: %v, want the option named", err)
 	}
 }
 
@@ -416,7 +498,7 @@ func TestDeviceUnitName(t *testing.T) {
 	}
 	// The resume unit of systemd 254, named after boot.resumeDevice.
 	resume := "/dev/disk/by-uuid/63e2fe76-b072"
-	v, err := evalModule(t, "--arg", "settings", scenarios[5].settings, "--arg", "system",
+	v, err := evalModule(t, "--arg", "settings", scenarios[6].settings, "--arg", "system",
 		fmt.Sprintf(`{ boot.initrd.systemd = { enable = true; package.version = "254.6"; }; boot.resumeDevice = %q; }`, resume))
 	if err != nil {
 		t.Fatal(err)

@@ -137,10 +137,14 @@ func TestModuleScriptsRun(t *testing.T) {
 	}
 }
 
-// TestInitrdHookArgs runs the scripted initrd's hook with sh, waitDevice and
-// drift replaced by functions that print their arguments: a device name
-// with a space, a quote and a dollar reaches drift wipe as one argument,
-// unchanged, after waitDevice got it.
+// TestInitrdHookArgs runs the scripted initrd's hook with sh, waitDevice,
+// drift and stage 1's fail replaced by functions that print what they get
+// (the store path of drift replaced by the function's name, /dev/kmsg and
+// /run/drift by files of a temporary directory): a device name with a
+// space, a quote and a dollar reaches drift wipe as one argument,
+// unchanged, after waitDevice got it. A wipe that fails writes the kernel
+// log line and the mark, then stops the boot (fail) unless onFailure is
+// "continue".
 func TestInitrdHookArgs(t *testing.T) {
 	needTool(t, "nix-instantiate")
 	sh, err := exec.LookPath("sh")
@@ -148,19 +152,46 @@ func TestInitrdHookArgs(t *testing.T) {
 		t.Skip("sh not found")
 	}
 	dev := `/dev/disk/by-label/it's a $root`
-	v, err := evalModule(t, "--arg", "settings", fmt.Sprintf(`{ enable = true; wipe = { enable = true; device = %q; blank = "blank"; }; }`, dev), "--arg", "system", "{ }")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["postResumeCommands"].(map[string]any)["content"].(string)
-	stubs := "waitDevice() { printf 'wait[%s]\\n' \"$@\"; }\ndrift() { printf 'arg[%s]\\n' \"$@\"; }\n"
-	out, err := exec.Command(sh, "-c", stubs+hook).CombinedOutput()
-	if err != nil {
-		t.Fatalf("hook: %v\n%s", err, out)
-	}
-	want := "wait[" + dev + "]\n" + strings.Join([]string{"arg[wipe]", "arg[--device]", "arg[" + dev + "]", "arg[--subvol]", "arg[root]",
-		"arg[--old-roots]", "arg[old_roots]", "arg[--keep-days]", "arg[30]", "arg[--keep-min]", "arg[1]", "arg[--blank]", "arg[blank]"}, "\n") + "\n"
-	if string(out) != want {
-		t.Errorf("hook ran:\n%s\nwant:\n%s", out, want)
+	for _, tt := range []struct {
+		onFailure string
+		status    int
+		failed    bool
+	}{{"stop", 0, false}, {"stop", 2, true}, {"continue", 2, false}, {"continue", 0, false}} {
+		name := fmt.Sprintf("%s/exit%d", tt.onFailure, tt.status)
+		v, err := evalModule(t, "--arg", "settings", fmt.Sprintf(`{ enable = true; wipe = { enable = true; device = %q; blank = "blank"; onFailure = %q; }; }`, dev, tt.onFailure), "--arg", "system", "{ }")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hook := v["config"].(map[string]any)["boot"].(map[string]any)["initrd"].(map[string]any)["postResumeCommands"].(map[string]any)["content"].(string)
+		tmp := t.TempDir()
+		hook = strings.NewReplacer("/nix/store/00000000000000000000000000000000-drift-test/bin/drift", "drift",
+			"/dev/kmsg", tmp+"/kmsg", "/run/drift", tmp+"/run/drift").Replace(hook)
+		stubs := fmt.Sprintf("waitDevice() { printf 'wait[%%s]\\n' \"$@\"; }\ndrift() { printf 'arg[%%s]\\n' \"$@\"; return %d; }\nfail() { echo FAIL; }\n", tt.status)
+		out, err := exec.Command(sh, "-c", stubs+hook).Output()
+		if err != nil {
+			t.Fatalf("%s: hook: %v\n%s", name, err, out)
+		}
+		want := "wait[" + dev + "]\n" + strings.Join([]string{"arg[wipe]", "arg[--device]", "arg[" + dev + "]", "arg[--subvol]", "arg[root]",
+			"arg[--old-roots]", "arg[old_roots]", "arg[--keep-days]", "arg[30]", "arg[--keep-min]", "arg[1]", "arg[--blank]", "arg[blank]"}, "\n") + "\n"
+		if tt.failed {
+			want += "FAIL\n"
+		}
+		if string(out) != want {
+			t.Errorf("%s: hook ran:\n%s\nwant:\n%s", name, out, want)
+		}
+		mark, merr := os.ReadFile(filepath.Join(tmp, "run/drift/wipe-failed"))
+		kmsg, _ := os.ReadFile(filepath.Join(tmp, "kmsg"))
+		if tt.status == 0 {
+			if merr == nil || len(kmsg) > 0 {
+				t.Errorf("%s: a wipe that worked left a mark %q or a kernel log line %q", name, mark, kmsg)
+			}
+			continue
+		}
+		if string(mark) != fmt.Sprintf("drift wipe exit status %d\n", tt.status) {
+			t.Errorf("%s: mark %q (%v)", name, mark, merr)
+		}
+		if want := fmt.Sprintf("<2>drift: drift wipe failed (exit status %d): the root subvolume was not rolled back\n", tt.status); string(kmsg) != want {
+			t.Errorf("%s: kernel log %q, want %q", name, kmsg, want)
+		}
 	}
 }

@@ -13,13 +13,26 @@
   system ? { },
   # Whether this nixpkgs has boot.initrd.postResumeCommands (23.11 and later).
   hasPostResume ? true,
+  # Whether services.drift.package is set to drift's package when settings
+  # do not set it (as the flake's module does).
+  withPackage ? true,
+  # Only the failed assertions, the config left unevaluated: NixOS checks
+  # them before it builds anything.
+  assertionsOnly ? false,
 }:
 let
   lib = import ./lib-stub.nix;
+  utils = import ./utils-stub.nix;
+  driftPackage = {
+    outPath = "/nix/store/00000000000000000000000000000000-drift-test";
+    name = "drift-test";
+  };
+  settings' = (if withPackage then { package = driftPackage; } else { }) // settings;
   pkgs = {
+    # nixpkgs' drift is a terminal screensaver: never to be taken.
     drift = {
-      outPath = "/nix/store/00000000000000000000000000000000-drift-test";
-      name = "drift-test";
+      outPath = "/nix/store/99999999999999999999999999999999-drift-screensaver";
+      name = "drift-screensaver";
     };
     coreutils = {
       outPath = "/nix/store/11111111111111111111111111111111-coreutils";
@@ -43,11 +56,16 @@ let
       if isOption o then
         (
           if set ? ${n} then
-            (if o.type.check set.${n} then set.${n} else throw "${p}: expected ${o.type.name}, got ${builtins.typeOf set.${n}}")
+            (
+              if o.type.check set.${n} then
+                set.${n}
+              else
+                throw "A definition for option `${p}' is not of type `${o.type.description}'. Definition values: ${builtins.toJSON set.${n}}"
+            )
           else if o.hasDefault then
             o.default
           else
-            throw "${p}: used but not defined"
+            throw "The option `${p}' was accessed but has no value defined. Try setting the option."
         )
       else
         apply p o (set.${n} or { })
@@ -69,7 +87,20 @@ let
       postDeviceCommands = { };
       systemd.enable = { };
     } // (if hasPostResume then { postResumeCommands = { }; } else { });
-  } // { services.drift = out.options.services.drift; };
+  } // {
+    # Each option as the module system gives it: isDefined says whether
+    # the settings or a default give it a value.
+    services.drift = declared "services.drift" out.options.services.drift settings';
+  };
+  declared =
+    path: opts: set:
+    builtins.mapAttrs (
+      n: o:
+      if isOption o then
+        o // { isDefined = set ? ${n} || o.hasDefault; }
+      else
+        declared "${path}.${n}" o (set.${n} or { })
+    ) opts;
 
   config = system // {
     boot = (system.boot or { }) // {
@@ -79,11 +110,11 @@ let
         };
       };
     };
-    services.drift = apply "services.drift" out.options.services.drift settings;
+    services.drift = apply "services.drift" out.options.services.drift settings';
   };
 
   out = import module {
-    inherit lib pkgs config options;
+    inherit lib pkgs config options utils;
   };
 
   # mkIf/mkMerge resolved, definitions of one option merged (lists
@@ -129,13 +160,16 @@ let
         throw "conflicting definitions of ${n}"
     ) b;
   resolved = resolve out.config;
-  unknownSettings = unknown "services.drift" out.options.services.drift settings;
+  unknownSettings = unknown "services.drift" out.options.services.drift settings';
 in
 if unknownSettings != [ ] then
   throw "The option `${builtins.head unknownSettings}' does not exist."
 else
-  # Every setting is type-checked, used or not.
-  builtins.deepSeq config.services.drift {
-    config = removeAttrs resolved [ "assertions" ];
-    failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) (resolved.assertions or [ ]));
-  }
+  # Every setting is type-checked, used or not (the package only when
+  # given: accessing an option without a value is an error, as in NixOS).
+  builtins.deepSeq (removeAttrs config.services.drift (if settings' ? package then [ ] else [ "package" ])) (
+    {
+      failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) (resolved.assertions or [ ]));
+    }
+    // (if assertionsOnly then { } else { config = removeAttrs resolved [ "assertions" ]; })
+  )

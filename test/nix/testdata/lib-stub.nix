@@ -5,7 +5,11 @@
 # eval-module.nix resolves. Anything else the module reaches for is
 # missing here, and its evaluation fails: that is the point.
 let
-  mkType = name: check: { _type = "type"; inherit name check; };
+  # description is what the module system's type error names.
+  mkType = description: check: {
+    _type = "type";
+    inherit description check;
+  };
 in
 rec {
   mkOption =
@@ -23,6 +27,33 @@ rec {
       hasDefault = args ? default;
     }
     // (if args ? default then { inherit default; } else { });
+  # As nixpkgs': the option's description names the package; default = null
+  # (not nullable) leaves it without a default.
+  mkPackageOption =
+    pkgs: name:
+    {
+      nullable ? false,
+      default ? name,
+      example ? null,
+      extraDescription ? "",
+      pkgsText ? "pkgs",
+    }:
+    mkOption (
+      (
+        if default != null then
+          {
+            default = pkgs.${default} or (throw "${pkgsText}.${default} cannot be found in ${pkgsText}");
+          }
+        else if nullable then
+          { default = null; }
+        else
+          { }
+      )
+      // {
+        description = "The ${name} package to use." + (if extraDescription == "" then "" else " " + extraDescription);
+        type = if nullable then types.nullOr types.package else types.package;
+      }
+    );
   mkEnableOption =
     name:
     mkOption {
@@ -53,14 +84,41 @@ rec {
     _type = "literalExpression";
     inherit text;
   };
+  # The types nix/module.nix uses, with nixpkgs' checks and descriptions.
   types = rec {
-    bool = mkType "bool" builtins.isBool;
-    str = mkType "str" builtins.isString;
-    int = mkType "int" builtins.isInt;
+    bool = mkType "boolean" builtins.isBool;
+    str = mkType "string" builtins.isString;
+    nonEmptyStr = mkType "non-empty string" (v: builtins.isString v && builtins.match "[ \t\n]*" v == null);
+    strMatching = re: mkType "string matching the pattern ${re}" (v: builtins.isString v && builtins.match re v != null);
+    int = mkType "signed integer" builtins.isInt;
+    ints = {
+      positive = mkType "positive integer, meaning >0" (v: builtins.isInt v && v > 0);
+      unsigned = mkType "unsigned integer, meaning >=0" (v: builtins.isInt v && v >= 0);
+    };
+    enum =
+      values:
+      mkType "one of ${builtins.concatStringsSep ", " (map builtins.toJSON values)}" (v: builtins.elem v values);
     package = mkType "package" (v: builtins.isAttrs v && v ? outPath);
-    nullOr = t: mkType "nullOr ${t.name}" (v: v == null || t.check v);
-    listOf = t: mkType "listOf ${t.name}" (v: builtins.isList v && builtins.all t.check v);
+    nullOr = t: mkType "null or ${t.description}" (v: v == null || t.check v);
+    listOf = t: mkType "list of ${t.description}" (v: builtins.isList v && builtins.all t.check v);
   };
+
+  # What nix/module.nix uses besides options, as nixpkgs defines them.
+  hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
+  concatStringsSep = builtins.concatStringsSep;
+  concatMapStrings = f: l: builtins.concatStringsSep "" (map f l);
+  optionals = cond: l: if cond then l else [ ];
+  getExe' = pkg: bin: "${pkg}/bin/${bin}";
+  escapeShellArg =
+    arg:
+    let
+      s = toString arg;
+    in
+    if builtins.match "[[:alnum:],._+:@%/-]+" s != null then
+      s
+    else
+      "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] s + "'";
+  escapeShellArgs = l: builtins.concatStringsSep " " (map escapeShellArg l);
 
   # What nix/package.nix and flake.nix use.
   optional = cond: x: if cond then [ x ] else [ ];
