@@ -28,7 +28,8 @@ func HistoryIn(ctx context.Context, root, dir string, items []*Item, workers int
 		return nil, 0, "", fmt.Errorf("%s: %w", dir, err)
 	}
 	defer unix.Close(prevFD)
-	hs, failed, first = historiesOf(ctx, liveFD, prevFD, items, workers)
+	live := func(it *Item) (int, string) { return liveFD, strings.TrimPrefix(it.Path, "/") }
+	hs, failed, first = historiesOf(ctx, live, prevFD, items, workers)
 	return hs, failed, first, nil
 }
 

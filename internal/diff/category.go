@@ -26,6 +26,17 @@ const (
 	// activation output, parents of mount points and declared paths, links
 	// made by impermanence's file method). Not lost.
 	Recreated
+	// Covered: a declared path whose live data sits on another persistent
+	// filesystem (a /home subvolume) and is not mounted from its persistent
+	// copy: the next boot mounts that copy over it. Nothing is deleted, but
+	// it is hidden from view. Lost (from view).
+	Covered
+	// Copied: inside a declaration that is not mounted, on the ephemeral
+	// filesystem, but its persistent copy is the same: same type, and for a
+	// regular file the same bytes, for a symlink the same target (a
+	// half-migrated directory). The next boot's mount shows the copy in its
+	// place. Not lost.
+	Copied
 )
 
 var categoryNames = [...]string{
@@ -35,10 +46,12 @@ var categoryNames = [...]string{
 	Unmounted:        "unmounted",
 	Ignored:          "ignored",
 	Recreated:        "recreated",
+	Covered:          "covered",
+	Copied:           "copied",
 }
 
 // Categories lists every category in report order.
-var Categories = []Category{DeclaredUnbacked, Unpersisted, Shadowed, Unmounted, Ignored, Recreated}
+var Categories = []Category{DeclaredUnbacked, Unpersisted, Shadowed, Covered, Unmounted, Ignored, Copied, Recreated}
 
 func (c Category) String() string {
 	if int(c) < len(categoryNames) && categoryNames[c] != "" {
@@ -48,8 +61,8 @@ func (c Category) String() string {
 }
 
 // Lost reports whether a path of this category is gone (or gone from view)
-// after the next boot: every category but Recreated.
-func (c Category) Lost() bool { return c != 0 && c != Recreated }
+// after the next boot: every category but Recreated and Copied.
+func (c Category) Lost() bool { return c != 0 && c != Recreated && c != Copied }
 
 // Why is the short reason printed for a category.
 func (c Category) Why() string {
@@ -66,6 +79,10 @@ func (c Category) Why() string {
 		return "matched an ignore rule"
 	case Recreated:
 		return "re-created at boot"
+	case Covered:
+		return "declared, on persistent storage but not mounted from its persistent copy: the next boot mounts the copy over it"
+	case Copied:
+		return "declared, not mounted: the same copy is in persistent storage"
 	}
 	return ""
 }

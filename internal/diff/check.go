@@ -102,7 +102,8 @@ type Item struct {
 	// path; -1 otherwise.
 	Decl int32
 	// Mount is the mount ID of the bind mount an Unmounted path is shown
-	// through; 0 otherwise.
+	// through, or of the persistent filesystem a Covered path (also when
+	// Ignored) lies on; 0 otherwise.
 	Mount int32
 	// Subvolume is true for a nested btrfs subvolume (inode 256 on another
 	// st_dev than its parent, and not a mount point): it is part of the root
@@ -111,6 +112,15 @@ type Item struct {
 	// History is what the path was in the previous boot's root
 	// (Audit.PreviousRoot); NoHistory without one.
 	History History
+	// Copy, for a path inside a declaration that is not mounted
+	// (DeclaredUnbacked, or Ignored with Decl set), says what the
+	// persistent copy holds at the same place (CopyOf): CopyMissing, or
+	// CopyDiffers when the stale copy there comes back instead of it.
+	Copy CopyState
+	// view, for a Shadowed path (or one Ignored under a mount point), is
+	// 1 + the index in classifier.views of the view it was read through;
+	// 0 for a path visible in the audited root.
+	view uint8
 	// Below, for a directory whose contents Check counted instead of
 	// listing (Config.Collapse), counts the entries at any depth below it,
 	// all lost with its Category and none of them in Audit.Lost, and sums
@@ -293,6 +303,7 @@ type classifier struct {
 	hidden    []Item    // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
+	views     []view // the views under mount points, open until Check ends
 	warnings  []Warning
 
 	recreated      atomic.Int64
@@ -476,6 +487,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		t = &mounts.Table{}
 	}
 	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}}
+	defer c.releaseViews()
 	a := &Audit{Root: cfg.Root, Decls: decls, Totals: map[Category]Total{}, PreviousRoot: cfg.PreviousRoot}
 
 	rootMount := t.Shows("/")
@@ -626,6 +638,15 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		c.lost = mergeSorted(c.lost, hidden)
 	}
 	c.fixActivationParents()
+	if err := c.covered(ctx, t, storage); err != nil {
+		return nil, err
+	}
+	if copied := c.copies(ctx, t); copied.Count > 0 {
+		a.Totals[Copied] = copied
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	a.Lost = c.lost
 	for _, it := range a.Lost {
 		tot := a.Totals[it.Category]
@@ -796,6 +817,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 			cat = Recreated
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
+			if d.Kind == persist.File {
+				c.warn(WarnSetup, e.Path, fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
+			}
 		}
 	case isDir && nd != nil && nd.keep:
 		cat = Recreated
@@ -826,7 +850,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	var tally *scan.Tally
 	shadow := ps.shadow || nd != nil && nd.shadow
-	if isDir && item != nil && c.cfg.Collapse && nd == nil && !shadow && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
 		// Everything below is lost as this directory is (see
 		// Config.Collapse): count it.
 		tally = &scan.Tally{}
@@ -933,6 +957,12 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 			c.warn(WarnUnreadable, e.MountPoint, fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
 			continue
 		}
+		// Kept open for the history, which reads shadowed paths here too.
+		c.views = append(c.views, view{mountPoint: e.MountPoint, dir: dir, release: release})
+		viewIdx := uint8(min(len(c.views), 255))
+		if len(c.views) > 255 {
+			viewIdx = 0 // beyond what an Item can name: no history for them
+		}
 		for _, mp := range points {
 			rel, _ := mounts.Rel(e.MountPoint, mp)
 			base := mp
@@ -950,7 +980,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				if ignored {
 					cat = Ignored
 				}
-				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1}
+				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1, view: viewIdx}
 				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
 				c.mu.Lock()
 				c.hidden = append(c.hidden, it)
@@ -960,7 +990,6 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 			onErr := func(p string, err error) { c.onError(base+p, err) }
 			_, err := scan.Walk(ctx, dir+rel, scan.Options{Workers: c.cfg.Workers, ReadLinks: true, OnError: onErr}, visit)
 			if err != nil && !errors.Is(err, unix.ENOTDIR) && !errors.Is(err, unix.ENOENT) {
-				release()
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -968,9 +997,23 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				return nil
 			}
 		}
-		release()
 	}
 	return nil
+}
+
+// view is a look under the mount points of one ephemeral mount
+// (Config.Under): dir shows the filesystem mounted at mountPoint without
+// the mounts stacked on it.
+type view struct {
+	mountPoint, dir string
+	release         func()
+}
+
+func (c *classifier) releaseViews() {
+	for _, v := range c.views {
+		v.release()
+	}
+	c.views = nil
 }
 
 // shadowPoints are the visible mount points stacked on the ephemeral mount

@@ -213,8 +213,13 @@ func parseIDMap(data []byte) (idNames, int, error) {
 	return names, bad, nil
 }
 
-// idDB is one root's names for uids and gids.
-type idDB struct{ uid, gid idNames }
+// idDB is one root's names for uids and gids. noUIDs (noGIDs) is set when
+// the root has neither /etc/passwd nor /var/lib/nixos/uid-map (/etc/group,
+// gid-map): it names nothing, which says nothing about who owns what.
+type idDB struct {
+	uid, gid       idNames
+	noUIDs, noGIDs bool
+}
 
 // loadIDs reads a root's names: /etc/passwd and /etc/group first, then the
 // ids they lack from /var/lib/nixos/uid-map and gid-map (ids of users no
@@ -225,8 +230,10 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 	for _, src := range []struct {
 		db, mp string
 		into   idNames
-	}{{"etc/passwd", "var/lib/nixos/uid-map", db.uid}, {"etc/group", "var/lib/nixos/gid-map", db.gid}} {
+		none   *bool
+	}{{"etc/passwd", "var/lib/nixos/uid-map", db.uid, &db.noUIDs}, {"etc/group", "var/lib/nixos/gid-map", db.gid, &db.noGIDs}} {
 		data, err := readBounded(fd, src.db)
+		haveDB := err != nil || data != nil
 		if err != nil {
 			h.c.warn(WarnIDs, "/"+src.db, fmt.Sprintf("cannot read /%s in %s: %v", src.db, where, err))
 		} else {
@@ -239,6 +246,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 			}
 		}
 		data, err = readBounded(fd, src.mp)
+		*src.none = !haveDB && err == nil && data == nil
 		if err == nil && data != nil {
 			var names idNames
 			var bad int
@@ -328,6 +336,18 @@ func (h *hist) ownership() {
 	}
 	now := h.loadIDs(h.live, "the live root")
 	before := h.loadIDs(h.prev, h.label)
+	if now.noUIDs || now.noGIDs {
+		// A fresh install before its first activation: every id would be
+		// "unassigned now". Said once, and those ids are not compared.
+		var missing []string
+		if now.noUIDs {
+			missing = append(missing, "/etc/passwd (nor /var/lib/nixos/uid-map)")
+		}
+		if now.noGIDs {
+			missing = append(missing, "/etc/group (nor /var/lib/nixos/gid-map)")
+		}
+		h.c.warn(WarnIDs, "/etc/passwd", fmt.Sprintf("the audited root has no %s yet (a system not activated yet?): the owners of persisted paths are not compared with %s; run drift check again once the system has booted", strings.Join(missing, " and no "), h.label))
+	}
 
 	type key struct {
 		decl, kind string
@@ -360,8 +380,12 @@ func (h *hist) ownership() {
 		}
 	}
 	for _, o := range found {
-		note(o, "uid", o.uid, now.uid, before.uid)
-		note(o, "gid", o.gid, now.gid, before.gid)
+		if !now.noUIDs {
+			note(o, "uid", o.uid, now.uid, before.uid)
+		}
+		if !now.noGIDs {
+			note(o, "gid", o.gid, now.gid, before.gid)
+		}
 	}
 	for _, k := range order {
 		g := groups[k]

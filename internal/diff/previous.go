@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -86,11 +87,21 @@ func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
 	return e
 }
 
+// livePlace says where the live copy of a lost item is read: beneath fd
+// at rel (relative, no leading "/"). The audited root for a visible path;
+// the view under the mount points (Config.Under) for a shadowed one.
+type livePlace func(it *Item) (fd int, rel string)
+
 // itemHistory compares the lost item it with the same path in the previous
-// root (WhatChanged, content hashed for regular files of equal size).
-func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
+// root (WhatChanged, content hashed for regular files of equal size); the
+// live copy is read where live says.
+func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, error) {
 	rel := strings.TrimPrefix(it.Path, "/")
 	if rel == "" {
+		return NoHistory, nil
+	}
+	liveFD, liveRel := live(it)
+	if liveRel == "" {
 		return NoHistory, nil
 	}
 	var ps, ls unix.Stat_t
@@ -100,7 +111,7 @@ func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
 		}
 		return NoHistory, err
 	}
-	if err := statBeneath(liveFD, rel, &ls); err != nil {
+	if err := statBeneath(liveFD, liveRel, &ls); err != nil {
 		return NoHistory, err
 	}
 	var pt, lt string
@@ -109,11 +120,11 @@ func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
 		if pt, err = readlinkBeneath(prevFD, rel); err != nil {
 			return NoHistory, err
 		}
-		if lt, err = readlinkBeneath(liveFD, rel); err != nil {
+		if lt, err = readlinkBeneath(liveFD, liveRel); err != nil {
 			return NoHistory, err
 		}
 	}
-	a, b := entryOf(it.Path, &ps, pt), entryOf(it.Path, &ls, lt)
+	a, b := entryOf(it.Path, &ps, pt), entryOf("/"+liveRel, &ls, lt)
 	ch, _, err := WhatChanged(&a, &b, false, func() (bool, error) { return hs.sameFiles(prevFD, &a, liveFD, &b) })
 	switch {
 	case err != nil:
@@ -128,7 +139,28 @@ func itemHistory(liveFD, prevFD int, hs *hasher, it *Item) (History, error) {
 // root, with bounded workers. Paths that cannot be compared keep
 // NoHistory and make one warning.
 func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit) {
-	hs, failed, first := historiesOf(ctx, liveFD, prevFD, a.Lost, c.cfg.Workers)
+	viewFDs := make([]int, len(c.views))
+	for i, v := range c.views {
+		fd, err := unix.Open(v.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fd = -1
+		} else {
+			defer unix.Close(fd)
+		}
+		viewFDs[i] = fd
+	}
+	live := func(it *Item) (int, string) {
+		if it.view == 0 {
+			return liveFD, strings.TrimPrefix(it.Path, "/")
+		}
+		v := c.views[it.view-1]
+		rest, ok := mounts.Rel(v.mountPoint, it.Path)
+		if !ok || viewFDs[it.view-1] < 0 || rest == "/" {
+			return -1, ""
+		}
+		return viewFDs[it.view-1], rest[1:]
+	}
+	hs, failed, first := historiesOf(ctx, live, prevFD, a.Lost, c.cfg.Workers)
 	if ctx.Err() != nil {
 		return // Check returns the context's error
 	}
@@ -146,7 +178,7 @@ func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit
 // compared gets NoHistory and is counted in failed, first naming the
 // first of them in path order with its error. Once ctx is done no item is
 // begun, and a file being hashed stops at its next piece.
-func historiesOf(ctx context.Context, liveFD, prevFD int, items []*Item, workers int) (hs []History, failed int, first string) {
+func historiesOf(ctx context.Context, live livePlace, prevFD int, items []*Item, workers int) (hs []History, failed int, first string) {
 	n := min(runtime.GOMAXPROCS(0), 8)
 	if workers > 0 {
 		n = min(n, workers)
@@ -171,7 +203,10 @@ func historiesOf(ctx context.Context, liveFD, prevFD int, items []*Item, workers
 					h = newHasher(nil)
 					h.ctx = ctx
 				}
-				r, err := itemHistory(liveFD, prevFD, h, it)
+				if it.Mount != 0 && it.Decl >= 0 { // Covered, also when ignored
+					continue // on persistent storage now: the previous root holds only the mount point there
+				}
+				r, err := itemHistory(live, prevFD, h, it)
 				hs[i] = r
 				if err != nil && ctx.Err() == nil {
 					mu.Lock()

@@ -33,6 +33,8 @@ var categoryColors = map[diff.Category]string{
 	diff.Unpersisted:      "33",
 	diff.Shadowed:         "35",
 	diff.Unmounted:        "36",
+	diff.Covered:          "1;35",
+	diff.Copied:           "2",
 	diff.Ignored:          "2",
 	diff.Recreated:        "2",
 }

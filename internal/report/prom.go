@@ -86,6 +86,7 @@ func writeProm(w *bufio.Writer, a *diff.Audit, m Metrics) error {
 	}
 	ms := []promMetric{
 		files, bytes,
+		gauge("drift_copied_files", "Paths inside declarations that are not mounted whose persistent copy is the same (the next boot's mount shows it): not lost.", float64(a.Totals[diff.Copied].Count)),
 		gauge("drift_recreated_files", "Paths on the ephemeral root that the next boot re-creates (activation output, parents of mount points): not lost.", float64(a.Totals[diff.Recreated].Count)),
 		gauge("drift_declared_unbacked", "Declared persisted paths whose live data sits on the ephemeral root (not mounted or linked from persistent storage).", float64(len(unbacked))),
 		gauge("drift_scanned_entries", "Entries the check walked.", float64(a.Scanned)),

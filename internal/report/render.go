@@ -97,7 +97,15 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		if p := d.Pos.String(); p != "" {
 			s += " (" + Escape(p) + ")"
 		}
-		return s + ", not backed by persistent storage"
+		if it.Mount != 0 { // Covered, or Covered and ignored
+			s += ", on persistent storage but not mounted from " + Escape(d.Source()) + ": the next boot mounts the copy over it (hidden, not deleted)"
+		} else {
+			s += ", not backed by persistent storage"
+		}
+		if it.Copy == diff.CopyDiffers {
+			s += "; the stale copy " + Escape(diff.CopyOf(&d, it.Path)) + " comes back in its place"
+		}
+		return s
 	case it.Category == diff.Unmounted:
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
 	case it.Category == diff.Unpersisted && it.Subvolume:
@@ -305,6 +313,9 @@ func Summary(a *diff.Audit, all bool) string {
 		} else {
 			extra = append(extra, fmt.Sprintf("%d ignored (not shown; --all shows them)", t.Count))
 		}
+	}
+	if t := a.Totals[diff.Copied]; t.Count > 0 {
+		extra = append(extra, fmt.Sprintf("%d copied (declared, not mounted, the same in persistent storage: not lost)", t.Count))
 	}
 	if t := a.Totals[diff.Recreated]; t.Count > 0 {
 		extra = append(extra, fmt.Sprintf("%d re-created at boot", t.Count))

@@ -1,0 +1,191 @@
+package diff
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+func itemAt(a *Audit, p string) *Item {
+	for _, it := range a.Lost {
+		if it.Path == p {
+			return it
+		}
+	}
+	return nil
+}
+
+func hasWarning(a *Audit, prefix, part string) bool {
+	return slices.ContainsFunc(a.Warnings, func(w Warning) bool { return strings.HasPrefix(w.Message, prefix) && strings.Contains(w.Message, part) })
+}
+
+// A half-migrated declared directory (not mounted, some of its files
+// already copied into /nix/persist): per path, what the persistent copy
+// holds the same (type; bytes of a regular file; a symlink's target) is
+// copied, not lost; other bytes are lost with the stale copy named (Copy);
+// what the copy lacks is lost; a directory present in the copy is copied
+// (the mount shows it), its contents compared one by one.
+func TestHalfMigratedDirectoryLosesOnlyWhatItsCopyLacks(t *testing.T) {
+	spec := `
+f /srv/app/same.txt hello
+f /srv/app/other.txt new bytes
+f /srv/app/missing.txt only here
+f /srv/app/sub/x x
+f /srv/app/sub/y y-live
+f /srv/app/nosub/z z
+l /srv/app/link -> target
+l /srv/app/link2 -> here
+f /nix/persist/srv/app/same.txt hello
+f /nix/persist/srv/app/other.txt old bytes
+f /nix/persist/srv/app/sub/x x
+f /nix/persist/srv/app/nosub not a directory
+l /nix/persist/srv/app/link -> target
+l /nix/persist/srv/app/link2 -> there
+`
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, nil)
+	wantCats(t, a, map[string]string{
+		"/srv/app/other.txt":   "declared-unbacked",
+		"/srv/app/missing.txt": "declared-unbacked",
+		"/srv/app/sub/y":       "declared-unbacked",
+		"/srv/app/nosub":       "declared-unbacked",
+		"/srv/app/nosub/z":     "declared-unbacked",
+		"/srv/app/link2":       "declared-unbacked",
+	})
+	for p, want := range map[string]CopyState{
+		"/srv/app/other.txt": CopyDiffers, "/srv/app/missing.txt": CopyMissing, "/srv/app/sub/y": CopyMissing,
+		"/srv/app/nosub": CopyDiffers, "/srv/app/nosub/z": CopyMissing, "/srv/app/link2": CopyDiffers,
+	} {
+		if it := itemAt(a, p); it == nil || it.Copy != want {
+			t.Errorf("%s: %+v, want Copy %d", p, it, want)
+		}
+	}
+	// same.txt (5 bytes), sub, sub/x (1 byte), link.
+	if got := a.Totals[Copied]; got != (Total{Count: 4, Bytes: 6}) {
+		t.Errorf("copied %+v, want 4 entries, 6 bytes", got)
+	}
+	if CopyOf(&a.Decls.Entries[0], "/srv/app/other.txt") != "/nix/persist/srv/app/other.txt" {
+		t.Errorf("CopyOf = %q", CopyOf(&a.Decls.Entries[0], "/srv/app/other.txt"))
+	}
+	if !hasWarning(a, "declared-unbacked: /srv/app ", "not mounted") {
+		t.Errorf("no warning about the unmounted directory: %q", a.Warnings)
+	}
+}
+
+// A declared file that is not mounted gets the same warning as a declared
+// directory (field case C02: a file in a sub-directory of a home that is
+// not bind-mounted), and is lost with its stale copy named when the copy
+// has other bytes; an identical copy makes it copied.
+func TestDeclaredFileNotMountedWarnsAndComparesItsCopy(t *testing.T) {
+	spec := `
+f /home/alice/.zsh/history-extra 700 bytes of history, newer
+f /home/alice/topfile same
+f /nix/persist/home/alice/.zsh/history-extra 120, older
+f /nix/persist/home/alice/topfile same
+`
+	decls := []persist.Entry{file("/home/alice/.zsh/history-extra"), file("/home/alice/topfile")}
+	a := check(t, spec, btrfsSystem, decls, nil)
+	wantCats(t, a, map[string]string{"/home/alice/.zsh/history-extra": "declared-unbacked"})
+	if it := itemAt(a, "/home/alice/.zsh/history-extra"); it == nil || it.Copy != CopyDiffers {
+		t.Errorf("history-extra: %+v, want the stale copy", it)
+	}
+	if got := a.Totals[Copied]; got.Count != 1 {
+		t.Errorf("copied %+v, want topfile", got)
+	}
+	for _, p := range []string{"/home/alice/.zsh/history-extra", "/home/alice/topfile"} {
+		if !hasWarning(a, "declared-unbacked: "+p+" ", "not mounted from /nix/persist"+p) {
+			t.Errorf("no warning for the declared file %s: %q", p, a.Warnings)
+		}
+	}
+}
+
+// A persistent storage path that is itself on the ephemeral root holds no
+// copy that survives: everything inside the declaration stays lost.
+func TestCopyOnEphemeralStorageIsNoCopy(t *testing.T) {
+	spec := `
+f /srv/app/same.txt hello
+f /nix/persist/srv/app/same.txt hello
+`
+	onlyRoot := "22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root\n"
+	a := check(t, spec, onlyRoot, []persist.Entry{dir("/srv/app")}, nil)
+	if it := itemAt(a, "/srv/app/same.txt"); it == nil || it.Category != DeclaredUnbacked {
+		t.Errorf("same.txt: %+v, want declared-unbacked (its copy is wiped too)", it)
+	}
+	if a.Totals[Copied].Count != 0 {
+		t.Errorf("copied %+v", a.Totals[Copied])
+	}
+}
+
+const homeSubvol = btrfsSystem + `
+30 22 0:31 /home /home rw shared:17 - btrfs /dev/vda2 rw,subvol=/home
+`
+
+// A declared home directory whose live data sits on the /home subvolume,
+// not mounted from its persistent copy: the next boot mounts the copy over
+// it. What the copy does not hold the same is covered (lost from view, with
+// its size), with a warning; the rest of /home is not touched.
+func TestDeclaredDirOnOtherPersistentFSIsCoveredAtBoot(t *testing.T) {
+	spec := `
+f /home/alice/.mozilla/profile/prefs.js abc
+f /home/alice/.mozilla/same.txt s
+f /home/alice/.bashrc x
+f /nix/persist/home/alice/.mozilla/same.txt s
+`
+	a := check(t, spec, homeSubvol, []persist.Entry{dir("/home/alice/.mozilla")}, nil)
+	wantCats(t, a, map[string]string{
+		"/home/alice/.mozilla/profile":          "covered",
+		"/home/alice/.mozilla/profile/prefs.js": "covered",
+	})
+	if got := a.Totals[Covered]; got != (Total{Count: 2, Bytes: 3}) {
+		t.Errorf("covered %+v, want 2 entries, 3 bytes", got)
+	}
+	if got := a.LostTotal(false); got.Count != 2 {
+		t.Errorf("lost %+v: covered paths count as lost", got)
+	}
+	if it := itemAt(a, "/home/alice/.mozilla/profile/prefs.js"); it == nil || it.Mount != 30 || it.Decl != 0 {
+		t.Errorf("prefs.js: %+v, want mount 30 and the declaration", it)
+	}
+	if a.Totals[Copied].Count != 1 {
+		t.Errorf("copied %+v, want same.txt", a.Totals[Copied])
+	}
+	if !hasWarning(a, "covered: /home/alice/.mozilla ", "mounts the persistent copy over it") {
+		t.Errorf("no covered warning: %q", a.Warnings)
+	}
+
+	// Mounted from its copy: nothing is covered.
+	bound := homeSubvol + "31 30 0:31 /persist/home/alice/.mozilla /home/alice/.mozilla rw - btrfs /dev/vda2 rw\n"
+	a = check(t, spec, bound, []persist.Entry{dir("/home/alice/.mozilla")}, nil)
+	if n := a.Totals[Covered].Count; n != 0 || hasWarning(a, "covered:", "") {
+		t.Errorf("mounted from its copy: %d covered, warnings %q", n, a.Warnings)
+	}
+	// Linked to its copy (the symlink method): nothing is covered.
+	a = check(t, "l /home/alice/.mozilla -> /nix/persist/home/alice/.mozilla\nd /nix/persist/home/alice/.mozilla", homeSubvol, []persist.Entry{dir("/home/alice/.mozilla")}, nil)
+	if n := a.Totals[Covered].Count; n != 0 {
+		t.Errorf("a symlink to its copy: %d covered", n)
+	}
+	// Not there at all: nothing to hide.
+	a = check(t, "d /home/alice", homeSubvol, []persist.Entry{dir("/home/alice/.mozilla")}, nil)
+	if n := a.Totals[Covered].Count; n != 0 || hasWarning(a, "covered:", "") {
+		t.Errorf("absent: %d covered, warnings %q", n, a.Warnings)
+	}
+}
+
+// A declared file on another persistent filesystem is covered itself,
+// unless its copy has the same bytes.
+func TestDeclaredFileOnOtherPersistentFSIsCoveredAtBoot(t *testing.T) {
+	spec := `
+f /home/alice/.gitconfig live
+f /home/alice/.netrc same
+f /nix/persist/home/alice/.gitconfig stale
+f /nix/persist/home/alice/.netrc same
+`
+	a := check(t, spec, homeSubvol, []persist.Entry{file("/home/alice/.gitconfig"), file("/home/alice/.netrc")}, nil)
+	wantCats(t, a, map[string]string{"/home/alice/.gitconfig": "covered"})
+	if it := itemAt(a, "/home/alice/.gitconfig"); it == nil || it.Copy != CopyDiffers {
+		t.Errorf(".gitconfig: %+v, want the stale copy named", it)
+	}
+	if a.Totals[Copied].Count != 1 {
+		t.Errorf("copied %+v, want .netrc", a.Totals[Copied])
+	}
+}

@@ -1,0 +1,147 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// coveredDecl reports whether the declaration e's live path lies on a
+// persistent filesystem that is not its persistent copy: not on the
+// ephemeral side (Check's walk sees that), not inside a persistent storage
+// path, not a mount of (or a symlink to) its copy, not a mount that no
+// declaration makes again (Unmounted). The next boot mounts the copy over
+// what is there: hidden from view (Covered). m is the mount showing it.
+func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, storage []string) (m *mounts.Mount, st unix.Stat_t, ok bool) {
+	m = t.Shows(e.Path)
+	if m == nil || c.kinds[m] != persistent {
+		return nil, st, false
+	}
+	for _, s := range storage {
+		if mounts.Contains(s, e.Path) {
+			return nil, st, false
+		}
+	}
+	src := e.Source()
+	if strings.HasPrefix(m.FSType, "fuse") && mounts.Clean(m.Source) == src && m.MountPoint == e.Path {
+		return nil, st, false // bindfs of the copy (home-manager v1)
+	}
+	if sm := t.Shows(src); sm != nil && mounts.SameFS(sm, m) && m.SourcePath(e.Path) == sm.SourcePath(src) {
+		return nil, st, false // the copy itself, through a bind mount
+	}
+	rel := strings.TrimPrefix(e.Path, "/")
+	if rel == "" {
+		return nil, st, false
+	}
+	if err := statBeneath(rootFD, rel, &st); err != nil {
+		return nil, st, false // nothing there: the boot makes it
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		if target, err := readlinkBeneath(rootFD, rel); err == nil && linkTarget(e.Path, target) == src {
+			return nil, st, false // the symlink method: the data lives at the copy
+		}
+	}
+	return m, st, true
+}
+
+// covered finds the declarations whose live path is on a persistent
+// filesystem other than their copy (coveredDecl) and lists what the next
+// boot's mount of the copy hides: the entries below a declared directory
+// (the directory itself stays, as the mount point), a declared file (or
+// whatever else sits at the declared path) itself. Each is Covered (Ignored
+// when it matches a rule) with the declaration in Decl; the copies pass then
+// drops those the copy holds the same. One warning per declaration. The
+// items are merged into c.lost.
+func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []string) error {
+	rootFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil // the walk of the root succeeded; a race: nothing to add
+	}
+	defer unix.Close(rootFD)
+	var found []*Item
+	var mu sync.Mutex
+	add := func(it *Item) {
+		if c.ignore.matchSelf(it.Path) {
+			it.Category = Ignored
+		}
+		mu.Lock()
+		found = append(found, it)
+		mu.Unlock()
+	}
+	seen := map[string]bool{}
+	for i := range c.entries {
+		e := &c.entries[i]
+		if seen[e.Path] {
+			continue
+		}
+		seen[e.Path] = true
+		m, st, ok := c.coveredDecl(t, rootFD, e, storage)
+		if !ok {
+			continue
+		}
+		c.warn(WarnSetup, e.Path, fmt.Sprintf("covered: %s is declared%s but not mounted from %s: what is there now lies on %s (mount %d), and the next boot mounts the persistent copy over it: hidden from view, not deleted", e.Path, at(e.Pos), e.Source(), m.MountPoint, m.ID))
+		decl := int32(i)
+		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+		if !isDir || e.Kind == persist.File {
+			var target string
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				target, _ = readlinkBeneath(rootFD, strings.TrimPrefix(e.Path, "/"))
+			}
+			en := entryOf(e.Path, &st, target)
+			add(&Item{Path: e.Path, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: target, Decl: decl, Mount: int32(m.ID)})
+			if !isDir {
+				continue
+			}
+		}
+		base := e.Path
+		top := c.trie.insert(base, false) // exists: every declared path has a node
+		visit := func(parent any, en *scan.Entry) (any, bool) {
+			isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
+			if parent == nil {
+				return top, isDir
+			}
+			if en.Replaced {
+				return nil, false
+			}
+			p := base + en.Path
+			if base == "/" {
+				p = en.Path
+			}
+			var nd *node
+			if pn, _ := parent.(*node); pn != nil && pn.children != nil {
+				nd = pn.children[en.Path[strings.LastIndexByte(en.Path, '/')+1:]]
+			}
+			add(&Item{Path: p, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: decl, Mount: int32(m.ID)})
+			if nd != nil && (nd.mount != nil || nd.decl >= 0) {
+				return nil, false // another mount, or a declaration of its own
+			}
+			return nd, isDir
+		}
+		onErr := func(p string, err error) { c.onError(base+p, err) }
+		if _, err := scan.Walk(ctx, path.Join(c.cfg.Root, base), scan.Options{Workers: c.cfg.Workers, ReadLinks: true, OnError: onErr}, visit); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR) {
+				c.warn(WarnUnreadable, e.Path, fmt.Sprintf("cannot read %s: %v: what the next boot hides there is not listed", e.Path, err))
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	slices.SortFunc(found, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+	// A declared file inside a declared directory is met twice.
+	found = slices.CompactFunc(found, func(x, y *Item) bool { return x.Path == y.Path })
+	c.lost = mergeSorted(c.lost, found)
+	return nil
+}
