@@ -52,7 +52,15 @@ next boot loses. Categories (lost unless noted):
                      declared: gone from view at the next boot
   shadowed           on the ephemeral filesystem under a mount point: hidden
                      now, deleted with the root (needs root; not with --mountinfo)
+  covered            declared, on another persistent filesystem (a /home
+                     subvolume) but not mounted from its persistent copy: the
+                     next boot mounts the copy over it (hidden, not deleted)
   ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
+  copied             not lost: inside a declaration that is not mounted yet, but
+                     its persistent copy is the same (type; bytes; symlink
+                     target): the next boot's mount shows it. Counted. A path
+                     whose copy has other bytes is declared-unbacked: the stale
+                     copy comes back in its place
   recreated          not lost: re-made at boot (NixOS activation output such as
                      /bin/sh, /usr/bin/env, /etc/static and /etc links into it;
                      parents of mount points and declared paths)
