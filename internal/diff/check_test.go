@@ -278,9 +278,12 @@ func TestCheckNotImpermanent(t *testing.T) {
 }
 
 // C02: a declared file that exists proves nothing; what backs it counts.
+// Its persistent copy (120 B, older) differs: lost, the stale copy named
+// (it comes back in its place), and a warning like a directory's.
 func TestFieldCaseC02(t *testing.T) {
 	spec := `
 f /home/alice/topfile 0123456789
+f /nix/persist/home/alice/.zsh/history-extra ` + strings.Repeat("o", 120) + `
 f /home/alice/.zsh/history-extra ` + strings.Repeat("h", 700)
 	mi := btrfsSystem + `41 22 0:31 /persist/home/alice/topfile /home/alice/topfile rw - btrfs /dev/vda2 rw`
 	decls := []persist.Entry{file("/home/alice/topfile"), file("/home/alice/.zsh/history-extra")}
@@ -288,8 +291,11 @@ f /home/alice/.zsh/history-extra ` + strings.Repeat("h", 700)
 	a := check(t, spec, mi, decls, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.zsh/history-extra": "declared-unbacked"})
 	it := a.Lost[0]
-	if it.Size != 700 || it.Decl != 1 {
-		t.Errorf("item %+v: want size 700 and declaration 1", it)
+	if it.Size != 700 || it.Decl != 1 || it.Copy != CopyDiffers {
+		t.Errorf("item %+v: want size 700, declaration 1 and the stale copy", it)
+	}
+	if !hasWarning(a, "declared-unbacked: /home/alice/.zsh/history-extra ", "not mounted") {
+		t.Errorf("no warning for the declared file: %q", a.Warnings)
 	}
 }
 
@@ -299,6 +305,7 @@ func TestFieldCaseC03(t *testing.T) {
 f /home/alice/.gitconfig ` + strings.Repeat("g", 300) + `
 d /home/alice/Code
 f /home/alice/Code/main.go package main`
+	spec += "\nf /nix/persist/home/alice/.gitconfig " + strings.Repeat("o", 250)
 	mi := btrfsSystem + `
 30 22 0:31 /persist/home/alice/.gitconfig /home/alice/.gitconfig rw - btrfs /dev/vda2 rw
 35 22 0:40 / /home/alice rw - tmpfs none rw,mode=700
@@ -306,6 +313,9 @@ f /home/alice/Code/main.go package main`
 	decls := []persist.Entry{file("/home/alice/.gitconfig"), dir("/home/alice/Code")}
 	a := check(t, spec, mi, decls, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.gitconfig": "declared-unbacked"})
+	if it := itemAt(a, "/home/alice/.gitconfig"); it == nil || it.Size != 300 || it.Copy != CopyDiffers {
+		t.Errorf(".gitconfig %+v: want 300 B on the tmpfs, the 250 B copy named", it)
+	}
 	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
 		return strings.Contains(w, "mount 30 (/home/alice/.gitconfig) is over-mounted by mount 35 (/home/alice)")
 	}) {
@@ -338,6 +348,14 @@ f /home/alice/Down/x y`
 		"/home/alice/Down":              "unpersisted",
 		"/home/alice/Down/x":            "unpersisted",
 	})
+	// The source of Downloads is a dataset of its own, persistent: not
+	// flagged, and it holds no iso.img (the copy is missing, not stale).
+	if it := itemAt(a, "/home/alice/Downloads/iso.img"); it == nil || it.Copy != CopyMissing {
+		t.Errorf("iso.img %+v: want no copy", it)
+	}
+	if hasWarning(a, "covered:", "") || hasWarning(a, "", "tank/alice/dl") {
+		t.Errorf("warnings %q", a.Warnings)
+	}
 }
 
 // C05: escaped mount points, a FUSE source shown as "bindfs", UTF-8 names.

@@ -550,3 +550,27 @@ func TestComparisonTableTargets(t *testing.T) {
 		t.Errorf("raw control character in:\n%q", out)
 	}
 }
+
+// The WHY of a path inside a declaration that is not mounted names the
+// stale copy that comes back in its place; a covered path says the copy is
+// mounted over it; the summary counts copied and covered paths.
+func TestWhyStaleCopyAndCovered(t *testing.T) {
+	d := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv/app"}
+	h := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/home/alice/.mozilla"}
+	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{d, h}}, Totals: map[diff.Category]diff.Total{
+		diff.DeclaredUnbacked: {Count: 1, Bytes: 5}, diff.Covered: {Count: 1, Bytes: 3}, diff.Copied: {Count: 2, Bytes: 9},
+	}}
+	stale := &diff.Item{Path: "/srv/app/x", Category: diff.DeclaredUnbacked, Mode: 0o100644, Size: 5, Decl: 0, Copy: diff.CopyDiffers}
+	covered := &diff.Item{Path: "/home/alice/.mozilla/prefs.js", Category: diff.Covered, Mode: 0o100644, Size: 3, Decl: 1, Mount: 30}
+	a.Lost = []*diff.Item{covered, stale}
+	if w := Why(a, stale); w != "inside declared directory /srv/app, not backed by persistent storage; the stale copy /nix/persist/srv/app/x comes back in its place" {
+		t.Errorf("stale: %q", w)
+	}
+	if w := Why(a, covered); !strings.Contains(w, "not mounted from /nix/persist/home/alice/.mozilla: the next boot mounts the copy over it") {
+		t.Errorf("covered: %q", w)
+	}
+	s := Summary(a, false)
+	if !strings.Contains(s, "1 covered") || !strings.Contains(s, "2 copied") {
+		t.Errorf("summary %q", s)
+	}
+}
