@@ -113,7 +113,11 @@ nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
 and --flake REF#HOST (evaluated with nix). Without either, drift reads
 ROOT/etc/drift/declarations.json when it exists (the evaluated declarations
 the services.drift NixOS module writes), else the .nix files under
-ROOT/etc/nixos that declare persistence.
+ROOT/etc/nixos that declare persistence; when those declare nothing (a
+rescue mount of a root whose /etc/nixos is itself persisted), the
+persisted copy ROOT/STORAGE/etc/nixos (/nix/persist, /persist, … or any
+directory under ROOT or ROOT/nix holding etc/nixos). Finding none, drift
+says where it looked.
 
 EXIT STATUS
   0  nothing would be lost

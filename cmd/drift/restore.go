@@ -61,7 +61,8 @@ that would be copied and where, and changes nothing.
 
 Declarations come from --persist (repeatable) and --flake, as for drift check;
 without either, from ROOT/etc/drift/declarations.json (services.drift),
-else the .nix files under ROOT/etc/nixos.
+else the .nix files under ROOT/etc/nixos or, when those declare nothing,
+its persisted copy (ROOT/nix/persist/etc/nixos, …).
 
 EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)

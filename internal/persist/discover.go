@@ -49,8 +49,16 @@ const nixosDir = "etc/nixos"
 // inside root, each file and directory read once. A link that does not
 // resolve inside root is a Warning diagnostic naming it. Discover returns
 // the merged set and the files read (their names as found under root),
-// sorted. A missing etc/nixos is not an error: the set is empty. Errors: a
-// declarations file or a matching .nix file that cannot be read or parsed.
+// sorted.
+//
+// When etc/nixos yields no declarations (missing, as on a rescue mount of
+// a root whose /etc/nixos is itself persisted and bind-mounted at boot, or
+// an empty mount point), Discover reads the persisted copy instead:
+// STORAGE/etc/nixos below root for the first storage path that holds one
+// (persistedNixos), saying so in an Info diagnostic. When nothing at all is
+// found, a Warning diagnostic says where Discover looked and what to do;
+// the set is then empty, which is not an error. Errors: a declarations
+// file or a matching .nix file that cannot be read or parsed.
 func Discover(root string, opts Options) (*Set, []string, error) {
 	r, err := openRoot(root)
 	if err != nil {
@@ -66,7 +74,7 @@ func Discover(root string, opts Options) (*Set, []string, error) {
 	}
 	w := &nixosWalk{r: r, seen: map[fileID]bool{}, opts: opts}
 	w.diags = diags
-	if err := w.dir(nixosDir, 0); err != nil {
+	if err := w.nixos(); err != nil {
 		return nil, nil, err
 	}
 	sort.Slice(w.found, func(i, j int) bool { return w.found[i].name < w.found[j].name })
@@ -241,6 +249,133 @@ func (r *inRoot) readDeclarationsFile(opts Options) (*Set, string, []Diagnostic,
 	return set, name, nil, nil
 }
 
+// knownStoragePaths are the persistent storage paths most setups use
+// (relative to the root), looked at first for a persisted etc/nixos.
+var knownStoragePaths = []string{"nix/persist", "persist", "persistent", "nix/persistent", "state", "nix/state"}
+
+// notStorage are names directly under the root or under nix that are never
+// a persistent storage path.
+var notStorage = map[string]bool{"etc": true, "nix": true, "store": true, "var": true, "proc": true, "sys": true, "dev": true, "run": true, "tmp": true}
+
+// nixos reads etc/nixos and, when it yields nothing, the persisted copy
+// of it (persistedNixos); when that yields nothing either, it adds the
+// Warning saying where it looked.
+func (w *nixosWalk) nixos() error {
+	what := w.status(nixosDir)
+	if len(w.found) > 0 {
+		return nil
+	}
+	copies := w.r.persistedNixos()
+	var looked []string
+	for _, c := range copies {
+		if err := w.dir(c, 0); err != nil {
+			return err
+		}
+		if len(w.found) > 0 {
+			w.diags = append(w.diags, Diagnostic{Severity: Info,
+				Message: fmt.Sprintf("%s holds no declarations (%s): read its persisted copy %s instead", w.r.name(nixosDir), what, w.r.name(c))})
+			return nil
+		}
+		looked = append(looked, w.r.name(c)+" (no declarations)")
+	}
+	if len(copies) == 0 {
+		looked = append(looked, "none of "+w.r.name("{"+strings.Join(knownStoragePaths, ",")+"}/etc/nixos")+" or "+w.r.name("{*,nix/*}/etc/nixos")+" exists")
+	}
+	hint := "name the declarations with --persist FILE or --flake REF#HOST"
+	if w.r.root != "/" {
+		hint = "on a rescue system, mount the persistent storage where the system mounts it (" + w.r.name("nix/persist") + ", or the system's /nix at " + w.r.name("nix") + ") and run drift again, or " + hint
+	}
+	w.diags = append(w.diags, Diagnostic{Severity: Warning,
+		Message: fmt.Sprintf("no persistence declarations found: no %s, no .nix file mentioning persistence or preserveAt in %s (%s), nor in a persisted copy of it: %s",
+			w.r.name(DeclarationsFile), w.r.name(nixosDir), what, strings.Join(looked, "; ")),
+		Hint: hint})
+	return nil
+}
+
+// status reads the directory rel with dir and says what it held, for
+// messages: "missing", "not a directory", "a link that does not resolve
+// inside ROOT", "no .nix file", "none of its N .nix files mentions
+// persistence or preserveAt", or "" when it declared something.
+func (w *nixosWalk) status(rel string) string {
+	st, err := w.r.stat(rel)
+	switch {
+	case errors.Is(err, unix.ELOOP) || err != nil && w.r.isLink(rel):
+		w.dir(rel, 0) // the warning naming the link
+		return "a link that does not resolve inside " + w.r.root
+	case errors.Is(err, unix.ENOENT):
+		return "missing"
+	case err != nil:
+		return err.Error()
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return "not a directory"
+	}
+	n := w.nixFiles
+	if err := w.dir(rel, 0); err != nil {
+		return err.Error()
+	}
+	switch n = w.nixFiles - n; {
+	case len(w.found) > 0:
+		return ""
+	case n == 0:
+		return "no .nix file"
+	case n == 1:
+		return "its one .nix file mentions neither persistence nor preserveAt"
+	}
+	return fmt.Sprintf("none of its %d .nix files mentions persistence or preserveAt", n)
+}
+
+// isLink reports whether rel itself (not followed) is a symbolic link.
+func (r *inRoot) isLink(rel string) bool {
+	fd, err := r.open(rel, unix.O_PATH|unix.O_NOFOLLOW)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
+}
+
+// persistedNixos lists, relative to the root, the persisted copies of
+// etc/nixos that exist as directories: STORAGE/etc/nixos for the known
+// storage paths first (knownStoragePaths), then for every other directory
+// directly under the root or under nix (not etc, nix/store, var…), in
+// name order. An impermanence setup that persists /etc/nixos keeps it at
+// /nix/persist/etc/nixos; a rescue mount of the root alone has no
+// etc/nixos.
+func (r *inRoot) persistedNixos() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(storage string) {
+		c := path.Join(storage, nixosDir)
+		if seen[c] {
+			return
+		}
+		seen[c] = true
+		if st, err := r.stat(c); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			out = append(out, c)
+		}
+	}
+	for _, p := range knownStoragePaths {
+		add(p)
+	}
+	for _, parent := range []string{".", "nix"} {
+		fd, err := r.open(parent, unix.O_RDONLY|unix.O_DIRECTORY)
+		if err != nil {
+			continue
+		}
+		f := os.NewFile(uintptr(fd), r.name(parent))
+		names, _ := f.Readdirnames(-1)
+		f.Close()
+		sort.Strings(names)
+		for _, n := range names {
+			if !strings.HasPrefix(n, ".") && !notStorage[n] {
+				add(path.Join(parent, n))
+			}
+		}
+	}
+	return out
+}
+
 // fileID identifies a file or directory (reached through links or not).
 type fileID struct{ dev, ino uint64 }
 
@@ -250,7 +385,9 @@ type nixosWalk struct {
 	opts  Options
 	seen  map[fileID]bool
 	diags []Diagnostic
-	found []struct {
+	// nixFiles counts the .nix files read (declaring or not).
+	nixFiles int
+	found    []struct {
 		name string
 		set  *Set
 	}
@@ -342,6 +479,7 @@ func (w *nixosWalk) file(rel string) error {
 	if err != nil || !ok {
 		return nil
 	}
+	w.nixFiles++
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
 		return nil
 	}

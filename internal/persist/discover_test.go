@@ -177,9 +177,13 @@ func TestDiscoverSymlinks(t *testing.T) {
 	if err != nil || len(files) != 0 || len(set.Entries) != 0 {
 		t.Fatalf("unmounted: %v %q %v", set, files, err)
 	}
-	if len(set.Diagnostics) != 1 || set.Diagnostics[0].String() != filepath.Join(root, "etc/nixos")+": warning: a symbolic link to /nix/persist/etc/nixos, which does not resolve inside "+root+": the .nix files there are not read" ||
+	if len(set.Diagnostics) != 2 || set.Diagnostics[0].String() != filepath.Join(root, "etc/nixos")+": warning: a symbolic link to /nix/persist/etc/nixos, which does not resolve inside "+root+": the .nix files there are not read" ||
 		!strings.Contains(set.Diagnostics[0].Hint, "mount the system's /nix at "+filepath.Join(root, "nix")) {
 		t.Errorf("unmounted: diagnostics %q", set.Diagnostics)
+	}
+	// Then where drift looked: no persisted copy either.
+	if len(set.Diagnostics) == 2 && !strings.Contains(set.Diagnostics[1].String(), "warning: no persistence declarations found: no "+filepath.Join(root, "etc/drift/declarations.json")+", no .nix file mentioning persistence or preserveAt in "+filepath.Join(root, "etc/nixos")+" (a link that does not resolve inside "+root+"), nor in a persisted copy of it: none of "+root+"/{nix/persist,") {
+		t.Errorf("unmounted: where drift looked: %q", set.Diagnostics[1])
 	}
 }
 
@@ -233,5 +237,90 @@ func TestDiscoverWithoutOpenat2(t *testing.T) {
 	want := filepath.Join(root, "etc/nixos") + ": warning: a symbolic link to /persist/etc/nixos, which is not followed under another root without openat2(2) (Linux 5.6): the .nix files there are not read"
 	if len(w.found) != 0 || len(w.diags) != 1 || w.diags[0].String() != want {
 		t.Errorf("found %v, diagnostics %q, want %q", w.found, w.diags, want)
+	}
+}
+
+// TestDiscoverPersistedCopy: a rescue mount of a root whose /etc/nixos is
+// itself persisted has no ROOT/etc/nixos (or an empty mount point there):
+// Discover reads ROOT/STORAGE/etc/nixos instead, the usual storage paths
+// first, then any directory under ROOT or ROOT/nix holding etc/nixos, and
+// says so; ROOT/etc/nixos wins when it declares something; with nothing
+// anywhere, a warning says where it looked.
+func TestDiscoverPersistedCopy(t *testing.T) {
+	decl := func(p string) string {
+		return `{ environment.persistence."/nix/persist".directories = [ "` + p + `" ]; }`
+	}
+	discover := func(root string) ([]string, []string, []Diagnostic) {
+		t.Helper()
+		set, files, err := Discover(root, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, e := range set.Entries {
+			paths = append(paths, e.Path)
+		}
+		return paths, files, set.Diagnostics
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		dirs  []string
+		want  string // the declared path read
+		from  string // the file it came from, below root
+		what  string // what the info says about etc/nixos
+	}{
+		{"missing", map[string]string{"nix/persist/etc/nixos/impermanence.nix": decl("/a")}, nil, "/a", "nix/persist/etc/nixos/impermanence.nix", "missing"},
+		{"empty mount point", map[string]string{"persist/etc/nixos/configuration.nix": decl("/b")}, []string{"etc/nixos"}, "/b", "persist/etc/nixos/configuration.nix", "no .nix file"},
+		{"known paths first", map[string]string{"persist/etc/nixos/x.nix": decl("/c"), "nix/persist/etc/nixos/x.nix": decl("/d"), "aaa/etc/nixos/x.nix": decl("/e")}, nil, "/d", "nix/persist/etc/nixos/x.nix", "missing"},
+		{"other storage path", map[string]string{"etc/nixos/hardware.nix": "{ }", "data/etc/nixos/x.nix": decl("/f")}, nil, "/f", "data/etc/nixos/x.nix", "its one .nix file mentions neither persistence nor preserveAt"},
+		{"under nix", map[string]string{"nix/keep/etc/nixos/x.nix": decl("/g")}, nil, "/g", "nix/keep/etc/nixos/x.nix", "missing"},
+		{"etc/nixos declares", map[string]string{"etc/nixos/x.nix": decl("/live"), "nix/persist/etc/nixos/x.nix": decl("/stale")}, nil, "/live", "etc/nixos/x.nix", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for rel, text := range tc.files {
+				writeFile(t, filepath.Join(root, rel), text)
+			}
+			for _, d := range tc.dirs {
+				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			paths, files, diags := discover(root)
+			if !slices.Equal(paths, []string{tc.want}) || !slices.Equal(files, []string{filepath.Join(root, tc.from)}) {
+				t.Errorf("paths %q from %q, want %q from %s", paths, files, tc.want, tc.from)
+			}
+			var want []string
+			if tc.what != "" {
+				want = []string{"info: " + filepath.Join(root, "etc/nixos") + " holds no declarations (" + tc.what + "): read its persisted copy " + filepath.Join(root, filepath.Dir(tc.from)) + " instead"}
+			}
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("diagnostics %q, want %q", got, want)
+			}
+		})
+	}
+
+	// Nothing anywhere: where drift looked, the copies that exist included.
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "etc/nixos/configuration.nix"), "{ }")
+	writeFile(t, filepath.Join(root, "etc/nixos/hardware.nix"), "{ }")
+	writeFile(t, filepath.Join(root, "persist/etc/nixos/configuration.nix"), "{ }")
+	paths, files, diags := discover(root)
+	if len(paths) != 0 || len(files) != 0 || len(diags) != 1 {
+		t.Fatalf("nothing declared: %q %q %q", paths, files, diags)
+	}
+	d := diags[0]
+	if want := "warning: no persistence declarations found: no " + filepath.Join(root, "etc/drift/declarations.json") +
+		", no .nix file mentioning persistence or preserveAt in " + filepath.Join(root, "etc/nixos") + " (none of its 2 .nix files mentions persistence or preserveAt), nor in a persisted copy of it: " +
+		filepath.Join(root, "persist/etc/nixos") + " (no declarations)"; d.String() != want {
+		t.Errorf("got  %s\nwant %s", d, want)
+	}
+	if !strings.HasPrefix(d.Hint, "on a rescue system, mount the persistent storage where the system mounts it ("+filepath.Join(root, "nix/persist")) {
+		t.Errorf("hint %q", d.Hint)
 	}
 }
