@@ -303,7 +303,7 @@ type classifier struct {
 	hidden    []Item    // Shadowed (and ignored) entries under mount points
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
-	views     []view // the views under mount points, open until Check ends
+	views     []view   // the views under mount points, open until Check ends
 	warnings  []Warning
 
 	recreated      atomic.Int64
