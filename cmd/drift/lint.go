@@ -61,6 +61,13 @@ configuration. Rules that look for missing state (/var/lib/nixos,
 /etc/machine-id, …) run for a configuration that declares a system-wide
 storage path.
 
+The wipe is read too (boot.initrd.systemd.enable, the scripted stage 1's
+hooks, boot.initrd.systemd.services, resume and swap, services.drift.wipe):
+the wipe-* rules report a wipe that does not run in the stage 1 used, runs
+before the root's device or the resume from hibernation or after the root
+is mounted, fails unnoticed, is defined twice, or has the README script's
+faults.
+
 --layout FILE names the disk layout: a disko .nix file (read statically) or
 nix eval --json …config.fileSystems. A path on a mount that is neither / nor
 a tmpfs is already persistent. fileSystems set in the files read count too.
