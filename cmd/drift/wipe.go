@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
@@ -146,11 +148,16 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", hib)
 		return nil
 	}
-	top, err := btrfs.OpenTop(ctx, opts.Device)
+	// Not unmounted on a signal: the step in progress finishes, and Apply
+	// stops before the next (ctx); the deferred Close unmounts.
+	top, err := btrfs.OpenTop(context.WithoutCancel(ctx), opts.Device)
 	if err != nil {
 		return withHint(err, "drift wipe needs root and the btrfs partition itself (or a path on it)")
 	}
 	defer top.Close()
+	if err := stopAfterHook(ctx, top, st); err != nil {
+		return err
+	}
 	plan, err := top.Plan(bo)
 	if err != nil {
 		return err
@@ -173,6 +180,46 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		return withHint(applyErr, "the steps before a failed one are done, and an old root that could not be deleted did not stop the others; run drift wipe again to complete the wipe")
 	}
 	return top.Close()
+}
+
+// envStopAfter is the kill-point hook of the wipe tests
+// (test/e2e/wipekill_test.go): "N" or "N:TERM" makes drift wipe send itself
+// SIGKILL (SIGTERM with :TERM) right after its Nth change to the
+// filesystem, and log every change on stderr ("drift: test: change N:
+// …"); N = 0 only logs. Never set outside tests.
+const envStopAfter = "DRIFT_TEST_STOP_AFTER"
+
+// stopAfterHook sets top.AfterMutation as envStopAfter asks.
+func stopAfterHook(ctx context.Context, top *btrfs.Top, st Streams) error {
+	v := os.Getenv(envStopAfter)
+	if v == "" {
+		return nil
+	}
+	num, sigName, _ := strings.Cut(v, ":")
+	n, err := strconv.Atoi(num)
+	sig := syscall.SIGKILL
+	if sigName == "TERM" {
+		sig = syscall.SIGTERM
+	} else if sigName != "" {
+		err = fmt.Errorf("signal %q", sigName)
+	}
+	if err != nil || n < 0 {
+		return fmt.Errorf("%s=%q: expected N or N:TERM", envStopAfter, v)
+	}
+	count := 0
+	top.AfterMutation = func(what string) {
+		count++
+		fmt.Fprintf(st.Err, "drift: test: change %d: %s\n", count, report.Escape(what))
+		if count != n {
+			return
+		}
+		syscall.Kill(os.Getpid(), sig)
+		select { // the signal is handled before the next step starts
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return nil
 }
 
 // hibernated returns the resume device and page (escaped, for a message)

@@ -25,11 +25,16 @@ var afterStep func(i int, s Step) error
 // when another subvolume (by id) is at their path, or when it is mounted,
 // ActRetire never replaces an existing entry (renameat2 RENAME_NOREPLACE:
 // never into an existing old root), ActCreate and ActSnapshot never create
-// inside an existing entry. A nested subvolume inside a read-only one (an
+// inside an existing entry, and make the fresh root under another name
+// (FreshName) and mark it before renaming it into place. A nested subvolume inside a read-only one (an
 // old root kept read-only, a read-only snapshot holding another) is deleted
 // after clearing the read-only flag of the one holding it, which is deleted
-// next anyway. Apply is resumable: after an interruption at any point, Plan
-// on the new state followed by Apply completes the wipe.
+// next anyway. Apply is resumable: after an interruption at any point (a
+// signal, a kill, a power cut), Plan on the new state followed by Apply, at
+// the same boot or a later one, ends where an uninterrupted run does.
+// Cancelling ctx lets the step in progress finish: the caller's top level
+// must stay mounted until Apply returns (OpenTop with a context that is
+// never cancelled, as drift wipe does).
 func (t *Top) Apply(ctx context.Context, p *Plan) error {
 	var failed []error
 	skip := ""
@@ -65,40 +70,24 @@ func (t *Top) apply(p *Plan, s Step) error {
 		if err := os.Mkdir(full, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
+		t.mutated("mkdir " + s.Path)
 		return nil
 	case ActRetire:
 		if err := t.verify(s); err != nil {
 			return err
 		}
-		if p.Options.BootID != "" {
-			if err := unix.Lsetxattr(full, XattrRetired, []byte(retiredMark(p.Options.BootID, s.Path)), 0); err != nil {
-				return &os.PathError{Op: "setxattr", Path: full, Err: err}
-			}
+		if err := unix.Lsetxattr(full, XattrRetired, []byte(retiredMark(p.Options.BootID, s.Path, p.Options.Now)), 0); err != nil {
+			return &os.PathError{Op: "setxattr", Path: full, Err: err}
 		}
+		t.mutated("mark " + s.Path + " retired")
 		to := filepath.Join(t.Dir, s.To)
 		if err := unix.Renameat2(unix.AT_FDCWD, full, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE); err != nil {
 			return &os.LinkError{Op: "rename", Old: full, New: to, Err: err}
 		}
+		t.mutated("rename " + s.Path + " to " + s.To)
 		return nil
 	case ActCreate, ActSnapshot:
-		if _, err := os.Lstat(full); !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s exists already", s.Path)
-		}
-		var err error
-		if s.Action == ActCreate {
-			err = dbtrfs.CreateSubVolume(full)
-		} else {
-			err = dbtrfs.SnapshotSubVolume(filepath.Join(t.Dir, s.From), full, false)
-		}
-		if err != nil {
-			return err
-		}
-		if p.Options.BootID != "" {
-			if err := unix.Lsetxattr(full, XattrCreated, []byte(p.Options.BootID), 0); err != nil {
-				return &os.PathError{Op: "setxattr", Path: full, Err: err}
-			}
-		}
-		return nil
+		return t.makeFresh(p, s)
 	case ActDelete:
 		if err := t.verify(s); err != nil {
 			return err
@@ -108,9 +97,68 @@ func (t *Top) apply(p *Plan, s Step) error {
 				return err
 			}
 		}
-		return dbtrfs.DeleteSubVolume(full)
+		if err := dbtrfs.DeleteSubVolume(full); err != nil {
+			return err
+		}
+		t.mutated("delete " + s.Path)
+		return nil
 	}
 	return fmt.Errorf("unknown action %q", s.Action)
+}
+
+// makeFresh performs ActCreate or ActSnapshot: it makes the fresh root at
+// s.Via (unless an interrupted run left it there: s.Reuse, checked to be a
+// subvolume again), marks it with this boot's id, and renames it to s.Path
+// without replacing anything. A rerun after a stop at any point between
+// finds either the subvolume at s.Via (and finishes it) or a marked root.
+func (t *Top) makeFresh(p *Plan, s Step) error {
+	full := filepath.Join(t.Dir, s.Path)
+	if _, err := os.Lstat(full); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s exists already", s.Path)
+	}
+	via := filepath.Join(t.Dir, s.Via)
+	if err := t.checkNoSymlinks(s.Via); err != nil {
+		return err
+	}
+	if s.Reuse {
+		var st unix.Stat_t
+		if err := unix.Lstat(via, &st); err != nil {
+			return &os.PathError{Op: "lstat", Path: via, Err: err}
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != 256 {
+			return fmt.Errorf("%w: %s is not a subvolume", ErrUnsafe, s.Via)
+		}
+	} else {
+		var err error
+		if s.Action == ActCreate {
+			err = dbtrfs.CreateSubVolume(via)
+		} else {
+			err = dbtrfs.SnapshotSubVolume(filepath.Join(t.Dir, s.From), via, false)
+		}
+		if err != nil {
+			return err
+		}
+		t.mutated("make " + s.Via)
+	}
+	if p.Options.BootID != "" {
+		if err := unix.Lsetxattr(via, XattrCreated, []byte(p.Options.BootID), 0); err != nil {
+			return &os.PathError{Op: "setxattr", Path: via, Err: err}
+		}
+		t.mutated("mark " + s.Via + " created")
+	}
+	if err := unix.Renameat2(unix.AT_FDCWD, via, unix.AT_FDCWD, full, unix.RENAME_NOREPLACE); err != nil {
+		return &os.LinkError{Op: "rename", Old: via, New: full, Err: err}
+	}
+	t.mutated("rename " + s.Via + " to " + s.Path)
+	return nil
+}
+
+// mutated calls t.AfterMutation, when set, after a change to the
+// filesystem.
+func (t *Top) mutated(what string) {
+	if t.AfterMutation != nil {
+		t.AfterMutation(what)
+	}
 }
 
 // verify checks that the subvolume s.ID is at s.Path (no symlink on the way)
@@ -172,5 +220,6 @@ func (t *Top) makeWritable(s Step) error {
 	if err := fsys.SetFlags(flags &^ dbtrfs.SubvolReadOnly); err != nil {
 		return &os.PathError{Op: "clear the read-only flag of", Path: full, Err: err}
 	}
+	t.mutated("make " + s.Path + " writable")
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +29,11 @@ const (
 // directory; they change its ctime, never its mtime, so the seed's naming
 // is unaffected).
 const (
-	// XattrRetired records the boot (kernel boot_id) that retired a root,
-	// then a newline and the --subvol it was retired from ("BOOTID\nroot";
-	// a value without the newline is a boot_id alone).
+	// XattrRetired records a retirement: the boot (kernel boot_id, "" when
+	// unknown) that retired a root, the --subvol it was retired from, and
+	// when, in Unix seconds by the clock of that boot, one per line
+	// ("BOOTID\nroot\n1796540400"). Older drift wrote the first line alone,
+	// or the first two.
 	XattrRetired = "user.drift.retired-boot"
 	// XattrCreated records the boot that created a fresh root.
 	XattrCreated = "user.drift.created-boot"
@@ -55,10 +58,13 @@ type OldRoot struct {
 	// Time orders old roots: the time in the name, else the subvolume's
 	// creation time, else its mtime.
 	Time time.Time `json:"time"`
-	// Age is the moment the age is counted from (the seed's `find -mtime`
-	// rule): the time in the name (the root's mtime at retirement), else
-	// the entry's mtime. A timestamp, hence "ageFrom" in JSON (the age in
-	// days is Decision.AgeDays).
+	// Age is the moment the age is counted from: when drift retired it
+	// (RetiredAt) for a root drift retired, else the seed's `find -mtime`
+	// rule — the time in the name (the root's mtime at retirement), else the
+	// entry's mtime. Never before the time in the name: a retirement
+	// recorded earlier than the root's last change was made by a clock that
+	// was behind. A timestamp, hence "ageFrom" in JSON (the age in days is
+	// Decision.AgeDays).
 	Age time.Time `json:"ageFrom"`
 	// MTime is the entry's own mtime (lstat), OTime its creation time (zero
 	// unless a subvolume).
@@ -74,6 +80,10 @@ type OldRoot struct {
 	// RetiredFrom is the subvolume (--subvol) XattrRetired says it was
 	// retired from, "" when the mark does not say.
 	RetiredFrom string `json:"retiredFrom,omitempty"`
+	// RetiredAt is when XattrRetired says drift retired it (second
+	// resolution, in the location names are read in); zero for a root drift
+	// did not retire, or retired before drift recorded the time.
+	RetiredAt time.Time `json:"retiredAt,omitzero"`
 	// Dir is the absolute directory it is read through while drift runs:
 	// Path joined to the detached top level's mount (LazyTop.Join) for a
 	// root found in the top level, else Path. "" until the finder of old
@@ -98,15 +108,19 @@ func (r *OldRoot) RestoreFrom() string {
 // alone by wipe, and never picked as the latest or previous root.
 func (r OldRoot) managed() bool { return r.Kind == KindSubvolume && r.Parsed }
 
-// resolveTime fills Parsed, Seq, Time and Age from Name, OTime and MTime.
+// resolveTime fills Parsed, Seq, Time and Age from Name, OTime, MTime and
+// RetiredAt.
 func (r *OldRoot) resolveTime(loc *time.Location) {
 	if n, err := ParseName(r.Name, loc); err == nil {
 		r.Parsed, r.Seq, r.Time, r.Age = true, n.Seq, n.Time, n.Time
-		return
+	} else {
+		r.Time, r.Age = r.OTime, r.MTime
+		if r.Time.IsZero() {
+			r.Time = r.MTime
+		}
 	}
-	r.Time, r.Age = r.OTime, r.MTime
-	if r.Time.IsZero() {
-		r.Time = r.MTime
+	if r.RetiredAt.After(r.Age) {
+		r.Age = r.RetiredAt
 	}
 }
 
@@ -162,7 +176,7 @@ func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string
 			for _, n := range r.Nested {
 				r.Mounted = append(r.Mounted, mounted[n.ID]...)
 			}
-			r.RetiredBoot, r.RetiredFrom, _ = strings.Cut(getxattr(full, XattrRetired), "\n")
+			r.RetiredBoot, r.RetiredFrom, r.RetiredAt = parseRetiredMark(getxattr(full, XattrRetired), loc)
 		}
 		r.resolveTime(loc)
 		out = append(out, r)
@@ -204,5 +218,20 @@ func getxattr(p, name string) string {
 }
 
 // retiredMark is the value of XattrRetired for a root retired by the boot
-// bootID from the subvolume from.
-func retiredMark(bootID, from string) string { return bootID + "\n" + from }
+// bootID from the subvolume from at the moment at.
+func retiredMark(bootID, from string, at time.Time) string {
+	return bootID + "\n" + from + "\n" + strconv.FormatInt(at.Unix(), 10)
+}
+
+// parseRetiredMark reads a value of XattrRetired (retiredMark, or what
+// older drift wrote: the boot alone, or the boot and the subvolume). A time
+// that is not a decimal number of seconds is left zero.
+func parseRetiredMark(v string, loc *time.Location) (boot, from string, at time.Time) {
+	boot, rest, _ := strings.Cut(v, "\n")
+	from, secs, ok := strings.Cut(rest, "\n")
+	if ok && isDigits(secs) && len(secs) <= 12 {
+		n, _ := strconv.ParseInt(secs, 10, 64)
+		at = time.Unix(n, 0).In(loc)
+	}
+	return boot, from, at
+}

@@ -3,6 +3,7 @@ package btrfs
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,8 +18,9 @@ var ErrNoOldRoot = errors.New("no such old root")
 // time (OldRoot.Time, the order of SortOldRoots: 2026-11-10 after 2026-11-9,
 // a .1 after its twin), never by string; a subvolume named otherwise
 // (manual-backup) is not an old root and never the latest. A named entry must be a subvolume or a directory: a
-// symlink (never followed) or anything else is an error. Errors wrap
-// ErrNoOldRoot when nothing matches.
+// symlink (never followed) or anything else is an error. A name that is
+// not there finds the one entry whose name denotes the same time (byName:
+// zero-padded or not). Errors wrap ErrNoOldRoot when nothing matches.
 func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
 	if name == Latest {
 		if r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, nil); ok { // managed: a subvolume with an old-root name
@@ -26,20 +28,52 @@ func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
 		}
 		return OldRoot{}, fmt.Errorf("%w: no subvolume with an old-root name (YYYY-MM-D_hh:mm:ss[.N]) among the %d entries of old_roots", ErrNoOldRoot, len(roots))
 	}
+	r, err := byName(roots, name)
+	if err != nil {
+		return OldRoot{}, err
+	}
+	switch r.Kind {
+	case KindSubvolume, KindDir:
+		return r, nil
+	case KindSymlink:
+		return OldRoot{}, fmt.Errorf("%s is a symlink: drift never follows one", r.Path)
+	default:
+		return OldRoot{}, fmt.Errorf("%s is not a directory", r.Path)
+	}
+}
+
+// byName returns the entry of roots called name, else the one whose name
+// denotes the same time and collision suffix (ParseName: 2026-11-09_03:04:05
+// finds 2026-11-9_03:04:05, the seed's spelling). Several such entries and
+// none called name exactly is an error naming them.
+func byName(roots []OldRoot, name string) (OldRoot, error) {
 	for _, r := range roots {
-		if r.Name != name {
-			continue
-		}
-		switch r.Kind {
-		case KindSubvolume, KindDir:
+		if r.Name == name {
 			return r, nil
-		case KindSymlink:
-			return OldRoot{}, fmt.Errorf("%s is a symlink: drift never follows one", r.Path)
-		default:
-			return OldRoot{}, fmt.Errorf("%s is not a directory", r.Path)
 		}
 	}
-	return OldRoot{}, fmt.Errorf("%w: %s", ErrNoOldRoot, name)
+	var same []OldRoot
+	if want, err := ParseName(name, time.UTC); err == nil {
+		for _, r := range roots {
+			if !r.Parsed {
+				continue
+			}
+			if got, err := ParseName(r.Name, time.UTC); err == nil && got.Seq == want.Seq && got.Time.Equal(want.Time) {
+				same = append(same, r)
+			}
+		}
+	}
+	switch len(same) {
+	case 0:
+		return OldRoot{}, fmt.Errorf("%w: %s", ErrNoOldRoot, name)
+	case 1:
+		return same[0], nil
+	}
+	names := make([]string, len(same))
+	for i, r := range same {
+		names[i] = r.Name
+	}
+	return OldRoot{}, fmt.Errorf("%s names the same time as %s: give one of them exactly", name, strings.Join(names, " and "))
 }
 
 // FindOldRoot lists the old roots in the directory dir (relative to the top

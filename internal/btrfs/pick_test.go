@@ -51,6 +51,31 @@ func TestPickOldRoot(t *testing.T) {
 	if _, err := PickOldRoot(roots[3:], Latest); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("latest without a subvolume: %v", err)
 	}
+	// Names that denote the same time find each other: zero-padded or not.
+	for name, want := range map[string]string{
+		"2026-11-09_08:00:00":   "2026-11-9_08:00:00",
+		"2026-11-09_08:00:00.1": "2026-11-9_08:00:00.1",
+		"2026-12-01_00:00:00":   "2026-12-1_00:00:00",
+	} {
+		if r, err := PickOldRoot(roots, name); err != nil || r.Name != want {
+			t.Errorf("%s: %q, %v; want %s", name, r.Name, err, want)
+		}
+	}
+	if _, err := PickOldRoot(roots, "2026-11-09_08:00:00.2"); !errors.Is(err, ErrNoOldRoot) {
+		t.Errorf("another collision suffix: %v", err)
+	}
+	// both spellings present: the exact one wins; neither exact: ambiguous
+	twins := []OldRoot{mk("2026-11-9_08:00:00", KindSubvolume), mk("2026-11-09_08:00:00", KindSubvolume)}
+	if r, err := PickOldRoot(twins, "2026-11-09_08:00:00"); err != nil || r.Name != "2026-11-09_08:00:00" {
+		t.Errorf("exact twin: %q, %v", r.Name, err)
+	}
+	if _, err := PickOldRoot(twins, "2026-11-9_8:00:00"); !errors.Is(err, ErrNoOldRoot) {
+		t.Errorf("not an old-root name: %v", err)
+	}
+	jan := []OldRoot{mk("2026-1-9_08:00:00", KindSubvolume), mk("2026-01-09_08:00:00", KindSubvolume)}
+	if _, err := PickOldRoot(jan, "2026-01-9_08:00:00"); err == nil || !strings.Contains(err.Error(), "2026-1-9_08:00:00 and 2026-01-09_08:00:00") {
+		t.Errorf("two entries of the same time, neither named exactly: %v", err)
+	}
 }
 
 func TestPreviousRoot(t *testing.T) {

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Options say what a wipe does. The zero value is not usable: start from
@@ -73,6 +71,12 @@ type Step struct {
 	// To is where ActRetire moves Path; From is ActSnapshot's source.
 	To   string `json:"to,omitempty"`
 	From string `json:"from,omitempty"`
+	// Via is where ActCreate and ActSnapshot make the fresh root (FreshName)
+	// and mark it with this boot's id before renaming it to Path, so that a
+	// rerun never meets an unmarked fresh root at Path. Reuse is true when
+	// an interrupted run left it there already: it is marked and renamed.
+	Via   string `json:"via,omitempty"`
+	Reuse bool   `json:"reuse,omitempty"`
 	// ID is the subvolume id ActRetire and ActDelete expect at Path; Apply
 	// refuses the step when another subvolume is there.
 	ID uint64 `json:"id,omitempty"`
@@ -93,7 +97,14 @@ func (s Step) String() string {
 	case ActRetire:
 		return fmt.Sprintf("retire  %s -> %s", s.Path, s.To)
 	case ActSnapshot:
+		if s.Reuse {
+			return fmt.Sprintf("snapshot %s -> %s (the one an interrupted run made at %s)", s.From, s.Path, s.Via)
+		}
 		return fmt.Sprintf("snapshot %s -> %s", s.From, s.Path)
+	case ActCreate:
+		if s.Reuse {
+			return fmt.Sprintf("create  %s (the one an interrupted run made at %s)", s.Path, s.Via)
+		}
 	case ActDelete:
 		return fmt.Sprintf("delete  %s (subvolume %d)", s.Path, s.ID)
 	}
@@ -123,6 +134,10 @@ type Plan struct {
 	OldRoots []Decision `json:"oldRoots"`
 	// Warnings are conditions that made the plan keep something.
 	Warnings []string `json:"warnings"`
+	// Notes say why the root is not retired (already wiped at this boot, a
+	// fresh root nothing used, a root missing after an interrupted run):
+	// what explains a plan with fewer steps than a wipe has.
+	Notes []string `json:"notes"`
 }
 
 // ErrUnsafe wraps every refusal to plan: a target that is not what a wipe
@@ -141,17 +156,25 @@ func CleanRel(flag, p string) (string, error) {
 }
 
 // Plan computes the wipe of the filesystem behind top with opts: retire the
-// root to old_roots/<its mtime, seed format>[.N], create a fresh root (empty
-// or a snapshot of opts.Blank), and delete, nested subvolumes deepest first,
-// every old root that is a verified subvolume directly in old_roots, is at
-// least KeepDays+1 whole days old, is not among the newest KeepMin, was not
-// retired in this boot, and is not mounted. Age-based deletion is skipped
-// when the clock is before the newest old root. Errors wrap ErrUnsafe when a
-// target is wrong: Subvol or OldRoots a symlink, not a subvolume/directory,
-// one inside the other; the root mounted (field case C18); Blank missing,
-// equal to or inside Subvol, or inside OldRoots; Subvol missing while no old
-// root carries this boot's retired mark (a preview only warns).
-// Other errors come from reading the filesystem.
+// root to old_roots/<its mtime, seed format>[.N], make a fresh root (empty
+// or a snapshot of opts.Blank; made at FreshName, marked, renamed into
+// place), and delete, nested subvolumes deepest first, every old root that
+// is a verified subvolume directly in old_roots, is at least KeepDays+1
+// whole days old (OldRoot.Age: from its retirement when drift retired it,
+// else the seed's rule), is not among the newest KeepMin, was not retired
+// in this boot or by this run, and is not mounted. Age-based deletion is
+// skipped when the clock is before the newest old root. The root is not
+// retired when drift wipe made it at this boot, or made it at an earlier
+// boot and it is still empty (a wipe stopped after making it; nothing used
+// it): the last root retired is then kept, as it is when the root is
+// missing (a wipe stopped after retiring it, at this boot or any other:
+// the fresh root is made). Errors wrap ErrUnsafe when a target is wrong:
+// Subvol or OldRoots a symlink, not a subvolume/directory, one inside the
+// other; the root mounted (field case C18); Blank missing, equal to or
+// inside Subvol, or inside OldRoots; FreshName taken by something else;
+// Subvol missing while no old root carries drift's mark of a retirement
+// from it (a preview only warns). Other errors come from reading the
+// filesystem.
 func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
@@ -197,7 +220,7 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	for _, s := range subs {
 		byPath[s.Path] = s
 	}
-	p := &Plan{Options: opts, Steps: []Step{}, OldRoots: []Decision{}, Warnings: []string{}}
+	p := &Plan{Options: opts, Steps: []Step{}, OldRoots: []Decision{}, Warnings: []string{}, Notes: []string{}}
 
 	// old_roots: a real directory (or missing), never a symlink, on the
 	// path of no symlink either.
@@ -218,72 +241,9 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		return nil, err
 	}
 
-	// The root: retire it unless it is gone (a run interrupted after
-	// retiring it) or drift created it in this boot.
-	if err := t.checkNoSymlinks(opts.Subvol); err != nil {
+	rs, err := t.planRoot(p, existing, subs, mounted)
+	if err != nil {
 		return nil, err
-	}
-	rootPath := filepath.Join(t.Dir, opts.Subvol)
-	var st unix.Stat_t
-	needRoot := false
-	var retired *Decision
-	switch err := unix.Lstat(rootPath, &st); {
-	case errors.Is(err, unix.ENOENT):
-		// Only a run interrupted after retiring this very subvolume (marked
-		// with this boot's id and its name) leaves it missing; else --subvol
-		// names the wrong subvolume, and creating it would never wipe the
-		// real root — even after another subvolume was retired this boot.
-		resuming := false
-		for _, r := range existing {
-			resuming = resuming || (opts.BootID != "" && r.Kind == KindSubvolume && r.RetiredBoot == opts.BootID &&
-				(r.RetiredFrom == "" || r.RetiredFrom == opts.Subvol))
-		}
-		if !resuming {
-			msg := fmt.Sprintf("no subvolume %s at the top level: nothing to retire; create it, or check --subvol", opts.Subvol)
-			if !opts.Preview {
-				return nil, fmt.Errorf("%w: %s", ErrUnsafe, msg)
-			}
-			p.Warnings = append(p.Warnings, msg+" (drift wipe refuses to run)")
-		}
-		needRoot = true
-	case err != nil:
-		return nil, &os.PathError{Op: "lstat", Path: rootPath, Err: err}
-	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-		return nil, fmt.Errorf("%w: %s is a %s, not a subvolume", ErrUnsafe, opts.Subvol, typeName(fs.FileMode(st.Mode)))
-	default:
-		sv, ok := byPath[opts.Subvol]
-		if !ok || st.Ino != 256 {
-			return nil, fmt.Errorf("%w: %s is a plain directory, not a subvolume", ErrUnsafe, opts.Subvol)
-		}
-		if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {
-			return nil, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root (field case C18); run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
-		}
-		if opts.BootID != "" && getxattr(rootPath, XattrCreated) == opts.BootID {
-			break // fresh from this boot: retiring it again would only add an empty old root
-		}
-		mtime := time.Unix(st.Mtim.Unix()).In(opts.Location)
-		taken := map[string]bool{}
-		for _, r := range existing {
-			taken[r.Name] = true
-		}
-		seq := 0
-		for taken[FormatName(mtime, seq)] {
-			seq++
-		}
-		name := FormatName(mtime, seq)
-		if seq > 0 {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s/%s exists already: the root is retired as %s (field case C15)", opts.OldRoots, FormatName(mtime, 0), name))
-		}
-		to := opts.OldRoots + "/" + name
-		p.Steps = append(p.Steps, Step{Action: ActRetire, Path: opts.Subvol, To: to, ID: sv.ID})
-		r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime, RetiredBoot: opts.BootID, RetiredFrom: opts.Subvol}
-		for _, n := range Nested(subs, opts.Subvol) {
-			n.Path = to + n.Path[len(opts.Subvol):]
-			r.Nested = append(r.Nested, n)
-		}
-		r.resolveTime(opts.Location)
-		retired = &Decision{OldRoot: r, Retired: true}
-		needRoot = true
 	}
 	if opts.Blank != "" {
 		// Checked whether or not this run creates the root: a --blank that
@@ -292,13 +252,14 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 			return nil, fmt.Errorf("%w: --blank %s: no such subvolume", ErrUnsafe, opts.Blank)
 		}
 	}
-	if needRoot {
+	if rs.create {
+		st := Step{Action: ActCreate, Path: opts.Subvol, Via: FreshName(opts.Subvol), Reuse: rs.reuse}
 		if opts.Blank != "" {
-			p.Steps = append(p.Steps, Step{Action: ActSnapshot, Path: opts.Subvol, From: opts.Blank})
-		} else {
-			p.Steps = append(p.Steps, Step{Action: ActCreate, Path: opts.Subvol})
+			st.Action, st.From = ActSnapshot, opts.Blank
 		}
+		p.Steps = append(p.Steps, st)
 	}
+	retired := rs.retire
 
 	// Old roots after retirement, oldest first.
 	for _, r := range existing {
@@ -308,7 +269,7 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		p.OldRoots = append(p.OldRoots, *retired)
 	}
 	slices.SortStableFunc(p.OldRoots, func(a, b Decision) int { return compareOldRoots(a.OldRoot, b.OldRoot) })
-	p.decide(retired == nil && needRoot)
+	p.decide(rs.protect)
 	for _, d := range p.OldRoots {
 		if !d.Delete {
 			continue
@@ -331,16 +292,17 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 // decide fills Delete and Why of every old root. Subvolumes whose names are
 // not old-root names (a manual-backup kept in old_roots) are not old roots
 // drift manages: reported, kept, and neither counted for KeepMin nor for the
-// clock check. resumed is true when the
-// root is missing (a run interrupted after retiring it): then the newest
-// old root counts as retired in this run even without a boot mark.
-func (p *Plan) decide(resumed bool) {
+// clock check. protect is true when this run retires nothing because the
+// root is missing or fresh: then the last root retired (the newest Age of
+// the managed ones) holds the last boot's data and is kept.
+func (p *Plan) decide(protect bool) {
 	o := p.Options
 	ds := p.OldRoots
 	newest := time.Time{}
-	for _, d := range ds {
-		if d.managed() && d.Age.After(newest) {
-			newest = d.Age
+	last := -1
+	for i, d := range ds {
+		if d.managed() && !d.Age.Before(newest) {
+			newest, last = d.Age, i
 		}
 	}
 	clockWrong := o.Now.Before(newest)
@@ -348,12 +310,6 @@ func (p *Plan) decide(resumed bool) {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the clock (%s) is before the newest old root (%s): no old root is deleted by age this boot", o.Now.In(o.Location).Format(time.RFC3339), newest.Format(time.RFC3339)))
 	}
 	kept := 0 // subvolumes counted from the newest
-	lastSub := -1
-	for i := range ds {
-		if ds[i].managed() {
-			lastSub = i
-		}
-	}
 	for i := len(ds) - 1; i >= 0; i-- {
 		d := &ds[i]
 		if !d.Age.IsZero() {
@@ -378,8 +334,8 @@ func (p *Plan) decide(resumed bool) {
 			d.Why = "retired by this run"
 		case o.BootID != "" && d.RetiredBoot == o.BootID:
 			d.Why = "retired in this boot"
-		case resumed && i == lastSub:
-			d.Why = "newest, and the root is missing: retired by an interrupted run"
+		case protect && i == last:
+			d.Why = "the last root retired: nothing has used the root since"
 		case kept <= o.KeepMin:
 			d.Why = fmt.Sprintf("among the newest %d (--keep-min)", o.KeepMin)
 		case clockWrong:

@@ -36,6 +36,12 @@ type Top struct {
 	Dir string
 	// Source is the block device behind the filesystem, as mountinfo has it.
 	Source string
+	// AfterMutation, when set, is called by Apply after each change it makes
+	// to the filesystem (one mkdir, setxattr, rename, subvolume create,
+	// snapshot or delete, or read-only flag cleared), with a few words on
+	// what it was. Tests use it to stop a real wipe after each change in
+	// turn (drift wipe's DRIFT_TEST_STOP_AFTER).
+	AfterMutation func(what string)
 
 	mountID  int // mountinfo id of the mount at Dir
 	owned    bool
@@ -54,7 +60,9 @@ type Top struct {
 // with os.MkdirTemp, with private propagation, so that nothing leaks into
 // other mount namespaces. Close unmounts it and removes the directory; so
 // does cancelling ctx (context.AfterFunc), which covers SIGINT/SIGTERM when
-// the caller's context ends on them. A caller defers Close, which also runs
+// the caller's context ends on them — a caller that must finish what it is
+// doing first (Apply's step in progress) passes context.WithoutCancel and
+// stops on its own context. A caller defers Close, which also runs
 // during a panic. Errors: source missing, not a block device nor on btrfs,
 // a device without a btrfs superblock ("DEV is not a btrfs filesystem"),
 // mount(2) failures (EPERM without CAP_SYS_ADMIN), and mount table errors.

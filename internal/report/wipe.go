@@ -28,8 +28,9 @@ func newTable(w io.Writer) *tablewriter.Table {
 
 // WritePlan renders the plan of drift wipe in format ("table" or "json"):
 // its steps (done, or planned when dryRun), then the old roots and what
-// happens to each. The JSON is {"version": 1, "dryRun", "options", "steps",
-// "oldRoots", "warnings"}.
+// happens to each; a note per btrfs.Plan.Notes (why the root is not
+// retired) under the count of steps. The JSON is {"version": 1, "dryRun",
+// "options", "steps", "oldRoots", "warnings", "notes"}.
 func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	switch format {
 	case "json":
@@ -49,6 +50,11 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	}
 	if _, err := fmt.Fprintf(w, "%s: %s\n", verb, Plural(int64(len(p.Steps)), "step", "steps")); err != nil {
 		return err
+	}
+	for _, n := range p.Notes {
+		if _, err := fmt.Fprintf(w, "note: %s\n", Escape(n)); err != nil {
+			return err
+		}
 	}
 	if len(p.Steps) > 0 {
 		t := newTable(w)

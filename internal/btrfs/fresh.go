@@ -1,0 +1,165 @@
+package btrfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// FreshName is where a wipe makes the fresh root before renaming it into
+// place at subvol (relative to the top level): ".drift-new-<name>" in the
+// same directory, so that the rename stays inside one subvolume. A rerun
+// that finds it there (the run before was stopped between making it and
+// renaming it) marks it and renames it instead of making another.
+func FreshName(subvol string) string {
+	return path.Join(path.Dir(subvol), ".drift-new-"+path.Base(subvol))
+}
+
+// rootState is what Plan found at --subvol and next to it.
+type rootState struct {
+	// retire is the decision for the root this run retires (nil: none).
+	retire *Decision
+	// create is true when the plan makes a fresh root; reuse when it
+	// renames the one an interrupted run left at FreshName.
+	create, reuse bool
+	// protect is true when this run retires nothing because the root is
+	// missing or still fresh: the last root retired then holds the last
+	// boot's data, and is kept.
+	protect bool
+}
+
+// planRoot decides what happens to the root subvolume: retired unless it
+// is missing (a run stopped after retiring it) or fresh (made by drift wipe
+// at this boot, or at an earlier one and still empty: nothing ever used
+// it), and a fresh root is made whenever the root is retired or missing.
+// It adds a note to p when the root is not retired. Errors wrap ErrUnsafe
+// as Plan's.
+func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted map[uint64][]string) (rootState, error) {
+	opts := p.Options
+	var rs rootState
+	byPath := map[string]Subvolume{}
+	for _, s := range subs {
+		byPath[s.Path] = s
+	}
+	if err := t.checkNoSymlinks(opts.Subvol); err != nil {
+		return rs, err
+	}
+	fresh := FreshName(opts.Subvol)
+	switch fi, err := os.Lstat(filepath.Join(t.Dir, fresh)); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return rs, err
+	default:
+		if _, ok := byPath[fresh]; !ok || !fi.IsDir() {
+			return rs, fmt.Errorf("%w: %s is a %s, not the subvolume drift wipe makes a fresh root in: move it away", ErrUnsafe, fresh, typeName(fi.Mode()))
+		}
+		rs.reuse = true
+	}
+	rootPath := filepath.Join(t.Dir, opts.Subvol)
+	var st unix.Stat_t
+	switch err := unix.Lstat(rootPath, &st); {
+	case errors.Is(err, unix.ENOENT):
+		if !rs.reuse && !retiredFrom(existing, opts) {
+			msg := fmt.Sprintf("no subvolume %s at the top level, and no old root drift wipe retired from it: nothing to retire; create it, or check --subvol", opts.Subvol)
+			if !opts.Preview {
+				return rs, fmt.Errorf("%w: %s", ErrUnsafe, msg)
+			}
+			p.Warnings = append(p.Warnings, msg+" (drift wipe refuses to run)")
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is missing: a wipe was stopped after retiring it; the fresh root is made and the wipe finished", opts.Subvol))
+		}
+		rs.create, rs.protect = true, true
+		return rs, nil
+	case err != nil:
+		return rs, &os.PathError{Op: "lstat", Path: rootPath, Err: err}
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return rs, fmt.Errorf("%w: %s is a %s, not a subvolume", ErrUnsafe, opts.Subvol, typeName(fs.FileMode(st.Mode)))
+	}
+	sv, ok := byPath[opts.Subvol]
+	if !ok || st.Ino != 256 {
+		return rs, fmt.Errorf("%w: %s is a plain directory, not a subvolume", ErrUnsafe, opts.Subvol)
+	}
+	if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {
+		return rs, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root; run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
+	}
+	if rs.reuse {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: a fresh root an interrupted wipe left next to %s; left alone until a wipe finds %s missing", fresh, opts.Subvol, opts.Subvol))
+	}
+	if !opts.Preview {
+		if created := getxattr(rootPath, XattrCreated); created != "" {
+			switch {
+			case opts.BootID != "" && created == opts.BootID:
+				p.Notes = append(p.Notes, fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created))
+				rs.protect = true
+				return rs, nil
+			case isEmptyDir(rootPath):
+				p.Notes = append(p.Notes, fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, still empty (nothing used it): not retired again", opts.Subvol, created))
+				rs.protect = true
+				return rs, nil
+			}
+		}
+	}
+	mtime := time.Unix(st.Mtim.Unix()).In(opts.Location)
+	taken := map[string]bool{}
+	for _, r := range existing {
+		taken[r.Name] = true
+	}
+	seq := 0
+	for taken[FormatName(mtime, seq)] {
+		seq++
+	}
+	name := FormatName(mtime, seq)
+	if seq > 0 && !opts.Preview {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s/%s exists already: the root is retired as %s", opts.OldRoots, FormatName(mtime, 0), name))
+	}
+	to := opts.OldRoots + "/" + name
+	p.Steps = append(p.Steps, Step{Action: ActRetire, Path: opts.Subvol, To: to, ID: sv.ID})
+	r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime, RetiredBoot: opts.BootID, RetiredFrom: opts.Subvol, RetiredAt: opts.Now.Truncate(time.Second).In(opts.Location)}
+	if opts.Preview {
+		r.RetiredAt = time.Time{} // the next boot's clock, unknown
+	}
+	for _, n := range Nested(subs, opts.Subvol) {
+		n.Path = to + n.Path[len(opts.Subvol):]
+		r.Nested = append(r.Nested, n)
+	}
+	r.resolveTime(opts.Location)
+	rs.retire = &Decision{OldRoot: r, Retired: true}
+	rs.create = true
+	return rs, nil
+}
+
+// retiredFrom reports whether an old root of existing carries drift's mark
+// of a retirement from opts.Subvol (at any boot; a mark that does not name
+// the subvolume counts at this boot only): then a missing root is one a
+// wipe was stopped after retiring, and making it loses nothing.
+func retiredFrom(existing []OldRoot, opts Options) bool {
+	for _, r := range existing {
+		if r.Kind != KindSubvolume {
+			continue
+		}
+		if r.RetiredFrom == opts.Subvol || (r.RetiredFrom == "" && opts.BootID != "" && r.RetiredBoot == opts.BootID) {
+			return true
+		}
+	}
+	return false
+}
+
+// isEmptyDir reports whether the directory p has no entries; false when it
+// cannot be read.
+func isEmptyDir(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
+}
