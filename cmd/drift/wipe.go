@@ -185,8 +185,8 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 // envStopAfter is the kill-point hook of the wipe tests
 // (test/e2e/wipekill_test.go): "N" or "N:TERM" makes drift wipe send itself
 // SIGKILL (SIGTERM with :TERM) right after its Nth change to the
-// filesystem, and log every change on stderr ("drift: test: change N:
-// …"); N = 0 only logs. Never set outside tests.
+// filesystem, and log every change on stderr ("drift: test: step S change
+// N: …"); N = 0 only logs. Never set outside tests.
 const envStopAfter = "DRIFT_TEST_STOP_AFTER"
 
 // stopAfterHook sets top.AfterMutation as envStopAfter asks.
@@ -207,9 +207,9 @@ func stopAfterHook(ctx context.Context, top *btrfs.Top, st Streams) error {
 		return fmt.Errorf("%s=%q: expected N or N:TERM", envStopAfter, v)
 	}
 	count := 0
-	top.AfterMutation = func(what string) {
+	top.AfterMutation = func(step int, what string) {
 		count++
-		fmt.Fprintf(st.Err, "drift: test: change %d: %s\n", count, report.Escape(what))
+		fmt.Fprintf(st.Err, "drift: test: step %d change %d: %s\n", step, count, report.Escape(what))
 		if count != n {
 			return
 		}

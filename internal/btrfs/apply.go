@@ -45,6 +45,7 @@ func (t *Top) Apply(ctx context.Context, p *Plan) error {
 		if s.Action == ActDelete && s.oldRoot != "" && s.oldRoot == skip {
 			continue
 		}
+		t.step = i + 1
 		if err := t.apply(p, s); err != nil {
 			err = fmt.Errorf("%s: %w", s, err)
 			if s.Action != ActDelete || s.oldRoot == "" {
@@ -157,7 +158,7 @@ func (t *Top) makeFresh(p *Plan, s Step) error {
 // filesystem.
 func (t *Top) mutated(what string) {
 	if t.AfterMutation != nil {
-		t.AfterMutation(what)
+		t.AfterMutation(t.step, what)
 	}
 }
 

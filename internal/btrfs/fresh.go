@@ -61,6 +61,9 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		if _, ok := byPath[fresh]; !ok || !fi.IsDir() {
 			return rs, fmt.Errorf("%w: %s is a %s, not the subvolume drift wipe makes a fresh root in: move it away", ErrUnsafe, fresh, typeName(fi.Mode()))
 		}
+		if opts.Blank == "" && !isEmptyDir(filepath.Join(t.Dir, fresh)) {
+			return rs, fmt.Errorf("%w: %s is not empty: it is not a fresh root drift wipe left; move it away", ErrUnsafe, fresh)
+		}
 		rs.reuse = true
 	}
 	rootPath := filepath.Join(t.Dir, opts.Subvol)

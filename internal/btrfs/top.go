@@ -38,10 +38,12 @@ type Top struct {
 	Source string
 	// AfterMutation, when set, is called by Apply after each change it makes
 	// to the filesystem (one mkdir, setxattr, rename, subvolume create,
-	// snapshot or delete, or read-only flag cleared), with a few words on
-	// what it was. Tests use it to stop a real wipe after each change in
-	// turn (drift wipe's DRIFT_TEST_STOP_AFTER).
-	AfterMutation func(what string)
+	// snapshot or delete, or read-only flag cleared), with the number of the
+	// plan's step making it (from 1) and a few words on what it was. Tests
+	// use it to stop a real wipe after each change in turn (drift wipe's
+	// DRIFT_TEST_STOP_AFTER).
+	AfterMutation func(step int, what string)
+	step          int // the step Apply is at, for AfterMutation
 
 	mountID  int // mountinfo id of the mount at Dir
 	owned    bool

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -119,10 +120,12 @@ func TestWipeMatchesSeed(t *testing.T) {
 		t.Logf("same tree:\n  %s", strings.Join(ta, "\n  "))
 	}
 
-	// C15: the fresh root gets the same mtime as the one just retired.
+	// C15: the fresh root, used by a boot, gets the same mtime as the one
+	// just retired.
 	retired := now.Add(-time.Hour).Format("2006-01-2_15:04:05")
 	for _, w := range []*wipeImage{a, b} {
 		ts := now.Add(-time.Hour)
+		must(t, os.WriteFile(filepath.Join(w.top, "root", "booted"), nil, 0o644))
 		must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
 	}
 	a.seed() // mv puts the root inside old_roots/<ts>
@@ -166,5 +169,66 @@ func TestRootsOrder(t *testing.T) {
 	want := []string{"2026-10-1_08:00:00 delete", "└ var-tmp", "2026-11-9_08:00:00 keep", "2026-11-9_08:00:00.1 keep", "2026-11-10_08:00:00 keep", "2026-11-29_19:00:00 keep"}
 	if !slices.Equal(order, want) {
 		t.Errorf("drift roots order:\n  %q\nwant\n  %q", order, want)
+	}
+}
+
+// TestWipeLongUptime: a root whose mtime is 42 days old (a server up for
+// six weeks) is retired under that old name, kept by this boot's wipe and —
+// unlike with the seed's rule, which counts from the name — by the next
+// boot's too, since drift counts from the retirement it recorded. An old
+// root drift did not retire still goes by the seed's rule. Also what a user
+// sees right after the wipe: a second dry run says why it has nothing to
+// do, and drift roots lists the retired root as kept.
+func TestWipeLongUptime(t *testing.T) {
+	if !driftChild(t) {
+		return // the test ran in a private mount namespace
+	}
+	w := newWipeImage(t, "uptime")
+	now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	name := func(t time.Time) string { return t.Format("2006-01-2_15:04:05") }
+	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	w.subvol("old_roots/"+name(ago(60)), ago(60)) // retired by the seed's script
+	w.subvol("root", time.Time{})
+	must(t, os.WriteFile(filepath.Join(w.top, "root", "uptime-log"), []byte("six weeks"), 0o644))
+	must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
+	retired := "old_roots/" + name(ago(42))
+
+	w.drift("--boot-id", "boot-a", "--now", now.Format(time.RFC3339))
+	if got, want := w.tree(), []string{"entry " + retired, "subvol " + retired, "subvol root"}; !slices.Equal(got, want) {
+		t.Fatalf("after the first boot's wipe: %q, want %q", got, want)
+	}
+	out := w.drift("--boot-id", "boot-a", "--now", now.Format(time.RFC3339), "--dry-run")
+	if !strings.Contains(out, "0 steps") || !strings.Contains(out, "note: already wiped at this boot") {
+		t.Errorf("a second dry run at the same boot does not say why it does nothing:\n%s", out)
+	}
+	// the fresh root's mtime in the same second as the retired root's name:
+	// the preview names it .1 without warning about a collision it does not
+	// make now
+	must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
+	roots, err := command(os.Getenv(envDrift), "roots", "--top", w.top, "--now", now.Add(time.Minute).Format(time.RFC3339)).CombinedOutput()
+	t.Logf("drift roots:\n%s", roots)
+	must(t, err)
+	if !regexp.MustCompile(regexp.QuoteMeta(name(ago(42))) + `\s*│\s*0d\s*│\s*keep`).Match(roots) {
+		t.Errorf("drift roots right after the wipe does not list %s as kept, 0 days old", retired)
+	}
+	if strings.Contains(string(roots), "exists already") || strings.Contains(string(roots), "delete") {
+		t.Errorf("drift roots right after the wipe warns of a collision or plans a deletion")
+	}
+
+	// the next boot, a day later
+	must(t, os.WriteFile(filepath.Join(w.top, "root", "day2"), []byte("x"), 0o644))
+	next := now.Add(24 * time.Hour)
+	must(t, os.Chtimes(filepath.Join(w.top, "root"), next.Add(-time.Hour), next.Add(-time.Hour)))
+	w.drift("--boot-id", "boot-b", "--now", next.Format(time.RFC3339), "--keep-min", "1")
+	tb := w.tree()
+	if !slices.Contains(tb, "subvol "+retired) {
+		t.Errorf("the next boot deleted %s, retired a day before (its name is 43 days old): %q", retired, tb)
+	}
+	if b, err := os.ReadFile(filepath.Join(w.top, retired, "uptime-log")); err != nil || string(b) != "six weeks" {
+		t.Errorf("%s/uptime-log: %q, %v", retired, b, err)
+	}
+	if !slices.Contains(tb, "subvol old_roots/"+name(next.Add(-time.Hour))) {
+		t.Errorf("the second boot's root was not retired: %q", tb)
 	}
 }
