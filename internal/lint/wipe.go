@@ -28,9 +28,10 @@ var (
 	// wipeRe finds the commands that replace or roll back a root: btrfs
 	// (any abbreviation of `subvolume`), zfs, bcachefs, drift.
 	wipeRe = regexp.MustCompile(`\bbtrfs\s+su[a-z]*\s+(?:del[a-z]*|cr[a-z]*|sn[a-z]*)\b|\bzfs\s+rollback\b|\bbcachefs\s+subvolume\s+(?:delete|create|snapshot)\b|` + driftWipe)
-	// driftWipe matches drift's wipe, quoted as nix/module.nix writes it
-	// ('wipe', "wipe") or not.
-	driftWipe   = `\bdrift["']?\s+["']?wipe\b`
+	// driftWipe matches drift's wipe command, quoted as nix/module.nix
+	// writes it ('…/bin/drift' 'wipe', "wipe") or not, but not the words
+	// "drift wipe failed" of a message.
+	driftWipe   = `\bdrift["']?\s+["']?wipe["']?\s+["']?-`
 	driftWipeRe = regexp.MustCompile(driftWipe)
 	// moduleMark starts the hook text services.drift.wipe generates.
 	moduleMark = "# services.drift.wipe:"
@@ -69,21 +70,35 @@ func wipes(in persist.Initrd) []wipe {
 	return out
 }
 
-// withoutModuleBlock drops the lines services.drift.wipe adds to a hook
-// (from its comment to its `drift wipe … || echo …` line).
+// withoutModuleBlock drops the lines services.drift.wipe adds to a hook:
+// from its comment through its drift wipe command, and the `|| { … }`
+// block that follows it (nix/module.nix wipeScript).
 func withoutModuleBlock(text string) string {
 	i := strings.Index(text, moduleMark)
 	if i < 0 {
 		return text
 	}
-	rest := text[i:]
-	end := len(rest)
-	if j := strings.Index(rest, "drift wipe failed"); j >= 0 {
-		if k := strings.IndexByte(rest[j:], '\n'); k >= 0 {
-			end = j + k + 1
+	lines := strings.SplitAfter(text[i:], "\n")
+	end, inBlock := len(lines), false
+	for j, l := range lines {
+		t := strings.TrimSpace(l)
+		if inBlock {
+			if t == "}" {
+				end = j + 1
+				break
+			}
+			continue
+		}
+		if driftWipeRe.MatchString(l) && !strings.HasPrefix(t, "#") {
+			if strings.HasSuffix(t, "{") {
+				inBlock = true
+				continue
+			}
+			end = j + 1
+			break
 		}
 	}
-	return text[:i] + rest[end:]
+	return text[:i] + strings.Join(lines[end:], "")
 }
 
 // stage1 says which stage 1 the configuration uses: its name and whether

@@ -1,5 +1,5 @@
 {
-  description = "drift lint test flake: the wipe shapes of testdata/wipe as evaluated configurations (no inputs; each host a plain attrset)";
+  description = "drift lint test flake: the wipe shapes of testdata/wipe as evaluated configurations (services.drift.wipe itself: wipe_module_test.go) (no inputs; each host a plain attrset)";
   outputs = { self }:
     let
       seed = ''
@@ -23,25 +23,6 @@
     btrfs subvolume create /btrfs_tmp/root
     umount /btrfs_tmp
   '';
-      # What services.drift.wipe generates (nix/module.nix), evaluated.
-      driftHook = ''
-        # services.drift.wipe: roll the root subvolume back before it is mounted.
-        waitDevice '/dev/disk/by-partlabel/disk-main-root'
-        drift 'wipe' '--device' '/dev/disk/by-partlabel/disk-main-root' '--subvol' 'root' '--old-roots' 'old_roots' '--keep-days' '30' '--keep-min' '1' || echo "drift wipe failed (exit status $?): the root is booted as it is"
-      '';
-      driftUnit = {
-        wantedBy = [ "initrd.target" ];
-        requires = [ "dev-disk-by\\x2dpartlabel-disk\\x2dmain\\x2droot.device" ];
-        after = [ "dev-disk-by\\x2dpartlabel-disk\\x2dmain\\x2droot.device" "systemd-hibernate-resume.service" "local-fs-pre.target" ];
-        before = [ "sysroot.mount" ];
-        unitConfig.DefaultDependencies = "no";
-        serviceConfig = {
-          Type = "oneshot";
-          RemainAfterExit = true;
-          ExecStart = "\"/nix/store/00000000000000000000000000000000-drift/bin/drift\" \"wipe\" \"--device\" \"/dev/disk/by-partlabel/disk-main-root\"";
-        };
-        script = "";
-      };
       host = release: cfg: { config = { system.nixos.release = release; } // cfg; };
     in
     {
@@ -59,8 +40,14 @@
         unitScripted = host "25.11" {
           boot.initrd = {
             systemd.enable = false;
-            systemd.services.rollback = driftUnit // {
-              serviceConfig = { Type = "oneshot"; };
+            systemd.services.rollback = {
+              wantedBy = [ "initrd.target" ];
+              requires = [ "dev-vda2.device" ];
+              after = [ "dev-vda2.device" "systemd-hibernate-resume.service" "local-fs-pre.target" ];
+              before = [ "sysroot.mount" ];
+              unitConfig.DefaultDependencies = "no";
+              serviceConfig.Type = "oneshot";
+            } // {
               requiredBy = [ "sysroot.mount" ];
               script = "btrfs subvolume delete /mnt/root; btrfs subvolume create /mnt/root";
             };
@@ -90,33 +77,10 @@
             };
           };
         };
-        # The right shapes: services.drift.wipe under either stage 1.
-        driftSystemd = host "26.05" {
-          services.drift.wipe.enable = true;
-          boot.resumeDevice = "/dev/vda3";
-          boot.initrd.systemd = { enable = true; services.drift-wipe = driftUnit; };
-        };
-        driftScripted = host "25.11" {
-          services.drift.wipe.enable = true;
-          swapDevices = [ { device = "/dev/vda3"; } ];
-          boot.initrd = { systemd.enable = false; postResumeCommands = driftHook; };
-        };
-        # services.drift.wipe and a hand-written wipe in the same hook.
-        twice = host "25.11" {
-          services.drift.wipe.enable = true;
-          boot.initrd = {
-            systemd.enable = false;
-            postResumeCommands = ''
-              set -e
-              btrfs subvolume delete /mnt/root
-              btrfs subvolume create /mnt/root
-            '' + driftHook;
-          };
-        };
         # An old NixOS without boot.initrd.systemd: scripted; a unit there never runs.
         old = {
           config.boot.initrd.postResumeCommands = "";
-          config.boot.initrd.systemd.services.rollback = driftUnit // { script = "zfs rollback -r rpool/local/root@blank"; serviceConfig = { }; };
+          config.boot.initrd.systemd.services.rollback = { wantedBy = [ "initrd.target" ]; script = "zfs rollback -r rpool/local/root@blank"; };
         };
       };
     };
