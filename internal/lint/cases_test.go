@@ -200,3 +200,56 @@ func TestCaseC21(t *testing.T) {
 		t.Errorf("C21:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestCaseC11WipeBeforeResumeIsAnError: the case's configuration — a wipe
+// in postDeviceCommands on a machine that hibernates to /dev/vda3 — is a
+// wipe-before-resume error naming the resume device, whose hint points to
+// postResumeCommands, a unit after the resume, and services.drift.wipe.
+// The same wipe in postResumeCommands is not reported.
+func TestCaseC11WipeBeforeResumeIsAnError(t *testing.T) {
+	src := `{ lib, ... }: {
+  boot.initrd.systemd.enable = false;
+  swapDevices = [ { device = "/dev/vda3"; } ];
+  boot.resumeDevice = "/dev/vda3";
+  boot.initrd.postDeviceCommands = lib.mkAfter ''
+    set -e
+    mount -o subvolid=5 /dev/vda2 /mnt
+    mv /mnt/root "/mnt/old_roots/$(date +%s)"
+    btrfs subvolume create /mnt/root
+  '';
+  environment.persistence."/nix/persist".directories = [ "/var/log" ];
+}
+`
+	fs := lintNix(t, src)
+	if got := briefs(fs, "wipe-before-resume"); !slices.Equal(got, []string{"5:48 error wipe-before-resume"}) {
+		t.Fatalf("C11: %q", got)
+	}
+	f, _ := find(fs, "wipe-before-resume", "")
+	for _, s := range []string{`boot.resumeDevice = "/dev/vda3"`, "hibernated kernel"} {
+		if !strings.Contains(f.Message, s) {
+			t.Errorf("message %q does not say %q", f.Message, s)
+		}
+	}
+	for _, s := range []string{"postResumeCommands", "systemd-hibernate-resume.service", "services.drift.wipe"} {
+		if !strings.Contains(f.Hint, s) {
+			t.Errorf("hint %q does not name %s", f.Hint, s)
+		}
+	}
+	fixed := lintNix(t, strings.Replace(src, "postDeviceCommands", "postResumeCommands", 1))
+	if got := briefs(fixed, "wipe-before-resume", "wipe-not-run", "wipe-failure-unnoticed"); len(got) > 0 {
+		t.Errorf("postResumeCommands: %q", got)
+	}
+}
+
+// TestCaseC13C15SeedScriptFaults: the seed script's old-root names (the
+// root's mtime, C15) and its expiry by mtime (find -mtime +30, C13) are
+// reported on the hook, once each; a wipe without them is not.
+func TestCaseC13C15SeedScriptFaults(t *testing.T) {
+	fs := lintNix(t, wipeFixture("seed-unset.nix"))
+	if got := briefs(fs, "wipe-old-root-name", "wipe-expiry-mtime"); !slices.Equal(got, []string{"3:48 warning wipe-expiry-mtime", "3:48 warning wipe-old-root-name"}) {
+		t.Errorf("seed script: %q", got)
+	}
+	if got := briefs(lintNix(t, wipeFixture("good-handwritten-scripted.nix")), "wipe-old-root-name", "wipe-expiry-mtime"); len(got) > 0 {
+		t.Errorf("a wipe without them: %q", got)
+	}
+}
