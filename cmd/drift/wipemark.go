@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,20 +37,14 @@ var wipeFailedMark = "/run/drift/wipe-failed"
 // "" when there is no mark. Errors: the path is not a regular file (a
 // symbolic link is not followed) or cannot be read.
 func wipeFailure(path string) (string, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) {
+	f, _, err := safefile.Open(path, unix.O_NOFOLLOW)
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
 		return "", err
-	} else if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s: not a regular file", path)
 	}
+	defer f.Close()
 	buf, err := io.ReadAll(io.LimitReader(f, 256))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
