@@ -6,29 +6,65 @@
   outputs =
     { self, nixpkgs }:
     let
+      inherit (nixpkgs) lib;
       systems = [
         "x86_64-linux"
         "aarch64-linux"
       ];
-      forAllSystems = f: nixpkgs.lib.genAttrs systems f;
-      date = self.lastModifiedDate or "19700101000000";
-      version = "0-unstable-${builtins.substring 0 4 date}-${builtins.substring 4 2 date}-${builtins.substring 6 2 date}";
-      commit = self.rev or null;
-      drift = pkgs: pkgs.callPackage ./nix/package.nix {
-        src = self;
-        inherit version commit;
-      };
+      forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      # The package for any package set; the version is in ./VERSION.
+      drift = pkgs: pkgs.callPackage ./nix/package.nix { commit = self.rev or null; };
+
+      # A NixOS system with services.drift, evaluated (not built): its
+      # assertions and every unit and script the module generates.
+      nixos =
+        system: config:
+        (lib.nixosSystem {
+          modules = [
+            self.nixosModules.default
+            {
+              nixpkgs.hostPlatform = system;
+              system.stateVersion = lib.trivial.release;
+              boot.loader.grub.enable = false;
+              fileSystems."/" = {
+                device = "/dev/disk/by-partlabel/disk-main-root";
+                fsType = "btrfs";
+                options = [ "subvol=root" ];
+              };
+              services.drift = {
+                enable = true;
+                auditOnShutdown.enable = true;
+                auditOnShutdown.directory = "/persist/var/lib/drift/shutdown";
+                timer.enable = true;
+                prometheus.textfileDir = "/var/lib/prometheus-node-exporter/textfile";
+                wipe = {
+                  enable = true;
+                  device = "/dev/disk/by-partlabel/disk-main-root";
+                };
+              };
+              systemd.enableStrictShellChecks = true;
+            }
+            config
+          ];
+        }).config.system.build.toplevel;
+      # A check that passes when the system evaluates: the derivation's path
+      # is written, nothing of the system is built.
+      evalCheck =
+        pkgs: name: toplevel:
+        pkgs.runCommand "drift-eval-${name}" { } ''
+          echo ${builtins.unsafeDiscardStringContext toplevel.drvPath} > $out
+        '';
     in
     {
-      packages = forAllSystems (system: rec {
-        drift = self.lib.drift nixpkgs.legacyPackages.${system};
+      packages = forAllSystems (pkgs: rec {
+        drift = self.lib.drift pkgs;
         default = drift;
       });
 
-      apps = forAllSystems (system: {
+      apps = forAllSystems (pkgs: {
         default = {
           type = "app";
-          program = "${self.packages.${system}.default}/bin/drift";
+          program = lib.getExe self.packages.${pkgs.stdenv.hostPlatform.system}.default;
         };
       });
 
@@ -47,5 +83,45 @@
 
       # lib.drift pkgs: the package for any package set.
       lib.drift = drift;
+
+      # nix flake check: the package (built, its version checked) and the
+      # module evaluated in a NixOS system for the scripted initrd, systemd
+      # stage 1 and a wipe that lets the boot go on, with strict shell
+      # checks on (the evaluations need no network once nixpkgs is there).
+      checks = forAllSystems (
+        pkgs:
+        let
+          inherit (pkgs.stdenv.hostPlatform) system;
+        in
+        {
+          package = self.packages.${system}.default;
+          module-scripted = evalCheck pkgs "scripted" (nixos system { });
+          module-systemd = evalCheck pkgs "systemd" (nixos system { boot.initrd.systemd.enable = true; });
+          module-continue = evalCheck pkgs "continue" (
+            nixos system {
+              boot.initrd.systemd.enable = true;
+              services.drift.wipe.onFailure = "continue";
+            }
+          );
+        }
+      );
+
+      formatter = forAllSystems (pkgs: pkgs.nixfmt-tree);
+
+      devShells = forAllSystems (pkgs: {
+        default = pkgs.mkShell {
+          inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.default ];
+          packages = with pkgs; [
+            go
+            gopls
+            btrfs-progs
+            nix
+            nixfmt
+            shellcheck
+            jq
+            prometheus # promtool
+          ];
+        };
+      });
     };
 }

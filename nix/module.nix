@@ -425,7 +425,7 @@ in
         copy_bin_and_libs ${drift}
       '';
       boot.initrd.extraUtilsCommandsTest = ''
-        $out/bin/drift --version
+        $out/bin/drift version
       '';
       # On failure, "stop" calls stage 1's fail (its prompt: a shell,
       # reboot, or going on), after leaving the mark.

@@ -1,28 +1,38 @@
 # drift as a Nix package: a static binary (CGO_ENABLED=0), its man pages
-# and its bash, zsh and fish completions. Called by the flake (packages,
-# overlay, NixOS module) with callPackage; src, version and commit come from
-# the flake.
+# and its bash, zsh and fish completions.
+#
+#   pkgs.callPackage ./nix/package.nix { }
+#
+# builds this repository at the version in ../VERSION. The flake passes src
+# (its own store path) and commit (its git revision).
 {
   lib,
   stdenv,
   buildGoModule,
-  # Go 1.26 at least (go.mod); taken when this nixpkgs has it, else the
-  # default buildGoModule must be new enough.
-  buildGo126Module ? null,
   installShellFiles,
-  src,
-  version,
-  # The git revision the flake was built from; null for a dirty tree.
+  versionCheckHook,
+  # The Go sources of this repository.
+  src ? lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [
+      ../go.mod
+      ../go.sum
+      ../cmd
+      ../internal
+    ];
+  },
+  # The git revision, linked in (drift version); null when unknown.
   commit ? null,
 }:
 
 let
-  build = if buildGo126Module != null then buildGo126Module else buildGoModule;
   pkgPath = "github.com/nix-drift/drift/internal/buildinfo";
 in
-build {
+buildGoModule (finalAttrs: {
   pname = "drift";
-  inherit version src;
+  # The one place the version is written.
+  version = lib.removeSuffix "\n" (builtins.readFile ../VERSION);
+  inherit src;
 
   # The NAR hash (SRI) of the vendor directory `go mod vendor` makes from
   # go.mod and go.sum. scripts/vendor-hash.sh recomputes it; the test
@@ -34,13 +44,12 @@ build {
   # A static binary: it is copied into the initrd as it is
   # (services.drift.wipe).
   env.CGO_ENABLED = 0;
-  ldflags =
-    [
-      "-s"
-      "-w"
-      "-X ${pkgPath}.version=${version}"
-    ]
-    ++ lib.optional (commit != null) "-X ${pkgPath}.commit=${commit}";
+  ldflags = [
+    "-s"
+    "-w"
+    "-X ${pkgPath}.version=${finalAttrs.version}"
+  ]
+  ++ lib.optional (commit != null) "-X ${pkgPath}.commit=${commit}";
 
   nativeBuildInputs = [ installShellFiles ];
 
@@ -61,10 +70,16 @@ build {
       --fish <($out/bin/drift completion fish)
   '';
 
+  # `drift version` prints the version linked in.
+  doInstallCheck = true;
+  nativeInstallCheckInputs = [ versionCheckHook ];
+  versionCheckProgramArg = "version";
+
   meta = {
     description = "Audit an impermanent NixOS root: what the next boot destroys, and why";
     homepage = "https://github.com/nix-drift/drift";
+    license = lib.licenses.mit;
     mainProgram = "drift";
     platforms = lib.platforms.linux;
   };
-}
+})

@@ -37,7 +37,7 @@ func stubFlakes(t *testing.T) (flake, stub string) {
 	root := repoRoot(t)
 	dir := t.TempDir()
 	flake, stub = filepath.Join(dir, "drift"), filepath.Join(dir, "nixpkgs")
-	copyFiles(t, root, flake, "flake.nix", "nix/package.nix", "nix/module.nix", "internal/persist/projection.nix", "go.mod", "go.sum")
+	copyFiles(t, root, flake, "flake.nix", "nix/package.nix", "nix/module.nix", "internal/persist/projection.nix", "go.mod", "go.sum", "VERSION")
 	copyFiles(t, "testdata/stub-nixpkgs", stub, "flake.nix", "pkgs.nix")
 	copyFiles(t, "testdata", stub, "lib-stub.nix")
 	if err := os.Rename(filepath.Join(stub, "lib-stub.nix"), filepath.Join(stub, "lib.nix")); err != nil {
@@ -74,18 +74,21 @@ type recorded struct {
 	Name    string `json:"name"`
 	OutPath string `json:"out"`
 	Args    struct {
-		Pname             string            `json:"pname"`
-		Version           string            `json:"version"`
-		Src               string            `json:"src"`
-		VendorHash        string            `json:"vendorHash"`
-		SubPackages       []string          `json:"subPackages"`
-		Env               map[string]any    `json:"env"`
-		Ldflags           []string          `json:"ldflags"`
-		NativeBuildInputs []string          `json:"nativeBuildInputs"`
-		PostInstall       string            `json:"postInstall"`
-		DoCheck           bool              `json:"doCheck"`
-		Meta              map[string]any    `json:"meta"`
-		Extra             map[string]string `json:"-"`
+		Pname                    string            `json:"pname"`
+		DoInstallCheck           bool              `json:"doInstallCheck"`
+		VersionCheckProgramArg   string            `json:"versionCheckProgramArg"`
+		NativeInstallCheckInputs []string          `json:"nativeInstallCheckInputs"`
+		Version                  string            `json:"version"`
+		Src                      string            `json:"src"`
+		VendorHash               string            `json:"vendorHash"`
+		SubPackages              []string          `json:"subPackages"`
+		Env                      map[string]any    `json:"env"`
+		Ldflags                  []string          `json:"ldflags"`
+		NativeBuildInputs        []string          `json:"nativeBuildInputs"`
+		PostInstall              string            `json:"postInstall"`
+		DoCheck                  bool              `json:"doCheck"`
+		Meta                     map[string]any    `json:"meta"`
+		Extra                    map[string]string `json:"-"`
 	} `json:"args"`
 }
 
@@ -102,11 +105,11 @@ func TestFlake(t *testing.T) {
 			var d recorded
 			nixEval(t, flake, stub, "packages."+system+".default", recordApply, &d)
 			a := d.Args
-			if d.Builder != "buildGo126Module" {
-				t.Errorf("built with %s, want buildGo126Module (go.mod needs Go 1.26)", d.Builder)
+			if d.Builder != "buildGoModule" {
+				t.Errorf("built with %s, want buildGoModule", d.Builder)
 			}
-			if a.Pname != "drift" || !regexp.MustCompile(`^0-unstable-\d{4}-\d{2}-\d{2}$`).MatchString(a.Version) {
-				t.Errorf("pname %q version %q", a.Pname, a.Version)
+			if a.Pname != "drift" || a.Version != version(t) {
+				t.Errorf("pname %q version %q, want drift %q (VERSION)", a.Pname, a.Version, version(t))
 			}
 			if a.VendorHash != wantHash || !regexp.MustCompile(`^sha256-[A-Za-z0-9+/]{43}=$`).MatchString(a.VendorHash) {
 				t.Errorf("vendorHash %q, want the SRI hash in nix/package.nix (%q)", a.VendorHash, wantHash)
@@ -139,8 +142,9 @@ func TestFlake(t *testing.T) {
 					t.Errorf("postInstall lacks %q:\n%s", s, a.PostInstall)
 				}
 			}
-			if a.Meta["mainProgram"] != "drift" {
-				t.Errorf("meta %v", a.Meta)
+			checkMeta(t, a.Meta)
+			if !a.DoInstallCheck || a.VersionCheckProgramArg != "version" || !slices.Contains(a.NativeInstallCheckInputs, "version-check-hook") {
+				t.Errorf("no version check after install (versionCheckHook, drift version): %v %q %q", a.DoInstallCheck, a.VersionCheckProgramArg, a.NativeInstallCheckInputs)
 			}
 			runPostInstall(t, a.PostInstall)
 
@@ -157,7 +161,7 @@ func TestFlake(t *testing.T) {
 	var ov recorded
 	nixEval(t, flake, stub, "overlays.default",
 		fmt.Sprintf(`o: let pkgs = import %s/pkgs.nix "aarch64-linux"; in (%s) (o pkgs pkgs).nix-drift`, stub, recordApply), &ov)
-	if ov.Builder != "buildGo126Module" || ov.Args.Pname != "drift" || ov.Args.VendorHash != wantHash {
+	if ov.Builder != "buildGoModule" || ov.Args.Pname != "drift" || ov.Args.VendorHash != wantHash {
 		t.Errorf("overlays.default: %+v", ov)
 	}
 	var names []string
@@ -172,7 +176,7 @@ func TestFlake(t *testing.T) {
 	var lb recorded
 	nixEval(t, flake, stub, "lib.drift",
 		fmt.Sprintf(`f: let pkgs = import %s/pkgs.nix "x86_64-linux"; in (%s) (f pkgs)`, stub, recordApply), &lb)
-	if lb.Builder != "buildGo126Module" || lb.Args.Pname != "drift" || lb.Args.VendorHash != wantHash {
+	if lb.Builder != "buildGoModule" || lb.Args.Pname != "drift" || lb.Args.VendorHash != wantHash {
 		t.Errorf("lib.drift: %+v", lb)
 	}
 
@@ -188,9 +192,113 @@ func TestFlake(t *testing.T) {
 	  r = m { lib = import %s/lib.nix; inherit pkgs; };
 	  p = r.services.drift.package;
 	in { imports = map toString r.imports; priority = p.priority; package = p.content.name; }`, stub, stub), &mod)
-	if len(mod.Imports) != 1 || !strings.HasSuffix(mod.Imports[0], "/nix/module.nix") || mod.Priority != 1000 || !strings.HasPrefix(mod.Package, "drift-0-unstable-") {
+	if len(mod.Imports) != 1 || !strings.HasSuffix(mod.Imports[0], "/nix/module.nix") || mod.Priority != 1000 || mod.Package != "drift-"+version(t) {
 		t.Errorf("nixosModules.default: %+v, want imports [.../nix/module.nix] and a mkDefault drift package", mod)
 	}
+
+	// nix flake check's checks, nix fmt's formatter, nix develop's shell.
+	var checks []string
+	nixEval(t, flake, stub, "checks.x86_64-linux", "builtins.attrNames", &checks)
+	if strings.Join(checks, " ") != "module-continue module-scripted module-systemd package" {
+		t.Errorf("checks %q", checks)
+	}
+	var fmtr string
+	nixEval(t, flake, stub, "formatter.x86_64-linux", "f: f.name", &fmtr)
+	if fmtr != "nixfmt-tree" {
+		t.Errorf("formatter %q, want nixfmt-tree", fmtr)
+	}
+	var shell []string
+	nixEval(t, flake, stub, "devShells.x86_64-linux.default", "s: map (p: p.name) s._args.packages", &shell)
+	for _, p := range []string{"go", "gopls", "btrfs-progs", "nix", "nixfmt", "shellcheck"} {
+		if !slices.Contains(shell, p) {
+			t.Errorf("devShells.default lacks %s: %q", p, shell)
+		}
+	}
+}
+
+// version is the version in VERSION, the one place it is written.
+func version(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := strings.TrimSuffix(string(data), "\n")
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(v) {
+		t.Fatalf("VERSION holds %q, want one line MAJOR.MINOR.PATCH", data)
+	}
+	return v
+}
+
+// checkMeta: the package's meta is what nixpkgs asks of a package.
+func checkMeta(t *testing.T, meta map[string]any) {
+	t.Helper()
+	if meta["mainProgram"] != "drift" || meta["homepage"] != "https://github.com/nix-drift/drift" || meta["description"] == nil {
+		t.Errorf("meta %v", meta)
+	}
+	if lic, _ := meta["license"].(map[string]any); lic == nil || lic["spdxId"] != "MIT" {
+		t.Errorf("meta.license %v, want lib.licenses.mit", meta["license"])
+	}
+	if p := strs(meta["platforms"]); strings.Join(p, " ") != "x86_64-linux aarch64-linux" {
+		t.Errorf("meta.platforms %q, want lib.platforms.linux", p)
+	}
+}
+
+// TestPackageCallPackage: nix/package.nix is called with callPackage and
+// nothing else, as nixpkgs would: the source is this repository's Go files
+// (go.mod, go.sum, cmd, internal), the version VERSION's, no commit.
+func TestPackageCallPackage(t *testing.T) {
+	ni := needTool(t, "nix-instantiate")
+	root := repoRoot(t)
+	expr := fmt.Sprintf(`let
+	  pkgs = import %s/test/nix/testdata/stub-nixpkgs/pkgs.nix "x86_64-linux";
+	  d = pkgs.callPackage %s/nix/package.nix { };
+	in { inherit (d) _builder meta; inherit (d.args) pname version ldflags; src = { inherit (d._src) root files; }; }`, root, root)
+	dir := t.TempDir()
+	copyFiles(t, "testdata", dir, "lib-stub.nix")
+	// pkgs.nix imports ./lib.nix beside it.
+	copyFiles(t, "testdata/stub-nixpkgs", dir, "pkgs.nix")
+	if err := os.Rename(filepath.Join(dir, "lib-stub.nix"), filepath.Join(dir, "lib.nix")); err != nil {
+		t.Fatal(err)
+	}
+	expr = strings.Replace(expr, root+"/test/nix/testdata/stub-nixpkgs/pkgs.nix", dir+"/pkgs.nix", 1)
+	cmd := exec.Command(ni, "--eval", "--strict", "--json", "-E", expr)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("callPackage ./nix/package.nix { }: %v\n%s", err, stderr.String())
+	}
+	var d struct {
+		Builder string         `json:"_builder"`
+		Meta    map[string]any `json:"meta"`
+		Pname   string         `json:"pname"`
+		Version string         `json:"version"`
+		Ldflags []string       `json:"ldflags"`
+		Src     struct {
+			Root  string   `json:"root"`
+			Files []string `json:"files"`
+		} `json:"src"`
+	}
+	if err := json.Unmarshal(out, &d); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if d.Builder != "buildGoModule" || d.Pname != "drift" || d.Version != version(t) {
+		t.Errorf("%s %s %s", d.Builder, d.Pname, d.Version)
+	}
+	want := []string{root + "/go.mod", root + "/go.sum", root + "/cmd", root + "/internal"}
+	if d.Src.Root != root || !slices.Equal(d.Src.Files, want) {
+		t.Errorf("src: root %s files %q, want %s and %q", d.Src.Root, d.Src.Files, root, want)
+	}
+	if !slices.Contains(d.Ldflags, "-X github.com/nix-drift/drift/internal/buildinfo.version="+version(t)) {
+		t.Errorf("ldflags %q", d.Ldflags)
+	}
+	for _, f := range d.Ldflags {
+		if strings.Contains(f, "commit=") {
+			t.Errorf("ldflags %q: a commit without one given", d.Ldflags)
+		}
+	}
+	checkMeta(t, d.Meta)
 }
 
 // runPostInstall runs the package's postInstall with bash against a real

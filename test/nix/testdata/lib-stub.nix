@@ -124,6 +124,29 @@ rec {
   optional = cond: x: if cond then [ x ] else [ ];
   optionalString = cond: s: if cond then s else "";
   genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+  removeSuffix =
+    suffix: s:
+    let
+      n = builtins.stringLength s - builtins.stringLength suffix;
+    in
+    if n >= 0 && builtins.substring n (-1) s == suffix then builtins.substring 0 n s else s;
+  getExe = pkg: "${pkg}/bin/${pkg.meta.mainProgram}";
+  licenses.mit = {
+    spdxId = "MIT";
+    shortName = "mit";
+  };
+  # A file set is the list of its paths; its source, their root and them.
+  fileset = {
+    unions = paths: paths;
+    toSource =
+      { root, fileset }:
+      {
+        _type = "fileset-source";
+        root = toString root;
+        files = map toString fileset;
+        outPath = toString root;
+      };
+  };
   platforms.linux = [
     "x86_64-linux"
     "aarch64-linux"
