@@ -43,6 +43,7 @@ func TestCompleteFormat(t *testing.T) {
 		"wipe":    report.WipeFormats,
 		"version": {"text", "json"},
 		"lint":    output.Formats,
+		"adopt":   report.AdoptFormats,
 	}
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	seen := 0

@@ -20,7 +20,7 @@ would lose.`,
 	cmd.SetOut(st.Out)
 	cmd.SetErr(st.Err)
 	cmd.AddCommand(newCheckCmd(st), newWipeCmd(st), newRootsCmd(st))
-	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st))
+	cmd.AddCommand(newRestoreCmd(st), newDiffCmd(st), newAdoptCmd(st))
 	cmd.AddCommand(newVersionCmd(st), newCompletionCmd(st), newManCmd(st))
 	cmd.CompletionOptions.DisableDefaultCmd = true // drift completion is ours
 	cmd.AddCommand(newSuggestCmd(st))

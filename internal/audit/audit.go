@@ -100,6 +100,12 @@ type Model struct {
 	// SaidWarnings counts the warnings at the end of Audit.Warnings that
 	// were said on the way (Options.Say) already.
 	SaidWarnings int
+	// Under is the view beneath the mount points (nil when the audit does
+	// not look beneath them: --mountinfo, --root-subvol none): given a
+	// mount point of Mounts, the directory that shows that mount's
+	// filesystem without the mounts on it, and its release. It reads the
+	// top level through the Model: call it before Close.
+	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
 }
@@ -208,7 +214,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		return err
 	}
 	a.Warnings = append(a.Warnings, early...)
-	m.Audit, m.SaidWarnings = a, len(early)
+	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	return nil
 }
 

@@ -30,6 +30,17 @@ type copier struct {
 	// top is the temporary copy's top directory once made: never copied
 	// into itself when the destination lies inside the source tree.
 	top devIno
+	// sync fsyncs every object written (Request.SyncOnce unset); copied
+	// is Request.Copied.
+	sync   bool
+	copied func(Item)
+}
+
+// done reports the object it written (Request.Copied).
+func (c *copier) done(it Item) {
+	if c.copied != nil {
+		c.copied(it)
+	}
 }
 
 func kindOf(mode uint32) Kind {
@@ -89,7 +100,11 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 			if c.dry {
 				return nil
 			}
-			return c.link(first, ddir, dname)
+			if err := c.link(first, ddir, dname); err != nil {
+				return err
+			}
+			c.done(it)
+			return nil
 		}
 		c.links[key] = dest
 	}
@@ -107,7 +122,11 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		if err := unix.Symlinkat(target, ddir, dname); err != nil {
 			return fmt.Errorf("create symlink %s: %w", dest, err)
 		}
-		return c.meta(-1, sdir, name, ddir, dname, st, dest)
+		if err := c.meta(-1, sdir, name, ddir, dname, st, dest); err != nil {
+			return err
+		}
+		c.done(it)
+		return nil
 	case KindFile:
 		it.Size = st.Size
 		c.res.Items = append(c.res.Items, it)
@@ -115,10 +134,20 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		if c.dry {
 			return nil
 		}
-		return c.file(sdir, name, st, ddir, dname, dest, live)
+		if err := c.file(sdir, name, st, ddir, dname, dest, live); err != nil {
+			return err
+		}
+		c.done(it)
+		return nil
 	}
 	c.res.Items = append(c.res.Items, it)
-	return c.dir(sdir, name, st, ddir, dname, dest, live)
+	if err := c.dir(sdir, name, st, ddir, dname, dest, live); err != nil {
+		return err
+	}
+	if !c.dry {
+		c.done(it)
+	}
+	return nil
 }
 
 // dir copies a directory and, recursively, its entries in name order.
@@ -171,6 +200,9 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
 		return err
 	}
+	if !c.sync {
+		return nil
+	}
 	if err := unix.Fsync(dfd); err != nil {
 		return fmt.Errorf("fsync %s: %w", dest, err)
 	}
@@ -202,11 +234,40 @@ func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 	if err := copyData(dfd, sfd, st.Size); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", live, dest, err)
 	}
+	if err := verify(sfd, dfd, st); err != nil {
+		return fmt.Errorf("%s: %w", path.Join(c.root, live), err)
+	}
 	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
 		return err
 	}
+	if !c.sync {
+		return nil
+	}
 	if err := unix.Fsync(dfd); err != nil {
 		return fmt.Errorf("fsync %s: %w", dest, err)
+	}
+	return nil
+}
+
+// ErrChanged is returned (wrapped) when a source file changed while it was
+// copied: a process is writing it.
+var ErrChanged = errors.New("changed while it was copied (a process is writing it: stop it, then copy again)")
+
+// verify checks a file's copy: dfd holds st.Size bytes, and the source sfd
+// has the size, mtime and ctime st says (it did not change meanwhile).
+func verify(sfd, dfd int, st *unix.Stat_t) error {
+	var s, d unix.Stat_t
+	if err := unix.Fstat(sfd, &s); err != nil {
+		return err
+	}
+	if err := unix.Fstat(dfd, &d); err != nil {
+		return err
+	}
+	if s.Size != st.Size || s.Mtim != st.Mtim || s.Ctim != st.Ctim {
+		return ErrChanged
+	}
+	if d.Size != st.Size {
+		return fmt.Errorf("the copy holds %d bytes, the source %d", d.Size, st.Size)
 	}
 	return nil
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/spf13/cobra"
+)
+
+// AdoptOptions are the flags of drift adopt.
+type AdoptOptions struct {
+	declFlags
+	auditFlags
+	Format string
+	Prefer string
+	DryRun bool
+	Mount  bool
+}
+
+func newAdoptCmd(st Streams) *cobra.Command {
+	opts := &AdoptOptions{}
+	cmd := &cobra.Command{
+		Use:   "adopt PATH...",
+		Short: "Move live data into its persistent copy before the next boot deletes it",
+		Long: `Copy what the live system holds at PATH (a path as the live system sees it)
+into its persistent copy: the persistent storage path of the declaration that
+covers PATH (a declared directory or file, or a path inside a declared
+directory), joined with the rest of PATH. Mode, owner, times, extended
+attributes, symlinks as symlinks and hard links within a copied directory are
+kept; fifos, sockets and devices are skipped with a warning.
+
+The data is read where it really is: on the wiped root, or beneath a bind
+mount that already hides it (a directory declared after it held data: the
+files under the now-mounted empty copy are rescued). drift never deletes the
+live data (the next wipe does), never goes through a symlink and never crosses
+a mount boundary, on either side.
+
+Object by object: what the persistent copy lacks is copied under a temporary
+name next to it, flushed to disk, checked (each file's length, and its source
+unchanged while copied) and renamed into place, so it appears whole or not at
+all; an interrupted run leaves each object as it was or complete, and running
+it again finishes it. What the persistent copy already holds with the same
+bytes is left alone. What it holds with other bytes refuses the whole run,
+before anything is written, unless --prefer says which side wins: live (the
+live object replaces it, atomically) or persistent (it stays). Every path is
+planned before anything is copied: a PATH no declaration covers is refused
+with the declaration to add.
+
+Files under PATH held open by running processes are named (they may change
+while copied: stop the service first). Without --mount, drift says what the
+declared path shows until the next boot and after it; --mount bind-mounts the
+persistent copy over the declared path now, as impermanence and preservation
+will at the next boot, so that the running system and the next boot agree.
+
+--dry-run prints every object and where it goes, and changes nothing.
+
+Declarations come from --persist (repeatable) and --flake, as for drift check;
+without either, from ROOT/etc/drift/declarations.json (services.drift),
+else the .nix files under ROOT/etc/nixos.
+
+EXIT STATUS
+  0  adopted (or, with --dry-run, the plan holds no conflict)
+  2  error or refusal: nothing written for a refusal (an undeclared PATH,
+     differing objects without --prefer)
+  130, 143  interrupted by SIGINT or SIGTERM: each object is either untouched
+            or complete; run drift adopt again to finish`,
+		Example: `  drift adopt --dry-run /var/lib/bluetooth
+  drift adopt /var/lib/bluetooth /etc/ssh/ssh_host_ed25519_key
+  drift adopt --prefer live /var/lib/postgresql
+  drift adopt --mount /home/alice/.ssh`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAdopt(cmd.Context(), args, opts, st)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.AdoptFormats, ", "))
+	f.StringVar(&opts.Prefer, "prefer", "", "where the persistent copy holds other bytes: live (the live object replaces it) or persistent (it stays); default: refuse")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "print every object and where it would go; change nothing")
+	f.BoolVar(&opts.Mount, "mount", false, "once copied, bind-mount the persistent copy over the declared path now, as the next boot will")
+	opts.declFlags.add(cmd, "the live system is mounted at this directory")
+	opts.auditFlags.add(cmd, "where old roots are (not read by adopt)")
+	_ = f.MarkHidden("old-roots")
+	completeValues(cmd, "format", report.AdoptFormats)
+	completeValues(cmd, "prefer", []string{"live", "persistent"})
+	return cmd
+}
+
+func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams) error {
+	if !slices.Contains(report.AdoptFormats, opts.Format) {
+		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.AdoptFormats, ", "))
+	}
+	prefer, err := adopt.ParsePrefer(opts.Prefer)
+	if err != nil {
+		return err
+	}
+	for _, p := range args {
+		if _, err := restore.CleanPath(p); err != nil {
+			return err
+		}
+	}
+	if opts.Mount && opts.DryRun {
+		return errors.New("--mount with --dry-run: a dry run mounts nothing (say what it would copy without --mount)")
+	}
+	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	if err != nil {
+		return err
+	}
+	o.OldRoots = "none" // adopt reads the live system only
+	var endProgress func()
+	o.Progress, endProgress = opts.progress(st, report.ProgressDelay)
+	m, err := audit.Build(ctx, o)
+	endProgress()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, Copied: adopt.TestHook()})
+	var und *adopt.UndeclaredError
+	if errors.As(err, &und) {
+		hint := "declare it (then rebuild), and run drift adopt again"
+		if decl, ok := report.AdoptDeclaration(und); ok {
+			hint = "declare it, e.g. " + decl + " (then rebuild), and run drift adopt again"
+		}
+		return withHint(fmt.Errorf("%s", report.Escape(und.Error())), hint)
+	}
+	var conflict *restore.ConflictError
+	if errors.As(err, &conflict) {
+		if werr := report.WriteAdopt(st.Out, m.Root, res, report.AdoptRefused, opts.Format); werr != nil {
+			return werr
+		}
+		return withHint(err, "--prefer live replaces them with the live objects, --prefer persistent keeps them (nothing was written)")
+	}
+	if err != nil {
+		return adoptError(err)
+	}
+	if !opts.Quiet {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+		}
+	}
+	state := report.AdoptDone
+	if opts.DryRun {
+		state = report.AdoptDryRun
+	}
+	return report.WriteAdopt(st.Out, m.Root, res, state, opts.Format)
+}
+
+// adoptError keeps restore's hints.
+func adoptError(err error) error {
+	var h *restore.HintError
+	if errors.As(err, &h) {
+		return withHint(err, h.Hint)
+	}
+	var me *restore.MountError
+	if errors.As(err, &me) {
+		return withHint(err, "adopt what is below the mount point, or unmount it first")
+	}
+	return err
+}

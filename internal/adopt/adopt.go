@@ -1,0 +1,298 @@
+package adopt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/suggest"
+	"golang.org/x/sys/unix"
+)
+
+// Prefer says which side wins where the persistent copy already holds an
+// object with other bytes (--prefer).
+type Prefer string
+
+// The --prefer values; PreferNone refuses.
+const (
+	PreferNone       Prefer = ""
+	PreferLive       Prefer = "live"
+	PreferPersistent Prefer = "persistent"
+)
+
+// ParsePrefer reads a --prefer value: live, persistent, or "" for none.
+func ParsePrefer(s string) (Prefer, error) {
+	switch Prefer(s) {
+	case PreferNone, PreferLive, PreferPersistent:
+		return Prefer(s), nil
+	}
+	return "", fmt.Errorf("--prefer %q: expected live or persistent", s)
+}
+
+// Options say what to adopt and how.
+type Options struct {
+	// Paths are the live paths to adopt, absolute as the live system sees
+	// them (Model.Root not included).
+	Paths []string
+	// Prefer decides objects that differ (restore.Request.OnDiffer).
+	Prefer Prefer
+	// DryRun plans and reports, changing nothing.
+	DryRun bool
+	// Mount bind-mounts the persistent copy of each adopted declared entry
+	// over its live path once copied (as the next boot will), when it is
+	// not mounted there yet.
+	Mount bool
+	// Copied, when set, is called after each object is written.
+	Copied func(restore.Item)
+}
+
+// Path is what adopt did (or would do) for one of Options.Paths.
+type Path struct {
+	// Path is the live path; Decl the declaration covering it; Dest its
+	// persistent copy (absolute as the live system sees it).
+	Path string
+	Decl persist.Entry
+	Dest string
+	// Ephemeral is the mount point of the wiped filesystem the data is read
+	// from; HiddenBy, when set, the mount point whose mount hides the data
+	// now (it is read beneath it).
+	Ephemeral, HiddenBy string
+	// Persistent, when set, says the path is not on a wiped filesystem: it
+	// survives as it is, and nothing is adopted (the mount point showing
+	// it).
+	Persistent string
+	// Absent says there is nothing at Path to adopt.
+	Absent bool
+	// Outcomes are restore.Merge's, their paths the live ones.
+	Outcomes []restore.Outcome
+	// MountedNow says the persistent copy is mounted at Path (a bind mount
+	// of Dest shows it) now; Mounted that --mount mounted it.
+	MountedNow, Mounted bool
+}
+
+// Result is adopt's account, one Path per Options.Paths in order.
+type Result struct {
+	Paths []Path
+	// Open are the files below the adopted paths that running processes
+	// hold open.
+	Open []OpenFile
+	// Warnings are metadata that could not be kept and objects skipped
+	// (fifos, sockets, devices), escaped by the renderer.
+	Warnings []string
+}
+
+// UndeclaredError refuses a path no declaration covers: there is no
+// persistent copy to adopt it into. Storage is the persistent storage path
+// a declaration would use (the main one declared; "" when none); File says
+// the path is a file (a files entry, not directories).
+type UndeclaredError struct {
+	Path, Storage string
+	File          bool
+}
+
+func (e *UndeclaredError) Error() string {
+	return fmt.Sprintf("%s: no declaration covers it, so it has no persistent copy", e.Path)
+}
+
+// Run adopts o.Paths on the machine m. Every path is planned before
+// anything is written: a path no declaration covers (*UndeclaredError), or
+// whose persistent copy holds differing objects without o.Prefer
+// (*restore.ConflictError), refuses the whole run with nothing written.
+// Errors are wrapped with the path; interruption is ctx's error, after
+// which each object is either untouched or complete in the persistent copy.
+func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	res := &Result{}
+	seen := map[string]bool{}
+	for _, p := range o.Paths {
+		cp, err := restore.CleanPath(p)
+		if err != nil {
+			return res, err
+		}
+		if !seen[cp] {
+			seen[cp] = true
+			res.Paths = append(res.Paths, Path{Path: cp})
+		}
+	}
+	a := &adopter{m: m, o: o, res: res}
+	// Plan every path: a refusal leaves everything untouched.
+	for i := range res.Paths {
+		if err := a.plan(ctx, &res.Paths[i]); err != nil {
+			return res, err
+		}
+	}
+	res.Open = openBelow(m.Root, res.Paths)
+	if o.DryRun {
+		return res, nil
+	}
+	for i := range res.Paths {
+		if err := a.adopt(ctx, &res.Paths[i]); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+type adopter struct {
+	m   *audit.Model
+	o   Options
+	res *Result
+}
+
+// plan resolves p's declaration, persistent copy and data, and fills its
+// outcomes as a dry run.
+func (a *adopter) plan(ctx context.Context, p *Path) error {
+	dest, e, _, err := restore.Destination(a.m.Decls, p.Path, restore.ToPersist)
+	if errors.Is(err, restore.ErrUndeclared) {
+		return a.undeclared(p.Path)
+	}
+	if err != nil {
+		return err
+	}
+	p.Decl, p.Dest = e, dest
+	p.MountedNow = a.mountedNow(p)
+	return a.merge(ctx, p, true)
+}
+
+// adopt writes p's plan, then mounts it with --mount.
+func (a *adopter) adopt(ctx context.Context, p *Path) error {
+	if p.Absent || p.Persistent != "" {
+		return nil
+	}
+	if err := a.merge(ctx, p, false); err != nil {
+		return err
+	}
+	if a.o.Mount && !p.MountedNow && p.Path == p.Decl.Path {
+		if err := bindMount(a.m.Root, p.Dest, p.Path, p.Decl.StoragePath); err != nil {
+			return fmt.Errorf("%s copied into %s, but not mounted: %w", p.Path, p.Dest, err)
+		}
+		p.Mounted, p.MountedNow = true, true
+	}
+	return nil
+}
+
+// merge runs restore.Merge for p from where its data really is.
+func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
+	from, rel, release, err := a.source(p)
+	if err != nil || from == "" {
+		return err
+	}
+	defer release()
+	req := restore.Request{From: from, Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
+		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true}
+	switch a.o.Prefer {
+	case PreferLive:
+		req.OnDiffer = restore.Replace
+	case PreferPersistent:
+		req.OnDiffer = restore.Keep
+	}
+	if !inside(p.Dest, p.Decl.StoragePath) {
+		req.Base = ""
+	}
+	out, err := restore.Merge(ctx, req)
+	live := func(q string) string {
+		r, _ := mounts.Rel("/", q)
+		return path.Join(p.Ephemeral, r)
+	}
+	for i := range out {
+		out[i].Path = live(out[i].Path)
+		if r := out[i].Result; r != nil && !dry {
+			for _, s := range r.Skipped {
+				a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s not copied: %s", live(s.Path), s.Reason))
+			}
+			a.res.Warnings = append(a.res.Warnings, r.Warnings...)
+		}
+	}
+	if dry || err == nil {
+		p.Outcomes = out
+	}
+	if err != nil && !errors.Is(err, ctx.Err()) {
+		err = fmt.Errorf("%s: %w", p.Path, err)
+	}
+	return err
+}
+
+// source returns the directory p's data is read under (from), p's path
+// below it, and the release of the view; from is "" when there is nothing
+// to adopt (p.Absent, p.Persistent set).
+func (a *adopter) source(p *Path) (from, rel string, release func(), err error) {
+	var eph *mounts.Mount
+	for i := range a.m.Audit.Ephemeral {
+		e := &a.m.Audit.Ephemeral[i]
+		if mounts.Contains(e.MountPoint, p.Path) && (eph == nil || len(e.MountPoint) > len(eph.MountPoint)) {
+			eph = e
+		}
+	}
+	shows := a.m.Mounts.Shows(p.Path)
+	if eph == nil {
+		p.Persistent = "/"
+		if shows != nil {
+			p.Persistent = shows.MountPoint
+		}
+		return "", "", nil, nil
+	}
+	p.Ephemeral = eph.MountPoint
+	if shows != nil && shows.ID != eph.ID {
+		for m := shows; m != nil && m.ID != eph.ID; m = a.m.Mounts.Shows(path.Dir(m.MountPoint)) {
+			p.HiddenBy = m.MountPoint // the lowest mount on eph's tree that hides p
+			if m.MountPoint == "/" {
+				break
+			}
+		}
+	}
+	rel = "/"
+	if r, _ := mounts.Rel(eph.MountPoint, p.Path); r != "" {
+		rel = "/" + r
+	}
+	release = func() {}
+	switch {
+	case a.m.Under != nil:
+		from, release, err = a.m.Under(eph.MountPoint)
+		if err != nil {
+			return "", "", nil, fmt.Errorf("%s: cannot look beneath the mount points on %s: %w", p.Path, eph.MountPoint, err)
+		}
+	case p.HiddenBy != "":
+		return "", "", nil, fmt.Errorf("%s is beneath the mount at %s: drift reads beneath mount points only with the live mount table (no --mountinfo) and --root-subvol auto or PATH", p.Path, p.HiddenBy)
+	default:
+		from = path.Join(a.m.Root, eph.MountPoint)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(unix.AT_FDCWD, path.Join(from, rel), &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		release()
+		p.Absent = true
+		return "", "", nil, nil
+	}
+	return from, rel, release, nil
+}
+
+// mountedNow says whether a mount at p's declared path, or above it below
+// the declaration, shows the persistent copy: a bind mount whose source
+// is the declaration's copy.
+func (a *adopter) mountedNow(p *Path) bool {
+	m := a.m.Mounts.At(p.Decl.Path)
+	if m == nil {
+		return false
+	}
+	src := path.Clean(p.Decl.Source())
+	store := a.m.Mounts.Shows(src)
+	return store != nil && mounts.SameFS(m, store) && path.Clean(m.Root) == path.Clean(store.SourcePath(src))
+}
+
+// undeclared builds the refusal of p.
+func (a *adopter) undeclared(p string) error {
+	e := &UndeclaredError{Path: p, Storage: suggest.MainStoragePath(a.m.Decls.Entries)}
+	var st unix.Stat_t
+	if err := unix.Fstatat(unix.AT_FDCWD, path.Join(a.m.Root, p), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+		e.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
+	}
+	return e
+}
+
+func inside(p, base string) bool {
+	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
+}

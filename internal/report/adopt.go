@@ -1,0 +1,345 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+)
+
+// AdoptFormats are the --format values of drift adopt.
+var AdoptFormats = []string{"table", "json"}
+
+// AdoptCommand is the drift adopt command line for the live paths ps, each
+// a shell word (ShellQuote); root, when not "/", is passed as --root.
+func AdoptCommand(root string, ps ...string) string {
+	var b strings.Builder
+	b.WriteString("drift adopt")
+	if root != "" && root != "/" {
+		b.WriteString(" --root " + ShellQuote(root))
+	}
+	for _, p := range ps {
+		b.WriteString(" " + ShellQuote(p))
+	}
+	return b.String()
+}
+
+// AdoptDeclaration is the Nix declaration that would cover the live path
+// p (the refusal's hint): a directories or files entry of
+// environment.persistence.<storage>. ok is false when p cannot be written
+// as a Nix string printably.
+func AdoptDeclaration(e *adopt.UndeclaredError) (string, bool) {
+	q, ok := NixString(e.Path)
+	s, ok2 := NixString(e.Storage)
+	if !ok || !ok2 {
+		return "", false
+	}
+	list := "directories"
+	if e.File {
+		list = "files"
+	}
+	return fmt.Sprintf("environment.persistence.%s.%s = [ %s ];", s, list, q), true
+}
+
+// AdoptState says how an adopt run ended, for the heading of its report.
+type AdoptState int
+
+// The states of an adopt report.
+const (
+	AdoptDone    AdoptState = iota // written
+	AdoptDryRun                    // --dry-run: nothing changed
+	AdoptRefused                   // differing objects without --prefer: nothing changed
+)
+
+// WriteAdopt renders res in format (AdoptFormats) for the system at root.
+// The table has one block per path: its declaration, where its data is
+// read and where it goes, each object (every one copied in a dry run or
+// refusal; the summary otherwise), and what the running system and the
+// next boot show; then the open files.
+func WriteAdopt(w io.Writer, root string, res *adopt.Result, state AdoptState, format string) error {
+	bw := bufio.NewWriter(w)
+	if format == "json" {
+		writeAdoptJSON(bw, root, res, state)
+	} else {
+		writeAdoptTable(bw, root, res, state)
+	}
+	return bw.Flush()
+}
+
+func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
+	full := func(p string) string { return Escape(path.Join(root, p)) }
+	switch state {
+	case AdoptDryRun:
+		fmt.Fprintln(w, "dry run: nothing is changed")
+	case AdoptRefused:
+		fmt.Fprintln(w, "refused: nothing is changed")
+	}
+	for i, p := range res.Paths {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s\n", Escape(p.Path))
+		switch {
+		case p.Persistent != "":
+			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): nothing to adopt\n", Escape(p.Persistent))
+			continue
+		case p.Absent:
+			fmt.Fprintf(w, "  nothing there to adopt (neither on the wiped root nor beneath a mount)\n")
+			continue
+		}
+		fmt.Fprintf(w, "  declared %s %s%s\n", p.Decl.Kind, Escape(p.Decl.Path), declPos(p.Decl))
+		from := "on the wiped filesystem at " + Escape(p.Ephemeral)
+		if p.Ephemeral == "/" {
+			from = "on the wiped root"
+		}
+		if p.HiddenBy != "" {
+			from = "beneath the mount at " + Escape(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
+		}
+		fmt.Fprintf(w, "  from %s %s\n  into %s\n", Escape(p.Path), from, full(p.Dest))
+		for _, o := range p.Outcomes {
+			writeAdoptObject(w, root, o, state != AdoptDone)
+		}
+		fmt.Fprintf(w, "  %s\n", adoptSummary(p.Outcomes, state != AdoptDone))
+		if state != AdoptRefused {
+			fmt.Fprintf(w, "  %s\n", nextBoot(root, p))
+		}
+	}
+	for _, f := range res.Open {
+		fmt.Fprintf(w, "open: %s is held open by pid %d (%s): it may change while it is copied; stop it first\n", Escape(f.Path), f.PID, Escape(f.Comm))
+	}
+}
+
+// writeAdoptObject prints one outcome; with items, every object a copy
+// makes.
+func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items bool) {
+	dest := Escape(path.Join(root, o.Dest))
+	switch o.Action {
+	case restore.Copy, restore.Replace:
+		if !items || o.Result == nil {
+			if o.Action == restore.Replace {
+				fmt.Fprintf(w, "  replace  %s (the live copy wins)\n", dest)
+			}
+			return
+		}
+		verb := "copy"
+		if o.Action == restore.Replace {
+			verb = "replace"
+		}
+		for _, it := range o.Result.Items {
+			writeItem(w, root, verb, it)
+		}
+		for _, s := range o.Result.Skipped {
+			fmt.Fprintf(w, "  skip     %s (%s)\n", Escape(s.Path), s.Reason)
+		}
+	case restore.Same:
+		if items {
+			fmt.Fprintf(w, "  same     %s (already holds the same bytes: left alone)\n", dest)
+		}
+	case restore.Keep:
+		fmt.Fprintf(w, "  keep     %s (%s; the persistent copy wins)\n", dest, Escape(o.Why))
+	case restore.Differs:
+		fmt.Fprintf(w, "  differs  %s (%s)\n", dest, Escape(o.Why))
+	}
+}
+
+func writeItem(w *bufio.Writer, root, verb string, it restore.Item) {
+	dest := Escape(path.Join(root, it.Dest))
+	owner := fmt.Sprintf("%d:%d", it.UID, it.GID)
+	switch it.Kind {
+	case restore.KindHardlink:
+		fmt.Fprintf(w, "  %-8s %-8s %-18s %s => %s\n", verb, it.Kind, "", dest, Escape(path.Join(root, it.Target)))
+	case restore.KindSymlink:
+		fmt.Fprintf(w, "  %-8s %-8s %-18s %s -> %s\n", verb, it.Kind, owner, dest, Escape(it.Target))
+	case restore.KindFile:
+		fmt.Fprintf(w, "  %-8s %-8s %04o %-13s %s (%s)\n", verb, it.Kind, it.Mode, owner, dest, HumanBytes(it.Size))
+	default:
+		fmt.Fprintf(w, "  %-8s %-8s %04o %-13s %s\n", verb, it.Kind, it.Mode, owner, dest)
+	}
+}
+
+func declPos(e persist.Entry) string {
+	if pos := e.Pos.String(); pos != "" {
+		return " at " + Escape(pos)
+	}
+	return ""
+}
+
+// adoptCounts sums a path's outcomes: objects copied (files, directories,
+// symlinks, hard links and bytes), left alone, kept and differing.
+type adoptCounts struct {
+	Files     int64 `json:"files"`
+	Dirs      int64 `json:"dirs"`
+	Symlinks  int64 `json:"symlinks"`
+	Hardlinks int64 `json:"hardlinks"`
+	Bytes     int64 `json:"bytes"`
+	Same      int   `json:"same"`
+	Kept      int   `json:"kept"`
+	Replaced  int   `json:"replaced"`
+	Differing int   `json:"differing"`
+}
+
+func countOutcomes(out []restore.Outcome) adoptCounts {
+	var c adoptCounts
+	for _, o := range out {
+		switch o.Action {
+		case restore.Same:
+			c.Same++
+		case restore.Keep:
+			c.Kept++
+		case restore.Differs:
+			c.Differing++
+		case restore.Replace:
+			c.Replaced++
+		}
+		if o.Result == nil {
+			continue
+		}
+		c.Bytes += o.Result.Bytes
+		for _, it := range o.Result.Items {
+			switch it.Kind {
+			case restore.KindFile:
+				c.Files++
+			case restore.KindDir:
+				c.Dirs++
+			case restore.KindSymlink:
+				c.Symlinks++
+			case restore.KindHardlink:
+				c.Hardlinks++
+			}
+		}
+	}
+	return c
+}
+
+// adoptSummary is a path's summary line: "copied 3 files (1.5 KiB), 1
+// directory; 2 already the same".
+func adoptSummary(out []restore.Outcome, planned bool) string {
+	c := countOutcomes(out)
+	verb := "copied"
+	if planned {
+		verb = "would copy"
+	}
+	parts := []string{fmt.Sprintf("%s %s (%s)", verb, Plural(c.Files, "file", "files"), HumanBytes(c.Bytes))}
+	for _, x := range []struct {
+		n         int64
+		one, many string
+	}{{c.Dirs, "directory", "directories"}, {c.Symlinks, "symlink", "symlinks"}, {c.Hardlinks, "hard link", "hard links"}} {
+		if x.n > 0 {
+			parts = append(parts, Plural(x.n, x.one, x.many))
+		}
+	}
+	s := strings.Join(parts, ", ")
+	for _, x := range []struct {
+		n    int
+		what string
+	}{{c.Replaced, "replaced (--prefer live)"}, {c.Same, "already the same"}, {c.Kept, "kept (--prefer persistent)"}, {c.Differing, "differing"}} {
+		if x.n > 0 {
+			s += fmt.Sprintf("; %d %s", x.n, x.what)
+		}
+	}
+	return s
+}
+
+// nextBoot says what the declared path shows now and at the next boot.
+func nextBoot(root string, p adopt.Path) string {
+	d, src := Escape(p.Decl.Path), Escape(path.Join(root, path.Clean(p.Decl.Source())))
+	switch {
+	case p.Mounted:
+		return fmt.Sprintf("mounted now: %s shows %s, as it will from the next boot", d, src)
+	case p.MountedNow:
+		return fmt.Sprintf("%s shows %s now and from the next boot", d, src)
+	}
+	return fmt.Sprintf("next boot: %s shows %s; until then it shows the live data (--mount mounts the copy now)", d, src)
+}
+
+type jsonAdopt struct {
+	DryRun   bool            `json:"dryRun"`
+	Refused  bool            `json:"refused"`
+	Root     string          `json:"root"`
+	Paths    []jsonAdoptPath `json:"paths"`
+	Open     []jsonOpen      `json:"open"`
+	Warnings []string        `json:"warnings"`
+}
+
+type jsonAdoptPath struct {
+	Path       string         `json:"path"`
+	Declared   *jsonAdoptDecl `json:"declared,omitempty"`
+	Dest       string         `json:"dest,omitempty"`
+	Ephemeral  string         `json:"ephemeral,omitempty"`
+	HiddenBy   string         `json:"hiddenBy,omitempty"`
+	Persistent string         `json:"persistent,omitempty"`
+	Absent     bool           `json:"absent,omitempty"`
+	MountedNow bool           `json:"mountedNow"`
+	Mounted    bool           `json:"mounted"`
+	Objects    []jsonAdoptObj `json:"objects"`
+	Counts     adoptCounts    `json:"counts"`
+}
+
+type jsonAdoptDecl struct {
+	Kind        string `json:"kind"`
+	Path        string `json:"path"`
+	StoragePath string `json:"storagePath"`
+	Pos         string `json:"pos,omitempty"`
+}
+
+type jsonAdoptObj struct {
+	Path     string          `json:"path"`
+	Dest     string          `json:"dest"`
+	Action   restore.Action  `json:"action"`
+	Kind     restore.Kind    `json:"kind,omitempty"`
+	DestKind restore.Kind    `json:"destKind,omitempty"`
+	Why      string          `json:"why,omitempty"`
+	Items    []jsonAdoptItem `json:"items,omitempty"`
+}
+
+type jsonAdoptItem struct {
+	Dest   string       `json:"dest"`
+	Kind   restore.Kind `json:"kind"`
+	Mode   uint32       `json:"mode"`
+	UID    uint32       `json:"uid"`
+	GID    uint32       `json:"gid"`
+	Size   int64        `json:"size"`
+	Target string       `json:"target,omitempty"`
+}
+
+type jsonOpen struct {
+	Path string `json:"path"`
+	PID  int    `json:"pid"`
+	Comm string `json:"comm"`
+}
+
+func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
+	out := jsonAdopt{DryRun: state == AdoptDryRun, Refused: state == AdoptRefused, Root: root, Paths: []jsonAdoptPath{}, Open: []jsonOpen{}, Warnings: res.Warnings}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	for _, p := range res.Paths {
+		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Persistent: p.Persistent, Absent: p.Absent,
+			MountedNow: p.MountedNow, Mounted: p.Mounted, Objects: []jsonAdoptObj{}, Counts: countOutcomes(p.Outcomes)}
+		if p.Dest != "" {
+			jp.Declared = &jsonAdoptDecl{Kind: p.Decl.Kind.String(), Path: p.Decl.Path, StoragePath: p.Decl.StoragePath, Pos: p.Decl.Pos.String()}
+		}
+		for _, o := range p.Outcomes {
+			jo := jsonAdoptObj{Path: o.Path, Dest: o.Dest, Action: o.Action, Kind: o.Kind, DestKind: o.DestKind, Why: o.Why}
+			if o.Result != nil {
+				for _, it := range o.Result.Items {
+					jo.Items = append(jo.Items, jsonAdoptItem(it))
+				}
+			}
+			jp.Objects = append(jp.Objects, jo)
+		}
+		out.Paths = append(out.Paths, jp)
+	}
+	for _, f := range res.Open {
+		out.Open = append(out.Open, jsonOpen(f))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
+}

@@ -1,0 +1,349 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"golang.org/x/sys/unix"
+)
+
+// Action is what Merge does with one object of the source tree.
+type Action string
+
+// The actions of Merge. Differs is also Request.OnDiffer's default: an
+// object whose destination holds other bytes is refused.
+const (
+	// Copy: the destination has no object of that name; the source's is
+	// copied (a directory whole).
+	Copy Action = "copy"
+	// Same: the destination holds the same bytes (a regular file of the same
+	// content, a symlink to the same target); it is left alone.
+	Same Action = "same"
+	// Differs: the destination holds other bytes, or another kind of
+	// object; nothing is written.
+	Differs Action = "differs"
+	// Replace: it differs, and the source wins (OnDiffer Replace): the
+	// destination object is replaced atomically.
+	Replace Action = "replace"
+	// Keep: it differs, and the destination wins (OnDiffer Keep): it is
+	// left alone.
+	Keep Action = "keep"
+)
+
+// Outcome is what Merge did (or in a dry run would do) with one object.
+type Outcome struct {
+	// Path is the object's path below Request.From (as Request.Path); Dest
+	// its destination, absolute as the live system sees it.
+	Path, Dest string
+	Action     Action
+	// Kind is the source object's; DestKind the destination's (Same,
+	// Differs, Replace, Keep).
+	Kind, DestKind Kind
+	// Why says how a differing object differs.
+	Why string
+	// Result is the copy's (Copy, Replace): every object copied.
+	Result *Result
+}
+
+// ConflictError is Merge's refusal: objects whose destination holds other
+// bytes, and no Request.OnDiffer saying which side wins. Nothing was
+// written.
+type ConflictError struct {
+	Differs []Outcome
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%d %s already in the destination with other content", len(e.Differs), plural(len(e.Differs), "object is", "objects are"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Merge copies From+Path into Root+Dest object by object: what the
+// destination lacks is copied (each missing object as Run copies it: under
+// a temporary name, then renamed into place), what it holds with the same
+// bytes is left alone, and what it holds with other bytes is refused as a
+// whole before anything is written (*ConflictError) unless req.OnDiffer is
+// Replace or Keep. Directories present on both sides are descended into;
+// their own metadata stays the destination's. A hard link between objects
+// copied separately is copied as a second file. With DryRun nothing is
+// written. Errors: Run's, and *ConflictError (with the outcomes planned).
+func Merge(ctx context.Context, req Request) ([]Outcome, error) {
+	switch req.OnDiffer {
+	case "", Differs, Replace, Keep:
+	default:
+		return nil, fmt.Errorf("restore: OnDiffer %q: expected differs, replace or keep", req.OnDiffer)
+	}
+	plan, err := planMerge(ctx, req)
+	if err != nil {
+		return plan, err
+	}
+	var differs []Outcome
+	for _, o := range plan {
+		if o.Action == Differs {
+			differs = append(differs, o)
+		}
+	}
+	if len(differs) > 0 {
+		return plan, &ConflictError{Differs: differs}
+	}
+	for i := range plan {
+		o := &plan[i]
+		if o.Action != Copy && o.Action != Replace {
+			continue
+		}
+		r := req
+		r.Path, r.Dest, r.Force = o.Path, o.Dest, o.Action == Replace
+		res, err := Run(ctx, r)
+		o.Result = res
+		if err != nil {
+			return plan[:i+1], err
+		}
+	}
+	return plan, nil
+}
+
+// planMerge lists the outcomes of Merge in source order, writing nothing.
+func planMerge(ctx context.Context, req Request) ([]Outcome, error) {
+	p, err := CleanPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := CleanPath(req.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("destination %w", err)
+	}
+	src, err := openRoot(req.From, "source")
+	if err != nil {
+		return nil, err
+	}
+	defer src.close()
+	dst, err := openRoot(req.Root, "destination")
+	if err != nil {
+		return nil, err
+	}
+	defer dst.close()
+	dcomps := components(dest)
+	dst.cross = len(dcomps) - 1
+	if req.Base != "" {
+		base, err := CleanPath(req.Base)
+		if err != nil || !inside(dest, base) {
+			return nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
+		}
+		dst.cross = len(components(base))
+	}
+	scomps := components(p)
+	sfd, n, err := src.openDirs(scomps[:len(scomps)-1])
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(sfd)
+	dfd, have, err := dst.openDirs(dcomps[:len(dcomps)-1])
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dfd)
+	if n < len(scomps)-1 || have < len(dcomps)-1 {
+		// No source (Run says so), or no destination parent: one copy.
+		return []Outcome{{Path: p, Dest: dest, Action: Copy}}, nil
+	}
+	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: req.From, root: req.Root}
+	if err := m.walk(sfd, scomps[len(scomps)-1], dfd, dcomps[len(dcomps)-1], p, dest); err != nil {
+		return m.out, err
+	}
+	return m.out, nil
+}
+
+// merger compares a source tree with its destination.
+type merger struct {
+	ctx        context.Context
+	onDiffer   Action
+	from, root string
+	out        []Outcome
+}
+
+// walk compares the object sname under sdir with dname under ddir.
+func (m *merger) walk(sdir int, sname string, ddir int, dname, live, dest string) error {
+	if err := m.ctx.Err(); err != nil {
+		return err
+	}
+	var sst, dst unix.Stat_t
+	smnt, err := lstatAt(sdir, sname, &sst)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("%s: not in %s", live, m.from)
+		}
+		return fmt.Errorf("source %s: %w", path.Join(m.from, live), err)
+	}
+	if smnt {
+		return &MountError{Side: "source", Path: path.Join(m.from, live)}
+	}
+	o := Outcome{Path: live, Dest: dest, Kind: kindOf(sst.Mode)}
+	dmnt, err := lstatAt(ddir, dname, &dst)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		o.Action = Copy
+		m.out = append(m.out, o)
+		return nil
+	case err != nil:
+		return fmt.Errorf("destination %s: %w", path.Join(m.root, dest), err)
+	case dmnt:
+		return &MountError{Side: "destination", Path: path.Join(m.root, dest)}
+	}
+	o.DestKind = kindOf(dst.Mode)
+	if o.Kind == "" {
+		return nil // a fifo, socket or device: Run skips it too
+	}
+	if o.Kind == KindDir && o.DestKind == KindDir {
+		return m.dir(sdir, sname, ddir, dname, live, dest)
+	}
+	o.Why, err = differ(sdir, sname, &sst, ddir, dname, &dst)
+	if err != nil {
+		return fmt.Errorf("compare %s with %s: %w", path.Join(m.from, live), path.Join(m.root, dest), err)
+	}
+	switch {
+	case o.Why == "":
+		o.Action = Same
+	case m.onDiffer == Replace || m.onDiffer == Keep:
+		o.Action = m.onDiffer
+	default:
+		o.Action = Differs
+	}
+	m.out = append(m.out, o)
+	return nil
+}
+
+// dir compares the entries of two directories, in source name order.
+func (m *merger) dir(sdir int, sname string, ddir int, dname, live, dest string) error {
+	sfd, err := openDirAt(sdir, sname)
+	if errors.Is(err, unix.EXDEV) {
+		return &MountError{Side: "source", Path: path.Join(m.from, live)}
+	} else if err != nil {
+		return fmt.Errorf("open %s: %w", path.Join(m.from, live), err)
+	}
+	defer unix.Close(sfd)
+	dfd, err := openDirAt(ddir, dname)
+	if errors.Is(err, unix.EXDEV) {
+		return &MountError{Side: "destination", Path: path.Join(m.root, dest)}
+	} else if err != nil {
+		return fmt.Errorf("open %s: %w", path.Join(m.root, dest), err)
+	}
+	defer unix.Close(dfd)
+	names, err := readNames(sfd)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path.Join(m.from, live), err)
+	}
+	for _, n := range names {
+		if err := m.walk(sfd, n, dfd, n, path.Join(live, n), path.Join(dest, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// differ says how two objects that are not both directories differ ("" if
+// they hold the same bytes: regular files of the same content, symlinks to
+// the same target).
+func differ(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (string, error) {
+	sk, dk := kindOf(sst.Mode), kindOf(dst.Mode)
+	if sk != dk {
+		if dk == "" {
+			dk = Kind(typeName(dst.Mode))
+		}
+		return fmt.Sprintf("a %s here, a %s there", sk, dk), nil
+	}
+	switch sk {
+	case KindSymlink:
+		a, err := readlinkAt(sdir, sname)
+		if err != nil {
+			return "", err
+		}
+		b, err := readlinkAt(ddir, dname)
+		if err != nil {
+			return "", err
+		}
+		if a != b {
+			return fmt.Sprintf("a symlink to %s here, to %s there", a, b), nil
+		}
+		return "", nil
+	case KindFile:
+		if sst.Size != dst.Size {
+			return fmt.Sprintf("%d bytes here, %d there", sst.Size, dst.Size), nil
+		}
+		same, err := sameContent(sdir, sname, sst, ddir, dname, dst)
+		if err != nil || same {
+			return "", err
+		}
+		return "other content, same size", nil
+	}
+	return "", nil
+}
+
+// sameContent compares two regular files byte by byte.
+func sameContent(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (bool, error) {
+	open := func(dir int, name string, st *unix.Stat_t) (int, error) {
+		fd, err := openBeneath(dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, false)
+		if err != nil {
+			return -1, err
+		}
+		if err := sameObject(fd, st); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
+	a, err := open(sdir, sname, sst)
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(a)
+	b, err := open(ddir, dname, dst)
+	if err != nil {
+		return false, err
+	}
+	defer unix.Close(b)
+	bufA, bufB := make([]byte, 1<<20), make([]byte, 1<<20)
+	for off := int64(0); ; {
+		n, errA := readFull(a, bufA, off)
+		k, errB := readFull(b, bufB, off)
+		if errA != nil {
+			return false, errA
+		}
+		if errB != nil {
+			return false, errB
+		}
+		if n != k || !bytes.Equal(bufA[:n], bufB[:k]) {
+			return false, nil
+		}
+		if n < len(bufA) {
+			return true, nil
+		}
+		off += int64(n)
+	}
+}
+
+// readFull preads up to len(buf) bytes at off; fewer only at the end.
+func readFull(fd int, buf []byte, off int64) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := unix.Pread(fd, buf[n:], off+int64(n))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			break
+		}
+		n += k
+	}
+	return n, nil
+}

@@ -1,0 +1,117 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mergeSystem is a source tree at /srv/half and a half-migrated copy of it
+// in /nix/persist/srv/half: one file the same, one differing, one missing,
+// a symlink with another target, a directory missing whole.
+func mergeSystem(t *testing.T) (from, live string) {
+	t.Helper()
+	from, live = t.TempDir(), t.TempDir()
+	w := func(p, content string) {
+		t.Helper()
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	src, dst := filepath.Join(from, "srv/half"), filepath.Join(live, "nix/persist/srv/half")
+	w(src+"/same", "same")
+	w(dst+"/same", "same")
+	w(src+"/diff", "live")
+	w(dst+"/diff", "persistent")
+	w(src+"/missing", "only live")
+	w(src+"/newdir/inner", "inner")
+	must(t, os.Symlink("a", src+"/link"))
+	must(t, os.Symlink("b", dst+"/link"))
+	w(dst+"/only-persistent", "stays")
+	return from, live
+}
+
+func mergeReq(from, live string, onDiffer Action) Request {
+	return Request{From: from, Path: "/srv/half", Root: live, Dest: "/nix/persist/srv/half", Base: "/nix/persist", Merge: true, OnDiffer: onDiffer, SyncOnce: true}
+}
+
+func actions(out []Outcome) string {
+	var s []string
+	for _, o := range out {
+		s = append(s, strings.TrimPrefix(o.Path, "/srv/half/")+"="+string(o.Action))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestMergeRefusesDiffering: objects that differ, with no side chosen,
+// refuse the merge before anything is written; the plan says which.
+func TestMergeRefusesDiffering(t *testing.T) {
+	from, live := mergeSystem(t)
+	out, err := Merge(context.Background(), mergeReq(from, live, ""))
+	var ce *ConflictError
+	if !errors.As(err, &ce) || len(ce.Differs) != 2 {
+		t.Fatalf("Merge: %v, want a ConflictError with 2 objects", err)
+	}
+	if got, want := actions(out), "diff=differs link=differs missing=copy newdir=copy same=same"; got != want {
+		t.Errorf("plan %q, want %q", got, want)
+	}
+	if _, err := os.Lstat(filepath.Join(live, "nix/persist/srv/half/missing")); err == nil {
+		t.Error("missing was copied although the merge was refused")
+	}
+}
+
+// TestMergePrefer: Replace puts the live objects in place, Keep leaves the
+// persistent ones; either way the missing ones are copied, the same ones
+// and what only the destination holds are left alone.
+func TestMergePrefer(t *testing.T) {
+	for _, tc := range []struct {
+		on         Action
+		diff, link string
+	}{{Replace, "live", "a"}, {Keep, "persistent", "b"}} {
+		from, live := mergeSystem(t)
+		out, err := Merge(context.Background(), mergeReq(from, live, tc.on))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.on, err)
+		}
+		if got := actions(out); !strings.Contains(got, "diff="+string(tc.on)) {
+			t.Errorf("%s: %q", tc.on, got)
+		}
+		dst := filepath.Join(live, "nix/persist/srv/half")
+		for p, want := range map[string]string{"diff": tc.diff, "missing": "only live", "newdir/inner": "inner", "same": "same", "only-persistent": "stays"} {
+			if b, err := os.ReadFile(filepath.Join(dst, p)); err != nil || string(b) != want {
+				t.Errorf("%s: %s holds %q, %v; want %q", tc.on, p, b, err, want)
+			}
+		}
+		if l, _ := os.Readlink(filepath.Join(dst, "link")); l != tc.link {
+			t.Errorf("%s: link -> %q, want %q", tc.on, l, tc.link)
+		}
+		names, _ := os.ReadDir(dst)
+		for _, n := range names {
+			if strings.Contains(n.Name(), tempMark) {
+				t.Errorf("%s: temporary %s left", tc.on, n.Name())
+			}
+		}
+	}
+}
+
+// TestRemoveStale: a temporary copy whose process is gone is removed
+// before the next copy; one of a live process (ours) is not.
+func TestRemoveStale(t *testing.T) {
+	from, live := mergeSystem(t)
+	dst := filepath.Join(live, "nix/persist/srv/half")
+	dead := filepath.Join(dst, ".missing"+tempMark+"999999999-0123456789ab")
+	mine := filepath.Join(dst, ".missing"+tempMark+"1-0123456789ab") // pid 1 is alive
+	must(t, os.MkdirAll(filepath.Join(dead, "sub"), 0o755))
+	must(t, os.WriteFile(mine, nil, 0o644))
+	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dead); err == nil {
+		t.Error("the dead process's partial copy was left")
+	}
+	if _, err := os.Lstat(mine); err != nil {
+		t.Errorf("a live process's partial copy was removed: %v", err)
+	}
+}
