@@ -6,13 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/nix-drift/drift/internal/audit"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
 	"golang.org/x/term"
 )
@@ -171,9 +174,30 @@ func exitStatus(ctx context.Context, err error, stderr io.Writer) int {
 	return 2
 }
 
-// printError prints err and its hint, if any.
+// printError prints err and its hint, if any, each on one line escaped
+// (escape.Text: a newline in a name is \n, never a line of its own); the
+// output of a failed nix run follows on lines of its own, indented.
 func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "drift: error: %s\n", report.SafeText(err.Error()))
+	var re readErrors
+	if errors.As(err, &re) {
+		for _, e := range re {
+			printError(w, e)
+		}
+		return
+	}
+	msg, output := err.Error(), ""
+	var ne *persist.NixError
+	if errors.As(err, &ne) {
+		if m, ok := strings.CutSuffix(msg, ":\n"+ne.Output); ok {
+			msg, output = m+":", ne.Output
+		}
+	}
+	fmt.Fprintf(w, "drift: error: %s\n", report.SafeText(msg))
+	if output != "" {
+		for _, l := range strings.Split(escape.Lines(output), "\n") {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	var h *hintError
 	var ah *audit.HintError
 	switch {

@@ -187,7 +187,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	defer release()
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", fmt.Sprintf(format, args...))
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.SafeText(fmt.Sprintf(format, args...)))
 		}
 	}
 	loaded.printDiagnostics(st, false, opts.Quiet)

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -57,6 +58,9 @@ func (ig *Ignore) Add(pattern, where string) error {
 	return nil
 }
 
+// maxIgnoreLine bounds one line of an ignore file (a path pattern).
+const maxIgnoreLine = 1 << 20
+
 // AddFile reads one pattern per line from name; blank lines and lines
 // starting with # are skipped. Errors name the file and line.
 func (ig *Ignore) AddFile(name string) error {
@@ -71,7 +75,7 @@ func (ig *Ignore) AddFile(name string) error {
 // AddReader is AddFile on an open reader.
 func (ig *Ignore) AddReader(r io.Reader, name string) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	sc.Buffer(make([]byte, 64*1024), maxIgnoreLine)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -83,7 +87,9 @@ func (ig *Ignore) AddReader(r io.Reader, name string) error {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%s:%d: expected an ignore pattern of at most %d MiB, found a longer line", name, line+1, maxIgnoreLine>>20)
+	} else if err != nil {
 		return fmt.Errorf("%s:%d: %v", name, line+1, err)
 	}
 	return nil

@@ -53,13 +53,20 @@ func Name(s string) string {
 	return b.String()
 }
 
-// Text makes a message safe to print on a terminal: like Name, but a
-// backslash is kept (messages quote names with %q already) and a newline
-// stays a newline, so multi-line messages (nix's errors) read as written.
+// Text makes a message safe to print on a terminal, on one line: like
+// Name, but a backslash is kept (messages quote names with %q already), so
+// a newline in a name inside the message is `\n` and can never start a
+// line of its own ("drift: error: …" forged by a file name).
 func Text(s string) string {
+	return strings.ReplaceAll(Name(s), `\\`, `\`)
+}
+
+// Lines is Text line by line: newlines stay, for the output of another
+// program shown as written (nix's errors), which the caller indents.
+func Lines(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = strings.ReplaceAll(Name(l), `\\`, `\`)
+		lines[i] = Text(l)
 	}
 	return strings.Join(lines, "\n")
 }

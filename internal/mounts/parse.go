@@ -122,6 +122,10 @@ func Parse(r io.Reader, name string) (*Table, error) {
 			break
 		}
 	}
+	if len(ms) == 0 {
+		// /proc/self/mountinfo always holds the root's mount at least.
+		return nil, &ParseError{name, 1, 1, "expected a mount table (ID PARENT MAJOR:MINOR ROOT MOUNTPOINT …, one mount per line), found no mount"}
+	}
 	return New(ms), nil
 }
 
@@ -163,14 +167,24 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if v, col, err = next("MAJOR:MINOR"); err != nil {
 		return nil, err
 	}
-	maj, min, found := strings.Cut(v, ":")
+	maj, mnr, found := strings.Cut(v, ":")
 	if m.Major, ok = atoi(maj); ok && found {
-		m.Minor, ok = atoi(min)
+		m.Minor, ok = atoi(mnr)
 	}
 	if !ok || !found {
 		return nil, fail(col, "expected MAJOR:MINOR (two decimal numbers), found %s", quote(v))
 	}
-	if v, _, err = next("root of the mount"); err != nil {
+	// badEscape checks the octal escapes of the field v at column col.
+	badEscape := func(v string, col int) error {
+		if off := checkEscapes(v); off >= 0 {
+			return fail(col+off, `expected an octal escape \NNN from \000 to \377 after "\", found %s`, quote(v[off:off+min(4, len(v)-off)]))
+		}
+		return nil
+	}
+	if v, col, err = next("root of the mount"); err != nil {
+		return nil, err
+	}
+	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
 	m.Root = unescape(v)
@@ -180,8 +194,14 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if v[0] != '/' {
 		return nil, fail(col, "expected mount point (an absolute path), found %s", quote(v))
 	}
+	if err := badEscape(v, col); err != nil {
+		return nil, err
+	}
 	m.MountPoint = Clean(unescape(v))
-	if m.Options, _, err = next("mount options"); err != nil {
+	if m.Options, col, err = next("mount options"); err != nil {
+		return nil, err
+	}
+	if err := badEscape(m.Options, col); err != nil {
 		return nil, err
 	}
 	for {
@@ -197,11 +217,17 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if m.FSType, _, err = next(`filesystem type after "-"`); err != nil {
 		return nil, err
 	}
-	if v, _, err = next("mount source after the filesystem type"); err != nil {
+	if v, col, err = next("mount source after the filesystem type"); err != nil {
+		return nil, err
+	}
+	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
 	m.Source = unescape(v)
-	m.SuperOptions, _ = f.next() // may be missing: empty
+	m.SuperOptions, col = f.next() // may be missing: empty
+	if err := badEscape(m.SuperOptions, col); err != nil {
+		return nil, err
+	}
 	if v, col := f.next(); v != "" {
 		return nil, fail(col, "expected end of line after super options, found %s", quote(v))
 	}
@@ -275,6 +301,23 @@ func unescape(s string) string {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// checkEscapes returns the offset in s of the first backslash that does
+// not start an escape unescape decodes (\000 to \377), or -1. The kernel
+// writes every backslash of a name as \134, so a lone one (\9, \777, a
+// trailing \) is not mountinfo.
+func checkEscapes(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		if i+3 >= len(s) || s[i+1] > '3' || !isOctal(s[i+1]) || !isOctal(s[i+2]) || !isOctal(s[i+3]) {
+			return i
+		}
+		i += 3
+	}
+	return -1
+}
 
 // escape is the inverse of unescape for one field: it writes space, tab,
 // newline, carriage return and backslash as octal escapes, like the kernel

@@ -53,9 +53,9 @@ func TestParse(t *testing.T) {
 		want: []Mount{{ID: 61, Parent: 1, Major: 0, Minor: 51, Root: "/a\tb\nc\\d", MountPoint: `/mnt/x y\z`,
 			Options: "rw", FSType: "fuse.bindfs", Source: "/nix/persist/home/alice/VirtualBox VMs", SuperOptions: "rw", Line: 1}},
 	}, {
-		name: "UTF-8 and invalid UTF-8 kept byte-exact; bad escapes kept literally",
+		name: "UTF-8 and invalid UTF-8 kept byte-exact; escapes up to \\377 decoded",
 		text: "62 1 0:52 /persist/home/alice/المستندات /home/alice/المستندات rw - btrfs /dev/vda2 rw\n" +
-			"63 1 0:52 /\xff\xfe /x/\\777/\\12/e\\ rw - tmpfs a\\0401 rw\n",
+			"63 1 0:52 /\xff\xfe /x/\\134777/\\13412/e\\134 rw - tmpfs a\\0401 rw\n",
 		want: []Mount{
 			{ID: 62, Parent: 1, Major: 0, Minor: 52, Root: "/persist/home/alice/المستندات", MountPoint: "/home/alice/المستندات",
 				Options: "rw", FSType: "btrfs", Source: "/dev/vda2", SuperOptions: "rw", Line: 1},
@@ -95,10 +95,6 @@ func TestParse(t *testing.T) {
 		text: "72 1 0:62 /a//b/ /mnt//x/./y/ rw - tmpfs none rw\n",
 		want: []Mount{{ID: 72, Parent: 1, Major: 0, Minor: 62, Root: "/a//b/", MountPoint: "/mnt/x/y",
 			Options: "rw", FSType: "tmpfs", Source: "none", SuperOptions: "rw", Line: 1}},
-	}, {
-		name: "empty input",
-		text: "",
-		want: nil,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +130,14 @@ func TestParseErrors(t *testing.T) {
 		{"no source", "1 0 8:1 / / rw - ext4\n", "mountinfo:1:22: expected mount source after the filesystem type, found end of line"},
 		{"extra field", "1 0 8:1 / / rw - ext4 a rw extra\n", `mountinfo:1:28: expected end of line after super options, found "extra"`},
 		{"duplicate id", ok + "\n1 0 0:2 / /a rw - ext4 b rw\n", "mountinfo:3:1: expected a unique mount ID, found 1 again (first on line 1)"},
+		// The kernel writes every backslash as \134: a lone one is not
+		// mountinfo, in any field that holds escapes.
+		{"bad escape \\9", "1 0 8:1 / /a\\9b rw - ext4 a rw\n", `mountinfo:1:13: expected an octal escape \NNN from \000 to \377 after "\", found "\\9b"`},
+		{"bad escape \\777", "1 0 8:1 /x\\777 / rw - ext4 a rw\n", `mountinfo:1:11: expected an octal escape \NNN from \000 to \377 after "\", found "\\777"`},
+		{"trailing backslash", "1 0 8:1 / / rw - ext4 src\\ rw\n", `mountinfo:1:26: expected an octal escape \NNN from \000 to \377 after "\", found "\\"`},
+		{"bad escape in super options", "1 0 8:1 / / rw - btrfs a subvol=/a\\04\n", `mountinfo:1:35: expected an octal escape \NNN from \000 to \377 after "\", found "\\04"`},
+		{"empty", "", "mountinfo:1:1: expected a mount table (ID PARENT MAJOR:MINOR ROOT MOUNTPOINT …, one mount per line), found no mount"},
+		{"blank lines only", "\n\n", "mountinfo:1:1: expected a mount table (ID PARENT MAJOR:MINOR ROOT MOUNTPOINT …, one mount per line), found no mount"},
 		{"long field is cut", "1 0 8:1 / / rw - ext4 a rw " + strings.Repeat("x", 100) + "\n",
 			`mountinfo:1:28: expected end of line after super options, found "` + strings.Repeat("x", 64) + `"...`},
 	}

@@ -58,6 +58,18 @@ type flakeOutput struct {
 	Initrd     *flakeInitrd `json:"initrd"`
 }
 
+// NixError is a failed nix run: Msg ("nix eval ATTR: exit status 1"),
+// then what nix wrote on stderr (Output, several lines, as nix wrote them).
+type NixError struct {
+	Msg    string
+	Err    error
+	Output string
+}
+
+// Error is "MSG:\nOUTPUT".
+func (e *NixError) Error() string { return e.Msg + ":\n" + e.Output }
+func (e *NixError) Unwrap() error { return e.Err }
+
 // EvalFlake evaluates ref, "FLAKEREF#HOST", with Nix and reads the host's
 // configuration:
 //
@@ -104,7 +116,7 @@ func EvalFlake(ctx context.Context, ref string, opts Options) (*Set, error) {
 		if msg == "" {
 			return nil, fmt.Errorf("nix eval %s: %w", attr, err)
 		}
-		return nil, fmt.Errorf("nix eval %s: %w:\n%s", attr, err, msg)
+		return nil, &NixError{Msg: fmt.Sprintf("nix eval %s: %v", attr, err), Err: err, Output: msg}
 	}
 	s, err := readFlakeOutput(stdout.Bytes(), attr, opts)
 	if err != nil {
@@ -231,7 +243,7 @@ func parseHomeManagerJSON(data []byte, name, user, home string, opts Options) (*
 		return nil, err
 	}
 	if v.kind != vAttrs {
-		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", name, jsonKind(v))
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.pos(v.off), jsonKind(v))
 	}
 	r := newReader(src, opts, nil)
 	r.homeManagerMap(v, "home.persistence", user, home)

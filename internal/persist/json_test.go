@@ -213,8 +213,9 @@ func TestSamplePreservationJSON(t *testing.T) {
 
 func TestJSONErrors(t *testing.T) {
 	tests := []struct{ json, want string }{
-		{`[1,2]`, "x.json: expected an object of persistent storage paths, got array"},
-		{`"s"`, "x.json: expected an object of persistent storage paths, got string"},
+		{`[1,2]`, "x.json:1:1: expected an object of persistent storage paths, got array"},
+		{`"s"`, "x.json:1:1: expected an object of persistent storage paths, got string"},
+		{"\n  null", "x.json:2:3: expected an object of persistent storage paths, got null"},
 		{``, "x.json:1:1: expected a JSON value, found end of input"},
 		{"{\n  \"/p\": {\"directories\": [\"/a\",]}}", `x.json:2:31: expected a JSON value, found ']'`},
 		{"{\"/p\": {\"directories\": [\"/a\"", `x.json:1:29: expected ',' or ']' after array element, found end of input`},

@@ -38,7 +38,7 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 			return nil, err
 		}
 		if root.kind != vAttrs {
-			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.name, jsonKind(root))
+			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.pos(root.off), jsonKind(root))
 		}
 	} else {
 		ast, err := parseNixSource(src)

@@ -69,7 +69,7 @@ func TestReadLayout(t *testing.T) {
 	wantLines(t, "fileSystems", mountLines(ms), []string{"/srv xfs hw.nix:1:29"})
 
 	for _, bad := range []struct{ name, data, want string }{
-		{"x.json", `[1]`, "x.json: expected an object of mount points"},
+		{"x.json", `[1]`, "x.json:1:1: expected an object of mount points"},
 		{"x.nix", "{ a = [ ; }", "x.nix:1:9: expected a list element"},
 	} {
 		if _, err := ReadLayout(bad.name, strings.NewReader(bad.data)); err == nil || !strings.HasPrefix(err.Error(), bad.want) {

@@ -139,7 +139,7 @@ func isJSON(name string, data []byte) bool {
 // data (EvalFlake clears them: nix prints one line).
 //
 // A top-level value that is not an object is an error, e.g.
-// "x.json: expected an object of persistent storage paths, got array".
+// "x.json:1:1: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
 	return parseJSON(context.Background(), data, name, opts)
 }
@@ -153,7 +153,7 @@ func parseJSON(ctx context.Context, data []byte, name string, opts Options) (set
 		return nil, err
 	}
 	if v.kind != vAttrs {
-		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", name, jsonKind(v))
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.pos(v.off), jsonKind(v))
 	}
 	r := newReader(src, opts, nil)
 	switch {

@@ -494,8 +494,8 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		if it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries) {
 			d := a.Decls.Entries[it.Decl]
-			ji.Declared = d.Path
-			ji.DeclaredAt = d.Pos.String()
+			ji.Declared = Escape(d.Path)
+			ji.DeclaredAt = SafeText(d.Pos.String())
 		}
 		if row.Hidden.Count > 0 {
 			ji.Hidden = &jsonTotal{row.Hidden.Count, row.Hidden.Bytes}
@@ -544,7 +544,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	r.Warnings = []string{}
 	if msg := a.Wipe.Warning(); msg != "" {
-		r.Warnings = append(r.Warnings, msg)
+		r.Warnings = append(r.Warnings, Escape(msg))
 	}
 	for _, w := range a.Warnings {
 		r.Warnings = append(r.Warnings, Escape(w.Message))
@@ -552,7 +552,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Errors = []jsonError{}
 	for _, e := range a.Errors {
 		p, _ := jsonPath(e.Path)
-		r.Errors = append(r.Errors, jsonError{Path: p, Error: e.Err.Error()})
+		r.Errors = append(r.Errors, jsonError{Path: p, Error: SafeText(e.Err.Error())})
 	}
 	r.Diagnostics = []jsonDiag{}
 	for _, d := range a.Decls.Diagnostics {
@@ -562,5 +562,5 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 }
 
 func diagJSON(d persist.Diagnostic) jsonDiag {
-	return jsonDiag{Position: d.Pos.String(), Severity: d.Severity.String(), Message: d.Message, Hint: d.Hint}
+	return jsonDiag{Position: SafeText(d.Pos.String()), Severity: d.Severity.String(), Message: SafeText(d.Message), Hint: SafeText(d.Hint)}
 }

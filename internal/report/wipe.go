@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -34,12 +35,17 @@ func newTable(w io.Writer) *tablewriter.Table {
 func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	switch format {
 	case "json":
+		warnings := make([]string, len(p.Warnings))
+		for i, w := range p.Warnings {
+			warnings[i] = Escape(w) // as on stderr
+		}
 		return writeIndentedJSON(w, struct {
 			Version int  `json:"version"`
 			DryRun  bool `json:"dryRun"`
 			*btrfs.Plan
 			OldRoots []jsonOldRoot `json:"oldRoots"`
-		}{1, dryRun, p, jsonOldRoots(p.OldRoots)})
+			Warnings []string      `json:"warnings"`
+		}{1, dryRun, p, jsonOldRoots(p.OldRoots), warnings})
 	case "", "table":
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
@@ -146,9 +152,10 @@ func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
 }
 
 // writeIndentedJSON writes v as JSON indented by two spaces, and a
-// newline: every JSON format of drift.
+// newline: every JSON format of drift. No character that is not printable
+// is written raw (escape.JSON).
 func writeIndentedJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(escape.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

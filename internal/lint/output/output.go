@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/report"
 )
@@ -85,9 +86,9 @@ func writeText(w io.Writer, fs []lint.Finding) error {
 	return err
 }
 
-// oneLine is report.SafeText with newlines written as \n: one finding,
+// oneLine is report.SafeText (newlines written as \n): one finding,
 // one line.
-func oneLine(s string) string { return strings.ReplaceAll(report.SafeText(s), "\n", `\n`) }
+func oneLine(s string) string { return report.SafeText(s) }
 
 type jsonFinding struct {
 	File     string `json:"file"`
@@ -147,9 +148,9 @@ func writeGitHub(w io.Writer, fs []lint.Finding) error {
 			props = append(props, fmt.Sprintf("col=%d", f.Pos.Col))
 		}
 		props = append(props, "title="+ghProp("drift "+f.Rule))
-		msg := report.SafeText(f.Message)
+		msg := escape.Lines(f.Message)
 		if f.Hint != "" {
-			msg += "\nhint: " + report.SafeText(f.Hint)
+			msg += "\nhint: " + escape.Lines(f.Hint)
 		}
 		fmt.Fprintf(&b, "::%s %s::%s\n", cmd, strings.Join(props, ","), ghData(msg))
 	}
@@ -280,9 +281,10 @@ func writeSARIF(w io.Writer, fs []lint.Finding, tool Tool) error {
 }
 
 // encode writes v as indented JSON, leaving <, > and & as they are
-// (json.Marshal's \u003c is valid but unreadable in a path or message).
+// (json.Marshal's \u003c is valid but unreadable in a path or message),
+// and no character that is not printable raw (escape.JSON).
 func encode(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(escape.JSONWriter(w))
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
