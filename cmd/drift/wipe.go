@@ -50,22 +50,30 @@ level (subvolid=5) is mounted on a private temporary directory that is always
 removed.
 
   1. retire the root subvolume (--subvol) to OLD_ROOTS/<its mtime>, named
-     %Y-%m-%-d_%H:%M:%S like the seed script; a name taken already gets .1, .2…
-  2. create a fresh empty root (or a writable snapshot of --blank)
-  3. delete every old root at least --keep-days+1 whole days old (the script's
-     find -mtime +30), counted from the time in its name (else its mtime),
-     nested subvolumes deepest first
+     %Y-%m-%-d_%H:%M:%S like the seed script; a name taken already gets .1, .2…;
+     the retirement (boot, subvolume, time) is recorded on it
+  2. create a fresh empty root (or a writable snapshot of --blank), made as
+     .drift-new-<subvol>, marked with this boot's id, then renamed into place
+  3. delete every old root at least --keep-days+1 whole days old, counted from
+     when drift retired it — for an old root drift did not retire, from the
+     time in its name (else its mtime), the script's find -mtime +30 — nested
+     subvolumes deepest first
 
 An old root is never deleted when it is among the newest --keep-min, was
-retired in this boot, is mounted, or is not a subvolume (a plain directory or
-a symlink in old_roots is reported and left alone). When the clock is before
+retired in this boot or by this run, is the last root retired while the root
+is missing or unused since, is mounted, or is not a subvolume (a plain
+directory or a symlink in old_roots is reported and left alone). When the clock is before
 the newest old root, nothing is deleted by age. drift refuses to retire a
 mounted root, and does nothing at all (exit 0) while the resume device
 holds a hibernation image (the hibernated kernel has the filesystem mounted):
 its swap header is read in page 0 and, for a swap file, in page
 --resume-offset (resume= and resume_offset= of the kernel command line).
-Interrupted at any point, running drift wipe again in the same
-boot completes the job.
+Interrupted at any point (a signal, a kill, a power cut), running drift wipe
+again — at the same boot or the next — ends as an uninterrupted run would:
+a root left missing is created, a fresh root drift made is not retired again
+(at this boot; at an earlier one while it is empty), and a second run says
+why it has nothing to retire. SIGINT and SIGTERM let the step in progress
+finish.
 
 EXIT STATUS
   0  done (or, with --dry-run, planned)
@@ -73,8 +81,8 @@ EXIT STATUS
      steps before it are done; run again to complete). An old root that
      cannot be deleted does not stop the deletion of the others: every
      failure is named.
-  130, 143  interrupted by SIGINT or SIGTERM between two steps: the steps
-            before are done; run again to complete`,
+  130, 143  interrupted by SIGINT or SIGTERM: the step in progress finished,
+            the steps before are done; run again to complete`,
 		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
   drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
   drift wipe --device /dev/vda2 --blank root-blank --format json

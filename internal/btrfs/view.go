@@ -46,8 +46,8 @@ func (t *Top) CheckSubvolume(rel string) (string, uint64, error) {
 // filesystem), like Top.OldRoots: in chronological order, names parsed in
 // loc. A directory with inode 256 that BTRFS_IOC_GET_SUBVOL_INFO places at
 // the root of a subvolume is KindSubvolume (with its id and creation time;
-// no privilege needed); Nested and Mounted stay empty. A missing dir is an
-// error.
+// no privilege needed) and drift's retirement mark (XattrRetired); Nested
+// and Mounted stay empty. A missing dir is an error.
 func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -66,6 +66,7 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 		if r.Kind == KindDir && ino == 256 {
 			if info, err := SubvolumeOf(r.Path); err == nil {
 				r.Kind, r.ID, r.OTime = KindSubvolume, info.ID, info.OTime.In(loc)
+				r.RetiredBoot, r.RetiredFrom, r.RetiredAt = parseRetiredMark(getxattr(r.Path, XattrRetired), loc)
 			}
 		}
 		r.resolveTime(loc)

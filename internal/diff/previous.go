@@ -65,7 +65,9 @@ type Vanished struct {
 	Root string
 	// AgeDays is how many whole days ago that root was retired; DaysLeft
 	// how many whole days remain before the wipe's cleanup deletes it
-	// (btrfs.DeleteAt with the seed's 30 days), 0 when due.
+	// (btrfs.DeleteAt with the seed's 30 days, from btrfs.OldRoot.Age: its
+	// retirement as drift wipe recorded it, else the time in its name), 0
+	// when due.
 	AgeDays, DaysLeft int
 	// From is the --from value of drift restore (btrfs.OldRoot.RestoreFrom).
 	From string
@@ -241,7 +243,10 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	prev := a.PreviousRoot
 	var mu sync.Mutex
 	var rows []*vrow
-	retired := prev.Time
+	retired := prev.Age // when drift retired it, else the time in its name: what the wipe counts from
+	if retired.IsZero() {
+		retired = prev.Time
+	}
 	age := int(now.Sub(retired) / (24 * time.Hour))
 	left := int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now) / (24 * time.Hour))
 	left = max(left, 0)
