@@ -56,7 +56,8 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	hidden("/home/under-home.txt")
 
 	// Shutdown; the root was last changed 5 days and an hour ago (its
-	// mtime names the old root); a real drift wipe; boot 2.
+	// mtime names the old root); a real drift wipe, which records the
+	// retirement, now: the age counts from it; boot 2.
 	s.unmountBelow(s.root)
 	retired := time.Now().Add(-5*24*time.Hour - time.Hour).Truncate(time.Second)
 	must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
@@ -155,8 +156,8 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		if got := (vrow{v.Type, v.Entries, v.Bytes}); got != want {
 			t.Errorf("vanished %s: %+v, want %+v", v.Path, got, want)
 		}
-		if v.OldRoot != oldName || v.AgeDays != 5 || v.DaysLeft != 25 {
-			t.Errorf("vanished %s: old root %s, age %d, %d days left; want %s, 5, 25 (31 days after its time)", v.Path, v.OldRoot, v.AgeDays, v.DaysLeft, oldName)
+		if v.OldRoot != oldName || v.AgeDays != 0 || v.DaysLeft != 30 {
+			t.Errorf("vanished %s: old root %s, age %d, %d days left; want %s, 0, 30 (31 days after its retirement, not after the 5-day-old time in its name)", v.Path, v.OldRoot, v.AgeDays, v.DaysLeft, oldName)
 		}
 		quoted := map[string]string{"/etc/with space's.conf": `'/etc/with space'"'"'s.conf'`}[v.Path]
 		if quoted == "" {
