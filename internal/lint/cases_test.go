@@ -213,6 +213,7 @@ func TestCaseC11WipeBeforeResumeIsAnError(t *testing.T) {
   boot.resumeDevice = "/dev/vda3";
   boot.initrd.postDeviceCommands = lib.mkAfter ''
     set -e
+    waitDevice /dev/vda2
     mount -o subvolid=5 /dev/vda2 /mnt
     mv /mnt/root "/mnt/old_roots/$(date +%s)"
     btrfs subvolume create /mnt/root

@@ -186,6 +186,9 @@ func TestRules(t *testing.T) {
 		{"wipe-device-order", wipeFixture("unit-common.nix"), nil, []string{"5:32 warning"}},
 		{"wipe-device-order", wipeFixture("unit-after-mount.nix"), nil, nil}, // unitConfig.Requires and After
 		{"wipe-device-order", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-device-order", wipeFixture("seed-unset.nix"), nil, []string{"3:48 warning"}}, // mount without waitDevice
+		{"wipe-device-order", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
+		{"wipe-device-order", wipeFixture("good-readme-scripted.nix"), nil, nil},
 		{"wipe-after-root-mount", wipeFixture("unit-after-mount.nix"), nil, []string{"5:32 error", "11:32 error"}},
 		{"wipe-after-root-mount", wipeFixture("post-mount.nix"), nil, []string{"4:47 error"}},
 		{"wipe-after-root-mount", wipeFixture("good-handwritten-systemd.nix"), nil, nil},

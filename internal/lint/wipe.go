@@ -37,6 +37,9 @@ var (
 	moduleMark = "# services.drift.wipe:"
 	// failureRe finds a hook that stops on a failing command.
 	failureRe = regexp.MustCompile(`(?m)^\s*set\s+(?:-[a-zA-Z]*e|-o\s+errexit)|\|\|\s*(?:fail|exit|panic|reboot)\b`)
+	// devUseRe finds a hook command that opens a device by its /dev path:
+	// a mount, or drift wipe --device.
+	devUseRe = regexp.MustCompile(`\bmount\b[^\n;|&]*\s["']?/dev/|--device[= ]["']?/dev/`)
 	// listRe, nameRe, expiryRe: the README script family's faults.
 	listRe   = regexp.MustCompile(`\bbtrfs\s+su[a-z]*\s+(?:list|li|l)\s+(?:-[a-zA-Z]+\s+)*-[a-zA-Z]*o`)
 	nameRe   = regexp.MustCompile(`\bstat\s+(?:-c\s*|--format[= ]|--printf[= ])["']?%Y|%-d`)
@@ -180,6 +183,10 @@ func (ck *checker) hookWipe(in persist.Initrd, w wipe) {
 	case "postMountCommands":
 		ck.add("wipe-after-root-mount", Error, w.pos, "", "move it to boot.initrd.postResumeCommands, or use services.drift.wipe",
 			"%s runs after the root is mounted: the wipe renames the subvolume mounted as /, and the system runs inside the old root", w.where)
+	}
+	if devUseRe.MatchString(w.text) && !strings.Contains(w.text, "waitDevice") {
+		ck.add("wipe-device-order", Warning, w.pos, "", "",
+			"%s uses a device by its /dev path without `waitDevice` first: the scripted stage 1 waits for devices only when it mounts the file systems, after this hook, so a disk that appears late is not there yet and the wipe fails", w.where)
 	}
 	if !w.drift && !failureRe.MatchString(w.text) {
 		ck.add("wipe-failure-unnoticed", sev("wipe-failure-unnoticed"), w.pos, "", "",

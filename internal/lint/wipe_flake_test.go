@@ -52,6 +52,7 @@ func TestWipeFlakeRealNix(t *testing.T) {
 		}, "NixOS 26.05; systemd stage 1 is the default from 26.05"},
 		{"seed2511", []string{
 			"boot.initrd.postDeviceCommands wipe-before-resume error",
+			"boot.initrd.postDeviceCommands wipe-device-order warning",
 			"boot.initrd.postDeviceCommands wipe-expiry-mtime warning",
 			"boot.initrd.postDeviceCommands wipe-failure-unnoticed warning",
 			"boot.initrd.postDeviceCommands wipe-old-root-name warning",

@@ -4,6 +4,7 @@
   boot.initrd.systemd.enable = false;
   swapDevices = [ { device = "/dev/vda3"; } ];
   boot.initrd.postResumeCommands = lib.mkAfter ''
+    waitDevice /dev/disk/by-partlabel/disk-main-root
     mount -o subvolid=5 /dev/disk/by-partlabel/disk-main-root /mnt || fail
     btrfs subvolume delete /mnt/root || fail
     btrfs subvolume snapshot /mnt/root-blank /mnt/root || fail

@@ -6,6 +6,7 @@
     copy_bin_and_libs ${pkgs.drift}/bin/drift
   '';
   boot.initrd.postResumeCommands = lib.mkAfter ''
+    waitDevice /dev/disk/by-partlabel/disk-main-root
     drift wipe --device /dev/disk/by-partlabel/disk-main-root
   '';
   environment.persistence."/nix/persist" = {

@@ -4,6 +4,7 @@
   boot.initrd.postDeviceCommands = lib.mkAfter ''
     set -e
     mkdir -p /mnt
+    waitDevice /dev/vda2
     mount -o subvolid=5 /dev/vda2 /mnt
     ${pkgs.btrfs-progs}/bin/btrfs subvolume delete /mnt/root
     btrfs subvolume snapshot /mnt/root-blank /mnt/root

@@ -7,6 +7,7 @@
   };
   boot.initrd.postResumeCommands = lib.mkAfter ''
     set -e
+    waitDevice /dev/disk/by-partlabel/disk-main-root
     mount -o subvolid=5 /dev/disk/by-partlabel/disk-main-root /mnt
     btrfs subvolume delete /mnt/root
     btrfs subvolume create /mnt/root
