@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -354,3 +355,64 @@ func TestAdoptInterrupted(t *testing.T) {
 
 // adoptInterruptEnv is adopt.InterruptEnv.
 const adoptInterruptEnv = "DRIFT_TEST_INTERRUPT"
+
+// TestAdoptMountAndOpenFiles: drift adopt names a file under the adopted
+// path that a running process holds open (pid and command), and with
+// --mount bind-mounts the persistent copy over the declared path at once:
+// the running system shows the copy (what is written there lands in
+// persistent storage), while the live data stays on the root subvolume
+// beneath it (drift never deletes it).
+func TestAdoptMountAndOpenFiles(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	extra := filepath.Join(s.dir, "adopt.json")
+	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	writeFile(t, s.M("/srv/app/state.db"), "state", 0o600)
+	holder := command("sh", "-c", "exec 3<\"$1\"; exec sleep 60", "sh", s.M("/srv/app/state.db"))
+	must(t, holder.Start())
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/3", holder.Process.Pid)); err == nil && strings.HasSuffix(l, "/srv/app/state.db") {
+			if c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", holder.Process.Pid)); strings.TrimSpace(string(c)) == "sleep" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the holder process did not open state.db")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	out := string(s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--mount", "/srv/app"))
+	if want := fmt.Sprintf("open: /srv/app/state.db is held open by pid %d (sleep)", holder.Process.Pid); !strings.Contains(out, want) {
+		t.Errorf("adopt does not say %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, "mounted now: /srv/app shows") {
+		t.Errorf("adopt --mount does not say it mounted /srv/app:\n%s", out)
+	}
+	if mps := s.mountsBelow(s.M("/srv")); len(mps) != 1 || mps[0] != s.M("/srv/app") {
+		t.Fatalf("mounts below /srv after adopt --mount: %q, want /srv/app", mps)
+	}
+	writeFile(t, s.M("/srv/app/new"), "through the mount", 0o644)
+	if b, err := os.ReadFile(s.M(storage + "/srv/app/new")); err != nil || string(b) != "through the mount" {
+		t.Errorf("a file written at /srv/app after --mount is not in the persistent copy: %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.top, "root/srv/app/state.db")); err != nil || string(b) != "state" {
+		t.Errorf("the live data beneath the mount: %q, %v; want it kept", b, err)
+	}
+	// JSON says the same: mounted, one file copied.
+	js := s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json", "/srv/app")
+	var r struct {
+		Paths []struct {
+			MountedNow bool
+			HiddenBy   string
+			Counts     struct{ Files, Same int }
+		}
+	}
+	if err := json.Unmarshal(js, &r); err != nil || len(r.Paths) != 1 || !r.Paths[0].MountedNow || r.Paths[0].HiddenBy != "/srv/app" || r.Paths[0].Counts.Same != 1 || r.Paths[0].Counts.Files != 0 {
+		t.Errorf("adopt --format json after --mount: %+v, %v\n%s", r, err, js)
+	}
+}
