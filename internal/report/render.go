@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,6 +177,9 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		if err := t.Render(); err != nil {
 			return err
 		}
+		if cmd := adoptAll(a, rows); cmd != "" {
+			fmt.Fprintf(w, "Keep the declared rows before the next boot: %s\n", cmd)
+		}
 	}
 	if err := writeVanished(w, a); err != nil {
 		return err
@@ -258,13 +262,58 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 	return out
 }
 
-// rowWhy is Why for a row, with the ignored entries it leaves out.
+// rowWhy is Why for a row, with the ignored entries it leaves out and the
+// drift adopt command that keeps it (RowAdopt).
 func rowWhy(a *diff.Audit, r Row) string {
 	why := Why(a, r.Item)
 	if r.Hidden.Count > 0 {
 		why += fmt.Sprintf("; %s ignored inside, not shown", Plural(r.Hidden.Count, "entry", "entries"))
 	}
+	if cmd := RowAdopt(a, r.Item); cmd != "" {
+		why += "; keep it: " + cmd
+	}
 	return why
+}
+
+// RowAdopt is the drift adopt command (AdoptCommand) that copies a lost
+// row into the persistent copy a declaration already gives it: a
+// declared-unbacked row, or a shadowed one below a declared path (hidden
+// under its bind mount). "" for any other row: nothing declared to adopt
+// it into.
+func RowAdopt(a *diff.Audit, it *diff.Item) string {
+	if _, ok := adoptDecl(a, it); !ok {
+		return ""
+	}
+	return AdoptCommand(a.Root, it.Path)
+}
+
+// adoptDecl is the declared path that covers a row drift adopt keeps.
+func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
+	if a.Decls == nil || it.Category != diff.DeclaredUnbacked && it.Category != diff.Shadowed {
+		return "", false
+	}
+	e, ok := a.Decls.Covering(it.Path)
+	return e.Path, ok
+}
+
+// adoptAll is the one drift adopt command for the declared paths of every
+// row RowAdopt gives one (each declared path once), "" when fewer than two
+// rows have one.
+func adoptAll(a *diff.Audit, rows []Row) string {
+	var ps []string
+	n := 0
+	for _, r := range rows {
+		if d, ok := adoptDecl(a, r.Item); ok {
+			n++
+			if !slices.Contains(ps, d) {
+				ps = append(ps, d)
+			}
+		}
+	}
+	if n < 2 {
+		return ""
+	}
+	return AdoptCommand(a.Root, ps...)
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each
@@ -369,6 +418,8 @@ type jsonItem struct {
 	// Hidden: the ignored entries below the row that it leaves out
 	// (Row.Hidden; without --all only).
 	Hidden *jsonTotal `json:"ignoredInside,omitempty"`
+	// Adopt is RowAdopt: the drift adopt command that keeps the row.
+	Adopt string `json:"adopt,omitempty"`
 }
 
 // jsonVanished is a path of the previous root that vanished at the last
@@ -487,6 +538,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Mount:    it.Mount,
 			History:  it.History.String(),
 			Why:      rowWhy(a, row),
+			Adopt:    RowAdopt(a, it),
 		}
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
 		if it.Target != "" {

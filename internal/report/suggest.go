@@ -132,6 +132,9 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	if len(sources) > 0 {
 		fmt.Fprintf(w, "sources (drift's knowledge base):\n%s\n", strings.Join(sources, "\n"))
 	}
+	if cmd := SuggestAdopt(r); cmd != "" {
+		fmt.Fprintf(w, "once declared, copy what is there now into persistent storage (before the next reboot): %s\n", cmd)
+	}
 	for _, l := range r.Left {
 		fmt.Fprintln(w, LeftLine(l))
 	}
@@ -290,6 +293,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "  };\n")
 	}
 	fmt.Fprintf(w, "}\n")
+	if cmd := SuggestAdopt(r); cmd != "" {
+		fmt.Fprintf(w, "# Once declared, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
+	}
 	var ignores, strays []string
 	for _, s := range r.Suggestions {
 		switch s.Action {
@@ -312,6 +318,22 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# %s\n", SafeText(LeftLine(l)))
 	}
 	return nil
+}
+
+// SuggestAdopt is the drift adopt command (AdoptCommand) for every path
+// suggested to persist that the Nix snippet declares (a path Nix cannot
+// spell printably is left out, as it is from the snippet); "" for none.
+func SuggestAdopt(r *SuggestReport) string {
+	var ps []string
+	for _, s := range r.Suggestions {
+		if _, ok := NixString(s.Path); ok && s.Action == suggest.Persist {
+			ps = append(ps, s.Path)
+		}
+	}
+	if len(ps) == 0 {
+		return ""
+	}
+	return AdoptCommand(r.Root, ps...)
 }
 
 // IgnoreRule is the drift check --ignore pattern that matches exactly the
@@ -372,6 +394,9 @@ type jsonSuggestion struct {
 	Attrs       *jsonAttrs `json:"attrs"`
 	LivePath    string     `json:"livePath,omitempty"`
 	IgnoreRule  string     `json:"ignoreRule,omitempty"`
+	// Adopt is the drift adopt command that copies a path to persist into
+	// its persistent copy once declared.
+	Adopt string `json:"adopt,omitempty"`
 }
 
 type jsonLeft struct {
@@ -445,6 +470,9 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		}
 		if s.Action == suggest.Ignore {
 			j.IgnoreRule = Escape(IgnoreRule(s.Path))
+		}
+		if s.Action == suggest.Persist {
+			j.Adopt = AdoptCommand(r.Root, s.Path)
 		}
 		if j.Evidence == nil {
 			j.Evidence = []string{}

@@ -155,6 +155,25 @@ func TestAdoptThenWipe(t *testing.T) {
 	}
 	before := snapshot(t, s.top)
 
+	// drift check points at adopt: the shadowed file below the declared
+	// /etc/nixos and the declared-unbacked /srv/app carry the command.
+	var report struct {
+		Items []struct{ Path, Category, Adopt string }
+	}
+	must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json"), &report))
+	cmds := map[string]string{}
+	for _, it := range report.Items {
+		cmds[it.Path] = it.Category + " " + it.Adopt
+	}
+	for p, want := range map[string]string{
+		"/etc/nixos/hidden-under-bind.txt": "shadowed drift adopt --root " + s.root + " /etc/nixos/hidden-under-bind.txt",
+		"/srv/app/state.db":                "declared-unbacked drift adopt --root " + s.root + " /srv/app/state.db",
+	} {
+		if cmds[p] != want {
+			t.Errorf("drift check row %s: %q, want %q (rows %q)", p, cmds[p], want, cmds)
+		}
+	}
+
 	// --dry-run lists every object and changes nothing.
 	out := string(s.drift(0, args(append([]string{"--dry-run", "--prefer", "live", "/srv/half", "/etc/adjtime"}, adopted...)...)...))
 	for _, wantLine := range []string{"dry run: nothing is changed", "/nix/persist/srv/declared-unmounted/sub/link.txt => ", "/nix/persist/etc/nixos/hidden-under-bind.txt", "beneath the mount at /etc/nixos", "replace  file     0640 0:100         " + s.M(storage+"/srv/half/diff.txt")} {
