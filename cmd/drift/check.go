@@ -49,7 +49,8 @@ next boot loses. Categories (lost unless noted):
   declared-unbacked  declared, but the live data is on the ephemeral root
                      (not mounted or linked from persistent storage)
   unmounted          bind-mounted from persistent storage but no longer
-                     declared: gone from view at the next boot
+                     declared (nor in fileSystems or /etc/fstab): gone from
+                     view at the next boot
   shadowed           on the ephemeral filesystem under a mount point: hidden
                      now, deleted with the root (needs root; not with --mountinfo)
   covered            declared, on another persistent filesystem (a /home
@@ -63,7 +64,8 @@ next boot loses. Categories (lost unless noted):
                      copy comes back in its place
   recreated          not lost: re-made at boot (NixOS activation output such as
                      /bin/sh, /usr/bin/env, /etc/static and /etc links into it;
-                     parents of mount points and declared paths)
+                     home-manager's links into its home-files in a home;
+                     parents of mount points, declared paths and those links)
 
 On the running system (--root /, the live mount table) drift first checks
 that the wipe ran at this boot: when / is a btrfs subvolume created before

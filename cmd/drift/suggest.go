@@ -59,11 +59,20 @@ Symlinks into a persistent storage path (a systemd-tmpfiles L rule:
 not candidates. Every unpersisted path ends in a suggestion or in a
 counted "left to you" line saying why none stands for it.
 
+Never suggested: paths on an API filesystem (/dev, /proc, /sys, /run) or
+at, above or below the mount point of another filesystem (/boot), symlinks
+(impermanence keeps a file's contents, never a link: make the link at boot
+instead), and declarations drift lint rejects; each is counted in a "left
+to you" line with the reason. What --format nix prints passes drift lint.
+
 Caches (/var/cache, ~/.cache, /tmp) and regenerated files are suggested as
 drift check --ignore rules. Stray data under the persistent storage path is
-listed read-only with its size as "declare-or-remove" (what a live symlink
-points at is in use, not stray): drift never deletes it and never follows a
-symlink there.
+listed read-only with its size as "declare-or-remove". What is in use there
+is never stray: what a live symlink points at; what is mounted now (a bind
+mount's source) or named by the configuration (a hashedPasswordFile, host
+keys, sops-nix and agenix key files, a fileSystems bind mount, /etc/fstab),
+listed as "in-use" with what uses it. drift never deletes anything there
+and never follows a symlink there.
 
 --format nix prints a NixOS module for the impermanence module:
 environment.persistence."<storage path>" with directories and files (paths

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,6 +98,9 @@ type Model struct {
 	// wipe verdict, the history against the previous boot's root, and the
 	// warnings said on the way (Options.Say) after its own.
 	Audit *diff.Audit
+	// Fstab are the mounts of the audited system's /etc/fstab (NixOS writes
+	// its fileSystems there), in file order; the next boot makes them again.
+	Fstab []FSEntry
 	// SaidWarnings counts the warnings at the end of Audit.Warnings that
 	// were said on the way (Options.Say) already.
 	SaidWarnings int
@@ -108,6 +112,10 @@ type Model struct {
 	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
+	// inUse is what is mounted and referenced (uses); mountPoints is
+	// MountPoints.
+	inUse       []Use
+	mountPoints []string
 }
 
 // Close releases the top level the old roots are read through. The Model's
@@ -165,8 +173,6 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 }
 
 func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
-	live := o.Mountinfo == ""
-	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: o.Ephemeral, Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
 	var early []diff.Warning
 	warn := func(kind diff.WarningKind, msg string) {
 		w := diff.Warning{Kind: kind, Message: msg}
@@ -174,9 +180,16 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		say(Said{Warning: w})
 	}
 	note := func(msg string) { say(Said{Note: true, Warning: diff.Warning{Message: msg}}) }
+	live := o.Mountinfo == ""
+	fstab, err := readFstab(m.Root)
+	if err != nil {
+		warn(diff.WarnUnreadable, err.Error())
+	}
+	m.Fstab = fstab
+	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: o.Ephemeral, Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
+	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
 	if live {
 		// The live mount table describes real mounts: look under them.
-		var err error
 		if cfg.Under, err = rootSubvolUnder(o.RootSubvol, btrfs.ViewOptions{Root: m.Root, Table: m.Mounts, Top: m.top, NoOpenTree: o.NoOpenTree}); err != nil {
 			return err
 		}
@@ -215,7 +228,39 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	a.Warnings = append(a.Warnings, early...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
+	m.inUse, m.mountPoints = m.uses(), m.MountPoints()
 	return nil
+}
+
+// remounted lists the mount points the next boot mounts again besides the
+// declared persistence: the configuration's fileSystems and /etc/fstab.
+func (m *Model) remounted() []string {
+	var out []string
+	if m.Decls.Config != nil {
+		for _, f := range m.Decls.Config.FileSystems {
+			out = append(out, f.Point)
+		}
+	}
+	for _, e := range m.Fstab {
+		out = append(out, e.Point)
+	}
+	return out
+}
+
+// homes lists the home directories known besides /root and /home/NAME:
+// --home's and the declarations' (users.<name> entries).
+func (m *Model) homes(flags map[string]string) []string {
+	var out []string
+	for _, h := range flags {
+		out = append(out, h)
+	}
+	for _, e := range m.Decls.Entries {
+		if e.Home != "" {
+			out = append(out, e.Home)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // findOldRoots fills m.OldRoots for o.OldRoots and o.Boots (or the

@@ -63,6 +63,15 @@ type Config struct {
 	// Now is the time the ages of old roots are counted to (Vanished); the
 	// zero value means time.Now().
 	Now time.Time
+	// Remounted are the mount points the next boot mounts again besides
+	// the declared persistence: the configuration's fileSystems and the
+	// audited system's /etc/fstab (internal/audit reads both). A bind mount
+	// from persistent storage at one of them is not Unmounted.
+	Remounted []string
+	// Homes are the home directories known besides /root and /home/NAME
+	// (--home, the declarations' users): a symlink into /nix/store inside
+	// a home is home-manager's, made again by its activation (Recreated).
+	Homes []string
 	// Collapse lets Check count, instead of list, what lies below a
 	// directory that is lost whole by construction: a lost directory with
 	// no mount point, declaration, storage path or activation output at or
@@ -285,6 +294,45 @@ func isActivation(p, target string) bool {
 		}
 	}
 	return strings.HasPrefix(p, "/etc/") && path.IsAbs(target) && mounts.Contains("/etc/static", mounts.Clean(target))
+}
+
+// inHome reports whether p lies inside a home: /root, /home/NAME, or one
+// of Config.Homes (the home itself not included).
+func (c *classifier) inHome(p string) bool {
+	if rest, ok := strings.CutPrefix(p, "/home/"); ok && strings.Contains(rest, "/") {
+		return true
+	}
+	if strings.HasPrefix(p, "/root/") {
+		return true
+	}
+	for _, h := range c.cfg.Homes {
+		if mounts.Contains(h, p) && p != h {
+			return true
+		}
+	}
+	return false
+}
+
+// homeManagerLink reports whether p, a symlink to target, is home-manager's
+// (HomeManagerTarget) inside a home. home-manager's activation (the
+// home-manager-USER unit its NixOS module runs at every boot) makes it
+// again, and the directories holding it.
+func (c *classifier) homeManagerLink(p, target string) bool {
+	return HomeManagerTarget(target) && c.inHome(p)
+}
+
+// HomeManagerTarget reports whether a symlink's target is where
+// home-manager links a home's files: inside its home-files derivation in
+// the Nix store (/nix/store/HASH-home-manager-files/…; home-manager's
+// modules/files.nix). Links into other store paths (~/.nix-profile made by
+// nix-env) are not made again at boot.
+func HomeManagerTarget(target string) bool {
+	rest, ok := strings.CutPrefix(target, "/nix/store/")
+	if !ok {
+		return false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return strings.HasSuffix(name, "-home-manager-files") && strings.Contains(rest, "/")
 }
 
 type classifier struct {
@@ -716,7 +764,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 			break
 		}
 	}
-	if !fromStorage {
+	if !fromStorage || slices.Contains(c.cfg.Remounted, m.MountPoint) {
 		return false
 	}
 	for _, e := range c.entries {
@@ -825,7 +873,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		cat = Recreated
 	case ps.decl >= 0:
 		cat, declIdx = DeclaredUnbacked, ps.decl
-	case e.Mode&unix.S_IFMT == unix.S_IFLNK && isActivation(e.Path, e.Target):
+	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || c.homeManagerLink(e.Path, e.Target)):
 		cat = Recreated
 		c.mu.Lock()
 		c.activated = append(c.activated, e.Path)
@@ -850,7 +898,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	var tally *scan.Tally
 	shadow := ps.shadow || nd != nil && nd.shadow
-	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && !c.inHome(e.Path) && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
 		// Everything below is lost as this directory is (see
 		// Config.Collapse): count it.
 		tally = &scan.Tally{}

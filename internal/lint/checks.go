@@ -10,9 +10,10 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // checker holds one configuration while the rules run.
@@ -135,14 +136,14 @@ func q(p string) string {
 	if strings.ContainsFunc(p, unicode.IsSpace) {
 		return qq(p)
 	}
-	return report.Escape(p)
+	return escape.Name(p)
 }
 
 // qq quotes s for a message, escaped as every name drift prints
-// (report.Escape: a control character is always \xNN), never Go's %q
+// (escape.Name: a control character is always \xNN), never Go's %q
 // (which writes \a for the same byte).
 func qq(s string) string {
-	return `"` + strings.ReplaceAll(report.Escape(s), `"`, `\"`) + `"`
+	return `"` + strings.ReplaceAll(escape.Name(s), `"`, `\"`) + `"`
 }
 
 func kindName(e persist.Entry) string { return e.Kind.String() }
@@ -901,7 +902,7 @@ func (ck *checker) missing() {
 		if nu+ng > 0 {
 			add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted and %s / %s have no fixed id (%s): their uids/gids are reassigned at boot",
-				report.Plural(int64(nu), "user", "users"), report.Plural(int64(ng), "group", "groups"), strings.Join(names, ", "))
+				units.Plural(int64(nu), "user", "users"), units.Plural(int64(ng), "group", "groups"), strings.Join(names, ", "))
 		} else {
 			add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
 				"/var/lib/nixos (or an ancestor) is not persisted: users and groups without a fixed uid/gid get new ids when services change")

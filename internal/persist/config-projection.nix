@@ -32,7 +32,7 @@ config: {
     (_: u: try (project (attrsOr (u.home.persistence or { }))))
     (attrsOr (try0 (config.home-manager.users or { })));
   fileSystems = builtins.mapAttrs
-    (n: fs: { mountPoint = try (str (fs.mountPoint or n)); fsType = try (fs.fsType or null); })
+    (n: fs: { mountPoint = try (str (fs.mountPoint or n)); fsType = try (fs.fsType or null); device = try (str (fs.device or null)); })
     (attrsOr (try0 (config.fileSystems or { })));
   mutableUsers = try (config.users.mutableUsers or null);
   opensshEnable = try (config.services.openssh.enable or null);
@@ -47,6 +47,9 @@ config: {
     })
     (attrsOr (try0 (config.users.users or { })));
   groups = builtins.mapAttrs (_: g: { hasGid = try ((g.gid or null) != null); }) (attrsOr (try0 (config.users.groups or { })));
+  sopsKeyFile = try (str (config.sops.age.keyFile or null));
+  sopsSshKeyPaths = try (map str (config.sops.age.sshKeyPaths or [ ]));
+  ageIdentityPaths = try (map str (config.age.identityPaths or [ ]));
   tmpOnTmpfs = try (config.boot.tmp.useTmpfs or config.boot.tmpOnTmpfs or null);
   # Stage 1 and the root's wipe (persist.Initrd): the shell hooks, the
   # initrd's systemd services with what pulls them in and orders them, and

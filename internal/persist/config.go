@@ -57,6 +57,9 @@ type Group struct {
 type Mount struct {
 	Point  string // clean, absolute
 	FSType string // "" when not known
+	// Device is fileSystems.<path>.device when it is a literal string (a
+	// bind mount's source directory, /dev/disk/by-label/nixos …), else "".
+	Device string
 	Pos    Pos
 }
 
@@ -84,6 +87,57 @@ type Config struct {
 	HostKeyPaths []Str
 	// Initrd is stage 1 and the root's wipe.
 	Initrd Initrd
+	// AgeKeyFile is sops.age.keyFile (sops-nix); AgeIdentityPaths are
+	// age.identityPaths (agenix): the keys secrets are decrypted with.
+	AgeKeyFile       Str
+	AgeIdentityPaths []Str
+}
+
+// Ref is a path an option of the configuration names: a file the system
+// reads (a password file, a host key, a secret key) or a bind mount's
+// source.
+type Ref struct {
+	// Option names the option ("users.users.alice.hashedPasswordFile").
+	Option string
+	// Path is the path as written, clean and absolute.
+	Path string
+	Pos  Pos
+}
+
+// References lists the absolute paths c's options name, in the order of
+// the fields: users' password files, SSH host keys, sops-nix and agenix key
+// paths, fileSystems devices that are directories (bind mounts' sources,
+// not /dev nodes).
+func (c *Config) References() []Ref {
+	if c == nil {
+		return nil
+	}
+	var out []Ref
+	add := func(option string, s Str) {
+		if strings.HasPrefix(s.Value, "/") {
+			p, _ := cleanPath(s.Value)
+			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos})
+		}
+	}
+	for _, u := range c.Users {
+		add("users.users."+u.Name+".hashedPasswordFile", u.HashedPasswordFile)
+	}
+	for _, k := range c.HostKeyPaths {
+		add("services.openssh.hostKeys", k)
+	}
+	for _, k := range c.SSHKeyPaths {
+		add("sops.age.sshKeyPaths", k)
+	}
+	add("sops.age.keyFile", c.AgeKeyFile)
+	for _, k := range c.AgeIdentityPaths {
+		add("age.identityPaths", k)
+	}
+	for _, m := range c.FileSystems {
+		if !strings.HasPrefix(m.Device, "/dev/") {
+			add(`fileSystems."`+m.Point+`".device`, Str{m.Device, m.Pos})
+		}
+	}
+	return out
 }
 
 // Merge adds o to c: flags set in o win when c leaves them unset, lists
@@ -102,6 +156,10 @@ func (c *Config) Merge(o *Config) {
 	c.SecretsForUsers = c.SecretsForUsers || o.SecretsForUsers
 	c.HostKeyPaths = append(c.HostKeyPaths, o.HostKeyPaths...)
 	c.Initrd.merge(&o.Initrd)
+	if c.AgeKeyFile.Value == "" {
+		c.AgeKeyFile = o.AgeKeyFile
+	}
+	c.AgeIdentityPaths = append(c.AgeIdentityPaths, o.AgeIdentityPaths...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -177,6 +235,16 @@ func (r *reader) readConfig(cfg *value) *Config {
 			}
 		}
 	}
+	if s, ok := str(q(cfg, "sops", "age", "keyFile")); ok {
+		c.AgeKeyFile = s
+	}
+	if l := q(cfg, "age", "identityPaths"); l != nil && l.kind == vList {
+		for _, it := range l.items {
+			if s, ok := str(r.force(it)); ok {
+				c.AgeIdentityPaths = append(c.AgeIdentityPaths, s)
+			}
+		}
+	}
 	if ss := q(cfg, "sops", "secrets"); ss != nil && ss.kind == vAttrs {
 		for _, name := range ss.attrs.keys {
 			if n := r.quiet(r.quiet(ss, name), "neededForUsers"); n != nil && n.kind == vBool && n.b {
@@ -206,6 +274,9 @@ func (r *reader) mountOf(name string, off int, v *value, typeKey string) Mount {
 	}
 	if t := r.quiet(v, typeKey); t != nil && t.kind == vString {
 		m.FSType = t.str
+	}
+	if d := r.quiet(v, "device"); d != nil && d.kind == vString {
+		m.Device = d.str
 	}
 	if strings.HasPrefix(m.Point, "/") {
 		m.Point, _ = cleanPath(m.Point)

@@ -40,11 +40,15 @@ type flakeOutput struct {
 	FileSystems  map[string]struct {
 		MountPoint *string `json:"mountPoint"`
 		FSType     *string `json:"fsType"`
+		Device     *string `json:"device"`
 	} `json:"fileSystems"`
-	MutableUsers  *bool    `json:"mutableUsers"`
-	OpenSSHEnable *bool    `json:"opensshEnable"`
-	HostKeys      []string `json:"hostKeys"`
-	Users         map[string]struct {
+	SopsKeyFile      *string  `json:"sopsKeyFile"`
+	SopsSSHKeyPaths  []string `json:"sopsSshKeyPaths"`
+	AgeIdentityPaths []string `json:"ageIdentityPaths"`
+	MutableUsers     *bool    `json:"mutableUsers"`
+	OpenSSHEnable    *bool    `json:"opensshEnable"`
+	HostKeys         []string `json:"hostKeys"`
+	Users            map[string]struct {
 		HasUID             *bool   `json:"hasUid"`
 		Group              *string `json:"group"`
 		Home               *string `json:"home"`
@@ -198,10 +202,22 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		if fs.FSType != nil {
 			m.FSType = *fs.FSType
 		}
+		if fs.Device != nil {
+			m.Device = *fs.Device
+		}
 		if strings.HasPrefix(m.Point, "/") {
 			m.Point, _ = cleanPath(m.Point)
 		}
 		c.FileSystems = append(c.FileSystems, m)
+	}
+	if out.SopsKeyFile != nil {
+		c.AgeKeyFile = Str{*out.SopsKeyFile, Pos{File: attr + ".sops.age.keyFile"}}
+	}
+	for _, k := range out.SopsSSHKeyPaths {
+		c.SSHKeyPaths = append(c.SSHKeyPaths, Str{k, Pos{File: attr + ".sops.age.sshKeyPaths"}})
+	}
+	for _, k := range out.AgeIdentityPaths {
+		c.AgeIdentityPaths = append(c.AgeIdentityPaths, Str{k, Pos{File: attr + ".age.identityPaths"}})
 	}
 	for _, name := range sortedKeys(out.Users) {
 		uu := out.Users[name]

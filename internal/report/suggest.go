@@ -105,11 +105,12 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	t.Header("#", "SUGGEST", "PATH", "TYPE", "ENTRIES", "SIZE", "BOOTS", "CHANGED", "CONFIDENCE", "NOTE")
 	for _, s := range r.Suggestions {
 		boots, changed := "-", "-"
-		if s.Boots > 0 && s.Action != suggest.DeclareOrRemove {
+		stray := s.Action == suggest.DeclareOrRemove || s.Action == suggest.InUse
+		if s.Boots > 0 && !stray {
 			boots, changed = fmt.Sprintf("%d/%d", s.Seen, s.Boots), fmt.Sprint(s.Changed)
 		}
 		conf := s.Confidence
-		if s.Action == suggest.DeclareOrRemove {
+		if stray {
 			conf = "-"
 		}
 		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), typeName(&s),
@@ -157,6 +158,9 @@ func SuggestSummary(r *SuggestReport) string {
 		fmt.Sprintf("%d to persist (%s)", counts[suggest.Persist], HumanBytes(bytes)),
 		fmt.Sprintf("%d to ignore", counts[suggest.Ignore]),
 		fmt.Sprintf("%d stray in persistent storage", counts[suggest.DeclareOrRemove]),
+	}
+	if n := counts[suggest.InUse]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d in use though declared by nothing", n))
 	}
 	s := strings.Join(parts, ", ")
 	switch n := len(r.OldRoots); {
@@ -296,17 +300,22 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if cmd := SuggestAdopt(r); cmd != "" {
 		fmt.Fprintf(w, "# Once declared, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
 	}
-	var ignores, strays []string
+	var ignores, strays, inUse []string
 	for _, s := range r.Suggestions {
 		switch s.Action {
 		case suggest.Ignore:
 			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(IgnoreRule(s.Path))))
+		case suggest.InUse:
+			inUse = append(inUse, fmt.Sprintf("#   %s: %s", Escape(s.Path), SafeText(Escape(strings.Join(s.UsedBy, "; ")))))
 		case suggest.DeclareOrRemove:
 			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", Escape(s.Path), Plural(s.Entries, "entry", "entries"), HumanBytes(s.Bytes)))
 		}
 	}
 	if len(ignores) > 0 {
 		fmt.Fprintf(w, "# Not worth persisting (caches, regenerated at every boot); for drift check:\n%s\n", strings.Join(ignores, "\n"))
+	}
+	if len(inUse) > 0 {
+		fmt.Fprintf(w, "# In persistent storage, declared by nothing but in use: keep it (drift never removes it); declare it to keep the use across boots:\n%s\n", strings.Join(inUse, "\n"))
 	}
 	if len(strays) > 0 {
 		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or remove by hand (drift never deletes):\n%s\n", strings.Join(strays, "\n"))
@@ -396,7 +405,8 @@ type jsonSuggestion struct {
 	IgnoreRule  string     `json:"ignoreRule,omitempty"`
 	// Adopt is the drift adopt command that copies a path to persist into
 	// its persistent copy once declared.
-	Adopt string `json:"adopt,omitempty"`
+	Adopt  string   `json:"adopt,omitempty"`
+	UsedBy []string `json:"usedBy,omitempty"`
 }
 
 type jsonLeft struct {
@@ -473,6 +483,9 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		}
 		if s.Action == suggest.Persist {
 			j.Adopt = AdoptCommand(r.Root, s.Path)
+		}
+		for _, u := range s.UsedBy {
+			j.UsedBy = append(j.UsedBy, Escape(u))
 		}
 		if j.Evidence == nil {
 			j.Evidence = []string{}

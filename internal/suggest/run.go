@@ -3,10 +3,14 @@ package suggest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/lint"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
 )
 
 // Options are drift suggest's own choices, besides the model.
@@ -73,12 +77,120 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if msg := StorageWarning(a, m.Mounts, r.StoragePath); msg != "" {
 		r.Warnings = append(r.Warnings, diff.Warning{Kind: diff.WarnStorage, Path: r.StoragePath, Message: msg})
 	}
-	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids}
+	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
+		Unpersistable: m.Unpersistable}
 	r.Suggestions, r.Left = Suggest(in)
-	linked := LinkedTargets(a, Storages(a, r.StoragePath))
-	stray, sw := Stray(ctx, m.Root, m.Decls, linked, o.Workers)
+	r.Suggestions, r.Left = lintFilter(r.Suggestions, r.Left, m.Decls)
+	stray, sw := Stray(ctx, m.Root, m.Decls, m.Uses(r.StoragePath), o.Workers)
 	r.Warnings = append(r.Warnings, sw...)
 	r.Suggestions = append(r.Suggestions, stray...)
 	SortSuggestions(r.Suggestions)
 	return r, nil
+}
+
+// suggestedAt marks the declarations made of suggestions, for lintFilter
+// (persist.Pos.File).
+const suggestedAt = "drift suggest"
+
+// lintFilter drops the Persist suggestions whose declaration drift lint
+// rejects with an error, linted with the declarations decls as one
+// configuration (internal/lint, the rules of drift lint), counting them in
+// left (LeftLint), and numbers the rest again. Before that, a suggestion
+// below /var/lib/private brings /var/lib/private with mode 0700 along when
+// nothing declares it (private-parent-mode's fix: systemd refuses
+// DynamicUser state under a 0755 /var/lib/private).
+func lintFilter(sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestion, []Left) {
+	sugs = withPrivateParent(sugs, decls)
+	for {
+		set := &persist.Set{}
+		for _, s := range sugs {
+			if s.Action == Persist {
+				set.Entries = append(set.Entries, s.Entry())
+			}
+		}
+		if len(set.Entries) == 0 {
+			return sugs, left
+		}
+		rejected := map[string]bool{}
+		for _, f := range lint.Check(lint.Config{Sets: []*persist.Set{decls, set}}, nil) {
+			if f.Severity >= lint.Error && f.Pos.File == suggestedAt && f.Path != "" {
+				rejected[f.Path] = true
+			}
+		}
+		if len(rejected) == 0 {
+			return sugs, left
+		}
+		var drop Left
+		kept := sugs[:0:0]
+		for _, s := range sugs {
+			if s.Action == Persist && rejected[s.Path] {
+				drop.Count += int(s.Entries)
+				drop.Examples = append(drop.Examples, s.Path)
+				continue
+			}
+			kept = append(kept, s)
+		}
+		if len(drop.Examples) == 0 {
+			return sugs, left // a finding on no suggestion's path
+		}
+		sugs = kept
+		SortSuggestions(sugs)
+		left = addLeft(left, LeftLint, drop)
+	}
+}
+
+// withPrivateParent adds /var/lib/private, mode 0700, to sugs when one of
+// them lies below it and neither they nor decls declare it.
+func withPrivateParent(sugs []Suggestion, decls *persist.Set) []Suggestion {
+	const private = "/var/lib/private"
+	below, sp := false, ""
+	for _, s := range sugs {
+		if s.Action == Persist && s.Path == private {
+			return sugs
+		}
+		if s.Action == Persist && mounts.HasPrefix(s.Path, private) && s.Path != private {
+			below, sp = true, s.StoragePath
+		}
+	}
+	if !below || slices.ContainsFunc(decls.Entries, func(e persist.Entry) bool { return e.Path == private }) {
+		return sugs
+	}
+	sugs = append(sugs, Suggestion{Action: Persist, Path: private, Kind: persist.Dir, StoragePath: sp,
+		Attrs: &Attrs{User: "root", Group: "root", Mode: "0700"}, Confidence: Low,
+		Evidence: []string{"the parent of the DynamicUser state suggested below it: systemd refuses that state under a /var/lib/private that is not 0700"}})
+	SortSuggestions(sugs)
+	return sugs
+}
+
+// addLeft adds d's count and examples to the Left of reason in left, in
+// leftOrder.
+func addLeft(left []Left, reason string, d Left) []Left {
+	lc := leftCounter{}
+	for i := range left {
+		l := left[i]
+		lc[l.Reason] = &l
+	}
+	x := lc[reason]
+	if x == nil {
+		x = &Left{Reason: reason}
+		lc[reason] = x
+	}
+	x.Count += d.Count
+	x.Examples = append(x.Examples, d.Examples...)
+	return lc.list()
+}
+
+// Entry is the declaration a Persist suggestion stands for: what --format
+// nix writes (impermanence, under StoragePath; users.<User> for a path in
+// a home).
+func (s *Suggestion) Entry() persist.Entry {
+	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path, Raw: s.Path, Module: "impermanence", User: "root", Group: "root", Mode: "0755",
+		Pos: persist.Pos{File: suggestedAt}}
+	if s.User != "" {
+		e.Owner, e.Home, e.Raw = s.User, s.Home, s.Rel
+	}
+	if s.Attrs != nil {
+		e.User, e.Group, e.Mode = s.Attrs.User, s.Attrs.Group, s.Attrs.Mode
+	}
+	return e
 }

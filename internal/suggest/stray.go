@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
@@ -26,12 +27,15 @@ type strayRow struct {
 }
 
 // Stray lists what lies under each persistent storage path of decls (in
-// the system at root) that nothing declares and nothing links to: neither
-// a declared path's persistent copy (persist.Entry.Source) or below a
-// declared directory's, nor the target of a live symlink or below it
-// (linked: LinkedTargets, absolute paths such as
-// "/nix/persist/etc/machine-id"), nor a directory on the way to one of
-// those. A directory none of whose contents is covered is one suggestion
+// the system at root) that nothing declares and nothing uses: neither a
+// declared path's persistent copy (persist.Entry.Source) or below a
+// declared directory's, nor a path in use or below it (uses:
+// audit.Model.Uses — mounted now, named by the configuration, the target
+// of a live symlink such as "/nix/persist/etc/machine-id"), nor a
+// directory on the way to one of those. A path in use that nothing
+// declares, mounted or referenced, is a row of its own with Action InUse
+// and what uses it (UsedBy): never one to remove. Symlink targets are
+// accounted for by Suggest (LeftLinked) instead. A directory none of whose contents is covered is one suggestion
 // standing for its subtree (entries, bytes, newest mtime), with Action
 // DeclareOrRemove — unless it is, as a live path, a home or a directory
 // holding many applications' state (/var/lib, /home/NAME/.config:
@@ -44,7 +48,7 @@ type strayRow struct {
 // nothing; one reached through a symlink (or where a component is not a
 // directory), or unreadable, is a warning.
 // Paths below that cannot be read are counted in a warning.
-func Stray(ctx context.Context, root string, decls *persist.Set, linked []string, workers int) ([]Suggestion, []diff.Warning) {
+func Stray(ctx context.Context, root string, decls *persist.Set, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
 	byStorage := map[string][]persist.Entry{}
 	for _, e := range decls.Entries {
 		byStorage[e.StoragePath] = append(byStorage[e.StoragePath], e)
@@ -59,7 +63,7 @@ func Stray(ctx context.Context, root string, decls *persist.Set, linked []string
 	var out []Suggestion
 	var warnings []diff.Warning
 	for _, sp := range storages {
-		got, warn := strayIn(ctx, root, sp, decls.Entries, linked, workers)
+		got, warn := strayIn(ctx, root, sp, decls.Entries, uses, workers)
 		out = append(out, got...)
 		warnings = append(warnings, warn...)
 	}
@@ -75,16 +79,34 @@ const (
 	onTheWay           // a directory holding a declared path's copy
 )
 
-func cover(p string, entries []persist.Entry, linked []string) coverage {
-	c := uncovered
-	for _, t := range linked {
+// cover says what p is to the declarations and the uses: covered by a
+// declaration, onTheWay to a declared copy or a used path, or in use
+// (inUse: at or below a used path; by: the uses of p itself that are not
+// links, when nothing declares p).
+func cover(p string, entries []persist.Entry, uses []audit.Use) (c coverage, inUse bool, by []audit.Use) {
+	c = declared(p, entries)
+	if c == covered {
+		return covered, false, nil
+	}
+	for _, u := range uses {
 		switch {
-		case mounts.HasPrefix(p, t):
-			return covered
-		case mounts.HasPrefix(t, p):
+		case p == u.Path:
+			inUse = true
+			if u.Kind != audit.UseLinked {
+				by = append(by, u)
+			}
+		case mounts.HasPrefix(p, u.Path):
+			inUse = true
+		case mounts.HasPrefix(u.Path, p):
 			c = onTheWay
 		}
 	}
+	return c, inUse, by
+}
+
+// declared says what p is to the declarations alone.
+func declared(p string, entries []persist.Entry) coverage {
+	c := uncovered
 	for _, e := range entries {
 		src := e.Source()
 		switch {
@@ -97,7 +119,7 @@ func cover(p string, entries []persist.Entry, linked []string) coverage {
 	return c
 }
 
-func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, linked []string, workers int) ([]Suggestion, []diff.Warning) {
+func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
 	fd, err := diff.OpenDirIn(root, sp)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -125,10 +147,17 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, link
 			return r, isDir
 		}
 		full := sp + e.Path
-		switch cover(full, entries, linked) {
-		case covered:
+		c, inUse, by := cover(full, entries, uses)
+		if len(by) > 0 {
+			r := &strayRow{s: inUseRow(full, e, sp, by)}
+			mu.Lock()
+			rows = append(rows, r)
+			mu.Unlock()
+		}
+		switch {
+		case c == covered, inUse && c != onTheWay:
 			return nil, false
-		case onTheWay:
+		case c == onTheWay:
 			return onTheWay, isDir
 		}
 		if isDir && isContainer(e.Path) {
@@ -162,12 +191,34 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, link
 	out := make([]Suggestion, 0, len(rows))
 	for _, r := range rows {
 		s := r.s
+		if s.Action == InUse {
+			out = append(out, s)
+			continue
+		}
 		s.Entries, s.Bytes, s.Mtime = r.entries.Load(), r.bytes.Load(), r.mtime.Load()
 		s.Confidence = Low
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b Suggestion) int { return diff.ComparePaths(a.Path, b.Path) })
 	return out, warnings
+}
+
+// inUseRow is the row of a path in use under the storage path sp that
+// nothing declares: what uses it, never a suggestion to remove it.
+func inUseRow(full string, e *scan.Entry, sp string, by []audit.Use) Suggestion {
+	kind := persist.File
+	if e.Mode&unix.S_IFMT == unix.S_IFDIR {
+		kind = persist.Dir
+	}
+	s := Suggestion{Action: InUse, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp, Entries: 1, Mtime: e.Mtime,
+		Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK, Confidence: Low}
+	if e.Mode&unix.S_IFMT == unix.S_IFREG {
+		s.Bytes = e.Size
+	}
+	for _, u := range by {
+		s.UsedBy = append(s.UsedBy, u.By)
+	}
+	return s
 }
 
 func maxInto(v *atomic.Int64, x int64) {

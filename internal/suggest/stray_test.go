@@ -3,6 +3,7 @@ package suggest
 import (
 	"context"
 	"fmt"
+	"github.com/nix-drift/drift/internal/audit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,7 +97,7 @@ func TestStrayLinkedAndContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}
-	got, warnings := Stray(context.Background(), root, set, []string{"/persist/etc/machine-id"}, 2)
+	got, warnings := Stray(context.Background(), root, set, []audit.Use{{Path: "/persist/etc/machine-id", Kind: audit.UseLinked, By: "linked from /etc/machine-id"}}, 2)
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %q", warnings)
 	}

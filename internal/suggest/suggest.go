@@ -29,6 +29,11 @@ const (
 	// declaration covers (stray): declare it again, or remove it yourself.
 	// drift never deletes it.
 	DeclareOrRemove Action = "declare-or-remove"
+	// InUse: data under the persistent storage path that no declaration
+	// covers but the running system or its configuration uses (mounted
+	// now, named by an option: UsedBy). Keep it; declare it to make the
+	// use survive a boot. Never a candidate for removal.
+	InUse Action = "in-use"
 )
 
 // Confidence levels, from the score (Suggestion.Score).
@@ -90,9 +95,12 @@ type Suggestion struct {
 	// LivePath, for DeclareOrRemove, is the live path the stray data would
 	// be declared as (Path without the storage path).
 	LivePath string
-	// Symlink, for DeclareOrRemove, says Path is a symlink (listed, never
-	// followed); Kind is persist.File then.
+	// Symlink, for DeclareOrRemove and InUse, says Path is a symlink
+	// (listed, never followed); Kind is persist.File then.
 	Symlink bool
+	// UsedBy, for InUse, says what uses Path, one use each
+	// (audit.Use.By).
+	UsedBy []string
 }
 
 // Left counts the unpersisted paths Suggest makes no suggestion for, for
@@ -119,9 +127,12 @@ const (
 	LeftDynamic   = "links of DynamicUser services into /var/lib/private (or /var/cache, /var/log's): systemd makes them again at each start"
 	LeftContainer = "homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)"
 	LeftOnTheWay  = "directories on the way to suggested paths, or holding only home-manager's links: made again with them"
+	LeftNotHere   = "on an API filesystem (/dev, /proc, /sys, /run) or at, above or below the mount point of another filesystem (/boot): never declared (drift lint rejects it; the mount would hide or be hidden)"
+	LeftSymlink   = "symlinks: impermanence keeps a file's contents (a bind mount follows the link), never a link itself; make the link at boot instead (systemd.tmpfiles.rules \"L+ PATH - - - - TARGET\", or home-manager)"
+	LeftLint      = "drift lint would reject their declaration (an error): not suggested"
 )
 
-var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftContainer, LeftOnTheWay}
+var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint}
 
 // leftCounter collects Left by reason.
 type leftCounter map[string]*Left
@@ -166,7 +177,12 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		parts = append(parts, fmt.Sprintf("holds %s (%s): %s", esc(h.Path), h.Fact.Action, h.Fact.What))
 	}
 	parts = append(parts, s.Evidence...)
-	if s.Action == DeclareOrRemove {
+	if s.Action == InUse {
+		if s.Symlink {
+			parts = append(parts, "a symlink (not followed)")
+		}
+		parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declared by nothing: keep it (drift never removes it), and declare "+esc(s.LivePath)+" if it must survive a boot")
+	} else if s.Action == DeclareOrRemove {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
@@ -219,6 +235,10 @@ type Input struct {
 	Now time.Time
 	// IDs names owners for the attrset form (diff.ReadIDNames).
 	IDs diff.IDNames
+	// Unpersistable, when set, says why a live path must never be declared
+	// ("" when it may be: audit.Model.Unpersistable); such paths are left
+	// out (LeftNotHere).
+	Unpersistable func(p string) string
 }
 
 // group is a suggestion being collected.
@@ -325,8 +345,15 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			continue
 		}
 		g := rollUp(in.Knowledge, homes, it.Path, idx)
-		if g == nil {
+		switch {
+		case g == nil:
 			left.add(LeftContainer, it.Path)
+			continue
+		case in.unpersistable(g.target):
+			left.add(LeftNotHere, it.Path)
+			continue
+		case g.target == it.Path && it.Mode&unix.S_IFMT == unix.S_IFLNK:
+			left.add(LeftSymlink, it.Path)
 			continue
 		}
 		have := groups[g.target]
@@ -339,7 +366,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			groups[g.target] = have
 			order = append(order, g.target)
 		}
-		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && strings.HasPrefix(it.Target, "/nix/store/") {
+		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && diff.HomeManagerTarget(it.Target) {
 			have.generated++ // home-manager's: made again by its activation, not state
 			have.genPaths = append(have.genPaths, it.Path)
 			continue
@@ -362,6 +389,10 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	}
 	SortSuggestions(out)
 	return out, left.list()
+}
+
+func (in *Input) unpersistable(p string) bool {
+	return in.Unpersistable != nil && in.Unpersistable(p) != ""
 }
 
 // nest makes the groups disjoint: a directory that only leads to other
@@ -423,10 +454,10 @@ func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounte
 }
 
 // SortSuggestions puts suggestions in report order and numbers them:
-// Persist, Ignore, DeclareOrRemove; within an action by score (highest
+// Persist, Ignore, InUse, DeclareOrRemove; within an action by score (highest
 // first), DeclareOrRemove by size (largest first), then by path.
 func SortSuggestions(s []Suggestion) {
-	rank := map[Action]int{Persist: 0, Ignore: 1, DeclareOrRemove: 2}
+	rank := map[Action]int{Persist: 0, Ignore: 1, InUse: 2, DeclareOrRemove: 3}
 	slices.SortStableFunc(s, func(x, y Suggestion) int {
 		if d := rank[x.Action] - rank[y.Action]; d != 0 {
 			return d

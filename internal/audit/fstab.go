@@ -1,0 +1,125 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
+)
+
+// FSEntry is a mount the next boot makes again: a line of the audited
+// system's /etc/fstab (NixOS writes its fileSystems there) or an entry of
+// the configuration's fileSystems.
+type FSEntry struct {
+	// Point is the mount point, absolute and clean; Device the source as
+	// written (a directory for a bind mount); FSType and Options as
+	// written ("" when not known).
+	Point, Device, FSType, Options string
+	// At says where it was read: "/etc/fstab:LINE" or the option's
+	// position.
+	At string
+}
+
+// Bind reports whether e is a bind mount: its options hold bind or rbind,
+// or its type is none with a directory as device.
+func (e FSEntry) Bind() bool {
+	for _, o := range strings.Split(e.Options, ",") {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return e.FSType == "none" && strings.HasPrefix(e.Device, "/") && !strings.HasPrefix(e.Device, "/dev/")
+}
+
+// maxFstab bounds what is read of /etc/fstab.
+const maxFstab = 1 << 20
+
+// readFstab reads ROOT/etc/fstab (fstab(5): fields separated by blanks,
+// octal escapes such as \040, # comments), opened beneath root without
+// following a symlink out of it. A missing file is no error; lines with
+// fewer than two fields or a mount point that is not absolute are skipped.
+func readFstab(root string) ([]FSEntry, error) {
+	data, err := readBeneath(root, "etc/fstab", maxFstab)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s/etc/fstab: %w", strings.TrimSuffix(root, "/"), err)
+	}
+	var out []FSEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), maxFstab)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(unescapeFstab(f[1]), "/") {
+			continue
+		}
+		e := FSEntry{Device: unescapeFstab(f[0]), Point: mounts.Clean(unescapeFstab(f[1])), At: fmt.Sprintf("/etc/fstab:%d", n)}
+		if len(f) > 2 {
+			e.FSType = f[2]
+		}
+		if len(f) > 3 {
+			e.Options = f[3]
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+// unescapeFstab decodes fstab's octal escapes (\040 for a space).
+func unescapeFstab(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOct(s[i+1]) && isOct(s[i+2]) && isOct(s[i+3]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOct(c byte) bool { return c >= '0' && c <= '7' }
+
+// readBeneath reads at most limit bytes of the regular file rel beneath
+// root (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS: no symlink followed,
+// never out of root).
+func readBeneath(root, rel string, limit int64) ([]byte, error) {
+	dir, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dir)
+	fd, err := unix.Openat2(dir, rel, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fs.ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), rel)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
+}

@@ -1,0 +1,200 @@
+package audit
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
+)
+
+// UseKind says how a path is in use.
+type UseKind string
+
+// The ways a path is in use.
+const (
+	// UseMounted: a mount shows it now (the source of a bind mount, a
+	// bindfs mount's source).
+	UseMounted UseKind = "mounted"
+	// UseReferenced: an option of the configuration names it (a password
+	// file, a host key, a secret key, a bind mount's device), or a line
+	// of /etc/fstab.
+	UseReferenced UseKind = "referenced"
+	// UseLinked: a live symlink points at it.
+	UseLinked UseKind = "linked"
+)
+
+// Use is a path the running system or its configuration uses, and what
+// uses it ("mounted at /var/lib/postgresql (mount 42)",
+// "users.users.alice.hashedPasswordFile (configuration.nix:12)").
+type Use struct {
+	Path string
+	Kind UseKind
+	By   string
+}
+
+// apiFilesystems are the API and runtime filesystems systemd mounts at
+// boot (systemd's mount-setup.c; impermanence #297: persisting /run breaks
+// journald). Nothing at or below them is ever declared.
+var apiFilesystems = []string{"/dev", "/proc", "/sys", "/run"}
+
+// uses finds what is mounted and what the configuration references (the
+// model's part of Uses); after the audit, the table and the declarations.
+func (m *Model) uses() []Use {
+	var out []Use
+	t := m.Mounts
+	for i := range t.Mounts {
+		mt := &t.Mounts[i]
+		if !t.Visible(i) || mt.MountPoint == "/" {
+			continue
+		}
+		if src := mountSource(t, mt); src != "" && src != mt.MountPoint {
+			out = append(out, Use{Path: src, Kind: UseMounted, By: fmt.Sprintf("mounted at %s (mount %d)", mt.MountPoint, mt.ID)})
+		}
+	}
+	if m.Decls != nil {
+		for _, r := range m.Decls.Config.References() {
+			by := r.Option
+			if at := r.Pos.String(); at != "" && at != r.Option {
+				by += " (" + at + ")"
+			}
+			out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: by})
+		}
+	}
+	for _, e := range m.Fstab {
+		if e.Bind() && path.IsAbs(e.Device) {
+			out = append(out, Use{Path: mounts.Clean(e.Device), Kind: UseReferenced, By: fmt.Sprintf("the bind mount at %s (%s)", e.Point, e.At)})
+		}
+	}
+	return out
+}
+
+// mountSource is the path, in the audited system, of what mt shows: a
+// bindfs (FUSE) mount's absolute source; else the directory of another
+// visible mount of the same filesystem whose root holds mt's root (the one
+// nearest to it), joined with the rest: a bind mount of
+// /nix/persist/var/lib/postgresql shows root /persist/var/lib/postgresql of
+// the filesystem mounted with root /persist at /nix/persist. "" when no
+// such mount is in the table.
+func mountSource(t *mounts.Table, mt *mounts.Mount) string {
+	if strings.HasPrefix(mt.FSType, "fuse") {
+		if path.IsAbs(mt.Source) {
+			return mounts.Clean(mt.Source)
+		}
+		return ""
+	}
+	best, bestRest := (*mounts.Mount)(nil), ""
+	for i := range t.Mounts {
+		sm := &t.Mounts[i]
+		if sm == mt || !t.Visible(i) || !mounts.SameFS(sm, mt) || mounts.Contains(mt.MountPoint, sm.MountPoint) {
+			continue
+		}
+		rest, ok := mounts.Rel(sm.Root, mt.Root)
+		if !ok {
+			continue
+		}
+		if best == nil || len(sm.Root) > len(best.Root) {
+			best, bestRest = sm, rest
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return path.Join(best.MountPoint, bestRest)
+}
+
+// Uses lists what is in use under the persistent storage paths of the
+// declarations and extra (the one new declarations go to), and what the
+// configuration references anywhere: mounted now, referenced, or linked
+// to by a live symlink among the lost paths; sorted by path, then kind.
+func (m *Model) Uses(extra ...string) []Use {
+	out := slices.Clone(m.inUse)
+	storages := m.storagePaths(extra...)
+	for _, it := range m.Audit.Lost {
+		if it.Mode&unix.S_IFMT != unix.S_IFLNK || it.Target == "" {
+			continue
+		}
+		target := it.Target
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(it.Path), target)
+		}
+		target = path.Clean(target)
+		if slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(target, sp) && target != sp }) {
+			out = append(out, Use{Path: target, Kind: UseLinked, By: "linked from " + it.Path})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Use) int {
+		if c := diff.ComparePaths(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Kind), string(b.Kind))
+	})
+	return out
+}
+
+// storagePaths are the persistent storage paths of the declarations (never
+// /) and extra, each once.
+func (m *Model) storagePaths(extra ...string) []string {
+	var out []string
+	if m.Decls != nil {
+		for _, e := range m.Decls.Entries {
+			if e.StoragePath != "/" && !slices.Contains(out, e.StoragePath) {
+				out = append(out, e.StoragePath)
+			}
+		}
+	}
+	for _, sp := range extra {
+		if sp != "" && sp != "/" && !slices.Contains(out, sp) {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// MountPoints are the mount points of filesystems other than the root:
+// the visible mounts of the table, the configuration's fileSystems and the
+// audited system's /etc/fstab; sorted, each once.
+func (m *Model) MountPoints() []string {
+	var out []string
+	for i := range m.Mounts.Mounts {
+		if mt := &m.Mounts.Mounts[i]; m.Mounts.Visible(i) && mt.MountPoint != "/" {
+			out = append(out, mt.MountPoint)
+		}
+	}
+	if m.Decls != nil && m.Decls.Config != nil {
+		for _, f := range m.Decls.Config.FileSystems {
+			if f.Point != "/" && path.IsAbs(f.Point) {
+				out = append(out, f.Point)
+			}
+		}
+	}
+	for _, e := range m.Fstab {
+		if e.Point != "/" {
+			out = append(out, e.Point)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Unpersistable says why the live path p must never be declared, "" when
+// it may be: it lies at or below an API filesystem (/dev, /proc, /sys,
+// /run), or it is, holds or lies below the mount point of another
+// filesystem (/boot: declaring it would mount over that filesystem, or
+// over what hides under it).
+func (m *Model) Unpersistable(p string) string {
+	for _, api := range apiFilesystems {
+		if mounts.Contains(api, p) {
+			return api + " is an API filesystem systemd mounts at boot"
+		}
+	}
+	for _, mp := range m.mountPoints {
+		if mounts.Contains(mp, p) || mounts.Contains(p, mp) {
+			return mp + " is the mount point of another filesystem"
+		}
+	}
+	return ""
+}
