@@ -1,2 +1,2 @@
-// Package btrfs reads and changes the top level of an impermanent root's btrfs filesystem: it lists subvolumes and old roots in real time order, and plans and performs the boot-time wipe.
+// Package btrfs reads and changes the top level of an impermanent root's btrfs filesystem: it lists subvolumes and old roots in real time order, and plans and performs the boot-time wipe. It also gives the view of a root beneath the mounts on it (a detached clone of its mount, else its subvolume through the top level): what drift check reads for shadowed paths and drift diff reads of a live tree (OpenBeneath).
 package btrfs
