@@ -88,8 +88,33 @@ func (i *Initrd) merge(o *Initrd) {
 	}
 	i.Evaluated = i.Evaluated || o.Evaluated
 	i.Hooks = append(i.Hooks, o.Hooks...)
-	i.Units = append(i.Units, o.Units...)
+	for _, u := range o.Units {
+		i.addUnit(u)
+	}
 	i.Swap = append(i.Swap, o.Swap...)
+}
+
+// addUnit adds u, merged into a unit of the same name defined before (in
+// another file: the module system merges the definitions, lists
+// concatenated, the first position kept).
+func (i *Initrd) addUnit(u Unit) {
+	for k := range i.Units {
+		if i.Units[k].Name != u.Name {
+			continue
+		}
+		m := &i.Units[k]
+		src := u.unitLists()
+		for j, l := range m.unitLists() {
+			*l.list = append(*l.list, *src[j].list...)
+		}
+		m.OnFailure = m.OnFailure || u.OnFailure
+		m.IgnoresFailure = m.IgnoresFailure || u.IgnoresFailure
+		if u.Text != "" {
+			m.Text = strings.TrimPrefix(m.Text+"\n"+u.Text, "\n")
+		}
+		return
+	}
+	i.Units = append(i.Units, u)
 }
 
 // unitLists names a Unit's lists by their option (wantedBy) and, where

@@ -61,8 +61,10 @@ func TestReadInitrd(t *testing.T) {
 		`unit rollback @f.nix:11:32 wantedBy=[initrd.target] requiredBy=[] requires=[a.device] after=[a.device b.target c.service] before=[] onFailure=true ignores=true text="-${…}/bin/x\n/bin/y"`,
 		`unit other @f.nix:17:32 wantedBy=[] requiredBy=[sysroot.mount] requires=[] after=[] before=[sysroot.mount] onFailure=false ignores=false text="echo hi"`,
 	})
-	// Two files: the host's flag wins over nothing, lists add up.
-	o, err := ParseNix([]byte(`{ boot.initrd.systemd.enable = true; swapDevices = [ { device = "/dev/sdb2"; } ]; }`), "g.nix", Options{})
+	// Two files: the host's flag wins over nothing, lists add up, a unit
+	// defined in both is one unit.
+	o, err := ParseNix([]byte(`{ boot.initrd.systemd.enable = true; swapDevices = [ { device = "/dev/sdb2"; } ];
+  boot.initrd.systemd.services.other.after = [ "x.device" ]; }`), "g.nix", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +74,10 @@ func TestReadInitrd(t *testing.T) {
 	if c.Initrd.Systemd.Value != True || len(c.Initrd.Swap) != 3 || len(c.Initrd.Units) != 2 {
 		t.Errorf("merged: %q", initrdLines(c.Initrd))
 	}
+	wantLines(t, "merged unit", initrdLines(c.Initrd)[9:], []string{
+		`unit other @g.nix:2:32 wantedBy=[] requiredBy=[sysroot.mount] requires=[] after=[x.device] before=[sysroot.mount] onFailure=false ignores=false text="echo hi"`,
+		`unit rollback @f.nix:11:32 wantedBy=[initrd.target] requiredBy=[] requires=[a.device] after=[a.device b.target c.service] before=[] onFailure=true ignores=true text="-${…}/bin/x\n/bin/y"`,
+	})
 }
 
 // TestNixpkgsImportsNotStatic: the imports nixos-generate-config writes
