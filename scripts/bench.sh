@@ -13,6 +13,7 @@
 #   scripts/bench.sh                 # from the repository root
 #   RUNS=9 ENTRIES=200000 scripts/bench.sh
 #   DIFF=1 scripts/bench.sh          # also drift diff against diff -rq
+#   ADOPT=0 scripts/bench.sh         # without drift adopt against cp -a (scripts/bench-adopt.sh)
 #
 # With DIFF=1 (minutes, and a second copy of the tree on disk): the tree is
 # copied once with cp -a to $DRIFT_BENCH_DIR/rootB and 1% of its files are
@@ -199,4 +200,10 @@ if [ "${DIFF:-}" = 1 ]; then
 	awk '/^BenchmarkHashFile/ {h[++nh]=$(NF-1)} /^BenchmarkXXH3Memory/ {m[++nm]=$(NF-1)}
 		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }; return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 		END { if (nh && nm) { x = med(h, nh); y = med(m, nm); printf "hashing median:           %.0f MB/s, xxh3 in memory %.0f MB/s: %.2f (the target is 0.80 or more)\n", x, y, x / y } }' "$TMP/hash.txt"
+fi
+
+# drift adopt against cp -a of a 1 GiB, 10,000-file tree on btrfs (root
+# only; ADOPT=0 skips it): scripts/bench-adopt.sh.
+if [ "${ADOPT:-1}" != 0 ]; then
+	scripts/bench-adopt.sh
 fi
