@@ -109,8 +109,9 @@ func (t *Top) apply(p *Plan, s Step) error {
 
 // makeFresh performs ActCreate or ActSnapshot: it makes the fresh root at
 // s.Via (unless an interrupted run left it there: s.Reuse, checked to be a
-// subvolume again), marks it with this boot's id, and renames it to s.Path
-// without replacing anything. A rerun after a stop at any point between
+// subvolume again), marks it with this boot's id, records it as it is then
+// on the top level (XattrFresh), and renames it to s.Path without replacing
+// anything. A rerun after a stop at any point between
 // finds either the subvolume at s.Via (and finishes it) or a marked root.
 func (t *Top) makeFresh(p *Plan, s Step) error {
 	full := filepath.Join(t.Dir, s.Path)
@@ -146,6 +147,10 @@ func (t *Top) makeFresh(p *Plan, s Step) error {
 			return &os.PathError{Op: "setxattr", Path: via, Err: err}
 		}
 		t.mutated("mark " + s.Via + " created")
+		if err := t.recordFresh(s.Path, s.Via); err != nil {
+			return err
+		}
+		t.mutated("record " + s.Via + " on the top level")
 	}
 	if err := unix.Renameat2(unix.AT_FDCWD, via, unix.AT_FDCWD, full, unix.RENAME_NOREPLACE); err != nil {
 		return &os.LinkError{Op: "rename", Old: via, New: full, Err: err}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,64 @@ import (
 // renaming it) marks it and renames it instead of making another.
 func FreshName(subvol string) string {
 	return path.Join(path.Dir(subvol), ".drift-new-"+path.Base(subvol))
+}
+
+// XattrFresh, on the top level's directory, records the fresh root a wipe
+// made, as it was when marked: "SUBVOL\nID\nCTRANSID" (the --subvol it is
+// made for, its subvolume id and its ctransid then). A rerun at a later boot
+// that finds the root with that id and ctransid knows nothing has used it
+// since — not even read it with atime on — whatever it holds (a --blank
+// snapshot is not empty).
+const XattrFresh = "user.drift.fresh-root"
+
+// recordFresh sets XattrFresh for the subvolume at via (relative to the
+// top level), made for subvol, after committing its changes (syncfs).
+func (t *Top) recordFresh(subvol, via string) error {
+	if err := t.syncfs(); err != nil {
+		return err
+	}
+	info, err := SubvolumeOf(filepath.Join(t.Dir, via))
+	if err != nil {
+		return err
+	}
+	v := fmt.Sprintf("%s\n%d\n%d", subvol, info.ID, info.CTransID)
+	if err := unix.Lsetxattr(t.Dir, XattrFresh, []byte(v), 0); err != nil {
+		return &os.PathError{Op: "setxattr", Path: t.Dir, Err: err}
+	}
+	return nil
+}
+
+// freshUnused reports whether the root subvolume at subvol is the one
+// XattrFresh records, unchanged since (its ctransid after syncfs the same).
+// Any error reading says no: the root is then retired, as a used one is.
+func (t *Top) freshUnused(subvol string) bool {
+	rec := getxattr(t.Dir, XattrFresh)
+	parts := strings.Split(rec, "\n")
+	if len(parts) != 3 || parts[0] != subvol {
+		return false
+	}
+	if t.syncfs() != nil {
+		return false
+	}
+	info, err := SubvolumeOf(filepath.Join(t.Dir, subvol))
+	if err != nil {
+		return false
+	}
+	return parts[1] == strconv.FormatUint(info.ID, 10) && parts[2] == strconv.FormatUint(info.CTransID, 10)
+}
+
+// syncfs commits the filesystem's transaction, so that the root items read
+// next (SubvolumeOf) count every change made before.
+func (t *Top) syncfs() error {
+	fd, err := unix.Open(t.Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: t.Dir, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return &os.PathError{Op: "syncfs", Path: t.Dir, Err: err}
+	}
+	return nil
 }
 
 // rootState is what Plan found at --subvol and next to it.
@@ -38,8 +97,8 @@ type rootState struct {
 
 // planRoot decides what happens to the root subvolume: retired unless it
 // is missing (a run stopped after retiring it) or fresh (made by drift wipe
-// at this boot, or at an earlier one and still empty: nothing ever used
-// it), and a fresh root is made whenever the root is retired or missing.
+// at this boot, or at an earlier one and unchanged since — freshUnused — or
+// empty: nothing ever used it), and a fresh root is made whenever the root is retired or missing.
 // It adds a note to p when the root is not retired. Errors wrap ErrUnsafe
 // as Plan's.
 func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted map[uint64][]string) (rootState, error) {
@@ -103,8 +162,8 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 				p.Notes = append(p.Notes, fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created))
 				rs.protect = true
 				return rs, nil
-			case isEmptyDir(rootPath):
-				p.Notes = append(p.Notes, fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, still empty (nothing used it): not retired again", opts.Subvol, created))
+			case t.freshUnused(opts.Subvol) || isEmptyDir(rootPath):
+				p.Notes = append(p.Notes, fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, unchanged since (nothing used it): not retired again", opts.Subvol, created))
 				rs.protect = true
 				return rs, nil
 			}

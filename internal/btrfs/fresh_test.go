@@ -181,7 +181,7 @@ func TestWipeResume(t *testing.T) {
 		must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret})
-		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "still empty") {
+		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
 			t.Errorf("notes = %q", p.Notes)
 		}
 		// a root the boot used is retired, whoever made it
@@ -192,6 +192,59 @@ func TestWipeResume(t *testing.T) {
 			t.Errorf("old roots after a used root's wipe: %v", im.oldRootNames())
 		}
 	})
+}
+
+// TestWipeResumeBlank: with --blank the fresh root is not empty; a rerun
+// at the next boot knows it is unused from the record on the top level (its
+// ctransid unchanged), and retires it once anything has written to it.
+func TestWipeResumeBlank(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	im.subvol("blank", time.Time{})
+	must(t, os.MkdirAll(im.P("blank/etc"), 0o755))
+	must(t, os.WriteFile(im.P("blank/etc/issue"), []byte("blank"), 0o644))
+	must(t, os.Mkdir(im.P("old_roots"), 0o755))
+	for _, d := range []int{50, 40, 20} {
+		im.subvol("old_roots/"+FormatName(now.Add(-day(d)), 0), time.Time{})
+	}
+	im.subvol("root", now.Add(-time.Hour))
+	must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
+	must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+	afterStep = func(i int, s Step) error {
+		if s.Action == ActSnapshot {
+			return errors.New("power cut")
+		}
+		return nil
+	}
+	o := opts("b1")
+	o.Blank, o.KeepMin = "blank", 2
+	_, err := im.wipe(o)
+	afterStep = nil
+	if err == nil {
+		t.Fatal("not stopped")
+	}
+	ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
+	o.BootID = "b2"
+	p, err := im.wipe(o)
+	must(t, err)
+	// the uninterrupted run's end: the retired root and one more kept
+	wantSame(t, "subvolumes", im.subvols(), []string{"blank", "old_roots/" + FormatName(now.Add(-day(20)), 0), ret, "root"})
+	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
+		t.Errorf("notes = %q", p.Notes)
+	}
+	if b, err := os.ReadFile(im.P("root/etc/issue")); err != nil || string(b) != "blank" {
+		t.Errorf("root/etc/issue: %q, %v", b, err)
+	}
+	// a boot wrote to it: the next wipe retires it
+	must(t, os.WriteFile(im.P("root/etc/booted"), nil, 0o644))
+	o.BootID = "b3"
+	_, err = im.wipe(o)
+	must(t, err)
+	if n := len(im.oldRootNames()); n != 3 {
+		t.Errorf("old roots after the used root's wipe: %v, want 3 (2 kept by --keep-min, 1 retired now)", im.oldRootNames())
+	}
 }
 
 // subvolID is the id of the subvolume whose root directory is p.

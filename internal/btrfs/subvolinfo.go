@@ -18,8 +18,14 @@ type SubvolumeInfo struct {
 	ParentID uint64
 	// Name is its name in its parent directory ("" for the top level).
 	Name string
-	// Generation is the transaction id of its last change (ctransid).
+	// Generation is the root item's generation: the transaction that last
+	// wrote its tree.
 	Generation uint64
+	// CTransID is the transaction of its last change (ctransid): any write
+	// to a file or directory in it, an atime update included, raises it.
+	// The root item is written at a transaction's commit: syncfs(2) first
+	// for a value that counts the latest changes.
+	CTransID uint64
 	// OTime is when the subvolume was created: the root item's otime. For a
 	// snapshot it is when the snapshot was taken, unlike statx(2)'s
 	// STATX_BTIME of its root directory, which a snapshot copies from its
@@ -69,7 +75,7 @@ func SubvolumeOf(p string) (SubvolumeInfo, error) {
 	for n < len(a.Name) && a.Name[n] != 0 {
 		n++
 	}
-	info := SubvolumeInfo{ID: a.TreeID, ParentID: a.ParentID, Name: string(a.Name[:n]), Generation: a.Generation}
+	info := SubvolumeInfo{ID: a.TreeID, ParentID: a.ParentID, Name: string(a.Name[:n]), Generation: a.Generation, CTransID: a.CTransID}
 	if a.OTime.Sec != 0 || a.OTime.Nsec != 0 {
 		if a.OTime.Nsec >= 1e9 {
 			return info, fmt.Errorf("%s: subvolume %d: bad otime nanoseconds %d", p, a.TreeID, a.OTime.Nsec)

@@ -77,7 +77,10 @@ func OpenTop(ctx context.Context, source string) (*Top, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV, "subvolid=5"); err != nil {
+	// noatime: reading the top level (a wipe's plan, an old root's files)
+	// changes nothing in it — an atime update is a change to the subvolume
+	// (its ctransid), which tells a fresh root from a used one (freshUnused).
+	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOATIME, "subvolid=5"); err != nil {
 		os.Remove(dir)
 		if errors.Is(err, unix.EINVAL) {
 			if ok, rerr := hasBtrfsMagic(dev); rerr == nil && !ok {

@@ -65,7 +65,7 @@ func (k *killImage) subvol(p string, mtime time.Time, files ...string) {
 }
 
 // killTemplate makes the sweep's machine: the live root (files, a nested
-// subvolume), two siblings (nix, persist), and five old roots 50, 45, 40,
+// subvolume), three siblings (nix, persist, and blank for --blank), and five old roots 50, 45, 40,
 // 20 and 10 days old — the oldest holding nested subvolumes down to a
 // read-only snapshot, the next read-only itself around a nested one. With
 // --keep-min 1 the wipe deletes the three oldest, with 4 the two oldest.
@@ -80,6 +80,7 @@ func killTemplate(t *testing.T, dir string) string {
 	defer k.unmount()
 	k.subvol("nix", time.Time{}, "store/abc-hello/bin/hello")
 	k.subvol("persist", time.Time{}, "etc/machine-id", "var/lib/nixos/uid-map")
+	k.subvol("blank", time.Time{}, "etc/issue")
 	must(t, os.Mkdir(k.P("old_roots"), 0o755))
 	for _, d := range []int{50, 45, 40, 20, 10} {
 		at := killNow.Add(-time.Duration(d) * 24 * time.Hour)
@@ -168,10 +169,14 @@ func changes(stderr []byte) []change {
 }
 
 // killRun is one run of drift wipe on dev.
-func killRun(t *testing.T, dev, bootID string, now time.Time, keepMin int, stop string) (stderr []byte, err error) {
+func killRun(t *testing.T, dev, bootID string, now time.Time, sc killScenario, stop string) (stderr []byte, err error) {
 	t.Helper()
-	cmd := command(os.Getenv(envDrift), "wipe", "--device", dev, "--resume-device", "none",
-		"--boot-id", bootID, "--now", now.Format(time.RFC3339), "--keep-min", strconv.Itoa(keepMin))
+	args := []string{"wipe", "--device", dev, "--resume-device", "none",
+		"--boot-id", bootID, "--now", now.Format(time.RFC3339), "--keep-min", strconv.Itoa(sc.keepMin)}
+	if sc.blank {
+		args = append(args, "--blank", "blank")
+	}
+	cmd := command(os.Getenv(envDrift), args...)
 	tmp := filepath.Join(childDir(t), "tmp")
 	must(t, os.MkdirAll(tmp, 0o755))
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "DRIFT_TEST_STOP_AFTER="+stop)
@@ -181,11 +186,27 @@ func killRun(t *testing.T, dev, bootID string, now time.Time, keepMin int, stop 
 	return eb.Bytes(), err
 }
 
+// killScenario is one uninterrupted wipe the sweep interrupts everywhere.
+type killScenario struct {
+	keepMin int
+	blank   bool     // --blank blank: the fresh root is not empty
+	boots   []string // when the rerun is: "same" boot, "next" boot
+}
+
+func (sc killScenario) String() string {
+	s := fmt.Sprintf("keep-min-%d", sc.keepMin)
+	if sc.blank {
+		s += "-blank"
+	}
+	return s
+}
+
 // TestWipeKillPoints stops the real drift wipe — the binary doing its real
 // ioctls — after each of its changes to the filesystem in turn, by SIGKILL
 // and by SIGTERM, then runs it again at the same boot or the next one, and
 // compares the end state with an uninterrupted run on an identical image,
-// with --keep-min 1 and 4. SIGTERM must let the step in progress finish
+// with --keep-min 1 and 4, and with --blank (rerun at the next boot, where
+// a blank snapshot nothing used must not be retired). SIGTERM must let the step in progress finish
 // and stop before the next. Never an old root the uninterrupted run keeps
 // is lost, never a boot without a root.
 func TestWipeKillPoints(t *testing.T) {
@@ -203,17 +224,18 @@ func TestWipeKillPoints(t *testing.T) {
 	}
 	start := time.Now()
 	runs := 0
-	for _, keepMin := range []int{1, 4} {
+	both := []string{"same", "next"}
+	for _, sc := range []killScenario{{1, false, both}, {4, false, both}, {4, true, []string{"next"}}} {
 		fresh()
-		stderr, err := killRun(t, k.dev, "boot-a", killNow, keepMin, "0")
+		stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, "0")
 		if err != nil {
-			t.Fatalf("uninterrupted wipe --keep-min %d: %v\n%s", keepMin, err, stderr)
+			t.Fatalf("uninterrupted wipe %s: %v\n%s", sc, err, stderr)
 		}
 		want := killState(t, k.top)
 		k.unmount()
 		all := changes(stderr)
-		t.Logf("--keep-min %d: %d changes in an uninterrupted wipe:\n%s", keepMin, len(all), stderr)
-		checkKillReference(t, keepMin, want, all)
+		t.Logf("%s: %d changes in an uninterrupted wipe:\n%s", sc, len(all), stderr)
+		checkKillReference(t, sc, want, all)
 		// the last change of each step, for SIGTERM
 		stepEnd := map[int]int{}
 		for i, c := range all {
@@ -221,9 +243,9 @@ func TestWipeKillPoints(t *testing.T) {
 		}
 		for n := 1; n <= len(all); n++ {
 			for _, sig := range []string{"KILL", "TERM"} {
-				for _, boot := range []string{"same", "next"} {
+				for _, boot := range sc.boots {
 					what := strings.Fields(all[n-1].what)
-					name := fmt.Sprintf("keep-min-%d/%s-after-change-%d-%s-%s/rerun-%s-boot", keepMin, sig, n, what[0], filepath.Base(what[1]), boot)
+					name := fmt.Sprintf("%s/%s-after-change-%d-%s-%s/rerun-%s-boot", sc, sig, n, what[0], filepath.Base(what[1]), boot)
 					ok := t.Run(name, func(t *testing.T) {
 						k.t = t
 						fresh()
@@ -232,7 +254,7 @@ func TestWipeKillPoints(t *testing.T) {
 						if sig == "TERM" {
 							stop += ":TERM"
 						}
-						stderr, err := killRun(t, k.dev, "boot-a", killNow, keepMin, stop)
+						stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, stop)
 						got := changes(stderr)
 						var ee *exec.ExitError
 						switch {
@@ -257,7 +279,7 @@ func TestWipeKillPoints(t *testing.T) {
 						if boot == "next" {
 							bootID, now = "boot-b", killNow.Add(time.Hour)
 						}
-						if stderr, err := killRun(t, k.dev, bootID, now, keepMin, ""); err != nil {
+						if stderr, err := killRun(t, k.dev, bootID, now, sc, ""); err != nil {
 							t.Fatalf("rerun: %v\n%s", err, stderr)
 						}
 						if got := killState(t, k.top); !slices.Equal(got, want) {
@@ -280,8 +302,9 @@ func TestWipeKillPoints(t *testing.T) {
 // retired with its contents and nested subvolume, a fresh empty root, the
 // siblings untouched, the old roots kept or deleted by --keep-min, and at
 // least one change in each kind of step.
-func checkKillReference(t *testing.T, keepMin int, state []string, all []change) {
+func checkKillReference(t *testing.T, sc killScenario, state []string, all []change) {
 	t.Helper()
+	keepMin := sc.keepMin
 	day := func(d int) string {
 		return "old_roots/" + killNow.Add(-time.Duration(d)*24*time.Hour).Format("2006-01-2_15:04:05")
 	}
@@ -302,24 +325,27 @@ func checkKillReference(t *testing.T, keepMin int, state []string, all []change)
 	}
 	for _, w := range want {
 		if !slices.Contains(state, w) {
-			t.Errorf("--keep-min %d: the uninterrupted run's end state lacks %q", keepMin, w)
+			t.Errorf("%s: the uninterrupted run's end state lacks %q", sc, w)
 		}
 	}
 	for _, g := range gone {
 		if slices.Contains(state, g) {
-			t.Errorf("--keep-min %d: the uninterrupted run kept %q", keepMin, g)
+			t.Errorf("%s: the uninterrupted run kept %q", sc, g)
 		}
 	}
 	for _, s := range state {
-		if strings.HasPrefix(s, "file root/") || strings.HasPrefix(s, "dir root/") {
-			t.Errorf("the fresh root is not empty: %s", s)
+		if (strings.HasPrefix(s, "file root/") || strings.HasPrefix(s, "dir root/")) && !(sc.blank && (s == "dir root/etc" || s == `file root/etc/issue "blank/etc/issue\n"`)) {
+			t.Errorf("the fresh root holds more than it should: %s", s)
 		}
+	}
+	if sc.blank && !slices.Contains(state, `file root/etc/issue "blank/etc/issue\n"`) {
+		t.Errorf("the fresh root is not a snapshot of blank")
 	}
 	var kinds []string
 	for _, c := range all {
 		kinds = append(kinds, strings.Fields(c.what)[0])
 	}
-	for _, k := range []string{"mark", "rename", "make", "delete"} {
+	for _, k := range []string{"mark", "record", "rename", "make", "delete"} {
 		if !slices.Contains(kinds, k) {
 			t.Errorf("no %q among the changes: %q", k, kinds)
 		}
