@@ -71,8 +71,8 @@ its swap header is read in page 0 and, for a swap file, in page
 Interrupted at any point (a signal, a kill, a power cut), running drift wipe
 again — at the same boot or the next — ends as an uninterrupted run would:
 a root left missing is created, a fresh root drift made is not retired again
-(at this boot; at an earlier one while it is empty), and a second run says
-why it has nothing to retire. SIGINT and SIGTERM let the step in progress
+(at this boot; at an earlier one while nothing has changed it), and a second
+run says why it has nothing to retire. SIGINT and SIGTERM let the step in progress
 finish.
 
 EXIT STATUS
