@@ -339,8 +339,12 @@ func stopsBoot(u *persist.Unit) bool {
 // scriptFaults reports the known faults of the README's script family.
 func (ck *checker) scriptFaults(w wipe) {
 	if listRe.MatchString(w.text) {
+		given := "a path that is not a subvolume"
+		if strings.Contains(w.text, "-maxdepth 1") {
+			given = "a path that is not a subvolume (find … -maxdepth 1 can yield the old-roots directory itself)"
+		}
 		ck.add("wipe-subvolume-list", sev("wipe-subvolume-list"), w.pos, "", "",
-			"%s lists subvolumes with `btrfs subvolume list -o`, which lists the subvolumes of the one holding the path: given a path that is not a subvolume, at the top level that is every subvolume there (the root, nix, the persistent storage), and the loop deletes them", w.where)
+			"%s lists subvolumes with `btrfs subvolume list -o`, which lists the subvolumes of the one holding the path: given %s, at the top level that is every subvolume there (the root, nix, the persistent storage), and the loop deletes them", w.where, given)
 	}
 	if nameRe.MatchString(w.text) {
 		ck.add("wipe-old-root-name", sev("wipe-old-root-name"), w.pos, "", "",
