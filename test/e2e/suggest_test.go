@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,72 @@ func TestSuggestOldRootsAuto(t *testing.T) {
 	}
 	if roots, by, _ = suggestions("--old-roots", "none"); len(roots) != 0 || by["/opt/regen"].Action != "persist" {
 		t.Errorf("--old-roots none: roots %q, /opt/regen %+v (no history: nothing says it is regenerated)", roots, by["/opt/regen"])
+	}
+}
+
+// TestSuggestKeepsWhatIsInUse: on a real btrfs system, a directory of the
+// persistent storage path bind-mounted now (/nix/persist/srv/postgresql
+// at /srv/postgresql on the ephemeral root, declared by nothing) and a users' password file
+// named only by users.users.alice.hashedPasswordFile are listed as in use,
+// with what uses them, never proposed for removal; drift check calls the
+// mount unmounted until /etc/fstab (NixOS's fileSystems) makes it again at
+// every boot, then not.
+func TestSuggestKeepsWhatIsInUse(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	writeFile(t, s.M(storage+"/srv/postgresql/PG_VERSION"), "16\n", 0o600)
+	writeFile(t, s.M(storage+"/srv/postgresql/base/1/112"), "table", 0o600)
+	must(t, os.MkdirAll(s.M("/srv/postgresql"), 0o700))
+	run(t, "mount", "--bind", s.M(storage+"/srv/postgresql"), s.M("/srv/postgresql"))
+	writeFile(t, s.M(storage+"/passwords/alice"), "$y$hash", 0o600)
+	config := filepath.Join(s.dir, "users.nix")
+	writeFile(t, config, "{ ... }: {\n  users.mutableUsers = false;\n  users.users.alice.hashedPasswordFile = \"/nix/persist/passwords/alice\";\n}\n", 0o644)
+
+	type sugg struct {
+		Action, Path string
+		UsedBy       []string
+	}
+	suggestions := func() map[string]sugg {
+		t.Helper()
+		code, out, errOut := s.driftAll("suggest", "--root", s.root, "--persist", s.declPath(), "--persist", config, "--format", "json")
+		var r struct{ Suggestions []sugg }
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil {
+			t.Fatalf("drift suggest: exit %d\n%s\n%s", code, out, errOut)
+		}
+		by := map[string]sugg{}
+		for _, x := range r.Suggestions {
+			by[x.Path] = x
+			if x.Action == "declare-or-remove" && (strings.HasPrefix(x.Path, storage+"/srv/postgresql") || strings.HasPrefix(x.Path, storage+"/passwords") ||
+				x.Path == storage+"/srv") {
+				t.Errorf("%s proposed for removal while in use", x.Path)
+			}
+		}
+		return by
+	}
+	used := func(by map[string]sugg, p, use string) {
+		t.Helper()
+		x := by[p]
+		if x.Action != "in-use" || !slices.ContainsFunc(x.UsedBy, func(u string) bool { return strings.HasPrefix(u, use) }) {
+			t.Errorf("%s: %+v, want in use: %s…", p, x, use)
+		}
+	}
+	unmounted := func() bool {
+		t.Helper()
+		return s.categoriesWith(1, "--persist", config)["/srv/postgresql"] == "unmounted"
+	}
+
+	by := suggestions()
+	used(by, storage+"/srv/postgresql", "mounted at /srv/postgresql")
+	used(by, storage+"/passwords/alice", "users.users.alice.hashedPasswordFile")
+	if !unmounted() {
+		t.Errorf("without fstab, the bind mount nothing makes again is not unmounted")
+	}
+	writeFile(t, s.M("/etc/fstab"), "/nix/persist/srv/postgresql /srv/postgresql none bind 0 0\n", 0o644)
+	by = suggestions()
+	used(by, storage+"/srv/postgresql", "mounted at /srv/postgresql")
+	if unmounted() {
+		t.Errorf("with /etc/fstab binding it, /srv/postgresql is still unmounted")
 	}
 }
