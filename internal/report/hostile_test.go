@@ -33,6 +33,7 @@ func TestWipeJSONHostileNames(t *testing.T) {
 		Steps:    []btrfs.Step{},
 		OldRoots: []btrfs.Decision{{OldRoot: btrfs.OldRoot{Name: name, Path: "old_roots/" + name, Mounted: []string{"/mnt/" + name}}, Why: "kept: " + name}},
 		Warnings: []string{"old root old_roots/" + name + " is mounted: kept"},
+		Notes:    []string{name + " is missing: a wipe was stopped after retiring it"},
 	}
 	var buf bytes.Buffer
 	if err := WritePlan(&buf, p, "json", true); err != nil {
@@ -46,6 +47,7 @@ func TestWipeJSONHostileNames(t *testing.T) {
 	}
 	var v struct {
 		Warnings []string
+		Notes    []string
 		OldRoots []struct {
 			Name, Path, Why string
 			Mounted         []string
@@ -57,6 +59,9 @@ func TestWipeJSONHostileNames(t *testing.T) {
 	want := Escape(p.Warnings[0])
 	if len(v.Warnings) != 1 || v.Warnings[0] != want {
 		t.Errorf("warnings %q, want %q (as on stderr)", v.Warnings, want)
+	}
+	if len(v.Notes) != 1 || v.Notes[0] != Escape(p.Notes[0]) {
+		t.Errorf("notes %q, want %q (as in the table)", v.Notes, Escape(p.Notes[0]))
 	}
 	o := v.OldRoots[0]
 	for _, s := range append([]string{o.Name, o.Path, o.Why}, append(o.Mounted, v.Warnings...)...) {

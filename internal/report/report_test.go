@@ -425,12 +425,13 @@ func TestOldRootsTable(t *testing.T) {
 	}
 
 	p := &btrfs.Plan{Options: btrfs.Options{Now: now}, OldRoots: ds[:1],
-		Steps: []btrfs.Step{{Action: btrfs.ActRetire, Path: "root", To: "old_roots/2026-11-29_19:00:00"}, {Action: btrfs.ActCreate, Path: "root"}}}
+		Steps: []btrfs.Step{{Action: btrfs.ActRetire, Path: "root", To: "old_roots/2026-11-29_19:00:00"}, {Action: btrfs.ActCreate, Path: "root"}},
+		Notes: []string{"a note"}}
 	buf.Reset()
 	if err := WritePlan(&buf, p, "table", true); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"plan (dry run, nothing changed): 2 steps\n", "│ 1 │ " + p.Steps[0].String(), "│ 2 │ " + p.Steps[1].String(), "│ └ srv "} {
+	for _, s := range []string{"plan (dry run, nothing changed): 2 steps\nnote: a note\n", "│ 1 │ " + p.Steps[0].String(), "│ 2 │ " + p.Steps[1].String(), "│ └ srv "} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("WritePlan table lacks %q:\n%s", s, buf.String())
 		}

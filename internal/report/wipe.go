@@ -35,9 +35,12 @@ func newTable(w io.Writer) *tablewriter.Table {
 func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	switch format {
 	case "json":
-		warnings := make([]string, len(p.Warnings))
-		for i, w := range p.Warnings {
-			warnings[i] = Escape(w) // as on stderr
+		escaped := func(in []string) []string { // as on the terminal
+			out := make([]string, len(in))
+			for i, s := range in {
+				out[i] = Escape(s)
+			}
+			return out
 		}
 		return writeIndentedJSON(w, struct {
 			Version int  `json:"version"`
@@ -45,7 +48,8 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 			*btrfs.Plan
 			OldRoots []jsonOldRoot `json:"oldRoots"`
 			Warnings []string      `json:"warnings"`
-		}{1, dryRun, p, jsonOldRoots(p.OldRoots), warnings})
+			Notes    []string      `json:"notes"`
+		}{1, dryRun, p, jsonOldRoots(p.OldRoots), escaped(p.Warnings), escaped(p.Notes)})
 	case "", "table":
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))

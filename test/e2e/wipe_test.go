@@ -215,6 +215,9 @@ func TestWipeLongUptime(t *testing.T) {
 	if strings.Contains(string(roots), "exists already") || strings.Contains(string(roots), "delete") {
 		t.Errorf("drift roots right after the wipe warns of a collision or plans a deletion")
 	}
+	if !strings.Contains(string(roots), name(ago(42))+".1") {
+		t.Errorf("drift roots does not name the root now %s.1 (the collision this check is about did not happen)", name(ago(42)))
+	}
 
 	// the next boot, a day later
 	must(t, os.WriteFile(filepath.Join(w.top, "root", "day2"), []byte("x"), 0o644))
