@@ -18,10 +18,11 @@ import (
 type AdoptOptions struct {
 	declFlags
 	auditFlags
-	Format string
-	Prefer string
-	DryRun bool
-	Mount  bool
+	Format  string
+	Prefer  string
+	DryRun  bool
+	Mount   bool
+	Pending bool
 }
 
 func newAdoptCmd(st Streams) *cobra.Command {
@@ -60,6 +61,12 @@ persistent copy over the declared path now, as impermanence and preservation
 will at the next boot, so that the running system and the next boot agree.
 
 --dry-run prints every object and where it goes, and changes nothing.
+--pending adopts, instead of the PATHs, every declared path whose live data
+has no persistent copy (drift check's declared-unbacked paths, and shadowed
+ones below a declared path); --format summary says one line per path: what
+the persistent copy lacks and the command that copies it (the activation
+guard of services.drift runs drift adopt --pending --dry-run --format
+summary).
 
 Declarations come from --persist (repeatable) and --flake, as for drift check;
 without either, from ROOT/etc/drift/declarations.json (services.drift),
@@ -74,8 +81,14 @@ EXIT STATUS
 		Example: `  drift adopt --dry-run /var/lib/bluetooth
   drift adopt /var/lib/bluetooth /etc/ssh/ssh_host_ed25519_key
   drift adopt --prefer live /var/lib/postgresql
-  drift adopt --mount /home/alice/.ssh`,
-		Args: cobra.MinimumNArgs(1),
+  drift adopt --mount /home/alice/.ssh
+  drift adopt --pending --dry-run --format summary`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.Pending != (len(args) == 0) {
+				return errors.New("name the paths to adopt, or --pending (every declared path whose data has no persistent copy), not both")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAdopt(cmd.Context(), args, opts, st)
 		},
@@ -84,6 +97,7 @@ EXIT STATUS
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.AdoptFormats, ", "))
 	f.StringVar(&opts.Prefer, "prefer", "", "where the persistent copy holds other bytes: live (the live object replaces it) or persistent (it stays); default: refuse")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print every object and where it would go; change nothing")
+	f.BoolVar(&opts.Pending, "pending", false, "adopt every declared path whose live data has no persistent copy (declared-unbacked, or shadowed below it)")
 	f.BoolVar(&opts.Mount, "mount", false, "once copied, bind-mount the persistent copy over the declared path now, as the next boot will")
 	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	opts.auditFlags.add(cmd, "where old roots are (not read by adopt)")
@@ -122,6 +136,9 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		return err
 	}
 	defer m.Close()
+	if opts.Pending {
+		args = adopt.Pending(m)
+	}
 	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, Copied: adopt.TestHook()})
 	var und *adopt.UndeclaredError
 	if errors.As(err, &und) {

@@ -120,11 +120,22 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 	}
 	a := &adopter{m: m, o: o, res: res}
-	// Plan every path: a refusal leaves everything untouched.
+	// Plan every path: a refusal leaves everything untouched, and names
+	// the differing objects of every path.
+	var differs []restore.Outcome
 	for i := range res.Paths {
-		if err := a.plan(ctx, &res.Paths[i]); err != nil {
+		err := a.plan(ctx, &res.Paths[i])
+		var ce *restore.ConflictError
+		if errors.As(err, &ce) {
+			differs = append(differs, ce.Differs...)
+			continue
+		}
+		if err != nil {
 			return res, err
 		}
+	}
+	if len(differs) > 0 {
+		return res, &restore.ConflictError{Differs: differs}
 	}
 	res.Open = openBelow(m.Root, res.Paths)
 	if o.DryRun {

@@ -14,7 +14,7 @@ import (
 )
 
 // AdoptFormats are the --format values of drift adopt.
-var AdoptFormats = []string{"table", "json"}
+var AdoptFormats = []string{"table", "json", "summary"}
 
 // AdoptCommand is the drift adopt command line for the live paths ps, each
 // a shell word (ShellQuote); root, when not "/", is passed as --root.
@@ -64,9 +64,12 @@ const (
 // next boot show; then the open files.
 func WriteAdopt(w io.Writer, root string, res *adopt.Result, state AdoptState, format string) error {
 	bw := bufio.NewWriter(w)
-	if format == "json" {
+	switch format {
+	case "json":
 		writeAdoptJSON(bw, root, res, state)
-	} else {
+	case "summary":
+		writeAdoptSummary(bw, root, res, state)
+	default:
 		writeAdoptTable(bw, root, res, state)
 	}
 	return bw.Flush()
@@ -112,6 +115,41 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 	}
 	for _, f := range res.Open {
 		fmt.Fprintf(w, "open: %s is held open by pid %d (%s): it may change while it is copied; stop it first\n", Escape(f.Path), f.PID, Escape(f.Comm))
+	}
+}
+
+// writeAdoptSummary prints one line per path that has something to copy
+// or that differs: what the persistent copy lacks, and the drift adopt
+// command that copies it (or, done, that it was copied); then the open
+// files. Nothing for a run with nothing to adopt.
+func writeAdoptSummary(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
+	for _, p := range res.Paths {
+		c := countOutcomes(p.Outcomes)
+		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {
+			continue
+		}
+		what := fmt.Sprintf("%s (%s)", Plural(c.Files+c.Dirs+c.Symlinks+c.Hardlinks, "object", "objects"), HumanBytes(c.Bytes))
+		copyOf := Escape(path.Join(root, p.Dest))
+		switch {
+		case state == AdoptDone:
+			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s\n", Escape(p.Path), what, copyOf)
+		case c.Differing > 0:
+			lacks := ""
+			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
+				lacks = fmt.Sprintf(" and holds %s that it lacks", what)
+			}
+			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s, with --prefer live or --prefer persistent\n",
+				Escape(p.Path), Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, p.Path))
+		case p.HiddenBy != "":
+			fmt.Fprintf(w, "drift: %s hides %s of the wiped root that %s lacks (the next wipe deletes them); keep them: %s\n",
+				Escape(p.HiddenBy), what, copyOf, AdoptCommand(root, p.Path))
+		default:
+			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: its bind mount hides them (the next wipe deletes them); keep them: %s\n",
+				Escape(p.Path), what, copyOf, AdoptCommand(root, p.Path))
+		}
+	}
+	for _, f := range res.Open {
+		fmt.Fprintf(w, "drift: %s is held open by pid %d (%s)\n", Escape(f.Path), f.PID, Escape(f.Comm))
 	}
 }
 

@@ -174,6 +174,22 @@ func TestAdoptThenWipe(t *testing.T) {
 		}
 	}
 
+	// --pending --dry-run --format summary (the activation guard's command)
+	// names every declared path whose data has no persistent copy, with the
+	// command that keeps it, and changes nothing; the differing copies of
+	// /srv/half and /etc/adjtime make it exit 2.
+	code, stdout, stderr := s.driftAll(args("--pending", "--dry-run", "--format", "summary")...)
+	for _, p := range append([]string{"/srv/half"}, adopted...) {
+		if !strings.Contains(stdout, "drift adopt --root "+s.root+" "+p+"\n") && !strings.Contains(stdout, "drift adopt --root "+s.root+" "+p+",") {
+			t.Errorf("adopt --pending --dry-run --format summary does not name %s:\n%s", p, stdout)
+		}
+	}
+	t.Logf("adopt --pending --dry-run --format summary:\n%s%s", stdout, stderr)
+	if code != 2 || !strings.Contains(stdout, "drift: /etc/nixos hides 3 objects") || !strings.Contains(stderr, "2 objects are already") {
+		t.Errorf("adopt --pending --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	assertUnchanged(t, "after --pending --dry-run", before, snapshot(t, s.top))
+
 	// --dry-run lists every object and changes nothing.
 	out := string(s.drift(0, args(append([]string{"--dry-run", "--prefer", "live", "/srv/half", "/etc/adjtime"}, adopted...)...)...))
 	for _, wantLine := range []string{"dry run: nothing is changed", "/nix/persist/srv/declared-unmounted/sub/link.txt => ", "/nix/persist/etc/nixos/hidden-under-bind.txt", "beneath the mount at /etc/nixos", "replace  file     0640 0:100         " + s.M(storage+"/srv/half/diff.txt")} {
@@ -184,7 +200,7 @@ func TestAdoptThenWipe(t *testing.T) {
 	assertUnchanged(t, "after --dry-run", before, snapshot(t, s.top))
 
 	// Differing copies without --prefer: refused, nothing written.
-	code, stdout, stderr := s.driftAll(args(append([]string{"/srv/half", "/etc/adjtime"}, adopted...)...)...)
+	code, stdout, stderr = s.driftAll(args(append([]string{"/srv/half", "/etc/adjtime"}, adopted...)...)...)
 	if code != 2 || !strings.Contains(stdout, "differs  "+s.M(storage+"/srv/half/diff.txt")) || !strings.Contains(stderr, "--prefer") {
 		t.Errorf("adopt with differing copies: exit %d, want 2 naming diff.txt and --prefer\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
