@@ -28,6 +28,8 @@ func FuzzLint(f *testing.F) {
 		"{ disko.devices.disk.d.content.partitions.p.content = { type = \"filesystem\"; format = \"ext4\"; mountpoint = \"/srv\"; }; }",
 		"rec { a = { x = a; y = a; mountpoint = \"/srv\"; }; }", "let f = n: { x = f n; y = f n; }; in f 1",
 		strings.Repeat("a.", 5000) + "a = 1;",
+		wipeFixture("seed-unset.nix"), wipeFixture("unit-device.nix"), wipeFixture("unit-after-mount.nix"),
+		`{ boot.initrd.systemd.services.r = { unitConfig = { After = 1; Requires = [ 2 ]; }; serviceConfig.ExecStart = [ 3 "-x" ]; wantedBy = "x"; }; swapDevices = [ 1 ]; boot.initrd.postMountCommands = 3; }`,
 		strings.Repeat("[", 2000), `"unterminated`, "''unterminated ''$", "{ a = \"${", "# drift-lint: disable=all\n{}",
 	} {
 		f.Add([]byte(s))
