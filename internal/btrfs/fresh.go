@@ -98,9 +98,9 @@ type rootState struct {
 // planRoot decides what happens to the root subvolume: retired unless it
 // is missing (a run stopped after retiring it) or fresh (made by drift wipe
 // at this boot, or at an earlier one and unchanged since — freshUnused — or
-// empty: nothing ever used it), and a fresh root is made whenever the root is retired or missing.
-// It adds a note to p when the root is not retired. Errors wrap ErrUnsafe
-// as Plan's.
+// empty: nothing ever used it), and a fresh root is made whenever the root
+// is retired or missing. It adds a note to p when the root is not retired.
+// Errors wrap ErrUnsafe as Plan's.
 func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted map[uint64][]string) (rootState, error) {
 	opts := p.Options
 	var rs rootState
@@ -111,19 +111,9 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 	if err := t.checkNoSymlinks(opts.Subvol); err != nil {
 		return rs, err
 	}
-	fresh := FreshName(opts.Subvol)
-	switch fi, err := os.Lstat(filepath.Join(t.Dir, fresh)); {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	var err error
+	if rs.reuse, err = t.leftFresh(opts, byPath); err != nil {
 		return rs, err
-	default:
-		if _, ok := byPath[fresh]; !ok || !fi.IsDir() {
-			return rs, fmt.Errorf("%w: %s is a %s, not the subvolume drift wipe makes a fresh root in: move it away", ErrUnsafe, fresh, typeName(fi.Mode()))
-		}
-		if opts.Blank == "" && !isEmptyDir(filepath.Join(t.Dir, fresh)) {
-			return rs, fmt.Errorf("%w: %s is not empty: it is not a fresh root drift wipe left; move it away", ErrUnsafe, fresh)
-		}
-		rs.reuse = true
 	}
 	rootPath := filepath.Join(t.Dir, opts.Subvol)
 	var st unix.Stat_t
@@ -153,23 +143,64 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		return rs, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root; run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
 	}
 	if rs.reuse {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: a fresh root an interrupted wipe left next to %s; left alone until a wipe finds %s missing", fresh, opts.Subvol, opts.Subvol))
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: a fresh root an interrupted wipe left next to %s; left alone until a wipe finds %s missing", FreshName(opts.Subvol), opts.Subvol, opts.Subvol))
 	}
-	if !opts.Preview {
-		if created := getxattr(rootPath, XattrCreated); created != "" {
-			switch {
-			case opts.BootID != "" && created == opts.BootID:
-				p.Notes = append(p.Notes, fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created))
-				rs.protect = true
-				return rs, nil
-			case t.freshUnused(opts.Subvol) || isEmptyDir(rootPath):
-				p.Notes = append(p.Notes, fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, unchanged since (nothing used it): not retired again", opts.Subvol, created))
-				rs.protect = true
-				return rs, nil
-			}
-		}
+	if note := t.stillFresh(opts, rootPath); note != "" {
+		p.Notes = append(p.Notes, note)
+		rs.protect = true
+		return rs, nil
 	}
-	mtime := time.Unix(st.Mtim.Unix()).In(opts.Location)
+	rs.retire = retirement(p, existing, subs, sv, time.Unix(st.Mtim.Unix()).In(opts.Location))
+	rs.create = true
+	return rs, nil
+}
+
+// leftFresh reports whether an interrupted run left a fresh root at
+// FreshName(opts.Subvol), to be finished. Something else there — not a
+// subvolume, or one that is not empty without --blank — is refused
+// (ErrUnsafe): drift wipe never made it.
+func (t *Top) leftFresh(opts Options, byPath map[string]Subvolume) (bool, error) {
+	fresh := FreshName(opts.Subvol)
+	fi, err := os.Lstat(filepath.Join(t.Dir, fresh))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	if _, ok := byPath[fresh]; !ok || !fi.IsDir() {
+		return false, fmt.Errorf("%w: %s is a %s, not the subvolume drift wipe makes a fresh root in: move it away", ErrUnsafe, fresh, typeName(fi.Mode()))
+	}
+	if opts.Blank == "" && !isEmptyDir(filepath.Join(t.Dir, fresh)) {
+		return false, fmt.Errorf("%w: %s is not empty: it is not a fresh root drift wipe left; move it away", ErrUnsafe, fresh)
+	}
+	return true, nil
+}
+
+// stillFresh returns why the root at rootPath is not retired — drift wipe
+// made it at this boot, or at an earlier one and nothing has used it since
+// (freshUnused, or empty) — or "" when it is retired. A preview always
+// retires it: the next boot's wipe finds it used.
+func (t *Top) stillFresh(opts Options, rootPath string) string {
+	created := getxattr(rootPath, XattrCreated)
+	switch {
+	case opts.Preview || created == "":
+		return ""
+	case opts.BootID != "" && created == opts.BootID:
+		return fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created)
+	case t.freshUnused(opts.Subvol) || isEmptyDir(rootPath):
+		return fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, unchanged since (nothing used it): not retired again", opts.Subvol, created)
+	}
+	return ""
+}
+
+// retirement adds the step that retires the root subvolume sv (its mtime
+// mtime) to p and returns its decision: named after mtime in the seed's
+// format, with the first free collision suffix (a warning says so), its
+// nested subvolumes moved along, retired now (RetiredAt; unknown in a
+// preview).
+func retirement(p *Plan, existing []OldRoot, subs []Subvolume, sv Subvolume, mtime time.Time) *Decision {
+	opts := p.Options
 	taken := map[string]bool{}
 	for _, r := range existing {
 		taken[r.Name] = true
@@ -184,7 +215,8 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 	}
 	to := opts.OldRoots + "/" + name
 	p.Steps = append(p.Steps, Step{Action: ActRetire, Path: opts.Subvol, To: to, ID: sv.ID})
-	r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime, RetiredBoot: opts.BootID, RetiredFrom: opts.Subvol, RetiredAt: opts.Now.Truncate(time.Second).In(opts.Location)}
+	r := OldRoot{Name: name, Path: to, Kind: KindSubvolume, ID: sv.ID, OTime: sv.OTime.In(opts.Location), MTime: mtime,
+		RetiredBoot: opts.BootID, RetiredFrom: opts.Subvol, RetiredAt: opts.Now.Truncate(time.Second).In(opts.Location)}
 	if opts.Preview {
 		r.RetiredAt = time.Time{} // the next boot's clock, unknown
 	}
@@ -193,9 +225,7 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		r.Nested = append(r.Nested, n)
 	}
 	r.resolveTime(opts.Location)
-	rs.retire = &Decision{OldRoot: r, Retired: true}
-	rs.create = true
-	return rs, nil
+	return &Decision{OldRoot: r, Retired: true}
 }
 
 // retiredFrom reports whether an old root of existing carries drift's mark

@@ -182,31 +182,8 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Preview {
 		opts.BootID = ""
 	}
-	if opts.KeepDays < 0 || opts.KeepMin < 0 {
-		return nil, fmt.Errorf("keep-days %d and keep-min %d: want 0 or more", opts.KeepDays, opts.KeepMin)
-	}
-	var err error
-	if opts.Subvol, err = CleanRel("--subvol", opts.Subvol); err != nil {
+	if err := opts.clean(); err != nil {
 		return nil, err
-	}
-	if opts.OldRoots, err = CleanRel("--old-roots", opts.OldRoots); err != nil {
-		return nil, err
-	}
-	if opts.Subvol == opts.OldRoots || within(opts.Subvol, opts.OldRoots) || within(opts.OldRoots, opts.Subvol) {
-		return nil, fmt.Errorf("%w: --subvol %q and --old-roots %q overlap", ErrUnsafe, opts.Subvol, opts.OldRoots)
-	}
-	if opts.Blank != "" {
-		if opts.Blank, err = CleanRel("--blank", opts.Blank); err != nil {
-			return nil, err
-		}
-		// The blank must outlive the wipe: the root is retired before the
-		// snapshot is taken, and old_roots may lose it by age in the same plan.
-		switch {
-		case opts.Blank == opts.Subvol || within(opts.Subvol, opts.Blank):
-			return nil, fmt.Errorf("%w: --blank %q is (inside) --subvol %q: the wipe retires it before the fresh root is made from it", ErrUnsafe, opts.Blank, opts.Subvol)
-		case opts.Blank == opts.OldRoots || within(opts.OldRoots, opts.Blank):
-			return nil, fmt.Errorf("%w: --blank %q is inside --old-roots %q: old roots are deleted by age, and the blank with them", ErrUnsafe, opts.Blank, opts.OldRoots)
-		}
 	}
 	subs, err := t.Subvolumes()
 	if err != nil {
@@ -259,17 +236,57 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, st)
 	}
-	retired := rs.retire
 
 	// Old roots after retirement, oldest first.
 	for _, r := range existing {
 		p.OldRoots = append(p.OldRoots, Decision{OldRoot: r})
 	}
-	if retired != nil {
-		p.OldRoots = append(p.OldRoots, *retired)
+	if rs.retire != nil {
+		p.OldRoots = append(p.OldRoots, *rs.retire)
 	}
 	slices.SortStableFunc(p.OldRoots, func(a, b Decision) int { return compareOldRoots(a.OldRoot, b.OldRoot) })
 	p.decide(rs.protect)
+	p.deleteSteps()
+	return p, nil
+}
+
+// clean checks o's numbers and paths and cleans the paths (CleanRel):
+// --subvol and --old-roots must not overlap, and --blank must outlive the
+// wipe. Errors wrap ErrUnsafe for a path.
+func (o *Options) clean() error {
+	if o.KeepDays < 0 || o.KeepMin < 0 {
+		return fmt.Errorf("keep-days %d and keep-min %d: want 0 or more", o.KeepDays, o.KeepMin)
+	}
+	var err error
+	if o.Subvol, err = CleanRel("--subvol", o.Subvol); err != nil {
+		return err
+	}
+	if o.OldRoots, err = CleanRel("--old-roots", o.OldRoots); err != nil {
+		return err
+	}
+	if o.Subvol == o.OldRoots || within(o.Subvol, o.OldRoots) || within(o.OldRoots, o.Subvol) {
+		return fmt.Errorf("%w: --subvol %q and --old-roots %q overlap", ErrUnsafe, o.Subvol, o.OldRoots)
+	}
+	if o.Blank != "" {
+		if o.Blank, err = CleanRel("--blank", o.Blank); err != nil {
+			return err
+		}
+		// The blank must outlive the wipe: the root is retired before the
+		// snapshot is taken, and old_roots may lose it by age in the same plan.
+		switch {
+		case o.Blank == o.Subvol || within(o.Subvol, o.Blank):
+			return fmt.Errorf("%w: --blank %q is (inside) --subvol %q: the wipe retires it before the fresh root is made from it", ErrUnsafe, o.Blank, o.Subvol)
+		case o.Blank == o.OldRoots || within(o.OldRoots, o.Blank):
+			return fmt.Errorf("%w: --blank %q is inside --old-roots %q: old roots are deleted by age, and the blank with them", ErrUnsafe, o.Blank, o.OldRoots)
+		}
+	}
+	return nil
+}
+
+// deleteSteps adds the steps that delete the old roots decide marked:
+// for each, its nested subvolumes deepest first (each naming the subvolume
+// that holds it, made writable first when read-only), then itself.
+func (p *Plan) deleteSteps() {
 	for _, d := range p.OldRoots {
 		if !d.Delete {
 			continue
@@ -286,7 +303,6 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, Step{Action: ActDelete, Path: d.Path, ID: d.ID, oldRoot: d.Path})
 	}
-	return p, nil
 }
 
 // decide fills Delete and Why of every old root. Subvolumes whose names are
