@@ -109,11 +109,11 @@ func OpenBeneath(ctx context.Context, dir string, table *mounts.Table) (*Beneath
 	if err != nil {
 		return nil, err
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return nil, err
 	}
-	rel := table.Relative(real)
+	rel := table.Relative(resolved)
 	var below []string
 	for i, m := range rel.Mounts {
 		if m.MountPoint != "/" && rel.Visible(i) {
@@ -123,8 +123,8 @@ func OpenBeneath(ctx context.Context, dir string, table *mounts.Table) (*Beneath
 	if len(below) == 0 {
 		return &Beneath{Dir: dir}, nil
 	}
-	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, real)}
-	under := AutoView(ViewOptions{Root: real, Table: rel, Top: b.top})
+	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, resolved)}
+	under := AutoView(ViewOptions{Root: resolved, Table: rel, Top: b.top})
 	// The top level, when it stands in, must not stay in the mount
 	// namespace: it shows the whole filesystem, in $TMPDIR.
 	if err := b.top.Detach(); err != nil {
