@@ -58,6 +58,9 @@ let
     ++ builtins.attrNames preservation;
 
   deviceUnit = "${utils.escapeSystemdPath cfg.wipe.device}.device";
+  # A path as one word of a unit file's list of paths (RequiresMountsFor=):
+  # quoted, \ and " escaped, % (a specifier) doubled.
+  unitPathWord = p: "\"" + lib.replaceStrings [ "\\" "\"" "%" ] [ "\\\\" "\\\"" "%%" ] p + "\"";
 
   # The initrd's resume unit. systemd 255 and later: the static
   # systemd-hibernate-resume.service. Before 255 (nixpkgs 23.11 ships 254,
@@ -315,7 +318,7 @@ in
           "local-fs.target"
           "systemd-journald.service"
         ];
-        unitConfig.RequiresMountsFor = [ auditDir ];
+        unitConfig.RequiresMountsFor = [ (unitPathWord auditDir) ];
         path = [
           cfg.package
           pkgs.coreutils

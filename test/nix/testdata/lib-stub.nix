@@ -106,6 +106,7 @@ rec {
   # What nix/module.nix uses besides options, as nixpkgs defines them.
   hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
   concatStringsSep = builtins.concatStringsSep;
+  replaceStrings = builtins.replaceStrings;
   concatMapStrings = f: l: builtins.concatStringsSep "" (map f l);
   optionals = cond: l: if cond then l else [ ];
   getExe' = pkg: bin: "${pkg}/bin/${bin}";
