@@ -86,7 +86,7 @@ func requireBtrfs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		skipOrFatal(t, "btrfs end-to-end tests need root (loop devices, mount, btrfs)")
 	}
-	for _, tool := range []string{"unshare", "mount", "umount", "losetup", "findmnt", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv"} {
+	for _, tool := range []string{"unshare", "mount", "umount", "losetup", "findmnt", "setpriv", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			skipOrFatal(t, fmt.Sprintf("%s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", tool))
 		}
