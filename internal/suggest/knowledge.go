@@ -136,19 +136,32 @@ func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
 	return k.Facts[best], bestPath, true
 }
 
-// matchPrefix reports whether the pattern pat matches p or an ancestor of
-// p, component by component (path.Match on each), and returns the matched
-// part of p.
+// matchPrefix reports whether the pattern pat matches p (absolute and
+// clean) or an ancestor of p, component by component (path.Match on each,
+// a plain string compare for a component without wildcards), and returns
+// the matched part of p. It allocates nothing: it runs for every lost path.
 func matchPrefix(pat, p string) (string, bool) {
-	pc := strings.Split(strings.Trim(pat, "/"), "/")
-	xc := strings.Split(strings.Trim(p, "/"), "/")
-	if len(pc) > len(xc) {
-		return "", false
-	}
-	for i, c := range pc {
-		if ok, err := path.Match(c, xc[i]); err != nil || !ok {
+	pat = strings.Trim(pat, "/")
+	i := 1 // the start of p's next component
+	for pat != "" {
+		var c string
+		c, pat, _ = strings.Cut(pat, "/")
+		if i > len(p) {
 			return "", false
 		}
+		end := len(p)
+		if j := strings.IndexByte(p[i:], '/'); j >= 0 {
+			end = i + j
+		}
+		x := p[i:end]
+		if strings.ContainsAny(c, `*?[\`) {
+			if ok, err := path.Match(c, x); err != nil || !ok {
+				return "", false
+			}
+		} else if c != x {
+			return "", false
+		}
+		i = end + 1
 	}
-	return "/" + strings.Join(xc[:len(pc)], "/"), true
+	return p[:i-1], true
 }

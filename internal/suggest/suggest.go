@@ -239,6 +239,7 @@ type Input struct {
 	// ("" when it may be: audit.Model.Unpersistable); such paths are left
 	// out (LeftNotHere).
 	Unpersistable func(p string) string
+	notHere       map[string]bool // unpersistable's answers
 }
 
 // group is a suggestion being collected.
@@ -317,7 +318,13 @@ const (
 func Suggest(in Input) ([]Suggestion, []Left) {
 	a := in.Audit
 	left := leftCounter{}
-	idx := map[string]int{}
+	n := 0
+	for _, it := range a.Lost {
+		if it.Category == diff.Unpersisted {
+			n++
+		}
+	}
+	idx := make(map[string]int, n) // sized once: no rehash of a million paths
 	for i, it := range a.Lost {
 		if it.Category == diff.Unpersisted {
 			idx[it.Path] = i
@@ -391,8 +398,22 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	return out, left.list()
 }
 
+// unpersistable reports whether Unpersistable names a reason for p,
+// remembering the answer (it is asked for every lost path, of a few
+// targets).
 func (in *Input) unpersistable(p string) bool {
-	return in.Unpersistable != nil && in.Unpersistable(p) != ""
+	if in.Unpersistable == nil {
+		return false
+	}
+	if in.notHere == nil {
+		in.notHere = map[string]bool{}
+	}
+	bad, ok := in.notHere[p]
+	if !ok {
+		bad = in.Unpersistable(p) != ""
+		in.notHere[p] = bad
+	}
+	return bad
 }
 
 // nest makes the groups disjoint: a directory that only leads to other
