@@ -74,8 +74,14 @@ func TestRestoreLatest(t *testing.T) {
 	if string(got) != "from the latest root\n" || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(mtime) {
 		t.Errorf("restored %s: %q, mode %v, mtime %s; want the latest root's copy, 0640, %s", dest, got, fi.Mode(), fi.ModTime(), mtime)
 	}
-	// Never over it without --force; --from NAME picks the older root.
+	// Never over it without --force; --from NAME picks the older root, by
+	// the seed's name (day 9) or one that denotes the same time (day 09).
 	s.drift(2, "restore", p, "--root", s.root, "--persist", s.declPath(), "--from", "latest")
+	padded := older.Format("2006-01-02_15:04:05")
+	out = restore("--from", padded, "--device", s.dev, "--force", "--dry-run")
+	if !strings.Contains(out, s.dev+":/old_roots/"+olderName+p) {
+		t.Errorf("--from %s --dry-run: not from old_roots/%s:\n%s", padded, olderName, out)
+	}
 	out = restore("--from", olderName, "--device", s.dev, "--force")
 	if !strings.Contains(out, "replaced "+dest+" from "+s.dev+":/old_roots/"+olderName+p) {
 		t.Errorf("--from %s --force:\n%s", olderName, out)
