@@ -15,8 +15,7 @@
       # The package for any package set; the version is in ./VERSION.
       drift = pkgs: pkgs.callPackage ./nix/package.nix { commit = self.rev or null; };
 
-      # A NixOS system with services.drift, evaluated (not built): its
-      # assertions and every unit and script the module generates.
+      # A NixOS system with services.drift (its config).
       nixos =
         system: config:
         (lib.nixosSystem {
@@ -46,14 +45,24 @@
             }
             config
           ];
-        }).config.system.build.toplevel;
-      # A check that passes when the system evaluates: the derivation's path
-      # is written, nothing of the system is built.
+        }).config;
+      # A check that passes when the system evaluates (its assertions, every
+      # unit): the derivation's path is written, nothing of it is built.
       evalCheck =
-        pkgs: name: toplevel:
+        pkgs: name: config:
         pkgs.runCommand "drift-eval-${name}" { } ''
-          echo ${builtins.unsafeDiscardStringContext toplevel.drvPath} > $out
+          echo ${builtins.unsafeDiscardStringContext config.system.build.toplevel.drvPath} > $out
         '';
+      # drift's units of a system, built: their job scripts pass shellcheck
+      # (systemd.enableStrictShellChecks).
+      units =
+        pkgs: config:
+        pkgs.linkFarm "drift-units" (
+          lib.mapAttrsToList (name: u: {
+            inherit name;
+            path = u.unit;
+          }) (lib.filterAttrs (name: _: lib.hasPrefix "drift" name) (config.systemd.units // config.boot.initrd.systemd.units))
+        );
     in
     {
       packages = forAllSystems (pkgs: rec {
@@ -84,25 +93,26 @@
       # lib.drift pkgs: the package for any package set.
       lib.drift = drift;
 
-      # nix flake check: the package (built, its version checked) and the
+      # nix flake check: the package (built, its version checked); the
       # module evaluated in a NixOS system for the scripted initrd, systemd
       # stage 1 and a wipe that lets the boot go on, with strict shell
-      # checks on (the evaluations need no network once nixpkgs is there).
+      # checks on (the evaluations need no network once nixpkgs is there);
+      # its units built (their scripts shellchecked).
       checks = forAllSystems (
         pkgs:
         let
           inherit (pkgs.stdenv.hostPlatform) system;
+          onFailureContinue = nixos system {
+            boot.initrd.systemd.enable = true;
+            services.drift.wipe.onFailure = "continue";
+          };
         in
         {
           package = self.packages.${system}.default;
           module-scripted = evalCheck pkgs "scripted" (nixos system { });
           module-systemd = evalCheck pkgs "systemd" (nixos system { boot.initrd.systemd.enable = true; });
-          module-continue = evalCheck pkgs "continue" (
-            nixos system {
-              boot.initrd.systemd.enable = true;
-              services.drift.wipe.onFailure = "continue";
-            }
-          );
+          module-continue = evalCheck pkgs "continue" onFailureContinue;
+          module-units = units pkgs onFailureContinue;
         }
       );
 

@@ -199,7 +199,7 @@ func TestFlake(t *testing.T) {
 	// nix flake check's checks, nix fmt's formatter, nix develop's shell.
 	var checks []string
 	nixEval(t, flake, stub, "checks.x86_64-linux", "builtins.attrNames", &checks)
-	if strings.Join(checks, " ") != "module-continue module-scripted module-systemd package" {
+	if strings.Join(checks, " ") != "module-continue module-scripted module-systemd module-units package" {
 		t.Errorf("checks %q", checks)
 	}
 	var fmtr string

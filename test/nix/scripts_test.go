@@ -61,7 +61,8 @@ func TestModuleScriptsRun(t *testing.T) {
 	state := "stopping"
 	run := func(script string) string {
 		t.Helper()
-		cmd := exec.Command(bash, "-e", "-c", script)
+		// As systemd.enableStrictShellChecks runs them (writeShellApplication).
+		cmd := exec.Command(bash, "-e", "-u", "-o", "pipefail", "-c", script)
 		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "SYSTEM_STATE="+state)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
