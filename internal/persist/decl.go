@@ -195,6 +195,9 @@ func sub(where, name string) string {
 	return where + "." + attrName(name)
 }
 
+// addPending is add of an entry read by entries.
+func (r *reader) addPending(p pending) { r.add(p.e, p.off) }
+
 // add records an entry. A second entry with the same kind, storage path and
 // path is reported and dropped (impermanence asserts against duplicates).
 func (r *reader) add(e Entry, off int) {
@@ -312,7 +315,7 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 			r.options(up, w, "impermanence", u, false)
 			sc.home, sc.group = r.home(u, up, w), r.userGroup(u)
 			sc.user = u
-			users = append(users, r.entries(&sc, up)...)
+			r.entries(&sc, up, func(p pending) { users = append(users, p) })
 		}
 	}
 	// Only JSON (nix eval output, r.ev nil) repeats them: in a .nix file an
@@ -324,11 +327,11 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 			inUsers[keyOf(p.e)] = true
 		}
 	}
-	for _, p := range r.entries(root, pv) {
+	r.entries(root, pv, func(p pending) {
 		if !inUsers[keyOf(p.e)] {
 			r.add(p.e, p.off)
 		}
-	}
+	})
 	for _, p := range users {
 		r.add(p.e, p.off)
 	}
@@ -380,9 +383,10 @@ func (r *reader) userGroup(u string) string {
 	return "users"
 }
 
-// entries reads the directories and files of one storage path or user.
-func (r *reader) entries(sc *scope, pv *value) []pending {
-	var out []pending
+// entries reads the directories and files of one storage path or user and
+// passes each entry to emit as it is read (a million of them are never
+// held twice).
+func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 	for _, kind := range []Kind{Dir, File} {
 		key := "directories"
 		if kind == File {
@@ -391,11 +395,10 @@ func (r *reader) entries(sc *scope, pv *value) []pending {
 		w := sc.where + "." + key
 		r.each(r.attr(pv, key, w), w, func(it *value, iw string) {
 			if p, ok := r.entry(sc, kind, it, iw); ok {
-				out = append(out, p)
+				emit(p)
 			}
 		})
 	}
-	return out
 }
 
 // entry reads one directories/files item: a string or an attribute set,
@@ -697,9 +700,7 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 	if !ok {
 		return
 	}
-	for _, p := range r.entries(root, pv) {
-		r.add(p.e, p.off)
-	}
+	r.entries(root, pv, r.addPending)
 	uw := where + ".users"
 	uv := r.attr(pv, "users", uw)
 	if !r.isSet(uv, uw) {
@@ -723,9 +724,7 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 			sc.evaluated = true
 		}
 		sc.user, sc.group, sc.home = name, r.userGroup(name), r.home(name, up, w)
-		for _, p := range r.entries(&sc, up) {
-			r.add(p.e, p.off)
-		}
+		r.entries(&sc, up, r.addPending)
 	}
 }
 
@@ -812,9 +811,7 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, own
 	}
 	r.options(pv, where, "home-manager", owner, sc.hmV1)
 	r.set.Storage = append(r.set.Storage, StoragePath{Path: sc.psp, Pos: r.pos(nameOff), Module: "home-manager", Owner: owner, HMv1: sc.hmV1})
-	for _, p := range r.entries(sc, pv) {
-		r.add(p.e, p.off)
-	}
+	r.entries(sc, pv, r.addPending)
 }
 
 // jsonKind names a JSON value's type for messages.

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -454,6 +455,9 @@ func lastName(s string) string {
 }
 
 func (ev *evaluator) app(n *nApp, e *env) *value {
+	// f a b c is ((f a) b) c: the arguments are collected from the last,
+	// then put in order (appending, not prepending: a chain of n
+	// applications costs n, not n²).
 	var args []node
 	fn := node(n)
 	for {
@@ -461,9 +465,10 @@ func (ev *evaluator) app(n *nApp, e *env) *value {
 		if !ok {
 			break
 		}
-		args = append([]node{a.arg}, args...)
+		args = append(args, a.arg)
 		fn = a.fn
 	}
+	slices.Reverse(args)
 	full := calleeName(fn)
 	name := lastName(full)
 	if k, ok := moduleWrappers[name]; ok && len(args) == k {
@@ -562,12 +567,28 @@ func (ev *evaluator) sel(n *nSelect, e *env) *value {
 func (ev *evaluator) binop(n *nBinop, e *env) *value {
 	switch n.op {
 	case "++":
-		l, r := ev.eval(n.l, e), ev.eval(n.r, e)
-		if v := ev.grow(n.off, len(l.items)+len(r.items)); v != nil {
+		// a ++ b ++ c is a ++ (b ++ c): the chain is concatenated at once,
+		// each item copied once (not once per ++ to its left).
+		var sides []*value
+		var x node = n
+		for {
+			b, ok := x.(*nBinop)
+			if !ok || b.op != "++" {
+				sides = append(sides, ev.eval(x, e))
+				break
+			}
+			sides = append(sides, ev.eval(b.l, e))
+			x = b.r
+		}
+		total := 0
+		for _, side := range sides {
+			total += len(side.items)
+		}
+		if v := ev.grow(n.off, total); v != nil {
 			return v
 		}
-		out := &value{kind: vList, off: n.l.offset()}
-		for _, side := range []*value{l, r} {
+		out := &value{kind: vList, off: n.l.offset(), items: make([]*lazy, 0, total)}
+		for _, side := range sides {
 			if side.kind == vList {
 				for _, it := range side.items {
 					out.items = append(out.items, ev.condLazy(it, side.conds))

@@ -1,0 +1,108 @@
+package persist
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// costGens make declaration sources of size about n, one per shape an
+// adversary can grow: each must cost work linear in n (n log n at most).
+var costGens = []struct {
+	name, file string
+	gen        func(n int) string
+	n          int // 0: 4000; below 1000 for operators that nest (maxDepth)
+}{
+	{"directories", "x.nix", func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{ environment.persistence."/p".directories = [` + "\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  \"/var/lib/d%d\"\n", i)
+		}
+		b.WriteString("]; }\n")
+		return b.String()
+	}, 0},
+	{"duplicates", "x.nix", func(n int) string {
+		return `{ environment.persistence."/p".directories = [` + strings.Repeat(` "/var/lib/same"`, n) + " ]; }\n"
+	}, 0},
+	{"application chain", "x.nix", func(n int) string {
+		return `let f = x: x; in { environment.persistence."/p".directories = ` + strings.Repeat("f ", n) + `[ "/a" ]; }` + "\n"
+	}, 0},
+	{"arguments chain", "x.nix", func(n int) string {
+		return `let f = x: y: x; in { environment.persistence."/p".directories = f [ "/a" ] ` + strings.Repeat("1 ", n) + "; }\n"
+	}, 0},
+	{"list concatenation", "x.nix", func(n int) string {
+		return `{ environment.persistence."/p".directories = [ "/a" ]` + strings.Repeat(` ++ [ "/b" ]`, n) + "; }\n"
+	}, 400},
+	{"attribute updates", "x.nix", func(n int) string {
+		return `{ environment.persistence = { "/p".directories = [ "/a" ]; }` + strings.Repeat(` // { "/q".files = [ "/f" ]; }`, n) + "; }\n"
+	}, 400},
+	{"string concatenation", "x.nix", func(n int) string {
+		return `{ environment.persistence."/p".directories = [ ("/a"` + strings.Repeat(` + "b"`, n) + ") ]; }\n"
+	}, 0},
+	{"let bindings", "x.nix", func(n int) string {
+		var b strings.Builder
+		b.WriteString("let a0 = \"/a\";\n")
+		for i := 1; i < n; i++ {
+			fmt.Fprintf(&b, "  a%d = a%d;\n", i, i-1)
+		}
+		fmt.Fprintf(&b, "in { environment.persistence.\"/p\".directories = [ a%d ]; }\n", n-1)
+		return b.String()
+	}, 0},
+	{"JSON entries", "x.json", func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"/p": {"directories": [`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"/var/lib/d%d"`, i)
+		}
+		b.WriteString("]}}")
+		return b.String()
+	}, 0},
+	{"JSON duplicates", "x.json", func(n int) string {
+		return `{"/p": {"directories": ["/a"` + strings.Repeat(`,"/a"`, n) + "]}}"
+	}, 0},
+}
+
+// allocated is the bytes f allocates (runtime.MemStats.TotalAlloc): a
+// count of work that, unlike time, the other processes on the machine do
+// not change.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
+
+// TestReadCostLinear: for every shape, doubling n at most 2.5× the bytes
+// allocated reading it (a quadratic step, such as prepending each of n
+// arguments, gives 4×).
+func TestReadCostLinear(t *testing.T) {
+	for _, g := range costGens {
+		t.Run(g.name, func(t *testing.T) {
+			n := 4000
+			if g.n != 0 {
+				n = g.n
+			}
+			cost := func(n int) uint64 {
+				src := g.gen(n)
+				return allocated(func() {
+					if _, err := ReadContext(context.Background(), g.file, strings.NewReader(src), Options{}); err != nil {
+						t.Fatalf("n=%d: %v", n, err)
+					}
+				})
+			}
+			cost(n) // warm up
+			a, b := cost(n), cost(2*n)
+			if ratio := float64(b) / float64(a); ratio > 2.5 {
+				t.Errorf("n=%d: %d bytes, 2n: %d bytes: ×%.2f, want at most ×2.5", n, a, b, ratio)
+			}
+		})
+	}
+}
