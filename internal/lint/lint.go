@@ -139,14 +139,22 @@ func Sort(fs []Finding) {
 var suppressRe = regexp.MustCompile(`(?:#|/\*)\s*drift-lint:\s*disable=([A-Za-z0-9_,-]+)`)
 
 // suppressor answers suppressed for the findings of one Check, indexing
-// each source's line starts once.
+// each source's line starts once and reading each line's suppression
+// comment once: n findings on one long line cost the line's length once,
+// not n times.
 type suppressor struct {
 	srcs  map[string][]byte
 	lines map[string][]int
+	rules map[fileLine][]string // the rules a line's comment disables
+}
+
+type fileLine struct {
+	file string
+	line int
 }
 
 func newSuppressor(srcs map[string][]byte) *suppressor {
-	return &suppressor{srcs: srcs, lines: map[string][]int{}}
+	return &suppressor{srcs: srcs, lines: map[string][]int{}, rules: map[fileLine][]string{}}
 }
 
 func (s *suppressor) suppressed(f Finding) bool {
@@ -160,19 +168,35 @@ func (s *suppressor) suppressed(f Finding) bool {
 		s.lines[f.Pos.File] = starts
 	}
 	for _, n := range []int{f.Pos.Line - 1, f.Pos.Line} {
-		line := lineAt(data, starts, n)
-		if t := strings.TrimSpace(line); n == f.Pos.Line-1 && !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "/*") {
-			continue // the line before must be a comment line
-		}
-		for _, m := range suppressRe.FindAllStringSubmatch(line, -1) {
-			for _, id := range strings.Split(m[1], ",") {
-				if id == f.Rule || id == "all" {
-					return true
-				}
+		for _, id := range s.disabled(f.Pos.File, data, starts, n, n == f.Pos.Line-1) {
+			if id == f.Rule || id == "all" {
+				return true
 			}
 		}
 	}
 	return false
+}
+
+// disabled returns the rules that line n's suppression comments disable
+// (for the line before a finding, only when it is a comment line),
+// reading the line once.
+func (s *suppressor) disabled(file string, data []byte, starts []int, n int, before bool) []string {
+	key := fileLine{file, n}
+	if before {
+		key.line = -n // the same line seen as the line before a finding
+	}
+	if ids, ok := s.rules[key]; ok {
+		return ids
+	}
+	line := lineAt(data, starts, n)
+	var ids []string
+	if t := strings.TrimSpace(line); !before || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "/*") {
+		for _, m := range suppressRe.FindAllStringSubmatch(line, -1) {
+			ids = append(ids, strings.Split(m[1], ",")...)
+		}
+	}
+	s.rules[key] = ids
+	return ids
 }
 
 // lineStarts returns the offsets at which data's lines start.

@@ -22,6 +22,12 @@ const DefaultPath = "/proc/self/mountinfo"
 // rather than held in memory.
 const MaxLineLen = 16 << 20
 
+// MaxMounts bounds the mounts of a table: the kernel refuses more than
+// fs.mount-max mounts in a namespace (100,000 by default); a table of
+// millions is not a mount table, and would cost gigabytes (about 1 KiB
+// per mount while parsing).
+const MaxMounts = 250_000
+
 // ParseError is a malformed line of a mount table. Its text is
 // "NAME:LINE:COL: expected ..., found ...", with LINE and COL 1-based (COL
 // counts bytes) and the found text quoted with %q, so that odd bytes in the
@@ -111,6 +117,9 @@ func Parse(r io.Reader, name string) (*Table, error) {
 				return nil, perr
 			}
 			if m != nil {
+				if len(ms) == MaxMounts {
+					return nil, &ParseError{name, lineNo, 1, fmt.Sprintf("expected at most %d mounts (the kernel allows 100000 by default, fs.mount-max), found more", MaxMounts)}
+				}
 				if first, dup := seen[m.ID]; dup {
 					return nil, &ParseError{name, lineNo, 1, fmt.Sprintf("expected a unique mount ID, found %d again (first on line %d)", m.ID, first)}
 				}

@@ -2,6 +2,7 @@ package mounts
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -213,5 +214,20 @@ func TestReadFileMissing(t *testing.T) {
 	_, err := ReadFile("/nonexistent/mountinfo")
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v, want not-exist", err)
+	}
+}
+
+// TestParseMaxMounts: a table of more than MaxMounts mounts is an error at
+// the first line too many, not gigabytes.
+func TestParseMaxMounts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("1 0 0:1 / / rw - ext4 /dev/sda1 rw\n")
+	for i := 2; i <= MaxMounts+1; i++ {
+		fmt.Fprintf(&b, "%d 1 0:2 / /m%d rw - tmpfs none rw\n", i, i)
+	}
+	_, err := Parse(strings.NewReader(b.String()), "mi")
+	want := fmt.Sprintf("mi:%d:1: expected at most %d mounts", MaxMounts+1, MaxMounts)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err = %v, want %s…", err, want)
 	}
 }

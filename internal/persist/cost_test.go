@@ -106,3 +106,30 @@ func TestReadCostLinear(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReadBudget reads 200,000 declarations (about 4 MB of Nix) and
+// fails when the set kept (live heap after a collection) is more than 10×
+// the input's text; it reports that ratio (heap/input) and the bytes
+// allocated per input byte.
+func BenchmarkReadBudget(b *testing.B) {
+	src := costGens[0].gen(200_000)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := ReadContext(context.Background(), "x.nix", strings.NewReader(src), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(s)
+		kept := float64(after.HeapAlloc-before.HeapAlloc) / float64(len(src))
+		b.ReportMetric(kept, "heap/input")
+		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(len(src)), "alloc/input")
+		if kept > 10 {
+			b.Errorf("the declarations kept %.1f× the input's %d bytes, budget 10×", kept, len(src))
+		}
+	}
+}
