@@ -89,6 +89,19 @@ func (t *Top) apply(p *Plan, s Step) error {
 		return nil
 	case ActCreate, ActSnapshot:
 		return t.makeFresh(p, s)
+	case ActMark:
+		if err := t.verify(s); err != nil {
+			return err
+		}
+		if err := unix.Lsetxattr(full, XattrCreated, []byte(p.Options.BootID), 0); err != nil {
+			return &os.PathError{Op: "setxattr", Path: full, Err: err}
+		}
+		t.mutated("mark " + s.Path + " created")
+		if err := t.recordFresh(s.Path, s.Path); err != nil {
+			return err
+		}
+		t.mutated("record " + s.Path + " on the top level")
+		return nil
 	case ActDelete:
 		if err := t.verify(s); err != nil {
 			return err

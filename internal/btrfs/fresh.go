@@ -145,8 +145,11 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 	if rs.reuse {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: a fresh root an interrupted wipe left next to %s; left alone until a wipe finds %s missing", FreshName(opts.Subvol), opts.Subvol, opts.Subvol))
 	}
-	if note := t.stillFresh(opts, rootPath); note != "" {
+	if note, remark := t.stillFresh(opts, rootPath); note != "" {
 		p.Notes = append(p.Notes, note)
+		if remark {
+			p.Steps = append(p.Steps, Step{Action: ActMark, Path: opts.Subvol, ID: sv.ID})
+		}
 		rs.protect = true
 		return rs, nil
 	}
@@ -179,19 +182,21 @@ func (t *Top) leftFresh(opts Options, byPath map[string]Subvolume) (bool, error)
 
 // stillFresh returns why the root at rootPath is not retired — drift wipe
 // made it at this boot, or at an earlier one and nothing has used it since
-// (freshUnused, or empty) — or "" when it is retired. A preview always
-// retires it: the next boot's wipe finds it used.
-func (t *Top) stillFresh(opts Options, rootPath string) string {
+// (freshUnused, or empty) — or "" when it is retired. remark is true in the
+// second case: the root is then marked as this boot's (ActMark), so that
+// drift check sees a root wiped at this boot. A preview always retires it:
+// the next boot's wipe finds it used.
+func (t *Top) stillFresh(opts Options, rootPath string) (note string, remark bool) {
 	created := getxattr(rootPath, XattrCreated)
 	switch {
 	case opts.Preview || created == "":
-		return ""
+		return "", false
 	case opts.BootID != "" && created == opts.BootID:
-		return fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created)
+		return fmt.Sprintf("already wiped at this boot: %s was made by drift wipe at this boot (%s), so it is not retired again; the next boot's wipe retires it", opts.Subvol, created), false
 	case t.freshUnused(opts.Subvol) || isEmptyDir(rootPath):
-		return fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, unchanged since (nothing used it): not retired again", opts.Subvol, created)
+		return fmt.Sprintf("%s is the fresh root an interrupted wipe made at boot %s, unchanged since (nothing used it): not retired again", opts.Subvol, created), opts.BootID != ""
 	}
-	return ""
+	return "", false
 }
 
 // retirement adds the step that retires the root subvolume sv (its mtime

@@ -184,6 +184,9 @@ func TestWipeResume(t *testing.T) {
 		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
 			t.Errorf("notes = %q", p.Notes)
 		}
+		if got := getxattr(im.P("root"), XattrCreated); got != "b2" {
+			t.Errorf("the fresh root is marked %q, want b2: drift check would say the wipe did not run at this boot", got)
+		}
 		// a root the boot used is retired, whoever made it
 		must(t, os.WriteFile(im.P("root/used"), nil, 0o644))
 		_, err = im.wipe(opts("b3"))
@@ -233,6 +236,14 @@ func TestWipeResumeBlank(t *testing.T) {
 	wantSame(t, "subvolumes", im.subvols(), []string{"blank", "old_roots/" + FormatName(now.Add(-day(20)), 0), ret, "root"})
 	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
 		t.Errorf("notes = %q", p.Notes)
+	}
+	if got := getxattr(im.P("root"), XattrCreated); got != "b2" {
+		t.Errorf("the fresh root is marked %q, want b2", got)
+	}
+	// marked again and recorded again: still fresh at a third boot
+	o.BootID = "b2b"
+	if p, err := im.wipe(o); err != nil || len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
+		t.Errorf("a third boot: %v, notes %q", err, p.Notes)
 	}
 	if b, err := os.ReadFile(im.P("root/etc/issue")); err != nil || string(b) != "blank" {
 		t.Errorf("root/etc/issue: %q, %v", b, err)

@@ -59,6 +59,7 @@ const (
 	ActRetire   Action = "retire"   // rename the root subvolume to old_roots/<name>
 	ActCreate   Action = "create"   // create an empty root subvolume
 	ActSnapshot Action = "snapshot" // create the root as a snapshot of Blank
+	ActMark     Action = "mark"     // mark a fresh root an interrupted run made at an earlier boot as this boot's
 	ActDelete   Action = "delete"   // delete one subvolume (nested ones first)
 )
 
@@ -107,6 +108,8 @@ func (s Step) String() string {
 		}
 	case ActDelete:
 		return fmt.Sprintf("delete  %s (subvolume %d)", s.Path, s.ID)
+	case ActMark:
+		return fmt.Sprintf("mark    %s as this boot's fresh root (made by an interrupted wipe, unused since)", s.Path)
 	}
 	return fmt.Sprintf("%-7s %s", s.Action, s.Path)
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // killNow is the clock of the kill-point sweep's wipes.
@@ -282,6 +284,9 @@ func TestWipeKillPoints(t *testing.T) {
 						if stderr, err := killRun(t, k.dev, bootID, now, sc, ""); err != nil {
 							t.Fatalf("rerun: %v\n%s", err, stderr)
 						}
+						if mark, err := xattr(k.P("root"), "user.drift.created-boot"); err != nil || mark != bootID {
+							t.Errorf("the root's mark: %q, %v; want %s, the boot of the rerun (drift check reads it)", mark, err, bootID)
+						}
 						if got := killState(t, k.top); !slices.Equal(got, want) {
 							t.Errorf("end state after the rerun differs from the uninterrupted run's:\n%s", stateDiff(want, got))
 						}
@@ -353,6 +358,16 @@ func checkKillReference(t *testing.T, sc killScenario, state []string, all []cha
 	if !slices.ContainsFunc(all, func(c change) bool { return strings.HasSuffix(c.what, "writable") }) {
 		t.Errorf("no read-only flag cleared among the changes: %v", all)
 	}
+}
+
+// xattr reads the extended attribute name of p.
+func xattr(p, name string) (string, error) {
+	buf := make([]byte, 256)
+	n, err := unix.Getxattr(p, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
 }
 
 // stateDiff lists the lines only in want (-) and only in got (+).
