@@ -207,3 +207,16 @@ fi
 if [ "${ADOPT:-1}" != 0 ]; then
 	scripts/bench-adopt.sh
 fi
+
+# The parsers' memory budgets (BUDGET=0 skips): each Budget benchmark reads
+# a large input (200,000 declarations, a 200,000-line mount table) and fails
+# when what it keeps is more than 10x the input's text (heap/input). How
+# each parser's work grows with its input is checked by the tests
+# (TestReadCostLinear, TestParseCostLinear, TestCheckCostLinear).
+if [ "${BUDGET:-1}" != 0 ]; then
+	say "go test -bench Budget (memory kept per input byte; the budget is 10)"
+	if ! go test -run '^$' -bench 'Budget' -benchtime 2x ./internal/persist ./internal/mounts; then
+		say "a parser is over its memory budget (above)"
+		exit 1
+	fi
+fi

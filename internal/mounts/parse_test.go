@@ -131,7 +131,8 @@ func TestParseErrors(t *testing.T) {
 		{"no source", "1 0 8:1 / / rw - ext4\n", "mountinfo:1:22: expected mount source after the filesystem type, found end of line"},
 		{"extra field", "1 0 8:1 / / rw - ext4 a rw extra\n", `mountinfo:1:28: expected end of line after super options, found "extra"`},
 		{"duplicate id", ok + "\n1 0 0:2 / /a rw - ext4 b rw\n", "mountinfo:3:1: expected a unique mount ID, found 1 again (first on line 1)"},
-		// The kernel writes every backslash as \134: a lone one is not
+		// C05: the kernel writes every backslash of a name as \134 (and
+		// space, tab, newline as \040, \011, \012): a lone one is not
 		// mountinfo, in any field that holds escapes.
 		{"bad escape \\9", "1 0 8:1 / /a\\9b rw - ext4 a rw\n", `mountinfo:1:13: expected an octal escape \NNN from \000 to \377 after "\", found "\\9b"`},
 		{"bad escape \\777", "1 0 8:1 /x\\777 / rw - ext4 a rw\n", `mountinfo:1:11: expected an octal escape \NNN from \000 to \377 after "\", found "\\777"`},
