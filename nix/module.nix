@@ -135,7 +135,6 @@ let
   confinement = {
     Nice = 19;
     IOSchedulingClass = "idle";
-    CPUSchedulingPolicy = "idle";
     PrivateNetwork = true;
     RestrictAddressFamilies = [ "AF_UNIX" ];
     NoNewPrivileges = true;
