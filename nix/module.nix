@@ -119,6 +119,11 @@ let
   scriptedHook =
     if options.boot.initrd ? postResumeCommands then "postResumeCommands" else "postDeviceCommands";
 
+  # The activation guard reads this configuration's declarations, not the
+  # running one's /etc (the new /etc may not be in place yet).
+  guardDeclarations = pkgs.writeText "drift-declarations.json" (builtins.toJSON declarations);
+  impermanenceActive = builtins.any (p: p.enable or true) (builtins.attrValues impermanence);
+
   # " ARG…" for a drift check command line ("" for none).
   checkArgs = lib.concatMapStrings (a: " " + escapeShellArg a) cfg.extraCheckArgs;
   auditDir =
@@ -177,7 +182,7 @@ in
         "--ignore-file"
         "/etc/drift/ignore"
       ];
-      description = "Arguments added to every drift check the module runs (shutdown audit, timer).";
+      description = "Arguments added to every drift check the module runs (shutdown audit, timer) and to the activation guard's drift adopt.";
     };
 
     auditOnShutdown = {
@@ -205,6 +210,30 @@ in
           report is written for that shutdown and the shutdown goes on.
         '';
       };
+    };
+
+    activationGuard = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          At every activation (nixos-rebuild switch, and each boot), before
+          impermanence's activation (createPersistentStorageDirs) makes new
+          declarations take effect, run `drift adopt --pending --dry-run
+          --format summary` against this configuration's declarations:
+          every declared path whose live data has no persistent copy is
+          named, with what its bind mount would hide and the `drift adopt`
+          command that keeps it. It reads the root as `drift check` does
+          (extraCheckArgs apply), and never stops the activation: a failure
+          is a line on stderr.
+        '';
+      };
+      adopt = mkEnableOption ''
+        adopting that data first: the guard runs `drift adopt --pending`
+        (without --dry-run), copying the live data into its persistent copy
+        before the declaration takes effect. Data whose persistent copy
+        already holds other bytes is left for you (drift adopt --prefer)
+      '';
     };
 
     timer = {
@@ -371,6 +400,24 @@ in
           fi
         '';
       };
+    })
+
+    (mkIf cfg.activationGuard.enable {
+      # Before impermanence's activation creates the (empty) persistent
+      # copies that its mounts then put over the live data; preservation
+      # acts at boot, in the initrd, where the guard has nothing to say.
+      system.activationScripts.driftActivationGuard = {
+        deps = [ "specialfs" ];
+        text = ''
+          # services.drift.activationGuard: what new persistence declarations would hide.
+          ${escapeShellArg drift} adopt --pending${lib.optionalString (!cfg.activationGuard.adopt) " --dry-run"} --format summary --quiet --persist ${guardDeclarations}${checkArgs} \
+            || echo "drift: the activation guard (drift adopt --pending) exited with status $?; the activation goes on" >&2
+        '';
+      };
+    })
+
+    (mkIf (cfg.activationGuard.enable && impermanenceActive) {
+      system.activationScripts.createPersistentStorageDirs.deps = [ "driftActivationGuard" ];
     })
 
     (mkIf cfg.timer.enable {

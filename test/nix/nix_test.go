@@ -568,6 +568,14 @@ func render(v map[string]any) string {
 			}
 		}
 	}
+	scripts, _ := take(cfg, "system", "activationScripts").(map[string]any)
+	for _, name := range sortedKeys(scripts) {
+		sc, _ := scripts[name].(map[string]any)
+		fmt.Fprintf(&b, "=== system.activationScripts.%s ===\n(deps %s)\n", name, strings.Join(strs(sc["deps"]), " "))
+		if text, ok := sc["text"].(string); ok {
+			fmt.Fprintf(&b, "%s\n", text)
+		}
+	}
 	if x, ok := take(cfg, "environment", "etc", "drift/declarations.json").(map[string]any); ok {
 		var pretty bytes.Buffer
 		json.Indent(&pretty, []byte(x["text"].(string)), "", "  ")

@@ -196,3 +196,72 @@ func TestInitrdHookArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestActivationGuardRuns runs the activation guard's script as the module
+// generates it (bash -e, the store path of drift replaced by a real build)
+// against the demo system: it names the declared directory whose data has
+// no persistent copy, with the command that keeps it, and changes nothing;
+// with activationGuard.adopt, against a copy of the demo system, it copies
+// that data into the persistent copy. A failing drift never fails the
+// script (the activation goes on).
+func TestActivationGuardRuns(t *testing.T) {
+	needTool(t, "nix-instantiate")
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not found")
+	}
+	drift := driftBuild(t)
+	demo := filepath.Join(repoRoot(t), "fixtures/demo")
+	guard := func(root string, adopt bool, extra ...string) string {
+		t.Helper()
+		args := fmt.Sprintf("%q %q %q %q %q %q", "--root", root, "--mountinfo", demo+"/mountinfo", "--persist", demo+"/impermanence.nix")
+		for _, a := range extra {
+			args += fmt.Sprintf(" %q", a)
+		}
+		settings := fmt.Sprintf(`{ enable = true; activationGuard.adopt = %v; extraCheckArgs = [ %s ]; }`, adopt, args)
+		v, err := evalModule(t, "--arg", "settings", settings, "--arg", "system", "{ }")
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := v["config"].(map[string]any)["system"].(map[string]any)["activationScripts"].(map[string]any)["driftActivationGuard"].(map[string]any)["text"].(string)
+		script = strings.ReplaceAll(script, "/nix/store/00000000000000000000000000000000-drift-test/bin/drift", drift)
+		// The declarations of this configuration (system = { }: none), a
+		// store file that nix-instantiate --eval names but does not write.
+		decls := filepath.Join(t.TempDir(), "drift-declarations.json")
+		if err := os.WriteFile(decls, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script = regexp.MustCompile(`/nix/store/[0-9a-z]{32}-drift-declarations\.json`).ReplaceAllString(script, decls)
+		out, err := exec.Command(bash, "-e", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("the guard failed: %v\n%s\nscript:\n%s", err, out, script)
+		}
+		return string(out)
+	}
+	copyOf := filepath.Join(demo, "root/nix/persist/srv")
+	out := guard(demo+"/root", false)
+	if want := "keep them: drift adopt --root " + demo + "/root /srv\n"; !strings.Contains(out, "drift: /srv holds ") || !strings.HasSuffix(out, want) {
+		t.Errorf("the guard says %q, want a line on /srv ending %q", out, want)
+	}
+	if _, err := os.Lstat(copyOf); err == nil {
+		t.Errorf("the dry-run guard made %s", copyOf)
+	}
+	if out := guard(demo+"/root", false, "--no-such-flag"); !strings.Contains(out, "the activation goes on") {
+		t.Errorf("a failing drift: the guard says %q", out)
+	}
+
+	// adopt = true, on a copy of the demo system.
+	sys := filepath.Join(t.TempDir(), "root")
+	if out, err := exec.Command("cp", "-a", demo+"/root", sys).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v\n%s", err, out)
+	}
+	out = guard(sys, true)
+	if !strings.Contains(out, "drift: adopted /srv: ") {
+		t.Errorf("the adopting guard says %q", out)
+	}
+	want, _ := os.ReadDir(filepath.Join(sys, "srv"))
+	got, err := os.ReadDir(filepath.Join(sys, "nix/persist/srv"))
+	if err != nil || len(got) != len(want) || len(want) == 0 {
+		t.Errorf("after the adopting guard, %s holds %d entries (%v), want the %d of /srv", filepath.Join(sys, "nix/persist/srv"), len(got), err, len(want))
+	}
+}

@@ -42,6 +42,8 @@ let
       outPath = "/nix/store/22222222222222222222222222222222-jq";
       name = "jq";
     };
+    # A real file (the activation guard's declarations: its test runs it).
+    writeText = builtins.toFile;
   };
   isOption = v: builtins.isAttrs v && (v._type or null) == "option";
 
