@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
 
@@ -182,9 +183,11 @@ func (m *Model) MountPoints() []string {
 
 // Unpersistable says why the live path p must never be declared, "" when
 // it may be: it lies at or below an API filesystem (/dev, /proc, /sys,
-// /run), or it is, holds or lies below the mount point of another
-// filesystem (/boot: declaring it would mount over that filesystem, or
-// over what hides under it).
+// /run), or it is the mount point of another filesystem, or holds one that
+// no declaration makes (a declared path's bind mount is made on top of the
+// declaration above it), or lies below one that is not ephemeral (/boot: declaring it would mount over
+// that filesystem, or over what hides under it; below a tmpfs /home is
+// fine).
 func (m *Model) Unpersistable(p string) string {
 	for _, api := range apiFilesystems {
 		if mounts.Contains(api, p) {
@@ -192,9 +195,23 @@ func (m *Model) Unpersistable(p string) string {
 		}
 	}
 	for _, mp := range m.mountPoints {
-		if mounts.Contains(mp, p) || mounts.Contains(p, mp) {
+		if p == mp || mounts.Contains(p, mp) && !m.declaredAt(mp) || mounts.Contains(mp, p) && !m.ephemeralAt(mp) {
 			return mp + " is the mount point of another filesystem"
 		}
 	}
 	return ""
+}
+
+// declaredAt reports whether a declaration mounts its persistent copy at mp:
+// a directory declared above it is mounted first, then mp on it
+// (impermanence sorts its mounts), so holding mp is fine.
+func (m *Model) declaredAt(mp string) bool {
+	return m.Decls != nil && slices.ContainsFunc(m.Decls.Entries, func(e persist.Entry) bool { return e.Path == mp })
+}
+
+// ephemeralAt reports whether the audit found an ephemeral filesystem
+// mounted at mp (a tmpfs /home, --ephemeral): what lies below it is on a
+// wiped filesystem, and may be declared.
+func (m *Model) ephemeralAt(mp string) bool {
+	return m.Audit != nil && slices.ContainsFunc(m.Audit.Ephemeral, func(e mounts.Mount) bool { return e.MountPoint == mp })
 }

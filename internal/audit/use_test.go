@@ -81,15 +81,19 @@ func TestUses(t *testing.T) {
 
 // TestUnpersistable: API filesystems and what lies below them; mount
 // points of other filesystems (the table's, fileSystems', fstab's), what
-// holds one and what lies below one; anything else may be declared.
+// holds one (not a declared path's: /var/lib holding /var/lib/postgresql)
+// and what lies below one unless it is ephemeral (a tmpfs home);
+// anything else may be declared.
 func TestUnpersistable(t *testing.T) {
-	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: &persist.Config{FileSystems: []persist.Mount{{Point: "/efi"}}}},
+	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: &persist.Config{FileSystems: []persist.Mount{{Point: "/efi"}, {Point: "/home/bob", FSType: "tmpfs"}}},
+		Entries: []persist.Entry{{Kind: persist.Dir, Path: "/var/lib/postgresql", StoragePath: "/nix/persist"}}},
 		Fstab: []FSEntry{{Point: "/data"}}}
 	m.mountPoints = m.MountPoints()
+	m.Audit = &diff.Audit{Ephemeral: []mounts.Mount{{MountPoint: "/"}, {MountPoint: "/home/bob", FSType: "tmpfs"}}}
 	for p, bad := range map[string]bool{
 		"/dev": true, "/dev/shm/x": true, "/proc": true, "/sys/fs": true, "/run": true, "/run/user/1000": true,
-		"/boot": true, "/boot/EFI": true, "/efi": true, "/data": true, "/var/lib": true, "/home": true,
-		"/var/lib/bluetooth": false, "/etc/machine-id": false, "/devices": false, "/home/bob": false,
+		"/boot": true, "/boot/EFI": true, "/efi": true, "/data": true, "/var/lib": false, "/var/lib/postgresql": true, "/home": true,
+		"/var/lib/bluetooth": false, "/etc/machine-id": false, "/devices": false, "/home/bob": true, "/home/bob/.config/app": false,
 	} {
 		if got := m.Unpersistable(p) != ""; got != bad {
 			t.Errorf("Unpersistable(%s) = %q, want unpersistable %v", p, m.Unpersistable(p), bad)
