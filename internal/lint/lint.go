@@ -43,6 +43,10 @@ type Config struct {
 	// Shared marks files that are not a host (a modules/ directory shared
 	// by hosts): the missing-state rules do not run for them.
 	Shared bool
+	// Nixpkgs, when not nil, is the nixpkgs a flake.lock beside the files
+	// pins: it says which defaults apply where the files set nothing
+	// (boot.initrd.systemd.enable, for the wipe rules).
+	Nixpkgs *persist.Pin
 }
 
 // Check runs the selected rules (nil: the defaults) on c and returns the

@@ -104,26 +104,47 @@ func withoutModuleBlock(text string) string {
 	return text[:i] + strings.Join(lines[end:], "")
 }
 
-// stage1 says which stage 1 the configuration uses: its name and whether
-// that is known (set, or read from an evaluation).
-func stage1(in persist.Initrd) (systemd, known bool) {
+// stage1 says which stage 1 the configuration uses, whether that is known
+// (set, read from an evaluation, or the default of the nixpkgs a
+// flake.lock pins), and, when it is the default, a note saying whose.
+func stage1(in persist.Initrd, pin *persist.Pin) (systemd, known bool, note string) {
 	switch in.Systemd.Value {
 	case persist.True:
-		return true, true
+		return true, true, ""
 	case persist.False:
-		return false, true
+		return false, true, ""
 	case persist.Unset:
-		return false, in.Evaluated // an evaluated NixOS without the option: scripted
+		if in.Evaluated {
+			return false, true, "" // an evaluated NixOS without the option: scripted
+		}
+		if pin != nil {
+			if systemd, known := pin.SystemdStage1Default(); known {
+				return systemd, true, fmt.Sprintf("not set, the default of the nixpkgs pinned (%s)", pin)
+			}
+		}
 	}
-	return false, false
+	return false, false, ""
 }
 
-// defaultNote says which default of boot.initrd.systemd.enable applies.
-func defaultNote(in persist.Initrd) string {
-	if in.Evaluated && in.Release != "" {
+// defaultNote says which default of boot.initrd.systemd.enable applies:
+// note from stage1, or the release of an evaluation.
+func defaultNote(in persist.Initrd, note string) string {
+	switch {
+	case note != "":
+		return "(" + note + ")"
+	case in.Evaluated && in.Release != "":
 		return fmt.Sprintf("(NixOS %s; systemd stage 1 is the default from 26.05)", in.Release)
 	}
 	return ""
+}
+
+// pinNote names, for a finding that the default is unknown, the flake.lock
+// that did not tell.
+func pinNote(pin *persist.Pin) string {
+	if pin == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%s does not tell which)", pin)
 }
 
 // hibernation describes where the configuration resumes from ("" when
@@ -166,16 +187,16 @@ func (ck *checker) wipeRules() {
 
 // hookWipe checks a wipe in a shell hook of the scripted stage 1.
 func (ck *checker) hookWipe(in persist.Initrd, w wipe) {
-	systemd, known := stage1(in)
+	systemd, known, note := stage1(in, ck.c.Nixpkgs)
 	switch {
 	case systemd:
 		ck.add("wipe-not-run", Error, w.pos, "", "",
 			"%s holds the root's wipe, but stage 1 is systemd (boot.initrd.systemd.enable = true)%s: its shell hooks never run — newer NixOS rejects the option with a failed assertion, older releases silently ignore it, and the root is never wiped",
-			w.where, prefixSpace(defaultNote(in)))
+			w.where, prefixSpace(defaultNote(in, note)))
 		return
 	case !known && !ck.c.Shared: // a shared module: the host decides
 		ck.add("wipe-not-run", Warning, w.pos, "", "set boot.initrd.systemd.enable explicitly (or lint the evaluated configuration with --flake REF#HOST); services.drift.wipe generates the wipe for either stage 1",
-			"%s holds the root's wipe, and boot.initrd.systemd.enable is not set in the files read: its default is false (the scripted stage 1, which runs this hook) before NixOS 26.05 and true from 26.05, where this hook never runs (a failed assertion, or silently ignored)", w.where)
+			"%s holds the root's wipe, and boot.initrd.systemd.enable is not set in the files read%s: its default is false (the scripted stage 1, which runs this hook) before NixOS 26.05 and true from 26.05, where this hook never runs (a failed assertion, or silently ignored)", w.where, pinNote(ck.c.Nixpkgs))
 	}
 	switch w.hook.Option {
 	case "preDeviceCommands", "preLVMCommands", "postDeviceCommands":
@@ -209,16 +230,16 @@ func (ck *checker) beforeResume(in persist.Initrd, w wipe, what string) {
 // unitWipe checks a wipe in an initrd systemd service.
 func (ck *checker) unitWipe(in persist.Initrd, w wipe) {
 	u := w.unit
-	systemd, known := stage1(in)
+	systemd, known, note := stage1(in, ck.c.Nixpkgs)
 	switch {
 	case known && !systemd:
 		ck.add("wipe-not-run", Error, w.pos, "", "",
 			"%s holds the root's wipe, but stage 1 is the scripted one (boot.initrd.systemd.enable = false)%s: its systemd services are not part of it, and the root is never wiped",
-			w.where, prefixSpace(defaultNote(in)))
+			w.where, prefixSpace(defaultNote(in, note)))
 		return
 	case !known && !ck.c.Shared:
 		ck.add("wipe-not-run", Warning, w.pos, "", "set boot.initrd.systemd.enable = true (or lint the evaluated configuration with --flake REF#HOST); services.drift.wipe generates the wipe for either stage 1",
-			"%s holds the root's wipe, and boot.initrd.systemd.enable is not set in the files read: its default is true from NixOS 26.05, but false (the scripted stage 1, without these services) before", w.where)
+			"%s holds the root's wipe, and boot.initrd.systemd.enable is not set in the files read%s: its default is true from NixOS 26.05, but false (the scripted stage 1, without these services) before", w.where, pinNote(ck.c.Nixpkgs))
 	}
 	if !pulledIn(in, u) {
 		ck.add("wipe-not-run", Error, w.pos, "", "add wantedBy = [ \"initrd.target\" ], or use services.drift.wipe",

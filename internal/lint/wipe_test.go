@@ -139,7 +139,21 @@ func TestWipeFixturesEveryFormat(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			fs := loadLint(t, f)
+			// Read from a directory of its own (a repository top: no
+			// flake.lock above it says which stage 1 is the default).
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			name := filepath.Join(dir, filepath.Base(f))
+			if err := os.WriteFile(name, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fs := loadLint(t, name)
 			good := strings.HasPrefix(filepath.Base(f), "good-")
 			switch {
 			case good && len(fs) > 0:
@@ -284,6 +298,9 @@ var generated = map[string]string{
 // fetchTarball) is still not-static: drift cannot read it.
 func TestGeneratedConfigurationNotStatic(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for name, text := range generated {
 		text = strings.Replace(text, "  imports = [ (builtins.fetchTarball \"https://github.com/nix-community/impermanence/archive/master.tar.gz\" + \"/nixos.nix\") ];\n", "", 1)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -310,5 +327,69 @@ func TestGeneratedConfigurationNotStatic(t *testing.T) {
 	fs := loadLint(t, cfg)
 	if got := keys(fs); !slices.Equal(got, []string{"2 not-static warning"}) {
 		t.Errorf("the fetchTarball import: got %q", got)
+	}
+}
+
+// TestWipeDefaultFromFlakeLock: where the files do not set
+// boot.initrd.systemd.enable, the flake.lock above them says which
+// default applies — nixos-26.05: systemd, so the seed's hook never runs
+// (an error naming the pin); nixos-25.11: scripted, so a systemd unit
+// never runs; an unstable branch locked before 26.05 does not tell (a
+// warning naming it).
+func TestWipeDefaultFromFlakeLock(t *testing.T) {
+	lock := func(ref string, lastModified int) string {
+		return fmt.Sprintf(`{"nodes":{"nixpkgs":{"locked":{"lastModified":%d},"original":{"owner":"NixOS","repo":"nixpkgs","ref":%q,"type":"github"}},"root":{"inputs":{"nixpkgs":"nixpkgs"}}},"root":"root","version":7}`, lastModified, ref)
+	}
+	unit, err := os.ReadFile(filepath.Join("testdata", "wipe", "unit-common.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitUnset := strings.Replace(string(unit), "boot.initrd.systemd.enable = true;", "", 1)
+	seed, err := os.ReadFile(filepath.Join("testdata", "wipe", "seed-unset.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, lock, file, want, says string
+	}{
+		{"26.05 hook", lock("nixos-26.05", 1780000000), string(seed), "error", "not set, the default of the nixpkgs pinned (nixos-26.05 in "},
+		{"25.11 hook", lock("nixos-25.11", 1780000000), string(seed), "", ""},
+		{"25.11 unit", lock("nixos-25.11", 1780000000), unitUnset, "error", "stage 1 is the scripted one"},
+		{"26.05 unit", lock("nixos-26.05", 1780000000), unitUnset, "", ""},
+		{"old unstable", lock("nixos-unstable", 1740000000), string(seed), "warning", "(nixos-unstable of 2025-02-19 in "},
+		{"no lock", "", string(seed), "warning", "is not set in the files read: its default"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil { // the walk up stops here
+				t.Fatal(err)
+			}
+			if tt.lock != "" {
+				if err := os.WriteFile(filepath.Join(dir, "flake.lock"), []byte(tt.lock), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			host := filepath.Join(dir, "hosts", "a")
+			if err := os.MkdirAll(host, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(host, "configuration.nix"), []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{filepath.Join(host, "configuration.nix")}, {dir}} {
+				var got []string
+				for _, f := range loadLint(t, args...) {
+					if f.Rule == "wipe-not-run" {
+						got = append(got, f.Severity.String())
+						if !strings.Contains(f.Message, tt.says) {
+							t.Errorf("%v: message %q does not say %q", args, f.Message, tt.says)
+						}
+					}
+				}
+				if strings.Join(got, " ") != tt.want {
+					t.Errorf("%v: wipe-not-run %q, want %q", args, got, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -83,6 +83,7 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 			given[in.id] = in
 		}
 	}
+	dirs := map[string]string{}  // a directory of each configuration's files, for its flake.lock
 	counted := map[fileID]bool{} // files counts each file once
 	count := func(in lintInput) {
 		if in.name == "-" || !counted[in.id] {
@@ -111,6 +112,9 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		count(in)
 		inputs = append(inputs, followImports(in, s, seenIn(in.group), given)...)
 		c := group(in.group)
+		if _, ok := dirs[in.group]; !ok && !in.imported {
+			dirs[in.group] = in.tree
+		}
 		c.Shared = in.shared
 		if in.imported {
 			c.Sets = slices.Insert(c.Sets, 0, s)
@@ -123,6 +127,9 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		}
 		c.Sources[name] = in.data
 		c.Quiet[name] = in.quiet
+	}
+	for g, dir := range dirs {
+		groups[g].Nixpkgs = findPin(ctx, dir)
 	}
 	if opts.Flake != "" {
 		s, err := persist.EvalFlake(ctx, opts.Flake, popts)
