@@ -2,6 +2,7 @@ package persist
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -393,7 +394,13 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 			key = "files"
 		}
 		w := sc.where + "." + key
-		r.each(r.attr(pv, key, w), w, func(it *value, iw string) {
+		list := r.attr(pv, key, w)
+		if list != nil && list.kind == vList {
+			// Room for the list at once: a million entries are not
+			// copied again and again as the slice doubles.
+			r.set.Entries = slices.Grow(r.set.Entries, len(list.items))
+		}
+		r.each(list, w, func(it *value, iw string) {
 			if p, ok := r.entry(sc, kind, it, iw); ok {
 				emit(p)
 			}
