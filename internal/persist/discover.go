@@ -234,6 +234,8 @@ func (r *inRoot) readDeclarationsFile(opts Options) (*Set, string, []Diagnostic,
 			return nil, "", nil, nil
 		}
 		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
+	case errors.As(err, new(*safefile.TooLargeError)):
+		return nil, "", nil, err // it names the file
 	case err != nil:
 		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 	case !ok:
@@ -476,6 +478,9 @@ func (w *nixosWalk) file(rel string) error {
 	}
 	w.seen[fileID{st.Dev, st.Ino}] = true
 	data, ok, err := w.r.readRegular(rel)
+	if errors.As(err, new(*safefile.TooLargeError)) {
+		return err // it names the file
+	}
 	if err != nil || !ok {
 		return nil
 	}

@@ -1,10 +1,12 @@
 package persist
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -322,5 +324,47 @@ func TestDiscoverPersistedCopy(t *testing.T) {
 	}
 	if !strings.HasPrefix(d.Hint, "on a rescue system, mount the persistent storage where the system mounts it ("+filepath.Join(root, "nix/persist")) {
 		t.Errorf("hint %q", d.Hint)
+	}
+}
+
+// TestDiscoverRefusesHugeAndFIFO: a .nix file under /etc/nixos larger than
+// an input can be is named in the warning that nothing was read; a FIFO there is skipped (it is
+// not opened: no hang), and a FIFO as the declarations file is an error
+// naming it.
+func TestDiscoverRefusesHugeAndFIFO(t *testing.T) {
+	root := t.TempDir()
+	nixos := filepath.Join(root, "etc/nixos")
+	if err := os.MkdirAll(nixos, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(nixos, "fifo.nix"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(nixos, "big.nix")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxInput + 1); err != nil { // sparse
+		t.Fatal(err)
+	}
+	f.Close()
+	set, _, err := Discover(root, Options{})
+	if err != nil || !strings.Contains(fmt.Sprint(set.Diagnostics), big+": larger than 64 MiB") {
+		t.Errorf("huge .nix: err = %v, diagnostics %v", err, set.Diagnostics)
+	}
+	os.Remove(big)
+	if _, _, err := Discover(root, Options{}); err != nil {
+		t.Errorf("a FIFO under etc/nixos: %v", err)
+	}
+	decl := filepath.Join(root, DeclarationsFile)
+	if err := os.MkdirAll(filepath.Dir(decl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(decl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Discover(root, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a FIFO as %s: err = %v", DeclarationsFile, err)
 	}
 }
