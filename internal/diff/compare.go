@@ -148,7 +148,9 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		wg.Go(func() { l.run(w) })
 	}
 	wg.Wait()
-	if l.stop.Load() {
+	// The watch runs in a goroutine of its own: a walk can finish before
+	// it sets stop, and a cancelled comparison is still an interrupted one.
+	if l.stop.Load() || ctx.Err() != nil {
 		// Items left on the stack still hold their parents' descriptors.
 		for _, it := range l.stack.Left() {
 			for _, p := range it.parent {

@@ -200,7 +200,9 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 		stats.Vanished += ws.stats.Vanished
 		stats.Tallied += ws.stats.Tallied
 	}
-	if w.stop.Load() {
+	// The watch runs in a goroutine of its own: a walk can finish before
+	// it sets stop, and a cancelled walk is still an interrupted one.
+	if w.stop.Load() || ctx.Err() != nil {
 		return stats, ctx.Err()
 	}
 	return stats, nil
