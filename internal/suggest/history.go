@@ -22,6 +22,9 @@ import (
 // are the paths that could not be compared (counted, the first named).
 // Once ctx is done it compares nothing more and returns ctx's error.
 func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]OldRoot, []diff.Warning, error) {
+	if len(roots) == 0 {
+		return nil, nil, nil
+	}
 	var cand []*diff.Item
 	var candAt []int
 	for i, it := range a.Lost {

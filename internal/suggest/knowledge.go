@@ -107,6 +107,16 @@ func Builtin() *Knowledge {
 // wildcards filled in from p). home is the home directory p lies in ("" for
 // none): "~/" facts match only there.
 func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
+	i, at := k.matchIndex(p, home)
+	if i < 0 {
+		return Fact{}, "", false
+	}
+	return k.Facts[i], at, true
+}
+
+// matchIndex is Match's: the index in Facts of the fact for p (-1 for
+// none) and the path it names.
+func (k *Knowledge) matchIndex(p, home string) (int, string) {
 	best, bestPath := -1, ""
 	rest := "" // p relative to home, for "~/" facts
 	if home != "" && strings.HasPrefix(p, home+"/") {
@@ -130,10 +140,7 @@ func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
 			best, bestPath = i, at
 		}
 	}
-	if best < 0 {
-		return Fact{}, "", false
-	}
-	return k.Facts[best], bestPath, true
+	return best, bestPath
 }
 
 // matchPrefix reports whether the pattern pat matches p (absolute and

@@ -54,63 +54,81 @@ func homeOf(homes []home, p string) (home, bool) {
 	}
 	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
 		name, _, _ := strings.Cut(rest, "/")
-		return home{dir: "/home/" + name, user: name}, true
+		return home{dir: p[:len("/home/")+len(name)], user: name}, true // p's own bytes: no copy
 	}
 	return home{}, false
 }
 
 // childToward returns the component of p directly below its ancestor dir
-// (dir + "/" + next name).
+// (dir + "/" + next name), as a prefix of p: it allocates nothing.
 func childToward(dir, p string) string {
-	rest := strings.TrimPrefix(p, dir)
-	rest = strings.TrimPrefix(rest, "/")
-	name, _, _ := strings.Cut(rest, "/")
+	start := len(dir) + 1
 	if dir == "/" {
-		return "/" + name
+		start = 1
 	}
-	return dir + "/" + name
+	if start > len(p) {
+		return p
+	}
+	if j := strings.IndexByte(p[start:], '/'); j >= 0 {
+		return p[:start+j]
+	}
+	return p
 }
 
 // rollUp returns the group the lost path p belongs to (its target: the
 // application's own root), or nil for a path that is itself a home or a
 // container of many applications' state (systemContainers). lost holds
-// the unpersisted paths: a target must be one of them.
+// the unpersisted directories: a target must be one of them, or p itself.
 func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
-	h, inHome := homeOf(homes, p)
-	if inHome && h.dir == p {
+	g, ok := rollUpValue(k, homes, p, lost)
+	if !ok {
 		return nil
 	}
-	g := &group{}
+	return &g
+}
+
+// rollUpValue is rollUp returning the group by value (ok false for nil):
+// Suggest calls it for every lost path and keeps one group per target.
+func rollUpValue(k *Knowledge, homes []home, p string, lost map[string]int) (g group, ok bool) {
+	h, inHome := homeOf(homes, p)
+	if inHome && h.dir == p {
+		return g, false
+	}
 	if inHome {
 		g.home, g.user = h.dir, h.user
 	}
-	if f, at, ok := k.Match(p, g.home); ok {
-		g.target, g.fact = at, &f
+	if i, at := k.matchIndex(p, g.home); i >= 0 {
+		g.target, g.fact = at, &k.Facts[i]
 	} else {
-		conts := systemContainers
+		best := -1 // the length of the deepest container of p
 		if inHome {
-			conts = nil
+			rel := strings.TrimPrefix(p[len(h.dir):], "/") // p relative to the home
 			for _, c := range homeContainers {
-				if c == "" {
-					conts = append(conts, h.dir)
-				} else {
-					conts = append(conts, h.dir+"/"+c)
+				switch {
+				case c == rel:
+					return g, false
+				case c == "" || mounts.HasPrefix(rel, c):
+					n := len(h.dir)
+					if c != "" {
+						n += 1 + len(c)
+					}
+					best = max(best, n)
+				}
+			}
+		} else {
+			for _, c := range systemContainers {
+				if c == p {
+					return g, false
+				}
+				if mounts.HasPrefix(p, c) {
+					best = max(best, len(c))
 				}
 			}
 		}
-		best := ""
-		for _, c := range conts {
-			if c == p {
-				return nil
-			}
-			if mounts.HasPrefix(p, c) && len(c) > len(best) {
-				best = c
-			}
+		if best < 0 {
+			return g, false
 		}
-		if best == "" {
-			return nil
-		}
-		g.target = childToward(best, p)
+		g.target = childToward(p[:best], p)
 	}
 	// The target must be lost itself (a parent re-made at boot for a mount
 	// point or a declared path is not): else one level closer to p.
@@ -123,7 +141,7 @@ func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
 			g.fact = nil // part of a known directory, not the whole
 		}
 	}
-	return g
+	return g, true
 }
 
 // stateRoots are the directories a home can never be: / and the

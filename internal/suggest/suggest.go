@@ -318,15 +318,18 @@ const (
 func Suggest(in Input) ([]Suggestion, []Left) {
 	a := in.Audit
 	left := leftCounter{}
+	// The unpersisted directories by path: a target is one of them, or the
+	// lost path itself (rollUp). Files are not indexed: a million paths
+	// would cost more than the audit's own items.
 	n := 0
 	for _, it := range a.Lost {
-		if it.Category == diff.Unpersisted {
+		if it.Category == diff.Unpersisted && it.IsDir() {
 			n++
 		}
 	}
-	idx := make(map[string]int, n) // sized once: no rehash of a million paths
+	idx := make(map[string]int, n)
 	for i, it := range a.Lost {
-		if it.Category == diff.Unpersisted {
+		if it.Category == diff.Unpersisted && it.IsDir() {
 			idx[it.Path] = i
 		}
 	}
@@ -351,9 +354,9 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			left.add(LeftDynamic, it.Path)
 			continue
 		}
-		g := rollUp(in.Knowledge, homes, it.Path, idx)
+		g, ok := rollUpValue(in.Knowledge, homes, it.Path, idx)
 		switch {
-		case g == nil:
+		case !ok:
 			left.add(LeftContainer, it.Path)
 			continue
 		case in.unpersistable(g.target):
@@ -365,9 +368,12 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		}
 		have := groups[g.target]
 		if have == nil {
-			have = g
+			have = &group{}
+			*have = g
 			have.self = -1
-			if j, ok := idx[g.target]; ok {
+			if g.target == it.Path {
+				have.self = i
+			} else if j, ok := idx[g.target]; ok {
 				have.self = j
 			}
 			groups[g.target] = have
