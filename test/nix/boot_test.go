@@ -181,6 +181,11 @@ echo not a directory > old_roots
 	if strings.Contains(plain, "DRIFT-TEST-BEGIN report") {
 		t.Errorf("boot 3: a failed wipe let the boot mount the root:\n%s", tail(plain))
 	}
+	for _, say := range []string{"Failed to start drift-wipe", "Dependency failed for sysroot.mount"} {
+		if !strings.Contains(plain, say) {
+			t.Errorf("boot 3: the console does not say %q:\n%s", say, tail(plain))
+		}
+	}
 	r = parseReport(t, out, "emergency")
 	if r.wipe != "exit-code failed" || r.mountRoot != "" {
 		t.Errorf("boot 3: drift-wipe.service %q, /sysroot %q, want failed and not mounted", r.wipe, r.mountRoot)

@@ -101,14 +101,11 @@ func TestUnitsVerify(t *testing.T) {
 				t.Fatal("no units")
 			}
 			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "usr/lib/systemd"), 0o755); err != nil {
+				t.Fatal(err)
+			}
 			if out, err := exec.Command("cp", "-a", units, filepath.Join(root, "usr/lib/systemd")+"/").CombinedOutput(); err != nil {
-				// cp needs the parent.
-				if err := os.MkdirAll(filepath.Join(root, "usr/lib/systemd"), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if out, err = exec.Command("cp", "-a", units, filepath.Join(root, "usr/lib/systemd")+"/").CombinedOutput(); err != nil {
-					t.Fatalf("cp %s: %v\n%s", units, err, out)
-				}
+				t.Fatalf("cp %s: %v\n%s", units, err, out)
 			}
 			drift := "/nix/store/00000000000000000000000000000000-drift-test/bin/drift"
 			write(t, filepath.Join(root, drift), "#!/bin/sh\n", 0o755)
