@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf8"
 )
@@ -66,7 +67,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestHostileNames runs drift's commands with hostile names wherever a
 // name comes from: files in the audited root (lost, in every check and
-// suggest format but the raw paths/paths0 lists), files named on the
+// suggest format but paths0, raw by design), files named on the
 // command line that do not exist or are not regular files (every input
 // flag, and lint's arguments), declarations naming them, and restore's
 // paths. Nothing on stdout or stderr holds a raw control character, bidi
@@ -97,7 +98,7 @@ func TestHostileNames(t *testing.T) {
 	checkArgs := forCommand("check", args)
 	suggestArgs := forCommand("suggest", args)
 	var runs [][]string
-	for _, f := range []string{"table", "json", "prom"} {
+	for _, f := range []string{"table", "json", "paths", "prom"} {
 		runs = append(runs, append(append([]string{}, checkArgs...), "--persist", declFile, "--format", f))
 	}
 	for _, f := range []string{"table", "nix", "json"} {
@@ -105,9 +106,14 @@ func TestHostileNames(t *testing.T) {
 	}
 	for _, h := range hostile {
 		missing := filepath.Join(dir, h)
-		for _, flag := range []string{"--persist", "--mountinfo", "--ignore-file", "--root"} {
-			runs = append(runs, append(append([]string{}, checkArgs...), flag, missing))
+		fifo := filepath.Join(dir, "fifo "+h)
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Fatal(err)
 		}
+		for _, flag := range []string{"--persist", "--mountinfo", "--ignore-file", "--root"} {
+			runs = append(runs, append(append([]string{}, checkArgs...), flag, missing), append(append([]string{}, checkArgs...), flag, fifo))
+		}
+		runs = append(runs, []string{"lint", fifo})
 		runs = append(runs,
 			[]string{"lint", missing},
 			[]string{"lint", "--format", "json", missing},
@@ -118,6 +124,8 @@ func TestHostileNames(t *testing.T) {
 			[]string{"restore", "/var/lib/hostile/" + h, "--from", root, "--root", root, "--persist", declFile, "--to", "live", "--dry-run"},
 			[]string{"diff", missing, root},
 			[]string{"diff", "--format", "json", filepath.Join(root, "var/lib/hostile"), filepath.Join(dir, "old_roots", "2026-11-29_08:00:00", "var/lib")},
+			[]string{"diff", "--format", "paths", filepath.Join(root, "var/lib/hostile"), filepath.Join(dir, "old_roots", "2026-11-29_08:00:00", "var/lib")},
+			[]string{"diff", filepath.Join(root, "var/lib/hostile"), filepath.Join(dir, "old_roots", "2026-11-29_08:00:00", "var/lib")},
 		)
 	}
 	for _, a := range runs {
