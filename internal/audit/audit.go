@@ -214,9 +214,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	if len(m.OldRoots.Roots) > 0 {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
 	}
-	// Rows, totals and metrics need no path below a directory lost whole;
-	// the paths formats and histories against an old root do.
-	cfg.Collapse = cfg.PreviousRoot == nil && !o.Paths
+	// Rows, totals and metrics need no path below a directory lost whole
+	// (with a previous root, diff.Check lists what is below one whose
+	// history is not uniform); the paths formats do.
+	cfg.Collapse = !o.Paths
 	a, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {

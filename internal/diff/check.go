@@ -130,6 +130,10 @@ type Item struct {
 	// 1 + the index in classifier.views of the view it was read through;
 	// 0 for a path visible in the audited root.
 	view uint8
+	// onRoot: the path lies on the filesystem mounted at / (visible, or
+	// shadowed and read through its view), where the history compares
+	// the whole tree with the previous root in one lockstep walk.
+	onRoot bool
 	// Below, for a directory whose contents Check counted instead of
 	// listing (Config.Collapse), counts the entries at any depth below it,
 	// all lost with its Category and none of them in Audit.Lost, and sums
@@ -352,6 +356,7 @@ type classifier struct {
 	errs      []PathError
 	activated []string // activation outputs found, for their ancestors
 	views     []view   // the views under mount points, open until Check ends
+	rootView  string   // the view of the filesystem at /, when one is open
 	warnings  []Warning
 
 	recreated      atomic.Int64
@@ -895,6 +900,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 			item.Mount = int32(mount.ID)
 		}
 		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		item.onRoot = mount == c.trie.mount
 	}
 	var tally *scan.Tally
 	shadow := ps.shadow || nd != nil && nd.shadow
@@ -997,6 +1003,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 	for i := range a.Ephemeral {
 		e := &a.Ephemeral[i]
 		points := shadowPoints(t, e)
+		onRoot := e.ID == c.trie.mount.ID
 		if len(points) == 0 {
 			continue
 		}
@@ -1007,6 +1014,9 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		}
 		// Kept open for the history, which reads shadowed paths here too.
 		c.views = append(c.views, view{mountPoint: e.MountPoint, dir: dir, release: release})
+		if onRoot {
+			c.rootView = dir
+		}
 		viewIdx := uint8(min(len(c.views), 255))
 		if len(c.views) > 255 {
 			viewIdx = 0 // beyond what an Item can name: no history for them
@@ -1028,7 +1038,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				if ignored {
 					cat = Ignored
 				}
-				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1, view: viewIdx}
+				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1, view: viewIdx, onRoot: onRoot}
 				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
 				c.mu.Lock()
 				c.hidden = append(c.hidden, it)

@@ -107,12 +107,38 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 	h := &hist{c: c, t: t, a: a, live: liveFD, prev: prevFD, label: label, name: prev.Name}
 	h.hostKeys()
 	h.ownership()
-	c.histories(ctx, liveFD, prevFD, a)
 	now := c.cfg.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	c.vanished(ctx, liveFD, a, now)
+	var cmp *Comparison
+	if lockstepHistory {
+		cmp = c.compareWithPrevious(ctx, prev.Dir, label)
+	}
+	var expanded bool
+	if cmp != nil {
+		lh := newLockHist(cmp)
+		expanded = c.expandCollapsed(ctx, a, lh)
+		c.historiesFrom(ctx, lh, liveFD, prevFD, a)
+		c.vanishedFrom(cmp, a, now)
+	} else if ctx.Err() == nil {
+		expanded = c.expandCollapsed(ctx, a, nil)
+		c.histories(ctx, liveFD, prevFD, a)
+		c.vanished(ctx, liveFD, a, now)
+	}
+	if expanded {
+		// The same entries, counted again (they may have moved since).
+		for cat := range a.Totals {
+			if cat.Lost() {
+				delete(a.Totals, cat)
+			}
+		}
+		for _, it := range a.Lost {
+			tot := a.Totals[it.Category]
+			tot.Add(it.Total())
+			a.Totals[it.Category] = tot
+		}
+	}
 	slices.SortStableFunc(a.Alerts, func(x, y Alert) int {
 		if x.Kind != y.Kind {
 			return int(y.Kind) - int(x.Kind) // host keys first

@@ -141,17 +141,40 @@ func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, err
 // root, with bounded workers. Paths that cannot be compared keep
 // NoHistory and make one warning.
 func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit) {
+	live, done := c.livePlace(liveFD)
+	defer done()
+	hs, failed, first := historiesOf(ctx, live, prevFD, a.Lost, c.cfg.Workers)
+	if ctx.Err() != nil {
+		return // Check returns the context's error
+	}
+	for i, it := range a.Lost {
+		it.History = hs[i]
+	}
+	if failed > 0 {
+		c.warn(WarnHistory, strings.SplitN(first, ":", 2)[0], fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
+	}
+}
+
+// livePlace says where each lost item is read in the live system: beneath
+// liveFD (the audited root) for a visible path, beneath its view for a
+// shadowed one. done closes the views' descriptors.
+func (c *classifier) livePlace(liveFD int) (live livePlace, done func()) {
 	viewFDs := make([]int, len(c.views))
 	for i, v := range c.views {
 		fd, err := unix.Open(v.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			fd = -1
-		} else {
-			defer unix.Close(fd)
 		}
 		viewFDs[i] = fd
 	}
-	live := func(it *Item) (int, string) {
+	done = func() {
+		for _, fd := range viewFDs {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
+	}
+	live = func(it *Item) (int, string) {
 		if it.view == 0 {
 			return liveFD, strings.TrimPrefix(it.Path, "/")
 		}
@@ -162,16 +185,7 @@ func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit
 		}
 		return viewFDs[it.view-1], rest[1:]
 	}
-	hs, failed, first := historiesOf(ctx, live, prevFD, a.Lost, c.cfg.Workers)
-	if ctx.Err() != nil {
-		return // Check returns the context's error
-	}
-	for i, it := range a.Lost {
-		it.History = hs[i]
-	}
-	if failed > 0 {
-		c.warn(WarnHistory, first, fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
-	}
+	return live, done
 }
 
 // historiesOf compares each item with the same path beneath prevFD

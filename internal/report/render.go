@@ -2,7 +2,9 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -526,7 +528,8 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Summary.Scanned = a.Scanned
 	r.Summary.Errors = len(a.Errors)
 	r.Items = []jsonItem{}
-	for _, row := range Rows(a, opts.All) {
+	rows := Rows(a, opts.All)
+	item := func(row Row) jsonItem {
 		it := row.Item
 		ji := jsonItem{
 			Category: it.Category.String(),
@@ -552,7 +555,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		if row.Hidden.Count > 0 {
 			ji.Hidden = &jsonTotal{row.Hidden.Count, row.Hidden.Bytes}
 		}
-		r.Items = append(r.Items, ji)
+		return ji
 	}
 	if a.PreviousRoot != nil {
 		r.Summary.History = map[string]jsonTotal{}
@@ -610,7 +613,50 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	for _, d := range a.Decls.Diagnostics {
 		r.Diagnostics = append(r.Diagnostics, diagJSON(d))
 	}
-	return writeIndentedJSON(w, &r)
+	return writeJSONItems(w, &r, len(rows), func(i int) jsonItem { return item(rows[i]) })
+}
+
+// itemsKey is how the empty items array of a report reads in its indented
+// JSON: the one place a key "items" sits at the top level (a string value
+// holding it has its quotes escaped).
+const itemsKey = "\n  \"items\": []"
+
+// writeJSONItems writes r (whose Items is empty) as writeIndentedJSON
+// does, with the n items item(i) in its items array, each encoded as it is
+// written: a report of a million rows is never held as one document.
+func writeJSONItems(w *bufio.Writer, r *jsonReport, n int, item func(i int) jsonItem) error {
+	if n == 0 {
+		return writeIndentedJSON(w, r)
+	}
+	var head bytes.Buffer
+	if err := writeIndentedJSON(&head, r); err != nil {
+		return err
+	}
+	doc := head.Bytes()
+	at := bytes.Index(doc, []byte(itemsKey))
+	if at < 0 {
+		return errors.New("json: no items array in the report")
+	}
+	at += len(itemsKey) - 1 // at the closing bracket
+	w.Write(doc[:at])
+	// One encoder for every item: its buffers are reused.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	for i := 0; i < n; i++ {
+		buf.Reset()
+		if err := enc.Encode(item(i)); err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString("\n    ")
+		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	}
+	w.WriteString("\n  ")
+	_, err := w.Write(doc[at:])
+	return err
 }
 
 func diagJSON(d persist.Diagnostic) jsonDiag {

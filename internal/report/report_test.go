@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -573,5 +574,33 @@ func TestWhyStaleCopyAndCovered(t *testing.T) {
 	s := Summary(a, false)
 	if !strings.Contains(s, "1 covered") || !strings.Contains(s, "2 copied") {
 		t.Errorf("summary %q", s)
+	}
+}
+
+// The items array written one item at a time is byte for byte what
+// encoding the whole report at once gives (indentation, HTML escaping,
+// commas), with no item and with several.
+func TestJSONItemsStreamedAsOneDocument(t *testing.T) {
+	items := []jsonItem{
+		{Path: "/a<b>&c", Category: "unpersisted", Type: "file", Entries: 1, Bytes: 3, Why: `say "items": [] here`},
+		{Path: "/d", Category: "shadowed", Type: "dir", Entries: 4, Hidden: &jsonTotal{1, 2}},
+	}
+	for n := 0; n <= len(items); n++ {
+		r := jsonReport{Version: 1, Root: "/", Alerts: []jsonAlert{}, Ephemeral: []jsonMount{}, Items: []jsonItem{},
+			Vanished: []jsonVanished{}, Warnings: []string{`"items": []`}, Errors: []jsonError{}, Diagnostics: []jsonDiag{}}
+		var streamed bytes.Buffer
+		bw := bufio.NewWriter(&streamed)
+		if err := writeJSONItems(bw, &r, n, func(i int) jsonItem { return items[i] }); err != nil {
+			t.Fatal(err)
+		}
+		bw.Flush()
+		r.Items = append(r.Items, items[:n]...)
+		var whole bytes.Buffer
+		if err := writeIndentedJSON(&whole, &r); err != nil {
+			t.Fatal(err)
+		}
+		if streamed.String() != whole.String() {
+			t.Errorf("%d items: streamed\n%s\nwant\n%s", n, streamed.String(), whole.String())
+		}
 	}
 }

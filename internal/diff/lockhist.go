@@ -1,0 +1,327 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/units"
+	"golang.org/x/sys/unix"
+)
+
+// The history at scale: instead of looking every lost path up in the
+// previous root (two path resolutions and a hash each) and walking the
+// previous root once more for what vanished, one lockstep walk (Compare,
+// what drift diff does) of the previous root against the filesystem at /
+// — read beneath the mounts through its view when one is open, so that
+// shadowed paths are compared where they lie — says for every path what
+// changed: regular files of the same size compared byte for byte, the
+// rest by type, mode, owner and symlink target. Only the paths that are
+// not the same are kept (Comparison.Diffs); every lost path on that
+// filesystem takes its history from them, and the paths only the previous
+// root has are what vanished. Lost paths elsewhere (an ephemeral tmpfs, a
+// bind mount no longer declared) are looked up one by one as before.
+
+// lockstepHistory is off in tests that hold the lockstep history against
+// the lookups one by one.
+var lockstepHistory = true
+
+// compareWithPrevious runs Compare of the previous root (A) against the
+// filesystem at / (B): its view beneath the mounts when one is open, else
+// the audited root (Compare does not cross its mount points). nil, with a
+// warning, when it cannot.
+func (c *classifier) compareWithPrevious(ctx context.Context, prevDir, label string) *Comparison {
+	live := c.rootView
+	if live == "" {
+		live = c.cfg.Root
+	}
+	cmp, err := Compare(ctx, prevDir, live, CompareOptions{Workers: c.cfg.Workers})
+	if err != nil {
+		if ctx.Err() == nil {
+			c.warn(WarnHistory, "", fmt.Sprintf("cannot compare the root with %s: %v: lost paths are looked up one by one", label, err))
+		}
+		return nil
+	}
+	return cmp
+}
+
+// lockHist is what the lockstep walk found, for looking paths up: the
+// Change of every path of the filesystem at / that is not the same as in
+// the previous root (absent: Same), those paths in ComparePaths order (a
+// subtree is contiguous), and the paths that could not be compared.
+type lockHist struct {
+	changes map[string]Change
+	sorted  []string
+	failed  map[string]bool
+}
+
+func newLockHist(cmp *Comparison) *lockHist {
+	h := &lockHist{changes: make(map[string]Change, len(cmp.Diffs))}
+	for i := range cmp.Diffs {
+		d := &cmp.Diffs[i]
+		if d.Change == Removed {
+			continue // only in the previous root: vanishedFrom's
+		}
+		h.changes[d.Path] = d.Change
+		h.sorted = append(h.sorted, d.Path)
+		if d.Change == Failed {
+			if h.failed == nil {
+				h.failed = map[string]bool{}
+			}
+			h.failed[d.Path] = true
+		}
+	}
+	slices.SortFunc(h.sorted, ComparePaths)
+	return h
+}
+
+// underFailed reports whether p or a directory above it failed.
+func (h *lockHist) underFailed(p string) bool {
+	if h.failed == nil {
+		return false
+	}
+	for q := p; ; {
+		if h.failed[q] {
+			return true
+		}
+		i := strings.LastIndexByte(q, '/')
+		if i <= 0 {
+			return false
+		}
+		q = q[:i]
+	}
+}
+
+// differsBelow reports whether a path below p is not the same.
+func (h *lockHist) differsBelow(p string) bool {
+	i, found := slices.BinarySearchFunc(h.sorted, p, ComparePaths)
+	if found {
+		i++
+	}
+	// In ComparePaths order p's subtree follows p, contiguous.
+	return i < len(h.sorted) && mounts.HasPrefix(h.sorted[i], p)
+}
+
+// uniform reports whether p and everything below it have one history:
+// p is new (so is all below it), or p and all below it are the same.
+func (h *lockHist) uniform(p string) bool {
+	ch, differs := h.changes[p]
+	if differs {
+		return ch == Added
+	}
+	return !h.differsBelow(p) && !h.underFailed(p)
+}
+
+// history is p's History (ok false: it could not be compared).
+func (h *lockHist) history(p string) (History, bool) {
+	ch, differs := h.changes[p]
+	switch {
+	case differs && ch == Added:
+		return HistoryNew, true
+	case differs && (ch == Changed || ch == Meta):
+		return HistoryChanged, true
+	case differs || h.underFailed(p):
+		return NoHistory, false // Failed, or gone since its listing
+	}
+	return HistorySame, true
+}
+
+// historiesFrom sets the History of every lost item: from h for those on
+// the filesystem at / (Item.onRoot; an item that stands for its contents,
+// Item.Below, is uniform: see expandCollapsed), one by one (historiesOf)
+// for the others. A path that could not be compared has none and counts in
+// the one warning.
+func (c *classifier) historiesFrom(ctx context.Context, h *lockHist, liveFD, prevFD int, a *Audit) {
+	var rest []*Item
+	failed := 0
+	first := ""
+	for _, it := range a.Lost {
+		if !it.onRoot {
+			rest = append(rest, it)
+			continue
+		}
+		var ok bool
+		if it.History, ok = h.history(it.Path); !ok {
+			failed++
+			if first == "" {
+				first = it.Path + ": not compared with the previous root"
+			}
+		}
+	}
+	if len(rest) > 0 {
+		live, done := c.livePlace(liveFD)
+		defer done()
+		hs, n, f := historiesOf(ctx, live, prevFD, rest, c.cfg.Workers)
+		if ctx.Err() != nil {
+			return
+		}
+		for i, it := range rest {
+			it.History = hs[i]
+		}
+		failed += n
+		if first == "" || f != "" && ComparePaths(f, first) < 0 {
+			first = f
+		}
+	}
+	if failed > 0 {
+		c.warn(WarnHistory, strings.SplitN(first, ":", 2)[0], fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
+	}
+}
+
+// expandCollapsed lists what a directory lost whole (Item.Below, from
+// Config.Collapse) stands for where its history is not uniform: a row
+// stands for a directory only when everything below it has one history.
+// Such a directory is walked again; its entries become items of its
+// category, except the directories below it whose history is uniform
+// (h.uniform), which are counted into an item of their own. Without h
+// (the history is looked up one by one) every directory lost whole is
+// listed entry by entry. It reports whether a.Lost changed.
+func (c *classifier) expandCollapsed(ctx context.Context, a *Audit, h *lockHist) bool {
+	uniform := func(it *Item) bool { return h != nil && it.onRoot && h.uniform(it.Path) }
+	var out []*Item
+	changed := false
+	for i, it := range a.Lost {
+		if it.Below.Count == 0 || uniform(it) {
+			if out != nil {
+				out = append(out, it)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]*Item, 0, len(a.Lost)), a.Lost[:i]...)
+		}
+		out = append(out, it)
+		below, err := c.expand(ctx, it, h)
+		if err != nil {
+			return changed
+		}
+		it.Below = Total{}
+		out = append(out, below...)
+		changed = true
+	}
+	if changed {
+		a.Lost = out
+	}
+	return changed
+}
+
+// expand walks the directory of item d again and returns its entries as
+// items in path order, a directory with a uniform history (h) counted into
+// its item's Below.
+func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item, error) {
+	var mu sync.Mutex
+	var items []*Item
+	var tallies []tallied
+	visit := func(parent any, e *scan.Entry) (any, bool) {
+		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+		if parent == nil {
+			return true, isDir
+		}
+		if e.Replaced {
+			return nil, false
+		}
+		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: d.Decl, onRoot: d.onRoot}
+		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev
+		mu.Lock()
+		items = append(items, it)
+		var tally *scan.Tally
+		if isDir && h != nil && d.onRoot && h.uniform(it.Path) {
+			tally = &scan.Tally{}
+			tallies = append(tallies, tallied{it, tally})
+		}
+		mu.Unlock()
+		if tally != nil {
+			return tally, true
+		}
+		return true, isDir
+	}
+	onErr := func(p string, err error) { c.onError(d.Path+p, err) }
+	if _, err := scan.Walk(ctx, path.Join(c.cfg.Root, d.Path), scan.Options{Workers: c.cfg.Workers, ReadLinks: true, OnError: onErr}, visit); err != nil {
+		if ctx.Err() == nil {
+			c.warn(WarnUnreadable, d.Path, fmt.Sprintf("cannot read %s again to list what changed below it: %v", d.Path, err))
+		}
+		return nil, err
+	}
+	for _, t := range tallies {
+		t.item.Below = Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()}
+	}
+	slices.SortFunc(items, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+	return items, nil
+}
+
+// vanishedFrom lists what the last reboot destroyed and nothing declares
+// now from the paths only the previous root has (Removed in cmp): not at
+// or below a mount point or a declared path of the live system, not
+// ignored (a rule matching it or a directory above it), not a directory
+// re-made at boot (a parent of a mount point or declared path: what
+// vanished below it is listed instead). A directory that vanished whole
+// is one Vanished with its subtree counted.
+func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
+	prev := a.PreviousRoot
+	retired := prev.Time
+	age := int(now.Sub(retired) / (24 * time.Hour))
+	left := max(int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now)/(24*time.Hour)), 0)
+	if now.Before(retired) {
+		age = 0
+	}
+	var removed []*Difference
+	unreadable := 0
+	for i := range cmp.Diffs {
+		d := &cmp.Diffs[i]
+		switch {
+		case d.Change == Removed && d.A != nil:
+			removed = append(removed, d)
+		case d.Change == Failed && d.A == nil:
+			unreadable++
+		}
+	}
+	slices.SortFunc(removed, func(x, y *Difference) int { return ComparePaths(x.Path, y.Path) })
+	skip := "" // a subtree left out
+	row := -1  // the row being counted, in a.Vanished
+	for _, d := range removed {
+		p := d.Path
+		if skip != "" && mounts.HasPrefix(p, skip) {
+			continue
+		}
+		size := int64(0)
+		if d.A.Mode&unix.S_IFMT == unix.S_IFREG {
+			size = d.A.Size
+		}
+		if row >= 0 && mounts.HasPrefix(p, a.Vanished[row].Path) {
+			a.Vanished[row].Entries++
+			a.Vanished[row].Bytes += size
+			continue
+		}
+		row = -1
+		nd, out := c.trie, false
+		for i := 1; i <= len(p); i++ {
+			if i < len(p) && p[i] != '/' {
+				continue
+			}
+			q := p[:i]
+			if nd != nil {
+				nd = nd.children[q[strings.LastIndexByte(q, '/')+1:]]
+			}
+			if nd != nil && (nd.mount != nil || nd.decl >= 0) || c.ignore.matchSelf(q) {
+				skip, out = q, true // lives elsewhere, or ignored
+				break
+			}
+		}
+		if out || nd != nil && nd.keep {
+			continue
+		}
+		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom()})
+		row = len(a.Vanished) - 1
+	}
+	if unreadable > 0 {
+		c.warn(WarnUnreadable, "", fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", units.Plural(int64(unreadable), "path", "paths"), prev.Name))
+	}
+	sortVanished(a.Vanished)
+}

@@ -1,0 +1,100 @@
+package diff
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// The history and the vanished list from the one lockstep walk of the
+// previous root are exactly what looking each lost path up in it, and
+// walking it for what vanished, say: new, changed (content of the same
+// size, size, mode, type, symlink target), same; vanished files and whole
+// directories, but not what is declared, ignored, under a mount point, or
+// a directory re-made at boot.
+func TestLockstepHistoryMatchesLookups(t *testing.T) {
+	live := `
+f /same/a 1
+f /same/b 22
+f /chg/content abc
+f /chg/size abc
+f /chg/mode abc
+l /chg/link -> one
+d /chg/type
+f /new/file x
+f /mixed/keep k
+f /mixed/new n
+f /mixed/deep/x/y 1
+f /mixed/deep/x/z 2
+f /srv/app/x declared
+f /var/cache/x ignored
+`
+	prev := map[string]string{
+		"/same/a": "1", "/same/b": "22",
+		"/chg/content": "abd", "/chg/size": "abcd", "/chg/mode": "abc", "/chg/type": "file",
+		"/mixed/keep": "k", "/mixed/gone": "g", "/mixed/deep/x/y": "1", "/mixed/deep/x/z": "2",
+		"/gone/dir/a": "1", "/gone/dir/b/c": "22", "/gone/file": "f",
+		"/srv/app/old": "declared", "/var/cache/old": "ignored", "/var/log/old": "under a mount point",
+		"/tmp-ignored/x": "y",
+	}
+	run := func(lockstep bool) *Audit {
+		old := lockstepHistory
+		lockstepHistory = lockstep
+		defer func() { lockstepHistory = old }()
+		p := previous(t, prev)
+		must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
+		ig := &Ignore{}
+		must(t, ig.Add("/var/cache", "t"))
+		must(t, ig.Add("/tmp-ignored", "t"))
+		return check(t, live, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
+			c.PreviousRoot = p
+			c.Ignore = ig
+			must(t, os.Chmod(filepath.Join(c.Root, "chg/mode"), 0o600))
+		})
+	}
+	a, b := run(true), run(false)
+	hist := func(a *Audit) map[string]string {
+		m := map[string]string{}
+		for _, it := range a.Lost {
+			m[it.Path] = it.History.String()
+		}
+		return m
+	}
+	ha, hb := hist(a), hist(b)
+	for p, h := range hb {
+		if ha[p] != h {
+			t.Errorf("%s: lockstep %q, lookups %q", p, ha[p], h)
+		}
+	}
+	if len(ha) != len(hb) {
+		t.Errorf("lockstep %v\nlookups %v", ha, hb)
+	}
+	want := map[string]string{"/same/a": "same", "/chg/content": "changed", "/chg/size": "changed", "/chg/mode": "changed",
+		"/chg/link": "changed", "/chg/type": "changed", "/new/file": "new", "/new": "new", "/mixed/keep": "same", "/mixed/new": "new"}
+	for p, h := range want {
+		if ha[p] != h {
+			t.Errorf("%s: %q, want %q", p, ha[p], h)
+		}
+	}
+	vanished := func(a *Audit) []string {
+		var out []string
+		for _, v := range a.Vanished {
+			out = append(out, v.Path+" "+strconv.FormatInt(v.Entries, 10)+"/"+strconv.FormatInt(v.Bytes, 10))
+		}
+		return out
+	}
+	va, vb := vanished(a), vanished(b)
+	if !slices.Equal(va, vb) {
+		t.Errorf("vanished: lockstep %q, lookups %q", va, vb)
+	}
+	if w := []string{"/gone 6/4", "/mixed/gone 1/1"}; !slices.Equal(va, w) {
+		t.Errorf("vanished %q, want %q", va, w)
+	}
+	if len(a.Warnings) != len(b.Warnings) {
+		t.Errorf("warnings: lockstep %q, lookups %q", a.Warnings, b.Warnings)
+	}
+}
