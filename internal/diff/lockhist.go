@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
@@ -265,12 +264,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 // is one Vanished with its subtree counted.
 func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
 	prev := a.PreviousRoot
-	retired := prev.Time
-	age := int(now.Sub(retired) / (24 * time.Hour))
-	left := max(int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now)/(24*time.Hour)), 0)
-	if now.Before(retired) {
-		age = 0
-	}
+	age, left := retiredAge(prev, now)
 	var removed []*Difference
 	unreadable := 0
 	for i := range cmp.Diffs {

@@ -257,16 +257,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	prev := a.PreviousRoot
 	var mu sync.Mutex
 	var rows []*vrow
-	retired := prev.Age // when drift retired it, else the time in its name: what the wipe counts from
-	if retired.IsZero() {
-		retired = prev.Time
-	}
-	age := int(now.Sub(retired) / (24 * time.Hour))
-	left := int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now) / (24 * time.Hour))
-	left = max(left, 0)
-	if now.Before(retired) {
-		age = 0
-	}
+	age, left := retiredAge(prev, now)
 	visit := func(parent any, e *scan.Entry) (any, bool) {
 		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
 		if parent == nil {
@@ -332,6 +323,23 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		a.Vanished = append(a.Vanished, v)
 	}
 	sortVanished(a.Vanished)
+}
+
+// retiredAge is how many whole days ago the old root prev was retired (its
+// Age: when drift retired it, else the time in its name: what the wipe
+// counts from) and how many whole days are left before the wipe's cleanup
+// deletes it (0 when due).
+func retiredAge(prev *btrfs.OldRoot, now time.Time) (age, left int) {
+	retired := prev.Age
+	if retired.IsZero() {
+		retired = prev.Time
+	}
+	age = int(now.Sub(retired) / (24 * time.Hour))
+	left = max(int(btrfs.DeleteAt(retired, btrfs.DefaultOptions().KeepDays).Sub(now)/(24*time.Hour)), 0)
+	if now.Before(retired) {
+		age = 0
+	}
+	return age, left
 }
 
 func sortVanished(vs []Vanished) {
