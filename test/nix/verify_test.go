@@ -73,6 +73,13 @@ func generate(t *testing.T, settings, system string) generated {
 			g.hooks[k] = h["content"].(string)
 		}
 	}
+	// Activation scripts: snippets of NixOS's activate script (bash).
+	acts := at("system", "activationScripts")
+	for _, n := range sortedKeys(acts) {
+		if text, ok := acts[n].(map[string]any)["text"].(string); ok {
+			g.scripts["activation "+n] = "#!/bin/bash\nset -e\n" + text
+		}
+	}
 	return g
 }
 
@@ -131,7 +138,8 @@ func TestUnitsVerify(t *testing.T) {
 
 // TestScriptsShellcheck: shellcheck (every severity, as
 // systemd.enableStrictShellChecks runs it through writeShellApplication:
-// bash with errexit, nounset and pipefail) accepts every job script, and
+// bash with errexit, nounset and pipefail) accepts every job script and
+// activation script, and
 // shellcheck -s sh accepts the scripted initrd's hook (busybox ash; its
 // waitDevice and fail come from stage 1's script).
 func TestScriptsShellcheck(t *testing.T) {
