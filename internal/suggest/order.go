@@ -1,0 +1,101 @@
+package suggest
+
+import (
+	"path"
+	"slices"
+
+	"github.com/nix-drift/drift/internal/diff"
+)
+
+// nest makes the groups disjoint: a directory that only leads to other
+// groups' targets (/var/db/sudo above /var/db/sudo/lectured) is dropped
+// from its group, a group left empty — or holding only directories for
+// links into /nix/store in a home (home-manager's) — is dropped, and a group whose target
+// lies inside another's is merged into that one (one declaration covers
+// both). It returns the targets left, in their first order; the items
+// dropped are counted in left (LeftOnTheWay).
+func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounter) []string {
+	above := map[string]bool{} // proper ancestors of targets
+	for _, t := range order {
+		for d := path.Dir(t); d != "/" && !above[d]; d = path.Dir(d) {
+			above[d] = true
+		}
+	}
+	var left []string
+	for _, t := range order {
+		g := groups[t]
+		g.items = slices.DeleteFunc(g.items, func(i int) bool {
+			if a.Lost[i].IsDir() && above[a.Lost[i].Path] {
+				lc.add(LeftOnTheWay, a.Lost[i].Path)
+				return true
+			}
+			return false
+		})
+		onlyDirs := !slices.ContainsFunc(g.items, func(i int) bool { return !a.Lost[i].IsDir() })
+		if len(g.items) == 0 || onlyDirs && g.generated > 0 {
+			for _, i := range g.items {
+				lc.add(LeftOnTheWay, a.Lost[i].Path)
+			}
+			delete(groups, t)
+			continue
+		}
+		left = append(left, t)
+	}
+	var out []string
+	for _, t := range left {
+		outer := ""
+		for d := path.Dir(t); d != "/"; d = path.Dir(d) {
+			if _, ok := groups[d]; ok {
+				outer = d // keep going: the outermost wins
+			}
+		}
+		if outer == "" {
+			out = append(out, t)
+			continue
+		}
+		g, in := groups[outer], groups[t]
+		g.items = append(g.items, in.items...)
+		slices.Sort(g.items)
+		if in.fact != nil {
+			g.inner = append(g.inner, innerFact{path: t, fact: in.fact})
+		}
+		g.inner = append(g.inner, in.inner...)
+		delete(groups, t)
+	}
+	return out
+}
+
+// SortSuggestions puts suggestions in report order and numbers them:
+// Persist, Ignore, InUse, DeclareOrRemove; within an action by score (highest
+// first), DeclareOrRemove by size (largest first), then by path.
+func SortSuggestions(s []Suggestion) {
+	rank := map[Action]int{Persist: 0, Ignore: 1, InUse: 2, DeclareOrRemove: 3}
+	slices.SortStableFunc(s, func(x, y Suggestion) int {
+		if d := rank[x.Action] - rank[y.Action]; d != 0 {
+			return d
+		}
+		if x.Action == DeclareOrRemove && x.Bytes != y.Bytes {
+			if x.Bytes > y.Bytes {
+				return -1
+			}
+			return 1
+		}
+		if x.Score != y.Score {
+			return y.Score - x.Score
+		}
+		return diff.ComparePaths(x.Path, y.Path)
+	})
+	for i := range s {
+		s[i].Rank = i + 1
+	}
+}
+
+func confidence(score int) string {
+	switch {
+	case score >= confidenceHigh:
+		return High
+	case score >= confidenceMedium:
+		return Medium
+	}
+	return Low
+}
