@@ -44,6 +44,7 @@ func TestCompleteFormat(t *testing.T) {
 		"version": {"text", "json"},
 		"lint":    output.Formats,
 		"adopt":   report.AdoptFormats,
+		"prune":   pruneFormats,
 	}
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	seen := 0

@@ -25,5 +25,6 @@ would lose.`,
 	cmd.CompletionOptions.DisableDefaultCmd = true // drift completion is ours
 	cmd.AddCommand(newSuggestCmd(st))
 	cmd.AddCommand(newLintCmd(st))
+	cmd.AddCommand(newPruneCmd(st))
 	return cmd
 }

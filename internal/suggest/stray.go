@@ -70,6 +70,10 @@ func Stray(ctx context.Context, root string, decls *persist.Set, uses []audit.Us
 	return out, warnings
 }
 
+// QuarantineDir is the directory drift prune keeps its quarantine in, in
+// a persistent storage path (internal/prune): drift's own, never stray.
+const QuarantineDir = ".drift-quarantine"
+
 // coverage says what a path under a storage path is to the declarations.
 type coverage int
 
@@ -147,6 +151,9 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			return r, isDir
 		}
 		full := sp + e.Path
+		if e.Path == "/"+QuarantineDir {
+			return nil, false // drift prune's quarantine: never stray
+		}
 		c, inUse, by := cover(full, entries, uses)
 		if len(by) > 0 {
 			r := &strayRow{s: inUseRow(full, e, sp, by)}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/prune"
+	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/units"
+	"github.com/spf13/cobra"
+)
+
+// PruneOptions are the flags of drift prune and drift prune empty.
+type PruneOptions struct {
+	declFlags
+	auditFlags
+	Format      string
+	DryRun      bool
+	List        bool
+	Undo        string
+	StoragePath string
+	OlderThan   string
+	// Now (hidden, RFC 3339) stands in for the current time (tests).
+	Now string
+}
+
+var pruneFormats = []string{"table", "json"}
+
+const pruneLong = `Move the stray data of the persistent storage path — what drift suggest
+lists as declare-or-remove: data under the persistent storage path that no
+declaration covers and nothing uses — into a quarantine on the same
+filesystem, <storage path>/.drift-quarantine/ID/N, by one rename(2) each:
+instant, nothing copied, nothing deleted, inode, times, mode, owner and
+extended attributes kept. Each batch has a manifest (ID/manifest.json:
+original path, when, size, why it was a stray), written and flushed to disk
+before the first move, so an interrupted prune leaves every object in place
+or in the quarantine and listed.
+
+Never moved: what the audit knows to be in use (mounted now, such as a bind
+mount's source; named by the configuration, such as a hashedPasswordFile,
+host keys, sops-nix and agenix key files, a fileSystems bind mount, a line
+of /etc/fstab; the target of a live symlink), a stray holding a mount point,
+one replaced since the audit. drift never follows a symlink and never
+crosses a mount there: each is refused and listed with the reason.
+
+  drift prune --dry-run      what would move
+  drift prune                move the strays
+  drift prune --list         the batches, and what of each is in quarantine
+  drift prune --undo ID|all  put them back exactly where they were; an object
+                             whose path is taken again (something new is
+                             there) or whose directory is gone stays in the
+                             quarantine, refused
+  drift prune empty --older-than 30d
+                             delete the batches made more than 30 days ago:
+                             the only deletion drift does outside the wipe
+
+The flags naming the system, its declarations and mounts are drift check's.
+
+EXIT STATUS
+  0  done (nothing refused)
+  1  done, but something was refused (listed on stderr and in the output)
+  2  error (bad input, unreadable storage path, no such batch)`
+
+func newPruneCmd(st Streams) *cobra.Command {
+	opts := &PruneOptions{}
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Move stray data of the persistent storage path into a quarantine (undoable; deletes nothing)",
+		Long:  pruneLong,
+		Example: `  drift prune --dry-run
+  drift prune && drift prune --list
+  drift prune --undo 20261207T055230Z
+  drift prune empty --older-than 30d`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPrune(cmd.Context(), opts, st) },
+	}
+	f := cmd.Flags()
+	opts.declFlags.add(cmd, "prune the system mounted at this directory as its /")
+	opts.auditFlags.add(cmd, "old roots: unused by drift prune (auto, a `DIR`, or none)")
+	formatFlag(cmd, &opts.Format, "table", pruneFormats)
+	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what would move (or, with --undo, be put back) and move nothing")
+	f.BoolVar(&opts.List, "list", false, "list the batches in the quarantine and which of their objects are there")
+	f.StringVar(&opts.Undo, "undo", "", "put the objects of the batch `ID` (or all) back where they were")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH` (default: every one the declarations name)")
+	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
+	_ = f.MarkHidden("now")
+	cmd.AddCommand(newPruneEmptyCmd(st))
+	return cmd
+}
+
+func newPruneEmptyCmd(st Streams) *cobra.Command {
+	opts := &PruneOptions{}
+	cmd := &cobra.Command{
+		Use:   "empty --older-than AGE",
+		Short: "Delete the quarantine's batches older than AGE (the only deletion drift does outside the wipe)",
+		Long: `Delete, objects and all, the batches of drift prune's quarantine made more
+than AGE ago (the manifest's created time): 30d, 12h, 90m. Never follows a
+symlink and never crosses a mount while deleting. --dry-run says what would
+go. EXIT STATUS: 0 done, 1 a batch could not be deleted whole, 2 error.`,
+		Example: `  drift prune empty --older-than 30d --dry-run`,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runPruneEmpty(cmd.Context(), opts, st) },
+	}
+	f := cmd.Flags()
+	opts.declFlags.add(cmd, "the system mounted at this directory as its /")
+	formatFlag(cmd, &opts.Format, "table", pruneFormats)
+	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what would be deleted and delete nothing")
+	f.StringVar(&opts.OlderThan, "older-than", "", "delete batches made more than `AGE` ago: 30d, 12h, 90m (required)")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH`")
+	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
+	_ = f.MarkHidden("now")
+	return cmd
+}
+
+// check validates the flags common to prune and prune empty.
+func (o *PruneOptions) check() (time.Time, error) {
+	if !slices.Contains(pruneFormats, o.Format) {
+		return time.Time{}, fmt.Errorf("--format %q: expected one of %s", o.Format, strings.Join(pruneFormats, ", "))
+	}
+	if sp := o.StoragePath; sp != "" {
+		if sp = path.Clean(sp); !strings.HasPrefix(sp, "/") || sp == "/" {
+			return time.Time{}, fmt.Errorf("--storage-path %q: expected an absolute path other than /", o.StoragePath)
+		}
+		o.StoragePath = sp
+	}
+	if o.Now == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.Now)
+	if err != nil {
+		return t, fmt.Errorf("--now: %w", err)
+	}
+	return t, nil
+}
+
+// storagePaths are where the quarantines are: --storage-path, or every
+// storage path the declarations name.
+func (o *PruneOptions) storagePaths(ctx context.Context, st Streams) (string, []string, error) {
+	root, homes, err := o.declFlags.resolve()
+	if err != nil {
+		return "", nil, err
+	}
+	if o.StoragePath != "" {
+		return root, []string{o.StoragePath}, nil
+	}
+	sps, err := prune.StoragePaths(ctx, audit.Options{Root: root, Persist: o.Persist, Flake: o.Flake, Stdin: st.In, Homes: homes}, "")
+	return root, sps, err
+}
+
+func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
+	now, err := opts.check()
+	if err != nil {
+		return err
+	}
+	if opts.List && opts.Undo != "" {
+		return fmt.Errorf("--list and --undo: choose one")
+	}
+	if opts.List || opts.Undo != "" {
+		root, sps, err := opts.storagePaths(ctx, st)
+		if err != nil {
+			return err
+		}
+		if opts.List {
+			batches, warnings := prune.List(root, sps)
+			opts.warn(st, warnings)
+			return writePruneList(st.Out, batches, opts.Format)
+		}
+		undone, warnings, err := prune.Undo(root, sps, opts.Undo, opts.DryRun)
+		opts.warn(st, warnings)
+		if err != nil {
+			return err
+		}
+		return writeUndo(st, undone, opts.Format, opts.DryRun)
+	}
+	if opts.Mountinfo != "" {
+		return fmt.Errorf("--mountinfo: drift prune moves data, so it reads the live mount table")
+	}
+	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	if err != nil {
+		return err
+	}
+	o.Paths, o.Now, o.OldRoots = true, now, "none"
+	m, err := audit.Build(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	res, err := prune.Run(ctx, m, prune.Options{StoragePath: opts.StoragePath, DryRun: opts.DryRun, Workers: opts.Workers, Now: now, Moved: prune.TestHook()})
+	if res != nil {
+		opts.warn(st, res.Warnings)
+		if werr := writePruneResult(st, res, opts.Format, opts.DryRun); err == nil {
+			err = werr
+		}
+	}
+	if err == nil && res != nil && len(res.Refused) > 0 {
+		return errLost
+	}
+	return err
+}
+
+func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
+	now, err := opts.check()
+	if err != nil {
+		return err
+	}
+	if opts.OlderThan == "" {
+		return fmt.Errorf("--older-than: required (drift deletes only batches older than an age you give: 30d)")
+	}
+	age, err := parseAge(opts.OlderThan)
+	if err != nil {
+		return err
+	}
+	root, sps, err := opts.storagePaths(ctx, st)
+	if err != nil {
+		return err
+	}
+	out, warnings, err := prune.Empty(root, sps, age, now, opts.DryRun)
+	opts.warn(st, warnings)
+	if err != nil {
+		return err
+	}
+	failed := false
+	if opts.Format == "json" {
+		if out == nil {
+			out = []prune.Emptied{}
+		}
+		if err := writeJSON(st.Out, map[string]any{"dryRun": opts.DryRun, "emptied": out}); err != nil {
+			return err
+		}
+	}
+	for _, e := range out {
+		failed = failed || e.Err != ""
+		if opts.Format == "table" {
+			verb := "deleted"
+			if opts.DryRun {
+				verb = "would delete"
+			}
+			if e.Err != "" {
+				verb = "could not delete all of"
+			}
+			fmt.Fprintf(st.Out, "%s %s (made %s): %s, %s\n", verb, report.Escape(e.Dir), e.Created.Format(time.RFC3339),
+				units.Plural(e.Entries, "path", "paths"), units.Bytes(e.Bytes))
+			if e.Err != "" {
+				fmt.Fprintf(st.Err, "drift: %s: %s\n", report.Escape(e.Dir), report.Escape(e.Err))
+			}
+		}
+	}
+	if len(out) == 0 && opts.Format == "table" {
+		fmt.Fprintf(st.Out, "no batch in the quarantine is older than %s\n", opts.OlderThan)
+	}
+	if failed {
+		return errLost
+	}
+	return nil
+}
+
+// parseAge reads an age: a number and d (days), h, m or s.
+func parseAge(s string) (time.Duration, error) {
+	bad := fmt.Errorf("--older-than %q: expected an age such as 30d, 12h or 90m", s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || days <= 0 || fmt.Sprint(days) != n {
+			return 0, bad
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, bad
+	}
+	return d, nil
+}
+
+func (o *PruneOptions) warn(st Streams, ws []diff.Warning) {
+	for _, w := range ws {
+		if !o.Quiet {
+			printWarning(st, w)
+		}
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

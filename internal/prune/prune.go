@@ -1,0 +1,275 @@
+package prune
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/suggest"
+	"golang.org/x/sys/unix"
+)
+
+// Options are drift prune's choices besides the model.
+type Options struct {
+	// StoragePath limits the prune to one persistent storage path ("":
+	// every one the declarations name).
+	StoragePath string
+	// DryRun plans and moves nothing.
+	DryRun  bool
+	Workers int
+	// Now is the batch's time (its ID and Created).
+	Now time.Time
+	// Moved, when set, is called after each object is moved (tests:
+	// TestHook).
+	Moved func(Object)
+}
+
+// Refusal is a stray left in place, and why.
+type Refusal struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Result is what a prune did (or, DryRun, would do).
+type Result struct {
+	// Batches are the batches made, one a storage path with strays to
+	// move; with DryRun, their plan (ID empty). Moved lists, per batch,
+	// the objects moved.
+	Batches []Batch `json:"batches"`
+	// Refused are the strays left in place (in use, a mount point below,
+	// changed since the audit, a rename that failed).
+	Refused []Refusal `json:"refused"`
+	// Warnings are the audit's trouble finding strays.
+	Warnings []diff.Warning `json:"-"`
+}
+
+// Batch is a manifest and which of its objects are in the quarantine.
+type Batch struct {
+	Manifest
+	// Dir is the batch's directory, absolute inside the audited root.
+	Dir string `json:"dir"`
+	// Quarantined says, per object of Manifest.Objects, whether it is in
+	// the quarantine (ID/N present).
+	Quarantined []bool `json:"quarantined"`
+}
+
+// Run moves the strays of the model m (suggest.Stray over m.Decls and
+// m.Uses(): what lies under a persistent storage path that no declaration
+// covers and nothing uses) into the quarantine of their storage path, one
+// batch a storage path. A stray is refused (left in place, listed in
+// Refused) when it is, holds or lies below something in use (m.Uses) or a
+// mount point (m.MountPoints), when it is no longer the object the audit
+// saw, or when its rename fails (EXDEV: another filesystem). Errors: the
+// storage path or its quarantine cannot be opened or made, the manifest
+// cannot be written (nothing of that batch moved then), ctx's.
+func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, m.Uses(), o.Workers)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &Result{Warnings: warnings}
+	uses, mps := m.Uses(), m.MountPoints()
+	planned := map[string][]Object{}
+	var order []string
+	for _, s := range strays {
+		if s.Action != suggest.DeclareOrRemove || (o.StoragePath != "" && s.StoragePath != o.StoragePath) {
+			continue
+		}
+		if why := refuse(s.Path, uses, mps); why != "" {
+			r.Refused = append(r.Refused, Refusal{Path: s.Path, Reason: why})
+			continue
+		}
+		if _, ok := planned[s.StoragePath]; !ok {
+			order = append(order, s.StoragePath)
+		}
+		obj := Object{Path: s.Path, LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
+			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
+		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
+	}
+	for _, sp := range order {
+		b, refused, err := moveBatch(ctx, m, sp, planned[sp], o)
+		r.Refused = append(r.Refused, refused...)
+		if b != nil {
+			r.Batches = append(r.Batches, *b)
+		}
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// refuse says why the stray p must stay where it is, "" when it may move.
+func refuse(p string, uses []audit.Use, mountPoints []string) string {
+	for _, u := range uses {
+		if mounts.HasPrefix(u.Path, p) || mounts.HasPrefix(p, u.Path) {
+			if u.Path == p {
+				return "in use: " + u.By
+			}
+			return fmt.Sprintf("in use: %s is %s", u.Path, u.By)
+		}
+	}
+	for _, mp := range mountPoints {
+		if mounts.HasPrefix(mp, p) {
+			return mp + " is a mount point (drift never moves across a mount)"
+		}
+	}
+	return ""
+}
+
+// moveBatch plans the objects of the storage path sp (type and identity
+// now) and, unless o.DryRun, writes the batch's manifest and moves them.
+func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o Options) (*Batch, []Refusal, error) {
+	spFD, err := diff.OpenDirIn(m.Root, sp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("persistent storage path %s: %w", sp, err)
+	}
+	defer unix.Close(spFD)
+	var refused []Refusal
+	kept := objs[:0]
+	for _, obj := range objs {
+		st, err := lstatIn(spFD, rel(sp, obj.Path))
+		if err != nil {
+			refused = append(refused, Refusal{Path: obj.Path, Reason: err.Error()})
+			continue
+		}
+		obj.Type, obj.Dev, obj.Ino = typeOf(st.Mode), st.Dev, st.Ino
+		obj.N = len(kept) + 1
+		kept = append(kept, obj)
+	}
+	if len(kept) == 0 {
+		return nil, refused, nil
+	}
+	b := &Batch{Manifest: Manifest{Version: manifestVersion, StoragePath: sp, Created: o.Now.UTC().Truncate(time.Second), Declarations: m.Sources, Objects: kept}}
+	b.Quarantined = make([]bool, len(kept))
+	if o.DryRun {
+		return b, refused, nil
+	}
+	qFD, err := mkdirIn(spFD, Dir)
+	if err != nil {
+		return nil, refused, fmt.Errorf("making the quarantine %s/%s: %w", sp, Dir, err)
+	}
+	defer unix.Close(qFD)
+	id, bFD, err := newBatchDir(qFD, o.Now)
+	if err != nil {
+		return nil, refused, fmt.Errorf("making a batch in %s/%s: %w", sp, Dir, err)
+	}
+	defer unix.Close(bFD)
+	b.ID, b.Dir = id, sp+"/"+Dir+"/"+id
+	data, _ := json.MarshalIndent(&b.Manifest, "", "  ")
+	if err := writeAtomic(bFD, manifestName, append(data, '\n')); err != nil {
+		_ = unix.Unlinkat(qFD, id, unix.AT_REMOVEDIR)
+		return nil, refused, fmt.Errorf("writing %s/%s: %w (nothing moved)", b.Dir, manifestName, err)
+	}
+	_ = unix.Fsync(qFD)
+	_ = unix.Fsync(spFD)
+	for i := range kept {
+		if err := ctx.Err(); err != nil {
+			_ = unix.Syncfs(bFD)
+			return b, refused, err
+		}
+		if err := moveOne(spFD, bFD, sp, &kept[i]); err != nil {
+			refused = append(refused, Refusal{Path: kept[i].Path, Reason: err.Error()})
+			continue
+		}
+		b.Quarantined[i] = true
+		if o.Moved != nil {
+			o.Moved(kept[i])
+		}
+	}
+	return b, refused, unix.Syncfs(bFD)
+}
+
+// moveOne renames the object from its place to ID/N of the batch bFD,
+// after checking it is the object planned; RENAME_NOREPLACE, so nothing
+// in the quarantine is ever overwritten.
+func moveOne(spFD, bFD int, sp string, obj *Object) error {
+	pfd, name, err := openParent(spFD, rel(sp, obj.Path))
+	if err != nil {
+		return fmt.Errorf("opening its directory: %s", why(err))
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("gone since the audit: %v", err)
+	}
+	if st.Dev != obj.Dev || st.Ino != obj.Ino {
+		return errors.New("replaced since the audit (another inode): left in place")
+	}
+	if err := unix.Renameat2(pfd, name, bFD, obj.name(), unix.RENAME_NOREPLACE); err != nil {
+		return fmt.Errorf("rename: %s", why(err))
+	}
+	return nil
+}
+
+// newBatchDir makes the batch directory for now in the quarantine qFD:
+// 20261207T055230Z, or with -2, -3 … when taken.
+func newBatchDir(qFD int, now time.Time) (string, int, error) {
+	base := now.UTC().Format("20060102T150405Z")
+	for n := 1; n < 1000; n++ {
+		id := base
+		if n > 1 {
+			id = fmt.Sprintf("%s-%d", base, n)
+		}
+		err := unix.Mkdirat(qFD, id, 0o700)
+		if errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		if err != nil {
+			return "", -1, err
+		}
+		fd, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		return id, fd, err
+	}
+	return "", -1, fmt.Errorf("%s: 999 batches of that second exist", base)
+}
+
+// rel is p (below the storage path sp) relative to sp.
+func rel(sp, p string) string {
+	r, _ := mounts.Rel(sp, p)
+	return strings.TrimPrefix(r, "/")
+}
+
+// lstatIn lstats rel beneath dirFD (openParent: no symlink, no mount on
+// the way).
+func lstatIn(dirFD int, rel string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	pfd, name, err := openParent(dirFD, rel)
+	if err != nil {
+		return st, fmt.Errorf("opening its directory: %s", why(err))
+	}
+	defer unix.Close(pfd)
+	err = unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	return st, err
+}
+
+// why says what an openat2 or rename error means here.
+func why(err error) string {
+	switch {
+	case errors.Is(err, unix.ELOOP):
+		return "a symlink on the way (not followed)"
+	case errors.Is(err, unix.EXDEV):
+		return "another filesystem or a mount on the way (drift never moves across a mount)"
+	case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOTEMPTY):
+		return "something is there"
+	}
+	return err.Error()
+}
+
+func typeOf(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "file"
+	case unix.S_IFDIR:
+		return "dir"
+	case unix.S_IFLNK:
+		return "symlink"
+	}
+	return "other"
+}

@@ -1,0 +1,296 @@
+package prune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// StoragePaths are the persistent storage paths the declarations of o
+// name (never /), sorted, each once, and extra's: where quarantines are
+// looked for. Errors: persist.Load's.
+func StoragePaths(ctx context.Context, o audit.Options, extra string) ([]string, error) {
+	set, _, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, persist.Options{Homes: o.Homes})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range set.Entries {
+		if e.StoragePath != "/" {
+			out = append(out, e.StoragePath)
+		}
+	}
+	if extra != "" {
+		out = append(out, extra)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// List reads the batches of the quarantines of the storage paths sps in
+// the system at root, oldest first, each with which of its objects are in
+// the quarantine now. A storage path without a quarantine yields nothing;
+// a batch whose manifest cannot be read is a warning (its directory is
+// left alone).
+func List(root string, sps []string) ([]Batch, []diff.Warning) {
+	var out []Batch
+	var warnings []diff.Warning
+	for _, sp := range sps {
+		err := eachBatch(root, sp, func(_, bFD int, b *Batch) error {
+			out = append(out, *b)
+			return nil
+		}, &warnings)
+		if err != nil {
+			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Batch) int { return a.Created.Compare(b.Created) })
+	return out, warnings
+}
+
+// eachBatch calls f with the storage path's and each batch's directories
+// (open beneath root, no symlink, no mount on the way) and the batch.
+func eachBatch(root, sp string, f func(spFD, bFD int, b *Batch) error, warnings *[]diff.Warning) error {
+	spFD, err := diff.OpenDirIn(root, sp)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("persistent storage path %s: %s", sp, why(err))
+	}
+	defer unix.Close(spFD)
+	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s/%s: %s", sp, Dir, why(err))
+	}
+	q := os.NewFile(uintptr(qFD), sp+"/"+Dir)
+	defer q.Close()
+	names, err := q.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, id := range names {
+		where := sp + "/" + Dir + "/" + id
+		bFD, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		if err != nil {
+			*warnings = append(*warnings, diff.Warning{Kind: diff.WarnStorage, Path: where, Message: fmt.Sprintf("%s: %s (not a batch of drift prune: left alone)", where, why(err))})
+			continue
+		}
+		b, err := readBatch(bFD, where)
+		if err == nil {
+			err = f(spFD, bFD, b)
+		}
+		unix.Close(bFD)
+		if err != nil {
+			*warnings = append(*warnings, diff.Warning{Kind: diff.WarnStorage, Path: where, Message: err.Error()})
+		}
+	}
+	return nil
+}
+
+// readBatch reads the manifest of the batch bFD and which objects are in
+// it.
+func readBatch(bFD int, where string) (*Batch, error) {
+	data, err := readIn(bFD, manifestName)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %s", where, manifestName, why(err))
+	}
+	m, err := decodeManifest(data, where+"/"+manifestName)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{Manifest: *m, Dir: where, Quarantined: make([]bool, len(m.Objects))}
+	for i := range m.Objects {
+		if b.Quarantined[i], err = present(bFD, m.Objects[i].name()); err != nil {
+			return nil, fmt.Errorf("%s/%d: %w", where, m.Objects[i].N, err)
+		}
+	}
+	return b, nil
+}
+
+// Undone is what an undo did with one batch: the objects put back, and
+// those refused (left in the quarantine) with why.
+type Undone struct {
+	ID       string    `json:"id"`
+	Dir      string    `json:"dir"`
+	Restored []string  `json:"restored"`
+	Refused  []Refusal `json:"refused"`
+	// Removed says the batch is now empty and its directory was removed.
+	Removed bool `json:"removed"`
+}
+
+// Undo puts the objects of the batch id (or of every batch: "all") of the
+// quarantines of sps back where they were, each by one rename with
+// RENAME_NOREPLACE: an object whose original path is taken again
+// (something new is there), whose parent directory is gone, or whose way
+// holds a symlink or a mount is refused and stays in the quarantine. A
+// batch left empty is removed (its manifest and directory). dryRun says
+// what would be put back and moves nothing. Errors: no batch id in any
+// quarantine.
+func Undo(root string, sps []string, id string, dryRun bool) ([]Undone, []diff.Warning, error) {
+	var out []Undone
+	var warnings []diff.Warning
+	for _, sp := range sps {
+		err := eachBatch(root, sp, func(spFD, bFD int, b *Batch) error {
+			if id != "all" && b.ID != id {
+				return nil
+			}
+			out = append(out, undoBatch(spFD, bFD, b, dryRun))
+			return nil
+		}, &warnings)
+		if err != nil {
+			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
+		}
+	}
+	if len(out) == 0 && id != "all" {
+		return nil, warnings, fmt.Errorf("no batch %q in the quarantine of %s (drift prune --list lists them)", id, joinOr(sps))
+	}
+	return out, warnings, nil
+}
+
+func undoBatch(spFD, bFD int, b *Batch, dryRun bool) Undone {
+	u := Undone{ID: b.ID, Dir: b.Dir}
+	left := 0
+	for i, obj := range b.Objects {
+		if !b.Quarantined[i] {
+			continue
+		}
+		if err := putBack(spFD, bFD, b.StoragePath, &obj, dryRun); err != nil {
+			u.Refused = append(u.Refused, Refusal{Path: obj.Path, Reason: err.Error()})
+			left++
+			continue
+		}
+		u.Restored = append(u.Restored, obj.Path)
+	}
+	if left == 0 && !dryRun {
+		// Only the manifest is left: unlink it, then rmdir (which fails,
+		// keeping the batch, should anything else be in it).
+		u.Removed = unix.Unlinkat(bFD, manifestName, 0) == nil && removeEmpty(spFD, b.ID) == nil
+	}
+	return u
+}
+
+// putBack renames the object obj from the batch bFD to its original path
+// (RENAME_NOREPLACE).
+func putBack(spFD, bFD int, sp string, obj *Object, dryRun bool) error {
+	pfd, name, err := openParent(spFD, rel(sp, obj.Path))
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return errors.New("its directory is gone: left in the quarantine")
+	}
+	if err != nil {
+		return fmt.Errorf("opening its directory: %s: left in the quarantine", why(err))
+	}
+	defer unix.Close(pfd)
+	if dryRun {
+		if there, err := present(pfd, name); err != nil || there {
+			return errors.New("something new is there: left in the quarantine")
+		}
+		return nil
+	}
+	if err := unix.Renameat2(bFD, obj.name(), pfd, name, unix.RENAME_NOREPLACE); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return errors.New("something new is there: left in the quarantine")
+		}
+		return fmt.Errorf("rename: %s: left in the quarantine", why(err))
+	}
+	return unix.Fsync(pfd)
+}
+
+// removeBatch removes the batch b's directory: every object left in it
+// (removeTree), then its manifest, then the directory.
+func removeBatch(spFD int, b *Batch) error {
+	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(qFD)
+	if err := removeTree(qFD, b.ID); err != nil {
+		return err
+	}
+	return unix.Fsync(qFD)
+}
+
+// removeEmpty removes the empty batch directory id of the storage path
+// spFD's quarantine.
+func removeEmpty(spFD int, id string) error {
+	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(qFD)
+	if err := unix.Unlinkat(qFD, id, unix.AT_REMOVEDIR); err != nil {
+		return err
+	}
+	return unix.Fsync(qFD)
+}
+
+// Emptied is a batch drift prune empty deleted (or, dry run, would).
+type Emptied struct {
+	Batch
+	// Entries and Bytes sum the objects deleted.
+	Entries int64 `json:"entries"`
+	Bytes   int64 `json:"bytes"`
+	// Err says why the batch could not be deleted whole ("" when it was).
+	Err string `json:"error,omitempty"`
+}
+
+// Empty deletes the batches of the quarantines of sps made before
+// now-olderThan (Manifest.Created), objects and all, never following a
+// symlink or crossing a mount (removeTree): the only deletion drift does
+// outside the wipe. Errors: olderThan not positive.
+func Empty(root string, sps []string, olderThan time.Duration, now time.Time, dryRun bool) ([]Emptied, []diff.Warning, error) {
+	if olderThan <= 0 {
+		return nil, nil, fmt.Errorf("--older-than %s: expected a positive age", olderThan)
+	}
+	cut := now.Add(-olderThan)
+	var out []Emptied
+	var warnings []diff.Warning
+	for _, sp := range sps {
+		err := eachBatch(root, sp, func(spFD, _ int, b *Batch) error {
+			if !b.Created.Before(cut) {
+				return nil
+			}
+			e := Emptied{Batch: *b}
+			for i, o := range b.Objects {
+				if b.Quarantined[i] {
+					e.Entries += o.Entries
+					e.Bytes += o.Bytes
+				}
+			}
+			if !dryRun {
+				if err := removeBatch(spFD, b); err != nil {
+					e.Err = err.Error()
+				}
+			}
+			out = append(out, e)
+			return nil
+		}, &warnings)
+		if err != nil {
+			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
+		}
+	}
+	return out, warnings, nil
+}
+
+func joinOr(sps []string) string {
+	if len(sps) == 0 {
+		return "no persistent storage path"
+	}
+	s := sps[0]
+	for _, x := range sps[1:] {
+		s += ", " + x
+	}
+	return s
+}
