@@ -422,7 +422,6 @@ func (in *Input) unpersistable(p string) bool {
 	return bad
 }
 
-
 // build turns a group into a suggestion: counts, history, score.
 func (in *Input) build(g *group) Suggestion {
 	a := in.Audit
