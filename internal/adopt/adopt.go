@@ -212,6 +212,9 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	for i := range out {
 		out[i].Path = live(out[i].Path)
+		if !dry && out[i].Action == restore.Replace && p.MountedNow && out[i].Dest == path.Clean(p.Decl.Source()) {
+			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s is mounted at %s: the mount goes on showing the replaced copy until it is mounted again (at the next boot)", out[i].Dest, p.Decl.Path))
+		}
 		if r := out[i].Result; r != nil && !dry {
 			for _, s := range r.Skipped {
 				a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s not copied: %s", live(s.Path), s.Reason))

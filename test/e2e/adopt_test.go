@@ -22,7 +22,7 @@ const adoptDecls = `{
   "persistentStoragePath": "/nix/persist",
   "directories": [ "/srv/half", "/srv/app" ],
   "files": [ "/etc/host-key" ],
-  "users": { "root": { "home": "/root", "directories": [ ".local/share/app" ] } }
+  "users": { "root": { "home": "/root", "directories": [ ".local/share/app" ], "files": [ ".zsh/history-extra" ] } }
 }`
 
 // meta is what adopt must keep of one object.
@@ -142,10 +142,13 @@ func TestAdoptThenWipe(t *testing.T) {
 	// Files: a new one, and /etc/adjtime whose persistent copy is stale.
 	mk(s.M("/etc/host-key"), "secret key", 0)
 	mk(s.M("/etc/adjtime"), "0.5 1700000000 0.0\n1700000000\nLOCAL\n", 0)
-	// A directory in root's home.
+	// A directory in root's home, and a file in a sub-directory of it,
+	// declared, on the wiped root (field case C02: the file declared in
+	// ~/.zsh is not backed, and a reboot loses it).
 	mk(s.M("/root/.local/share/app/history"), "home data", 0)
+	mk(s.M("/root/.zsh/history-extra"), ": 1700000000:0;ls\n", 0)
 
-	adopted := []string{"/srv/declared-unmounted", "/etc/nixos", "/srv/app", "/etc/host-key", "/root/.local/share/app"}
+	adopted := []string{"/srv/declared-unmounted", "/etc/nixos", "/srv/app", "/etc/host-key", "/root/.local/share/app", "/root/.zsh/history-extra"}
 	want := map[string]map[string]meta{}
 	for _, p := range append(adopted, "/srv/half", "/etc/adjtime") {
 		want[p] = metaTree(t, filepath.Join(root, p))
@@ -243,8 +246,11 @@ func TestAdoptThenWipe(t *testing.T) {
 		must(t, os.MkdirAll(s.M(d), 0o755))
 		run(t, "mount", "--bind", s.M(storage+d), s.M(d))
 	}
-	touch(t, s.M("/etc/host-key"))
-	run(t, "mount", "--bind", s.M(storage+"/etc/host-key"), s.M("/etc/host-key"))
+	for _, f := range []string{"/etc/host-key", "/root/.zsh/history-extra"} {
+		must(t, os.MkdirAll(filepath.Dir(s.M(f)), 0o755))
+		touch(t, s.M(f))
+		run(t, "mount", "--bind", s.M(storage+f), s.M(f))
+	}
 
 	for _, p := range adopted {
 		got := metaTree(t, s.M(p))
