@@ -160,8 +160,11 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 	switch o.Action {
 	case restore.Copy, restore.Replace:
 		if !items || o.Result == nil {
-			if o.Action == restore.Replace {
+			switch {
+			case o.Action == restore.Replace:
 				fmt.Fprintf(w, "  replace  %s (the live copy wins)\n", dest)
+			case items: // a refusal: the copies were not planned further
+				fmt.Fprintf(w, "  copy     %s (missing)\n", dest)
 			}
 			return
 		}
