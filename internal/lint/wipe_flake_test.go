@@ -66,6 +66,10 @@ func TestWipeFlakeRealNix(t *testing.T) {
 		}, "initrd-root-device.target only"},
 		{"unitConfigOnly", []string{"boot.initrd.systemd.services.rollback wipe-after-root-mount error"}, "not ordered before sysroot.mount"},
 		{"old", []string{"boot.initrd.systemd.services.rollback wipe-not-run error"}, "the scripted one"},
+		{"unitNoDevice", []string{"boot.initrd.systemd.services.rollback wipe-device-order error"}, "not ordered after the device"},
+		{"notStarted", []string{"boot.initrd.systemd.services.rollback wipe-not-run error"}, "nothing in stage 1 starts it"},
+		{"postMount", []string{"boot.initrd.postMountCommands wipe-after-root-mount error"}, "after the root is mounted"},
+		{"goodUnit", nil, ""},
 	} {
 		t.Run(tt.host, func(t *testing.T) {
 			s, err := persist.EvalFlake(ctx, dir+"#"+tt.host, persist.Options{})

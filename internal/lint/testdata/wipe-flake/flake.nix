@@ -77,6 +77,47 @@
             };
           };
         };
+        # Not ordered after any device; a unit nothing starts; a hook after
+        # the root is mounted.
+        unitNoDevice = host "26.05" {
+          boot.initrd.systemd = {
+            enable = true;
+            services.rollback = {
+              requiredBy = [ "sysroot.mount" ];
+              after = [ "local-fs-pre.target" ];
+              before = [ "sysroot.mount" ];
+              script = "btrfs subvolume delete /mnt/root; btrfs subvolume create /mnt/root";
+            };
+          };
+        };
+        notStarted = host "26.05" {
+          boot.initrd.systemd = {
+            enable = true;
+            services.rollback = {
+              wantedBy = [ "multi-user.target" ];
+              script = "btrfs subvolume delete /mnt/root";
+            };
+          };
+        };
+        postMount = host "25.11" {
+          boot.initrd = { systemd.enable = false; postMountCommands = "zfs rollback -r rpool/local/root@blank || fail"; };
+        };
+        # The right shape by hand: no finding.
+        goodUnit = host "26.05" {
+          boot.kernelParams = [ "resume=/dev/vda3" ];
+          boot.initrd.systemd = {
+            enable = true;
+            services.rollback = {
+              wantedBy = [ "initrd.target" ];
+              requiredBy = [ "sysroot.mount" ];
+              requires = [ "dev-vda2.device" ];
+              after = [ "dev-vda2.device" "systemd-hibernate-resume.service" "local-fs-pre.target" ];
+              before = [ "sysroot.mount" ];
+              unitConfig.DefaultDependencies = false;
+              script = "mount /dev/vda2 /mnt; btrfs subvolume delete /mnt/root; btrfs subvolume create /mnt/root";
+            };
+          };
+        };
         # An old NixOS without boot.initrd.systemd: scripted; a unit there never runs.
         old = {
           config.boot.initrd.postResumeCommands = "";
