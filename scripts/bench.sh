@@ -25,6 +25,13 @@
 # (internal/diff) is run, and BenchmarkHashFile and BenchmarkXXH3Memory 5
 # times each, with the ratio of their medians.
 #
+# Then (as root, with mkfs.btrfs and loop devices; HISTORY=0 skips it)
+# scripts/bench-history.sh, in a private mount namespace: drift check with
+# the previous boot's root on real btrfs — the tree as the root subvolume,
+# a snapshot of it with 1% of its files changed as the old root — against
+# drift diff of the same two trees and find -xdev, wall time and peak RSS
+# (/usr/bin/time) of each, interleaved.
+#
 # Timings are wall-clock, taken with date +%s%N around each command. The
 # machine should be otherwise idle: other load shifts the numbers by tens
 # of percent (find is single-threaded; drift's walk wants every core).
@@ -218,5 +225,14 @@ if [ "${BUDGET:-1}" != 0 ]; then
 	if ! go test -run '^$' -bench 'Budget' -benchtime 2x ./internal/persist ./internal/mounts; then
 		say "a parser is over its memory budget (above)"
 		exit 1
+	fi
+fi
+
+if [ "${HISTORY:-}" != 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v mkfs.btrfs >/dev/null && command -v unshare >/dev/null && [ -x /usr/bin/time ]; then
+		say "drift check with a previous root on real btrfs (scripts/bench-history.sh)"
+		RUNS=$RUNS ENTRIES=$ENTRIES DRIFT_BENCH_DIR=$DIR unshare -m --propagation private scripts/bench-history.sh
+	else
+		say "the history case (scripts/bench-history.sh) needs root, mkfs.btrfs, unshare and /usr/bin/time: skipped"
 	fi
 fi

@@ -83,9 +83,12 @@ type Config struct {
 	// Item.Below and nothing below it is in Audit.Lost; the walk reads the
 	// subtree through a scan.Tally (which says what it lstats).
 	// Set it only when no per-path detail below such directories is
-	// wanted: a report of rows (report.Rows), totals and metrics, without
-	// a previous root (histories are per path). Audit.Collapsed says
-	// whether it was used.
+	// wanted: a report of rows (report.Rows), totals and metrics. With a
+	// PreviousRoot, such a directory whose history is not uniform is read
+	// again after the walk and listed down to the directories whose
+	// history is (lockhist.go), so that a row stands for a directory only
+	// when everything below it has one category and one history.
+	// Audit.Collapsed says whether it was used.
 	Collapse bool
 }
 
