@@ -36,15 +36,16 @@ func complete(t *testing.T, args ...string) ([]string, string) {
 // here fails the test.
 func TestCompleteFormat(t *testing.T) {
 	want := map[string][]string{
-		"check":   report.Formats,
-		"diff":    report.DiffFormats,
-		"suggest": report.SuggestFormats,
-		"roots":   report.WipeFormats,
-		"wipe":    report.WipeFormats,
-		"version": {"text", "json"},
-		"lint":    output.Formats,
-		"adopt":   report.AdoptFormats,
-		"prune":   pruneFormats,
+		"check":    report.Formats,
+		"diff":     report.DiffFormats,
+		"suggest":  report.SuggestFormats,
+		"roots":    report.WipeFormats,
+		"wipe":     report.WipeFormats,
+		"version":  {"text", "json"},
+		"lint":     output.Formats,
+		"adopt":    report.AdoptFormats,
+		"prune":    pruneFormats,
+		"rehearse": rehearseFormats,
 	}
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	seen := 0

@@ -26,5 +26,6 @@ would lose.`,
 	cmd.AddCommand(newSuggestCmd(st))
 	cmd.AddCommand(newLintCmd(st))
 	cmd.AddCommand(newPruneCmd(st))
+	cmd.AddCommand(newRehearseCmd(st))
 	return cmd
 }

@@ -1,0 +1,307 @@
+package rehearse
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/suggest"
+)
+
+// DefaultMinBoots is the number of shutdown reports the verdict needs at
+// least (--min-boots).
+const DefaultMinBoots = 3
+
+// What a path is across the reports (Path.Kind).
+const (
+	// KindState: it changed between two boots (type, mode, size, entries
+	// or mtime differ between consecutive reports, or the report's history
+	// against the previous root says changed): state a wipe destroys.
+	KindState = "state"
+	// KindIdentical: in two reports or more, and identical whenever
+	// compared: it came back (or stayed) the same.
+	KindIdentical = "identical"
+	// KindOnce: in one report only, or never compared.
+	KindOnce = "once"
+)
+
+// What the path is to the machine now (Path.Now).
+const (
+	NowDeclared    = "declared"          // declared and persisted now: not lost
+	NowDeclaredYet = "declared-unbacked" // declared, yet its data is still on the wiped root (drift adopt)
+	NowIgnored     = "ignored"           // an ignore rule matches it now
+	NowGone        = "gone"              // no longer on the live root
+	NowPersist     = "suggested-persist" // drift suggest suggests persisting it (or what holds it)
+	NowIgnore      = "suggested-ignore"  // drift suggest suggests ignoring it
+	NowUndecided   = "undecided"         // lost, and nothing decides it
+)
+
+// The steps a path needs before the wipe is turned on (Path.Step).
+const (
+	StepPersist = "persist"
+	StepIgnore  = "ignore"
+	StepAdopt   = "adopt"
+)
+
+// Options are drift rehearse's choices besides the model.
+type Options struct {
+	// Reports are the shutdown reports, oldest first (Read).
+	Reports []Report
+	// MinBoots is how many reports the verdict needs (DefaultMinBoots
+	// when 0).
+	MinBoots int
+	// Suggest are drift suggest's options (what is suggested now).
+	Suggest suggest.Options
+}
+
+// Path is one path lost in at least one report.
+type Path struct {
+	Path string `json:"path"`
+	// Lost counts the reports in which it would have been lost; Compared
+	// the boots it could be compared across, Changed those in which it
+	// changed.
+	Lost     int `json:"lost"`
+	Compared int `json:"compared"`
+	Changed  int `json:"changed"`
+	// Kind is KindState, KindIdentical or KindOnce; Now what it is to the
+	// machine now (Now* constants); InLatest says the latest report holds
+	// it (what the wipe would destroy at the next boot).
+	Kind     string `json:"kind"`
+	Now      string `json:"now"`
+	InLatest bool   `json:"inLatest"`
+	// Bytes is its size in the latest report holding it.
+	Bytes int64 `json:"bytes"`
+	// Step is what it needs before the wipe (Step*), "" when nothing;
+	// Suggestion the path of drift suggest's suggestion standing for it.
+	Step       string `json:"step,omitempty"`
+	Suggestion string `json:"suggestion,omitempty"`
+}
+
+// Result is the rehearsal: the paths and the verdict.
+type Result struct {
+	// Reports names the reports read, oldest first; MinBoots is the
+	// verdict's minimum.
+	Reports  []string `json:"reports"`
+	MinBoots int      `json:"minBoots"`
+	Paths    []Path   `json:"paths"`
+	// Ready is the verdict (Verdict's rules); Reason says why in one
+	// sentence; Persist, Ignore and Adopt list the paths of each step
+	// (suggestion paths where drift suggest has one); Next is the exact
+	// next step.
+	Ready   bool     `json:"ready"`
+	Reason  string   `json:"reason"`
+	Persist []string `json:"persist"`
+	Ignore  []string `json:"ignore"`
+	Adopt   []string `json:"adopt"`
+	Next    string   `json:"next"`
+	// Warnings are drift suggest's (the audit's among them).
+	Warnings []diff.Warning `json:"-"`
+}
+
+// Run weighs o.Reports against the model m and drift suggest's
+// suggestions on it (suggest.Run), then gives the verdict. Errors:
+// suggest.Run's.
+func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	sug, err := suggest.Run(ctx, m, o.Suggest)
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]diff.Category{}
+	for _, it := range m.Audit.Lost {
+		live[it.Path] = it.Category
+	}
+	r := &Result{MinBoots: o.MinBoots, Warnings: sug.Warnings}
+	if r.MinBoots <= 0 {
+		r.MinBoots = DefaultMinBoots
+	}
+	for _, rep := range o.Reports {
+		r.Reports = append(r.Reports, rep.Name)
+	}
+	r.Paths = weigh(o.Reports)
+	for i := range r.Paths {
+		p := &r.Paths[i]
+		p.Now, p.Suggestion = now(m.Root, p.Path, live, sug.Suggestions)
+		p.Step = step(p)
+	}
+	verdict(r)
+	return r, nil
+}
+
+// lostCategory says whether a report's category is lost at the wipe and
+// not ignored.
+func lostCategory(c string) bool {
+	return c != "" && c != diff.Ignored.String() && c != diff.Recreated.String() && c != diff.Copied.String()
+}
+
+// weigh counts, per path lost in a report, the reports losing it and the
+// changes between consecutive reports.
+func weigh(reports []Report) []Path {
+	by := map[string]*Path{}
+	prev := map[string]*Row{}
+	for ri, rep := range reports {
+		cur := map[string]*Row{}
+		for i := range rep.Items {
+			row := &rep.Items[i]
+			if !lostCategory(row.Category) {
+				continue
+			}
+			cur[row.Path] = row
+			p := by[row.Path]
+			if p == nil {
+				p = &Path{Path: row.Path}
+				by[row.Path] = p
+			}
+			p.Lost++
+			p.Bytes = row.Bytes
+			p.InLatest = ri == len(reports)-1
+			changed, compared := row.History == "changed", row.History == "changed" || row.History == "same"
+			if old, ok := prev[row.Path]; ok {
+				compared = true
+				changed = changed || old.fingerprint() != row.fingerprint()
+			}
+			if compared {
+				p.Compared++
+			}
+			if changed {
+				p.Changed++
+			}
+		}
+		prev = cur
+	}
+	out := make([]Path, 0, len(by))
+	for _, p := range by {
+		switch {
+		case p.Changed > 0:
+			p.Kind = KindState
+		case p.Compared > 0:
+			p.Kind = KindIdentical
+		default:
+			p.Kind = KindOnce
+		}
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Path) int { return diff.ComparePaths(a.Path, b.Path) })
+	return out
+}
+
+// now says what p is to the machine now: its category in the live audit
+// (or its nearest ancestor's), the suggestion standing for it, or, lost no
+// more, declared (still there) or gone.
+func now(root, p string, live map[string]diff.Category, sugs []suggest.Suggestion) (string, string) {
+	for q := p; ; q = path.Dir(q) {
+		if c, ok := live[q]; ok {
+			switch c {
+			case diff.Ignored:
+				return NowIgnored, ""
+			case diff.Unpersisted:
+				return suggested(p, sugs)
+			}
+			return NowDeclaredYet, ""
+		}
+		if q == "/" {
+			break
+		}
+	}
+	if _, err := diff.StatIn(root, p); err != nil && diff.Absent(err) {
+		return NowGone, ""
+	}
+	return NowDeclared, ""
+}
+
+// suggested finds the persist or ignore suggestion at, above or below p.
+func suggested(p string, sugs []suggest.Suggestion) (string, string) {
+	for _, s := range sugs {
+		if s.Action != suggest.Persist && s.Action != suggest.Ignore {
+			continue
+		}
+		if mounts.HasPrefix(p, s.Path) || mounts.HasPrefix(s.Path, p) {
+			if s.Action == suggest.Ignore {
+				return NowIgnore, s.Path
+			}
+			return NowPersist, s.Path
+		}
+	}
+	return NowUndecided, ""
+}
+
+// step is what p needs before the wipe: nothing when it is not lost in
+// the latest report or decided (declared and persisted, ignored, gone);
+// adopt when declared but still on the wiped root; ignore when drift
+// suggest says so; persist otherwise — lost data nothing decided.
+func step(p *Path) string {
+	if !p.InLatest {
+		return ""
+	}
+	switch p.Now {
+	case NowDeclared, NowIgnored, NowGone:
+		return ""
+	case NowDeclaredYet:
+		return StepAdopt
+	case NowIgnore:
+		return StepIgnore
+	}
+	return StepPersist
+}
+
+// verdict applies the rules (README, drift rehearse --help):
+//  1. fewer than MinBoots reports: not ready (keep rehearsing);
+//  2. a path lost in the latest report that is neither declared and
+//     persisted, nor ignored, nor gone now: not ready (its step);
+//  3. otherwise ready: turn the wipe on.
+func verdict(r *Result) {
+	seen := map[string]bool{}
+	for _, p := range r.Paths {
+		target := p.Path
+		if p.Suggestion != "" {
+			target = p.Suggestion
+		}
+		if p.Step == "" || seen[p.Step+target] {
+			continue
+		}
+		seen[p.Step+target] = true
+		switch p.Step {
+		case StepPersist:
+			r.Persist = append(r.Persist, target)
+		case StepIgnore:
+			r.Ignore = append(r.Ignore, target)
+		case StepAdopt:
+			r.Adopt = append(r.Adopt, target)
+		}
+	}
+	n := len(r.Persist) + len(r.Ignore) + len(r.Adopt)
+	switch {
+	case len(r.Reports) < r.MinBoots:
+		r.Reason = fmt.Sprintf("%d shutdown reports, fewer than the %d the verdict needs", len(r.Reports), r.MinBoots)
+	case n > 0:
+		r.Reason = fmt.Sprintf("the wipe after the latest shutdown would destroy %d undecided paths", n)
+	default:
+		r.Ready = true
+		r.Reason = fmt.Sprintf("in the latest of %d shutdown reports, everything the wipe would destroy is declared, ignored or gone", len(r.Reports))
+	}
+	var steps []string
+	if len(r.Persist) > 0 {
+		steps = append(steps, "persist "+strings.Join(r.Persist, ", ")+" (drift suggest --format nix writes the declarations)")
+	}
+	if len(r.Ignore) > 0 {
+		steps = append(steps, "ignore "+strings.Join(r.Ignore, ", ")+" (drift check --ignore, in services.drift.extraArgs)")
+	}
+	if len(r.Adopt) > 0 {
+		steps = append(steps, "drift adopt "+strings.Join(r.Adopt, " ")+" (declared, its data still on the wiped root)")
+	}
+	switch {
+	case r.Ready:
+		r.Next = "set services.drift.wipe.rehearse = false and rebuild: the wipe runs from the next boot"
+	case len(steps) > 0:
+		r.Next = strings.Join(steps, "; ") + "; then rebuild, keep rehearsing, and run drift rehearse again after the next shutdown"
+	default:
+		r.Next = fmt.Sprintf("keep rehearsing: %d more shutdowns, then run drift rehearse again", r.MinBoots-len(r.Reports))
+	}
+	if !r.Ready && len(steps) > 0 && len(r.Reports) < r.MinBoots {
+		r.Next = strings.TrimSuffix(r.Next, "after the next shutdown") + fmt.Sprintf("after %d more shutdowns", r.MinBoots-len(r.Reports))
+	}
+}

@@ -1,0 +1,87 @@
+package rehearse
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestWeighCountsAcrossReports: a path in every report whose size changes
+// is state, one identical in all is identical, one in a single report is
+// once; the latest report alone decides InLatest; ignored, recreated and
+// copied rows are not lost.
+func TestWeighCountsAcrossReports(t *testing.T) {
+	rep := func(rows ...Row) Report { return Report{Items: rows} }
+	state := func(n int64) Row {
+		return Row{Path: "/etc/app", Category: "unpersisted", Type: "dir", Entries: 2, Bytes: n}
+	}
+	same := Row{Path: "/opt/x", Category: "unpersisted", Type: "file", Entries: 1, Bytes: 4, Mtime: "2026-12-01T00:00:00Z"}
+	paths := weigh([]Report{
+		rep(state(1), same, Row{Path: "/tmp/once", Category: "unpersisted"}),
+		rep(state(2), same, Row{Path: "/var/cache", Category: "ignored"}),
+		rep(state(2), same, Row{Path: "/bin/sh", Category: "recreated"}, Row{Path: "/srv/h", Category: "unpersisted", History: "changed"}),
+	})
+	want := map[string]Path{
+		"/etc/app":  {Lost: 3, Compared: 2, Changed: 1, Kind: KindState, InLatest: true},
+		"/opt/x":    {Lost: 3, Compared: 2, Kind: KindIdentical, InLatest: true},
+		"/tmp/once": {Lost: 1, Kind: KindOnce},
+		"/srv/h":    {Lost: 1, Compared: 1, Changed: 1, Kind: KindState, InLatest: true},
+	}
+	if len(paths) != len(want) {
+		t.Fatalf("paths %+v", paths)
+	}
+	for _, p := range paths {
+		w := want[p.Path]
+		w.Path, w.Bytes = p.Path, p.Bytes
+		if p != w {
+			t.Errorf("%s: %+v, want %+v", p.Path, p, w)
+		}
+	}
+}
+
+// TestVerdictRules: the three rules, in order.
+func TestVerdictRules(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b"}, MinBoots: 3, Paths: []Path{{Path: "/a", Step: StepPersist}}}
+	verdict(r)
+	if r.Ready || r.Persist[0] != "/a" {
+		t.Errorf("rule 1: %+v", r)
+	}
+	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a/b", Step: StepIgnore, Suggestion: "/a"}, {Path: "/a/c", Step: StepIgnore, Suggestion: "/a"}}}
+	verdict(r)
+	if r.Ready || len(r.Ignore) != 1 || r.Ignore[0] != "/a" {
+		t.Errorf("rule 2: %+v", r)
+	}
+	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a", Now: NowDeclared}}}
+	verdict(r)
+	if !r.Ready || r.Next != "set services.drift.wipe.rehearse = false and rebuild: the wipe runs from the next boot" {
+		t.Errorf("rule 3: %+v", r)
+	}
+}
+
+// TestReadSkipsWhatIsNoReport: latest.json and other files are not read,
+// a report that is not drift check's JSON is skipped with a warning naming
+// it, and only the last n reports by time are kept.
+func TestReadSkipsWhatIsNoReport(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"shutdown-2026-12-01T00:00:00.000000000Z.json": `{"version": 1, "items": [{"path": "/a", "category": "unpersisted"}]}`,
+		"shutdown-2026-12-02T00:00:00.000000000Z.json": `{"version": 1, "items": [{"path": "/b", "category": "unpersisted"}]}`,
+		"shutdown-2026-12-03T00:00:00.000000000Z.json": `{"version": 2}`,
+		"shutdown-2026-12-04T00:00:00.000000000Z.json": `{"version": 1, "items": [{"path": "x", "pathBase64": "L2MK", "category": "unpersisted"}]}`,
+		"latest.json": `{"version": 1, "items": []}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reps, warnings, err := Read(dir, 3)
+	if err != nil || len(reps) != 2 || len(warnings) != 1 {
+		t.Fatalf("Read: %+v %+v %v", reps, warnings, err)
+	}
+	if reps[0].Items[0].Path != "/b" || reps[1].Items[0].Path != "/c\n" {
+		t.Errorf("reports: %+v", reps)
+	}
+	if _, _, err := Read(filepath.Join(dir, "missing"), 3); err == nil {
+		t.Errorf("a missing directory is no error")
+	}
+}
