@@ -175,7 +175,7 @@ func (t *Top) leftFresh(opts Options, byPath map[string]Subvolume) (bool, error)
 		return false, fmt.Errorf("%w: %s is a %s, not the subvolume drift wipe makes a fresh root in: move it away", ErrUnsafe, fresh, typeName(fi.Mode()))
 	}
 	if opts.Blank == "" && !isEmptyDir(filepath.Join(t.Dir, fresh)) {
-		return false, fmt.Errorf("%w: %s is not empty: it is not a fresh root drift wipe left; move it away", ErrUnsafe, fresh)
+		return false, fmt.Errorf("%w: %s is not empty: if an interrupted drift wipe --blank made it, rerun with the same --blank; otherwise it is not a fresh root drift wipe left: move it away", ErrUnsafe, fresh)
 	}
 	return true, nil
 }

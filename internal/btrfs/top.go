@@ -126,6 +126,9 @@ func (t *Top) identify() error {
 	}
 	m := tab.At(t.Dir)
 	if m == nil {
+		if _, err := os.Lstat(t.Dir); err != nil {
+			return fmt.Errorf("%s: %w (mount the top level there with -o subvolid=5)", t.Dir, errors.Unwrap(err))
+		}
 		return fmt.Errorf("%s: not a mount point (mount the top level there with -o subvolid=5)", t.Dir)
 	}
 	if m.FSType != "btrfs" {
