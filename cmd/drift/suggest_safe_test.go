@@ -82,6 +82,8 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
   users.users.root.hashedPasswordFile = "/nix/persist/passwords/root";
   services.openssh.hostKeys = [ { path = "/nix/persist/etc/ssh/ssh_host_ed25519_key"; type = "ed25519"; } ];
   sops.age.keyFile = "/nix/persist/var/lib/sops-nix/key.txt";
+  services.myservice.passwordFile = "/nix/persist/secrets/myservice";
+  services.restic.backups.daily.paths = [ "/nix/persist" ];
   age.identityPaths = [ "/nix/persist/etc/age/identity" ];
   fileSystems."/boot" = { device = "/dev/disk/by-label/BOOT"; fsType = "vfat"; };
   environment.persistence."/nix/persist" = {
@@ -125,6 +127,7 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 		"nix/persist/var/lib/postgresql/PG_VERSION":    file("16\n"),
 		"nix/persist/var/lib/postgresql/base/1/112":    file("table"),
 		"nix/persist/var/lib/old-app/db":               file("forgotten"),
+		"nix/persist/secrets/myservice":                file("pw"),
 		"nix/var/nix/profiles/per-user/root/profile/x": file(""),
 	}
 	if fstab {
@@ -148,13 +151,15 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 // TestSuggestKeepsPasswordFilesAndKeys (C10): what the configuration names
 // under the persistent storage path — users' hashedPasswordFile (with
 // mutableUsers = false: removing it locks everyone out), the host key,
-// sops-nix's and agenix's keys — is in use, listed with the option that
-// names it, never declare-or-remove; what nothing uses still is.
+// sops-nix's and agenix's keys, any other option's path (a service's
+// passwordFile) — is in use, listed with the option that names it, never
+// declare-or-remove; what nothing uses still is, even when an option
+// names the whole storage path (a backup's paths).
 func TestSuggestKeepsPasswordFilesAndKeys(t *testing.T) {
 	_, args := machine(t, true)
 	rep := suggestOf(t, args)
 	remove := rep.withAction("declare-or-remove")
-	for _, p := range []string{"/nix/persist/passwords", "/nix/persist/passwords/alice", "/nix/persist/etc/ssh", "/nix/persist/etc/ssh/ssh_host_ed25519_key",
+	for _, p := range []string{"/nix/persist/secrets", "/nix/persist/secrets/myservice", "/nix/persist/passwords", "/nix/persist/passwords/alice", "/nix/persist/etc/ssh", "/nix/persist/etc/ssh/ssh_host_ed25519_key",
 		"/nix/persist/var/lib/sops-nix", "/nix/persist/etc/age", "/nix/persist/etc/age/identity", "/nix/persist/var/lib/sops-nix/key.txt"} {
 		if slices.Contains(remove, p) {
 			t.Errorf("%s proposed for removal: %q", p, remove)
@@ -166,6 +171,7 @@ func TestSuggestKeepsPasswordFilesAndKeys(t *testing.T) {
 		"/nix/persist/etc/ssh/ssh_host_ed25519_key": "services.openssh.hostKeys",
 		"/nix/persist/var/lib/sops-nix/key.txt":     "sops.age.keyFile",
 		"/nix/persist/etc/age/identity":             "age.identityPaths",
+		"/nix/persist/secrets/myservice":            "services.myservice.passwordFile",
 	}
 	for _, s := range rep.Suggestions {
 		if s.Action != "in-use" {

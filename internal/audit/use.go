@@ -110,7 +110,9 @@ func mountSource(t *mounts.Table, mt *mounts.Mount) string {
 // Uses lists what is in use under the persistent storage paths of the
 // declarations and extra (the one new declarations go to), and what the
 // configuration references anywhere: mounted now, referenced, or linked
-// to by a live symlink among the lost paths; sorted by path, then kind.
+// to by a live symlink among the lost paths; sorted by path, then kind. A
+// storage path itself, or a directory holding one, is not listed: an
+// option naming all of /nix/persist (a backup's paths) names nothing in it.
 func (m *Model) Uses(extra ...string) []Use {
 	out := slices.Clone(m.inUse)
 	storages := m.storagePaths(extra...)
@@ -127,6 +129,11 @@ func (m *Model) Uses(extra ...string) []Use {
 			out = append(out, Use{Path: target, Kind: UseLinked, By: "linked from " + it.Path})
 		}
 	}
+	// A use of a storage path itself, or of a directory holding one (a
+	// backup of all of /nix/persist), names no data in particular.
+	out = slices.DeleteFunc(out, func(u Use) bool {
+		return slices.ContainsFunc(storages, func(sp string) bool { return mounts.Contains(u.Path, sp) })
+	})
 	slices.SortStableFunc(out, func(a, b Use) int {
 		if c := diff.ComparePaths(a.Path, b.Path); c != 0 {
 			return c

@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -91,6 +92,11 @@ type Config struct {
 	// age.identityPaths (agenix): the keys secrets are decrypted with.
 	AgeKeyFile       Str
 	AgeIdentityPaths []Str
+	// Named are the other absolute paths options set to string literals
+	// (services.x.passwordFile, sops.secrets.y.path, …; a static read
+	// only), outside the persistence declarations, with the option's
+	// dotted name.
+	Named []Ref
 }
 
 // Ref is a path an option of the configuration names: a file the system
@@ -137,6 +143,11 @@ func (c *Config) References() []Ref {
 			add(`fileSystems."`+m.Point+`".device`, Str{m.Device, m.Pos})
 		}
 	}
+	for _, n := range c.Named {
+		if !slices.ContainsFunc(out, func(r Ref) bool { return r.Path == n.Path && r.Option == n.Option }) {
+			out = append(out, n)
+		}
+	}
 	return out
 }
 
@@ -160,6 +171,7 @@ func (c *Config) Merge(o *Config) {
 		c.AgeKeyFile = o.AgeKeyFile
 	}
 	c.AgeIdentityPaths = append(c.AgeIdentityPaths, o.AgeIdentityPaths...)
+	c.Named = append(c.Named, o.Named...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -260,7 +272,53 @@ func (r *reader) readConfig(cfg *value) *Config {
 		}
 	}
 	c.Initrd = r.readInitrd(cfg, flag)
+	budget := maxNamedValues
+	r.namedPaths(cfg, "", 0, &budget, &c.Named)
 	return c
+}
+
+// notOptions are the top-level options namedPaths does not look in: the
+// persistence declarations themselves, and imports.
+var notOptions = []string{"environment.persistence", "preservation", "home-manager", "imports"}
+
+// maxNamedValues bounds how many values namedPaths looks at: a function
+// that builds ever deeper sets (`let f = n: { x = f n; }; in f 1`) must not
+// make it run for long.
+const maxNamedValues = 20000
+
+// namedPaths collects into out every absolute path an option sets to a
+// string literal, below v (whose dotted name is prefix), at most 12 levels
+// down and *budget values in all: what the configuration names, so that
+// drift never calls it stray. Store paths and "/" are left out. Silent:
+// what cannot be read is skipped.
+func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out *[]Ref) {
+	if v == nil || depth > 12 || *budget <= 0 {
+		return
+	}
+	*budget--
+	switch v.kind {
+	case vString:
+		if strings.HasPrefix(v.str, "/") && !strings.HasPrefix(v.str, "/nix/store") && !strings.ContainsAny(v.str, " \n") {
+			if p, _ := cleanPath(v.str); p != "/" {
+				*out = append(*out, Ref{Option: prefix, Path: p, Pos: r.pos(v.off)})
+			}
+		}
+	case vList:
+		for _, it := range v.items {
+			r.namedPaths(r.force(it), prefix, depth+1, budget, out)
+		}
+	case vAttrs:
+		for _, k := range v.attrs.keys {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			if slices.Contains(notOptions, name) {
+				continue
+			}
+			r.namedPaths(r.quiet(v, k), name, depth+1, budget, out)
+		}
+	}
 }
 
 // mountOf reads a mount at name (the mount point, unless the value sets
