@@ -126,6 +126,10 @@ let
 
   # " ARG…" for a drift check command line ("" for none).
   checkArgs = lib.concatMapStrings (a: " " + escapeShellArg a) cfg.extraCheckArgs;
+  # wipe.rehearse: no wipe at boot, the shutdown audit on (drift rehearse
+  # reads its reports).
+  wiping = cfg.wipe.enable && !cfg.wipe.rehearse;
+  auditing = cfg.auditOnShutdown.enable || cfg.wipe.rehearse;
   auditDir =
     if cfg.auditOnShutdown.directory != null then
       cfg.auditOnShutdown.directory
@@ -290,6 +294,16 @@ in
         example = "root-blank";
         description = "Make the fresh root a snapshot of this subvolume (drift wipe --blank).";
       };
+      rehearse = mkOption {
+        type = types.bool;
+        default = false;
+        description = ''
+          Rehearse the wipe: no wipe at boot (whatever wipe.enable says) and
+          the shutdown audit on, so that `drift rehearse` can read what each
+          wipe would have destroyed and say when you are ready. Set it to
+          false once it says so.
+        '';
+      };
       onFailure = mkOption {
         type = types.enum [
           "stop"
@@ -319,7 +333,7 @@ in
           message = "services.drift.package is not set: set it to drift's package (pkgs.nix-drift from drift's overlay, or its flake's packages.<system>.default), or import the flake's nixosModules.default, which sets it. nixpkgs' pkgs.drift is a different program (a terminal screensaver).";
         }
         {
-          assertion = !cfg.auditOnShutdown.enable || auditDir != null;
+          assertion = !auditing || auditDir != null;
           message = "services.drift.auditOnShutdown needs services.drift.persistentStoragePath or auditOnShutdown.directory (no environment.persistence or preservation.preserveAt to take it from)";
         }
         {
@@ -335,7 +349,7 @@ in
       ];
     }
 
-    (mkIf (cfg.auditOnShutdown.enable && auditDir != null) {
+    (mkIf (auditing && auditDir != null) {
       # Started at boot and stopped at shutdown: ExecStop (preStop) runs while
       # the file systems, the bind mounts from persistent storage and the
       # journal are still there (ordered after them, so stopped before them).
@@ -469,7 +483,7 @@ in
     })
 
     # (Without a device the assertion above says so; nothing is generated.)
-    (mkIf (cfg.wipe.enable && cfg.wipe.device != null && !config.boot.initrd.systemd.enable) {
+    (mkIf (wiping && cfg.wipe.device != null && !config.boot.initrd.systemd.enable) {
       boot.initrd.extraUtilsCommands = ''
         copy_bin_and_libs ${drift}
       '';
@@ -492,7 +506,7 @@ in
       );
     })
 
-    (mkIf (cfg.wipe.enable && cfg.wipe.device != null && config.boot.initrd.systemd.enable) {
+    (mkIf (wiping && cfg.wipe.device != null && config.boot.initrd.systemd.enable) {
       boot.initrd.systemd.storePaths = [ drift ];
       boot.initrd.systemd.services.drift-wipe = mkMerge [
         {
