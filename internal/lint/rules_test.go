@@ -180,6 +180,8 @@ func TestRules(t *testing.T) {
 		{"wipe-before-resume", wipeFixture("unit-common.nix"), nil, []string{"5:32 warning"}},
 		{"wipe-before-resume", strings.Replace(wipeFixture("unit-common.nix"), "{ lib, pkgs, ... }: {", `{ lib, pkgs, ... }: { boot.resumeDevice = "/dev/vda3";`, 1), nil, []string{"5:32 error"}},
 		{"wipe-before-resume", wipeFixture("good-handwritten-systemd.nix"), nil, nil},
+		{"wipe-before-resume", "{ lib, ... }: {\n  boot.initrd.systemd.enable = false;\n  boot.initrd.postDeviceCommands = lib.mkAfter \"zfs rollback -r rpool/local/root@blank || fail\";\n}\n", nil, nil}, // ZFS: no hibernation
+		{"wipe-before-resume", "{ lib, ... }: {\n  boot.initrd.systemd.enable = false;\n  boot.resumeDevice = \"/dev/vda3\";\n  boot.initrd.postDeviceCommands = lib.mkAfter \"zfs rollback -r rpool/local/root@blank || fail\";\n}\n", nil, []string{"4:48 error"}},
 		{"wipe-before-resume", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
 		{"wipe-before-resume", wipeFixture("seed-systemd.nix"), nil, nil}, // not run at all: wipe-not-run says so
 		{"wipe-device-order", wipeFixture("unit-device.nix"), nil, []string{"5:32 error", "11:32 warning"}},

@@ -33,6 +33,7 @@ var (
 	// "drift wipe failed" of a message.
 	driftWipe   = `\bdrift["']?\s+["']?wipe["']?\s+["']?-`
 	driftWipeRe = regexp.MustCompile(driftWipe)
+	zfsRe       = regexp.MustCompile(`\bzfs\s+rollback\b`)
 	// moduleMark starts the hook text services.drift.wipe generates.
 	moduleMark = "# services.drift.wipe:"
 	// failureRe finds a hook that stops on a failing command.
@@ -223,8 +224,16 @@ func (ck *checker) beforeResume(in persist.Initrd, w wipe, what string) {
 			"%s (%s): it changes the file system a hibernated kernel still has mounted, and resuming then corrupts it", what, h)
 		return
 	}
+	if zfsOnly(w.text) {
+		return // NixOS does not hibernate with ZFS (boot.zfs.allowHibernation)
+	}
 	ck.add("wipe-before-resume", Warning, w.pos, "", "",
 		"%s: no resume device is configured in the files read, but with one (swap for hibernation) it changes the file system a hibernated kernel still has mounted", what)
+}
+
+// zfsOnly reports whether a wipe rolls back ZFS datasets and nothing else.
+func zfsOnly(text string) bool {
+	return zfsRe.MatchString(text) && !strings.Contains(text, "btrfs") && !driftWipeRe.MatchString(text)
 }
 
 // unitWipe checks a wipe in an initrd systemd service.
