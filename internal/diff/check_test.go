@@ -70,11 +70,11 @@ func table(t *testing.T, text string) *mounts.Table {
 }
 
 func dir(p string) persist.Entry {
-	return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: p, Module: "impermanence"}
+	return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: p, Origin: &persist.Origin{Module: "impermanence"}}
 }
 
 func file(p string) persist.Entry {
-	return persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: p, Module: "impermanence"}
+	return persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: p, Origin: &persist.Origin{Module: "impermanence"}}
 }
 
 // btrfsSystem is the seed's layout: root, nix, persist, log subvolumes.
@@ -345,7 +345,7 @@ f /home/alice/Down/x y`
 	hm := func(p string) persist.Entry {
 		// Home-manager v1: the storage path holds the home already.
 		src := "/nix/persist/home/alice" + strings.TrimPrefix(p, "/home/alice")
-		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, SourcePath: src, Module: "home-manager", Method: "bindfs"}
+		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, SourcePath: src, Origin: &persist.Origin{Module: "home-manager", Method: "bindfs"}}
 	}
 	a := check(t, spec, mi, []persist.Entry{hm("/home/alice/Downloads"), hm("/home/alice/Documents")}, nil)
 	wantCats(t, a, map[string]string{
@@ -577,7 +577,7 @@ l /home/alice/.local/share/Other -> /nix/persist/home/alice/elsewhere`
 	mi := btrfsSystem + `80 22 0:80 / /home/alice/Music rw,nosuid,nodev - fuse.bindfs /nix/persist/home/alice/Music rw,user_id=1000,group_id=100,default_permissions`
 	hm := func(p, method string) persist.Entry {
 		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: "/home/alice/" + p,
-			SourcePath: "/nix/persist/home/alice/" + p, Module: "home-manager", Method: method}
+			SourcePath: "/nix/persist/home/alice/" + p, Origin: &persist.Origin{Module: "home-manager", Method: method}}
 	}
 	a := check(t, spec, mi, []persist.Entry{hm("Music", "bindfs"), hm(".local/share/Steam", "symlink"), hm(".local/share/Other", "symlink")}, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.local/share/Other": "declared-unbacked"})

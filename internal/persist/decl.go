@@ -23,13 +23,19 @@ type reader struct {
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
 	// to literal strings.
 	users map[string]userInfo
+	// origins interns the Origin of every entry read: one per distinct
+	// owner, mode, module and home, shared by all entries that have it.
+	origins map[Origin]*Origin
+	// scratch is the Origin of the entry being read, until it is interned.
+	scratch Origin
 }
 
 type userInfo struct{ home, group string }
 
 func newReader(src *source, opts Options, ev *evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo)}
+		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
+		origins: make(map[Origin]*Origin)}
 }
 
 func (r *reader) pos(off int) Pos { return r.src.pos(off) }
@@ -408,11 +414,32 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 	}
 }
 
+// intern returns the shared copy of o.
+func (r *reader) intern(o *Origin) *Origin {
+	if p, ok := r.origins[*o]; ok {
+		return p
+	}
+	p := new(Origin)
+	*p = *o
+	r.origins[*p] = p
+	return p
+}
+
 // entry reads one directories/files item: a string or an attribute set,
-// raw (as written) or as normalised by nix eval (dirPath/filePath).
+// raw (as written) or as normalised by nix eval (dirPath/filePath). The
+// entry's Origin is interned.
 func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, bool) {
-	e := Entry{Kind: kind, StoragePath: sc.psp, Owner: sc.owner, Module: sc.module,
-		User: sc.user, Group: sc.group, Mode: sc.dirMode}
+	p, ok := r.readEntry(sc, kind, it, where)
+	if ok {
+		p.e.Origin = r.intern(p.e.Origin)
+	}
+	return p, ok
+}
+
+// readEntry is entry with the Origin still r.scratch.
+func (r *reader) readEntry(sc *scope, kind Kind, it *value, where string) (pending, bool) {
+	r.scratch = Origin{Owner: sc.owner, Module: sc.module, User: sc.user, Group: sc.group, Mode: sc.dirMode}
+	e := Entry{Kind: kind, StoragePath: sc.psp, Origin: &r.scratch}
 	if kind == File {
 		e.Mode = sc.fileMode
 	}
@@ -450,6 +477,7 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 				} else {
 					r.diagCode("missing-key", it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
 					e.Pos, e.Home, e.Evaluated = r.pos(it.off), sc.home, sc.evaluated
+					e.Origin = r.intern(e.Origin)
 					r.set.Malformed = append(r.set.Malformed, e)
 				}
 			}

@@ -3,7 +3,7 @@ package persist
 import "fmt"
 
 // Kind says whether a declared path is a persisted directory or a persisted file.
-type Kind int
+type Kind uint8
 
 const (
 	// Dir is a persisted directory: impermanence's `directories` entry,
@@ -41,15 +41,49 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
-// Entry is one normalised declaration.
+// Entry is one normalised declaration. What it shares with the other
+// entries of its storage path and user (owner, mode, module, home) is held
+// once, in Origin: a million entries cost about 140 bytes each, not 260.
 type Entry struct {
 	Kind Kind
+	// Evaluated marks an entry read from nix eval output: the module has
+	// already applied its options (unknown attributes are impossible, and
+	// preservation's user entries are absolute).
+	Evaluated bool
 	// StoragePath is the persistent storage path (impermanence's
 	// persistentStoragePath), absolute and lexically clean, e.g. "/nix/persist".
 	StoragePath string
 	// Path is the live path, absolute and lexically clean: impermanence's
 	// dirPath / filePath (user entries already joined to the home).
 	Path string
+	// Origin holds the fields an entry shares with its neighbours (User,
+	// Group, Mode, Method, Owner, Module, Home, read as e.User and so on).
+	// Entries read by this package share one Origin per distinct value, so
+	// it must not be written through: set a new one (SetOrigin). Never nil
+	// in entries this package returns; an Entry built elsewhere without it
+	// panics when one of those fields is read.
+	*Origin
+	// Pos is where the entry was declared, when known.
+	Pos Pos
+	// SourcePath, when set, is the persistent copy's path where it is not
+	// StoragePath joined with Path: a home-manager v1 storage path that does
+	// not end with the home ("/persist/alice" for home /home/alice, entry
+	// "Music": SourcePath "/persist/alice/Music"). Usually "".
+	SourcePath string
+	// Raw is the path exactly as written, before the module's normalisation
+	// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
+	// `directory` or `file` value ("" when absent).
+	Raw string
+	// Attrs are the attributes of an entry written as an attribute set, in
+	// the order written; nested ones (parentDirectory.mode) are flattened
+	// with a dot. Nil for an entry written as a string.
+	Attrs []Attr
+}
+
+// Origin is what an entry shares with the other entries of its storage path
+// and user: who owns the persistent source, how it is linked, which module
+// and user declared it.
+type Origin struct {
 	// User, Group and Mode are the owner and mode the module applies when it
 	// creates the persistent source ("root", "root", "0755" by default). Mode
 	// is kept as written (octal or symbolic). Group may be "" (home-manager
@@ -65,29 +99,14 @@ type Entry struct {
 	// Module names the declaring module: "impermanence", "home-manager" or
 	// "preservation".
 	Module string
-	// Pos is where the entry was declared, when known.
-	Pos Pos
-	// SourcePath, when set, is the persistent copy's path where it is not
-	// StoragePath joined with Path: a home-manager v1 storage path that does
-	// not end with the home ("/persist/alice" for home /home/alice, entry
-	// "Music": SourcePath "/persist/alice/Music"). Usually "".
-	SourcePath string
-	// Raw is the path exactly as written, before the module's normalisation
-	// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
-	// `directory` or `file` value ("" when absent).
-	Raw string
 	// Home is the home directory Raw is relative to (users.<name> and
 	// home-manager entries), "" for system-wide entries.
 	Home string
-	// Evaluated marks an entry read from nix eval output: the module has
-	// already applied its options (unknown attributes are impossible, and
-	// preservation's user entries are absolute).
-	Evaluated bool
-	// Attrs are the attributes of an entry written as an attribute set, in
-	// the order written; nested ones (parentDirectory.mode) are flattened
-	// with a dot. Nil for an entry written as a string.
-	Attrs []Attr
 }
+
+// SetOrigin gives e its own copy of o (never shared with other entries), so
+// that it can be changed through e.
+func (e *Entry) SetOrigin(o Origin) { e.Origin = &o }
 
 // Attr is one attribute of an entry or of a storage path as written: its
 // name (dotted when nested), where the name is, and its value when that is

@@ -184,8 +184,9 @@ func addLeft(left []Left, reason string, d Left) []Left {
 // nix writes (impermanence, under StoragePath; users.<User> for a path in
 // a home).
 func (s *Suggestion) Entry() persist.Entry {
-	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path, Raw: s.Path, Module: "impermanence", User: "root", Group: "root", Mode: "0755",
-		Pos: persist.Pos{File: suggestedAt}}
+	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path, Raw: s.Path,
+		Origin: &persist.Origin{Module: "impermanence", User: "root", Group: "root", Mode: "0755"},
+		Pos:    persist.Pos{File: suggestedAt}}
 	if s.User != "" {
 		e.Owner, e.Home, e.Raw = s.User, s.Home, s.Rel
 	}

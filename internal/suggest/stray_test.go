@@ -45,7 +45,7 @@ func TestStray(t *testing.T) {
 	set := &persist.Set{Entries: []persist.Entry{
 		{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/kept"},
 		{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"},
-		{Kind: persist.Dir, StoragePath: "/persist", Path: "/home/alice/.ssh", Owner: "alice"},
+		{Kind: persist.Dir, StoragePath: "/persist", Path: "/home/alice/.ssh", Origin: &persist.Origin{Owner: "alice"}},
 		{Kind: persist.Dir, StoragePath: "/elsewhere", Path: "/var/lib/x"}, // absent: nothing, no warning
 	}}
 	got, warnings := Stray(context.Background(), root, set, nil, 2)
