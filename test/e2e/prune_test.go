@@ -274,3 +274,47 @@ func exitWait(err error, ee **exec.ExitError) (syscall.WaitStatus, bool) {
 	}
 	return 0, false
 }
+
+// TestPruneRefusesAMountBelow: a mount point among the strays of the
+// persistent storage path (a tmpfs at /nix/persist/mnt/sub) is refused,
+// named on stderr with exit status 1, and stays mounted where it is with
+// what it shows; the strays beside it (/nix/persist/mnt/above,
+// /nix/persist/old) move.
+func TestPruneRefusesAMountBelow(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	must(t, os.MkdirAll(s.M(storage+"/mnt/sub"), 0o755))
+	writeFile(t, s.M(storage+"/mnt/above"), "beside the mount", 0o644)
+	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mnt/sub"))
+	writeFile(t, s.M(storage+"/mnt/sub/inside"), "on the tmpfs", 0o644)
+	writeFile(t, s.M(storage+"/old"), "stray", 0o644)
+	code, out, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+	var res struct {
+		Batches []pruneBatch
+		Refused []struct{ Path, Reason string }
+	}
+	if code != 1 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("drift prune: exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if len(res.Refused) != 1 || res.Refused[0].Path != storage+"/mnt/sub" || !strings.Contains(res.Refused[0].Reason, "mount point") ||
+		!strings.Contains(errOut, "refused "+storage+"/mnt/sub") {
+		t.Errorf("refused %+v\n%s", res.Refused, errOut)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/mnt/sub/inside")); err != nil || string(b) != "on the tmpfs" {
+		t.Errorf("the refused mount point: %v", err)
+	}
+	if mps := s.mountsBelow(s.M(storage + "/mnt")); len(mps) != 1 {
+		t.Errorf("mounts below %s/mnt: %q", storage, mps)
+	}
+	var moved []string
+	for _, b := range res.Batches {
+		for _, o := range b.Objects {
+			moved = append(moved, o.Path)
+		}
+	}
+	if !slices.Equal(moved, []string{storage + "/mnt/above", storage + "/old"}) {
+		t.Errorf("moved %q", moved)
+	}
+}
