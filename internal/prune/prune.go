@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,6 +158,7 @@ func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o 
 		return nil, refused, fmt.Errorf("making the quarantine %s/%s: %w", sp, Dir, err)
 	}
 	defer unix.Close(qFD)
+	sweepUnstarted(qFD)
 	id, bFD, err := newBatchDir(qFD, o.Now)
 	if err != nil {
 		return nil, refused, fmt.Errorf("making a batch in %s/%s: %w", sp, Dir, err)
@@ -272,4 +275,38 @@ func typeOf(mode uint32) string {
 		return "symlink"
 	}
 	return "other"
+}
+
+// sweepUnstarted removes the batch directories of the quarantine qFD that a
+// prune interrupted before its manifest was in place: no manifest.json,
+// nothing in them but a manifest.json.tmp. Nothing was moved into them
+// (the manifest comes first); a directory holding anything else is left
+// alone (drift prune --list warns about it).
+func sweepUnstarted(qFD int) {
+	dup, err := unix.Dup(qFD)
+	if err != nil {
+		return
+	}
+	q := os.NewFile(uintptr(dup), Dir)
+	defer q.Close()
+	names, _ := q.Readdirnames(-1)
+	for _, id := range names {
+		bFD, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		if err != nil {
+			continue
+		}
+		b := os.NewFile(uintptr(bFD), id)
+		inside, err := b.Readdirnames(-1)
+		b.Close()
+		if err != nil || slices.ContainsFunc(inside, func(n string) bool { return n != manifestName+".tmp" }) {
+			continue
+		}
+		if len(inside) > 0 {
+			if fd, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY); err == nil {
+				_ = unix.Unlinkat(fd, manifestName+".tmp", 0)
+				unix.Close(fd)
+			}
+		}
+		_ = unix.Unlinkat(qFD, id, unix.AT_REMOVEDIR)
+	}
 }

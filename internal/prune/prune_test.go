@@ -1,10 +1,13 @@
 package prune
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"golang.org/x/sys/unix"
 )
 
 // TestRefuse: a stray at, above or below a path in use, or holding a
@@ -46,5 +49,41 @@ func TestParseManifestRejects(t *testing.T) {
 	}
 	if _, err := decodeManifest([]byte(`{"version": 1, "id": "x", "objects": [{"n": 1, "path": "/a"}]}`), "m.json"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSweepUnstarted: a batch directory a prune left before its manifest
+// was in place (empty, or holding only manifest.json.tmp) is removed; one
+// with a manifest, or with anything else in it, stays.
+func TestSweepUnstarted(t *testing.T) {
+	q := t.TempDir()
+	for name, files := range map[string][]string{
+		"empty":    nil,
+		"tmp-only": {"manifest.json.tmp"},
+		"started":  {"manifest.json", "1"},
+		"strange":  {"1"},
+	} {
+		if err := os.Mkdir(filepath.Join(q, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(q, name, f), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fd, err := unix.Open(q, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	sweepUnstarted(fd)
+	ents, _ := os.ReadDir(q)
+	var left []string
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, " ") != "started strange" {
+		t.Errorf("left %q, want started strange", left)
 	}
 }
