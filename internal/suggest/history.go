@@ -14,14 +14,14 @@ import (
 )
 
 // Histories compares the lost paths of a (an audit of root) with the old
-// roots given, newest first, and returns one OldRoot each: the first is
+// roots given, newest first, and returns one RootHistory each: the first is
 // the previous boot's root, whose history Check already set
 // (Item.History; a.PreviousRoot must be it); the others are compared by
 // diff.HistoryIn, for the unpersisted paths only (the candidates of
 // Suggest). An old root that cannot be read is left out with a warning; so
 // are the paths that could not be compared (counted, the first named).
 // Once ctx is done it compares nothing more and returns ctx's error.
-func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]OldRoot, []diff.Warning, error) {
+func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]RootHistory, []diff.Warning, error) {
 	if len(roots) == 0 {
 		return nil, nil, nil
 	}
@@ -32,10 +32,10 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.Ol
 			cand, candAt = append(cand, it), append(candAt, i)
 		}
 	}
-	var out []OldRoot
+	var out []RootHistory
 	var warnings []diff.Warning
 	for i, r := range roots {
-		o := OldRoot{Root: r, Hist: make([]diff.History, len(a.Lost))}
+		o := RootHistory{Root: r, Hist: make([]diff.History, len(a.Lost))}
 		if i == 0 {
 			for j, it := range a.Lost {
 				o.Hist[j] = it.History

@@ -207,10 +207,10 @@ func (s *Suggestion) historyNote() string {
 	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
 }
 
-// OldRoot is one old root compared and the history of each lost item
+// RootHistory is one old root compared and the history of each lost item
 // against it (diff.HistoryIn; Item.History for the previous root),
 // parallel to Audit.Lost.
-type OldRoot struct {
+type RootHistory struct {
 	Root btrfs.OldRoot
 	Hist []diff.History
 }
@@ -221,7 +221,7 @@ type Input struct {
 	Audit *diff.Audit
 	Root  string
 	// Old are the old roots compared, newest first (at most --boots).
-	Old []OldRoot
+	Old []RootHistory
 	// Knowledge is the knowledge base (Builtin()).
 	Knowledge *Knowledge
 	// Homes maps users to their homes (--home); every /home/NAME is the

@@ -195,7 +195,7 @@ func TestSuggestHistory(t *testing.T) {
 		{"/etc/NetworkManager/system-connections/wifi.nmconnection", 5, "nnn"},
 	}
 	a := &diff.Audit{Decls: &persist.Set{}}
-	old := []OldRoot{{Root: btrfs.OldRoot{Name: "3"}}, {Root: btrfs.OldRoot{Name: "2"}}, {Root: btrfs.OldRoot{Name: "1"}}}
+	old := []RootHistory{{Root: btrfs.OldRoot{Name: "3"}}, {Root: btrfs.OldRoot{Name: "2"}}, {Root: btrfs.OldRoot{Name: "1"}}}
 	for _, l := range items {
 		a.Lost = append(a.Lost, item(l.p, l.size))
 		for i := range old {
