@@ -74,6 +74,13 @@ func Stray(ctx context.Context, root string, decls *persist.Set, uses []audit.Us
 // a persistent storage path (internal/prune): drift's own, never stray.
 const QuarantineDir = ".drift-quarantine"
 
+// ownDirs are drift's own directories in a persistent storage path, never
+// stray: drift prune's quarantine, and /var/lib/drift, where the NixOS
+// module's shutdown audit keeps its reports by default
+// (<persistentStoragePath>/var/lib/drift/shutdown, nix/module.nix), which
+// drift rehearse reads.
+var ownDirs = []string{"/" + QuarantineDir, "/var/lib/drift"}
+
 // coverage says what a path under a storage path is to the declarations.
 type coverage int
 
@@ -151,10 +158,13 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			return r, isDir
 		}
 		full := sp + e.Path
-		if e.Path == "/"+QuarantineDir {
-			return nil, false // drift prune's quarantine: never stray
+		if slices.Contains(ownDirs, e.Path) {
+			return nil, false // drift's own: never stray
 		}
 		c, inUse, by := cover(full, entries, uses)
+		if c == uncovered && slices.ContainsFunc(ownDirs, func(d string) bool { return mounts.HasPrefix(d, e.Path) }) {
+			c = onTheWay // /var, /var/lib on the way to drift's own
+		}
 		if len(by) > 0 {
 			r := &strayRow{s: inUseRow(full, e, sp, by)}
 			mu.Lock()

@@ -152,3 +152,24 @@ func TestStraySymlinkedStoragePath(t *testing.T) {
 		t.Errorf("a file: warnings %q", warnings)
 	}
 }
+
+// TestStrayNeverDriftsOwn: drift prune's quarantine and the shutdown
+// reports the NixOS module keeps (<storage>/var/lib/drift) are never
+// stray, nor is /var on the way to them, so drift prune never moves them;
+// what lies beside them is.
+func TestStrayNeverDriftsOwn(t *testing.T) {
+	root := t.TempDir()
+	ps := filepath.Join(root, "persist")
+	mkfile(t, filepath.Join(ps, ".drift-quarantine/20261207T000000Z/manifest.json"), "{}")
+	mkfile(t, filepath.Join(ps, "var/lib/drift/shutdown/latest.json"), "{}")
+	mkfile(t, filepath.Join(ps, "var/old"), "stray")
+	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
+	got, _ := Stray(context.Background(), root, set, nil, 1)
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, string(s.Action)+" "+s.Path)
+	}
+	if strings.Join(rows, "|") != "declare-or-remove /persist/var/old" {
+		t.Errorf("stray rows %q, want only /persist/var/old", rows)
+	}
+}
