@@ -34,8 +34,10 @@ const (
 	// Copied: inside a declaration that is not mounted, on the ephemeral
 	// filesystem, but its persistent copy is the same: same type, and for a
 	// regular file the same bytes, for a symlink the same target (a
-	// half-migrated directory). The next boot's mount shows the copy in its
-	// place. Not lost.
+	// half-migrated directory); or Shadowed under a mount from persistent
+	// storage that shows the same copy at its path (a directory adopted and
+	// mounted over its old ephemeral contents). The next boot's mount shows
+	// the copy in its place. Not lost.
 	Copied
 )
 
@@ -82,7 +84,7 @@ func (c Category) Why() string {
 	case Covered:
 		return "declared, on persistent storage but not mounted from its persistent copy: the next boot mounts the copy over it"
 	case Copied:
-		return "declared, not mounted: the same copy is in persistent storage"
+		return "the same copy is in persistent storage: the next boot shows it"
 	}
 	return ""
 }

@@ -115,7 +115,9 @@ type Item struct {
 	Decl int32
 	// Mount is the mount ID of the bind mount an Unmounted path is shown
 	// through, or of the persistent filesystem a Covered path (also when
-	// Ignored) lies on; 0 otherwise.
+	// Ignored) lies on, or of the mount from persistent storage that a
+	// Shadowed path (also when Ignored) lies under and whose copy was
+	// compared with it (Copy); 0 otherwise.
 	Mount int32
 	// Subvolume is true for a nested btrfs subvolume (inode 256 on another
 	// st_dev than its parent, and not a mount point): it is part of the root
@@ -127,7 +129,9 @@ type Item struct {
 	// Copy, for a path inside a declaration that is not mounted
 	// (DeclaredUnbacked, or Ignored with Decl set), says what the
 	// persistent copy holds at the same place (CopyOf): CopyMissing, or
-	// CopyDiffers when the stale copy there comes back instead of it.
+	// CopyDiffers when the stale copy there comes back instead of it. For
+	// a Shadowed path with Mount set, the same of what that mount shows at
+	// the path now.
 	Copy CopyState
 	// view, for a Shadowed path (or one Ignored under a mount point), is
 	// 1 + the index in classifier.views of the view it was read through;

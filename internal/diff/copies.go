@@ -52,39 +52,82 @@ func CopyOf(d *persist.Entry, p string) string {
 	return src + rest
 }
 
-// copies compares every lost path inside a declaration that is not mounted
-// (DeclaredUnbacked), or hidden by its mount at the next boot (Covered),
-// or either and Ignored, with the declaration's
-// persistent copy at the same place (CopyOf), read beneath the audited root
-// (never through a symlink): what the next boot's mount will show there. A
-// path whose copy has the same type (and for a regular file the same bytes,
-// content hashed as drift diff does; for a symlink the same target) is not
-// lost: it becomes Copied, leaves c.lost and is counted in copied. The
-// others get Item.Copy. A copy that cannot be read counts as missing, with
-// one warning. A declaration whose persistent copy lies on an ephemeral
+// copies compares every lost path that a persistent copy will stand for at
+// the next boot with that copy, read without following a symlink: what the
+// next boot shows in the path's place. It is one rule for two kinds of path:
+//   - inside a declaration that is not mounted (DeclaredUnbacked), or hidden
+//     by its mount at the next boot (Covered), or either and Ignored: the
+//     copy is the declaration's persistent copy at the same place (CopyOf),
+//     read beneath the audited root;
+//   - Shadowed (or Ignored under a mount point) beneath a mount from
+//     persistent storage that a declaration makes again: the copy is what
+//     that mount shows at the same path now (the mounted source), and the
+//     shadowed path is read through its view beneath the mounts.
+//
+// A path whose copy has the same type (and for a regular file the same
+// bytes, content hashed as drift diff does; for a symlink the same target)
+// is not lost: it becomes Copied, leaves c.lost and is counted in copied.
+// The others get Item.Copy (and, when shadowed, Item.Mount: the mount
+// showing the copy). A copy that cannot be read counts as missing, with one
+// warning. A declaration whose persistent copy lies on an ephemeral
 // filesystem has no copy.
 func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total) {
-	var cand []*Item
-	for _, it := range c.lost {
-		if it.Decl >= 0 && (it.Category == DeclaredUnbacked || it.Category == Covered || it.Category == Ignored) {
-			cand = append(cand, it)
-		}
-	}
-	if len(cand) == 0 {
-		return Total{}
-	}
 	rootFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		c.warn(WarnUnreadable, "/", fmt.Sprintf("cannot compare declared paths that are not mounted with their persistent copies: %s: %v", c.cfg.Root, err))
+		c.warn(WarnUnreadable, "/", fmt.Sprintf("cannot compare lost paths with their persistent copies: %s: %v", c.cfg.Root, err))
 		return Total{}
 	}
 	defer unix.Close(rootFD)
-	persistentCopy := map[int32]bool{}
-	for _, it := range cand {
-		if _, ok := persistentCopy[it.Decl]; !ok {
-			m := t.Shows(c.entries[it.Decl].Source())
-			persistentCopy[it.Decl] = m != nil && c.kinds[m] != ephemeral
+	viewFDs := make([]int, len(c.views))
+	for i := range viewFDs {
+		viewFDs[i] = -1
+	}
+	defer func() {
+		for _, fd := range viewFDs {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
 		}
+	}()
+	var cand []copyCand
+	persistentCopy := map[int32]bool{}
+	for _, it := range c.lost {
+		if it.Decl >= 0 && (it.Category == DeclaredUnbacked || it.Category == Covered || it.Category == Ignored) {
+			if _, ok := persistentCopy[it.Decl]; !ok {
+				m := t.Shows(c.entries[it.Decl].Source())
+				persistentCopy[it.Decl] = m != nil && c.kinds[m] != ephemeral
+			}
+			if !persistentCopy[it.Decl] {
+				continue
+			}
+			rel := strings.TrimPrefix(it.Path, "/")
+			cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: rel, copyRel: strings.TrimPrefix(CopyOf(&c.entries[it.Decl], it.Path), "/")})
+			continue
+		}
+		if it.view == 0 || it.Decl >= 0 || it.Below.Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
+			continue
+		}
+		m := t.Shows(it.Path)
+		if m == nil || c.kinds[m] != persistent || m.MountPoint == "/" || m.FSType == "tmpfs" || m.FSType == "ramfs" {
+			continue
+		}
+		v := &c.views[it.view-1]
+		rel, ok := mounts.Rel(v.mountPoint, it.Path)
+		if !ok {
+			continue
+		}
+		if viewFDs[it.view-1] < 0 {
+			fd, err := unix.Open(v.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			viewFDs[it.view-1] = fd
+		}
+		it.Mount = int32(m.ID)
+		cand = append(cand, copyCand{it: it, liveFD: viewFDs[it.view-1], liveRel: strings.TrimPrefix(rel, "/"), copyRel: strings.TrimPrefix(it.Path, "/")})
+	}
+	if len(cand) == 0 {
+		return Total{}
 	}
 	same := make([]bool, len(cand))
 	var failed atomic.Int64
@@ -101,35 +144,32 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 				if i >= len(cand) || ctx.Err() != nil {
 					return
 				}
-				it := cand[i]
-				if !persistentCopy[it.Decl] {
-					continue
-				}
 				if hs == nil {
 					hs = newHasher(nil)
 					hs.ctx = ctx
 				}
-				st, eq, err := compareCopy(rootFD, hs, it, CopyOf(&c.entries[it.Decl], it.Path))
+				cd := &cand[i]
+				st, eq, err := compareCopy(hs, cd, rootFD)
 				if err != nil && ctx.Err() == nil {
 					failed.Add(1)
-					msg := [2]string{it.Path, fmt.Sprintf("%s: %v", it.Path, err)}
+					msg := [2]string{cd.it.Path, fmt.Sprintf("%s: %v", cd.it.Path, err)}
 					firstErr.CompareAndSwap(nil, &msg)
 				}
-				it.Copy, same[i] = st, eq
+				cd.it.Copy, same[i] = st, eq
 			}
 		}()
 	}
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
 		first := firstErr.Load()
-		c.warn(WarnUnreadable, first[0], fmt.Sprintf("%s not compared with the persistent copy that the next boot mounts in their place, counted as lost (first: %s)", units.Plural(n, "declared path", "declared paths"), first[1]))
+		c.warn(WarnUnreadable, first[0], fmt.Sprintf("%s not compared with the persistent copy that the next boot shows in their place, counted as lost (first: %s)", units.Plural(n, "path", "paths"), first[1]))
 	}
 	gone := map[*Item]bool{}
-	for i, it := range cand {
+	for i, cd := range cand {
 		if same[i] {
-			gone[it] = true
-			it.Category = Copied
-			copied.Add(Total{Count: 1, Bytes: regularSize(it)})
+			gone[cd.it] = true
+			cd.it.Category = Copied
+			copied.Add(Total{Count: 1, Bytes: regularSize(cd.it)})
 		}
 	}
 	if len(gone) > 0 {
@@ -144,6 +184,16 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 	return copied
 }
 
+// copyCand is a lost path to compare with its persistent copy: the live
+// object at liveRel beneath liveFD (the audited root, or the view beneath
+// the mounts a shadowed path is read through), the copy at copyRel beneath
+// the audited root (through its mounts). Both relative, no leading "/".
+type copyCand struct {
+	it               *Item
+	liveFD           int
+	liveRel, copyRel string
+}
+
 func regularSize(it *Item) int64 {
 	if it.Mode&unix.S_IFMT == unix.S_IFREG {
 		return it.Size
@@ -151,12 +201,12 @@ func regularSize(it *Item) int64 {
 	return 0
 }
 
-// compareCopy compares the live item with the path cp (absolute, in the
-// audited root) beneath rootFD: CopyMissing when nothing is there, eq when
-// the copy is what the live path is (same type; same bytes for a regular
-// file, same target for a symlink), else CopyDiffers.
-func compareCopy(rootFD int, hs *hasher, it *Item, cp string) (CopyState, bool, error) {
-	rel := strings.TrimPrefix(cp, "/")
+// compareCopy compares the live object of cd with its copy beneath rootFD:
+// CopyMissing when nothing is there, eq when the copy is what the live path
+// is (same type; same bytes for a regular file, same target for a
+// symlink), else CopyDiffers.
+func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) {
+	it, rel := cd.it, cd.copyRel
 	if rel == "" {
 		return CopyMissing, false, nil
 	}
@@ -179,14 +229,14 @@ func compareCopy(rootFD int, hs *hasher, it *Item, cp string) (CopyState, bool, 
 		return CopyDiffers, target == it.Target, nil
 	case unix.S_IFREG:
 		var lst unix.Stat_t
-		if err := statBeneath(rootFD, strings.TrimPrefix(it.Path, "/"), &lst); err != nil {
+		if err := statBeneath(cd.liveFD, cd.liveRel, &lst); err != nil {
 			return CopyMissing, false, err
 		}
 		if lst.Size != cst.Size || lst.Mode&unix.S_IFMT != unix.S_IFREG {
 			return CopyDiffers, false, nil
 		}
-		a, b := entryOf(cp, &cst, ""), entryOf(it.Path, &lst, "")
-		eq, err := hs.sameFiles(rootFD, &a, rootFD, &b)
+		a, b := entryOf("/"+rel, &cst, ""), entryOf("/"+cd.liveRel, &lst, "")
+		eq, err := hs.sameFiles(rootFD, &a, cd.liveFD, &b)
 		if err != nil {
 			return CopyMissing, false, err
 		}

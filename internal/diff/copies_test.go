@@ -189,3 +189,44 @@ f /nix/persist/home/alice/.netrc same
 		t.Errorf("copied %+v, want .netrc", a.Totals[Copied])
 	}
 }
+
+// Shadowed paths under a bind mount from persistent storage (a declared
+// directory adopted with --prefer live, then mounted) follow the same rule
+// as a declaration that is not mounted: what the mounted copy holds the same
+// (type, bytes) is copied, not lost; other bytes are lost with Copy
+// CopyDiffers and the mount showing the copy named; what the copy lacks is
+// lost. Under a tmpfs (not persistent storage) nothing is compared.
+func TestShadowedUnderPersistentMountWithSameCopyIsNotLost(t *testing.T) {
+	under := t.TempDir()
+	build(t, under, "f /var/lib/halfmig/identical same\nf /var/lib/halfmig/different old\nf /var/lib/halfmig/missing only under\nd /var/lib/halfmig/sub\nf /scratch/x same")
+	mi := btrfsSystem + `30 22 0:31 /persist/var/lib/halfmig /var/lib/halfmig rw - btrfs /dev/vda2 rw,subvol=/persist
+31 22 0:40 / /scratch rw - tmpfs tmpfs rw
+`
+	spec := `
+f /nix/persist/var/lib/halfmig/identical same
+f /nix/persist/var/lib/halfmig/different new
+d /nix/persist/var/lib/halfmig/sub
+f /var/lib/halfmig/identical same
+f /var/lib/halfmig/different new
+d /var/lib/halfmig/sub
+f /scratch/x same
+`
+	a := check(t, spec, mi, []persist.Entry{dir("/var/lib/halfmig")}, func(c *Config) {
+		c.Under = func(mp string) (string, func(), error) { return under, func() {}, nil }
+		c.Ephemeral = []string{"/", "/scratch"}
+	})
+	wantCats(t, a, map[string]string{
+		"/var/lib/halfmig/different": "shadowed",
+		"/var/lib/halfmig/missing":   "shadowed",
+		"/scratch/x":                 "unpersisted",
+	})
+	if it := itemAt(a, "/var/lib/halfmig/different"); it.Copy != CopyDiffers || it.Mount != 30 {
+		t.Errorf("different: Copy %d Mount %d, want the stale copy of mount 30", it.Copy, it.Mount)
+	}
+	if it := itemAt(a, "/var/lib/halfmig/missing"); it.Copy != CopyMissing || it.Mount != 30 {
+		t.Errorf("missing: Copy %d Mount %d, want no copy, mount 30", it.Copy, it.Mount)
+	}
+	if got := a.Totals[Copied]; got != (Total{Count: 2, Bytes: 4}) {
+		t.Errorf("copied %+v, want identical and sub (4 bytes)", got)
+	}
+}

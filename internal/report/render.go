@@ -109,6 +109,12 @@ func Why(a *diff.Audit, it *diff.Item) string {
 			s += "; the stale copy " + Escape(diff.CopyOf(&d, it.Path)) + " comes back in its place"
 		}
 		return s
+	case it.Category == diff.Shadowed && it.Mount != 0:
+		s := "on the root subvolume under a mount point"
+		if it.Copy == diff.CopyDiffers {
+			return s + fmt.Sprintf("; the copy mount %d shows at %s has other contents: it is what the next boot shows", it.Mount, Escape(it.Path))
+		}
+		return s + fmt.Sprintf("; the copy mount %d shows lacks it", it.Mount)
 	case it.Category == diff.Unmounted:
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
 	case it.Category == diff.Unpersisted && it.Subvolume:
