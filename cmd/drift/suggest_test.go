@@ -523,3 +523,29 @@ func TestSuggestDemo(t *testing.T) {
 		golden(t, "demo."+format, demo, out)
 	}
 }
+
+// An old root dated after now (an empty subvolume named 2030-… on a
+// machine whose clock says 2026) is not the previous boot's root: check
+// compares with the newest root dated before now and keeps its alerts,
+// and check and suggest both warn that the clock looks wrong, as drift
+// wipe --dry-run and drift roots do.
+func TestFutureDatedOldRootIsNotThePreviousRootInCheckAndSuggest(t *testing.T) {
+	dir, args := workstation(t)
+	if err := os.Mkdir(filepath.Join(dir, "old_roots", "2999-01-1_00:00:00"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"check", "suggest"} {
+		a := args
+		if cmd == "check" {
+			i := slices.Index(args, "--now")
+			a = slices.Delete(slices.Clone(args), i, i+2)
+		}
+		_, out, errs := runDrift(t, append([]string{cmd, "--format", "json"}, a...)...)
+		if !strings.Contains(out, "is before the old root 2999-01-1_00:00:00") || !strings.Contains(out, "the clock looks wrong") {
+			t.Errorf("%s: no warning about the future-dated old root:\n%s\n%s", cmd, out, errs)
+		}
+		if cmd == "check" && (strings.Contains(out, `"name": "2999-01-1_00:00:00"`) || !strings.Contains(out, "ssh_host_ed25519_key")) {
+			t.Errorf("check took the future-dated root as the previous root, or lost the host-key alert:\n%s", out)
+		}
+	}
+}

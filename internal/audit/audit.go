@@ -297,6 +297,9 @@ func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, s
 			warn(diff.WarnOldRoots, fmt.Sprintf("cannot find %s: %v", what, err))
 		}
 		m.OldRoots, msg = found, skip
+		for _, r := range found.Future {
+			warn(diff.WarnOldRoots, futureRoot(r, time.Now()))
+		}
 		if err == nil && skip == "" {
 			if msg = found.Note(); !o.Previous {
 				msg = recentNote(found)
@@ -310,6 +313,12 @@ func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, s
 	if msg != "" {
 		note(msg)
 	}
+}
+
+// futureRoot is the warning about an old root dated after now
+// (btrfs.OldRoot.DatedAfter), in the words of drift wipe's plan.
+func futureRoot(r btrfs.OldRoot, now time.Time) string {
+	return fmt.Sprintf("the clock (%s) is before the old root %s (%s): it is not taken as the previous boot's root, and drift wipe keeps it: the clock looks wrong (or the root was named by hand)", now.UTC().Format(time.RFC3339), r.Name, r.Time.UTC().Format(time.RFC3339))
 }
 
 // Previous is the previous boot's root, nil when none was found or looked

@@ -1,6 +1,9 @@
 package btrfs
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // RecentRoots returns up to n entries of roots, newest first by real time
 // (SortOldRoots, never string order), of the kinds given and not rejected
@@ -25,7 +28,8 @@ func RecentRoots(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool, n int) 
 // --old-roots auto: up to n subvolumes of old_roots next to the live root
 // subvolume of root (OldRootsBeside) in the top level, newest first by real
 // time, never the live root itself (C18); the first is the previous boot's
-// root. Paths are relative to the top level. The caller checks that root is
+// root; an old root dated after now (OldRoot.DatedAfter) is never one of
+// them (Recent.Future lists it). Paths are relative to the top level. The caller checks that root is
 // a btrfs subvolume. Errors (opening the top level, listing subvolumes or
 // mounts, reading old_roots) are for warnings; none found is not an error.
 func RecentRootsInTop(lt *LazyTop, root string, n int) (Recent, error) {
@@ -33,17 +37,24 @@ func RecentRootsInTop(lt *LazyTop, root string, n int) (Recent, error) {
 	if err != nil {
 		return Recent{}, err
 	}
-	return l.recent(n), nil
+	return l.recent(n, time.Now()), nil
 }
 
 // RecentRootsIn finds the old roots of the last n boots for --old-roots
 // DIR: up to n subvolumes or directories of dir (absolute, OldRootsDir),
 // newest first by real time, never the live root (the subvolume that shows
-// root, or root itself). Errors are OldRootsDir's.
+// root, or root itself) nor one dated after now (Recent.Future). Errors are OldRootsDir's.
 func RecentRootsIn(dir, root string, n int) (Recent, error) {
 	l, err := lookIn(dir, root)
 	if err != nil {
 		return Recent{}, err
 	}
-	return l.recent(n), nil
+	return l.recent(n, time.Now()), nil
 }
+
+// DatedAfter reports whether r is dated after now (r.Time: the time in its
+// name, read as UTC as the initrd writes it): no past boot's root can be,
+// so it is never the previous boot's root; the clock, or the name, is
+// wrong. Drift wipe's plan keeps such roots for the same reason ("the
+// clock looks wrong").
+func (r OldRoot) DatedAfter(now time.Time) bool { return r.Time.After(now) }

@@ -50,3 +50,30 @@ func TestRecentRootsIn(t *testing.T) {
 		}
 	}
 }
+
+// An old root dated after now (a clock set back, or a root named by hand)
+// is not the previous boot's root: the newest root dated before now is, and
+// the future one is listed in Future (for the warning check and suggest
+// give, in the words of drift wipe's "the clock looks wrong").
+func TestFutureDatedOldRootIsNotThePreviousRoot(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"2026-11-9_09:00:00", "2999-01-1_00:00:00"} {
+		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := t.TempDir()
+	got, err := RecentRootsIn(dir, live, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Roots) != 1 || got.Roots[0].Name != "2026-11-9_09:00:00" {
+		t.Errorf("roots %+v, want 2026-11-9_09:00:00 alone", got.Roots)
+	}
+	if len(got.Future) != 1 || got.Future[0].Name != "2999-01-1_00:00:00" {
+		t.Errorf("future %+v, want 2999-01-1_00:00:00", got.Future)
+	}
+	if got.Count != 2 {
+		t.Errorf("count %d, want both old roots counted", got.Count)
+	}
+}

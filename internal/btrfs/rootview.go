@@ -239,6 +239,11 @@ type Recent struct {
 	// of the kinds looked for, the live root not counted (the
 	// drift_old_roots metric).
 	Count int
+	// Future are the old roots (as counted in Count) dated after the clock
+	// when they were looked for (OldRoot.DatedAfter), oldest first: never
+	// among Roots, not the root of any past boot; the clock or the name is
+	// wrong. Drift wipe keeps them (Plan: "the clock looks wrong").
+	Future []OldRoot
 }
 
 // Where names the directory looked in: SOURCE:/DIR in the top level, else
@@ -325,9 +330,17 @@ func lookIn(dir, root string) (oldRootLook, error) {
 }
 
 // recent is the look's roots of the last n boots (RecentRoots), with the
-// count of old roots it chose among.
-func (l oldRootLook) recent(n int) Recent {
-	return Recent{Roots: RecentRoots(l.roots, l.kinds, l.live, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live)}
+// count of old roots it chose among: none dated after now (DatedAfter),
+// which are listed in Future instead.
+func (l oldRootLook) recent(n int, now time.Time) Recent {
+	var future []OldRoot
+	for _, r := range l.roots {
+		if r.Parsed && slices.Contains(l.kinds, r.Kind) && !l.live(r) && r.DatedAfter(now) {
+			future = append(future, r)
+		}
+	}
+	skip := func(r OldRoot) bool { return l.live(r) || r.DatedAfter(now) }
+	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live), Future: future}
 }
 
 // countOldRoots counts the entries of roots that PreviousRoot could choose:
