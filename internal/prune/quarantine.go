@@ -174,10 +174,15 @@ func undoBatch(spFD, bFD int, b *Batch, dryRun bool) Undone {
 		}
 		u.Restored = append(u.Restored, obj.Path)
 	}
+	if !dryRun && len(u.Restored) > 0 && left > 0 {
+		_ = unix.Syncfs(bFD)
+	}
 	if left == 0 && !dryRun {
-		// Only the manifest is left: unlink it, then rmdir (which fails,
-		// keeping the batch, should anything else be in it).
-		u.Removed = unix.Unlinkat(bFD, manifestName, 0) == nil && removeEmpty(spFD, b.ID) == nil
+		// Only the manifest is left: the renames on disk first (a crash
+		// never leaves objects without their manifest), then unlink it,
+		// then rmdir (which fails, keeping the batch, should anything else
+		// be in it).
+		u.Removed = unix.Syncfs(bFD) == nil && unix.Unlinkat(bFD, manifestName, 0) == nil && removeEmpty(spFD, b.ID) == nil
 	}
 	return u
 }
@@ -205,7 +210,7 @@ func putBack(spFD, bFD int, sp string, obj *Object, dryRun bool) error {
 		}
 		return fmt.Errorf("rename: %s: left in the quarantine", why(err))
 	}
-	return unix.Fsync(pfd)
+	return nil
 }
 
 // removeBatch removes the batch b's directory: every object left in it
