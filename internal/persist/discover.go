@@ -47,7 +47,11 @@ const nixosDir = "etc/nixos"
 // directories and the .nix files below it may be symbolic links (an
 // impermanence setup links /etc/nixos to /nix/persist/etc/nixos), followed
 // inside root, each file and directory read once. A link that does not
-// resolve inside root is a Warning diagnostic naming it. Discover returns
+// resolve inside root is a Warning diagnostic naming it. The modules joined
+// to those files by relative imports, in either direction, are read too
+// for the options they set (configuration.nix importing ./secrets.nix;
+// withImports follows imports as drift lint does: beneath the tree, never
+// through a symbolic link). Discover returns
 // the merged set and the files read (their names as found under root),
 // sorted.
 //
@@ -77,10 +81,11 @@ func Discover(root string, opts Options) (*Set, []string, error) {
 	if err := w.nixos(); err != nil {
 		return nil, nil, err
 	}
-	sort.Slice(w.found, func(i, j int) bool { return w.found[i].name < w.found[j].name })
+	found := w.withImports()
+	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 	set = &Set{}
 	var files []string
-	for _, f := range w.found {
+	for _, f := range found {
 		set.Merge(f.set)
 		files = append(files, f.name)
 	}
@@ -389,15 +394,20 @@ type nixosWalk struct {
 	diags []Diagnostic
 	// nixFiles counts the .nix files read (declaring or not).
 	nixFiles int
-	found    []struct {
-		name string
-		set  *Set
-	}
+	// found are the files that declare; others the ones that do not but
+	// have an imports list (withImports); tree is the directory the walk
+	// started at (etc/nixos or a persisted copy of it).
+	found  []walkFile
+	others []walkFile
+	tree   string
 }
 
 // dir reads the directory rel (depth levels below etc/nixos), resolved
 // inside the root.
 func (w *nixosWalk) dir(rel string, depth int) error {
+	if depth == 0 {
+		w.tree = rel
+	}
 	st, err := w.r.stat(rel)
 	if err != nil {
 		if d, ok := w.r.brokenLink(rel, err, "the .nix files there are not read"); ok {
@@ -467,7 +477,8 @@ func (w *nixosWalk) dir(rel string, depth int) error {
 }
 
 // file reads rel when its name ends in .nix, it is a regular file not read
-// yet, and its text mentions persistence or preserveAt.
+// yet, and its text mentions persistence or preserveAt; a file that does
+// not but has an imports list is kept for withImports (other).
 func (w *nixosWalk) file(rel string) error {
 	if !strings.HasSuffix(rel, ".nix") {
 		return nil
@@ -486,6 +497,7 @@ func (w *nixosWalk) file(rel string) error {
 	}
 	w.nixFiles++
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
+		w.other(rel, fileID{st.Dev, st.Ino}, data)
 		return nil
 	}
 	name := w.r.name(rel)
@@ -496,9 +508,6 @@ func (w *nixosWalk) file(rel string) error {
 	if err != nil {
 		return err
 	}
-	w.found = append(w.found, struct {
-		name string
-		set  *Set
-	}{name, s})
+	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: fileID{st.Dev, st.Ino}, set: s})
 	return nil
 }

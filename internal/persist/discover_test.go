@@ -25,7 +25,9 @@ func TestDiscover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{filepath.Join(root, "etc/nixos/hosts/a/default.nix"), filepath.Join(root, "etc/nixos/impermanence.nix")}
+	// configuration.nix imports impermanence.nix: it is part of the
+	// configuration, read for the options it sets.
+	want := []string{filepath.Join(root, "etc/nixos/configuration.nix"), filepath.Join(root, "etc/nixos/hosts/a/default.nix"), filepath.Join(root, "etc/nixos/impermanence.nix")}
 	if !slices.Equal(files, want) {
 		t.Errorf("files %q, want %q", files, want)
 	}

@@ -1,0 +1,164 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/safefile"
+	"golang.org/x/sys/unix"
+)
+
+// walkFile is a .nix file Discover read: its name on this machine, its
+// path relative to the root, the tree it was found in (relative to the
+// root), its identity and what it sets (nil when it could not be parsed).
+type walkFile struct {
+	name, rel, tree string
+	id              fileID
+	set             *Set
+}
+
+// other keeps a .nix file that declares nothing but has an imports list:
+// it may import a declaring module, or be imported by one (withImports).
+// A file that cannot be parsed is left out silently here: it is reported
+// only when a declaring module's configuration includes it.
+func (w *nixosWalk) other(rel string, id fileID, data []byte) {
+	if !bytes.Contains(data, []byte("imports")) || len(data) > maxInput {
+		return
+	}
+	name := w.r.name(rel)
+	s, err := Read(name, bytes.NewReader(data), w.opts)
+	if err != nil {
+		return
+	}
+	w.others = append(w.others, walkFile{name: name, rel: rel, tree: w.tree, id: id, set: s})
+}
+
+// withImports returns the files of the configuration: the declaring
+// files, and every module joined to one of them by relative imports
+// (imports = [ ./secrets.nix ./hardware-configuration.nix ]) in either
+// direction: configuration.nix that imports ./impermanence.nix is part of
+// it, and so is ./secrets.nix it imports, even when neither mentions
+// persistence. Imports are followed as drift lint follows them: relative
+// path literals, a .nix file or a directory's default.nix, beneath the
+// tree the importing file was found in, never through a symbolic link
+// (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); each file once (by
+// device and inode). Only the options the modules set are taken from the
+// files that declare nothing (their Config; their diagnostics are not
+// about persistence and are dropped); an imported file that cannot be read
+// or parsed is a Warning diagnostic.
+func (w *nixosWalk) withImports() []walkFile {
+	files := append(append([]walkFile{}, w.found...), w.others...)
+	index := map[fileID]int{}
+	for i, f := range files {
+		index[f.id] = i
+	}
+	edges := map[int][]int{}
+	for i := 0; i < len(files); i++ {
+		if files[i].set == nil {
+			continue
+		}
+		for _, imp := range files[i].set.Imports {
+			f, ok := w.importOf(files[i], imp)
+			if !ok {
+				continue
+			}
+			j, seen := index[f.id]
+			if !seen {
+				j = len(files)
+				index[f.id] = j
+				files = append(files, f)
+			}
+			edges[i] = append(edges[i], j)
+			edges[j] = append(edges[j], i)
+		}
+	}
+	in := make([]bool, len(files))
+	var queue []int
+	for i := range w.found {
+		in[i] = true
+		queue = append(queue, i)
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		for _, j := range edges[i] {
+			if !in[j] {
+				in[j] = true
+				queue = append(queue, j)
+			}
+		}
+	}
+	out := append([]walkFile{}, w.found...)
+	for i := len(w.found); i < len(files); i++ {
+		if !in[i] {
+			continue
+		}
+		if files[i].set == nil {
+			continue // reported by importOf
+		}
+		out = append(out, walkFile{name: files[i].name, rel: files[i].rel, tree: files[i].tree, id: files[i].id,
+			set: &Set{Config: files[i].set.Config, Imports: files[i].set.Imports}})
+	}
+	return out
+}
+
+// importOf opens the module imp of from names, beneath from's tree and
+// without following a symbolic link, and parses it; ok is false when it
+// is not followed (outside the tree, through a link, missing: the
+// hardware-configuration.nix of a repository often is), with a Warning
+// diagnostic added for a file that is there but cannot be read or parsed.
+func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
+	if w.r.plain {
+		return walkFile{}, false
+	}
+	rel := path.Join(path.Dir(from.rel), imp.Path)
+	sub, ok := strings.CutPrefix(rel, from.tree+"/")
+	if !ok || from.tree == "" {
+		return walkFile{}, false
+	}
+	tfd, err := w.r.open(from.tree, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return walkFile{}, false
+	}
+	defer unix.Close(tfd)
+	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	for _, name := range []string{sub, path.Join(sub, "default.nix")} {
+		fd, err := unix.Openat2(tfd, name, how)
+		if err != nil {
+			return walkFile{}, false
+		}
+		full := w.r.name(path.Join(from.tree, name))
+		f, st, err := safefile.FromFD(fd, full)
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			continue // its default.nix (FromFD closed it)
+		}
+		if err != nil || !strings.HasSuffix(name, ".nix") {
+			if err == nil {
+				f.Close()
+			}
+			return walkFile{}, false
+		}
+		wf := walkFile{name: full, rel: path.Join(from.tree, name), tree: from.tree, id: fileID{st.Dev, st.Ino}}
+		data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: full, Max: maxInput, What: "a module"})
+		f.Close()
+		if err == nil {
+			wf.set, err = Read(full, bytes.NewReader(data), w.opts)
+		}
+		if err != nil {
+			var tl *safefile.TooLargeError
+			msg := err.Error()
+			if !errors.As(err, &tl) && !strings.Contains(msg, escape.Name(full)) {
+				msg = escape.Name(full) + ": " + msg
+			}
+			w.diags = append(w.diags, Diagnostic{Pos: imp.Pos, Severity: Warning,
+				Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})
+		}
+		return wf, true
+	}
+	return walkFile{}, false
+}
