@@ -9,7 +9,6 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
-	"golang.org/x/sys/unix"
 )
 
 // UseKind says how a path is in use.
@@ -110,25 +109,15 @@ func mountSource(t *mounts.Table, mt *mounts.Mount) string {
 // Uses lists what is in use under the persistent storage paths of the
 // declarations and extra (the one new declarations go to), and what the
 // configuration references anywhere: mounted now, referenced, or linked
-// to by a live symlink among the lost paths; sorted by path, then kind. A
+// to by a live symlink, directly or through further links (/etc/static
+// and the store's etc), among the lost paths or on a persistent
+// filesystem (linkUses); sorted by path, then kind. A
 // storage path itself, or a directory holding one, is not listed: an
 // option naming all of /nix/persist (a backup's paths) names nothing in it.
 func (m *Model) Uses(extra ...string) []Use {
 	out := slices.Clone(m.inUse)
 	storages := m.storagePaths(extra...)
-	for _, it := range m.Audit.Lost {
-		if it.Mode&unix.S_IFMT != unix.S_IFLNK || it.Target == "" {
-			continue
-		}
-		target := it.Target
-		if !path.IsAbs(target) {
-			target = path.Join(path.Dir(it.Path), target)
-		}
-		target = path.Clean(target)
-		if slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(target, sp) && target != sp }) {
-			out = append(out, Use{Path: target, Kind: UseLinked, By: "linked from " + it.Path})
-		}
-	}
+	out = append(out, m.linkUses(storages)...)
 	// A use of a storage path itself, or of a directory holding one (a
 	// backup of all of /nix/persist), names no data in particular.
 	out = slices.DeleteFunc(out, func(u Use) bool {

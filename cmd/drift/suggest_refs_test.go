@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSuggestReferencesIntoStorage: any option whose string value is an
+// absolute path under the persistent storage path names it (environment.etc
+// sources, boot.initrd.secrets, a path built from a let binding), and a
+// live link anywhere — on a persistent filesystem too (/home its own
+// subvolume), or through /etc/static and the store's etc — points at what it
+// uses: each is in use with what uses it, never declare-or-remove.
+func TestSuggestReferencesIntoStorage(t *testing.T) {
+	dir, args := machine(t, true)
+	root := args[slices.Index(args, "--root")+1]
+	decl := `{ ... }: let keyDir = "/nix/persist/keys"; in {
+  environment.etc."NetworkManager/system-connections".source = "/nix/persist/nmconn";
+  environment.etc."foo".source = "/nix/persist/etcsrc/f";
+  boot.initrd.secrets."/etc/secret.key" = "/nix/persist/initrd/secret.key";
+  services.foo.keyFile = "${keyDir}/f";
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/log" ];
+    files = [ "/etc/machine-id" ];
+  };
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "decl.nix"), []byte(decl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mi, err := os.ReadFile(filepath.Join(dir, "mountinfo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi = append(mi, "43 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home\n"...)
+	if err := os.WriteFile(filepath.Join(dir, "mountinfo"), mi, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for rel, text := range map[string]string{
+		"nix/persist/nmconn/home.nmconnection": "[connection]",
+		"nix/persist/etcsrc/f":                 "foo",
+		"nix/persist/initrd/secret.key":        "s",
+		"nix/persist/keys/f":                   "k",
+		"nix/persist/alice-keys/id":            "k",
+		"nix/persist/linked-etc/bar":           "bar",
+	} {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+	for link, target := range map[string]string{
+		"home/alice/.keys": "/nix/persist/alice-keys",
+		"etc/static":       store,
+		"etc/foo":          "/etc/static/foo",
+		"etc/bar":          "/etc/static/bar",
+		store[1:] + "/foo": "/nix/persist/etcsrc/f",
+		store[1:] + "/bar": "/nix/persist/linked-etc/bar",
+	} {
+		p := filepath.Join(root, link)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := suggestOf(t, args)
+	remove := rep.withAction("declare-or-remove")
+	want := map[string]string{
+		"/nix/persist/nmconn":            "environment.etc",
+		"/nix/persist/etcsrc/f":          "environment.etc",
+		"/nix/persist/initrd/secret.key": "boot.initrd.secrets",
+		"/nix/persist/keys/f":            "services.foo.keyFile",
+	}
+	// Linked data has no row of its own (the links are accounted for), but
+	// is never proposed for removal (TestLinksIntoStorage: what uses it).
+	for _, p := range []string{"/nix/persist/alice-keys", "/nix/persist/linked-etc/bar"} {
+		want[p] = ""
+	}
+	for p := range want {
+		for _, r := range remove {
+			if r == p || strings.HasPrefix(p, r+"/") {
+				t.Errorf("%s proposed for removal (%s)", p, r)
+			}
+		}
+	}
+	for _, s := range rep.Suggestions {
+		if by, ok := want[s.Path]; ok && by != "" && s.Action == "in-use" && slices.ContainsFunc(s.UsedBy, func(u string) bool { return strings.HasPrefix(u, by) }) {
+			delete(want, s.Path)
+		}
+	}
+	for p, by := range want {
+		if by == "" {
+			delete(want, p)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not in use with what uses them: %v\n%+v", want, rep.Suggestions)
+	}
+}

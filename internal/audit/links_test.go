@@ -1,0 +1,70 @@
+package audit
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
+)
+
+// TestLinksIntoStorage: a live link anywhere leads to what it uses — on a
+// persistent filesystem (/home its own subvolume), through NixOS's /etc
+// chain (/etc/bar → /etc/static/bar → the store's etc → storage), or lost
+// on the root through a further link — each with the live link that
+// leads there; a link inside the storage path or below /nix (the store
+// itself) is not walked for.
+func TestLinksIntoStorage(t *testing.T) {
+	root := t.TempDir()
+	store := "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+	for _, d := range []string{"home/alice", "nix/persist/alice-keys", "nix/persist/etcsrc", store[1:], "etc", "srv", "nix/persist/x"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		"home/alice/.keys":       "/nix/persist/alice-keys",
+		"home/alice/.ssh-old":    "../../nix/persist/x/../etcsrc/ssh",
+		"etc/static":             store,
+		"etc/bar":                "/etc/static/bar",
+		store[1:] + "/bar":       "/nix/persist/etcsrc/bar",
+		"srv/hop":                "/etc/static/bar",
+		"nix/persist/x/internal": "/nix/persist/etcsrc/internal",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab, err := mounts.Parse(strings.NewReader(testMountinfo+"60 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home\n"), "mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Model{Root: root, Mounts: tab, Audit: &diff.Audit{Lost: []*diff.Item{{Path: "/srv/hop", Mode: unix.S_IFLNK, Target: "/etc/static/bar"}}}}
+	m.mountPoints = m.MountPoints()
+	want := map[string][]string{
+		"/nix/persist/alice-keys":         {"linked from /home/alice/.keys"},
+		"/nix/persist/etcsrc/ssh":         {"linked from /home/alice/.ssh-old"},
+		"/nix/persist/etcsrc/bar":         {"linked from /etc/bar", "linked from /srv/hop"},
+		"/nix/persist/var/lib/postgresql": {"mounted at /var/lib/postgresql (mount 42)"},
+	}
+	m.inUse = m.uses()
+	got := map[string][]string{}
+	for _, u := range m.Uses("/nix/persist") {
+		got[u.Path] = append(got[u.Path], u.By)
+	}
+	for p, by := range want {
+		g := slices.Clone(got[p])
+		slices.Sort(g)
+		if !slices.Equal(g, by) {
+			t.Errorf("%s: used by %q, want %q", p, g, by)
+		}
+		delete(got, p)
+	}
+	if len(got) > 0 {
+		t.Errorf("more uses: %q", got)
+	}
+}
