@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // costGens make declaration sources of size about n, one per shape an
@@ -131,5 +132,34 @@ func BenchmarkReadBudget(b *testing.B) {
 		if kept > 10 {
 			b.Errorf("the declarations kept %.1f× the input's %d bytes, budget 10×", kept, len(src))
 		}
+	}
+}
+
+// TestReadKeptBound: the declarations read from 20,000 entries keep at
+// most 10× the input's text (the budget of BenchmarkReadBudget, at a size
+// the test suite can afford), and an Entry stays small enough for that: a
+// field added back per entry instead of in the shared Origin fails here.
+func TestReadKeptBound(t *testing.T) {
+	if size := unsafe.Sizeof(Entry{}); size > 144 {
+		t.Errorf("an Entry is %d bytes, want at most 144 (shared fields belong in Origin)", size)
+	}
+	src := costGens[0].gen(20_000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err := ReadContext(context.Background(), "x.nix", strings.NewReader(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if len(s.Entries) != 20_000 {
+		t.Fatalf("%d entries, want 20000", len(s.Entries))
+	}
+	runtime.KeepAlive(s)
+	if kept := float64(after.HeapAlloc-before.HeapAlloc) / float64(len(src)); kept > 10 {
+		t.Errorf("20,000 declarations keep %.1f× the input's %d bytes, budget 10×", kept, len(src))
+	} else {
+		t.Logf("kept %.1f× the input", kept)
 	}
 }
