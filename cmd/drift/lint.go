@@ -178,6 +178,9 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 			errs[i] = withHint(err, "symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them")
 		}
 	}
+	for _, c := range configs {
+		c.MaxPerRule = lint.DefaultMaxPerRule
+	}
 	findings, err := lint.CheckAll(ctx, configs, sel)
 	if err != nil {
 		return err

@@ -29,6 +29,26 @@ type checker struct {
 	cfg     *persist.Config // merged; nil when no .nix module was read
 	mounts  []persist.Mount // persistent mounts (not / and not tmpfs)
 	out     []Finding
+	// sel and sup, when set, drop findings as they are made; shown counts
+	// the findings kept per rule, over those past c.MaxPerRule.
+	sel   *Selection
+	sup   *suppressor
+	shown map[string]int
+	over  map[string]*overflow
+}
+
+// DefaultMaxPerRule is how many findings of one rule drift lint reports
+// (Config.MaxPerRule); past it, one summary finding of the rule says how
+// many more there are. A thousand duplicates are worth reading; two hundred
+// thousand only cost memory (about 250 bytes each, and more in the output).
+const DefaultMaxPerRule = 1000
+
+// overflow counts the findings of a rule past Config.MaxPerRule: how many, the
+// position of the first and the highest severity.
+type overflow struct {
+	n   int
+	pos persist.Pos
+	sev Severity
 }
 
 func newChecker(c Config) *checker {
@@ -37,9 +57,12 @@ func newChecker(c Config) *checker {
 		if s == nil {
 			continue
 		}
-		ck.primary = append(ck.primary, s.Entries...)
-		ck.dups = append(ck.dups, s.Duplicates...)
-		ck.bad = append(ck.bad, s.Malformed...)
+		// The first set's slices are used as they are (clipped, so that
+		// appending another set's copies them): one set of a million
+		// entries is not held twice.
+		ck.primary = appendShared(ck.primary, s.Entries)
+		ck.dups = appendShared(ck.dups, s.Duplicates)
+		ck.bad = appendShared(ck.bad, s.Malformed)
 		ck.options = append(ck.options, s.Options...)
 		ck.storage = append(ck.storage, s.Storage...)
 		if s.Config != nil {
@@ -64,13 +87,57 @@ func newChecker(c Config) *checker {
 	return ck
 }
 
+// appendShared is append(to, es...), except that a nil to gets es itself,
+// clipped: the rules only read the entries.
+func appendShared(to, es []persist.Entry) []persist.Entry {
+	if to == nil {
+		return slices.Clip(es)
+	}
+	return append(to, es...)
+}
+
 func (ck *checker) add(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
 	if hint == "" {
 		if r, ok := LookupRule(rule); ok {
 			hint = r.Hint
 		}
 	}
-	ck.out = append(ck.out, Finding{Rule: rule, Severity: sev, Pos: pos, Path: path, Message: fmt.Sprintf(format, a...), Hint: hint})
+	f := Finding{Rule: rule, Severity: sev, Pos: pos, Path: path}
+	if ck.sup != nil && (!ck.sel.On(rule) || ck.sup.suppressed(f)) {
+		return
+	}
+	if ck.shown == nil {
+		ck.shown, ck.over = map[string]int{}, map[string]*overflow{}
+	}
+	if limit := ck.c.MaxPerRule; limit > 0 && ck.shown[rule] >= limit {
+		o := ck.over[rule]
+		if o == nil {
+			o = &overflow{pos: pos, sev: sev}
+			ck.over[rule] = o
+		}
+		o.n++
+		o.sev = max(o.sev, sev)
+		return
+	}
+	ck.shown[rule]++
+	f.Message, f.Hint = fmt.Sprintf(format, a...), hint
+	ck.out = append(ck.out, f)
+}
+
+// summarise appends one finding per rule that went past c.MaxPerRule, at the
+// first finding not shown, with the highest severity of those not shown
+// (so the exit status is the same as with all of them).
+func (ck *checker) summarise() {
+	rules := make([]string, 0, len(ck.over))
+	for r := range ck.over {
+		rules = append(rules, r)
+	}
+	sort.Strings(rules)
+	for _, r := range rules {
+		o := ck.over[r]
+		ck.out = append(ck.out, Finding{Rule: r, Severity: o.sev, Pos: o.pos,
+			Message: fmt.Sprintf("%d more %s findings not shown (at most %d of one rule are)", o.n, r, ck.c.MaxPerRule)})
+	}
 }
 
 // sev is the rule's usual severity.
@@ -523,28 +590,39 @@ func (ck *checker) duplicates() {
 		kind persist.Kind
 		path string
 	}
-	first := make(map[key]persist.Entry)
-	byPath := make(map[string]persist.Entry)
-	all := append(append([]persist.Entry(nil), ck.primary...), ck.dups...)
-	for _, e := range all {
+	// Indexes into primary then dups, not copies: a million entries are
+	// held once, not three times.
+	n := len(ck.primary)
+	at := func(i int) *persist.Entry {
+		if i < n {
+			return &ck.primary[i]
+		}
+		return &ck.dups[i-n]
+	}
+	first := make(map[key]int)
+	byPath := make(map[string]int)
+	for i := range n + len(ck.dups) {
 		ck.tick(4096)
+		e := at(i)
 		k := key{e.Kind, e.Path}
-		if f, ok := first[k]; ok {
+		if j, ok := first[k]; ok {
+			f := at(j)
 			where := ""
 			if f.StoragePath != e.StoragePath {
 				where = fmt.Sprintf(" (storage paths %s and %s)", q(f.StoragePath), q(e.StoragePath))
 			}
 			ck.add("duplicate", sev("duplicate"), e.Pos, e.Path, "",
-				"%s is declared twice%s; first at %s", subject(e), where, f.Pos)
+				"%s is declared twice%s; first at %s", subject(*e), where, f.Pos)
 			continue
 		}
-		first[k] = e
-		if o, ok := byPath[e.Path]; ok && o.Kind != e.Kind {
+		first[k] = i
+		if j, ok := byPath[e.Path]; ok && at(j).Kind != e.Kind {
+			o := at(j)
 			ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
-				"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(e), kindName(o), o.Pos)
+				"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
 			continue
 		}
-		byPath[e.Path] = e
+		byPath[e.Path] = i
 	}
 }
 

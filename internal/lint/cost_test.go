@@ -74,3 +74,41 @@ func TestCheckCostLinear(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxPerRule: with Config.MaxPerRule, 2,500 copies of one entry give
+// that many duplicate findings and one more saying how many were left out,
+// at the first left out and as severe; without it, all 2,499.
+func TestMaxPerRule(t *testing.T) {
+	src := lintShapes["duplicates"](2500)
+	s, err := persist.ParseNix([]byte(src), "f.nix", persist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Sets: []*persist.Set{s}, Sources: map[string][]byte{"f.nix": []byte(src)}}
+	if got := len(only(Check(c, nil), "duplicate")); got != 2499 {
+		t.Errorf("uncapped: %d duplicate findings, want 2499", got)
+	}
+	c.MaxPerRule = 1000
+	var dups []Finding
+	for _, f := range Check(c, nil) {
+		if f.Rule == "duplicate" {
+			dups = append(dups, f)
+		}
+	}
+	if len(dups) != 1001 {
+		t.Fatalf("capped: %d duplicate findings, want 1001", len(dups))
+	}
+	var summary *Finding
+	for i := range dups {
+		if strings.HasPrefix(dups[i].Message, "1499 more duplicate findings not shown") {
+			summary = &dups[i]
+		}
+	}
+	if summary == nil {
+		t.Fatalf("no summary finding among %v…", dups[:3])
+	}
+	col := strings.Index(src, `"/var/lib/same"`) + 16*1001 + 1 // the 1,002nd copy
+	if summary.Severity != sev("duplicate") || summary.Pos.Line != 1 || summary.Pos.Col != col {
+		t.Errorf("summary %+v: want the duplicate's severity at the 1,002nd copy (1:%d)", *summary, col)
+	}
+}

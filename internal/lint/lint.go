@@ -47,11 +47,16 @@ type Config struct {
 	// pins: it says which defaults apply where the files set nothing
 	// (boot.initrd.systemd.enable, for the wipe rules).
 	Nixpkgs *persist.Pin
+	// MaxPerRule, when above 0, caps the findings of one rule
+	// (DefaultMaxPerRule for drift lint); 0 reports every finding.
+	MaxPerRule int
 }
 
 // Check runs the selected rules (nil: the defaults) on c and returns the
 // findings not suppressed by a comment, sorted by file, line, column and
-// rule.
+// rule. With c.MaxPerRule set, at most that many findings of one rule are
+// returned; past it, one more finding of the rule (at the first left out,
+// with the highest severity of those left out) says how many were left out.
 //
 // Suppression: a comment `# drift-lint: disable=RULE[,RULE…]` or
 // `/* drift-lint: disable=RULE */` (or disable=all) on the line just before
@@ -68,10 +73,12 @@ func Check(c Config, sel *Selection) []Finding {
 func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, error) {
 	ck := newChecker(c)
 	ck.ctx = ctx
+	sup := newSuppressor(c.Sources)
+	ck.sel, ck.sup = sel, sup
 	if err := ck.runSafe(); err != nil {
 		return nil, err
 	}
-	sup := newSuppressor(c.Sources)
+	ck.summarise()
 	ck.out = append(ck.out, unknownSuppressions(c.Sources)...)
 	var out []Finding
 	for i, f := range ck.out {
