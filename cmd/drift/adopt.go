@@ -37,9 +37,13 @@ directory), joined with the rest of PATH. Mode, owner, times, extended
 attributes, symlinks as symlinks and hard links within a copied directory are
 kept; fifos, sockets and devices are skipped with a warning.
 
-The data is read where it really is: on the wiped root, or beneath a bind
+The data is read where it really is: on the wiped root, beneath a bind
 mount that already hides it (a directory declared after it held data: the
-files under the now-mounted empty copy are rescued). drift never deletes the
+files under the now-mounted empty copy are rescued), or on another persistent
+filesystem (a /home subvolume) where the declaration is not mounted yet and
+the next boot's mount of the copy would hide it. A declared directory whose
+live path is a symlink is refused: the next boot mounts a directory there,
+and a copy of the link would not keep the data it points at. drift never deletes the
 live data (the next wipe does), never goes through a symlink and never crosses
 a mount boundary, on either side.
 
@@ -62,8 +66,8 @@ will at the next boot, so that the running system and the next boot agree.
 
 --dry-run prints every object and where it goes, and changes nothing.
 --pending adopts, instead of the PATHs, every declared path whose live data
-has no persistent copy (drift check's declared-unbacked paths, and shadowed
-ones below a declared path); --format summary says one line per path: what
+has no persistent copy (drift check's declared-unbacked and covered paths,
+and shadowed ones below a declared path); --format summary says one line per path: what
 the persistent copy lacks and the command that copies it (the activation
 guard of services.drift runs drift adopt --pending --dry-run --format
 summary).
@@ -97,7 +101,7 @@ EXIT STATUS
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.AdoptFormats, ", "))
 	f.StringVar(&opts.Prefer, "prefer", "", "where the persistent copy holds other bytes: live (the live object replaces it) or persistent (it stays); default: refuse")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print every object and where it would go; change nothing")
-	f.BoolVar(&opts.Pending, "pending", false, "adopt every declared path whose live data has no persistent copy (declared-unbacked, or shadowed below it)")
+	f.BoolVar(&opts.Pending, "pending", false, "adopt every declared path whose live data has no persistent copy (declared-unbacked, covered, or shadowed below it)")
 	f.BoolVar(&opts.Mount, "mount", false, "once copied, bind-mount the persistent copy over the declared path now, as the next boot will")
 	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	opts.auditFlags.add(cmd, "where old roots are (not read by adopt)")
@@ -147,6 +151,10 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 			hint = "declare it, e.g. " + decl + " (then rebuild), and run drift adopt again"
 		}
 		return withHint(fmt.Errorf("%s", report.Escape(und.Error())), hint)
+	}
+	var link *adopt.LinkError
+	if errors.As(err, &link) {
+		return withHint(fmt.Errorf("%s", report.Escape(link.Error())), "declare the link's target instead (then rebuild), or replace the link with the directory it points at (move the data there), and run drift adopt again")
 	}
 	var conflict *restore.ConflictError
 	if errors.As(err, &conflict) {

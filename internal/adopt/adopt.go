@@ -63,6 +63,11 @@ type Path struct {
 	// from; HiddenBy, when set, the mount point whose mount hides the data
 	// now (it is read beneath it).
 	Ephemeral, HiddenBy string
+	// Covered, when set, is the mount point of the persistent filesystem
+	// the data is read from: the declared path is not mounted from its
+	// persistent copy yet, and the next boot mounts the copy over it
+	// (hidden from view; drift check's covered).
+	Covered string
 	// Persistent, when set, says the path is not on a wiped filesystem: it
 	// survives as it is, and nothing is adopted (the mount point showing
 	// it).
@@ -94,6 +99,18 @@ type Result struct {
 type UndeclaredError struct {
 	Path, Storage string
 	File          bool
+}
+
+// LinkError refuses a declared directory whose live path is a symlink
+// (Target): impermanence and preservation bind-mount a directory at the
+// declared path and never keep a link, so adopting the link would keep the
+// link and lose the data it points at.
+type LinkError struct {
+	Path, Target string
+}
+
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("%s is a symlink to %s, and it is declared as a directory: its persistent copy would hold the link, not the data it points at (the next boot mounts a directory there)", e.Path, e.Target)
 }
 
 func (e *UndeclaredError) Error() string {
@@ -195,7 +212,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	defer release()
 	req := restore.Request{From: from, Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true}
+		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt"}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace
@@ -206,9 +223,13 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 		req.Base = ""
 	}
 	out, err := restore.Merge(ctx, req)
+	base := p.Ephemeral
+	if p.Covered != "" {
+		base = p.Covered
+	}
 	live := func(q string) string {
 		r, _ := mounts.Rel("/", q)
-		return path.Join(p.Ephemeral, r)
+		return path.Join(base, r)
 	}
 	for i := range out {
 		out[i].Path = live(out[i].Path)
@@ -233,7 +254,8 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 
 // source returns the directory p's data is read under (from), p's path
 // below it, and the release of the view; from is "" when there is nothing
-// to adopt (p.Absent, p.Persistent set).
+// to adopt (p.Absent, p.Persistent set). A declared directory whose live
+// path is a symlink is a *LinkError.
 func (a *adopter) source(p *Path) (from, rel string, release func(), err error) {
 	var eph *mounts.Mount
 	for i := range a.m.Audit.Ephemeral {
@@ -243,6 +265,9 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 		}
 	}
 	shows := a.m.Mounts.Shows(p.Path)
+	if shows != nil && !p.MountedNow && !a.ephemeral(shows) {
+		return a.coveredSource(p, shows)
+	}
 	if eph == nil {
 		p.Persistent = "/"
 		if shows != nil {
@@ -275,13 +300,79 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 	default:
 		from = path.Join(a.m.Root, eph.MountPoint)
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(unix.AT_FDCWD, path.Join(from, rel), &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+	if err := a.top(p, from, rel, nil); err != nil || p.Absent {
 		release()
-		p.Absent = true
-		return "", "", nil, nil
+		return "", "", nil, err
 	}
 	return from, rel, release, nil
+}
+
+// coveredSource is source for a path whose live data sits on the
+// persistent filesystem mounted at m (not its persistent copy): it is read
+// there, through the live view. Where that is the persistent copy itself
+// (a bind mount of the storage path above it), nothing is adopted.
+func (a *adopter) coveredSource(p *Path, m *mounts.Mount) (from, rel string, release func(), err error) {
+	p.Covered = m.MountPoint
+	from = path.Join(a.m.Root, m.MountPoint)
+	rel = "/"
+	if r, _ := mounts.Rel(m.MountPoint, p.Path); r != "" {
+		rel = "/" + r
+	}
+	var dst unix.Stat_t
+	if unix.Fstatat(unix.AT_FDCWD, path.Join(a.m.Root, p.Dest), &dst, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		dst = unix.Stat_t{}
+	}
+	if err := a.top(p, from, rel, &dst); err != nil || p.Absent || p.Persistent != "" {
+		return "", "", nil, err
+	}
+	return from, rel, func() {}, nil
+}
+
+// top looks at the object p's data starts at (from+rel): p.Absent when
+// there is none; a *LinkError for a symlink at a declared directory's path
+// (the method "symlink" aside when it points at the copy); p.Persistent set
+// when it is the object dest (when given) itself.
+func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
+	var st unix.Stat_t
+	full := path.Join(from, rel)
+	if err := unix.Fstatat(unix.AT_FDCWD, full, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		p.Absent = true
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", p.Path, err)
+	}
+	if dest != nil && dest.Ino != 0 && dest.Dev == st.Dev && dest.Ino == st.Ino {
+		p.Persistent, p.Covered = p.Covered, ""
+		return nil
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path && p.Decl.Kind == persist.Dir {
+		buf := make([]byte, unix.PathMax)
+		n, err := unix.Readlink(full, buf)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Path, err)
+		}
+		target := string(buf[:n])
+		abs := target
+		if !path.IsAbs(abs) {
+			abs = path.Join(path.Dir(p.Path), target)
+		}
+		if path.Clean(abs) == path.Clean(p.Decl.Source()) {
+			p.Persistent = p.Decl.Source() // the symlink method: the data is in the copy
+			return nil
+		}
+		return &LinkError{Path: p.Path, Target: target}
+	}
+	return nil
+}
+
+// ephemeral says whether m is one of the filesystems the next boot wipes.
+func (a *adopter) ephemeral(m *mounts.Mount) bool {
+	for i := range a.m.Audit.Ephemeral {
+		if a.m.Audit.Ephemeral[i].ID == m.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // mountedNow says whether a mount at p's declared path, or above it below

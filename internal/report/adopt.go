@@ -101,6 +101,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		if p.Ephemeral == "/" {
 			from = "on the wiped root"
 		}
+		if p.Covered != "" {
+			from = "on the persistent filesystem at " + Escape(p.Covered) + " (the next boot mounts the persistent copy over it: hidden from view)"
+		}
 		if p.HiddenBy != "" {
 			from = "beneath the mount at " + Escape(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
 		}
@@ -314,6 +317,7 @@ type jsonAdoptPath struct {
 	Dest       string         `json:"dest,omitempty"`
 	Ephemeral  string         `json:"ephemeral,omitempty"`
 	HiddenBy   string         `json:"hiddenBy,omitempty"`
+	Covered    string         `json:"covered,omitempty"`
 	Persistent string         `json:"persistent,omitempty"`
 	Absent     bool           `json:"absent,omitempty"`
 	MountedNow bool           `json:"mountedNow"`
@@ -361,7 +365,7 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 		out.Warnings = []string{}
 	}
 	for _, p := range res.Paths {
-		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Persistent: p.Persistent, Absent: p.Absent,
+		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Covered: p.Covered, Persistent: p.Persistent, Absent: p.Absent,
 			MountedNow: p.MountedNow, Mounted: p.Mounted, Objects: []jsonAdoptObj{}, Counts: countOutcomes(p.Outcomes)}
 		if p.Dest != "" {
 			jp.Declared = &jsonAdoptDecl{Kind: p.Decl.Kind.String(), Path: p.Decl.Path, StoragePath: p.Decl.StoragePath, Pos: p.Decl.Pos.String()}

@@ -285,8 +285,9 @@ func rowWhy(a *diff.Audit, r Row) string {
 
 // RowAdopt is the drift adopt command (AdoptCommand) that copies a lost
 // row into the persistent copy a declaration already gives it: a
-// declared-unbacked row, or a shadowed one below a declared path (hidden
-// under its bind mount). "" for any other row: nothing declared to adopt
+// declared-unbacked row, a shadowed one below a declared path (hidden
+// under its bind mount), or a covered one (on another persistent
+// filesystem, hidden by the next boot's mount of the copy). "" for any other row: nothing declared to adopt
 // it into.
 func RowAdopt(a *diff.Audit, it *diff.Item) string {
 	if _, ok := adoptDecl(a, it); !ok {
@@ -297,7 +298,7 @@ func RowAdopt(a *diff.Audit, it *diff.Item) string {
 
 // adoptDecl is the declared path that covers a row drift adopt keeps.
 func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
-	if a.Decls == nil || it.Category != diff.DeclaredUnbacked && it.Category != diff.Shadowed {
+	if a.Decls == nil || it.Category != diff.DeclaredUnbacked && it.Category != diff.Shadowed && it.Category != diff.Covered {
 		return "", false
 	}
 	e, ok := a.Decls.Covering(it.Path)

@@ -34,6 +34,8 @@ type copier struct {
 	// is Request.Copied.
 	sync   bool
 	copied func(Item)
+	// command names the drift command in skip reasons (Request.Command).
+	command string
 }
 
 // done reports the object it written (Request.Copied).
@@ -88,7 +90,7 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 	}
 	k := kindOf(st.Mode)
 	if k == "" {
-		c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: typeName(st.Mode) + ": restore copies regular files, directories and symlinks only"})
+		c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: typeName(st.Mode) + ": " + c.command + " copies regular files, directories and symlinks only"})
 		return nil
 	}
 	it := Item{Dest: dest, Kind: k, Mode: st.Mode &^ unix.S_IFMT, UID: st.Uid, GID: st.Gid}

@@ -64,6 +64,17 @@ type Request struct {
 	// Merge and OnDiffer are read by Merge only.
 	Merge    bool
 	OnDiffer Action
+	// Command names the drift command in messages about what it copies
+	// ("restore" when empty; "adopt" for drift adopt).
+	Command string
+}
+
+// command is req.Command, "restore" when empty.
+func (req *Request) command() string {
+	if req.Command == "" {
+		return "restore"
+	}
+	return req.Command
 }
 
 // Kind is the type of a copied object.
@@ -189,7 +200,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("source %s: %w", res.Source, err)
 	}
 	if kindOf(top.Mode) == "" {
-		return nil, fmt.Errorf("source %s is a %s: restore copies regular files, directories and symlinks only", res.Source, typeName(top.Mode))
+		return nil, fmt.Errorf("source %s is a %s: %s copies regular files, directories and symlinks only", res.Source, typeName(top.Mode), req.command())
 	}
 
 	// The destination: its parents as deep as they exist, then whether it
@@ -221,12 +232,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	// Before anything is written: no mount point anywhere in the source
 	// tree, nor in the destination that --force replaces (its removal would
 	// reach through one). Both walks only stat and open directories.
-	check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "source", root: from}
+	check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "source", root: from, command: req.command()}
 	if err := check.copy(sparent, sname, &top, topMount, -1, "", dest, p); err != nil {
 		return nil, err
 	}
 	if exists {
-		check = &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root}
+		check = &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root, command: req.command()}
 		if err := check.copy(dparent, dname, &dst0, false, -1, "", dest, dest); err != nil {
 			return nil, err
 		}
@@ -236,7 +247,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.MkDirs = append(res.MkDirs, "/"+path.Join(dparents[:i+1]...))
 	}
 
-	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied}
+	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command()}
 	if req.DryRun {
 		return res, c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
 	}
