@@ -187,7 +187,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		warn(diff.WarnUnreadable, err.Error())
 	}
 	m.Fstab = fstab
-	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: o.Ephemeral, Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
+	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
 	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
 	if live {
 		// The live mount table describes real mounts: look under them.
@@ -253,6 +253,33 @@ func (m *Model) remounted() []string {
 	}
 	for _, e := range m.Fstab {
 		out = append(out, e.Point)
+	}
+	return out
+}
+
+// configuredTmpfs lists the mount points (other than /) where the
+// configuration's fileSystems or /etc/fstab mount a tmpfs and a tmpfs is
+// mounted now: ephemeral without --ephemeral (a tmpfs starts empty at every
+// boot).
+func (m *Model) configuredTmpfs() []string {
+	var points []string
+	if m.Decls.Config != nil {
+		for _, f := range m.Decls.Config.FileSystems {
+			if f.FSType == "tmpfs" {
+				points = append(points, f.Point)
+			}
+		}
+	}
+	for _, e := range m.Fstab {
+		if e.FSType == "tmpfs" {
+			points = append(points, e.Point)
+		}
+	}
+	var out []string
+	for _, p := range points {
+		if mt := m.Mounts.At(p); p != "/" && mt != nil && mt.FSType == "tmpfs" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
 	return out
 }

@@ -256,6 +256,9 @@ type node struct {
 	mount    *mounts.Mount
 	decl     int32
 	keep     bool // a path re-made at boot lies at or below this node
+	// ephBelow: an ephemeral mount point lies strictly below this node, so
+	// the walk passes through a persistent mount here on its way to it.
+	ephBelow bool
 	// shadow marks a mount point under which Check looks for Shadowed
 	// entries (Config.Under): the paths below it are listed, never
 	// counted (Config.Collapse), so that the shadowed ones merge with them.
@@ -290,6 +293,20 @@ func (n *node) insert(p string, keep bool) *node {
 		}
 	}
 	return cur
+}
+
+// markEphBelow sets ephBelow on every node strictly above p (absolute,
+// clean, already inserted): an ephemeral mount at p nested in a persistent
+// one (a tmpfs at /home/carol inside a /home subvolume) is walked.
+func (n *node) markEphBelow(p string) {
+	cur := n
+	for _, c := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if c == "" {
+			continue
+		}
+		cur.ephBelow = true
+		cur = cur.children[c]
+	}
 }
 
 // activationPaths are re-created by NixOS activation on every boot when they
@@ -604,6 +621,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		n.mount = m
 		if k == ephemeral {
 			a.Ephemeral = append(a.Ephemeral, *m)
+			c.trie.markEphBelow(m.MountPoint)
 		}
 	}
 	if eph[rootMount] {
@@ -852,7 +870,17 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		mount, kind = nd.mount, c.kinds[nd.mount]
 	}
 	if kind == persistent {
-		return nil, false
+		if !isDir || nd == nil || !nd.ephBelow {
+			return nil, false
+		}
+		ignored := ps.ignored || c.ignore.matchSelf(e.Path)
+		// Persistent, nothing lost here: walked only on the way to an
+		// ephemeral mount nested below.
+		sub := &dirState{node: nd, mount: mount, kind: kind, decl: -1, ignored: ignored}
+		k := c.arenas[e.Worker].kid()
+		k.name, k.sub = name, sub
+		ps.add(k)
+		return sub, true
 	}
 	ignored := ps.ignored || c.ignore.matchSelf(e.Path)
 

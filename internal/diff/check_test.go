@@ -732,3 +732,26 @@ func TestCollapseShadowed(t *testing.T) {
 		"/other": "unpersisted", "/other/d": "unpersisted", "/other/d/e": "unpersisted",
 	})
 }
+
+// An ephemeral mount nested inside a persistent one (--ephemeral
+// /home/carol, a tmpfs inside the /home subvolume) is walked: what is on it
+// is lost, while the rest of the persistent /home is not.
+func TestEphemeralMountInsidePersistentMountIsWalked(t *testing.T) {
+	mi := btrfsSystem + `30 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
+31 30 0:45 / /home/carol rw - tmpfs tmpfs rw
+`
+	a := check(t, "f /home/carol/x a\nf /home/carol/d/y b\nf /home/dave/notes n\nf /etc/stray s", mi, []persist.Entry{dir("/var/lib/nixos")}, func(c *Config) {
+		c.Ephemeral = []string{"/home/carol"}
+	})
+	wantCats(t, a, map[string]string{
+		"/home/carol/x": "unpersisted", "/home/carol/d": "unpersisted", "/home/carol/d/y": "unpersisted",
+		"/etc/stray": "unpersisted",
+	})
+	if len(a.Lost) != 4 {
+		var ps []string
+		for _, it := range a.Lost {
+			ps = append(ps, it.Path)
+		}
+		t.Errorf("lost %q, want the four above (nothing else of /home)", ps)
+	}
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// subvolMachine is a fixture modelled on a btrfs machine whose
+// configuration mounts subvolumes at /var/log and /home and a tmpfs at
+// /home/carol (fileSystems); mountinfo is the mount table given.
+func subvolMachine(t *testing.T, mountinfo string, tree map[string]fnode) (root string, args []string) {
+	t.Helper()
+	dir := t.TempDir()
+	decl := `{ ... }: {
+  fileSystems."/" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=root" ]; };
+  fileSystems."/nix" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=nix" ]; };
+  fileSystems."/nix/persist" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=persist" ]; };
+  fileSystems."/var/log" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=log" ]; };
+  fileSystems."/home" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=home" ]; };
+  fileSystems."/home/carol" = { device = "none"; fsType = "tmpfs"; };
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/lib/nixos" ];
+  };
+}
+`
+	for name, data := range map[string]string{"decl.nix": decl, "mountinfo": mountinfo} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root = filepath.Join(dir, "root")
+	buildTree(t, root, tree)
+	return root, []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"), "--old-roots", "none", "--quiet"}
+}
+
+const subvolBase = `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
+27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+`
+
+// A tmpfs the configuration mounts (fileSystems."/home/carol".fsType =
+// "tmpfs") inside the persistent /home subvolume is ephemeral without
+// --ephemeral: what is on it is lost; the rest of /home is not.
+func TestConfiguredTmpfsInsidePersistentHomeIsEphemeral(t *testing.T) {
+	mi := subvolBase + `29 22 0:31 /log /var/log rw - btrfs /dev/vda2 rw,subvol=/log
+30 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
+31 30 0:45 / /home/carol rw - tmpfs tmpfs rw
+`
+	_, args := subvolMachine(t, mi, map[string]fnode{
+		"home/carol/x":    file("a"),
+		"home/dave/notes": file("n"),
+		"var/log/x":       file("log"),
+	})
+	_, out, errs := runDrift(t, append([]string{"check", "--format", "paths"}, args...)...)
+	if !strings.Contains(out, "/home/carol/x\n") {
+		t.Errorf("the configured tmpfs at /home/carol is not ephemeral:\n%s%s", out, errs)
+	}
+	if strings.Contains(out, "/home/dave") || strings.Contains(out, "/var/log") {
+		t.Errorf("persistent subvolumes reported lost:\n%s", out)
+	}
+}
