@@ -17,7 +17,7 @@ import (
 // TestInterruptLint runs drift lint as a process and signals it: reading a
 // standard input that never ends (sleep 30 | drift lint -) and reading a
 // large file both stop at the first SIGINT/SIGTERM, with the status of a
-// death by that signal (130, 143) and one line saying so.
+// death by that signal (130, 143) and one line saying so, within a second.
 func TestInterruptLint(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
@@ -70,10 +70,10 @@ func TestInterruptLint(t *testing.T) {
 			go func() { done <- cmd.Wait() }()
 			select {
 			case err = <-done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(time.Second): // the budget (issue: within a second); measured ≤ 0.37 s at load 10–17 on 2 cores
 				cmd.Process.Kill()
 				<-done
-				t.Fatalf("still running 10 s after %v; stderr %q", tc.sig, stderr.String())
+				t.Fatalf("still running 1 s after %v; stderr %q", tc.sig, stderr.String())
 			}
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != tc.want {
