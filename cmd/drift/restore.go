@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
@@ -205,6 +206,16 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	base := "" // --to live: mounts are crossed down to the live path's parent
 	if sp := entry.StoragePath; to == restore.ToPersist && (sp == "/" || dest == sp || strings.HasPrefix(dest, sp+"/")) {
 		base = sp // below the persistent storage path, none
+	}
+	if base != "" && base != "/" {
+		// The storage path is to be a mount that is not mounted now: the
+		// copy would land beneath it (audit.UnmountedError).
+		var ue *audit.UnmountedError
+		if err := audit.CheckStorageMounted(root, "", decls, base); errors.As(err, &ue) {
+			return withHint(fmt.Errorf("%s: %w", report.Escape(p), ue), ue.Hint())
+		} else if err != nil {
+			return err
+		}
 	}
 	res, err := restore.Run(ctx, restore.Request{From: from, FromName: label, Path: p, Root: root, Dest: dest, Base: base, Force: opts.Force, DryRun: opts.DryRun})
 	var h *restore.HintError

@@ -182,6 +182,10 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	if err != nil {
 		return err
 	}
+	if ue := a.m.Unmounted(e.StoragePath); ue != nil {
+		// The copy would land beneath the storage's own filesystem.
+		return &audit.HintError{Err: fmt.Errorf("%s: %w", p.Path, ue), Hint: ue.Hint()}
+	}
 	p.Decl, p.Dest = e, dest
 	p.MountedNow = a.mountedNow(p)
 	return a.merge(ctx, p, true)

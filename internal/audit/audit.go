@@ -236,7 +236,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		// weighing's own savings) instead of the heap growing past it.
 		runtime.GC()
 	}
-	a.Warnings = append(a.Warnings, early...)
+	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()
 	return nil

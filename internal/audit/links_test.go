@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
 
@@ -66,5 +67,33 @@ func TestLinksIntoStorage(t *testing.T) {
 	}
 	if len(got) > 0 {
 		t.Errorf("more uses: %q", got)
+	}
+}
+
+// TestUnmountedStorage: a storage path at or below a mount point the
+// configuration or /etc/fstab mounts (the deepest one) that nothing is
+// mounted at is the fact (a storage warning about the path); mounted, or
+// below a mounted one with nothing configured at it, it is not.
+func TestUnmountedStorage(t *testing.T) {
+	tab, err := mounts.Parse(strings.NewReader("22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root\n27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix\n"), "mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &persist.Config{FileSystems: []persist.Mount{{Point: "/"}, {Point: "/nix"}, {Point: "/nix/persist"}}}
+	fstab := []FSEntry{{Point: "/state", At: "/etc/fstab:3"}}
+	m := &Model{Root: "/", Mounts: tab, Decls: &persist.Set{Config: cfg, Entries: []persist.Entry{{StoragePath: "/nix/persist", Path: "/var/log"}, {StoragePath: "/state/x", Path: "/srv"}, {StoragePath: "/nix/other", Path: "/etc/x"}}}, Fstab: fstab}
+	ws := m.unmountedWarnings()
+	var got []string
+	for _, w := range ws {
+		if w.Kind != diff.WarnStorage {
+			t.Errorf("kind %q", w.Kind)
+		}
+		got = append(got, w.Path)
+	}
+	if !slices.Equal(got, []string{"/nix/persist", "/state/x"}) {
+		t.Errorf("unmounted %q, want /nix/persist and /state/x", got)
+	}
+	if e := m.Unmounted("/state/x"); e == nil || e.MountPoint != "/state" || e.At != "/etc/fstab:3" || e.Hint() != "mount it first: mount /state" {
+		t.Errorf("/state/x: %+v", e)
 	}
 }
