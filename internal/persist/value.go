@@ -36,19 +36,26 @@ func (k vkind) String() string {
 	return "an unknown value"
 }
 
+// value's one-byte fields come first, together: a million list items
+// are 176 bytes each, not 208.
 type value struct {
 	kind vkind
-	off  int // byte offset of the expression in its source
-	str  string
 	b    bool
+	// splice, on a vUnknown list item, marks it as standing for an unknown
+	// number of items (`[ "/a" ] ++ extra`).
+	splice bool
+	// built marks a set created for an attribute path (`a.b = …;`), into
+	// which later paths through the same name are inserted.
+	built bool
+	off   int // byte offset of the expression in its source
+	str   string
 	// items of a vList. An item that forces to a vUnknown with splice set
 	// stands for an unknown number of items (`[ "/a" ] ++ extra`).
 	items []*lazy
 	attrs *attrs
 	// why a vUnknown could not be read, as a noun phrase: "the variable
 	// `dirs`", "a list built by `map`".
-	why    string
-	splice bool
+	why string
 	// dynBody, on a vUnknown standing for a dynamic attribute name that
 	// could not be read (`"/persist/${user}" = { … };`), is the attribute's
 	// value, still readable; dynName is the name as written, with ${…}.
@@ -66,9 +73,6 @@ type value struct {
 	conds []int
 	fn    *nFunc // vFunc
 	env   *env   // vFunc
-	// built marks a set created for an attribute path (`a.b = …;`), into
-	// which later paths through the same name are inserted.
-	built bool
 }
 
 // attrs is an ordered attribute set. unknown holds parts that could not be
