@@ -17,7 +17,7 @@ type reader struct {
 	opts     Options
 	ev       *evaluator // nil for JSON: every lazy is already known
 	set      *Set
-	seen     map[entryKey]Pos
+	seen     map[entryKey]int // index in set.Entries of the first entry of a key
 	condSeen map[int]bool
 	diagSeen map[Diagnostic]bool
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
@@ -34,7 +34,7 @@ type userInfo struct{ home, group string }
 
 func newReader(src *source, opts Options, ev *evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		seen: make(map[entryKey]Pos), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
+		seen: make(map[entryKey]int), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
 		origins: make(map[Origin]*Origin)}
 }
 
@@ -214,12 +214,13 @@ func (r *reader) add(e Entry, off int) {
 		e.Pos = Pos{File: r.src.name}
 	}
 	k := keyOf(e)
-	if first, dup := r.seen[k]; dup {
+	if i, dup := r.seen[k]; dup {
+		first := r.set.Entries[i].Pos
 		r.set.Duplicates = append(r.set.Duplicates, e)
 		r.diagCode("duplicate", off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
 		return
 	}
-	r.seen[k] = e.Pos
+	r.seen[k] = len(r.set.Entries)
 	r.set.Entries = append(r.set.Entries, e)
 }
 
