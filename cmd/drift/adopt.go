@@ -36,6 +36,10 @@ covers PATH (a declared directory or file, or a path inside a declared
 directory), joined with the rest of PATH. Mode, owner, times, extended
 attributes, symlinks as symlinks and hard links within a copied directory are
 kept; fifos, sockets and devices are skipped with a warning.
+The persistent directory adopt creates for a declared directory gets the
+user, group and mode the declaration states (as impermanence gives the
+directories it creates), not the live directory's; an existing one that
+differs is left as it is, with a warning.
 
 The data is read where it really is: on the wiped root, beneath a bind
 mount that already hides it (a directory declared after it held data: the

@@ -74,6 +74,10 @@ type Path struct {
 	Persistent string
 	// Absent says there is nothing at Path to adopt.
 	Absent bool
+	// Owner, when set, is the owner and mode the declaration states for its
+	// persistent directory (declaredOwner): given to the copy when adopt
+	// creates that directory, instead of the live directory's.
+	Owner *restore.Owner
 	// Outcomes are restore.Merge's, their paths the live ones.
 	Outcomes []restore.Outcome
 	// MountedNow says the persistent copy is mounted at Path (a bind mount
@@ -188,6 +192,14 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	}
 	p.Decl, p.Dest = e, dest
 	p.MountedNow = a.mountedNow(p)
+	if p.Path == e.Path {
+		var warns []string
+		p.Owner, warns = declaredOwner(a.m.Root, e)
+		a.res.Warnings = append(a.res.Warnings, warns...)
+		if d := ownerDiffers(path.Join(a.m.Root, dest), p.Owner); d != "" {
+			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("the persistent copy %s already exists with %s: adopt leaves it as it is (chown/chmod it to match the declaration)", dest, d))
+		}
+	}
 	return a.merge(ctx, p, true)
 }
 
@@ -216,7 +228,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	defer release()
 	req := restore.Request{From: from, Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt"}
+		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace

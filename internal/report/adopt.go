@@ -108,6 +108,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 			from = "beneath the mount at " + Escape(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
 		}
 		fmt.Fprintf(w, "  from %s %s\n  into %s\n", Escape(p.Path), from, full(p.Dest))
+		if o := p.Owner; o != nil && len(p.Outcomes) > 0 && p.Outcomes[0].Action == restore.Copy && p.Outcomes[0].Dest == p.Dest {
+			fmt.Fprintf(w, "  as declared, not as live: %s\n", ownerText(o))
+		}
 		for _, o := range p.Outcomes {
 			writeAdoptObject(w, root, o, state != AdoptDone)
 		}
@@ -387,4 +390,20 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(out)
+}
+
+// ownerText says a declared owner and mode ("owner 998, group 998, mode
+// 0750"), leaving out what is kept from the live directory.
+func ownerText(o *restore.Owner) string {
+	var d []string
+	if o.UID >= 0 {
+		d = append(d, fmt.Sprintf("owner %d", o.UID))
+	}
+	if o.GID >= 0 {
+		d = append(d, fmt.Sprintf("group %d", o.GID))
+	}
+	if o.Mode >= 0 {
+		d = append(d, fmt.Sprintf("mode %04o", o.Mode))
+	}
+	return strings.Join(d, ", ")
 }

@@ -101,6 +101,9 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 		}
 		r := req
 		r.Path, r.Dest, r.Force = o.Path, o.Dest, o.Action == Replace
+		if o.Dest != path.Clean(req.Dest) {
+			r.Top = nil
+		}
 		res, err := Run(ctx, r)
 		o.Result = res
 		if err != nil {

@@ -64,6 +64,12 @@ type Request struct {
 	// Merge and OnDiffer are read by Merge only.
 	Merge    bool
 	OnDiffer Action
+	// Top, when set and the source's top is a directory, is the owner and
+	// mode of the copy's top directory instead of the source's (drift
+	// adopt: the declared user, group and mode of a persistent directory
+	// it creates). Set before the copy is renamed into place. Merge applies
+	// it to Path's copy only.
+	Top *Owner
 	// Command names the drift command in messages about what it copies
 	// ("restore" when empty; "adopt" for drift adopt).
 	Command string
@@ -279,6 +285,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	c.tmpParent, c.tmp = dparent, tmp
 	err = c.copy(sparent, sname, &top, topMount, dparent, tmp, dest, p)
+	if err == nil && req.Top != nil && kindOf(top.Mode) == KindDir {
+		err = setOwner(dparent, tmp, req.Top)
+	}
 	if err == nil && req.SyncOnce {
 		if err = unix.Syncfs(dparent); err != nil {
 			err = fmt.Errorf("syncfs %s: %w", path.Dir(res.DestFull), err)
@@ -380,3 +389,31 @@ func (e *HintError) Error() string { return e.Err.Error() }
 func (e *HintError) Unwrap() error { return e.Err }
 
 func withHint(err error, hint string) error { return &HintError{Err: err, Hint: hint} }
+
+// Owner is an owner and mode given to a copy's top directory in place of
+// the source's (Request.Top). A negative field keeps the source's.
+type Owner struct {
+	UID, GID int
+	// Mode holds permission and special bits (07777).
+	Mode int
+}
+
+// setOwner gives the directory name under dir the owner and mode o.
+func setOwner(dir int, name string, o *Owner) error {
+	fd, err := openDirAt(dir, name)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if o.UID >= 0 || o.GID >= 0 {
+		if err := unix.Fchown(fd, o.UID, o.GID); err != nil {
+			return fmt.Errorf("set the declared owner: %w", err)
+		}
+	}
+	if o.Mode >= 0 {
+		if err := unix.Fchmod(fd, uint32(o.Mode)); err != nil {
+			return fmt.Errorf("set the declared mode: %w", err)
+		}
+	}
+	return nil
+}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // coveredDecls declare a directory in a home on its own subvolume (/home)
@@ -123,5 +125,71 @@ func assertSameTree(t *testing.T, what string, before, after map[string]meta) {
 		if _, ok := before[p]; !ok {
 			t.Errorf("%s: %q appeared", what, p)
 		}
+	}
+}
+
+// ownerDecls declare directories with a user, group and mode (symbolic, as
+// chmod takes it), one with a persistent copy already there.
+const ownerDecls = `{
+  "persistentStoragePath": "/nix/persist",
+  "directories": [
+    { "directory": "/srv/colord", "user": "colord", "group": "colord", "mode": "u=rwx,g=rx,o=" },
+    { "directory": "/srv/colord-old", "user": "colord", "group": "colord", "mode": "0700" }
+  ]
+}`
+
+// TestAdoptAppliesDeclaredOwnerAndMode: the persistent directory adopt
+// creates for a declared directory gets the declared user, group and mode
+// (names from the root's /etc/passwd and /etc/group), as impermanence
+// gives the directories it creates, not the live directory's; what is
+// inside keeps its own; an existing copy that differs is left alone and
+// reported.
+func TestAdoptAppliesDeclaredOwnerAndMode(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	extra := filepath.Join(s.dir, "owner.json")
+	must(t, os.WriteFile(extra, []byte(ownerDecls), 0o644))
+	appendFile := func(p, line string) {
+		f, err := os.OpenFile(s.M(p), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		must(t, err)
+		_, err = f.WriteString(line)
+		must(t, err)
+		must(t, f.Close())
+	}
+	appendFile("/etc/passwd", "colord:x:998:997::/var/lib/colord:/run/current-system/sw/bin/nologin\n")
+	appendFile("/etc/group", "colord:x:997:\n")
+	writeFile(t, s.M("/srv/colord/icc/x.icc"), "profile", 0o644)
+	must(t, os.Chmod(s.M("/srv/colord"), 0o777))
+	must(t, os.MkdirAll(s.M("/srv/colord-old"), 0o777))
+	writeFile(t, s.M("/srv/colord-old/f"), "f", 0o644)
+	must(t, os.MkdirAll(s.M(storage+"/srv/colord-old"), 0o755))
+	base := []string{"adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra}
+
+	dry := string(s.drift(0, append(base, "--dry-run", "/srv/colord")...))
+	if !strings.Contains(dry, "as declared, not as live: owner 998, group 997, mode 0750") {
+		t.Errorf("the dry run does not say the declared owner and mode:\n%s", dry)
+	}
+	_, _, errOut := s.driftAll(append(base, "/srv/colord", "/srv/colord-old")...)
+	var st unix.Stat_t
+	must(t, unix.Lstat(s.M(storage+"/srv/colord"), &st))
+	if st.Uid != 998 || st.Gid != 997 || st.Mode&0o7777 != 0o750 {
+		t.Errorf("persistent copy of /srv/colord: %d:%d %04o, want 998:997 0750", st.Uid, st.Gid, st.Mode&0o7777)
+	}
+	must(t, unix.Lstat(s.M(storage+"/srv/colord/icc"), &st))
+	if st.Uid != 0 || st.Mode&0o7777 != 0o755 {
+		t.Errorf("a directory inside: %d %04o, want the live 0 0755", st.Uid, st.Mode&0o7777)
+	}
+	must(t, unix.Lstat(s.M("/srv/colord"), &st))
+	if st.Mode&0o7777 != 0o777 || st.Uid != 0 {
+		t.Errorf("the live directory changed: %d %04o", st.Uid, st.Mode&0o7777)
+	}
+	must(t, unix.Lstat(s.M(storage+"/srv/colord-old"), &st))
+	if st.Uid != 0 || st.Mode&0o7777 != 0o755 {
+		t.Errorf("the existing copy changed: %d %04o", st.Uid, st.Mode&0o7777)
+	}
+	if !strings.Contains(errOut, "/srv/colord-old already exists with owner 0, declared 998, group 0, declared 997, mode 0755, declared 0700") {
+		t.Errorf("the existing copy's owner and mode are not reported:\n%s", errOut)
 	}
 }

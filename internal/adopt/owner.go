@@ -1,0 +1,160 @@
+package adopt
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+	"golang.org/x/sys/unix"
+)
+
+// declaredOwner is the owner and mode the declaration e gives the
+// persistent directory the module creates (impermanence's user, group and
+// mode, applied by createPersistentStorageDirs when the directory is
+// missing): the attributes written in the declaration (for an evaluated
+// entry, those other than the defaults root, root, 0755). Names are
+// resolved in root's /etc/passwd and /etc/group. nil when the declaration
+// states none; a name or mode drift cannot resolve is left out with a
+// warning (the live directory's is kept).
+func declaredOwner(root string, e persist.Entry) (*restore.Owner, []string) {
+	if e.Kind != persist.Dir || e.Origin == nil {
+		return nil, nil
+	}
+	written := func(name, value, def string) bool {
+		if e.Evaluated {
+			return value != "" && value != def
+		}
+		return slices.ContainsFunc(e.Attrs, func(a persist.Attr) bool { return a.Name == name }) && value != ""
+	}
+	o := &restore.Owner{UID: -1, GID: -1, Mode: -1}
+	var warns []string
+	var ids *diff.IDNames
+	lookup := func(m map[uint32]string, name, what string) int {
+		for id, n := range m {
+			if n == name {
+				return int(id)
+			}
+		}
+		if id, err := strconv.ParseUint(name, 10, 32); err == nil {
+			return int(id)
+		}
+		warns = append(warns, fmt.Sprintf("%s: the declared %s %s is not in %s: the persistent copy keeps the live directory's", e.Path, what, name, path.Join(root, "/etc/"+map[bool]string{true: "passwd", false: "group"}[what == "user"])))
+		return -1
+	}
+	if written("user", e.User, "root") {
+		if ids == nil {
+			n, _ := diff.ReadIDNames(root)
+			ids = &n
+		}
+		o.UID = lookup(ids.Users, e.User, "user")
+	}
+	if written("group", e.Group, "root") {
+		if ids == nil {
+			n, _ := diff.ReadIDNames(root)
+			ids = &n
+		}
+		o.GID = lookup(ids.Groups, e.Group, "group")
+	}
+	if written("mode", e.Mode, "0755") {
+		m, err := ParseMode(e.Mode)
+		if err != nil {
+			warns = append(warns, fmt.Sprintf("%s: the declared mode %q: %v: the persistent copy keeps the live directory's", e.Path, e.Mode, err))
+		} else {
+			o.Mode = int(m)
+		}
+	}
+	if o.UID < 0 && o.GID < 0 && o.Mode < 0 {
+		return nil, warns
+	}
+	return o, warns
+}
+
+// ParseMode reads a directory mode as chmod(1) and install(1) take it:
+// octal ("0700", "1777") or symbolic clauses applied to 0 ("u=rwx,g=rx,o=";
+// X counts as x, a directory's). The result holds the permission and
+// special bits (07777). Errors name what was expected.
+func ParseMode(s string) (uint32, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty mode")
+	}
+	if s[0] >= '0' && s[0] <= '7' {
+		m, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || m > 0o7777 {
+			return 0, fmt.Errorf("expected octal up to 07777 or chmod's symbolic form")
+		}
+		return uint32(m), nil
+	}
+	var mode uint32
+	for _, clause := range strings.Split(s, ",") {
+		i := 0
+		var who uint32
+		for ; i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0; i++ {
+			who |= map[byte]uint32{'u': 0o4700, 'g': 0o2070, 'o': 0o1007, 'a': 0o7777}[clause[i]]
+		}
+		if who == 0 {
+			who = 0o7777
+		}
+		if i == len(clause) {
+			return 0, fmt.Errorf("clause %q: expected an operator (=, + or -)", clause)
+		}
+		for i < len(clause) {
+			op := clause[i]
+			if strings.IndexByte("=+-", op) < 0 {
+				return 0, fmt.Errorf("clause %q: expected =, + or - at %q", clause, clause[i:])
+			}
+			i++
+			var perm uint32
+			for ; i < len(clause) && strings.IndexByte("=+-", clause[i]) < 0; i++ {
+				switch clause[i] {
+				case 'r':
+					perm |= 0o444
+				case 'w':
+					perm |= 0o222
+				case 'x', 'X':
+					perm |= 0o111
+				case 's':
+					perm |= 0o6000
+				case 't':
+					perm |= 0o1000
+				default:
+					return 0, fmt.Errorf("clause %q: %q is not one of rwxXst", clause, clause[i])
+				}
+			}
+			perm &= who
+			switch op {
+			case '=':
+				mode = mode&^(who&0o6777) | perm
+			case '+':
+				mode |= perm
+			case '-':
+				mode &^= perm
+			}
+		}
+	}
+	return mode, nil
+}
+
+// ownerDiffers says how the existing persistent directory full differs
+// from the declared owner o ("" when it does not, or cannot be read).
+func ownerDiffers(full string, o *restore.Owner) string {
+	var st unix.Stat_t
+	if o == nil || unix.Fstatat(unix.AT_FDCWD, full, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return ""
+	}
+	var d []string
+	if o.UID >= 0 && int(st.Uid) != o.UID {
+		d = append(d, fmt.Sprintf("owner %d, declared %d", st.Uid, o.UID))
+	}
+	if o.GID >= 0 && int(st.Gid) != o.GID {
+		d = append(d, fmt.Sprintf("group %d, declared %d", st.Gid, o.GID))
+	}
+	if o.Mode >= 0 && int(st.Mode&0o7777) != o.Mode {
+		d = append(d, fmt.Sprintf("mode %04o, declared %04o", st.Mode&0o7777, o.Mode))
+	}
+	return strings.Join(d, ", ")
+}
