@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"bytes"
 	"context"
 	"sort"
 )
@@ -11,7 +12,7 @@ import (
 type source struct {
 	name  string
 	data  []byte
-	lines []int // offsets of line starts
+	lines []int32 // offsets of line starts (inputs are at most 64 MiB)
 	// ctx, when set, is polled every tickEvery calls of tick: a cancelled
 	// read stops by panicking with cancelled, which ParseNix and ParseJSON
 	// recover.
@@ -51,10 +52,10 @@ func recoverCancelled(err *error) {
 }
 
 func newSource(name string, data []byte) *source {
-	s := &source{name: name, data: data, lines: []int{0}}
+	s := &source{name: name, data: data, lines: make([]int32, 1, 1+bytes.Count(data, []byte{'\n'}))}
 	for i, c := range data {
 		if c == '\n' {
-			s.lines = append(s.lines, i+1)
+			s.lines = append(s.lines, int32(i+1))
 		}
 	}
 	return s
@@ -67,6 +68,6 @@ func (s *source) pos(off int) Pos {
 	if off > len(s.data) {
 		off = len(s.data)
 	}
-	l := sort.Search(len(s.lines), func(i int) bool { return s.lines[i] > off }) - 1
-	return Pos{File: s.name, Line: l + 1, Col: off - s.lines[l] + 1}
+	l := sort.Search(len(s.lines), func(i int) bool { return int(s.lines[i]) > off }) - 1
+	return Pos{File: s.name, Line: l + 1, Col: off - int(s.lines[l]) + 1}
 }
