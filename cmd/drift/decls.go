@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
 )
 
@@ -102,6 +104,9 @@ func printDiagnostic(st Streams, d persist.Diagnostic, verbose bool) {
 	}
 }
 
+// parseHomes reads --home NAME=PATH, once for every command that takes it
+// (check, suggest, adopt, restore, prune, lint): PATH absolute, and neither
+// / nor a directory holding the system's state (suggest.CheckHome), cleaned.
 func parseHomes(specs []string) (map[string]string, error) {
 	homes := map[string]string{}
 	for _, s := range specs {
@@ -109,7 +114,10 @@ func parseHomes(specs []string) (map[string]string, error) {
 		if !ok || name == "" || !strings.HasPrefix(dir, "/") {
 			return nil, fmt.Errorf("--home %q: expected NAME=/absolute/path", s)
 		}
-		homes[name] = dir
+		if err := suggest.CheckHome(dir); err != nil {
+			return nil, fmt.Errorf("--home %s: %w", s, err)
+		}
+		homes[name] = path.Clean(dir)
 	}
 	return homes, nil
 }

@@ -72,3 +72,24 @@ func TestPrintDiagnostics(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeValidatedOnceForEveryCommand: --home alice=/ (or a directory
+// holding the system's state) is refused the same way by every command
+// that takes --home, before anything is read: check, suggest, adopt,
+// restore, prune and lint.
+func TestHomeValidatedOnceForEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	for _, home := range []string{"alice=/", "alice=/var/lib/", "alice=/etc"} {
+		for _, args := range [][]string{
+			{"check"}, {"suggest"}, {"adopt", "--dry-run", "/.mozilla"}, {"restore", "--dry-run", "/.mozilla"}, {"prune", "--dry-run"}, {"lint", dir},
+		} {
+			if args[0] != "lint" {
+				args = append(args, "--root", dir)
+			}
+			code, _, errs := runDrift(t, append(args, "--home", home)...)
+			if code == 0 || !strings.Contains(errs, "--home "+home+": a home cannot be /") {
+				t.Errorf("drift %s --home %s: exit %d, %s", args[0], home, code, errs)
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -132,11 +131,6 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	o, err := opts.auditFlags.options(&opts.declFlags, st)
 	if err != nil {
 		return err
-	}
-	for _, name := range slices.Sorted(maps.Keys(o.Homes)) {
-		if err := suggest.CheckHome(o.Homes[name]); err != nil {
-			return fmt.Errorf("--home %s=%s: %w", name, o.Homes[name], err)
-		}
 	}
 	o.Boots, o.Now, o.Paths = opts.Boots, now, true // suggestions weigh every path
 	var endProgress func()
