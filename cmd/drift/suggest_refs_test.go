@@ -106,3 +106,20 @@ func TestSuggestReferencesIntoStorage(t *testing.T) {
 		t.Errorf("not in use with what uses them: %v\n%+v", want, rep.Suggestions)
 	}
 }
+
+// TestSuggestInUseSaysNothingToDo: a row for data on persistent storage
+// that something uses (a password file, a bind mount's source) says what
+// uses it and that there is nothing to do — never to declare its
+// storage-relative name (/passwords) "if it must survive a boot".
+func TestSuggestInUseSaysNothingToDo(t *testing.T) {
+	_, args := machine(t, true)
+	_, out, errs := runDrift(t, append([]string{"suggest"}, args...)...)
+	if !strings.Contains(out, "hashedPasswordFile") || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("no in-use row saying there is nothing to do:\n%s\n%s", out, errs)
+	}
+	for _, bad := range []string{"must survive a boot", "declare /passwords", "declare /var/lib/sops-nix"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("in-use rows advise %q:\n%s", bad, out)
+		}
+	}
+}

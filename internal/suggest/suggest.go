@@ -181,7 +181,7 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
-		parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declared by nothing: keep it (drift never removes it), and declare "+esc(s.LivePath)+" if it must survive a boot")
+		parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; on persistent storage already and used there: nothing to do (drift never removes it)")
 	} else if s.Action == DeclareOrRemove {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
