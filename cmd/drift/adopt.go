@@ -34,8 +34,8 @@ func newAdoptCmd(st Streams) *cobra.Command {
 into its persistent copy: the persistent storage path of the declaration that
 covers PATH (a declared directory or file, or a path inside a declared
 directory), joined with the rest of PATH. Mode, owner, times, extended
-attributes, symlinks as symlinks and hard links within a copied directory are
-kept; fifos, sockets and devices are skipped with a warning.
+attributes, symlinks as symlinks and hard links (also between names copied as
+separate objects into an existing copy) are kept; fifos, sockets and devices are skipped with a warning.
 The persistent directory adopt creates for a declared directory gets the
 user, group and mode the declaration states (as impermanence gives the
 directories it creates), not the live directory's; an existing one that

@@ -36,6 +36,23 @@ type copier struct {
 	copied func(Item)
 	// command names the drift command in skip reasons (Request.Command).
 	command string
+	// prior is Request.links (nil outside Merge); dstRoot the destination
+	// root, beneath which a link to one of them is made.
+	prior   map[devIno]string
+	dstRoot *beneath
+}
+
+// share adds the multiply-linked files c copied to links (Request.links),
+// once the copy is in place.
+func (c *copier) share(links map[devIno]string) {
+	if links == nil {
+		return
+	}
+	for k, v := range c.links {
+		if _, ok := links[k]; !ok {
+			links[k] = v
+		}
+	}
 }
 
 // done reports the object it written (Request.Copied).
@@ -96,17 +113,17 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 	it := Item{Dest: dest, Kind: k, Mode: st.Mode &^ unix.S_IFMT, UID: st.Uid, GID: st.Gid}
 	if k != KindDir && st.Nlink > 1 {
 		key := devIno{uint64(st.Dev), st.Ino}
-		if first, ok := c.links[key]; ok {
-			it.Kind, it.Target = KindHardlink, first
-			c.res.Items = append(c.res.Items, it)
-			if c.dry {
-				return nil
-			}
-			if err := c.link(first, ddir, dname); err != nil {
+		first, ok := c.links[key]
+		prior := false
+		if !ok {
+			first, ok = c.prior[key]
+			prior = ok
+		}
+		if ok {
+			done, err := c.hardlink(it, first, prior, ddir, dname)
+			if done || err != nil {
 				return err
 			}
-			c.done(it)
-			return nil
 		}
 		c.links[key] = dest
 	}
@@ -290,6 +307,58 @@ func (c *copier) link(first string, ddir int, dname string) error {
 		return fmt.Errorf("hard link to %s: %w", first, err)
 	}
 	defer unix.Close(pfd)
+	if err := unix.Linkat(pfd, comps[len(comps)-1], ddir, dname, 0); err != nil {
+		return fmt.Errorf("hard link to %s: %w", first, err)
+	}
+	return nil
+}
+
+// hardlink makes the object it (dname under ddir) a hard link to first:
+// an earlier name in this copy, or with prior one that an earlier Run of
+// the same Merge put in place. done is false when that is on another
+// filesystem (then it is copied as a file of its own).
+func (c *copier) hardlink(it Item, first string, prior bool, ddir int, dname string) (done bool, err error) {
+	it.Kind, it.Target = KindHardlink, first
+	if c.dry {
+		c.res.Items = append(c.res.Items, it)
+		return true, nil
+	}
+	if prior {
+		err = c.linkPrior(first, ddir, dname)
+	} else {
+		err = c.link(first, ddir, dname)
+	}
+	if prior && errors.Is(err, unix.EXDEV) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	c.res.Items = append(c.res.Items, it)
+	c.done(it)
+	return true, nil
+}
+
+// linkPrior makes dname under ddir a hard link to first, a file an
+// earlier Run of the same Merge put in place (absolute as the live system
+// sees it, reached beneath the destination root without a symlink).
+func (c *copier) linkPrior(first string, ddir int, dname string) error {
+	comps := components(first)
+	pfd, n, err := c.dstRoot.openDirs(comps[:len(comps)-1])
+	if err == nil && n < len(comps)-1 {
+		err = unix.ENOENT
+	}
+	if err != nil {
+		if pfd >= 0 {
+			unix.Close(pfd)
+		}
+		return fmt.Errorf("hard link to %s: %w", first, err)
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, comps[len(comps)-1], &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("hard link to %s: no longer the regular file copied (%v)", first, err)
+	}
 	if err := unix.Linkat(pfd, comps[len(comps)-1], ddir, dname, 0); err != nil {
 		return fmt.Errorf("hard link to %s: %w", first, err)
 	}

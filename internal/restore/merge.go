@@ -72,8 +72,9 @@ func plural(n int, one, many string) string {
 // bytes is left alone, and what it holds with other bytes is refused as a
 // whole before anything is written (*ConflictError) unless req.OnDiffer is
 // Replace or Keep. Directories present on both sides are descended into;
-// their own metadata stays the destination's. A hard link between objects
-// copied separately is copied as a second file. With DryRun nothing is
+// their own metadata stays the destination's. A file with several names
+// copied as separate objects is copied once, its later names hard links to
+// the first. With DryRun nothing is
 // written. Errors: Run's, and *ConflictError (with the outcomes planned).
 func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 	switch req.OnDiffer {
@@ -94,6 +95,7 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 	if len(differs) > 0 {
 		return plan, &ConflictError{Differs: differs}
 	}
+	req.links = map[devIno]string{}
 	for i := range plan {
 		o := &plan[i]
 		if o.Action != Copy && o.Action != Replace {

@@ -115,3 +115,34 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("a live process's partial copy was removed: %v", err)
 	}
 }
+
+// TestMergeKeepsHardLinksAcrossObjects: a file with names in objects that
+// Merge copies separately (a missing file, a directory missing whole, a
+// file inside a directory both sides have) is copied once: its other names
+// in the copy are hard links to it, not files of their own.
+func TestMergeKeepsHardLinksAcrossObjects(t *testing.T) {
+	from, live := mergeSystem(t)
+	src, dst := filepath.Join(from, "srv/half"), filepath.Join(live, "nix/persist/srv/half")
+	must(t, os.Link(src+"/missing", src+"/newdir/twin"))
+	must(t, os.MkdirAll(src+"/both", 0o755))
+	must(t, os.MkdirAll(dst+"/both", 0o755))
+	must(t, os.Link(src+"/missing", src+"/both/third"))
+	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
+		t.Fatal(err)
+	}
+	var first os.FileInfo
+	for _, n := range []string{"missing", "newdir/twin", "both/third"} {
+		fi, err := os.Lstat(filepath.Join(dst, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = fi
+		} else if !os.SameFile(first, fi) {
+			t.Errorf("%s is a file of its own, want a hard link to missing", n)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, "both/third")); string(b) != "only live" {
+		t.Errorf("both/third holds %q", b)
+	}
+}

@@ -70,6 +70,11 @@ type Request struct {
 	// it creates). Set before the copy is renamed into place. Merge applies
 	// it to Path's copy only.
 	Top *Owner
+	// links, set by Merge, maps the source inodes of multiply-linked files
+	// copied by earlier Runs of one Merge to their destination (absolute
+	// as the live system sees it): a later name of one is made a hard link
+	// to it, not a second file. Run adds the ones it copies.
+	links map[devIno]string
 	// Command names the drift command in messages about what it copies
 	// ("restore" when empty; "adopt" for drift adopt).
 	Command string
@@ -253,9 +258,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		res.MkDirs = append(res.MkDirs, "/"+path.Join(dparents[:i+1]...))
 	}
 
-	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command()}
+	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command(),
+		prior: req.links, dstRoot: dst}
 	if req.DryRun {
-		return res, c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
+		err := c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
+		c.share(req.links)
+		return res, err
 	}
 
 	// Missing parents, mirroring the old root's directory of the same name
@@ -326,6 +334,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err := unix.Fsync(dparent); err != nil {
 		return res, fmt.Errorf("fsync %s: %w", path.Dir(res.DestFull), err)
 	}
+	c.share(req.links)
 	return res, nil
 }
 
