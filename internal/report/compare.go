@@ -141,14 +141,17 @@ func side(e *scan.Entry) *jsonSide {
 	return s
 }
 
+// jsonComparison is drift diff --format json (docs/schema/diff.json).
+type jsonComparison struct {
+	Version int              `json:"version"`
+	A       string           `json:"a"`
+	B       string           `json:"b"`
+	Summary map[string]int64 `json:"summary"`
+	Changes []jsonDiff       `json:"changes"`
+}
+
 func comparisonJSON(w *bufio.Writer, c *diff.Comparison) error {
-	var r struct {
-		Version int              `json:"version"`
-		A       string           `json:"a"`
-		B       string           `json:"b"`
-		Summary map[string]int64 `json:"summary"`
-		Changes []jsonDiff       `json:"changes"`
-	}
+	var r jsonComparison
 	r.Version = DiffSchemaVersion
 	r.A, r.B = c.A, c.B
 	r.Summary = map[string]int64{}

@@ -440,17 +440,20 @@ type jsonAttrs struct {
 	Mode  string `json:"mode,omitempty"`
 }
 
+// jsonSuggestReport is drift suggest --format json (docs/schema/suggest.json).
+type jsonSuggestReport struct {
+	Version     int              `json:"version"`
+	Root        string           `json:"root"`
+	StoragePath string           `json:"storagePath"`
+	Boots       int              `json:"boots"`
+	OldRoots    []string         `json:"oldRoots"`
+	Suggestions []jsonSuggestion `json:"suggestions"`
+	Left        []jsonLeft       `json:"left"`
+	Warnings    []string         `json:"warnings"`
+}
+
 func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
-	out := struct {
-		Version     int              `json:"version"`
-		Root        string           `json:"root"`
-		StoragePath string           `json:"storagePath"`
-		Boots       int              `json:"boots"`
-		OldRoots    []string         `json:"oldRoots"`
-		Suggestions []jsonSuggestion `json:"suggestions"`
-		Left        []jsonLeft       `json:"left"`
-		Warnings    []string         `json:"warnings"`
-	}{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
+	out := jsonSuggestReport{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
 	for _, w := range r.Warnings {
 		out.Warnings = append(out.Warnings, Escape(w.Message))
 	}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// repoRoot is the repository's top directory, seen from cmd/drift.
+const repoRoot = "../.."
+
+// docPages lists the Markdown files a user reads: the top-level ones and
+// everything under docs/.
+func docPages(t *testing.T) []string {
+	t.Helper()
+	var pages []string
+	top, err := filepath.Glob(filepath.Join(repoRoot, "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, top...)
+	err = filepath.WalkDir(filepath.Join(repoRoot, "docs"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
+			pages = append(pages, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(pages)
+	return pages
+}
+
+// mdLink matches an inline Markdown link's target: ](target).
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// anchors returns the GitHub heading anchors of a Markdown file: each
+// heading lower-cased, punctuation but '-' and '_' dropped, spaces as '-'.
+// Headings inside fenced code blocks do not count.
+func anchors(text string) map[string]bool {
+	out := map[string]bool{}
+	fence := false
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "```") {
+			fence = !fence
+			continue
+		}
+		if fence || !strings.HasPrefix(l, "#") {
+			continue
+		}
+		h := strings.TrimSpace(strings.TrimLeft(l, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(h) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		if out[a] { // GitHub numbers repeated headings: a-1, a-2, …
+			i := 1
+			for out[a+"-"+strconv.Itoa(i)] {
+				i++
+			}
+			a += "-" + strconv.Itoa(i)
+		}
+		out[a] = true
+	}
+	return out
+}
+
+// withoutCode drops fenced code blocks and inline code spans, where a
+// "](x)" is not a link.
+func withoutCode(text string) string {
+	var b strings.Builder
+	fence := false
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "```") {
+			fence = !fence
+			continue
+		}
+		if !fence {
+			b.WriteString(regexp.MustCompile("`[^`]*`").ReplaceAllString(l, ""))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// TestDocsLinksResolve: every relative link of README.md, the other
+// top-level pages and docs/ names a file of the repository, and its
+// #anchor a heading of that file (of the page itself for "#anchor").
+func TestDocsLinksResolve(t *testing.T) {
+	for _, page := range docPages(t) {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(withoutCode(string(data)), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			file, anchor, _ := strings.Cut(target, "#")
+			dest := page
+			if file != "" {
+				dest = filepath.Join(filepath.Dir(page), file)
+			}
+			st, err := os.Stat(dest)
+			if err != nil {
+				t.Errorf("%s: link %s: %v", page, target, err)
+				continue
+			}
+			if anchor == "" || st.IsDir() {
+				continue
+			}
+			text, err := os.ReadFile(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !anchors(string(text))[anchor] {
+				t.Errorf("%s: link %s: %s has no heading #%s", page, target, dest, anchor)
+			}
+		}
+	}
+}
+
+// TestDocsPageListsEveryFlag: each command's page, docs/NAME.md, mentions
+// every flag the command has (--name), so a flag added to a command is
+// documented where users look.
+func TestDocsPageListsEveryFlag(t *testing.T) {
+	for _, c := range newRootCmd(Streams{}).Commands() {
+		name := c.Name()
+		if name == "help" || name == "completion" || name == "man" {
+			continue // drift version's page covers completion and man
+		}
+		page := filepath.Join(repoRoot, "docs", name+".md")
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Errorf("drift %s has no page: %v", name, err)
+			continue
+		}
+		for _, f := range commandFlags(c) {
+			if !strings.Contains(string(data), "--"+f) {
+				t.Errorf("%s does not mention drift %s's flag --%s", page, name, f)
+			}
+		}
+	}
+}
+
+// commandFlags returns the names of c's own and inherited flags, help
+// excluded.
+func commandFlags(c *cobra.Command) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(f *pflag.Flag) {
+		if f.Name != "help" && !f.Hidden && !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f.Name)
+		}
+	}
+	c.LocalFlags().VisitAll(add)
+	c.InheritedFlags().VisitAll(add)
+	return out
+}
+
+// TestDocsNoOutsideReferences: the user's pages cite nothing outside the
+// repository: no field case ids, issue numbers or research notes.
+func TestDocsNoOutsideReferences(t *testing.T) {
+	bad := regexp.MustCompile(`field case|\bC\d\d\b|\bissue \d+|research/|research §`)
+	for _, page := range docPages(t) {
+		f, err := os.Open(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for n := 1; sc.Scan(); n++ {
+			if m := bad.FindString(sc.Text()); m != "" && !strings.HasSuffix(page, "CHANGELOG.md") && !strings.HasSuffix(page, "README.md") {
+				t.Errorf("%s:%d: %q refers outside the repository", page, n, m)
+			}
+		}
+		f.Close()
+	}
+}
+
+// TestDocsAlertRulesPromtool: the Prometheus alert rules docs/nixos.md
+// gives pass promtool check rules.
+func TestDocsAlertRulesPromtool(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docs", "nixos.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules string
+	for _, block := range fencedBlocks(string(data), "yaml") {
+		if strings.HasPrefix(block, "groups:") {
+			rules = block
+		}
+	}
+	if rules == "" {
+		t.Fatal("docs/nixos.md has no yaml block of alert rules (groups:)")
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("DRIFT_REQUIRE_PROMTOOL") == "1" {
+			t.Fatal("promtool not found and DRIFT_REQUIRE_PROMTOOL=1")
+		}
+		t.Skip("promtool not installed (DRIFT_REQUIRE_PROMTOOL=1 makes this a failure)")
+	}
+	p := filepath.Join(t.TempDir(), "drift-rules.yml")
+	if err := os.WriteFile(p, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "4 rules found") {
+		t.Errorf("promtool found another number of rules than the 4 written:\n%s", out)
+	}
+}
+
+// fencedBlocks returns the contents of the ```lang blocks of a Markdown text.
+func fencedBlocks(text, lang string) []string {
+	var out []string
+	var cur *strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		switch {
+		case cur == nil && strings.TrimSpace(l) == "```"+lang:
+			cur = &strings.Builder{}
+		case cur != nil && strings.TrimSpace(l) == "```":
+			out = append(out, cur.String())
+			cur = nil
+		case cur != nil:
+			cur.WriteString(l + "\n")
+		}
+	}
+	return out
+}
+
+// TestDocsExamplesRun: every example of the docs that runs offline on the
+// demo system (a line of a ```sh block starting with "drift " and naming
+// fixtures/demo) runs: exit status 0 or 1 (1: something would be lost, or a
+// lint finding), and something on standard output.
+func TestDocsExamplesRun(t *testing.T) {
+	n := 0
+	for _, page := range docPages(t) {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, block := range fencedBlocks(string(data), "sh") {
+			for _, line := range strings.Split(block, "\n") {
+				line, _, _ = strings.Cut(line, " #")
+				if !strings.HasPrefix(line, "drift ") || !strings.Contains(line, "fixtures/demo") {
+					continue
+				}
+				if strings.ContainsAny(line, "|<>;&$'\"`") {
+					t.Errorf("%s: %q: an offline example is one plain command", page, line)
+					continue
+				}
+				var args []string
+				for _, a := range strings.Fields(line)[1:] {
+					if strings.HasPrefix(a, "fixtures/") {
+						a = filepath.Join(repoRoot, a)
+					}
+					args = append(args, a)
+				}
+				n++
+				code, out, stderr := runDrift(t, args...)
+				if code > 1 || out == "" {
+					t.Errorf("%s: %s: exit %d, %d bytes out\n%s", page, line, code, len(out), stderr)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("%d offline examples found in the docs, want the demo tour's (at least 5)", n)
+	}
+}

@@ -1,0 +1,205 @@
+package jsonschema
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Draft is the JSON Schema dialect Generate writes.
+const Draft = "https://json-schema.org/draft/2020-12/schema"
+
+// Generate returns the schema, indented JSON ending in a newline, of what
+// encoding/json writes for a value of type t: a struct is an object whose
+// properties are its exported fields under their json tag names (embedded
+// structs' fields inlined, "-" left out), required unless tagged omitempty;
+// a pointer, slice or map may also be null; []byte is a base64 string;
+// time.Time a date-time string; an interface any value. Every named struct
+// type is one entry of $defs, referenced by $ref, so recursive types end.
+// id is the schema's $id, title its title. It fails on a type encoding/json
+// cannot encode (a channel, a function, a complex number) or a map whose
+// key is not a string or an integer.
+func Generate(t reflect.Type, id, title string) ([]byte, error) {
+	g := &gen{defs: map[string]any{}, names: map[reflect.Type]string{}}
+	root, err := g.schema(t)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"$schema": Draft, "$id": id, "title": title}
+	for k, v := range root {
+		out[k] = v
+	}
+	if len(g.defs) > 0 {
+		out["$defs"] = g.defs
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+type gen struct {
+	defs  map[string]any
+	names map[reflect.Type]string
+}
+
+var (
+	timeType      = reflect.TypeOf(time.Time{})
+	marshalerType = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textType      = reflect.TypeOf((*interface{ MarshalText() ([]byte, error) })(nil)).Elem()
+)
+
+func (g *gen) schema(t reflect.Type) (map[string]any, error) {
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}, nil
+	case t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType):
+		return map[string]any{}, nil // its own encoding: anything
+	case t.Kind() != reflect.String && (t.Implements(textType) || reflect.PointerTo(t).Implements(textType)):
+		return map[string]any{"type": "string"}, nil
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return map[string]any{"type": "integer"}, nil
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}, nil
+	case reflect.String:
+		return map[string]any{"type": "string"}, nil
+	case reflect.Interface:
+		return map[string]any{}, nil
+	case reflect.Pointer:
+		s, err := g.schema(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return nullable(s), nil
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
+			return map[string]any{"type": []string{"string", "null"}, "contentEncoding": "base64"}, nil
+		}
+		items, err := g.schema(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind() == reflect.Array {
+			return map[string]any{"type": "array", "items": items, "minItems": t.Len(), "maxItems": t.Len()}, nil
+		}
+		return map[string]any{"type": []string{"array", "null"}, "items": items}, nil
+	case reflect.Map:
+		switch t.Key().Kind() {
+		case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			return nil, fmt.Errorf("jsonschema: %v: a map key must be a string or an integer", t)
+		}
+		v, err := g.schema(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"type": []string{"object", "null"}, "additionalProperties": v}, nil
+	case reflect.Struct:
+		return g.ref(t)
+	}
+	return nil, fmt.Errorf("jsonschema: %v: encoding/json cannot encode a %v", t, t.Kind())
+}
+
+// nullable lets s also be null.
+func nullable(s map[string]any) map[string]any {
+	if ty, ok := s["type"].(string); ok {
+		s["type"] = []string{ty, "null"}
+		return s
+	}
+	if _, ok := s["type"]; ok || len(s) == 0 {
+		return s
+	}
+	return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+}
+
+// ref returns a reference to a named struct's $defs entry (made on first
+// use), or an anonymous struct's schema inline.
+func (g *gen) ref(t reflect.Type) (map[string]any, error) {
+	if t.Name() == "" {
+		return g.object(t)
+	}
+	name, ok := g.names[t]
+	if !ok {
+		name = t.Name()
+		for _, taken := g.defs[name]; taken; _, taken = g.defs[name] {
+			name = strings.ReplaceAll(t.PkgPath()+"."+t.Name(), "/", ".")
+		}
+		g.names[t] = name
+		g.defs[name] = nil // reserved: a recursive reference finds it
+		s, err := g.object(t)
+		if err != nil {
+			return nil, err
+		}
+		g.defs[name] = s
+	}
+	return map[string]any{"$ref": "#/$defs/" + name}, nil
+}
+
+// object returns a struct's object schema.
+func (g *gen) object(t reflect.Type) (map[string]any, error) {
+	props := map[string]any{}
+	required := []string{}
+	if err := g.fields(t, props, &required); err != nil {
+		return nil, err
+	}
+	return map[string]any{"type": "object", "properties": props, "required": required}, nil
+}
+
+// fields adds t's encoded fields to props, the ones always written to
+// required, in declaration order; embedded structs without a tag are
+// inlined as encoding/json does.
+func (g *gen) fields(t reflect.Type, props map[string]any, required *[]string) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		if f.Anonymous && name == "" {
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if err := g.fields(ft, props, required); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		s, err := g.schema(ft)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", t, f.Name, err)
+		}
+		if strings.Contains(","+opts+",", ",string,") {
+			s = map[string]any{"type": "string"}
+		}
+		props[name] = s
+		if !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,") {
+			*required = append(*required, name)
+		}
+	}
+	return nil
+}
+
+// ID returns the $id of the published schema NAME: its place in the
+// repository, docs/schema/NAME.json.
+func ID(name string) string {
+	return "https://github.com/nix-drift/drift/blob/main/docs/schema/" + name + ".json"
+}
