@@ -123,3 +123,38 @@ func TestSuggestInUseSaysNothingToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckAndSuggestAgreeOnLinksIntoStorage: a link on the root into the
+// persistent storage path that nothing re-creates
+// (/etc/ssh/ssh_host_rsa_key -> /nix/persist/etc/ssh/ssh_host_rsa_key) is
+// one classification: drift check lists it as lost with the reason and the
+// remedy, and drift suggest says the same of it, not "not a candidate".
+func TestCheckAndSuggestAgreeOnLinksIntoStorage(t *testing.T) {
+	_, args := machine(t, true)
+	root := args[slices.Index(args, "--root")+1]
+	if err := os.MkdirAll(filepath.Join(root, "etc/ssh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nix/persist/etc/ssh/ssh_host_rsa_key", filepath.Join(root, "etc/ssh/ssh_host_rsa_key")); err != nil {
+		t.Fatal(err)
+	}
+	// NixOS's own link beside it: /etc/ssh is not lost whole.
+	if err := os.Symlink("/etc/static/ssh/ssh_config", filepath.Join(root, "etc/ssh/ssh_config")); err != nil {
+		t.Fatal(err)
+	}
+	const why = "a link into persistent storage that nothing re-creates: declare it (an impermanence file) or add a systemd-tmpfiles L rule"
+	code, out, errs := runDrift(t, append([]string{"check", "--format", "json"}, args...)...)
+	if code != 1 || !strings.Contains(out, "/etc/ssh/ssh_host_rsa_key") || !strings.Contains(out, why) {
+		t.Errorf("drift check: exit %d, the link not lost with %q:\n%s\n%s", code, why, out, errs)
+	}
+	rep := suggestOf(t, args)
+	examples, n := rep.leftFor("symlinks into the persistent storage path")
+	if n == 0 || !slices.Contains(examples, "/etc/ssh/ssh_host_rsa_key") {
+		t.Errorf("drift suggest does not list the link: %+v", rep.Left)
+	}
+	for _, l := range rep.Left {
+		if slices.Contains(l.Examples, "/etc/ssh/ssh_host_rsa_key") && (!strings.Contains(l.Reason, why) || strings.Contains(l.Reason, "not a candidate")) {
+			t.Errorf("drift suggest says otherwise: %q", l.Reason)
+		}
+	}
+}

@@ -119,10 +119,17 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
 	case it.Category == diff.Unpersisted && it.Subvolume:
 		return "nested subvolume, not declared"
+	case it.Category == diff.Unpersisted && isLinkIntoStorage(a, it):
+		return diff.LinkIntoStorageWhy
 	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target, "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
 	}
 	return it.Category.Why()
+}
+
+func isLinkIntoStorage(a *diff.Audit, it *diff.Item) bool {
+	_, ok := diff.LinkIntoStorage(a.Decls, it)
+	return ok
 }
 
 // whyWidth is the widest the WHY column gets before it wraps.

@@ -121,7 +121,7 @@ const maxExamples = 3
 
 // Reasons of Left, in report order.
 const (
-	LeftLinked    = "symlinks into the persistent storage path: your own persistence (a systemd-tmpfiles L rule or a link made by hand), not a candidate"
+	LeftLinked    = "symlinks into the persistent storage path, lost at the wipe (drift check lists them): " + diff.LinkIntoStorageWhy
 	LeftStorage   = "in a persistent storage path that is not mounted: drift check reports them"
 	LeftGenerated = "links into /nix/store in a home: home-manager's activation makes them again"
 	LeftDynamic   = "links of DynamicUser services into /var/lib/private (or /var/cache, /var/log's): systemd makes them again at each start"
