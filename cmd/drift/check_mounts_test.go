@@ -61,3 +61,34 @@ func TestConfiguredTmpfsInsidePersistentHomeIsEphemeral(t *testing.T) {
 		t.Errorf("persistent subvolumes reported lost:\n%s", out)
 	}
 }
+
+// Subvolume mount points of the configuration not mounted now (/var/log,
+// /home umounted): what lies on the root there is covered at the next boot
+// (the subvolume is mounted over it), not unpersisted, and drift suggest
+// never proposes declaring it (drift lint would call that already
+// persistent).
+func TestUnmountedConfiguredSubvolumeCoversWhatIsOnTheRoot(t *testing.T) {
+	_, args := subvolMachine(t, subvolBase, map[string]fnode{
+		"var/log/x":      file("hi"),
+		"home/bob/notes": file("b"),
+		"etc/stray":      file("s"),
+	})
+	_, out, errs := runDrift(t, append([]string{"check", "--format", "json"}, args...)...)
+	for _, p := range []string{"/var/log/x", "/home/bob"} {
+		if !strings.Contains(out, `"path": "`+p+`",
+      "category": "covered"`) {
+			t.Errorf("%s is not covered:\n%s%s", p, out, errs)
+		}
+	}
+	if !strings.Contains(out, `"path": "/etc/stray",
+      "category": "unpersisted"`) {
+		t.Errorf("/etc/stray is not unpersisted:\n%s", out)
+	}
+	_, nix, errs := runDrift(t, append([]string{"suggest", "--format", "nix", "--now", "2026-12-01T00:00:00Z"}, args...)...)
+	if strings.Contains(nix, "/var/log") || strings.Contains(nix, "notes") || strings.Contains(nix, "bob") {
+		t.Errorf("suggest proposes declaring a path the next boot mounts a subvolume over:\n%s%s", nix, errs)
+	}
+	if !strings.Contains(nix, "/etc/stray") {
+		t.Errorf("suggest lost the stray file:\n%s%s", nix, errs)
+	}
+}

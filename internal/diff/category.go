@@ -29,7 +29,11 @@ const (
 	// Covered: a declared path whose live data sits on another persistent
 	// filesystem (a /home subvolume) and is not mounted from its persistent
 	// copy: the next boot mounts that copy over it. Nothing is deleted, but
-	// it is hidden from view. Lost (from view).
+	// it is hidden from view. Lost (from view). Also what lies on the
+	// ephemeral root below a mount point that the next boot mounts another
+	// filesystem at (Config.Remounted: fileSystems, /etc/fstab) and that is
+	// not mounted now (Decl -1): hidden then, and deleted with the root;
+	// never to be declared (the mount makes it persistent already).
 	Covered
 	// Copied: inside a declaration that is not mounted, on the ephemeral
 	// filesystem, but its persistent copy is the same: same type, and for a

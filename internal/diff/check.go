@@ -259,6 +259,9 @@ type node struct {
 	// ephBelow: an ephemeral mount point lies strictly below this node, so
 	// the walk passes through a persistent mount here on its way to it.
 	ephBelow bool
+	// remount: the next boot mounts another filesystem here (fileSystems,
+	// /etc/fstab: Config.Remounted), and nothing is mounted here now.
+	remount bool
 	// shadow marks a mount point under which Check looks for Shadowed
 	// entries (Config.Under): the paths below it are listed, never
 	// counted (Config.Collapse), so that the shadowed ones merge with them.
@@ -408,6 +411,7 @@ type dirState struct {
 	decl    int32
 	ignored bool
 	shadow  bool // at or below a node.shadow mount point
+	covered bool // below a node.remount mount point
 
 	kids    atomic.Pointer[kid]      // newest first
 	items   atomic.Int64             // how many kids hold an Item
@@ -643,6 +647,12 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	for _, s := range storage {
 		c.trie.insert(s, true)
+	}
+	for _, p := range cfg.Remounted {
+		if p = mounts.Clean(p); p != "/" && t.At(p) == nil {
+			// Not mounted now: the next boot mounts it over what is there.
+			c.trie.insert(p, true).remount = true
+		}
 	}
 	for _, p := range activationPaths {
 		c.trie.insert(path.Dir(p), true)
@@ -919,6 +929,12 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		c.activated = append(c.activated, e.Path)
 		c.mu.Unlock()
 	}
+	covered := ps.covered || nd != nil && nd.remount
+	if cat == Unpersisted && ps.covered {
+		// Below a mount point the next boot mounts another filesystem at:
+		// hidden then, and deleted with the root.
+		cat = Covered
+	}
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
@@ -949,7 +965,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	var sub *dirState
 	if isDir && tally == nil {
-		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow}
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow, covered: covered}
 	}
 	if item != nil || sub != nil {
 		k := c.arenas[e.Worker].kid()
