@@ -259,9 +259,11 @@ func TestSuggestNeverAPIOrMountPoints(t *testing.T) {
 			}
 		}
 	}
+	// /boot, a mount point of fileSystems not mounted now, is not lost at
+	// all: the next boot makes it again as the mount point.
 	ex, n := rep.leftFor("on an API filesystem")
-	if n < 5 || !slices.Contains(ex, "/boot") {
-		t.Errorf("left %d %q, want /boot, /dev, /proc, /run/leftover and /sys counted", n, ex)
+	if n < 4 || !slices.Contains(ex, "/dev") || slices.Contains(ex, "/boot") {
+		t.Errorf("left %d %q, want /dev, /proc, /run/leftover and /sys counted (not /boot)", n, ex)
 	}
 	lintClean(t, dir, args)
 }
