@@ -141,7 +141,18 @@ func TestDocsLinksResolve(t *testing.T) {
 // every flag the command has (--name), so a flag added to a command is
 // documented where users look.
 func TestDocsPageListsEveryFlag(t *testing.T) {
-	for _, c := range newRootCmd(Streams{}).Commands() {
+	root := newRootCmd(Streams{})
+	root.InitDefaultVersionFlag()
+	v, err := os.ReadFile(filepath.Join(repoRoot, "docs", "version.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range commandFlags(root) { // drift --version
+		if !strings.Contains(string(v), "--"+f) {
+			t.Errorf("docs/version.md does not mention drift's flag --%s", f)
+		}
+	}
+	for _, c := range root.Commands() {
 		name := c.Name()
 		if name == "help" || name == "completion" || name == "man" {
 			continue // drift version's page covers completion and man
@@ -288,5 +299,18 @@ func TestDocsExamplesRun(t *testing.T) {
 	}
 	if n < 5 {
 		t.Errorf("%d offline examples found in the docs, want the demo tour's (at least 5)", n)
+	}
+}
+
+// TestVersionFlag: drift --version prints exactly what drift version
+// prints, and exits 0.
+func TestVersionFlag(t *testing.T) {
+	code, flag, stderr := runDrift(t, "--version")
+	if code != 0 {
+		t.Fatalf("drift --version: exit %d: %s", code, stderr)
+	}
+	_, cmd, _ := runDrift(t, "version")
+	if flag != cmd || !strings.HasPrefix(flag, "drift ") {
+		t.Errorf("drift --version = %q, drift version = %q", flag, cmd)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/nix-drift/drift/internal/buildinfo"
 	"github.com/spf13/cobra"
 )
 
@@ -15,7 +16,10 @@ home.persistence, preservation.preserveAt), and reports what the next boot
 would lose.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// drift --version prints what drift version prints.
+		Version: buildinfo.Read().String(),
 	}
+	cmd.SetVersionTemplate("{{.Version}}\n")
 	cmd.SetIn(st.In)
 	cmd.SetOut(st.Out)
 	cmd.SetErr(st.Err)
