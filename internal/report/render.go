@@ -118,6 +118,17 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		}
 		return s + fmt.Sprintf("; the copy mount %d shows lacks it", it.Mount)
 	case it.Category == diff.Unmounted:
+		if a.Decls != nil {
+			if d, ok := a.Decls.Covering(it.Path); ok {
+				// Only a declaration of the mount point itself with
+				// another source makes a covered mount Unmounted.
+				s := "declared " + d.Kind.String()
+				if p := d.Pos.String(); p != "" {
+					s += " (" + Escape(p) + ")"
+				}
+				return s + fmt.Sprintf(" with the source %s, but mount %d shows another source: the next boot mounts %s over it, hiding what this mount shows (it stays in persistent storage)", Escape(d.Source()), it.Mount, Escape(d.Source()))
+			}
+		}
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
 	case it.Category == diff.Unpersisted && it.Subvolume:
 		return "nested subvolume, not declared"

@@ -604,3 +604,20 @@ func TestJSONItemsStreamedAsOneDocument(t *testing.T) {
 		}
 	}
 }
+
+// A declared path bind-mounted from another source than the declared one
+// (/var/lib/postgresql from /nix/persist/old-pg) says what the warning
+// says: declared, the next boot mounts the declared source over it; an
+// undeclared bind mount still says it is no longer declared.
+func TestWhyWrongSourceBindMountSaysDeclared(t *testing.T) {
+	d := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/var/lib/postgresql"}
+	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{d}}, Totals: map[diff.Category]diff.Total{}}
+	wrong := &diff.Item{Path: "/var/lib/postgresql/PG_VERSION", Category: diff.Unmounted, Mode: 0o100644, Decl: -1, Mount: 42}
+	gone := &diff.Item{Path: "/srv/old/x", Category: diff.Unmounted, Mode: 0o100644, Decl: -1, Mount: 43}
+	if w := Why(a, wrong); !strings.Contains(w, "declared directory with the source /nix/persist/var/lib/postgresql, but mount 42 shows another source: the next boot mounts /nix/persist/var/lib/postgresql over it") || strings.Contains(w, "no longer declared") {
+		t.Errorf("wrong source: %q", w)
+	}
+	if w := Why(a, gone); w != "mount 43 from persistent storage, no longer declared" {
+		t.Errorf("undeclared: %q", w)
+	}
+}
