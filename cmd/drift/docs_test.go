@@ -314,3 +314,29 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("drift --version = %q, drift version = %q", flag, cmd)
 	}
 }
+
+// TestReadmeSetUpCommands: the README gives the two set-up commands, make
+// demo and make test, in a sh block; the Makefile has both targets, and CI
+// (.ci/run) runs make test.
+func TestReadmeSetUpCommands(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(repoRoot, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	readme := strings.Join(fencedBlocks(read("README.md"), "sh"), "")
+	makefile, ci := read("Makefile"), read(".ci/run")
+	for _, target := range []string{"demo", "test"} {
+		if !regexp.MustCompile(`(?m)^make ` + target + `\b`).MatchString(readme) {
+			t.Errorf("README.md has no sh block line 'make %s'", target)
+		}
+		if !regexp.MustCompile(`(?m)^` + target + `:`).MatchString(makefile) {
+			t.Errorf("Makefile has no target %s", target)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^\s*make test\b`).MatchString(ci) {
+		t.Error(".ci/run does not run make test")
+	}
+}
