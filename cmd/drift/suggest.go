@@ -53,9 +53,11 @@ the path drift's knowledge base names — never a whole /var, /etc, home or
   size        bytes at stake
   recency     modified in the last day or week
 
-Symlinks into a persistent storage path (a systemd-tmpfiles L rule:
-/etc/machine-id -> /nix/persist/etc/machine-id) are your own persistence,
-not candidates. Every unpersisted path ends in a suggestion or in a
+Symlinks on the root into a persistent storage path
+(/etc/machine-id -> /nix/persist/etc/machine-id) are counted apart: the data
+is safe, but the link is lost at the wipe unless something re-creates it
+(drift check lists it): declare it as an impermanence file or add a
+systemd-tmpfiles L rule. Every unpersisted path ends in a suggestion or in a
 counted "left to you" line saying why none stands for it.
 
 Never suggested: paths on an API filesystem (/dev, /proc, /sys, /run) or
@@ -98,7 +100,7 @@ EXIT STATUS
 	formatFlag(cmd, &opts.Format, "table", report.SuggestFormats)
 	opts.auditFlags.add(cmd, "old roots: auto (old_roots next to the root subvolume), a `DIR` of old roots, or none")
 	f.IntVar(&opts.Boots, "boots", defaultBoots, "compare with the old roots of the last `N` boots (0: none)")
-	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist; a warning when it is on no persistent mount)")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "persistent storage `PATH` of the suggested declarations (default: the one most declared paths use, else /nix/persist; refused when it is on no persistent mount)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	return cmd

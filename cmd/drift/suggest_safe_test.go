@@ -436,7 +436,8 @@ func TestSuggestPropertiesFixtures(t *testing.T) {
 // random trees of state, caches, API and mount-point directories,
 // symlinks (into the store, into persistent storage, elsewhere) and
 // persistent storage with declared, bind-mounted, referenced and
-// forgotten data.
+// forgotten data; and with a generated --storage-path, whose nix output
+// passes drift lint unless suggest refuses the path with an error.
 func TestSuggestPropertiesGenerated(t *testing.T) {
 	seeds := 12
 	if testing.Short() {
@@ -446,6 +447,24 @@ func TestSuggestPropertiesGenerated(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			dir, args, inUse := generatedSystem(t, uint64(seed))
 			suggestProperties(t, dir, args, inUse)
+			// A generated --storage-path: refused with an error and
+			// nothing printed, or declarations drift lint accepts.
+			sps := []string{"/var/lib", "/etc", "/nix/state", "/persist", "/srv", "/nix/persist/sub", "/home/alice/persist"}
+			sp := sps[seed%len(sps)]
+			code, out, errs := runDrift(t, append(append([]string{"suggest"}, args...), "--format", "nix", "--storage-path", sp)...)
+			if code != 0 {
+				if out != "" || !strings.Contains(errs, "--storage-path "+sp) {
+					t.Errorf("--storage-path %s: exit %d, printed %q, said %q", sp, code, out, errs)
+				}
+				return
+			}
+			f := filepath.Join(dir, "suggested-sp.nix")
+			if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, lout, lerrs := runDrift(t, "lint", "--fail-on", "error", f); code != 0 {
+				t.Errorf("--storage-path %s: drift lint on drift suggest's output: exit %d:\n%s%s\n--- the output:\n%s", sp, code, lout, lerrs, out)
+			}
 		})
 	}
 }

@@ -26,6 +26,12 @@ type Options struct {
 	Workers int
 }
 
+// StorageError is a --storage-path on no persistent mount: suggest refuses
+// it rather than print declarations that keep nothing.
+type StorageError struct{ Path, Msg string }
+
+func (e *StorageError) Error() string { return "--storage-path " + e.Path + ": " + e.Msg }
+
 // Result is what drift suggest renders.
 type Result struct {
 	// StoragePath is where new declarations go.
@@ -47,10 +53,17 @@ type Result struct {
 
 // Run weighs the model m of a machine: its unpersisted paths against the
 // knowledge base and its old roots (Suggest), and the stray data under its
-// persistent storage paths (Stray). Errors: ctx's, once it is done.
+// persistent storage paths (Stray). Errors: ctx's, once it is done; a
+// *StorageError when o.StoragePath is named and lies on no persistent
+// mount (declarations there keep nothing: drift lint rejects them).
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	a := m.Audit
 	r := &Result{StoragePath: o.StoragePath}
+	if o.StoragePath != "" {
+		if msg := StorageWarning(a, m.Mounts, o.StoragePath); msg != "" {
+			return nil, &StorageError{Path: o.StoragePath, Msg: msg}
+		}
+	}
 	if msg := a.Wipe.Warning(); msg != "" {
 		r.Warnings = append(r.Warnings, diff.Warning{Kind: diff.WarnWipe, Path: "/", Message: msg})
 	}
