@@ -156,6 +156,9 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 					firstErr.CompareAndSwap(nil, &msg)
 				}
 				cd.it.Copy, same[i] = st, eq
+				if eq && err == nil {
+					cd.meta = copyMetadata(rootFD, cd)
+				}
 			}
 		}()
 	}
@@ -163,6 +166,18 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 	if n := failed.Load(); n > 0 {
 		first := firstErr.Load()
 		c.warn(WarnUnreadable, first[0], fmt.Sprintf("%s not compared with the persistent copy that the next boot shows in their place, counted as lost (first: %s)", units.Plural(n, "path", "paths"), first[1]))
+	}
+	var metaN int64
+	var metaFirst string
+	for i := range cand {
+		if same[i] && cand[i].meta != "" {
+			if metaN++; metaFirst == "" {
+				metaFirst = cand[i].it.Path + ": " + cand[i].meta
+			}
+		}
+	}
+	if metaN > 0 {
+		c.warn(WarnSetup, metaFirst[:strings.Index(metaFirst, ": ")], fmt.Sprintf("%s copied (the persistent copy has the same bytes) with another mode or owner in the copy: the next boot shows the copy's; nothing is lost, but check them (first: %s)", units.Plural(metaN, "path", "paths"), metaFirst))
 	}
 	gone := map[*Item]bool{}
 	for i, cd := range cand {
@@ -192,6 +207,38 @@ type copyCand struct {
 	it               *Item
 	liveFD           int
 	liveRel, copyRel string
+	// meta, for a copy found the same, says how its mode or owner differs
+	// from the live object's (copyMetadata); "" when they agree.
+	meta string
+}
+
+// copyMetadata compares the permission bits, owner and group of cd's live
+// object and its copy (not for a symlink, whose own mode means nothing):
+// "mode 0600, uid 1000 in the copy (live: 0644, uid 0)" naming what
+// differs, "" when nothing does or either cannot be read. The bytes being
+// the same, the path is not lost: the next boot shows the copy's metadata.
+func copyMetadata(rootFD int, cd *copyCand) string {
+	if cd.it.Mode&unix.S_IFMT == unix.S_IFLNK || cd.copyRel == "" || cd.liveRel == "" {
+		return ""
+	}
+	var lst, cst unix.Stat_t
+	if statBeneath(cd.liveFD, cd.liveRel, &lst) != nil || statBeneath(rootFD, cd.copyRel, &cst) != nil {
+		return ""
+	}
+	var inCopy, live []string
+	if lm, cm := lst.Mode&0o7777, cst.Mode&0o7777; lm != cm {
+		inCopy, live = append(inCopy, fmt.Sprintf("mode %04o", cm)), append(live, fmt.Sprintf("%04o", lm))
+	}
+	if lst.Uid != cst.Uid {
+		inCopy, live = append(inCopy, fmt.Sprintf("uid %d", cst.Uid)), append(live, fmt.Sprintf("uid %d", lst.Uid))
+	}
+	if lst.Gid != cst.Gid {
+		inCopy, live = append(inCopy, fmt.Sprintf("gid %d", cst.Gid)), append(live, fmt.Sprintf("gid %d", lst.Gid))
+	}
+	if len(inCopy) == 0 {
+		return ""
+	}
+	return strings.Join(inCopy, ", ") + " in the copy (live: " + strings.Join(live, ", ") + ")"
 }
 
 func regularSize(it *Item) int64 {

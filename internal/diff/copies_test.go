@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -228,5 +230,23 @@ f /scratch/x same
 	}
 	if got := a.Totals[Copied]; got != (Total{Count: 2, Bytes: 4}) {
 		t.Errorf("copied %+v, want identical and sub (4 bytes)", got)
+	}
+}
+
+// A persistent copy with the same bytes but another mode and owner (0600,
+// uid 1000, where the live file is 0644 root) is still copied, not lost:
+// the bytes come back; a warning says which metadata the next boot shows.
+func TestCopiedWithOtherModeOrOwnerWarnsWhichComesBack(t *testing.T) {
+	spec := "f /srv/app/a same\nf /nix/persist/srv/app/a same\nf /srv/app/b same\nf /nix/persist/srv/app/b same"
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
+		must(t, os.Chmod(filepath.Join(c.Root, "srv/app/a"), 0o644))
+		must(t, os.Chmod(filepath.Join(c.Root, "nix/persist/srv/app/a"), 0o600))
+		must(t, os.Chown(filepath.Join(c.Root, "nix/persist/srv/app/a"), 1000, -1))
+	})
+	if itemAt(a, "/srv/app/a") != nil || a.Totals[Copied].Count != 2 {
+		t.Errorf("a is lost or not copied: %+v", a.Totals)
+	}
+	if !hasWarning(a, "1 path copied", "first: /srv/app/a: mode 0600, uid 1000 in the copy (live: 0644, uid 0)") {
+		t.Errorf("no warning naming the copy's mode and owner: %q", a.Warnings)
 	}
 }
