@@ -597,10 +597,10 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		}
 	}
 	if !eph[rootMount] && len(eph) == 0 {
-		return nil, fmt.Errorf("%w: / is %s, and no persistence declarations were given", ErrNotImpermanent, describeMount(rootMount))
+		return nil, fmt.Errorf("%w: %s is %s, and no persistence declarations were given", ErrNotImpermanent, rootName(cfg.Root), describeMount(rootMount))
 	}
 	if !eph[rootMount] {
-		return nil, fmt.Errorf("%w: / is %s and not marked ephemeral (declarations or --ephemeral / make it so)", ErrNotImpermanent, describeMount(rootMount))
+		return nil, fmt.Errorf("%w: %s is %s and not marked ephemeral (declarations or --ephemeral / make it so)", ErrNotImpermanent, rootName(cfg.Root), describeMount(rootMount))
 	}
 
 	storage := storagePaths(decls.Entries)
@@ -662,7 +662,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	case "btrfs", "tmpfs", "zfs", "bcachefs":
 	default:
 		if !slices.Contains(cfg.Ephemeral, "/") {
-			a.Warnings = append(a.Warnings, Warning{WarnSetup, "/", fmt.Sprintf("/ is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", describeMount(rootMount))})
+			a.Warnings = append(a.Warnings, Warning{WarnSetup, "/", fmt.Sprintf("%s is %s: drift treats it as wiped at boot because persistence is declared; if nothing wipes it, this report is not about this system", rootName(cfg.Root), describeMount(rootMount))})
 		}
 	}
 	if cfg.Boot != nil && rootMount.FSType == "btrfs" {
@@ -822,6 +822,15 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 		}
 	}
 	return true
+}
+
+// rootName names the audited root in a message: "/" for the running
+// system, "DIR (audited as /)" for --root DIR.
+func rootName(root string) string {
+	if root == "" || path.Clean(root) == "/" {
+		return "/"
+	}
+	return root + " (audited as /)"
 }
 
 // warn records a Warning of kind about p (a path in the audited system, or

@@ -755,3 +755,15 @@ func TestEphemeralMountInsidePersistentMountIsWalked(t *testing.T) {
 		t.Errorf("lost %q, want the four above (nothing else of /home)", ps)
 	}
 }
+
+// With --root DIR, a message about the root's filesystem names DIR (the
+// directory given), not "/" (the machine's own root).
+func TestRootFilesystemMessageNamesTheDirectoryGiven(t *testing.T) {
+	mi := "1 0 0:20 / / rw - ext4 /dev/vda1 rw\n"
+	a := check(t, "f /etc/x y", mi, []persist.Entry{dir("/var/lib/nixos")}, nil)
+	if !slices.ContainsFunc(a.Warnings, func(w Warning) bool {
+		return strings.Contains(w.Message, "(audited as /) is ext4") && strings.HasPrefix(w.Message, a.Root)
+	}) {
+		t.Errorf("no warning naming %s: %q", a.Root, a.Warnings)
+	}
+}
