@@ -52,8 +52,9 @@ live data (the next wipe does), never goes through a symlink and never crosses
 a mount boundary, on either side.
 
 Object by object: what the persistent copy lacks is copied under a temporary
-name next to it, flushed to disk, checked (each file's length, and its source
-unchanged while copied) and renamed into place, so it appears whole or not at
+name next to it, flushed to disk, checked (each file's length, its source
+unchanged while copied, and its bytes: the copy, read back once flushed, must
+have the source's xxh3 digest) and renamed into place, so it appears whole or not at
 all; an interrupted run leaves each object as it was or complete, and running
 it again finishes it. What the persistent copy already holds with the same
 bytes is left alone. What it holds with other bytes refuses the whole run,

@@ -228,7 +228,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	defer release()
 	req := restore.Request{From: from, Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner}
+		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Verify: true}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace

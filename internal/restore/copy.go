@@ -40,6 +40,11 @@ type copier struct {
 	// root, beneath which a link to one of them is made.
 	prior   map[devIno]string
 	dstRoot *beneath
+	// verify is Request.Verify: sums are the digests of the files copied,
+	// read back once flushed; buf is the read buffer.
+	verify bool
+	sums   []sum
+	buf    []byte
 }
 
 // share adds the multiply-linked files c copied to links (Request.links),
@@ -252,6 +257,11 @@ func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 	defer unix.Close(dfd)
 	if err := copyData(dfd, sfd, st.Size); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", live, dest, err)
+	}
+	if c.verify && !sharedBlocks(sfd, dfd) {
+		if err := c.hashSource(sfd, st, dest, live); err != nil {
+			return err
+		}
 	}
 	if err := verify(sfd, dfd, st); err != nil {
 		return fmt.Errorf("%s: %w", path.Join(c.root, live), err)

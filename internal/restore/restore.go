@@ -70,6 +70,12 @@ type Request struct {
 	// it creates). Set before the copy is renamed into place. Merge applies
 	// it to Path's copy only.
 	Top *Owner
+	// Verify reads every copied file's source once more (after the copy:
+	// its unchanged times then cover that read too) for an xxh3 digest,
+	// and reads the copy back once it is flushed (syncfs or fsync), before
+	// it is renamed into place: a copy that does not hold the bytes is an
+	// error wrapping ErrCopyDiffers, and the copy is removed.
+	Verify bool
 	// links, set by Merge, maps the source inodes of multiply-linked files
 	// copied by earlier Runs of one Merge to their destination (absolute
 	// as the live system sees it): a later name of one is made a hard link
@@ -259,7 +265,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 
 	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command(),
-		prior: req.links, dstRoot: dst}
+		prior: req.links, dstRoot: dst, verify: req.Verify && !req.DryRun}
 	if req.DryRun {
 		err := c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
 		c.share(req.links)
@@ -300,6 +306,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		if err = unix.Syncfs(dparent); err != nil {
 			err = fmt.Errorf("syncfs %s: %w", path.Dir(res.DestFull), err)
 		}
+	}
+	if err == nil && c.verify {
+		if beforeReadBack != nil {
+			beforeReadBack(dparent, tmp)
+		}
+		err = c.checkSums()
 	}
 	if err != nil {
 		if rerr := removeAll(dparent, tmp); rerr != nil {
