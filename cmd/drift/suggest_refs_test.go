@@ -55,10 +55,9 @@ func TestSuggestReferencesIntoStorage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+	store := "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc" // machine links etc/static there
 	for link, target := range map[string]string{
 		"home/alice/.keys": "/nix/persist/alice-keys",
-		"etc/static":       store,
 		"etc/foo":          "/etc/static/foo",
 		"etc/bar":          "/etc/static/bar",
 		store[1:] + "/foo": "/nix/persist/etcsrc/f",

@@ -131,14 +131,21 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 		"nix/var/nix/profiles/per-user/root/profile/x": file(""),
 	}
 	if fstab {
-		tree["etc/fstab"] = file("/dev/disk/by-label/BOOT /boot vfat defaults 0 2\n/nix/persist/var/lib/postgresql /var/lib/postgresql none bind 0 0\n")
+		// NixOS generates it: /etc/fstab -> /etc/static/fstab -> the
+		// store's etc (links made below).
+		tree["nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc/fstab"] = file("/dev/disk/by-label/BOOT /boot vfat defaults 0 2\n/nix/persist/var/lib/postgresql /var/lib/postgresql none bind 0 0\n")
 	}
 	root := filepath.Join(dir, "root")
 	buildTree(t, root, tree)
-	for link, target := range map[string]string{
+	links := map[string]string{
 		"root/.nix-profile":             "/nix/var/nix/profiles/per-user/root/profile",
 		"home/alice/.config/git/config": "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-home-manager-files/.config/git/config",
-	} {
+	}
+	if fstab {
+		links["etc/static"] = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+		links["etc/fstab"] = "/etc/static/fstab"
+	}
+	for link, target := range links {
 		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
 			t.Fatal(err)
 		}

@@ -182,9 +182,12 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	note := func(msg string) { say(Said{Note: true, Warning: diff.Warning{Message: msg}}) }
 	live := o.Mountinfo == ""
-	fstab, err := readFstab(m.Root)
+	fstab, why, err := trustedFstab(m.Root, m.Mounts, m.Decls)
 	if err != nil {
 		warn(diff.WarnUnreadable, err.Error())
+	}
+	if why != "" {
+		note(why)
 	}
 	m.Fstab = fstab
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}

@@ -46,7 +46,13 @@ const maxFstab = 1 << 20
 // following a symlink out of it. A missing file is no error; lines with
 // fewer than two fields or a mount point that is not absolute are skipped.
 func readFstab(root string) ([]FSEntry, error) {
-	data, err := readBeneath(root, "etc/fstab", maxFstab)
+	return readFstabAt(root, "etc/fstab")
+}
+
+// readFstabAt is readFstab of the file rel (relative to root) that
+// ROOT/etc/fstab resolves to; the entries say /etc/fstab:LINE.
+func readFstabAt(root, rel string) ([]FSEntry, error) {
+	data, err := readBeneath(root, rel, maxFstab)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

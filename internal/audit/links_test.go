@@ -97,3 +97,44 @@ func TestUnmountedStorage(t *testing.T) {
 		t.Errorf("/state/x: %+v", e)
 	}
 }
+
+// TestTrustedFstab: NixOS's /etc/fstab (a link through /etc/static into
+// the store's etc) is read, resolved inside the root; a regular file on
+// the root that nothing declares is not (a note says why); declared, it
+// is.
+func TestTrustedFstab(t *testing.T) {
+	root := t.TempDir()
+	store := "nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+	if err := os.MkdirAll(filepath.Join(root, store), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, store, "fstab"), []byte("/nix/persist/srv /srv none bind 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"etc/static": "/" + store, "etc/fstab": "/etc/static/fstab"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tab := testTable(t)
+	got, note, err := trustedFstab(root, tab, nil)
+	if err != nil || note != "" || len(got) != 1 || got[0].Point != "/srv" || got[0].At != "/etc/fstab:1" {
+		t.Errorf("generated: %+v %q %v", got, note, err)
+	}
+	if err := os.Remove(filepath.Join(root, "etc/fstab")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/fstab"), []byte("/nix/persist/srv /srv none bind 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, note, err := trustedFstab(root, tab, nil); err != nil || len(got) != 0 || !strings.Contains(note, "the wipe removes") {
+		t.Errorf("hand-written: %+v %q %v", got, note, err)
+	}
+	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/fstab"}}}
+	if got, note, err := trustedFstab(root, tab, decls); err != nil || len(got) != 1 || note != "" {
+		t.Errorf("declared: %+v %q %v", got, note, err)
+	}
+}

@@ -103,7 +103,7 @@ func CheckStorageMounted(root, mountinfo string, decls *persist.Set, sp string) 
 	if err != nil {
 		return err
 	}
-	fstab, _ := readFstab(root)
+	fstab, _, _ := trustedFstab(root, table, decls)
 	var cfg *persist.Config
 	if decls != nil {
 		cfg = decls.Config
