@@ -70,3 +70,40 @@ func TestCheckAlertsOldRootsAuto(t *testing.T) {
 		t.Errorf("--old-roots none: alerts %+v", got)
 	}
 }
+
+// TestFutureDatedOldRootKeepsHostKeyAlert: an empty subvolume
+// old_roots/2030-01-1_00:00:00 (dated after the clock) is not the previous
+// boot's root on real btrfs with --old-roots auto: check compares with the
+// newest root dated before now, keeps the host-key alert, and warns that
+// the clock looks wrong, as drift roots does.
+func TestFutureDatedOldRootKeepsHostKeyAlert(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	writeFile(t, s.M("/etc/ssh/ssh_host_ed25519_key"), "K2\n", 0o600)
+	old := filepath.Join(s.top, "old_roots", "2026-11-10_09:00:00")
+	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	run(t, "btrfs", "subvolume", "create", old)
+	writeFile(t, filepath.Join(old, "etc/ssh/ssh_host_ed25519_key"), "K1\n", 0o600)
+	run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, "old_roots", "2999-01-1_00:00:00"))
+
+	_, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+	var r struct {
+		Alerts   []struct{ Kind, Path string } `json:"alerts"`
+		Warnings []string                      `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, errOut)
+	}
+	if len(r.Alerts) == 0 || r.Alerts[0].Kind != "host-key-changed" {
+		t.Errorf("alerts %+v, want the host-key alert against 2026-11-10_09:00:00", r.Alerts)
+	}
+	warned := false
+	for _, w := range r.Warnings {
+		warned = warned || strings.Contains(w, "before the old root 2999-01-1_00:00:00") && strings.Contains(w, "the clock looks wrong")
+	}
+	if !warned {
+		t.Errorf("no warning about the future-dated old root: %+v", r.Warnings)
+	}
+}
