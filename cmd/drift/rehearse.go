@@ -53,7 +53,9 @@ rehearse reads the last --boots of them and says, per path:
   STEP      what it needs before the wipe: persist, ignore or adopt
 
 THE VERDICT'S RULES
-  1. Fewer than --min-boots reports (default 3): not ready; keep rehearsing.
+  1. Fewer than --min-boots reports (default 3), or the newest report
+     could not be read (the verdict would rest on an older one): not
+     ready; keep rehearsing.
   2. A path lost in the latest report that is not declared and persisted,
      not ignored and not gone now: not ready. It is to be ignored when
      drift suggest says so, adopted (drift adopt) when it is declared but
@@ -109,16 +111,16 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 	if dir == "" {
 		dir = filepath.Join(m.Root, suggest.MainStoragePath(m.Decls.Entries), "var/lib/drift/shutdown")
 	}
-	reports, warnings, err := rehearse.Read(dir, opts.Boots)
+	reports, err := rehearse.Read(dir, opts.Boots)
 	if err != nil {
 		return withHint(err, "point drift at the reports with --reports DIR (services.drift.auditOnShutdown.directory)")
 	}
-	res, err := rehearse.Run(ctx, m, rehearse.Options{Reports: reports, MinBoots: opts.MinBoots, Suggest: suggest.Options{Homes: o.Homes, Now: now, Workers: opts.Workers}})
+	res, err := rehearse.Run(ctx, m, rehearse.Options{Reports: reports.Read, Newer: reports.Newer, MinBoots: opts.MinBoots, Suggest: suggest.Options{Homes: o.Homes, Now: now, Workers: opts.Workers}})
 	if err != nil {
 		return err
 	}
 	if !opts.Quiet {
-		for _, w := range append(warnings, res.Warnings...) {
+		for _, w := range append(reports.Warnings, res.Warnings...) {
 			printWarning(st, w)
 		}
 	}

@@ -50,8 +50,11 @@ const (
 
 // Options are drift rehearse's choices besides the model.
 type Options struct {
-	// Reports are the shutdown reports, oldest first (Read).
+	// Reports are the shutdown reports, oldest first (Read); Newer names
+	// the reports newer than those that could not be read (Reports.Newer):
+	// the verdict is not ready then, for it would rest on an older report.
 	Reports []Report
+	Newer   []string
 	// MinBoots is how many reports the verdict needs (DefaultMinBoots
 	// when 0).
 	MinBoots int
@@ -84,9 +87,10 @@ type Path struct {
 
 // Result is the rehearsal: the paths and the verdict.
 type Result struct {
-	// Reports names the reports read, oldest first; MinBoots is the
-	// verdict's minimum.
+	// Reports names the reports read, oldest first; Unread the newer
+	// ones that could not be read; MinBoots is the verdict's minimum.
 	Reports  []string `json:"reports"`
+	Unread   []string `json:"unread,omitempty"`
 	MinBoots int      `json:"minBoots"`
 	Paths    []Path   `json:"paths"`
 	// Ready is the verdict (Verdict's rules); Reason says why in one
@@ -115,7 +119,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	for _, it := range m.Audit.Lost {
 		live[it.Path] = it.Category
 	}
-	r := &Result{MinBoots: o.MinBoots, Warnings: sug.Warnings}
+	r := &Result{MinBoots: o.MinBoots, Unread: o.Newer, Warnings: sug.Warnings}
 	if r.MinBoots <= 0 {
 		r.MinBoots = DefaultMinBoots
 	}
@@ -277,6 +281,12 @@ func verdict(r *Result) {
 	switch {
 	case len(r.Reports) < r.MinBoots:
 		r.Reason = fmt.Sprintf("%d shutdown reports, fewer than the %d the verdict needs", len(r.Reports), r.MinBoots)
+	case len(r.Unread) > 0:
+		latest := "none"
+		if len(r.Reports) > 0 {
+			latest = r.Reports[len(r.Reports)-1]
+		}
+		r.Reason = fmt.Sprintf("the newest shutdown report %s could not be read, and the latest read (%s) is older: a verdict on it would not be about the last boot", r.Unread[len(r.Unread)-1], latest)
 	case n > 0:
 		r.Reason = fmt.Sprintf("the wipe after the latest shutdown would destroy %d undecided paths", n)
 	default:
@@ -298,6 +308,8 @@ func verdict(r *Result) {
 		r.Next = "set services.drift.wipe.rehearse = false and rebuild: the wipe runs from the next boot"
 	case len(steps) > 0:
 		r.Next = strings.Join(steps, "; ") + "; then rebuild, keep rehearsing, and run drift rehearse again after the next shutdown"
+	case len(r.Unread) > 0:
+		r.Next = "keep rehearsing, and run drift rehearse again after the next shutdown (its report replaces the unreadable one as the newest)"
 	default:
 		r.Next = fmt.Sprintf("keep rehearsing: %d more shutdowns, then run drift rehearse again", r.MinBoots-len(r.Reports))
 	}

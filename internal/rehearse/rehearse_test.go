@@ -3,6 +3,7 @@ package rehearse
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -74,14 +75,65 @@ func TestReadSkipsWhatIsNoReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reps, warnings, err := Read(dir, 3)
-	if err != nil || len(reps) != 2 || len(warnings) != 1 {
-		t.Fatalf("Read: %+v %+v %v", reps, warnings, err)
+	got, err := Read(dir, 3)
+	if err != nil || len(got.Read) != 2 || len(got.Warnings) != 1 {
+		t.Fatalf("Read: %+v %v", got, err)
 	}
+	reps := got.Read
 	if reps[0].Items[0].Path != "/b" || reps[1].Items[0].Path != "/c\n" {
 		t.Errorf("reports: %+v", reps)
 	}
-	if _, _, err := Read(filepath.Join(dir, "missing"), 3); err == nil {
+	if _, err := Read(filepath.Join(dir, "missing"), 3); err == nil {
 		t.Errorf("a missing directory is no error")
+	}
+}
+
+// TestReadWarnsOfJSONNotNamedAsReports: a directory of *.json files none
+// of which is named shutdown-*.json reads no report, with a warning naming
+// what was found and the expected names.
+func TestReadWarnsOfJSONNotNamedAsReports(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"report-1.json", "latest.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(`{"version": 1, "items": []}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Read(dir, 3)
+	if err != nil || len(got.Read) != 0 || len(got.Warnings) != 1 {
+		t.Fatalf("Read: %+v %v", got, err)
+	}
+	msg := got.Warnings[0].Message
+	if !strings.Contains(msg, "report-1.json") || !strings.Contains(msg, "shutdown-<UTC time>.json") || strings.Contains(msg, "latest.json") {
+		t.Errorf("warning %q", msg)
+	}
+}
+
+// TestTruncatedNewestReportIsNotReady: when the newest report is
+// truncated, the verdict does not silently come from an older one: it is
+// not ready and names both.
+func TestTruncatedNewestReportIsNotReady(t *testing.T) {
+	dir := t.TempDir()
+	ok := `{"version": 1, "items": []}`
+	for name, body := range map[string]string{
+		"shutdown-2026-12-01T00:00:00.000000000Z.json": ok,
+		"shutdown-2026-12-02T00:00:00.000000000Z.json": ok,
+		"shutdown-2026-12-03T00:00:00.000000000Z.json": ok,
+		"shutdown-2026-12-04T00:00:00.000000000Z.json": `{"version": 1, "items": [{"path": "/a", "categ`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Read(dir, 10)
+	if err != nil || len(got.Read) != 3 || len(got.Newer) != 1 || len(got.Warnings) != 1 {
+		t.Fatalf("Read: %+v %v", got, err)
+	}
+	r := &Result{MinBoots: 3, Unread: got.Newer}
+	for _, rep := range got.Read {
+		r.Reports = append(r.Reports, rep.Name)
+	}
+	verdict(r)
+	if r.Ready || !strings.Contains(r.Reason, "shutdown-2026-12-04") || !strings.Contains(r.Reason, "shutdown-2026-12-03") || !strings.Contains(r.Reason, "older") {
+		t.Errorf("verdict: %+v", r)
 	}
 }

@@ -50,35 +50,60 @@ const maxReport = 1 << 30
 // auditOnShutdown service's names, sort in time order) in dir, oldest
 // first. latest.json (a copy of the newest) and other files are not
 // read. A report that cannot be read or is not drift check's JSON
-// version 1 is skipped with a warning naming it. Errors: dir cannot be
-// read.
-func Read(dir string, n int) ([]Report, []diff.Warning, error) {
+// version 1 is skipped with a warning naming it; the names of those
+// skipped after the last one read (the newest) are returned in Newer, for
+// the verdict to say it rests on an older report. A directory with .json
+// files but none named shutdown-*.json gets a warning naming them and the
+// expected names. Errors: dir cannot be read.
+func Read(dir string, n int) (*Reports, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the shutdown reports: %w", err)
+		return nil, fmt.Errorf("reading the shutdown reports: %w", err)
 	}
-	var names []string
+	var names, others []string
 	for _, e := range ents {
-		if name := e.Name(); strings.HasPrefix(name, "shutdown-") && strings.HasSuffix(name, ".json") {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, "shutdown-") && strings.HasSuffix(name, ".json"):
 			names = append(names, name)
+		case strings.HasSuffix(name, ".json") && name != "latest.json":
+			others = append(others, name)
 		}
+	}
+	out := &Reports{}
+	if len(names) == 0 && len(others) > 0 {
+		shown := others[:min(len(others), 3)]
+		more := ""
+		if len(others) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(others)-len(shown))
+		}
+		out.Warnings = append(out.Warnings, diff.Warning{Kind: diff.WarnUnreadable, Path: dir, Message: fmt.Sprintf("%s holds no shutdown report (expected names shutdown-<UTC time>.json, as services.drift.auditOnShutdown writes them), but %s%s: not read", dir, strings.Join(shown, ", "), more)})
 	}
 	slices.Sort(names)
 	if n > 0 && len(names) > n {
 		names = names[len(names)-n:]
 	}
-	var out []Report
-	var warnings []diff.Warning
 	for _, name := range names {
 		r, err := readReport(filepath.Join(dir, name))
 		if err != nil {
-			warnings = append(warnings, diff.Warning{Kind: diff.WarnUnreadable, Path: name, Message: fmt.Sprintf("shutdown report %s skipped: %v", filepath.Join(dir, name), err)})
+			out.Warnings = append(out.Warnings, diff.Warning{Kind: diff.WarnUnreadable, Path: name, Message: fmt.Sprintf("shutdown report %s skipped: %v", filepath.Join(dir, name), err)})
+			out.Newer = append(out.Newer, name)
 			continue
 		}
 		r.Name = name
-		out = append(out, *r)
+		out.Read = append(out.Read, *r)
+		out.Newer = nil
 	}
-	return out, warnings, nil
+	return out, nil
+}
+
+// Reports is what Read found: the reports read, oldest first; Newer, the
+// names of reports newer than the last one read that could not be read;
+// and the warnings.
+type Reports struct {
+	Read     []Report
+	Newer    []string
+	Warnings []diff.Warning
 }
 
 func readReport(name string) (*Report, error) {
