@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -254,9 +256,51 @@ func (m *merger) dir(sdir int, sname string, ddir int, dname, live, dest string)
 }
 
 // differ says how two objects that are not both directories differ ("" if
-// they hold the same bytes: regular files of the same content, symlinks to
-// the same target).
+// they are the same: regular files of the same content, symlinks to the
+// same target, each with the same metadata — see differMeta).
 func differ(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (string, error) {
+	why, err := differBytes(sdir, sname, sst, ddir, dname, dst)
+	if why != "" || err != nil {
+		return why, err
+	}
+	return differMeta(sdir, sname, sst, ddir, dname, dst)
+}
+
+// differMeta says how the metadata the next boot shows differs between two
+// objects of the same kind and bytes: the permission bits (not for
+// symlinks), the numeric owner and group, and the extended attributes.
+// A copy with the same bytes but another mode or owner is not "the same":
+// a secret 0600 here would come back 0644 there. Times are not compared
+// (a copy made by hand rarely keeps them, and nothing reads them as
+// access rules).
+func differMeta(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (string, error) {
+	var why []string
+	if kindOf(sst.Mode) != KindSymlink && sst.Mode&0o7777 != dst.Mode&0o7777 {
+		why = append(why, fmt.Sprintf("mode %04o here, %04o there", sst.Mode&0o7777, dst.Mode&0o7777))
+	}
+	if sst.Uid != dst.Uid || sst.Gid != dst.Gid {
+		why = append(why, fmt.Sprintf("owner %d:%d here, %d:%d there", sst.Uid, sst.Gid, dst.Uid, dst.Gid))
+	}
+	sx, err := xattrMap(procXattr(sdir, sname))
+	if err != nil {
+		return "", err
+	}
+	dx, err := xattrMap(procXattr(ddir, dname))
+	if err != nil {
+		return "", err
+	}
+	if !maps.Equal(sx, dx) {
+		why = append(why, "other extended attributes")
+	}
+	if why == nil {
+		return "", nil
+	}
+	return "same bytes; " + strings.Join(why, "; "), nil
+}
+
+// differBytes says how two objects that are not both directories differ in
+// kind or bytes ("" if they hold the same bytes).
+func differBytes(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (string, error) {
 	sk, dk := kindOf(sst.Mode), kindOf(dst.Mode)
 	if sk != dk {
 		if dk == "" {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // mergeSystem is a source tree at /srv/half and a half-migrated copy of it
@@ -145,4 +147,78 @@ func TestMergeKeepsHardLinksAcrossObjects(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dst, "both/third")); string(b) != "only live" {
 		t.Errorf("both/third holds %q", b)
 	}
+}
+
+// TestMergeSameBytesOtherMetadataDiffers: a persistent copy with the same
+// bytes but another mode, owner or extended attributes is not "the same"
+// (a secret 0600 here would come back 0644 at the next boot): it is
+// refused without a side chosen, and with the live side chosen it is
+// replaced, metadata and all.
+func TestMergeSameBytesOtherMetadataDiffers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, live, persistent string)
+		why    string
+	}{
+		{"mode", func(t *testing.T, l, p string) { must(t, os.Chmod(l, 0o600)) }, "mode 0600 here, 0644 there"},
+		{"owner", func(t *testing.T, l, p string) {
+			if os.Geteuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			must(t, os.Lchown(l, 999, 998))
+		}, "owner 999:998 here, 0:0 there"},
+		{"xattr", func(t *testing.T, l, p string) {
+			if err := setUserXattr(l, "user.drift-test", "x"); err != nil {
+				t.Skipf("no user xattrs here: %v", err)
+			}
+		}, "other extended attributes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			from, live := mergeSystem(t)
+			src, dst := filepath.Join(from, "srv/half/same"), filepath.Join(live, "nix/persist/srv/half/same")
+			tc.change(t, src, dst)
+			out, err := Merge(context.Background(), mergeReq(from, live, ""))
+			var ce *ConflictError
+			if !errors.As(err, &ce) || len(ce.Differs) != 3 {
+				t.Fatalf("Merge: %v, want a ConflictError with 3 objects", err)
+			}
+			for _, o := range out {
+				if strings.HasSuffix(o.Path, "/same") && (o.Action != Differs || !strings.Contains(o.Why, tc.why)) {
+					t.Errorf("same: %s (%s), want differs with %q", o.Action, o.Why, tc.why)
+				}
+			}
+			if _, err := Merge(context.Background(), mergeReq(from, live, Replace)); err != nil {
+				t.Fatal(err)
+			}
+			if why, err := differMetaPaths(src, dst); err != nil || why != "" {
+				t.Errorf("after --prefer live: %q, %v; want the live metadata", why, err)
+			}
+		})
+	}
+}
+
+func setUserXattr(p, name, val string) error {
+	return unix.Lsetxattr(p, name, []byte(val), 0)
+}
+
+// differMetaPaths is differMeta on two paths.
+func differMetaPaths(a, b string) (string, error) {
+	var sa, sb unix.Stat_t
+	if err := unix.Lstat(a, &sa); err != nil {
+		return "", err
+	}
+	if err := unix.Lstat(b, &sb); err != nil {
+		return "", err
+	}
+	da, err := unix.Open(filepath.Dir(a), unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(da)
+	db, err := unix.Open(filepath.Dir(b), unix.O_DIRECTORY|unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(db)
+	return differMeta(da, filepath.Base(a), &sa, db, filepath.Base(b), &sb)
 }

@@ -91,3 +91,31 @@ func copyXattrs(s, d xattrIO) error {
 	}
 	return nil
 }
+
+// xattrMap reads every extended attribute of an object, name to value; a
+// filesystem without xattrs has none. An attribute removed while it is
+// read is left out.
+func xattrMap(x xattrIO) (map[string]string, error) {
+	list, err := grow(x.list)
+	if errors.Is(err, unix.ENOTSUP) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, name := range strings.Split(strings.TrimRight(string(list), "\x00"), "\x00") {
+		if name == "" {
+			continue
+		}
+		val, err := grow(func(b []byte) (int, error) { return x.get(name, b) })
+		if errors.Is(err, unix.ENODATA) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("xattr %s: %w", name, err)
+		}
+		out[name] = string(val)
+	}
+	return out, nil
+}
