@@ -57,7 +57,9 @@ unchanged while copied, and its bytes: the copy, read back once flushed, must
 have the source's xxh3 digest) and renamed into place, so it appears whole or not at
 all; an interrupted run leaves each object as it was or complete, and running
 it again finishes it. What the persistent copy already holds with the same
-bytes is left alone. What it holds with other bytes refuses the whole run,
+bytes, mode, owner and extended attributes is left alone. What it holds
+otherwise (other bytes, or the same bytes with other metadata, which the
+next boot would show) refuses the whole run,
 before anything is written, unless --prefer says which side wins: live (the
 live object replaces it, atomically) or persistent (it stays). Every path is
 planned before anything is copied: a PATH no declaration covers is refused
