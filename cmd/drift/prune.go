@@ -47,7 +47,8 @@ or in the quarantine and listed.
 Never moved: what the audit knows to be in use (mounted now, such as a bind
 mount's source; named by the configuration, such as a hashedPasswordFile,
 host keys, sops-nix and agenix key files, a fileSystems bind mount, a line
-of /etc/fstab; the target of a live symlink), a stray holding a mount point,
+of /etc/fstab; the files the declarations were read from and, when drift
+found them itself, their directory; the target of a live symlink), a stray holding a mount point,
 one replaced since the audit. drift never follows a symlink and never
 crosses a mount there: each is refused and listed with the reason.
 
@@ -57,7 +58,9 @@ crosses a mount there: each is refused and listed with the reason.
   drift prune --undo ID|all  put them back exactly where they were; an object
                              whose path is taken again (something new is
                              there) or whose directory is gone stays in the
-                             quarantine, refused
+                             quarantine, refused; all: newest batch first
+--list and --undo look in the declared storage paths and the usual ones
+(/nix/persist, /persist, /persistent, ...), declarations readable or not.
   drift prune empty --older-than 30d
                              delete the batches made more than 30 days ago:
                              the only deletion drift does outside the wipe
@@ -89,7 +92,7 @@ func newPruneCmd(st Streams) *cobra.Command {
 	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what would move (or, with --undo, be put back) and move nothing")
 	f.BoolVar(&opts.List, "list", false, "list the batches in the quarantine and which of their objects are there")
 	f.StringVar(&opts.Undo, "undo", "", "put the objects of the batch `ID` (or all) back where they were")
-	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH` (default: every one the declarations name)")
+	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH` of the declarations (default: every one they name)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	cmd.AddCommand(newPruneEmptyCmd(st))
@@ -115,6 +118,7 @@ go. EXIT STATUS: 0 done, 1 a batch could not be deleted whole, 2 error.`,
 	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what would be deleted and delete nothing")
 	f.StringVar(&opts.OlderThan, "older-than", "", "delete batches made more than `AGE` ago: 30d, 12h, 90m (required)")
 	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH`")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	return cmd
@@ -151,8 +155,9 @@ func (o *PruneOptions) storagePaths(ctx context.Context, st Streams) (string, []
 	if o.StoragePath != "" {
 		return root, []string{o.StoragePath}, nil
 	}
-	sps, err := prune.StoragePaths(ctx, audit.Options{Root: root, Persist: o.Persist, Flake: o.Flake, Stdin: st.In, Homes: homes}, "")
-	return root, sps, err
+	sps, warnings := prune.StoragePaths(ctx, audit.Options{Root: root, Persist: o.Persist, Flake: o.Flake, Stdin: st.In, Homes: homes}, "")
+	o.warn(st, warnings)
+	return root, sps, nil
 }
 
 func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {

@@ -117,6 +117,9 @@ type Model struct {
 	// MountPoints.
 	inUse       []Use
 	mountPoints []string
+	// discovered: the declarations were found in Root (no --persist, no
+	// --flake), so Sources are the configuration's files.
+	discovered bool
 }
 
 // Close releases the top level the old roots are read through. The Model's
@@ -159,6 +162,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, top: btrfs.NewLazyTop(ctx, o.Root)}
+	m.discovered = len(o.Persist) == 0 && o.Flake == ""
 	for _, s := range sources {
 		say(Said{Note: true, Warning: diff.Warning{Message: "declarations from " + s}})
 	}

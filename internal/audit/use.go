@@ -64,6 +64,7 @@ func (m *Model) uses() []Use {
 			out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: by})
 		}
 	}
+	out = append(out, m.sourceUses()...)
 	for _, e := range m.Fstab {
 		if e.Bind() && path.IsAbs(e.Device) {
 			out = append(out, Use{Path: mounts.Clean(e.Device), Kind: UseReferenced, By: fmt.Sprintf("the bind mount at %s (%s)", e.Point, e.At)})

@@ -71,6 +71,12 @@ type Batch struct {
 // storage path or its quarantine cannot be opened or made, the manifest
 // cannot be written (nothing of that batch moved then), ctx's.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	if o.StoragePath != "" {
+		declared := declaredStoragePaths(m)
+		if !slices.Contains(declared, o.StoragePath) {
+			return nil, fmt.Errorf("--storage-path %s: not a persistent storage path of the declarations (they name %s)", o.StoragePath, joinOr(declared))
+		}
+	}
 	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, m.Uses(), o.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -105,6 +111,21 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// declaredStoragePaths are the persistent storage paths m's declarations
+// name (never /), sorted, each once.
+func declaredStoragePaths(m *audit.Model) []string {
+	var out []string
+	if m.Decls != nil {
+		for _, e := range m.Decls.Entries {
+			if e.StoragePath != "/" {
+				out = append(out, e.StoragePath)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // refuse says why the stray p must stay where it is, "" when it may move.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/audit"
@@ -14,25 +15,38 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// StoragePaths are the persistent storage paths the declarations of o
-// name (never /), sorted, each once, and extra's: where quarantines are
-// looked for. Errors: persist.Load's.
-func StoragePaths(ctx context.Context, o audit.Options, extra string) ([]string, error) {
+// UsualStoragePaths are the persistent storage paths NixOS setups commonly
+// use (impermanence's and preservation's documentation, the field's
+// /persist, /nix/persist, /persistent): their quarantines are found even
+// when no declaration names them (the configuration moved, a --persist
+// forgotten).
+var UsualStoragePaths = []string{"/nix/persist", "/nix/persistent", "/persist", "/persistent", "/state", "/nix/state"}
+
+// StoragePaths are where quarantines are looked for: the persistent
+// storage paths the declarations of o name (never /), UsualStoragePaths
+// and extra's, sorted, each once. Declarations that cannot be read are a
+// warning, not an error: the quarantines of the usual storage paths are
+// still found (drift prune --undo must work after a prune took the
+// configuration away).
+func StoragePaths(ctx context.Context, o audit.Options, extra string) ([]string, []diff.Warning) {
+	var out []string
+	var warnings []diff.Warning
 	set, _, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, persist.Options{Homes: o.Homes})
 	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range set.Entries {
-		if e.StoragePath != "/" {
-			out = append(out, e.StoragePath)
+		warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Message: fmt.Sprintf("reading the declarations: %v (looking in %s only)", err, joinOr(UsualStoragePaths))})
+	} else {
+		for _, e := range set.Entries {
+			if e.StoragePath != "/" {
+				out = append(out, e.StoragePath)
+			}
 		}
 	}
+	out = append(out, UsualStoragePaths...)
 	if extra != "" {
 		out = append(out, extra)
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out), warnings
 }
 
 // List reads the batches of the quarantines of the storage paths sps in
@@ -140,22 +154,32 @@ type Undone struct {
 // what would be put back and moves nothing. Errors: no batch id in any
 // quarantine.
 func Undo(root string, sps []string, id string, dryRun bool) ([]Undone, []diff.Warning, error) {
+	batches, warnings := List(root, sps)
+	// Newest first: undoing prunes in the reverse of their order brings
+	// back the state before the first.
+	slices.Reverse(batches)
 	var out []Undone
-	var warnings []diff.Warning
-	for _, sp := range sps {
+	for _, want := range batches {
+		if id != "all" && want.ID != id {
+			continue
+		}
+		sp := strings.TrimSuffix(want.Dir, "/"+Dir+"/"+want.ID)
+		var ignored []diff.Warning // List said them
 		err := eachBatch(root, sp, func(spFD, bFD int, b *Batch) error {
-			if id != "all" && b.ID != id {
-				return nil
+			if b.ID == want.ID {
+				out = append(out, undoBatch(spFD, bFD, b, dryRun))
 			}
-			out = append(out, undoBatch(spFD, bFD, b, dryRun))
 			return nil
-		}, &warnings)
+		}, &ignored)
 		if err != nil {
 			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
 		}
 	}
-	if len(out) == 0 && id != "all" {
-		return nil, warnings, fmt.Errorf("no batch %q in the quarantine of %s (drift prune --list lists them)", id, joinOr(sps))
+	if len(out) == 0 {
+		if id == "all" {
+			return nil, warnings, fmt.Errorf("--undo all: nothing to put back: no batch in the quarantine of any storage path searched (%s)", joinOr(sps))
+		}
+		return nil, warnings, fmt.Errorf("no batch %q in the quarantine of any storage path searched (%s; drift prune --list lists the batches)", id, joinOr(sps))
 	}
 	return out, warnings, nil
 }

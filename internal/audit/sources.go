@@ -1,0 +1,44 @@
+package audit
+
+import (
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/mounts"
+)
+
+// sourceUses are the files the declarations were read from (Sources that
+// lie inside Root, as paths of the audited system), in use: drift itself
+// reads them, so they are never stray data. When the declarations were
+// discovered (no --persist, no --flake), the directory of each file read
+// is in use too: it is the configuration (/nix/persist/etc/nixos with its
+// hardware-configuration.nix), not only the files declaring persistence.
+func (m *Model) sourceUses() []Use {
+	root, err := filepath.Abs(m.Root)
+	if err != nil {
+		return nil
+	}
+	var out []Use
+	for _, s := range m.Sources {
+		if strings.HasPrefix(s, "--flake ") || s == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(s)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		p := mounts.Clean("/" + filepath.ToSlash(rel))
+		out = append(out, Use{Path: p, Kind: UseReferenced, By: "the declarations drift reads (" + p + ")"})
+		if m.discovered {
+			if dir := path.Dir(p); dir != "/" {
+				out = append(out, Use{Path: dir, Kind: UseReferenced, By: "the configuration drift reads (" + p + ")"})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPruneKeepsTheConfigurationDriftReads: with no /etc/nixos and the
+// configuration only in /nix/persist/etc/nixos (which drift reads),
+// drift prune leaves that directory in place (in use: the configuration
+// drift reads, so suggest does not list it either) and moves the other
+// stray; --list and --undo all find the batch even when no declaration
+// can be read any more; --undo all with nothing to put back fails saying
+// so.
+func TestPruneKeepsTheConfigurationDriftReads(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	_ = exec.Command("umount", s.M("/etc/nixos")).Run()
+	must(t, os.RemoveAll(s.M("/etc/nixos")))
+	cfg := s.M(storage + "/etc/nixos/configuration.nix")
+	writeFile(t, cfg, "{ ... }: {\n  imports = [ ./hardware-configuration.nix ];\n  environment.persistence.\"/nix/persist\".directories = [ \"/var/lib/bluetooth\" ];\n}\n", 0o644)
+	writeFile(t, s.M(storage+"/etc/nixos/hardware-configuration.nix"), "{ ... }: { }\n", 0o644)
+	writeFile(t, s.M(storage+"/old-stray"), "stray", 0o644)
+
+	var sug struct {
+		Suggestions []struct{ Path, Action string }
+	}
+	must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--format", "json", "-q"), &sug))
+	for _, x := range sug.Suggestions {
+		if strings.HasPrefix(x.Path, storage+"/etc/nixos") && x.Action == "declare-or-remove" {
+			t.Errorf("drift suggest calls the configuration it reads a stray: %+v", x)
+		}
+	}
+	code, out, errOut := s.driftAll("prune", "--root", s.root)
+	if code != 0 {
+		t.Fatalf("drift prune: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, p := range []string{cfg, s.M(storage + "/etc/nixos/hardware-configuration.nix")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("drift prune moved the configuration it reads: %v\n%s", err, out)
+		}
+	}
+	if _, err := os.Lstat(s.M(storage + "/old-stray")); err == nil {
+		t.Errorf("the stray beside the configuration stayed:\n%s", out)
+	}
+	if code, _, errOut := s.driftAll("check", "--root", s.root, "-q"); code > 1 {
+		t.Errorf("drift check after the prune: exit %d\n%s", code, errOut)
+	}
+
+	// The configuration gone (moved away by hand): the quarantine of the
+	// usual storage path is still found.
+	must(t, os.Rename(s.M(storage+"/etc/nixos"), s.M(storage+"/nixos-away")))
+	if l := string(s.drift(0, "prune", "--root", s.root, "--list", "-q")); !strings.Contains(l, storage+"/old-stray") {
+		t.Errorf("--list without declarations misses the batch:\n%s", l)
+	}
+	s.drift(0, "prune", "--root", s.root, "--undo", "all", "-q")
+	if b, err := os.ReadFile(s.M(storage + "/old-stray")); err != nil || string(b) != "stray" {
+		t.Errorf("--undo all without declarations: %v", err)
+	}
+	code, _, errOut = s.driftAll("prune", "--root", s.root, "--undo", "all", "-q")
+	if code == 0 || !strings.Contains(errOut, "nothing to put back") || !strings.Contains(errOut, storage) {
+		t.Errorf("--undo all with an empty quarantine: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestPruneUndoAllPutsBackNewestBatchFirst: a first prune moves
+// /nix/persist/dir/old while /nix/persist/dir/keep is bind-mounted (in
+// use); once unmounted, a second prune moves all of /nix/persist/dir.
+// --undo all puts the second batch back first, so /nix/persist/dir/old
+// finds its directory again: both come back, nothing is refused.
+func TestPruneUndoAllPutsBackNewestBatchFirst(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	writeFile(t, s.M(storage+"/dir/keep/data"), "kept", 0o644)
+	writeFile(t, s.M(storage+"/dir/old"), "old", 0o644)
+	must(t, os.MkdirAll(s.M("/srv/keep"), 0o755))
+	run(t, "mount", "--bind", s.M(storage+"/dir/keep"), s.M("/srv/keep"))
+	prune := func(want int, extra ...string) string {
+		t.Helper()
+		return string(s.drift(want, append([]string{"prune", "--root", s.root, "--persist", s.declPath()}, extra...)...))
+	}
+	first := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	code, out, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--now", first)
+	if _, err := os.Lstat(s.M(storage + "/dir/old")); err == nil {
+		t.Fatalf("first prune left dir/old: exit %d\n%s\n%s", code, out, errOut)
+	}
+	run(t, "umount", s.M("/srv/keep"))
+	prune(0)
+	if _, err := os.Lstat(s.M(storage + "/dir")); err == nil {
+		t.Fatalf("second prune left dir")
+	}
+	prune(0, "--undo", "all")
+	for p, want := range map[string]string{"/dir/old": "old", "/dir/keep/data": "kept"} {
+		if b, err := os.ReadFile(s.M(storage + p)); err != nil || string(b) != want {
+			t.Errorf("%s after --undo all: %v %q", p, err, b)
+		}
+	}
+}
+
+// TestPruneRefusesAnUndeclaredStoragePath: --storage-path naming no
+// persistent storage path of the declarations is an error naming the
+// declared ones, not "no stray data"; --undo of no such batch names the
+// storage paths searched.
+func TestPruneRefusesAnUndeclaredStoragePath(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	code, _, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--storage-path", "/nix")
+	if code != 2 || !strings.Contains(errOut, "--storage-path /nix") || !strings.Contains(errOut, storage) {
+		t.Errorf("--storage-path /nix: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--undo", "nosuch")
+	if code != 2 || !strings.Contains(errOut, "searched") || !strings.Contains(errOut, storage) {
+		t.Errorf("--undo nosuch: exit %d\n%s", code, errOut)
+	}
+	s.drift(0, "prune", "empty", "--root", s.root, "--persist", s.declPath(), "--older-than", "30d", "-q")
+}
