@@ -146,18 +146,44 @@ func (g *gen) ref(t reflect.Type) (map[string]any, error) {
 
 // object returns a struct's object schema.
 func (g *gen) object(t reflect.Type) (map[string]any, error) {
+	var fs []field
+	if err := g.fields(t, 0, &fs); err != nil {
+		return nil, err
+	}
+	// encoding/json's rule: of fields with one name, the shallowest wins.
+	best := map[string]field{}
+	for _, f := range fs {
+		if b, ok := best[f.name]; !ok || f.depth < b.depth {
+			best[f.name] = f
+		}
+	}
 	props := map[string]any{}
 	required := []string{}
-	if err := g.fields(t, props, &required); err != nil {
-		return nil, err
+	for _, f := range fs {
+		if b := best[f.name]; b.depth != f.depth || props[f.name] != nil {
+			continue
+		}
+		props[f.name] = f.schema
+		if f.required {
+			required = append(required, f.name)
+		}
 	}
 	return map[string]any{"type": "object", "properties": props, "required": required}, nil
 }
 
-// fields adds t's encoded fields to props, the ones always written to
-// required, in declaration order; embedded structs without a tag are
-// inlined as encoding/json does.
-func (g *gen) fields(t reflect.Type, props map[string]any, required *[]string) error {
+// field is one encoded field of a struct: its JSON name, how deep in
+// embedded structs it lies, its schema, and whether it is always written.
+type field struct {
+	name     string
+	depth    int
+	schema   map[string]any
+	required bool
+}
+
+// fields appends t's encoded fields at depth to fs, in declaration order;
+// embedded structs without a tag are inlined one level deeper, as
+// encoding/json does.
+func (g *gen) fields(t reflect.Type, depth int, fs *[]field) error {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -171,7 +197,7 @@ func (g *gen) fields(t reflect.Type, props map[string]any, required *[]string) e
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				if err := g.fields(ft, props, required); err != nil {
+				if err := g.fields(ft, depth+1, fs); err != nil {
 					return err
 				}
 				continue
@@ -190,10 +216,8 @@ func (g *gen) fields(t reflect.Type, props map[string]any, required *[]string) e
 		if strings.Contains(","+opts+",", ",string,") {
 			s = map[string]any{"type": "string"}
 		}
-		props[name] = s
-		if !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,") {
-			*required = append(*required, name)
-		}
+		req := !strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,")
+		*fs = append(*fs, field{name, depth, s, req})
 	}
 	return nil
 }

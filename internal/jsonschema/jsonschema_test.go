@@ -99,3 +99,25 @@ func TestGenerateRefusesWhatJSONCannotEncode(t *testing.T) {
 }
 
 func sorted(s []string) []string { sort.Strings(s); return s }
+
+type shadowing struct {
+	Name string `json:"name,omitempty"`
+	*inner
+	Depth string `json:"depth"` // shallower than inner's depth: it wins
+}
+
+// TestGenerateShallowestFieldWins: of two fields with one JSON name, the
+// one less deep in embedded structs is encoded, wherever it is declared.
+func TestGenerateShallowestFieldWins(t *testing.T) {
+	schema, err := Generate(reflect.TypeOf(shadowing{}), "x", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(shadowing{Depth: "deep", inner: &inner{Depth: 1}})
+	if err := Validate(schema, doc); err != nil {
+		t.Errorf("%s: %v", doc, err)
+	}
+	if err := Validate(schema, []byte(`{"depth": 1}`)); err == nil {
+		t.Error("the embedded struct's number type was kept for depth")
+	}
+}

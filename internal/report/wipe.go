@@ -42,14 +42,7 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 			}
 			return out
 		}
-		return writeIndentedJSON(w, struct {
-			Version int  `json:"version"`
-			DryRun  bool `json:"dryRun"`
-			*btrfs.Plan
-			OldRoots []jsonOldRoot `json:"oldRoots"`
-			Warnings []string      `json:"warnings"`
-			Notes    []string      `json:"notes"`
-		}{1, dryRun, p, jsonOldRoots(p.OldRoots), escaped(p.Warnings), escaped(p.Notes)})
+		return writeIndentedJSON(w, jsonPlan{1, dryRun, p, jsonOldRoots(p.OldRoots), escaped(p.Warnings), escaped(p.Notes)})
 	case "", "table":
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
@@ -90,14 +83,28 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) error {
 	switch format {
 	case "json":
-		return writeIndentedJSON(w, struct {
-			Version  int           `json:"version"`
-			OldRoots []jsonOldRoot `json:"oldRoots"`
-		}{1, jsonOldRoots(ds)})
+		return writeIndentedJSON(w, jsonRoots{1, jsonOldRoots(ds)})
 	case "", "table":
 		return oldRootsTable(w, ds, now)
 	}
 	return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
+}
+
+// jsonPlan is drift wipe --format json (docs/schema/wipe.json): the plan,
+// its old roots, warnings and notes escaped as on the terminal.
+type jsonPlan struct {
+	Version int  `json:"version"`
+	DryRun  bool `json:"dryRun"`
+	*btrfs.Plan
+	OldRoots []jsonOldRoot `json:"oldRoots"`
+	Warnings []string      `json:"warnings"`
+	Notes    []string      `json:"notes"`
+}
+
+// jsonRoots is drift roots --format json (docs/schema/roots.json).
+type jsonRoots struct {
+	Version  int           `json:"version"`
+	OldRoots []jsonOldRoot `json:"oldRoots"`
 }
 
 // jsonOldRoot is an old root in JSON: btrfs.Decision's fields, with the
