@@ -199,7 +199,7 @@ func TestDocsNoOutsideReferences(t *testing.T) {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)
 		for n := 1; sc.Scan(); n++ {
-			if m := bad.FindString(sc.Text()); m != "" && !strings.HasSuffix(page, "CHANGELOG.md") && !strings.HasSuffix(page, "README.md") {
+			if m := bad.FindString(sc.Text()); m != "" && !strings.HasSuffix(page, "CHANGELOG.md") && page != filepath.Join(repoRoot, "README.md") {
 				t.Errorf("%s:%d: %q refers outside the repository", page, n, m)
 			}
 		}
