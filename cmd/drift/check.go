@@ -55,9 +55,12 @@ next boot loses. Categories (lost unless noted):
                      now, deleted with the root (needs root; not with --mountinfo)
   covered            declared, on another persistent filesystem (a /home
                      subvolume) but not mounted from its persistent copy: the
-                     next boot mounts the copy over it (hidden, not deleted)
+                     next boot mounts the copy over it (hidden, not deleted);
+                     or on the root below a mount point of fileSystems or
+                     /etc/fstab not mounted now (hidden, then deleted)
   ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
-  copied             not lost: inside a declaration that is not mounted yet, but
+  copied             not lost: inside a declaration that is not mounted yet, or
+                     shadowed under a mount from persistent storage, but
                      its persistent copy is the same (type; bytes; symlink
                      target): the next boot's mount shows it. Counted. A path
                      whose copy has other bytes is declared-unbacked: the stale
