@@ -3,6 +3,7 @@ package audit
 import (
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/mounts"
@@ -38,6 +39,21 @@ func (m *Model) sourceUses() []Use {
 			if dir := path.Dir(p); dir != "/" {
 				out = append(out, Use{Path: dir, Kind: UseReferenced, By: "the configuration drift reads (" + p + ")"})
 			}
+		}
+	}
+	return out
+}
+
+// mountPointUses are the mount points (MountPoints: mounted now, or by the
+// next boot) strictly below the storage paths storages, in use: a mount
+// point there holds another filesystem's data (or a bind mount's), never
+// stray data of the storage path, and a directory holding one is on the
+// way to it (drift never moves or walks across a mount).
+func (m *Model) mountPointUses(storages []string) []Use {
+	var out []Use
+	for _, mp := range m.mountPoints {
+		if slices.ContainsFunc(storages, func(sp string) bool { return mp != sp && mounts.HasPrefix(mp, sp) }) {
+			out = append(out, Use{Path: mp, Kind: UseMounted, By: "a mount point (drift never crosses a mount)"})
 		}
 	}
 	return out

@@ -119,6 +119,7 @@ func (m *Model) Uses(extra ...string) []Use {
 	out := slices.Clone(m.inUse)
 	storages := m.storagePaths(extra...)
 	out = append(out, m.linkUses(storages)...)
+	out = append(out, m.mountPointUses(storages)...)
 	// A use of a storage path itself, or of a directory holding one (a
 	// backup of all of /nix/persist), names no data in particular.
 	out = slices.DeleteFunc(out, func(u Use) bool {

@@ -124,3 +124,48 @@ func TestPruneRefusesAnUndeclaredStoragePath(t *testing.T) {
 	}
 	s.drift(0, "prune", "empty", "--root", s.root, "--persist", s.declPath(), "--older-than", "30d", "-q")
 }
+
+// TestSuggestAndPruneKeepAStrayHoldingAMountPoint: a tmpfs mounted at
+// /nix/persist/mstray/mp makes /nix/persist/mstray no stray: drift
+// suggest lists the mount point as in use (mounted) and never walks into
+// the tmpfs (its files are counted nowhere); drift prune refuses it and
+// moves the stray beside it.
+func TestSuggestAndPruneKeepAStrayHoldingAMountPoint(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	must(t, os.MkdirAll(s.M(storage+"/mstray/mp"), 0o755))
+	writeFile(t, s.M(storage+"/mstray/beside"), "stray", 0o644)
+	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mstray/mp"))
+	writeFile(t, s.M(storage+"/mstray/mp/on-tmpfs"), "not the storage path's", 0o644)
+	var sug struct {
+		Suggestions []struct {
+			Path, Action string
+			Entries      int64
+		}
+	}
+	must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--persist", s.declPath(), "--format", "json", "-q"), &sug))
+	got := map[string]string{}
+	for _, x := range sug.Suggestions {
+		if strings.HasPrefix(x.Path, storage+"/mstray") {
+			got[x.Path] = x.Action
+			if x.Entries > 1 {
+				t.Errorf("%s counts %d entries: the walk crossed into the tmpfs", x.Path, x.Entries)
+			}
+		}
+	}
+	if got[storage+"/mstray"] != "" || got[storage+"/mstray/mp"] != "in-use" || got[storage+"/mstray/beside"] != "declare-or-remove" {
+		t.Errorf("suggest under mstray: %v", got)
+	}
+	code, out, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath())
+	if code != 0 && code != 1 {
+		t.Fatalf("drift prune: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(s.M(storage + "/mstray/mp/on-tmpfs")); err != nil {
+		t.Errorf("the mount point moved: %v", err)
+	}
+	if _, err := os.Lstat(s.M(storage + "/mstray/beside")); err == nil {
+		t.Errorf("the stray beside the mount point stayed:\n%s", out)
+	}
+}
