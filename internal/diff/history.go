@@ -251,6 +251,22 @@ type idDB struct {
 // ids they lack from /var/lib/nixos/uid-map and gid-map (ids of users no
 // longer declared stay there). Malformed content is a warning that names
 // the root (where).
+// readFrom names what reading p in the live root really read, for
+// messages: where itself, or, when another mount shows p (/var/lib/nixos
+// bind-mounted from /nix/persist/var/lib/nixos), that mount: "the mount at
+// /var/lib/nixos (mount 42, /persist/var/lib/nixos of /dev/vda2) in the
+// live root". In an old root (fd is not the live root) it is where.
+func (h *hist) readFrom(fd int, where, p string) string {
+	if fd != h.live || h.c.cfg.Mounts == nil {
+		return where
+	}
+	m := h.c.cfg.Mounts.Shows(p)
+	if m == nil || m.MountPoint == "/" {
+		return where
+	}
+	return fmt.Sprintf("the mount at %s (mount %d, %s of %s) in %s", m.MountPoint, m.ID, m.Root, m.Source, where)
+}
+
 func (h *hist) loadIDs(fd int, where string) idDB {
 	db := idDB{uid: idNames{}, gid: idNames{}}
 	for _, src := range []struct {
@@ -261,7 +277,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 		data, err := readBounded(fd, src.db)
 		haveDB := err != nil || data != nil
 		if err != nil {
-			h.c.warn(WarnIDs, "/"+src.db, fmt.Sprintf("cannot read /%s in %s: %v", src.db, where, err))
+			h.c.warn(WarnIDs, "/"+src.db, fmt.Sprintf("cannot read /%s in %s: %v", src.db, h.readFrom(fd, where, "/"+src.db), err))
 		} else {
 			names, bad := parseIDDB(data)
 			if len(bad) > 0 {
@@ -287,7 +303,7 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 			}
 		}
 		if err != nil {
-			h.c.warn(WarnIDs, "/"+src.mp, fmt.Sprintf("cannot read /%s in %s: %v", src.mp, where, err))
+			h.c.warn(WarnIDs, "/"+src.mp, fmt.Sprintf("cannot read /%s in %s: %v", src.mp, h.readFrom(fd, where, "/"+src.mp), err))
 		}
 	}
 	return db

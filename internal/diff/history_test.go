@@ -432,3 +432,16 @@ func TestOwnershipNoPasswdYetSaysItOnce(t *testing.T) {
 		t.Errorf("alerts %+v, want the two gids only", a.Alerts)
 	}
 }
+
+// TestOwnershipBadMapNamesWhatWasRead: a live /var/lib/nixos bind-mounted
+// from persistent storage is what reading it reads: the warning names
+// that mount, not just "the live root".
+func TestOwnershipBadMapNamesWhatWasRead(t *testing.T) {
+	names := map[string]string{"/etc/passwd": "root:x:0:0::/root:/bin/sh\n", "/etc/group": "root:x:0:\n", "/var/lib/nixos/uid-map": `{"svc-a":`}
+	mi := c06Mounts + "\n42 22 0:31 /persist/var/lib/nixos /var/lib/nixos rw - btrfs /dev/vda2 rw"
+	a := historyCheck(t, "d /var/lib/svc-a", names, mi, []persist.Entry{dir("/var/lib/svc-a"), dir("/var/lib/nixos")}, previous(t, nil), nil)
+	want := "cannot read /var/lib/nixos/uid-map in the mount at /var/lib/nixos (mount 42, /persist/var/lib/nixos of /dev/vda2) in the live root: unexpected end of JSON input"
+	if !slices.Contains(Messages(a.Warnings), want) {
+		t.Errorf("warnings %q, want %q", Messages(a.Warnings), want)
+	}
+}
