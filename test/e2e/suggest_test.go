@@ -129,21 +129,46 @@ func TestSuggestKeepsWhatIsInUse(t *testing.T) {
 			t.Errorf("%s: %+v, want in use: %s…", p, x, use)
 		}
 	}
-	unmounted := func() bool {
+	// drift check exits 1 while something is lost (the unmounted bind
+	// mount, a hand-written /etc/fstab), 0 once nothing is.
+	unmounted := func(code int) bool {
 		t.Helper()
-		return s.categoriesWith(1, "--persist", config)["/srv/postgresql"] == "unmounted"
+		return s.categoriesWith(code, "--persist", config)["/srv/postgresql"] == "unmounted"
 	}
 
 	by := suggestions()
 	used(by, storage+"/srv/postgresql", "mounted at /srv/postgresql")
 	used(by, storage+"/passwords/alice", "users.users.alice.hashedPasswordFile")
-	if !unmounted() {
+	if !unmounted(1) {
 		t.Errorf("without fstab, the bind mount nothing makes again is not unmounted")
 	}
+	// A hand-written /etc/fstab on the root the wipe removes makes
+	// nothing again: still unmounted.
 	writeFile(t, s.M("/etc/fstab"), "/nix/persist/srv/postgresql /srv/postgresql none bind 0 0\n", 0o644)
+	if !unmounted(1) {
+		t.Errorf("a hand-written /etc/fstab on the root is taken as what the next boot mounts")
+	}
+	// NixOS's, generated from fileSystems: /etc/fstab -> /etc/static/fstab
+	// -> the store's etc.
+	storeEtc := "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc"
+	if target, err := os.Readlink(s.M("/etc/static")); err == nil {
+		storeEtc = target // the system's own
+	} else if err := os.Symlink(storeEtc, s.M("/etc/static")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(s.M(storeEtc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, s.M(storeEtc+"/fstab"), "/nix/persist/srv/postgresql /srv/postgresql none bind 0 0\n", 0o444)
+	if err := os.Remove(s.M("/etc/fstab")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/static/fstab", s.M("/etc/fstab")); err != nil {
+		t.Fatal(err)
+	}
 	by = suggestions()
 	used(by, storage+"/srv/postgresql", "mounted at /srv/postgresql")
-	if unmounted() {
+	if unmounted(0) {
 		t.Errorf("with /etc/fstab binding it, /srv/postgresql is still unmounted")
 	}
 }
