@@ -1,10 +1,12 @@
 package prune
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nix-drift/drift/internal/suggest"
 )
@@ -30,6 +32,10 @@ type Object struct {
 	// would have been declared as ("/var/lib/old-app").
 	Path     string `json:"path"`
 	LivePath string `json:"livePath"`
+	// PathBase64 holds Path's raw bytes (standard base64) when they are
+	// not UTF-8: JSON would carry them as U+FFFD, and two names differing
+	// only in invalid bytes would become one. Read back, it is Path.
+	PathBase64 string `json:"pathBase64,omitempty"`
 	// Type is "file", "dir", "symlink" or "other".
 	Type string `json:"type"`
 	// Entries counts the paths at and below Path; Bytes sums the apparent
@@ -78,6 +84,22 @@ func decodeManifest(data []byte, where string) (*Manifest, error) {
 		if o.N != i+1 || o.Path == "" {
 			return nil, fmt.Errorf("%s: object %d: expected n %d and a path", where, i, i+1)
 		}
+		if o.PathBase64 != "" {
+			raw, err := base64.StdEncoding.DecodeString(o.PathBase64)
+			if err != nil || len(raw) == 0 || raw[0] != '/' {
+				return nil, fmt.Errorf("%s: object %d: pathBase64 %q: expected the base64 of an absolute path", where, i+1, o.PathBase64)
+			}
+			m.Objects[i].Path = string(raw)
+		}
 	}
 	return &m, nil
+}
+
+// rawBase64 is p's bytes in standard base64 when they are not UTF-8, ""
+// when they are (JSON carries p as it is then).
+func rawBase64(p string) string {
+	if utf8.ValidString(p) {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(p))
 }

@@ -34,8 +34,15 @@ type Options struct {
 
 // Refusal is a stray left in place, and why.
 type Refusal struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
+	// Path is the stray's path (raw bytes; JSON: pathBase64 holds them
+	// when they are not UTF-8).
+	Path       string `json:"path"`
+	PathBase64 string `json:"pathBase64,omitempty"`
+	Reason     string `json:"reason"`
+}
+
+func newRefusal(p, reason string) Refusal {
+	return Refusal{Path: p, PathBase64: rawBase64(p), Reason: reason}
 }
 
 // Result is what a prune did (or, DryRun, would do).
@@ -90,13 +97,13 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			continue
 		}
 		if why := refuse(s.Path, uses, mps); why != "" {
-			r.Refused = append(r.Refused, Refusal{Path: s.Path, Reason: why})
+			r.Refused = append(r.Refused, newRefusal(s.Path, why))
 			continue
 		}
 		if _, ok := planned[s.StoragePath]; !ok {
 			order = append(order, s.StoragePath)
 		}
-		obj := Object{Path: s.Path, LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
+		obj := Object{Path: s.Path, PathBase64: rawBase64(s.Path), LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
 			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
 		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
 	}
@@ -159,7 +166,7 @@ func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o 
 	for _, obj := range objs {
 		st, err := lstatIn(spFD, rel(sp, obj.Path))
 		if err != nil {
-			refused = append(refused, Refusal{Path: obj.Path, Reason: err.Error()})
+			refused = append(refused, newRefusal(obj.Path, err.Error()))
 			continue
 		}
 		obj.Type, obj.Dev, obj.Ino = typeOf(st.Mode), st.Dev, st.Ino
@@ -199,7 +206,7 @@ func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o 
 			return b, refused, err
 		}
 		if err := moveOne(spFD, bFD, sp, &kept[i]); err != nil {
-			refused = append(refused, Refusal{Path: kept[i].Path, Reason: err.Error()})
+			refused = append(refused, newRefusal(kept[i].Path, err.Error()))
 			continue
 		}
 		b.Quarantined[i] = true

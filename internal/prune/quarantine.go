@@ -192,7 +192,7 @@ func undoBatch(spFD, bFD int, b *Batch, dryRun bool) Undone {
 			continue
 		}
 		if err := putBack(spFD, bFD, b.StoragePath, &obj, dryRun); err != nil {
-			u.Refused = append(u.Refused, Refusal{Path: obj.Path, Reason: err.Error()})
+			u.Refused = append(u.Refused, newRefusal(obj.Path, err.Error()))
 			left++
 			continue
 		}

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +169,59 @@ func TestSuggestAndPruneKeepAStrayHoldingAMountPoint(t *testing.T) {
 	}
 	if _, err := os.Lstat(s.M(storage + "/mstray/beside")); err == nil {
 		t.Errorf("the stray beside the mount point stayed:\n%s", out)
+	}
+}
+
+// TestPruneUndoKeepsNonUTF8NamesExact: two strays whose names differ only
+// in bytes that are not UTF-8 (bad\xffname, bad\xfename) are quarantined
+// with their raw bytes in the manifest and prune's JSON (pathBase64), and
+// --undo puts each back under its own name with its own content.
+func TestPruneUndoKeepsNonUTF8NamesExact(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	names := map[string]string{"bad\xffname": "ff", "bad\xfename": "fe"}
+	for n, c := range names {
+		writeFile(t, s.M(storage+"/"+n), c, 0o644)
+	}
+	var res struct {
+		Batches []struct {
+			Dir     string
+			Objects []struct{ Path, PathBase64 string }
+		}
+	}
+	must(t, json.Unmarshal(s.drift(0, "prune", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &res))
+	var raw []string
+	for _, b := range res.Batches {
+		for _, o := range b.Objects {
+			d, err := base64.StdEncoding.DecodeString(o.PathBase64)
+			if err != nil {
+				t.Errorf("%q: pathBase64 %q: %v", o.Path, o.PathBase64, err)
+			}
+			raw = append(raw, string(d))
+		}
+	}
+	slices.Sort(raw)
+	if want := []string{storage + "/bad\xfename", storage + "/bad\xffname"}; !slices.Equal(raw, want) {
+		t.Errorf("pathBase64 of the objects: %q, want %q", raw, want)
+	}
+	for n := range names {
+		if _, err := os.Lstat(s.M(storage + "/" + n)); err == nil {
+			t.Errorf("%q not moved", n)
+		}
+	}
+	s.drift(0, "prune", "--root", s.root, "--persist", s.declPath(), "--undo", "all")
+	for n, c := range names {
+		if b, err := os.ReadFile(s.M(storage + "/" + n)); err != nil || string(b) != c {
+			t.Errorf("%q after undo: %v %q, want %q", n, err, b, c)
+		}
+	}
+	ents, err := os.ReadDir(s.M(storage))
+	must(t, err)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), "\ufffd") {
+			t.Errorf("undo made %q", e.Name())
+		}
 	}
 }
