@@ -163,9 +163,11 @@ func TestDocsPageListsEveryFlag(t *testing.T) {
 			t.Errorf("drift %s has no page: %v", name, err)
 			continue
 		}
-		for _, f := range commandFlags(c) {
-			if !strings.Contains(string(data), "--"+f) {
-				t.Errorf("%s does not mention drift %s's flag --%s", page, name, f)
+		for _, cc := range append([]*cobra.Command{c}, c.Commands()...) { // drift prune empty too
+			for _, f := range commandFlags(cc) {
+				if !strings.Contains(string(data), "--"+f) {
+					t.Errorf("%s does not mention drift %s's flag --%s", page, cc.CommandPath(), f)
+				}
 			}
 		}
 	}

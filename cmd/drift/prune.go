@@ -237,7 +237,7 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 		if out == nil {
 			out = []prune.Emptied{}
 		}
-		if err := writeJSON(st.Out, map[string]any{"dryRun": opts.DryRun, "emptied": out}); err != nil {
+		if err := writeJSON(st.Out, pruneEmptyJSON{1, opts.DryRun, out}); err != nil {
 			return err
 		}
 	}

@@ -23,7 +23,7 @@ func writePruneResult(st Streams, r *prune.Result, format string, dryRun bool) e
 		if r.Refused == nil {
 			r.Refused = []prune.Refusal{}
 		}
-		return writeJSON(st.Out, map[string]any{"dryRun": dryRun, "batches": r.Batches, "refused": r.Refused})
+		return writeJSON(st.Out, pruneRunJSON{1, dryRun, r.Batches, r.Refused})
 	}
 	w := st.Out
 	if len(r.Batches) == 0 {
@@ -53,7 +53,7 @@ func writePruneList(w io.Writer, batches []prune.Batch, format string) error {
 		if batches == nil {
 			batches = []prune.Batch{}
 		}
-		return writeJSON(w, map[string]any{"batches": batches})
+		return writeJSON(w, pruneListJSON{1, batches})
 	}
 	if len(batches) == 0 {
 		fmt.Fprintln(w, "the quarantine is empty")
@@ -91,7 +91,7 @@ func writeUndo(st Streams, undone []prune.Undone, format string, dryRun bool) er
 		if undone == nil {
 			undone = []prune.Undone{}
 		}
-		if err := writeJSON(st.Out, map[string]any{"dryRun": dryRun, "undone": undone}); err != nil {
+		if err := writeJSON(st.Out, pruneUndoJSON{1, dryRun, undone}); err != nil {
 			return err
 		}
 	} else {

@@ -17,8 +17,8 @@ type rehearsalJSON struct {
 	Rehearsal *rehearse.Result `json:"rehearsal"`
 }
 
-// TestSchema: docs/schema/{rehearse,version}.json are the schemas of what
-// drift rehearse and drift version write with --format json; -update
+// TestSchema: docs/schema/{rehearse,version,prune-*}.json are the schemas of
+// what drift rehearse, drift version and drift prune write with --format json; -update
 // regenerates them.
 func TestSchema(t *testing.T) {
 	for _, c := range []struct {
@@ -27,6 +27,10 @@ func TestSchema(t *testing.T) {
 	}{
 		{"rehearse", "drift rehearse --format json", reflect.TypeOf(rehearsalJSON{})},
 		{"version", "drift version --format json", reflect.TypeOf(buildinfo.Info{})},
+		{"prune-run", "drift prune --format json", reflect.TypeOf(pruneRunJSON{})},
+		{"prune-list", "drift prune --list --format json", reflect.TypeOf(pruneListJSON{})},
+		{"prune-undo", "drift prune --undo ID --format json", reflect.TypeOf(pruneUndoJSON{})},
+		{"prune-empty", "drift prune empty --format json", reflect.TypeOf(pruneEmptyJSON{})},
 	} {
 		b, err := jsonschema.Generate(c.typ, jsonschema.ID(c.name), c.title)
 		if err != nil {
