@@ -46,21 +46,23 @@ rehearse reads the last --boots of them and says, per path:
   LOST      in how many of them the wipe would have destroyed it
   KIND      state (it changed between boots), identical (the same whenever
             compared), or once (in one report only)
-  NOW       what it is now: declared (and persisted), declared-unbacked
-            (declared, its data still on the wiped root), ignored, gone,
-            suggested-persist or suggested-ignore (drift suggest, run on the
-            machine now), or undecided
-  STEP      what it needs before the wipe: persist, ignore or adopt
+  NOW       what drift check says of it now: its category (unpersisted,
+            declared-unbacked, shadowed, covered, unmounted, ignored) when
+            lost now; else declared, not-lost (no declaration covers it, yet
+            nothing loses it) or gone
+  STEP      what it needs before the wipe, each one the named command
+            accepts now: persist or ignore (drift suggest's suggestion for
+            it), adopt (drift adopt plans it), decide (drift adopt --prefer
+            live|persistent: its persistent copy differs), redeclare
+            (unmounted: declare it again or ignore it), or left (left to
+            you, with drift suggest's reason or adopt's refusal)
 
 THE VERDICT'S RULES
   1. Fewer than --min-boots reports (default 3), or the newest report
      could not be read (the verdict would rest on an older one): not
      ready; keep rehearsing.
-  2. A path lost in the latest report that is not declared and persisted,
-     not ignored and not gone now: not ready. It is to be ignored when
-     drift suggest says so, adopted (drift adopt) when it is declared but
-     its data is still on the wiped root, and persisted otherwise: lost
-     data nothing decided about is data lost.
+  2. A path lost in the latest report that drift check still reports lost
+     now (and not ignored): not ready; its STEP says what to do.
   3. Otherwise ready: set services.drift.wipe.rehearse = false.
 The last line is the exact next step.
 
@@ -136,10 +138,13 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 	switch format {
 	case "json":
-		for _, l := range []*[]string{&r.Reports, &r.Persist, &r.Ignore, &r.Adopt} {
+		for _, l := range []*[]string{&r.Reports, &r.Persist, &r.Ignore, &r.Adopt, &r.Decide, &r.Redeclare} {
 			if *l == nil {
 				*l = []string{}
 			}
+		}
+		if r.Left == nil {
+			r.Left = []rehearse.Left{}
 		}
 		if r.Paths == nil {
 			r.Paths = []rehearse.Path{}
@@ -154,6 +159,7 @@ func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 		fmt.Fprintf(w, "# HELP drift_rehearsal_reports Shutdown reports the verdict read.\n# TYPE drift_rehearsal_reports gauge\ndrift_rehearsal_reports %d\n", len(r.Reports))
 		fmt.Fprintf(w, "# HELP drift_rehearsal_paths Paths lost at the latest shutdown that need a step before the wipe.\n# TYPE drift_rehearsal_paths gauge\n")
 		fmt.Fprintf(w, "drift_rehearsal_paths{step=\"persist\"} %d\ndrift_rehearsal_paths{step=\"ignore\"} %d\ndrift_rehearsal_paths{step=\"adopt\"} %d\n", len(r.Persist), len(r.Ignore), len(r.Adopt))
+		fmt.Fprintf(w, "drift_rehearsal_paths{step=\"decide\"} %d\ndrift_rehearsal_paths{step=\"redeclare\"} %d\ndrift_rehearsal_paths{step=\"left\"} %d\n", len(r.Decide), len(r.Redeclare), len(r.Left))
 		return nil
 	}
 	fmt.Fprintf(w, "%s read\n\n", units.Plural(int64(len(r.Reports)), "shutdown report", "shutdown reports"))

@@ -3,13 +3,11 @@ package rehearse
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/suggest"
 )
 
@@ -30,22 +28,38 @@ const (
 	KindOnce = "once"
 )
 
-// What the path is to the machine now (Path.Now).
+// What the path is to the machine now (Path.Now), besides drift check's
+// category for it (or for its nearest lost ancestor: unpersisted,
+// declared-unbacked, shadowed, covered, unmounted, ignored), which is Now
+// whenever drift check reports it lost now.
 const (
-	NowDeclared    = "declared"          // declared and persisted now: not lost
-	NowDeclaredYet = "declared-unbacked" // declared, yet its data is still on the wiped root (drift adopt)
-	NowIgnored     = "ignored"           // an ignore rule matches it now
-	NowGone        = "gone"              // no longer on the live root
-	NowPersist     = "suggested-persist" // drift suggest suggests persisting it (or what holds it)
-	NowIgnore      = "suggested-ignore"  // drift suggest suggests ignoring it
-	NowUndecided   = "undecided"         // lost, and nothing decides it
+	NowDeclared = "declared" // not lost now, and a declaration covers it
+	NowNotLost  = "not-lost" // not lost now (on persistent storage, another filesystem, or made again at boot), and no declaration covers it
+	NowGone     = "gone"     // no longer on the live root
 )
 
-// The steps a path needs before the wipe is turned on (Path.Step).
+// The steps a path needs before the wipe (Path.Step): each is one the
+// command it names accepts on the machine now.
 const (
+	// StepPersist and StepIgnore: drift suggest's persist or ignore
+	// suggestion stands for it (Path.Target).
 	StepPersist = "persist"
 	StepIgnore  = "ignore"
-	StepAdopt   = "adopt"
+	// StepAdopt: drift adopt TARGET accepts it as it is (a dry run of
+	// adopt plans it without refusing).
+	StepAdopt = "adopt"
+	// StepDecide: drift adopt refuses it because its persistent copy
+	// holds objects with other content: drift adopt --prefer live or
+	// --prefer persistent decides which side wins.
+	StepDecide = "decide"
+	// StepRedeclare: unmounted (on persistent storage, shown through a
+	// bind mount no declaration makes any more): declare it again, or
+	// ignore it.
+	StepRedeclare = "redeclare"
+	// StepLeft: lost, and neither drift suggest nor drift adopt has a step
+	// for it; Path.Why says why (drift suggest's reason, or adopt's
+	// refusal).
+	StepLeft = "left"
 )
 
 // Options are drift rehearse's choices besides the model.
@@ -80,9 +94,15 @@ type Path struct {
 	// Bytes is its size in the latest report holding it.
 	Bytes int64 `json:"bytes"`
 	// Step is what it needs before the wipe (Step*), "" when nothing;
-	// Suggestion the path of drift suggest's suggestion standing for it.
-	Step       string `json:"step,omitempty"`
-	Suggestion string `json:"suggestion,omitempty"`
+	// Suggestion the path of drift suggest's first suggestion standing
+	// for it; Targets the paths the step names (drift suggest's
+	// suggestions at, above or below it, or the lost path drift check
+	// reports it under; Path when empty); Why, for StepLeft and
+	// StepDecide, why in one sentence.
+	Step       string   `json:"step,omitempty"`
+	Suggestion string   `json:"suggestion,omitempty"`
+	Targets    []string `json:"targets,omitempty"`
+	Why        string   `json:"why,omitempty"`
 }
 
 // Result is the rehearsal: the paths and the verdict.
@@ -94,17 +114,28 @@ type Result struct {
 	MinBoots int      `json:"minBoots"`
 	Paths    []Path   `json:"paths"`
 	// Ready is the verdict (Verdict's rules); Reason says why in one
-	// sentence; Persist, Ignore and Adopt list the paths of each step
-	// (suggestion paths where drift suggest has one); Next is the exact
-	// next step.
-	Ready   bool     `json:"ready"`
-	Reason  string   `json:"reason"`
-	Persist []string `json:"persist"`
-	Ignore  []string `json:"ignore"`
-	Adopt   []string `json:"adopt"`
-	Next    string   `json:"next"`
+	// sentence; Persist and Ignore list drift suggest's suggestions
+	// standing for paths lost in the latest report; Adopt, Decide and
+	// Redeclare the targets of those steps; Left the paths left to the
+	// user, each with its reason; Next is the exact next step.
+	Ready     bool     `json:"ready"`
+	Reason    string   `json:"reason"`
+	Persist   []string `json:"persist"`
+	Ignore    []string `json:"ignore"`
+	Adopt     []string `json:"adopt"`
+	Decide    []string `json:"decide"`
+	Redeclare []string `json:"redeclare"`
+	Left      []Left   `json:"left"`
+	Next      string   `json:"next"`
 	// Warnings are drift suggest's (the audit's among them).
 	Warnings []diff.Warning `json:"-"`
+}
+
+// Left is a path lost in the latest report that no command has a step
+// for, and why (drift suggest's reason, or drift adopt's refusal).
+type Left struct {
+	Path string `json:"path"`
+	Why  string `json:"why"`
 }
 
 // Run weighs o.Reports against the model m and drift suggest's
@@ -127,10 +158,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		r.Reports = append(r.Reports, rep.Name)
 	}
 	r.Paths = weigh(o.Reports)
+	c := &classifier{ctx: ctx, m: m, live: live, sug: sug, adopt: map[string][2]string{}}
 	for i := range r.Paths {
-		p := &r.Paths[i]
-		p.Now, p.Suggestion = now(m.Root, p.Path, live, sug.Suggestions)
-		p.Step = step(p)
+		c.classify(&r.Paths[i])
 	}
 	verdict(r)
 	return r, nil
@@ -193,91 +223,45 @@ func weigh(reports []Report) []Path {
 	return out
 }
 
-// now says what p is to the machine now: its category in the live audit
-// (or its nearest ancestor's), the suggestion standing for it, or, lost no
-// more, declared (still there) or gone.
-func now(root, p string, live map[string]diff.Category, sugs []suggest.Suggestion) (string, string) {
-	for q := p; ; q = path.Dir(q) {
-		if c, ok := live[q]; ok {
-			switch c {
-			case diff.Ignored:
-				return NowIgnored, ""
-			case diff.Unpersisted:
-				return suggested(p, sugs)
-			}
-			return NowDeclaredYet, ""
-		}
-		if q == "/" {
-			break
-		}
-	}
-	if _, err := diff.StatIn(root, p); err != nil && diff.Absent(err) {
-		return NowGone, ""
-	}
-	return NowDeclared, ""
-}
-
-// suggested finds the persist or ignore suggestion at, above or below p.
-func suggested(p string, sugs []suggest.Suggestion) (string, string) {
-	for _, s := range sugs {
-		if s.Action != suggest.Persist && s.Action != suggest.Ignore {
-			continue
-		}
-		if mounts.HasPrefix(p, s.Path) || mounts.HasPrefix(s.Path, p) {
-			if s.Action == suggest.Ignore {
-				return NowIgnore, s.Path
-			}
-			return NowPersist, s.Path
-		}
-	}
-	return NowUndecided, ""
-}
-
-// step is what p needs before the wipe: nothing when it is not lost in
-// the latest report or decided (declared and persisted, ignored, gone);
-// adopt when declared but still on the wiped root; ignore when drift
-// suggest says so; persist otherwise — lost data nothing decided.
-func step(p *Path) string {
-	if !p.InLatest {
-		return ""
-	}
-	switch p.Now {
-	case NowDeclared, NowIgnored, NowGone:
-		return ""
-	case NowDeclaredYet:
-		return StepAdopt
-	case NowIgnore:
-		return StepIgnore
-	}
-	return StepPersist
-}
-
 // verdict applies the rules (README, drift rehearse --help):
-//  1. fewer than MinBoots reports: not ready (keep rehearsing);
-//  2. a path lost in the latest report that is neither declared and
-//     persisted, nor ignored, nor gone now: not ready (its step);
+//  1. fewer than MinBoots reports, or the newest report could not be
+//     read: not ready (keep rehearsing);
+//  2. a path lost in the latest report that needs a step: not ready;
 //  3. otherwise ready: turn the wipe on.
 func verdict(r *Result) {
 	seen := map[string]bool{}
 	for _, p := range r.Paths {
-		target := p.Path
-		if p.Suggestion != "" {
-			target = p.Suggestion
-		}
-		if p.Step == "" || seen[p.Step+target] {
+		if p.Step == "" {
 			continue
 		}
-		seen[p.Step+target] = true
-		switch p.Step {
-		case StepPersist:
-			r.Persist = append(r.Persist, target)
-		case StepIgnore:
-			r.Ignore = append(r.Ignore, target)
-		case StepAdopt:
-			r.Adopt = append(r.Adopt, target)
+		if p.Step == StepLeft {
+			r.Left = append(r.Left, Left{Path: p.Path, Why: p.Why})
+			continue
+		}
+		targets := p.Targets
+		if len(targets) == 0 {
+			targets = []string{p.Path}
+		}
+		for _, t := range targets {
+			if seen[p.Step+"\x00"+t] {
+				continue
+			}
+			seen[p.Step+"\x00"+t] = true
+			switch p.Step {
+			case StepPersist:
+				r.Persist = append(r.Persist, t)
+			case StepIgnore:
+				r.Ignore = append(r.Ignore, t)
+			case StepAdopt:
+				r.Adopt = append(r.Adopt, t)
+			case StepDecide:
+				r.Decide = append(r.Decide, t)
+			case StepRedeclare:
+				r.Redeclare = append(r.Redeclare, t)
+			}
 		}
 	}
-	n := len(r.Persist) + len(r.Ignore) + len(r.Adopt)
+	n := len(r.Persist) + len(r.Ignore) + len(r.Adopt) + len(r.Decide) + len(r.Redeclare) + len(r.Left)
 	switch {
 	case len(r.Reports) < r.MinBoots:
 		r.Reason = fmt.Sprintf("%d shutdown reports, fewer than the %d the verdict needs", len(r.Reports), r.MinBoots)
@@ -301,7 +285,16 @@ func verdict(r *Result) {
 		steps = append(steps, "ignore "+strings.Join(r.Ignore, ", ")+" (drift check --ignore, in services.drift.extraArgs)")
 	}
 	if len(r.Adopt) > 0 {
-		steps = append(steps, "drift adopt "+strings.Join(r.Adopt, " ")+" (declared, its data still on the wiped root)")
+		steps = append(steps, "drift adopt "+strings.Join(r.Adopt, " ")+" (declared, its data still on the wiped root or hidden)")
+	}
+	if len(r.Decide) > 0 {
+		steps = append(steps, "drift adopt --prefer live|persistent "+strings.Join(r.Decide, " ")+" (its persistent copy differs: decide which side wins)")
+	}
+	if len(r.Redeclare) > 0 {
+		steps = append(steps, "declare again or ignore "+strings.Join(r.Redeclare, ", ")+" (unmounted: its data stays in persistent storage, out of view after the next boot)")
+	}
+	for _, l := range r.Left {
+		steps = append(steps, "left to you: "+l.Path+" ("+l.Why+")")
 	}
 	switch {
 	case r.Ready:

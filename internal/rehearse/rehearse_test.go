@@ -3,6 +3,7 @@ package rehearse
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestWeighCountsAcrossReports(t *testing.T) {
 	for _, p := range paths {
 		w := want[p.Path]
 		w.Path, w.Bytes = p.Path, p.Bytes
-		if p != w {
+		if !reflect.DeepEqual(p, w) {
 			t.Errorf("%s: %+v, want %+v", p.Path, p, w)
 		}
 	}
@@ -47,7 +48,7 @@ func TestVerdictRules(t *testing.T) {
 	if r.Ready || r.Persist[0] != "/a" {
 		t.Errorf("rule 1: %+v", r)
 	}
-	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a/b", Step: StepIgnore, Suggestion: "/a"}, {Path: "/a/c", Step: StepIgnore, Suggestion: "/a"}}}
+	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a/b", Step: StepIgnore, Suggestion: "/a", Targets: []string{"/a"}}, {Path: "/a/c", Step: StepIgnore, Suggestion: "/a", Targets: []string{"/a"}}}}
 	verdict(r)
 	if r.Ready || len(r.Ignore) != 1 || r.Ignore[0] != "/a" {
 		t.Errorf("rule 2: %+v", r)
@@ -135,5 +136,35 @@ func TestTruncatedNewestReportIsNotReady(t *testing.T) {
 	verdict(r)
 	if r.Ready || !strings.Contains(r.Reason, "shutdown-2026-12-04") || !strings.Contains(r.Reason, "shutdown-2026-12-03") || !strings.Contains(r.Reason, "older") {
 		t.Errorf("verdict: %+v", r)
+	}
+}
+
+// TestNextLineListsEveryStepAndWhatIsLeft: every suggestion standing for a
+// path is in the persist list (one below a lost directory too, as a
+// nested subvolume drift suggest suggests), a path no command has a step
+// for is "left to you" with its reason and not in the persist list, a
+// differing copy asks to decide with --prefer, and an unmounted path
+// asks to be declared again or ignored — never "drift adopt".
+func TestNextLineListsEveryStepAndWhatIsLeft(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{
+		{Path: "/srv", Step: StepPersist, Targets: []string{"/srv/data", "/srv/nested"}},
+		{Path: "/etc/linked", Step: StepLeft, Why: "drift suggest leaves it to you: symlinks"},
+		{Path: "/home/alice/.mozilla/prefs", Step: StepDecide, Targets: []string{"/home/alice/.mozilla"}},
+		{Path: "/mnt/bind", Step: StepRedeclare},
+	}}
+	verdict(r)
+	if r.Ready || !reflect.DeepEqual(r.Persist, []string{"/srv/data", "/srv/nested"}) || len(r.Adopt) != 0 ||
+		!reflect.DeepEqual(r.Decide, []string{"/home/alice/.mozilla"}) || !reflect.DeepEqual(r.Redeclare, []string{"/mnt/bind"}) ||
+		!reflect.DeepEqual(r.Left, []Left{{Path: "/etc/linked", Why: "drift suggest leaves it to you: symlinks"}}) {
+		t.Fatalf("verdict: %+v", r)
+	}
+	for _, want := range []string{"persist /srv/data, /srv/nested (drift suggest", "left to you: /etc/linked (drift suggest leaves it to you: symlinks)",
+		"drift adopt --prefer live|persistent /home/alice/.mozilla", "declare again or ignore /mnt/bind"} {
+		if !strings.Contains(r.Next, want) {
+			t.Errorf("next %q lacks %q", r.Next, want)
+		}
+	}
+	if strings.Contains(r.Next, "drift adopt /mnt") || strings.Contains(r.Next, "persist /etc/linked") {
+		t.Errorf("next %q", r.Next)
 	}
 }

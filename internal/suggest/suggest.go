@@ -114,6 +114,9 @@ type Left struct {
 	// by path (at most maxExamples, raw bytes).
 	Count    int
 	Examples []string
+	// Paths are all of them (raw bytes, for drift rehearse's per-path
+	// reason); not printed.
+	Paths []string `json:"-"`
 }
 
 // maxExamples is how many paths a Left names.
@@ -145,6 +148,7 @@ func (l leftCounter) add(reason, p string) {
 	}
 	x.Count++
 	x.Examples = append(x.Examples, p)
+	x.Paths = append(x.Paths, p)
 }
 
 func (l leftCounter) list() []Left {

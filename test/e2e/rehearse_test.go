@@ -77,9 +77,9 @@ func TestRehearseAcrossBoots(t *testing.T) {
 		kind, now, step string
 	}
 	for p, w := range map[string]want{
-		"/etc/myapp":                   {3, 2, "state", "suggested-persist", "persist"},
-		"/opt":                         {3, 0, "identical", "suggested-persist", "persist"},
-		"/var/cache":                   {3, 0, "identical", "suggested-ignore", "ignore"},
+		"/etc/myapp":                   {3, 2, "state", "unpersisted", "persist"},
+		"/opt":                         {3, 0, "identical", "unpersisted", "persist"},
+		"/var/cache":                   {3, 0, "identical", "unpersisted", "ignore"},
 		"/root/once.txt":               {1, 0, "once", "gone", ""},
 		"/srv/declared-unmounted/data": {3, 0, "identical", "declared-unbacked", "adopt"},
 	} {

@@ -1,0 +1,132 @@
+package rehearse
+
+import (
+	"context"
+	"errors"
+	"path"
+
+	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/suggest"
+)
+
+// classifier gives each path its Now and Step from the one model drift
+// check, drift suggest and drift adopt use: drift check's category (live),
+// drift suggest's result (sug), and a dry run of drift adopt (adopt
+// memoizes it by lost path: step, why).
+type classifier struct {
+	ctx   context.Context
+	m     *audit.Model
+	live  map[string]diff.Category
+	sug   *suggest.Result
+	adopt map[string][2]string
+}
+
+// classify sets p.Now (drift check's category for p or its nearest lost
+// ancestor; else declared, not-lost or gone) and, when the latest report
+// holds p, p.Step.
+func (c *classifier) classify(p *Path) {
+	q, cat, lost := c.lostAt(p.Path)
+	if !lost {
+		p.Now = c.notLost(p.Path)
+		return
+	}
+	p.Now = cat.String()
+	if !p.InLatest {
+		return
+	}
+	switch cat {
+	case diff.Ignored:
+	case diff.Unpersisted:
+		c.suggested(p)
+	case diff.Unmounted:
+		p.Step, p.Targets = StepRedeclare, []string{q}
+	case diff.DeclaredUnbacked, diff.Covered, diff.Shadowed:
+		r := c.adoptStep(q)
+		p.Step, p.Why, p.Targets = r[0], r[1], []string{q}
+	default:
+		p.Step, p.Why = StepLeft, "drift check reports it "+cat.String()
+	}
+}
+
+// lostAt finds p or its nearest ancestor among drift check's lost paths.
+func (c *classifier) lostAt(p string) (string, diff.Category, bool) {
+	for q := p; ; q = path.Dir(q) {
+		if cat, ok := c.live[q]; ok {
+			return q, cat, true
+		}
+		if q == "/" {
+			return "", 0, false
+		}
+	}
+}
+
+// notLost says what a path drift check does not report lost is now.
+func (c *classifier) notLost(p string) string {
+	if _, err := diff.StatIn(c.m.Root, p); err != nil && diff.Absent(err) {
+		return NowGone
+	}
+	if _, ok := c.m.Decls.Covering(p); ok {
+		return NowDeclared
+	}
+	return NowNotLost
+}
+
+// suggested sets an unpersisted path's step from drift suggest's persist
+// and ignore suggestions at, above or below it (all of them its targets),
+// or else left to the user with drift suggest's reason.
+func (c *classifier) suggested(p *Path) {
+	for _, s := range c.sug.Suggestions {
+		if s.Action != suggest.Persist && s.Action != suggest.Ignore {
+			continue
+		}
+		if !mounts.HasPrefix(p.Path, s.Path) && !mounts.HasPrefix(s.Path, p.Path) {
+			continue
+		}
+		step := StepPersist
+		if s.Action == suggest.Ignore {
+			step = StepIgnore
+		}
+		if p.Step == "" {
+			p.Step, p.Suggestion = step, s.Path
+		}
+		if step == p.Step {
+			p.Targets = append(p.Targets, s.Path)
+		}
+	}
+	if p.Step != "" {
+		return
+	}
+	p.Step, p.Why = StepLeft, "drift suggest makes no suggestion for it"
+	for _, l := range c.sug.Left {
+		for _, lp := range l.Paths {
+			if mounts.HasPrefix(p.Path, lp) || mounts.HasPrefix(lp, p.Path) {
+				p.Why = "drift suggest leaves it to you: " + l.Reason
+				return
+			}
+		}
+	}
+}
+
+// adoptStep is what drift adopt makes of the lost path q, by a dry run on
+// the model: adopt when it plans it, decide when the persistent copy
+// differs, left with adopt's refusal otherwise.
+func (c *classifier) adoptStep(q string) [2]string {
+	if r, ok := c.adopt[q]; ok {
+		return r
+	}
+	_, err := adopt.Run(c.ctx, c.m, adopt.Options{Paths: []string{q}, DryRun: true})
+	var ce *restore.ConflictError
+	r := [2]string{StepAdopt, ""}
+	switch {
+	case errors.As(err, &ce):
+		r = [2]string{StepDecide, "drift adopt refuses: " + err.Error()}
+	case err != nil:
+		r = [2]string{StepLeft, "drift adopt refuses: " + err.Error()}
+	}
+	c.adopt[q] = r
+	return r
+}
