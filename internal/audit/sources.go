@@ -1,12 +1,16 @@
 package audit
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"golang.org/x/sys/unix"
 )
 
 // sourceUses are the files the declarations were read from (Sources that
@@ -57,4 +61,63 @@ func (m *Model) mountPointUses(storages []string) []Use {
 		}
 	}
 	return out
+}
+
+// resolvedUses are the uses of us that the configuration references,
+// followed through the symlinks on their way inside Root (each component,
+// never out of Root: openat2 RESOLVE_IN_ROOT), where that leads elsewhere:
+// a host key named as /nix/persist/keys/ssh.key, with /nix/persist/keys a
+// link to realkeys, uses /nix/persist/realkeys/ssh.key too. A path whose
+// end does not exist resolves as far as it does.
+func (m *Model) resolvedUses(us []Use) []Use {
+	rootFD, err := unix.Open(m.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(rootFD)
+	rootReal, err := filepath.EvalSymlinks(m.Root)
+	if err != nil {
+		return nil
+	}
+	var out []Use
+	for _, u := range us {
+		if u.Kind != UseReferenced {
+			continue
+		}
+		if r, ok := resolveIn(rootFD, rootReal, u.Path); ok && r != u.Path {
+			out = append(out, Use{Path: r, Kind: u.Kind, By: fmt.Sprintf("%s, through the link on the way of %s", u.By, u.Path)})
+		}
+	}
+	return out
+}
+
+// resolveIn resolves the absolute path p inside the root rootFD (whose
+// real path is rootReal): its longest existing prefix, links followed in
+// the root, and the rest joined. ok is false when nothing resolves.
+func resolveIn(rootFD int, rootReal, p string) (string, bool) {
+	rest := ""
+	for cur := p; ; {
+		name := strings.TrimPrefix(cur, "/")
+		if name == "" {
+			name = "."
+		}
+		fd, err := unix.Openat2(rootFD, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+		if err == nil {
+			real, rerr := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+			unix.Close(fd)
+			if rerr != nil {
+				return "", false
+			}
+			rel, ok := mounts.Rel(rootReal, real)
+			if !ok {
+				return "", false
+			}
+			return mounts.Clean(path.Join("/", rel, rest)), true
+		}
+		if cur == "/" || (!errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR)) {
+			return "", false
+		}
+		rest = path.Join(path.Base(cur), rest)
+		cur = path.Dir(cur)
+	}
 }

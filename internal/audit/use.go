@@ -70,7 +70,7 @@ func (m *Model) uses() []Use {
 			out = append(out, Use{Path: mounts.Clean(e.Device), Kind: UseReferenced, By: fmt.Sprintf("the bind mount at %s (%s)", e.Point, e.At)})
 		}
 	}
-	return out
+	return append(out, m.resolvedUses(out)...)
 }
 
 // mountSource is the path, in the audited system, of what mt shows: a

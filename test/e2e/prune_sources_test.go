@@ -225,3 +225,34 @@ func TestPruneUndoKeepsNonUTF8NamesExact(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneKeepsAHostKeyReachedThroughALink: host keys named as
+// /nix/persist/keys/ssh.key and /nix/persist/rel/ssh.key, where keys is an
+// absolute link to /nix/persist/realkeys and rel a relative link to
+// realrel, keep the directories the links lead to in use: drift prune
+// moves neither realkeys nor realrel, and moves the stray beside them.
+func TestPruneKeepsAHostKeyReachedThroughALink(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	writeFile(t, s.M(storage+"/realkeys/ssh.key"), "key", 0o600)
+	writeFile(t, s.M(storage+"/realrel/ssh.key"), "key2", 0o600)
+	must(t, os.Symlink(storage+"/realkeys", s.M(storage+"/keys")))
+	must(t, os.Symlink("realrel", s.M(storage+"/rel")))
+	writeFile(t, s.M(storage+"/old"), "stray", 0o644)
+	config := s.dir + "/ssh.nix"
+	writeFile(t, config, "{ ... }: {\n  services.openssh.hostKeys = [ { path = \"/nix/persist/keys/ssh.key\"; type = \"ed25519\"; } { path = \"/nix/persist/rel/ssh.key\"; type = \"ed25519\"; } ];\n}\n", 0o644)
+	code, out, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--persist", config)
+	if code > 1 {
+		t.Fatalf("drift prune: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, p := range []string{"/realkeys/ssh.key", "/realrel/ssh.key"} {
+		if _, err := os.Stat(s.M(storage + p)); err != nil {
+			t.Errorf("the host key %s, named through a link, was moved: %v\n%s", p, err, out)
+		}
+	}
+	if _, err := os.Lstat(s.M(storage + "/old")); err == nil {
+		t.Errorf("the stray beside the keys stayed:\n%s", out)
+	}
+}
