@@ -36,7 +36,7 @@ func TestRehearseStepsAreOnesTheCommandsAccept(t *testing.T) {
 	out := s.drift(1, "rehearse", "--root", s.root, "--persist", s.declPath(), "--reports", reports, "--old-roots", "none", "--format", "json")
 	var r struct {
 		Rehearsal struct {
-			Paths []struct{ Path, Now, Step, Why string }
+			Paths                             []struct{ Path, Now, Step, Why string }
 			Persist, Adopt, Decide, Redeclare []string
 			Left                              []struct{ Path, Why string }
 			Next                              string
