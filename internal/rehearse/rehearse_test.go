@@ -6,6 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
 )
 
 // TestWeighCountsAcrossReports: a path in every report whose size changes
@@ -166,5 +170,29 @@ func TestNextLineListsEveryStepAndWhatIsLeft(t *testing.T) {
 	}
 	if strings.Contains(r.Next, "drift adopt /mnt") || strings.Contains(r.Next, "persist /etc/linked") {
 		t.Errorf("next %q", r.Next)
+	}
+}
+
+// TestNowOfAPathNoLongerLostNamesNoDeclarationItLacks: a path drift check
+// no longer reports lost is declared only when a declaration covers it; a
+// fileSystems mount point below it (/srv/bindfs) declares nothing of /srv.
+func TestNowOfAPathNoLongerLostNamesNoDeclarationItLacks(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"srv/bindfs", "var/lib/app/x"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decls := &persist.Set{
+		Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/app"}},
+		Config:  &persist.Config{FileSystems: []persist.Mount{{Point: "/srv/bindfs", Device: "/persist/srv"}}},
+	}
+	c := &classifier{m: &audit.Model{Root: root, Decls: decls}, live: map[string]diff.Category{}}
+	for p, want := range map[string]string{"/srv": NowNotLost, "/var/lib/app": NowDeclared, "/var/lib/app/x": NowDeclared, "/gone": NowGone} {
+		path := Path{Path: p, InLatest: true}
+		c.classify(&path)
+		if path.Now != want || path.Step != "" {
+			t.Errorf("%s: now %q step %q, want %q", p, path.Now, path.Step, want)
+		}
 	}
 }
