@@ -164,14 +164,14 @@ func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 	}
 	fmt.Fprintf(w, "%s read\n\n", units.Plural(int64(len(r.Reports)), "shutdown report", "shutdown reports"))
 	if len(r.Paths) > 0 {
-		fmt.Fprintf(w, "%-6s %-10s %-18s %-8s %10s  %s\n", "LOST", "KIND", "NOW", "STEP", "SIZE", "PATH")
+		fmt.Fprintf(w, "%-6s %-10s %-18s %-9s %10s  %s\n", "LOST", "KIND", "NOW", "STEP", "SIZE", "PATH")
 	}
 	for _, p := range r.Paths {
 		step := p.Step
 		if step == "" {
 			step = "-"
 		}
-		fmt.Fprintf(w, "%-6s %-10s %-18s %-8s %10s  %s\n", fmt.Sprintf("%d/%d", p.Lost, len(r.Reports)), p.Kind, p.Now, step, units.Bytes(p.Bytes), report.Escape(p.Path))
+		fmt.Fprintf(w, "%-6s %-10s %-18s %-9s %10s  %s\n", fmt.Sprintf("%d/%d", p.Lost, len(r.Reports)), p.Kind, p.Now, step, units.Bytes(p.Bytes), report.Escape(p.Path))
 	}
 	verdict := "NOT READY"
 	if r.Ready {
