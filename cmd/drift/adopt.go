@@ -83,6 +83,8 @@ Declarations come from --persist (repeatable) and --flake, as for drift check;
 without either, from ROOT/etc/drift/declarations.json (services.drift),
 else the .nix files under ROOT/etc/nixos.
 
+More, with examples: docs/adopt.md in drift's repository.
+
 EXIT STATUS
   0  adopted (or, with --dry-run, the plan holds no conflict)
   2  error or refusal: nothing written for a refusal (an undeclared PATH,

@@ -47,82 +47,36 @@ next boot loses. Categories (lost unless noted):
 
   unpersisted        on the ephemeral root, covered by no declaration
   declared-unbacked  declared, but the live data is on the ephemeral root
-                     (not mounted or linked from persistent storage)
+                     (drift adopt keeps it)
   unmounted          bind-mounted from persistent storage but no longer
-                     declared (nor in fileSystems or /etc/fstab): gone from
-                     view at the next boot
-  shadowed           on the ephemeral filesystem under a mount point: hidden
+                     declared: gone from view at the next boot
+  shadowed           under a mount point on the ephemeral filesystem: hidden
                      now, deleted with the root (needs root; not with --mountinfo)
-  covered            declared, on another persistent filesystem (a /home
-                     subvolume) but not mounted from its persistent copy: the
-                     next boot mounts the copy over it (hidden, not deleted);
-                     or on the root below a mount point of fileSystems or
-                     /etc/fstab not mounted now (hidden, then deleted)
+  covered            declared, on another persistent filesystem but not mounted
+                     from its persistent copy: hidden at the next boot
   ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
-  copied             not lost: inside a declaration that is not mounted yet, or
-                     shadowed under a mount from persistent storage, but
-                     its persistent copy is the same (type; bytes; symlink
-                     target): the next boot's mount shows it. Counted. A path
-                     whose copy has other bytes is declared-unbacked: the stale
-                     copy comes back in its place
-  recreated          not lost: re-made at boot (NixOS activation output such as
-                     /bin/sh, /usr/bin/env, /etc/static and /etc links into it;
-                     home-manager's links into its home-files in a home;
-                     parents of mount points, declared paths and those links)
+  copied             not lost: the persistent copy is the same (counted)
+  recreated          not lost: re-made at boot (activation output, parents of
+                     mount points and declared paths; counted)
 
-On the running system (--root /, the live mount table) drift first checks
-that the wipe ran at this boot: when / is a btrfs subvolume created before
-the boot (its creation time against /proc/stat's btime, a minute of slack),
-the report starts with a warning. Everything listed has then been surviving
-reboots, and will all go at once on the day the wipe starts working.
-A failed wipe that the NixOS module let the boot go on from
-(services.drift.wipe.onFailure = "continue") leaves /run/drift/wipe-failed,
-which drift check reports as a warning.
+On the running system the report starts with a warning when the wipe did not
+run at this boot, or failed. With a previous boot's root (--old-roots auto
+finds it next to the root subvolume) each lost path gets a history (new,
+changed, same), an SSH host key regenerated at every boot is an alert (exit
+1), ownership drift a warning, and what the last reboot destroyed that
+nothing declares now is listed with the drift restore command that gets it
+back.
 
-What lies on the root under mount points (shadowed) is read through a
-detached clone of the root mount (open_tree(2)); where that is unavailable,
-through a private mount of the filesystem's top level. --root-subvol PATH
-reads the subvolume PATH of the top level (/root, /@), which must be the one
-mounted at /; --root-subvol none does not look.
+Declarations come from --persist (a .nix file read statically, nix eval
+JSON, or - for stdin) and --flake REF#HOST; without either, from
+ROOT/etc/drift/declarations.json (the NixOS module writes it), else the .nix
+files under ROOT/etc/nixos.
 
---old-roots auto finds old_roots next to the root subvolume in the top level
-and names the newest old root by real time (never the live root) as the
-previous boot's root (--verbose; previousRoot in JSON); --old-roots DIR reads
-a directory of old roots; none skips. Not finding it is a warning.
+--format: table, paths (one per line, escaped), paths0, json (docs/json.md),
+prom (Prometheus metrics for node_exporter's textfile collector).
 
-With a previous root, the report starts with what changed since then:
-an SSH host key on the ephemeral root that differs from the previous root's
-(regenerated at every boot: exit 1), and a persisted path whose numeric
-owner or group names another user or group now than in the previous root's
-/etc/passwd, /etc/group or /var/lib/nixos maps (ownership drift: a warning).
-Each lost path gets a history (HISTORY; "history" in JSON): new (not in the
-previous root), changed (there, different: lost at every boot) or same
-(identical: regenerated at every boot). drift also walks the previous root
-and lists, after the table ("vanished" in JSON), what the last reboot
-destroyed that nothing declares now, with the days left before the cleanup
-deletes that old root and the drift restore command that gets it back;
---old-roots none skips that walk.
-
-While the walk runs for longer than a second, a progress line (files
-scanned, files/s, bytes) is drawn on stderr when stderr is a terminal, and
-erased when it ends; never on stdout, a pipe or a file. --color colours the
-table's CATEGORY and WHY cells: auto (the default) only when stdout is a
-terminal and NO_COLOR is unset; always; never.
-
---format prom writes Prometheus text for node_exporter's textfile collector:
-drift_lost_files and drift_lost_bytes by category, drift_declared_unbacked,
-drift_old_roots, drift_last_wipe_timestamp_seconds and more (README).
-
-Declarations come from --persist (repeatable: a .nix file read statically,
-nix eval JSON, a raw environment.persistence entry as JSON, or - for stdin)
-and --flake REF#HOST (evaluated with nix). Without either, drift reads
-ROOT/etc/drift/declarations.json when it exists (the evaluated declarations
-the services.drift NixOS module writes), else the .nix files under
-ROOT/etc/nixos that declare persistence; when those declare nothing (a
-rescue mount of a root whose /etc/nixos is itself persisted), the
-persisted copy ROOT/STORAGE/etc/nixos (/nix/persist, /persist, … or any
-directory under ROOT or ROOT/nix holding etc/nixos). Finding none, drift
-says where it looked.
+The whole story — every category, flag and format: docs/check.md and
+docs/how-it-works.md in drift's repository.
 
 EXIT STATUS
   0  nothing would be lost

@@ -60,6 +60,8 @@ which mounts it read beneath. When neither way works, drift diff refuses,
 with the command that does (as root, a bind mount without --rbind).
 Nested btrfs subvolumes are part of their tree and are compared.
 
+More, with examples: docs/diff.md in drift's repository.
+
 EXIT STATUS
   0  A and B are the same
   1  they differ

@@ -65,8 +65,8 @@ The wipe is read too (boot.initrd.systemd.enable, the scripted stage 1's
 hooks, boot.initrd.systemd.services, resume and swap, services.drift.wipe):
 the wipe-* rules report a wipe that does not run in the stage 1 used, runs
 before the root's device or the resume from hibernation or after the root
-is mounted, fails unnoticed, is defined twice, or has the README script's
-faults.
+is mounted, fails unnoticed, is defined twice, or has the faults of the
+script impermanence's README gives.
 
 --layout FILE names the disk layout: a disko .nix file (read statically) or
 nix eval --json …config.fileSystems. A path on a mount that is neither / nor
@@ -79,7 +79,7 @@ suppresses it:
   "/var/lib/app/cache"
 
 disable=all suppresses every rule there. drift lint --list-rules lists the
-rules; see the README for each one's reason and source.
+rules; docs/lint.md in drift's repository gives each one's reason and source.
 
 Formats: text ("file:line:col: severity rule: message", then "  hint: …"),
 json, github (workflow commands that annotate a pull request), sarif (2.1.0,

@@ -67,6 +67,8 @@ crosses a mount there: each is refused and listed with the reason.
 
 The flags naming the system, its declarations and mounts are drift check's.
 
+More, with examples: docs/prune.md in drift's repository.
+
 EXIT STATUS
   0  done (nothing refused)
   1  done, but something was refused (listed on stderr and in the output)

@@ -71,6 +71,8 @@ drift_rehearsal_reports and drift_rehearsal_paths{step=...} for fleets.
 The flags naming the system, its declarations, mounts and old roots are
 drift check's.
 
+More, with examples: docs/rehearse.md in drift's repository.
+
 EXIT STATUS
   0  ready
   1  not ready

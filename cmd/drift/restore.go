@@ -65,6 +65,8 @@ without either, from ROOT/etc/drift/declarations.json (services.drift),
 else the .nix files under ROOT/etc/nixos or, when those declare nothing,
 its persisted copy (ROOT/nix/persist/etc/nixos, …).
 
+More, with examples: docs/restore.md in drift's repository.
+
 EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)
   2  error (nothing restored: bad input, undeclared PATH, an existing

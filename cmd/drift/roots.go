@@ -33,6 +33,8 @@ deletes it and why, and its nested subvolumes. The root the next boot retires
 is listed too. --device mounts the top level privately (needs root); --top
 reads a top level you mounted yourself (mount -o subvolid=5).
 
+More, with examples: docs/roots.md in drift's repository.
+
 EXIT STATUS
   0  listed
   2  error

@@ -82,6 +82,8 @@ mode when the live directory is not root:root 0755 (in a home: the home's
 owner, 0755). The flags naming the system, its declarations, mounts and old
 roots are drift check's.
 
+More, with examples: docs/suggest.md in drift's repository.
+
 EXIT STATUS
   0  suggestions printed (or none to make)
   2  error (bad input — such as a --home that is / or /var —, unreadable

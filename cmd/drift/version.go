@@ -24,6 +24,8 @@ uncommitted changes), and the Go toolchain and platform, as recorded in the
 binary (runtime/debug.ReadBuildInfo). Builds without VCS metadata (the Nix
 package) set the version and commit at link time.
 
+More, with examples: docs/version.md in drift's repository.
+
 EXIT STATUS
   0  printed
   2  error`,

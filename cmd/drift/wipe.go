@@ -75,6 +75,8 @@ a root left missing is created, a fresh root drift made is not retired again
 run says why it has nothing to retire. SIGINT and SIGTERM let the step in progress
 finish.
 
+More, with examples: docs/wipe.md in drift's repository.
+
 EXIT STATUS
   0  done (or, with --dry-run, planned)
   2  error: an unsafe target (nothing changed), or a step that failed (the

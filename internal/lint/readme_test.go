@@ -7,15 +7,13 @@ import (
 )
 
 // TestReadmeListsRules: every rule has a row in the rules table of
-// docs/lint.md (its reason and source), and every row names a rule; so
-// for the README while it still has a rules table.
+// docs/lint.md (its reason and source), and every row names a rule.
 func TestReadmeListsRules(t *testing.T) {
 	for _, c := range []struct {
 		file, heading string
 		optional      bool
 	}{
 		{"../../docs/lint.md", "## Rules", false},
-		{"../../README.md", "### Rules", true},
 	} {
 		data, err := os.ReadFile(c.file)
 		if err != nil {
