@@ -127,25 +127,12 @@ func planMerge(ctx context.Context, req Request) ([]Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("destination %w", err)
 	}
-	src, err := openRoot(req.From, "source")
+	src, dst, dcomps, err := openSides(req, dest)
 	if err != nil {
 		return nil, err
 	}
 	defer src.close()
-	dst, err := openRoot(req.Root, "destination")
-	if err != nil {
-		return nil, err
-	}
 	defer dst.close()
-	dcomps := components(dest)
-	dst.cross = len(dcomps) - 1
-	if req.Base != "" {
-		base, err := CleanPath(req.Base)
-		if err != nil || !inside(dest, base) {
-			return nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
-		}
-		dst.cross = len(components(base))
-	}
 	scomps := components(p)
 	sfd, n, err := src.openDirs(scomps[:len(scomps)-1])
 	if err != nil {

@@ -185,3 +185,30 @@ func mkdirMeta(dirfd int, name string, m dirMeta) (int, error) {
 	}
 	return fd, nil
 }
+
+// openSides opens req.From (the source side) and req.Root (the
+// destination side) for a copy to dest (clean, absolute, as the live
+// system sees it), and returns dest's components. The destination may
+// cross no mount boundary below req.Base (the persistent storage path,
+// which may itself be a mount; without it, below dest's parent). Errors:
+// either root not an openable directory; dest not below req.Base.
+func openSides(req Request, dest string) (src, dst *beneath, dcomps []string, err error) {
+	dcomps = components(dest)
+	cross := len(dcomps) - 1
+	if req.Base != "" {
+		base, err := CleanPath(req.Base)
+		if err != nil || !inside(dest, base) {
+			return nil, nil, nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
+		}
+		cross = len(components(base))
+	}
+	if src, err = openRoot(req.From, "source"); err != nil {
+		return nil, nil, nil, err
+	}
+	if dst, err = openRoot(req.Root, "destination"); err != nil {
+		src.close()
+		return nil, nil, nil, err
+	}
+	dst.cross = cross
+	return src, dst, dcomps, nil
+}

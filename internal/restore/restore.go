@@ -176,25 +176,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Source: path.Join(from, p), Dest: dest, DestFull: path.Join(req.Root, dest)}
 
-	src, err := openRoot(req.From, "source")
+	src, dst, dcomps, err := openSides(req, dest)
 	if err != nil {
 		return nil, err
 	}
 	defer src.close()
-	dst, err := openRoot(req.Root, "destination")
-	if err != nil {
-		return nil, err
-	}
 	defer dst.close()
-	dcomps := components(dest)
-	dst.cross = len(dcomps) - 1
-	if req.Base != "" {
-		base, err := CleanPath(req.Base)
-		if err != nil || !inside(dest, base) {
-			return nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
-		}
-		dst.cross = len(components(base))
-	}
 
 	// The source: every parent a directory, reached without a symlink.
 	scomps := components(p)
