@@ -36,18 +36,19 @@ func lstatAt(dirfd int, name string, st *unix.Stat_t) (mountRoot bool, err error
 	if err != nil {
 		return false, err
 	}
-	*st = unix.Stat_t{
-		Dev:   unix.Mkdev(x.Dev_major, x.Dev_minor),
-		Ino:   x.Ino,
-		Nlink: uint64(x.Nlink),
-		Mode:  uint32(x.Mode),
-		Uid:   x.Uid,
-		Gid:   x.Gid,
-		Rdev:  unix.Mkdev(x.Rdev_major, x.Rdev_minor),
-		Size:  int64(x.Size),
-		Atim:  unix.Timespec{Sec: x.Atime.Sec, Nsec: int64(x.Atime.Nsec)},
-		Mtim:  unix.Timespec{Sec: x.Mtime.Sec, Nsec: int64(x.Mtime.Nsec)},
-		Ctim:  unix.Timespec{Sec: x.Ctime.Sec, Nsec: int64(x.Ctime.Nsec)},
+	// Stat_t's field types differ between architectures (Nlink, the
+	// times on 386): fstatat fills it, and must see the object statx saw.
+	for {
+		if err := unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return false, err
+		}
+		break
+	}
+	if st.Ino != x.Ino || st.Dev != unix.Mkdev(x.Dev_major, x.Dev_minor) {
+		return false, fmt.Errorf("%s: replaced while it was read", name)
 	}
 	return x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && x.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
 }
