@@ -135,22 +135,9 @@ func (m *Model) Uses(extra ...string) []Use {
 }
 
 // storagePaths are the persistent storage paths of the declarations (never
-// /) and extra, each once.
+// /) and extra, each once (persist.Set.StoragePaths).
 func (m *Model) storagePaths(extra ...string) []string {
-	var out []string
-	if m.Decls != nil {
-		for _, e := range m.Decls.Entries {
-			if e.StoragePath != "/" && !slices.Contains(out, e.StoragePath) {
-				out = append(out, e.StoragePath)
-			}
-		}
-	}
-	for _, sp := range extra {
-		if sp != "" && sp != "/" && !slices.Contains(out, sp) {
-			out = append(out, sp)
-		}
-	}
-	return out
+	return m.Decls.StoragePaths(extra...)
 }
 
 // MountPoints are the mount points of filesystems other than the root:

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"path"
+	"slices"
 	"sort"
 
 	"github.com/nix-drift/drift/internal/mounts"
@@ -81,6 +82,28 @@ func (s *Set) Covering(p string) (Entry, bool) {
 		return Entry{}, false
 	}
 	return s.Entries[best], true
+}
+
+// StoragePaths lists the persistent storage paths of s's entries and then
+// extra (the one new declarations go to, for example), each once, in order
+// of first appearance, never "/" or "". s may be nil. It is linear in
+// len(s.Entries) times the number of storage paths (a handful).
+func (s *Set) StoragePaths(extra ...string) []string {
+	var out []string
+	add := func(sp string) {
+		if sp != "" && sp != "/" && !slices.Contains(out, sp) {
+			out = append(out, sp)
+		}
+	}
+	if s != nil {
+		for _, e := range s.Entries {
+			add(e.StoragePath)
+		}
+	}
+	for _, sp := range extra {
+		add(sp)
+	}
+	return out
 }
 
 // Sort orders entries by Path, then Kind, then StoragePath, and diagnostics

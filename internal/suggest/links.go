@@ -6,6 +6,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,22 +36,13 @@ func intoStorage(it *diff.Item, storages []string) (string, bool) {
 }
 
 // Storages lists the persistent storage paths of a's declarations (never
-// "/") and extra (the one new declarations go to), each once, in order.
+// "/") and extra (the one new declarations go to), each once, in order
+// (persist.Set.StoragePaths).
 func Storages(a *diff.Audit, extra ...string) []string {
-	var out []string
-	if a != nil && a.Decls != nil {
-		for _, e := range a.Decls.Entries {
-			if e.StoragePath != "/" && !slices.Contains(out, e.StoragePath) {
-				out = append(out, e.StoragePath)
-			}
-		}
+	if a == nil {
+		return (*persist.Set)(nil).StoragePaths(extra...)
 	}
-	for _, sp := range extra {
-		if sp != "" && sp != "/" && !slices.Contains(out, sp) {
-			out = append(out, sp)
-		}
-	}
-	return out
+	return a.Decls.StoragePaths(extra...)
 }
 
 // LinkedTargets returns the targets of the symlinks among a's lost paths
