@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/adopt"
-	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/spf13/cobra"
@@ -141,10 +140,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		return err
 	}
 	o.OldRoots = "none" // adopt reads the live system only
-	var endProgress func()
-	o.Progress, endProgress = opts.progress(st, report.ProgressDelay)
-	m, err := audit.Build(ctx, o)
-	endProgress()
+	m, err := opts.build(ctx, st, o, report.ProgressDelay)
 	if err != nil {
 		return err
 	}

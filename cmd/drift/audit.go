@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -105,4 +106,14 @@ func (a *auditFlags) progress(st Streams, after time.Duration) (func(visited, by
 	// Never on stdout, never into a pipe or a file.
 	p := report.NewProgress(st.Err, after, time.Now)
 	return p.Update, p.Done
+}
+
+// build is audit.Build with the progress line of the walk on st.Err (see
+// progress), erased when the model is complete or the build fails. Close
+// the Model when done.
+func (a *auditFlags) build(ctx context.Context, st Streams, o audit.Options, after time.Duration) (*audit.Model, error) {
+	var end func()
+	o.Progress, end = a.progress(st, after)
+	defer end()
+	return audit.Build(ctx, o)
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
@@ -146,10 +145,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	o.Paths = opts.Format == "paths" || opts.Format == "paths0"
 	// A progress line on the terminal after a second, erased when the walk
 	// ends.
-	var endProgress func()
-	o.Progress, endProgress = opts.progress(st, opts.ProgressAfter)
-	m, err := audit.Build(ctx, o)
-	endProgress()
+	m, err := opts.build(ctx, st, o, opts.ProgressAfter)
 	if err != nil {
 		return err
 	}

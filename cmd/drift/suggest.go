@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
@@ -137,10 +136,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		return err
 	}
 	o.Boots, o.Now, o.Paths = opts.Boots, now, true // suggestions weigh every path
-	var endProgress func()
-	o.Progress, endProgress = opts.progress(st, report.ProgressDelay)
-	m, err := audit.Build(ctx, o)
-	endProgress()
+	m, err := opts.build(ctx, st, o, report.ProgressDelay)
 	if err != nil {
 		return err
 	}
