@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,18 +80,14 @@ func kindOf(mode uint32) Kind {
 	return ""
 }
 
+// typeName names the file type in mode as restore's messages say it: its
+// Kind for what restore copies, else safefile.TypeName ("fifo", "socket",
+// "character device" …).
 func typeName(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFIFO:
-		return "fifo"
-	case unix.S_IFSOCK:
-		return "socket"
-	case unix.S_IFCHR:
-		return "character device"
-	case unix.S_IFBLK:
-		return "block device"
+	if k := kindOf(mode); k != "" {
+		return string(k)
 	}
-	return string(kindOf(mode))
+	return safefile.TypeName(mode)
 }
 
 // copy copies the object name under sdir (st is its lstat) to dname under
