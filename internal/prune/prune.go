@@ -84,12 +84,13 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			return nil, fmt.Errorf("--storage-path %s: not a persistent storage path of the declarations (they name %s)", o.StoragePath, joinOr(declared))
 		}
 	}
-	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, m.Uses(), o.Workers)
+	// Uses walks the persistent filesystems for links: once.
+	uses, mps := m.Uses(), m.MountPoints()
+	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, uses, o.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	r := &Result{Warnings: warnings}
-	uses, mps := m.Uses(), m.MountPoints()
 	planned := map[string][]Object{}
 	var order []string
 	for _, s := range strays {
@@ -123,16 +124,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 // declaredStoragePaths are the persistent storage paths m's declarations
 // name (never /), sorted, each once.
 func declaredStoragePaths(m *audit.Model) []string {
-	var out []string
-	if m.Decls != nil {
-		for _, e := range m.Decls.Entries {
-			if e.StoragePath != "/" {
-				out = append(out, e.StoragePath)
-			}
-		}
-	}
+	out := m.Decls.StoragePaths()
 	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 // refuse says why the stray p must stay where it is, "" when it may move.
