@@ -163,7 +163,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	}
 	var conflict *restore.ConflictError
 	if errors.As(err, &conflict) {
-		if werr := report.WriteAdopt(st.Out, m.Root, res, report.AdoptRefused, opts.Format); werr != nil {
+		if werr := report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, report.AdoptRefused, opts.Format); werr != nil {
 			return werr
 		}
 		return withHint(err, "--prefer live replaces them with the live objects, --prefer persistent keeps them (nothing was written)")
@@ -180,7 +180,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	if opts.DryRun {
 		state = report.AdoptDryRun
 	}
-	return report.WriteAdopt(st.Out, m.Root, res, state, opts.Format)
+	return report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, state, opts.Format)
 }
 
 // adoptError keeps restore's hints.

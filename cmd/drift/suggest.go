@@ -156,6 +156,6 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		}
 	}
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: m.Root, StoragePath: res.StoragePath, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
+		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
 	}, opts.Format)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -244,6 +245,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		runtime.GC()
 	}
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
+	a.Args = o.args()
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()
 	return nil
@@ -362,4 +364,30 @@ func (m *Model) Previous() *btrfs.OldRoot {
 		return nil
 	}
 	return &m.OldRoots.Roots[0]
+}
+
+// args are the flags besides --root that name what o audits: the
+// declarations (--persist FILE; standard input cannot be named again and is
+// left out), --flake, --mountinfo, --home and --ephemeral, in that order,
+// as flag and value words (not quoted).
+func (o Options) args() []string {
+	var out []string
+	for _, p := range o.Persist {
+		if p != "-" {
+			out = append(out, "--persist", p)
+		}
+	}
+	if o.Flake != "" {
+		out = append(out, "--flake", o.Flake)
+	}
+	if o.Mountinfo != "" {
+		out = append(out, "--mountinfo", o.Mountinfo)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Homes)) {
+		out = append(out, "--home", name+"="+o.Homes[name])
+	}
+	for _, e := range o.Ephemeral {
+		out = append(out, "--ephemeral", e)
+	}
+	return out
 }

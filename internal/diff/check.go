@@ -186,6 +186,11 @@ type PathError struct {
 type Audit struct {
 	// Root is Config.Root.
 	Root string
+	// Args are the flags besides --root that pointed drift at this
+	// machine (--persist, --flake, --mountinfo, --home, --ephemeral), one
+	// shell word each, so that a drift command the report prints for it
+	// (drift adopt …) sees the same machine. Set by audit.Build.
+	Args []string
 	// Ephemeral are the mounts whose contents the next boot throws away.
 	Ephemeral []mounts.Mount
 	// Decls are the declarations the audit used (never nil).

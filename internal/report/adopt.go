@@ -17,12 +17,17 @@ import (
 var AdoptFormats = []string{"table", "json", "summary"}
 
 // AdoptCommand is the drift adopt command line for the live paths ps, each
-// a shell word (ShellQuote); root, when not "/", is passed as --root.
-func AdoptCommand(root string, ps ...string) string {
+// a shell word (ShellQuote); root, when not "/", is passed as --root, and
+// args (diff.Audit.Args: the declarations and mount table the audit was
+// given) follow it, so the command sees the same machine.
+func AdoptCommand(root string, args []string, ps ...string) string {
 	var b strings.Builder
 	b.WriteString("drift adopt")
 	if root != "" && root != "/" {
 		b.WriteString(" --root " + ShellQuote(root))
+	}
+	for _, a := range args {
+		b.WriteString(" " + ShellQuote(a))
 	}
 	for _, p := range ps {
 		b.WriteString(" " + ShellQuote(p))
@@ -57,18 +62,19 @@ const (
 	AdoptRefused                   // differing objects without --prefer: nothing changed
 )
 
-// WriteAdopt renders res in format (AdoptFormats) for the system at root.
+// WriteAdopt renders res in format (AdoptFormats) for the system at root,
+// which args (diff.Audit.Args) named; the adopt commands it prints carry them.
 // The table has one block per path: its declaration, where its data is
 // read and where it goes, each object (every one copied in a dry run or
 // refusal; the summary otherwise), and what the running system and the
 // next boot show; then the open files.
-func WriteAdopt(w io.Writer, root string, res *adopt.Result, state AdoptState, format string) error {
+func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, state AdoptState, format string) error {
 	bw := bufio.NewWriter(w)
 	switch format {
 	case "json":
 		writeAdoptJSON(bw, root, res, state)
 	case "summary":
-		writeAdoptSummary(bw, root, res, state)
+		writeAdoptSummary(bw, root, args, res, state)
 	default:
 		writeAdoptTable(bw, root, res, state)
 	}
@@ -128,7 +134,7 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 // or that differs: what the persistent copy lacks, and the drift adopt
 // command that copies it (or, done, that it was copied); then the open
 // files. Nothing for a run with nothing to adopt.
-func writeAdoptSummary(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
+func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.Result, state AdoptState) {
 	for _, p := range res.Paths {
 		c := countOutcomes(p.Outcomes)
 		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {
@@ -145,13 +151,13 @@ func writeAdoptSummary(w *bufio.Writer, root string, res *adopt.Result, state Ad
 				lacks = fmt.Sprintf(" and holds %s that it lacks", what)
 			}
 			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s, with --prefer live or --prefer persistent\n",
-				Escape(p.Path), Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, p.Path))
+				Escape(p.Path), Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, args, p.Path))
 		case p.HiddenBy != "":
 			fmt.Fprintf(w, "drift: %s hides %s of the wiped root that %s lacks (the next wipe deletes them); keep them: %s\n",
-				Escape(p.HiddenBy), what, copyOf, AdoptCommand(root, p.Path))
+				Escape(p.HiddenBy), what, copyOf, AdoptCommand(root, args, p.Path))
 		default:
 			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: its bind mount hides them (the next wipe deletes them); keep them: %s\n",
-				Escape(p.Path), what, copyOf, AdoptCommand(root, p.Path))
+				Escape(p.Path), what, copyOf, AdoptCommand(root, args, p.Path))
 		}
 	}
 	for _, f := range res.Open {

@@ -313,7 +313,7 @@ func RowAdopt(a *diff.Audit, it *diff.Item) string {
 	if _, ok := adoptDecl(a, it); !ok {
 		return ""
 	}
-	return AdoptCommand(a.Root, it.Path)
+	return AdoptCommand(a.Root, a.Args, it.Path)
 }
 
 // adoptDecl is the declared path that covers a row drift adopt keeps.
@@ -342,7 +342,7 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	if n < 2 {
 		return ""
 	}
-	return AdoptCommand(a.Root, ps...)
+	return AdoptCommand(a.Root, a.Args, ps...)
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each

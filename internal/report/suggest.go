@@ -20,8 +20,10 @@ var SuggestFormats = []string{"table", "nix", "json"}
 
 // SuggestReport is what drift suggest renders.
 type SuggestReport struct {
-	// Root is the audited root.
+	// Root is the audited root; Args the flags that pointed drift at it
+	// (diff.Audit.Args), passed on in the drift adopt commands.
 	Root string
+	Args []string
 	// StoragePath is where new declarations go.
 	StoragePath string
 	// Boots is --boots; OldRoots the old roots compared, newest first.
@@ -342,7 +344,7 @@ func SuggestAdopt(r *SuggestReport) string {
 	if len(ps) == 0 {
 		return ""
 	}
-	return AdoptCommand(r.Root, ps...)
+	return AdoptCommand(r.Root, r.Args, ps...)
 }
 
 // IgnoreRule is the drift check --ignore pattern that matches exactly the
@@ -485,7 +487,7 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 			j.IgnoreRule = Escape(IgnoreRule(s.Path))
 		}
 		if s.Action == suggest.Persist {
-			j.Adopt = AdoptCommand(r.Root, s.Path)
+			j.Adopt = AdoptCommand(r.Root, r.Args, s.Path)
 		}
 		for _, u := range s.UsedBy {
 			j.UsedBy = append(j.UsedBy, Escape(u))

@@ -10,7 +10,7 @@
   };
 }
 # Once declared, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root /var/db/sudo/lectured /imperm_test /usr/local/bin
+#   drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo /var/db/sudo/lectured /imperm_test /usr/local/bin
 # Not worth persisting (caches, regenerated at every boot); for drift check:
 #   --ignore /tmp
 #   --ignore /var/cache

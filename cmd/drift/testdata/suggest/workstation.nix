@@ -26,7 +26,7 @@
   };
 }
 # Once declared, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/systemd/random-seed /var/lib/myapp /var/lib/bluetooth /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/colord /var/lib/systemd/timers
+#   drift adopt --root $DIR/root --persist $DIR/decl.nix --mountinfo $DIR/mountinfo /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/systemd/random-seed /var/lib/myapp /var/lib/bluetooth /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/colord /var/lib/systemd/timers
 # Not worth persisting (caches, regenerated at every boot); for drift check:
 #   --ignore /var/lib/regen
 #   --ignore /etc/NIXOS
