@@ -96,8 +96,11 @@ EXIT STATUS
   drift adopt --mount /home/alice/.ssh
   drift adopt --pending --dry-run --format summary`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if opts.Pending != (len(args) == 0) {
+			switch {
+			case opts.Pending && len(args) > 0:
 				return errors.New("name the paths to adopt, or --pending (every declared path whose data has no persistent copy), not both")
+			case !opts.Pending && len(args) == 0:
+				return errors.New("no path to adopt: name the paths, or --pending (every declared path whose data has no persistent copy)")
 			}
 			return nil
 		},

@@ -43,3 +43,21 @@ func TestCheckAdoptHintRuns(t *testing.T) {
 		t.Fatalf("%s --dry-run: exit %d\n%s%s", hint, code, out, errs)
 	}
 }
+
+// TestAdoptArgsSayWhatIsMissing: adopt with neither a path nor --pending
+// says that nothing was named (it said "…, not both"); with both, "not
+// both". Either is a usage error (exit 2).
+func TestAdoptArgsSayWhatIsMissing(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"adopt", "--dry-run"}, "no path to adopt"},
+		{[]string{"adopt", "--dry-run", "--pending", "/srv"}, "not both"},
+	} {
+		code, _, errs := runDrift(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("drift %s: exit %d, %q; want 2 and %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}
