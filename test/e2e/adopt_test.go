@@ -168,9 +168,12 @@ func TestAdoptThenWipe(t *testing.T) {
 	for _, it := range report.Items {
 		cmds[it.Path] = it.Category + " " + it.Adopt
 	}
+	// The command carries the flags that named the machine, so it runs
+	// as printed.
+	adoptCmd := "drift adopt --root " + s.root + " --persist " + s.declPath() + " --persist " + extra
 	for p, want := range map[string]string{
-		"/etc/nixos/hidden-under-bind.txt": "shadowed drift adopt --root " + s.root + " /etc/nixos/hidden-under-bind.txt",
-		"/srv/app/state.db":                "declared-unbacked drift adopt --root " + s.root + " /srv/app/state.db",
+		"/etc/nixos/hidden-under-bind.txt": "shadowed " + adoptCmd + " /etc/nixos/hidden-under-bind.txt",
+		"/srv/app/state.db":                "declared-unbacked " + adoptCmd + " /srv/app/state.db",
 	} {
 		if cmds[p] != want {
 			t.Errorf("drift check row %s: %q, want %q (rows %q)", p, cmds[p], want, cmds)
@@ -183,7 +186,7 @@ func TestAdoptThenWipe(t *testing.T) {
 	// /srv/half and /etc/adjtime make it exit 2.
 	code, stdout, stderr := s.driftAll(args("--pending", "--dry-run", "--format", "summary")...)
 	for _, p := range append([]string{"/srv/half"}, adopted...) {
-		if !strings.Contains(stdout, "drift adopt --root "+s.root+" "+p+"\n") && !strings.Contains(stdout, "drift adopt --root "+s.root+" "+p+",") {
+		if !strings.Contains(stdout, adoptCmd+" "+p+"\n") && !strings.Contains(stdout, adoptCmd+" "+p+",") {
 			t.Errorf("adopt --pending --dry-run --format summary does not name %s:\n%s", p, stdout)
 		}
 	}
