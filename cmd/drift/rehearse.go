@@ -111,11 +111,11 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 		return err
 	}
 	defer m.Close()
-	dir := opts.Reports
+	dir, read := opts.Reports, rehearse.Read
 	if dir == "" {
-		dir = filepath.Join(m.Root, suggest.MainStoragePath(m.Decls.Entries), "var/lib/drift/shutdown")
+		dir, read = filepath.Join(m.Root, suggest.MainStoragePath(m.Decls.Entries), "var/lib/drift/shutdown"), rehearse.ReadDefault
 	}
-	reports, err := rehearse.Read(dir, opts.Boots)
+	reports, err := read(dir, opts.Boots)
 	if err != nil {
 		return withHint(err, "point drift at the reports with --reports DIR (services.drift.auditOnShutdown.directory)")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,6 +61,26 @@ func Read(dir string, n int) (*Reports, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the shutdown reports: %w", err)
 	}
+	return read(dir, ents, n), nil
+}
+
+// ReadDefault is Read of the directory where the shutdown audit keeps its
+// reports by default: there, a directory that does not exist yet is no
+// error but no report (no shutdown has been audited), with a warning that
+// says how reports come to be written; the verdict is then "not ready".
+// Errors: dir exists and cannot be read.
+func ReadDefault(dir string, n int) (*Reports, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Reports{Warnings: []diff.Warning{{Kind: diff.WarnUnreadable, Path: dir, Message: fmt.Sprintf("no shutdown reports: %s does not exist; services.drift.wipe.rehearse (or auditOnShutdown.enable) writes one there at every shutdown, or name their directory with --reports", dir)}}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the shutdown reports: %w", err)
+	}
+	return read(dir, ents, n), nil
+}
+
+func read(dir string, ents []os.DirEntry, n int) *Reports {
 	var names, others []string
 	for _, e := range ents {
 		name := e.Name()
@@ -94,7 +115,7 @@ func Read(dir string, n int) (*Reports, error) {
 		out.Read = append(out.Read, *r)
 		out.Newer = nil
 	}
-	return out, nil
+	return out
 }
 
 // Reports is what Read found: the reports read, oldest first; Newer, the

@@ -190,7 +190,7 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
-		parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or remove it (drift does not)")
+		parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
 	} else if h := s.historyNote(); h != "" {
 		parts = append(parts, h)
 	}
