@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // suggestJSON is what the safety tests read of drift suggest --format json.
@@ -205,7 +205,7 @@ func TestSuggestKeepsMountedData(t *testing.T) {
 		_, args := machine(t, fstab)
 		rep := suggestOf(t, args)
 		for _, p := range rep.withAction("declare-or-remove") {
-			if mounts.Contains(p, "/nix/persist/var/lib/postgresql") || mounts.Contains("/nix/persist/var/lib/postgresql", p) {
+			if pathx.Contains(p, "/nix/persist/var/lib/postgresql") || pathx.Contains("/nix/persist/var/lib/postgresql", p) {
 				t.Errorf("fstab %v: %s proposed for removal while mounted", fstab, p)
 			}
 		}
@@ -244,7 +244,7 @@ func TestCheckFstabBindMountNotUnmounted(t *testing.T) {
 			Path     string `json:"path"`
 			Category string `json:"category"`
 		}) bool {
-			return it.Category == "unmounted" && mounts.Contains("/var/lib/postgresql", it.Path)
+			return it.Category == "unmounted" && pathx.Contains("/var/lib/postgresql", it.Path)
 		})
 		if unmounted == fstab {
 			t.Errorf("fstab %v: /var/lib/postgresql unmounted = %v: %+v", fstab, unmounted, rep.Items)
@@ -261,7 +261,7 @@ func TestSuggestNeverAPIOrMountPoints(t *testing.T) {
 	rep := suggestOf(t, args)
 	for _, p := range rep.withAction("persist") {
 		for _, bad := range []string{"/boot", "/dev", "/proc", "/sys", "/run"} {
-			if mounts.Contains(bad, p) || mounts.Contains(p, bad) {
+			if pathx.Contains(bad, p) || pathx.Contains(p, bad) {
 				t.Errorf("%s suggested", p)
 			}
 		}
@@ -392,7 +392,7 @@ func suggestProperties(t *testing.T, dir string, args []string, inUse []string) 
 	for _, p := range persist {
 		// /var/lib/private comes with the DynamicUser state below it for
 		// its mode (drift lint's private-parent-mode), lost or not.
-		companion := p == "/var/lib/private" && slices.ContainsFunc(persist, func(q string) bool { return q != p && mounts.Contains(p, q) })
+		companion := p == "/var/lib/private" && slices.ContainsFunc(persist, func(q string) bool { return q != p && pathx.Contains(p, q) })
 		if !lost[p] && !companion {
 			t.Errorf("suggested %s, not lost per drift check", p)
 		}
@@ -405,7 +405,7 @@ func suggestProperties(t *testing.T, dir string, args []string, inUse []string) 
 	}
 	for _, p := range rep.withAction("declare-or-remove") {
 		for _, u := range used {
-			if mounts.Contains(p, u) || mounts.Contains(u, p) {
+			if pathx.Contains(p, u) || pathx.Contains(u, p) {
 				t.Errorf("%s proposed for removal; %s is in use", p, u)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/nix-drift/drift/internal/suggest"
@@ -244,7 +245,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 		base = p.Covered
 	}
 	live := func(q string) string {
-		r, _ := mounts.Rel("/", q)
+		r, _ := pathx.Rel("/", q)
 		return path.Join(base, r)
 	}
 	for i := range out {
@@ -276,7 +277,7 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 	var eph *mounts.Mount
 	for i := range a.m.Audit.Ephemeral {
 		e := &a.m.Audit.Ephemeral[i]
-		if mounts.Contains(e.MountPoint, p.Path) && (eph == nil || len(e.MountPoint) > len(eph.MountPoint)) {
+		if pathx.Contains(e.MountPoint, p.Path) && (eph == nil || len(e.MountPoint) > len(eph.MountPoint)) {
 			eph = e
 		}
 	}
@@ -301,7 +302,7 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 		}
 	}
 	rel = "/"
-	if r, _ := mounts.Rel(eph.MountPoint, p.Path); r != "" {
+	if r, _ := pathx.Rel(eph.MountPoint, p.Path); r != "" {
 		rel = "/" + r
 	}
 	release = func() {}
@@ -331,7 +332,7 @@ func (a *adopter) coveredSource(p *Path, m *mounts.Mount) (from, rel string, rel
 	p.Covered = m.MountPoint
 	from = path.Join(a.m.Root, m.MountPoint)
 	rel = "/"
-	if r, _ := mounts.Rel(m.MountPoint, p.Path); r != "" {
+	if r, _ := pathx.Rel(m.MountPoint, p.Path); r != "" {
 		rel = "/" + r
 	}
 	var dst unix.Stat_t

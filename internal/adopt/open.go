@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // OpenFile is a file below an adopted path that a running process holds
@@ -46,13 +46,13 @@ func openBelow(root string, paths []Path) []OpenFile {
 				continue
 			}
 			seen[target] = true
-			live, ok := mounts.Rel(root, strings.TrimSuffix(target, " (deleted)"))
+			live, ok := pathx.Rel(root, strings.TrimSuffix(target, " (deleted)"))
 			if !ok {
 				continue
 			}
 			live = path.Join("/", live)
 			for _, p := range paths {
-				if p.Persistent == "" && mounts.Contains(p.Path, live) {
+				if p.Persistent == "" && pathx.Contains(p.Path, live) {
 					out = append(out, OpenFile{Path: live, PID: pid, Comm: comm(pid)})
 					break
 				}

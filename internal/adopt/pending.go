@@ -5,6 +5,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // Pending lists the declared paths (persist.Entry.Path) whose live data
@@ -25,6 +26,6 @@ func Pending(m *audit.Model) []string {
 			out = append(out, e.Path)
 		}
 	}
-	slices.SortFunc(out, diff.ComparePaths)
+	slices.SortFunc(out, pathx.Compare)
 	return out
 }

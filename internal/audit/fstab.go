@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -71,7 +71,7 @@ func readFstabAt(root, rel string) ([]FSEntry, error) {
 		if len(f) < 2 || !strings.HasPrefix(unescapeFstab(f[1]), "/") {
 			continue
 		}
-		e := FSEntry{Device: unescapeFstab(f[0]), Point: mounts.Clean(unescapeFstab(f[1])), At: fmt.Sprintf("/etc/fstab:%d", n)}
+		e := FSEntry{Device: unescapeFstab(f[0]), Point: pathx.Clean(unescapeFstab(f[1])), At: fmt.Sprintf("/etc/fstab:%d", n)}
 		if len(f) > 2 {
 			e.FSType = f[2]
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -44,7 +45,7 @@ func trustedFstab(root string, table *mounts.Table, decls *persist.Set) (entries
 		}
 		chain := linkChain(root, live, target)
 		final := chain[len(chain)-1]
-		if mounts.Contains("/nix/store", final) || slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(final, sp) && final != sp }) {
+		if pathx.Contains("/nix/store", final) || slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(final, sp) && final != sp }) {
 			entries, err := readFstabAt(root, final[1:])
 			return entries, "", err
 		}

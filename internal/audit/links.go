@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,7 +83,7 @@ func (m *Model) linkUses(storages []string) []Use {
 	var out []Use
 	add := func(link, at, target string) {
 		for _, hop := range linkChain(m.Root, at, target) {
-			if slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(hop, sp) && hop != sp }) {
+			if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(hop, sp) && hop != sp }) {
 				out = append(out, Use{Path: hop, Kind: UseLinked, By: "linked from " + link})
 			}
 		}
@@ -113,9 +113,9 @@ func (m *Model) persistentLinks(storages []string, add func(link, at, target str
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		mp := mt.MountPoint
-		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || mounts.Contains("/nix", mp) || mountSource(t, mt) != "" ||
-			slices.ContainsFunc(apiFilesystems, func(a string) bool { return mounts.Contains(a, mp) }) ||
-			slices.ContainsFunc(storages, func(sp string) bool { return mounts.Contains(sp, mp) }) {
+		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || mountSource(t, mt) != "" ||
+			slices.ContainsFunc(apiFilesystems, func(a string) bool { return pathx.Contains(a, mp) }) ||
+			slices.ContainsFunc(storages, func(sp string) bool { return pathx.Contains(sp, mp) }) {
 			continue
 		}
 		points = append(points, mp)
@@ -150,7 +150,7 @@ func (m *Model) persistentLinks(storages []string, add func(link, at, target str
 	}
 	// NixOS's /etc: /etc/NAME → /etc/static/NAME → the store's etc, where
 	// environment.etc's out-of-store sources are links.
-	if chain := linkChain(m.Root, "/etc", "/etc/static"); mounts.Contains("/nix/store", chain[len(chain)-1]) {
+	if chain := linkChain(m.Root, "/etc", "/etc/static"); pathx.Contains("/nix/store", chain[len(chain)-1]) {
 		walk(chain[len(chain)-1], "/etc", 1)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // LoadMounts reads the mount table (file, --mountinfo; "" for the live
@@ -32,7 +33,7 @@ func LoadMounts(root, file string) (*mounts.Table, error) {
 	if file != "" {
 		below := false
 		for _, m := range t.Mounts {
-			if mounts.Contains(root, m.MountPoint) {
+			if pathx.Contains(root, m.MountPoint) {
 				below = true
 				break
 			}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,7 +37,7 @@ func (m *Model) sourceUses() []Use {
 		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 			continue
 		}
-		p := mounts.Clean("/" + filepath.ToSlash(rel))
+		p := pathx.Clean("/" + filepath.ToSlash(rel))
 		out = append(out, Use{Path: p, Kind: UseReferenced, By: "the declarations drift reads (" + p + ")"})
 		if m.discovered {
 			if dir := path.Dir(p); dir != "/" {
@@ -56,7 +56,7 @@ func (m *Model) sourceUses() []Use {
 func (m *Model) mountPointUses(storages []string) []Use {
 	var out []Use
 	for _, mp := range m.mountPoints {
-		if slices.ContainsFunc(storages, func(sp string) bool { return mp != sp && mounts.HasPrefix(mp, sp) }) {
+		if slices.ContainsFunc(storages, func(sp string) bool { return mp != sp && pathx.HasPrefix(mp, sp) }) {
 			out = append(out, Use{Path: mp, Kind: UseMounted, By: "a mount point (drift never crosses a mount)"})
 		}
 	}
@@ -108,11 +108,11 @@ func resolveIn(rootFD int, rootReal, p string) (string, bool) {
 			if rerr != nil {
 				return "", false
 			}
-			rel, ok := mounts.Rel(rootReal, real)
+			rel, ok := pathx.Rel(rootReal, real)
 			if !ok {
 				return "", false
 			}
-			return mounts.Clean(path.Join("/", rel, rest)), true
+			return pathx.Clean(path.Join("/", rel, rest)), true
 		}
 		if cur == "/" || (!errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ENOTDIR)) {
 			return "", false

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -49,7 +50,7 @@ func (e *UnmountedError) Warning() diff.Warning {
 func unmountedStorage(root string, table *mounts.Table, cfg *persist.Config, fstab []FSEntry, sp string) *UnmountedError {
 	best := &UnmountedError{StoragePath: sp, Root: root}
 	consider := func(point, at string) {
-		if point != "/" && mounts.Contains(point, sp) && len(point) > len(best.MountPoint) {
+		if point != "/" && pathx.Contains(point, sp) && len(point) > len(best.MountPoint) {
 			best.MountPoint, best.At = point, at
 		}
 	}

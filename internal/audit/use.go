@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -67,7 +67,7 @@ func (m *Model) uses() []Use {
 	out = append(out, m.sourceUses()...)
 	for _, e := range m.Fstab {
 		if e.Bind() && path.IsAbs(e.Device) {
-			out = append(out, Use{Path: mounts.Clean(e.Device), Kind: UseReferenced, By: fmt.Sprintf("the bind mount at %s (%s)", e.Point, e.At)})
+			out = append(out, Use{Path: pathx.Clean(e.Device), Kind: UseReferenced, By: fmt.Sprintf("the bind mount at %s (%s)", e.Point, e.At)})
 		}
 	}
 	return append(out, m.resolvedUses(out)...)
@@ -83,17 +83,17 @@ func (m *Model) uses() []Use {
 func mountSource(t *mounts.Table, mt *mounts.Mount) string {
 	if strings.HasPrefix(mt.FSType, "fuse") {
 		if path.IsAbs(mt.Source) {
-			return mounts.Clean(mt.Source)
+			return pathx.Clean(mt.Source)
 		}
 		return ""
 	}
 	best, bestRest := (*mounts.Mount)(nil), ""
 	for i := range t.Mounts {
 		sm := &t.Mounts[i]
-		if sm == mt || !t.Visible(i) || !mounts.SameFS(sm, mt) || mounts.Contains(mt.MountPoint, sm.MountPoint) {
+		if sm == mt || !t.Visible(i) || !mounts.SameFS(sm, mt) || pathx.Contains(mt.MountPoint, sm.MountPoint) {
 			continue
 		}
-		rest, ok := mounts.Rel(sm.Root, mt.Root)
+		rest, ok := pathx.Rel(sm.Root, mt.Root)
 		if !ok {
 			continue
 		}
@@ -123,10 +123,10 @@ func (m *Model) Uses(extra ...string) []Use {
 	// A use of a storage path itself, or of a directory holding one (a
 	// backup of all of /nix/persist), names no data in particular.
 	out = slices.DeleteFunc(out, func(u Use) bool {
-		return slices.ContainsFunc(storages, func(sp string) bool { return mounts.Contains(u.Path, sp) })
+		return slices.ContainsFunc(storages, func(sp string) bool { return pathx.Contains(u.Path, sp) })
 	})
 	slices.SortStableFunc(out, func(a, b Use) int {
-		if c := diff.ComparePaths(a.Path, b.Path); c != 0 {
+		if c := pathx.Compare(a.Path, b.Path); c != 0 {
 			return c
 		}
 		return strings.Compare(string(a.Kind), string(b.Kind))
@@ -175,12 +175,12 @@ func (m *Model) MountPoints() []string {
 // fine).
 func (m *Model) Unpersistable(p string) string {
 	for _, api := range apiFilesystems {
-		if mounts.Contains(api, p) {
+		if pathx.Contains(api, p) {
 			return api + " is an API filesystem systemd mounts at boot"
 		}
 	}
 	for _, mp := range m.mountPoints {
-		if p == mp || mounts.Contains(p, mp) && !m.declaredAt(mp) || mounts.Contains(mp, p) && !m.ephemeralAt(mp) {
+		if p == mp || pathx.Contains(p, mp) && !m.declaredAt(mp) || pathx.Contains(mp, p) && !m.ephemeralAt(mp) {
 			return mp + " is the mount point of another filesystem"
 		}
 	}

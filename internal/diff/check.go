@@ -14,6 +14,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
@@ -326,10 +327,10 @@ var activationPaths = []string{"/bin/sh", "/usr/bin/env", "/etc/static"}
 func isActivation(p, target string) bool {
 	for _, a := range activationPaths {
 		if p == a {
-			return mounts.Contains("/nix/store", mounts.Clean(target)) && target != "/nix/store"
+			return pathx.Contains("/nix/store", pathx.Clean(target)) && target != "/nix/store"
 		}
 	}
-	return strings.HasPrefix(p, "/etc/") && path.IsAbs(target) && mounts.Contains("/etc/static", mounts.Clean(target))
+	return strings.HasPrefix(p, "/etc/") && path.IsAbs(target) && pathx.Contains("/etc/static", pathx.Clean(target))
 }
 
 // inHome reports whether p lies inside a home: /root, /home/NAME, or one
@@ -342,7 +343,7 @@ func (c *classifier) inHome(p string) bool {
 		return true
 	}
 	for _, h := range c.cfg.Homes {
-		if mounts.Contains(h, p) && p != h {
+		if pathx.Contains(h, p) && p != h {
 			return true
 		}
 	}
@@ -585,9 +586,9 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		eph[rootMount] = true
 	}
 	for _, p := range cfg.Ephemeral {
-		m := t.At(mounts.Clean(p))
+		m := t.At(pathx.Clean(p))
 		if m == nil {
-			if mounts.Clean(p) != "/" {
+			if pathx.Clean(p) != "/" {
 				return nil, fmt.Errorf("--ephemeral %s: no visible mount at %s (mount points are relative to the audited root)", p, p)
 			}
 			m = rootMount
@@ -654,7 +655,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		c.trie.insert(s, true)
 	}
 	for _, p := range cfg.Remounted {
-		if p = mounts.Clean(p); p != "/" && t.At(p) == nil {
+		if p = pathx.Clean(p); p != "/" && t.At(p) == nil {
 			// Not mounted now: the next boot mounts it over what is there.
 			c.trie.insert(p, true).remount = true
 		}
@@ -679,7 +680,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 			a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("cannot tell whether the wipe ran at this boot: %v", err)})
 		}
 	}
-	if rootMount.FSType == "btrfs" && mounts.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
+	if rootMount.FSType == "btrfs" && pathx.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
 		// Field case C18: the rollback renamed the root after it was mounted.
 		a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root)})
 	}
@@ -687,7 +688,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		// Only over-mounts that hide persisted data matter here (C03), not
 		// the stacks a running system has anyway (/dev/pts, /dev/shm).
 		if !slices.ContainsFunc(decls.Entries, func(e persist.Entry) bool {
-			return mounts.Contains(sh.Hidden.MountPoint, e.Path) || mounts.Contains(e.Path, sh.Hidden.MountPoint)
+			return pathx.Contains(sh.Hidden.MountPoint, e.Path) || pathx.Contains(e.Path, sh.Hidden.MountPoint)
 		}) {
 			continue
 		}
@@ -727,7 +728,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		for i := range c.hidden {
 			hidden[i] = &c.hidden[i]
 		}
-		slices.SortFunc(hidden, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+		slices.SortFunc(hidden, func(x, y *Item) int { return pathx.Compare(x.Path, y.Path) })
 		c.lost = mergeSorted(c.lost, hidden)
 	}
 	c.fixActivationParents()
@@ -749,7 +750,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	if n := c.recreated.Load(); n > 0 {
 		a.Totals[Recreated] = Total{Count: n, Bytes: c.recreatedBytes.Load()}
 	}
-	slices.SortFunc(c.errs, func(x, y PathError) int { return ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(c.errs, func(x, y PathError) int { return pathx.Compare(x.Path, y.Path) })
 	a.Errors = c.errs
 	c.history(ctx, t, a)
 	if err := ctx.Err(); err != nil {
@@ -790,12 +791,12 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 	source := "" // the persistent path m shows, when known
 	fromStorage := false
 	for _, s := range storage {
-		if mounts.Contains(s, m.MountPoint) {
+		if pathx.Contains(s, m.MountPoint) {
 			return false // the storage itself, or something mounted inside it
 		}
 		if strings.HasPrefix(m.FSType, "fuse") {
-			if path.IsAbs(m.Source) && mounts.Contains(s, mounts.Clean(m.Source)) {
-				source, fromStorage = mounts.Clean(m.Source), true
+			if path.IsAbs(m.Source) && pathx.Contains(s, pathx.Clean(m.Source)) {
+				source, fromStorage = pathx.Clean(m.Source), true
 				break
 			}
 			continue
@@ -804,7 +805,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 		if sm == nil || sm == m || !mounts.SameFS(sm, m) {
 			continue
 		}
-		if rest, ok := mounts.Rel(sm.SourcePath(s), m.Root); ok {
+		if rest, ok := pathx.Rel(sm.SourcePath(s), m.Root); ok {
 			source, fromStorage = path.Join(s, rest), true
 			break
 		}
@@ -822,7 +823,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 		}
 	}
 	for _, e := range c.entries {
-		if e.Kind == persist.Dir && mounts.Contains(e.Path, m.MountPoint) {
+		if e.Kind == persist.Dir && pathx.Contains(e.Path, m.MountPoint) {
 			return false
 		}
 	}
@@ -996,7 +997,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 }
 
 // mergeSorted merges the live lost set a with the shadowed set b, both
-// sorted by ComparePaths. A path in both (a file mount point under a later
+// sorted by pathx.Compare. A path in both (a file mount point under a later
 // mount, C03) is reported once, as what is visible now.
 func mergeSorted(a, b []*Item) []*Item {
 	if len(b) == 0 {
@@ -1004,7 +1005,7 @@ func mergeSorted(a, b []*Item) []*Item {
 	}
 	out := make([]*Item, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		switch c := ComparePaths(a[0].Path, b[0].Path); {
+		switch c := pathx.Compare(a[0].Path, b[0].Path); {
 		case c == 0:
 			out, a, b = append(out, a[0]), a[1:], b[1:]
 		case c < 0:
@@ -1087,7 +1088,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 			viewIdx = 0 // beyond what an Item can name: no history for them
 		}
 		for _, mp := range points {
-			rel, _ := mounts.Rel(e.MountPoint, mp)
+			rel, _ := pathx.Rel(e.MountPoint, mp)
 			base := mp
 			visit := func(parent any, en *scan.Entry) (any, bool) {
 				isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
@@ -1146,7 +1147,7 @@ func shadowPoints(t *mounts.Table, e *mounts.Mount) []string {
 	var points []string
 	for j := range t.Mounts {
 		m := &t.Mounts[j]
-		if !t.Visible(j) || m.MountPoint == e.MountPoint || !mounts.Contains(e.MountPoint, m.MountPoint) {
+		if !t.Visible(j) || m.MountPoint == e.MountPoint || !pathx.Contains(e.MountPoint, m.MountPoint) {
 			continue
 		}
 		if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
@@ -1187,28 +1188,4 @@ func (c *classifier) fixActivationParents() {
 		kept = append(kept, it)
 	}
 	c.lost = kept
-}
-
-// ComparePaths orders paths component by component: it compares bytes with
-// '/' sorting before every other byte, so a directory's subtree is
-// contiguous ("/a", "/a/b", "/a-b").
-func ComparePaths(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if x == '/' {
-			return -1
-		}
-		if y == '/' {
-			return 1
-		}
-		if x < y {
-			return -1
-		}
-		return 1
-	}
-	return len(a) - len(b)
 }

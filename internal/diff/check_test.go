@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -419,15 +420,6 @@ func TestFieldCaseC09(t *testing.T) {
 	wantCats(t, a, map[string]string{"/etc/shadow": "unpersisted"})
 }
 
-func TestComparePaths(t *testing.T) {
-	ps := []string{"/a-b", "/a/b", "/a", "/", "/a/b/c", "/ab", "/a\x00"}
-	slices.SortFunc(ps, ComparePaths)
-	want := []string{"/", "/a", "/a/b", "/a/b/c", "/a\x00", "/a-b", "/ab"}
-	if !slices.Equal(ps, want) {
-		t.Errorf("sorted %q, want %q", ps, want)
-	}
-}
-
 func TestIgnore(t *testing.T) {
 	ig := &Ignore{}
 	must(t, ig.Add("/var/cache", "t"))
@@ -495,7 +487,7 @@ func TestMayMatchBelow(t *testing.T) {
 }
 
 // The walk is parallel; the result must not be: the same tree gives the same
-// lost set in the same order (ComparePaths order) every time.
+// lost set in the same order (pathx.Compare order) every time.
 func TestCheckDeterministic(t *testing.T) {
 	root := t.TempDir()
 	var spec strings.Builder
@@ -516,7 +508,7 @@ func TestCheckDeterministic(t *testing.T) {
 		var got []string
 		for i, it := range a.Lost {
 			got = append(got, it.Path+" "+it.Category.String())
-			if i > 0 && ComparePaths(a.Lost[i-1].Path, it.Path) >= 0 {
+			if i > 0 && pathx.Compare(a.Lost[i-1].Path, it.Path) >= 0 {
 				t.Fatalf("run %d: %q before %q", run, a.Lost[i-1].Path, it.Path)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -32,7 +33,7 @@ const (
 // path below it, both clean) in persistent storage: d.Source() with p's
 // part below d.Path appended. "" when p is not at or below d.Path.
 func CopyOf(d *persist.Entry, p string) string {
-	if !mounts.HasPrefix(p, d.Path) {
+	if !pathx.HasPrefix(p, d.Path) {
 		return ""
 	}
 	rest := p[len(d.Path):]
@@ -112,7 +113,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 			continue
 		}
 		v := &c.views[it.view-1]
-		rel, ok := mounts.Rel(v.mountPoint, it.Path)
+		rel, ok := pathx.Rel(v.mountPoint, it.Path)
 		if !ok {
 			continue
 		}

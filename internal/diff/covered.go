@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
@@ -27,12 +28,12 @@ func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, 
 		return nil, st, false
 	}
 	for _, s := range storage {
-		if mounts.Contains(s, e.Path) {
+		if pathx.Contains(s, e.Path) {
 			return nil, st, false
 		}
 	}
 	src := e.Source()
-	if strings.HasPrefix(m.FSType, "fuse") && mounts.Clean(m.Source) == src && m.MountPoint == e.Path {
+	if strings.HasPrefix(m.FSType, "fuse") && pathx.Clean(m.Source) == src && m.MountPoint == e.Path {
 		return nil, st, false // bindfs of the copy (home-manager v1)
 	}
 	if sm := t.Shows(src); sm != nil && mounts.SameFS(sm, m) && m.SourcePath(e.Path) == sm.SourcePath(src) {
@@ -139,7 +140,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 	if len(found) == 0 {
 		return nil
 	}
-	slices.SortFunc(found, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(found, func(x, y *Item) int { return pathx.Compare(x.Path, y.Path) })
 	// A declared file inside a declared directory is met twice.
 	found = slices.CompactFunc(found, func(x, y *Item) bool { return x.Path == y.Path })
 	c.lost = mergeSorted(c.lost, found)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -143,7 +144,7 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 		if x.Kind != y.Kind {
 			return int(y.Kind) - int(x.Kind) // host keys first
 		}
-		if d := ComparePaths(x.Path, y.Path); d != 0 {
+		if d := pathx.Compare(x.Path, y.Path); d != 0 {
 			return d
 		}
 		return strings.Compare(x.IDKind, y.IDKind)
@@ -417,7 +418,7 @@ func (h *hist) ownership() {
 		g.n++
 		if o.path == k.decl {
 			g.self = true
-		} else if g.first == "" || ComparePaths(o.path, g.first) < 0 {
+		} else if g.first == "" || pathx.Compare(o.path, g.first) < 0 {
 			g.first = o.path
 		}
 	}
@@ -577,7 +578,7 @@ func (h *hist) hostKeys() {
 
 // lostItem returns the lost item at p, or nil.
 func (h *hist) lostItem(p string) *Item {
-	i, ok := slices.BinarySearchFunc(h.a.Lost, p, func(it *Item, p string) int { return ComparePaths(it.Path, p) })
+	i, ok := slices.BinarySearchFunc(h.a.Lost, p, func(it *Item, p string) int { return pathx.Compare(it.Path, p) })
 	if !ok || !h.a.Lost[i].Category.Lost() {
 		return nil
 	}

@@ -3,7 +3,7 @@ package diff
 import (
 	"path"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -26,7 +26,7 @@ func LinkIntoStorage(decls *persist.Set, it *Item, extra ...string) (string, boo
 		t = path.Join(path.Dir(it.Path), t)
 	}
 	t = path.Clean(t)
-	in := func(sp string) bool { return sp != "/" && sp != "" && mounts.HasPrefix(t, sp) && t != sp }
+	in := func(sp string) bool { return sp != "/" && sp != "" && pathx.HasPrefix(t, sp) && t != sp }
 	if decls != nil {
 		for _, e := range decls.Entries {
 			if in(e.StoragePath) {

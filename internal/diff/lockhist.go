@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -53,7 +53,7 @@ func (c *classifier) compareWithPrevious(ctx context.Context, prevDir, label str
 
 // lockHist is what the lockstep walk found, for looking paths up: the
 // Change of every path of the filesystem at / that is not the same as in
-// the previous root (absent: Same), those paths in ComparePaths order (a
+// the previous root (absent: Same), those paths in pathx.Compare order (a
 // subtree is contiguous), and the paths that could not be compared.
 type lockHist struct {
 	changes map[string]Change
@@ -77,7 +77,7 @@ func newLockHist(cmp *Comparison) *lockHist {
 			h.failed[d.Path] = true
 		}
 	}
-	slices.SortFunc(h.sorted, ComparePaths)
+	slices.SortFunc(h.sorted, pathx.Compare)
 	return h
 }
 
@@ -100,12 +100,12 @@ func (h *lockHist) underFailed(p string) bool {
 
 // differsBelow reports whether a path below p is not the same.
 func (h *lockHist) differsBelow(p string) bool {
-	i, found := slices.BinarySearchFunc(h.sorted, p, ComparePaths)
+	i, found := slices.BinarySearchFunc(h.sorted, p, pathx.Compare)
 	if found {
 		i++
 	}
-	// In ComparePaths order p's subtree follows p, contiguous.
-	return i < len(h.sorted) && mounts.HasPrefix(h.sorted[i], p)
+	// In pathx.Compare order p's subtree follows p, contiguous.
+	return i < len(h.sorted) && pathx.HasPrefix(h.sorted[i], p)
 }
 
 // uniform reports whether p and everything below it have one history:
@@ -165,7 +165,7 @@ func (c *classifier) historiesFrom(ctx context.Context, h *lockHist, liveFD, pre
 			it.History = hs[i]
 		}
 		failed += n
-		if first == "" || f != "" && ComparePaths(f, first) < 0 {
+		if first == "" || f != "" && pathx.Compare(f, first) < 0 {
 			first = f
 		}
 	}
@@ -251,7 +251,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 	for _, t := range tallies {
 		t.item.Below = Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()}
 	}
-	slices.SortFunc(items, func(x, y *Item) int { return ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(items, func(x, y *Item) int { return pathx.Compare(x.Path, y.Path) })
 	return items, nil
 }
 
@@ -276,19 +276,19 @@ func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
 			unreadable++
 		}
 	}
-	slices.SortFunc(removed, func(x, y *Difference) int { return ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(removed, func(x, y *Difference) int { return pathx.Compare(x.Path, y.Path) })
 	skip := "" // a subtree left out
 	row := -1  // the row being counted, in a.Vanished
 	for _, d := range removed {
 		p := d.Path
-		if skip != "" && mounts.HasPrefix(p, skip) {
+		if skip != "" && pathx.HasPrefix(p, skip) {
 			continue
 		}
 		size := int64(0)
 		if d.A.Mode&unix.S_IFMT == unix.S_IFREG {
 			size = d.A.Size
 		}
-		if row >= 0 && mounts.HasPrefix(p, a.Vanished[row].Path) {
+		if row >= 0 && pathx.HasPrefix(p, a.Vanished[row].Path) {
 			a.Vanished[row].Entries++
 			a.Vanished[row].Bytes += size
 			continue

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -179,7 +179,7 @@ func (c *classifier) livePlace(liveFD int) (live livePlace, done func()) {
 			return liveFD, strings.TrimPrefix(it.Path, "/")
 		}
 		v := c.views[it.view-1]
-		rest, ok := mounts.Rel(v.mountPoint, it.Path)
+		rest, ok := pathx.Rel(v.mountPoint, it.Path)
 		if !ok || viewFDs[it.view-1] < 0 || rest == "/" {
 			return -1, ""
 		}
@@ -227,7 +227,7 @@ func historiesOf(ctx context.Context, live livePlace, prevFD int, items []*Item,
 				if err != nil && ctx.Err() == nil {
 					mu.Lock()
 					failed++
-					if firstPath == "" || ComparePaths(it.Path, firstPath) < 0 {
+					if firstPath == "" || pathx.Compare(it.Path, firstPath) < 0 {
 						firstPath, first = it.Path, fmt.Sprintf("%s: %v", it.Path, err)
 					}
 					mu.Unlock()
@@ -343,5 +343,5 @@ func retiredAge(prev *btrfs.OldRoot, now time.Time) (age, left int) {
 }
 
 func sortVanished(vs []Vanished) {
-	slices.SortFunc(vs, func(x, y Vanished) int { return ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(vs, func(x, y Vanished) int { return pathx.Compare(x.Path, y.Path) })
 }

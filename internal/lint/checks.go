@@ -11,7 +11,7 @@ import (
 	"unicode"
 
 	"github.com/nix-drift/drift/internal/escape"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -300,7 +300,7 @@ func (ck *checker) shape(e persist.Entry) {
 
 func underAny(p string, dirs ...string) (string, bool) {
 	for _, d := range dirs {
-		if mounts.HasPrefix(p, d) {
+		if pathx.HasPrefix(p, d) {
 			return d, true
 		}
 	}
@@ -346,7 +346,7 @@ func (ck *checker) placement(e persist.Entry) {
 	case isKept:
 		ck.add("not-ephemeral", sev("not-ephemeral"), pos, p, "",
 			"%s %s is under %s, which is not on the ephemeral root", kindName(e), q(p), kept)
-	case mounts.HasPrefix(p, "/tmp"):
+	case pathx.HasPrefix(p, "/tmp"):
 		s := sev("persist-tmp")
 		msg := "%s %s is under /tmp, which is meant to be emptied at boot"
 		if ck.cfg != nil && ck.cfg.TmpOnTmpfs.Value == persist.True {
@@ -388,10 +388,10 @@ func (ck *checker) placement(e persist.Entry) {
 			}
 			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, hint,
 				"directory %s holds files NixOS activation creates (%s): the persistent copy hides them", q(p), ex)
-		} else if ck.cfg != nil && mounts.HasPrefix(p, "/etc") {
+		} else if ck.cfg != nil && pathx.HasPrefix(p, "/etc") {
 			for _, k := range ck.cfg.EtcFiles {
 				f := "/etc/" + strings.Trim(k, "/")
-				if f != p && mounts.HasPrefix(f, p) {
+				if f != p && pathx.HasPrefix(f, p) {
 					ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, "",
 						"directory %s holds %s, which NixOS creates (environment.etc): the persistent copy hides it", q(p), q(f))
 					break
@@ -439,7 +439,7 @@ func (ck *checker) placement(e persist.Entry) {
 				"directory %s holds secrets but is created with mode %s: other users can read it", q(p), e.Mode)
 		}
 	}
-	if mounts.HasPrefix(p, "/var/lib/private") {
+	if pathx.HasPrefix(p, "/var/lib/private") {
 		ok := false
 		for _, d := range ck.primary {
 			if d.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
@@ -455,7 +455,7 @@ func (ck *checker) placement(e persist.Entry) {
 
 // homeRel returns the entry's path relative to its home.
 func homeRel(e persist.Entry) (string, bool) {
-	if e.Home == "" || e.Home == "/" || !mounts.HasPrefix(e.Path, e.Home) || e.Path == e.Home {
+	if e.Home == "" || e.Home == "/" || !pathx.HasPrefix(e.Path, e.Home) || e.Path == e.Home {
 		return "", false
 	}
 	return e.Path[len(e.Home)+1:], true
@@ -524,7 +524,7 @@ func applySymbolic(mode string, base uint32) (uint32, bool) {
 
 func (ck *checker) inStorage(p string) string {
 	for _, s := range ck.storage {
-		if s.Path != "/" && mounts.HasPrefix(p, s.Path) {
+		if s.Path != "/" && pathx.HasPrefix(p, s.Path) {
 			return s.Path
 		}
 	}
@@ -534,7 +534,7 @@ func (ck *checker) inStorage(p string) string {
 func (ck *checker) mountOf(p string) (persist.Mount, bool) {
 	best := -1
 	for i, m := range ck.mounts {
-		if mounts.HasPrefix(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
+		if pathx.HasPrefix(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
 			best = i
 		}
 	}
@@ -895,7 +895,7 @@ func (ck *checker) covered(p string) bool {
 // entryCovering returns the entry that persists p.
 func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
 	for _, e := range ck.primary {
-		if e.Path == p || e.Kind == persist.Dir && mounts.HasPrefix(p, e.Path) {
+		if e.Path == p || e.Kind == persist.Dir && pathx.HasPrefix(p, e.Path) {
 			return e, true
 		}
 	}

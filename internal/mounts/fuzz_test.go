@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // fuzzSeeds are the literal tables of the tests, plus edge cases.
@@ -49,7 +51,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, m := range tbl.Mounts {
-			if m.MountPoint == "" || m.MountPoint[0] != '/' || Clean(m.MountPoint) != m.MountPoint {
+			if m.MountPoint == "" || m.MountPoint[0] != '/' || pathx.Clean(m.MountPoint) != m.MountPoint {
 				t.Fatalf("mount point %q not absolute and clean", m.MountPoint)
 			}
 			if m.Line < 1 {
@@ -84,7 +86,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("visible mount %d not At(%q)", m.ID, m.MountPoint)
 			}
 			s := tbl.Shows(m.MountPoint + "/x")
-			if s == nil || !Contains(s.MountPoint, m.MountPoint+"/x") || !Contains(m.MountPoint, s.MountPoint) {
+			if s == nil || !pathx.Contains(s.MountPoint, m.MountPoint+"/x") || !pathx.Contains(m.MountPoint, s.MountPoint) {
 				t.Fatalf("Shows(%q) = %+v", m.MountPoint+"/x", s)
 			}
 			if got := m.SourcePath(m.MountPoint); got != m.Root {

@@ -1,6 +1,9 @@
 package mounts
 
-import "sort"
+import (
+	"github.com/nix-drift/drift/internal/pathx"
+	"sort"
+)
 
 // Values of index.hiddenBy besides the index of the hiding mount.
 const (
@@ -67,7 +70,7 @@ func buildIndex(ms []Mount, hiddenBy []int) *index {
 	}
 	points := make([]string, n)
 	for i := range ms {
-		points[i] = Clean(ms[i].MountPoint)
+		points[i] = pathx.Clean(ms[i].MountPoint)
 	}
 	if hiddenBy == nil {
 		hiddenBy = computeHidden(ms, points, ix.byID)

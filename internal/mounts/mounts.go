@@ -2,6 +2,7 @@ package mounts
 
 import (
 	"fmt"
+	"github.com/nix-drift/drift/internal/pathx"
 	"io"
 	"slices"
 	"strings"
@@ -113,7 +114,7 @@ func (t *Table) Visible(i int) bool {
 // relative, or the table has no mount at "/" or another ancestor of p). The
 // result points into t.Mounts.
 func (t *Table) Shows(p string) *Mount {
-	if i := t.index().shows(Clean(p)); i >= 0 {
+	if i := t.index().shows(pathx.Clean(p)); i >= 0 {
 		return &t.Mounts[i]
 	}
 	return nil
@@ -122,7 +123,7 @@ func (t *Table) Shows(p string) *Mount {
 // At returns the visible mount whose mount point is exactly p (after
 // cleaning), or nil. The result points into t.Mounts.
 func (t *Table) At(p string) *Mount {
-	if i, ok := t.index().at[Clean(p)]; ok {
+	if i, ok := t.index().at[pathx.Clean(p)]; ok {
 		return &t.Mounts[i]
 	}
 	return nil
@@ -173,7 +174,7 @@ func (t *Table) Shadowed() []Shadow {
 // outside root). Relative("/") returns t itself. A relative root yields an
 // empty table.
 func (t *Table) Relative(root string) *Table {
-	root = Clean(root)
+	root = pathx.Clean(root)
 	if root == "/" {
 		return t
 	}
@@ -182,13 +183,13 @@ func (t *Table) Relative(root string) *Table {
 	if root != "" && root[0] == '/' {
 		show = ix.shows(root)
 	}
-	showAtRoot := show >= 0 && Clean(t.Mounts[show].MountPoint) == root
+	showAtRoot := show >= 0 && pathx.Clean(t.Mounts[show].MountPoint) == root
 	var (
 		ms     []Mount
 		newIdx = make(map[int]int) // index in t -> index in the result
 	)
 	for i, m := range t.Mounts {
-		if rel, ok := Rel(root, m.MountPoint); ok {
+		if rel, ok := pathx.Rel(root, m.MountPoint); ok {
 			m.MountPoint = rel
 		} else if i == show && !showAtRoot {
 			m.Root = m.SourcePath(root)
@@ -226,7 +227,7 @@ func (t *Table) Relative(root string) *Table {
 // btrfs that is the path from the top-level subvolume (subvolid 5). It
 // returns "" when p is not m.MountPoint or below it.
 func (m *Mount) SourcePath(p string) string {
-	rel, ok := Rel(m.MountPoint, p)
+	rel, ok := pathx.Rel(m.MountPoint, p)
 	if !ok {
 		return ""
 	}

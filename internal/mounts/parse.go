@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/safefile"
 )
 
@@ -206,7 +207,7 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
-	m.MountPoint = Clean(unescape(v))
+	m.MountPoint = pathx.Clean(unescape(v))
 	if m.Options, col, err = next("mount options"); err != nil {
 		return nil, err
 	}

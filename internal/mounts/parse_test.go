@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 func mustParse(t testing.TB, text string) *Table {
@@ -201,7 +203,7 @@ func TestReadFileSelf(t *testing.T) {
 		t.Fatalf("Shows(/) = %+v, want the mount at /", root)
 	}
 	for i, m := range tbl.Mounts {
-		if m.MountPoint[0] != '/' || Clean(m.MountPoint) != m.MountPoint {
+		if m.MountPoint[0] != '/' || pathx.Clean(m.MountPoint) != m.MountPoint {
 			t.Errorf("line %d: mount point %q not absolute and clean", m.Line, m.MountPoint)
 		}
 		if tbl.Visible(i) && tbl.At(m.MountPoint) == nil {

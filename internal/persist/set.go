@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 type entryKey struct {
@@ -74,7 +74,7 @@ func (s *Set) Covering(p string) (Entry, bool) {
 		if e.Path == p && e.Kind == File {
 			return e, true
 		}
-		if e.Kind == Dir && mounts.HasPrefix(p, e.Path) && (best < 0 || len(e.Path) > len(s.Entries[best].Path)) {
+		if e.Kind == Dir && pathx.HasPrefix(p, e.Path) && (best < 0 || len(e.Path) > len(s.Entries[best].Path)) {
 			best = i
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/suggest"
 	"golang.org/x/sys/unix"
 )
@@ -132,7 +132,7 @@ func declaredStoragePaths(m *audit.Model) []string {
 // refuse says why the stray p must stay where it is, "" when it may move.
 func refuse(p string, uses []audit.Use, mountPoints []string) string {
 	for _, u := range uses {
-		if mounts.HasPrefix(u.Path, p) || mounts.HasPrefix(p, u.Path) {
+		if pathx.HasPrefix(u.Path, p) || pathx.HasPrefix(p, u.Path) {
 			if u.Path == p {
 				return "in use: " + u.By
 			}
@@ -140,7 +140,7 @@ func refuse(p string, uses []audit.Use, mountPoints []string) string {
 		}
 	}
 	for _, mp := range mountPoints {
-		if mounts.HasPrefix(mp, p) {
+		if pathx.HasPrefix(mp, p) {
 			return mp + " is a mount point (drift never moves across a mount)"
 		}
 	}
@@ -257,7 +257,7 @@ func newBatchDir(qFD int, now time.Time) (string, int, error) {
 
 // rel is p (below the storage path sp) relative to sp.
 func rel(sp, p string) string {
-	r, _ := mounts.Rel(sp, p)
+	r, _ := pathx.Rel(sp, p)
 	return strings.TrimPrefix(r, "/")
 }
 

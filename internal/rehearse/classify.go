@@ -8,7 +8,7 @@ import (
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/nix-drift/drift/internal/suggest"
 )
@@ -83,7 +83,7 @@ func (c *classifier) suggested(p *Path) {
 		if s.Action != suggest.Persist && s.Action != suggest.Ignore {
 			continue
 		}
-		if !mounts.HasPrefix(p.Path, s.Path) && !mounts.HasPrefix(s.Path, p.Path) {
+		if !pathx.HasPrefix(p.Path, s.Path) && !pathx.HasPrefix(s.Path, p.Path) {
 			continue
 		}
 		step := StepPersist
@@ -103,7 +103,7 @@ func (c *classifier) suggested(p *Path) {
 	p.Step, p.Why = StepLeft, "drift suggest makes no suggestion for it"
 	for _, l := range c.sug.Left {
 		for _, lp := range l.Paths {
-			if mounts.HasPrefix(p.Path, lp) || mounts.HasPrefix(lp, p.Path) {
+			if pathx.HasPrefix(p.Path, lp) || pathx.HasPrefix(lp, p.Path) {
 				p.Why = "drift suggest leaves it to you: " + l.Reason
 				return
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/suggest"
 )
 
@@ -219,7 +220,7 @@ func weigh(reports []Report) []Path {
 		}
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b Path) int { return diff.ComparePaths(a.Path, b.Path) })
+	slices.SortFunc(out, func(a, b Path) int { return pathx.Compare(a.Path, b.Path) })
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
@@ -132,7 +133,7 @@ func TestRowsHidden(t *testing.T) {
 	for i := range more {
 		a.Lost = append(a.Lost, &more[i])
 	}
-	slices.SortFunc(a.Lost, func(x, y *diff.Item) int { return diff.ComparePaths(x.Path, y.Path) })
+	slices.SortFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
 	var got []string
 	for _, r := range Rows(a, false) {
 		got = append(got, fmt.Sprintf("%s %d/%d", r.Item.Path, r.Hidden.Count, r.Hidden.Bytes))

@@ -47,7 +47,7 @@ func Type(it *diff.Item) string {
 	return "file"
 }
 
-// Rows groups the lost items of a (sorted by diff.ComparePaths) into rows;
+// Rows groups the lost items of a (sorted by pathx.Compare) into rows;
 // an item that stands for its contents (diff.Item.Below) counts them. The
 // rows are the same whether a was collapsed or not.
 // Ignored items are left out unless all is set.

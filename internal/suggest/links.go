@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +29,7 @@ func intoStorage(it *diff.Item, storages []string) (string, bool) {
 		return "", false
 	}
 	t := linkTarget(it.Path, it.Target)
-	if !slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(t, sp) && t != sp }) {
+	if !slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(t, sp) && t != sp }) {
 		return "", false
 	}
 	return t, true

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // nest makes the groups disjoint: a directory that only leads to other
@@ -83,7 +84,7 @@ func SortSuggestions(s []Suggestion) {
 		if x.Score != y.Score {
 			return y.Score - x.Score
 		}
-		return diff.ComparePaths(x.Path, y.Path)
+		return pathx.Compare(x.Path, y.Path)
 	})
 	for i := range s {
 		s[i].Rank = i + 1

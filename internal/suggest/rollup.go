@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // systemContainers hold many applications' state: a suggestion is one
@@ -45,11 +45,11 @@ func homeUsers(m map[string]string) []home {
 // /root (user ""), or /home/NAME (user NAME).
 func homeOf(homes []home, p string) (home, bool) {
 	for _, h := range homes {
-		if mounts.HasPrefix(p, h.dir) {
+		if pathx.HasPrefix(p, h.dir) {
 			return h, true
 		}
 	}
-	if mounts.HasPrefix(p, "/root") {
+	if pathx.HasPrefix(p, "/root") {
 		return home{dir: "/root"}, true
 	}
 	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
@@ -107,7 +107,7 @@ func rollUpValue(k *Knowledge, homes []home, p string, lost map[string]int) (g g
 				switch {
 				case c == rel:
 					return g, false
-				case c == "" || mounts.HasPrefix(rel, c):
+				case c == "" || pathx.HasPrefix(rel, c):
 					n := len(h.dir)
 					if c != "" {
 						n += 1 + len(c)
@@ -120,7 +120,7 @@ func rollUpValue(k *Knowledge, homes []home, p string, lost map[string]int) (g g
 				if c == p {
 					return g, false
 				}
-				if mounts.HasPrefix(p, c) {
+				if pathx.HasPrefix(p, c) {
 					best = max(best, len(c))
 				}
 			}

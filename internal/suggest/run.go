@@ -9,7 +9,7 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/lint"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -161,7 +161,7 @@ func withPrivateParent(sugs []Suggestion, decls *persist.Set) []Suggestion {
 		if s.Action == Persist && s.Path == private {
 			return sugs
 		}
-		if s.Action == Persist && mounts.HasPrefix(s.Path, private) && s.Path != private {
+		if s.Action == Persist && pathx.HasPrefix(s.Path, private) && s.Path != private {
 			below, sp = true, s.StoragePath
 		}
 	}

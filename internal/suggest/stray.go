@@ -12,7 +12,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
@@ -106,9 +106,9 @@ func cover(p string, entries []persist.Entry, uses []audit.Use) (c coverage, inU
 			if u.Kind != audit.UseLinked {
 				by = append(by, u)
 			}
-		case mounts.HasPrefix(p, u.Path):
+		case pathx.HasPrefix(p, u.Path):
 			inUse = true
-		case mounts.HasPrefix(u.Path, p):
+		case pathx.HasPrefix(u.Path, p):
 			c = onTheWay
 		}
 	}
@@ -121,9 +121,9 @@ func declared(p string, entries []persist.Entry) coverage {
 	for _, e := range entries {
 		src := e.Source()
 		switch {
-		case p == src, e.Kind == persist.Dir && mounts.HasPrefix(p, src):
+		case p == src, e.Kind == persist.Dir && pathx.HasPrefix(p, src):
 			return covered
-		case mounts.HasPrefix(src, p):
+		case pathx.HasPrefix(src, p):
 			c = onTheWay
 		}
 	}
@@ -162,7 +162,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			return nil, false // drift's own: never stray
 		}
 		c, inUse, by := cover(full, entries, uses)
-		if c == uncovered && slices.ContainsFunc(ownDirs, func(d string) bool { return mounts.HasPrefix(d, e.Path) }) {
+		if c == uncovered && slices.ContainsFunc(ownDirs, func(d string) bool { return pathx.HasPrefix(d, e.Path) }) {
 			c = onTheWay // /var, /var/lib on the way to drift's own
 		}
 		if len(by) > 0 {
@@ -216,7 +216,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		s.Confidence = Low
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b Suggestion) int { return diff.ComparePaths(a.Path, b.Path) })
+	slices.SortFunc(out, func(a, b Suggestion) int { return pathx.Compare(a.Path, b.Path) })
 	return out, warnings
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -155,7 +155,7 @@ func (l leftCounter) list() []Left {
 	var out []Left
 	for _, r := range leftOrder {
 		if x := l[r]; x != nil {
-			slices.SortFunc(x.Examples, diff.ComparePaths)
+			slices.SortFunc(x.Examples, pathx.Compare)
 			x.Examples = x.Examples[:min(len(x.Examples), maxExamples)]
 			out = append(out, *x)
 		}
@@ -346,7 +346,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		if it.Category != diff.Unpersisted {
 			continue
 		}
-		if slices.ContainsFunc(storages, func(sp string) bool { return mounts.HasPrefix(it.Path, sp) }) {
+		if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(it.Path, sp) }) {
 			left.add(LeftStorage, it.Path) // in persistent storage already (not mounted: drift check's to report)
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -202,7 +203,7 @@ func TestSuggestHistory(t *testing.T) {
 			old[i].Hist = append(old[i].Hist, h[l.hist[i]])
 		}
 	}
-	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return diff.ComparePaths(x.Path, y.Path) })
+	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
 	// Hist is parallel to Lost: rebuild it in Lost's order.
 	byPath := map[string]lost{}
 	for _, l := range items {
@@ -325,7 +326,7 @@ func TestSuggestAccounted(t *testing.T) {
 		item("/var/lib/gitea/gitea.db", 5),
 		{Path: "/var/lib/ignored", Category: diff.Ignored, Mode: unix.S_IFDIR | 0o755, Decl: -1},
 	}}
-	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return diff.ComparePaths(x.Path, y.Path) })
+	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
 	for _, homes := range []map[string]string{nil, {"alice": "/home/alice"}} {
 		got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/nix/persist", Homes: homes})
 		total := 0

@@ -1,6 +1,9 @@
-package mounts
+package pathx
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestContainsRel(t *testing.T) {
 	tests := []struct {
@@ -79,5 +82,14 @@ func TestHasPrefix(t *testing.T) {
 		if got := HasPrefix(tc.p, tc.dir); got != tc.want {
 			t.Errorf("HasPrefix(%q, %q) = %v, want %v", tc.p, tc.dir, got, tc.want)
 		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	ps := []string{"/a-b", "/a/b", "/a", "/", "/a/b/c", "/ab", "/a\x00"}
+	slices.SortFunc(ps, Compare)
+	want := []string{"/", "/a", "/a/b", "/a/b/c", "/a\x00", "/a-b", "/ab"}
+	if !slices.Equal(ps, want) {
+		t.Errorf("sorted %q, want %q", ps, want)
 	}
 }
