@@ -154,7 +154,8 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if hib, err := hibernated(opts, st); err != nil {
 		return err
 	} else if hib != "" {
-		// C11: the hibernated kernel still has the filesystem mounted.
+		// The hibernated kernel still has the filesystem mounted: a resume after
+		// a wipe would write its stale view of it over the new root.
 		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", hib)
 		return nil
 	}

@@ -17,7 +17,8 @@ const NameLayout = "2006-01-2_15:04:05"
 type Name struct {
 	// Time is the moment in the name, in the location it was parsed in.
 	Time time.Time
-	// Seq is the collision suffix: 0 for none, N for ".N" (field case C15).
+	// Seq is the collision suffix: 0 for none, N for ".N" (two roots retired with
+	// the same mtime, to the second, would otherwise collide).
 	Seq int
 }
 

@@ -173,7 +173,7 @@ func CleanRel(flag, p string) (string, error) {
 // missing (a wipe stopped after retiring it, at this boot or any other:
 // the fresh root is made). Errors wrap ErrUnsafe when a target is wrong:
 // Subvol or OldRoots a symlink, not a subvolume/directory, one inside the
-// other; the root mounted (field case C18); Blank missing, equal to or
+// other; the root mounted (a wipe after the mount renames the running root); Blank missing, equal to or
 // inside Subvol, or inside OldRoots; FreshName taken by something else;
 // Subvol missing while no old root carries drift's mark of a retirement
 // from it (a preview only warns). Other errors come from reading the

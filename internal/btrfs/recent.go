@@ -27,7 +27,8 @@ func RecentRoots(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool, n int) 
 // RecentRootsInTop finds the old roots of the last n boots for
 // --old-roots auto: up to n subvolumes of old_roots next to the live root
 // subvolume of root (OldRootsBeside) in the top level, newest first by real
-// time, never the live root itself (C18); the first is the previous boot's
+// time, never the live root itself (a root renamed into old_roots after
+// it was mounted); the first is the previous boot's
 // root; an old root dated after now (OldRoot.DatedAfter) is never one of
 // them (Recent.Future lists it). Paths are relative to the top level. The caller checks that root is
 // a btrfs subvolume. Errors (opening the top level, listing subvolumes or

@@ -19,8 +19,8 @@ import (
 var hibernationSigs = [][]byte{[]byte("S1SUSPEND"), []byte("S2SUSPEND"), []byte("ULSUSPEND"), []byte("LINHIB0001")}
 
 // Hibernated reports whether the swap area on dev holds a hibernation image
-// that has not been resumed yet (field case C11: a wipe before the resume
-// corrupts btrfs). It looks at the swap header in page 0 of dev (a swap
+// that has not been resumed yet (a wipe before the resume corrupts btrfs:
+// the resumed kernel writes its stale view of the filesystem). It looks at the swap header in page 0 of dev (a swap
 // partition) and, when offset > 0, in page offset (a swap file: offset is
 // the kernel's resume_offset=, in PAGE_SIZE units from the start of dev);
 // in each the signature lies PAGE_SIZE-10 bytes into the page. page is the

@@ -327,7 +327,8 @@ func Nested(all []Subvolume, p string) []Subvolume {
 // MountedIDs returns, for each subvolume of this filesystem that is mounted
 // anywhere in this mount namespace (other than t's own top-level mount),
 // the mount points showing it. It compares the subvolid= option of every
-// btrfs mount whose MAJOR:MINOR is this filesystem's (field case C18).
+// btrfs mount whose MAJOR:MINOR is this filesystem's (so a root renamed
+// after it was mounted is still seen as mounted).
 func (t *Top) MountedIDs() (map[uint64][]string, error) {
 	tab, err := mounts.ReadFile(mountinfoPath)
 	if err != nil {

@@ -79,7 +79,7 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 // PreviousRoot returns the newest entry of roots by real time (the order of
 // SortOldRoots, never string order) whose kind is among kinds and which skip
 // does not reject: the root of the previous boot. skip lets a caller pass
-// over the subvolume mounted as the live root (C18: a root renamed into
+// over the subvolume mounted as the live root (a root renamed into
 // old_roots after it was mounted is not the previous boot's). Entries whose
 // names are not old-root names (ParseName: a manual-backup kept there) are
 // never the previous root. ok is false when nothing qualifies.
@@ -93,8 +93,8 @@ func PreviousRoot(roots []OldRoot, kinds []Kind, skip func(OldRoot) bool) (r Old
 // OldRootsBeside returns where old roots are kept for the root subvolume at
 // rootPath (relative to the top level): the seed's layout puts old_roots
 // next to it ("root" -> "old_roots", "nixos/@" -> "nixos/old_roots"). A root
-// that is itself inside an old_roots directory (C18: renamed after it was
-// mounted) gives that directory.
+// that is itself inside an old_roots directory (a wipe renamed it after it
+// was mounted) gives that directory.
 func OldRootsBeside(rootPath string) string {
 	dir := path.Dir(strings.Trim(path.Clean("/"+rootPath), "/"))
 	def := DefaultOptions().OldRoots

@@ -1,7 +1,7 @@
 package diff
 
 // Category says what the next boot does to a path on the ephemeral side of a
-// root (DESIGN.md §2).
+// root (docs/how-it-works.md, Categories).
 type Category uint8
 
 const (

@@ -596,7 +596,8 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		eph[m] = true
 	}
 	// A tmpfs at or above a declared path is thrown away at boot: declaring
-	// persistence below it says so (field case C03, C08 variant B).
+	// persistence below it says so (a home or /etc mounted as a tmpfs, with
+	// files persisted inside it).
 	for _, e := range decls.Entries {
 		if m := t.Shows(e.Path); m != nil && m.FSType == "tmpfs" {
 			eph[m] = true
@@ -681,12 +682,13 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		}
 	}
 	if rootMount.FSType == "btrfs" && pathx.Contains("/old_roots", rootMount.Root) && rootMount.Root != "/old_roots" {
-		// Field case C18: the rollback renamed the root after it was mounted.
+		// The rollback renamed the root after it was mounted.
 		a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root)})
 	}
 	for _, sh := range t.Shadowed() {
-		// Only over-mounts that hide persisted data matter here (C03), not
-		// the stacks a running system has anyway (/dev/pts, /dev/shm).
+		// Only over-mounts that hide persisted data matter here (a persisted
+		// file's bind mount under a later mount of its parent), not the stacks
+		// a running system has anyway (/dev/pts, /dev/shm).
 		if !slices.ContainsFunc(decls.Entries, func(e persist.Entry) bool {
 			return pathx.Contains(sh.Hidden.MountPoint, e.Path) || pathx.Contains(e.Path, sh.Hidden.MountPoint)
 		}) {
@@ -785,8 +787,9 @@ func storagePaths(es []persist.Entry) []string {
 // (a bind mount whose source lies inside one, or a bindfs FUSE mount of one)
 // that the next boot will not mount there again: no declaration covers the
 // mount point, or the declaration of that exact path names another source
-// (then a warning says so). A FUSE mount whose source is not a path (C05:
-// "bindfs") is paired with a declaration by its mount point alone.
+// (then a warning says so). A FUSE mount whose source is not a path (bindfs
+// writes "bindfs" for a source holding a space) is paired with a
+// declaration by its mount point alone.
 func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []string) bool {
 	source := "" // the persistent path m shows, when known
 	fromStorage := false
@@ -998,7 +1001,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 
 // mergeSorted merges the live lost set a with the shadowed set b, both
 // sorted by pathx.Compare. A path in both (a file mount point under a later
-// mount, C03) is reported once, as what is visible now.
+// mount) is reported once, as what is visible now.
 func mergeSorted(a, b []*Item) []*Item {
 	if len(b) == 0 {
 		return a
@@ -1062,8 +1065,8 @@ func (c *classifier) progress() func() {
 
 // shadowed walks, for each ephemeral mount, what lies on it under the mount
 // points stacked on it: those entries are invisible now and deleted with the
-// ephemeral filesystem (DESIGN.md §2). The mount point's own directory is
-// visible (as the mount's root) and is not reported. A view that cannot be
+// ephemeral filesystem (the shadowed category). The mount point's own
+// directory is visible (as the mount's root) and is not reported. A view that cannot be
 // opened is a warning: the report then lacks shadowed entries.
 func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
 	for i := range a.Ephemeral {

@@ -1,5 +1,5 @@
 // Package diff classifies scanned entries of a root against the mount table
 // and the persistence declarations into the categories of what the next
-// boot loses (DESIGN.md §2), and compares two trees path by path, by
+// boot loses (docs/how-it-works.md, Categories), and compares two trees path by path, by
 // content (drift diff). It never prints.
 package diff

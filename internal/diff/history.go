@@ -25,11 +25,11 @@ type AlertKind uint8
 const (
 	// OwnershipDrift: a persisted path is owned by a uid (or gid) that
 	// names another user (group) now than it did in the previous root
-	// (field case C06: /var/lib/nixos not persisted, ids allocated again).
+	// (/var/lib/nixos not persisted: NixOS allocates the ids again at boot).
 	// A warning: it does not change the exit status.
 	OwnershipDrift AlertKind = iota + 1
 	// HostKeyChanged: an SSH host key on the ephemeral root differs from
-	// the previous root's copy: it is regenerated at every boot (C07).
+	// the previous root's copy: it is regenerated at every boot.
 	// Something is being lost every boot: drift check exits 1.
 	HostKeyChanged
 )

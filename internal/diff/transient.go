@@ -3,7 +3,7 @@ package diff
 // transientConsequence is what a transient mount over the persisted path p
 // costs, appended to the "is covered by a transient" warning ("" when
 // nothing more specific than the warning is known). For /etc/machine-id
-// (field case C08 variant B): systemd finds no ID it can keep and makes a
+// (a tmpfs mounted over it): systemd finds no ID it can keep and makes a
 // new one at every boot (machine-id(5), "First Boot Semantics"), so the
 // journal is filed under a new ID each time.
 func transientConsequence(p string) string {

@@ -1028,7 +1028,8 @@ func (ck *checker) missing() {
 }
 
 // earlyReaders reports options read before the persistence mounts exist
-// that point at a persisted path (field case C10).
+// that point at a persisted path: a secret or password file read in the
+// initrd or early boot is not there yet, only its persistent copy is.
 func (ck *checker) earlyReaders() {
 	if ck.cfg == nil {
 		return

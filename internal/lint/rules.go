@@ -41,7 +41,7 @@ type Rule struct {
 	// Summary is a one-line description; Hint the usual fix.
 	Summary, Hint string
 	// Source is where the rule comes from (module source, README, NixOS
-	// manual, field case).
+	// manual, a reported failure).
 	Source string
 	// Off rules run only when named by --enable.
 	Off bool
@@ -111,7 +111,7 @@ var registry = []Rule{
 		Hint: "fix the attribute's name", Source: "impermanence submodule-options.nix, preservation options.nix (the module system rejects unknown options)"},
 	{ID: "invalid-mode", Severity: Error, Summary: "a mode is neither octal nor symbolic as chmod takes it (preservation: not octal)",
 		Hint: "write an octal mode such as \"0700\"", Source: "impermanence create-directories.bash (mkdir --mode); preservation writes tmpfiles.d lines, which need octal"},
-	// field cases
+	// failures users reported
 	{ID: "unit-name", Severity: Warning, Summary: "the systemd unit made for an entry gets an invalid name (over 255 bytes, or unescaped characters)",
 		Hint: "persist a shorter or plainer parent directory", Source: "impermanence #195 (home-manager v1's bindMount-<path> service kept '+' and '=', which systemd refuses); systemd.unit(5): names up to 255 bytes of [A-Za-z0-9:_.\\-@]"},
 	{ID: "deep-app-path", Severity: Warning, Summary: "a very deep path inside an application's directory in a home is persisted",

@@ -34,7 +34,8 @@ type Mount struct {
 	// FSType is the filesystem type ("btrfs", "tmpfs", "fuse.bindfs").
 	FSType string
 	// Source is the mount source, decoded ("/dev/vda2", "none", or for
-	// bindfs sometimes just "bindfs": field cases C05, C22).
+	// bindfs sometimes just "bindfs", for a source path holding a space or
+	// other characters bindfs does not escape).
 	Source string
 	// SuperOptions are the filesystem's options ("rw,subvolid=256,subvol=/root"),
 	// as written; empty when the line has none.
@@ -56,7 +57,7 @@ type Table struct {
 	idx *index
 }
 
-// Shadow is a hidden mount and the mount that hides it (field case C03: the
+// Shadow is a hidden mount and the mount that hides it (for example the
 // bind mount of a persisted file made before its parent directory was
 // mounted over). By is the zero Mount when the hiding mount is not in the
 // table (after Relative, a mount outside the audited root).
@@ -93,9 +94,11 @@ func (t *Table) index() *index {
 // Visible reports whether mount i (an index into t.Mounts) is visible, that
 // is, reachable through its mount point. Out-of-range i is not visible.
 //
-// The rule (field case C03, proc(5) mount order): a mount is hidden when a
-// later mount (higher index) sits on its mount point or on a proper ancestor
-// of it, unless it is, transitively by Parent IDs, a child of that later mount.
+// The rule (proc(5) mount order; the case that matters is a persisted
+// file's bind mount made before its parent directory was mounted over): a
+// mount is hidden when a later mount (higher index) sits on its mount point
+// or on a proper ancestor of it, unless it is, transitively by Parent IDs,
+// a child of that later mount.
 // Over-mounts therefore stack: the last mount on a path wins. Two refinements
 // keep this true where mount order and stacking differ: a mount is also
 // hidden when a mount at the same mount point descends from it (it was
@@ -140,7 +143,7 @@ func (t *Table) ByID(id int) *Mount {
 
 // Shadowed lists, in mount order, every hidden mount (see Visible) with the
 // mount that hides it: the first later mount that covers its mount point, the
-// mount stacked on it, or whatever hides its parent. Field case C03: "mount 30
+// mount stacked on it, or whatever hides its parent. drift check's warning: "mount 30
 // (/home/alice/.gitconfig) is over-mounted by mount 35 (/home/alice)".
 func (t *Table) Shadowed() []Shadow {
 	ix := t.index()

@@ -63,8 +63,8 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.Ol
 }
 
 // MainStoragePath is the persistent storage path most declared paths use
-// (the first by name on a tie), else /nix/persist (DESIGN.md's reference
-// setup): where drift suggest puts new declarations by default.
+// (the first by name on a tie), else /nix/persist (the storage path the
+// impermanence and preservation examples use): where drift suggest puts new declarations by default.
 func MainStoragePath(entries []persist.Entry) string {
 	count := map[string]int{}
 	for _, e := range entries {

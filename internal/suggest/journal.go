@@ -136,7 +136,7 @@ func liveMachineID(root string, storages []string) string {
 	return strings.TrimSpace(string(data))
 }
 
-// machineID adds field case C08's evidence to the suggestion to persist
+// machineID adds the journal's evidence to the suggestion to persist
 // /etc/machine-id: journal directories of several machine IDs in
 // /var/log/journal mean the ID changes at every boot (the journal of each
 // boot is filed under another ID, and journalctl --list-boots sees only

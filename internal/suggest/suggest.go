@@ -77,7 +77,7 @@ type Suggestion struct {
 	// Fact is the knowledge base entry that matched, nil when none.
 	Fact *Fact
 	// Evidence lists findings beyond the counts (the journal directories
-	// of C08), one sentence each, with no file name in them.
+	// of several machine IDs), one sentence each, with no file name in them.
 	Evidence []string
 	// Holds are known paths inside Path that were merged into it (raw
 	// bytes), with their facts.
@@ -277,7 +277,7 @@ const (
 	scoreSome        = 3  // any bytes
 	scoreDay         = 10 // modified in the last 24 hours
 	scoreWeek        = 5  // modified in the last 7 days
-	scoreJournalIDs  = 30 // C08: journal directories of several machine IDs
+	scoreJournalIDs  = 30 // journal directories of several machine IDs: the ID changes at every boot
 	confidenceHigh   = 60
 	confidenceMedium = 30
 )
@@ -307,8 +307,8 @@ const (
 // where it changed; +10 × the share that hold it; +10 for 1 MiB or more
 // (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
 // in the week); +30 for /etc/machine-id when journal
-// directories of several machine IDs lie in /var/log/journal (field case
-// C08). Confidence: high from 60, medium from 30. A path identical in every
+// directories of several machine IDs lie in /var/log/journal (the ID is
+// made anew at every boot). Confidence: high from 60, medium from 30. A path identical in every
 // old root compared (at least one) that the knowledge base does not know
 // is regenerated at every boot: an Ignore suggestion, as are the knowledge
 // base's caches.
