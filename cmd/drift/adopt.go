@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/spf13/cobra"
@@ -158,11 +159,11 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		if decl, ok := report.AdoptDeclaration(und); ok {
 			hint = "declare it, e.g. " + decl + " (then rebuild), and run drift adopt again"
 		}
-		return withHint(fmt.Errorf("%s", report.Escape(und.Error())), hint)
+		return withHint(fmt.Errorf("%s", escape.Name(und.Error())), hint)
 	}
 	var link *adopt.LinkError
 	if errors.As(err, &link) {
-		return withHint(fmt.Errorf("%s", report.Escape(link.Error())), "declare the link's target instead (then rebuild), or replace the link with the directory it points at (move the data there), and run drift adopt again")
+		return withHint(fmt.Errorf("%s", escape.Name(link.Error())), "declare the link's target instead (then rebuild), or replace the link with the directory it points at (move the data there), and run drift adopt again")
 	}
 	var conflict *restore.ConflictError
 	if errors.As(err, &conflict) {
@@ -176,7 +177,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	}
 	if !opts.Quiet {
 		for _, w := range res.Warnings {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
 		}
 	}
 	state := report.AdoptDone

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 )
 
@@ -79,7 +80,7 @@ func (a *auditFlags) say(st Streams) func(audit.Said) {
 		switch {
 		case s.Note:
 			if a.Verbose {
-				fmt.Fprintf(st.Err, "drift: %s\n", report.Escape(s.Message))
+				fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message))
 			}
 		case a.Quiet:
 		case s.Diagnostic != nil:
@@ -92,7 +93,7 @@ func (a *auditFlags) say(st Streams) func(audit.Said) {
 
 // printWarning prints w on st.Err, escaped.
 func printWarning(st Streams, w diff.Warning) {
-	fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w.Message))
+	fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w.Message))
 }
 
 // progress starts the progress line of a walk on st.Err when it is a

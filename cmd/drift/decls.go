@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
 )
@@ -97,9 +97,9 @@ func (l *loadedDecls) printDiagnostics(st Streams, verbose, quiet bool) {
 // or verbose is set.
 func printDiagnostic(st Streams, d persist.Diagnostic, verbose bool) {
 	if d.Severity >= persist.Warning || verbose {
-		fmt.Fprintf(st.Err, "drift: %s\n", report.SafeText(d.String()))
+		fmt.Fprintf(st.Err, "drift: %s\n", escape.Text(d.String()))
 		if d.Hint != "" {
-			fmt.Fprintf(st.Err, "drift: hint: %s\n", report.SafeText(d.Hint))
+			fmt.Fprintf(st.Err, "drift: hint: %s\n", escape.Text(d.Hint))
 		}
 	}
 }

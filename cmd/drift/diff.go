@@ -10,8 +10,10 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
 )
 
@@ -124,7 +126,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 		defer b.Close()
 		if len(b.Mounts) > 0 {
 			fmt.Fprintf(st.Err, "drift: reading %s beneath the %s below it, as an old root is read: what is mounted there is not compared\n",
-				report.Escape(d), report.Escape(btrfs.MountList(b.Mounts, 3)))
+				escape.Name(d), escape.Name(btrfs.MountList(b.Mounts, 3)))
 		}
 		dirs[i] = b.Dir
 	}
@@ -138,7 +140,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 	}
 	switch {
 	case c.Counts[diff.Failed] > 0:
-		return withHint(fmt.Errorf("%w (%s)", errDiffFailed, report.Plural(c.Counts[diff.Failed], "error", "errors")), "run as root to read every file")
+		return withHint(fmt.Errorf("%w (%s)", errDiffFailed, units.Plural(c.Counts[diff.Failed], "error", "errors")), "run as root to read every file")
 	case c.Differ():
 		return errLost
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/lint/input"
 	"github.com/nix-drift/drift/internal/lint/output"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/report"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
 )
 
@@ -194,10 +194,10 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	}
 	if !opts.Quiet {
 		fmt.Fprintf(st.Err, "drift lint: %s, %s, %s in %s\n",
-			report.Plural(int64(lint.Count(findings, lint.Error)), "error", "errors"),
-			report.Plural(int64(lint.Count(findings, lint.Warning)-lint.Count(findings, lint.Error)), "warning", "warnings"),
-			report.Plural(int64(len(findings)-lint.Count(findings, lint.Warning)), "info", "infos"),
-			report.Plural(int64(files), "input", "inputs"))
+			units.Plural(int64(lint.Count(findings, lint.Error)), "error", "errors"),
+			units.Plural(int64(lint.Count(findings, lint.Warning)-lint.Count(findings, lint.Error)), "warning", "warnings"),
+			units.Plural(int64(len(findings)-lint.Count(findings, lint.Warning)), "info", "infos"),
+			units.Plural(int64(files), "input", "inputs"))
 	}
 	if len(errs) > 0 {
 		return readErrors(errs)

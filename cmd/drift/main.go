@@ -16,7 +16,6 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/report"
 	"golang.org/x/term"
 )
 
@@ -200,7 +199,7 @@ func printError(w io.Writer, err error) {
 			msg, output = m+":", ne.Output
 		}
 	}
-	fmt.Fprintf(w, "drift: error: %s\n", report.SafeText(msg))
+	fmt.Fprintf(w, "drift: error: %s\n", escape.Text(msg))
 	if output != "" {
 		for _, l := range strings.Split(escape.Lines(output), "\n") {
 			fmt.Fprintf(w, "  %s\n", l)
@@ -210,8 +209,8 @@ func printError(w io.Writer, err error) {
 	var ah *audit.HintError
 	switch {
 	case errors.As(err, &h) && h.hint != "":
-		fmt.Fprintf(w, "drift: hint: %s\n", report.SafeText(h.hint))
+		fmt.Fprintf(w, "drift: hint: %s\n", escape.Text(h.hint))
 	case errors.As(err, &ah) && ah.Hint != "":
-		fmt.Fprintf(w, "drift: hint: %s\n", report.SafeText(ah.Hint))
+		fmt.Fprintf(w, "drift: hint: %s\n", escape.Text(ah.Hint))
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/prune"
-	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
 )
@@ -253,10 +253,10 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 			if e.Err != "" {
 				verb = "could not delete all of"
 			}
-			fmt.Fprintf(st.Out, "%s %s (made %s): %s, %s\n", verb, report.Escape(e.Dir), e.Created.Format(time.RFC3339),
+			fmt.Fprintf(st.Out, "%s %s (made %s): %s, %s\n", verb, escape.Name(e.Dir), e.Created.Format(time.RFC3339),
 				units.Plural(e.Entries, "path", "paths"), units.Bytes(e.Bytes))
 			if e.Err != "" {
-				fmt.Fprintf(st.Err, "drift: %s: %s\n", report.Escape(e.Dir), report.Escape(e.Err))
+				fmt.Fprintf(st.Err, "drift: %s: %s\n", escape.Name(e.Dir), escape.Name(e.Err))
 			}
 		}
 	}

@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/prune"
-	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/units"
 )
 
@@ -14,7 +14,7 @@ import (
 // what it refused: refusals also on stderr.
 func writePruneResult(st Streams, r *prune.Result, format string, dryRun bool) error {
 	for _, x := range r.Refused {
-		fmt.Fprintf(st.Err, "drift: refused %s: %s\n", report.Escape(x.Path), report.Escape(x.Reason))
+		fmt.Fprintf(st.Err, "drift: refused %s: %s\n", escape.Name(x.Path), escape.Name(x.Reason))
 	}
 	if format == "json" {
 		if r.Batches == nil {
@@ -35,14 +35,14 @@ func writePruneResult(st Streams, r *prune.Result, format string, dryRun bool) e
 		for i, o := range b.Objects {
 			if dryRun || b.Quarantined[i] {
 				n, bytes, moved = n+o.Entries, bytes+o.Bytes, moved+1
-				fmt.Fprintf(w, "  %s  %s, %s\n", report.Escape(o.Path), units.Plural(o.Entries, "path", "paths"), units.Bytes(o.Bytes))
+				fmt.Fprintf(w, "  %s  %s, %s\n", escape.Name(o.Path), units.Plural(o.Entries, "path", "paths"), units.Bytes(o.Bytes))
 			}
 		}
 		if dryRun {
-			fmt.Fprintf(w, "would move %s (%s, %s) into %s/%s\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), report.Escape(b.StoragePath), prune.Dir)
+			fmt.Fprintf(w, "would move %s (%s, %s) into %s/%s\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), escape.Name(b.StoragePath), prune.Dir)
 			continue
 		}
-		fmt.Fprintf(w, "moved %s (%s, %s) into %s: drift prune --undo %s puts them back\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), report.Escape(b.Dir), b.ID)
+		fmt.Fprintf(w, "moved %s (%s, %s) into %s: drift prune --undo %s puts them back\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), escape.Name(b.Dir), b.ID)
 	}
 	return nil
 }
@@ -65,13 +65,13 @@ func writePruneList(w io.Writer, batches []prune.Batch, format string) error {
 				in++
 			}
 		}
-		fmt.Fprintf(w, "%s  made %s  %s in %s\n", b.ID, b.Created.Format(time.RFC3339), units.Plural(int64(in), "object", "objects"), report.Escape(b.Dir))
+		fmt.Fprintf(w, "%s  made %s  %s in %s\n", b.ID, b.Created.Format(time.RFC3339), units.Plural(int64(in), "object", "objects"), escape.Name(b.Dir))
 		for i, o := range b.Objects {
 			where := "in quarantine"
 			if !b.Quarantined[i] {
 				where = "not in quarantine (in place)"
 			}
-			fmt.Fprintf(w, "  %-3d %s  %s, %s, %s: %s\n", o.N, report.Escape(o.Path), o.Type, units.Bytes(o.Bytes), where, report.Escape(o.Reason))
+			fmt.Fprintf(w, "  %-3d %s  %s, %s, %s: %s\n", o.N, escape.Name(o.Path), o.Type, units.Bytes(o.Bytes), where, escape.Name(o.Reason))
 		}
 	}
 	return nil
@@ -84,7 +84,7 @@ func writeUndo(st Streams, undone []prune.Undone, format string, dryRun bool) er
 	for _, u := range undone {
 		for _, x := range u.Refused {
 			refused = true
-			fmt.Fprintf(st.Err, "drift: refused %s: %s\n", report.Escape(x.Path), report.Escape(x.Reason))
+			fmt.Fprintf(st.Err, "drift: refused %s: %s\n", escape.Name(x.Path), escape.Name(x.Reason))
 		}
 	}
 	if format == "json" {
@@ -101,7 +101,7 @@ func writeUndo(st Streams, undone []prune.Undone, format string, dryRun bool) er
 		}
 		for _, u := range undone {
 			for _, p := range u.Restored {
-				fmt.Fprintf(st.Out, "%s %s\n", verb, report.Escape(p))
+				fmt.Fprintf(st.Out, "%s %s\n", verb, escape.Name(p))
 			}
 			if u.Removed {
 				fmt.Fprintf(st.Out, "batch %s is empty: removed\n", u.ID)

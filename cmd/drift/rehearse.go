@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/rehearse"
-	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
@@ -173,12 +173,12 @@ func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 		if step == "" {
 			step = "-"
 		}
-		fmt.Fprintf(w, "%-6s %-10s %-18s %-9s %10s  %s\n", fmt.Sprintf("%d/%d", p.Lost, len(r.Reports)), p.Kind, p.Now, step, units.Bytes(p.Bytes), report.Escape(p.Path))
+		fmt.Fprintf(w, "%-6s %-10s %-18s %-9s %10s  %s\n", fmt.Sprintf("%d/%d", p.Lost, len(r.Reports)), p.Kind, p.Now, step, units.Bytes(p.Bytes), escape.Name(p.Path))
 	}
 	verdict := "NOT READY"
 	if r.Ready {
 		verdict = "READY"
 	}
-	fmt.Fprintf(w, "\nverdict: %s: %s\nnext: %s\n", verdict, r.Reason, report.Escape(r.Next))
+	fmt.Fprintf(w, "\nverdict: %s: %s\nnext: %s\n", verdict, r.Reason, escape.Name(r.Next))
 	return nil
 }

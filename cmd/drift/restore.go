@@ -12,6 +12,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/spf13/cobra"
@@ -190,20 +191,20 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	defer release()
 	warn := func(format string, args ...any) {
 		if !opts.Quiet {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.SafeText(fmt.Sprintf(format, args...)))
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Text(fmt.Sprintf(format, args...)))
 		}
 	}
 	loaded.printDiagnostics(st, false, opts.Quiet)
 	dest, entry, declared, err := restore.Destination(decls, p, to)
 	if errors.Is(err, restore.ErrUndeclared) {
-		return withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", report.Escape(p)),
+		return withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", escape.Name(p)),
 			"declare it, or it is lost again at the next boot; --to live copies it back to the live root for now")
 	}
 	if err != nil {
 		return err
 	}
 	if !declared {
-		warn("%s is not declared: declare it, or it is lost again at the next boot", report.Escape(p))
+		warn("%s is not declared: declare it, or it is lost again at the next boot", escape.Name(p))
 	}
 	base := "" // --to live: mounts are crossed down to the live path's parent
 	if sp := entry.StoragePath; to == restore.ToPersist && (sp == "/" || dest == sp || strings.HasPrefix(dest, sp+"/")) {
@@ -214,7 +215,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		// copy would land beneath it (audit.UnmountedError).
 		var ue *audit.UnmountedError
 		if err := audit.CheckStorageMounted(root, "", decls, base); errors.As(err, &ue) {
-			return withHint(fmt.Errorf("%s: %w", report.Escape(p), ue), ue.Hint())
+			return withHint(fmt.Errorf("%s: %w", escape.Name(p), ue), ue.Hint())
 		} else if err != nil {
 			return err
 		}
@@ -228,14 +229,14 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		return err
 	}
 	for _, s := range res.Skipped {
-		warn("%s not copied: %s", report.Escape(s.Path), s.Reason)
+		warn("%s not copied: %s", escape.Name(s.Path), s.Reason)
 	}
 	for _, w := range res.Warnings {
-		warn("%s", report.Escape(w))
+		warn("%s", escape.Name(w))
 	}
 	if declared && to == restore.ToPersist && res.Replaced && dest == path.Clean(entry.Source()) {
 		warn("%s is the persistent copy of a declared %s: a bind mount of it at %s goes on showing the replaced copy until it is mounted again (at the next boot)",
-			report.Escape(path.Join(root, dest)), entry.Kind, report.Escape(entry.Path))
+			escape.Name(path.Join(root, dest)), entry.Kind, escape.Name(entry.Path))
 	}
 	if opts.DryRun {
 		report.WriteRestorePlan(st.Out, root, res, entry, declared)
@@ -245,6 +246,6 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	if res.Replaced {
 		verb = "replaced"
 	}
-	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, report.Escape(res.DestFull), report.Escape(res.Source), report.RestoreSummary(res))
+	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, escape.Name(res.DestFull), escape.Name(res.Source), report.RestoreSummary(res))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -86,7 +87,7 @@ func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
 		return err
 	}
 	for _, w := range plan.Warnings {
-		fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+		fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
 	}
 	if err := report.WriteRoots(st.Out, plan.OldRoots, plan.Options.Now, opts.Format); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/spf13/cobra"
@@ -175,7 +176,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	}
 	if !opts.Quiet {
 		for _, w := range plan.Warnings {
-			fmt.Fprintf(st.Err, "drift: warning: %s\n", report.Escape(w))
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
 		}
 	}
 	var applyErr error
@@ -220,7 +221,7 @@ func stopAfterHook(ctx context.Context, top *btrfs.Top, st Streams) error {
 	count := 0
 	top.AfterMutation = func(step int, what string) {
 		count++
-		fmt.Fprintf(st.Err, "drift: test: step %d change %d: %s\n", step, count, report.Escape(what))
+		fmt.Fprintf(st.Err, "drift: test: step %d change %d: %s\n", step, count, escape.Name(what))
 		if count != n {
 			return
 		}
@@ -257,21 +258,21 @@ func hibernated(opts *WipeOptions, st Streams) (string, error) {
 	}
 	if err == nil {
 		if r, err = btrfs.ParseResume(string(b)); err != nil && opts.ResumeOffset == "auto" {
-			return "", withHint(fmt.Errorf("%s: %w", report.Escape(cmdline), err), "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
+			return "", withHint(fmt.Errorf("%s: %w", escape.Name(cmdline), err), "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
 		}
 	}
 	dev, from := opts.Resume, "--resume-device"
 	if dev == "auto" {
 		if r.Device == "" {
 			if r.Spec != "" && !opts.Quiet {
-				fmt.Fprintf(st.Err, "drift: warning: resume=%s of %s names no device drift can read: hibernation not checked (pass --resume-device)\n", report.Escape(r.Spec), report.Escape(cmdline))
+				fmt.Fprintf(st.Err, "drift: warning: resume=%s of %s names no device drift can read: hibernation not checked (pass --resume-device)\n", escape.Name(r.Spec), escape.Name(cmdline))
 			}
 			return "", nil
 		}
 		dev, from = r.Device, "resume="+r.Spec+" of "+cmdline
 		if _, err := os.Stat(dev); err != nil {
 			if !opts.Quiet {
-				fmt.Fprintf(st.Err, "drift: warning: %s (%s) is not there: hibernation not checked\n", report.Escape(dev), report.Escape(from))
+				fmt.Fprintf(st.Err, "drift: warning: %s (%s) is not there: hibernation not checked\n", escape.Name(dev), escape.Name(from))
 			}
 			return "", nil
 		}
@@ -286,13 +287,13 @@ func hibernated(opts *WipeOptions, st Streams) (string, error) {
 	}
 	hib, page, err := btrfs.Hibernated(dev, offset)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", report.Escape(from), err)
+		return "", fmt.Errorf("%s: %w", escape.Name(from), err)
 	}
 	if !hib {
 		return "", nil
 	}
 	if page == 0 {
-		return report.Escape(dev), nil
+		return escape.Name(dev), nil
 	}
-	return fmt.Sprintf("%s (swap header at page %d: resume_offset=%d)", report.Escape(dev), page, page), nil
+	return fmt.Sprintf("%s (swap header at page %d: resume_offset=%d)", escape.Name(dev), page, page), nil
 }

@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // AdoptFormats are the --format values of drift adopt.
@@ -82,7 +84,7 @@ func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, stat
 }
 
 func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
-	full := func(p string) string { return Escape(path.Join(root, p)) }
+	full := func(p string) string { return escape.Name(path.Join(root, p)) }
 	switch state {
 	case AdoptDryRun:
 		fmt.Fprintln(w, "dry run: nothing is changed")
@@ -93,27 +95,27 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s\n", Escape(p.Path))
+		fmt.Fprintf(w, "%s\n", escape.Name(p.Path))
 		switch {
 		case p.Persistent != "":
-			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): nothing to adopt\n", Escape(p.Persistent))
+			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): nothing to adopt\n", escape.Name(p.Persistent))
 			continue
 		case p.Absent:
 			fmt.Fprintf(w, "  nothing there to adopt (neither on the wiped root nor beneath a mount)\n")
 			continue
 		}
-		fmt.Fprintf(w, "  declared %s %s%s\n", p.Decl.Kind, Escape(p.Decl.Path), declPos(p.Decl))
-		from := "on the wiped filesystem at " + Escape(p.Ephemeral)
+		fmt.Fprintf(w, "  declared %s %s%s\n", p.Decl.Kind, escape.Name(p.Decl.Path), declPos(p.Decl))
+		from := "on the wiped filesystem at " + escape.Name(p.Ephemeral)
 		if p.Ephemeral == "/" {
 			from = "on the wiped root"
 		}
 		if p.Covered != "" {
-			from = "on the persistent filesystem at " + Escape(p.Covered) + " (the next boot mounts the persistent copy over it: hidden from view)"
+			from = "on the persistent filesystem at " + escape.Name(p.Covered) + " (the next boot mounts the persistent copy over it: hidden from view)"
 		}
 		if p.HiddenBy != "" {
-			from = "beneath the mount at " + Escape(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
+			from = "beneath the mount at " + escape.Name(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
 		}
-		fmt.Fprintf(w, "  from %s %s\n  into %s\n", Escape(p.Path), from, full(p.Dest))
+		fmt.Fprintf(w, "  from %s %s\n  into %s\n", escape.Name(p.Path), from, full(p.Dest))
 		if o := p.Owner; o != nil && len(p.Outcomes) > 0 && p.Outcomes[0].Action == restore.Copy && p.Outcomes[0].Dest == p.Dest {
 			fmt.Fprintf(w, "  as declared, not as live: %s\n", ownerText(o))
 		}
@@ -126,7 +128,7 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		}
 	}
 	for _, f := range res.Open {
-		fmt.Fprintf(w, "open: %s is held open by pid %d (%s): it may change while it is copied; stop it first\n", Escape(f.Path), f.PID, Escape(f.Comm))
+		fmt.Fprintf(w, "open: %s is held open by pid %d (%s): it may change while it is copied; stop it first\n", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
 	}
 }
 
@@ -140,35 +142,35 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {
 			continue
 		}
-		what := fmt.Sprintf("%s (%s)", Plural(c.Files+c.Dirs+c.Symlinks+c.Hardlinks, "object", "objects"), HumanBytes(c.Bytes))
-		copyOf := Escape(path.Join(root, p.Dest))
+		what := fmt.Sprintf("%s (%s)", units.Plural(c.Files+c.Dirs+c.Symlinks+c.Hardlinks, "object", "objects"), units.Bytes(c.Bytes))
+		copyOf := escape.Name(path.Join(root, p.Dest))
 		switch {
 		case state == AdoptDone:
-			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s\n", Escape(p.Path), what, copyOf)
+			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s\n", escape.Name(p.Path), what, copyOf)
 		case c.Differing > 0:
 			lacks := ""
 			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
 				lacks = fmt.Sprintf(" and holds %s that it lacks", what)
 			}
 			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s, with --prefer live or --prefer persistent\n",
-				Escape(p.Path), Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, args, p.Path))
+				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, args, p.Path))
 		case p.HiddenBy != "":
 			fmt.Fprintf(w, "drift: %s hides %s of the wiped root that %s lacks (the next wipe deletes them); keep them: %s\n",
-				Escape(p.HiddenBy), what, copyOf, AdoptCommand(root, args, p.Path))
+				escape.Name(p.HiddenBy), what, copyOf, AdoptCommand(root, args, p.Path))
 		default:
 			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: its bind mount hides them (the next wipe deletes them); keep them: %s\n",
-				Escape(p.Path), what, copyOf, AdoptCommand(root, args, p.Path))
+				escape.Name(p.Path), what, copyOf, AdoptCommand(root, args, p.Path))
 		}
 	}
 	for _, f := range res.Open {
-		fmt.Fprintf(w, "drift: %s is held open by pid %d (%s)\n", Escape(f.Path), f.PID, Escape(f.Comm))
+		fmt.Fprintf(w, "drift: %s is held open by pid %d (%s)\n", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
 	}
 }
 
 // writeAdoptObject prints one outcome; with items, every object a copy
 // makes.
 func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items bool) {
-	dest := Escape(path.Join(root, o.Dest))
+	dest := escape.Name(path.Join(root, o.Dest))
 	switch o.Action {
 	case restore.Copy, restore.Replace:
 		if !items || o.Result == nil {
@@ -188,29 +190,29 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 			writeItem(w, root, verb, it)
 		}
 		for _, s := range o.Result.Skipped {
-			fmt.Fprintf(w, "  skip     %s (%s)\n", Escape(s.Path), s.Reason)
+			fmt.Fprintf(w, "  skip     %s (%s)\n", escape.Name(s.Path), s.Reason)
 		}
 	case restore.Same:
 		if items {
 			fmt.Fprintf(w, "  same     %s (already holds the same bytes: left alone)\n", dest)
 		}
 	case restore.Keep:
-		fmt.Fprintf(w, "  keep     %s (%s; the persistent copy wins)\n", dest, Escape(o.Why))
+		fmt.Fprintf(w, "  keep     %s (%s; the persistent copy wins)\n", dest, escape.Name(o.Why))
 	case restore.Differs:
-		fmt.Fprintf(w, "  differs  %s (%s)\n", dest, Escape(o.Why))
+		fmt.Fprintf(w, "  differs  %s (%s)\n", dest, escape.Name(o.Why))
 	}
 }
 
 func writeItem(w *bufio.Writer, root, verb string, it restore.Item) {
-	dest := Escape(path.Join(root, it.Dest))
+	dest := escape.Name(path.Join(root, it.Dest))
 	owner := fmt.Sprintf("%d:%d", it.UID, it.GID)
 	switch it.Kind {
 	case restore.KindHardlink:
-		fmt.Fprintf(w, "  %-8s %-8s %-18s %s => %s\n", verb, it.Kind, "", dest, Escape(path.Join(root, it.Target)))
+		fmt.Fprintf(w, "  %-8s %-8s %-18s %s => %s\n", verb, it.Kind, "", dest, escape.Name(path.Join(root, it.Target)))
 	case restore.KindSymlink:
-		fmt.Fprintf(w, "  %-8s %-8s %-18s %s -> %s\n", verb, it.Kind, owner, dest, Escape(it.Target))
+		fmt.Fprintf(w, "  %-8s %-8s %-18s %s -> %s\n", verb, it.Kind, owner, dest, escape.Name(it.Target))
 	case restore.KindFile:
-		fmt.Fprintf(w, "  %-8s %-8s %04o %-13s %s (%s)\n", verb, it.Kind, it.Mode, owner, dest, HumanBytes(it.Size))
+		fmt.Fprintf(w, "  %-8s %-8s %04o %-13s %s (%s)\n", verb, it.Kind, it.Mode, owner, dest, units.Bytes(it.Size))
 	default:
 		fmt.Fprintf(w, "  %-8s %-8s %04o %-13s %s\n", verb, it.Kind, it.Mode, owner, dest)
 	}
@@ -218,7 +220,7 @@ func writeItem(w *bufio.Writer, root, verb string, it restore.Item) {
 
 func declPos(e persist.Entry) string {
 	if pos := e.Pos.String(); pos != "" {
-		return " at " + Escape(pos)
+		return " at " + escape.Name(pos)
 	}
 	return ""
 }
@@ -278,13 +280,13 @@ func adoptSummary(out []restore.Outcome, planned bool) string {
 	if planned {
 		verb = "would copy"
 	}
-	parts := []string{fmt.Sprintf("%s %s (%s)", verb, Plural(c.Files, "file", "files"), HumanBytes(c.Bytes))}
+	parts := []string{fmt.Sprintf("%s %s (%s)", verb, units.Plural(c.Files, "file", "files"), units.Bytes(c.Bytes))}
 	for _, x := range []struct {
 		n         int64
 		one, many string
 	}{{c.Dirs, "directory", "directories"}, {c.Symlinks, "symlink", "symlinks"}, {c.Hardlinks, "hard link", "hard links"}} {
 		if x.n > 0 {
-			parts = append(parts, Plural(x.n, x.one, x.many))
+			parts = append(parts, units.Plural(x.n, x.one, x.many))
 		}
 	}
 	s := strings.Join(parts, ", ")
@@ -301,7 +303,7 @@ func adoptSummary(out []restore.Outcome, planned bool) string {
 
 // nextBoot says what the declared path shows now and at the next boot.
 func nextBoot(root string, p adopt.Path) string {
-	d, src := Escape(p.Decl.Path), Escape(path.Join(root, path.Clean(p.Decl.Source())))
+	d, src := escape.Name(p.Decl.Path), escape.Name(path.Join(root, path.Clean(p.Decl.Source())))
 	switch {
 	case p.Mounted:
 		return fmt.Sprintf("mounted now: %s shows %s, as it will from the next boot", d, src)

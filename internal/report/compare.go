@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // DiffFormats lists the values --format takes for drift diff.
@@ -29,7 +31,7 @@ func WriteComparison(w io.Writer, c *diff.Comparison, format string) error {
 		err = comparisonJSON(bw, c)
 	case "paths":
 		for _, d := range c.Diffs {
-			if _, err = fmt.Fprintf(bw, "%s %s\n", d.Change.Marker(), Escape(d.Path)); err != nil {
+			if _, err = fmt.Fprintf(bw, "%s %s\n", d.Change.Marker(), escape.Name(d.Path)); err != nil {
 				break
 			}
 		}
@@ -62,7 +64,7 @@ func diffDetail(d *diff.Difference) string {
 	}
 	if d.What&diff.WhatContent != 0 {
 		if d.A.Size != d.B.Size {
-			parts = append(parts, fmt.Sprintf("content, size %s -> %s", HumanBytes(d.A.Size), HumanBytes(d.B.Size)))
+			parts = append(parts, fmt.Sprintf("content, size %s -> %s", units.Bytes(d.A.Size), units.Bytes(d.B.Size)))
 		} else {
 			parts = append(parts, "content")
 		}
@@ -89,7 +91,7 @@ func comparisonTable(w *bufio.Writer, c *diff.Comparison) error {
 			if d.B == nil {
 				typ = modeType(d.A)
 			}
-			if err := t.Append([]string{d.Change.Marker(), Escape(d.Path), d.Change.String(), typ, Escape(diffDetail(d))}); err != nil {
+			if err := t.Append([]string{d.Change.Marker(), escape.Name(d.Path), d.Change.String(), typ, escape.Name(diffDetail(d))}); err != nil {
 				return err
 			}
 		}
@@ -105,10 +107,10 @@ func comparisonTable(w *bufio.Writer, c *diff.Comparison) error {
 func ComparisonSummary(c *diff.Comparison) string {
 	n := &c.Counts
 	if !c.Differ() {
-		return fmt.Sprintf("same: %s compared, no difference", Plural(n[diff.Same], "path", "paths"))
+		return fmt.Sprintf("same: %s compared, no difference", units.Plural(n[diff.Same], "path", "paths"))
 	}
 	return fmt.Sprintf("%d added, %d removed, %d changed, %d meta, %s; %d same",
-		n[diff.Added], n[diff.Removed], n[diff.Changed], n[diff.Meta], Plural(n[diff.Failed], "error", "errors"), n[diff.Same])
+		n[diff.Added], n[diff.Removed], n[diff.Changed], n[diff.Meta], units.Plural(n[diff.Failed], "error", "errors"), n[diff.Same])
 }
 
 type jsonSide struct {
@@ -164,7 +166,7 @@ func comparisonJSON(w *bufio.Writer, c *diff.Comparison) error {
 		j := jsonDiff{Change: d.Change.String(), What: d.What.Names(), A: side(d.A), B: side(d.B)}
 		j.Path, j.PathB64 = jsonPath(d.Path)
 		if d.Err != nil {
-			j.Error = SafeText(d.Err.Error())
+			j.Error = escape.Text(d.Err.Error())
 		}
 		r.Changes = append(r.Changes, j)
 	}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/escape"
 )
 
 // hazard reports whether s holds a raw control character (newline
@@ -56,12 +57,12 @@ func TestWipeJSONHostileNames(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
 		t.Fatal(err)
 	}
-	want := Escape(p.Warnings[0])
+	want := escape.Name(p.Warnings[0])
 	if len(v.Warnings) != 1 || v.Warnings[0] != want {
 		t.Errorf("warnings %q, want %q (as on stderr)", v.Warnings, want)
 	}
-	if len(v.Notes) != 1 || v.Notes[0] != Escape(p.Notes[0]) {
-		t.Errorf("notes %q, want %q (as in the table)", v.Notes, Escape(p.Notes[0]))
+	if len(v.Notes) != 1 || v.Notes[0] != escape.Name(p.Notes[0]) {
+		t.Errorf("notes %q, want %q (as in the table)", v.Notes, escape.Name(p.Notes[0]))
 	}
 	o := v.OldRoots[0]
 	for _, s := range append([]string{o.Name, o.Path, o.Why}, append(o.Mounted, v.Warnings...)...) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // ProgressDelay is how long a scan runs before Progress shows anything: a
@@ -48,7 +50,7 @@ func (p *Progress) Update(visited, bytes int64) {
 	if el > 0 {
 		rate = int64(float64(visited) / el.Seconds())
 	}
-	fmt.Fprintf(p.w, "\rdrift: scanned %d files (%d files/s), %s\x1b[K", visited, rate, HumanBytes(bytes))
+	fmt.Fprintf(p.w, "\rdrift: scanned %d files (%d files/s), %s\x1b[K", visited, rate, units.Bytes(bytes))
 	p.shown = true
 }
 

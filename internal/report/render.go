@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -77,7 +79,7 @@ func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
 		}
 		p := it.Path
 		if sep != 0 {
-			p = Escape(p)
+			p = escape.Name(p)
 		}
 		w.WriteString(p)
 		if err := w.WriteByte(sep); err != nil {
@@ -95,18 +97,18 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		d := a.Decls.Entries[it.Decl]
 		s := "declared " + d.Kind.String()
 		if d.Path != it.Path {
-			s = "inside declared " + d.Kind.String() + " " + Escape(d.Path)
+			s = "inside declared " + d.Kind.String() + " " + escape.Name(d.Path)
 		}
 		if p := d.Pos.String(); p != "" {
-			s += " (" + Escape(p) + ")"
+			s += " (" + escape.Name(p) + ")"
 		}
 		if it.Mount != 0 { // Covered, or Covered and ignored
-			s += ", on persistent storage but not mounted from " + Escape(d.Source()) + ": the next boot mounts the copy over it (hidden, not deleted)"
+			s += ", on persistent storage but not mounted from " + escape.Name(d.Source()) + ": the next boot mounts the copy over it (hidden, not deleted)"
 		} else {
 			s += ", not backed by persistent storage"
 		}
 		if it.Copy == diff.CopyDiffers {
-			s += "; the stale copy " + Escape(diff.CopyOf(&d, it.Path)) + " comes back in its place"
+			s += "; the stale copy " + escape.Name(diff.CopyOf(&d, it.Path)) + " comes back in its place"
 		}
 		return s
 	case it.Category == diff.Covered && it.Decl < 0:
@@ -114,7 +116,7 @@ func Why(a *diff.Audit, it *diff.Item) string {
 	case it.Category == diff.Shadowed && it.Mount != 0:
 		s := "on the root subvolume under a mount point"
 		if it.Copy == diff.CopyDiffers {
-			return s + fmt.Sprintf("; the copy mount %d shows at %s has other contents: it is what the next boot shows", it.Mount, Escape(it.Path))
+			return s + fmt.Sprintf("; the copy mount %d shows at %s has other contents: it is what the next boot shows", it.Mount, escape.Name(it.Path))
 		}
 		return s + fmt.Sprintf("; the copy mount %d shows lacks it", it.Mount)
 	case it.Category == diff.Unmounted:
@@ -124,9 +126,9 @@ func Why(a *diff.Audit, it *diff.Item) string {
 				// another source makes a covered mount Unmounted.
 				s := "declared " + d.Kind.String()
 				if p := d.Pos.String(); p != "" {
-					s += " (" + Escape(p) + ")"
+					s += " (" + escape.Name(p) + ")"
 				}
-				return s + fmt.Sprintf(" with the source %s, but mount %d shows another source: the next boot mounts %s over it, hiding what this mount shows (it stays in persistent storage)", Escape(d.Source()), it.Mount, Escape(d.Source()))
+				return s + fmt.Sprintf(" with the source %s, but mount %d shows another source: the next boot mounts %s over it, hiding what this mount shows (it stays in persistent storage)", escape.Name(d.Source()), it.Mount, escape.Name(d.Source()))
 			}
 		}
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
@@ -151,7 +153,7 @@ const whyWidth = 48
 func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	if msg := a.Wipe.Warning(); msg != "" {
 		// First: it changes what every row means.
-		fmt.Fprintf(w, "WARNING: %s\n\n", Escape(msg))
+		fmt.Fprintf(w, "WARNING: %s\n\n", escape.Name(msg))
 	}
 	if len(a.Alerts) > 0 {
 		// Findings against the previous root: before the rows, as above.
@@ -181,16 +183,16 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		prev := ""
 		for _, r := range rows {
 			top := topDir(r.Item.Path)
-			shown := Escape(top)
+			shown := escape.Name(top)
 			if top == prev {
 				shown = ""
 			}
 			prev = top
-			p := Escape(r.Item.Path)
+			p := escape.Name(r.Item.Path)
 			if r.Entries > 1 {
 				p += "/"
 			}
-			cells := []string{shown, p, paint(opts.Color, r.Item.Category, r.Item.Category.String()), Type(r.Item), fmt.Sprint(r.Entries), HumanBytes(r.Bytes)}
+			cells := []string{shown, p, paint(opts.Color, r.Item.Category, r.Item.Category.String()), Type(r.Item), fmt.Sprint(r.Entries), units.Bytes(r.Bytes)}
 			if hist {
 				h := r.Item.History.String()
 				if h == "" {
@@ -222,16 +224,16 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	if len(a.Vanished) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nVANISHED at the last reboot, not declared now (still in old_roots/%s):\n", Escape(a.Vanished[0].Root))
+	fmt.Fprintf(w, "\nVANISHED at the last reboot, not declared now (still in old_roots/%s):\n", escape.Name(a.Vanished[0].Root))
 	t := newTable(w)
 	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
 	for _, v := range a.Vanished {
-		p := Escape(v.Path)
+		p := escape.Name(v.Path)
 		if v.Entries > 1 {
 			p += "/"
 		}
 		it := diff.Item{Mode: v.Mode}
-		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), HumanBytes(v.Bytes), Escape(v.Root),
+		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), units.Bytes(v.Bytes), escape.Name(v.Root),
 			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), RestoreCommand(a.Root, v)}); err != nil {
 			return err
 		}
@@ -269,10 +271,10 @@ func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
 		return s
 	}
-	if Escape(s) == s {
+	if escape.Name(s) == s {
 		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 	}
-	return "$'" + strings.ReplaceAll(Escape(s), "'", `\'`) + "'"
+	return "$'" + strings.ReplaceAll(escape.Name(s), "'", `\'`) + "'"
 }
 
 // historyCounts counts the lost paths of a per History (Ignored ones only
@@ -295,7 +297,7 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 func rowWhy(a *diff.Audit, r Row) string {
 	why := Why(a, r.Item)
 	if r.Hidden.Count > 0 {
-		why += fmt.Sprintf("; %s ignored inside, not shown", Plural(r.Hidden.Count, "entry", "entries"))
+		why += fmt.Sprintf("; %s ignored inside, not shown", units.Plural(r.Hidden.Count, "entry", "entries"))
 	}
 	if cmd := RowAdopt(a, r.Item); cmd != "" {
 		why += "; keep it: " + cmd
@@ -360,9 +362,9 @@ func vanishedEntries(a *diff.Audit) int64 {
 // before the others; the message escaped.
 func AlertLine(al diff.Alert) string {
 	if al.Kind.Losing() {
-		return "ALERT: " + Escape(al.Message)
+		return "ALERT: " + escape.Name(al.Message)
 	}
-	return "WARNING: " + Escape(al.Message)
+	return "WARNING: " + escape.Name(al.Message)
 }
 
 // Summary is the one-line verdict: how much the next boot loses, per
@@ -382,7 +384,7 @@ func Summary(a *diff.Audit, all bool) string {
 	if lost.Count == 0 {
 		s = "nothing would be lost at the next boot"
 	} else {
-		s = fmt.Sprintf("%s (%s) would be lost at the next boot: %s", Plural(lost.Count, "path", "paths"), HumanBytes(lost.Bytes), strings.Join(parts, ", "))
+		s = fmt.Sprintf("%s (%s) would be lost at the next boot: %s", units.Plural(lost.Count, "path", "paths"), units.Bytes(lost.Bytes), strings.Join(parts, ", "))
 	}
 	var extra []string
 	if t := a.Totals[diff.Ignored]; t.Count > 0 {
@@ -407,9 +409,9 @@ func Summary(a *diff.Audit, all bool) string {
 		extra = append(extra, "since the previous boot: "+strings.Join(hs, ", "))
 	}
 	if n := vanishedEntries(a); n > 0 {
-		extra = append(extra, Plural(n, "path", "paths")+" vanished at the last reboot")
+		extra = append(extra, units.Plural(n, "path", "paths")+" vanished at the last reboot")
 	}
-	extra = append(extra, Plural(a.Scanned, "entry", "entries")+" scanned")
+	extra = append(extra, units.Plural(a.Scanned, "entry", "entries")+" scanned")
 	if len(a.Errors) > 0 {
 		extra = append(extra, fmt.Sprintf("%d unreadable", len(a.Errors)))
 	}
@@ -531,7 +533,7 @@ type jsonReport struct {
 // otherwise escaped (so that a consumer printing it, jq -r say, never sends a
 // control or bidi character to a terminal) with the raw bytes in base64.
 func jsonPath(p string) (string, string) {
-	if e := Escape(p); e != p {
+	if e := escape.Name(p); e != p {
 		return e, base64.StdEncoding.EncodeToString([]byte(p))
 	}
 	return p, ""
@@ -576,8 +578,8 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		if it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries) {
 			d := a.Decls.Entries[it.Decl]
-			ji.Declared = Escape(d.Path)
-			ji.DeclaredAt = SafeText(d.Pos.String())
+			ji.Declared = escape.Name(d.Path)
+			ji.DeclaredAt = escape.Text(d.Pos.String())
 		}
 		if row.Hidden.Count > 0 {
 			ji.Hidden = &jsonTotal{row.Hidden.Count, row.Hidden.Bytes}
@@ -600,7 +602,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Vanished = []jsonVanished{}
 	for _, v := range a.Vanished {
 		it := diff.Item{Mode: v.Mode}
-		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: Escape(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(a.Root, v)}
+		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: escape.Name(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(a.Root, v)}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
 		r.Vanished = append(r.Vanished, jv)
 	}
@@ -613,12 +615,12 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	r.Alerts = []jsonAlert{}
 	for _, al := range a.Alerts {
-		ja := jsonAlert{Kind: al.Kind.String(), Message: Escape(al.Message), PreviousRoot: Escape(al.Previous)}
+		ja := jsonAlert{Kind: al.Kind.String(), Message: escape.Name(al.Message), PreviousRoot: escape.Name(al.Previous)}
 		ja.Path, ja.PathBase64 = jsonPath(al.Path)
 		switch al.Kind {
 		case diff.OwnershipDrift:
-			id, now := al.ID, Escape(al.NameNow)
-			ja.IDKind, ja.ID, ja.NameNow, ja.NamePrevious, ja.Entries = al.IDKind, &id, &now, Escape(al.NameBefore), al.Entries
+			id, now := al.ID, escape.Name(al.NameNow)
+			ja.IDKind, ja.ID, ja.NameNow, ja.NamePrevious, ja.Entries = al.IDKind, &id, &now, escape.Name(al.NameBefore), al.Entries
 		case diff.HostKeyChanged:
 			ja.Lost = al.Lost.String()
 		}
@@ -626,15 +628,15 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	}
 	r.Warnings = []string{}
 	if msg := a.Wipe.Warning(); msg != "" {
-		r.Warnings = append(r.Warnings, Escape(msg))
+		r.Warnings = append(r.Warnings, escape.Name(msg))
 	}
 	for _, w := range a.Warnings {
-		r.Warnings = append(r.Warnings, Escape(w.Message))
+		r.Warnings = append(r.Warnings, escape.Name(w.Message))
 	}
 	r.Errors = []jsonError{}
 	for _, e := range a.Errors {
 		p, _ := jsonPath(e.Path)
-		r.Errors = append(r.Errors, jsonError{Path: p, Error: SafeText(e.Err.Error())})
+		r.Errors = append(r.Errors, jsonError{Path: p, Error: escape.Text(e.Err.Error())})
 	}
 	r.Diagnostics = []jsonDiag{}
 	for _, d := range a.Decls.Diagnostics {
@@ -687,5 +689,5 @@ func writeJSONItems(w *bufio.Writer, r *jsonReport, n int, item func(i int) json
 }
 
 func diagJSON(d persist.Diagnostic) jsonDiag {
-	return jsonDiag{Position: SafeText(d.Pos.String()), Severity: d.Severity.String(), Message: SafeText(d.Message), Hint: SafeText(d.Hint)}
+	return jsonDiag{Position: escape.Text(d.Pos.String()), Severity: d.Severity.String(), Message: escape.Text(d.Message), Hint: escape.Text(d.Hint)}
 }

@@ -19,44 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestEscape(t *testing.T) {
-	for in, want := range map[string]string{
-		"/etc/hostname":          "/etc/hostname",
-		"/home/a/VirtualBox VMs": "/home/a/VirtualBox VMs",
-		"/home/a/المستندات":      "/home/a/المستندات",
-		"/a\nb":                  `/a\nb`,
-		"/a\tb\rc":               `/a\tb\rc`,
-		"/esc\x1b[31mred":        `/esc\x1b[31mred`,
-		"/bad\xff\xfe":           `/bad\xff\xfe`,
-		`/back\slash`:            `/back\\slash`,
-		"/bell\a":                `/bell\x07`,
-		"/c1\u009b":              `/c1\xc2\x9b`,
-		"/del\x7f":               `/del\x7f`,
-	} {
-		got := Escape(in)
-		if got != want {
-			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
-		}
-		for _, r := range got {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-				t.Errorf("Escape(%q) kept control character %U", in, r)
-			}
-		}
-	}
-	// Distinct names stay distinct: the escape of a backslash can't be forged.
-	if Escape(`/a\nb`) == Escape("/a\nb") {
-		t.Error("a literal backslash-n and a newline escape the same")
-	}
-}
-
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 1 << 30: "1.0 GiB"} {
-		if got := HumanBytes(n); got != want {
-			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 const (
 	dirMode  = unix.S_IFDIR | 0o755
 	fileMode = unix.S_IFREG | 0o644

@@ -6,8 +6,10 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // WriteRestorePlan prints what drift restore --dry-run would do, one
@@ -17,7 +19,7 @@ import (
 // RestoreSummary.
 func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persist.Entry, declared bool) {
 	fmt.Fprintf(w, "dry run: nothing is changed\n")
-	fmt.Fprintf(w, "would restore %s\n", Escape(res.Source))
+	fmt.Fprintf(w, "would restore %s\n", escape.Name(res.Source))
 	how := "not declared"
 	if declared {
 		how = "declared " + entry.Kind.String() + " " + entry.Path
@@ -29,25 +31,25 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 	if res.Replaced {
 		replace = ", replacing what is there"
 	}
-	fmt.Fprintf(w, "           to %s (%s%s)\n", Escape(res.DestFull), Escape(how), replace)
+	fmt.Fprintf(w, "           to %s (%s%s)\n", escape.Name(res.DestFull), escape.Name(how), replace)
 	for _, d := range res.MkDirs {
-		fmt.Fprintf(w, "mkdir    %s\n", Escape(path.Join(root, d)))
+		fmt.Fprintf(w, "mkdir    %s\n", escape.Name(path.Join(root, d)))
 	}
 	for _, it := range res.Items {
-		dest := Escape(path.Join(root, it.Dest))
+		dest := escape.Name(path.Join(root, it.Dest))
 		switch it.Kind {
 		case restore.KindHardlink:
-			fmt.Fprintf(w, "%-8s %-18s %s => %s\n", it.Kind, "", dest, Escape(path.Join(root, it.Target)))
+			fmt.Fprintf(w, "%-8s %-18s %s => %s\n", it.Kind, "", dest, escape.Name(path.Join(root, it.Target)))
 		case restore.KindSymlink:
-			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, Escape(it.Target))
+			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, escape.Name(it.Target))
 		case restore.KindFile:
-			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, HumanBytes(it.Size))
+			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, units.Bytes(it.Size))
 		default:
 			fmt.Fprintf(w, "%-8s %04o %-13s %s\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest)
 		}
 	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "skip     %s (%s)\n", Escape(s.Path), s.Reason)
+		fmt.Fprintf(w, "skip     %s (%s)\n", escape.Name(s.Path), s.Reason)
 	}
 	fmt.Fprintf(w, "would copy %s\n", RestoreSummary(res))
 }
@@ -68,18 +70,18 @@ func RestoreSummary(res *restore.Result) string {
 			hard++
 		}
 	}
-	parts := []string{fmt.Sprintf("%s (%s)", Plural(files, "file", "files"), HumanBytes(res.Bytes))}
+	parts := []string{fmt.Sprintf("%s (%s)", units.Plural(files, "file", "files"), units.Bytes(res.Bytes))}
 	if dirs > 0 {
-		parts = append(parts, Plural(dirs, "directory", "directories"))
+		parts = append(parts, units.Plural(dirs, "directory", "directories"))
 	}
 	if links > 0 {
-		parts = append(parts, Plural(links, "symlink", "symlinks"))
+		parts = append(parts, units.Plural(links, "symlink", "symlinks"))
 	}
 	if hard > 0 {
-		parts = append(parts, Plural(hard, "hard link", "hard links"))
+		parts = append(parts, units.Plural(hard, "hard link", "hard links"))
 	}
 	if n := len(res.Skipped); n > 0 {
-		parts = append(parts, Plural(int64(n), "skipped", "skipped"))
+		parts = append(parts, units.Plural(int64(n), "skipped", "skipped"))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -79,13 +81,13 @@ func typeName(s *suggest.Suggestion) string {
 func LeftLine(l suggest.Left) string {
 	ex := make([]string, len(l.Examples))
 	for i, p := range l.Examples {
-		ex[i] = Escape(p)
+		ex[i] = escape.Name(p)
 	}
 	more := ""
 	if l.Count > len(l.Examples) {
 		more = ", …"
 	}
-	return fmt.Sprintf("left to you: %s (%s%s): %s", Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, l.Reason)
+	return fmt.Sprintf("left to you: %s (%s%s): %s", units.Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, l.Reason)
 }
 
 func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
@@ -115,8 +117,8 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		if stray {
 			conf = "-"
 		}
-		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), Escape(s.Path), typeName(&s),
-			fmt.Sprint(s.Entries), HumanBytes(s.Bytes), boots, changed, conf, SafeText(s.Note(Escape))}); err != nil {
+		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), escape.Name(s.Path), typeName(&s),
+			fmt.Sprint(s.Entries), units.Bytes(s.Bytes), boots, changed, conf, escape.Text(s.Note(escape.Name))}); err != nil {
 			return err
 		}
 	}
@@ -126,10 +128,10 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	var sources []string
 	for _, s := range r.Suggestions {
 		if s.Fact != nil {
-			sources = append(sources, fmt.Sprintf("  %d: %s", s.Rank, SafeText(s.Fact.Source)))
+			sources = append(sources, fmt.Sprintf("  %d: %s", s.Rank, escape.Text(s.Fact.Source)))
 		}
 		for _, h := range s.Holds {
-			sources = append(sources, fmt.Sprintf("  %d: %s: %s", s.Rank, Escape(h.Path), SafeText(h.Fact.Source)))
+			sources = append(sources, fmt.Sprintf("  %d: %s: %s", s.Rank, escape.Name(h.Path), escape.Text(h.Fact.Source)))
 		}
 	}
 	if len(sources) > 0 {
@@ -157,7 +159,7 @@ func SuggestSummary(r *SuggestReport) string {
 		}
 	}
 	parts := []string{
-		fmt.Sprintf("%d to persist (%s)", counts[suggest.Persist], HumanBytes(bytes)),
+		fmt.Sprintf("%d to persist (%s)", counts[suggest.Persist], units.Bytes(bytes)),
 		fmt.Sprintf("%d to ignore", counts[suggest.Ignore]),
 		fmt.Sprintf("%d stray in persistent storage", counts[suggest.DeclareOrRemove]),
 	}
@@ -169,7 +171,7 @@ func SuggestSummary(r *SuggestReport) string {
 	case n == 0:
 		s += "; no old root compared (history unknown)"
 	default:
-		s += fmt.Sprintf("; compared with the last %s (%s)", Plural(int64(n), "old root", "old roots"), Escape(strings.Join(r.OldRoots, ", ")))
+		s += fmt.Sprintf("; compared with the last %s (%s)", units.Plural(int64(n), "old root", "old roots"), escape.Name(strings.Join(r.OldRoots, ", ")))
 	}
 	if counts[suggest.Persist] > 0 {
 		s += "; --format nix prints the declarations"
@@ -182,7 +184,7 @@ func SuggestSummary(r *SuggestReport) string {
 // write printably (another control character, invalid UTF-8, a bidi
 // override): such a path is left for the user to declare by hand.
 func NixString(s string) (string, bool) {
-	if rest := nixEscapable.Replace(s); Escape(rest) != rest {
+	if rest := nixEscapable.Replace(s); escape.Name(rest) != rest {
 		return "", false
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
@@ -250,7 +252,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		}
 		e, ok := nixEntry(s, p)
 		if !ok {
-			unprintable = append(unprintable, Escape(s.Path))
+			unprintable = append(unprintable, escape.Name(s.Path))
 			continue
 		}
 		e += fmt.Sprintf(" # %d, %s", s.Rank, s.Confidence)
@@ -272,7 +274,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 			l.dirs = append(l.dirs, e)
 		}
 	}
-	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", Escape(r.Root))
+	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", escape.Name(r.Root))
 	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
 	fmt.Fprintf(w, "{\n")
 	if len(storages) == 0 {
@@ -281,7 +283,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	for _, sp := range storages {
 		q, ok := NixString(sp)
 		if !ok {
-			unprintable = append(unprintable, Escape(sp))
+			unprintable = append(unprintable, escape.Name(sp))
 			continue
 		}
 		fmt.Fprintf(w, "  environment.persistence.%s = {\n", q)
@@ -308,9 +310,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		case suggest.Ignore:
 			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(IgnoreRule(s.Path))))
 		case suggest.InUse:
-			inUse = append(inUse, fmt.Sprintf("#   %s: %s", Escape(s.Path), SafeText(Escape(strings.Join(s.UsedBy, "; ")))))
+			inUse = append(inUse, fmt.Sprintf("#   %s: %s", escape.Name(s.Path), escape.Text(escape.Name(strings.Join(s.UsedBy, "; ")))))
 		case suggest.DeclareOrRemove:
-			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", Escape(s.Path), Plural(s.Entries, "entry", "entries"), HumanBytes(s.Bytes)))
+			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", escape.Name(s.Path), units.Plural(s.Entries, "entry", "entries"), units.Bytes(s.Bytes)))
 		}
 	}
 	if len(ignores) > 0 {
@@ -326,7 +328,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))
 	}
 	for _, l := range r.Left {
-		fmt.Fprintf(w, "# %s\n", SafeText(LeftLine(l)))
+		fmt.Fprintf(w, "# %s\n", escape.Text(LeftLine(l)))
 	}
 	return nil
 }
@@ -457,12 +459,12 @@ type jsonSuggestReport struct {
 func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 	out := jsonSuggestReport{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
 	for _, w := range r.Warnings {
-		out.Warnings = append(out.Warnings, Escape(w.Message))
+		out.Warnings = append(out.Warnings, escape.Name(w.Message))
 	}
 	for _, l := range r.Left {
 		jl := jsonLeft{Reason: l.Reason, Count: l.Count, Examples: []string{}}
 		for _, p := range l.Examples {
-			jl.Examples = append(jl.Examples, Escape(p))
+			jl.Examples = append(jl.Examples, escape.Name(p))
 		}
 		out.Left = append(out.Left, jl)
 	}
@@ -471,26 +473,26 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 	}
 	for _, s := range r.Suggestions {
 		j := jsonSuggestion{Rank: s.Rank, Action: string(s.Action), Type: typeName(&s), Entries: s.Entries, Bytes: s.Bytes,
-			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: SafeText(s.Note(Escape)),
+			Boots: s.Boots, Seen: s.Seen, Changed: s.Changed, Score: s.Score, Confidence: s.Confidence, Note: escape.Text(s.Note(escape.Name)),
 			Evidence: s.Evidence, StoragePath: s.StoragePath, User: s.User}
 		j.Path, j.PathBase64 = jsonPath(s.Path)
 		if s.Mtime > 0 {
 			j.Mtime = time.Unix(0, s.Mtime).UTC().Format(time.RFC3339)
 		}
 		if s.User != "" {
-			j.Relative = Escape(s.Rel)
+			j.Relative = escape.Name(s.Rel)
 		}
 		if s.LivePath != "" {
-			j.LivePath = Escape(s.LivePath)
+			j.LivePath = escape.Name(s.LivePath)
 		}
 		if s.Action == suggest.Ignore {
-			j.IgnoreRule = Escape(IgnoreRule(s.Path))
+			j.IgnoreRule = escape.Name(IgnoreRule(s.Path))
 		}
 		if s.Action == suggest.Persist {
 			j.Adopt = AdoptCommand(r.Root, r.Args, s.Path)
 		}
 		for _, u := range s.UsedBy {
-			j.UsedBy = append(j.UsedBy, Escape(u))
+			j.UsedBy = append(j.UsedBy, escape.Name(u))
 		}
 		if j.Evidence == nil {
 			j.Evidence = []string{}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -56,8 +57,8 @@ func TestRestoreCommand(t *testing.T) {
 			t.Errorf("RestoreCommand(%q, %q) = %q, want %q", tc.path, tc.from, got, tc.want)
 		}
 		// Printed escaped: a printable name's command is printed as is.
-		if got := Escape(tc.want); got != tc.want {
-			t.Errorf("Escape(%q) = %q: the printed command is not the command", tc.want, got)
+		if got := escape.Name(tc.want); got != tc.want {
+			t.Errorf("escape.Name(%q) = %q: the printed command is not the command", tc.want, got)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -38,7 +39,7 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 		escaped := func(in []string) []string { // as on the terminal
 			out := make([]string, len(in))
 			for i, s := range in {
-				out[i] = Escape(s)
+				out[i] = escape.Name(s)
 			}
 			return out
 		}
@@ -51,11 +52,11 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	if dryRun {
 		verb = "plan (dry run, nothing changed)"
 	}
-	if _, err := fmt.Fprintf(w, "%s: %s\n", verb, Plural(int64(len(p.Steps)), "step", "steps")); err != nil {
+	if _, err := fmt.Fprintf(w, "%s: %s\n", verb, units.Plural(int64(len(p.Steps)), "step", "steps")); err != nil {
 		return err
 	}
 	for _, n := range p.Notes {
-		if _, err := fmt.Fprintf(w, "note: %s\n", Escape(n)); err != nil {
+		if _, err := fmt.Fprintf(w, "note: %s\n", escape.Name(n)); err != nil {
 			return err
 		}
 	}
@@ -63,7 +64,7 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 		t := newTable(w)
 		t.Header("#", "STEP")
 		for i, s := range p.Steps {
-			if err := t.Append([]string{fmt.Sprint(i + 1), Escape(s.String())}); err != nil {
+			if err := t.Append([]string{fmt.Sprint(i + 1), escape.Name(s.String())}); err != nil {
 				return err
 			}
 		}
@@ -140,7 +141,7 @@ func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
 		j := jsonOldRoot{Decision: d}
 		j.Name, j.NameBase64 = jsonPath(d.Name)
 		j.Path, j.PathBase64 = jsonPath(d.Path)
-		j.Why = Escape(d.Why)
+		j.Why = escape.Name(d.Why)
 		for _, n := range d.Nested {
 			js := jsonSubvolume{Subvolume: n}
 			js.Path, js.PathBase64 = jsonPath(n.Path)
@@ -151,7 +152,7 @@ func jsonOldRoots(ds []btrfs.Decision) []jsonOldRoot {
 			j.Nested = append(j.Nested, js)
 		}
 		for _, m := range d.Mounted {
-			j.Mounted = append(j.Mounted, Escape(m))
+			j.Mounted = append(j.Mounted, escape.Name(m))
 		}
 		if !d.OTime.IsZero() {
 			t := d.OTime
@@ -185,11 +186,11 @@ func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time) error {
 		if !d.Age.IsZero() {
 			age = fmt.Sprintf("%dd", int(now.Sub(d.Age)/(24*time.Hour)))
 		}
-		if err := t.Append([]string{Escape(d.Name), age, verdict, Escape(d.Why)}); err != nil {
+		if err := t.Append([]string{escape.Name(d.Name), age, verdict, escape.Name(d.Why)}); err != nil {
 			return err
 		}
 		for _, n := range d.Nested {
-			if err := t.Append([]string{"└ " + Escape(strings.TrimPrefix(n.Path, d.Path+"/")), "", "", fmt.Sprintf("nested subvolume %d", n.ID)}); err != nil {
+			if err := t.Append([]string{"└ " + escape.Name(strings.TrimPrefix(n.Path, d.Path+"/")), "", "", fmt.Sprintf("nested subvolume %d", n.ID)}); err != nil {
 				return err
 			}
 		}

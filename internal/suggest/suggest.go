@@ -171,7 +171,7 @@ type Held struct {
 
 // Note is the suggestion's evidence in one line: the knowledge base's
 // note, the evidence, what the history says. esc makes a file name
-// printable (report.Escape).
+// printable (escape.Name).
 func (s *Suggestion) Note(esc func(string) string) string {
 	var parts []string
 	if s.Fact != nil {

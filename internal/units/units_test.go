@@ -11,6 +11,7 @@ func TestPluralBytes(t *testing.T) {
 		{Plural(2, "entry", "entries"), "2 entries"},
 		{Bytes(0), "0 B"},
 		{Bytes(1023), "1023 B"},
+		{Bytes(1024), "1.0 KiB"},
 		{Bytes(1536), "1.5 KiB"},
 		{Bytes(1 << 30), "1.0 GiB"},
 		{Bytes(5 << 40), "5.0 TiB"},

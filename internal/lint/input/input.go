@@ -13,9 +13,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -39,7 +39,7 @@ type Options struct {
 type EmptyDirError struct{ Dir string }
 
 func (e *EmptyDirError) Error() string {
-	return report.Escape(e.Dir) + ": no .nix file in this directory or below it"
+	return escape.Name(e.Dir) + ": no .nix file in this directory or below it"
 }
 
 // Load reads args (files, directories, "-" for opts.Stdin; see
@@ -203,7 +203,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 		}
 		if !fi.IsDir() {
 			if !fi.Mode().IsRegular() {
-				errs = append(errs, fmt.Errorf("%s: not a regular file", report.Escape(a)))
+				errs = append(errs, fmt.Errorf("%s: not a regular file", escape.Name(a)))
 				continue
 			}
 			data, id, err := readRegular(a, false)
@@ -284,7 +284,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 	var out []lintInput
 	notFollowed := func(imp persist.Import, why string) {
 		s.Diagnostics = append(s.Diagnostics, persist.Diagnostic{Pos: imp.Pos, Severity: persist.Warning, Code: "not-static",
-			Message: fmt.Sprintf("imports: %s is not followed (%s); the declarations in it are not read", report.Escape(imp.Path), why),
+			Message: fmt.Sprintf("imports: %s is not followed (%s); the declarations in it are not read", escape.Name(imp.Path), why),
 			Hint:    "name the file on the command line, or lint the directory that holds both"})
 	}
 	for _, imp := range s.Imports {
@@ -304,7 +304,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true})
 				continue
 			}
-			notFollowed(imp, "it is outside "+report.Escape(in.tree))
+			notFollowed(imp, "it is outside "+escape.Name(in.tree))
 			continue
 		}
 		data, id, name, err := readBeneath(in.tree, rel)
@@ -402,7 +402,7 @@ func displayName(name string) string {
 	if name == "-" {
 		return "<stdin>"
 	}
-	return report.Escape(name)
+	return escape.Name(name)
 }
 
 // hostParents are the directory names whose sub-directories are hosts

@@ -11,7 +11,6 @@ import (
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/lint"
-	"github.com/nix-drift/drift/internal/report"
 )
 
 // Formats are the names Write takes.
@@ -33,8 +32,8 @@ type Tool struct {
 //
 //   - text: one line per finding, "file:line:col: severity rule: message"
 //     (the position shortened to what is known), then "  hint: …" when the
-//     finding has a hint. File names and messages are escaped (report.Escape,
-//     report.SafeText, a newline as \n): no raw control characters.
+//     finding has a hint. File names and messages are escaped (escape.Name,
+//     escape.Text, a newline as \n): no raw control characters.
 //   - json: {"version": 1, "findings": [{file, line, column, rule,
 //     severity, message, hint, path}], "summary": {"error": n, "warning": n,
 //     "info": n}}; line and column are 0 when unknown. Fields are only
@@ -66,7 +65,7 @@ func Write(w io.Writer, format string, fs []lint.Finding, tool Tool) error {
 
 func position(f lint.Finding) string {
 	p := f.Pos
-	p.File = report.Escape(p.File)
+	p.File = escape.Name(p.File)
 	return p.String()
 }
 
@@ -86,9 +85,9 @@ func writeText(w io.Writer, fs []lint.Finding) error {
 	return err
 }
 
-// oneLine is report.SafeText (newlines written as \n): one finding,
+// oneLine is escape.Text (newlines written as \n): one finding,
 // one line.
-func oneLine(s string) string { return report.SafeText(s) }
+func oneLine(s string) string { return escape.Text(s) }
 
 type jsonFinding struct {
 	File     string `json:"file"`
@@ -139,7 +138,7 @@ func writeGitHub(w io.Writer, fs []lint.Finding) error {
 		}
 		props := []string{}
 		if f.Pos.File != "" {
-			props = append(props, "file="+ghProp(report.SafeText(f.Pos.File)))
+			props = append(props, "file="+ghProp(escape.Text(f.Pos.File)))
 		}
 		if f.Pos.Line > 0 {
 			props = append(props, fmt.Sprintf("line=%d", f.Pos.Line))
