@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
-	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/safefile"
@@ -149,7 +148,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	}
 	bo.BootID = opts.BootID
 	if bo.BootID == "" {
-		bo.BootID = diff.BootID()
+		bo.BootID = btrfs.BootID()
 	}
 	bo.Blank = opts.Blank
 	if hib, err := hibernated(opts, st); err != nil {

@@ -48,18 +48,8 @@ func CurrentBoot() (Boot, error) {
 	if boot.Time.IsZero() {
 		return Boot{}, errors.New("/proc/stat: no btime line")
 	}
-	boot.ID = BootID()
+	boot.ID = btrfs.BootID()
 	return boot, nil
-}
-
-// BootID is this boot's id, the kernel's boot_id
-// (/proc/sys/kernel/random/boot_id), "" when it cannot be read.
-func BootID() string {
-	id, err := safefile.ReadFile(context.Background(), "/proc/sys/kernel/random/boot_id", 4096)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(id))
 }
 
 // WipeSlack is how much earlier than the boot time the root may have been
