@@ -30,67 +30,32 @@ func newAdoptCmd(st Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "adopt PATH...",
 		Short: "Move live data into its persistent copy before the next boot deletes it",
-		Long: `Copy what the live system holds at PATH (a path as the live system sees it)
-into its persistent copy: the persistent storage path of the declaration that
-covers PATH (a declared directory or file, or a path inside a declared
-directory), joined with the rest of PATH. Mode, owner, times, extended
-attributes, symlinks as symlinks and hard links (also between names copied as
-separate objects into an existing copy) are kept; fifos, sockets and devices are skipped with a warning.
-The persistent directory adopt creates for a declared directory gets the
-user, group and mode the declaration states (as impermanence gives the
-directories it creates), not the live directory's; an existing one that
-differs is left as it is, with a warning.
+		Long: `Copy the live data at PATH (a path as the live system sees it) into its
+persistent copy (the storage path of the declaration that covers PATH,
+joined with PATH) before the next boot mounts an empty copy over it or the
+wipe deletes it. Mode, owner, times, extended attributes, symlinks and hard
+links are kept. The live data is never deleted; drift never goes through a
+symlink or crosses a mount, on either side.
 
-The data is read where it really is: on the wiped root, beneath a bind
-mount that already hides it (a directory declared after it held data: the
-files under the now-mounted empty copy are rescued), or on another persistent
-filesystem (a /home subvolume) where the declaration is not mounted yet and
-the next boot's mount of the copy would hide it. A declared directory whose
-live path is a symlink is refused: the next boot mounts a directory there,
-and a copy of the link would not keep the data it points at. drift never deletes the
-live data (the next wipe does), never goes through a symlink and never crosses
-a mount boundary, on either side.
+Each object is copied beside its place, flushed, checked (its length, an
+unchanged source, the copy's xxh3 digest read back) and renamed in: an
+interrupted run leaves it as it was or complete; run it again to finish.
+Where the persistent copy already holds other bytes or metadata, the whole
+run is refused before anything is written, unless --prefer live or
+--prefer persistent says which side wins. A PATH no declaration covers is
+refused with the declaration to add.
 
-Object by object: what the persistent copy lacks is copied under a temporary
-name next to it, flushed to disk, checked (each file's length, its source
-unchanged while copied, and its bytes: the copy, read back once flushed, must
-have the source's xxh3 digest) and renamed into place, so it appears whole or not at
-all; an interrupted run leaves each object as it was or complete, and running
-it again finishes it. What the persistent copy already holds with the same
-bytes, mode, owner and extended attributes is left alone. What it holds
-otherwise (other bytes, or the same bytes with other metadata, which the
-next boot would show) refuses the whole run,
-before anything is written, unless --prefer says which side wins: live (the
-live object replaces it, atomically) or persistent (it stays). Every path is
-planned before anything is copied: a PATH no declaration covers is refused
-with the declaration to add.
-
-Files under PATH held open by running processes are named (they may change
-while copied: stop the service first). Without --mount, drift says what the
-declared path shows until the next boot and after it; --mount bind-mounts the
-persistent copy over the declared path now, as impermanence and preservation
-will at the next boot, so that the running system and the next boot agree.
-
---dry-run prints every object and where it goes, and changes nothing.
---pending adopts, instead of the PATHs, every declared path whose live data
-has no persistent copy (drift check's declared-unbacked and covered paths,
-and shadowed ones below a declared path); --format summary says one line per path: what
-the persistent copy lacks and the command that copies it (the activation
-guard of services.drift runs drift adopt --pending --dry-run --format
-summary).
-
-Declarations come from --persist (repeatable) and --flake, as for drift check;
-without either, from ROOT/etc/drift/declarations.json (services.drift),
-else the .nix files under ROOT/etc/nixos.
+--pending adopts every declared path whose live data has no persistent copy
+yet; --dry-run plans and changes nothing; --mount bind-mounts the copy now.
+Declarations are found as for drift check.
 
 More, with examples: docs/adopt.md in drift's repository.
 
 EXIT STATUS
   0  adopted (or, with --dry-run, the plan holds no conflict)
-  2  error or refusal: nothing written for a refusal (an undeclared PATH,
-     differing objects without --prefer)
-  130, 143  interrupted by SIGINT or SIGTERM: each object is either untouched
-            or complete; run drift adopt again to finish`,
+  2  error or refusal (nothing written for a refusal)
+  130, 143  interrupted by SIGINT or SIGTERM: each object is untouched or
+            complete; run drift adopt again to finish`,
 		Example: `  drift adopt --dry-run /var/lib/bluetooth
   drift adopt /var/lib/bluetooth /etc/ssh/ssh_host_ed25519_key
   drift adopt --prefer live /var/lib/postgresql

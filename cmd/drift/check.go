@@ -47,44 +47,28 @@ next boot loses. Categories (lost unless noted):
   unpersisted        on the ephemeral root, covered by no declaration
   declared-unbacked  declared, but the live data is on the ephemeral root
                      (drift adopt keeps it)
-  unmounted          bind-mounted from persistent storage but no longer
-                     declared: gone from view at the next boot
-  shadowed           under a mount point on the ephemeral filesystem: hidden
-                     now, deleted with the root (needs root; not with --mountinfo)
-  covered            declared, on another persistent filesystem but not mounted
-                     from its persistent copy: hidden at the next boot
-  ignored            lost, but matched --ignore/--ignore-file (hidden unless --all)
-  copied             not lost: the persistent copy is the same (counted)
-  recreated          not lost: re-made at boot (activation output, parents of
-                     mount points and declared paths; counted)
+  unmounted          bind-mounted from persistent storage, no longer declared
+  shadowed           under a mount point on the ephemeral filesystem
+  covered            declared, on another persistent filesystem, but not
+                     mounted from its persistent copy
+  ignored            matched --ignore or --ignore-file (hidden unless --all)
+  copied, recreated  not lost: the same in persistent storage; re-made at boot
 
-On the running system the report starts with a warning when the wipe did not
-run at this boot, or failed. With a previous boot's root (--old-roots auto
-finds it next to the root subvolume) each lost path gets a history (new,
-changed, same), an SSH host key regenerated at every boot is an alert (exit
-1), ownership drift a warning, and what the last reboot destroyed that
-nothing declares now is listed with the drift restore command that gets it
-back.
+A warning comes first when the wipe did not run at this boot. With the
+previous boot's root (--old-roots auto) each lost path gets a history, and
+what the last reboot destroyed is listed with the drift restore command that
+brings it back. Declarations: --persist or --flake, else
+ROOT/etc/drift/declarations.json (the module writes it), else ROOT/etc/nixos.
 
-Declarations come from --persist (a .nix file read statically, nix eval
-JSON, or - for stdin) and --flake REF#HOST; without either, from
-ROOT/etc/drift/declarations.json (the NixOS module writes it), else the .nix
-files under ROOT/etc/nixos.
-
---format: table, paths (one per line, escaped), paths0, json (docs/json.md),
-prom (Prometheus metrics for node_exporter's textfile collector).
-
-The whole story — every category, flag and format: docs/check.md and
-docs/how-it-works.md in drift's repository.
+More, with examples: docs/check.md and docs/how-it-works.md in drift's
+repository.
 
 EXIT STATUS
   0  nothing would be lost
-  1  something would be lost, or a directory on the ephemeral side could not
-     be read (what it holds is unknown, and goes with the root), or an SSH
-     host key changed since the previous root
+  1  something would be lost, a directory on the ephemeral side could not be
+     read, or an SSH host key changed since the previous root
   2  error (bad input, unreadable root, not an impermanent root)
-  130, 143  interrupted by SIGINT or SIGTERM before the report was complete
-            (a second signal exits at once)`,
+  130, 143  interrupted by SIGINT or SIGTERM before the report was complete`,
 		Example: `  drift check
   drift check --persist /etc/nixos/impermanence.nix
   drift check --flake /etc/nixos#myhost --format json

@@ -36,31 +36,15 @@ func newDiffCmd(st Streams) *cobra.Command {
 
   +  added     only in B
   -  removed   only in A
-  M  changed   a regular file whose content differs (size, else its bytes,
-               compared side by side); its mode or owner may differ too
-  T  meta      same content, but the type, mode, owner (uid/gid) or symlink
-               target differ
-  !  error     could not be compared (unreadable, replaced during the walk)
+  M  changed   a regular file whose content differs
+  T  meta      same content, but the type, mode, owner or symlink target differ
+  !  error     could not be compared
 
-Paths that are the same are counted, not listed. Symlinks are never
-followed; files are read only when their sizes match, by as many workers as
-walk, holes of sparse files skipped. With --quick a file of the same size
-and mtime in both trees counts as the same without being read (a rewrite
-that restores the mtime is then missed). Directory sizes and times, inode
-numbers and link counts are not compared.
-
-WHAT IS COMPARED
-drift diff OLDROOT / answers "what changed on the root subvolume since that
-old root". An old root is a plain subvolume: it holds the empty files and
-directories the boot mounted over, and whatever lay hidden under them. So a
-tree with mounts below it (the live /: /nix, /proc, the bind mounts from
-persistent storage) is read beneath them, as the old root is: through a
-detached clone of its mount (open_tree, needs root), else, for a btrfs
-subvolume, through the top level of its filesystem. What is mounted there
-(persistent storage, /nix, other subvolumes) is not compared; drift says
-which mounts it read beneath. When neither way works, drift diff refuses,
-with the command that does (as root, a bind mount without --rbind).
-Nested btrfs subvolumes are part of their tree and are compared.
+Paths that are the same are counted, not listed; symlinks are never
+followed; with --quick a file of the same size and mtime counts as the same
+unread. drift diff OLDROOT / answers "what changed on the root subvolume
+since that old root": a tree with mounts below it is read beneath them, as
+the old root is (needs root), and what is mounted there is not compared.
 
 More, with examples: docs/diff.md in drift's repository.
 

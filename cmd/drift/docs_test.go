@@ -387,3 +387,20 @@ func TestHelpNamesItsPage(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpIsShort: each command's --help text (its Long) fits a terminal,
+// at most 30 lines: what the command answers, its key flags, its exit
+// status; the rest is on its docs page (TestHelpNamesItsPage).
+func TestHelpIsShort(t *testing.T) {
+	const most = 30
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if n := strings.Count(c.Long, "\n") + 1; c.Long != "" && n > most {
+			t.Errorf("%s --help: %d lines of text, more than %d; move the detail to its page", c.CommandPath(), n, most)
+		}
+		for _, cc := range c.Commands() {
+			walk(cc)
+		}
+	}
+	walk(newRootCmd(Streams{}))
+}

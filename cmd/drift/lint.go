@@ -40,57 +40,28 @@ func newLintCmd(st Streams) *cobra.Command {
 		Use:   "lint [FILE|DIR]...",
 		Short: "Lint persistence declarations for CI, with positions, no live root needed",
 		Long: `Read persistence declarations (impermanence's environment.persistence,
-home-manager's home.persistence in its current and v1 forms, preservation's
-preservation.preserveAt) and report mistakes at file:line:col. .nix files are
-read statically, without Nix; .json files are nix eval output; a DIR is walked
-for .nix files (a path named on the command line is followed when it is a
-symlink; symlinks found while walking never are; hidden directories are
-skipped; a DIR without any .nix file is an error); a file named twice is read
-once; - reads standard input. Relative path imports (imports = [ ./x.nix ])
-are followed within the directory given, never through a symlink. --flake REF#HOST evaluates the host with nix (no
-positions, but the real list).
+home-manager's home.persistence, preservation's preservation.preserveAt) and
+the wipe's set-up, and report mistakes at file:line:col, with no running
+system: a check for CI.
 
-The files named on the command line (and --flake) are one configuration. In
-a walked DIR a configuration is a host directory — one holding
-configuration.nix, or hosts/NAME, machines/NAME — with the .nix files below
-it (not those of a deeper host directory); so drift lint . lints
-hosts/a/** and hosts/b/** each on its own. Files outside every host
-directory (a shared modules/) are linted together, without the
-missing-state rules; with no host directory at all, DIR is one
-configuration. Rules that look for missing state (/var/lib/nixos,
-/etc/machine-id, …) run for a configuration that declares a system-wide
-storage path.
+FILE is a .nix file (read statically, without Nix), nix eval JSON, or - for
+standard input; a DIR is walked for .nix files, each host directory (one
+holding configuration.nix, hosts/NAME, machines/NAME) a configuration of its
+own; relative imports are followed. --flake REF#HOST evaluates a host with
+nix; --layout names the disk layout (disko .nix, or fileSystems JSON).
 
-The wipe is read too (boot.initrd.systemd.enable, the scripted stage 1's
-hooks, boot.initrd.systemd.services, resume and swap, services.drift.wipe):
-the wipe-* rules report a wipe that does not run in the stage 1 used, runs
-before the root's device or the resume from hibernation or after the root
-is mounted, fails unnoticed, is defined twice, or has the faults of the
-script impermanence's README gives.
-
---layout FILE names the disk layout: a disko .nix file (read statically) or
-nix eval --json …config.fileSystems. A path on a mount that is neither / nor
-a tmpfs is already persistent. fileSystems set in the files read count too.
-
-A comment on the line before a finding's line (or at the end of that line)
-suppresses it:
-
+A comment on the line before a finding's line (or at its end) suppresses it:
   # drift-lint: disable=nested-directory
-  "/var/lib/app/cache"
+--list-rules lists the rules. Formats: text, json, github (pull-request
+annotations), sarif (code scanning).
 
-disable=all suppresses every rule there. drift lint --list-rules lists the
-rules; docs/lint.md in drift's repository gives each one's reason and source.
-
-Formats: text ("file:line:col: severity rule: message", then "  hint: …"),
-json, github (workflow commands that annotate a pull request), sarif (2.1.0,
-for code scanning). A summary goes to stderr unless --quiet.
+More, with every rule's reason and source: docs/lint.md in drift's repository.
 
 EXIT STATUS
   0  no finding at or above --fail-on (default error)
   1  findings at or above --fail-on
-  2  an input could not be read (missing, unreadable, malformed: the error
-     names file:line:col), or a named directory holds no .nix file; the
-     findings of the other inputs are still printed
+  2  an input could not be read (the error names file:line:col), or a named
+     directory holds no .nix file; the other inputs' findings are printed
   130, 143  interrupted by SIGINT or SIGTERM (a second signal exits at once)`,
 		Example: `  drift lint /etc/nixos/impermanence.nix
   drift lint hosts/ --format github

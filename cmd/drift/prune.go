@@ -34,36 +34,23 @@ type PruneOptions struct {
 
 var pruneFormats = []string{"table", "json"}
 
-const pruneLong = `Move the stray data of the persistent storage path — what drift suggest
-lists as declare-or-remove: data under the persistent storage path that no
-declaration covers and nothing uses — into a quarantine on the same
-filesystem, <storage path>/.drift-quarantine/ID/N, by one rename(2) each:
-instant, nothing copied, nothing deleted, inode, times, mode, owner and
-extended attributes kept. Each batch has a manifest (ID/manifest.json:
-original path, when, size, why it was a stray), written and flushed to disk
-before the first move, so an interrupted prune leaves every object in place
-or in the quarantine and listed.
-
-Never moved: what the audit knows to be in use (mounted now, such as a bind
-mount's source; named by the configuration, such as a hashedPasswordFile,
-host keys, sops-nix and agenix key files, a fileSystems bind mount, a line
-of /etc/fstab; the files the declarations were read from and, when drift
-found them itself, their directory; the target of a live symlink), a stray holding a mount point,
-one replaced since the audit. drift never follows a symlink and never
-crosses a mount there: each is refused and listed with the reason.
+const pruneLong = `Move the stray data of the persistent storage path (what drift suggest lists
+as declare-or-remove: covered by no declaration, used by nothing) into a
+quarantine on the same filesystem, <storage path>/.drift-quarantine/ID, by
+one rename each: nothing copied, nothing deleted. A manifest is written and
+flushed first, so an interrupted prune leaves every object in place or in
+the quarantine and listed. What is in use (mounted, named by the
+configuration, a live symlink's target) or holds a mount point is never
+moved; no symlink is followed and no mount crossed.
 
   drift prune --dry-run      what would move
   drift prune                move the strays
   drift prune --list         the batches, and what of each is in quarantine
-  drift prune --undo ID|all  put them back exactly where they were; an object
-                             whose path is taken again (something new is
-                             there) or whose directory is gone stays in the
-                             quarantine, refused; all: newest batch first
---list and --undo look in the declared storage paths and the usual ones
-(/nix/persist, /persist, /persistent, ...), declarations readable or not.
+  drift prune --undo ID|all  put them back where they were (never over
+                             something new: that object stays, refused)
   drift prune empty --older-than 30d
-                             delete the batches made more than 30 days ago:
-                             the only deletion drift does outside the wipe
+                             delete the batches older than 30 days: the only
+                             deletion drift does outside the wipe
 
 The flags naming the system, its declarations and mounts are drift check's.
 

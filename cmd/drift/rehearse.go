@@ -38,36 +38,17 @@ func newRehearseCmd(st Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rehearse",
 		Short: "Read the kept shutdown reports: what the wipe would have destroyed, and whether you are ready to turn it on",
-		Long: `Rehearse the wipe before turning it on. With services.drift.wipe.rehearse =
-true the NixOS module wipes nothing at boot and keeps, at every shutdown, a
-drift check --format json report (services.drift.auditOnShutdown). drift
-rehearse reads the last --boots of them and says, per path:
+		Long: `Say when a machine is ready to turn the wipe on. While
+services.drift.wipe.rehearse = true wipes nothing and keeps a drift check
+report at every shutdown, drift rehearse reads the last --boots of them and
+lists, per path the wipe would have destroyed: LOST (in how many reports),
+KIND (state, identical or once), NOW (drift check's word for it now) and
+STEP (persist, ignore, adopt, decide, redeclare, or left to you: what it
+needs before the wipe, each a step the named command accepts).
 
-  LOST      in how many of them the wipe would have destroyed it
-  KIND      state (it changed between boots), identical (the same whenever
-            compared), or once (in one report only)
-  NOW       what drift check says of it now: its category (unpersisted,
-            declared-unbacked, shadowed, covered, unmounted, ignored) when
-            lost now; else declared, not-lost (no declaration covers it, yet
-            nothing loses it) or gone
-  STEP      what it needs before the wipe, each one the named command
-            accepts now: persist or ignore (drift suggest's suggestion for
-            it), adopt (drift adopt plans it), decide (drift adopt --prefer
-            live|persistent: its persistent copy differs), redeclare
-            (unmounted: declare it again or ignore it), or left (left to
-            you, with drift suggest's reason or adopt's refusal)
-
-THE VERDICT'S RULES
-  1. Fewer than --min-boots reports (default 3), or the newest report
-     could not be read (the verdict would rest on an older one): not
-     ready; keep rehearsing.
-  2. A path lost in the latest report that drift check still reports lost
-     now (and not ignored): not ready; its STEP says what to do.
-  3. Otherwise ready: set services.drift.wipe.rehearse = false.
-The last line is the exact next step.
-
---format prom prints drift_rehearsal_ready (1 ready, 0 not),
-drift_rehearsal_reports and drift_rehearsal_paths{step=...} for fleets.
+The verdict: not ready with fewer than --min-boots reports (default 3), or
+while a path lost in the latest report is still lost now; else ready. The
+last line is the exact next step. --format prom writes metrics for fleets.
 The flags naming the system, its declarations, mounts and old roots are
 drift check's.
 

@@ -36,35 +36,19 @@ func newRestoreCmd(st Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "restore PATH --from latest|NAME|DIR",
 		Short: "Copy a file or directory back from an old root",
-		Long: `Copy PATH (a path as the live system sees it) from an old root back, keeping
-mode, owner, times, extended attributes, symlinks as symlinks and hard links
-within the copy. Fifos, sockets and devices are skipped with a warning.
+		Long: `Copy PATH (a path as the live system sees it) back from an old root, keeping
+mode, owner, times, extended attributes, symlinks and hard links.
 
---from names the old root: latest (the newest subvolume in old_roots by real
-time, never by string), its name there (2026-11-5_09:03:07, 2026-11-5_09:03:07.1),
-or its directory under a mount of the top level. For latest and a name, drift
-mounts the top level of the btrfs filesystem at --root (or of --device DEV)
-on a private temporary directory, removed when it is done.
+--from names the old root: latest (the newest by real time), its name in
+old_roots (2026-11-5_09:03:07), or its directory under a mount of the top
+level. The copy goes into the persistent storage that covers PATH per the
+declarations, so it survives the next boot (a PATH no declaration covers is
+refused); --to live puts it at PATH under --root instead.
 
-By default the copy goes into the persistent storage that covers PATH per the
-declarations (the declared directory's or file's persistent copy, joined with
-the rest of PATH), so it survives the next boot. A PATH no declaration covers
-is refused: declare it, or it is lost again at the next boot. --to live puts
-the copy at PATH under --root instead.
-
-Nothing is ever reached through a symlink, on either side: a component of
-PATH that is a symlink in the old root, or of the destination under --root,
-is refused (PATH itself may be a symlink: it is copied as one). An existing
-destination is never overwritten without --force. The copy is built under a
-temporary name next to the destination, fsynced, and renamed into place
-(with --force, exchanged with the old copy, which is then removed), so the
-destination is either untouched or complete. --dry-run prints every object
-that would be copied and where, and changes nothing.
-
-Declarations come from --persist (repeatable) and --flake, as for drift check;
-without either, from ROOT/etc/drift/declarations.json (services.drift),
-else the .nix files under ROOT/etc/nixos or, when those declare nothing,
-its persisted copy (ROOT/nix/persist/etc/nixos, …).
+No symlink is followed, on either side; an existing destination is replaced
+only with --force. The copy is built beside the destination and renamed into
+place: the destination is untouched or complete. --dry-run changes nothing.
+Declarations are found as for drift check.
 
 More, with examples: docs/restore.md in drift's repository.
 
@@ -72,9 +56,7 @@ EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)
   2  error (nothing restored: bad input, undeclared PATH, an existing
      destination without --force, a symlink in the way)
-  130, 143  interrupted by SIGINT or SIGTERM: nothing restored (the destination
-            is only ever replaced by one rename; a second signal exits at
-            once and may leave the temporary copy beside it)`,
+  130, 143  interrupted by SIGINT or SIGTERM: nothing restored`,
 		Example: `  drift restore /etc/ssh --from latest --dry-run
   drift restore /var/lib/bluetooth --from 2026-11-5_09:03:07 --device /dev/disk/by-label/nixos
   drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run

@@ -37,49 +37,18 @@ func newSuggestCmd(st Streams) *cobra.Command {
 short ranked list: what to persist, what to ignore, and what lies in the
 persistent storage path that no declaration covers any more.
 
-Candidates are the unpersisted paths (declared-unbacked, shadowed and
-unmounted paths are drift check's to report), rolled up to the
-application's own root: /var/lib/APP, ~/.config/APP, ~/.local/share/APP,
-the path drift's knowledge base names — never a whole /var, /etc, home or
-~/.config. A single file stays a file. Each is weighed by:
+Each unpersisted path is rolled up to its application's own directory
+(/var/lib/APP, ~/.config/APP; never a whole /var, /etc, home or ~/.config)
+and weighed by drift's knowledge base of known state (with its source), its
+history across the last --boots old roots, its size and how recently it
+changed. Caches and files regenerated at every boot become drift check
+--ignore rules. Stray data in persistent storage is listed, read-only; what
+a link, a mount or the configuration uses there is "in-use". A path with no
+suggestion is counted in a "left to you" line with the reason.
 
-  knowledge   drift's built-in knowledge base of known state (NixOS manual's
-              necessary system state, impermanence and preservation docs,
-              common services), with its source
-  history     present in how many of the last --boots old roots, and changed
-              in how many (state lost at every boot) or identical in all
-              (regenerated at every boot: an ignore rule instead)
-  size        bytes at stake
-  recency     modified in the last day or week
-
-Symlinks on the root into a persistent storage path
-(/etc/machine-id -> /nix/persist/etc/machine-id) are counted apart: the data
-is safe, but the link is lost at the wipe unless something re-creates it
-(drift check lists it): declare it as an impermanence file or add a
-systemd-tmpfiles L rule. Every unpersisted path ends in a suggestion or in a
-counted "left to you" line saying why none stands for it.
-
-Never suggested: paths on an API filesystem (/dev, /proc, /sys, /run) or
-at, above or below the mount point of another filesystem (/boot), symlinks
-(impermanence keeps a file's contents, never a link: make the link at boot
-instead), and declarations drift lint rejects; each is counted in a "left
-to you" line with the reason. What --format nix prints passes drift lint.
-
-Caches (/var/cache, ~/.cache, /tmp) and regenerated files are suggested as
-drift check --ignore rules. Stray data under the persistent storage path is
-listed read-only with its size as "declare-or-remove". What is in use there
-is never stray: what a live symlink points at; what is mounted now (a bind
-mount's source) or named by the configuration (a hashedPasswordFile, host
-keys, sops-nix and agenix key files, a fileSystems bind mount, /etc/fstab),
-listed as "in-use" with what uses it. drift never deletes anything there
-and never follows a symlink there.
-
---format nix prints a NixOS module for the impermanence module:
-environment.persistence."<storage path>" with directories and files (paths
-in a home under users.<name>), in the attrset form with user, group and
-mode when the live directory is not root:root 0755 (in a home: the home's
-owner, 0755). The flags naming the system, its declarations, mounts and old
-roots are drift check's.
+--format nix prints a NixOS module for impermanence's environment.persistence
+that passes drift lint; table and json are the others. The flags naming the
+system, its declarations, mounts and old roots are drift check's.
 
 More, with examples: docs/suggest.md in drift's repository.
 

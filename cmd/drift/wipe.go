@@ -44,45 +44,26 @@ func newWipeCmd(st Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "wipe --device DEV",
 		Short: "Roll the root back at boot: retire it to old_roots, delete expired old roots, create a fresh root",
-		Long: `Do what the seed's initrd wipe script does, safely, on the btrfs filesystem
-behind --device (a block device, or a path on the mounted filesystem). Its top
-level (subvolid=5) is mounted on a private temporary directory that is always
-removed.
+		Long: `Wipe the root at boot, safely, on the btrfs filesystem behind --device (a
+block device, or a path on the mounted filesystem), through its top level
+mounted privately:
 
-  1. retire the root subvolume (--subvol) to OLD_ROOTS/<its mtime>, named
-     %Y-%m-%-d_%H:%M:%S like the seed script; a name taken already gets .1, .2…;
-     the retirement (boot, subvolume, time) is recorded on it
-  2. create a fresh empty root (or a writable snapshot of --blank), made as
-     .drift-new-<subvol>, marked with this boot's id, then renamed into place
-  3. delete every old root at least --keep-days+1 whole days old, counted from
-     when drift retired it — for an old root drift did not retire, from the
-     time in its name (else its mtime), the script's find -mtime +30 — nested
-     subvolumes deepest first
+  1. retire the root subvolume (--subvol) to OLD_ROOTS/<its mtime>
+  2. create a fresh empty root (or a writable snapshot of --blank)
+  3. delete the old roots more than --keep-days old, keeping the newest
+     --keep-min, and never one mounted or retired at this boot
 
-An old root is never deleted when it is among the newest --keep-min, was
-retired in this boot or by this run, is the last root retired while the root
-is missing or unused since, is mounted, or is not a subvolume (a plain
-directory or a symlink in old_roots is reported and left alone). When the clock is before
-the newest old root, nothing is deleted by age. drift refuses to retire a
-mounted root, and does nothing at all (exit 0) while the resume device
-holds a hibernation image (the hibernated kernel has the filesystem mounted):
-its swap header is read in page 0 and, for a swap file, in page
---resume-offset (resume= and resume_offset= of the kernel command line).
-Interrupted at any point (a signal, a kill, a power cut), running drift wipe
-again — at the same boot or the next — ends as an uninterrupted run would:
-a root left missing is created, a fresh root drift made is not retired again
-(at this boot; at an earlier one while nothing has changed it), and a second
-run says why it has nothing to retire. SIGINT and SIGTERM let the step in progress
-finish.
+drift refuses to retire a mounted root, and does nothing (exit 0) while the
+resume device holds a hibernation image. Interrupted at any point, running
+drift wipe again (at this boot or the next) ends as an uninterrupted run
+would. --dry-run prints the plan.
 
 More, with examples: docs/wipe.md in drift's repository.
 
 EXIT STATUS
   0  done (or, with --dry-run, planned)
   2  error: an unsafe target (nothing changed), or a step that failed (the
-     steps before it are done; run again to complete). An old root that
-     cannot be deleted does not stop the deletion of the others: every
-     failure is named.
+     steps before it are done; run again to complete)
   130, 143  interrupted by SIGINT or SIGTERM: the step in progress finished,
             the steps before are done; run again to complete`,
 		Example: `  drift wipe --device /dev/disk/by-partlabel/disk-main-root --dry-run
