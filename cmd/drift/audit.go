@@ -56,20 +56,30 @@ func (a *auditFlags) options(d *declFlags, st Streams) (audit.Options, error) {
 	if err != nil {
 		return audit.Options{}, err
 	}
-	ig := &diff.Ignore{}
-	for _, g := range a.Ignore {
-		if err := ig.Add(g, "--ignore"); err != nil {
-			return audit.Options{}, err
-		}
-	}
-	for _, f := range a.IgnoreFiles {
-		if err := ig.AddFile(f); err != nil {
-			return audit.Options{}, fmt.Errorf("--ignore-file: %w", err)
-		}
+	ig, err := ignoreRules(a.Ignore, a.IgnoreFiles)
+	if err != nil {
+		return audit.Options{}, err
 	}
 	return audit.Options{Root: root, Persist: d.Persist, Flake: d.Flake, Stdin: st.In, Homes: homes,
 		Mountinfo: a.Mountinfo, Ephemeral: a.Ephemeral, Ignore: ig, Workers: a.Workers,
 		RootSubvol: a.RootSubvol, OldRoots: a.OldRoots, Say: a.say(st)}, nil
+}
+
+// ignoreRules reads --ignore GLOB and --ignore-file FILE (drift check,
+// suggest, diff …); errors name the flag.
+func ignoreRules(globs, files []string) (*diff.Ignore, error) {
+	ig := &diff.Ignore{}
+	for _, g := range globs {
+		if err := ig.Add(g, "--ignore"); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range files {
+		if err := ig.AddFile(f); err != nil {
+			return nil, fmt.Errorf("--ignore-file: %w", err)
+		}
+	}
+	return ig, nil
 }
 
 // say renders what the audit says on the way (audit.Said) on st.Err:

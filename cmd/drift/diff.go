@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
@@ -82,43 +80,19 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 	if err := checkWorkers(opts.Workers); err != nil {
 		return err
 	}
-	ig := &diff.Ignore{}
-	for _, g := range opts.Ignore {
-		if err := ig.Add(g, "--ignore"); err != nil {
-			return err
-		}
-	}
-	for _, name := range opts.IgnoreFiles {
-		if err := ig.AddFile(name); err != nil {
-			return fmt.Errorf("--ignore-file: %w", err)
-		}
-	}
-	table, err := mounts.ReadFile("/proc/self/mountinfo")
+	ig, err := ignoreRules(opts.Ignore, opts.IgnoreFiles)
 	if err != nil {
 		return err
 	}
-	var dirs [2]string
-	for i, d := range []string{opts.A, opts.B} {
-		b, err := btrfs.OpenBeneath(ctx, d, table)
-		var be *btrfs.BeneathError
-		if errors.As(err, &be) {
-			return withHint(err, beneathHint(opts, i, os.Geteuid() == 0))
-		}
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		if len(b.Mounts) > 0 {
-			fmt.Fprintf(st.Err, "drift: reading %s beneath the %s below it, as an old root is read: what is mounted there is not compared\n",
-				escape.Name(d), escape.Name(btrfs.MountList(b.Mounts, 3)))
-		}
-		dirs[i] = b.Dir
+	c, err := audit.Compare(ctx, audit.CompareOptions{A: opts.A, B: opts.B, Compare: diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers},
+		Say: func(s audit.Said) { fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message)) }})
+	var be *audit.BeneathError
+	if errors.As(err, &be) {
+		return withHint(err, report.BeneathHint(be.A, be.B, be.Side, be.Root))
 	}
-	c, err := diff.Compare(ctx, dirs[0], dirs[1], diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers})
 	if err != nil {
 		return err
 	}
-	c.A, c.B = opts.A, opts.B
 	if err := report.WriteComparison(st.Out, c, opts.Format); err != nil {
 		return err
 	}
@@ -129,19 +103,4 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 		return errLost
 	}
 	return nil
-}
-
-// beneathHint is the command that compares side (0: A, 1: B) of opts
-// beneath its mounts when drift could not: as root, a non-recursive bind
-// mount of it, which shows it without the mounts below it; else the same
-// drift diff as root.
-func beneathHint(opts *DiffOptions, side int, root bool) string {
-	args := []string{opts.A, opts.B}
-	if !root {
-		return fmt.Sprintf("reading it beneath its mounts needs root: sudo drift diff %s %s", report.ShellQuote(args[0]), report.ShellQuote(args[1]))
-	}
-	given := args[side]
-	args[side] = "/mnt/beneath"
-	return fmt.Sprintf("a bind mount without --rbind shows it without the mounts below it: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath && drift diff %s %s; umount /mnt/beneath",
-		report.ShellQuote(given), report.ShellQuote(args[0]), report.ShellQuote(args[1]))
 }

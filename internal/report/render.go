@@ -691,3 +691,18 @@ func writeJSONItems(w *bufio.Writer, r *jsonReport, n int, item func(i int) json
 func diagJSON(d persist.Diagnostic) jsonDiag {
 	return jsonDiag{Position: escape.Text(d.Pos.String()), Severity: d.Severity.String(), Message: escape.Text(d.Message), Hint: escape.Text(d.Hint)}
 }
+
+// BeneathHint is the command that compares side (0: a, 1: b) of drift
+// diff a b beneath its mounts when drift could not (audit.BeneathError):
+// as root, a non-recursive bind mount of it, which shows it without the
+// mounts below it; else the same drift diff as root.
+func BeneathHint(a, b string, side int, root bool) string {
+	args := []string{a, b}
+	if !root {
+		return fmt.Sprintf("reading it beneath its mounts needs root: sudo drift diff %s %s", ShellQuote(args[0]), ShellQuote(args[1]))
+	}
+	given := args[side]
+	args[side] = "/mnt/beneath"
+	return fmt.Sprintf("a bind mount without --rbind shows it without the mounts below it: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath && drift diff %s %s; umount /mnt/beneath",
+		ShellQuote(given), ShellQuote(args[0]), ShellQuote(args[1]))
+}
