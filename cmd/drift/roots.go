@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/nix-drift/drift/internal/btrfs"
-	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
@@ -71,26 +70,12 @@ func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	bo.Preview = true
-	var top *btrfs.Top
-	if opts.Device != "" {
-		top, err = btrfs.OpenTop(ctx, opts.Device)
-	} else {
-		top, err = btrfs.OpenTopDir(opts.Top)
-	}
+	roots, err := audit.ListRoots(ctx, audit.RootsOptions{Device: opts.Device, Top: opts.Top, Wipe: bo})
 	if err != nil {
 		return err
 	}
-	defer top.Close()
-	plan, err := top.Plan(bo)
-	if err != nil {
-		return err
+	for _, w := range roots.Warnings {
+		printWarning(st, w)
 	}
-	for _, w := range plan.Warnings {
-		fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
-	}
-	if err := report.WriteRoots(st.Out, plan.OldRoots, plan.Options.Now, opts.Format); err != nil {
-		return err
-	}
-	return top.Close()
+	return report.WriteRoots(st.Out, roots.OldRoots, roots.Now, opts.Format)
 }
