@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -35,15 +34,6 @@ func (d *declFlags) add(cmd *cobra.Command, rootUsage string) {
 	f.StringArrayVar(&d.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
 }
 
-// loadedDecls is what declFlags.load read.
-type loadedDecls struct {
-	// Root is --root, absolute and clean, an existing directory.
-	Root string
-	// Set holds the merged declarations, Sources the names of what was read.
-	Set     *persist.Set
-	Sources []string
-}
-
 // resolve checks the flags (--persist - at most once, --root an existing
 // directory, --home NAME=/path) and returns --root absolute and clean, and
 // the homes.
@@ -66,31 +56,6 @@ func (d *declFlags) resolve() (root string, homes map[string]string, err error) 
 		return "", nil, err
 	}
 	return root, homes, nil
-}
-
-// load checks the flags (resolve) and reads the declarations
-// (persist.Load).
-func (d *declFlags) load(ctx context.Context, st Streams) (*loadedDecls, error) {
-	root, homes, err := d.resolve()
-	if err != nil {
-		return nil, err
-	}
-	set, sources, err := persist.Load(ctx, root, d.Persist, d.Flake, st.In, persist.Options{Homes: homes})
-	if err != nil {
-		return nil, err
-	}
-	return &loadedDecls{Root: root, Set: set, Sources: sources}, nil
-}
-
-// printDiagnostics prints what reading the declarations found (warnings and
-// worse; notes too when verbose), each with its hint, unless quiet.
-func (l *loadedDecls) printDiagnostics(st Streams, verbose, quiet bool) {
-	if quiet {
-		return
-	}
-	for _, d := range l.Set.Diagnostics {
-		printDiagnostic(st, d, verbose)
-	}
 }
 
 // printDiagnostic prints d, with its hint, when it is a warning or worse

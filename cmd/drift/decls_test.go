@@ -2,18 +2,19 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
-// TestDeclFlagsLoad: the checks drift check and drift restore share, with
-// their messages, and a good load.
-func TestDeclFlagsLoad(t *testing.T) {
+// TestDeclFlagsResolve: the checks drift check and drift restore share,
+// with their messages, and good flags.
+func TestDeclFlagsResolve(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "f")
 	decl := filepath.Join(dir, "decl.json")
@@ -32,43 +33,44 @@ func TestDeclFlagsLoad(t *testing.T) {
 		{declFlags{Root: dir, Homes: []string{"alice"}}, `--home "alice": expected NAME=/absolute/path`},
 		{declFlags{Root: dir, Homes: []string{"alice=rel"}}, `--home "alice=rel": expected NAME=/absolute/path`},
 	} {
-		if _, err := tc.flags.load(context.Background(), Streams{}); err == nil || err.Error() != tc.want {
+		if _, _, err := tc.flags.resolve(); err == nil || err.Error() != tc.want {
 			t.Errorf("%+v: %v, want %q", tc.flags, err, tc.want)
 		}
 	}
 	f := declFlags{Root: dir + "/.", Persist: []string{decl}, Homes: []string{"alice=/srv/alice"}}
-	l, err := f.load(context.Background(), Streams{})
+	root, homes, err := f.resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paths []string
-	for _, e := range l.Set.Entries {
-		paths = append(paths, e.Path)
-	}
-	if l.Root != dir || strings.Join(l.Sources, ",") != decl || !strings.Contains(strings.Join(paths, ","), "/srv/alice/src") {
-		t.Errorf("load: root %q, sources %q, paths %q", l.Root, l.Sources, paths)
+	if root != dir || len(homes) != 1 || homes["alice"] != "/srv/alice" {
+		t.Errorf("resolve: root %q, homes %v", root, homes)
 	}
 }
 
-// TestPrintDiagnostics: warnings with their hints; notes only when verbose;
-// nothing when quiet.
-func TestPrintDiagnostics(t *testing.T) {
-	l := &loadedDecls{Set: &persist.Set{Diagnostics: []persist.Diagnostic{
-		{Severity: persist.Warning, Message: "cannot read x", Hint: "use --flake"},
-		{Severity: persist.Info, Message: "read y"},
-	}}}
+// TestRestoreSays: drift restore shows the declarations' warnings with
+// their hints and the model's warnings, never a note (it has no
+// --verbose); nothing with --quiet.
+func TestRestoreSays(t *testing.T) {
+	said := []audit.Said{
+		{Diagnostic: &persist.Diagnostic{Severity: persist.Warning, Message: "cannot read x", Hint: "use --flake"}},
+		{Diagnostic: &persist.Diagnostic{Severity: persist.Info, Message: "read y"}},
+		{Note: true, Warning: diff.Warning{Message: "declarations from z"}},
+		{Warning: diff.Warning{Kind: diff.WarnUnreadable, Message: "/etc/fstab: permission denied"}},
+	}
 	for _, tc := range []struct {
-		verbose, quiet bool
-		want           string
+		quiet bool
+		want  string
 	}{
-		{false, false, "drift: warning: cannot read x\ndrift: hint: use --flake\n"},
-		{true, false, "drift: warning: cannot read x\ndrift: hint: use --flake\ndrift: " + l.Set.Diagnostics[1].String() + "\n"},
-		{true, true, ""},
+		{false, "drift: warning: cannot read x\ndrift: hint: use --flake\ndrift: warning: /etc/fstab: permission denied\n"},
+		{true, ""},
 	} {
 		var b bytes.Buffer
-		l.printDiagnostics(Streams{Err: &b}, tc.verbose, tc.quiet)
+		say := (&RestoreOptions{Quiet: tc.quiet}).say(Streams{Err: &b})
+		for _, s := range said {
+			say(s)
+		}
 		if b.String() != tc.want {
-			t.Errorf("verbose %v quiet %v: %q, want %q", tc.verbose, tc.quiet, b.String(), tc.want)
+			t.Errorf("quiet %v: %q, want %q", tc.quiet, b.String(), tc.want)
 		}
 	}
 }

@@ -66,6 +66,17 @@ type Options struct {
 	// Progress and Now are diff.Config's.
 	Progress func(visited, bytes int64)
 	Now      time.Time
+	// NoWalk builds the model without a walk (drift restore): the
+	// declarations, the mount table, /etc/fstab and the old root From
+	// names. Model.Audit and Under are nil; no other old root is looked
+	// for, nothing beneath the mount points, and the top level is not
+	// detached.
+	NoWalk bool
+	// From, with NoWalk, is drift restore's --from: latest, or an old
+	// root's name in the directory FromOldRoots (relative to the top level
+	// of the btrfs filesystem behind FromDevice, else behind Root), or the
+	// directory of an old root; Model.From is the old root it names.
+	From, FromDevice, FromOldRoots string
 	// Say, when set, is given what the audit finds to say before the model
 	// is complete, in order: notes (for --verbose) and warnings.
 	Say func(Said)
@@ -96,6 +107,12 @@ type Model struct {
 	// the previous boot's root (Audit.PreviousRoot). OldRoots.Count is -1
 	// when none was looked for.
 	OldRoots btrfs.Recent
+	// From is the old root Options.From names, its Dir readable while the
+	// Model is open; FromName names it in messages when Dir is a private
+	// mount the user never sees ("/dev/vda2:/old_roots/NAME"; "" when Dir
+	// is the directory the user named).
+	From     *btrfs.OldRoot
+	FromName string
 	// Audit is the classification of every path (diff.Check), with the
 	// wipe verdict, the history against the previous boot's root, and the
 	// warnings said on the way (Options.Say) after its own.
@@ -171,15 +188,46 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	for i := range set.Diagnostics {
 		say(Said{Diagnostic: &set.Diagnostics[i]})
 	}
-	if err := m.build(ctx, o, say); err != nil {
+	build := m.build
+	if o.NoWalk {
+		build = m.facts
+	}
+	if err := build(ctx, o, say); err != nil {
 		m.Close()
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
+// facts reads what a model without a walk holds (Options.NoWalk): the
+// trusted /etc/fstab and the old root Options.From names.
+func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
+	m.readFstab(say)
+	if o.From == "" {
+		return nil
+	}
+	return m.findFrom(ctx, o)
+}
+
+// readFstab sets m.Fstab to the trusted mounts of /etc/fstab, saying why
+// it is not trusted (a note) or could not be read (a warning, returned).
+func (m *Model) readFstab(say func(Said)) []diff.Warning {
+	fstab, why, err := trustedFstab(m.Root, m.Mounts, m.Decls)
 	var early []diff.Warning
+	if err != nil {
+		w := diff.Warning{Kind: diff.WarnUnreadable, Message: err.Error()}
+		early = append(early, w)
+		say(Said{Warning: w})
+	}
+	if why != "" {
+		say(Said{Note: true, Warning: diff.Warning{Message: why}})
+	}
+	m.Fstab = fstab
+	return early
+}
+
+func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
+	early := m.readFstab(say)
 	warn := func(kind diff.WarningKind, msg string) {
 		w := diff.Warning{Kind: kind, Message: msg}
 		early = append(early, w)
@@ -187,14 +235,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	note := func(msg string) { say(Said{Note: true, Warning: diff.Warning{Message: msg}}) }
 	live := o.Mountinfo == ""
-	fstab, why, err := trustedFstab(m.Root, m.Mounts, m.Decls)
-	if err != nil {
-		warn(diff.WarnUnreadable, err.Error())
-	}
-	if why != "" {
-		note(why)
-	}
-	m.Fstab = fstab
+	var err error
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
 	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
 	if live {

@@ -94,23 +94,3 @@ func (m *Model) unmountedWarnings() []diff.Warning {
 	}
 	return slices.Clip(out)
 }
-
-// CheckStorageMounted is Unmounted for a command that reads no Model
-// (drift restore): the mount table of the system at root (LoadMounts with
-// mountinfo), its /etc/fstab and decls' configuration. It returns the
-// *UnmountedError, or an error reading the table.
-func CheckStorageMounted(root, mountinfo string, decls *persist.Set, sp string) error {
-	table, err := LoadMounts(root, mountinfo)
-	if err != nil {
-		return err
-	}
-	fstab, _, _ := trustedFstab(root, table, decls)
-	var cfg *persist.Config
-	if decls != nil {
-		cfg = decls.Config
-	}
-	if e := unmountedStorage(root, table, cfg, fstab, sp); e != nil {
-		return e
-	}
-	return nil
-}
