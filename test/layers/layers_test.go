@@ -27,10 +27,10 @@ var layers = []struct {
 	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/jsonschema", "internal/pathx", "internal/scan", "internal/units"}},
 	{"files", []string{"internal/safefile"}},
 	{"sources", []string{"internal/mounts", "internal/persist"}},
-	{"system", []string{"internal/btrfs", "internal/restore"}},
+	{"system", []string{"internal/btrfs"}},
 	{"rules", []string{"internal/diff", "internal/lint"}},
 	{"model", []string{"internal/audit", "internal/lint/input", "internal/lint/output"}},
-	{"suggest", []string{"internal/suggest"}},
+	{"readers", []string{"internal/restore", "internal/suggest"}},
 	{"actions", []string{"internal/adopt", "internal/prune"}},
 	{"rehearse", []string{"internal/rehearse"}},
 	{"render", []string{"internal/report"}},
@@ -212,7 +212,7 @@ func TestLayersFailOnBadImports(t *testing.T) {
 		"internal/pathx imports internal/units (x.go): a leaf package imports no drift package",
 		"internal/persist (layer sources) imports internal/mounts (layer sources) in p.go: a package imports only lower layers",
 		"internal/safefile (layer files) imports internal/persist (layer sources) in s.go: a package imports only lower layers",
-		"internal/suggest (layer suggest) imports internal/report (layer render) in s.go: a package imports only lower layers",
+		"internal/suggest (layer readers) imports internal/report (layer render) in s.go: a package imports only lower layers",
 		"internal/suggest imports internal/report (s.go): only cmd/drift may",
 	}
 	if !slices.Equal(got, want) {
