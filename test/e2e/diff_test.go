@@ -27,6 +27,32 @@ func (s *system) diffPaths(wantExit int, a, b string) ([]string, string) {
 	return lines, errOut
 }
 
+// chrootDiff runs drift diff a b --format paths chrooted into the system
+// (installChroot), as on the running machine (exiting wantExit), and
+// returns its lines, sorted, and its stderr.
+func (s *system) chrootDiff(wantExit int, a, b string) ([]string, string) {
+	s.t.Helper()
+	var stdout, stderr strings.Builder
+	cmd := command("chroot", s.root, chrootDrift, "diff", a, b, "--format", "paths")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("chroot drift diff %s %s: %v", a, b, err)
+	}
+	if code != wantExit {
+		s.t.Fatalf("chroot drift diff %s %s: exit %d, want %d\n%s\n%s", a, b, code, wantExit, tail(stdout.String(), 4000), stderr.String())
+	}
+	var lines []string
+	if out := stdout.String(); out != "" {
+		lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	}
+	sort.Strings(lines)
+	return lines, stderr.String()
+}
+
 // snapshotRoot makes an old root of the live root subvolume as the wipe
 // would move it to old_roots: a snapshot, with its nested subvolumes
 // (which a snapshot leaves as empty directories) snapshotted into place.
@@ -57,9 +83,10 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	}
 	s.populate()
 	must(t, os.MkdirAll(s.M("/proc"), 0o555))
+	must(t, os.MkdirAll(s.M("/mnt/old"), 0o755)) // where the chrooted diff sees the old root
 	nested := []string{"srv/nested-subvol", "srv/nested-subvol/inner"}
 	old := s.snapshotRoot("2026-12-01_08:00:00", nested...)
-	run(t, "mount", "-t", "proc", "proc", s.M("/proc"))
+	s.installChroot() // the drift binary on /nix, /proc mounted
 
 	// Nothing changed on the root subvolume since the snapshot.
 	got, errOut := s.diffPaths(0, old, s.root)
@@ -68,6 +95,19 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "reading "+s.root+" beneath the ") {
 		t.Errorf("drift diff does not say it read the live root beneath its mounts:\n%s", errOut)
+	}
+	// The README's own example, drift diff OLDROOT /, on the running
+	// system (chrooted into it, the old root bind-mounted at /mnt/old):
+	// nothing either, though / has bind-mounted files and directories,
+	// other subvolumes and /proc on it.
+	run(t, "mount", "--bind", old, s.M("/mnt/old"))
+	defer run(t, "umount", s.M("/mnt/old"))
+	got, errOut = s.chrootDiff(0, "/mnt/old", "/")
+	if len(got) != 0 {
+		t.Errorf("unchanged root: chrooted drift diff /mnt/old / reports %q", got)
+	}
+	if !strings.Contains(errOut, "drift: reading / beneath the ") {
+		t.Errorf("chrooted drift diff does not say it read / beneath its mounts:\n%s", errOut)
 	}
 
 	// Written through bind mounts and onto other subvolumes: persistent
@@ -93,6 +133,9 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	sort.Strings(want)
 	if got, _ := s.diffPaths(1, old, s.root); !reflect.DeepEqual(got, want) {
 		t.Errorf("drift diff OLDROOT ROOT:\n got %q\nwant %q", got, want)
+	}
+	if got, _ := s.chrootDiff(1, "/mnt/old", "/"); !reflect.DeepEqual(got, want) {
+		t.Errorf("chrooted drift diff /mnt/old /:\n got %q\nwant %q", got, want)
 	}
 	// The other way round, the JSON names the trees as given.
 	code, out, errOut := s.driftAll("diff", s.root, old, "--format", "json")

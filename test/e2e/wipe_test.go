@@ -215,6 +215,9 @@ func TestWipeLongUptime(t *testing.T) {
 	if strings.Contains(string(roots), "exists already") || strings.Contains(string(roots), "delete") {
 		t.Errorf("drift roots right after the wipe warns of a collision or plans a deletion")
 	}
+	if strings.Contains(string(roots), name(ago(60))) {
+		t.Errorf("drift roots right after the wipe lists %s, which the wipe deleted", name(ago(60)))
+	}
 	if !strings.Contains(string(roots), name(ago(42))+".1") {
 		t.Errorf("drift roots does not name the root now %s.1 (the collision this check is about did not happen)", name(ago(42)))
 	}
