@@ -11,4 +11,10 @@
 // see the machine differently. Build never prints: what it has to say
 // before the model is complete (where the old roots are, that none was
 // found) it passes to Options.Say as values, for the command to render.
+//
+// A command that needs only part of the model asks for that part, made by
+// the same code: Options.NoWalk (drift restore: no walk, with the old root
+// Options.From names), Compare (drift diff: the live mount table and each
+// tree beneath its mounts, nothing classified), ListRoots (drift roots:
+// the top level's old roots and the next wipe's plan, nothing walked).
 package audit
