@@ -1,0 +1,370 @@
+package lint
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// diagnostics turns the reader's diagnostics into findings, leaving out
+// those a rule reports itself.
+func (ck *checker) diagnostics() {
+	for _, err := range ck.c.ReadErrors {
+		if pos, msg, ok := persist.SyntaxErrorAt(err); ok {
+			ck.add("syntax", Error, pos, "", "", "%s", msg)
+		}
+	}
+	for _, s := range ck.c.Sets {
+		if s == nil {
+			continue
+		}
+		for _, d := range s.Diagnostics {
+			rule := "declaration"
+			switch d.Code {
+			case "duplicate", "path-not-absolute", "user-path-absolute", "path-dot", "path-root", "removed-option", "missing-key":
+				continue
+			case "not-static":
+				rule = "not-static"
+			case "conditional":
+				rule = "conditional"
+			case "none-found":
+				// Only a whole configuration without declarations is a
+				// problem: one module of several (imports, a walked
+				// directory) need not hold any.
+				if ck.c.Quiet[d.Pos.File] || len(ck.storage) > 0 || len(ck.primary) > 0 {
+					continue
+				}
+			}
+			ck.add(rule, d.Severity, d.Pos, "", d.Hint, "%s", d.Message)
+		}
+	}
+}
+
+// shape checks how an entry's path is written.
+func (ck *checker) shape(e persist.Entry) {
+	raw := e.Raw
+	if raw == "" {
+		return
+	}
+	pos := e.Pos
+	if raw != strings.TrimSpace(raw) || strings.Contains(raw, " /") || strings.Contains(raw, "/ ") {
+		ck.add("path-whitespace", sev("path-whitespace"), pos, e.Path, "",
+			"%s %s has white space at the start or end of a component: the module persists exactly that name", kindName(e), qq(raw))
+	}
+	switch {
+	case e.Home == "" && !strings.HasPrefix(raw, "/"):
+		ck.add("path-not-absolute", sev("path-not-absolute"), pos, e.Path, "",
+			"%s %s is not absolute: current impermanence makes it %s, classic impermanence and preservation reject it", kindName(e), qq(raw), q(e.Path))
+	case e.Home != "" && !e.Evaluated && strings.HasPrefix(raw, "/"):
+		ck.add("user-path-absolute", sev("user-path-absolute"), pos, e.Path, "",
+			"user entry %s is written absolute: the leading '/' is ignored and it persists %s", qq(raw), q(e.Path))
+	}
+	for _, c := range strings.Split(raw, "/") {
+		if c == ".." {
+			ck.add("path-dot", Error, pos, e.Path, "",
+				"%s %s has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), qq(raw))
+			break
+		}
+		if c == "." {
+			ck.add("path-dot", Warning, pos, e.Path, "",
+				"%s %s has a '.' component", kindName(e), qq(raw))
+			break
+		}
+	}
+	switch {
+	case strings.Contains(raw, "//"):
+		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
+			"%s %s has a double slash: it is %s", kindName(e), qq(raw), q(e.Path))
+	case len(raw) > 1 && strings.HasSuffix(raw, "/"):
+		ck.add("path-slashes", sev("path-slashes"), pos, e.Path, "",
+			"%s %s has a trailing slash: it is %s (classic impermanence keeps the slash and misses duplicates)", kindName(e), qq(raw), q(e.Path))
+	}
+}
+
+func underAny(p string, dirs ...string) (string, bool) {
+	for _, d := range dirs {
+		if pathx.HasPrefix(p, d) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// generatedDirs are directories in which NixOS activation puts files (the
+// example is one of them): persisting the directory hides them.
+var generatedDirs = map[string]string{
+	"/etc/ssh":            "/etc/ssh/sshd_config",
+	"/etc/nix":            "/etc/nix/nix.conf",
+	"/etc/pam.d":          "/etc/pam.d/login",
+	"/etc/systemd":        "/etc/systemd/system",
+	"/etc/ssl":            "/etc/ssl/certs",
+	"/etc/udev":           "/etc/udev/rules.d",
+	"/etc/static":         "/etc/static (the link to the current generation's /etc)",
+	"/etc/NetworkManager": "/etc/NetworkManager/NetworkManager.conf",
+	"/etc/profiles":       "/etc/profiles/per-user",
+	"/etc/sudoers.d":      "/etc/sudoers.d",
+}
+
+var userFiles = map[string]bool{
+	"/etc/passwd": true, "/etc/group": true, "/etc/shadow": true,
+	"/etc/gshadow": true, "/etc/subuid": true, "/etc/subgid": true,
+}
+
+// placement checks where an entry's live path is.
+func (ck *checker) placement(e persist.Entry) {
+	p, pos := e.Path, e.Pos
+	api, isAPI := underAny(p, "/proc", "/sys", "/dev", "/run", "/var/run")
+	sp := ck.inStorage(p)
+	kept, isKept := underAny(p, "/nix", "/boot")
+	placed := true
+	switch {
+	case p == "/":
+		ck.add("persist-root", sev("persist-root"), pos, p, "", "%s / persists the whole root: nothing is wiped any more", kindName(e))
+	case isAPI:
+		ck.add("api-filesystem", sev("api-filesystem"), pos, p, "",
+			"%s %s is on %s, an API or runtime file system mounted fresh at every boot", kindName(e), q(p), api)
+	case sp != "":
+		ck.add("inside-storage-path", sev("inside-storage-path"), pos, p, "",
+			"%s %s lies inside the persistent storage path %s: it is persistent already", kindName(e), q(p), q(sp))
+	case isKept:
+		ck.add("not-ephemeral", sev("not-ephemeral"), pos, p, "",
+			"%s %s is under %s, which is not on the ephemeral root", kindName(e), q(p), kept)
+	case pathx.HasPrefix(p, "/tmp"):
+		s := sev("persist-tmp")
+		msg := "%s %s is under /tmp, which is meant to be emptied at boot"
+		if ck.cfg != nil && ck.cfg.TmpOnTmpfs.Value == persist.True {
+			s = Info
+			msg += " (and boot.tmp.useTmpfs mounts a tmpfs over it)"
+		}
+		ck.add("persist-tmp", s, pos, p, "", msg, kindName(e), q(p))
+	default:
+		placed = false
+	}
+	if !placed {
+		if m, ok := ck.mountOf(p); ok {
+			t := ""
+			if m.FSType != "" {
+				t = " (" + m.FSType + ")"
+			}
+			ck.add("already-persistent", sev("already-persistent"), pos, p, "",
+				"%s %s is on the file system mounted at %s%s (%s), which is not wiped", kindName(e), q(p), q(m.Point), t, m.Pos)
+		}
+	}
+	if e.Kind == persist.Dir {
+		broad := p == "/var" || p == "/var/lib" || p == "/usr"
+		if rel, ok := homeRel(e); ok && (rel == ".config" || rel == ".local" || rel == ".local/share" || rel == ".cache") {
+			broad = true
+		}
+		if broad {
+			ck.add("broad-directory", sev("broad-directory"), pos, p, "",
+				"directory %s is very broad: it persists caches and generated state along with what matters", q(p))
+		}
+	}
+	if p == "/etc" {
+		ck.add("etc-whole", sev("etc-whole"), pos, p, "",
+			"%s /etc persists NixOS-generated state and hides what activation writes there on the first boot", kindName(e))
+	} else if e.Kind == persist.Dir {
+		if ex, ok := generatedDirs[p]; ok {
+			hint := ""
+			if p == "/etc/ssh" {
+				hint = "persist the host keys inside it instead (/etc/ssh/ssh_host_*_key and .pub)"
+			}
+			ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, hint,
+				"directory %s holds files NixOS activation creates (%s): the persistent copy hides them", q(p), ex)
+		} else if ck.cfg != nil && pathx.HasPrefix(p, "/etc") {
+			for _, k := range ck.cfg.EtcFiles {
+				f := "/etc/" + strings.Trim(k, "/")
+				if f != p && pathx.HasPrefix(f, p) {
+					ck.add("etc-generated-dir", sev("etc-generated-dir"), pos, p, "",
+						"directory %s holds %s, which NixOS creates (environment.etc): the persistent copy hides it", q(p), q(f))
+					break
+				}
+			}
+		}
+	}
+	if userFiles[p] {
+		s, why, hint := Warning, "users.mutableUsers is not false", ""
+		if ck.cfg == nil {
+			why = "an error where users.mutableUsers = false"
+		} else if ck.cfg.MutableUsers.Value == persist.False {
+			s, why = Error, "users.mutableUsers = false: NixOS generates it at every activation"
+			hint = "remove the entry: with users.mutableUsers = false NixOS writes it from the configuration at every activation"
+		}
+		ck.add("etc-user-files", s, pos, p, hint,
+			"%s %s is written by NixOS user management before the persistence services run (\"A file already exists\"); %s", kindName(e), q(p), why)
+	}
+	if name := unitName(e); len(name) > 255 {
+		ck.add("unit-name", sev("unit-name"), pos, p, "",
+			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), len(name))
+	} else if e.Method == "bindfs" && !strings.Contains(e.Path, "${") && strings.ContainsFunc(e.Path, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_./-", r))
+	}) {
+		ck.add("unit-name", sev("unit-name"), pos, p, "",
+			"%s: home-manager v1 names its bindMount service after the path without escaping it, and systemd refuses the name", subject(e))
+	}
+	if rel, ok := homeRel(e); ok {
+		c := strings.Split(rel, "/")
+		if len(c) >= 6 && strings.HasPrefix(c[0], ".") {
+			top := c[0]
+			if (top == ".config" || top == ".cache") && len(c) > 1 {
+				top += "/" + c[1]
+			} else if top == ".local" && len(c) > 2 {
+				top += "/" + c[1] + "/" + c[2]
+			}
+			ck.add("deep-app-path", sev("deep-app-path"), pos, p, "persist the directory "+top+" instead",
+				"%s %s is a very deep leaf (%d levels) under an application's directory; consider persisting %s", kindName(e), q(p), len(c), top)
+		}
+	}
+	if e.Kind == persist.Dir {
+		base := p[strings.LastIndexByte(p, '/')+1:]
+		if (base == ".ssh" || base == ".gnupg") && openToOthers(e.Mode) {
+			ck.add("secret-dir-mode", sev("secret-dir-mode"), pos, p, "",
+				"directory %s holds secrets but is created with mode %s: other users can read it", q(p), e.Mode)
+		}
+	}
+	if pathx.HasPrefix(p, "/var/lib/private") {
+		ok := false
+		for _, d := range ck.primary {
+			if d.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
+				ok = true
+			}
+		}
+		if !ok && (p != "/var/lib/private" || openToOthers(e.Mode)) {
+			ck.add("private-parent-mode", sev("private-parent-mode"), pos, p, "",
+				"%s %s: /var/lib/private is created 0755, and systemd refuses DynamicUser state directories under a /var/lib/private that is not 0700", kindName(e), q(p))
+		}
+	}
+}
+
+// homeRel returns the entry's path relative to its home.
+func homeRel(e persist.Entry) (string, bool) {
+	if e.Home == "" || e.Home == "/" || !pathx.HasPrefix(e.Path, e.Home) || e.Path == e.Home {
+		return "", false
+	}
+	return e.Path[len(e.Home)+1:], true
+}
+
+// openToOthers reports whether a mode gives group or others any
+// permission: octal, or symbolic applied as mkdir --mode does (from a=rwx).
+// A mode that cannot be read is not judged (invalid-mode reports it).
+func openToOthers(mode string) bool {
+	if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
+		return n&0o077 != 0
+	}
+	n, ok := applySymbolic(mode, 0o777)
+	return ok && n&0o077 != 0
+}
+
+// applySymbolic applies a chmod(1) symbolic mode ("u=rwx,g=,o=",
+// "go-rwx") to base; ok is false when mode is not symbolic. Special bits
+// (s, t) and X are ignored: only the rwx bits matter here.
+func applySymbolic(mode string, base uint32) (uint32, bool) {
+	if !symbolicMode.MatchString(mode) {
+		return 0, false
+	}
+	m := base
+	for _, clause := range strings.Split(mode, ",") {
+		i := 0
+		var who uint32
+		for ; i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0; i++ {
+			who |= map[byte]uint32{'u': 0o700, 'g': 0o070, 'o': 0o007, 'a': 0o777}[clause[i]]
+		}
+		if who == 0 {
+			who = 0o777
+		}
+		for i < len(clause) {
+			op := clause[i]
+			i++
+			var perm uint32
+			for ; i < len(clause) && strings.IndexByte("+-=", clause[i]) < 0; i++ {
+				switch clause[i] {
+				case 'r':
+					perm |= 0o444
+				case 'w':
+					perm |= 0o222
+				case 'x':
+					perm |= 0o111
+				case 'u':
+					perm |= (m >> 6 & 7) * 0o111
+				case 'g':
+					perm |= (m >> 3 & 7) * 0o111
+				case 'o':
+					perm |= (m & 7) * 0o111
+				}
+			}
+			switch op {
+			case '+':
+				m |= perm & who
+			case '-':
+				m &^= perm & who
+			case '=':
+				m = m&^who | perm&who
+			}
+		}
+	}
+	return m, true
+}
+
+func (ck *checker) inStorage(p string) string {
+	for _, s := range ck.storage {
+		if s.Path != "/" && pathx.HasPrefix(p, s.Path) {
+			return s.Path
+		}
+	}
+	return ""
+}
+
+func (ck *checker) mountOf(p string) (persist.Mount, bool) {
+	best := -1
+	for i, m := range ck.mounts {
+		if pathx.HasPrefix(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return persist.Mount{}, false
+	}
+	return ck.mounts[best], true
+}
+
+// unitName is the systemd unit impermanence or preservation makes for e:
+// the bind mount of a directory (escaped target + ".mount"), impermanence's
+// persist-<escaped source>.service for a file; "" for symlinks.
+func unitName(e persist.Entry) string {
+	switch {
+	case e.Method == "symlink" || e.Method == "bindfs":
+		return ""
+	case e.Kind == persist.Dir:
+		return escapePath(e.Path) + ".mount"
+	case e.Module == "impermanence" || e.Module == "home-manager":
+		return "persist-" + escapePath(e.Source()) + ".service"
+	}
+	return escapePath(e.Path) + ".mount"
+}
+
+// escapePath is systemd-escape --path (systemd.unit(5), "String Escaping
+// for Inclusion in Unit Names").
+func escapePath(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "-"
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			b.WriteByte('-')
+		case c == '.' && i == 0:
+			b.WriteString(`\x2e`)
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+	}
+	return b.String()
+}

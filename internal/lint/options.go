@@ -1,0 +1,241 @@
+package lint
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
+)
+
+// optionRules checks storage-path and users.<name> options.
+func (ck *checker) optionRules() {
+	for _, o := range ck.options {
+		switch {
+		case o.Removed:
+			ck.add("removed-option", sev("removed-option"), o.Pos, "", "",
+				"%s sets `%s`, which current impermanence removed (evaluation fails)", o.Where, o.Name)
+			continue
+		case o.Evaluated:
+			continue // the module accepted it; a removed one comes as o.Removed
+		case o.Module != "preservation" && removedStorageOptions[o.Name] != "" && o.Owner == "" || o.Module == "home-manager" && removedStorageOptions[o.Name] != "":
+			ck.add("removed-option", sev("removed-option"), o.Pos, "", "",
+				"%s.%s: current impermanence removed this option (%s; evaluation fails)", o.Where, o.Name, removedStorageOptions[o.Name])
+			continue
+		case o.Module == "impermanence" && o.Owner != "" && o.Name == "home":
+			ck.add("removed-option", sev("removed-option"), o.Pos, "", "remove it; the home comes from users.users.<name>.home",
+				"%s.home: current impermanence removed this option (the home is users.users.%s.home; evaluation fails)", o.Where, o.Owner)
+			continue
+		}
+		level := o.Module
+		if o.Owner != "" && o.Module != "home-manager" {
+			level += "/user"
+		}
+		known := storageKeys[level]
+		if known == nil || slices.Contains(known, o.Name) {
+			continue
+		}
+		visible := visibleKeys(known, false)
+		hint := "fix the attribute's name; known: " + strings.Join(visible, ", ")
+		if s := closest(o.Name, visible); s != "" {
+			hint = "did you mean `" + s + "`?"
+		}
+		ck.add("unknown-attribute", sev("unknown-attribute"), o.Pos, "", hint,
+			"%s has the attribute `%s`, which the %s module does not know (what it holds is not persisted)", o.Where, o.Name, o.Module)
+	}
+	for _, s := range ck.storage {
+		if s.Module == "home-manager" && s.HMv1 {
+			ck.add("removed-option", sev("removed-option"), s.Pos, "", "use the NixOS module's home-manager integration: home.persistence.\"/persist\" with entries relative to the home",
+				"home.persistence storage path for %s is the home-manager v1 API (home inside persistentStoragePath, bindfs): current impermanence removed it and asserts against it", s.Owner)
+		}
+	}
+}
+
+// wellKnownGroups have fixed gids in NixOS (nixos/modules/misc/ids.nix).
+var wellKnownGroups = map[string]bool{
+	"root": true, "wheel": true, "kmem": true, "tty": true, "messagebus": true, "disk": true,
+	"audio": true, "floppy": true, "uucp": true, "lp": true, "cdrom": true, "tape": true,
+	"video": true, "dialout": true, "utmp": true, "adm": true, "users": true, "nogroup": true,
+	"keys": true, "kvm": true, "render": true, "input": true, "shadow": true, "sgx": true,
+}
+
+// covered reports whether p survives the wipe: declared (a file, or below
+// a persisted directory) or on a persistent mount.
+func (ck *checker) covered(p string) bool {
+	if _, ok := ck.entryCovering(p); ok {
+		return true
+	}
+	_, ok := ck.mountOf(p)
+	return ok
+}
+
+// entryCovering returns the entry that persists p.
+func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
+	for _, e := range ck.primary {
+		if e.Path == p || e.Kind == persist.Dir && pathx.HasPrefix(p, e.Path) {
+			return e, true
+		}
+	}
+	return persist.Entry{}, false
+}
+
+// missing reports state almost every impermanent system needs and the
+// configuration does not persist. It runs only for a configuration with a
+// system-wide storage path (not one made only of home-manager files).
+func (ck *checker) missing() {
+	if ck.c.Shared {
+		return
+	}
+	var at persist.Pos
+	found := false
+	for _, s := range ck.storage {
+		if s.Module != "home-manager" {
+			at, found = s.Pos, true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	// Part of the declarations could not be read (a `with` variable, an
+	// import): what seems missing may be there. The findings stay, as
+	// infos saying why.
+	var unread *persist.Diagnostic
+	for _, st := range ck.c.Sets {
+		if st == nil {
+			continue
+		}
+		for i := range st.Diagnostics {
+			if st.Diagnostics[i].Code == "not-static" {
+				unread = &st.Diagnostics[i]
+				break
+			}
+		}
+		if unread != nil {
+			break
+		}
+	}
+	add := func(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
+		if unread != nil {
+			sev = Info
+			format += " (perhaps declared in what could not be read statically at %s)"
+			a = append(a, unread.Pos)
+		}
+		ck.add(rule, sev, pos, path, hint, format, a...)
+	}
+	if !ck.covered("/var/lib/nixos") {
+		var names []string
+		nu, ng := 0, 0
+		if ck.cfg != nil {
+			seen := map[string]bool{}
+			declared := map[string]bool{}
+			for _, u := range ck.cfg.Users {
+				if !u.HasUID && u.Name != "root" && u.Name != "nobody" { // fixed in ids.nix
+					nu++
+					seen[u.Name] = true
+				}
+			}
+			for _, g := range ck.cfg.Groups {
+				declared[g.Name] = true
+				if !g.HasGID && !wellKnownGroups[g.Name] {
+					ng++
+					seen[g.Name] = true
+				}
+			}
+			for _, u := range ck.cfg.Users {
+				if u.Group != "" && !declared[u.Group] && !wellKnownGroups[u.Group] {
+					declared[u.Group] = true
+					ng++
+					seen[u.Group] = true
+				}
+			}
+			for n := range seen {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+		}
+		if nu+ng > 0 {
+			add("missing-var-lib-nixos", Error, at, "/var/lib/nixos", "",
+				"/var/lib/nixos (or an ancestor) is not persisted and %s / %s have no fixed id (%s): their uids/gids are reassigned at boot",
+				units.Plural(int64(nu), "user", "users"), units.Plural(int64(ng), "group", "groups"), strings.Join(names, ", "))
+		} else {
+			add("missing-var-lib-nixos", sev("missing-var-lib-nixos"), at, "/var/lib/nixos", "",
+				"/var/lib/nixos (or an ancestor) is not persisted: users and groups without a fixed uid/gid get new ids when services change")
+		}
+	}
+	for _, m := range []struct{ rule, path, msg string }{
+		{"missing-machine-id", "/etc/machine-id", "/etc/machine-id is not persisted: a new machine id at every boot breaks the journal of earlier boots"},
+		{"missing-systemd-timers", "/var/lib/systemd/timers", "/var/lib/systemd/timers is not persisted: Persistent= timers forget when they last ran"},
+		{"missing-var-log", "/var/log", "/var/log is not persisted and is not a mount: the logs of every earlier boot are lost"},
+	} {
+		if !ck.covered(m.path) {
+			add(m.rule, sev(m.rule), at, m.path, "", "%s", m.msg)
+		}
+	}
+	if ck.cfg == nil {
+		return
+	}
+	if ck.cfg.OpenSSH.Value == persist.True {
+		keys := []string{"/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_rsa_key"}
+		if len(ck.cfg.HostKeyPaths) > 0 {
+			keys = nil
+			for _, k := range ck.cfg.HostKeyPaths {
+				keys = append(keys, k.Value)
+			}
+		}
+		var lost []string
+		for _, k := range keys {
+			if !ck.covered(k) && ck.inStorage(k) == "" {
+				lost = append(lost, q(k))
+			}
+		}
+		if len(lost) > 0 {
+			add("missing-ssh-host-keys", sev("missing-ssh-host-keys"), ck.cfg.OpenSSH.Pos, "", "",
+				"services.openssh.enable = true but the host keys are not persisted (%s): new keys at every boot", strings.Join(lost, ", "))
+		}
+	}
+	if ck.cfg.MutableUsers.Value != persist.False && !ck.covered("/etc/shadow") {
+		pos, how := at, "is not set (default true)"
+		if ck.cfg.MutableUsers.Value != persist.Unset {
+			pos, how = ck.cfg.MutableUsers.Pos, "is not false"
+		}
+		add("mutable-users", sev("mutable-users"), pos, "", "",
+			"users.mutableUsers %s while /etc/shadow is not persisted: a password changed with passwd silently reverts at boot", how)
+	}
+}
+
+// earlyReaders reports options read before the persistence mounts exist
+// that point at a persisted path: a secret or password file read in the
+// initrd or early boot is not there yet, only its persistent copy is.
+func (ck *checker) earlyReaders() {
+	if ck.cfg == nil {
+		return
+	}
+	src := func(e persist.Entry, p string) string {
+		if e.Path == p {
+			return e.Source()
+		}
+		return e.Source() + p[len(e.Path):]
+	}
+	for _, u := range ck.cfg.Users {
+		p := u.HashedPasswordFile.Value
+		if p == "" {
+			continue
+		}
+		if e, ok := ck.entryCovering(p); ok {
+			ck.add("early-reader", sev("early-reader"), u.HashedPasswordFile.Pos, p, "use "+src(e, p)+" (or make the path needed for boot)",
+				"users.users.%s.hashedPasswordFile %s is a persisted path, linked in only after user setup reads it", u.Name, q(p))
+		}
+	}
+	if !ck.cfg.SecretsForUsers {
+		return
+	}
+	for i, k := range ck.cfg.SSHKeyPaths {
+		if e, ok := ck.entryCovering(k.Value); ok {
+			ck.add("early-reader", sev("early-reader"), k.Pos, k.Value, "use "+src(e, k.Value)+" (or set services.openssh.hostKeys paths to the persistent location)",
+				"sops.age.sshKeyPaths[%d] %s is used by secrets-for-users, which runs before the persistence mounts", i, q(k.Value))
+		}
+	}
+}
