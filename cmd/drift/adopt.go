@@ -38,7 +38,8 @@ links are kept. The live data is never deleted; drift never goes through a
 symlink or crosses a mount, on either side.
 
 Each object is copied beside its place, flushed, checked (its length, an
-unchanged source, the copy's xxh3 digest read back) and renamed in: an
+unchanged source; a clone is the source's blocks, any other copy is read
+back against its xxh3 digest) and renamed in: an
 interrupted run leaves it as it was or complete; run it again to finish.
 Where the persistent copy already holds other bytes or metadata, the whole
 run is refused before anything is written, unless --prefer live or
@@ -109,6 +110,9 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		return err
 	}
 	o.OldRoots = "none" // adopt reads the live system only
+	// Named paths are read by adopt itself: no walk of the whole root
+	// (--pending needs it, to find the declared paths with live data).
+	o.MountsOnly = !opts.Pending
 	m, err := opts.build(ctx, st, o, report.ProgressDelay)
 	if err != nil {
 		return err

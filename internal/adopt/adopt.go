@@ -228,8 +228,15 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 		return err
 	}
 	defer release()
-	req := restore.Request{From: from, Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Verify: true}
+	base := p.Ephemeral
+	if p.Covered != "" {
+		base = p.Covered
+	}
+	// from may be a view beneath the mounts ("/proc/self/fd/N", which
+	// means nothing to the user): restore's messages name the path as
+	// the live system does instead.
+	req := restore.Request{From: from, FromName: path.Join(a.m.Root, base), Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
+		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Verify: true}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace
@@ -240,10 +247,6 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 		req.Base = ""
 	}
 	out, err := restore.Merge(ctx, req)
-	base := p.Ephemeral
-	if p.Covered != "" {
-		base = p.Covered
-	}
 	live := func(q string) string {
 		r, _ := pathx.Rel("/", q)
 		return path.Join(base, r)
@@ -263,7 +266,11 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	if dry || err == nil {
 		p.Outcomes = out
 	}
-	if err != nil && !errors.Is(err, ctx.Err()) {
+	switch {
+	case err == nil || errors.Is(err, ctx.Err()):
+	case p.HiddenBy != "":
+		err = fmt.Errorf("%s (read beneath the mount at %s): %w", p.Path, p.HiddenBy, err)
+	default:
 		err = fmt.Errorf("%s: %w", p.Path, err)
 	}
 	return err

@@ -63,6 +63,12 @@ type Options struct {
 	// (the paths formats, drift suggest); without it and without old roots, such
 	// directories stand for their contents (diff.Config.Collapse).
 	Paths bool
+	// MountsOnly builds the model as for a walk, with the ephemeral
+	// mounts (Audit.Ephemeral), the view beneath the mount points (Under)
+	// and the warnings about the mounts, but walks nothing
+	// (diff.Config.MountsOnly): Audit.Lost is empty. drift adopt PATH…
+	// reads only its paths. NoWalk, below, reads less still (no Audit).
+	MountsOnly bool
 	// Progress and Now are diff.Config's.
 	Progress func(visited, bytes int64)
 	Now      time.Time
@@ -267,6 +273,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	// (with a previous root, diff.Check lists what is below one whose
 	// history is not uniform); the paths formats do.
 	cfg.Collapse = !o.Paths
+	cfg.MountsOnly = o.MountsOnly
 	a, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {

@@ -91,6 +91,12 @@ type Config struct {
 	// when everything below it has one category and one history.
 	// Audit.Collapsed says whether it was used.
 	Collapse bool
+	// MountsOnly classifies the mounts (Audit.Ephemeral) and says the
+	// warnings about them, and walks nothing: Audit.Lost and Totals stay
+	// empty. For a command that reads only the paths it is given (drift
+	// adopt PATH…), which would otherwise wait for a walk of every
+	// ephemeral filesystem it never looks at.
+	MountsOnly bool
 }
 
 // ProgressEvery is how often Config.Progress is called.
@@ -702,6 +708,10 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		}
 	}
 
+	if cfg.MountsOnly {
+		slices.SortFunc(a.Warnings, func(x, y Warning) int { return strings.Compare(x.Message, y.Message) })
+		return a, nil
+	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = scan.DefaultWorkers()

@@ -17,8 +17,9 @@ var ErrCopyDiffers = errors.New("the copy read back does not hold the bytes read
 // (tmp under the directory dir) just before it is read back.
 var beforeReadBack func(dir int, tmp string)
 
-// sum is a copied file's source digest, checked against its copy once the
-// copy is flushed (Request.Verify).
+// sum is the digest of the bytes a file's copy was written from, checked
+// against the copy once it is flushed (Request.Verify). A clone has none:
+// it is the source's blocks.
 type sum struct {
 	// comps name the copy beneath copier.tmpParent (the temporary name
 	// first); live is the source path, for errors.
@@ -47,24 +48,11 @@ func hashFD(fd int, size int64, buf []byte) (uint64, error) {
 	return h.Sum64(), nil
 }
 
-// hashSource records the digest of the source file sfd (st.Size bytes),
-// copied to dest, for checkSums.
-func (c *copier) hashSource(sfd int, st *unix.Stat_t, dest, live string) error {
-	if c.buf == nil {
-		c.buf = make([]byte, 1<<20)
-	}
-	d, err := hashFD(sfd, st.Size, c.buf)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", live, err)
-	}
-	rel := components(dest)[len(components(c.dest)):]
-	c.sums = append(c.sums, sum{comps: append([]string{c.tmp}, rel...), live: live, size: st.Size, xxh3: d})
-	return nil
-}
-
-// checkSums reads back every copy hashSource recorded (after the flush)
-// and compares its digest with the source's: *ErrCopyDiffers wrapped with
-// the paths when one differs.
+// checkSums reads back every copy copier.data hashed (after the flush),
+// from the disk (its pages, clean once flushed, are dropped from the page
+// cache first, so the bytes compared are the ones stored, not the ones
+// written), and compares its digest with the source's: ErrCopyDiffers
+// wrapped with the paths when one differs.
 func (c *copier) checkSums() error {
 	if c.buf == nil {
 		c.buf = make([]byte, 1<<20)
@@ -87,6 +75,7 @@ func (c *copier) checkSums() error {
 		if err != nil {
 			return fmt.Errorf("read back the copy of %s: %w", s.live, err)
 		}
+		_ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED) // where it is refused, the page cache is read
 		d, err := hashFD(fd, s.size, c.buf)
 		unix.Close(fd)
 		if err != nil {

@@ -76,8 +76,15 @@ func kindOf(mode uint32) Kind {
 		return KindFile
 	case unix.S_IFLNK:
 		return KindSymlink
+	case unix.S_IFIFO:
+		return KindFifo
 	}
 	return ""
+}
+
+// skipReason says why an object of mode is not copied by command.
+func skipReason(mode uint32, command string) string {
+	return typeName(mode) + ": " + command + " copies regular files, directories, symlinks and fifos only"
 }
 
 // typeName names the file type in mode as restore's messages say it: its
@@ -109,7 +116,7 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 	}
 	k := kindOf(st.Mode)
 	if k == "" {
-		c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: typeName(st.Mode) + ": " + c.command + " copies regular files, directories and symlinks only"})
+		c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: skipReason(st.Mode, c.command)})
 		return nil
 	}
 	it := Item{Dest: dest, Kind: k, Mode: st.Mode &^ unix.S_IFMT, UID: st.Uid, GID: st.Gid}
@@ -143,7 +150,22 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		if err := unix.Symlinkat(target, ddir, dname); err != nil {
 			return fmt.Errorf("create symlink %s: %w", dest, err)
 		}
-		if err := c.meta(-1, sdir, name, ddir, dname, st, dest); err != nil {
+		if err := c.meta(-1, sdir, name, ddir, dname, st, nil, dest); err != nil {
+			return err
+		}
+		c.done(it)
+		return nil
+	case KindFifo:
+		// Made anew (mknod, as cp -a does), never opened: opening a fifo
+		// would wait for a writer.
+		c.res.Items = append(c.res.Items, it)
+		if c.dry {
+			return nil
+		}
+		if err := unix.Mknodat(ddir, dname, unix.S_IFIFO|0o600, 0); err != nil {
+			return fmt.Errorf("create fifo %s: %w", dest, err)
+		}
+		if err := c.meta(-1, sdir, name, ddir, dname, st, nil, dest); err != nil {
 			return err
 		}
 		c.done(it)
@@ -218,7 +240,7 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 	if c.dry {
 		return nil
 	}
-	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
+	if err := c.meta(dfd, sfd, "", ddir, dname, st, nil, dest); err != nil {
 		return err
 	}
 	if !c.sync {
@@ -252,18 +274,14 @@ func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 		return fmt.Errorf("create %s: %w", dest, err)
 	}
 	defer unix.Close(dfd)
-	if err := copyData(dfd, sfd, st.Size); err != nil {
+	if err := c.data(dfd, sfd, st, dest, live); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", live, dest, err)
 	}
-	if c.verify && !sharedBlocks(sfd, dfd) {
-		if err := c.hashSource(sfd, st, dest, live); err != nil {
-			return err
-		}
-	}
-	if err := verify(sfd, dfd, st); err != nil {
+	d, err := verify(sfd, dfd, st)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path.Join(c.root, live), err)
 	}
-	if err := c.meta(dfd, sfd, "", ddir, dname, st, dest); err != nil {
+	if err := c.meta(dfd, sfd, "", ddir, dname, st, &d, dest); err != nil {
 		return err
 	}
 	if !c.sync {
@@ -279,23 +297,50 @@ func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 // copied: a process is writing it.
 var ErrChanged = errors.New("changed while it was copied (a process is writing it: stop it, then copy again)")
 
+// data copies the bytes of the source file sfd (st) to dfd, the copy of
+// live at dest: a clone where the filesystem makes one, else copied
+// (data.go); with c.verify, a copy that is not a clone is hashed as it is
+// written, for checkSums.
+func (c *copier) data(dfd, sfd int, st *unix.Stat_t, dest, live string) error {
+	if st.Size > 0 {
+		ok, err := clone(dfd, sfd)
+		if ok || err != nil {
+			return err
+		}
+	}
+	if !c.verify {
+		return copyData(dfd, sfd, st.Size)
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, 1<<20)
+	}
+	d, err := copyHashed(dfd, sfd, st.Size, c.buf)
+	if err != nil {
+		return err
+	}
+	rel := components(dest)[len(components(c.dest)):]
+	c.sums = append(c.sums, sum{comps: append([]string{c.tmp}, rel...), live: live, size: st.Size, xxh3: d})
+	return nil
+}
+
 // verify checks a file's copy: dfd holds st.Size bytes, and the source sfd
 // has the size, mtime and ctime st says (it did not change meanwhile).
-func verify(sfd, dfd int, st *unix.Stat_t) error {
+// It returns the copy's stat.
+func verify(sfd, dfd int, st *unix.Stat_t) (unix.Stat_t, error) {
 	var s, d unix.Stat_t
 	if err := unix.Fstat(sfd, &s); err != nil {
-		return err
+		return d, err
 	}
 	if err := unix.Fstat(dfd, &d); err != nil {
-		return err
+		return d, err
 	}
 	if s.Size != st.Size || s.Mtim != st.Mtim || s.Ctim != st.Ctim {
-		return ErrChanged
+		return d, ErrChanged
 	}
 	if d.Size != st.Size {
-		return fmt.Errorf("the copy holds %d bytes, the source %d", d.Size, st.Size)
+		return d, fmt.Errorf("the copy holds %d bytes, the source %d", d.Size, st.Size)
 	}
-	return nil
+	return d, nil
 }
 
 // link makes dname under ddir a hard link to the copy's earlier name first.
@@ -375,24 +420,38 @@ func (c *copier) linkPrior(first string, ddir int, dname string) error {
 // meta gives the new object dname under ddir the source's owner, mode,
 // xattrs and times, in that order (chown clears setuid bits and file
 // capabilities, so it comes first; times come last). dfd and src are open
-// descriptors of the new object and of the source; for a symlink dfd is -1
-// and src is the directory holding the source, named sname.
-func (c *copier) meta(dfd, src int, sname string, ddir int, dname string, st *unix.Stat_t, dest string) error {
+// descriptors of the new object and of the source; for a symlink or a
+// fifo (never opened) dfd is -1 and src is the directory holding the
+// source, named sname. now, when
+// known, is the new object's stat: an owner or mode it has already is not
+// set again.
+func (c *copier) meta(dfd, src int, sname string, ddir int, dname string, st, now *unix.Stat_t, dest string) error {
 	symlink := st.Mode&unix.S_IFMT == unix.S_IFLNK
-	if symlink {
+	byName := dfd < 0 // a symlink or a fifo, reached by its name in ddir
+	switch {
+	case byName:
 		if err := unix.Fchownat(ddir, dname, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return fmt.Errorf("chown %s: %w", dest, err)
 		}
-	} else {
-		if err := unix.Fchown(dfd, int(st.Uid), int(st.Gid)); err != nil {
-			return fmt.Errorf("chown %s: %w", dest, err)
+		if !symlink {
+			// dname is the fifo just made in the copy's own 0700
+			// directory: nothing could have swapped in a symlink.
+			if err := unix.Fchmodat(ddir, dname, st.Mode&^unix.S_IFMT, 0); err != nil {
+				return fmt.Errorf("chmod %s: %w", dest, err)
+			}
+		}
+	default:
+		if now == nil || now.Uid != st.Uid || now.Gid != st.Gid {
+			if err := unix.Fchown(dfd, int(st.Uid), int(st.Gid)); err != nil {
+				return fmt.Errorf("chown %s: %w", dest, err)
+			}
 		}
 		if err := unix.Fchmod(dfd, st.Mode&^unix.S_IFMT); err != nil {
 			return fmt.Errorf("chmod %s: %w", dest, err)
 		}
 	}
 	var sx, dx xattrIO
-	if symlink {
+	if byName {
 		sx, dx = procXattr(src, sname), procXattr(ddir, dname)
 	} else {
 		sx, dx = fdXattr(src), fdXattr(dfd)
@@ -431,84 +490,4 @@ func readNames(fd int) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	slices.Sort(names)
 	return names, err
-}
-
-// copyData copies size bytes of src to dst, data extent by data extent
-// (SEEK_DATA/SEEK_HOLE), so holes stay holes, then sets dst's length.
-func copyData(dst, src int, size int64) error {
-	for off := int64(0); off < size; {
-		data, err := unix.Seek(src, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
-			break // only a hole is left
-		}
-		if err != nil { // no SEEK_DATA here: all of it is data
-			data = off
-		}
-		hole := size
-		if err == nil {
-			if h, err := unix.Seek(src, data, unix.SEEK_HOLE); err == nil && h < size {
-				hole = h
-			}
-		}
-		if data >= size {
-			break
-		}
-		if err := copyRange(dst, src, data, hole-data); err != nil {
-			return err
-		}
-		off = hole
-	}
-	return unix.Ftruncate(dst, size)
-}
-
-// copyRange copies n bytes at off from src to the same offset in dst:
-// copy_file_range (a reflink on btrfs), else read and write.
-func copyRange(dst, src int, off, n int64) error {
-	roff, woff := off, off
-	for n > 0 {
-		k, err := unix.CopyFileRange(src, &roff, dst, &woff, int(min(n, 1<<30)), 0)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			if errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-				return preadCopy(dst, src, roff, n)
-			}
-			return err
-		}
-		if k == 0 {
-			return nil // the file shrank; the length is set from the stat
-		}
-		n -= int64(k)
-	}
-	return nil
-}
-
-func preadCopy(dst, src int, off, n int64) error {
-	buf := make([]byte, min(n, 1<<20))
-	for n > 0 {
-		k, err := unix.Pread(src, buf[:min(n, int64(len(buf)))], off)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if k == 0 {
-			return nil
-		}
-		for w := 0; w < k; {
-			m, err := unix.Pwrite(dst, buf[w:k], off+int64(w))
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			w += m
-		}
-		off += int64(k)
-		n -= int64(k)
-	}
-	return nil
 }

@@ -148,7 +148,11 @@ func planMerge(ctx context.Context, req Request) ([]Outcome, error) {
 		// No source (Run says so), or no destination parent: one copy.
 		return []Outcome{{Path: p, Dest: dest, Action: Copy}}, nil
 	}
-	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: req.From, root: req.Root}
+	from := req.From
+	if req.FromName != "" {
+		from = req.FromName
+	}
+	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: from, root: req.Root}
 	if err := m.walk(sfd, scomps[len(scomps)-1], dfd, dcomps[len(dcomps)-1], p, dest); err != nil {
 		return m.out, err
 	}

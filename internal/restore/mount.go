@@ -21,10 +21,11 @@ func (e *MountError) Error() string {
 	return fmt.Sprintf("%s %s is a mount point: drift never crosses a mount boundary", e.Side, e.Path)
 }
 
-// lstatAt is fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) by statx, which also
-// says whether name is the root of a mount (STATX_ATTR_MOUNT_ROOT; Linux
-// 5.8 and later: on older kernels the attribute is never set, and the opens
-// with RESOLVE_NO_XDEV still refuse a directory mount point).
+// lstatAt is fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW) by one statx,
+// which also says whether name is the root of a mount
+// (STATX_ATTR_MOUNT_ROOT; Linux 5.8 and later: on older kernels the
+// attribute is never set, and the opens with RESOLVE_NO_XDEV still refuse a
+// directory mount point).
 func lstatAt(dirfd int, name string, st *unix.Stat_t) (mountRoot bool, err error) {
 	var x unix.Statx_t
 	for {
@@ -36,19 +37,34 @@ func lstatAt(dirfd int, name string, st *unix.Stat_t) (mountRoot bool, err error
 	if err != nil {
 		return false, err
 	}
-	// Stat_t's field types differ between architectures (Nlink, the
-	// times on 386): fstatat fills it, and must see the object statx saw.
-	for {
-		if err := unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			return false, err
-		}
-		break
-	}
-	if st.Ino != x.Ino || st.Dev != unix.Mkdev(x.Dev_major, x.Dev_minor) {
-		return false, fmt.Errorf("%s: replaced while it was read", name)
-	}
+	statxToStat(&x, st)
 	return x.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT != 0 && x.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
+}
+
+// statxToStat fills st with what fstatat would have said of x's object.
+// Stat_t's field types differ between architectures (Nlink, Blksize, the
+// times on 386 and arm): each is set through a conversion to its own type.
+func statxToStat(x *unix.Statx_t, st *unix.Stat_t) {
+	*st = unix.Stat_t{}
+	setU(&st.Dev, unix.Mkdev(x.Dev_major, x.Dev_minor))
+	setU(&st.Ino, x.Ino)
+	setU(&st.Nlink, uint64(x.Nlink))
+	setU(&st.Mode, uint64(x.Mode))
+	setU(&st.Uid, uint64(x.Uid))
+	setU(&st.Gid, uint64(x.Gid))
+	setU(&st.Rdev, unix.Mkdev(x.Rdev_major, x.Rdev_minor))
+	setI(&st.Size, int64(x.Size))
+	setI(&st.Blksize, int64(x.Blksize))
+	setI(&st.Blocks, int64(x.Blocks))
+	statxTime(&st.Atim, x.Atime)
+	statxTime(&st.Mtim, x.Mtime)
+	statxTime(&st.Ctim, x.Ctime)
+}
+
+func setU[T ~uint16 | ~uint32 | ~uint64](p *T, v uint64) { *p = T(v) }
+func setI[T ~int32 | ~int64](p *T, v int64)              { *p = T(v) }
+
+func statxTime(t *unix.Timespec, x unix.StatxTimestamp) {
+	setI(&t.Sec, x.Sec)
+	setI(&t.Nsec, int64(x.Nsec))
 }

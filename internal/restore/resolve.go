@@ -205,6 +205,9 @@ func openSides(req Request, dest string) (src, dst *beneath, dcomps []string, er
 	if src, err = openRoot(req.From, "source"); err != nil {
 		return nil, nil, nil, err
 	}
+	if req.FromName != "" {
+		src.dir = req.FromName // messages name the source as the user knows it
+	}
 	if dst, err = openRoot(req.Root, "destination"); err != nil {
 		src.close()
 		return nil, nil, nil, err

@@ -76,6 +76,12 @@ type Request struct {
 	// it is renamed into place: a copy that does not hold the bytes is an
 	// error wrapping ErrCopyDiffers, and the copy is removed.
 	Verify bool
+	// Checked says the caller has just planned this very copy in a dry run
+	// (drift adopt plans every path before it writes): the walk for mount
+	// points in the source before the copy is not made again. The copy
+	// still refuses one it meets (a *MountError, the temporary copy
+	// removed).
+	Checked bool
 	// links, set by Merge, maps the source inodes of multiply-linked files
 	// copied by earlier Runs of one Merge to their destination (absolute
 	// as the live system sees it): a later name of one is made a hard link
@@ -97,13 +103,14 @@ func (req *Request) command() string {
 // Kind is the type of a copied object.
 type Kind string
 
-// The kinds of objects restore copies. Everything else (fifos, sockets,
-// devices) is skipped.
+// The kinds of objects restore copies; a fifo is made anew (mknod), never
+// opened. Everything else (sockets, devices) is skipped.
 const (
 	KindDir      Kind = "dir"
 	KindFile     Kind = "file"
 	KindSymlink  Kind = "symlink"
 	KindHardlink Kind = "hardlink"
+	KindFifo     Kind = "fifo"
 )
 
 // Item is one object copied (or, in a dry run, to be copied).
@@ -204,7 +211,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("source %s: %w", res.Source, err)
 	}
 	if kindOf(top.Mode) == "" {
-		return nil, fmt.Errorf("source %s is a %s: %s copies regular files, directories and symlinks only", res.Source, typeName(top.Mode), req.command())
+		if req.Merge {
+			// One object of a Merge: skipped, as within a tree.
+			res.Skipped = append(res.Skipped, Skipped{Path: p, Reason: skipReason(top.Mode, req.command())})
+			return res, nil
+		}
+		return nil, fmt.Errorf("source %s is a %s: %s copies regular files, directories, symlinks and fifos only", res.Source, typeName(top.Mode), req.command())
 	}
 
 	// The destination: its parents as deep as they exist, then whether it
@@ -235,13 +247,17 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	// Before anything is written: no mount point anywhere in the source
 	// tree, nor in the destination that --force replaces (its removal would
-	// reach through one). Both walks only stat and open directories.
-	check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "source", root: from, command: req.command()}
-	if err := check.copy(sparent, sname, &top, topMount, -1, "", dest, p); err != nil {
-		return nil, err
+	// reach through one). Both walks only stat and open directories. A dry
+	// run's own walk is the same as the first; a caller that has just made
+	// one (Checked) is not made to wait for it again.
+	if !req.DryRun && !req.Checked {
+		check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "source", root: from, command: req.command()}
+		if err := check.copy(sparent, sname, &top, topMount, -1, "", dest, p); err != nil {
+			return nil, err
+		}
 	}
 	if exists {
-		check = &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root, command: req.command()}
+		check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root, command: req.command()}
 		if err := check.copy(dparent, dname, &dst0, false, -1, "", dest, dest); err != nil {
 			return nil, err
 		}

@@ -38,7 +38,8 @@ func sshTree(xattrs bool) Dir {
 			"g_hardlink": Hardlink{Of: "../b_key.pub"},
 			"h_setuid":   File{Content: "#!/bin/sh\n", Mode: 0o4755},
 		}},
-		"i_fifo": Fifo{},
+		"i_fifo":   Fifo{},
+		"j_socket": Socket{},
 	}}
 }
 
@@ -79,7 +80,7 @@ func TestRestoreRoundTrip(t *testing.T) {
 
 	got := snapshot(t, filepath.Join(live, "nix/persist/etc/ssh"))
 	want := snapshot(t, filepath.Join(old, "etc/ssh"))
-	delete(want, "i_fifo")
+	delete(want, "j_socket")
 	for rel := range want {
 		g, w := got[rel], want[rel]
 		g.ATime, w.ATime = 0, 0 // reading the source moved its atime; checked below
@@ -104,8 +105,11 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if xattrs && !strings.Contains(got["a_key"].Xattrs, "user.drift.test=kept") {
 		t.Errorf("xattrs not kept: %q", got["a_key"].Xattrs)
 	}
-	if len(res.Skipped) != 1 || res.Skipped[0].Path != "/etc/ssh/i_fifo" {
-		t.Errorf("skipped %+v, want the fifo", res.Skipped)
+	if got["i_fifo"].Mode&unix.S_IFMT != unix.S_IFIFO {
+		t.Errorf("fifo not made: %+v", got["i_fifo"])
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].Path != "/etc/ssh/j_socket" {
+		t.Errorf("skipped %+v, want the socket", res.Skipped)
 	}
 	// The missing parent /nix/persist/etc mirrors the old root's /etc.
 	if !reflect.DeepEqual(res.MkDirs, []string{"/nix/persist/etc"}) {
@@ -266,6 +270,7 @@ func TestRestoreDryRunChangesNothing(t *testing.T) {
 		"dir /nix/persist/etc/ssh/f_sub ",
 		"hardlink /nix/persist/etc/ssh/f_sub/g_hardlink /nix/persist/etc/ssh/b_key.pub",
 		"file /nix/persist/etc/ssh/f_sub/h_setuid ",
+		"fifo /nix/persist/etc/ssh/i_fifo ",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -321,14 +326,14 @@ func TestRestoreCancelledLeavesNothing(t *testing.T) {
 }
 
 func TestRestoreErrors(t *testing.T) {
-	old, live := system(t, Dir{Entries: map[string]node{"fifo": Fifo{}, "file": File{}}})
+	old, live := system(t, Dir{Entries: map[string]node{"socket": Socket{}, "file": File{}}})
 	for _, c := range []struct {
 		path, dest, want string
 	}{
 		{"/etc/ssh/missing", "/x", "/etc/ssh/missing: not in the old root"},
 		{"/nowhere/at/all", "/x", "not in the old root"},
 		{"/etc/ssh/file/below", "/x", "not a directory"},
-		{"/etc/ssh/fifo", "/x", "is a fifo: restore copies regular files, directories and symlinks only"},
+		{"/etc/ssh/socket", "/x", "is a socket: restore copies regular files, directories, symlinks and fifos only"},
 		{"etc/ssh", "/x", "expected an absolute path"},
 		{"/", "/x", "not the root itself"},
 		{"/etc/ssh", "/", "destination"},
@@ -422,9 +427,10 @@ func TestRestoreClosesDescriptors(t *testing.T) {
 		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, false},
 		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh"}, true}, // exists
 		{Request{Path: "/etc/ssh", Dest: "/nix/persist/etc/ssh", Force: true}, false},
-		{Request{Path: "/var/ssh", Dest: "/var/ssh"}, true},       // symlinked source
-		{Request{Path: "/etc/nope", Dest: "/var/nope"}, true},     // missing
-		{Request{Path: "/etc/ssh/i_fifo", Dest: "/var/ff"}, true}, // not copyable
+		{Request{Path: "/var/ssh", Dest: "/var/ssh"}, true},         // symlinked source
+		{Request{Path: "/etc/nope", Dest: "/var/nope"}, true},       // missing
+		{Request{Path: "/etc/ssh/i_fifo", Dest: "/var/ff"}, false},  // made anew
+		{Request{Path: "/etc/ssh/j_socket", Dest: "/var/ss"}, true}, // not copyable
 	} {
 		req := tc.req
 		req.From, req.Root = old, live

@@ -44,6 +44,9 @@ type Hardlink struct{ Of string }
 // Fifo is a named pipe.
 type Fifo struct{}
 
+// Socket is a unix socket's name, bound by no process.
+type Socket struct{}
+
 var fixedTime = time.Date(2026, 11, 5, 9, 3, 7, 123456789, time.UTC)
 
 func (d Dir) create(t *testing.T, p string) {
@@ -82,6 +85,8 @@ func (h Hardlink) create(t *testing.T, p string) {
 }
 
 func (Fifo) create(t *testing.T, p string) { must(t, unix.Mkfifo(p, 0o644)) }
+
+func (Socket) create(t *testing.T, p string) { must(t, unix.Mknod(p, unix.S_IFSOCK|0o644, 0)) }
 
 func orDefault(m, d os.FileMode) os.FileMode {
 	if m == 0 {

@@ -43,6 +43,9 @@ func grow(f func([]byte) (int, error)) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n == 0 {
+			return nil, nil // none (the common case: no second call)
+		}
 		buf := make([]byte, n+64)
 		m, err2 := f(buf)
 		if errors.Is(err2, unix.ERANGE) {

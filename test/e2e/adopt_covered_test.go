@@ -95,9 +95,11 @@ func TestAdoptRefusesDeclaredDirectorySymlink(t *testing.T) {
 	}
 }
 
-// TestAdoptSkipsFifoSayingAdopt: a fifo in an adopted directory is skipped
-// with a warning in adopt's words, not restore's.
-func TestAdoptSkipsFifoSayingAdopt(t *testing.T) {
+// TestAdoptCopiesFifoAsFifo: a fifo in an adopted directory is made anew
+// in the copy as a fifo (mknod, as cp -a does; never opened, so never
+// waited on), with its mode and owner; a socket is skipped with a warning
+// in adopt's words, not restore's.
+func TestAdoptCopiesFifoAsFifo(t *testing.T) {
 	s := driftSystem(t)
 	if s == nil {
 		return
@@ -105,10 +107,51 @@ func TestAdoptSkipsFifoSayingAdopt(t *testing.T) {
 	extra := filepath.Join(s.dir, "covered.json")
 	must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
 	writeFile(t, s.M("/srv/withfifo/file"), "x", 0o644)
-	run(t, "mkfifo", s.M("/srv/withfifo/pipe"))
-	_, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "/srv/withfifo")
-	if !strings.Contains(errOut, "/srv/withfifo/pipe not copied: fifo: adopt copies regular files") || strings.Contains(errOut, "restore") {
-		t.Errorf("adopt's fifo warning:\n%s%s", out, errOut)
+	must(t, unix.Mkfifo(s.M("/srv/withfifo/pipe"), 0o620))
+	must(t, os.Chmod(s.M("/srv/withfifo/pipe"), 0o620)) // past the umask
+	must(t, os.Lchown(s.M("/srv/withfifo/pipe"), 1000, 100))
+	must(t, unix.Mknod(s.M("/srv/withfifo/sock"), unix.S_IFSOCK|0o644, 0))
+	code, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "/srv/withfifo")
+	if code != 0 || !strings.Contains(errOut, "/srv/withfifo/sock not copied: socket: adopt copies regular files, directories, symlinks and fifos only") || strings.Contains(errOut, "restore") {
+		t.Errorf("adopt with a fifo and a socket: exit %d\n%s%s", code, out, errOut)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(s.M(storage+"/srv/withfifo/pipe"), &st); err != nil || st.Mode != unix.S_IFIFO|0o620 || st.Uid != 1000 || st.Gid != 100 {
+		t.Errorf("the fifo's copy: %v, mode %o owner %d:%d; want a fifo 0620 1000:100", err, st.Mode, st.Uid, st.Gid)
+	}
+	if _, err := os.Lstat(s.M(storage + "/srv/withfifo/sock")); !os.IsNotExist(err) {
+		t.Errorf("the socket was copied: %v", err)
+	}
+}
+
+// TestAdoptFifoBeneathMountNamesUserPaths: a fifo and a socket beneath the
+// bind mount of a declared directory (data that was there before the
+// declaration, read through the view beneath the mounts) neither fail
+// drift adopt --pending (it exited 2 on the fifo) nor leak the view's
+// /proc/self/fd/N path: the fifo is made in the copy, the socket's warning
+// names the path as the user knows it.
+func TestAdoptFifoBeneathMountNamesUserPaths(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	root := filepath.Join(s.top, "root") // the root subvolume without the mounts on it
+	writeFile(t, filepath.Join(root, "/etc/nixos/hidden.txt"), "hidden", 0o644)
+	must(t, unix.Mkfifo(filepath.Join(root, "/etc/nixos/hidden.fifo"), 0o600))
+	must(t, unix.Mknod(filepath.Join(root, "/etc/nixos/hidden.sock"), unix.S_IFSOCK|0o644, 0))
+	code, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--pending")
+	if code != 0 || strings.Contains(out+errOut, "/proc/self/fd") {
+		t.Errorf("adopt --pending with a fifo beneath a mount: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "/etc/nixos/hidden.sock not copied: socket") {
+		t.Errorf("the socket's warning does not name /etc/nixos/hidden.sock:\n%s", errOut)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(s.M(storage+"/etc/nixos/hidden.fifo"), &st); err != nil || st.Mode != unix.S_IFIFO|0o600 {
+		t.Errorf("the hidden fifo's copy: %v, mode %o; want a fifo 0600", err, st.Mode)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/etc/nixos/hidden.txt")); err != nil || string(b) != "hidden" {
+		t.Errorf("the hidden file's copy: %q, %v", b, err)
 	}
 }
 
