@@ -5,7 +5,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
@@ -30,6 +29,27 @@ const (
 // at the first path that is not a link (which may not exist) or after
 // maxLinkHops.
 func linkChain(root, p, target string) []string {
+	return (&linkResolver{root: root}).chain(p, target)
+}
+
+// linkResolver resolves link chains inside root, remembering what it
+// lstat'ed and read: the links of a tree lead through the same
+// directories (/usr/lib, /etc/static), which are looked at once, not once
+// a link.
+type linkResolver struct {
+	root string
+	seen map[string]linkStat // by path in the audited system
+}
+
+// linkStat is what one path is: ok false when it cannot be lstat'ed (or,
+// for a link, read); link and its target otherwise.
+type linkStat struct {
+	ok, link bool
+	target   string
+}
+
+// chain is linkChain through r.
+func (r *linkResolver) chain(p, target string) []string {
 	var out []string
 	cur := target
 	if !path.IsAbs(cur) {
@@ -38,7 +58,7 @@ func linkChain(root, p, target string) []string {
 	cur = path.Clean(cur)
 	out = append(out, cur)
 	for hop := 0; hop < maxLinkHops; hop++ {
-		next, ok := resolveOne(root, cur)
+		next, ok := r.resolveOne(cur)
 		if !ok || next == cur {
 			break
 		}
@@ -48,29 +68,54 @@ func linkChain(root, p, target string) []string {
 	return out
 }
 
+// stat lstat's the path prefix of the audited system (and reads it when it
+// is a link), once.
+func (r *linkResolver) stat(prefix string) linkStat {
+	if s, ok := r.seen[prefix]; ok {
+		return s
+	}
+	full := filepath.Join(r.root, prefix)
+	var s linkStat
+	var st unix.Stat_t
+	if unix.Lstat(full, &st) == nil {
+		s.ok = true
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			t, err := os.Readlink(full)
+			s.ok, s.link, s.target = err == nil, true, t
+		}
+	}
+	if r.seen == nil {
+		r.seen = map[string]linkStat{}
+	}
+	r.seen[prefix] = s
+	return s
+}
+
 // resolveOne replaces the first symbolic link among the components of p
 // (absolute, clean) by its target, read beneath root; ok is false when no
 // component is a link (or one cannot be read).
-func resolveOne(root, p string) (string, bool) {
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i := range parts {
-		prefix := "/" + strings.Join(parts[:i+1], "/")
-		full := filepath.Join(root, prefix)
-		var st unix.Stat_t
-		if unix.Lstat(full, &st) != nil {
-			return "", false
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+func (r *linkResolver) resolveOne(p string) (string, bool) {
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
 			continue
 		}
-		t, err := os.Readlink(full)
-		if err != nil {
+		prefix := p[:i] // "/" for p "/"
+		s := r.stat(prefix)
+		if !s.ok {
 			return "", false
 		}
+		if !s.link {
+			continue
+		}
+		t := s.target
 		if !path.IsAbs(t) {
 			t = path.Join(path.Dir(prefix), t)
 		}
-		return path.Clean(path.Join(t, strings.Join(parts[i+1:], "/"))), true
+		rest := ""
+		if i < len(p) {
+			rest = p[i+1:]
+		}
+		return path.Clean(path.Join(t, rest)), true
 	}
 	return "", false
 }
@@ -81,8 +126,9 @@ func resolveOne(root, p string) (string, bool) {
 // the storage paths and /nix (persistentLinks).
 func (m *Model) linkUses(storages []string) []Use {
 	var out []Use
+	r := &linkResolver{root: m.Root}
 	add := func(link, at, target string) {
-		for _, hop := range linkChain(m.Root, at, target) {
+		for _, hop := range r.chain(at, target) {
 			if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(hop, sp) && hop != sp }) {
 				out = append(out, Use{Path: hop, Kind: UseLinked, By: "linked from " + link})
 			}
@@ -93,7 +139,7 @@ func (m *Model) linkUses(storages []string) []Use {
 			add(it.Path, it.Path, it.Target)
 		}
 	}
-	m.persistentLinks(storages, add)
+	m.persistentLinks(storages, r, add)
 	return out
 }
 
@@ -107,7 +153,7 @@ func (m *Model) linkUses(storages []string) []Use {
 // levels below each mount point, linkWalkBudget entries in all. It walks
 // the store's etc directory /etc/static leads to as well, each link there
 // standing for /etc/NAME (environment.etc."NAME".source out of the store).
-func (m *Model) persistentLinks(storages []string, add func(link, at, target string)) {
+func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(link, at, target string)) {
 	t := m.Mounts
 	var points []string
 	for i := range t.Mounts {
@@ -150,7 +196,7 @@ func (m *Model) persistentLinks(storages []string, add func(link, at, target str
 	}
 	// NixOS's /etc: /etc/NAME → /etc/static/NAME → the store's etc, where
 	// environment.etc's out-of-store sources are links.
-	if chain := linkChain(m.Root, "/etc", "/etc/static"); pathx.Contains("/nix/store", chain[len(chain)-1]) {
+	if chain := r.chain("/etc", "/etc/static"); pathx.Contains("/nix/store", chain[len(chain)-1]) {
 		walk(chain[len(chain)-1], "/etc", 1)
 	}
 }
