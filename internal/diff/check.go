@@ -148,6 +148,9 @@ type Item struct {
 	// shadowed and read through its view), where the history compares
 	// the whole tree with the previous root in one lockstep walk.
 	onRoot bool
+	// next links the lost entries of one directory during the walk
+	// (dirState.lost); nil once they are put in order.
+	next *Item
 	// Below, for a directory whose contents Check counted instead of
 	// listing (Config.Collapse), counts the entries at any depth below it,
 	// all lost with its Category and none of them in Audit.Lost, and sums
@@ -409,72 +412,65 @@ type tallied struct {
 	tally *scan.Tally
 }
 
-// dirState is what the walk knows of a directory it descends into. Its
-// kids are its lost entries and the subdirectories the walk descends into,
-// each recorded once (in no order) on a lock-free list, so that after the
-// walk the lost set can be put in path order directory by directory (names
-// sorted with a plain byte compare) instead of one global sort. subs links
-// the same subdirectories again, so that the size of a subtree's lost set is
-// counted from its directories alone.
+// dirState is what the walk knows of a directory it descends into: its
+// lost entries, linked through Item.next, and the subdirectories the walk
+// descends into, linked through nextSub, each recorded once (in no order)
+// on a lock-free list, so that after the walk the lost set can be put in
+// path order directory by directory (names sorted with a plain byte
+// compare) instead of one global sort, and the size of a subtree's lost
+// set counted from its directories alone. Nothing but the Item itself is
+// allocated for a lost entry.
 type dirState struct {
 	node    *node
 	mount   *mounts.Mount
 	kind    mountKind
 	decl    int32
 	ignored bool
-	shadow  bool // at or below a node.shadow mount point
-	covered bool // below a node.remount mount point
+	shadow  bool   // at or below a node.shadow mount point
+	covered bool   // below a node.remount mount point
+	name    string // the directory's name in its parent
 
-	kids    atomic.Pointer[kid]      // newest first
-	items   atomic.Int64             // how many kids hold an Item
+	lost    atomic.Pointer[Item]     // the newest lost entry
+	items   atomic.Int64             // how many entries lost holds
 	subs    atomic.Pointer[dirState] // the first subdirectory's state
 	nextSub *dirState                // the next sibling's, in the parent's subs
 }
 
-// kid is one child of a dirState: its lost Item, its own state, or both.
-type kid struct {
-	name string
-	item *Item // nil: not lost
-	sub  *dirState
-	next *kid
-}
-
-// add records a child: its lost item (when lost) and its state (when the
-// walk descends into it). The children of one directory are recorded by the
-// worker that read it (and, for an entry replaced mid-walk, by another
-// later), so the pushes rarely if ever meet; they are atomic all the same.
-func (s *dirState) add(k *kid) {
+// addItem records a lost entry, addSub a subdirectory the walk descends
+// into (its state's name set). The children of one directory are recorded
+// by the worker that read it (and, for an entry replaced mid-walk, by
+// another later), so the pushes rarely if ever meet; they are atomic all
+// the same.
+func (s *dirState) addItem(it *Item) {
 	for {
-		old := s.kids.Load()
-		k.next = old
-		if s.kids.CompareAndSwap(old, k) {
+		old := s.lost.Load()
+		it.next = old
+		if s.lost.CompareAndSwap(old, it) {
 			break
 		}
 	}
-	if k.item != nil {
-		s.items.Add(1)
-	}
-	if k.sub != nil {
-		for {
-			old := s.subs.Load()
-			k.sub.nextSub = old
-			if s.subs.CompareAndSwap(old, k.sub) {
-				break
-			}
+	s.items.Add(1)
+}
+
+func (s *dirState) addSub(sub *dirState) {
+	for {
+		old := s.subs.Load()
+		sub.nextSub = old
+		if s.subs.CompareAndSwap(old, sub) {
+			break
 		}
 	}
 }
 
-// arena hands out Items and kids from chunks that never move, one arena per
-// walk worker (scan.Entry.Worker), so storing a lost entry takes no lock and
-// no copy when the set grows. Padded to keep workers off each other's cache
+// arena hands out Items from chunks that never move, one arena per walk
+// worker (scan.Entry.Worker), so storing a lost entry takes no lock and no
+// copy when the set grows. Padded to keep workers off each other's cache
 // lines.
 type arena struct {
 	cur     []Item
-	kids    []kid
 	visited atomic.Int64 // entries this worker visited, for Config.Progress
 	bytes   atomic.Int64 // the sizes of the regular files among them
-	_       [32]byte
+	_       [24]byte
 }
 
 const arenaChunk = 4096
@@ -487,14 +483,6 @@ func (a *arena) alloc() *Item {
 	return &a.cur[len(a.cur)-1]
 }
 
-func (a *arena) kid() *kid {
-	if len(a.kids) == cap(a.kids) {
-		a.kids = make([]kid, 0, arenaChunk)
-	}
-	a.kids = a.kids[:len(a.kids)+1]
-	return &a.kids[len(a.kids)-1]
-}
-
 // lostIn is the number of lost Items in s's subtree (s's own excluded).
 func lostIn(s *dirState) int {
 	n := int(s.items.Load())
@@ -504,15 +492,45 @@ func lostIn(s *dirState) int {
 	return n
 }
 
-// sortedKids appends s's kids to *scratch, sorts them by name and returns
-// them (a window of *scratch that stays valid while *scratch grows).
+// kid is one child of a dirState while its children are put in order: a
+// lost entry (item) or a subdirectory's state (sub); a lost directory the
+// walk descended into is both, an item kid followed by a sub kid of the
+// same name.
+type kid struct {
+	name string
+	item *Item
+	sub  *dirState
+}
+
+// sortedKids appends s's children to *scratch, sorts them by name (a lost
+// entry before the state of the same name) and returns them (a window of
+// *scratch that stays valid while *scratch grows). It unlinks the lost
+// entries (Item.next).
 func sortedKids(s *dirState, scratch *[]kid) []kid {
 	from := len(*scratch)
-	for k := s.kids.Load(); k != nil; k = k.next {
-		*scratch = append(*scratch, *k)
+	for it := s.lost.Load(); it != nil; {
+		next := it.next
+		it.next = nil
+		*scratch = append(*scratch, kid{name: it.Path[strings.LastIndexByte(it.Path, '/')+1:], item: it})
+		it = next
+	}
+	s.lost.Store(nil)
+	for d := s.subs.Load(); d != nil; d = d.nextSub {
+		*scratch = append(*scratch, kid{name: d.name, sub: d})
 	}
 	w := (*scratch)[from:]
-	slices.SortFunc(w, func(a, b kid) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(w, func(a, b kid) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		if a.item != nil {
+			return -1
+		}
+		if b.item != nil {
+			return 1
+		}
+		return 0
+	})
 	return w
 }
 
@@ -914,10 +932,8 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		ignored := ps.ignored || c.ignore.matchSelf(e.Path)
 		// Persistent, nothing lost here: walked only on the way to an
 		// ephemeral mount nested below.
-		sub := &dirState{node: nd, mount: mount, kind: kind, decl: -1, ignored: ignored}
-		k := c.arenas[e.Worker].kid()
-		k.name, k.sub = name, sub
-		ps.add(k)
+		sub := &dirState{node: nd, mount: mount, kind: kind, decl: -1, ignored: ignored, name: name}
+		ps.addSub(sub)
 		return sub, true
 	}
 	ignored := ps.ignored || c.ignore.matchSelf(e.Path)
@@ -993,12 +1009,13 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	}
 	var sub *dirState
 	if isDir && tally == nil {
-		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow, covered: covered}
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow, covered: covered, name: name}
 	}
-	if item != nil || sub != nil {
-		k := c.arenas[e.Worker].kid()
-		k.name, k.item, k.sub = name, item, sub
-		ps.add(k)
+	if item != nil {
+		ps.addItem(item)
+	}
+	if sub != nil {
+		ps.addSub(sub)
 	}
 	if !isDir {
 		return nil, false
