@@ -135,12 +135,6 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	defer m.Close()
 	a := m.Audit
-	if o.Mountinfo == "" && m.Root == "/" {
-		// The running system: did the NixOS module's stage-1 wipe fail?
-		if w, ok := wipeFailureWarning(wipeFailedMark); ok {
-			a.Warnings = append([]diff.Warning{w}, a.Warnings...)
-		}
-	}
 	warn := func(w diff.Warning) {
 		if !opts.Quiet {
 			printWarning(st, w)

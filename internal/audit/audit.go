@@ -53,8 +53,9 @@ type Options struct {
 	// suggest --boots; 0: none), the first of them the previous boot's.
 	Previous bool
 	Boots    int
-	// CheckWipe asks whether the wipe ran at this boot (drift check): only
-	// done on the running system (Root "/", the live mount table). Boot,
+	// CheckWipe asks whether the wipe ran at this boot (drift check), and
+	// whether the NixOS module's stage-1 wipe left a mark of its failure:
+	// only done on the running system (Root "/", the live mount table). Boot,
 	// when set, stands in for diff.CurrentBoot (tests: --boot-time,
 	// --boot-id).
 	CheckWipe bool
@@ -293,6 +294,12 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		runtime.GC()
 	}
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
+	if live && o.CheckWipe && m.Root == "/" {
+		// The running system: did the NixOS module's stage-1 wipe fail?
+		if w, ok := wipeFailureWarning(wipeFailedMark); ok {
+			a.Warnings = append([]diff.Warning{w}, a.Warnings...)
+		}
+	}
 	a.Args = o.args()
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()

@@ -1,4 +1,4 @@
-package main
+package audit
 
 import (
 	"bytes"
@@ -29,8 +29,9 @@ func wipeFailureWarning(path string) (w diff.Warning, ok bool) {
 // wipeFailedMark is where the NixOS module's stage-1 wipe
 // (services.drift.wipe with onFailure = "continue") leaves the failure of
 // the boot's drift wipe: a one-line file in /run, which both initrds carry
-// into the booted system. drift check reports it when it audits the
-// running system. A variable for tests.
+// into the booted system. Build reports it (the first warning) when it
+// checks the wipe of the running system (Options.CheckWipe, Root /, the
+// live mount table). A variable for tests.
 var wipeFailedMark = "/run/drift/wipe-failed"
 
 // wipeFailure reads the mark at path: its first line (at most 256 bytes),
