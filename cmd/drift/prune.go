@@ -13,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/prune"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
@@ -226,7 +227,7 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 		if out == nil {
 			out = []prune.Emptied{}
 		}
-		if err := writeJSON(st.Out, pruneEmptyJSON{1, opts.DryRun, out}); err != nil {
+		if err := writeJSON(st.Out, pruneEmptyJSON{jsonschema.ID("prune-empty"), 1, opts.DryRun, out}); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import "github.com/nix-drift/drift/internal/prune"
 
 // pruneRunJSON is a run of drift prune (moved, or planned with --dry-run).
 type pruneRunJSON struct {
+	Schema  string          `json:"$schema"`
 	Version int             `json:"version"`
 	DryRun  bool            `json:"dryRun"`
 	Batches []prune.Batch   `json:"batches"`
@@ -15,12 +16,14 @@ type pruneRunJSON struct {
 
 // pruneListJSON is drift prune --list: the batches of the quarantine.
 type pruneListJSON struct {
+	Schema  string        `json:"$schema"`
 	Version int           `json:"version"`
 	Batches []prune.Batch `json:"batches"`
 }
 
 // pruneUndoJSON is drift prune --undo: what was put back.
 type pruneUndoJSON struct {
+	Schema  string         `json:"$schema"`
 	Version int            `json:"version"`
 	DryRun  bool           `json:"dryRun"`
 	Undone  []prune.Undone `json:"undone"`
@@ -28,6 +31,7 @@ type pruneUndoJSON struct {
 
 // pruneEmptyJSON is drift prune empty: the batches emptied by age.
 type pruneEmptyJSON struct {
+	Schema  string          `json:"$schema"`
 	Version int             `json:"version"`
 	DryRun  bool            `json:"dryRun"`
 	Emptied []prune.Emptied `json:"emptied"`

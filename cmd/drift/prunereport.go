@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/prune"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -23,7 +24,7 @@ func writePruneResult(st Streams, r *prune.Result, format string, dryRun bool) e
 		if r.Refused == nil {
 			r.Refused = []prune.Refusal{}
 		}
-		return writeJSON(st.Out, pruneRunJSON{1, dryRun, r.Batches, r.Refused})
+		return writeJSON(st.Out, pruneRunJSON{jsonschema.ID("prune-run"), 1, dryRun, r.Batches, r.Refused})
 	}
 	w := st.Out
 	if len(r.Batches) == 0 {
@@ -53,7 +54,7 @@ func writePruneList(w io.Writer, batches []prune.Batch, format string) error {
 		if batches == nil {
 			batches = []prune.Batch{}
 		}
-		return writeJSON(w, pruneListJSON{1, batches})
+		return writeJSON(w, pruneListJSON{jsonschema.ID("prune-list"), 1, batches})
 	}
 	if len(batches) == 0 {
 		fmt.Fprintln(w, "the quarantine is empty")
@@ -91,7 +92,7 @@ func writeUndo(st Streams, undone []prune.Undone, format string, dryRun bool) er
 		if undone == nil {
 			undone = []prune.Undone{}
 		}
-		if err := writeJSON(st.Out, pruneUndoJSON{1, dryRun, undone}); err != nil {
+		if err := writeJSON(st.Out, pruneUndoJSON{jsonschema.ID("prune-undo"), 1, dryRun, undone}); err != nil {
 			return err
 		}
 	} else {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/rehearse"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/units"
@@ -118,6 +119,13 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 	return nil
 }
 
+// rehearsalJSON is drift rehearse --format json (docs/schema/rehearse.json).
+type rehearsalJSON struct {
+	Schema    string           `json:"$schema"`
+	Version   int              `json:"version"`
+	Rehearsal *rehearse.Result `json:"rehearsal"`
+}
+
 func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 	switch format {
 	case "json":
@@ -132,7 +140,7 @@ func writeRehearsal(w io.Writer, r *rehearse.Result, format string) error {
 		if r.Paths == nil {
 			r.Paths = []rehearse.Path{}
 		}
-		return writeJSON(w, map[string]any{"version": 1, "rehearsal": r})
+		return writeJSON(w, rehearsalJSON{jsonschema.ID("rehearse"), 1, r})
 	case "prom":
 		ready := 0
 		if r.Ready {

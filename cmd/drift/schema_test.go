@@ -6,16 +6,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/nix-drift/drift/internal/buildinfo"
 	"github.com/nix-drift/drift/internal/jsonschema"
-	"github.com/nix-drift/drift/internal/rehearse"
 )
-
-// rehearsalJSON is what writeRehearsal writes for --format json.
-type rehearsalJSON struct {
-	Version   int              `json:"version"`
-	Rehearsal *rehearse.Result `json:"rehearsal"`
-}
 
 // TestSchema: docs/schema/{rehearse,version,prune-*}.json are the schemas of
 // what drift rehearse, drift version and drift prune write with --format json; -update
@@ -26,7 +18,7 @@ func TestSchema(t *testing.T) {
 		typ         reflect.Type
 	}{
 		{"rehearse", "drift rehearse --format json", reflect.TypeOf(rehearsalJSON{})},
-		{"version", "drift version --format json", reflect.TypeOf(buildinfo.Info{})},
+		{"version", "drift version --format json", reflect.TypeOf(versionJSON{})},
 		{"prune-run", "drift prune --format json", reflect.TypeOf(pruneRunJSON{})},
 		{"prune-list", "drift prune --list --format json", reflect.TypeOf(pruneListJSON{})},
 		{"prune-undo", "drift prune --undo ID --format json", reflect.TypeOf(pruneUndoJSON{})},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nix-drift/drift/internal/buildinfo"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +42,13 @@ EXIT STATUS
 // versionFormats lists the values --format takes for drift version.
 var versionFormats = []string{"text", "json"}
 
+// versionJSON is drift version --format json (docs/schema/version.json): the
+// build information, naming its schema. Its "version" is drift's own.
+type versionJSON struct {
+	Schema string `json:"$schema"`
+	buildinfo.Info
+}
+
 func runVersion(opts *VersionOptions, st Streams) error {
 	in := buildinfo.Read()
 	switch opts.Format {
@@ -48,7 +56,7 @@ func runVersion(opts *VersionOptions, st Streams) error {
 		_, err := fmt.Fprintln(st.Out, in.String())
 		return err
 	case "json":
-		b, err := json.MarshalIndent(in, "", "  ")
+		b, err := json.MarshalIndent(versionJSON{jsonschema.ID("version"), in}, "", "  ")
 		if err != nil {
 			return err
 		}

@@ -18,14 +18,22 @@ const Draft = "https://json-schema.org/draft/2020-12/schema"
 // a pointer, slice or map may also be null; []byte is a base64 string;
 // time.Time a date-time string; an interface any value. Every named struct
 // type is one entry of $defs, referenced by $ref, so recursive types end.
-// id is the schema's $id, title its title. It fails on a type encoding/json
-// cannot encode (a channel, a function, a complex number) or a map whose
-// key is not a string or an integer.
+// id is the schema's $id, title its title. A top-level "$schema" property
+// (SchemaField) is the constant id: a document names the schema it follows.
+// It fails on a type encoding/json cannot encode (a channel, a function, a
+// complex number) or a map whose key is not a string or an integer.
 func Generate(t reflect.Type, id, title string) ([]byte, error) {
 	g := &gen{defs: map[string]any{}, names: map[reflect.Type]string{}}
 	root, err := g.schema(t)
 	if err != nil {
 		return nil, err
+	}
+	top := root
+	if ref, ok := root["$ref"].(string); ok {
+		top, _ = g.defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
+	}
+	if props, ok := top["properties"].(map[string]any); ok && props[SchemaField] != nil {
+		props[SchemaField] = map[string]any{"type": "string", "const": id}
 	}
 	out := map[string]any{"$schema": Draft, "$id": id, "title": title}
 	for k, v := range root {
@@ -222,8 +230,13 @@ func (g *gen) fields(t reflect.Type, depth int, fs *[]field) error {
 	return nil
 }
 
-// ID returns the $id of the published schema NAME: its place in the
-// repository, docs/schema/NAME.json.
+// SchemaField is the JSON name of the field by which each drift JSON
+// document names its schema: "$schema", as SARIF and JSON editors use it.
+const SchemaField = "$schema"
+
+// ID returns the $id of the published schema NAME, which is also the
+// "$schema" of the documents that follow it: the URL of
+// docs/schema/NAME.json on the repository's main branch, served as JSON.
 func ID(name string) string {
-	return "https://github.com/nix-drift/drift/blob/main/docs/schema/" + name + ".json"
+	return "https://raw.githubusercontent.com/nix-drift/drift/main/docs/schema/" + name + ".json"
 }

@@ -121,3 +121,29 @@ func TestGenerateShallowestFieldWins(t *testing.T) {
 		t.Error("the embedded struct's number type was kept for depth")
 	}
 }
+
+// TestSchemaFieldIsTheID: a top-level "$schema" field is the schema's own
+// $id as a constant: a document naming it validates, one naming another
+// schema does not.
+func TestSchemaFieldIsTheID(t *testing.T) {
+	type doc struct {
+		Schema  string `json:"$schema"`
+		Version int    `json:"version"`
+	}
+	id := ID("check")
+	if !strings.HasPrefix(id, "https://") || !strings.HasSuffix(id, "/docs/schema/check.json") {
+		t.Errorf("ID(check) = %q, want an https URL of docs/schema/check.json", id)
+	}
+	schema, err := Generate(reflect.TypeOf(doc{}), id, "doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := json.Marshal(doc{Schema: id, Version: 1})
+	if err := Validate(schema, good); err != nil {
+		t.Errorf("a document naming its schema: %v", err)
+	}
+	bad, _ := json.Marshal(doc{Schema: ID("suggest"), Version: 1})
+	if err := Validate(schema, bad); err == nil || !strings.Contains(err.Error(), "$.$schema") {
+		t.Errorf("a document naming another schema: error %v, want one at $.$schema", err)
+	}
+}

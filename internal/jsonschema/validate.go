@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 )
 
 // Validate checks doc, one JSON value, against schema, a schema as
-// Generate writes it: the keywords type, properties, required,
+// Generate writes it: the keywords type, const, properties, required,
 // additionalProperties, items, anyOf and local $ref ("#/$defs/NAME").
 // An object's key the schema has no property for is an error, so a field
 // written but missing from the schema is found. The error names the first
@@ -51,6 +52,9 @@ func check(s map[string]any, v any, at string, defs map[string]any) error {
 	}
 	if t, ok := s["type"]; ok && !typeOK(t, v) {
 		return fmt.Errorf("%s: %s is not of type %v", at, kind(v), t)
+	}
+	if c, ok := s["const"]; ok && !reflect.DeepEqual(c, v) {
+		return fmt.Errorf("%s: %v is not the constant %v", at, v, c)
 	}
 	switch v := v.(type) {
 	case map[string]any:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/nix-drift/drift/internal/units"
@@ -314,6 +315,8 @@ func nextBoot(root string, p adopt.Path) string {
 }
 
 type jsonAdopt struct {
+	Schema   string          `json:"$schema"`
+	Version  int             `json:"version"`
 	DryRun   bool            `json:"dryRun"`
 	Refused  bool            `json:"refused"`
 	Root     string          `json:"root"`
@@ -371,7 +374,7 @@ type jsonOpen struct {
 }
 
 func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
-	out := jsonAdopt{DryRun: state == AdoptDryRun, Refused: state == AdoptRefused, Root: root, Paths: []jsonAdoptPath{}, Open: []jsonOpen{}, Warnings: res.Warnings}
+	out := jsonAdopt{Schema: jsonschema.ID("adopt"), Version: 1, DryRun: state == AdoptDryRun, Refused: state == AdoptRefused, Root: root, Paths: []jsonAdoptPath{}, Open: []jsonOpen{}, Warnings: res.Warnings}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}

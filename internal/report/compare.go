@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -145,6 +146,7 @@ func side(e *scan.Entry) *jsonSide {
 
 // jsonComparison is drift diff --format json (docs/schema/diff.json).
 type jsonComparison struct {
+	Schema  string           `json:"$schema"`
 	Version int              `json:"version"`
 	A       string           `json:"a"`
 	B       string           `json:"b"`
@@ -154,6 +156,7 @@ type jsonComparison struct {
 
 func comparisonJSON(w *bufio.Writer, c *diff.Comparison) error {
 	var r jsonComparison
+	r.Schema = jsonschema.ID("diff")
 	r.Version = DiffSchemaVersion
 	r.A, r.B = c.A, c.B
 	r.Summary = map[string]int64{}

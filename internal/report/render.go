@@ -14,6 +14,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
@@ -509,6 +510,7 @@ type jsonAlert struct {
 }
 
 type jsonReport struct {
+	Schema       string        `json:"$schema"`
 	Version      int           `json:"version"`
 	Root         string        `json:"root"`
 	Wipe         *jsonWipe     `json:"wipe,omitempty"`
@@ -541,6 +543,7 @@ func jsonPath(p string) (string, string) {
 
 func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	var r jsonReport
+	r.Schema = jsonschema.ID("check")
 	r.Version = SchemaVersion
 	r.Root = a.Root
 	r.Ephemeral = []jsonMount{}

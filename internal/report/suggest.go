@@ -10,6 +10,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/units"
@@ -446,6 +447,7 @@ type jsonAttrs struct {
 
 // jsonSuggestReport is drift suggest --format json (docs/schema/suggest.json).
 type jsonSuggestReport struct {
+	Schema      string           `json:"$schema"`
 	Version     int              `json:"version"`
 	Root        string           `json:"root"`
 	StoragePath string           `json:"storagePath"`
@@ -457,7 +459,7 @@ type jsonSuggestReport struct {
 }
 
 func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
-	out := jsonSuggestReport{Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
+	out := jsonSuggestReport{Schema: jsonschema.ID("suggest"), Version: SchemaVersion, Root: r.Root, StoragePath: r.StoragePath, Boots: r.Boots, OldRoots: r.OldRoots, Suggestions: []jsonSuggestion{}, Left: []jsonLeft{}, Warnings: []string{}}
 	for _, w := range r.Warnings {
 		out.Warnings = append(out.Warnings, escape.Name(w.Message))
 	}

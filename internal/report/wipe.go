@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -43,7 +44,7 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 			}
 			return out
 		}
-		return writeIndentedJSON(w, jsonPlan{1, dryRun, p, jsonOldRoots(p.OldRoots), escaped(p.Warnings), escaped(p.Notes)})
+		return writeIndentedJSON(w, jsonPlan{jsonschema.ID("wipe"), 1, dryRun, p, jsonOldRoots(p.OldRoots), escaped(p.Warnings), escaped(p.Notes)})
 	case "", "table":
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
@@ -84,7 +85,7 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) error {
 	switch format {
 	case "json":
-		return writeIndentedJSON(w, jsonRoots{1, jsonOldRoots(ds)})
+		return writeIndentedJSON(w, jsonRoots{jsonschema.ID("roots"), 1, jsonOldRoots(ds)})
 	case "", "table":
 		return oldRootsTable(w, ds, now)
 	}
@@ -94,8 +95,9 @@ func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) 
 // jsonPlan is drift wipe --format json (docs/schema/wipe.json): the plan,
 // its old roots, warnings and notes escaped as on the terminal.
 type jsonPlan struct {
-	Version int  `json:"version"`
-	DryRun  bool `json:"dryRun"`
+	Schema  string `json:"$schema"`
+	Version int    `json:"version"`
+	DryRun  bool   `json:"dryRun"`
 	*btrfs.Plan
 	OldRoots []jsonOldRoot `json:"oldRoots"`
 	Warnings []string      `json:"warnings"`
@@ -104,6 +106,7 @@ type jsonPlan struct {
 
 // jsonRoots is drift roots --format json (docs/schema/roots.json).
 type jsonRoots struct {
+	Schema   string        `json:"$schema"`
 	Version  int           `json:"version"`
 	OldRoots []jsonOldRoot `json:"oldRoots"`
 }

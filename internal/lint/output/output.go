@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/lint"
 )
 
@@ -101,13 +102,14 @@ type jsonFinding struct {
 }
 
 type jsonReport struct {
+	Schema   string         `json:"$schema"`
 	Version  int            `json:"version"`
 	Findings []jsonFinding  `json:"findings"`
 	Summary  map[string]int `json:"summary"`
 }
 
 func writeJSON(w io.Writer, fs []lint.Finding) error {
-	r := jsonReport{Version: 1, Findings: []jsonFinding{}, Summary: map[string]int{"error": 0, "warning": 0, "info": 0}}
+	r := jsonReport{Schema: jsonschema.ID("lint"), Version: 1, Findings: []jsonFinding{}, Summary: map[string]int{"error": 0, "warning": 0, "info": 0}}
 	for _, f := range fs {
 		r.Findings = append(r.Findings, jsonFinding{File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col,
 			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Hint: f.Hint, Path: f.Path})
