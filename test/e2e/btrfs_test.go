@@ -182,6 +182,7 @@ func (s *system) drift(wantExit int, args ...string) []byte {
 	if code != wantExit {
 		t.Fatalf("drift %s: exit %d, want %d\nstdout:\n%s", strings.Join(args, " "), code, wantExit, quote(tail(stdout.String(), 4000)))
 	}
+	validateJSON(t, args, stdout.Bytes())
 	return stdout.Bytes()
 }
 

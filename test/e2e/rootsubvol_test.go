@@ -22,6 +22,7 @@ func (s *system) driftAll(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	validateJSON(s.t, args, stdout.Bytes())
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode(), stdout.String(), stderr.String()
