@@ -294,9 +294,9 @@ func fencedBlocks(text, lang string) []string {
 	return out
 }
 
-// TestDocsExamplesRun: every example of the docs that runs offline on the
-// demo system (a line of a ```sh block starting with "drift " and naming
-// fixtures/demo) runs: exit status 0 or 1 (1: something would be lost, or a
+// TestDocsExamplesRun: every example of the docs that runs offline (a line
+// of a ```sh block starting with "drift " and naming fixtures/demo, the demo
+// system, or drift version, which needs no system) runs: exit status 0 or 1 (1: something would be lost, or a
 // lint finding), and something on standard output.
 func TestDocsExamplesRun(t *testing.T) {
 	n := 0
@@ -308,7 +308,7 @@ func TestDocsExamplesRun(t *testing.T) {
 		for _, block := range fencedBlocks(string(data), "sh") {
 			for _, line := range strings.Split(block, "\n") {
 				line, _, _ = strings.Cut(line, " #")
-				if !strings.HasPrefix(line, "drift ") || !strings.Contains(line, "fixtures/demo") {
+				if !strings.HasPrefix(line, "drift ") || !strings.Contains(line, "fixtures/demo") && !strings.HasPrefix(line, "drift version") {
 					continue
 				}
 				if strings.ContainsAny(line, "|<>;&$'\"`") {
