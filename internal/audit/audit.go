@@ -312,7 +312,7 @@ func (m *Model) remounted() []string {
 	var out []string
 	if m.Decls.Config != nil {
 		for _, f := range m.Decls.Config.FileSystems {
-			out = append(out, f.Point)
+			out = append(out, f.MountPoint)
 		}
 	}
 	for _, e := range m.Fstab {
@@ -330,7 +330,7 @@ func (m *Model) configuredTmpfs() []string {
 	if m.Decls.Config != nil {
 		for _, f := range m.Decls.Config.FileSystems {
 			if f.FSType == "tmpfs" {
-				points = append(points, f.Point)
+				points = append(points, f.MountPoint)
 			}
 		}
 	}

@@ -79,7 +79,7 @@ func TestUnmountedStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &persist.Config{FileSystems: []persist.Mount{{Point: "/"}, {Point: "/nix"}, {Point: "/nix/persist"}}}
+	cfg := &persist.Config{FileSystems: []persist.Mount{{Mount: mounts.Mount{MountPoint: "/"}}, {Mount: mounts.Mount{MountPoint: "/nix"}}, {Mount: mounts.Mount{MountPoint: "/nix/persist"}}}}
 	fstab := []FSEntry{{Point: "/state", At: "/etc/fstab:3"}}
 	m := &Model{Root: "/", Mounts: tab, Decls: &persist.Set{Config: cfg, Entries: []persist.Entry{{StoragePath: "/nix/persist", Path: "/var/log"}, {StoragePath: "/state/x", Path: "/srv"}, {StoragePath: "/nix/other", Path: "/etc/x"}}}, Fstab: fstab}
 	ws := m.unmountedWarnings()

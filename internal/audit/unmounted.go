@@ -56,11 +56,11 @@ func unmountedStorage(root string, table *mounts.Table, cfg *persist.Config, fst
 	}
 	if cfg != nil {
 		for _, f := range cfg.FileSystems {
-			at := `fileSystems."` + f.Point + `"`
+			at := `fileSystems."` + f.MountPoint + `"`
 			if pos := f.Pos.String(); pos != "" {
 				at += " at " + pos
 			}
-			consider(f.Point, at)
+			consider(f.MountPoint, at)
 		}
 	}
 	for _, e := range fstab {

@@ -152,8 +152,8 @@ func (m *Model) MountPoints() []string {
 	}
 	if m.Decls != nil && m.Decls.Config != nil {
 		for _, f := range m.Decls.Config.FileSystems {
-			if f.Point != "/" && path.IsAbs(f.Point) {
-				out = append(out, f.Point)
+			if f.MountPoint != "/" && path.IsAbs(f.MountPoint) {
+				out = append(out, f.MountPoint)
 			}
 		}
 	}

@@ -54,7 +54,7 @@ func TestUses(t *testing.T) {
 		Users:            []persist.User{{Name: "alice", HashedPasswordFile: persist.Str{Value: "/nix/persist/passwords/alice", Pos: persist.Pos{File: "c.nix", Line: 3, Col: 3}}}},
 		AgeKeyFile:       persist.Str{Value: "/nix/persist/var/lib/sops-nix/key.txt"},
 		AgeIdentityPaths: []persist.Str{{Value: "/nix/persist/etc/age/identity"}},
-		FileSystems:      []persist.Mount{{Point: "/boot", Device: "/dev/disk/by-label/BOOT"}, {Point: "/srv", Device: "/nix/persist/srv"}},
+		FileSystems:      []persist.Mount{{Mount: mounts.Mount{MountPoint: "/boot", Source: "/dev/disk/by-label/BOOT"}}, {Mount: mounts.Mount{MountPoint: "/srv", Source: "/nix/persist/srv"}}},
 	}
 	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: cfg, Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/var/log"}}},
 		Fstab: []FSEntry{{Point: "/var/www", Device: "/nix/persist/var/www", FSType: "none", Options: "bind", At: "/etc/fstab:2"}}}
@@ -85,7 +85,7 @@ func TestUses(t *testing.T) {
 // and what lies below one unless it is ephemeral (a tmpfs home);
 // anything else may be declared.
 func TestUnpersistable(t *testing.T) {
-	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: &persist.Config{FileSystems: []persist.Mount{{Point: "/efi"}, {Point: "/home/bob", FSType: "tmpfs"}}},
+	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: &persist.Config{FileSystems: []persist.Mount{{Mount: mounts.Mount{MountPoint: "/efi"}}, {Mount: mounts.Mount{MountPoint: "/home/bob", FSType: "tmpfs"}}}},
 		Entries: []persist.Entry{{Kind: persist.Dir, Path: "/var/lib/postgresql", StoragePath: "/nix/persist"}}},
 		Fstab: []FSEntry{{Point: "/data"}}}
 	m.mountPoints = m.MountPoints()

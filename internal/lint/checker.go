@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -23,8 +25,12 @@ type checker struct {
 	options []persist.Option
 	storage []persist.StoragePath
 	cfg     *persist.Config // merged; nil when no .nix module was read
-	mounts  []persist.Mount // persistent mounts (not / and not tmpfs)
-	out     []Finding
+	// persistent holds the persistent mounts (not / and not tmpfs) of the
+	// layout and the configuration, the first declared at each mount point,
+	// parents first; decl[i] is where persistent.Mounts[i] is declared.
+	persistent *mounts.Table
+	decl       []persist.Mount
+	out        []Finding
 	// sel and sup, when set, drop findings as they are made; shown counts
 	// the findings kept per rule, over those past c.MaxPerRule.
 	sel   *Selection
@@ -68,19 +74,42 @@ func newChecker(c Config) *checker {
 			ck.cfg.Merge(s.Config)
 		}
 	}
+	var persistent []persist.Mount
 	for _, m := range c.Layout {
-		if !m.Ephemeral() {
-			ck.mounts = append(ck.mounts, m)
+		if !m.Ephemeral() && strings.HasPrefix(m.MountPoint, "/") {
+			persistent = append(persistent, m)
 		}
 	}
 	if ck.cfg != nil {
 		for _, m := range ck.cfg.FileSystems {
-			if !m.Ephemeral() && strings.HasPrefix(m.Point, "/") {
-				ck.mounts = append(ck.mounts, m)
+			if !m.Ephemeral() && strings.HasPrefix(m.MountPoint, "/") {
+				persistent = append(persistent, m)
 			}
 		}
 	}
+	ck.persistent, ck.decl = mountTable(persistent)
 	return ck
+}
+
+// mountTable is the mount table the declared mounts ms make, every mount
+// visible: the first declared at each mount point, parents first (in
+// pathx.Compare order), with IDs 1, 2, … . decl[i] is the declaration of
+// the table's mount i.
+func mountTable(ms []persist.Mount) (t *mounts.Table, decl []persist.Mount) {
+	seen := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		if !seen[m.MountPoint] {
+			seen[m.MountPoint] = true
+			decl = append(decl, m)
+		}
+	}
+	slices.SortStableFunc(decl, func(a, b persist.Mount) int { return pathx.Compare(a.MountPoint, b.MountPoint) })
+	rows := make([]mounts.Mount, len(decl))
+	for i, m := range decl {
+		rows[i] = m.Mount
+		rows[i].ID = i + 1
+	}
+	return mounts.New(rows), decl
 }
 
 // appendShared is append(to, es...), except that a nil to gets es itself,

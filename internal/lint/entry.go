@@ -150,7 +150,7 @@ func (ck *checker) placement(e persist.Entry) {
 				t = " (" + m.FSType + ")"
 			}
 			ck.add("already-persistent", sev("already-persistent"), pos, p, "",
-				"%s %s is on the file system mounted at %s%s (%s), which is not wiped", kindName(e), q(p), q(m.Point), t, m.Pos)
+				"%s %s is on the file system mounted at %s%s (%s), which is not wiped", kindName(e), q(p), q(m.MountPoint), t, m.Pos)
 		}
 	}
 	if e.Kind == persist.Dir {
@@ -317,17 +317,15 @@ func (ck *checker) inStorage(p string) string {
 	return ""
 }
 
+// mountOf returns the declared persistent mount that holds p: the one with
+// the deepest mount point that is p or an ancestor of it, comparing the
+// components of p as written.
 func (ck *checker) mountOf(p string) (persist.Mount, bool) {
-	best := -1
-	for i, m := range ck.mounts {
-		if pathx.HasPrefix(p, m.Point) && (best < 0 || len(m.Point) > len(ck.mounts[best].Point)) {
-			best = i
-		}
-	}
-	if best < 0 {
+	m := ck.persistent.ShowsAsWritten(p)
+	if m == nil {
 		return persist.Mount{}, false
 	}
-	return ck.mounts[best], true
+	return ck.decl[m.ID-1], true
 }
 
 // unitName is the systemd unit impermanence or preservation makes for e:

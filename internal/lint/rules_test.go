@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -102,8 +103,8 @@ func TestRules(t *testing.T) {
 		{"broad-directory", user(`".config"`), nil, []string{"3:33 warning"}},
 		{"broad-directory", user(`".config/app"`) + "", nil, nil},
 		{"already-persistent", user(`"Documents"`, `fileSystems."/home" = { device = "/dev/sda2"; fsType = "btrfs"; };`), nil, []string{"3:33 warning"}},
-		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Point: "/srv", FSType: "ext4"}}, []string{"3:21 warning"}},
-		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Point: "/", FSType: "btrfs"}, {Point: "/srv", FSType: "tmpfs"}}, nil},
+		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Mount: mounts.Mount{MountPoint: "/srv", FSType: "ext4"}}}, []string{"3:21 warning"}},
+		{"already-persistent", sys(`"/srv/www"`, ""), []persist.Mount{{Mount: mounts.Mount{MountPoint: "/", FSType: "btrfs"}}, {Mount: mounts.Mount{MountPoint: "/srv", FSType: "tmpfs"}}}, nil},
 		{"etc-whole", sys(`"/etc"`, ""), nil, []string{"3:21 error"}},
 		{"etc-whole", sys(`"/etc/nixos"`, ""), nil, nil},
 		{"etc-generated-dir", sys(`"/etc/ssh" "/etc/app"`, "", `environment.etc."app/app.conf".text = "x";`), nil, []string{"3:21 warning", "3:32 warning"}},

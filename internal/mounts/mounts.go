@@ -123,6 +123,18 @@ func (t *Table) Shows(p string) *Mount {
 	return nil
 }
 
+// ShowsAsWritten is Shows for the absolute path p as written: p is not
+// cleaned, so each of its components, "." and ".." included, is compared as
+// a name (as pathx.HasPrefix compares): the visible mount with the deepest
+// mount point that is p or an ancestor of p, or nil. The result points into
+// t.Mounts.
+func (t *Table) ShowsAsWritten(p string) *Mount {
+	if i := t.index().shows(p); i >= 0 {
+		return &t.Mounts[i]
+	}
+	return nil
+}
+
 // At returns the visible mount whose mount point is exactly p (after
 // cleaning), or nil. The result points into t.Mounts.
 func (t *Table) At(p string) *Mount {

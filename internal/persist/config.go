@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/mounts"
 )
 
 // Tri is an option's value as far as a static read knows it.
@@ -53,19 +55,19 @@ type Group struct {
 	HasGID bool
 }
 
-// Mount is a file system mount point: a NixOS fileSystems.<path> or a disko
-// mountpoint.
+// Mount is a file system the configuration mounts: a NixOS
+// fileSystems.<path> or a disko mountpoint, as the row of the mount table it
+// makes (mounts.Mount, with MountPoint clean and absolute, FSType "" when not
+// known, and Source fileSystems.<path>.device when it is a literal string —
+// a bind mount's source directory, /dev/disk/by-label/nixos … — else ""; the
+// other fields zero), and where it is declared.
 type Mount struct {
-	Point  string // clean, absolute
-	FSType string // "" when not known
-	// Device is fileSystems.<path>.device when it is a literal string (a
-	// bind mount's source directory, /dev/disk/by-label/nixos …), else "".
-	Device string
-	Pos    Pos
+	mounts.Mount
+	Pos Pos
 }
 
 // Ephemeral reports whether the mount is wiped at boot: the root, or a tmpfs.
-func (m Mount) Ephemeral() bool { return m.Point == "/" || m.FSType == "tmpfs" }
+func (m Mount) Ephemeral() bool { return m.MountPoint == "/" || m.FSType == "tmpfs" }
 
 // Config is what a .nix module sets besides the persistence declarations,
 // read statically: the options drift lint's rules depend on (NixOS manual,
@@ -139,8 +141,8 @@ func (c *Config) References() []Ref {
 		add("age.identityPaths", k)
 	}
 	for _, m := range c.FileSystems {
-		if !strings.HasPrefix(m.Device, "/dev/") {
-			add(`fileSystems."`+m.Point+`".device`, Str{m.Device, m.Pos})
+		if !strings.HasPrefix(m.Source, "/dev/") {
+			add(`fileSystems."`+m.MountPoint+`".device`, Str{m.Source, m.Pos})
 		}
 	}
 	for _, n := range c.Named {
@@ -324,20 +326,20 @@ func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out
 // mountOf reads a mount at name (the mount point, unless the value sets
 // mountPoint/mountpoint) whose type is in typeKey.
 func (r *reader) mountOf(name string, off int, v *value, typeKey string) Mount {
-	m := Mount{Point: name, Pos: r.pos(off)}
+	m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: r.pos(off)}
 	for _, k := range []string{"mountPoint", "mountpoint"} {
 		if p := r.quiet(v, k); p != nil && p.kind == vString {
-			m.Point = p.str
+			m.MountPoint = p.str
 		}
 	}
 	if t := r.quiet(v, typeKey); t != nil && t.kind == vString {
 		m.FSType = t.str
 	}
 	if d := r.quiet(v, "device"); d != nil && d.kind == vString {
-		m.Device = d.str
+		m.Source = d.str
 	}
-	if strings.HasPrefix(m.Point, "/") {
-		m.Point, _ = cleanPath(m.Point)
+	if strings.HasPrefix(m.MountPoint, "/") {
+		m.MountPoint, _ = cleanPath(m.MountPoint)
 	}
 	return m
 }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/nix-drift/drift/internal/mounts"
 )
 
 // projection projects a map of persistent storage paths (spec §2): it
@@ -195,18 +197,18 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	}
 	for _, name := range sortedKeys(out.FileSystems) {
 		fs := out.FileSystems[name]
-		m := Mount{Point: name, Pos: Pos{File: attr + ".fileSystems." + attrName(name)}}
+		m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: Pos{File: attr + ".fileSystems." + attrName(name)}}
 		if fs.MountPoint != nil {
-			m.Point = *fs.MountPoint
+			m.MountPoint = *fs.MountPoint
 		}
 		if fs.FSType != nil {
 			m.FSType = *fs.FSType
 		}
 		if fs.Device != nil {
-			m.Device = *fs.Device
+			m.Source = *fs.Device
 		}
-		if strings.HasPrefix(m.Point, "/") {
-			m.Point, _ = cleanPath(m.Point)
+		if strings.HasPrefix(m.MountPoint, "/") {
+			m.MountPoint, _ = cleanPath(m.MountPoint)
 		}
 		c.FileSystems = append(c.FileSystems, m)
 	}

@@ -158,7 +158,7 @@ func configLines(c *Config) []string {
 	}
 	out := []string{"mutableUsers " + tri(c.MutableUsers), "openssh " + tri(c.OpenSSH), "tmpfs " + tri(c.TmpOnTmpfs)}
 	for _, m := range c.FileSystems {
-		out = append(out, "fs "+m.Point+" "+m.FSType)
+		out = append(out, "fs "+m.MountPoint+" "+m.FSType)
 	}
 	for _, k := range c.HostKeyPaths {
 		out = append(out, "hostkey "+k.Value)

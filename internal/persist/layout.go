@@ -62,7 +62,7 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 	} else {
 		rd.layoutWalk(root, "", 0, map[*attrs]bool{}, &out)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Point < out[j].Point })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].MountPoint < out[j].MountPoint })
 	return out, nil
 }
 

@@ -10,7 +10,7 @@ import (
 func mountLines(ms []Mount) []string {
 	var out []string
 	for _, m := range ms {
-		out = append(out, fmt.Sprintf("%s %s %s", m.Point, m.FSType, m.Pos))
+		out = append(out, fmt.Sprintf("%s %s %s", m.MountPoint, m.FSType, m.Pos))
 	}
 	return out
 }
@@ -49,8 +49,8 @@ func TestReadLayout(t *testing.T) {
 		"/var/log  disko.nix:13:37",
 	})
 	for _, m := range ms {
-		if want := m.Point == "/" || m.Point == "/tmp"; m.Ephemeral() != want {
-			t.Errorf("%s: Ephemeral() = %v", m.Point, m.Ephemeral())
+		if want := m.MountPoint == "/" || m.MountPoint == "/tmp"; m.Ephemeral() != want {
+			t.Errorf("%s: Ephemeral() = %v", m.MountPoint, m.Ephemeral())
 		}
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -185,7 +186,7 @@ func TestNowOfAPathNoLongerLostNamesNoDeclarationItLacks(t *testing.T) {
 	}
 	decls := &persist.Set{
 		Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/app"}},
-		Config:  &persist.Config{FileSystems: []persist.Mount{{Point: "/srv/bindfs", Device: "/persist/srv"}}},
+		Config:  &persist.Config{FileSystems: []persist.Mount{{Mount: mounts.Mount{MountPoint: "/srv/bindfs", Source: "/persist/srv"}}}},
 	}
 	c := &classifier{m: &audit.Model{Root: root, Decls: decls}, live: map[string]diff.Category{}}
 	for p, want := range map[string]string{"/srv": NowNotLost, "/var/lib/app": NowDeclared, "/var/lib/app/x": NowDeclared, "/gone": NowGone} {

@@ -26,8 +26,8 @@ var layers = []struct {
 }{
 	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/jsonschema", "internal/pathx", "internal/scan", "internal/units"}},
 	{"files", []string{"internal/safefile"}},
-	{"sources", []string{"internal/mounts", "internal/persist"}},
-	{"system", []string{"internal/btrfs"}},
+	{"mounts", []string{"internal/mounts"}},
+	{"sources", []string{"internal/btrfs", "internal/persist"}},
 	{"rules", []string{"internal/diff", "internal/lint"}},
 	{"model", []string{"internal/audit", "internal/lint/input", "internal/lint/output"}},
 	{"readers", []string{"internal/restore", "internal/suggest"}},
@@ -182,17 +182,17 @@ func TestLayers(t *testing.T) {
 func TestLayersFailOnBadImports(t *testing.T) {
 	dir := t.TempDir()
 	for rel, src := range map[string]string{
-		"internal/pathx/x.go":       "package pathx\nimport _ \"" + module + "/internal/units\"\n",
-		"internal/pathx/x_test.go":  "package pathx\nimport _ \"" + module + "/internal/diff\"\n",
-		"internal/mounts/m.go":      "package mounts\nimport _ \"" + module + "/internal/testutil\"\n",
-		"internal/mounts/m_test.go": "package mounts\nimport _ \"" + module + "/internal/testutil\"\n",
-		"internal/persist/p.go":     "package persist\nimport _ \"" + module + "/internal/mounts\"\n",
-		"internal/safefile/s.go":    "package safefile\nimport _ \"" + module + "/internal/persist\"\n",
-		"internal/suggest/s.go":     "package suggest\nimport (\n_ \"" + module + "/internal/report\"\n_ \"fmt\"\n)\n",
-		"internal/report/r.go":      "package report\nimport _ \"" + module + "/internal/suggest\"\n",
-		"internal/newthing/n.go":    "package newthing\n",
-		"test/e2e/e_test.go":        "package e2e\nimport _ \"" + module + "/cmd/drift\"\n",
-		"cmd/drift/main.go":         "package main\nimport _ \"" + module + "/internal/report\"\n",
+		"internal/pathx/x.go":      "package pathx\nimport _ \"" + module + "/internal/units\"\n",
+		"internal/pathx/x_test.go": "package pathx\nimport _ \"" + module + "/internal/diff\"\n",
+		"internal/btrfs/m.go":      "package btrfs\nimport _ \"" + module + "/internal/testutil\"\n",
+		"internal/btrfs/m_test.go": "package btrfs\nimport _ \"" + module + "/internal/testutil\"\n",
+		"internal/persist/p.go":    "package persist\nimport _ \"" + module + "/internal/btrfs\"\n",
+		"internal/safefile/s.go":   "package safefile\nimport _ \"" + module + "/internal/persist\"\n",
+		"internal/suggest/s.go":    "package suggest\nimport (\n_ \"" + module + "/internal/report\"\n_ \"fmt\"\n)\n",
+		"internal/report/r.go":     "package report\nimport _ \"" + module + "/internal/suggest\"\n",
+		"internal/newthing/n.go":   "package newthing\n",
+		"test/e2e/e_test.go":       "package e2e\nimport _ \"" + module + "/cmd/drift\"\n",
+		"cmd/drift/main.go":        "package main\nimport _ \"" + module + "/internal/report\"\n",
 	} {
 		p := filepath.Join(dir, rel)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -207,10 +207,10 @@ func TestLayersFailOnBadImports(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"internal/mounts imports internal/testutil in m.go, not a _test.go file: it is for tests only",
+		"internal/btrfs imports internal/testutil in m.go, not a _test.go file: it is for tests only",
 		"internal/newthing has no layer: add it to the table in test/layers and ARCHITECTURE.md",
 		"internal/pathx imports internal/units (x.go): a leaf package imports no drift package",
-		"internal/persist (layer sources) imports internal/mounts (layer sources) in p.go: a package imports only lower layers",
+		"internal/persist (layer sources) imports internal/btrfs (layer sources) in p.go: a package imports only lower layers",
 		"internal/safefile (layer files) imports internal/persist (layer sources) in s.go: a package imports only lower layers",
 		"internal/suggest (layer readers) imports internal/report (layer render) in s.go: a package imports only lower layers",
 		"internal/suggest imports internal/report (s.go): only cmd/drift may",
