@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -30,8 +31,9 @@ type sum struct {
 }
 
 // hashFD is the xxh3 (64-bit) of the size bytes of fd from offset 0, read
-// with buf; fewer bytes than size is an error.
-func hashFD(fd int, size int64, buf []byte) (uint64, error) {
+// with buf; fewer bytes than size is an error, and so is ctx cancelled
+// (its error, between two reads).
+func hashFD(ctx context.Context, fd int, size int64, buf []byte) (uint64, error) {
 	h := xxh3.New()
 	var off int64
 	for off < size {
@@ -44,6 +46,9 @@ func hashFD(fd int, size int64, buf []byte) (uint64, error) {
 		}
 		h.Write(buf[:n])
 		off += int64(n)
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 	}
 	return h.Sum64(), nil
 }
@@ -76,7 +81,7 @@ func (c *copier) checkSums() error {
 			return fmt.Errorf("read back the copy of %s: %w", s.live, err)
 		}
 		_ = unix.Fadvise(fd, 0, 0, unix.FADV_DONTNEED) // where it is refused, the page cache is read
-		d, err := hashFD(fd, s.size, c.buf)
+		d, err := hashFD(c.ctx, fd, s.size, c.buf)
 		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("read back the copy of %s: %w", s.live, err)

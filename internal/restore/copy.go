@@ -309,12 +309,12 @@ func (c *copier) data(dfd, sfd int, st *unix.Stat_t, dest, live string) error {
 		}
 	}
 	if !c.verify {
-		return copyData(dfd, sfd, st.Size)
+		return copyData(c.ctx, dfd, sfd, st.Size)
 	}
 	if c.buf == nil {
 		c.buf = make([]byte, 1<<20)
 	}
-	d, err := copyHashed(dfd, sfd, st.Size, c.buf)
+	d, err := copyHashed(c.ctx, dfd, sfd, st.Size, c.buf)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -63,10 +64,28 @@ func dataExtents(src int, size int64, f func(off, n int64) error) error {
 	return nil
 }
 
+// chunk is the most copied between two looks at the context: an
+// interrupted copy of a large file stops within one chunk.
+const chunk = 8 << 20
+
+// afterChunk, set by tests only, is called after each chunk of a file's
+// bytes is copied (copyRange, preadCopy, copyHashed).
+var afterChunk func()
+
+// chunkDone is called after each chunk: ctx's error once it is cancelled
+// (a SIGINT, a SIGTERM), so a large file's copy stops between chunks.
+func chunkDone(ctx context.Context) error {
+	if afterChunk != nil {
+		afterChunk()
+	}
+	return ctx.Err()
+}
+
 // copyData copies size bytes of src to dst, data extent by data extent,
-// so holes stay holes, then sets dst's length.
-func copyData(dst, src int, size int64) error {
-	if err := dataExtents(src, size, func(off, n int64) error { return copyRange(dst, src, off, n) }); err != nil {
+// so holes stay holes, then sets dst's length. It stops with ctx's error
+// between two chunks once ctx is cancelled.
+func copyData(ctx context.Context, dst, src int, size int64) error {
+	if err := dataExtents(src, size, func(off, n int64) error { return copyRange(ctx, dst, src, off, n) }); err != nil {
 		return err
 	}
 	return unix.Ftruncate(dst, size)
@@ -77,7 +96,8 @@ func copyData(dst, src int, size int64) error {
 // holes hashed as the zeros they read as: the digest of the bytes the copy
 // was written from, for the read-back (checkSums). A source that ends
 // early is hashed as far as it was read (verify then sees it changed).
-func copyHashed(dst, src int, size int64, buf []byte) (uint64, error) {
+// It stops with ctx's error between two reads once ctx is cancelled.
+func copyHashed(ctx context.Context, dst, src int, size int64, buf []byte) (uint64, error) {
 	h := xxh3.New()
 	var at int64 // hashed up to here
 	zeros := func(to int64) {
@@ -104,6 +124,9 @@ func copyHashed(dst, src int, size int64, buf []byte) (uint64, error) {
 				return err
 			}
 			at, off, n = off+int64(k), off+int64(k), n-int64(k)
+			if err := chunkDone(ctx); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -141,17 +164,18 @@ func writeFull(fd int, b []byte, off int64) error {
 }
 
 // copyRange copies n bytes at off from src to the same offset in dst:
-// copy_file_range (a reflink on btrfs), else read and write.
-func copyRange(dst, src int, off, n int64) error {
+// copy_file_range (a reflink on btrfs), else read and write; a chunk at a
+// time, stopping with ctx's error between two once ctx is cancelled.
+func copyRange(ctx context.Context, dst, src int, off, n int64) error {
 	roff, woff := off, off
 	for n > 0 {
-		k, err := unix.CopyFileRange(src, &roff, dst, &woff, int(min(n, 1<<30)), 0)
+		k, err := unix.CopyFileRange(src, &roff, dst, &woff, int(min(n, chunk)), 0)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
 			if errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-				return preadCopy(dst, src, roff, n)
+				return preadCopy(ctx, dst, src, roff, n)
 			}
 			return err
 		}
@@ -159,11 +183,16 @@ func copyRange(dst, src int, off, n int64) error {
 			return nil // the file shrank; the length is set from the stat
 		}
 		n -= int64(k)
+		if err := chunkDone(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func preadCopy(dst, src int, off, n int64) error {
+// preadCopy copies n bytes at off from src to dst by read and write, a
+// buffer at a time, stopping with ctx's error between two.
+func preadCopy(ctx context.Context, dst, src int, off, n int64) error {
 	buf := make([]byte, min(n, 1<<20))
 	for n > 0 {
 		k, err := readFull(src, buf[:min(n, int64(len(buf)))], off)
@@ -178,6 +207,9 @@ func preadCopy(dst, src int, off, n int64) error {
 		}
 		off += int64(k)
 		n -= int64(k)
+		if err := chunkDone(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

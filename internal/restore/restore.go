@@ -278,6 +278,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	// Missing parents, mirroring the old root's directory of the same name
 	// where the tails of both paths agree (persist/etc ↔ etc), else
 	// 0755 root:root.
+	// Each created directory's parent stays open, so that a run that
+	// fails or is interrupted removes the directories it made (empty:
+	// nothing else was put in them) before it returns.
+	var made madeDirs
+	defer func() { made.close() }()
 	for i := have; i < len(dparents); i++ {
 		meta := dirMeta{mode: 0o755}
 		if j := len(scomps) - 1 - (len(dparents) - i); j >= 0 && slices.Equal(dparents[i:], scomps[j:len(scomps)-1]) {
@@ -287,9 +292,10 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		next, err := mkdirMeta(dparent, dparents[i], meta)
 		if err != nil {
+			made.remove()
 			return res, fmt.Errorf("create %s: %w", path.Join(req.Root, "/"+path.Join(dparents[:i+1]...)), err)
 		}
-		unix.Close(dparent)
+		made = append(made, madeDir{parent: dparent, name: dparents[i]})
 		dparent = next
 	}
 
@@ -316,9 +322,17 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 		err = c.checkSums()
 	}
+	if err == nil {
+		// The last look before the one step that changes the destination:
+		// a SIGINT or SIGTERM that came during the copy, even its last
+		// object, leaves the destination as it was.
+		err = ctx.Err()
+	}
 	if err != nil {
 		if rerr := removeAll(dparent, tmp); rerr != nil {
 			err = fmt.Errorf("%w (and the partial copy %s stays: %v)", err, path.Join(path.Dir(res.DestFull), tmp), rerr)
+		} else {
+			made.remove()
 		}
 		return res, err
 	}
@@ -339,7 +353,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	} else {
 		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_NOREPLACE)
 		if err != nil {
-			removeAll(dparent, tmp)
+			if removeAll(dparent, tmp) == nil {
+				made.remove()
+			}
 			if errors.Is(err, unix.EEXIST) {
 				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), "--force replaces it")
 			}
@@ -351,6 +367,34 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	c.share(req.links)
 	return res, nil
+}
+
+// madeDir is a directory a Run created on the way to its destination:
+// name under the open directory parent.
+type madeDir struct {
+	parent int
+	name   string
+}
+
+// madeDirs are the directories a Run created, outermost first.
+type madeDirs []madeDir
+
+// remove removes the directories made, innermost first, as long as they
+// are empty: a run that failed leaves no trace of itself (a directory
+// something else wrote into meanwhile stays, and so do the ones above it).
+func (m madeDirs) remove() {
+	for i := len(m) - 1; i >= 0; i-- {
+		if unix.Unlinkat(m[i].parent, m[i].name, unix.AT_REMOVEDIR) != nil {
+			return
+		}
+	}
+}
+
+// close closes the parents kept open.
+func (m madeDirs) close() {
+	for _, d := range m {
+		unix.Close(d.parent)
+	}
 }
 
 // inside reports whether p is base or below it (both clean and absolute).
