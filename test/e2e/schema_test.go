@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/jsonschema"
 )
@@ -67,5 +69,39 @@ func TestSchemaOf(t *testing.T) {
 		if got := schemaOf(c.args); got != c.want {
 			t.Errorf("schemaOf(%q) = %q, want %q", c.args, got, c.want)
 		}
+	}
+}
+
+// TestWipeAndRootsJSONMatchSchema: drift roots and drift wipe (planned,
+// then done) on a real btrfs filesystem write JSON their published schemas
+// accept.
+func TestWipeAndRootsJSONMatchSchema(t *testing.T) {
+	if !driftChild(t) {
+		return // the test ran in a private mount namespace
+	}
+	w := newWipeImage(t, "schema")
+	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	w.subvol("old_roots/2026-10-1_08:00:00", time.Time{})
+	w.subvol("old_roots/2026-11-9_08:00:00", time.Time{})
+	w.subvol("root", time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC))
+	now := "2026-11-29T20:00:00Z"
+	for _, args := range [][]string{
+		{"roots", "--top", w.top, "--now", now, "--format", "json"},
+		{"wipe", "--device", w.dev, "--resume-device", "none", "--now", now, "--dry-run", "--format", "json"},
+		{"wipe", "--device", w.dev, "--resume-device", "none", "--now", now, "--format", "json"},
+	} {
+		cmd := command(os.Getenv(envDrift), args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("drift %v: %v: %s", args, err, stderr.String())
+		}
+		if stdout.Len() == 0 {
+			t.Fatalf("drift %v: nothing on stdout", args)
+		}
+		validateJSON(t, args, stdout.Bytes())
+	}
+	if _, err := os.Stat(filepath.Join(w.top, "old_roots", "2026-10-1_08:00:00")); !os.IsNotExist(err) {
+		t.Errorf("drift wipe left the expired old root: %v", err)
 	}
 }
