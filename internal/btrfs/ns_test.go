@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // The real-btrfs tests follow test/e2e/ns_test.go: the test binary
@@ -26,14 +28,6 @@ const (
 	envRequire = "DRIFT_REQUIRE_BTRFS"
 )
 
-func skipOrFatal(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv(envRequire) == "1" {
-		t.Fatalf("%s (and %s=1)", reason, envRequire)
-	}
-	t.Skip(reason)
-}
-
 // inNamespace runs the calling test in a namespaced child and reports
 // whether this process is that child (then the test body runs).
 func inNamespace(t *testing.T) bool {
@@ -42,18 +36,18 @@ func inNamespace(t *testing.T) bool {
 		return true
 	}
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		skipOrFatal(t, "real-btrfs tests need Linux and root (loop devices, mount)")
+		testutil.SkipOrFatal(t, envRequire, "real-btrfs tests need Linux and root (loop devices, mount)")
 	}
 	for _, tool := range []string{"unshare", "mount", "mkfs.btrfs", "btrfs", "findmnt", "losetup"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFatal(t, tool+" not found in PATH (apt-get install -y btrfs-progs util-linux)")
+			testutil.SkipOrFatal(t, envRequire, tool+" not found in PATH (apt-get install -y btrfs-progs util-linux)")
 		}
 	}
 	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		skipOrFatal(t, "no loop device support: "+err.Error())
+		testutil.SkipOrFatal(t, envRequire, "no loop device support: "+err.Error())
 	}
 	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
-		skipOrFatal(t, fmt.Sprintf("cannot create a private mount namespace: %v: %s", err, out))
+		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("cannot create a private mount namespace: %v: %s", err, out))
 	}
 	dir := t.TempDir()
 	self, err := os.Executable()
@@ -94,7 +88,7 @@ func inNamespace(t *testing.T) bool {
 	case err != nil:
 		t.Fatalf("namespaced child failed: %v", err)
 	case strings.Contains(string(out), "--- SKIP: "+t.Name()+" "):
-		skipOrFatal(t, "namespaced child skipped (see log)")
+		testutil.SkipOrFatal(t, envRequire, "namespaced child skipped (see log)")
 	case !strings.Contains(string(out), "--- PASS: "+t.Name()+" "):
 		t.Fatalf("namespaced child did not report PASS")
 	}
@@ -145,12 +139,8 @@ func newImage(t *testing.T) *image {
 	return im
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must is testutil.Must, which every package's tests share.
+var must = testutil.Must
 
 func sh(t *testing.T, name string, args ...string) string {
 	t.Helper()

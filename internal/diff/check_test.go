@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,45 +13,16 @@ import (
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
-// build creates a tree under root from lines "d PATH", "f PATH [CONTENT]",
-// "l PATH -> TARGET" (PATH relative to root, starting with /).
-func build(t *testing.T, root, spec string) {
-	t.Helper()
-	for _, line := range strings.Split(spec, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		kind, rest, _ := strings.Cut(line, " ")
-		switch kind {
-		case "d":
-			must(t, os.MkdirAll(filepath.Join(root, rest), 0o755))
-		case "f":
-			p, content, _ := strings.Cut(rest, " ")
-			must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
-			must(t, os.WriteFile(filepath.Join(root, p), []byte(content), 0o644))
-		case "l":
-			p, target, ok := strings.Cut(rest, " -> ")
-			if !ok {
-				t.Fatalf("bad spec line %q", line)
-			}
-			must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
-			must(t, os.Symlink(target, filepath.Join(root, p)))
-		default:
-			t.Fatalf("bad spec line %q", line)
-		}
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// build and must are testutil.Tree and testutil.Must, which every
+// package's tests share.
+var (
+	build = testutil.Tree
+	must  = testutil.Must
+)
 
 func table(t *testing.T, text string) *mounts.Table {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // The fixtures: a literal tree created under t.TempDir().
@@ -103,12 +105,8 @@ func setTime(t *testing.T, p string, mt time.Time) {
 	must(t, unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW))
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must is testutil.Must, which every package's tests share.
+var must = testutil.Must
 
 // xattrsWork says whether dir's filesystem keeps user.* attributes.
 func xattrsWork(t *testing.T, dir string) bool {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // unknownFS reports every listed entry with d_type DT_UNKNOWN, as some
@@ -222,12 +224,8 @@ func TestTallyTrouble(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must is testutil.Must, which every package's tests share.
+var must = testutil.Must
 
 // A raw call interrupted (EINTR: the scheduler's preemption signal, passed
 // on by an interrupt-aware FUSE server) is retried as a plain call, not

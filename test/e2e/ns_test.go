@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 const (
@@ -67,35 +69,26 @@ func isChild(t *testing.T) bool {
 
 func harnessOnly() bool { return os.Getenv(envHarnessOnly) == "1" }
 
-// skipOrFatal skips with reason, or fails when DRIFT_REQUIRE_BTRFS=1.
-func skipOrFatal(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv(envRequire) == "1" {
-		t.Fatalf("%s (and %s=1)", reason, envRequire)
-	}
-	t.Skip(reason)
-}
-
 // requireBtrfs checks everything the btrfs tests need before any namespace or
 // image exists.
 func requireBtrfs(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
-		skipOrFatal(t, "btrfs end-to-end tests need Linux")
+		testutil.SkipOrFatal(t, envRequire, "btrfs end-to-end tests need Linux")
 	}
 	if os.Geteuid() != 0 {
-		skipOrFatal(t, "btrfs end-to-end tests need root (loop devices, mount, btrfs)")
+		testutil.SkipOrFatal(t, envRequire, "btrfs end-to-end tests need root (loop devices, mount, btrfs)")
 	}
 	for _, tool := range []string{"unshare", "mount", "umount", "losetup", "findmnt", "setpriv", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFatal(t, fmt.Sprintf("%s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", tool))
+			testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("%s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", tool))
 		}
 	}
 	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		skipOrFatal(t, "no loop device support: /dev/loop-control: "+err.Error())
+		testutil.SkipOrFatal(t, envRequire, "no loop device support: /dev/loop-control: "+err.Error())
 	}
 	if out, err := exec.Command("losetup", "-f").CombinedOutput(); err != nil {
-		skipOrFatal(t, fmt.Sprintf("no free loop device: losetup -f: %v: %s", err, strings.TrimSpace(string(out))))
+		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("no free loop device: losetup -f: %v: %s", err, strings.TrimSpace(string(out))))
 	}
 	if b, err := os.ReadFile("/proc/filesystems"); err == nil && !strings.Contains(string(b), "btrfs") {
 		// The module may still autoload on the first mount; only warn.
@@ -103,7 +96,7 @@ func requireBtrfs(t *testing.T) {
 	}
 	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput()
 	if err != nil {
-		skipOrFatal(t, fmt.Sprintf("cannot create a private mount namespace: unshare --mount: %v: %s", err, strings.TrimSpace(string(out))))
+		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("cannot create a private mount namespace: unshare --mount: %v: %s", err, strings.TrimSpace(string(out))))
 	}
 }
 
@@ -238,7 +231,7 @@ func runInNamespace(t *testing.T) {
 		case waitErr != nil:
 			t.Fatalf("namespaced child failed: %v", waitErr)
 		case skipped:
-			skipOrFatal(t, "namespaced child skipped (see log)")
+			testutil.SkipOrFatal(t, envRequire, "namespaced child skipped (see log)")
 		case !passed:
 			t.Fatalf("namespaced child exited 0 but did not report PASS for %s", t.Name())
 		}

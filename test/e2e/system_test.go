@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // The reference layout (DESIGN.md §1, the seed guide): one btrfs filesystem,
@@ -377,38 +380,18 @@ func (s *system) unmountBelow(dir string) {
 }
 
 // mountsBelow lists the mount points at or below dir in mount order, from
-// this namespace's mountinfo.
+// this namespace's mountinfo (read by internal/mounts).
 func (s *system) mountsBelow(dir string) []string {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	tab, err := mounts.ReadFile("/proc/self/mountinfo")
 	must(s.t, err)
 	var mps []string
-	for _, line := range strings.Split(string(b), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMountinfo(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+	for _, m := range tab.Mounts {
+		if mp := m.MountPoint; mp == dir || strings.HasPrefix(mp, dir+"/") {
 			mps = append(mps, mp)
 		}
 	}
 	return mps
 }
-
-func unescapeMountinfo(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
 func readDirNames(t *testing.T, dir string) []string {
 	t.Helper()
@@ -437,12 +420,8 @@ func touch(t *testing.T, p string) {
 	must(t, f.Close())
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+// must is testutil.Must, which every package's tests share.
+var must = testutil.Must
 
 // validJSON guards the declarations constant.
 func init() {

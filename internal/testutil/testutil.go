@@ -1,0 +1,60 @@
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Must fails the test at once when err is not nil.
+func Must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Tree creates a tree under root from spec, one entry a line: "d PATH" (a
+// directory), "f PATH [CONTENT]" (a file, mode 0644), "l PATH -> TARGET" (a
+// symlink). PATH is relative to root and starts with /; missing parents are
+// made as 0755 directories. Blank lines are skipped; any other line fails
+// the test.
+func Tree(t testing.TB, root, spec string) {
+	t.Helper()
+	for _, line := range strings.Split(spec, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		kind, rest, _ := strings.Cut(line, " ")
+		switch kind {
+		case "d":
+			Must(t, os.MkdirAll(filepath.Join(root, rest), 0o755))
+		case "f":
+			p, content, _ := strings.Cut(rest, " ")
+			Must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+			Must(t, os.WriteFile(filepath.Join(root, p), []byte(content), 0o644))
+		case "l":
+			p, target, ok := strings.Cut(rest, " -> ")
+			if !ok {
+				t.Fatalf("bad spec line %q", line)
+			}
+			Must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+			Must(t, os.Symlink(target, filepath.Join(root, p)))
+		default:
+			t.Fatalf("bad spec line %q", line)
+		}
+	}
+}
+
+// SkipOrFatal skips the test with reason, or fails it when the environment
+// variable require (DRIFT_REQUIRE_BTRFS, DRIFT_REQUIRE_NIX …) is "1": CI
+// sets them so that a missing prerequisite is not a silent skip.
+func SkipOrFatal(t testing.TB, require, reason string) {
+	t.Helper()
+	if os.Getenv(require) == "1" {
+		t.Fatalf("%s (and %s=1)", reason, require)
+	}
+	t.Skip(reason)
+}
