@@ -190,9 +190,11 @@ func ciRunStep(t *testing.T, repo, name, run string) {
 
 // TestDocsPreCommitHookRuns: the pre-commit hook of docs/ci.md, installed
 // in a git repository, lets a commit of good declarations through (exit
-// 0), and of no .nix file; it stops one whose staged .nix file has an
-// error (exit 1, the finding named). The pre-commit framework's
-// configuration is valid YAML that runs the same command on .nix files.
+// 0: three hosts declaring the same paths, one with a space and one not
+// ASCII in its name), and of no .nix file; it stops one whose staged .nix
+// file has an error (exit 1, the finding named). The pre-commit
+// framework's configuration is valid YAML that runs the same command when
+// a .nix file is staged.
 func TestDocsPreCommitHookRuns(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
@@ -217,6 +219,8 @@ func TestDocsPreCommitHookRuns(t *testing.T) {
 		}
 	}
 	git("init", "-q")
+	git("config", "user.email", "test@example.org")
+	git("config", "user.name", "test")
 	hookPath := filepath.Join(repo, ".git", "hooks", "pre-commit")
 	if err := os.WriteFile(hookPath, []byte(hook), 0o755); err != nil {
 		t.Fatal(err)
@@ -252,10 +256,16 @@ func TestDocsPreCommitHookRuns(t *testing.T) {
 	write("hosts/myhost/configuration.nix", ciGood)
 	git("add", ".")
 	runHook(0, "")
-	write("hosts/other/persist.nix", ciBad)
-	runHook(0, "") // not staged yet: not linted
+	write("hosts/my host/configuration.nix", ciGood)
+	write("hosts/hôte/configuration.nix", ciGood)
 	git("add", ".")
-	runHook(1, "hosts/other/persist.nix:2:")
+	runHook(0, "") // three hosts declaring the same paths: no duplicate
+	git("commit", "-q", "--no-verify", "-m", "hosts")
+	runHook(0, "") // nothing staged
+	write("hosts/other/configuration.nix", ciBad)
+	runHook(0, "") // not staged yet: no lint
+	git("add", ".")
+	runHook(1, "hosts/other/configuration.nix:2:")
 
 	var cfg struct {
 		Repos []struct {
@@ -266,6 +276,7 @@ func TestDocsPreCommitHookRuns(t *testing.T) {
 				Entry    string `yaml:"entry"`
 				Language string `yaml:"language"`
 				Files    string `yaml:"files"`
+				PassFile *bool  `yaml:"pass_filenames"`
 			} `yaml:"hooks"`
 		} `yaml:"repos"`
 	}
@@ -285,8 +296,8 @@ func TestDocsPreCommitHookRuns(t *testing.T) {
 		t.Fatalf("docs/ci.md: no .pre-commit-config.yaml with one local hook: %+v", cfg)
 	}
 	h := cfg.Repos[0].Hooks[0]
-	if cfg.Repos[0].Repo != "local" || h.Language != "system" || h.Entry != "drift lint" {
-		t.Errorf("docs/ci.md: the pre-commit hook is not a local system hook running drift lint: %+v", cfg.Repos[0])
+	if cfg.Repos[0].Repo != "local" || h.Language != "system" || h.Entry != "drift lint ." || h.PassFile == nil || *h.PassFile {
+		t.Errorf("docs/ci.md: the pre-commit hook is not a local system hook running drift lint . without file names: %+v", cfg.Repos[0])
 	}
 	files, err := regexp.Compile(h.Files)
 	if err != nil {
