@@ -23,6 +23,9 @@ type DiffOptions struct {
 	IgnoreFiles []string
 	Quick       bool
 	Workers     int
+	// NoOpenTree (hidden flag) makes open_tree(2) fail, as before Linux
+	// 5.2: a tree is read beneath its mounts through the top level (tests).
+	NoOpenTree bool
 }
 
 func newDiffCmd(st Streams) *cobra.Command {
@@ -67,6 +70,8 @@ EXIT STATUS
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
 	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (read only when the mtime differs)")
 	f.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("walking and comparing threads (0: automatic; at most %d)", maxWorkers))
+	f.BoolVar(&opts.NoOpenTree, "no-open-tree", false, "act as if open_tree(2) were missing (tests)")
+	_ = f.MarkHidden("no-open-tree")
 	return cmd
 }
 
@@ -84,7 +89,7 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	c, err := audit.Compare(ctx, audit.CompareOptions{A: opts.A, B: opts.B, Compare: diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers},
+	c, err := audit.Compare(ctx, audit.CompareOptions{A: opts.A, B: opts.B, Compare: diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers}, NoOpenTree: opts.NoOpenTree,
 		Say: func(s audit.Said) { fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message)) }})
 	var be *audit.BeneathError
 	if errors.As(err, &be) {

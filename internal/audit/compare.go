@@ -16,6 +16,9 @@ type CompareOptions struct {
 	A, B string
 	// Compare says how (--quick, --ignore, --workers).
 	Compare diff.CompareOptions
+	// NoOpenTree makes open_tree(2) fail as before Linux 5.2, so that a
+	// tree is read beneath its mounts through the top level (tests).
+	NoOpenTree bool
 	// Say, when set, is given a note (Said.Note) for each tree read beneath
 	// the mounts below it, before the comparison starts: its Path is the
 	// tree as named, its Message says which mounts are not compared.
@@ -50,7 +53,7 @@ func Compare(ctx context.Context, o CompareOptions) (*diff.Comparison, error) {
 	}
 	var dirs [2]string
 	for i, d := range []string{o.A, o.B} {
-		b, err := btrfs.OpenBeneath(ctx, d, table)
+		b, err := btrfs.OpenBeneath(ctx, d, table, o.NoOpenTree)
 		var be *btrfs.BeneathError
 		if errors.As(err, &be) {
 			return nil, &BeneathError{BeneathError: be, A: o.A, B: o.B, Side: i, Root: os.Geteuid() == 0}

@@ -96,8 +96,10 @@ func MountList(mps []string, max int) string {
 // filesystem (mounted privately, detached before this returns). The view
 // must show dir itself (same device and inode), or it is refused. Errors:
 // dir missing or not a directory; *BeneathError when no view could be
-// made (no privilege, an old kernel). The caller Closes the result.
-func OpenBeneath(ctx context.Context, dir string, table *mounts.Table) (*Beneath, error) {
+// made (no privilege, an old kernel). noOpenTree makes open_tree fail as
+// before Linux 5.2 (tests of the top level's view). The caller Closes the
+// result.
+func OpenBeneath(ctx context.Context, dir string, table *mounts.Table, noOpenTree bool) (*Beneath, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -124,7 +126,7 @@ func OpenBeneath(ctx context.Context, dir string, table *mounts.Table) (*Beneath
 		return &Beneath{Dir: dir}, nil
 	}
 	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, resolved)}
-	under := AutoView(ViewOptions{Root: resolved, Table: rel, Top: b.top})
+	under := AutoView(ViewOptions{Root: resolved, Table: rel, Top: b.top, NoOpenTree: noOpenTree})
 	// The top level, when it stands in, must not stay in the mount
 	// namespace: it shows the whole filesystem, in $TMPDIR.
 	if err := b.top.Detach(); err != nil {

@@ -11,11 +11,11 @@ import (
 	"testing"
 )
 
-// diffPaths runs drift diff a b --format paths (exiting wantExit) and
-// returns its lines, sorted, and its stderr.
-func (s *system) diffPaths(wantExit int, a, b string) ([]string, string) {
+// diffPaths runs drift diff a b --format paths ARGS (exiting wantExit)
+// and returns its lines, sorted, and its stderr.
+func (s *system) diffPaths(wantExit int, a, b string, args ...string) ([]string, string) {
 	s.t.Helper()
-	code, out, errOut := s.driftAll("diff", a, b, "--format", "paths")
+	code, out, errOut := s.driftAll(append([]string{"diff", a, b, "--format", "paths"}, args...)...)
 	if code != wantExit {
 		s.t.Fatalf("drift diff %s %s: exit %d, want %d\n%s\n%s", a, b, code, wantExit, tail(out, 4000), errOut)
 	}
@@ -96,6 +96,11 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	if !strings.Contains(errOut, "reading "+s.root+" beneath the ") {
 		t.Errorf("drift diff does not say it read the live root beneath its mounts:\n%s", errOut)
 	}
+	// Without open_tree (before Linux 5.2), the live root is read as its
+	// subvolume through the top level: the same answer.
+	if got, _ := s.diffPaths(0, old, s.root, "--no-open-tree"); len(got) != 0 {
+		t.Errorf("unchanged root, read through the top level: drift diff reports %q", got)
+	}
 	// The README's own example, drift diff OLDROOT /, on the running
 	// system (chrooted into it, the old root bind-mounted at /mnt/old):
 	// nothing either, though / has bind-mounted files and directories,
@@ -133,6 +138,9 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	sort.Strings(want)
 	if got, _ := s.diffPaths(1, old, s.root); !reflect.DeepEqual(got, want) {
 		t.Errorf("drift diff OLDROOT ROOT:\n got %q\nwant %q", got, want)
+	}
+	if got, _ := s.diffPaths(1, old, s.root, "--no-open-tree"); !reflect.DeepEqual(got, want) {
+		t.Errorf("drift diff OLDROOT ROOT --no-open-tree:\n got %q\nwant %q", got, want)
 	}
 	if got, _ := s.chrootDiff(1, "/mnt/old", "/"); !reflect.DeepEqual(got, want) {
 		t.Errorf("chrooted drift diff /mnt/old /:\n got %q\nwant %q", got, want)
