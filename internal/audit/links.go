@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +40,10 @@ func linkChain(root, p, target string) []string {
 type linkResolver struct {
 	root string
 	seen map[string]linkStat // by path in the audited system
+	// lost, when set, is the audit's lost set (in pathx.Compare order):
+	// what the walk saw at a path visible in the root is taken from it
+	// instead of lstat'ing the path again.
+	lost []*diff.Item
 }
 
 // linkStat is what one path is: ok false when it cannot be lstat'ed (or,
@@ -71,6 +76,9 @@ func (r *linkResolver) chain(p, target string) []string {
 // stat lstat's the path prefix of the audited system (and reads it when it
 // is a link), once.
 func (r *linkResolver) stat(prefix string) linkStat {
+	if s, ok := r.walked(prefix); ok {
+		return s
+	}
 	if s, ok := r.seen[prefix]; ok {
 		return s
 	}
@@ -89,6 +97,24 @@ func (r *linkResolver) stat(prefix string) linkStat {
 	}
 	r.seen[prefix] = s
 	return s
+}
+
+// walked is what the walk saw at p when the lost set holds it, visible in
+// the root (not read beneath a mount point), with its target when it is a
+// link.
+func (r *linkResolver) walked(p string) (linkStat, bool) {
+	i, found := slices.BinarySearchFunc(r.lost, p, func(it *diff.Item, p string) int { return pathx.Compare(it.Path, p) })
+	if !found || !r.lost[i].Visible() {
+		return linkStat{}, false
+	}
+	it := r.lost[i]
+	if it.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return linkStat{ok: true}, true
+	}
+	if it.Target == "" {
+		return linkStat{}, false // not read: ask again
+	}
+	return linkStat{ok: true, link: true, target: it.Target}, true
 }
 
 // resolveOne replaces the first symbolic link among the components of p
@@ -126,7 +152,7 @@ func (r *linkResolver) resolveOne(p string) (string, bool) {
 // the storage paths and /nix (persistentLinks).
 func (m *Model) linkUses(storages []string) []Use {
 	var out []Use
-	r := &linkResolver{root: m.Root}
+	r := &linkResolver{root: m.Root, lost: m.Audit.Lost}
 	add := func(link, at, target string) {
 		for _, hop := range r.chain(at, target) {
 			if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(hop, sp) && hop != sp }) {

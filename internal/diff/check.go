@@ -175,6 +175,11 @@ func (t *Total) Add(u Total) {
 	t.Bytes += u.Bytes
 }
 
+// Visible reports whether the item was read in the audited root, not
+// beneath a mount point (a Shadowed path, or one Ignored under a mount
+// point): what a path lookup in the root shows.
+func (it *Item) Visible() bool { return it.view == 0 }
+
 // IsDir reports whether the item is a directory.
 func (it *Item) IsDir() bool { return it.Mode&unix.S_IFMT == unix.S_IFDIR }
 

@@ -259,6 +259,10 @@ type group struct {
 	generated int
 	// genPaths are those links.
 	genPaths []string
+	// at is the group's index in Suggest's list of groups, count the
+	// number of its items (while they are collected).
+	at    int32
+	count int
 }
 
 // innerFact is a knowledge base fact about a path inside a suggestion.
@@ -340,9 +344,16 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	homes := homeUsers(in.Homes)
 	groups := map[string]*group{}
 	var order []string
+	// Each item's group is noted (its index in made, -1 for none) and the
+	// groups' item lists filled afterwards, each its exact part of one
+	// array: a million paths, not a million appends.
+	var made []*group
+	of := make([]int32, len(a.Lost))
+	total := 0
 	storages := Storages(a)
 	linkable := Storages(a, in.StoragePath)
 	for i, it := range a.Lost {
+		of[i] = -1
 		if it.Category != diff.Unpersisted {
 			continue
 		}
@@ -382,13 +393,28 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			}
 			groups[g.target] = have
 			order = append(order, g.target)
+			have.at = int32(len(made))
+			made = append(made, have)
 		}
 		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && diff.HomeManagerTarget(it.Target) {
 			have.generated++ // home-manager's: made again by its activation, not state
 			have.genPaths = append(have.genPaths, it.Path)
 			continue
 		}
-		have.items = append(have.items, i)
+		of[i] = have.at
+		have.count++
+		total++
+	}
+	all := make([]int, 0, total)
+	for _, g := range made {
+		g.items = all[len(all) : len(all) : len(all)+g.count] // appending to it copies
+		all = all[:len(all)+g.count]
+	}
+	for i, at := range of {
+		if at >= 0 {
+			g := made[at]
+			g.items = append(g.items, i)
+		}
 	}
 	for _, t := range order {
 		for _, p := range groups[t].genPaths {
