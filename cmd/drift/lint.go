@@ -163,12 +163,17 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	if err := output.Write(st.Out, opts.Format, findings, output.Tool{InformationURI: "https://github.com/nix-drift/drift", Sources: sources}); err != nil {
 		return err
 	}
-	if !opts.Quiet {
-		fmt.Fprintf(st.Err, "drift lint: %s, %s, %s in %s\n",
+	// With no input read there is no summary to give: only the errors.
+	if !opts.Quiet && (files > 0 || len(errs) == 0) {
+		unread := ""
+		if len(errs) > 0 {
+			unread = fmt.Sprintf(" (%d more could not be read)", len(errs))
+		}
+		fmt.Fprintf(st.Err, "drift lint: %s, %s, %s in %s%s\n",
 			units.Plural(int64(lint.Count(findings, lint.Error)), "error", "errors"),
 			units.Plural(int64(lint.Count(findings, lint.Warning)-lint.Count(findings, lint.Error)), "warning", "warnings"),
 			units.Plural(int64(len(findings)-lint.Count(findings, lint.Warning)), "info", "infos"),
-			units.Plural(int64(files), "input", "inputs"))
+			units.Plural(int64(files), "input", "inputs"), unread)
 	}
 	if len(errs) > 0 {
 		return readErrors(errs)

@@ -149,7 +149,13 @@ func interruptContext(exit func(int)) (context.Context, func()) {
 func run(ctx context.Context, args []string, st Streams) int {
 	cmd := newRootCmd(st)
 	cmd.SetArgs(args)
-	return exitStatus(ctx, cmd.ExecuteContext(ctx), st.Err)
+	err := cmd.ExecuteContext(ctx)
+	var he *hintError
+	if err != nil && !errors.As(err, &he) && len(args) > 0 && strings.HasPrefix(err.Error(), "unknown command ") {
+		// cobra's error for a first argument that names no command.
+		err = unknownCommand(cmd, args[0])
+	}
+	return exitStatus(ctx, err, st.Err)
 }
 
 // exitStatus prints err (unless it is one of the statuses that are not

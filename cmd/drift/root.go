@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"strings"
+
 	"github.com/nix-drift/drift/internal/buildinfo"
 	"github.com/spf13/cobra"
 )
@@ -31,5 +35,46 @@ would lose.`,
 	cmd.AddCommand(newLintCmd(st))
 	cmd.AddCommand(newPruneCmd(st))
 	cmd.AddCommand(newRehearseCmd(st))
+	// cobra's own suggestion is a multi-line error; drift's is one error
+	// line and a hint (unknownCommand).
+	cmd.DisableSuggestions = true
+	cmd.SetHelpCommand(newHelpCmd())
 	return cmd
+}
+
+// unknownCommand is the error for a first argument that names no command,
+// with the commands it is close to as the hint: exit status 2.
+func unknownCommand(root *cobra.Command, name string) error {
+	err := fmt.Errorf("unknown command %q", name)
+	// Two edits make a short name another command ("nope": wipe).
+	root.SuggestionsMinimumDistance = 1
+	if len(name) >= 5 {
+		root.SuggestionsMinimumDistance = 2
+	}
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		return withHint(err, "did you mean drift "+strings.Join(s, ", drift ")+"?")
+	}
+	return withHint(err, "drift --help lists the commands")
+}
+
+// newHelpCmd is drift help [COMMAND]: the help of a command, or an error
+// (exit status 2) for a topic that is no command; cobra's own prints the
+// usage and exits 0.
+func newHelpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			root := c.Root()
+			target, rest, err := root.Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				if len(args) == 0 {
+					return errors.New("help: expected a command")
+				}
+				return unknownCommand(root, strings.Join(args, " "))
+			}
+			return target.Help()
+		},
+	}
 }

@@ -55,6 +55,7 @@ func (t *Top) Apply(ctx context.Context, p *Plan) error {
 			skip = s.oldRoot
 			continue
 		}
+		p.Steps[i].Done = true
 		if afterStep != nil {
 			if err := afterStep(i, s); err != nil {
 				return err

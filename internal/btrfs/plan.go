@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nix-drift/drift/internal/units"
 )
 
 // Options say what a wipe does. The zero value is not usable: start from
@@ -81,6 +83,10 @@ type Step struct {
 	// ID is the subvolume id ActRetire and ActDelete expect at Path; Apply
 	// refuses the step when another subvolume is there.
 	ID uint64 `json:"id,omitempty"`
+	// Done is set by Apply when the step was carried out: false for every
+	// step of a dry run, and for the steps an interrupted or failed run did
+	// not reach (or that failed).
+	Done bool `json:"done"`
 
 	// oldRoot is, for ActDelete, the old root the step deletes (part of):
 	// a failed step skips the rest of that old root only. parent and
@@ -360,7 +366,7 @@ func (p *Plan) decide(protect bool) {
 		case clockWrong:
 			d.Why = "kept: the clock looks wrong"
 		case !old:
-			d.Why = fmt.Sprintf("younger than %d whole days", o.KeepDays+1)
+			d.Why = "younger than " + units.Plural(int64(o.KeepDays+1), "whole day", "whole days")
 		case len(d.Mounted) > 0:
 			d.Why = "mounted at " + strings.Join(d.Mounted, ", ") + ": kept"
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is %d days old but mounted at %s: not deleted", d.Path, d.AgeDays, strings.Join(d.Mounted, ", ")))

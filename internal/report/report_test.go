@@ -584,3 +584,47 @@ func TestWhyWrongSourceBindMountSaysDeclared(t *testing.T) {
 		t.Errorf("undeclared: %q", w)
 	}
 }
+
+// TestWritePlanOfAStoppedRunSaysWhatWasDone: a wipe stopped by a signal
+// (or a failed step) part way never prints "done: N steps" for the steps
+// it did not reach: the head says how many were done, each step says
+// whether it was, and an old root whose deletion was not reached is not
+// shown as deleted (fresh-user finding: "done: 70 steps" after SIGTERM at
+// 0.1 s, nothing done).
+func TestWritePlanOfAStoppedRunSaysWhatWasDone(t *testing.T) {
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	ds := []btrfs.Decision{
+		{OldRoot: btrfs.OldRoot{Name: "2026-10-1_10:00:00", Path: "old_roots/2026-10-1_10:00:00"}, Delete: true, Why: "67 days old (more than 30)"},
+		{OldRoot: btrfs.OldRoot{Name: "2026-10-2_10:00:00", Path: "old_roots/2026-10-2_10:00:00"}, Delete: true, Why: "66 days old (more than 30)"},
+		{OldRoot: btrfs.OldRoot{Name: "2026-12-7_07:00:00", Path: "old_roots/2026-12-7_07:00:00"}, Retired: true, Why: "retired by this run"},
+	}
+	steps := []btrfs.Step{
+		{Action: btrfs.ActRetire, Path: "root", To: "old_roots/2026-12-7_07:00:00", Done: true},
+		{Action: btrfs.ActCreate, Path: "root", Done: true},
+		{Action: btrfs.ActDelete, Path: "old_roots/2026-10-1_10:00:00", ID: 257, Done: true},
+		{Action: btrfs.ActDelete, Path: "old_roots/2026-10-2_10:00:00", ID: 258},
+	}
+	var buf bytes.Buffer
+	if err := WritePlan(&buf, &btrfs.Plan{Options: btrfs.Options{Now: now}, Steps: steps, OldRoots: ds}, "table", false); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, s := range []string{"stopped: 3 of 4 steps done; run drift wipe again", "DONE", "THIS WIPE", "│ 2026-10-1_10:00:00 │", "deleted", "delete (not done)"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("stopped run's table lacks %q:\n%s", s, out)
+		}
+	}
+	if strings.Contains(out, "done: 4 steps") {
+		t.Errorf("a stopped run printed as finished:\n%s", out)
+	}
+	for i := range steps {
+		steps[i].Done = true
+	}
+	buf.Reset()
+	if err := WritePlan(&buf, &btrfs.Plan{Options: btrfs.Options{Now: now}, Steps: steps, OldRoots: ds}, "table", false); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.HasPrefix(out, "done: 4 steps\n") || strings.Contains(out, "DONE") || strings.Contains(out, "not done") || strings.Count(out, "deleted") != 2 {
+		t.Errorf("a finished run's table:\n%s", out)
+	}
+}

@@ -49,11 +49,21 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 	default:
 		return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
 	}
-	verb := "done"
-	if dryRun {
-		verb = "plan (dry run, nothing changed)"
+	done := 0
+	for _, s := range p.Steps {
+		if s.Done {
+			done++
+		}
 	}
-	if _, err := fmt.Fprintf(w, "%s: %s\n", verb, units.Plural(int64(len(p.Steps)), "step", "steps")); err != nil {
+	head := "done: " + units.Plural(int64(len(p.Steps)), "step", "steps")
+	switch {
+	case dryRun:
+		head = "plan (dry run, nothing changed): " + units.Plural(int64(len(p.Steps)), "step", "steps")
+	case done < len(p.Steps):
+		// Stopped (a signal) or failed: say what was done, never "done".
+		head = fmt.Sprintf("stopped: %d of %s done; run drift wipe again to complete the wipe", done, units.Plural(int64(len(p.Steps)), "step", "steps"))
+	}
+	if _, err := fmt.Fprintln(w, head); err != nil {
 		return err
 	}
 	for _, n := range p.Notes {
@@ -62,21 +72,38 @@ func WritePlan(w io.Writer, p *btrfs.Plan, format string, dryRun bool) error {
 		}
 	}
 	if len(p.Steps) > 0 {
-		t := newTable(w)
-		t.Header("#", "STEP")
-		for i, s := range p.Steps {
-			if err := t.Append([]string{fmt.Sprint(i + 1), escape.Name(s.String())}); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
+		if err := stepsTable(w, p.Steps, !dryRun && done < len(p.Steps)); err != nil {
 			return err
 		}
 	}
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
-	return oldRootsTable(w, p.OldRoots, p.Options.Now)
+	if dryRun {
+		return oldRootsTable(w, p.OldRoots, p.Options.Now, nil)
+	}
+	return oldRootsTable(w, p.OldRoots, p.Options.Now, p.Steps)
+}
+
+// stepsTable renders the steps, numbered; with status, a column saying
+// which were done (a run that stopped or failed part way).
+func stepsTable(w io.Writer, steps []btrfs.Step, status bool) error {
+	t := newTable(w)
+	if status {
+		t.Header("#", "STEP", "DONE")
+	} else {
+		t.Header("#", "STEP")
+	}
+	for i, s := range steps {
+		row := []string{fmt.Sprint(i + 1), escape.Name(s.String())}
+		if status {
+			row = append(row, map[bool]string{true: "yes", false: "no"}[s.Done])
+		}
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }
 
 // WriteRoots renders the old roots of drift roots in format ("table" or
@@ -87,7 +114,7 @@ func WriteRoots(w io.Writer, ds []btrfs.Decision, now time.Time, format string) 
 	case "json":
 		return writeIndentedJSON(w, jsonRoots{jsonschema.ID("roots"), 1, jsonOldRoots(ds)})
 	case "", "table":
-		return oldRootsTable(w, ds, now)
+		return oldRootsTable(w, ds, now, nil)
 	}
 	return fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(WipeFormats, ", "))
 }
@@ -177,13 +204,33 @@ func writeIndentedJSON(w io.Writer, v any) error {
 
 // oldRootsTable is one row per old root (name, age in whole days, what the
 // next wipe does and why), each followed by a row per nested subvolume.
-func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time) error {
+func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time, applied []btrfs.Step) error {
+	// After a real run (applied: its steps), the column is what this wipe
+	// did: an old root whose deletion was done is "deleted", one whose
+	// deletion was not reached "delete (not done)".
+	deleted := map[string]bool{}
+	for _, s := range applied {
+		if s.Action == btrfs.ActDelete && s.Done {
+			deleted[s.Path] = true
+		}
+	}
 	t := newTable(w)
-	t.Header("OLD ROOT", "AGE", "NEXT WIPE", "WHY")
+	if applied != nil {
+		t.Header("OLD ROOT", "AGE", "THIS WIPE", "WHY")
+	} else {
+		t.Header("OLD ROOT", "AGE", "NEXT WIPE", "WHY")
+	}
 	for _, d := range ds {
 		verdict := "keep"
-		if d.Delete {
+		switch {
+		case d.Delete && applied != nil && deleted[d.Path]:
+			verdict = "deleted"
+		case d.Delete && applied != nil:
+			verdict = "delete (not done)"
+		case d.Delete:
 			verdict = "delete"
+		case applied != nil:
+			verdict = "kept"
 		}
 		age := "-"
 		if !d.Age.IsZero() {

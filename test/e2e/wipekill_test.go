@@ -171,7 +171,7 @@ func changes(stderr []byte) []change {
 }
 
 // killRun is one run of drift wipe on dev.
-func killRun(t *testing.T, dev, bootID string, now time.Time, sc killScenario, stop string) (stderr []byte, err error) {
+func killRun(t *testing.T, dev, bootID string, now time.Time, sc killScenario, stop string) (stdout, stderr []byte, err error) {
 	t.Helper()
 	args := []string{"wipe", "--device", dev, "--resume-device", "none",
 		"--boot-id", bootID, "--now", now.Format(time.RFC3339), "--keep-min", strconv.Itoa(sc.keepMin)}
@@ -182,10 +182,10 @@ func killRun(t *testing.T, dev, bootID string, now time.Time, sc killScenario, s
 	tmp := filepath.Join(childDir(t), "tmp")
 	must(t, os.MkdirAll(tmp, 0o755))
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "DRIFT_TEST_STOP_AFTER="+stop)
-	var eb bytes.Buffer
-	cmd.Stderr = &eb
+	var ob, eb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &ob, &eb
 	err = cmd.Run()
-	return eb.Bytes(), err
+	return ob.Bytes(), eb.Bytes(), err
 }
 
 // killScenario is one uninterrupted wipe the sweep interrupts everywhere.
@@ -229,7 +229,7 @@ func TestWipeKillPoints(t *testing.T) {
 	both := []string{"same", "next"}
 	for _, sc := range []killScenario{{1, false, both}, {4, false, both}, {4, true, []string{"next"}}} {
 		fresh()
-		stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, "0")
+		_, stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, "0")
 		if err != nil {
 			t.Fatalf("uninterrupted wipe %s: %v\n%s", sc, err, stderr)
 		}
@@ -256,7 +256,7 @@ func TestWipeKillPoints(t *testing.T) {
 						if sig == "TERM" {
 							stop += ":TERM"
 						}
-						stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, stop)
+						stdout, stderr, err := killRun(t, k.dev, "boot-a", killNow, sc, stop)
 						got := changes(stderr)
 						var ee *exec.ExitError
 						switch {
@@ -276,12 +276,16 @@ func TestWipeKillPoints(t *testing.T) {
 							if end < len(all) && (!errors.As(err, &ee) || ee.ExitCode() != 143 || !bytes.Contains(stderr, []byte("interrupted by SIGTERM"))) {
 								t.Fatalf("SIGTERM: %v, want exit 143 saying so\n%s", err, stderr)
 							}
+							// What it prints says how far it got, never "done".
+							if end < len(all) && (!bytes.Contains(stdout, []byte("stopped: ")) || bytes.Contains(stdout, []byte("done: "))) {
+								t.Fatalf("SIGTERM after step %d: the table does not say the wipe stopped:\n%s", all[n-1].step, stdout)
+							}
 						}
 						bootID, now := "boot-a", killNow
 						if boot == "next" {
 							bootID, now = "boot-b", killNow.Add(time.Hour)
 						}
-						if stderr, err := killRun(t, k.dev, bootID, now, sc, ""); err != nil {
+						if _, stderr, err := killRun(t, k.dev, bootID, now, sc, ""); err != nil {
 							t.Fatalf("rerun: %v\n%s", err, stderr)
 						}
 						if mark, err := xattr(k.P("root"), "user.drift.created-boot"); err != nil || mark != bootID {
