@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -102,7 +103,11 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 				continue
 			}
 			rel := strings.TrimPrefix(it.Path, "/")
-			cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: rel, copyRel: strings.TrimPrefix(CopyOf(&c.entries[it.Decl], it.Path), "/")})
+			copyRel := strings.TrimPrefix(CopyOf(&c.entries[it.Decl], it.Path), "/")
+			if c.linkedCopyWiped(t, rootFD, it, copyRel) {
+				continue // no copy: lost, it.Copy CopyMissing
+			}
+			cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: rel, copyRel: copyRel})
 			continue
 		}
 		if it.view == 0 || it.Decl >= 0 || it.Below.Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
@@ -291,4 +296,41 @@ func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) 
 		return CopyDiffers, eq, nil
 	}
 	return CopyDiffers, true, nil
+}
+
+// linkedCopyWiped says whether the persistent copy of a declared directory
+// (it is the declared path itself; copyRel its copy beneath rootFD) is a
+// symlink whose target is not on a persistent filesystem, and warns. At
+// the next boot the bind mount of the copy follows the link, resolved on
+// the fresh root (a relative one from the copy's directory): impermanence
+// makes an empty directory at a target that is not there
+// (create-directories resolves the source with realpath) and mounts it,
+// preservation's mount of a source that is not there fails; either way the
+// declared path shows nothing it holds now, and what is written there is
+// wiped again. A copy linking into persistent storage shows what is there,
+// and is compared as usual.
+func (c *classifier) linkedCopyWiped(t *mounts.Table, rootFD int, it *Item, copyRel string) bool {
+	e := &c.entries[it.Decl]
+	if e.Kind != persist.Dir || it.Path != e.Path || copyRel == "" {
+		return false
+	}
+	var st unix.Stat_t
+	if statBeneath(rootFD, copyRel, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return false
+	}
+	target, err := readlinkBeneath(rootFD, copyRel)
+	if err != nil {
+		return false
+	}
+	abs := target
+	if !path.IsAbs(abs) {
+		abs = path.Join(path.Dir("/"+copyRel), target)
+	}
+	abs = path.Clean(abs)
+	if m := t.Shows(abs); m != nil && c.kinds[m] == persistent && m.MountPoint != "/" && m.FSType != "tmpfs" && m.FSType != "ramfs" {
+		return false
+	}
+	it.Copy = CopyMissing
+	c.warn(WarnSetup, it.Path, fmt.Sprintf("the persistent copy /%s of the declared directory %s is a symlink to %s, which is not in persistent storage: the next boot's bind mount follows it, so %s shows an empty directory made at %s on the wiped root (impermanence) or fails to mount (preservation), and what it holds is lost; make the copy a directory: remove the link, make %s a directory holding the data, and run drift adopt %s", copyRel, it.Path, target, it.Path, abs, it.Path, it.Path))
+	return true
 }

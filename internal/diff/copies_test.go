@@ -250,3 +250,35 @@ func TestCopiedWithOtherModeOrOwnerWarnsWhichComesBack(t *testing.T) {
 		t.Errorf("no warning naming the copy's mode and owner: %q", a.Warnings)
 	}
 }
+
+// A declared directory whose persistent copy is a symlink (what an older
+// drift adopt made of a declared directory that was a symlink on the live
+// root) is not kept by it when the link points outside persistent storage:
+// the next boot's bind mount follows the link onto the wiped root, so the
+// declared path shows an empty directory. It is declared-unbacked with no
+// copy, and a warning says why and what to do. A copy linking into
+// persistent storage shows what is there, and the same link live is copied.
+func TestDeclaredDirWhoseCopyIsSymlinkOutOfStorageIsLost(t *testing.T) {
+	spec := `
+l /srv/app -> /srv/app.real
+f /srv/app.real/data.db data
+l /nix/persist/srv/app -> /srv/app.real
+l /srv/rel -> ../srv/app.real
+l /nix/persist/srv/rel -> ../../../srv/app.real
+l /srv/kept -> /nix/persist/kept.real
+f /nix/persist/kept.real/x x
+l /nix/persist/srv/kept -> /nix/persist/kept.real
+`
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app"), dir("/srv/rel"), dir("/srv/kept")}, nil)
+	for _, p := range []string{"/srv/app", "/srv/rel"} {
+		if it := itemAt(a, p); it == nil || it.Category != DeclaredUnbacked || it.Copy != CopyMissing {
+			t.Errorf("%s: %+v, want declared-unbacked with no copy (its copy is a link onto the wiped root)", p, it)
+		}
+		if !hasWarning(a, "the persistent copy /nix/persist"+p+" of the declared directory "+p+" is a symlink", "the next boot's bind mount follows it") {
+			t.Errorf("no warning about %s's linked copy: %q", p, a.Warnings)
+		}
+	}
+	if it := itemAt(a, "/srv/kept"); it != nil {
+		t.Errorf("/srv/kept: %+v, want copied (its copy links into persistent storage)", it)
+	}
+}
