@@ -294,6 +294,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		runtime.GC()
 	}
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
+	if !o.MountsOnly {
+		// drift adopt (MountsOnly) removes them itself as it copies.
+		a.Warnings = append(a.Warnings, m.partialCopyWarnings()...)
+	}
 	if live && o.CheckWipe && m.Root == "/" {
 		// The running system: did the NixOS module's stage-1 wipe fail?
 		if w, ok := wipeFailureWarning(wipeFailedMark); ok {

@@ -26,7 +26,8 @@ const (
 	// --old-roots said.
 	WarnOldRoots WarningKind = "old-roots"
 	// WarnStorage: the persistent storage path suggestions use is on no
-	// persistent mount, or could not be walked.
+	// persistent mount, or could not be walked; or it holds a partial
+	// copy that a killed drift adopt or drift restore left.
 	WarnStorage WarningKind = "storage"
 )
 

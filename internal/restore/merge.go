@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/partial"
 	"golang.org/x/sys/unix"
 )
 
@@ -84,7 +85,7 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 	default:
 		return nil, fmt.Errorf("restore: OnDiffer %q: expected differs, replace or keep", req.OnDiffer)
 	}
-	plan, err := planMerge(ctx, req)
+	plan, stale, err := planMerge(ctx, req)
 	if err != nil {
 		return plan, err
 	}
@@ -96,6 +97,11 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 	}
 	if len(differs) > 0 {
 		return plan, &ConflictError{Differs: differs}
+	}
+	if !req.DryRun {
+		if err := removeStaleIn(req, stale); err != nil {
+			return plan, err
+		}
 	}
 	req.links = map[devIno]string{}
 	for i := range plan {
@@ -117,36 +123,38 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 	return plan, nil
 }
 
-// planMerge lists the outcomes of Merge in source order, writing nothing.
-func planMerge(ctx context.Context, req Request) ([]Outcome, error) {
+// planMerge lists the outcomes of Merge in source order, writing nothing,
+// and the destination directories it compared that hold a partial copy a
+// killed run left (their components below the destination root).
+func planMerge(ctx context.Context, req Request) ([]Outcome, [][]string, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dest, err := CleanPath(req.Dest)
 	if err != nil {
-		return nil, fmt.Errorf("destination %w", err)
+		return nil, nil, fmt.Errorf("destination %w", err)
 	}
 	src, dst, dcomps, err := openSides(req, dest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer src.close()
 	defer dst.close()
 	scomps := components(p)
 	sfd, n, err := src.openDirs(scomps[:len(scomps)-1])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unix.Close(sfd)
 	dfd, have, err := dst.openDirs(dcomps[:len(dcomps)-1])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unix.Close(dfd)
 	if n < len(scomps)-1 || have < len(dcomps)-1 {
 		// No source (Run says so), or no destination parent: one copy.
-		return []Outcome{{Path: p, Dest: dest, Action: Copy}}, nil
+		return []Outcome{{Path: p, Dest: dest, Action: Copy}}, nil, nil
 	}
 	from := req.From
 	if req.FromName != "" {
@@ -154,9 +162,9 @@ func planMerge(ctx context.Context, req Request) ([]Outcome, error) {
 	}
 	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: from, root: req.Root}
 	if err := m.walk(sfd, scomps[len(scomps)-1], dfd, dcomps[len(dcomps)-1], p, dest); err != nil {
-		return m.out, err
+		return m.out, nil, err
 	}
-	return m.out, nil
+	return m.out, m.stale, nil
 }
 
 // merger compares a source tree with its destination.
@@ -165,6 +173,9 @@ type merger struct {
 	onDiffer   Action
 	from, root string
 	out        []Outcome
+	// stale are the destination directories holding a partial copy a
+	// killed run left (components below the destination root).
+	stale [][]string
 }
 
 // walk compares the object sname under sdir with dname under ddir.
@@ -237,6 +248,9 @@ func (m *merger) dir(sdir int, sname string, ddir int, dname, live, dest string)
 	names, err := readNames(sfd)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path.Join(m.from, live), err)
+	}
+	if m.hasStale(dfd) {
+		m.stale = append(m.stale, components(dest))
 	}
 	for _, n := range names {
 		if err := m.walk(sfd, n, dfd, n, path.Join(live, n), path.Join(dest, n)); err != nil {
@@ -386,4 +400,55 @@ func readFull(fd int, buf []byte, off int64) (int, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// hasStale says whether the directory dfd holds a partial copy whose
+// process is gone (left by a killed run of restore or adopt).
+func (m *merger) hasStale(dfd int) bool {
+	names, err := readNames(dfd)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if _, pid, ok := partial.Parse(n); ok && partial.Gone(pid) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeStaleIn removes the partial copies killed runs left in the
+// destination directories dirs (planMerge's), reached beneath req.Root
+// without a symlink: a rerun clears them, even those of objects it no
+// longer copies.
+func removeStaleIn(req Request, dirs [][]string) error {
+	if len(dirs) == 0 {
+		return nil
+	}
+	dest, err := CleanPath(req.Dest)
+	if err != nil {
+		return err
+	}
+	src, dst, _, err := openSides(req, dest) // dst crosses mounts down to req.Base only
+	if err != nil {
+		return err
+	}
+	src.close()
+	defer dst.close()
+	for _, comps := range dirs {
+		fd, n, err := dst.openDirs(comps)
+		if err == nil && n < len(comps) {
+			err = unix.ENOENT
+		}
+		if err == nil {
+			err = removeStale(fd, "")
+		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return fmt.Errorf("remove a partial copy a killed run left in %s: %w", dst.full(comps), err)
+		}
+	}
+	return nil
 }

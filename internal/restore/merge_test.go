@@ -118,6 +118,33 @@ func TestRemoveStale(t *testing.T) {
 	}
 }
 
+// TestMergeClearsPartialCopiesOfObjectsNoLongerCopied: a partial copy a
+// killed run left for an object the source no longer holds (the rerun
+// copies nothing of that name, so Run's own clearing never sees it) is
+// removed by the next Merge that compares its directory; a dry run and a
+// refusal leave it.
+func TestMergeClearsPartialCopiesOfObjectsNoLongerCopied(t *testing.T) {
+	from, live := mergeSystem(t)
+	dst := filepath.Join(live, "nix/persist/srv/half")
+	left := filepath.Join(dst, ".vanished"+tempMark+"999999999-0123456789ab")
+	must(t, os.MkdirAll(filepath.Join(left, "sub"), 0o755))
+	for _, req := range []Request{
+		func() Request { r := mergeReq(from, live, Keep); r.DryRun = true; return r }(),
+		mergeReq(from, live, ""), // refused: diff and link differ
+	} {
+		_, err := Merge(context.Background(), req)
+		if _, serr := os.Lstat(left); serr != nil {
+			t.Errorf("dry run %v (err %v): the partial copy was removed", req.DryRun, err)
+		}
+	}
+	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(left); err == nil {
+		t.Error("the partial copy of an object no longer copied was left")
+	}
+}
+
 // TestMergeKeepsHardLinksAcrossObjects: a file with names in objects that
 // Merge copies separately (a missing file, a directory missing whole, a
 // file inside a directory both sides have) is copied once: its other names

@@ -9,8 +9,9 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/partial"
 
 	"golang.org/x/sys/unix"
 )
@@ -402,49 +403,41 @@ func inside(p, base string) bool {
 	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
 }
 
-// tempName is a fresh hidden name next to name, within NAME_MAX.
+// tempName is a fresh hidden name next to name, within NAME_MAX
+// (partial.Name).
 func tempName(name string) (string, error) {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	if len(name) > 180 {
-		name = name[:180]
-	}
-	return fmt.Sprintf(".%s%s%d-%s", name, tempMark, os.Getpid(), hex.EncodeToString(b[:])), nil
+	return partial.Name(name, os.Getpid(), hex.EncodeToString(b[:])), nil
 }
 
 // tempMark is in every temporary name, between the name and the pid.
-const tempMark = ".drift-restore-"
+const tempMark = partial.Mark
 
-// removeStale removes the temporary copies of name under dirfd whose
-// process is gone (a run killed mid-copy): .NAME.drift-restore-PID-HEX.
+// removeStale removes the temporary copies under dirfd whose process is
+// gone (a run killed mid-copy): of name, or with name "", every one.
 func removeStale(dirfd int, name string) error {
-	if len(name) > 180 {
-		name = name[:180]
-	}
 	names, err := readNames(dirfd)
 	if err != nil {
 		return err
 	}
-	prefix := "." + name + tempMark
 	for _, n := range names {
-		rest, ok := strings.CutPrefix(n, prefix)
-		if !ok {
+		_, pid, ok := partial.Parse(n)
+		if !ok || name != "" && !isPartialOf(n, name) || !partial.Gone(pid) {
 			continue
 		}
-		pid, hexPart, ok := strings.Cut(rest, "-")
-		id, err := strconv.Atoi(pid)
-		if !ok || err != nil || len(hexPart) != 12 || id <= 0 {
-			continue
-		}
-		if id != os.Getpid() && errors.Is(unix.Kill(id, 0), unix.ESRCH) {
-			if err := removeAll(dirfd, n); err != nil {
-				return err
-			}
+		if err := removeAll(dirfd, n); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func isPartialOf(n, name string) bool {
+	_, ok := partial.Of(n, name)
+	return ok
 }
 
 // HintError is an error with a suggested fix.

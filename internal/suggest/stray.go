@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
@@ -160,6 +162,9 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		full := sp + e.Path
 		if slices.Contains(ownDirs, e.Path) {
 			return nil, false // drift's own: never stray
+		}
+		if _, _, ok := partial.Parse(path.Base(e.Path)); ok {
+			return nil, false // a copy in progress, or a killed one's: the model warns of it
 		}
 		c, inUse, by := cover(full, entries, uses)
 		if c == uncovered && slices.ContainsFunc(ownDirs, func(d string) bool { return pathx.HasPrefix(d, e.Path) }) {

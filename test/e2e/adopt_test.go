@@ -397,6 +397,58 @@ func TestAdoptInterrupted(t *testing.T) {
 	}
 }
 
+// TestCheckNamesPartialCopyOfKilledAdopt: drift adopt killed mid-copy
+// leaves a partial copy in the persistent storage path; drift check names
+// it (a storage warning, also in JSON) with the drift adopt command that
+// finishes the copy and removes it, and drift suggest does not propose
+// declaring it; running that command leaves the copy complete and the
+// partial copy gone, after which check says nothing of it.
+func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	extra := filepath.Join(s.dir, "adopt.json")
+	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	for i := range 20 {
+		writeFile(t, s.M(fmt.Sprintf("/srv/app/f%d", i)), strings.Repeat("x", 1000+i), 0o644)
+	}
+	decl := []string{"--root", s.root, "--persist", s.declPath(), "--persist", extra}
+	cmd := command(os.Getenv(envDrift), append([]string{"adopt"}, append(decl, "/srv/app")...)...)
+	cmd.Env = append(os.Environ(), adoptInterruptEnv+"=kill:10")
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("adopt with kill:10 was not killed:\n%s", out)
+	}
+	var left string
+	for _, n := range readDirNames(t, s.M(storage+"/srv")) {
+		if strings.Contains(n, ".drift-restore-") {
+			left = storage + "/srv/" + n
+		}
+	}
+	if left == "" {
+		t.Fatal("the killed adopt left no partial copy")
+	}
+	_, out, errOut := s.driftAll(append([]string{"check"}, decl...)...)
+	if !strings.Contains(errOut, left+" is a partial copy that a drift adopt or drift restore left when it was killed") ||
+		!strings.Contains(errOut, "run drift adopt /srv/app again, which finishes the copy of "+storage+"/srv/app and removes it") {
+		t.Errorf("drift check does not name the partial copy %s with what to do:\n%s%s", left, out, errOut)
+	}
+	_, out, errOut = s.driftAll(append([]string{"suggest"}, decl...)...)
+	if strings.Contains(out, ".drift-restore-") {
+		t.Errorf("drift suggest lists the partial copy as a suggestion:\n%s%s", out, errOut)
+	}
+	s.drift(0, append([]string{"adopt"}, append(decl, "/srv/app")...)...)
+	if _, err := os.Lstat(s.M(left)); !os.IsNotExist(err) {
+		t.Errorf("the rerun left the partial copy %s: %v", left, err)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/srv/app/f19")); err != nil || len(b) != 1019 {
+		t.Errorf("the rerun's copy: %d bytes, %v", len(b), err)
+	}
+	if _, _, errOut := s.driftAll(append([]string{"check"}, decl...)...); strings.Contains(errOut, "partial copy") {
+		t.Errorf("drift check still names a partial copy after the rerun:\n%s", errOut)
+	}
+}
+
 // adoptInterruptEnv is adopt.InterruptEnv.
 const adoptInterruptEnv = "DRIFT_TEST_INTERRUPT"
 
