@@ -9,26 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of drift suggest's tests")
 
-// fnode is one path of a fixture tree: a directory when Dir, else a
-// regular file with Content (or Size bytes, sparse, when Size > 0).
-type fnode struct {
-	Dir      bool
-	Content  string
-	Size     int64
-	Mode     os.FileMode // 0: 0755 for directories, 0644 for files
-	UID, GID int         // -1: leave as created
-	Mtime    time.Time   // zero: fixtureTime
-}
+// fnode is one path of a fixture tree (testutil.Node).
+type fnode = testutil.Node
 
 // fixtureTime is the mtime of every fixture path not given another, a day
 // and a half before suggestNow (so recency adds nothing).
@@ -37,82 +29,10 @@ var (
 	fixtureTime = suggestNow.Add(-36 * time.Hour)
 )
 
-// buildTree creates the paths of tree under dir (parents as 0755
-// directories), then sets modes, owners and mtimes (deepest first, so a
-// directory's mtime is not changed afterwards by what is made in it).
+// buildTree is testutil.Build with fixtureTime for the paths given no mtime.
 func buildTree(t *testing.T, dir string, tree map[string]fnode) {
 	t.Helper()
-	paths := make([]string, 0, len(tree))
-	for p := range tree {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		n := tree[p]
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if n.Dir {
-			if err := os.MkdirAll(full, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(full, []byte(n.Content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if n.Size > 0 {
-			if err := os.Truncate(full, n.Size); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	// Every directory and file, deepest first: modes, owners, times.
-	var all []string
-	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		all = append(all, p)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.Reverse(all)
-	for _, full := range all {
-		rel, _ := filepath.Rel(dir, full)
-		n, ok := tree[rel]
-		if !ok {
-			n = fnode{Dir: true, UID: -1}
-		}
-		fi, err := os.Lstat(full)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mode := n.Mode
-		if mode == 0 {
-			mode = 0o644
-			if fi.IsDir() {
-				mode = 0o755
-			}
-		}
-		if err := os.Chmod(full, mode); err != nil {
-			t.Fatal(err)
-		}
-		if ok && n.UID >= 0 && (n.UID != 0 || n.GID != 0) {
-			if os.Geteuid() != 0 {
-				t.Skip("the fixture needs root to chown")
-			}
-			if err := os.Lchown(full, n.UID, n.GID); err != nil {
-				t.Fatal(err)
-			}
-		}
-		mt := n.Mtime
-		if mt.IsZero() {
-			mt = fixtureTime
-		}
-		if err := os.Chtimes(full, mt, mt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.Build(t, dir, tree, fixtureTime)
 }
 
 func file(content string) fnode { return fnode{Content: content} }
