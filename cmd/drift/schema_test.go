@@ -146,6 +146,13 @@ func TestWritingCommandsJSONMatchSchema(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(stray, "state"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// drift prune moves nothing without the machine's whole configuration.
+	if err := os.MkdirAll(filepath.Join(root, "etc", "nixos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "nixos", "configuration.nix"), []byte("{ ... }: { }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	valid("prune-run", 0, with([]string{"prune", "--dry-run", "--format", "json"}, decl...)...)
 	run := valid("prune-run", 0, with([]string{"prune", "--format", "json"}, decl...)...)
 	batches, _ := run["batches"].([]any)

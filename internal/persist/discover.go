@@ -64,33 +64,42 @@ const nixosDir = "etc/nixos"
 // the set is then empty, which is not an error. Errors: a declarations
 // file or a matching .nix file that cannot be read or parsed.
 func Discover(root string, opts Options) (*Set, []string, error) {
+	set, files, _, err := discover(root, opts)
+	return set, files, err
+}
+
+// discover is Discover, with the identities of the .nix files read (none
+// for the declarations file).
+func discover(root string, opts Options) (*Set, []string, []FileID, error) {
 	r, err := openRoot(root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer r.close()
 	set, name, diags, err := r.readDeclarationsFile(opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if set != nil {
-		return set, []string{name}, nil
+		return set, []string{name}, nil, nil
 	}
-	w := &nixosWalk{r: r, seen: map[fileID]bool{}, opts: opts}
+	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts}
 	w.diags = diags
 	if err := w.nixos(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	found := w.withImports()
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 	set = &Set{}
 	var files []string
+	var ids []FileID
 	for _, f := range found {
 		set.Merge(f.set)
 		files = append(files, f.name)
+		ids = append(ids, f.id)
 	}
 	set.Diagnostics = append(set.Diagnostics, w.diags...)
-	return set, files, nil
+	return set, files, ids, nil
 }
 
 // inRoot opens paths relative to a root directory, resolving them inside
@@ -383,14 +392,11 @@ func (r *inRoot) persistedNixos() []string {
 	return out
 }
 
-// fileID identifies a file or directory (reached through links or not).
-type fileID struct{ dev, ino uint64 }
-
 // nixosWalk is Discover's walk of etc/nixos.
 type nixosWalk struct {
 	r     *inRoot
 	opts  Options
-	seen  map[fileID]bool
+	seen  map[FileID]bool
 	diags []Diagnostic
 	// nixFiles counts the .nix files read (declaring or not).
 	nixFiles int
@@ -415,10 +421,10 @@ func (w *nixosWalk) dir(rel string, depth int) error {
 		}
 		return nil // missing or unreadable: nothing to read there
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR || w.seen[fileID{st.Dev, st.Ino}] {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || w.seen[FileID{st.Dev, st.Ino}] {
 		return nil
 	}
-	w.seen[fileID{st.Dev, st.Ino}] = true
+	w.seen[FileID{st.Dev, st.Ino}] = true
 	fd, err := w.r.open(rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil
@@ -484,10 +490,10 @@ func (w *nixosWalk) file(rel string) error {
 		return nil
 	}
 	st, err := w.r.stat(rel)
-	if err != nil || w.seen[fileID{st.Dev, st.Ino}] {
+	if err != nil || w.seen[FileID{st.Dev, st.Ino}] {
 		return nil
 	}
-	w.seen[fileID{st.Dev, st.Ino}] = true
+	w.seen[FileID{st.Dev, st.Ino}] = true
 	data, ok, err := w.r.readRegular(rel)
 	if errors.As(err, new(*safefile.TooLargeError)) {
 		return err // it names the file
@@ -497,7 +503,7 @@ func (w *nixosWalk) file(rel string) error {
 	}
 	w.nixFiles++
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
-		w.other(rel, fileID{st.Dev, st.Ino}, data)
+		w.other(rel, FileID{st.Dev, st.Ino}, data)
 		return nil
 	}
 	name := w.r.name(rel)
@@ -508,6 +514,6 @@ func (w *nixosWalk) file(rel string) error {
 	if err != nil {
 		return err
 	}
-	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: fileID{st.Dev, st.Ino}, set: s})
+	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: FileID{st.Dev, st.Ino}, set: s})
 	return nil
 }

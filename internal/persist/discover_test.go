@@ -234,7 +234,7 @@ func TestDiscoverWithoutOpenat2(t *testing.T) {
 	}
 	defer r.close()
 	r.plain = true
-	w := &nixosWalk{r: r, seen: map[fileID]bool{}}
+	w := &nixosWalk{r: r, seen: map[FileID]bool{}}
 	if err := w.dir(nixosDir, 0); err != nil {
 		t.Fatal(err)
 	}

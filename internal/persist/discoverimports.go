@@ -2,7 +2,6 @@ package persist
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -18,7 +17,7 @@ import (
 // root), its identity and what it sets (nil when it could not be parsed).
 type walkFile struct {
 	name, rel, tree string
-	id              fileID
+	id              FileID
 	set             *Set
 }
 
@@ -26,7 +25,7 @@ type walkFile struct {
 // it may import a declaring module, or be imported by one (withImports).
 // A file that cannot be parsed is left out silently here: it is reported
 // only when a declaring module's configuration includes it.
-func (w *nixosWalk) other(rel string, id fileID, data []byte) {
+func (w *nixosWalk) other(rel string, id FileID, data []byte) {
 	if !bytes.Contains(data, []byte("imports")) || len(data) > maxInput {
 		return
 	}
@@ -53,7 +52,7 @@ func (w *nixosWalk) other(rel string, id fileID, data []byte) {
 // or parsed is a Warning diagnostic.
 func (w *nixosWalk) withImports() []walkFile {
 	files := append(append([]walkFile{}, w.found...), w.others...)
-	index := map[fileID]int{}
+	index := map[FileID]int{}
 	for i, f := range files {
 		index[f.id] = i
 	}
@@ -126,39 +125,23 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	defer unix.Close(tfd)
-	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
-	for _, name := range []string{sub, path.Join(sub, "default.nix")} {
-		fd, err := unix.Openat2(tfd, name, how)
-		if err != nil {
-			return walkFile{}, false
-		}
-		full := w.r.name(path.Join(from.tree, name))
-		f, st, err := safefile.FromFD(fd, full)
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			continue // its default.nix (FromFD closed it)
-		}
-		if err != nil || !strings.HasSuffix(name, ".nix") {
-			if err == nil {
-				f.Close()
-			}
-			return walkFile{}, false
-		}
-		wf := walkFile{name: full, rel: path.Join(from.tree, name), tree: from.tree, id: fileID{st.Dev, st.Ino}}
-		data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: full, Max: maxInput, What: "a module"})
-		f.Close()
-		if err == nil {
-			wf.set, err = Read(full, bytes.NewReader(data), w.opts)
-		}
-		if err != nil {
-			var tl *safefile.TooLargeError
-			msg := err.Error()
-			if !errors.As(err, &tl) && !strings.Contains(msg, escape.Name(full)) {
-				msg = escape.Name(full) + ": " + msg
-			}
-			w.diags = append(w.diags, Diagnostic{Pos: imp.Pos, Severity: Warning,
-				Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})
-		}
-		return wf, true
+	data, id, name, err := ReadBeneath(tfd, sub)
+	full := w.r.name(path.Join(from.tree, name))
+	wf := walkFile{name: full, rel: path.Join(from.tree, name), tree: from.tree, id: id}
+	if err != nil && !errors.As(err, new(*safefile.TooLargeError)) {
+		return walkFile{}, false
 	}
-	return walkFile{}, false
+	if err == nil {
+		wf.set, err = Read(full, bytes.NewReader(data), w.opts)
+	}
+	if err != nil {
+		var tl *safefile.TooLargeError
+		msg := err.Error()
+		if !errors.As(err, &tl) && !strings.Contains(msg, escape.Name(full)) {
+			msg = escape.Name(full) + ": " + msg
+		}
+		w.diags = append(w.diags, Diagnostic{Pos: imp.Pos, Severity: Warning,
+			Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})
+	}
+	return wf, true
 }

@@ -2,21 +2,39 @@ package persist
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
 )
 
 // Load reads every declaration source a command names and merges them:
 // each of files (nix eval JSON, raw entries or a .nix file; "-" is stdin,
-// which may be nil for os.Stdin), then the flake output flake (EvalFlake)
-// when not "". With neither, it reads root/etc/drift/declarations.json when
-// it exists, else the .nix files under root/etc/nixos that declare
-// persistence (Discover, which resolves links inside root; a link that
-// leads nowhere there, the declarations file's included, is a warning in
-// the set's diagnostics). It returns the merged set and the names of the
-// sources read ("--flake REF#HOST" for the flake), and the first error.
+// which may be nil for os.Stdin), a .nix file with the modules it imports
+// by relative path literals beneath its directory (followImports, as drift
+// lint follows them: --persist configuration.nix reads the whole
+// configuration), then the flake output flake (EvalFlake) when not "".
+// With neither, it reads root/etc/drift/declarations.json when it exists,
+// else the .nix files under root/etc/nixos that declare persistence
+// (Discover, which resolves links inside root; a link that leads nowhere
+// there, the declarations file's included, is a warning in the set's
+// diagnostics).
+//
+// In every case the system's own configuration at root is read too, for
+// the options it sets (machineConfiguration: its configuration.nix and
+// imports; their Config, not their declarations): what is in use is the
+// machine's, whichever module the declarations were named by. The set's
+// Configuration says what was read of it (Set.Whole).
+//
+// It returns the merged set and the names of the sources read ("--flake
+// REF#HOST" for the flake; the modules imported by a named file after it),
+// and the first error.
 func Load(ctx context.Context, root string, files []string, flake string, stdin io.Reader, opts Options) (*Set, []string, error) {
 	set := &Set{}
 	var sources []string
+	loaded := map[FileID]bool{}
 	for _, f := range files {
 		var r io.Reader
 		if f == "-" {
@@ -26,8 +44,18 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		if err != nil {
 			return nil, nil, err
 		}
-		set.Merge(s)
 		sources = append(sources, f)
+		if f != "-" {
+			imported, err := withImports(ctx, f, s, loaded, opts)
+			if err != nil {
+				return nil, nil, err
+			}
+			sources = append(sources, imported...)
+			if filepath.Base(f) == entryName && set.Configuration.Entry == "" {
+				set.Configuration.Entry = f
+			}
+		}
+		set.Merge(s)
 	}
 	if flake != "" {
 		s, err := EvalFlake(ctx, flake, opts)
@@ -38,12 +66,97 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		sources = append(sources, "--flake "+flake)
 	}
 	if len(files) == 0 && flake == "" {
-		s, found, err := Discover(root, opts)
+		s, found, ids, err := discover(root, opts)
 		if err != nil {
 			return nil, nil, err
+		}
+		for _, id := range ids {
+			loaded[id] = true
 		}
 		set.Merge(s)
 		sources = append(sources, found...)
 	}
+	machine, c, err := machineConfiguration(ctx, root, opts, loaded)
+	if err != nil {
+		return nil, nil, err
+	}
+	set.Merge(machine)
+	c.Flake = flake
+	dropReadAnyway(set, loaded)
+	if len(set.Entries) > 0 || len(set.Storage) > 0 {
+		// One module declaring speaks for the configuration.
+		set.Diagnostics = slices.DeleteFunc(set.Diagnostics, noneFound)
+	}
+	if named := set.Configuration.Entry; named != "" {
+		c.Entry = named
+	}
+	set.Configuration = c
 	return set, sources, nil
 }
+
+// withImports follows the imports of the module s read from the file name
+// (followImports beneath its directory) and merges what they declare and
+// set into s; loaded gets the identity of every file read. It returns the
+// names of the modules read.
+func withImports(ctx context.Context, name string, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
+	var st unix.Stat_t
+	if unix.Stat(name, &st) == nil {
+		loaded[FileID{uint64(st.Dev), st.Ino}] = true
+	}
+	if len(s.Imports) == 0 {
+		return nil, nil
+	}
+	tree := filepath.Dir(name)
+	tfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", tree, err)
+	}
+	defer unix.Close(tfd)
+	seen := map[FileID]bool{FileID{uint64(st.Dev), st.Ino}: true}
+	mods, err := followImports(ctx, tfd, tree, module{name: name, set: s}, seen, opts, s)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range mods {
+		loaded[m.id] = true
+		names = append(names, m.name)
+		// A module of the configuration need not declare anything
+		// itself: the named file speaks for the whole (below).
+		m.set.Diagnostics = slices.DeleteFunc(m.set.Diagnostics, noneFound)
+		s.Merge(m.set)
+	}
+	if len(s.Entries) > 0 || len(s.Storage) > 0 {
+		s.Diagnostics = slices.DeleteFunc(s.Diagnostics, noneFound)
+	}
+	return names, nil
+}
+
+// dropReadAnyway drops from set.NotFollowed (and its diagnostic) each
+// import that leads to a file read anyway (named with --persist too, or
+// found), as drift lint reads a module named on the command line that
+// another imports from outside its tree.
+func dropReadAnyway(set *Set, loaded map[FileID]bool) {
+	read := func(imp Import) bool {
+		var st unix.Stat_t
+		target := filepath.Join(filepath.Dir(imp.Pos.File), imp.Path)
+		if unix.Stat(target, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			target = filepath.Join(target, "default.nix")
+		}
+		return imp.Pos.File != "" && unix.Stat(target, &st) == nil && loaded[FileID{uint64(st.Dev), st.Ino}]
+	}
+	var drop []Pos
+	set.NotFollowed = slices.DeleteFunc(set.NotFollowed, func(imp Import) bool {
+		if read(imp) {
+			drop = append(drop, imp.Pos)
+			return true
+		}
+		return false
+	})
+	set.Diagnostics = slices.DeleteFunc(set.Diagnostics, func(d Diagnostic) bool {
+		return d.Code == "not-static" && slices.Contains(drop, d.Pos)
+	})
+}
+
+// noneFound is the diagnostic of a module that declares no persistence.
+func noneFound(d Diagnostic) bool { return d.Code == "none-found" }

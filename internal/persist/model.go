@@ -234,6 +234,13 @@ type Set struct {
 	// the caller decides whether to follow them (drift lint does, within
 	// the tree it was given). Other imports are not-static diagnostics.
 	Imports []Import
+	// NotFollowed are the imports Load could not follow in the modules it
+	// read (outside the tree, through a symbolic link, missing): what they
+	// set is not known (Set.Whole).
+	NotFollowed []Import
+	// Configuration is what Load read of the system's configuration, for
+	// the options naming what is in use (Config.References).
+	Configuration Configuration
 }
 
 // Import is one relative path in a module's imports list.

@@ -44,6 +44,7 @@ func (s *Set) Merge(o *Set) {
 	s.Options = append(s.Options, o.Options...)
 	s.Storage = append(s.Storage, o.Storage...)
 	s.Imports = append(s.Imports, o.Imports...)
+	s.NotFollowed = append(s.NotFollowed, o.NotFollowed...)
 	if o.Config != nil {
 		if s.Config == nil {
 			s.Config = &Config{}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ type Batch struct {
 // storage path or its quarantine cannot be opened or made, the manifest
 // cannot be written (nothing of that batch moved then), ctx's.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	if err := wholeConfiguration(m); err != nil {
+		return nil, err
+	}
 	if o.StoragePath != "" {
 		declared := declaredStoragePaths(m)
 		if !slices.Contains(declared, o.StoragePath) {
@@ -119,6 +123,29 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 	}
 	return r, nil
+}
+
+// wholeConfiguration refuses (an audit.HintError) to prune with a model
+// whose configuration is not the system's whole one (persist.Set.Whole):
+// what is in use is read from the options of every module, and a password
+// file named in a module not read would be taken for a stray.
+func wholeConfiguration(m *audit.Model) error {
+	whole, why := m.Decls.Whole()
+	if whole {
+		return nil
+	}
+	read := "nothing"
+	if len(m.Sources) > 0 {
+		read = strings.Join(m.Sources, ", ")
+	}
+	hint := fmt.Sprintf("name the whole configuration: --persist %s (the modules it imports are read too), or --flake REF#HOST", filepath.Join(m.Root, "etc/nixos/configuration.nix"))
+	if m.Decls.Configuration.Entry != "" {
+		hint = "name each module an import not followed leads to with --persist too, or the whole configuration with --flake REF#HOST"
+	}
+	return &audit.HintError{
+		Err:  fmt.Errorf("not moving anything: drift prune needs the system's whole configuration, and %s (read: %s); a password file, host key or bind mount's source named in a module not read would be taken for a stray", why, read),
+		Hint: hint,
+	}
 }
 
 // declaredStoragePaths are the persistent storage paths m's declarations

@@ -23,6 +23,7 @@ func TestPruneKeepsTheConfigurationDriftReads(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	_ = exec.Command("umount", s.M("/etc/nixos")).Run()
 	must(t, os.RemoveAll(s.M("/etc/nixos")))
 	cfg := s.M(storage + "/etc/nixos/configuration.nix")
@@ -81,6 +82,7 @@ func TestPruneUndoAllPutsBackNewestBatchFirst(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	writeFile(t, s.M(storage+"/dir/keep/data"), "kept", 0o644)
 	writeFile(t, s.M(storage+"/dir/old"), "old", 0o644)
 	must(t, os.MkdirAll(s.M("/srv/keep"), 0o755))
@@ -116,6 +118,7 @@ func TestPruneRefusesAnUndeclaredStoragePath(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	code, _, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--storage-path", "/nix")
 	if code != 2 || !strings.Contains(errOut, "--storage-path /nix") || !strings.Contains(errOut, storage) {
 		t.Errorf("--storage-path /nix: exit %d\n%s", code, errOut)
@@ -137,6 +140,7 @@ func TestSuggestAndPruneKeepAStrayHoldingAMountPoint(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	must(t, os.MkdirAll(s.M(storage+"/mstray/mp"), 0o755))
 	writeFile(t, s.M(storage+"/mstray/beside"), "stray", 0o644)
 	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mstray/mp"))
@@ -181,6 +185,7 @@ func TestPruneUndoKeepsNonUTF8NamesExact(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	names := map[string]string{"bad\xffname": "ff", "bad\xfename": "fe"}
 	for n, c := range names {
 		writeFile(t, s.M(storage+"/"+n), c, 0o644)
@@ -236,6 +241,7 @@ func TestPruneKeepsAHostKeyReachedThroughALink(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	writeFile(t, s.M(storage+"/realkeys/ssh.key"), "key", 0o600)
 	writeFile(t, s.M(storage+"/realrel/ssh.key"), "key2", 0o600)
 	must(t, os.Symlink(storage+"/realkeys", s.M(storage+"/keys")))

@@ -51,6 +51,7 @@ func TestPruneQuarantinesStraysAndUndoes(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	st := func(p string) string { return s.M(storage + p) }
 	writeFile(t, st("/var/lib/old-app/db/data"), "old app data", 0o640)
 	writeFile(t, st("/var/lib/old-app/config"), "x=1", 0o600)
@@ -227,6 +228,7 @@ func TestPruneKilledBetweenMoves(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	content := func(i int) string { return strings.Repeat(fmt.Sprintf("stray %d\n", i), 100+i) }
 	for i := range 12 {
 		writeFile(t, s.M(fmt.Sprintf("%s/stray%02d", storage, i)), content(i), 0o644)
@@ -285,6 +287,7 @@ func TestPruneLeavesAMountBelowInPlace(t *testing.T) {
 	if s == nil {
 		return
 	}
+	s.configuration()
 	must(t, os.MkdirAll(s.M(storage+"/mnt/sub"), 0o755))
 	writeFile(t, s.M(storage+"/mnt/above"), "beside the mount", 0o644)
 	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mnt/sub"))
@@ -316,4 +319,13 @@ func TestPruneLeavesAMountBelowInPlace(t *testing.T) {
 	if !slices.Equal(moved, []string{storage + "/mnt/above", storage + "/old"}) {
 		t.Errorf("moved %q", moved)
 	}
+}
+
+// configuration writes the machine's /etc/nixos/configuration.nix (through
+// the bind mount of the declared /etc/nixos): drift prune moves nothing
+// unless it reads the machine's whole configuration.
+func (s *system) configuration() {
+	s.t.Helper()
+	writeFile(s.t, s.M("/etc/nixos/configuration.nix"), "{ ... }: {\n  imports = [ ./hardware-configuration.nix ];\n}\n", 0o644)
+	writeFile(s.t, s.M("/etc/nixos/hardware-configuration.nix"), "{ ... }: { }\n", 0o644)
 }

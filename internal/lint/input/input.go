@@ -293,8 +293,8 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		target := filepath.Join(filepath.Dir(in.name), imp.Path)
-		rel, err := filepath.Rel(in.tree, target)
-		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		rel, err := persist.ImportRel(in.tree, in.name, imp)
+		if err != nil {
 			if id, ok := statID(target); ok && seen[id] {
 				continue // named on the command line too: read as part of this configuration
 			} else if g, ok := given[id]; ok {
@@ -308,9 +308,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		data, id, name, err := readBeneath(in.tree, rel)
-		if errors.Is(err, unix.ENOENT) && filepath.Base(imp.Path) == "hardware-configuration.nix" {
-			// nixos-generate-config's file, kept on the machine and
-			// often not in the repository: it declares no persistence.
+		if persist.MissingHardwareConfiguration(imp, err) {
 			continue
 		}
 		if err != nil {
@@ -328,41 +326,11 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 
 // readBeneath reads rel (a .nix file, or a directory's default.nix) below
 // tree, never through a symlink, and returns its content, identity and
-// path relative to tree.
+// path relative to tree: persist.ReadBeneath, the one way drift follows
+// imports.
 func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
-	dfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fileID{}, "", err
-	}
-	defer unix.Close(dfd)
-	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
-	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
-		fd, err := unix.Openat2(dfd, name, how)
-		if errors.Is(err, unix.ENOSYS) {
-			return nil, fileID{}, "", errors.New("following imports needs openat2(2), Linux 5.6")
-		}
-		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
-			return nil, fileID{}, "", errors.New("a symlink is on its way")
-		}
-		if err != nil {
-			return nil, fileID{}, "", err
-		}
-		f, st, err := safefile.FromFD(fd, name)
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			continue // its default.nix
-		}
-		if err != nil {
-			return nil, fileID{}, "", err
-		}
-		if !strings.HasSuffix(name, ".nix") {
-			f.Close()
-			return nil, fileID{}, "", errors.New("not a .nix file")
-		}
-		data, err := readLimited(name, f)
-		f.Close()
-		return data, fileID{uint64(st.Dev), st.Ino}, name, err
-	}
-	return nil, fileID{}, "", errors.New("a directory without default.nix")
+	data, id, name, err := persist.ReadBeneathDir(tree, rel)
+	return data, fileID{id.Dev, id.Ino}, name, err
 }
 
 // fileID tells files apart: device and inode.

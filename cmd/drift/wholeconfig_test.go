@@ -1,0 +1,111 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// splitConfiguration writes the tester's machine of issue 12 under a
+// temporary root: /etc/nixos/configuration.nix importing an impermanence
+// module, a users module naming each user's hashedPasswordFile under
+// /persist/secrets, and a fileSystems module; a stray beside the secrets.
+func splitConfiguration(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, s := range map[string]string{
+		"etc/nixos/configuration.nix": "{ ... }: {\n  imports = [ ./hardware-configuration.nix ./impermanence.nix ./users.nix ./filesystems.nix ];\n}\n",
+		"etc/nixos/impermanence.nix":  "{ ... }: {\n  environment.persistence.\"/persist\".directories = [ \"/var/lib/nixos\" ];\n}\n",
+		"etc/nixos/users.nix":         "{ ... }: {\n  users.mutableUsers = false;\n  users.users.root.hashedPasswordFile = \"/persist/secrets/root\";\n  users.users.alice.hashedPasswordFile = \"/persist/secrets/alice\";\n}\n",
+		"etc/nixos/filesystems.nix":   "{ ... }: {\n  fileSystems.\"/srv/www\" = { device = \"/persist/srv/www\"; options = [ \"bind\" ]; };\n}\n",
+		"persist/secrets/root":        "$y$root",
+		"persist/secrets/alice":       "$y$alice",
+		"persist/srv/www/index.html":  "hi",
+		"persist/old-stray/f":         "stray",
+		"var/lib/nixos/uid-map":       "{}",
+	} {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestPruneNeverMovesPasswordFilesNamedInAnotherModule: drift prune
+// --persist naming the impermanence module alone still reads the
+// machine's configuration (/etc/nixos/configuration.nix and its imports):
+// the password files users.nix names are in use, never moved; the stray
+// beside them is.
+func TestPruneNeverMovesPasswordFilesNamedInAnotherModule(t *testing.T) {
+	root := splitConfiguration(t)
+	code, out, errs := runDrift(t, "prune", "--root", root, "--dry-run", "--ephemeral", "/", "--persist", filepath.Join(root, "etc/nixos/impermanence.nix"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if strings.Contains(out, "/persist/secrets") || strings.Contains(out, "/persist/srv") {
+		t.Errorf("drift prune would move what users.nix and filesystems.nix name:\n%s", out)
+	}
+	if !strings.Contains(out, "/persist/old-stray") {
+		t.Errorf("the stray is not moved:\n%s", out)
+	}
+}
+
+// TestPruneRefusesWithoutTheWholeConfiguration: with no configuration.nix
+// on the machine (nor named), or with an import of it not followed, drift
+// prune moves nothing, even in a dry run, and says what it read and how
+// to name the whole configuration (exit 2); naming the module the import
+// leads to with --persist too makes the configuration whole.
+func TestPruneRefusesWithoutTheWholeConfiguration(t *testing.T) {
+	root := splitConfiguration(t)
+	entry := filepath.Join(root, "etc/nixos/configuration.nix")
+	imperm := filepath.Join(root, "etc/nixos/impermanence.nix")
+	if err := os.Rename(entry, filepath.Join(root, "etc/nixos/host.nix")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runDrift(t, "prune", "--root", root, "--ephemeral", "/", "--persist", imperm)
+	if code != 2 || !strings.Contains(errs, "not moving anything") || !strings.Contains(errs, "no configuration.nix was read") ||
+		!strings.Contains(errs, "read: "+imperm) || !strings.Contains(errs, "--persist "+entry) {
+		t.Errorf("without configuration.nix: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(root, "persist/old-stray/f")); err != nil {
+		t.Errorf("something moved: %v", err)
+	}
+
+	// configuration.nix back, importing a module outside /etc/nixos.
+	other := filepath.Join(root, "etc/secrets.nix")
+	if err := os.WriteFile(other, []byte("{ ... }: { services.openssh.hostKeys = [ { path = \"/persist/old-stray/f\"; } ]; }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(entry, []byte("{ ... }: { imports = [ ./impermanence.nix ./users.nix ../secrets.nix ]; }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runDrift(t, "prune", "--root", root, "--dry-run", "--ephemeral", "/")
+	if code != 2 || !strings.Contains(errs, "the import ../secrets.nix ("+entry+":1:") {
+		t.Errorf("an import not followed: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = runDrift(t, "prune", "--root", root, "--dry-run", "--ephemeral", "/", "--persist", imperm, "--persist", other)
+	if code != 0 || strings.Contains(out, "old-stray") || strings.Contains(errs, "not followed") {
+		t.Errorf("the module named too: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestPersistConfigurationFollowsImports: --persist configuration.nix
+// reads the modules it imports, as drift lint does, for check as for
+// suggest: the declarations of impermanence.nix are found (not exit 2,
+// "hold no persisted path"), and no module is warned about for declaring
+// nothing itself.
+func TestPersistConfigurationFollowsImports(t *testing.T) {
+	root := splitConfiguration(t)
+	entry := filepath.Join(root, "etc/nixos/configuration.nix")
+	for _, cmd := range []string{"check", "suggest"} {
+		code, out, errs := runDrift(t, cmd, "--root", root, "--ephemeral", "/", "--persist", entry, "-v")
+		if code > 1 || !strings.Contains(errs, "declarations from "+filepath.Join(root, "etc/nixos/impermanence.nix")) || strings.Contains(errs, "no persistence declarations found") {
+			t.Errorf("drift %s: exit %d\n%s\n%s", cmd, code, out, errs)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/escape"
+	"golang.org/x/sys/unix"
+)
+
+// entryName is the module nixos-rebuild evaluates without a flake: the
+// entry point of a configuration.
+const entryName = "configuration.nix"
+
+// Configuration is what Load read of the system's configuration, whose
+// options name what is in use (Config.References: password files, host
+// and secret keys, bind mounts' sources).
+type Configuration struct {
+	// Flake is --flake's REF#HOST: an evaluated configuration, whole.
+	Flake string
+	// Entry is the configuration.nix read with its imports (its name on
+	// this machine): one named with --persist, else the system's own
+	// (machineConfiguration); "" when none was.
+	Entry string
+	// Looked says where the system's configuration.nix was looked for
+	// when none was found.
+	Looked string
+	// Files are the modules of the system's configuration read for their
+	// options (its configuration.nix and what it imports).
+	Files []string
+	// Unreadable says why a module of the system's configuration could
+	// not be read ("" when all were).
+	Unreadable string
+}
+
+// Whole reports whether the configuration s was read from is the system's
+// whole configuration, so that no option naming a path in use can have
+// been missed: evaluated (--flake), or a configuration.nix (named with
+// --persist, or the system's own) with every import of every module read
+// followed (Set.NotFollowed empty; a missing hardware-configuration.nix
+// aside). why says, when it is not, what is missing, in words a user acts
+// on.
+func (s *Set) Whole() (whole bool, why string) {
+	c := s.Configuration
+	if c.Flake != "" {
+		return true, ""
+	}
+	var miss []string
+	if c.Entry == "" {
+		miss = append(miss, "no "+entryName+" was read ("+c.Looked+")")
+	}
+	if c.Unreadable != "" {
+		miss = append(miss, c.Unreadable)
+	}
+	for _, imp := range s.NotFollowed {
+		at := ""
+		if p := imp.Pos.String(); p != "" {
+			at = " (" + p + ")"
+		}
+		miss = append(miss, "the import "+escape.Name(imp.Path)+at+" was not followed")
+	}
+	return len(miss) == 0, strings.Join(miss, "; ")
+}
+
+// machineConfiguration reads, for the options it sets, the system's own
+// configuration at root: etc/nixos/configuration.nix (what nixos-rebuild
+// evaluates without a flake), else the configuration.nix of the first
+// persisted copy of etc/nixos (persistedNixos: a rescue mount of the root
+// alone), resolved inside root, with the modules it imports
+// (followImports, beneath its directory). Only their Config is kept, of
+// the modules not in loaded (read already as declarations); imports not
+// followed are the set's NotFollowed, with their diagnostics. A module
+// that cannot be parsed is Configuration.Unreadable (and a Warning), not
+// an error: the declarations named are still read. Errors: ctx's.
+func machineConfiguration(ctx context.Context, root string, opts Options, loaded map[FileID]bool) (*Set, Configuration, error) {
+	out, c := &Set{}, Configuration{}
+	r, err := openRoot(root)
+	if err != nil || r.plain {
+		if err == nil {
+			r.close()
+		}
+		c.Looked = "reading " + filepath.Join(root, nixosDir) + " needs openat2(2), Linux 5.6"
+		return out, c, nil
+	}
+	defer r.close()
+	dirs := []string{nixosDir}
+	if st, err := r.stat(path.Join(nixosDir, entryName)); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		dirs = append(dirs, r.persistedNixos()...)
+	}
+	for _, dir := range dirs {
+		rel := path.Join(dir, entryName)
+		st, err := r.stat(rel)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue
+		}
+		data, ok, err := r.readRegular(rel)
+		name := r.name(rel)
+		if err != nil || !ok {
+			c.Entry, c.Unreadable = name, fmt.Sprintf("%s cannot be read (%v)", escape.Name(name), err)
+			return out, c, nil
+		}
+		tfd, err := r.open(dir, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			c.Entry, c.Unreadable = name, fmt.Sprintf("%s cannot be opened (%v)", escape.Name(r.name(dir)), err)
+			return out, c, nil
+		}
+		defer unix.Close(tfd)
+		c.Entry = name
+		err = c.read(ctx, tfd, r.name(dir), module{name: name, id: FileID{st.Dev, st.Ino}}, data, out, loaded, opts)
+		return out, c, err
+	}
+	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"
+	return out, c, nil
+}
+
+// read parses the configuration.nix entry (data) and follows its imports
+// beneath treeFD (named tree), adding the Config of each module not in
+// loaded to out; a module that cannot be parsed is Unreadable and a
+// Warning of out. Errors: ctx's.
+func (c *Configuration) read(ctx context.Context, treeFD int, tree string, entry module, data []byte, out *Set, loaded map[FileID]bool, opts Options) error {
+	unreadable := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.Unreadable = err.Error()
+		out.Diagnostics = append(out.Diagnostics, Diagnostic{Pos: Pos{File: entry.name}, Severity: Warning,
+			Message: fmt.Sprintf("the system's configuration cannot be read whole (%v): the paths its options name are not known to be in use", err)})
+		return nil
+	}
+	s, err := ReadContext(ctx, entry.name, bytes.NewReader(data), opts)
+	if err != nil {
+		return unreadable(err)
+	}
+	entry.set = s
+	mods, err := followImports(ctx, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return unreadable(err)
+	}
+	for _, m := range append([]module{entry}, mods...) {
+		c.Files = append(c.Files, m.name)
+		if !loaded[m.id] && m.set.Config != nil {
+			if out.Config == nil {
+				out.Config = &Config{}
+			}
+			out.Config.Merge(m.set.Config)
+		}
+	}
+	return nil
+}

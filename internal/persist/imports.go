@@ -1,0 +1,176 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/safefile"
+	"golang.org/x/sys/unix"
+)
+
+// FileID tells files apart: device and inode.
+type FileID struct{ Dev, Ino uint64 }
+
+// ErrImportOutside is an import that leads outside the tree imports are
+// followed in.
+var ErrImportOutside = errors.New("outside the tree")
+
+// ImportRel is where the import imp of the module name (a path below the
+// directory tree, both as paths on this machine) leads, relative to tree;
+// ErrImportOutside (wrapped, naming tree) when it leads outside it.
+func ImportRel(tree, name string, imp Import) (string, error) {
+	rel, err := filepath.Rel(tree, filepath.Join(filepath.Dir(name), imp.Path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: it is outside %s", ErrImportOutside, escape.Name(tree))
+	}
+	return rel, nil
+}
+
+// ReadBeneath reads the module rel names below the directory treeFD: a
+// .nix file, or a directory's default.nix, opened beneath treeFD without
+// following any symbolic link (openat2 RESOLVE_BENEATH |
+// RESOLVE_NO_SYMLINKS), a regular file only (safefile). It returns the
+// content (at most the input limit), the file's identity and its path
+// relative to treeFD. This is how every command follows imports: drift
+// lint, the discovered configuration, and --persist FILE.nix. Errors:
+// unix.ENOENT (wrapped) for a missing module, a symbolic link on the way,
+// not a .nix file, a directory without default.nix, no openat2 (Linux <
+// 5.6), reading.
+func ReadBeneath(treeFD int, rel string) ([]byte, FileID, string, error) {
+	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
+	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
+		fd, err := unix.Openat2(treeFD, name, how)
+		if errors.Is(err, unix.ENOSYS) {
+			return nil, FileID{}, "", errors.New("following imports needs openat2(2), Linux 5.6")
+		}
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			return nil, FileID{}, "", errors.New("a symlink is on its way")
+		}
+		if err != nil {
+			return nil, FileID{}, "", err
+		}
+		f, st, err := safefile.FromFD(fd, name)
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			continue // its default.nix (FromFD closed it)
+		}
+		if err != nil {
+			return nil, FileID{}, "", err
+		}
+		if !strings.HasSuffix(name, ".nix") {
+			f.Close()
+			return nil, FileID{}, "", errors.New("not a .nix file")
+		}
+		data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: escape.Name(name), Max: maxInput, What: "a module"})
+		f.Close()
+		return data, FileID{uint64(st.Dev), st.Ino}, name, err
+	}
+	return nil, FileID{}, "", errors.New("a directory without default.nix")
+}
+
+// ReadBeneathDir is ReadBeneath below the directory tree, named.
+func ReadBeneathDir(tree, rel string) ([]byte, FileID, string, error) {
+	dfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, FileID{}, "", err
+	}
+	defer unix.Close(dfd)
+	return ReadBeneath(dfd, rel)
+}
+
+// MissingHardwareConfiguration reports whether err, following imp, is a
+// missing hardware-configuration.nix: nixos-generate-config's file, kept on
+// the machine and often not in a repository; it declares no persistence,
+// and not following it is no fault of the configuration.
+func MissingHardwareConfiguration(imp Import, err error) bool {
+	return errors.Is(err, unix.ENOENT) && path.Base(imp.Path) == "hardware-configuration.nix"
+}
+
+// module is a .nix module read by following imports: its name on this
+// machine, its identity and what it sets.
+type module struct {
+	name string
+	id   FileID
+	set  *Set
+}
+
+// followImports reads, one after the other, the modules the .nix module
+// from imports with relative path literals, and theirs, beneath the
+// directory treeFD (named tree; from's name lies below it): ReadBeneath,
+// each file once by identity (seen, which also ends cycles), as drift lint
+// follows them. An import that cannot be followed (outside tree, through a
+// symbolic link, missing, unreadable; a missing hardware-configuration.nix
+// excepted) is added to notFollowed (Set.notFollowed: a Warning diagnostic
+// at its position). It returns the modules read, in the order read.
+// Errors: a module that cannot be parsed (it names the file), ctx's.
+func followImports(ctx context.Context, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set) ([]module, error) {
+	var read []module
+	queue := []module{from}
+	for len(queue) > 0 {
+		m := queue[0]
+		queue = queue[1:]
+		for _, imp := range m.set.Imports {
+			got, err := readImport(ctx, treeFD, tree, m.name, imp, seen, opts)
+			var perr *parseError
+			switch {
+			case errors.As(err, &perr):
+				return nil, perr.err
+			case err != nil:
+				if !MissingHardwareConfiguration(imp, err) {
+					notFollowed.notFollowed(imp, err)
+				}
+			case got.set != nil:
+				read = append(read, got)
+				queue = append(queue, got)
+			}
+		}
+	}
+	return read, nil
+}
+
+// parseError is a module that was read but cannot be parsed (or reading
+// was interrupted): an error of the whole read, not an import not followed.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+
+// readImport reads and parses the module the import imp of the module
+// name leads to below treeFD; its set is nil when it was read already
+// (seen).
+func readImport(ctx context.Context, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options) (module, error) {
+	if err := ctx.Err(); err != nil {
+		return module{}, &parseError{err}
+	}
+	rel, err := ImportRel(tree, name, imp)
+	if err != nil {
+		return module{}, err
+	}
+	data, id, got, err := ReadBeneath(treeFD, rel)
+	if err != nil {
+		return module{}, err
+	}
+	if seen[id] {
+		return module{}, nil
+	}
+	seen[id] = true
+	full := filepath.Join(tree, got)
+	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts)
+	if err != nil {
+		return module{}, &parseError{err}
+	}
+	return module{full, id, set}, nil
+}
+
+// notFollowed records that imp was not followed: a Warning diagnostic at
+// its position, and the import in NotFollowed.
+func (s *Set) notFollowed(imp Import, err error) {
+	s.NotFollowed = append(s.NotFollowed, imp)
+	s.Diagnostics = append(s.Diagnostics, Diagnostic{Pos: imp.Pos, Severity: Warning, Code: "not-static",
+		Message: fmt.Sprintf("imports: %s is not followed (%v): the declarations and options in it are not read", escape.Name(imp.Path), err),
+		Hint:    "name that module with --persist too, or the configuration.nix of a tree that holds both"})
+}
