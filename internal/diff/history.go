@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -241,8 +242,10 @@ func parseIDMap(data []byte) (idNames, int, error) {
 }
 
 // idDB is one root's names for uids and gids. noUIDs (noGIDs) is set when
-// the root has neither /etc/passwd nor /var/lib/nixos/uid-map (/etc/group,
-// gid-map): it names nothing, which says nothing about who owns what.
+// the root's /etc/passwd (/etc/group) is missing or empty: not
+// written yet (the NixOS activation writes it), so who owns what cannot
+// be checked, whatever /var/lib/nixos/uid-map holds (it lacks root and
+// every static id).
 type idDB struct {
 	uid, gid       idNames
 	noUIDs, noGIDs bool
@@ -288,8 +291,8 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 				src.into[id] = n
 			}
 		}
+		*src.none = !haveDB || err == nil && len(bytes.TrimSpace(data)) == 0
 		data, err = readBounded(fd, src.mp)
-		*src.none = !haveDB && err == nil && data == nil
 		if err == nil && data != nil {
 			var names idNames
 			var bad int
@@ -305,6 +308,9 @@ func (h *hist) loadIDs(fd int, where string) idDB {
 		}
 		if err != nil {
 			h.c.warn(WarnIDs, "/"+src.mp, fmt.Sprintf("cannot read /%s in %s: %v", src.mp, h.readFrom(fd, where, "/"+src.mp), err))
+		}
+		if _, ok := src.into[0]; !ok {
+			src.into[0] = "root" // uid 0 and gid 0 are root's on every Linux system
 		}
 	}
 	return db
@@ -384,12 +390,12 @@ func (h *hist) ownership() {
 		// "unassigned now". Said once, and those ids are not compared.
 		var missing []string
 		if now.noUIDs {
-			missing = append(missing, "/etc/passwd (nor /var/lib/nixos/uid-map)")
+			missing = append(missing, "/etc/passwd")
 		}
 		if now.noGIDs {
-			missing = append(missing, "/etc/group (nor /var/lib/nixos/gid-map)")
+			missing = append(missing, "/etc/group")
 		}
-		h.c.warn(WarnIDs, "/etc/passwd", fmt.Sprintf("the audited root has no %s yet (a system not activated yet?): the owners of persisted paths are not compared with %s; run drift check again once the system has booted", strings.Join(missing, " and no "), h.label))
+		h.c.warn(WarnIDs, "/etc/passwd", fmt.Sprintf("the audited root has no %s yet (not written before the NixOS activation: a system not activated yet, or right after the wipe): ownership cannot be checked, the owners of persisted paths are not compared with %s; run drift check again once the system has booted", strings.Join(missing, " and no "), h.label))
 	}
 
 	type key struct {

@@ -61,6 +61,8 @@ const c06Mounts = btrfsSystem + `41 22 0:31 /persist/var/lib/svc-a /var/lib/svc-
 // svc-b's.
 func TestFieldCaseC06(t *testing.T) {
 	live := map[string]string{
+		"/etc/passwd":            "root:x:0:0::/root:/bin/sh\n",
+		"/etc/group":             "root:x:0:\n",
 		"/var/lib/nixos/uid-map": `{"svc-a":994,"svc-b":995}`,
 		"/var/lib/svc-a/db":      "rows",
 		"/var/lib/svc-a/conf":    "x",
@@ -425,7 +427,7 @@ func TestOwnershipNoPasswdYetSaysItOnce(t *testing.T) {
 		chown(t, root, "/var/lib/svc-a", 995, 995)
 		chown(t, root, "/var/lib/svc-b", 996, 996)
 	})
-	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0].Message, "no /etc/passwd (nor /var/lib/nixos/uid-map) yet") {
+	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0].Message, "no /etc/passwd yet") {
 		t.Errorf("warnings %q", a.Warnings)
 	}
 	if len(a.Alerts) != 2 || a.Alerts[0].IDKind != "gid" || a.Alerts[1].IDKind != "gid" {
@@ -443,5 +445,48 @@ func TestOwnershipBadMapNamesWhatWasRead(t *testing.T) {
 	want := "cannot read /var/lib/nixos/uid-map in the mount at /var/lib/nixos (mount 42, /persist/var/lib/nixos of /dev/vda2) in the live root: unexpected end of JSON input"
 	if !slices.Contains(Messages(a.Warnings), want) {
 		t.Errorf("warnings %q, want %q", Messages(a.Warnings), want)
+	}
+}
+
+// TestOwnershipAfterWipeBeforeActivationSaysOnce: right after a real wipe,
+// before the activation writes /etc/passwd and /etc/group, the live root
+// has a /var/lib/nixos/uid-map without root (it never lists static ids):
+// one warning says ownership cannot be checked, not one "unassigned now
+// but was root" drift per path owned by uid 0.
+func TestOwnershipAfterWipeBeforeActivationSaysOnce(t *testing.T) {
+	prev := previous(t, map[string]string{
+		"/etc/passwd": "root:x:0:0::/root:/bin/sh\nsvc-a:x:995:995::/:/bin/false\n",
+		"/etc/group":  "root:x:0:\nsvc-a:x:995:\n",
+	})
+	live := map[string]string{
+		"/var/lib/nixos/uid-map": `{"svc-a":995}`,
+		"/var/lib/nixos/gid-map": `{"svc-a":995}`,
+		"/var/lib/svc-a/db":      "rows",
+		"/var/lib/svc-a/conf":    "x",
+	}
+	a := historyCheck(t, "d /var/lib/svc-a", live, c06Mounts, []persist.Entry{dir("/var/lib/svc-a")}, prev, nil)
+	if len(a.Alerts) != 0 {
+		t.Errorf("alerts %+v, want none", a.Alerts)
+	}
+	if len(a.Warnings) != 1 || !strings.Contains(a.Warnings[0].Message, "no /etc/passwd and no /etc/group yet") || !strings.Contains(a.Warnings[0].Message, "ownership cannot be checked") {
+		t.Errorf("warnings %q, want one saying ownership cannot be checked", a.Warnings)
+	}
+}
+
+// TestOwnershipUID0IsAlwaysRoot: uid 0 and gid 0 are root's whether or not
+// a root's /etc/passwd, /etc/group or id maps name them: no drift.
+func TestOwnershipUID0IsAlwaysRoot(t *testing.T) {
+	prev := previous(t, map[string]string{
+		"/etc/passwd": "root:x:0:0::/root:/bin/sh\n",
+		"/etc/group":  "root:x:0:\n",
+	})
+	live := map[string]string{
+		"/etc/passwd":       "svc-a:x:995:995::/:/bin/false\n",
+		"/etc/group":        "svc-a:x:995:\n",
+		"/var/lib/svc-a/db": "rows",
+	}
+	a := historyCheck(t, "d /var/lib/svc-a", live, c06Mounts, []persist.Entry{dir("/var/lib/svc-a")}, prev, nil)
+	if len(a.Alerts) != 0 || len(a.Warnings) != 0 {
+		t.Errorf("alerts %+v, warnings %q: want none", a.Alerts, a.Warnings)
 	}
 }
