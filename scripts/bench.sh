@@ -121,7 +121,7 @@ rss() {
 		say "$1 failed:"
 		cat "$TMP/rss.err" >&2
 	}
-	awk '{printf "%d %d %d\n", $1*1000, $2, ($3+$4)*1000}' "$TMP/rss"
+	tail -1 "$TMP/rss" | awk '{printf "%d %d %d\n", $1*1000, $2, ($3+$4)*1000}'
 }
 have_time=false
 [ -x /usr/bin/time ] && have_time=true
