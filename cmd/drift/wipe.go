@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
-	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/spf13/cobra"
 )
 
@@ -132,9 +130,20 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		bo.BootID = btrfs.BootID()
 	}
 	bo.Blank = opts.Blank
-	if hib, err := hibernated(opts, st); err != nil {
+	hib, warnings, err := btrfs.CheckHibernation(btrfs.HibernationCheck{Device: opts.Resume, Offset: opts.ResumeOffset, Cmdline: opts.Cmdline})
+	for _, w := range warnings {
+		if !opts.Quiet {
+			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
+		}
+	}
+	var ce *btrfs.CmdlineError
+	if errors.As(err, &ce) {
+		return withHint(err, "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
+	}
+	if err != nil {
 		return err
-	} else if hib != "" {
+	}
+	if hib != "" {
 		// The hibernated kernel still has the filesystem mounted: a resume after
 		// a wipe would write its stale view of it over the new root.
 		fmt.Fprintf(st.Err, "drift: %s holds a hibernation image that was not resumed: the filesystem is left untouched (a wipe now would corrupt it)\n", hib)
@@ -212,68 +221,4 @@ func stopAfterHook(ctx context.Context, top *btrfs.Top, st Streams) error {
 		}
 	}
 	return nil
-}
-
-// hibernated returns the resume device and page (escaped, for a message)
-// when its swap header holds a hibernation image, else "". --resume-device
-// is a device, "auto" (resume= of the kernel command line; none there:
-// nothing to check) or "none"; --resume-offset a number of pages or "auto"
-// (resume_offset= of the command line, else 0). A resume device named by
-// the command line that is not there is a warning (the kernel cannot
-// resume from it either), not an error.
-func hibernated(opts *WipeOptions, st Streams) (string, error) {
-	if opts.Resume == "none" || opts.Resume == "" {
-		return "", nil
-	}
-	cmdline := opts.Cmdline
-	if cmdline == "" {
-		cmdline = "/proc/cmdline"
-	}
-	var r btrfs.Resume
-	// No command line (not Linux, no /proc): nothing names a resume
-	// device, and the offset is 0.
-	b, err := safefile.ReadFile(context.Background(), cmdline, 1<<20)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("kernel command line: %w", err)
-	}
-	if err == nil {
-		if r, err = btrfs.ParseResume(string(b)); err != nil && opts.ResumeOffset == "auto" {
-			return "", withHint(fmt.Errorf("%s: %w", escape.Name(cmdline), err), "drift wipe does not know where the swap header is: fix the kernel command line, or pass --resume-offset")
-		}
-	}
-	dev, from := opts.Resume, "--resume-device"
-	if dev == "auto" {
-		if r.Device == "" {
-			if r.Spec != "" && !opts.Quiet {
-				fmt.Fprintf(st.Err, "drift: warning: resume=%s of %s names no device drift can read: hibernation not checked (pass --resume-device)\n", escape.Name(r.Spec), escape.Name(cmdline))
-			}
-			return "", nil
-		}
-		dev, from = r.Device, "resume="+r.Spec+" of "+cmdline
-		if _, err := os.Stat(dev); err != nil {
-			if !opts.Quiet {
-				fmt.Fprintf(st.Err, "drift: warning: %s (%s) is not there: hibernation not checked\n", escape.Name(dev), escape.Name(from))
-			}
-			return "", nil
-		}
-	}
-	offset := r.Offset
-	if opts.ResumeOffset != "auto" && opts.ResumeOffset != "" {
-		n, err := strconv.ParseInt(opts.ResumeOffset, 10, 64)
-		if err != nil || n < 0 {
-			return "", fmt.Errorf("--resume-offset %q: expected a number of pages (0 or more) or auto", opts.ResumeOffset)
-		}
-		offset = n
-	}
-	hib, page, err := btrfs.Hibernated(dev, offset)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", escape.Name(from), err)
-	}
-	if !hib {
-		return "", nil
-	}
-	if page == 0 {
-		return escape.Name(dev), nil
-	}
-	return fmt.Sprintf("%s (swap header at page %d: resume_offset=%d)", escape.Name(dev), page, page), nil
 }
