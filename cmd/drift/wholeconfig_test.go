@@ -109,3 +109,23 @@ func TestPersistConfigurationFollowsImports(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintedCommandsCarryAbsolutePaths: the drift adopt command check
+// and suggest print (diff.Audit.Args) names --persist and --mountinfo by
+// absolute path, as --root, when they were given relative: it runs from
+// any directory.
+func TestPrintedCommandsCarryAbsolutePaths(t *testing.T) {
+	demo := filepath.Join(repoRoot, "fixtures", "demo")
+	abs, err := filepath.Abs(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--root", filepath.Join(demo, "root"), "--mountinfo", filepath.Join(demo, "mountinfo"), "--persist", filepath.Join(demo, "impermanence.nix")}
+	want := "drift adopt --root " + abs + "/root --persist " + abs + "/impermanence.nix --mountinfo " + abs + "/mountinfo /"
+	for _, cmd := range [][]string{{"check"}, {"suggest", "--format", "json"}} {
+		_, out, errs := runDrift(t, append(cmd, args...)...)
+		if !strings.Contains(out, want) || strings.Contains(out, "--persist "+demo) || strings.Contains(out, "--mountinfo "+demo) {
+			t.Errorf("drift %s: no %q in\n%s\n%s", cmd[0], want, out, errs)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -428,19 +429,21 @@ func (m *Model) Previous() *btrfs.OldRoot {
 // args are the flags besides --root that name what o audits: the
 // declarations (--persist FILE; standard input cannot be named again and is
 // left out), --flake, --mountinfo, --home and --ephemeral, in that order,
-// as flag and value words (not quoted).
+// as flag and value words (not quoted). Every path on this machine is
+// made absolute (absPath), as --root is: a printed command runs from any
+// directory.
 func (o Options) args() []string {
 	var out []string
 	for _, p := range o.Persist {
 		if p != "-" {
-			out = append(out, "--persist", p)
+			out = append(out, "--persist", absPath(p))
 		}
 	}
 	if o.Flake != "" {
-		out = append(out, "--flake", o.Flake)
+		out = append(out, "--flake", absFlake(o.Flake))
 	}
 	if o.Mountinfo != "" {
-		out = append(out, "--mountinfo", o.Mountinfo)
+		out = append(out, "--mountinfo", absPath(o.Mountinfo))
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Homes)) {
 		out = append(out, "--home", name+"="+o.Homes[name])
@@ -449,4 +452,33 @@ func (o Options) args() []string {
 		out = append(out, "--ephemeral", e)
 	}
 	return out
+}
+
+// absPath is p made absolute against the working directory (p as given
+// when that fails).
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// absFlake is the flake reference ref with a relative path made absolute:
+// ".#host", "./dir#host", "../dir", "path:./dir#host" (a path flake
+// reference starts with "." or "/"; others, github:… or a registry name,
+// are left as they are).
+func absFlake(ref string) string {
+	scheme, rest := "", ref
+	if r, ok := strings.CutPrefix(ref, "path:"); ok {
+		scheme, rest = "path:", r
+	}
+	if !strings.HasPrefix(rest, ".") {
+		return ref
+	}
+	p, frag, hasFrag := strings.Cut(rest, "#")
+	p = absPath(p)
+	if hasFrag {
+		p += "#" + frag
+	}
+	return scheme + p
 }
