@@ -303,7 +303,7 @@ var ErrChanged = errors.New("changed while it was copied (a process is writing i
 // written, for checkSums.
 func (c *copier) data(dfd, sfd int, st *unix.Stat_t, dest, live string) error {
 	if st.Size > 0 {
-		ok, err := clone(dfd, sfd)
+		ok, err := tryClone(dfd, sfd)
 		if ok || err != nil {
 			return err
 		}

@@ -20,6 +20,10 @@ import (
 // the copy can be read back against that digest once flushed; without
 // it, by copy_file_range.
 
+// tryClone is clone; tests replace it to take the copying path on a
+// filesystem that makes clones.
+var tryClone = clone
+
 // clone makes dst a clone of all of src (FICLONE). ok false: not cloned,
 // and dst is empty again (a refused clone writes nothing; any other
 // failure is truncated away) for another way of copying.
