@@ -29,7 +29,7 @@
 # the $RUNS runs of each command (the least disturbed by other load),
 # interleaved: drift check within 0.80x find -xdev; drift suggest within
 # 1.50x find -xdev and under 300 MiB peak RSS (/usr/bin/time, when there is
-# one); bench-history.sh checks its own. Each is printed as "bar ok" or
+# one); bench-history.sh and bench-adopt.sh check their own. Each is printed as "bar ok" or
 # "bar MISSED", and the script exits 1 when one is missed (after running
 # everything). drift suggest and drift check are also timed for their CPU
 # time (user+sys), which other load shifts less than wall time.
@@ -273,7 +273,9 @@ fi
 # drift adopt against cp -a of a 1 GiB, 10,000-file tree on btrfs (root
 # only; ADOPT=0 skips it): scripts/bench-adopt.sh.
 if [ "${ADOPT:-1}" != 0 ]; then
-	scripts/bench-adopt.sh
+	if ! scripts/bench-adopt.sh; then
+		missed=$((missed + 1))
+	fi
 fi
 
 # The parsers' memory budgets (BUDGET=0 skips): each Budget benchmark reads
