@@ -139,6 +139,9 @@ type Model struct {
 	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
+	// ephemeral are the mounts whose contents the next boot throws away
+	// (diff.Audit.Ephemeral; without the walk, classified the same way).
+	ephemeral []mounts.Mount
 	// inUse is what is mounted and referenced (uses); mountPoints is
 	// MountPoints.
 	inUse       []Use
@@ -211,6 +214,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 // trusted /etc/fstab and the old root Options.From names.
 func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
 	m.readFstab(say)
+	m.ephemeral = m.ephemeralMounts(ctx, o)
 	if o.From == "" {
 		return nil
 	}
@@ -294,6 +298,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		// weighing's own savings) instead of the heap growing past it.
 		runtime.GC()
 	}
+	m.ephemeral = a.Ephemeral
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	if !o.MountsOnly {
 		// drift adopt (MountsOnly) removes them itself as it copies.
@@ -309,6 +314,19 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()
 	return nil
+}
+
+// ephemeralMounts are the mounts the next boot wipes, classified as the
+// walk classifies them (diff.Check with MountsOnly: nothing walked); none
+// when the system is not impermanent (no declarations, no --ephemeral).
+func (m *Model) ephemeralMounts(ctx context.Context, o Options) []mounts.Mount {
+	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), MountsOnly: true}
+	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
+	a, err := diff.Check(ctx, cfg)
+	if err != nil {
+		return nil
+	}
+	return a.Ephemeral
 }
 
 // remounted lists the mount points the next boot mounts again besides the

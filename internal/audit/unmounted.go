@@ -11,19 +11,31 @@ import (
 	"github.com/nix-drift/drift/internal/persist"
 )
 
-// UnmountedError is the fact that a persistent storage path should be on a
-// filesystem of its own but is not now: the configuration (fileSystems,
-// disko) or /etc/fstab mounts something at MountPoint, the storage path
-// StoragePath or one of its ancestors, and nothing is mounted there. What
-// is written below StoragePath now lands on the filesystem beneath (the
-// nix subvolume, the root) and is hidden once the next boot mounts the
-// storage over it. Root is the audited system's root, for the hint.
+// UnmountedError is the fact that a persistent storage path holds no copy
+// now: what is written below it is not kept. Either the configuration
+// (fileSystems, disko) or /etc/fstab mounts something at MountPoint, the
+// storage path StoragePath or one of its ancestors, and nothing is mounted
+// there now: what is written below StoragePath lands on the filesystem
+// beneath (the nix subvolume, the root) and is hidden once the next boot
+// mounts the storage over it. Or (MountPoint empty) nothing the audit
+// knows of mounts it, and StoragePath lies on a filesystem the next boot
+// wipes, mounted at Ephemeral ("/": the root; a storage path mistyped, or a
+// rescue system with only the root mounted): what is written there is gone
+// at the next boot. Root is the audited system's root, for the hint.
 type UnmountedError struct {
 	StoragePath, MountPoint, At, Root string
+	Ephemeral                         string
 }
 
 // Error says what is not mounted and why it matters.
 func (e *UnmountedError) Error() string {
+	if e.MountPoint == "" {
+		on := "the ephemeral root (/)"
+		if e.Ephemeral != "/" {
+			on = "the ephemeral filesystem mounted at " + e.Ephemeral
+		}
+		return fmt.Sprintf("the persistent storage path %s lies on %s, wiped at every boot: nothing is mounted at %s, so it holds no copy, and what is written there is gone at the next boot", e.StoragePath, on, e.StoragePath)
+	}
 	what := "the persistent storage path " + e.StoragePath
 	if e.MountPoint != e.StoragePath {
 		what += " (below " + e.MountPoint + ")"
@@ -33,6 +45,12 @@ func (e *UnmountedError) Error() string {
 
 // Hint is the command that mounts it.
 func (e *UnmountedError) Hint() string {
+	if e.MountPoint == "" {
+		if e.Root == "/" || e.Root == "" {
+			return "mount the persistent filesystem at " + e.StoragePath + " (or above it) first, or correct the persistent storage path in the declarations"
+		}
+		return "mount the persistent filesystem at " + filepath.Join(e.Root, e.StoragePath) + " (or above it) first, or correct the persistent storage path in the declarations"
+	}
 	if e.Root == "/" || e.Root == "" {
 		return "mount it first: mount " + e.MountPoint
 	}
@@ -72,16 +90,55 @@ func unmountedStorage(root string, table *mounts.Table, cfg *persist.Config, fst
 	return best
 }
 
-// Unmounted reports whether the persistent storage path sp should be a
-// mount (or below one) that is not mounted now (UnmountedError); nil when
-// it is mounted, or nothing mounts it.
+// Unmounted reports whether the persistent storage path sp holds no copy
+// now (UnmountedError): it should be a mount (or below one) that is not
+// mounted now, or, mounted by nothing the audit knows of, it lies on a
+// filesystem the next boot wipes (the ephemeral mounts of the model). nil
+// when its data is kept. Every command that writes into persistent storage
+// (drift adopt, drift restore, drift prune's quarantine) refuses through
+// it.
 func (m *Model) Unmounted(sp string) *UnmountedError {
 	var cfg *persist.Config
 	if m.Decls != nil {
 		cfg = m.Decls.Config
 	}
-	return unmountedStorage(m.Root, m.Mounts, cfg, m.Fstab, sp)
+	if e := unmountedStorage(m.Root, m.Mounts, cfg, m.Fstab, sp); e != nil {
+		return e
+	}
+	if eph := m.wipedAt(sp); eph != "" {
+		return &UnmountedError{StoragePath: sp, Root: m.Root, Ephemeral: eph}
+	}
+	return nil
 }
+
+// wipedAt is the mount point of the ephemeral filesystem that shows the
+// storage path sp (never /) now, "" when it is on a persistent one. A root
+// of a type no wipe is known for (ext4: drift check only assumes it is
+// wiped because persistence is declared or --ephemeral / says so, and
+// warns) is not taken to be wiped here: a refusal rests on what is known.
+func (m *Model) wipedAt(sp string) string {
+	if sp == "/" || m.Mounts == nil {
+		return ""
+	}
+	shows := m.Mounts.Shows(sp)
+	if shows == nil {
+		return ""
+	}
+	for _, e := range m.ephemeral {
+		if e.ID != shows.ID || e.MountPoint != shows.MountPoint {
+			continue
+		}
+		if e.MountPoint == "/" && !slices.Contains(wipedTypes, e.FSType) {
+			return ""
+		}
+		return e.MountPoint
+	}
+	return ""
+}
+
+// wipedTypes are the filesystem types a root is wiped on: a btrfs, zfs or
+// bcachefs subvolume rolled back or replaced at boot, a tmpfs made anew.
+var wipedTypes = []string{"btrfs", "tmpfs", "zfs", "bcachefs"}
 
 // unmountedWarnings are the storage warnings of the declarations' storage
 // paths that are not mounted as they should be, one per storage path.

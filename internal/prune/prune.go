@@ -75,7 +75,9 @@ type Batch struct {
 // batch a storage path. A stray is refused (left in place, listed in
 // Refused) when it is, holds or lies below something in use (m.Uses) or a
 // mount point (m.MountPoints), when it is no longer the object the audit
-// saw, or when its rename fails (EXDEV: another filesystem). Errors: the
+// saw, or when its rename fails (EXDEV: another filesystem). Errors: a
+// storage path with strays holds no copy now (audit.Model.Unmounted, in a
+// *audit.HintError: nothing moved, DryRun too), the
 // storage path or its quarantine cannot be opened or made, the manifest
 // cannot be written (nothing of that batch moved then), ctx's.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
@@ -111,6 +113,13 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		obj := Object{Path: s.Path, PathBase64: rawBase64(s.Path), LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
 			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
 		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
+	}
+	// A quarantine on a filesystem the next boot wipes (or beneath one
+	// not mounted yet) keeps nothing, and undo with it: nothing moves.
+	for _, sp := range order {
+		if ue := m.Unmounted(sp); ue != nil {
+			return r, &audit.HintError{Err: ue, Hint: ue.Hint()}
+		}
 	}
 	for _, sp := range order {
 		b, refused, err := moveBatch(ctx, m, sp, planned[sp], o)
