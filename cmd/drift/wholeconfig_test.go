@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,5 +128,54 @@ func TestPrintedCommandsCarryAbsolutePaths(t *testing.T) {
 		if !strings.Contains(out, want) || strings.Contains(out, "--persist "+demo) || strings.Contains(out, "--mountinfo "+demo) {
 			t.Errorf("drift %s: no %q in\n%s\n%s", cmd[0], want, out, errs)
 		}
+	}
+}
+
+// TestSuggestInUseOnceEach: drift suggest's in-use rows name each
+// reference once, its option as Nix writes it (fileSystems."/srv/www".device,
+// not also fileSystems./srv/www.device), and with /etc/nixos a link to
+// /persist/etc/nixos the configuration is one row, its directory (the
+// highest directory in use), not one more per file.
+func TestSuggestInUseOnceEach(t *testing.T) {
+	root := splitConfiguration(t)
+	if err := os.Mkdir(filepath.Join(root, "persist/etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "etc/nixos"), filepath.Join(root, "persist/etc/nixos")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/persist/etc/nixos", filepath.Join(root, "etc/nixos")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runDrift(t, "suggest", "--root", root, "--ephemeral", "/", "--format", "json")
+	if code > 1 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	var doc struct {
+		Suggestions []struct {
+			Path, Action string
+			UsedBy       []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var nixos, www []string
+	for _, s := range doc.Suggestions {
+		if s.Action != "in-use" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(s.Path, "/persist/etc/nixos"):
+			nixos = append(nixos, s.Path)
+		case s.Path == "/persist/srv/www":
+			www = s.UsedBy
+		}
+	}
+	if len(nixos) != 1 || nixos[0] != "/persist/etc/nixos" {
+		t.Errorf("in-use rows of the configuration: %q, want the directory alone\n%s", nixos, out)
+	}
+	if len(www) != 1 || !strings.HasPrefix(www[0], `fileSystems."/srv/www".device (`) {
+		t.Errorf("/persist/srv/www used by %q, want fileSystems.\"/srv/www\".device once", www)
 	}
 }

@@ -115,7 +115,9 @@ type Ref struct {
 // References lists the absolute paths c's options name, in the order of
 // the fields: users' password files, SSH host keys, sops-nix and agenix key
 // paths, fileSystems devices that are directories (bind mounts' sources,
-// not /dev nodes).
+// not /dev nodes), then the other options naming a path (Named), each
+// reference once; options are attribute paths as Nix writes them
+// (fileSystems."/srv/www".device: a name that is not an identifier quoted).
 func (c *Config) References() []Ref {
 	if c == nil {
 		return nil
@@ -128,7 +130,7 @@ func (c *Config) References() []Ref {
 		}
 	}
 	for _, u := range c.Users {
-		add("users.users."+u.Name+".hashedPasswordFile", u.HashedPasswordFile)
+		add("users.users."+attrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
 	}
 	for _, k := range c.HostKeyPaths {
 		add("services.openssh.hostKeys", k)
@@ -142,11 +144,17 @@ func (c *Config) References() []Ref {
 	}
 	for _, m := range c.FileSystems {
 		if !strings.HasPrefix(m.Source, "/dev/") {
-			add(`fileSystems."`+m.MountPoint+`".device`, Str{m.Source, m.Pos})
+			add("fileSystems."+attrName(m.MountPoint)+".device", Str{m.Source, m.Pos})
 		}
 	}
+	// One reference, one rendering: a path the fields above list is not
+	// listed again as the literal below them (services.openssh.hostKeys
+	// and its .path, fileSystems."/srv/www".device at the entry and at
+	// the string).
 	for _, n := range c.Named {
-		if !slices.ContainsFunc(out, func(r Ref) bool { return r.Path == n.Path && r.Option == n.Option }) {
+		if !slices.ContainsFunc(out, func(r Ref) bool {
+			return r.Path == n.Path && (r.Option == n.Option || strings.HasPrefix(n.Option, r.Option+"."))
+		}) {
 			out = append(out, n)
 		}
 	}
@@ -311,9 +319,9 @@ func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out
 		}
 	case vAttrs:
 		for _, k := range v.attrs.keys {
-			name := k
+			name := attrName(k) // as Nix writes it: fileSystems."/srv/www".device
 			if prefix != "" {
-				name = prefix + "." + k
+				name = prefix + "." + name
 			}
 			if slices.Contains(notOptions, name) {
 				continue

@@ -171,10 +171,13 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			c = onTheWay // /var, /var/lib on the way to drift's own
 		}
 		if len(by) > 0 {
-			r := &strayRow{s: inUseRow(full, e, sp, by)}
+			// One row for the highest directory in use: what is used
+			// below it is said in that row, not a row each.
+			r := &strayRow{s: inUseRow(full, e, sp, append(by, usesBelow(full, uses)...))}
 			mu.Lock()
 			rows = append(rows, r)
 			mu.Unlock()
+			return nil, false
 		}
 		switch {
 		case c == covered, inUse && c != onTheWay:
@@ -223,6 +226,19 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 	}
 	slices.SortFunc(out, func(a, b Suggestion) int { return pathx.Compare(a.Path, b.Path) })
 	return out, warnings
+}
+
+// usesBelow are the uses strictly below p that are not links, each By
+// once: rolled up into p's row when p is in use itself.
+func usesBelow(p string, uses []audit.Use) []audit.Use {
+	var out []audit.Use
+	for _, u := range uses {
+		if u.Path != p && u.Kind != audit.UseLinked && pathx.HasPrefix(u.Path, p) &&
+			!slices.ContainsFunc(out, func(o audit.Use) bool { return o.By == u.By }) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // inUseRow is the row of a path in use under the storage path sp that
