@@ -1,22 +1,21 @@
 package btrfs
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
-// The real-btrfs tests follow test/e2e/ns_test.go: the test binary
-// re-executes itself under `unshare --mount --propagation private`, so every
+// The real-btrfs tests run as test/e2e's do, through testutil.Namespace: the
+// test binary re-executes itself under `unshare --mount --propagation
+// private`, so every
 // mount lives in a private namespace that dies with the child; images are
 // sparse files in the parent's t.TempDir, attached with `mount -o loop`
 // (autoclear). DRIFT_REQUIRE_BTRFS=1 turns a missing prerequisite into a
@@ -28,11 +27,14 @@ const (
 	envRequire = "DRIFT_REQUIRE_BTRFS"
 )
 
+// namespace is the private mount namespace each real-btrfs test runs in.
+var namespace = testutil.Namespace{Child: envChild, Dir: envDir, Require: envRequire, Timeout: 2 * time.Minute}
+
 // inNamespace runs the calling test in a namespaced child and reports
 // whether this process is that child (then the test body runs).
 func inNamespace(t *testing.T) bool {
 	t.Helper()
-	if os.Getenv(envChild) == t.Name() {
+	if namespace.IsChild(t) {
 		return true
 	}
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
@@ -49,49 +51,7 @@ func inNamespace(t *testing.T) bool {
 	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
 		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("cannot create a private mount namespace: %v: %s", err, out))
 	}
-	dir := t.TempDir()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", self,
-		"-test.run=^"+t.Name()+"$", "-test.v=true", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envDir+"="+dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	runtime.LockOSThread()
-	out, err := cmd.CombinedOutput()
-	runtime.UnlockOSThread()
-	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		t.Log("ns| " + l)
-	}
-	// Autoclear detaches loop devices once the namespace's mounts are gone.
-	imgs, _ := filepath.Glob(filepath.Join(dir, "*.img"))
-	for _, img := range imgs {
-		var left string
-		for i := 0; i < 50; i++ {
-			b, _ := exec.Command("losetup", "-j", img).Output()
-			if left = strings.TrimSpace(string(b)); left == "" {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if left != "" {
-			t.Errorf("loop device still attached to %s: %s", img, left)
-			if dev, _, ok := strings.Cut(left, ":"); ok {
-				exec.Command("losetup", "-d", dev).Run()
-			}
-		}
-	}
-	switch {
-	case err != nil:
-		t.Fatalf("namespaced child failed: %v", err)
-	case strings.Contains(string(out), "--- SKIP: "+t.Name()+" "):
-		testutil.SkipOrFatal(t, envRequire, "namespaced child skipped (see log)")
-	case !strings.Contains(string(out), "--- PASS: "+t.Name()+" "):
-		t.Fatalf("namespaced child did not report PASS")
-	}
+	namespace.Run(t)
 	return false
 }
 

@@ -1,7 +1,8 @@
 // Package testutil holds what drift's tests share: failing on an error
 // (Must), fixture trees written from a line spec (Tree) or, with modes,
-// owners and times, from a map of nodes (Build), and the skip that
-// turns into a failure when a DRIFT_REQUIRE_* variable asks for the test
-// (SkipOrFatal). It imports no drift package, and only _test.go files
+// owners and times, from a map of nodes (Build), the skip that turns into
+// a failure when a DRIFT_REQUIRE_* variable asks for the test
+// (SkipOrFatal), and the private mount namespace a real-btrfs test runs in
+// (Namespace). It imports no drift package, and only _test.go files
 // import it (test/layers checks both).
 package testutil

@@ -10,21 +10,16 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -64,8 +59,13 @@ func TestMain(m *testing.M) {
 
 // isChild reports whether this process is the namespaced child for t.
 func isChild(t *testing.T) bool {
-	return os.Getenv(envChild) == t.Name()
+	return namespace.IsChild(t)
 }
+
+// namespace is the private mount namespace each btrfs test runs in; on an
+// interrupt the drift binary built for the tests is removed too.
+var namespace = testutil.Namespace{Child: envChild, Dir: envDir, Require: envRequire,
+	OnInterrupt: func() { os.RemoveAll(buildDir) }}
 
 func harnessOnly() bool { return os.Getenv(envHarnessOnly) == "1" }
 
@@ -143,7 +143,8 @@ func driftBinary(t *testing.T) string {
 	return buildPath
 }
 
-// runInNamespace re-executes this test binary as
+// runInNamespace checks the prerequisites, builds drift, and re-executes
+// this test binary (testutil.Namespace) as
 // `unshare --mount --propagation private <self> -test.run ^Name$ -test.v`
 // with the child marker set, streams its output into the test log, fails if
 // the child fails, skips if it skipped, and afterwards verifies that no loop
@@ -155,121 +156,9 @@ func runInNamespace(t *testing.T) {
 	if !harnessOnly() {
 		drift = driftBinary(t)
 	}
-	dir := t.TempDir()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	timeout := 3 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		if left := time.Until(dl) - 10*time.Second; left < timeout {
-			timeout = left
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	args := []string{"--mount", "--propagation", "private", self,
-		"-test.run=^" + t.Name() + "$", "-test.v=true", "-test.count=1",
-		"-test.timeout=" + (timeout - 5*time.Second).String()}
-	cmd := exec.CommandContext(ctx, "unshare", args...)
-	cmd.Env = append(os.Environ(), envChild+"="+t.Name(), envDir+"="+dir, envDrift+"="+drift)
-	// unshare execs the test binary in place, so the death signal reaches it
-	// if this process dies: the namespace and its mounts die with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	// On SIGINT/SIGTERM/SIGHUP: kill the child (its namespace, mounts and
-	// loop device go with it), remove the scratch files, and exit.
-	sigc := make(chan os.Signal, 1)
-	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigc)
-	runtime.LockOSThread() // Pdeathsig fires when the forking thread exits
-	err = cmd.Start()
-	var waitErr error
-	if err == nil {
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait(); pw.Close() }()
-		var caught os.Signal
-		go func() {
-			if sig, ok := <-sigc; ok {
-				caught = sig
-				cmd.Process.Kill()
-			}
-		}()
-		skipped, passed := false, false
-		for l := range lines {
-			t.Log("ns| " + l)
-			trim := strings.TrimSpace(l)
-			if strings.HasPrefix(trim, "--- SKIP: "+t.Name()+" ") {
-				skipped = true
-			}
-			if strings.HasPrefix(trim, "--- PASS: "+t.Name()+" ") {
-				passed = true
-			}
-		}
-		waitErr = <-done
-		runtime.UnlockOSThread()
-		checkNoLoopLeft(t, dir)
-		if caught != nil {
-			os.RemoveAll(dir)
-			os.Remove(filepath.Dir(dir)) // t.TempDir's parent, now empty
-			os.RemoveAll(buildDir)
-			fmt.Fprintf(os.Stderr, "%s: interrupted by %v; namespace gone, scratch files removed\n", t.Name(), caught)
-			os.Exit(1)
-		}
-		switch {
-		case waitErr != nil:
-			t.Fatalf("namespaced child failed: %v", waitErr)
-		case skipped:
-			testutil.SkipOrFatal(t, envRequire, "namespaced child skipped (see log)")
-		case !passed:
-			t.Fatalf("namespaced child exited 0 but did not report PASS for %s", t.Name())
-		}
-		return
-	}
-	runtime.UnlockOSThread()
-	pw.Close()
-	for range lines {
-	}
-	t.Fatalf("start unshare: %v", err)
-}
-
-// checkNoLoopLeft fails (and detaches) if a loop device still backs any image
-// in dir once the child's namespace is gone. Autoclear runs when the last
-// mount is released, which can lag the child's exit slightly.
-func checkNoLoopLeft(t *testing.T, dir string) {
-	t.Helper()
-	imgs, _ := filepath.Glob(filepath.Join(dir, "*.img"))
-	for _, img := range imgs {
-		var out []byte
-		for i := 0; i < 50; i++ {
-			out, _ = exec.Command("losetup", "-j", img).Output()
-			if len(strings.TrimSpace(string(out))) == 0 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("loop device still attached to %s after the namespace exited:\n%s", img, s)
-			for _, l := range strings.Split(s, "\n") {
-				if dev, _, ok := strings.Cut(l, ":"); ok {
-					exec.Command("losetup", "-d", dev).Run()
-				}
-			}
-		} else {
-			t.Logf("no loop device left attached to %s", filepath.Base(img))
-		}
-	}
+	ns := namespace
+	ns.Env = []string{envDrift + "=" + drift}
+	ns.Run(t)
 }
 
 // childDir is the parent-owned scratch directory (image, mount points).
