@@ -23,6 +23,7 @@ func TestWritersRefuseStorageOnWipedRoot(t *testing.T) {
 	}
 	s.unmountBelow(s.root)
 	run(t, "mount", "-o", "subvol=root", s.dev, s.root)
+	s.configuration() // the whole configuration, for drift prune (on the root now)
 	old := filepath.Join(s.dir, "old")
 	writeFile(t, filepath.Join(old, "srv/declared-unmounted/data"), "from the old root\n", 0o600)
 	writeFile(t, s.M("/srv/declared-unmounted/data"), "on the root\n", 0o644)
