@@ -21,9 +21,10 @@ type RestoreOptions struct {
 	OldRoots string
 	To       string
 	declFlags
-	Force  bool
-	DryRun bool
-	Quiet  bool
+	Force        bool
+	BeneathMount bool
+	DryRun       bool
+	Quiet        bool
 }
 
 func newRestoreCmd(st Streams) *cobra.Command {
@@ -50,14 +51,15 @@ More, with examples: docs/restore.md in drift's repository.
 EXIT STATUS
   0  restored (or, with --dry-run, the restore is possible)
   2  error (nothing restored: bad input, undeclared PATH, an existing
-     destination without --force, a symlink in the way)
+     destination without --force, a symlink in the way, a declared PATH
+     whose persistent copy was mounted over it at that boot)
   130, 143  interrupted by SIGINT or SIGTERM: nothing restored`,
 		Example: `  drift restore /etc/ssh --from latest --dry-run
   drift restore /var/lib/bluetooth --from 2026-11-5_09:03:07 --device /dev/disk/by-label/nixos
   drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run
   drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-5_09:03:07
   drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-5_09:03:07 --to live
-  drift restore /etc/machine-id --from /mnt/top/old_roots/2026-11-5_09:03:07 --force`,
+  drift restore /srv/app --from latest --force`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
@@ -71,6 +73,7 @@ EXIT STATUS
 	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")
 	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
+	f.BoolVar(&opts.BeneathMount, "beneath-mount", false, "restore a declared path whose persistent copy was mounted over it at that boot: what lay beneath the mount")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	completeValues(cmd, "to", []string{"persist", "live"})
@@ -103,7 +106,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		return err
 	}
 	defer m.Close()
-	res, err := restore.FromModel(ctx, m, restore.Options{Path: p, To: to, Force: opts.Force, DryRun: opts.DryRun})
+	res, err := restore.FromModel(ctx, m, restore.Options{Path: p, To: to, Force: opts.Force, BeneathMount: opts.BeneathMount, DryRun: opts.DryRun})
 	if !opts.Quiet && res != nil {
 		for _, w := range res.Warnings {
 			printWarning(st, w)

@@ -12,6 +12,13 @@
 // before the model is complete (where the old roots are, that none was
 // found) it passes to Options.Say as values, for the command to render.
 //
+// The model also holds the facts every command that writes refuses
+// through, so that none decides them alone: Model.Unmounted (a persistent
+// storage path that holds no copy now: not mounted as configured, or on
+// the wiped root) and Model.Persisted (a declared path that showed its
+// persistent copy at an old root's boot, whose old root holds only what
+// lay beneath the mount).
+//
 // A command that needs only part of the model asks for that part, made by
 // the same code: Options.NoWalk (drift restore: no walk, with the old root
 // Options.From names), Compare (drift diff: the live mount table and each

@@ -63,7 +63,10 @@ func (m *Model) findFrom(ctx context.Context, o Options) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("--from %s: not a directory", from)
 	}
-	m.From = &btrfs.OldRoot{Name: filepath.Base(dir), Dir: dir, From: from}
+	m.From = &btrfs.OldRoot{Name: filepath.Base(dir), Dir: dir, From: from, Time: fi.ModTime()}
+	if t, err := btrfs.ParseName(m.From.Name, time.UTC); err == nil {
+		m.From.Time, m.From.Parsed, m.From.Seq = t.Time, true, t.Seq
+	}
 	return nil
 }
 

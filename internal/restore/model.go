@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
+	"golang.org/x/sys/unix"
 )
 
 // Options say what drift restore copies back from the model's old root
@@ -21,6 +24,11 @@ type Options struct {
 	To   Target
 	// Force and DryRun are Request's.
 	Force, DryRun bool
+	// BeneathMount restores a declared path from an old root of a boot
+	// at which it showed its persistent copy (audit.Model.Persisted):
+	// what lay beneath the bind mount (--beneath-mount). Without it, such
+	// a restore is refused.
+	BeneathMount bool
 }
 
 // Restored is what FromModel did.
@@ -43,7 +51,11 @@ type Restored struct {
 // down to the storage path, which must be mounted as the configuration
 // says: audit.Model.Unmounted), or, --to live, the path itself. The
 // Restored is returned with its warnings even when the restore fails.
-// Errors: *HintError (not declared, the storage path not mounted, Run's
+// A declared path whose old root's boot showed its persistent copy
+// (audit.Model.Persisted) is refused unless o.BeneathMount: that boot's
+// data is in the persistent copy, and the old root holds only what lay
+// beneath the bind mount. Errors: *HintError (not declared, the storage
+// path not mounted, the old root's copy from beneath a mount, Run's
 // hints), Run's.
 func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error) {
 	p := o.Path
@@ -71,7 +83,13 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 			return out, withHint(fmt.Errorf("%s: %w", escape.Name(p), ue), ue.Hint())
 		}
 	}
-	res, err := Run(ctx, Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun})
+	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun}
+	if declared && o.To == ToPersist && !o.BeneathMount {
+		if err := beneathMount(ctx, m, req); err != nil {
+			return out, err
+		}
+	}
+	res, err := Run(ctx, req)
 	if err != nil {
 		return out, err
 	}
@@ -87,6 +105,70 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 			path.Join(m.Root, dest), entry.Kind, entry.Path)
 	}
 	return out, nil
+}
+
+// beneathMount refuses req when the old root's boot showed the declared
+// path's persistent copy at req.Path (audit.Model.Persisted): the old
+// root's object there is the mount point or what lay hidden under it, and
+// the persistent copy holds that boot's data. The old root's object is
+// planned first (its errors come first: not in the old root, a symlink)
+// and described in the refusal ("an empty file", "an empty directory",
+// or its size).
+func beneathMount(ctx context.Context, m *audit.Model, req Request) error {
+	end := m.From.Time
+	if m.From.Parsed {
+		// The time in an old root's name is to the second: its boot ended
+		// within the second after it.
+		end = end.Add(time.Second)
+	}
+	pe := m.Persisted(req.Path, end)
+	if pe == nil {
+		return nil
+	}
+	req.DryRun, req.Force = true, true
+	plan, err := Run(ctx, req)
+	if err != nil {
+		return err
+	}
+	hint := "drift restore brings back what the wipe took; the wipe never touched " + pe.Copy + ". To put what lay beneath the mount there anyway: --beneath-mount"
+	if plan.Replaced {
+		hint += " --force (replacing " + describeDest(m.Root, req.Dest) + ")"
+	}
+	return withHint(fmt.Errorf("%w: here %s", pe, describePlan(plan)), hint)
+}
+
+// describePlan says what a dry run would copy, in the refusal's words:
+// "an empty file", "an empty directory" (a mount point), else its size.
+func describePlan(r *Result) string {
+	files, dirs := int64(0), int64(0)
+	for _, it := range r.Items {
+		switch it.Kind {
+		case KindDir:
+			dirs++
+		case KindFile, KindHardlink:
+			files++
+		}
+	}
+	switch {
+	case len(r.Items) == 1 && files == 1 && r.Bytes == 0:
+		return "an empty file (the mount point)"
+	case len(r.Items) == 1 && dirs == 1:
+		return "an empty directory (the mount point)"
+	}
+	return fmt.Sprintf("%s (%s), %s", units.Plural(files, "file", "files"), units.Bytes(r.Bytes), units.Plural(dirs, "directory", "directories"))
+}
+
+// describeDest is the size of what is at dest under root now, for the
+// hint: "33 B", or "a directory".
+func describeDest(root, dest string) string {
+	var st unix.Stat_t
+	if err := unix.Lstat(path.Join(root, dest), &st); err != nil {
+		return path.Join(root, dest)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return "the directory " + path.Join(root, dest)
+	}
+	return path.Join(root, dest) + ", " + units.Bytes(st.Size)
 }
 
 // warn adds a warning of kind about p.

@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRestoreRefusesWhatLayBeneathTheMount: on real btrfs, after a real
+// wipe, the old root holds at a bind-mounted path only what lay beneath
+// the mount: the empty file the boot made for /etc/machine-id, and for
+// /var/lib/bluetooth a stale file hidden under the mount. That boot's
+// data is in persistent storage, which the wipe never touched. The
+// fresh-user case: drift restore /etc/machine-id --force replaced the
+// 33-byte persistent machine-id with 0 B, exit 0, and a dry run planned to
+// replace a whole data directory with one stale file. drift restore
+// refuses both (exit 2, --dry-run too), saying what the old root holds and
+// naming --beneath-mount, and the persistent copies are untouched; with
+// --beneath-mount --force the user gets what they asked for.
+func TestRestoreRefusesWhatLayBeneathTheMount(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	// Stale data beneath the bind mount, on the root subvolume (the top
+	// level shows it without the mounts); the boot's data through the
+	// mount, in persistent storage.
+	writeFile(t, filepath.Join(s.top, "root/var/lib/bluetooth/PG_VERSION.before"), "15\n", 0o600)
+	writeFile(t, s.M("/var/lib/bluetooth/adapter"), "paired with 3 devices\n", 0o600)
+	s.shutdownAndWipe()
+	s.boot(unbackedAtFirstBoot)
+	machineID := s.M(storage + "/etc/machine-id")
+	before, err := os.ReadFile(machineID)
+	must(t, err)
+
+	restore := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := s.driftAll(append(append([]string{"restore"}, args...), "--from", "latest", "--root", s.root, "--persist", s.declPath())...)
+		if code != want {
+			t.Fatalf("drift restore %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return errOut
+	}
+	for _, dry := range []string{"--force", "--dry-run"} {
+		errOut := restore(2, "/etc/machine-id", "--force", dry)
+		for _, want := range []string{
+			"drift: error: /etc/machine-id is a declared file: its persistent copy /nix/persist/etc/machine-id existed then",
+			"the persistent copy already holds that boot's data, and the old root holds only what lay beneath the mount: here an empty file (the mount point)\n",
+			"drift: hint: drift restore brings back what the wipe took; the wipe never touched /nix/persist/etc/machine-id. To put what lay beneath the mount there anyway: --beneath-mount --force (replacing " + machineID + ", 33 B)\n",
+		} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("/etc/machine-id %s: stderr lacks %q:\n%s", dry, want, errOut)
+			}
+		}
+	}
+	errOut := restore(2, "/var/lib/bluetooth", "--force", "--dry-run")
+	if !strings.Contains(errOut, "drift: error: /var/lib/bluetooth is a declared directory: its persistent copy /nix/persist/var/lib/bluetooth existed then") ||
+		!strings.Contains(errOut, "beneath the mount: here 1 file (3 B), 1 directory\n") {
+		t.Errorf("/var/lib/bluetooth: stderr:\n%s", errOut)
+	}
+	restore(2, "/var/lib/bluetooth/adapter", "--force")
+	if b, err := os.ReadFile(machineID); err != nil || string(b) != string(before) {
+		t.Errorf("the persistent machine-id after the refusals: %q, %v; want %q", b, err, before)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/var/lib/bluetooth/adapter")); err != nil || string(b) != "paired with 3 devices\n" {
+		t.Errorf("the persistent bluetooth state after the refusals: %q, %v", b, err)
+	}
+
+	// Asked for by name, what lay beneath the mount is restored.
+	restore(0, "/etc/machine-id", "--force", "--beneath-mount")
+	if b, err := os.ReadFile(machineID); err != nil || len(b) != 0 {
+		t.Errorf("--beneath-mount --force: %q, %v; want the old root's empty file", b, err)
+	}
+}
