@@ -179,3 +179,50 @@ func TestSuggestInUseOnceEach(t *testing.T) {
 		t.Errorf("/persist/srv/www used by %q, want fileSystems.\"/srv/www\".device once", www)
 	}
 }
+
+// TestNamedDeclarationsStillReadTheDiscoveredModules: on a machine whose
+// configuration is a flake's host directory (/etc/nixos/hosts/box, no
+// configuration.nix), --persist naming a JSON file still reads what
+// discovery finds there for what is in use: the password file users.nix
+// names is in use, never declare-or-remove.
+func TestNamedDeclarationsStillReadTheDiscoveredModules(t *testing.T) {
+	root := splitConfiguration(t)
+	if err := os.RemoveAll(filepath.Join(root, "etc/nixos")); err != nil {
+		t.Fatal(err)
+	}
+	host := filepath.Join(root, "etc/nixos/hosts/box")
+	if err := os.MkdirAll(host, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{
+		"default.nix": "{ ... }: {\n  imports = [ ./users.nix ];\n  environment.persistence.\"/persist\".directories = [ \"/var/lib/nixos\" ];\n}\n",
+		"users.nix":   "{ ... }: { users.users.alice.hashedPasswordFile = \"/persist/secrets/alice\"; }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(host, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	decl := filepath.Join(t.TempDir(), "decl.json")
+	if err := os.WriteFile(decl, []byte(`{"persistentStoragePath": "/persist", "directories": ["/var/lib/nixos"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runDrift(t, "suggest", "--root", root, "--ephemeral", "/", "--persist", decl, "--format", "json")
+	if code > 1 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	var doc struct{ Suggestions []struct{ Path, Action string } }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	action := map[string]string{}
+	for _, s := range doc.Suggestions {
+		action[s.Path] = s.Action
+	}
+	if action["/persist/secrets/alice"] != "in-use" || action["/persist/secrets"] == "declare-or-remove" {
+		t.Errorf("alice's password file: %q (its directory %q), want in-use\n%s", action["/persist/secrets/alice"], action["/persist/secrets"], out)
+	}
+	// No configuration.nix: drift prune moves nothing, and says to use --flake.
+	if code, _, errs := runDrift(t, "prune", "--root", root, "--ephemeral", "/", "--persist", decl, "--dry-run"); code != 2 || !strings.Contains(errs, "--flake REF#HOST") {
+		t.Errorf("drift prune without configuration.nix: exit %d\n%s", code, errs)
+	}
+}

@@ -155,3 +155,35 @@ func (c *Configuration) read(ctx context.Context, treeFD int, tree string, entry
 	}
 	return nil
 }
+
+// discoveredConfig is what the .nix files Discover would read at root set
+// (the modules of etc/nixos, or of its persisted copy, that declare
+// persistence, and those joined to them by imports: a flake's
+// hosts/NAME/ modules too), for when the declarations were named
+// (--persist, --flake) and Discover did not run: only their Config, of
+// the files not in loaded, which then holds them. nil when none is read;
+// what Discover would warn about is not said (the declarations were
+// named).
+func discoveredConfig(root string, opts Options, loaded map[FileID]bool) *Config {
+	r, err := openRoot(root)
+	if err != nil {
+		return nil
+	}
+	defer r.close()
+	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts}
+	if w.nixos() != nil {
+		return nil
+	}
+	var out *Config
+	for _, f := range w.withImports() {
+		if loaded[f.id] || f.set == nil || f.set.Config == nil {
+			continue
+		}
+		loaded[f.id] = true
+		if out == nil {
+			out = &Config{}
+		}
+		out.Merge(f.set.Config)
+	}
+	return out
+}

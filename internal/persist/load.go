@@ -23,9 +23,11 @@ import (
 // diagnostics).
 //
 // In every case the system's own configuration at root is read too, for
-// the options it sets (machineConfiguration: its configuration.nix and
-// imports; their Config, not their declarations): what is in use is the
-// machine's, whichever module the declarations were named by. The set's
+// the options it sets (their Config, not their declarations): the .nix
+// files Discover reads (discoveredConfig, when the declarations were
+// named) and its configuration.nix with its imports
+// (machineConfiguration): what is in use is the machine's, whichever
+// module the declarations were named by. The set's
 // Configuration says what was read of it (Set.Whole).
 //
 // It returns the merged set and the names of the sources read ("--flake
@@ -75,6 +77,13 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		}
 		set.Merge(s)
 		sources = append(sources, found...)
+	}
+	if len(files) > 0 || flake != "" {
+		// What discovery knows of the machine's configuration, for what
+		// is in use, whichever file the declarations were named by.
+		if c := discoveredConfig(root, opts, loaded); c != nil {
+			set.Merge(&Set{Config: c})
+		}
 	}
 	machine, c, err := machineConfiguration(ctx, root, opts, loaded)
 	if err != nil {
