@@ -14,7 +14,7 @@ import (
 // The persistent storage path /nix/persist then lies on the wiped root:
 // drift restore (a dry run too), drift adopt and drift prune refuse with
 // exit 2, naming the storage path and the ephemeral root, and write
-// nothing. Once the persistent storage is mounted, the same restore plan
+// nothing; drift check warns of it. Once the persistent storage is mounted, the same restore plan
 // goes through.
 func TestWritersRefuseStorageOnWipedRoot(t *testing.T) {
 	s := driftSystem(t)
@@ -53,6 +53,10 @@ func TestWritersRefuseStorageOnWipedRoot(t *testing.T) {
 	wantRefusal("drift prune --dry-run", append([]string{"prune", "--dry-run"}, decl...)...)
 	wantRefusal("drift prune", append([]string{"prune"}, decl...)...)
 	assertUnchanged(t, "the root subvolume", before, snapshot(t, s.root))
+	// drift check, from the same fact, warns.
+	if _, _, errOut := s.driftAll(append([]string{"check", "--old-roots", "none"}, decl...)...); !strings.Contains(errOut, "drift: warning: the persistent storage path /nix/persist lies on the ephemeral root (/), wiped at every boot") {
+		t.Errorf("drift check: no warning about /nix/persist on the wiped root:\n%s", errOut)
+	}
 
 	// The persistent storage mounted where the system mounts it: restored.
 	run(t, "mount", "-o", "subvol=nix", s.dev, s.M("/nix"))
