@@ -210,7 +210,9 @@ func TestNamedDeclarationsStillReadTheDiscoveredModules(t *testing.T) {
 	if code > 1 {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	var doc struct{ Suggestions []struct{ Path, Action string } }
+	var doc struct {
+		Suggestions []struct{ Path, Action string }
+	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
