@@ -208,6 +208,11 @@ type Audit struct {
 	Args []string
 	// Ephemeral are the mounts whose contents the next boot throws away.
 	Ephemeral []mounts.Mount
+	// CopiedOtherMeta are the Copied paths (not in Lost) whose persistent
+	// copy holds the same bytes with another mode, owner or group: not
+	// lost, but drift adopt of the declared path above them refuses them
+	// without --prefer (the next boot would show the copy's metadata).
+	CopiedOtherMeta []string
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path
@@ -387,12 +392,14 @@ func HomeManagerTarget(target string) bool {
 }
 
 type classifier struct {
-	cfg     Config
-	entries []persist.Entry
-	trie    *node
-	kinds   map[*mounts.Mount]mountKind
-	ignore  *Ignore
-	rootDev uint64
+	// copiedMeta collects Audit.CopiedOtherMeta (copies).
+	copiedMeta []string
+	cfg        Config
+	entries    []persist.Entry
+	trie       *node
+	kinds      map[*mounts.Mount]mountKind
+	ignore     *Ignore
+	rootDev    uint64
 
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
@@ -773,6 +780,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	if copied := c.copies(ctx, t); copied.Count > 0 {
 		a.Totals[Copied] = copied
 	}
+	a.CopiedOtherMeta = c.copiedMeta
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

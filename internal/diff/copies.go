@@ -177,6 +177,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 	var metaFirst string
 	for i := range cand {
 		if same[i] && cand[i].meta != "" {
+			c.copiedMeta = append(c.copiedMeta, cand[i].it.Path)
 			if metaN++; metaFirst == "" {
 				metaFirst = cand[i].it.Path + ": " + cand[i].meta
 			}

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/suggest"
 )
@@ -163,7 +165,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	for i := range r.Paths {
 		c.classify(&r.Paths[i])
 	}
-	verdict(r)
+	verdict(r, m.Root, m.Audit.Args)
 	return r, nil
 }
 
@@ -229,7 +231,11 @@ func weigh(reports []Report) []Path {
 //     read: not ready (keep rehearsing);
 //  2. a path lost in the latest report that needs a step: not ready;
 //  3. otherwise ready: turn the wipe on.
-func verdict(r *Result) {
+//
+// The drift adopt commands in Next carry root and args (diff.Audit.Args:
+// the declarations and mount table this run was given), so they run as
+// printed (adopt.Command).
+func verdict(r *Result, root string, args []string) {
 	seen := map[string]bool{}
 	for _, p := range r.Paths {
 		if p.Step == "" {
@@ -279,17 +285,28 @@ func verdict(r *Result) {
 		r.Reason = fmt.Sprintf("in the latest of %d shutdown reports, everything the wipe would destroy is declared, ignored or gone", len(r.Reports))
 	}
 	var steps []string
-	if len(r.Persist) > 0 {
-		steps = append(steps, "persist "+strings.Join(r.Persist, ", ")+" (drift suggest --format nix writes the declarations)")
+	var nix, odd []string
+	for _, p := range r.Persist {
+		if _, ok := escape.Nix(p); ok {
+			nix = append(nix, p)
+		} else {
+			odd = append(odd, escape.Name(p))
+		}
+	}
+	if len(nix) > 0 {
+		steps = append(steps, "persist "+strings.Join(nix, ", ")+" (drift suggest --format nix writes the declarations)")
+	}
+	if len(odd) > 0 {
+		steps = append(steps, strings.Join(odd, ", ")+" cannot be declared as it is (its name holds a byte no Nix string writes printably): rename it, or ignore it")
 	}
 	if len(r.Ignore) > 0 {
 		steps = append(steps, "ignore "+strings.Join(r.Ignore, ", ")+" (drift check --ignore, in services.drift.extraArgs)")
 	}
 	if len(r.Adopt) > 0 {
-		steps = append(steps, "drift adopt "+strings.Join(r.Adopt, " ")+" (declared, its data still on the wiped root or hidden)")
+		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, its data still on the wiped root or hidden)")
 	}
 	if len(r.Decide) > 0 {
-		steps = append(steps, "drift adopt --prefer live|persistent "+strings.Join(r.Decide, " ")+" (its persistent copy differs: decide which side wins)")
+		steps = append(steps, "its persistent copy differs at "+strings.Join(r.Decide, ", ")+": "+adopt.Choice(root, args, r.Decide...))
 	}
 	if len(r.Redeclare) > 0 {
 		steps = append(steps, "declare again or ignore "+strings.Join(r.Redeclare, ", ")+" (unmounted: its data stays in persistent storage, out of view after the next boot)")

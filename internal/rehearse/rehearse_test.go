@@ -49,17 +49,17 @@ func TestWeighCountsAcrossReports(t *testing.T) {
 // TestVerdictRules: the three rules, in order.
 func TestVerdictRules(t *testing.T) {
 	r := &Result{Reports: []string{"a", "b"}, MinBoots: 3, Paths: []Path{{Path: "/a", Step: StepPersist}}}
-	verdict(r)
+	verdict(r, "/", nil)
 	if r.Ready || r.Persist[0] != "/a" {
 		t.Errorf("rule 1: %+v", r)
 	}
 	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a/b", Step: StepIgnore, Suggestion: "/a", Targets: []string{"/a"}}, {Path: "/a/c", Step: StepIgnore, Suggestion: "/a", Targets: []string{"/a"}}}}
-	verdict(r)
+	verdict(r, "/", nil)
 	if r.Ready || len(r.Ignore) != 1 || r.Ignore[0] != "/a" {
 		t.Errorf("rule 2: %+v", r)
 	}
 	r = &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/a", Now: NowDeclared}}}
-	verdict(r)
+	verdict(r, "/", nil)
 	if !r.Ready || r.Next != "set services.drift.wipe.rehearse = false and rebuild: the wipe runs from the next boot" {
 		t.Errorf("rule 3: %+v", r)
 	}
@@ -138,7 +138,7 @@ func TestTruncatedNewestReportIsNotReady(t *testing.T) {
 	for _, rep := range got.Read {
 		r.Reports = append(r.Reports, rep.Name)
 	}
-	verdict(r)
+	verdict(r, "/", nil)
 	if r.Ready || !strings.Contains(r.Reason, "shutdown-2026-12-04") || !strings.Contains(r.Reason, "shutdown-2026-12-03") || !strings.Contains(r.Reason, "older") {
 		t.Errorf("verdict: %+v", r)
 	}
@@ -157,20 +157,44 @@ func TestNextLineListsEveryStepAndWhatIsLeft(t *testing.T) {
 		{Path: "/home/alice/.mozilla/prefs", Step: StepDecide, Targets: []string{"/home/alice/.mozilla"}},
 		{Path: "/mnt/bind", Step: StepRedeclare},
 	}}
-	verdict(r)
+	verdict(r, "/", nil)
 	if r.Ready || !reflect.DeepEqual(r.Persist, []string{"/srv/data", "/srv/nested"}) || len(r.Adopt) != 0 ||
 		!reflect.DeepEqual(r.Decide, []string{"/home/alice/.mozilla"}) || !reflect.DeepEqual(r.Redeclare, []string{"/mnt/bind"}) ||
 		!reflect.DeepEqual(r.Left, []Left{{Path: "/etc/linked", Why: "drift suggest leaves it to you: symlinks"}}) {
 		t.Fatalf("verdict: %+v", r)
 	}
 	for _, want := range []string{"persist /srv/data, /srv/nested (drift suggest", "left to you: /etc/linked (drift suggest leaves it to you: symlinks)",
-		"drift adopt --prefer live|persistent /home/alice/.mozilla", "declare again or ignore /mnt/bind"} {
+		"drift adopt --prefer live /home/alice/.mozilla", "drift adopt --prefer persistent /home/alice/.mozilla", "declare again or ignore /mnt/bind"} {
 		if !strings.Contains(r.Next, want) {
 			t.Errorf("next %q lacks %q", r.Next, want)
 		}
 	}
-	if strings.Contains(r.Next, "drift adopt /mnt") || strings.Contains(r.Next, "persist /etc/linked") {
+	if strings.Contains(r.Next, "drift adopt /mnt") || strings.Contains(r.Next, "persist /etc/linked") || strings.Contains(r.Next, "live|persistent") {
 		t.Errorf("next %q", r.Next)
+	}
+}
+
+// TestNextAdoptCommandsRunAsPrinted: the drift adopt commands of the next
+// line carry the --root and the machine flags (diff.Audit.Args) the
+// rehearsal was given, each path a shell word; a path to persist whose
+// name no Nix string can write is said to be undeclarable as it is, not
+// sent to drift suggest --format nix (which leaves it out). Both were
+// printed bare (fresh-user findings).
+func TestNextAdoptCommandsRunAsPrinted(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{
+		{Path: "/var/lib/newsvc/brandnew", Step: StepAdopt},
+		{Path: "/srv/\x1b]0;pwned\x07", Step: StepPersist},
+		{Path: "/srv/ok", Step: StepPersist},
+	}}
+	verdict(r, "/mnt", []string{"--persist", "/etc/nixos/p.nix"})
+	for _, want := range []string{"drift adopt --root /mnt --persist /etc/nixos/p.nix /var/lib/newsvc/brandnew",
+		"persist /srv/ok (drift suggest", "/srv/\\x1b]0;pwned\\x07 cannot be declared as it is"} {
+		if !strings.Contains(r.Next, want) {
+			t.Errorf("next %q lacks %q", r.Next, want)
+		}
+	}
+	if strings.Contains(r.Next, "\x1b") {
+		t.Errorf("next %q holds a raw control byte", r.Next)
 	}
 }
 

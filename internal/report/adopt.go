@@ -19,23 +19,11 @@ import (
 // AdoptFormats are the --format values of drift adopt.
 var AdoptFormats = []string{"table", "json", "summary"}
 
-// AdoptCommand is the drift adopt command line for the live paths ps, each
-// a shell word (ShellQuote); root, when not "/", is passed as --root, and
-// args (diff.Audit.Args: the declarations and mount table the audit was
-// given) follow it, so the command sees the same machine.
+// AdoptCommand is the drift adopt command line for the live paths ps
+// (adopt.Command, without --prefer): root and args (diff.Audit.Args) are
+// passed on, so the command sees the same machine.
 func AdoptCommand(root string, args []string, ps ...string) string {
-	var b strings.Builder
-	b.WriteString("drift adopt")
-	if root != "" && root != "/" {
-		b.WriteString(" --root " + ShellQuote(root))
-	}
-	for _, a := range args {
-		b.WriteString(" " + ShellQuote(a))
-	}
-	for _, p := range ps {
-		b.WriteString(" " + ShellQuote(p))
-	}
-	return b.String()
+	return adopt.Command(root, args, adopt.PreferNone, ps...)
 }
 
 // AdoptDeclaration is the Nix declaration that would cover the live path
@@ -153,19 +141,34 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
 				lacks = fmt.Sprintf(" and holds %s that it lacks", what)
 			}
-			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s, with --prefer live or --prefer persistent\n",
-				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, AdoptCommand(root, args, p.Path))
-		case p.HiddenBy != "":
-			fmt.Fprintf(w, "drift: %s hides %s of the wiped root that %s lacks (the next wipe deletes them); keep them: %s\n",
-				escape.Name(p.HiddenBy), what, copyOf, AdoptCommand(root, args, p.Path))
+			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s\n",
+				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, adopt.Choice(root, args, p.Path))
 		default:
-			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: its bind mount hides them (the next wipe deletes them); keep them: %s\n",
-				escape.Name(p.Path), what, copyOf, AdoptCommand(root, args, p.Path))
+			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: %s; keep them: %s\n",
+				escape.Name(p.Path), what, copyOf, pendingFate(p), AdoptCommand(root, args, p.Path))
 		}
 	}
 	for _, f := range res.Open {
 		fmt.Fprintf(w, "drift: %s is held open by pid %d (%s)\n", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
 	}
+}
+
+// pendingFate says what happens to a path's data the persistent copy
+// lacks, from where adopt found it: beneath a mount that hides it now
+// (on the wiped root: the next wipe deletes it), on a persistent
+// filesystem the next boot mounts the copy over (hidden, not deleted), or
+// on the wiped root with the copy not mounted yet (the next boot mounts the
+// copy over it, and the wipe deletes it).
+func pendingFate(p adopt.Path) string {
+	switch {
+	case p.HiddenBy != "":
+		return "the mount at " + escape.Name(p.HiddenBy) + " hides them now, and the next wipe deletes them"
+	case p.Covered != "":
+		return "they are on the persistent filesystem at " + escape.Name(p.Covered) + ", not in the copy: the next boot mounts the copy over them (hidden, not deleted)"
+	case p.MountedNow:
+		return "the copy is mounted there now, and the next wipe deletes them"
+	}
+	return "not mounted yet: the next boot mounts the copy over them, and the wipe deletes them"
 }
 
 // writeAdoptObject prints one outcome; with items, every object a copy

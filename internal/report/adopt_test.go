@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
 )
 
 // TestRowAdopt: a declared-unbacked row and a shadowed row below a declared
@@ -65,5 +67,39 @@ func TestRowAdopt(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("%d JSON rows with an adopt command, want 2: %s", seen, buf.String())
+	}
+}
+
+// TestPendingSummarySaysWhatHappensWhere: the summary the activation
+// guard prints says per path what the next boot does to the data the
+// persistent copy lacks, from where adopt found it: not mounted yet on the
+// wiped root, hidden now beneath a mount, or covered on a persistent
+// filesystem (hidden, not deleted). It said "its bind mount hides them
+// (the next wipe deletes them)" of a path not mounted at all, and of a
+// covered home directory the wipe never touches (fresh-user finding).
+func TestPendingSummarySaysWhatHappensWhere(t *testing.T) {
+	copied := []restore.Outcome{{Action: restore.Copy, Result: &restore.Result{Items: []restore.Item{{Kind: restore.KindFile}}}}}
+	res := &adopt.Result{Paths: []adopt.Path{
+		{Path: "/var/lib/brand", Dest: "/persist/var/lib/brand", Ephemeral: "/", Outcomes: copied},
+		{Path: "/etc/nixos", Dest: "/persist/etc/nixos", Ephemeral: "/", HiddenBy: "/etc/nixos", MountedNow: true, Outcomes: copied},
+		{Path: "/home/alice/.ssh", Dest: "/persist/home/alice/.ssh", Covered: "/home", Outcomes: copied},
+	}}
+	var b strings.Builder
+	if err := WriteAdopt(&b, "/", nil, res, AdoptDryRun, "summary"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("summary:\n%s", b.String())
+	}
+	for i, want := range []string{"not mounted yet: the next boot mounts the copy over them, and the wipe deletes them",
+		"the mount at /etc/nixos hides them now, and the next wipe deletes them",
+		"on the persistent filesystem at /home, not in the copy: the next boot mounts the copy over them (hidden, not deleted)"} {
+		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "keep them: drift adopt "+res.Paths[i].Path) {
+			t.Errorf("line %d %q lacks %q", i, lines[i], want)
+		}
+	}
+	if strings.Contains(lines[0], "bind mount hides") || strings.Contains(lines[2], "deletes") {
+		t.Errorf("summary says a mount hides what is not mounted, or the wipe deletes what is covered:\n%s", b.String())
 	}
 }

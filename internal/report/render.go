@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
@@ -209,7 +210,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			return err
 		}
 		if cmd := adoptAll(a, rows); cmd != "" {
-			fmt.Fprintf(w, "Keep the declared rows before the next boot: %s\n", cmd)
+			fmt.Fprintln(w, cmd)
 		}
 	}
 	if err := writeVanished(w, a); err != nil {
@@ -261,22 +262,8 @@ func RestoreCommand(root string, v diff.Vanished) string {
 	return cmd
 }
 
-// ShellQuote returns s as one word for a shell: as is when it holds only
-// safe characters; in single quotes when Escape leaves it alone (a quote
-// written '"'"', no backslash); otherwise as a dollar-single-quoted word
-// ($'…', POSIX.1-2024, bash, zsh, ksh) with Escape's \\, \n, \t, \r and
-// \xHH plus \' for a quote, so that a name with a control byte, a
-// backslash or invalid UTF-8 is still exactly that name, and the result
-// never holds a raw control character.
-func ShellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
-		return s
-	}
-	if escape.Name(s) == s {
-		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-	}
-	return "$'" + strings.ReplaceAll(escape.Name(s), "'", `\'`) + "'"
-}
+// ShellQuote is escape.Shell: s as one shell word.
+func ShellQuote(s string) string { return escape.Shell(s) }
 
 // historyCounts counts the lost paths of a per History (Ignored ones only
 // with all).
@@ -294,7 +281,8 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 }
 
 // rowWhy is Why for a row, with the ignored entries it leaves out and the
-// drift adopt command that keeps it (RowAdopt).
+// drift adopt command that keeps it (RowAdopt), or, where its persistent
+// copy differs, the two that say which side wins (RowAdoptPrefer).
 func rowWhy(a *diff.Audit, r Row) string {
 	why := Why(a, r.Item)
 	if r.Hidden.Count > 0 {
@@ -302,6 +290,8 @@ func rowWhy(a *diff.Audit, r Row) string {
 	}
 	if cmd := RowAdopt(a, r.Item); cmd != "" {
 		why += "; keep it: " + cmd
+	} else if _, ok := adoptDecl(a, r.Item); ok {
+		why += "; its persistent copy differs: " + adopt.Choice(a.Root, a.Args, r.Item.Path)
 	}
 	return why
 }
@@ -310,13 +300,26 @@ func rowWhy(a *diff.Audit, r Row) string {
 // row into the persistent copy a declaration already gives it: a
 // declared-unbacked row, a shadowed one below a declared path (hidden
 // under its bind mount), or a covered one (on another persistent
-// filesystem, hidden by the next boot's mount of the copy). "" for any other row: nothing declared to adopt
-// it into.
+// filesystem, hidden by the next boot's mount of the copy). "" for any
+// other row (nothing declared to adopt it into), and for a row whose
+// persistent copy holds something else (diff.CopyDiffers): drift adopt
+// refuses it without --prefer (RowAdoptPrefer).
 func RowAdopt(a *diff.Audit, it *diff.Item) string {
-	if _, ok := adoptDecl(a, it); !ok {
+	if _, ok := adoptDecl(a, it); !ok || it.Copy == diff.CopyDiffers {
 		return ""
 	}
 	return AdoptCommand(a.Root, a.Args, it.Path)
+}
+
+// RowAdoptPrefer is, for a row RowAdopt leaves out because its persistent
+// copy differs, the two drift adopt commands that keep the live object
+// (--prefer live) or the persistent copy's (--prefer persistent); "" for
+// any other row.
+func RowAdoptPrefer(a *diff.Audit, it *diff.Item) (live, persistent string) {
+	if _, ok := adoptDecl(a, it); !ok || it.Copy != diff.CopyDiffers {
+		return "", ""
+	}
+	return adopt.Command(a.Root, a.Args, adopt.PreferLive, it.Path), adopt.Command(a.Root, a.Args, adopt.PreferPersistent, it.Path)
 }
 
 // adoptDecl is the declared path that covers a row drift adopt keeps.
@@ -328,9 +331,12 @@ func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
 	return e.Path, ok
 }
 
-// adoptAll is the one drift adopt command for the declared paths of every
-// row RowAdopt gives one (each declared path once), "" when fewer than two
-// rows have one.
+// adoptAll is what to run for the declared paths of every row drift adopt
+// keeps (each declared path once), "" when fewer than two rows have a
+// command: one drift adopt command for the declared paths whose
+// persistent copy differs nowhere, and the two --prefer commands
+// (adopt.Choice) for those where it differs at a lost path, ignored ones
+// included (adopting a declared path copies all of it).
 func adoptAll(a *diff.Audit, rows []Row) string {
 	var ps []string
 	n := 0
@@ -345,7 +351,44 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	if n < 2 {
 		return ""
 	}
-	return AdoptCommand(a.Root, a.Args, ps...)
+	differ := map[string][]string{} // declared path: the paths below it whose copy differs
+	mark := func(p string) {
+		if e, ok := a.Decls.Covering(p); ok {
+			differ[e.Path] = append(differ[e.Path], p)
+		}
+	}
+	for _, it := range a.Lost {
+		if it.Copy == diff.CopyDiffers {
+			mark(it.Path)
+		}
+	}
+	for _, p := range a.CopiedOtherMeta {
+		mark(p)
+	}
+	var same, diffs []string
+	for _, d := range ps {
+		if len(differ[d]) > 0 {
+			diffs = append(diffs, d)
+		} else {
+			same = append(same, d)
+		}
+	}
+	var out []string
+	if len(same) > 0 {
+		out = append(out, "Keep the declared rows before the next boot: "+AdoptCommand(a.Root, a.Args, same...))
+	}
+	if len(diffs) > 0 {
+		var at []string
+		for _, d := range diffs {
+			at = append(at, differ[d]...)
+		}
+		first := escape.Name(at[0])
+		if len(at) > 1 {
+			first += fmt.Sprintf(" and %d more", len(at)-1)
+		}
+		out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s", escape.Name(strings.Join(diffs, ", ")), first, adopt.Choice(a.Root, a.Args, diffs...)))
+	}
+	return strings.Join(out, "\n")
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each
@@ -450,8 +493,15 @@ type jsonItem struct {
 	// Hidden: the ignored entries below the row that it leaves out
 	// (Row.Hidden; without --all only).
 	Hidden *jsonTotal `json:"ignoredInside,omitempty"`
-	// Adopt is RowAdopt: the drift adopt command that keeps the row.
+	// Adopt is RowAdopt: the drift adopt command that keeps the row (none
+	// where its persistent copy differs: drift adopt refuses it without
+	// --prefer).
 	Adopt string `json:"adopt,omitempty"`
+	// AdoptPreferLive and AdoptPreferPersistent are RowAdoptPrefer: where
+	// the row's persistent copy differs, the drift adopt commands that keep
+	// the live object or the persistent copy's.
+	AdoptPreferLive       string `json:"adoptPreferLive,omitempty"`
+	AdoptPreferPersistent string `json:"adoptPreferPersistent,omitempty"`
 }
 
 // jsonVanished is a path of the previous root that vanished at the last
@@ -575,6 +625,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Why:      rowWhy(a, row),
 			Adopt:    RowAdopt(a, it),
 		}
+		ji.AdoptPreferLive, ji.AdoptPreferPersistent = RowAdoptPrefer(a, it)
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
 		if it.Target != "" {
 			ji.Target, _ = jsonPath(it.Target)

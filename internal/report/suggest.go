@@ -180,21 +180,9 @@ func SuggestSummary(r *SuggestReport) string {
 	return s
 }
 
-// NixString quotes s as a Nix string ("…", with \\, \", \${ and \n \t \r
-// escaped). ok is false when s holds a byte no Nix string escape can
-// write printably (another control character, invalid UTF-8, a bidi
-// override): such a path is left for the user to declare by hand.
-func NixString(s string) (string, bool) {
-	if rest := nixEscapable.Replace(s); escape.Name(rest) != rest {
-		return "", false
-	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
-	return `"` + r.Replace(s) + `"`, true
-}
-
-// nixEscapable removes what a Nix string can escape, so that Escape can
-// judge the rest.
-var nixEscapable = strings.NewReplacer("\\", "", "\n", "", "\t", "", "\r", "")
+// NixString is escape.Nix: s as a Nix string, ok false when it cannot
+// be written printably.
+func NixString(s string) (string, bool) { return escape.Nix(s) }
 
 // nixEntry is one element of a directories or files list.
 func nixEntry(s *suggest.Suggestion, path string) (string, bool) {

@@ -58,8 +58,38 @@ type ConflictError struct {
 	Differs []Outcome
 }
 
+// Error says what differs: how many objects hold other bytes (or are
+// another kind of object) and how many the same bytes with another mode,
+// owner or extended attributes (MetadataOnly), each with the first one's
+// difference.
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%d %s already in the destination with other content", len(e.Differs), plural(len(e.Differs), "object is", "objects are"))
+	var bytes, meta []Outcome
+	for _, o := range e.Differs {
+		if MetadataOnly(o) {
+			meta = append(meta, o)
+		} else {
+			bytes = append(bytes, o)
+		}
+	}
+	var parts []string
+	if len(bytes) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s already in the destination with other content (first: %s, %s)", len(bytes), plural(len(bytes), "object is", "objects are"), bytes[0].Dest, bytes[0].Why))
+	}
+	if len(meta) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s the same bytes in the destination with other metadata (first: %s, %s)", len(meta), plural(len(meta), "object holds", "objects hold"), meta[0].Dest, strings.TrimPrefix(meta[0].Why, metaPrefix)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// metaPrefix starts the Why of an object whose destination holds the same
+// bytes with other metadata (differMeta).
+const metaPrefix = "same bytes; "
+
+// MetadataOnly says whether o's destination holds the same bytes as its
+// source, with another mode, owner or extended attributes: the next boot
+// would show the destination's.
+func MetadataOnly(o Outcome) bool {
+	return strings.HasPrefix(o.Why, metaPrefix)
 }
 
 func plural(n int, one, many string) string {
@@ -300,7 +330,7 @@ func differMeta(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string
 	if why == nil {
 		return "", nil
 	}
-	return "same bytes; " + strings.Join(why, "; "), nil
+	return metaPrefix + strings.Join(why, "; "), nil
 }
 
 // differBytes says how two objects that are not both directories differ in

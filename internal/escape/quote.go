@@ -1,0 +1,36 @@
+package escape
+
+import "strings"
+
+// Shell returns s as one word for a shell: as is when it holds only safe
+// characters; in single quotes when Name leaves it alone (a quote written
+// '"'"', no backslash); otherwise as a dollar-single-quoted word ($'…',
+// POSIX.1-2024, bash, zsh, ksh) with Name's \\, \n, \t, \r and \xHH plus
+// \' for a quote, so that a name with a control byte, a backslash or
+// invalid UTF-8 is still exactly that name, and the result never holds a
+// raw control character.
+func Shell(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=%") == "" {
+		return s
+	}
+	if Name(s) == s {
+		return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+	}
+	return "$'" + strings.ReplaceAll(Name(s), "'", `\'`) + "'"
+}
+
+// Nix quotes s as a Nix string ("…", with \\, \", \${ and \n \t \r
+// escaped). ok is false when s holds a byte no Nix string escape can
+// write printably (another control character, invalid UTF-8, a bidi
+// override): such a path cannot be declared as it is.
+func Nix(s string) (string, bool) {
+	if rest := nixEscapable.Replace(s); Name(rest) != rest {
+		return "", false
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	return `"` + r.Replace(s) + `"`, true
+}
+
+// nixEscapable removes what a Nix string can escape, so that Name can
+// judge the rest.
+var nixEscapable = strings.NewReplacer("\\", "", "\n", "", "\t", "", "\r", "")
