@@ -62,7 +62,7 @@ func TestRehearseStepsAreOnesTheCommandsAccept(t *testing.T) {
 			t.Errorf("next %q has %q", n, bad)
 		}
 	}
-	for _, want := range []string{"declare again or ignore /mnt/bind", "drift adopt --prefer live|persistent /srv/declared-unmounted/data", "left to you: /etc/linked (drift suggest leaves it to you"} {
+	for _, want := range []string{"declare again or ignore /mnt/bind", "drift adopt --prefer live --root " + s.root + " --persist " + s.declPath() + " /srv/declared-unmounted/data", "drift adopt --prefer persistent --root " + s.root + " --persist " + s.declPath() + " /srv/declared-unmounted/data", "left to you: /etc/linked (drift suggest leaves it to you"} {
 		if !strings.Contains(n, want) {
 			t.Errorf("next %q lacks %q", n, want)
 		}
