@@ -186,12 +186,13 @@ func TestAdoptThenWipe(t *testing.T) {
 	// /srv/half and /etc/adjtime make it exit 2.
 	code, stdout, stderr := s.driftAll(args("--pending", "--dry-run", "--format", "summary")...)
 	for _, p := range append([]string{"/srv/half"}, adopted...) {
-		if !strings.Contains(stdout, adoptCmd+" "+p+"\n") && !strings.Contains(stdout, adoptCmd+" "+p+",") {
+		live := strings.Replace(adoptCmd, "drift adopt", "drift adopt --prefer live", 1) + " " + p + ","
+		if !strings.Contains(stdout, adoptCmd+" "+p+"\n") && !strings.Contains(stdout, live) {
 			t.Errorf("adopt --pending --dry-run --format summary does not name %s:\n%s", p, stdout)
 		}
 	}
 	t.Logf("adopt --pending --dry-run --format summary:\n%s%s", stdout, stderr)
-	if code != 2 || !strings.Contains(stdout, "drift: /etc/nixos hides 3 objects") || !strings.Contains(stderr, "2 objects are already") {
+	if code != 2 || !strings.Contains(stdout, "drift: /etc/nixos holds 3 objects") || !strings.Contains(stdout, "the mount at /etc/nixos hides them now") || !strings.Contains(stderr, "2 objects are already") {
 		t.Errorf("adopt --pending --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	assertUnchanged(t, "after --pending --dry-run", before, snapshot(t, s.top))
