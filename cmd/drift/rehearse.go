@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -93,20 +93,16 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 		return err
 	}
 	defer m.Close()
-	dir, read := opts.Reports, rehearse.Read
-	if dir == "" {
-		dir, read = filepath.Join(m.Root, suggest.MainStoragePath(m.Decls.Entries), "var/lib/drift/shutdown"), rehearse.ReadDefault
-	}
-	reports, err := read(dir, opts.Boots)
-	if err != nil {
+	res, err := rehearse.Run(ctx, m, rehearse.Options{Dir: opts.Reports, Boots: opts.Boots, MinBoots: opts.MinBoots, Suggest: suggest.Options{Homes: o.Homes, Now: now, Workers: opts.Workers}})
+	var re *rehearse.ReportsError
+	if errors.As(err, &re) {
 		return withHint(err, "point drift at the reports with --reports DIR (services.drift.auditOnShutdown.directory)")
 	}
-	res, err := rehearse.Run(ctx, m, rehearse.Options{Reports: reports.Read, Newer: reports.Newer, MinBoots: opts.MinBoots, Suggest: suggest.Options{Homes: o.Homes, Now: now, Workers: opts.Workers}})
 	if err != nil {
 		return err
 	}
 	if !opts.Quiet {
-		for _, w := range append(reports.Warnings, res.Warnings...) {
+		for _, w := range res.Warnings {
 			printWarning(st, w)
 		}
 	}

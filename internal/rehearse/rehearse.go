@@ -3,6 +3,7 @@ package rehearse
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -67,17 +68,25 @@ const (
 
 // Options are drift rehearse's choices besides the model.
 type Options struct {
-	// Reports are the shutdown reports, oldest first (Read); Newer names
-	// the reports newer than those that could not be read (Reports.Newer):
-	// the verdict is not ready then, for it would rest on an older report.
-	Reports []Report
-	Newer   []string
+	// Dir is where the shutdown reports are read from (--reports: Read);
+	// "" is where the shutdown audit keeps them, var/lib/drift/shutdown in
+	// the main persistent storage path of the model's system
+	// (ReadDefault: none there yet is no error). Boots is how many of the
+	// newest are read.
+	Dir   string
+	Boots int
 	// MinBoots is how many reports the verdict needs (DefaultMinBoots
 	// when 0).
 	MinBoots int
 	// Suggest are drift suggest's options (what is suggested now).
 	Suggest suggest.Options
 }
+
+// ReportsError is Run's error reading the shutdown reports.
+type ReportsError struct{ Err error }
+
+func (e *ReportsError) Error() string { return e.Err.Error() }
+func (e *ReportsError) Unwrap() error { return e.Err }
 
 // Path is one path lost in at least one report.
 type Path struct {
@@ -130,7 +139,8 @@ type Result struct {
 	Redeclare []string `json:"redeclare"`
 	Left      []Left   `json:"left"`
 	Next      string   `json:"next"`
-	// Warnings are drift suggest's (the audit's among them).
+	// Warnings are reading the reports' (Reports.Warnings), then drift
+	// suggest's (the audit's among them).
 	Warnings []diff.Warning `json:"-"`
 }
 
@@ -145,6 +155,14 @@ type Left struct {
 // suggestions on it (suggest.Run), then gives the verdict. Errors:
 // suggest.Run's.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
+	dir, read := o.Dir, Read
+	if dir == "" {
+		dir, read = filepath.Join(m.Root, suggest.MainStoragePath(m.Decls.Entries), "var/lib/drift/shutdown"), ReadDefault
+	}
+	reports, err := read(dir, o.Boots)
+	if err != nil {
+		return nil, &ReportsError{Err: err}
+	}
 	sug, err := suggest.Run(ctx, m, o.Suggest)
 	if err != nil {
 		return nil, err
@@ -153,14 +171,14 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	for _, it := range m.Audit.Lost {
 		live[it.Path] = it.Category
 	}
-	r := &Result{MinBoots: o.MinBoots, Unread: o.Newer, Warnings: sug.Warnings}
+	r := &Result{MinBoots: o.MinBoots, Unread: reports.Newer, Warnings: append(reports.Warnings, sug.Warnings...)}
 	if r.MinBoots <= 0 {
 		r.MinBoots = DefaultMinBoots
 	}
-	for _, rep := range o.Reports {
+	for _, rep := range reports.Read {
 		r.Reports = append(r.Reports, rep.Name)
 	}
-	r.Paths = weigh(o.Reports)
+	r.Paths = weigh(reports.Read)
 	c := &classifier{ctx: ctx, m: m, live: live, sug: sug, adopt: map[string][2]string{}}
 	for i := range r.Paths {
 		c.classify(&r.Paths[i])
