@@ -412,6 +412,7 @@ type classifier struct {
 	views     []view   // the views under mount points, open until Check ends
 	rootView  string   // the view of the filesystem at /, when one is open
 	warnings  []Warning
+	unmounted []unmountedDecl // declared paths not mounted (warnUnmounted)
 
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
@@ -777,10 +778,12 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	if err := c.covered(ctx, t, storage); err != nil {
 		return nil, err
 	}
-	if copied := c.copies(ctx, t); copied.Count > 0 {
+	copied, copiedBy := c.copies(ctx, t)
+	if copied.Count > 0 {
 		a.Totals[Copied] = copied
 	}
 	a.CopiedOtherMeta = c.copiedMeta
+	c.warnUnmounted(copiedBy)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -964,7 +967,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		switch {
 		case d.Kind == persist.Dir && isDir:
 			cat, childDecl = Recreated, declHere
-			c.warn(WarnSetup, e.Path, fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
+			c.noteUnmounted(e.Path, declHere)
 		case e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
 			// The symlink method (impermanence files, home-manager v1 and
 			// preservation how = "symlink"): the link is made again and the
@@ -973,7 +976,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
 			if d.Kind == persist.File {
-				c.warn(WarnSetup, e.Path, fmt.Sprintf("declared-unbacked: %s is declared%s but not mounted from %s: what is written there now is lost at the next boot", e.Path, at(d.Pos), d.Source()))
+				c.noteUnmounted(e.Path, declHere)
 			}
 		}
 	case isDir && nd != nil && nd.keep:

@@ -72,12 +72,12 @@ func CopyOf(d *persist.Entry, p string) string {
 // The others get Item.Copy (and, when shadowed, Item.Mount: the mount
 // showing the copy). A copy that cannot be read counts as missing, with one
 // warning. A declaration whose persistent copy lies on an ephemeral
-// filesystem has no copy.
-func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total) {
+// filesystem has no copy. byDecl is copied per declaration (Item.Decl).
+func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total, byDecl map[int32]Total) {
 	rootFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		c.warn(WarnUnreadable, "/", fmt.Sprintf("cannot compare lost paths with their persistent copies: %s: %v", c.cfg.Root, err))
-		return Total{}
+		return Total{}, nil
 	}
 	defer unix.Close(rootFD)
 	viewFDs := make([]int, len(c.views))
@@ -133,7 +133,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 		cand = append(cand, copyCand{it: it, liveFD: viewFDs[it.view-1], liveRel: strings.TrimPrefix(rel, "/"), copyRel: strings.TrimPrefix(it.Path, "/")})
 	}
 	if len(cand) == 0 {
-		return Total{}
+		return Total{}, nil
 	}
 	same := make([]bool, len(cand))
 	var failed atomic.Int64
@@ -191,7 +191,16 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 		if same[i] {
 			gone[cd.it] = true
 			cd.it.Category = Copied
-			copied.Add(Total{Count: 1, Bytes: regularSize(cd.it)})
+			one := Total{Count: 1, Bytes: regularSize(cd.it)}
+			copied.Add(one)
+			if d := cd.it.Decl; d >= 0 {
+				if byDecl == nil {
+					byDecl = map[int32]Total{}
+				}
+				t := byDecl[d]
+				t.Add(one)
+				byDecl[d] = t
+			}
 		}
 	}
 	if len(gone) > 0 {
@@ -203,7 +212,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total)
 		}
 		c.lost = kept
 	}
-	return copied
+	return copied, byDecl
 }
 
 // copyCand is a lost path to compare with its persistent copy: the live

@@ -95,10 +95,42 @@ f /nix/persist/home/alice/topfile same
 	if got := a.Totals[Copied]; got.Count != 1 {
 		t.Errorf("copied %+v, want topfile", got)
 	}
-	for _, p := range []string{"/home/alice/.zsh/history-extra", "/home/alice/topfile"} {
-		if !hasWarning(a, "declared-unbacked: "+p+" ", "not mounted from /nix/persist"+p) {
-			t.Errorf("no warning for the declared file %s: %q", p, a.Warnings)
-		}
+	if p := "/home/alice/.zsh/history-extra"; !hasWarning(a, "declared-unbacked: "+p+" ", "not mounted from /nix/persist"+p) {
+		t.Errorf("no warning for the declared file %s: %q", p, a.Warnings)
+	}
+	// topfile's copy is the same: not mounted, but nothing is lost.
+	if p := "/home/alice/topfile"; !hasWarning(a, "not mounted: "+p+" ", "nothing is lost") || hasWarning(a, "declared-unbacked: "+p, "") {
+		t.Errorf("warning for the copied file %s: %q", p, a.Warnings)
+	}
+}
+
+// The warning about a declared path that is not mounted is raised after the
+// copies comparison and agrees with the final categories (the tester's
+// /var/lib/bigsvc: everything under it copied, yet "declared-unbacked …
+// lost" next to a summary of 0 declared-unbacked): it counts what is lost
+// under the path, or says that the copy holds it all.
+func TestUnmountedWarningAgreesWithCopies(t *testing.T) {
+	spec := `
+f /var/lib/bigsvc/a.db aaaa
+f /var/lib/bigsvc/sub/b.db bb
+f /nix/persist/var/lib/bigsvc/a.db aaaa
+f /nix/persist/var/lib/bigsvc/sub/b.db bb
+f /srv/half/same same
+f /srv/half/new 12345
+f /nix/persist/srv/half/same same
+`
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/var/lib/bigsvc"), dir("/srv/half")}, nil)
+	if n := a.Totals[DeclaredUnbacked].Count; n != 1 {
+		t.Errorf("declared-unbacked %d, want 1 (/srv/half/new)", n)
+	}
+	if hasWarning(a, "declared-unbacked: /var/lib/bigsvc ", "") {
+		t.Errorf("declared-unbacked warning for a fully copied directory: %q", a.Warnings)
+	}
+	if !hasWarning(a, "not mounted: /var/lib/bigsvc ", "3 paths") || !hasWarning(a, "not mounted: /var/lib/bigsvc ", "nothing is lost") {
+		t.Errorf("no nothing-lost warning for /var/lib/bigsvc: %q", a.Warnings)
+	}
+	if !hasWarning(a, "declared-unbacked: /srv/half ", "lost at the next boot (1 path, 5 B; 1 path is already the same") {
+		t.Errorf("no count of what is lost under /srv/half: %q", a.Warnings)
 	}
 }
 
