@@ -5,18 +5,15 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
 // duplicates reports entries declared more than once, and paths declared
 // both as a file and as a directory.
 func (ck *checker) duplicates() {
-	type key struct {
-		kind persist.Kind
-		path string
-	}
 	// Indexes into primary then dups, not copies: a million entries are
-	// held once, not three times.
+	// held once, not three times, and indexed in 8 bytes each.
 	n := len(ck.primary)
 	at := func(i int) *persist.Entry {
 		if i < n {
@@ -24,13 +21,16 @@ func (ck *checker) duplicates() {
 		}
 		return &ck.dups[i-n]
 	}
-	first := make(map[key]int)
-	byPath := make(map[string]int)
+	// first holds the first entry of each kind and path; byPath the first
+	// of each path.
+	var first, byPath hashindex.Index
+	keyHash := func(i int) uint64 { e := at(i); return hashindex.HashString(e.Path) + uint64(e.Kind) }
+	pathHash := func(i int) uint64 { return hashindex.HashString(at(i).Path) }
 	for i := range n + len(ck.dups) {
 		ck.tick(4096)
 		e := at(i)
-		k := key{e.Kind, e.Path}
-		if j, ok := first[k]; ok {
+		ph := hashindex.HashString(e.Path)
+		if j := first.Find(ph+uint64(e.Kind), func(j int) bool { f := at(j); return f.Kind == e.Kind && f.Path == e.Path }); j >= 0 {
 			f := at(j)
 			where := ""
 			if f.StoragePath != e.StoragePath {
@@ -40,24 +40,29 @@ func (ck *checker) duplicates() {
 				"%s is declared twice%s; first at %s", subject(*e), where, f.Pos)
 			continue
 		}
-		first[k] = i
-		if j, ok := byPath[e.Path]; ok && at(j).Kind != e.Kind {
-			o := at(j)
-			ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
-				"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
+		first.Add(ph+uint64(e.Kind), i, keyHash)
+		if j := byPath.Find(ph, func(j int) bool { return at(j).Path == e.Path }); j >= 0 {
+			if o := at(j); o.Kind != e.Kind {
+				ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
+					"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
+			}
 			continue
 		}
-		byPath[e.Path] = i
+		byPath.Add(ph, i, pathHash)
 	}
 }
 
 // overlap reports entries inside a persisted directory.
 func (ck *checker) overlap() {
-	dirs := make(map[string]persist.Entry)
-	for _, e := range ck.primary {
+	// dirs holds the first directory entry of each path (an index into
+	// primary: 4 bytes a slot, not a copy of the entry).
+	var dirs hashindex.Index
+	hashOf := func(i int) uint64 { return hashindex.HashString(ck.primary[i].Path) }
+	for i, e := range ck.primary {
 		if e.Kind == persist.Dir {
-			if _, ok := dirs[e.Path]; !ok {
-				dirs[e.Path] = e
+			h := hashindex.HashString(e.Path)
+			if dirs.Find(h, func(j int) bool { return ck.primary[j].Path == e.Path }) < 0 {
+				dirs.Add(h, i, hashOf)
 			}
 		}
 	}
@@ -65,10 +70,11 @@ func (ck *checker) overlap() {
 		ck.tick(4096)
 		// /var/lib/../baz is /baz (path-dot reports how it is written).
 		for p := parent(path.Clean(e.Path)); p != ""; p = parent(p) {
-			d, ok := dirs[p]
-			if !ok {
+			j := dirs.Find(hashindex.HashString(p), func(j int) bool { return ck.primary[j].Path == p })
+			if j < 0 {
 				continue
 			}
+			d := &ck.primary[j]
 			if e.Kind == persist.Dir && d.Path == "/var/lib/private" && !openToOthers(d.Mode) {
 				// The private-parent-mode fix: /var/lib/private declared
 				// 0700 so that systemd accepts the DynamicUser state

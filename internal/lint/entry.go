@@ -62,7 +62,7 @@ func (ck *checker) shape(e persist.Entry) {
 		ck.add("user-path-absolute", sev("user-path-absolute"), pos, e.Path, "",
 			"user entry %s is written absolute: the leading '/' is ignored and it persists %s", qq(raw), q(e.Path))
 	}
-	for _, c := range strings.Split(raw, "/") {
+	for c := range strings.SplitSeq(raw, "/") {
 		if c == ".." {
 			ck.add("path-dot", Error, pos, e.Path, "",
 				"%s %s has a '..' component: the module keeps it, and systemd refuses the mount", kindName(e), qq(raw))
@@ -196,9 +196,9 @@ func (ck *checker) placement(e persist.Entry) {
 		ck.add("etc-user-files", s, pos, p, hint,
 			"%s %s is written by NixOS user management before the persistence services run (\"A file already exists\"); %s", kindName(e), q(p), why)
 	}
-	if name := unitName(e); len(name) > 255 {
+	if n := unitNameLen(e); n > 255 {
 		ck.add("unit-name", sev("unit-name"), pos, p, "",
-			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), len(name))
+			"%s: its escaped unit name is %d bytes, longer than systemd's 255", subject(e), n)
 	} else if e.Method == "bindfs" && !strings.Contains(e.Path, "${") && strings.ContainsFunc(e.Path, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_./-", r))
 	}) {
@@ -328,19 +328,43 @@ func (ck *checker) mountOf(p string) (persist.Mount, bool) {
 	return ck.decl[m.ID-1], true
 }
 
-// unitName is the systemd unit impermanence or preservation makes for e:
+// unitNameLen is the length of the name of the systemd unit impermanence
+// or preservation makes for e (0 for none):
 // the bind mount of a directory (escaped target + ".mount"), impermanence's
-// persist-<escaped source>.service for a file; "" for symlinks.
-func unitName(e persist.Entry) string {
+// persist-<escaped source>.service for a file; 0 for symlinks.
+func unitNameLen(e persist.Entry) int {
 	switch {
 	case e.Method == "symlink" || e.Method == "bindfs":
-		return ""
+		return 0
 	case e.Kind == persist.Dir:
-		return escapePath(e.Path) + ".mount"
+		return escapedLen(e.Path) + len(".mount")
 	case e.Module == "impermanence" || e.Module == "home-manager":
-		return "persist-" + escapePath(e.Source()) + ".service"
+		return len("persist-") + escapedLen(e.Source()) + len(".service")
 	}
-	return escapePath(e.Path) + ".mount"
+	return escapedLen(e.Path) + len(".mount")
+}
+
+// escapedLen is len(escapePath(p)), without making it.
+func escapedLen(p string) int {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return 1
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			n++
+		case c == '.' && i == 0:
+			n += 4
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.':
+			n++
+		default:
+			n += 4
+		}
+	}
+	return n
 }
 
 // escapePath is systemd-escape --path (systemd.unit(5), "String Escaping

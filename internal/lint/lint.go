@@ -149,23 +149,24 @@ func Sort(fs []Finding) {
 // rule list.
 var suppressRe = regexp.MustCompile(`(?:#|/\*)\s*drift-lint:\s*disable=([A-Za-z0-9_,-]+)`)
 
-// suppressor answers suppressed for the findings of one Check, indexing
-// each source's line starts once and reading each line's suppression
-// comment once: n findings on one long line cost the line's length once,
-// not n times.
+// suppressor answers suppressed for the findings of one Check. Each
+// source is read once, on its first finding, for the lines that hold
+// "drift-lint:" (usually none); only those lines' comments are kept, so a
+// million findings cost no memory here and a line is parsed once.
 type suppressor struct {
 	srcs  map[string][]byte
-	lines map[string][]int
-	rules map[fileLine][]string // the rules a line's comment disables
+	files map[string]*fileSuppressions
 }
 
-type fileLine struct {
-	file string
-	line int
+// fileSuppressions are the rules each line's suppression comments
+// disable: for a finding on the line (own), and for a finding on the next
+// line (before: only when the line is a comment line).
+type fileSuppressions struct {
+	own, before map[int][]string
 }
 
 func newSuppressor(srcs map[string][]byte) *suppressor {
-	return &suppressor{srcs: srcs, lines: map[string][]int{}, rules: map[fileLine][]string{}}
+	return &suppressor{srcs: srcs, files: map[string]*fileSuppressions{}}
 }
 
 func (s *suppressor) suppressed(f Finding) bool {
@@ -173,13 +174,13 @@ func (s *suppressor) suppressed(f Finding) bool {
 	if !ok || f.Pos.Line == 0 {
 		return false
 	}
-	starts, ok := s.lines[f.Pos.File]
+	fs, ok := s.files[f.Pos.File]
 	if !ok {
-		starts = lineStarts(data)
-		s.lines[f.Pos.File] = starts
+		fs = readSuppressions(data)
+		s.files[f.Pos.File] = fs
 	}
-	for _, n := range []int{f.Pos.Line - 1, f.Pos.Line} {
-		for _, id := range s.disabled(f.Pos.File, data, starts, n, n == f.Pos.Line-1) {
+	for _, ids := range [][]string{fs.before[f.Pos.Line-1], fs.own[f.Pos.Line]} {
+		for _, id := range ids {
 			if id == f.Rule || id == "all" {
 				return true
 			}
@@ -188,49 +189,42 @@ func (s *suppressor) suppressed(f Finding) bool {
 	return false
 }
 
-// disabled returns the rules that line n's suppression comments disable
-// (for the line before a finding, only when it is a comment line),
-// reading the line once.
-func (s *suppressor) disabled(file string, data []byte, starts []int, n int, before bool) []string {
-	key := fileLine{file, n}
-	if before {
-		key.line = -n // the same line seen as the line before a finding
-	}
-	if ids, ok := s.rules[key]; ok {
-		return ids
-	}
-	line := lineAt(data, starts, n)
-	var ids []string
-	if t := strings.TrimSpace(line); !before || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "/*") {
-		for _, m := range suppressRe.FindAllStringSubmatch(line, -1) {
+// readSuppressions finds the lines of data that hold "drift-lint:" and the
+// rules their suppression comments disable.
+func readSuppressions(data []byte) *fileSuppressions {
+	fs := &fileSuppressions{own: map[int][]string{}, before: map[int][]string{}}
+	marker := []byte("drift-lint:")
+	line, from := 1, 0 // line is the number of the line starting at from
+	for off := 0; ; {
+		i := bytes.Index(data[off:], marker)
+		if i < 0 {
+			return fs
+		}
+		i += off
+		line += bytes.Count(data[from:i], []byte{'\n'})
+		from = lineStart(data, i)
+		end := bytes.IndexByte(data[i:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += i
+		}
+		text := string(data[from:end])
+		var ids []string
+		for _, m := range suppressRe.FindAllStringSubmatch(text, -1) {
 			ids = append(ids, strings.Split(m[1], ",")...)
 		}
-	}
-	s.rules[key] = ids
-	return ids
-}
-
-// lineStarts returns the offsets at which data's lines start.
-func lineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			starts = append(starts, i+1)
+		fs.own[line] = ids
+		if t := strings.TrimSpace(text); strings.HasPrefix(t, "#") || strings.HasPrefix(t, "/*") {
+			fs.before[line] = ids
 		}
+		off = end
 	}
-	return starts
 }
 
-// lineAt returns line n (1-based) of data, "" when there is none.
-func lineAt(data []byte, starts []int, n int) string {
-	if n < 1 || n > len(starts) {
-		return ""
-	}
-	line := data[starts[n-1]:]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	return string(line)
+// lineStart is the offset of the start of the line holding offset i.
+func lineStart(data []byte, i int) int {
+	return bytes.LastIndexByte(data[:i], '\n') + 1
 }
 
 // Count returns how many findings are at or above min.

@@ -251,7 +251,7 @@ func (r *reader) readConfig(cfg *value) *Config {
 		sort.Strings(c.EtcFiles)
 	}
 	if l := q(cfg, "sops", "age", "sshKeyPaths"); l != nil && l.kind == vList {
-		for _, it := range l.items {
+		for _, it := range r.src.list(l) {
 			if s, ok := str(r.force(it)); ok {
 				c.SSHKeyPaths = append(c.SSHKeyPaths, s)
 			}
@@ -261,7 +261,7 @@ func (r *reader) readConfig(cfg *value) *Config {
 		c.AgeKeyFile = s
 	}
 	if l := q(cfg, "age", "identityPaths"); l != nil && l.kind == vList {
-		for _, it := range l.items {
+		for _, it := range r.src.list(l) {
 			if s, ok := str(r.force(it)); ok {
 				c.AgeIdentityPaths = append(c.AgeIdentityPaths, s)
 			}
@@ -275,7 +275,7 @@ func (r *reader) readConfig(cfg *value) *Config {
 		}
 	}
 	if l := q(cfg, "services", "openssh", "hostKeys"); l != nil && l.kind == vList {
-		for _, it := range l.items {
+		for _, it := range r.src.list(l) {
 			if s, ok := str(r.quiet(r.force(it), "path")); ok {
 				c.HostKeyPaths = append(c.HostKeyPaths, s)
 			}
@@ -314,7 +314,7 @@ func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out
 			}
 		}
 	case vList:
-		for _, it := range v.items {
+		for _, it := range r.src.list(v) {
 			r.namedPaths(r.force(it), prefix, depth+1, budget, out)
 		}
 	case vAttrs:

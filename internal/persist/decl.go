@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nix-drift/drift/internal/hashindex"
 )
 
 // flakeHint is the hint of every "could not read statically" diagnostic.
@@ -17,7 +19,7 @@ type reader struct {
 	opts     Options
 	ev       *evaluator // nil for JSON: every lazy is already known
 	set      *Set
-	seen     map[entryKey]int // index in set.Entries of the first entry of a key
+	seen     hashindex.Index // the first entry of each key (entryKey) in set.Entries
 	condSeen map[int]bool
 	diagSeen map[Diagnostic]bool
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
@@ -28,13 +30,15 @@ type reader struct {
 	origins map[Origin]*Origin
 	// scratch is the Origin of the entry being read, until it is interned.
 	scratch Origin
+	// lit is the string literal item each passes on (reader.item).
+	lit value
 }
 
 type userInfo struct{ home, group string }
 
 func newReader(src *source, opts Options, ev *evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		seen: make(map[entryKey]int), condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
+		condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
 		origins: make(map[Origin]*Origin)}
 }
 
@@ -146,8 +150,9 @@ func (r *reader) enabled(v *value, where string) bool {
 }
 
 // each calls fn for every known item of a list value, reporting unknown
-// parts and a value that is not a list.
-func (r *reader) each(v *value, where string, fn func(it *value, where string)) {
+// parts and a value that is not a list. it is valid until fn returns: a
+// string literal of v.at is read into r.lit, the next one over it.
+func (r *reader) each(v *value, where string, fn func(it *value, w itemAt)) {
 	if v == nil {
 		return
 	}
@@ -162,17 +167,48 @@ func (r *reader) each(v *value, where string, fn func(it *value, where string)) 
 		r.diag(v.off, Error, "", "%s: expected a list, found %s", where, v.kind)
 		return
 	}
-	for i, l := range v.items {
-		it := r.force(l)
-		iw := fmt.Sprintf("%s[%d]", where, i)
+	for i := range listLen(v) {
+		it := r.item(v, i)
 		if it.kind == vUnknown {
 			r.notRead(it, where)
 			continue
 		}
-		r.conds(it, iw)
-		fn(it, iw)
+		w := itemAt{where, i}
+		if len(it.conds) > 0 {
+			r.conds(it, w.String())
+		}
+		fn(it, w)
 	}
 }
+
+// item is the i-th item of the vList v, forced. A string literal of v.at
+// costs the evaluator the step evaluating it would, and is read into
+// r.lit (no value is made for it).
+func (r *reader) item(v *value, i int) *value {
+	if v.at == nil {
+		return r.force(v.items[i])
+	}
+	a := v.at[i]
+	if a < 0 {
+		return r.force(v.items[-1-a])
+	}
+	if r.ev != nil {
+		if u := r.ev.budget(int(a)); u != nil {
+			return u
+		}
+	}
+	r.lit = value{kind: vString, off: int(a), str: r.src.literal(a)}
+	return &r.lit
+}
+
+// itemAt names a list item in diagnostics (where[i]); it is formatted only
+// when a diagnostic is made.
+type itemAt struct {
+	where string
+	i     int
+}
+
+func (w itemAt) String() string { return w.where + "[" + strconv.Itoa(w.i) + "]" }
 
 // set checks that v is an attribute set, reporting it otherwise.
 func (r *reader) isSet(v *value, where string) bool {
@@ -213,15 +249,17 @@ func (r *reader) add(e Entry, off int) {
 	if r.src.name == "" || off < 0 {
 		e.Pos = Pos{File: r.src.name}
 	}
-	k := keyOf(e)
-	if i, dup := r.seen[k]; dup {
+	h := entryHash(&e)
+	es := r.set.Entries
+	if i := r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }); i >= 0 {
 		first := r.set.Entries[i].Pos
 		r.set.Duplicates = append(r.set.Duplicates, e)
 		r.diagCode("duplicate", off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
 		return
 	}
-	r.seen[k] = len(r.set.Entries)
 	r.set.Entries = append(r.set.Entries, e)
+	es = r.set.Entries
+	r.seen.Add(h, len(es)-1, func(i int) uint64 { return entryHash(&es[i]) })
 }
 
 // scope says how entries of one storage path are turned into live paths.
@@ -405,9 +443,9 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 		if list != nil && list.kind == vList {
 			// Room for the list at once: a million entries are not
 			// copied again and again as the slice doubles.
-			r.set.Entries = slices.Grow(r.set.Entries, len(list.items))
+			r.set.Entries = slices.Grow(r.set.Entries, listLen(list))
 		}
-		r.each(list, w, func(it *value, iw string) {
+		r.each(list, w, func(it *value, iw itemAt) {
 			if p, ok := r.entry(sc, kind, it, iw); ok {
 				emit(p)
 			}
@@ -429,8 +467,8 @@ func (r *reader) intern(o *Origin) *Origin {
 // entry reads one directories/files item: a string or an attribute set,
 // raw (as written) or as normalised by nix eval (dirPath/filePath). The
 // entry's Origin is interned.
-func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, bool) {
-	p, ok := r.readEntry(sc, kind, it, where)
+func (r *reader) entry(sc *scope, kind Kind, it *value, w itemAt) (pending, bool) {
+	p, ok := r.readEntry(sc, kind, it, w)
 	if ok {
 		p.e.Origin = r.intern(p.e.Origin)
 	}
@@ -438,7 +476,7 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, where string) (pending, 
 }
 
 // readEntry is entry with the Origin still r.scratch.
-func (r *reader) readEntry(sc *scope, kind Kind, it *value, where string) (pending, bool) {
+func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, bool) {
 	r.scratch = Origin{Owner: sc.owner, Module: sc.module, User: sc.user, Group: sc.group, Mode: sc.dirMode}
 	e := Entry{Kind: kind, StoragePath: sc.psp, Origin: &r.scratch}
 	if kind == File {
@@ -454,6 +492,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, where string) (pendi
 	case vString:
 		raw = it.str
 	case vAttrs:
+		where := w.String()
 		if !r.isSet(it, where) {
 			return pending{}, false
 		}
@@ -513,7 +552,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, where string) (pendi
 			return pending{}, false
 		}
 	default:
-		r.diag(it.off, Error, "", "%s: expected a string or an attribute set, found %s", where, it.kind)
+		r.diag(it.off, Error, "", "%s: expected a string or an attribute set, found %s", w, it.kind)
 		return pending{}, false
 	}
 	if sc.hmV1 {
@@ -525,7 +564,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, where string) (pendi
 	}
 	e.Raw, e.Home = raw, sc.home
 	e.Evaluated = sc.evaluated
-	return r.place(sc, e, raw, off, where)
+	return r.place(sc, e, raw, off, w)
 }
 
 // method reads how an entry is linked: impermanence file `method`,
@@ -640,8 +679,9 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 }
 
 // place computes the live path of a raw entry and checks it.
-func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (pending, bool) {
-	if r.tooLong(raw, off, where) {
+func (r *reader) place(sc *scope, e Entry, raw string, off int, where itemAt) (pending, bool) {
+	if len(raw) > maxPath {
+		r.tooLong(raw, off, where.String())
 		return pending{}, false
 	}
 	var live, src string
@@ -650,7 +690,10 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (p
 		if !strings.HasPrefix(raw, "/") {
 			r.diagCode("path-not-absolute", off, Warning, "write it as an absolute path", "%s: relative path %q is made absolute (/%s) as current impermanence does; classic impermanence rejects it", where, raw, raw)
 		}
-		live = concatPaths("/", raw)
+		live = raw
+		if !isClean(raw) {
+			live = concatPaths("/", raw)
+		}
 	case sc.evaluated && strings.HasPrefix(raw, "/"):
 		live = raw
 	default:
@@ -668,7 +711,10 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where string) (p
 		}
 		live = concatPaths(sc.home, rel)
 	}
-	clean, dotdot := cleanPath(live)
+	clean, dotdot := live, false
+	if !isClean(live) {
+		clean, dotdot = cleanPath(live)
+	}
 	if dotdot {
 		r.diagCode("path-dot", off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, raw)
 	}
@@ -905,7 +951,7 @@ func (r *reader) attrsOf(v *value, prefix string) []Attr {
 // `allowOther' in … no longer has any effect").
 func (r *reader) removedAssertions(l *value, prefix string) []Attr {
 	var out []Attr
-	for _, it := range l.items {
+	for _, it := range r.src.list(l) {
 		a := r.force(it)
 		ok := r.quiet(a, "assertion")
 		msg := r.quiet(a, "message")

@@ -255,7 +255,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // parseHomeManagerJSON reads user's evaluated home.persistence (a map of
 // storage paths), entries relative to home.
 func parseHomeManagerJSON(data []byte, name, user, home string, opts Options) (*Set, error) {
-	src := newSource(name, data)
+	src := newSource(name, data, false)
 	v, err := decodeJSON(src)
 	if err != nil {
 		return nil, err

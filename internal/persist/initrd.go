@@ -163,7 +163,7 @@ func (r *reader) readInitrd(cfg *value, flag func(*value) Flag) Initrd {
 		}
 	}
 	if l := q(cfg, "swapDevices"); l != nil && l.kind == vList {
-		for _, it := range l.items {
+		for _, it := range r.src.list(l) {
 			d := r.force(it)
 			s := Str{"a swap device", r.pos(d.off)}
 			for _, k := range []string{"device", "label"} {
@@ -210,7 +210,7 @@ func (r *reader) readUnit(name string, pos Pos, sv *value) Unit {
 	}
 	ex := r.quiet(sc, "ExecStart")
 	if ex != nil && ex.kind == vList {
-		for _, it := range ex.items {
+		for _, it := range r.src.list(ex) {
 			if t, ok := r.text(r.force(it)); ok {
 				text = append(text, t)
 			}
@@ -262,7 +262,7 @@ func (r *reader) words(v *value, split bool) []Str {
 		}
 	}
 	if v.kind == vList {
-		for _, it := range v.items {
+		for _, it := range r.src.list(v) {
 			one(r.force(it))
 		}
 		return out

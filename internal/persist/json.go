@@ -195,12 +195,23 @@ func (p *jsonParser) array() (*value, error) {
 		p.i++
 		return v, nil
 	}
+	lits := 0
 	for {
-		item, err := p.value()
-		if err != nil {
-			return nil, err
+		// A string without escapes is kept as its offset (value.at).
+		p.ws()
+		if end := p.plain(); end >= 0 {
+			p.src.tick()
+			v.at = append(v.at, int32(p.i))
+			p.i = end + 1
+			lits++
+		} else {
+			item, err := p.value()
+			if err != nil {
+				return nil, err
+			}
+			v.at = append(v.at, int32(-1-len(v.items)))
+			v.items = append(v.items, known(item))
 		}
-		v.items = append(v.items, known(item))
 		p.ws()
 		if p.i < len(p.data) && p.data[p.i] == ',' {
 			p.i++
@@ -208,15 +219,41 @@ func (p *jsonParser) array() (*value, error) {
 		}
 		if p.i < len(p.data) && p.data[p.i] == ']' {
 			p.i++
+			if lits == 0 {
+				v.at = nil
+			}
 			return v, nil
 		}
 		return nil, p.errf(p.i, "expected ',' or ']' after array element, found %s", p.found())
 	}
 }
 
+// plain returns the offset of the closing '"' of the string at p.i when
+// it has no escape and no control character (its value is its text), else
+// -1 (not a string, or one string decodes).
+func (p *jsonParser) plain() int {
+	if p.i >= len(p.data) || p.data[p.i] != '"' {
+		return -1
+	}
+	for i := p.i + 1; i < len(p.data); i++ {
+		switch c := p.data[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20:
+			return -1
+		}
+	}
+	return -1
+}
+
 // string decodes a JSON string at p.i (which holds '"'), byte-exactly.
+// One without escapes is a slice of the source's text.
 func (p *jsonParser) string() (string, error) {
 	start := p.i
+	if end := p.plain(); end >= 0 {
+		p.i = end + 1
+		return p.src.text[start+1 : end], nil
+	}
 	p.i++
 	var out []byte
 	for {

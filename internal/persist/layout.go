@@ -30,7 +30,7 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := newSource(displayName(name), data)
+	src := newSource(displayName(name), data, true)
 	var root *value
 	rd := newReader(src, Options{}, nil)
 	if isJSON(name, data) {
@@ -41,6 +41,7 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.pos(root.off), jsonKind(root))
 		}
 	} else {
+		src.nix = true
 		ast, err := parseNixSource(src)
 		if err != nil {
 			return nil, err

@@ -20,9 +20,15 @@ type (
 		parts  []strPart
 		isPath bool
 	}
+	// nList is a list. items holds, per item, the offset of its opening
+	// '"' when the item is a plain string literal (no escape, no
+	// interpolation: its value is the source's text between the quotes),
+	// else -1-k for nodes[k]: a list of a million paths costs 4 bytes an
+	// item, not a node and a string each.
 	nList struct {
 		off   int
-		items []node
+		items []int32
+		nodes []node
 	}
 	nAttrs struct {
 		off      int

@@ -140,9 +140,12 @@ func (ev *evaluator) eval(n node, e *env) *value {
 	case *nStr:
 		return ev.str(n, e)
 	case *nList:
-		v := &value{kind: vList, off: n.off, items: make([]*lazy, len(n.items))}
-		for i, it := range n.items {
+		v := &value{kind: vList, off: n.off, items: make([]*lazy, len(n.nodes))}
+		for i, it := range n.nodes {
 			v.items[i] = &lazy{n: it, env: e}
+		}
+		if len(n.nodes) < len(n.items) {
+			v.at = n.items
 		}
 		return v
 	case *nAttrs:
@@ -364,7 +367,7 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 			}
 		case vList:
 			nLists++
-			size += len(v.items)
+			size += listLen(v)
 		}
 	}
 	if v := ev.grow(off, size); v != nil {
@@ -396,7 +399,7 @@ func (ev *evaluator) mergeDefs(defs []*lazy, off int) *value {
 				out.items = append(out.items, known(&u))
 				continue
 			}
-			for _, it := range v.items {
+			for _, it := range ev.src.list(v) {
 				out.items = append(out.items, ev.condLazy(it, v.conds))
 			}
 		}
@@ -485,7 +488,7 @@ func (ev *evaluator) app(n *nApp, e *env) *value {
 		if l.kind != vList {
 			return l
 		}
-		return ev.mergeDefs(l.items, n.off)
+		return ev.mergeDefs(ev.src.list(l), n.off)
 	case name == "import" || full == "builtins.import":
 		return unknownAt(n.off, "an `import` of another file")
 	}
@@ -582,7 +585,7 @@ func (ev *evaluator) binop(n *nBinop, e *env) *value {
 		}
 		total := 0
 		for _, side := range sides {
-			total += len(side.items)
+			total += listLen(side)
 		}
 		if v := ev.grow(n.off, total); v != nil {
 			return v
@@ -590,7 +593,7 @@ func (ev *evaluator) binop(n *nBinop, e *env) *value {
 		out := &value{kind: vList, off: n.l.offset(), items: make([]*lazy, 0, total)}
 		for _, side := range sides {
 			if side.kind == vList {
-				for _, it := range side.items {
+				for _, it := range ev.src.list(side) {
 					out.items = append(out.items, ev.condLazy(it, side.conds))
 				}
 				continue

@@ -297,10 +297,69 @@ func (p *parser) app() node {
 	return fn
 }
 
+// listItem parses one item of l. A plain string literal (not selected
+// from) is kept as its offset alone; any other item is a node, parsed by
+// selectExpr.
+func (p *parser) listItem(l *nList) {
+	t := p.tok
+	if t.kind == tDQuote && p.depth < maxDepth {
+		if end := plainString(p.lx.data, p.lx.off); end >= 0 {
+			p.lx.off = end + 1
+			p.advance()
+			if !p.is(".") {
+				l.items = append(l.items, int32(t.off))
+				return
+			}
+			p.enter()
+			defer p.leave()
+			e := p.selectRest(&nStr{off: t.off, parts: litParts(p.lx.src.text[t.off+1 : end])})
+			l.items = append(l.items, int32(-1-len(l.nodes)))
+			l.nodes = append(l.nodes, e)
+			return
+		}
+	}
+	l.items = append(l.items, int32(-1-len(l.nodes)))
+	l.nodes = append(l.nodes, p.selectExpr())
+}
+
+// plainString returns the offset of the closing '"' of the string whose
+// body starts at i when the body has no escape and no interpolation (its
+// value is its text, read as dqString reads it), else -1.
+func plainString(d []byte, i int) int {
+	for ; i < len(d); i++ {
+		switch d[i] {
+		case '"':
+			return i
+		case '\\':
+			return -1
+		case '$':
+			if i+1 < len(d) && d[i+1] == '{' {
+				return -1
+			}
+			if i+1 < len(d) && d[i+1] == '$' {
+				i++
+			}
+		}
+	}
+	return -1 // unterminated: dqString reports it
+}
+
+// litParts are the parts of a string literal whose value is lit.
+func litParts(lit string) []strPart {
+	if lit == "" {
+		return nil
+	}
+	return []strPart{{lit: lit}}
+}
+
 func (p *parser) selectExpr() node {
 	p.enter()
 	defer p.leave()
-	e := p.primary()
+	return p.selectRest(p.primary())
+}
+
+// selectRest parses what follows e in a select expression: .a.b and `or`.
+func (p *parser) selectRest(e node) node {
 	if p.is(".") {
 		p.advance()
 		s := &nSelect{off: e.offset(), e: e, path: p.attrPath()}
@@ -404,7 +463,7 @@ func (p *parser) primary() node {
 				if !p.startsPrimary() {
 					p.fail(p.tok.off, "expected a list element or ']', found %s", p.tok)
 				}
-				l.items = append(l.items, p.selectExpr())
+				p.listItem(l)
 			}
 			p.advance()
 			return l
@@ -500,6 +559,12 @@ func (p *parser) dqString() *nStr {
 	start := p.tok.off
 	s := &nStr{off: start}
 	d := p.lx.data
+	if end := plainString(d, p.lx.off); end >= 0 {
+		s.parts = litParts(p.lx.src.text[p.lx.off:end])
+		p.lx.off = end + 1
+		p.advance()
+		return s
+	}
 	var lit []byte
 	i := p.lx.off
 	for {

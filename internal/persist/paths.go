@@ -50,6 +50,28 @@ func cleanPath(p string) (clean string, dotdot bool) {
 	return b.String(), dotdot
 }
 
+// isClean reports whether p is an absolute path other than "/" that
+// cleanPath (and concatPaths("/", p)) return unchanged, without "..": no
+// empty, "." or ".." component, no trailing slash. Most paths are, and
+// need no copy.
+func isClean(p string) bool {
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	start := 1
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		switch p[start:i] {
+		case "", ".", "..":
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}
+
 // trimPathSuffix returns p without its trailing components equal to suffix
 // ("/nix/persist/home/alice" minus "/home/alice" is "/nix/persist"), and
 // whether p ended with them. Both must be clean and absolute.

@@ -41,10 +41,17 @@ func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
+	return ReadData(ctx, name, data, opts)
+}
+
+// ReadData is ReadContext of data already read from the source name: the
+// Set shares data's memory (paths are slices of it, not copies), so data
+// must not be modified afterwards.
+func ReadData(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
 	if isJSON(name, data) {
-		return parseJSON(ctx, data, displayName(name), opts)
+		return parseJSON(ctx, newSource(displayName(name), data, true), opts)
 	}
-	return parseNix(ctx, data, displayName(name), opts)
+	return parseNix(ctx, newSource(displayName(name), data, true), opts)
 }
 
 // readInput reads the content of the input name (up to maxInput bytes):
@@ -141,11 +148,10 @@ func isJSON(name string, data []byte) bool {
 // A top-level value that is not an object is an error, e.g.
 // "x.json:1:1: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
-	return parseJSON(context.Background(), data, name, opts)
+	return parseJSON(context.Background(), newSource(name, data, false), opts)
 }
 
-func parseJSON(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
-	src := newSource(name, data)
+func parseJSON(ctx context.Context, src *source, opts Options) (set *Set, err error) {
 	src.ctx = ctx
 	defer recoverCancelled(&err)
 	v, err := decodeJSON(src)
@@ -195,7 +201,7 @@ func (r *reader) hasHow(pv *value) bool {
 		if l == nil || l.kind != vList {
 			continue
 		}
-		for _, it := range l.items {
+		for _, it := range l.items { // not l.at: a string has no `how`
 			if hasAny(r.force(it), "how") {
 				return true
 			}
@@ -224,12 +230,11 @@ func (r *reader) hasHow(pv *value) bool {
 // config, an import) becomes a Warning diagnostic at its position with the
 // hint to use --flake; it is never silently left out.
 func ParseNix(data []byte, name string, opts Options) (*Set, error) {
-	return parseNix(context.Background(), data, name, opts)
+	return parseNix(context.Background(), newSource(name, data, false), opts)
 }
 
-func parseNix(ctx context.Context, data []byte, name string, opts Options) (set *Set, err error) {
-	src := newSource(name, data)
-	src.ctx = ctx
+func parseNix(ctx context.Context, src *source, opts Options) (set *Set, err error) {
+	src.ctx, src.nix = ctx, true
 	defer recoverCancelled(&err)
 	ast, err := parseNixSource(src)
 	if err != nil {
@@ -270,7 +275,7 @@ func (r *reader) imports(root *value) {
 		r.diagCode("not-static", im.off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
 		return
 	}
-	for _, it := range im.items {
+	for _, it := range r.src.list(im) {
 		if nixpkgsModule(it.n) {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
@@ -15,6 +16,11 @@ type entryKey struct {
 }
 
 func keyOf(e Entry) entryKey { return entryKey{e.Kind, e.StoragePath, e.Path} }
+
+// entryHash is the hash of e's entryKey (hashindex).
+func entryHash(e *Entry) uint64 {
+	return hashindex.Mix(hashindex.HashString(e.Path), hashindex.HashString(e.StoragePath)) + uint64(e.Kind)
+}
 
 // Merge appends o's entries and diagnostics to s, moving exact duplicates
 // to s.Duplicates: an entry whose Kind, StoragePath and Path equal those of

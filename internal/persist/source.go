@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"unsafe"
 )
 
 // source is one input file with a table of line starts, to turn byte
 // offsets into 1-based line:column positions (columns count bytes, as Go's
 // own tools do).
 type source struct {
-	name  string
+	name string
+	// data and text are the same bytes, never written: strings read from
+	// the source without escapes (most paths) are slices of text, not
+	// copies.
 	data  []byte
+	text  string
+	nix   bool    // a .nix file: list items are Nix expressions (list)
 	lines []int32 // offsets of line starts (inputs are at most 64 MiB)
 	// ctx, when set, is polled every tickEvery calls of tick: a cancelled
 	// read stops by panicking with cancelled, which ParseNix and ParseJSON
@@ -51,8 +57,15 @@ func recoverCancelled(err *error) {
 	}
 }
 
-func newSource(name string, data []byte) *source {
-	s := &source{name: name, data: data, lines: make([]int32, 1, 1+bytes.Count(data, []byte{'\n'}))}
+// newSource makes the source of data. owned says that data is the
+// caller's to give, never written again: the source (and every string read
+// from it) shares its memory. Otherwise data is copied first.
+func newSource(name string, data []byte, owned bool) *source {
+	if !owned {
+		data = bytes.Clone(data)
+	}
+	text := unsafe.String(unsafe.SliceData(data), len(data))
+	s := &source{name: name, data: data, text: text, lines: make([]int32, 1, 1+bytes.Count(data, []byte{'\n'}))}
 	for i, c := range data {
 		if c == '\n' {
 			s.lines = append(s.lines, int32(i+1))

@@ -1,5 +1,7 @@
 package persist
 
+import "strings"
+
 // value is a (partly) evaluated declaration value: what the JSON reader
 // decodes and what the static Nix reader evaluates to. Values the static
 // reader cannot compute are vUnknown and say why.
@@ -52,6 +54,12 @@ type value struct {
 	// items of a vList. An item that forces to a vUnknown with splice set
 	// stands for an unknown number of items (`[ "/a" ] ++ extra`).
 	items []*lazy
+	// at, when set, stands for the items of a vList that holds string
+	// literals without escapes: per item, the offset of a literal's opening
+	// quote in the source, or -1-k for items[k]. The literals are made
+	// into values one at a time (reader.each) or all at once when needed
+	// (source.list): a list of a million paths is never a million values.
+	at    []int32
 	attrs *attrs
 	// why a vUnknown could not be read, as a noun phrase: "the variable
 	// `dirs`", "a list built by `map`".
@@ -123,3 +131,40 @@ type lazy struct {
 func known(v *value) *lazy { return &lazy{v: v} }
 
 func unknownAt(off int, why string) *value { return &value{kind: vUnknown, off: off, why: why} }
+
+// listLen is the number of items of the vList v.
+func listLen(v *value) int {
+	if v.at != nil {
+		return len(v.at)
+	}
+	return len(v.items)
+}
+
+// literal is the string between the quotes of the literal whose opening
+// quote is at off (one without escapes: a slice of the text, not a copy).
+func (s *source) literal(off int32) string {
+	body := s.text[off+1:]
+	return body[:strings.IndexByte(body, '"')]
+}
+
+// list returns the items of the vList v, making its literals (v.at) into
+// items first: in a .nix source, expressions evaluated as any other item
+// is (counting towards the evaluator's budget); in JSON, known values.
+func (s *source) list(v *value) []*lazy {
+	if v.at == nil {
+		return v.items
+	}
+	out := make([]*lazy, len(v.at))
+	for i, a := range v.at {
+		switch {
+		case a < 0:
+			out[i] = v.items[-1-a]
+		case s.nix:
+			out[i] = &lazy{n: &nStr{off: int(a), parts: litParts(s.literal(a))}}
+		default:
+			out[i] = known(&value{kind: vString, off: int(a), str: s.literal(a)})
+		}
+	}
+	v.items, v.at = out, nil
+	return out
+}

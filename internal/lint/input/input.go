@@ -1,7 +1,6 @@
 package input
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +95,7 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		if err := ctx.Err(); err != nil {
 			return nil, 0, nil, err
 		}
-		s, err := persist.ReadContext(ctx, in.name, bytes.NewReader(in.data), popts)
+		s, err := persist.ReadData(ctx, in.name, in.data, popts) // in.data is never written
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, 0, nil, err
 		}

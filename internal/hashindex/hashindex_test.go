@@ -1,0 +1,43 @@
+package hashindex
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestFindAdd: every key added is found at its first index, keys never
+// added are not, across the table's growth; duplicates keep the first.
+func TestFindAdd(t *testing.T) {
+	var keys []string
+	var x Index
+	hashOf := func(i int) uint64 { return HashString(keys[i]) }
+	for i := range 5000 {
+		k := fmt.Sprint("/var/lib/d", i%3000) // 2000 repeats
+		keys = append(keys, k)
+		eq := func(j int) bool { return keys[j] == k }
+		j := x.Find(HashString(k), eq)
+		switch {
+		case i < 3000 && j != -1:
+			t.Fatalf("key %q found at %d before it was added", k, j)
+		case i >= 3000 && j != i-3000:
+			t.Fatalf("key %q found at %d, want %d", k, j, i-3000)
+		}
+		if j < 0 {
+			x.Add(HashString(k), i, hashOf)
+		}
+	}
+	if x.Len() != 3000 {
+		t.Errorf("Len %d, want 3000", x.Len())
+	}
+	if j := x.Find(HashString("/nowhere"), func(int) bool { return false }); j != -1 {
+		t.Errorf("a key never added found at %d", j)
+	}
+}
+
+// TestMixOrder: Mix tells the parts of a key apart by position.
+func TestMixOrder(t *testing.T) {
+	a, b := HashString("/a"), HashString("/b")
+	if Mix(a, b) == Mix(b, a) {
+		t.Error("Mix(a, b) == Mix(b, a)")
+	}
+}
