@@ -17,9 +17,19 @@ var seed = maphash.MakeSeed()
 // HashString hashes a key that is a string.
 func HashString(s string) uint64 { return maphash.String(seed, s) }
 
-// Mix combines the hash a of a key's first part with the hash b of the
-// rest.
-func Mix(a, b uint64) uint64 { return a ^ (b*0x9E3779B97F4A7C15 + 0x7F4A7C15) }
+// Mix combines the hash a of a key's first part with b, the hash of the
+// rest or a number (a line, a column): every bit of both reaches every
+// bit of the result, the low ones Index uses first included.
+func Mix(a, b uint64) uint64 {
+	h := a ^ (b + 0x9E3779B97F4A7C15 + a<<6 + a>>2)
+	// MurmurHash3's 64-bit finaliser.
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
 
 // Len is the number of indexes added.
 func (x *Index) Len() int { return x.n }

@@ -41,3 +41,17 @@ func TestMixOrder(t *testing.T) {
 		t.Error("Mix(a, b) == Mix(b, a)")
 	}
 }
+
+// TestMixSpreads: keys that differ only in a number's high bits (the same
+// message and column on other lines) do not share their low bits, which
+// would make Index quadratic.
+func TestMixSpreads(t *testing.T) {
+	msg := HashString("directory /a is declared twice")
+	low := map[uint64]bool{}
+	for line := range 1000 {
+		low[Mix(msg, uint64(line)<<32|3)&1023] = true
+	}
+	if len(low) < 500 {
+		t.Errorf("1000 lines: %d distinct low 10 bits, want most of 1024", len(low))
+	}
+}

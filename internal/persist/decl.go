@@ -21,7 +21,10 @@ type reader struct {
 	set      *Set
 	seen     hashindex.Index // the first entry of each key (entryKey) in set.Entries
 	condSeen map[int]bool
-	diagSeen map[Diagnostic]bool
+	diagSeen hashindex.Index // the diagnostics in set.Diagnostics
+	// dupMessage holds the message of the duplicates of an entry, by the
+	// entry's index in set.Entries.
+	dupMessage map[int]string
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
 	// to literal strings.
 	users map[string]userInfo
@@ -38,7 +41,7 @@ type userInfo struct{ home, group string }
 
 func newReader(src *source, opts Options, ev *evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		condSeen: make(map[int]bool), diagSeen: make(map[Diagnostic]bool), users: make(map[string]userInfo),
+		condSeen: make(map[int]bool), dupMessage: make(map[int]string), users: make(map[string]userInfo),
 		origins: make(map[Origin]*Origin)}
 }
 
@@ -50,12 +53,37 @@ func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
 
 // diagCode is diag with a Diagnostic.Code.
 func (r *reader) diagCode(code string, off int, sev Severity, hint, format string, a ...any) {
-	d := Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint, Code: code}
-	if r.diagSeen[d] {
+	r.addDiag(Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint, Code: code})
+}
+
+// addDiag records d unless an equal diagnostic is recorded already.
+func (r *reader) addDiag(d Diagnostic) {
+	h := diagHash(&d)
+	ds := r.set.Diagnostics
+	if r.diagSeen.Find(h, func(i int) bool { return ds[i] == d }) >= 0 {
 		return
 	}
-	r.diagSeen[d] = true
-	r.set.Diagnostics = append(r.set.Diagnostics, d)
+	r.set.Diagnostics = appendDoubling(r.set.Diagnostics, d)
+	ds = r.set.Diagnostics
+	r.diagSeen.Add(h, len(ds)-1, func(i int) uint64 { return diagHash(&ds[i]) })
+}
+
+func diagHash(d *Diagnostic) uint64 {
+	h := hashindex.Mix(hashindex.HashString(d.Message), hashindex.HashString(d.Pos.File))
+	return hashindex.Mix(h, uint64(d.Pos.Line)<<32|uint64(uint32(d.Pos.Col)))
+}
+
+// appendDoubling is append that doubles a full slice's capacity: a
+// million appends allocate about twice the final slice, not the five
+// times of append, which grows a large slice by a quarter.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		// Not slices.Grow: asked for twice, it makes up to 2.5 times.
+		n := make([]T, len(s), max(8, 2*len(s)))
+		copy(n, s)
+		s = n
+	}
+	return append(s, v)
 }
 
 // notRead reports a value that could not be read statically.
@@ -252,9 +280,14 @@ func (r *reader) add(e Entry, off int) {
 	h := entryHash(&e)
 	es := r.set.Entries
 	if i := r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }); i >= 0 {
-		first := r.set.Entries[i].Pos
-		r.set.Duplicates = append(r.set.Duplicates, e)
-		r.diagCode("duplicate", off, Warning, "remove one of them", "%s %s is declared twice (first at %s)", e.Kind, e.Path, first)
+		r.set.Duplicates = appendDoubling(r.set.Duplicates, e)
+		// Every duplicate of one entry says the same: one message.
+		msg, ok := r.dupMessage[i]
+		if !ok {
+			msg = fmt.Sprintf("%s %s is declared twice (first at %s)", e.Kind, e.Path, r.set.Entries[i].Pos)
+			r.dupMessage[i] = msg
+		}
+		r.addDiag(Diagnostic{Pos: r.pos(off), Severity: Warning, Message: msg, Hint: "remove one of them", Code: "duplicate"})
 		return
 	}
 	r.set.Entries = append(r.set.Entries, e)
@@ -450,6 +483,10 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 				emit(p)
 			}
 		})
+		if c, n := cap(r.set.Entries), len(r.set.Entries); c-n > n/2+1024 {
+			// A list of duplicates: the room made for it goes.
+			r.set.Entries = append([]Entry(nil), r.set.Entries...)
+		}
 	}
 }
 

@@ -27,46 +27,110 @@ func entryHash(e *Entry) uint64 {
 // an entry already in s (the first occurrence, and its Pos, stays in
 // Entries; the other is kept in Duplicates with its own Pos, so every
 // duplicate can be reported with both positions). A diagnostic equal to one
-// already in s is dropped. o is not modified; a nil o is a no-op.
+// already in s is dropped. o is not modified; a nil o is a no-op. Where s
+// has none yet, s may share o's slices (clipped: appending to s never
+// writes into o), so that merging a million entries into an empty set
+// copies none.
 func (s *Set) Merge(o *Set) {
 	if o == nil {
 		return
 	}
-	seen := make(map[entryKey]bool, len(s.Entries)+len(o.Entries))
-	for _, e := range s.Entries {
-		seen[keyOf(e)] = true
-	}
-	for _, e := range o.Entries {
-		k := keyOf(e)
-		if seen[k] {
-			s.Duplicates = append(s.Duplicates, e)
-			continue
-		}
-		seen[k] = true
-		s.Entries = append(s.Entries, e)
-	}
-	s.Duplicates = append(s.Duplicates, o.Duplicates...)
-	s.Malformed = append(s.Malformed, o.Malformed...)
-	s.Options = append(s.Options, o.Options...)
-	s.Storage = append(s.Storage, o.Storage...)
-	s.Imports = append(s.Imports, o.Imports...)
-	s.NotFollowed = append(s.NotFollowed, o.NotFollowed...)
+	s.mergeEntries(o.Entries)
+	s.Duplicates = appendShared(s.Duplicates, o.Duplicates)
+	s.Malformed = appendShared(s.Malformed, o.Malformed)
+	s.Options = appendShared(s.Options, o.Options)
+	s.Storage = appendShared(s.Storage, o.Storage)
+	s.Imports = appendShared(s.Imports, o.Imports)
+	s.NotFollowed = appendShared(s.NotFollowed, o.NotFollowed)
 	if o.Config != nil {
 		if s.Config == nil {
 			s.Config = &Config{}
 		}
 		s.Config.Merge(o.Config)
 	}
-	dseen := make(map[Diagnostic]bool, len(s.Diagnostics))
-	for _, d := range s.Diagnostics {
-		dseen[d] = true
+	s.mergeDiagnostics(o.Diagnostics)
+}
+
+// appendShared is append(to, from...), except that an empty to gets from
+// itself, clipped.
+func appendShared[T any](to, from []T) []T {
+	if len(to) == 0 && len(from) > 0 {
+		return slices.Clip(from)
 	}
-	for _, d := range o.Diagnostics {
-		if !dseen[d] {
-			dseen[d] = true
-			s.Diagnostics = append(s.Diagnostics, d)
+	return append(to, from...)
+}
+
+// mergeEntries is Merge's part for entries: indexed by key (hashindex),
+// not copied while s has none and es's keys are all different.
+func (s *Set) mergeEntries(es []Entry) {
+	if len(s.Entries) == 0 && len(es) > 0 && distinctKeys(es) {
+		s.Entries = slices.Clip(es)
+		return
+	}
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return entryHash(&s.Entries[i]) }
+	for i := range s.Entries {
+		seen.Add(entryHash(&s.Entries[i]), i, hashOf)
+	}
+	for _, e := range es {
+		h := entryHash(&e)
+		if seen.Find(h, func(j int) bool { return keyOf(s.Entries[j]) == keyOf(e) }) >= 0 {
+			s.Duplicates = append(s.Duplicates, e)
+			continue
 		}
+		s.Entries = append(s.Entries, e)
+		seen.Add(h, len(s.Entries)-1, hashOf)
 	}
+}
+
+// distinctKeys reports whether no two of es have the same key.
+func distinctKeys(es []Entry) bool {
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return entryHash(&es[i]) }
+	for i := range es {
+		h := entryHash(&es[i])
+		if seen.Find(h, func(j int) bool { return keyOf(es[j]) == keyOf(es[i]) }) >= 0 {
+			return false
+		}
+		seen.Add(h, i, hashOf)
+	}
+	return true
+}
+
+// mergeDiagnostics is Merge's part for diagnostics, indexed as
+// mergeEntries indexes entries.
+func (s *Set) mergeDiagnostics(ds []Diagnostic) {
+	if len(s.Diagnostics) == 0 && len(ds) > 0 && distinctDiagnostics(ds) {
+		s.Diagnostics = slices.Clip(ds)
+		return
+	}
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return diagHash(&s.Diagnostics[i]) }
+	for i := range s.Diagnostics {
+		seen.Add(diagHash(&s.Diagnostics[i]), i, hashOf)
+	}
+	for _, d := range ds {
+		h := diagHash(&d)
+		if seen.Find(h, func(j int) bool { return s.Diagnostics[j] == d }) >= 0 {
+			continue
+		}
+		s.Diagnostics = append(s.Diagnostics, d)
+		seen.Add(h, len(s.Diagnostics)-1, hashOf)
+	}
+}
+
+// distinctDiagnostics reports whether no two of ds are equal.
+func distinctDiagnostics(ds []Diagnostic) bool {
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return diagHash(&ds[i]) }
+	for i := range ds {
+		h := diagHash(&ds[i])
+		if seen.Find(h, func(j int) bool { return ds[j] == ds[i] }) >= 0 {
+			return false
+		}
+		seen.Add(h, i, hashOf)
+	}
+	return true
 }
 
 // Covering returns the entry that keeps p alive across a reboot: a file
