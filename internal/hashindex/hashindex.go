@@ -53,21 +53,44 @@ func (x *Index) Find(h uint64, eq func(i int) bool) int {
 }
 
 // Add records index i under hash h. hashOf gives the hash of an index
-// added before (the table is rebuilt from them as it doubles). An index
-// added under a key already present is found after the earlier ones.
-// Amortised time: constant.
+// added before (the table is rebuilt from them as it doubles). Which of
+// several indexes added under one key Find returns is not defined: add a
+// key once. Amortised time: constant.
 func (x *Index) Add(h uint64, i int, hashOf func(i int) uint64) {
 	if 2*(x.n+1) > len(x.slots) {
-		old := x.slots
-		x.slots = make([]int32, max(64, 2*len(old)))
-		for _, s := range old {
-			if s != 0 {
-				x.put(hashOf(int(s-1)), s)
-			}
-		}
+		x.resize(2*(x.n+1), hashOf)
 	}
 	x.put(h, int32(i+1))
 	x.n++
+}
+
+// Reset empties x, keeping its table for the next indexes.
+func (x *Index) Reset() {
+	clear(x.slots)
+	x.n = 0
+}
+
+// Grow makes room for n more indexes at once (hashOf as for Add): a table
+// filled to a known size is allocated once, not doubled into.
+func (x *Index) Grow(n int, hashOf func(i int) uint64) {
+	if 2*(x.n+n) > len(x.slots) {
+		x.resize(2*(x.n+n), hashOf)
+	}
+}
+
+// resize rebuilds the table with at least min slots (a power of two).
+func (x *Index) resize(min int, hashOf func(i int) uint64) {
+	size := max(64, len(x.slots))
+	for size < min {
+		size *= 2
+	}
+	old := x.slots
+	x.slots = make([]int32, size)
+	for _, s := range old {
+		if s != 0 {
+			x.put(hashOf(int(s-1)), s)
+		}
+	}
 }
 
 func (x *Index) put(h uint64, s int32) {

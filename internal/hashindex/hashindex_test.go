@@ -55,3 +55,29 @@ func TestMixSpreads(t *testing.T) {
 		t.Errorf("1000 lines: %d distinct low 10 bits, want most of 1024", len(low))
 	}
 }
+
+// TestGrow: a table grown for n holds n indexes without rebuilding, and
+// what was in it is still found.
+func TestGrow(t *testing.T) {
+	keys := []string{"/a", "/b"}
+	hashOf := func(i int) uint64 { return HashString(keys[i]) }
+	var x Index
+	x.Add(hashOf(0), 0, hashOf)
+	x.Grow(1000, hashOf)
+	size := len(x.slots)
+	if size < 2002 {
+		t.Fatalf("%d slots after Grow(1000), want at least 2002", size)
+	}
+	for i := 1; i < 1001; i++ {
+		if i > 1 {
+			keys = append(keys, fmt.Sprint("/k", i))
+		}
+		x.Add(hashOf(i), i, hashOf)
+	}
+	if len(x.slots) != size {
+		t.Errorf("the table was rebuilt: %d slots, was %d", len(x.slots), size)
+	}
+	if j := x.Find(HashString("/a"), func(j int) bool { return keys[j] == "/a" }); j != 0 {
+		t.Errorf("/a found at %d after Grow, want 0", j)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -37,6 +38,9 @@ type checker struct {
 	sup   *suppressor
 	shown map[string]int
 	over  map[string]*overflow
+	// index is the table duplicates and overlap index the entries with,
+	// one after the other: a million entries cost 8 MiB once.
+	index hashindex.Index
 }
 
 // DefaultMaxPerRule is how many findings of one rule drift lint reports

@@ -21,34 +21,39 @@ func (ck *checker) duplicates() {
 		}
 		return &ck.dups[i-n]
 	}
-	// first holds the first entry of each kind and path; byPath the first
-	// of each path.
-	var first, byPath hashindex.Index
-	keyHash := func(i int) uint64 { e := at(i); return hashindex.HashString(e.Path) + uint64(e.Kind) }
+	// byPath holds the first entry of each path; other the first entry of
+	// the other kind of a path declared both ways (rare).
+	byPath, other := &ck.index, hashindex.Index{}
 	pathHash := func(i int) uint64 { return hashindex.HashString(at(i).Path) }
+	byPath.Reset()
+	byPath.Grow(n+len(ck.dups), pathHash)
 	for i := range n + len(ck.dups) {
 		ck.tick(4096)
 		e := at(i)
-		ph := hashindex.HashString(e.Path)
-		if j := first.Find(ph+uint64(e.Kind), func(j int) bool { f := at(j); return f.Kind == e.Kind && f.Path == e.Path }); j >= 0 {
-			f := at(j)
-			where := ""
-			if f.StoragePath != e.StoragePath {
-				where = fmt.Sprintf(" (storage paths %s and %s)", q(f.StoragePath), q(e.StoragePath))
-			}
-			ck.add("duplicate", sev("duplicate"), e.Pos, e.Path, "",
-				"%s is declared twice%s; first at %s", subject(*e), where, f.Pos)
+		h := hashindex.HashString(e.Path)
+		j := byPath.Find(h, func(j int) bool { return at(j).Path == e.Path })
+		if j < 0 {
+			byPath.Add(h, i, pathHash)
 			continue
 		}
-		first.Add(ph+uint64(e.Kind), i, keyHash)
-		if j := byPath.Find(ph, func(j int) bool { return at(j).Path == e.Path }); j >= 0 {
-			if o := at(j); o.Kind != e.Kind {
+		if at(j).Kind != e.Kind {
+			k := other.Find(h, func(k int) bool { return at(k).Path == e.Path })
+			if k < 0 {
+				other.Add(h, i, pathHash)
+				o := at(j)
 				ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
 					"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
+				continue
 			}
-			continue
+			j = k
 		}
-		byPath.Add(ph, i, pathHash)
+		f := at(j)
+		where := ""
+		if f.StoragePath != e.StoragePath {
+			where = fmt.Sprintf(" (storage paths %s and %s)", q(f.StoragePath), q(e.StoragePath))
+		}
+		ck.add("duplicate", sev("duplicate"), e.Pos, e.Path, "",
+			"%s is declared twice%s; first at %s", subject(*e), where, f.Pos)
 	}
 }
 
@@ -56,8 +61,10 @@ func (ck *checker) duplicates() {
 func (ck *checker) overlap() {
 	// dirs holds the first directory entry of each path (an index into
 	// primary: 4 bytes a slot, not a copy of the entry).
-	var dirs hashindex.Index
+	dirs := &ck.index // the table duplicates used, emptied
 	hashOf := func(i int) uint64 { return hashindex.HashString(ck.primary[i].Path) }
+	dirs.Reset()
+	dirs.Grow(len(ck.primary), hashOf)
 	for i, e := range ck.primary {
 		if e.Kind == persist.Dir {
 			h := hashindex.HashString(e.Path)

@@ -477,6 +477,8 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 			// Room for the list at once: a million entries are not
 			// copied again and again as the slice doubles.
 			r.set.Entries = slices.Grow(r.set.Entries, listLen(list))
+			es := r.set.Entries
+			r.seen.Grow(listLen(list), func(i int) uint64 { return entryHash(&es[i]) })
 		}
 		r.each(list, w, func(it *value, iw itemAt) {
 			if p, ok := r.entry(sc, kind, it, iw); ok {

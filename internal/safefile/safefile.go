@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/nix-drift/drift/internal/escape"
@@ -147,8 +148,19 @@ func ReadAll(ctx context.Context, r io.Reader, l Limit) ([]byte, error) {
 	}
 	done := make(chan result, 1)
 	stop := make(chan struct{})
+	// A regular file is read into one buffer of its size (and room to see
+	// its end), not grown into: 20 MB read make no 80 MB of garbage.
+	var size int64 = -1
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= limit {
+			size = fi.Size()
+		}
+	}
 	go func() {
 		var buf []byte
+		if size >= 0 {
+			buf = make([]byte, 0, size+chunk/4+1)
+		}
 		for {
 			select {
 			case <-stop:
