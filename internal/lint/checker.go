@@ -126,14 +126,25 @@ func appendShared(to, es []persist.Entry) []persist.Entry {
 }
 
 func (ck *checker) add(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
+	if ck.skip(rule, sev, pos, path) {
+		return
+	}
 	if hint == "" {
 		if r, ok := LookupRule(rule); ok {
 			hint = r.Hint
 		}
 	}
-	f := Finding{Rule: rule, Severity: sev, Pos: pos, Path: path}
-	if ck.sup != nil && (!ck.sel.On(rule) || ck.sup.suppressed(f)) {
-		return
+	ck.shown[rule]++
+	ck.out = append(ck.out, Finding{Rule: rule, Severity: sev, Pos: pos, Path: path, Message: fmt.Sprintf(format, a...), Hint: hint})
+}
+
+// skip reports whether a finding of rule at pos is dropped (not selected,
+// suppressed, or past c.MaxPerRule, where it is counted): a rule that can
+// make a finding per entry asks before it builds the message's arguments,
+// so that a million duplicates past the limit cost nothing each.
+func (ck *checker) skip(rule string, sev Severity, pos persist.Pos, path string) bool {
+	if ck.sup != nil && (!ck.sel.On(rule) || ck.sup.suppressed(Finding{Rule: rule, Severity: sev, Pos: pos, Path: path})) {
+		return true
 	}
 	if ck.shown == nil {
 		ck.shown, ck.over = map[string]int{}, map[string]*overflow{}
@@ -146,11 +157,9 @@ func (ck *checker) add(rule string, sev Severity, pos persist.Pos, path, hint, f
 		}
 		o.n++
 		o.sev = max(o.sev, sev)
-		return
+		return true
 	}
-	ck.shown[rule]++
-	f.Message, f.Hint = fmt.Sprintf(format, a...), hint
-	ck.out = append(ck.out, f)
+	return false
 }
 
 // summarise appends one finding per rule that went past c.MaxPerRule, at the

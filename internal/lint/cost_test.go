@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
@@ -70,6 +71,76 @@ func TestCheckCostLinear(t *testing.T) {
 			a, b := cost(n), cost(2*n)
 			if r := float64(b) / float64(a); r > 2.5 {
 				t.Errorf("n=%d: %d bytes; 2n: %d bytes: ×%.2f, want at most ×2.5", n, a, b, r)
+			}
+		})
+	}
+}
+
+// checkAlloc is the bytes Check allocates on src (read first, as drift
+// lint reads it).
+func checkAlloc(tb testing.TB, name, src string) uint64 {
+	data := []byte(src)
+	s, err := persist.ReadData(context.Background(), name, data, persist.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := Config{Sets: []*persist.Set{s}, Sources: map[string][]byte{name: data}, MaxPerRule: DefaultMaxPerRule}
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	Check(c, nil)
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
+
+// budgetShapes are lint's inputs under the memory budget (issue 13): the
+// reader keeps about 8× the input for a list of paths, so the rules have
+// 2× left for their own work.
+var budgetShapes = map[string]func(n int) string{
+	"directories": func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{ environment.persistence."/p".directories = [` + "\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  \"/var/lib/d%d\"\n", i)
+		}
+		b.WriteString("]; }\n")
+		return b.String()
+	},
+	"duplicates": lintShapes["duplicates"],
+	"nested":     lintShapes["nested"],
+}
+
+// TestCheckAllocBound: on each budget shape, the rules allocate at most 2×
+// the text of the entries added from 20,000 to 40,000 (what a rule costs an
+// entry, without the thousand findings shown, a constant). Maps of the
+// entries' keys, a line index and a suppression lookup per finding, and a
+// message built for each finding past the limit cost 35×.
+func TestCheckAllocBound(t *testing.T) {
+	for name, gen := range budgetShapes {
+		a, b := gen(20_000), gen(40_000)
+		checkAlloc(t, "f.nix", a) // warm up
+		if r := float64(checkAlloc(t, "f.nix", b)-checkAlloc(t, "f.nix", a)) / float64(len(b)-len(a)); r > 2 {
+			t.Errorf("%s: the rules allocate %.2f× the text of the entries added, budget 2×", name, r)
+		} else {
+			t.Logf("%s: %.2f× the text of the entries added", name, r)
+		}
+	}
+}
+
+// BenchmarkCheckBudget runs the rules on 1,000,000 entries of each budget
+// shape and fails when they allocate more than 2× the input's text (what
+// the reader leaves of the budget of 10×); it reports alloc/input.
+func BenchmarkCheckBudget(b *testing.B) {
+	for name, gen := range budgetShapes {
+		b.Run(name, func(b *testing.B) {
+			src := gen(1_000_000)
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				a := float64(checkAlloc(b, "f.nix", src)) / float64(len(src))
+				b.ReportMetric(a, "alloc/input")
+				if a > 2 {
+					b.Errorf("the rules allocate %.2f× the input, budget 2×", a)
+				}
 			}
 		})
 	}

@@ -47,6 +47,9 @@ func (ck *checker) duplicates() {
 			}
 			j = k
 		}
+		if ck.skip("duplicate", sev("duplicate"), e.Pos, e.Path) {
+			continue
+		}
 		f := at(j)
 		where := ""
 		if f.StoragePath != e.StoragePath {
@@ -86,6 +89,13 @@ func (ck *checker) overlap() {
 				// The private-parent-mode fix: /var/lib/private declared
 				// 0700 so that systemd accepts the DynamicUser state
 				// directories declared below it (impermanence's README).
+				break
+			}
+			rule := "nested-directory"
+			if e.Kind != persist.Dir {
+				rule = "file-in-directory"
+			}
+			if ck.skip(rule, sev(rule), e.Pos, e.Path) {
 				break
 			}
 			if e.Kind == persist.Dir {

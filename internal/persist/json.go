@@ -201,7 +201,7 @@ func (p *jsonParser) array() (*value, error) {
 		p.ws()
 		if end := p.plain(); end >= 0 {
 			p.src.tick()
-			v.at = append(v.at, int32(p.i))
+			v.at = appendDoubling(v.at, int32(p.i))
 			p.i = end + 1
 			lits++
 		} else {
@@ -209,7 +209,7 @@ func (p *jsonParser) array() (*value, error) {
 			if err != nil {
 				return nil, err
 			}
-			v.at = append(v.at, int32(-1-len(v.items)))
+			v.at = appendDoubling(v.at, int32(-1-len(v.items)))
 			v.items = append(v.items, known(item))
 		}
 		p.ws()

@@ -307,18 +307,18 @@ func (p *parser) listItem(l *nList) {
 			p.lx.off = end + 1
 			p.advance()
 			if !p.is(".") {
-				l.items = append(l.items, int32(t.off))
+				l.items = appendDoubling(l.items, int32(t.off))
 				return
 			}
 			p.enter()
 			defer p.leave()
 			e := p.selectRest(&nStr{off: t.off, parts: litParts(p.lx.src.text[t.off+1 : end])})
-			l.items = append(l.items, int32(-1-len(l.nodes)))
+			l.items = appendDoubling(l.items, int32(-1-len(l.nodes)))
 			l.nodes = append(l.nodes, e)
 			return
 		}
 	}
-	l.items = append(l.items, int32(-1-len(l.nodes)))
+	l.items = appendDoubling(l.items, int32(-1-len(l.nodes)))
 	l.nodes = append(l.nodes, p.selectExpr())
 }
 
