@@ -53,6 +53,17 @@ type Comparison struct {
 	// Nested counts the nested subvolumes read (each side its own: a
 	// subvolume at the same path in both trees counts twice).
 	Nested int64
+	// RootDev holds the device (st_dev) of each tree's root: a directory
+	// of inode 256 on another device is a nested subvolume (Subvolume).
+	RootDev [2]uint64
+}
+
+// Subvolume reports whether e, an entry of side s (0 for A, 1 for B), is
+// a nested btrfs subvolume: a directory of inode 256 (the root of every
+// btrfs subvolume) on another device than its tree's root, the rule check
+// uses (Item.Subvolume), so that both name the same object alike.
+func (c *Comparison) Subvolume(e *scan.Entry, s int) bool {
+	return e != nil && e.Mode&unix.S_IFMT == unix.S_IFDIR && e.Ino == 256 && e.Dev != c.RootDev[s]
 }
 
 // Differ reports whether anything is not the same (errors included).
@@ -162,7 +173,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, ctx.Err()
 	}
 
-	res := &Comparison{A: a, B: b}
+	res := &Comparison{A: a, B: b, RootDev: l.rootDev}
 	for _, w := range ws {
 		res.Diffs = append(res.Diffs, w.diffs...)
 		for k, n := range w.counts {

@@ -45,23 +45,24 @@ func WriteComparison(w io.Writer, c *diff.Comparison, format string) error {
 	return bw.Flush()
 }
 
-// modeType names the file type of a raw st_mode as Type does.
-func modeType(e *scan.Entry) string {
+// modeType names the file type of e, side s of c, as Type does for check:
+// "subvolume" for a nested btrfs subvolume (diff.Comparison.Subvolume).
+func modeType(c *diff.Comparison, e *scan.Entry, s int) string {
 	if e == nil {
 		return ""
 	}
-	return Type(&diff.Item{Mode: e.Mode})
+	return Type(&diff.Item{Mode: e.Mode, Subvolume: c.Subvolume(e, s)})
 }
 
 // diffDetail says what differs on a row: "file -> symlink", "mode 0644 ->
 // 0600", an error. It is raw text: the table escapes the whole cell once.
-func diffDetail(d *diff.Difference) string {
+func diffDetail(c *diff.Comparison, d *diff.Difference) string {
 	if d.Err != nil {
 		return d.Err.Error()
 	}
 	var parts []string
 	if d.What&diff.WhatType != 0 {
-		parts = append(parts, modeType(d.A)+" -> "+modeType(d.B))
+		parts = append(parts, modeType(c, d.A, 0)+" -> "+modeType(c, d.B, 1))
 	}
 	if d.What&diff.WhatContent != 0 {
 		if d.A.Size != d.B.Size {
@@ -88,11 +89,11 @@ func comparisonTable(w *bufio.Writer, c *diff.Comparison) error {
 		t.Header("", "PATH", "CHANGE", "TYPE", "DETAIL")
 		for i := range c.Diffs {
 			d := &c.Diffs[i]
-			typ := modeType(d.B)
+			typ := modeType(c, d.B, 1)
 			if d.B == nil {
-				typ = modeType(d.A)
+				typ = modeType(c, d.A, 0)
 			}
-			if err := t.Append([]string{d.Change.Marker(), escape.Name(d.Path), d.Change.String(), typ, escape.Name(diffDetail(d))}); err != nil {
+			if err := t.Append([]string{d.Change.Marker(), escape.Name(d.Path), d.Change.String(), typ, escape.Name(diffDetail(c, d))}); err != nil {
 				return err
 			}
 		}
@@ -133,11 +134,11 @@ type jsonDiff struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-func side(e *scan.Entry) *jsonSide {
+func side(c *diff.Comparison, e *scan.Entry, n int) *jsonSide {
 	if e == nil {
 		return nil
 	}
-	s := &jsonSide{Type: modeType(e), Mode: fmt.Sprintf("%04o", e.Mode&0o7777), Uid: e.Uid, Gid: e.Gid, Size: e.Size}
+	s := &jsonSide{Type: modeType(c, e, n), Mode: fmt.Sprintf("%04o", e.Mode&0o7777), Uid: e.Uid, Gid: e.Gid, Size: e.Size}
 	if e.Target != "" {
 		s.Target, _ = jsonPath(e.Target)
 	}
@@ -166,7 +167,7 @@ func comparisonJSON(w *bufio.Writer, c *diff.Comparison) error {
 	r.Changes = make([]jsonDiff, 0, len(c.Diffs))
 	for i := range c.Diffs {
 		d := &c.Diffs[i]
-		j := jsonDiff{Change: d.Change.String(), What: d.What.Names(), A: side(d.A), B: side(d.B)}
+		j := jsonDiff{Change: d.Change.String(), What: d.What.Names(), A: side(c, d.A, 0), B: side(c, d.B, 1)}
 		j.Path, j.PathB64 = jsonPath(d.Path)
 		if d.Err != nil {
 			j.Error = escape.Text(d.Err.Error())
