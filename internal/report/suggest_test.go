@@ -99,3 +99,22 @@ func TestIgnoreRule(t *testing.T) {
 		}
 	}
 }
+
+// Stray data in persistent storage gets one instruction in every output:
+// the Nix comment says what the table's note says (drift prune, which
+// --undo reverses), never "remove by hand (drift never deletes)".
+func TestStrayAdviceSameInNixAndTable(t *testing.T) {
+	s := suggest.Suggestion{Rank: 1, Action: suggest.DeclareOrRemove, Path: "/persist/old", LivePath: "/old", StoragePath: "/persist", Kind: persist.Dir, Entries: 2, Bytes: 2048}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	if err := WriteNix(w, &SuggestReport{Root: "/", StoragePath: "/persist", Suggestions: []suggest.Suggestion{s}}); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	note := s.Note(func(x string) string { return x })
+	for name, out := range map[string]string{"nix": b.String(), "table note": note} {
+		if !strings.Contains(out, "move it aside with drift prune (drift prune --undo puts it back)") || strings.Contains(out, "by hand") || strings.Contains(out, "never deletes") {
+			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+}

@@ -35,7 +35,7 @@
 #   --ignore /home/alice/.cache
 #   --ignore /tmp
 #   --ignore /var/cache
-# In persistent storage, declared by nothing: declare again, or remove by hand (drift never deletes):
+# In persistent storage, declared by nothing: declare again, or move it aside with drift prune (drift prune --undo puts it back):
 #   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
 #   /nix/persist/etc/old-secret (1 entry, 1 B)
 # left to you: 4 paths (/home, /home/alice, /home/alice/.config, …): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
