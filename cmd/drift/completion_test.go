@@ -45,7 +45,7 @@ func TestCompleteFormat(t *testing.T) {
 		"lint":     output.Formats,
 		"adopt":    report.AdoptFormats,
 		"prune":    pruneFormats,
-		"rehearse": rehearseFormats,
+		"rehearse": report.RehearseFormats,
 	}
 	noFiles := ":" + strconv.Itoa(int(cobra.ShellCompDirectiveNoFileComp))
 	seen := 0

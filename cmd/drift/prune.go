@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"path"
 	"slices"
 	"strings"
@@ -12,10 +10,8 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/escape"
-	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/prune"
-	"github.com/nix-drift/drift/internal/units"
+	"github.com/nix-drift/drift/internal/report"
 	"github.com/spf13/cobra"
 )
 
@@ -166,14 +162,18 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 		if opts.List {
 			batches, warnings := prune.List(root, sps)
 			opts.warn(st, warnings)
-			return writePruneList(st.Out, batches, opts.Format)
+			return report.WritePruneList(st.Out, batches, opts.Format)
 		}
 		undone, warnings, err := prune.Undo(root, sps, opts.Undo, opts.DryRun)
 		opts.warn(st, warnings)
 		if err != nil {
 			return err
 		}
-		return writeUndo(st, undone, opts.Format, opts.DryRun)
+		refused, err := report.WriteUndo(st.Out, st.Err, undone, opts.Format, opts.DryRun)
+		if err == nil && refused {
+			err = errLost
+		}
+		return err
 	}
 	if opts.Mountinfo != "" {
 		return fmt.Errorf("--mountinfo: drift prune moves data, so it reads the live mount table")
@@ -191,7 +191,7 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 	res, err := prune.Run(ctx, m, prune.Options{StoragePath: opts.StoragePath, DryRun: opts.DryRun, Workers: opts.Workers, Now: now, Moved: prune.TestHook()})
 	if res != nil {
 		opts.warn(st, res.Warnings)
-		if werr := writePruneResult(st, res, opts.Format, opts.DryRun); err == nil {
+		if werr := report.WritePruneResult(st.Out, st.Err, res, opts.Format, opts.DryRun); err == nil {
 			err = werr
 		}
 	}
@@ -222,34 +222,9 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	failed := false
-	if opts.Format == "json" {
-		if out == nil {
-			out = []prune.Emptied{}
-		}
-		if err := writeJSON(st.Out, pruneEmptyJSON{jsonschema.ID("prune-empty"), 1, opts.DryRun, out}); err != nil {
-			return err
-		}
-	}
-	for _, e := range out {
-		failed = failed || e.Err != ""
-		if opts.Format == "table" {
-			verb := "deleted"
-			if opts.DryRun {
-				verb = "would delete"
-			}
-			if e.Err != "" {
-				verb = "could not delete all of"
-			}
-			fmt.Fprintf(st.Out, "%s %s (made %s): %s, %s\n", verb, escape.Name(e.Dir), e.Created.Format(time.RFC3339),
-				units.Plural(e.Entries, "path", "paths"), units.Bytes(e.Bytes))
-			if e.Err != "" {
-				fmt.Fprintf(st.Err, "drift: %s: %s\n", escape.Name(e.Dir), escape.Name(e.Err))
-			}
-		}
-	}
-	if len(out) == 0 && opts.Format == "table" {
-		fmt.Fprintf(st.Out, "no batch in the quarantine is older than %s\n", opts.OlderThan)
+	failed, err := report.WritePruneEmpty(st.Out, st.Err, out, opts.Format, opts.DryRun, opts.OlderThan)
+	if err != nil {
+		return err
 	}
 	if failed {
 		return errLost
@@ -280,13 +255,4 @@ func (o *PruneOptions) warn(st Streams, ws []diff.Warning) {
 			printWarning(st, w)
 		}
 	}
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
 }

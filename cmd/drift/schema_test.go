@@ -12,20 +12,15 @@ import (
 	"github.com/nix-drift/drift/internal/jsonschema"
 )
 
-// TestSchema: docs/schema/{rehearse,version,prune-*}.json are the schemas of
-// what drift rehearse, drift version and drift prune write with --format json; -update
+// TestSchema: docs/schema/version.json is the schema of
+// what drift version writes with --format json; -update
 // regenerates them.
 func TestSchema(t *testing.T) {
 	for _, c := range []struct {
 		name, title string
 		typ         reflect.Type
 	}{
-		{"rehearse", "drift rehearse --format json", reflect.TypeOf(rehearsalJSON{})},
 		{"version", "drift version --format json", reflect.TypeOf(versionJSON{})},
-		{"prune-run", "drift prune --format json", reflect.TypeOf(pruneRunJSON{})},
-		{"prune-list", "drift prune --list --format json", reflect.TypeOf(pruneListJSON{})},
-		{"prune-undo", "drift prune --undo ID --format json", reflect.TypeOf(pruneUndoJSON{})},
-		{"prune-empty", "drift prune empty --format json", reflect.TypeOf(pruneEmptyJSON{})},
 	} {
 		b, err := jsonschema.Generate(c.typ, jsonschema.ID(c.name), c.title)
 		if err != nil {

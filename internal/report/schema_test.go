@@ -15,9 +15,9 @@ import (
 // schemaBase is where the published schemas are, seen from this package.
 const schemaBase = "../../docs/schema"
 
-// TestSchema: docs/schema/{check,suggest,diff,adopt,wipe,roots}.json are
-// the schemas of the types drift check, suggest, diff, adopt, wipe and roots write with --format
-// json; -update regenerates them.
+// TestSchema: docs/schema/{check,suggest,diff,adopt,wipe,roots,rehearse,prune-*}.json
+// are the schemas of the types drift check, suggest, diff, adopt, wipe, roots,
+// rehearse and prune write with --format json; -update regenerates them.
 func TestSchema(t *testing.T) {
 	for _, c := range []struct {
 		name, title string
@@ -29,6 +29,11 @@ func TestSchema(t *testing.T) {
 		{"adopt", "drift adopt --format json", reflect.TypeOf(jsonAdopt{})},
 		{"wipe", "drift wipe --format json", reflect.TypeOf(jsonPlan{})},
 		{"roots", "drift roots --format json", reflect.TypeOf(jsonRoots{})},
+		{"rehearse", "drift rehearse --format json", reflect.TypeOf(rehearsalJSON{})},
+		{"prune-run", "drift prune --format json", reflect.TypeOf(pruneRunJSON{})},
+		{"prune-list", "drift prune --list --format json", reflect.TypeOf(pruneListJSON{})},
+		{"prune-undo", "drift prune --undo ID --format json", reflect.TypeOf(pruneUndoJSON{})},
+		{"prune-empty", "drift prune empty --format json", reflect.TypeOf(pruneEmptyJSON{})},
 	} {
 		b, err := jsonschema.Generate(c.typ, jsonschema.ID(c.name), c.title)
 		if err != nil {
