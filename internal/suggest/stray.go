@@ -28,6 +28,16 @@ type strayRow struct {
 	mtime          atomic.Int64
 }
 
+// count adds e, the row's own path or one below it, to the row: one entry,
+// a regular file's apparent size, the newest mtime.
+func (r *strayRow) count(e *scan.Entry) {
+	r.entries.Add(1)
+	if e.Mode&unix.S_IFMT == unix.S_IFREG {
+		r.bytes.Add(e.Size)
+	}
+	maxInto(&r.mtime, e.Mtime)
+}
+
 // Stray lists what lies under each persistent storage path of decls (in
 // the system at root) that nothing declares and nothing uses: neither a
 // declared path's persistent copy (persist.Entry.Source) or below a
@@ -152,11 +162,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			return nil, false
 		}
 		if r, ok := parent.(*strayRow); ok {
-			r.entries.Add(1)
-			if e.Mode&unix.S_IFMT == unix.S_IFREG {
-				r.bytes.Add(e.Size)
-			}
-			maxInto(&r.mtime, e.Mtime)
+			r.count(e)
 			return r, isDir
 		}
 		full := sp + e.Path
@@ -172,12 +178,14 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		}
 		if len(by) > 0 {
 			// One row for the highest directory in use: what is used
-			// below it is said in that row, not a row each.
+			// below it is said in that row, not a row each; what it holds
+			// is counted into it as into a stray row.
 			r := &strayRow{s: inUseRow(full, e, sp, append(by, usesBelow(full, uses)...))}
+			r.count(e)
 			mu.Lock()
 			rows = append(rows, r)
 			mu.Unlock()
-			return nil, false
+			return r, isDir
 		}
 		switch {
 		case c == covered, inUse && c != onTheWay:
@@ -194,11 +202,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		}
 		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
 			Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK}}
-		r.entries.Store(1)
-		if e.Mode&unix.S_IFMT == unix.S_IFREG {
-			r.bytes.Store(e.Size)
-		}
-		r.mtime.Store(e.Mtime)
+		r.count(e)
 		mu.Lock()
 		rows = append(rows, r)
 		mu.Unlock()
@@ -216,10 +220,6 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 	out := make([]Suggestion, 0, len(rows))
 	for _, r := range rows {
 		s := r.s
-		if s.Action == InUse {
-			out = append(out, s)
-			continue
-		}
 		s.Entries, s.Bytes, s.Mtime = r.entries.Load(), r.bytes.Load(), r.mtime.Load()
 		s.Confidence = Low
 		out = append(out, s)
@@ -242,17 +242,15 @@ func usesBelow(p string, uses []audit.Use) []audit.Use {
 }
 
 // inUseRow is the row of a path in use under the storage path sp that
-// nothing declares: what uses it, never a suggestion to remove it.
+// nothing declares: what uses it, never a suggestion to remove it. Its
+// Entries, Bytes and Mtime are counted by the walk (strayRow.count).
 func inUseRow(full string, e *scan.Entry, sp string, by []audit.Use) Suggestion {
 	kind := persist.File
 	if e.Mode&unix.S_IFMT == unix.S_IFDIR {
 		kind = persist.Dir
 	}
-	s := Suggestion{Action: InUse, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp, Entries: 1, Mtime: e.Mtime,
+	s := Suggestion{Action: InUse, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
 		Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK, Confidence: Low}
-	if e.Mode&unix.S_IFMT == unix.S_IFREG {
-		s.Bytes = e.Size
-	}
 	for _, u := range by {
 		s.UsedBy = append(s.UsedBy, u.By)
 	}

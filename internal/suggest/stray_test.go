@@ -173,3 +173,33 @@ func TestStrayNeverDriftsOwn(t *testing.T) {
 		t.Errorf("stray rows %q, want only /persist/var/old", rows)
 	}
 }
+
+// An in-use row counts what it holds as a stray row does (the tester's
+// /persist/srv/www, holding index.html of 4 B, shown as 1 entry, 0 B;
+// /persist/var/lib/grafana, 2 entries and 11 B when stray): the same
+// directory gives the same Entries and Bytes in use or not.
+func TestInUseRowCountsItsContent(t *testing.T) {
+	root := t.TempDir()
+	ps := filepath.Join(root, "persist")
+	mkfile(t, filepath.Join(ps, "srv/www/index.html"), "page")
+	mkfile(t, filepath.Join(ps, "var/lib/grafana/grafana.db"), "12345678901")
+	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
+	rows := func(uses []audit.Use) map[string]string {
+		got, _ := Stray(context.Background(), root, set, uses, 2)
+		m := map[string]string{}
+		for _, s := range got {
+			m[s.Path] = fmt.Sprintf("%s %d %d", s.Action, s.Entries, s.Bytes)
+		}
+		return m
+	}
+	stray := rows(nil)
+	used := rows([]audit.Use{
+		{Path: "/persist/srv/www", Kind: audit.UseMounted, By: "mounted at /srv/www"},
+		{Path: "/persist/var/lib/grafana", Kind: audit.UseMounted, By: "mounted at /var/lib/grafana"},
+	})
+	for p, want := range map[string]string{"/persist/srv/www": "2 4", "/persist/var/lib/grafana": "2 11"} {
+		if stray[p] != "declare-or-remove "+want || used[p] != "in-use "+want {
+			t.Errorf("%s: stray %q, in use %q, want entries and bytes %s in both", p, stray[p], used[p], want)
+		}
+	}
+}
