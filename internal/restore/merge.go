@@ -126,6 +126,12 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 		}
 	}
 	if len(differs) > 0 {
+		// Refused: what would be copied once a side is chosen is planned
+		// as a dry run, so the refusal lists (and counts) it as it is.
+		req.DryRun, req.Checked = true, false
+		if _, err := copyPlan(ctx, req, plan); err != nil {
+			return plan, err
+		}
 		return plan, &ConflictError{Differs: differs}
 	}
 	if !req.DryRun {
@@ -133,6 +139,12 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 			return plan, err
 		}
 	}
+	return copyPlan(ctx, req, plan)
+}
+
+// copyPlan runs (req.DryRun: plans) plan's Copy and Replace outcomes,
+// filling each one's Result.
+func copyPlan(ctx context.Context, req Request, plan []Outcome) ([]Outcome, error) {
 	req.links = map[devIno]string{}
 	for i := range plan {
 		o := &plan[i]

@@ -272,6 +272,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		prior: req.links, dstRoot: dst, verify: req.Verify && !req.DryRun}
 	if req.DryRun {
 		err := c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
+		if err == nil {
+			req.Top.apply(res, &top)
+		}
 		c.share(req.links)
 		return res, err
 	}
@@ -309,8 +312,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	c.tmpParent, c.tmp = dparent, tmp
 	err = c.copy(sparent, sname, &top, topMount, dparent, tmp, dest, p)
-	if err == nil && req.Top != nil && kindOf(top.Mode) == KindDir {
-		err = setOwner(dparent, tmp, req.Top)
+	if err == nil && req.Top.apply(res, &top) {
+		err = setOwner(dparent, tmp, res.Items[0])
 	}
 	if err == nil && req.SyncOnce {
 		if err = unix.Syncfs(dparent); err != nil {
@@ -459,22 +462,41 @@ type Owner struct {
 	Mode int
 }
 
-// setOwner gives the directory name under dir the owner and mode o.
-func setOwner(dir int, name string, o *Owner) error {
+// apply gives the copy's top directory (res.Items[0], when the source's
+// top st is a directory) the owner and mode o declares, in place of the
+// source's; it says whether it did (false for a nil o). It is the one
+// decision both a dry run (which reports that item) and a run (setOwner
+// writes that item's metadata) follow.
+func (o *Owner) apply(res *Result, st *unix.Stat_t) bool {
+	if o == nil || kindOf(st.Mode) != KindDir || len(res.Items) == 0 {
+		return false
+	}
+	it := &res.Items[0]
+	if o.UID >= 0 {
+		it.UID = uint32(o.UID)
+	}
+	if o.GID >= 0 {
+		it.GID = uint32(o.GID)
+	}
+	if o.Mode >= 0 {
+		it.Mode = uint32(o.Mode)
+	}
+	return true
+}
+
+// setOwner gives the directory name under dir the owner, group and mode
+// of it (the top item, as Owner.apply decided it).
+func setOwner(dir int, name string, it Item) error {
 	fd, err := openDirAt(dir, name)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	if o.UID >= 0 || o.GID >= 0 {
-		if err := unix.Fchown(fd, o.UID, o.GID); err != nil {
-			return fmt.Errorf("set the declared owner: %w", err)
-		}
+	if err := unix.Fchown(fd, int(it.UID), int(it.GID)); err != nil {
+		return fmt.Errorf("set the declared owner: %w", err)
 	}
-	if o.Mode >= 0 {
-		if err := unix.Fchmod(fd, uint32(o.Mode)); err != nil {
-			return fmt.Errorf("set the declared mode: %w", err)
-		}
+	if err := unix.Fchmod(fd, it.Mode); err != nil {
+		return fmt.Errorf("set the declared mode: %w", err)
 	}
 	return nil
 }
