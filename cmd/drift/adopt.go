@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/restore"
@@ -112,7 +113,9 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	o.OldRoots = "none" // adopt reads the live system only
 	// Named paths are read by adopt itself: no walk of the whole root
 	// (--pending needs it, to find the declared paths with live data).
-	o.MountsOnly = !opts.Pending
+	if !opts.Pending {
+		o.Need = audit.NeedMounts
+	}
 	m, err := opts.build(ctx, st, o, report.ProgressDelay)
 	if err != nil {
 		return err

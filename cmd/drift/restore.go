@@ -101,7 +101,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		return audit.ErrNoFrom
 	}
 	m, err := audit.Build(ctx, audit.Options{Root: root, Persist: opts.Persist, Flake: opts.Flake, Stdin: st.In, Homes: homes,
-		NoWalk: true, From: opts.From, FromDevice: opts.Device, FromOldRoots: opts.OldRoots, Say: opts.say(st)})
+		Need: audit.NeedFacts, From: opts.From, FromDevice: opts.Device, FromOldRoots: opts.OldRoots, Say: opts.say(st)})
 	if err != nil {
 		return err
 	}

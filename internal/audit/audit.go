@@ -65,22 +65,13 @@ type Options struct {
 	// (the paths formats, drift suggest); without it and without old roots, such
 	// directories stand for their contents (diff.Config.Collapse).
 	Paths bool
-	// MountsOnly builds the model as for a walk, with the ephemeral
-	// mounts (Audit.Ephemeral), the view beneath the mount points (Under)
-	// and the warnings about the mounts, but walks nothing
-	// (diff.Config.MountsOnly): Audit.Lost is empty. drift adopt PATH…
-	// reads only its paths. NoWalk, below, reads less still (no Audit).
-	MountsOnly bool
+	// Need is the part of the model the command reads: NeedAll (the zero
+	// value: walked and classified), NeedMounts or NeedFacts.
+	Need Need
 	// Progress and Now are diff.Config's.
 	Progress func(visited, bytes int64)
 	Now      time.Time
-	// NoWalk builds the model without a walk (drift restore): the
-	// declarations, the mount table, /etc/fstab and the old root From
-	// names. Model.Audit and Under are nil; no other old root is looked
-	// for, nothing beneath the mount points, and the top level is not
-	// detached.
-	NoWalk bool
-	// From, with NoWalk, is drift restore's --from: latest, or an old
+	// From, with NeedFacts, is drift restore's --from: latest, or an old
 	// root's name in the directory FromOldRoots (relative to the top level
 	// of the btrfs filesystem behind FromDevice, else behind Root), or the
 	// directory of an old root; Model.From is the old root it names.
@@ -89,6 +80,32 @@ type Options struct {
 	// is complete, in order: notes (for --verbose) and warnings.
 	Say func(Said)
 }
+
+// Need is a part of the model a command asks Build for. Every model holds
+// the declarations and where they came from, the mount table, the trusted
+// /etc/fstab, the ephemeral mounts (Model.Ephemeral) and the facts the
+// writing commands refuse through (Model.Unmounted, Model.Persisted); the
+// parts differ in what else is read, each larger one holding the smaller.
+type Need int
+
+const (
+	// NeedAll is the whole model (drift check, suggest, prune, rehearse,
+	// adopt --pending): the view beneath the mount points (Under), the old
+	// roots, the boot, and every path walked and classified (Audit.Lost),
+	// with every warning.
+	NeedAll Need = iota
+	// NeedMounts is the model as for a walk that walks nothing (drift adopt
+	// PATH…, which reads only its paths): Audit with its ephemeral mounts
+	// (Audit.Ephemeral), the warnings about the mounts and the view beneath
+	// the mount points (Under), but Audit.Lost empty (diff.Config.MountsOnly)
+	// and no warning about partial copies (adopt removes them as it copies).
+	NeedMounts
+	// NeedFacts is the model without Audit (drift restore): Model.Audit and
+	// Under are nil; no old root is looked for but the one Options.From
+	// names (Model.From), nothing is read beneath the mount points, and the
+	// top level is not detached.
+	NeedFacts
+)
 
 // Said is something Build says on the way: a warning; a note for
 // --verbose (Note set, Warning.Kind empty); or a diagnostic of reading the
@@ -200,7 +217,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 		say(Said{Diagnostic: &set.Diagnostics[i]})
 	}
 	build := m.build
-	if o.NoWalk {
+	if o.Need == NeedFacts {
 		build = m.facts
 	}
 	if err := build(ctx, o, say); err != nil {
@@ -210,7 +227,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	return m, nil
 }
 
-// facts reads what a model without a walk holds (Options.NoWalk): the
+// facts reads what a model without a walk holds (NeedFacts): the
 // trusted /etc/fstab and the old root Options.From names.
 func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
 	m.readFstab(say)
@@ -279,7 +296,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	// (with a previous root, diff.Check lists what is below one whose
 	// history is not uniform); the paths formats do.
 	cfg.Collapse = !o.Paths
-	cfg.MountsOnly = o.MountsOnly
+	cfg.MountsOnly = o.Need == NeedMounts
 	a, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {
@@ -300,8 +317,8 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	m.ephemeral = a.Ephemeral
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
-	if !o.MountsOnly {
-		// drift adopt (MountsOnly) removes them itself as it copies.
+	if o.Need != NeedMounts {
+		// drift adopt (NeedMounts) removes them itself as it copies.
 		a.Warnings = append(a.Warnings, m.partialCopyWarnings()...)
 	}
 	if live && o.CheckWipe && m.Root == "/" {

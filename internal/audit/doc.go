@@ -20,8 +20,9 @@
 // lay beneath the mount).
 //
 // A command that needs only part of the model asks for that part, made by
-// the same code: Options.NoWalk (drift restore: no walk, with the old root
-// Options.From names), Compare (drift diff: the live mount table and each
+// the same code: Options.Need (NeedMounts for drift adopt PATH…: the mounts
+// and the view beneath them, no walk; NeedFacts for drift restore: no walk,
+// no view, with the old root Options.From names), Compare (drift diff: the live mount table and each
 // tree beneath its mounts, nothing classified), ListRoots (drift roots:
 // the top level's old roots and the next wipe's plan, nothing walked).
 package audit

@@ -70,7 +70,7 @@ func (m *Model) findFrom(ctx context.Context, o Options) error {
 	return nil
 }
 
-// ErrNoFrom is Build's error for Options.NoWalk without Options.From:
+// ErrNoFrom is Build's error for Options.Need NeedFacts without Options.From:
 // drift restore must be told which old root to read.
 var ErrNoFrom = &HintError{Err: errors.New("--from: name the old root to restore from"), Hint: fromHint}
 

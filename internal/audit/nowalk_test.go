@@ -21,7 +21,7 @@ func TestNoWalkModel(t *testing.T) {
 	if err := os.WriteFile(decl, []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/lib/x"]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Root: root, Persist: []string{decl}, NoWalk: true, From: old, FromOldRoots: "old_roots"}
+	o := Options{Root: root, Persist: []string{decl}, Need: NeedFacts, From: old, FromOldRoots: "old_roots"}
 	m, err := Build(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

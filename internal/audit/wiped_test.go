@@ -17,8 +17,8 @@ const wipedMountinfo = `22 1 0:31 /root / rw - %s /dev/vda2 rw,subvol=/root
 // TestUnmountedStorageOnWipedRoot: a persistent storage path that nothing
 // mounts and that lies on the wiped root (/state mistyped, or a rescue
 // system with only the root subvolume mounted) holds no copy: the model
-// says so once, with or without the walk (drift restore's NoWalk, drift
-// adopt's MountsOnly), naming the storage path and the root, and every
+// says so once, with or without the walk (drift restore's NeedFacts, drift
+// adopt's NeedMounts), naming the storage path and the root, and every
 // writer refuses through Model.Unmounted. A storage path on the nix
 // subvolume is kept; so is one on an ext4 root no wipe is known for, even
 // with --ephemeral / (drift check assumes it wiped, with a warning; a
@@ -45,7 +45,7 @@ func TestUnmountedStorageOnWipedRoot(t *testing.T) {
 	} {
 		mi := filepath.Join(dir, "mountinfo-"+c.fstype)
 		write(mi, strings.Replace(wipedMountinfo, "%s", c.fstype, 1))
-		for _, o := range []Options{{NoWalk: true}, {MountsOnly: true}} {
+		for _, o := range []Options{{Need: NeedFacts}, {Need: NeedMounts}} {
 			o.Root, o.Persist, o.Mountinfo, o.Ephemeral = t.TempDir(), []string{decl}, mi, c.ephemeral
 			m, err := Build(context.Background(), o)
 			if err != nil {
@@ -53,7 +53,7 @@ func TestUnmountedStorageOnWipedRoot(t *testing.T) {
 			}
 			e := m.Unmounted("/state")
 			what := c.fstype + " root, --ephemeral " + strings.Join(c.ephemeral, " ")
-			if o.NoWalk {
+			if o.Need == NeedFacts {
 				what += ", no walk"
 			}
 			switch {

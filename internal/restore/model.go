@@ -46,7 +46,7 @@ type Restored struct {
 }
 
 // FromModel restores o.Path from the model's old root (m.From, built with
-// audit.Options.NoWalk and From) into its Destination under m.Root: the
+// audit.NeedFacts and From) into its Destination under m.Root: the
 // persistent storage covering it per m.Decls (mount points are crossed
 // down to the storage path, which must be mounted as the configuration
 // says: audit.Model.Unmounted), or, --to live, the path itself. The
