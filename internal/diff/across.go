@@ -5,32 +5,55 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
 // HistoryIn compares each item (lost items of an audit of root) with the
-// same path in another old root, dir, exactly as Check compares them with
-// the previous root (Item.History): HistoryNew when dir lacks the path,
-// HistoryChanged when it differs, HistorySame when identical. It is how
-// drift suggest --boots looks further back than the previous boot. The
-// result is parallel to items; a path that cannot be compared gets
-// NoHistory and is counted in failed, first naming the first of them.
-// Once ctx is done, the paths not compared yet keep NoHistory, uncounted.
-// Errors: root or dir cannot be opened.
-func HistoryIn(ctx context.Context, root, dir string, items []*Item, workers int) (hs []History, failed int, first string, err error) {
+// same path in another old root, dir, named label ("old_roots/NAME"),
+// exactly as Check compares them with the previous root (Item.History),
+// and at the same cost: one lockstep walk (Compare) of dir against root
+// for the items on the filesystem at /, one lookup each for the others
+// (lockHist.histories): HistoryNew when dir lacks the path, HistoryChanged
+// when it differs, HistorySame when identical. It is how drift suggest
+// --boots looks further back than the previous boot. The result is
+// parallel to items; a path that cannot be compared gets NoHistory and
+// counts in one warning. When the walk fails, the warning says so and
+// every item is looked up one by one. Errors: root or dir cannot be
+// opened; ctx's, once it is done.
+func HistoryIn(ctx context.Context, root, dir, label string, items []*Item, workers int) ([]History, []Warning, error) {
 	liveFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("%s: %w", root, err)
+		return nil, nil, fmt.Errorf("%s: %w", root, err)
 	}
 	defer unix.Close(liveFD)
 	prevFD, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("%s: %w", dir, err)
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	defer unix.Close(prevFD)
+	var warnings []Warning
+	var h *lockHist // nil: every item is looked up one by one
+	if lockstepHistory {
+		cmp, err := Compare(ctx, dir, root, CompareOptions{Workers: workers})
+		switch {
+		case ctx.Err() != nil:
+			return nil, nil, ctx.Err()
+		case err != nil:
+			warnings = append(warnings, Warning{Kind: WarnHistory, Message: fmt.Sprintf("cannot compare the root with %s: %v: lost paths are looked up one by one", label, err)})
+		default:
+			h = newLockHist(cmp)
+		}
+	}
 	live := func(it *Item) (int, string) { return liveFD, strings.TrimPrefix(it.Path, "/") }
-	hs, failed, first = historiesOf(ctx, live, prevFD, items, workers)
-	return hs, failed, first, nil
+	hs, failed, first := h.histories(ctx, live, prevFD, items, workers, label)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if failed > 0 {
+		warnings = append(warnings, Warning{Kind: WarnHistory, Path: strings.SplitN(first, ":", 2)[0], Message: fmt.Sprintf("%s not compared with %s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), label, first)})
+	}
+	return hs, warnings, nil
 }
 
 // StatIn lstats p (absolute inside root, "/etc/ssh") beneath root, never

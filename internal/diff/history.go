@@ -118,15 +118,18 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 		cmp = c.compareWithPrevious(ctx, prev.Dir, label)
 	}
 	var expanded bool
-	if cmp != nil {
-		lh := newLockHist(cmp)
+	if cmp != nil || ctx.Err() == nil {
+		var lh *lockHist // nil: every lost path is looked up one by one
+		if cmp != nil {
+			lh = newLockHist(cmp)
+		}
 		expanded = c.expandCollapsed(ctx, a, lh)
 		c.historiesFrom(ctx, lh, liveFD, prevFD, a)
-		c.vanishedFrom(cmp, a, now)
-	} else if ctx.Err() == nil {
-		expanded = c.expandCollapsed(ctx, a, nil)
-		c.histories(ctx, liveFD, prevFD, a)
-		c.vanished(ctx, liveFD, a, now)
+		if cmp != nil {
+			c.vanishedFrom(cmp, a, now)
+		} else {
+			c.vanished(ctx, liveFD, a, now)
+		}
 	}
 	if expanded {
 		// The same entries, counted again (they may have moved since).

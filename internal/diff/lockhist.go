@@ -132,46 +132,69 @@ func (h *lockHist) history(p string) (History, bool) {
 	return HistorySame, true
 }
 
-// historiesFrom sets the History of every lost item: from h for those on
-// the filesystem at / (Item.onRoot; an item that stands for its contents,
-// Item.Below, is uniform: see expandCollapsed), one by one (historiesOf)
-// for the others. A path that could not be compared has none and counts in
-// the one warning.
+// historiesFrom sets the History of every lost item against the previous
+// root (h.histories); the paths that could not be compared make one
+// warning.
 func (c *classifier) historiesFrom(ctx context.Context, h *lockHist, liveFD, prevFD int, a *Audit) {
+	live, done := c.livePlace(liveFD)
+	defer done()
+	hs, failed, first := h.histories(ctx, live, prevFD, a.Lost, c.cfg.Workers, "the previous root")
+	if ctx.Err() != nil {
+		return // Check returns the context's error
+	}
+	for i, it := range a.Lost {
+		it.History = hs[i]
+	}
+	if failed > 0 {
+		c.warn(WarnHistory, strings.SplitN(first, ":", 2)[0], fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
+	}
+}
+
+// histories compares each item (lost items of an audit) with the same path
+// in an old root, prevFD, named label ("the previous root",
+// "old_roots/NAME"): the one way drift compares the lost set with an old
+// root, whatever its place among the old roots. The items on the
+// filesystem at / (Item.onRoot; an item that stands for its contents,
+// Item.Below, is uniform: see expandCollapsed) take their history from h,
+// the lockstep walk of that old root; the others, and all of them when h
+// is nil, are looked up one by one (historiesOf; live says where their
+// live copy is read). The result is parallel to items; a path that cannot
+// be compared gets NoHistory and is counted in failed, first naming the
+// first of them in path order with its reason.
+func (h *lockHist) histories(ctx context.Context, live livePlace, prevFD int, items []*Item, workers int, label string) (hs []History, failed int, first string) {
+	if h == nil {
+		return historiesOf(ctx, live, prevFD, items, workers)
+	}
+	hs = make([]History, len(items))
 	var rest []*Item
-	failed := 0
-	first := ""
-	for _, it := range a.Lost {
+	var restAt []int
+	for i, it := range items {
 		if !it.onRoot {
-			rest = append(rest, it)
+			rest, restAt = append(rest, it), append(restAt, i)
 			continue
 		}
 		var ok bool
-		if it.History, ok = h.history(it.Path); !ok {
+		if hs[i], ok = h.history(it.Path); !ok {
 			failed++
 			if first == "" {
-				first = it.Path + ": not compared with the previous root"
+				first = it.Path + ": not compared with " + label
 			}
 		}
 	}
 	if len(rest) > 0 {
-		live, done := c.livePlace(liveFD)
-		defer done()
-		hs, n, f := historiesOf(ctx, live, prevFD, rest, c.cfg.Workers)
+		rh, n, f := historiesOf(ctx, live, prevFD, rest, workers)
 		if ctx.Err() != nil {
-			return
+			return hs, failed, first
 		}
-		for i, it := range rest {
-			it.History = hs[i]
+		for j, i := range restAt {
+			hs[i] = rh[j]
 		}
 		failed += n
 		if first == "" || f != "" && pathx.Compare(f, first) < 0 {
 			first = f
 		}
 	}
-	if failed > 0 {
-		c.warn(WarnHistory, strings.SplitN(first, ":", 2)[0], fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
-	}
+	return hs, failed, first
 }
 
 // expandCollapsed lists what a directory lost whole (Item.Below, from

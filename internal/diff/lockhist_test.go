@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,5 +98,80 @@ f /var/cache/x ignored
 	}
 	if len(a.Warnings) != len(b.Warnings) {
 		t.Errorf("warnings: lockstep %q, lookups %q", a.Warnings, b.Warnings)
+	}
+}
+
+// An old root further back than the previous one (drift suggest --boots)
+// is compared as the previous root is, by the one lockstep walk: HistoryIn
+// against the previous root says what Check said (Item.History), and
+// against an older root, with other changes, what looking each lost path
+// up says.
+func TestHistoryInIsTheLockstepComparison(t *testing.T) {
+	live := `
+f /same/a 1
+f /chg/content abc
+f /chg/size abc
+l /chg/link -> one
+d /chg/type
+f /new/file x
+f /mixed/keep k
+f /mixed/new n
+f /mixed/deep/x/y 1
+`
+	prev := map[string]string{
+		"/same/a": "1", "/chg/content": "abd", "/chg/size": "abcd", "/chg/type": "file",
+		"/mixed/keep": "k", "/mixed/deep/x/y": "1", "/gone/file": "f",
+	}
+	older := map[string]string{
+		"/same/a": "2", "/chg/content": "abc", "/chg/size": "abc", "/chg/type/x": "now a directory",
+		"/new/file": "x", "/mixed/new": "n", "/mixed/deep/x/y": "1",
+	}
+	p := previous(t, prev)
+	must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
+	o := previous(t, older)
+	must(t, os.Symlink("one", filepath.Join(o.Dir, "chg/link")))
+	var root string
+	a := check(t, live, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
+		c.PreviousRoot = p
+		root = c.Root
+	})
+	in := func(dir string, lockstep bool) map[string]string {
+		old := lockstepHistory
+		lockstepHistory = lockstep
+		defer func() { lockstepHistory = old }()
+		hs, ws, err := HistoryIn(context.Background(), root, dir, "old_roots/x", a.Lost, 0)
+		if err != nil || len(ws) > 0 {
+			t.Fatalf("HistoryIn %s: %v %q", dir, err, ws)
+		}
+		m := map[string]string{}
+		for i, it := range a.Lost {
+			m[it.Path] = hs[i].String()
+		}
+		return m
+	}
+	checked := map[string]string{}
+	for _, it := range a.Lost {
+		checked[it.Path] = it.History.String()
+	}
+	if got := in(p.Dir, true); !maps.Equal(got, checked) {
+		t.Errorf("HistoryIn of the previous root %v, Check said %v", got, checked)
+	}
+	before := lookups.Load()
+	got := in(o.Dir, true)
+	if n := lookups.Load() - before; n != 0 {
+		t.Errorf("HistoryIn of an older root looked %d lost paths up one by one, want none: all lie on the filesystem at /", n)
+	}
+	if one := in(o.Dir, false); !maps.Equal(got, one) {
+		t.Errorf("HistoryIn of an older root: lockstep %v, lookups %v", got, one)
+	}
+	if n := lookups.Load() - before; n != int64(len(a.Lost)) {
+		t.Errorf("%d lookups one by one, want %d (one per lost path)", n, len(a.Lost))
+	}
+	want := map[string]string{"/same/a": "changed", "/chg/content": "same", "/chg/size": "same", "/chg/link": "same",
+		"/chg/type": "same", "/new/file": "same", "/mixed/keep": "new", "/mixed/new": "same", "/mixed/deep/x/y": "same"}
+	for p, h := range want {
+		if got[p] != h {
+			t.Errorf("%s: %q against the older root, want %q", p, got[p], h)
+		}
 	}
 }

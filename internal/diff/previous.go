@@ -94,10 +94,15 @@ func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
 // the view under the mount points (Config.Under) for a shadowed one.
 type livePlace func(it *Item) (fd int, rel string)
 
+// lookups counts itemHistory's calls, for the tests that hold the history
+// to one lockstep walk per old root, not one lookup per lost path.
+var lookups atomic.Int64
+
 // itemHistory compares the lost item it with the same path in the previous
 // root (WhatChanged, content hashed for regular files of equal size); the
 // live copy is read where live says.
 func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, error) {
+	lookups.Add(1)
 	rel := strings.TrimPrefix(it.Path, "/")
 	if rel == "" {
 		return NoHistory, nil
@@ -135,24 +140,6 @@ func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, err
 		return HistorySame, nil
 	}
 	return HistoryChanged, nil
-}
-
-// histories sets the History of every lost item against the previous
-// root, with bounded workers. Paths that cannot be compared keep
-// NoHistory and make one warning.
-func (c *classifier) histories(ctx context.Context, liveFD, prevFD int, a *Audit) {
-	live, done := c.livePlace(liveFD)
-	defer done()
-	hs, failed, first := historiesOf(ctx, live, prevFD, a.Lost, c.cfg.Workers)
-	if ctx.Err() != nil {
-		return // Check returns the context's error
-	}
-	for i, it := range a.Lost {
-		it.History = hs[i]
-	}
-	if failed > 0 {
-		c.warn(WarnHistory, strings.SplitN(first, ":", 2)[0], fmt.Sprintf("%s not compared with the previous root (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), first))
-	}
 }
 
 // livePlace says where each lost item is read in the live system: beneath

@@ -10,7 +10,6 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/units"
 )
 
 // Histories compares the lost paths of a (an audit of root) with the old
@@ -18,7 +17,8 @@ import (
 // the previous boot's root, whose history Check already set
 // (Item.History; a.PreviousRoot must be it); the others are compared by
 // diff.HistoryIn, for the unpersisted paths only (the candidates of
-// Suggest). An old root that cannot be read is left out with a warning; so
+// Suggest), each with one lockstep walk as Check compares the first: N old
+// roots cost about N comparisons of the trees. An old root that cannot be read is left out with a warning; so
 // are the paths that could not be compared (counted, the first named).
 // Once ctx is done it compares nothing more and returns ctx's error.
 func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]RootHistory, []diff.Warning, error) {
@@ -43,7 +43,7 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.Ol
 			out = append(out, o)
 			continue
 		}
-		hs, failed, first, err := diff.HistoryIn(ctx, root, r.Dir, cand, workers)
+		hs, hw, err := diff.HistoryIn(ctx, root, r.Dir, "old_roots/"+r.Name, cand, workers)
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, nil, cerr
 		}
@@ -51,9 +51,7 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.Ol
 			warnings = append(warnings, diff.Warning{Kind: diff.WarnHistory, Message: fmt.Sprintf("cannot compare with old_roots/%s: %v", r.Name, err)})
 			continue
 		}
-		if failed > 0 {
-			warnings = append(warnings, diff.Warning{Kind: diff.WarnHistory, Path: first, Message: fmt.Sprintf("%s not compared with old_roots/%s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), r.Name, first)})
-		}
+		warnings = append(warnings, hw...)
 		for j, h := range hs {
 			o.Hist[candAt[j]] = h
 		}
