@@ -71,7 +71,8 @@ type Path struct {
 	Covered string
 	// Persistent, when set, says the path is not on a wiped filesystem: it
 	// survives as it is, and nothing is adopted (the mount point showing
-	// it).
+	// it). A path no declaration covers there is no refusal: it needs
+	// none (Dest is then "").
 	Persistent string
 	// Absent says there is nothing at Path to adopt.
 	Absent bool
@@ -182,6 +183,10 @@ type adopter struct {
 func (a *adopter) plan(ctx context.Context, p *Path) error {
 	dest, e, _, err := restore.Destination(a.m.Decls, p.Path, restore.ToPersist)
 	if errors.Is(err, restore.ErrUndeclared) {
+		if m := a.persistentMount(p.Path); m != "" {
+			p.Persistent = m // on a filesystem the wipe keeps: nothing to declare
+			return nil
+		}
 		return a.undeclared(p.Path)
 	}
 	if err != nil {
@@ -410,6 +415,22 @@ func (a *adopter) mountedNow(p *Path) bool {
 	src := path.Clean(p.Decl.Source())
 	store := a.m.Mounts.Shows(src)
 	return store != nil && mounts.SameFS(m, store) && path.Clean(m.Root) == path.Clean(store.SourcePath(src))
+}
+
+// persistentMount is the mount point of the filesystem that shows p when
+// it is a disk-backed one the next boot keeps (not one of the wiped
+// filesystems, nor a tmpfs or kernel filesystem made anew at boot): a path
+// there survives as it is and needs no declaration. "" otherwise.
+func (a *adopter) persistentMount(p string) string {
+	m := a.m.Mounts.Shows(p)
+	if m == nil || a.ephemeral(m) {
+		return ""
+	}
+	switch m.FSType {
+	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
+		return ""
+	}
+	return m.MountPoint
 }
 
 // undeclared builds the refusal of p.

@@ -112,3 +112,23 @@ func TestRefusedPlanCountsWhatItWouldCopy(t *testing.T) {
 		t.Errorf("refused plan %+v\nwith --prefer persistent %+v", got, want)
 	}
 }
+
+// TestUndeclaredOnPersistentFilesystemNeedsNoDeclaration: a path no
+// declaration covers on a filesystem the wipe keeps (/nix/store on the
+// /nix subvolume) is not refused with a declaration to add: it survives as
+// it is, and adopt says so; one on the wiped root is still refused. adopt
+// /nix/store said "declare it, e.g. …directories = [ "/nix/store" ]"
+// (fresh-user finding).
+func TestUndeclaredOnPersistentFilesystemNeedsNoDeclaration(t *testing.T) {
+	m := demo(t)
+	res, err := Run(context.Background(), m, Options{Paths: []string{"/nix/store"}})
+	testutil.Must(t, err)
+	if p := res.Paths[0]; p.Persistent != "/nix" || p.Dest != "" || len(p.Outcomes) != 0 {
+		t.Errorf("/nix/store: %+v, want on the persistent mount at /nix, nothing adopted", p)
+	}
+	_, err = Run(context.Background(), m, Options{Paths: []string{"/opt/thing"}, DryRun: true})
+	var ue *UndeclaredError
+	if !errors.As(err, &ue) {
+		t.Errorf("/opt/thing on the wiped root: %v, want an UndeclaredError", err)
+	}
+}

@@ -86,6 +86,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		}
 		fmt.Fprintf(w, "%s\n", escape.Name(p.Path))
 		switch {
+		case p.Persistent != "" && p.Dest == "":
+			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): it needs no declaration, and there is nothing to adopt\n", escape.Name(p.Persistent))
+			continue
 		case p.Persistent != "":
 			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): nothing to adopt\n", escape.Name(p.Persistent))
 			continue

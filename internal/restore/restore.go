@@ -235,8 +235,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		mnt, err := lstatAt(dparent, dname, &dst0)
 		switch {
 		case err == nil && mnt && len(dcomps) > dst.cross:
-			return nil, withHint(&MountError{Side: "destination", Path: res.DestFull},
-				"restore what is below it, or into the persistent copy mounted there (--to persist)")
+			return nil, withHint(&MountError{Side: "destination", Path: res.DestFull}, req.hint(
+				"restore what is below it, or into the persistent copy mounted there (--to persist)",
+				"adopt what is below it, or unmount it first"))
 		case err == nil:
 			exists = true
 		case !errors.Is(err, unix.ENOENT):
@@ -244,7 +245,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	if exists && !req.Force {
-		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), "--force replaces it (atomically); --dry-run shows what would be copied")
+		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), req.hint(
+			"--force replaces it (atomically); --dry-run shows what would be copied",
+			appearedForAdopt))
 	}
 	// Before anything is written: no mount point anywhere in the source
 	// tree, nor in the destination that --force replaces (its removal would
@@ -346,7 +349,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			removeAll(dparent, tmp)
 			err = fmt.Errorf("replace %s: %w", res.DestFull, err)
 			if errors.Is(err, unix.EBUSY) {
-				err = withHint(err, "it is a mount point: restore what is below it, or into the persistent copy mounted there (--to persist)")
+				err = withHint(err, req.hint(
+					"it is a mount point: restore what is below it, or into the persistent copy mounted there (--to persist)",
+					"it is a mount point: adopt what is below it, or unmount it first"))
 			}
 			return res, err
 		}
@@ -361,7 +366,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 				made.remove()
 			}
 			if errors.Is(err, unix.EEXIST) {
-				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), "--force replaces it")
+				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), req.hint("--force replaces it", appearedForAdopt))
 			}
 			return res, fmt.Errorf("rename into %s: %w", res.DestFull, err)
 		}
@@ -453,6 +458,22 @@ func (e *HintError) Error() string { return e.Err.Error() }
 func (e *HintError) Unwrap() error { return e.Err }
 
 func withHint(err error, hint string) error { return &HintError{Err: err, Hint: hint} }
+
+// hint is the hint for the command req copies for (Request.Command):
+// forRestore for drift restore, forAdopt for drift adopt. Each names only
+// the flags its command has (drift adopt has no --force nor --to);
+// TestHintsNameTheirCommandsFlags reads both from here.
+func (req Request) hint(forRestore, forAdopt string) string {
+	if req.command() == "adopt" {
+		return forAdopt
+	}
+	return forRestore
+}
+
+// appearedForAdopt is drift adopt's hint for an object that appeared in
+// the persistent copy after its plan (another drift adopt, or a service
+// writing there).
+const appearedForAdopt = "something wrote it after drift adopt planned the copy (another drift adopt, or a service writing there): run drift adopt again; it compares what is there now with the live object (--prefer live or --prefer persistent where they differ)"
 
 // Owner is an owner and mode given to a copy's top directory in place of
 // the source's (Request.Top). A negative field keeps the source's.
