@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -117,6 +118,18 @@ type LinkError struct {
 
 func (e *LinkError) Error() string {
 	return fmt.Sprintf("%s is a symlink to %s, and it is declared as a directory: its persistent copy would hold the link, not the data it points at (the next boot mounts a directory there)", e.Path, e.Target)
+}
+
+// KindError refuses a path declared as a file that is a directory on the
+// live system (diff.DeclaredFileIsDir): copied, the directory would become
+// the file's persistent copy, which the next boot's bind mount of a file
+// cannot mount; drift check counts it and all it holds as lost.
+type KindError struct {
+	Path, Source string
+}
+
+func (e *KindError) Error() string {
+	return fmt.Sprintf("%s is declared as a file but is a directory: copied into %s it could not be mounted as the file (a file's bind mount of a directory fails), and at the next boot it is wiped with the root", e.Path, e.Source)
 }
 
 func (e *UndeclaredError) Error() string {
@@ -369,6 +382,9 @@ func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("%s: %w", p.Path, err)
+	}
+	if diff.DeclaredFileIsDir(&p.Decl, p.Path, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
+		return &KindError{Path: p.Path, Source: p.Decl.Source()}
 	}
 	if dest != nil && dest.Ino != 0 && dest.Dev == st.Dev && dest.Ino == st.Ino {
 		p.Persistent, p.Covered = p.Covered, ""

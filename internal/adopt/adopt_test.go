@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/audit"
@@ -88,5 +89,46 @@ func TestAdoptCopiesAndLeavesLiveData(t *testing.T) {
 	var ue *UndeclaredError
 	if !errors.As(err, &ue) || ue.Path != "/opt/thing" || ue.Storage != "/nix/persist" {
 		t.Errorf("undeclared path: %v, want an UndeclaredError naming /nix/persist", err)
+	}
+}
+
+// A path declared as a file that is a directory on the live system (the
+// tester's /etc/typemismatch, its inner file "not declared" in check) is
+// refused with the reason, nothing written: copied, the directory would be
+// the file's persistent copy, which the next boot could not mount.
+func TestAdoptRefusesDirectoryDeclaredAsFile(t *testing.T) {
+	fix, err := filepath.Abs("../../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	for _, d := range []string{"opt/typemismatch", "nix/persist"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "opt/typemismatch/inner"), []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nix := filepath.Join(dir, "p.nix")
+	if err := os.WriteFile(nix, []byte(`{ environment.persistence."/nix/persist".files = [ "/opt/typemismatch" ]; }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{nix},
+		Mountinfo: filepath.Join(fix, "mountinfo"), RootSubvol: "none", OldRoots: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	for _, dry := range []bool{true, false} {
+		_, err = Run(context.Background(), m, Options{Paths: []string{"/opt/typemismatch"}, DryRun: dry})
+		var ke *KindError
+		if !errors.As(err, &ke) || !strings.Contains(err.Error(), "declared as a file but is a directory") {
+			t.Errorf("dry run %v: %v, want a KindError", dry, err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "nix/persist/opt")); err == nil {
+		t.Error("something was written into the persistent storage path")
 	}
 }

@@ -967,7 +967,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		switch {
 		case d.Kind == persist.Dir && isDir:
 			cat, childDecl = Recreated, declHere
-			c.noteUnmounted(e.Path, declHere)
+			c.noteUnmounted(e.Path, declHere, true)
 		case e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
 			// The symlink method (impermanence files, home-manager v1 and
 			// preservation how = "symlink"): the link is made again and the
@@ -976,7 +976,10 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
 			if d.Kind == persist.File {
-				c.noteUnmounted(e.Path, declHere)
+				c.noteUnmounted(e.Path, declHere, isDir)
+				if isDir {
+					childDecl = declHere // DeclaredFileIsDir: all below it too
+				}
 			}
 		}
 	case isDir && nd != nil && nd.keep:

@@ -102,6 +102,9 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			if !persistentCopy[it.Decl] {
 				continue
 			}
+			if DeclaredFileIsDir(&c.entries[it.Decl], it.Path, it.IsDir()) {
+				continue // no copy comes back for it: lost, it.Copy CopyMissing
+			}
 			rel := strings.TrimPrefix(it.Path, "/")
 			copyRel := strings.TrimPrefix(CopyOf(&c.entries[it.Decl], it.Path), "/")
 			if c.linkedCopyWiped(t, rootFD, it, copyRel) {

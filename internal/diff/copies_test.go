@@ -314,3 +314,34 @@ l /nix/persist/srv/kept -> /nix/persist/kept.real
 		t.Errorf("/srv/kept: %+v, want copied (its copy links into persistent storage)", it)
 	}
 }
+
+// A path declared as a file that is a directory on the live system: it and
+// everything under it are declared-unbacked under that declaration (the
+// tester's /etc/typemismatch/inner was "unpersisted, not declared"), even
+// when the persistent copy is a directory holding the same bytes (a file's
+// bind mount cannot mount it), and the warning names the mismatch.
+func TestDeclaredFileThatIsADirectoryIsLostWhole(t *testing.T) {
+	spec := `
+f /etc/typemismatch/inner data
+f /etc/typemismatch/sub/more more
+f /nix/persist/etc/typemismatch/inner data
+`
+	a := check(t, spec, btrfsSystem, []persist.Entry{file("/etc/typemismatch")}, nil)
+	wantCats(t, a, map[string]string{
+		"/etc/typemismatch":          "declared-unbacked",
+		"/etc/typemismatch/inner":    "declared-unbacked",
+		"/etc/typemismatch/sub":      "declared-unbacked",
+		"/etc/typemismatch/sub/more": "declared-unbacked",
+	})
+	for _, p := range []string{"/etc/typemismatch", "/etc/typemismatch/inner"} {
+		if it := itemAt(a, p); it == nil || it.Decl != 0 || !DeclaredFileIsDir(&a.Decls.Entries[0], p, it.IsDir()) {
+			t.Errorf("%s: %+v, want it under the file's declaration, a mismatch", p, it)
+		}
+	}
+	if a.Totals[Copied].Count != 0 {
+		t.Errorf("copied %+v: the directory copy is never mounted", a.Totals[Copied])
+	}
+	if !hasWarning(a, "declared-unbacked: /etc/typemismatch is declared as a file", "is a directory") || !hasWarning(a, "declared-unbacked: /etc/typemismatch ", "4 paths") {
+		t.Errorf("no mismatch warning: %q", a.Warnings)
+	}
+}

@@ -10,15 +10,16 @@ import (
 // filesystem, not mounted from its persistent copy: warned about once the
 // categories are final (warnUnmounted).
 type unmountedDecl struct {
-	path string
-	decl int32
+	path  string
+	decl  int32
+	isDir bool // the live path is a directory
 }
 
 // noteUnmounted records the declared path p (declaration d) that is not
-// mounted, for warnUnmounted.
-func (c *classifier) noteUnmounted(p string, d int32) {
+// mounted (isDir: a directory), for warnUnmounted.
+func (c *classifier) noteUnmounted(p string, d int32, isDir bool) {
 	c.mu.Lock()
-	c.unmounted = append(c.unmounted, unmountedDecl{path: p, decl: d})
+	c.unmounted = append(c.unmounted, unmountedDecl{path: p, decl: d, isDir: isDir})
 	c.mu.Unlock()
 }
 
@@ -45,6 +46,8 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 		l, cp := lost[u.decl], copied[u.decl]
 		var msg string
 		switch {
+		case DeclaredFileIsDir(d, u.path, u.isDir):
+			msg = fmt.Sprintf("declared-unbacked: %s is declared as a file%s but is a directory: it and all it holds are wiped with the root (%s, %s) and the next boot mounts the file %s in its place; make it a file, or declare it as a directory", u.path, at(d.Pos), units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), d.Source())
 		case l.Count > 0 && cp.Count > 0:
 			msg = fmt.Sprintf("declared-unbacked: %s: what is written there now is lost at the next boot (%s, %s; %s already the same in the persistent copy)", head, units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), units.Plural(cp.Count, "path is", "paths are"))
 		case l.Count > 0:

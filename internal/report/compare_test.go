@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
@@ -57,5 +58,20 @@ func TestDiffNamesNestedSubvolumeAsCheckDoes(t *testing.T) {
 	}
 	if len(j.Changes) != 2 || j.Changes[0].B.Type != "dir" || j.Changes[1].A.Type != "subvolume" {
 		t.Errorf("json: %s", buf.String())
+	}
+}
+
+// The WHY of a path declared as a file that is a directory live, and of
+// what it holds, names the mismatch (one reason for all of it).
+func TestWhyDeclaredFileThatIsADirectory(t *testing.T) {
+	d := persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/typemismatch"}
+	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{d}}}
+	top := &diff.Item{Path: "/etc/typemismatch", Category: diff.DeclaredUnbacked, Mode: unix.S_IFDIR | 0o755, Decl: 0}
+	inner := &diff.Item{Path: "/etc/typemismatch/inner", Category: diff.DeclaredUnbacked, Mode: unix.S_IFREG | 0o644, Decl: 0}
+	if w := Why(a, top); !strings.Contains(w, "declared file, but a directory here") || !strings.Contains(w, "/nix/persist/etc/typemismatch") {
+		t.Errorf("top: %q", w)
+	}
+	if w := Why(a, inner); !strings.Contains(w, "inside /etc/typemismatch, declared as a file but a directory") {
+		t.Errorf("inner: %q", w)
 	}
 }

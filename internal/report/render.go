@@ -97,6 +97,13 @@ func Why(a *diff.Audit, it *diff.Item) string {
 	switch {
 	case it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries):
 		d := a.Decls.Entries[it.Decl]
+		if diff.DeclaredFileIsDir(&d, it.Path, it.IsDir()) {
+			s := escape.Name(diff.MismatchWhy(&d, it.Path))
+			if p := d.Pos.String(); p != "" {
+				s += " (" + escape.Name(p) + ")"
+			}
+			return s
+		}
 		s := "declared " + d.Kind.String()
 		if d.Path != it.Path {
 			s = "inside declared " + d.Kind.String() + " " + escape.Name(d.Path)
