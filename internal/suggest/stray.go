@@ -26,6 +26,7 @@ type strayRow struct {
 	s              Suggestion
 	entries, bytes atomic.Int64
 	mtime          atomic.Int64
+	dev            uint64 // the device of the row's own path: never left
 }
 
 // count adds e, the row's own path or one below it, to the row: one entry,
@@ -153,9 +154,11 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 	defer unix.Close(fd)
 	var mu sync.Mutex
 	var rows []*strayRow
+	var storageDev atomic.Uint64 // the storage path's device, set first
 	visit := func(parent any, e *scan.Entry) (any, bool) {
 		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
 		if parent == nil {
+			storageDev.Store(e.Dev)
 			return onTheWay, isDir // the storage path itself
 		}
 		if e.Replaced {
@@ -163,7 +166,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		}
 		if r, ok := parent.(*strayRow); ok {
 			r.count(e)
-			return r, isDir
+			return r, isDir && e.Dev == r.dev // never into a mount below it
 		}
 		full := sp + e.Path
 		if slices.Contains(ownDirs, e.Path) {
@@ -180,12 +183,14 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			// One row for the highest directory in use: what is used
 			// below it is said in that row, not a row each; what it holds
 			// is counted into it as into a stray row.
-			r := &strayRow{s: inUseRow(full, e, sp, append(by, usesBelow(full, uses)...))}
+			r := &strayRow{s: inUseRow(full, e, sp, append(by, usesBelow(full, uses)...)), dev: e.Dev}
 			r.count(e)
 			mu.Lock()
 			rows = append(rows, r)
 			mu.Unlock()
-			return r, isDir
+			// A mount point (another device) is counted as itself only:
+			// drift never crosses a mount.
+			return r, isDir && e.Dev == storageDev.Load()
 		}
 		switch {
 		case c == covered, inUse && c != onTheWay:
@@ -201,7 +206,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			kind = persist.Dir
 		}
 		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
-			Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK}}
+			Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK}, dev: e.Dev}
 		r.count(e)
 		mu.Lock()
 		rows = append(rows, r)
