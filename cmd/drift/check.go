@@ -135,28 +135,10 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	}
 	defer m.Close()
 	a := m.Audit
-	warn := func(w diff.Warning) {
-		if !opts.Quiet {
+	if !opts.Quiet {
+		for _, w := range report.CheckWarnings(a, m.SaidWarnings, opts.Format, opts.Verbose) {
 			printWarning(st, w)
 		}
-	}
-	if msg := a.Wipe.Warning(); msg != "" && opts.Format != "table" {
-		warn(diff.Warning{Kind: diff.WarnWipe, Path: "/", Message: msg}) // the table starts with it
-	}
-	if opts.Format != "table" {
-		for _, al := range a.Alerts {
-			warn(diff.Warning{Kind: diff.WarnHistory, Path: al.Path, Message: al.Message}) // the table starts with them too
-		}
-	}
-	for _, w := range a.Warnings[:len(a.Warnings)-m.SaidWarnings] {
-		warn(w)
-	}
-	for i, e := range a.Errors {
-		if i == 10 && !opts.Verbose {
-			warn(diff.Warning{Kind: diff.WarnUnreadable, Message: fmt.Sprintf("%d more unreadable paths (--verbose lists them)", len(a.Errors)-10)})
-			break
-		}
-		warn(diff.Warning{Kind: diff.WarnUnreadable, Path: e.Path, Message: fmt.Sprintf("cannot read %s: %v (what it holds is unknown and not in the report)", e.Path, e.Err)})
 	}
 	if err := report.Write(st.Out, a, report.Options{Format: opts.Format, All: opts.All, Color: color,
 		Metrics: report.Metrics{OldRoots: m.OldRoots.Count}}); err != nil {

@@ -114,13 +114,9 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	said := m.Audit.Warnings[len(m.Audit.Warnings)-m.SaidWarnings:]
-	warnings := slices.Clone(res.Warnings)
-	if opts.Verbose {
-		warnings = append(warnings, res.IDWarnings...)
-	}
-	for _, w := range warnings {
-		if !opts.Quiet && !slices.Contains(said, w) {
+	warnings, stderr := report.SuggestWarnings(res.Warnings, res.IDWarnings, m.Audit.Warnings[len(m.Audit.Warnings)-m.SaidWarnings:], opts.Verbose)
+	if !opts.Quiet {
+		for _, w := range stderr {
 			printWarning(st, w)
 		}
 	}
