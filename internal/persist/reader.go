@@ -1,0 +1,294 @@
+package persist
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/nix-drift/drift/internal/hashindex"
+)
+
+// flakeHint is the hint of every "could not read statically" diagnostic.
+const flakeHint = "evaluate the real configuration with --flake REF#HOST"
+
+// reader turns values (decoded JSON or statically evaluated Nix) into
+// entries, applying the modules' defaults and path rules.
+type reader struct {
+	src      *source
+	opts     Options
+	ev       *evaluator // nil for JSON: every lazy is already known
+	set      *Set
+	seen     hashindex.Index // the first entry of each key (entryKey) in set.Entries
+	condSeen map[int]bool
+	diagSeen hashindex.Index // the diagnostics in set.Diagnostics
+	// dupMessage holds the message of the duplicates of an entry, by the
+	// entry's index in set.Entries.
+	dupMessage map[int]string
+	// users holds users.users.<name>.{home,group} when a .nix file sets them
+	// to literal strings.
+	users map[string]userInfo
+	// origins interns the Origin of every entry read: one per distinct
+	// owner, mode, module and home, shared by all entries that have it.
+	origins map[Origin]*Origin
+	// scratch is the Origin of the entry being read, until it is interned.
+	scratch Origin
+	// lit is the string literal item each passes on (reader.item).
+	lit value
+}
+
+type userInfo struct{ home, group string }
+
+func newReader(src *source, opts Options, ev *evaluator) *reader {
+	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
+		condSeen: make(map[int]bool), dupMessage: make(map[int]string), users: make(map[string]userInfo),
+		origins: make(map[Origin]*Origin)}
+}
+
+func (r *reader) pos(off int) Pos { return r.src.pos(off) }
+
+func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
+	r.diagCode("", off, sev, hint, format, a...)
+}
+
+// diagCode is diag with a Diagnostic.Code.
+func (r *reader) diagCode(code string, off int, sev Severity, hint, format string, a ...any) {
+	r.addDiag(Diagnostic{Pos: r.pos(off), Severity: sev, Message: fmt.Sprintf(format, a...), Hint: hint, Code: code})
+}
+
+// addDiag records d unless an equal diagnostic is recorded already.
+func (r *reader) addDiag(d Diagnostic) {
+	h := diagHash(&d)
+	ds := r.set.Diagnostics
+	if r.diagSeen.Find(h, func(i int) bool { return ds[i] == d }) >= 0 {
+		return
+	}
+	r.set.Diagnostics = appendDoubling(r.set.Diagnostics, d)
+	ds = r.set.Diagnostics
+	r.diagSeen.Add(h, len(ds)-1, func(i int) uint64 { return diagHash(&ds[i]) })
+}
+
+func diagHash(d *Diagnostic) uint64 {
+	h := hashindex.Mix(hashindex.HashString(d.Message), hashindex.HashString(d.Pos.File))
+	return hashindex.Mix(h, uint64(d.Pos.Line)<<32|uint64(uint32(d.Pos.Col)))
+}
+
+// appendDoubling is append that doubles a full slice's capacity: a
+// million appends allocate about twice the final slice, not the five
+// times of append, which grows a large slice by a quarter.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		// Not slices.Grow: asked for twice, it makes up to 2.5 times.
+		n := make([]T, len(s), max(8, 2*len(s)))
+		copy(n, s)
+		s = n
+	}
+	return append(s, v)
+}
+
+// notRead reports a value that could not be read statically.
+func (r *reader) notRead(v *value, where string) {
+	what := "cannot read %s statically"
+	if v.splice {
+		what = "cannot read %s statically; the entries it adds are missing"
+	}
+	r.diagCode("not-static", v.off, Warning, flakeHint, "%s: "+what, where, v.why)
+}
+
+func (r *reader) force(l *lazy) *value {
+	if l.v != nil || r.ev == nil {
+		if l.v == nil {
+			return unknownAt(-1, "a value")
+		}
+		return l.v
+	}
+	return r.ev.force(l)
+}
+
+// attr returns the value of v.name, or nil when v is not a set or lacks it.
+// Conditions on the way are reported once each.
+func (r *reader) attr(v *value, name, where string) *value {
+	if v == nil || v.kind != vAttrs {
+		return nil
+	}
+	at := v.attrs.get(name)
+	if at == nil {
+		return nil
+	}
+	var out *value
+	if r.ev == nil {
+		out = at.defs[0].v
+	} else {
+		out = r.ev.attrValue(at)
+	}
+	r.conds(out, where)
+	return out
+}
+
+func (r *reader) attrOff(v *value, name string) int {
+	if at := v.attrs.get(name); at != nil {
+		return at.off
+	}
+	return v.off
+}
+
+func (r *reader) conds(v *value, where string) {
+	for _, off := range v.conds {
+		if !r.condSeen[off] {
+			r.condSeen[off] = true
+			r.diagCode("conditional", off, Info, "", "%s is conditional (lib.mkIf or lib.optionals): read as if the condition holds", where)
+		}
+	}
+}
+
+// str returns the string at v.name: ok is false when absent (or null);
+// a value of another type is reported.
+func (r *reader) str(v *value, name, where string) (s string, off int, ok bool) {
+	x := r.attr(v, name, where+"."+name)
+	if x == nil || x.kind == vNull {
+		return "", 0, false
+	}
+	switch x.kind {
+	case vString:
+		return x.str, x.off, true
+	case vUnknown:
+		r.notRead(x, where+"."+name)
+	default:
+		r.diag(x.off, Error, "", "%s.%s: expected a string, found %s", where, name, x.kind)
+	}
+	return "", x.off, false
+}
+
+// enabled reads an `enable` flag: only a literal false disables.
+func (r *reader) enabled(v *value, where string) bool {
+	x := r.attr(v, "enable", where+".enable")
+	if x == nil {
+		return true
+	}
+	switch x.kind {
+	case vBool:
+		if !x.b {
+			r.diagCode("disabled", x.off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
+		}
+		return x.b
+	case vUnknown:
+		r.diagCode("not-static", x.off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.why)
+	}
+	return true
+}
+
+// each calls fn for every known item of a list value, reporting unknown
+// parts and a value that is not a list. it is valid until fn returns: a
+// string literal of v.at is read into r.lit, the next one over it.
+func (r *reader) each(v *value, where string, fn func(it *value, w itemAt)) {
+	if v == nil {
+		return
+	}
+	switch v.kind {
+	case vNull:
+		return
+	case vUnknown:
+		r.notRead(v, where)
+		return
+	case vList:
+	default:
+		r.diag(v.off, Error, "", "%s: expected a list, found %s", where, v.kind)
+		return
+	}
+	for i := range listLen(v) {
+		it := r.item(v, i)
+		if it.kind == vUnknown {
+			r.notRead(it, where)
+			continue
+		}
+		w := itemAt{where, i}
+		if len(it.conds) > 0 {
+			r.conds(it, w.String())
+		}
+		fn(it, w)
+	}
+}
+
+// item is the i-th item of the vList v, forced. A string literal of v.at
+// costs the evaluator the step evaluating it would, and is read into
+// r.lit (no value is made for it).
+func (r *reader) item(v *value, i int) *value {
+	if v.at == nil {
+		return r.force(v.items[i])
+	}
+	a := v.at[i]
+	if a < 0 {
+		return r.force(v.items[-1-a])
+	}
+	if r.ev != nil {
+		if u := r.ev.budget(int(a)); u != nil {
+			return u
+		}
+	}
+	r.lit = value{kind: vString, off: int(a), str: r.src.literal(a)}
+	return &r.lit
+}
+
+// itemAt names a list item in diagnostics (where[i]); it is formatted only
+// when a diagnostic is made.
+type itemAt struct {
+	where string
+	i     int
+}
+
+func (w itemAt) String() string { return w.where + "[" + strconv.Itoa(w.i) + "]" }
+
+// set checks that v is an attribute set, reporting it otherwise.
+func (r *reader) isSet(v *value, where string) bool {
+	switch {
+	case v == nil:
+		return false
+	case v.kind == vAttrs:
+		for _, u := range v.attrs.unknown {
+			if u.why == "" {
+				u = unknownAt(u.off, u.kind.String())
+			}
+			r.notRead(u, where)
+		}
+		return true
+	case v.kind == vUnknown:
+		r.notRead(v, where)
+	case v.kind != vNull:
+		r.diag(v.off, Error, "", "%s: expected an attribute set, found %s", where, v.kind)
+	}
+	return false
+}
+
+func sub(where, name string) string {
+	if where == "" {
+		return attrName(name)
+	}
+	return where + "." + attrName(name)
+}
+
+// addPending is add of an entry read by entries.
+func (r *reader) addPending(p pending) { r.add(p.e, p.off) }
+
+// add records an entry. A second entry with the same kind, storage path and
+// path is reported and dropped (impermanence asserts against duplicates).
+func (r *reader) add(e Entry, off int) {
+	r.src.tick()
+	e.Pos = r.pos(off)
+	if r.src.name == "" || off < 0 {
+		e.Pos = Pos{File: r.src.name}
+	}
+	h := entryHash(&e)
+	es := r.set.Entries
+	if i := r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }); i >= 0 {
+		r.set.Duplicates = appendDoubling(r.set.Duplicates, e)
+		// Every duplicate of one entry says the same: one message.
+		msg, ok := r.dupMessage[i]
+		if !ok {
+			msg = fmt.Sprintf("%s %s is declared twice (first at %s)", e.Kind, e.Path, r.set.Entries[i].Pos)
+			r.dupMessage[i] = msg
+		}
+		r.addDiag(Diagnostic{Pos: r.pos(off), Severity: Warning, Message: msg, Hint: "remove one of them", Code: "duplicate"})
+		return
+	}
+	r.set.Entries = append(r.set.Entries, e)
+	es = r.set.Entries
+	r.seen.Add(h, len(es)-1, func(i int) uint64 { return entryHash(&es[i]) })
+}
