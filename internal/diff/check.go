@@ -1149,6 +1149,13 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				}
 				p := base + en.Path
 				ignored := parent.(bool) || c.ignore.matchSelf(p)
+				if isDir && c.trie.remade(p) {
+					// Only a mount point or a parent of one (a declared
+					// bind mount's, say): the next boot makes it again,
+					// not data to keep; what it holds is still walked.
+					c.recreated.Add(1)
+					return ignored, true
+				}
 				cat := Shadowed
 				if ignored {
 					cat = Ignored

@@ -345,3 +345,37 @@ f /nix/persist/etc/typemismatch/inner data
 		t.Errorf("no mismatch warning: %q", a.Warnings)
 	}
 }
+
+// A tmpfs over /srv with declared bind mounts in it: the empty directories
+// beneath the tmpfs on the root at the declared mount points (/srv/media,
+// "/srv/my media") are only mount points, re-made at boot, not shadowed
+// data to keep (the tester saw "shadowed … keep it: drift adopt" where
+// drift adopt found nothing to adopt); a file beneath them is still
+// shadowed.
+func TestShadowedMountPointIsNotData(t *testing.T) {
+	under := t.TempDir()
+	build(t, under, "d /srv/media\nd /srv/my media\nf /srv/old/file data\nf /srv/media/left hidden")
+	mi := btrfsSystem + `40 22 0:40 / /srv rw - tmpfs tmpfs rw
+41 40 0:31 /persist/srv/media /srv/media rw - btrfs /dev/vda2 rw,subvol=/persist
+42 40 0:31 /persist/srv/my\040media /srv/my\040media rw - btrfs /dev/vda2 rw,subvol=/persist
+`
+	a := check(t, "d /srv/media\nd /srv/my media\nd /nix/persist/srv/media\nd /nix/persist/srv/my media", mi, []persist.Entry{dir("/srv/media"), dir("/srv/my media")}, func(c *Config) {
+		c.Ephemeral = []string{"/", "/srv"}
+		c.Under = func(mp string) (string, func(), error) {
+			if mp == "/" {
+				return under, func() {}, nil
+			}
+			return t.TempDir(), func() {}, nil
+		}
+	})
+	for _, p := range []string{"/srv/media", "/srv/my media"} {
+		if it := itemAt(a, p); it != nil {
+			t.Errorf("%s is %s: an empty mount point is not data", p, it.Category)
+		}
+	}
+	for _, p := range []string{"/srv/old/file", "/srv/media/left"} {
+		if it := itemAt(a, p); it == nil || it.Category != Shadowed {
+			t.Errorf("%s: %+v, want shadowed", p, it)
+		}
+	}
+}
