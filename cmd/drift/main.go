@@ -149,13 +149,7 @@ func interruptContext(exit func(int)) (context.Context, func()) {
 func run(ctx context.Context, args []string, st Streams) int {
 	cmd := newRootCmd(st)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
-	var he *hintError
-	if err != nil && !errors.As(err, &he) && len(args) > 0 && strings.HasPrefix(err.Error(), "unknown command ") {
-		// cobra's error for a first argument that names no command.
-		err = unknownCommand(cmd, args[0])
-	}
-	return exitStatus(ctx, err, st.Err)
+	return exitStatus(ctx, argsError(cmd, args, cmd.ExecuteContext(ctx)), st.Err)
 }
 
 // exitStatus prints err (unless it is one of the statuses that are not

@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/buildinfo"
+	"github.com/nix-drift/drift/internal/units"
 	"github.com/spf13/cobra"
 )
 
@@ -40,6 +43,48 @@ would lose.`,
 	cmd.DisableSuggestions = true
 	cmd.SetHelpCommand(newHelpCmd())
 	return cmd
+}
+
+// cobraUnknown is cobra's error for an argument a command does not take:
+// "unknown command "ARG" for "drift SUB"" (SUB empty: no command by that
+// name).
+var cobraUnknown = regexp.MustCompile(`^unknown command "((?:[^"\\]|\\.)*)" for "drift( .+)?"$`)
+
+// cobraCount is cobra.ExactArgs' error.
+var cobraCount = regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`)
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// argsError turns cobra's errors about the arguments of root (args, as
+// given) into drift's: a first argument that names no command is
+// unknownCommand; an argument a command does not take, or a wrong number
+// of them, names the command and gives its usage line as the hint. Other
+// errors are returned as they are.
+func argsError(root *cobra.Command, args []string, err error) error {
+	var he *hintError
+	if err == nil || errors.As(err, &he) || len(args) == 0 {
+		return err
+	}
+	if m := cobraUnknown.FindStringSubmatch(err.Error()); m != nil {
+		if m[2] == "" {
+			return unknownCommand(root, args[0])
+		}
+		arg, uerr := strconv.Unquote(`"` + m[1] + `"`)
+		if uerr != nil {
+			arg = m[1]
+		}
+		err = fmt.Errorf("drift%s takes no argument %q", m[2], arg)
+	}
+	target, _, ferr := root.Find(args)
+	if ferr != nil || target == root {
+		return err
+	}
+	if m := cobraCount.FindStringSubmatch(err.Error()); m != nil {
+		err = fmt.Errorf("drift %s takes %s, got %s", target.Name(), units.Plural(int64(atoi(m[1])), "argument", "arguments"), m[2])
+	} else if !strings.HasPrefix(err.Error(), "drift ") && !strings.HasPrefix(err.Error(), "requires ") {
+		return err
+	}
+	return withHint(err, "usage: "+target.UseLine()+" (drift "+target.Name()+" --help)")
 }
 
 // unknownCommand is the error for a first argument that names no command,
