@@ -151,7 +151,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	}
 	// Not unmounted on a signal: the step in progress finishes, and Apply
 	// stops before the next (ctx); the deferred Close unmounts.
-	top, err := btrfs.OpenTop(context.WithoutCancel(ctx), opts.Device)
+	top, err := btrfs.OpenTop(context.WithoutCancel(ctx), opts.Device, nil)
 	if err != nil {
 		return withHint(err, "drift wipe needs root and the btrfs partition itself (or a path on it)")
 	}

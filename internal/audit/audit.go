@@ -156,6 +156,9 @@ type Model struct {
 	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
+	// live is the live mount table whole (nil with --mountinfo): Mounts
+	// before it is made relative to Root, what the top level is found in.
+	live *mounts.Table
 	// ephemeral are the mounts whose contents the next boot throws away
 	// (diff.Audit.Ephemeral; without the walk, classified the same way).
 	ephemeral []mounts.Mount
@@ -203,11 +206,11 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	if o.Mountinfo != "" && o.RootSubvol != "auto" && o.RootSubvol != "none" && o.RootSubvol != "" {
 		return nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", o.RootSubvol)
 	}
-	table, err := LoadMounts(o.Root, o.Mountinfo)
+	table, live, err := loadMounts(o.Root, o.Mountinfo)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, top: btrfs.NewLazyTop(ctx, o.Root)}
+	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, live: live, top: btrfs.NewLazyTop(ctx, o.Root, live)}
 	m.discovered = len(o.Persist) == 0 && o.Flake == ""
 	for _, s := range sources {
 		say(Said{Note: true, Warning: diff.Warning{Message: "declarations from " + s}})

@@ -31,7 +31,7 @@ func (m *Model) findFrom(ctx context.Context, o Options) error {
 	from := o.From
 	if from == btrfs.Latest || isOldRootName(from) {
 		if o.FromDevice != "" {
-			m.top = btrfs.NewLazyTop(ctx, o.FromDevice)
+			m.top = btrfs.NewLazyTop(ctx, o.FromDevice, m.live)
 		}
 		top, err := m.top.Get()
 		if err != nil {

@@ -15,20 +15,31 @@ import (
 // mounts.ReadFile's, those of an explicit file prefixed with --mountinfo
 // unless they are a *mounts.ParseError (which names file and line).
 func LoadMounts(root, file string) (*mounts.Table, error) {
+	t, _, err := loadMounts(root, file)
+	return t, err
+}
+
+// loadMounts is LoadMounts, also returning the live mount table whole
+// (nil with file): what btrfs.OpenTop looks the filesystem up in, so that
+// a command reads the table once.
+func loadMounts(root, file string) (t, live *mounts.Table, err error) {
 	name := file
 	if name == "" {
 		name = "/proc/self/mountinfo"
 	}
-	t, err := mounts.ReadFile(name)
+	t, err = mounts.ReadFile(name)
 	if err != nil {
 		var pe *mounts.ParseError
 		if file != "" && !errors.As(err, &pe) {
-			return nil, fmt.Errorf("--mountinfo: %w", err)
+			return nil, nil, fmt.Errorf("--mountinfo: %w", err)
 		}
-		return nil, err
+		return nil, nil, err
+	}
+	if file == "" {
+		live = t
 	}
 	if root == "/" {
-		return t, nil
+		return t, live, nil
 	}
 	if file != "" {
 		below := false
@@ -39,8 +50,8 @@ func LoadMounts(root, file string) (*mounts.Table, error) {
 			}
 		}
 		if !below {
-			return t, nil
+			return t, nil, nil
 		}
 	}
-	return t.Relative(root), nil
+	return t.Relative(root), live, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 )
 
 // RootsOptions are drift roots': where the top level is, and the wipe
@@ -38,7 +39,11 @@ type Roots struct {
 // the next boot's wipe over them. Nothing is walked or changed. Errors:
 // opening the top level, btrfs.Top.Plan's.
 func ListRoots(ctx context.Context, o RootsOptions) (*Roots, error) {
-	top, err := OpenTop(ctx, o.Device, o.Top)
+	table, err := LoadMounts("/", "")
+	if err != nil {
+		return nil, err
+	}
+	top, err := OpenTop(ctx, o.Device, o.Top, table)
 	if err != nil {
 		return nil, err
 	}
@@ -58,10 +63,12 @@ func ListRoots(ctx context.Context, o RootsOptions) (*Roots, error) {
 // OpenTop opens the top level (subvolid=5) of a btrfs filesystem: with
 // device (a block device, or a path on the filesystem), mounted privately
 // on a temporary directory (btrfs.OpenTop, as the Model's top level is);
-// else the one mounted at dir (btrfs.OpenTopDir). Close it when done.
-func OpenTop(ctx context.Context, device, dir string) (*btrfs.Top, error) {
+// else the one mounted at dir (btrfs.OpenTopDir). table is the live mount
+// table (LoadMounts of /), read once by the caller; nil: read here. Close
+// it when done.
+func OpenTop(ctx context.Context, device, dir string, table *mounts.Table) (*btrfs.Top, error) {
 	if device != "" {
-		return btrfs.OpenTop(ctx, device)
+		return btrfs.OpenTop(ctx, device, table)
 	}
-	return btrfs.OpenTopDir(dir)
+	return btrfs.OpenTopDir(dir, table)
 }

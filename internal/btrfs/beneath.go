@@ -125,7 +125,7 @@ func OpenBeneath(ctx context.Context, dir string, table *mounts.Table, noOpenTre
 	if len(below) == 0 {
 		return &Beneath{Dir: dir}, nil
 	}
-	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, resolved)}
+	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, resolved, table)}
 	under := AutoView(ViewOptions{Root: resolved, Table: rel, Top: b.top, NoOpenTree: noOpenTree})
 	// The top level, when it stands in, must not stay in the mount
 	// namespace: it shows the whole filesystem, in $TMPDIR.

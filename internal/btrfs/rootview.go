@@ -21,17 +21,18 @@ import (
 // root never enters it, and paths into it are taken with Join afterwards.
 // The zero value is not usable: make one with NewLazyTop.
 type LazyTop struct {
-	ctx  context.Context
-	root string
-	top  *Top
-	err  error
-	done bool
+	ctx   context.Context
+	root  string
+	table *mounts.Table
+	top   *Top
+	err   error
+	done  bool
 }
 
 // NewLazyTop returns the top level of the filesystem behind root, not yet
-// opened.
-func NewLazyTop(ctx context.Context, root string) *LazyTop {
-	return &LazyTop{ctx: ctx, root: root}
+// opened; table is OpenTop's (the live mount table the caller read, or nil).
+func NewLazyTop(ctx context.Context, root string, table *mounts.Table) *LazyTop {
+	return &LazyTop{ctx: ctx, root: root, table: table}
 }
 
 // Get opens the top level on its first call (OpenTop on the root) and
@@ -39,7 +40,7 @@ func NewLazyTop(ctx context.Context, root string) *LazyTop {
 func (l *LazyTop) Get() (*Top, error) {
 	if !l.done {
 		l.done = true
-		l.top, l.err = OpenTop(l.ctx, l.root)
+		l.top, l.err = OpenTop(l.ctx, l.root, l.table)
 	}
 	return l.top, l.err
 }

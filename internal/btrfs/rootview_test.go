@@ -24,7 +24,7 @@ func TestSubvolViewNotBtrfs(t *testing.T) {
 		{"nothing", mounts.New(nil), "/sysroot shows nothing, not a btrfs subvolume"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lt := NewLazyTop(context.Background(), "/sysroot")
+			lt := NewLazyTop(context.Background(), "/sysroot", nil)
 			under, err := SubvolView(ViewOptions{Root: "/sysroot", Table: tc.table, Top: lt}, "/root")
 			if under != nil || err == nil || err.Error() != tc.want {
 				t.Errorf("SubvolView = %v, %v; want the error %q", under != nil, err, tc.want)
@@ -40,7 +40,7 @@ func TestSubvolViewNotBtrfs(t *testing.T) {
 // too) is looked under with open_tree, and the top level is never opened;
 // NoOpenTree makes that fail with ENOSYS naming the mount point.
 func TestAutoViewNotBtrfs(t *testing.T) {
-	lt := NewLazyTop(context.Background(), "/sysroot")
+	lt := NewLazyTop(context.Background(), "/sysroot", nil)
 	table := mounts.New([]mounts.Mount{{ID: 1, Parent: 1, Root: "/", MountPoint: "/", FSType: "ext4"}})
 	under := AutoView(ViewOptions{Root: "/sysroot", Table: table, Top: lt, NoOpenTree: true})
 	for _, mp := range []string{"/", "/var/log"} {

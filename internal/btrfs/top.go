@@ -45,7 +45,10 @@ type Top struct {
 	AfterMutation func(step int, what string)
 	step          int // the step Apply is at, for AfterMutation
 
-	mountID  int // mountinfo id of the mount at Dir
+	mountID  int           // mountinfo id of the mount at Dir, when table has it (else 0)
+	table    *mounts.Table // the mount table MountedIDs reads (the caller's, or read once)
+	major    int           // MAJOR:MINOR of the filesystem, as mountinfo has it
+	minor    int
 	owned    bool
 	stop     func() bool
 	once     sync.Once
@@ -68,8 +71,14 @@ type Top struct {
 // during a panic. Errors: source missing, not a block device nor on btrfs,
 // a device without a btrfs superblock ("DEV is not a btrfs filesystem"),
 // mount(2) failures (EPERM without CAP_SYS_ADMIN), and mount table errors.
-func OpenTop(ctx context.Context, source string) (*Top, error) {
-	dev, err := deviceOf(source)
+//
+// table is the live mount table the caller read (audit.LoadMounts before
+// filtering), whole and absolute: source's device is looked up in it, and
+// MountedIDs reads it. With nil, or when table shows no mount of the
+// filesystem (a block device mounted nowhere), OpenTop reads
+// /proc/self/mountinfo itself, once, after mounting.
+func OpenTop(ctx context.Context, source string, table *mounts.Table) (*Top, error) {
+	dev, fs, err := deviceOf(source, table)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +103,11 @@ func OpenTop(ctx context.Context, source string) (*Top, error) {
 		t.Close()
 		return nil, fmt.Errorf("make %s private: %w", dir, err)
 	}
-	if err := t.identify(); err != nil {
+	if fs != nil {
+		// The filesystem's mount in table: the top level just mounted is
+		// one of the same filesystem (subvolid=5, btrfs, as mounted above).
+		t.table, t.major, t.minor = table, fs.Major, fs.Minor
+	} else if err := t.identify(nil); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -104,25 +117,29 @@ func OpenTop(ctx context.Context, source string) (*Top, error) {
 
 // OpenTopDir returns a handle on a top level the caller has already mounted
 // at dir (mount -o subvolid=5). Close leaves that mount alone. It fails when
-// dir is not a mount point of a btrfs top level.
-func OpenTopDir(dir string) (*Top, error) {
+// dir is not a mount point of a btrfs top level. table is the live mount
+// table the caller read (nil: OpenTopDir reads /proc/self/mountinfo once).
+func OpenTopDir(dir string, table *mounts.Table) (*Top, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
 	t := &Top{Dir: abs}
-	if err := t.identify(); err != nil {
+	if err := t.identify(table); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// identify finds t's own mount in the mount table and checks that it is the
-// top level of a btrfs filesystem.
-func (t *Top) identify() error {
-	tab, err := mounts.ReadFile(mountinfoPath)
-	if err != nil {
-		return err
+// identify finds t's own mount in the mount table tab (nil: read once from
+// mountinfoPath), checks that it is the top level of a btrfs filesystem and
+// keeps tab for MountedIDs.
+func (t *Top) identify(tab *mounts.Table) error {
+	if tab == nil {
+		var err error
+		if tab, err = mounts.ReadFile(mountinfoPath); err != nil {
+			return err
+		}
 	}
 	m := tab.At(t.Dir)
 	if m == nil {
@@ -137,7 +154,7 @@ func (t *Top) identify() error {
 	if id, _ := m.Option("subvolid"); id != strconv.Itoa(TopLevelID) {
 		return fmt.Errorf("%s: mounts subvolume %s, not the top level (subvolid=5)", t.Dir, id)
 	}
-	t.mountID, t.Source = m.ID, m.Source
+	t.mountID, t.Source, t.table, t.major, t.minor = m.ID, m.Source, tab, m.Major, m.Minor
 	return nil
 }
 
@@ -168,28 +185,55 @@ func hasBtrfsMagic(dev string) (bool, error) {
 }
 
 // deviceOf returns source when it is a block device, else the device of the
-// btrfs filesystem that shows the path source.
-func deviceOf(source string) (string, error) {
+// btrfs filesystem that shows the path source, looked up in tab (nil: read
+// once from mountinfoPath); and a mount of that filesystem in tab, when it
+// has one (nil for a block device tab shows mounted nowhere, or a nil tab).
+func deviceOf(source string, tab *mounts.Table) (string, *mounts.Mount, error) {
 	fi, err := os.Stat(source)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0 {
-		return source, nil
+		return source, mountOfDevice(tab, source), nil
 	}
 	abs, err := filepath.Abs(source)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	tab, err := mounts.ReadFile(mountinfoPath)
-	if err != nil {
-		return "", err
+	given := tab != nil
+	if !given {
+		if tab, err = mounts.ReadFile(mountinfoPath); err != nil {
+			return "", nil, err
+		}
 	}
 	m := tab.Shows(abs)
 	if m == nil || m.FSType != "btrfs" {
-		return "", fmt.Errorf("%s: neither a block device nor on a mounted btrfs filesystem", source)
+		return "", nil, fmt.Errorf("%s: neither a block device nor on a mounted btrfs filesystem", source)
 	}
-	return m.Source, nil
+	if !given {
+		return m.Source, nil, nil
+	}
+	return m.Source, m, nil
+}
+
+// mountOfDevice is a btrfs mount in tab whose source is the block device
+// dev (the same device number), or nil.
+func mountOfDevice(tab *mounts.Table, dev string) *mounts.Mount {
+	var want unix.Stat_t
+	if tab == nil || unix.Stat(dev, &want) != nil {
+		return nil
+	}
+	for i := range tab.Mounts {
+		m := &tab.Mounts[i]
+		if m.FSType != "btrfs" || !strings.HasPrefix(m.Source, "/") {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat(m.Source, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK && uint64(st.Rdev) == uint64(want.Rdev) {
+			return m
+		}
+	}
+	return nil
 }
 
 // Detach takes a top level that OpenTop mounted out of the mount namespace
@@ -326,22 +370,18 @@ func Nested(all []Subvolume, p string) []Subvolume {
 
 // MountedIDs returns, for each subvolume of this filesystem that is mounted
 // anywhere in this mount namespace (other than t's own top-level mount),
-// the mount points showing it. It compares the subvolid= option of every
+// the mount points showing it, as the mount table read when t was opened
+// (the caller's, or OpenTop's one read) has them. It compares the subvolid= option of every
 // btrfs mount whose MAJOR:MINOR is this filesystem's (so a root renamed
 // after it was mounted is still seen as mounted).
 func (t *Top) MountedIDs() (map[uint64][]string, error) {
-	tab, err := mounts.ReadFile(mountinfoPath)
-	if err != nil {
-		return nil, err
-	}
-	self := tab.ByID(t.mountID)
-	if self == nil {
-		return nil, errors.New("the top-level mount vanished from the mount table")
+	if t.table == nil {
+		return nil, errors.New("the top level's mount table was not read")
 	}
 	out := map[uint64][]string{}
-	for i := range tab.Mounts {
-		m := &tab.Mounts[i]
-		if m.ID == t.mountID || !mounts.SameFS(m, self) {
+	for i := range t.table.Mounts {
+		m := &t.table.Mounts[i]
+		if m.ID == t.mountID || m.Major != t.major || m.Minor != t.minor {
 			continue
 		}
 		v, ok := m.Option("subvolid")

@@ -16,7 +16,7 @@ func TestOpenTopDirSaysWhatIsWrong(t *testing.T) {
 		{filepath.Join(dir, "missing"), "no such file or directory", "not a mount point"},
 		{dir, "not a mount point", "no such file"},
 	} {
-		_, err := OpenTopDir(c.dir)
+		_, err := OpenTopDir(c.dir, nil)
 		if err == nil {
 			t.Fatalf("OpenTopDir(%s): no error", c.dir)
 		}

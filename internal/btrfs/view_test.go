@@ -21,7 +21,7 @@ func TestDetachReal(t *testing.T) {
 	must(t, os.WriteFile(im.P("root/f"), []byte("x"), 0o644))
 	must(t, os.Mkdir(im.P("plain"), 0o755))
 	must(t, os.Symlink("root", im.P("link")))
-	top, err := OpenTop(context.Background(), im.Dev)
+	top, err := OpenTop(context.Background(), im.Dev, nil)
 	must(t, err)
 	defer top.Close()
 

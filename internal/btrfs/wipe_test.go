@@ -21,7 +21,7 @@ func day(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 func (im *image) wipe(opts Options) (*Plan, error) {
 	im.t.Helper()
 	ctx := context.Background()
-	top, err := OpenTop(ctx, im.Dev)
+	top, err := OpenTop(ctx, im.Dev, nil)
 	if err != nil {
 		im.t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestWipeReal(t *testing.T) {
 		if !found {
 			t.Errorf("warnings = %q, want one about manual-backup", p.Warnings)
 		}
-		top, err := OpenTop(context.Background(), im.Dev)
+		top, err := OpenTop(context.Background(), im.Dev, nil)
 		must(t, err)
 		defer top.Close()
 		r, err := top.FindOldRoot("old_roots", Latest, time.UTC)
@@ -478,7 +478,7 @@ func TestOpenTopNotBtrfs(t *testing.T) {
 	sh(t, "mkfs.ext4", "-q", "-F", img)
 	dev := strings.TrimSpace(sh(t, "losetup", "--find", "--show", img))
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })
-	top, err := OpenTop(context.Background(), dev)
+	top, err := OpenTop(context.Background(), dev, nil)
 	if err == nil {
 		top.Close()
 		t.Fatal("OpenTop of an ext4 device: no error")
