@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -24,6 +25,14 @@ type PersistedError struct {
 	Decl  persist.Entry
 	Copy  string
 	Since time.Time
+	// Placeholder, when not "", is why the refusal stands although the
+	// copy's birth time is after that boot (a copy replaced by a rename,
+	// as editors and sops write, is born anew): the old root holds at
+	// Path only "an empty file" or "an empty directory", the placeholder
+	// a mount point leaves, and the copy there is not empty. MountedNow
+	// says the mount table shows Decl.Path mounted now.
+	Placeholder string
+	MountedNow  bool
 }
 
 // Error says where that boot's data was.
@@ -36,6 +45,13 @@ func (e *PersistedError) Error() string {
 	if e.Path != e.Decl.Path {
 		what = fmt.Sprintf("%s is inside the declared %s %s", e.Path, e.Decl.Kind, e.Decl.Path)
 	}
+	if e.Placeholder != "" {
+		mounted := ""
+		if e.MountedNow {
+			mounted = ", is mounted at " + e.Decl.Path + " now"
+		}
+		return fmt.Sprintf("%s: its persistent copy %s is not empty%s and was made anew%s after that boot (as a rename makes a file anew), and the old root holds there only %s, the placeholder a mount point leaves: what lay beneath the mount, not that boot's data", what, e.Copy, mounted, since, e.Placeholder)
+	}
 	return fmt.Sprintf("%s: its persistent copy %s existed then%s and was mounted over it, so the persistent copy already holds that boot's data, and the old root holds only what lay beneath the mount", what, e.Copy, since)
 }
 
@@ -45,8 +61,12 @@ func (e *PersistedError) Error() string {
 // (its birth time, statx; a copy with no birth time known, or an end not
 // known, counts as existing then). nil when p is not declared, its copy
 // does not exist, or was made after end (declared since: the old root
-// holds the data of that boot). The copy is looked up beneath Root
-// without following a symlink.
+// holds the data of that boot), except that an empty placeholder in the
+// old root (m.From: an empty file or directory at p, what a mount point
+// leaves) never replaces a non-empty persistent copy: a copy replaced by
+// a rename is born anew while it is still bind-mounted (MountedNow, from
+// the mount table). The copy is looked up beneath Root, the old root's
+// object beneath m.From.Dir, without following a symlink.
 func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	if m.Decls == nil {
 		return nil
@@ -72,8 +92,79 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	if x.Mask&unix.STATX_BTIME != 0 {
 		out.Since = time.Unix(x.Btime.Sec, int64(x.Btime.Nsec))
 		if !end.IsZero() && !out.Since.Before(end) {
-			return nil
+			return m.placeholder(out)
 		}
 	}
 	return out
+}
+
+// placeholder is pe with Placeholder set when the old root holds at
+// pe.Path an empty file or directory and the persistent copy there (the
+// copy joined with the rest of pe.Path) exists and is not empty; nil
+// otherwise, or when there is no old root.
+func (m *Model) placeholder(pe *PersistedError) *PersistedError {
+	if m.From == nil || m.From.Dir == "" {
+		return nil
+	}
+	old, oldEmpty := emptyAt(m.From.Dir, pe.Path)
+	if old == "" || !oldEmpty {
+		return nil
+	}
+	dest := path.Join(pe.Copy, strings.TrimPrefix(pe.Path, pe.Decl.Path))
+	if now, empty := emptyAt(m.Root, dest); now == "" || empty {
+		return nil
+	}
+	pe.Placeholder = "an empty " + old
+	pe.MountedNow = m.ShowsCopy(pe.Path)
+	return pe
+}
+
+// ShowsCopy reports whether the live path p shows its persistent copy now:
+// p is declared and the mount table has a mount at the declaration's path
+// (impermanence and preservation bind-mount the copy there), so what is
+// written at p under Root lands in the persistent copy. drift restore --to
+// live refuses through Persisted where it does.
+func (m *Model) ShowsCopy(p string) bool {
+	if m.Decls == nil || m.Mounts == nil {
+		return false
+	}
+	e, ok := m.Decls.Covering(p)
+	return ok && m.Mounts.At(e.Path) != nil
+}
+
+// emptyAt says what is at p beneath root, read without following a
+// symlink: kind "file" (a regular file), "directory" or "other" ("" when
+// nothing is there or it cannot be read), and whether it is an empty file
+// or a directory with no entries.
+func emptyAt(root, p string) (kind string, empty bool) {
+	if path.Clean(p) == "/" {
+		return "", false
+	}
+	fd, err := diff.OpenDirIn(root, path.Dir(p))
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(fd, path.Base(p), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return "", false
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "file", st.Size == 0
+	case unix.S_IFDIR:
+		d, err := unix.Openat(fd, path.Base(p), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return "", false
+		}
+		defer unix.Close(d)
+		buf := make([]byte, 4096)
+		n, err := unix.Getdents(d, buf)
+		if err != nil {
+			return "", false
+		}
+		_, _, names := unix.ParseDirent(buf[:n], -1, nil)
+		return "directory", len(names) == 0
+	}
+	return "other", false
 }

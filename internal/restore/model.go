@@ -52,7 +52,8 @@ type Restored struct {
 // says: audit.Model.Unmounted), or, --to live, the path itself. The
 // Restored is returned with its warnings even when the restore fails.
 // A declared path whose old root's boot showed its persistent copy
-// (audit.Model.Persisted) is refused unless o.BeneathMount: that boot's
+// (audit.Model.Persisted), --to live too where the live path shows that
+// copy now (audit.Model.ShowsCopy), is refused unless o.BeneathMount: that boot's
 // data is in the persistent copy, and the old root holds only what lay
 // beneath the bind mount. Errors: *HintError (not declared, the storage
 // path not mounted, the old root's copy from beneath a mount, Run's
@@ -84,7 +85,9 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 		}
 	}
 	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun}
-	if declared && o.To == ToPersist && !o.BeneathMount {
+	// --to live writes through the bind mount that shows the persistent
+	// copy at p, where there is one: checked as --to persist is.
+	if declared && !o.BeneathMount && (o.To == ToPersist || m.ShowsCopy(p)) {
 		if err := beneathMount(ctx, m, req); err != nil {
 			return out, err
 		}
@@ -138,7 +141,8 @@ func beneathMount(ctx context.Context, m *audit.Model, req Request) error {
 }
 
 // describePlan says what a dry run would copy, in the refusal's words:
-// "an empty file", "an empty directory" (a mount point), else its size.
+// "an empty file", "an empty directory" (a mount point), "a 6-byte file",
+// else its count of files and directories and its size.
 func describePlan(r *Result) string {
 	files, dirs := int64(0), int64(0)
 	for _, it := range r.Items {
@@ -154,6 +158,10 @@ func describePlan(r *Result) string {
 		return "an empty file (the mount point)"
 	case len(r.Items) == 1 && dirs == 1:
 		return "an empty directory (the mount point)"
+	case len(r.Items) == 1 && files == 1 && r.Bytes < 1024:
+		return fmt.Sprintf("a %d-byte file", r.Bytes)
+	case len(r.Items) == 1 && files == 1:
+		return "a file of " + units.Bytes(r.Bytes)
 	}
 	return fmt.Sprintf("%s (%s), %s", units.Plural(files, "file", "files"), units.Bytes(r.Bytes), units.Plural(dirs, "directory", "directories"))
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRestoreRefusesWhatLayBeneathTheMount: on real btrfs, after a real
@@ -71,5 +72,62 @@ func TestRestoreRefusesWhatLayBeneathTheMount(t *testing.T) {
 	restore(0, "/etc/machine-id", "--force", "--beneath-mount")
 	if b, err := os.ReadFile(machineID); err != nil || len(b) != 0 {
 		t.Errorf("--beneath-mount --force: %q, %v; want the old root's empty file", b, err)
+	}
+}
+
+// TestRestoreRefusesBeneathTheMountWhateverTheTargetOrBirthTime: on real
+// btrfs, after a real wipe, two ways around the refusal above (the second
+// fresh-user tester's cases). --to live of a declared, bind-mounted path
+// wrote the old root's stale bytes through the mount into the persistent
+// copy (restore /etc/ssh/ssh_host_ed25519_key --to live --force); and a
+// persistent copy replaced by a rename (cp + mv, as editors and sops
+// write) is born after the old root's boot while it is still mounted, so
+// its birth time let an empty placeholder replace it. Both are refused,
+// and the persistent copies keep their bytes.
+func TestRestoreRefusesBeneathTheMountWhateverTheTargetOrBirthTime(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	writeFile(t, filepath.Join(s.top, "root/var/lib/bluetooth/key"), "stale\n", 0o600)
+	writeFile(t, s.M("/var/lib/bluetooth/key"), "current key\n", 0o600)
+	s.shutdownAndWipe()
+	s.boot(unbackedAtFirstBoot)
+
+	restore := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := s.driftAll(append(append([]string{"restore"}, args...), "--from", "latest", "--root", s.root, "--persist", s.declPath())...)
+		if code != want {
+			t.Fatalf("drift restore %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return errOut
+	}
+	errOut := restore(2, "/var/lib/bluetooth/key", "--to", "live", "--force")
+	if !strings.Contains(errOut, "drift: error: /var/lib/bluetooth/key is inside the declared directory /var/lib/bluetooth: its persistent copy /nix/persist/var/lib/bluetooth existed then") ||
+		!strings.Contains(errOut, "here a 6-byte file\n") {
+		t.Errorf("--to live: stderr:\n%s", errOut)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/var/lib/bluetooth/key")); err != nil || string(b) != "current key\n" {
+		t.Errorf("the persistent key after --to live: %q, %v", b, err)
+	}
+
+	// The persistent machine-id replaced by a rename: born now, while
+	// /etc/machine-id is still bind-mounted (from the replaced inode).
+	// The old root's name gives its time to the second and its boot is
+	// taken to end within the second after: the rename comes later.
+	time.Sleep(2 * time.Second)
+	machineID := s.M(storage + "/etc/machine-id")
+	id := "fedcba9876543210fedcba9876543210\n"
+	writeFile(t, machineID+".tmp", id, 0o444)
+	must(t, os.Rename(machineID+".tmp", machineID))
+	for _, args := range [][]string{{"--force", "--dry-run"}, {"--force"}} {
+		errOut := restore(2, append([]string{"/etc/machine-id"}, args...)...)
+		if !strings.Contains(errOut, "drift: error: /etc/machine-id is a declared file: its persistent copy /nix/persist/etc/machine-id is not empty, is mounted at /etc/machine-id now and was made anew") ||
+			!strings.Contains(errOut, "the old root holds there only an empty file, the placeholder a mount point leaves") {
+			t.Errorf("%v after a rename: stderr:\n%s", args, errOut)
+		}
+	}
+	if b, err := os.ReadFile(machineID); err != nil || string(b) != id {
+		t.Errorf("the persistent machine-id after the refusals: %q, %v; want %q", b, err, id)
 	}
 }
