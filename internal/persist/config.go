@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"slices"
 	"sort"
 	"strings"
@@ -130,7 +131,7 @@ func (c *Config) References() []Ref {
 		}
 	}
 	for _, u := range c.Users {
-		add("users.users."+attrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
+		add("users.users."+nix.AttrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
 	}
 	for _, k := range c.HostKeyPaths {
 		add("services.openssh.hostKeys", k)
@@ -144,7 +145,7 @@ func (c *Config) References() []Ref {
 	}
 	for _, m := range c.FileSystems {
 		if !strings.HasPrefix(m.Source, "/dev/") {
-			add("fileSystems."+attrName(m.MountPoint)+".device", Str{m.Source, m.Pos})
+			add("fileSystems."+nix.AttrName(m.MountPoint)+".device", Str{m.Source, m.Pos})
 		}
 	}
 	// One reference, one rendering: a path the fields above list is not
@@ -186,9 +187,9 @@ func (c *Config) Merge(o *Config) {
 
 // readConfig collects the Config of a module's config set, silently: what
 // cannot be read is Unknown or left out.
-func (r *reader) readConfig(cfg *value) *Config {
+func (r *reader) readConfig(cfg *nix.Value) *Config {
 	c := &Config{}
-	q := func(v *value, names ...string) *value {
+	q := func(v *nix.Value, names ...string) *nix.Value {
 		for _, n := range names {
 			if v = r.quiet(v, n); v == nil {
 				return nil
@@ -196,36 +197,36 @@ func (r *reader) readConfig(cfg *value) *Config {
 		}
 		return v
 	}
-	flag := func(v *value) Flag {
+	flag := func(v *nix.Value) Flag {
 		switch {
 		case v == nil:
 			return Flag{}
-		case v.kind == vBool && v.b:
-			return Flag{True, r.pos(v.off)}
-		case v.kind == vBool:
-			return Flag{False, r.pos(v.off)}
+		case v.Kind == nix.KindBool && v.Bool:
+			return Flag{True, r.pos(v.Off)}
+		case v.Kind == nix.KindBool:
+			return Flag{False, r.pos(v.Off)}
 		}
-		return Flag{Unknown, r.pos(v.off)}
+		return Flag{Unknown, r.pos(v.Off)}
 	}
-	str := func(v *value) (Str, bool) {
-		if v == nil || v.kind != vString {
+	str := func(v *nix.Value) (Str, bool) {
+		if v == nil || v.Kind != nix.KindString {
 			return Str{}, false
 		}
-		return Str{v.str, r.pos(v.off)}, true
+		return Str{v.Str, r.pos(v.Off)}, true
 	}
 	c.MutableUsers = flag(q(cfg, "users", "mutableUsers"))
 	c.OpenSSH = flag(q(cfg, "services", "openssh", "enable"))
 	c.TmpOnTmpfs = flag(q(cfg, "boot", "tmp", "useTmpfs"))
-	if uu := q(cfg, "users", "users"); uu != nil && uu.kind == vAttrs {
-		for _, name := range uu.attrs.keys {
-			u := User{Name: name, Pos: r.pos(uu.attrs.m[name].off)}
+	if uu := q(cfg, "users", "users"); uu != nil && uu.Kind == nix.KindAttrs {
+		for _, name := range uu.Attrs.Keys {
+			u := User{Name: name, Pos: r.pos(uu.Attrs.ByName[name].Off)}
 			uv := r.quiet(uu, name)
 			u.HasUID = r.quiet(uv, "uid") != nil
 			if g, ok := str(r.quiet(uv, "group")); ok {
 				u.Group = g.Value
 			}
-			if s := r.quiet(uv, "isSystemUser"); s != nil && s.kind == vBool {
-				u.System = s.b
+			if s := r.quiet(uv, "isSystemUser"); s != nil && s.Kind == nix.KindBool {
+				u.System = s.Bool
 			}
 			for _, k := range []string{"hashedPasswordFile", "passwordFile"} {
 				if s, ok := str(r.quiet(uv, k)); ok {
@@ -235,23 +236,23 @@ func (r *reader) readConfig(cfg *value) *Config {
 			c.Users = append(c.Users, u)
 		}
 	}
-	if gg := q(cfg, "users", "groups"); gg != nil && gg.kind == vAttrs {
-		for _, name := range gg.attrs.keys {
-			c.Groups = append(c.Groups, Group{Name: name, Pos: r.pos(gg.attrs.m[name].off),
+	if gg := q(cfg, "users", "groups"); gg != nil && gg.Kind == nix.KindAttrs {
+		for _, name := range gg.Attrs.Keys {
+			c.Groups = append(c.Groups, Group{Name: name, Pos: r.pos(gg.Attrs.ByName[name].Off),
 				HasGID: r.quiet(r.quiet(gg, name), "gid") != nil})
 		}
 	}
-	if fs := q(cfg, "fileSystems"); fs != nil && fs.kind == vAttrs {
-		for _, name := range fs.attrs.keys {
-			c.FileSystems = append(c.FileSystems, r.mountOf(name, fs.attrs.m[name].off, r.quiet(fs, name), "fsType"))
+	if fs := q(cfg, "fileSystems"); fs != nil && fs.Kind == nix.KindAttrs {
+		for _, name := range fs.Attrs.Keys {
+			c.FileSystems = append(c.FileSystems, r.mountOf(name, fs.Attrs.ByName[name].Off, r.quiet(fs, name), "fsType"))
 		}
 	}
-	if etc := q(cfg, "environment", "etc"); etc != nil && etc.kind == vAttrs {
-		c.EtcFiles = append(c.EtcFiles, etc.attrs.keys...)
+	if etc := q(cfg, "environment", "etc"); etc != nil && etc.Kind == nix.KindAttrs {
+		c.EtcFiles = append(c.EtcFiles, etc.Attrs.Keys...)
 		sort.Strings(c.EtcFiles)
 	}
-	if l := q(cfg, "sops", "age", "sshKeyPaths"); l != nil && l.kind == vList {
-		for _, it := range r.src.list(l) {
+	if l := q(cfg, "sops", "age", "sshKeyPaths"); l != nil && l.Kind == nix.KindList {
+		for _, it := range r.src.List(l) {
 			if s, ok := str(r.force(it)); ok {
 				c.SSHKeyPaths = append(c.SSHKeyPaths, s)
 			}
@@ -260,22 +261,22 @@ func (r *reader) readConfig(cfg *value) *Config {
 	if s, ok := str(q(cfg, "sops", "age", "keyFile")); ok {
 		c.AgeKeyFile = s
 	}
-	if l := q(cfg, "age", "identityPaths"); l != nil && l.kind == vList {
-		for _, it := range r.src.list(l) {
+	if l := q(cfg, "age", "identityPaths"); l != nil && l.Kind == nix.KindList {
+		for _, it := range r.src.List(l) {
 			if s, ok := str(r.force(it)); ok {
 				c.AgeIdentityPaths = append(c.AgeIdentityPaths, s)
 			}
 		}
 	}
-	if ss := q(cfg, "sops", "secrets"); ss != nil && ss.kind == vAttrs {
-		for _, name := range ss.attrs.keys {
-			if n := r.quiet(r.quiet(ss, name), "neededForUsers"); n != nil && n.kind == vBool && n.b {
+	if ss := q(cfg, "sops", "secrets"); ss != nil && ss.Kind == nix.KindAttrs {
+		for _, name := range ss.Attrs.Keys {
+			if n := r.quiet(r.quiet(ss, name), "neededForUsers"); n != nil && n.Kind == nix.KindBool && n.Bool {
 				c.SecretsForUsers = true
 			}
 		}
 	}
-	if l := q(cfg, "services", "openssh", "hostKeys"); l != nil && l.kind == vList {
-		for _, it := range r.src.list(l) {
+	if l := q(cfg, "services", "openssh", "hostKeys"); l != nil && l.Kind == nix.KindList {
+		for _, it := range r.src.List(l) {
 			if s, ok := str(r.quiet(r.force(it), "path")); ok {
 				c.HostKeyPaths = append(c.HostKeyPaths, s)
 			}
@@ -301,25 +302,25 @@ const maxNamedValues = 20000
 // down and *budget values in all: what the configuration names, so that
 // drift never calls it stray. Store paths and "/" are left out. Silent:
 // what cannot be read is skipped.
-func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out *[]Ref) {
+func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int, out *[]Ref) {
 	if v == nil || depth > 12 || *budget <= 0 {
 		return
 	}
 	*budget--
-	switch v.kind {
-	case vString:
-		if strings.HasPrefix(v.str, "/") && !strings.HasPrefix(v.str, "/nix/store") && !strings.ContainsAny(v.str, " \n") {
-			if p, _ := cleanPath(v.str); p != "/" {
-				*out = append(*out, Ref{Option: prefix, Path: p, Pos: r.pos(v.off)})
+	switch v.Kind {
+	case nix.KindString:
+		if strings.HasPrefix(v.Str, "/") && !strings.HasPrefix(v.Str, "/nix/store") && !strings.ContainsAny(v.Str, " \n") {
+			if p, _ := cleanPath(v.Str); p != "/" {
+				*out = append(*out, Ref{Option: prefix, Path: p, Pos: r.pos(v.Off)})
 			}
 		}
-	case vList:
-		for _, it := range r.src.list(v) {
+	case nix.KindList:
+		for _, it := range r.src.List(v) {
 			r.namedPaths(r.force(it), prefix, depth+1, budget, out)
 		}
-	case vAttrs:
-		for _, k := range v.attrs.keys {
-			name := attrName(k) // as Nix writes it: fileSystems."/srv/www".device
+	case nix.KindAttrs:
+		for _, k := range v.Attrs.Keys {
+			name := nix.AttrName(k) // as Nix writes it: fileSystems."/srv/www".device
 			if prefix != "" {
 				name = prefix + "." + name
 			}
@@ -333,18 +334,18 @@ func (r *reader) namedPaths(v *value, prefix string, depth int, budget *int, out
 
 // mountOf reads a mount at name (the mount point, unless the value sets
 // mountPoint/mountpoint) whose type is in typeKey.
-func (r *reader) mountOf(name string, off int, v *value, typeKey string) Mount {
+func (r *reader) mountOf(name string, off int, v *nix.Value, typeKey string) Mount {
 	m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: r.pos(off)}
 	for _, k := range []string{"mountPoint", "mountpoint"} {
-		if p := r.quiet(v, k); p != nil && p.kind == vString {
-			m.MountPoint = p.str
+		if p := r.quiet(v, k); p != nil && p.Kind == nix.KindString {
+			m.MountPoint = p.Str
 		}
 	}
-	if t := r.quiet(v, typeKey); t != nil && t.kind == vString {
-		m.FSType = t.str
+	if t := r.quiet(v, typeKey); t != nil && t.Kind == nix.KindString {
+		m.FSType = t.Str
 	}
-	if d := r.quiet(v, "device"); d != nil && d.kind == vString {
-		m.Source = d.str
+	if d := r.quiet(v, "device"); d != nil && d.Kind == nix.KindString {
+		m.Source = d.Str
 	}
 	if strings.HasPrefix(m.MountPoint, "/") {
 		m.MountPoint, _ = cleanPath(m.MountPoint)

@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ type scope struct {
 
 // storagePath reads persistentStoragePath (default: the attribute name)
 // and checks it is absolute.
-func (r *reader) storagePath(name string, nameOff int, pv *value, where string) (string, bool) {
+func (r *reader) storagePath(name string, nameOff int, pv *nix.Value, where string) (string, bool) {
 	psp, off := name, nameOff
 	if s, o, ok := r.str(pv, "persistentStoragePath", where); ok {
 		psp, off = s, o
@@ -52,7 +53,7 @@ func (r *reader) storagePath(name string, nameOff int, pv *value, where string) 
 // it in r.set.Storage, and returns the scope its entries inherit: owned by
 // root, directories 0755, files fileMode (the module's default). ok is false
 // when the storage path is unusable (reported).
-func (r *reader) systemStorage(module, fileMode, name string, nameOff int, pv *value, where string) (root *scope, ok bool) {
+func (r *reader) systemStorage(module, fileMode, name string, nameOff int, pv *nix.Value, where string) (root *scope, ok bool) {
 	psp, ok := r.storagePath(name, nameOff, pv, where)
 	if !ok {
 		return nil, false
@@ -64,24 +65,24 @@ func (r *reader) systemStorage(module, fileMode, name string, nameOff int, pv *v
 }
 
 // impermanenceMap reads environment.persistence (or a map of the same shape).
-func (r *reader) impermanenceMap(v *value, where string) {
+func (r *reader) impermanenceMap(v *nix.Value, where string) {
 	if !r.isSet(v, where) {
 		return
 	}
-	for _, name := range v.attrs.keys {
+	for _, name := range v.Attrs.Keys {
 		w := sub(where, name)
 		pv := r.attr(v, name, w)
 		r.impermanencePath(name, r.attrOff(v, name), pv, w)
 	}
-	for _, u := range v.attrs.unknown {
-		if u.dynBody != nil { // reported by isSet; its body is still read
-			r.impermanencePath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName))
+	for _, u := range v.Attrs.Unknown {
+		if u.DynBody != nil { // reported by isSet; its body is still read
+			r.impermanencePath(u.DynName, u.Off, r.force(u.DynBody), sub(where, u.DynName))
 		}
 	}
 }
 
 // impermanencePath reads one environment.persistence.<name>.
-func (r *reader) impermanencePath(name string, nameOff int, pv *value, where string) {
+func (r *reader) impermanencePath(name string, nameOff int, pv *nix.Value, where string) {
 	if !r.isSet(pv, where) || !r.enabled(pv, where) {
 		return
 	}
@@ -94,7 +95,7 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 	var users []pending
 	uw := where + ".users"
 	if uv := r.attr(pv, "users", uw); r.isSet(uv, uw) {
-		for _, u := range uv.attrs.keys {
+		for _, u := range uv.Attrs.Keys {
 			w := sub(uw, u)
 			up := r.attr(uv, u, w)
 			if !r.isSet(up, w) {
@@ -119,23 +120,23 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *value, where str
 	}
 	r.entries(root, pv, func(p pending) {
 		if !inUsers[keyOf(p.e)] {
-			r.add(p.e, p.off)
+			r.add(p.e, p.Off)
 		}
 	})
 	for _, p := range users {
-		r.add(p.e, p.off)
+		r.add(p.e, p.Off)
 	}
 }
 
 type pending struct {
 	e   Entry
-	off int
+	Off int
 }
 
 // home is the home directory of users.<u>: --home, then a literal
 // users.<u>.home (classic impermanence, preservation), then
 // users.users.<u>.home set in the same file, then /root or /home/<u>.
-func (r *reader) home(u string, up *value, where string) string {
+func (r *reader) home(u string, up *nix.Value, where string) string {
 	h := r.homeOf(u)
 	if _, ok := r.opts.Homes[u]; !ok {
 		if s, off, ok := r.str(up, "home", where); ok {
@@ -176,7 +177,7 @@ func (r *reader) userGroup(u string) string {
 // entries reads the directories and files of one storage path or user and
 // passes each entry to emit as it is read (a million of them are never
 // held twice).
-func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
+func (r *reader) entries(sc *scope, pv *nix.Value, emit func(pending)) {
 	for _, kind := range []Kind{Dir, File} {
 		key := "directories"
 		if kind == File {
@@ -184,14 +185,14 @@ func (r *reader) entries(sc *scope, pv *value, emit func(pending)) {
 		}
 		w := sc.where + "." + key
 		list := r.attr(pv, key, w)
-		if list != nil && list.kind == vList {
+		if list != nil && list.Kind == nix.KindList {
 			// Room for the list at once: a million entries are not
 			// copied again and again as the slice doubles.
-			r.set.Entries = slices.Grow(r.set.Entries, listLen(list))
+			r.set.Entries = slices.Grow(r.set.Entries, nix.ListLen(list))
 			es := r.set.Entries
-			r.seen.Grow(listLen(list), func(i int) uint64 { return entryHash(&es[i]) })
+			r.seen.Grow(nix.ListLen(list), func(i int) uint64 { return entryHash(&es[i]) })
 		}
-		r.each(list, w, func(it *value, iw itemAt) {
+		r.each(list, w, func(it *nix.Value, iw itemAt) {
 			if p, ok := r.entry(sc, kind, it, iw); ok {
 				emit(p)
 			}
@@ -217,7 +218,7 @@ func (r *reader) intern(o *Origin) *Origin {
 // entry reads one directories/files item: a string or an attribute set,
 // raw (as written) or as normalised by nix eval (dirPath/filePath). The
 // entry's Origin is interned.
-func (r *reader) entry(sc *scope, kind Kind, it *value, w itemAt) (pending, bool) {
+func (r *reader) entry(sc *scope, kind Kind, it *nix.Value, w itemAt) (pending, bool) {
 	p, ok := r.readEntry(sc, kind, it, w)
 	if ok {
 		p.e.Origin = r.intern(p.e.Origin)
@@ -226,7 +227,7 @@ func (r *reader) entry(sc *scope, kind Kind, it *value, w itemAt) (pending, bool
 }
 
 // readEntry is entry with the Origin still r.scratch.
-func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, bool) {
+func (r *reader) readEntry(sc *scope, kind Kind, it *nix.Value, w itemAt) (pending, bool) {
 	r.scratch = Origin{Owner: sc.owner, Module: sc.module, User: sc.user, Group: sc.group, Mode: sc.dirMode}
 	e := Entry{Kind: kind, StoragePath: sc.psp, Origin: &r.scratch}
 	if kind == File {
@@ -237,11 +238,11 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, 
 		keyName = "file"
 	}
 	var raw string
-	off := it.off
-	switch it.kind {
-	case vString:
-		raw = it.str
-	case vAttrs:
+	off := it.Off
+	switch it.Kind {
+	case nix.KindString:
+		raw = it.Str
+	case nix.KindAttrs:
 		where := w.String()
 		if !r.isSet(it, where) {
 			return pending{}, false
@@ -255,18 +256,18 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, 
 		}
 		s, o, ok := r.str(it, keyName, where)
 		if !ok {
-			if x := r.attr(it, keyName, ""); x != nil && x.kind == vNull {
-				r.diag(x.off, Error, "", "%s.%s: expected a path string, found null (the module rejects it)", where, keyName)
+			if x := r.attr(it, keyName, ""); x != nil && x.Kind == nix.KindNull {
+				r.diag(x.Off, Error, "", "%s.%s: expected a path string, found null (the module rejects it)", where, keyName)
 			} else if x == nil {
 				other := "file"
 				if kind == File {
 					other = "directory"
 				}
 				if r.attr(it, other, "") != nil {
-					r.diag(it.off, Error, "", "%s: a `%s` attribute in %s (expected `%s`)", where, other, map[Kind]string{Dir: "directories", File: "files"}[kind], keyName)
+					r.diag(it.Off, Error, "", "%s: a `%s` attribute in %s (expected `%s`)", where, other, map[Kind]string{Dir: "directories", File: "files"}[kind], keyName)
 				} else {
-					r.diagCode("missing-key", it.off, Error, "", "%s: expected a `%s` attribute", where, keyName)
-					e.Pos, e.Home, e.Evaluated = r.pos(it.off), sc.home, sc.evaluated
+					r.diagCode("missing-key", it.Off, Error, "", "%s: expected a `%s` attribute", where, keyName)
+					e.Pos, e.Home, e.Evaluated = r.pos(it.Off), sc.home, sc.evaluated
 					e.Origin = r.intern(e.Origin)
 					r.set.Malformed = append(r.set.Malformed, e)
 				}
@@ -302,7 +303,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, 
 			return pending{}, false
 		}
 	default:
-		r.diag(it.off, Error, "", "%s: expected a string or an attribute set, found %s", w, it.kind)
+		r.diag(it.Off, Error, "", "%s: expected a string or an attribute set, found %s", w, it.Kind)
 		return pending{}, false
 	}
 	if sc.hmV1 {
@@ -320,7 +321,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *value, w itemAt) (pending, 
 // method reads how an entry is linked: impermanence file `method`,
 // home-manager v1 directory `method`, preservation `how`. ok is false for
 // an entry that is not persisted at all (preservation's _intermediate).
-func (r *reader) method(sc *scope, e *Entry, it *value, where string) bool {
+func (r *reader) method(sc *scope, e *Entry, it *nix.Value, where string) bool {
 	key := "method"
 	if sc.module == "preservation" {
 		key = "how"
@@ -369,7 +370,7 @@ const (
 
 // evaluatedEntry fills e from an entry normalised by nix eval (impermanence
 // dirPath/filePath), returning the offset of the path.
-func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
+func (r *reader) evaluatedEntry(e *Entry, it *nix.Value, where string) (int, int) {
 	key := "dirPath"
 	if e.Kind == File {
 		key = "filePath"
@@ -396,7 +397,7 @@ func (r *reader) evaluatedEntry(e *Entry, it *value, where string) (int, int) {
 	if e.Kind == File {
 		perms = r.attr(it, "parentDirectory", where)
 	}
-	if perms != nil && perms.kind == vAttrs {
+	if perms != nil && perms.Kind == nix.KindAttrs {
 		e.User, e.Group, e.Mode = "", "", ""
 		if s, _, ok := r.str(perms, "user", where); ok {
 			e.User = s

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"os/exec"
 	"sort"
 	"strings"
@@ -175,7 +176,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		read := func(data []byte, name string, o Options) (*Set, error) {
 			return parseHomeManagerJSON(data, name, u, home, o)
 		}
-		if err := part(out.HomeManager[u], attr+".home-manager.users."+attrName(u)+".home.persistence", opts, read); err != nil {
+		if err := part(out.HomeManager[u], attr+".home-manager.users."+nix.AttrName(u)+".home.persistence", opts, read); err != nil {
 			return nil, err
 		}
 	}
@@ -197,7 +198,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	}
 	for _, name := range sortedKeys(out.FileSystems) {
 		fs := out.FileSystems[name]
-		m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: Pos{File: attr + ".fileSystems." + attrName(name)}}
+		m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: Pos{File: attr + ".fileSystems." + nix.AttrName(name)}}
 		if fs.MountPoint != nil {
 			m.MountPoint = *fs.MountPoint
 		}
@@ -223,7 +224,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	}
 	for _, name := range sortedKeys(out.Users) {
 		uu := out.Users[name]
-		u := User{Name: name, Pos: Pos{File: attr + ".users.users." + attrName(name)}}
+		u := User{Name: name, Pos: Pos{File: attr + ".users.users." + nix.AttrName(name)}}
 		u.HasUID = uu.HasUID != nil && *uu.HasUID
 		if uu.Group != nil {
 			u.Group = *uu.Group
@@ -236,7 +237,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	}
 	for _, name := range sortedKeys(out.Groups) {
 		g := out.Groups[name]
-		c.Groups = append(c.Groups, Group{Name: name, Pos: Pos{File: attr + ".users.groups." + attrName(name)}, HasGID: g.HasGID != nil && *g.HasGID})
+		c.Groups = append(c.Groups, Group{Name: name, Pos: Pos{File: attr + ".users.groups." + nix.AttrName(name)}, HasGID: g.HasGID != nil && *g.HasGID})
 	}
 	c.Initrd = out.Initrd.initrd(attr)
 	set.Config = c
@@ -255,13 +256,13 @@ func sortedKeys[V any](m map[string]V) []string {
 // parseHomeManagerJSON reads user's evaluated home.persistence (a map of
 // storage paths), entries relative to home.
 func parseHomeManagerJSON(data []byte, name, user, home string, opts Options) (*Set, error) {
-	src := newSource(name, data, false)
+	src := nix.NewSource(name, data, false)
 	v, err := decodeJSON(src)
 	if err != nil {
 		return nil, err
 	}
-	if v.kind != vAttrs {
-		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.pos(v.off), jsonKind(v))
+	if v.Kind != nix.KindAttrs {
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.Pos(v.Off), jsonKind(v))
 	}
 	r := newReader(src, opts, nil)
 	r.homeManagerMap(v, "home.persistence", user, home)
@@ -305,7 +306,7 @@ func flakeArgs(ref string) (args []string, attr string, err error) {
 	if strings.ContainsAny(host, "\"\\$") || strings.HasPrefix(host, "-") {
 		return nil, "", errors.New("flake reference " + fmt.Sprintf("%q", ref) + ": invalid host name")
 	}
-	attr = flake + "#nixosConfigurations." + attrName(host) + ".config"
+	attr = flake + "#nixosConfigurations." + nix.AttrName(host) + ".config"
 	return []string{"--extra-experimental-features", "nix-command flakes",
 		"eval", "--json", "--no-write-lock-file", attr, "--apply", flakeApply}, attr, nil
 }

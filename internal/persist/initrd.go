@@ -1,6 +1,9 @@
 package persist
 
-import "strings"
+import (
+	"github.com/nix-drift/drift/internal/persist/nix"
+	"strings"
+)
 
 // Initrd is what a configuration sets about stage 1 (the initrd) and the
 // wipe it runs, the options of nixpkgs' stage-1.nix and
@@ -135,9 +138,9 @@ func (u *Unit) unitLists() []struct {
 
 // readInitrd reads cfg's Initrd statically; what cannot be read is
 // Unknown or left out.
-func (r *reader) readInitrd(cfg *value, flag func(*value) Flag) Initrd {
+func (r *reader) readInitrd(cfg *nix.Value, flag func(*nix.Value) Flag) Initrd {
 	var in Initrd
-	q := func(v *value, names ...string) *value {
+	q := func(v *nix.Value, names ...string) *nix.Value {
 		for _, n := range names {
 			if v = r.quiet(v, n); v == nil {
 				return nil
@@ -150,44 +153,44 @@ func (r *reader) readInitrd(cfg *value, flag func(*value) Flag) Initrd {
 	for _, h := range HookOptions {
 		if v := q(cfg, "boot", "initrd", h); v != nil {
 			if t, ok := r.text(v); ok {
-				in.Hooks = append(in.Hooks, Hook{Option: h, Text: t, Pos: r.pos(v.off)})
+				in.Hooks = append(in.Hooks, Hook{Option: h, Text: t, Pos: r.pos(v.Off)})
 			}
 		}
 	}
-	if v := q(cfg, "boot", "resumeDevice"); v != nil && v.kind == vString && v.str != "" {
-		in.ResumeDevice = Str{v.str, r.pos(v.off)}
+	if v := q(cfg, "boot", "resumeDevice"); v != nil && v.Kind == nix.KindString && v.Str != "" {
+		in.ResumeDevice = Str{v.Str, r.pos(v.Off)}
 	}
 	for _, s := range r.words(q(cfg, "boot", "kernelParams"), false) {
 		if strings.HasPrefix(s.Value, "resume=") && in.ResumeParam.Value == "" {
 			in.ResumeParam = s
 		}
 	}
-	if l := q(cfg, "swapDevices"); l != nil && l.kind == vList {
-		for _, it := range r.src.list(l) {
+	if l := q(cfg, "swapDevices"); l != nil && l.Kind == nix.KindList {
+		for _, it := range r.src.List(l) {
 			d := r.force(it)
-			s := Str{"a swap device", r.pos(d.off)}
+			s := Str{"a swap device", r.pos(d.Off)}
 			for _, k := range []string{"device", "label"} {
-				if v := r.quiet(d, k); v != nil && v.kind == vString {
-					s.Value = v.str
+				if v := r.quiet(d, k); v != nil && v.Kind == nix.KindString {
+					s.Value = v.Str
 				}
 			}
 			in.Swap = append(in.Swap, s)
 		}
 	}
-	if ss := q(cfg, "boot", "initrd", "systemd", "services"); ss != nil && ss.kind == vAttrs {
-		for _, name := range ss.attrs.keys {
+	if ss := q(cfg, "boot", "initrd", "systemd", "services"); ss != nil && ss.Kind == nix.KindAttrs {
+		for _, name := range ss.Attrs.Keys {
 			sv := r.quiet(ss, name)
-			if sv == nil || sv.kind != vAttrs {
+			if sv == nil || sv.Kind != nix.KindAttrs {
 				continue
 			}
-			in.Units = append(in.Units, r.readUnit(name, r.pos(ss.attrs.m[name].off), sv))
+			in.Units = append(in.Units, r.readUnit(name, r.pos(ss.Attrs.ByName[name].Off), sv))
 		}
 	}
 	return in
 }
 
 // readUnit reads one boot.initrd.systemd.services.<name>.
-func (r *reader) readUnit(name string, pos Pos, sv *value) Unit {
+func (r *reader) readUnit(name string, pos Pos, sv *nix.Value) Unit {
 	u := Unit{Name: name, Pos: pos}
 	uc := r.quiet(sv, "unitConfig")
 	for _, l := range u.unitLists() {
@@ -203,14 +206,14 @@ func (r *reader) readUnit(name string, pos Pos, sv *value) Unit {
 	sc := r.quiet(sv, "serviceConfig")
 	u.OnFailure = r.quiet(uc, "OnFailure") != nil || r.quiet(uc, "FailureAction") != nil
 	var text []string
-	for _, v := range []*value{r.quiet(sv, "preStart"), r.quiet(sv, "script")} {
+	for _, v := range []*nix.Value{r.quiet(sv, "preStart"), r.quiet(sv, "script")} {
 		if t, ok := r.text(v); ok {
 			text = append(text, t)
 		}
 	}
 	ex := r.quiet(sc, "ExecStart")
-	if ex != nil && ex.kind == vList {
-		for _, it := range r.src.list(ex) {
+	if ex != nil && ex.Kind == nix.KindList {
+		for _, it := range r.src.List(ex) {
 			if t, ok := r.text(r.force(it)); ok {
 				text = append(text, t)
 			}
@@ -229,14 +232,14 @@ func (r *reader) readUnit(name string, pos Pos, sv *value) Unit {
 
 // text is v's string, or for a string with interpolations that cannot be
 // read, its text with those written "${…}".
-func (r *reader) text(v *value) (string, bool) {
+func (r *reader) text(v *nix.Value) (string, bool) {
 	switch {
 	case v == nil:
 		return "", false
-	case v.kind == vString:
-		return v.str, true
-	case v.kind == vUnknown && v.text != "":
-		return v.text, true
+	case v.Kind == nix.KindString:
+		return v.Str, true
+	case v.Kind == nix.KindUnknown && v.Text != "":
+		return v.Text, true
 	}
 	return "", false
 }
@@ -244,25 +247,25 @@ func (r *reader) text(v *value) (string, bool) {
 // words reads a list of strings (items that cannot be read are left out),
 // or, when split, also a single string of space-separated words (a
 // unitConfig value such as After = "a.service b.target").
-func (r *reader) words(v *value, split bool) []Str {
+func (r *reader) words(v *nix.Value, split bool) []Str {
 	if v == nil {
 		return nil
 	}
 	var out []Str
-	one := func(x *value) {
-		if x.kind != vString {
+	one := func(x *nix.Value) {
+		if x.Kind != nix.KindString {
 			return
 		}
 		if !split {
-			out = append(out, Str{x.str, r.pos(x.off)})
+			out = append(out, Str{x.Str, r.pos(x.Off)})
 			return
 		}
-		for _, w := range strings.Fields(x.str) {
-			out = append(out, Str{w, r.pos(x.off)})
+		for _, w := range strings.Fields(x.Str) {
+			out = append(out, Str{w, r.pos(x.Off)})
 		}
 	}
-	if v.kind == vList {
-		for _, it := range r.src.list(v) {
+	if v.Kind == nix.KindList {
+		for _, it := range r.src.List(v) {
 			one(r.force(it))
 		}
 		return out
@@ -343,7 +346,7 @@ func (f *flakeInitrd) initrd(attr string) Initrd {
 	}
 	for _, name := range sortedKeys(f.Services) {
 		s := f.Services[name]
-		u := Unit{Name: name, Pos: at("boot.initrd.systemd.services." + attrName(name))}
+		u := Unit{Name: name, Pos: at("boot.initrd.systemd.services." + nix.AttrName(name))}
 		own := map[string][]string{"wantedBy": s.WantedBy, "requiredBy": s.RequiredBy, "upheldBy": s.UpheldBy,
 			"wants": s.Wants, "requires": s.Requires, "bindsTo": s.BindsTo, "requisite": s.Requisite, "after": s.After, "before": s.Before}
 		for _, l := range u.unitLists() {

@@ -3,31 +3,23 @@ package persist
 import (
 	"errors"
 	"fmt"
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"strconv"
 	"unicode/utf8"
 )
-
-// maxDepth caps the nesting of JSON values and Nix expressions: deeper input
-// is rejected with an error instead of exhausting the stack.
-const maxDepth = 1000
 
 // jsonParser decodes JSON into values that carry byte offsets, keeps object
 // key order, and keeps string bytes exactly as written (invalid UTF-8 is not
 // replaced: file names are bytes).
 type jsonParser struct {
-	src   *source
+	src   *nix.Source
 	data  []byte
 	i     int
 	depth int
 }
 
-type syntaxError struct {
-	src *source
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return e.src.pos(e.off).String() + ": " + e.msg }
+// syntaxError is the error of malformed Nix or JSON, with its position.
+type syntaxError = nix.SyntaxError
 
 // SyntaxErrorAt returns the position and message (without the position) of
 // a syntax error Read, ParseNix or ParseJSON returned (malformed Nix or
@@ -37,15 +29,15 @@ func SyntaxErrorAt(err error) (pos Pos, msg string, ok bool) {
 	if !errors.As(err, &se) {
 		return Pos{}, "", false
 	}
-	return se.src.pos(se.off), se.msg, true
+	return se.Src.Pos(se.Off), se.Msg, true
 }
 
 func (p *jsonParser) errf(off int, format string, a ...any) error {
-	return &syntaxError{p.src, off, fmt.Sprintf(format, a...)}
+	return &syntaxError{Src: p.src, Off: off, Msg: fmt.Sprintf(format, a...)}
 }
 
-func decodeJSON(src *source) (*value, error) {
-	p := &jsonParser{src: src, data: src.data}
+func decodeJSON(src *nix.Source) (*nix.Value, error) {
+	p := &jsonParser{src: src, data: src.Data}
 	p.ws()
 	if p.i < len(p.data) && p.data[p.i] == 0xEF && len(p.data) >= 3 && string(p.data[:3]) == "\xEF\xBB\xBF" {
 		p.i += 3
@@ -81,8 +73,8 @@ func (p *jsonParser) found() string {
 	return strconv.QuoteRune(r)
 }
 
-func (p *jsonParser) value() (*value, error) {
-	p.src.tick()
+func (p *jsonParser) value() (*nix.Value, error) {
+	p.src.Tick()
 	p.ws()
 	if p.i >= len(p.data) {
 		return nil, p.errf(p.i, "expected a JSON value, found end of input")
@@ -98,7 +90,7 @@ func (p *jsonParser) value() (*value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &value{kind: vString, off: start, str: s}, nil
+		return &nix.Value{Kind: nix.KindString, Off: start, Str: s}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		for p.i < len(p.data) && isNumByte(p.data[p.i]) {
 			p.i++
@@ -107,15 +99,15 @@ func (p *jsonParser) value() (*value, error) {
 		if _, err := strconv.ParseFloat(text, 64); err != nil {
 			return nil, p.errf(start, "malformed number %q", text)
 		}
-		return &value{kind: vNumber, off: start, str: text}, nil
+		return &nix.Value{Kind: nix.KindNumber, Off: start, Str: text}, nil
 	default:
 		for _, lit := range []string{"true", "false", "null"} {
 			if len(p.data)-p.i >= len(lit) && string(p.data[p.i:p.i+len(lit)]) == lit {
 				p.i += len(lit)
 				if lit == "null" {
-					return &value{kind: vNull, off: start}, nil
+					return &nix.Value{Kind: nix.KindNull, Off: start}, nil
 				}
-				return &value{kind: vBool, off: start, b: lit == "true"}, nil
+				return &nix.Value{Kind: nix.KindBool, Off: start, Bool: lit == "true"}, nil
 			}
 		}
 		return nil, p.errf(start, "expected a JSON value, found %s", p.found())
@@ -128,18 +120,18 @@ func isNumByte(c byte) bool {
 
 func (p *jsonParser) enter() error {
 	p.depth++
-	if p.depth > maxDepth {
-		return p.errf(p.i, "nesting deeper than %d levels", maxDepth)
+	if p.depth > nix.MaxDepth {
+		return p.errf(p.i, "nesting deeper than %d levels", nix.MaxDepth)
 	}
 	return nil
 }
 
-func (p *jsonParser) object() (*value, error) {
+func (p *jsonParser) object() (*nix.Value, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	v := &value{kind: vAttrs, off: p.i, attrs: newAttrs()}
+	v := &nix.Value{Kind: nix.KindAttrs, Off: p.i, Attrs: nix.NewAttrs()}
 	p.i++ // {
 	p.ws()
 	if p.i < len(p.data) && p.data[p.i] == '}' {
@@ -165,10 +157,10 @@ func (p *jsonParser) object() (*value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if at := v.attrs.get(k); at != nil {
-			at.defs = []*lazy{known(val)} // JSON: the last duplicate key wins
+		if at := v.Attrs.Get(k); at != nil {
+			at.Defs = []*nix.Lazy{nix.Known(val)} // JSON: the last duplicate key wins
 		} else {
-			v.attrs.add(k, koff, known(val))
+			v.Attrs.Add(k, koff, nix.Known(val))
 		}
 		p.ws()
 		if p.i < len(p.data) && p.data[p.i] == ',' {
@@ -183,12 +175,12 @@ func (p *jsonParser) object() (*value, error) {
 	}
 }
 
-func (p *jsonParser) array() (*value, error) {
+func (p *jsonParser) array() (*nix.Value, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	v := &value{kind: vList, off: p.i}
+	v := &nix.Value{Kind: nix.KindList, Off: p.i}
 	p.i++ // [
 	p.ws()
 	if p.i < len(p.data) && p.data[p.i] == ']' {
@@ -200,8 +192,8 @@ func (p *jsonParser) array() (*value, error) {
 		// A string without escapes is kept as its offset (value.at).
 		p.ws()
 		if end := p.plain(); end >= 0 {
-			p.src.tick()
-			v.at = appendDoubling(v.at, int32(p.i))
+			p.src.Tick()
+			v.At = nix.AppendDoubling(v.At, int32(p.i))
 			p.i = end + 1
 			lits++
 		} else {
@@ -209,8 +201,8 @@ func (p *jsonParser) array() (*value, error) {
 			if err != nil {
 				return nil, err
 			}
-			v.at = appendDoubling(v.at, int32(-1-len(v.items)))
-			v.items = append(v.items, known(item))
+			v.At = nix.AppendDoubling(v.At, int32(-1-len(v.Items)))
+			v.Items = append(v.Items, nix.Known(item))
 		}
 		p.ws()
 		if p.i < len(p.data) && p.data[p.i] == ',' {
@@ -220,7 +212,7 @@ func (p *jsonParser) array() (*value, error) {
 		if p.i < len(p.data) && p.data[p.i] == ']' {
 			p.i++
 			if lits == 0 {
-				v.at = nil
+				v.At = nil
 			}
 			return v, nil
 		}
@@ -252,7 +244,7 @@ func (p *jsonParser) string() (string, error) {
 	start := p.i
 	if end := p.plain(); end >= 0 {
 		p.i = end + 1
-		return p.src.text[start+1 : end], nil
+		return p.src.Text[start+1 : end], nil
 	}
 	p.i++
 	var out []byte

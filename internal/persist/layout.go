@@ -3,6 +3,7 @@ package persist
 import (
 	"context"
 	"fmt"
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"io"
 	"sort"
 	"strings"
@@ -30,38 +31,38 @@ func ReadLayout(name string, r io.Reader) ([]Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := newSource(displayName(name), data, true)
-	var root *value
+	src := nix.NewSource(displayName(name), data, true)
+	var root *nix.Value
 	rd := newReader(src, Options{}, nil)
 	if isJSON(name, data) {
 		if root, err = decodeJSON(src); err != nil {
 			return nil, err
 		}
-		if root.kind != vAttrs {
-			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.pos(root.off), jsonKind(root))
+		if root.Kind != nix.KindAttrs {
+			return nil, fmt.Errorf("%s: expected an object of mount points (nix eval --json …config.fileSystems), got %s", src.Pos(root.Off), jsonKind(root))
 		}
 	} else {
-		src.nix = true
-		ast, err := parseNixSource(src)
+		src.Nix = true
+		ast, err := nix.Parse(src)
 		if err != nil {
 			return nil, err
 		}
-		ev := &evaluator{src: src}
+		ev := &nix.Evaluator{Src: src}
 		rd.ev = ev
-		root = ev.eval(ast, &env{vars: map[string]*lazy{}})
-		for i := 0; root.kind == vFunc && i < 8; i++ {
-			root = ev.apply(root, known(unknownAt(root.off, "the module arguments")))
+		root = ev.Eval(ast, &nix.Env{Vars: map[string]*nix.Lazy{}})
+		for i := 0; root.Kind == nix.KindFunc && i < 8; i++ {
+			root = ev.Apply(root, nix.Known(nix.UnknownAt(root.Off, "the module arguments")))
 		}
 	}
 	var out []Mount
 	if rd.ev == nil {
-		for _, k := range root.attrs.keys {
+		for _, k := range root.Attrs.Keys {
 			if strings.HasPrefix(k, "/") {
-				out = append(out, rd.mountOf(k, root.attrs.m[k].off, rd.quiet(root, k), "fsType"))
+				out = append(out, rd.mountOf(k, root.Attrs.ByName[k].Off, rd.quiet(root, k), "fsType"))
 			}
 		}
 	} else {
-		rd.layoutWalk(root, "", 0, map[*attrs]bool{}, &out)
+		rd.layoutWalk(root, "", 0, map[*nix.Attrs]bool{}, &out)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].MountPoint < out[j].MountPoint })
 	return out, nil
@@ -73,26 +74,26 @@ const maxLayoutSets = 10_000
 // layoutWalk collects disko and fileSystems mount points below v, whose
 // attribute name is name. Each set is visited once (a set that refers to
 // itself, rec { a = { x = a; y = a; }; }, is not a tree).
-func (r *reader) layoutWalk(v *value, name string, depth int, seen map[*attrs]bool, out *[]Mount) {
-	if v == nil || v.kind != vAttrs || depth > maxLayoutDepth || seen[v.attrs] || len(seen) >= maxLayoutSets {
+func (r *reader) layoutWalk(v *nix.Value, name string, depth int, seen map[*nix.Attrs]bool, out *[]Mount) {
+	if v == nil || v.Kind != nix.KindAttrs || depth > maxLayoutDepth || seen[v.Attrs] || len(seen) >= maxLayoutSets {
 		return
 	}
-	seen[v.attrs] = true
-	if mp := r.quiet(v, "mountpoint"); mp != nil && mp.kind == vString && strings.HasPrefix(mp.str, "/") {
+	seen[v.Attrs] = true
+	if mp := r.quiet(v, "mountpoint"); mp != nil && mp.Kind == nix.KindString && strings.HasPrefix(mp.Str, "/") {
 		typ := "format"
 		if f := r.quiet(v, "format"); f == nil {
 			typ = "type"
 		}
-		m := r.mountOf(mp.str, mp.off, v, typ)
+		m := r.mountOf(mp.Str, mp.Off, v, typ)
 		*out = append(*out, m)
 	}
-	for _, k := range v.attrs.keys {
+	for _, k := range v.Attrs.Keys {
 		x := r.quiet(v, k)
-		if x == nil || x.kind != vAttrs {
+		if x == nil || x.Kind != nix.KindAttrs {
 			continue
 		}
 		if (name == "fileSystems" || name == "nodev") && strings.HasPrefix(k, "/") {
-			*out = append(*out, r.mountOf(k, v.attrs.m[k].off, x, "fsType"))
+			*out = append(*out, r.mountOf(k, v.Attrs.ByName[k].Off, x, "fsType"))
 			continue
 		}
 		r.layoutWalk(x, k, depth+1, seen, out)

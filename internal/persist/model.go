@@ -1,6 +1,8 @@
 package persist
 
-import "fmt"
+import (
+	"github.com/nix-drift/drift/internal/persist/nix"
+)
 
 // Kind says whether a declared path is a persisted directory or a persisted file.
 type Kind uint8
@@ -21,25 +23,8 @@ func (k Kind) String() string {
 	return "directory"
 }
 
-// Pos is where a declaration was written. Line and Col are 1-based; both are
-// 0 when the position is unknown (JSON from nix eval has none).
-type Pos struct {
-	File string
-	Line int
-	Col  int
-}
-
-func (p Pos) String() string {
-	switch {
-	case p.File == "":
-		return ""
-	case p.Line == 0:
-		return p.File
-	case p.Col == 0:
-		return fmt.Sprintf("%s:%d", p.File, p.Line)
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-}
+// Pos is where a declaration was written (nix.Pos).
+type Pos = nix.Pos
 
 // Entry is one normalised declaration. What it shares with the other
 // entries of its storage path and user (owner, mode, module, home) is held

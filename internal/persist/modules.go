@@ -1,17 +1,18 @@
 package persist
 
 import (
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"strings"
 )
 
 // preservation reads config.preservation ({enable, preserveAt}).
-func (r *reader) preservation(v *value, where string) {
+func (r *reader) preservation(v *nix.Value, where string) {
 	if !r.isSet(v, where) {
 		return
 	}
 	en := r.attr(v, "enable", where+".enable")
-	if en != nil && en.kind == vBool && !en.b {
-		r.diag(en.off, Info, "", "%s.enable = false: preservation persists nothing", where)
+	if en != nil && en.Kind == nix.KindBool && !en.Bool {
+		r.diag(en.Off, Info, "", "%s.enable = false: preservation persists nothing", where)
 		return
 	}
 	w := where + ".preserveAt"
@@ -19,13 +20,13 @@ func (r *reader) preservation(v *value, where string) {
 	if !r.isSet(pa, w) {
 		return
 	}
-	for _, name := range pa.attrs.keys {
+	for _, name := range pa.Attrs.Keys {
 		pw := sub(w, name)
 		r.preservationPath(name, r.attrOff(pa, name), r.attr(pa, name, pw), pw)
 	}
 }
 
-func (r *reader) preservationPath(name string, nameOff int, pv *value, where string) {
+func (r *reader) preservationPath(name string, nameOff int, pv *nix.Value, where string) {
 	if !r.isSet(pv, where) {
 		return
 	}
@@ -39,7 +40,7 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 	if !r.isSet(uv, uw) {
 		return
 	}
-	for _, u := range uv.attrs.keys {
+	for _, u := range uv.Attrs.Keys {
 		w := sub(uw, u)
 		up := r.attr(uv, u, w)
 		if !r.isSet(up, w) {
@@ -64,12 +65,12 @@ func (r *reader) preservationPath(name string, nameOff int, pv *value, where str
 // hmKeys are options only home-manager's v1 module has.
 var hmKeys = []string{"allowOther", "removePrefixDirectory", "defaultDirectoryMethod"}
 
-func hasAny(v *value, keys ...string) bool {
-	if v == nil || v.kind != vAttrs {
+func hasAny(v *nix.Value, keys ...string) bool {
+	if v == nil || v.Kind != nix.KindAttrs {
 		return false
 	}
 	for _, k := range keys {
-		if v.attrs.get(k) != nil {
+		if v.Attrs.Get(k) != nil {
 			return true
 		}
 	}
@@ -79,22 +80,22 @@ func hasAny(v *value, keys ...string) bool {
 // homeManagerMap reads home.persistence of one home-manager user. owner and
 // home may be "": they are then taken from a storage path ending in
 // /home/<user>, or from the only --home given.
-func (r *reader) homeManagerMap(v *value, where, owner, home string) {
+func (r *reader) homeManagerMap(v *nix.Value, where, owner, home string) {
 	if !r.isSet(v, where) {
 		return
 	}
-	for _, name := range v.attrs.keys {
+	for _, name := range v.Attrs.Keys {
 		w := sub(where, name)
 		r.homeManagerPath(name, r.attrOff(v, name), r.attr(v, name, w), w, owner, home)
 	}
-	for _, u := range v.attrs.unknown {
-		if u.dynBody != nil { // reported by isSet; its body is still read
-			r.homeManagerPath(u.dynName, u.off, r.force(u.dynBody), sub(where, u.dynName), owner, home)
+	for _, u := range v.Attrs.Unknown {
+		if u.DynBody != nil { // reported by isSet; its body is still read
+			r.homeManagerPath(u.DynName, u.Off, r.force(u.DynBody), sub(where, u.DynName), owner, home)
 		}
 	}
 }
 
-func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, owner, home string) {
+func (r *reader) homeManagerPath(name string, nameOff int, pv *nix.Value, where, owner, home string) {
 	if !r.isSet(pv, where) || !r.enabled(pv, where) {
 		return
 	}
@@ -134,8 +135,8 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, own
 		if s, _, ok := r.str(pv, "defaultDirectoryMethod", where); ok && s == "symlink" {
 			sc.hmDirMethod = "symlink"
 		}
-		if b := r.attr(pv, "removePrefixDirectory", where); b != nil && b.kind == vBool {
-			sc.removePrefix = b.b
+		if b := r.attr(pv, "removePrefixDirectory", where); b != nil && b.Kind == nix.KindBool {
+			sc.removePrefix = b.Bool
 		}
 		sc.hmStorage = psp
 		if st, ok := trimPathSuffix(psp, home); ok {
@@ -148,19 +149,19 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *value, where, own
 }
 
 // jsonKind names a JSON value's type for messages.
-func jsonKind(v *value) string {
-	switch v.kind {
-	case vAttrs:
+func jsonKind(v *nix.Value) string {
+	switch v.Kind {
+	case nix.KindAttrs:
 		return "object"
-	case vList:
+	case nix.KindList:
 		return "array"
-	case vString:
+	case nix.KindString:
 		return "string"
-	case vNumber:
+	case nix.KindNumber:
 		return "number"
-	case vBool:
+	case nix.KindBool:
 		return "boolean"
-	case vNull:
+	case nix.KindNull:
 		return "null"
 	}
 	return "value"
@@ -170,26 +171,26 @@ func jsonKind(v *value) string {
 // prefixing nested names; parentDirectory and parent are followed one
 // level. In nix eval output, a failed removed-option assertion becomes an
 // Attr with Removed set and the option's name.
-func (r *reader) attrsOf(v *value, prefix string) []Attr {
-	if v == nil || v.kind != vAttrs {
+func (r *reader) attrsOf(v *nix.Value, prefix string) []Attr {
+	if v == nil || v.Kind != nix.KindAttrs {
 		return nil
 	}
 	var out []Attr
-	for _, name := range v.attrs.keys {
-		at := v.attrs.m[name]
-		a := Attr{Name: prefix + name, Pos: r.pos(at.off)}
+	for _, name := range v.Attrs.Keys {
+		at := v.Attrs.ByName[name]
+		a := Attr{Name: prefix + name, Pos: r.pos(at.Off)}
 		x := r.quiet(v, name)
 		if x != nil {
-			a.ValuePos = r.pos(x.off)
-			if x.kind == vString {
-				a.Value, a.IsString = x.str, true
+			a.ValuePos = r.pos(x.Off)
+			if x.Kind == nix.KindString {
+				a.Value, a.IsString = x.Str, true
 			}
 		}
 		out = append(out, a)
 		switch {
-		case prefix == "" && (name == "parentDirectory" || name == "parent") && x != nil && x.kind == vAttrs:
+		case prefix == "" && (name == "parentDirectory" || name == "parent") && x != nil && x.Kind == nix.KindAttrs:
 			out = append(out, r.attrsOf(x, name+".")...)
-		case name == "assertions" && r.ev == nil && x != nil && x.kind == vList:
+		case name == "assertions" && r.ev == nil && x != nil && x.Kind == nix.KindList:
 			out = append(out, r.removedAssertions(x, prefix)...)
 		}
 	}
@@ -200,31 +201,31 @@ func (r *reader) attrsOf(v *value, prefix string) []Attr {
 // placeholders in nix eval output (current impermanence): an assertion that
 // is false names a removed option that is defined ("The option definition
 // `allowOther' in … no longer has any effect").
-func (r *reader) removedAssertions(l *value, prefix string) []Attr {
+func (r *reader) removedAssertions(l *nix.Value, prefix string) []Attr {
 	var out []Attr
-	for _, it := range r.src.list(l) {
+	for _, it := range r.src.List(l) {
 		a := r.force(it)
 		ok := r.quiet(a, "assertion")
 		msg := r.quiet(a, "message")
-		if ok == nil || ok.kind != vBool || ok.b || msg == nil || msg.kind != vString {
+		if ok == nil || ok.Kind != nix.KindBool || ok.Bool || msg == nil || msg.Kind != nix.KindString {
 			continue
 		}
 		const lead = "The option definition `"
-		i := strings.Index(msg.str, lead)
+		i := strings.Index(msg.Str, lead)
 		if i < 0 {
 			continue
 		}
-		name := msg.str[i+len(lead):]
+		name := msg.Str[i+len(lead):]
 		if j := strings.IndexByte(name, '\''); j > 0 {
 			name = name[:j]
 		}
-		out = append(out, Attr{Name: prefix + name, Pos: r.pos(a.off), Removed: true})
+		out = append(out, Attr{Name: prefix + name, Pos: r.pos(a.Off), Removed: true})
 	}
 	return out
 }
 
 // options records the attributes of a storage path or users.<name> set.
-func (r *reader) options(v *value, where, module, owner string, hmV1 bool) {
+func (r *reader) options(v *nix.Value, where, module, owner string, hmV1 bool) {
 	for _, a := range r.attrsOf(v, "") {
 		if strings.HasPrefix(a.Name, "parent") && strings.Contains(a.Name, ".") {
 			continue

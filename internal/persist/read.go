@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"io"
 	"os"
 	"strconv"
@@ -49,9 +50,9 @@ func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*
 // must not be modified afterwards.
 func ReadData(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
 	if isJSON(name, data) {
-		return parseJSON(ctx, newSource(displayName(name), data, true), opts)
+		return parseJSON(ctx, nix.NewSource(displayName(name), data, true), opts)
 	}
-	return parseNix(ctx, newSource(displayName(name), data, true), opts)
+	return parseNix(ctx, nix.NewSource(displayName(name), data, true), opts)
 }
 
 // readInput reads the content of the input name (up to maxInput bytes):
@@ -148,43 +149,43 @@ func isJSON(name string, data []byte) bool {
 // A top-level value that is not an object is an error, e.g.
 // "x.json:1:1: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
-	return parseJSON(context.Background(), newSource(name, data, false), opts)
+	return parseJSON(context.Background(), nix.NewSource(name, data, false), opts)
 }
 
-func parseJSON(ctx context.Context, src *source, opts Options) (set *Set, err error) {
-	src.ctx = ctx
-	defer recoverCancelled(&err)
+func parseJSON(ctx context.Context, src *nix.Source, opts Options) (set *Set, err error) {
+	src.Ctx = ctx
+	defer nix.RecoverCancelled(&err)
 	v, err := decodeJSON(src)
 	if err != nil {
 		return nil, err
 	}
-	if v.kind != vAttrs {
-		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.pos(v.off), jsonKind(v))
+	if v.Kind != nix.KindAttrs {
+		return nil, fmt.Errorf("%s: expected an object of persistent storage paths, got %s", src.Pos(v.Off), jsonKind(v))
 	}
 	r := newReader(src, opts, nil)
 	switch {
-	case v.attrs.get("preserveAt") != nil:
+	case v.Attrs.Get("preserveAt") != nil:
 		r.preservation(v, "preservation")
 	case hasAny(v, "directories", "files", "users", "persistentStoragePath"):
 		psp, _, ok := r.str(v, "persistentStoragePath", "")
 		if !ok {
-			return nil, fmt.Errorf("%s: a single persistence entry needs a \"persistentStoragePath\" string", src.pos(v.off))
+			return nil, fmt.Errorf("%s: a single persistence entry needs a \"persistentStoragePath\" string", src.Pos(v.Off))
 		}
-		r.jsonPath(psp, v.off, v, attrName(psp))
+		r.jsonPath(psp, v.Off, v, nix.AttrName(psp))
 	default:
-		for _, k := range v.attrs.keys {
+		for _, k := range v.Attrs.Keys {
 			pv := r.attr(v, k, "")
-			if pv.kind != vAttrs {
-				return nil, fmt.Errorf("%s: expected an object for storage path %q, got %s", src.pos(pv.off), k, jsonKind(pv))
+			if pv.Kind != nix.KindAttrs {
+				return nil, fmt.Errorf("%s: expected an object for storage path %q, got %s", src.Pos(pv.Off), k, jsonKind(pv))
 			}
-			r.jsonPath(k, r.attrOff(v, k), pv, attrName(k))
+			r.jsonPath(k, r.attrOff(v, k), pv, nix.AttrName(k))
 		}
 	}
 	return r.set, nil
 }
 
 // jsonPath reads one storage path object, choosing the module by its keys.
-func (r *reader) jsonPath(name string, off int, pv *value, where string) {
+func (r *reader) jsonPath(name string, off int, pv *nix.Value, where string) {
 	switch {
 	case hasAny(pv, hmKeys...):
 		r.homeManagerPath(name, off, pv, where, "", "")
@@ -195,13 +196,13 @@ func (r *reader) jsonPath(name string, off int, pv *value, where string) {
 	}
 }
 
-func (r *reader) hasHow(pv *value) bool {
+func (r *reader) hasHow(pv *nix.Value) bool {
 	for _, key := range []string{"directories", "files"} {
 		l := r.attr(pv, key, "")
-		if l == nil || l.kind != vList {
+		if l == nil || l.Kind != nix.KindList {
 			continue
 		}
-		for _, it := range l.items { // not l.at: a string has no `how`
+		for _, it := range l.Items { // not l.At: a string has no `how`
 			if hasAny(r.force(it), "how") {
 				return true
 			}
@@ -230,29 +231,29 @@ func (r *reader) hasHow(pv *value) bool {
 // config, an import) becomes a Warning diagnostic at its position with the
 // hint to use --flake; it is never silently left out.
 func ParseNix(data []byte, name string, opts Options) (*Set, error) {
-	return parseNix(context.Background(), newSource(name, data, false), opts)
+	return parseNix(context.Background(), nix.NewSource(name, data, false), opts)
 }
 
-func parseNix(ctx context.Context, src *source, opts Options) (set *Set, err error) {
-	src.ctx, src.nix = ctx, true
-	defer recoverCancelled(&err)
-	ast, err := parseNixSource(src)
+func parseNix(ctx context.Context, src *nix.Source, opts Options) (set *Set, err error) {
+	src.Ctx, src.Nix = ctx, true
+	defer nix.RecoverCancelled(&err)
+	ast, err := nix.Parse(src)
 	if err != nil {
 		return nil, err
 	}
-	ev := &evaluator{src: src}
+	ev := &nix.Evaluator{Src: src}
 	r := newReader(src, opts, ev)
-	root := ev.eval(ast, &env{vars: map[string]*lazy{}})
-	for i := 0; root.kind == vFunc && i < 8; i++ {
-		root = ev.apply(root, known(unknownAt(root.off, "the module arguments")))
+	root := ev.Eval(ast, &nix.Env{Vars: map[string]*nix.Lazy{}})
+	for i := 0; root.Kind == nix.KindFunc && i < 8; i++ {
+		root = ev.Apply(root, nix.Known(nix.UnknownAt(root.Off, "the module arguments")))
 	}
 	r.conds(root, "the module")
-	if root.kind != vAttrs {
-		why := root.why
+	if root.Kind != nix.KindAttrs {
+		why := root.Why
 		if why == "" {
-			why = root.kind.String()
+			why = root.Kind.String()
 		}
-		r.diagCode("not-static", root.off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
+		r.diagCode("not-static", root.Off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
 		return r.set, nil
 	}
 	r.module(root)
@@ -261,39 +262,39 @@ func parseNix(ctx context.Context, src *source, opts Options) (set *Set, err err
 
 // imports records the relative path literals of root's imports list
 // (Set.Imports) and reports every other item as not-static.
-func (r *reader) imports(root *value) {
+func (r *reader) imports(root *nix.Value) {
 	im := r.quiet(root, "imports")
 	if im == nil {
 		return
 	}
 	const hint = "import it with a relative path literal (./file.nix), or use --flake REF#HOST"
-	if im.kind != vList {
-		why := im.why
+	if im.Kind != nix.KindList {
+		why := im.Why
 		if why == "" {
-			why = im.kind.String()
+			why = im.Kind.String()
 		}
-		r.diagCode("not-static", im.off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
+		r.diagCode("not-static", im.Off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
 		return
 	}
-	for _, it := range r.src.list(im) {
-		if nixpkgsModule(it.n) {
+	for _, it := range r.src.List(im) {
+		if nixpkgsModule(it.Node) {
 			continue
 		}
 		v := r.force(it)
-		if v.kind == vUnknown && strings.HasPrefix(v.relPath, "<nixpkgs/") {
+		if v.Kind == nix.KindUnknown && strings.HasPrefix(v.RelPath, "<nixpkgs/") {
 			continue
 		}
-		if v.kind == vUnknown && v.relPath != "" {
-			r.set.Imports = append(r.set.Imports, Import{Path: v.relPath, Pos: r.pos(v.off)})
+		if v.Kind == nix.KindUnknown && v.RelPath != "" {
+			r.set.Imports = append(r.set.Imports, Import{Path: v.RelPath, Pos: r.pos(v.Off)})
 			continue
 		}
-		why := v.why
-		if v.kind == vString {
-			why = "the absolute path " + strconv.Quote(v.str)
+		why := v.Why
+		if v.Kind == nix.KindString {
+			why = "the absolute path " + strconv.Quote(v.Str)
 		} else if why == "" {
-			why = v.kind.String()
+			why = v.Kind.String()
 		}
-		r.diagCode("not-static", v.off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
+		r.diagCode("not-static", v.Off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
 	}
 }
 
@@ -302,20 +303,20 @@ func (r *reader) imports(root *value) {
 // ((modulesPath + "/installer/scan/not-detected.nix"),
 // "/profiles/qemu-guest.nix"): nixpkgs' modules declare no persistence,
 // so not following it loses nothing.
-func nixpkgsModule(n node) bool {
-	b, ok := n.(*nBinop)
-	if !ok || b.op != "+" {
+func nixpkgsModule(n nix.Node) bool {
+	b, ok := n.(*nix.Binop)
+	if !ok || b.Op != "+" {
 		return false
 	}
-	id, ok := b.l.(*nIdent)
-	return ok && id.name == "modulesPath"
+	id, ok := b.L.(*nix.Ident)
+	return ok && id.Name == "modulesPath"
 }
 
 // module interprets a module's attribute set.
-func (r *reader) module(root *value) {
+func (r *reader) module(root *nix.Value) {
 	r.imports(root)
 	cfg := root
-	if c := r.attr(root, "config", "config"); c != nil && (root.attrs.get("options") != nil || c.kind == vAttrs) {
+	if c := r.attr(root, "config", "config"); c != nil && (root.Attrs.Get("options") != nil || c.Kind == nix.KindAttrs) {
 		if !r.isSet(c, "config") {
 			return
 		}
@@ -341,20 +342,20 @@ func (r *reader) module(root *value) {
 		r.homeManagerMap(v, "home.persistence", owner, home)
 	}
 	if us := r.path(cfg, "home-manager", "users"); us != nil && r.isSet(us, "home-manager.users") {
-		for _, u := range us.attrs.keys {
-			w := "home-manager.users." + attrName(u)
+		for _, u := range us.Attrs.Keys {
+			w := "home-manager.users." + nix.AttrName(u)
 			uv := r.attr(us, u, w)
-			for i := 0; uv.kind == vFunc && i < 8; i++ {
-				uv = r.ev.apply(uv, known(unknownAt(uv.off, "the module arguments")))
+			for i := 0; uv.Kind == nix.KindFunc && i < 8; i++ {
+				uv = r.ev.Apply(uv, nix.Known(nix.UnknownAt(uv.Off, "the module arguments")))
 			}
-			if uv.kind == vUnknown {
-				r.diagCode("not-static", uv.off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.why)
+			if uv.Kind == nix.KindUnknown {
+				r.diagCode("not-static", uv.Off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.Why)
 				continue
 			}
-			if uv.kind != vAttrs {
+			if uv.Kind != nix.KindAttrs {
 				continue
 			}
-			if c := r.attr(uv, "config", w+".config"); c != nil && c.kind == vAttrs {
+			if c := r.attr(uv, "config", w+".config"); c != nil && c.Kind == nix.KindAttrs {
 				uv = c
 			}
 			if v := r.path(uv, "home", "persistence"); v != nil {
@@ -376,10 +377,10 @@ func (r *reader) module(root *value) {
 // path follows attribute names from v; it returns nil when a name is
 // absent. A level that cannot be read is reported (Info above the last
 // name, Warning at it) and gives nil.
-func (r *reader) path(v *value, names ...string) *value {
+func (r *reader) path(v *nix.Value, names ...string) *nix.Value {
 	where := ""
 	for i, n := range names {
-		if v == nil || v.kind != vAttrs {
+		if v == nil || v.Kind != nix.KindAttrs {
 			return nil
 		}
 		where = sub(where, n)
@@ -387,18 +388,18 @@ func (r *reader) path(v *value, names ...string) *value {
 		if v == nil {
 			return nil
 		}
-		if v.kind == vUnknown {
+		if v.Kind == nix.KindUnknown {
 			if i == len(names)-1 {
 				r.notRead(v, where)
 			} else {
-				r.diagCode("not-static", v.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, v.why)
+				r.diagCode("not-static", v.Off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, v.Why)
 			}
 			return nil
 		}
-		if i < len(names)-1 && v.kind == vAttrs {
-			for _, u := range v.attrs.unknown {
-				if u.kind == vUnknown {
-					r.diagCode("not-static", u.off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, u.why)
+		if i < len(names)-1 && v.Kind == nix.KindAttrs {
+			for _, u := range v.Attrs.Unknown {
+				if u.Kind == nix.KindUnknown {
+					r.diagCode("not-static", u.Off, Info, flakeHint, "%s: cannot read %s statically; persistence declarations in it, if any, are not read", where, u.Why)
 				}
 			}
 		}
@@ -407,39 +408,39 @@ func (r *reader) path(v *value, names ...string) *value {
 }
 
 // readUsers collects users.users.<u>.home and .group literals.
-func (r *reader) readUsers(cfg *value) {
+func (r *reader) readUsers(cfg *nix.Value) {
 	uu := cfg
 	for _, n := range []string{"users", "users"} {
-		if uu = r.quiet(uu, n); uu == nil || uu.kind != vAttrs {
+		if uu = r.quiet(uu, n); uu == nil || uu.Kind != nix.KindAttrs {
 			return
 		}
 	}
-	for _, u := range uu.attrs.keys {
+	for _, u := range uu.Attrs.Keys {
 		uv := r.quiet(uu, u)
 		var ui userInfo
-		if h := r.quiet(uv, "home"); h != nil && h.kind == vString && strings.HasPrefix(h.str, "/") {
-			ui.home = h.str
+		if h := r.quiet(uv, "home"); h != nil && h.Kind == nix.KindString && strings.HasPrefix(h.Str, "/") {
+			ui.home = h.Str
 		}
-		if g := r.quiet(uv, "group"); g != nil && g.kind == vString {
-			ui.group = g.str
+		if g := r.quiet(uv, "group"); g != nil && g.Kind == nix.KindString {
+			ui.group = g.Str
 		}
 		r.users[u] = ui
 	}
 }
 
 // quiet is attr without reporting conditions.
-func (r *reader) quiet(v *value, name string) *value {
-	if v == nil || v.kind != vAttrs {
+func (r *reader) quiet(v *nix.Value, name string) *nix.Value {
+	if v == nil || v.Kind != nix.KindAttrs {
 		return nil
 	}
-	at := v.attrs.get(name)
+	at := v.Attrs.Get(name)
 	if at == nil {
 		return nil
 	}
 	if r.ev == nil {
-		return at.defs[0].v
+		return at.Defs[0].Value
 	}
-	return r.ev.attrValue(at)
+	return r.ev.AttrValue(at)
 }
 
 // ErrNoNix is returned by EvalFlake when no nix binary is on PATH.

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"fmt"
+	"github.com/nix-drift/drift/internal/persist/nix"
 	"strconv"
 
 	"github.com/nix-drift/drift/internal/hashindex"
@@ -13,9 +14,9 @@ const flakeHint = "evaluate the real configuration with --flake REF#HOST"
 // reader turns values (decoded JSON or statically evaluated Nix) into
 // entries, applying the modules' defaults and path rules.
 type reader struct {
-	src      *source
+	src      *nix.Source
 	opts     Options
-	ev       *evaluator // nil for JSON: every lazy is already known
+	ev       *nix.Evaluator // nil for JSON: every lazy is already known
 	set      *Set
 	seen     hashindex.Index // the first entry of each key (entryKey) in set.Entries
 	condSeen map[int]bool
@@ -32,18 +33,18 @@ type reader struct {
 	// scratch is the Origin of the entry being read, until it is interned.
 	scratch Origin
 	// lit is the string literal item each passes on (reader.item).
-	lit value
+	lit nix.Value
 }
 
 type userInfo struct{ home, group string }
 
-func newReader(src *source, opts Options, ev *evaluator) *reader {
+func newReader(src *nix.Source, opts Options, ev *nix.Evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
 		condSeen: make(map[int]bool), dupMessage: make(map[int]string), users: make(map[string]userInfo),
 		origins: make(map[Origin]*Origin)}
 }
 
-func (r *reader) pos(off int) Pos { return r.src.pos(off) }
+func (r *reader) pos(off int) Pos { return r.src.Pos(off) }
 
 func (r *reader) diag(off int, sev Severity, hint, format string, a ...any) {
 	r.diagCode("", off, sev, hint, format, a...)
@@ -61,7 +62,7 @@ func (r *reader) addDiag(d Diagnostic) {
 	if r.diagSeen.Find(h, func(i int) bool { return ds[i] == d }) >= 0 {
 		return
 	}
-	r.set.Diagnostics = appendDoubling(r.set.Diagnostics, d)
+	r.set.Diagnostics = nix.AppendDoubling(r.set.Diagnostics, d)
 	ds = r.set.Diagnostics
 	r.diagSeen.Add(h, len(ds)-1, func(i int) uint64 { return diagHash(&ds[i]) })
 }
@@ -71,67 +72,54 @@ func diagHash(d *Diagnostic) uint64 {
 	return hashindex.Mix(h, uint64(d.Pos.Line)<<32|uint64(uint32(d.Pos.Col)))
 }
 
-// appendDoubling is append that doubles a full slice's capacity: a
-// million appends allocate about twice the final slice, not the five
-// times of append, which grows a large slice by a quarter.
-func appendDoubling[T any](s []T, v T) []T {
-	if len(s) == cap(s) {
-		// Not slices.Grow: asked for twice, it makes up to 2.5 times.
-		n := make([]T, len(s), max(8, 2*len(s)))
-		copy(n, s)
-		s = n
-	}
-	return append(s, v)
-}
-
 // notRead reports a value that could not be read statically.
-func (r *reader) notRead(v *value, where string) {
+func (r *reader) notRead(v *nix.Value, where string) {
 	what := "cannot read %s statically"
-	if v.splice {
+	if v.Splice {
 		what = "cannot read %s statically; the entries it adds are missing"
 	}
-	r.diagCode("not-static", v.off, Warning, flakeHint, "%s: "+what, where, v.why)
+	r.diagCode("not-static", v.Off, Warning, flakeHint, "%s: "+what, where, v.Why)
 }
 
-func (r *reader) force(l *lazy) *value {
-	if l.v != nil || r.ev == nil {
-		if l.v == nil {
-			return unknownAt(-1, "a value")
+func (r *reader) force(l *nix.Lazy) *nix.Value {
+	if l.Value != nil || r.ev == nil {
+		if l.Value == nil {
+			return nix.UnknownAt(-1, "a value")
 		}
-		return l.v
+		return l.Value
 	}
-	return r.ev.force(l)
+	return r.ev.Force(l)
 }
 
 // attr returns the value of v.name, or nil when v is not a set or lacks it.
 // Conditions on the way are reported once each.
-func (r *reader) attr(v *value, name, where string) *value {
-	if v == nil || v.kind != vAttrs {
+func (r *reader) attr(v *nix.Value, name, where string) *nix.Value {
+	if v == nil || v.Kind != nix.KindAttrs {
 		return nil
 	}
-	at := v.attrs.get(name)
+	at := v.Attrs.Get(name)
 	if at == nil {
 		return nil
 	}
-	var out *value
+	var out *nix.Value
 	if r.ev == nil {
-		out = at.defs[0].v
+		out = at.Defs[0].Value
 	} else {
-		out = r.ev.attrValue(at)
+		out = r.ev.AttrValue(at)
 	}
 	r.conds(out, where)
 	return out
 }
 
-func (r *reader) attrOff(v *value, name string) int {
-	if at := v.attrs.get(name); at != nil {
-		return at.off
+func (r *reader) attrOff(v *nix.Value, name string) int {
+	if at := v.Attrs.Get(name); at != nil {
+		return at.Off
 	}
-	return v.off
+	return v.Off
 }
 
-func (r *reader) conds(v *value, where string) {
-	for _, off := range v.conds {
+func (r *reader) conds(v *nix.Value, where string) {
+	for _, off := range v.Conds {
 		if !r.condSeen[off] {
 			r.condSeen[off] = true
 			r.diagCode("conditional", off, Info, "", "%s is conditional (lib.mkIf or lib.optionals): read as if the condition holds", where)
@@ -141,36 +129,36 @@ func (r *reader) conds(v *value, where string) {
 
 // str returns the string at v.name: ok is false when absent (or null);
 // a value of another type is reported.
-func (r *reader) str(v *value, name, where string) (s string, off int, ok bool) {
+func (r *reader) str(v *nix.Value, name, where string) (s string, off int, ok bool) {
 	x := r.attr(v, name, where+"."+name)
-	if x == nil || x.kind == vNull {
+	if x == nil || x.Kind == nix.KindNull {
 		return "", 0, false
 	}
-	switch x.kind {
-	case vString:
-		return x.str, x.off, true
-	case vUnknown:
+	switch x.Kind {
+	case nix.KindString:
+		return x.Str, x.Off, true
+	case nix.KindUnknown:
 		r.notRead(x, where+"."+name)
 	default:
-		r.diag(x.off, Error, "", "%s.%s: expected a string, found %s", where, name, x.kind)
+		r.diag(x.Off, Error, "", "%s.%s: expected a string, found %s", where, name, x.Kind)
 	}
-	return "", x.off, false
+	return "", x.Off, false
 }
 
 // enabled reads an `enable` flag: only a literal false disables.
-func (r *reader) enabled(v *value, where string) bool {
+func (r *reader) enabled(v *nix.Value, where string) bool {
 	x := r.attr(v, "enable", where+".enable")
 	if x == nil {
 		return true
 	}
-	switch x.kind {
-	case vBool:
-		if !x.b {
-			r.diagCode("disabled", x.off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
+	switch x.Kind {
+	case nix.KindBool:
+		if !x.Bool {
+			r.diagCode("disabled", x.Off, Info, "", "%s.enable = false: its entries are not persisted and are skipped", where)
 		}
-		return x.b
-	case vUnknown:
-		r.diagCode("not-static", x.off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.why)
+		return x.Bool
+	case nix.KindUnknown:
+		r.diagCode("not-static", x.Off, Warning, flakeHint, "%s.enable: cannot read %s statically; assuming true", where, x.Why)
 	}
 	return true
 }
@@ -178,29 +166,29 @@ func (r *reader) enabled(v *value, where string) bool {
 // each calls fn for every known item of a list value, reporting unknown
 // parts and a value that is not a list. it is valid until fn returns: a
 // string literal of v.at is read into r.lit, the next one over it.
-func (r *reader) each(v *value, where string, fn func(it *value, w itemAt)) {
+func (r *reader) each(v *nix.Value, where string, fn func(it *nix.Value, w itemAt)) {
 	if v == nil {
 		return
 	}
-	switch v.kind {
-	case vNull:
+	switch v.Kind {
+	case nix.KindNull:
 		return
-	case vUnknown:
+	case nix.KindUnknown:
 		r.notRead(v, where)
 		return
-	case vList:
+	case nix.KindList:
 	default:
-		r.diag(v.off, Error, "", "%s: expected a list, found %s", where, v.kind)
+		r.diag(v.Off, Error, "", "%s: expected a list, found %s", where, v.Kind)
 		return
 	}
-	for i := range listLen(v) {
+	for i := range nix.ListLen(v) {
 		it := r.item(v, i)
-		if it.kind == vUnknown {
+		if it.Kind == nix.KindUnknown {
 			r.notRead(it, where)
 			continue
 		}
 		w := itemAt{where, i}
-		if len(it.conds) > 0 {
+		if len(it.Conds) > 0 {
 			r.conds(it, w.String())
 		}
 		fn(it, w)
@@ -210,20 +198,20 @@ func (r *reader) each(v *value, where string, fn func(it *value, w itemAt)) {
 // item is the i-th item of the vList v, forced. A string literal of v.at
 // costs the evaluator the step evaluating it would, and is read into
 // r.lit (no value is made for it).
-func (r *reader) item(v *value, i int) *value {
-	if v.at == nil {
-		return r.force(v.items[i])
+func (r *reader) item(v *nix.Value, i int) *nix.Value {
+	if v.At == nil {
+		return r.force(v.Items[i])
 	}
-	a := v.at[i]
+	a := v.At[i]
 	if a < 0 {
-		return r.force(v.items[-1-a])
+		return r.force(v.Items[-1-a])
 	}
 	if r.ev != nil {
-		if u := r.ev.budget(int(a)); u != nil {
+		if u := r.ev.Budget(int(a)); u != nil {
 			return u
 		}
 	}
-	r.lit = value{kind: vString, off: int(a), str: r.src.literal(a)}
+	r.lit = nix.Value{Kind: nix.KindString, Off: int(a), Str: r.src.Literal(a)}
 	return &r.lit
 }
 
@@ -237,48 +225,48 @@ type itemAt struct {
 func (w itemAt) String() string { return w.where + "[" + strconv.Itoa(w.i) + "]" }
 
 // set checks that v is an attribute set, reporting it otherwise.
-func (r *reader) isSet(v *value, where string) bool {
+func (r *reader) isSet(v *nix.Value, where string) bool {
 	switch {
 	case v == nil:
 		return false
-	case v.kind == vAttrs:
-		for _, u := range v.attrs.unknown {
-			if u.why == "" {
-				u = unknownAt(u.off, u.kind.String())
+	case v.Kind == nix.KindAttrs:
+		for _, u := range v.Attrs.Unknown {
+			if u.Why == "" {
+				u = nix.UnknownAt(u.Off, u.Kind.String())
 			}
 			r.notRead(u, where)
 		}
 		return true
-	case v.kind == vUnknown:
+	case v.Kind == nix.KindUnknown:
 		r.notRead(v, where)
-	case v.kind != vNull:
-		r.diag(v.off, Error, "", "%s: expected an attribute set, found %s", where, v.kind)
+	case v.Kind != nix.KindNull:
+		r.diag(v.Off, Error, "", "%s: expected an attribute set, found %s", where, v.Kind)
 	}
 	return false
 }
 
 func sub(where, name string) string {
 	if where == "" {
-		return attrName(name)
+		return nix.AttrName(name)
 	}
-	return where + "." + attrName(name)
+	return where + "." + nix.AttrName(name)
 }
 
 // addPending is add of an entry read by entries.
-func (r *reader) addPending(p pending) { r.add(p.e, p.off) }
+func (r *reader) addPending(p pending) { r.add(p.e, p.Off) }
 
 // add records an entry. A second entry with the same kind, storage path and
 // path is reported and dropped (impermanence asserts against duplicates).
 func (r *reader) add(e Entry, off int) {
-	r.src.tick()
+	r.src.Tick()
 	e.Pos = r.pos(off)
-	if r.src.name == "" || off < 0 {
-		e.Pos = Pos{File: r.src.name}
+	if r.src.Name == "" || off < 0 {
+		e.Pos = Pos{File: r.src.Name}
 	}
 	h := entryHash(&e)
 	es := r.set.Entries
 	if i := r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }); i >= 0 {
-		r.set.Duplicates = appendDoubling(r.set.Duplicates, e)
+		r.set.Duplicates = nix.AppendDoubling(r.set.Duplicates, e)
 		// Every duplicate of one entry says the same: one message.
 		msg, ok := r.dupMessage[i]
 		if !ok {

@@ -1,4 +1,4 @@
-package persist
+package nix
 
 import (
 	"strings"
@@ -6,17 +6,17 @@ import (
 
 // dqString reads a "…" string; p.tok is the opening quote.
 func (p *parser) dqString() *nStr {
-	start := p.tok.off
-	s := &nStr{off: start}
-	d := p.lx.data
-	if end := plainString(d, p.lx.off); end >= 0 {
-		s.parts = litParts(p.lx.src.text[p.lx.off:end])
-		p.lx.off = end + 1
+	start := p.tok.Off
+	s := &nStr{Off: start}
+	d := p.lx.Data
+	if end := plainString(d, p.lx.Off); end >= 0 {
+		s.parts = litParts(p.lx.Src.Text[p.lx.Off:end])
+		p.lx.Off = end + 1
 		p.advance()
 		return s
 	}
 	var lit []byte
-	i := p.lx.off
+	i := p.lx.Off
 	for {
 		if i >= len(d) {
 			p.fail(start, "unterminated string: '\"' without closing '\"'")
@@ -25,7 +25,7 @@ func (p *parser) dqString() *nStr {
 		switch {
 		case c == '"':
 			s.parts = appendLit(s.parts, lit)
-			p.lx.off = i + 1
+			p.lx.Off = i + 1
 			p.advance()
 			return s
 		case c == '\\' && i+1 < len(d):
@@ -38,7 +38,7 @@ func (p *parser) dqString() *nStr {
 			s.parts = appendLit(s.parts, lit)
 			lit = nil
 			s.parts = append(s.parts, strPart{expr: p.interpolation(i)})
-			i = p.lx.off
+			i = p.lx.Off
 		default:
 			lit = append(lit, c)
 			i++
@@ -48,17 +48,17 @@ func (p *parser) dqString() *nStr {
 
 // interpolation parses ${ expr } whose '$' is at i, leaving the lexer just
 // past the '}'.
-func (p *parser) interpolation(i int) node {
-	p.lx.off = i + 2
+func (p *parser) interpolation(i int) Node {
+	p.lx.Off = i + 2
 	p.advance()
 	e := p.expr()
 	if !p.is("}") {
-		if p.tok.kind == tEOF {
+		if p.tok.Kind == tEOF {
 			p.fail(i, "unterminated '${' in string")
 		}
-		p.fail(p.tok.off, "expected '}' to close '${', found %s", p.tok)
+		p.fail(p.tok.Off, "expected '}' to close '${', found %s", p.tok)
 	}
-	return e // p.lx.off is just past '}'
+	return e // p.lx.Off is just past '}'
 }
 
 func unescape(c byte) byte {
@@ -87,11 +87,11 @@ func appendLit(parts []strPart, lit []byte) []strPart {
 // indString reads a ”…” string; p.tok is the opening ”. Indentation is
 // stripped as Nix does (approximately: escapes count as text).
 func (p *parser) indString() *nStr {
-	start := p.tok.off
-	s := &nStr{off: start}
-	d := p.lx.data
+	start := p.tok.Off
+	s := &nStr{Off: start}
+	d := p.lx.Data
 	var lit []byte
-	i := p.lx.off
+	i := p.lx.Off
 	for {
 		if i >= len(d) {
 			p.fail(start, "unterminated indented string: \"''\" without closing \"''\"")
@@ -112,7 +112,7 @@ func (p *parser) indString() *nStr {
 			default:
 				s.parts = appendLit(s.parts, lit)
 				s.parts = stripIndent(s.parts)
-				p.lx.off = i + 2
+				p.lx.Off = i + 2
 				p.advance()
 				return s
 			}
@@ -123,7 +123,7 @@ func (p *parser) indString() *nStr {
 			s.parts = appendLit(s.parts, lit)
 			lit = nil
 			s.parts = append(s.parts, strPart{expr: p.interpolation(i)})
-			i = p.lx.off
+			i = p.lx.Off
 		default:
 			lit = append(lit, c)
 			i++

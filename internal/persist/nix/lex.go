@@ -1,4 +1,4 @@
-package persist
+package nix
 
 import (
 	"fmt"
@@ -26,15 +26,15 @@ const (
 )
 
 type token struct {
-	kind tokKind
-	off  int
-	text string
+	Kind tokKind
+	Off  int
+	Text string
 	// pathInterp marks a path literal with ${…} inside.
 	pathInterp bool
 }
 
 func (t token) String() string {
-	switch t.kind {
+	switch t.Kind {
 	case tEOF:
 		return "end of file"
 	case tDQuote:
@@ -44,9 +44,9 @@ func (t token) String() string {
 	case tDollarBrace:
 		return "'${'"
 	case tPunct:
-		return "'" + t.text + "'"
+		return "'" + t.Text + "'"
 	}
-	return fmt.Sprintf("%q", t.text)
+	return fmt.Sprintf("%q", t.Text)
 }
 
 var nixKeywords = map[string]bool{
@@ -58,9 +58,9 @@ var nixKeywords = map[string]bool{
 // (strings nest expressions through ${…}), so the lexer never looks past the
 // token it returns, and its state is just an offset.
 type lexer struct {
-	src  *source
-	data []byte
-	off  int
+	Src  *Source
+	Data []byte
+	Off  int
 	// The last run of path characters measured, [runFrom, runEnd), and of
 	// URI scheme characters, [uriFrom, uriEnd): every token that starts
 	// inside a long run (a.a.a.a…) would otherwise measure it again, which
@@ -98,23 +98,23 @@ func isURIChar(c byte) bool {
 
 // skip skips white space and comments.
 func (lx *lexer) skip() error {
-	d := lx.data
-	for lx.off < len(d) {
-		c := d[lx.off]
+	d := lx.Data
+	for lx.Off < len(d) {
+		c := d[lx.Off]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			lx.off++
+			lx.Off++
 		case c == '#':
-			for lx.off < len(d) && d[lx.off] != '\n' {
-				lx.off++
+			for lx.Off < len(d) && d[lx.Off] != '\n' {
+				lx.Off++
 			}
-		case c == '/' && lx.off+1 < len(d) && d[lx.off+1] == '*':
-			start := lx.off
-			end := strings.Index(string(d[lx.off+2:]), "*/")
+		case c == '/' && lx.Off+1 < len(d) && d[lx.Off+1] == '*':
+			start := lx.Off
+			end := strings.Index(string(d[lx.Off+2:]), "*/")
 			if end < 0 {
-				return &syntaxError{lx.src, start, "unterminated comment: '/*' without '*/'"}
+				return &SyntaxError{lx.Src, start, "unterminated comment: '/*' without '*/'"}
 			}
-			lx.off += 2 + end + 2
+			lx.Off += 2 + end + 2
 		default:
 			return nil
 		}
@@ -126,7 +126,7 @@ func (lx *lexer) skip() error {
 // {PATH_CHAR}*(/{PATH_CHAR}+)+/? as in Nix's lexer, with ${…} allowed in
 // place of path characters after the first slash.
 func (lx *lexer) matchPath(i int) (n int, interp bool) {
-	d := lx.data
+	d := lx.Data
 	j := runEnd(d, i, isPathChar, &lx.runFrom, &lx.runEnd)
 	segs := 0
 	for j < len(d) && d[j] == '/' {
@@ -186,17 +186,17 @@ func (lx *lexer) next() (token, error) {
 	if err := lx.skip(); err != nil {
 		return token{}, err
 	}
-	d := lx.data
-	i := lx.off
+	d := lx.Data
+	i := lx.Off
 	if i >= len(d) {
-		return token{kind: tEOF, off: i}, nil
+		return token{Kind: tEOF, Off: i}, nil
 	}
 	c := d[i]
 	emit := func(k tokKind, n int) (token, error) {
-		lx.off = i + n
-		t := token{kind: k, off: i, text: string(d[i : i+n])}
-		if k == tID && nixKeywords[t.text] {
-			t.kind = tKeyword
+		lx.Off = i + n
+		t := token{Kind: k, Off: i, Text: string(d[i : i+n])}
+		if k == tID && nixKeywords[t.Text] {
+			t.Kind = tKeyword
 		}
 		return t, nil
 	}
@@ -298,7 +298,7 @@ func (lx *lexer) next() (token, error) {
 			return emit(tPunct, len(p))
 		}
 	}
-	return token{}, &syntaxError{lx.src, i, fmt.Sprintf("unexpected character %s", quoteByteAt(d, i))}
+	return token{}, &SyntaxError{lx.Src, i, fmt.Sprintf("unexpected character %s", quoteByteAt(d, i))}
 }
 
 func quoteByteAt(d []byte, i int) string {

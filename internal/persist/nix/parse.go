@@ -1,4 +1,4 @@
-package persist
+package nix
 
 import (
 	"fmt"
@@ -20,8 +20,10 @@ type parser struct {
 // recovers it. Nothing else panics.
 type bailout struct{ err error }
 
-func parseNixSource(src *source) (root node, err error) {
-	p := &parser{lx: lexer{src: src, data: src.data}}
+// Parse parses src as one Nix expression: a *SyntaxError when it is
+// malformed or nested deeper than MaxDepth.
+func Parse(src *Source) (root Node, err error) {
+	p := &parser{lx: lexer{Src: src, Data: src.Data}}
 	defer func() {
 		if r := recover(); r != nil {
 			b, ok := r.(bailout)
@@ -33,18 +35,18 @@ func parseNixSource(src *source) (root node, err error) {
 	}()
 	p.advance()
 	root = p.expr()
-	if p.tok.kind != tEOF {
-		p.fail(p.tok.off, "expected end of file after the expression, found %s", p.tok)
+	if p.tok.Kind != tEOF {
+		p.fail(p.tok.Off, "expected end of file after the expression, found %s", p.tok)
 	}
 	return root, nil
 }
 
 func (p *parser) fail(off int, format string, a ...any) {
-	panic(bailout{&syntaxError{p.lx.src, off, fmt.Sprintf(format, a...)}})
+	panic(bailout{&SyntaxError{p.lx.Src, off, fmt.Sprintf(format, a...)}})
 }
 
 func (p *parser) advance() {
-	p.lx.src.tick()
+	p.lx.Src.Tick()
 	t, err := p.lx.next()
 	if err != nil {
 		panic(bailout{err})
@@ -53,12 +55,12 @@ func (p *parser) advance() {
 }
 
 func (p *parser) is(text string) bool {
-	return (p.tok.kind == tPunct || p.tok.kind == tKeyword) && p.tok.text == text
+	return (p.tok.Kind == tPunct || p.tok.Kind == tKeyword) && p.tok.Text == text
 }
 
 func (p *parser) expect(text, context string) token {
 	if !p.is(text) {
-		p.fail(p.tok.off, "expected '%s' %s, found %s", text, context, p.tok)
+		p.fail(p.tok.Off, "expected '%s' %s, found %s", text, context, p.tok)
 	}
 	t := p.tok
 	p.advance()
@@ -67,8 +69,8 @@ func (p *parser) expect(text, context string) token {
 
 // peek returns the tokens after the current one without consuming them.
 func (p *parser) peek(n int) []token {
-	save := p.lx.off
-	defer func() { p.lx.off = save }()
+	save := p.lx.Off
+	defer func() { p.lx.Off = save }()
 	var out []token
 	for range n {
 		t, err := p.lx.next()
@@ -76,7 +78,7 @@ func (p *parser) peek(n int) []token {
 			break
 		}
 		out = append(out, t)
-		if t.kind == tEOF || t.kind == tDQuote || t.kind == tIndQuote {
+		if t.Kind == tEOF || t.Kind == tDQuote || t.Kind == tIndQuote {
 			break
 		}
 	}
@@ -84,13 +86,13 @@ func (p *parser) peek(n int) []token {
 }
 
 func tokIs(ts []token, i int, text string) bool {
-	return i < len(ts) && (ts[i].kind == tPunct || ts[i].kind == tKeyword) && ts[i].text == text
+	return i < len(ts) && (ts[i].Kind == tPunct || ts[i].Kind == tKeyword) && ts[i].Text == text
 }
 
 func (p *parser) enter() {
 	p.depth++
-	if p.depth > maxDepth {
-		p.fail(p.tok.off, "expression nested deeper than %d levels", maxDepth)
+	if p.depth > MaxDepth {
+		p.fail(p.tok.Off, "expression nested deeper than %d levels", MaxDepth)
 	}
 }
 
@@ -98,38 +100,38 @@ func (p *parser) leave() { p.depth-- }
 
 // expr parses a full expression: function, assert, with, let, if, or an
 // operator expression.
-func (p *parser) expr() node {
+func (p *parser) expr() Node {
 	p.enter()
 	defer p.leave()
 	t := p.tok
 	switch {
-	case t.kind == tID:
+	case t.Kind == tID:
 		next := p.peek(1)
 		if tokIs(next, 0, ":") {
 			p.advance()
 			p.advance()
-			return &nFunc{off: t.off, param: t.text, body: p.expr()}
+			return &nFunc{Off: t.Off, param: t.Text, body: p.expr()}
 		}
 		if tokIs(next, 0, "@") {
 			p.advance()
 			p.advance()
 			if !p.is("{") {
-				p.fail(p.tok.off, "expected '{' after '@' in a function header, found %s", p.tok)
+				p.fail(p.tok.Off, "expected '{' after '@' in a function header, found %s", p.tok)
 			}
-			f := p.formals(t.off)
-			f.param = t.text
+			f := p.formals(t.Off)
+			f.param = t.Text
 			p.expect(":", "after the function header")
 			f.body = p.expr()
 			return f
 		}
 	case p.is("{") && p.isFormals():
-		f := p.formals(t.off)
+		f := p.formals(t.Off)
 		if p.is("@") {
 			p.advance()
-			if p.tok.kind != tID {
-				p.fail(p.tok.off, "expected an identifier after '@', found %s", p.tok)
+			if p.tok.Kind != tID {
+				p.fail(p.tok.Off, "expected an identifier after '@', found %s", p.tok)
 			}
-			f.param = p.tok.text
+			f.param = p.tok.Text
 			p.advance()
 		}
 		p.expect(":", "after the function header")
@@ -139,21 +141,21 @@ func (p *parser) expr() node {
 		p.advance()
 		c := p.expr()
 		p.expect(";", "after the assert condition")
-		return &nAssert{off: t.off, cond: c, body: p.expr()}
+		return &nAssert{Off: t.Off, cond: c, body: p.expr()}
 	case p.is("with"):
 		p.advance()
 		e := p.expr()
 		p.expect(";", "after the with expression")
-		return &nWith{off: t.off, env: e, body: p.expr()}
+		return &nWith{Off: t.Off, Env: e, body: p.expr()}
 	case p.is("let"):
 		if next := p.peek(1); tokIs(next, 0, "{") {
 			// legacy `let { … body = …; }`
 			p.advance()
-			a := p.attrsBody(t.off, true)
+			a := p.attrsBody(t.Off, true)
 			return a
 		}
 		p.advance()
-		l := &nLet{off: t.off}
+		l := &nLet{Off: t.Off}
 		l.binds, l.inherits = p.binds("in")
 		p.expect("in", "after the let bindings")
 		l.body = p.expr()
@@ -164,7 +166,7 @@ func (p *parser) expr() node {
 		p.expect("then", "after the if condition")
 		th := p.expr()
 		p.expect("else", "after the then branch")
-		return &nIf{off: t.off, cond: c, then: th, elseOf: p.expr()}
+		return &nIf{Off: t.Off, cond: c, then: th, elseOf: p.expr()}
 	}
 	return p.binary(0)
 }
@@ -178,7 +180,7 @@ func (p *parser) isFormals() bool {
 		return tokIs(ts, 1, ":") || tokIs(ts, 1, "@")
 	case tokIs(ts, 0, "..."):
 		return true
-	case len(ts) > 0 && ts[0].kind == tID:
+	case len(ts) > 0 && ts[0].Kind == tID:
 		return tokIs(ts, 1, ",") || tokIs(ts, 1, "?") ||
 			tokIs(ts, 1, "}") && (tokIs(ts, 2, ":") || tokIs(ts, 2, "@"))
 	}
@@ -186,16 +188,16 @@ func (p *parser) isFormals() bool {
 }
 
 func (p *parser) formals(off int) *nFunc {
-	f := &nFunc{off: off, hasSet: true}
+	f := &nFunc{Off: off, hasSet: true}
 	p.expect("{", "to open the function header")
 	for !p.is("}") {
 		if p.is("...") {
 			p.advance()
 		} else {
-			if p.tok.kind != tID {
-				p.fail(p.tok.off, "expected a parameter name, '...' or '}' in the function header, found %s", p.tok)
+			if p.tok.Kind != tID {
+				p.fail(p.tok.Off, "expected a parameter name, '...' or '}' in the function header, found %s", p.tok)
 			}
-			fm := formal{name: p.tok.text}
+			fm := formal{Name: p.tok.Text}
 			p.advance()
 			if p.is("?") {
 				p.advance()
@@ -208,7 +210,7 @@ func (p *parser) formals(off int) *nFunc {
 			continue
 		}
 		if !p.is("}") {
-			p.fail(p.tok.off, "expected ',' or '}' in the function header, found %s", p.tok)
+			p.fail(p.tok.Off, "expected ',' or '}' in the function header, found %s", p.tok)
 		}
 	}
 	p.advance()
@@ -238,36 +240,36 @@ const (
 	bpNeg = 13
 )
 
-func (p *parser) binary(min int) node {
+func (p *parser) binary(min int) Node {
 	p.enter()
 	defer p.leave()
-	var left node
+	var left Node
 	switch t := p.tok; {
 	case p.is("!"):
 		p.advance()
-		left = &nUnary{off: t.off, op: "!", e: p.binary(bpNot)}
+		left = &nUnary{Off: t.Off, Op: "!", e: p.binary(bpNot)}
 	case p.is("-"):
 		p.advance()
-		left = &nUnary{off: t.off, op: "-", e: p.binary(bpNeg)}
+		left = &nUnary{Off: t.Off, Op: "-", e: p.binary(bpNeg)}
 	default:
 		left = p.app()
 	}
-	for p.tok.kind == tPunct {
-		op, ok := binops[p.tok.text]
+	for p.tok.Kind == tPunct {
+		op, ok := binops[p.tok.Text]
 		if !ok || op.bp < min {
 			break
 		}
 		t := p.tok
 		p.advance()
-		if t.text == "?" {
-			left = &nHasAttr{off: left.offset(), e: left, path: p.attrPath()}
+		if t.Text == "?" {
+			left = &nHasAttr{Off: left.offset(), e: left, path: p.attrPath()}
 			continue
 		}
 		next := op.bp + 1
 		if op.right {
 			next = op.bp
 		}
-		left = &nBinop{off: t.off, op: t.text, l: left, r: p.binary(next)}
+		left = &Binop{Off: t.Off, Op: t.Text, L: left, R: p.binary(next)}
 	}
 	return left
 }
@@ -275,24 +277,24 @@ func (p *parser) binary(min int) node {
 // startsPrimary reports whether the current token can begin an argument of
 // a function application.
 func (p *parser) startsPrimary() bool {
-	switch p.tok.kind {
+	switch p.tok.Kind {
 	case tID:
-		return p.tok.text != "or"
+		return p.tok.Text != "or"
 	case tInt, tFloat, tPath, tSPath, tHPath, tURI, tDQuote, tIndQuote:
 		return true
 	case tPunct:
-		return p.tok.text == "{" || p.tok.text == "[" || p.tok.text == "("
+		return p.tok.Text == "{" || p.tok.Text == "[" || p.tok.Text == "("
 	case tKeyword:
-		return p.tok.text == "rec" || p.tok.text == "let" && tokIs(p.peek(1), 0, "{")
+		return p.tok.Text == "rec" || p.tok.Text == "let" && tokIs(p.peek(1), 0, "{")
 	}
 	return false
 }
 
-func (p *parser) app() node {
+func (p *parser) app() Node {
 	fn := p.selectExpr()
 	for p.startsPrimary() {
 		arg := p.selectExpr()
-		fn = &nApp{off: fn.offset(), fn: fn, arg: arg}
+		fn = &nApp{Off: fn.offset(), Fn: fn, arg: arg}
 	}
 	return fn
 }
@@ -302,23 +304,23 @@ func (p *parser) app() node {
 // selectExpr.
 func (p *parser) listItem(l *nList) {
 	t := p.tok
-	if t.kind == tDQuote && p.depth < maxDepth {
-		if end := plainString(p.lx.data, p.lx.off); end >= 0 {
-			p.lx.off = end + 1
+	if t.Kind == tDQuote && p.depth < MaxDepth {
+		if end := plainString(p.lx.Data, p.lx.Off); end >= 0 {
+			p.lx.Off = end + 1
 			p.advance()
 			if !p.is(".") {
-				l.items = appendDoubling(l.items, int32(t.off))
+				l.Items = AppendDoubling(l.Items, int32(t.Off))
 				return
 			}
 			p.enter()
 			defer p.leave()
-			e := p.selectRest(&nStr{off: t.off, parts: litParts(p.lx.src.text[t.off+1 : end])})
-			l.items = appendDoubling(l.items, int32(-1-len(l.nodes)))
+			e := p.selectRest(&nStr{Off: t.Off, parts: litParts(p.lx.Src.Text[t.Off+1 : end])})
+			l.Items = AppendDoubling(l.Items, int32(-1-len(l.nodes)))
 			l.nodes = append(l.nodes, e)
 			return
 		}
 	}
-	l.items = appendDoubling(l.items, int32(-1-len(l.nodes)))
+	l.Items = AppendDoubling(l.Items, int32(-1-len(l.nodes)))
 	l.nodes = append(l.nodes, p.selectExpr())
 }
 
@@ -352,18 +354,18 @@ func litParts(lit string) []strPart {
 	return []strPart{{lit: lit}}
 }
 
-func (p *parser) selectExpr() node {
+func (p *parser) selectExpr() Node {
 	p.enter()
 	defer p.leave()
 	return p.selectRest(p.primary())
 }
 
 // selectRest parses what follows e in a select expression: .a.b and `or`.
-func (p *parser) selectRest(e node) node {
+func (p *parser) selectRest(e Node) Node {
 	if p.is(".") {
 		p.advance()
-		s := &nSelect{off: e.offset(), e: e, path: p.attrPath()}
-		if p.tok.kind == tID && p.tok.text == "or" {
+		s := &nSelect{Off: e.offset(), e: e, path: p.attrPath()}
+		if p.tok.Kind == tID && p.tok.Text == "or" {
 			p.advance()
 			s.def = p.selectExpr()
 		}
@@ -376,8 +378,8 @@ func (p *parser) selectRest(e node) node {
 func (p *parser) attrPath() []attrKey {
 	var path []attrKey
 	for {
-		if len(path) == maxDepth {
-			p.fail(p.tok.off, "attribute path longer than %d components", maxDepth)
+		if len(path) == MaxDepth {
+			p.fail(p.tok.Off, "attribute path longer than %d components", MaxDepth)
 		}
 		path = append(path, p.attrName())
 		if !p.is(".") {
@@ -389,26 +391,26 @@ func (p *parser) attrPath() []attrKey {
 
 func (p *parser) attrName() attrKey {
 	t := p.tok
-	switch t.kind {
+	switch t.Kind {
 	case tID, tKeyword:
 		p.advance()
-		return attrKey{off: t.off, name: t.text}
+		return attrKey{Off: t.Off, Name: t.Text}
 	case tDQuote:
 		s := p.dqString()
 		if lit, ok := literalString(s); ok {
-			return attrKey{off: t.off, name: lit}
+			return attrKey{Off: t.Off, Name: lit}
 		}
-		return attrKey{off: t.off, dyn: s}
+		return attrKey{Off: t.Off, dyn: s}
 	case tDollarBrace:
 		p.advance()
 		e := p.expr()
 		if !p.is("}") {
-			p.fail(p.tok.off, "expected '}' to close '${' in an attribute name, found %s", p.tok)
+			p.fail(p.tok.Off, "expected '}' to close '${' in an attribute name, found %s", p.tok)
 		}
 		p.advance()
-		return attrKey{off: t.off, dyn: e}
+		return attrKey{Off: t.Off, dyn: e}
 	}
-	p.fail(t.off, "expected an attribute name, found %s", t)
+	p.fail(t.Off, "expected an attribute name, found %s", t)
 	return attrKey{}
 }
 
@@ -423,23 +425,23 @@ func literalString(s *nStr) (string, bool) {
 	return b.String(), true
 }
 
-func (p *parser) primary() node {
+func (p *parser) primary() Node {
 	t := p.tok
-	switch t.kind {
+	switch t.Kind {
 	case tID:
 		p.advance()
-		return &nIdent{off: t.off, name: t.text}
+		return &Ident{Off: t.Off, Name: t.Text}
 	case tInt, tFloat:
 		p.advance()
-		return &nNum{off: t.off, text: t.text}
+		return &nNum{Off: t.Off, Text: t.Text}
 	case tURI:
 		p.advance()
-		return &nStr{off: t.off, parts: []strPart{{lit: t.text}}}
+		return &nStr{Off: t.Off, parts: []strPart{{lit: t.Text}}}
 	case tPath, tSPath, tHPath:
 		p.advance()
-		s := &nStr{off: t.off, isPath: true, parts: []strPart{{lit: t.text}}}
+		s := &nStr{Off: t.Off, isPath: true, parts: []strPart{{lit: t.Text}}}
 		if t.pathInterp {
-			s.parts = append(s.parts, strPart{expr: &nIdent{off: t.off, name: "${…}"}})
+			s.parts = append(s.parts, strPart{expr: &Ident{Off: t.Off, Name: "${…}"}})
 		}
 		return s
 	case tDQuote:
@@ -447,7 +449,7 @@ func (p *parser) primary() node {
 	case tIndQuote:
 		return p.indString()
 	case tPunct:
-		switch t.text {
+		switch t.Text {
 		case "(":
 			p.advance()
 			e := p.expr()
@@ -455,13 +457,13 @@ func (p *parser) primary() node {
 			return e
 		case "[":
 			p.advance()
-			l := &nList{off: t.off}
+			l := &nList{Off: t.Off}
 			for !p.is("]") {
-				if p.tok.kind == tEOF {
-					p.fail(t.off, "unterminated list: '[' without ']'")
+				if p.tok.Kind == tEOF {
+					p.fail(t.Off, "unterminated list: '[' without ']'")
 				}
 				if !p.startsPrimary() {
-					p.fail(p.tok.off, "expected a list element or ']', found %s", p.tok)
+					p.fail(p.tok.Off, "expected a list element or ']', found %s", p.tok)
 				}
 				p.listItem(l)
 			}
@@ -469,36 +471,36 @@ func (p *parser) primary() node {
 			return l
 		case "{":
 			p.advance()
-			return p.attrsBody(t.off, false)
+			return p.attrsBody(t.Off, false)
 		}
 	case tKeyword:
-		switch t.text {
+		switch t.Text {
 		case "rec":
 			p.advance()
 			if !p.is("{") {
-				p.fail(p.tok.off, "expected '{' after 'rec', found %s", p.tok)
+				p.fail(p.tok.Off, "expected '{' after 'rec', found %s", p.tok)
 			}
 			p.advance()
-			return p.attrsBody(t.off, true)
+			return p.attrsBody(t.Off, true)
 		case "let":
 			p.advance()
 			p.expect("{", "after legacy 'let'")
-			return p.attrsBody(t.off, true)
+			return p.attrsBody(t.Off, true)
 		}
 	}
-	p.fail(t.off, "expected an expression, found %s", t)
+	p.fail(t.Off, "expected an expression, found %s", t)
 	return nil
 }
 
 // attrsBody parses bindings up to and including the closing '}'.
 func (p *parser) attrsBody(off int, rec bool) *nAttrs {
-	a := &nAttrs{off: off, rec: rec}
+	a := &nAttrs{Off: off, rec: rec}
 	a.binds, a.inherits = p.binds("}")
 	if !p.is("}") {
-		if p.tok.kind == tEOF {
+		if p.tok.Kind == tEOF {
 			p.fail(off, "unterminated attribute set: '{' without '}'")
 		}
-		p.fail(p.tok.off, "expected '}' or an attribute, found %s", p.tok)
+		p.fail(p.tok.Off, "expected '}' or an attribute, found %s", p.tok)
 	}
 	p.advance()
 	return a
@@ -509,19 +511,19 @@ func (p *parser) attrsBody(off int, rec bool) *nAttrs {
 func (p *parser) binds(end string) ([]binding, []inherit) {
 	var bs []binding
 	var ins []inherit
-	for !p.is(end) && p.tok.kind != tEOF {
+	for !p.is(end) && p.tok.Kind != tEOF {
 		t := p.tok
 		if p.is("inherit") {
 			p.advance()
-			in := inherit{off: t.off}
+			in := inherit{Off: t.Off}
 			if p.is("(") {
 				p.advance()
 				in.from = p.expr()
 				p.expect(")", "after the inherit source")
 			}
 			for !p.is(";") {
-				if p.tok.kind != tID && p.tok.kind != tDQuote && p.tok.kind != tKeyword {
-					p.fail(p.tok.off, "expected an attribute name or ';' in inherit, found %s", p.tok)
+				if p.tok.Kind != tID && p.tok.Kind != tDQuote && p.tok.Kind != tKeyword {
+					p.fail(p.tok.Off, "expected an attribute name or ';' in inherit, found %s", p.tok)
 				}
 				in.names = append(in.names, p.attrName())
 			}
@@ -529,9 +531,9 @@ func (p *parser) binds(end string) ([]binding, []inherit) {
 			ins = append(ins, in)
 			continue
 		}
-		if t.kind != tID && t.kind != tDQuote && t.kind != tDollarBrace && t.kind != tKeyword {
+		if t.Kind != tID && t.Kind != tDQuote && t.Kind != tDollarBrace && t.Kind != tKeyword {
 			if end == "in" {
-				p.fail(t.off, "expected a binding or 'in' in let, found %s", t)
+				p.fail(t.Off, "expected a binding or 'in' in let, found %s", t)
 			}
 			return bs, ins
 		}
@@ -542,14 +544,14 @@ func (p *parser) binds(end string) ([]binding, []inherit) {
 			// `a = f\n b = 1;` parses as `a = f b` and fails at '=': point
 			// at the likely place of the missing ';'.
 			if app, ok := v.(*nApp); ok && p.is("=") {
-				if l := p.lx.src.pos(app.arg.offset()).Line; l > p.lx.src.pos(app.fn.offset()).Line {
-					p.fail(p.tok.off, "expected ';' after attribute value, found %s (is a ';' missing before line %d?)", p.tok, l)
+				if l := p.lx.Src.Pos(app.arg.offset()).Line; l > p.lx.Src.Pos(app.Fn.offset()).Line {
+					p.fail(p.tok.Off, "expected ';' after attribute value, found %s (is a ';' missing before line %d?)", p.tok, l)
 				}
 			}
-			p.fail(p.tok.off, "expected ';' after attribute value, found %s", p.tok)
+			p.fail(p.tok.Off, "expected ';' after attribute value, found %s", p.tok)
 		}
 		p.advance()
-		bs = append(bs, binding{off: t.off, path: path, val: v})
+		bs = append(bs, binding{Off: t.Off, path: path, val: v})
 	}
 	return bs, ins
 }

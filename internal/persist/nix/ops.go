@@ -1,0 +1,284 @@
+package nix
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// moduleWrappers are lib functions that wrap a value without changing it
+// for our purposes: name → number of arguments; the last one is the value.
+var moduleWrappers = map[string]int{
+	"mkDefault": 1, "mkForce": 1, "mkBefore": 1, "mkAfter": 1, "mkOptionDefault": 1,
+	"mkImageMediaOverride": 1, "mkVMOverride": 1, "mkFixStrictness": 1,
+	"mkOverride": 2, "mkOrder": 2,
+}
+
+// conditionals include their last argument, marked as conditional.
+var conditionals = map[string]int{
+	"mkIf": 2, "optionals": 2, "optionalAttrs": 2, "optionalString": 2,
+}
+
+func calleeName(n Node) string {
+	switch n := n.(type) {
+	case *Ident:
+		return n.Name
+	case *nSelect:
+		if k := n.path[len(n.path)-1]; k.dyn == nil {
+			return exprText(n)
+		}
+	}
+	return ""
+}
+
+func lastName(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func (ev *Evaluator) app(n *nApp, e *Env) *Value {
+	// f a b c is ((f a) b) c: the arguments are collected from the last,
+	// then put in order (appending, not prepending: a chain of n
+	// applications costs n, not n²).
+	var args []Node
+	fn := Node(n)
+	for {
+		a, ok := fn.(*nApp)
+		if !ok {
+			break
+		}
+		args = append(args, a.arg)
+		fn = a.Fn
+	}
+	slices.Reverse(args)
+	full := calleeName(fn)
+	name := lastName(full)
+	if k, ok := moduleWrappers[name]; ok && len(args) == k {
+		return ev.Eval(args[k-1], e)
+	}
+	if k, ok := conditionals[name]; ok && len(args) == k {
+		return withConds(ev.Eval(args[k-1], e), n.Off)
+	}
+	switch {
+	case name == "optional" && len(args) == 2:
+		return &Value{Kind: KindList, Off: n.Off, Items: []*Lazy{{Node: args[1], Env: e}}, Conds: []int{n.Off}}
+	case name == "mkMerge" && len(args) == 1:
+		l := ev.Eval(args[0], e)
+		if l.Kind != KindList {
+			return l
+		}
+		return ev.mergeDefs(ev.Src.List(l), n.Off)
+	case name == "import" || full == "builtins.import":
+		return UnknownAt(n.Off, "an `import` of another file")
+	}
+	// A function defined in this file: apply it.
+	f := ev.Eval(fn, e)
+	for i, a := range args {
+		if f.Kind != KindFunc {
+			break
+		}
+		f = ev.Apply(f, &Lazy{Node: a, Env: e})
+		if i == len(args)-1 {
+			return f
+		}
+	}
+	if full == "" {
+		full = "a function"
+	}
+	return UnknownAt(n.Off, fmt.Sprintf("the result of calling `%s`", full))
+}
+
+// Apply calls a function value with one argument.
+func (ev *Evaluator) Apply(f *Value, arg *Lazy) *Value {
+	s := &Env{Vars: make(map[string]*Lazy), parent: f.Env}
+	if f.Fn.param != "" {
+		s.Vars[f.Fn.param] = arg
+	}
+	for _, fm := range f.Fn.formals {
+		s.Vars[fm.Name] = &Lazy{Fn: func() *Value {
+			av := ev.Force(arg)
+			if av.Kind == KindAttrs {
+				if at := av.Attrs.Get(fm.Name); at != nil {
+					return ev.AttrValue(at)
+				}
+			}
+			if fm.def != nil {
+				return ev.Eval(fm.def, s)
+			}
+			if av.Kind == KindUnknown {
+				return UnknownAt(av.Off, fmt.Sprintf("the function argument `%s`", fm.Name))
+			}
+			return UnknownAt(av.Off, fmt.Sprintf("the missing function argument `%s`", fm.Name))
+		}}
+	}
+	return ev.Eval(f.Fn.body, s)
+}
+
+func (ev *Evaluator) sel(n *nSelect, e *Env) *Value {
+	v := ev.Eval(n.e, e)
+	for i, k := range n.path {
+		name := k.Name
+		if k.dyn != nil {
+			kv := ev.Eval(k.dyn, e)
+			if kv.Kind != KindString {
+				v = UnknownAt(n.Off, fmt.Sprintf("`%s`", exprText(n)))
+				break
+			}
+			name = kv.Str
+		}
+		if v.Kind != KindAttrs {
+			v = UnknownAt(n.Off, fmt.Sprintf("`%s`", exprText(n)))
+			break
+		}
+		at := v.Attrs.Get(name)
+		if at == nil {
+			if n.def != nil {
+				return ev.Eval(n.def, e)
+			}
+			return UnknownAt(n.Off, fmt.Sprintf("`%s` (attribute `%s` missing)", exprText(n), name))
+		}
+		v = ev.AttrValue(at)
+		_ = i
+	}
+	if v.Kind == KindUnknown && n.def != nil {
+		return UnknownAt(n.Off, fmt.Sprintf("`%s`", exprText(n)))
+	}
+	return v
+}
+
+func (ev *Evaluator) binop(n *Binop, e *Env) *Value {
+	switch n.Op {
+	case "++":
+		// a ++ b ++ c is a ++ (b ++ c): the chain is concatenated at once,
+		// each item copied once (not once per ++ to its left).
+		var sides []*Value
+		var x Node = n
+		for {
+			b, ok := x.(*Binop)
+			if !ok || b.Op != "++" {
+				sides = append(sides, ev.Eval(x, e))
+				break
+			}
+			sides = append(sides, ev.Eval(b.L, e))
+			x = b.R
+		}
+		total := 0
+		for _, side := range sides {
+			total += ListLen(side)
+		}
+		if v := ev.grow(n.Off, total); v != nil {
+			return v
+		}
+		out := &Value{Kind: KindList, Off: n.L.offset(), Items: make([]*Lazy, 0, total)}
+		for _, side := range sides {
+			if side.Kind == KindList {
+				for _, it := range ev.Src.List(side) {
+					out.Items = append(out.Items, ev.condLazy(it, side.Conds))
+				}
+				continue
+			}
+			u := *side
+			if u.Kind != KindUnknown {
+				u = Value{Kind: KindUnknown, Off: side.Off, Why: side.Kind.String() + " where a list was expected"}
+			}
+			u.Splice = true
+			out.Items = append(out.Items, Known(&u))
+		}
+		return out
+	case "//":
+		l, r := ev.Eval(n.L, e), ev.Eval(n.R, e)
+		if l.Kind != KindAttrs || r.Kind != KindAttrs {
+			return UnknownAt(n.Off, "an update (//) of "+describe(l, r))
+		}
+		out := &Value{Kind: KindAttrs, Off: n.L.offset(), Attrs: NewAttrs()}
+		out.Attrs.Unknown = append(append(out.Attrs.Unknown, l.Attrs.Unknown...), r.Attrs.Unknown...)
+		for _, side := range []*Value{l, r} {
+			for _, name := range side.Attrs.Keys {
+				at := side.Attrs.ByName[name]
+				if old := out.Attrs.Get(name); old != nil {
+					old.Defs = at.Defs // right side wins
+					continue
+				}
+				out.Attrs.Add(name, at.Off, nil).Defs = at.Defs
+			}
+		}
+		return out
+	case "+":
+		l, r := ev.Eval(n.L, e), ev.Eval(n.R, e)
+		if l.Kind == KindString && r.Kind == KindString {
+			if len(l.Str)+len(r.Str) > maxString {
+				return tooLong(n.Off)
+			}
+			return &Value{Kind: KindString, Off: n.L.offset(), Str: l.Str + r.Str}
+		}
+		for _, v := range []*Value{l, r} {
+			if v.Why == tooLong(0).Why {
+				return v // say what is wrong, not how it was built
+			}
+		}
+		return UnknownAt(n.Off, "a sum (+) of "+describe(l, r))
+	}
+	return UnknownAt(n.Off, fmt.Sprintf("an expression with `%s`", n.Op))
+}
+
+// describe names the kinds of vs for a diagnostic ("a list and an
+// attribute set"), an unknown by why it is unknown. Each part is cut at
+// maxWhy bytes: an unknown built from unknowns (`a = b + b; b = c + c; …`)
+// would otherwise carry a reason that doubles at every step.
+func describe(vs ...*Value) string {
+	var parts []string
+	for _, v := range vs {
+		p := v.Kind.String()
+		if v.Kind == KindUnknown {
+			p = v.Why
+		}
+		if len(p) > maxWhy {
+			p = strings.ToValidUTF8(p[:maxWhy], "") + "…"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// maxWhy caps each reason describe quotes, in bytes.
+const maxWhy = 120
+
+// exprText renders a variable or attribute selection for messages.
+func exprText(n Node) string {
+	switch n := n.(type) {
+	case *Ident:
+		return n.Name
+	case *nSelect:
+		var b strings.Builder
+		b.WriteString(exprText(n.e))
+		for _, k := range n.path {
+			b.WriteByte('.')
+			if k.dyn != nil {
+				b.WriteString("${…}")
+			} else {
+				b.WriteString(AttrName(k.Name))
+			}
+		}
+		return b.String()
+	case *nApp:
+		return "(" + exprText(n.Fn) + " …)"
+	case *nStr:
+		return strText(n)
+	}
+	return "(…)"
+}
+
+// AttrName quotes an attribute name when it is not a plain identifier.
+func AttrName(s string) string {
+	if s == "" || !isIDStart(s[0]) {
+		return fmt.Sprintf("%q", s)
+	}
+	for i := 1; i < len(s); i++ {
+		if !isIDChar(s[i]) {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
+}
