@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -18,49 +19,88 @@ import (
 // copy: one warning each (kind storage), with the command that finishes
 // the copy and removes it. A partial copy whose process still runs is a
 // copy in progress, not named. Directories that cannot be read are passed
-// over.
+// over. Each directory is listed once, found through a hashindex table of
+// the entries naming it (no map or string kept per declaration: a million
+// declared directories cost 8 to 16 MiB here, not 240).
 func (m *Model) partialCopyWarnings() []diff.Warning {
-	type place struct {
-		named  map[string]string // a copy's name in the directory -> its live path
-		inside string            // the live path of the declared directory whose copy this is
-	}
-	dirs := map[string]*place{}
-	at := func(d string) *place {
-		if dirs[d] == nil {
-			dirs[d] = &place{named: map[string]string{}}
+	es := m.Decls.Entries
+	// A ref r names the copy of entry r>>1 (r&1 == 0) or the directory
+	// holding it (r&1 == 1); dirs are the refs of the directories listed.
+	var dirs []uint32
+	dirOf := func(r uint32) string {
+		src := path.Clean(es[r>>1].Source())
+		if r&1 == 1 {
+			return path.Dir(src)
 		}
-		return dirs[d]
+		return src
 	}
-	for _, e := range m.Decls.Entries {
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return hashindex.HashString(dirOf(dirs[i])) }
+	type found struct {
+		dir, name, of string
+		pid           int
+	}
+	var partials []found
+	list := func(r uint32) {
+		d := dirOf(r)
+		h := hashindex.HashString(d)
+		if seen.Find(h, func(i int) bool { return dirOf(dirs[i]) == d }) >= 0 {
+			return
+		}
+		seen.Add(h, len(dirs), hashOf)
+		dirs = append(dirs, r)
+		for _, n := range m.listDir(d) {
+			if of, pid, ok := partial.Parse(n); ok && partial.Gone(pid) {
+				partials = append(partials, found{d, n, of, pid})
+			}
+		}
+	}
+	for j, e := range es {
+		if e.Path == "/" || path.Clean(e.Source()) == "/" {
+			continue
+		}
+		list(uint32(j)<<1 | 1)
+		if e.Kind == persist.Dir {
+			list(uint32(j) << 1)
+		}
+	}
+	if len(partials) == 0 {
+		return nil
+	}
+	// What each partial copy is of: the declared path whose copy it
+	// would become (named), else a path inside the declared directory
+	// whose copy holds it (inside); the last entry to say so wins.
+	named, inside := map[string]string{}, map[string]string{}
+	for _, p := range partials {
+		named[path.Join(p.dir, p.of)], inside[p.dir] = "", ""
+	}
+	for _, e := range es {
 		src := path.Clean(e.Source())
 		if src == "/" || e.Path == "/" {
 			continue
 		}
-		at(path.Dir(src)).named[path.Base(src)] = e.Path
-		if e.Kind == persist.Dir {
-			at(src).inside = e.Path
+		if _, ok := named[src]; ok {
+			named[src] = e.Path
+		}
+		if _, ok := inside[src]; ok && e.Kind == persist.Dir {
+			inside[src] = e.Path
 		}
 	}
-	var out []diff.Warning
-	for d, pl := range dirs {
-		for _, n := range m.listDir(d) {
-			of, pid, ok := partial.Parse(n)
-			if !ok || !partial.Gone(pid) {
-				continue
-			}
-			full := path.Join(d, n)
-			live, ok := pl.named[of]
-			if !ok && pl.inside != "" {
-				live, ok = path.Join(pl.inside, of), true
-			}
-			msg := fmt.Sprintf("%s is a partial copy that a drift adopt or drift restore left when it was killed (process %d is gone)", full, pid)
-			if ok {
-				msg += fmt.Sprintf(": run drift adopt %s again, which finishes the copy of %s and removes it, or remove it (rm -r %s)", live, path.Join(d, of), full)
-			} else {
-				msg += fmt.Sprintf(": remove it (rm -r %s)", full)
-			}
-			out = append(out, diff.Warning{Kind: diff.WarnStorage, Path: full, Message: msg})
+	out := make([]diff.Warning, 0, len(partials))
+	for _, p := range partials {
+		full := path.Join(p.dir, p.name)
+		live, ok := named[path.Join(p.dir, p.of)], true
+		if live == "" {
+			live, ok = inside[p.dir], inside[p.dir] != ""
+			live = path.Join(live, p.of)
 		}
+		msg := fmt.Sprintf("%s is a partial copy that a drift adopt or drift restore left when it was killed (process %d is gone)", full, p.pid)
+		if ok {
+			msg += fmt.Sprintf(": run drift adopt %s again, which finishes the copy of %s and removes it, or remove it (rm -r %s)", live, path.Join(p.dir, p.of), full)
+		} else {
+			msg += fmt.Sprintf(": remove it (rm -r %s)", full)
+		}
+		out = append(out, diff.Warning{Kind: diff.WarnStorage, Path: full, Message: msg})
 	}
 	slices.SortFunc(out, func(a, b diff.Warning) int { return pathx.Compare(a.Path, b.Path) })
 	return out
