@@ -182,6 +182,8 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 	case restore.Copy, restore.Replace:
 		if !items || o.Result == nil {
 			switch {
+			case o.Action == restore.Replace && o.Kind == restore.KindDir && o.DestKind == restore.KindDir:
+				fmt.Fprintf(w, "  replace  %s (%s; the live directory's owner, mode and extended attributes win)\n", dest, escape.Name(o.Why))
 			case o.Action == restore.Replace:
 				fmt.Fprintf(w, "  replace  %s (the live copy wins)\n", dest)
 			case items: // a refusal: the copies were not planned further

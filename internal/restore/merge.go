@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"strings"
 
@@ -86,10 +85,11 @@ func (e *ConflictError) Error() string {
 const metaPrefix = "same bytes; "
 
 // MetadataOnly says whether o's destination holds the same bytes as its
-// source, with another mode, owner or extended attributes: the next boot
-// would show the destination's.
+// source, with another mode, owner or extended attributes (for a
+// directory present on both sides: its own mode, owner or extended
+// attributes): the next boot would show the destination's.
 func MetadataOnly(o Outcome) bool {
-	return strings.HasPrefix(o.Why, metaPrefix)
+	return strings.HasPrefix(o.Why, metaPrefix) || dirMetaOnly(o)
 }
 
 func plural(n int, one, many string) string {
@@ -105,7 +105,9 @@ func plural(n int, one, many string) string {
 // bytes is left alone, and what it holds with other bytes is refused as a
 // whole before anything is written (*ConflictError) unless req.OnDiffer is
 // Replace or Keep. Directories present on both sides are descended into;
-// their own metadata stays the destination's. A file with several names
+// one whose own mode, owner or extended attributes differ is an outcome
+// too (refused the same way; Replace gives the destination directory the
+// source's in place, Keep leaves it). A file with several names
 // copied as separate objects is copied once, its later names hard links to
 // the first. With DryRun nothing is
 // written. Errors: Run's, and *ConflictError (with the outcomes planned).
@@ -149,6 +151,14 @@ func copyPlan(ctx context.Context, req Request, plan []Outcome) ([]Outcome, erro
 	for i := range plan {
 		o := &plan[i]
 		if o.Action != Copy && o.Action != Replace {
+			continue
+		}
+		if dirMetaOnly(*o) {
+			if !req.DryRun {
+				if err := setDirMeta(req, *o); err != nil {
+					return plan[:i+1], err
+				}
+			}
 			continue
 		}
 		r := req
@@ -202,7 +212,7 @@ func planMerge(ctx context.Context, req Request) ([]Outcome, [][]string, error) 
 	if req.FromName != "" {
 		from = req.FromName
 	}
-	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: from, root: req.Root}
+	m := &merger{ctx: ctx, onDiffer: req.OnDiffer, from: from, root: req.Root, top: req.Top, topDest: dest}
 	if err := m.walk(sfd, scomps[len(scomps)-1], dfd, dcomps[len(dcomps)-1], p, dest); err != nil {
 		return m.out, nil, err
 	}
@@ -218,6 +228,10 @@ type merger struct {
 	// stale are the destination directories holding a partial copy a
 	// killed run left (components below the destination root).
 	stale [][]string
+	// top is Request.Top, the owner and mode of the copy's top directory
+	// topDest in place of the source's.
+	top     *Owner
+	topDest string
 }
 
 // walk compares the object sname under sdir with dname under ddir.
@@ -253,6 +267,9 @@ func (m *merger) walk(sdir int, sname string, ddir int, dname, live, dest string
 		return nil // a fifo, socket or device: Run skips it too
 	}
 	if o.Kind == KindDir && o.DestKind == KindDir {
+		if err := m.dirOutcome(sdir, sname, &sst, ddir, dname, &dst, live, dest); err != nil {
+			return err
+		}
 		return m.dir(sdir, sname, ddir, dname, live, dest)
 	}
 	o.Why, err = differ(sdir, sname, &sst, ddir, dname, &dst)
@@ -321,26 +338,9 @@ func differ(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, ds
 // (a copy made by hand rarely keeps them, and nothing reads them as
 // access rules).
 func differMeta(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (string, error) {
-	var why []string
-	if kindOf(sst.Mode) != KindSymlink && sst.Mode&0o7777 != dst.Mode&0o7777 {
-		why = append(why, fmt.Sprintf("mode %04o here, %04o there", sst.Mode&0o7777, dst.Mode&0o7777))
-	}
-	if sst.Uid != dst.Uid || sst.Gid != dst.Gid {
-		why = append(why, fmt.Sprintf("owner %d:%d here, %d:%d there", sst.Uid, sst.Gid, dst.Uid, dst.Gid))
-	}
-	sx, err := xattrMap(procXattr(sdir, sname))
-	if err != nil {
+	why, err := metaWhy(sdir, sname, sst, ddir, dname, dst, nil)
+	if why == nil || err != nil {
 		return "", err
-	}
-	dx, err := xattrMap(procXattr(ddir, dname))
-	if err != nil {
-		return "", err
-	}
-	if !maps.Equal(sx, dx) {
-		why = append(why, "other extended attributes")
-	}
-	if why == nil {
-		return "", nil
 	}
 	return metaPrefix + strings.Join(why, "; "), nil
 }

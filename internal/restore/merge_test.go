@@ -249,3 +249,71 @@ func differMetaPaths(a, b string) (string, error) {
 	defer unix.Close(db)
 	return differMeta(da, filepath.Base(a), &sa, db, filepath.Base(b), &sb)
 }
+
+// TestMergeDirectoryMetadataDiffers: a directory present on both sides
+// whose own mode or owner differs (the copy of /var/lib/postgresql/16
+// root:root, live postgres's) is an outcome like a file's: refused without
+// a side chosen, given the live metadata in place with Replace (after which
+// a plain Merge finds nothing differing), left with Keep. At the top, the
+// fields the declaration sets (Request.Top) are not compared.
+func TestMergeDirectoryMetadataDiffers(t *testing.T) {
+	setup := func() (string, string, string) {
+		from, live := mergeSystem(t)
+		src, dst := filepath.Join(from, "srv/half/16"), filepath.Join(live, "nix/persist/srv/half/16")
+		for _, d := range []string{src, dst} {
+			must(t, os.MkdirAll(d, 0o755))
+			must(t, os.WriteFile(d+"/PG_VERSION", []byte("16\n"), 0o600))
+		}
+		must(t, os.Remove(filepath.Join(from, "srv/half/diff")))
+		must(t, os.Remove(filepath.Join(from, "srv/half/link")))
+		must(t, os.Chmod(src, 0o700))
+		if os.Geteuid() == 0 {
+			must(t, os.Lchown(src, 71, 71))
+			must(t, os.Lchown(src+"/PG_VERSION", 71, 71))
+			must(t, os.Lchown(dst+"/PG_VERSION", 71, 71))
+		}
+		// The top differs in mode only, which the declaration states.
+		must(t, os.Chmod(filepath.Join(from, "srv/half"), 0o750))
+		return from, live, dst
+	}
+	req := func(from, live string, on Action) Request {
+		r := mergeReq(from, live, on)
+		r.Top = &Owner{UID: -1, GID: -1, Mode: 0o755}
+		return r
+	}
+	from, live, dst := setup()
+	out, err := Merge(context.Background(), req(from, live, ""))
+	var ce *ConflictError
+	if !errors.As(err, &ce) || len(ce.Differs) != 1 || ce.Differs[0].Path != "/srv/half/16" || !MetadataOnly(ce.Differs[0]) {
+		t.Fatalf("Merge: %v (plan %s), want a refusal naming /srv/half/16 only, metadata only", err, actions(out))
+	}
+	if !strings.Contains(ce.Error(), "mode 0700 here, 0755 there") {
+		t.Errorf("refusal %q does not say how the directory differs", ce.Error())
+	}
+
+	out, err = Merge(context.Background(), req(from, live, Replace))
+	if err != nil {
+		t.Fatalf("Replace: %v", err)
+	}
+	if got := actions(out); !strings.Contains(got, "16=replace") {
+		t.Errorf("Replace plan %q lacks 16=replace", got)
+	}
+	var st unix.Stat_t
+	must(t, unix.Lstat(dst, &st))
+	if st.Mode&0o7777 != 0o700 || (os.Geteuid() == 0 && (st.Uid != 71 || st.Gid != 71)) {
+		t.Errorf("after Replace the copy's directory is %04o %d:%d, want the live 0700 (71:71 as root)", st.Mode&0o7777, st.Uid, st.Gid)
+	}
+	out, err = Merge(context.Background(), req(from, live, ""))
+	if err != nil {
+		t.Fatalf("Merge after Replace: %v (plan %s), want nothing differing", err, actions(out))
+	}
+
+	from, live, dst = setup()
+	if _, err := Merge(context.Background(), req(from, live, Keep)); err != nil {
+		t.Fatalf("Keep: %v", err)
+	}
+	must(t, unix.Lstat(dst, &st))
+	if st.Mode&0o7777 != 0o755 {
+		t.Errorf("after Keep the copy's directory is %04o, want its own 0755", st.Mode&0o7777)
+	}
+}
