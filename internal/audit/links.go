@@ -181,11 +181,12 @@ func (m *Model) linkUses(storages []string) []Use {
 // standing for /etc/NAME (environment.etc."NAME".source out of the store).
 func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(link, at, target string)) {
 	t := m.Mounts
+	sources := newMountSources(t)
 	var points []string
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		mp := mt.MountPoint
-		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || mountSource(t, mt) != "" ||
+		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || sources.of(mt) != "" ||
 			slices.ContainsFunc(apiFilesystems, func(a string) bool { return pathx.Contains(a, mp) }) ||
 			slices.ContainsFunc(storages, func(sp string) bool { return pathx.Contains(sp, mp) }) {
 			continue

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -46,12 +47,13 @@ var apiFilesystems = []string{"/dev", "/proc", "/sys", "/run"}
 func (m *Model) uses() []Use {
 	var out []Use
 	t := m.Mounts
+	sources := newMountSources(t)
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		if !t.Visible(i) || mt.MountPoint == "/" {
 			continue
 		}
-		if src := mountSource(t, mt); src != "" && src != mt.MountPoint {
+		if src := sources.of(mt); src != "" && src != mt.MountPoint {
 			out = append(out, Use{Path: src, Kind: UseMounted, By: fmt.Sprintf("mounted at %s (mount %d)", mt.MountPoint, mt.ID)})
 		}
 	}
@@ -73,38 +75,68 @@ func (m *Model) uses() []Use {
 	return append(out, m.resolvedUses(out)...)
 }
 
-// mountSource is the path, in the audited system, of what mt shows: a
-// bindfs (FUSE) mount's absolute source; else the directory of another
-// visible mount of the same filesystem whose root holds mt's root (the one
-// nearest to it), joined with the rest: a bind mount of
-// /nix/persist/var/lib/postgresql shows root /persist/var/lib/postgresql of
-// the filesystem mounted with root /persist at /nix/persist. "" when no
-// such mount is in the table.
-func mountSource(t *mounts.Table, mt *mounts.Mount) string {
+// mountSources answers, for any mount of one table, the path in the
+// audited system of what it shows: a bindfs (FUSE) mount's absolute
+// source; else the directory of another visible mount of the same
+// filesystem whose root holds the mount's root (the one with the longest
+// root, the first in table order among those), that is not mounted at or
+// below it, joined with the rest: a bind mount of
+// /nix/persist/var/lib/postgresql shows root /persist/var/lib/postgresql
+// of the filesystem mounted with root /persist at /nix/persist. The
+// visible mounts are indexed once by filesystem and root, so each answer
+// walks up the mount's root (its depth), never the table: a table of n
+// bind mounts of one filesystem costs n lookups, not n².
+type mountSources struct {
+	t  *mounts.Table
+	by map[fsRoot][]int // visible mounts, in table order
+}
+
+// sourceVisits counts the mounts mountSources.of looked at (tests hold it
+// to the algorithmic bound).
+var sourceVisits atomic.Int64
+
+// fsRoot is a filesystem (mounts.SameFS: its device) and a directory in it.
+type fsRoot struct {
+	major, minor int
+	root         string
+}
+
+func newMountSources(t *mounts.Table) *mountSources {
+	ms := &mountSources{t: t, by: map[fsRoot][]int{}}
+	for i := range t.Mounts {
+		if t.Visible(i) {
+			m := &t.Mounts[i]
+			k := fsRoot{m.Major, m.Minor, pathx.Clean(m.Root)}
+			ms.by[k] = append(ms.by[k], i)
+		}
+	}
+	return ms
+}
+
+// of is the source of mt (a mount of the table), "" when no other mount
+// of the table shows it.
+func (ms *mountSources) of(mt *mounts.Mount) string {
 	if strings.HasPrefix(mt.FSType, "fuse") {
 		if path.IsAbs(mt.Source) {
 			return pathx.Clean(mt.Source)
 		}
 		return ""
 	}
-	best, bestRest := (*mounts.Mount)(nil), ""
-	for i := range t.Mounts {
-		sm := &t.Mounts[i]
-		if sm == mt || !t.Visible(i) || !mounts.SameFS(sm, mt) || pathx.Contains(mt.MountPoint, sm.MountPoint) {
-			continue
+	root := pathx.Clean(mt.Root)
+	for r := root; ; r = path.Dir(r) {
+		for _, i := range ms.by[fsRoot{mt.Major, mt.Minor, r}] {
+			sourceVisits.Add(1)
+			sm := &ms.t.Mounts[i]
+			if sm == mt || pathx.Contains(mt.MountPoint, sm.MountPoint) {
+				continue
+			}
+			rest, _ := pathx.Rel(r, root)
+			return path.Join(sm.MountPoint, rest)
 		}
-		rest, ok := pathx.Rel(sm.Root, mt.Root)
-		if !ok {
-			continue
-		}
-		if best == nil || len(sm.Root) > len(best.Root) {
-			best, bestRest = sm, rest
+		if r == "/" || r == "." || r == "" {
+			return ""
 		}
 	}
-	if best == nil {
-		return ""
-	}
-	return path.Join(best.MountPoint, bestRest)
 }
 
 // Uses lists what is in use under the persistent storage paths of the
