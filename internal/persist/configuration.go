@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
@@ -111,7 +112,7 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 		}
 		defer unix.Close(tfd)
 		c.Entry = name
-		err = c.read(ctx, tfd, r.name(dir), module{name: name, id: FileID{st.Dev, st.Ino}}, data, out, loaded, opts)
+		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{st.Dev, st.Ino}}, data, out, loaded, opts)
 		return out, c, err
 	}
 	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"
@@ -119,10 +120,10 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 }
 
 // read parses the configuration.nix entry (data) and follows its imports
-// beneath treeFD (named tree), adding the Config of each module not in
+// beneath treeFD (named tree; an absolute import inside root), adding the Config of each module not in
 // loaded to out; a module that cannot be parsed is Unreadable and a
 // Warning of out. Errors: ctx's.
-func (c *Configuration) read(ctx context.Context, treeFD int, tree string, entry module, data []byte, out *Set, loaded map[FileID]bool, opts Options) error {
+func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, entry module, data []byte, out *Set, loaded map[FileID]bool, opts Options) error {
 	unreadable := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -137,7 +138,7 @@ func (c *Configuration) read(ctx context.Context, treeFD int, tree string, entry
 		return unreadable(err)
 	}
 	entry.set = s
-	mods, err := followImports(ctx, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out)
+	mods, err := followImports(ctx, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
@@ -146,6 +147,16 @@ func (c *Configuration) read(ctx context.Context, treeFD int, tree string, entry
 	}
 	for _, m := range append([]module{entry}, mods...) {
 		c.Files = append(c.Files, m.name)
+		if !loaded[m.id] {
+			// Read as declarations already, else: what it could
+			// not import is missing from the configuration.
+			out.NotFollowed = append(out.NotFollowed, m.set.NotFollowed...)
+			for _, d := range m.set.Diagnostics {
+				if d.Code == "not-static" && slices.ContainsFunc(m.set.NotFollowed, func(i Import) bool { return i.Pos == d.Pos }) {
+					out.Diagnostics = append(out.Diagnostics, d)
+				}
+			}
+		}
 		if !loaded[m.id] && m.set.Config != nil {
 			if out.Config == nil {
 				out.Config = &Config{}

@@ -101,7 +101,7 @@ func (w *nixosWalk) withImports() []walkFile {
 			continue // reported by importOf
 		}
 		out = append(out, walkFile{name: files[i].name, rel: files[i].rel, tree: files[i].tree, id: files[i].id,
-			set: &Set{Config: files[i].set.Config, Imports: files[i].set.Imports}})
+			set: &Set{Config: files[i].set.Config, Imports: files[i].set.Imports, NotFollowed: files[i].set.NotFollowed}})
 	}
 	return out
 }
@@ -116,6 +116,9 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	rel := path.Join(path.Dir(from.rel), imp.Path)
+	if path.IsAbs(imp.Path) {
+		rel = path.Clean(imp.Path)[1:] // inside the root w.r opens beneath
+	}
 	sub, ok := strings.CutPrefix(rel, from.tree+"/")
 	if !ok || from.tree == "" {
 		return walkFile{}, false
@@ -132,7 +135,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	if err == nil {
-		wf.set, err = Read(full, bytes.NewReader(data), w.opts)
+		wf.set, err = Read(full, bytes.NewReader(data), w.opts.ForImport(imp))
 	}
 	if err != nil {
 		var tl *safefile.TooLargeError

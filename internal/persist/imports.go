@@ -22,10 +22,17 @@ type FileID struct{ Dev, Ino uint64 }
 var ErrImportOutside = errors.New("outside the tree")
 
 // ImportRel is where the import imp of the module name (a path below the
-// directory tree, both as paths on this machine) leads, relative to tree;
-// ErrImportOutside (wrapped, naming tree) when it leads outside it.
-func ImportRel(tree, name string, imp Import) (string, error) {
-	rel, err := filepath.Rel(tree, filepath.Join(filepath.Dir(name), imp.Path))
+// directory tree, both as paths on this machine) leads, relative to tree:
+// a relative path from name's directory, an absolute one inside root (the
+// root of the system the configuration is of: /etc/nixos/extra.nix is
+// root/etc/nixos/extra.nix, never outside it); ErrImportOutside (wrapped,
+// naming tree) when it leads outside tree.
+func ImportRel(root, tree, name string, imp Import) (string, error) {
+	target := filepath.Join(filepath.Dir(name), imp.Path)
+	if filepath.IsAbs(imp.Path) {
+		target = filepath.Join(root, imp.Path)
+	}
+	rel, err := filepath.Rel(tree, target)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return "", fmt.Errorf("%w: it is outside %s", ErrImportOutside, escape.Name(tree))
 	}
@@ -100,22 +107,23 @@ type module struct {
 }
 
 // followImports reads, one after the other, the modules the .nix module
-// from imports with relative path literals, and theirs, beneath the
-// directory treeFD (named tree; from's name lies below it): ReadBeneath,
+// from imports by a path (Import; an absolute one inside root), and
+// theirs, beneath the directory treeFD (named tree; from's name lies
+// below it): ReadBeneath,
 // each file once by identity (seen, which also ends cycles), as drift lint
 // follows them. An import that cannot be followed (outside tree, through a
 // symbolic link, missing, unreadable; a missing hardware-configuration.nix
 // excepted) is added to notFollowed (Set.notFollowed: a Warning diagnostic
 // at its position). It returns the modules read, in the order read.
 // Errors: a module that cannot be parsed (it names the file), ctx's.
-func followImports(ctx context.Context, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set) ([]module, error) {
+func followImports(ctx context.Context, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set) ([]module, error) {
 	var read []module
 	queue := []module{from}
 	for len(queue) > 0 {
 		m := queue[0]
 		queue = queue[1:]
 		for _, imp := range m.set.Imports {
-			got, err := readImport(ctx, treeFD, tree, m.name, imp, seen, opts)
+			got, err := readImport(ctx, root, treeFD, tree, m.name, imp, seen, opts)
 			var perr *parseError
 			switch {
 			case errors.As(err, &perr):
@@ -142,11 +150,11 @@ func (e *parseError) Error() string { return e.err.Error() }
 // readImport reads and parses the module the import imp of the module
 // name leads to below treeFD; its set is nil when it was read already
 // (seen).
-func readImport(ctx context.Context, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options) (module, error) {
+func readImport(ctx context.Context, root string, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options) (module, error) {
 	if err := ctx.Err(); err != nil {
 		return module{}, &parseError{err}
 	}
-	rel, err := ImportRel(tree, name, imp)
+	rel, err := ImportRel(root, tree, name, imp)
 	if err != nil {
 		return module{}, err
 	}
@@ -159,7 +167,7 @@ func readImport(ctx context.Context, treeFD int, tree, name string, imp Import, 
 	}
 	seen[id] = true
 	full := filepath.Join(tree, got)
-	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts)
+	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts.ForImport(imp))
 	if err != nil {
 		return module{}, &parseError{err}
 	}

@@ -48,7 +48,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		}
 		sources = append(sources, f)
 		if f != "-" {
-			imported, err := withImports(ctx, f, s, loaded, opts)
+			imported, err := withImports(ctx, root, f, s, loaded, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -104,10 +104,11 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 }
 
 // withImports follows the imports of the module s read from the file name
-// (followImports beneath its directory) and merges what they declare and
+// (followImports beneath its directory; an absolute import inside root)
+// and merges what they declare and
 // set into s; loaded gets the identity of every file read. It returns the
 // names of the modules read.
-func withImports(ctx context.Context, name string, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
+func withImports(ctx context.Context, root, name string, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
 	var st unix.Stat_t
 	if unix.Stat(name, &st) == nil {
 		loaded[FileID{uint64(st.Dev), st.Ino}] = true
@@ -122,7 +123,7 @@ func withImports(ctx context.Context, name string, s *Set, loaded map[FileID]boo
 	}
 	defer unix.Close(tfd)
 	seen := map[FileID]bool{FileID{uint64(st.Dev), st.Ino}: true}
-	mods, err := followImports(ctx, tfd, tree, module{name: name, set: s}, seen, opts, s)
+	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s)
 	if err != nil {
 		return nil, err
 	}

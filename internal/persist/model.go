@@ -214,24 +214,32 @@ type Set struct {
 	// Config holds the other options a .nix module sets that matter to
 	// persistence; nil for JSON input.
 	Config *Config
-	// Imports are the relative path literals in a .nix module's imports
-	// list (./persist.nix, ../common), as written, with their positions:
-	// the caller decides whether to follow them (drift lint does, within
-	// the tree it was given). Other imports are not-static diagnostics.
+	// Imports are the modules a .nix module imports by a path (Import),
+	// as written, with their positions: the caller decides whether to
+	// follow them (drift lint does, within the tree it was given). Other
+	// imports are not-static Warning diagnostics, and in NotFollowed.
 	Imports []Import
-	// NotFollowed are the imports Load could not follow in the modules it
-	// read (outside the tree, through a symbolic link, missing): what they
-	// set is not known (Set.Whole).
+	// NotFollowed are the imports not followed in the modules read: not
+	// a path drift can read (imports = [ (f x) ]), or, by Load, outside
+	// the tree, through a symbolic link, missing: what they set is not
+	// known (Set.Whole).
 	NotFollowed []Import
 	// Configuration is what Load read of the system's configuration, for
 	// the options naming what is in use (Config.References).
 	Configuration Configuration
 }
 
-// Import is one relative path in a module's imports list.
+// Import is one module a module imports: a path literal in its imports
+// list (./persist.nix; /etc/nixos/extra.nix, absolute, is resolved inside
+// the root), or `import PATH` there or as a home-manager user's module
+// (home-manager.users.NAME = import ./home.nix, or { imports = [ … ]; }).
+// In NotFollowed, Path is what the import is, as said in messages.
 type Import struct {
 	Path string
 	Pos  Pos
+	// User is, for a home-manager user's module, the user's name: the
+	// owner of the home.persistence the module sets.
+	User string
 }
 
 // Options control how declarations are normalised.
@@ -239,4 +247,17 @@ type Options struct {
 	// Homes maps a user name to its home directory (--home NAME=PATH).
 	// Users not listed get "/home/<name>", impermanence's classic default.
 	Homes map[string]string
+	// homeUser is set when the module read is a home-manager user's
+	// (home-manager.users.NAME = import ./home.nix): NAME, the owner of
+	// the home.persistence it sets without home.username.
+	homeUser string
+}
+
+// ForImport is o for reading the module imp leads to: a home-manager
+// user's module (Import.User) is read as that user's.
+func (o Options) ForImport(imp Import) Options {
+	if imp.User != "" {
+		o.homeUser = imp.User
+	}
+	return o
 }

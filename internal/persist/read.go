@@ -8,7 +8,6 @@ import (
 	"github.com/nix-drift/drift/internal/persist/nix"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/safefile"
@@ -260,20 +259,22 @@ func parseNix(ctx context.Context, src *nix.Source, opts Options) (set *Set, err
 	return r.set, nil
 }
 
-// imports records the relative path literals of root's imports list
-// (Set.Imports) and reports every other item as not-static.
-func (r *reader) imports(root *nix.Value) {
+// imports records the modules root's imports list names by a path
+// (Set.Imports: a path literal, relative or absolute, or `import PATH`),
+// for the home-manager user user ("" for the system's), and reports
+// every other item as not-static, a Warning, and in Set.NotFollowed:
+// what it sets is not read.
+func (r *reader) imports(root *nix.Value, user string) {
 	im := r.quiet(root, "imports")
 	if im == nil {
 		return
 	}
-	const hint = "import it with a relative path literal (./file.nix), or use --flake REF#HOST"
 	if im.Kind != nix.KindList {
 		why := im.Why
 		if why == "" {
 			why = im.Kind.String()
 		}
-		r.diagCode("not-static", im.Off, Warning, hint, "imports: cannot read %s statically; the modules it imports are not read", why)
+		r.unfollowed(im.Off, why, "imports: cannot read %s statically; the modules it imports are not read", why)
 		return
 	}
 	for _, it := range r.src.List(im) {
@@ -284,18 +285,39 @@ func (r *reader) imports(root *nix.Value) {
 		if v.Kind == nix.KindUnknown && strings.HasPrefix(v.RelPath, "<nixpkgs/") {
 			continue
 		}
-		if v.Kind == nix.KindUnknown && v.RelPath != "" {
-			r.set.Imports = append(r.set.Imports, Import{Path: v.RelPath, Pos: r.pos(v.Off)})
+		if p := modulePath(v); p != "" {
+			r.set.Imports = append(r.set.Imports, Import{Path: p, Pos: r.pos(v.Off), User: user})
 			continue
 		}
 		why := v.Why
-		if v.Kind == nix.KindString {
-			why = "the absolute path " + strconv.Quote(v.Str)
-		} else if why == "" {
+		if why == "" {
 			why = v.Kind.String()
 		}
-		r.diagCode("not-static", v.Off, Warning, hint, "imports: cannot follow %s statically; the declarations in it are not read", why)
+		r.unfollowed(v.Off, why, "imports: cannot follow %s statically; the declarations and options in it are not read", why)
 	}
+}
+
+// modulePath is the file v, used as a module, is read from: a path
+// literal (relative or absolute) or `import PATH`; "" for any other
+// value.
+func modulePath(v *nix.Value) string {
+	switch {
+	case v.Kind == nix.KindUnknown && v.RelPath != "":
+		return v.RelPath
+	case v.Kind == nix.KindUnknown && v.ImportPath != "":
+		return v.ImportPath
+	case v.Kind == nix.KindString && strings.HasPrefix(v.Str, "/"):
+		return v.Str
+	}
+	return ""
+}
+
+// unfollowed reports, at off, a module import that cannot be followed
+// (why is what it is, a noun phrase): a not-static Warning, and an entry
+// of Set.NotFollowed (the configuration read is not whole).
+func (r *reader) unfollowed(off int, why, format string, args ...any) {
+	r.diagCode("not-static", off, Warning, "import it with a path literal (./file.nix), or use --flake REF#HOST", format, args...)
+	r.set.NotFollowed = append(r.set.NotFollowed, Import{Path: why, Pos: r.pos(off)})
 }
 
 // nixpkgsModule reports whether n is `modulesPath + "…"`, the import of
@@ -314,7 +336,7 @@ func nixpkgsModule(n nix.Node) bool {
 
 // module interprets a module's attribute set.
 func (r *reader) module(root *nix.Value) {
-	r.imports(root)
+	r.imports(root, r.opts.homeUser)
 	cfg := root
 	if c := r.attr(root, "config", "config"); c != nil && (root.Attrs.Get("options") != nil || c.Kind == nix.KindAttrs) {
 		if !r.isSet(c, "config") {
@@ -332,6 +354,9 @@ func (r *reader) module(root *nix.Value) {
 	if v := r.path(cfg, "home", "persistence"); v != nil {
 		found = true
 		owner, _, _ := r.str(r.path(cfg, "home"), "username", "home")
+		if owner == "" {
+			owner = r.opts.homeUser // a home-manager user's module
+		}
 		home, _, _ := r.str(r.path(cfg, "home"), "homeDirectory", "home")
 		if owner != "" && home == "" {
 			home = r.homeOf(owner)
@@ -348,13 +373,18 @@ func (r *reader) module(root *nix.Value) {
 			for i := 0; uv.Kind == nix.KindFunc && i < 8; i++ {
 				uv = r.ev.Apply(uv, nix.Known(nix.UnknownAt(uv.Off, "the module arguments")))
 			}
+			if p := modulePath(uv); p != "" {
+				r.set.Imports = append(r.set.Imports, Import{Path: p, Pos: r.pos(uv.Off), User: u})
+				continue
+			}
 			if uv.Kind == nix.KindUnknown {
-				r.diagCode("not-static", uv.Off, Info, flakeHint, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.Why)
+				r.unfollowed(uv.Off, uv.Why, "%s: cannot read %s statically; home.persistence in it, if any, is not read", w, uv.Why)
 				continue
 			}
 			if uv.Kind != nix.KindAttrs {
 				continue
 			}
+			r.imports(uv, u)
 			if c := r.attr(uv, "config", w+".config"); c != nil && c.Kind == nix.KindAttrs {
 				uv = c
 			}

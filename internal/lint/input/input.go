@@ -95,7 +95,7 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		if err := ctx.Err(); err != nil {
 			return nil, 0, nil, err
 		}
-		s, err := persist.ReadData(ctx, in.name, in.data, popts) // in.data is never written
+		s, err := persist.ReadData(ctx, in.name, in.data, popts.ForImport(in.via)) // in.data is never written
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, 0, nil, err
 		}
@@ -166,6 +166,9 @@ type lintInput struct {
 	// duplicate of a shared module's entry is reported in the host that
 	// repeats it (once per host), not in the module.
 	imported bool
+	// via is the import that led to an imported file: a home-manager
+	// user's module is read as that user's (persist.Options.ForImport).
+	via persist.Import
 }
 
 // collectLintInputs reads the named files, standard input for "-", and the
@@ -292,7 +295,10 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		target := filepath.Join(filepath.Dir(in.name), imp.Path)
-		rel, err := persist.ImportRel(in.tree, in.name, imp)
+		if filepath.IsAbs(imp.Path) {
+			target = imp.Path // lint reads the running system's files
+		}
+		rel, err := persist.ImportRel("/", in.tree, in.name, imp)
 		if err != nil {
 			if id, ok := statID(target); ok && seen[id] {
 				continue // named on the command line too: read as part of this configuration
@@ -300,7 +306,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 				// Named or walked too, in another configuration: read
 				// as part of this one as well.
 				seen[id] = true
-				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true})
+				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true, via: imp})
 				continue
 			}
 			notFollowed(imp, "it is outside "+escape.Name(in.tree))
@@ -318,7 +324,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		seen[id] = true
-		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true})
+		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
 	}
 	return out
 }

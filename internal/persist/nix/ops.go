@@ -71,7 +71,16 @@ func (ev *Evaluator) app(n *nApp, e *Env) *Value {
 		}
 		return ev.mergeDefs(ev.Src.List(l), n.Off)
 	case name == "import" || full == "builtins.import":
-		return UnknownAt(n.Off, "an `import` of another file")
+		u := UnknownAt(n.Off, "an `import` of another file")
+		if len(args) == 1 {
+			switch p := ev.Eval(args[0], e); {
+			case p.Kind == KindUnknown && p.RelPath != "":
+				u.ImportPath = p.RelPath
+			case p.Kind == KindString && strings.HasPrefix(p.Str, "/"):
+				u.ImportPath = p.Str
+			}
+		}
+		return u
 	}
 	// A function defined in this file: apply it.
 	f := ev.Eval(fn, e)

@@ -77,6 +77,10 @@ type Value struct {
 	// relPath, on a vUnknown standing for a relative path literal
 	// (./persist.nix), is the path as written.
 	RelPath string
+	// ImportPath, on a KindUnknown standing for `import PATH` (a path
+	// literal, relative or absolute), is PATH as written: used as a
+	// module, it is the module in that file.
+	ImportPath string
 	// conds are the offsets of lib.mkIf / lib.optionals calls that make this
 	// value conditional.
 	Conds []int
