@@ -191,6 +191,9 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 	res, err := prune.Run(ctx, m, prune.Options{StoragePath: opts.StoragePath, DryRun: opts.DryRun, Workers: opts.Workers, Now: now, Moved: prune.TestHook()})
 	if res != nil {
 		opts.warn(st, res.Warnings)
+		if err != nil && len(res.Batches) == 0 && len(res.Refused) == 0 {
+			return err // refused before anything was planned: no "no stray data to move" beside the error
+		}
 		if werr := report.WritePruneResult(st.Out, st.Err, res, opts.Format, opts.DryRun); err == nil {
 			err = werr
 		}

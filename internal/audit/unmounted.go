@@ -9,6 +9,7 @@ import (
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
 )
 
 // UnmountedError is the fact that a persistent storage path holds no copy
@@ -22,9 +23,13 @@ import (
 // wipes, mounted at Ephemeral ("/": the root; a storage path mistyped, or a
 // rescue system with only the root mounted): what is written there is gone
 // at the next boot. Root is the audited system's root, for the hint.
+// Link, when not "", is the target of StoragePath, a symlink there (on the
+// wiped filesystem: the link itself is gone at the next boot, and drift
+// never writes through a symlink).
 type UnmountedError struct {
 	StoragePath, MountPoint, At, Root string
 	Ephemeral                         string
+	Link                              string
 }
 
 // Error says what is not mounted and why it matters.
@@ -33,6 +38,9 @@ func (e *UnmountedError) Error() string {
 		on := "the ephemeral root (/)"
 		if e.Ephemeral != "/" {
 			on = "the ephemeral filesystem mounted at " + e.Ephemeral
+		}
+		if e.Link != "" {
+			return fmt.Sprintf("the persistent storage path %s is a symlink (to %s) on %s, wiped at every boot: the link is gone at the next boot, and drift never writes through a symlink", e.StoragePath, e.Link, on)
 		}
 		return fmt.Sprintf("the persistent storage path %s lies on %s, wiped at every boot: nothing is mounted at %s, so it holds no copy, and what is written there is gone at the next boot", e.StoragePath, on, e.StoragePath)
 	}
@@ -45,6 +53,9 @@ func (e *UnmountedError) Error() string {
 
 // Hint is the command that mounts it.
 func (e *UnmountedError) Hint() string {
+	if e.MountPoint == "" && e.Link != "" {
+		return "mount the persistent filesystem at " + filepath.Join(e.Root, e.StoragePath) + " itself (not a symlink), or declare the storage path the link points to"
+	}
 	if e.MountPoint == "" {
 		if e.Root == "/" || e.Root == "" {
 			return "mount the persistent filesystem at " + e.StoragePath + " (or above it) first, or correct the persistent storage path in the declarations"
@@ -106,7 +117,12 @@ func (m *Model) Unmounted(sp string) *UnmountedError {
 		return e
 	}
 	if eph := m.wipedAt(sp); eph != "" {
-		return &UnmountedError{StoragePath: sp, Root: m.Root, Ephemeral: eph}
+		ue := &UnmountedError{StoragePath: sp, Root: m.Root, Ephemeral: eph}
+		buf := make([]byte, 4096)
+		if n, err := unix.Readlink(filepath.Join(m.Root, sp), buf); err == nil {
+			ue.Link = string(buf[:n])
+		}
+		return ue
 	}
 	return nil
 }

@@ -72,3 +72,35 @@ func TestUnmountedStorageOnWipedRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestUnmountedStorageSymlinkNamedAsSymlink: a storage path that is a
+// symlink on the wiped root (environment.persistence."/state2" with
+// /state2 -> persist; the second fresh-user tester's case, where adopt
+// said "nothing is mounted at /state2") is refused naming the symlink and
+// its target, and the hint says to mount the storage path itself.
+func TestUnmountedStorageSymlinkNamedAsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	decl, mi := filepath.Join(dir, "decl.json"), filepath.Join(dir, "mountinfo")
+	if err := os.WriteFile(decl, []byte(`{"/state2": {"directories": ["/var/lib/foo"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mi, []byte(strings.Replace(wipedMountinfo, "%s", "btrfs", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink("persist", filepath.Join(root, "state2")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(context.Background(), Options{Need: NeedMounts, Root: root, Persist: []string{decl}, Mountinfo: mi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	e := m.Unmounted("/state2")
+	if e == nil || e.Link != "persist" ||
+		!strings.Contains(e.Error(), "the persistent storage path /state2 is a symlink (to persist) on the ephemeral root (/), wiped at every boot") ||
+		strings.Contains(e.Error(), "nothing is mounted") ||
+		!strings.Contains(e.Hint(), "mount the persistent filesystem at "+filepath.Join(root, "/state2")+" itself (not a symlink)") {
+		t.Fatalf("%+v", e)
+	}
+}
