@@ -81,6 +81,10 @@ type Path struct {
 	// persistent directory (declaredOwner): given to the copy when adopt
 	// creates that directory, instead of the live directory's.
 	Owner *restore.Owner
+	// Parents, for a users.<name> or home-manager entry, owns the
+	// directories adopt creates from the home's persistent copy down
+	// (userParents): the user's, as the module makes them.
+	Parents *restore.ParentOwner
 	// Outcomes are restore.Merge's, their paths the live ones.
 	Outcomes []restore.Outcome
 	// MountedNow says the persistent copy is mounted at Path (a bind mount
@@ -242,6 +246,7 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("the persistent copy %s already exists with %s: adopt leaves it as it is (chown/chmod it to match the declaration)", dest, d))
 		}
 	}
+	p.Parents = userParents(a.m.Root, e, p.Path, dest)
 	return a.merge(ctx, p, true)
 }
 
@@ -277,7 +282,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	// means nothing to the user): restore's messages name the path as
 	// the live system does instead.
 	req := restore.Request{From: from, FromName: path.Join(a.m.Root, base), Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Verify: true}
+		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Verify: true}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace

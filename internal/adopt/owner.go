@@ -1,6 +1,7 @@
 package adopt
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"slices"
@@ -8,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +23,10 @@ import (
 // entry, those other than the defaults root, root, 0755). Names are
 // resolved in root's /etc/passwd and /etc/group. nil when the declaration
 // states none; a name or mode drift cannot resolve is left out with a
-// warning (the live directory's is kept).
+// warning (the live directory's is kept). For a users.<name> or
+// home-manager entry (e.Owner) the user and group it does not write are
+// that user's uid and primary gid in root's /etc/passwd, as the module
+// gives them.
 func declaredOwner(root string, e persist.Entry) (*restore.Owner, []string) {
 	if e.Kind != persist.Dir || e.Origin == nil {
 		return nil, nil
@@ -68,10 +74,50 @@ func declaredOwner(root string, e persist.Entry) (*restore.Owner, []string) {
 			o.Mode = int(m)
 		}
 	}
+	if e.Owner != "" && (o.UID < 0 || o.GID < 0) {
+		// A users.<name> or home-manager entry: the module makes the
+		// persistent directory the user's (impermanence's user and
+		// group default to the user and the user's group).
+		uid, gid, ok := passwdIDs(root, e.Owner)
+		switch {
+		case !ok:
+			warns = append(warns, fmt.Sprintf("%s: the user %s is not in %s: the persistent copy keeps the live directory's owner", e.Path, e.Owner, path.Join(root, "/etc/passwd")))
+		default:
+			if o.UID < 0 {
+				o.UID = uid
+			}
+			if o.GID < 0 {
+				o.GID = gid
+			}
+		}
+	}
 	if o.UID < 0 && o.GID < 0 && o.Mode < 0 {
 		return nil, warns
 	}
 	return o, warns
+}
+
+// passwdIDs is the uid and primary gid of the user name in root's
+// /etc/passwd (name:x:uid:gid:…); ok is false when it is not there or the
+// file cannot be read.
+func passwdIDs(root, name string) (uid, gid int, ok bool) {
+	b, err := safefile.ReadFile(context.Background(), path.Join(root, "/etc/passwd"), 16<<20)
+	if err != nil {
+		return -1, -1, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) < 4 || f[0] != name {
+			continue
+		}
+		u, err1 := strconv.ParseUint(f[2], 10, 32)
+		g, err2 := strconv.ParseUint(f[3], 10, 32)
+		if err1 != nil || err2 != nil {
+			return -1, -1, false
+		}
+		return int(u), int(g), true
+	}
+	return -1, -1, false
 }
 
 // ParseMode reads a directory mode as chmod(1) and install(1) take it:
@@ -157,4 +203,26 @@ func ownerDiffers(full string, o *restore.Owner) string {
 		d = append(d, fmt.Sprintf("mode %04o, declared %04o", st.Mode&0o7777, o.Mode))
 	}
 	return strings.Join(d, ", ")
+}
+
+// userParents is the owner of the directories adopt creates for live, a
+// path of the users.<name> or home-manager entry e, whose persistent copy
+// is dest: at or below the copy of the home, the user's uid and primary
+// gid in root's /etc/passwd (impermanence gives a user's directories and
+// their parent directories the user and the user's group). nil for a
+// system-wide entry, a user not in /etc/passwd, or a copy that does not
+// end with live's path below the home.
+func userParents(root string, e persist.Entry, live, dest string) *restore.ParentOwner {
+	if e.Origin == nil || e.Owner == "" || e.Home == "" {
+		return nil
+	}
+	rel, ok := pathx.Rel(e.Home, live)
+	if !ok || rel == "/" || !strings.HasSuffix(dest, rel) {
+		return nil
+	}
+	uid, gid, ok := passwdIDs(root, e.Owner)
+	if !ok {
+		return nil
+	}
+	return &restore.ParentOwner{Below: strings.TrimSuffix(dest, rel), UID: uid, GID: gid}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/nix-drift/drift/internal/units"
@@ -111,6 +112,7 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		if o := p.Owner; o != nil && len(p.Outcomes) > 0 && p.Outcomes[0].Action == restore.Copy && p.Outcomes[0].Dest == p.Dest {
 			fmt.Fprintf(w, "  as declared, not as live: %s\n", ownerText(o))
 		}
+		writeUserParents(w, root, p)
 		for _, o := range p.Outcomes {
 			writeAdoptObject(w, root, o, state != AdoptDone)
 		}
@@ -425,4 +427,22 @@ func ownerText(o *restore.Owner) string {
 		d = append(d, fmt.Sprintf("mode %04o", o.Mode))
 	}
 	return strings.Join(d, ", ")
+}
+
+// writeUserParents prints the directories p's copy creates that are its
+// user's (adopt.Path.Parents), with that owner.
+func writeUserParents(w *bufio.Writer, root string, p adopt.Path) {
+	if p.Parents == nil {
+		return
+	}
+	for _, o := range p.Outcomes {
+		if o.Result == nil {
+			continue
+		}
+		for _, d := range o.Result.MkDirs {
+			if pathx.HasPrefix(d, p.Parents.Below) {
+				fmt.Fprintf(w, "  mkdir    %s (owner %d:%d, the user's, as the module makes it)\n", escape.Name(path.Join(root, d)), p.Parents.UID, p.Parents.GID)
+			}
+		}
+	}
 }

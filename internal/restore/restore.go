@@ -71,6 +71,10 @@ type Request struct {
 	// it creates). Set before the copy is renamed into place. Merge applies
 	// it to Path's copy only.
 	Top *Owner
+	// Parents, when set, owns the missing parents Run creates at or below
+	// Parents.Below (drift adopt: a user's entry, whose persistent
+	// directories from the home's copy down are the user's).
+	Parents *ParentOwner
 	// Verify reads every copied file's source once more (after the copy:
 	// its unchanged times then cover that read too) for an xxh3 digest,
 	// and reads the copy back once it is flushed (syncfs or fsync), before
@@ -297,6 +301,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 				meta = m
 			}
 		}
+		req.Parents.apply(&meta, "/"+path.Join(dparents[:i+1]...))
 		next, err := mkdirMeta(dparent, dparents[i], meta)
 		if err != nil {
 			made.remove()
@@ -520,4 +525,21 @@ func setOwner(dir int, name string, it Item) error {
 		return fmt.Errorf("set the declared mode: %w", err)
 	}
 	return nil
+}
+
+// ParentOwner is the owner and group of the missing parents a Run creates
+// at or below Below (absolute as the live system sees it), in place of
+// those mirrored from the source (Request.Parents). Their mode stays as
+// Run decides it.
+type ParentOwner struct {
+	Below    string
+	UID, GID int
+}
+
+// apply gives meta, that of the created parent dir, o's owner and group
+// when dir is at or below o.Below (nothing for a nil o).
+func (o *ParentOwner) apply(meta *dirMeta, dir string) {
+	if o != nil && inside(dir, o.Below) {
+		meta.uid, meta.gid = o.UID, o.GID
+	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,4 +83,51 @@ func TestAdoptPreferLiveGivesTheCopyTheLiveDirectoryOwner(t *testing.T) {
 		t.Errorf("after adopt --prefer live drift check still reports the path differing:\n%s", strings.Join(after, "\n"))
 	}
 	s.drift(0, append(args, "/srv/postgresql")...)
+}
+
+// TestAdoptUserDirectoryIsTheUsers: a users.alice directory declared with
+// only a mode (impermanence's users form) whose live data root made: the
+// persistent directory adopt creates for it, and the home's copy it creates
+// on the way, are alice's (uid and primary gid from the live /etc/passwd),
+// as impermanence creates them; the dry run says so; what is inside keeps
+// its own owner, and /nix/persist/home stays root's.
+func TestAdoptUserDirectoryIsTheUsers(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return
+	}
+	extra := filepath.Join(s.dir, "alice.json")
+	must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "users": { "alice": { "home": "/home/alice", "directories": [ { "directory": "x", "mode": "0700" } ] } }}`), 0o644))
+	f, err := os.OpenFile(s.M("/etc/passwd"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	must(t, err)
+	_, err = f.WriteString("alice:x:1000:100::/home/alice:/bin/sh\n")
+	must(t, err)
+	must(t, f.Close())
+	writeFile(t, s.M("/home/alice/x/data"), "alice's", 0o644)
+	base := []string{"adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra}
+
+	dry := string(s.drift(0, append(base, "--dry-run", "/home/alice/x")...))
+	t.Logf("dry run:\n%s", dry)
+	for _, want := range []string{"as declared, not as live: owner 1000, group 100, mode 0700", "mkdir    " + s.M(storage+"/home/alice") + " (owner 1000:100, the user's"} {
+		if !strings.Contains(dry, want) {
+			t.Errorf("the dry run does not say %q:\n%s", want, dry)
+		}
+	}
+	s.drift(0, append(base, "/home/alice/x")...)
+	for p, want := range map[string]string{
+		storage + "/home":              "0:0",
+		storage + "/home/alice":        "1000:100",
+		storage + "/home/alice/x":      "1000:100 0700",
+		storage + "/home/alice/x/data": "0:0",
+	} {
+		var st unix.Stat_t
+		must(t, unix.Lstat(s.M(p), &st))
+		got := fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+		if strings.Contains(want, " ") {
+			got += fmt.Sprintf(" %04o", st.Mode&0o7777)
+		}
+		if got != want {
+			t.Errorf("%s: %s, want %s", p, got, want)
+		}
+	}
 }
