@@ -833,7 +833,9 @@ func storagePaths(es []persist.Entry) []string {
 // mount point, or the declaration of that exact path names another source
 // (then a warning says so). A FUSE mount whose source is not a path (bindfs
 // writes "bindfs" for a source holding a space) is paired with a
-// declaration by its mount point alone.
+// declaration by its mount point alone. A mount of the declared copy that
+// was replaced since the mount (mounts.Mount.Replaced) is declared, with
+// a warning.
 func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []string) bool {
 	source := "" // the persistent path m shows, when known
 	fromStorage := false
@@ -862,6 +864,10 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 	}
 	for _, e := range c.entries {
 		if e.Path == m.MountPoint {
+			if m.Replaced && source == e.Source() {
+				c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from its declared copy %s, which was replaced since the mount: the running system still uses the old file, and what is written to it now is lost at reboot; the next boot mounts the new one", m.MountPoint, source))
+				return false
+			}
 			if source == "" || source == e.Source() {
 				return false
 			}

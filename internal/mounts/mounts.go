@@ -42,6 +42,12 @@ type Mount struct {
 	SuperOptions string
 	// Line is the 1-based line of mountinfo this mount was read from.
 	Line int
+	// Replaced is set when the root of the mount was unlinked since the
+	// mount (a file replaced by another of its name): the kernel writes
+	// the root field as the path it had followed by "//deleted"
+	// (dentry_path, fs/d_path.c; "//" is in no other path). Root is that
+	// path, without the marker; the mount still shows the old inode.
+	Replaced bool
 }
 
 // Table is a parsed mount table in mount order (the order of mountinfo).
@@ -311,7 +317,7 @@ func (t *Table) WriteTo(w io.Writer) (int64, error) {
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d %d %d:%d %s %s %s", m.ID, m.Parent, m.Major, m.Minor,
-			escape(m.Root), escape(m.MountPoint), m.Options)
+			escape(m.Root)+replacedMark(m.Replaced), escape(m.MountPoint), m.Options)
 		for _, f := range m.Optional {
 			b.WriteString(" " + f)
 		}
@@ -327,4 +333,15 @@ func (t *Table) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// deletedMark ends the root field of a mount whose root was unlinked.
+const deletedMark = "//deleted"
+
+// replacedMark is deletedMark for a Replaced mount, else "".
+func replacedMark(replaced bool) string {
+	if replaced {
+		return deletedMark
+	}
+	return ""
 }

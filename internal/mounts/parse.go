@@ -197,6 +197,12 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
+	if r, ok := strings.CutSuffix(v, deletedMark); ok {
+		v, m.Replaced = r, true // unlinked since the mount (Mount.Replaced)
+		if v == "" {
+			v = "/"
+		}
+	}
 	m.Root = unescape(v)
 	if v, col, err = next("mount point"); err != nil {
 		return nil, err

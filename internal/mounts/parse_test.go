@@ -234,3 +234,22 @@ func TestParseMaxMounts(t *testing.T) {
 		t.Fatalf("err = %v, want %s…", err, want)
 	}
 }
+
+// TestParseReplacedRootMarker guards the marker the kernel writes after
+// the root field of a mount whose root was unlinked since the mount
+// (dentry_path's "//deleted"): the path is kept, escapes decoded, and the
+// mount flagged Replaced; a file named "deleted" is not; WriteTo writes
+// the marker back.
+func TestParseReplacedRootMarker(t *testing.T) {
+	text := "40 22 0:31 /persist/a\\040b//deleted /etc/a\\040b rw - btrfs /dev/vda2 rw\n" +
+		"41 22 0:31 /persist/deleted /srv rw - btrfs /dev/vda2 rw\n"
+	tbl := mustParse(t, text)
+	m := tbl.Mounts
+	if m[0].Root != "/persist/a b" || !m[0].Replaced || m[1].Root != "/persist/deleted" || m[1].Replaced {
+		t.Errorf("parsed %+v %+v", m[0], m[1])
+	}
+	var b strings.Builder
+	if _, err := tbl.WriteTo(&b); err != nil || b.String() != text {
+		t.Errorf("written %q (%v), want %q", b.String(), err, text)
+	}
+}
