@@ -158,6 +158,40 @@ var wipedTypes = []string{"btrfs", "tmpfs", "zfs", "bcachefs"}
 
 // unmountedWarnings are the storage warnings of the declarations' storage
 // paths that are not mounted as they should be, one per storage path.
+// notAdoptable is diff.Audit.NotAdoptable: the declared paths whose
+// storage path m.Unmounted refuses, and those at which an ephemeral
+// filesystem other than / is mounted (drift adopt's MountPointError).
+// A declared mount point is also a warning (the storage paths have theirs).
+func (m *Model) notAdoptable(eph []mounts.Mount) (map[string]string, []diff.Warning) {
+	if m.Decls == nil {
+		return nil, nil
+	}
+	var ws []diff.Warning
+	out := map[string]string{}
+	bad := map[string]string{}
+	for _, sp := range m.storagePaths() {
+		if e := m.Unmounted(sp); e != nil {
+			bad[sp] = "its persistent storage path " + sp + " is not usable: mount it first"
+		}
+	}
+	for _, e := range m.Decls.Entries {
+		if why, ok := bad[e.StoragePath]; ok {
+			out[e.Path] = why
+			continue
+		}
+		for _, mt := range eph {
+			if mt.MountPoint == e.Path && e.Path != "/" {
+				out[e.Path] = "it is itself the mount point of a " + mt.FSType + " filesystem: keep the mount or the declaration"
+				ws = append(ws, diff.Warning{Kind: diff.WarnSetup, Path: e.Path, Message: fmt.Sprintf("%s is declared (%s) and is itself the mount point of a %s filesystem (mount %d), which the next boot wipes: keep one of the two, the mount or the declaration (drift adopt does not copy a mounted filesystem)", e.Path, e.Pos, mt.FSType, mt.ID)})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, ws
+	}
+	return out, ws
+}
+
 func (m *Model) unmountedWarnings() []diff.Warning {
 	var out []diff.Warning
 	for _, sp := range m.storagePaths() {

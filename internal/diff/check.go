@@ -213,6 +213,13 @@ type Audit struct {
 	// lost, but drift adopt of the declared path above them refuses them
 	// without --prefer (the next boot would show the copy's metadata).
 	CopiedOtherMeta []string
+	// NotAdoptable are the declared paths (persist.Entry.Path) drift adopt
+	// refuses whatever it is asked, with the reason: their persistent
+	// storage path is unusable (not mounted, on the wiped root), or the
+	// declared path is itself the mount point of another filesystem.
+	// Renderings print no drift adopt command for the rows below them.
+	// Set by audit.Build.
+	NotAdoptable map[string]string
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path

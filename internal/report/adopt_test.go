@@ -103,3 +103,29 @@ func TestPendingSummarySaysWhatHappensWhere(t *testing.T) {
 		t.Errorf("summary says a mount hides what is not mounted, or the wipe deletes what is covered:\n%s", b.String())
 	}
 }
+
+// TestRowAdoptNotWhereAdoptRefuses: below a declared path drift adopt
+// refuses whatever it is asked (its storage path unusable, or the path a
+// mount point of another filesystem: diff.Audit.NotAdoptable), no row
+// carries a drift adopt command and none follows the table: every command
+// printed runs as printed (fresh-user finding: check printed "keep it:
+// drift adopt … /var/lib/big" for a declared tmpfs mount point, and adopt
+// exited 2).
+func TestRowAdoptNotWhereAdoptRefuses(t *testing.T) {
+	a := audit()
+	a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.Dir, StoragePath: "/p", Path: "/etc/nixos"})
+	a.Lost = append(a.Lost, &diff.Item{Path: "/etc/nixos/hidden file", Category: diff.Shadowed, Mode: fileMode, Decl: -1})
+	a.NotAdoptable = map[string]string{"/srv": "its persistent storage path /p is not usable: mount it first", "/etc/nixos": "a mount point"}
+	for _, it := range a.Lost {
+		if got := RowAdopt(a, it); got != "" {
+			t.Errorf("RowAdopt(%q) = %q, want none", it.Path, got)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "drift adopt") {
+		t.Errorf("a drift adopt command where adopt refuses:\n%s", buf.String())
+	}
+}

@@ -329,6 +329,9 @@ func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
 		return "", false
 	}
 	e, ok := a.Decls.Covering(it.Path)
+	if _, refused := a.NotAdoptable[e.Path]; refused {
+		return "", false // drift adopt would refuse it: no command to print
+	}
 	return e.Path, ok
 }
 
