@@ -91,7 +91,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	}
 	set.Merge(machine)
 	c.Flake = flake
-	dropReadAnyway(set, loaded)
+	dropReadAnyway(root, set, loaded)
 	if len(set.Entries) > 0 || len(set.Storage) > 0 {
 		// One module declaring speaks for the configuration.
 		set.Diagnostics = slices.DeleteFunc(set.Diagnostics, noneFound)
@@ -144,12 +144,16 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 
 // dropReadAnyway drops from set.NotFollowed (and its diagnostic) each
 // import that leads to a file read anyway (named with --persist too, or
-// found), as drift lint reads a module named on the command line that
-// another imports from outside its tree.
-func dropReadAnyway(set *Set, loaded map[FileID]bool) {
+// found; an absolute import names a file inside root), as drift lint
+// reads a module named on the command line that another imports from
+// outside its tree.
+func dropReadAnyway(root string, set *Set, loaded map[FileID]bool) {
 	read := func(imp Import) bool {
 		var st unix.Stat_t
 		target := filepath.Join(filepath.Dir(imp.Pos.File), imp.Path)
+		if filepath.IsAbs(imp.Path) {
+			target = filepath.Join(root, imp.Path) // inside root, as followed
+		}
 		if unix.Stat(target, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			target = filepath.Join(target, "default.nix")
 		}

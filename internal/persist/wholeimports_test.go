@@ -62,4 +62,13 @@ func TestEveryImportIsFollowedOrTheConfigurationIsNotWhole(t *testing.T) {
 			}
 		})
 	}
+	// Naming the module an absolute import leads to counts as following it.
+	root := t.TempDir()
+	conf := filepath.Join(root, "etc/nixos/configuration.nix")
+	writeFile(t, conf, `{ imports = [ /srv/extra.nix ]; }`)
+	writeFile(t, filepath.Join(root, "srv/extra.nix"), extra)
+	set, _, err := Load(context.Background(), root, []string{conf, filepath.Join(root, "srv/extra.nix")}, "", nil, Options{})
+	if whole, why := set.Whole(); err != nil || !whole {
+		t.Errorf("absolute import named too: Whole() = %v, %q (%v)", whole, why, err)
+	}
 }
