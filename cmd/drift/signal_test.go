@@ -25,7 +25,10 @@ func TestInterruptLint(t *testing.T) {
 	}
 	var b strings.Builder
 	b.WriteString("{ environment.persistence.\"/p\".directories = [\n")
-	for i := range 400000 {
+	// Large enough that lint is still at work when the signal comes 1 s
+	// after the start, on a quiet machine too (400,000 entries took under
+	// a second once the reader got faster; this is about 9 s unsignalled, quiet).
+	for i := range 2000000 {
 		fmt.Fprintf(&b, "  \"/var/lib/d%d/\"\n", i)
 	}
 	b.WriteString("]; }\n")
