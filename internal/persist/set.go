@@ -60,72 +60,53 @@ func appendShared[T any](to, from []T) []T {
 	return append(to, from...)
 }
 
-// mergeEntries is Merge's part for entries: indexed by key (hashindex),
-// not copied while s has none and es's keys are all different.
+// mergeEntries is Merge's part for entries: indexed by key (hashindex);
+// an entry whose key s holds already goes to Duplicates.
 func (s *Set) mergeEntries(es []Entry) {
-	if len(s.Entries) == 0 && len(es) > 0 && distinctKeys(es) {
-		s.Entries = slices.Clip(es)
-		return
-	}
-	var seen hashindex.Index
-	hashOf := func(i int) uint64 { return entryHash(&s.Entries[i]) }
-	for i := range s.Entries {
-		seen.Add(entryHash(&s.Entries[i]), i, hashOf)
-	}
-	for _, e := range es {
-		h := entryHash(&e)
-		if seen.Find(h, func(j int) bool { return keyOf(s.Entries[j]) == keyOf(e) }) >= 0 {
-			s.Duplicates = append(s.Duplicates, e)
-			continue
-		}
-		s.Entries = append(s.Entries, e)
-		seen.Add(h, len(s.Entries)-1, hashOf)
-	}
+	sameKey := func(a, b *Entry) bool { return keyOf(*a) == keyOf(*b) }
+	s.Entries = mergeIndexed(s.Entries, es, entryHash, sameKey, func(e Entry) { s.Duplicates = append(s.Duplicates, e) })
 }
 
-// distinctKeys reports whether no two of es have the same key.
-func distinctKeys(es []Entry) bool {
-	var seen hashindex.Index
-	hashOf := func(i int) uint64 { return entryHash(&es[i]) }
-	for i := range es {
-		h := entryHash(&es[i])
-		if seen.Find(h, func(j int) bool { return keyOf(es[j]) == keyOf(es[i]) }) >= 0 {
-			return false
-		}
-		seen.Add(h, i, hashOf)
-	}
-	return true
-}
-
-// mergeDiagnostics is Merge's part for diagnostics, indexed as
-// mergeEntries indexes entries.
+// mergeDiagnostics is Merge's part for diagnostics: one of each.
 func (s *Set) mergeDiagnostics(ds []Diagnostic) {
-	if len(s.Diagnostics) == 0 && len(ds) > 0 && distinctDiagnostics(ds) {
-		s.Diagnostics = slices.Clip(ds)
-		return
-	}
-	var seen hashindex.Index
-	hashOf := func(i int) uint64 { return diagHash(&s.Diagnostics[i]) }
-	for i := range s.Diagnostics {
-		seen.Add(diagHash(&s.Diagnostics[i]), i, hashOf)
-	}
-	for _, d := range ds {
-		h := diagHash(&d)
-		if seen.Find(h, func(j int) bool { return s.Diagnostics[j] == d }) >= 0 {
-			continue
-		}
-		s.Diagnostics = append(s.Diagnostics, d)
-		seen.Add(h, len(s.Diagnostics)-1, hashOf)
-	}
+	same := func(a, b *Diagnostic) bool { return *a == *b }
+	s.Diagnostics = mergeIndexed(s.Diagnostics, ds, diagHash, same, func(Diagnostic) {})
 }
 
-// distinctDiagnostics reports whether no two of ds are equal.
-func distinctDiagnostics(ds []Diagnostic) bool {
+// mergeIndexed appends to dst the items of src that no item of dst (nor an
+// earlier one of src) is the same as, found through a hashindex of hash,
+// and hands each other one to dup. While dst is empty and src holds no two
+// the same, src itself is returned (clipped), not copied: a million
+// entries read once are merged without a second slice.
+func mergeIndexed[T any](dst, src []T, hash func(*T) uint64, same func(a, b *T) bool, dup func(T)) []T {
+	if len(dst) == 0 && len(src) > 0 && distinct(src, hash, same) {
+		return slices.Clip(src)
+	}
 	var seen hashindex.Index
-	hashOf := func(i int) uint64 { return diagHash(&ds[i]) }
-	for i := range ds {
-		h := diagHash(&ds[i])
-		if seen.Find(h, func(j int) bool { return ds[j] == ds[i] }) >= 0 {
+	hashOf := func(i int) uint64 { return hash(&dst[i]) }
+	for i := range dst {
+		seen.Add(hash(&dst[i]), i, hashOf)
+	}
+	for i := range src {
+		x := &src[i]
+		h := hash(x)
+		if seen.Find(h, func(j int) bool { return same(&dst[j], x) }) >= 0 {
+			dup(*x)
+			continue
+		}
+		dst = append(dst, *x)
+		seen.Add(h, len(dst)-1, hashOf)
+	}
+	return dst
+}
+
+// distinct reports whether no two items of xs are the same.
+func distinct[T any](xs []T, hash func(*T) uint64, same func(a, b *T) bool) bool {
+	var seen hashindex.Index
+	hashOf := func(i int) uint64 { return hash(&xs[i]) }
+	for i := range xs {
+		h := hash(&xs[i])
+		if seen.Find(h, func(j int) bool { return same(&xs[j], &xs[i]) }) >= 0 {
 			return false
 		}
 		seen.Add(h, i, hashOf)
