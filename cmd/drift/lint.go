@@ -165,15 +165,11 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	}
 	// With no input read there is no summary to give: only the errors.
 	if !opts.Quiet && (files > 0 || len(errs) == 0) {
-		unread := ""
-		if len(errs) > 0 {
-			unread = fmt.Sprintf(" (%d more could not be read)", len(errs))
-		}
-		fmt.Fprintf(st.Err, "drift lint: %s, %s, %s in %s%s\n",
+		fmt.Fprintf(st.Err, "drift lint: %s, %s, %s in %s\n",
 			units.Plural(int64(lint.Count(findings, lint.Error)), "error", "errors"),
 			units.Plural(int64(lint.Count(findings, lint.Warning)-lint.Count(findings, lint.Error)), "warning", "warnings"),
 			units.Plural(int64(len(findings)-lint.Count(findings, lint.Warning)), "info", "infos"),
-			units.Plural(int64(files), "input", "inputs"), unread)
+			units.Plural(int64(files), "input", "inputs"))
 	}
 	if len(errs) > 0 {
 		return readErrors(errs)
