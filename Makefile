@@ -6,7 +6,7 @@ GO      ?= go
 DEMO    := fixtures/demo
 FUZZTIME ?= 100000x
 
-.PHONY: all build demo test fuzz bench vet fmt clean
+.PHONY: all build demo test fuzz bench bench-compare vet fmt clean
 
 all: build
 
@@ -34,6 +34,11 @@ fuzz:
 
 bench: build
 	./scripts/bench.sh
+
+# The work tree against BASE (default: the merge-base with main), interleaved;
+# exits 1 on a regression. make bench-compare BASE=v0.3.0
+bench-compare:
+	./scripts/bench-compare.sh $(BASE)
 
 vet:
 	@out=$$(gofmt -l cmd internal test 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
