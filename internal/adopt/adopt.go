@@ -124,29 +124,6 @@ func (e *LinkError) Error() string {
 	return fmt.Sprintf("%s is a symlink to %s, and it is declared as a directory: its persistent copy would hold the link, not the data it points at (the next boot mounts a directory there)", e.Path, e.Target)
 }
 
-// MountPointError refuses a declared path that is itself the mount point
-// of a filesystem other than its persistent copy (FSType; Root the path
-// mounted from it, "/" but for a bind mount): its data is that whole
-// filesystem, which the declaration's bind mount would hide at the next
-// boot. adopt never copies a mounted filesystem as a path's data: the
-// configuration mounts two things at Path.
-type MountPointError struct {
-	Path, FSType, Root string
-}
-
-func (e *MountPointError) Error() string {
-	what := "a " + e.FSType + " filesystem"
-	if e.Root != "/" {
-		what = "a bind mount (" + e.FSType + ", of " + e.Root + ")"
-	}
-	return fmt.Sprintf("%s is itself a mount point, of %s, not of its persistent copy: its data is that mounted filesystem, which the declaration's bind mount would hide at the next boot; drift adopt does not copy a mounted filesystem", e.Path, what)
-}
-
-// Hint is what to do: keep one of the two mounts.
-func (e *MountPointError) Hint() string {
-	return "keep one of the two: remove the mount at " + e.Path + " from the configuration, or remove the declaration (the mounted filesystem keeps its data where it comes from); to copy it anyway, unmount it and copy by hand"
-}
-
 // KindError refuses a path declared as a file that is a directory on the
 // live system (diff.DeclaredFileIsDir): copied, the directory would become
 // the file's persistent copy, which the next boot's bind mount of a file
@@ -232,9 +209,14 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	if err != nil {
 		return err
 	}
-	if ue := a.m.Unmounted(e.StoragePath); ue != nil {
+	// The refusals drift check knows too (diff.Audit.NotAdoptable): the
+	// storage path unusable, p a mount point of another filesystem.
+	switch err := a.m.Adoptable(p.Path, e, dest).(type) {
+	case *audit.UnmountedError:
 		// The copy would land beneath the storage's own filesystem.
-		return &audit.HintError{Err: fmt.Errorf("%s: %w", p.Path, ue), Hint: ue.Hint()}
+		return &audit.HintError{Err: fmt.Errorf("%s: %w", p.Path, err), Hint: err.Hint()}
+	case *audit.MountPointError:
+		return &audit.HintError{Err: err, Hint: err.Hint()}
 	}
 	p.Decl, p.Dest = e, dest
 	p.MountedNow = a.mountedNow(p)
@@ -345,10 +327,6 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 		}
 		return "", "", nil, nil
 	}
-	if eph.MountPoint == p.Path && !p.MountedNow {
-		e := &MountPointError{Path: p.Path, FSType: eph.FSType, Root: path.Clean(eph.Root)}
-		return "", "", nil, &audit.HintError{Err: e, Hint: e.Hint()}
-	}
 	p.Ephemeral = eph.MountPoint
 	if shows != nil && shows.ID != eph.ID {
 		for m := shows; m != nil && m.ID != eph.ID; m = a.m.Mounts.Shows(path.Dir(m.MountPoint)) {
@@ -398,10 +376,6 @@ func (a *adopter) coveredSource(p *Path, m *mounts.Mount) (from, rel string, rel
 	}
 	if err := a.top(p, from, rel, &dst); err != nil || p.Absent || p.Persistent != "" {
 		return "", "", nil, err
-	}
-	if m.MountPoint == p.Path {
-		e := &MountPointError{Path: p.Path, FSType: m.FSType, Root: path.Clean(m.Root)}
-		return "", "", nil, &audit.HintError{Err: e, Hint: e.Hint()}
 	}
 	return from, rel, func() {}, nil
 }

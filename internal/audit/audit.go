@@ -166,6 +166,9 @@ type Model struct {
 	// MountPoints.
 	inUse       []Use
 	mountPoints []string
+	// storage is Unmounted's answer per declared storage path
+	// (judgeStorage).
+	storage map[string]*UnmountedError
 	// discovered: the declarations were found in Root (no --persist, no
 	// --flake), so Sources are the configuration's files.
 	discovered bool
@@ -235,6 +238,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
 	m.readFstab(say)
 	m.ephemeral = m.ephemeralMounts(ctx, o)
+	m.judgeStorage()
 	if o.From == "" {
 		return nil
 	}
@@ -319,6 +323,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		runtime.GC()
 	}
 	m.ephemeral = a.Ephemeral
+	m.judgeStorage()
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
@@ -332,7 +337,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	a.Args = o.args()
 	var ws []diff.Warning
-	a.NotAdoptable, ws = m.notAdoptable(a.Ephemeral)
+	a.NotAdoptable, ws = m.notAdoptable()
 	a.Warnings = append(a.Warnings, ws...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
@@ -26,14 +27,32 @@ import (
 // Link, when not "", is the target of StoragePath, a symlink there (on the
 // wiped filesystem: the link itself is gone at the next boot, and drift
 // never writes through a symlink).
+//
+// Or (MountPoint and Ephemeral empty, Blocked set) the storage path is on a
+// filesystem the next boot keeps but drift cannot use it: Blocked, the
+// storage path or one of its ancestors, is a symlink (to Link) or not a
+// directory (Link ""). drift opens nothing through a symlink, so it can
+// neither read the storage path (drift prune, suggest's stray search) nor
+// write into it (adopt, restore).
 type UnmountedError struct {
 	StoragePath, MountPoint, At, Root string
 	Ephemeral                         string
 	Link                              string
+	Blocked                           string
 }
 
 // Error says what is not mounted and why it matters.
 func (e *UnmountedError) Error() string {
+	if e.Blocked != "" {
+		what, why := "is not a directory", "it holds no copy"
+		if e.Link != "" {
+			what, why = "is a symlink (to "+e.Link+")", "drift never reads or writes through a symlink, so it cannot use it"
+		}
+		if e.Blocked != e.StoragePath {
+			what = "lies below " + e.Blocked + ", which " + what
+		}
+		return fmt.Sprintf("the persistent storage path %s %s: %s", e.StoragePath, what, why)
+	}
 	if e.MountPoint == "" {
 		on := "the ephemeral root (/)"
 		if e.Ephemeral != "/" {
@@ -53,6 +72,12 @@ func (e *UnmountedError) Error() string {
 
 // Hint is the command that mounts it.
 func (e *UnmountedError) Hint() string {
+	if e.Blocked != "" && e.Link != "" {
+		return "declare the persistent storage path the link points to, or mount the persistent filesystem at " + filepath.Join(e.Root, e.Blocked) + " itself (not a symlink)"
+	}
+	if e.Blocked != "" {
+		return "make " + filepath.Join(e.Root, e.Blocked) + " the directory the persistent filesystem is mounted at, or correct the persistent storage path in the declarations"
+	}
 	if e.MountPoint == "" && e.Link != "" {
 		return "mount the persistent filesystem at " + filepath.Join(e.Root, e.StoragePath) + " itself (not a symlink), or declare the storage path the link points to"
 	}
@@ -102,13 +127,35 @@ func unmountedStorage(root string, table *mounts.Table, cfg *persist.Config, fst
 }
 
 // Unmounted reports whether the persistent storage path sp holds no copy
-// now (UnmountedError): it should be a mount (or below one) that is not
-// mounted now, or, mounted by nothing the audit knows of, it lies on a
-// filesystem the next boot wipes (the ephemeral mounts of the model). nil
-// when its data is kept. Every command that writes into persistent storage
-// (drift adopt, drift restore, drift prune's quarantine) refuses through
-// it.
+// drift can use now (UnmountedError): it should be a mount (or below one)
+// that is not mounted now; or, mounted by nothing the audit knows of, it
+// lies on a filesystem the next boot wipes (the ephemeral mounts of the
+// model); or it, or an ancestor, is a symlink or not a directory. nil when
+// its data is kept and drift can reach it (nothing there yet is fine: it
+// is made). Every command that reads or writes persistent storage (drift
+// adopt, drift restore, drift prune) refuses through it, and drift check
+// warns of it (Audit.Warnings, kind storage). The answer for each declared
+// storage path is computed once, when the model is built (judgeStorage).
 func (m *Model) Unmounted(sp string) *UnmountedError {
+	if e, ok := m.storage[sp]; ok {
+		return e
+	}
+	return m.unmounted(sp)
+}
+
+// judgeStorage computes Unmounted for every storage path the declarations
+// name, once the ephemeral mounts are known.
+func (m *Model) judgeStorage() {
+	m.storage = map[string]*UnmountedError{}
+	if m.Decls == nil {
+		return
+	}
+	for _, sp := range m.storagePaths() {
+		m.storage[sp] = m.unmounted(sp)
+	}
+}
+
+func (m *Model) unmounted(sp string) *UnmountedError {
 	var cfg *persist.Config
 	if m.Decls != nil {
 		cfg = m.Decls.Config
@@ -124,7 +171,41 @@ func (m *Model) Unmounted(sp string) *UnmountedError {
 		}
 		return ue
 	}
+	if sp == "/" {
+		return nil
+	}
+	if at, link := blocked(m.Root, sp); at != "" {
+		return &UnmountedError{StoragePath: sp, Root: m.Root, Blocked: at, Link: link}
+	}
 	return nil
+}
+
+// blocked is the first of sp's components (sp included, absolute below
+// root) that is a symlink (link its target) or exists and is not a
+// directory; "" when sp, or as much of it as exists, is a directory
+// reached through directories.
+func blocked(root, sp string) (at, link string) {
+	for p := ""; ; {
+		name, _, _ := strings.Cut(strings.TrimPrefix(sp[len(p):], "/"), "/")
+		if name == "" {
+			return "", ""
+		}
+		p += "/" + name
+		st, err := diff.StatIn(root, p)
+		switch {
+		case err != nil:
+			return "", "" // nothing there (yet), or unreadable: the open says
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+			buf := make([]byte, 4096)
+			n, err := unix.Readlink(filepath.Join(root, p), buf)
+			if err != nil || n == 0 {
+				return p, "?"
+			}
+			return p, string(buf[:n])
+		case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+			return p, ""
+		}
+	}
 }
 
 // wipedAt is the mount point of the ephemeral filesystem that shows the
@@ -157,41 +238,7 @@ func (m *Model) wipedAt(sp string) string {
 var wipedTypes = []string{"btrfs", "tmpfs", "zfs", "bcachefs"}
 
 // unmountedWarnings are the storage warnings of the declarations' storage
-// paths that are not mounted as they should be, one per storage path.
-// notAdoptable is diff.Audit.NotAdoptable: the declared paths whose
-// storage path m.Unmounted refuses, and those at which an ephemeral
-// filesystem other than / is mounted (drift adopt's MountPointError).
-// A declared mount point is also a warning (the storage paths have theirs).
-func (m *Model) notAdoptable(eph []mounts.Mount) (map[string]string, []diff.Warning) {
-	if m.Decls == nil {
-		return nil, nil
-	}
-	var ws []diff.Warning
-	out := map[string]string{}
-	bad := map[string]string{}
-	for _, sp := range m.storagePaths() {
-		if e := m.Unmounted(sp); e != nil {
-			bad[sp] = "its persistent storage path " + sp + " is not usable: mount it first"
-		}
-	}
-	for _, e := range m.Decls.Entries {
-		if why, ok := bad[e.StoragePath]; ok {
-			out[e.Path] = why
-			continue
-		}
-		for _, mt := range eph {
-			if mt.MountPoint == e.Path && e.Path != "/" {
-				out[e.Path] = "it is itself the mount point of a " + mt.FSType + " filesystem: keep the mount or the declaration"
-				ws = append(ws, diff.Warning{Kind: diff.WarnSetup, Path: e.Path, Message: fmt.Sprintf("%s is declared (%s) and is itself the mount point of a %s filesystem (mount %d), which the next boot wipes: keep one of the two, the mount or the declaration (drift adopt does not copy a mounted filesystem)", e.Path, e.Pos, mt.FSType, mt.ID)})
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, ws
-	}
-	return out, ws
-}
-
+// paths that are not usable (Unmounted), one per storage path.
 func (m *Model) unmountedWarnings() []diff.Warning {
 	var out []diff.Warning
 	for _, sp := range m.storagePaths() {

@@ -76,8 +76,10 @@ type Batch struct {
 // Refused) when it is, holds or lies below something in use (m.Uses) or a
 // mount point (m.MountPoints), when it is no longer the object the audit
 // saw, or when its rename fails (EXDEV: another filesystem). Errors: a
-// storage path with strays holds no copy now (audit.Model.Unmounted, in a
-// *audit.HintError: nothing moved, DryRun too), the
+// storage path pruned (o.StoragePath, or every one declared) is unusable
+// (audit.Model.Unmounted: not mounted, on the wiped root, a symlink) or
+// cannot be read, so prune could not look in it (an *audit.HintError:
+// nothing moved, DryRun too; never "no stray data"), the
 // storage path or its quarantine cannot be opened or made, the manifest
 // cannot be written (nothing of that batch moved then), ctx's.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
@@ -90,11 +92,29 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			return nil, fmt.Errorf("--storage-path %s: not a persistent storage path of the declarations (they name %s)", o.StoragePath, joinOr(declared))
 		}
 	}
+	// A storage path drift cannot use (not mounted, on the wiped root, a
+	// symlink) is one prune could not look in, whether or not it holds
+	// strays: said as the refusal it is, never as "no stray data".
+	for _, sp := range declaredStoragePaths(m) {
+		if o.StoragePath != "" && sp != o.StoragePath {
+			continue
+		}
+		if ue := m.Unmounted(sp); ue != nil {
+			return nil, &audit.HintError{Err: ue, Hint: ue.Hint()}
+		}
+	}
 	// Uses walks the persistent filesystems for links: once.
 	uses, mps := m.Uses(), m.MountPoints()
 	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, uses, o.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	for _, w := range warnings {
+		// A storage path Stray could not read (I/O, permissions): what it
+		// holds is unknown, so prune could not look there.
+		if w.Kind == diff.WarnStorage {
+			return nil, &audit.HintError{Err: fmt.Errorf("%s: not moving anything", w.Message), Hint: "drift prune moves nothing until it can read every persistent storage path it prunes (--storage-path PATH limits it to one)"}
+		}
 	}
 	r := &Result{Warnings: warnings}
 	planned := map[string][]Object{}
@@ -113,13 +133,6 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		obj := Object{Path: s.Path, PathBase64: rawBase64(s.Path), LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
 			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
 		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
-	}
-	// A quarantine on a filesystem the next boot wipes (or beneath one
-	// not mounted yet) keeps nothing, and undo with it: nothing moves.
-	for _, sp := range order {
-		if ue := m.Unmounted(sp); ue != nil {
-			return r, &audit.HintError{Err: ue, Hint: ue.Hint()}
-		}
 	}
 	for _, sp := range order {
 		b, refused, err := moveBatch(ctx, m, sp, planned[sp], o)

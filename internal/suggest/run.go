@@ -95,7 +95,13 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	r.Suggestions, r.Left = Suggest(in)
 	r.Suggestions, r.Left = lintFilter(r.Suggestions, r.Left, m.Decls)
 	stray, sw := Stray(ctx, m.Root, m.Decls, m.Uses(r.StoragePath), o.Workers)
-	r.Warnings = append(r.Warnings, sw...)
+	for _, w := range sw {
+		// A storage path the model finds unusable (audit.Model.Unmounted:
+		// a symlink, not mounted) is warned of once, by the model.
+		if w.Kind != diff.WarnStorage || m.Unmounted(w.Path) == nil {
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
 	r.Suggestions = append(r.Suggestions, stray...)
 	SortSuggestions(r.Suggestions)
 	return r, nil

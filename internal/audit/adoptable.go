@@ -1,0 +1,100 @@
+package audit
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// MountPointError refuses adopting a path that is itself the mount point
+// of a filesystem other than its persistent copy (FSType; Root the path
+// mounted from it, "/" but for a bind mount): its data is that whole
+// filesystem, which the declaration's bind mount would hide at the next
+// boot. drift adopt never copies a mounted filesystem as a path's data:
+// the configuration mounts two things at Path.
+type MountPointError struct {
+	Path, FSType, Root string
+}
+
+func (e *MountPointError) Error() string {
+	what := "a " + e.FSType + " filesystem"
+	if e.Root != "/" {
+		what = "a bind mount (" + e.FSType + ", of " + e.Root + ")"
+	}
+	return fmt.Sprintf("%s is itself a mount point, of %s, not of its persistent copy: its data is that mounted filesystem, which the declaration's bind mount would hide at the next boot; drift adopt does not copy a mounted filesystem", e.Path, what)
+}
+
+// Hint is what to do: keep one of the two mounts.
+func (e *MountPointError) Hint() string {
+	return "keep one of the two: remove the mount at " + e.Path + " from the configuration, or remove the declaration (the mounted filesystem keeps its data where it comes from); to copy it anyway, unmount it and copy by hand"
+}
+
+// Adoptable says whether drift adopt may copy the live path p, covered by
+// the declaration e, into its persistent copy dest (restore.Destination;
+// all three absolute as the live system sees them): nil, or the refusal
+// that holds whatever adopt is asked: *UnmountedError (e's storage path
+// unusable: Unmounted) or *MountPointError (p is itself the mount point,
+// other than /, of a visible mount that does not show dest: neither a
+// bind mount of dest nor the same inode). drift adopt refuses through it,
+// and diff.Audit.NotAdoptable (no adopt command in drift check's rows)
+// holds its message for every declared path.
+func (m *Model) Adoptable(p string, e persist.Entry, dest string) error {
+	if ue := m.Unmounted(e.StoragePath); ue != nil {
+		return ue
+	}
+	if m.Mounts == nil || p == "/" {
+		return nil
+	}
+	mt := m.Mounts.At(p)
+	if mt == nil || m.showsAt(p, dest) {
+		return nil
+	}
+	return &MountPointError{Path: p, FSType: mt.FSType, Root: path.Clean(mt.Root)}
+}
+
+// showsAt says whether the mount at p shows dest: a bind mount of dest's
+// filesystem and place, or (the whole storage path bind-mounted above, a
+// fixture's tree) p and dest are one inode.
+func (m *Model) showsAt(p, dest string) bool {
+	mt, store := m.Mounts.At(p), m.Mounts.Shows(dest)
+	if store != nil && mt.Major == store.Major && mt.Minor == store.Minor && path.Clean(mt.Root) == path.Clean(store.SourcePath(dest)) {
+		return true
+	}
+	a, err1 := diff.StatIn(m.Root, p)
+	b, err2 := diff.StatIn(m.Root, dest)
+	return err1 == nil && err2 == nil && a.Dev == b.Dev && a.Ino == b.Ino && a.Mode&unix.S_IFMT == b.Mode&unix.S_IFMT
+}
+
+// notAdoptable is diff.Audit.NotAdoptable: each declared path Adoptable
+// refuses, with its message. A declared path that is the mount point of
+// an ephemeral filesystem other than / is also a warning (the storage
+// paths have theirs).
+func (m *Model) notAdoptable() (map[string]string, []diff.Warning) {
+	if m.Decls == nil {
+		return nil, nil
+	}
+	var ws []diff.Warning
+	out := map[string]string{}
+	for _, e := range m.Decls.Entries {
+		err := m.Adoptable(e.Path, e, e.Source())
+		if err == nil {
+			continue
+		}
+		out[e.Path] = err.Error()
+		if _, ok := err.(*MountPointError); !ok {
+			continue
+		}
+		for _, mt := range m.ephemeral {
+			if mt.MountPoint == e.Path {
+				ws = append(ws, diff.Warning{Kind: diff.WarnSetup, Path: e.Path, Message: fmt.Sprintf("%s is declared (%s) and is itself the mount point of a %s filesystem (mount %d), which the next boot wipes: keep one of the two, the mount or the declaration (drift adopt does not copy a mounted filesystem)", e.Path, e.Pos, mt.FSType, mt.ID)})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, ws
+	}
+	return out, ws
+}
