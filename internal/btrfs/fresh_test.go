@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestRetiredMark: the mark drift sets at retirement reads back, and the
@@ -90,11 +92,11 @@ func TestWipeResume(t *testing.T) {
 
 	t.Run("root missing after a retirement, rerun at the next boot", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		im.subvol("old_roots/"+FormatName(now.Add(-day(40)), 0), time.Time{})
 		im.subvol("root", now.Add(-day(35))) // its name: 35 days old
-		must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
-		must(t, os.Chtimes(im.P("root"), now.Add(-day(35)), now.Add(-day(35))))
+		testutil.Must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-day(35)), now.Add(-day(35))))
 		undo := stopAfter(0) // after the retirement
 		if _, err := im.wipe(opts("b1")); err == nil {
 			t.Fatal("not stopped")
@@ -106,7 +108,7 @@ func TestWipeResume(t *testing.T) {
 		o := opts("b2")
 		o.Now, o.KeepMin = now.Add(time.Hour), 0
 		p, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-day(35)), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret})
 		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "root is missing") {
@@ -119,37 +121,37 @@ func TestWipeResume(t *testing.T) {
 
 	t.Run("a mark of older drift without the subvolume counts at its own boot only", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		old := "old_roots/" + FormatName(now.Add(-day(1)), 0)
 		im.subvol(old, time.Time{})
-		must(t, unix.Lsetxattr(im.P(old), XattrRetired, []byte("b1"), 0))
+		testutil.Must(t, unix.Lsetxattr(im.P(old), XattrRetired, []byte("b1"), 0))
 		if _, err := im.wipe(opts("b2")); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "no subvolume root") {
 			t.Errorf("another boot: %v, want a refusal", err)
 		}
 		_, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		wantSame(t, "subvolumes", im.subvols(), []string{old, "root"})
 	})
 
 	t.Run("the fresh root's other name", func(t *testing.T) {
 		im := newImage(t)
 		im.subvol("root", now.Add(-time.Hour))
-		must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
-		must(t, os.Mkdir(im.P(".drift-new-root"), 0o755)) // a plain directory
+		testutil.Must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
+		testutil.Must(t, os.Mkdir(im.P(".drift-new-root"), 0o755)) // a plain directory
 		if _, err := im.wipe(opts("b1")); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), ".drift-new-root") {
 			t.Errorf("a plain directory at .drift-new-root: %v", err)
 		}
-		must(t, os.Remove(im.P(".drift-new-root")))
+		testutil.Must(t, os.Remove(im.P(".drift-new-root")))
 		im.subvol(".drift-new-root", time.Time{})
-		must(t, os.WriteFile(im.P(".drift-new-root/mine"), nil, 0o644))
+		testutil.Must(t, os.WriteFile(im.P(".drift-new-root/mine"), nil, 0o644))
 		if _, err := im.wipe(opts("b1")); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "not empty") {
 			t.Errorf("a subvolume with something in it at .drift-new-root: %v", err)
 		}
 		wantSame(t, "subvolumes after refusals", im.subvols(), []string{".drift-new-root", "root"})
-		must(t, os.Remove(im.P(".drift-new-root/mine")))
+		testutil.Must(t, os.Remove(im.P(".drift-new-root/mine")))
 		id := subvolID(t, im.P(".drift-new-root"))
 		p, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		if !slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Action == ActCreate && s.Reuse }) {
 			t.Errorf("steps = %v, want the fresh root reused", p.Steps)
 		}
@@ -163,13 +165,13 @@ func TestWipeResume(t *testing.T) {
 
 	t.Run("an empty fresh root of an earlier boot is not retired again", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		for _, d := range []int{50, 40} {
 			im.subvol("old_roots/"+FormatName(now.Add(-day(d)), 0), time.Time{})
 		}
 		im.subvol("root", now.Add(-time.Hour))
-		must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
-		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		testutil.Must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
 		undo := stopAfter(1) // after the fresh root, before the deletions
 		if _, err := im.wipe(opts("b1")); err == nil {
 			t.Fatal("not stopped")
@@ -178,7 +180,7 @@ func TestWipeResume(t *testing.T) {
 		o := opts("b2")
 		o.KeepMin = 0
 		p, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret})
 		if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
@@ -188,9 +190,9 @@ func TestWipeResume(t *testing.T) {
 			t.Errorf("the fresh root is marked %q, want b2: drift check would say the wipe did not run at this boot", got)
 		}
 		// a root the boot used is retired, whoever made it
-		must(t, os.WriteFile(im.P("root/used"), nil, 0o644))
+		testutil.Must(t, os.WriteFile(im.P("root/used"), nil, 0o644))
 		_, err = im.wipe(opts("b3"))
-		must(t, err)
+		testutil.Must(t, err)
 		if n := len(im.oldRootNames()); n != 2 {
 			t.Errorf("old roots after a used root's wipe: %v", im.oldRootNames())
 		}
@@ -206,15 +208,15 @@ func TestWipeResumeBlank(t *testing.T) {
 	}
 	im := newImage(t)
 	im.subvol("blank", time.Time{})
-	must(t, os.MkdirAll(im.P("blank/etc"), 0o755))
-	must(t, os.WriteFile(im.P("blank/etc/issue"), []byte("blank"), 0o644))
-	must(t, os.Mkdir(im.P("old_roots"), 0o755))
+	testutil.Must(t, os.MkdirAll(im.P("blank/etc"), 0o755))
+	testutil.Must(t, os.WriteFile(im.P("blank/etc/issue"), []byte("blank"), 0o644))
+	testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 	for _, d := range []int{50, 40, 20} {
 		im.subvol("old_roots/"+FormatName(now.Add(-day(d)), 0), time.Time{})
 	}
 	im.subvol("root", now.Add(-time.Hour))
-	must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
-	must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+	testutil.Must(t, os.WriteFile(im.P("root/data"), []byte("x"), 0o644))
+	testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
 	afterStep = func(i int, s Step) error {
 		if s.Action == ActSnapshot {
 			return errors.New("power cut")
@@ -231,7 +233,7 @@ func TestWipeResumeBlank(t *testing.T) {
 	ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 	o.BootID = "b2"
 	p, err := im.wipe(o)
-	must(t, err)
+	testutil.Must(t, err)
 	// the uninterrupted run's end: the retired root and one more kept
 	wantSame(t, "subvolumes", im.subvols(), []string{"blank", "old_roots/" + FormatName(now.Add(-day(20)), 0), ret, "root"})
 	if len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "unchanged since") {
@@ -249,10 +251,10 @@ func TestWipeResumeBlank(t *testing.T) {
 		t.Errorf("root/etc/issue: %q, %v", b, err)
 	}
 	// a boot wrote to it: the next wipe retires it
-	must(t, os.WriteFile(im.P("root/etc/booted"), nil, 0o644))
+	testutil.Must(t, os.WriteFile(im.P("root/etc/booted"), nil, 0o644))
 	o.BootID = "b3"
 	_, err = im.wipe(o)
-	must(t, err)
+	testutil.Must(t, err)
 	if n := len(im.oldRootNames()); n != 3 {
 		t.Errorf("old roots after the used root's wipe: %v, want 3 (2 kept by --keep-min, 1 retired now)", im.oldRootNames())
 	}

@@ -73,11 +73,11 @@ func newImage(t *testing.T) *image {
 	imageSeq++
 	img := filepath.Join(dir, fmt.Sprintf("fs%d.img", imageSeq))
 	top := filepath.Join(dir, fmt.Sprintf("top%d", imageSeq))
-	must(t, os.MkdirAll(top, 0o755))
+	testutil.Must(t, os.MkdirAll(top, 0o755))
 	f, err := os.Create(img)
-	must(t, err)
-	must(t, f.Truncate(256<<20))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(256<<20))
+	testutil.Must(t, f.Close())
 	sh(t, "mkfs.btrfs", "-q", "-f", img)
 	sh(t, "mount", "-o", "loop,subvolid=5", img, top)
 	im := &image{t: t, Top: top}
@@ -99,9 +99,6 @@ func newImage(t *testing.T) *image {
 	return im
 }
 
-// must is testutil.Must, which every package's tests share.
-var must = testutil.Must
-
 func sh(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
@@ -119,7 +116,7 @@ func (im *image) subvol(p string, mtime time.Time) {
 	im.t.Helper()
 	sh(im.t, "btrfs", "subvolume", "create", im.P(p))
 	if !mtime.IsZero() {
-		must(im.t, os.Chtimes(im.P(p), mtime, mtime))
+		testutil.Must(im.t, os.Chtimes(im.P(p), mtime, mtime))
 	}
 }
 

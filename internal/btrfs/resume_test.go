@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // swapImage writes a file of pages pages with sig at the end of page at.
@@ -16,7 +18,7 @@ func swapImage(t *testing.T, p string, pages, at int, sig string) {
 	if sig != "" {
 		copy(b[at*size+size-10:], sig)
 	}
-	must(t, os.WriteFile(p, b, 0o600))
+	testutil.Must(t, os.WriteFile(p, b, 0o600))
 }
 
 func TestHibernated(t *testing.T) {
@@ -55,7 +57,7 @@ func TestHibernated(t *testing.T) {
 		}
 	}
 	short := filepath.Join(dir, "short")
-	must(t, os.WriteFile(short, make([]byte, 100), 0o600))
+	testutil.Must(t, os.WriteFile(short, make([]byte, 100), 0o600))
 	if got, _, err := Hibernated(short, 0); got || err != nil {
 		t.Errorf("short: Hibernated = %v, %v; want false, nil", got, err)
 	}

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-drift/drift/internal/mounts"
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestSubvolViewNotBtrfs: --root-subvol PATH on a root that is not a btrfs
@@ -90,7 +92,7 @@ func TestPreviousNote(t *testing.T) {
 func TestPreviousRootIn(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"2026-11-9_08:00:00", "2026-11-10_08:00:00", "2026-11-10_09:00:00", "manual-backup"} {
-		must(t, os.Mkdir(dir+"/"+n, 0o755))
+		testutil.Must(t, os.Mkdir(dir+"/"+n, 0o755))
 	}
 	p, err := RecentRootsIn(dir, dir+"/2026-11-10_09:00:00", 1)
 	if err != nil || len(p.Roots) != 1 || p.InTop || p.Roots[0].Name != "2026-11-10_08:00:00" || p.Dir != dir {

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 func TestSubvolInfoABI(t *testing.T) {
@@ -45,12 +47,12 @@ func TestSubvolumeOfSnapshot(t *testing.T) {
 	before := time.Now()
 	sh(t, "btrfs", "subvolume", "snapshot", im.P("blank"), im.P("root"))
 	after := time.Now()
-	must(t, unix.Mkdir(im.P("root/etc"), 0o755))
+	testutil.Must(t, unix.Mkdir(im.P("root/etc"), 0o755))
 
 	blank, err := SubvolumeOf(im.P("blank"))
-	must(t, err)
+	testutil.Must(t, err)
 	root, err := SubvolumeOf(im.P("root/etc")) // any path inside it
-	must(t, err)
+	testutil.Must(t, err)
 	if root.Name != "root" || root.ParentID != TopLevelID || root.ID == blank.ID {
 		t.Errorf("SubvolumeOf(root/etc) = %+v, want subvolume root in the top level", root)
 	}
@@ -62,7 +64,7 @@ func TestSubvolumeOfSnapshot(t *testing.T) {
 		t.Errorf("blank otime %s not before the snapshot's %s", blank.OTime, root.OTime)
 	}
 	subs, err := (&Top{Dir: im.Top}).Subvolumes()
-	must(t, err)
+	testutil.Must(t, err)
 	for _, s := range subs {
 		if s.ID == root.ID && !s.OTime.Equal(root.OTime) {
 			t.Errorf("tree search otime %s, ioctl %s", s.OTime, root.OTime)
@@ -70,7 +72,7 @@ func TestSubvolumeOfSnapshot(t *testing.T) {
 	}
 	birth := func(p string) time.Time {
 		var stx unix.Statx_t
-		must(t, unix.Statx(unix.AT_FDCWD, p, 0, unix.STATX_BTIME, &stx))
+		testutil.Must(t, unix.Statx(unix.AT_FDCWD, p, 0, unix.STATX_BTIME, &stx))
 		return time.Unix(stx.Btime.Sec, int64(stx.Btime.Nsec))
 	}
 	btime, blankBtime := birth(im.P("root")), birth(im.P("blank"))

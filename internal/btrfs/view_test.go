@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestDetachReal: a detached top level is out of the mount table and its
@@ -18,11 +20,11 @@ func TestDetachReal(t *testing.T) {
 	}
 	im := newImage(t)
 	im.subvol("root", time.Time{})
-	must(t, os.WriteFile(im.P("root/f"), []byte("x"), 0o644))
-	must(t, os.Mkdir(im.P("plain"), 0o755))
-	must(t, os.Symlink("root", im.P("link")))
+	testutil.Must(t, os.WriteFile(im.P("root/f"), []byte("x"), 0o644))
+	testutil.Must(t, os.Mkdir(im.P("plain"), 0o755))
+	testutil.Must(t, os.Symlink("root", im.P("link")))
 	top, err := OpenTop(context.Background(), im.Dev, nil)
-	must(t, err)
+	testutil.Must(t, err)
 	defer top.Close()
 
 	rel, id, err := top.CheckSubvolume("/root")
@@ -36,7 +38,7 @@ func TestDetachReal(t *testing.T) {
 	}
 
 	dir := top.Dir
-	must(t, top.Detach())
+	testutil.Must(t, top.Detach())
 	if !strings.HasPrefix(top.Dir, "/proc/self/fd/") {
 		t.Errorf("Dir after Detach: %q", top.Dir)
 	}
@@ -49,9 +51,9 @@ func TestDetachReal(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(top.Dir, "root/f")); err != nil || string(b) != "x" {
 		t.Errorf("read through the detached top level: %q, %v", b, err)
 	}
-	must(t, top.Detach()) // twice: nothing
+	testutil.Must(t, top.Detach()) // twice: nothing
 	fdPath := top.Dir
-	must(t, top.Close())
+	testutil.Must(t, top.Close())
 	if _, err := os.Stat(filepath.Join(fdPath, "root")); err == nil {
 		t.Errorf("%s still readable after Close", fdPath)
 	}

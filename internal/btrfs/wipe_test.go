@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 var now = time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
@@ -26,7 +28,7 @@ func (im *image) wipe(opts Options) (*Plan, error) {
 		im.t.Fatal(err)
 	}
 	defer func() {
-		must(im.t, top.Close())
+		testutil.Must(im.t, top.Close())
 		if _, err := os.Stat(top.Dir); !os.IsNotExist(err) {
 			im.t.Errorf("private mount directory %s left behind", top.Dir)
 		}
@@ -47,7 +49,7 @@ func opts(bootID string) Options {
 // oldRootNames lists old_roots by name, sorted as strings.
 func (im *image) oldRootNames() []string {
 	ents, err := os.ReadDir(im.P("old_roots"))
-	must(im.t, err)
+	testutil.Must(im.t, err)
 	var out []string
 	for _, e := range ents {
 		out = append(out, e.Name())
@@ -71,7 +73,7 @@ func TestWipeReal(t *testing.T) {
 	}
 	t.Run("sixty days, single-digit days", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		var want []string
 		for d := 1; d <= 60; d++ {
 			ts := now.Add(-day(d))
@@ -82,10 +84,10 @@ func TestWipeReal(t *testing.T) {
 			}
 		}
 		im.subvol("root", now.Add(-time.Hour))
-		must(t, os.WriteFile(im.P("root/file"), []byte("x"), 0o644))
-		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		testutil.Must(t, os.WriteFile(im.P("root/file"), []byte("x"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
 		p, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		want = append(want, FormatName(now.Add(-time.Hour), 0))
 		wantSame(t, "old_roots", im.oldRootNames(), want)
 		// chronological order in the plan, whatever the string order
@@ -104,26 +106,26 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("nested subvolumes with a read-only snapshot", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		old := "old_roots/" + FormatName(now.Add(-day(40)), 0)
 		im.subvol(old, time.Time{})
-		must(t, os.MkdirAll(im.P(old+"/var/lib"), 0o755))
+		testutil.Must(t, os.MkdirAll(im.P(old+"/var/lib"), 0o755))
 		im.subvol(old+"/var/lib/machines", time.Time{})
 		im.subvol(old+"/var/lib/machines/box1", time.Time{})
 		sh(t, "btrfs", "subvolume", "snapshot", "-r", im.P(old+"/var/lib/machines/box1"), im.P(old+"/var/lib/machines/box1/.snap-ro"))
 		im.subvol(old+"/var/tmp", time.Time{})
 		im.subvol("root", now.Add(-time.Hour))
 		im.subvol("root/srv", time.Time{})
-		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
 		_, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, ret + "/srv"})
 	})
 
 	t.Run("read-only old roots holding nested subvolumes", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		ro := "old_roots/" + FormatName(now.Add(-day(40)), 0)
 		im.subvol(ro, time.Time{})
 		im.subvol(ro+"/srv", time.Time{})
@@ -136,14 +138,14 @@ func TestWipeReal(t *testing.T) {
 		sh(t, "btrfs", "property", "set", "-ts", im.P(rw+"/snap"), "ro", "true")
 		im.subvol("root", now.Add(-time.Hour))
 		_, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
 		wantSame(t, "subvolumes", im.subvols(), []string{"root", ret})
 	})
 
 	t.Run("an old root that cannot be deleted does not keep the others", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		stuck := "old_roots/" + FormatName(now.Add(-day(50)), 0)
 		im.subvol(stuck, time.Time{})
 		im.subvol(stuck+"/srv", time.Time{})
@@ -168,7 +170,7 @@ func TestWipeReal(t *testing.T) {
 	t.Run("a subvolume in old_roots without an old-root name", func(t *testing.T) {
 		im := newImage(t)
 		n := time.Now().UTC().Truncate(time.Second)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		a := FormatName(n.Add(-day(40)), 0)
 		b := FormatName(n.Add(-day(50)), 0)
 		im.subvol("old_roots/"+a, time.Time{})
@@ -179,7 +181,7 @@ func TestWipeReal(t *testing.T) {
 		o := opts("b1")
 		o.Now, o.KeepMin = n, 2
 		p, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		// the retired root and a fill --keep-min; manual-backup neither counts
 		// nor goes
 		wantSame(t, "old_roots", im.oldRootNames(), []string{a, "manual-backup", FormatName(n.Add(-time.Hour), 0)})
@@ -191,7 +193,7 @@ func TestWipeReal(t *testing.T) {
 			t.Errorf("warnings = %q, want one about manual-backup", p.Warnings)
 		}
 		top, err := OpenTop(context.Background(), im.Dev, nil)
-		must(t, err)
+		testutil.Must(t, err)
 		defer top.Close()
 		r, err := top.FindOldRoot("old_roots", Latest, time.UTC)
 		if err != nil || r.Name != FormatName(n.Add(-time.Hour), 0) {
@@ -201,14 +203,14 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("C15 same-second collision", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		ts := time.Date(2026, 11, 9, 7, 58, 11, 0, time.UTC)
 		name := FormatName(ts, 0)
 		im.subvol("old_roots/"+name, ts)
 		im.subvol("old_roots/"+name+".1", ts)
 		im.subvol("root", ts)
 		p, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		wantSame(t, "old_roots", im.oldRootNames(), []string{name, name + ".1", name + ".2"})
 		if _, err := os.Lstat(im.P("old_roots/" + name + "/root")); err == nil {
 			t.Error("the root went inside the existing old root")
@@ -220,18 +222,18 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("plain directory and symlink in old_roots", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		im.subvol("keep", time.Time{})
 		im.subvol("keep/inner", time.Time{})
 		ancient := FormatName(now.Add(-day(90)), 0)
-		must(t, os.Mkdir(im.P("old_roots/"+ancient), 0o755))
-		must(t, os.WriteFile(im.P("old_roots/"+ancient+"/data"), []byte("x"), 0o644))
-		must(t, os.Chtimes(im.P("old_roots/"+ancient), now.Add(-day(90)), now.Add(-day(90))))
+		testutil.Must(t, os.Mkdir(im.P("old_roots/"+ancient), 0o755))
+		testutil.Must(t, os.WriteFile(im.P("old_roots/"+ancient+"/data"), []byte("x"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("old_roots/"+ancient), now.Add(-day(90)), now.Add(-day(90))))
 		link := FormatName(now.Add(-day(80)), 0)
-		must(t, os.Symlink("../keep", im.P("old_roots/"+link)))
+		testutil.Must(t, os.Symlink("../keep", im.P("old_roots/"+link)))
 		im.subvol("root", now.Add(-time.Hour))
 		p, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		wantSame(t, "old_roots", im.oldRootNames(), []string{ancient, link, FormatName(now.Add(-time.Hour), 0)})
 		wantSame(t, "subvolumes", im.subvols(), []string{"keep", "keep/inner", "old_roots/" + FormatName(now.Add(-time.Hour), 0), "root"})
 		if _, err := os.Stat(im.P("old_roots/" + ancient + "/data")); err != nil {
@@ -244,15 +246,15 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("C18 mounted old root and mounted root", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		old := "old_roots/" + FormatName(now.Add(-day(40)), 0)
 		im.subvol(old, time.Time{})
 		mnt := filepath.Join(filepath.Dir(im.Top), "live"+filepath.Base(im.Top))
-		must(t, os.MkdirAll(mnt, 0o755))
+		testutil.Must(t, os.MkdirAll(mnt, 0o755))
 		sh(t, "mount", "-o", "subvol="+old, im.Dev, mnt)
 		im.subvol("root", now.Add(-time.Hour))
 		p, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		if !slices.Contains(im.oldRootNames(), filepath.Base(old)) {
 			t.Error("a mounted old root was deleted")
 		}
@@ -270,14 +272,14 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("clock set back", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		ancient := FormatName(now.Add(-day(100)), 0)
 		im.subvol("old_roots/"+ancient, time.Time{})
 		im.subvol("root", now.Add(-time.Hour))
 		o := opts("b1")
 		o.Now = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) // an RTC-less board
 		p, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		if !slices.Contains(im.oldRootNames(), ancient) {
 			t.Error("age-based deletion ran with the clock set back")
 		}
@@ -288,21 +290,21 @@ func TestWipeReal(t *testing.T) {
 
 	t.Run("C13 long idle machine keeps the newest", func(t *testing.T) {
 		im := newImage(t)
-		must(t, os.Mkdir(im.P("old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		im.subvol("old_roots/2025-03-28_08:00:00", time.Date(2025, 3, 28, 8, 0, 0, 0, time.UTC))
 		im.subvol("old_roots/2025-03-29_08:00:00", time.Date(2025, 3, 29, 8, 0, 0, 0, time.UTC))
 		im.subvol("root", time.Date(2025, 3, 30, 10, 0, 0, 0, time.UTC))
 		o := opts("b1")
 		o.Now = time.Date(2025, 5, 20, 7, 0, 0, 0, time.UTC)
 		_, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		wantSame(t, "old_roots", im.oldRootNames(), []string{"2025-03-30_10:00:00"})
 	})
 
 	t.Run("unsafe targets", func(t *testing.T) {
 		im := newImage(t)
 		im.subvol("real-root", time.Time{})
-		must(t, os.Symlink("real-root", im.P("root")))
+		testutil.Must(t, os.Symlink("real-root", im.P("root")))
 		before := append(im.subvols(), "real-root/blank", "old_roots/blank")
 		for _, tc := range []struct {
 			name string
@@ -310,9 +312,9 @@ func TestWipeReal(t *testing.T) {
 			want string
 		}{
 			{"root is a symlink", func(*Options) {}, "symlink"},
-			{"root is a plain directory", func(o *Options) { must(t, os.MkdirAll(im.P("plain"), 0o755)); o.Subvol = "plain" }, "plain directory"},
+			{"root is a plain directory", func(o *Options) { testutil.Must(t, os.MkdirAll(im.P("plain"), 0o755)); o.Subvol = "plain" }, "plain directory"},
 			{"old_roots is a symlink", func(o *Options) {
-				must(t, os.Symlink("real-root", im.P("olds")))
+				testutil.Must(t, os.Symlink("real-root", im.P("olds")))
 				o.Subvol, o.OldRoots = "real-root", "olds"
 			}, "symlink"},
 			{"overlap", func(o *Options) { o.Subvol, o.OldRoots = "real-root", "real-root/old" }, "overlap"},
@@ -325,7 +327,7 @@ func TestWipeReal(t *testing.T) {
 				o.Subvol, o.Blank = "real-root", "real-root/blank"
 			}, "--blank"},
 			{"blank inside old_roots", func(o *Options) {
-				must(t, os.MkdirAll(im.P("old_roots"), 0o755))
+				testutil.Must(t, os.MkdirAll(im.P("old_roots"), 0o755))
 				im.subvol("old_roots/blank", time.Time{})
 				o.Subvol, o.Blank = "real-root", "old_roots/blank"
 			}, "--blank"},
@@ -344,7 +346,7 @@ func TestWipeReal(t *testing.T) {
 		im := newImage(t)
 		im.subvol("root", now.Add(-time.Hour))
 		_, err := im.wipe(opts("b1"))
-		must(t, err)
+		testutil.Must(t, err)
 		before := im.subvols()
 		for _, tc := range []struct {
 			name string
@@ -367,12 +369,12 @@ func TestWipeReal(t *testing.T) {
 	t.Run("blank snapshot", func(t *testing.T) {
 		im := newImage(t)
 		im.subvol("blank", time.Time{})
-		must(t, os.WriteFile(im.P("blank/marker"), nil, 0o644))
+		testutil.Must(t, os.WriteFile(im.P("blank/marker"), nil, 0o644))
 		im.subvol("root", now.Add(-time.Hour))
 		o := opts("b1")
 		o.Blank = "blank"
 		_, err := im.wipe(o)
-		must(t, err)
+		testutil.Must(t, err)
 		if _, err := os.Stat(im.P("root/marker")); err != nil {
 			t.Errorf("root is not a snapshot of blank: %v", err)
 		}
@@ -390,24 +392,24 @@ func TestWipeInterrupted(t *testing.T) {
 		// no old_roots yet: the plan starts with mkdir
 		im.subvol("root", now.Add(-time.Hour))
 		im.subvol("root/var-lib-machines", time.Time{})
-		must(t, os.WriteFile(im.P("root/precious"), []byte("data"), 0o644))
-		must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+		testutil.Must(t, os.WriteFile(im.P("root/precious"), []byte("data"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
 	}
 	ref := newImage(t)
 	setup(ref)
 	p, err := ref.wipe(opts("boot"))
-	must(t, err)
+	testutil.Must(t, err)
 	// an old root to delete too: second boot, 40 days later
 	second := opts("boot2")
 	second.Now = now.Add(day(40))
 	setup2 := func(im *image) {
-		must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
-		must(t, os.WriteFile(im.P("root/precious2"), []byte("data2"), 0o644))
-		must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
+		testutil.Must(t, os.WriteFile(im.P("root/precious2"), []byte("data2"), 0o644))
+		testutil.Must(t, os.Chtimes(im.P("root"), now.Add(day(39)), now.Add(day(39))))
 	}
 	setup2(ref)
 	p2, err := ref.wipe(second)
-	must(t, err)
+	testutil.Must(t, err)
 	want := ref.subvols()
 	wantNames := ref.oldRootNames()
 	if len(p.Steps) != 3 || len(p2.Steps) < 4 {
@@ -415,7 +417,7 @@ func TestWipeInterrupted(t *testing.T) {
 	}
 	// run the same wipe again in the same boot: nothing changes
 	_, err = ref.wipe(second)
-	must(t, err)
+	testutil.Must(t, err)
 	wantSame(t, "subvolumes after a repeated run", ref.subvols(), want)
 
 	for _, run := range []struct {
@@ -428,7 +430,7 @@ func TestWipeInterrupted(t *testing.T) {
 				setup(im)
 				if run.o.BootID == "boot2" {
 					_, err := im.wipe(opts("boot"))
-					must(t, err)
+					testutil.Must(t, err)
 					setup2(im)
 				}
 				stop := errors.New("power cut")
@@ -444,7 +446,7 @@ func TestWipeInterrupted(t *testing.T) {
 					t.Fatalf("interrupted wipe: %v", err)
 				}
 				_, err = im.wipe(run.o)
-				must(t, err)
+				testutil.Must(t, err)
 				if run.o.BootID == "boot2" {
 					wantSame(t, "subvolumes", im.subvols(), want)
 					wantSame(t, "old_roots", im.oldRootNames(), wantNames)
@@ -472,9 +474,9 @@ func TestOpenTopNotBtrfs(t *testing.T) {
 	}
 	img := filepath.Join(os.Getenv(envDir), "ext4.img")
 	f, err := os.Create(img)
-	must(t, err)
-	must(t, f.Truncate(64<<20))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(64<<20))
+	testutil.Must(t, f.Close())
 	sh(t, "mkfs.ext4", "-q", "-F", img)
 	dev := strings.TrimSpace(sh(t, "losetup", "--find", "--show", img))
 	t.Cleanup(func() { exec.Command("losetup", "-d", dev).Run() })

@@ -61,7 +61,7 @@ func expected(t *testing.T, root, dir string) (n, bytes int64) {
 func TestTally(t *testing.T) {
 	root := t.TempDir()
 	create(t, root, everyKind)
-	must(t, os.Mkdir(filepath.Join(root, "gen"), 0o755))
+	testutil.Must(t, os.Mkdir(filepath.Join(root, "gen"), 0o755))
 	generate(t, filepath.Join(root, "gen"), 3, 2000)
 	tallied := []string{"/etc", "/run", "/deep", "/gen", "/var", "/usr"}
 	want := map[string][2]int64{}
@@ -194,7 +194,7 @@ func TestTallyTrouble(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(t, os.RemoveAll(filepath.Join(root, "t")))
+		testutil.Must(t, os.RemoveAll(filepath.Join(root, "t")))
 		return errs, st, visited
 	}
 	tl := &Tally{}
@@ -223,9 +223,6 @@ func TestTallyTrouble(t *testing.T) {
 		t.Errorf("types from d_type: errors %v, want /t/eio and /t/secret only", errs)
 	}
 }
-
-// must is testutil.Must, which every package's tests share.
-var must = testutil.Must
 
 // A raw call interrupted (EINTR: the scheduler's preemption signal, passed
 // on by an interrupt-aware FUSE server) is retried as a plain call, not
@@ -270,13 +267,13 @@ func TestRawEINTR(t *testing.T) {
 func TestLocalFS(t *testing.T) {
 	for dir, want := range map[string]bool{"/proc": false, "/sys": false, t.TempDir(): true} {
 		var fs unix.Statfs_t
-		must(t, unix.Statfs(dir, &fs))
+		testutil.Must(t, unix.Statfs(dir, &fs))
 		if want && !slices.Contains([]uint32{unix.BTRFS_SUPER_MAGIC, unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.TMPFS_MAGIC}, uint32(fs.Type)) {
 			t.Logf("%s is on f_type %#x: not checked", dir, fs.Type)
 			continue
 		}
 		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		must(t, err)
+		testutil.Must(t, err)
 		if got := LocalFS(fd); got != want {
 			t.Errorf("LocalFS(%s) = %v, want %v", dir, got, want)
 		}
