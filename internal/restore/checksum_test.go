@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestVerifyReadsBackTheCopy: with Verify, a copy that is not a clone
@@ -21,17 +23,17 @@ func TestVerifyReadsBackTheCopy(t *testing.T) {
 	defer func() { tryClone = clone }()
 	for _, corrupt := range []bool{false, true} {
 		from, live := t.TempDir(), t.TempDir()
-		must(t, os.MkdirAll(filepath.Join(from, "srv/app/sub"), 0o755))
-		must(t, os.WriteFile(filepath.Join(from, "srv/app/a"), []byte("alpha"), 0o644))
-		must(t, os.WriteFile(filepath.Join(from, "srv/app/sub/b"), make([]byte, 3<<20), 0o644))
+		testutil.Must(t, os.MkdirAll(filepath.Join(from, "srv/app/sub"), 0o755))
+		testutil.Must(t, os.WriteFile(filepath.Join(from, "srv/app/a"), []byte("alpha"), 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(from, "srv/app/sub/b"), make([]byte, 3<<20), 0o644))
 		beforeReadBack = func(dir int, tmp string) {
 			if !corrupt {
 				return
 			}
 			fd, err := unix.Openat(dir, tmp+"/sub/b", unix.O_WRONLY, 0)
-			must(t, err)
+			testutil.Must(t, err)
 			_, err = unix.Pwrite(fd, []byte{1}, 2<<20)
-			must(t, err)
+			testutil.Must(t, err)
 			unix.Close(fd)
 		}
 		_, err := Run(context.Background(), Request{From: from, Path: "/srv/app", Root: live, Dest: "/p/srv/app", SyncOnce: true, Verify: true})

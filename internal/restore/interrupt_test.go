@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // bigFile writes an old root holding /var/lib/big/blob (n bytes of data,
@@ -14,10 +16,10 @@ import (
 func bigFile(t *testing.T, n int) (old, live string) {
 	t.Helper()
 	old, live = filepath.Join(t.TempDir(), "old"), filepath.Join(t.TempDir(), "live")
-	must(t, os.MkdirAll(filepath.Join(old, "var/lib/big"), 0o755))
-	must(t, os.WriteFile(filepath.Join(old, "var/lib/big/blob"), bytes.Repeat([]byte{0xa5}, n), 0o644))
-	must(t, os.MkdirAll(filepath.Join(live, "nix/persist/var/lib/big"), 0o755))
-	must(t, os.WriteFile(filepath.Join(live, "nix/persist/var/lib/big/blob"), []byte("before"), 0o644))
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "var/lib/big"), 0o755))
+	testutil.Must(t, os.WriteFile(filepath.Join(old, "var/lib/big/blob"), bytes.Repeat([]byte{0xa5}, n), 0o644))
+	testutil.Must(t, os.MkdirAll(filepath.Join(live, "nix/persist/var/lib/big"), 0o755))
+	testutil.Must(t, os.WriteFile(filepath.Join(live, "nix/persist/var/lib/big/blob"), []byte("before"), 0o644))
 	return old, live
 }
 
@@ -100,7 +102,7 @@ func TestRestoreFailedKeepsParentsWrittenMeanwhile(t *testing.T) {
 	other := filepath.Join(live, "nix/persist/etc/other")
 	_, err := Run(ctx, Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", Copied: func(Item) {
 		if _, err := os.Lstat(other); err != nil {
-			must(t, os.WriteFile(other, []byte("x"), 0o644))
+			testutil.Must(t, os.WriteFile(other, []byte("x"), 0o644))
 			cancel()
 		}
 	}})

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // mergeSystem is a source tree at /srv/half and a half-migrated copy of it
@@ -19,8 +21,8 @@ func mergeSystem(t *testing.T) (from, live string) {
 	from, live = t.TempDir(), t.TempDir()
 	w := func(p, content string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		must(t, os.WriteFile(p, []byte(content), 0o644))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		testutil.Must(t, os.WriteFile(p, []byte(content), 0o644))
 	}
 	src, dst := filepath.Join(from, "srv/half"), filepath.Join(live, "nix/persist/srv/half")
 	w(src+"/same", "same")
@@ -29,8 +31,8 @@ func mergeSystem(t *testing.T) (from, live string) {
 	w(dst+"/diff", "persistent")
 	w(src+"/missing", "only live")
 	w(src+"/newdir/inner", "inner")
-	must(t, os.Symlink("a", src+"/link"))
-	must(t, os.Symlink("b", dst+"/link"))
+	testutil.Must(t, os.Symlink("a", src+"/link"))
+	testutil.Must(t, os.Symlink("b", dst+"/link"))
 	w(dst+"/only-persistent", "stays")
 	return from, live
 }
@@ -105,8 +107,8 @@ func TestRemoveStale(t *testing.T) {
 	dst := filepath.Join(live, "nix/persist/srv/half")
 	dead := filepath.Join(dst, ".missing"+tempMark+"999999999-0123456789ab")
 	mine := filepath.Join(dst, ".missing"+tempMark+"1-0123456789ab") // pid 1 is alive
-	must(t, os.MkdirAll(filepath.Join(dead, "sub"), 0o755))
-	must(t, os.WriteFile(mine, nil, 0o644))
+	testutil.Must(t, os.MkdirAll(filepath.Join(dead, "sub"), 0o755))
+	testutil.Must(t, os.WriteFile(mine, nil, 0o644))
 	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestMergeClearsPartialCopiesOfObjectsNoLongerCopied(t *testing.T) {
 	from, live := mergeSystem(t)
 	dst := filepath.Join(live, "nix/persist/srv/half")
 	left := filepath.Join(dst, ".vanished"+tempMark+"999999999-0123456789ab")
-	must(t, os.MkdirAll(filepath.Join(left, "sub"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(left, "sub"), 0o755))
 	for _, req := range []Request{
 		func() Request { r := mergeReq(from, live, Keep); r.DryRun = true; return r }(),
 		mergeReq(from, live, ""), // refused: diff and link differ
@@ -152,10 +154,10 @@ func TestMergeClearsPartialCopiesOfObjectsNoLongerCopied(t *testing.T) {
 func TestMergeKeepsHardLinksAcrossObjects(t *testing.T) {
 	from, live := mergeSystem(t)
 	src, dst := filepath.Join(from, "srv/half"), filepath.Join(live, "nix/persist/srv/half")
-	must(t, os.Link(src+"/missing", src+"/newdir/twin"))
-	must(t, os.MkdirAll(src+"/both", 0o755))
-	must(t, os.MkdirAll(dst+"/both", 0o755))
-	must(t, os.Link(src+"/missing", src+"/both/third"))
+	testutil.Must(t, os.Link(src+"/missing", src+"/newdir/twin"))
+	testutil.Must(t, os.MkdirAll(src+"/both", 0o755))
+	testutil.Must(t, os.MkdirAll(dst+"/both", 0o755))
+	testutil.Must(t, os.Link(src+"/missing", src+"/both/third"))
 	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +189,12 @@ func TestMergeSameBytesOtherMetadataDiffers(t *testing.T) {
 		change func(t *testing.T, live, persistent string)
 		why    string
 	}{
-		{"mode", func(t *testing.T, l, p string) { must(t, os.Chmod(l, 0o600)) }, "mode 0600 here, 0644 there"},
+		{"mode", func(t *testing.T, l, p string) { testutil.Must(t, os.Chmod(l, 0o600)) }, "mode 0600 here, 0644 there"},
 		{"owner", func(t *testing.T, l, p string) {
 			if os.Geteuid() != 0 {
 				t.Skip("chown needs root")
 			}
-			must(t, os.Lchown(l, 999, 998))
+			testutil.Must(t, os.Lchown(l, 999, 998))
 		}, "owner 999:998 here, 0:0 there"},
 		{"xattr", func(t *testing.T, l, p string) {
 			if err := setUserXattr(l, "user.drift-test", "x"); err != nil {
@@ -261,19 +263,19 @@ func TestMergeDirectoryMetadataDiffers(t *testing.T) {
 		from, live := mergeSystem(t)
 		src, dst := filepath.Join(from, "srv/half/16"), filepath.Join(live, "nix/persist/srv/half/16")
 		for _, d := range []string{src, dst} {
-			must(t, os.MkdirAll(d, 0o755))
-			must(t, os.WriteFile(d+"/PG_VERSION", []byte("16\n"), 0o600))
+			testutil.Must(t, os.MkdirAll(d, 0o755))
+			testutil.Must(t, os.WriteFile(d+"/PG_VERSION", []byte("16\n"), 0o600))
 		}
-		must(t, os.Remove(filepath.Join(from, "srv/half/diff")))
-		must(t, os.Remove(filepath.Join(from, "srv/half/link")))
-		must(t, os.Chmod(src, 0o700))
+		testutil.Must(t, os.Remove(filepath.Join(from, "srv/half/diff")))
+		testutil.Must(t, os.Remove(filepath.Join(from, "srv/half/link")))
+		testutil.Must(t, os.Chmod(src, 0o700))
 		if os.Geteuid() == 0 {
-			must(t, os.Lchown(src, 71, 71))
-			must(t, os.Lchown(src+"/PG_VERSION", 71, 71))
-			must(t, os.Lchown(dst+"/PG_VERSION", 71, 71))
+			testutil.Must(t, os.Lchown(src, 71, 71))
+			testutil.Must(t, os.Lchown(src+"/PG_VERSION", 71, 71))
+			testutil.Must(t, os.Lchown(dst+"/PG_VERSION", 71, 71))
 		}
 		// The top differs in mode only, which the declaration states.
-		must(t, os.Chmod(filepath.Join(from, "srv/half"), 0o750))
+		testutil.Must(t, os.Chmod(filepath.Join(from, "srv/half"), 0o750))
 		return from, live, dst
 	}
 	req := func(from, live string, on Action) Request {
@@ -299,7 +301,7 @@ func TestMergeDirectoryMetadataDiffers(t *testing.T) {
 		t.Errorf("Replace plan %q lacks 16=replace", got)
 	}
 	var st unix.Stat_t
-	must(t, unix.Lstat(dst, &st))
+	testutil.Must(t, unix.Lstat(dst, &st))
 	if st.Mode&0o7777 != 0o700 || (os.Geteuid() == 0 && (st.Uid != 71 || st.Gid != 71)) {
 		t.Errorf("after Replace the copy's directory is %04o %d:%d, want the live 0700 (71:71 as root)", st.Mode&0o7777, st.Uid, st.Gid)
 	}
@@ -312,7 +314,7 @@ func TestMergeDirectoryMetadataDiffers(t *testing.T) {
 	if _, err := Merge(context.Background(), req(from, live, Keep)); err != nil {
 		t.Fatalf("Keep: %v", err)
 	}
-	must(t, unix.Lstat(dst, &st))
+	testutil.Must(t, unix.Lstat(dst, &st))
 	if st.Mode&0o7777 != 0o755 {
 		t.Errorf("after Keep the copy's directory is %04o, want its own 0755", st.Mode&0o7777)
 	}

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 func needRoot(t *testing.T) {
@@ -48,9 +50,9 @@ func sshTree(xattrs bool) Dir {
 func system(t *testing.T, tree node) (old, live string) {
 	t.Helper()
 	old, live = filepath.Join(t.TempDir(), "old"), filepath.Join(t.TempDir(), "live")
-	must(t, os.MkdirAll(filepath.Join(old, "etc"), 0o755))
-	must(t, os.MkdirAll(filepath.Join(live, "nix/persist"), 0o755))
-	must(t, os.Chmod(filepath.Join(old, "etc"), 0o711))
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "etc"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(live, "nix/persist"), 0o755))
+	testutil.Must(t, os.Chmod(filepath.Join(old, "etc"), 0o711))
 	tree.create(t, filepath.Join(old, "etc/ssh"))
 	return old, live
 }
@@ -139,7 +141,7 @@ func TestRestoreFileAndSymlink(t *testing.T) {
 	}})
 	decls := declared(persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/ssh/key"})
 	dest, _, _, err := Destination(decls, "/etc/ssh/key", ToPersist)
-	must(t, err)
+	testutil.Must(t, err)
 	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/key", Root: live, Dest: dest}); err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +161,8 @@ func TestRestoreFileAndSymlink(t *testing.T) {
 func TestRestoreRefusesToOverwrite(t *testing.T) {
 	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "old root"}}})
 	existing := filepath.Join(live, "nix/persist/etc/ssh")
-	must(t, os.MkdirAll(existing, 0o755))
-	must(t, os.WriteFile(filepath.Join(existing, "key"), []byte("current"), 0o600))
+	testutil.Must(t, os.MkdirAll(existing, 0o755))
+	testutil.Must(t, os.WriteFile(filepath.Join(existing, "key"), []byte("current"), 0o600))
 	req := Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh"}
 	for _, dry := range []bool{false, true} {
 		req.DryRun = dry
@@ -183,14 +185,14 @@ func TestRestoreForceReplaces(t *testing.T) {
 	parent := filepath.Join(live, "nix/persist/etc")
 	for _, existing := range []func(p string){
 		func(p string) { // a directory with other content
-			must(t, os.MkdirAll(filepath.Join(p, "deep/er"), 0o755))
-			must(t, os.WriteFile(filepath.Join(p, "deep/er/stale"), nil, 0o600))
+			testutil.Must(t, os.MkdirAll(filepath.Join(p, "deep/er"), 0o755))
+			testutil.Must(t, os.WriteFile(filepath.Join(p, "deep/er/stale"), nil, 0o600))
 		},
-		func(p string) { must(t, os.WriteFile(p, []byte("a file"), 0o600)) },
-		func(p string) { must(t, os.Symlink("/tmp", p)) }, // replaced, not followed
+		func(p string) { testutil.Must(t, os.WriteFile(p, []byte("a file"), 0o600)) },
+		func(p string) { testutil.Must(t, os.Symlink("/tmp", p)) }, // replaced, not followed
 	} {
-		must(t, os.RemoveAll(parent))
-		must(t, os.MkdirAll(parent, 0o755))
+		testutil.Must(t, os.RemoveAll(parent))
+		testutil.Must(t, os.MkdirAll(parent, 0o755))
 		existing(filepath.Join(parent, "ssh"))
 		res, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", Force: true})
 		if err != nil {
@@ -211,7 +213,7 @@ func TestRestoreRefusesSymlinkedSource(t *testing.T) {
 	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
 	// The old root's /var is a symlink to its /etc: /var/ssh reaches
 	// /etc/ssh only through it.
-	must(t, os.Symlink("etc", filepath.Join(old, "var")))
+	testutil.Must(t, os.Symlink("etc", filepath.Join(old, "var")))
 	_, err := Run(context.Background(), Request{From: old, Path: "/var/ssh", Root: live, Dest: "/nix/persist/var/ssh"})
 	var se *SymlinkError
 	if !errors.As(err, &se) || se.Side != "source" || se.Path != filepath.Join(old, "var") {
@@ -225,7 +227,7 @@ func TestRestoreRefusesSymlinkedSource(t *testing.T) {
 func TestRestoreRefusesSymlinkedDestination(t *testing.T) {
 	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
 	evil := t.TempDir()
-	must(t, os.Symlink(evil, filepath.Join(live, "nix/persist/etc")))
+	testutil.Must(t, os.Symlink(evil, filepath.Join(live, "nix/persist/etc")))
 	for _, force := range []bool{false, true} {
 		_, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/nix/persist/etc/ssh", Force: force})
 		var se *SymlinkError
@@ -284,20 +286,20 @@ func TestRestoreSparse(t *testing.T) {
 	old, live := system(t, Dir{Entries: map[string]node{}})
 	p := filepath.Join(old, "etc/ssh/sparse")
 	f, err := os.Create(p)
-	must(t, err)
+	testutil.Must(t, err)
 	const size = 64 << 20
 	_, err = f.WriteAt([]byte("head"), 0)
-	must(t, err)
+	testutil.Must(t, err)
 	_, err = f.WriteAt([]byte("middle"), 32<<20)
-	must(t, err)
-	must(t, f.Truncate(size))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(size))
+	testutil.Must(t, f.Close())
 	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/sparse", Root: live, Dest: "/var/sparse"}); err != nil {
 		t.Fatal(err)
 	}
 	q := filepath.Join(live, "var/sparse")
 	var st unix.Stat_t
-	must(t, unix.Stat(q, &st))
+	testutil.Must(t, unix.Stat(q, &st))
 	if st.Size != size {
 		t.Fatalf("size %d, want %d", st.Size, size)
 	}
@@ -305,7 +307,7 @@ func TestRestoreSparse(t *testing.T) {
 		t.Errorf("holes not kept: %d bytes allocated of %d", st.Blocks*512, size)
 	}
 	b, err := os.ReadFile(q)
-	must(t, err)
+	testutil.Must(t, err)
 	if string(b[:4]) != "head" || string(b[32<<20:32<<20+6]) != "middle" || b[1<<20] != 0 {
 		t.Error("content differs")
 	}
@@ -417,7 +419,7 @@ func openFDs(t *testing.T) int {
 // the one taken.
 func TestRestoreClosesDescriptors(t *testing.T) {
 	old, live := system(t, sshTree(false))
-	must(t, os.Symlink("etc", filepath.Join(old, "var")))
+	testutil.Must(t, os.Symlink("etc", filepath.Join(old, "var")))
 	before := openFDs(t)
 	for _, tc := range []struct {
 		req     Request
@@ -468,7 +470,7 @@ func TestRestoreForceOverMountPoint(t *testing.T) {
 	needRoot(t)
 	old, live := system(t, Dir{Entries: map[string]node{"key": File{Content: "k"}}})
 	mp := filepath.Join(live, "etc/ssh")
-	must(t, os.MkdirAll(mp, 0o755))
+	testutil.Must(t, os.MkdirAll(mp, 0o755))
 	if err := unix.Mount("tmpfs", mp, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount a tmpfs: %v", err)
 	}
@@ -488,11 +490,11 @@ func bindMount(t *testing.T, src, dst string) {
 	t.Helper()
 	needRoot(t)
 	fi, err := os.Stat(src)
-	must(t, err)
+	testutil.Must(t, err)
 	if fi.IsDir() {
-		must(t, os.MkdirAll(dst, 0o755))
+		testutil.Must(t, os.MkdirAll(dst, 0o755))
 	} else {
-		must(t, os.WriteFile(dst, nil, 0o644))
+		testutil.Must(t, os.WriteFile(dst, nil, 0o644))
 	}
 	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
 		t.Skipf("cannot bind-mount: %v", err)
@@ -507,7 +509,7 @@ func bindMount(t *testing.T, src, dst string) {
 // outside). Above the persistent storage path (Base) mounts are crossed.
 func TestRestoreRefusesMountBoundaries(t *testing.T) {
 	outside := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("not in the old root\n"), 0o600))
+	testutil.Must(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("not in the old root\n"), 0o600))
 	for _, tc := range []struct {
 		name  string
 		mount func(t *testing.T, old, live string) // makes the bind mount
@@ -524,14 +526,14 @@ func TestRestoreRefusesMountBoundaries(t *testing.T) {
 			bindMount(t, outside, filepath.Join(old, "etc/ssh"))
 		}, false, "old:/etc/ssh"},
 		{"a parent in the old root", func(t *testing.T, old, live string) {
-			must(t, os.MkdirAll(filepath.Join(outside, "ssh"), 0o755))
+			testutil.Must(t, os.MkdirAll(filepath.Join(outside, "ssh"), 0o755))
 			bindMount(t, outside, filepath.Join(old, "etc"))
 		}, false, "old:/etc"},
 		{"a parent below the persistent storage path", func(t *testing.T, old, live string) {
 			bindMount(t, outside, filepath.Join(live, "nix/persist/etc"))
 		}, false, "live:/nix/persist/etc"},
 		{"inside the replaced destination", func(t *testing.T, old, live string) {
-			must(t, os.MkdirAll(filepath.Join(live, "nix/persist/etc/ssh"), 0o755))
+			testutil.Must(t, os.MkdirAll(filepath.Join(live, "nix/persist/etc/ssh"), 0o755))
 			bindMount(t, outside, filepath.Join(live, "nix/persist/etc/ssh/deep/sub"))
 		}, true, "live:/nix/persist/etc/ssh/deep/sub"},
 	} {

@@ -64,31 +64,31 @@ func (d Dir) create(t *testing.T, p string) {
 	for _, n := range names {
 		d.Entries[n].create(t, filepath.Join(p, n))
 	}
-	must(t, os.Lchown(p, d.UID, d.GID))
-	must(t, os.Chmod(p, orDefault(d.Mode, 0o755)))
+	testutil.Must(t, os.Lchown(p, d.UID, d.GID))
+	testutil.Must(t, os.Chmod(p, orDefault(d.Mode, 0o755)))
 	setTime(t, p, d.MTime)
 }
 
 func (f File) create(t *testing.T, p string) {
 	t.Helper()
-	must(t, os.WriteFile(p, []byte(f.Content), 0o600))
-	must(t, os.Lchown(p, f.UID, f.GID))
-	must(t, os.Chmod(p, orDefault(f.Mode, 0o644)))
+	testutil.Must(t, os.WriteFile(p, []byte(f.Content), 0o600))
+	testutil.Must(t, os.Lchown(p, f.UID, f.GID))
+	testutil.Must(t, os.Chmod(p, orDefault(f.Mode, 0o644)))
 	for k, v := range f.Xattrs {
-		must(t, unix.Lsetxattr(p, k, []byte(v), 0))
+		testutil.Must(t, unix.Lsetxattr(p, k, []byte(v), 0))
 	}
 	setTime(t, p, f.MTime)
 }
 
-func (s Symlink) create(t *testing.T, p string) { must(t, os.Symlink(s.Target, p)) }
+func (s Symlink) create(t *testing.T, p string) { testutil.Must(t, os.Symlink(s.Target, p)) }
 
 func (h Hardlink) create(t *testing.T, p string) {
-	must(t, os.Link(filepath.Join(filepath.Dir(p), h.Of), p))
+	testutil.Must(t, os.Link(filepath.Join(filepath.Dir(p), h.Of), p))
 }
 
-func (Fifo) create(t *testing.T, p string) { must(t, unix.Mkfifo(p, 0o644)) }
+func (Fifo) create(t *testing.T, p string) { testutil.Must(t, unix.Mkfifo(p, 0o644)) }
 
-func (Socket) create(t *testing.T, p string) { must(t, unix.Mknod(p, unix.S_IFSOCK|0o644, 0)) }
+func (Socket) create(t *testing.T, p string) { testutil.Must(t, unix.Mknod(p, unix.S_IFSOCK|0o644, 0)) }
 
 func orDefault(m, d os.FileMode) os.FileMode {
 	if m == 0 {
@@ -102,16 +102,13 @@ func setTime(t *testing.T, p string, mt time.Time) {
 		mt = fixedTime
 	}
 	ts := []unix.Timespec{unix.NsecToTimespec(mt.Add(-time.Hour).UnixNano()), unix.NsecToTimespec(mt.UnixNano())}
-	must(t, unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW))
+	testutil.Must(t, unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW))
 }
-
-// must is testutil.Must, which every package's tests share.
-var must = testutil.Must
 
 // xattrsWork says whether dir's filesystem keeps user.* attributes.
 func xattrsWork(t *testing.T, dir string) bool {
 	p := filepath.Join(dir, ".xattr-probe")
-	must(t, os.WriteFile(p, nil, 0o600))
+	testutil.Must(t, os.WriteFile(p, nil, 0o600))
 	defer os.Remove(p)
 	return unix.Lsetxattr(p, "user.probe", []byte("1"), 0) == nil
 }
