@@ -2,7 +2,6 @@ package diff
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -60,22 +59,4 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 		}
 		c.warn(WarnSetup, u.path, msg)
 	}
-}
-
-// remade reports whether a directory at p (absolute, clean) is re-made at
-// boot: a mount point, a declared path, a storage path or a parent of one
-// (node.keep). Such a directory is not data to keep, visible or shadowed
-// beneath a mount: the walk and the look beneath the mounts (shadowed)
-// count it Recreated, and drift adopt finds nothing there to adopt.
-func (n *node) remade(p string) bool {
-	cur := n
-	for _, name := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
-		if name == "" {
-			continue
-		}
-		if cur = cur.children[name]; cur == nil {
-			return false
-		}
-	}
-	return cur.keep
 }

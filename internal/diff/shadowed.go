@@ -1,0 +1,117 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// shadowed walks, for each ephemeral mount, what lies on it under the mount
+// points stacked on it: those entries are invisible now and deleted with the
+// ephemeral filesystem (the shadowed category). The mount point's own
+// directory is visible (as the mount's root) and is not reported. A view that cannot be
+// opened is a warning: the report then lacks shadowed entries.
+func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
+	for i := range a.Ephemeral {
+		e := &a.Ephemeral[i]
+		points := shadowPoints(t, e)
+		onRoot := e.ID == c.trie.mount.ID
+		if len(points) == 0 {
+			continue
+		}
+		dir, release, err := c.cfg.Under(e.MountPoint)
+		if err != nil {
+			c.warn(WarnUnreadable, e.MountPoint, fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
+			continue
+		}
+		// Kept open for the history, which reads shadowed paths here too.
+		c.views = append(c.views, view{mountPoint: e.MountPoint, dir: dir, release: release})
+		if onRoot {
+			c.rootView = dir
+		}
+		viewIdx := uint8(min(len(c.views), 255))
+		if len(c.views) > 255 {
+			viewIdx = 0 // beyond what an Item can name: no history for them
+		}
+		for _, mp := range points {
+			rel, _ := pathx.Rel(e.MountPoint, mp)
+			base := mp
+			visit := func(parent any, en *scan.Entry) (any, bool) {
+				isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
+				if en.Replaced {
+					return nil, false
+				}
+				if parent == nil {
+					return c.ignore.matchSelf(base), isDir
+				}
+				p := base + en.Path
+				ignored := parent.(bool) || c.ignore.matchSelf(p)
+				if isDir && c.trie.remade(p) {
+					// Only a mount point or a parent of one (a declared
+					// bind mount's, say): the next boot makes it again,
+					// not data to keep; what it holds is still walked.
+					c.recreated.Add(1)
+					return ignored, true
+				}
+				cat := Shadowed
+				if ignored {
+					cat = Ignored
+				}
+				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1, view: viewIdx, onRoot: onRoot}
+				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
+				c.mu.Lock()
+				c.hidden = append(c.hidden, it)
+				c.mu.Unlock()
+				return ignored, isDir
+			}
+			onErr := func(p string, err error) { c.onError(base+p, err) }
+			_, err := scan.Walk(ctx, dir+rel, scan.Options{Workers: c.cfg.Workers, ReadLinks: true, OnError: onErr}, visit)
+			if err != nil && !errors.Is(err, unix.ENOTDIR) && !errors.Is(err, unix.ENOENT) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				c.warn(WarnUnreadable, mp, fmt.Sprintf("cannot read under mount point %s: %v", mp, err))
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// view is a look under the mount points of one ephemeral mount
+// (Config.Under): dir shows the filesystem mounted at mountPoint without
+// the mounts stacked on it.
+type view struct {
+	mountPoint, dir string
+	release         func()
+}
+
+func (c *classifier) releaseViews() {
+	for _, v := range c.views {
+		v.release()
+	}
+	c.views = nil
+}
+
+// shadowPoints are the visible mount points stacked on the ephemeral mount
+// e (their parent directories shown by e): what lies under them on e is
+// Shadowed.
+func shadowPoints(t *mounts.Table, e *mounts.Mount) []string {
+	var points []string
+	for j := range t.Mounts {
+		m := &t.Mounts[j]
+		if !t.Visible(j) || m.MountPoint == e.MountPoint || !pathx.Contains(e.MountPoint, m.MountPoint) {
+			continue
+		}
+		if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
+			points = append(points, m.MountPoint)
+		}
+	}
+	return points
+}

@@ -1,0 +1,262 @@
+package diff
+
+import (
+	"errors"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/mounts"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// Config is the input of Check.
+type Config struct {
+	// Root is the directory to audit as "/" (the live root, or a system
+	// mounted elsewhere, e.g. /mnt from a rescue ISO).
+	Root string
+	// Mounts is the mount table relative to Root (mounts.Table.Relative):
+	// mount points are absolute paths inside the audited system.
+	Mounts *mounts.Table
+	// Decls are the persistence declarations; nil or empty means none.
+	Decls *persist.Set
+	// Ephemeral names extra mount points (relative to Root) whose
+	// filesystems are thrown away at boot (--ephemeral).
+	Ephemeral []string
+	// Ignore holds --ignore / --ignore-file rules; nil for none.
+	Ignore *Ignore
+	// Workers is passed to scan.Walk (0: its default).
+	Workers int
+	// Under, when set, opens a view of the filesystem mounted at a mount
+	// point (a path relative to Root) without the mounts stacked on it
+	// (mounts.Under on Root+mountPoint), so that Check can report what is
+	// Shadowed under mount points. It returns the view's directory and a
+	// release function. Leave it nil when Mounts does not describe real
+	// mounts (a --mountinfo fixture).
+	Under func(mountPoint string) (dir string, release func(), err error)
+	// Boot, when set, makes Check verify that the wipe ran at this boot
+	// (Audit.Wipe): when / is an ephemeral btrfs subvolume, its creation
+	// time is compared with the boot that Boot returns (CurrentBoot; tests
+	// inject one). Set it only when Root is the running system's own /:
+	// leave it nil for a system mounted elsewhere (--root DIR, whose root
+	// was not made at this machine's boot) and for a --mountinfo fixture.
+	Boot func() (Boot, error)
+	// PreviousRoot, when set, is the old root of the previous boot (found
+	// by internal/audit, as drift check --old-roots asks), its Dir readable
+	// while Check runs; Check passes it on in Audit.PreviousRoot.
+	PreviousRoot *btrfs.OldRoot
+	// Progress, when set, is called about every ProgressEvery with the
+	// number of entries visited so far and the apparent size (st_size, in
+	// bytes) of the regular files among them, from a goroutine of Check's
+	// own, while the walk runs, and once more with the final counts when
+	// the walk ends (for a progress line on a terminal).
+	Progress func(visited, bytes int64)
+	// Now is the time the ages of old roots are counted to (Vanished); the
+	// zero value means time.Now().
+	Now time.Time
+	// Remounted are the mount points the next boot mounts again besides
+	// the declared persistence: the configuration's fileSystems and the
+	// audited system's /etc/fstab (internal/audit reads both). A bind mount
+	// from persistent storage at one of them is not Unmounted.
+	Remounted []string
+	// Homes are the home directories known besides /root and /home/NAME
+	// (--home, the declarations' users): a symlink into /nix/store inside
+	// a home is home-manager's, made again by its activation (Recreated).
+	Homes []string
+	// Collapse lets Check count, instead of list, what lies below a
+	// directory that is lost whole by construction: a lost directory with
+	// no mount point, declaration, storage path or activation output at or
+	// below it, not below a mount point that Under looks beneath (the
+	// Shadowed entries there merge with the visible ones), outside /etc
+	// (whose symlinks into /etc/static activation re-makes), and either
+	// ignored itself or out of reach of every ignore rule
+	// (Ignore.MayMatchBelow). Its Item then carries the count in
+	// Item.Below and nothing below it is in Audit.Lost; the walk reads the
+	// subtree through a scan.Tally (which says what it lstats).
+	// Set it only when no per-path detail below such directories is
+	// wanted: a report of rows (report.Rows), totals and metrics. With a
+	// PreviousRoot, such a directory whose history is not uniform is read
+	// again after the walk and listed down to the directories whose
+	// history is (lockhist.go), so that a row stands for a directory only
+	// when everything below it has one category and one history.
+	// Audit.Collapsed says whether it was used.
+	Collapse bool
+	// MountsOnly classifies the mounts (Audit.Ephemeral) and says the
+	// warnings about them, and walks nothing: Audit.Lost and Totals stay
+	// empty. For a command that reads only the paths it is given (drift
+	// adopt PATH…), which would otherwise wait for a walk of every
+	// ephemeral filesystem it never looks at.
+	MountsOnly bool
+}
+
+// ProgressEvery is how often Config.Progress is called.
+const ProgressEvery = 200 * time.Millisecond
+
+var progressEvery = ProgressEvery // tests shorten it
+
+// Item is one lost path.
+type Item struct {
+	// Path is relative to the audited root, starting with "/", byte-exact.
+	Path     string
+	Category Category
+	// Mode is the raw st_mode; Size the apparent size (st_size) and Bytes the
+	// allocated size (st_blocks*512), both in bytes; Mtime in ns since the
+	// epoch; Target the symlink target.
+	Mode   uint32
+	Size   int64
+	Bytes  int64
+	Mtime  int64
+	Target string
+	// Decl indexes Audit.Decls.Entries: the declaration of a DeclaredUnbacked
+	// path; -1 otherwise.
+	Decl int32
+	// Mount is the mount ID of the bind mount an Unmounted path is shown
+	// through, or of the persistent filesystem a Covered path (also when
+	// Ignored) lies on, or of the mount from persistent storage that a
+	// Shadowed path (also when Ignored) lies under and whose copy was
+	// compared with it (Copy); 0 otherwise.
+	Mount int32
+	// Subvolume is true for a nested btrfs subvolume (inode 256 on another
+	// st_dev than its parent, and not a mount point): it is part of the root
+	// and lost with it.
+	Subvolume bool
+	// History is what the path was in the previous boot's root
+	// (Audit.PreviousRoot); NoHistory without one.
+	History History
+	// Copy, for a path inside a declaration that is not mounted
+	// (DeclaredUnbacked, or Ignored with Decl set), says what the
+	// persistent copy holds at the same place (CopyOf): CopyMissing, or
+	// CopyDiffers when the stale copy there comes back instead of it. For
+	// a Shadowed path with Mount set, the same of what that mount shows at
+	// the path now.
+	Copy CopyState
+	// view, for a Shadowed path (or one Ignored under a mount point), is
+	// 1 + the index in classifier.views of the view it was read through;
+	// 0 for a path visible in the audited root.
+	view uint8
+	// onRoot: the path lies on the filesystem mounted at / (visible, or
+	// shadowed and read through its view), where the history compares
+	// the whole tree with the previous root in one lockstep walk.
+	onRoot bool
+	// next links the lost entries of one directory during the walk
+	// (dirState.lost); nil once they are put in order.
+	next *Item
+	// Below, for a directory whose contents Check counted instead of
+	// listing (Config.Collapse), counts the entries at any depth below it,
+	// all lost with its Category and none of them in Audit.Lost, and sums
+	// the apparent sizes of the regular files among them. Zero for every
+	// other item.
+	Below Total
+}
+
+// Total is what the item stands for: itself and the entries Below, with
+// the apparent sizes of the regular files among them, in bytes.
+func (it *Item) Total() Total {
+	t := Total{Count: 1 + it.Below.Count, Bytes: it.Below.Bytes}
+	if it.Mode&unix.S_IFMT == unix.S_IFREG {
+		t.Bytes += it.Size
+	}
+	return t
+}
+
+// Add adds u to t.
+func (t *Total) Add(u Total) {
+	t.Count += u.Count
+	t.Bytes += u.Bytes
+}
+
+// Visible reports whether the item was read in the audited root, not
+// beneath a mount point (a Shadowed path, or one Ignored under a mount
+// point): what a path lookup in the root shows.
+func (it *Item) Visible() bool { return it.view == 0 }
+
+// IsDir reports whether the item is a directory.
+func (it *Item) IsDir() bool { return it.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// Total is a count of entries and the sum of the apparent sizes of the
+// regular files among them, in bytes.
+type Total struct {
+	Count int64
+	Bytes int64
+}
+
+// PathError is per-path trouble met during the walk (EACCES, EIO): the
+// entry's contents are unknown; the walk went on.
+type PathError struct {
+	Path string
+	Err  error
+}
+
+// Audit is the result of Check.
+type Audit struct {
+	// Root is Config.Root.
+	Root string
+	// Args are the flags besides --root that pointed drift at this
+	// machine (--persist, --flake, --mountinfo, --home, --ephemeral), one
+	// shell word each, so that a drift command the report prints for it
+	// (drift adopt …) sees the same machine. Set by audit.Build.
+	Args []string
+	// Ephemeral are the mounts whose contents the next boot throws away.
+	Ephemeral []mounts.Mount
+	// CopiedOtherMeta are the Copied paths (not in Lost) whose persistent
+	// copy holds the same bytes with another mode, owner or group: not
+	// lost, but drift adopt of the declared path above them refuses them
+	// without --prefer (the next boot would show the copy's metadata).
+	CopiedOtherMeta []string
+	// NotAdoptable are the declared paths (persist.Entry.Path) drift adopt
+	// refuses whatever it is asked, with the reason: their persistent
+	// storage path is unusable (not mounted, on the wiped root), or the
+	// declared path is itself the mount point of another filesystem.
+	// Renderings print no drift adopt command for the rows below them.
+	// Set by audit.Build.
+	NotAdoptable map[string]string
+	// Decls are the declarations the audit used (never nil).
+	Decls *persist.Set
+	// Lost holds every lost path (Ignored included), sorted by path
+	// component by component ("/a/b" before "/a-b"); with Collapsed, the
+	// paths below an item with a non-zero Item.Below are counted there
+	// instead.
+	Lost []*Item
+	// Collapsed is Config.Collapse: some directories lost whole may stand
+	// for their contents (Item.Below).
+	Collapsed bool
+	// Totals counts paths per category (Recreated included).
+	Totals map[Category]Total
+	// Scanned is the number of entries the walk visited.
+	Scanned int64
+	// Warnings are findings about the setup (over-mounted mounts, declared
+	// paths covered by a transient tmpfs), sorted by message.
+	Warnings []Warning
+	// Errors are per-path walk errors.
+	Errors []PathError
+	// Wipe says whether the root was wiped at this boot: set when
+	// Config.Boot is and / is an ephemeral btrfs subvolume, else nil.
+	Wipe *Wipe
+	// PreviousRoot is Config.PreviousRoot: the previous boot's root, nil
+	// when none was looked for or found.
+	PreviousRoot *btrfs.OldRoot
+	// Alerts are the findings against the previous root (history.go):
+	// host keys regenerated at every boot first, then ownership drift,
+	// each by path. Empty without a previous root.
+	Alerts []Alert
+	// Vanished lists what the last reboot destroyed that is not declared
+	// now (previous.go), by path. Empty without a previous root.
+	Vanished []Vanished
+}
+
+// LostTotal sums Totals over the lost categories; withIgnored adds Ignored.
+func (a *Audit) LostTotal(withIgnored bool) Total {
+	var t Total
+	for c, v := range a.Totals {
+		if c.Lost() && (withIgnored || c != Ignored) {
+			t.Count += v.Count
+			t.Bytes += v.Bytes
+		}
+	}
+	return t
+}
+
+// ErrNotImpermanent is returned (wrapped, with what was found at /) when
+// nothing marks the audited root as ephemeral: no declarations, the root is
+// not a tmpfs, and no --ephemeral mount point was given.
+var ErrNotImpermanent = errors.New("not an impermanent root")

@@ -1,0 +1,147 @@
+package diff
+
+import (
+	"strings"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
+	isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+	if parent == nil {
+		c.rootDev = e.Dev
+		ig := c.ignore.matchSelf("/")
+		// A declaration of / itself (the module warns, but accepts it) covers
+		// everything below: what is on the ephemeral root is then declared
+		// but not backed, like anything inside an unmounted declared directory.
+		decl := int32(-1)
+		if d := c.trie.decl; d >= 0 && c.entries[d].Kind == persist.Dir {
+			decl = d
+		}
+		c.top = &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: decl, ignored: ig}
+		return c.top, isDir
+	}
+	if e.Replaced {
+		// The directory listed here was replaced before it could be read:
+		// it was classified by its first visit; nothing below it is read.
+		return nil, false
+	}
+	ps := parent.(*dirState)
+	c.arenas[e.Worker].visited.Add(1)
+	if e.Mode&unix.S_IFMT == unix.S_IFREG {
+		c.arenas[e.Worker].bytes.Add(e.Size)
+	}
+	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
+	var nd *node
+	if ps.node != nil && ps.node.children != nil {
+		nd = ps.node.children[name]
+	}
+	mount, kind := ps.mount, ps.kind
+	if nd != nil && nd.mount != nil {
+		mount, kind = nd.mount, c.kinds[nd.mount]
+	}
+	if kind == persistent {
+		if !isDir || nd == nil || !nd.ephBelow {
+			return nil, false
+		}
+		ignored := ps.ignored || c.ignore.matchSelf(e.Path)
+		// Persistent, nothing lost here: walked only on the way to an
+		// ephemeral mount nested below.
+		sub := &dirState{node: nd, mount: mount, kind: kind, decl: -1, ignored: ignored, name: name}
+		ps.addSub(sub)
+		return sub, true
+	}
+	ignored := ps.ignored || c.ignore.matchSelf(e.Path)
+
+	cat, declIdx, childDecl := Unpersisted, int32(-1), ps.decl
+	declHere := int32(-1)
+	if nd != nil {
+		declHere = nd.decl
+	}
+	switch {
+	case kind == unmounted:
+		cat = Unmounted
+	case declHere >= 0:
+		d := &c.entries[declHere]
+		switch {
+		case d.Kind == persist.Dir && isDir:
+			cat, childDecl = Recreated, declHere
+			c.noteUnmounted(e.Path, declHere, true)
+		case e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == d.Source():
+			// The symlink method (impermanence files, home-manager v1 and
+			// preservation how = "symlink"): the link is made again and the
+			// data lives at its target in persistent storage.
+			cat = Recreated
+		default:
+			cat, declIdx = DeclaredUnbacked, declHere
+			if d.Kind == persist.File {
+				c.noteUnmounted(e.Path, declHere, isDir)
+				if isDir {
+					childDecl = declHere // DeclaredFileIsDir: all below it too
+				}
+			}
+		}
+	case isDir && nd != nil && nd.keep:
+		cat = Recreated
+	case ps.decl >= 0:
+		cat, declIdx = DeclaredUnbacked, ps.decl
+	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || c.homeManagerLink(e.Path, e.Target)):
+		cat = Recreated
+		c.mu.Lock()
+		c.activated = append(c.activated, e.Path)
+		c.mu.Unlock()
+	}
+	covered := ps.covered || nd != nil && nd.remount
+	if cat == Unpersisted && ps.covered {
+		// Below a mount point the next boot mounts another filesystem at:
+		// hidden then, and deleted with the root.
+		cat = Covered
+	}
+	if cat.Lost() && ignored {
+		cat = Ignored
+	}
+	var item *Item
+	if cat == Recreated {
+		c.recreated.Add(1)
+		if e.Mode&unix.S_IFMT == unix.S_IFREG {
+			c.recreatedBytes.Add(e.Size)
+		}
+	} else {
+		item = c.arenas[e.Worker].alloc()
+		*item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		if cat == Unmounted {
+			item.Mount = int32(mount.ID)
+		}
+		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
+		item.onRoot = mount == c.trie.mount
+	}
+	var tally *scan.Tally
+	shadow := ps.shadow || nd != nil && nd.shadow
+	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && !c.inHome(e.Path) && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+		// Everything below is lost as this directory is (see
+		// Config.Collapse): count it.
+		tally = &scan.Tally{}
+		c.mu.Lock()
+		c.tallies = append(c.tallies, tallied{item, tally})
+		c.mu.Unlock()
+	}
+	var sub *dirState
+	if isDir && tally == nil {
+		sub = &dirState{node: nd, mount: mount, kind: kind, decl: childDecl, ignored: ignored, shadow: shadow, covered: covered, name: name}
+	}
+	if item != nil {
+		ps.addItem(item)
+	}
+	if sub != nil {
+		ps.addSub(sub)
+	}
+	if !isDir {
+		return nil, false
+	}
+	if tally != nil {
+		return tally, true
+	}
+	return sub, true
+}
