@@ -49,6 +49,12 @@ func TestInterruptLint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(self, tc.args...)
+			if nice, err := exec.LookPath("nice"); err == nil && os.Geteuid() == 0 {
+				// The budget is the program's response, not the scheduler's:
+				// at the highest priority (as root; every thread inherits
+				// it) the child gets a core however loaded the machine is.
+				cmd = exec.Command(nice, append([]string{"-n", "-20", self}, tc.args...)...)
+			}
 			cmd.Env = append(os.Environ(), "DRIFT_MAIN_CHILD=1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

@@ -34,8 +34,10 @@ type Namespace struct {
 	Require string
 	// Env is more of the child's environment ("NAME=value").
 	Env []string
-	// Timeout bounds the child: 3 minutes when zero, less when the test's
-	// deadline is nearer.
+	// Timeout bounds the child, less when the test's deadline is nearer;
+	// when zero, the test's deadline (go test -timeout) bounds it alone, or
+	// 10 minutes without one. The child's own -test.timeout is 5 s less,
+	// so that a hung child prints its goroutines before it is killed.
 	Timeout time.Duration
 	// OnInterrupt, when set, runs after a SIGINT, SIGTERM or SIGHUP killed
 	// the child and removed the scratch directory, before the test binary
@@ -61,7 +63,7 @@ func (ns Namespace) Run(t *testing.T) {
 	}
 	timeout := ns.Timeout
 	if timeout == 0 {
-		timeout = 3 * time.Minute
+		timeout = 10 * time.Minute
 	}
 	if dl, ok := t.Deadline(); ok {
 		if left := time.Until(dl) - 10*time.Second; left < timeout {
