@@ -181,24 +181,6 @@ func withPrivateParent(sugs []Suggestion, decls *persist.Set) []Suggestion {
 	return sugs
 }
 
-// addLeft adds d's count and examples to the Left of reason in left, in
-// leftOrder.
-func addLeft(left []Left, reason string, d Left) []Left {
-	lc := leftCounter{}
-	for i := range left {
-		l := left[i]
-		lc[l.Reason] = &l
-	}
-	x := lc[reason]
-	if x == nil {
-		x = &Left{Reason: reason}
-		lc[reason] = x
-	}
-	x.Count += d.Count
-	x.Examples = append(x.Examples, d.Examples...)
-	return lc.list()
-}
-
 // Entry is the declaration a Persist suggestion stands for: what --format
 // nix writes (impermanence, under StoragePath; users.<User> for a path in
 // a home).

@@ -1,0 +1,145 @@
+package suggest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/units"
+)
+
+// Action is what a suggestion asks for.
+type Action string
+
+const (
+	// Persist: declare the path in environment.persistence (a persisted
+	// directory or file).
+	Persist Action = "persist"
+	// Ignore: a cache or regenerated state; an --ignore rule for drift
+	// check rather than a declaration.
+	Ignore Action = "ignore"
+	// DeclareOrRemove: data under the persistent storage path that no
+	// declaration covers (stray): declare it again, or remove it yourself.
+	// drift never deletes it.
+	DeclareOrRemove Action = "declare-or-remove"
+	// InUse: data under the persistent storage path that no declaration
+	// covers but the running system or its configuration uses (mounted
+	// now, named by an option: UsedBy). Keep it; declare it to make the
+	// use survive a boot. Never a candidate for removal.
+	InUse Action = "in-use"
+)
+
+// Confidence levels, from the score (Suggestion.Score).
+const (
+	High   = "high"   // score 60 and more
+	Medium = "medium" // 30 to 59
+	Low    = "low"    // below 30
+)
+
+// Attrs are the owner and mode written in impermanence's attrset form
+// ({ directory = …; user = …; group = …; mode = …; }, or a file's
+// parentDirectory) when they differ from the module's defaults.
+type Attrs struct {
+	User, Group, Mode string
+}
+
+// Suggestion is one row of drift suggest.
+type Suggestion struct {
+	// Rank is the 1-based position in the report.
+	Rank   int
+	Action Action
+	// Path is the live path to declare or ignore (absolute inside the
+	// audited root, raw bytes); for DeclareOrRemove, the path under the
+	// persistent storage path ("/nix/persist/var/lib/old").
+	Path string
+	// Kind is persist.Dir or persist.File.
+	Kind persist.Kind
+	// Entries counts the lost paths (stray paths) the suggestion stands
+	// for; Bytes sums the apparent sizes of the regular files among them;
+	// Mtime is the newest modification time among them (ns since the
+	// epoch).
+	Entries, Bytes, Mtime int64
+	// Boots is how many old roots were compared (at most --boots); Seen in
+	// how many of them Path existed; Changed in how many of them something
+	// of it differed from now (content, type, mode, owner, files added).
+	Boots, Seen, Changed int
+	// Score orders suggestions of the same action (Score documents the
+	// weights); Confidence is its level.
+	Score      int
+	Confidence string
+	// Fact is the knowledge base entry that matched, nil when none.
+	Fact *Fact
+	// Evidence lists findings beyond the counts (the journal directories
+	// of several machine IDs), one sentence each, with no file name in them.
+	Evidence []string
+	// Holds are known paths inside Path that were merged into it (raw
+	// bytes), with their facts.
+	Holds []Held
+	// StoragePath is the persistent storage path to declare it under;
+	// for DeclareOrRemove, the one it lies in.
+	StoragePath string
+	// User is the users.<name> the path belongs to (it lies in that
+	// user's home, Home); "" for a system path. Rel is Path relative to
+	// Home then.
+	User, Home, Rel string
+	// Attrs, when set, asks for the attrset form (the live directory — a
+	// file's parent — is not owned and moded as the module would make it).
+	Attrs *Attrs
+	// LivePath, for DeclareOrRemove, is the live path the stray data would
+	// be declared as (Path without the storage path).
+	LivePath string
+	// Symlink, for DeclareOrRemove and InUse, says Path is a symlink
+	// (listed, never followed); Kind is persist.File then.
+	Symlink bool
+	// UsedBy, for InUse, says what uses Path, one use each
+	// (audit.Use.By).
+	UsedBy []string
+}
+
+// Held is a known path inside a suggestion, and its fact.
+type Held struct {
+	Path string
+	Fact *Fact
+}
+
+// Note is the suggestion's evidence in one line: the knowledge base's
+// note, the evidence, what the history says. esc makes a file name
+// printable (escape.Name).
+func (s *Suggestion) Note(esc func(string) string) string {
+	var parts []string
+	if s.Fact != nil {
+		parts = append(parts, s.Fact.What)
+	}
+	for _, h := range s.Holds {
+		parts = append(parts, fmt.Sprintf("holds %s (%s): %s", esc(h.Path), h.Fact.Action, h.Fact.What))
+	}
+	parts = append(parts, s.Evidence...)
+	if s.Action == InUse {
+		if s.Symlink {
+			parts = append(parts, "a symlink (not followed)")
+		}
+		parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; on persistent storage already and used there: nothing to do (drift never removes it)")
+	} else if s.Action == DeclareOrRemove {
+		if s.Symlink {
+			parts = append(parts, "a symlink (not followed)")
+		}
+		parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
+	} else if h := s.historyNote(); h != "" {
+		parts = append(parts, h)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Suggestion) historyNote() string {
+	switch {
+	case s.Boots == 0:
+		return ""
+	case s.Seen == 0:
+		return fmt.Sprintf("in none of the last %s: new since the last boot", units.Plural(int64(s.Boots), "old root", "old roots"))
+	case s.Changed == 0 && s.Seen == s.Boots:
+		return fmt.Sprintf("identical in all %s: regenerated at every boot", units.Plural(int64(s.Boots), "old root", "old roots"))
+	case s.Changed > 0:
+		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
+	}
+	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
+}
