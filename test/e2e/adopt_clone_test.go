@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestAdoptClonesOnTheSameFilesystem: on btrfs, with the persistent
@@ -22,7 +24,7 @@ func TestAdoptClonesOnTheSameFilesystem(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	content := strings.Repeat("cloned, not copied\n", 20000)
 	writeFile(t, s.M("/srv/app/big"), content, 0o644)
 	unix.Sync()

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // coveredDecls declare a directory in a home on its own subvolume (/home)
@@ -31,9 +33,9 @@ func TestAdoptCoveredHomeDirectory(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "covered.json")
-	must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
 	writeFile(t, s.M("/home/alice/.mozilla/firefox/prefs.js"), "user_pref(1);", 0o600)
-	must(t, os.Chown(s.M("/home/alice/.mozilla/firefox/prefs.js"), 1000, 100))
+	testutil.Must(t, os.Chown(s.M("/home/alice/.mozilla/firefox/prefs.js"), 1000, 100))
 	base := []string{"--root", s.root, "--persist", s.declPath(), "--persist", extra}
 
 	_, out, _ := s.driftAll(append([]string{"check"}, base...)...)
@@ -82,10 +84,10 @@ func TestAdoptRefusesDeclaredDirectorySymlink(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "covered.json")
-	must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
 	writeFile(t, s.M("/srv/appdata/db"), "data", 0o600)
-	must(t, os.MkdirAll(s.M("/var/lib"), 0o755))
-	must(t, os.Symlink("/srv/appdata", s.M("/var/lib/app")))
+	testutil.Must(t, os.MkdirAll(s.M("/var/lib"), 0o755))
+	testutil.Must(t, os.Symlink("/srv/appdata", s.M("/var/lib/app")))
 	code, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "/var/lib/app")
 	if code != 2 || !strings.Contains(errOut, "is a symlink to /srv/appdata") || !strings.Contains(errOut, "declare the link's target") {
 		t.Errorf("adopt of a declared directory that is a symlink: exit %d\n%s%s", code, out, errOut)
@@ -105,12 +107,12 @@ func TestAdoptCopiesFifoAsFifo(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "covered.json")
-	must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(coveredDecls), 0o644))
 	writeFile(t, s.M("/srv/withfifo/file"), "x", 0o644)
-	must(t, unix.Mkfifo(s.M("/srv/withfifo/pipe"), 0o620))
-	must(t, os.Chmod(s.M("/srv/withfifo/pipe"), 0o620)) // past the umask
-	must(t, os.Lchown(s.M("/srv/withfifo/pipe"), 1000, 100))
-	must(t, unix.Mknod(s.M("/srv/withfifo/sock"), unix.S_IFSOCK|0o644, 0))
+	testutil.Must(t, unix.Mkfifo(s.M("/srv/withfifo/pipe"), 0o620))
+	testutil.Must(t, os.Chmod(s.M("/srv/withfifo/pipe"), 0o620)) // past the umask
+	testutil.Must(t, os.Lchown(s.M("/srv/withfifo/pipe"), 1000, 100))
+	testutil.Must(t, unix.Mknod(s.M("/srv/withfifo/sock"), unix.S_IFSOCK|0o644, 0))
 	code, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "/srv/withfifo")
 	if code != 0 || !strings.Contains(errOut, "/srv/withfifo/sock not copied: socket: adopt copies regular files, directories, symlinks and fifos only") || strings.Contains(errOut, "restore") {
 		t.Errorf("adopt with a fifo and a socket: exit %d\n%s%s", code, out, errOut)
@@ -137,8 +139,8 @@ func TestAdoptFifoBeneathMountNamesUserPaths(t *testing.T) {
 	}
 	root := filepath.Join(s.top, "root") // the root subvolume without the mounts on it
 	writeFile(t, filepath.Join(root, "/etc/nixos/hidden.txt"), "hidden", 0o644)
-	must(t, unix.Mkfifo(filepath.Join(root, "/etc/nixos/hidden.fifo"), 0o600))
-	must(t, unix.Mknod(filepath.Join(root, "/etc/nixos/hidden.sock"), unix.S_IFSOCK|0o644, 0))
+	testutil.Must(t, unix.Mkfifo(filepath.Join(root, "/etc/nixos/hidden.fifo"), 0o600))
+	testutil.Must(t, unix.Mknod(filepath.Join(root, "/etc/nixos/hidden.sock"), unix.S_IFSOCK|0o644, 0))
 	code, out, errOut := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--pending")
 	if code != 0 || strings.Contains(out+errOut, "/proc/self/fd") {
 		t.Errorf("adopt --pending with a fifo beneath a mount: exit %d\n%s%s", code, out, errOut)
@@ -193,21 +195,21 @@ func TestAdoptAppliesDeclaredOwnerAndMode(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "owner.json")
-	must(t, os.WriteFile(extra, []byte(ownerDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(ownerDecls), 0o644))
 	appendFile := func(p, line string) {
 		f, err := os.OpenFile(s.M(p), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		must(t, err)
+		testutil.Must(t, err)
 		_, err = f.WriteString(line)
-		must(t, err)
-		must(t, f.Close())
+		testutil.Must(t, err)
+		testutil.Must(t, f.Close())
 	}
 	appendFile("/etc/passwd", "colord:x:998:997::/var/lib/colord:/run/current-system/sw/bin/nologin\n")
 	appendFile("/etc/group", "colord:x:997:\n")
 	writeFile(t, s.M("/srv/colord/icc/x.icc"), "profile", 0o644)
-	must(t, os.Chmod(s.M("/srv/colord"), 0o777))
-	must(t, os.MkdirAll(s.M("/srv/colord-old"), 0o777))
+	testutil.Must(t, os.Chmod(s.M("/srv/colord"), 0o777))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/colord-old"), 0o777))
 	writeFile(t, s.M("/srv/colord-old/f"), "f", 0o644)
-	must(t, os.MkdirAll(s.M(storage+"/srv/colord-old"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M(storage+"/srv/colord-old"), 0o755))
 	base := []string{"adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra}
 
 	dry := string(s.drift(0, append(base, "--dry-run", "/srv/colord")...))
@@ -216,19 +218,19 @@ func TestAdoptAppliesDeclaredOwnerAndMode(t *testing.T) {
 	}
 	_, _, errOut := s.driftAll(append(base, "/srv/colord", "/srv/colord-old")...)
 	var st unix.Stat_t
-	must(t, unix.Lstat(s.M(storage+"/srv/colord"), &st))
+	testutil.Must(t, unix.Lstat(s.M(storage+"/srv/colord"), &st))
 	if st.Uid != 998 || st.Gid != 997 || st.Mode&0o7777 != 0o750 {
 		t.Errorf("persistent copy of /srv/colord: %d:%d %04o, want 998:997 0750", st.Uid, st.Gid, st.Mode&0o7777)
 	}
-	must(t, unix.Lstat(s.M(storage+"/srv/colord/icc"), &st))
+	testutil.Must(t, unix.Lstat(s.M(storage+"/srv/colord/icc"), &st))
 	if st.Uid != 0 || st.Mode&0o7777 != 0o755 {
 		t.Errorf("a directory inside: %d %04o, want the live 0 0755", st.Uid, st.Mode&0o7777)
 	}
-	must(t, unix.Lstat(s.M("/srv/colord"), &st))
+	testutil.Must(t, unix.Lstat(s.M("/srv/colord"), &st))
 	if st.Mode&0o7777 != 0o777 || st.Uid != 0 {
 		t.Errorf("the live directory changed: %d %04o", st.Uid, st.Mode&0o7777)
 	}
-	must(t, unix.Lstat(s.M(storage+"/srv/colord-old"), &st))
+	testutil.Must(t, unix.Lstat(s.M(storage+"/srv/colord-old"), &st))
 	if st.Uid != 0 || st.Mode&0o7777 != 0o755 {
 		t.Errorf("the existing copy changed: %d %04o", st.Uid, st.Mode&0o7777)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestAdoptPreferLiveGivesTheCopyTheLiveDirectoryOwner: a persistent copy
@@ -24,15 +26,15 @@ func TestAdoptPreferLiveGivesTheCopyTheLiveDirectoryOwner(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "pg.json")
-	must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "directories": [ "/srv/postgresql" ]}`), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "directories": [ "/srv/postgresql" ]}`), 0o644))
 	for _, d := range []string{"/srv/postgresql/16", storage + "/srv/postgresql/16"} {
 		writeFile(t, s.M(d+"/PG_VERSION"), "16\n", 0o600)
-		must(t, os.Lchown(s.M(d+"/PG_VERSION"), 71, 71))
+		testutil.Must(t, os.Lchown(s.M(d+"/PG_VERSION"), 71, 71))
 	}
-	must(t, os.Chmod(s.M("/srv/postgresql/16"), 0o700))
-	must(t, os.Lchown(s.M("/srv/postgresql/16"), 71, 71))
-	must(t, os.Chmod(s.M(storage+"/srv/postgresql/16"), 0o755))
-	must(t, os.Lchown(s.M(storage+"/srv/postgresql/16"), 0, 0))
+	testutil.Must(t, os.Chmod(s.M("/srv/postgresql/16"), 0o700))
+	testutil.Must(t, os.Lchown(s.M("/srv/postgresql/16"), 71, 71))
+	testutil.Must(t, os.Chmod(s.M(storage+"/srv/postgresql/16"), 0o755))
+	testutil.Must(t, os.Lchown(s.M(storage+"/srv/postgresql/16"), 0, 0))
 
 	// differing returns what drift check reports differing for the path:
 	// its warnings naming a difference there (another mode or owner in
@@ -75,7 +77,7 @@ func TestAdoptPreferLiveGivesTheCopyTheLiveDirectoryOwner(t *testing.T) {
 		t.Errorf("adopt --prefer live does not report the directory:\n%s", out)
 	}
 	var st unix.Stat_t
-	must(t, unix.Lstat(s.M(storage+"/srv/postgresql/16"), &st))
+	testutil.Must(t, unix.Lstat(s.M(storage+"/srv/postgresql/16"), &st))
 	if st.Mode&0o7777 != 0o700 || st.Uid != 71 || st.Gid != 71 {
 		t.Errorf("after --prefer live the copy's directory is %04o %d:%d, want 0700 71:71", st.Mode&0o7777, st.Uid, st.Gid)
 	}
@@ -97,12 +99,12 @@ func TestAdoptUserDirectoryIsTheUsers(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "alice.json")
-	must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "users": { "alice": { "home": "/home/alice", "directories": [ { "directory": "x", "mode": "0700" } ] } }}`), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "users": { "alice": { "home": "/home/alice", "directories": [ { "directory": "x", "mode": "0700" } ] } }}`), 0o644))
 	f, err := os.OpenFile(s.M("/etc/passwd"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	must(t, err)
+	testutil.Must(t, err)
 	_, err = f.WriteString("alice:x:1000:100::/home/alice:/bin/sh\n")
-	must(t, err)
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Close())
 	writeFile(t, s.M("/home/alice/x/data"), "alice's", 0o644)
 	base := []string{"adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra}
 
@@ -121,7 +123,7 @@ func TestAdoptUserDirectoryIsTheUsers(t *testing.T) {
 		storage + "/home/alice/x/data": "0:0",
 	} {
 		var st unix.Stat_t
-		must(t, unix.Lstat(s.M(p), &st))
+		testutil.Must(t, unix.Lstat(s.M(p), &st))
 		got := fmt.Sprintf("%d:%d", st.Uid, st.Gid)
 		if strings.Contains(want, " ") {
 			got += fmt.Sprintf(" %04o", st.Mode&0o7777)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // adoptDecls are declarations added to the reference system's for drift
@@ -110,23 +112,23 @@ func TestAdoptThenWipe(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	when := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	mk := func(p, content string, uid int) {
 		t.Helper()
 		writeFile(t, p, content, 0o640)
-		must(t, os.Lchown(p, uid, 100))
-		must(t, os.Chtimes(p, when, when))
+		testutil.Must(t, os.Lchown(p, uid, 100))
+		testutil.Must(t, os.Chtimes(p, when, when))
 	}
 	root := filepath.Join(s.top, "root") // the root subvolume without the mounts on it
 	// Declared, not mounted, on the root: files, a hard link, a symlink, an
 	// xattr, an empty directory.
 	mk(s.M("/srv/declared-unmounted/data.txt"), "not actually persisted", 1000)
-	must(t, os.MkdirAll(s.M("/srv/declared-unmounted/sub"), 0o750))
-	must(t, os.Link(s.M("/srv/declared-unmounted/data.txt"), s.M("/srv/declared-unmounted/sub/link.txt")))
-	must(t, os.Symlink("../data.txt", s.M("/srv/declared-unmounted/sub/rel")))
-	must(t, unix.Lsetxattr(s.M("/srv/declared-unmounted/data.txt"), "user.drift", []byte("kept"), 0))
-	must(t, os.MkdirAll(s.M("/srv/declared-unmounted/empty"), 0o711))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/declared-unmounted/sub"), 0o750))
+	testutil.Must(t, os.Link(s.M("/srv/declared-unmounted/data.txt"), s.M("/srv/declared-unmounted/sub/link.txt")))
+	testutil.Must(t, os.Symlink("../data.txt", s.M("/srv/declared-unmounted/sub/rel")))
+	testutil.Must(t, unix.Lsetxattr(s.M("/srv/declared-unmounted/data.txt"), "user.drift", []byte("kept"), 0))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/declared-unmounted/empty"), 0o711))
 	// Declared and already mounted over hidden data.
 	mk(filepath.Join(root, "/etc/nixos/hidden-under-bind.txt"), "hidden", 0)
 	mk(filepath.Join(root, "/etc/nixos/deeper/flake.nix"), "{ }", 0)
@@ -163,7 +165,7 @@ func TestAdoptThenWipe(t *testing.T) {
 	var report struct {
 		Items []struct{ Path, Category, Adopt string }
 	}
-	must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json"), &report))
+	testutil.Must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json"), &report))
 	cmds := map[string]string{}
 	for _, it := range report.Items {
 		cmds[it.Path] = it.Category + " " + it.Adopt
@@ -247,11 +249,11 @@ func TestAdoptThenWipe(t *testing.T) {
 	w.drift()
 	s.boot(nil)
 	for _, d := range []string{"/srv/half", "/srv/app", "/root/.local/share/app"} {
-		must(t, os.MkdirAll(s.M(d), 0o755))
+		testutil.Must(t, os.MkdirAll(s.M(d), 0o755))
 		run(t, "mount", "--bind", s.M(storage+d), s.M(d))
 	}
 	for _, f := range []string{"/etc/host-key", "/root/.zsh/history-extra"} {
-		must(t, os.MkdirAll(filepath.Dir(s.M(f)), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(s.M(f)), 0o755))
 		touch(t, s.M(f))
 		run(t, "mount", "--bind", s.M(storage+f), s.M(f))
 	}
@@ -307,7 +309,7 @@ func TestAdoptInterrupted(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	content := func(i int) string { return strings.Repeat(fmt.Sprintf("file %d\n", i), 1000+i) }
 	for i := range 40 {
 		writeFile(t, s.M(fmt.Sprintf("/srv/app/d%d/f%d", i%4, i)), content(i), 0o644)
@@ -410,7 +412,7 @@ func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	for i := range 20 {
 		writeFile(t, s.M(fmt.Sprintf("/srv/app/f%d", i)), strings.Repeat("x", 1000+i), 0o644)
 	}
@@ -465,10 +467,10 @@ func TestAdoptMountAndOpenFiles(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	writeFile(t, s.M("/srv/app/state.db"), "state", 0o600)
 	holder := command("sh", "-c", "exec 3<\"$1\"; exec sleep 60", "sh", s.M("/srv/app/state.db"))
-	must(t, holder.Start())
+	testutil.Must(t, holder.Start())
 	defer func() { holder.Process.Kill(); holder.Wait() }()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

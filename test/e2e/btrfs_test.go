@@ -62,7 +62,7 @@ var (
 // performs the seed's initrd wipe and the next boot, and compares the
 // prediction with what actually disappeared.
 func TestWipePredictsLoss(t *testing.T) {
-	if !isChild(t) {
+	if !namespace.IsChild(t) {
 		runInNamespace(t)
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // diffPaths runs drift diff a b --format paths ARGS (exiting wantExit)
@@ -59,10 +61,10 @@ func (s *system) chrootDiff(wantExit int, a, b string) ([]string, string) {
 func (s *system) snapshotRoot(name string, nested ...string) string {
 	t := s.t
 	old := filepath.Join(s.top, "old_roots", name)
-	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
 	run(t, "btrfs", "subvolume", "snapshot", filepath.Join(s.top, "root"), old)
 	for _, n := range nested { // parents first
-		must(t, os.Remove(filepath.Join(old, n)))
+		testutil.Must(t, os.Remove(filepath.Join(old, n)))
 		run(t, "btrfs", "subvolume", "snapshot", filepath.Join(s.top, "root", n), filepath.Join(old, n))
 	}
 	return old
@@ -82,8 +84,8 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	s.populate()
-	must(t, os.MkdirAll(s.M("/proc"), 0o555))
-	must(t, os.MkdirAll(s.M("/mnt/old"), 0o755)) // where the chrooted diff sees the old root
+	testutil.Must(t, os.MkdirAll(s.M("/proc"), 0o555))
+	testutil.Must(t, os.MkdirAll(s.M("/mnt/old"), 0o755)) // where the chrooted diff sees the old root
 	nested := []string{"srv/nested-subvol", "srv/nested-subvol/inner"}
 	old := s.snapshotRoot("2026-12-01_08:00:00", nested...)
 	s.installChroot() // the drift binary on /nix, /proc mounted
@@ -124,7 +126,7 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	// Changes on the root subvolume.
 	writeFile(t, s.M("/etc/my-local-tweak.conf"), "tweak=2\n", 0o644)
 	writeFile(t, s.M("/new-file"), "new\n", 0o644)
-	must(t, os.Remove(s.M("/imperm_test/testfile")))
+	testutil.Must(t, os.Remove(s.M("/imperm_test/testfile")))
 	writeFile(t, s.M("/srv/nested-subvol/inner/deep.txt"), "changed in a nested subvolume", 0o644)
 	writeFile(t, filepath.Join(s.top, "root", "var/log/hidden-new.txt"), "under the /var/log mount", 0o644)
 
@@ -164,7 +166,7 @@ func TestDiffOldRootAgainstLiveSystem(t *testing.T) {
 	bin := os.Getenv(envDrift)
 	for _, p := range []string{s.root, old, bin} {
 		for d := filepath.Dir(p); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-			must(t, os.Chmod(d, 0o755)) // test directories: let nobody reach them
+			testutil.Must(t, os.Chmod(d, 0o755)) // test directories: let nobody reach them
 		}
 	}
 	cmd := command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "diff", old, s.root)
@@ -192,13 +194,13 @@ func TestDiffNestedSubvolumes(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	roots := filepath.Join(s.top, "old_roots")
-	must(t, os.MkdirAll(roots, 0o755))
+	testutil.Must(t, os.MkdirAll(roots, 0o755))
 	var olds []string
 	for i, release := range []string{"ID=nixos\n", "ID=debian\n"} {
 		old := filepath.Join(roots, []string{"2026-12-01_08:00:00", "2026-12-02_08:00:00"}[i])
 		run(t, "btrfs", "subvolume", "create", old)
 		writeFile(t, filepath.Join(old, "etc/hostname"), "box-host\n", 0o644)
-		must(t, os.MkdirAll(filepath.Join(old, "var/lib/machines"), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Join(old, "var/lib/machines"), 0o755))
 		run(t, "btrfs", "subvolume", "create", filepath.Join(old, "var/lib/machines/box"))
 		writeFile(t, filepath.Join(old, "var/lib/machines/box/etc/os-release"), release, 0o644)
 		run(t, "btrfs", "subvolume", "create", filepath.Join(old, "var/lib/machines/box/inner"))

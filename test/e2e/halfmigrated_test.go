@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // extraDeclarations are declared on top of `declarations` in
@@ -38,7 +40,7 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	extra := filepath.Join(s.dir, "extra.json")
-	must(t, os.WriteFile(extra, []byte(extraDeclarations), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(extraDeclarations), 0o644))
 	w := func(p, content string) { t.Helper(); writeFile(t, s.M(p), content, 0o644) }
 
 	// Half migrated: live on the ephemeral root, partly in /nix/persist.
@@ -63,9 +65,9 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 	// Shadowed under the /etc/nixos bind mount, identical in the previous
 	// boot's root.
 	const hidden = "/etc/nixos/hidden-under-bind.txt"
-	must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
 	old := filepath.Join(s.top, "old_roots", "2026-11-30_09:00:00")
-	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
 	run(t, "btrfs", "subvolume", "create", old)
 	writeFile(t, filepath.Join(old, hidden), "hidden\n", 0o644)
 
@@ -83,7 +85,7 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 		}
 		Warnings []string
 	}
-	must(t, json.Unmarshal(out, &r))
+	testutil.Must(t, json.Unmarshal(out, &r))
 	rows := map[string]string{}
 	for _, it := range r.Items {
 		rows[it.Path] = it.Category + " " + it.History
@@ -134,8 +136,8 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 	(&wipeImage{t: t, top: s.top, dev: s.dev}).drift()
 	s.boot(nil)
 	for _, d := range []string{"/srv/half", "/home/alice/.mozilla"} {
-		must(t, os.MkdirAll(s.M(storage+d), 0o755))
-		must(t, os.MkdirAll(s.M(d), 0o755))
+		testutil.Must(t, os.MkdirAll(s.M(storage+d), 0o755))
+		testutil.Must(t, os.MkdirAll(s.M(d), 0o755))
 		run(t, "mount", "--bind", s.M(storage+d), s.M(d))
 	}
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestCheckAlertsOldRootsAuto: the alerts against the previous root, read
@@ -24,10 +26,10 @@ func TestCheckAlertsOldRootsAuto(t *testing.T) {
 	// This boot: a fresh key on the ephemeral root; svc-b took uid 995.
 	write(s.M("/etc/ssh/ssh_host_ed25519_key"), "K2\n")
 	write(s.M("/etc/passwd"), "root:x:0:0::/root:/bin/sh\nsvc-a:x:994:994::/:/bin/false\nsvc-b:x:995:995::/:/bin/false\n")
-	must(t, os.Lchown(s.M("/var/lib/bluetooth"), 995, 0)) // bind-mounted from /nix/persist
+	testutil.Must(t, os.Lchown(s.M("/var/lib/bluetooth"), 995, 0)) // bind-mounted from /nix/persist
 	// The previous boot's root.
 	old := filepath.Join(s.top, "old_roots", "2026-11-10_09:00:00")
-	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
 	run(t, "btrfs", "subvolume", "create", old)
 	write(filepath.Join(old, "etc/ssh/ssh_host_ed25519_key"), "K1\n")
 	write(filepath.Join(old, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nsvc-a:x:995:995::/:/bin/false\n")
@@ -83,7 +85,7 @@ func TestFutureDatedOldRootKeepsHostKeyAlert(t *testing.T) {
 	}
 	writeFile(t, s.M("/etc/ssh/ssh_host_ed25519_key"), "K2\n", 0o600)
 	old := filepath.Join(s.top, "old_roots", "2026-11-10_09:00:00")
-	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
 	run(t, "btrfs", "subvolume", "create", old)
 	writeFile(t, filepath.Join(old, "etc/ssh/ssh_host_ed25519_key"), "K1\n", 0o600)
 	run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, "old_roots", "2999-01-1_00:00:00"))

@@ -35,7 +35,7 @@ type checkReport struct {
 // TestWipePredictsLoss (before any wipe) and checks the categories it reports
 // and that the JSON summary agrees with --format paths0.
 func TestCheckJSONOnBtrfs(t *testing.T) {
-	if !isChild(t) {
+	if !namespace.IsChild(t) {
 		if harnessOnly() {
 			t.Skip(envHarnessOnly + "=1: no drift binary")
 		}

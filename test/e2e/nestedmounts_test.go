@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestEphemeralTmpfsInsideHomeSubvolume: a tmpfs mounted at /home/carol
@@ -14,7 +16,7 @@ func TestEphemeralTmpfsInsideHomeSubvolume(t *testing.T) {
 	if s == nil {
 		return
 	}
-	must(t, os.MkdirAll(s.M("/home/carol"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M("/home/carol"), 0o755))
 	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M("/home/carol"))
 	writeFile(t, s.M("/home/carol/x"), "a\n", 0o644)
 	writeFile(t, s.M("/home/dave/notes"), "n\n", 0o644)
@@ -38,7 +40,7 @@ func TestUnmountedFstabSubvolumeCovers(t *testing.T) {
 	}
 	// /etc/fstab as NixOS makes it from fileSystems: a link into /etc/static.
 	writeFile(t, s.M("/nix/store/22222222222222222222222222222222-etc/etc/fstab"), "/dev/disk/by-label/drift-e2e /var/log btrfs subvol=log 0 0\n/dev/disk/by-label/drift-e2e /home btrfs subvol=home 0 0\n", 0o644)
-	must(t, os.Symlink("/etc/static/fstab", s.M("/etc/fstab")))
+	testutil.Must(t, os.Symlink("/etc/static/fstab", s.M("/etc/fstab")))
 	for _, mp := range []string{"/var/log", "/home"} {
 		run(t, "umount", "-R", s.M(mp))
 	}

@@ -57,11 +57,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// isChild reports whether this process is the namespaced child for t.
-func isChild(t *testing.T) bool {
-	return namespace.IsChild(t)
-}
-
 // namespace is the private mount namespace each btrfs test runs in; on an
 // interrupt the drift binary built for the tests is removed too.
 var namespace = testutil.Namespace{Child: envChild, Dir: envDir, Require: envRequire,
@@ -194,7 +189,7 @@ func command(name string, args ...string) *exec.Cmd {
 // harness runs without drift (DRIFT_E2E_HARNESS_ONLY).
 func driftChild(t *testing.T) bool {
 	t.Helper()
-	if !isChild(t) {
+	if !namespace.IsChild(t) {
 		runInNamespace(t)
 		return false
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestPruneKeepsTheConfigurationDriftReads: with no /etc/nixos and the
@@ -25,7 +27,7 @@ func TestPruneKeepsTheConfigurationDriftReads(t *testing.T) {
 	}
 	s.configuration()
 	_ = exec.Command("umount", s.M("/etc/nixos")).Run()
-	must(t, os.RemoveAll(s.M("/etc/nixos")))
+	testutil.Must(t, os.RemoveAll(s.M("/etc/nixos")))
 	cfg := s.M(storage + "/etc/nixos/configuration.nix")
 	writeFile(t, cfg, "{ ... }: {\n  imports = [ ./hardware-configuration.nix ];\n  environment.persistence.\"/nix/persist\".directories = [ \"/var/lib/bluetooth\" ];\n}\n", 0o644)
 	writeFile(t, s.M(storage+"/etc/nixos/hardware-configuration.nix"), "{ ... }: { }\n", 0o644)
@@ -34,7 +36,7 @@ func TestPruneKeepsTheConfigurationDriftReads(t *testing.T) {
 	var sug struct {
 		Suggestions []struct{ Path, Action string }
 	}
-	must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--format", "json", "-q"), &sug))
+	testutil.Must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--format", "json", "-q"), &sug))
 	for _, x := range sug.Suggestions {
 		if strings.HasPrefix(x.Path, storage+"/etc/nixos") && x.Action == "declare-or-remove" {
 			t.Errorf("drift suggest calls the configuration it reads a stray: %+v", x)
@@ -58,7 +60,7 @@ func TestPruneKeepsTheConfigurationDriftReads(t *testing.T) {
 
 	// The configuration gone (moved away by hand): the quarantine of the
 	// usual storage path is still found.
-	must(t, os.Rename(s.M(storage+"/etc/nixos"), s.M(storage+"/nixos-away")))
+	testutil.Must(t, os.Rename(s.M(storage+"/etc/nixos"), s.M(storage+"/nixos-away")))
 	if l := string(s.drift(0, "prune", "--root", s.root, "--list", "-q")); !strings.Contains(l, storage+"/old-stray") {
 		t.Errorf("--list without declarations misses the batch:\n%s", l)
 	}
@@ -85,7 +87,7 @@ func TestPruneUndoAllPutsBackNewestBatchFirst(t *testing.T) {
 	s.configuration()
 	writeFile(t, s.M(storage+"/dir/keep/data"), "kept", 0o644)
 	writeFile(t, s.M(storage+"/dir/old"), "old", 0o644)
-	must(t, os.MkdirAll(s.M("/srv/keep"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/keep"), 0o755))
 	run(t, "mount", "--bind", s.M(storage+"/dir/keep"), s.M("/srv/keep"))
 	prune := func(want int, extra ...string) string {
 		t.Helper()
@@ -141,7 +143,7 @@ func TestSuggestAndPruneKeepAStrayHoldingAMountPoint(t *testing.T) {
 		return
 	}
 	s.configuration()
-	must(t, os.MkdirAll(s.M(storage+"/mstray/mp"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M(storage+"/mstray/mp"), 0o755))
 	writeFile(t, s.M(storage+"/mstray/beside"), "stray", 0o644)
 	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mstray/mp"))
 	writeFile(t, s.M(storage+"/mstray/mp/on-tmpfs"), "not the storage path's", 0o644)
@@ -151,7 +153,7 @@ func TestSuggestAndPruneKeepAStrayHoldingAMountPoint(t *testing.T) {
 			Entries      int64
 		}
 	}
-	must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--persist", s.declPath(), "--format", "json", "-q"), &sug))
+	testutil.Must(t, json.Unmarshal(s.drift(0, "suggest", "--root", s.root, "--persist", s.declPath(), "--format", "json", "-q"), &sug))
 	got := map[string]string{}
 	for _, x := range sug.Suggestions {
 		if strings.HasPrefix(x.Path, storage+"/mstray") {
@@ -196,7 +198,7 @@ func TestPruneUndoKeepsNonUTF8NamesExact(t *testing.T) {
 			Objects []struct{ Path, PathBase64 string }
 		}
 	}
-	must(t, json.Unmarshal(s.drift(0, "prune", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &res))
+	testutil.Must(t, json.Unmarshal(s.drift(0, "prune", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &res))
 	var raw []string
 	for _, b := range res.Batches {
 		for _, o := range b.Objects {
@@ -223,7 +225,7 @@ func TestPruneUndoKeepsNonUTF8NamesExact(t *testing.T) {
 		}
 	}
 	ents, err := os.ReadDir(s.M(storage))
-	must(t, err)
+	testutil.Must(t, err)
 	for _, e := range ents {
 		if strings.Contains(e.Name(), "\ufffd") {
 			t.Errorf("undo made %q", e.Name())
@@ -244,8 +246,8 @@ func TestPruneKeepsAHostKeyReachedThroughALink(t *testing.T) {
 	s.configuration()
 	writeFile(t, s.M(storage+"/realkeys/ssh.key"), "key", 0o600)
 	writeFile(t, s.M(storage+"/realrel/ssh.key"), "key2", 0o600)
-	must(t, os.Symlink(storage+"/realkeys", s.M(storage+"/keys")))
-	must(t, os.Symlink("realrel", s.M(storage+"/rel")))
+	testutil.Must(t, os.Symlink(storage+"/realkeys", s.M(storage+"/keys")))
+	testutil.Must(t, os.Symlink("realrel", s.M(storage+"/rel")))
 	writeFile(t, s.M(storage+"/old"), "stray", 0o644)
 	config := s.dir + "/ssh.nix"
 	writeFile(t, config, "{ ... }: {\n  services.openssh.hostKeys = [ { path = \"/nix/persist/keys/ssh.key\"; type = \"ed25519\"; } { path = \"/nix/persist/rel/ssh.key\"; type = \"ed25519\"; } ];\n}\n", 0o644)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // pruneBatch is a batch of drift prune --list --format json.
@@ -55,17 +57,17 @@ func TestPruneQuarantinesStraysAndUndoes(t *testing.T) {
 	st := func(p string) string { return s.M(storage + p) }
 	writeFile(t, st("/var/lib/old-app/db/data"), "old app data", 0o640)
 	writeFile(t, st("/var/lib/old-app/config"), "x=1", 0o600)
-	must(t, os.Chown(st("/var/lib/old-app/config"), 1234, 5678))
-	must(t, unix.Lsetxattr(st("/var/lib/old-app/db/data"), "user.drift", []byte("kept"), 0))
+	testutil.Must(t, os.Chown(st("/var/lib/old-app/config"), 1234, 5678))
+	testutil.Must(t, unix.Lsetxattr(st("/var/lib/old-app/db/data"), "user.drift", []byte("kept"), 0))
 	writeFile(t, st("/etc/old.conf"), "stale", 0o644)
-	must(t, os.Symlink("/nowhere", st("/dangling")))
+	testutil.Must(t, os.Symlink("/nowhere", st("/dangling")))
 	// In use: bind-mounted, named by the configuration, linked to.
 	writeFile(t, st("/srv/postgresql/PG_VERSION"), "16\n", 0o600)
-	must(t, os.MkdirAll(s.M("/srv/postgresql"), 0o700))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/postgresql"), 0o700))
 	run(t, "mount", "--bind", st("/srv/postgresql"), s.M("/srv/postgresql"))
 	writeFile(t, st("/passwords/alice"), "$y$hash", 0o600)
 	writeFile(t, st("/etc/linked.conf"), "linked", 0o644)
-	must(t, os.Symlink(storage+"/etc/linked.conf", s.M("/etc/linked.conf")))
+	testutil.Must(t, os.Symlink(storage+"/etc/linked.conf", s.M("/etc/linked.conf")))
 	config := filepath.Join(s.dir, "users.nix")
 	writeFile(t, config, "{ ... }: {\n  users.users.alice.hashedPasswordFile = \"/nix/persist/passwords/alice\";\n}\n", 0o644)
 	strays := []string{"/dangling", "/etc/old.conf", "/var/lib/old-app"}
@@ -96,7 +98,7 @@ func TestPruneQuarantinesStraysAndUndoes(t *testing.T) {
 		Batches []pruneBatch
 		Refused []struct{ Path, Reason string }
 	}
-	must(t, json.Unmarshal(prune(0, "--format", "json"), &res))
+	testutil.Must(t, json.Unmarshal(prune(0, "--format", "json"), &res))
 	if len(res.Batches) != 1 {
 		t.Fatalf("batches %+v, want one", res.Batches)
 	}
@@ -140,8 +142,8 @@ func TestPruneQuarantinesStraysAndUndoes(t *testing.T) {
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(batchDir, "manifest.json"))
-	must(t, err)
-	must(t, json.Unmarshal(data, &manifest))
+	testutil.Must(t, err)
+	testutil.Must(t, json.Unmarshal(data, &manifest))
 	if manifest.ID != b.ID || time.Since(manifest.Created) > time.Hour || len(manifest.Objects) != 3 {
 		t.Errorf("manifest: %s", data)
 	}
@@ -182,7 +184,7 @@ func TestPruneQuarantinesStraysAndUndoes(t *testing.T) {
 	if l := s.pruneList(); len(l) != 1 || !slices.Equal(l[0].Quarantined, []bool{false, true, false}) {
 		t.Errorf("--list after a refused undo: %+v", l)
 	}
-	must(t, os.Remove(st("/etc/old.conf")))
+	testutil.Must(t, os.Remove(st("/etc/old.conf")))
 	prune(0, "--undo", "all")
 	if got := metaTree(t, st("/etc/old.conf")); fmt.Sprint(got) != fmt.Sprint(before["/etc/old.conf"]) {
 		t.Errorf("/etc/old.conf put back differs: %v", got)
@@ -288,7 +290,7 @@ func TestPruneLeavesAMountBelowInPlace(t *testing.T) {
 		return
 	}
 	s.configuration()
-	must(t, os.MkdirAll(s.M(storage+"/mnt/sub"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M(storage+"/mnt/sub"), 0o755))
 	writeFile(t, s.M(storage+"/mnt/above"), "beside the mount", 0o644)
 	run(t, "mount", "-t", "tmpfs", "tmpfs", s.M(storage+"/mnt/sub"))
 	writeFile(t, s.M(storage+"/mnt/sub/inside"), "on the tmpfs", 0o644)

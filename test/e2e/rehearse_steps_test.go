@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestRehearseStepsAreOnesTheCommandsAccept: on real btrfs, a bind mount
@@ -21,17 +23,17 @@ func TestRehearseStepsAreOnesTheCommandsAccept(t *testing.T) {
 		return
 	}
 	reports := filepath.Join(s.dir, "reports")
-	must(t, os.MkdirAll(reports, 0o700))
+	testutil.Must(t, os.MkdirAll(reports, 0o700))
 	writeFile(t, s.M("/srv/declared-unmounted/data"), "live bytes", 0o644)
 	writeFile(t, s.M(storage+"/srv/declared-unmounted/data"), "other persistent bytes", 0o644)
 	writeFile(t, s.M(storage+"/mnt/bind/kept"), "on persistent storage", 0o644)
-	must(t, os.MkdirAll(s.M("/mnt/bind"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M("/mnt/bind"), 0o755))
 	run(t, "mount", "--bind", s.M(storage+"/mnt/bind"), s.M("/mnt/bind"))
-	must(t, os.Symlink(storage+"/linked.conf", s.M("/etc/linked")))
+	testutil.Must(t, os.Symlink(storage+"/linked.conf", s.M("/etc/linked")))
 	writeFile(t, s.M(storage+"/linked.conf"), "x", 0o644)
 	for _, name := range []string{"2026-12-01T08:00:00.000000000Z", "2026-12-02T08:00:00.000000000Z", "2026-12-03T08:00:00.000000000Z"} {
 		_, out, _ := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json", "--old-roots", "none")
-		must(t, os.WriteFile(filepath.Join(reports, "shutdown-"+name+".json"), []byte(out), 0o600))
+		testutil.Must(t, os.WriteFile(filepath.Join(reports, "shutdown-"+name+".json"), []byte(out), 0o600))
 	}
 	out := s.drift(1, "rehearse", "--root", s.root, "--persist", s.declPath(), "--reports", reports, "--old-roots", "none", "--format", "json")
 	var r struct {
@@ -42,7 +44,7 @@ func TestRehearseStepsAreOnesTheCommandsAccept(t *testing.T) {
 			Next                              string
 		}
 	}
-	must(t, json.Unmarshal(out, &r))
+	testutil.Must(t, json.Unmarshal(out, &r))
 	got := map[string][3]string{}
 	for _, p := range r.Rehearsal.Paths {
 		got[p.Path] = [3]string{p.Now, p.Step, p.Why}

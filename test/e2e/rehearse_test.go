@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // rehearsal is drift rehearse --format json.
@@ -38,14 +40,14 @@ func TestRehearseAcrossBoots(t *testing.T) {
 		return
 	}
 	reports := filepath.Join(s.dir, "reports")
-	must(t, os.MkdirAll(reports, 0o700))
+	testutil.Must(t, os.MkdirAll(reports, 0o700))
 	shutdown := func(name string) {
 		t.Helper()
 		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json", "--old-roots", "none")
 		if code != 1 || !json.Valid([]byte(out)) {
 			t.Fatalf("drift check at shutdown %s: exit %d\n%s", name, code, errOut)
 		}
-		must(t, os.WriteFile(filepath.Join(reports, "shutdown-"+name+".json"), []byte(out), 0o600))
+		testutil.Must(t, os.WriteFile(filepath.Join(reports, "shutdown-"+name+".json"), []byte(out), 0o600))
 	}
 	writeFile(t, s.M("/opt/regen/index"), "same", 0o644)
 	writeFile(t, s.M("/var/cache/thing/blob"), "cache", 0o644)
@@ -55,10 +57,10 @@ func TestRehearseAcrossBoots(t *testing.T) {
 		writeFile(t, s.M("/etc/myapp/state"), strings.Repeat("x", i+1), 0o600)
 		shutdown(name)
 		if i == 0 {
-			must(t, os.Remove(s.M("/root/once.txt")))
+			testutil.Must(t, os.Remove(s.M("/root/once.txt")))
 		}
 	}
-	must(t, os.WriteFile(filepath.Join(reports, "latest.json"), []byte("not read"), 0o600))
+	testutil.Must(t, os.WriteFile(filepath.Join(reports, "latest.json"), []byte("not read"), 0o600))
 	rehearse := func(want int, extra ...string) rehearsal {
 		t.Helper()
 		out := s.drift(want, append([]string{"rehearse", "--root", s.root, "--persist", s.declPath(), "--reports", reports, "--old-roots", "none", "--format", "json"}, extra...)...)
@@ -108,13 +110,13 @@ func TestRehearseAcrossBoots(t *testing.T) {
 	// bind-mounted as the module would), ignore the cache, and the
 	// declared paths' data gone from the root.
 	extra := filepath.Join(s.dir, "more.json")
-	must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/etc/myapp", "/opt/regen"]}`), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/etc/myapp", "/opt/regen"]}`), 0o644))
 	for _, d := range []string{"/etc/myapp", "/opt/regen"} {
-		must(t, os.MkdirAll(s.M(storage+d), 0o755))
+		testutil.Must(t, os.MkdirAll(s.M(storage+d), 0o755))
 		run(t, "cp", "-a", s.M(d)+"/.", s.M(storage+d))
 		run(t, "mount", "--bind", s.M(storage+d), s.M(d))
 	}
-	must(t, os.RemoveAll(s.M("/srv/declared-unmounted")))
+	testutil.Must(t, os.RemoveAll(s.M("/srv/declared-unmounted")))
 	r = rehearse(0, "--persist", extra, "--ignore", "/var/cache")
 	if !r.Ready || len(r.Persist)+len(r.Ignore)+len(r.Adopt) != 0 || !strings.Contains(r.Next, "rehearse = false") {
 		t.Errorf("after deciding: %+v", r)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestRestoreRefusesWhatLayBeneathTheMount: on real btrfs, after a real
@@ -33,7 +35,7 @@ func TestRestoreRefusesWhatLayBeneathTheMount(t *testing.T) {
 	s.boot(unbackedAtFirstBoot)
 	machineID := s.M(storage + "/etc/machine-id")
 	before, err := os.ReadFile(machineID)
-	must(t, err)
+	testutil.Must(t, err)
 
 	restore := func(want int, args ...string) string {
 		t.Helper()
@@ -119,7 +121,7 @@ func TestRestoreRefusesBeneathTheMountWhateverTheTargetOrBirthTime(t *testing.T)
 	machineID := s.M(storage + "/etc/machine-id")
 	id := "fedcba9876543210fedcba9876543210\n"
 	writeFile(t, machineID+".tmp", id, 0o444)
-	must(t, os.Rename(machineID+".tmp", machineID))
+	testutil.Must(t, os.Rename(machineID+".tmp", machineID))
 	for _, args := range [][]string{{"--force", "--dry-run"}, {"--force"}} {
 		errOut := restore(2, append([]string{"/etc/machine-id"}, args...)...)
 		if !strings.Contains(errOut, "drift: error: /etc/machine-id is a declared file: its persistent copy /nix/persist/etc/machine-id is not empty, is mounted at /etc/machine-id now and was made anew") ||

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestRestoreLatest: after a real drift wipe, drift restore --from latest
@@ -23,7 +25,7 @@ func TestRestoreLatest(t *testing.T) {
 	const p = "/srv/declared-unmounted/data.txt" // declared, not mounted: lost
 	mtime := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	writeFile(t, s.M(p), "from the latest root\n", 0o640)
-	must(t, os.Chtimes(s.M(p), mtime, mtime))
+	testutil.Must(t, os.Chtimes(s.M(p), mtime, mtime))
 
 	// The root is retired under a name with a two-digit day (its mtime);
 	// an older old root of day 9 of the same month sorts after it as a string.
@@ -39,10 +41,10 @@ func TestRestoreLatest(t *testing.T) {
 	}
 
 	s.unmountBelow(s.root)
-	must(t, os.MkdirAll(filepath.Join(s.top, "old_roots"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(s.top, "old_roots"), 0o755))
 	run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, "old_roots", olderName))
 	writeFile(t, filepath.Join(s.top, "old_roots", olderName, p), "from the older root\n", 0o600)
-	must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
 	w := &wipeImage{t: t, top: s.top, dev: s.dev}
 	w.drift("--keep-days", "60")
 	if _, err := os.Stat(filepath.Join(s.top, "old_roots", retiredName, p)); err != nil {
@@ -68,9 +70,9 @@ func TestRestoreLatest(t *testing.T) {
 	out = restore("--from", "latest")
 	t.Logf("drift restore --from latest:\n%s", out)
 	got, err := os.ReadFile(dest)
-	must(t, err)
+	testutil.Must(t, err)
 	fi, err := os.Stat(dest)
-	must(t, err)
+	testutil.Must(t, err)
 	if string(got) != "from the latest root\n" || fi.Mode().Perm() != 0o640 || !fi.ModTime().Equal(mtime) {
 		t.Errorf("restored %s: %q, mode %v, mtime %s; want the latest root's copy, 0640, %s", dest, got, fi.Mode(), fi.ModTime(), mtime)
 	}
@@ -111,17 +113,17 @@ func TestRestoreRefusesBindMounts(t *testing.T) {
 	}
 	const p = "/srv/declared-unmounted" // declared: its persistent copy is storage+p
 	old := filepath.Join(s.top, "old_roots", "2026-11-5_09:03:07")
-	must(t, os.MkdirAll(filepath.Dir(old), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
 	run(t, "btrfs", "subvolume", "create", old)
 	writeFile(t, filepath.Join(old, p, "state/data.txt"), "from the old root\n", 0o640)
-	must(t, os.MkdirAll(filepath.Join(old, p, "state/cache"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, p, "state/cache"), 0o755))
 	// What the bind mounts expose: on another subvolume, outside both sides.
 	secret := s.M("/home/outside")
 	writeFile(t, filepath.Join(secret, "key"), "not in the old root\n", 0o600)
 	dest := s.M(storage + p)
 	bind := func(src, dst string) func() {
 		t.Helper()
-		must(t, os.MkdirAll(dst, 0o755))
+		testutil.Must(t, os.MkdirAll(dst, 0o755))
 		run(t, "mount", "--bind", src, dst)
 		return func() { run(t, "umount", dst) }
 	}

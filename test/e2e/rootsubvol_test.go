@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // driftAll runs drift inside the namespace and returns its exit status,
@@ -83,10 +85,10 @@ func TestCheckRootSubvol(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	const hidden = "/etc/nixos/hidden-under-bind.txt"
-	must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
-	must(t, os.MkdirAll(filepath.Join(s.top, "root", "/var/lib/bluetooth/old"), 0o755))
-	must(t, os.MkdirAll(filepath.Join(s.top, "plain"), 0o755))
-	must(t, os.MkdirAll(s.M("/tmp"), 0o1777))
+	testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
+	testutil.Must(t, os.MkdirAll(filepath.Join(s.top, "root", "/var/lib/bluetooth/old"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(s.top, "plain"), 0o755))
+	testutil.Must(t, os.MkdirAll(s.M("/tmp"), 0o1777))
 
 	auto := s.categoriesWith(1)
 	if auto[hidden] != "shadowed" {
@@ -118,7 +120,7 @@ func TestCheckRootSubvol(t *testing.T) {
 		t.Errorf("left in TMPDIR: %q", left)
 	}
 	os.Unsetenv("TMPDIR")
-	must(t, os.Remove(s.M("/tmp")))
+	testutil.Must(t, os.Remove(s.M("/tmp")))
 
 	code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json", "--root-subvol", "none", "--verbose")
 	if code != 0 { // only the shadowed entries are lost on this system
@@ -184,11 +186,11 @@ func TestCheckOldRootsAuto(t *testing.T) {
 		t.Errorf("no old_roots: previousRoot %q, want null", got)
 	}
 	old := filepath.Join(s.top, "old_roots")
-	must(t, os.MkdirAll(old, 0o755))
+	testutil.Must(t, os.MkdirAll(old, 0o755))
 	for _, n := range []string{"2026-11-9_10:00:00", "2026-11-10_09:00:00", "2026-10-30_23:00:00"} {
 		run(t, "btrfs", "subvolume", "create", filepath.Join(old, n))
 	}
-	must(t, os.MkdirAll(filepath.Join(old, "2026-11-29_00:00:00"), 0o755)) // a plain directory: never picked by auto
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "2026-11-29_00:00:00"), 0o755)) // a plain directory: never picked by auto
 	const want = "2026-11-10_09:00:00 2026-11-10T09:00:00Z"
 	got, errOut := prev()
 	if got != want {
@@ -203,7 +205,7 @@ func TestCheckOldRootsAuto(t *testing.T) {
 
 	// C18: the live root renamed into old_roots after it was mounted, with
 	// the newest name of all.
-	must(t, os.Rename(filepath.Join(s.top, "root"), filepath.Join(old, "2026-11-30_08:00:00")))
+	testutil.Must(t, os.Rename(filepath.Join(s.top, "root"), filepath.Join(old, "2026-11-30_08:00:00")))
 	if got, _ := prev(); got != want {
 		t.Errorf("C18: --old-roots auto: previousRoot %q, want %q (never the live root)", got, want)
 	}
@@ -211,7 +213,7 @@ func TestCheckOldRootsAuto(t *testing.T) {
 	if got, _ := prev("--old-roots", old); got != "2026-11-29_00:00:00 2026-11-29T00:00:00Z" {
 		t.Errorf("--old-roots %s: previousRoot %q, want the plain directory 2026-11-29_00:00:00", old, got)
 	}
-	must(t, os.Remove(filepath.Join(old, "2026-11-29_00:00:00")))
+	testutil.Must(t, os.Remove(filepath.Join(old, "2026-11-29_00:00:00")))
 	if got, _ := prev("--old-roots", old); got != want {
 		t.Errorf("--old-roots %s: previousRoot %q, want %q", old, got, want)
 	}

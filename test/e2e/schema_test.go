@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/jsonschema"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // schemaOf names the published schema (docs/schema/NAME.json) of what
@@ -80,7 +81,7 @@ func TestWipeAndRootsJSONMatchSchema(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	w := newWipeImage(t, "schema")
-	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	testutil.Must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
 	w.subvol("old_roots/2026-10-1_08:00:00", time.Time{})
 	w.subvol("old_roots/2026-11-9_08:00:00", time.Time{})
 	w.subvol("root", time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC))

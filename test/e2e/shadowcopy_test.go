@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestShadowedUnderAdoptedMountComparedWithItsCopy: after drift adopt
@@ -21,19 +23,19 @@ func TestShadowedUnderAdoptedMountComparedWithItsCopy(t *testing.T) {
 		return
 	}
 	extra := filepath.Join(s.dir, "adopt.json")
-	must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
+	testutil.Must(t, os.WriteFile(extra, []byte(adoptDecls), 0o644))
 	for _, f := range []string{"identical", "different", "missing"} {
 		writeFile(t, s.M("/srv/app/"+f), f+" bytes", 0o644)
 	}
 	s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--prefer", "live", "--mount", "/srv/app")
 	writeFile(t, s.M(storage+"/srv/app/different"), "other bytes", 0o644)
-	must(t, os.Remove(s.M(storage+"/srv/app/missing")))
+	testutil.Must(t, os.Remove(s.M(storage+"/srv/app/missing")))
 
 	var report struct {
 		Items []struct{ Path, Category, Why string }
 	}
 	out := s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json")
-	must(t, json.Unmarshal(out, &report))
+	testutil.Must(t, json.Unmarshal(out, &report))
 	rows := map[string]string{}
 	for _, it := range report.Items {
 		rows[it.Path] = it.Category + ": " + it.Why

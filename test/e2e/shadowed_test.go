@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestShadowedGoneAfterDriftWipe: a file on the root subvolume hidden under
@@ -18,10 +20,10 @@ func TestShadowedGoneAfterDriftWipe(t *testing.T) {
 	}
 	const hidden = "/etc/nixos/hidden-under-bind.txt"
 	const config = "/etc/nixos/configuration.nix"
-	must(t, os.WriteFile(s.M(config), []byte("{ ... }: { }\n"), 0o644)) // through the bind: persistent
+	testutil.Must(t, os.WriteFile(s.M(config), []byte("{ ... }: { }\n"), 0o644)) // through the bind: persistent
 	// On the root subvolume under the bind mount, written through the top
 	// level, which shows the root subvolume without the mounts on it.
-	must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
 	if _, err := os.Lstat(s.M(hidden)); err == nil {
 		t.Fatalf("%s is visible: the bind mount does not hide it", hidden)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestSuggestOldRootsAuto: drift suggest on a real btrfs system reads the
@@ -28,13 +30,13 @@ func TestSuggestOldRootsAuto(t *testing.T) {
 	write(s.M("/etc/myapp/state"), "now")
 	write(s.M("/opt/regen/index"), "same")
 	old := filepath.Join(s.top, "old_roots")
-	must(t, os.MkdirAll(old, 0o755))
+	testutil.Must(t, os.MkdirAll(old, 0o755))
 	for i, n := range []string{"2026-11-9_10:00:00", "2026-11-10_09:00:00", "2026-10-30_23:00:00", "manual-backup"} {
 		run(t, "btrfs", "subvolume", "create", filepath.Join(old, n))
 		write(filepath.Join(old, n, "etc/myapp/state"), "boot "+string(rune('a'+i)))
 		write(filepath.Join(old, n, "opt/regen/index"), "same")
 	}
-	must(t, os.MkdirAll(filepath.Join(old, "2026-11-29_00:00:00/etc/myapp"), 0o755)) // a plain directory: not read by auto
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "2026-11-29_00:00:00/etc/myapp"), 0o755)) // a plain directory: not read by auto
 
 	type sugg struct {
 		Action, Path         string
@@ -95,7 +97,7 @@ func TestSuggestKeepsWhatIsInUse(t *testing.T) {
 	}
 	writeFile(t, s.M(storage+"/srv/postgresql/PG_VERSION"), "16\n", 0o600)
 	writeFile(t, s.M(storage+"/srv/postgresql/base/1/112"), "table", 0o600)
-	must(t, os.MkdirAll(s.M("/srv/postgresql"), 0o700))
+	testutil.Must(t, os.MkdirAll(s.M("/srv/postgresql"), 0o700))
 	run(t, "mount", "--bind", s.M(storage+"/srv/postgresql"), s.M("/srv/postgresql"))
 	writeFile(t, s.M(storage+"/passwords/alice"), "$y$hash", 0o600)
 	config := filepath.Join(s.dir, "users.nix")

@@ -103,12 +103,12 @@ func newSystem(t *testing.T) *system {
 		root: filepath.Join(dir, "sys"),
 	}
 	for _, d := range []string{s.top, s.root} {
-		must(t, os.MkdirAll(d, 0o755))
+		testutil.Must(t, os.MkdirAll(d, 0o755))
 	}
 	f, err := os.Create(s.img)
-	must(t, err)
-	must(t, f.Truncate(1<<30))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(1<<30))
+	testutil.Must(t, f.Close())
 	run(t, "mkfs.btrfs", "-q", "-f", "-L", "drift-e2e", s.img)
 	run(t, "mount", "-o", "loop,subvolid=5", s.img, s.top)
 	t.Cleanup(s.unmountAll)
@@ -120,7 +120,7 @@ func newSystem(t *testing.T) *system {
 	for _, sv := range subvolMounts {
 		run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, sv.subvol))
 	}
-	must(t, os.WriteFile(s.declPath(), []byte(declarations), 0o644))
+	testutil.Must(t, os.WriteFile(s.declPath(), []byte(declarations), 0o644))
 	// Before the switch the user copied state into persistent storage (the
 	// seed's `cp -a /etc/* /nix/persist/etc`), so the first boot bind-mounts
 	// these files; /etc/adjtime's copy is stale.
@@ -148,7 +148,7 @@ func (s *system) boot(skip map[string]bool) {
 	t := s.t
 	for _, sv := range subvolMounts {
 		at := s.M(sv.at)
-		must(t, os.MkdirAll(at, 0o755))
+		testutil.Must(t, os.MkdirAll(at, 0o755))
 		run(t, "mount", "-o", "subvol="+sv.subvol, s.dev, at)
 	}
 	for _, d := range declaredDirs {
@@ -156,8 +156,8 @@ func (s *system) boot(skip map[string]bool) {
 			continue
 		}
 		src, dst := s.M(storage+d), s.M(d)
-		must(t, os.MkdirAll(src, 0o755))
-		must(t, os.MkdirAll(dst, 0o755))
+		testutil.Must(t, os.MkdirAll(src, 0o755))
+		testutil.Must(t, os.MkdirAll(dst, 0o755))
 		run(t, "mount", "--bind", src, dst)
 	}
 	for _, f := range declaredFiles {
@@ -165,20 +165,20 @@ func (s *system) boot(skip map[string]bool) {
 			continue
 		}
 		src, dst := s.M(storage+f), s.M(f)
-		must(t, os.MkdirAll(filepath.Dir(src), 0o755))
-		must(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(src), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(dst), 0o755))
 		if _, err := os.Stat(src); err == nil {
 			// impermanence "auto": bind mount when the source exists
 			touch(t, dst)
 			run(t, "mount", "--bind", src, dst)
 		} else {
 			// ... else a symlink to the (missing) source
-			must(t, os.Symlink(storage+f, dst))
+			testutil.Must(t, os.Symlink(storage+f, dst))
 		}
 	}
 	for _, a := range activation {
-		must(t, os.MkdirAll(filepath.Dir(s.M(a.path)), 0o755))
-		must(t, os.Symlink(a.target, s.M(a.path)))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(s.M(a.path)), 0o755))
+		testutil.Must(t, os.Symlink(a.target, s.M(a.path)))
 	}
 }
 
@@ -192,10 +192,10 @@ func (s *system) populate() {
 	}
 	ln := func(target, p string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(s.M(p)), 0o755))
-		must(t, os.Symlink(target, s.M(p)))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(s.M(p)), 0o755))
+		testutil.Must(t, os.Symlink(target, s.M(p)))
 	}
-	mkdir := func(p string) { t.Helper(); must(t, os.MkdirAll(s.M(p), 0o755)) }
+	mkdir := func(p string) { t.Helper(); testutil.Must(t, os.MkdirAll(s.M(p), 0o755)) }
 
 	// Persistent storage: sources of declared entries, written before the
 	// switch (the stale copy of /etc/adjtime) or through the bind mounts.
@@ -245,15 +245,15 @@ func (s *system) populate() {
 
 	// Special files.
 	mkdir("/tmp")
-	must(t, syscall.Mkfifo(s.M("/tmp/fifo"), 0o644))
+	testutil.Must(t, syscall.Mkfifo(s.M("/tmp/fifo"), 0o644))
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: s.M("/tmp/sock"), Net: "unix"})
-	must(t, err)
+	testutil.Must(t, err)
 	l.SetUnlinkOnClose(false)
-	must(t, l.Close())
+	testutil.Must(t, l.Close())
 
 	// Hard links, symlink loop, dangling symlink.
 	w("/data/hl-a", "hard linked")
-	must(t, os.Link(s.M("/data/hl-a"), s.M("/data/hl-b")))
+	testutil.Must(t, os.Link(s.M("/data/hl-a"), s.M("/data/hl-b")))
 	ln("b", "/links/a")
 	ln("a", "/links/b")
 	ln("/nonexistent/target", "/links/dangling")
@@ -261,9 +261,9 @@ func (s *system) populate() {
 	// A 1 GiB sparse file.
 	mkdir("/big")
 	f, err := os.Create(s.M("/big/sparse.img"))
-	must(t, err)
-	must(t, f.Truncate(1<<30))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(1<<30))
+	testutil.Must(t, f.Close())
 
 	// Names.
 	for _, n := range []string{nameSpace, nameNewline, nameBadUTF8, nameESC, nameTab, nameBSlash} {
@@ -274,13 +274,13 @@ func (s *system) populate() {
 
 	// Mode-000 directory with a file in it, and an empty directory.
 	w("/locked/secret", "secret")
-	must(t, os.Chmod(s.M("/locked"), 0))
+	testutil.Must(t, os.Chmod(s.M("/locked"), 0))
 	mkdir("/empty-dir")
 
 	// Shadowed: on the root subvolume under mount points (written through the
 	// top level, which shows the root subvolume without the mounts on it).
 	for _, p := range []string{"/var/log/shadowed-under-log.txt", "/etc/nixos/hidden-under-bind.txt", "/home/shadowed-home.txt"} {
-		must(t, os.WriteFile(filepath.Join(s.top, "root", p), []byte("shadowed "+p), 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", p), []byte("shadowed "+p), 0o644))
 	}
 }
 
@@ -290,7 +290,7 @@ func (s *system) populate() {
 func seedWipe(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "demo", "impermanence.nix")) // go test runs in test/e2e
-	must(t, err)
+	testutil.Must(t, err)
 	text := string(data)
 	start := strings.Index(text, "lib.mkAfter ''")
 	if start < 0 {
@@ -316,20 +316,20 @@ func (s *system) shutdownAndWipe() string {
 	}
 
 	oldRoots := filepath.Join(s.top, "old_roots")
-	must(t, os.MkdirAll(oldRoots, 0o755))
+	testutil.Must(t, os.MkdirAll(oldRoots, 0o755))
 	ancient := filepath.Join(oldRoots, "2020-1-5_09:03:07")
 	run(t, "btrfs", "subvolume", "create", ancient)
-	must(t, os.WriteFile(filepath.Join(ancient, "old.txt"), []byte("old"), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(ancient, "old.txt"), []byte("old"), 0o644))
 	run(t, "btrfs", "subvolume", "create", filepath.Join(ancient, "nested"))
 	run(t, "btrfs", "subvolume", "create", filepath.Join(ancient, "nested", "deeper"))
 	recent := filepath.Join(oldRoots, "2020-1-6_10:00:00")
 	run(t, "btrfs", "subvolume", "create", recent)
 	now := time.Now()
-	must(t, os.Chtimes(ancient, now.Add(-40*24*time.Hour), now.Add(-40*24*time.Hour)))
-	must(t, os.Chtimes(recent, now.Add(-2*24*time.Hour), now.Add(-2*24*time.Hour)))
+	testutil.Must(t, os.Chtimes(ancient, now.Add(-40*24*time.Hour), now.Add(-40*24*time.Hour)))
+	testutil.Must(t, os.Chtimes(recent, now.Add(-2*24*time.Hour), now.Add(-2*24*time.Hour)))
 
 	st, err := os.Stat(filepath.Join(s.top, "root"))
-	must(t, err)
+	testutil.Must(t, err)
 	want := st.ModTime().UTC().Format("2006-1-2_15:04:05")
 
 	tmp := filepath.Join(s.dir, "btrfs_tmp")
@@ -383,7 +383,7 @@ func (s *system) unmountBelow(dir string) {
 // this namespace's mountinfo (read by internal/mounts).
 func (s *system) mountsBelow(dir string) []string {
 	tab, err := mounts.ReadFile("/proc/self/mountinfo")
-	must(s.t, err)
+	testutil.Must(s.t, err)
 	var mps []string
 	for _, m := range tab.Mounts {
 		if mp := m.MountPoint; mp == dir || strings.HasPrefix(mp, dir+"/") {
@@ -396,7 +396,7 @@ func (s *system) mountsBelow(dir string) []string {
 func readDirNames(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
-	must(t, err)
+	testutil.Must(t, err)
 	var names []string
 	for _, e := range es {
 		names = append(names, e.Name())
@@ -408,20 +408,17 @@ func readDirNames(t *testing.T, dir string) []string {
 // making p's parent directories first.
 func writeFile(t *testing.T, p, content string, mode os.FileMode) {
 	t.Helper()
-	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	must(t, os.WriteFile(p, []byte(content), mode))
-	must(t, os.Chmod(p, mode))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	testutil.Must(t, os.WriteFile(p, []byte(content), mode))
+	testutil.Must(t, os.Chmod(p, mode))
 }
 
 func touch(t *testing.T, p string) {
 	t.Helper()
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o644)
-	must(t, err)
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Close())
 }
-
-// must is testutil.Must, which every package's tests share.
-var must = testutil.Must
 
 // validJSON guards the declarations constant.
 func init() {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestHistoryAndVanishedAcrossDriftWipe: two boots through a real drift
@@ -32,8 +34,8 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	// through the top level, which shows it without the mounts.
 	hidden := func(p string) {
 		t.Helper()
-		must(t, os.MkdirAll(filepath.Dir(filepath.Join(s.top, "root", p)), 0o755))
-		must(t, os.WriteFile(filepath.Join(s.top, "root", p), []byte("hidden "+p), 0o644))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(filepath.Join(s.top, "root", p)), 0o755))
+		testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", p), []byte("hidden "+p), 0o644))
 	}
 
 	// Boot 1.
@@ -46,13 +48,13 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	write("/etc/lonely.conf", "lonely one\n", 0o640) // vanished: a file
 	write("/root/notes/a.txt", "note a\n", 0o600)    // vanished: a directory, whole
 	write("/root/notes/sub/b.txt", "note b, deeper\n", 0o644)
-	write("/etc/with space's.conf", "quoted\n", 0o644)                                          // vanished: a name the shell must quote
-	write("/srv/other.txt", "next to a declared dir\n", 0o644)                                  // vanished, in a directory that holds a declared one
-	must(t, os.Symlink("/nix/store/55555555555555555555555555555555-x", s.M("/etc/gone-link"))) // vanished: a symlink
-	write("/etc/nixos/configuration.nix", "{ ... }: { }\n", 0o644)                              // declared, mounted: persistent
-	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                 // declared, unbacked
-	hidden("/etc/nixos/under-bind.txt")                                                         // declared, under its bind mount
-	hidden("/var/log/under-log.txt")                                                            // under mount points
+	write("/etc/with space's.conf", "quoted\n", 0o644)                                                   // vanished: a name the shell must quote
+	write("/srv/other.txt", "next to a declared dir\n", 0o644)                                           // vanished, in a directory that holds a declared one
+	testutil.Must(t, os.Symlink("/nix/store/55555555555555555555555555555555-x", s.M("/etc/gone-link"))) // vanished: a symlink
+	write("/etc/nixos/configuration.nix", "{ ... }: { }\n", 0o644)                                       // declared, mounted: persistent
+	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                          // declared, unbacked
+	hidden("/etc/nixos/under-bind.txt")                                                                  // declared, under its bind mount
+	hidden("/var/log/under-log.txt")                                                                     // under mount points
 	hidden("/home/under-home.txt")
 
 	// Shutdown; the root was last changed 5 days and an hour ago (its
@@ -60,7 +62,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	// retirement, now: the age counts from it; boot 2.
 	s.unmountBelow(s.root)
 	retired := time.Now().Add(-5*24*time.Hour - time.Hour).Truncate(time.Second)
-	must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
 	oldName := retired.UTC().Format("2006-1-2_15:04:05")
 	w := &wipeImage{t: t, top: s.top, dev: s.dev}
 	w.drift()
@@ -187,13 +189,13 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	old := filepath.Join(s.top, "old_roots", oldName)
 	for _, p := range []string{"/etc/lonely.conf", "/etc/with space's.conf", "/root/notes/a.txt", "/root/notes/sub/b.txt", "/srv/other.txt"} {
 		want, err := os.ReadFile(filepath.Join(old, p))
-		must(t, err)
+		testutil.Must(t, err)
 		got, err := os.ReadFile(s.M(p))
 		if err != nil || string(got) != string(want) {
 			t.Errorf("restored %s: %q, %v; want %q", p, got, err, want)
 		}
 		wfi, err := os.Lstat(filepath.Join(old, p))
-		must(t, err)
+		testutil.Must(t, err)
 		if gfi, err := os.Lstat(s.M(p)); err != nil || gfi.Mode() != wfi.Mode() {
 			t.Errorf("restored %s: mode %v, %v; want %v", p, modeOf(gfi), err, wfi.Mode())
 		}
@@ -204,7 +206,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	// Nothing vanished any more.
 	out = s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
 	r.Vanished = nil
-	must(t, json.Unmarshal(out, &r))
+	testutil.Must(t, json.Unmarshal(out, &r))
 	if len(r.Vanished) != 0 {
 		t.Errorf("after the restores, vanished: %+v", r.Vanished)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // wipeImage is a fresh btrfs image for comparing drift wipe with the seed's
@@ -22,11 +24,11 @@ func newWipeImage(t *testing.T, name string) *wipeImage {
 	t.Helper()
 	dir := childDir(t)
 	w := &wipeImage{t: t, img: filepath.Join(dir, name+".img"), top: filepath.Join(dir, name+"-top")}
-	must(t, os.MkdirAll(w.top, 0o755))
+	testutil.Must(t, os.MkdirAll(w.top, 0o755))
 	f, err := os.Create(w.img)
-	must(t, err)
-	must(t, f.Truncate(256<<20))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(256<<20))
+	testutil.Must(t, f.Close())
 	run(t, "mkfs.btrfs", "-q", "-f", w.img)
 	run(t, "mount", "-o", "loop,subvolid=5", w.img, w.top)
 	t.Cleanup(func() { command("umount", w.top).Run() })
@@ -38,7 +40,7 @@ func newWipeImage(t *testing.T, name string) *wipeImage {
 func (w *wipeImage) subvol(p string, mtime time.Time) {
 	run(w.t, "btrfs", "subvolume", "create", filepath.Join(w.top, p))
 	if !mtime.IsZero() {
-		must(w.t, os.Chtimes(filepath.Join(w.top, p), mtime, mtime))
+		testutil.Must(w.t, os.Chtimes(filepath.Join(w.top, p), mtime, mtime))
 	}
 }
 
@@ -92,7 +94,7 @@ func TestWipeMatchesSeed(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	setup := func(w *wipeImage) {
-		must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+		testutil.Must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
 		for _, d := range []int{45, 40, 10, 2} {
 			ts := now.Add(-time.Duration(d) * 24 * time.Hour)
 			name := "old_roots/" + ts.Format("2006-01-2_15:04:05")
@@ -101,18 +103,18 @@ func TestWipeMatchesSeed(t *testing.T) {
 				w.subvol(name+"/var-lib-machines", time.Time{})
 				w.subvol(name+"/var-lib-machines/box", time.Time{})
 			}
-			must(t, os.Chtimes(filepath.Join(w.top, name), ts, ts))
+			testutil.Must(t, os.Chtimes(filepath.Join(w.top, name), ts, ts))
 		}
 		w.subvol("root", time.Time{})
-		must(t, os.WriteFile(filepath.Join(w.top, "root", "file"), []byte("x"), 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(w.top, "root", "file"), []byte("x"), 0o644))
 		w.subvol("root/srv", time.Time{})
 		ts := now.Add(-time.Hour)
-		must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
+		testutil.Must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
 	}
 	a, b := newWipeImage(t, "seed"), newWipeImage(t, "drift")
 	setup(a)
 	setup(b)
-	must(t, a.seed())
+	testutil.Must(t, a.seed())
 	b.drift()
 	if ta, tb := a.tree(), b.tree(); !slices.Equal(ta, tb) {
 		t.Fatalf("after the seed's script:\n  %s\nafter drift wipe:\n  %s", strings.Join(ta, "\n  "), strings.Join(tb, "\n  "))
@@ -125,8 +127,8 @@ func TestWipeMatchesSeed(t *testing.T) {
 	retired := now.Add(-time.Hour).Format("2006-01-2_15:04:05")
 	for _, w := range []*wipeImage{a, b} {
 		ts := now.Add(-time.Hour)
-		must(t, os.WriteFile(filepath.Join(w.top, "root", "booted"), nil, 0o644))
-		must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
+		testutil.Must(t, os.WriteFile(filepath.Join(w.top, "root", "booted"), nil, 0o644))
+		testutil.Must(t, os.Chtimes(filepath.Join(w.top, "root"), ts, ts))
 	}
 	a.seed() // mv puts the root inside old_roots/<ts>
 	b.drift("--boot-id", "next-boot")
@@ -147,7 +149,7 @@ func TestRootsOrder(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	w := newWipeImage(t, "roots")
-	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	testutil.Must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
 	for _, n := range []string{"2026-11-10_08:00:00", "2026-11-9_08:00:00.1", "2026-11-9_08:00:00", "2026-10-1_08:00:00"} {
 		w.subvol("old_roots/"+n, time.Time{})
 	}
@@ -155,7 +157,7 @@ func TestRootsOrder(t *testing.T) {
 	w.subvol("root", time.Date(2026, 11, 29, 19, 0, 0, 0, time.UTC))
 	out, err := command(os.Getenv(envDrift), "roots", "--top", w.top, "--now", "2026-11-29T20:00:00Z").CombinedOutput()
 	t.Logf("drift roots:\n%s", out)
-	must(t, err)
+	testutil.Must(t, err)
 	var order []string
 	for _, l := range strings.Split(string(out), "\n") {
 		switch f := strings.Fields(strings.ReplaceAll(l, "│", " ")); { // cells of the table; borders are one field
@@ -187,11 +189,11 @@ func TestWipeLongUptime(t *testing.T) {
 	now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
 	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
 	name := func(t time.Time) string { return t.Format("2006-01-2_15:04:05") }
-	must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
+	testutil.Must(t, os.Mkdir(filepath.Join(w.top, "old_roots"), 0o755))
 	w.subvol("old_roots/"+name(ago(60)), ago(60)) // retired by the seed's script
 	w.subvol("root", time.Time{})
-	must(t, os.WriteFile(filepath.Join(w.top, "root", "uptime-log"), []byte("six weeks"), 0o644))
-	must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
+	testutil.Must(t, os.WriteFile(filepath.Join(w.top, "root", "uptime-log"), []byte("six weeks"), 0o644))
+	testutil.Must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
 	retired := "old_roots/" + name(ago(42))
 
 	w.drift("--boot-id", "boot-a", "--now", now.Format(time.RFC3339))
@@ -205,10 +207,10 @@ func TestWipeLongUptime(t *testing.T) {
 	// the fresh root's mtime in the same second as the retired root's name:
 	// the preview names it .1 without warning about a collision it does not
 	// make now
-	must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
+	testutil.Must(t, os.Chtimes(filepath.Join(w.top, "root"), ago(42), ago(42)))
 	roots, err := command(os.Getenv(envDrift), "roots", "--top", w.top, "--now", now.Add(time.Minute).Format(time.RFC3339)).CombinedOutput()
 	t.Logf("drift roots:\n%s", roots)
-	must(t, err)
+	testutil.Must(t, err)
 	if !regexp.MustCompile(regexp.QuoteMeta(name(ago(42))) + `\s*│\s*0d\s*│\s*keep`).Match(roots) {
 		t.Errorf("drift roots right after the wipe does not list %s as kept, 0 days old", retired)
 	}
@@ -223,9 +225,9 @@ func TestWipeLongUptime(t *testing.T) {
 	}
 
 	// the next boot, a day later
-	must(t, os.WriteFile(filepath.Join(w.top, "root", "day2"), []byte("x"), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(w.top, "root", "day2"), []byte("x"), 0o644))
 	next := now.Add(24 * time.Hour)
-	must(t, os.Chtimes(filepath.Join(w.top, "root"), next.Add(-time.Hour), next.Add(-time.Hour)))
+	testutil.Must(t, os.Chtimes(filepath.Join(w.top, "root"), next.Add(-time.Hour), next.Add(-time.Hour)))
 	w.drift("--boot-id", "boot-b", "--now", next.Format(time.RFC3339), "--keep-min", "1")
 	tb := w.tree()
 	if !slices.Contains(tb, "subvol "+retired) {

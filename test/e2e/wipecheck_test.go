@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // chrootDrift is where the drift binary is put inside the test system (on
@@ -26,17 +28,17 @@ func (s *system) installChroot() {
 	t := s.t
 	t.Helper()
 	if _, err := os.Stat(s.M(chrootDrift)); err != nil {
-		must(t, os.MkdirAll(filepath.Dir(s.M(chrootDrift)), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(s.M(chrootDrift)), 0o755))
 		in, err := os.Open(os.Getenv(envDrift))
-		must(t, err)
+		testutil.Must(t, err)
 		defer in.Close()
 		out, err := os.OpenFile(s.M(chrootDrift), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-		must(t, err)
+		testutil.Must(t, err)
 		_, err = io.Copy(out, in)
-		must(t, err)
-		must(t, out.Close())
+		testutil.Must(t, err)
+		testutil.Must(t, out.Close())
 	}
-	must(t, os.MkdirAll(s.M("/proc"), 0o555))
+	testutil.Must(t, os.MkdirAll(s.M("/proc"), 0o555))
 	run(t, "mount", "-t", "proc", "proc", s.M("/proc"))
 }
 
@@ -105,7 +107,7 @@ func TestCheckWipeThisBoot(t *testing.T) {
 
 	v := s.wipeVerdict("--boot-time", past)
 	rc, err := time.Parse(time.RFC3339, v.Wipe.RootCreated)
-	must(t, err)
+	testutil.Must(t, err)
 	if !v.Wipe.WipedThisBoot || rc.Before(start.Truncate(time.Second)) || rc.After(created) || v.Wipe.BootTime != past {
 		t.Errorf("root created at %s, booted %s: %+v, want wiped this boot", v.Wipe.RootCreated, past, *v.Wipe)
 	}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // killNow is the clock of the kill-point sweep's wipes.
@@ -34,7 +36,7 @@ type killImage struct {
 // mount attaches and mounts the image's top level at top.
 func (k *killImage) mount() {
 	k.t.Helper()
-	must(k.t, os.MkdirAll(k.top, 0o755))
+	testutil.Must(k.t, os.MkdirAll(k.top, 0o755))
 	run(k.t, "mount", "-o", "loop,subvolid=5", k.img, k.top)
 	out := strings.TrimSpace(run(k.t, "findmnt", "-n", "-o", "SOURCE", "--mountpoint", k.top))
 	k.dev = strings.SplitN(out, "[", 2)[0]
@@ -58,11 +60,11 @@ func (k *killImage) P(p string) string { return filepath.Join(k.top, p) }
 func (k *killImage) subvol(p string, mtime time.Time, files ...string) {
 	run(k.t, "btrfs", "subvolume", "create", k.P(p))
 	for _, f := range files {
-		must(k.t, os.MkdirAll(filepath.Dir(k.P(p+"/"+f)), 0o755))
-		must(k.t, os.WriteFile(k.P(p+"/"+f), []byte(p+"/"+f+"\n"), 0o644))
+		testutil.Must(k.t, os.MkdirAll(filepath.Dir(k.P(p+"/"+f)), 0o755))
+		testutil.Must(k.t, os.WriteFile(k.P(p+"/"+f), []byte(p+"/"+f+"\n"), 0o644))
 	}
 	if !mtime.IsZero() {
-		must(k.t, os.Chtimes(k.P(p), mtime, mtime))
+		testutil.Must(k.t, os.Chtimes(k.P(p), mtime, mtime))
 	}
 }
 
@@ -74,23 +76,23 @@ func (k *killImage) subvol(p string, mtime time.Time, files ...string) {
 func killTemplate(t *testing.T, dir string) string {
 	k := &killImage{t: t, img: filepath.Join(dir, "template.img"), top: filepath.Join(dir, "template-top")}
 	f, err := os.Create(k.img)
-	must(t, err)
-	must(t, f.Truncate(256<<20))
-	must(t, f.Close())
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(256<<20))
+	testutil.Must(t, f.Close())
 	run(t, "mkfs.btrfs", "-q", "-f", k.img)
 	k.mount()
 	defer k.unmount()
 	k.subvol("nix", time.Time{}, "store/abc-hello/bin/hello")
 	k.subvol("persist", time.Time{}, "etc/machine-id", "var/lib/nixos/uid-map")
 	k.subvol("blank", time.Time{}, "etc/issue")
-	must(t, os.Mkdir(k.P("old_roots"), 0o755))
+	testutil.Must(t, os.Mkdir(k.P("old_roots"), 0o755))
 	for _, d := range []int{50, 45, 40, 20, 10} {
 		at := killNow.Add(-time.Duration(d) * 24 * time.Hour)
 		p := "old_roots/" + at.Format("2006-01-2_15:04:05")
 		k.subvol(p, time.Time{}, "etc/state", fmt.Sprintf("home/day%d", d))
 		switch d {
 		case 50:
-			must(t, os.MkdirAll(k.P(p+"/var/lib"), 0o755))
+			testutil.Must(t, os.MkdirAll(k.P(p+"/var/lib"), 0o755))
 			k.subvol(p+"/var/lib/machines", time.Time{})
 			k.subvol(p+"/var/lib/machines/box", time.Time{}, "image")
 			run(t, "btrfs", "subvolume", "snapshot", "-r", k.P(p+"/var/lib/machines/box"), k.P(p+"/var/lib/machines/box/.snap-ro"))
@@ -99,14 +101,14 @@ func killTemplate(t *testing.T, dir string) string {
 			run(t, "btrfs", "property", "set", "-ts", k.P(p), "ro", "true")
 		}
 		if d != 45 {
-			must(t, os.Chtimes(k.P(p), at, at))
+			testutil.Must(t, os.Chtimes(k.P(p), at, at))
 		}
 	}
 	k.subvol("root", time.Time{}, "etc/passwd", "var/log/boot.log")
-	must(t, os.MkdirAll(k.P("root/var/lib"), 0o755))
+	testutil.Must(t, os.MkdirAll(k.P("root/var/lib"), 0o755))
 	k.subvol("root/var/lib/machines", time.Time{}, "box.raw")
 	at := killNow.Add(-2 * time.Hour)
-	must(t, os.Chtimes(k.P("root"), at, at))
+	testutil.Must(t, os.Chtimes(k.P("root"), at, at))
 	return k.img
 }
 
@@ -148,7 +150,7 @@ func killState(t *testing.T, top string) []string {
 		}
 		return nil
 	})
-	must(t, err)
+	testutil.Must(t, err)
 	slices.Sort(state)
 	return state
 }
@@ -180,7 +182,7 @@ func killRun(t *testing.T, dev, bootID string, now time.Time, sc killScenario, s
 	}
 	cmd := command(os.Getenv(envDrift), args...)
 	tmp := filepath.Join(childDir(t), "tmp")
-	must(t, os.MkdirAll(tmp, 0o755))
+	testutil.Must(t, os.MkdirAll(tmp, 0o755))
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "DRIFT_TEST_STOP_AFTER="+stop)
 	var ob, eb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &ob, &eb
