@@ -33,6 +33,11 @@ type PersistedError struct {
 	// says the mount table shows Decl.Path mounted now.
 	Placeholder string
 	MountedNow  bool
+	// Renamed says the copy was made anew after that boot (a rename) but
+	// the mount at Decl.Path still shows the copy it replaced, born
+	// Since, before that boot ended: the copy existed then, whatever the
+	// old root holds at Path.
+	Renamed bool
 }
 
 // Error says where that boot's data was.
@@ -52,6 +57,9 @@ func (e *PersistedError) Error() string {
 		}
 		return fmt.Sprintf("%s: its persistent copy %s is not empty%s and was made anew%s after that boot (as a rename makes a file anew), and the old root holds there only %s, the placeholder a mount point leaves: what lay beneath the mount, not that boot's data", what, e.Copy, mounted, since, e.Placeholder)
 	}
+	if e.Renamed {
+		return fmt.Sprintf("%s: its persistent copy %s existed then%s and was mounted over it (replaced by a rename since: the mount at %s still shows the copy it replaced), so the persistent copy already holds that boot's data, and the old root holds only what lay beneath the mount", what, e.Copy, since, e.Decl.Path)
+	}
 	return fmt.Sprintf("%s: its persistent copy %s existed then%s and was mounted over it, so the persistent copy already holds that boot's data, and the old root holds only what lay beneath the mount", what, e.Copy, since)
 }
 
@@ -61,7 +69,10 @@ func (e *PersistedError) Error() string {
 // (its birth time, statx; a copy with no birth time known, or an end not
 // known, counts as existing then). nil when p is not declared, its copy
 // does not exist, or was made after end (declared since: the old root
-// holds the data of that boot), except that an empty placeholder in the
+// holds the data of that boot), except that a copy made anew by a rename
+// while mounted counts from the copy the mount still shows (Renamed: the
+// mount at the declared path shows another inode, born before end), and
+// an empty placeholder in the
 // old root (m.From: an empty file or directory at p, what a mount point
 // leaves) never replaces a non-empty persistent copy: a copy replaced by
 // a rename is born anew while it is still bind-mounted (MountedNow, from
@@ -92,10 +103,40 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	if x.Mask&unix.STATX_BTIME != 0 {
 		out.Since = time.Unix(x.Btime.Sec, int64(x.Btime.Nsec))
 		if !end.IsZero() && !out.Since.Before(end) {
-			return m.placeholder(out)
+			if pe := m.placeholder(out); pe != nil {
+				return pe
+			}
+			if born, ok := m.replacedCopy(e, x); ok && born.Before(end) {
+				out.Since, out.Renamed, out.MountedNow = born, true, true
+				return out
+			}
+			return nil
 		}
 	}
 	return out
+}
+
+// replacedCopy is the birth time of the object the mount at e.Path shows
+// when that is not the persistent copy now (x, its statx: a rename made
+// the copy anew since the mount was made), ok false when nothing is
+// mounted there, the mount shows x itself, or no birth time is known.
+func (m *Model) replacedCopy(e persist.Entry, x unix.Statx_t) (time.Time, bool) {
+	if m.Mounts == nil || m.Mounts.At(e.Path) == nil || path.Clean(e.Path) == "/" {
+		return time.Time{}, false
+	}
+	fd, err := diff.OpenDirIn(m.Root, path.Dir(path.Clean(e.Path)))
+	if err != nil {
+		return time.Time{}, false
+	}
+	defer unix.Close(fd)
+	var shown unix.Statx_t
+	if err := unix.Statx(fd, path.Base(e.Path), unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, unix.STATX_BTIME|unix.STATX_INO, &shown); err != nil || shown.Mask&unix.STATX_BTIME == 0 {
+		return time.Time{}, false
+	}
+	if shown.Ino == x.Ino && shown.Dev_major == x.Dev_major && shown.Dev_minor == x.Dev_minor {
+		return time.Time{}, false
+	}
+	return time.Unix(shown.Btime.Sec, int64(shown.Btime.Nsec)), true
 }
 
 // placeholder is pe with Placeholder set when the old root holds at

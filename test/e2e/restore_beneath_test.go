@@ -132,4 +132,31 @@ func TestRestoreRefusesBeneathTheMountWhateverTheTargetOrBirthTime(t *testing.T)
 	if b, err := os.ReadFile(machineID); err != nil || string(b) != id {
 		t.Errorf("the persistent machine-id after the refusals: %q, %v; want %q", b, err, id)
 	}
+
+	// Beneath the mount in the old root, stale bytes, not an empty
+	// placeholder: the mount at /etc/machine-id still shows the copy the
+	// rename replaced, born before the old root's boot ended, so the copy
+	// existed then and those bytes are stale. restore --force replaced
+	// the renamed copy with them (exit 0); it is refused as any stale data
+	// beneath a mount, and --beneath-mount --force still does it.
+	olds, err := filepath.Glob(filepath.Join(s.top, "old_roots", "*", "etc", "machine-id"))
+	if err != nil || len(olds) != 1 {
+		t.Fatalf("the old root's machine-id: %q, %v", olds, err)
+	}
+	writeFile(t, olds[0], "stale beneath the mount\n", 0o444)
+	for _, args := range [][]string{{"--force", "--dry-run"}, {"--force"}} {
+		errOut := restore(2, append([]string{"/etc/machine-id"}, args...)...)
+		if !strings.Contains(errOut, "drift: error: /etc/machine-id is a declared file: its persistent copy /nix/persist/etc/machine-id existed then") ||
+			!strings.Contains(errOut, "replaced by a rename since: the mount at /etc/machine-id still shows the copy it replaced") ||
+			!strings.Contains(errOut, "To put what lay beneath the mount there anyway: --beneath-mount --force") {
+			t.Errorf("%v, stale bytes beneath the mount: stderr:\n%s", args, errOut)
+		}
+	}
+	if b, err := os.ReadFile(machineID); err != nil || string(b) != id {
+		t.Errorf("the persistent machine-id after the refusals of stale bytes: %q, %v; want %q", b, err, id)
+	}
+	restore(0, "/etc/machine-id", "--force", "--beneath-mount")
+	if b, err := os.ReadFile(machineID); err != nil || string(b) != "stale beneath the mount\n" {
+		t.Errorf("--beneath-mount --force: %q, %v", b, err)
+	}
 }
