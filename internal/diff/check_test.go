@@ -17,13 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// build and must are testutil.Tree and testutil.Must, which every
-// package's tests share.
-var (
-	build = testutil.Tree
-	must  = testutil.Must
-)
-
 func table(t *testing.T, text string) *mounts.Table {
 	t.Helper()
 	var lines []string
@@ -59,7 +52,7 @@ const btrfsSystem = `
 func check(t *testing.T, spec, mountinfo string, decls []persist.Entry, mod func(*Config)) *Audit {
 	t.Helper()
 	root := t.TempDir()
-	build(t, root, spec)
+	testutil.Tree(t, root, spec)
 	cfg := Config{Root: root, Mounts: table(t, mountinfo), Decls: &persist.Set{Entries: decls}}
 	if mod != nil {
 		mod(&cfg)
@@ -190,7 +183,7 @@ f /tmp/session lost-but-ignored
 `
 	decls := []persist.Entry{dir("/etc/nixos"), dir("/srv/declared"), dir("/srv/declared-empty")}
 	ig := &Ignore{}
-	must(t, ig.Add("/tmp", "test"))
+	testutil.Must(t, ig.Add("/tmp", "test"))
 	a := check(t, spec, mi, decls, func(c *Config) { c.Ignore = ig })
 	wantCats(t, a, map[string]string{
 		"/imperm_test":                  "unpersisted",
@@ -238,7 +231,7 @@ func TestCheckNotImpermanent(t *testing.T) {
 		t.Errorf("error does not say what is at /: %v", err)
 	}
 	// A tmpfs root needs no declarations.
-	build(t, root, "f /x y")
+	testutil.Tree(t, root, "f /x y")
 	a, err := Check(context.Background(), Config{Root: root, Mounts: table(t, "1 0 0:20 / / rw - tmpfs none rw")})
 	if err != nil {
 		t.Fatal(err)
@@ -391,9 +384,9 @@ func TestFieldCaseC09(t *testing.T) {
 
 func TestIgnore(t *testing.T) {
 	ig := &Ignore{}
-	must(t, ig.Add("/var/cache", "t"))
-	must(t, ig.Add("*.tmp", "t"))
-	must(t, ig.Add("/home/*/.cache/", "t"))
+	testutil.Must(t, ig.Add("/var/cache", "t"))
+	testutil.Must(t, ig.Add("*.tmp", "t"))
+	testutil.Must(t, ig.Add("/home/*/.cache/", "t"))
 	for p, want := range map[string]bool{
 		"/var/cache":               true,
 		"/var/cache/x/y":           true,
@@ -447,7 +440,7 @@ func TestMayMatchBelow(t *testing.T) {
 	} {
 		ig := &Ignore{}
 		for _, r := range tc.rules {
-			must(t, ig.Add(r, "t"))
+			testutil.Must(t, ig.Add(r, "t"))
 		}
 		if got := ig.MayMatchBelow(tc.dir); got != tc.want {
 			t.Errorf("rules %q: MayMatchBelow(%q) = %v, want %v", tc.rules, tc.dir, got, tc.want)
@@ -467,7 +460,7 @@ func TestCheckDeterministic(t *testing.T) {
 		fmt.Fprintf(&spec, "f /d%d-x/f%d y\nf /d%d.x/f%d z\n", i%7, i, i%7, i)
 	}
 	spec.WriteString("f /srv/declared/a b\nl /bin/sh -> /nix/store/x/bin/sh\n")
-	build(t, root, spec.String())
+	testutil.Tree(t, root, spec.String())
 	var first []string
 	for run := 0; run < 5; run++ {
 		a, err := Check(context.Background(), Config{Root: root, Mounts: table(t, btrfsSystem), Decls: &persist.Set{Entries: []persist.Entry{dir("/srv/declared")}}, Workers: 4})
@@ -651,7 +644,7 @@ f /srv/near/f 1
 		t.Run(tc.name, func(t *testing.T) {
 			ig := &Ignore{}
 			for _, r := range tc.ignore {
-				must(t, ig.Add(r, "t"))
+				testutil.Must(t, ig.Add(r, "t"))
 			}
 			a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/declared")}, func(c *Config) {
 				c.Ignore = ig
@@ -677,7 +670,7 @@ f /srv/near/f 1
 // hidden behind a count (check compares the two audits).
 func TestCollapseShadowed(t *testing.T) {
 	under := t.TempDir()
-	build(t, under, "f /scratch/d/a under\nf /scratch/d/c under\nf /var/x/y under")
+	testutil.Tree(t, under, "f /scratch/d/a under\nf /scratch/d/c under\nf /var/x/y under")
 	mi := `
 1 0 0:20 / / rw - tmpfs none rw
 2 1 0:21 / /scratch rw - tmpfs none rw

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 var baseTime = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
@@ -26,38 +27,38 @@ func seedTree(t *testing.T, root string) {
 	write := func(p, content string) {
 		writeFile(t, filepath.Join(root, p), content)
 	}
-	must(t, os.MkdirAll(filepath.Join(root, "d/e"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(root, "d/e"), 0o755))
 	write("f", "hello world")
 	write("g", "HELLO WORLD") // f's size, other bytes
 	write("d/x", "x")
 	write("d/e/y", "y")
-	must(t, os.Symlink("f", filepath.Join(root, "link")))
+	testutil.Must(t, os.Symlink("f", filepath.Join(root, "link")))
 	sparse(t, filepath.Join(root, "sparse"), 1<<20, 0, "data")
 	for _, p := range []string{"f", "g", "d/x", "d/e/y", "sparse"} {
-		must(t, os.Chtimes(filepath.Join(root, p), baseTime, baseTime))
+		testutil.Must(t, os.Chtimes(filepath.Join(root, p), baseTime, baseTime))
 	}
 }
 
 func writeFile(t *testing.T, p, content string) {
 	t.Helper()
-	must(t, os.WriteFile(p, []byte(content), 0o644))
-	must(t, os.Chmod(p, 0o644)) // whatever the umask
+	testutil.Must(t, os.WriteFile(p, []byte(content), 0o644))
+	testutil.Must(t, os.Chmod(p, 0o644)) // whatever the umask
 }
 
 // sparse makes p a file of size bytes, all hole but data at off.
 func sparse(t *testing.T, p string, size, off int64, data string) {
 	t.Helper()
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	must(t, err)
+	testutil.Must(t, err)
 	defer f.Close()
-	must(t, f.Truncate(size))
+	testutil.Must(t, f.Truncate(size))
 	_, err = f.WriteAt([]byte(data), off)
-	must(t, err)
+	testutil.Must(t, err)
 }
 
 // restoreTime sets p's mtime back to the seed's.
 func restoreTime(t *testing.T, p string) {
-	must(t, os.Chtimes(p, baseTime, baseTime))
+	testutil.Must(t, os.Chtimes(p, baseTime, baseTime))
 }
 
 type mutation struct {
@@ -72,10 +73,10 @@ type mutation struct {
 var mutations = []mutation{
 	{name: "nothing", modify: func(*testing.T, string) {}},
 	{name: "same content, new mtime", modify: func(t *testing.T, b string) {
-		must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
+		testutil.Must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
 	}},
 	{name: "same content, new mtime, quick (hashed: same)", quick: true, modify: func(t *testing.T, b string) {
-		must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
+		testutil.Must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
 	}},
 	{name: "new content, old mtime restored", modify: func(t *testing.T, b string) {
 		writeFile(t, filepath.Join(b, "f"), "HELLO world")
@@ -93,36 +94,36 @@ var mutations = []mutation{
 	}, want: map[string]Change{"/d/x": Changed}},
 	{name: "file becomes symlink", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "f")
-		must(t, os.Remove(p))
-		must(t, os.Symlink("g", p))
+		testutil.Must(t, os.Remove(p))
+		testutil.Must(t, os.Symlink("g", p))
 	}, want: map[string]Change{"/f": Meta}, what: map[string]What{"/f": WhatType}},
 	{name: "symlink target changed", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "link")
-		must(t, os.Remove(p))
-		must(t, os.Symlink("g", p))
+		testutil.Must(t, os.Remove(p))
+		testutil.Must(t, os.Symlink("g", p))
 	}, want: map[string]Change{"/link": Meta}, what: map[string]What{"/link": WhatTarget}},
 	{name: "mode change", modify: func(t *testing.T, b string) {
-		must(t, os.Chmod(filepath.Join(b, "f"), 0o4755))
+		testutil.Must(t, os.Chmod(filepath.Join(b, "f"), 0o4755))
 	}, want: map[string]Change{"/f": Meta}, what: map[string]What{"/f": WhatMode}},
 	{name: "owner change", modify: func(t *testing.T, b string) {
 		if os.Geteuid() != 0 {
 			t.Skip("chown needs root")
 		}
-		must(t, os.Lchown(filepath.Join(b, "d/x"), 1234, 5678))
+		testutil.Must(t, os.Lchown(filepath.Join(b, "d/x"), 1234, 5678))
 	}, want: map[string]Change{"/d/x": Meta}, what: map[string]What{"/d/x": WhatOwner}},
 	{name: "content and mode change", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "f")
 		writeFile(t, p, "HELLO world")
-		must(t, os.Chmod(p, 0o600))
+		testutil.Must(t, os.Chmod(p, 0o600))
 	}, want: map[string]Change{"/f": Changed}, what: map[string]What{"/f": WhatContent | WhatMode}},
 	{name: "hard link to an identical file", modify: func(t *testing.T, b string) {
 		writeFile(t, filepath.Join(b, "twin"), "hello world")
-		must(t, os.Remove(filepath.Join(b, "f")))
-		must(t, os.Link(filepath.Join(b, "twin"), filepath.Join(b, "f")))
+		testutil.Must(t, os.Remove(filepath.Join(b, "f")))
+		testutil.Must(t, os.Link(filepath.Join(b, "twin"), filepath.Join(b, "f")))
 	}, want: map[string]Change{"/twin": Added}},
 	{name: "hard link to another file", modify: func(t *testing.T, b string) {
-		must(t, os.Remove(filepath.Join(b, "f")))
-		must(t, os.Link(filepath.Join(b, "g"), filepath.Join(b, "f")))
+		testutil.Must(t, os.Remove(filepath.Join(b, "f")))
+		testutil.Must(t, os.Link(filepath.Join(b, "g"), filepath.Join(b, "f")))
 	}, want: map[string]Change{"/f": Changed}},
 	{name: "sparse file with data moved", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "sparse")
@@ -133,7 +134,7 @@ var mutations = []mutation{
 		p := filepath.Join(b, "sparse")
 		buf := make([]byte, 1<<20)
 		copy(buf, "data")
-		must(t, os.WriteFile(p, buf, 0o644))
+		testutil.Must(t, os.WriteFile(p, buf, 0o644))
 		restoreTime(t, p)
 	}},
 	{name: "unreadable file", open: func(rel string) error {
@@ -143,12 +144,12 @@ var mutations = []mutation{
 		return nil
 	}, modify: func(*testing.T, string) {}, want: map[string]Change{"/g": Failed}},
 	{name: "file replaced by a directory", modify: func(t *testing.T, b string) {
-		must(t, os.Remove(filepath.Join(b, "g")))
-		must(t, os.Mkdir(filepath.Join(b, "g"), 0o755))
+		testutil.Must(t, os.Remove(filepath.Join(b, "g")))
+		testutil.Must(t, os.Mkdir(filepath.Join(b, "g"), 0o755))
 		writeFile(t, filepath.Join(b, "g/new"), "n")
 	}, want: map[string]Change{"/g": Meta, "/g/new": Added}, what: map[string]What{"/g": WhatType}},
 	{name: "directory removed", modify: func(t *testing.T, b string) {
-		must(t, os.RemoveAll(filepath.Join(b, "d")))
+		testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
 	}, want: map[string]Change{"/d": Removed, "/d/x": Removed, "/d/e": Removed, "/d/e/y": Removed}},
 }
 
@@ -172,7 +173,7 @@ func TestCompareMutations(t *testing.T) {
 			}
 			opts := CompareOptions{Quick: m.quick, Workers: 3, fs: fs}
 			c, err := Compare(context.Background(), a, b, opts)
-			must(t, err)
+			testutil.Must(t, err)
 			fs.check(t)
 			got := map[string]Change{}
 			for _, d := range c.Diffs {
@@ -239,13 +240,13 @@ func TestCompareIgnore(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	seedTree(t, a)
 	seedTree(t, b)
-	must(t, os.RemoveAll(filepath.Join(b, "d")))
+	testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
 	writeFile(t, filepath.Join(b, "f"), "HELLO world")
 	var ig Ignore
-	must(t, ig.Add("/d", "test"))
-	must(t, ig.Add("f", "test"))
+	testutil.Must(t, ig.Add("/d", "test"))
+	testutil.Must(t, ig.Add("f", "test"))
 	c, err := Compare(context.Background(), a, b, CompareOptions{Ignore: &ig})
-	must(t, err)
+	testutil.Must(t, err)
 	if len(c.Diffs) != 0 {
 		t.Errorf("diffs %+v, want none", c.Diffs)
 	}
@@ -265,7 +266,7 @@ func TestCompareUnreadableDirectory(t *testing.T) {
 		}
 	}
 	c, err := Compare(context.Background(), filepath.Join(base, "a"), filepath.Join(base, "b"), CompareOptions{})
-	must(t, err)
+	testutil.Must(t, err)
 	var got []string
 	for _, d := range c.Diffs {
 		got = append(got, d.Path+" "+d.Change.String())
@@ -283,8 +284,8 @@ func unreadableFixture(t *testing.T) string {
 	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
 	seedTree(t, a)
 	seedTree(t, b)
-	must(t, os.Chmod(filepath.Join(b, "d"), 0o311))
-	must(t, os.Chmod(filepath.Join(b, "g"), 0))
+	testutil.Must(t, os.Chmod(filepath.Join(b, "d"), 0o311))
+	testutil.Must(t, os.Chmod(filepath.Join(b, "g"), 0))
 	t.Cleanup(func() { os.Chmod(filepath.Join(b, "d"), 0o755) })
 	return base
 }
@@ -294,15 +295,15 @@ func unreadableFixture(t *testing.T) string {
 func asNobody(t *testing.T, base, run string) {
 	for _, dir := range []string{filepath.Dir(base), base} {
 		fi, err := os.Stat(dir)
-		must(t, err)
-		must(t, os.Chmod(dir, fi.Mode().Perm()|0o005))
+		testutil.Must(t, err)
+		testutil.Must(t, os.Chmod(dir, fi.Mode().Perm()|0o005))
 	}
 	self, err := os.Executable()
-	must(t, err)
+	testutil.Must(t, err)
 	data, err := os.ReadFile(self)
-	must(t, err)
+	testutil.Must(t, err)
 	bin := filepath.Join(base, "diff.test")
-	must(t, os.WriteFile(bin, data, 0o755))
+	testutil.Must(t, os.WriteFile(bin, data, 0o755))
 	cmd := exec.Command(bin, "-test.run", run, "-test.v")
 	cmd.Dir = base
 	cmd.Env = append(os.Environ(), "DRIFT_TEST_NOBODY="+base)
@@ -320,7 +321,7 @@ func TestCompareDeterministic(t *testing.T) {
 	for _, r := range []string{a, b} {
 		for i := range 40 {
 			d := filepath.Join(r, "dir", string(rune('a'+i%20)), string(rune('a'+i)))
-			must(t, os.MkdirAll(d, 0o755))
+			testutil.Must(t, os.MkdirAll(d, 0o755))
 			for j := range 20 {
 				writeFile(t, filepath.Join(d, string(rune('a'+j))), "content")
 			}
@@ -332,7 +333,7 @@ func TestCompareDeterministic(t *testing.T) {
 	var first []Difference
 	for range 5 {
 		c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 4})
-		must(t, err)
+		testutil.Must(t, err)
 		if len(c.Diffs) != 40 {
 			t.Fatalf("%d diffs, want 40", len(c.Diffs))
 		}
@@ -363,12 +364,12 @@ func TestCompareRootErrors(t *testing.T) {
 // symlink in any component, and must be the file walked.
 func TestHashNeverThroughSymlink(t *testing.T) {
 	root := t.TempDir()
-	must(t, os.Mkdir(filepath.Join(root, "real"), 0o755))
+	testutil.Must(t, os.Mkdir(filepath.Join(root, "real"), 0o755))
 	writeFile(t, filepath.Join(root, "real/f"), "x")
-	must(t, os.Symlink("real", filepath.Join(root, "lnk")))
-	must(t, os.Symlink("real/f", filepath.Join(root, "flnk")))
+	testutil.Must(t, os.Symlink("real", filepath.Join(root, "lnk")))
+	testutil.Must(t, os.Symlink("real/f", filepath.Join(root, "flnk")))
 	fd, err := openRoot(root)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(fd)
 	for _, rel := range []string{"lnk/f", "flnk", "../" + filepath.Base(root) + "/real/f"} {
 		if f, err := openBeneath(fd, rel); err == nil {
@@ -377,7 +378,7 @@ func TestHashNeverThroughSymlink(t *testing.T) {
 		}
 	}
 	var st unix.Stat_t
-	must(t, unix.Stat(filepath.Join(root, "real/f"), &st))
+	testutil.Must(t, unix.Stat(filepath.Join(root, "real/f"), &st))
 	hs := newHasher(nil)
 	if _, err := hs.file(fd, &scan.Entry{Path: "/real/f", Ino: st.Ino + 1, Size: 1}, true); !errors.Is(err, errReplacedFile) {
 		t.Errorf("another inode: %v, want errReplacedFile", err)
@@ -396,14 +397,14 @@ func TestCompareBigFiles(t *testing.T) {
 		data[i] = byte(i * 13)
 	}
 	for _, r := range []string{a, b} {
-		must(t, os.MkdirAll(r, 0o755))
-		must(t, os.WriteFile(filepath.Join(r, "same"), data, 0o644))
+		testutil.Must(t, os.MkdirAll(r, 0o755))
+		testutil.Must(t, os.WriteFile(filepath.Join(r, "same"), data, 0o644))
 	}
-	must(t, os.WriteFile(filepath.Join(a, "changed"), data, 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(a, "changed"), data, 0o644))
 	data[len(data)-1]++
-	must(t, os.WriteFile(filepath.Join(b, "changed"), data, 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(b, "changed"), data, 0o644))
 	c, err := Compare(context.Background(), a, b, CompareOptions{})
-	must(t, err)
+	testutil.Must(t, err)
 	if len(c.Diffs) != 1 || c.Diffs[0].Path != "/changed" || c.Diffs[0].Change != Changed || c.Counts[Same] != 2 {
 		t.Errorf("diffs %+v, counts %v; want /changed changed, 2 same", c.Diffs, c.Counts)
 	}
@@ -413,11 +414,11 @@ func TestCompareBigFiles(t *testing.T) {
 // crash (SIGBUS recovered), hashed or compared.
 func TestMappedShrunk(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
-	must(t, os.WriteFile(p, make([]byte, 1<<20), 0o644))
+	testutil.Must(t, os.WriteFile(p, make([]byte, 1<<20), 0o644))
 	fd, err := unix.Open(p, unix.O_RDONLY, 0)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(fd)
-	must(t, os.Truncate(p, 4096))
+	testutil.Must(t, os.Truncate(p, 4096))
 	hs := newHasher(nil)
 	if err := hs.mapped(fd, 0, 4<<20); err == nil {
 		t.Error("hashing past the end of a shrunk file: no error")
@@ -434,13 +435,13 @@ func TestCompareKeepsAtime(t *testing.T) {
 	seedTree(t, b)
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, r := range []string{a, b} {
-		must(t, os.Chtimes(filepath.Join(r, "f"), old, baseTime))
+		testutil.Must(t, os.Chtimes(filepath.Join(r, "f"), old, baseTime))
 	}
 	_, err := Compare(context.Background(), a, b, CompareOptions{})
-	must(t, err)
+	testutil.Must(t, err)
 	for _, r := range []string{a, b} {
 		var st unix.Stat_t
-		must(t, unix.Stat(filepath.Join(r, "f"), &st))
+		testutil.Must(t, unix.Stat(filepath.Join(r, "f"), &st))
 		if got := time.Unix(st.Atim.Unix()); !got.Equal(old) {
 			t.Errorf("%s/f: atime %v after the comparison, want %v", r, got, old)
 		}
@@ -454,18 +455,18 @@ func TestCompareKeepsAtime(t *testing.T) {
 func TestSameFiles(t *testing.T) {
 	dir := t.TempDir()
 	root, err := openRoot(dir)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(root)
 	entry := func(name string) *scan.Entry {
 		var st unix.Stat_t
-		must(t, unix.Lstat(filepath.Join(dir, name), &st))
+		testutil.Must(t, unix.Lstat(filepath.Join(dir, name), &st))
 		return &scan.Entry{Path: "/" + name, Ino: st.Ino, Size: st.Size}
 	}
 	hs := newHasher(nil)
 	same := func(a, b string) bool {
 		t.Helper()
 		ok, err := hs.sameFiles(root, entry(a), root, entry(b))
-		must(t, err)
+		testutil.Must(t, err)
 		return ok
 	}
 	for _, size := range []int{0, 1, hashBuf - 1, hashBuf, hashBuf + 1, 3*hashBuf + 5, mmapMin, mmapMin + 1, mmapWindow + mmapMin + 123} {
@@ -473,8 +474,8 @@ func TestSameFiles(t *testing.T) {
 		for i := range data {
 			data[i] = byte(i*13 + i>>9)
 		}
-		must(t, os.WriteFile(filepath.Join(dir, "a"), data, 0o644))
-		must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(dir, "a"), data, 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
 		if !same("a", "b") {
 			t.Errorf("size %d: identical files differ", size)
 		}
@@ -483,7 +484,7 @@ func TestSameFiles(t *testing.T) {
 				continue
 			}
 			data[at]++
-			must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
+			testutil.Must(t, os.WriteFile(filepath.Join(dir, "b"), data, 0o644))
 			if same("a", "b") {
 				t.Errorf("size %d: byte %d changed, files called the same", size, at)
 			}
@@ -494,7 +495,7 @@ func TestSameFiles(t *testing.T) {
 	sparse(t, filepath.Join(dir, "s1"), 4<<20, 2<<20, "data")
 	dense := make([]byte, 4<<20)
 	copy(dense[2<<20:], "data")
-	must(t, os.WriteFile(filepath.Join(dir, "d1"), dense, 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "d1"), dense, 0o644))
 	sparse(t, filepath.Join(dir, "s2"), 4<<20, 3<<20, "data")
 	if !same("s1", "d1") || same("s1", "s2") || same("d1", "s2") {
 		t.Errorf("sparse/dense: s1=d1 %v, s1=s2 %v, d1=s2 %v; want true, false, false", same("s1", "d1"), same("s1", "s2"), same("d1", "s2"))
@@ -502,7 +503,7 @@ func TestSameFiles(t *testing.T) {
 	// A file of holes only (no data extent at all) is the same as its zeros
 	// written out.
 	sparse(t, filepath.Join(dir, "h1"), 4<<20, 0, "")
-	must(t, os.WriteFile(filepath.Join(dir, "z1"), make([]byte, 4<<20), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "z1"), make([]byte, 4<<20), 0o644))
 	if !same("h1", "z1") || !same("z1", "h1") || same("h1", "d1") {
 		t.Errorf("all hole: h1=z1 %v, z1=h1 %v, h1=d1 %v; want true, true, false", same("h1", "z1"), same("z1", "h1"), same("h1", "d1"))
 	}
@@ -512,12 +513,12 @@ func TestSameFiles(t *testing.T) {
 		"written":   func(fd int) error { _, err := unix.Pwrite(fd, []byte("x"), 0); return err },
 		"truncated": func(fd int) error { return unix.Ftruncate(fd, 1) },
 	} {
-		must(t, os.WriteFile(filepath.Join(dir, "w"), dense, 0o644))
+		testutil.Must(t, os.WriteFile(filepath.Join(dir, "w"), dense, 0o644))
 		e := entry("w")
 		hs.read = func(int) {
 			f, err := os.OpenFile(filepath.Join(dir, "w"), os.O_WRONLY, 0)
-			must(t, err)
-			must(t, change(int(f.Fd())))
+			testutil.Must(t, err)
+			testutil.Must(t, change(int(f.Fd())))
 			f.Close()
 		}
 		_, err := hs.file(root, e, true)

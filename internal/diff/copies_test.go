@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 func itemAt(a *Audit, p string) *Item {
@@ -232,7 +233,7 @@ f /nix/persist/home/alice/.netrc same
 // lost. Under a tmpfs (not persistent storage) nothing is compared.
 func TestShadowedUnderPersistentMountWithSameCopyIsNotLost(t *testing.T) {
 	under := t.TempDir()
-	build(t, under, "f /var/lib/halfmig/identical same\nf /var/lib/halfmig/different old\nf /var/lib/halfmig/missing only under\nd /var/lib/halfmig/sub\nf /scratch/x same")
+	testutil.Tree(t, under, "f /var/lib/halfmig/identical same\nf /var/lib/halfmig/different old\nf /var/lib/halfmig/missing only under\nd /var/lib/halfmig/sub\nf /scratch/x same")
 	mi := btrfsSystem + `30 22 0:31 /persist/var/lib/halfmig /var/lib/halfmig rw - btrfs /dev/vda2 rw,subvol=/persist
 31 22 0:40 / /scratch rw - tmpfs tmpfs rw
 `
@@ -271,9 +272,9 @@ f /scratch/x same
 func TestCopiedWithOtherModeOrOwnerWarnsWhichComesBack(t *testing.T) {
 	spec := "f /srv/app/a same\nf /nix/persist/srv/app/a same\nf /srv/app/b same\nf /nix/persist/srv/app/b same"
 	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
-		must(t, os.Chmod(filepath.Join(c.Root, "srv/app/a"), 0o644))
-		must(t, os.Chmod(filepath.Join(c.Root, "nix/persist/srv/app/a"), 0o600))
-		must(t, os.Chown(filepath.Join(c.Root, "nix/persist/srv/app/a"), 1000, -1))
+		testutil.Must(t, os.Chmod(filepath.Join(c.Root, "srv/app/a"), 0o644))
+		testutil.Must(t, os.Chmod(filepath.Join(c.Root, "nix/persist/srv/app/a"), 0o600))
+		testutil.Must(t, os.Chown(filepath.Join(c.Root, "nix/persist/srv/app/a"), 1000, -1))
 	})
 	if itemAt(a, "/srv/app/a") != nil || a.Totals[Copied].Count != 2 {
 		t.Errorf("a is lost or not copied: %+v", a.Totals)
@@ -354,7 +355,7 @@ f /nix/persist/etc/typemismatch/inner data
 // shadowed.
 func TestShadowedMountPointIsNotData(t *testing.T) {
 	under := t.TempDir()
-	build(t, under, "d /srv/media\nd /srv/my media\nf /srv/old/file data\nf /srv/media/left hidden")
+	testutil.Tree(t, under, "d /srv/media\nd /srv/my media\nf /srv/old/file data\nf /srv/media/left hidden")
 	mi := btrfsSystem + `40 22 0:40 / /srv rw - tmpfs tmpfs rw
 41 40 0:31 /persist/srv/media /srv/media rw - btrfs /dev/vda2 rw,subvol=/persist
 42 40 0:31 /persist/srv/my\040media /srv/my\040media rw - btrfs /dev/vda2 rw,subvol=/persist

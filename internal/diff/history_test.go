@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,8 +22,8 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for p, content := range files {
 		full := filepath.Join(root, p)
-		must(t, os.MkdirAll(filepath.Dir(full), 0o755))
-		must(t, os.WriteFile(full, []byte(content), 0o644))
+		testutil.Must(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		testutil.Must(t, os.WriteFile(full, []byte(content), 0o644))
 	}
 }
 
@@ -36,7 +37,7 @@ func chown(t *testing.T, root, p string, uid, gid int) {
 // previous builds a previous root named 2026-11-28_10:00:00 from files.
 func previous(t *testing.T, files map[string]string) *btrfs.OldRoot {
 	dir := filepath.Join(t.TempDir(), "2026-11-28_10:00:00")
-	must(t, os.MkdirAll(dir, 0o755))
+	testutil.Must(t, os.MkdirAll(dir, 0o755))
 	writeFiles(t, dir, files)
 	return &btrfs.OldRoot{Name: "2026-11-28_10:00:00", Time: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), Dir: dir}
 }
@@ -278,8 +279,8 @@ func TestHostKeyNoAlert(t *testing.T) {
 // compared; an empty previous root says nothing.
 func TestHostKeyOldSymlink(t *testing.T) {
 	prev := previous(t, nil)
-	must(t, os.MkdirAll(filepath.Join(prev.Dir, "etc/ssh"), 0o755))
-	must(t, os.Symlink("/nix/persist/etc/ssh/ssh_host_ed25519_key", filepath.Join(prev.Dir, "etc/ssh/ssh_host_ed25519_key")))
+	testutil.Must(t, os.MkdirAll(filepath.Join(prev.Dir, "etc/ssh"), 0o755))
+	testutil.Must(t, os.Symlink("/nix/persist/etc/ssh/ssh_host_ed25519_key", filepath.Join(prev.Dir, "etc/ssh/ssh_host_ed25519_key")))
 	a := check(t, c07Spec, btrfsSystem, c07Decls(), func(cfg *Config) { cfg.PreviousRoot = prev })
 	if len(a.Alerts) != 0 || len(notUnbacked(a.Warnings)) != 0 {
 		t.Errorf("alerts %+v, warnings %q", a.Alerts, a.Warnings)
@@ -328,22 +329,22 @@ func TestHistoryCancelled(t *testing.T) {
 func TestHashStops(t *testing.T) {
 	dir := t.TempDir()
 	root, err := openRoot(dir)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(root)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, size := range []int{hashBuf + 1, 2 * mmapMin} {
 		p := filepath.Join(dir, "f")
-		must(t, os.WriteFile(p, make([]byte, size), 0o644))
+		testutil.Must(t, os.WriteFile(p, make([]byte, size), 0o644))
 		var st unix.Stat_t
-		must(t, unix.Stat(p, &st))
+		testutil.Must(t, unix.Stat(p, &st))
 		hs := newHasher(nil)
 		hs.ctx = ctx
 		if _, err := hs.file(root, &scan.Entry{Path: "/f", Ino: st.Ino, Size: st.Size}, true); !errors.Is(err, context.Canceled) {
 			t.Errorf("size %d: hashing after the stop: %v, want context.Canceled", size, err)
 		}
 		fd, err := unix.Open(p, unix.O_RDONLY, 0)
-		must(t, err)
+		testutil.Must(t, err)
 		c := newContentCmp(realFS{})
 		c.ctx = ctx
 		if eq, err := c.same(fd, fd, st.Size, &st, &st); eq || !errors.Is(err, context.Canceled) {
@@ -373,7 +374,7 @@ func TestShadowedHistoryReadBeneathTheMounts(t *testing.T) {
 	under := t.TempDir()
 	// The view of the filesystem at /: what the walk sees, and beneath
 	// the mount points what they hide.
-	build(t, under, "f /x y\nf /var/log/early.txt same\nf /var/log/boot.txt now\nf /var/log/fresh.txt new")
+	testutil.Tree(t, under, "f /x y\nf /var/log/early.txt same\nf /var/log/boot.txt now\nf /var/log/fresh.txt new")
 	prev := previous(t, map[string]string{"/var/log/early.txt": "same", "/var/log/boot.txt": "before"})
 	released := 0
 	a := check(t, "f /x y", btrfsSystem, nil, func(c *Config) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // The history and the vanished list from the one lockstep walk of the
@@ -48,14 +49,14 @@ f /var/cache/x ignored
 		lockstepHistory = lockstep
 		defer func() { lockstepHistory = old }()
 		p := previous(t, prev)
-		must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
+		testutil.Must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
 		ig := &Ignore{}
-		must(t, ig.Add("/var/cache", "t"))
-		must(t, ig.Add("/tmp-ignored", "t"))
+		testutil.Must(t, ig.Add("/var/cache", "t"))
+		testutil.Must(t, ig.Add("/tmp-ignored", "t"))
 		return check(t, live, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
 			c.PreviousRoot = p
 			c.Ignore = ig
-			must(t, os.Chmod(filepath.Join(c.Root, "chg/mode"), 0o600))
+			testutil.Must(t, os.Chmod(filepath.Join(c.Root, "chg/mode"), 0o600))
 		})
 	}
 	a, b := run(true), run(false)
@@ -127,9 +128,9 @@ f /mixed/deep/x/y 1
 		"/new/file": "x", "/mixed/new": "n", "/mixed/deep/x/y": "1",
 	}
 	p := previous(t, prev)
-	must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
+	testutil.Must(t, os.Symlink("two", filepath.Join(p.Dir, "chg/link")))
 	o := previous(t, older)
-	must(t, os.Symlink("one", filepath.Join(o.Dir, "chg/link")))
+	testutil.Must(t, os.Symlink("one", filepath.Join(o.Dir, "chg/link")))
 	var root string
 	a := check(t, live, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
 		c.PreviousRoot = p

@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // fdPath is where the descriptor fd points (its /proc/self/fd link).
@@ -44,7 +46,7 @@ func pair(t *testing.T) (a, b string) {
 func compareWith(t *testing.T, a, b string, fs *hookFS, quick bool) *Comparison {
 	t.Helper()
 	c, err := Compare(context.Background(), a, b, CompareOptions{Quick: quick, Workers: 2, fs: fs})
-	must(t, err)
+	testutil.Must(t, err)
 	fs.check(t)
 	return c
 }
@@ -57,15 +59,15 @@ func TestCompareTypeChange(t *testing.T) {
 		a, b := pair(t)
 		// f: file -> directory; d: directory -> file; link: symlink -> file;
 		// g: file -> fifo.
-		must(t, os.Remove(filepath.Join(b, "f")))
-		must(t, os.Mkdir(filepath.Join(b, "f"), 0o755))
+		testutil.Must(t, os.Remove(filepath.Join(b, "f")))
+		testutil.Must(t, os.Mkdir(filepath.Join(b, "f"), 0o755))
 		writeFile(t, filepath.Join(b, "f/c"), "c")
-		must(t, os.RemoveAll(filepath.Join(b, "d")))
+		testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
 		writeFile(t, filepath.Join(b, "d"), "d")
-		must(t, os.Remove(filepath.Join(b, "link")))
+		testutil.Must(t, os.Remove(filepath.Join(b, "link")))
 		writeFile(t, filepath.Join(b, "link"), "f")
-		must(t, os.Remove(filepath.Join(b, "g")))
-		must(t, unix.Mkfifo(filepath.Join(b, "g"), 0o644))
+		testutil.Must(t, os.Remove(filepath.Join(b, "g")))
+		testutil.Must(t, unix.Mkfifo(filepath.Join(b, "g"), 0o644))
 		c := compareWith(t, a, b, &hookFS{}, quick)
 		want := []string{"/d meta", "/d/e removed", "/d/e/y removed", "/d/x removed", "/f meta", "/f/c added", "/g meta", "/link meta"}
 		if got := listing(c); !reflect.DeepEqual(got, want) {
@@ -83,11 +85,11 @@ func TestCompareTypeChange(t *testing.T) {
 // by path, each with its entry (a symlink's target read), and counted.
 func TestCompareOneSidedSubtree(t *testing.T) {
 	a, b := pair(t)
-	must(t, os.MkdirAll(filepath.Join(a, "old/p/q"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(a, "old/p/q"), 0o755))
 	writeFile(t, filepath.Join(a, "old/p/q/file"), "x")
-	must(t, os.Symlink("/nowhere", filepath.Join(a, "old/p/lnk")))
-	must(t, os.MkdirAll(filepath.Join(b, "new/r"), 0o755))
-	must(t, unix.Mkfifo(filepath.Join(b, "new/r/fifo"), 0o600))
+	testutil.Must(t, os.Symlink("/nowhere", filepath.Join(a, "old/p/lnk")))
+	testutil.Must(t, os.MkdirAll(filepath.Join(b, "new/r"), 0o755))
+	testutil.Must(t, unix.Mkfifo(filepath.Join(b, "new/r/fifo"), 0o600))
 	c := compareWith(t, a, b, &hookFS{}, false)
 	want := []string{"/new added", "/new/r added", "/new/r/fifo added", "/old removed", "/old/p removed", "/old/p/lnk removed", "/old/p/q removed", "/old/p/q/file removed"}
 	if got := listing(c); !reflect.DeepEqual(got, want) {
@@ -206,8 +208,8 @@ func TestCompareDirErrorOneSide(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := pair(t)
-			must(t, os.RemoveAll(filepath.Join(a, "d/e")))   // would be added
-			writeFile(t, filepath.Join(b, "d/x"), "changed") // would be changed
+			testutil.Must(t, os.RemoveAll(filepath.Join(a, "d/e"))) // would be added
+			writeFile(t, filepath.Join(b, "d/x"), "changed")        // would be changed
 			c := compareWith(t, a, b, tc.hook(a, b), false)
 			if got, want := listing(c), []string{"/d error"}; !reflect.DeepEqual(got, want) {
 				t.Fatalf("%q, want %q", got, want)
@@ -247,7 +249,7 @@ func TestCompareReplacedWhileCompared(t *testing.T) {
 	})
 	t.Run("file to fifo, quick", func(t *testing.T) {
 		a, b := pair(t)
-		must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
+		testutil.Must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
 		c := compareWith(t, a, b, toFifo(b), true)
 		if got, want := listing(c), []string{"/f error"}; !reflect.DeepEqual(got, want) || !errors.Is(c.Diffs[0].Err, errReplacedFile) {
 			t.Errorf("%q, want %q (%v)", got, want, c.Diffs)
@@ -259,8 +261,8 @@ func TestCompareReplacedWhileCompared(t *testing.T) {
 			if n == "d" && flags&unix.O_DIRECTORY != 0 && fdPath(dirfd) == b {
 				p := filepath.Join(b, "d")
 				if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
-					must(t, os.RemoveAll(p))
-					must(t, os.Symlink(a, p))
+					testutil.Must(t, os.RemoveAll(p))
+					testutil.Must(t, os.Symlink(a, p))
 				}
 			}
 			return nil
@@ -280,7 +282,7 @@ func deepPair(t *testing.T) (a, b string, want int) {
 		for i := range 6 {
 			for j := range 5 {
 				d := filepath.Join(r, "l"+strconv.Itoa(i), "m"+strconv.Itoa(j), "n")
-				must(t, os.MkdirAll(d, 0o755))
+				testutil.Must(t, os.MkdirAll(d, 0o755))
 				writeFile(t, filepath.Join(d, "same"), "s")
 				content := "a"
 				if r == b {
@@ -301,7 +303,7 @@ func TestCompareFewDescriptors(t *testing.T) {
 	for _, pinned := range []int{1, 0} {
 		fs := &hookFS{}
 		c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 4, fs: fs, maxPinned: pinned})
-		must(t, err)
+		testutil.Must(t, err)
 		fs.check(t)
 		if len(c.Diffs) != want || c.Counts[Changed] != int64(want) {
 			t.Errorf("maxPinned %d: %d diffs %v, want %d changed", pinned, len(c.Diffs), c.Counts, want)
@@ -340,7 +342,7 @@ func TestCompareListingOrder(t *testing.T) {
 	a, b, want := deepPair(t)
 	fs := &reversed{b: b}
 	c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 2, fs: fs})
-	must(t, err)
+	testutil.Must(t, err)
 	fs.check(t)
 	// /, l*, l*/m*, l*/m*/n and each n's same file.
 	if len(c.Diffs) != want || c.Counts[Changed] != int64(want) || c.Counts[Same] != 1+6+30+30+30 {
@@ -379,13 +381,13 @@ func TestOpenLeased(t *testing.T) {
 	a, b := pair(t)
 	p := filepath.Join(b, "f")
 	fd, err := unix.Open(p, unix.O_RDWR|unix.O_CLOEXEC, 0)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(fd)
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
 		t.Skipf("cannot take a lease here: %v", err)
 	}
 	root, err := openRoot(b)
-	must(t, err)
+	testutil.Must(t, err)
 	defer unix.Close(root)
 	done := make(chan error, 2)
 	go func() {
@@ -427,21 +429,21 @@ func TestCompareLongPaths(t *testing.T) {
 	var rel string
 	for s, root := range []string{a, b} {
 		fd, err := openRoot(root)
-		must(t, err)
+		testutil.Must(t, err)
 		rel = ""
 		for range 20 { // 20 × 251 bytes: beyond PATH_MAX (4096)
-			must(t, unix.Mkdirat(fd, comp, 0o755))
+			testutil.Must(t, unix.Mkdirat(fd, comp, 0o755))
 			next, err := unix.Openat(fd, comp, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-			must(t, err)
+			testutil.Must(t, err)
 			unix.Close(fd)
 			fd = next
 			rel += "/" + comp
 		}
 		content := []string{"a", "b"}[s]
 		f, err := unix.Openat(fd, "leaf", unix.O_CREAT|unix.O_WRONLY, 0o644)
-		must(t, err)
+		testutil.Must(t, err)
 		_, err = unix.Write(f, []byte(content))
-		must(t, err)
+		testutil.Must(t, err)
 		unix.Close(f)
 		unix.Close(fd)
 	}
@@ -452,7 +454,7 @@ func TestCompareLongPaths(t *testing.T) {
 	})
 	fs := &hookFS{}
 	c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 2, fs: fs, maxPinned: 1})
-	must(t, err)
+	testutil.Must(t, err)
 	fs.check(t)
 	if got, want := listing(c), []string{rel + "/leaf changed"}; !reflect.DeepEqual(got, want) {
 		for _, g := range got {
@@ -470,16 +472,16 @@ func TestCompareLongPaths(t *testing.T) {
 func TestCompareNestedSubvolume(t *testing.T) {
 	a, b := pair(t)
 	for _, root := range []string{a, b} {
-		must(t, os.MkdirAll(filepath.Join(root, "box/inner"), 0o755))
+		testutil.Must(t, os.MkdirAll(filepath.Join(root, "box/inner"), 0o755))
 	}
 	writeFile(t, filepath.Join(a, "box/inner/os-release"), "ID=nixos\n")
 	writeFile(t, filepath.Join(b, "box/inner/os-release"), "ID=debian\n")
 	writeFile(t, filepath.Join(b, "box/new"), "x")
 	fd, err := unix.Open(a, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	must(t, err)
+	testutil.Must(t, err)
 	rootMnt, err := mountID(fd, "", unix.AT_EMPTY_PATH)
 	unix.Close(fd)
-	must(t, err)
+	testutil.Must(t, err)
 	subvol := func(name string, st *unix.Stat_t) {
 		if name == "box" || name == "inner" {
 			st.Dev += 1000 // its own anonymous device, as a subvolume has

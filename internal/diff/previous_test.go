@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // prevTree builds a previous root named 2026-11-28_10:00:00 from a build
@@ -15,7 +16,7 @@ import (
 func prevTree(t *testing.T, spec string) *btrfs.OldRoot {
 	t.Helper()
 	prev := previous(t, nil)
-	build(t, prev.Dir, spec)
+	testutil.Tree(t, prev.Dir, spec)
 	return prev
 }
 
@@ -55,7 +56,7 @@ d /srv/dir2
 l /srv/viasym -> real
 f /srv/real/f x
 `)
-	must(t, os.Chmod(filepath.Join(prev.Dir, "srv/dir2"), 0o700))
+	testutil.Must(t, os.Chmod(filepath.Join(prev.Dir, "srv/dir2"), 0o700))
 	a := check(t, live, btrfsSystem, []persist.Entry{dir("/var/lib/x")}, func(cfg *Config) { cfg.PreviousRoot = prev })
 	want := map[string]string{
 		"/srv":             "same",
