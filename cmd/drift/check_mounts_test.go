@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // subvolMachine is a fixture modelled on a btrfs machine whose
 // configuration mounts subvolumes at /var/log and /home and a tmpfs at
 // /home/carol (fileSystems); mountinfo is the mount table given.
-func subvolMachine(t *testing.T, mountinfo string, tree map[string]fnode) (root string, args []string) {
+func subvolMachine(t *testing.T, mountinfo string, tree map[string]testutil.Node) (root string, args []string) {
 	t.Helper()
 	dir := t.TempDir()
 	decl := `{ ... }: {
@@ -31,7 +33,7 @@ func subvolMachine(t *testing.T, mountinfo string, tree map[string]fnode) (root 
 		}
 	}
 	root = filepath.Join(dir, "root")
-	buildTree(t, root, tree)
+	testutil.Build(t, root, tree, fixtureTime)
 	return root, []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"), "--old-roots", "none", "--quiet"}
 }
 
@@ -48,7 +50,7 @@ func TestConfiguredTmpfsInsidePersistentHomeIsEphemeral(t *testing.T) {
 30 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
 31 30 0:45 / /home/carol rw - tmpfs tmpfs rw
 `
-	_, args := subvolMachine(t, mi, map[string]fnode{
+	_, args := subvolMachine(t, mi, map[string]testutil.Node{
 		"home/carol/x":    file("a"),
 		"home/dave/notes": file("n"),
 		"var/log/x":       file("log"),
@@ -68,7 +70,7 @@ func TestConfiguredTmpfsInsidePersistentHomeIsEphemeral(t *testing.T) {
 // never proposes declaring it (drift lint would call that already
 // persistent).
 func TestUnmountedConfiguredSubvolumeCoversWhatIsOnTheRoot(t *testing.T) {
-	_, args := subvolMachine(t, subvolBase, map[string]fnode{
+	_, args := subvolMachine(t, subvolBase, map[string]testutil.Node{
 		"var/log/x":      file("hi"),
 		"home/bob/notes": file("b"),
 		"etc/stray":      file("s"),

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // suggestJSON is what the safety tests read of drift suggest --format json.
@@ -104,7 +105,7 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 			t.Fatal(err)
 		}
 	}
-	tree := map[string]fnode{
+	tree := map[string]testutil.Node{
 		"etc/machine-id":                      file("0123456789abcdef0123456789abcdef\n"),
 		"etc/hostname":                        file("box\n"),
 		"var/lib/postgresql/PG_VERSION":       file("16\n"),
@@ -136,7 +137,7 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 		tree["nix/store/0123456789abcdfghijklmnpqrsvwxyz-etc/etc/fstab"] = file("/dev/disk/by-label/BOOT /boot vfat defaults 0 2\n/nix/persist/var/lib/postgresql /var/lib/postgresql none bind 0 0\n")
 	}
 	root := filepath.Join(dir, "root")
-	buildTree(t, root, tree)
+	testutil.Build(t, root, tree, fixtureTime)
 	links := map[string]string{
 		"root/.nix-profile":             "/nix/var/nix/profiles/per-user/root/profile",
 		"home/alice/.config/git/config": "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-home-manager-files/.config/git/config",
@@ -488,7 +489,7 @@ func generatedSystem(t *testing.T, seed uint64) (dir string, args, inUse []strin
 	}
 	parents := []string{"var/lib", "var/lib/private", "etc", "srv", "opt", "root", "home/alice", "home/alice/.config", "home/alice/.local/share",
 		"var/cache", "tmp", "boot", "dev", "run", "sys", "proc", "usr/local", "var/db", "mnt"}
-	tree := map[string]fnode{}
+	tree := map[string]testutil.Node{}
 	var decls, files []string
 	for range 20 + r.IntN(30) {
 		p := pick(parents...) + "/" + name()
@@ -498,7 +499,7 @@ func generatedSystem(t *testing.T, seed uint64) (dir string, args, inUse []strin
 		tree[p+".f"] = file(fmt.Sprint(r.IntN(1000))) // never a directory's name too
 	}
 	for _, d := range []string{"boot", "dev", "proc", "sys"} {
-		tree[d] = fnode{Dir: true}
+		tree[d] = testutil.Node{Dir: true}
 	}
 	mi := "22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root\n27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix\n28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist\n"
 	id := 40
@@ -548,7 +549,7 @@ func generatedSystem(t *testing.T, seed uint64) (dir string, args, inUse []strin
 		}
 	}
 	root := filepath.Join(dir, "root")
-	buildTree(t, root, tree)
+	testutil.Build(t, root, tree, fixtureTime)
 	for range r.IntN(5) {
 		link := pick("etc", "root", "home/alice", "var/lib") + "/" + name() + ".link"
 		target := pick("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-foo/bin/foo", "/nix/persist/etc/"+name(), "../elsewhere",

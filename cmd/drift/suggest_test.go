@@ -19,9 +19,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of drift suggest's tests")
 
-// fnode is one path of a fixture tree (testutil.Node).
-type fnode = testutil.Node
-
 // fixtureTime is the mtime of every fixture path not given another, a day
 // and a half before suggestNow (so recency adds nothing).
 var (
@@ -29,13 +26,7 @@ var (
 	fixtureTime = suggestNow.Add(-36 * time.Hour)
 )
 
-// buildTree is testutil.Build with fixtureTime for the paths given no mtime.
-func buildTree(t *testing.T, dir string, tree map[string]fnode) {
-	t.Helper()
-	testutil.Build(t, dir, tree, fixtureTime)
-}
-
-func file(content string) fnode { return fnode{Content: content} }
+func file(content string) testutil.Node { return testutil.Node{Content: content} }
 
 // runDrift runs drift with args and returns its exit status, stdout and
 // stderr.
@@ -98,7 +89,7 @@ func workstation(t *testing.T) (dir string, args []string) {
 		t.Fatal(err)
 	}
 	recent := suggestNow.Add(-2 * time.Hour)
-	live := map[string]fnode{
+	live := map[string]testutil.Node{
 		"etc/machine-id":                             file(id3 + "\n"),
 		"etc/NIXOS":                                  file(""),
 		"etc/passwd":                                 file("root:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:995:995::/var/empty:/bin/false\n"),
@@ -133,7 +124,7 @@ func workstation(t *testing.T) (dir string, args []string) {
 		"nix/persist/var/lib/old-app/conf":           file("old"),
 		"nix/persist/etc/old-secret":                 file("s"),
 	}
-	buildTree(t, filepath.Join(dir, "root"), live)
+	testutil.Build(t, filepath.Join(dir, "root"), live, fixtureTime)
 	// Three old roots, newest 2026-11-29_08:00:00 (the previous boot's).
 	olds := []struct {
 		name, id, state, seed, hist string
@@ -144,7 +135,7 @@ func workstation(t *testing.T) (dir string, args []string) {
 		{"2026-11-29_08:00:00", id3 + "x", "s3", "seed2b", "h3", true},
 	}
 	for _, o := range olds {
-		tree := map[string]fnode{
+		tree := map[string]testutil.Node{
 			"etc/machine-id":                       file(o.id + "\n"),
 			"etc/NIXOS":                            file(""),
 			"etc/ssh/ssh_host_ed25519_key":         file("K-" + o.name),
@@ -159,10 +150,10 @@ func workstation(t *testing.T) (dir string, args []string) {
 		if o.bluetooth {
 			tree["var/lib/bluetooth/AA:BB/info"] = file("paired")
 		}
-		buildTree(t, filepath.Join(dir, "old_roots", o.name), tree)
+		testutil.Build(t, filepath.Join(dir, "old_roots", o.name), tree, fixtureTime)
 	}
 	// A manual backup in old_roots is never an old root.
-	buildTree(t, filepath.Join(dir, "old_roots", "manual-backup"), map[string]fnode{"var/lib/myapp/state.db": file("backup")})
+	testutil.Build(t, filepath.Join(dir, "old_roots", "manual-backup"), map[string]testutil.Node{"var/lib/myapp/state.db": file("backup")}, fixtureTime)
 	args = []string{"--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
 		"--persist", filepath.Join(dir, "decl.nix"), "--old-roots", filepath.Join(dir, "old_roots"),
 		"--now", suggestNow.Format(time.RFC3339), "--quiet"}
@@ -309,34 +300,34 @@ func TestSuggestC08(t *testing.T) {
 	older, newest := fixtureTime.Add(-48*time.Hour), suggestNow.Add(-time.Hour)
 	for _, tc := range []struct {
 		name       string
-		journals   map[string]fnode
+		journals   map[string]testutil.Node
 		confidence string
 		evidence   string // "" for none
 	}{
-		{"three IDs, the live one newest", map[string]fnode{
+		{"three IDs, the live one newest", map[string]testutil.Node{
 			id1 + "/system.journal": {Size: 64 << 20, Mtime: older},
 			id2 + "/system.journal": {Size: 64 << 20},
 			id3 + "/system.journal": {Size: 12 << 20, Mtime: newest},
 		}, "high", "3 journal directories in /var/log/journal, named by 3 different machine IDs: the ID changes at every boot; the live ID matches only the newest; 128.0 MiB of journals belong to earlier IDs"},
-		{"two other IDs", map[string]fnode{
+		{"two other IDs", map[string]testutil.Node{
 			id1 + "/system.journal": {Size: 1 << 20},
 			id2 + "/system.journal": {Size: 1 << 20, Mtime: newest},
 		}, "high", "2 journal directories in /var/log/journal, named by 2 different machine IDs: the ID changes at every boot; the live ID matches none of them; 2.0 MiB of journals belong to earlier IDs"},
-		{"one ID: no evidence", map[string]fnode{
+		{"one ID: no evidence", map[string]testutil.Node{
 			id3 + "/system.journal": {Size: 1 << 20},
 		}, "medium", ""},
-		{"not machine IDs", map[string]fnode{
+		{"not machine IDs", map[string]testutil.Node{
 			"remote/system.journal":    {Size: 1 << 20},
 			"not-an-id/system.journal": {Size: 1 << 20},
 		}, "medium", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			tree := map[string]fnode{"etc/machine-id": file(id3 + "\n")}
+			tree := map[string]testutil.Node{"etc/machine-id": file(id3 + "\n")}
 			for p, n := range tc.journals {
 				tree["var/log/journal/"+p] = n
 			}
-			buildTree(t, filepath.Join(dir, "root"), tree)
+			testutil.Build(t, filepath.Join(dir, "root"), tree, fixtureTime)
 			decl := `{ environment.persistence."/nix/persist".directories = [ "/var/log" ]; }`
 			mi := "22 1 0:31 /root / rw - btrfs /dev/vda2 rw\n27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw\n" +
 				"70 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw\n"
@@ -384,10 +375,10 @@ func TestSuggestC08(t *testing.T) {
 // comment to declare by hand (no Nix string escape can print it).
 func TestSuggestEscapes(t *testing.T) {
 	dir := t.TempDir()
-	buildTree(t, filepath.Join(dir, "root"), map[string]fnode{
+	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
 		"srv/bad\x1b[31mname/data": file("x"),
 		"srv/fine/data":            file("y"),
-	})
+	}, fixtureTime)
 	decl := `{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`
 	mi := "22 1 0:31 /root / rw - btrfs /dev/vda2 rw\n"
 	for name, data := range map[string]string{"decl.json": decl, "mountinfo": mi} {
