@@ -94,7 +94,14 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		Unpersistable: m.Unpersistable}
 	r.Suggestions, r.Left = Suggest(in)
 	r.Suggestions, r.Left = lintFilter(r.Suggestions, r.Left, m.Decls)
-	stray, sw := Stray(ctx, m.Root, m.Decls, m.Uses(r.StoragePath), o.Workers)
+	// Stray walks the storage paths of the declarations other than /, and
+	// only then weighs the uses: finding them resolves every lost symlink
+	// (Model.Uses), a second look at a million paths for nothing.
+	var uses []audit.Use
+	if slices.ContainsFunc(m.Decls.Entries, func(e persist.Entry) bool { return e.StoragePath != "/" }) {
+		uses = m.Uses(r.StoragePath)
+	}
+	stray, sw := Stray(ctx, m.Root, m.Decls, uses, o.Workers)
 	for _, w := range sw {
 		// A storage path the model finds unusable (audit.Model.Unmounted:
 		// a symlink, not mounted) is warned of once, by the model.
