@@ -1,0 +1,15 @@
+// Package fsys opens paths inside a root directory the one way drift
+// does: by openat2(2) relative to a descriptor of the root, with no
+// symlink followed in any component (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+// RESOLVE_NO_MAGICLINKS), never out of the root, and, where the caller
+// writes, never across a mount point (RESOLVE_NO_XDEV); or, for reading a
+// configuration as the system it describes sees it, with its links
+// resolved as if the root were / (RESOLVE_IN_ROOT). On top of those opens
+// it lstats and reads links beneath a root without following them.
+//
+// It is a leaf: system calls only, errors are the kernel's (an
+// unix.Errno, unwrapped, except that a kernel without openat2, before
+// Linux 5.6, is said so). Whether an opened file is a regular file, and
+// reading one up to a size cap, is internal/safefile's, which names the
+// file in its errors.
+package fsys
