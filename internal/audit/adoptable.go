@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -63,8 +64,8 @@ func (m *Model) showsAt(p, dest string) bool {
 	if store != nil && mt.Major == store.Major && mt.Minor == store.Minor && path.Clean(mt.Root) == path.Clean(store.SourcePath(dest)) {
 		return true
 	}
-	a, err1 := diff.StatIn(m.Root, p)
-	b, err2 := diff.StatIn(m.Root, dest)
+	a, err1 := fsys.StatIn(m.Root, p)
+	b, err2 := fsys.StatIn(m.Root, dest)
 	return err1 == nil && err2 == nil && a.Dev == b.Dev && a.Ino == b.Ino && a.Mode&unix.S_IFMT == b.Mode&unix.S_IFMT
 }
 

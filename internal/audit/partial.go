@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -109,7 +110,7 @@ func (m *Model) partialCopyWarnings() []diff.Warning {
 // listDir lists the names in the directory d of the audited system, reached
 // beneath Root without a symlink; none when it cannot be read.
 func (m *Model) listDir(d string) []string {
-	fd, err := diff.OpenDirIn(m.Root, d)
+	fd, err := fsys.OpenDirIn(m.Root, d)
 	if err != nil {
 		return nil
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -90,7 +90,7 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	if cp == "/" {
 		return nil
 	}
-	fd, err := diff.OpenDirIn(m.Root, path.Dir(cp))
+	fd, err := fsys.OpenDirIn(m.Root, path.Dir(cp))
 	if err != nil {
 		return nil
 	}
@@ -124,7 +124,7 @@ func (m *Model) replacedCopy(e persist.Entry, x unix.Statx_t) (time.Time, bool) 
 	if m.Mounts == nil || m.Mounts.At(e.Path) == nil || path.Clean(e.Path) == "/" {
 		return time.Time{}, false
 	}
-	fd, err := diff.OpenDirIn(m.Root, path.Dir(path.Clean(e.Path)))
+	fd, err := fsys.OpenDirIn(m.Root, path.Dir(path.Clean(e.Path)))
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -181,7 +181,7 @@ func emptyAt(root, p string) (kind string, empty bool) {
 	if path.Clean(p) == "/" {
 		return "", false
 	}
-	fd, err := diff.OpenDirIn(root, path.Dir(p))
+	fd, err := fsys.OpenDirIn(root, path.Dir(p))
 	if err != nil {
 		return "", false
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -191,7 +192,7 @@ func blocked(root, sp string) (at, link string) {
 			return "", ""
 		}
 		p += "/" + name
-		st, err := diff.StatIn(root, p)
+		st, err := fsys.StatIn(root, p)
 		switch {
 		case err != nil:
 			return "", "" // nothing there (yet), or unreadable: the open says

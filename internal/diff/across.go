@@ -56,62 +56,6 @@ func HistoryIn(ctx context.Context, root, dir, label string, items []*Item, work
 	return hs, warnings, nil
 }
 
-// StatIn lstats p (absolute inside root, "/etc/ssh") beneath root, never
-// through a symlink in any component (openat2 RESOLVE_BENEATH|
-// RESOLVE_NO_SYMLINKS, then fstatat AT_SYMLINK_NOFOLLOW). Absent reports
-// whether an error means nothing is there (missing, or a symlink or
-// non-directory on the way).
-func StatIn(root, p string) (unix.Stat_t, error) {
-	var st unix.Stat_t
-	rel := strings.TrimPrefix(p, "/")
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return st, err
-	}
-	defer unix.Close(fd)
-	if rel == "" {
-		err = unix.Fstat(fd, &st)
-	} else {
-		err = statBeneath(fd, rel, &st)
-	}
-	return st, err
-}
-
-// Absent reports whether an error of StatIn means that nothing is there.
-func Absent(err error) bool { return absent(err) }
-
-// ReadIn reads the regular file p (absolute inside root) beneath root,
-// never through a symlink, at most max bytes (more is an error). A missing
-// file is (nil, nil).
-func ReadIn(root, p string, max int64) ([]byte, error) {
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	data, err := readBounded(fd, strings.TrimPrefix(p, "/"))
-	if err == nil && int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, max)
-	}
-	return data, err
-}
-
-// OpenDirIn opens the directory p (absolute inside root) beneath root,
-// never through a symlink, for reading (O_RDONLY|O_DIRECTORY). The caller
-// closes it. ELOOP or EXDEV: a symlink on the way.
-func OpenDirIn(root, p string) (int, error) {
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(fd)
-	rel := strings.TrimPrefix(p, "/")
-	if rel == "" {
-		rel = "."
-	}
-	return openAt(fd, rel, unix.O_RDONLY|unix.O_DIRECTORY)
-}
-
 // IDNames are a root's user and group names by numeric id, from its
 // /etc/passwd and /etc/group, then the ids they lack from
 // /var/lib/nixos/uid-map and gid-map (as the ownership check reads them).
@@ -131,16 +75,4 @@ func ReadIDNames(root string) (IDNames, []Warning) {
 	h := &hist{c: c}
 	db := h.loadIDs(fd, "the audited root")
 	return IDNames{Users: db.uid, Groups: db.gid}, c.warnings
-}
-
-// ReadlinkIn reads the symlink p (absolute inside root, not root itself)
-// beneath root, never through a symlink in a component on the way
-// (readlinkBeneath).
-func ReadlinkIn(root, p string) (string, error) {
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return "", err
-	}
-	defer unix.Close(fd)
-	return readlinkBeneath(fd, strings.TrimPrefix(p, "/"))
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +78,7 @@ func (a *Audit) Losing() bool {
 // A key on persistent storage now is not compared: it survives the next
 // boot, and the previous root holds only the mount point there.
 func (h *hist) hostKeys() {
-	fd, err := openAt(h.live, "etc/ssh", unix.O_RDONLY|unix.O_DIRECTORY)
+	fd, err := ifsys.Open(h.live, "etc/ssh", unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return
 	}
@@ -129,8 +130,8 @@ var errNoOldKey = errors.New("no key in the previous root")
 // mount) is errNoOldKey.
 func sameBytes(liveFD, prevFD int, rel string) (bool, error) {
 	var ost, lst unix.Stat_t
-	if err := statBeneath(prevFD, rel, &ost); err != nil {
-		if absent(err) {
+	if err := ifsys.Lstat(prevFD, rel, &ost); err != nil {
+		if ifsys.Absent(err) {
 			return false, errNoOldKey
 		}
 		return false, err
@@ -138,7 +139,7 @@ func sameBytes(liveFD, prevFD int, rel string) (bool, error) {
 	if ost.Mode&unix.S_IFMT != unix.S_IFREG || ost.Size == 0 {
 		return false, errNoOldKey
 	}
-	if err := statBeneath(liveFD, rel, &lst); err != nil {
+	if err := ifsys.Lstat(liveFD, rel, &lst); err != nil {
 		return false, err
 	}
 	if lst.Mode&unix.S_IFMT != unix.S_IFREG {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -372,9 +373,9 @@ func TestHashNeverThroughSymlink(t *testing.T) {
 	testutil.Must(t, err)
 	defer unix.Close(fd)
 	for _, rel := range []string{"lnk/f", "flnk", "../" + filepath.Base(root) + "/real/f"} {
-		if f, err := openBeneath(fd, rel); err == nil {
+		if f, err := ifsys.OpenRead(fd, rel); err == nil {
 			unix.Close(f)
-			t.Errorf("openBeneath(%q) succeeded", rel)
+			t.Errorf("ifsys.OpenRead(%q) succeeded", rel)
 		}
 	}
 	var st unix.Stat_t

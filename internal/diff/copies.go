@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -241,7 +242,7 @@ func copyMetadata(rootFD int, cd *copyCand) string {
 		return ""
 	}
 	var lst, cst unix.Stat_t
-	if statBeneath(cd.liveFD, cd.liveRel, &lst) != nil || statBeneath(rootFD, cd.copyRel, &cst) != nil {
+	if ifsys.Lstat(cd.liveFD, cd.liveRel, &lst) != nil || ifsys.Lstat(rootFD, cd.copyRel, &cst) != nil {
 		return ""
 	}
 	var inCopy, live []string
@@ -277,8 +278,8 @@ func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) 
 		return CopyMissing, false, nil
 	}
 	var cst unix.Stat_t
-	if err := statBeneath(rootFD, rel, &cst); err != nil {
-		if absent(err) {
+	if err := ifsys.Lstat(rootFD, rel, &cst); err != nil {
+		if ifsys.Absent(err) {
 			return CopyMissing, false, nil
 		}
 		return CopyMissing, false, err
@@ -288,14 +289,14 @@ func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) 
 	}
 	switch it.Mode & unix.S_IFMT {
 	case unix.S_IFLNK:
-		target, err := readlinkBeneath(rootFD, rel)
+		target, err := ifsys.Readlink(rootFD, rel)
 		if err != nil {
 			return CopyMissing, false, err
 		}
 		return CopyDiffers, target == it.Target, nil
 	case unix.S_IFREG:
 		var lst unix.Stat_t
-		if err := statBeneath(cd.liveFD, cd.liveRel, &lst); err != nil {
+		if err := ifsys.Lstat(cd.liveFD, cd.liveRel, &lst); err != nil {
 			return CopyMissing, false, err
 		}
 		if lst.Size != cst.Size || lst.Mode&unix.S_IFMT != unix.S_IFREG {
@@ -328,10 +329,10 @@ func (c *classifier) linkedCopyWiped(t *mounts.Table, rootFD int, it *Item, copy
 		return false
 	}
 	var st unix.Stat_t
-	if statBeneath(rootFD, copyRel, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+	if ifsys.Lstat(rootFD, copyRel, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return false
 	}
-	target, err := readlinkBeneath(rootFD, copyRel)
+	target, err := ifsys.Readlink(rootFD, copyRel)
 	if err != nil {
 		return false
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -43,11 +44,11 @@ func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, 
 	if rel == "" {
 		return nil, st, false
 	}
-	if err := statBeneath(rootFD, rel, &st); err != nil {
+	if err := ifsys.Lstat(rootFD, rel, &st); err != nil {
 		return nil, st, false // nothing there: the boot makes it
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		if target, err := readlinkBeneath(rootFD, rel); err == nil && linkTarget(e.Path, target) == src {
+		if target, err := ifsys.Readlink(rootFD, rel); err == nil && linkTarget(e.Path, target) == src {
 			return nil, st, false // the symlink method: the data lives at the copy
 		}
 	}
@@ -95,7 +96,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 		if !isDir || e.Kind == persist.File {
 			var target string
 			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-				target, _ = readlinkBeneath(rootFD, strings.TrimPrefix(e.Path, "/"))
+				target, _ = ifsys.Readlink(rootFD, strings.TrimPrefix(e.Path, "/"))
 			}
 			en := entryOf(e.Path, &st, target)
 			add(&Item{Path: e.Path, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: target, Decl: decl, Mount: int32(m.ID)})

@@ -11,6 +11,7 @@ import (
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 )
 
@@ -40,7 +41,7 @@ type hasher struct {
 
 func newHasher(open openFunc) *hasher {
 	if open == nil {
-		open = openBeneath
+		open = ifsys.OpenRead
 	}
 	return &hasher{open: open, buf: make([]byte, hashBuf), h: xxh3.New(), ctx: context.Background()}
 }

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,21 +18,13 @@ import (
 const maxIDFile = 64 << 20
 
 // readBounded reads the regular file rel beneath dirFD (at most maxIDFile
-// bytes). A missing file is (nil, nil).
+// bytes; safefile.ReadBeneath). A missing file is (nil, nil).
 func readBounded(dirFD int, rel string) ([]byte, error) {
-	fd, err := openBeneath(dirFD, rel)
+	data, err := safefile.ReadBeneath(dirFD, rel, maxIDFile)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	f, _, err := safefile.FromFD(fd, rel)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return safefile.ReadAll(context.Background(), f, safefile.Limit{Name: rel, Max: maxIDFile})
+	return data, err
 }
 
 // idNames maps numeric ids to names.

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 
 	"github.com/nix-drift/drift/internal/testutil"
@@ -398,7 +399,7 @@ func TestOpenLeased(t *testing.T) {
 		done <- err
 	}()
 	go func() {
-		f, err := openBeneath(root, "f")
+		f, err := ifsys.OpenRead(root, "f")
 		if err == nil {
 			unix.Close(f)
 		}

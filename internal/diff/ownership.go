@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -172,7 +173,7 @@ func (h *hist) backed(p, source string) string {
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return ""
 	}
-	target, err := readlinkBeneath(h.live, strings.TrimPrefix(p, "/"))
+	target, err := ifsys.Readlink(h.live, strings.TrimPrefix(p, "/"))
 	if err != nil || linkTarget(p, target) != source {
 		return ""
 	}
@@ -189,7 +190,7 @@ func (h *hist) lstat(p string) (*unix.Stat_t, error) {
 	if p == "/" {
 		return &st, unix.Fstat(h.live, &st)
 	}
-	if err := statBeneath(h.live, strings.TrimPrefix(p, "/"), &st); err != nil {
+	if err := ifsys.Lstat(h.live, strings.TrimPrefix(p, "/"), &st); err != nil {
 		return nil, err
 	}
 	return &st, nil
@@ -202,7 +203,7 @@ func (h *hist) list(p string) []owned {
 	if rel == "" {
 		rel = "."
 	}
-	fd, err := openAt(h.live, rel, unix.O_RDONLY|unix.O_DIRECTORY)
+	fd, err := ifsys.Open(h.live, rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil
 	}

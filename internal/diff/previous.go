@@ -2,7 +2,6 @@ package diff
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
@@ -76,12 +76,6 @@ type Vanished struct {
 // IsDir reports whether v is a directory.
 func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
 
-// absent reports whether an error of statBeneath means that nothing is
-// there: missing, a non-directory (or a symlink) where a directory is.
-func absent(err error) bool {
-	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV)
-}
-
 func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
 	var e scan.Entry
 	scan.Fill(&e, p, st, 0)
@@ -112,22 +106,22 @@ func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, err
 		return NoHistory, nil
 	}
 	var ps, ls unix.Stat_t
-	if err := statBeneath(prevFD, rel, &ps); err != nil {
-		if absent(err) {
+	if err := ifsys.Lstat(prevFD, rel, &ps); err != nil {
+		if ifsys.Absent(err) {
 			return HistoryNew, nil
 		}
 		return NoHistory, err
 	}
-	if err := statBeneath(liveFD, liveRel, &ls); err != nil {
+	if err := ifsys.Lstat(liveFD, liveRel, &ls); err != nil {
 		return NoHistory, err
 	}
 	var pt, lt string
 	if ps.Mode&unix.S_IFMT == unix.S_IFLNK && ls.Mode&unix.S_IFMT == unix.S_IFLNK {
 		var err error
-		if pt, err = readlinkBeneath(prevFD, rel); err != nil {
+		if pt, err = ifsys.Readlink(prevFD, rel); err != nil {
 			return NoHistory, err
 		}
-		if lt, err = readlinkBeneath(liveFD, liveRel); err != nil {
+		if lt, err = ifsys.Readlink(liveFD, liveRel); err != nil {
 			return NoHistory, err
 		}
 	}
@@ -273,8 +267,8 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			return nil, false
 		}
 		var st unix.Stat_t
-		err := statBeneath(liveFD, e.Path[1:], &st)
-		if err == nil || !absent(err) {
+		err := ifsys.Lstat(liveFD, e.Path[1:], &st)
+		if err == nil || !ifsys.Absent(err) {
 			return &vstate{node: nd}, isDir // there now (or unknown): look below
 		}
 		if nd != nil && nd.keep {

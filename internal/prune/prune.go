@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/suggest"
 	"golang.org/x/sys/unix"
@@ -199,7 +200,7 @@ func refuse(p string, uses []audit.Use, mountPoints []string) string {
 // moveBatch plans the objects of the storage path sp (type and identity
 // now) and, unless o.DryRun, writes the batch's manifest and moves them.
 func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o Options) (*Batch, []Refusal, error) {
-	spFD, err := diff.OpenDirIn(m.Root, sp)
+	spFD, err := fsys.OpenDirIn(m.Root, sp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("persistent storage path %s: %w", sp, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -73,7 +74,7 @@ func List(root string, sps []string) ([]Batch, []diff.Warning) {
 // eachBatch calls f with the storage path's and each batch's directories
 // (open beneath root, no symlink, no mount on the way) and the batch.
 func eachBatch(root, sp string, f func(spFD, bFD int, b *Batch) error, warnings *[]diff.Warning) error {
-	spFD, err := diff.OpenDirIn(root, sp)
+	spFD, err := fsys.OpenDirIn(root, sp)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}

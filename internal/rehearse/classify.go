@@ -8,6 +8,7 @@ import (
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/restore"
 	"github.com/nix-drift/drift/internal/suggest"
@@ -66,7 +67,7 @@ func (c *classifier) lostAt(p string) (string, diff.Category, bool) {
 
 // notLost says what a path drift check does not report lost is now.
 func (c *classifier) notLost(p string) string {
-	if _, err := diff.StatIn(c.m.Root, p); err != nil && diff.Absent(err) {
+	if _, err := fsys.StatIn(c.m.Root, p); err != nil && fsys.Absent(err) {
 		return NowGone
 	}
 	if _, ok := c.m.Decls.Covering(p); ok {

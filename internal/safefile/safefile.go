@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -215,4 +217,37 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// ReadBeneath reads the regular file rel (relative to dirFD, no leading
+// "/") whole, at most limit bytes: opened beneath dirFD with no symlink
+// followed on the way or at the end, without blocking on a fifo and
+// leaving its access time as it was (fsys.OpenRead), checked to be a
+// regular file (FromFD), read by ReadAll (no context: a regular file's
+// read ends). Errors: fsys.OpenRead's unix.Errno, unwrapped (ENOENT: it
+// is missing); *NotRegularError and *TooLargeError naming rel; read
+// errors "REL: error".
+func ReadBeneath(dirFD int, rel string, limit int64) ([]byte, error) {
+	fd, err := fsys.OpenRead(dirFD, rel)
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := FromFD(fd, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadAll(context.Background(), f, Limit{Name: rel, Max: limit})
+}
+
+// ReadIn is ReadBeneath of p (absolute inside root, "/etc/machine-id")
+// beneath the directory root (fsys.OpenRoot). Errors: fsys.OpenRoot's,
+// ReadBeneath's (naming p without its leading "/").
+func ReadIn(root, p string, limit int64) ([]byte, error) {
+	fd, err := fsys.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return ReadBeneath(fd, strings.TrimPrefix(p, "/"), limit)
 }

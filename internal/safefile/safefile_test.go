@@ -104,3 +104,39 @@ func TestReadAllStopsOnCancel(t *testing.T) {
 		t.Fatal("ReadAll still blocked 5 s after the cancel")
 	}
 }
+
+// TestReadBeneath: a regular file beneath a root is read whole; a symlink
+// on the way or at the end, a fifo and a file over the cap are errors
+// naming the path as given, and a missing file is ENOENT, unwrapped.
+func TestReadBeneath(t *testing.T) {
+	root := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+	must(os.WriteFile(filepath.Join(root, "etc/machine-id"), []byte("abc\n"), 0o644))
+	must(os.Symlink("etc", filepath.Join(root, "link")))
+	must(syscall.Mkfifo(filepath.Join(root, "etc/fifo"), 0o644))
+	if data, err := ReadIn(root, "/etc/machine-id", 4); err != nil || string(data) != "abc\n" {
+		t.Errorf("ReadIn = %q, %v", data, err)
+	}
+	for p, want := range map[string]string{
+		"/etc/machine-id":    "etc/machine-id: larger than 3 B",
+		"/link/machine-id":   "too many levels of symbolic links",
+		"/link":              "too many levels of symbolic links",
+		"/etc/fifo":          "etc/fifo: a fifo, not a regular file",
+		"/etc/missing":       "no such file or directory",
+		"/../etc/machine-id": "invalid cross-device link",
+	} {
+		_, err := ReadIn(root, p, 3)
+		if err == nil || err.Error() != want {
+			t.Errorf("ReadIn(%s) = %v, want %q", p, err, want)
+		}
+	}
+	if _, err := ReadIn(root, "/etc/missing", 3); err != syscall.ENOENT {
+		t.Errorf("ReadIn of a missing file = %#v, want ENOENT", err)
+	}
+}

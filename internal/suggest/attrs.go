@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path"
 
-	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -24,12 +24,12 @@ func (in *Input) attrs(s *Suggestion) *Attrs {
 		return a
 	}
 	if a == nil {
-		if _, err := diff.StatIn(in.Root, s.Path); err != nil {
+		if _, err := fsys.StatIn(in.Root, s.Path); err != nil {
 			return &Attrs{User: f.User, Group: f.Group, Mode: f.Mode}
 		}
 		a = &Attrs{User: "root", Group: "root", Mode: "0755"}
 		if s.Home != "" {
-			if hs, err := diff.StatIn(in.Root, s.Home); err == nil {
+			if hs, err := fsys.StatIn(in.Root, s.Home); err == nil {
 				a.User, a.Group = in.name(in.IDs.Users, hs.Uid), in.name(in.IDs.Groups, hs.Gid)
 			}
 		}
@@ -57,13 +57,13 @@ func (in *Input) liveAttrs(s *Suggestion) *Attrs {
 	}
 	wantUID, wantGID := uint32(0), uint32(0)
 	if s.Home != "" {
-		hs, err := diff.StatIn(in.Root, s.Home)
+		hs, err := fsys.StatIn(in.Root, s.Home)
 		if err != nil {
 			return nil
 		}
 		wantUID, wantGID = hs.Uid, hs.Gid
 	}
-	st, err := diff.StatIn(in.Root, dir)
+	st, err := fsys.StatIn(in.Root, dir)
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		if f := s.Fact; f != nil && s.Kind == persist.Dir && (f.User != "" || f.Group != "" || f.Mode != "") {
 			return &Attrs{User: f.User, Group: f.Group, Mode: f.Mode}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/safefile"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -40,9 +42,9 @@ func isMachineID(s string) bool {
 // root, with the sizes of the regular files directly in them. Nothing is
 // followed through a symlink; a missing directory is none.
 func journals(root string) ([]journalID, error) {
-	fd, err := diff.OpenDirIn(root, journalDir)
+	fd, err := fsys.OpenDirIn(root, journalDir)
 	if err != nil {
-		if diff.Absent(err) {
+		if fsys.Absent(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -63,7 +65,7 @@ func journals(root string) ([]journalID, error) {
 			continue
 		}
 		j := journalID{id: n, mtime: st.Mtim.Nano()}
-		sub, err := diff.OpenDirIn(root, journalDir+"/"+n)
+		sub, err := fsys.OpenDirIn(root, journalDir+"/"+n)
 		if err != nil {
 			continue
 		}
@@ -103,17 +105,17 @@ const machineIDPath = "/etc/machine-id"
 // one of the persistent storage paths storages (a systemd-tmpfiles "L"
 // rule: /etc/machine-id -> /nix/persist/etc/machine-id) — the regular
 // file it points at. Both are read beneath root with no symlink in any
-// component (diff.ReadIn: openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS),
+// component (safefile.ReadIn: openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS),
 // so a link out of the storage path, or one whose way passes through
 // another symlink, is never followed. "" when there is no ID to read.
 func liveMachineID(root string, storages []string) string {
-	st, err := diff.StatIn(root, machineIDPath)
+	st, err := fsys.StatIn(root, machineIDPath)
 	if err != nil {
 		return ""
 	}
 	p := machineIDPath
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		target, err := diff.ReadlinkIn(root, machineIDPath)
+		target, err := fsys.ReadlinkIn(root, machineIDPath)
 		if err != nil {
 			return ""
 		}
@@ -122,14 +124,14 @@ func liveMachineID(root string, storages []string) string {
 			return ""
 		}
 		p = t
-		if st, err = diff.StatIn(root, p); err != nil {
+		if st, err = fsys.StatIn(root, p); err != nil {
 			return ""
 		}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return "" // never open a fifo or a device
 	}
-	data, err := diff.ReadIn(root, p, 4096)
+	data, err := safefile.ReadIn(root, p, 4096)
 	if err != nil {
 		return ""
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -144,7 +145,7 @@ func declared(p string, entries []persist.Entry) coverage {
 }
 
 func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
-	fd, err := diff.OpenDirIn(root, sp)
+	fd, err := fsys.OpenDirIn(root, sp)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil, nil
@@ -296,7 +297,7 @@ func whyNotDir(root, sp string, err error) string {
 			break
 		}
 		p += "/" + name
-		st, serr := diff.StatIn(root, p)
+		st, serr := fsys.StatIn(root, p)
 		switch {
 		case serr != nil:
 			return err.Error()
