@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -258,7 +259,7 @@ func (c *copier) file(sdir int, name string, st *unix.Stat_t, ddir int, dname, d
 	// waited on nor made the controlling terminal (sameObject then refuses it).
 	// RESOLVE_NO_XDEV: a file bind-mounted over it (raced in after the
 	// stat) is refused too.
-	sfd, err := openBeneath(sdir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, false)
+	sfd, err := fsys.OpenNoXDev(sdir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if errors.Is(err, unix.EXDEV) {
 		return &MountError{Side: c.side, Path: path.Join(c.root, live)}
 	}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/partial"
 	"golang.org/x/sys/unix"
 )
@@ -385,7 +386,7 @@ func differBytes(sdir int, sname string, sst *unix.Stat_t, ddir int, dname strin
 // sameContent compares two regular files byte by byte.
 func sameContent(sdir int, sname string, sst *unix.Stat_t, ddir int, dname string, dst *unix.Stat_t) (bool, error) {
 	open := func(dir int, name string, st *unix.Stat_t) (int, error) {
-		fd, err := openBeneath(dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, false)
+		fd, err := fsys.OpenNoXDev(dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 		if err != nil {
 			return -1, err
 		}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
@@ -97,39 +98,17 @@ func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 	return fd, len(comps), nil
 }
 
-// openRetries bounds the retries of an openat2 that says EAGAIN (a rename
-// or mount raced with RESOLVE_BENEATH's lookup): a restore racing a process
-// that renames in a loop gets the error instead of spinning.
-const openRetries = 8
-
 // openDirAt opens the directory name (one component) under dirfd, refusing a
-// symlink and a mount point (EXDEV): openBeneath.
+// symlink and a mount point (EXDEV): fsys.OpenNoXDev.
 func openDirAt(dirfd int, name string) (int, error) { return openDir(dirfd, name, false) }
 
-// openDir is openDirAt that, with cross, lets name be a mount point.
+// openDir is openDirAt that, with cross, lets name be a mount point
+// (fsys.Open).
 func openDir(dirfd int, name string, cross bool) (int, error) {
-	return openBeneath(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY, cross)
-}
-
-// openBeneath opens name (one component) under dirfd with flags
-// (O_NOFOLLOW|O_CLOEXEC added) by openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
-// and, unless cross, RESOLVE_NO_XDEV: a symlink is ELOOP, a mount point
-// EXDEV. EINTR is retried; EAGAIN openRetries times, then returned.
-func openBeneath(dirfd int, name string, flags int, cross bool) (int, error) {
-	how := unix.OpenHow{
-		Flags:   uint64(flags | unix.O_NOFOLLOW | unix.O_CLOEXEC),
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	if cross {
+		return fsys.Open(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY)
 	}
-	if !cross {
-		how.Resolve |= unix.RESOLVE_NO_XDEV
-	}
-	for try := 0; ; try++ {
-		fd, err := unix.Openat2(dirfd, name, &how)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) && try < openRetries {
-			continue
-		}
-		return fd, err
-	}
+	return fsys.OpenNoXDev(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY)
 }
 
 // readlinkAt reads the symlink name under dirfd, whatever its length
