@@ -6,59 +6,30 @@ import (
 	"os"
 	"path"
 	"strings"
-	"unsafe"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 )
 
-// openIn opens rel (relative; "." for dirFD itself) beneath dirFD with
-// flags (O_CLOEXEC, O_NOFOLLOW added), never through a symlink, never
-// across a mount point and never outside dirFD: openat2 with
-// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|
-// RESOLVE_NO_XDEV. Errors: the syscall's (ELOOP: a symlink on the way;
-// EXDEV: a mount point on the way; ENOSYS: Linux before 5.6).
-func openIn(dirFD int, rel string, flags int) (int, error) {
-	if strings.IndexByte(rel, 0) >= 0 {
-		return -1, unix.EINVAL
-	}
-	how := unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
-	}
-	name := append([]byte(rel), 0)
-	for try := 0; ; try++ {
-		r, _, e := unix.Syscall6(unix.SYS_OPENAT2, uintptr(dirFD), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
-		switch {
-		case e == 0:
-			return int(r), nil
-		case e == unix.EINTR || e == unix.EAGAIN && try < 8:
-			continue
-		case e == unix.ENOSYS:
-			return -1, fmt.Errorf("openat2: %w (needs Linux 5.6 or later)", e)
-		}
-		return -1, e
-	}
-}
-
 // openParent opens the parent directory of rel (relative to dirFD, not
-// empty) with openIn and returns it with rel's last component.
+// empty) with fsys.OpenNoXDev and returns it with rel's last component.
 func openParent(dirFD int, rel string) (int, string, error) {
 	dir, base := path.Split(rel)
 	if dir = strings.TrimSuffix(dir, "/"); dir == "" {
 		dir = "."
 	}
-	fd, err := openIn(dirFD, dir, unix.O_RDONLY|unix.O_DIRECTORY) // not O_PATH: it is fsynced
+	fd, err := fsys.OpenNoXDev(dirFD, dir, unix.O_RDONLY|unix.O_DIRECTORY) // not O_PATH: it is fsynced
 	return fd, base, err
 }
 
 // mkdirIn makes the directory name (one component) in dirFD, mode 0700,
-// unless it is there, and opens it (openIn): a symlink or non-directory
+// unless it is there, and opens it (fsys.OpenNoXDev): a symlink or non-directory
 // there is an error.
 func mkdirIn(dirFD int, name string) (int, error) {
 	if err := unix.Mkdirat(dirFD, name, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
 		return -1, err
 	}
-	return openIn(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY)
+	return fsys.OpenNoXDev(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY)
 }
 
 // writeAtomic writes data as name in dirFD: to name.tmp (created
@@ -92,7 +63,7 @@ func writeAtomic(dirFD int, name string, data []byte) error {
 
 // readIn reads the regular file name of dirFD, at most 64 MiB.
 func readIn(dirFD int, name string) ([]byte, error) {
-	fd, err := openIn(dirFD, name, unix.O_RDONLY|unix.O_NONBLOCK)
+	fd, err := fsys.OpenNoXDev(dirFD, name, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +91,7 @@ func present(dirFD int, name string) (bool, error) {
 
 // removeTree deletes name in dirFD and everything below it, never
 // following a symlink and never crossing a mount point (a directory
-// opened through openIn: a mount point below is an EXDEV error, and what
+// opened through fsys.OpenNoXDev: a mount point below is an EXDEV error, and what
 // lies below it stays). An empty btrfs subvolume is removed by rmdir
 // (Linux 4.18 or later).
 func removeTree(dirFD int, name string) error {
@@ -134,7 +105,7 @@ func removeTree(dirFD int, name string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return unix.Unlinkat(dirFD, name, 0)
 	}
-	fd, err := openIn(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY)
+	fd, err := fsys.OpenNoXDev(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -299,7 +299,7 @@ func newBatchDir(qFD int, now time.Time) (string, int, error) {
 		if err != nil {
 			return "", -1, err
 		}
-		fd, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		fd, err := fsys.OpenNoXDev(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
 		return id, fd, err
 	}
 	return "", -1, fmt.Errorf("%s: 999 batches of that second exist", base)
@@ -363,7 +363,7 @@ func sweepUnstarted(qFD int) {
 	defer q.Close()
 	names, _ := q.Readdirnames(-1)
 	for _, id := range names {
-		bFD, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		bFD, err := fsys.OpenNoXDev(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
 		if err != nil {
 			continue
 		}
@@ -374,7 +374,7 @@ func sweepUnstarted(qFD int) {
 			continue
 		}
 		if len(inside) > 0 {
-			if fd, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY); err == nil {
+			if fd, err := fsys.OpenNoXDev(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY); err == nil {
 				_ = unix.Unlinkat(fd, manifestName+".tmp", 0)
 				unix.Close(fd)
 			}

@@ -82,7 +82,7 @@ func eachBatch(root, sp string, f func(spFD, bFD int, b *Batch) error, warnings 
 		return fmt.Errorf("persistent storage path %s: %s", sp, why(err))
 	}
 	defer unix.Close(spFD)
-	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	qFD, err := fsys.OpenNoXDev(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}
@@ -98,7 +98,7 @@ func eachBatch(root, sp string, f func(spFD, bFD int, b *Batch) error, warnings 
 	slices.Sort(names)
 	for _, id := range names {
 		where := sp + "/" + Dir + "/" + id
-		bFD, err := openIn(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
+		bFD, err := fsys.OpenNoXDev(qFD, id, unix.O_RDONLY|unix.O_DIRECTORY)
 		if err != nil {
 			*warnings = append(*warnings, diff.Warning{Kind: diff.WarnStorage, Path: where, Message: fmt.Sprintf("%s: %s (not a batch of drift prune: left alone)", where, why(err))})
 			continue
@@ -241,7 +241,7 @@ func putBack(spFD, bFD int, sp string, obj *Object, dryRun bool) error {
 // removeBatch removes the batch b's directory: every object left in it
 // (removeTree), then its manifest, then the directory.
 func removeBatch(spFD int, b *Batch) error {
-	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	qFD, err := fsys.OpenNoXDev(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
@@ -255,7 +255,7 @@ func removeBatch(spFD int, b *Batch) error {
 // removeEmpty removes the empty batch directory id of the storage path
 // spFD's quarantine.
 func removeEmpty(spFD int, id string) error {
-	qFD, err := openIn(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
+	qFD, err := fsys.OpenNoXDev(spFD, Dir, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}
