@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -113,12 +114,12 @@ type inRoot struct {
 }
 
 func openRoot(root string) (*inRoot, error) {
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := fsys.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
 	r := &inRoot{root: root, fd: fd}
-	probe, err := unix.Openat2(fd, ".", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT})
+	probe, err := fsys.OpenInRoot(fd, ".", unix.O_PATH)
 	if errors.Is(err, unix.ENOSYS) {
 		r.plain = true
 	} else if err == nil {
@@ -132,16 +133,17 @@ func (r *inRoot) close() { unix.Close(r.fd) }
 // name is rel as a path on this machine, for messages.
 func (r *inRoot) name(rel string) string { return filepath.Join(r.root, rel) }
 
-// open opens rel (flags: O_PATH, O_NOFOLLOW… ; O_CLOEXEC is added).
+// open opens rel (flags: O_PATH, O_NOFOLLOW… ; O_CLOEXEC is added)
+// resolved inside the root (fsys.OpenInRoot), or, plain, by openat(2).
 func (r *inRoot) open(rel string, flags int) (int, error) {
-	flags |= unix.O_CLOEXEC
 	if r.plain {
+		flags |= unix.O_CLOEXEC
 		if r.root != "/" {
 			flags |= unix.O_NOFOLLOW
 		}
 		return unix.Openat(r.fd, rel, flags, 0)
 	}
-	return unix.Openat2(r.fd, rel, &unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	return fsys.OpenInRoot(r.fd, rel, flags)
 }
 
 // stat resolves rel and returns what it is.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -41,8 +42,8 @@ func ImportRel(root, tree, name string, imp Import) (string, error) {
 
 // ReadBeneath reads the module rel names below the directory treeFD: a
 // .nix file, or a directory's default.nix, opened beneath treeFD without
-// following any symbolic link (openat2 RESOLVE_BENEATH |
-// RESOLVE_NO_SYMLINKS), a regular file only (safefile). It returns the
+// following any symbolic link (fsys.Open), a regular file only
+// (safefile). It returns the
 // content (at most the input limit), the file's identity and its path
 // relative to treeFD. This is how every command follows imports: drift
 // lint, the discovered configuration, and --persist FILE.nix. Errors:
@@ -50,9 +51,8 @@ func ImportRel(root, tree, name string, imp Import) (string, error) {
 // not a .nix file, a directory without default.nix, no openat2 (Linux <
 // 5.6), reading.
 func ReadBeneath(treeFD int, rel string) ([]byte, FileID, string, error) {
-	how := &unix.OpenHow{Flags: safefile.Flags, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS}
 	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
-		fd, err := unix.Openat2(treeFD, name, how)
+		fd, err := fsys.Open(treeFD, name, safefile.Flags)
 		if errors.Is(err, unix.ENOSYS) {
 			return nil, FileID{}, "", errors.New("following imports needs openat2(2), Linux 5.6")
 		}
@@ -82,7 +82,7 @@ func ReadBeneath(treeFD int, rel string) ([]byte, FileID, string, error) {
 
 // ReadBeneathDir is ReadBeneath below the directory tree, named.
 func ReadBeneathDir(tree, rel string) ([]byte, FileID, string, error) {
-	dfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dfd, err := fsys.OpenRoot(tree)
 	if err != nil {
 		return nil, FileID{}, "", err
 	}

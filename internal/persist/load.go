@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 )
 
@@ -117,7 +118,7 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 		return nil, nil
 	}
 	tree := filepath.Dir(name)
-	tfd, err := unix.Open(tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	tfd, err := fsys.OpenRoot(tree)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", tree, err)
 	}
