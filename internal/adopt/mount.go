@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,14 +17,13 @@ import (
 // below storage; a live path that is not the same kind of object (a
 // directory over a directory, a file over a file) is an error.
 func bindMount(root, dest, p, storage string) error {
-	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	rfd, err := fsys.OpenRoot(root)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(rfd)
 	open := func(q string) (int, uint32, error) {
-		how := unix.OpenHow{Flags: unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
-		fd, err := unix.Openat2(rfd, strings.TrimPrefix(q, "/"), &how)
+		fd, err := fsys.Open(rfd, strings.TrimPrefix(q, "/"), unix.O_PATH)
 		if err != nil {
 			return -1, 0, fmt.Errorf("open %s: %w", path.Join(root, q), err)
 		}

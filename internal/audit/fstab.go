@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -103,15 +104,14 @@ func unescapeFstab(s string) string {
 func isOct(c byte) bool { return c >= '0' && c <= '7' }
 
 // readBeneath reads at most limit bytes of the regular file rel beneath
-// root (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS: no symlink followed,
-// never out of root).
+// root (fsys.Open: no symlink followed, never out of root).
 func readBeneath(root, rel string, limit int64) ([]byte, error) {
-	dir, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dir, err := fsys.OpenRoot(root)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(dir)
-	fd, err := unix.Openat2(dir, rel, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
+	fd, err := fsys.Open(dir, rel, unix.O_RDONLY|unix.O_NONBLOCK)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, fs.ErrNotExist
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -70,7 +71,7 @@ func (m *Model) mountPointUses(storages []string) []Use {
 // link to realkeys, uses /nix/persist/realkeys/ssh.key too. A path whose
 // end does not exist resolves as far as it does.
 func (m *Model) resolvedUses(us []Use) []Use {
-	rootFD, err := unix.Open(m.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	rootFD, err := fsys.OpenRoot(m.Root)
 	if err != nil {
 		return nil
 	}
@@ -101,7 +102,7 @@ func resolveIn(rootFD int, rootReal, p string) (string, bool) {
 		if name == "" {
 			name = "."
 		}
-		fd, err := unix.Openat2(rootFD, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+		fd, err := fsys.OpenInRoot(rootFD, name, unix.O_PATH)
 		if err == nil {
 			real, rerr := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 			unix.Close(fd)
