@@ -15,6 +15,7 @@ import (
 	"time"
 
 	dbtrfs "github.com/dennwc/btrfs"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"golang.org/x/sys/unix"
 )
@@ -252,7 +253,7 @@ func (t *Top) Detach() error {
 	if !t.owned || t.detached {
 		return nil
 	}
-	fd, err := unix.Open(t.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := fsys.OpenRoot(t.Dir)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: t.Dir, Err: err}
 	}

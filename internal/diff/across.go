@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -22,12 +23,12 @@ import (
 // every item is looked up one by one. Errors: root or dir cannot be
 // opened; ctx's, once it is done.
 func HistoryIn(ctx context.Context, root, dir, label string, items []*Item, workers int) ([]History, []Warning, error) {
-	liveFD, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	liveFD, err := ifsys.OpenRoot(root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", root, err)
 	}
 	defer unix.Close(liveFD)
-	prevFD, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	prevFD, err := ifsys.OpenRoot(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -67,7 +68,7 @@ type IDNames struct {
 // malformed files) are returned as warnings, never as an error.
 func ReadIDNames(root string) (IDNames, []Warning) {
 	c := &classifier{}
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := ifsys.OpenRoot(root)
 	if err != nil {
 		return IDNames{Users: map[uint32]string{}, Groups: map[uint32]string{}}, []Warning{{Kind: WarnIDs, Path: "/", Message: err.Error()}}
 	}

@@ -75,7 +75,7 @@ func CopyOf(d *persist.Entry, p string) string {
 // warning. A declaration whose persistent copy lies on an ephemeral
 // filesystem has no copy. byDecl is copied per declaration (Item.Decl).
 func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total, byDecl map[int32]Total) {
-	rootFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	rootFD, err := ifsys.OpenRoot(c.cfg.Root)
 	if err != nil {
 		c.warn(WarnUnreadable, "/", fmt.Sprintf("cannot compare lost paths with their persistent copies: %s: %v", c.cfg.Root, err))
 		return Total{}, nil
@@ -127,7 +127,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			continue
 		}
 		if viewFDs[it.view-1] < 0 {
-			fd, err := unix.Open(v.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			fd, err := ifsys.OpenRoot(v.dir)
 			if err != nil {
 				continue
 			}

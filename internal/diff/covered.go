@@ -64,7 +64,7 @@ func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, 
 // drops those the copy holds the same. One warning per declaration. The
 // items are merged into c.lost.
 func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []string) error {
-	rootFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	rootFD, err := ifsys.OpenRoot(c.cfg.Root)
 	if err != nil {
 		return nil // the walk of the root succeeded; a race: nothing to add
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
@@ -22,13 +23,13 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 		return
 	}
 	label := "the previous root (old_roots/" + prev.Name + ")"
-	liveFD, err := unix.Open(c.cfg.Root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	liveFD, err := ifsys.OpenRoot(c.cfg.Root)
 	if err != nil {
 		c.warn(WarnHistory, "/", fmt.Sprintf("cannot compare with the previous root: %s: %v", c.cfg.Root, err))
 		return
 	}
 	defer unix.Close(liveFD)
-	prevFD, err := unix.Open(prev.Dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	prevFD, err := ifsys.OpenRoot(prev.Dir)
 	if err != nil {
 		c.warn(WarnHistory, "", fmt.Sprintf("cannot compare with %s: %v", label, err))
 		return

@@ -142,7 +142,7 @@ func itemHistory(live livePlace, prevFD int, hs *hasher, it *Item) (History, err
 func (c *classifier) livePlace(liveFD int) (live livePlace, done func()) {
 	viewFDs := make([]int, len(c.views))
 	for i, v := range c.views {
-		fd, err := unix.Open(v.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := ifsys.OpenRoot(v.dir)
 		if err != nil {
 			fd = -1
 		}
