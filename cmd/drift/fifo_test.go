@@ -16,7 +16,9 @@ import (
 // (the live root's and the previous root's /etc/passwd, /etc/group and
 // /var/lib/nixos/uid-map, --persist, --mountinfo, --ignore-file) is
 // refused at once, named, instead of blocking for ever in open(2) waiting
-// for a writer. Each run is a process: a hang fails after 10 s.
+// for a writer. Each run is a process: a hang fails after 10 s. An error
+// about an input a flag named starts with the flag (--persist said only
+// the file).
 func TestFIFOInputs(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
@@ -60,6 +62,9 @@ func TestFIFOInputs(t *testing.T) {
 				}
 				if !strings.Contains(stderr, "a fifo, not a regular file") {
 					t.Errorf("exit %d; stderr does not say a fifo was refused:\n%s", code, stderr)
+				}
+				if tc.flag != "" && !strings.Contains(stderr, "drift: error: "+tc.flag+": ") {
+					t.Errorf("the error does not name %s, where the input came from:\n%s", tc.flag, stderr)
 				}
 				if tc.bad != (code == 2) {
 					t.Errorf("exit %d, want 2: %v\n%s", code, tc.bad, stderr)

@@ -175,7 +175,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 	}
 	if len(differs) > 0 {
-		return res, &restore.ConflictError{Differs: differs}
+		return res, &restore.ConflictError{Differs: differs, Root: m.Root}
 	}
 	res.Open = openBelow(m.Root, res.Paths)
 	if o.DryRun {

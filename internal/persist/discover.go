@@ -255,7 +255,8 @@ func (r *inRoot) readDeclarationsFile(opts Options) (*Set, string, []Diagnostic,
 	case err != nil:
 		return nil, "", nil, fmt.Errorf("%s: %w", name, err)
 	case !ok:
-		return nil, "", nil, fmt.Errorf("%s: not a regular file", name)
+		st, _ := r.stat(DeclarationsFile)
+		return nil, "", nil, &safefile.NotRegularError{Name: name, Type: safefile.TypeName(st.Mode)}
 	}
 	if len(data) > maxInput {
 		return nil, "", nil, fmt.Errorf("%s: larger than %d MiB: not a declaration file", name, maxInput>>20)

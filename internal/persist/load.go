@@ -33,7 +33,9 @@ import (
 //
 // It returns the merged set and the names of the sources read ("--flake
 // REF#HOST" for the flake; the modules imported by a named file after it),
-// and the first error.
+// and the first error; one reading a file of files (not found, not a
+// regular file, too large) starts "--persist: ", a parse error names file
+// and line.
 func Load(ctx context.Context, root string, files []string, flake string, stdin io.Reader, opts Options) (*Set, []string, error) {
 	set := &Set{}
 	var sources []string
@@ -43,7 +45,16 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		if f == "-" {
 			r = stdin
 		}
-		s, err := ReadContext(ctx, f, r, opts)
+		data, err := readInput(ctx, f, r, "a declaration file")
+		if err != nil {
+			if ctx.Err() == nil {
+				// Named with --persist: said as --mountinfo's and
+				// --ignore-file's are (a parse error names file and line).
+				err = fmt.Errorf("--persist: %w", err)
+			}
+			return nil, nil, err
+		}
+		s, err := ReadData(ctx, f, data, opts)
 		if err != nil {
 			return nil, nil, err
 		}

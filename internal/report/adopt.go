@@ -59,7 +59,9 @@ const (
 // The table has one block per path: its declaration, where its data is
 // read and where it goes, each object (every one copied in a dry run or
 // refusal; the summary otherwise), and what the running system and the
-// next boot show; then the open files.
+// next boot show; then the open files. With no path (drift adopt
+// --pending, nothing pending) the table and the summary say so (JSON:
+// paths empty).
 func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, state AdoptState, format string) error {
 	bw := bufio.NewWriter(w)
 	switch format {
@@ -73,6 +75,10 @@ func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, stat
 	return bw.Flush()
 }
 
+// nothingPending is the report of drift adopt --pending when no path is
+// pending (adopt.Pending; a run with paths named has at least one).
+const nothingPending = "nothing pending: no declared path holds live data without its persistent copy"
+
 func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
 	full := func(p string) string { return escape.Name(path.Join(root, p)) }
 	switch state {
@@ -80,6 +86,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		fmt.Fprintln(w, "dry run: nothing is changed")
 	case AdoptRefused:
 		fmt.Fprintln(w, "refused: nothing is changed")
+	}
+	if len(res.Paths) == 0 {
+		fmt.Fprintln(w, nothingPending)
 	}
 	for i, p := range res.Paths {
 		if i > 0 {
@@ -131,6 +140,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 // command that copies it (or, done, that it was copied); then the open
 // files. Nothing for a run with nothing to adopt.
 func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.Result, state AdoptState) {
+	if len(res.Paths) == 0 {
+		fmt.Fprintln(w, "drift: "+nothingPending)
+	}
 	for _, p := range res.Paths {
 		c := countOutcomes(p.Outcomes)
 		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/partial"
 	"golang.org/x/sys/unix"
@@ -53,9 +54,12 @@ type Outcome struct {
 
 // ConflictError is Merge's refusal: objects whose destination holds other
 // bytes, and no Request.OnDiffer saying which side wins. Nothing was
-// written.
+// written. Root (Request.Root) is joined to each Outcome.Dest the message
+// names, so that it names the destination as the listing of the plan
+// does (the audited root included), escaped.
 type ConflictError struct {
 	Differs []Outcome
+	Root    string
 }
 
 // Error says what differs: how many objects hold other bytes (or are
@@ -73,12 +77,17 @@ func (e *ConflictError) Error() string {
 	}
 	var parts []string
 	if len(bytes) > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s already in the destination with other content (first: %s, %s)", len(bytes), plural(len(bytes), "object is", "objects are"), bytes[0].Dest, bytes[0].Why))
+		parts = append(parts, fmt.Sprintf("%d %s already in the destination with other content (first: %s, %s)", len(bytes), plural(len(bytes), "object is", "objects are"), e.dest(bytes[0]), bytes[0].Why))
 	}
 	if len(meta) > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s the same bytes in the destination with other metadata (first: %s, %s)", len(meta), plural(len(meta), "object holds", "objects hold"), meta[0].Dest, strings.TrimPrefix(meta[0].Why, metaPrefix)))
+		parts = append(parts, fmt.Sprintf("%d %s the same bytes in the destination with other metadata (first: %s, %s)", len(meta), plural(len(meta), "object holds", "objects hold"), e.dest(meta[0]), strings.TrimPrefix(meta[0].Why, metaPrefix)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// dest is o's destination as the message names it: under Root, escaped.
+func (e *ConflictError) dest(o Outcome) string {
+	return escape.Name(path.Join(e.Root, o.Dest))
 }
 
 // metaPrefix starts the Why of an object whose destination holds the same
@@ -135,7 +144,7 @@ func Merge(ctx context.Context, req Request) ([]Outcome, error) {
 		if _, err := copyPlan(ctx, req, plan); err != nil {
 			return plan, err
 		}
-		return plan, &ConflictError{Differs: differs}
+		return plan, &ConflictError{Differs: differs, Root: req.Root}
 	}
 	if !req.DryRun {
 		if err := removeStaleIn(req, stale); err != nil {

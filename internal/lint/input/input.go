@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/lint"
@@ -205,7 +206,11 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 		}
 		if !fi.IsDir() {
 			if !fi.Mode().IsRegular() {
-				errs = append(errs, fmt.Errorf("%s: not a regular file", escape.Name(a)))
+				typ := "file of unknown type"
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					typ = safefile.TypeName(st.Mode)
+				}
+				errs = append(errs, &safefile.NotRegularError{Name: a, Type: typ}) // check's words for the same input
 				continue
 			}
 			data, id, err := readRegular(a, false)
