@@ -35,7 +35,7 @@ func declaredOwner(root string, e persist.Entry) (*restore.Owner, []string) {
 		if e.Evaluated {
 			return value != "" && value != def
 		}
-		return slices.ContainsFunc(e.Attrs, func(a persist.Attr) bool { return a.Name == name }) && value != ""
+		return slices.ContainsFunc(e.Attrs(), func(a persist.Attr) bool { return a.Name == name }) && value != ""
 	}
 	o := &restore.Owner{UID: -1, GID: -1, Mode: -1}
 	var warns []string

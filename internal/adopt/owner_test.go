@@ -46,7 +46,9 @@ func TestDeclaredOwnerOfAUserDirectoryIsTheUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	entry := func(owner string) persist.Entry {
-		return persist.Entry{Kind: persist.Dir, Path: "/home/alice/x", Raw: "x", Origin: &persist.Origin{User: owner, Mode: "0700", Owner: owner, Home: "/home/alice"}, Attrs: []persist.Attr{{Name: "directory"}, {Name: "mode", Value: "0700", IsString: true}}}
+		e := persist.Entry{Kind: persist.Dir, Path: "/home/alice/x", Origin: &persist.Origin{User: owner, Mode: "0700", Owner: owner, Home: "/home/alice"}}
+		e.SetAttrs([]persist.Attr{{Name: "directory"}, {Name: "mode", Value: "0700", IsString: true}})
+		return e
 	}
 	o, warns := declaredOwner(root, entry("alice"))
 	if o == nil || o.UID != 1000 || o.GID != 100 || o.Mode != 0o700 || len(warns) > 0 {

@@ -308,7 +308,9 @@ f /home/alice/Down/x y`
 	hm := func(p string) persist.Entry {
 		// Home-manager v1: the storage path holds the home already.
 		src := "/nix/persist/home/alice" + strings.TrimPrefix(p, "/home/alice")
-		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, SourcePath: src, Origin: &persist.Origin{Module: "home-manager", Method: "bindfs"}}
+		e := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: p, Origin: &persist.Origin{Module: "home-manager", Method: "bindfs"}}
+		e.SetSourcePath(src)
+		return e
 	}
 	a := check(t, spec, mi, []persist.Entry{hm("/home/alice/Downloads"), hm("/home/alice/Documents")}, nil)
 	wantCats(t, a, map[string]string{
@@ -530,8 +532,10 @@ l /home/alice/.local/share/Steam -> /nix/persist/home/alice/.local/share/Steam
 l /home/alice/.local/share/Other -> /nix/persist/home/alice/elsewhere`
 	mi := btrfsSystem + `80 22 0:80 / /home/alice/Music rw,nosuid,nodev - fuse.bindfs /nix/persist/home/alice/Music rw,user_id=1000,group_id=100,default_permissions`
 	hm := func(p, method string) persist.Entry {
-		return persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: "/home/alice/" + p,
-			SourcePath: "/nix/persist/home/alice/" + p, Origin: &persist.Origin{Module: "home-manager", Method: method}}
+		e := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist/home/alice", Path: "/home/alice/" + p,
+			Origin: &persist.Origin{Module: "home-manager", Method: method}}
+		e.SetSourcePath("/nix/persist/home/alice/" + p)
+		return e
 	}
 	a := check(t, spec, mi, []persist.Entry{hm("Music", "bindfs"), hm(".local/share/Steam", "symlink"), hm(".local/share/Other", "symlink")}, nil)
 	wantCats(t, a, map[string]string{"/home/alice/.local/share/Other": "declared-unbacked"})
@@ -729,7 +733,8 @@ func TestRootFilesystemMessageNamesTheDirectoryGiven(t *testing.T) {
 // second fresh user's /etc/machine-id).
 func TestReplacedDeclaredCopyIsDeclaredWithAWarning(t *testing.T) {
 	mi := btrfsSystem + `40 22 0:31 /persist/etc/machine-id//deleted /etc/machine-id rw - btrfs /dev/vda2 rw`
-	e := persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/machine-id", SourcePath: "/nix/persist/etc/machine-id"}
+	e := persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/machine-id"}
+	e.SetSourcePath("/nix/persist/etc/machine-id")
 	a := check(t, "f /etc/machine-id x", mi, []persist.Entry{e}, nil)
 	wantCats(t, a, map[string]string{})
 	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {

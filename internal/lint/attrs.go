@@ -63,7 +63,7 @@ func (ck *checker) attrs(e persist.Entry) {
 	if e.Kind == persist.File {
 		kind = "file"
 	}
-	for _, a := range e.Attrs {
+	for _, a := range e.Attrs() {
 		name, parentKey := a.Name, ""
 		if i := strings.IndexByte(name, '.'); i >= 0 {
 			parentKey, name = name[:i], name[i+1:]

@@ -45,7 +45,7 @@ func (ck *checker) diagnostics() {
 
 // shape checks how an entry's path is written.
 func (ck *checker) shape(e persist.Entry) {
-	raw := e.Raw
+	raw := e.Raw()
 	if raw == "" {
 		return
 	}

@@ -247,7 +247,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *nix.Value, w itemAt) (pendi
 		if !r.isSet(it, where) {
 			return pending{}, false
 		}
-		e.Attrs = r.attrsOf(it, "")
+		e.SetAttrs(r.attrsOf(it, ""))
 		switch o, state := r.evaluatedEntry(&e, it, where); state {
 		case evalOK:
 			return pending{e, o}, true
@@ -313,7 +313,7 @@ func (r *reader) readEntry(sc *scope, kind Kind, it *nix.Value, w itemAt) (pendi
 			e.Method = sc.hmDirMethod
 		}
 	}
-	e.Raw, e.Home = raw, sc.home
+	e.Home = sc.home
 	e.Evaluated = sc.evaluated
 	return r.place(sc, e, raw, off, w)
 }
@@ -384,8 +384,9 @@ func (r *reader) evaluatedEntry(e *Entry, it *nix.Value, where string) (int, int
 	if e.Kind == File {
 		raw = "file"
 	}
+	rawValue := ""
 	if s, _, ok := r.str(it, raw, where); ok {
-		e.Raw = s
+		rawValue = s
 	}
 	if s, _, ok := r.str(it, "home", where); ok {
 		e.Home = s
@@ -426,6 +427,7 @@ func (r *reader) evaluatedEntry(e *Entry, it *nix.Value, where string) (int, int
 		r.diagCode("path-dot", off, Error, "write the path without '..'", "%s: %q contains '..', which the module keeps and systemd refuses", where, p)
 	}
 	e.Path = clean
+	e.SetRaw(rawValue)
 	return off, evalOK
 }
 
@@ -473,9 +475,10 @@ func (r *reader) place(sc *scope, e Entry, raw string, off int, where itemAt) (p
 		r.diagCode("path-root", off, Warning, "persist specific directories instead", "%s: %q persists the whole root", where, raw)
 	}
 	e.Path = clean
+	e.SetRaw(raw)
 	if sc.hmV1 {
 		if s, _ := cleanPath(src); s != e.Source() {
-			e.SourcePath = s
+			e.SetSourcePath(s)
 		}
 	}
 	return pending{e, off}, true

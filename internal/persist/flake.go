@@ -276,8 +276,9 @@ func (s *Set) unplace(file string) {
 	for _, es := range [][]Entry{s.Entries, s.Duplicates, s.Malformed} {
 		for i := range es {
 			es[i].Pos = at
-			for j := range es[i].Attrs {
-				es[i].Attrs[j].Pos, es[i].Attrs[j].ValuePos = at, at
+			as := es[i].Attrs()
+			for j := range as {
+				as[j].Pos, as[j].ValuePos = at, at
 			}
 		}
 	}

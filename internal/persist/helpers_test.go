@@ -34,8 +34,8 @@ func brief(e Entry) string {
 	if e.Owner != "" {
 		s += " owner=" + e.Owner
 	}
-	if e.SourcePath != "" {
-		s += " src=" + e.SourcePath
+	if e.SourcePath() != "" {
+		s += " src=" + e.SourcePath()
 	}
 	return s + " " + e.Module
 }

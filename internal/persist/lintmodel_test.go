@@ -27,8 +27,8 @@ func TestRawAttrsOptions(t *testing.T) {
 	}
 	var got []string
 	for _, e := range s.Entries {
-		l := fmt.Sprintf("%s raw=%q home=%q @%s", e.Path, e.Raw, e.Home, e.Pos)
-		for _, a := range e.Attrs {
+		l := fmt.Sprintf("%s raw=%q home=%q @%s", e.Path, e.Raw(), e.Home, e.Pos)
+		for _, a := range e.Attrs() {
 			l += fmt.Sprintf(" %s@%s=%q@%s", a.Name, a.Pos, a.Value, a.ValuePos)
 		}
 		got = append(got, l)
@@ -39,10 +39,10 @@ func TestRawAttrsOptions(t *testing.T) {
 		`/etc/k raw="/etc/k" home="" @f.nix:6:24 file@f.nix:6:17="/etc/k"@f.nix:6:24 parentDirectory@f.nix:6:34=""@f.nix:6:34 parentDirectory.mode@f.nix:6:50="0700"@f.nix:6:57`,
 		`/home/alice/.ssh raw="/.ssh" home="/home/alice" @f.nix:7:59`,
 	})
-	if len(s.Duplicates) != 1 || s.Duplicates[0].Raw != "/var/log" || s.Duplicates[0].Pos.String() != "f.nix:5:72" {
+	if len(s.Duplicates) != 1 || s.Duplicates[0].Raw() != "/var/log" || s.Duplicates[0].Pos.String() != "f.nix:5:72" {
 		t.Errorf("duplicates: %+v", s.Duplicates)
 	}
-	if len(s.Malformed) != 1 || s.Malformed[0].Kind != File || s.Malformed[0].Pos.String() != "f.nix:6:67" || s.Malformed[0].Attrs[0].Name != "fil" {
+	if len(s.Malformed) != 1 || s.Malformed[0].Kind != File || s.Malformed[0].Pos.String() != "f.nix:6:67" || s.Malformed[0].Attrs()[0].Name != "fil" {
 		t.Errorf("malformed: %+v", s.Malformed)
 	}
 	var opts []string
@@ -133,13 +133,13 @@ func TestRemovedAssertions(t *testing.T) {
 			got = append(got, o.Name+" @"+o.Pos.String())
 		}
 	}
-	for _, a := range s.Entries[0].Attrs {
+	for _, a := range s.Entries[0].Attrs() {
 		if a.Removed {
 			got = append(got, "entry "+a.Name+" @"+a.Pos.String())
 		}
 	}
 	wantLines(t, "removed", got, []string{"allowOther @f.json:1:22", "entry method @f.json:2:63"})
-	if !s.Entries[0].Evaluated || !strings.HasPrefix(s.Entries[0].Raw, "/a") {
+	if !s.Entries[0].Evaluated || !strings.HasPrefix(s.Entries[0].Raw(), "/a") {
 		t.Errorf("entry: %+v", s.Entries[0])
 	}
 }

@@ -28,7 +28,9 @@ type Pos = nix.Pos
 
 // Entry is one normalised declaration. What it shares with the other
 // entries of its storage path and user (owner, mode, module, home) is held
-// once, in Origin: a million entries cost about 140 bytes each, not 260.
+// once, in Origin, and what few entries have (a Raw other than the path,
+// a SourcePath, Attrs) out of line: a million entries cost 88 bytes each,
+// not 260 (a million declarations must fit in 10× the input's text).
 type Entry struct {
 	Kind Kind
 	// Evaluated marks an entry read from nix eval output: the module has
@@ -50,19 +52,97 @@ type Entry struct {
 	*Origin
 	// Pos is where the entry was declared, when known.
 	Pos Pos
-	// SourcePath, when set, is the persistent copy's path where it is not
-	// StoragePath joined with Path: a home-manager v1 storage path that does
-	// not end with the home ("/persist/alice" for home /home/alice, entry
-	// "Music": SourcePath "/persist/alice/Music"). Usually "".
-	SourcePath string
-	// Raw is the path exactly as written, before the module's normalisation
-	// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
-	// `directory` or `file` value ("" when absent).
-	Raw string
-	// Attrs are the attributes of an entry written as an attribute set, in
-	// the order written; nested ones (parentDirectory.mode) are flattened
-	// with a dot. Nil for an entry written as a string.
-	Attrs []Attr
+	// more holds Raw, SourcePath and Attrs when one of them is not what
+	// most entries have (Raw the path, or the path below Home; no
+	// SourcePath; no Attrs); nil otherwise. Never written through: the
+	// setters replace it, so copies of an Entry do not share changes.
+	more *entryMore
+}
+
+// entryMore is what few entries have (Entry.more).
+type entryMore struct {
+	raw, sourcePath string
+	attrs           []Attr
+}
+
+// Raw is the path exactly as written, before the module's normalisation
+// ("/var/log/", ".ssh" for a user entry); for nix eval JSON, the entry's
+// `directory` or `file` value ("" when absent). An Entry whose Raw was
+// never set (SetRaw) has Path's: Path itself, or Path relative to Home
+// for a user's entry below the home.
+func (e Entry) Raw() string {
+	if e.more != nil {
+		return e.more.raw
+	}
+	return e.plainRaw()
+}
+
+// plainRaw is the Raw an entry has without more.
+func (e Entry) plainRaw() string {
+	if e.Origin != nil && e.Home != "" && len(e.Path) > len(e.Home) && e.Path[len(e.Home)] == '/' && e.Path[:len(e.Home)] == e.Home {
+		return e.Path[len(e.Home)+1:]
+	}
+	return e.Path
+}
+
+// SourcePath, when not "", is the persistent copy's path where it is not
+// StoragePath joined with Path: a home-manager v1 storage path that does
+// not end with the home ("/persist/alice" for home /home/alice, entry
+// "Music": SourcePath "/persist/alice/Music"). Usually "".
+func (e Entry) SourcePath() string {
+	if e.more != nil {
+		return e.more.sourcePath
+	}
+	return ""
+}
+
+// Attrs are the attributes of an entry written as an attribute set, in
+// the order written; nested ones (parentDirectory.mode) are flattened with
+// a dot. Nil for an entry written as a string. The slice is the entry's:
+// changing its items changes the entry's.
+func (e Entry) Attrs() []Attr {
+	if e.more != nil {
+		return e.more.attrs
+	}
+	return nil
+}
+
+// SetRaw sets what Raw returns. Set Path (and Home) first: a Raw that is
+// Path's (Raw) costs nothing more, another is held out of line.
+func (e *Entry) SetRaw(raw string) {
+	m := e.moreValue()
+	m.raw = raw
+	e.setMore(m)
+}
+
+// SetSourcePath sets what SourcePath returns.
+func (e *Entry) SetSourcePath(p string) {
+	m := e.moreValue()
+	m.sourcePath = p
+	e.setMore(m)
+}
+
+// SetAttrs sets what Attrs returns.
+func (e *Entry) SetAttrs(as []Attr) {
+	m := e.moreValue()
+	m.attrs = as
+	e.setMore(m)
+}
+
+// moreValue is what e.more holds, or would.
+func (e *Entry) moreValue() entryMore {
+	return entryMore{raw: e.Raw(), sourcePath: e.SourcePath(), attrs: e.Attrs()}
+}
+
+// setMore points e.more to a copy of m, or to nil when m is what an entry
+// without it has.
+func (e *Entry) setMore(m entryMore) {
+	if m.sourcePath == "" && m.attrs == nil && m.raw == e.plainRaw() {
+		e.more = nil
+		return
+	}
+	e.more = new(entryMore) // not &m: that would put m on the heap at every call
+	*e.more = m
 }
 
 // Origin is what an entry shares with the other entries of its storage path
@@ -143,8 +223,8 @@ type Option struct {
 // Source is the path of the persistent copy: SourcePath when set, else
 // StoragePath joined with Path.
 func (e Entry) Source() string {
-	if e.SourcePath != "" {
-		return e.SourcePath
+	if sp := e.SourcePath(); sp != "" {
+		return sp
 	}
 	if e.StoragePath == "/" {
 		return e.Path

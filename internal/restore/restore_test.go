@@ -347,12 +347,18 @@ func TestRestoreErrors(t *testing.T) {
 	}
 }
 
+// withSource is e with SourcePath src.
+func withSource(e persist.Entry, src string) persist.Entry {
+	e.SetSourcePath(src)
+	return e
+}
+
 func TestDestination(t *testing.T) {
 	decls := declared(
 		etcDecl,
 		persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/etc/ssh"},
 		persist.Entry{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"},
-		persist.Entry{Kind: persist.Dir, StoragePath: "/persist/alice", Path: "/home/alice/Music", SourcePath: "/persist/alice/Music"},
+		withSource(persist.Entry{Kind: persist.Dir, StoragePath: "/persist/alice", Path: "/home/alice/Music"}, "/persist/alice/Music"),
 		persist.Entry{Kind: persist.Dir, StoragePath: "/", Path: "/srv"},
 	)
 	for _, c := range []struct {

@@ -192,11 +192,12 @@ func withPrivateParent(sugs []Suggestion, decls *persist.Set) []Suggestion {
 // nix writes (impermanence, under StoragePath; users.<User> for a path in
 // a home).
 func (s *Suggestion) Entry() persist.Entry {
-	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path, Raw: s.Path,
+	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path,
 		Origin: &persist.Origin{Module: "impermanence", User: "root", Group: "root", Mode: "0755"},
 		Pos:    persist.Pos{File: suggestedAt}}
 	if s.User != "" {
-		e.Owner, e.Home, e.Raw = s.User, s.Home, s.Rel
+		e.Owner, e.Home = s.User, s.Home
+		e.SetRaw(s.Rel)
 	}
 	if s.Attrs != nil {
 		e.User, e.Group, e.Mode = s.Attrs.User, s.Attrs.Group, s.Attrs.Mode
