@@ -76,7 +76,7 @@ EXIT STATUS
   drift check --ignore '/var/cache' --ignore '*.tmp' --ignore-file ~/.config/drift/ignore
   drift check --root-subvol /@ --old-roots none
   drift check --format prom > drift.prom.tmp; [ $? -le 1 ] && mv drift.prom.tmp drift.prom`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()

@@ -40,7 +40,7 @@ EXIT STATUS
 		Example: `  source <(drift completion bash)
   drift completion zsh > ~/.zfunc/_drift
   drift completion fish --no-descriptions > ~/.config/fish/completions/drift.fish`,
-		Args:      cobra.ExactArgs(1),
+		Args:      exactArgs(1),
 		ValidArgs: completionShells,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCompletion(cmd.Root(), args[0], opts, st)

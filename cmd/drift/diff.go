@@ -58,7 +58,7 @@ EXIT STATUS
 		Example: `  drift diff /mnt/top/old_roots/2026-11-10_09:00:00 /
   drift diff A B --format paths | grep '^M '
   drift diff A B --quick --ignore /var/cache --ignore '*.log' --format json`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.A, opts.B = args[0], args[1]
 			return runDiff(cmd.Context(), opts, st)

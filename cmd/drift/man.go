@@ -28,7 +28,7 @@ EXIT STATUS
   2  error (DIR missing or not writable)`,
 		Example: `  drift man | man -l -
   drift man --dir /usr/local/share/man/man1`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runMan(cmd.Root(), opts, st) },
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", "", "write drift.1 and drift-COMMAND.1 into `DIR`")

@@ -68,7 +68,7 @@ func newPruneCmd(st Streams) *cobra.Command {
   drift prune && drift prune --list
   drift prune --undo 20261207T055230Z
   drift prune empty --older-than 30d`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPrune(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()
@@ -95,7 +95,7 @@ than AGE ago (the manifest's created time): 30d, 12h, 90m. Never follows a
 symlink and never crosses a mount while deleting. --dry-run says what would
 go. EXIT STATUS: 0 done, 1 a batch could not be deleted whole, 2 error.`,
 		Example: `  drift prune empty --older-than 30d --dry-run`,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return runPruneEmpty(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()

@@ -57,7 +57,7 @@ EXIT STATUS
 		Example: `  drift rehearse
   drift rehearse --reports /persist/var/lib/drift/shutdown --boots 5
   drift rehearse --format prom > /var/lib/prometheus-node-exporter/textfile/drift-rehearsal.prom`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRehearse(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()

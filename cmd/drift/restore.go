@@ -60,7 +60,7 @@ EXIT STATUS
   drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-5_09:03:07
   drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-5_09:03:07 --to live
   drift restore /srv/app --from latest --force`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Path = args[0]
 			return runRestore(cmd.Context(), opts, st)

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/buildinfo"
@@ -45,46 +43,47 @@ would lose.`,
 	return cmd
 }
 
-// cobraUnknown is cobra's error for an argument a command does not take:
-// "unknown command "ARG" for "drift SUB"" (SUB empty: no command by that
-// name).
-var cobraUnknown = regexp.MustCompile(`^unknown command "((?:[^"\\]|\\.)*)" for "drift( .+)?"$`)
+// noArgs is cobra.NoArgs with drift's error (cobra's validators return
+// untyped errors, "unknown command "X" for "drift check""): an argument
+// the command does not take is named, with the command's usage line as
+// the hint (usageError).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError(cmd, fmt.Errorf("%s takes no argument %q", cmd.CommandPath(), args[0]))
+	}
+	return nil
+}
 
-// cobraCount is cobra.ExactArgs' error.
-var cobraCount = regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`)
+// exactArgs is cobra.ExactArgs(n) with drift's error: how many arguments
+// the command takes and how many it got, with its usage line as the hint.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError(cmd, fmt.Errorf("%s takes %s, got %d", cmd.CommandPath(), units.Plural(int64(n), "argument", "arguments"), len(args)))
+		}
+		return nil
+	}
+}
 
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+// usageError is err with cmd's usage line and help command as the hint.
+func usageError(cmd *cobra.Command, err error) error {
+	return withHint(err, "usage: "+cmd.UseLine()+" ("+cmd.CommandPath()+" --help)")
+}
 
-// argsError turns cobra's errors about the arguments of root (args, as
-// given) into drift's: a first argument that names no command is
-// unknownCommand; an argument a command does not take, or a wrong number
-// of them, names the command and gives its usage line as the hint. Other
-// errors are returned as they are.
+// argsError turns the error of running root with args (as given) into
+// drift's where cobra's is about a first argument that names no command
+// (root.Find fails only then: cobra's legacy check of a command without
+// Args, the root): unknownCommand. Every command validates its own
+// arguments (noArgs, exactArgs, or its own Args), so other errors are
+// returned as they are.
 func argsError(root *cobra.Command, args []string, err error) error {
-	var he *hintError
-	if err == nil || errors.As(err, &he) || len(args) == 0 {
+	if err == nil || len(args) == 0 {
 		return err
 	}
-	if m := cobraUnknown.FindStringSubmatch(err.Error()); m != nil {
-		if m[2] == "" {
-			return unknownCommand(root, args[0])
-		}
-		arg, uerr := strconv.Unquote(`"` + m[1] + `"`)
-		if uerr != nil {
-			arg = m[1]
-		}
-		err = fmt.Errorf("drift%s takes no argument %q", m[2], arg)
+	if target, _, ferr := root.Find(args); ferr != nil && target == root {
+		return unknownCommand(root, args[0])
 	}
-	target, _, ferr := root.Find(args)
-	if ferr != nil || target == root {
-		return err
-	}
-	if m := cobraCount.FindStringSubmatch(err.Error()); m != nil {
-		err = fmt.Errorf("drift %s takes %s, got %s", target.Name(), units.Plural(int64(atoi(m[1])), "argument", "arguments"), m[2])
-	} else if !strings.HasPrefix(err.Error(), "drift ") && !strings.HasPrefix(err.Error(), "requires ") {
-		return err
-	}
-	return withHint(err, "usage: "+target.UseLine()+" (drift "+target.Name()+" --help)")
+	return err
 }
 
 // unknownCommand is the error for a first argument that names no command,

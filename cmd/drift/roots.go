@@ -42,7 +42,7 @@ EXIT STATUS
             (a second signal exits at once)`,
 		Example: `  drift roots --device /dev/vda2
   drift roots --top /mnt/btrfs-top --format json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRoots(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()

@@ -62,7 +62,7 @@ EXIT STATUS
   drift suggest --boots 10 --format nix > /etc/nixos/persist-suggested.nix
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots
   drift suggest --format json | jq '.suggestions[] | select(.confidence == "high") | .path'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSuggest(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()

@@ -32,7 +32,7 @@ EXIT STATUS
   2  error`,
 		Example: `  drift version
   drift version --format json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runVersion(opts, st) },
 	}
 	formatFlag(cmd, &opts.Format, "text", versionFormats)

@@ -68,7 +68,7 @@ EXIT STATUS
   drift wipe --device /dev/vda2 --keep-days 14 --keep-min 3
   drift wipe --device /dev/vda2 --blank root-blank --format json
   drift wipe --device /dev/vda2 --resume-device /dev/vda2 --resume-offset 533760 --dry-run`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runWipe(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()
