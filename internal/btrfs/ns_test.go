@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,20 +36,7 @@ func inNamespace(t *testing.T) bool {
 	if namespace.IsChild(t) {
 		return true
 	}
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		testutil.SkipOrFatal(t, envRequire, "real-btrfs tests need Linux and root (loop devices, mount)")
-	}
-	for _, tool := range []string{"unshare", "mount", "mkfs.btrfs", "btrfs", "findmnt", "losetup"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testutil.SkipOrFatal(t, envRequire, tool+" not found in PATH (apt-get install -y btrfs-progs util-linux)")
-		}
-	}
-	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		testutil.SkipOrFatal(t, envRequire, "no loop device support: "+err.Error())
-	}
-	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
-		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("cannot create a private mount namespace: %v: %s", err, out))
-	}
+	namespace.Prepare(t, "real-btrfs tests", "mount", "mkfs.btrfs", "btrfs", "findmnt")
 	namespace.Run(t)
 	return false
 }

@@ -3,6 +3,6 @@
 // owners and times, from a map of nodes (Build), the skip that turns into
 // a failure when a DRIFT_REQUIRE_* variable asks for the test
 // (SkipOrFatal), and the private mount namespace a real-btrfs test runs in
-// (Namespace). It imports no drift package, and only _test.go files
+// (Namespace) with the check that this host can run one (Prepare). It imports no drift package, and only _test.go files
 // import it (test/layers checks both).
 package testutil

@@ -45,6 +45,32 @@ type Namespace struct {
 	OnInterrupt func()
 }
 
+// Prepare skips t (SkipOrFatal, with ns.Require) unless namespaced tests
+// that mount loop images can run on this host: as root, with each of
+// tools in PATH, loop devices (/dev/loop-control and a free one, losetup
+// -f) and a private mount namespace (unshare --mount). what names the
+// tests in the reason ("real-btrfs tests").
+func (ns Namespace) Prepare(t testing.TB, what string, tools ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		SkipOrFatal(t, ns.Require, what+" need root (loop devices, mount)")
+	}
+	for _, tool := range append([]string{"unshare", "losetup"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			SkipOrFatal(t, ns.Require, fmt.Sprintf("%s: %s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", what, tool))
+		}
+	}
+	if _, err := os.Stat("/dev/loop-control"); err != nil {
+		SkipOrFatal(t, ns.Require, what+": no loop device support: "+err.Error())
+	}
+	if out, err := exec.Command("losetup", "-f").CombinedOutput(); err != nil {
+		SkipOrFatal(t, ns.Require, fmt.Sprintf("%s: no free loop device: losetup -f: %v: %s", what, err, strings.TrimSpace(string(out))))
+	}
+	if out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		SkipOrFatal(t, ns.Require, fmt.Sprintf("%s: cannot create a private mount namespace: unshare --mount: %v: %s", what, err, strings.TrimSpace(string(out))))
+	}
+}
+
 // IsChild reports whether this process is the namespaced child for t.
 func (ns Namespace) IsChild(t *testing.T) bool {
 	return os.Getenv(ns.Child) == t.Name()

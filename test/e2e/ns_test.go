@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,30 +67,10 @@ func harnessOnly() bool { return os.Getenv(envHarnessOnly) == "1" }
 // image exists.
 func requireBtrfs(t *testing.T) {
 	t.Helper()
-	if runtime.GOOS != "linux" {
-		testutil.SkipOrFatal(t, envRequire, "btrfs end-to-end tests need Linux")
-	}
-	if os.Geteuid() != 0 {
-		testutil.SkipOrFatal(t, envRequire, "btrfs end-to-end tests need root (loop devices, mount, btrfs)")
-	}
-	for _, tool := range []string{"unshare", "mount", "umount", "losetup", "findmnt", "setpriv", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("%s not found in PATH (apt-get install -y btrfs-progs util-linux coreutils findutils)", tool))
-		}
-	}
-	if _, err := os.Stat("/dev/loop-control"); err != nil {
-		testutil.SkipOrFatal(t, envRequire, "no loop device support: /dev/loop-control: "+err.Error())
-	}
-	if out, err := exec.Command("losetup", "-f").CombinedOutput(); err != nil {
-		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("no free loop device: losetup -f: %v: %s", err, strings.TrimSpace(string(out))))
-	}
+	namespace.Prepare(t, "btrfs end-to-end tests", "mount", "umount", "findmnt", "setpriv", "mkfs.btrfs", "btrfs", "bash", "date", "stat", "find", "cut", "mv")
 	if b, err := os.ReadFile("/proc/filesystems"); err == nil && !strings.Contains(string(b), "btrfs") {
 		// The module may still autoload on the first mount; only warn.
 		t.Logf("btrfs not in /proc/filesystems yet (may autoload)")
-	}
-	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "true").CombinedOutput()
-	if err != nil {
-		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("cannot create a private mount namespace: unshare --mount: %v: %s", err, strings.TrimSpace(string(out))))
 	}
 }
 
