@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,7 +106,9 @@ func unescapeFstab(s string) string {
 func isOct(c byte) bool { return c >= '0' && c <= '7' }
 
 // readBeneath reads at most limit bytes of the regular file rel beneath
-// root (fsys.Open: no symlink followed, never out of root).
+// root (fsys.Open: no symlink followed, never out of root). Errors:
+// fs.ErrNotExist for a missing file; "a fifo, not a regular file"
+// (safefile.TypeName) for another type; fsys.Open's, stat's and read's.
 func readBeneath(root, rel string, limit int64) ([]byte, error) {
 	dir, err := fsys.OpenRoot(root)
 	if err != nil {
@@ -125,7 +129,8 @@ func readBeneath(root, rel string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+		// Said as every input says it ("a fifo, not a regular file").
+		return nil, fmt.Errorf("a %s, not a regular file", safefile.TypeName(fi.Sys().(*syscall.Stat_t).Mode))
 	}
 	return io.ReadAll(io.LimitReader(f, limit))
 }

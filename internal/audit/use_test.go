@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -129,5 +130,16 @@ func TestReadFstab(t *testing.T) {
 	}
 	if got, err := readFstab(other); err == nil {
 		t.Errorf("a symlinked /etc/fstab was read: %+v", got)
+	}
+	// A fifo is refused at once, in the words every input uses.
+	fifo := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(fifo, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(fifo, "etc/fstab"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFstab(fifo); err == nil || err.Error() != fifo+"/etc/fstab: a fifo, not a regular file" {
+		t.Errorf("a fifo /etc/fstab: %v", err)
 	}
 }
