@@ -42,6 +42,9 @@ type classifier struct {
 	rootView  string   // the view of the filesystem at /, when one is open
 	warnings  []Warning
 	unmounted []unmountedDecl // declared paths not mounted (warnUnmounted)
+	// coveredDecls are the declarations on another persistent filesystem
+	// than their copy (covered, warnCovered).
+	coveredDecls []coveredAt
 
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
@@ -280,6 +283,7 @@ func (c *classifier) finish(ctx context.Context, t *mounts.Table, a *Audit, stor
 	}
 	a.CopiedOtherMeta = c.copiedMeta
 	c.warnUnmounted(copiedBy)
+	c.warnCovered(copiedBy)
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -206,6 +206,32 @@ f /nix/persist/home/alice/.mozilla/same.txt s
 	}
 }
 
+// The covered warning is said after the comparison with the copy: once the
+// copy holds all a declared directory on another persistent filesystem has
+// (adopted, not yet mounted), or it holds nothing (an empty directory), no
+// warning says the next boot hides something; when something is hidden,
+// the warning counts it.
+func TestCoveredWarningSaysWhatIsHiddenAfterComparingTheCopy(t *testing.T) {
+	decls := []persist.Entry{dir("/home/alice/.mozilla")}
+	adopted := `
+f /home/alice/.mozilla/prefs.js abc
+f /nix/persist/home/alice/.mozilla/prefs.js abc
+`
+	a := check(t, adopted, homeSubvol, decls, nil)
+	if hasWarning(a, "covered:", "") || !hasWarning(a, "not mounted: /home/alice/.mozilla ", "already holds all of it (1 path") {
+		t.Errorf("adopted: warnings %q, want 'not mounted … already holds all of it' and no covered warning", a.Warnings)
+	}
+	a = check(t, "d /home/alice/.mozilla\nd /nix/persist/home/alice/.mozilla", homeSubvol, decls, nil)
+	if hasWarning(a, "covered:", "") || !hasWarning(a, "not mounted: /home/alice/.mozilla ", "holds nothing") {
+		t.Errorf("empty: warnings %q, want 'holds nothing' and no covered warning", a.Warnings)
+	}
+	half := adopted + "f /home/alice/.mozilla/cookies.sqlite 12345\n"
+	a = check(t, half, homeSubvol, decls, nil)
+	if !hasWarning(a, "covered: /home/alice/.mozilla ", "hidden from view, not deleted (1 path, 5 B; 1 path is already the same in the persistent copy)") {
+		t.Errorf("half adopted: warnings %q, want the hidden path counted", a.Warnings)
+	}
+}
+
 // A declared file on another persistent filesystem is covered itself,
 // unless its copy has the same bytes.
 func TestDeclaredFileOnOtherPersistentFSIsCoveredAtBoot(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,8 +62,8 @@ func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, 
 // (the directory itself stays, as the mount point), a declared file (or
 // whatever else sits at the declared path) itself. Each is Covered (Ignored
 // when it matches a rule) with the declaration in Decl; the copies pass then
-// drops those the copy holds the same. One warning per declaration. The
-// items are merged into c.lost.
+// drops those the copy holds the same, and warnCovered says, once per
+// declaration, what is left. The items are merged into c.lost.
 func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []string) error {
 	rootFD, err := ifsys.OpenRoot(c.cfg.Root)
 	if err != nil {
@@ -90,7 +91,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 		if !ok {
 			continue
 		}
-		c.warn(WarnSetup, e.Path, fmt.Sprintf("covered: %s is declared%s but not mounted from %s: what is there now lies on %s (mount %d), and the next boot mounts the persistent copy over it: hidden from view, not deleted", e.Path, at(e.Pos), e.Source(), m.MountPoint, m.ID))
+		c.coveredDecls = append(c.coveredDecls, coveredAt{decl: int32(i), mount: m})
 		decl := int32(i)
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		if !isDir || e.Kind == persist.File {
@@ -146,4 +147,41 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 	found = slices.CompactFunc(found, func(x, y *Item) bool { return x.Path == y.Path })
 	c.lost = mergeSorted(c.lost, found)
 	return nil
+}
+
+// coveredAt is a declaration whose live path lies on the persistent
+// filesystem mounted by mount, not on its copy (coveredDecl).
+type coveredAt struct {
+	decl  int32
+	mount *mounts.Mount
+}
+
+// warnCovered says, for each declaration covered found, what the next
+// boot's mount of its copy hides, once the copies pass has dropped what the
+// copy holds the same (copied, by declaration): the paths hidden and their
+// size, or that the copy holds all of it, or that nothing is there to hide.
+func (c *classifier) warnCovered(copied map[int32]Total) {
+	if len(c.coveredDecls) == 0 {
+		return
+	}
+	lost := c.lostByDecl()
+	for _, cv := range c.coveredDecls {
+		e, m := &c.entries[cv.decl], cv.mount
+		head := fmt.Sprintf("%s is declared%s but not mounted from %s", e.Path, at(e.Pos), e.Source())
+		l, cp := lost[cv.decl], copied[cv.decl]
+		var msg string
+		switch {
+		case l.Count > 0:
+			same := ""
+			if cp.Count > 0 {
+				same = "; " + units.Plural(cp.Count, "path is", "paths are") + " already the same in the persistent copy"
+			}
+			msg = fmt.Sprintf("covered: %s: what is there now lies on %s (mount %d), and the next boot mounts the persistent copy over it: hidden from view, not deleted (%s, %s%s)", head, m.MountPoint, m.ID, units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), same)
+		case cp.Count > 0:
+			msg = fmt.Sprintf("not mounted: %s: what is there now lies on %s (mount %d), and the persistent copy already holds all of it (%s, %s, the same): the next boot mounts the copy over it and hides nothing", head, m.MountPoint, m.ID, units.Plural(cp.Count, "path", "paths"), units.Bytes(cp.Bytes))
+		default:
+			msg = fmt.Sprintf("not mounted: %s: it lies on %s (mount %d) and holds nothing that the next boot's mount of the copy would hide", head, m.MountPoint, m.ID)
+		}
+		c.warn(WarnSetup, e.Path, msg)
+	}
 }

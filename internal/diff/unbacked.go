@@ -32,14 +32,7 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 	if len(c.unmounted) == 0 {
 		return
 	}
-	lost := map[int32]Total{}
-	for _, it := range c.lost {
-		if it.Decl >= 0 && it.Category.Lost() {
-			t := lost[it.Decl]
-			t.Add(it.Total())
-			lost[it.Decl] = t
-		}
-	}
+	lost := c.lostByDecl()
 	for _, u := range c.unmounted {
 		d := &c.entries[u.decl]
 		head := fmt.Sprintf("%s is declared%s but not mounted from %s", u.path, at(d.Pos), d.Source())
@@ -59,4 +52,18 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 		}
 		c.warn(WarnSetup, u.path, msg)
 	}
+}
+
+// lostByDecl sums the lost items (Ignored included) by declaration
+// (Item.Decl), after the copies pass.
+func (c *classifier) lostByDecl() map[int32]Total {
+	lost := map[int32]Total{}
+	for _, it := range c.lost {
+		if it.Decl >= 0 && it.Category.Lost() {
+			t := lost[it.Decl]
+			t.Add(it.Total())
+			lost[it.Decl] = t
+		}
+	}
+	return lost
 }
