@@ -111,10 +111,10 @@ func (r *linkResolver) walked(p string) (linkStat, bool) {
 	if it.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return linkStat{ok: true}, true
 	}
-	if it.Target == "" {
+	if it.Target() == "" {
 		return linkStat{}, false // not read: ask again
 	}
-	return linkStat{ok: true, link: true, target: it.Target}, true
+	return linkStat{ok: true, link: true, target: it.Target()}, true
 }
 
 // resolveOne replaces the first symbolic link among the components of p
@@ -161,8 +161,8 @@ func (m *Model) linkUses(storages []string) []Use {
 		}
 	}
 	for _, it := range m.Audit.Lost {
-		if it.Mode&unix.S_IFMT == unix.S_IFLNK && it.Target != "" {
-			add(it.Path, it.Path, it.Target)
+		if t := it.Target(); it.Mode&unix.S_IFMT == unix.S_IFLNK && t != "" {
+			add(it.Path, it.Path, t)
 		}
 	}
 	m.persistentLinks(storages, r, add)

@@ -44,7 +44,9 @@ func TestLinksIntoStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Model{Root: root, Mounts: tab, Audit: &diff.Audit{Lost: []*diff.Item{{Path: "/srv/hop", Mode: unix.S_IFLNK, Target: "/etc/static/bar"}}}}
+	hop := &diff.Item{Path: "/srv/hop", Mode: unix.S_IFLNK}
+	hop.SetTarget("/etc/static/bar")
+	m := &Model{Root: root, Mounts: tab, Audit: &diff.Audit{Lost: []*diff.Item{hop}}}
 	m.mountPoints = m.MountPoints()
 	want := map[string][]string{
 		"/nix/persist/alice-keys":         {"linked from /home/alice/.keys"},

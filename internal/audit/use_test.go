@@ -61,7 +61,10 @@ func TestUses(t *testing.T) {
 	m := &Model{Mounts: testTable(t), Decls: &persist.Set{Config: cfg, Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/var/log"}}},
 		Fstab: []FSEntry{{Point: "/var/www", Device: "/nix/persist/var/www", FSType: "none", Options: "bind", At: "/etc/fstab:2"}}}
 	m.inUse = m.uses()
-	m.Audit = &diff.Audit{Lost: []*diff.Item{{Path: "/etc/machine-id", Mode: 0o120777, Target: "/nix/persist/etc/machine-id"}, {Path: "/etc/x", Mode: 0o120777, Target: "/elsewhere"}}}
+	id, x := &diff.Item{Path: "/etc/machine-id", Mode: 0o120777}, &diff.Item{Path: "/etc/x", Mode: 0o120777}
+	id.SetTarget("/nix/persist/etc/machine-id")
+	x.SetTarget("/elsewhere")
+	m.Audit = &diff.Audit{Lost: []*diff.Item{id, x}}
 	var got []string
 	for _, u := range m.Uses() {
 		got = append(got, u.Path+" "+string(u.Kind)+" "+u.By)

@@ -249,7 +249,7 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 	a.Scanned = st.Entries + st.Tallied
 	a.Collapsed = c.cfg.Collapse
 	for _, t := range c.tallies {
-		t.item.Below = Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()}
+		t.item.SetBelow(Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()})
 	}
 	if c.top != nil {
 		c.lost = flattenParallel(c.top, lostIn(c.top))

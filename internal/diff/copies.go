@@ -114,7 +114,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: rel, copyRel: copyRel})
 			continue
 		}
-		if it.view == 0 || it.Decl >= 0 || it.Below.Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
+		if it.view == 0 || it.Decl >= 0 || it.Below().Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
 			continue
 		}
 		m := t.Shows(it.Path)
@@ -293,7 +293,7 @@ func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) 
 		if err != nil {
 			return CopyMissing, false, err
 		}
-		return CopyDiffers, target == it.Target, nil
+		return CopyDiffers, target == it.Target(), nil
 	case unix.S_IFREG:
 		var lst unix.Stat_t
 		if err := ifsys.Lstat(cd.liveFD, cd.liveRel, &lst); err != nil {

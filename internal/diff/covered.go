@@ -72,7 +72,8 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 	defer unix.Close(rootFD)
 	var found []*Item
 	var mu sync.Mutex
-	add := func(it *Item) {
+	add := func(it *Item, target string) {
+		it.SetTarget(target)
 		if c.ignore.matchSelf(it.Path) {
 			it.Category = Ignored
 		}
@@ -100,7 +101,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 				target, _ = ifsys.Readlink(rootFD, strings.TrimPrefix(e.Path, "/"))
 			}
 			en := entryOf(e.Path, &st, target)
-			add(&Item{Path: e.Path, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: target, Decl: decl, Mount: int32(m.ID)})
+			add(&Item{Path: e.Path, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Decl: decl, Mount: int32(m.ID)}, target)
 			if !isDir {
 				continue
 			}
@@ -123,7 +124,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 			if pn, _ := parent.(*node); pn != nil && pn.children != nil {
 				nd = pn.children[en.Path[strings.LastIndexByte(en.Path, '/')+1:]]
 			}
-			add(&Item{Path: p, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: decl, Mount: int32(m.ID)})
+			add(&Item{Path: p, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Decl: decl, Mount: int32(m.ID)}, en.Target)
 			if nd != nil && (nd.mount != nil || nd.decl >= 0) {
 				return nil, false // another mount, or a declaration of its own
 			}

@@ -18,10 +18,10 @@ const LinkIntoStorageWhy = "a link into persistent storage that nothing re-creat
 // target (a relative one taken from its directory) lies strictly below one
 // of the persistent storage paths of decls (never /), and that target.
 func LinkIntoStorage(decls *persist.Set, it *Item, extra ...string) (string, bool) {
-	if it.Mode&0o170000 != 0o120000 || it.Target == "" {
+	if it.Mode&0o170000 != 0o120000 || it.Target() == "" {
 		return "", false
 	}
-	t := it.Target
+	t := it.Target()
 	if !path.IsAbs(t) {
 		t = path.Join(path.Dir(it.Path), t)
 	}

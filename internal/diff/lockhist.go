@@ -210,7 +210,7 @@ func (c *classifier) expandCollapsed(ctx context.Context, a *Audit, h *lockHist)
 	var out []*Item
 	changed := false
 	for i, it := range a.Lost {
-		if it.Below.Count == 0 || uniform(it) {
+		if it.Below().Count == 0 || uniform(it) {
 			if out != nil {
 				out = append(out, it)
 			}
@@ -224,7 +224,7 @@ func (c *classifier) expandCollapsed(ctx context.Context, a *Audit, h *lockHist)
 		if err != nil {
 			return changed
 		}
-		it.Below = Total{}
+		it.SetBelow(Total{})
 		out = append(out, below...)
 		changed = true
 	}
@@ -249,7 +249,8 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		if e.Replaced {
 			return nil, false
 		}
-		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: d.Decl, onRoot: d.onRoot}
+		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
+		it.SetTarget(e.Target)
 		it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev
 		mu.Lock()
 		items = append(items, it)
@@ -272,7 +273,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		return nil, err
 	}
 	for _, t := range tallies {
-		t.item.Below = Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()}
+		t.item.SetBelow(Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()})
 	}
 	slices.SortFunc(items, func(x, y *Item) int { return pathx.Compare(x.Path, y.Path) })
 	return items, nil

@@ -63,7 +63,8 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				if ignored {
 					cat = Ignored
 				}
-				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Target: en.Target, Decl: -1, view: viewIdx, onRoot: onRoot}
+				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Decl: -1, view: viewIdx, onRoot: onRoot}
+				it.SetTarget(en.Target)
 				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
 				c.mu.Lock()
 				c.hidden = append(c.hidden, it)

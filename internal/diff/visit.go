@@ -110,7 +110,8 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 	} else {
 		item = c.arenas[e.Worker].alloc()
-		*item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Target: e.Target, Decl: declIdx}
+		*item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: declIdx}
+		item.SetTarget(e.Target)
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)
 		}

@@ -180,8 +180,8 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		ji.AdoptPreferLive, ji.AdoptPreferPersistent = RowAdoptPrefer(a, it)
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
-		if it.Target != "" {
-			ji.Target, _ = jsonPath(it.Target)
+		if t := it.Target(); t != "" {
+			ji.Target, _ = jsonPath(t)
 		}
 		if it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries) {
 			d := a.Decls.Entries[it.Decl]

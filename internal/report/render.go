@@ -139,7 +139,7 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		return "nested subvolume, not declared"
 	case it.Category == diff.Unpersisted && isLinkIntoStorage(a, it):
 		return diff.LinkIntoStorageWhy
-	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target, "/nix/store/"):
+	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target(), "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
 	}
 	return it.Category.Why()

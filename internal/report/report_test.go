@@ -86,12 +86,13 @@ func TestRowsHidden(t *testing.T) {
 	// /a/sub is ignored, below /a (collapsed) ; /c (mixed: /c/keep is
 	// ignored, /c/d unpersisted, /c/d/x ignored, counted in /c/d's row).
 	more := []diff.Item{
-		{Path: "/a/sub", Category: diff.Ignored, Mode: dirMode, Decl: -1, Below: diff.Total{Count: 3, Bytes: 30}},
+		{Path: "/a/sub", Category: diff.Ignored, Mode: dirMode, Decl: -1},
 		{Path: "/c", Category: diff.Unpersisted, Mode: dirMode, Decl: -1},
 		{Path: "/c/d", Category: diff.DeclaredUnbacked, Mode: dirMode, Decl: 0},
 		{Path: "/c/d/x", Category: diff.Ignored, Mode: fileMode, Size: 2, Decl: -1},
 		{Path: "/c/keep", Category: diff.Ignored, Mode: fileMode, Size: 4, Decl: -1},
 	}
+	more[0].SetBelow(diff.Total{Count: 3, Bytes: 30})
 	for i := range more {
 		a.Lost = append(a.Lost, &more[i])
 	}
@@ -147,7 +148,7 @@ func TestRowsSplitByHistory(t *testing.T) {
 func TestCollapsedAudit(t *testing.T) {
 	c := audit()
 	a0 := *c.Lost[0]
-	a0.Below = diff.Total{Count: 2, Bytes: 15}
+	a0.SetBelow(diff.Total{Count: 2, Bytes: 15})
 	c.Lost = append([]*diff.Item{&a0}, c.Lost[3:]...)
 	c.Collapsed = true
 	for _, all := range []bool{false, true} {

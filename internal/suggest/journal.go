@@ -119,7 +119,9 @@ func liveMachineID(root string, storages []string) string {
 		if err != nil {
 			return ""
 		}
-		t, ok := intoStorage(&diff.Item{Path: machineIDPath, Mode: st.Mode, Target: target}, storages)
+		link := &diff.Item{Path: machineIDPath, Mode: st.Mode}
+		link.SetTarget(target)
+		t, ok := intoStorage(link, storages)
 		if !ok {
 			return ""
 		}

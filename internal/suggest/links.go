@@ -25,10 +25,10 @@ func linkTarget(p, target string) string {
 // -> /nix/persist/etc/machine-id", a systemd-tmpfiles.d(5) "L" rule or a
 // link made by hand): the user's own persistence.
 func intoStorage(it *diff.Item, storages []string) (string, bool) {
-	if it.Mode&unix.S_IFMT != unix.S_IFLNK || it.Target == "" {
+	if it.Mode&unix.S_IFMT != unix.S_IFLNK || it.Target() == "" {
 		return "", false
 	}
-	t := linkTarget(it.Path, it.Target)
+	t := linkTarget(it.Path, it.Target())
 	if !slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(t, sp) && t != sp }) {
 		return "", false
 	}
@@ -73,5 +73,5 @@ func dynamicUserLink(it *diff.Item) bool {
 	if dir != "/var/lib" && dir != "/var/cache" && dir != "/var/log" || name == "private" {
 		return false
 	}
-	return linkTarget(it.Path, it.Target) == dir+"/private/"+name
+	return linkTarget(it.Path, it.Target()) == dir+"/private/"+name
 }

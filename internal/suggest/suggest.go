@@ -197,7 +197,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			have.at = int32(len(made))
 			made = append(made, have)
 		}
-		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && diff.HomeManagerTarget(it.Target) {
+		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && diff.HomeManagerTarget(it.Target()) {
 			have.generated++ // home-manager's: made again by its activation, not state
 			have.genPaths = append(have.genPaths, it.Path)
 			continue

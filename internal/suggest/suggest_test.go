@@ -246,7 +246,9 @@ func TestSuggestHistory(t *testing.T) {
 // with the reason (LeftSymlink).
 func TestSuggestStoreLinks(t *testing.T) {
 	link := func(p, target string) *diff.Item {
-		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
+		it := &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Decl: -1}
+		it.SetTarget(target)
+		return it
 	}
 	a := &diff.Audit{Decls: &persist.Set{}, Lost: []*diff.Item{
 		item("/home/alice/.config/fish", 0),
@@ -298,7 +300,9 @@ func TestMainStoragePath(t *testing.T) {
 // unmounted storage path.
 func TestSuggestAccounted(t *testing.T) {
 	link := func(p, target string) *diff.Item {
-		return &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Target: target, Decl: -1}
+		it := &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Decl: -1}
+		it.SetTarget(target)
+		return it
 	}
 	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}, Lost: []*diff.Item{
 		item("/etc", 0),
