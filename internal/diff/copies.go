@@ -65,7 +65,10 @@ func CopyOf(d *persist.Entry, p string) string {
 //   - Shadowed (or Ignored under a mount point) beneath a mount from
 //     persistent storage that a declaration makes again: the copy is what
 //     that mount shows at the same path now (the mounted source), and the
-//     shadowed path is read through its view beneath the mounts.
+//     shadowed path is read through its view beneath the mounts; beneath a
+//     mount the next boot does not make again (Unmounted: from another
+//     source than the declared one), the copy is the declared copy at the
+//     same place (declarationOver, CopyOf), which the next boot mounts.
 //
 // A path whose copy has the same type (and for a regular file the same
 // bytes, content hashed as drift diff does; for a symlink the same target)
@@ -94,6 +97,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 	}()
 	var cand []copyCand
 	persistentCopy := map[int32]bool{}
+	declaredOver := map[*mounts.Mount]int32{} // declarationOver of unmounted mounts
 	for _, it := range c.lost {
 		if it.Decl >= 0 && (it.Category == DeclaredUnbacked || it.Category == Covered || it.Category == Ignored) {
 			if _, ok := persistentCopy[it.Decl]; !ok {
@@ -118,6 +122,22 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			continue
 		}
 		m := t.Shows(it.Path)
+		copyRel := strings.TrimPrefix(it.Path, "/")
+		if m != nil && c.kinds[m] == unmounted {
+			// Mounted from elsewhere than the declaration's copy (or not
+			// declared): the next boot mounts the declared copy here, if
+			// any, and that is what comes back in the path's place.
+			d, ok := declaredOver[m]
+			if !ok {
+				d = c.declarationOver(m.MountPoint)
+				declaredOver[m] = d
+			}
+			if d < 0 {
+				continue
+			}
+			m = t.Shows(c.entries[d].Source())
+			copyRel = strings.TrimPrefix(CopyOf(&c.entries[d], it.Path), "/")
+		}
 		if m == nil || c.kinds[m] != persistent || m.MountPoint == "/" || m.FSType == "tmpfs" || m.FSType == "ramfs" {
 			continue
 		}
@@ -134,7 +154,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			viewFDs[it.view-1] = fd
 		}
 		it.Mount = int32(m.ID)
-		cand = append(cand, copyCand{it: it, liveFD: viewFDs[it.view-1], liveRel: strings.TrimPrefix(rel, "/"), copyRel: strings.TrimPrefix(it.Path, "/")})
+		cand = append(cand, copyCand{it: it, liveFD: viewFDs[it.view-1], liveRel: strings.TrimPrefix(rel, "/"), copyRel: copyRel})
 	}
 	if len(cand) == 0 {
 		return Total{}, nil
@@ -217,6 +237,23 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 		c.lost = kept
 	}
 	return copied, byDecl
+}
+
+// declarationOver is the declaration whose persistent copy the next boot
+// shows at the mount point mp: a declared path mp itself, or the nearest
+// declared directory above it; -1 when none.
+func (c *classifier) declarationOver(mp string) int32 {
+	best := int32(-1)
+	for i := range c.entries {
+		e := &c.entries[i]
+		if e.Path == mp {
+			return int32(i)
+		}
+		if e.Kind == persist.Dir && pathx.Contains(e.Path, mp) && (best < 0 || len(e.Path) > len(c.entries[best].Path)) {
+			best = int32(i)
+		}
+	}
+	return best
 }
 
 // copyCand is a lost path to compare with its persistent copy: the live

@@ -292,6 +292,36 @@ f /scratch/x same
 	}
 }
 
+// A declared directory bind-mounted from another source than its
+// declaration: what lies beneath the mount on the root is compared with the
+// declared copy, which the next boot mounts there, not with what the wrong
+// mount shows: a file the declared copy holds the same is not lost.
+func TestShadowedUnderWrongSourceMountComparesWithTheDeclaredCopy(t *testing.T) {
+	under := t.TempDir()
+	testutil.Tree(t, under, "f /var/lib/bluetooth/AA same\nf /var/lib/bluetooth/BB only under")
+	mi := btrfsSystem + "30 22 0:31 /persist/var/lib/forgotten /var/lib/bluetooth rw - btrfs /dev/vda2 rw,subvol=/persist\n"
+	spec := `
+f /nix/persist/var/lib/bluetooth/AA same
+d /nix/persist/var/lib/forgotten
+d /var/lib/bluetooth
+`
+	a := check(t, spec, mi, []persist.Entry{dir("/var/lib/bluetooth")}, func(c *Config) {
+		c.Under = func(mp string) (string, func(), error) { return under, func() {}, nil }
+	})
+	if !hasWarning(a, "", "but it is declared with the source /nix/persist/var/lib/bluetooth") {
+		t.Errorf("no wrong-source warning: %q", a.Warnings)
+	}
+	if it := itemAt(a, "/var/lib/bluetooth/AA"); it != nil && it.Category == Shadowed {
+		t.Errorf("AA: shadowed, but the declared copy holds the same bytes")
+	}
+	if it := itemAt(a, "/var/lib/bluetooth/BB"); it == nil || it.Category != Shadowed || it.Copy != CopyMissing || it.Mount != 28 {
+		t.Errorf("BB: %+v, want shadowed, no copy, the copy's mount 28", it)
+	}
+	if got := a.Totals[Copied]; got.Count != 1 {
+		t.Errorf("copied %+v, want AA", got)
+	}
+}
+
 // A persistent copy with the same bytes but another mode and owner (0600,
 // uid 1000, where the live file is 0644 root) is still copied, not lost:
 // the bytes come back; a warning says which metadata the next boot shows.
