@@ -162,11 +162,17 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 		if opts.List {
 			batches, warnings := prune.List(root, sps)
 			opts.warn(st, warnings)
-			return report.WritePruneList(st.Out, batches, opts.Format)
+			if err := report.WritePruneList(st.Out, batches, opts.Format); err != nil {
+				return err
+			}
+			return notRead(sps, warnings, "the list above leaves out what is quarantined there")
 		}
 		undone, warnings, err := prune.Undo(root, sps, opts.Undo, opts.DryRun)
 		opts.warn(st, warnings)
 		if err != nil {
+			if nr := notRead(sps, warnings, "what is quarantined there was not looked at"); nr != nil {
+				return fmt.Errorf("%w; %w", err, nr)
+			}
 			return err
 		}
 		refused, err := report.WriteUndo(st.Out, st.Err, undone, opts.Format, opts.DryRun)
@@ -229,6 +235,9 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := notRead(sps, warnings, "nothing quarantined there was emptied"); err != nil {
+		return err
+	}
 	if failed {
 		return errLost
 	}
@@ -250,6 +259,21 @@ func parseAge(s string) (time.Duration, error) {
 		return 0, bad
 	}
 	return d, nil
+}
+
+// notRead is the error (exit 2) when a storage path's quarantine could not
+// be read (prune.Unreadable): the answer printed is not the whole one, and
+// consequence says what it leaves out; nil when every one was read.
+func notRead(sps []string, warnings []diff.Warning, consequence string) error {
+	bad := prune.Unreadable(sps, warnings)
+	if len(bad) == 0 {
+		return nil
+	}
+	what := "path"
+	if len(bad) > 1 {
+		what = "paths"
+	}
+	return fmt.Errorf("could not read the persistent storage %s %s (see the warning above): %s", what, strings.Join(bad, ", "), consequence)
 }
 
 func (o *PruneOptions) warn(st Streams, ws []diff.Warning) {

@@ -47,3 +47,55 @@ func TestStorageThroughASymlinkIsSaidOnceAndPlainly(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneQuarantineCommandsSayWhatTheyCouldNotRead: drift prune --list,
+// --undo all and prune empty, with the declared storage path /persist a
+// symlink, said "the quarantine is empty" (exit 0), or "no batch in the
+// quarantine is older", beside a warning that /persist was "not a
+// directory": they exit 2 saying which storage path could not be read and
+// that it is a symlink. A usual storage path that is a symlink to the
+// declared one (/persist -> /nix/persist) is read under that name: no
+// warning, exit 0.
+func TestPruneQuarantineCommandsSayWhatTheyCouldNotRead(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"etc/nixos", "data/persist", "nix/persist"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(root, "etc/nixos/configuration.nix")
+	write := func(sp string) {
+		t.Helper()
+		if err := os.WriteFile(conf, []byte("{ ... }: {\n  environment.persistence.\""+sp+"\".directories = [ \"/var/lib/nixos\" ];\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("/persist")
+	if err := os.Symlink("/data/persist", filepath.Join(root, "persist")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"prune", "--list"}, "the list above leaves out what is quarantined there"},
+		{[]string{"prune", "--undo", "all"}, "what is quarantined there was not looked at"},
+		{[]string{"prune", "empty", "--older-than", "1d"}, "nothing quarantined there was emptied"},
+	} {
+		code, out, errs := runDrift(t, append(c.args, "--root", root)...)
+		if code != 2 || !strings.Contains(errs, "drift: warning: persistent storage path /persist: /persist is a symlink (to /data/persist), not followed") ||
+			!strings.Contains(errs, "could not read the persistent storage path /persist (see the warning above): "+c.want) {
+			t.Errorf("drift %v: exit %d\nstdout:\n%s\nstderr:\n%s", c.args, code, out, errs)
+		}
+	}
+	write("/nix/persist")
+	if err := os.Remove(filepath.Join(root, "persist")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/nix/persist", filepath.Join(root, "persist")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runDrift(t, "prune", "--list", "--root", root); code != 0 || errs != "" {
+		t.Errorf("/persist a link to the declared /nix/persist: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}

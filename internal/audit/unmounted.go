@@ -175,17 +175,20 @@ func (m *Model) unmounted(sp string) *UnmountedError {
 	if sp == "/" {
 		return nil
 	}
-	if at, link := blocked(m.Root, sp); at != "" {
+	if at, link := Blocked(m.Root, sp); at != "" {
 		return &UnmountedError{StoragePath: sp, Root: m.Root, Blocked: at, Link: link}
 	}
 	return nil
 }
 
-// blocked is the first of sp's components (sp included, absolute below
-// root) that is a symlink (link its target) or exists and is not a
-// directory; "" when sp, or as much of it as exists, is a directory
-// reached through directories.
-func blocked(root, sp string) (at, link string) {
+// Blocked is the first of sp's components (sp included, absolute below
+// root) that is a symlink (link its target; "?" when it cannot be read) or
+// exists and is not a directory (link ""); "" when sp, or as much of it
+// as exists, is a directory reached through directories. Read with
+// lstat beneath root, component by component. Model.Unmounted refuses a
+// storage path through it; drift prune --list, --undo and empty, which
+// read the quarantines without a model, say why one is not read by it.
+func Blocked(root, sp string) (at, link string) {
 	for p := ""; ; {
 		name, _, _ := strings.Cut(strings.TrimPrefix(sp[len(p):], "/"), "/")
 		if name == "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -63,8 +64,8 @@ func List(root string, sps []string) ([]Batch, []diff.Warning) {
 			out = append(out, *b)
 			return nil
 		}, &warnings)
-		if err != nil {
-			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
+		if err != nil && !alias(root, sp, sps) {
+			warnings = append(warnings, unreadable(root, sp, err))
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Batch) int { return a.Created.Compare(b.Created) })
@@ -307,11 +308,52 @@ func Empty(root string, sps []string, olderThan time.Duration, now time.Time, dr
 			out = append(out, e)
 			return nil
 		}, &warnings)
-		if err != nil {
-			warnings = append(warnings, diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: err.Error()})
+		if err != nil && !alias(root, sp, sps) {
+			warnings = append(warnings, unreadable(root, sp, err))
 		}
 	}
 	return out, warnings, nil
+}
+
+// alias says whether the storage path sp is a symlink to another of sps,
+// whose quarantine is read under that name (/persist -> /nix/persist).
+func alias(root, sp string, sps []string) bool {
+	at, link := audit.Blocked(root, sp)
+	if at != sp || link == "" {
+		return false
+	}
+	if !path.IsAbs(link) {
+		link = path.Join(path.Dir(sp), link)
+	}
+	return path.Clean(link) != sp && slices.Contains(sps, path.Clean(link))
+}
+
+// unreadable is the warning for the storage path sp whose quarantine
+// could not be read (err, eachBatch's): Unreadable lists it, and the
+// command says its answer is incomplete.
+func unreadable(root, sp string, err error) diff.Warning {
+	msg := err.Error()
+	if at, link := audit.Blocked(root, sp); at != "" {
+		what := at + " is not a directory"
+		if link != "" {
+			what = at + " is a symlink (to " + link + "), not followed"
+		}
+		msg = "persistent storage path " + sp + ": " + what
+	}
+	return diff.Warning{Kind: diff.WarnStorage, Path: sp, Message: msg + ": its quarantine is not read"}
+}
+
+// Unreadable are the storage paths of sps whose quarantine List, Undo or
+// Empty could not read, per their warnings: what they answer leaves those
+// out.
+func Unreadable(sps []string, warnings []diff.Warning) []string {
+	var out []string
+	for _, w := range warnings {
+		if w.Kind == diff.WarnStorage && slices.Contains(sps, w.Path) && !slices.Contains(out, w.Path) {
+			out = append(out, w.Path)
+		}
+	}
+	return out
 }
 
 func joinOr(sps []string) string {
