@@ -40,6 +40,7 @@ type classifier struct {
 	activated []string // activation outputs found, for their ancestors
 	views     []view   // the views under mount points, open until Check ends
 	rootView  string   // the view of the filesystem at /, when one is open
+	fold      fold     // the walk with the history (fold.go)
 	warnings  []Warning
 	unmounted []unmountedDecl // declared paths not mounted (warnUnmounted)
 	// coveredDecls are the declarations on another persistent filesystem
@@ -241,7 +242,16 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 	c.arenas = make([]arena, workers)
 	opts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError}
 	stopProgress := c.progress()
-	st, err := scan.Walk(ctx, c.cfg.Root, opts, c.visit)
+	var st scan.Stats
+	var err error
+	folded := false
+	if c.folds() {
+		c.openRootView(t)
+		st, folded, err = c.walkFolded(ctx, opts)
+	}
+	if !folded {
+		st, err = scan.Walk(ctx, c.cfg.Root, opts, c.visit)
+	}
 	stopProgress()
 	if err != nil {
 		return err
@@ -252,7 +262,7 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 		t.item.SetBelow(Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()})
 	}
 	if c.top != nil {
-		c.lost = flattenParallel(c.top, lostIn(c.top))
+		c.lost = c.setAside(flattenParallel(c.top, lostIn(c.top)))
 	}
 	if c.cfg.Under != nil {
 		if err := c.shadowed(ctx, t, a); err != nil {

@@ -29,6 +29,8 @@ type CompareOptions struct {
 
 	fs        fsys // tests: nil is realFS
 	maxPinned int  // tests: directory descriptors kept for children; 0 is pinCap
+	// live, for Check: side B's entries visited too (liveSide).
+	live *liveSide
 }
 
 // Difference is one path that is not the same in A and B.
@@ -126,7 +128,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if maxPinned <= 0 {
 		maxPinned = pinCap(workers)
 	}
-	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
+	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done(), live: opts.live}
 	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
 	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
 	for s, fd := range [2]int{rootA, rootB} {
@@ -135,6 +137,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	ws := make([]*lsWorker, workers)
 	for i := range ws {
 		ws[i] = newLsWorker(fs)
+		ws[i].id = i
 		ws[i].cmp.ctx = ctx
 	}
 
@@ -147,7 +150,11 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if change != Same {
 		ws[0].diffs = append(ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
 	}
-	l.stack = scan.NewStack(&l.stop, 0, pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}, dev: l.rootDev})
+	root := pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}, dev: l.rootDev}
+	if l.live != nil {
+		root.state = l.live.root
+	}
+	l.stack = scan.NewStack(&l.stop, 0, root)
 
 	stopWatch := context.AfterFunc(ctx, func() {
 		l.stop.Store(true)

@@ -42,8 +42,8 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	var cmp *Comparison
-	if lockstepHistory {
+	cmp := c.fold.cmp
+	if cmp == nil && lockstepHistory {
 		cmp = c.compareWithPrevious(ctx, prev.Dir, label)
 	}
 	var expanded bool
@@ -52,7 +52,8 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 		if cmp != nil {
 			lh = newLockHist(cmp)
 		}
-		expanded = c.expandCollapsed(ctx, a, lh)
+		expanded = c.expandAside(a, lh)
+		expanded = c.expandCollapsed(ctx, a, lh) || expanded
 		c.historiesFrom(ctx, lh, liveFD, prevFD, a)
 		if cmp != nil {
 			c.vanishedFrom(cmp, a, now)

@@ -36,6 +36,9 @@ type dirState struct {
 	shadow  bool   // at or below a node.shadow mount point
 	covered bool   // below a node.remount mount point
 	name    string // the directory's name in its parent
+	// below is the directory lost whole that this one is in (fold.go):
+	// its entries are visited by visitBelow.
+	below *Item
 
 	lost    atomic.Pointer[Item]     // the newest lost entry
 	items   atomic.Int64             // how many entries lost holds

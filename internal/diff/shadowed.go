@@ -25,13 +25,25 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		if len(points) == 0 {
 			continue
 		}
-		dir, release, err := c.cfg.Under(e.MountPoint)
+		var dir string
+		var release func()
+		var err error
+		switch {
+		case onRoot && c.fold.viewTried:
+			if err = c.fold.viewErr; err == nil {
+				dir = c.fold.view.dir
+			}
+		default:
+			dir, release, err = c.cfg.Under(e.MountPoint)
+		}
 		if err != nil {
 			c.warn(WarnUnreadable, e.MountPoint, fmt.Sprintf("cannot look under the mount points on %s (%v): files hidden under them are not reported", e.MountPoint, err))
 			continue
 		}
 		// Kept open for the history, which reads shadowed paths here too.
-		c.views = append(c.views, view{mountPoint: e.MountPoint, dir: dir, release: release})
+		if release != nil {
+			c.views = append(c.views, view{mountPoint: e.MountPoint, dir: dir, release: release})
+		}
 		if onRoot {
 			c.rootView = dir
 		}

@@ -33,6 +33,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if e.Mode&unix.S_IFMT == unix.S_IFREG {
 		c.arenas[e.Worker].bytes.Add(e.Size)
 	}
+	if ps.below != nil {
+		return c.visitBelow(ps, e)
+	}
 	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
 	var nd *node
 	if ps.node != nil && ps.node.children != nil {
@@ -121,6 +124,13 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	var tally *scan.Tally
 	shadow := ps.shadow || nd != nil && nd.shadow
 	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && !c.inHome(e.Path) && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+		if c.fold.on && item.onRoot {
+			// Listed, for the history to count or list (fold.go).
+			ps.addItem(item)
+			sub := c.collapse(item, name)
+			ps.addSub(sub)
+			return sub, true
+		}
 		// Everything below is lost as this directory is (see
 		// Config.Collapse): count it.
 		tally = &scan.Tally{}

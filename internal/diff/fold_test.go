@@ -1,0 +1,98 @@
+package diff
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// sameAudit fails unless a (Check's one walk with the history) and b (the
+// classification walk and the lockstep walk apart) say the same: every
+// item with all its fields, totals, scan count, errors, warnings, what
+// vanished and the alerts.
+func sameAudit(t *testing.T, a, b *Audit) {
+	t.Helper()
+	if len(a.Lost) != len(b.Lost) {
+		t.Errorf("one walk: %d lost items, two walks: %d", len(a.Lost), len(b.Lost))
+	}
+	for i := range min(len(a.Lost), len(b.Lost)) {
+		if x, y := *a.Lost[i], *b.Lost[i]; !reflect.DeepEqual(x, y) {
+			t.Errorf("lost item %d: one walk %+v, two walks %+v", i, x, y)
+			break
+		}
+	}
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"totals", a.Totals, b.Totals}, {"scanned", a.Scanned, b.Scanned}, {"vanished", a.Vanished, b.Vanished},
+		{"alerts", a.Alerts, b.Alerts}, {"warnings", a.Warnings, b.Warnings},
+		{"errors", fmt.Sprint(a.Errors), fmt.Sprint(b.Errors)},
+	} {
+		if !reflect.DeepEqual(f.a, f.b) {
+			t.Errorf("%s: one walk %v, two walks %v", f.name, f.a, f.b)
+		}
+	}
+}
+
+// foldMounts adds to btrfsSystem an ephemeral tmpfs at /tmp, walked after
+// the lockstep walk, and a persistent bind mount at /srv/data.
+const foldMounts = btrfsSystem + `50 22 0:40 / /tmp rw - tmpfs tmpfs rw
+51 22 0:31 /persist/srv/data /srv/data rw - btrfs /dev/vda2 rw
+`
+
+// Check's one walk with the history says what the two walks apart say
+// (check compares them for every fixture with a previous root): at mount
+// points walked after it (an ephemeral tmpfs) or not at all (persistent),
+// through a view beneath the mounts that is the root's own directory,
+// in directories lost whole whose history is uniform or not, and where
+// the previous root cannot be read.
+func TestOneWalkWithHistory(t *testing.T) {
+	live := `
+f /same/a 1
+f /same/deep/b 22
+f /part/keep/x 1
+f /part/keep/y 2
+f /part/chg/z 3
+f /part/new/w 4
+f /tmp/a/b tmp
+f /tmp/c tmp2
+f /srv/data/kept persisted
+f /var/log/hidden shadowed
+d /unreadable
+f /unreadable/f u
+l /link -> /nix/store/x
+`
+	prev := previous(t, map[string]string{
+		"/same/a": "1", "/same/deep/b": "22",
+		"/part/keep/x": "1", "/part/keep/y": "2", "/part/chg/z": "three",
+		"/tmp/a/b": "tmp", "/gone/x": "g", "/var/log/hidden": "shadowed",
+		"/unreadable/f": "u",
+	})
+	// Side A unreadable below /unreadable: side B is still classified.
+	testutil.Must(t, os.Chmod(filepath.Join(prev.Dir, "unreadable"), 0))
+	t.Cleanup(func() { os.Chmod(filepath.Join(prev.Dir, "unreadable"), 0o755) })
+	for _, under := range []bool{false, true} {
+		a := check(t, live, foldMounts, []persist.Entry{dir("/srv/data")}, func(c *Config) {
+			c.Ephemeral = []string{"/", "/tmp"}
+			c.PreviousRoot = prev
+			if under {
+				root := c.Root
+				c.Under = func(mp string) (string, func(), error) { return root + mp, func() {}, nil }
+			}
+		})
+		for p, h := range map[string]History{"/same/a": HistorySame, "/part/chg/z": HistoryChanged, "/part/new/w": HistoryNew, "/tmp/a/b": HistorySame, "/tmp/c": HistoryNew} {
+			if it := itemAt(a, p); it == nil || it.History != h {
+				t.Errorf("under %v: %s: %+v, want history %s", under, p, it, h)
+			}
+		}
+		if it := itemAt(a, "/unreadable/f"); it == nil {
+			t.Errorf("under %v: /unreadable/f not classified", under)
+		}
+	}
+}

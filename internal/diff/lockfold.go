@@ -1,0 +1,95 @@
+package diff
+
+import (
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
+)
+
+// liveSide is what Check asks of Compare besides the comparison, when it
+// compares the live tree (side B) with the previous root: that the walk
+// visit side B's entries as scan.Walk would (the same Visitor, the same
+// entries, the same errors), so that the live tree is read once for both
+// the classification and the history (see Check's walkFolded).
+type liveSide struct {
+	// root is visit's state for side B's root (visit was called for the
+	// root itself by the caller); nil visits nothing.
+	root any
+	// visit is called for every entry of side B below a directory whose
+	// state is not nil, by the worker of Entry.Worker (scan.Visitor);
+	// the state it returns for a directory is passed to its entries.
+	visit scan.Visitor
+	// onError receives the trouble reading side B where entries are
+	// visited, as scan.Options.OnError would (its system call's name:
+	// openat, getdents, fstat, fstatat, readlinkat).
+	onError func(path string, err error)
+	// outside receives a directory of side B that visit descends into but
+	// the walk does not read (on another mount), with visit's state: the
+	// caller walks it.
+	outside func(path string, state any)
+	// entries counts the entries visited (scan.Stats.Entries, the root
+	// excluded).
+	entries atomic.Int64
+}
+
+// visitLive visits e, an entry of side B in the directory being merged
+// (w.state), and returns the state for its entries: nil unless e is a
+// directory visit descends into and the walk reads (read); one it does not
+// read goes to liveSide.outside.
+func (l *lockstep) visitLive(w *lsWorker, e *scan.Entry, read bool) any {
+	e.Worker = w.id
+	l.live.entries.Add(1)
+	state, descend := l.live.visit(w.state, e)
+	if !descend || state == nil || e.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil
+	}
+	if !read {
+		l.live.outside(e.Path, state)
+		return nil
+	}
+	return state
+}
+
+// liveFail reports trouble reading side B at path (op's error err) to
+// liveSide.onError where side B is visited, as scan.Walk would: not an
+// entry or directory gone meanwhile, nor a directory replaced by a
+// symlink (op "" reports err as it is).
+func (l *lockstep) liveFail(w *lsWorker, path, op string, err error) {
+	if l.live == nil || w.state == nil {
+		return
+	}
+	switch {
+	case op == "":
+	case vanished(err) || op == "openat" && err == unix.ELOOP:
+		return
+	default:
+		err = os.NewSyscallError(op, err)
+	}
+	l.live.onError(path, err)
+}
+
+// liveAlone visits the name (NUL-terminated) of the directory dirfd of
+// side B, lstat'ed into w.st[1], when side A could not be read there: it
+// is not compared, and its subtree is read for the visit alone (quiet).
+func (l *lockstep) liveAlone(w *lsWorker, dirfd int, dir string, namez []byte) {
+	if l.live == nil || w.state == nil {
+		return
+	}
+	name := namez[:len(namez)-1]
+	st := &w.st[1]
+	p := join(dir, name)
+	var e scan.Entry
+	scan.Fill(&e, p, st, 0)
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		l.readLink(w, 1, dirfd, namez, &e)
+	}
+	read := st.Mode&unix.S_IFMT == unix.S_IFDIR && (uint64(st.Dev) == w.dirDev[1] || l.nested(w, 1, dirfd, p, namez))
+	if state := l.visitLive(w, &e, read); state != nil {
+		it := pairItem{path: p, nameOff: len(p) - len(name), state: state, quiet: true}
+		it.has[1], it.dev[1], it.ino[1] = true, uint64(st.Dev), st.Ino
+		w.children = append(w.children, it)
+	}
+}
