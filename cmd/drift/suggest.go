@@ -114,6 +114,10 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
+	// The report is made of res alone: the lost set, most of the heap with
+	// a million paths (near the memory limit, where every MB allocated
+	// costs a collection), is let go before rendering.
+	m.Audit.Lost = nil
 	warnings, stderr := report.SuggestWarnings(res.Warnings, res.IDWarnings, m.Audit.Warnings[len(m.Audit.Warnings)-m.SaidWarnings:], opts.Verbose)
 	if !opts.Quiet {
 		for _, w := range stderr {

@@ -25,14 +25,14 @@ func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounte
 	var left []string
 	for _, t := range order {
 		g := groups[t]
-		g.items = slices.DeleteFunc(g.items, func(i int) bool {
+		g.items = slices.DeleteFunc(g.items, func(i int32) bool {
 			if a.Lost[i].IsDir() && above[a.Lost[i].Path] {
 				lc.add(LeftOnTheWay, a.Lost[i].Path)
 				return true
 			}
 			return false
 		})
-		onlyDirs := !slices.ContainsFunc(g.items, func(i int) bool { return !a.Lost[i].IsDir() })
+		onlyDirs := !slices.ContainsFunc(g.items, func(i int32) bool { return !a.Lost[i].IsDir() })
 		if len(g.items) == 0 || onlyDirs && g.generated > 0 {
 			for _, i := range g.items {
 				lc.add(LeftOnTheWay, a.Lost[i].Path)

@@ -50,8 +50,8 @@ type Input struct {
 // group is a suggestion being collected.
 type group struct {
 	target string
-	self   int   // index in Audit.Lost of the target's own item, -1 if none
-	items  []int // indexes in Audit.Lost
+	self   int     // index in Audit.Lost of the target's own item, -1 if none
+	items  []int32 // indexes in Audit.Lost
 	fact   *Fact
 	home   string
 	user   string
@@ -206,7 +206,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		have.count++
 		total++
 	}
-	all := make([]int, 0, total)
+	all := make([]int32, 0, total)
 	for _, g := range made {
 		g.items = all[len(all) : len(all) : len(all)+g.count] // appending to it copies
 		all = all[:len(all)+g.count]
@@ -214,7 +214,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	for i, at := range of {
 		if at >= 0 {
 			g := made[at]
-			g.items = append(g.items, i)
+			g.items = append(g.items, int32(i))
 		}
 	}
 	for _, t := range order {
@@ -281,7 +281,7 @@ func (in *Input) build(g *group) Suggestion {
 		}
 		s.Seen++
 		for _, i := range g.items {
-			if i < len(o.Hist) && (o.Hist[i] == diff.HistoryChanged || o.Hist[i] == diff.HistoryNew) {
+			if int(i) < len(o.Hist) && (o.Hist[i] == diff.HistoryChanged || o.Hist[i] == diff.HistoryNew) {
 				s.Changed++
 				break
 			}
