@@ -112,7 +112,7 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 		}
 		defer unix.Close(tfd)
 		c.Entry = name
-		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{st.Dev, st.Ino}}, data, out, loaded, opts)
+		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{uint64(st.Dev), st.Ino}}, data, out, loaded, opts)
 		return out, c, err
 	}
 	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"

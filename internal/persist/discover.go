@@ -424,10 +424,10 @@ func (w *nixosWalk) dir(rel string, depth int) error {
 		}
 		return nil // missing or unreadable: nothing to read there
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR || w.seen[FileID{st.Dev, st.Ino}] {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || w.seen[FileID{uint64(st.Dev), st.Ino}] {
 		return nil
 	}
-	w.seen[FileID{st.Dev, st.Ino}] = true
+	w.seen[FileID{uint64(st.Dev), st.Ino}] = true
 	fd, err := w.r.open(rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil
@@ -493,10 +493,10 @@ func (w *nixosWalk) file(rel string) error {
 		return nil
 	}
 	st, err := w.r.stat(rel)
-	if err != nil || w.seen[FileID{st.Dev, st.Ino}] {
+	if err != nil || w.seen[FileID{uint64(st.Dev), st.Ino}] {
 		return nil
 	}
-	w.seen[FileID{st.Dev, st.Ino}] = true
+	w.seen[FileID{uint64(st.Dev), st.Ino}] = true
 	data, ok, err := w.r.readRegular(rel)
 	if errors.As(err, new(*safefile.TooLargeError)) {
 		return err // it names the file
@@ -506,7 +506,7 @@ func (w *nixosWalk) file(rel string) error {
 	}
 	w.nixFiles++
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
-		w.other(rel, FileID{st.Dev, st.Ino}, data)
+		w.other(rel, FileID{uint64(st.Dev), st.Ino}, data)
 		return nil
 	}
 	name := w.r.name(rel)
@@ -517,6 +517,6 @@ func (w *nixosWalk) file(rel string) error {
 	if err != nil {
 		return err
 	}
-	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: FileID{st.Dev, st.Ino}, set: s})
+	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: FileID{uint64(st.Dev), st.Ino}, set: s})
 	return nil
 }

@@ -213,7 +213,7 @@ func moveBatch(ctx context.Context, m *audit.Model, sp string, objs []Object, o 
 			refused = append(refused, newRefusal(obj.Path, err.Error()))
 			continue
 		}
-		obj.Type, obj.Dev, obj.Ino = typeOf(st.Mode), st.Dev, st.Ino
+		obj.Type, obj.Dev, obj.Ino = typeOf(st.Mode), uint64(st.Dev), st.Ino
 		obj.N = len(kept) + 1
 		kept = append(kept, obj)
 	}
@@ -274,7 +274,7 @@ func moveOne(spFD, bFD int, sp string, obj *Object) error {
 	if err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("gone since the audit: %v", err)
 	}
-	if st.Dev != obj.Dev || st.Ino != obj.Ino {
+	if uint64(st.Dev) != obj.Dev || st.Ino != obj.Ino {
 		return errors.New("replaced since the audit (another inode): left in place")
 	}
 	if err := unix.Renameat2(pfd, name, bFD, obj.name(), unix.RENAME_NOREPLACE); err != nil {

@@ -62,7 +62,7 @@ func statxToStat(x *unix.Statx_t, st *unix.Stat_t) {
 }
 
 func setU[T ~uint16 | ~uint32 | ~uint64](p *T, v uint64) { *p = T(v) }
-func setI[T ~int32 | ~int64](p *T, v int64)              { *p = T(v) }
+func setI[T ~int32 | ~int64 | ~uint32](p *T, v int64)    { *p = T(v) }
 
 func statxTime(t *unix.Timespec, x unix.StatxTimestamp) {
 	setI(&t.Sec, x.Sec)

@@ -156,7 +156,7 @@ func snapshot(t *testing.T, top string) map[string]object {
 				o.Content = string(b)
 			}
 			if st.Nlink > 1 {
-				k := [2]uint64{st.Dev, st.Ino}
+				k := [2]uint64{uint64(st.Dev), st.Ino}
 				if f, ok := first[k]; ok {
 					o.LinkedTo = f
 				} else {
