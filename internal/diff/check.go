@@ -17,7 +17,7 @@ import (
 )
 
 // classifier is the state of one Check: the configuration, the tree of
-// paths that matter (trie), the kind of each visible mount, and what the
+// paths that matter (tree), the kind of each visible mount, and what the
 // walk collects (the lost set by directory, per-worker arenas, errors,
 // warnings, the views beneath mount points).
 type classifier struct {
@@ -25,7 +25,7 @@ type classifier struct {
 	copiedMeta []string
 	cfg        Config
 	entries    []persist.Entry
-	trie       *node
+	tree       *tree
 	kinds      map[*mounts.Mount]mountKind
 	ignore     *Ignore
 	rootDev    uint64
@@ -129,11 +129,11 @@ func ephemeralMounts(cfg Config, t *mounts.Table, decls *persist.Set) (*mounts.M
 }
 
 // buildTree sorts the visible mounts into kinds (c.kinds; a.Ephemeral, /
-// first) and builds c.trie from the mount points, the points to look
+// first) and builds c.tree from the mount points, the points to look
 // beneath, the declarations, their storage paths, the mount points the
 // next boot mounts again and the activation outputs' directories.
 func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool, storage []string) {
-	c.trie = &node{decl: -1, mount: rootMount}
+	c.tree = newTree(c.entries, rootMount, len(t.Mounts)+len(storage)+len(c.cfg.Remounted)+len(activationPaths))
 	for i := range t.Mounts {
 		m := &t.Mounts[i]
 		if !t.Visible(i) {
@@ -150,39 +150,37 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 		if m.MountPoint == "/" {
 			continue
 		}
-		n := c.trie.insert(m.MountPoint, k != unmounted)
-		n.mount = m
+		c.tree.setMount(c.tree.insertPath(m.MountPoint, k != unmounted), m)
 		if k == ephemeral {
 			a.Ephemeral = append(a.Ephemeral, *m)
-			c.trie.markEphBelow(m.MountPoint)
+			c.tree.markEphBelow(m.MountPoint)
 		}
 	}
 	a.Ephemeral = append([]mounts.Mount{*rootMount}, a.Ephemeral...)
 	if c.cfg.Under != nil {
 		for i := range a.Ephemeral {
 			for _, p := range shadowPoints(t, &a.Ephemeral[i]) {
-				c.trie.insert(p, false).shadow = true
+				c.tree.at(c.tree.insertPath(p, false)).flags |= flagShadow
 			}
 		}
 	}
 	c.kinds[rootMount] = ephemeral
-	for i, e := range c.entries {
-		n := c.trie.insert(e.Path, true)
-		if n.decl < 0 {
+	for i := range c.entries {
+		if n := c.tree.at(c.tree.insertDecl(i)); n.decl < 0 {
 			n.decl = int32(i)
 		}
 	}
 	for _, s := range storage {
-		c.trie.insert(s, true)
+		c.tree.insertPath(s, true)
 	}
 	for _, p := range c.cfg.Remounted {
 		if p = pathx.Clean(p); p != "/" && t.At(p) == nil {
 			// Not mounted now: the next boot mounts it over what is there.
-			c.trie.insert(p, true).remount = true
+			c.tree.at(c.tree.insertPath(p, true)).flags |= flagRemount
 		}
 	}
 	for _, p := range activationPaths {
-		c.trie.insert(path.Dir(p), true)
+		c.tree.insertPath(path.Dir(p), true)
 	}
 }
 

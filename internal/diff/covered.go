@@ -107,7 +107,7 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 			}
 		}
 		base := e.Path
-		top := c.trie.insert(base, false) // exists: every declared path has a node
+		top := c.tree.find(base) // every declared path has a node
 		visit := func(parent any, en *scan.Entry) (any, bool) {
 			isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
 			if parent == nil {
@@ -120,12 +120,10 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 			if base == "/" {
 				p = en.Path
 			}
-			var nd *node
-			if pn, _ := parent.(*node); pn != nil && pn.children != nil {
-				nd = pn.children[en.Path[strings.LastIndexByte(en.Path, '/')+1:]]
-			}
+			pn, _ := parent.(nodeID)
+			nd := c.tree.child(pn, en.Path[strings.LastIndexByte(en.Path, '/')+1:])
 			add(&Item{Path: p, Category: Covered, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Decl: decl, Mount: int32(m.ID)}, en.Target)
-			if nd != nil && (nd.mount != nil || nd.decl >= 0) {
+			if n := c.tree.at(nd); n.mounted() || n.decl >= 0 {
 				return nil, false // another mount, or a declaration of its own
 			}
 			return nd, isDir

@@ -72,7 +72,7 @@ func (c *classifier) folds() bool {
 // its mount points, as shadowed would, when Config.Under is set and
 // something is mounted on it.
 func (c *classifier) openRootView(t *mounts.Table) {
-	rootMount := c.trie.mount
+	rootMount := c.tree.mount(rootNode)
 	if c.cfg.Under == nil || len(shadowPoints(t, rootMount)) == 0 {
 		return
 	}
@@ -186,11 +186,10 @@ func (c *classifier) addOutside(p string, state any) {
 // for the comparison alone.
 func (c *classifier) foldVisit(parent any, e *scan.Entry) (any, bool) {
 	ps, _ := parent.(*dirState)
-	if ps == nil || ps.below != nil || ps.node == nil || ps.node.children == nil {
+	if ps == nil || ps.below != nil {
 		return c.visit(parent, e)
 	}
-	nd := ps.node.children[e.Path[strings.LastIndexByte(e.Path, '/')+1:]]
-	if nd == nil || nd.mount == nil {
+	if nd := c.tree.child(ps.node, e.Path[strings.LastIndexByte(e.Path, '/')+1:]); !c.tree.at(nd).mounted() {
 		return c.visit(parent, e)
 	}
 	if c.rootView != "" {

@@ -318,21 +318,19 @@ func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
 			continue
 		}
 		row = -1
-		nd, out := c.trie, false
+		nd, out := rootNode, false
 		for i := 1; i <= len(p); i++ {
 			if i < len(p) && p[i] != '/' {
 				continue
 			}
 			q := p[:i]
-			if nd != nil {
-				nd = nd.children[q[strings.LastIndexByte(q, '/')+1:]]
-			}
-			if nd != nil && (nd.mount != nil || nd.decl >= 0) || c.ignore.matchSelf(q) {
+			nd = c.tree.child(nd, q[strings.LastIndexByte(q, '/')+1:])
+			if n := c.tree.at(nd); n.mounted() || n.decl >= 0 || c.ignore.matchSelf(q) {
 				skip, out = q, true // lives elsewhere, or ignored
 				break
 			}
 		}
-		if out || nd != nil && nd.keep {
+		if out || c.tree.at(nd).keep() {
 			continue
 		}
 		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom()})

@@ -28,7 +28,7 @@ type tallied struct {
 // set counted from its directories alone. Nothing but the Item itself is
 // allocated for a lost entry.
 type dirState struct {
-	node    *node
+	node    nodeID
 	mount   *mounts.Mount
 	kind    mountKind
 	decl    int32

@@ -228,8 +228,8 @@ type vrow struct {
 
 // vstate is what the walk of the previous root passes down to children.
 type vstate struct {
-	node *node // the trie node of the path, nil off the trie
-	row  *vrow // set when the path (or an ancestor) vanished
+	node nodeID // the tree's node of the path, 0 off the tree
+	row  *vrow  // set when the path (or an ancestor) vanished
 }
 
 // vanished walks the previous root and lists what is absent from the
@@ -242,7 +242,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	visit := func(parent any, e *scan.Entry) (any, bool) {
 		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
 		if parent == nil {
-			return &vstate{node: c.trie}, isDir
+			return &vstate{node: rootNode}, isDir
 		}
 		if e.Replaced {
 			return nil, false
@@ -256,11 +256,8 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			return ps, isDir
 		}
 		name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
-		var nd *node
-		if ps.node != nil && ps.node.children != nil {
-			nd = ps.node.children[name]
-		}
-		if nd != nil && (nd.mount != nil || nd.decl >= 0) {
+		nd := c.tree.child(ps.node, name)
+		if n := c.tree.at(nd); n.mounted() || n.decl >= 0 {
 			return nil, false // a mount point or a declared path: lives elsewhere
 		}
 		if c.ignore.matchSelf(e.Path) {
@@ -271,7 +268,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		if err == nil || !ifsys.Absent(err) {
 			return &vstate{node: nd}, isDir // there now (or unknown): look below
 		}
-		if nd != nil && nd.keep {
+		if c.tree.at(nd).keep() {
 			// Holds a declared path or a mount point: list what vanished
 			// below it, not the directory itself.
 			return &vstate{node: nd}, isDir

@@ -21,7 +21,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 	for i := range a.Ephemeral {
 		e := &a.Ephemeral[i]
 		points := shadowPoints(t, e)
-		onRoot := e.ID == c.trie.mount.ID
+		onRoot := e.ID == c.tree.mount(rootNode).ID
 		if len(points) == 0 {
 			continue
 		}
@@ -64,7 +64,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				}
 				p := base + en.Path
 				ignored := parent.(bool) || c.ignore.matchSelf(p)
-				if isDir && c.trie.remade(p) {
+				if isDir && c.tree.remade(p) {
 					// Only a mount point or a parent of one (a declared
 					// bind mount's, say): the next boot makes it again,
 					// not data to keep; what it holds is still walked.

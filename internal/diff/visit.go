@@ -17,10 +17,10 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		// everything below: what is on the ephemeral root is then declared
 		// but not backed, like anything inside an unmounted declared directory.
 		decl := int32(-1)
-		if d := c.trie.decl; d >= 0 && c.entries[d].Kind == persist.Dir {
+		if d := c.tree.at(rootNode).decl; d >= 0 && c.entries[d].Kind == persist.Dir {
 			decl = d
 		}
-		c.top = &dirState{node: c.trie, mount: c.trie.mount, kind: ephemeral, decl: decl, ignored: ig}
+		c.top = &dirState{node: rootNode, mount: c.tree.mount(rootNode), kind: ephemeral, decl: decl, ignored: ig}
 		return c.top, isDir
 	}
 	if e.Replaced {
@@ -37,16 +37,14 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		return c.visitBelow(ps, e)
 	}
 	name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
-	var nd *node
-	if ps.node != nil && ps.node.children != nil {
-		nd = ps.node.children[name]
-	}
+	nd := c.tree.child(ps.node, name)
+	n := c.tree.at(nd) // flagless for nd 0
 	mount, kind := ps.mount, ps.kind
-	if nd != nil && nd.mount != nil {
-		mount, kind = nd.mount, c.kinds[nd.mount]
+	if m := c.tree.mount(nd); m != nil {
+		mount, kind = m, c.kinds[m]
 	}
 	if kind == persistent {
-		if !isDir || nd == nil || !nd.ephBelow {
+		if !isDir || !n.ephBelow() {
 			return nil, false
 		}
 		ignored := ps.ignored || c.ignore.matchSelf(e.Path)
@@ -59,10 +57,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	ignored := ps.ignored || c.ignore.matchSelf(e.Path)
 
 	cat, declIdx, childDecl := Unpersisted, int32(-1), ps.decl
-	declHere := int32(-1)
-	if nd != nil {
-		declHere = nd.decl
-	}
+	declHere := n.decl
 	switch {
 	case kind == unmounted:
 		cat = Unmounted
@@ -86,7 +81,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 				}
 			}
 		}
-	case isDir && nd != nil && nd.keep:
+	case isDir && n.keep():
 		cat = Recreated
 	case ps.decl >= 0:
 		cat, declIdx = DeclaredUnbacked, ps.decl
@@ -96,7 +91,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		c.activated = append(c.activated, e.Path)
 		c.mu.Unlock()
 	}
-	covered := ps.covered || nd != nil && nd.remount
+	covered := ps.covered || n.remount()
 	if cat == Unpersisted && ps.covered {
 		// Below a mount point the next boot mounts another filesystem at:
 		// hidden then, and deleted with the root.
@@ -118,12 +113,12 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)
 		}
-		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && (nd == nil || nd.mount == nil)
-		item.onRoot = mount == c.trie.mount
+		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && !n.mounted()
+		item.onRoot = mount == c.tree.mount(rootNode)
 	}
 	var tally *scan.Tally
-	shadow := ps.shadow || nd != nil && nd.shadow
-	if isDir && item != nil && c.cfg.Collapse && nd == nil && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && !c.inHome(e.Path) && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
+	shadow := ps.shadow || n.shadow()
+	if isDir && item != nil && c.cfg.Collapse && nd == 0 && declIdx < 0 && !shadow && !strings.HasPrefix(e.Path, "/etc/") && !c.inHome(e.Path) && (ignored || !c.ignore.MayMatchBelow(e.Path)) {
 		if c.fold.on && item.onRoot {
 			// Listed, for the history to count or list (fold.go).
 			ps.addItem(item)
