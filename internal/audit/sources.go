@@ -122,3 +122,56 @@ func resolveIn(rootFD int, rootReal, p string) (string, bool) {
 		cur = path.Dir(cur)
 	}
 }
+
+// declaredUses are the persistent copies the system's configuration
+// declares in modules whose declarations the command was not given
+// (persist.Config.Declared): --persist naming one module of the
+// configuration, or a file outside it, is not all that is declared, and a
+// copy that any module declares is never stray.
+func (m *Model) declaredUses() []Use {
+	if m.Decls == nil || m.Decls.Config == nil {
+		return nil
+	}
+	var out []Use
+	for _, e := range m.Decls.Config.Declared {
+		if e.StoragePath == "/" {
+			continue
+		}
+		at := "the system's configuration"
+		if p := e.Pos.String(); p != "" {
+			at = p
+		}
+		out = append(out, Use{Path: e.Source(), Kind: UseDeclared, By: fmt.Sprintf("declared for %s at %s (a module of the system's configuration whose declarations drift was not given)", e.Path, at)})
+	}
+	return out
+}
+
+// stringUses are the paths under a persistent storage path of the
+// declarations that a string literal of the configuration holds
+// (persist.Config.Strings: "token:/nix/persist/secrets/token", a tmpfiles
+// rule, an `or` default), each once, those an option names already (refs)
+// left out: for a command that removes data, any literal naming a path is
+// a use of it, whether or not the option it sets can be read.
+func (m *Model) stringUses(refs []Use) []Use {
+	if m.Decls == nil || m.Decls.Config == nil {
+		return nil
+	}
+	storages := m.storagePaths()
+	var out []Use
+	seen := map[string]bool{}
+	for _, u := range refs {
+		seen[u.Path] = true
+	}
+	for _, r := range m.Decls.Config.Strings {
+		if seen[r.Path] || !slices.ContainsFunc(storages, func(sp string) bool { return r.Path != sp && pathx.HasPrefix(r.Path, sp) }) {
+			continue
+		}
+		seen[r.Path] = true
+		at := ""
+		if p := r.Pos.String(); p != "" {
+			at = " (" + p + ")"
+		}
+		out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: "a string of the configuration" + at})
+	}
+	return out
+}

@@ -21,11 +21,17 @@ const (
 	// bindfs mount's source).
 	UseMounted UseKind = "mounted"
 	// UseReferenced: an option of the configuration names it (a password
-	// file, a host key, a secret key, a bind mount's device), or a line
-	// of /etc/fstab.
+	// file, a host key, a secret key, a bind mount's device), a string
+	// literal of the configuration holds it (persist.Config.Strings), or
+	// a line of /etc/fstab.
 	UseReferenced UseKind = "referenced"
 	// UseLinked: a live symlink points at it.
 	UseLinked UseKind = "linked"
+	// UseDeclared: a module of the system's configuration declares it,
+	// one the command was not given its declarations from (--persist
+	// naming one module, or a file outside the configuration:
+	// persist.Config.Declared). It is no stray, whatever was named.
+	UseDeclared UseKind = "declared"
 )
 
 // Use is a path the running system or its configuration uses, and what
@@ -66,6 +72,8 @@ func (m *Model) uses() []Use {
 			out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: by})
 		}
 	}
+	out = append(out, m.stringUses(out)...)
+	out = append(out, m.declaredUses()...)
 	out = append(out, m.sourceUses()...)
 	for _, e := range m.Fstab {
 		if e.Bind() && path.IsAbs(e.Device) {

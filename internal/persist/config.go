@@ -100,6 +100,18 @@ type Config struct {
 	// only), outside the persistence declarations, with the option's
 	// dotted name.
 	Named []Ref
+	// Strings are the absolute paths inside the string literals of the
+	// module, anywhere but in its persistence declarations, evaluated or
+	// not (readStrings): a path in "token:/nix/persist/secrets/token" or
+	// in an `or` default is named by the configuration, even where no
+	// option can be read statically. Option is "".
+	Strings []Ref
+	// Declared are the persistence declarations of the modules of the
+	// system's configuration that Load read for their options only (not
+	// among the declarations named with --persist or --flake): what the
+	// configuration declares is in use whichever part of it a command was
+	// given (Load).
+	Declared []Entry
 }
 
 // Ref is a path an option of the configuration names: a file the system
@@ -163,8 +175,11 @@ func (c *Config) References() []Ref {
 }
 
 // Merge adds o to c: flags set in o win when c leaves them unset, lists
-// are appended.
+// are appended. A nil o adds nothing.
 func (c *Config) Merge(o *Config) {
+	if o == nil {
+		return
+	}
 	for _, p := range [][2]*Flag{{&c.MutableUsers, &o.MutableUsers}, {&c.OpenSSH, &o.OpenSSH}, {&c.TmpOnTmpfs, &o.TmpOnTmpfs}} {
 		if p[0].Value == Unset {
 			*p[0] = *p[1]
@@ -183,6 +198,8 @@ func (c *Config) Merge(o *Config) {
 	}
 	c.AgeIdentityPaths = append(c.AgeIdentityPaths, o.AgeIdentityPaths...)
 	c.Named = append(c.Named, o.Named...)
+	c.Declared = append(c.Declared, o.Declared...)
+	c.Strings = append(c.Strings, o.Strings...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what

@@ -74,7 +74,8 @@ func (s *Set) Whole() (whole bool, why string) {
 // persisted copy of etc/nixos (persistedNixos: a rescue mount of the root
 // alone), resolved inside root, with the modules it imports
 // (followImports, beneath its directory). Only their Config is kept, of
-// the modules not in loaded (read already as declarations); imports not
+// the modules not in loaded (read already as declarations), with their
+// declarations as Config.Declared (in use, not declared); imports not
 // followed are the set's NotFollowed, with their diagnostics. A module
 // that cannot be parsed is Configuration.Unreadable (and a Warning), not
 // an error: the declarations named are still read. Errors: ctx's.
@@ -157,11 +158,12 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 				}
 			}
 		}
-		if !loaded[m.id] && m.set.Config != nil {
+		if !loaded[m.id] && (m.set.Config != nil || len(m.set.Entries) > 0) {
 			if out.Config == nil {
 				out.Config = &Config{}
 			}
 			out.Config.Merge(m.set.Config)
+			out.Config.Declared = append(out.Config.Declared, m.set.Entries...)
 		}
 	}
 	return nil
@@ -172,7 +174,8 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 // persistence, and those joined to them by imports: a flake's
 // hosts/NAME/ modules too), for when the declarations were named
 // (--persist, --flake) and Discover did not run: only their Config, of
-// the files not in loaded, which then holds them. nil when none is read;
+// the files not in loaded, which then holds them, with their declarations
+// (Config.Declared). nil when none is read;
 // what Discover would warn about is not said (the declarations were
 // named).
 func discoveredConfig(root string, opts Options, loaded map[FileID]bool) *Config {
@@ -187,14 +190,17 @@ func discoveredConfig(root string, opts Options, loaded map[FileID]bool) *Config
 	}
 	var out *Config
 	for _, f := range w.withImports() {
-		if loaded[f.id] || f.set == nil || f.set.Config == nil {
+		if loaded[f.id] || f.set == nil || f.set.Config == nil && len(f.set.Entries) == 0 {
 			continue
 		}
 		loaded[f.id] = true
 		if out == nil {
 			out = &Config{}
 		}
-		out.Merge(f.set.Config)
+		if f.set.Config != nil {
+			out.Merge(f.set.Config)
+		}
+		out.Declared = append(out.Declared, f.set.Entries...)
 	}
 	return out
 }

@@ -24,7 +24,8 @@ import (
 // diagnostics).
 //
 // In every case the system's own configuration at root is read too, for
-// the options it sets (their Config, not their declarations): the .nix
+// the options it sets (their Config; what they declare is not merged into
+// the set's Entries but kept as Config.Declared, in use): the .nix
 // files Discover reads (discoveredConfig, when the declarations were
 // named) and its configuration.nix with its imports
 // (machineConfiguration): what is in use is the machine's, whichever

@@ -253,9 +253,10 @@ func parseNix(ctx context.Context, src *nix.Source, opts Options) (set *Set, err
 			why = root.Kind.String()
 		}
 		r.diagCode("not-static", root.Off, Warning, flakeHint, "the file is not a module (an attribute set): cannot read %s statically", why)
-		return r.set, nil
+	} else {
+		r.module(root)
 	}
-	r.module(root)
+	r.readStrings(ast) // after module: readConfig makes the Config
 	return r.set, nil
 }
 

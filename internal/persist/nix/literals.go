@@ -1,0 +1,112 @@
+package nix
+
+// Literals calls visit with the text of every literal part of every string
+// and path literal in the AST root, evaluated or not: a plain string, the
+// literal parts of an interpolated one ("${x}/a" gives "/a"), an indented
+// string's text, a path literal, an `or` default, a function's default
+// argument, a string attribute name ("/srv/www" in fileSystems."/srv/www").
+// off is the literal's offset in src. A binding is left out, its name and
+// value, when skip(names) is true, names being the binding's attribute
+// path preceded by the last name of the binding it is nested in ("" at the
+// top, and in a let): { environment.persistence… } gives ["",
+// "environment", "persistence", …], { environment = { persistence = … }; }
+// gives ["environment", "persistence"] for the inner binding. The walk
+// keeps its own stack: an AST as deep as the input is long (`f f f … x`,
+// `a ++ b ++ …`) costs no goroutine stack.
+func Literals(src *Source, root Node, skip func(names []string) bool, visit func(off int, text string)) {
+	type item struct {
+		n    Node
+		last string
+	}
+	stack := []item{{root, ""}}
+	push := func(n Node, last string) {
+		if n != nil {
+			stack = append(stack, item{n, last})
+		}
+	}
+	var names []string
+	binds := func(bs []binding, inh []inherit, last string) {
+		for _, b := range bs {
+			names = append(names[:0], last)
+			for _, k := range b.path {
+				names = append(names, k.Name)
+			}
+			if skip(names) {
+				continue
+			}
+			for _, k := range b.path {
+				if k.dyn != nil {
+					push(k.dyn, "")
+				} else if k.Name != "" {
+					visit(k.Off, k.Name)
+				}
+			}
+			push(b.val, names[len(names)-1])
+		}
+		for _, in := range inh {
+			push(in.from, "")
+		}
+	}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		src.Tick()
+		switch n := it.n.(type) {
+		case *nStr:
+			for _, pt := range n.parts {
+				if pt.expr != nil {
+					push(pt.expr, "")
+				} else {
+					visit(n.Off, pt.lit)
+				}
+			}
+		case *nList:
+			for _, a := range n.Items {
+				if a >= 0 {
+					visit(int(a), src.Literal(a))
+				} else {
+					push(n.nodes[-1-a], it.last)
+				}
+			}
+		case *nAttrs:
+			binds(n.binds, n.inherits, it.last)
+		case *nLet:
+			binds(n.binds, n.inherits, "")
+			push(n.body, it.last)
+		case *nWith:
+			push(n.Env, "")
+			push(n.body, it.last)
+		case *nAssert:
+			push(n.cond, "")
+			push(n.body, it.last)
+		case *nIf:
+			push(n.cond, "")
+			push(n.then, it.last)
+			push(n.elseOf, it.last)
+		case *nFunc:
+			for _, f := range n.formals {
+				push(f.def, "")
+			}
+			push(n.body, it.last)
+		case *nApp:
+			push(n.Fn, "")
+			push(n.arg, it.last)
+		case *nSelect:
+			push(n.e, "")
+			for _, k := range n.path {
+				push(k.dyn, "")
+			}
+			push(n.def, it.last)
+		case *nHasAttr:
+			push(n.e, "")
+			for _, k := range n.path {
+				push(k.dyn, "")
+			}
+		case *Binop:
+			push(n.L, it.last)
+			push(n.R, it.last)
+		case *nUnary:
+			push(n.e, it.last)
+		}
+	}
+}
