@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -41,6 +42,12 @@ type Use struct {
 	Path string
 	Kind UseKind
 	By   string
+	// MountPoint, for a UseMounted bind mount's source, is where it is
+	// mounted; UntilBoot says the next boot does not mount it there again
+	// (no declaration, fileSystems or /etc/fstab line makes it: drift
+	// check's unmounted, diff.Unmounted), so the use ends at the reboot.
+	MountPoint string
+	UntilBoot  bool
 }
 
 // apiFilesystems are the API and runtime filesystems systemd mounts at
@@ -54,13 +61,19 @@ func (m *Model) uses() []Use {
 	var out []Use
 	t := m.Mounts
 	sources := newMountSources(t)
+	untilBoot := m.unmountedMounts()
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		if !t.Visible(i) || mt.MountPoint == "/" {
 			continue
 		}
 		if src := sources.of(mt); src != "" && src != mt.MountPoint {
-			out = append(out, Use{Path: src, Kind: UseMounted, By: fmt.Sprintf("mounted at %s (mount %d)", mt.MountPoint, mt.ID)})
+			u := Use{Path: src, Kind: UseMounted, By: fmt.Sprintf("mounted at %s (mount %d)", mt.MountPoint, mt.ID), MountPoint: mt.MountPoint}
+			if untilBoot[int32(mt.ID)] {
+				u.UntilBoot = true
+				u.By += ", not at the next boot (nothing declares it)"
+			}
+			out = append(out, u)
 		}
 	}
 	if m.Decls != nil {
@@ -81,6 +94,23 @@ func (m *Model) uses() []Use {
 		}
 	}
 	return append(out, m.resolvedUses(out)...)
+}
+
+// unmountedMounts are the IDs of the mounts the audit found showing
+// persistent data that the next boot does not mount again (the mount of
+// a diff.Unmounted path: no declaration, fileSystems or /etc/fstab line
+// makes it), none without the walk.
+func (m *Model) unmountedMounts() map[int32]bool {
+	out := map[int32]bool{}
+	if m.Audit == nil {
+		return out
+	}
+	for _, it := range m.Audit.Lost {
+		if it.Category == diff.Unmounted && it.Mount != 0 {
+			out[it.Mount] = true
+		}
+	}
+	return out
 }
 
 // mountSources answers, for any mount of one table, the path in the

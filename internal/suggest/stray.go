@@ -257,8 +257,16 @@ func inUseRow(full string, e *scan.Entry, sp string, by []audit.Use) Suggestion 
 	}
 	s := Suggestion{Action: InUse, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
 		Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK, Confidence: Low}
+	untilBoot := true
 	for _, u := range by {
 		s.UsedBy = append(s.UsedBy, u.By)
+		untilBoot = untilBoot && u.UntilBoot
+		if u.UntilBoot && u.Path == full && s.UntilBoot == "" {
+			s.UntilBoot = u.MountPoint
+		}
+	}
+	if !untilBoot {
+		s.UntilBoot = ""
 	}
 	return s
 }

@@ -94,6 +94,11 @@ type Suggestion struct {
 	// UsedBy, for InUse, says what uses Path, one use each
 	// (audit.Use.By).
 	UsedBy []string
+	// UntilBoot, for InUse, is the mount point Path is bind-mounted at
+	// when that mount is its only use and the next boot does not make it
+	// again (audit.Use.UntilBoot: drift check's unmounted): declare it, or
+	// it is no longer mounted after the reboot. "" otherwise.
+	UntilBoot string
 }
 
 // Held is a known path inside a suggestion, and its fact.
@@ -118,7 +123,11 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
-		parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; on persistent storage already and used there: nothing to do (drift never removes it)")
+		if s.UntilBoot != "" {
+			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declare "+esc(s.UntilBoot)+", or it is no longer mounted there after the next boot (the data stays here; drift never removes it)")
+		} else {
+			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; on persistent storage already and used there: nothing to do (drift never removes it)")
+		}
 	} else if s.Action == DeclareOrRemove {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
