@@ -323,6 +323,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		runtime.GC()
 	}
 	m.ephemeral = a.Ephemeral
+	m.markMountedCopies(a)
 	m.judgeStorage()
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	if o.Need != NeedMounts {

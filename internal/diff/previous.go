@@ -71,6 +71,12 @@ type Vanished struct {
 	AgeDays, DaysLeft int
 	// From is the --from value of drift restore (btrfs.OldRoot.RestoreFrom).
 	From string
+	// PersistentCopy, set by the audit (internal/audit), is where the data
+	// is when the old root held only an empty directory here and the same
+	// path under a persistent storage path exists: the mount point of a
+	// bind mount of that copy until the last boot, no longer declared.
+	// Restoring would give back the empty directory; "" otherwise.
+	PersistentCopy string
 }
 
 // IsDir reports whether v is a directory.

@@ -68,7 +68,11 @@ type jsonVanished struct {
 	OldRoot    string `json:"oldRoot"`
 	AgeDays    int    `json:"ageDays"`
 	DaysLeft   int    `json:"daysLeft"`
-	Restore    string `json:"restore"`
+	// Restore is the drift restore command that brings it back, "" when
+	// PersistentCopy is set: the old root holds only the empty mount point
+	// of a bind mount of that copy (diff.Vanished.PersistentCopy).
+	Restore        string `json:"restore"`
+	PersistentCopy string `json:"persistentCopy,omitempty"`
 }
 
 type jsonDiag struct {
@@ -210,6 +214,9 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	for _, v := range a.Vanished {
 		it := diff.Item{Mode: v.Mode}
 		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: escape.Name(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: RestoreCommand(a.Root, v)}
+		if v.PersistentCopy != "" {
+			jv.Restore, jv.PersistentCopy = "", escape.Name(v.PersistentCopy)
+		}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
 		r.Vanished = append(r.Vanished, jv)
 	}

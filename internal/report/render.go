@@ -236,8 +236,12 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			p += "/"
 		}
 		it := diff.Item{Mode: v.Mode}
+		restore := RestoreCommand(a.Root, v)
+		if v.PersistentCopy != "" {
+			restore = "none: the old root holds only its empty mount point; its data is in " + escape.Name(v.PersistentCopy) + ", declared by nothing: declare " + escape.Name(v.Path) + " again"
+		}
 		if err := t.Append([]string{p, Type(&it), fmt.Sprint(v.Entries), units.Bytes(v.Bytes), escape.Name(v.Root),
-			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), RestoreCommand(a.Root, v)}); err != nil {
+			fmt.Sprintf("%dd", v.AgeDays), fmt.Sprint(v.DaysLeft), restore}); err != nil {
 			return err
 		}
 	}

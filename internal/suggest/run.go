@@ -109,6 +109,12 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			r.Warnings = append(r.Warnings, w)
 		}
 	}
+	mounted := m.MountedUntilLastBoot()
+	for i := range stray {
+		if at, ok := mounted[stray[i].Path]; ok && stray[i].Action == DeclareOrRemove {
+			stray[i].MountedUntil = at
+		}
+	}
 	r.Suggestions = append(r.Suggestions, stray...)
 	SortSuggestions(r.Suggestions)
 	return r, nil

@@ -99,6 +99,10 @@ type Suggestion struct {
 	// again (audit.Use.UntilBoot: drift check's unmounted): declare it, or
 	// it is no longer mounted after the reboot. "" otherwise.
 	UntilBoot string
+	// MountedUntil, for DeclareOrRemove, is the live path Path was
+	// bind-mounted at until the last boot (audit.Model.MountedUntilLastBoot:
+	// the previous root holds only that empty mount point), "" otherwise.
+	MountedUntil string
 }
 
 // Held is a known path inside a suggestion, and its fact.
@@ -132,7 +136,11 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
-		parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
+		if s.MountedUntil != "" {
+			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (the previous root holds only the empty mount point), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside with drift prune (drift prune --undo puts it back)")
+		} else {
+			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
+		}
 	} else if h := s.historyNote(); h != "" {
 		parts = append(parts, h)
 	}
