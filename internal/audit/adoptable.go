@@ -79,9 +79,21 @@ func (m *Model) notAdoptable() (map[string]string, []diff.Warning) {
 	}
 	var ws []diff.Warning
 	out := map[string]string{}
+	// A storage path's refusal is one message for all its declared paths,
+	// not a string made for each (a million declarations: 180 MB).
+	said := map[*UnmountedError]string{}
 	for _, e := range m.Decls.Entries {
 		err := m.Adoptable(e.Path, e, e.Source())
 		if err == nil {
+			continue
+		}
+		if ue, ok := err.(*UnmountedError); ok {
+			msg, ok := said[ue]
+			if !ok {
+				msg = ue.Error()
+				said[ue] = msg
+			}
+			out[e.Path] = msg
 			continue
 		}
 		out[e.Path] = err.Error()
