@@ -35,6 +35,9 @@ type WipeOptions struct {
 	Now     string
 	BootID  string
 	Cmdline string
+	// SubvolIsRoot is --subvol-is-root; Fstab the hidden --fstab (tests).
+	SubvolIsRoot bool
+	Fstab        string
 }
 
 func newWipeCmd(st Streams) *cobra.Command {
@@ -51,7 +54,9 @@ mounted privately:
   3. delete the old roots more than --keep-days old, keeping the newest
      --keep-min, and never one mounted or retired at this boot
 
-drift refuses to retire a mounted root, and does nothing (exit 0) while the
+drift refuses to retire a mounted root, or a --subvol that is not a root
+(it holds a Nix store, the fstab mounts it elsewhere, or it is named and
+laid out as persistent storage), and does nothing (exit 0) while the
 resume device holds a hibernation image. Interrupted at any point, running
 drift wipe again (at this boot or the next) ends as an uninterrupted run
 would. --dry-run prints the plan.
@@ -79,6 +84,7 @@ EXIT STATUS
 	f.IntVar(&opts.KeepMin, "keep-min", 1, "always keep this many of the newest old roots")
 	f.StringVar(&opts.Blank, "blank", "", "make the fresh root a snapshot of this `SUBVOLUME` (relative to the top level)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
+	f.BoolVar(&opts.SubvolIsRoot, "subvol-is-root", false, "retire --subvol though its name is persistent storage's (persist, nix, home…) and it holds nothing of a booted root")
 	formatFlag(cmd, &opts.Format, "table", report.WipeFormats)
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Resume, "resume-device", "auto", "do nothing when this swap `DEV` holds a hibernation image (auto: resume= of /proc/cmdline; none: do not check)")
@@ -86,6 +92,8 @@ EXIT STATUS
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
 	f.StringVar(&opts.Cmdline, "cmdline", "/proc/cmdline", "the kernel command line `FILE` (tests)")
+	f.StringVar(&opts.Fstab, "fstab", "/etc/fstab", "the fstab `FILE` naming subvolumes mounted elsewhere than / (tests)")
+	_ = f.MarkHidden("fstab")
 	_ = f.MarkHidden("now")
 	_ = f.MarkHidden("boot-id")
 	_ = f.MarkHidden("cmdline")
@@ -129,7 +137,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if bo.BootID == "" {
 		bo.BootID = btrfs.BootID()
 	}
-	bo.Blank = opts.Blank
+	bo.Blank, bo.SubvolIsRoot, bo.Fstab = opts.Blank, opts.SubvolIsRoot, opts.Fstab
 	hib, warnings, err := btrfs.CheckHibernation(btrfs.HibernationCheck{Device: opts.Resume, Offset: opts.ResumeOffset, Cmdline: opts.Cmdline})
 	for _, w := range warnings {
 		if !opts.Quiet {
@@ -160,6 +168,9 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 		return err
 	}
 	plan, err := top.Plan(bo)
+	if errors.Is(err, btrfs.ErrNotRoot) {
+		return withHint(err, "the root is the subvolume the system mounts at / (subvol= of fileSystems.\"/\"); nothing was changed")
+	}
 	if err != nil {
 		return err
 	}

@@ -142,6 +142,9 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 	if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {
 		return rs, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root; run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
 	}
+	if err := t.checkRoot(p, sv, rootPath); err != nil {
+		return rs, err
+	}
 	if rs.reuse {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: a fresh root an interrupted wipe left next to %s; left alone until a wipe finds %s missing", FreshName(opts.Subvol), opts.Subvol, opts.Subvol))
 	}

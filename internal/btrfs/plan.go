@@ -44,12 +44,22 @@ type Options struct {
 	// system: a mounted root is planned as retired instead of refused, and
 	// no boot mark of this boot counts.
 	Preview bool `json:"preview,omitempty"`
+	// Fstab is the fstab(5) file whose btrfs lines say which subvolumes of
+	// this filesystem are mounted elsewhere than / (the initrd's
+	// /etc/fstab in systemd stage 1): such a --subvol is refused
+	// (ErrNotRoot). "" reads none.
+	Fstab string `json:"-"`
+	// SubvolIsRoot accepts a --subvol whose name is a storage name
+	// ("persist", "nix", "home"…) and that holds nothing of a booted root
+	// (--subvol-is-root); a Nix store or an fstab line is refused whatever
+	// it says.
+	SubvolIsRoot bool `json:"-"`
 }
 
 // DefaultOptions are the seed script's choices: root, old_roots, 30 days,
-// and drift's keep-min 1, at time.Now in UTC.
+// and drift's keep-min 1, at time.Now in UTC, reading /etc/fstab.
 func DefaultOptions() Options {
-	return Options{Subvol: "root", OldRoots: "old_roots", KeepDays: 30, KeepMin: 1, Now: time.Now(), Location: time.UTC}
+	return Options{Subvol: "root", OldRoots: "old_roots", KeepDays: 30, KeepMin: 1, Now: time.Now(), Location: time.UTC, Fstab: "/etc/fstab"}
 }
 
 // Action is what one step of a plan does.
@@ -182,8 +192,8 @@ func CleanRel(flag, p string) (string, error) {
 // other; the root mounted (a wipe after the mount renames the running root); Blank missing, equal to or
 // inside Subvol, or inside OldRoots; FreshName taken by something else;
 // Subvol missing while no old root carries drift's mark of a retirement
-// from it (a preview only warns). Other errors come from reading the
-// filesystem.
+// from it (a preview only warns); Subvol not a root (ErrNotRoot: checkRoot;
+// a preview only warns). Other errors come from reading the filesystem.
 func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC

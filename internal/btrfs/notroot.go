@@ -1,0 +1,195 @@
+package btrfs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/safefile"
+)
+
+// ErrNotRoot wraps ErrUnsafe: --subvol names a subvolume that is not a
+// root — it holds a Nix store, the fstab mounts it somewhere else than
+// /, or its name is what persistent storage is called and nothing in it
+// says it was ever booted as /. Retiring it would take that storage away
+// and expire it --keep-days later. Options.SubvolIsRoot overrides only the
+// last, a guess from the name.
+var ErrNotRoot = fmt.Errorf("%w: not a root", ErrUnsafe)
+
+// storageNames are the names (the last component of --subvol, without a
+// leading "@", lower case) that subvolumes of persistent storage or of the
+// Nix store have in the layouts NixOS impermanence guides and disko
+// templates give: never a root's.
+var storageNames = map[string]bool{
+	"nix": true, "persist": true, "persistent": true, "persistence": true, "state": true,
+	"home": true, "log": true, "logs": true, "var": true, "swap": true, "snapshots": true, "data": true,
+}
+
+// bootedMarks are entries every root a NixOS system booted on holds at its
+// top: the mount points stage 1 and systemd make on / (the Nix store's and
+// the API filesystems'). Persistent storage holds none of them.
+var bootedMarks = []string{"nix", "proc", "sys", "dev", "run"}
+
+// nixStoreMarks are what a subvolume holding a Nix store has: the store's
+// hard-link directory or the Nix database, at the top (a subvolume mounted
+// on /nix) or under nix/ (one holding /nix as a directory).
+var nixStoreMarks = []string{"store/.links", "var/nix/db", "nix/store/.links", "nix/var/nix/db"}
+
+// storePathRe matches a Nix store path's name: 32 characters of Nix's
+// base32 and a dash (nix/src/libstore/path.cc).
+var storePathRe = regexp.MustCompile(`^[0-9a-df-np-sv-z]{32}-`)
+
+// checkRoot refuses (ErrNotRoot) the subvolume sv at rootPath as the root
+// to retire when it is not one: it holds a Nix store (nixStore), or fstab
+// (opts.Fstab, for this filesystem) mounts it elsewhere than / or /sysroot,
+// or its name is a storage name (storageNames) and it holds none of
+// bootedMarks, unless opts.SubvolIsRoot. A root drift wipe made or marked
+// retired is always one. In a preview the reason is a warning instead.
+func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
+	opts := p.Options
+	if getxattr(rootPath, XattrCreated) != "" || getxattr(rootPath, XattrRetired) != "" {
+		return nil
+	}
+	why := ""
+	if mark := nixStore(rootPath); mark != "" {
+		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", mark)
+	} else if at := fstabMount(opts.Fstab, t.Source, opts.Subvol, sv.ID); at != "" {
+		why = "is mounted elsewhere than /: " + at
+	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot && !hasAny(rootPath, bootedMarks) && !isEmptyDir(rootPath) {
+		why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and holds none of %s that every booted root has (pass --subvol-is-root if it really is the root)", base, strings.Join(bootedMarks, ", "))
+	}
+	if why == "" {
+		return nil
+	}
+	msg := fmt.Sprintf("--subvol %s (subvolume %d) %s; retiring it would take it away from the system and delete it %d days later. The root is the subvolume mounted at /: check --subvol", opts.Subvol, sv.ID, why, opts.KeepDays+1)
+	if opts.Preview {
+		p.Warnings = append(p.Warnings, msg+" (drift wipe refuses to run)")
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrNotRoot, msg)
+}
+
+// nixStore returns the first of nixStoreMarks found under dir, or
+// "store" or "nix/store" when that directory's first entries include a
+// store path; "" when dir holds no Nix store.
+func nixStore(dir string) string {
+	for _, m := range nixStoreMarks {
+		if fi, err := os.Lstat(filepath.Join(dir, m)); err == nil && fi.IsDir() {
+			return m
+		}
+	}
+	for _, s := range []string{"store", "nix/store"} {
+		f, err := os.Open(filepath.Join(dir, s))
+		if err != nil {
+			continue
+		}
+		names, _ := f.Readdirnames(64)
+		f.Close()
+		for _, n := range names {
+			if storePathRe.MatchString(n) {
+				return s + "/" + n
+			}
+		}
+	}
+	return ""
+}
+
+// hasAny reports whether dir holds an entry named by one of names.
+func hasAny(dir string, names []string) bool {
+	for _, n := range names {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// maxFstab bounds what fstabMount reads.
+const maxFstab = 1 << 20
+
+// fstabMount returns "FILE:LINE mounts it at POINT" for the first line of
+// the fstab file (fstab(5); "" or a missing or unreadable file: none) that
+// mounts the subvolume subvol (subvol=, with or without a leading /) or id
+// (subvolid=) of the filesystem on device dev (the line's device, resolved
+// as the kernel's resume= is, is the same block device) at a point that is
+// not / or /sysroot; "" when none does.
+func fstabMount(file, dev, subvol string, id uint64) string {
+	if file == "" || dev == "" {
+		return ""
+	}
+	var want unix.Stat_t
+	if unix.Stat(dev, &want) != nil || want.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return ""
+	}
+	data, err := safefile.ReadFile(context.Background(), file, maxFstab)
+	if err != nil {
+		return ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), maxFstab)
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || strings.HasPrefix(f[0], "#") || f[2] != "btrfs" {
+			continue
+		}
+		point := unescapeOctal(f[1])
+		if point == "/" || point == "/sysroot" || !namesSubvol(f[3], subvol, id) {
+			continue
+		}
+		var st unix.Stat_t
+		if p := resumePath(unescapeOctal(f[0])); p == "" || unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK || st.Rdev != want.Rdev {
+			continue
+		}
+		return fmt.Sprintf("%s:%d mounts it at %s", file, n, point)
+	}
+	return ""
+}
+
+// namesSubvol reports whether the mount options opts select subvol (by
+// subvol=) or the subvolume id (by subvolid=).
+func namesSubvol(opts, subvol string, id uint64) bool {
+	for _, o := range strings.Split(opts, ",") {
+		if v, ok := strings.CutPrefix(o, "subvol="); ok && strings.Trim(filepath.Clean("/"+unescapeOctal(v)), "/") == subvol {
+			return true
+		}
+		if v, ok := strings.CutPrefix(o, "subvolid="); ok && v == strconv.FormatUint(id, 10) {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeOctal decodes fstab's octal escapes (\040 for a space).
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1:i+4]) {
+			v, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
+			b.WriteByte(byte(v))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	return s[0] <= '3'
+}

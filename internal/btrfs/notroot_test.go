@@ -1,0 +1,112 @@
+package btrfs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// put writes files (relative to the top level) with a line each.
+func (im *image) put(files ...string) {
+	im.t.Helper()
+	for _, f := range files {
+		testutil.Must(im.t, os.MkdirAll(filepath.Dir(im.P(f)), 0o755))
+		testutil.Must(im.t, os.WriteFile(im.P(f), []byte(f+"\n"), 0o644))
+	}
+}
+
+// TestWipeRefusesNonRootSubvol: a --subvol that names the Nix store's
+// subvolume, the persistent storage, or a subvolume the fstab mounts
+// elsewhere than / is refused with what drift found, nothing changed —
+// though none of them is mounted (the initrd's view). A typo in the initrd
+// setup would otherwise retire it and expire it 31 days later (found by a
+// fresh-user test on a realistic image: issue 12/13's tester). A root drift
+// made is accepted whatever its name; --subvol-is-root accepts a storage
+// name only; a preview warns instead.
+func TestWipeRefusesNonRootSubvol(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	im.subvol("root", time.Time{})
+	im.put("root/etc/passwd", "root/var/log/boot.log")
+	im.subvol("nix", time.Time{})
+	im.put("nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello/bin/hello")
+	im.subvol("nixdb", time.Time{}) // a store without store paths yet: its database
+	im.put("nixdb/var/nix/db/db.sqlite")
+	im.subvol("system", time.Time{}) // a root that holds /nix as a directory
+	im.put("system/nix/store/.links/x", "system/etc/passwd")
+	im.subvol("persist", time.Time{})
+	im.put("persist/etc/machine-id", "persist/var/lib/nixos/uid-map")
+	im.subvol("@persist", time.Time{})
+	im.put("@persist/etc/machine-id")
+	im.subvol("state2", time.Time{})
+	im.put("state2/etc/machine-id")
+	fstab := filepath.Join(t.TempDir(), "fstab")
+	testutil.Must(t, os.WriteFile(fstab, []byte("# initrd\n"+
+		im.Dev+" /sysroot btrfs subvol=root 0 0\n"+
+		im.Dev+" /sysroot/persist\\040x btrfs compress=zstd,subvol=/state2 0 0\n"), 0o644))
+	before := im.subvols()
+
+	plan := func(subvol string, edit func(*Options)) (*Plan, error) {
+		t.Helper()
+		top, err := OpenTopDir(im.Top, nil)
+		testutil.Must(t, err)
+		defer top.Close()
+		top.Source = im.Dev
+		o := opts("b1")
+		o.Subvol, o.Fstab = subvol, fstab
+		if edit != nil {
+			edit(&o)
+		}
+		return top.Plan(o)
+	}
+	for _, tc := range []struct{ subvol, want string }{
+		{"nix", "holds a Nix store (store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello)"},
+		{"nixdb", "holds a Nix store (var/nix/db)"},
+		{"system", "holds a Nix store (nix/store/.links)"},
+		{"persist", `is named "persist", what persistent storage or the Nix store is called`},
+		{"@persist", `is named "persist", what persistent storage`},
+		{"state2", fstab + ":3 mounts it at /sysroot/persist x"},
+	} {
+		_, err := plan(tc.subvol, nil)
+		if !errors.Is(err, ErrNotRoot) || !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--subvol "+tc.subvol+" (subvolume ") {
+			t.Errorf("--subvol %s: %v; want ErrNotRoot saying %q", tc.subvol, err, tc.want)
+		}
+		p, err := plan(tc.subvol, func(o *Options) { o.Preview = true })
+		if err != nil || !strings.Contains(strings.Join(p.Warnings, "\n"), tc.want) {
+			t.Errorf("--subvol %s, preview: %v, warnings %q; want a warning saying %q", tc.subvol, err, p.Warnings, tc.want)
+		}
+	}
+	if _, err := plan("root", nil); err != nil {
+		t.Errorf("--subvol root: %v", err)
+	}
+	// --subvol-is-root overrides the name, never a Nix store or the fstab
+	if _, err := plan("persist", func(o *Options) { o.SubvolIsRoot = true }); err != nil {
+		t.Errorf("--subvol persist --subvol-is-root: %v", err)
+	}
+	for _, s := range []string{"nix", "state2"} {
+		if _, err := plan(s, func(o *Options) { o.SubvolIsRoot = true }); !errors.Is(err, ErrNotRoot) {
+			t.Errorf("--subvol %s --subvol-is-root: %v; want ErrNotRoot", s, err)
+		}
+	}
+	wantSame(t, "subvolumes after the refusals", im.subvols(), before)
+
+	// a root drift made is one, whatever its name: wiped with the override
+	// once, the next boot's wipe needs none
+	o := opts("b1")
+	o.Subvol, o.Fstab, o.SubvolIsRoot = "persist", fstab, true
+	_, err := im.wipe(o)
+	testutil.Must(t, err)
+	im.put("persist/etc/machine-id")
+	o = opts("b2")
+	o.Subvol, o.Fstab = "persist", fstab
+	if _, err := im.wipe(o); err != nil {
+		t.Errorf("--subvol persist, a root drift made at the boot before: %v", err)
+	}
+}
