@@ -135,6 +135,8 @@ var registry = []Rule{
 		Hint: "use services.drift.wipe: a failed wipe stops the boot (wipe.onFailure = \"stop\") or leaves a mark drift check reports (\"continue\"); by hand: set -e or || fail (scripted), requiredBy = [ \"sysroot.mount\" ] or unitConfig.OnFailure (systemd)", Source: "review of impermanence PR #321 (wantedBy: a failed rollback boots a non-pristine root); nixpkgs stage-1-init.sh (hooks run without set -e); systemd.unit(5) Wants= vs Requires="},
 	{ID: "wipe-twice", Severity: Error, Summary: "a hand-written wipe and services.drift.wipe are both defined",
 		Hint: "remove the hand-written wipe: services.drift.wipe replaces it", Source: "nix/module.nix (services.drift.wipe)"},
+	{ID: "wipe-subvol-not-root", Severity: Error, Summary: "drift wipe's --subvol (or services.drift.wipe.subvolume) is not the root fileSystems mounts: a subvolume mounted elsewhere (the Nix store, the persistent storage), or not the subvol= of fileSystems.\"/\"",
+		Hint: "give --subvol (services.drift.wipe.subvolume) the subvol= of fileSystems.\"/\"", Source: "fileSystems.<path>.options subvol= (mount(8), btrfs(5)); docs/wipe.md"},
 	{ID: "wipe-subvolume-list", Severity: Error, Summary: "the wipe deletes what `btrfs subvolume list -o` lists, which on a path that is not a subvolume is the subvolumes beside it",
 		Hint: "use services.drift.wipe: drift wipe deletes only verified subvolumes inside old_roots, nested ones deepest first", Source: "the impermanence README script and its copies; btrfs-subvolume(8) list -o"},
 	{ID: "wipe-old-root-name", Severity: Warning, Summary: "the wipe names old roots by the root's mtime (stat %Y): names collide and do not sort by time",

@@ -205,6 +205,10 @@ func TestRules(t *testing.T) {
 		{"wipe-failure-unnoticed", wipeFixture("good-readme-systemd.nix"), nil, nil},   // drift wipe says why
 		{"wipe-twice", wipeFixture("twice.nix"), nil, []string{"8:48 error"}},
 		{"wipe-twice", wipeFixture("good-module.nix"), nil, nil},
+		{"wipe-subvol-not-root", wipeFixture("subvol-not-root.nix"), nil, []string{"11:17 error", "13:36 error"}},
+		{"wipe-subvol-not-root", strings.NewReplacer(`subvolume = "nix"`, `subvolume = "/root"`, "--subvol=persist --subvol-is-root", "--subvol root").Replace(wipeFixture("subvol-not-root.nix")), nil, nil},
+		{"wipe-subvol-not-root", strings.Replace(wipeFixture("subvol-not-root.nix"), `subvolume = "nix"`, `subvolume = "rootfs"`, 1), nil, []string{"11:17 error", "13:36 error"}},
+		{"wipe-subvol-not-root", wipeFixture("good-module.nix"), nil, nil},
 		{"wipe-subvolume-list", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 error"}},
 		{"wipe-subvolume-list", wipeFixture("good-handwritten-scripted.nix"), nil, nil},
 		{"wipe-old-root-name", wipeFixture("seed-systemd.nix"), nil, []string{"7:48 warning"}},

@@ -169,6 +169,7 @@ func (ck *checker) wipeRules() {
 		return
 	}
 	in := ck.cfg.Initrd
+	ck.wipeSubvolRule(in)
 	ws := wipes(in)
 	for _, w := range ws {
 		if in.DriftWipe.Value == persist.True {

@@ -32,7 +32,7 @@ config: {
     (_: u: try (project (attrsOr (u.home.persistence or { }))))
     (attrsOr (try0 (config.home-manager.users or { })));
   fileSystems = builtins.mapAttrs
-    (n: fs: { mountPoint = try (str (fs.mountPoint or n)); fsType = try (fs.fsType or null); device = try (str (fs.device or null)); })
+    (n: fs: { mountPoint = try (str (fs.mountPoint or n)); fsType = try (fs.fsType or null); device = try (str (fs.device or null)); options = try (builtins.filter builtins.isString (fs.options or [ ])); })
     (attrsOr (try0 (config.fileSystems or { })));
   mutableUsers = try (config.users.mutableUsers or null);
   opensshEnable = try (config.services.openssh.enable or null);
@@ -91,5 +91,6 @@ config: {
       kernelParams = try (words (config.boot.kernelParams or [ ]));
       swapDevices = try (map (d: str (d.device or d.label or null)) (config.swapDevices or [ ]));
       driftWipe = try (config.services.drift.wipe.enable or null);
+      driftWipeSubvol = try (str (config.services.drift.wipe.subvolume or null));
     };
 }

@@ -350,7 +350,8 @@ func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int,
 }
 
 // mountOf reads a mount at name (the mount point, unless the value sets
-// mountPoint/mountpoint) whose type is in typeKey.
+// mountPoint/mountpoint) whose type is in typeKey; its options (the
+// strings of the list `options`) joined by commas, as mountinfo has them.
 func (r *reader) mountOf(name string, off int, v *nix.Value, typeKey string) Mount {
 	m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: r.pos(off)}
 	for _, k := range []string{"mountPoint", "mountpoint"} {
@@ -363,6 +364,15 @@ func (r *reader) mountOf(name string, off int, v *nix.Value, typeKey string) Mou
 	}
 	if d := r.quiet(v, "device"); d != nil && d.Kind == nix.KindString {
 		m.Source = d.Str
+	}
+	if l := r.quiet(v, "options"); l != nil && l.Kind == nix.KindList {
+		var opts []string
+		for _, it := range r.src.List(l) {
+			if s := r.force(it); s != nil && s.Kind == nix.KindString {
+				opts = append(opts, s.Str)
+			}
+		}
+		m.Options = strings.Join(opts, ",")
 	}
 	if strings.HasPrefix(m.MountPoint, "/") {
 		m.MountPoint, _ = cleanPath(m.MountPoint)

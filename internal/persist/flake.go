@@ -41,9 +41,10 @@ type flakeOutput struct {
 	Preservation json.RawMessage            `json:"preservation"`
 	HomeManager  map[string]json.RawMessage `json:"homeManager"`
 	FileSystems  map[string]struct {
-		MountPoint *string `json:"mountPoint"`
-		FSType     *string `json:"fsType"`
-		Device     *string `json:"device"`
+		MountPoint *string  `json:"mountPoint"`
+		FSType     *string  `json:"fsType"`
+		Device     *string  `json:"device"`
+		Options    []string `json:"options"`
 	} `json:"fileSystems"`
 	SopsKeyFile      *string  `json:"sopsKeyFile"`
 	SopsSSHKeyPaths  []string `json:"sopsSshKeyPaths"`
@@ -208,6 +209,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		if fs.Device != nil {
 			m.Source = *fs.Device
 		}
+		m.Options = strings.Join(fs.Options, ",")
 		if strings.HasPrefix(m.MountPoint, "/") {
 			m.MountPoint, _ = cleanPath(m.MountPoint)
 		}

@@ -29,6 +29,9 @@ type Initrd struct {
 	Swap         []Str
 	// DriftWipe is services.drift.wipe.enable (nix/module.nix).
 	DriftWipe Flag
+	// DriftWipeSubvol is services.drift.wipe.subvolume when set to a
+	// string (in an evaluated configuration, also its default "root").
+	DriftWipeSubvol Str
 	// Evaluated marks an Initrd read from nix eval output (--flake): the
 	// defaults are applied, and the hooks and units of every module,
 	// services.drift.wipe's included, are in it.
@@ -81,7 +84,7 @@ func (i *Initrd) merge(o *Initrd) {
 			*p[0] = *p[1]
 		}
 	}
-	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}} {
+	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}, {&i.DriftWipeSubvol, &o.DriftWipeSubvol}} {
 		if p[0].Value == "" {
 			*p[0] = *p[1]
 		}
@@ -150,6 +153,9 @@ func (r *reader) readInitrd(cfg *nix.Value, flag func(*nix.Value) Flag) Initrd {
 	}
 	in.Systemd = flag(q(cfg, "boot", "initrd", "systemd", "enable"))
 	in.DriftWipe = flag(q(cfg, "services", "drift", "wipe", "enable"))
+	if v := q(cfg, "services", "drift", "wipe", "subvolume"); v != nil && v.Kind == nix.KindString {
+		in.DriftWipeSubvol = Str{v.Str, r.pos(v.Off)}
+	}
 	for _, h := range HookOptions {
 		if v := q(cfg, "boot", "initrd", h); v != nil {
 			if t, ok := r.text(v); ok {
@@ -296,10 +302,11 @@ type flakeInitrd struct {
 		PreStart   *string             `json:"preStart"`
 		ExecStart  []string            `json:"execStart"`
 	} `json:"services"`
-	ResumeDevice *string   `json:"resumeDevice"`
-	KernelParams []string  `json:"kernelParams"`
-	SwapDevices  []*string `json:"swapDevices"`
-	DriftWipe    *bool     `json:"driftWipe"`
+	ResumeDevice    *string   `json:"resumeDevice"`
+	KernelParams    []string  `json:"kernelParams"`
+	SwapDevices     []*string `json:"swapDevices"`
+	DriftWipe       *bool     `json:"driftWipe"`
+	DriftWipeSubvol *string   `json:"driftWipeSubvol"`
 }
 
 // initrd converts the projection's initrd, placing each option at
@@ -321,6 +328,9 @@ func (f *flakeInitrd) initrd(attr string) Initrd {
 	}
 	in.Systemd = flag(f.Systemd, "boot.initrd.systemd.enable")
 	in.DriftWipe = flag(f.DriftWipe, "services.drift.wipe.enable")
+	if f.DriftWipeSubvol != nil {
+		in.DriftWipeSubvol = Str{*f.DriftWipeSubvol, at("services.drift.wipe.subvolume")}
+	}
 	if f.Release != nil {
 		in.Release = *f.Release
 	}
