@@ -11,4 +11,9 @@
     subvolume = "nix";
   };
   boot.initrd.postResumeCommands = "${pkgs.drift}/bin/drift wipe --device /dev/vda2 --subvol=persist --subvol-is-root || fail";
+  environment.persistence."/nix/persist" = {
+    directories = [ "/var/log" "/var/lib/nixos" "/var/lib/systemd/timers" ];
+    files = [ "/etc/machine-id" ];
+  };
+  users.mutableUsers = false;
 }
