@@ -24,6 +24,9 @@ type AdoptOptions struct {
 	DryRun  bool
 	Mount   bool
 	Pending bool
+	// AllowOpen is --allow-open: copy though running programs hold files
+	// under the paths open.
+	AllowOpen bool
 }
 
 func newAdoptCmd(st Streams) *cobra.Command {
@@ -82,6 +85,7 @@ EXIT STATUS
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print every object and where it would go; change nothing")
 	f.BoolVar(&opts.Pending, "pending", false, "adopt every declared path whose live data has no persistent copy (declared-unbacked, covered, or shadowed below it)")
 	f.BoolVar(&opts.Mount, "mount", false, "once copied, bind-mount the persistent copy over the declared path now, as the next boot will")
+	f.BoolVar(&opts.AllowOpen, "allow-open", false, "copy (and mount) though running programs hold files under the paths open; default: refuse, naming them")
 	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	opts.auditFlags.add(cmd, "where old roots are (not read by adopt)")
 	_ = f.MarkHidden("old-roots")
@@ -124,7 +128,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	if opts.Pending {
 		args = adopt.Pending(m)
 	}
-	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, Copied: adopt.TestHook()})
+	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, AllowOpen: opts.AllowOpen, Copied: adopt.TestHook()})
 	var und *adopt.UndeclaredError
 	if errors.As(err, &und) {
 		hint := "declare it (then rebuild), and run drift adopt again"
@@ -140,6 +144,10 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	var kind *adopt.KindError
 	if errors.As(err, &kind) {
 		return withHint(fmt.Errorf("%s", escape.Name(kind.Error())), "make it a file (move the directory aside), or declare it as a directory (then rebuild), and run drift adopt again")
+	}
+	var held *adopt.OpenError
+	if errors.As(err, &held) {
+		return withHint(err, "stop them (systemctl stop UNIT) and run drift adopt again; --allow-open copies anyway, and a file written meanwhile may be copied half-written (nothing was written)")
 	}
 	var conflict *restore.ConflictError
 	if errors.As(err, &conflict) {

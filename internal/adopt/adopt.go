@@ -50,6 +50,9 @@ type Options struct {
 	// over its live path once copied (as the next boot will), when it is
 	// not mounted there yet.
 	Mount bool
+	// AllowOpen copies though running processes hold files under the paths
+	// open; else Run refuses (*OpenError) before writing anything.
+	AllowOpen bool
 	// Copied, when set, is called after each object is written.
 	Copied func(restore.Item)
 }
@@ -141,9 +144,12 @@ func (e *UndeclaredError) Error() string {
 }
 
 // Run adopts o.Paths on the machine m. Every path is planned before
-// anything is written: a path no declaration covers (*UndeclaredError), or
+// anything is written: a path no declaration covers (*UndeclaredError),
 // whose persistent copy holds differing objects without o.Prefer
-// (*restore.ConflictError), refuses the whole run with nothing written.
+// (*restore.ConflictError), or that it changes (copies into, or mounts)
+// while a running process holds a file below it open, without o.AllowOpen
+// (*OpenError), refuses the whole run with nothing
+// written.
 // Errors are wrapped with the path; interruption is ctx's error, after
 // which each object is either untouched or complete in the persistent copy.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
@@ -180,6 +186,17 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	res.Open = openBelow(m.Root, res.Paths)
 	if o.DryRun {
 		return res, nil
+	}
+	if !o.AllowOpen {
+		var busy []Path
+		for _, p := range res.Paths {
+			if a.changes(&p) {
+				busy = append(busy, p)
+			}
+		}
+		if held := openBelow(m.Root, busy); len(held) > 0 {
+			return res, &OpenError{Open: held}
+		}
 	}
 	for i := range res.Paths {
 		if err := a.adopt(ctx, &res.Paths[i]); err != nil {
@@ -230,6 +247,23 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	}
 	p.Parents = userParents(a.m.Root, e, p.Path, dest)
 	return a.merge(ctx, p, true)
+}
+
+// changes reports whether adopting p writes an object (a copy or a
+// replacement) or, with --mount, mounts its persistent copy.
+func (a *adopter) changes(p *Path) bool {
+	if p.Absent || p.Persistent != "" {
+		return false
+	}
+	if a.o.Mount && !p.MountedNow && p.Path == p.Decl.Path {
+		return true
+	}
+	for _, o := range p.Outcomes {
+		if o.Action == restore.Copy || o.Action == restore.Replace {
+			return true
+		}
+	}
+	return false
 }
 
 // adopt writes p's plan, then mounts it with --mount.

@@ -455,8 +455,10 @@ func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
 // adoptInterruptEnv is adopt.InterruptEnv.
 const adoptInterruptEnv = "DRIFT_TEST_INTERRUPT"
 
-// TestAdoptMountAndOpenFiles: drift adopt names a file under the adopted
-// path that a running process holds open (pid and command), and with
+// TestAdoptMountAndOpenFiles: drift adopt refuses (exit 2, nothing
+// written) while a running process holds a file under the adopted path
+// open, naming it (pid and command); with --allow-open it copies, names it
+// again, and with
 // --mount bind-mounts the persistent copy over the declared path at once:
 // the running system shows the copy (what is written there lands in
 // persistent storage), while the live data stays on the root subvolume
@@ -485,7 +487,23 @@ func TestAdoptMountAndOpenFiles(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	out := string(s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--mount", "/srv/app"))
+	// Refused while the file is held open (fresh-user finding: it copied
+	// and mounted, exit 0, and said "held open … stop it first" only
+	// after): nothing copied, nothing mounted, the pid and program named.
+	code, _, refused := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--mount", "/srv/app")
+	if code != 2 {
+		t.Errorf("adopt --mount with a file held open: exit %d, want 2", code)
+	}
+	if want := fmt.Sprintf("/srv/app/state.db by pid %d (sleep)", holder.Process.Pid); !strings.Contains(refused, want) || !strings.Contains(refused, "--allow-open") {
+		t.Errorf("adopt --mount with a file held open does not refuse naming %q and --allow-open:\n%s", want, refused)
+	}
+	if mps := s.mountsBelow(s.M("/srv")); len(mps) != 0 {
+		t.Errorf("mounts below /srv after the refusal: %q", mps)
+	}
+	if _, err := os.Lstat(s.M(storage + "/srv/app/state.db")); err == nil {
+		t.Errorf("the refused adopt copied state.db")
+	}
+	out := string(s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--mount", "--allow-open", "/srv/app"))
 	if want := fmt.Sprintf("open: /srv/app/state.db is held open by pid %d (sleep)", holder.Process.Pid); !strings.Contains(out, want) {
 		t.Errorf("adopt does not say %q:\n%s", want, out)
 	}
@@ -502,7 +520,8 @@ func TestAdoptMountAndOpenFiles(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(s.top, "root/srv/app/state.db")); err != nil || string(b) != "state" {
 		t.Errorf("the live data beneath the mount: %q, %v; want it kept", b, err)
 	}
-	// JSON says the same: mounted, one file copied.
+	// JSON says the same: mounted, one file copied. Nothing left to copy
+	// or mount: not refused, though the file beneath is still held open.
 	js := s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json", "/srv/app")
 	var r struct {
 		Paths []struct {
