@@ -1,5 +1,7 @@
 package diff
 
+import "golang.org/x/sys/unix"
+
 // Category says what the next boot does to a path on the ephemeral side of a
 // root (docs/how-it-works.md, Categories).
 type Category uint8
@@ -65,6 +67,14 @@ func (c Category) String() string {
 	}
 	return "unknown"
 }
+
+// Remade reports whether an object of mode (st_mode) is not data to keep
+// but made again by the program that uses it: a socket, which the program
+// listening on it creates when it starts (bind(2) fails on an existing
+// path, so such programs remove and recreate it). check classifies it
+// Recreated wherever it is — never lost, never an adopt to suggest — and
+// adopt skips it saying so.
+func Remade(mode uint32) bool { return mode&unix.S_IFMT == unix.S_IFSOCK }
 
 // Lost reports whether a path of this category is gone (or gone from view)
 // after the next boot: every category but Recreated and Copied.

@@ -257,7 +257,9 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 	a.Scanned = st.Entries + st.Tallied
 	a.Collapsed = c.cfg.Collapse
 	for _, t := range c.tallies {
-		t.item.SetBelow(Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()})
+		socks := t.tally.Sockets.Load() // Remade: recreated, as a visit says
+		t.item.SetBelow(Total{Count: t.tally.Entries.Load() - socks, Bytes: t.tally.Bytes.Load()})
+		c.recreated.Add(socks)
 	}
 	if c.top != nil {
 		c.lost = c.setAside(flattenParallel(c.top, lostIn(c.top)))

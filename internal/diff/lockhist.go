@@ -246,7 +246,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		if parent == nil {
 			return true, isDir
 		}
-		if e.Replaced {
+		if e.Replaced || Remade(e.Mode) {
 			return nil, false
 		}
 		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
@@ -273,7 +273,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		return nil, err
 	}
 	for _, t := range tallies {
-		t.item.SetBelow(Total{Count: t.tally.Entries.Load(), Bytes: t.tally.Bytes.Load()})
+		t.item.SetBelow(Total{Count: t.tally.Entries.Load() - t.tally.Sockets.Load(), Bytes: t.tally.Bytes.Load()})
 	}
 	slices.SortFunc(items, func(x, y *Item) int { return pathx.Compare(x.Path, y.Path) })
 	return items, nil

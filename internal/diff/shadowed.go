@@ -64,7 +64,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				}
 				p := base + en.Path
 				ignored := parent.(bool) || c.ignore.matchSelf(p)
-				if isDir && c.tree.remade(p) {
+				if isDir && c.tree.remade(p) || Remade(en.Mode) {
 					// Only a mount point or a parent of one (a declared
 					// bind mount's, say): the next boot makes it again,
 					// not data to keep; what it holds is still walked.

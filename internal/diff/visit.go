@@ -59,6 +59,8 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	cat, declIdx, childDecl := Unpersisted, int32(-1), ps.decl
 	declHere := n.decl
 	switch {
+	case Remade(e.Mode):
+		cat = Recreated
 	case kind == unmounted:
 		cat = Unmounted
 	case declHere >= 0:

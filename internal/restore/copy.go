@@ -85,6 +85,9 @@ func kindOf(mode uint32) Kind {
 
 // skipReason says why an object of mode is not copied by command.
 func skipReason(mode uint32, command string) string {
+	if mode&unix.S_IFMT == unix.S_IFSOCK {
+		return "socket: made again by the program listening on it, not data: " + command + " does not copy it (drift check does not count it as lost)"
+	}
 	return typeName(mode) + ": " + command + " copies regular files, directories, symlinks and fifos only"
 }
 

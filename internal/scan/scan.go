@@ -56,6 +56,10 @@ type Entry struct {
 type Tally struct {
 	Entries atomic.Int64
 	Bytes   atomic.Int64
+	// Sockets are the entries among Entries that are sockets (which the
+	// caller may not count as data: a socket is made again by the program
+	// listening on it).
+	Sockets atomic.Int64
 }
 
 // Visitor is called once per entry, concurrently from several goroutines.

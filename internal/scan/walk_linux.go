@@ -478,10 +478,11 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 // regular files (and entries of unknown type) are. Subdirectories go to
 // ws.children with t as their state.
 func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
-	var n, size int64
+	var n, size, socks int64
 	defer func() {
 		t.Entries.Add(n)
 		t.Bytes.Add(size)
+		t.Sockets.Add(socks)
 		ws.stats.Tallied += n
 	}()
 	select {
@@ -503,6 +504,9 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 		nl := len(name) - 1
 		if w.typesOnly && typ != unix.DT_REG && typ != unix.DT_UNKNOWN {
 			n++
+			if typ == unix.DT_SOCK {
+				socks++
+			}
 			if typ == unix.DT_DIR {
 				p := join(dir, name[:nl])
 				ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, unchecked: true})
@@ -523,6 +527,8 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			if w.readLinks {
 				w.readLink(ws, fd, dir, name)
 			}
+		case unix.S_IFSOCK:
+			socks++
 		}
 	}
 }

@@ -1,0 +1,49 @@
+package diff
+
+import (
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// listen makes a socket at p, as a program listening on it does; the
+// listener stays open until the test ends.
+func listen(t *testing.T, p string) {
+	t.Helper()
+	l, err := net.Listen("unix", p)
+	testutil.Must(t, err)
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	t.Cleanup(func() { l.Close() })
+}
+
+// TestSocketsAreNeverLost: a socket is made again by the program listening
+// on it, not data: wherever it is — undeclared, in a collapsed directory,
+// under a declared directory not mounted, beneath a mount from persistent
+// storage — check classifies it recreated, so no adopt is suggested for it
+// (a fresh-user test: a shadowed socket got "keep it: drift adopt …", which
+// copied 0 files, and check kept asking). The totals say so in both the
+// expanded and the collapsed audit (check compares them).
+func TestSocketsAreNeverLost(t *testing.T) {
+	under := t.TempDir()
+	testutil.Tree(t, under, "d /root/hostile")
+	listen(t, filepath.Join(under, "root/hostile/sock"))
+	spec := "d /srv/app\nf /srv/app/keep x\nd /var/lib/svc\nd /root/hostile\nd /nix/persist/root/hostile\nf /nix/persist/root/hostile/data x\n"
+	a := check(t, spec, btrfsSystem+"30 22 0:31 /persist/root/hostile /root/hostile rw - btrfs /dev/vda2 rw,subvol=/persist\n", []persist.Entry{dir("/var/lib/svc"), dir("/root/hostile")}, func(c *Config) {
+		root := c.Root
+		listen(t, filepath.Join(root, "srv/app/sock"))
+		listen(t, filepath.Join(root, "srv/lone.sock"))
+		listen(t, filepath.Join(root, "var/lib/svc/sock"))
+		c.Under = func(mp string) (string, func(), error) { return under, func() {}, nil }
+	})
+	wantCats(t, a, map[string]string{
+		"/srv":          "unpersisted",
+		"/srv/app":      "unpersisted",
+		"/srv/app/keep": "unpersisted",
+	})
+	if got := a.Totals[Recreated].Count; got < 4 {
+		t.Errorf("recreated: %d, want the 4 sockets among them", got)
+	}
+}
