@@ -249,9 +249,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	if exists && !req.Force {
-		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), req.hint(
-			"--force replaces it (atomically); --dry-run shows what would be copied",
-			appearedForAdopt))
+		hint := "--force replaces it (atomically); --dry-run shows what would be copied"
+		if req.DryRun {
+			hint = "--force replaces it (atomically): run the dry run with --force to see what would be copied"
+		}
+		return nil, withHint(fmt.Errorf("destination %s %w", res.DestFull, ErrExists), req.hint(hint, appearedForAdopt))
 	}
 	// Before anything is written: no mount point anywhere in the source
 	// tree, nor in the destination that --force replaces (its removal would

@@ -174,6 +174,10 @@ func TestRestoreRefusesToOverwrite(t *testing.T) {
 		if !errors.As(err, &h) || !strings.Contains(h.Hint, "--force") {
 			t.Errorf("no --force hint: %v", err)
 		}
+		// a dry run refused is not told to run a dry run (fresh-user finding)
+		if dry && strings.Contains(h.Hint, "--dry-run shows") {
+			t.Errorf("dry run refused with the hint %q", h.Hint)
+		}
 	}
 	if b, _ := os.ReadFile(filepath.Join(existing, "key")); string(b) != "current" {
 		t.Fatalf("existing destination changed: %q", b)
