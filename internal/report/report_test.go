@@ -365,25 +365,29 @@ func TestJSONPreviousRoot(t *testing.T) {
 
 // TestOldRootsTable: drift roots' and drift wipe's tables: old roots in the
 // order given, age in whole days, verdict, nested subvolumes under their old
-// root, names escaped.
+// root with parents before children (a fresh-user test saw
+// var/lib/machines/box above var/lib/machines: the deletion order), names
+// escaped.
 func TestOldRootsTable(t *testing.T) {
 	now := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
 	ds := []btrfs.Decision{
 		{OldRoot: btrfs.OldRoot{Name: "2026-10-9_10:00:00", Path: "old_roots/2026-10-9_10:00:00", Age: time.Date(2026, 10, 9, 10, 0, 0, 0, time.UTC),
-			Nested: []btrfs.Subvolume{{ID: 258, Path: "old_roots/2026-10-9_10:00:00/srv"}}}, Delete: true, Why: "51 days old (more than 30)"},
+			Nested: []btrfs.Subvolume{{ID: 260, Path: "old_roots/2026-10-9_10:00:00/var/lib/machines/box"}, {ID: 258, Path: "old_roots/2026-10-9_10:00:00/srv"}, {ID: 259, Path: "old_roots/2026-10-9_10:00:00/var/lib/machines"}}}, Delete: true, Why: "51 days old (more than 30)"},
 		{OldRoot: btrfs.OldRoot{Name: "odd\x1bname", Path: "old_roots/odd\x1bname"}, Why: "a directory, not a subvolume: left alone"},
 	}
 	var buf bytes.Buffer
 	if err := WriteRoots(&buf, ds, now, "table"); err != nil {
 		t.Fatal(err)
 	}
-	want := `┌────────────────────┬─────┬───────────┬──────────────────────────────────────────┐
-│      OLD ROOT      │ AGE │ NEXT WIPE │                   WHY                    │
-├────────────────────┼─────┼───────────┼──────────────────────────────────────────┤
-│ 2026-10-9_10:00:00 │ 51d │ delete    │ 51 days old (more than 30)               │
-│ └ srv              │     │           │ nested subvolume 258                     │
-│ odd\x1bname        │ -   │ keep      │ a directory, not a subvolume: left alone │
-└────────────────────┴─────┴───────────┴──────────────────────────────────────────┘
+	want := `┌────────────────────────┬─────┬───────────┬──────────────────────────────────────────┐
+│        OLD ROOT        │ AGE │ NEXT WIPE │                   WHY                    │
+├────────────────────────┼─────┼───────────┼──────────────────────────────────────────┤
+│ 2026-10-9_10:00:00     │ 51d │ delete    │ 51 days old (more than 30)               │
+│ └ srv                  │     │           │ nested subvolume 258                     │
+│ └ var/lib/machines     │     │           │ nested subvolume 259                     │
+│ └ var/lib/machines/box │     │           │ nested subvolume 260                     │
+│ odd\x1bname            │ -   │ keep      │ a directory, not a subvolume: left alone │
+└────────────────────────┴─────┴───────────┴──────────────────────────────────────────┘
 `
 	if buf.String() != want {
 		t.Errorf("WriteRoots table:\n%s\nwant\n%s", buf.String(), want)

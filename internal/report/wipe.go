@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -239,7 +241,9 @@ func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time, applied []bt
 		if err := t.Append([]string{escape.Name(d.Name), age, verdict, escape.Name(d.Why)}); err != nil {
 			return err
 		}
-		for _, n := range d.Nested {
+		// Parents before children, as a tree reads (d.Nested is in the
+		// order they are deleted: deepest first).
+		for _, n := range slices.SortedFunc(slices.Values(d.Nested), func(a, b btrfs.Subvolume) int { return pathx.Compare(a.Path, b.Path) }) {
 			if err := t.Append([]string{"└ " + escape.Name(strings.TrimPrefix(n.Path, d.Path+"/")), "", "", fmt.Sprintf("nested subvolume %d", n.ID)}); err != nil {
 				return err
 			}
