@@ -54,10 +54,11 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 	fmt.Fprintf(w, "would copy %s\n", RestoreSummary(res))
 }
 
-// RestoreSummary counts a restore's objects: "2 files (1.5 KiB), 1
-// directory, 1 symlink", then hard links and skipped objects when any.
+// RestoreSummary counts a restore's objects, every kind it lists: "2 files
+// (1.5 KiB), 1 directory, 1 symlink", then hard links, fifos and skipped
+// objects when any.
 func RestoreSummary(res *restore.Result) string {
-	var files, dirs, links, hard int64
+	var files, dirs, links, hard, fifos int64
 	for _, it := range res.Items {
 		switch it.Kind {
 		case restore.KindFile:
@@ -68,6 +69,8 @@ func RestoreSummary(res *restore.Result) string {
 			links++
 		case restore.KindHardlink:
 			hard++
+		case restore.KindFifo:
+			fifos++
 		}
 	}
 	parts := []string{fmt.Sprintf("%s (%s)", units.Plural(files, "file", "files"), units.Bytes(res.Bytes))}
@@ -79,6 +82,9 @@ func RestoreSummary(res *restore.Result) string {
 	}
 	if hard > 0 {
 		parts = append(parts, units.Plural(hard, "hard link", "hard links"))
+	}
+	if fifos > 0 {
+		parts = append(parts, units.Plural(fifos, "fifo", "fifos"))
 	}
 	if n := len(res.Skipped); n > 0 {
 		parts = append(parts, units.Plural(int64(n), "skipped", "skipped"))
