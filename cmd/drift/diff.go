@@ -22,6 +22,7 @@ type DiffOptions struct {
 	Ignore      []string
 	IgnoreFiles []string
 	Quick       bool
+	Quiet       bool
 	Workers     int
 	// NoOpenTree (hidden flag) makes open_tree(2) fail, as before Linux
 	// 5.2: a tree is read beneath its mounts through the top level (tests).
@@ -68,6 +69,7 @@ EXIT STATUS
 	formatFlag(cmd, &opts.Format, "table", report.DiffFormats)
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings or notes on stderr (errors still)")
 	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (read only when the mtime differs)")
 	f.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("walking and comparing threads (0: automatic; at most %d)", maxWorkers))
 	f.BoolVar(&opts.NoOpenTree, "no-open-tree", false, "act as if open_tree(2) were missing (tests)")
@@ -90,7 +92,11 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 		return err
 	}
 	c, err := audit.Compare(ctx, audit.CompareOptions{A: opts.A, B: opts.B, Compare: diff.CompareOptions{Quick: opts.Quick, Ignore: ig, Workers: opts.Workers}, NoOpenTree: opts.NoOpenTree,
-		Say: func(s audit.Said) { fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message)) }})
+		Say: func(s audit.Said) {
+			if !opts.Quiet {
+				fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message))
+			}
+		}})
 	var be *audit.BeneathError
 	if errors.As(err, &be) {
 		return withHint(err, report.BeneathHint(be.A, be.B, be.Side, be.Root))

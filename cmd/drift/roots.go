@@ -19,6 +19,7 @@ type RootsOptions struct {
 	KeepMin  int
 	Format   string
 	Now      string
+	Quiet    bool
 }
 
 func newRootsCmd(st Streams) *cobra.Command {
@@ -53,6 +54,7 @@ EXIT STATUS
 	f.IntVar(&opts.KeepDays, "keep-days", 30, "as for drift wipe")
 	f.IntVar(&opts.KeepMin, "keep-min", 1, "as for drift wipe")
 	formatFlag(cmd, &opts.Format, "table", report.WipeFormats)
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
 	cmd.MarkFlagsMutuallyExclusive("device", "top")
@@ -75,7 +77,9 @@ func runRoots(ctx context.Context, opts *RootsOptions, st Streams) error {
 		return err
 	}
 	for _, w := range roots.Warnings {
-		printWarning(st, w)
+		if !opts.Quiet {
+			printWarning(st, w)
+		}
 	}
 	return report.WriteRoots(st.Out, roots.OldRoots, roots.Now, opts.Format)
 }
