@@ -3,12 +3,10 @@ package suggest
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -84,20 +82,4 @@ func MainStoragePath(entries []persist.Entry) string {
 		return keys[i] < keys[j]
 	})
 	return keys[0]
-}
-
-// StorageWarning is drift suggest's warning when the persistent storage
-// path sp is on no persistent mount: table shows none at sp, or the one it
-// shows is one of a's ephemeral filesystems (the wiped root, --ephemeral);
-// "" when sp is on a persistent mount.
-func StorageWarning(a *diff.Audit, table *mounts.Table, sp string) string {
-	m := table.Shows(sp)
-	if m != nil && !slices.ContainsFunc(a.Ephemeral, func(e mounts.Mount) bool { return e.ID == m.ID }) {
-		return ""
-	}
-	on := "no mount"
-	if m != nil {
-		on = fmt.Sprintf("%s (%s, mount %d), which the next boot wipes", m.MountPoint, m.FSType, m.ID)
-	}
-	return fmt.Sprintf("the persistent storage path %s is not on a persistent mount (it lies on %s): the suggested declarations would keep their data on storage the next boot throws away", sp, on)
 }

@@ -26,8 +26,10 @@ type Options struct {
 	Workers int
 }
 
-// StorageError is a --storage-path on no persistent mount: suggest refuses
-// it rather than print declarations that keep nothing.
+// StorageError is a --storage-path drift cannot use (audit.Model.Unmounted:
+// on no persistent mount, below a mount that is not mounted, a symlink):
+// suggest refuses it rather than print declarations that keep nothing. Msg
+// is the model's words (UnmountedError.Error).
 type StorageError struct{ Path, Msg string }
 
 func (e *StorageError) Error() string { return "--storage-path " + e.Path + ": " + e.Msg }
@@ -54,14 +56,16 @@ type Result struct {
 // Run weighs the model m of a machine: its unpersisted paths against the
 // knowledge base and its old roots (Suggest), and the stray data under its
 // persistent storage paths (Stray). Errors: ctx's, once it is done; a
-// *StorageError when o.StoragePath is named and lies on no persistent
-// mount (declarations there keep nothing: drift lint rejects them).
+// *StorageError when o.StoragePath is named and the model finds it unusable
+// (audit.Model.Unmounted: declarations there keep nothing). The storage
+// path the suggestions use is warned of once, in the model's words: by the
+// audit when it is declared (drift check's warning), else here.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	a := m.Audit
 	r := &Result{StoragePath: o.StoragePath}
 	if o.StoragePath != "" {
-		if msg := StorageWarning(a, m.Mounts, o.StoragePath); msg != "" {
-			return nil, &StorageError{Path: o.StoragePath, Msg: msg}
+		if ue := m.Unmounted(o.StoragePath); ue != nil {
+			return nil, &StorageError{Path: o.StoragePath, Msg: ue.Error()}
 		}
 	}
 	if msg := a.Wipe.Warning(); msg != "" {
@@ -87,8 +91,10 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if r.StoragePath == "" {
 		r.StoragePath = MainStoragePath(m.Decls.Entries)
 	}
-	if msg := StorageWarning(a, m.Mounts, r.StoragePath); msg != "" {
-		r.Warnings = append(r.Warnings, diff.Warning{Kind: diff.WarnStorage, Path: r.StoragePath, Message: msg})
+	// A declared storage path the audit warned of already (drift check's
+	// warning); this one, when no declaration uses it, is warned of here.
+	if ue := m.Unmounted(r.StoragePath); ue != nil && !slices.Contains(m.Decls.StoragePaths(), r.StoragePath) {
+		r.Warnings = append(r.Warnings, ue.Warning())
 	}
 	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
@@ -414,23 +413,5 @@ func symlink(t *testing.T, target, p string) {
 	}
 	if err := os.Symlink(target, p); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestStorageWarning(t *testing.T) {
-	root := mounts.Mount{ID: 1, Parent: 0, MountPoint: "/", FSType: "tmpfs"}
-	persistent := mounts.Mount{ID: 2, Parent: 1, MountPoint: "/nix", FSType: "btrfs"}
-	table := mounts.New([]mounts.Mount{root, persistent})
-	a := &diff.Audit{Ephemeral: []mounts.Mount{root}}
-	for _, tc := range []struct{ sp, want string }{
-		{"/nix/persist", ""},
-		{"/persist", "the persistent storage path /persist is not on a persistent mount (it lies on / (tmpfs, mount 1), which the next boot wipes)"},
-	} {
-		if got := StorageWarning(a, table, tc.sp); !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") {
-			t.Errorf("%s: %q, want %q…", tc.sp, got, tc.want)
-		}
-	}
-	if got := StorageWarning(a, mounts.New(nil), "/persist"); !strings.Contains(got, "(it lies on no mount)") {
-		t.Errorf("no mount: %q", got)
 	}
 }
