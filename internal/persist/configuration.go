@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +45,8 @@ type Configuration struct {
 // been missed: evaluated (--flake), or a configuration.nix (named with
 // --persist, or the system's own) with every import of every module read
 // followed (Set.NotFollowed empty; a missing hardware-configuration.nix
-// aside). why says, when it is not, what is missing, in words a user acts
+// aside) and every value read statically (no "not-static" diagnostic: a
+// list built with map may hold declarations). why says, when it is not, what is missing, in words a user acts
 // on.
 func (s *Set) Whole() (whole bool, why string) {
 	c := s.Configuration
@@ -64,6 +66,18 @@ func (s *Set) Whole() (whole bool, why string) {
 			at = " (" + p + ")"
 		}
 		miss = append(miss, "the import "+escape.Name(imp.Path)+at+" was not followed")
+	}
+	// A value drift could not read statically may hold declarations (a
+	// list built with map, a module behind a function call): what it
+	// declares is not known.
+	var unread []Diagnostic
+	for _, d := range s.Diagnostics {
+		if d.Code == "not-static" && !slices.ContainsFunc(s.NotFollowed, func(i Import) bool { return i.Pos == d.Pos }) {
+			unread = append(unread, d)
+		}
+	}
+	if len(unread) > 0 {
+		miss = append(miss, fmt.Sprintf("%s could not be read statically (first: %s: %s)", units.Plural(int64(len(unread)), "value", "values"), unread[0].Pos, unread[0].Message))
 	}
 	return len(miss) == 0, strings.Join(miss, "; ")
 }

@@ -33,6 +33,9 @@ func TestEveryImportIsFollowedOrTheConfigurationIsNotWhole(t *testing.T) {
 		{"absolute import of a missing file", `{ imports = [ /etc/nixos/nothere.nix ]; }`, false, "", "", "/etc/nixos/nothere.nix"},
 		{"computed import", `{ pkgs, ... }: { imports = [ pkgs.extraModule ]; }`, false, "", "", "configuration.nix:1"},
 		{"computed home-manager user", `{ pkgs, ... }: { home-manager.users.alice = pkgs.aliceHome; }`, false, "", "", "configuration.nix:1"},
+		// A fresh user's prune moved /nix/persist/var/lib/cc, declared by a
+		// list built with map that drift warned it could not read.
+		{"declarations built with map", `{ imports = [ ./persist.nix ]; }`, false, "", "", "persist.nix:1:76: environment.persistence.\"/nix/persist\".directories: cannot read the result of calling `map` statically"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -41,6 +44,9 @@ func TestEveryImportIsFollowedOrTheConfigurationIsNotWhole(t *testing.T) {
 			writeFile(t, filepath.Join(root, "etc/nixos/extra.nix"), extra)
 			writeFile(t, filepath.Join(root, "etc/nixos/alice-home.nix"), home)
 			writeFile(t, filepath.Join(root, "srv/extra.nix"), extra)
+			if strings.Contains(c.conf, "persist.nix") {
+				writeFile(t, filepath.Join(root, "etc/nixos/persist.nix"), `{ environment.persistence."/nix/persist".directories = [ "/var/lib/a" ] ++ map (x: "/var/lib/${x}") [ "cc" ]; }`)
+			}
 			for _, named := range [][]string{nil, {conf}} {
 				set, _, err := Load(context.Background(), root, named, "", nil, Options{})
 				if err != nil {
