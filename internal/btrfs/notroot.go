@@ -31,11 +31,13 @@ var ErrNotRoot = fmt.Errorf("%w: not a root", ErrUnsafe)
 var storageNames = map[string]bool{
 	"nix": true, "persist": true, "persistent": true, "persistence": true, "state": true,
 	"home": true, "log": true, "logs": true, "var": true, "swap": true, "snapshots": true, "data": true,
+	"srv": true,
 }
 
 // bootedMarks are entries every root a NixOS system booted on holds at its
 // top: the mount points stage 1 and systemd make on / (the Nix store's and
-// the API filesystems'). Persistent storage holds none of them.
+// the API filesystems'). Persistent storage may hold one by chance (a
+// user's dev/ in a home), not all of them.
 var bootedMarks = []string{"nix", "proc", "sys", "dev", "run"}
 
 // nixStoreMarks are what a subvolume holding a Nix store has: the store's
@@ -50,8 +52,9 @@ var storePathRe = regexp.MustCompile(`^[0-9a-df-np-sv-z]{32}-`)
 // checkRoot refuses (ErrNotRoot) the subvolume sv at rootPath as the root
 // to retire when it is not one: it holds a Nix store (nixStore), or fstab
 // (opts.Fstab, for this filesystem) mounts it elsewhere than / or /sysroot,
-// or its name is a storage name (storageNames) and it holds none of
-// bootedMarks, unless opts.SubvolIsRoot. A root drift wipe made or marked
+// or its name is a storage name (storageNames) and it lacks one of
+// bootedMarks (a home holding a user's dev/ is not a root), unless
+// opts.SubvolIsRoot. A root drift wipe made or marked
 // retired is always one. In a preview the reason is a warning instead.
 func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
 	opts := p.Options
@@ -63,8 +66,10 @@ func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
 		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", mark)
 	} else if at := fstabMount(opts.Fstab, t.Source, opts.Subvol, sv.ID); at != "" {
 		why = "is mounted elsewhere than /: " + at
-	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot && !hasAny(rootPath, bootedMarks) && !isEmptyDir(rootPath) {
-		why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and holds none of %s that every booted root has (pass --subvol-is-root if it really is the root)", base, strings.Join(bootedMarks, ", "))
+	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot && !isEmptyDir(rootPath) {
+		if missing := missingOf(rootPath, bootedMarks); len(missing) > 0 {
+			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and lacks %s of %s, which every booted root has (pass --subvol-is-root if it really is the root)", base, strings.Join(missing, ", "), strings.Join(bootedMarks, ", "))
+		}
 	}
 	if why == "" {
 		return nil
@@ -102,14 +107,15 @@ func nixStore(dir string) string {
 	return ""
 }
 
-// hasAny reports whether dir holds an entry named by one of names.
-func hasAny(dir string, names []string) bool {
+// missingOf returns the names dir holds no entry by, in order.
+func missingOf(dir string, names []string) []string {
+	var missing []string
 	for _, n := range names {
-		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
-			return true
+		if _, err := os.Lstat(filepath.Join(dir, n)); err != nil {
+			missing = append(missing, n)
 		}
 	}
-	return false
+	return missing
 }
 
 // maxFstab bounds what fstabMount reads.

@@ -45,6 +45,10 @@ func TestWipeRefusesNonRootSubvol(t *testing.T) {
 	im.put("persist/etc/machine-id", "persist/var/lib/nixos/uid-map")
 	im.subvol("@persist", time.Time{})
 	im.put("@persist/etc/machine-id")
+	im.subvol("@home", time.Time{}) // a user's dev/ is one of the marks by chance
+	im.put("@home/alice/dev/main.go", "@home/alice/.bashrc", "@home/dev/x")
+	im.subvol("srv", time.Time{})
+	im.put("srv/run/app.pid", "srv/www/index.html")
 	im.subvol("state2", time.Time{})
 	im.put("state2/etc/machine-id")
 	fstab := filepath.Join(t.TempDir(), "fstab")
@@ -72,6 +76,8 @@ func TestWipeRefusesNonRootSubvol(t *testing.T) {
 		{"system", "holds a Nix store (nix/store/.links)"},
 		{"persist", `is named "persist", what persistent storage or the Nix store is called`},
 		{"@persist", `is named "persist", what persistent storage`},
+		{"@home", `is named "home", what persistent storage or the Nix store is called, and lacks nix, proc, sys, run of`},
+		{"srv", `is named "srv"`},
 		{"state2", fstab + ":3 mounts it at /sysroot/persist x"},
 	} {
 		_, err := plan(tc.subvol, nil)
