@@ -62,7 +62,7 @@ func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
 		return nil
 	}
 	why := ""
-	if mark := nixStore(rootPath); mark != "" {
+	if mark := NixStore(rootPath); mark != "" {
 		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", mark)
 	} else if at := fstabMount(opts.Fstab, t.Source, opts.Subvol, sv.ID); at != "" {
 		why = "is mounted elsewhere than /: " + at
@@ -82,10 +82,14 @@ func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
 	return fmt.Errorf("%w: %s", ErrNotRoot, msg)
 }
 
-// nixStore returns the first of nixStoreMarks found under dir, or
-// "store" or "nix/store" when that directory's first entries include a
-// store path; "" when dir holds no Nix store.
-func nixStore(dir string) string {
+// NixStore returns the first of nixStoreMarks found under dir (the
+// store's hard-link directory store/.links or the Nix database var/nix/db,
+// at dir's top or under nix/), or "store/NAME" or "nix/store/NAME" when
+// that directory's first 64 entries include a store path NAME (32
+// characters of Nix's base32 and a dash, nix/src/libstore/path.cc); ""
+// when dir holds no Nix store. Nothing of a Nix store may be retired
+// (drift wipe) or moved (drift prune).
+func NixStore(dir string) string {
 	for _, m := range nixStoreMarks {
 		if fi, err := os.Lstat(filepath.Join(dir, m)); err == nil && fi.IsDir() {
 			return m

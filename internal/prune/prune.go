@@ -103,6 +103,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		if ue := m.Unmounted(sp); ue != nil {
 			return nil, &audit.HintError{Err: ue, Hint: ue.Hint()}
 		}
+		if err := nixStoreRefusal(m.Root, sp); err != nil {
+			return nil, err
+		}
 	}
 	// Uses walks the persistent filesystems for links: once.
 	uses, mps := m.Uses(), m.MountPoints()
