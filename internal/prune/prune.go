@@ -53,7 +53,7 @@ type Result struct {
 	// move; with DryRun, their plan (ID empty). Moved lists, per batch,
 	// the objects moved.
 	Batches []Batch `json:"batches"`
-	// Refused are the strays left in place (in use, a mount point below,
+	// Refused are the strays left in place (in use, held open, a mount point below,
 	// changed since the audit, a rename that failed).
 	Refused []Refusal `json:"refused"`
 	// Warnings are the audit's trouble finding strays.
@@ -74,7 +74,8 @@ type Batch struct {
 // m.Uses(): what lies under a persistent storage path that no declaration
 // covers and nothing uses) into the quarantine of their storage path, one
 // batch a storage path. A stray is refused (left in place, listed in
-// Refused) when it is, holds or lies below something in use (m.Uses) or a
+// Refused) when it is, holds or lies below something in use (m.Uses), a
+// file a running process holds open (audit.OpenBelow) or a
 // mount point (m.MountPoints), when it is no longer the object the audit
 // saw, or when its rename fails (EXDEV: another filesystem). Errors: a
 // storage path pruned (o.StoragePath, or every one declared) is unusable
@@ -138,6 +139,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
 		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
 	}
+	order = leaveOpen(m.Root, planned, order, r)
 	for _, sp := range order {
 		b, refused, err := moveBatch(ctx, m, sp, planned[sp], o)
 		r.Refused = append(r.Refused, refused...)
