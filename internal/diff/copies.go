@@ -118,6 +118,14 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: rel, copyRel: copyRel})
 			continue
 		}
+		if it.Category == Unmounted && it.view == 0 && it.Below().Count == 0 {
+			// Shown now through a mount from another source than its
+			// declaration's copy: the next boot mounts that copy here.
+			if copyRel, ok := c.declaredCopyOver(t, it.Path, declaredOver); ok {
+				cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: strings.TrimPrefix(it.Path, "/"), copyRel: copyRel})
+			}
+			continue
+		}
 		if it.view == 0 || it.Decl >= 0 || it.Below().Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
 			continue
 		}
@@ -237,6 +245,31 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 		c.lost = kept
 	}
 	return copied, byDecl
+}
+
+// declaredCopyOver is where, beneath the audited root, the persistent
+// copy lies that the next boot shows at p, a path shown now through a
+// mount it does not make again (Unmounted): the declared copy at the same
+// place (declarationOver of the mount point, CopyOf), when a declaration
+// makes one and it is on a persistent filesystem. memo caches
+// declarationOver by mount.
+func (c *classifier) declaredCopyOver(t *mounts.Table, p string, memo map[*mounts.Mount]int32) (string, bool) {
+	m := t.Shows(p)
+	if m == nil || c.kinds[m] != unmounted {
+		return "", false
+	}
+	d, ok := memo[m]
+	if !ok {
+		d = c.declarationOver(m.MountPoint)
+		memo[m] = d
+	}
+	if d < 0 {
+		return "", false
+	}
+	if sm := t.Shows(c.entries[d].Source()); sm == nil || c.kinds[sm] != persistent {
+		return "", false
+	}
+	return strings.TrimPrefix(CopyOf(&c.entries[d], p), "/"), true
 }
 
 // declarationOver is the declaration whose persistent copy the next boot

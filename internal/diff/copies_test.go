@@ -302,8 +302,11 @@ func TestShadowedUnderWrongSourceMountComparesWithTheDeclaredCopy(t *testing.T) 
 	mi := btrfsSystem + "30 22 0:31 /persist/var/lib/forgotten /var/lib/bluetooth rw - btrfs /dev/vda2 rw,subvol=/persist\n"
 	spec := `
 f /nix/persist/var/lib/bluetooth/AA same
-d /nix/persist/var/lib/forgotten
-d /var/lib/bluetooth
+f /nix/persist/var/lib/bluetooth/CC same
+f /nix/persist/var/lib/forgotten/CC same
+f /nix/persist/var/lib/forgotten/DD only here
+f /var/lib/bluetooth/CC same
+f /var/lib/bluetooth/DD only here
 `
 	a := check(t, spec, mi, []persist.Entry{dir("/var/lib/bluetooth")}, func(c *Config) {
 		c.Under = func(mp string) (string, func(), error) { return under, func() {}, nil }
@@ -317,8 +320,17 @@ d /var/lib/bluetooth
 	if it := itemAt(a, "/var/lib/bluetooth/BB"); it == nil || it.Category != Shadowed || it.Copy != CopyMissing || it.Mount != 28 {
 		t.Errorf("BB: %+v, want shadowed, no copy, the copy's mount 28", it)
 	}
-	if got := a.Totals[Copied]; got.Count != 1 {
-		t.Errorf("copied %+v, want AA", got)
+	// Shown through the wrong mount: what the declared copy holds the same
+	// comes back; the rest is unmounted (on persistent storage, out of
+	// view after the next boot).
+	if it := itemAt(a, "/var/lib/bluetooth/CC"); it != nil {
+		t.Errorf("CC: %v, but the declared copy holds the same bytes", it.Category)
+	}
+	if it := itemAt(a, "/var/lib/bluetooth/DD"); it == nil || it.Category != Unmounted {
+		t.Errorf("DD: %+v, want unmounted", it)
+	}
+	if got := a.Totals[Copied]; got != (Total{Count: 3, Bytes: 8}) {
+		t.Errorf("copied %+v, want AA, CC and the directory /var/lib/bluetooth (8 bytes)", got)
 	}
 }
 
