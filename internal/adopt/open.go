@@ -1,11 +1,7 @@
 package adopt
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/nix-drift/drift/internal/audit"
-	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/units"
 )
 
@@ -21,23 +17,8 @@ type OpenError struct {
 	Open []OpenFile
 }
 
-// maxOpenNamed bounds how many open files OpenError's message names.
-const maxOpenNamed = 5
-
 func (e *OpenError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s under the paths to adopt held open by running programs: ", units.Plural(int64(len(e.Open)), "file", "files"))
-	for i, f := range e.Open {
-		if i == maxOpenNamed {
-			fmt.Fprintf(&b, ", and %d more", len(e.Open)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s by pid %d (%s)", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
-	}
-	return b.String()
+	return units.Plural(int64(len(e.Open)), "file", "files") + " under the paths to adopt held open by running programs: " + audit.NameOpen(e.Open)
 }
 
 // openBelow lists the open files (audit.OpenBelow) at or below the paths

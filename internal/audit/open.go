@@ -1,12 +1,14 @@
 package audit
 
 import (
+	"fmt"
 	"os"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
@@ -77,4 +79,25 @@ func comm(pid int) string {
 		return "?"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// maxOpenNamed bounds how many open files NameOpen names.
+const maxOpenNamed = 5
+
+// NameOpen names open files as drift adopt and drift prune refuse them:
+// "PATH by pid N (COMM)" each, escaped, comma-separated, the first five
+// and then ", and N more".
+func NameOpen(open []OpenFile) string {
+	var b strings.Builder
+	for i, f := range open {
+		if i == maxOpenNamed {
+			fmt.Fprintf(&b, ", and %d more", len(open)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s by pid %d (%s)", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
+	}
+	return b.String()
 }

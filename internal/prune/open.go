@@ -1,17 +1,10 @@
 package prune
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/nix-drift/drift/internal/audit"
-	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/units"
 )
-
-// maxOpenNamed bounds how many open files a refusal names.
-const maxOpenNamed = 5
 
 // leaveOpen takes out of planned (objects by storage path, in order) each
 // object below which a running process holds a file open
@@ -56,17 +49,5 @@ func leaveOpen(root string, planned map[string][]Object, order []string, r *Resu
 
 // openReason says which files of a stray running programs hold open.
 func openReason(open []audit.OpenFile) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s held open by running programs (stop them first): ", units.Plural(int64(len(open)), "file", "files"))
-	for i, f := range open {
-		if i == maxOpenNamed {
-			fmt.Fprintf(&b, ", and %d more", len(open)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s by pid %d (%s)", escape.Name(f.Path), f.PID, escape.Name(f.Comm))
-	}
-	return b.String()
+	return units.Plural(int64(len(open)), "file", "files") + " held open by running programs (stop them first): " + audit.NameOpen(open)
 }
