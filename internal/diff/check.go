@@ -27,8 +27,12 @@ type classifier struct {
 	entries    []persist.Entry
 	tree       *tree
 	kinds      map[*mounts.Mount]mountKind
-	ignore     *Ignore
-	rootDev    uint64
+	// wrongSource maps a visible mount of a declared path from another
+	// source than the declaration's copy (undeclaredBind) to that
+	// declaration: the next boot mounts the copy there instead.
+	wrongSource map[*mounts.Mount]int32
+	ignore      *Ignore
+	rootDev     uint64
 
 	mu        sync.Mutex
 	top       *dirState // the root's state: the tree of lost entries
@@ -63,7 +67,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	if t == nil {
 		t = &mounts.Table{}
 	}
-	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}}
+	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}, wrongSource: map[*mounts.Mount]int32{}}
 	defer c.releaseViews()
 	a := &Audit{Root: cfg.Root, Decls: decls, Totals: map[Category]Total{}, PreviousRoot: cfg.PreviousRoot}
 
@@ -370,7 +374,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 	if !fromStorage || slices.Contains(c.cfg.Remounted, m.MountPoint) {
 		return false
 	}
-	for _, e := range c.entries {
+	for i, e := range c.entries {
 		if e.Path == m.MountPoint {
 			if m.Replaced && source == e.Source() {
 				c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from its declared copy %s, which was replaced since the mount: the running system still uses the old file, and what is written to it now is lost at reboot; the next boot mounts the new one", m.MountPoint, source))
@@ -380,6 +384,7 @@ func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []
 				return false
 			}
 			c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
+			c.wrongSource[m] = int32(i)
 			return true
 		}
 	}

@@ -68,7 +68,7 @@ func CopyOf(d *persist.Entry, p string) string {
 //     shadowed path is read through its view beneath the mounts; beneath a
 //     mount the next boot does not make again (Unmounted: from another
 //     source than the declared one), the copy is the declared copy at the
-//     same place (declarationOver, CopyOf), which the next boot mounts.
+//     same place (declaredCopyOver), which the next boot mounts.
 //
 // A path whose copy has the same type (and for a regular file the same
 // bytes, content hashed as drift diff does; for a symlink the same target)
@@ -97,7 +97,6 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 	}()
 	var cand []copyCand
 	persistentCopy := map[int32]bool{}
-	declaredOver := map[*mounts.Mount]int32{} // declarationOver of unmounted mounts
 	for _, it := range c.lost {
 		if it.Decl >= 0 && (it.Category == DeclaredUnbacked || it.Category == Covered || it.Category == Ignored) {
 			if _, ok := persistentCopy[it.Decl]; !ok {
@@ -121,7 +120,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 		if it.Category == Unmounted && it.view == 0 && it.Below().Count == 0 {
 			// Shown now through a mount from another source than its
 			// declaration's copy: the next boot mounts that copy here.
-			if copyRel, ok := c.declaredCopyOver(t, it.Path, declaredOver); ok {
+			if copyRel, _, ok := c.declaredCopyOver(t, t.Shows(it.Path), it.Path); ok {
 				cand = append(cand, copyCand{it: it, liveFD: rootFD, liveRel: strings.TrimPrefix(it.Path, "/"), copyRel: copyRel})
 			}
 			continue
@@ -135,16 +134,11 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			// Mounted from elsewhere than the declaration's copy (or not
 			// declared): the next boot mounts the declared copy here, if
 			// any, and that is what comes back in the path's place.
-			d, ok := declaredOver[m]
+			cr, sm, ok := c.declaredCopyOver(t, m, it.Path)
 			if !ok {
-				d = c.declarationOver(m.MountPoint)
-				declaredOver[m] = d
-			}
-			if d < 0 {
 				continue
 			}
-			m = t.Shows(c.entries[d].Source())
-			copyRel = strings.TrimPrefix(CopyOf(&c.entries[d], it.Path), "/")
+			m, copyRel = sm, cr
 		}
 		if m == nil || c.kinds[m] != persistent || m.MountPoint == "/" || m.FSType == "tmpfs" || m.FSType == "ramfs" {
 			continue
@@ -247,46 +241,22 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 	return copied, byDecl
 }
 
-// declaredCopyOver is where, beneath the audited root, the persistent
-// copy lies that the next boot shows at p, a path shown now through a
-// mount it does not make again (Unmounted): the declared copy at the same
-// place (declarationOver of the mount point, CopyOf), when a declaration
-// makes one and it is on a persistent filesystem. memo caches
-// declarationOver by mount.
-func (c *classifier) declaredCopyOver(t *mounts.Table, p string, memo map[*mounts.Mount]int32) (string, bool) {
-	m := t.Shows(p)
-	if m == nil || c.kinds[m] != unmounted {
-		return "", false
-	}
-	d, ok := memo[m]
+// declaredCopyOver is, for p shown now through m (or lying beneath m) where
+// m is a declared path mounted from another source than its declaration's
+// copy (classifier.wrongSource), the declared copy at p's place beneath the
+// audited root, which the next boot mounts there, and the mount showing
+// it; ok is false for any other m, or a copy not on a persistent
+// filesystem.
+func (c *classifier) declaredCopyOver(t *mounts.Table, m *mounts.Mount, p string) (copyRel string, shownBy *mounts.Mount, ok bool) {
+	d, ok := c.wrongSource[m]
 	if !ok {
-		d = c.declarationOver(m.MountPoint)
-		memo[m] = d
+		return "", nil, false
 	}
-	if d < 0 {
-		return "", false
+	sm := t.Shows(c.entries[d].Source())
+	if sm == nil || c.kinds[sm] != persistent {
+		return "", nil, false
 	}
-	if sm := t.Shows(c.entries[d].Source()); sm == nil || c.kinds[sm] != persistent {
-		return "", false
-	}
-	return strings.TrimPrefix(CopyOf(&c.entries[d], p), "/"), true
-}
-
-// declarationOver is the declaration whose persistent copy the next boot
-// shows at the mount point mp: a declared path mp itself, or the nearest
-// declared directory above it; -1 when none.
-func (c *classifier) declarationOver(mp string) int32 {
-	best := int32(-1)
-	for i := range c.entries {
-		e := &c.entries[i]
-		if e.Path == mp {
-			return int32(i)
-		}
-		if e.Kind == persist.Dir && pathx.Contains(e.Path, mp) && (best < 0 || len(e.Path) > len(c.entries[best].Path)) {
-			best = int32(i)
-		}
-	}
-	return best
+	return strings.TrimPrefix(CopyOf(&c.entries[d], p), "/"), sm, true
 }
 
 // copyCand is a lost path to compare with its persistent copy: the live
