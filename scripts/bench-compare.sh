@@ -58,6 +58,7 @@ CMD_PCT=${CMD_PCT:-10}
 BENCHES=(BenchmarkWalk BenchmarkCompare BenchmarkHashFile BenchmarkXXH3Memory)
 
 say() { printf 'bench-compare: %s\n' "$*" >&2; }
+. scripts/lib.sh
 die() { say "$*"; exit 2; }
 
 [ $# -le 2 ] || die "takes at most 2 arguments (BASE, HEAD), got $#"
@@ -138,19 +139,8 @@ else
 	go run tools/gen-tree.go -root "$ROOT" -entries "$ENTRIES" -big=false
 	rm -rf "$B"
 fi
-if [ -d "$B" ] && [ -n "$(ls -A "$B" 2>/dev/null)" ]; then
-	say "using existing mutated copy $B"
-else
-	say "copying $ROOT to $B (cp -a) and changing 1% of its files"
-	rm -rf "$B"
-	cp -a "$ROOT" "$B"
-	go run tools/gen-tree.go -mutate -root "$B" -pct 1 -list "$T/rootB.changes"
-fi
-say "warming the cache: both trees, contents included"
-for t in "$ROOT" "$B"; do
-	find "$t" -xdev >/dev/null
-	tar -C "$t" -cf - . | cat >/dev/null
-done
+mutated_copy "$ROOT" "$B" "$T/rootB.changes"
+warm "$ROOT" "$B"
 
 # order I: "base head" on odd rounds, "head base" on even ones, so neither
 # side always runs on the cache and CPU state the other left.

@@ -45,6 +45,7 @@ ENTRIES=${ENTRIES:-1000000}
 OLD=2026-11-10_09:00:00
 
 say() { printf 'bench-history: %s\n' "$*" >&2; }
+. scripts/lib.sh
 
 MNT=$(mktemp -d)
 cleanup() {
@@ -81,11 +82,7 @@ OLDS=$MNT/old_roots
 
 [ -x ./drift ] || go build -o drift ./cmd/drift
 
-say "warming the cache: both trees, contents included"
-for t in "$ROOT" "$OLDS"/*; do
-	find "$t" -xdev >/dev/null
-	tar -C "$t" -cf - . | cat >/dev/null
-done
+warm "$ROOT" "$OLDS"/*
 
 # timed NAME CMD...: run CMD (stdout discarded; exit 1 is fine), append
 # "seconds KiB" to $TMP/NAME.

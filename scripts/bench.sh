@@ -55,6 +55,7 @@ ENTRIES=${ENTRIES:-1000000}
 BIG=${BIG:-false}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
+. scripts/lib.sh
 
 if [ -d "$ROOT" ] && [ -n "$(ls -A "$ROOT" 2>/dev/null)" ]; then
 	say "using existing tree $ROOT"
@@ -211,19 +212,8 @@ DRIFT_BENCH_ROOT=$ROOT go test -run '^$' -bench BenchmarkCheck -benchtime 3x ./i
 
 if [ "${DIFF:-}" = 1 ]; then
 	B=$DIR/rootB
-	if [ -d "$B" ] && [ -n "$(ls -A "$B" 2>/dev/null)" ]; then
-		say "using existing mutated copy $B"
-	else
-		say "copying $ROOT to $B (cp -a) and changing 1% of its files"
-		rm -rf "$B"
-		cp -a "$ROOT" "$B"
-		go run tools/gen-tree.go -mutate -root "$B" -pct 1 -list "$DIR/rootB.changes"
-	fi
-	say "warming the cache: both trees, contents included"
-	for t in "$ROOT" "$B"; do
-		find "$t" -xdev >/dev/null
-		tar -C "$t" -cf - . | cat >/dev/null
-	done
+	mutated_copy "$ROOT" "$B" "$DIR/rootB.changes"
+	warm "$ROOT" "$B"
 	# diffq: diff -rq, which follows symlinks: the tree's dangling ones are
 	# errors (status 2, a line each on stderr), not a failed run.
 	diffq() { diff -rq "$@" 2>/dev/null || [ $? -le 2 ]; }
