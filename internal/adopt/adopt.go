@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
@@ -188,13 +189,20 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		return res, nil
 	}
 	if !o.AllowOpen {
-		var busy []Path
+		var busy []string
 		for _, p := range res.Paths {
 			if a.changes(&p) {
-				busy = append(busy, p)
+				busy = append(busy, p.Path)
 			}
 		}
-		if held := openBelow(m.Root, busy); len(held) > 0 {
+		// res.Open, the one scan of /proc, kept to the paths that change.
+		var held []OpenFile
+		for _, f := range res.Open {
+			if slices.ContainsFunc(busy, func(p string) bool { return pathx.Contains(p, f.Path) }) {
+				held = append(held, f)
+			}
+		}
+		if len(held) > 0 {
 			return res, &OpenError{Open: held}
 		}
 	}

@@ -45,6 +45,7 @@ func OpenBelow(root string, paths []string) []OpenFile {
 			continue
 		}
 		seen := map[string]bool{}
+		name := "" // comm(pid), read at the first match
 		for _, fd := range fds {
 			target, err := os.Readlink("/proc/" + pe.Name() + "/fd/" + fd.Name())
 			if err != nil || !strings.HasPrefix(target, "/") || seen[target] {
@@ -58,7 +59,10 @@ func OpenBelow(root string, paths []string) []OpenFile {
 			live = path.Join("/", live)
 			for _, p := range paths {
 				if pathx.Contains(p, live) {
-					out = append(out, OpenFile{Path: live, PID: pid, Comm: comm(pid)})
+					if name == "" {
+						name = comm(pid)
+					}
+					out = append(out, OpenFile{Path: live, PID: pid, Comm: name})
 					break
 				}
 			}

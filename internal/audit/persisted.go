@@ -156,7 +156,7 @@ func (m *Model) placeholder(pe *PersistedError) *PersistedError {
 		return nil
 	}
 	pe.Placeholder = "an empty " + old
-	pe.MountedNow = m.ShowsCopy(pe.Path)
+	pe.MountedNow = m.Mounts != nil && m.Mounts.At(pe.Decl.Path) != nil // ShowsCopy, the declaration known
 	return pe
 }
 

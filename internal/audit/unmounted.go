@@ -166,9 +166,8 @@ func (m *Model) unmounted(sp string) *UnmountedError {
 	}
 	if eph := m.wipedAt(sp); eph != "" {
 		ue := &UnmountedError{StoragePath: sp, Root: m.Root, Ephemeral: eph}
-		buf := make([]byte, 4096)
-		if n, err := unix.Readlink(filepath.Join(m.Root, sp), buf); err == nil {
-			ue.Link = string(buf[:n])
+		if t, err := fsys.ReadlinkIn(m.Root, sp); err == nil {
+			ue.Link = t
 		}
 		return ue
 	}
@@ -200,12 +199,11 @@ func Blocked(root, sp string) (at, link string) {
 		case err != nil:
 			return "", "" // nothing there (yet), or unreadable: the open says
 		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-			buf := make([]byte, 4096)
-			n, err := unix.Readlink(filepath.Join(root, p), buf)
-			if err != nil || n == 0 {
+			t, err := fsys.ReadlinkIn(root, p)
+			if err != nil || t == "" {
 				return p, "?"
 			}
-			return p, string(buf[:n])
+			return p, t
 		case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 			return p, ""
 		}
