@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
@@ -71,10 +72,10 @@ func readFstabAt(root, rel string) ([]FSEntry, error) {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) < 2 || !strings.HasPrefix(unescapeFstab(f[1]), "/") {
+		if len(f) < 2 || !strings.HasPrefix(mounts.Unescape(f[1]), "/") {
 			continue
 		}
-		e := FSEntry{Device: unescapeFstab(f[0]), Point: pathx.Clean(unescapeFstab(f[1])), At: fmt.Sprintf("/etc/fstab:%d", n)}
+		e := FSEntry{Device: mounts.Unescape(f[0]), Point: pathx.Clean(mounts.Unescape(f[1])), At: fmt.Sprintf("/etc/fstab:%d", n)}
 		if len(f) > 2 {
 			e.FSType = f[2]
 		}
@@ -85,25 +86,6 @@ func readFstabAt(root, rel string) ([]FSEntry, error) {
 	}
 	return out, sc.Err()
 }
-
-// unescapeFstab decodes fstab's octal escapes (\040 for a space).
-func unescapeFstab(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOct(s[i+1]) && isOct(s[i+2]) && isOct(s[i+3]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOct(c byte) bool { return c >= '0' && c <= '7' }
 
 // readBeneath reads at most limit bytes of the regular file rel beneath
 // root (fsys.Open: no symlink followed, never out of root). Errors:

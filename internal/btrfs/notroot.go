@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/safefile"
 )
 
@@ -150,12 +151,12 @@ func fstabMount(file, dev, subvol string, id uint64) string {
 		if len(f) < 4 || strings.HasPrefix(f[0], "#") || f[2] != "btrfs" {
 			continue
 		}
-		point := unescapeOctal(f[1])
+		point := mounts.Unescape(f[1])
 		if point == "/" || point == "/sysroot" || !namesSubvol(f[3], subvol, id) {
 			continue
 		}
 		var st unix.Stat_t
-		if p := resumePath(unescapeOctal(f[0])); p == "" || unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK || st.Rdev != want.Rdev {
+		if p := resumePath(mounts.Unescape(f[0])); p == "" || unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK || st.Rdev != want.Rdev {
 			continue
 		}
 		return fmt.Sprintf("%s:%d mounts it at %s", file, n, point)
@@ -167,7 +168,7 @@ func fstabMount(file, dev, subvol string, id uint64) string {
 // subvol=) or the subvolume id (by subvolid=).
 func namesSubvol(opts, subvol string, id uint64) bool {
 	for _, o := range strings.Split(opts, ",") {
-		if v, ok := strings.CutPrefix(o, "subvol="); ok && strings.Trim(filepath.Clean("/"+unescapeOctal(v)), "/") == subvol {
+		if v, ok := strings.CutPrefix(o, "subvol="); ok && strings.Trim(filepath.Clean("/"+mounts.Unescape(v)), "/") == subvol {
 			return true
 		}
 		if v, ok := strings.CutPrefix(o, "subvolid="); ok && v == strconv.FormatUint(id, 10) {
@@ -175,31 +176,4 @@ func namesSubvol(opts, subvol string, id uint64) bool {
 		}
 	}
 	return false
-}
-
-// unescapeOctal decodes fstab's octal escapes (\040 for a space).
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && isOctal(s[i+1:i+4]) {
-			v, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
-			b.WriteByte(byte(v))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '7' {
-			return false
-		}
-	}
-	return s[0] <= '3'
 }

@@ -283,7 +283,7 @@ func (m *Mount) Option(name string) (value string, ok bool) {
 			o, opts, _ = strings.Cut(opts, ",")
 			k, v, _ := strings.Cut(o, "=")
 			if k == name {
-				return unescape(v), true
+				return Unescape(v), true
 			}
 		}
 	}

@@ -203,7 +203,7 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 			v = "/"
 		}
 	}
-	m.Root = unescape(v)
+	m.Root = Unescape(v)
 	if v, col, err = next("mount point"); err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
-	m.MountPoint = pathx.Clean(unescape(v))
+	m.MountPoint = pathx.Clean(Unescape(v))
 	if m.Options, col, err = next("mount options"); err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func parseLine(b []byte, name string, lineNo int) (*Mount, error) {
 	if err := badEscape(v, col); err != nil {
 		return nil, err
 	}
-	m.Source = unescape(v)
+	m.Source = Unescape(v)
 	m.SuperOptions, col = f.next() // may be missing: empty
 	if err := badEscape(m.SuperOptions, col); err != nil {
 		return nil, err
@@ -293,11 +293,11 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// unescape decodes the octal escapes the kernel writes in mountinfo (\040
+// Unescape decodes the octal escapes the kernel writes in mountinfo (\040
 // space, \011 tab, \012 newline, \134 backslash; any \NNN from \000 to
 // \377). A backslash not followed by such an escape is kept literally. It
 // does not allocate when s holds no backslash.
-func unescape(s string) string {
+func Unescape(s string) string {
 	i := strings.IndexByte(s, '\\')
 	if i < 0 {
 		return s
