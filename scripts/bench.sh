@@ -309,7 +309,7 @@ if [ "${BUDGET:-1}" != 0 ]; then
 		done
 		if [ $over = 1 ]; then
 			say "a command is over the memory budget of 10x its input (above)"
-			exit 1
+			missed=$((missed + 1))
 		fi
 	fi
 fi
