@@ -268,49 +268,12 @@ if [ "${ADOPT:-1}" != 0 ]; then
 	fi
 fi
 
-# The memory budgets (BUDGET=0 skips): 1,000,000 declarations within 10x
-# the memory of the input's text. The Budget benchmarks read large inputs
-# (a million declarations as .nix and as JSON, a 200,000-line mount table)
-# and fail when the reader allocates (and so can hold at its peak) or keeps
-# more than 10x the input's text, or lint's rules allocate more than 2x;
-# then drift lint and drift check --persist run on a million declarations
-# (about 21 MB of .nix, 20 MB of JSON) under /usr/bin/time, and a peak RSS
-# over 10x the file's size fails. How each parser's work grows with its
-# input is checked by the tests (TestReadCostLinear, TestReadAllocBound,
-# TestParseCostLinear, TestCheckCostLinear, TestCheckAllocBound).
+# The memory budgets of declarations (BUDGET=0 skips): 1,000,000
+# declarations within 10x the memory of the input's text, distinct and
+# duplicated (scripts/bench-decls.sh, which says how).
 if [ "${BUDGET:-1}" != 0 ]; then
-	say "go test -bench Budget (bytes allocated and kept per input byte; the budget is 10)"
-	if ! go test -run '^$' -bench 'Budget' -benchtime 2x ./internal/persist ./internal/mounts ./internal/lint; then
-		say "a parser is over its memory budget (above)"
-		exit 1
-	fi
-	if $have_drift && [ -x /usr/bin/time ]; then
-		seq 0 999999 | awk 'BEGIN {print "{ environment.persistence.\"/p\".directories = ["} {printf "  \"/var/lib/d%d\"\n", $1} END {print "]; }"}' >"$TMP/decls.nix"
-		seq 0 999999 | awk 'BEGIN {printf "{\"/p\": {\"directories\": ["} {printf "%s\"/var/lib/d%d\"\n", (NR > 1 ? "," : ""), $1} END {print "]}}"}' >"$TMP/decls.json"
-		over=0
-		# peak_kib CMD...: the peak RSS of CMD in KiB (exit status 1 accepted).
-		peak_kib() { /usr/bin/time -f %M -o "$TMP/peak" "$@" >/dev/null 2>&1 || [ $? -le 1 ]; tail -1 "$TMP/peak"; }
-		for f in decls.nix decls.json; do
-			size=$(stat -c %s "$TMP/$f")
-			for cmd in lint check; do
-				if [ $cmd = lint ]; then
-					kib=$(peak_kib ./drift lint "$TMP/$f")
-				else
-					kib=$(peak_kib ./drift check --root fixtures/demo/root --mountinfo fixtures/demo/mountinfo --persist "$TMP/$f" --format json)
-				fi
-				ratio=$(awk -v k="$kib" -v s="$size" 'BEGIN {printf "%.1f", k * 1024 / s}')
-				verdict="budget ok"
-				if awk -v r="$ratio" 'BEGIN {exit !(r > 10)}'; then
-					verdict="budget MISSED"
-					over=1
-				fi
-				echo "drift $cmd, 1,000,000 declarations ($f, $((size / 1000000)) MB): peak RSS $((kib / 1024)) MiB, ${ratio}x the input: $verdict"
-			done
-		done
-		if [ $over = 1 ]; then
-			say "a command is over the memory budget of 10x its input (above)"
-			missed=$((missed + 1))
-		fi
+	if ! scripts/bench-decls.sh; then
+		missed=$((missed + 1))
 	fi
 fi
 
