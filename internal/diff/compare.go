@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -27,8 +26,8 @@ type CompareOptions struct {
 	// two reused buffers); 0 picks scan.DefaultWorkers().
 	Workers int
 
-	fs        fsys // tests: nil is realFS
-	maxPinned int  // tests: directory descriptors kept for children; 0 is pinCap
+	fs        scan.PairFS // tests: nil is scan.PairReal
+	maxPinned int         // tests: directory descriptors kept for children; 0 is scan's cap
 	// live, for Check: side B's entries visited too (liveSide).
 	live *liveSide
 }
@@ -112,7 +111,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	defer unix.Close(rootB)
 	fs := opts.fs
 	if fs == nil {
-		fs = realFS{raw: scan.RawCalls(workers, rootA, rootB)}
+		fs = scan.PairReal{Raw: scan.RawCalls(workers, rootA, rootB)}
 	}
 	var st [2]unix.Stat_t
 	for s, r := range [2]struct {
@@ -123,71 +122,41 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 			return nil, &os.PathError{Op: "stat", Path: r.name, Err: err}
 		}
 	}
+	rootDev := [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
 
-	maxPinned := opts.maxPinned
-	if maxPinned <= 0 {
-		maxPinned = pinCap(workers)
+	c := &comparer{fs: fs, quick: opts.Quick, live: opts.live, ws: make([]*cmpWorker, workers)}
+	for i := range c.ws {
+		c.ws[i] = &cmpWorker{cmp: newContentCmp(fs)}
+		c.ws[i].cmp.ctx = ctx
 	}
-	l := &lockstep{fs: fs, quick: opts.Quick, ignore: opts.Ignore, maxPinned: int32(maxPinned), cancelled: ctx.Done(), live: opts.live}
-	l.root = [2]*handle{{fd: rootA, root: true}, {fd: rootB, root: true}}
-	l.rootDev = [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
-	for s, fd := range [2]int{rootA, rootB} {
-		l.rootMnt[s], l.rootMntErr[s] = mountID(fd, "", unix.AT_EMPTY_PATH)
-	}
-	ws := make([]*lsWorker, workers)
-	for i := range ws {
-		ws[i] = newLsWorker(fs)
-		ws[i].id = i
-		ws[i].cmp.ctx = ctx
-	}
-
 	// The roots themselves, then their listings.
 	var ea, eb scan.Entry
 	scan.Fill(&ea, "/", &st[0], 0)
 	scan.Fill(&eb, "/", &st[1], 0)
 	change, what, _ := WhatChanged(&ea, &eb, false, nil) // directories: no content
-	ws[0].counts[change]++
+	c.ws[0].counts[change]++
 	if change != Same {
-		ws[0].diffs = append(ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
+		c.ws[0].diffs = append(c.ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
 	}
-	root := pairItem{path: "/", nameOff: 1, has: [2]bool{true, true}, dev: l.rootDev}
-	if l.live != nil {
-		root.state = l.live.root
+	wopts := scan.PairOptions{FS: fs, Workers: workers, MaxPinned: opts.maxPinned}
+	if !opts.Ignore.Empty() {
+		wopts.Skip = opts.Ignore.matchSelf
 	}
-	l.stack = scan.NewStack(&l.stop, 0, root)
-
-	stopWatch := context.AfterFunc(ctx, func() {
-		l.stop.Store(true)
-		l.stack.Wake()
-	})
-	defer stopWatch()
-	var wg sync.WaitGroup
-	for _, w := range ws {
-		wg.Go(func() { l.run(w) })
+	if opts.live != nil {
+		wopts.RootState = opts.live.root
 	}
-	wg.Wait()
-	// The watch runs in a goroutine of its own: a walk can finish before
-	// it sets stop, and a cancelled comparison is still an interrupted one.
-	if l.stop.Load() || ctx.Err() != nil {
-		// Items left on the stack still hold their parents' descriptors.
-		for _, it := range l.stack.Left() {
-			for _, p := range it.parent {
-				if p != nil {
-					l.release(p)
-				}
-			}
-		}
+	nested, interrupted := scan.WalkPair(ctx, [2]int{rootA, rootB}, rootDev, wopts, c)
+	if interrupted {
 		return nil, ctx.Err()
 	}
 
-	res := &Comparison{A: a, B: b, RootDev: l.rootDev}
-	for _, w := range ws {
+	res := &Comparison{A: a, B: b, RootDev: rootDev, Nested: nested}
+	for _, w := range c.ws {
 		res.Diffs = append(res.Diffs, w.diffs...)
 		for k, n := range w.counts {
 			res.Counts[k] += n
 		}
 		res.Hashed += w.hashed
-		res.Nested += w.nested
 	}
 	slices.SortStableFunc(res.Diffs, func(x, y Difference) int { return strings.Compare(x.Path, y.Path) })
 	return res, nil

@@ -119,8 +119,8 @@ func BenchmarkSameFiles(b *testing.B) {
 		}
 		name := []byte("f\x00")
 		b.Run(fmt.Sprintf("compare/%dKiB", size>>10), func(b *testing.B) {
-			l := &lockstep{fs: realFS{}}
-			c := newContentCmp(realFS{})
+			l := &comparer{fs: scan.PairReal{}}
+			c := newContentCmp(scan.PairReal{})
 			var st [2]unix.Stat_t
 			b.SetBytes(2 * int64(size))
 			for b.Loop() {

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
 )
 
 // cmpBuf is the size of each of a worker's two read buffers.
@@ -15,7 +17,7 @@ const cmpBuf = 256 << 10
 // contentCmp compares the bytes of two open regular files of the same
 // size; one per worker, its buffers reused for every pair.
 type contentCmp struct {
-	fs   fsys
+	fs   scan.PairFS
 	a, b []byte
 	// ctx ends a comparison at its next chunk or window once it is done
 	// (its error is returned): Compare's; context.Background() from
@@ -23,7 +25,7 @@ type contentCmp struct {
 	ctx context.Context
 }
 
-func newContentCmp(fs fsys) *contentCmp {
+func newContentCmp(fs scan.PairFS) *contentCmp {
 	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf), ctx: context.Background()}
 }
 
@@ -97,7 +99,7 @@ func (c *contentCmp) rangeEqual(fa, fb int, from, to int64) (bool, error) {
 // returns fewer (then again, until the file ends early: an error).
 func (c *contentCmp) full(fd int, buf []byte, off int64, side string) error {
 	for len(buf) > 0 {
-		n, err := c.fs.pread(fd, buf, off)
+		n, err := c.fs.Pread(fd, buf, off)
 		if err != nil {
 			return fmt.Errorf("%s: read: %w", side, err)
 		}

@@ -162,7 +162,7 @@ func (c *classifier) walkOutside(ctx context.Context, root string, o outsideDir,
 	}
 	// o could not be opened, as scan.Walk below / would have said: not
 	// when it is gone or replaced since it was visited.
-	if errno, ok := pe.Err.(unix.Errno); ok && (vanished(errno) || errno == unix.ELOOP) {
+	if errno, ok := pe.Err.(unix.Errno); ok && (scan.Vanished(errno) || errno == unix.ELOOP) {
 		return st, nil
 	}
 	op := "openat"

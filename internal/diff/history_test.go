@@ -345,7 +345,7 @@ func TestHashStops(t *testing.T) {
 		}
 		fd, err := unix.Open(p, unix.O_RDONLY, 0)
 		testutil.Must(t, err)
-		c := newContentCmp(realFS{})
+		c := newContentCmp(scan.PairReal{})
 		c.ctx = ctx
 		if eq, err := c.same(fd, fd, st.Size, &st, &st); eq || !errors.Is(err, context.Canceled) {
 			t.Errorf("size %d: comparing after the stop: %v, %v; want context.Canceled", size, eq, err)

@@ -36,18 +36,18 @@ type liveSide struct {
 }
 
 // visitLive visits e, an entry of side B in the directory being merged
-// (w.state), and returns the state for its entries: nil unless e is a
+// (w.State), and returns the state for its entries: nil unless e is a
 // directory visit descends into and the walk reads (read); one it does not
 // read goes to liveSide.outside.
-func (l *lockstep) visitLive(w *lsWorker, e *scan.Entry, read bool) any {
-	e.Worker = w.id
-	l.live.entries.Add(1)
-	state, descend := l.live.visit(w.state, e)
+func (c *comparer) visitLive(w *scan.PairWorker, e *scan.Entry, read bool) any {
+	e.Worker = w.ID
+	c.live.entries.Add(1)
+	state, descend := c.live.visit(w.State, e)
 	if !descend || state == nil || e.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil
 	}
 	if !read {
-		l.live.outside(e.Path, state)
+		c.live.outside(e.Path, state)
 		return nil
 	}
 	return state
@@ -57,39 +57,39 @@ func (l *lockstep) visitLive(w *lsWorker, e *scan.Entry, read bool) any {
 // liveSide.onError where side B is visited, as scan.Walk would: not an
 // entry or directory gone meanwhile, nor a directory replaced by a
 // symlink (op "" reports err as it is).
-func (l *lockstep) liveFail(w *lsWorker, path, op string, err error) {
-	if l.live == nil || w.state == nil {
+func (c *comparer) liveFail(w *scan.PairWorker, path, op string, err error) {
+	if c.live == nil || w.State == nil {
 		return
 	}
 	switch {
 	case op == "":
-	case vanished(err) || op == "openat" && err == unix.ELOOP:
+	case scan.Vanished(err) || op == "openat" && err == unix.ELOOP:
 		return
 	default:
 		err = os.NewSyscallError(op, err)
 	}
-	l.live.onError(path, err)
+	c.live.onError(path, err)
 }
 
 // liveAlone visits the name (NUL-terminated) of the directory dirfd of
-// side B, lstat'ed into w.st[1], when side A could not be read there: it
+// side B, lstat'ed into w.St[1], when side A could not be read there: it
 // is not compared, and its subtree is read for the visit alone (quiet).
-func (l *lockstep) liveAlone(w *lsWorker, dirfd int, dir string, namez []byte) {
-	if l.live == nil || w.state == nil {
+func (c *comparer) liveAlone(w *scan.PairWorker, dirfd int, dir string, namez []byte) {
+	if c.live == nil || w.State == nil {
 		return
 	}
 	name := namez[:len(namez)-1]
-	st := &w.st[1]
-	p := join(dir, name)
+	st := &w.St[1]
+	p := scan.Join(dir, name)
 	var e scan.Entry
 	scan.Fill(&e, p, st, 0)
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		l.readLink(w, 1, dirfd, namez, &e)
+		w.ReadLink(1, dirfd, namez, &e)
 	}
-	read := st.Mode&unix.S_IFMT == unix.S_IFDIR && (uint64(st.Dev) == w.dirDev[1] || l.nested(w, 1, dirfd, p, namez))
-	if state := l.visitLive(w, &e, read); state != nil {
-		it := pairItem{path: p, nameOff: len(p) - len(name), state: state, quiet: true}
-		it.has[1], it.dev[1], it.ino[1] = true, uint64(st.Dev), st.Ino
-		w.children = append(w.children, it)
+	read := w.Reads(1, dirfd, dir, namez)
+	if state := c.visitLive(w, &e, read); state != nil {
+		it := scan.PairItem{Path: p, NameOff: len(p) - len(name), State: state, Quiet: true}
+		it.Has[1], it.Dev[1], it.Ino[1] = true, uint64(st.Dev), st.Ino
+		w.Children = append(w.Children, it)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -268,7 +269,7 @@ func TestCompareReplacedWhileCompared(t *testing.T) {
 			}
 			return nil
 		}}, false)
-		if got, want := listing(c), []string{"/d error"}; !reflect.DeepEqual(got, want) || !errors.Is(c.Diffs[0].Err, errDirReplaced) {
+		if got, want := listing(c), []string{"/d error"}; !reflect.DeepEqual(got, want) || !errors.Is(c.Diffs[0].Err, scan.ErrDirReplaced) {
 			t.Errorf("%q, want %q (%v)", got, want, c.Diffs)
 		}
 	})
@@ -319,8 +320,8 @@ type reversed struct {
 	b string
 }
 
-func (r *reversed) getdents(fd int, buf []byte) (int, error) {
-	n, err := r.hookFS.getdents(fd, buf)
+func (r *reversed) Getdents(fd int, buf []byte) (int, error) {
+	n, err := r.hookFS.Getdents(fd, buf)
 	if err != nil || n <= 0 || !strings.HasPrefix(fdPath(fd), r.b) {
 		return n, err
 	}
@@ -392,7 +393,7 @@ func TestOpenLeased(t *testing.T) {
 	defer unix.Close(root)
 	done := make(chan error, 2)
 	go func() {
-		f, err := realFS{}.open(root, []byte("f\x00"), fileFlags)
+		f, err := scan.PairReal{}.Open(root, []byte("f\x00"), fileFlags)
 		if err == nil {
 			unix.Close(f)
 		}
@@ -480,9 +481,14 @@ func TestCompareNestedSubvolume(t *testing.T) {
 	writeFile(t, filepath.Join(b, "box/new"), "x")
 	fd, err := unix.Open(a, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	testutil.Must(t, err)
-	rootMnt, err := mountID(fd, "", unix.AT_EMPTY_PATH)
+	var stx unix.Statx_t
+	err = unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &stx)
 	unix.Close(fd)
 	testutil.Must(t, err)
+	if stx.Mask&unix.STATX_MNT_ID == 0 {
+		t.Skip("statx gives no mount ID here")
+	}
+	rootMnt := stx.Mnt_id
 	subvol := func(name string, st *unix.Stat_t) {
 		if name == "box" || name == "inner" {
 			st.Dev += 1000 // its own anonymous device, as a subvolume has

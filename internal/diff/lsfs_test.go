@@ -7,15 +7,17 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/scan"
 )
 
-// hookFS is the kernel's fsys with hooks: each non-nil hook runs before
+// hookFS is the kernel's scan.PairFS with hooks: each non-nil hook runs before
 // the system call and, returning an error, replaces it. It also tracks
 // descriptors and reads: check fails the test if one descriptor open
 // returned is left open, one is closed that it did not return, or anything
 // but a regular file is read.
 type hookFS struct {
-	realFS
+	scan.PairReal
 	onOpen    func(dirfd int, name string, flags int) error
 	onFstatat func(dirfd int, name string) error
 	onGetdent func(fd int) error
@@ -32,13 +34,13 @@ type hookFS struct {
 
 func cstr(name []byte) string { return string(name[:len(name)-1]) }
 
-func (h *hookFS) open(dirfd int, name []byte, flags int) (int, error) {
+func (h *hookFS) Open(dirfd int, name []byte, flags int) (int, error) {
 	if h.onOpen != nil {
 		if err := h.onOpen(dirfd, cstr(name), flags); err != nil {
 			return -1, err
 		}
 	}
-	fd, err := h.realFS.open(dirfd, name, flags)
+	fd, err := h.PairReal.Open(dirfd, name, flags)
 	if err == nil {
 		h.mu.Lock()
 		if h.fds == nil {
@@ -50,63 +52,63 @@ func (h *hookFS) open(dirfd int, name []byte, flags int) (int, error) {
 	return fd, err
 }
 
-func (h *hookFS) getdents(fd int, buf []byte) (int, error) {
+func (h *hookFS) Getdents(fd int, buf []byte) (int, error) {
 	if h.onGetdent != nil {
 		if err := h.onGetdent(fd); err != nil {
 			return 0, err
 		}
 	}
-	return h.realFS.getdents(fd, buf)
+	return h.PairReal.Getdents(fd, buf)
 }
 
-func (h *hookFS) fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
+func (h *hookFS) Fstatat(dirfd int, name []byte, st *unix.Stat_t) error {
 	if h.onFstatat != nil {
 		if err := h.onFstatat(dirfd, cstr(name)); err != nil {
 			return err
 		}
 	}
-	err := h.realFS.fstatat(dirfd, name, st)
+	err := h.PairReal.Fstatat(dirfd, name, st)
 	if err == nil && h.onStat != nil {
 		h.onStat(cstr(name), st)
 	}
 	return err
 }
 
-func (h *hookFS) fstat(fd int, st *unix.Stat_t) error {
-	err := h.realFS.fstat(fd, st)
+func (h *hookFS) Fstat(fd int, st *unix.Stat_t) error {
+	err := h.PairReal.Fstat(fd, st)
 	if err == nil && h.onStat != nil {
 		h.onStat(filepath.Base(fdPath(fd)), st)
 	}
 	return err
 }
 
-func (h *hookFS) mountID(dirfd int, name []byte) (uint64, error) {
+func (h *hookFS) MountID(dirfd int, name []byte) (uint64, error) {
 	if h.onMountID != nil {
 		return h.onMountID(cstr(name))
 	}
-	return h.realFS.mountID(dirfd, name)
+	return h.PairReal.MountID(dirfd, name)
 }
 
-func (h *hookFS) close(fd int) error {
+func (h *hookFS) Close(fd int) error {
 	h.mu.Lock()
 	_, ok := h.fds[fd]
 	delete(h.fds, fd)
 	h.mu.Unlock()
 	if !ok {
-		// A root, or a double close: roots are not opened through fsys and
+		// A root, or a double close: roots are not opened through PairFS and
 		// are never closed through it.
 		h.complain(fmt.Sprintf("close(%d): not a descriptor open returned", fd))
 	}
-	return h.realFS.close(fd)
+	return h.PairReal.Close(fd)
 }
 
 // pread reads only what fstat shows to be a regular file.
-func (h *hookFS) pread(fd int, buf []byte, off int64) (int, error) {
+func (h *hookFS) Pread(fd int, buf []byte, off int64) (int, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		h.complain(fmt.Sprintf("pread(%d) of a mode %o: only regular files may be read", fd, st.Mode))
 	}
-	return h.realFS.pread(fd, buf, off)
+	return h.PairReal.Pread(fd, buf, off)
 }
 
 func (h *hookFS) complain(s string) {

@@ -30,7 +30,7 @@ func DotIno(buf []byte) (uint64, bool) {
 // deleted entry, ".", "..", a name without its NUL), the record's d_type,
 // and the records after it; rest is nil when buf is malformed (a short
 // record, a d_reclen past its end) and the batch ends. Walk and
-// internal/diff's lockstep walk read their listings with it.
+// WalkPair read their listings with it.
 func NextDirent(buf []byte) (namez []byte, typ uint8, rest []byte) {
 	if len(buf) < 20 {
 		return nil, 0, nil
@@ -56,7 +56,7 @@ func NextDirent(buf []byte) (namez []byte, typ uint8, rest []byte) {
 
 // ReadLink returns the symlink target read (like readlinkat(2): the length
 // read, truncated to the buffer) into *buf, growing *buf until the target
-// fits; the error is read's. Walk and internal/diff's lockstep walk read
+// fits; the error is read's. Walk and WalkPair read
 // every symlink with it, each worker through its own *buf.
 func ReadLink(buf *[]byte, read func(buf []byte) (int, error)) (string, error) {
 	for {

@@ -83,7 +83,7 @@ func (realFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
 
 // Getdents reads raw linux_dirent64 records of the directory fd into buf
 // (getdents64(2), retried on EINTR); 0 is the end of the directory. Walk
-// and internal/diff's lockstep walk list directories with it.
+// and WalkPair list directories with it.
 //
 // With raw, the call goes through RawSyscall: the Go scheduler is not told
 // (no entersyscall/exitsyscall), so it never hands the caller's P to
@@ -124,7 +124,7 @@ func Getdents(fd int, buf []byte, raw bool) (int, error) {
 // LocalFS reports whether the directory open as fd is on a filesystem the
 // local kernel serves from memory or a local disk (btrfs, ext2/3/4, xfs,
 // f2fs, bcachefs, zfs, tmpfs, ramfs), where a listing or an lstat takes
-// microseconds, or a disk's time: Walk and internal/diff's lockstep walk
+// microseconds, or a disk's time: Walk and WalkPair
 // make raw system calls (Getdents) only below such a root. A network or
 // FUSE filesystem, or one fstatfs cannot name, is not local.
 func LocalFS(fd int) bool {
@@ -175,7 +175,7 @@ const zfsSuperMagic = 0x2fc12fc1
 // Readlinkat reads the target of the symlink name (NUL-terminated)
 // relative to dirfd into buf and returns its length (readlinkat(2),
 // retried on EINTR: no NUL added, truncated to len(buf)). It allocates
-// nothing; Walk and internal/diff's lockstep walk read symlinks with it.
+// nothing; Walk and WalkPair read symlinks with it.
 func Readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(&name[0])), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)

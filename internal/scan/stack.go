@@ -9,7 +9,7 @@ import (
 // first keeps few directory descriptors pinned) and the count of items not
 // finished yet, on the stack or being worked on. A worker Pops an item,
 // works on it, and calls Done with the items it produced. Walk uses it, and
-// so does internal/diff's lockstep walk of two trees. Safe for concurrent
+// so does WalkPair, the lockstep walk of two trees. Safe for concurrent
 // use; make one with NewStack.
 type Stack[T any] struct {
 	mu      sync.Mutex

@@ -207,12 +207,13 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 }
 
 // pinCap bounds the directory descriptors kept open for pending
-// subdirectories: a quarter of the soft RLIMIT_NOFILE, at most 4096.
-func pinCap(workers int) int {
+// subdirectories: a quarter of the soft RLIMIT_NOFILE less reserve (the
+// descriptors the workers open besides), at least 8, at most 4096.
+func pinCap(reserve int) int {
 	n := 1024
 	var rl unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 1<<30 {
-		n = int(rl.Cur)/4 - workers
+		n = int(rl.Cur)/4 - reserve
 	}
 	return min(max(n, 8), 4096)
 }
@@ -241,7 +242,10 @@ func (w *walker) fail(ws *wstate, path string, op string, err error) {
 	}
 }
 
-func vanished(err error) bool { return err == unix.ENOENT || err == unix.ENOTDIR }
+// Vanished reports whether err, of a system call on a name found by a
+// walk, means the name is gone or no longer where it was: ENOENT, or
+// ENOTDIR (a directory on the way replaced by a file).
+func Vanished(err error) bool { return err == unix.ENOENT || err == unix.ENOTDIR }
 
 // cname returns name NUL-terminated in ws's scratch buffer.
 func (ws *wstate) cname(name string) []byte {
@@ -272,7 +276,7 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 			// counted.
 		case err == unix.ELOOP || err == unix.ENOTDIR:
 			w.retype(ws, pfd, name, it)
-		case vanished(err):
+		case Vanished(err):
 			ws.stats.Vanished++
 		default:
 			w.fail(ws, it.path, "openat", err)
@@ -313,7 +317,7 @@ func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
 // again, as what it is now; nothing is followed.
 func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
 	if err := w.fs.fstatat(pfd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if vanished(err) {
+		if Vanished(err) {
 			ws.stats.Vanished++
 		} else {
 			w.fail(ws, it.path, "fstatat", err)
@@ -353,7 +357,7 @@ func (w *walker) openPath(ws *wstate, path string) (int, bool) {
 			w.fs.close(cur)
 		}
 		if err != nil {
-			if vanished(err) || err == unix.ELOOP {
+			if Vanished(err) || err == unix.ELOOP {
 				ws.stats.Vanished++ // an ancestor moved or changed type
 			} else {
 				w.fail(ws, path, "openat", err)
@@ -385,7 +389,7 @@ func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any,
 	for !w.stop.Load() {
 		n, err := w.fs.getdents(fd, ws.buf)
 		if err != nil {
-			if !vanished(err) { // ENOENT: the directory was removed while read
+			if !Vanished(err) { // ENOENT: the directory was removed while read
 				w.fail(ws, dir, "getdents", err)
 			}
 			break
@@ -454,7 +458,7 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 		if !w.lstat(ws, fd, dir, name) {
 			continue
 		}
-		p := join(dir, name[:nl])
+		p := Join(dir, name[:nl])
 		Fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
 		if w.readLinks && typ == unix.S_IFLNK {
@@ -508,7 +512,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 				socks++
 			}
 			if typ == unix.DT_DIR {
-				p := join(dir, name[:nl])
+				p := Join(dir, name[:nl])
 				ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, unchecked: true})
 			}
 			continue
@@ -521,7 +525,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 		case unix.S_IFREG:
 			size += ws.st.Size
 		case unix.S_IFDIR:
-			p := join(dir, name[:nl])
+			p := Join(dir, name[:nl])
 			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, dev: uint64(ws.st.Dev), ino: ws.st.Ino})
 		case unix.S_IFLNK:
 			if w.readLinks {
@@ -541,10 +545,10 @@ func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
 	switch {
 	case err == nil:
 		return true
-	case vanished(err):
+	case Vanished(err):
 		ws.stats.Vanished++
 	default:
-		w.fail(ws, join(dir, name[:len(name)-1]), "fstatat", err)
+		w.fail(ws, Join(dir, name[:len(name)-1]), "fstatat", err)
 	}
 	return false
 }
@@ -555,8 +559,8 @@ func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
 func (w *walker) readLink(ws *wstate, dirfd int, dir string, name []byte) string {
 	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.readlinkat(dirfd, name, buf) })
 	if err != nil {
-		if !vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
-			w.fail(ws, join(dir, name[:len(name)-1]), "readlinkat", err)
+		if !Vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
+			w.fail(ws, Join(dir, name[:len(name)-1]), "readlinkat", err)
 		}
 		return ""
 	}
@@ -577,7 +581,9 @@ var searchesAll = func() bool {
 	return data[0].Effective&(1<<unix.CAP_DAC_READ_SEARCH|1<<unix.CAP_DAC_OVERRIDE) != 0
 }
 
-func join(dir string, name []byte) string {
+// Join returns the path of name in the directory dir (a walk's path: "/"
+// for the root).
+func Join(dir string, name []byte) string {
 	if dir == "/" {
 		return "/" + string(name)
 	}

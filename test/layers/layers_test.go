@@ -24,8 +24,8 @@ var layers = []struct {
 	name string
 	pkgs []string
 }{
-	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/fsys", "internal/hashindex", "internal/jsonschema", "internal/partial", "internal/pathx", "internal/persist/nix", "internal/scan", "internal/testutil", "internal/units"}},
-	{"files", []string{"internal/safefile"}},
+	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/fsys", "internal/hashindex", "internal/jsonschema", "internal/partial", "internal/pathx", "internal/persist/nix", "internal/testutil", "internal/units"}},
+	{"files", []string{"internal/safefile", "internal/scan"}},
 	{"mounts", []string{"internal/mounts"}},
 	{"sources", []string{"internal/btrfs", "internal/persist"}},
 	{"rules", []string{"internal/diff", "internal/lint"}},
