@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 )
 
@@ -26,8 +27,8 @@ type CompareOptions struct {
 	// two reused buffers); 0 picks scan.DefaultWorkers().
 	Workers int
 
-	fs        scan.PairFS // tests: nil is scan.PairReal
-	maxPinned int         // tests: directory descriptors kept for children; 0 is scan's cap
+	fs        ifsys.FS // tests: nil is ifsys.Real
+	maxPinned int      // tests: directory descriptors kept for children; 0 is scan's cap
 	// live, for Check: side B's entries visited too (liveSide).
 	live *liveSide
 }
@@ -111,7 +112,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	defer unix.Close(rootB)
 	fs := opts.fs
 	if fs == nil {
-		fs = scan.PairReal{Raw: scan.RawCalls(workers, rootA, rootB)}
+		fs = ifsys.Real{Raw: scan.RawCalls(workers, rootA, rootB)}
 	}
 	var st [2]unix.Stat_t
 	for s, r := range [2]struct {

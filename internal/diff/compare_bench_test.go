@@ -10,6 +10,7 @@ import (
 	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 )
 
@@ -119,8 +120,8 @@ func BenchmarkSameFiles(b *testing.B) {
 		}
 		name := []byte("f\x00")
 		b.Run(fmt.Sprintf("compare/%dKiB", size>>10), func(b *testing.B) {
-			l := &comparer{fs: scan.PairReal{}}
-			c := newContentCmp(scan.PairReal{})
+			l := &comparer{fs: ifsys.Real{}}
+			c := newContentCmp(ifsys.Real{})
 			var st [2]unix.Stat_t
 			b.SetBytes(2 * int64(size))
 			for b.Loop() {

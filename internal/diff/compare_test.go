@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	ifsys "github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/fsys/fsystest"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -163,9 +164,9 @@ func TestCompareMutations(t *testing.T) {
 			seedTree(t, a)
 			seedTree(t, b)
 			m.modify(t, b)
-			fs := &hookFS{}
+			fs := &fsystest.FS{}
 			if m.open != nil {
-				fs.onOpen = func(_ int, name string, flags int) error {
+				fs.OnOpen = func(_ int, name string, flags int) error {
 					if flags&unix.O_DIRECTORY != 0 {
 						return nil
 					}
@@ -175,7 +176,7 @@ func TestCompareMutations(t *testing.T) {
 			opts := CompareOptions{Quick: m.quick, Workers: 3, fs: fs}
 			c, err := Compare(context.Background(), a, b, opts)
 			testutil.Must(t, err)
-			fs.check(t)
+			fs.Check(t)
 			got := map[string]Change{}
 			for _, d := range c.Diffs {
 				got[d.Path] = d.Change

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nix-drift/drift/internal/scan"
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 )
 
 // cmpBuf is the size of each of a worker's two read buffers.
@@ -17,7 +17,7 @@ const cmpBuf = 256 << 10
 // contentCmp compares the bytes of two open regular files of the same
 // size; one per worker, its buffers reused for every pair.
 type contentCmp struct {
-	fs   scan.PairFS
+	fs   ifsys.FS
 	a, b []byte
 	// ctx ends a comparison at its next chunk or window once it is done
 	// (its error is returned): Compare's; context.Background() from
@@ -25,7 +25,7 @@ type contentCmp struct {
 	ctx context.Context
 }
 
-func newContentCmp(fs scan.PairFS) *contentCmp {
+func newContentCmp(fs ifsys.FS) *contentCmp {
 	return &contentCmp{fs: fs, a: make([]byte, cmpBuf), b: make([]byte, cmpBuf), ctx: context.Background()}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/testutil"
@@ -345,7 +346,7 @@ func TestHashStops(t *testing.T) {
 		}
 		fd, err := unix.Open(p, unix.O_RDONLY, 0)
 		testutil.Must(t, err)
-		c := newContentCmp(scan.PairReal{})
+		c := newContentCmp(ifsys.Real{})
 		c.ctx = ctx
 		if eq, err := c.same(fd, fd, st.Size, &st, &st); eq || !errors.Is(err, context.Canceled) {
 			t.Errorf("size %d: comparing after the stop: %v, %v; want context.Canceled", size, eq, err)

@@ -123,9 +123,9 @@ func (c *comparer) regular(w *scan.PairWorker, fd [2]int, dir string, namez []by
 // that is refused (EPERM: a file neither owned by the caller nor opened
 // with CAP_FOWNER).
 func (c *comparer) openFile(dirfd int, namez []byte) (int, error) {
-	fd, err := c.fs.Open(dirfd, namez, fileFlags|unix.O_NOATIME)
+	fd, err := c.fs.OpenBeneath(dirfd, namez, fileFlags|unix.O_NOATIME)
 	if err == unix.EPERM {
-		fd, err = c.fs.Open(dirfd, namez, fileFlags)
+		fd, err = c.fs.OpenBeneath(dirfd, namez, fileFlags)
 	}
 	return fd, err
 }

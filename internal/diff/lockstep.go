@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 )
 
@@ -30,7 +31,7 @@ var sideNames = [2]string{"A", "B"}
 
 // comparer is the scan.PairVisitor of one Compare.
 type comparer struct {
-	fs    scan.PairFS
+	fs    ifsys.FS
 	quick bool
 	live  *liveSide // nil: nothing but the comparison
 	ws    []*cmpWorker

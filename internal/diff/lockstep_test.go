@@ -17,15 +17,13 @@ import (
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/fsys/fsystest"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
-// fdPath is where the descriptor fd points (its /proc/self/fd link).
-func fdPath(fd int) string {
-	p, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
-	return p
-}
+// fdPath is where the descriptor fd points.
+var fdPath = fsystest.FDPath
 
 // listing renders c's differences as "path change" lines, in c's order.
 func listing(c *Comparison) []string {
@@ -45,11 +43,11 @@ func pair(t *testing.T) (a, b string) {
 	return a, b
 }
 
-func compareWith(t *testing.T, a, b string, fs *hookFS, quick bool) *Comparison {
+func compareWith(t *testing.T, a, b string, fs *fsystest.FS, quick bool) *Comparison {
 	t.Helper()
 	c, err := Compare(context.Background(), a, b, CompareOptions{Quick: quick, Workers: 2, fs: fs})
 	testutil.Must(t, err)
-	fs.check(t)
+	fs.Check(t)
 	return c
 }
 
@@ -70,7 +68,7 @@ func TestCompareTypeChange(t *testing.T) {
 		writeFile(t, filepath.Join(b, "link"), "f")
 		testutil.Must(t, os.Remove(filepath.Join(b, "g")))
 		testutil.Must(t, unix.Mkfifo(filepath.Join(b, "g"), 0o644))
-		c := compareWith(t, a, b, &hookFS{}, quick)
+		c := compareWith(t, a, b, &fsystest.FS{}, quick)
 		want := []string{"/d meta", "/d/e removed", "/d/e/y removed", "/d/x removed", "/f meta", "/f/c added", "/g meta", "/link meta"}
 		if got := listing(c); !reflect.DeepEqual(got, want) {
 			t.Errorf("quick=%v: %q, want %q", quick, got, want)
@@ -92,7 +90,7 @@ func TestCompareOneSidedSubtree(t *testing.T) {
 	testutil.Must(t, os.Symlink("/nowhere", filepath.Join(a, "old/p/lnk")))
 	testutil.Must(t, os.MkdirAll(filepath.Join(b, "new/r"), 0o755))
 	testutil.Must(t, unix.Mkfifo(filepath.Join(b, "new/r/fifo"), 0o600))
-	c := compareWith(t, a, b, &hookFS{}, false)
+	c := compareWith(t, a, b, &fsystest.FS{}, false)
 	want := []string{"/new added", "/new/r added", "/new/r/fifo added", "/old removed", "/old/p removed", "/old/p/lnk removed", "/old/p/q removed", "/old/p/q/file removed"}
 	if got := listing(c); !reflect.DeepEqual(got, want) {
 		t.Errorf("%q, want %q", got, want)
@@ -120,7 +118,7 @@ func TestCompareOneSidedSubtree(t *testing.T) {
 func TestCompareCounts(t *testing.T) {
 	a, b := pair(t)
 	for _, quick := range []bool{false, true} {
-		c := compareWith(t, a, b, &hookFS{}, quick)
+		c := compareWith(t, a, b, &fsystest.FS{}, quick)
 		// /, f, g, d, d/x, d/e, d/e/y, link, sparse
 		if c.Counts[Same] != 9 || c.Differ() {
 			t.Errorf("quick=%v: counts %v, diffs %q", quick, c.Counts, listing(c))
@@ -147,27 +145,27 @@ func TestCompareVanished(t *testing.T) {
 	cases := []struct {
 		name  string
 		quick bool
-		hook  func(a, b string) *hookFS
+		hook  func(a, b string) *fsystest.FS
 		want  []string
 	}{
-		{"file gone from A before its open", false, func(a, b string) *hookFS {
-			return &hookFS{onOpen: removeOn(a, "f", false)}
+		{"file gone from A before its open", false, func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnOpen: removeOn(a, "f", false)}
 		}, []string{"/f added"}},
-		{"file gone from B before its lstat (quick)", true, func(a, b string) *hookFS {
-			return &hookFS{onFstatat: func(dirfd int, n string) error {
+		{"file gone from B before its lstat (quick)", true, func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnFstatat: func(dirfd int, n string) error {
 				return removeOn(b, "x", false)(dirfd, n, 0)
 			}}
 		}, []string{"/d/x removed"}},
-		{"symlink gone from both before its lstat", false, func(a, b string) *hookFS {
-			return &hookFS{onFstatat: func(dirfd int, n string) error {
+		{"symlink gone from both before its lstat", false, func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnFstatat: func(dirfd int, n string) error {
 				if n == "link" {
 					os.Remove(filepath.Join(fdPath(dirfd), n))
 				}
 				return nil
 			}}
 		}, nil},
-		{"directory gone from B before its open", false, func(a, b string) *hookFS {
-			return &hookFS{onOpen: removeOn(b, "e", true)}
+		{"directory gone from B before its open", false, func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnOpen: removeOn(b, "e", true)}
 		}, []string{"/d/e error"}},
 	}
 	for _, tc := range cases {
@@ -187,19 +185,19 @@ func TestCompareVanished(t *testing.T) {
 func TestCompareDirErrorOneSide(t *testing.T) {
 	cases := []struct {
 		name string
-		hook func(a, b string) *hookFS
+		hook func(a, b string) *fsystest.FS
 		side string
 	}{
-		{"A: open EACCES", func(a, b string) *hookFS {
-			return &hookFS{onOpen: func(dirfd int, n string, flags int) error {
+		{"A: open EACCES", func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnOpen: func(dirfd int, n string, flags int) error {
 				if n == "d" && flags&unix.O_DIRECTORY != 0 && fdPath(dirfd) == a {
 					return unix.EACCES
 				}
 				return nil
 			}}
 		}, "A: openat2: permission denied"},
-		{"B: getdents EIO", func(a, b string) *hookFS {
-			return &hookFS{onGetdent: func(fd int) error {
+		{"B: getdents EIO", func(a, b string) *fsystest.FS {
+			return &fsystest.FS{OnGetdents: func(fd int) error {
 				if fdPath(fd) == filepath.Join(b, "d") {
 					return unix.EIO
 				}
@@ -229,9 +227,9 @@ func TestCompareDirErrorOneSide(t *testing.T) {
 // (quick); a directory replaced by a symlink before its open is an error
 // and the symlink is not followed.
 func TestCompareReplacedWhileCompared(t *testing.T) {
-	toFifo := func(b string) *hookFS {
+	toFifo := func(b string) *fsystest.FS {
 		var once sync.Once
-		return &hookFS{onOpen: func(dirfd int, n string, flags int) error {
+		return &fsystest.FS{OnOpen: func(dirfd int, n string, flags int) error {
 			if n == "f" && flags&unix.O_DIRECTORY == 0 && fdPath(dirfd) == b {
 				once.Do(func() {
 					p := filepath.Join(b, "f")
@@ -259,7 +257,7 @@ func TestCompareReplacedWhileCompared(t *testing.T) {
 	})
 	t.Run("directory to symlink", func(t *testing.T) {
 		a, b := pair(t)
-		c := compareWith(t, a, b, &hookFS{onOpen: func(dirfd int, n string, flags int) error {
+		c := compareWith(t, a, b, &fsystest.FS{OnOpen: func(dirfd int, n string, flags int) error {
 			if n == "d" && flags&unix.O_DIRECTORY != 0 && fdPath(dirfd) == b {
 				p := filepath.Join(b, "d")
 				if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
@@ -303,49 +301,45 @@ func deepPair(t *testing.T) (a, b string, want int) {
 func TestCompareFewDescriptors(t *testing.T) {
 	a, b, want := deepPair(t)
 	for _, pinned := range []int{1, 0} {
-		fs := &hookFS{}
+		fs := &fsystest.FS{}
 		c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 4, fs: fs, maxPinned: pinned})
 		testutil.Must(t, err)
-		fs.check(t)
+		fs.Check(t)
 		if len(c.Diffs) != want || c.Counts[Changed] != int64(want) {
 			t.Errorf("maxPinned %d: %d diffs %v, want %d changed", pinned, len(c.Diffs), c.Counts, want)
 		}
 	}
 }
 
-// reversed lists directories of B in the reverse of the kernel's order,
-// so that the merge has to sort.
-type reversed struct {
-	hookFS
-	b string
-}
-
-func (r *reversed) Getdents(fd int, buf []byte) (int, error) {
-	n, err := r.hookFS.Getdents(fd, buf)
-	if err != nil || n <= 0 || !strings.HasPrefix(fdPath(fd), r.b) {
-		return n, err
+// reversed makes fs list the directories below b in the reverse of the
+// kernel's order, so that the merge has to sort.
+func reversed(fs *fsystest.FS, b string) {
+	fs.OnListing = func(fd int, buf []byte) {
+		if !strings.HasPrefix(fdPath(fd), b) {
+			return
+		}
+		var recs [][]byte
+		for rest := buf; len(rest) >= 19; {
+			reclen := int(*(*uint16)(unsafe.Pointer(&rest[16])))
+			recs = append(recs, slices.Clone(rest[:reclen]))
+			rest = rest[reclen:]
+		}
+		out := buf[:0]
+		for i := len(recs) - 1; i >= 0; i-- {
+			out = append(out, recs[i]...)
+		}
 	}
-	var recs [][]byte
-	for rest := buf[:n]; len(rest) >= 19; {
-		reclen := int(*(*uint16)(unsafe.Pointer(&rest[16])))
-		recs = append(recs, slices.Clone(rest[:reclen]))
-		rest = rest[reclen:]
-	}
-	out := buf[:0]
-	for i := len(recs) - 1; i >= 0; i-- {
-		out = append(out, recs[i]...)
-	}
-	return n, nil
 }
 
 // TestCompareListingOrder: listings in different orders are sorted before
 // the merge; equal trees stay equal, a change is still found.
 func TestCompareListingOrder(t *testing.T) {
 	a, b, want := deepPair(t)
-	fs := &reversed{b: b}
+	fs := &fsystest.FS{}
+	reversed(fs, b)
 	c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 2, fs: fs})
 	testutil.Must(t, err)
-	fs.check(t)
+	fs.Check(t)
 	// /, l*, l*/m*, l*/m*/n and each n's same file.
 	if len(c.Diffs) != want || c.Counts[Changed] != int64(want) || c.Counts[Same] != 1+6+30+30+30 {
 		t.Errorf("%d diffs, counts %v; want %d changed", len(c.Diffs), c.Counts, want)
@@ -360,7 +354,7 @@ func TestCompareCancel(t *testing.T) {
 	defer cancel()
 	var n sync.Mutex
 	calls := 0
-	fs := &hookFS{onGetdent: func(int) error {
+	fs := &fsystest.FS{OnGetdents: func(int) error {
 		n.Lock()
 		defer n.Unlock()
 		if calls++; calls == 20 {
@@ -372,7 +366,7 @@ func TestCompareCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
-	fs.check(t)
+	fs.Check(t)
 }
 
 // TestOpenLeased: a file another process holds a write lease on refuses a
@@ -393,7 +387,7 @@ func TestOpenLeased(t *testing.T) {
 	defer unix.Close(root)
 	done := make(chan error, 2)
 	go func() {
-		f, err := scan.PairReal{}.Open(root, []byte("f\x00"), fileFlags)
+		f, err := ifsys.Real{}.OpenBeneath(root, []byte("f\x00"), fileFlags)
 		if err == nil {
 			unix.Close(f)
 		}
@@ -416,7 +410,7 @@ func TestOpenLeased(t *testing.T) {
 			t.Fatal("open of a leased file still retrying after 10 s")
 		}
 	}
-	c := compareWith(t, a, b, &hookFS{}, false)
+	c := compareWith(t, a, b, &fsystest.FS{}, false)
 	if got, want := listing(c), []string{"/f error"}; !reflect.DeepEqual(got, want) || !errors.Is(c.Diffs[0].Err, unix.EAGAIN) {
 		t.Errorf("%q, want %q (%v)", got, want, c.Diffs)
 	}
@@ -454,10 +448,10 @@ func TestCompareLongPaths(t *testing.T) {
 		os.RemoveAll(a)
 		os.RemoveAll(b)
 	})
-	fs := &hookFS{}
+	fs := &fsystest.FS{}
 	c, err := Compare(context.Background(), a, b, CompareOptions{Workers: 2, fs: fs, maxPinned: 1})
 	testutil.Must(t, err)
-	fs.check(t)
+	fs.Check(t)
 	if got, want := listing(c), []string{rel + "/leaf changed"}; !reflect.DeepEqual(got, want) {
 		for _, g := range got {
 			t.Errorf("got …%s", g[max(0, len(g)-60):])
@@ -470,7 +464,7 @@ func TestCompareLongPaths(t *testing.T) {
 // parent is read when it lies on the root's mount (a nested btrfs
 // subvolume: same mount ID), not when it is a mount point (another mount
 // ID), and is an error when its mount ID cannot be read. The device is
-// faked (onStat); real nested subvolumes are in test/e2e.
+// faked (OnStat); real nested subvolumes are in test/e2e.
 func TestCompareNestedSubvolume(t *testing.T) {
 	a, b := pair(t)
 	for _, root := range []string{a, b} {
@@ -509,7 +503,7 @@ func TestCompareNestedSubvolume(t *testing.T) {
 			[]string{"/box error", "/box error"}, 0, 2, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := &hookFS{onStat: subvol, onMountID: tc.id}
+			fs := &fsystest.FS{OnStat: subvol, OnMountID: tc.id}
 			c := compareWith(t, a, b, fs, false)
 			if got := listing(c); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("%q, want %q", got, tc.want)

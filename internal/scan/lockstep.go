@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/fsys"
 )
 
 // The lockstep walk of two trees (WalkPair): one work item is a directory
@@ -27,7 +29,7 @@ import (
 // ask for.
 
 const (
-	// pairDirFlags open a directory of either tree (PairFS.Open).
+	// pairDirFlags open a directory of either tree (fsys.FS.OpenBeneath).
 	pairDirFlags = unix.O_RDONLY | unix.O_DIRECTORY
 	// cancelEvery is how many names a worker merges between two looks at
 	// the context.
@@ -131,8 +133,8 @@ type PairVisitor interface {
 
 // PairOptions tune WalkPair.
 type PairOptions struct {
-	// FS makes the system calls (PairReal for the running kernel).
-	FS PairFS
+	// FS makes the system calls (fsys.Real for the running kernel).
+	FS fsys.FS
 	// Workers walk the trees; at least 1.
 	Workers int
 	// MaxPinned bounds the directory descriptors kept open for pending
@@ -150,7 +152,7 @@ type PairOptions struct {
 // items (depth first keeps few directory descriptors open) and what
 // every worker reads.
 type pairWalk struct {
-	fs   PairFS
+	fs   fsys.FS
 	v    PairVisitor
 	skip func(string) bool
 	root [2]*pairHandle
@@ -185,7 +187,7 @@ func WalkPair(ctx context.Context, roots [2]int, rootDev [2]uint64, opts PairOpt
 	l := &pairWalk{fs: opts.FS, v: v, skip: opts.Skip, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 	l.root = [2]*pairHandle{{fd: roots[0], root: true}, {fd: roots[1], root: true}}
 	for s, fd := range roots {
-		l.rootMnt[s], l.rootMntErr[s] = mountID(fd, "", unix.AT_EMPTY_PATH)
+		l.rootMnt[s], l.rootMntErr[s] = fsys.MountID(fd, "", unix.AT_EMPTY_PATH)
 	}
 	root := PairItem{Path: "/", NameOff: 1, Has: [2]bool{true, true}, Dev: rootDev, State: opts.RootState}
 	l.stack = NewStack(&l.stop, 0, root)
@@ -355,7 +357,7 @@ func (l *pairWalk) openDir(w *PairWorker, it *PairItem, s int) int {
 	if p := it.parent[s]; p != nil {
 		pfd, name = p.fd, it.Path[it.NameOff:]
 	}
-	fd, err := l.fs.Open(pfd, w.cstr(name), pairDirFlags)
+	fd, err := l.fs.OpenBeneath(pfd, w.cstr(name), pairDirFlags)
 	if err == unix.ENAMETOOLONG && it.parent[s] == nil {
 		fd, err = l.openComponents(w, s, name)
 	}
@@ -372,7 +374,7 @@ func (l *pairWalk) openComponents(w *PairWorker, s int, rel string) (int, error)
 	cur := l.root[s].fd
 	for {
 		comp, rest, more := strings.Cut(rel, "/")
-		fd, err := l.fs.Open(cur, w.cstr(comp), pairDirFlags)
+		fd, err := l.fs.OpenBeneath(cur, w.cstr(comp), pairDirFlags)
 		if cur != l.root[s].fd {
 			l.fs.Close(cur)
 		}

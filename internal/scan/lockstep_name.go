@@ -49,7 +49,7 @@ func (l *pairWalk) both(w *PairWorker, fd [2]int, dir string, namez []byte, typ 
 // present unless it failed; failed (and reported to PairVisitor.Fail)
 // unless it vanished.
 func (w *PairWorker) Lstat(s, dirfd int, dir string, namez []byte) (present, failed bool) {
-	err := w.l.fs.Fstatat(dirfd, namez, &w.St[s])
+	err := w.l.fs.Fstatat(dirfd, namez, &w.St[s], unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
 		return true, false

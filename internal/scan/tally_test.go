@@ -5,24 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/fsys/fsystest"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
-// unknownFS reports every listed entry with d_type DT_UNKNOWN, as some
-// filesystems do: Walk must then lstat to learn types.
-type unknownFS struct{ fsys }
-
-func (u unknownFS) getdents(fd int, buf []byte) (int, error) {
-	n, err := u.fsys.getdents(fd, buf)
-	for b := buf[:max(n, 0)]; len(b) >= 20; {
+// unknownTypes rewrites every listed entry's d_type to DT_UNKNOWN, as
+// some filesystems list them (fsystest.FS.OnListing): Walk must then
+// lstat to learn types.
+func unknownTypes(_ int, b []byte) {
+	for len(b) >= 20 {
 		reclen := int(b[16]) | int(b[17])<<8
 		if reclen < 20 || reclen > len(b) {
 			break
@@ -30,7 +28,6 @@ func (u unknownFS) getdents(fd int, buf []byte) (int, error) {
 		b[18] = unix.DT_UNKNOWN
 		b = b[reclen:]
 	}
-	return n, err
 }
 
 // expected counts, from a plain Walk, the entries below dir (at any depth)
@@ -80,9 +77,9 @@ func TestTally(t *testing.T) {
 			for _, unknown := range []bool{false, true} {
 				for _, workers := range []int{1, 2, 4} {
 					for _, maxPinned := range []int{0, 1} {
-						var fs fsys = realFS{raw: raw}
+						fs := &fsystest.FS{Inner: fsys.Real{Raw: raw}}
 						if unknown {
-							fs = unknownFS{fs}
+							fs.OnListing = unknownTypes
 						}
 						var mu sync.Mutex
 						tallies := map[string]*Tally{}
@@ -155,7 +152,6 @@ func TestTallyTrouble(t *testing.T) {
 	}
 	fault := func() faultFS {
 		return faultFS{
-			fsys:    realFS{},
 			openErr: map[string]error{"secret": unix.EACCES},
 			statErr: map[string]error{"eio": unix.EIO, "gone": unix.ENOENT, "badstatlink": unix.EUCLEAN, "badstatdir": unix.EACCES, "badfifo": unix.EIO},
 			linkErr: map[string]error{"badlink": unix.EIO},
@@ -176,7 +172,7 @@ func TestTallyTrouble(t *testing.T) {
 		var mu sync.Mutex
 		errs := map[string]string{}
 		var visited []string
-		st, err := walk(context.Background(), track(t, ffs), root, Options{ReadLinks: true, OnError: func(p string, err error) {
+		st, err := walk(context.Background(), track(t, ffs.fs()), root, Options{ReadLinks: true, OnError: func(p string, err error) {
 			mu.Lock()
 			errs[p] = err.Error()
 			mu.Unlock()
@@ -221,62 +217,5 @@ func TestTallyTrouble(t *testing.T) {
 	}
 	if _, ok := errs["/t/eio"]; !ok || len(errs) != 2 || errs["/t/secret"] == "" {
 		t.Errorf("types from d_type: errors %v, want /t/eio and /t/secret only", errs)
-	}
-}
-
-// A raw call interrupted (EINTR: the scheduler's preemption signal, passed
-// on by an interrupt-aware FUSE server) is retried as a plain call, not
-// raw again, which could loop for ever.
-func TestRawEINTR(t *testing.T) {
-	defer func(f func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
-		rawSyscall = f
-	}(rawSyscall)
-	defer func(f func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
-		rawSyscall6 = f
-	}(rawSyscall6)
-	var calls atomic.Int64
-	rawSyscall = func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
-		calls.Add(1)
-		return 0, 0, unix.EINTR
-	}
-	rawSyscall6 = func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
-		calls.Add(1)
-		return 0, 0, unix.EINTR
-	}
-	root := t.TempDir()
-	create(t, root, tree{"a/f": file("12345"), "b": link("a")})
-	var n int64
-	var mu sync.Mutex
-	st, err := walk(context.Background(), track(t, realFS{raw: true}), root, Options{Workers: 2}, func(_ any, e *Entry) (any, bool) {
-		mu.Lock()
-		if e.Path == "/a/f" {
-			n = e.Size
-		}
-		mu.Unlock()
-		return 1, true
-	}, 0)
-	if err != nil || st.Entries != 4 || st.Errors != 0 || n != 5 {
-		t.Errorf("walk with every raw call interrupted: %+v, %v; /a/f size %d", st, err, n)
-	}
-	if calls.Load() == 0 {
-		t.Error("no raw call made: the test tests nothing")
-	}
-}
-
-// Raw calls are made below local filesystems only (LocalFS).
-func TestLocalFS(t *testing.T) {
-	for dir, want := range map[string]bool{"/proc": false, "/sys": false, t.TempDir(): true} {
-		var fs unix.Statfs_t
-		testutil.Must(t, unix.Statfs(dir, &fs))
-		if want && !slices.Contains([]uint32{unix.BTRFS_SUPER_MAGIC, unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.TMPFS_MAGIC}, uint32(fs.Type)) {
-			t.Logf("%s is on f_type %#x: not checked", dir, fs.Type)
-			continue
-		}
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-		testutil.Must(t, err)
-		if got := LocalFS(fd); got != want {
-			t.Errorf("LocalFS(%s) = %v, want %v", dir, got, want)
-		}
-		unix.Close(fd)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/fsys"
 )
 
 const (
@@ -78,7 +80,7 @@ type dirItem struct {
 }
 
 type walker struct {
-	fs        fsys
+	fs        fsys.FS
 	visit     Visitor
 	onError   func(string, error)
 	readLinks bool
@@ -103,9 +105,9 @@ type wstate struct {
 	stats    Stats
 }
 
-// walk is Walk through fs; nil is realFS, with raw system calls when
+// walk is Walk through fs; nil is fsys.Real, with raw system calls when
 // RawCalls says so for the root opened.
-func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor, maxPinned int) (Stats, error) {
+func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visitor, maxPinned int) (Stats, error) {
 	var stats Stats
 	if err := ctx.Err(); err != nil {
 		return stats, err
@@ -119,22 +121,22 @@ func walk(ctx context.Context, fs fsys, root string, opts Options, visit Visitor
 	}
 	decideRaw := fs == nil
 	if decideRaw {
-		fs = realFS{}
+		fs = fsys.Real{}
 	}
 	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, typesOnly: searchesAll(), maxPinned: int32(maxPinned), cancelled: ctx.Done()}
 
 	croot := append([]byte(root), 0)
-	fd, err := fs.openat(unix.AT_FDCWD, croot, openRoot)
+	fd, err := fs.Openat(unix.AT_FDCWD, croot, openRoot)
 	if err != nil {
 		return stats, &os.PathError{Op: "open", Path: root, Err: err}
 	}
 	w.rootFD = fd
 	if decideRaw {
-		w.fs = realFS{raw: RawCalls(workers, fd)}
+		w.fs = fsys.Real{Raw: RawCalls(workers, fd)}
 	}
 	ws := newWState()
-	if err := fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
-		fs.close(fd)
+	if err := fs.Fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
+		fs.Close(fd)
 		return stats, &os.PathError{Op: "stat", Path: root, Err: err}
 	}
 	rootH := &dirHandle{fd: fd}
@@ -228,7 +230,7 @@ func newWState() *wstate {
 
 func (w *walker) release(h *dirHandle) {
 	if h.refs.Add(-1) == 0 {
-		w.fs.close(h.fd)
+		w.fs.Close(h.fd)
 		if h.pinned {
 			w.pinned.Add(-1)
 		}
@@ -264,10 +266,10 @@ func (w *walker) openAndRead(ws *wstate, it *dirItem) {
 		if pfd, ok = w.openPath(ws, it.path[:it.nameOff-1]); !ok {
 			return
 		}
-		defer w.fs.close(pfd)
+		defer w.fs.Close(pfd)
 	}
 	name := ws.cname(it.path[it.nameOff:])
-	fd, err := w.fs.openat(pfd, name, openDir)
+	fd, err := w.fs.Openat(pfd, name, openDir)
 	if err != nil {
 		_, tallied := it.state.(*Tally)
 		switch {
@@ -298,7 +300,7 @@ func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
 	if dot, ok := DotIno(first); ok && dot == it.ino {
 		return true
 	}
-	if err := w.fs.fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
+	if err := w.fs.Fstatat(fd, []byte{0}, &ws.st, unix.AT_EMPTY_PATH); err != nil {
 		w.fail(ws, it.path, "fstat", err)
 		return false
 	}
@@ -316,7 +318,7 @@ func (w *walker) same(ws *wstate, fd int, it *dirItem, first []byte) bool {
 // was replaced by a symlink or a file after its lstat. The Visitor sees it
 // again, as what it is now; nothing is followed.
 func (w *walker) retype(ws *wstate, pfd int, name []byte, it *dirItem) {
-	if err := w.fs.fstatat(pfd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := w.fs.Fstatat(pfd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if Vanished(err) {
 			ws.stats.Vanished++
 		} else {
@@ -352,9 +354,9 @@ func (w *walker) openPath(ws *wstate, path string) (int, bool) {
 		if i >= 0 {
 			comp, rest = rest[:i], rest[i+1:]
 		}
-		fd, err := w.fs.openat(cur, ws.cname(comp), openDir)
+		fd, err := w.fs.Openat(cur, ws.cname(comp), openDir)
 		if cur != w.rootFD {
-			w.fs.close(cur)
+			w.fs.Close(cur)
 		}
 		if err != nil {
 			if Vanished(err) || err == unix.ELOOP {
@@ -387,7 +389,7 @@ func indexByte(s string, c byte) int {
 func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any, it *dirItem) {
 	ws.stats.Dirs++
 	for !w.stop.Load() {
-		n, err := w.fs.getdents(fd, ws.buf)
+		n, err := w.fs.Getdents(fd, ws.buf)
 		if err != nil {
 			if !Vanished(err) { // ENOENT: the directory was removed while read
 				w.fail(ws, dir, "getdents", err)
@@ -422,12 +424,12 @@ func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any,
 		return
 	}
 	if len(ws.children) == 0 {
-		w.fs.close(fd)
+		w.fs.Close(fd)
 		return
 	}
 	if w.pinned.Add(1) > w.maxPinned {
 		w.pinned.Add(-1)
-		w.fs.close(fd) // children reopen from root by path
+		w.fs.Close(fd) // children reopen from root by path
 		return
 	}
 	h := &dirHandle{fd: fd, pinned: true}
@@ -541,7 +543,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 // dir, into ws.st. An entry gone meanwhile is counted as vanished, other
 // trouble reported; either way it returns false.
 func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
-	err := w.fs.fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW)
+	err := w.fs.Fstatat(fd, name, &ws.st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
 		return true
@@ -557,7 +559,7 @@ func (w *walker) lstat(ws *wstate, fd int, dir string, name []byte) bool {
 // directory dirfd, whose path is dir; "" when it cannot be read: the error
 // is reported unless the link is gone or no longer a symlink.
 func (w *walker) readLink(ws *wstate, dirfd int, dir string, name []byte) string {
-	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.readlinkat(dirfd, name, buf) })
+	t, err := ReadLink(&ws.link, func(buf []byte) (int, error) { return w.fs.Readlinkat(dirfd, name, buf) })
 	if err != nil {
 		if !Vanished(err) && err != unix.EINVAL { // EINVAL: no longer a symlink
 			w.fail(ws, Join(dir, name[:len(name)-1]), "readlinkat", err)

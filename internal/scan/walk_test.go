@@ -17,85 +17,37 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nix-drift/drift/internal/fsys/fsystest"
 )
 
-// trackFS fails the test if Walk leaves a descriptor open or closes one it
-// did not open.
-type trackFS struct {
-	fsys
-	t    testing.TB
-	mu   sync.Mutex
-	open map[int]string
-}
-
-func track(t testing.TB, inner fsys) *trackFS {
-	tf := &trackFS{fsys: inner, t: t, open: map[int]string{}}
-	t.Cleanup(tf.check)
-	return tf
-}
-
-func (tf *trackFS) openat(dirfd int, name []byte, flags int) (int, error) {
-	fd, err := tf.fsys.openat(dirfd, name, flags)
-	if err == nil {
-		tf.mu.Lock()
-		tf.open[fd] = cstr(name)
-		tf.mu.Unlock()
-	}
-	return fd, err
-}
-
-func (tf *trackFS) close(fd int) error {
-	tf.mu.Lock()
-	_, ok := tf.open[fd]
-	delete(tf.open, fd)
-	tf.mu.Unlock()
-	if !ok {
-		tf.t.Errorf("close(%d): not an open descriptor of this walk", fd)
-	}
-	return tf.fsys.close(fd)
-}
-
-func (tf *trackFS) check() {
-	tf.t.Helper()
-	tf.mu.Lock()
-	defer tf.mu.Unlock()
-	for fd, name := range tf.open {
-		tf.t.Errorf("descriptor %d (%q) leaked", fd, name)
-	}
+// track has fs fail the test if the walk leaves a descriptor open or
+// closes one it did not open.
+func track(t testing.TB, fs *fsystest.FS) *fsystest.FS {
+	t.Cleanup(func() { fs.Check(t) })
+	return fs
 }
 
 // faultFS injects failures by entry name.
 type faultFS struct {
-	fsys
 	openErr map[string]error  // openat of this name fails
 	statErr map[string]error  // fstatat of this name fails
 	linkErr map[string]error  // readlinkat of this name fails
 	onOpen  map[string]func() // runs just before openat of this name
 }
 
-func (f faultFS) readlinkat(dirfd int, name []byte, buf []byte) (int, error) {
-	if err := f.linkErr[cstr(name)]; err != nil {
-		return 0, err
+// fs is the kernel's filesystem with f's failures.
+func (f faultFS) fs() *fsystest.FS {
+	return &fsystest.FS{
+		OnOpen: func(_ int, name string, _ int) error {
+			if fn := f.onOpen[name]; fn != nil {
+				fn()
+			}
+			return f.openErr[name]
+		},
+		OnFstatat:    func(_ int, name string) error { return f.statErr[name] },
+		OnReadlinkat: func(_ int, name string) error { return f.linkErr[name] },
 	}
-	return f.fsys.readlinkat(dirfd, name, buf)
-}
-
-func (f faultFS) openat(dirfd int, name []byte, flags int) (int, error) {
-	n := cstr(name)
-	if fn := f.onOpen[n]; fn != nil {
-		fn()
-	}
-	if err := f.openErr[n]; err != nil {
-		return -1, err
-	}
-	return f.fsys.openat(dirfd, name, flags)
-}
-
-func (f faultFS) fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error {
-	if err := f.statErr[cstr(name)]; err != nil {
-		return err
-	}
-	return f.fsys.fstatat(dirfd, name, st, flags)
 }
 
 var everyKind = tree{
@@ -127,7 +79,7 @@ func TestWalkMatchesWalkDir(t *testing.T) {
 	for _, workers := range []int{1, 2, 4, 16} {
 		for _, maxPinned := range []int{0, 1} {
 			var c collector
-			st, err := walk(context.Background(), track(t, realFS{}), root, Options{Workers: workers, ReadLinks: true}, c.visit, maxPinned)
+			st, err := walk(context.Background(), track(t, &fsystest.FS{}), root, Options{Workers: workers, ReadLinks: true}, c.visit, maxPinned)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +189,7 @@ func TestWalkDeterministic(t *testing.T) {
 	var first []string
 	for i := range 5 {
 		var c collector
-		if _, err := walk(context.Background(), track(t, realFS{}), root, Options{Workers: 4, ReadLinks: true}, c.visit, 0); err != nil {
+		if _, err := walk(context.Background(), track(t, &fsystest.FS{}), root, Options{Workers: 4, ReadLinks: true}, c.visit, 0); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -263,13 +215,12 @@ func TestWalkVanished(t *testing.T) {
 	root := t.TempDir()
 	create(t, root, tree{"a/gone": file(""), "a/kept": file(""), "gonedir/x": file(""), "b/c": file("")})
 	ffs := faultFS{
-		fsys:    realFS{},
 		statErr: map[string]error{"gone": unix.ENOENT},
 		openErr: map[string]error{"gonedir": unix.ENOENT, "b": unix.ENOTDIR},
 	}
 	var errs []string
 	var c collector
-	st, err := walk(context.Background(), track(t, ffs), root, Options{OnError: func(p string, err error) { errs = append(errs, p) }}, c.visit, 0)
+	st, err := walk(context.Background(), track(t, ffs.fs()), root, Options{OnError: func(p string, err error) { errs = append(errs, p) }}, c.visit, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,14 +240,13 @@ func TestWalkPermissionDenied(t *testing.T) {
 	root := t.TempDir()
 	create(t, root, tree{"secret/key": file("k"), "open/f": file(""), "x/link": link("/etc/shadow")})
 	ffs := faultFS{
-		fsys:    realFS{},
 		openErr: map[string]error{"secret": unix.EACCES},
 		statErr: map[string]error{"f": unix.EIO},
 	}
 	var mu sync.Mutex
 	errs := map[string]error{}
 	var c collector
-	st, err := walk(context.Background(), track(t, ffs), root, Options{OnError: func(p string, err error) {
+	st, err := walk(context.Background(), track(t, ffs.fs()), root, Options{OnError: func(p string, err error) {
 		mu.Lock()
 		errs[p] = err
 		mu.Unlock()
@@ -343,7 +293,7 @@ func TestWalkDirReplaced(t *testing.T) {
 			})
 		}
 	}
-	ffs := faultFS{fsys: realFS{}, onOpen: map[string]func(){
+	ffs := faultFS{onOpen: map[string]func(){
 		"swapped": swap("swapped", func(p string) error { return os.Symlink("/", p) }),
 		"filed":   swap("filed", func(p string) error { return os.WriteFile(p, []byte("now a file"), 0o644) }),
 	}}
@@ -355,7 +305,7 @@ func TestWalkDirReplaced(t *testing.T) {
 		mu.Unlock()
 		return nil, true
 	}
-	st, err := walk(context.Background(), track(t, ffs), root, Options{ReadLinks: true, OnError: func(p string, err error) { t.Errorf("OnError(%q, %v)", p, err) }}, visit, 0)
+	st, err := walk(context.Background(), track(t, ffs.fs()), root, Options{ReadLinks: true, OnError: func(p string, err error) { t.Errorf("OnError(%q, %v)", p, err) }}, visit, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +370,7 @@ func TestWalkDeep(t *testing.T) {
 			}
 			return nil, true
 		}
-		st, err := walk(context.Background(), track(t, realFS{}), root, Options{Workers: 4}, visit, maxPinned)
+		st, err := walk(context.Background(), track(t, &fsystest.FS{}), root, Options{Workers: 4}, visit, maxPinned)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,7 +390,7 @@ func TestWalkCancel(t *testing.T) {
 	defer cancel()
 	var n atomic.Int64
 	start := time.Now()
-	st, err := walk(ctx, track(t, realFS{}), root, Options{Workers: 4}, func(any, *Entry) (any, bool) {
+	st, err := walk(ctx, track(t, &fsystest.FS{}), root, Options{Workers: 4}, func(any, *Entry) (any, bool) {
 		if n.Add(1) == 100 {
 			cancel()
 		}
@@ -480,7 +430,7 @@ func TestWalkRootErrors(t *testing.T) {
 func TestWalkDirReplacedByDir(t *testing.T) {
 	root := t.TempDir()
 	create(t, root, tree{"a/victim/x": file(""), "elsewhere/y": file(""), "a/z": file("")})
-	ffs := faultFS{fsys: realFS{}, onOpen: map[string]func(){
+	ffs := faultFS{onOpen: map[string]func(){
 		"victim": sync.OnceFunc(func() {
 			if err := os.RemoveAll(filepath.Join(root, "a/victim")); err != nil {
 				t.Error(err)
@@ -493,7 +443,7 @@ func TestWalkDirReplacedByDir(t *testing.T) {
 	var mu sync.Mutex
 	errs := map[string]error{}
 	var c collector
-	st, err := walk(context.Background(), track(t, ffs), root, Options{Workers: 1, OnError: func(p string, err error) {
+	st, err := walk(context.Background(), track(t, ffs.fs()), root, Options{Workers: 1, OnError: func(p string, err error) {
 		mu.Lock()
 		errs[p] = err
 		mu.Unlock()

@@ -25,7 +25,7 @@ var layers = []struct {
 	pkgs []string
 }{
 	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/fsys", "internal/hashindex", "internal/jsonschema", "internal/partial", "internal/pathx", "internal/persist/nix", "internal/testutil", "internal/units"}},
-	{"files", []string{"internal/safefile", "internal/scan"}},
+	{"files", []string{"internal/fsys/fsystest", "internal/safefile", "internal/scan"}},
 	{"mounts", []string{"internal/mounts"}},
 	{"sources", []string{"internal/btrfs", "internal/persist"}},
 	{"rules", []string{"internal/diff", "internal/lint"}},
@@ -44,7 +44,7 @@ var onlyFrom = map[string][]string{
 }
 
 // testOnly names packages that no non-test file may import.
-var testOnly = []string{"internal/testutil"}
+var testOnly = []string{"internal/fsys/fsystest", "internal/testutil"}
 
 // pkgImports is what one package's files import, of drift's own packages.
 type pkgImports struct {
