@@ -46,15 +46,6 @@ var (
 	ErrDirRemoved = errors.New("directory removed during the walk; not read")
 )
 
-// pairHandle is an open directory kept for the subdirectories it listed,
-// closed when the last of them has been opened.
-type pairHandle struct {
-	fd     int
-	refs   atomic.Int32
-	pinned bool // counted in pairWalk.pinned
-	root   bool // a tree's root: WalkPair's caller closes it
-}
-
 // PairItem is a directory to read in A, B or both: queued by a
 // PairVisitor (PairWorker.Children) for a directory of that path it found
 // on the sides in Has.
@@ -72,7 +63,7 @@ type PairItem struct {
 	State any
 	Quiet bool
 
-	parent [2]*pairHandle // nil: reopened from the root by path
+	parent [2]*dirHandle // nil: reopened from the root by path
 }
 
 // dent is one name of a directory listing: arena[off:off+n], NUL at
@@ -152,17 +143,15 @@ type PairOptions struct {
 // items (depth first keeps few directory descriptors open) and what
 // every worker reads.
 type pairWalk struct {
-	fs   fsys.FS
+	dirs
 	v    PairVisitor
 	skip func(string) bool
-	root [2]*pairHandle
+	root [2]*dirHandle
 	// rootMnt is the mount ID of each root (rootMntErr why it is not
 	// known): a directory on another device with the same mount ID is a
 	// nested subvolume, read; another mount ID is a mount point, not read.
 	rootMnt    [2]uint64
 	rootMntErr [2]error
-	maxPinned  int32
-	pinned     atomic.Int32
 	stop       atomic.Bool
 	cancelled  <-chan struct{}
 	stack      *Stack[PairItem]
@@ -184,8 +173,9 @@ func WalkPair(ctx context.Context, roots [2]int, rootDev [2]uint64, opts PairOpt
 	if maxPinned <= 0 {
 		maxPinned = pinCap(4 * opts.Workers)
 	}
-	l := &pairWalk{fs: opts.FS, v: v, skip: opts.Skip, maxPinned: int32(maxPinned), cancelled: ctx.Done()}
-	l.root = [2]*pairHandle{{fd: roots[0], root: true}, {fd: roots[1], root: true}}
+	l := &pairWalk{v: v, skip: opts.Skip, cancelled: ctx.Done()}
+	l.fs, l.maxPinned = opts.FS, int32(maxPinned)
+	l.root = [2]*dirHandle{{fd: roots[0], root: true}, {fd: roots[1], root: true}}
 	for s, fd := range roots {
 		l.rootMnt[s], l.rootMntErr[s] = fsys.MountID(fd, "", unix.AT_EMPTY_PATH)
 	}
@@ -231,18 +221,6 @@ func (l *pairWalk) run(w *PairWorker) {
 		}
 		l.process(w, &it)
 		l.stack.Done(&w.Children)
-	}
-}
-
-func (l *pairWalk) release(h *pairHandle) {
-	if h.root {
-		return
-	}
-	if h.refs.Add(-1) == 0 {
-		l.fs.Close(h.fd)
-		if h.pinned {
-			l.pinned.Add(-1)
-		}
 	}
 }
 
@@ -319,25 +297,17 @@ func (l *pairWalk) process(w *PairWorker, it *PairItem) {
 // it, or closes it: none does, or too many descriptors are kept already
 // (they then reopen from the root by path).
 func (l *pairWalk) hand(w *PairWorker, s, fd int, isRoot bool) {
-	var h *pairHandle
-	if isRoot {
-		h = l.root[s]
-	} else {
+	h := l.root[s]
+	if !isRoot {
 		n := int32(0)
 		for i := range w.Children {
 			if w.Children[i].Has[s] {
 				n++
 			}
 		}
-		if n == 0 || l.pinned.Add(1) > l.maxPinned {
-			if n > 0 {
-				l.pinned.Add(-1)
-			}
-			l.fs.Close(fd)
+		if h = l.keep(fd, n); h == nil {
 			return
 		}
-		h = &pairHandle{fd: fd, pinned: true}
-		h.refs.Store(n)
 	}
 	for i := range w.Children {
 		if w.Children[i].Has[s] {

@@ -58,14 +58,6 @@ func Walk(ctx context.Context, root string, opts Options, visit Visitor) (Stats,
 	return walk(ctx, nil, root, opts, visit, 0)
 }
 
-// dirHandle is an open directory kept for the subdirectories it listed,
-// closed when the last of them has been opened.
-type dirHandle struct {
-	fd     int
-	refs   atomic.Int32
-	pinned bool // counted in walker.pinned
-}
-
 // dirItem is a directory the Visitor chose to descend into, waiting to be
 // opened and read.
 type dirItem struct {
@@ -80,14 +72,12 @@ type dirItem struct {
 }
 
 type walker struct {
-	fs        fsys.FS
+	dirs
 	visit     Visitor
 	onError   func(string, error)
 	readLinks bool
 	typesOnly bool // below a Tally, trust d_type for all but regular files (searchesAll)
 	rootFD    int
-	maxPinned int32
-	pinned    atomic.Int32
 	stop      atomic.Bool
 	cancelled <-chan struct{} // ctx.Done(): closed by cancel() itself, before any AfterFunc runs
 	stack     *Stack[dirItem] // the directories to read
@@ -123,7 +113,8 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 	if decideRaw {
 		fs = fsys.Real{}
 	}
-	w := &walker{fs: fs, visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, typesOnly: searchesAll(), maxPinned: int32(maxPinned), cancelled: ctx.Done()}
+	w := &walker{visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, typesOnly: searchesAll(), cancelled: ctx.Done()}
+	w.fs, w.maxPinned = fs, int32(maxPinned)
 
 	croot := append([]byte(root), 0)
 	fd, err := fs.Openat(unix.AT_FDCWD, croot, openRoot)
@@ -208,32 +199,11 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 	return stats, nil
 }
 
-// pinCap bounds the directory descriptors kept open for pending
-// subdirectories: a quarter of the soft RLIMIT_NOFILE less reserve (the
-// descriptors the workers open besides), at least 8, at most 4096.
-func pinCap(reserve int) int {
-	n := 1024
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 1<<30 {
-		n = int(rl.Cur)/4 - reserve
-	}
-	return min(max(n, 8), 4096)
-}
-
 func newWState() *wstate {
 	return &wstate{
 		buf:  make([]byte, direntBuf),
 		link: make([]byte, unix.PathMax),
 		name: make([]byte, 0, 256),
-	}
-}
-
-func (w *walker) release(h *dirHandle) {
-	if h.refs.Add(-1) == 0 {
-		w.fs.Close(h.fd)
-		if h.pinned {
-			w.pinned.Add(-1)
-		}
 	}
 }
 
@@ -423,17 +393,10 @@ func (w *walker) read(ws *wstate, fd int, own *dirHandle, dir string, state any,
 		}
 		return
 	}
-	if len(ws.children) == 0 {
-		w.fs.Close(fd)
-		return
+	h := w.keep(fd, int32(len(ws.children)))
+	if h == nil {
+		return // children, if any, reopen from root by path
 	}
-	if w.pinned.Add(1) > w.maxPinned {
-		w.pinned.Add(-1)
-		w.fs.Close(fd) // children reopen from root by path
-		return
-	}
-	h := &dirHandle{fd: fd, pinned: true}
-	h.refs.Store(int32(len(ws.children)))
 	for i := range ws.children {
 		ws.children[i].parent = h
 	}
