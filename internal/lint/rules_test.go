@@ -161,7 +161,7 @@ func TestRules(t *testing.T) {
 		{"syntax", sys(`"/srv"`, ""), nil, nil},
 		{"not-static", sys(`"/srv"`, "", `environment.persistence."/nix/persist".files = map (x: x) extra;`), nil, []string{"6:48 warning"}},
 		{"not-static", sys(`"/srv"`, ""), nil, nil},
-		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkIf true [ "/srv" ]; }`, nil, []string{"1:60 info"}},
+		{"conditional", `{ lib, config, ... }: { environment.persistence."/p".directories = lib.mkIf config.x.enable [ "/srv" ]; }`, nil, []string{"1:68 info"}},
 		{"declaration", `{ environment.persistence."/p".directories = "/srv"; }`, nil, []string{"1:46 error"}},
 		{"declaration", `{ environment.persistence."/p".directories = [ { mode = "0700"; } ]; }`, nil, []string{"1:48 error"}},
 		{"conditional", `{ lib, ... }: { environment.persistence."/p".directories = lib.mkDefault [ "/srv" ]; }`, nil, nil},

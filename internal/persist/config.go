@@ -106,6 +106,12 @@ type Config struct {
 	// in an `or` default is named by the configuration, even where no
 	// option can be read statically. Option is "".
 	Strings []Ref
+	// Partial are the values of options that could not be read
+	// statically but are strings partly known (Path is the known text,
+	// each part not known written ${…}: "/nix/persist/${…}"): what they
+	// name may lie below a storage path (Set.Whole). Option is the
+	// option's dotted name.
+	Partial []Ref
 	// Declared are the persistence declarations of the modules of the
 	// system's configuration that Load read for their options only (not
 	// among the declarations named with --persist or --flake): what the
@@ -200,6 +206,7 @@ func (c *Config) Merge(o *Config) {
 	c.Named = append(c.Named, o.Named...)
 	c.Declared = append(c.Declared, o.Declared...)
 	c.Strings = append(c.Strings, o.Strings...)
+	c.Partial = append(c.Partial, o.Partial...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -301,7 +308,7 @@ func (r *reader) readConfig(cfg *nix.Value) *Config {
 	}
 	c.Initrd = r.readInitrd(cfg, flag)
 	budget := maxNamedValues
-	r.namedPaths(cfg, "", 0, &budget, &c.Named)
+	r.namedPaths(cfg, "", 0, &budget, c)
 	return c
 }
 
@@ -314,12 +321,13 @@ var notOptions = []string{"environment.persistence", "preservation", "home-manag
 // make it run for long.
 const maxNamedValues = 20000
 
-// namedPaths collects into out every absolute path an option sets to a
-// string literal, below v (whose dotted name is prefix), at most 12 levels
+// namedPaths collects into c.Named every absolute path an option sets to a
+// string, below v (whose dotted name is prefix), at most 12 levels
 // down and *budget values in all: what the configuration names, so that
 // drift never calls it stray. Store paths and "/" are left out. Silent:
-// what cannot be read is skipped.
-func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int, out *[]Ref) {
+// what cannot be read is skipped, except a string partly known (a
+// KindUnknown with a Text holding a slash), which goes to c.Partial.
+func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int, c *Config) {
 	if v == nil || depth > 12 || *budget <= 0 {
 		return
 	}
@@ -328,12 +336,16 @@ func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int,
 	case nix.KindString:
 		if strings.HasPrefix(v.Str, "/") && !strings.HasPrefix(v.Str, "/nix/store") && !strings.ContainsAny(v.Str, " \n") {
 			if p, _ := cleanPath(v.Str); p != "/" {
-				*out = append(*out, Ref{Option: prefix, Path: p, Pos: r.pos(v.Off)})
+				c.Named = append(c.Named, Ref{Option: prefix, Path: p, Pos: r.pos(v.Off)})
 			}
+		}
+	case nix.KindUnknown:
+		if strings.Contains(v.Text, "/") {
+			c.Partial = append(c.Partial, Ref{Option: prefix, Path: v.Text, Pos: r.pos(v.Off)})
 		}
 	case nix.KindList:
 		for _, it := range r.src.List(v) {
-			r.namedPaths(r.force(it), prefix, depth+1, budget, out)
+			r.namedPaths(r.force(it), prefix, depth+1, budget, c)
 		}
 	case nix.KindAttrs:
 		for _, k := range v.Attrs.Keys {
@@ -344,7 +356,7 @@ func (r *reader) namedPaths(v *nix.Value, prefix string, depth int, budget *int,
 			if slices.Contains(notOptions, name) {
 				continue
 			}
-			r.namedPaths(r.quiet(v, k), name, depth+1, budget, out)
+			r.namedPaths(r.quiet(v, k), name, depth+1, budget, c)
 		}
 	}
 }

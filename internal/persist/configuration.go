@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -46,8 +47,10 @@ type Configuration struct {
 // --persist, or the system's own) with every import of every module read
 // followed (Set.NotFollowed empty; a missing hardware-configuration.nix
 // aside) and every value read statically (no "not-static" diagnostic: a
-// list built with map may hold declarations). why says, when it is not, what is missing, in words a user acts
-// on.
+// list built with map may hold declarations), and no option set to a
+// string that could not be read and may name a path below a storage path
+// (PartialBelowStorage: "/nix/persist/${config.x}" may be in use). why
+// says, when it is not, what is missing, in words a user acts on.
 func (s *Set) Whole() (whole bool, why string) {
 	c := s.Configuration
 	if c.Flake != "" {
@@ -79,7 +82,60 @@ func (s *Set) Whole() (whole bool, why string) {
 	if len(unread) > 0 {
 		miss = append(miss, fmt.Sprintf("%s could not be read statically (first: %s: %s)", units.Plural(int64(len(unread)), "value", "values"), unread[0].Pos, unread[0].Message))
 	}
+	if r, sp, ok := s.PartialBelowStorage(); ok {
+		miss = append(miss, fmt.Sprintf("%s (%s) is a string that could not be read statically and may name a path below %s: %s",
+			r.Option, r.Pos, escape.Name(sp), escape.Text(r.Path)))
+	}
 	return len(miss) == 0, strings.Join(miss, "; ")
+}
+
+// PartialBelowStorage is the first option value of Config.Partial whose
+// known text may continue into a path at or below a storage path of s or
+// of the modules read for their options (MayNameBelow), with that storage
+// path; ok is false when there is none.
+func (s *Set) PartialBelowStorage() (r Ref, storage string, ok bool) {
+	if s.Config == nil || len(s.Config.Partial) == 0 {
+		return Ref{}, "", false
+	}
+	storages := s.StoragePaths()
+	for _, e := range s.Config.Declared {
+		if e.StoragePath != "/" && !slices.Contains(storages, e.StoragePath) {
+			storages = append(storages, e.StoragePath)
+		}
+	}
+	for _, r := range s.Config.Partial {
+		if sp, ok := MayNameBelow(r.Path, storages); ok {
+			return r, sp, true
+		}
+	}
+	return Ref{}, "", false
+}
+
+// MayNameBelow reports whether the partly known string text (Config.Partial:
+// each unknown part written ${…}) may name a path at or below one of
+// storages, and which: a known part that ends in an absolute path at or
+// below a storage path ("/nix/persist/${…}", "/nix/persist/vault${…}"), or
+// in a directory holding one other than / ("/nix/${…}"), is continued by
+// a part that is not known, so the path it names is not known. A path the
+// known text holds whole ("${pkgs.x}/bin/x --data /nix/persist/x") is
+// not: it is read as it is written (Config.Strings).
+func MayNameBelow(text string, storages []string) (string, bool) {
+	pieces := strings.Split(text, "${…}")
+	for _, piece := range pieces[:len(pieces)-1] {
+		tail := piece[strings.LastIndexFunc(piece, func(c rune) bool {
+			return c <= ' ' || c == 0x7f || strings.ContainsRune(pathCut, c)
+		})+1:]
+		if !strings.HasPrefix(tail, "/") {
+			continue
+		}
+		p := path.Clean(tail)
+		for _, sp := range storages {
+			if pathx.HasPrefix(p, sp) || p != "/" && pathx.HasPrefix(sp, p) {
+				return sp, true
+			}
+		}
+	}
+	return "", false
 }
 
 // machineConfiguration reads, for the options it sets, the system's own

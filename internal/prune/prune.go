@@ -169,9 +169,12 @@ func wholeConfiguration(m *audit.Model) error {
 	hint := fmt.Sprintf("name the whole configuration: --persist %s (the modules it imports are read too), or --flake REF#HOST", filepath.Join(m.Root, "etc/nixos/configuration.nix"))
 	if m.Decls.Configuration.Entry != "" {
 		hint = "name each module an import not followed leads to with --persist too, or the whole configuration with --flake REF#HOST"
+		if r, _, ok := m.Decls.PartialBelowStorage(); ok && len(m.Decls.NotFollowed) == 0 {
+			hint = fmt.Sprintf("write %s so that it can be read without Nix (a literal, or built from literals and let-bound names), or name the whole configuration with --flake REF#HOST", r.Option)
+		}
 	}
 	return &audit.HintError{
-		Err:  fmt.Errorf("not moving anything: drift prune needs the system's whole configuration, and %s (read: %s); a password file, host key or bind mount's source named in a module not read would be taken for a stray", why, read),
+		Err:  fmt.Errorf("not moving anything: drift prune needs the system's whole configuration, and %s (read: %s); a path in use that drift could not read (a password file, host key, service's state or bind mount's source) would be taken for a stray", why, read),
 		Hint: hint,
 	}
 }

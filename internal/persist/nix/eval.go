@@ -164,6 +164,13 @@ func (ev *Evaluator) Eval(n Node, e *Env) *Value {
 	case *nAssert:
 		return ev.Eval(n.body, e)
 	case *nIf:
+		// A condition known statically picks its branch.
+		if on, known := ev.staticCond(n.cond, e); known {
+			if on {
+				return ev.Eval(n.then, e)
+			}
+			return ev.Eval(n.elseOf, e)
+		}
 		return UnknownAt(n.Off, "a conditional (if … then … else …)")
 	case *nFunc:
 		return &Value{Kind: KindFunc, Off: n.Off, Fn: n, Env: e}
@@ -194,7 +201,11 @@ func (ev *Evaluator) str(n *nStr, e *Env) *Value {
 			if bad == nil {
 				bad = v
 			}
-			b.WriteString("${…}")
+			if v.Kind == KindUnknown && v.Text != "" && b.Len()+len(v.Text) <= maxString {
+				b.WriteString(v.Text) // "${base}/x", base partly known
+			} else {
+				b.WriteString(unknownPart)
+			}
 			continue
 		}
 		if b.Len()+len(v.Str) > maxString {
@@ -212,9 +223,7 @@ func (ev *Evaluator) str(n *nStr, e *Env) *Value {
 			why = bad.Kind.String()
 		}
 		u := UnknownAt(n.Off, fmt.Sprintf("the interpolated %s %s (it uses %s)", what, strText(n), why))
-		if !n.isPath {
-			u.Text = b.String()
-		}
+		u.Text = b.String()
 		return u
 	}
 	s := b.String()

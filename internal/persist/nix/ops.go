@@ -59,10 +59,29 @@ func (ev *Evaluator) app(n *nApp, e *Env) *Value {
 		return ev.Eval(args[k-1], e)
 	}
 	if k, ok := conditionals[name]; ok && len(args) == k {
+		// A condition known statically decides: lib.mkIf false … defines
+		// nothing; lib.mkIf true … is its value, unconditionally.
+		switch on, known := ev.staticCond(args[0], e); {
+		case known && on:
+			return ev.Eval(args[k-1], e)
+		case known && name == "optionalString":
+			return &Value{Kind: KindString, Off: n.Off}
+		case known:
+			return ev.absent(args[k-1], e, n.Off)
+		}
 		return withConds(ev.Eval(args[k-1], e), n.Off)
+	}
+	if b := builtinName(full, fn, e); b != "" && (len(args) == stringBuiltins[b] || b == "path.append" && len(args) == 2) {
+		return ev.builtin(b, full, args, n, e)
 	}
 	switch {
 	case name == "optional" && len(args) == 2:
+		switch on, known := ev.staticCond(args[0], e); {
+		case known && on:
+			return &Value{Kind: KindList, Off: n.Off, Items: []*Lazy{{Node: args[1], Env: e}}}
+		case known:
+			return &Value{Kind: KindList, Off: n.Off}
+		}
 		return &Value{Kind: KindList, Off: n.Off, Items: []*Lazy{{Node: args[1], Env: e}}, Conds: []int{n.Off}}
 	case name == "mkMerge" && len(args) == 1:
 		l := ev.Eval(args[0], e)
@@ -96,7 +115,34 @@ func (ev *Evaluator) app(n *nApp, e *Env) *Value {
 	if full == "" {
 		full = "a function"
 	}
-	return UnknownAt(n.Off, fmt.Sprintf("the result of calling `%s`", full))
+	return ev.unknownCall(n.Off, fmt.Sprintf("the result of calling `%s`", full), args, e)
+}
+
+// unknownCall is the KindUnknown value of a call that cannot be
+// evaluated: when an argument is a known string (or a partly known one),
+// its Text is those strings, each followed by an unknown part: what the
+// function makes of "/nix/persist" may be a path below it.
+func (ev *Evaluator) unknownCall(off int, why string, args []Node, e *Env) *Value {
+	u := UnknownAt(off, why)
+	var b strings.Builder
+	for _, a := range args {
+		if _, ok := a.(*nFunc); ok {
+			continue
+		}
+		switch v := ev.Eval(a, e); {
+		case v.Kind == KindString:
+			b.WriteString(v.Str)
+		case v.Kind == KindUnknown && v.Text != "":
+			b.WriteString(v.Text)
+		default:
+			continue
+		}
+		b.WriteString(unknownPart)
+	}
+	if b.Len() <= maxString {
+		u.Text = b.String()
+	}
+	return u
 }
 
 // Apply calls a function value with one argument.
@@ -227,7 +273,17 @@ func (ev *Evaluator) binop(n *Binop, e *Env) *Value {
 				return v // say what is wrong, not how it was built
 			}
 		}
-		return UnknownAt(n.Off, "a sum (+) of "+describe(l, r))
+		u := UnknownAt(n.Off, "a sum (+) of "+describe(l, r))
+		if l.Kind == KindString || r.Kind == KindString || l.Text != "" || r.Text != "" {
+			// "/nix/persist/" + name: the known part may start a path.
+			var p partial
+			p.add(l)
+			p.add(r)
+			if p.b.Len() <= maxString {
+				u.Text = p.b.String()
+			}
+		}
+		return u
 	}
 	return UnknownAt(n.Off, fmt.Sprintf("an expression with `%s`", n.Op))
 }
