@@ -27,7 +27,7 @@ var baseTime = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 func seedTree(t *testing.T, root string) {
 	t.Helper()
 	write := func(p, content string) {
-		writeFile(t, filepath.Join(root, p), content)
+		testutil.WriteFile(t, filepath.Join(root, p), content)
 	}
 	testutil.Must(t, os.MkdirAll(filepath.Join(root, "d/e"), 0o755))
 	write("f", "hello world")
@@ -39,12 +39,6 @@ func seedTree(t *testing.T, root string) {
 	for _, p := range []string{"f", "g", "d/x", "d/e/y", "sparse"} {
 		testutil.Must(t, os.Chtimes(filepath.Join(root, p), baseTime, baseTime))
 	}
-}
-
-func writeFile(t *testing.T, p, content string) {
-	t.Helper()
-	testutil.Must(t, os.WriteFile(p, []byte(content), 0o644))
-	testutil.Must(t, os.Chmod(p, 0o644)) // whatever the umask
 }
 
 // sparse makes p a file of size bytes, all hole but data at off.
@@ -81,18 +75,18 @@ var mutations = []mutation{
 		testutil.Must(t, os.Chtimes(filepath.Join(b, "f"), time.Now(), time.Now()))
 	}},
 	{name: "new content, old mtime restored", modify: func(t *testing.T, b string) {
-		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+		testutil.WriteFile(t, filepath.Join(b, "f"), "HELLO world")
 		restoreTime(t, filepath.Join(b, "f"))
 	}, want: map[string]Change{"/f": Changed}, what: map[string]What{"/f": WhatContent}},
 	{name: "new content, old mtime restored, quick (not seen: documented)", quick: true, modify: func(t *testing.T, b string) {
-		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+		testutil.WriteFile(t, filepath.Join(b, "f"), "HELLO world")
 		restoreTime(t, filepath.Join(b, "f"))
 	}},
 	{name: "new content and mtime, quick", quick: true, modify: func(t *testing.T, b string) {
-		writeFile(t, filepath.Join(b, "f"), "HELLO world")
+		testutil.WriteFile(t, filepath.Join(b, "f"), "HELLO world")
 	}, want: map[string]Change{"/f": Changed}},
 	{name: "appended", modify: func(t *testing.T, b string) {
-		writeFile(t, filepath.Join(b, "d/x"), "xx")
+		testutil.WriteFile(t, filepath.Join(b, "d/x"), "xx")
 	}, want: map[string]Change{"/d/x": Changed}},
 	{name: "file becomes symlink", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "f")
@@ -115,11 +109,11 @@ var mutations = []mutation{
 	}, want: map[string]Change{"/d/x": Meta}, what: map[string]What{"/d/x": WhatOwner}},
 	{name: "content and mode change", modify: func(t *testing.T, b string) {
 		p := filepath.Join(b, "f")
-		writeFile(t, p, "HELLO world")
+		testutil.WriteFile(t, p, "HELLO world")
 		testutil.Must(t, os.Chmod(p, 0o600))
 	}, want: map[string]Change{"/f": Changed}, what: map[string]What{"/f": WhatContent | WhatMode}},
 	{name: "hard link to an identical file", modify: func(t *testing.T, b string) {
-		writeFile(t, filepath.Join(b, "twin"), "hello world")
+		testutil.WriteFile(t, filepath.Join(b, "twin"), "hello world")
 		testutil.Must(t, os.Remove(filepath.Join(b, "f")))
 		testutil.Must(t, os.Link(filepath.Join(b, "twin"), filepath.Join(b, "f")))
 	}, want: map[string]Change{"/twin": Added}},
@@ -148,7 +142,7 @@ var mutations = []mutation{
 	{name: "file replaced by a directory", modify: func(t *testing.T, b string) {
 		testutil.Must(t, os.Remove(filepath.Join(b, "g")))
 		testutil.Must(t, os.Mkdir(filepath.Join(b, "g"), 0o755))
-		writeFile(t, filepath.Join(b, "g/new"), "n")
+		testutil.WriteFile(t, filepath.Join(b, "g/new"), "n")
 	}, want: map[string]Change{"/g": Meta, "/g/new": Added}, what: map[string]What{"/g": WhatType}},
 	{name: "directory removed", modify: func(t *testing.T, b string) {
 		testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
@@ -243,7 +237,7 @@ func TestCompareIgnore(t *testing.T) {
 	seedTree(t, a)
 	seedTree(t, b)
 	testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
-	writeFile(t, filepath.Join(b, "f"), "HELLO world")
+	testutil.WriteFile(t, filepath.Join(b, "f"), "HELLO world")
 	var ig Ignore
 	testutil.Must(t, ig.Add("/d", "test"))
 	testutil.Must(t, ig.Add("f", "test"))
@@ -325,12 +319,12 @@ func TestCompareDeterministic(t *testing.T) {
 			d := filepath.Join(r, "dir", string(rune('a'+i%20)), string(rune('a'+i)))
 			testutil.Must(t, os.MkdirAll(d, 0o755))
 			for j := range 20 {
-				writeFile(t, filepath.Join(d, string(rune('a'+j))), "content")
+				testutil.WriteFile(t, filepath.Join(d, string(rune('a'+j))), "content")
 			}
 		}
 	}
 	for i := range 40 {
-		writeFile(t, filepath.Join(b, "dir", string(rune('a'+i%20)), string(rune('a'+i)), "c"), "CONTENT")
+		testutil.WriteFile(t, filepath.Join(b, "dir", string(rune('a'+i%20)), string(rune('a'+i)), "c"), "CONTENT")
 	}
 	var first []Difference
 	for range 5 {
@@ -353,7 +347,7 @@ func TestCompareDeterministic(t *testing.T) {
 
 func TestCompareRootErrors(t *testing.T) {
 	d := t.TempDir()
-	writeFile(t, filepath.Join(d, "file"), "x")
+	testutil.WriteFile(t, filepath.Join(d, "file"), "x")
 	if _, err := Compare(context.Background(), filepath.Join(d, "nowhere"), d, CompareOptions{}); err == nil {
 		t.Error("missing A: no error")
 	}
@@ -367,7 +361,7 @@ func TestCompareRootErrors(t *testing.T) {
 func TestHashNeverThroughSymlink(t *testing.T) {
 	root := t.TempDir()
 	testutil.Must(t, os.Mkdir(filepath.Join(root, "real"), 0o755))
-	writeFile(t, filepath.Join(root, "real/f"), "x")
+	testutil.WriteFile(t, filepath.Join(root, "real/f"), "x")
 	testutil.Must(t, os.Symlink("real", filepath.Join(root, "lnk")))
 	testutil.Must(t, os.Symlink("real/f", filepath.Join(root, "flnk")))
 	fd, err := openRoot(root)

@@ -3,13 +3,14 @@ package diff
 import (
 	"context"
 	"errors"
-	"github.com/nix-drift/drift/internal/btrfs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
 
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"

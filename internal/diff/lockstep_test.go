@@ -61,11 +61,11 @@ func TestCompareTypeChange(t *testing.T) {
 		// g: file -> fifo.
 		testutil.Must(t, os.Remove(filepath.Join(b, "f")))
 		testutil.Must(t, os.Mkdir(filepath.Join(b, "f"), 0o755))
-		writeFile(t, filepath.Join(b, "f/c"), "c")
+		testutil.WriteFile(t, filepath.Join(b, "f/c"), "c")
 		testutil.Must(t, os.RemoveAll(filepath.Join(b, "d")))
-		writeFile(t, filepath.Join(b, "d"), "d")
+		testutil.WriteFile(t, filepath.Join(b, "d"), "d")
 		testutil.Must(t, os.Remove(filepath.Join(b, "link")))
-		writeFile(t, filepath.Join(b, "link"), "f")
+		testutil.WriteFile(t, filepath.Join(b, "link"), "f")
 		testutil.Must(t, os.Remove(filepath.Join(b, "g")))
 		testutil.Must(t, unix.Mkfifo(filepath.Join(b, "g"), 0o644))
 		c := compareWith(t, a, b, &fsystest.FS{}, quick)
@@ -86,7 +86,7 @@ func TestCompareTypeChange(t *testing.T) {
 func TestCompareOneSidedSubtree(t *testing.T) {
 	a, b := pair(t)
 	testutil.Must(t, os.MkdirAll(filepath.Join(a, "old/p/q"), 0o755))
-	writeFile(t, filepath.Join(a, "old/p/q/file"), "x")
+	testutil.WriteFile(t, filepath.Join(a, "old/p/q/file"), "x")
 	testutil.Must(t, os.Symlink("/nowhere", filepath.Join(a, "old/p/lnk")))
 	testutil.Must(t, os.MkdirAll(filepath.Join(b, "new/r"), 0o755))
 	testutil.Must(t, unix.Mkfifo(filepath.Join(b, "new/r/fifo"), 0o600))
@@ -208,8 +208,8 @@ func TestCompareDirErrorOneSide(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := pair(t)
-			testutil.Must(t, os.RemoveAll(filepath.Join(a, "d/e"))) // would be added
-			writeFile(t, filepath.Join(b, "d/x"), "changed")        // would be changed
+			testutil.Must(t, os.RemoveAll(filepath.Join(a, "d/e")))   // would be added
+			testutil.WriteFile(t, filepath.Join(b, "d/x"), "changed") // would be changed
 			c := compareWith(t, a, b, tc.hook(a, b), false)
 			if got, want := listing(c), []string{"/d error"}; !reflect.DeepEqual(got, want) {
 				t.Fatalf("%q, want %q", got, want)
@@ -283,12 +283,12 @@ func deepPair(t *testing.T) (a, b string, want int) {
 			for j := range 5 {
 				d := filepath.Join(r, "l"+strconv.Itoa(i), "m"+strconv.Itoa(j), "n")
 				testutil.Must(t, os.MkdirAll(d, 0o755))
-				writeFile(t, filepath.Join(d, "same"), "s")
+				testutil.WriteFile(t, filepath.Join(d, "same"), "s")
 				content := "a"
 				if r == b {
 					content = "b"
 				}
-				writeFile(t, filepath.Join(d, "f"), content)
+				testutil.WriteFile(t, filepath.Join(d, "f"), content)
 			}
 		}
 	}
@@ -470,9 +470,9 @@ func TestCompareNestedSubvolume(t *testing.T) {
 	for _, root := range []string{a, b} {
 		testutil.Must(t, os.MkdirAll(filepath.Join(root, "box/inner"), 0o755))
 	}
-	writeFile(t, filepath.Join(a, "box/inner/os-release"), "ID=nixos\n")
-	writeFile(t, filepath.Join(b, "box/inner/os-release"), "ID=debian\n")
-	writeFile(t, filepath.Join(b, "box/new"), "x")
+	testutil.WriteFile(t, filepath.Join(a, "box/inner/os-release"), "ID=nixos\n")
+	testutil.WriteFile(t, filepath.Join(b, "box/inner/os-release"), "ID=debian\n")
+	testutil.WriteFile(t, filepath.Join(b, "box/new"), "x")
 	fd, err := unix.Open(a, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	testutil.Must(t, err)
 	var stx unix.Statx_t

@@ -1,11 +1,12 @@
 package diff
 
 import (
-	"github.com/nix-drift/drift/internal/btrfs"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/testutil"

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 func TestDiscover(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
+	write := func(rel, text string) { testutil.WriteFile(t, filepath.Join(root, rel), text) }
 	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./impermanence.nix ]; }`)
 	write("etc/nixos/impermanence.nix", `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
 	write("etc/nixos/hosts/a/default.nix", `{ preservation.enable = true; preservation.preserveAt."/persist".files = [ "/etc/machine-id" ]; }`)
@@ -52,8 +54,8 @@ func TestDiscover(t *testing.T) {
 // host's), and is an error when malformed or not a regular file.
 func TestDiscoverDeclarationsFile(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
-	link := func(target, rel string) { symlink(t, target, filepath.Join(root, rel)) }
+	write := func(rel, text string) { testutil.WriteFile(t, filepath.Join(root, rel), text) }
+	link := func(target, rel string) { testutil.Symlink(t, target, filepath.Join(root, rel)) }
 	write("etc/nixos/impermanence.nix", `{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`)
 	// What the module writes: impermanence's evaluated map and preservation's
 	// preserveAt, by storage path.
@@ -113,8 +115,8 @@ func TestDiscoverDeclarationsFile(t *testing.T) {
 func TestDiscoverSymlinks(t *testing.T) {
 	host := t.TempDir()
 	root := filepath.Join(host, "root")
-	write := func(p, text string) { writeFile(t, p, text) }
-	link := func(target, rel string) { symlink(t, target, filepath.Join(root, rel)) }
+	write := func(p, text string) { testutil.WriteFile(t, p, text) }
+	link := func(target, rel string) { testutil.Symlink(t, target, filepath.Join(root, rel)) }
 	decl := func(dir string) string {
 		return `{ environment.persistence."/persist".directories = [ "` + dir + `" ]; }`
 	}
@@ -197,9 +199,9 @@ func TestDiscoverSymlinks(t *testing.T) {
 // fallback to etc/nixos says so.
 func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "etc/nixos/impermanence.nix"), `{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`)
-	symlink(t, "/nix/store/aaaa-etc/etc", filepath.Join(root, "etc/static"))
-	symlink(t, "/etc/static/drift/declarations.json", filepath.Join(root, DeclarationsFile))
+	testutil.WriteFile(t, filepath.Join(root, "etc/nixos/impermanence.nix"), `{ environment.persistence."/persist".directories = [ "/from-nixos" ]; }`)
+	testutil.Symlink(t, "/nix/store/aaaa-etc/etc", filepath.Join(root, "etc/static"))
+	testutil.Symlink(t, "/etc/static/drift/declarations.json", filepath.Join(root, DeclarationsFile))
 	set, files, err := Discover(root, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +216,7 @@ func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 	}
 	// A link loop there is the same warning, not an error.
 	os.Remove(filepath.Join(root, "etc/static"))
-	symlink(t, "/etc/static", filepath.Join(root, "etc/static"))
+	testutil.Symlink(t, "/etc/static", filepath.Join(root, "etc/static"))
 	if set, _, err = Discover(root, Options{}); err != nil {
 		t.Errorf("loop: %v", err)
 	} else if len(set.Diagnostics) != 1 || !strings.Contains(set.Diagnostics[0].Message, "does not resolve inside") {
@@ -226,8 +228,8 @@ func TestDiscoverDanglingDeclarationsFile(t *testing.T) {
 // another root are not followed — and each says so.
 func TestDiscoverWithoutOpenat2(t *testing.T) {
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "persist/etc/nixos/impermanence.nix"), `{ environment.persistence."/p".directories = [ "/a" ]; }`)
-	symlink(t, "/persist/etc/nixos", filepath.Join(root, "etc/nixos"))
+	testutil.WriteFile(t, filepath.Join(root, "persist/etc/nixos/impermanence.nix"), `{ environment.persistence."/p".directories = [ "/a" ]; }`)
+	testutil.Symlink(t, "/persist/etc/nixos", filepath.Join(root, "etc/nixos"))
 	r, err := openRoot(root)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +286,7 @@ func TestDiscoverPersistedCopy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			for rel, text := range tc.files {
-				writeFile(t, filepath.Join(root, rel), text)
+				testutil.WriteFile(t, filepath.Join(root, rel), text)
 			}
 			for _, d := range tc.dirs {
 				if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
@@ -311,9 +313,9 @@ func TestDiscoverPersistedCopy(t *testing.T) {
 
 	// Nothing anywhere: where drift looked, the copies that exist included.
 	root := t.TempDir()
-	writeFile(t, filepath.Join(root, "etc/nixos/configuration.nix"), "{ }")
-	writeFile(t, filepath.Join(root, "etc/nixos/hardware.nix"), "{ }")
-	writeFile(t, filepath.Join(root, "persist/etc/nixos/configuration.nix"), "{ }")
+	testutil.WriteFile(t, filepath.Join(root, "etc/nixos/configuration.nix"), "{ }")
+	testutil.WriteFile(t, filepath.Join(root, "etc/nixos/hardware.nix"), "{ }")
+	testutil.WriteFile(t, filepath.Join(root, "persist/etc/nixos/configuration.nix"), "{ }")
 	paths, files, diags := discover(root)
 	if len(paths) != 0 || len(files) != 0 || len(diags) != 1 {
 		t.Fatalf("nothing declared: %q %q %q", paths, files, diags)

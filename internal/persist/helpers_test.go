@@ -97,25 +97,3 @@ func mustJSON(t *testing.T, text string, opts Options) *Set {
 	}
 	return s
 }
-
-// writeFile writes text to p, creating its parent directories.
-func writeFile(t testing.TB, p, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// symlink makes p, and its parent directories, a symbolic link to target.
-func symlink(t testing.TB, target, p string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, p); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestLoad: named files (and "-" from the given reader) are merged in
@@ -14,8 +16,8 @@ import (
 func TestLoad(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a.nix")
-	writeFile(t, a, `{ environment.persistence."/persist".directories = [ "/srv" ]; }`)
-	writeFile(t, filepath.Join(root, "etc/nixos/impermanence.nix"), `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
+	testutil.WriteFile(t, a, `{ environment.persistence."/persist".directories = [ "/srv" ]; }`)
+	testutil.WriteFile(t, filepath.Join(root, "etc/nixos/impermanence.nix"), `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
 	stdin := strings.NewReader(`{ preservation.enable = true; preservation.preserveAt."/state".files = [ "/etc/machine-id" ]; }`)
 	set, sources, err := Load(context.Background(), root, []string{a, "-"}, "", stdin, Options{})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestEveryImportIsFollowedOrTheConfigurationIsNotWhole guards drift
@@ -40,12 +42,12 @@ func TestEveryImportIsFollowedOrTheConfigurationIsNotWhole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			conf := filepath.Join(root, "etc/nixos/configuration.nix")
-			writeFile(t, conf, c.conf)
-			writeFile(t, filepath.Join(root, "etc/nixos/extra.nix"), extra)
-			writeFile(t, filepath.Join(root, "etc/nixos/alice-home.nix"), home)
-			writeFile(t, filepath.Join(root, "srv/extra.nix"), extra)
+			testutil.WriteFile(t, conf, c.conf)
+			testutil.WriteFile(t, filepath.Join(root, "etc/nixos/extra.nix"), extra)
+			testutil.WriteFile(t, filepath.Join(root, "etc/nixos/alice-home.nix"), home)
+			testutil.WriteFile(t, filepath.Join(root, "srv/extra.nix"), extra)
 			if strings.Contains(c.conf, "persist.nix") {
-				writeFile(t, filepath.Join(root, "etc/nixos/persist.nix"), `{ environment.persistence."/nix/persist".directories = [ "/var/lib/a" ] ++ map (x: "/var/lib/${x}") [ "cc" ]; }`)
+				testutil.WriteFile(t, filepath.Join(root, "etc/nixos/persist.nix"), `{ environment.persistence."/nix/persist".directories = [ "/var/lib/a" ] ++ map (x: "/var/lib/${x}") [ "cc" ]; }`)
 			}
 			for _, named := range [][]string{nil, {conf}} {
 				set, _, err := Load(context.Background(), root, named, "", nil, Options{})
@@ -71,8 +73,8 @@ func TestEveryImportIsFollowedOrTheConfigurationIsNotWhole(t *testing.T) {
 	// Naming the module an absolute import leads to counts as following it.
 	root := t.TempDir()
 	conf := filepath.Join(root, "etc/nixos/configuration.nix")
-	writeFile(t, conf, `{ imports = [ /srv/extra.nix ]; }`)
-	writeFile(t, filepath.Join(root, "srv/extra.nix"), extra)
+	testutil.WriteFile(t, conf, `{ imports = [ /srv/extra.nix ]; }`)
+	testutil.WriteFile(t, filepath.Join(root, "srv/extra.nix"), extra)
 	set, _, err := Load(context.Background(), root, []string{conf, filepath.Join(root, "srv/extra.nix")}, "", nil, Options{})
 	if whole, why := set.Whole(); err != nil || !whole {
 		t.Errorf("absolute import named too: Whole() = %v, %q (%v)", whole, why, err)

@@ -3,24 +3,15 @@ package suggest
 import (
 	"context"
 	"fmt"
-	"github.com/nix-drift/drift/internal/audit"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
-
-func mkfile(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestStray: what lies under the storage path that no declaration covers,
 // a directory of it as one row with its subtree's size; declared copies,
@@ -31,14 +22,14 @@ func TestStray(t *testing.T) {
 	root := t.TempDir()
 	ps := filepath.Join(root, "persist")
 	outside := t.TempDir()
-	mkfile(t, filepath.Join(outside, "big"), strings.Repeat("x", 1000))
-	mkfile(t, filepath.Join(ps, "var/lib/kept/db"), "kept")
-	mkfile(t, filepath.Join(ps, "var/lib/old/db"), "12345")
-	mkfile(t, filepath.Join(ps, "var/lib/old/sub/more"), "678")
-	mkfile(t, filepath.Join(ps, "etc/machine-id"), "id")
-	mkfile(t, filepath.Join(ps, "etc/adjtime"), "0.0")
-	mkfile(t, filepath.Join(ps, "home/alice/.ssh/id"), "k")
-	mkfile(t, filepath.Join(ps, "home/alice/notes.txt"), "n")
+	testutil.WriteFile(t, filepath.Join(outside, "big"), strings.Repeat("x", 1000))
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/kept/db"), "kept")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/old/db"), "12345")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/old/sub/more"), "678")
+	testutil.WriteFile(t, filepath.Join(ps, "etc/machine-id"), "id")
+	testutil.WriteFile(t, filepath.Join(ps, "etc/adjtime"), "0.0")
+	testutil.WriteFile(t, filepath.Join(ps, "home/alice/.ssh/id"), "k")
+	testutil.WriteFile(t, filepath.Join(ps, "home/alice/notes.txt"), "n")
 	if err := os.Symlink(outside, filepath.Join(ps, "var/lib/link")); err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +79,11 @@ func TestStray(t *testing.T) {
 func TestStrayLinkedAndContainers(t *testing.T) {
 	root := t.TempDir()
 	ps := filepath.Join(root, "persist")
-	mkfile(t, filepath.Join(ps, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n")
-	mkfile(t, filepath.Join(ps, "var/log/x"), "log")
-	mkfile(t, filepath.Join(ps, "var/lib/oldapp/db"), "12345")
-	mkfile(t, filepath.Join(ps, "var/lib/oldapp/sub/more"), "678")
-	mkfile(t, filepath.Join(ps, "home/bob/.config/oldtool/rc"), "rc")
+	testutil.WriteFile(t, filepath.Join(ps, "etc/machine-id"), "0123456789abcdef0123456789abcdef\n")
+	testutil.WriteFile(t, filepath.Join(ps, "var/log/x"), "log")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/oldapp/db"), "12345")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/oldapp/sub/more"), "678")
+	testutil.WriteFile(t, filepath.Join(ps, "home/bob/.config/oldtool/rc"), "rc")
 	if err := os.Symlink("/nowhere", filepath.Join(ps, "var/lib/current")); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +121,7 @@ func TestStrayLinkedAndContainers(t *testing.T) {
 // is not walked, and the warning says so in those words.
 func TestStraySymlinkedStoragePath(t *testing.T) {
 	real := t.TempDir()
-	mkfile(t, filepath.Join(real, "var/lib/old/db"), "x")
+	testutil.WriteFile(t, filepath.Join(real, "var/lib/old/db"), "x")
 	for _, tc := range []struct{ link, sp, want string }{
 		{"persist", "/persist", "/persist is a symlink (not followed)"},
 		{"nix", "/nix/persist", "/nix is a symlink (not followed)"},
@@ -146,7 +137,7 @@ func TestStraySymlinkedStoragePath(t *testing.T) {
 		}
 	}
 	root := t.TempDir()
-	mkfile(t, filepath.Join(root, "persist"), "a file")
+	testutil.WriteFile(t, filepath.Join(root, "persist"), "a file")
 	_, warnings := Stray(context.Background(), root, &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/x"}}}, nil, 2)
 	if len(warnings) != 1 || !strings.Contains(warnings[0].Message, "/persist is not a directory") {
 		t.Errorf("a file: warnings %q", warnings)
@@ -160,9 +151,9 @@ func TestStraySymlinkedStoragePath(t *testing.T) {
 func TestStrayNeverDriftsOwn(t *testing.T) {
 	root := t.TempDir()
 	ps := filepath.Join(root, "persist")
-	mkfile(t, filepath.Join(ps, ".drift-quarantine/20261207T000000Z/manifest.json"), "{}")
-	mkfile(t, filepath.Join(ps, "var/lib/drift/shutdown/latest.json"), "{}")
-	mkfile(t, filepath.Join(ps, "var/old"), "stray")
+	testutil.WriteFile(t, filepath.Join(ps, ".drift-quarantine/20261207T000000Z/manifest.json"), "{}")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/drift/shutdown/latest.json"), "{}")
+	testutil.WriteFile(t, filepath.Join(ps, "var/old"), "stray")
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
 	got, _ := Stray(context.Background(), root, set, nil, 1)
 	var rows []string
@@ -181,8 +172,8 @@ func TestStrayNeverDriftsOwn(t *testing.T) {
 func TestInUseRowCountsItsContent(t *testing.T) {
 	root := t.TempDir()
 	ps := filepath.Join(root, "persist")
-	mkfile(t, filepath.Join(ps, "srv/www/index.html"), "page")
-	mkfile(t, filepath.Join(ps, "var/lib/grafana/grafana.db"), "12345678901")
+	testutil.WriteFile(t, filepath.Join(ps, "srv/www/index.html"), "page")
+	testutil.WriteFile(t, filepath.Join(ps, "var/lib/grafana/grafana.db"), "12345678901")
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
 	rows := func(uses []audit.Use) map[string]string {
 		got, _ := Stray(context.Background(), root, set, uses, 2)

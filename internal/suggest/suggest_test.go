@@ -3,7 +3,6 @@ package suggest
 import (
 	"fmt"
 	"github.com/nix-drift/drift/internal/btrfs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -367,35 +367,35 @@ func TestSuggestAccounted(t *testing.T) {
 func TestLiveMachineID(t *testing.T) {
 	const id = "0123456789abcdef0123456789abcdef"
 	outside := t.TempDir()
-	mkfile(t, filepath.Join(outside, "machine-id"), "ffffffffffffffffffffffffffffffff\n")
+	testutil.WriteFile(t, filepath.Join(outside, "machine-id"), "ffffffffffffffffffffffffffffffff\n")
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, root string)
 		want  string
 	}{
-		{"file", func(t *testing.T, root string) { mkfile(t, filepath.Join(root, "etc/machine-id"), id+"\n") }, id},
+		{"file", func(t *testing.T, root string) { testutil.WriteFile(t, filepath.Join(root, "etc/machine-id"), id+"\n") }, id},
 		{"link into storage", func(t *testing.T, root string) {
-			mkfile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
-			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+			testutil.WriteFile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
+			testutil.Symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
 		}, id},
 		{"relative link into storage", func(t *testing.T, root string) {
-			mkfile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
-			symlink(t, "../nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+			testutil.WriteFile(t, filepath.Join(root, "nix/persist/etc/machine-id"), id+"\n")
+			testutil.Symlink(t, "../nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
 		}, id},
 		{"link out of storage", func(t *testing.T, root string) {
-			mkfile(t, filepath.Join(root, "var/machine-id"), id+"\n")
-			symlink(t, "/var/machine-id", filepath.Join(root, "etc/machine-id"))
+			testutil.WriteFile(t, filepath.Join(root, "var/machine-id"), id+"\n")
+			testutil.Symlink(t, "/var/machine-id", filepath.Join(root, "etc/machine-id"))
 		}, ""},
 		{"link out of the root", func(t *testing.T, root string) {
-			symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "etc/machine-id"))
+			testutil.Symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "etc/machine-id"))
 		}, ""},
 		{"storage file is itself a link out", func(t *testing.T, root string) {
-			symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "nix/persist/etc/machine-id"))
-			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+			testutil.Symlink(t, filepath.Join(outside, "machine-id"), filepath.Join(root, "nix/persist/etc/machine-id"))
+			testutil.Symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
 		}, ""},
 		{"symlinked component on the way", func(t *testing.T, root string) {
-			symlink(t, outside, filepath.Join(root, "nix/persist/etc"))
-			symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
+			testutil.Symlink(t, outside, filepath.Join(root, "nix/persist/etc"))
+			testutil.Symlink(t, "/nix/persist/etc/machine-id", filepath.Join(root, "etc/machine-id"))
 		}, ""},
 	} {
 		root := t.TempDir()
@@ -403,15 +403,5 @@ func TestLiveMachineID(t *testing.T) {
 		if got := liveMachineID(root, []string{"/nix/persist"}); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
-	}
-}
-
-func symlink(t *testing.T, target, p string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, p); err != nil {
-		t.Fatal(err)
 	}
 }

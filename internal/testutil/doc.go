@@ -1,8 +1,10 @@
 // Package testutil holds what drift's tests share: failing on an error
-// (Must), fixture trees written from a line spec (Tree) or, with modes,
-// owners and times, from a map of nodes (Build), the skip that turns into
-// a failure when a DRIFT_REQUIRE_* variable asks for the test
-// (SkipOrFatal), and the private mount namespace a real-btrfs test runs in
-// (Namespace) with the check that this host can run one (Prepare). It imports no drift package, and only _test.go files
-// import it (test/layers checks both).
+// (Must), one file or symlink written with its parents (WriteFile,
+// WriteFileMode, Symlink), fixture trees written from a line spec (Tree)
+// or, with modes, owners and times, from a map of nodes (Build), the skip
+// that turns into a failure when a DRIFT_REQUIRE_* variable asks for the
+// test (SkipOrFatal), and the private mount namespace a real-btrfs test
+// runs in (Namespace) with the check that this host can run one
+// (Prepare). It imports no drift package, and only _test.go files import
+// it (test/layers checks both).
 package testutil

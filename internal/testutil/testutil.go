@@ -58,3 +58,26 @@ func SkipOrFatal(t testing.TB, require, reason string) {
 	}
 	t.Skip(reason)
 }
+
+// WriteFile writes content to the file p with mode 0644 (WriteFileMode).
+func WriteFile(t testing.TB, p, content string) {
+	t.Helper()
+	WriteFileMode(t, p, content, 0o644)
+}
+
+// WriteFileMode writes content to the file p, making its missing parents
+// as 0755 directories, and gives it exactly mode, whatever the umask.
+func WriteFileMode(t testing.TB, p, content string, mode os.FileMode) {
+	t.Helper()
+	Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	Must(t, os.WriteFile(p, []byte(content), mode))
+	Must(t, os.Chmod(p, mode))
+}
+
+// Symlink makes p a symbolic link to target, making p's missing parents
+// as 0755 directories.
+func Symlink(t testing.TB, target, p string) {
+	t.Helper()
+	Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	Must(t, os.Symlink(target, p))
+}

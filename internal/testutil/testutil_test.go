@@ -3,6 +3,7 @@ package testutil
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -25,6 +26,25 @@ func TestTree(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(root, "a/link")); err != nil || target != "../target" {
 		t.Errorf("/a/link: %q %v", target, err)
+	}
+}
+
+// WriteFileMode makes the parents and gives the file its mode whatever
+// the umask; Symlink makes the parents of the link.
+func TestWriteFileAndSymlink(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	root := t.TempDir()
+	WriteFile(t, filepath.Join(root, "a/b/f"), "x")
+	WriteFileMode(t, filepath.Join(root, "a/s"), "#!", 0o755)
+	Symlink(t, "../../a/b/f", filepath.Join(root, "c/d/l"))
+	for p, want := range map[string]os.FileMode{"a/b/f": 0o644, "a/s": 0o755} {
+		if fi, err := os.Lstat(filepath.Join(root, p)); err != nil || fi.Mode() != want {
+			t.Errorf("%s: %v %v, want mode %v", p, fi.Mode(), err, want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "c/d/l")); err != nil || string(b) != "x" {
+		t.Errorf("c/d/l: %q %v, want the link to read a/b/f", b, err)
 	}
 }
 

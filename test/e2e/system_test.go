@@ -406,12 +406,7 @@ func readDirNames(t *testing.T, dir string) []string {
 
 // writeFile writes content to p with exactly mode (whatever the umask),
 // making p's parent directories first.
-func writeFile(t *testing.T, p, content string, mode os.FileMode) {
-	t.Helper()
-	testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	testutil.Must(t, os.WriteFile(p, []byte(content), mode))
-	testutil.Must(t, os.Chmod(p, mode))
-}
+var writeFile = testutil.WriteFileMode
 
 func touch(t *testing.T, p string) {
 	t.Helper()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // envRequireVM makes a missing QEMU, dracut or kernel a failure instead of
@@ -271,7 +273,7 @@ func initramfs(t *testing.T, dir, onFailure, drift, kver, kmoddir string) string
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(t, filepath.Join(stage, p), string(data), 0o755)
+		testutil.WriteFileMode(t, filepath.Join(stage, p), string(data), 0o755)
 	}
 	svc := initrd["services"].(map[string]any)
 	if len(svc) != 1 {
@@ -282,7 +284,7 @@ func initramfs(t *testing.T, dir, onFailure, drift, kver, kmoddir string) string
 		t.Fatal(err)
 	}
 	u.install(t, stage, units)
-	write(t, filepath.Join(stage, "usr/bin/drift-test-report"), reportScript, 0o755)
+	testutil.WriteFileMode(t, filepath.Join(stage, "usr/bin/drift-test-report"), reportScript, 0o755)
 	report := unitFile{Name: "drift-test-report.service", Text: reportUnit, Links: []string{"initrd.target.wants/drift-test-report.service"}}
 	report.install(t, stage, units)
 	emergency := unitFile{Name: "drift-test-emergency.service", Text: emergencyUnit, Links: []string{"emergency.target.wants/drift-test-emergency.service"}}

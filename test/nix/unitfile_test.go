@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // unitFile is a unit the module defines, written as NixOS writes it: the
@@ -137,7 +139,7 @@ func copyMap(m map[string]any) map[string]any {
 // links, and its job script below root.
 func (f unitFile) install(t *testing.T, root, dir string) {
 	t.Helper()
-	write(t, filepath.Join(dir, f.Name), f.Text, 0o644)
+	testutil.WriteFileMode(t, filepath.Join(dir, f.Name), f.Text, 0o644)
 	for _, l := range f.Links {
 		p := filepath.Join(dir, l)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -148,17 +150,6 @@ func (f unitFile) install(t *testing.T, root, dir string) {
 		}
 	}
 	for p, text := range f.Scripts {
-		write(t, filepath.Join(root, p), text, 0o755)
-	}
-}
-
-// write writes text to name, making its directory.
-func write(t *testing.T, name, text string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, []byte(text), mode); err != nil {
-		t.Fatal(err)
+		testutil.WriteFileMode(t, filepath.Join(root, p), text, 0o755)
 	}
 }

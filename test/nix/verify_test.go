@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // verifyScenarios are the configurations whose every unit and script is
@@ -115,7 +117,7 @@ func TestUnitsVerify(t *testing.T) {
 				t.Fatalf("cp %s: %v\n%s", units, err, out)
 			}
 			drift := "/nix/store/00000000000000000000000000000000-drift-test/bin/drift"
-			write(t, filepath.Join(root, drift), "#!/bin/sh\n", 0o755)
+			testutil.WriteFileMode(t, filepath.Join(root, drift), "#!/bin/sh\n", 0o755)
 			var names []string
 			for _, u := range g.units {
 				u.install(t, root, filepath.Join(root, "etc/systemd/system"))
