@@ -33,7 +33,8 @@ func TestAdoptRefusesExactlyWhatCheckCallsNotAdoptable(t *testing.T) {
 	testutil.Must(t, err)
 	t.Cleanup(m.Close)
 	for _, p := range []string{"/srv", "/boot", "/var/lib", "/run/user/1000"} {
-		why, refusedByCheck := m.Audit.NotAdoptable[p]
+		e, _ := m.Decls.Covering(p)
+		why, refusedByCheck := m.Audit.Refusal(&e)
 		_, err := Run(context.Background(), m, Options{Paths: []string{p}, DryRun: true})
 		var mpe *audit.MountPointError
 		var ue *audit.UnmountedError
@@ -45,7 +46,9 @@ func TestAdoptRefusesExactlyWhatCheckCallsNotAdoptable(t *testing.T) {
 			t.Errorf("%s: check's reason %q, adopt's %q", p, why, err)
 		}
 	}
-	if _, ok := m.Audit.NotAdoptable["/srv"]; ok {
-		t.Errorf("/srv is not adoptable: %q", m.Audit.NotAdoptable["/srv"])
+	if e, _ := m.Decls.Covering("/srv"); e.Path != "/srv" {
+		t.Errorf("/srv is not declared: %+v", e)
+	} else if why, ok := m.Audit.Refusal(&e); ok {
+		t.Errorf("/srv is not adoptable: %q", why)
 	}
 }

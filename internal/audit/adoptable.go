@@ -40,8 +40,8 @@ func (e *MountPointError) Hint() string {
 // unusable: Unmounted) or *MountPointError (p is itself the mount point,
 // other than /, of a visible mount that does not show dest: neither a
 // bind mount of dest nor the same inode). drift adopt refuses through it,
-// and diff.Audit.NotAdoptable (no adopt command in drift check's rows)
-// holds its message for every declared path.
+// and diff.Audit.Refusal (no adopt command in drift check's rows) gives
+// its message for every declaration.
 func (m *Model) Adoptable(p string, e persist.Entry, dest string) error {
 	if ue := m.Unmounted(e.StoragePath); ue != nil {
 		return ue
@@ -69,34 +69,29 @@ func (m *Model) showsAt(p, dest string) bool {
 	return err1 == nil && err2 == nil && a.Dev == b.Dev && a.Ino == b.Ino && a.Mode&unix.S_IFMT == b.Mode&unix.S_IFMT
 }
 
-// notAdoptable is diff.Audit.NotAdoptable: each declared path Adoptable
-// refuses, with its message. A declared path that is the mount point of
-// an ephemeral filesystem other than / is also a warning (the storage
-// paths have theirs).
-func (m *Model) notAdoptable() (map[string]string, []diff.Warning) {
+// notAdoptable is diff.Audit.NotAdoptable and Unusable: each declared
+// path Adoptable refuses as a mount point, and each storage path of a
+// declaration it refuses as unusable, with its message. A declared path
+// that is the mount point of an ephemeral filesystem other than / is also
+// a warning (the storage paths have theirs).
+func (m *Model) notAdoptable() (byPath, byStorage map[string]string, ws []diff.Warning) {
 	if m.Decls == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	var ws []diff.Warning
-	out := map[string]string{}
-	// A storage path's refusal is one message for all its declared paths,
-	// not a string made for each (a million declarations: 180 MB).
-	said := map[*UnmountedError]string{}
+	byPath, byStorage = map[string]string{}, map[string]string{}
 	for _, e := range m.Decls.Entries {
+		if _, ok := byStorage[e.StoragePath]; ok {
+			continue // Adoptable: an unusable storage path refuses first
+		}
 		err := m.Adoptable(e.Path, e, e.Source())
 		if err == nil {
 			continue
 		}
 		if ue, ok := err.(*UnmountedError); ok {
-			msg, ok := said[ue]
-			if !ok {
-				msg = ue.Error()
-				said[ue] = msg
-			}
-			out[e.Path] = msg
+			byStorage[e.StoragePath] = ue.Error()
 			continue
 		}
-		out[e.Path] = err.Error()
+		byPath[e.Path] = err.Error()
 		if _, ok := err.(*MountPointError); !ok {
 			continue
 		}
@@ -106,8 +101,11 @@ func (m *Model) notAdoptable() (map[string]string, []diff.Warning) {
 			}
 		}
 	}
-	if len(out) == 0 {
-		return nil, ws
+	if len(byPath) == 0 {
+		byPath = nil
 	}
-	return out, ws
+	if len(byStorage) == 0 {
+		byStorage = nil
+	}
+	return byPath, byStorage, ws
 }

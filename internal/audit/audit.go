@@ -338,7 +338,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	a.Args = o.args()
 	var ws []diff.Warning
-	a.NotAdoptable, ws = m.notAdoptable()
+	a.NotAdoptable, a.Unusable, ws = m.notAdoptable()
 	a.Warnings = append(a.Warnings, ws...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()

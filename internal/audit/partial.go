@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
 )
 
 // partialCopyWarnings names the partial copies that a drift adopt or drift
@@ -20,14 +22,19 @@ import (
 // copy: one warning each (kind storage), with the command that finishes
 // the copy and removes it. A partial copy whose process still runs is a
 // copy in progress, not named. Directories that cannot be read are passed
-// over. Each directory is listed once, found through a hashindex table of
+// over, and a copy whose holding directory does not exist is not looked
+// for. Each directory is listed once, found through a hashindex table of
 // the entries naming it (no map or string kept per declaration: a million
-// declared directories cost 8 to 16 MiB here, not 240).
+// declared directories cost 8 to 16 MiB here, not 240), and each entry's
+// copy is named once (a string of 30 bytes or so, garbage at once; not one
+// per lookup: 150 MB of garbage for a million).
 func (m *Model) partialCopyWarnings() []diff.Warning {
 	es := m.Decls.Entries
 	// A ref r names the copy of entry r>>1 (r&1 == 0) or the directory
-	// holding it (r&1 == 1); dirs are the refs of the directories listed.
+	// holding it (r&1 == 1); dirs are the refs of the directories listed,
+	// missing[i] whether dirs[i] does not exist.
 	var dirs []uint32
+	var missing []bool
 	dirOf := func(r uint32) string {
 		src := path.Clean(es[r>>1].Source())
 		if r&1 == 1 {
@@ -42,27 +49,49 @@ func (m *Model) partialCopyWarnings() []diff.Warning {
 		pid           int
 	}
 	var partials []found
-	list := func(r uint32) {
-		d := dirOf(r)
+	// list lists d, named by r, unless it was; it reports whether d
+	// exists (or may: an error other than ENOENT, ENOTDIR).
+	list := func(d string, r uint32) bool {
 		h := hashindex.HashString(d)
-		if seen.Find(h, func(i int) bool { return dirOf(dirs[i]) == d }) >= 0 {
-			return
+		if i := seen.Find(h, func(i int) bool { return dirOf(dirs[i]) == d }); i >= 0 {
+			return !missing[i]
 		}
 		seen.Add(h, len(dirs), hashOf)
-		dirs = append(dirs, r)
-		for _, n := range m.listDir(d) {
+		names, err := m.listDir(d)
+		dirs, missing = append(dirs, r), append(missing, errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR))
+		for _, n := range names {
 			if of, pid, ok := partial.Parse(n); ok && partial.Gone(pid) {
 				partials = append(partials, found{d, n, of, pid})
 			}
 		}
+		return !missing[len(missing)-1]
 	}
+	// The holding directory of the entry before, by its storage path and
+	// its path's parent (often the same: then no copy is named when the
+	// holding directory does not exist), and whether it exists.
+	var lastSP, lastParent string
+	exists := false
 	for j, e := range es {
-		if e.Path == "/" || path.Clean(e.Source()) == "/" {
+		if e.Path == "/" {
 			continue
 		}
-		list(uint32(j)<<1 | 1)
-		if e.Kind == persist.Dir {
-			list(uint32(j) << 1)
+		same := lastSP != "" && e.SourcePath() == "" && e.StoragePath == lastSP && path.Dir(e.Path) == lastParent
+		if same && !exists {
+			continue
+		}
+		src := path.Clean(e.Source())
+		if src == "/" {
+			continue
+		}
+		if !same {
+			exists = list(path.Dir(src), uint32(j)<<1|1)
+			lastSP, lastParent = "", ""
+			if e.SourcePath() == "" {
+				lastSP, lastParent = e.StoragePath, path.Dir(e.Path)
+			}
+		}
+		if e.Kind == persist.Dir && exists {
+			list(src, uint32(j)<<1)
 		}
 	}
 	if len(partials) == 0 {
@@ -108,14 +137,16 @@ func (m *Model) partialCopyWarnings() []diff.Warning {
 }
 
 // listDir lists the names in the directory d of the audited system, reached
-// beneath Root without a symlink; none when it cannot be read.
-func (m *Model) listDir(d string) []string {
+// beneath Root without a symlink; none, and OpenDirIn's error, when it
+// cannot be opened (what it lists before a read error when it cannot be
+// read).
+func (m *Model) listDir(d string) ([]string, error) {
 	fd, err := fsys.OpenDirIn(m.Root, d)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), d)
 	defer f.Close()
 	names, _ := f.Readdirnames(-1)
-	return names
+	return names, nil
 }

@@ -38,7 +38,7 @@ func (c *classifier) coveredDecl(t *mounts.Table, rootFD int, e *persist.Entry, 
 	if strings.HasPrefix(m.FSType, "fuse") && pathx.Clean(m.Source) == src && m.MountPoint == e.Path {
 		return nil, st, false // bindfs of the copy (home-manager v1)
 	}
-	if sm := t.Shows(src); sm != nil && mounts.SameFS(sm, m) && m.SourcePath(e.Path) == sm.SourcePath(src) {
+	if sm := t.Shows(src); sm != nil && mounts.SameFS(sm, m) && mounts.SameSourcePath(m, e.Path, sm, src) {
 		return nil, st, false // the copy itself, through a bind mount
 	}
 	rel := strings.TrimPrefix(e.Path, "/")
@@ -81,13 +81,13 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 		found = append(found, it)
 		mu.Unlock()
 	}
-	seen := map[string]bool{}
 	for i := range c.entries {
 		e := &c.entries[i]
-		if seen[e.Path] {
+		// Each path once, through its first declaration (its node's decl:
+		// no set of paths, 40 MB for a million declarations).
+		if c.tree.at(c.tree.find(e.Path)).decl != int32(i) {
 			continue
 		}
-		seen[e.Path] = true
 		m, st, ok := c.coveredDecl(t, rootFD, e, storage)
 		if !ok {
 			continue

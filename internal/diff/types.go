@@ -258,12 +258,15 @@ type Audit struct {
 	// without --prefer (the next boot would show the copy's metadata).
 	CopiedOtherMeta []string
 	// NotAdoptable are the declared paths (persist.Entry.Path) drift adopt
-	// refuses whatever it is asked, with the reason: their persistent
-	// storage path is unusable (not mounted, on the wiped root), or the
-	// declared path is itself the mount point of another filesystem.
-	// Renderings print no drift adopt command for the rows below them.
-	// Set by audit.Build.
-	NotAdoptable map[string]string
+	// refuses whatever it is asked because the declared path is itself
+	// the mount point of another filesystem, with the reason; Unusable
+	// the persistent storage paths (persist.Entry.StoragePath) it refuses
+	// every declaration of, with the reason: unusable (not mounted, on
+	// the wiped root). One message per storage path, not per declared
+	// path (a million declarations: a 70 MB map). Renderings print no
+	// drift adopt command for the rows below a declaration Refusal
+	// refuses. Set by audit.Build.
+	NotAdoptable, Unusable map[string]string
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path
@@ -308,6 +311,17 @@ func (a *Audit) LostTotal(withIgnored bool) Total {
 		}
 	}
 	return t
+}
+
+// Refusal is why drift adopt refuses the declaration e whatever it is
+// asked (Unusable's reason for its storage path, else NotAdoptable's for
+// its path, as audit's Adoptable checks them), and false when it does not.
+func (a *Audit) Refusal(e *persist.Entry) (string, bool) {
+	if why, ok := a.Unusable[e.StoragePath]; ok {
+		return why, true
+	}
+	why, ok := a.NotAdoptable[e.Path]
+	return why, ok
 }
 
 // ErrNotImpermanent is returned (wrapped, with what was found at /) when

@@ -7,15 +7,27 @@ import ()
 // "net:[4026531840]"). It does not clean base: the mountinfo Root field is
 // authoritative and kept as the kernel wrote it.
 func join(base, rel string) string {
+	a, b := joinParts(base, rel)
+	if b == "" {
+		return a
+	}
+	if a == "" {
+		return b
+	}
+	return a + b
+}
+
+// joinParts is join as two strings to concatenate, without concatenating.
+func joinParts(base, rel string) (string, string) {
 	switch {
 	case rel == "/" || rel == "":
-		return base
+		return base, ""
 	case base == "/" || base == "":
-		return rel
+		return "", rel
 	case base[len(base)-1] == '/':
-		return base + rel[1:]
+		return base, rel[1:]
 	}
-	return base + rel
+	return base, rel
 }
 
 // parentDir returns the parent of the clean absolute path p ("/" for "/" and

@@ -104,6 +104,7 @@ func mergeIndexed[T any](dst, src []T, hash func(*T) uint64, same func(a, b *T) 
 func distinct[T any](xs []T, hash func(*T) uint64, same func(a, b *T) bool) bool {
 	var seen hashindex.Index
 	hashOf := func(i int) uint64 { return hash(&xs[i]) }
+	seen.Grow(len(xs), hashOf) // one table, not one per doubling
 	for i := range xs {
 		h := hash(&xs[i])
 		if seen.Find(h, func(j int) bool { return same(&xs[j], &xs[i]) }) >= 0 {

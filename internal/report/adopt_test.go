@@ -106,16 +106,17 @@ func TestPendingSummarySaysWhatHappensWhere(t *testing.T) {
 
 // TestRowAdoptNotWhereAdoptRefuses: below a declared path drift adopt
 // refuses whatever it is asked (its storage path unusable, or the path a
-// mount point of another filesystem: diff.Audit.NotAdoptable), no row
+// mount point of another filesystem: diff.Audit.Refusal), no row
 // carries a drift adopt command and none follows the table: every command
 // printed runs as printed (fresh-user finding: check printed "keep it:
 // drift adopt … /var/lib/big" for a declared tmpfs mount point, and adopt
 // exited 2).
 func TestRowAdoptNotWhereAdoptRefuses(t *testing.T) {
 	a := audit()
-	a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.Dir, StoragePath: "/p", Path: "/etc/nixos"})
+	a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.Dir, StoragePath: "/q", Path: "/etc/nixos"})
 	a.Lost = append(a.Lost, &diff.Item{Path: "/etc/nixos/hidden file", Category: diff.Shadowed, Mode: fileMode, Decl: -1})
-	a.NotAdoptable = map[string]string{"/srv": "its persistent storage path /p is not usable: mount it first", "/etc/nixos": "a mount point"}
+	a.Unusable = map[string]string{"/p": "the persistent storage path /p is not usable: mount it first"}
+	a.NotAdoptable = map[string]string{"/etc/nixos": "a mount point"}
 	for _, it := range a.Lost {
 		if got := RowAdopt(a, it); got != "" {
 			t.Errorf("RowAdopt(%q) = %q, want none", it.Path, got)

@@ -333,7 +333,7 @@ func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
 		return "", false
 	}
 	e, ok := a.Decls.Covering(it.Path)
-	if _, refused := a.NotAdoptable[e.Path]; refused {
+	if _, refused := a.Refusal(&e); ok && refused {
 		return "", false // drift adopt would refuse it: no command to print
 	}
 	return e.Path, ok
