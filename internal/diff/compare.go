@@ -125,20 +125,8 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	}
 	rootDev := [2]uint64{uint64(st[0].Dev), uint64(st[1].Dev)}
 
-	c := &comparer{fs: fs, quick: opts.Quick, live: opts.live, ws: make([]*cmpWorker, workers)}
-	for i := range c.ws {
-		c.ws[i] = &cmpWorker{cmp: newContentCmp(fs)}
-		c.ws[i].cmp.ctx = ctx
-	}
-	// The roots themselves, then their listings.
-	var ea, eb scan.Entry
-	scan.Fill(&ea, "/", &st[0], 0)
-	scan.Fill(&eb, "/", &st[1], 0)
-	change, what, _ := WhatChanged(&ea, &eb, false, nil) // directories: no content
-	c.ws[0].counts[change]++
-	if change != Same {
-		c.ws[0].diffs = append(c.ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
-	}
+	c := newComparer(ctx, fs, workers, opts)
+	c.roots(&st)
 	wopts := scan.PairOptions{FS: fs, Workers: workers, MaxPinned: opts.maxPinned}
 	if !opts.Ignore.Empty() {
 		wopts.Skip = opts.Ignore.matchSelf
@@ -151,6 +139,33 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, ctx.Err()
 	}
 
+	return c.result(a, b, rootDev, nested), nil
+}
+
+// newComparer returns the comparer of workers workers reading through fs.
+func newComparer(ctx context.Context, fs ifsys.FS, workers int, opts CompareOptions) *comparer {
+	c := &comparer{fs: fs, quick: opts.Quick, live: opts.live, ws: make([]*cmpWorker, workers)}
+	for i := range c.ws {
+		c.ws[i] = &cmpWorker{cmp: newContentCmp(fs)}
+		c.ws[i].cmp.ctx = ctx
+	}
+	return c
+}
+
+// roots classifies the roots themselves, st their fstat, as worker 0.
+func (c *comparer) roots(st *[2]unix.Stat_t) {
+	var ea, eb scan.Entry
+	scan.Fill(&ea, "/", &st[0], 0)
+	scan.Fill(&eb, "/", &st[1], 0)
+	change, what, _ := WhatChanged(&ea, &eb, false, nil) // directories: no content
+	c.ws[0].counts[change]++
+	if change != Same {
+		c.ws[0].diffs = append(c.ws[0].diffs, Difference{Path: "/", Change: change, What: what, A: &ea, B: &eb})
+	}
+}
+
+// result gathers the workers' findings of the comparison of a and b.
+func (c *comparer) result(a, b string, rootDev [2]uint64, nested int64) *Comparison {
 	res := &Comparison{A: a, B: b, RootDev: rootDev, Nested: nested}
 	for _, w := range c.ws {
 		res.Diffs = append(res.Diffs, w.diffs...)
@@ -160,7 +175,7 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		res.Hashed += w.hashed
 	}
 	slices.SortStableFunc(res.Diffs, func(x, y Difference) int { return strings.Compare(x.Path, y.Path) })
-	return res, nil
+	return res
 }
 
 func openRoot(dir string) (int, error) {

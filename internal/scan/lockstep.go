@@ -233,11 +233,43 @@ func (w *PairWorker) cstr(s string) []byte {
 // process reads the directory pair it and hands every name in it to the
 // visitor.
 func (l *pairWalk) process(w *PairWorker, it *PairItem) {
-	fd := [2]int{-1, -1}
-	ok := true
-	// Side B is visited: read it alone when side A fails.
-	visitB := it.Has[1] && it.State != nil
 	w.State, w.Quiet = it.State, it.Quiet
+	fd, ok := l.read(w, it)
+	isRoot := it.Path == "/"
+	if !ok || l.stop.Load() {
+		for s := range 2 {
+			if fd[s] >= 0 && !isRoot {
+				l.fs.Close(fd[s])
+			}
+		}
+		return
+	}
+	w.DirDev = it.Dev
+	// The merge needs both listings in one order; a side read alone needs
+	// none, and two copies on one filesystem often list in the same order.
+	if fd[0] >= 0 && fd[1] >= 0 && !w.sameOrder() {
+		for s := range 2 {
+			ar := w.arena[s]
+			slices.SortFunc(w.ents[s], func(x, y dent) int {
+				return bytes.Compare(ar[x.off:x.off+x.n], ar[y.off:y.off+y.n])
+			})
+		}
+	}
+	l.merge(w, it.Path, fd)
+	for s := range 2 {
+		if fd[s] >= 0 {
+			l.hand(w, s, fd[s], isRoot)
+		}
+	}
+}
+
+// read opens and lists each side of it (fd[s], -1 on a side not read)
+// and releases its parents; ok is false when it is not to be merged.
+// When side A fails and side B is visited (PairItem.State), side B is
+// read alone and w.Quiet set.
+func (l *pairWalk) read(w *PairWorker, it *PairItem) (fd [2]int, ok bool) {
+	fd, ok = [2]int{-1, -1}, true
+	visitB := it.Has[1] && it.State != nil
 	for s := range 2 {
 		if !it.Has[s] {
 			continue
@@ -265,32 +297,7 @@ func (l *pairWalk) process(w *PairWorker, it *PairItem) {
 			}
 		}
 	}
-	isRoot := it.Path == "/"
-	if !ok || l.stop.Load() {
-		for s := range 2 {
-			if fd[s] >= 0 && !isRoot {
-				l.fs.Close(fd[s])
-			}
-		}
-		return
-	}
-	w.DirDev = it.Dev
-	// The merge needs both listings in one order; a side read alone needs
-	// none, and two copies on one filesystem often list in the same order.
-	if fd[0] >= 0 && fd[1] >= 0 && !w.sameOrder() {
-		for s := range 2 {
-			ar := w.arena[s]
-			slices.SortFunc(w.ents[s], func(x, y dent) int {
-				return bytes.Compare(ar[x.off:x.off+x.n], ar[y.off:y.off+y.n])
-			})
-		}
-	}
-	l.merge(w, it.Path, fd)
-	for s := range 2 {
-		if fd[s] >= 0 {
-			l.hand(w, s, fd[s], isRoot)
-		}
-	}
+	return fd, ok
 }
 
 // hand gives the open directory fd of side s to the children that need

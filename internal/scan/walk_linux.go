@@ -141,6 +141,19 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 		return ws.stats, nil
 	}
 
+	stats = w.readAll(ctx, ws, workers, rootH, state)
+	// The watch runs in a goroutine of its own: a walk can finish before
+	// it sets stop, and a cancelled walk is still an interrupted one.
+	if w.stop.Load() || ctx.Err() != nil {
+		return stats, ctx.Err()
+	}
+	return stats, nil
+}
+
+// readAll reads the root (open as rootH, visited by ws with the state
+// state) with workers workers, ws the first, and everything below it that
+// the Visitor descends into; it returns their Stats summed.
+func (w *walker) readAll(ctx context.Context, ws *wstate, workers int, rootH *dirHandle, state any) (stats Stats) {
 	// The root is read by the first worker; the others wait for its
 	// subdirectories.
 	w.stack = NewStack[dirItem](&w.stop, 1)
@@ -162,7 +175,7 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 		go func(ws *wstate, first bool) {
 			defer wg.Done()
 			if first {
-				w.read(ws, fd, rootH, "/", state, nil)
+				w.read(ws, rootH.fd, rootH, "/", state, nil)
 				w.stack.Done(&ws.children)
 			}
 			for {
@@ -191,12 +204,7 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 		stats.Vanished += ws.stats.Vanished
 		stats.Tallied += ws.stats.Tallied
 	}
-	// The watch runs in a goroutine of its own: a walk can finish before
-	// it sets stop, and a cancelled walk is still an interrupted one.
-	if w.stop.Load() || ctx.Err() != nil {
-		return stats, ctx.Err()
-	}
-	return stats, nil
+	return stats
 }
 
 func newWState() *wstate {
