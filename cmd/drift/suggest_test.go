@@ -371,8 +371,8 @@ func TestSuggestC08(t *testing.T) {
 }
 
 // TestSuggestEscapes: a name with a control character is escaped in the
-// table and JSON and never written raw; the Nix module leaves it as a
-// comment to declare by hand (no Nix string escape can print it).
+// table and JSON and never written raw; the Nix module leaves it to the
+// user, in a comment, as one drift lint rejects (path-control).
 func TestSuggestEscapes(t *testing.T) {
 	dir := t.TempDir()
 	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
@@ -405,7 +405,9 @@ func TestSuggestEscapes(t *testing.T) {
 	}
 	_, out, _ := runDrift(t, "suggest", "--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"),
 		"--persist", filepath.Join(dir, "decl.json"), "--old-roots", "none", "--format", "nix", "--quiet")
-	if !strings.Contains(out, "# Not printable as a Nix string (declare by hand):\n#   /srv/bad\\x1b[31mname\n") || !strings.Contains(out, `"/srv/fine" # `) {
+	// A name with a control character is one drift lint rejects
+	// (path-control): left to the user, never declared.
+	if !strings.Contains(out, "# left to you: 2 paths (/srv/bad\\x1b[31mname, …): drift lint would reject their declaration") || !strings.Contains(out, `"/srv/fine" # `) {
 		t.Errorf("nix:\n%s", out)
 	}
 	set, err := persist.ParseNix([]byte(out), "s.nix", persist.Options{})

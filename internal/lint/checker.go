@@ -229,7 +229,7 @@ func (ck *checker) run() {
 	for _, e := range ck.bad {
 		ck.malformed(e)
 	}
-	for _, rule := range []func(){ck.duplicates, ck.overlap, ck.optionRules, ck.missing, ck.earlyReaders, ck.wipeRules} {
+	for _, rule := range []func(){ck.duplicates, ck.overlap, ck.optionRules, ck.missing, ck.lostSecrets, ck.earlyReaders, ck.wipeRules} {
 		ck.tick(1)
 		rule()
 	}

@@ -54,6 +54,10 @@ func (ck *checker) shape(e persist.Entry) {
 		ck.add("path-whitespace", sev("path-whitespace"), pos, e.Path, "",
 			"%s %s has white space at the start or end of a component: the module persists exactly that name", kindName(e), qq(raw))
 	}
+	if i := strings.IndexFunc(raw, func(c rune) bool { return c < ' ' || c == 0x7f }); i >= 0 {
+		ck.add("path-control", sev("path-control"), pos, e.Path, "",
+			"%s %s has the control character \\x%02x: a declared name never holds one (a \\n or \\t in the string?)", kindName(e), qq(raw), raw[i])
+	}
 	switch {
 	case e.Home == "" && !strings.HasPrefix(raw, "/"):
 		ck.add("path-not-absolute", sev("path-not-absolute"), pos, e.Path, "",

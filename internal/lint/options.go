@@ -102,21 +102,7 @@ func (ck *checker) missing() {
 	// Part of the declarations could not be read (a `with` variable, an
 	// import): what seems missing may be there. The findings stay, as
 	// infos saying why.
-	var unread *persist.Diagnostic
-	for _, st := range ck.c.Sets {
-		if st == nil {
-			continue
-		}
-		for i := range st.Diagnostics {
-			if st.Diagnostics[i].Code == "not-static" {
-				unread = &st.Diagnostics[i]
-				break
-			}
-		}
-		if unread != nil {
-			break
-		}
-	}
+	unread := ck.firstUnread()
 	add := func(rule string, sev Severity, pos persist.Pos, path, hint, format string, a ...any) {
 		if unread != nil {
 			sev = Info

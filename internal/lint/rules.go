@@ -58,6 +58,8 @@ var registry = []Rule{
 		Hint: "remove the extra '/'", Source: "impermanence lib.nix; classic impermanence keeps a trailing slash and misses duplicates written both ways"},
 	{ID: "path-whitespace", Severity: Error, Summary: "a path starts or ends with white space",
 		Hint: "remove the white space", Source: "the module persists a different path than the one meant"},
+	{ID: "path-control", Severity: Error, Summary: "a path has a control character (a newline, a tab, another byte below 0x20, or 0x7f)",
+		Hint: "remove it (a \\n or \\t in a Nix string is one)", Source: "fstab(5) and tmpfiles.d(5) are lines of fields: impermanence's bind mounts are fileSystems entries, written to /etc/fstab with only space and tab escaped, and preservation writes tmpfiles lines; a newline splits the line"},
 	{ID: "user-path-absolute", Severity: Warning, Summary: "a user entry is written absolute; it is relative to the home",
 		Hint: "drop the leading '/'", Source: "impermanence nixos.nix users.<name>: dirPath = concatPaths [home directory]"},
 	// duplicates and overlap
@@ -118,6 +120,8 @@ var registry = []Rule{
 		Hint: "persist the application's top directory instead", Source: "a reported failure: a deep path in an application directory persisted instead of its top"},
 	{ID: "early-reader", Severity: Error, Summary: "a path read before the persistence mounts exist points at a persisted path",
 		Hint: "point it at the copy in the persistent storage path", Source: "sops-nix #167 and PR #509; nixpkgs #148044"},
+	{ID: "lost-secret", Severity: Error, Summary: "a password file or secret key the system reads at boot lies on the wiped root and is not persisted: a lock-out",
+		Hint: "keep it under a storage path and point the option there", Source: "nixpkgs update-users-groups.pl (a hashedPasswordFile that does not exist: a warning, and no password); sops-nix (sops.age.keyFile, sshKeyPaths, gnupg), agenix (age.identityPaths)"},
 	{ID: "private-parent-mode", Severity: Error, Summary: "an entry below /var/lib/private without /var/lib/private declared 0700",
 		Hint: "declare { directory = \"/var/lib/private\"; mode = \"0700\"; }", Source: "impermanence #254, #230 (systemd refuses DynamicUser state under a 0755 /var/lib/private)"},
 	{ID: "secret-dir-mode", Severity: Warning, Summary: "a directory of secrets (.ssh, .gnupg) is persisted with a mode open to others",

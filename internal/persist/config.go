@@ -95,6 +95,10 @@ type Config struct {
 	// age.identityPaths (agenix): the keys secrets are decrypted with.
 	AgeKeyFile       Str
 	AgeIdentityPaths []Str
+	// GnupgHome is sops.gnupg.home and GnupgSSHKeyPaths
+	// sops.gnupg.sshKeyPaths: sops-nix's GnuPG keys.
+	GnupgHome        Str
+	GnupgSSHKeyPaths []Str
 	// Named are the other absolute paths options set to string literals
 	// (services.x.passwordFile, sops.secrets.y.path, …; a static read
 	// only), outside the persistence declarations, with the option's
@@ -129,6 +133,10 @@ type Ref struct {
 	// Path is the path as written, clean and absolute.
 	Path string
 	Pos  Pos
+	// Secret marks a file the system reads at boot to let users log in
+	// or to decrypt its secrets (a password file, a host key, a sops-nix
+	// or agenix key): missing after the wipe, it locks users out.
+	Secret bool
 }
 
 // References lists the absolute paths c's options name, in the order of
@@ -141,29 +149,11 @@ func (c *Config) References() []Ref {
 	if c == nil {
 		return nil
 	}
-	var out []Ref
-	add := func(option string, s Str) {
-		if strings.HasPrefix(s.Value, "/") {
-			p, _ := cleanPath(s.Value)
-			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos})
-		}
-	}
-	for _, u := range c.Users {
-		add("users.users."+nix.AttrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
-	}
-	for _, k := range c.HostKeyPaths {
-		add("services.openssh.hostKeys", k)
-	}
-	for _, k := range c.SSHKeyPaths {
-		add("sops.age.sshKeyPaths", k)
-	}
-	add("sops.age.keyFile", c.AgeKeyFile)
-	for _, k := range c.AgeIdentityPaths {
-		add("age.identityPaths", k)
-	}
+	out := c.Secrets()
 	for _, m := range c.FileSystems {
-		if !strings.HasPrefix(m.Source, "/dev/") {
-			add("fileSystems."+nix.AttrName(m.MountPoint)+".device", Str{m.Source, m.Pos})
+		if !strings.HasPrefix(m.Source, "/dev/") && strings.HasPrefix(m.Source, "/") {
+			p, _ := cleanPath(m.Source)
+			out = append(out, Ref{Option: "fileSystems." + nix.AttrName(m.MountPoint) + ".device", Path: p, Pos: m.Pos})
 		}
 	}
 	// One reference, one rendering: a path the fields above list is not
@@ -176,6 +166,43 @@ func (c *Config) References() []Ref {
 		}) {
 			out = append(out, n)
 		}
+	}
+	return out
+}
+
+// Secrets lists the files c's options name that the system reads at boot
+// to let users log in or to decrypt its secrets (Ref.Secret): users'
+// password files (hashedPasswordFile, passwordFile), SSH host keys,
+// sops-nix's keys (sops.age.keyFile, sops.age.sshKeyPaths, sops.gnupg.home,
+// sops.gnupg.sshKeyPaths) and agenix's (age.identityPaths), in that order,
+// clean and absolute.
+func (c *Config) Secrets() []Ref {
+	if c == nil {
+		return nil
+	}
+	var out []Ref
+	add := func(option string, s Str) {
+		if strings.HasPrefix(s.Value, "/") {
+			p, _ := cleanPath(s.Value)
+			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos, Secret: true})
+		}
+	}
+	for _, u := range c.Users {
+		add("users.users."+nix.AttrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
+	}
+	for _, k := range c.HostKeyPaths {
+		add("services.openssh.hostKeys", k)
+	}
+	for _, k := range c.SSHKeyPaths {
+		add("sops.age.sshKeyPaths", k)
+	}
+	add("sops.age.keyFile", c.AgeKeyFile)
+	add("sops.gnupg.home", c.GnupgHome)
+	for _, k := range c.GnupgSSHKeyPaths {
+		add("sops.gnupg.sshKeyPaths", k)
+	}
+	for _, k := range c.AgeIdentityPaths {
+		add("age.identityPaths", k)
 	}
 	return out
 }
@@ -203,6 +230,10 @@ func (c *Config) Merge(o *Config) {
 		c.AgeKeyFile = o.AgeKeyFile
 	}
 	c.AgeIdentityPaths = append(c.AgeIdentityPaths, o.AgeIdentityPaths...)
+	if c.GnupgHome.Value == "" {
+		c.GnupgHome = o.GnupgHome
+	}
+	c.GnupgSSHKeyPaths = append(c.GnupgSSHKeyPaths, o.GnupgSSHKeyPaths...)
 	c.Named = append(c.Named, o.Named...)
 	c.Declared = append(c.Declared, o.Declared...)
 	c.Strings = append(c.Strings, o.Strings...)
@@ -285,13 +316,22 @@ func (r *reader) readConfig(cfg *nix.Value) *Config {
 	if s, ok := str(q(cfg, "sops", "age", "keyFile")); ok {
 		c.AgeKeyFile = s
 	}
-	if l := q(cfg, "age", "identityPaths"); l != nil && l.Kind == nix.KindList {
-		for _, it := range r.src.List(l) {
-			if s, ok := str(r.force(it)); ok {
-				c.AgeIdentityPaths = append(c.AgeIdentityPaths, s)
+	strs := func(l *nix.Value) []Str {
+		var out []Str
+		if l != nil && l.Kind == nix.KindList {
+			for _, it := range r.src.List(l) {
+				if s, ok := str(r.force(it)); ok {
+					out = append(out, s)
+				}
 			}
 		}
+		return out
 	}
+	c.AgeIdentityPaths = strs(q(cfg, "age", "identityPaths"))
+	if s, ok := str(q(cfg, "sops", "gnupg", "home")); ok {
+		c.GnupgHome = s
+	}
+	c.GnupgSSHKeyPaths = strs(q(cfg, "sops", "gnupg", "sshKeyPaths"))
 	if ss := q(cfg, "sops", "secrets"); ss != nil && ss.Kind == nix.KindAttrs {
 		for _, name := range ss.Attrs.Keys {
 			if n := r.quiet(r.quiet(ss, name), "neededForUsers"); n != nil && n.Kind == nix.KindBool && n.Bool {

@@ -112,7 +112,7 @@ func writeJSON(w io.Writer, fs []lint.Finding) error {
 	r := jsonReport{Schema: jsonschema.ID("lint"), Version: 1, Findings: []jsonFinding{}, Summary: map[string]int{"error": 0, "warning": 0, "info": 0}}
 	for _, f := range fs {
 		r.Findings = append(r.Findings, jsonFinding{File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col,
-			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Hint: f.Hint, Path: f.Path})
+			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Hint: f.Hint, Path: escape.Name(f.Path)})
 		r.Summary[f.Severity.String()]++
 	}
 	return encode(w, r)
