@@ -219,7 +219,11 @@ func (c *classifier) foldVisit(parent any, e *scan.Entry) (any, bool) {
 func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	d := ps.below
 	isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
-	it := c.arenas[e.Worker].alloc()
+	// Not from the arena: most are dropped once the history is known
+	// (expandAside keeps those below directories whose history is not
+	// uniform), and an arena's chunk would keep them all, with their
+	// paths, for as long as one of its items is listed.
+	it := &Item{}
 	*it = Item{Path: e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
 	it.SetTarget(e.Target)
 	it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev

@@ -191,9 +191,10 @@ func (c *comparer) descend(w *scan.PairWorker, fd [2]int, dir string, namez []by
 		if p == "" {
 			p = scan.Join(dir, namez[:len(namez)-1])
 		}
-		e := *b
+		e := &c.ws[w.ID].live
+		*e = *b
 		e.Path = p
-		it.State = c.visitLive(w, &e, it.Has[1])
+		it.State = c.visitLive(w, e, it.Has[1])
 	}
 	if it.Has[0] || it.Has[1] {
 		if p == "" {
