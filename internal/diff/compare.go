@@ -133,6 +133,10 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	}
 	if opts.live != nil {
 		wopts.RootState = opts.live.root
+		if opts.live.done != nil {
+			c.ws[0].mark = len(c.ws[0].diffs)
+			wopts.Done = c.liveDone
+		}
 	}
 	nested, interrupted := scan.WalkPair(ctx, [2]int{rootA, rootB}, rootDev, wopts, c)
 	if interrupted {

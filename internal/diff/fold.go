@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -120,7 +121,7 @@ func (c *classifier) walkFolded(ctx context.Context, opts scan.Options) (st scan
 	if b == "" {
 		b = root
 	}
-	live := &liveSide{root: state, visit: c.foldVisit, onError: c.onError, outside: c.addOutside}
+	live := &liveSide{root: state, visit: c.foldVisit, onError: c.onError, outside: c.addOutside, done: c.foldDone}
 	cmp, err := Compare(ctx, c.cfg.PreviousRoot.Dir, b, CompareOptions{Workers: opts.Workers, live: live})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -231,7 +232,9 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	if !isDir {
 		return nil, false
 	}
-	sub := &dirState{below: d, name: e.Path[strings.LastIndexByte(e.Path, '/')+1:]}
+	sub := &dirState{below: d, up: ps, self: it, name: e.Path[strings.LastIndexByte(e.Path, '/')+1:]}
+	sub.pending.Store(1)
+	ps.pending.Add(1)
 	ps.addSub(sub)
 	return sub, true
 }
@@ -245,7 +248,65 @@ func (c *classifier) collapse(it *Item, name string) *dirState {
 	}
 	c.fold.collapsed[it] = true
 	c.mu.Unlock()
-	return &dirState{below: it, name: name}
+	s := &dirState{below: it, name: name}
+	s.pending.Store(1)
+	return s
+}
+
+// foldDone is liveSide.done: the lockstep walk has merged the directory
+// whose state is state (clean: no Difference recorded in it). Once a
+// directory below one lost whole is done with its whole subtree, and no
+// Difference lies below it, each of its subdirectories has a uniform
+// history (lockHist.uniform: the same, it and all below it), so what the
+// walk kept below each is let go, counted into its Item.Below as
+// expandAside would count it: the walk keeps the directories and what
+// changed near them, not every entry, and the collector scans less.
+func (c *classifier) foldDone(state any, clean bool) {
+	s, _ := state.(*dirState)
+	if s == nil || s.below == nil {
+		return
+	}
+	if !clean {
+		s.dirty.Store(true)
+	}
+	for ; s != nil && s.pending.Add(-1) == 0; s = s.up {
+		dirty := s.dirty.Load()
+		if !dirty {
+			for sub := s.subs.Load(); sub != nil; sub = sub.nextSub {
+				foldSub(sub)
+			}
+		}
+		if dirty && s.up != nil {
+			s.up.dirty.Store(true)
+		}
+	}
+}
+
+// foldedSubs counts foldSub's calls, for the test that holds the walk to
+// letting go of uniform subtrees.
+var foldedSubs atomic.Int64
+
+// foldSub counts what the walk kept below sub (its lost entries, their
+// own Below included) into sub.self's Below and lets it go.
+func foldSub(sub *dirState) {
+	foldedSubs.Add(1)
+	var t Total
+	var sum func(d *dirState)
+	sum = func(d *dirState) {
+		for it := d.lost.Load(); it != nil; it = it.next {
+			t.Add(it.Total())
+		}
+		for x := d.subs.Load(); x != nil; x = x.nextSub {
+			sum(x)
+		}
+	}
+	sum(sub)
+	if sub.self != nil && t != (Total{}) {
+		sub.self.SetBelow(t)
+	}
+	sub.lost.Store(nil)
+	sub.items.Store(0)
+	sub.subs.Store(nil)
 }
 
 // setAside takes out of lost (in path order) the entries below each

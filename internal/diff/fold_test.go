@@ -96,3 +96,48 @@ l /link -> /nix/store/x
 		}
 	}
 }
+
+// A directory lost whole whose history is not uniform is listed down to
+// the directories whose history is; the walk lets go of what lies below
+// a subdirectory once it and its parent's subtree are read and nothing
+// below that parent differs (foldDone), counting it into the Item's
+// Below: the one walk says what the two walks apart say (check), and the
+// counts are those of the entries let go.
+func TestOneWalkLetsGoOfUniformSubtrees(t *testing.T) {
+	live := `
+f /data/a/b/c/f1 1
+f /data/a/b/g 2
+f /data/a/h/i 3
+f /data/k/l/m 4
+f /data/k/l/o/p 5
+f /data/k/n 6
+f /data/q/r/s 7
+`
+	prev := previous(t, map[string]string{
+		"/data/a/b/c/f1": "1", "/data/a/b/g": "2", "/data/a/h/i": "three",
+		"/data/k/l/m": "4", "/data/k/l/o/p": "5", "/data/q/r/s": "7",
+	})
+	before := foldedSubs.Load()
+	a := check(t, live, btrfsSystem, []persist.Entry{dir("/srv/data")}, func(c *Config) {
+		c.PreviousRoot = prev
+		c.Collapse = true
+	})
+	if foldedSubs.Load() == before {
+		t.Error("the walk let go of no uniform subtree")
+	}
+	for p, want := range map[string]int64{"/data/a/b": 3, "/data/k/l": 3, "/data/q": 2, "/data/a/h/i": 0, "/data/k/n": 0} {
+		it := itemAt(a, p)
+		if it == nil {
+			t.Errorf("%s not listed", p)
+			continue
+		}
+		if got := it.Below().Count; got != want {
+			t.Errorf("%s stands for %d entries below it, want %d", p, got, want)
+		}
+	}
+	for _, p := range []string{"/data/a/b/c", "/data/a/b/g", "/data/k/l/o", "/data/q/r"} {
+		if itemAt(a, p) != nil {
+			t.Errorf("%s listed, want it counted in its uniform parent", p)
+		}
+	}
+}

@@ -30,6 +30,10 @@ type liveSide struct {
 	// the walk does not read (on another mount), with visit's state: the
 	// caller walks it.
 	outside func(path string, state any)
+	// done, unless nil, is called for a directory item with a state once
+	// the walk has merged it (or could not): clean when no Difference was
+	// recorded in it and side A was read.
+	done func(state any, clean bool)
 	// entries counts the entries visited (scan.Stats.Entries, the root
 	// excluded).
 	entries atomic.Int64
@@ -51,6 +55,18 @@ func (c *comparer) visitLive(w *scan.PairWorker, e *scan.Entry, read bool) any {
 		return nil
 	}
 	return state
+}
+
+// liveDone is scan.PairOptions.Done when liveSide.done is set: the
+// Differences recorded since the worker's previous item are this item's.
+func (c *comparer) liveDone(w *scan.PairWorker, it *scan.PairItem) {
+	cw := c.ws[w.ID]
+	n := len(cw.diffs)
+	clean := n == cw.mark && !w.Quiet
+	cw.mark = n
+	if it.State != nil {
+		c.live.done(it.State, clean)
+	}
 }
 
 // liveFail reports trouble reading side B at path (op's error err) to

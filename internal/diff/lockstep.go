@@ -49,6 +49,9 @@ type cmpWorker struct {
 	// so a name costs no scan.Entry on the heap (1,000,000 of them, 108
 	// MB, at 1,000,000 entries).
 	live scan.Entry
+	// mark is how many diffs were recorded when the last directory item
+	// this worker processed was done (liveDone).
+	mark int
 }
 
 // fail records a Failed Difference for path, on side s.

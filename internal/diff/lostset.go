@@ -37,8 +37,16 @@ type dirState struct {
 	covered bool   // below a node.remount mount point
 	name    string // the directory's name in its parent
 	// below is the directory lost whole that this one is in (fold.go):
-	// its entries are visited by visitBelow.
-	below *Item
+	// its entries are visited by visitBelow. up is the state of its parent
+	// there (nil for the directory lost whole), self its own Item; pending
+	// counts its own merge in the lockstep walk and its subdirectories'
+	// subtrees not yet done, dirty that a Difference lies strictly below
+	// it (foldDone).
+	below   *Item
+	up      *dirState
+	self    *Item
+	pending atomic.Int32
+	dirty   atomic.Bool
 
 	lost    atomic.Pointer[Item]     // the newest lost entry
 	items   atomic.Int64             // how many entries lost holds

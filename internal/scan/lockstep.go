@@ -137,6 +137,10 @@ type PairOptions struct {
 	Skip func(path string) bool
 	// RootState is the root item's PairItem.State.
 	RootState any
+	// Done, unless nil, is called by the worker that processed a
+	// directory item once every name in it was handed to the visitor (or
+	// reading it failed), before its subdirectories are queued.
+	Done func(w *PairWorker, it *PairItem)
 }
 
 // pairWalk is the shared state of one WalkPair: the stack of directory
@@ -146,6 +150,7 @@ type pairWalk struct {
 	dirs
 	v    PairVisitor
 	skip func(string) bool
+	done func(*PairWorker, *PairItem)
 	root [2]*dirHandle
 	// rootMnt is the mount ID of each root (rootMntErr why it is not
 	// known): a directory on another device with the same mount ID is a
@@ -173,7 +178,7 @@ func WalkPair(ctx context.Context, roots [2]int, rootDev [2]uint64, opts PairOpt
 	if maxPinned <= 0 {
 		maxPinned = pinCap(4 * opts.Workers)
 	}
-	l := &pairWalk{v: v, skip: opts.Skip, cancelled: ctx.Done()}
+	l := &pairWalk{v: v, skip: opts.Skip, done: opts.Done, cancelled: ctx.Done()}
 	l.fs, l.maxPinned = opts.FS, int32(maxPinned)
 	l.root = [2]*dirHandle{{fd: roots[0], root: true}, {fd: roots[1], root: true}}
 	for s, fd := range roots {
@@ -220,6 +225,9 @@ func (l *pairWalk) run(w *PairWorker) {
 			return
 		}
 		l.process(w, &it)
+		if l.done != nil {
+			l.done(w, &it)
+		}
 		l.stack.Done(&w.Children)
 	}
 }
