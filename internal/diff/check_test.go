@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func table(t *testing.T, text string) *mounts.Table {
+func table(t testing.TB, text string) *mounts.Table {
 	t.Helper()
 	var lines []string
 	for _, l := range strings.Split(text, "\n") {

@@ -96,10 +96,6 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = scan.DefaultWorkers()
-	}
 	rootA, err := openRoot(a)
 	if err != nil {
 		return nil, err
@@ -110,6 +106,16 @@ func Compare(ctx context.Context, a, b string, opts CompareOptions) (*Comparison
 		return nil, err
 	}
 	defer unix.Close(rootB)
+	return compareOpen(ctx, rootA, rootB, a, b, opts)
+}
+
+// compareOpen is Compare of the directories open as rootA and rootB
+// (read-only descriptors the caller closes), named a and b.
+func compareOpen(ctx context.Context, rootA, rootB int, a, b string, opts CompareOptions) (*Comparison, error) {
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = scan.DefaultWorkers()
+	}
 	fs := opts.fs
 	if fs == nil {
 		fs = ifsys.Real{Raw: scan.RawCalls(workers, rootA, rootB)}

@@ -161,6 +161,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 	if len(cand) == 0 {
 		return Total{}, nil
 	}
+	walked := c.copiesSame(ctx, t, rootFD, cand) // nil: none
 	same := make([]bool, len(cand))
 	var failed atomic.Int64
 	var firstErr atomic.Pointer[[2]string] // path, message
@@ -175,6 +176,11 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 				i := int(next.Add(1) - 1)
 				if i >= len(cand) || ctx.Err() != nil {
 					return
+				}
+				if walked != nil && walked[i] {
+					// What compareCopy finds, with copyMetadata's "".
+					cand[i].it.Copy, same[i] = CopyDiffers, true
+					continue
 				}
 				if hs == nil {
 					hs = newHasher(nil)

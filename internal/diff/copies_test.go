@@ -1,8 +1,10 @@
 package diff
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -446,5 +448,70 @@ func TestShadowedMountPointIsNotData(t *testing.T) {
 		if it := itemAt(a, p); it == nil || it.Category != Shadowed {
 			t.Errorf("%s: %+v, want shadowed", p, it)
 		}
+	}
+}
+
+// A declaration with many paths compares them with its copy through one
+// lockstep walk (copiesSame) and says what the lookups one by one say:
+// the same copied, other bytes, another type, a missing file, a file in a
+// directory whose copy is a file, a link with another target, a copy with
+// another mode (warned), an empty file and an empty directory.
+func TestCopiesByLockstepAgreeWithLookups(t *testing.T) {
+	spec := `
+f /srv/app/same.txt hello
+f /srv/app/other.txt new bytes
+f /srv/app/missing.txt only here
+f /srv/app/sub/x x
+f /srv/app/sub/y y-live
+f /srv/app/nosub/z z
+f /srv/app/mode same
+f /srv/app/empty
+d /srv/app/emptydir
+l /srv/app/link -> target
+l /srv/app/link2 -> here
+f /nix/persist/srv/app/same.txt hello
+f /nix/persist/srv/app/other.txt old bytes
+f /nix/persist/srv/app/sub/x x
+f /nix/persist/srv/app/nosub not a directory
+f /nix/persist/srv/app/mode same
+f /nix/persist/srv/app/empty
+d /nix/persist/srv/app/emptydir
+f /nix/persist/srv/app/onlycopy gone
+l /nix/persist/srv/app/link -> target
+l /nix/persist/srv/app/link2 -> there
+`
+	mod := func(c *Config) {
+		testutil.Must(t, os.Chmod(filepath.Join(c.Root, "nix/persist/srv/app/mode"), 0o600))
+	}
+	defer func(n int) { copyLockstepMin = n }(copyLockstepMin)
+	copyLockstepMin = 1 << 30
+	walks := copyWalks.Load()
+	one := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, mod)
+	copyLockstepMin = 1
+	walked := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, mod)
+	if copyWalks.Load() == walks {
+		t.Fatal("no lockstep walk of the copy")
+	}
+	// The trees are made twice: all but their times are the same.
+	lost := func(a *Audit) []string {
+		var out []string
+		for _, it := range a.Lost {
+			out = append(out, fmt.Sprintf("%s %s copy %d decl %d", it.Path, it.Category, it.Copy, it.Decl))
+		}
+		return out
+	}
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"lost", lost(walked), lost(one)}, {"totals", walked.Totals, one.Totals}, {"warnings", walked.Warnings, one.Warnings},
+		{"copied with other metadata", walked.CopiedOtherMeta, one.CopiedOtherMeta},
+	} {
+		if !reflect.DeepEqual(f.a, f.b) {
+			t.Errorf("%s: walked %v, one by one %v", f.name, f.a, f.b)
+		}
+	}
+	if got := walked.Totals[Copied]; got.Count != 7 {
+		t.Errorf("copied %+v, want 7 entries (same.txt, sub, sub/x, mode, empty, emptydir, link)", got)
 	}
 }
