@@ -16,7 +16,7 @@ func (m *Model) markMountedCopies(a *diff.Audit) {
 	storages := m.storagePaths()
 	for i := range a.Vanished {
 		v := &a.Vanished[i]
-		if !v.IsDir() || v.Entries != 1 {
+		if !v.IsDir() || v.Entries != 1 || v.Decl != "" {
 			continue
 		}
 		for _, sp := range storages {

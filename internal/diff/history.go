@@ -56,7 +56,7 @@ func (c *classifier) history(ctx context.Context, t *mounts.Table, a *Audit) {
 		expanded = c.expandCollapsed(ctx, a, lh) || expanded
 		c.historiesFrom(ctx, lh, liveFD, prevFD, a)
 		if cmp != nil {
-			c.vanishedFrom(cmp, a, now)
+			c.vanishedFrom(cmp, liveFD, a, now)
 		} else {
 			c.vanished(ctx, liveFD, a, now)
 		}

@@ -279,14 +279,16 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 	return items, nil
 }
 
-// vanishedFrom lists what the last reboot destroyed and nothing declares
-// now from the paths only the previous root has (Removed in cmp): not at
-// or below a mount point or a declared path of the live system, not
+// vanishedFrom lists what the last reboot destroyed and nothing holds now
+// from the paths only the previous root has (Removed in cmp): not at or
+// below a mount point of the live system other than a declared path's, at
+// or below a declared path only when its persistent copy lacks it too
+// (declaredGone, looked up beneath liveFD), not
 // ignored (a rule matching it or a directory above it), not a directory
 // re-made at boot (a parent of a mount point or declared path: what
 // vanished below it is listed instead). A directory that vanished whole
 // is one Vanished with its subtree counted.
-func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
+func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now time.Time) {
 	prev := a.PreviousRoot
 	age, left := retiredAge(prev, now)
 	var removed []*Difference
@@ -294,7 +296,7 @@ func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
 	for i := range cmp.Diffs {
 		d := &cmp.Diffs[i]
 		switch {
-		case d.Change == Removed && d.A != nil:
+		case d.Change == Removed && d.A != nil || c.linkToCopy(d):
 			removed = append(removed, d)
 		case d.Change == Failed && d.A == nil:
 			unreadable++
@@ -318,22 +320,27 @@ func (c *classifier) vanishedFrom(cmp *Comparison, a *Audit, now time.Time) {
 			continue
 		}
 		row = -1
-		nd, out := rootNode, false
+		nd, out, decl := rootNode, false, int32(-1)
 		for i := 1; i <= len(p); i++ {
 			if i < len(p) && p[i] != '/' {
 				continue
 			}
 			q := p[:i]
 			nd = c.tree.child(nd, q[strings.LastIndexByte(q, '/')+1:])
-			if n := c.tree.at(nd); n.mounted() || n.decl >= 0 || c.ignore.matchSelf(q) {
+			n := c.tree.at(nd)
+			if n.decl >= 0 {
+				decl = n.decl
+			}
+			if n.mounted() && n.decl < 0 || c.ignore.matchSelf(q) {
 				skip, out = q, true // lives elsewhere, or ignored
 				break
 			}
 		}
-		if out || c.tree.at(nd).keep() {
+		isDir := d.A.Mode&unix.S_IFMT == unix.S_IFDIR
+		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) || decl >= 0 && !c.declaredGone(liveFD, decl, p) {
 			continue
 		}
-		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom()})
+		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl)})
 		row = len(a.Vanished) - 1
 	}
 	if unreadable > 0 {

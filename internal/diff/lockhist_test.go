@@ -17,8 +17,9 @@ import (
 // previous root are exactly what looking each lost path up in it, and
 // walking it for what vanished, say: new, changed (content of the same
 // size, size, mode, type, symlink target), same; vanished files and whole
-// directories, but not what is declared, ignored, under a mount point, or
-// a directory re-made at boot.
+// directories, a declared path's data its persistent copy lacks too (it
+// was not mounted over it), but not what the copy holds, what is ignored,
+// under a mount point, or a directory re-made at boot.
 func TestLockstepHistoryMatchesLookups(t *testing.T) {
 	live := `
 f /same/a 1
@@ -41,7 +42,7 @@ f /var/cache/x ignored
 		"/chg/content": "abd", "/chg/size": "abcd", "/chg/mode": "abc", "/chg/type": "file",
 		"/mixed/keep": "k", "/mixed/gone": "g", "/mixed/deep/x/y": "1", "/mixed/deep/x/z": "2",
 		"/gone/dir/a": "1", "/gone/dir/b/c": "22", "/gone/file": "f",
-		"/srv/app/old": "declared", "/var/cache/old": "ignored", "/var/log/old": "under a mount point",
+		"/srv/app/old": "declared, not in the copy", "/srv/app/kept": "declared, in the copy", "/var/cache/old": "ignored", "/var/log/old": "under a mount point",
 		"/tmp-ignored/x": "y",
 	}
 	run := func(lockstep bool) *Audit {
@@ -57,6 +58,7 @@ f /var/cache/x ignored
 			c.PreviousRoot = p
 			c.Ignore = ig
 			testutil.Must(t, os.Chmod(filepath.Join(c.Root, "chg/mode"), 0o600))
+			writeFiles(t, c.Root, map[string]string{"/nix/persist/srv/app/kept": "declared, in the copy"})
 		})
 	}
 	a, b := run(true), run(false)
@@ -94,8 +96,13 @@ f /var/cache/x ignored
 	if !slices.Equal(va, vb) {
 		t.Errorf("vanished: lockstep %q, lookups %q", va, vb)
 	}
-	if w := []string{"/gone 6/4", "/mixed/gone 1/1"}; !slices.Equal(va, w) {
+	if w := []string{"/gone 6/4", "/mixed/gone 1/1", "/srv/app/old 1/25"}; !slices.Equal(va, w) {
 		t.Errorf("vanished %q, want %q", va, w)
+	}
+	for _, v := range a.Vanished {
+		if decl := map[string]string{"/srv/app/old": "/srv/app"}[v.Path]; v.Decl != decl {
+			t.Errorf("vanished %s: declared by %q, want %q", v.Path, v.Decl, decl)
+		}
 	}
 	if len(a.Warnings) != len(b.Warnings) {
 		t.Errorf("warnings: lockstep %q, lookups %q", a.Warnings, b.Warnings)

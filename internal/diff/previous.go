@@ -49,10 +49,12 @@ func (h History) String() string {
 	return ""
 }
 
-// Vanished is what the last reboot destroyed that is not declared now: a
+// Vanished is what the last reboot destroyed and nothing holds now: a
 // path of the previous root that is absent from the audited root, not
-// covered by a declaration and not under a mount point. A directory that
-// vanished whole is one Vanished standing for its subtree.
+// under a mount point, and either not covered by a declaration or covered
+// by one whose persistent copy lacks it too (Decl: the copy was not
+// mounted over it at that boot, vanishdecl.go). A directory that vanished
+// whole is one Vanished standing for its subtree.
 type Vanished struct {
 	// Path is relative to the roots, starting with "/", byte-exact.
 	Path string
@@ -77,6 +79,11 @@ type Vanished struct {
 	// bind mount of that copy until the last boot, no longer declared.
 	// Restoring would give back the empty directory; "" otherwise.
 	PersistentCopy string
+	// Decl is the declared path (persist.Entry.Path) covering Path, ""
+	// for a path nothing declares: its data lay on the ephemeral root,
+	// its persistent copy not mounted over it at that boot, and the copy
+	// lacks it now. drift restore puts it back into that copy.
+	Decl string
 }
 
 // IsDir reports whether v is a directory.
@@ -236,10 +243,12 @@ type vrow struct {
 type vstate struct {
 	node nodeID // the tree's node of the path, 0 off the tree
 	row  *vrow  // set when the path (or an ancestor) vanished
+	decl int32  // 1 + the declaration covering the path, 0 for none
 }
 
 // vanished walks the previous root and lists what is absent from the
-// audited root, not declared, not ignored and not under a mount point.
+// audited root, not ignored, not under a mount point and, at or below a
+// declared path, absent from its persistent copy too (declaredGone).
 func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now time.Time) {
 	prev := a.PreviousRoot
 	var mu sync.Mutex
@@ -263,23 +272,34 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		}
 		name := e.Path[strings.LastIndexByte(e.Path, '/')+1:]
 		nd := c.tree.child(ps.node, name)
-		if n := c.tree.at(nd); n.mounted() || n.decl >= 0 {
-			return nil, false // a mount point or a declared path: lives elsewhere
+		n, decl := c.tree.at(nd), ps.decl
+		if n.decl >= 0 {
+			decl = n.decl + 1
+		}
+		if n.mounted() && n.decl < 0 {
+			return nil, false // a mount point: lives elsewhere
 		}
 		if c.ignore.matchSelf(e.Path) {
 			return nil, false
 		}
-		var st unix.Stat_t
-		err := ifsys.Lstat(liveFD, e.Path[1:], &st)
-		if err == nil || !ifsys.Absent(err) {
-			return &vstate{node: nd}, isDir // there now (or unknown): look below
+		here := &vstate{node: nd, decl: decl}
+		if decl > 0 {
+			if !c.declaredGone(liveFD, decl-1, e.Path) || n.keep() && isDir {
+				return here, isDir // persisted, there now, or re-made at boot: look below
+			}
+		} else {
+			var st unix.Stat_t
+			err := ifsys.Lstat(liveFD, e.Path[1:], &st)
+			if err == nil || !ifsys.Absent(err) {
+				return here, isDir // there now (or unknown): look below
+			}
+			if n.keep() {
+				// Holds a declared path or a mount point: list what vanished
+				// below it, not the directory itself.
+				return here, isDir
+			}
 		}
-		if c.tree.at(nd).keep() {
-			// Holds a declared path or a mount point: list what vanished
-			// below it, not the directory itself.
-			return &vstate{node: nd}, isDir
-		}
-		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom()}}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1)}}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)

@@ -92,12 +92,16 @@ f /srv/real/f x
 	}
 }
 
-// What vanished at the last reboot: absent now, not declared, not under a
-// mount point; a vanished directory is one entry with its count and size.
+// What vanished at the last reboot: absent now, not under a mount point,
+// and at a declared path only when its persistent copy lacks it too (the
+// copy was not mounted over it: the data lay on the root, and check
+// predicted its loss); a vanished directory is one entry with its count
+// and size.
 func TestVanished(t *testing.T) {
 	live := `
 f /srv/kept.txt k
 d /var/lib
+d /etc
 `
 	prev := prevTree(t, `
 f /srv/kept.txt k
@@ -105,39 +109,23 @@ f /srv/gone.txt bye
 f /srv/gonedir/a 12345
 f /srv/gonedir/b/c 678
 f /var/lib/declared/x declared
+f /var/lib/declared/persisted in the copy
+f /etc/declared.conf a declared file
+f /etc/persisted.conf a declared file in its copy
 f /var/lib/declared.txt not-declared
 f /var/log/old.log log
 f /proc/1/status x
 f /nix/store/x y
 d /var/lib/empty
 `)
-	decls := []persist.Entry{dir("/var/lib/declared")}
+	decls := []persist.Entry{dir("/var/lib/declared"), file("/etc/declared.conf"), file("/etc/persisted.conf")}
 	now := prev.Time.Add(3*24*time.Hour + time.Hour)
+	for _, lockstep := range []bool{true, false} {
+		vanishedRows(t, live, prev, decls, now, lockstep)
+	}
 	a := check(t, live, btrfsSystem, decls, func(cfg *Config) { cfg.PreviousRoot = prev; cfg.Now = now })
-	type row struct {
-		path           string
-		entries, bytes int64
-	}
-	var got []row
-	for _, v := range a.Vanished {
-		got = append(got, row{v.Path, v.Entries, v.Bytes})
-		if v.Root != prev.Name || v.From != prev.Name || v.AgeDays != 3 || v.DaysLeft != 27 {
-			t.Errorf("%s: root %q from %q age %d left %d, want %s, %s, 3, 27", v.Path, v.Root, v.From, v.AgeDays, v.DaysLeft, prev.Name, prev.Name)
-		}
-	}
-	want := []row{
-		{"/srv/gone.txt", 1, 3},
-		{"/srv/gonedir", 4, 8},
-		{"/var/lib/declared.txt", 1, 12},
-		{"/var/lib/empty", 1, 0},
-	}
-	if len(got) != len(want) {
-		t.Fatalf("vanished %+v\nwant %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("vanished %+v, want %+v", got[i], want[i])
-		}
+	if len(a.Vanished) == 0 || a.Vanished[0].From != prev.Name {
+		t.Errorf("vanished %+v", a.Vanished)
 	}
 
 	// --old-roots DIR: restore reads the directory; a late clock: 0 days
@@ -155,6 +143,50 @@ d /var/lib/empty
 		a = check(t, live, btrfsSystem, decls, func(cfg *Config) { cfg.PreviousRoot = prev; cfg.Now = prev.Time.Add(tc.after) })
 		if len(a.Vanished) == 0 || a.Vanished[0].DaysLeft != tc.left {
 			t.Errorf("%v after: vanished %+v, want %d days left", tc.after, a.Vanished, tc.left)
+		}
+	}
+}
+
+// vanishedRows checks TestVanished's rows, found by the lockstep walk or
+// by the walk of the previous root with one lookup a path.
+func vanishedRows(t *testing.T, live string, prev *btrfs.OldRoot, decls []persist.Entry, now time.Time, lockstep bool) {
+	t.Helper()
+	old := lockstepHistory
+	lockstepHistory = lockstep
+	defer func() { lockstepHistory = old }()
+	a := check(t, live, btrfsSystem, decls, func(cfg *Config) {
+		cfg.PreviousRoot = prev
+		cfg.Now = now
+		writeFiles(t, cfg.Root, map[string]string{"/nix/persist/var/lib/declared/persisted": "in the copy", "/nix/persist/etc/persisted.conf": "x"})
+		// impermanence's link to the missing copy of a declared file
+		testutil.Must(t, os.Symlink("/nix/persist/etc/declared.conf", filepath.Join(cfg.Root, "etc/declared.conf")))
+	})
+	type row struct {
+		path           string
+		entries, bytes int64
+		decl           string
+	}
+	var got []row
+	for _, v := range a.Vanished {
+		got = append(got, row{v.Path, v.Entries, v.Bytes, v.Decl})
+		if v.Root != prev.Name || v.From != prev.Name || v.AgeDays != 3 || v.DaysLeft != 27 {
+			t.Errorf("%s: root %q from %q age %d left %d, want %s, %s, 3, 27", v.Path, v.Root, v.From, v.AgeDays, v.DaysLeft, prev.Name, prev.Name)
+		}
+	}
+	want := []row{
+		{"/etc/declared.conf", 1, 15, "/etc/declared.conf"},
+		{"/srv/gone.txt", 1, 3, ""},
+		{"/srv/gonedir", 4, 8, ""},
+		{"/var/lib/declared/x", 1, 8, "/var/lib/declared"},
+		{"/var/lib/declared.txt", 1, 12, ""},
+		{"/var/lib/empty", 1, 0, ""},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("vanished %+v\nwant %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("lockstep %v: vanished %+v, want %+v", lockstep, got[i], want[i])
 		}
 	}
 }

@@ -58,7 +58,7 @@ type jsonItem struct {
 }
 
 // jsonVanished is a path of the previous root that vanished at the last
-// reboot and is not declared now.
+// reboot and that nothing holds now (diff.Vanished).
 type jsonVanished struct {
 	Path       string `json:"path"`
 	PathBase64 string `json:"pathBase64,omitempty"`
@@ -73,6 +73,9 @@ type jsonVanished struct {
 	// of a bind mount of that copy (diff.Vanished.PersistentCopy).
 	Restore        string `json:"restore"`
 	PersistentCopy string `json:"persistentCopy,omitempty"`
+	// Declared is the declared path covering it (diff.Vanished.Decl), ""
+	// when nothing declares it.
+	Declared string `json:"declared,omitempty"`
 }
 
 type jsonDiag struct {
@@ -218,6 +221,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			jv.Restore, jv.PersistentCopy = "", escape.Name(v.PersistentCopy)
 		}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
+		jv.Declared = escape.Name(v.Decl)
 		r.Vanished = append(r.Vanished, jv)
 	}
 	if wp := a.Wipe; wp != nil {

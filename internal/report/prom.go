@@ -45,7 +45,7 @@ type promSample struct {
 //	drift_declared_unbacked           declarations whose live data is on
 //	                                  the ephemeral root
 //	drift_scanned_entries, drift_unreadable_paths
-//	drift_vanished_files              lost at the last reboot, undeclared
+//	drift_vanished_files              lost at the last reboot, in no persistent copy
 //	drift_alerts{kind}                findings against the previous root
 //	drift_old_roots                   old roots kept (Metrics.OldRoots)
 //	drift_previous_root_timestamp_seconds
@@ -95,7 +95,7 @@ func writeProm(w *bufio.Writer, a *diff.Audit, m Metrics) error {
 	}
 	if a.PreviousRoot != nil {
 		ms = append(ms,
-			gauge("drift_vanished_files", "Paths the last reboot destroyed that nothing declares now (still in the previous boot's root).", float64(vanishedEntries(a))),
+			gauge("drift_vanished_files", "Paths the last reboot destroyed that no persistent copy holds now (still in the previous boot's root).", float64(vanishedEntries(a))),
 			gauge("drift_previous_root_timestamp_seconds", "When the previous boot's root was retired, in seconds since the epoch.", unixSeconds(a.PreviousRoot.Time)))
 	}
 	if m.OldRoots >= 0 {

@@ -222,12 +222,13 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 }
 
 // writeVanished prints the second table: what the last reboot destroyed
-// that is not declared now, with the command that gets it back.
+// that nothing holds now (not declared, or declared and missing from its
+// persistent copy), with the command that gets it back.
 func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	if len(a.Vanished) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nVANISHED at the last reboot, not declared now (still in old_roots/%s):\n", escape.Name(a.Vanished[0].Root))
+	fmt.Fprintf(w, "\nVANISHED at the last reboot, in no persistent copy (still in old_roots/%s):\n", escape.Name(a.Vanished[0].Root))
 	t := newTable(w)
 	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
 	for _, v := range a.Vanished {
@@ -248,19 +249,28 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
+	for _, v := range a.Vanished {
+		if v.Decl != "" {
+			fmt.Fprintln(w, "Declared paths above (no --to live) were not mounted from their persistent copy at that boot: their data lay on the root the wipe took, and the restore puts it into the copy.")
+			break
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }
 
-// RestoreCommand is the drift restore command line that copies v back to
-// its live path (--to live: it is not declared), its words quoted with
-// ShellQuote: safe to print as it is, and exactly the names when pasted into
-// a shell.
+// RestoreCommand is the drift restore command line that copies v back:
+// into its persistent copy when it is declared (v.Decl), else to its live
+// path (--to live), its words quoted with ShellQuote: safe to print as it
+// is, and exactly the names when pasted into a shell.
 //
 // root is the audited root (Audit.Root): a system audited elsewhere than at
 // / gets --root, so the command restores into it and not into the host.
 func RestoreCommand(root string, v diff.Vanished) string {
-	cmd := "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From) + " --to live"
+	cmd := "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From)
+	if v.Decl == "" {
+		cmd += " --to live"
+	}
 	if root != "" && root != "/" {
 		cmd += " --root " + ShellQuote(root)
 	}

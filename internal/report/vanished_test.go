@@ -73,15 +73,19 @@ func TestHistoryAndVanished(t *testing.T) {
 			{Path: "/srv/a", Category: diff.Unpersisted, Mode: unix.S_IFREG | 0o644, Size: 2, Decl: -1, History: diff.HistoryNew},
 			{Path: "/srv/b", Category: diff.Unpersisted, Mode: unix.S_IFREG | 0o644, Size: 3, Decl: -1, History: diff.HistorySame},
 		},
-		Vanished: []diff.Vanished{{Path: "/srv/gone", Mode: unix.S_IFDIR | 0o755, Entries: 3, Bytes: 10, Root: prev.Name, AgeDays: 2, DaysLeft: 28, From: prev.Name}},
+		Vanished: []diff.Vanished{{Path: "/srv/gone", Mode: unix.S_IFDIR | 0o755, Entries: 3, Bytes: 10, Root: prev.Name, AgeDays: 2, DaysLeft: 28, From: prev.Name},
+			{Path: "/var/lib/docker/containers", Mode: unix.S_IFDIR | 0o710, Entries: 41, Bytes: 9, Root: prev.Name, AgeDays: 2, DaysLeft: 28, From: prev.Name, Decl: "/var/lib/docker"}},
 	}
 	var out bytes.Buffer
 	if err := Write(&out, a, Options{Format: "table"}); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"HISTORY", "│ new ", "│ same ", "VANISHED at the last reboot, not declared now (still in old_roots/2026-11-10_09:00:00):",
-		"/srv/gone/", "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live", "since the previous boot: 1 new, 0 changed, 1 same", "3 paths vanished at the last reboot"} {
+	for _, want := range []string{"HISTORY", "│ new ", "│ same ", "VANISHED at the last reboot, in no persistent copy (still in old_roots/2026-11-10_09:00:00):",
+		"/srv/gone/", "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live", "since the previous boot: 1 new, 0 changed, 1 same", "44 paths vanished at the last reboot",
+		// Declared, not in its copy: restored into the copy (no --to live), and said why.
+		"drift restore /var/lib/docker/containers --from 2026-11-10_09:00:00 │",
+		"Declared paths above (no --to live) were not mounted from their persistent copy at that boot"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
@@ -106,7 +110,10 @@ func TestHistoryAndVanished(t *testing.T) {
 	if len(r.Items) != 2 || r.Items[0]["history"] != "new" || r.Items[1]["history"] != "same" {
 		t.Errorf("items %+v", r.Items)
 	}
-	if len(r.Vanished) != 1 || r.Vanished[0]["path"] != "/srv/gone" || r.Vanished[0]["type"] != "dir" || r.Vanished[0]["entries"] != 3.0 ||
+	if len(r.Vanished) != 2 || r.Vanished[1]["declared"] != "/var/lib/docker" || r.Vanished[1]["restore"] != "drift restore /var/lib/docker/containers --from 2026-11-10_09:00:00" || r.Vanished[0]["declared"] != nil {
+		t.Errorf("vanished declared %+v", r.Vanished)
+	}
+	if r.Vanished[0]["path"] != "/srv/gone" || r.Vanished[0]["type"] != "dir" || r.Vanished[0]["entries"] != 3.0 ||
 		r.Vanished[0]["oldRoot"] != prev.Name || r.Vanished[0]["ageDays"] != 2.0 || r.Vanished[0]["daysLeft"] != 28.0 ||
 		r.Vanished[0]["restore"] != "drift restore /srv/gone --from 2026-11-10_09:00:00 --to live" {
 		t.Errorf("vanished %+v", r.Vanished)
