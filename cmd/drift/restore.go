@@ -73,7 +73,7 @@ EXIT STATUS
 	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")
 	opts.declFlags.add(cmd, "the live system is mounted at this directory")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
-	f.BoolVar(&opts.BeneathMount, "beneath-mount", false, "restore a declared path whose persistent copy was mounted over it at that boot: what lay beneath the mount")
+	f.BoolVar(&opts.BeneathMount, "beneath-mount", false, "restore a declared path whose persistent copy was mounted over it at that boot (what lay beneath the mount), or holds the same or newer data there")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	completeValues(cmd, "to", []string{"persist", "live"})

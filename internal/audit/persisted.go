@@ -11,15 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// PersistedError is the fact that the live path Path, at a boot that ended
-// before a given time (an old root's), showed persistent storage, not the
-// root: it is covered by the declaration Decl, whose persistent copy Copy
-// existed then (born Since; zero when the filesystem does not say), and at
-// every boot once the copy exists impermanence and preservation
-// bind-mount it at Decl.Path. So that boot's data at Path was in the
-// persistent copy, which the wipe never touches, and the old root holds
-// at Path only what lay beneath the mount: the empty mount point the boot
-// made, or stale data hidden under it.
+// PersistedError is drift restore's refusal of the live path Path from an
+// old root: at that boot Path showed persistent storage, not the root, or
+// the persistent copy holds Path's data already. Path is covered by the
+// declaration Decl, whose persistent copy Copy existed then (born Since;
+// zero when the filesystem does not say), and at every boot once the copy
+// exists impermanence and preservation bind-mount it at Decl.Path, so
+// that boot's data at Path was in the persistent copy, which the wipe
+// never touches, and the old root holds at Path only what lay beneath the
+// mount: the empty mount point the boot made, or stale data hidden under
+// it. Unless the old root shows the copy was not mounted (Unmounted, see
+// beneath.go): then only a copy holding the same or newer data refuses.
 type PersistedError struct {
 	Path  string
 	Decl  persist.Entry
@@ -38,6 +40,16 @@ type PersistedError struct {
 	// Since, before that boot ended: the copy existed then, whatever the
 	// old root holds at Path.
 	Renamed bool
+	// Unmounted says the old root holds data at Decl.Path, more than a
+	// mount point leaves, so the copy was not mounted over it for all of
+	// that boot (beneath.go); the refusal then stands only because the
+	// copy holds Dest (Copy joined with the rest of Path) too: the same
+	// bytes (Same), or changed at Newer, no earlier than the old root's
+	// newest change there (OldAt).
+	Unmounted    bool
+	Dest         string
+	Same         bool
+	Newer, OldAt time.Time
 }
 
 // Error says where that boot's data was.
@@ -49,6 +61,12 @@ func (e *PersistedError) Error() string {
 	what := fmt.Sprintf("%s is a declared %s", e.Path, e.Decl.Kind)
 	if e.Path != e.Decl.Path {
 		what = fmt.Sprintf("%s is inside the declared %s %s", e.Path, e.Decl.Kind, e.Decl.Path)
+	}
+	if e.Same {
+		return fmt.Sprintf("%s: its persistent copy %s already holds the same bytes at %s, and the old root holds more than a mount point leaves at %s (the copy was not mounted over it then): nothing to restore", what, e.Copy, e.Dest, e.Decl.Path)
+	}
+	if e.Unmounted {
+		return fmt.Sprintf("%s: its persistent copy %s holds %s too, changed %s, no earlier than the old root's newest change there (%s): the old root holds more than a mount point leaves at %s (the copy was not mounted over it, at least not for all of that boot), but restoring would replace newer data with older", what, e.Copy, e.Dest, e.Newer.UTC().Format(time.RFC3339), e.OldAt.UTC().Format(time.RFC3339), e.Decl.Path)
 	}
 	if e.Placeholder != "" {
 		mounted := ""
@@ -63,11 +81,24 @@ func (e *PersistedError) Error() string {
 	return fmt.Sprintf("%s: its persistent copy %s existed then%s and was mounted over it, so the persistent copy already holds that boot's data, and the old root holds only what lay beneath the mount", what, e.Copy, since)
 }
 
+// Hint says how to restore anyway (--beneath-mount, drift restore's flag
+// that overrides this refusal).
+func (e *PersistedError) Hint() string {
+	if e.Unmounted {
+		return "drift restore brings back what the wipe took and the persistent copy lacks. To replace " + e.Dest + " with the old root's anyway: --beneath-mount"
+	}
+	return "drift restore brings back what the wipe took; the wipe never touched " + e.Copy + ". To put what lay beneath the mount there anyway: --beneath-mount"
+}
+
 // Persisted reports whether the live path p showed its persistent copy at
 // a boot that ended at end (an old root's time; zero when not known): p
 // is declared and the declaration's persistent copy existed before end
 // (its birth time, statx; a copy with no birth time known, or an end not
-// known, counts as existing then). nil when p is not declared, its copy
+// known, counts as existing then), and the old root (m.From) does not
+// show otherwise: data at the declared path, more than a mount point
+// leaves, says the copy was not mounted over it then, and only a copy
+// that holds p's data too, the same or newer, still refuses
+// (mountedThen, beneath.go). nil when p is not declared, its copy
 // does not exist, or was made after end (declared since: the old root
 // holds the data of that boot), except that a copy made anew by a rename
 // while mounted counts from the copy the mount still shows (Renamed: the
@@ -113,7 +144,7 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 			return nil
 		}
 	}
-	return out
+	return m.mountedThen(out)
 }
 
 // replacedCopy is the birth time of the object the mount at e.Path shows

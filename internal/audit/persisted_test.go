@@ -176,3 +176,86 @@ func TestRenamedCopyStillMountedRefusesStaleData(t *testing.T) {
 		t.Errorf("nothing mounted: %+v", pe)
 	}
 }
+
+// TestPersistedAsksTheOldRootWhetherTheCopyWasMounted: a persistent copy
+// born before the old root's boot ended existed then, but was not
+// necessarily mounted over the declared path (the fresh-user case: an
+// existing /nix/persist/var/lib/docker never mounted, the live root's
+// containers wiped, and restore refused them "mounted over it", false).
+// The old root decides: only a mount point at the declared path (an empty
+// directory) is what a mount leaves, refused; data there means the copy
+// was not in use, and what the copy lacks is restored; what the copy
+// holds too is refused when it holds the same bytes or was changed later,
+// and restored (--force) when the old root's is the newer.
+func TestPersistedAsksTheOldRootWhetherTheCopyWasMounted(t *testing.T) {
+	root, old := t.TempDir(), t.TempDir()
+	write := func(p, data string, mtime time.Time) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-48 * time.Hour)
+	then := time.Now().Add(-24 * time.Hour)
+	// The copy: made long ago, holding its own things.
+	write(filepath.Join(root, "persist/var/lib/docker/engine-id"), "id\n", long)
+	write(filepath.Join(root, "persist/var/lib/docker/volumes/v/data"), "stale volume\n", long)
+	write(filepath.Join(root, "persist/var/lib/docker/network/db"), "newer in the copy\n", time.Now().Add(time.Hour)) // after the directories made here
+	write(filepath.Join(root, "persist/var/lib/docker/same"), "same bytes\n", long)
+	// The old root: that boot wrote at /var/lib/docker, on the root.
+	write(filepath.Join(old, "var/lib/docker/containers/c1/config.json"), "{}\n", then)
+	write(filepath.Join(old, "var/lib/docker/volumes/v/data"), "the boot's volume\n", then)
+	write(filepath.Join(old, "var/lib/docker/network/db"), "older on the root\n", then)
+	write(filepath.Join(old, "var/lib/docker/same"), "same bytes\n", then)
+	// A declaration whose copy was mounted: the old root holds only the
+	// mount point.
+	write(filepath.Join(root, "persist/var/lib/postgresql/PG_VERSION"), "16\n", long)
+	if err := os.MkdirAll(filepath.Join(old, "var/lib/postgresql"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	decls := &persist.Set{Entries: []persist.Entry{
+		{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/docker"},
+		{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/postgresql"},
+	}}
+	m := &Model{Root: root, Decls: decls, From: &btrfs.OldRoot{Dir: old}}
+	end := time.Now().Add(time.Hour) // every copy was born before that boot ended
+
+	if pe := m.Persisted("/var/lib/docker/containers", end); pe != nil {
+		t.Errorf("data on the old root, missing from the copy: refused: %v", pe)
+	}
+	if pe := m.Persisted("/var/lib/docker/containers/c1/config.json", end); pe != nil {
+		t.Errorf("a file below it: refused: %v", pe)
+	}
+	if pe := m.Persisted("/var/lib/docker/volumes", end); pe != nil {
+		t.Errorf("the old root's is the newer: refused: %v", pe)
+	}
+	pe := m.Persisted("/var/lib/docker/network", end)
+	if pe == nil || !pe.Unmounted || pe.Same || !pe.Newer.After(pe.OldAt) || pe.Dest != "/persist/var/lib/docker/network" ||
+		!strings.Contains(pe.Error(), "holds /persist/var/lib/docker/network too, changed ") ||
+		!strings.Contains(pe.Error(), "restoring would replace newer data with older") || strings.Contains(pe.Error(), "was mounted over it,") {
+		t.Errorf("the copy's is the newer: %+v", pe)
+	} else if !strings.Contains(pe.Hint(), "To replace /persist/var/lib/docker/network with the old root's anyway: --beneath-mount") {
+		t.Errorf("hint %q", pe.Hint())
+	}
+	if pe := m.Persisted("/var/lib/docker/same", end); pe == nil || !pe.Same || !strings.Contains(pe.Error(), "already holds the same bytes at /persist/var/lib/docker/same") {
+		t.Errorf("the same bytes in the copy: %+v", pe)
+	}
+	if pe := m.Persisted("/var/lib/docker", end); pe == nil || !pe.Unmounted {
+		t.Errorf("the whole directory, the copy holding newer data in it: %+v", pe)
+	}
+	pe = m.Persisted("/var/lib/postgresql", end)
+	if pe == nil || pe.Unmounted || !strings.Contains(pe.Error(), "existed then") || !strings.Contains(pe.Error(), "was mounted over it, so the persistent copy already holds that boot's data") {
+		t.Errorf("only the mount point in the old root: %+v", pe)
+	}
+	// No old root to look at: the birth time alone.
+	m.From = nil
+	if pe := m.Persisted("/var/lib/docker/containers", end); pe == nil {
+		t.Error("without an old root: not refused")
+	}
+}

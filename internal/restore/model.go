@@ -103,6 +103,9 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	for _, w := range res.Warnings {
 		out.warn(diff.WarnUnreadable, "", "%s", w)
 	}
+	if declared && booted(m) && m.Mounts.At(entry.Path) == nil {
+		out.notMounted(m, entry, p, o.To)
+	}
 	if declared && o.To == ToPersist && res.Replaced && dest == path.Clean(entry.Source()) {
 		out.warn(diff.WarnSetup, dest, "%s is the persistent copy of a declared %s: a bind mount of it at %s goes on showing the replaced copy until it is mounted again (at the next boot)",
 			path.Join(m.Root, dest), entry.Kind, entry.Path)
@@ -133,7 +136,7 @@ func beneathMount(ctx context.Context, m *audit.Model, req Request) error {
 	if err != nil {
 		return err
 	}
-	hint := "drift restore brings back what the wipe took; the wipe never touched " + pe.Copy + ". To put what lay beneath the mount there anyway: --beneath-mount"
+	hint := pe.Hint()
 	if plan.Replaced {
 		hint += " --force (replacing " + describeDest(m.Root, req.Dest) + ")"
 	}
@@ -177,6 +180,37 @@ func describeDest(root, dest string) string {
 		return "the directory " + path.Join(root, dest)
 	}
 	return path.Join(root, dest) + ", " + units.Bytes(st.Size)
+}
+
+// booted reports whether the mount table shows the audited system booted
+// with its declarations mounted: a mount at its root and at the path of
+// at least one declaration. A system mounted for rescue, or a directory
+// with no mounts, shows none, and its declarations' mounts are not
+// missing.
+func booted(m *audit.Model) bool {
+	if m.Mounts == nil || m.Decls == nil || m.Mounts.At("/") == nil {
+		return false
+	}
+	for _, e := range m.Decls.Entries {
+		if m.Mounts.At(e.Path) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// notMounted warns that the declared path e.Path is not mounted from its
+// persistent copy now (no mount there in the mount table): a restore into
+// the copy (to ToPersist) shows at p only once the copy is mounted, at
+// the next boot; one to the live path lies on the root, where the copy's
+// mount hides it and the wipe takes it.
+func (r *Restored) notMounted(m *audit.Model, e persist.Entry, p string, to Target) {
+	cp := path.Join(m.Root, path.Clean(e.Source()))
+	if to == ToLive {
+		r.warn(diff.WarnSetup, p, "%s is declared, but its persistent copy %s is not mounted at %s now: the restored copy lies on the root, which the next boot wipes and hides under that mount; restore into the copy (--to persist) to keep it", p, cp, e.Path)
+		return
+	}
+	r.warn(diff.WarnSetup, p, "%s is not mounted from its persistent copy %s now: %s shows what was restored once the copy is mounted there (at the next boot, or a switch to the configuration that declares it)", e.Path, cp, p)
 }
 
 // warn adds a warning of kind about p.

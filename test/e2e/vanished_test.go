@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,9 +16,12 @@ import (
 // TestHistoryAndVanishedAcrossDriftWipe: two boots through a real drift
 // wipe. Boot 1 leaves on the ephemeral root files that boot 2 recreates
 // identically (history same), recreates differently (changed), or does not
-// recreate (vanished), plus paths that must never be listed as vanished: a
-// declared and mounted directory, a declared unmounted one, and paths under
-// mount points. Boot 2 also makes new files (new). drift check with the
+// recreate (vanished), plus paths that must never be listed as vanished:
+// what a declared directory's persistent copy holds, and paths under mount
+// points; and what the wipe took at declared paths that their copies lack
+// (a declared directory not mounted, a file hidden beneath a bind mount),
+// listed as declared, restored into the copy. Boot 2 also makes new files
+// (new). drift check with the
 // default --old-roots auto must give every lost path its history and list
 // exactly what vanished, each with a restore command that really brings it
 // back.
@@ -52,8 +56,9 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	write("/srv/other.txt", "next to a declared dir\n", 0o644)                                           // vanished, in a directory that holds a declared one
 	testutil.Must(t, os.Symlink("/nix/store/55555555555555555555555555555555-x", s.M("/etc/gone-link"))) // vanished: a symlink
 	write("/etc/nixos/configuration.nix", "{ ... }: { }\n", 0o644)                                       // declared, mounted: persistent
-	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                          // declared, unbacked
-	hidden("/etc/nixos/under-bind.txt")                                                                  // declared, under its bind mount
+	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                          // declared, unbacked: vanished
+	hidden("/etc/nixos/under-bind.txt")                                                                  // declared, under its bind mount, not in the copy: vanished
+	hidden("/etc/nixos/configuration.nix")                                                               // declared, under its bind mount, in the copy
 	hidden("/var/log/under-log.txt")                                                                     // under mount points
 	hidden("/home/under-home.txt")
 
@@ -70,12 +75,13 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		t.Fatalf("old_roots after the wipe: %q, want [%s]", olds, oldName)
 	}
 	s.boot(unbackedAtFirstBoot)
-	// What must not be listed is in the old root and absent now.
-	for _, p := range []string{"/etc/nixos/under-bind.txt", "/srv/declared-unmounted/data.txt", "/var/log/under-log.txt", "/home/under-home.txt"} {
+	// What the wipe took at declared paths, and what must not be listed,
+	// is in the old root and absent now (but for the file in its copy).
+	for _, p := range []string{"/etc/nixos/under-bind.txt", "/etc/nixos/configuration.nix", "/srv/declared-unmounted/data.txt", "/var/log/under-log.txt", "/home/under-home.txt"} {
 		if _, err := os.Lstat(filepath.Join(s.top, "old_roots", oldName, p)); err != nil {
 			t.Fatalf("the old root does not hold %s: %v", p, err)
 		}
-		if _, err := os.Lstat(s.M(p)); !os.IsNotExist(err) {
+		if _, err := os.Lstat(s.M(p)); p != "/etc/nixos/configuration.nix" && !os.IsNotExist(err) {
 			t.Fatalf("%s after the wipe: %v, want it absent", p, err)
 		}
 	}
@@ -97,9 +103,9 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 			Entries                 int64
 		}
 		Vanished []struct {
-			Path, Type, OldRoot, Restore string
-			Entries, Bytes               int64
-			AgeDays, DaysLeft            int
+			Path, Type, OldRoot, Restore, Declared string
+			Entries, Bytes                         int64
+			AgeDays, DaysLeft                      int
 		}
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -139,13 +145,16 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	type vrow struct {
 		typ            string
 		entries, bytes int64
+		declared       string
 	}
 	wantVanished := map[string]vrow{
-		"/etc/gone-link":         {"symlink", 1, 0},
-		"/etc/lonely.conf":       {"file", 1, int64(len("lonely one\n"))},
-		"/etc/with space's.conf": {"file", 1, int64(len("quoted\n"))},
-		"/root/notes":            {"dir", 4, int64(len("note a\n") + len("note b, deeper\n"))},
-		"/srv/other.txt":         {"file", 1, int64(len("next to a declared dir\n"))},
+		"/etc/gone-link":                   {"symlink", 1, 0, ""},
+		"/etc/lonely.conf":                 {"file", 1, int64(len("lonely one\n")), ""},
+		"/etc/nixos/under-bind.txt":        {"file", 1, int64(len("hidden /etc/nixos/under-bind.txt")), "/etc/nixos"},
+		"/etc/with space's.conf":           {"file", 1, int64(len("quoted\n")), ""},
+		"/root/notes":                      {"dir", 4, int64(len("note a\n") + len("note b, deeper\n")), ""},
+		"/srv/declared-unmounted/data.txt": {"file", 1, int64(len("declared, not mounted\n")), "/srv/declared-unmounted"},
+		"/srv/other.txt":                   {"file", 1, int64(len("next to a declared dir\n")), ""},
 	}
 	var order []string
 	for _, v := range r.Vanished {
@@ -155,7 +164,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 			t.Errorf("vanished: unexpected %+v", v)
 			continue
 		}
-		if got := (vrow{v.Type, v.Entries, v.Bytes}); got != want {
+		if got := (vrow{v.Type, v.Entries, v.Bytes, v.Declared}); got != want {
 			t.Errorf("vanished %s: %+v, want %+v", v.Path, got, want)
 		}
 		if v.OldRoot != oldName || v.AgeDays != 0 || v.DaysLeft != 30 {
@@ -166,11 +175,16 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 			quoted = v.Path
 		}
 		// The system is audited at s.root, not at /: the command says --root.
-		if want := "drift restore " + quoted + " --from " + oldName + " --to live --root " + s.root; v.Restore != want {
+		// A declared path goes back into its persistent copy.
+		to := " --to live"
+		if want.declared != "" {
+			to = ""
+		}
+		if want := "drift restore " + quoted + " --from " + oldName + to + " --root " + s.root; v.Restore != want {
 			t.Errorf("vanished %s: restore %q, want %q", v.Path, v.Restore, want)
 		}
 	}
-	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/with space's.conf", "/root/notes", "/srv/other.txt"}; !slices.Equal(order, want) {
+	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/nixos/under-bind.txt", "/etc/with space's.conf", "/root/notes", "/srv/declared-unmounted/data.txt", "/srv/other.txt"}; !slices.Equal(order, want) {
 		t.Errorf("vanished %q, want %q, in that order", order, want)
 	}
 	if t.Failed() {
@@ -187,14 +201,17 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		}
 	}
 	old := filepath.Join(s.top, "old_roots", oldName)
-	for _, p := range []string{"/etc/lonely.conf", "/etc/with space's.conf", "/root/notes/a.txt", "/root/notes/sub/b.txt", "/srv/other.txt"} {
-		want, err := os.ReadFile(filepath.Join(old, p))
+	// Declared: into the persistent copy (shown through the mount at
+	// /etc/nixos; /srv/declared-unmounted is still not mounted).
+	for _, p := range []string{"/etc/lonely.conf", "/etc/with space's.conf", "/root/notes/a.txt", "/root/notes/sub/b.txt", "/srv/other.txt",
+		"/etc/nixos/under-bind.txt", storage + "/etc/nixos/under-bind.txt", storage + "/srv/declared-unmounted/data.txt"} {
+		want, err := os.ReadFile(filepath.Join(old, strings.TrimPrefix(p, storage)))
 		testutil.Must(t, err)
 		got, err := os.ReadFile(s.M(p))
 		if err != nil || string(got) != string(want) {
 			t.Errorf("restored %s: %q, %v; want %q", p, got, err, want)
 		}
-		wfi, err := os.Lstat(filepath.Join(old, p))
+		wfi, err := os.Lstat(filepath.Join(old, strings.TrimPrefix(p, storage)))
 		testutil.Must(t, err)
 		if gfi, err := os.Lstat(s.M(p)); err != nil || gfi.Mode() != wfi.Mode() {
 			t.Errorf("restored %s: mode %v, %v; want %v", p, modeOf(gfi), err, wfi.Mode())

@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// TestWipedUnmountedDeclarationIsNamedAndRestored: on real btrfs, through
+// a real drift wipe, the fresh-user case. A declared directory whose
+// persistent copy already exists (with a file of its own) but was not
+// mounted over it at that boot keeps its live data on the root: check
+// says declared-unbacked, and the wipe takes it. After the next boot
+// (which mounts the copy) check's VANISHED table names what was lost, as
+// declared, with the restore into the copy; that restore brings it back
+// without --beneath-mount (it was refused, "mounted over it", because the
+// copy was born before the old root's boot ended), and check is quiet
+// afterwards. What the copy held is never listed. A declared directory
+// that was mounted at that boot (the old root holds only its mount point)
+// is still refused.
+func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	const decl = "/srv/declared-unmounted" // not mounted at the first boot
+	writeFile(t, s.M(storage+decl+"/engine-id"), "made long ago\n", 0o600)
+	writeFile(t, s.M("/etc/nixos/configuration.nix"), "{ ... }: { }\n", 0o644) // through its mount: in the copy
+	time.Sleep(2 * time.Second)                                                // the copies are born before the old root's time
+	files := map[string]string{
+		decl + "/containers/c1/config.json": `{"id":"c1"}` + "\n",
+		decl + "/containers/c2/log":         "started\n",
+		decl + "/volumes/pg_wal_000001":     "wal\n",
+	}
+	for p, content := range files {
+		writeFile(t, s.M(p), content, 0o600)
+	}
+	var before struct {
+		Items []struct{ Path, Category string }
+	}
+	testutil.Must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &before))
+	unbacked := false
+	for _, it := range before.Items {
+		if strings.HasPrefix(it.Path, decl+"/containers") && it.Category == "declared-unbacked" {
+			unbacked = true
+		}
+	}
+	if !unbacked {
+		t.Fatalf("before the wipe, %s/containers is not declared-unbacked: %+v", decl, before.Items)
+	}
+
+	s.unmountBelow(s.root)
+	now := time.Now()
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
+	w := &wipeImage{t: t, top: s.top, dev: s.dev}
+	w.drift()
+	s.boot(map[string]bool{"/etc/adjtime": true}) // the copy is mounted now
+	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
+	if len(olds) != 1 {
+		t.Fatalf("old_roots after the wipe: %q", olds)
+	}
+	oldName := olds[0]
+	for p := range files {
+		if _, err := os.Lstat(s.M(p)); !os.IsNotExist(err) {
+			t.Fatalf("%s after the wipe: %v, want it gone", p, err)
+		}
+	}
+
+	check := func() []struct{ Path, Declared, Restore string } {
+		t.Helper()
+		var r struct {
+			Vanished []struct{ Path, Declared, Restore string }
+		}
+		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+		if code > 1 {
+			t.Fatalf("drift check: exit %d\n%s", code, errOut)
+		}
+		testutil.Must(t, json.Unmarshal([]byte(out), &r))
+		var mine []struct{ Path, Declared, Restore string }
+		for _, v := range r.Vanished {
+			if strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") {
+				mine = append(mine, v)
+			}
+		}
+		return mine
+	}
+	got := check()
+	want := map[string]bool{decl + "/containers": true, decl + "/volumes": true}
+	if len(got) != len(want) {
+		t.Fatalf("vanished below %s: %+v, want %v", decl, got, want)
+	}
+	for _, v := range got {
+		if !want[v.Path] || v.Declared != decl || v.Restore != "drift restore "+v.Path+" --from "+oldName+" --root "+s.root {
+			t.Errorf("vanished %+v: want declared %s, restore into the copy from %s", v, decl, oldName)
+		}
+	}
+	code, table, errs := s.driftAll("check", "--root", s.root, "--persist", s.declPath())
+	if code > 1 || !strings.Contains(table, "drift restore "+decl+"/containers --from "+oldName) || !strings.Contains(table, "Declared paths above (no --to live) were not mounted from their persistent copy at that boot") {
+		t.Errorf("check's table: exit %d:\n%s\n%s", code, table, errs)
+	}
+
+	// Each printed restore, run by a shell, with no --beneath-mount.
+	for _, v := range got {
+		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$DECL"; }; `+v.Restore)
+		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "DECL="+s.declPath())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", v.Restore, err, out)
+		}
+	}
+	for p, content := range files {
+		for _, at := range []string{s.M(storage + p), s.M(p)} { // the copy, and through its mount
+			if b, err := os.ReadFile(at); err != nil || string(b) != content {
+				t.Errorf("restored %s: %q, %v; want %q", at, b, err, content)
+			}
+		}
+	}
+	if b, err := os.ReadFile(s.M(storage + decl + "/engine-id")); err != nil || string(b) != "made long ago\n" {
+		t.Errorf("the copy's own file after the restores: %q, %v", b, err)
+	}
+	if got := check(); len(got) != 0 {
+		t.Errorf("after the restores, vanished: %+v", got)
+	}
+
+	// Mounted at that boot: the old root holds only the mount point, and
+	// the copy that boot's data. Still refused, the copy untouched.
+	code, out, errOut := s.driftAll("restore", "/etc/nixos", "--from", "latest", "--force", "--root", s.root, "--persist", s.declPath())
+	if code != 2 || !strings.Contains(errOut, "drift: error: /etc/nixos is a declared directory: its persistent copy /nix/persist/etc/nixos existed then") ||
+		!strings.Contains(errOut, "was mounted over it, so the persistent copy already holds that boot's data") || !strings.Contains(errOut, "here an empty directory (the mount point)") {
+		t.Errorf("restore /etc/nixos: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(s.M(storage + "/etc/nixos/configuration.nix")); err != nil || string(b) != "{ ... }: { }\n" {
+		t.Errorf("the mounted copy after the refusal: %q, %v", b, err)
+	}
+}
