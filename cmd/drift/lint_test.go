@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -166,5 +167,35 @@ func TestLintEmptyDirHint(t *testing.T) {
 		"drift: error: stat missing.nix: no such file or directory\n"
 	if code != 2 || !strings.HasSuffix(errb.String(), want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant it to end with:\n%s", code, errb.String(), want)
+	}
+}
+
+// TestSuggestPipedIntoLintHasNoFalseWarning: drift suggest --format nix |
+// drift lint -, on the bundled demo, exits 0 with no finding at all (the
+// module suggest prints is not a host: the missing-state rules, which
+// found /etc/machine-id, /var/log, … "missing" in it, do not run); linted
+// together with the host's own file, they run again.
+func TestSuggestPipedIntoLintHasNoFalseWarning(t *testing.T) {
+	demo, err := filepath.Abs("../../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runDrift(t, "suggest", "--root", demo+"/root", "--mountinfo", demo+"/mountinfo",
+		"--persist", demo+"/impermanence.nix", "--now", "2100-01-01T00:00:00Z", "--quiet", "--format", "nix")
+	if code != 0 {
+		t.Fatalf("suggest: exit %d: %s", code, errs)
+	}
+	var lout, lerr bytes.Buffer
+	code = run(context.Background(), []string{"lint", "--fail-on", "info", "-"}, Streams{In: strings.NewReader(out), Out: &lout, Err: &lerr})
+	if code != 0 || lout.Len() != 0 {
+		t.Errorf("lint -: exit %d:\n%s%s\n--- input:\n%s", code, lout.String(), lerr.String(), out)
+	}
+	f := filepath.Join(t.TempDir(), "suggested.nix")
+	if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, lo, _ := runDrift(t, "lint", demo+"/impermanence.nix", f)
+	if !strings.Contains(lo, "missing-var-log") {
+		t.Errorf("the host with the suggested module: no missing-var-log:\n%s", lo)
 	}
 }

@@ -362,8 +362,10 @@ func checkPaths(t *testing.T, suggestArgs []string) map[string]bool {
 	return lost
 }
 
-// lintClean runs drift lint --fail-on error on what drift suggest --format
-// nix prints for args.
+// lintClean runs drift lint --fail-on info on what drift suggest --format
+// nix prints for args: no error, no warning, no info (a fresh user's first
+// pipe, drift suggest --format nix | drift lint -, gave four false
+// missing-state warnings on a module that is not a host).
 func lintClean(t *testing.T, dir string, args []string) {
 	t.Helper()
 	code, out, errs := runDrift(t, append(append([]string{"suggest"}, args...), "--format", "nix")...)
@@ -374,7 +376,7 @@ func lintClean(t *testing.T, dir string, args []string) {
 	if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, lout, lerrs := runDrift(t, "lint", "--fail-on", "error", f); code != 0 {
+	if code, lout, lerrs := runDrift(t, "lint", "--fail-on", "info", f); code != 0 {
 		t.Errorf("drift lint on drift suggest's output: exit %d:\n%s%s\n--- the output:\n%s", code, lout, lerrs, out)
 	}
 }
@@ -470,7 +472,7 @@ func TestSuggestPropertiesGenerated(t *testing.T) {
 			if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if code, lout, lerrs := runDrift(t, "lint", "--fail-on", "error", f); code != 0 {
+			if code, lout, lerrs := runDrift(t, "lint", "--fail-on", "info", f); code != 0 {
 				t.Errorf("--storage-path %s: drift lint on drift suggest's output: exit %d:\n%s%s\n--- the output:\n%s", sp, code, lout, lerrs, out)
 			}
 		})

@@ -149,6 +149,27 @@ func Sort(fs []Finding) {
 // rule list.
 var suppressRe = regexp.MustCompile(`(?:#|/\*)\s*drift-lint:\s*disable=([A-Za-z0-9_,-]+)`)
 
+// moduleRe is the marker of a file that is a module of a configuration,
+// not a configuration itself: a comment line `# drift-lint: module`.
+var moduleRe = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*drift-lint:[ \t]*module[ \t]*(?:\(|$)`)
+
+// OnlyModules reports whether every file of srcs (contents by name) is
+// marked as a module by a line `# drift-lint: module` in its first 4 KiB,
+// its leading comment (drift suggest --format nix writes it there; only
+// that much is read, so a file of millions of lines costs nothing here):
+// such files alone are part of a configuration,
+// not a host, and are linted without the missing-state rules (Config.Shared),
+// as a shared modules/ directory is. Linted together with a file that is
+// not marked (the host's configuration.nix), they are a host again.
+func OnlyModules(srcs map[string][]byte) bool {
+	for _, data := range srcs {
+		if !moduleRe.Match(data[:min(len(data), 4096)]) {
+			return false
+		}
+	}
+	return true
+}
+
 // suppressor answers suppressed for the findings of one Check. Each
 // source is read once, on its first finding, for the lines that hold
 // "drift-lint:" (usually none); only those lines' comments are kept, so a

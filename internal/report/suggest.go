@@ -265,6 +265,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	}
 	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", escape.Name(r.Root))
 	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
+	fmt.Fprintf(w, "# drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)\n")
 	fmt.Fprintf(w, "{\n")
 	if len(storages) == 0 {
 		fmt.Fprintf(w, "  # nothing to persist\n")

@@ -36,7 +36,7 @@ const (
 	LeftOnTheWay  = "directories on the way to suggested paths, or holding only home-manager's links: made again with them"
 	LeftNotHere   = "on an API filesystem (/dev, /proc, /sys, /run) or at, above or below the mount point of another filesystem (/boot): never declared (drift lint rejects it; the mount would hide or be hidden)"
 	LeftSymlink   = "symlinks: impermanence keeps a file's contents (a bind mount follows the link), never a link itself; make the link at boot instead (systemd.tmpfiles.rules \"L+ PATH - - - - TARGET\", or home-manager)"
-	LeftLint      = "drift lint would reject their declaration (an error): not suggested"
+	LeftLint      = "drift lint would reject or warn about their declaration: not suggested"
 )
 
 var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint}

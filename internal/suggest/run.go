@@ -131,7 +131,8 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 const suggestedAt = "drift suggest"
 
 // lintFilter drops the Persist suggestions whose declaration drift lint
-// rejects with an error, linted with the declarations decls as one
+// rejects with an error or warns about (a file inside the /var/lib/private
+// suggested with it: file-in-directory), linted with the declarations decls as one
 // configuration (internal/lint, the rules of drift lint), counting them in
 // left (LeftLint), and numbers the rest again. Before that, a suggestion
 // below /var/lib/private brings /var/lib/private with mode 0700 along when
@@ -151,7 +152,7 @@ func lintFilter(sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestio
 		}
 		rejected := map[string]bool{}
 		for _, f := range lint.Check(lint.Config{Sets: []*persist.Set{decls, set}}, nil) {
-			if f.Severity >= lint.Error && f.Pos.File == suggestedAt && f.Path != "" {
+			if f.Severity >= lint.Warning && f.Pos.File == suggestedAt && f.Path != "" {
 				rejected[f.Path] = true
 			}
 		}

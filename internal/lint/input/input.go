@@ -131,6 +131,11 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 	for g, dir := range dirs {
 		groups[g].Nixpkgs = findPin(ctx, dir)
 	}
+	for _, c := range configs {
+		if len(c.Sources) > 0 && lint.OnlyModules(c.Sources) {
+			c.Shared = true
+		}
+	}
 	if opts.Flake != "" {
 		s, err := persist.EvalFlake(ctx, opts.Flake, popts)
 		if err != nil {
@@ -139,6 +144,7 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 			files++
 			c := group("")
 			c.Sets = append(c.Sets, s)
+			c.Shared = false // the flake is a host
 		}
 	}
 	if err := ctx.Err(); err != nil {
