@@ -49,7 +49,8 @@ type pruneEmptyJSON struct {
 
 // WritePruneResult renders what drift prune moved (or, dryRun, would
 // move) and what it refused, in format "json" (docs/schema/prune-run.json)
-// or "table"; each refusal is also a line on errw.
+// or "table"; each refusal is also a line on errw, and a run that refused
+// every stray says only that (never "no stray data to move").
 func WritePruneResult(w, errw io.Writer, r *prune.Result, format string, dryRun bool) error {
 	for _, x := range r.Refused {
 		fmt.Fprintf(errw, "drift: refused %s: %s\n", escape.Name(x.Path), escape.Name(x.Reason))
@@ -63,8 +64,8 @@ func WritePruneResult(w, errw io.Writer, r *prune.Result, format string, dryRun 
 		}
 		return writeMarshalledJSON(w, pruneRunJSON{jsonschema.ID("prune-run"), 1, dryRun, r.Batches, r.Refused})
 	}
-	if len(r.Batches) == 0 {
-		fmt.Fprintln(w, "no stray data to move")
+	if len(r.Batches) == 0 && len(r.Refused) == 0 {
+		fmt.Fprintln(w, "no stray data to move") // not beside a refusal: there was stray data
 	}
 	for _, b := range r.Batches {
 		var n, bytes int64

@@ -46,7 +46,9 @@ func TestPruneNeverMovesTheNixStore(t *testing.T) {
 // TestPruneLeavesAStrayHeldOpen: a stray directory below which a running
 // process holds a file open is left in place, refused naming the file,
 // the pid and the program, --dry-run the same, and the stray beside it is
-// moved (fresh-user finding: it was planned as used by nothing, no word).
+// moved (fresh-user finding: it was planned as used by nothing, no word);
+// a run that refuses its only stray says only the refusal (it also said
+// "no stray data to move").
 func TestPruneLeavesAStrayHeldOpen(t *testing.T) {
 	s := driftSystem(t)
 	if s == nil {
@@ -96,6 +98,12 @@ func TestPruneLeavesAStrayHeldOpen(t *testing.T) {
 		if !slices.Equal(moved, []string{storage + "/old"}) {
 			t.Errorf("dry run %v: moved %q", dry, moved)
 		}
+	}
+	// Only the busy stray left (old was moved above): the table says only
+	// the refusal, never "no stray data to move" beside it.
+	code, out, errOut := s.driftAll("prune", "--root", s.root, "--persist", s.declPath())
+	if code != 1 || strings.Contains(out+errOut, "no stray data") || !strings.Contains(errOut, want) {
+		t.Errorf("prune with only a refused stray: exit %d, want 1 and only the refusal:\n%s\n%s", code, out, errOut)
 	}
 	if b, err := os.ReadFile(s.M(storage + "/busy/sub/state.db")); err != nil || string(b) != "being written" {
 		t.Errorf("the file held open: %v", err)
