@@ -57,8 +57,10 @@ Declarations are found as for drift check.
 More, with examples: docs/adopt.md in drift's repository.
 
 EXIT STATUS
-  0  adopted (or, with --dry-run, the plan holds no conflict)
-  2  error or refusal (nothing written for a refusal)
+  0  adopted (or, with --dry-run, the real run would adopt: no conflict,
+     no file held open)
+  2  error or refusal (nothing written for a refusal; --dry-run exits as
+     the real run would)
   130, 143  interrupted by SIGINT or SIGTERM: each object is untouched or
             complete; run drift adopt again to finish`,
 		Example: `  drift adopt --dry-run /var/lib/bluetooth
@@ -147,6 +149,11 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	}
 	var held *adopt.OpenError
 	if errors.As(err, &held) {
+		if held.DryRun { // the plan, then the refusal the real run would make
+			if werr := report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, report.AdoptDryRun, opts.Format); werr != nil {
+				return werr
+			}
+		}
 		return withHint(err, "stop them (systemctl stop UNIT) and run drift adopt again; --allow-open copies anyway, and a file written meanwhile may be copied half-written (nothing was written)")
 	}
 	var conflict *restore.ConflictError

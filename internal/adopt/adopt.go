@@ -150,7 +150,8 @@ func (e *UndeclaredError) Error() string {
 // (*restore.ConflictError), or that it changes (copies into, or mounts)
 // while a running process holds a file below it open, without o.AllowOpen
 // (*OpenError), refuses the whole run with nothing
-// written.
+// written; a dry run (o.DryRun) refuses as the real run would, with res
+// planned.
 // Errors are wrapped with the path; interruption is ctx's error, after
 // which each object is either untouched or complete in the persistent copy.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
@@ -185,9 +186,6 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		return res, &restore.ConflictError{Differs: differs, Root: m.Root}
 	}
 	res.Open = openBelow(m.Root, res.Paths)
-	if o.DryRun {
-		return res, nil
-	}
 	if !o.AllowOpen {
 		var busy []string
 		for _, p := range res.Paths {
@@ -203,8 +201,11 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			}
 		}
 		if len(held) > 0 {
-			return res, &OpenError{Open: held}
+			return res, &OpenError{Open: held, DryRun: o.DryRun}
 		}
+	}
+	if o.DryRun {
+		return res, nil
 	}
 	for i := range res.Paths {
 		if err := a.adopt(ctx, &res.Paths[i]); err != nil {

@@ -13,12 +13,19 @@ type OpenFile = audit.OpenFile
 // hold files under the paths open: a file written during the copy may be
 // copied half-written, and --mount would hide the file the process keeps
 // writing (lost at the next wipe). Open is every one, sorted by path.
+// DryRun marks the refusal of a dry run: the real run would refuse so, and
+// the dry run exits as it would.
 type OpenError struct {
-	Open []OpenFile
+	Open   []OpenFile
+	DryRun bool
 }
 
 func (e *OpenError) Error() string {
-	return units.Plural(int64(len(e.Open)), "file", "files") + " under the paths to adopt held open by running programs: " + audit.NameOpen(e.Open)
+	s := units.Plural(int64(len(e.Open)), "file", "files") + " under the paths to adopt held open by running programs: " + audit.NameOpen(e.Open)
+	if e.DryRun {
+		return "the real run would refuse: " + s
+	}
+	return s
 }
 
 // openBelow lists the open files (audit.OpenBelow) at or below the paths

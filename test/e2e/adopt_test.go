@@ -457,7 +457,8 @@ const adoptInterruptEnv = "DRIFT_TEST_INTERRUPT"
 
 // TestAdoptMountAndOpenFiles: drift adopt refuses (exit 2, nothing
 // written) while a running process holds a file under the adopted path
-// open, naming it (pid and command); with --allow-open it copies, names it
+// open, naming it (pid and command), --dry-run too (exit 2, as the real
+// run); with --allow-open it copies, names it
 // again, and with
 // --mount bind-mounts the persistent copy over the declared path at once:
 // the running system shows the copy (what is written there lands in
@@ -502,6 +503,12 @@ func TestAdoptMountAndOpenFiles(t *testing.T) {
 	}
 	if _, err := os.Lstat(s.M(storage + "/srv/app/state.db")); err == nil {
 		t.Errorf("the refused adopt copied state.db")
+	}
+	// A dry run exits as the real run would (fresh-user finding: exit 0):
+	// the plan, then the refusal, exit 2.
+	code, plan, dryRefused := s.driftAll("adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--dry-run", "/srv/app")
+	if want := fmt.Sprintf("/srv/app/state.db by pid %d (sleep)", holder.Process.Pid); code != 2 || !strings.Contains(dryRefused, "the real run would refuse") || !strings.Contains(dryRefused, want) || !strings.Contains(plan, "state.db") {
+		t.Errorf("adopt --dry-run with a file held open: exit %d, want 2, the plan and the refusal naming %q:\n%s\n%s", code, want, plan, dryRefused)
 	}
 	out := string(s.drift(0, "adopt", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--mount", "--allow-open", "/srv/app"))
 	if want := fmt.Sprintf("open: /srv/app/state.db is held open by pid %d (sleep)", holder.Process.Pid); !strings.Contains(out, want) {
