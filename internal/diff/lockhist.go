@@ -340,7 +340,7 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) || decl >= 0 && !c.declaredGone(liveFD, decl, p) {
 			continue
 		}
-		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl)})
+		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl)})
 		row = len(a.Vanished) - 1
 	}
 	if unreadable > 0 {

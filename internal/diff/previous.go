@@ -59,6 +59,9 @@ type Vanished struct {
 	// Path is relative to the roots, starting with "/", byte-exact.
 	Path string
 	Mode uint32
+	// Subvolume is true for a nested btrfs subvolume of the old root (the
+	// rule of Item.Subvolume, against the old root's device).
+	Subvolume bool
 	// Entries counts the path and everything below it; Bytes sums the
 	// apparent sizes of the regular files among them.
 	Entries int64
@@ -254,9 +257,11 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	var mu sync.Mutex
 	var rows []*vrow
 	age, left := retiredAge(prev, now)
+	var rootDev atomic.Uint64 // the old root's device: a nested subvolume's differs
 	visit := func(parent any, e *scan.Entry) (any, bool) {
 		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
 		if parent == nil {
+			rootDev.Store(e.Dev)
 			return &vstate{node: rootNode}, isDir
 		}
 		if e.Replaced {
@@ -299,7 +304,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 				return here, isDir
 			}
 		}
-		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1)}}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1)}}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)

@@ -236,7 +236,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 		if v.Entries > 1 {
 			p += "/"
 		}
-		it := diff.Item{Mode: v.Mode}
+		it := diff.Item{Mode: v.Mode, Subvolume: v.Subvolume}
 		restore := RestoreCommand(a.Root, v)
 		if v.PersistentCopy != "" {
 			restore = "none: the old root holds only its empty mount point; its data is in " + escape.Name(v.PersistentCopy) + ", declared by nothing: declare " + escape.Name(v.Path) + " again"

@@ -52,8 +52,10 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	write("/etc/lonely.conf", "lonely one\n", 0o640) // vanished: a file
 	write("/root/notes/a.txt", "note a\n", 0o600)    // vanished: a directory, whole
 	write("/root/notes/sub/b.txt", "note b, deeper\n", 0o644)
-	write("/etc/with space's.conf", "quoted\n", 0o644)                                                   // vanished: a name the shell must quote
-	write("/srv/other.txt", "next to a declared dir\n", 0o644)                                           // vanished, in a directory that holds a declared one
+	write("/etc/with space's.conf", "quoted\n", 0o644)         // vanished: a name the shell must quote
+	write("/srv/other.txt", "next to a declared dir\n", 0o644) // vanished, in a directory that holds a declared one
+	run(t, "btrfs", "subvolume", "create", s.M("/srv/box"))    // vanished: a nested subvolume
+	write("/srv/box/state", "boxed\n", 0o644)
 	testutil.Must(t, os.Symlink("/nix/store/55555555555555555555555555555555-x", s.M("/etc/gone-link"))) // vanished: a symlink
 	write("/etc/nixos/configuration.nix", "{ ... }: { }\n", 0o644)                                       // declared, mounted: persistent
 	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                          // declared, unbacked: vanished
@@ -154,6 +156,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		"/etc/with space's.conf":           {"file", 1, int64(len("quoted\n")), ""},
 		"/root/notes":                      {"dir", 4, int64(len("note a\n") + len("note b, deeper\n")), ""},
 		"/srv/declared-unmounted/data.txt": {"file", 1, int64(len("declared, not mounted\n")), "/srv/declared-unmounted"},
+		"/srv/box":                         {"subvolume", 2, int64(len("boxed\n")), ""}, // not "dir" (fresh-user finding)
 		"/srv/other.txt":                   {"file", 1, int64(len("next to a declared dir\n")), ""},
 	}
 	var order []string
@@ -184,7 +187,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 			t.Errorf("vanished %s: restore %q, want %q", v.Path, v.Restore, want)
 		}
 	}
-	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/nixos/under-bind.txt", "/etc/with space's.conf", "/root/notes", "/srv/declared-unmounted/data.txt", "/srv/other.txt"}; !slices.Equal(order, want) {
+	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/nixos/under-bind.txt", "/etc/with space's.conf", "/root/notes", "/srv/box", "/srv/declared-unmounted/data.txt", "/srv/other.txt"}; !slices.Equal(order, want) {
 		t.Errorf("vanished %q, want %q, in that order", order, want)
 	}
 	if t.Failed() {
