@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +33,53 @@ func TestArgErrorsNameTheCommandAndItsUsage(t *testing.T) {
 		want := "drift: error: " + c.err + "\ndrift: hint: " + c.hint + "\n"
 		if code != 2 || !strings.HasPrefix(errs, want) {
 			t.Errorf("drift %q: exit %d\n%s\nwant:\n%s", c.args, code, errs, want)
+		}
+	}
+}
+
+// TestPersistDirectoryNamesTheFileToPass: --persist /etc/nixos, a
+// directory, is refused (exit 2) with a hint naming what works there: its
+// configuration.nix, its flake, else its .nix files (it only said "a
+// directory, not a regular file"). The same for every command built on
+// the model (check, suggest, adopt).
+func TestPersistDirectoryNamesTheFileToPass(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "nixos")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(mi, []byte("22 1 0:20 / / rw - tmpfs none rw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{ }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		add  string
+		want []string
+	}{
+		{"", []string{"--persist FILE with the configuration's file (configuration.nix), or --flake REF#HOST"}},
+		{"persist.nix", []string{"--persist FILE, the file of " + dir + "/persist.nix that declares"}},
+		{"flake.nix", []string{"--flake " + dir + "#HOST"}},
+		{"configuration.nix", []string{"--persist " + dir + "/configuration.nix (the modules it imports are read too)", "--flake " + dir + "#HOST"}},
+	} {
+		if c.add != "" {
+			write(c.add)
+		}
+		for _, cmd := range [][]string{{"check"}, {"suggest"}, {"adopt", "/x"}} {
+			args := append(slices.Clone(cmd), "--root", root, "--mountinfo", mi, "--persist", dir)
+			code, _, errs := runDrift(t, args...)
+			if code != 2 || !strings.Contains(errs, "drift: hint: --persist takes a file, not a directory: pass ") {
+				t.Errorf("%q with %s: exit %d, no hint:\n%s", args, c.add, code, errs)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("%q with %s: hint does not name %q:\n%s", args, c.add, w, errs)
+				}
+			}
 		}
 	}
 }

@@ -204,7 +204,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	}
 	set, sources, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, persist.Options{Homes: o.Homes})
 	if err != nil {
-		return nil, err
+		return nil, persistDirHint(err)
 	}
 	if o.Mountinfo != "" && o.RootSubvol != "auto" && o.RootSubvol != "none" && o.RootSubvol != "" {
 		return nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", o.RootSubvol)
