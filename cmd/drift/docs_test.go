@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -403,4 +404,64 @@ func TestHelpIsShort(t *testing.T) {
 		}
 	}
 	walk(newRootCmd(Streams{}))
+}
+
+// TestReadmeTourPrintsWhatMakeDemoPrints: the README tour's first command
+// is the one make demo runs (the Makefile's recipe, $(DEMO) expanded), and
+// the summary line the README quotes is what it prints, as is the total it
+// gives without --ignore-file (the tour's total differed from make demo's:
+// the tour left the ignore file out).
+func TestReadmeTourPrintsWhatMakeDemoPrints(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(repoRoot, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	m := regexp.MustCompile(`(?ms)^demo:[^\n]*\n\t\./drift (check [^;]*?);`).FindStringSubmatch(read("Makefile"))
+	if m == nil {
+		t.Fatal("Makefile: no demo recipe running ./drift check")
+	}
+	demo := strings.Fields(strings.ReplaceAll(strings.ReplaceAll(m[1], "\\\n", " "), "$(DEMO)", "fixtures/demo"))
+	readme := read("README.md")
+	_, tour, _ := strings.Cut(readme, "## A 5-minute tour")
+	var first string
+	for _, b := range fencedBlocks(tour, "sh") {
+		if strings.HasPrefix(b, "drift check ") {
+			first = strings.TrimSpace(b)
+			break
+		}
+	}
+	if got := strings.Fields(first)[1:]; !slices.Equal(got, demo) {
+		t.Fatalf("README tour runs drift %q, make demo drift %q", got, demo)
+	}
+	abs := func(args []string) []string {
+		var out []string
+		for _, a := range args {
+			if strings.HasPrefix(a, "fixtures/") {
+				a = filepath.Join(repoRoot, a)
+			}
+			out = append(out, a)
+		}
+		return out
+	}
+	summary := func(args []string) string {
+		code, out, errs := runDrift(t, abs(args)...)
+		if code != 1 {
+			t.Fatalf("drift %q: exit %d, want 1: %s", args, code, errs)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	got := summary(demo)
+	if !strings.Contains(strings.Join(fencedBlocks(tour, "text"), ""), got+"\n") {
+		t.Errorf("README tour does not quote make demo's summary line %q", got)
+	}
+	i := slices.Index(demo, "--ignore-file")
+	without := summary(slices.Delete(slices.Clone(demo), i, i+2))
+	n, _, _ := strings.Cut(without, " (")
+	if !strings.Contains(tour, "counts as lost too: "+n+")") {
+		t.Errorf("README tour does not give the total without --ignore-file, %q (%s)", n, without)
+	}
 }
