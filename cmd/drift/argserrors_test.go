@@ -12,7 +12,7 @@ import (
 // number of them, is an error naming the command (its whole path, drift
 // prune empty), with its usage line and help command as the hint, exit 2;
 // a first argument that names no command is "unknown command" with what
-// it is close to. drift's own validators (noArgs, exactArgs) say it, not
+// it is close to; drift diff --root says what works instead. drift's own validators (noArgs, exactArgs) say it, not
 // a regexp over cobra's text; the hint of drift prune empty said "drift
 // empty --help".
 func TestArgErrorsNameTheCommandAndItsUsage(t *testing.T) {
@@ -28,6 +28,8 @@ func TestArgErrorsNameTheCommandAndItsUsage(t *testing.T) {
 		{[]string{"prune", "empty", "x"}, `drift prune empty takes no argument "x"`, "usage: drift prune empty --older-than AGE [flags] (drift prune empty --help)"},
 		{[]string{"chek"}, `unknown command "chek"`, "did you mean drift check?"},
 		{[]string{"nope"}, `unknown command "nope"`, "drift --help lists the commands"},
+		// drift diff has no --root (a fresh user tried it): B is the mounted system.
+		{[]string{"diff", "a", "b", "--root", "/mnt"}, "unknown flag: --root", "drift diff has no --root: its two arguments are the trees; pass the mounted system as B: drift diff OLDROOT /mnt (its mounts are read beneath, as / is)"},
 	} {
 		code, _, errs := runDrift(t, c.args...)
 		want := "drift: error: " + c.err + "\ndrift: hint: " + c.hint + "\n"

@@ -47,6 +47,9 @@ followed; with --quick a file of the same size and mtime counts as the same
 unread. drift diff OLDROOT / answers "what changed on the root subvolume
 since that old root": a tree with mounts below it is read beneath them, as
 the old root is (needs root), and what is mounted there is not compared.
+There is no --root: the two trees are the arguments. A system mounted
+elsewhere (a rescue system's /mnt) is B itself: drift diff
+/mnt/top/old_roots/NAME /mnt.
 
 More, with examples: docs/diff.md in drift's repository.
 
@@ -65,6 +68,12 @@ EXIT STATUS
 			return runDiff(cmd.Context(), opts, st)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.Contains(err.Error(), "--root") {
+			return withHint(err, "drift diff has no --root: its two arguments are the trees; pass the mounted system as B: drift diff OLDROOT /mnt (its mounts are read beneath, as / is)")
+		}
+		return err
+	})
 	f := cmd.Flags()
 	formatFlag(cmd, &opts.Format, "table", report.DiffFormats)
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
