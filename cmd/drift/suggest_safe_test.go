@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -569,4 +570,57 @@ func generatedSystem(t *testing.T, seed uint64) (dir string, args, inUse []strin
 	args = []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"),
 		"--old-roots", "none", "--now", time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339), "--quiet"}
 	return dir, args, inUse
+}
+
+// TestCheckAndSuggestSayTheSameOfARegeneratedFile: a regular
+// /etc/hostname identical in every old root (the fresh user's: check said
+// "lost", suggest "regenerated") is one thing for both: check lists it
+// unpersisted with history same and says it is made again at every boot
+// (suggest's --ignore is what to do); suggest proposes the --ignore rule,
+// saying it is lost at the wipe and made again, in the same words.
+func TestCheckAndSuggestSayTheSameOfARegeneratedFile(t *testing.T) {
+	dir := t.TempDir()
+	for p, s := range map[string]string{
+		"root/etc/hostname":                    "box\n",
+		"old/2026-11-10_09:00:00/etc/hostname": "box\n",
+		"old/2026-11-9_10:00:00/etc/hostname":  "box\n",
+		"decl.nix":                             `{ environment.persistence."/nix/persist".directories = [ "/var/log" ]; }`,
+		"mountinfo":                            "22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n",
+		"root/nix/persist/.keep":               "",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--root", dir + "/root", "--mountinfo", dir + "/mountinfo", "--persist", dir + "/decl.nix", "--old-roots", dir + "/old", "--quiet"}
+	code, out, errs := runDrift(t, append(append([]string{"check"}, args...), "--format", "json")...)
+	if code != 1 {
+		t.Fatalf("check: exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Items []struct{ Path, Category, History, Why string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(rep.Items, func(it struct{ Path, Category, History, Why string }) bool { return it.Path == "/etc/hostname" })
+	if i < 0 || rep.Items[i].Category != "unpersisted" || rep.Items[i].History != "same" || !strings.Contains(rep.Items[i].Why, diff.SameMeans) || !strings.Contains(rep.Items[i].Why, "--ignore") {
+		t.Errorf("check: /etc/hostname %+v, want unpersisted, same, made again at every boot, --ignore:\n%s", rep.Items, out)
+	}
+	code, out, errs = runDrift(t, append(append([]string{"suggest"}, args...), "--format", "json")...)
+	if code != 0 {
+		t.Fatalf("suggest: exit %d: %s", code, errs)
+	}
+	type sug struct{ Action, Path, Note string }
+	var s struct{ Suggestions []sug }
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	j := slices.IndexFunc(s.Suggestions, func(x sug) bool { return x.Path == "/etc/hostname" })
+	if j < 0 || s.Suggestions[j].Action != "ignore" || !strings.Contains(s.Suggestions[j].Note, diff.SameMeans) {
+		t.Errorf("suggest: /etc/hostname %+v, want ignore saying %q", s.Suggestions, diff.SameMeans)
+	}
 }

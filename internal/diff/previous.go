@@ -34,6 +34,12 @@ const (
 	HistorySame
 )
 
+// SameMeans is what HistorySame means for a lost path, as drift check's
+// WHY and drift suggest's note both say it: the wipe deletes it, and the
+// boot makes it again with the same bytes (suggest proposes an --ignore
+// rule for it), so the two commands never tell one path apart.
+const SameMeans = "made again at every boot with the same bytes, of little value to persist"
+
 // Histories lists the histories a lost path can have, in report order.
 var Histories = []History{HistoryNew, HistoryChanged, HistorySame}
 

@@ -141,6 +141,8 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		return diff.LinkIntoStorageWhy
 	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target(), "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
+	case it.Category == diff.Unpersisted && it.History == diff.HistorySame:
+		return "not declared; the same in the previous root: " + diff.SameMeans + " (drift suggest: --ignore it)"
 	}
 	return it.Category.Why()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -154,7 +155,7 @@ func (s *Suggestion) historyNote() string {
 	case s.Seen == 0:
 		return fmt.Sprintf("in none of the last %s: new since the last boot", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed == 0 && s.Seen == s.Boots:
-		return fmt.Sprintf("identical in all %s: regenerated at every boot", units.Plural(int64(s.Boots), "old root", "old roots"))
+		return fmt.Sprintf("identical in all %s: lost at the wipe, and %s", units.Plural(int64(s.Boots), "old root", "old roots"), diff.SameMeans)
 	case s.Changed > 0:
 		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
 	}
