@@ -52,7 +52,9 @@ const nixosDir = "etc/nixos"
 // to those files by relative imports, in either direction, are read too
 // for the options they set (configuration.nix importing ./secrets.nix;
 // withImports follows imports as drift lint does: beneath the tree, never
-// through a symbolic link). Discover returns
+// through a symbolic link). When etc/nixos holds configuration.nix, a declaring file it does not
+// import (directly or through another module) is left out, with a Warning
+// naming it (keepImported): nixos-rebuild does not read it. Discover returns
 // the merged set and the files read (their names as found under root),
 // sorted.
 //
@@ -89,6 +91,7 @@ func discover(root string, opts Options) (*Set, []string, []FileID, error) {
 	if err := w.nixos(); err != nil {
 		return nil, nil, nil, err
 	}
+	w.keepImported()
 	found := w.withImports()
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 	set = &Set{}

@@ -28,8 +28,10 @@ func TestDiscover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// configuration.nix imports impermanence.nix: it is part of the
-	// configuration, read for the options it sets.
-	want := []string{filepath.Join(root, "etc/nixos/configuration.nix"), filepath.Join(root, "etc/nixos/hosts/a/default.nix"), filepath.Join(root, "etc/nixos/impermanence.nix")}
+	// configuration, read for the options it sets. hosts/a/default.nix,
+	// which it does not import, is not read (nixos-rebuild does not read
+	// it), and a warning names it.
+	want := []string{filepath.Join(root, "etc/nixos/configuration.nix"), filepath.Join(root, "etc/nixos/impermanence.nix")}
 	if !slices.Equal(files, want) {
 		t.Errorf("files %q, want %q", files, want)
 	}
@@ -38,8 +40,20 @@ func TestDiscover(t *testing.T) {
 		paths = append(paths, e.Path)
 	}
 	slices.Sort(paths)
-	if !slices.Equal(paths, []string{"/etc/machine-id", "/var/lib/nixos"}) {
+	if !slices.Equal(paths, []string{"/var/lib/nixos"}) {
 		t.Errorf("paths %q", paths)
+	}
+	if !slices.ContainsFunc(set.Diagnostics, func(d Diagnostic) bool {
+		return d.Severity == Warning && strings.Contains(d.Message, "hosts/a/default.nix not imported by "+filepath.Join(root, "etc/nixos/configuration.nix"))
+	}) {
+		t.Errorf("no warning naming hosts/a/default.nix: %v", set.Diagnostics)
+	}
+	// With a flake beside it, nixos-rebuild evaluates the flake: which
+	// host this is is not known statically, so every declaring file counts.
+	write("etc/nixos/flake.nix", `{ outputs = { ... }: { }; }`)
+	set, files, err = Discover(root, Options{})
+	if err != nil || len(files) != 3 || len(set.Entries) != 2 {
+		t.Errorf("with flake.nix: files %q, %d entries, %v; want every declaring file", files, len(set.Entries), err)
 	}
 	// No etc/nixos: an empty set, not an error.
 	set, files, err = Discover(t.TempDir(), Options{})
@@ -370,5 +384,47 @@ func TestDiscoverRefusesHugeAndFIFO(t *testing.T) {
 	}
 	if _, _, err := Discover(root, Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a FIFO as %s: err = %v", DeclarationsFile, err)
+	}
+}
+
+// TestDiscoverReadsOnlyWhatConfigurationImports: a .nix file lying in
+// /etc/nixos that configuration.nix does not import — an old copy of the
+// persistence module, a draft — declares nothing the system has: left out,
+// named in a warning (it counted as declarations, hiding what the next boot
+// loses); a module imported through another one counts. An import that
+// cannot be read statically keeps every file (what it imports is unknown).
+func TestDiscoverReadsOnlyWhatConfigurationImports(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
+	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./modules ./hardware-configuration.nix ]; }`)
+	write("etc/nixos/modules/default.nix", `{ imports = [ ./persist.nix ]; }`)
+	write("etc/nixos/modules/persist.nix", `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
+	write("etc/nixos/impermanence-old.nix", `{ environment.persistence."/persist".directories = [ "/srv" "/var/lib/old" ]; }`)
+	write("etc/nixos/draft.nix", `{ environment.persistence."/persist".files = [ "/etc/machine-id" ]; }`)
+	set, files, err := Discover(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range set.Entries {
+		paths = append(paths, e.Path)
+	}
+	if !slices.Equal(paths, []string{"/var/lib/nixos"}) {
+		t.Errorf("declared %q from %q, want only /var/lib/nixos", paths, files)
+	}
+	var warned []string
+	for _, d := range set.Diagnostics {
+		if d.Severity == Warning && strings.Contains(d.Message, "not imported by") {
+			warned = append(warned, d.Message)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "draft.nix") || !strings.Contains(warned[0], "impermanence-old.nix") {
+		t.Errorf("warnings %q, want one naming draft.nix and impermanence-old.nix", warned)
+	}
+	// An import drift cannot follow statically: every file counts.
+	write("etc/nixos/configuration.nix", `{ pkgs, ... }: { imports = [ ./modules (pkgs.callPackage ./x.nix { }) ]; }`)
+	set, _, err = Discover(root, Options{})
+	if err != nil || len(set.Entries) != 4 {
+		t.Errorf("with a computed import: %d entries, %v; want all 4", len(set.Entries), err)
 	}
 }

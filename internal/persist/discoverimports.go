@@ -148,3 +148,85 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 	}
 	return wf, true
 }
+
+// keepImported keeps, when the tree the declaring files were found in
+// holds configuration.nix (the module nixos-rebuild evaluates: entryName),
+// only the declaring files it imports, directly or through other modules
+// (imports followed as importOf follows them). A module lying in
+// /etc/nixos that nothing imports — an old copy, a draft — declares
+// nothing the system has: a Warning diagnostic names the files left out.
+// Every declaring file counts, as before, without configuration.nix or
+// with flake.nix beside it (nixos-rebuild then evaluates the flake, and
+// which host is this machine is not known statically), or
+// when an import on the way cannot be read statically (NotFollowed: what
+// it imports is not known).
+func (w *nixosWalk) keepImported() {
+	if len(w.found) == 0 || w.r.plain {
+		return
+	}
+	tree := w.found[0].tree
+	if st, err := w.r.stat(path.Join(tree, "flake.nix")); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return // nixos-rebuild evaluates the flake, not configuration.nix
+	}
+	entryRel := path.Join(tree, entryName)
+	var entry *walkFile
+	for _, fs := range [][]walkFile{w.found, w.others} {
+		for i := range fs {
+			if fs[i].rel == entryRel {
+				entry = &fs[i]
+			}
+		}
+	}
+	if entry == nil {
+		data, ok, err := w.r.readRegular(entryRel)
+		if err != nil || !ok {
+			return // no configuration.nix: every declaring file counts
+		}
+		st, err := w.r.stat(entryRel)
+		if err != nil {
+			return
+		}
+		s, err := Read(w.r.name(entryRel), bytes.NewReader(data), w.opts)
+		if err != nil {
+			return
+		}
+		entry = &walkFile{name: w.r.name(entryRel), rel: entryRel, tree: tree, id: FileID{uint64(st.Dev), st.Ino}, set: s}
+	}
+	if entry.set == nil {
+		return
+	}
+	// importOf's warnings are withImports' to give, once.
+	diags := len(w.diags)
+	defer func() { w.diags = w.diags[:diags] }()
+	reached := map[FileID]bool{entry.id: true}
+	for queue := []walkFile{*entry}; len(queue) > 0; queue = queue[1:] {
+		f := queue[0]
+		if len(f.set.NotFollowed) > 0 {
+			return // imports not known: keep every declaring file
+		}
+		for _, imp := range f.set.Imports {
+			g, ok := w.importOf(f, imp)
+			if ok && g.set != nil && !reached[g.id] {
+				reached[g.id] = true
+				queue = append(queue, g)
+			}
+		}
+	}
+	var kept []walkFile
+	var left []string
+	for _, f := range w.found {
+		if reached[f.id] {
+			kept = append(kept, f)
+		} else {
+			left = append(left, escape.Name(f.name))
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	w.found = kept
+	w.diags = append(w.diags[:diags:diags], Diagnostic{Severity: Warning,
+		Message: fmt.Sprintf("%s not imported by %s (nor by a module it imports): not read, the system does not have what %s", strings.Join(left, ", "), escape.Name(entry.name), map[bool]string{true: "it declares", false: "they declare"}[len(left) == 1]),
+		Hint:    "import it from " + escape.Name(entry.name) + " if the system should have it, or remove it; --persist FILE reads a file anyway"})
+	diags = len(w.diags)
+}
