@@ -36,7 +36,7 @@ func newRestoreCmd(st Streams) *cobra.Command {
 mode, owner, times, extended attributes, symlinks and hard links.
 
 --from names the old root: latest (the newest by real time), its name in
-old_roots (2026-11-5_09:03:07), or its directory under a mount of the top
+old_roots (2026-11-05_09:03:07), or its directory under a mount of the top
 level. The copy goes into the persistent storage that covers PATH per the
 declarations, so it survives the next boot (a PATH no declaration covers is
 refused); --to live puts it at PATH under --root instead.
@@ -55,10 +55,10 @@ EXIT STATUS
      whose persistent copy was mounted over it at that boot)
   130, 143  interrupted by SIGINT or SIGTERM: nothing restored`,
 		Example: `  drift restore /etc/ssh --from latest --dry-run
-  drift restore /var/lib/bluetooth --from 2026-11-5_09:03:07 --device /dev/disk/by-label/nixos
-  drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-5_09:03:07 --dry-run
-  drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-5_09:03:07
-  drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-5_09:03:07 --to live
+  drift restore /var/lib/bluetooth --from 2026-11-05_09:03:07 --device /dev/disk/by-label/nixos
+  drift restore /etc/ssh --from /mnt/top/old_roots/2026-11-05_09:03:07 --dry-run
+  drift restore /var/lib/bluetooth --from /mnt/top/old_roots/2026-11-05_09:03:07
+  drift restore /home/alice/notes.txt --from /mnt/top/old_roots/2026-11-05_09:03:07 --to live
   drift restore /srv/app --from latest --force`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,7 +67,7 @@ EXIT STATUS
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.From, "from", "", "the old root: latest, its `NAME` in old_roots (2026-11-5_09:03:07), or its top directory (/mnt/top/old_roots/2026-11-5_09:03:07)")
+	f.StringVar(&opts.From, "from", "", "the old root: latest, its `NAME` in old_roots (2026-11-05_09:03:07), or its top directory (/mnt/top/old_roots/2026-11-05_09:03:07)")
 	f.StringVar(&opts.Device, "device", "", "with --from latest|NAME: the btrfs partition `DEV` holding old_roots (default: the filesystem mounted at --root)")
 	f.StringVar(&opts.OldRoots, "old-roots", "old_roots", "with --from latest|NAME: where old roots are kept, relative to the top level")
 	f.StringVar(&opts.To, "to", "persist", "where the copy goes: persist (the persistent storage covering PATH) or live (PATH under --root)")

@@ -203,8 +203,9 @@ func (t *Top) stillFresh(opts Options, rootPath string) (note string, remark boo
 }
 
 // retirement adds the step that retires the root subvolume sv (its mtime
-// mtime) to p and returns its decision: named after mtime in the seed's
-// format, with the first free collision suffix (a warning says so), its
+// mtime) to p and returns its decision: named after mtime (FormatName),
+// with the first free collision suffix (a name in the seed's spelling
+// that denotes the same moment is taken too) (a warning says so), its
 // nested subvolumes moved along, retired now (RetiredAt; unknown in a
 // preview).
 func retirement(p *Plan, existing []OldRoot, subs []Subvolume, sv Subvolume, mtime time.Time) *Decision {
@@ -212,6 +213,11 @@ func retirement(p *Plan, existing []OldRoot, subs []Subvolume, sv Subvolume, mti
 	taken := map[string]bool{}
 	for _, r := range existing {
 		taken[r.Name] = true
+		// The seed's spelling of a name (2026-11-9_…) takes the time it
+		// denotes too: never a second root named for the same moment.
+		if n, err := ParseName(r.Name, mtime.Location()); err == nil {
+			taken[n.String()] = true
+		}
 	}
 	seq := 0
 	for taken[FormatName(mtime, seq)] {

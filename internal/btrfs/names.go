@@ -7,10 +7,13 @@ import (
 	"time"
 )
 
-// NameLayout is the seed wipe script's old-root name format, `date
-// "+%Y-%m-%-d_%H:%M:%S"` (fixtures/demo/impermanence.nix), as a Go layout:
-// month zero-padded, day NOT zero-padded ("2026-11-5_09:03:07").
-const NameLayout = "2006-01-2_15:04:05"
+// NameLayout is the format of the old-root names drift wipe gives, as a
+// Go layout: month and day zero-padded ("2026-11-05_09:03:07"), so that
+// names sort by time as strings do (drift lint's wipe-old-root-name warns
+// about the seed script's `date "+%Y-%m-%-d_%H:%M:%S"`, whose unpadded day
+// puts 2026-11-9 after 2026-11-10). ParseName reads both, so old roots the
+// seed's script named keep working beside drift wipe's.
+const NameLayout = "2006-01-02_15:04:05"
 
 // Name is a parsed old-root name: the moment it records (the retired root's
 // mtime, second resolution) and its collision suffix.

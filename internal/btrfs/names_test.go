@@ -46,15 +46,19 @@ func TestParseName(t *testing.T) {
 	}
 }
 
-func TestFormatName(t *testing.T) {
+// TestFormatNamePadsTheDay: drift wipe's names pad the day (and month), so
+// they sort by time and drift lint's wipe-old-root-name, which warns about
+// the seed's unpadded day, has nothing to say of them; ParseName reads them
+// back, as it reads the seed's.
+func TestFormatNamePadsTheDay(t *testing.T) {
 	for _, tc := range []struct {
 		t    time.Time
 		seq  int
 		want string
 	}{
-		{time.Date(2026, 11, 5, 9, 3, 7, 999, time.UTC), 0, "2026-11-5_09:03:07"},
+		{time.Date(2026, 11, 5, 9, 3, 7, 999, time.UTC), 0, "2026-11-05_09:03:07"},
 		{time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), 0, "2026-01-10_00:00:00"},
-		{time.Date(2025, 3, 9, 7, 58, 11, 0, time.UTC), 2, "2025-03-9_07:58:11.2"},
+		{time.Date(2025, 3, 9, 7, 58, 11, 0, time.UTC), 2, "2025-03-09_07:58:11.2"},
 	} {
 		got := FormatName(tc.t, tc.seq)
 		if got != tc.want {
@@ -93,5 +97,18 @@ func TestSortOldRoots(t *testing.T) {
 	want := []string{"2026-10-31_23:59:59", "2026-11-09_07:00:00", "2026-11-9_08:00:00", "2026-11-9_08:00:00.1", "manual-backup", "2026-11-10_08:00:00"}
 	if !slices.Equal(got, want) {
 		t.Errorf("order = %q\nwant    %q", got, want)
+	}
+}
+
+// TestRetirementTakesTheSeedsSpellingOfATime: a root retired at a moment
+// an old root of the seed's script already names in its spelling
+// (2026-12-7_03:00:00) gets the collision suffix, never a second name for
+// the same moment (--from would find both).
+func TestRetirementTakesTheSeedsSpellingOfATime(t *testing.T) {
+	at := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	p := &Plan{Options: Options{OldRoots: "old_roots", Subvol: "root", Now: at.Add(time.Hour), Location: time.UTC}}
+	retirement(p, []OldRoot{{Name: "2026-12-7_03:00:00", Parsed: true}}, nil, Subvolume{ID: 300}, at)
+	if len(p.Steps) != 1 || p.Steps[0].To != "old_roots/2026-12-07_03:00:00.1" {
+		t.Errorf("steps %+v, want the root retired to old_roots/2026-12-07_03:00:00.1", p.Steps)
 	}
 }

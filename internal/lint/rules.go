@@ -144,7 +144,7 @@ var registry = []Rule{
 	{ID: "wipe-subvolume-list", Severity: Error, Summary: "the wipe deletes what `btrfs subvolume list -o` lists, which on a path that is not a subvolume is the subvolumes beside it",
 		Hint: "use services.drift.wipe: drift wipe deletes only verified subvolumes inside old_roots, nested ones deepest first", Source: "the impermanence README script and its copies; btrfs-subvolume(8) list -o"},
 	{ID: "wipe-old-root-name", Severity: Warning, Summary: "the wipe names old roots by the root's mtime (stat %Y): names collide and do not sort by time",
-		Hint: "use services.drift.wipe: drift wipe makes names unique (.1, .2), never moves a root inside another, and orders old roots by time, not name", Source: "impermanence PR #267"},
+		Hint: "use services.drift.wipe: drift wipe names old roots with a zero-padded day (names that sort by time), makes them unique (.1, .2), never moves a root inside another, and orders old roots by time", Source: "impermanence PR #267"},
 	{ID: "wipe-expiry-mtime", Severity: Warning, Summary: "the wipe expires old roots by mtime (find -mtime): a root retired after a long uptime is deleted at once",
 		Hint: "use services.drift.wipe: drift wipe never deletes the root it just retired and keeps the newest (wipe.keepMin)", Source: "impermanence #250 (problem 3) and PR #269"},
 	// reading

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -70,7 +71,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	s.unmountBelow(s.root)
 	retired := time.Now().Add(-5*24*time.Hour - time.Hour).Truncate(time.Second)
 	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), retired, retired))
-	oldName := retired.UTC().Format("2006-1-2_15:04:05")
+	oldName := btrfs.FormatName(retired.UTC(), 0) // drift wipe's name
 	w := &wipeImage{t: t, top: s.top, dev: s.dev}
 	w.drift()
 	if olds := readDirNames(t, filepath.Join(s.top, "old_roots")); len(olds) != 1 || olds[0] != oldName {

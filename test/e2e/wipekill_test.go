@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -319,7 +320,7 @@ func checkKillReference(t *testing.T, sc killScenario, state []string, all []cha
 	day := func(d int) string {
 		return "old_roots/" + killNow.Add(-time.Duration(d)*24*time.Hour).Format("2006-01-2_15:04:05")
 	}
-	retired := "old_roots/" + killNow.Add(-2*time.Hour).Format("2006-01-2_15:04:05")
+	retired := "old_roots/" + btrfs.FormatName(killNow.Add(-2*time.Hour), 0) // drift wipe's name
 	want := []string{
 		"subvol root ro=false", "dir root", "file nix/store/abc-hello/bin/hello \"nix/store/abc-hello/bin/hello\\n\"",
 		"file persist/etc/machine-id \"persist/etc/machine-id\\n\"",
