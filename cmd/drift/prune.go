@@ -188,7 +188,9 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	o.Paths, o.Now, o.OldRoots = true, now, "none"
+	// The previous boot's root, found (not compared): a stray mounted until
+	// the last boot says so (audit.Model.MountedUntilAt).
+	o.Paths, o.Now, o.OldRoots, o.Previous, o.Uncompared = true, now, "auto", true, true
 	m, err := audit.Build(ctx, o)
 	if err != nil {
 		return err

@@ -54,6 +54,10 @@ type Options struct {
 	// suggest --boots; 0: none), the first of them the previous boot's.
 	Previous bool
 	Boots    int
+	// Uncompared finds the old roots (Model.Previous) without comparing
+	// the root with them: no history, no vanished walk (drift prune looks
+	// up its strays there: Model.MountedUntilAt).
+	Uncompared bool
 	// CheckWipe asks whether the wipe ran at this boot (drift check), and
 	// whether the NixOS module's stage-1 wipe left a mark of its failure:
 	// only done on the running system (Root "/", the live mount table). Boot,
@@ -296,7 +300,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		return err
 	}
 	readable(&m.OldRoots, m.top)
-	if len(m.OldRoots.Roots) > 0 {
+	if len(m.OldRoots.Roots) > 0 && !o.Uncompared {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
 	}
 	// Rows, totals and metrics need no path below a directory lost whole

@@ -1,10 +1,40 @@
 package audit
 
 import (
+	"io"
+	"os"
+
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
 	"golang.org/x/sys/unix"
 )
+
+// MountedUntilAt reports whether copyPath, a directory in persistent
+// storage declared by nothing now, was bind-mounted at live until the last
+// boot: the rule of markMountedCopies for one path, looked up without the
+// vanished walk — the previous boot's root (Model.Previous, found with
+// Options.Uncompared or compared) holds an empty directory at live, and
+// live is absent now. False without a previous root or on any error.
+func (m *Model) MountedUntilAt(copyPath, live string) bool {
+	prev := m.Previous()
+	if prev == nil || prev.Dir == "" || live == "/" {
+		return false
+	}
+	if _, err := fsys.StatIn(m.Root, live); !fsys.Absent(err) {
+		return false // there now (or unknown)
+	}
+	if st, err := fsys.StatIn(m.Root, copyPath); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return false
+	}
+	fd, err := fsys.OpenDirIn(prev.Dir, live)
+	if err != nil {
+		return false
+	}
+	f := os.NewFile(uintptr(fd), live)
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return err == io.EOF // only the empty mount point
+}
 
 // markMountedCopies sets diff.Vanished.PersistentCopy on each path of the
 // previous root that vanished at the last reboot as an empty directory

@@ -46,6 +46,10 @@ type Object struct {
 	Mtime   time.Time `json:"mtime"`
 	// Reason says why it was a stray.
 	Reason string `json:"reason"`
+	// MountedUntil is the live path it was bind-mounted at until the last
+	// boot, when the previous boot's root says so (audit.Model.MountedUntilAt:
+	// only the empty mount point there, nothing there now); "" otherwise.
+	MountedUntil string `json:"mountedUntil,omitempty"`
 	// Dev and Ino identify the object when planned: a move refuses an
 	// object that is no longer the one planned.
 	Dev uint64 `json:"dev"`

@@ -73,7 +73,11 @@ func WritePruneResult(w, errw io.Writer, r *prune.Result, format string, dryRun 
 		for i, o := range b.Objects {
 			if dryRun || b.Quarantined[i] {
 				n, bytes, moved = n+o.Entries, bytes+o.Bytes, moved+1
-				fmt.Fprintf(w, "  %s  %s, %s\n", escape.Name(o.Path), units.Plural(o.Entries, "path", "paths"), units.Bytes(o.Bytes))
+				until := ""
+				if o.MountedUntil != "" {
+					until = "; mounted at " + escape.Name(o.MountedUntil) + " until the last boot, declared by nothing now"
+				}
+				fmt.Fprintf(w, "  %s  %s, %s%s\n", escape.Name(o.Path), units.Plural(o.Entries, "path", "paths"), units.Bytes(o.Bytes), until)
 			}
 		}
 		if dryRun {

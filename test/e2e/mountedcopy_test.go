@@ -19,7 +19,8 @@ import (
 // boot. After a real drift wipe and boot, the old root holds only the empty
 // mount point: drift check's vanished row points at the persistent copy
 // (declare it again), not at a restore of an empty directory, and drift
-// suggest lists the copy as mounted there until the last boot.
+// suggest lists the copy as mounted there until the last boot, and so does
+// drift prune --dry-run.
 func TestUndeclaredBindMountAcrossAReboot(t *testing.T) {
 	s := driftSystem(t)
 	if s == nil {
@@ -68,6 +69,12 @@ func TestUndeclaredBindMountAcrossAReboot(t *testing.T) {
 	}
 	if note := s.suggestNote(storage + "/srv/oldsvc"); !strings.Contains(note, "was mounted at /srv/oldsvc until the last boot") {
 		t.Errorf("after the reboot, drift suggest: %q, want it mounted there until the last boot", note)
+	}
+	// drift prune knows it too (it read only the live mount table): the
+	// previous root, found in old_roots, holds only the empty mount point.
+	code, plan, errs := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--dry-run")
+	if code != 0 || !strings.Contains(plan, storage+"/srv/oldsvc") || !strings.Contains(plan, "mounted at /srv/oldsvc until the last boot") {
+		t.Errorf("after the reboot, drift prune --dry-run: exit %d, does not say %s was mounted at /srv/oldsvc until the last boot:\n%s\n%s", code, storage+"/srv/oldsvc", plan, errs)
 	}
 }
 
