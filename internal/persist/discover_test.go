@@ -395,7 +395,7 @@ func TestDiscoverRefusesHugeAndFIFO(t *testing.T) {
 // cannot be read statically keeps every file (what it imports is unknown).
 func TestDiscoverReadsOnlyWhatConfigurationImports(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) { writeFile(t, filepath.Join(root, rel), text) }
+	write := func(rel, text string) { testutil.WriteFile(t, filepath.Join(root, rel), text) }
 	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./modules ./hardware-configuration.nix ]; }`)
 	write("etc/nixos/modules/default.nix", `{ imports = [ ./persist.nix ]; }`)
 	write("etc/nixos/modules/persist.nix", `{ environment.persistence."/persist".directories = [ "/var/lib/nixos" ]; }`)
