@@ -24,7 +24,7 @@
 # missed (after running every case). How each parser's and rule's work
 # grows with its input is checked by the tests (TestReadCostLinear,
 # TestReadAllocBound, TestParseCostLinear, TestCheckCostLinear,
-# TestCheckAllocBound).
+# TestCheckAllocBound, TestRepeatsCostLinear).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -20,9 +20,9 @@ type checker struct {
 	ctx     context.Context // polled between rules and every 4096 entries
 	ticks   int
 	c       Config
-	primary []persist.Entry // entries as read
-	dups    []persist.Entry // entries dropped by the reader as exact duplicates
-	bad     []persist.Entry // attribute-set entries without directory/file
+	primary []persist.Entry     // entries as read
+	dups    []persist.Duplicate // entries the reader counted as exact duplicates
+	bad     []persist.Entry     // attribute-set entries without directory/file
 	options []persist.Option
 	storage []persist.StoragePath
 	cfg     *persist.Config // merged; nil when no .nix module was read
@@ -118,7 +118,7 @@ func mountTable(ms []persist.Mount) (t *mounts.Table, decl []persist.Mount) {
 
 // appendShared is append(to, es...), except that a nil to gets es itself,
 // clipped: the rules only read the entries.
-func appendShared(to, es []persist.Entry) []persist.Entry {
+func appendShared[T any](to, es []T) []T {
 	if to == nil {
 		return slices.Clip(es)
 	}
@@ -160,6 +160,21 @@ func (ck *checker) skip(rule string, sev Severity, pos persist.Pos, path string)
 		return true
 	}
 	return false
+}
+
+// overflow counts n findings of rule past c.MaxPerRule that were never
+// made (a rule that only counts what it would not show).
+func (ck *checker) overflow(rule string, sev Severity, n int) {
+	if ck.over == nil {
+		ck.shown, ck.over = map[string]int{}, map[string]*overflow{}
+	}
+	o := ck.over[rule]
+	if o == nil {
+		o = &overflow{sev: sev}
+		ck.over[rule] = o
+	}
+	o.n += n
+	o.sev = max(o.sev, sev)
 }
 
 // summarise appends one finding per rule that went past c.MaxPerRule, at the
@@ -222,9 +237,9 @@ func (ck *checker) run() {
 		ck.placement(e)
 		ck.attrs(e)
 	}
-	for _, e := range ck.dups {
-		ck.shape(e)
-		ck.attrs(e)
+	for _, d := range ck.dups {
+		ck.shape(d.Entry) // the first repetition, as written there
+		ck.attrs(d.Entry)
 	}
 	for _, e := range ck.bad {
 		ck.malformed(e)

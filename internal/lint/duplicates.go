@@ -9,54 +9,66 @@ import (
 	"github.com/nix-drift/drift/internal/persist"
 )
 
-// duplicates reports entries declared more than once, and paths declared
-// both as a file and as a directory.
+// duplicates reports the paths declared more than once as one kind
+// (persist.Repeats, the rule drift check warns by too: one finding per
+// path, at its second declaration, with the count and the first few
+// places), and the paths declared both as a file and as a directory. Past
+// c.MaxPerRule, the paths are only counted (persist.Repeats keeps no more):
+// the rule's summary finding says how many more there are.
 func (ck *checker) duplicates() {
-	// Indexes into primary then dups, not copies: a million entries are
-	// held once, not three times, and indexed in 8 bytes each.
-	n := len(ck.primary)
-	at := func(i int) *persist.Entry {
-		if i < n {
-			return &ck.primary[i]
-		}
-		return &ck.dups[i-n]
+	ck.fileAndDirectory()
+	// One past the limit, whole: its position is the summary's.
+	limit := ck.c.MaxPerRule
+	if limit > 0 {
+		limit++
 	}
-	// byPath holds the first entry of each path; other the first entry of
-	// the other kind of a path declared both ways (rare).
+	reps, more := persist.Repeats(ck.primary, ck.dups, limit)
+	for i := range reps {
+		r := &reps[i]
+		if ck.skip("duplicate", sev("duplicate"), r.Again[0], r.First.Path) {
+			continue
+		}
+		where, also := "", ""
+		if r.Other != "" {
+			where = fmt.Sprintf(" (storage paths %s and %s)", q(r.First.StoragePath), q(r.Other))
+		}
+		if a := r.Also(); a != "" {
+			also = "; also at " + a
+		}
+		ck.add("duplicate", sev("duplicate"), r.Again[0], r.First.Path, "",
+			"%s is declared %s%s; first at %s%s", subject(r.First), r.Times(), where, r.First.Pos, also)
+	}
+	if more > 0 {
+		ck.overflow("duplicate", sev("duplicate"), more)
+	}
+}
+
+// fileAndDirectory reports the paths declared both as a file and as a
+// directory, once each, at the first declaration of the second kind.
+func (ck *checker) fileAndDirectory() {
+	// byPath holds the first entry of each path (an index into primary:
+	// the duplicates have the kind of an entry there); other the first
+	// entry of the other kind of a path declared both ways (rare).
 	byPath, other := &ck.index, hashindex.Index{}
-	pathHash := func(i int) uint64 { return hashindex.HashString(at(i).Path) }
+	pathHash := func(i int) uint64 { return hashindex.HashString(ck.primary[i].Path) }
 	byPath.Reset()
-	byPath.Grow(n+len(ck.dups), pathHash)
-	for i := range n + len(ck.dups) {
+	byPath.Grow(len(ck.primary), pathHash)
+	for i := range ck.primary {
 		ck.tick(4096)
-		e := at(i)
+		e := &ck.primary[i]
 		h := hashindex.HashString(e.Path)
-		j := byPath.Find(h, func(j int) bool { return at(j).Path == e.Path })
+		j := byPath.Find(h, func(j int) bool { return ck.primary[j].Path == e.Path })
 		if j < 0 {
 			byPath.Add(h, i, pathHash)
 			continue
 		}
-		if at(j).Kind != e.Kind {
-			k := other.Find(h, func(k int) bool { return at(k).Path == e.Path })
-			if k < 0 {
-				other.Add(h, i, pathHash)
-				o := at(j)
-				ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
-					"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
-				continue
-			}
-			j = k
-		}
-		if ck.skip("duplicate", sev("duplicate"), e.Pos, e.Path) {
+		if ck.primary[j].Kind == e.Kind || other.Find(h, func(k int) bool { return ck.primary[k].Path == e.Path }) >= 0 {
 			continue
 		}
-		f := at(j)
-		where := ""
-		if f.StoragePath != e.StoragePath {
-			where = fmt.Sprintf(" (storage paths %s and %s)", q(f.StoragePath), q(e.StoragePath))
-		}
-		ck.add("duplicate", sev("duplicate"), e.Pos, e.Path, "",
-			"%s is declared twice%s; first at %s", subject(*e), where, f.Pos)
+		other.Add(h, i, pathHash)
+		o := &ck.primary[j]
+		ck.add("file-and-directory", sev("file-and-directory"), e.Pos, e.Path, "",
+			"%s is declared as a %s here and as a %s at %s", q(e.Path), kindName(*e), kindName(*o), o.Pos)
 	}
 }
 

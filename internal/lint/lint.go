@@ -80,7 +80,7 @@ func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, err
 	}
 	ck.summarise()
 	ck.out = append(ck.out, unknownSuppressions(c.Sources)...)
-	var out []Finding
+	out := make([]Finding, 0, len(ck.out)) // one slice, not one per growth
 	for i, f := range ck.out {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -91,6 +91,9 @@ func CheckContext(ctx context.Context, c Config, sel *Selection) ([]Finding, err
 			continue
 		}
 		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	Sort(out)
 	return out, nil

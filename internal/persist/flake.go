@@ -275,7 +275,14 @@ func parseHomeManagerJSON(data []byte, name, user, home string, opts Options) (*
 // eval prints one line: its columns mean nothing to the user).
 func (s *Set) unplace(file string) {
 	at := Pos{File: file}
-	for _, es := range [][]Entry{s.Entries, s.Duplicates, s.Malformed} {
+	for i := range s.Duplicates {
+		d := &s.Duplicates[i]
+		d.Pos = at
+		for j := range d.At {
+			d.At[j] = at
+		}
+	}
+	for _, es := range [][]Entry{s.Entries, s.Malformed} {
 		for i := range es {
 			es[i].Pos = at
 			as := es[i].Attrs()

@@ -55,7 +55,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 			}
 			return nil, nil, err
 		}
-		s, err := ReadData(ctx, f, data, opts)
+		s, err := readData(ctx, f, data, opts) // warnRepeats below, once
 		if err != nil {
 			return nil, nil, err
 		}
@@ -105,6 +105,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	set.Merge(machine)
 	c.Flake = flake
 	dropReadAnyway(root, set, loaded)
+	set.warnRepeats()
 	if len(set.Entries) > 0 || len(set.Storage) > 0 {
 		// One module declaring speaks for the configuration.
 		set.Diagnostics = slices.DeleteFunc(set.Diagnostics, noneFound)

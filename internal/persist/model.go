@@ -284,9 +284,9 @@ type Set struct {
 	// `file` attribute (Path empty, Pos at the set, Attrs as written): a
 	// diagnostic with Code "missing-key" reports each.
 	Malformed []Entry
-	// Duplicates are entries dropped because an earlier one has the same
-	// kind, storage path and path (each with its own position).
-	Duplicates []Entry
+	// Duplicates are the entries read again with the kind, storage path
+	// and path of one in Entries: one record per key, counting them.
+	Duplicates []Duplicate
 	// Options are the attributes set at storage-path and users.<name> level.
 	Options []Option
 	// Storage are the persistent storage paths declared, in order.

@@ -48,10 +48,24 @@ func ReadContext(ctx context.Context, name string, r io.Reader, opts Options) (*
 // Set shares data's memory (paths are slices of it, not copies), so data
 // must not be modified afterwards.
 func ReadData(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+	return warned(readData(ctx, name, data, opts))
+}
+
+// readData is ReadData without the warnings of repeated paths (Load
+// makes them once, for every file read).
+func readData(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
 	if isJSON(name, data) {
 		return parseJSON(ctx, nix.NewSource(displayName(name), data, true), opts)
 	}
 	return parseNix(ctx, nix.NewSource(displayName(name), data, true), opts)
+}
+
+// warned is s with the warnings of its repeated paths (warnRepeats).
+func warned(s *Set, err error) (*Set, error) {
+	if err == nil {
+		s.warnRepeats()
+	}
+	return s, err
 }
 
 // readInput reads the content of the input name (up to maxInput bytes):
@@ -148,7 +162,7 @@ func isJSON(name string, data []byte) bool {
 // A top-level value that is not an object is an error, e.g.
 // "x.json:1:1: expected an object of persistent storage paths, got array".
 func ParseJSON(data []byte, name string, opts Options) (*Set, error) {
-	return parseJSON(context.Background(), nix.NewSource(name, data, false), opts)
+	return warned(parseJSON(context.Background(), nix.NewSource(name, data, false), opts))
 }
 
 func parseJSON(ctx context.Context, src *nix.Source, opts Options) (set *Set, err error) {
@@ -230,7 +244,7 @@ func (r *reader) hasHow(pv *nix.Value) bool {
 // config, an import) becomes a Warning diagnostic at its position with the
 // hint to use --flake; it is never silently left out.
 func ParseNix(data []byte, name string, opts Options) (*Set, error) {
-	return parseNix(context.Background(), nix.NewSource(name, data, false), opts)
+	return warned(parseNix(context.Background(), nix.NewSource(name, data, false), opts))
 }
 
 func parseNix(ctx context.Context, src *nix.Source, opts Options) (set *Set, err error) {

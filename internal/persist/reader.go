@@ -21,9 +21,7 @@ type reader struct {
 	seen     hashindex.Index // the first entry of each key (entryKey) in set.Entries
 	condSeen map[int]bool
 	diagSeen hashindex.Index // the diagnostics in set.Diagnostics
-	// dupMessage holds the message of the duplicates of an entry, by the
-	// entry's index in set.Entries.
-	dupMessage map[int]string
+	dupSeen  hashindex.Index // the records of set.Duplicates, by key
 	// users holds users.users.<name>.{home,group} when a .nix file sets them
 	// to literal strings.
 	users map[string]userInfo
@@ -40,7 +38,7 @@ type userInfo struct{ home, group string }
 
 func newReader(src *nix.Source, opts Options, ev *nix.Evaluator) *reader {
 	return &reader{src: src, opts: opts, ev: ev, set: &Set{},
-		condSeen: make(map[int]bool), dupMessage: make(map[int]string), users: make(map[string]userInfo),
+		condSeen: make(map[int]bool), users: make(map[string]userInfo),
 		origins: make(map[Origin]*Origin)}
 }
 
@@ -265,15 +263,16 @@ func (r *reader) add(e Entry, off int) {
 	}
 	h := entryHash(&e)
 	es := r.set.Entries
-	if i := r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }); i >= 0 {
-		r.set.Duplicates = nix.AppendDoubling(r.set.Duplicates, e)
-		// Every duplicate of one entry says the same: one message.
-		msg, ok := r.dupMessage[i]
-		if !ok {
-			msg = fmt.Sprintf("%s %s is declared twice (first at %s)", e.Kind, e.Path, r.set.Entries[i].Pos)
-			r.dupMessage[i] = msg
+	if r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }) >= 0 {
+		// Counted in the key's one record (finish warns of it).
+		ds := r.set.Duplicates
+		if k := r.dupSeen.Find(h, func(k int) bool { return keyOf(ds[k].Entry) == keyOf(e) }); k >= 0 {
+			ds[k].again(e.Pos)
+			return
 		}
-		r.addDiag(Diagnostic{Pos: r.pos(off), Severity: Warning, Message: msg, Hint: "remove one of them", Code: "duplicate"})
+		r.set.Duplicates = nix.AppendDoubling(ds, Duplicate{Entry: e, N: 1})
+		ds = r.set.Duplicates
+		r.dupSeen.Add(h, len(ds)-1, func(k int) uint64 { return entryHash(&ds[k].Entry) })
 		return
 	}
 	r.set.Entries = append(r.set.Entries, e)

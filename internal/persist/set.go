@@ -22,11 +22,11 @@ func entryHash(e *Entry) uint64 {
 	return hashindex.Mix(hashindex.HashString(e.Path), hashindex.HashString(e.StoragePath)) + uint64(e.Kind)
 }
 
-// Merge appends o's entries and diagnostics to s, moving exact duplicates
-// to s.Duplicates: an entry whose Kind, StoragePath and Path equal those of
-// an entry already in s (the first occurrence, and its Pos, stays in
-// Entries; the other is kept in Duplicates with its own Pos, so every
-// duplicate can be reported with both positions). A diagnostic equal to one
+// Merge appends o's entries and diagnostics to s, counting exact
+// duplicates in s.Duplicates: an entry whose Kind, StoragePath and Path
+// equal those of an entry already in s (the first occurrence, and its
+// Pos, stays in Entries; the other is counted in the Duplicate of its key,
+// with its Pos while there is room), and o's Duplicates likewise. A diagnostic equal to one
 // already in s is dropped. o is not modified; a nil o is a no-op. Where s
 // has none yet, s may share o's slices (clipped: appending to s never
 // writes into o), so that merging a million entries into an empty set
@@ -35,8 +35,16 @@ func (s *Set) Merge(o *Set) {
 	if o == nil {
 		return
 	}
-	s.mergeEntries(o.Entries)
-	s.Duplicates = appendShared(s.Duplicates, o.Duplicates)
+	dm := dupMerger{s: s}
+	if len(s.Duplicates) == 0 {
+		s.Duplicates = slices.Clip(o.Duplicates) // one record per key already
+		dm.ready = len(o.Duplicates) == 0
+	} else {
+		for i := range o.Duplicates {
+			dm.add(&o.Duplicates[i])
+		}
+	}
+	s.mergeEntries(o.Entries, &dm)
 	s.Malformed = appendShared(s.Malformed, o.Malformed)
 	s.Options = appendShared(s.Options, o.Options)
 	s.Storage = appendShared(s.Storage, o.Storage)
@@ -61,10 +69,10 @@ func appendShared[T any](to, from []T) []T {
 }
 
 // mergeEntries is Merge's part for entries: indexed by key (hashindex);
-// an entry whose key s holds already goes to Duplicates.
-func (s *Set) mergeEntries(es []Entry) {
+// an entry whose key s holds already is counted in Duplicates (dm).
+func (s *Set) mergeEntries(es []Entry, dm *dupMerger) {
 	sameKey := func(a, b *Entry) bool { return keyOf(*a) == keyOf(*b) }
-	s.Entries = mergeIndexed(s.Entries, es, entryHash, sameKey, func(e Entry) { s.Duplicates = append(s.Duplicates, e) })
+	s.Entries = mergeIndexed(s.Entries, es, entryHash, sameKey, func(e Entry) { dm.add(&Duplicate{Entry: e, N: 1}) })
 }
 
 // mergeDiagnostics is Merge's part for diagnostics: one of each.
