@@ -116,6 +116,9 @@ func (c *classifier) covered(ctx context.Context, t *mounts.Table, storage []str
 			if en.Replaced {
 				return nil, false
 			}
+			if Remade(en.Mode) {
+				return nil, false // a socket: made again, never hidden data
+			}
 			p := base + en.Path
 			if base == "/" {
 				p = en.Path

@@ -216,10 +216,15 @@ func (c *classifier) foldVisit(parent any, e *scan.Entry) (any, bool) {
 
 // visitBelow visits an entry below a directory lost whole on the
 // filesystem at / (dirState.below): an Item of that directory's category,
-// as expand lists it.
+// as expand lists it. A socket is Recreated, as visit has it (Remade):
+// never in a lost directory's count.
 func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	d := ps.below
 	isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+	if Remade(e.Mode) {
+		c.recreated.Add(1)
+		return nil, false
+	}
 	// Not from the arena: most are dropped once the history is known
 	// (expandAside keeps those below directories whose history is not
 	// uniform), and an arena's chunk would keep them all, with their
