@@ -26,7 +26,8 @@ const (
 	Ignored
 	// Recreated: comes back at boot with the same path and type (NixOS
 	// activation output, parents of mount points and declared paths, links
-	// made by impermanence's file method). Not lost.
+	// made by impermanence's file method, links a systemd-tmpfiles L rule
+	// of the configuration makes: persist.Config.TmpfilesLinks). Not lost.
 	Recreated
 	// Covered: a declared path whose live data sits on another persistent
 	// filesystem (a /home subvolume) and is not mounted from its persistent

@@ -47,6 +47,9 @@ type classifier struct {
 	fold      fold     // the walk with the history (fold.go)
 	warnings  []Warning
 	unmounted []unmountedDecl // declared paths not mounted (warnUnmounted)
+	// tmpLinks are the links systemd-tmpfiles makes at boot, by path:
+	// their targets (linkTarget), for the nodes with flagTmpLink.
+	tmpLinks map[string]string
 	// coveredDecls are the declarations on another persistent filesystem
 	// than their copy (covered, warnCovered).
 	coveredDecls []coveredAt
@@ -185,6 +188,15 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 	}
 	for _, p := range activationPaths {
 		c.tree.insertPath(path.Dir(p), true)
+	}
+	if d := c.cfg.Decls; d != nil && d.Config != nil {
+		for _, l := range d.Config.TmpfilesLinks {
+			if c.tmpLinks == nil {
+				c.tmpLinks = map[string]string{}
+			}
+			c.tmpLinks[l.Path] = linkTarget(l.Path, l.Target)
+			c.tree.at(c.tree.insertPath(l.Path, false)).flags |= flagTmpLink
+		}
 	}
 }
 

@@ -74,12 +74,16 @@ const (
 	flagShadow
 	// flagKids: the node has children (most have none: no hashing then).
 	flagKids
+	// flagTmpLink: systemd-tmpfiles makes a symbolic link here at boot
+	// (persist.Config.TmpfilesLinks; classifier.tmpLinks has its target).
+	flagTmpLink
 )
 
 func (n *node) keep() bool     { return n.flags&flagKeep != 0 }
 func (n *node) ephBelow() bool { return n.flags&flagEphBelow != 0 }
 func (n *node) remount() bool  { return n.flags&flagRemount != 0 }
 func (n *node) shadow() bool   { return n.flags&flagShadow != 0 }
+func (n *node) tmpLink() bool  { return n.flags&flagTmpLink != 0 }
 
 // mounted reports whether a mount is at the node's path (tree.mount).
 func (n *node) mounted() bool { return n.mount != 0 }

@@ -37,6 +37,12 @@ config: {
   mutableUsers = try (config.users.mutableUsers or null);
   opensshEnable = try (config.services.openssh.enable or null);
   hostKeys = try (map (k: str (k.path or null)) (config.services.openssh.hostKeys or [ ]));
+  # systemd-tmpfiles' links (persist.Link): the rules' lines, and each
+  # setting's argument by name, path and type.
+  tmpfilesRules = try (builtins.filter builtins.isString (config.systemd.tmpfiles.rules or [ ]));
+  tmpfilesSettings = try (builtins.mapAttrs
+    (_: paths: builtins.mapAttrs (_: types: builtins.mapAttrs (_: v: str ((attrsOr v).argument or null)) (attrsOr types)) (attrsOr paths))
+    (attrsOr (config.systemd.tmpfiles.settings or { })));
   users = builtins.mapAttrs
     (n: u: {
       hasUid = try ((u.uid or null) != null);

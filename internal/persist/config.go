@@ -116,6 +116,10 @@ type Config struct {
 	// name may lie below a storage path (Set.Whole). Option is the
 	// option's dotted name.
 	Partial []Ref
+	// TmpfilesLinks are the symbolic links systemd-tmpfiles makes at
+	// boot (systemd.tmpfiles.rules L lines, systemd.tmpfiles.settings):
+	// a link there is re-created, not lost.
+	TmpfilesLinks []Link
 	// Declared are the persistence declarations of the modules of the
 	// system's configuration that Load read for their options only (not
 	// among the declarations named with --persist or --flake): what the
@@ -238,6 +242,7 @@ func (c *Config) Merge(o *Config) {
 	c.Declared = append(c.Declared, o.Declared...)
 	c.Strings = append(c.Strings, o.Strings...)
 	c.Partial = append(c.Partial, o.Partial...)
+	c.TmpfilesLinks = append(c.TmpfilesLinks, o.TmpfilesLinks...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -346,10 +351,57 @@ func (r *reader) readConfig(cfg *nix.Value) *Config {
 			}
 		}
 	}
+	c.TmpfilesLinks = r.tmpfilesLinks(q(cfg, "systemd", "tmpfiles"))
 	c.Initrd = r.readInitrd(cfg, flag)
 	budget := maxNamedValues
 	r.namedPaths(cfg, "", 0, &budget, c)
 	return c
+}
+
+// tmpfilesLinks reads the L lines of tmpfiles (systemd.tmpfiles): the
+// string literals of its rules list, and settings.<name>."<path>".<type>
+// with a literal argument.
+func (r *reader) tmpfilesLinks(tf *nix.Value) []Link {
+	var out []Link
+	if l := r.quiet(tf, "rules"); l != nil && l.Kind == nix.KindList {
+		for _, it := range r.src.List(l) {
+			if v := r.force(it); v != nil && v.Kind == nix.KindString {
+				for _, line := range strings.Split(v.Str, "\n") {
+					if k, ok := TmpfilesLink(line); ok {
+						k.Pos = r.pos(v.Off)
+						out = append(out, k)
+					}
+				}
+			}
+		}
+	}
+	settings := r.quiet(tf, "settings")
+	if settings == nil || settings.Kind != nix.KindAttrs {
+		return out
+	}
+	for _, name := range settings.Attrs.Keys {
+		paths := r.quiet(settings, name)
+		if paths == nil || paths.Kind != nix.KindAttrs {
+			continue
+		}
+		for _, p := range paths.Attrs.Keys {
+			types := r.quiet(paths, p)
+			if types == nil || types.Kind != nix.KindAttrs {
+				continue
+			}
+			for _, typ := range types.Attrs.Keys {
+				arg := r.quiet(r.quiet(types, typ), "argument")
+				if arg == nil || arg.Kind != nix.KindString {
+					continue
+				}
+				if k, ok := TmpfilesSetting(p, typ, arg.Str); ok {
+					k.Pos = r.pos(arg.Off)
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // notOptions are the top-level options namedPaths does not look in: the

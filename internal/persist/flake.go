@@ -52,6 +52,9 @@ type flakeOutput struct {
 	MutableUsers     *bool    `json:"mutableUsers"`
 	OpenSSHEnable    *bool    `json:"opensshEnable"`
 	HostKeys         []string `json:"hostKeys"`
+	TmpfilesRules    []string `json:"tmpfilesRules"`
+	// TmpfilesSettings: name, path, type, argument.
+	TmpfilesSettings map[string]map[string]map[string]*string `json:"tmpfilesSettings"`
 	Users            map[string]struct {
 		HasUID             *bool   `json:"hasUid"`
 		Group              *string `json:"group"`
@@ -197,6 +200,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	for _, k := range out.HostKeys {
 		c.HostKeyPaths = append(c.HostKeyPaths, Str{k, Pos{File: attr + ".services.openssh.hostKeys"}})
 	}
+	c.TmpfilesLinks = out.tmpfilesLinks(attr)
 	for _, name := range sortedKeys(out.FileSystems) {
 		fs := out.FileSystems[name]
 		m := Mount{Mount: mounts.Mount{MountPoint: name}, Pos: Pos{File: attr + ".fileSystems." + nix.AttrName(name)}}
@@ -319,4 +323,32 @@ func flakeArgs(ref string) (args []string, attr string, err error) {
 	attr = flake + "#nixosConfigurations." + nix.AttrName(host) + ".config"
 	return []string{"--extra-experimental-features", "nix-command flakes",
 		"eval", "--json", "--no-write-lock-file", attr, "--apply", flakeApply}, attr, nil
+}
+
+// tmpfilesLinks are the L lines of the evaluated systemd.tmpfiles (rules,
+// then settings by name, path and type).
+func (out *flakeOutput) tmpfilesLinks(attr string) []Link {
+	var links []Link
+	for _, r := range out.TmpfilesRules {
+		for _, line := range strings.Split(r, "\n") {
+			if k, ok := TmpfilesLink(line); ok {
+				k.Pos = Pos{File: attr + ".systemd.tmpfiles.rules"}
+				links = append(links, k)
+			}
+		}
+	}
+	for _, name := range sortedKeys(out.TmpfilesSettings) {
+		paths := out.TmpfilesSettings[name]
+		for _, p := range sortedKeys(paths) {
+			for _, typ := range sortedKeys(paths[p]) {
+				if arg := paths[p][typ]; arg != nil {
+					if k, ok := TmpfilesSetting(p, typ, *arg); ok {
+						k.Pos = Pos{File: attr + ".systemd.tmpfiles.settings." + nix.AttrName(name)}
+						links = append(links, k)
+					}
+				}
+			}
+		}
+	}
+	return links
 }

@@ -141,6 +141,8 @@ func TestEvalFlakeRealNix(t *testing.T) {
 		"user alice uid=true group=users hpf=/persist/alice.hash system=false",
 		"user svc uid=false group=svc hpf= system=true",
 		"group svc gid=false",
+		"tmpfiles /etc/nixos -> /nix/persist/nixos-config",
+		"tmpfiles /etc/machine-id -> /nix/persist/etc/machine-id",
 	})
 	_, err = EvalFlake(ctx, dir+"#host2", Options{})
 	if err == nil || !strings.Contains(err.Error(), "is not of type `path'") {
@@ -168,6 +170,9 @@ func configLines(c *Config) []string {
 	}
 	for _, g := range c.Groups {
 		out = append(out, fmt.Sprintf("group %s gid=%v", g.Name, g.HasGID))
+	}
+	for _, l := range c.TmpfilesLinks {
+		out = append(out, "tmpfiles "+l.Path+" -> "+l.Target)
 	}
 	return out
 }

@@ -66,6 +66,8 @@
         users.users.alice = { uid = 1000; group = "users"; home = "/home/alice"; hashedPasswordFile = "/persist/alice.hash"; packages = [ (throw "no packages") ]; };
         users.users.svc = { isSystemUser = true; group = "svc"; uid = null; hashedPasswordFile = throw "broken"; };
         users.groups.svc = { gid = null; };
+        systemd.tmpfiles.rules = [ "L+ /etc/nixos - - - - /nix/persist/nixos-config" "d /var/lib/x 0755 root root -" ];
+        systemd.tmpfiles.settings."10-links"."/etc/machine-id"."L+" = { argument = "/nix/persist/etc/machine-id"; mode = "-"; };
         preservation = { enable = true; preserveAt."/keep" = { persistentStoragePath = "/keep"; directories = [ { directory = "/var/lib/app"; how = "bindmount"; user = "root"; group = "root"; mode = "0755"; } ]; files = [ ]; users = { }; }; };
         home-manager.users.alice.home.persistence."/nix/persist" = { directories = [ "Music" ]; files = [ ]; };
       };
