@@ -300,6 +300,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		}
 	}
 	m.findOldRoots(o, live, warn, note)
+	if live {
+		cfg.Blank, cfg.BlankName = m.blank(warn)
+	}
 	// The top level must not be in the mount namespace while / is walked:
 	// it sits in $TMPDIR, and it shows the whole filesystem.
 	if err := m.top.Detach(); err != nil {
@@ -538,4 +541,28 @@ func absFlake(ref string) string {
 		p += "#" + frag
 	}
 	return scheme + p
+}
+
+// blank is the directory of the blank snapshot the wipe makes the root
+// from (persist.Initrd.WipeBlank: services.drift.wipe.blank, or --blank in
+// the stage-1 wipe command), read through the top level, and its name;
+// "" when none is configured or the top level cannot be opened (warned).
+func (m *Model) blank(warn func(diff.WarningKind, string)) (dir, name string) {
+	if m.Decls.Config == nil {
+		return "", ""
+	}
+	b := m.Decls.Config.Initrd.WipeBlank()
+	if b.Value == "" {
+		return "", ""
+	}
+	rel, err := btrfs.CleanRel("the wipe's blank snapshot", b.Value)
+	if err != nil {
+		warn(diff.WarnSetup, fmt.Sprintf("%v (%s): what it brings back at boot is counted lost", err, b.Pos))
+		return "", ""
+	}
+	if _, err := m.top.Get(); err != nil {
+		warn(diff.WarnUnreadable, fmt.Sprintf("cannot read the blank snapshot %s the wipe makes the root from (%s): %v: what it brings back at boot is counted lost", rel, b.Pos, err))
+		return "", ""
+	}
+	return m.top.Join(rel), rel
 }

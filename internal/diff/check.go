@@ -50,6 +50,9 @@ type classifier struct {
 	// tmpLinks are the links systemd-tmpfiles makes at boot, by path:
 	// their targets (linkTarget), for the nodes with flagTmpLink.
 	tmpLinks map[string]string
+	// blank is what the blank snapshot holds that is not a directory, by
+	// path (readBlank), for the nodes with flagBlank.
+	blank map[string]blankEntry
 	// coveredDecls are the declarations on another persistent filesystem
 	// than their copy (covered, warnCovered).
 	coveredDecls []coveredAt
@@ -80,6 +83,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	storage := storagePaths(decls.Entries)
 	c.buildTree(t, a, rootMount, eph, storage)
+	c.readBlank(ctx)
 	c.setupWarnings(t, a, rootMount, eph)
 	if cfg.MountsOnly {
 		slices.SortFunc(a.Warnings, func(x, y Warning) int { return strings.Compare(x.Message, y.Message) })
@@ -180,7 +184,7 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 	for _, s := range storage {
 		c.tree.insertPath(s, true)
 	}
-	for _, p := range c.cfg.Remounted {
+	for _, p := range append(slices.Clip(c.cfg.Remounted), apiMountPoints...) {
 		if p = pathx.Clean(p); p != "/" && t.At(p) == nil {
 			// Not mounted now: the next boot mounts it over what is there.
 			c.tree.at(c.tree.insertPath(p, true)).flags |= flagRemount
@@ -292,6 +296,7 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 		c.lost = mergeSorted(c.lost, hidden)
 	}
 	c.fixActivationParents()
+	c.fixEmptyBootPoints()
 	return nil
 }
 

@@ -77,6 +77,9 @@ const (
 	// flagTmpLink: systemd-tmpfiles makes a symbolic link here at boot
 	// (persist.Config.TmpfilesLinks; classifier.tmpLinks has its target).
 	flagTmpLink
+	// flagBlank: the blank snapshot the wipe makes the root from holds a
+	// file or link here (Config.Blank; classifier.blank has it).
+	flagBlank
 )
 
 func (n *node) keep() bool     { return n.flags&flagKeep != 0 }
@@ -84,6 +87,7 @@ func (n *node) ephBelow() bool { return n.flags&flagEphBelow != 0 }
 func (n *node) remount() bool  { return n.flags&flagRemount != 0 }
 func (n *node) shadow() bool   { return n.flags&flagShadow != 0 }
 func (n *node) tmpLink() bool  { return n.flags&flagTmpLink != 0 }
+func (n *node) blank() bool    { return n.flags&flagBlank != 0 }
 
 // mounted reports whether a mount is at the node's path (tree.mount).
 func (n *node) mounted() bool { return n.mount != 0 }

@@ -81,6 +81,14 @@ type Config struct {
 	// when everything below it has one category and one history.
 	// Audit.Collapsed says whether it was used.
 	Collapse bool
+	// Blank, when set, is the directory of the blank snapshot the wipe
+	// makes the root from (drift wipe --blank, services.drift.wipe.blank),
+	// readable while Check runs; BlankName names it in messages. What it
+	// holds comes back at the next boot: a directory there is re-made, a
+	// file or link the same as the root's (type, target, bytes) is
+	// Recreated; a file with other bytes is lost (the blank's comes back).
+	Blank     string
+	BlankName string
 	// MountsOnly classifies the mounts (Audit.Ephemeral) and says the
 	// warnings about them, and walks nothing: Audit.Lost and Totals stay
 	// empty. For a command that reads only the paths it is given (drift

@@ -85,6 +85,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 	case isDir && n.keep():
 		cat = Recreated
+	case n.blank() && c.sameAsBlank(e):
+		// The wipe makes the root a snapshot of the blank: it comes back.
+		cat = Recreated
 	case n.tmpLink() && e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == c.tmpLinks[e.Path]:
 		// A systemd-tmpfiles L rule makes this link again at boot.
 		cat = Recreated

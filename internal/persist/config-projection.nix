@@ -98,5 +98,6 @@ config: {
       swapDevices = try (map (d: str (d.device or d.label or null)) (config.swapDevices or [ ]));
       driftWipe = try (config.services.drift.wipe.enable or null);
       driftWipeSubvol = try (str (config.services.drift.wipe.subvolume or null));
+      driftWipeBlank = try (str (config.services.drift.wipe.blank or null));
     };
 }

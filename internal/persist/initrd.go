@@ -32,6 +32,9 @@ type Initrd struct {
 	// DriftWipeSubvol is services.drift.wipe.subvolume when set to a
 	// string (in an evaluated configuration, also its default "root").
 	DriftWipeSubvol Str
+	// DriftWipeBlank is services.drift.wipe.blank when set to a string:
+	// the subvolume the fresh root is a snapshot of (drift wipe --blank).
+	DriftWipeBlank Str
 	// Evaluated marks an Initrd read from nix eval output (--flake): the
 	// defaults are applied, and the hooks and units of every module,
 	// services.drift.wipe's included, are in it.
@@ -84,7 +87,7 @@ func (i *Initrd) merge(o *Initrd) {
 			*p[0] = *p[1]
 		}
 	}
-	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}, {&i.DriftWipeSubvol, &o.DriftWipeSubvol}} {
+	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}, {&i.DriftWipeSubvol, &o.DriftWipeSubvol}, {&i.DriftWipeBlank, &o.DriftWipeBlank}} {
 		if p[0].Value == "" {
 			*p[0] = *p[1]
 		}
@@ -155,6 +158,9 @@ func (r *reader) readInitrd(cfg *nix.Value, flag func(*nix.Value) Flag) Initrd {
 	in.DriftWipe = flag(q(cfg, "services", "drift", "wipe", "enable"))
 	if v := q(cfg, "services", "drift", "wipe", "subvolume"); v != nil && v.Kind == nix.KindString {
 		in.DriftWipeSubvol = Str{v.Str, r.pos(v.Off)}
+	}
+	if v := q(cfg, "services", "drift", "wipe", "blank"); v != nil && v.Kind == nix.KindString {
+		in.DriftWipeBlank = Str{v.Str, r.pos(v.Off)}
 	}
 	for _, h := range HookOptions {
 		if v := q(cfg, "boot", "initrd", h); v != nil {
@@ -307,6 +313,7 @@ type flakeInitrd struct {
 	SwapDevices     []*string `json:"swapDevices"`
 	DriftWipe       *bool     `json:"driftWipe"`
 	DriftWipeSubvol *string   `json:"driftWipeSubvol"`
+	DriftWipeBlank  *string   `json:"driftWipeBlank"`
 }
 
 // initrd converts the projection's initrd, placing each option at
@@ -330,6 +337,9 @@ func (f *flakeInitrd) initrd(attr string) Initrd {
 	in.DriftWipe = flag(f.DriftWipe, "services.drift.wipe.enable")
 	if f.DriftWipeSubvol != nil {
 		in.DriftWipeSubvol = Str{*f.DriftWipeSubvol, at("services.drift.wipe.subvolume")}
+	}
+	if f.DriftWipeBlank != nil {
+		in.DriftWipeBlank = Str{*f.DriftWipeBlank, at("services.drift.wipe.blank")}
 	}
 	if f.Release != nil {
 		in.Release = *f.Release
@@ -384,4 +394,39 @@ func (f *flakeInitrd) initrd(attr string) Initrd {
 		in.Units = append(in.Units, u)
 	}
 	return in
+}
+
+// WipeBlank is the subvolume (relative to the btrfs top level) the wipe
+// makes the fresh root a snapshot of, and where that is said:
+// services.drift.wipe.blank, else a `drift wipe … --blank SUBVOL` (or
+// --blank=SUBVOL) in a stage-1 hook or unit; "" when none is known.
+func (i *Initrd) WipeBlank() Str {
+	if i.DriftWipeBlank.Value != "" {
+		return i.DriftWipeBlank
+	}
+	texts := make([]Str, 0, len(i.Hooks)+len(i.Units))
+	for _, h := range i.Hooks {
+		texts = append(texts, Str{h.Text, h.Pos})
+	}
+	for _, u := range i.Units {
+		texts = append(texts, Str{u.Text, u.Pos})
+	}
+	for _, t := range texts {
+		for _, line := range strings.Split(t.Value, "\n") {
+			f := strings.Fields(line)
+			wipe := false
+			for k, w := range f {
+				w = strings.Trim(w, `'"`)
+				switch {
+				case w == "wipe" && k > 0 && strings.HasSuffix(strings.Trim(f[k-1], `'"`), "drift"):
+					wipe = true
+				case wipe && w == "--blank" && k+1 < len(f):
+					return Str{strings.Trim(f[k+1], `'"`), t.Pos}
+				case wipe && strings.HasPrefix(w, "--blank="):
+					return Str{strings.TrimPrefix(w, "--blank="), t.Pos}
+				}
+			}
+		}
+	}
+	return Str{}
 }

@@ -58,3 +58,25 @@ func TestTmpfilesLinksFromTheEvaluation(t *testing.T) {
 		`/etc/machine-id -> /nix/persist/etc/machine-id @h.systemd.tmpfiles.settings."10-links"`,
 	})
 }
+
+// TestWipeBlankIsKnown: the blank snapshot the wipe makes the root from
+// is a configuration fact (services.drift.wipe.blank, or --blank in the
+// stage-1 wipe command), so that the classification knows what the wipe
+// brings back.
+func TestWipeBlankIsKnown(t *testing.T) {
+	for src, want := range map[string]string{
+		`{ services.drift.wipe = { enable = true; blank = "root-blank"; }; }`:                                "root-blank @f.nix:1:50",
+		`{ boot.initrd.postDeviceCommands = "drift wipe --device /dev/vda2 --blank root-blank || true"; }`:   "root-blank @f.nix:1:36",
+		`{ boot.initrd.postDeviceCommands = "'/nix/store/x-drift/bin/drift' 'wipe' '--blank=blank/root'"; }`: "blank/root @f.nix:1:36",
+		`{ boot.initrd.postDeviceCommands = "btrfs subvolume delete /mnt/root; echo --blank x"; }`:           " @",
+	} {
+		s, err := ParseNix([]byte(src), "f.nix", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := s.Config.Initrd.WipeBlank()
+		if got := b.Value + " @" + b.Pos.String(); got != want {
+			t.Errorf("%s: %q, want %q", src, got, want)
+		}
+	}
+}

@@ -115,7 +115,7 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		}
 		return s
 	case it.Category == diff.Covered && it.Decl < 0:
-		return "on the root subvolume where the next boot mounts another filesystem (fileSystems, /etc/fstab; not mounted now): hidden then, and deleted with the root"
+		return "on the root subvolume where the next boot mounts another filesystem (fileSystems, /etc/fstab, or an API filesystem: /proc, /sys, /dev, /run; not mounted now): hidden then, and deleted with the root"
 	case it.Category == diff.Shadowed && it.Mount != 0:
 		s := "on the root subvolume under a mount point"
 		if it.Copy == diff.CopyDiffers {
