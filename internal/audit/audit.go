@@ -300,8 +300,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		}
 	}
 	m.findOldRoots(o, live, warn, note)
+	var blank string
 	if live {
-		cfg.Blank, cfg.BlankName = m.blank(warn)
+		blank = m.blank(warn) // opens the top level, joined once detached
 	}
 	// The top level must not be in the mount namespace while / is walked:
 	// it sits in $TMPDIR, and it shows the whole filesystem.
@@ -309,6 +310,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		return err
 	}
 	readable(&m.OldRoots, m.top)
+	if blank != "" {
+		cfg.Blank, cfg.BlankName = m.top.Join(blank), blank
+	}
 	if len(m.OldRoots.Roots) > 0 && !o.Uncompared {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
 	}
@@ -543,26 +547,26 @@ func absFlake(ref string) string {
 	return scheme + p
 }
 
-// blank is the directory of the blank snapshot the wipe makes the root
-// from (persist.Initrd.WipeBlank: services.drift.wipe.blank, or --blank in
-// the stage-1 wipe command), read through the top level, and its name;
-// "" when none is configured or the top level cannot be opened (warned).
-func (m *Model) blank(warn func(diff.WarningKind, string)) (dir, name string) {
+// blank is the blank snapshot the wipe makes the root from
+// (persist.Initrd.WipeBlank: services.drift.wipe.blank, or --blank in the
+// stage-1 wipe command), relative to the top level, which it opens; ""
+// when none is configured or the top level cannot be opened (warned).
+func (m *Model) blank(warn func(diff.WarningKind, string)) string {
 	if m.Decls.Config == nil {
-		return "", ""
+		return ""
 	}
 	b := m.Decls.Config.Initrd.WipeBlank()
 	if b.Value == "" {
-		return "", ""
+		return ""
 	}
 	rel, err := btrfs.CleanRel("the wipe's blank snapshot", b.Value)
 	if err != nil {
 		warn(diff.WarnSetup, fmt.Sprintf("%v (%s): what it brings back at boot is counted lost", err, b.Pos))
-		return "", ""
+		return ""
 	}
 	if _, err := m.top.Get(); err != nil {
 		warn(diff.WarnUnreadable, fmt.Sprintf("cannot read the blank snapshot %s the wipe makes the root from (%s): %v: what it brings back at boot is counted lost", rel, b.Pos, err))
-		return "", ""
+		return ""
 	}
-	return m.top.Join(rel), rel
+	return rel
 }
