@@ -154,6 +154,8 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 		switch {
 		case eph[m]:
 			k = ephemeral
+		case c.rootBind(t, m, eph, a):
+			k = fromRoot
 		case c.undeclaredBind(t, m, storage):
 			k = unmounted
 		}
@@ -333,6 +335,7 @@ func (c *classifier) finish(ctx context.Context, t *mounts.Table, a *Audit, stor
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	markRootBinds(a, a.Lost)
 	a.Warnings = append(a.Warnings, c.warnings...)
 	slices.SortFunc(a.Warnings, func(x, y Warning) int { return strings.Compare(x.Message, y.Message) })
 	return nil

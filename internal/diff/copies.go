@@ -101,7 +101,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 		if it.Decl >= 0 && (it.Category == DeclaredUnbacked || it.Category == Covered || it.Category == Ignored) {
 			if _, ok := persistentCopy[it.Decl]; !ok {
 				m := t.Shows(c.entries[it.Decl].Source())
-				persistentCopy[it.Decl] = m != nil && c.kinds[m] != ephemeral
+				persistentCopy[it.Decl] = m != nil && !c.kinds[m].wiped()
 			}
 			if !persistentCopy[it.Decl] {
 				continue

@@ -166,7 +166,7 @@ func (h *hist) backed(p, source string) string {
 	if m == nil {
 		return ""
 	}
-	if h.c.kinds[m] != ephemeral {
+	if !h.c.kinds[m].wiped() {
 		return p
 	}
 	st, err := h.lstat(p)
@@ -177,7 +177,7 @@ func (h *hist) backed(p, source string) string {
 	if err != nil || linkTarget(p, target) != source {
 		return ""
 	}
-	if sm := h.t.Shows(source); sm == nil || h.c.kinds[sm] == ephemeral {
+	if sm := h.t.Shows(source); sm == nil || h.c.kinds[sm].wiped() {
 		return ""
 	}
 	return source

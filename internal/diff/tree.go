@@ -14,7 +14,16 @@ const (
 	persistent mountKind = iota
 	ephemeral
 	unmounted
+	// fromRoot: a bind mount whose source lies on an ephemeral
+	// filesystem (Audit.RootBinds). Its data is deleted with that
+	// filesystem, and counted there, at the source: nothing is lost at
+	// the mount point, and nothing there is covered.
+	fromRoot
 )
+
+// wiped reports whether what a mount of kind k shows is deleted at the
+// next boot (ephemeral, or a bind mount of a part of an ephemeral mount).
+func (k mountKind) wiped() bool { return k == ephemeral || k == fromRoot }
 
 // nodeID names a node of a tree: its index in tree.nodes. The zero nodeID
 // is no node: its node (nodes[0]) has no mount, no declaration and no

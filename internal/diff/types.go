@@ -102,6 +102,14 @@ const ProgressEvery = 200 * time.Millisecond
 
 var progressEvery = ProgressEvery // tests shorten it
 
+// RootBind is a bind mount whose source lies on an ephemeral filesystem:
+// Mount, and Source, the path in the audited system its root is at (on
+// the ephemeral mount, visible or beneath a mount point).
+type RootBind struct {
+	Source string
+	Mount  mounts.Mount
+}
+
 // Item is one lost path.
 type Item struct {
 	// Path is relative to the audited root, starting with "/", byte-exact.
@@ -121,7 +129,9 @@ type Item struct {
 	// through, or of the persistent filesystem a Covered path (also when
 	// Ignored) lies on, or of the mount from persistent storage that a
 	// Shadowed path (also when Ignored) lies under and whose copy was
-	// compared with it (Copy); 0 otherwise.
+	// compared with it (Copy), or of the bind mount an Unpersisted path
+	// is shown through at another place (Audit.RootBinds: the path is its
+	// source on the ephemeral root); 0 otherwise.
 	Mount int32
 	// Subvolume is true for a nested btrfs subvolume (inode 256 on another
 	// st_dev than its parent, and not a mount point): it is part of the root
@@ -260,6 +270,11 @@ type Audit struct {
 	Args []string
 	// Ephemeral are the mounts whose contents the next boot throws away.
 	Ephemeral []mounts.Mount
+	// RootBinds are the bind mounts whose source lies on an ephemeral
+	// filesystem (mount --bind /srv/data /var/lib/docker, /srv/data on the
+	// root subvolume): what they show is deleted with that filesystem, and
+	// counted once, at the source (Item.Mount names the mount there).
+	RootBinds []RootBind
 	// CopiedOtherMeta are the Copied paths (not in Lost) whose persistent
 	// copy holds the same bytes with another mode, owner or group: not
 	// lost, but drift adopt of the declared path above them refuses them

@@ -43,7 +43,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	if m := c.tree.mount(nd); m != nil {
 		mount, kind = m, c.kinds[m]
 	}
-	if kind == persistent {
+	if kind == persistent || kind == fromRoot {
 		if !isDir || !n.ephBelow() {
 			return nil, false
 		}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -135,6 +137,10 @@ func Why(a *diff.Audit, it *diff.Item) string {
 			}
 		}
 		return fmt.Sprintf("mount %d from persistent storage, no longer declared", it.Mount)
+	case a.RootBindOf(it) != nil:
+		b := a.RootBindOf(it)
+		rest, _ := pathx.Rel(b.Source, it.Path)
+		return fmt.Sprintf("not declared; also shown at %s (bind mount %d of %s), which keeps nothing: deleted with the root", escape.Name(path.Join(b.Mount.MountPoint, rest)), b.Mount.ID, escape.Name(b.Source))
 	case it.Category == diff.Unpersisted && it.Subvolume:
 		return "nested subvolume, not declared"
 	case it.Category == diff.Unpersisted && isLinkIntoStorage(a, it):
