@@ -72,6 +72,8 @@ func TestUndeclaredBindMountAcrossAReboot(t *testing.T) {
 	}
 	// drift prune knows it too (it read only the live mount table): the
 	// previous root, found in old_roots, holds only the empty mount point.
+	// prune moves nothing without the whole configuration.
+	s.configuration()
 	code, plan, errs := s.driftAll("prune", "--root", s.root, "--persist", s.declPath(), "--dry-run")
 	if code != 0 || !strings.Contains(plan, storage+"/srv/oldsvc") || !strings.Contains(plan, "mounted at /srv/oldsvc until the last boot") {
 		t.Errorf("after the reboot, drift prune --dry-run: exit %d, does not say %s was mounted at /srv/oldsvc until the last boot:\n%s\n%s", code, storage+"/srv/oldsvc", plan, errs)
