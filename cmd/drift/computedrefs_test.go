@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // computedConfiguration writes a machine whose configuration names three
@@ -27,13 +29,7 @@ func computedConfiguration(t *testing.T, extra string) string {
 		"nix/persist/old-stray/f":      "stray",
 		"var/lib/nixos/uid-map":        "{}",
 	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 	}
 	return root
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // testerMachine writes the fresh-user tester's machine of issue 12 under a
@@ -43,13 +45,7 @@ func testerMachine(t *testing.T) string {
 		"var/lib/nixos/uid-map":                         "{}",
 		"etc/nixos/hardware-configuration.nix.disabled": "",
 	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 	}
 	return root
 }

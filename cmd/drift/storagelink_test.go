@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestStorageThroughASymlinkIsSaidOnceAndPlainly: the persistent storage
@@ -22,13 +24,7 @@ func TestStorageThroughASymlinkIsSaidOnceAndPlainly(t *testing.T) {
 		"data/persist/var/lib/nixos/uid": "{}",
 		"var/lib/nixos/uid":              "{}",
 	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 	}
 	if err := os.Symlink("/data/persist", filepath.Join(root, "persist")); err != nil {
 		t.Fatal(err)

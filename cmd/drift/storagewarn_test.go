@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestSuggestWarnsOfAStoragePathAsCheckDoes: drift suggest's storage
@@ -30,13 +32,7 @@ func TestSuggestWarnsOfAStoragePathAsCheckDoes(t *testing.T) {
 			files["root/persist/var/lib/nixos/uid"] = "{}"
 		}
 		for p, s := range files {
-			full := filepath.Join(root, p)
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 		}
 		if link {
 			if err := os.Symlink("/data/persist", filepath.Join(root, "root/persist")); err != nil {
@@ -79,13 +75,7 @@ func TestSuggestWarnsOfAnUndeclaredStoragePathOnce(t *testing.T) {
 		"decl.json":           `{"persistentStoragePath": "/persist", "directories": []}`,
 		"root/var/lib/app/db": "rows",
 	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 	}
 	code, out, errs := runDrift(t, "suggest", "--root", filepath.Join(root, "root"), "--mountinfo", filepath.Join(root, "mountinfo"),
 		"--persist", filepath.Join(root, "decl.json"), "--ephemeral", "/", "--old-roots", "none")

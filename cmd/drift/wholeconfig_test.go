@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // splitConfiguration writes the tester's machine of issue 12 under a
@@ -26,13 +28,7 @@ func splitConfiguration(t *testing.T) string {
 		"persist/old-stray/f":         "stray",
 		"var/lib/nixos/uid-map":       "{}",
 	} {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileMode(t, filepath.Join(root, p), s, 0o600)
 	}
 	return root
 }

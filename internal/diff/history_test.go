@@ -23,9 +23,7 @@ import (
 func writeFiles(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for p, content := range files {
-		full := filepath.Join(root, p)
-		testutil.Must(t, os.MkdirAll(filepath.Dir(full), 0o755))
-		testutil.Must(t, os.WriteFile(full, []byte(content), 0o644))
+		testutil.WriteFileMode(t, filepath.Join(root, p), content, 0o644)
 	}
 }
 
