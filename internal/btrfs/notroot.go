@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,7 @@ func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
 		why = "is mounted elsewhere than /: " + at
 	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot && !isEmptyDir(rootPath) {
 		if missing := missingOf(rootPath, bootedMarks); len(missing) > 0 {
-			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and lacks %s of %s, which every booted root has (pass --subvol-is-root if it really is the root)", base, strings.Join(missing, ", "), strings.Join(bootedMarks, ", "))
+			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and %s (pass --subvol-is-root if it really is the root)", base, lacksMarks(missing))
 		}
 	}
 	if why == "" {
@@ -121,6 +122,31 @@ func missingOf(dir string, names []string) []string {
 		}
 	}
 	return missing
+}
+
+// lacksMarks says which of bootedMarks a subvolume lacks (missing, in
+// bootedMarks' order, at least one), each name once: "holds none of nix,
+// proc, sys, dev and run, which every booted root has", or "lacks proc and
+// run, which every booted root has (it has nix, sys and dev)".
+func lacksMarks(missing []string) string {
+	var has []string
+	for _, m := range bootedMarks {
+		if !slices.Contains(missing, m) {
+			has = append(has, m)
+		}
+	}
+	if len(has) == 0 {
+		return "holds none of " + andList(missing) + ", which every booted root has"
+	}
+	return "lacks " + andList(missing) + ", which every booted root has (it has " + andList(has) + ")"
+}
+
+// andList is names joined with commas, the last two with "and".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // maxFstab bounds what fstabMount reads.

@@ -76,7 +76,7 @@ func TestWipeRefusesNonRootSubvol(t *testing.T) {
 		{"system", "holds a Nix store (nix/store/.links)"},
 		{"persist", `is named "persist", what persistent storage or the Nix store is called`},
 		{"@persist", `is named "persist", what persistent storage`},
-		{"@home", `is named "home", what persistent storage or the Nix store is called, and lacks nix, proc, sys, run of`},
+		{"@home", `is named "home", what persistent storage or the Nix store is called, and lacks nix, proc, sys and run, which every booted root has (it has dev)`},
 		{"srv", `is named "srv"`},
 		{"state2", fstab + ":3 mounts it at /sysroot/persist x"},
 	} {
@@ -114,5 +114,30 @@ func TestWipeRefusesNonRootSubvol(t *testing.T) {
 	o.Subvol, o.Fstab = "persist", fstab
 	if _, err := im.wipe(o); err != nil {
 		t.Errorf("--subvol persist, a root drift made at the boot before: %v", err)
+	}
+}
+
+// TestNotRootNamesEachMissingEntryOnce: the refusal of a subvolume named
+// like persistent storage lists what it lacks of the entries every booted
+// root has once, and what it has, never the whole list again beside the
+// missing one (it said "lacks nix, proc of nix, proc, sys, dev, run").
+func TestNotRootNamesEachMissingEntryOnce(t *testing.T) {
+	for _, tc := range []struct {
+		missing []string
+		want    string
+	}{
+		{bootedMarks, "holds none of nix, proc, sys, dev and run, which every booted root has"},
+		{[]string{"proc", "run"}, "lacks proc and run, which every booted root has (it has nix, sys and dev)"},
+		{[]string{"dev"}, "lacks dev, which every booted root has (it has nix, proc, sys and run)"},
+	} {
+		got := lacksMarks(tc.missing)
+		if got != tc.want {
+			t.Errorf("lacksMarks(%q) = %q, want %q", tc.missing, got, tc.want)
+		}
+		for _, m := range bootedMarks {
+			if n := strings.Count(got, m); n != 1 {
+				t.Errorf("lacksMarks(%q) names %s %d times: %q", tc.missing, m, n, got)
+			}
+		}
 	}
 }
