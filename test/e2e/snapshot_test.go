@@ -87,6 +87,23 @@ func hashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)[:12]), nil
 }
 
+// samePrediction fails t for each path lost by the wipe and boot (actual:
+// path to why, from lostPaths) that drift check did not predict, and for
+// each predicted path that was not lost.
+func samePrediction(t *testing.T, predicted map[string]bool, actual map[string]string) {
+	t.Helper()
+	for _, p := range sortedKeys(actual) {
+		if !predicted[p] {
+			t.Errorf("lost by the wipe and boot, not predicted: %s (%s)", quote(p), actual[p])
+		}
+	}
+	for _, p := range sortedKeys(predicted) {
+		if _, ok := actual[p]; !ok {
+			t.Errorf("predicted, not lost: %s", quote(p))
+		}
+	}
+}
+
 // lostPaths returns the paths of before whose object is not visible the same
 // after: missing, another type, other content, another symlink target.
 // Directories, fifos and sockets that exist after with the same type are not
