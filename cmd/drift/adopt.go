@@ -112,7 +112,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	if opts.Mount && opts.DryRun {
 		return errors.New("--mount with --dry-run: a dry run mounts nothing (say what it would copy without --mount)")
 	}
-	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err
 	}

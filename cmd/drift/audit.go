@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,10 +33,10 @@ type auditFlags struct {
 // in that command.
 func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 	f := cmd.Flags()
-	f.StringVar(&a.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo")
+	f.StringVar(&a.Mountinfo, "mountinfo", "", "read the mount table from `FILE` instead of /proc/self/mountinfo (- for stdin)")
 	f.StringArrayVar(&a.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
 	f.StringArrayVar(&a.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
-	f.StringArrayVar(&a.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
+	f.StringArrayVar(&a.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable; - for stdin)")
 	f.BoolVarP(&a.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.BoolVarP(&a.Verbose, "verbose", "v", false, "say where declarations, mounts and old roots came from")
 	f.IntVar(&a.Workers, "workers", 0, fmt.Sprintf("walker threads (0: automatic; at most %d)", maxWorkers))
@@ -48,15 +49,19 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 // options checks the flags (and d's, declFlags.resolve) against each
 // other and returns the audit.Options they make; the command adds its own.
 // Errors name the flag.
-func (a *auditFlags) options(d *declFlags, st Streams) (audit.Options, error) {
+func (a *auditFlags) options(ctx context.Context, d *declFlags, st Streams) (audit.Options, error) {
 	if err := checkWorkers(a.Workers); err != nil {
+		return audit.Options{}, err
+	}
+	ins := append(flagInputs("--persist", d.Persist...), flagInputs("--mountinfo", a.Mountinfo)...)
+	if err := stdinOnce(append(ins, flagInputs("--ignore-file", a.IgnoreFiles...)...)); err != nil {
 		return audit.Options{}, err
 	}
 	root, homes, err := d.resolve()
 	if err != nil {
 		return audit.Options{}, err
 	}
-	ig, err := ignoreRules(a.Ignore, a.IgnoreFiles)
+	ig, err := ignoreRules(ctx, a.Ignore, a.IgnoreFiles, st.In)
 	if err != nil {
 		return audit.Options{}, err
 	}
@@ -66,8 +71,9 @@ func (a *auditFlags) options(d *declFlags, st Streams) (audit.Options, error) {
 }
 
 // ignoreRules reads --ignore GLOB and --ignore-file FILE (drift check,
-// suggest, diff …); errors name the flag.
-func ignoreRules(globs, files []string) (*diff.Ignore, error) {
+// suggest, diff …; - reads stdin, which stdinOnce let it); errors name the
+// flag, and ctx's error is returned as it is.
+func ignoreRules(ctx context.Context, globs, files []string, stdin io.Reader) (*diff.Ignore, error) {
 	ig := &diff.Ignore{}
 	for _, g := range globs {
 		if err := ig.Add(g, "--ignore"); err != nil {
@@ -75,7 +81,16 @@ func ignoreRules(globs, files []string) (*diff.Ignore, error) {
 		}
 	}
 	for _, f := range files {
-		if err := ig.AddFile(f); err != nil {
+		var err error
+		if f == "-" {
+			err = ig.AddStream(ctx, stdin, stdinName)
+		} else {
+			err = ig.AddFile(f)
+		}
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
 			return nil, fmt.Errorf("--ignore-file: %w", err)
 		}
 	}

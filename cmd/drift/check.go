@@ -118,7 +118,7 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
@@ -34,12 +32,12 @@ func (d *declFlags) add(cmd *cobra.Command, rootUsage string) {
 	f.StringArrayVar(&d.Homes, "home", nil, "home directory of a user for users.<name> entries, `NAME=PATH` (repeatable; default /home/NAME)")
 }
 
-// resolve checks the flags (--persist - at most once, --root an existing
-// directory, --home NAME=/path) and returns --root absolute and clean, and
-// the homes.
+// resolve checks the flags (--persist - at most once, stdinOnce; --root
+// an existing directory, --home NAME=/path) and returns --root absolute
+// and clean, and the homes.
 func (d *declFlags) resolve() (root string, homes map[string]string, err error) {
-	if n := slices.Index(d.Persist, "-"); n >= 0 && slices.Index(d.Persist[n+1:], "-") >= 0 {
-		return "", nil, errors.New("--persist -: standard input can be read only once")
+	if err := stdinOnce(flagInputs("--persist", d.Persist...)); err != nil {
+		return "", nil, err
 	}
 	root, err = filepath.Abs(d.Root)
 	if err != nil {

@@ -27,7 +27,7 @@ func TestDeclFlagsResolve(t *testing.T) {
 		flags declFlags
 		want  string
 	}{
-		{declFlags{Root: dir, Persist: []string{"-", decl, "-"}}, "--persist -: standard input can be read only once"},
+		{declFlags{Root: dir, Persist: []string{"-", decl, "-"}}, "--persist -: standard input can be read only once: give it to one input, name a file for the others"},
 		{declFlags{Root: filepath.Join(dir, "missing")}, "--root: stat " + filepath.Join(dir, "missing") + ": no such file or directory"},
 		{declFlags{Root: file}, "--root " + file + ": not a directory"},
 		{declFlags{Root: dir, Homes: []string{"alice"}}, `--home "alice": expected NAME=/absolute/path`},

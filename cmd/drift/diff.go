@@ -77,7 +77,7 @@ EXIT STATUS
 	f := cmd.Flags()
 	formatFlag(cmd, &opts.Format, "table", report.DiffFormats)
 	f.StringArrayVar(&opts.Ignore, "ignore", nil, "skip paths matching `GLOB` in both trees (/-anchored path, or a name pattern; repeatable)")
-	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable)")
+	f.StringArrayVar(&opts.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable; - for stdin)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings or notes on stderr (errors still)")
 	f.BoolVar(&opts.Quick, "quick", false, "same size and mtime count as the same content (read only when the mtime differs)")
 	f.IntVar(&opts.Workers, "workers", 0, fmt.Sprintf("walking and comparing threads (0: automatic; at most %d)", maxWorkers))
@@ -96,7 +96,10 @@ func runDiff(ctx context.Context, opts *DiffOptions, st Streams) error {
 	if err := checkWorkers(opts.Workers); err != nil {
 		return err
 	}
-	ig, err := ignoreRules(opts.Ignore, opts.IgnoreFiles)
+	if err := stdinOnce(flagInputs("--ignore-file", opts.IgnoreFiles...)); err != nil {
+		return err
+	}
+	ig, err := ignoreRules(ctx, opts.Ignore, opts.IgnoreFiles, st.In)
 	if err != nil {
 		return err
 	}

@@ -75,33 +75,37 @@ func TestFIFOInputs(t *testing.T) {
 }
 
 // TestInterruptBlockedRead: the first SIGTERM stops drift check while it
-// waits on a standard input (--persist -) that a writer keeps open and
-// silent: exit 143 at once.
+// waits on a standard input (--persist -, --mountinfo -, --ignore-file -)
+// that a writer keeps open and silent: exit 143 at once.
 func TestInterruptBlockedRead(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, args := workstation(t)
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		if args[i] == "--persist" {
-			i++
-			continue
-		}
-		rest = append(rest, args[i])
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close() // never written
-	code, stderr, elapsed := runChild(t, self, append(forCommand("check", rest), "--persist", "-"), func(cmd *exec.Cmd) {
-		cmd.Stdin = r
-	})
-	if code != 143 || !strings.Contains(stderr, "interrupted by SIGTERM") {
-		t.Errorf("exit %d after %v, want 143; stderr:\n%s", code, elapsed, stderr)
+	for _, flag := range []string{"--persist", "--mountinfo", "--ignore-file"} {
+		t.Run(flag, func(t *testing.T) {
+			var rest []string
+			for i := 0; i < len(args); i++ {
+				if args[i] == flag {
+					i++
+					continue
+				}
+				rest = append(rest, args[i])
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close() // never written
+			code, stderr, elapsed := runChild(t, self, append(forCommand("check", rest), flag, "-"), func(cmd *exec.Cmd) {
+				cmd.Stdin = r
+			})
+			if code != 143 || !strings.Contains(stderr, "interrupted by SIGTERM") {
+				t.Errorf("exit %d after %v, want 143; stderr:\n%s", code, elapsed, stderr)
+			}
+		})
 	}
 }
 

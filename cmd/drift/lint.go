@@ -129,8 +129,8 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	if len(args) == 0 && opts.Flake == "" {
 		return withHint(errors.New("nothing to lint"), "name .nix or .json files, a directory, - for stdin, or --flake REF#HOST")
 	}
-	if n := slices.Index(args, "-"); n >= 0 && slices.Index(args[n+1:], "-") >= 0 {
-		return errors.New("-: standard input can be read only once")
+	if err := stdinOnce(append(flagInputs("", args...), flagInputs("--layout", opts.Layout...)...)); err != nil {
+		return err
 	}
 	var layout []persist.Mount
 	for _, l := range opts.Layout {
@@ -147,6 +147,8 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 	for i, err := range errs {
 		if _, ok := err.(*input.EmptyDirError); ok {
 			errs[i] = withHint(err, "symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them")
+		} else if h := pipeHint(err, ""); h != "" {
+			errs[i] = withHint(err, h)
 		}
 	}
 	for _, c := range configs {

@@ -212,5 +212,7 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintf(w, "drift: hint: %s\n", escape.Text(h.hint))
 	case errors.As(err, &ah) && ah.Hint != "":
 		fmt.Fprintf(w, "drift: hint: %s\n", escape.Text(ah.Hint))
+	case strings.HasPrefix(msg, "--") && pipeHint(err, flagOf(msg)) != "":
+		fmt.Fprintf(w, "drift: hint: %s\n", escape.Text(pipeHint(err, flagOf(msg))))
 	}
 }

@@ -184,7 +184,7 @@ func runPrune(ctx context.Context, opts *PruneOptions, st Streams) error {
 	if opts.Mountinfo != "" {
 		return fmt.Errorf("--mountinfo: drift prune moves data, so it reads the live mount table")
 	}
-	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 	if opts.Boots < 1 || opts.MinBoots < 1 {
 		return fmt.Errorf("--boots %d, --min-boots %d: expected positive numbers", opts.Boots, opts.MinBoots)
 	}
-	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err
 	}

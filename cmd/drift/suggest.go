@@ -100,7 +100,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		}
 		now = t
 	}
-	o, err := opts.auditFlags.options(&opts.declFlags, st)
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,8 @@ type Options struct {
 	// Mountinfo is --mountinfo, a mount table file ("": the live
 	// /proc/self/mountinfo, which describes real mounts: only then does
 	// the audit look beneath mount points, find old roots by itself and
-	// check the wipe).
+	// check the wipe; "-": read from Stdin, which then holds no
+	// declarations: the caller lets one input read it).
 	Mountinfo string
 	// Ephemeral (--ephemeral), Ignore (--ignore, --ignore-file; nil for
 	// none) and Workers are diff.Config's.
@@ -219,7 +220,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	if o.Mountinfo != "" && o.RootSubvol != "auto" && o.RootSubvol != "none" && o.RootSubvol != "" {
 		return nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", o.RootSubvol)
 	}
-	table, live, err := loadMounts(o.Root, o.Mountinfo)
+	table, live, err := loadMounts(ctx, o.Root, o.Mountinfo, o.Stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -492,8 +493,8 @@ func (m *Model) Previous() *btrfs.OldRoot {
 
 // args are the flags besides --root that name what o audits: the
 // declarations (--persist FILE; standard input cannot be named again and is
-// left out), --flake, --mountinfo, --home and --ephemeral, in that order,
-// as flag and value words (not quoted). Every path on this machine is
+// left out, as --mountinfo - is), --flake, --mountinfo, --home and
+// --ephemeral, in that order, as flag and value words (not quoted). Every path on this machine is
 // made absolute (absPath), as --root is: a printed command runs from any
 // directory.
 func (o Options) args() []string {
@@ -506,7 +507,7 @@ func (o Options) args() []string {
 	if o.Flake != "" {
 		out = append(out, "--flake", absFlake(o.Flake))
 	}
-	if o.Mountinfo != "" {
+	if o.Mountinfo != "" && o.Mountinfo != "-" {
 		out = append(out, "--mountinfo", absPath(o.Mountinfo))
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Homes)) {

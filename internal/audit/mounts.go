@@ -1,8 +1,11 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -15,22 +18,33 @@ import (
 // mounts.ReadFile's, those of an explicit file prefixed with --mountinfo
 // unless they are a *mounts.ParseError (which names file and line).
 func LoadMounts(root, file string) (*mounts.Table, error) {
-	t, _, err := loadMounts(root, file)
+	t, _, err := loadMounts(context.Background(), root, file, nil)
 	return t, err
 }
 
+// stdinName names standard input in messages, as persist does.
+const stdinName = "<stdin>"
+
 // loadMounts is LoadMounts, also returning the live mount table whole
 // (nil with file): what btrfs.OpenTop looks the filesystem up in, so that
-// a command reads the table once.
-func loadMounts(root, file string) (t, live *mounts.Table, err error) {
-	name := file
-	if name == "" {
-		name = "/proc/self/mountinfo"
+// a command reads the table once. A file "-" is read from stdin (os.Stdin
+// when nil), named <stdin>, giving up with ctx's error even while a read
+// is blocked (mounts.ReadStream).
+func loadMounts(ctx context.Context, root, file string, stdin io.Reader) (t, live *mounts.Table, err error) {
+	switch file {
+	case "":
+		t, err = mounts.ReadFile(mounts.DefaultPath)
+	case "-":
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		t, err = mounts.ReadStream(ctx, stdin, stdinName)
+	default:
+		t, err = mounts.ReadFile(file)
 	}
-	t, err = mounts.ReadFile(name)
 	if err != nil {
 		var pe *mounts.ParseError
-		if file != "" && !errors.As(err, &pe) {
+		if file != "" && !errors.As(err, &pe) && ctx.Err() == nil {
 			return nil, nil, fmt.Errorf("--mountinfo: %w", err)
 		}
 		return nil, nil, err

@@ -2,6 +2,8 @@ package diff
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +72,22 @@ func (ig *Ignore) AddFile(name string) error {
 	}
 	defer f.Close()
 	return ig.AddReader(f, name)
+}
+
+// maxIgnoreStream bounds an ignore file read from a stream (AddStream),
+// which is held whole.
+const maxIgnoreStream = 64 << 20
+
+// AddStream is AddReader on a stream (standard input for --ignore-file -),
+// named name: at most maxIgnoreStream bytes (*safefile.TooLargeError),
+// giving up with ctx's error once ctx is done, even while a read is
+// blocked (safefile.ReadAll).
+func (ig *Ignore) AddStream(ctx context.Context, r io.Reader, name string) error {
+	data, err := safefile.ReadAll(ctx, r, safefile.Limit{Name: name, Max: maxIgnoreStream, What: "an ignore file"})
+	if err != nil {
+		return err
+	}
+	return ig.AddReader(bytes.NewReader(data), name)
 }
 
 // AddReader is AddFile on an open reader.

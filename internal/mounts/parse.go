@@ -66,6 +66,24 @@ func ReadFileContext(ctx context.Context, name string) (*Table, error) {
 	return Parse(safefile.Reader(ctx, f), name)
 }
 
+// MaxStream bounds a mount table read from a stream (standard input,
+// ReadStream), which is held whole: MaxMounts lines of 1 KiB, several
+// times any real table (a line is about 150 bytes).
+const MaxStream = MaxMounts << 10
+
+// ReadStream reads and parses the mount table r holds (standard input for
+// --mountinfo -), named name in errors: at most MaxStream bytes (more is a
+// *safefile.TooLargeError), and it gives up with ctx's error once ctx is
+// done, even while a read is blocked (safefile.ReadAll). Other errors are
+// Parse's.
+func ReadStream(ctx context.Context, r io.Reader, name string) (*Table, error) {
+	data, err := safefile.ReadAll(ctx, r, safefile.Limit{Name: name, Max: MaxStream, What: "a mount table"})
+	if err != nil {
+		return nil, err
+	}
+	return Parse(bytes.NewReader(data), name)
+}
+
 // Parse reads a mount table in the mountinfo format of proc(5), one mount per
 // line:
 //
