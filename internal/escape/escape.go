@@ -15,16 +15,7 @@ import (
 // invalid UTF-8 becomes `\xHH`. The result never holds a raw control
 // character, and distinct names give distinct results.
 func Name(s string) string {
-	clean := true
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == '\\' || (r == utf8.RuneError && n == 1) || !unicode.IsPrint(r) && r != ' ' {
-			clean = false
-			break
-		}
-		i += n
-	}
-	if clean {
+	if i, _ := Unprintable(s); i < 0 && !strings.ContainsRune(s, '\\') {
 		return s
 	}
 	var b strings.Builder
@@ -51,6 +42,23 @@ func Name(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// Unprintable returns the byte offset in s of the first character Name
+// writes as an escape, other than a backslash — a control character, a
+// format character such as the bidi override U+202E, another rune that is
+// not printable, or a byte of invalid UTF-8 (r is then utf8.RuneError) —
+// and that rune; -1 and 0 when s has none. A name that has one looks
+// other than it is when printed raw.
+func Unprintable(s string) (i int, r rune) {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r != ' ' && !unicode.IsPrint(r) {
+			return i, r
+		}
+		i += n
+	}
+	return -1, 0
 }
 
 // Text makes a message safe to print on a terminal, on one line: like

@@ -1,6 +1,10 @@
 package escape
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestName(t *testing.T) {
 	for in, want := range map[string]string{
@@ -29,5 +33,31 @@ func TestName(t *testing.T) {
 	// Distinct names stay distinct: the escape of a backslash can't be forged.
 	if Name(`/a\nb`) == Name("/a\nb") {
 		t.Error("a literal backslash-n and a newline escape the same")
+	}
+}
+
+// TestUnprintable: the first character Name would escape (other than a
+// backslash), where it is, and nothing in a printable name of any script.
+func TestUnprintable(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		i  int
+		r  rune
+	}{
+		{"/srv/plain name", -1, 0},
+		{`/srv/back\slash`, -1, 0},
+		{"/srv/Документы/المستندات", -1, 0},
+		{"/srv/a\nb", 6, '\n'},
+		{"/srv/a\x1b[31m", 6, 0x1b},
+		{"/srv/a\x7f", 6, 0x7f},
+		{"/srv/éa\u202eb", 8, 0x202e},
+		{"/srv/\xffz", 5, utf8.RuneError},
+	} {
+		if i, r := Unprintable(c.in); i != c.i || r != c.r {
+			t.Errorf("Unprintable(%q) = %d, %U; want %d, %U", c.in, i, r, c.i, c.r)
+		}
+		if i, _ := Unprintable(c.in); (i >= 0) != (Name(c.in) != strings.ReplaceAll(c.in, `\`, `\\`)) {
+			t.Errorf("Unprintable(%q) and Name disagree: %q", c.in, Name(c.in))
+		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
@@ -43,6 +45,20 @@ func (ck *checker) diagnostics() {
 	}
 }
 
+// unprintableName names the character r at the start of s, as
+// escape.Unprintable found it: "the control character \x0a", "the byte
+// \xff, not UTF-8", or "the invisible character U+202E" (a bidi override
+// or another rune that is not printable: the name reads other than it is).
+func unprintableName(s string, r rune) string {
+	switch {
+	case r == utf8.RuneError:
+		return fmt.Sprintf("the byte \\x%02x, not UTF-8", s[0])
+	case r < ' ' || r == 0x7f:
+		return fmt.Sprintf("the control character \\x%02x", s[0])
+	}
+	return fmt.Sprintf("the invisible character U+%04X", r)
+}
+
 // shape checks how an entry's path is written.
 func (ck *checker) shape(e persist.Entry) {
 	raw := e.Raw()
@@ -54,9 +70,9 @@ func (ck *checker) shape(e persist.Entry) {
 		ck.add("path-whitespace", sev("path-whitespace"), pos, e.Path, "",
 			"%s %s has white space at the start or end of a component: the module persists exactly that name", kindName(e), qq(raw))
 	}
-	if i := strings.IndexFunc(raw, func(c rune) bool { return c < ' ' || c == 0x7f }); i >= 0 {
+	if i, r := escape.Unprintable(raw); i >= 0 {
 		ck.add("path-control", sev("path-control"), pos, e.Path, "",
-			"%s %s has the control character \\x%02x: a declared name never holds one (a \\n or \\t in the string?)", kindName(e), qq(raw), raw[i])
+			"%s %s has %s: a declared name never holds one (a \\n or \\t in the string?)", kindName(e), qq(raw), unprintableName(raw[i:], r))
 	}
 	switch {
 	case e.Home == "" && !strings.HasPrefix(raw, "/"):

@@ -58,7 +58,7 @@ var registry = []Rule{
 		Hint: "remove the extra '/'", Source: "impermanence lib.nix; classic impermanence keeps a trailing slash and misses duplicates written both ways"},
 	{ID: "path-whitespace", Severity: Error, Summary: "a path starts or ends with white space",
 		Hint: "remove the white space", Source: "the module persists a different path than the one meant"},
-	{ID: "path-control", Severity: Error, Summary: "a path has a control character (a newline, a tab, another byte below 0x20, or 0x7f)",
+	{ID: "path-control", Severity: Error, Summary: "a path has a control character (a newline, a tab, another byte below 0x20, or 0x7f), an invisible one (a bidi override such as U+202E) or a byte that is not UTF-8",
 		Hint: "remove it (a \\n or \\t in a Nix string is one)", Source: "fstab(5) and tmpfiles.d(5) are lines of fields: impermanence's bind mounts are fileSystems entries, written to /etc/fstab with only space and tab escaped, and preservation writes tmpfiles lines; a newline splits the line"},
 	{ID: "user-path-absolute", Severity: Warning, Summary: "a user entry is written absolute; it is relative to the home",
 		Hint: "drop the leading '/'", Source: "impermanence nixos.nix users.<name>: dirPath = concatPaths [home directory]"},

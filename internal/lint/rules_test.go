@@ -163,6 +163,10 @@ func TestRules(t *testing.T) {
 		{"lost-secret", "{ lib, ... }: " + sys("", "", `users.users.alice.hashedPasswordFile = "/etc/secrets/alice";`, `imports = lib.attrValues x;`), nil, []string{"6:40 warning"}},
 		{"path-control", sys(`"/srv/a\nb" "/srv/c\td"`, ""), nil, []string{"3:21 error", "3:33 error"}},
 		{"path-control", sys(`"/srv/a b"`, ""), nil, nil},
+		// A bidi override makes the name read other than it is (fresh-user
+		// finding: it passed lint); printable non-ASCII names are fine.
+		{"path-control", sys("\"/srv/a\u202eb\"", ""), nil, []string{"3:21 error"}},
+		{"path-control", sys(`"/srv/Документы" "/srv/المستندات"`, ""), nil, nil},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private/kea"; mode = "0700"; }`, ""), nil, []string{"3:35 error"}},
 		{"private-parent-mode", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
 		{"nested-directory", sys(`{ directory = "/var/lib/private"; mode = "0700"; } "/var/lib/private/kea"`, ""), nil, nil},
