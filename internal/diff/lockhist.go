@@ -296,6 +296,10 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 	for i := range cmp.Diffs {
 		d := &cmp.Diffs[i]
 		switch {
+		case d.Change == Removed && d.A != nil && Remade(d.A.Mode):
+			// A socket is made again by its program, never lost (Remade, as
+			// check's walk counts it): never vanished, nor counted into the
+			// directory that vanished around it.
 		case d.Change == Removed && d.A != nil || c.linkToCopy(d):
 			removed = append(removed, d)
 		case d.Change == Failed && d.A == nil:

@@ -270,8 +270,8 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			rootDev.Store(e.Dev)
 			return &vstate{node: rootNode}, isDir
 		}
-		if e.Replaced {
-			return nil, false
+		if e.Replaced || Remade(e.Mode) {
+			return nil, false // a socket is made again by its program, never lost: never vanished
 		}
 		ps := parent.(*vstate)
 		if ps.row != nil {
