@@ -230,9 +230,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 		say(Said{Note: true, Warning: diff.Warning{Message: "declarations from " + s}})
 	}
 	say(Said{Note: true, Warning: diff.Warning{Message: fmt.Sprintf("%s, %s at or below %s", units.Plural(int64(len(set.Entries)), "declared path", "declared paths"), units.Plural(int64(len(table.Mounts)), "mount", "mounts"), o.Root)}})
-	for i := range set.Diagnostics {
-		say(Said{Diagnostic: &set.Diagnostics[i]})
-	}
+	sayDiagnostics(set.Diagnostics, say)
 	build := m.build
 	if o.Need == NeedFacts {
 		build = m.facts
