@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
@@ -65,7 +66,7 @@ func (m *Model) mountedThen(pe *PersistedError) *PersistedError {
 		return pe
 	}
 	old, cp := newestIn(m.From.Dir, pe.Path), newestIn(m.Root, pe.Dest)
-	if !old.After(cp) { // a tie (timestamps are coarse) is no proof the old root's is newer
+	if !diff.ReplacesCopy(old, cp) { // a tie (timestamps are coarse) is no proof the old root's is newer
 		pe.Newer, pe.OldAt = cp, old
 		return pe
 	}

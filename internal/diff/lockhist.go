@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
@@ -309,6 +310,23 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 	slices.SortFunc(removed, func(x, y *Difference) int { return pathx.Compare(x.Path, y.Path) })
 	skip := "" // a subtree left out
 	row := -1  // the row being counted, in a.Vanished
+	// The previous root, opened when a declared path's copy is to be
+	// compared with it (declaredGone's stale).
+	pfd, opened := -1, false
+	prevFD := func() int {
+		if !opened {
+			opened = true
+			if fd, err := ifsys.OpenRoot(prev.Dir); err == nil {
+				pfd = fd
+			}
+		}
+		return pfd
+	}
+	defer func() {
+		if pfd >= 0 {
+			unix.Close(pfd)
+		}
+	}()
 	for _, d := range removed {
 		p := d.Path
 		if skip != "" && pathx.HasPrefix(p, skip) {
@@ -341,10 +359,17 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 			}
 		}
 		isDir := d.A.Mode&unix.S_IFMT == unix.S_IFDIR
-		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) || decl >= 0 && !c.declaredGone(liveFD, decl, p) {
+		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) {
 			continue
 		}
-		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl)})
+		gone, stale := decl < 0, false
+		if decl >= 0 {
+			gone, stale = c.declaredGone(liveFD, prevFD(), decl, p, d.A)
+		}
+		if !gone && !stale {
+			continue
+		}
+		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl), StaleCopy: stale})
 		row = len(a.Vanished) - 1
 	}
 	if unreadable > 0 {

@@ -93,6 +93,11 @@ type Vanished struct {
 	// its persistent copy not mounted over it at that boot, and the copy
 	// lacks it now. drift restore puts it back into that copy.
 	Decl string
+	// StaleCopy: the persistent copy of Decl holds Path too, other, older
+	// bytes (declaredGone's stale): the stale copy the boot showed in
+	// place of the newer bytes, which are only in the old root. drift
+	// restore replaces it only with --force (ReplacesCopy).
+	StaleCopy bool
 }
 
 // IsDir reports whether v is a directory.
@@ -264,6 +269,12 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 	var rows []*vrow
 	age, left := retiredAge(prev, now)
 	var rootDev atomic.Uint64 // the old root's device: a nested subvolume's differs
+	prevFD, err := ifsys.OpenRoot(prev.Dir)
+	if err != nil {
+		prevFD = -1 // no stale copy is told apart (declaredGone)
+	} else {
+		defer unix.Close(prevFD)
+	}
 	visit := func(parent any, e *scan.Entry) (any, bool) {
 		isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
 		if parent == nil {
@@ -294,8 +305,11 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			return nil, false
 		}
 		here := &vstate{node: nd, decl: decl}
+		stale := false
 		if decl > 0 {
-			if !c.declaredGone(liveFD, decl-1, e.Path) || n.keep() && isDir {
+			var gone bool
+			gone, stale = c.declaredGone(liveFD, prevFD, decl-1, e.Path, e)
+			if !gone && !stale || n.keep() && isDir {
 				return here, isDir // persisted, there now, or re-made at boot: look below
 			}
 		} else {
@@ -310,7 +324,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 				return here, isDir
 			}
 		}
-		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1)}}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: stale}}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)
@@ -321,7 +335,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		return &vstate{row: r}, isDir
 	}
 	var errs atomic.Int64
-	_, err := scan.Walk(ctx, prev.Dir, scan.Options{Workers: c.cfg.Workers, OnError: func(string, error) { errs.Add(1) }}, visit)
+	_, err = scan.Walk(ctx, prev.Dir, scan.Options{Workers: c.cfg.Workers, OnError: func(string, error) { errs.Add(1) }}, visit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // Check returns the context's error

@@ -3,9 +3,11 @@ package diff
 import (
 	"path"
 	"strings"
+	"time"
 
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,22 +39,64 @@ func copyOf(e persist.Entry, p string) string {
 // declared path of a file, impermanence's symlink to a missing copy
 // counts as absent. A lookup that fails otherwise than absent says "not
 // gone": nothing is listed that is not known to be lost.
-func (c *classifier) declaredGone(liveFD int, decl int32, p string) bool {
+//
+// stale reports the other way the wipe takes such a path's data: the
+// persistent copy holds p too, a regular file as the previous root's
+// (prev, its entry there; looked up beneath prevFD) but with other bytes,
+// changed before it (ReplacesCopy). The copy was not mounted over p at
+// that boot, the boot wrote the newer bytes on the root, and the stale
+// copy is what the next boot showed in their place (check's
+// declared-unbacked with other bytes, before the wipe): the newer bytes
+// are only in the old root, and drift restore --force puts them back into
+// the copy, the rule restore reads (audit's mountedThen). A copy with the
+// same bytes, or changed no earlier than the old root's, holds p.
+func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev *scan.Entry) (gone, stale bool) {
 	e := c.tree.entries[decl]
 	cp := copyOf(e, p)
 	if cp == "" {
-		return false
+		return false, false
 	}
 	var st unix.Stat_t
-	if err := ifsys.Lstat(liveFD, cp[1:], &st); !ifsys.Absent(err) {
-		return false // persisted (or unknown)
+	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
+		return false, c.staleCopy(liveFD, cp, &st, prevFD, p, prev)
+	} else if !ifsys.Absent(err) {
+		return false, false // unknown
 	}
 	err := ifsys.Lstat(liveFD, p[1:], &st)
 	if ifsys.Absent(err) {
+		return true, false
+	}
+	return err == nil && p == e.Path && e.Kind == persist.File && st.Mode&unix.S_IFMT == unix.S_IFLNK, false
+}
+
+// staleCopy reports whether the persistent copy cp (st, its lstat beneath
+// liveFD) is an older regular file with other bytes than prev, the
+// previous root's regular file at p beneath prevFD
+// (declaredGone's stale). Any read that fails says no.
+func (c *classifier) staleCopy(liveFD int, cp string, st *unix.Stat_t, prevFD int, p string, prev *scan.Entry) bool {
+	if prevFD < 0 || prev == nil || prev.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false
+	}
+	if !ReplacesCopy(time.Unix(0, prev.Mtime), time.Unix(st.Mtim.Unix())) {
+		return false
+	}
+	if prev.Size != st.Size {
 		return true
 	}
-	return err == nil && p == e.Path && e.Kind == persist.File && st.Mode&unix.S_IFMT == unix.S_IFLNK
+	a, b := *prev, entryOf(cp, st, "")
+	a.Path = p
+	same, err := newHasher(nil).sameFiles(prevFD, &a, liveFD, &b)
+	return err == nil && !same
 }
+
+// ReplacesCopy is the rule by which drift restore --force replaces a
+// declared path's persistent copy with an old root's data, the copy not
+// having been mounted over it at that boot, and by which check lists that
+// data as vanished: old, the newest modification time of the old root's
+// data, is after cp, the copy's. A tie refuses: file timestamps are
+// coarse, and the copy may be what a mount made part-way through that
+// boot took in.
+func ReplacesCopy(old, cp time.Time) bool { return old.After(cp) }
 
 // declOf is the declared path of entries[decl], "" for decl < 0.
 func (c *classifier) declOf(decl int32) string {

@@ -263,14 +263,22 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			break
 		}
 	}
+	for _, v := range a.Vanished {
+		if v.StaleCopy {
+			fmt.Fprintln(w, "Paths restored with --force: their persistent copy holds other, older bytes, the stale copy shown in their place now; the restore replaces it with the old root's.")
+			break
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }
 
 // RestoreCommand is the drift restore command line that copies v back:
 // into its persistent copy when it is declared (v.Decl), else to its live
-// path (--to live), its words quoted with ShellQuote: safe to print as it
-// is, and exactly the names when pasted into a shell.
+// path (--to live), with --force when that copy holds older, other bytes
+// there (v.StaleCopy: restore replaces them only then), its words quoted
+// with ShellQuote: safe to print as it is, and exactly the names when
+// pasted into a shell.
 //
 // root is the audited root (Audit.Root): a system audited elsewhere than at
 // / gets --root, so the command restores into it and not into the host.
@@ -278,6 +286,9 @@ func RestoreCommand(root string, v diff.Vanished) string {
 	cmd := "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From)
 	if v.Decl == "" {
 		cmd += " --to live"
+	}
+	if v.StaleCopy {
+		cmd += " --force"
 	}
 	if root != "" && root != "/" {
 		cmd += " --root " + ShellQuote(root)

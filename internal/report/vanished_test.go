@@ -136,3 +136,13 @@ func TestHistoryAndVanished(t *testing.T) {
 		t.Errorf("JSON without a previous root:\n%s", out.String())
 	}
 }
+
+// TestRestoreCommandStaleCopy: a declared file whose persistent copy holds
+// older, other bytes (diff.Vanished.StaleCopy) is restored into the copy
+// with --force, which drift restore needs to replace it.
+func TestRestoreCommandStaleCopy(t *testing.T) {
+	got := RestoreCommand("/", diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true})
+	if want := "drift restore /srv/www/about.html --from 2026-11-05_09:03:07 --force"; got != want {
+		t.Errorf("RestoreCommand = %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,28 +31,48 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 	}
 	const decl = "/srv/declared-unmounted" // not mounted at the first boot
 	writeFile(t, s.M(storage+decl+"/engine-id"), "made long ago\n", 0o600)
+	writeFile(t, s.M(storage+decl+"/www/about.html"), "<p>stale</p>\n", 0o644) // an older version, changed on the root below
 	writeFile(t, s.M("/etc/nixos/configuration.nix"), "{ ... }: { }\n", 0o644) // through its mount: in the copy
 	time.Sleep(2 * time.Second)                                                // the copies are born before the old root's time
 	files := map[string]string{
 		decl + "/containers/c1/config.json": `{"id":"c1"}` + "\n",
 		decl + "/containers/c2/log":         "started\n",
 		decl + "/volumes/pg_wal_000001":     "wal\n",
+		decl + "/www/about.html":            "<p>newer</p>\n",
 	}
 	for p, content := range files {
 		writeFile(t, s.M(p), content, 0o600)
 	}
+	// A socket is made again by its program, never lost: before the wipe
+	// and in what vanished after it alike (it was counted after it only).
+	const sockDir = "/opt" // on the root (the harness mounts /var/lib)
+	writeFile(t, s.M(sockDir+"/tailscale/tailscaled.state"), "{}\n", 0o600)
+	writeFile(t, s.M(sockDir+"/tailscale/derpmap.cached.json"), "[]\n", 0o600)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: s.M(sockDir + "/tailscale/tailscaled.sock"), Net: "unix"})
+	testutil.Must(t, err)
+	l.SetUnlinkOnClose(false)
+	testutil.Must(t, l.Close())
 	var before struct {
-		Items []struct{ Path, Category string }
+		Items []struct {
+			Path, Category, Why string
+			Entries             int64
+		}
 	}
 	testutil.Must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &before))
-	unbacked := false
+	unbacked, stale, sockEntries := false, false, int64(0)
 	for _, it := range before.Items {
 		if strings.HasPrefix(it.Path, decl+"/containers") && it.Category == "declared-unbacked" {
 			unbacked = true
 		}
+		if it.Path == decl+"/www/about.html" && it.Category == "declared-unbacked" && strings.Contains(it.Why, "stale") {
+			stale = true
+		}
+		if it.Path == sockDir {
+			sockEntries = it.Entries
+		}
 	}
-	if !unbacked {
-		t.Fatalf("before the wipe, %s/containers is not declared-unbacked: %+v", decl, before.Items)
+	if !unbacked || !stale || sockEntries != 4 {
+		t.Fatalf("before the wipe, want %s/containers declared-unbacked, about.html too with its stale copy, %s 4 entries: %+v", decl, sockDir, before.Items)
 	}
 
 	s.unmountBelow(s.root)
@@ -66,6 +87,12 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 	}
 	oldName := olds[0]
 	for p := range files {
+		if p == decl+"/www/about.html" {
+			if b, err := os.ReadFile(s.M(p)); err != nil || string(b) != "<p>stale</p>\n" {
+				t.Fatalf("%s after the wipe: %q, %v, want the stale copy", p, b, err)
+			}
+			continue
+		}
 		if _, err := os.Lstat(s.M(p)); !os.IsNotExist(err) {
 			t.Fatalf("%s after the wipe: %v, want it gone", p, err)
 		}
@@ -90,12 +117,28 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 		return mine
 	}
 	got := check()
-	want := map[string]bool{decl + "/containers": true, decl + "/volumes": true}
+	var after struct {
+		Vanished []struct {
+			Path    string
+			Entries int64
+		}
+	}
+	_, out, _ := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+	testutil.Must(t, json.Unmarshal([]byte(out), &after))
+	for _, v := range after.Vanished {
+		if (v.Path == sockDir || strings.HasPrefix(v.Path, sockDir+"/")) && (v.Path != sockDir || v.Entries != sockEntries) {
+			t.Errorf("vanished %+v: want %s with the %d entries check counted before the wipe, the socket not among them", v, sockDir, sockEntries)
+		}
+	}
+	// about.html: the stale copy shows now, the newer bytes are only in
+	// the old root; restore replaces an older copy only with --force.
+	want := map[string]string{decl + "/containers": "", decl + "/volumes": "", decl + "/www/about.html": " --force"}
 	if len(got) != len(want) {
 		t.Fatalf("vanished below %s: %+v, want %v", decl, got, want)
 	}
 	for _, v := range got {
-		if !want[v.Path] || v.Declared != decl || v.Restore != "drift restore "+v.Path+" --from "+oldName+" --root "+s.root {
+		force, ok := want[v.Path]
+		if !ok || v.Declared != decl || v.Restore != "drift restore "+v.Path+" --from "+oldName+force+" --root "+s.root {
 			t.Errorf("vanished %+v: want declared %s, restore into the copy from %s", v, decl, oldName)
 		}
 	}
