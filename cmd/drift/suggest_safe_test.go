@@ -157,13 +157,13 @@ func machine(t *testing.T, fstab bool) (dir string, args []string) {
 	return dir, args
 }
 
-// TestSuggestKeepsPasswordFilesAndKeys (C10): what the configuration names
+// TestSuggestKeepsPasswordFilesAndKeys: what the configuration names
 // under the persistent storage path — users' hashedPasswordFile (with
 // mutableUsers = false: removing it locks everyone out), the host key,
 // sops-nix's and agenix's keys, any other option's path (a service's
 // passwordFile) — is in use, listed with the option that names it, never
 // declare-or-remove; what nothing uses still is, even when an option
-// names the whole storage path (a backup's paths).
+// names the whole storage path (a backup's paths). Field case C10.
 func TestSuggestKeepsPasswordFilesAndKeys(t *testing.T) {
 	_, args := machine(t, true)
 	rep := suggestOf(t, args)
@@ -254,11 +254,11 @@ func TestCheckFstabBindMountNotUnmounted(t *testing.T) {
 	}
 }
 
-// TestSuggestNeverAPIOrMountPoints (C19): the empty mount points of an
+// TestSuggestNeverAPIOrMountPoints: the empty mount points of an
 // image (/boot, /dev, /proc, /sys) and what lies on an API filesystem's
 // directory (/run) are never suggested; the mount points are not lost (the
 // next boot makes them again), so they are not left to the user either;
-// what is printed passes drift lint.
+// what is printed passes drift lint. Field case C19.
 func TestSuggestNeverAPIOrMountPoints(t *testing.T) {
 	dir, args := machine(t, true)
 	rep := suggestOf(t, args)
@@ -282,9 +282,9 @@ func TestSuggestNeverAPIOrMountPoints(t *testing.T) {
 	lintClean(t, dir, args)
 }
 
-// TestSuggestSymlinkLeftWithReason (C23): a symlink (nix-env's
+// TestSuggestSymlinkLeftWithReason: a symlink (nix-env's
 // /root/.nix-profile) is never declared as a file — impermanence would
-// bind-mount what it points to — but left out, saying so.
+// bind-mount what it points to — but left out, saying so. Field case C23.
 func TestSuggestSymlinkLeftWithReason(t *testing.T) {
 	_, args := machine(t, true)
 	rep := suggestOf(t, args)
@@ -296,9 +296,9 @@ func TestSuggestSymlinkLeftWithReason(t *testing.T) {
 	}
 }
 
-// TestSuggestPrivateParentMode (C21): DynamicUser state below
-// /var/lib/private brings /var/lib/private 0700 along (drift lint's
-// private-parent-mode rejects the one without the other).
+// TestSuggestPrivateParentMode: DynamicUser state below /var/lib/private
+// brings /var/lib/private 0700 along (drift lint's private-parent-mode
+// rejects the one without the other). Field case C21.
 func TestSuggestPrivateParentMode(t *testing.T) {
 	dir, args := machine(t, true)
 	code, out, errs := runDrift(t, append(append([]string{"suggest"}, args...), "--format", "nix")...)

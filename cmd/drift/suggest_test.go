@@ -291,12 +291,12 @@ func TestSuggestApplied(t *testing.T) {
 	}
 }
 
-// TestSuggestC08 is field case C08: /var/log persisted, /etc/machine-id
-// not. Journal directories named by several machine IDs under the
-// persisted /var/log/journal show that the ID changes at every boot: a
-// high-confidence suggestion to persist /etc/machine-id, with that
+// TestSuggestMachineIDFromJournals: /var/log persisted, /etc/machine-id
+// not (field case C08). Journal directories named by several machine IDs
+// under the persisted /var/log/journal show that the ID changes at every
+// boot: a high-confidence suggestion to persist /etc/machine-id, with that
 // evidence, even with no old root to compare.
-func TestSuggestC08(t *testing.T) {
+func TestSuggestMachineIDFromJournals(t *testing.T) {
 	older, newest := fixtureTime.Add(-48*time.Hour), suggestNow.Add(-time.Hour)
 	for _, tc := range []struct {
 		name       string

@@ -87,7 +87,7 @@ func TestPreviousRoot(t *testing.T) {
 	roots := []OldRoot{
 		mk("2026-11-9_08:00:00", KindSubvolume, 257),
 		mk("2026-11-10_08:00:00", KindSubvolume, 258), // newest by time; first as a string
-		mk("2026-11-30_08:00:00", KindSubvolume, 300), // the live root (C18)
+		mk("2026-11-30_08:00:00", KindSubvolume, 300), // the live root, a retired one (C18)
 		mk("2026-12-1_00:00:00", KindDir, 0),
 		mk("link", KindSymlink, 0),
 		{Name: "manual-backup", Path: "old_roots/manual-backup", Kind: KindSubvolume, ID: 400, Time: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
@@ -118,7 +118,7 @@ func TestOldRootsBeside(t *testing.T) {
 		"/root":                          "old_roots",
 		"@":                              "old_roots",
 		"nixos/@":                        "nixos/old_roots",
-		"old_roots/2026-11-5_09:03:07":   "old_roots", // C18
+		"old_roots/2026-11-5_09:03:07":   "old_roots", // the live root is a retired one (field case C18)
 		"x/old_roots/2026-11-5_09:03:07": "x/old_roots",
 	} {
 		if got := OldRootsBeside(in); got != want {

@@ -201,7 +201,7 @@ func TestWipeReal(t *testing.T) {
 		}
 	})
 
-	t.Run("C15 same-second collision", func(t *testing.T) {
+	t.Run("same-second collision (C15)", func(t *testing.T) {
 		im := newImage(t)
 		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		ts := time.Date(2026, 11, 9, 7, 58, 11, 0, time.UTC)
@@ -244,7 +244,7 @@ func TestWipeReal(t *testing.T) {
 		}
 	})
 
-	t.Run("C18 mounted old root and mounted root", func(t *testing.T) {
+	t.Run("mounted old root and mounted root (C18)", func(t *testing.T) {
 		im := newImage(t)
 		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		old := "old_roots/" + FormatName(now.Add(-day(40)), 0)
@@ -288,7 +288,7 @@ func TestWipeReal(t *testing.T) {
 		}
 	})
 
-	t.Run("C13 long idle machine keeps the newest", func(t *testing.T) {
+	t.Run("long idle machine keeps the newest (C13)", func(t *testing.T) {
 		im := newImage(t)
 		testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
 		im.subvol("old_roots/2025-03-28_08:00:00", time.Date(2025, 3, 28, 8, 0, 0, 0, time.UTC))

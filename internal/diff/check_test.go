@@ -256,10 +256,12 @@ func TestCheckNotImpermanent(t *testing.T) {
 	wantCats(t, a, map[string]string{"/x": "unpersisted"})
 }
 
-// C02: a declared file that exists proves nothing; what backs it counts.
-// Its persistent copy (120 B, older) differs: lost, the stale copy named
-// (it comes back in its place), and a warning like a directory's.
-func TestFieldCaseC02(t *testing.T) {
+// TestDeclaredFilePresentButNotBacked: a declared file that exists proves
+// nothing; what backs it counts (field case C02: the file was there after
+// the switch, but not bind-mounted). Its persistent copy (120 B, older)
+// differs: lost, the stale copy named (it comes back in its place), and a
+// warning like a directory's.
+func TestDeclaredFilePresentButNotBacked(t *testing.T) {
 	spec := `
 f /home/alice/topfile 0123456789
 f /nix/persist/home/alice/.zsh/history-extra ` + strings.Repeat("o", 120) + `
@@ -278,8 +280,10 @@ f /home/alice/.zsh/history-extra ` + strings.Repeat("h", 700)
 	}
 }
 
-// C03: a tmpfs mounted later over the home hides the file bind mount.
-func TestFieldCaseC03(t *testing.T) {
+// TestLaterMountOfParentHidesBoundFile: a tmpfs mounted later over the
+// home hides the file bind mount made before it (field case C03): the
+// file on the tmpfs is declared-unbacked, the hidden mount is a warning.
+func TestLaterMountOfParentHidesBoundFile(t *testing.T) {
 	spec := `
 f /home/alice/.gitconfig ` + strings.Repeat("g", 300) + `
 d /home/alice/Code
@@ -305,9 +309,11 @@ f /home/alice/Code/main.go package main`
 	}
 }
 
-// C04: paths are compared component-wise; a dataset inside the storage path
-// is not a mount of the live path.
-func TestFieldCaseC04(t *testing.T) {
+// TestPathsComparedComponentWise: paths are compared component by
+// component, never as strings (field case C04: a substring match skipped a
+// needed bind mount); a dataset inside the storage path is not a mount of
+// the live path.
+func TestPathsComparedComponentWise(t *testing.T) {
 	spec := `
 f /home/alice/Downloads/iso.img ISO
 d /home/alice/Documents
@@ -339,8 +345,9 @@ f /home/alice/Down/x y`
 	}
 }
 
-// C05: escaped mount points, a FUSE source shown as "bindfs", UTF-8 names.
-func TestFieldCaseC05(t *testing.T) {
+// TestEscapedAndUTF8MountPoints: escaped mount points, a FUSE source shown
+// as "bindfs" and UTF-8 names are matched byte for byte (field case C05).
+func TestEscapedAndUTF8MountPoints(t *testing.T) {
 	arabic := "/home/alice/المستندات"
 	spec := "d " + arabic + "\nd /home/alice/VirtualBox VMs\n"
 	mi := btrfsSystem + `60 22 0:60 / /home/alice/VirtualBox\040VMs rw - fuse.bindfs bindfs rw,user_id=1000,allow_other`
@@ -351,10 +358,12 @@ func TestFieldCaseC05(t *testing.T) {
 	}
 }
 
-// C07 (live part) and C23: declared files that are regular files on the
-// ephemeral root, a file declared as a directory, a replaced symlink; and a
-// correct symlink (C22 Steam) that is re-created.
-func TestFieldCasesC07C23(t *testing.T) {
+// TestDeclaredFilesLeftOnTheRoot: declared files that are regular files
+// on the ephemeral root (SSH host keys not bind-mounted, field case C07's
+// live part), a file declared as a directory, a symlink-method file a
+// program replaced by a regular file on saving (C23) are declared-unbacked;
+// a correct symlink into storage (Steam's, C22) is re-created.
+func TestDeclaredFilesLeftOnTheRoot(t *testing.T) {
 	spec := `
 f /etc/ssh/ssh_host_ed25519_key K2
 f /etc/ssh/ssh_host_ed25519_key.pub P2
@@ -375,8 +384,10 @@ l /home/alice/.local/share/Steam -> /nix/persist/home/alice/.local/share/Steam`
 	})
 }
 
-// C08 variant B: a transient tmpfs over the persisted machine-id.
-func TestFieldCaseC08B(t *testing.T) {
+// TestTransientTmpfsOverPersistedFile: a transient tmpfs over the
+// persisted /etc/machine-id hides the persisted one: declared-unbacked,
+// with a warning naming the tmpfs (field case C08, variant B).
+func TestTransientTmpfsOverPersistedFile(t *testing.T) {
 	mi := btrfsSystem + `
 70 22 0:31 /persist/etc/machine-id /etc/machine-id rw - btrfs /dev/vda2 rw
 71 70 0:71 /machine-id /etc/machine-id ro - tmpfs tmpfs ro,mode=755`
@@ -389,8 +400,10 @@ func TestFieldCaseC08B(t *testing.T) {
 	}
 }
 
-// C09: /etc/shadow changed at run time is on the ephemeral root.
-func TestFieldCaseC09(t *testing.T) {
+// TestShadowChangedAtRunTimeIsLost: /etc/shadow changed at run time (a
+// password set with passwd) is on the ephemeral root and reverts at the
+// next boot (field case C09).
+func TestShadowChangedAtRunTimeIsLost(t *testing.T) {
 	a := check(t, "f /etc/shadow alice:HASH-B", btrfsSystem, []persist.Entry{dir("/var/lib/nixos")}, nil)
 	wantCats(t, a, map[string]string{"/etc/shadow": "unpersisted"})
 }
@@ -500,8 +513,10 @@ func TestCheckDeterministic(t *testing.T) {
 	}
 }
 
-// C18: the live root is a retired snapshot; the ROOT field of mountinfo says so.
-func TestFieldCaseC18(t *testing.T) {
+// TestLiveRootIsRetiredSnapshot: / mounted from a retired snapshot in
+// old_roots, as the ROOT field of mountinfo says, is a warning (the system
+// booted an old root: field case C18).
+func TestLiveRootIsRetiredSnapshot(t *testing.T) {
 	mi := `
 1 0 0:31 /old_roots/2024-11-4_16:22:50 / rw - btrfs /dev/sda2 rw,subvolid=294
 20 1 0:31 /nix /nix rw - btrfs /dev/sda2 rw,subvolid=258
@@ -534,9 +549,11 @@ func TestDeclaredWrongSource(t *testing.T) {
 	wantCats(t, a, map[string]string{})
 }
 
-// C22: home-manager bindfs mount unreadable by root is backed by its mount
-// table entry; a symlink-method directory pointing into storage is backed.
-func TestFieldCaseC22(t *testing.T) {
+// TestBindfsMountUnreadableByRootIsBacked: a home-manager bindfs mount
+// root cannot read is backed by its mount table entry, and a
+// symlink-method directory pointing into storage is backed (field
+// case C22).
+func TestBindfsMountUnreadableByRootIsBacked(t *testing.T) {
 	spec := `
 d /home/alice/Music
 l /home/alice/.local/share/Steam -> /nix/persist/home/alice/.local/share/Steam

@@ -57,10 +57,11 @@ func historyCheck(t *testing.T, spec string, files map[string]string, mi string,
 
 const c06Mounts = btrfsSystem + `41 22 0:31 /persist/var/lib/svc-a /var/lib/svc-a rw - btrfs /dev/vda2 rw`
 
-// C06: /var/lib/nixos is not persisted; svc-b was added and took uid 995,
-// which svc-a had in the previous root: svc-a's persisted directory is now
-// svc-b's.
-func TestFieldCaseC06(t *testing.T) {
+// TestUIDTakenOverWithoutVarLibNixos: /var/lib/nixos is not persisted;
+// svc-b was added and took uid 995, which svc-a had in the previous root:
+// svc-a's persisted directory is now svc-b's, an ownership alert (field
+// case C06).
+func TestUIDTakenOverWithoutVarLibNixos(t *testing.T) {
 	live := map[string]string{
 		"/etc/passwd":            "root:x:0:0::/root:/bin/sh\n",
 		"/etc/group":             "root:x:0:\n",
@@ -207,10 +208,11 @@ func c07Decls() []persist.Entry {
 	return []persist.Entry{file("/etc/ssh/ssh_host_ed25519_key"), file("/etc/ssh/ssh_host_ed25519_key.pub")}
 }
 
-// C07: the host keys are regular files on the ephemeral root (the
-// persistent copies never existed) and differ from the previous root's:
-// an alert each, naming the lost category; the key material never printed.
-func TestFieldCaseC07History(t *testing.T) {
+// TestHostKeysRegeneratedAtBoot: the SSH host keys are regular files on
+// the ephemeral root (the persistent copies never existed) and differ from
+// the previous root's, regenerated at this boot (field case C07): an alert
+// each, naming the lost category; the key material never printed.
+func TestHostKeysRegeneratedAtBoot(t *testing.T) {
 	prev := previous(t, map[string]string{
 		"/etc/ssh/ssh_host_ed25519_key":     "K1-PRIVATE",
 		"/etc/ssh/ssh_host_ed25519_key.pub": "P1-longer",

@@ -31,9 +31,11 @@ func find(fs []Finding, rule, path string) (Finding, bool) {
 	return Finding{}, false
 }
 
-// C05: non-ASCII, whitespace and special-character paths. The third
-// entry's trailing '/' is normalised (path-slashes) and it is a very deep
-// leaf under .mozilla (deep-app-path).
+// TestUnusualPathCharacters: paths with non-ASCII letters, whitespace and
+// shell-special characters (field case C05) are kept byte for byte; only
+// the third entry is reported: its trailing '/' is normalised
+// (path-slashes) and it is a very deep leaf under .mozilla
+// (deep-app-path).
 //
 // The case also expects "escaped unit name longer than 255 bytes". Under
 // the NixOS module the entry's mount unit is named with systemd's own
@@ -43,7 +45,7 @@ func find(fs []Finding, rule, path string) (Finding, bool) {
 // name (systemd: "Unit name … is not valid"). The same entry declared
 // through home-manager v1 raises unit-name (second half), and so does a
 // path whose escaped name is longer than 255 bytes.
-func TestCaseC05(t *testing.T) {
+func TestUnusualPathCharacters(t *testing.T) {
 	src := `{
   environment.persistence."/nix/persist".users.alice.directories = [
     "المستندات"
@@ -57,7 +59,7 @@ func TestCaseC05(t *testing.T) {
 	got := briefs(fs, "path-slashes", "deep-app-path", "unit-name", "path-whitespace", "path-not-absolute")
 	want := []string{"5:5 warning deep-app-path " + third, "5:5 warning path-slashes " + third}
 	if !slices.Equal(got, want) {
-		t.Errorf("C05 findings:\n got %q\nwant %q", got, want)
+		t.Errorf("findings on unusual characters:\n got %q\nwant %q", got, want)
 	}
 	if f, _ := find(fs, "deep-app-path", third); !strings.Contains(f.Message, "consider persisting .mozilla") {
 		t.Errorf("deep-app-path message %q does not suggest .mozilla", f.Message)
@@ -84,8 +86,10 @@ func TestCaseC05(t *testing.T) {
 	}
 }
 
-// C06: /var/lib/nixos not persisted while users and groups have no fixed id.
-func TestCaseC06(t *testing.T) {
+// TestUnfixedIDsWithoutVarLibNixos: /var/lib/nixos not persisted while
+// users and groups have no fixed id is an error naming them: their ids
+// can change at the next boot and files change owner (field case C06).
+func TestUnfixedIDsWithoutVarLibNixos(t *testing.T) {
 	src := `{
   users.users.alice = { isNormalUser = true; uid = 1000; };
   users.users.svc-a = { isSystemUser = true; group = "svc-a"; };   # no uid
@@ -111,8 +115,11 @@ func TestCaseC06(t *testing.T) {
 	}
 }
 
-// C10: paths read before the persistence mounts exist.
-func TestCaseC10(t *testing.T) {
+// TestEarlyReaderOfPersistedFile: a password file or key the system reads
+// in stage 1 or before the persistence mounts exist (hashedPasswordFile,
+// sops' SSH key) but persisted only by a bind mount is an error naming the
+// option that reads it (field case C10).
+func TestEarlyReaderOfPersistedFile(t *testing.T) {
 	src := `{
   users.mutableUsers = false;
   users.users.alice.hashedPasswordFile = "/etc/secrets/alice.hash";
@@ -127,7 +134,7 @@ func TestCaseC10(t *testing.T) {
 	got := briefs(fs, "early-reader")
 	want := []string{"3:42 error early-reader /etc/secrets/alice.hash", "4:28 error early-reader /etc/ssh/ssh_host_ed25519_key"}
 	if !slices.Equal(got, want) {
-		t.Fatalf("C10:\n got %q\nwant %q", got, want)
+		t.Fatalf("early readers:\n got %q\nwant %q", got, want)
 	}
 	if f, _ := find(fs, "early-reader", "/etc/secrets/alice.hash"); !strings.Contains(f.Message, "users.users.alice.hashedPasswordFile") || !strings.Contains(f.Hint, "/nix/persist/etc/secrets/alice.hash") {
 		t.Errorf("hashedPasswordFile finding: %+v", f)
@@ -142,8 +149,11 @@ func TestCaseC10(t *testing.T) {
 	}
 }
 
-// C19: persisting paths that must not be persisted.
-func TestCaseC19(t *testing.T) {
+// TestPathsNeverToPersist: persisting what must not be persisted (an API
+// filesystem, a generated /etc directory, all of /var, a path inside the
+// storage path, /tmp, /boot, the user database files) is reported, each
+// with its rule and severity (field case C19).
+func TestPathsNeverToPersist(t *testing.T) {
 	src := `{
   users.mutableUsers = false;
   services.openssh.enable = true;
@@ -167,21 +177,25 @@ func TestCaseC19(t *testing.T) {
 		"6:28 error etc-user-files /etc/passwd",
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("C19:\n got %q\nwant %q", got, want)
+		t.Errorf("paths never to persist:\n got %q\nwant %q", got, want)
 	}
 	// mutableUsers true: the user files are a warning; useTmpfs: /tmp info.
 	soft := strings.Replace(src, "users.mutableUsers = false;", "users.mutableUsers = true; boot.tmp.useTmpfs = true;", 1)
 	got = briefs(lintNix(t, soft), "etc-user-files", "persist-tmp")
 	want = []string{"5:67 info persist-tmp /tmp", "6:15 warning etc-user-files /etc/group", "6:28 warning etc-user-files /etc/passwd"}
 	if !slices.Equal(got, want) {
-		t.Errorf("C19 soft:\n got %q\nwant %q", got, want)
+		t.Errorf("with mutable users and a tmpfs /tmp:\n got %q\nwant %q", got, want)
 	}
 }
 
-// C21: modes of persisted directories and their parents (the static part:
-// what the declarations say; the live and persistent modes are drift
-// check's).
-func TestCaseC21(t *testing.T) {
+// TestPersistedDirectoryModes: the modes declarations give persisted
+// directories and their parents: an entry below /var/lib/private without
+// /var/lib/private itself declared 0700 is an error (the module makes it
+// 0755 and systemd refuses its DynamicUser services), a directory of
+// secrets (.gnupg, .ssh) persisted with a mode open to others a warning
+// (field case C21; the static part: the live and persistent modes are
+// drift check's).
+func TestPersistedDirectoryModes(t *testing.T) {
 	src := `{
   environment.persistence."/nix/persist" = {
     directories = [ { directory = "/var/lib/private/kea"; mode = "0700"; } ];
@@ -197,16 +211,18 @@ func TestCaseC21(t *testing.T) {
 		"4:42 warning secret-dir-mode /home/alice/.ssh",
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("C21:\n got %q\nwant %q", got, want)
+		t.Errorf("directory modes:\n got %q\nwant %q", got, want)
 	}
 }
 
-// TestCaseC11WipeBeforeResumeIsAnError: the case's configuration — a wipe
-// in postDeviceCommands on a machine that hibernates to /dev/vda3 — is a
+// TestWipeBeforeResumeIsAnError: a wipe in postDeviceCommands on a
+// machine that hibernates to /dev/vda3 (field case C11: the wipe runs
+// before the hibernated kernel is resumed, which then writes to a
+// filesystem changed under it) is a
 // wipe-before-resume error naming the resume device, whose hint points to
 // postResumeCommands, a unit after the resume, and services.drift.wipe.
 // The same wipe in postResumeCommands is not reported.
-func TestCaseC11WipeBeforeResumeIsAnError(t *testing.T) {
+func TestWipeBeforeResumeIsAnError(t *testing.T) {
 	src := `{ lib, ... }: {
   boot.initrd.systemd.enable = false;
   swapDevices = [ { device = "/dev/vda3"; } ];
@@ -223,7 +239,7 @@ func TestCaseC11WipeBeforeResumeIsAnError(t *testing.T) {
 `
 	fs := lintNix(t, src)
 	if got := briefs(fs, "wipe-before-resume"); !slices.Equal(got, []string{"5:48 error wipe-before-resume"}) {
-		t.Fatalf("C11: %q", got)
+		t.Fatalf("wipe before resume: %q", got)
 	}
 	f, _ := find(fs, "wipe-before-resume", "")
 	for _, s := range []string{`boot.resumeDevice = "/dev/vda3"`, "hibernated kernel"} {
@@ -242,10 +258,12 @@ func TestCaseC11WipeBeforeResumeIsAnError(t *testing.T) {
 	}
 }
 
-// TestCaseC13C15SeedScriptFaults: the seed script's old-root names (the
-// root's mtime, C15) and its expiry by mtime (find -mtime +30, C13) are
-// reported on the hook, once each; a wipe without them is not.
-func TestCaseC13C15SeedScriptFaults(t *testing.T) {
+// TestSeedScriptNamesAndExpiryByMtime: the seed script's old-root names
+// (the root's mtime: two roots with one mtime collide, C15) and its expiry
+// by mtime (find -mtime +30: a root retired after a long uptime is deleted
+// at once, C13) are reported on the hook, once each; a wipe without them
+// is not.
+func TestSeedScriptNamesAndExpiryByMtime(t *testing.T) {
 	fs := lintNix(t, wipeFixture("seed-unset.nix"))
 	if got := briefs(fs, "wipe-old-root-name", "wipe-expiry-mtime"); !slices.Equal(got, []string{"3:48 warning wipe-expiry-mtime", "3:48 warning wipe-old-root-name"}) {
 		t.Errorf("seed script: %q", got)

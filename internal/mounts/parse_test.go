@@ -44,8 +44,9 @@ func TestParse(t *testing.T) {
 				FSType:   "sysfs", Source: "sysfs", SuperOptions: "rw", Line: 2},
 		},
 	}, {
-		// C05: a bindfs mount whose source is shown as just "bindfs".
-		name: "C05 escaped space in mount point, bindfs source",
+		// A mount point with an escaped space, and a bindfs mount whose
+		// source is shown as just "bindfs" (field case C05).
+		name: "escaped space in mount point, bindfs source",
 		text: `60 1 0:50 / /home/alice/VirtualBox\040VMs rw,nosuid,nodev,relatime shared:40 - fuse.bindfs bindfs rw,user_id=1000,group_id=100,allow_other` + "\n",
 		want: []Mount{{ID: 60, Parent: 1, Major: 0, Minor: 50, Root: "/", MountPoint: "/home/alice/VirtualBox VMs",
 			Options: "rw,nosuid,nodev,relatime", Optional: []string{"shared:40"}, FSType: "fuse.bindfs", Source: "bindfs",
@@ -79,8 +80,9 @@ func TestParse(t *testing.T) {
 			Options: "rw,relatime", FSType: "btrfs", Source: "/dev/vda2",
 			SuperOptions: "rw,discard=async,space_cache=v2,subvolid=258,subvol=/persist", Line: 1}},
 	}, {
-		// C18: the ROOT field is authoritative and kept exactly.
-		name: "C18 root from a retired snapshot, kept exactly",
+		// / mounted from a retired snapshot: the ROOT field is
+		// authoritative and kept exactly (field case C18).
+		name: "root from a retired snapshot, kept exactly",
 		text: "1 0 0:30 /old_roots/2024-11-4_16:22:50 / rw,relatime - btrfs /dev/sda2 rw,subvolid=294,subvol=/old_roots/2024-11-4_16:22:50\n",
 		want: []Mount{{ID: 1, Parent: 0, Major: 0, Minor: 30, Root: "/old_roots/2024-11-4_16:22:50", MountPoint: "/",
 			Options: "rw,relatime", FSType: "btrfs", Source: "/dev/sda2",
@@ -133,9 +135,9 @@ func TestParseErrors(t *testing.T) {
 		{"no source", "1 0 8:1 / / rw - ext4\n", "mountinfo:1:22: expected mount source after the filesystem type, found end of line"},
 		{"extra field", "1 0 8:1 / / rw - ext4 a rw extra\n", `mountinfo:1:28: expected end of line after super options, found "extra"`},
 		{"duplicate id", ok + "\n1 0 0:2 / /a rw - ext4 b rw\n", "mountinfo:3:1: expected a unique mount ID, found 1 again (first on line 1)"},
-		// C05: the kernel writes every backslash of a name as \134 (and
+		// The kernel writes every backslash of a name as \134 (and
 		// space, tab, newline as \040, \011, \012): a lone one is not
-		// mountinfo, in any field that holds escapes.
+		// mountinfo, in any field that holds escapes (field case C05).
 		{"bad escape \\9", "1 0 8:1 / /a\\9b rw - ext4 a rw\n", `mountinfo:1:13: expected an octal escape \NNN from \000 to \377 after "\", found "\\9b"`},
 		{"bad escape \\777", "1 0 8:1 /x\\777 / rw - ext4 a rw\n", `mountinfo:1:11: expected an octal escape \NNN from \000 to \377 after "\", found "\\777"`},
 		{"trailing backslash", "1 0 8:1 / / rw - ext4 src\\ rw\n", `mountinfo:1:26: expected an octal escape \NNN from \000 to \377 after "\", found "\\"`},

@@ -47,10 +47,11 @@ func TestVisibility(t *testing.T) {
 		shows    []showCase
 		shadowed []string
 	}{{
-		// C03 in mountinfo syntax: the file bind mount (30) is made before
-		// the tmpfs home (35) and disappears under it; Code (36) is mounted
-		// on the tmpfs and stays visible.
-		name: "C03 over-mount of a bound file by its parent directory",
+		// A persisted file hidden by a later mount of its parent (field
+		// case C03), in mountinfo syntax: the file bind mount (30) is made
+		// before the tmpfs home (35) and disappears under it; Code (36) is
+		// mounted on the tmpfs and stays visible.
+		name: "over-mount of a bound file by its parent directory",
 		text: `1 0 0:30 /root / rw,relatime - btrfs /dev/vda2 rw,subvolid=256,subvol=/root
 30 1 0:30 /persist/home/alice/.gitconfig /home/alice/.gitconfig rw,relatime - btrfs /dev/vda2 rw,subvolid=258,subvol=/persist
 35 1 0:40 / /home/alice rw,relatime - tmpfs none rw,mode=700
@@ -74,7 +75,7 @@ func TestVisibility(t *testing.T) {
 		// plus a stack of three tmpfs on /tmp/drift-ovr/a (the last moved
 		// there with mount --move): each is the parent of the next, and the
 		// last one wins.
-		name: "C03 and a stack, captured from the kernel",
+		name: "over-mount of a bound file and a stack, captured from the kernel",
 		text: `63 43 0:39 / /tmp/drift-ovr rw,relatime - tmpfs none rw
 64 63 0:39 /persist/.gitconfig /tmp/drift-ovr/home/alice/.gitconfig rw,relatime - tmpfs none rw
 65 63 0:40 / /tmp/drift-ovr/home/alice rw,relatime - tmpfs none rw,mode=700
@@ -189,7 +190,8 @@ func TestVisibility(t *testing.T) {
 			"mount 8 (/c) is over-mounted by mount 9 (/c)",
 		},
 	}, {
-		// C05: names with escapes and UTF-8 are looked up byte-exactly.
+		// Names with escapes and UTF-8 are looked up byte-exactly (field
+		// case C05).
 		name: "escaped and UTF-8 mount points",
 		text: `1 0 0:1 / / rw - ext4 /dev/sda1 rw
 60 1 0:50 / /home/alice/VirtualBox\040VMs rw,nosuid,nodev - fuse.bindfs bindfs rw,user_id=1000,allow_other
@@ -249,10 +251,13 @@ func TestVisibleOutOfRange(t *testing.T) {
 	}
 }
 
-// TestC04 checks component-wise matching: a dataset mounted inside the
-// persistent storage at /nix/persist/home/alice/Downloads is not a mount at
-// /home/alice/Downloads, which stays on the ephemeral root.
-func TestC04ComponentWise(t *testing.T) {
+// TestMountPathsMatchComponentWise: paths are matched component by
+// component, never as strings (field case C04: a substring match took one
+// mount for another): a dataset mounted inside the persistent storage at
+// /nix/persist/home/alice/Downloads is not a mount at
+// /home/alice/Downloads, which stays on the ephemeral root, and
+// /home/alice/Documentsx is not below /home/alice/Documents.
+func TestMountPathsMatchComponentWise(t *testing.T) {
 	tbl := mustParse(t, `1 0 0:30 /root / rw - btrfs /dev/vda2 rw,subvolid=256,subvol=/root
 20 1 0:30 /nix /nix rw - btrfs /dev/vda2 rw,subvolid=257,subvol=/nix
 21 20 0:30 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvolid=258,subvol=/persist
@@ -274,7 +279,7 @@ func TestC04ComponentWise(t *testing.T) {
 			t.Errorf("Shows(%q) = mount %d, want %d", p, got, want)
 		}
 	}
-	// INFO in C04: the dataset is its own filesystem, not the persist subvolume.
+	// The dataset is its own filesystem, not the persist subvolume.
 	if SameFS(tbl.ByID(50), tbl.ByID(21)) {
 		t.Error("SameFS(zfs dataset, persist subvolume) = true")
 	}
@@ -283,9 +288,11 @@ func TestC04ComponentWise(t *testing.T) {
 	}
 }
 
-// TestC18 keeps the ROOT field exactly: the live / comes from a retired
-// snapshot, and /var/lib shows the whole persist subvolume.
-func TestC18RetiredRoot(t *testing.T) {
+// TestRootFromRetiredSnapshotKeptExactly: the ROOT field is kept exactly
+// when the live / comes from a retired snapshot (field case C18: the
+// system booted an old root), and /var/lib shows the whole persist
+// subvolume.
+func TestRootFromRetiredSnapshotKeptExactly(t *testing.T) {
 	tbl := mustParse(t, `1 0 0:30 /old_roots/2024-11-4_16:22:50 / rw,relatime - btrfs /dev/sda2 rw,subvolid=294,subvol=/old_roots/2024-11-4_16:22:50
 20 1 0:30 /nix /nix rw,relatime - btrfs /dev/sda2 rw,subvolid=258,subvol=/nix
 21 1 0:30 /persist /persist rw,relatime - btrfs /dev/sda2 rw,subvolid=259,subvol=/persist

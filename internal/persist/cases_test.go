@@ -2,15 +2,18 @@ package persist
 
 import "testing"
 
-// Field cases from /work/shared/cases/field-cases.md that involve
-// declarations. Each config is the case's, as a module file.
-func TestFieldCases(t *testing.T) {
+// TestDeclarationsOfFieldCases: declarations that failed users in the
+// field (user files in subdirectories of a home, unusual characters,
+// home-manager v1's storage path holding the home, a file listed in
+// directories), each as a module file, read to the entries the modules
+// make, byte for byte.
+func TestDeclarationsOfFieldCases(t *testing.T) {
 	tests := []struct {
 		name, nix string
 		want      []string
 		check     func(t *testing.T, s *Set)
 	}{{
-		name: "C02 user files in subdirectories of the home",
+		name: "user files in subdirectories of the home (C02)",
 		nix: `{ environment.persistence."/nix/persist".users.alice.files = [
     "topfile" ".zsh/history-extra"
   ]; }`,
@@ -28,7 +31,7 @@ func TestFieldCases(t *testing.T) {
 			}
 		},
 	}, {
-		name: "C05 non-ASCII, whitespace and special characters, bytes kept",
+		name: "non-ASCII, whitespace and special characters, bytes kept (C05)",
 		nix: `{ environment.persistence."/nix/persist".users.alice.directories = [
     "المستندات"                 # Arabic "documents"
     "VirtualBox VMs"
@@ -51,7 +54,7 @@ func TestFieldCases(t *testing.T) {
 			}
 		},
 	}, {
-		name: "C22 home-manager v1: storage path holds the home, bindfs and symlink directories",
+		name: "home-manager v1: storage path holds the home, bindfs and symlink directories (C22)",
 		nix: `{ ... }: {
   home-manager.users.alice.home.persistence."/nix/persist/home/alice" = {
     directories = [ "Music" { directory = ".local/share/Steam"; method = "symlink"; } ];
@@ -71,7 +74,7 @@ func TestFieldCases(t *testing.T) {
 			}
 		},
 	}, {
-		name: "C23 a file listed in directories is a directory; method symlink on a user file",
+		name: "a file listed in directories is a directory; method symlink on a user file (C23)",
 		nix: `{
   environment.persistence."/nix/persist" = {
     directories = [ "/etc/wpa_supplicant.conf" ];

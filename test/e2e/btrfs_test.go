@@ -12,9 +12,12 @@ import (
 	"testing"
 )
 
-// mustLose are paths the real wipe must destroy, one or more per category of
-// DESIGN.md §2; mustKeep are paths that must survive it. They check the
-// harness itself (in every mode) and then drift's prediction.
+// mustLose are paths the real wipe must destroy, one or more per category
+// of loss drift reports (unpersisted, declared-unbacked, unmounted,
+// shadowed: docs/how-it-works.md#categories); mustKeep are paths that must
+// survive it (persistent subvolumes and storage, declared and backed
+// paths, what activation re-makes). They check the harness itself (in
+// every mode) and then drift's prediction.
 var (
 	mustLose = []string{
 		// unpersisted
@@ -98,7 +101,8 @@ func TestWipePredictsLoss(t *testing.T) {
 	}
 	t.Logf("ACTUALLY-LOST (%d paths, old root %s):\n%s", len(actual), oldRoot, listing.String())
 
-	// The harness's own expectations (DESIGN.md §2).
+	// The harness's own expectations: what it built to be lost is gone
+	// after the real wipe, what it built to be kept is not.
 	for _, p := range mustLose {
 		if _, ok := actual[p]; !ok {
 			t.Errorf("harness: %s survived the wipe, want lost", quote(p))

@@ -203,11 +203,12 @@ func TestCheckOldRootsAuto(t *testing.T) {
 		t.Errorf("--old-roots none: previousRoot %q, want null", got)
 	}
 
-	// C18: the live root renamed into old_roots after it was mounted, with
-	// the newest name of all.
+	// The live root renamed into old_roots after it was mounted, with the
+	// newest name of all (field case C18): it is still never the previous
+	// root.
 	testutil.Must(t, os.Rename(filepath.Join(s.top, "root"), filepath.Join(old, "2026-11-30_08:00:00")))
 	if got, _ := prev(); got != want {
-		t.Errorf("C18: --old-roots auto: previousRoot %q, want %q (never the live root)", got, want)
+		t.Errorf("live root renamed into old_roots: --old-roots auto: previousRoot %q, want %q (never the live root)", got, want)
 	}
 	// DIR: subvolumes and directories in it count, never the live root.
 	if got, _ := prev("--old-roots", old); got != "2026-11-29_00:00:00 2026-11-29T00:00:00Z" {

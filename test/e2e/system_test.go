@@ -15,9 +15,11 @@ import (
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
-// The reference layout (DESIGN.md §1, the seed guide): one btrfs filesystem,
-// top level (subvolid=5) mounted at T, subvolumes mounted into the "booted
-// system" at M.
+// The reference layout, the one the impermanence guides give for btrfs
+// (the seed guide's): one btrfs filesystem, its top level (subvolid=5)
+// mounted at T, and the subvolumes root (wiped at boot), nix, persist
+// (the persistent storage at /nix/persist), log, lib and home mounted into
+// the "booted system" at M.
 var subvolMounts = []struct{ subvol, at string }{
 	{"root", "/"},
 	{"nix", "/nix"},

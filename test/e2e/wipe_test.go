@@ -148,8 +148,8 @@ func TestWipeMatchesSeed(t *testing.T) {
 		t.Logf("same tree:\n  %s", strings.Join(ta, "\n  "))
 	}
 
-	// C15: the fresh root, used by a boot, gets the same mtime as the one
-	// just retired.
+	// Two roots with one mtime: the fresh root, used by a boot, gets the
+	// same mtime as the one just retired (field case C15).
 	retired := now.Add(-time.Hour).Format("2006-01-2_15:04:05") // the seed's name
 	driftRetired := btrfs.FormatName(now.Add(-time.Hour), 0)
 	for _, w := range []*wipeImage{a, b} {
