@@ -117,22 +117,39 @@ func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
 // matchIndex is Match's: the index in Facts of the fact for p (-1 for
 // none) and the path it names.
 func (k *Knowledge) matchIndex(p, home string) (int, string) {
+	return k.matchAmong(nil, true, p, home)
+}
+
+// matchAmong is matchIndex over the facts whose indexes are in cands (all
+// of them when all is set).
+func (k *Knowledge) matchAmong(cands []int32, all bool, p, home string) (int, string) {
 	best, bestPath := -1, ""
 	rest := "" // p relative to home, for "~/" facts
 	if home != "" && strings.HasPrefix(p, home+"/") {
 		rest = p[len(home)+1:]
 	}
-	for i, f := range k.Facts {
-		pat := f.Path
-		if rel, ok := strings.CutPrefix(pat, "~/"); ok {
+	n := len(cands)
+	if all {
+		n = len(k.Facts)
+	}
+	for j := range n {
+		i := j
+		if !all {
+			i = int(cands[j])
+		}
+		f := &k.Facts[i]
+		var at string
+		var ok bool
+		if rel, inHome := strings.CutPrefix(f.Path, "~/"); inHome {
 			if rest == "" || !strings.HasPrefix(rest, k.lits[i]) {
 				continue
 			}
-			pat = home + "/" + rel
+			at, ok = matchHome(home, rel, p)
 		} else if !strings.HasPrefix(p, k.lits[i]) {
 			continue // cheap: most facts are literal paths
+		} else {
+			at, ok = matchPrefix(f.Path, p, 1)
 		}
-		at, ok := matchPrefix(pat, p)
 		if !ok || (f.Kind == "file" && at != p) {
 			continue
 		}
@@ -143,13 +160,64 @@ func (k *Knowledge) matchIndex(p, home string) (int, string) {
 	return best, bestPath
 }
 
+// matchHome is matchPrefix of the pattern home + "/" + rel (p lies below
+// home): rel is matched from p's first component below home, and home,
+// which p starts with, against itself only when it holds a character
+// path.Match reads as a pattern (then the pattern is built, as before).
+func matchHome(home, rel, p string) (string, bool) {
+	if strings.ContainsAny(home, `*?[\`) {
+		return matchPrefix(home+"/"+rel, p, 1)
+	}
+	return matchPrefix(rel, p, len(home)+1)
+}
+
+// matcher answers matchIndex for the lost paths Suggest weighs, in path
+// order: the facts that can match a path in one directory are found once
+// for the directory (a fact whose literal start, k.lits, is a prefix of
+// the directory's path with its slash, or starts with it), and only those
+// are tried for each of its entries. A million paths in a few thousand
+// directories: the same answers, without trying every fact on each.
+type matcher struct {
+	k     *Knowledge
+	dir   string // the directory's path with its trailing slash ("/" for the root)
+	home  string
+	cands []int32
+}
+
+// matchIndex is Knowledge.matchIndex (p absolute and clean, not "/").
+func (m *matcher) matchIndex(p, home string) (int, string) {
+	dir := p[:strings.LastIndexByte(p, '/')+1]
+	if dir != m.dir || home != m.home {
+		m.dir, m.home, m.cands = dir, home, m.cands[:0]
+		relDir, inHome := "", home != "" && strings.HasPrefix(dir, home+"/")
+		if inHome {
+			relDir = dir[len(home)+1:]
+		}
+		for i, f := range m.k.Facts {
+			lit, under := m.k.lits[i], dir
+			if strings.HasPrefix(f.Path, "~/") {
+				if !inHome {
+					continue
+				}
+				under = relDir
+			}
+			if strings.HasPrefix(under, lit) || strings.HasPrefix(lit, under) {
+				m.cands = append(m.cands, int32(i))
+			}
+		}
+	}
+	return m.k.matchAmong(m.cands, false, p, home)
+}
+
 // matchPrefix reports whether the pattern pat matches p (absolute and
-// clean) or an ancestor of p, component by component (path.Match on each,
-// a plain string compare for a component without wildcards), and returns
-// the matched part of p. It allocates nothing: it runs for every lost path.
-func matchPrefix(pat, p string) (string, bool) {
+// clean) or an ancestor of p, component by component from p's component
+// starting at index from (1: p's first; pat is matched as relative),
+// with path.Match on each, a plain string compare for a component without
+// wildcards, and returns the matched part of p. It allocates nothing: it
+// runs for every lost path.
+func matchPrefix(pat, p string, from int) (string, bool) {
 	pat = strings.Trim(pat, "/")
-	i := 1 // the start of p's next component
+	i := from // the start of p's next component
 	for pat != "" {
 		var c string
 		c, pat, _ = strings.Cut(pat, "/")

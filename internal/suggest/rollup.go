@@ -80,16 +80,18 @@ func childToward(dir, p string) string {
 // container of many applications' state (systemContainers). lost holds
 // the unpersisted directories: a target must be one of them, or p itself.
 func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
-	g, ok := rollUpValue(k, homes, p, lost)
+	g, ok := rollUpValue(&matcher{k: k}, homes, p, lost)
 	if !ok {
 		return nil
 	}
 	return &g
 }
 
-// rollUpValue is rollUp returning the group by value (ok false for nil):
-// Suggest calls it for every lost path and keeps one group per target.
-func rollUpValue(k *Knowledge, homes []home, p string, lost map[string]int) (g group, ok bool) {
+// rollUpValue is rollUp returning the group by value (ok false for nil),
+// with the knowledge base's matcher m: Suggest calls it for every lost
+// path, in path order, and keeps one group per target.
+func rollUpValue(m *matcher, homes []home, p string, lost map[string]int) (g group, ok bool) {
+	k := m.k
 	h, inHome := homeOf(homes, p)
 	if inHome && h.dir == p {
 		return g, false
@@ -97,7 +99,7 @@ func rollUpValue(k *Knowledge, homes []home, p string, lost map[string]int) (g g
 	if inHome {
 		g.home, g.user = h.dir, h.user
 	}
-	if i, at := k.matchIndex(p, g.home); i >= 0 {
+	if i, at := m.matchIndex(p, g.home); i >= 0 {
 		g.target, g.fact = at, &k.Facts[i]
 	} else {
 		best := -1 // the length of the deepest container of p

@@ -153,6 +153,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	total := 0
 	storages := Storages(a)
 	linkable := Storages(a, in.StoragePath)
+	match := &matcher{k: in.Knowledge}
 	for i, it := range a.Lost {
 		of[i] = -1
 		if it.Category != diff.Unpersisted {
@@ -170,7 +171,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			left.add(LeftDynamic, it.Path)
 			continue
 		}
-		g, ok := rollUpValue(in.Knowledge, homes, it.Path, idx)
+		g, ok := rollUpValue(match, homes, it.Path, idx)
 		switch {
 		case !ok:
 			left.add(LeftContainer, it.Path)
