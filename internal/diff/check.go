@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -57,6 +58,19 @@ type classifier struct {
 	// than their copy (covered, warnCovered).
 	coveredDecls []coveredAt
 
+	// The indexes the per-mount questions are answered from (pathindex.go):
+	// the ephemeral mounts by filesystem and root, the declared paths, the
+	// declared directories, the first declaration of each path as written,
+	// the storage paths, the mount points the next boot mounts again, and
+	// the mount points stacked on each mount.
+	ephIx     *fsIndex
+	declIx    *pathIndex
+	dirIx     *pathIndex
+	declAt    map[string]int32
+	storeIx   *storageIndex
+	remounted map[string]bool // Config.Remounted, as written
+	stacked   map[*mounts.Mount][]string
+
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
 }
@@ -82,9 +96,14 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 		return nil, err
 	}
 	storage := storagePaths(decls.Entries)
-	c.buildTree(t, a, rootMount, eph, storage)
+	c.index(t, eph, storage)
+	if err := c.buildTree(ctx, t, a, rootMount, eph, storage); err != nil {
+		return nil, err
+	}
 	c.readBlank(ctx)
-	c.setupWarnings(t, a, rootMount, eph)
+	if err := c.setupWarnings(ctx, t, a, rootMount, eph); err != nil {
+		return nil, err
+	}
 	if cfg.MountsOnly {
 		slices.SortFunc(a.Warnings, func(x, y Warning) int { return strings.Compare(x.Message, y.Message) })
 		return a, nil
@@ -139,13 +158,46 @@ func ephemeralMounts(cfg Config, t *mounts.Table, decls *persist.Set) (*mounts.M
 	return rootMount, eph, nil
 }
 
+// pollEvery is how many mounts Check looks at between two looks at its
+// context: a signal stops it within a fraction of a second, whatever the
+// size of the table.
+const pollEvery = 1024
+
+// index builds the indexes the questions asked of each mount are answered
+// from (pathindex.go), once.
+func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage []string) {
+	c.ephIx = newFSIndex(t, func(i int) bool { return eph[&t.Mounts[i]] })
+	c.declIx = newPathIndex(len(c.entries), func(i int) string { return c.entries[i].Path })
+	var dirs []string
+	c.declAt = make(map[string]int32, len(c.entries))
+	for i := range c.entries {
+		e := &c.entries[i]
+		if e.Kind == persist.Dir {
+			dirs = append(dirs, e.Path)
+		}
+		if _, dup := c.declAt[e.Path]; !dup {
+			c.declAt[e.Path] = int32(i)
+		}
+	}
+	c.dirIx = newPathIndex(len(dirs), func(i int) string { return dirs[i] })
+	c.storeIx = newStorageIndex(t, storage)
+	c.remounted = make(map[string]bool, len(c.cfg.Remounted))
+	for _, p := range c.cfg.Remounted {
+		c.remounted[p] = true
+	}
+}
+
 // buildTree sorts the visible mounts into kinds (c.kinds; a.Ephemeral, /
-// first) and builds c.tree from the mount points, the points to look
-// beneath, the declarations, their storage paths, the mount points the
-// next boot mounts again and the activation outputs' directories.
-func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool, storage []string) {
+// first; a.RootBinds) and builds c.tree from the mount points, the points
+// to look beneath, the declarations, their storage paths, the mount
+// points the next boot mounts again and the activation outputs'
+// directories. Errors: ctx's.
+func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool, storage []string) error {
 	c.tree = newTree(c.entries, rootMount, len(t.Mounts)+len(storage)+len(c.cfg.Remounted)+len(activationPaths))
 	for i := range t.Mounts {
+		if i%pollEvery == pollEvery-1 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		m := &t.Mounts[i]
 		if !t.Visible(i) {
 			continue
@@ -154,9 +206,9 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 		switch {
 		case eph[m]:
 			k = ephemeral
-		case c.rootBind(t, m, eph, a):
+		case c.rootBind(m, a):
 			k = fromRoot
-		case c.undeclaredBind(t, m, storage):
+		case c.undeclaredBind(m):
 			k = unmounted
 		}
 		c.kinds[m] = k
@@ -169,10 +221,11 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 			c.tree.markEphBelow(m.MountPoint)
 		}
 	}
+	slices.SortStableFunc(a.RootBinds, func(x, y RootBind) int { return cmp.Compare(int32(x.Mount.ID), int32(y.Mount.ID)) })
 	a.Ephemeral = append([]mounts.Mount{*rootMount}, a.Ephemeral...)
 	if c.cfg.Under != nil {
 		for i := range a.Ephemeral {
-			for _, p := range shadowPoints(t, &a.Ephemeral[i]) {
+			for _, p := range c.shadowPoints(t, &a.Ephemeral[i]) {
 				c.tree.at(c.tree.insertPath(p, false)).flags |= flagShadow
 			}
 		}
@@ -204,13 +257,15 @@ func (c *classifier) buildTree(t *mounts.Table, a *Audit, rootMount *mounts.Moun
 			c.tree.at(c.tree.insertPath(l.Path, false)).flags |= flagTmpLink
 		}
 	}
+	return nil
 }
 
 // setupWarnings adds to a.Warnings what the mounts alone say: a root
 // filesystem nothing is known to wipe, whether the wipe ran at this boot
 // (Config.Boot), a root mounted from an old root, over-mounts hiding
-// persisted data, and declared paths under a transient mount.
-func (c *classifier) setupWarnings(t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool) {
+// persisted data, and declared paths under a transient mount. Errors:
+// ctx's.
+func (c *classifier) setupWarnings(ctx context.Context, t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool) error {
 	cfg, decls := c.cfg, c.entries
 	switch rootMount.FSType {
 	case "btrfs", "tmpfs", "zfs", "bcachefs":
@@ -232,13 +287,14 @@ func (c *classifier) setupWarnings(t *mounts.Table, a *Audit, rootMount *mounts.
 		// The rollback renamed the root after it was mounted.
 		a.Warnings = append(a.Warnings, Warning{WarnWipe, "/", fmt.Sprintf("/ is mounted from %s: the wipe renamed the root after it was mounted; nothing is being wiped, and the old-root cleanup will delete the running root", rootMount.Root)})
 	}
-	for _, sh := range t.Shadowed() {
+	for i, sh := range t.Shadowed() {
+		if i%pollEvery == pollEvery-1 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		// Only over-mounts that hide persisted data matter here (a persisted
 		// file's bind mount under a later mount of its parent), not the stacks
 		// a running system has anyway (/dev/pts, /dev/shm).
-		if !slices.ContainsFunc(decls, func(e persist.Entry) bool {
-			return pathx.Contains(sh.Hidden.MountPoint, e.Path) || pathx.Contains(e.Path, sh.Hidden.MountPoint)
-		}) {
+		if len(c.declIx.below(sh.Hidden.MountPoint)) == 0 && c.declIx.above(sh.Hidden.MountPoint) < 0 {
 			continue
 		}
 		a.Warnings = append(a.Warnings, Warning{WarnSetup, sh.Hidden.MountPoint, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint)})
@@ -248,6 +304,7 @@ func (c *classifier) setupWarnings(t *mounts.Table, a *Audit, rootMount *mounts.
 			a.Warnings = append(a.Warnings, Warning{WarnSetup, e.Path, fmt.Sprintf("%s is covered by a transient %s (mount %d): the persisted %s is not what processes see%s", e.Path, m.FSType, m.ID, e.Kind, transientConsequence(e.Path))})
 		}
 	}
+	return ctx.Err()
 }
 
 // walk classifies every entry of the audited root (visit), counts the
@@ -349,10 +406,13 @@ func describeMount(m *mounts.Mount) string {
 	return s + " from " + m.Source
 }
 
+// storagePaths are the storage paths of es, each once, in order.
 func storagePaths(es []persist.Entry) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, e := range es {
-		if !slices.Contains(out, e.StoragePath) {
+		if !seen[e.StoragePath] {
+			seen[e.StoragePath] = true
 			out = append(out, e.StoragePath)
 		}
 	}
@@ -368,52 +428,25 @@ func storagePaths(es []persist.Entry) []string {
 // declaration by its mount point alone. A mount of the declared copy that
 // was replaced since the mount (mounts.Mount.Replaced) is declared, with
 // a warning.
-func (c *classifier) undeclaredBind(t *mounts.Table, m *mounts.Mount, storage []string) bool {
-	source := "" // the persistent path m shows, when known
-	fromStorage := false
-	for _, s := range storage {
-		if pathx.Contains(s, m.MountPoint) {
-			return false // the storage itself, or something mounted inside it
-		}
-		if strings.HasPrefix(m.FSType, "fuse") {
-			if path.IsAbs(m.Source) && pathx.Contains(s, pathx.Clean(m.Source)) {
-				source, fromStorage = pathx.Clean(m.Source), true
-				break
-			}
-			continue
-		}
-		sm := t.Shows(s)
-		if sm == nil || sm == m || !mounts.SameFS(sm, m) {
-			continue
-		}
-		if rest, ok := pathx.Rel(sm.SourcePath(s), m.Root); ok {
-			source, fromStorage = path.Join(s, rest), true
-			break
-		}
-	}
-	if !fromStorage || slices.Contains(c.cfg.Remounted, m.MountPoint) {
+func (c *classifier) undeclaredBind(m *mounts.Mount) bool {
+	source, fromStorage := c.storeIx.sourceOf(m) // the persistent path m shows, when known
+	if !fromStorage || c.remounted[m.MountPoint] {
 		return false
 	}
-	for i, e := range c.entries {
-		if e.Path == m.MountPoint {
-			if m.Replaced && source == e.Source() {
-				c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from its declared copy %s, which was replaced since the mount: the running system still uses the old file, and what is written to it now is lost at reboot; the next boot mounts the new one", m.MountPoint, source))
-				return false
-			}
-			if source == "" || source == e.Source() {
-				return false
-			}
-			c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
-			c.wrongSource[m] = int32(i)
-			return true
-		}
-	}
-	for _, e := range c.entries {
-		if e.Kind == persist.Dir && pathx.Contains(e.Path, m.MountPoint) {
+	if i, ok := c.declAt[m.MountPoint]; ok {
+		e := &c.entries[i]
+		if m.Replaced && source == e.Source() {
+			c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from its declared copy %s, which was replaced since the mount: the running system still uses the old file, and what is written to it now is lost at reboot; the next boot mounts the new one", m.MountPoint, source))
 			return false
 		}
+		if source == "" || source == e.Source() {
+			return false
+		}
+		c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
+		c.wrongSource[m] = i
+		return true
 	}
-	return true
+	return c.dirIx.above(m.MountPoint) < 0
 }
 
 // rootName names the audited root in a message: "/" for the running

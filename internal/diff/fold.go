@@ -74,7 +74,7 @@ func (c *classifier) folds() bool {
 // something is mounted on it.
 func (c *classifier) openRootView(t *mounts.Table) {
 	rootMount := c.tree.mount(rootNode)
-	if c.cfg.Under == nil || len(shadowPoints(t, rootMount)) == 0 {
+	if c.cfg.Under == nil || len(c.shadowPoints(t, rootMount)) == 0 {
 		return
 	}
 	c.fold.viewTried = true

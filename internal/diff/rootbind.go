@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -12,40 +13,50 @@ import (
 )
 
 // rootBind reports whether m is a bind mount whose source lies on one of
-// the ephemeral mounts eph (the same filesystem, its root inside theirs:
-// mount --bind /srv/data /var/lib/docker with /srv/data on the root
-// subvolume). Its data survives only as its source does: deleted with the
-// root, counted once, there (markRootBinds), never at the mount point nor
-// as covered. It records the mount in a.RootBinds and warns.
-func (c *classifier) rootBind(t *mounts.Table, m *mounts.Mount, eph map[*mounts.Mount]bool, a *Audit) bool {
-	for i := range t.Mounts {
-		em := &t.Mounts[i]
-		if em == m || !eph[em] || !mounts.SameFS(em, m) {
-			continue
-		}
-		rest, ok := pathx.Rel(em.Root, m.Root)
-		if !ok {
-			continue
-		}
-		src := path.Join(em.MountPoint, rest)
-		if src == m.MountPoint {
-			return false // the ephemeral mount itself, mounted again in place
-		}
-		a.RootBinds = append(a.RootBinds, RootBind{Source: src, Mount: *m})
-		msg := fmt.Sprintf("%s is bind-mounted from %s (mount %d), which lies on %s, wiped at boot: what it shows is deleted with it, counted once, at %s; declare %s to keep it, or bind-mount it from persistent storage", m.MountPoint, src, m.ID, em.MountPoint, src, src)
-		var declared []string
-		for _, e := range c.entries {
-			if pathx.Contains(m.MountPoint, e.Path) && !slices.Contains(declared, e.Path) {
-				declared = append(declared, e.Path+at(e.Pos))
-			}
-		}
-		if len(declared) > 0 {
-			msg += fmt.Sprintf("; declared inside it, not mounted from the persistent copy: %s (the next boot mounts the copy there instead)", strings.Join(declared, ", "))
-		}
-		c.warn(WarnSetup, m.MountPoint, msg)
-		return true
+// the ephemeral mounts (c.ephIx: the same filesystem, its root inside
+// theirs, the first in table order: mount --bind /srv/data
+// /var/lib/docker with /srv/data on the root subvolume). Its data
+// survives only as its source does: deleted with the root, counted once,
+// there (markRootBinds), never at the mount point nor as covered. It
+// records the mount in a.RootBinds and warns.
+func (c *classifier) rootBind(m *mounts.Mount, a *Audit) bool {
+	em := c.ephIx.holding(m)
+	if em == nil {
+		return false
 	}
-	return false
+	rest, _ := pathx.Rel(em.Root, m.Root)
+	src := path.Join(em.MountPoint, rest)
+	if src == m.MountPoint {
+		return false // the ephemeral mount itself, mounted again in place
+	}
+	a.RootBinds = append(a.RootBinds, RootBind{Source: src, Mount: *m})
+	msg := fmt.Sprintf("%s is bind-mounted from %s (mount %d), which lies on %s, wiped at boot: what it shows is deleted with it, counted once, at %s; declare %s to keep it, or bind-mount it from persistent storage", m.MountPoint, src, m.ID, em.MountPoint, src, src)
+	if inside := c.declIx.below(m.MountPoint); len(inside) > 0 {
+		msg += fmt.Sprintf("; declared inside it, not mounted from the persistent copy: %s (the next boot mounts the copy there instead)", c.declList(inside))
+	}
+	c.warn(WarnSetup, m.MountPoint, msg)
+	return true
+}
+
+// maxListed is how many paths a warning names before "and N more".
+const maxListed = 10
+
+// declList names the declared paths ps (paths of c.declIx), each with
+// where it is first declared, maxListed at most: "/a (f.nix:3:1), /b
+// (f.nix:4:1)", "… and 12 more".
+func (c *classifier) declList(ps []string) string {
+	var b strings.Builder
+	for i, p := range ps[:min(len(ps), maxListed)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		e := &c.entries[c.declIx.first[p]]
+		b.WriteString(e.Path + at(e.Pos))
+	}
+	if len(ps) > maxListed {
+		fmt.Fprintf(&b, " and %d more", len(ps)-maxListed)
+	}
+	return b.String()
 }
 
 // markRootBinds sets Item.Mount on the Unpersisted paths of lost (in path
@@ -64,16 +75,15 @@ func markRootBinds(a *Audit, lost []*Item) {
 	}
 }
 
-// RootBindOf returns the bind mount of a.RootBinds whose ID an Unpersisted
-// item's Mount names, or nil.
+// RootBindOf returns the bind mount of a.RootBinds (sorted by mount ID)
+// whose ID an Unpersisted item's Mount names, the first of them, or nil.
 func (a *Audit) RootBindOf(it *Item) *RootBind {
 	if it.Category != Unpersisted || it.Mount == 0 {
 		return nil
 	}
-	for i := range a.RootBinds {
-		if int32(a.RootBinds[i].Mount.ID) == it.Mount {
-			return &a.RootBinds[i]
-		}
+	i, ok := slices.BinarySearchFunc(a.RootBinds, it.Mount, func(b RootBind, id int32) int { return cmp.Compare(int32(b.Mount.ID), id) })
+	if !ok {
+		return nil
 	}
-	return nil
+	return &a.RootBinds[i]
 }

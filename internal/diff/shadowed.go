@@ -20,7 +20,7 @@ import (
 func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
 	for i := range a.Ephemeral {
 		e := &a.Ephemeral[i]
-		points := shadowPoints(t, e)
+		points := c.shadowPoints(t, e)
 		onRoot := e.ID == c.tree.mount(rootNode).ID
 		if len(points) == 0 {
 			continue
@@ -112,18 +112,25 @@ func (c *classifier) releaseViews() {
 	c.views = nil
 }
 
-// shadowPoints are the visible mount points stacked on the ephemeral mount
-// e (their parent directories shown by e): what lies under them on e is
-// Shadowed.
-func shadowPoints(t *mounts.Table, e *mounts.Mount) []string {
-	var points []string
-	for j := range t.Mounts {
-		m := &t.Mounts[j]
-		if !t.Visible(j) || m.MountPoint == e.MountPoint || !pathx.Contains(e.MountPoint, m.MountPoint) {
-			continue
+// shadowPoints are the visible mount points stacked on the ephemeral
+// mount e (their parent directories shown by e): what lies under them on
+// e is Shadowed. The visible mount points are grouped by the mount that
+// shows their parent directory once (c.stacked), for every e.
+func (c *classifier) shadowPoints(t *mounts.Table, e *mounts.Mount) []string {
+	if c.stacked == nil {
+		c.stacked = map[*mounts.Mount][]string{}
+		for j := range t.Mounts {
+			m := &t.Mounts[j]
+			if t.Visible(j) && m.MountPoint != "/" {
+				s := t.Shows(path.Dir(m.MountPoint))
+				c.stacked[s] = append(c.stacked[s], m.MountPoint)
+			}
 		}
-		if t.Shows(path.Dir(m.MountPoint)) == t.ByID(e.ID) {
-			points = append(points, m.MountPoint)
+	}
+	var points []string
+	for _, mp := range c.stacked[t.ByID(e.ID)] {
+		if mp != e.MountPoint && pathx.Contains(e.MountPoint, mp) {
+			points = append(points, mp)
 		}
 	}
 	return points

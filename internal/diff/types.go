@@ -278,6 +278,7 @@ type Audit struct {
 	// filesystem (mount --bind /srv/data /var/lib/docker, /srv/data on the
 	// root subvolume): what they show is deleted with that filesystem, and
 	// counted once, at the source (Item.Mount names the mount there).
+	// Sorted by mount ID (as int32, Item.Mount's type), stably.
 	RootBinds []RootBind
 	// CopiedOtherMeta are the Copied paths (not in Lost) whose persistent
 	// copy holds the same bytes with another mode, owner or group: not
