@@ -209,7 +209,8 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 		return unreadable(err)
 	}
 	entry.set = s
-	mods, err := followImports(ctx, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out)
+	// Beneath the tree only, as Discover's walk decides what declares.
+	mods, err := followImports(ctx, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out, false)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err

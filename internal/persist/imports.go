@@ -11,6 +11,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -38,6 +39,48 @@ func ImportRel(root, tree, name string, imp Import) (string, error) {
 		return "", fmt.Errorf("%w: it is outside %s", ErrImportOutside, escape.Name(tree))
 	}
 	return rel, nil
+}
+
+// ImportPlace is where the import imp of the module name is read: beneath
+// tree, the directory the imports of name's configuration are followed in
+// (ImportRel), when it leads there; else beneath the widest directory a
+// configuration reaches, bound: root, the system's root (an absolute
+// import, or name lying in root: nothing of a system lies outside it),
+// or / for a relative import of a module outside root (a file named on
+// the command line): a static import such as ../common.nix of
+// hosts/a.nix is read as nixos-rebuild reads it. It returns that
+// directory and the path relative to it; the error is ImportRel's (tree)
+// when the import leads outside bound too.
+func ImportPlace(root, tree, name string, imp Import) (dir, rel string, err error) {
+	rel, err = ImportRel(root, tree, name, imp)
+	if !errors.Is(err, ErrImportOutside) {
+		return tree, rel, err
+	}
+	abs, aerr := filepath.Abs(name)
+	if aerr != nil {
+		return "", "", err
+	}
+	bound := root
+	if !filepath.IsAbs(imp.Path) && !pathx.Contains(root, abs) {
+		bound = "/"
+	}
+	if r, berr := ImportRel(root, bound, abs, imp); berr == nil {
+		return bound, r, nil
+	}
+	return "", "", fmt.Errorf("%w, and outside %s", err, escape.Name(bound))
+}
+
+// ImportedName is the name of the module read for the import imp of the
+// module name, got (relative to the directory read beneath) for the path
+// rel that ImportPlace gave: the import's target written from name's
+// directory (a relative name stays relative) or, for an absolute import,
+// inside root, with got's default.nix when rel named a directory.
+func ImportedName(root, name string, imp Import, rel, got string) string {
+	target := filepath.Join(filepath.Dir(name), imp.Path)
+	if filepath.IsAbs(imp.Path) {
+		target = filepath.Join(root, imp.Path)
+	}
+	return filepath.Join(target, strings.TrimPrefix(got, rel))
 }
 
 // ReadBeneath reads the module rel names below the directory treeFD: a
@@ -109,21 +152,23 @@ type module struct {
 // followImports reads, one after the other, the modules the .nix module
 // from imports by a path (Import; an absolute one inside root), and
 // theirs, beneath the directory treeFD (named tree; from's name lies
-// below it): ReadBeneath,
-// each file once by identity (seen, which also ends cycles), as drift lint
-// follows them. An import that cannot be followed (outside tree, through a
+// below it): ReadBeneath; with beyond, an import leading outside tree is
+// read beneath the directory ImportPlace gives (root, or / for a module
+// outside root). Each file is read once by identity (seen, which also
+// ends cycles), as drift lint follows them. An import that cannot be
+// followed (outside tree (and beyond it), through a
 // symbolic link, missing, unreadable; a missing hardware-configuration.nix
 // excepted) is added to notFollowed (Set.notFollowed: a Warning diagnostic
 // at its position). It returns the modules read, in the order read.
 // Errors: a module that cannot be parsed (it names the file), ctx's.
-func followImports(ctx context.Context, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set) ([]module, error) {
+func followImports(ctx context.Context, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set, beyond bool) ([]module, error) {
 	var read []module
 	queue := []module{from}
 	for len(queue) > 0 {
 		m := queue[0]
 		queue = queue[1:]
 		for _, imp := range m.set.Imports {
-			got, err := readImport(ctx, root, treeFD, tree, m.name, imp, seen, opts)
+			got, err := readImport(ctx, root, treeFD, tree, m.name, imp, seen, opts, beyond)
 			var perr *parseError
 			switch {
 			case errors.As(err, &perr):
@@ -150,15 +195,27 @@ func (e *parseError) Error() string { return e.err.Error() }
 // readImport reads and parses the module the import imp of the module
 // name leads to below treeFD; its set is nil when it was read already
 // (seen).
-func readImport(ctx context.Context, root string, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options) (module, error) {
+func readImport(ctx context.Context, root string, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options, beyond bool) (module, error) {
 	if err := ctx.Err(); err != nil {
 		return module{}, &parseError{err}
 	}
-	rel, err := ImportRel(root, tree, name, imp)
+	dir, rel, err := tree, "", error(nil)
+	if beyond {
+		dir, rel, err = ImportPlace(root, tree, name, imp)
+	} else {
+		rel, err = ImportRel(root, tree, name, imp)
+	}
 	if err != nil {
 		return module{}, err
 	}
-	data, id, got, err := ReadBeneath(treeFD, rel)
+	var data []byte
+	var id FileID
+	var got string
+	if dir == tree {
+		data, id, got, err = ReadBeneath(treeFD, rel)
+	} else {
+		data, id, got, err = ReadBeneathDir(dir, rel)
+	}
 	if err != nil {
 		return module{}, err
 	}
@@ -167,6 +224,9 @@ func readImport(ctx context.Context, root string, treeFD int, tree, name string,
 	}
 	seen[id] = true
 	full := filepath.Join(tree, got)
+	if dir != tree {
+		full = ImportedName(root, name, imp, rel, got)
+	}
 	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts.ForImport(imp))
 	if err != nil {
 		return module{}, &parseError{err}

@@ -118,8 +118,8 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 }
 
 // withImports follows the imports of the module s read from the file name
-// (followImports beneath its directory; an absolute import inside root)
-// and merges what they declare and
+// (followImports beneath its directory, and beyond it: ../common.nix is
+// read; an absolute import inside root) and merges what they declare and
 // set into s; loaded gets the identity of every file read. It returns the
 // names of the modules read.
 func withImports(ctx context.Context, root, name string, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
@@ -137,7 +137,7 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 	}
 	defer unix.Close(tfd)
 	seen := map[FileID]bool{FileID{uint64(st.Dev), st.Ino}: true}
-	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s)
+	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s, true)
 	if err != nil {
 		return nil, err
 	}

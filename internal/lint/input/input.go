@@ -285,11 +285,11 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 	return ins, errs
 }
 
-// followImports reads the files in s.Imports (relative path literals of
-// in's imports list) that lie within in.tree, as part of in's
-// configuration: a .nix file, or a directory's default.nix. They are
-// opened beneath in.tree without following any symlink (openat2
-// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); a file already read (by device
+// followImports reads the files in s.Imports (path literals of in's
+// imports list) as part of in's configuration: a .nix file, or a
+// directory's default.nix. They are opened beneath in.tree, or beyond it
+// where persist.ImportPlace says (../common.nix), without following any
+// symlink (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); a file already read (by device
 // and inode) is not read again, which also makes import cycles end. An
 // import that cannot be followed becomes a not-static warning at its
 // position in s.
@@ -309,7 +309,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 		if filepath.IsAbs(imp.Path) {
 			target = imp.Path // lint reads the running system's files
 		}
-		rel, err := persist.ImportRel("/", in.tree, in.name, imp)
+		dir, rel, err := persist.ImportPlace("/", in.tree, in.name, imp)
 		if err != nil {
 			if id, ok := statID(target); ok && seen[id] {
 				continue // named on the command line too: read as part of this configuration
@@ -320,10 +320,10 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true, via: imp})
 				continue
 			}
-			notFollowed(imp, "it is outside "+escape.Name(in.tree))
+			notFollowed(imp, err.Error())
 			continue
 		}
-		data, id, name, err := readBeneath(in.tree, rel)
+		data, id, name, err := readBeneath(dir, rel)
 		if persist.MissingHardwareConfiguration(imp, err) {
 			continue
 		}
@@ -335,7 +335,12 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		seen[id] = true
-		out = append(out, lintInput{name: filepath.Join(in.tree, name), group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
+		if dir != in.tree {
+			name = persist.ImportedName("/", in.name, imp, rel, name)
+		} else {
+			name = filepath.Join(in.tree, name)
+		}
+		out = append(out, lintInput{name: name, group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
 	}
 	return out
 }
