@@ -61,7 +61,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	write("/etc/nixos/configuration.nix", "{ ... }: { }\n", 0o644)                                       // declared, mounted: persistent
 	write("/srv/declared-unmounted/data.txt", "declared, not mounted\n", 0o644)                          // declared, unbacked: vanished
 	hidden("/etc/nixos/under-bind.txt")                                                                  // declared, under its bind mount, not in the copy: vanished
-	hidden("/etc/nixos/configuration.nix")                                                               // declared, under its bind mount, in the copy
+	hidden("/etc/nixos/configuration.nix")                                                               // declared, under its bind mount, other (newer) bytes than the copy: vanished, restored with --force
 	hidden("/var/log/under-log.txt")                                                                     // under mount points
 	hidden("/home/under-home.txt")
 
@@ -151,9 +151,13 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		declared       string
 	}
 	wantVanished := map[string]vrow{
-		"/etc/gone-link":                   {"symlink", 1, 0, ""},
-		"/etc/lonely.conf":                 {"file", 1, int64(len("lonely one\n")), ""},
-		"/etc/nixos/under-bind.txt":        {"file", 1, int64(len("hidden /etc/nixos/under-bind.txt")), "/etc/nixos"},
+		"/etc/gone-link":            {"symlink", 1, 0, ""},
+		"/etc/lonely.conf":          {"file", 1, int64(len("lonely one\n")), ""},
+		"/etc/nixos/under-bind.txt": {"file", 1, int64(len("hidden /etc/nixos/under-bind.txt")), "/etc/nixos"},
+		// More than a mount point leaves at /etc/nixos (restore's rule: the
+		// copy was not mounted over it for all of that boot), and the copy
+		// holds older, other bytes: the old root's are lost but for it.
+		"/etc/nixos/configuration.nix":     {"file", 1, int64(len("hidden /etc/nixos/configuration.nix")), "/etc/nixos"},
 		"/etc/with space's.conf":           {"file", 1, int64(len("quoted\n")), ""},
 		"/root/notes":                      {"dir", 4, int64(len("note a\n") + len("note b, deeper\n")), ""},
 		"/srv/declared-unmounted/data.txt": {"file", 1, int64(len("declared, not mounted\n")), "/srv/declared-unmounted"},
@@ -184,11 +188,14 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		if want.declared != "" {
 			to = ""
 		}
+		if v.Path == "/etc/nixos/configuration.nix" {
+			to = " --force" // restore replaces an older copy only then
+		}
 		if want := "drift restore " + quoted + " --from " + oldName + to + " --root " + s.root; v.Restore != want {
 			t.Errorf("vanished %s: restore %q, want %q", v.Path, v.Restore, want)
 		}
 	}
-	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/nixos/under-bind.txt", "/etc/with space's.conf", "/root/notes", "/srv/box", "/srv/declared-unmounted/data.txt", "/srv/other.txt"}; !slices.Equal(order, want) {
+	if want := []string{"/etc/gone-link", "/etc/lonely.conf", "/etc/nixos/configuration.nix", "/etc/nixos/under-bind.txt", "/etc/with space's.conf", "/root/notes", "/srv/box", "/srv/declared-unmounted/data.txt", "/srv/other.txt"}; !slices.Equal(order, want) {
 		t.Errorf("vanished %q, want %q, in that order", order, want)
 	}
 	if t.Failed() {
@@ -208,7 +215,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	// Declared: into the persistent copy (shown through the mount at
 	// /etc/nixos; /srv/declared-unmounted is still not mounted).
 	for _, p := range []string{"/etc/lonely.conf", "/etc/with space's.conf", "/root/notes/a.txt", "/root/notes/sub/b.txt", "/srv/other.txt",
-		"/etc/nixos/under-bind.txt", storage + "/etc/nixos/under-bind.txt", storage + "/srv/declared-unmounted/data.txt"} {
+		"/etc/nixos/under-bind.txt", storage + "/etc/nixos/under-bind.txt", storage + "/srv/declared-unmounted/data.txt", storage + "/etc/nixos/configuration.nix"} {
 		want, err := os.ReadFile(filepath.Join(old, strings.TrimPrefix(p, storage)))
 		testutil.Must(t, err)
 		got, err := os.ReadFile(s.M(p))
