@@ -206,6 +206,11 @@ func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, r
 		switch {
 		case eph[m]:
 			k = ephemeral
+		case m.Replaced:
+			k = deleted
+			src := deletedSource(t, m)
+			a.Deleted = append(a.Deleted, DeletedMount{Source: src, Mount: *m})
+			c.warnDeleted(m, src)
 		case c.rootBind(m, a):
 			k = fromRoot
 		case c.undeclaredBind(m):
@@ -215,9 +220,13 @@ func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, r
 		if m.MountPoint == "/" {
 			continue
 		}
-		c.tree.setMount(c.tree.insertPath(m.MountPoint, k != unmounted), m)
+		c.tree.setMount(c.tree.insertPath(m.MountPoint, k != unmounted && k != deleted), m)
 		if k == ephemeral {
 			a.Ephemeral = append(a.Ephemeral, *m)
+		}
+		if k != persistent && k != fromRoot {
+			// Walked wherever it lies: on the root, or inside a
+			// persistent mount (/home), one rule for both.
 			c.tree.markEphBelow(m.MountPoint)
 		}
 	}
@@ -426,8 +435,8 @@ func storagePaths(es []persist.Entry) []string {
 // (then a warning says so). A FUSE mount whose source is not a path (bindfs
 // writes "bindfs" for a source holding a space) is paired with a
 // declaration by its mount point alone. A mount of the declared copy that
-// was replaced since the mount (mounts.Mount.Replaced) is declared, with
-// a warning.
+// (A mount whose root was unlinked since, mounts.Mount.Replaced, is of
+// its own kind: deleted.)
 func (c *classifier) undeclaredBind(m *mounts.Mount) bool {
 	source, fromStorage := c.storeIx.sourceOf(m) // the persistent path m shows, when known
 	if !fromStorage || c.remounted[m.MountPoint] {
@@ -435,10 +444,6 @@ func (c *classifier) undeclaredBind(m *mounts.Mount) bool {
 	}
 	if i, ok := c.declAt[m.MountPoint]; ok {
 		e := &c.entries[i]
-		if m.Replaced && source == e.Source() {
-			c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from its declared copy %s, which was replaced since the mount: the running system still uses the old file, and what is written to it now is lost at reboot; the next boot mounts the new one", m.MountPoint, source))
-			return false
-		}
 		if source == "" || source == e.Source() {
 			return false
 		}

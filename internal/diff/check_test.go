@@ -753,22 +753,3 @@ func TestRootFilesystemMessageNamesTheDirectoryGiven(t *testing.T) {
 		t.Errorf("no warning naming %s: %q", a.Root, a.Warnings)
 	}
 }
-
-// TestReplacedDeclaredCopyIsDeclaredWithAWarning guards mountinfo's
-// "//deleted" root marker (the declared copy was replaced since the
-// mount): the file is mounted from its declared copy, a warning says the
-// running system writes to the old inode, never "unmounted" (field case: a
-// second fresh user's /etc/machine-id).
-func TestReplacedDeclaredCopyIsDeclaredWithAWarning(t *testing.T) {
-	mi := btrfsSystem + `40 22 0:31 /persist/etc/machine-id//deleted /etc/machine-id rw - btrfs /dev/vda2 rw`
-	e := persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/machine-id"}
-	e.SetSourcePath("/nix/persist/etc/machine-id")
-	a := check(t, "f /etc/machine-id x", mi, []persist.Entry{e}, nil)
-	wantCats(t, a, map[string]string{})
-	if !slices.ContainsFunc(Messages(a.Warnings), func(w string) bool {
-		return strings.Contains(w, "/etc/machine-id is mounted from its declared copy /nix/persist/etc/machine-id, which was replaced since the mount") &&
-			strings.Contains(w, "lost at reboot")
-	}) {
-		t.Errorf("no replaced-copy warning: %q", a.Warnings)
-	}
-}

@@ -19,11 +19,17 @@ const (
 	// filesystem, and counted there, at the source: nothing is lost at
 	// the mount point, and nothing there is covered.
 	fromRoot
+	// deleted: a mount whose root was unlinked since the mount
+	// (mounts.Mount.Replaced, Audit.Deleted): what it shows lies on no
+	// path of any filesystem and is gone when the mount goes, at the next
+	// boot, wherever it is mounted.
+	deleted
 )
 
 // wiped reports whether what a mount of kind k shows is deleted at the
-// next boot (ephemeral, or a bind mount of a part of an ephemeral mount).
-func (k mountKind) wiped() bool { return k == ephemeral || k == fromRoot }
+// next boot (ephemeral, a bind mount of a part of an ephemeral mount, or
+// a mount of something unlinked since).
+func (k mountKind) wiped() bool { return k == ephemeral || k == fromRoot || k == deleted }
 
 // nodeID names a node of a tree: its index in tree.nodes. The zero nodeID
 // is no node: its node (nodes[0]) has no mount, no declaration and no
@@ -69,9 +75,9 @@ type nodeFlags uint8
 const (
 	// flagKeep: a path re-made at boot lies at or below this node.
 	flagKeep nodeFlags = 1 << iota
-	// flagEphBelow: an ephemeral mount point lies strictly below this
-	// node, so the walk passes through a persistent mount here on its way
-	// to it.
+	// flagEphBelow: a mount point whose contents Check classifies
+	// (ephemeral, unmounted, deleted) lies strictly below this node, so the
+	// walk passes through a persistent mount here on its way to it.
 	flagEphBelow
 	// flagRemount: the next boot mounts another filesystem here
 	// (fileSystems, /etc/fstab: Config.Remounted), and nothing is mounted
@@ -224,8 +230,10 @@ func (t *tree) find(p string) nodeID {
 }
 
 // markEphBelow sets flagEphBelow on every node strictly above p (absolute,
-// clean, already inserted): an ephemeral mount at p nested in a persistent
-// one (a tmpfs at /home/carol inside a /home subvolume) is walked.
+// clean, already inserted): a mount at p nested in a persistent one whose
+// contents are classified (a tmpfs at /home/carol inside a /home
+// subvolume, a bind mount from persistent storage no declaration makes
+// again at /home/alice/Documents) is walked.
 func (t *tree) markEphBelow(p string) {
 	cur := rootNode
 	for name, end := component(p, 0); name != "" && cur != 0; name, end = component(p, end) {

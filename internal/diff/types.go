@@ -110,6 +110,15 @@ type RootBind struct {
 	Mount  mounts.Mount
 }
 
+// DeletedMount is a mount whose root was unlinked since the mount
+// (Audit.Deleted), and Source, where that root lay as the audited system
+// shows its filesystem (/nix/persist/etc/.machine-id.tmp), or its root
+// and device when no visible mount shows that place.
+type DeletedMount struct {
+	Source string
+	Mount  mounts.Mount
+}
+
 // Item is one lost path.
 type Item struct {
 	// Path is relative to the audited root, starting with "/", byte-exact.
@@ -280,6 +289,12 @@ type Audit struct {
 	// counted once, at the source (Item.Mount names the mount there).
 	// Sorted by mount ID (as int32, Item.Mount's type), stably.
 	RootBinds []RootBind
+	// Deleted are the visible mounts whose root was unlinked since the
+	// mount (mounts.Mount.Replaced: mountinfo's "//deleted"): what each
+	// shows lies on no path of its filesystem and is gone when it is
+	// unmounted, at the next boot. Check counts it lost at the mount point
+	// (Unpersisted, or DeclaredUnbacked inside a declaration: DeletedAt).
+	Deleted []DeletedMount
 	// CopiedOtherMeta are the Copied paths (not in Lost) whose persistent
 	// copy holds the same bytes with another mode, owner or group: not
 	// lost, but drift adopt of the declared path above them refuses them

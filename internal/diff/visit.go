@@ -63,6 +63,8 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		cat = Recreated
 	case kind == unmounted:
 		cat = Unmounted
+	case kind == deleted:
+		cat, declIdx, childDecl = c.deletedCategory(declHere, ps.decl, isDir)
 	case declHere >= 0:
 		d := &c.entries[declHere]
 		switch {

@@ -90,6 +90,9 @@ func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
 // Why explains a row in one short line, naming the declaration when there
 // is one.
 func Why(a *diff.Audit, it *diff.Item) string {
+	if d := a.DeletedAt(it.Path); d != nil && it.Visible() {
+		return deletedWhy(a, it, d)
+	}
 	switch {
 	case it.Decl >= 0 && int(it.Decl) < len(a.Decls.Entries):
 		d := a.Decls.Entries[it.Decl]
@@ -151,6 +154,27 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		return "not declared; the same in the previous root: " + diff.SameMeans + " (drift suggest: --ignore it)"
 	}
 	return it.Category.Why()
+}
+
+// deletedWhy explains a path shown through the mount d, whose root was
+// deleted since the mount (diff.Audit.Deleted).
+func deletedWhy(a *diff.Audit, it *diff.Item, d *diff.DeletedMount) string {
+	s := fmt.Sprintf("shown by mount %d from %s, deleted since it was mounted: in no persistent storage, gone at the next boot", d.Mount.ID, escape.Name(d.Source))
+	if it.Decl < 0 || int(it.Decl) >= len(a.Decls.Entries) {
+		return s
+	}
+	e := a.Decls.Entries[it.Decl]
+	s += "; declared " + e.Kind.String()
+	if e.Path != it.Path {
+		s = strings.Replace(s, "; declared ", "; inside declared ", 1) + " " + escape.Name(e.Path)
+	}
+	if p := e.Pos.String(); p != "" {
+		s += " (" + escape.Name(p) + ")"
+	}
+	if it.Copy == diff.CopyDiffers {
+		return s + ": the next boot shows its copy " + escape.Name(diff.CopyOf(&e, it.Path)) + ", other bytes"
+	}
+	return s + ": its copy " + escape.Name(diff.CopyOf(&e, it.Path)) + " lacks it"
 }
 
 func isLinkIntoStorage(a *diff.Audit, it *diff.Item) bool {
