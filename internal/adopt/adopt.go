@@ -307,7 +307,8 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	// means nothing to the user): restore's messages name the path as
 	// the live system does instead.
 	req := restore.Request{From: from, FromName: path.Join(a.m.Root, base), Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Verify: true}
+		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Verify: true,
+		ShownAt: a.m.ShownElsewhere}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace
@@ -324,9 +325,6 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	for i := range out {
 		out[i].Path = live(out[i].Path)
-		if !dry && out[i].Action == restore.Replace && p.MountedNow && out[i].Dest == path.Clean(p.Decl.Source()) {
-			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s is mounted at %s: the mount goes on showing the replaced copy until it is mounted again (at the next boot)", out[i].Dest, p.Decl.Path))
-		}
 		if r := out[i].Result; r != nil && !dry {
 			for _, s := range r.Skipped {
 				a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s not copied: %s", live(s.Path), s.Reason))

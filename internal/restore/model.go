@@ -39,9 +39,8 @@ type Restored struct {
 	Entry    persist.Entry
 	Declared bool
 	// Warnings are what the user should know, in order: Path not declared
-	// (--to live), objects not copied, metadata not kept, a replaced
-	// persistent copy still shown by its old bind mount. Messages name
-	// paths unescaped.
+	// (--to live), objects not copied, metadata not kept, the declared
+	// path not mounted from its copy now. Messages name paths unescaped.
 	Warnings []diff.Warning
 }
 
@@ -55,8 +54,12 @@ type Restored struct {
 // (audit.Model.Persisted), --to live too where the live path shows that
 // copy now (audit.Model.ShowsCopy), is refused unless o.BeneathMount: that boot's
 // data is in the persistent copy, and the old root holds only what lay
-// beneath the bind mount. Errors: *HintError (not declared, the storage
-// path not mounted, the old root's copy from beneath a mount, Run's
+// beneath the bind mount. An existing destination that a live mount
+// shows elsewhere (audit.Model.ShownElsewhere: the persistent copy
+// bind-mounted at its declared path) is never replaced: a *ShownError
+// with the steps that unmount, restore and mount again. Errors:
+// *HintError (not declared, the storage path not mounted, the old root's
+// copy from beneath a mount, a destination a live mount shows, Run's
 // hints), Run's.
 func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error) {
 	p := o.Path
@@ -84,7 +87,8 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 			return out, withHint(fmt.Errorf("%s: %w", escape.Name(p), ue), ue.Hint())
 		}
 	}
-	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun}
+	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun,
+		ShownAt: m.ShownElsewhere}
 	// --to live writes through the bind mount that shows the persistent
 	// copy at p, where there is one: checked as --to persist is.
 	if declared && !o.BeneathMount && (o.To == ToPersist || m.ShowsCopy(p)) {
@@ -105,10 +109,6 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	}
 	if declared && booted(m) && m.Mounts.At(entry.Path) == nil {
 		out.notMounted(m, entry, p, o.To)
-	}
-	if declared && o.To == ToPersist && res.Replaced && dest == path.Clean(entry.Source()) {
-		out.warn(diff.WarnSetup, dest, "%s is the persistent copy of a declared %s: a bind mount of it at %s goes on showing the replaced copy until it is mounted again (at the next boot)",
-			path.Join(m.Root, dest), entry.Kind, entry.Path)
 	}
 	return out, nil
 }
@@ -131,7 +131,10 @@ func beneathMount(ctx context.Context, m *audit.Model, req Request) error {
 	if pe == nil {
 		return nil
 	}
-	req.DryRun, req.Force = true, true
+	// The plan describes the old root's object: a mount showing the
+	// destination elsewhere is refused after this refusal, which comes
+	// first (the restore would bring back nothing of that boot's data).
+	req.DryRun, req.Force, req.ShownAt = true, true, nil
 	plan, err := Run(ctx, req)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/partial"
 
 	"golang.org/x/sys/unix"
@@ -95,6 +96,13 @@ type Request struct {
 	// Command names the drift command in messages about what it copies
 	// ("restore" when empty; "adopt" for drift adopt).
 	Command string
+	// ShownAt, when set, lists the live mounts that show the object at
+	// a destination path (absolute as the live system sees it), or one
+	// below it, at another place: its bind mounts
+	// (audit.Model.ShownElsewhere). An existing destination shown so is
+	// never replaced, dry runs too: a *ShownError, before anything is
+	// written.
+	ShownAt func(dest string) []audit.Shown
 }
 
 // command is req.Command, "restore" when empty.
@@ -246,6 +254,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			exists = true
 		case !errors.Is(err, unix.ENOENT):
 			return nil, fmt.Errorf("destination %s: %w", res.DestFull, err)
+		}
+	}
+	if exists && req.ShownAt != nil {
+		if sh := req.ShownAt(dest); len(sh) > 0 {
+			return nil, req.shownError(res.DestFull, sh)
 		}
 	}
 	if exists && !req.Force {

@@ -20,7 +20,8 @@ import (
 // replace a whole data directory with one stale file. drift restore
 // refuses both (exit 2, --dry-run too), saying what the old root holds and
 // naming --beneath-mount, and the persistent copies are untouched; with
-// --beneath-mount --force the user gets what they asked for. The stale
+// --beneath-mount --force the user gets what they asked for (once the copy
+// is unmounted: never under a live mount's feet). The stale
 // file beneath the mount at /var/lib/bluetooth is data the old root holds
 // there, more than a mount point leaves, so the refusal does not claim a
 // mount: it says the copy holds the path too, changed later.
@@ -73,7 +74,14 @@ func TestRestoreRefusesWhatLayBeneathTheMount(t *testing.T) {
 		t.Errorf("the persistent bluetooth state after the refusals: %q, %v", b, err)
 	}
 
-	// Asked for by name, what lay beneath the mount is restored.
+	// Asked for by name, what lay beneath the mount is restored — once the
+	// copy is no longer bind-mounted: while it is, replacing it would
+	// leave the mount showing the replaced copy, deleted
+	// (TestRestoreNeverLeavesAMountShowingADeletedFile).
+	if errOut := restore(2, "/etc/machine-id", "--force", "--beneath-mount"); !strings.Contains(errOut, "it is bind-mounted at "+s.M("/etc/machine-id")) {
+		t.Errorf("--beneath-mount --force while mounted: stderr:\n%s", errOut)
+	}
+	run(t, "umount", s.M("/etc/machine-id"))
 	restore(0, "/etc/machine-id", "--force", "--beneath-mount")
 	if b, err := os.ReadFile(machineID); err != nil || len(b) != 0 {
 		t.Errorf("--beneath-mount --force: %q, %v; want the old root's empty file", b, err)

@@ -1,0 +1,49 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/nix-drift/drift/internal/pathx"
+)
+
+// Shown is a mount that shows a path of the audited system at another
+// place: a bind mount of it (or of a path below it), or a bindfs mount.
+type Shown struct {
+	// Source is the path shown, at or below the path asked about;
+	// MountPoint where it is shown (both as the audited system sees
+	// them), ID the mount's.
+	Source, MountPoint string
+	ID                 int
+}
+
+func (s Shown) String() string {
+	return fmt.Sprintf("%s (mount %d of %s)", s.MountPoint, s.ID, s.Source)
+}
+
+// ShownElsewhere lists the visible mounts that show p, or a path below p,
+// at a place outside p: the bind mounts whose source (mountSources) is p
+// or lies in it, in table order. Replacing or removing p would leave each
+// showing a deleted object, and what the running system writes to it
+// until the next boot would go with it (drift check then finds the mount
+// deleted: diff.Audit.Deleted). A mount whose root is already deleted
+// shows nothing of p any more and is not listed. Nil without a mount
+// table.
+func (m *Model) ShownElsewhere(p string) []Shown {
+	if m.Mounts == nil {
+		return nil
+	}
+	p = pathx.Clean(p)
+	t := m.Mounts
+	sources := newMountSources(t)
+	var out []Shown
+	for i := range t.Mounts {
+		mt := &t.Mounts[i]
+		if !t.Visible(i) || mt.Replaced || mt.MountPoint == "/" || pathx.Contains(p, mt.MountPoint) {
+			continue
+		}
+		if src := sources.of(mt); src != "" && src != mt.MountPoint && pathx.Contains(p, src) {
+			out = append(out, Shown{Source: src, MountPoint: mt.MountPoint, ID: mt.ID})
+		}
+	}
+	return out
+}
