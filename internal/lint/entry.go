@@ -169,7 +169,7 @@ func (ck *checker) placement(e persist.Entry) {
 			if m.FSType != "" {
 				t = " (" + m.FSType + ")"
 			}
-			ck.add("already-persistent", sev("already-persistent"), pos, p, "",
+			ck.add("already-persistent", sev("already-persistent"), pos, p, moveOffHint(e, m.MountPoint),
 				"%s %s is on the file system mounted at %s%s (%s), which is not wiped", kindName(e), q(p), q(m.MountPoint), t, m.Pos)
 		}
 	}
@@ -409,4 +409,22 @@ func escapePath(p string) string {
 		}
 	}
 	return b.String()
+}
+
+// moveOffHint is already-persistent's hint for e, whose live path lies on
+// the persistent file system mounted at mp: while e is declared and
+// mounted, its data is in the persistent copy, mounted over the path, and
+// the file system at mp holds only the mount point beneath it. Removing
+// the declaration alone hides that data at the next boot (the path then
+// shows the mount point), and drift prune takes the copy for a stray.
+// The steps move the data onto mp's file system first, as shell
+// commands (escape.Shell).
+func moveOffHint(e persist.Entry, mp string) string {
+	p, src := escape.Shell(e.Path), escape.Shell(e.Source())
+	cp := "cp -a --reflink=auto " + escape.Shell(e.Source()+"/.") + " " + escape.Shell(e.Path+"/")
+	if e.Kind == persist.File {
+		cp = "cp -a --reflink=auto " + src + " " + p
+	}
+	return fmt.Sprintf("if findmnt %s shows a mount, the data is in the persistent copy %s, mounted over it, and removing the declaration alone hides it at the next boot; move it onto the file system at %s first: stop what uses it, umount %s, %s, then remove the declaration and switch, then remove %s (drift prune moves it aside); if findmnt shows nothing, remove it",
+		p, src, escape.Shell(mp), p, cp, src)
 }

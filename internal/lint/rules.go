@@ -85,7 +85,7 @@ var registry = []Rule{
 	{ID: "broad-directory", Severity: Warning, Summary: "a very broad directory (/var, /var/lib, /usr, ~/.config, ~/.local) is persisted",
 		Hint: "list the sub-directories that hold state instead", Source: "/var holds /var/run and caches; impermanence #53: all of ~/.config defeats the purpose"},
 	{ID: "already-persistent", Severity: Warning, Summary: "a path is already persistent through the disk layout",
-		Hint: "remove it: the file system mounted there survives the wipe", Source: "disko / fileSystems: a mount other than / and tmpfs is not wiped"},
+		Hint: "move its data from the persistent copy (mounted over it while declared) onto the file system mounted there, then remove it: that file system survives the wipe", Source: "disko / fileSystems: a mount other than / and tmpfs is not wiped"},
 	// known breakage
 	{ID: "etc-whole", Severity: Error, Summary: "all of /etc is persisted",
 		Hint: "persist the files in /etc that hold state (machine-id, SSH host keys, …)", Source: "persists NixOS-generated state and hides activation output on first boot; /etc is needed for boot"},

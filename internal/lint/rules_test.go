@@ -375,3 +375,40 @@ func TestCheckAll(t *testing.T) {
 		t.Errorf("unique: %v", got)
 	}
 }
+
+// TestAlreadyPersistentHintMovesTheDataFirst guards already-persistent's
+// hint: a declared path on a persistent file system that is mounted shows
+// its persistent copy, so "remove it" alone hides that data at the next
+// boot, and drift prune then offers the copy as a stray (field case: a
+// fresh user removed alice's Documents, .ssh and .bash_history from the
+// declarations on a /home subvolume; after the reboot her thesis and SSH
+// key were only in /nix/persist, and prune listed them). The hint says
+// where the data is and gives the commands that move it onto the file
+// system first, for a directory and for a file.
+func TestAlreadyPersistentHintMovesTheDataFirst(t *testing.T) {
+	src := "{\n  environment.persistence.\"/nix/persist\".users.alice = { directories = [ \"Documents\" \".ssh\" ]; files = [ \".bash_history\" ]; };\n" +
+		"  fileSystems.\"/home\" = { device = \"/dev/sda2\"; fsType = \"btrfs\"; };\n}\n"
+	want := map[string][]string{
+		"/home/alice/Documents": {"findmnt /home/alice/Documents shows a mount", "the persistent copy /nix/persist/home/alice/Documents",
+			"onto the file system at /home", "umount /home/alice/Documents, cp -a --reflink=auto /nix/persist/home/alice/Documents/. /home/alice/Documents/, then remove the declaration and switch, then remove /nix/persist/home/alice/Documents"},
+		"/home/alice/.bash_history": {"umount /home/alice/.bash_history, cp -a --reflink=auto /nix/persist/home/alice/.bash_history /home/alice/.bash_history, then remove the declaration"},
+	}
+	seen := 0
+	for _, f := range lintNix(t, src) {
+		if f.Rule != "already-persistent" {
+			continue
+		}
+		seen++
+		for _, w := range want[f.Path] {
+			if !strings.Contains(f.Hint, w) {
+				t.Errorf("%s: hint lacks %q:\n%s", f.Path, w, f.Hint)
+			}
+		}
+		if f.Hint == "remove it" || strings.HasPrefix(f.Hint, "remove it:") {
+			t.Errorf("%s: hint %q says only to remove it", f.Path, f.Hint)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("%d already-persistent findings, want 3", seen)
+	}
+}
