@@ -342,6 +342,8 @@ type Audit struct {
 	// Vanished lists what the last reboot destroyed that is not declared
 	// now (previous.go), by path. Empty without a previous root.
 	Vanished []Vanished
+	// differing is Differing's answer once asked.
+	differing *map[string][]string
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.

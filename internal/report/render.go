@@ -348,7 +348,7 @@ func rowWhy(a *diff.Audit, r Row) string {
 	}
 	if cmd := RowAdopt(a, r.Item); cmd != "" {
 		why += "; keep it: " + cmd
-	} else if _, ok := adoptDecl(a, r.Item); ok {
+	} else if _, ok := a.AdoptDecl(r.Item); ok {
 		why += "; its persistent copy differs: " + adopt.Choice(a.Root, a.Args, r.Item.Path)
 	}
 	return why
@@ -363,7 +363,7 @@ func rowWhy(a *diff.Audit, r Row) string {
 // persistent copy holds something else (diff.CopyDiffers): drift adopt
 // refuses it without --prefer (RowAdoptPrefer).
 func RowAdopt(a *diff.Audit, it *diff.Item) string {
-	if _, ok := adoptDecl(a, it); !ok || it.Copy == diff.CopyDiffers {
+	if _, ok := a.AdoptDecl(it); !ok || it.Copy == diff.CopyDiffers {
 		return ""
 	}
 	return AdoptCommand(a.Root, a.Args, it.Path)
@@ -374,22 +374,10 @@ func RowAdopt(a *diff.Audit, it *diff.Item) string {
 // (--prefer live) or the persistent copy's (--prefer persistent); "" for
 // any other row.
 func RowAdoptPrefer(a *diff.Audit, it *diff.Item) (live, persistent string) {
-	if _, ok := adoptDecl(a, it); !ok || it.Copy != diff.CopyDiffers {
+	if _, ok := a.AdoptDecl(it); !ok || it.Copy != diff.CopyDiffers {
 		return "", ""
 	}
 	return adopt.Command(a.Root, a.Args, adopt.PreferLive, it.Path), adopt.Command(a.Root, a.Args, adopt.PreferPersistent, it.Path)
-}
-
-// adoptDecl is the declared path that covers a row drift adopt keeps.
-func adoptDecl(a *diff.Audit, it *diff.Item) (string, bool) {
-	if a.Decls == nil || it.Category != diff.DeclaredUnbacked && it.Category != diff.Shadowed && it.Category != diff.Covered {
-		return "", false
-	}
-	e, ok := a.Decls.Covering(it.Path)
-	if _, refused := a.Refusal(&e); ok && refused {
-		return "", false // drift adopt would refuse it: no command to print
-	}
-	return e.Path, ok
 }
 
 // adoptAll is what to run for the declared paths of every row drift adopt
@@ -402,7 +390,7 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	var ps []string
 	n := 0
 	for _, r := range rows {
-		if d, ok := adoptDecl(a, r.Item); ok {
+		if d, ok := a.AdoptDecl(r.Item); ok {
 			n++
 			if !slices.Contains(ps, d) {
 				ps = append(ps, d)
@@ -412,20 +400,7 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	if n < 2 {
 		return ""
 	}
-	differ := map[string][]string{} // declared path: the paths below it whose copy differs
-	mark := func(p string) {
-		if e, ok := a.Decls.Covering(p); ok {
-			differ[e.Path] = append(differ[e.Path], p)
-		}
-	}
-	for _, it := range a.Lost {
-		if it.Copy == diff.CopyDiffers {
-			mark(it.Path)
-		}
-	}
-	for _, p := range a.CopiedOtherMeta {
-		mark(p)
-	}
+	differ := a.Differing() // declared path: the paths below it whose copy differs
 	var same, diffs []string
 	for _, d := range ps {
 		if len(differ[d]) > 0 {

@@ -1,0 +1,179 @@
+package diff
+
+// Keep says what keeps a lost path, or what is left to do about it when
+// declaring it would not: one answer per lost Item (Audit.Keep), the rule
+// drift check's drift adopt commands and drift suggest's list of what it
+// leaves to the user both read.
+type Keep uint8
+
+const (
+	// KeepDeclare: Unpersisted; a declaration of it (or of a directory
+	// above it) keeps it. drift suggest weighs it.
+	KeepDeclare Keep = iota + 1
+	// KeepAdopt: declared, and drift adopt of the declared path
+	// (Audit.AdoptDecl) copies it into the persistent copy the next boot
+	// mounts there: DeclaredUnbacked, Covered on another persistent
+	// filesystem, or Shadowed beneath a mount inside a declaration.
+	KeepAdopt
+	// KeepChoose: as KeepAdopt, but the persistent copy of the declared
+	// path differs somewhere (Audit.Differing: at this path or another
+	// below it): drift adopt of it refuses without --prefer live (the
+	// live objects win) or --prefer persistent.
+	KeepChoose
+	// KeepRefused: declared (DeclaredUnbacked, Covered, Shadowed below a
+	// declared path), but drift adopt refuses the declaration whatever it
+	// is asked (Audit.Refusal: its storage path unusable, or the declared
+	// path the mount point of another filesystem).
+	KeepRefused
+	// KeepRemounted: Covered with no declaration: on the ephemeral root
+	// where the next boot mounts another filesystem (an API filesystem,
+	// fileSystems, /etc/fstab), not mounted now. Hidden then and deleted
+	// with the root; no declaration keeps it.
+	KeepRemounted
+	// KeepBeneath: Shadowed outside every declaration drift adopt takes:
+	// on an ephemeral filesystem beneath a mount point, hidden now and
+	// deleted with it; no declaration of the path keeps it (the mount
+	// stays on top).
+	KeepBeneath
+	// KeepRedeclare: Unmounted; a declaration of the mount point again
+	// keeps it in view (its data stays in persistent storage either way).
+	KeepRedeclare
+)
+
+var keepNames = [...]string{KeepDeclare: "declare", KeepAdopt: "adopt", KeepChoose: "choose", KeepRefused: "refused",
+	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare"}
+
+// String names k in one word ("adopt"), "" for 0.
+func (k Keep) String() string {
+	if int(k) < len(keepNames) {
+		return keepNames[k]
+	}
+	return ""
+}
+
+// Why is what Keep means to the user, and what to do, in one sentence
+// naming no path of the audited system: drift suggest's reason for the
+// paths it leaves to the user (KeepDeclare's paths it weighs instead).
+// The API filesystems it names are apiMountPoints.
+func (k Keep) Why() string {
+	switch k {
+	case KeepDeclare:
+		return "not declared: a declaration keeps it"
+	case KeepAdopt:
+		return "declared, but not mounted from the persistent copy, which lacks them: lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it"
+	case KeepChoose:
+		return "declared, but not mounted from the persistent copy, which holds other content at some paths of their declaration (the copy's comes back there at the next boot): drift adopt copies them once told which side wins"
+	case KeepRefused:
+		return "declared, not mounted from the persistent copy, and drift adopt refuses their declaration"
+	case KeepRemounted:
+		return "on the wiped root where the next boot mounts another filesystem (/proc, /sys, /dev, /run, fileSystems, /etc/fstab; not mounted now): hidden then and deleted with the root, and no declaration keeps them; look at them now, and copy what you need onto that filesystem once it is mounted (or into a declared path), or remove them"
+	case KeepBeneath:
+		return "on the wiped root beneath a mount point: hidden now and deleted with the root, and no declaration keeps them (the mount stays on top); drift check lists them; to reach them, bind-mount the wiped filesystem alone elsewhere (mkdir -p /mnt/beneath && mount --bind / /mnt/beneath: without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
+	case KeepRedeclare:
+		return "mounted from persistent storage, no longer declared: gone from view at the next boot (the data stays in persistent storage); declare the mount point again to keep it in view, or leave it"
+	}
+	return ""
+}
+
+// Keep is what keeps the lost item it (an element of a.Lost), with what:
+// the declared path (persist.Entry.Path) drift adopt takes for KeepAdopt
+// and KeepChoose (AdoptDecl), why drift adopt refuses it for KeepRefused
+// (Audit.Refusal's message), "" otherwise. Ignored items, which drift
+// check hides, and items not lost are 0.
+func (a *Audit) Keep(it *Item) (k Keep, what string) {
+	switch it.Category {
+	case Unpersisted:
+		return KeepDeclare, ""
+	case Unmounted:
+		return KeepRedeclare, ""
+	case DeclaredUnbacked, Covered, Shadowed:
+	default:
+		return 0, ""
+	}
+	d, ok := a.adoptTarget(it)
+	switch {
+	case ok && d.refused != "":
+		return KeepRefused, d.refused
+	case ok && (it.Copy == CopyDiffers || len(a.Differing()[d.path]) > 0):
+		return KeepChoose, d.path
+	case ok:
+		return KeepAdopt, d.path
+	case it.Category == Shadowed:
+		return KeepBeneath, ""
+	}
+	// Covered with no declaration (Decl -1), or a declared-unbacked path
+	// whose declaration no longer covers it: nothing to adopt into.
+	return KeepRemounted, ""
+}
+
+// AdoptDecl is the declared path (persist.Entry.Path) drift adopt copies
+// the lost item it into the persistent copy of: the declaration covering
+// a DeclaredUnbacked, Covered or Shadowed path, when drift adopt does not
+// refuse it (Audit.Refusal). ok is false for any other item.
+func (a *Audit) AdoptDecl(it *Item) (decl string, ok bool) {
+	if it.Category != DeclaredUnbacked && it.Category != Covered && it.Category != Shadowed {
+		return "", false
+	}
+	d, ok := a.adoptTarget(it)
+	if !ok || d.refused != "" {
+		return "", false
+	}
+	return d.path, true
+}
+
+// adoptTarget is the declaration covering it (a.Decls.Covering), with
+// drift adopt's refusal of it ("" when it adopts).
+type adoptTarget struct {
+	path, refused string
+}
+
+func (a *Audit) adoptTarget(it *Item) (adoptTarget, bool) {
+	if a.Decls == nil {
+		return adoptTarget{}, false
+	}
+	e, ok := a.Decls.Covering(it.Path)
+	if !ok {
+		return adoptTarget{}, false
+	}
+	why, refused := a.Refusal(&e)
+	if !refused {
+		why = ""
+	}
+	return adoptTarget{path: e.Path, refused: why}, true
+}
+
+// Differing maps each declared path (persist.Entry.Path) whose drift
+// adopt needs --prefer to the paths below it where its persistent copy
+// differs: the lost paths (Ignored included: adopting a declared path
+// copies all of it) whose copy holds other content (CopyDiffers), then
+// CopiedOtherMeta's (the same bytes, another mode or owner). Computed
+// once, at the first call, from Lost and CopiedOtherMeta as they are
+// then (call it once Check is done, never from two goroutines at once
+// before the first call returns); nil when none differs.
+func (a *Audit) Differing() map[string][]string {
+	if a.differing != nil {
+		return *a.differing
+	}
+	var m map[string][]string
+	mark := func(p string) {
+		if a.Decls == nil {
+			return
+		}
+		if e, ok := a.Decls.Covering(p); ok {
+			if m == nil {
+				m = map[string][]string{}
+			}
+			m[e.Path] = append(m[e.Path], p)
+		}
+	}
+	for _, it := range a.Lost {
+		if it.Copy == CopyDiffers {
+			mark(it.Path)
+		}
+	}
+	for _, p := range a.CopiedOtherMeta {
+		mark(p)
+	}
+	a.differing = &m
+	return m
+}

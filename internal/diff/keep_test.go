@@ -1,0 +1,69 @@
+package diff
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/persist"
+)
+
+// TestKeep: what keeps each kind of lost path, the declared path drift
+// adopt takes, and that AdoptDecl (drift check's adopt commands) agrees:
+// a declared path whose copy differs anywhere below it needs a side
+// chosen for all its paths; a refused declaration gives adopt's refusal;
+// what lies beneath a mount point or where the next boot mounts another
+// filesystem, outside every declaration, has no command.
+func TestKeep(t *testing.T) {
+	a := &Audit{
+		Decls: &persist.Set{Entries: []persist.Entry{
+			{Kind: persist.Dir, StoragePath: "/persist", Path: "/srv/clean"},
+			{Kind: persist.Dir, StoragePath: "/persist", Path: "/srv/half"},
+			{Kind: persist.Dir, StoragePath: "/gone", Path: "/srv/refused"},
+			{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/meta"},
+		}},
+		Unusable:        map[string]string{"/gone": "/gone is not mounted"},
+		CopiedOtherMeta: []string{"/var/lib/meta/same-bytes"},
+	}
+	item := func(p string, c Category, copy CopyState) *Item {
+		return &Item{Path: p, Category: c, Decl: -1, Copy: copy}
+	}
+	cases := []struct {
+		it   *Item
+		keep Keep
+		what string
+	}{
+		{item("/etc/stray", Unpersisted, 0), KeepDeclare, ""},
+		{item("/srv/clean/a", DeclaredUnbacked, CopyMissing), KeepAdopt, "/srv/clean"},
+		{item("/srv/clean/b", Covered, CopyMissing), KeepAdopt, "/srv/clean"},
+		{item("/srv/clean/c", Shadowed, 0), KeepAdopt, "/srv/clean"},
+		{item("/srv/half/a", DeclaredUnbacked, CopyMissing), KeepChoose, "/srv/half"},
+		{item("/srv/half/b", DeclaredUnbacked, CopyDiffers), KeepChoose, "/srv/half"},
+		{item("/var/lib/meta/new", DeclaredUnbacked, CopyMissing), KeepChoose, "/var/lib/meta"},
+		{item("/srv/refused/x", DeclaredUnbacked, CopyMissing), KeepRefused, "/gone is not mounted"},
+		{item("/run/leftover", Covered, 0), KeepRemounted, ""},
+		{item("/home/beneath", Shadowed, 0), KeepBeneath, ""},
+		{item("/opt/old", Unmounted, 0), KeepRedeclare, ""},
+		{item("/tmp/x", Ignored, 0), 0, ""},
+	}
+	for _, tc := range cases {
+		a.Lost = append(a.Lost, tc.it) // all of them before the first Keep (Differing)
+	}
+	for _, tc := range cases {
+		it := tc.it
+		k, what := a.Keep(it)
+		if k != tc.keep || what != tc.what {
+			t.Errorf("%s (%s): %v %q, want %v %q", it.Path, it.Category, k, what, tc.keep, tc.what)
+		}
+		d, ok := a.AdoptDecl(it)
+		if adopts := k == KeepAdopt || k == KeepChoose; ok != adopts || adopts && d != what {
+			t.Errorf("%s: AdoptDecl %q %v, Keep %v %q", it.Path, d, ok, k, what)
+		}
+		if k != 0 && k.Why() == "" {
+			t.Errorf("%v: no Why", k)
+		}
+	}
+	want := map[string][]string{"/srv/half": {"/srv/half/b"}, "/var/lib/meta": {"/var/lib/meta/same-bytes"}}
+	if got := a.Differing(); len(got) != len(want) || !slices.Equal(got["/srv/half"], want["/srv/half"]) || !slices.Equal(got["/var/lib/meta"], want["/var/lib/meta"]) {
+		t.Errorf("Differing: %v, want %v", got, want)
+	}
+}
