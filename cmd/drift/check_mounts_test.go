@@ -3,9 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -87,10 +89,26 @@ func TestUnmountedConfiguredSubvolumeCoversWhatIsOnTheRoot(t *testing.T) {
 		t.Errorf("/etc/stray is not unpersisted:\n%s", out)
 	}
 	_, nix, errs := runDrift(t, append([]string{"suggest", "--format", "nix", "--now", "2026-12-01T00:00:00Z"}, args...)...)
-	if strings.Contains(nix, "/var/log") || strings.Contains(nix, "notes") || strings.Contains(nix, "bob") {
+	var decls, left []string // the module's lines; the comments left to the user
+	for _, l := range strings.Split(nix, "\n") {
+		if strings.HasPrefix(l, "# left to you: ") {
+			left = append(left, l)
+		} else if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			decls = append(decls, l)
+		}
+	}
+	module := strings.Join(decls, "\n")
+	if strings.Contains(module, "/var/log") || strings.Contains(module, "notes") || strings.Contains(module, "bob") {
 		t.Errorf("suggest proposes declaring a path the next boot mounts a subvolume over:\n%s%s", nix, errs)
 	}
-	if !strings.Contains(nix, "/etc/stray") {
+	if !strings.Contains(module, "/etc/stray") {
 		t.Errorf("suggest lost the stray file:\n%s%s", nix, errs)
+	}
+	// What the subvolume will cover is lost with the root: left to the
+	// user, saying so (suggest said nothing of it).
+	if !slices.ContainsFunc(left, func(l string) bool {
+		return strings.Contains(l, "/var/log/x") && strings.Contains(l, "/home/bob") && strings.Contains(l, suggest.LeftRemounted)
+	}) {
+		t.Errorf("the covered paths are not left to the user with their reason:\n%s", nix)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
@@ -30,6 +31,12 @@ const defaultBoots = 5
 
 func newSuggestCmd(st Streams) *cobra.Command {
 	opts := &SuggestOptions{}
+	return suggestCommand(opts, func(ctx context.Context) error { return runSuggest(ctx, opts, st) })
+}
+
+// suggestCommand is drift suggest's command, its flags parsed into opts,
+// running run.
+func suggestCommand(opts *SuggestOptions, run func(context.Context) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "suggest",
 		Short: "Which paths to persist, ranked with evidence, as a ready-to-paste Nix snippet",
@@ -63,7 +70,7 @@ EXIT STATUS
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots
   drift suggest --format json | jq '.suggestions[] | select(.confidence == "high") | .path'`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runSuggest(cmd.Context(), opts, st) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context()) },
 	}
 	f := cmd.Flags()
 	opts.declFlags.add(cmd, "audit the system mounted at this directory as its /")
@@ -77,43 +84,11 @@ EXIT STATUS
 }
 
 func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
-	if !slices.Contains(report.SuggestFormats, opts.Format) {
-		return fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.SuggestFormats, ", "))
-	}
-	if err := checkWorkers(opts.Workers); err != nil {
-		return err
-	}
-	if opts.Boots < 0 {
-		return fmt.Errorf("--boots %d: expected 0 (no history) or a positive number", opts.Boots)
-	}
-	sp := opts.StoragePath
-	if sp != "" {
-		if sp = path.Clean(sp); !strings.HasPrefix(sp, "/") || sp == "/" {
-			return fmt.Errorf("--storage-path %q: expected an absolute path other than /", opts.StoragePath)
-		}
-	}
-	now := time.Now()
-	if opts.Now != "" {
-		t, err := time.Parse(time.RFC3339, opts.Now)
-		if err != nil {
-			return fmt.Errorf("--now: %w", err)
-		}
-		now = t
-	}
-	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
-	if err != nil {
-		return err
-	}
-	o.Boots, o.Now, o.Paths = opts.Boots, now, true // suggestions weigh every path
-	m, err := opts.build(ctx, st, o, report.ProgressDelay)
+	m, res, err := weighSuggest(ctx, opts, st)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	res, err := suggest.Run(ctx, m, suggest.Options{StoragePath: sp, Homes: o.Homes, Now: now, Workers: opts.Workers})
-	if err != nil {
-		return err
-	}
 	// The report is made of res alone: the lost set, most of the heap with
 	// a million paths (near the memory limit, where every MB allocated
 	// costs a collection), is let go before rendering.
@@ -127,4 +102,47 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
 		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
 	}, opts.Format)
+}
+
+// weighSuggest checks opts, builds the model of the machine and weighs it
+// (suggest.Run). Close the Model when done.
+func weighSuggest(ctx context.Context, opts *SuggestOptions, st Streams) (*audit.Model, *suggest.Result, error) {
+	if !slices.Contains(report.SuggestFormats, opts.Format) {
+		return nil, nil, fmt.Errorf("--format %q: expected one of %s", opts.Format, strings.Join(report.SuggestFormats, ", "))
+	}
+	if err := checkWorkers(opts.Workers); err != nil {
+		return nil, nil, err
+	}
+	if opts.Boots < 0 {
+		return nil, nil, fmt.Errorf("--boots %d: expected 0 (no history) or a positive number", opts.Boots)
+	}
+	sp := opts.StoragePath
+	if sp != "" {
+		if sp = path.Clean(sp); !strings.HasPrefix(sp, "/") || sp == "/" {
+			return nil, nil, fmt.Errorf("--storage-path %q: expected an absolute path other than /", opts.StoragePath)
+		}
+	}
+	now := time.Now()
+	if opts.Now != "" {
+		t, err := time.Parse(time.RFC3339, opts.Now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--now: %w", err)
+		}
+		now = t
+	}
+	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.Boots, o.Now, o.Paths = opts.Boots, now, true // suggestions weigh every path
+	m, err := opts.build(ctx, st, o, report.ProgressDelay)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := suggest.Run(ctx, m, suggest.Options{StoragePath: sp, Homes: o.Homes, Now: now, Workers: opts.Workers})
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return m, res, nil
 }

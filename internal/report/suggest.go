@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
@@ -34,8 +35,8 @@ type SuggestReport struct {
 	OldRoots []string
 	// Suggestions in report order (suggest.SortSuggestions).
 	Suggestions []suggest.Suggestion
-	// Left counts the unpersisted paths no suggestion stands for, by
-	// reason (suggest.Suggest).
+	// Left counts the lost paths no suggestion stands for, by reason
+	// (suggest.Suggest).
 	Left []suggest.Left
 	// Warnings are what the audit and the suggestions warned about.
 	Warnings []diff.Warning
@@ -76,10 +77,12 @@ func typeName(s *suggest.Suggestion) string {
 	return "dir"
 }
 
-// LeftLine is one suggest.Left as a line: "left to you: 2 paths
+// LeftLine is one suggest.Left of r as a line: "left to you: 2 paths
 // (/etc/machine-id, /etc/adjtime): symlinks into the persistent storage
-// path: …".
-func LeftLine(l suggest.Left) string {
+// path: …", ending with the drift adopt command that keeps them when one
+// does, or the two that say which side wins where the persistent copy
+// differs (LeftAdopt).
+func LeftLine(r *SuggestReport, l suggest.Left) string {
 	ex := make([]string, len(l.Examples))
 	for i, p := range l.Examples {
 		ex[i] = escape.Name(p)
@@ -88,7 +91,34 @@ func LeftLine(l suggest.Left) string {
 	if l.Count > len(l.Examples) {
 		more = ", …"
 	}
-	return fmt.Sprintf("left to you: %s (%s%s): %s", units.Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, l.Reason)
+	line := fmt.Sprintf("left to you: %s (%s%s): %s", units.Plural(int64(l.Count), "path", "paths"), strings.Join(ex, ", "), more, escape.Name(l.Reason))
+	cmd, live, persistent := LeftAdopt(r, l)
+	switch {
+	case cmd != "":
+		line += "; keep them: " + cmd
+	case live != "":
+		line += "; keep the live objects: " + live + ", or the persistent copy's: " + persistent
+	}
+	return line
+}
+
+// LeftAdopt is, for the paths of l that drift adopt keeps
+// (diff.KeepAdopt), the drift adopt command of their declared paths
+// (suggest.Left.Adopt); where the persistent copy differs
+// (diff.KeepChoose), the two commands that keep the live objects (--prefer
+// live) or the copy's (--prefer persistent), as drift check's rows print
+// them (RowAdopt, RowAdoptPrefer). All "" for any other Left.
+func LeftAdopt(r *SuggestReport, l suggest.Left) (cmd, live, persistent string) {
+	if len(l.Adopt) == 0 {
+		return "", "", ""
+	}
+	switch l.Keep {
+	case diff.KeepAdopt:
+		return AdoptCommand(r.Root, r.Args, l.Adopt...), "", ""
+	case diff.KeepChoose:
+		return "", adopt.Command(r.Root, r.Args, adopt.PreferLive, l.Adopt...), adopt.Command(r.Root, r.Args, adopt.PreferPersistent, l.Adopt...)
+	}
+	return "", "", ""
 }
 
 func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
@@ -99,7 +129,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		}
 		fmt.Fprintln(w, msg)
 		for _, l := range r.Left {
-			fmt.Fprintln(w, LeftLine(l))
+			fmt.Fprintln(w, LeftLine(r, l))
 		}
 		return nil
 	}
@@ -142,7 +172,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "once declared, copy what is there now into persistent storage (before the next reboot): %s\n", cmd)
 	}
 	for _, l := range r.Left {
-		fmt.Fprintln(w, LeftLine(l))
+		fmt.Fprintln(w, LeftLine(r, l))
 	}
 	_, err := fmt.Fprintln(w, SuggestSummary(r))
 	return err
@@ -318,7 +348,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))
 	}
 	for _, l := range r.Left {
-		fmt.Fprintf(w, "# %s\n", escape.Text(LeftLine(l)))
+		fmt.Fprintf(w, "# %s\n", escape.Text(LeftLine(r, l)))
 	}
 	return nil
 }
@@ -407,6 +437,11 @@ type jsonLeft struct {
 	Reason   string   `json:"reason"`
 	Count    int      `json:"count"`
 	Examples []string `json:"examples"`
+	// Adopt, AdoptPreferLive and AdoptPreferPersistent are LeftAdopt's
+	// commands, as drift check --format json gives them for a row.
+	Adopt                 string `json:"adopt,omitempty"`
+	AdoptPreferLive       string `json:"adoptPreferLive,omitempty"`
+	AdoptPreferPersistent string `json:"adoptPreferPersistent,omitempty"`
 }
 
 type jsonFact struct {
@@ -453,7 +488,8 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		out.Warnings = append(out.Warnings, escape.Name(w.Message))
 	}
 	for _, l := range r.Left {
-		jl := jsonLeft{Reason: l.Reason, Count: l.Count, Examples: []string{}}
+		jl := jsonLeft{Reason: escape.Name(l.Reason), Count: l.Count, Examples: []string{}}
+		jl.Adopt, jl.AdoptPreferLive, jl.AdoptPreferPersistent = LeftAdopt(r, l)
 		for _, p := range l.Examples {
 			jl.Examples = append(jl.Examples, escape.Name(p))
 		}

@@ -2,25 +2,33 @@ package suggest
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
-// Left counts the unpersisted paths Suggest makes no suggestion for, for
-// one reason: with the suggestions, every unpersisted path drift check
-// reports is accounted for (the Entries of the suggestions plus the
-// Counts of the Left add up to them).
+// Left counts the lost paths Suggest makes no suggestion for, for one
+// reason: with the suggestions, every lost path drift check reports is
+// accounted for (the Entries of the suggestions plus the Counts of the
+// Left add up to them; ignored ones aside, which check hides too).
 type Left struct {
 	// Reason says why no suggestion stands for them, in one sentence.
 	Reason string
-	// Count is how many unpersisted paths; Examples the first few of them
+	// Count is how many lost paths; Examples the first few of them
 	// by path (at most maxExamples, raw bytes).
 	Count    int
 	Examples []string
 	// Paths are all of them (raw bytes, for drift rehearse's per-path
 	// reason); not printed.
 	Paths []string `json:"-"`
+	// Keep is what the model says keeps them (diff.Audit.Keep) when they
+	// are not unpersisted; 0 for the unpersisted ones.
+	Keep diff.Keep
+	// Adopt, for diff.KeepAdopt and diff.KeepChoose, are the declared
+	// paths (persist.Entry.Path) whose drift adopt keeps them, in the
+	// order first met; empty otherwise.
+	Adopt []string
 }
 
 // maxExamples is how many paths a Left names.
@@ -39,7 +47,7 @@ const (
 	LeftLint      = "drift lint would reject or warn about their declaration: not suggested"
 )
 
-var leftOrder = []string{LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint}
+var leftOrder = []string{LeftAdopt, LeftChoose, LeftRefused, LeftRemounted, LeftBeneath, LeftUnmounted, LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint}
 
 // leftCounter collects Left by reason.
 type leftCounter map[string]*Left
@@ -55,20 +63,38 @@ func (l leftCounter) add(reason, p string) {
 	x.Paths = append(x.Paths, p)
 }
 
+// list is the Left in leftOrder; a reason that goes on after one of
+// leftOrder's (LeftRefused's, with drift adopt's refusal) takes its
+// place, those of one place by reason.
 func (l leftCounter) list() []Left {
-	var out []Left
-	for _, r := range leftOrder {
-		if x := l[r]; x != nil {
-			slices.SortFunc(x.Examples, pathx.Compare)
-			x.Examples = x.Examples[:min(len(x.Examples), maxExamples)]
-			out = append(out, *x)
-		}
+	out := make([]Left, 0, len(l))
+	for _, x := range l {
+		slices.SortFunc(x.Examples, pathx.Compare)
+		x.Examples = x.Examples[:min(len(x.Examples), maxExamples)]
+		out = append(out, *x)
 	}
+	slices.SortFunc(out, func(x, y Left) int {
+		if d := leftRank(x.Reason) - leftRank(y.Reason); d != 0 {
+			return d
+		}
+		return strings.Compare(x.Reason, y.Reason)
+	})
 	return out
 }
 
-// addLeft adds d's count and examples to the Left of reason in left, in
-// leftOrder.
+// leftRank is reason's place in leftOrder: its own, or that of the reason
+// it goes on from ("REASON: more").
+func leftRank(reason string) int {
+	for i, r := range leftOrder {
+		if reason == r || strings.HasPrefix(reason, r+": ") {
+			return i
+		}
+	}
+	return len(leftOrder)
+}
+
+// addLeft adds d's count, examples and paths to the Left of reason in
+// left, in leftOrder.
 func addLeft(left []Left, reason string, d Left) []Left {
 	lc := leftCounter{}
 	for i := range left {
@@ -82,5 +108,6 @@ func addLeft(left []Left, reason string, d Left) []Left {
 	}
 	x.Count += d.Count
 	x.Examples = append(x.Examples, d.Examples...)
+	x.Paths = append(x.Paths, d.Paths...)
 	return lc.list()
 }

@@ -99,7 +99,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}
 	r.Suggestions, r.Left = Suggest(in)
-	r.Suggestions, r.Left = lintFilter(r.Suggestions, r.Left, m.Decls)
+	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls)
 	// Stray walks the storage paths of the declarations other than /, and
 	// only then weighs the uses: finding them resolves every lost symlink
 	// (Model.Uses), a second look at a million paths for nothing.
@@ -133,12 +133,13 @@ const suggestedAt = "drift suggest"
 // lintFilter drops the Persist suggestions whose declaration drift lint
 // rejects with an error or warns about (a file inside the /var/lib/private
 // suggested with it: file-in-directory), linted with the declarations decls as one
-// configuration (internal/lint, the rules of drift lint), counting them in
-// left (LeftLint), and numbers the rest again. Before that, a suggestion
+// configuration (internal/lint, the rules of drift lint), counting the
+// lost paths of a they stand for in left (LeftLint), and numbers the rest
+// again. Before that, a suggestion
 // below /var/lib/private brings /var/lib/private with mode 0700 along when
 // nothing declares it (private-parent-mode's fix: systemd refuses
 // DynamicUser state under a 0755 /var/lib/private).
-func lintFilter(sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestion, []Left) {
+func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestion, []Left) {
 	sugs = withPrivateParent(sugs, decls)
 	for {
 		set := &persist.Set{}
@@ -165,6 +166,9 @@ func lintFilter(sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestio
 			if s.Action == Persist && rejected[s.Path] {
 				drop.Count += int(s.Entries)
 				drop.Examples = append(drop.Examples, s.Path)
+				for _, i := range s.items {
+					drop.Paths = append(drop.Paths, a.Lost[i].Path)
+				}
 				continue
 			}
 			kept = append(kept, s)

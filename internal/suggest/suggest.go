@@ -89,11 +89,13 @@ const (
 
 // Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
 // by no declaration) and returns the suggestions: Persist first, then
-// Ignore, each by score (highest first), then by path. Declared-unbacked,
-// shadowed, unmounted and ignored paths are drift check's to report, and
-// so is a persistent storage path lying on the ephemeral root; links into
-// /nix/store in a home are left out (home-manager's activation makes them
-// again).
+// Ignore, each by score (highest first), then by path. The other lost
+// paths (declared-unbacked, covered, shadowed, unmounted), which a new
+// declaration would not keep, are left to the user by what the model says
+// keeps them (diff.Audit.Keep: drift adopt of their declaration, or what
+// to do by hand); ignored paths are not weighed (drift check hides them
+// too); links into /nix/store in a home are left out (home-manager's
+// activation makes them again).
 //
 // Paths are rolled up to the application's own root: the knowledge base's
 // path when one matches (Knowledge.Match), else the first component below
@@ -118,12 +120,14 @@ const (
 // is regenerated at every boot: an Ignore suggestion, as are the knowledge
 // base's caches.
 //
-// The unpersisted paths no suggestion stands for are counted in the Left
-// returned, by reason, in report order: symlinks into a persistent
-// storage path (Storages of the declarations and in.StoragePath: the
-// user's own persistence), paths in an unmounted storage path, home-
-// manager's links, homes and containers themselves, and directories on
-// the way to suggested paths.
+// The lost paths no suggestion stands for are counted in the Left
+// returned, by reason, in report order: those a declaration would not
+// keep (above), symlinks into a persistent storage path (Storages of the
+// declarations and in.StoragePath: the user's own persistence), paths in
+// an unmounted storage path, home-manager's links, homes and containers
+// themselves, and directories on the way to suggested paths. Every lost
+// path drift check reports (not ignored) is in exactly one suggestion
+// (Suggestion.Lost) or one Left.
 func Suggest(in Input) ([]Suggestion, []Left) {
 	a := in.Audit
 	left := leftCounter{}
@@ -156,7 +160,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	match := &matcher{k: in.Knowledge}
 	for i, it := range a.Lost {
 		of[i] = -1
-		if it.Category != diff.Unpersisted {
+		if leftLost(a, left, it) || it.Category != diff.Unpersisted {
 			continue
 		}
 		if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(it.Path, sp) }) {
@@ -263,6 +267,7 @@ func (in *Input) build(g *group) Suggestion {
 	} else if g.self < 0 {
 		s.Kind = persist.Dir // below it only: a directory
 	}
+	s.items = g.items
 	for _, i := range g.items {
 		it := a.Lost[i]
 		s.Entries++

@@ -104,7 +104,16 @@ type Suggestion struct {
 	// bind-mounted at until the last boot (audit.Model.MountedUntilLastBoot:
 	// the previous root holds only that empty mount point), "" otherwise.
 	MountedUntil string
+	// items, for Persist and Ignore, index the lost paths (Audit.Lost) the
+	// suggestion stands for: Entries of them.
+	items []int32
 }
+
+// Lost indexes the lost paths (diff.Audit.Lost of the audit it was
+// weighed from) a Persist or Ignore suggestion stands for: Entries of
+// them, in path order. Empty for the other actions, and for a suggestion
+// made for another's sake (/var/lib/private's mode).
+func (s *Suggestion) Lost() []int32 { return s.items }
 
 // Held is a known path inside a suggestion, and its fact.
 type Held struct {

@@ -1,0 +1,42 @@
+package suggest
+
+import (
+	"slices"
+
+	"github.com/nix-drift/drift/internal/diff"
+)
+
+// Reasons of Left for the lost paths that are not unpersisted: drift check
+// reports them and a new declaration would not keep them, so they are
+// never a suggestion. The words are the model's (diff.Keep.Why); a
+// refused adoption's reason goes on with drift adopt's refusal.
+var (
+	LeftAdopt     = diff.KeepAdopt.Why()
+	LeftChoose    = diff.KeepChoose.Why()
+	LeftRefused   = diff.KeepRefused.Why()
+	LeftRemounted = diff.KeepRemounted.Why()
+	LeftBeneath   = diff.KeepBeneath.Why()
+	LeftUnmounted = diff.KeepRedeclare.Why()
+)
+
+// leftLost counts in left the lost item it when the model says a
+// declaration does not keep it (diff.Audit.Keep: all but the unpersisted
+// and the ignored, which drift check hides too), by what does, noting the
+// declared paths drift adopt takes. It reports whether it counted it.
+func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
+	k, what := a.Keep(it)
+	reason := k.Why()
+	switch k {
+	case 0, diff.KeepDeclare:
+		return false
+	case diff.KeepRefused:
+		reason += ": " + what
+	}
+	left.add(reason, it.Path)
+	x := left[reason]
+	x.Keep = k
+	if (k == diff.KeepAdopt || k == diff.KeepChoose) && !slices.Contains(x.Adopt, what) {
+		x.Adopt = append(x.Adopt, what)
+	}
+	return true
+}
