@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -286,20 +285,16 @@ func writeJSONItems(w *bufio.Writer, r *jsonReport, n int, item func(i int) json
 	}
 	at += len(itemsKey) - 1 // at the closing bracket
 	w.Write(doc[:at])
-	// One encoder for every item: its buffers are reused.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
+	// One buffer for every item (appendJSONItem: encoding/json's bytes).
+	var buf []byte
 	for i := 0; i < n; i++ {
-		buf.Reset()
-		if err := enc.Encode(item(i)); err != nil {
-			return err
-		}
+		ji := item(i)
+		buf = appendJSONItem(buf[:0], &ji)
 		if i > 0 {
 			w.WriteByte(',')
 		}
 		w.WriteString("\n    ")
-		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		w.Write(buf)
 	}
 	w.WriteString("\n  ")
 	_, err := w.Write(doc[at:])
