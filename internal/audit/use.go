@@ -48,6 +48,11 @@ type Use struct {
 	// check's unmounted, diff.Unmounted), so the use ends at the reboot.
 	MountPoint string
 	UntilBoot  bool
+	// OnFS, with UntilBoot, is the mount point of the persistent
+	// filesystem other than the root that MountPoint lies on (a /home
+	// subvolume): the data can be moved there to stay in view without a
+	// declaration. "" when MountPoint lies on the wiped root.
+	OnFS string
 }
 
 // apiFilesystems are the API and runtime filesystems systemd mounts at
@@ -72,6 +77,9 @@ func (m *Model) uses() []Use {
 			if untilBoot[int32(mt.ID)] {
 				u.UntilBoot = true
 				u.By += ", not at the next boot (nothing declares it)"
+				if on := t.Shows(path.Dir(mt.MountPoint)); on != nil && on.MountPoint != "/" && !m.wipedMount(on) {
+					u.OnFS = on.MountPoint
+				}
 			}
 			out = append(out, u)
 		}

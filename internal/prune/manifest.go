@@ -47,8 +47,10 @@ type Object struct {
 	// Reason says why it was a stray.
 	Reason string `json:"reason"`
 	// MountedUntil is the live path it was bind-mounted at until the last
-	// boot, when the previous boot's root says so (audit.Model.MountedUntilAt:
-	// only the empty mount point there, nothing there now); "" otherwise.
+	// boot, when the model says so (audit.Model.MountedUntilAt: only the
+	// empty mount point in the previous boot's root and nothing there now,
+	// or on another persistent filesystem only the empty mount point
+	// there now); "" otherwise.
 	MountedUntil string `json:"mountedUntil,omitempty"`
 	// Dev and Ino identify the object when planned: a move refuses an
 	// object that is no longer the one planned.

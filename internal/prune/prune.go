@@ -137,9 +137,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 		obj := Object{Path: s.Path, PathBase64: rawBase64(s.Path), LivePath: s.LivePath, Entries: s.Entries, Bytes: s.Bytes, Mtime: time.Unix(0, s.Mtime).UTC(),
 			Reason: fmt.Sprintf("under %s, no declaration covers %s and nothing uses it", s.StoragePath, s.LivePath)}
-		if m.MountedUntilAt(s.Path, s.LivePath) {
+		if how := m.MountedUntilAt(s.Path, s.LivePath); how != "" {
 			obj.MountedUntil = s.LivePath
-			obj.Reason += fmt.Sprintf("; it was mounted at %s until the last boot (the previous root holds only the empty mount point): declare %s again to keep it there", s.LivePath, s.LivePath)
+			obj.Reason += fmt.Sprintf("; it was mounted at %s until the last boot (%s): declare %s again to keep it there", s.LivePath, how, s.LivePath)
 		}
 		planned[s.StoragePath] = append(planned[s.StoragePath], obj)
 	}

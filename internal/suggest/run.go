@@ -117,8 +117,15 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	}
 	mounted := m.MountedUntilLastBoot()
 	for i := range stray {
-		if at, ok := mounted[stray[i].Path]; ok && stray[i].Action == DeclareOrRemove {
+		if stray[i].Action != DeclareOrRemove {
+			continue
+		}
+		if at, ok := mounted[stray[i].Path]; ok {
 			stray[i].MountedUntil = at
+		} else if m.MountedUntilAt(stray[i].Path, stray[i].LivePath) != "" {
+			// A mount point on another persistent filesystem: nothing
+			// vanished from the root (prune asks the same).
+			stray[i].MountedUntil = stray[i].LivePath
 		}
 	}
 	r.Suggestions = append(r.Suggestions, stray...)

@@ -262,11 +262,11 @@ func inUseRow(full string, e *scan.Entry, sp string, by []audit.Use) Suggestion 
 		s.UsedBy = append(s.UsedBy, u.By)
 		untilBoot = untilBoot && u.UntilBoot
 		if u.UntilBoot && u.Path == full && s.UntilBoot == "" {
-			s.UntilBoot = u.MountPoint
+			s.UntilBoot, s.UntilBootFS = u.MountPoint, u.OnFS
 		}
 	}
 	if !untilBoot {
-		s.UntilBoot = ""
+		s.UntilBoot, s.UntilBootFS = "", ""
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -100,9 +101,15 @@ type Suggestion struct {
 	// again (audit.Use.UntilBoot: drift check's unmounted): declare it, or
 	// it is no longer mounted after the reboot. "" otherwise.
 	UntilBoot string
+	// UntilBootFS, with UntilBoot, is the persistent filesystem other
+	// than the root that UntilBoot lies on (audit.Use.OnFS): moving the
+	// data there keeps it in view without a declaration.
+	UntilBootFS string
 	// MountedUntil, for DeclareOrRemove, is the live path Path was
 	// bind-mounted at until the last boot (audit.Model.MountedUntilLastBoot:
-	// the previous root holds only that empty mount point), "" otherwise.
+	// the previous root holds only that empty mount point; or
+	// audit.Model.MountedUntilAt, which also knows a mount point on another
+	// persistent filesystem), "" otherwise.
 	MountedUntil string
 	// items, for Persist and Ignore, index the lost paths (Audit.Lost) the
 	// suggestion stands for: Entries of them.
@@ -138,7 +145,16 @@ func (s *Suggestion) Note(esc func(string) string) string {
 			parts = append(parts, "a symlink (not followed)")
 		}
 		if s.UntilBoot != "" {
-			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declare "+esc(s.UntilBoot)+", or it is no longer mounted there after the next boot (the data stays here; drift never removes it)")
+			move := ""
+			if s.UntilBootFS != "" {
+				sh := escape.Shell // commands to run: quoted for a shell, printable
+				cp := "cp -a --reflink=auto " + sh(s.Path+"/.") + " " + sh(s.UntilBoot+"/")
+				if s.Kind == persist.File {
+					cp = "cp -a --reflink=auto " + sh(s.Path) + " " + sh(s.UntilBoot)
+				}
+				move = ", or move the data onto the file system at " + esc(s.UntilBootFS) + " before the next boot (stop what uses it, umount " + sh(s.UntilBoot) + ", " + cp + ")"
+			}
+			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declare "+esc(s.UntilBoot)+move+", or it is no longer mounted there after the next boot (the data stays here; drift never removes it)")
 		} else {
 			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; on persistent storage already and used there: nothing to do (drift never removes it)")
 		}
@@ -147,7 +163,7 @@ func (s *Suggestion) Note(esc func(string) string) string {
 			parts = append(parts, "a symlink (not followed)")
 		}
 		if s.MountedUntil != "" {
-			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (the previous root holds only the empty mount point), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside with drift prune (drift prune --undo puts it back)")
+			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (only its empty mount point is left), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside with drift prune (drift prune --undo puts it back)")
 		} else {
 			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
 		}
