@@ -68,7 +68,7 @@ func (k Keep) Why() string {
 	case KeepRemounted:
 		return "on the wiped root where the next boot mounts another filesystem (/proc, /sys, /dev, /run, fileSystems, /etc/fstab; not mounted now): hidden then and deleted with the root, and no declaration keeps them; look at them now, and copy what you need onto that filesystem once it is mounted (or into a declared path), or remove them"
 	case KeepBeneath:
-		return "on the wiped root beneath a mount point: hidden now and deleted with the root, and no declaration keeps them (the mount stays on top); drift check lists them; to reach them, bind-mount the wiped filesystem alone elsewhere (mkdir -p /mnt/beneath && mount --bind / /mnt/beneath: without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
+		return "on the wiped root beneath a mount point: hidden now and deleted with the root, and no declaration keeps them (the mount stays on top); drift check lists them; to reach them, bind-mount the wiped filesystem alone elsewhere (for the root of the running system: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath; without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
 	case KeepRedeclare:
 		return "mounted from persistent storage, no longer declared: gone from view at the next boot (the data stays in persistent storage); declare the mount point again to keep it in view, or leave it"
 	}
