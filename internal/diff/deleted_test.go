@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -101,14 +102,18 @@ func TestUndeclaredBindOnAnyFilesystem(t *testing.T) {
 42 30 0:31 /persist/home/alice/.bash_history /home/alice/.bash_history rw - btrfs /dev/vda2 rw
 `
 	spec := "f /opt/legacy/a x\nf /home/alice/Documents/thesis.tex t\nf /home/alice/.bash_history h\nf /home/alice/notes n\nf /home/bob/x y"
-	a := check(t, spec, mi, []persist.Entry{dir("/var/lib/nixos")}, nil)
-	wantCats(t, a, map[string]string{
-		"/opt":        "unpersisted", // only the mount point, which no boot makes again
-		"/opt/legacy": "unmounted", "/opt/legacy/a": "unmounted",
-		"/home/alice/Documents": "unmounted", "/home/alice/Documents/thesis.tex": "unmounted",
-		"/home/alice/.bash_history": "unmounted",
-	})
-	if got := a.Totals[Unmounted].Count; got != 5 {
-		t.Errorf("unmounted count %d, want 5", got)
+	// With a previous root too: Check's one walk (the lockstep walk of
+	// the root) reaches them as the plain walk does.
+	for _, prev := range []*btrfs.OldRoot{nil, previous(t, map[string]string{"/opt/legacy/a": "x", "/etc/x": "y"})} {
+		a := check(t, spec, mi, []persist.Entry{dir("/var/lib/nixos")}, func(c *Config) { c.PreviousRoot = prev })
+		wantCats(t, a, map[string]string{
+			"/opt":        "unpersisted", // only the mount point, which no boot makes again
+			"/opt/legacy": "unmounted", "/opt/legacy/a": "unmounted",
+			"/home/alice/Documents": "unmounted", "/home/alice/Documents/thesis.tex": "unmounted",
+			"/home/alice/.bash_history": "unmounted",
+		})
+		if got := a.Totals[Unmounted].Count; got != 5 {
+			t.Errorf("previous root %v: unmounted count %d, want 5", prev != nil, got)
+		}
 	}
 }
