@@ -26,8 +26,10 @@ type SuggestOptions struct {
 	Now string
 }
 
-// defaultBoots is --boots' default: the old roots of the last five boots.
-const defaultBoots = 5
+// defaultBoots is --boots' default: the old roots of the last five boots,
+// as many as drift check compares a path the same in the previous root
+// with (audit.DefaultBoots).
+const defaultBoots = audit.DefaultBoots
 
 func newSuggestCmd(st Streams) *cobra.Command {
 	opts := &SuggestOptions{}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -416,6 +417,14 @@ func TestCheckAndSuggestSayTheSameOfARegeneratedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each boot wrote it at its own time (a copy kept the old root's:
+	// diff.RegenCopied).
+	for i, p := range []string{"root/etc/hostname", "old/2026-11-10_09:00:00/etc/hostname", "old/2026-11-9_10:00:00/etc/hostname"} {
+		at := time.Date(2026, 11, 12-i, 9, 0, 0, 0, time.UTC)
+		if err := os.Chtimes(filepath.Join(dir, p), at, at); err != nil {
 			t.Fatal(err)
 		}
 	}

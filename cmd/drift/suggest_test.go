@@ -91,7 +91,7 @@ func workstation(t *testing.T) (dir string, args []string) {
 	recent := suggestNow.Add(-2 * time.Hour)
 	live := map[string]testutil.Node{
 		"etc/machine-id":                             file(id3 + "\n"),
-		"etc/NIXOS":                                  file(""),
+		"etc/NIXOS":                                  {Mtime: recent}, // made at this boot, as in every root: a later time
 		"etc/passwd":                                 file("root:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/alice:/bin/sh\ncolord:x:995:995::/var/empty:/bin/false\n"),
 		"etc/group":                                  file("root:x:0:\nusers:x:100:\ncolord:x:995:\n"),
 		"etc/ssh/ssh_host_ed25519_key":               file("K3"),
@@ -101,7 +101,8 @@ func workstation(t *testing.T) (dir string, args []string) {
 		"var/lib/colord/mapping.db":                  {Content: "profiles", UID: 995, GID: 995},
 		"var/lib/myapp/state.db":                     {Size: 3 << 20, Mtime: recent},
 		"var/lib/myapp/conf/settings":                file("v3"),
-		"var/lib/regen/index.bin":                    file("same every boot"),
+		"var/lib/regen":                              {Dir: true, Mtime: recent},
+		"var/lib/regen/index.bin":                    {Content: "same every boot", Mtime: recent},
 		"var/lib/systemd/timers/stamp-fstrim":        file(""),
 		"var/lib/systemd/random-seed":                file("seed3"),
 		"var/lib/svc-a/data":                         file("persisted"),

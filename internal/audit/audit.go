@@ -50,7 +50,9 @@ type Options struct {
 	NoOpenTree bool
 	// OldRoots is --old-roots: auto, none or a directory of old roots.
 	OldRoots string
-	// Previous asks for the previous boot's root only (drift check);
+	// Previous asks for the previous boot's root (drift check), which the
+	// lost set is compared with, and the older roots of the last
+	// DefaultBoots boots, which only the paths the same in it are (Regen);
 	// otherwise the old roots of the last Boots boots are found (drift
 	// suggest --boots; 0: none), the first of them the previous boot's.
 	Previous bool
@@ -338,6 +340,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		// weighing's own savings) instead of the heap growing past it.
 		runtime.GC()
 	}
+	if err := m.judgeRegen(ctx, a, cfg.Homes, o.Workers); err != nil {
+		return err
+	}
 	m.ephemeral = a.Ephemeral
 	m.markMountedCopies(a)
 	m.judgeStorage()
@@ -440,7 +445,9 @@ func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, s
 	m.OldRoots = btrfs.Recent{Count: -1}
 	n, what := o.Boots, "the old roots"
 	if o.Previous {
-		n, what = 1, "the previous boot's root"
+		// The older ones too, for diff.Regen (judgeRegen): check says
+		// "made again at every boot" of what suggest would.
+		n, what = DefaultBoots, "the previous boot's root"
 	}
 	var msg string
 	switch {

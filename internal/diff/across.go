@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	ifsys "github.com/nix-drift/drift/internal/fsys"
@@ -76,4 +77,47 @@ func ReadIDNames(root string) (IDNames, []Warning) {
 	h := &hist{c: c}
 	db := h.loadIDs(fd, "the audited root")
 	return IDNames{Users: db.uid, Groups: db.gid}, c.warnings
+}
+
+// SameIn reports, for each of items (lost paths of an audit of root, on
+// root itself), whether the old root at dir holds it the same: the same
+// type, mode, owner, symlink target and bytes (itemHistory's comparison),
+// and for a directory everything below it too (Compare of the two
+// subtrees, no difference). A path that cannot be compared is not the
+// same. It looks up only these paths: Regen asks it of the few paths the
+// same in the previous root, not of the whole lost set. Errors: root or
+// dir cannot be opened; ctx's once it is done.
+func SameIn(ctx context.Context, root, dir string, items []*Item) ([]bool, error) {
+	liveFD, err := ifsys.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", root, err)
+	}
+	defer unix.Close(liveFD)
+	oldFD, err := ifsys.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	defer unix.Close(oldFD)
+	live := func(it *Item) (int, string) { return liveFD, strings.TrimPrefix(it.Path, "/") }
+	hs := newHasher(nil)
+	hs.ctx = ctx
+	out := make([]bool, len(items))
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h, err := itemHistory(live, oldFD, hs, it)
+		if err != nil || h != HistorySame {
+			continue
+		}
+		if it.IsDir() {
+			rel := strings.TrimPrefix(it.Path, "/")
+			cmp, err := Compare(ctx, path.Join(dir, rel), path.Join(root, rel), CompareOptions{Workers: 1})
+			if err != nil || len(cmp.Diffs) > 0 {
+				continue
+			}
+		}
+		out[i] = true
+	}
+	return out, nil
 }

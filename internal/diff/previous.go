@@ -34,11 +34,80 @@ const (
 	HistorySame
 )
 
-// SameMeans is what HistorySame means for a lost path, as drift check's
+// SameMeans is what RegenYes means for a lost path, as drift check's
 // WHY and drift suggest's note both say it: the wipe deletes it, and the
 // boot makes it again with the same bytes (suggest proposes an --ignore
-// rule for it), so the two commands never tell one path apart.
+// rule for it), so the two commands never tell one path apart. It is
+// said of a path only when Item.Regen is RegenYes.
 const SameMeans = "made again at every boot with the same bytes, of little value to persist"
+
+// Regen is whether a lost, unpersisted path is made again at every boot
+// with the same bytes: the one fact behind drift check's "--ignore it"
+// and drift suggest's ignore, so that the two never disagree (check never
+// advises --ignore for a path suggest proposes to persist). Being the same
+// in the previous root (HistorySame) says only that the bytes did not
+// change since that boot; "made again at every boot" is established
+// (RegenYes) when, besides, all of these hold:
+//
+//   - it is the same in every old root compared: the previous root and
+//     the older ones of the last boots (drift suggest's --boots, 5 for
+//     drift check: audit.DefaultBoots), each holding it with the same
+//     type, mode, owner, target and bytes, everything below it too
+//     (RegenOlder when one lacks it or holds it otherwise: state that
+//     changed, or is new since);
+//   - it was not copied from the previous root: its modification time
+//     differs from the previous root's. What a boot makes carries that
+//     boot's time; drift restore (and cp -a) keep the old root's, so a
+//     path brought back with the same bytes is the old root's data, not
+//     a path made again (RegenCopied);
+//   - the known-state catalogue (internal/knowledge) marks no path at,
+//     above or below it as state to persist: BlueZ's pairings or a Wi-Fi
+//     profile are state however alike the old roots are (RegenKnown);
+//   - for a directory, all of this holds of everything below it too,
+//     whether the lost set lists it (every lost path below it RegenYes;
+//     else RegenBelow) or the directory stands for it (a directory lost
+//     whole: its subtree compared, each modification time looked at):
+//     an --ignore of a directory covers what it holds.
+//
+// A path that is not unpersisted, or not HistorySame, is RegenUnknown.
+type Regen uint8
+
+const (
+	// RegenUnknown: not asked (not unpersisted, or not the same in the
+	// previous root), or the older roots could not be compared.
+	RegenUnknown Regen = iota
+	// RegenYes: made again at every boot with the same bytes (SameMeans).
+	RegenYes
+	// RegenOlder: an older root compared lacks it or holds it otherwise.
+	RegenOlder
+	// RegenCopied: its modification time is the previous root's: a copy
+	// of it (drift restore keeps the time), not made again at boot.
+	RegenCopied
+	// RegenKnown: the known-state catalogue marks it (or a path above or
+	// below it) as state to persist.
+	RegenKnown
+	// RegenBelow: a directory whose own entry is, but a lost path below it
+	// is not (changed, new, or one of the answers above): an --ignore of
+	// it would cover that state too.
+	RegenBelow
+)
+
+// NotRegenWhy says why a path the same in the previous root is not called
+// made again at every boot (Regen other than RegenYes), for check's WHY
+// and suggest's note; "" when there is nothing to add.
+func (r Regen) NotRegenWhy() string {
+	switch r {
+	case RegenCopied:
+		return "with the previous root's modification time too: a copy of it (as drift restore brings back), not made again at boot"
+	case RegenOlder:
+		return "but not in every older root compared: state, not made again at every boot"
+	case RegenKnown:
+		return "known application state, not made again at boot"
+	case RegenBelow:
+		return "but not all it holds: state below it, not made again at every boot"
+	}
+	return ""
+}
 
 // Histories lists the histories a lost path can have, in report order.
 var Histories = []History{HistoryNew, HistoryChanged, HistorySame}

@@ -149,6 +149,12 @@ type Item struct {
 	// History is what the path was in the previous boot's root
 	// (Audit.PreviousRoot); NoHistory without one.
 	History History
+	// Regen says whether the path is made again at every boot with the
+	// same bytes (RegenYes), or why that is not established, for an
+	// unpersisted path the same in the previous root (HistorySame); set by
+	// the audit (internal/audit), the one place the rule is applied
+	// (Regen's doc). RegenUnknown otherwise.
+	Regen Regen
 	// Copy, for a path inside a declaration that is not mounted
 	// (DeclaredUnbacked, or Ignored with Decl set), says what the
 	// persistent copy holds at the same place (CopyOf): CopyMissing, or

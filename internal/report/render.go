@@ -150,8 +150,10 @@ func Why(a *diff.Audit, it *diff.Item) string {
 		return diff.LinkIntoStorageWhy
 	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target(), "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
-	case it.Category == diff.Unpersisted && it.History == diff.HistorySame:
-		return "not declared; the same in the previous root: " + diff.SameMeans + " (drift suggest: --ignore it)"
+	case it.Category == diff.Unpersisted && it.Regen == diff.RegenYes:
+		return "not declared; the same in every old root compared: " + diff.SameMeans + " (drift suggest: --ignore it)"
+	case it.Category == diff.Unpersisted && it.History == diff.HistorySame && it.Regen.NotRegenWhy() != "":
+		return "not declared; the same in the previous root, " + it.Regen.NotRegenWhy()
 	}
 	return it.Category.Why()
 }

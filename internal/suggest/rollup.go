@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
@@ -80,7 +81,7 @@ func childToward(dir, p string) string {
 // container of many applications' state (systemContainers). lost holds
 // the unpersisted directories: a target must be one of them, or p itself.
 func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
-	g, ok := rollUpValue(&matcher{k: k}, homes, p, lost)
+	g, ok := rollUpValue(k.Matcher(), homes, p, lost)
 	if !ok {
 		return nil
 	}
@@ -90,8 +91,8 @@ func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
 // rollUpValue is rollUp returning the group by value (ok false for nil),
 // with the knowledge base's matcher m: Suggest calls it for every lost
 // path, in path order, and keeps one group per target.
-func rollUpValue(m *matcher, homes []home, p string, lost map[string]int) (g group, ok bool) {
-	k := m.k
+func rollUpValue(m *knowledge.Matcher, homes []home, p string, lost map[string]int) (g group, ok bool) {
+	k := m.Knowledge()
 	h, inHome := homeOf(homes, p)
 	if inHome && h.dir == p {
 		return g, false
@@ -99,7 +100,7 @@ func rollUpValue(m *matcher, homes []home, p string, lost map[string]int) (g gro
 	if inHome {
 		g.home, g.user = h.dir, h.user
 	}
-	if i, at := m.matchIndex(p, g.home); i >= 0 {
+	if i, at := m.MatchIndex(p, g.home); i >= 0 {
 		g.target, g.fact = at, &k.Facts[i]
 	} else {
 		best := -1 // the length of the deepest container of p

@@ -115,10 +115,12 @@ const (
 // (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
 // in the week); +30 for /etc/machine-id when journal
 // directories of several machine IDs lie in /var/log/journal (the ID is
-// made anew at every boot). Confidence: high from 60, medium from 30. A path identical in every
-// old root compared (at least one) that the knowledge base does not know
-// is regenerated at every boot: an Ignore suggestion, as are the knowledge
-// base's caches.
+// made anew at every boot). Confidence: high from 60, medium from 30. A path
+// the model calls made again at every boot with the same bytes (every
+// lost path it stands for diff.RegenYes: identical in every old root
+// compared, not a copy of the previous root's, not known state: the rule
+// drift check's --ignore advice reads too) is an Ignore suggestion, as
+// are the knowledge base's caches.
 //
 // The lost paths no suggestion stands for are counted in the Left
 // returned, by reason, in report order: those a declaration would not
@@ -157,7 +159,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 	total := 0
 	storages := Storages(a)
 	linkable := Storages(a, in.StoragePath)
-	match := &matcher{k: in.Knowledge}
+	match := in.Knowledge.Matcher()
 	for i, it := range a.Lost {
 		of[i] = -1
 		if leftLost(a, left, it) || it.Category != diff.Unpersisted {
@@ -258,6 +260,24 @@ func (in *Input) unpersistable(p string) bool {
 	return bad
 }
 
+// groupRegen is the model's diff.Regen for the lost paths of g: RegenYes
+// when the group's own path and every one of them is, else the first
+// other answer (RegenUnknown for a group without a path of its own).
+func groupRegen(a *diff.Audit, g *group) diff.Regen {
+	if g.self < 0 || a.Lost[g.self].Regen != diff.RegenYes {
+		if g.self >= 0 {
+			return a.Lost[g.self].Regen
+		}
+		return diff.RegenUnknown
+	}
+	for _, i := range g.items {
+		if r := a.Lost[i].Regen; r != diff.RegenYes {
+			return r
+		}
+	}
+	return diff.RegenYes
+}
+
 // build turns a group into a suggestion: counts, history, score.
 func (in *Input) build(g *group) Suggestion {
 	a := in.Audit
@@ -293,13 +313,16 @@ func (in *Input) build(g *group) Suggestion {
 			}
 		}
 	}
+	s.Regen = groupRegen(a, g)
 	switch {
 	case g.fact != nil && g.fact.Action == "ignore":
 		s.Action = Ignore
 	case g.fact != nil:
 		s.Action = Persist
 		s.Score += scoreKnown
-	case s.Boots > 0 && s.Seen == s.Boots && s.Changed == 0:
+	case s.Regen == diff.RegenYes:
+		// The model's one rule (diff.Regen): what drift check says
+		// --ignore of, and nothing else.
 		s.Action = Ignore
 	default:
 		s.Action = Persist

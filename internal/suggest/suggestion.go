@@ -65,6 +65,11 @@ type Suggestion struct {
 	// how many of them Path existed; Changed in how many of them something
 	// of it differed from now (content, type, mode, owner, files added).
 	Boots, Seen, Changed int
+	// Regen is the model's word (diff.Regen) on the lost paths it stands
+	// for: RegenYes when every one of them is made again at every boot
+	// with the same bytes (then, and only then, an Ignore by history),
+	// else the first other answer among them.
+	Regen diff.Regen
 	// Score orders suggestions of the same action (Score documents the
 	// weights); Confidence is its level.
 	Score      int
@@ -179,8 +184,12 @@ func (s *Suggestion) historyNote() string {
 		return ""
 	case s.Seen == 0:
 		return fmt.Sprintf("in none of the last %s: new since the last boot", units.Plural(int64(s.Boots), "old root", "old roots"))
-	case s.Changed == 0 && s.Seen == s.Boots:
+	case s.Changed == 0 && s.Seen == s.Boots && s.Regen == diff.RegenYes:
 		return fmt.Sprintf("identical in all %s: lost at the wipe, and %s", units.Plural(int64(s.Boots), "old root", "old roots"), diff.SameMeans)
+	case s.Changed == 0 && s.Seen == s.Boots && s.Regen.NotRegenWhy() != "":
+		return fmt.Sprintf("identical in all %s, %s", units.Plural(int64(s.Boots), "old root", "old roots"), s.Regen.NotRegenWhy())
+	case s.Changed == 0 && s.Seen == s.Boots:
+		return fmt.Sprintf("identical in all %s", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed > 0:
 		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
 	}

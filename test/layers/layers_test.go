@@ -24,7 +24,7 @@ var layers = []struct {
 	name string
 	pkgs []string
 }{
-	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/fsys", "internal/hashindex", "internal/jsonschema", "internal/partial", "internal/pathx", "internal/persist/nix", "internal/testutil", "internal/units"}},
+	{"leaf", []string{"internal/buildinfo", "internal/escape", "internal/fsys", "internal/hashindex", "internal/jsonschema", "internal/knowledge", "internal/partial", "internal/pathx", "internal/persist/nix", "internal/testutil", "internal/units"}},
 	{"files", []string{"internal/fsys/fsystest", "internal/safefile", "internal/scan"}},
 	{"mounts", []string{"internal/mounts"}},
 	{"sources", []string{"internal/btrfs", "internal/persist"}},

@@ -1,4 +1,4 @@
-package suggest
+package knowledge
 
 import (
 	"bytes"
@@ -44,11 +44,11 @@ type Knowledge struct {
 	lits []string
 }
 
-// ParseKnowledge reads a knowledge base ({"version": 1, "entries": [...]}).
+// Parse reads a knowledge base ({"version": 1, "entries": [...]}).
 // Errors name the entry (its index and path) and what is wrong: a path
 // neither absolute nor "~/…", a kind other than dir/file, an action other
 // than persist/ignore, a missing what or source.
-func ParseKnowledge(data []byte) (*Knowledge, error) {
+func Parse(data []byte) (*Knowledge, error) {
 	var doc struct {
 		Version int    `json:"version"`
 		Comment string `json:"comment"`
@@ -94,7 +94,7 @@ func ParseKnowledge(data []byte) (*Knowledge, error) {
 // Builtin returns the knowledge base embedded in drift (knowledge.json). It
 // panics only if that file is malformed, which TestBuiltin rules out.
 func Builtin() *Knowledge {
-	k, err := ParseKnowledge(knowledgeJSON)
+	k, err := Parse(knowledgeJSON)
 	if err != nil {
 		panic(err)
 	}
@@ -107,16 +107,16 @@ func Builtin() *Knowledge {
 // wildcards filled in from p). home is the home directory p lies in ("" for
 // none): "~/" facts match only there.
 func (k *Knowledge) Match(p, home string) (Fact, string, bool) {
-	i, at := k.matchIndex(p, home)
+	i, at := k.MatchIndex(p, home)
 	if i < 0 {
 		return Fact{}, "", false
 	}
 	return k.Facts[i], at, true
 }
 
-// matchIndex is Match's: the index in Facts of the fact for p (-1 for
+// MatchIndex is Match's: the index in Facts of the fact for p (-1 for
 // none) and the path it names.
-func (k *Knowledge) matchIndex(p, home string) (int, string) {
+func (k *Knowledge) MatchIndex(p, home string) (int, string) {
 	return k.matchAmong(nil, true, p, home)
 }
 
@@ -171,21 +171,27 @@ func matchHome(home, rel, p string) (string, bool) {
 	return matchPrefix(rel, p, len(home)+1)
 }
 
-// matcher answers matchIndex for the lost paths Suggest weighs, in path
+// Matcher answers MatchIndex for the lost paths drift suggest weighs, in path
 // order: the facts that can match a path in one directory are found once
 // for the directory (a fact whose literal start, k.lits, is a prefix of
 // the directory's path with its slash, or starts with it), and only those
 // are tried for each of its entries. A million paths in a few thousand
 // directories: the same answers, without trying every fact on each.
-type matcher struct {
+type Matcher struct {
 	k     *Knowledge
 	dir   string // the directory's path with its trailing slash ("/" for the root)
 	home  string
 	cands []int32
 }
 
-// matchIndex is Knowledge.matchIndex (p absolute and clean, not "/").
-func (m *matcher) matchIndex(p, home string) (int, string) {
+// Matcher returns a new matcher of k.
+func (k *Knowledge) Matcher() *Matcher { return &Matcher{k: k} }
+
+// Knowledge is the knowledge base m matches.
+func (m *Matcher) Knowledge() *Knowledge { return m.k }
+
+// MatchIndex is Knowledge.MatchIndex (p absolute and clean, not "/").
+func (m *Matcher) MatchIndex(p, home string) (int, string) {
 	dir := p[:strings.LastIndexByte(p, '/')+1]
 	if dir != m.dir || home != m.home {
 		m.dir, m.home, m.cands = dir, home, m.cands[:0]
@@ -239,4 +245,79 @@ func matchPrefix(pat, p string, from int) (string, bool) {
 		i = end + 1
 	}
 	return p[:i-1], true
+}
+
+// StateNear reports whether a fact marks p, a path above it or a path
+// below it as state to persist (action persist): a lost directory holding
+// such state, or inside it, is never "made again at every boot" whatever
+// its history says (diff.Regen). home is the home p lies in (HomeOf; ""
+// for none): "~/" facts are looked for only there.
+func (k *Knowledge) StateNear(p, home string) bool {
+	if i, _ := k.MatchIndex(p, home); i >= 0 && k.Facts[i].Action == "persist" {
+		return true
+	}
+	for _, f := range k.Facts {
+		if f.Action != "persist" {
+			continue
+		}
+		pat := f.Path
+		if rel, ok := strings.CutPrefix(pat, "~/"); ok {
+			if home == "" {
+				continue
+			}
+			pat = home + "/" + rel
+		}
+		if below(pat, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// below reports whether the pattern pat names a path strictly below p:
+// p's components match pat's first ones (path.Match on each).
+func below(pat, p string) bool {
+	pc := strings.Split(strings.Trim(p, "/"), "/")
+	if p == "/" {
+		pc = nil
+	}
+	qc := strings.Split(strings.Trim(pat, "/"), "/")
+	if len(qc) <= len(pc) {
+		return false
+	}
+	for i, c := range pc {
+		if ok, err := path.Match(qc[i], c); err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// HomeOf is the home p lies in (at or below): the deepest of homes (the
+// --home directories and the declarations' homes), /root, or /home/NAME;
+// "" for none.
+func HomeOf(homes []string, p string) string {
+	best := ""
+	for _, h := range homes {
+		h = strings.TrimSuffix(h, "/")
+		if h != "" && under(p, h) && len(h) > len(best) {
+			best = h
+		}
+	}
+	switch {
+	case best != "":
+		return best
+	case under(p, "/root"):
+		return "/root"
+	}
+	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
+		name, _, _ := strings.Cut(rest, "/")
+		return "/home/" + name
+	}
+	return ""
+}
+
+// under reports whether p is dir or below it (both clean and absolute).
+func under(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir) && len(p) > len(dir) && p[len(dir)] == '/'
 }

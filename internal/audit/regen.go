@@ -1,0 +1,165 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"sync/atomic"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/knowledge"
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/scan"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultBoots is how many boots' old roots the model compares a lost path
+// with before calling it made again at every boot (diff.Regen): drift
+// suggest's --boots by default, and what drift check reads besides the
+// previous root, so that the two say the same of a path.
+const DefaultBoots = 5
+
+// judgeRegen sets Item.Regen on every lost path of a that is unpersisted
+// and the same in the previous root (HistorySame), by diff.Regen's rule:
+// the known-state catalogue first (no file read), then the modification
+// time against the previous root's (one lstat each side), then the older
+// roots of m.OldRoots (diff.SameIn: only these paths are looked up, the
+// paths still RegenYes after each root). homes are the homes besides
+// /root and /home/NAME (for the catalogue's "~/" facts). An older root
+// that cannot be read leaves its paths RegenUnknown, with a warning: a
+// path is called made again at every boot only when that is known.
+// Errors: ctx's once it is done.
+func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, workers int) error {
+	if a.PreviousRoot == nil || len(m.OldRoots.Roots) == 0 {
+		return nil
+	}
+	k := knowledge.Builtin()
+	prevFD, err := fsys.OpenRoot(a.PreviousRoot.Dir)
+	if err != nil {
+		return nil // the history could not be read either: every path is NoHistory
+	}
+	defer unix.Close(prevFD)
+	liveFD, err := fsys.OpenRoot(m.Root)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(liveFD)
+	var cand []*diff.Item
+	for _, it := range a.Lost {
+		if it.Category != diff.Unpersisted || it.History != diff.HistorySame {
+			continue
+		}
+		switch {
+		case k.StateNear(it.Path, knowledge.HomeOf(homes, it.Path)):
+			it.Regen = diff.RegenKnown
+		case sameMtime(ctx, m.Root, liveFD, prevFD, it):
+			it.Regen = diff.RegenCopied
+		default:
+			it.Regen = diff.RegenYes
+			cand = append(cand, it)
+		}
+	}
+	for _, r := range m.OldRoots.Roots[1:] {
+		if len(cand) == 0 {
+			break
+		}
+		same, err := m.sameIn(ctx, r.Dir, "old_roots/"+r.Name, cand, workers)
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err != nil {
+			a.Warnings = append(a.Warnings, diff.Warning{Kind: diff.WarnHistory, Message: fmt.Sprintf("cannot compare with old_roots/%s: %v: %d lost paths the same in the previous root are not called made again at every boot", r.Name, err, len(cand))})
+			for _, it := range cand {
+				it.Regen = diff.RegenUnknown
+			}
+			return nil
+		}
+		kept := cand[:0]
+		for i, it := range cand {
+			if same[i] {
+				kept = append(kept, it)
+			} else {
+				it.Regen = diff.RegenOlder
+			}
+		}
+		cand = kept
+	}
+	regenBelow(a.Lost)
+	return nil
+}
+
+// lookupsAtMost is how many paths judgeRegen looks up one by one in an
+// older root (diff.SameIn); past it, one lockstep walk of that root beside
+// the live root (diff.HistoryIn, drift suggest's way) costs less.
+var lookupsAtMost = 2000
+
+// sameIn reports, for each of items, whether the old root at dir holds it
+// the same (everything below it too): diff.SameIn for a few paths,
+// diff.HistoryIn's HistorySame past lookupsAtMost. label names the root
+// in HistoryIn's warnings, which are added to the audit's.
+func (m *Model) sameIn(ctx context.Context, dir, label string, items []*diff.Item, workers int) ([]bool, error) {
+	if len(items) <= lookupsAtMost {
+		return diff.SameIn(ctx, m.Root, dir, items)
+	}
+	hs, _, err := diff.HistoryIn(ctx, m.Root, dir, label, items, workers)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(hs))
+	for i, h := range hs {
+		out[i] = h == diff.HistorySame
+	}
+	return out, nil
+}
+
+// regenBelow makes a directory RegenYes only when every lost path below it
+// is (diff.Regen: an --ignore of it covers them): lost is in path order,
+// a subtree contiguous after its directory.
+func regenBelow(lost []*diff.Item) {
+	for i, d := range lost {
+		if d.Regen != diff.RegenYes || !d.IsDir() {
+			continue
+		}
+		for _, it := range lost[i+1:] {
+			if !pathx.HasPrefix(it.Path, d.Path) {
+				break
+			}
+			if it.Regen != diff.RegenYes {
+				d.Regen = diff.RegenBelow
+				break
+			}
+		}
+	}
+}
+
+// sameMtime reports whether it has the same modification time, to the
+// nanosecond, beneath liveFD and beneath prevFD (never through a
+// symlink): a copy of the previous root's object, not one made anew; for
+// a directory lost whole (Item.Below), whether anything at or below it
+// has (root is the audited root, walked there).
+func sameMtime(ctx context.Context, root string, liveFD, prevFD int, it *diff.Item) bool {
+	rel := strings.TrimPrefix(it.Path, "/")
+	same := func(rel string) bool {
+		var ls, ps unix.Stat_t
+		if fsys.Lstat(liveFD, rel, &ls) != nil || fsys.Lstat(prevFD, rel, &ps) != nil {
+			return false
+		}
+		return ls.Mtim == ps.Mtim
+	}
+	if same(rel) {
+		return true
+	}
+	if !it.IsDir() || it.Below().Count == 0 {
+		return false
+	}
+	var found atomic.Bool
+	_, _ = scan.Walk(ctx, path.Join(root, rel), scan.Options{}, func(parent any, e *scan.Entry) (any, bool) {
+		if parent != nil && !found.Load() && same(rel+e.Path) {
+			found.Store(true)
+		}
+		return true, e.Mode&unix.S_IFMT == unix.S_IFDIR && !found.Load()
+	})
+	return found.Load()
+}
