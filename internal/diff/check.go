@@ -326,7 +326,8 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 		workers = scan.DefaultWorkers()
 	}
 	c.arenas = make([]arena, workers)
-	opts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError}
+	// Transient paths: visit keeps the few it needs (arena.keep).
+	opts := scan.Options{Workers: workers, ReadLinks: true, OnError: c.onError, TransientPaths: true}
 	stopProgress := c.progress()
 	var st scan.Stats
 	var err error

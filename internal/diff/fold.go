@@ -229,8 +229,12 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	// (expandAside keeps those below directories whose history is not
 	// uniform), and an arena's chunk would keep them all, with their
 	// paths, for as long as one of its items is listed.
+	p := e.Path
+	if e.Transient {
+		p = strings.Clone(p) // scan.Entry.Transient: the walk's buffer
+	}
 	it := &Item{}
-	*it = Item{Path: e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
+	*it = Item{Path: p, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
 	it.SetTarget(e.Target)
 	it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev
 	ps.addItem(it)

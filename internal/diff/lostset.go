@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -82,16 +83,34 @@ func (s *dirState) addSub(sub *dirState) {
 
 // arena hands out Items from chunks that never move, one arena per walk
 // worker (scan.Entry.Worker), so storing a lost entry takes no lock and no
-// copy when the set grows. Padded to keep workers off each other's cache
-// lines.
+// copy when the set grows. 64 bytes, a cache line: workers stay off each
+// other's lines.
 type arena struct {
 	cur     []Item
+	paths   []byte       // the paths kept of transient entries (keep)
 	visited atomic.Int64 // entries this worker visited, for Config.Progress
 	bytes   atomic.Int64 // the sizes of the regular files among them
-	_       [24]byte
 }
 
 const arenaChunk = 4096
+
+// pathChunk is the size of an arena's chunks of kept paths.
+const pathChunk = 64 << 10
+
+// keep returns e.Path to keep beyond the visit: e.Path itself, or for a
+// transient one (scan.Entry.Transient) a copy packed with the worker's
+// other kept paths in chunks that are never written again.
+func (a *arena) keep(e *scan.Entry) string {
+	p := e.Path
+	if !e.Transient || p == "" {
+		return p
+	}
+	if len(a.paths)+len(p) > cap(a.paths) {
+		a.paths = make([]byte, 0, max(pathChunk, len(p)))
+	}
+	a.paths = append(a.paths, p...)
+	return unsafe.String(&a.paths[len(a.paths)-len(p)], len(p))
+}
 
 func (a *arena) alloc() *Item {
 	if len(a.cur) == cap(a.cur) {

@@ -79,7 +79,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
 			if d.Kind == persist.File {
-				c.noteUnmounted(e.Path, declHere, isDir)
+				c.noteUnmounted(c.arenas[e.Worker].keep(e), declHere, isDir)
 				if isDir {
 					childDecl = declHere // DeclaredFileIsDir: all below it too
 				}
@@ -97,8 +97,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		cat, declIdx = DeclaredUnbacked, ps.decl
 	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || c.homeManagerLink(e.Path, e.Target)):
 		cat = Recreated
+		p := c.arenas[e.Worker].keep(e)
 		c.mu.Lock()
-		c.activated = append(c.activated, e.Path)
+		c.activated = append(c.activated, p)
 		c.mu.Unlock()
 	}
 	covered := ps.covered || n.remount()
@@ -118,7 +119,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 	} else {
 		item = c.arenas[e.Worker].alloc()
-		*item = Item{Path: e.Path, Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: declIdx}
+		*item = Item{Path: c.arenas[e.Worker].keep(e), Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: declIdx}
 		item.SetTarget(e.Target)
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)

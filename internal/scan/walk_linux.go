@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -76,6 +77,7 @@ type walker struct {
 	visit     Visitor
 	onError   func(string, error)
 	readLinks bool
+	transient bool // Options.TransientPaths
 	typesOnly bool // below a Tally, trust d_type for all but regular files (searchesAll)
 	rootFD    int
 	stop      atomic.Bool
@@ -89,6 +91,7 @@ type wstate struct {
 	buf      []byte
 	link     []byte
 	name     []byte
+	path     []byte // a transient Entry.Path (Options.TransientPaths)
 	children []dirItem
 	e        Entry
 	st       unix.Stat_t
@@ -113,7 +116,7 @@ func walk(ctx context.Context, fs fsys.FS, root string, opts Options, visit Visi
 	if decideRaw {
 		fs = fsys.Real{}
 	}
-	w := &walker{visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, typesOnly: searchesAll(), cancelled: ctx.Done()}
+	w := &walker{visit: visit, onError: opts.OnError, readLinks: opts.ReadLinks, transient: opts.TransientPaths, typesOnly: searchesAll(), cancelled: ctx.Done()}
 	w.fs, w.maxPinned = fs, int32(maxPinned)
 
 	croot := append([]byte(root), 0)
@@ -431,9 +434,17 @@ func (w *walker) entries(ws *wstate, fd int, dir string, state any, buf []byte) 
 		if !w.lstat(ws, fd, dir, name) {
 			continue
 		}
-		p := Join(dir, name[:nl])
-		Fill(&ws.e, p, &ws.st, ws.id)
 		typ := ws.st.Mode & unix.S_IFMT
+		transient := w.transient && typ != unix.S_IFDIR
+		var p string
+		if transient {
+			ws.path = appendJoin(ws.path[:0], dir, name[:nl])
+			p = unsafe.String(unsafe.SliceData(ws.path), len(ws.path))
+		} else {
+			p = Join(dir, name[:nl])
+		}
+		Fill(&ws.e, p, &ws.st, ws.id)
+		ws.e.Transient = transient
 		if w.readLinks && typ == unix.S_IFLNK {
 			ws.e.Target = w.readLink(ws, fd, dir, name)
 		}
@@ -561,6 +572,15 @@ func Join(dir string, name []byte) string {
 		return "/" + string(name)
 	}
 	return dir + "/" + string(name)
+}
+
+// appendJoin appends Join(dir, name) to b.
+func appendJoin(b []byte, dir string, name []byte) []byte {
+	if dir != "/" {
+		b = append(b, dir...)
+	}
+	b = append(b, '/')
+	return append(b, name...)
 }
 
 // Fill sets e to the entry at path that st (from lstat) describes, visited

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -486,5 +487,46 @@ func TestWalkWorkerIndex(t *testing.T) {
 	}
 	if n := bad.Load(); n != 0 {
 		t.Errorf("%d visits with a worker index out of range or already busy", n)
+	}
+}
+
+// With TransientPaths, every entry is visited with the same Path (copied
+// during the visit) as without, and only entries that are not directories
+// are marked Transient: their Path is the worker's buffer, overwritten by
+// the next one, as a kept one shows.
+func TestWalkTransientPaths(t *testing.T) {
+	root := t.TempDir()
+	create(t, root, everyKind)
+	for _, workers := range []int{1, 4} {
+		var mu sync.Mutex
+		var got []string
+		var kept, copies []string // a transient Path itself, and its copy
+		visit := func(_ any, e *Entry) (any, bool) {
+			isDir := e.Mode&unix.S_IFMT == unix.S_IFDIR
+			if e.Transient == isDir {
+				t.Errorf("%q: Transient %v for mode %o", e.Path, e.Transient, e.Mode)
+			}
+			mu.Lock()
+			got = append(got, strings.Clone(e.Path))
+			if e.Transient {
+				kept, copies = append(kept, e.Path), append(copies, strings.Clone(e.Path))
+			}
+			mu.Unlock()
+			return nil, true
+		}
+		if _, err := Walk(context.Background(), root, Options{Workers: workers, ReadLinks: true, TransientPaths: true}, visit); err != nil {
+			t.Fatal(err)
+		}
+		var c collector
+		if _, err := Walk(context.Background(), root, Options{Workers: workers, ReadLinks: true}, c.visit); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if want := slices.Sorted(maps.Keys(c.entries)); !slices.Equal(got, want) {
+			t.Errorf("workers=%d: paths\n%q\nwant\n%q", workers, got, want)
+		}
+		if slices.Equal(kept, copies) {
+			t.Errorf("workers=%d: no transient path was overwritten: the buffer is not reused", workers)
+		}
 	}
 }
