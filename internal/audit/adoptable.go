@@ -79,6 +79,10 @@ func (m *Model) notAdoptable() (byPath, byStorage map[string]string, ws []diff.W
 		return nil, nil, nil
 	}
 	byPath, byStorage = map[string]string{}, map[string]string{}
+	ephAt := map[string][]int{} // mount point -> the ephemeral mounts there, in order
+	for i := range m.ephemeral {
+		ephAt[m.ephemeral[i].MountPoint] = append(ephAt[m.ephemeral[i].MountPoint], i)
+	}
 	for _, e := range m.Decls.Entries {
 		if _, ok := byStorage[e.StoragePath]; ok {
 			continue // Adoptable: an unusable storage path refuses first
@@ -95,10 +99,9 @@ func (m *Model) notAdoptable() (byPath, byStorage map[string]string, ws []diff.W
 		if _, ok := err.(*MountPointError); !ok {
 			continue
 		}
-		for _, mt := range m.ephemeral {
-			if mt.MountPoint == e.Path {
-				ws = append(ws, diff.Warning{Kind: diff.WarnSetup, Path: e.Path, Message: fmt.Sprintf("%s is declared (%s) and is itself the mount point of a %s filesystem (mount %d), which the next boot wipes: keep one of the two, the mount or the declaration (drift adopt does not copy a mounted filesystem)", e.Path, e.Pos, mt.FSType, mt.ID)})
-			}
+		for _, i := range ephAt[e.Path] {
+			mt := &m.ephemeral[i]
+			ws = append(ws, diff.Warning{Kind: diff.WarnSetup, Path: e.Path, Message: fmt.Sprintf("%s is declared (%s) and is itself the mount point of a %s filesystem (mount %d), which the next boot wipes: keep one of the two, the mount or the declaration (drift adopt does not copy a mounted filesystem)", e.Path, e.Pos, mt.FSType, mt.ID)})
 		}
 	}
 	if len(byPath) == 0 {

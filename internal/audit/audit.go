@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
@@ -173,6 +174,10 @@ type Model struct {
 	// MountPoints.
 	inUse       []Use
 	mountPoints []string
+	// mx indexes mountPoints, the declared paths and the ephemeral
+	// mounts (mountIx): made at the first question after the audit.
+	mx     *mountIndex
+	mxOnce sync.Once
 	// storage is Unmounted's answer per declared storage path
 	// (judgeStorage).
 	storage map[string]*UnmountedError
@@ -349,7 +354,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
-		a.Warnings = append(a.Warnings, m.partialCopyWarnings()...)
+		a.Warnings = append(a.Warnings, m.partialCopyWarnings(ctx)...)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if live && o.CheckWipe && m.Root == "/" {
 		// The running system: did the NixOS module's stage-1 wipe fail?
@@ -362,8 +370,11 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	a.NotAdoptable, a.Unusable, ws = m.notAdoptable()
 	a.Warnings = append(a.Warnings, ws...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.inUse, m.mountPoints = m.uses(), m.MountPoints()
-	return nil
+	return ctx.Err()
 }
 
 // ephemeralMounts are the mounts the next boot wipes, classified as the

@@ -182,20 +182,26 @@ func (m *Model) linkUses(storages []string) []Use {
 func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(link, at, target string)) {
 	t := m.Mounts
 	sources := newMountSources(t)
+	inStorage := pathx.NewIndex(storages)
 	var points []string
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		mp := mt.MountPoint
 		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || sources.of(mt) != "" ||
 			slices.ContainsFunc(apiFilesystems, func(a string) bool { return pathx.Contains(a, mp) }) ||
-			slices.ContainsFunc(storages, func(sp string) bool { return pathx.Contains(sp, mp) }) {
+			inStorage.Above(mp) >= 0 {
 			continue
 		}
 		points = append(points, mp)
 	}
-	skip := func(p string) bool {
-		return slices.Contains(storages, p) || slices.Contains(m.mountPoints, p)
+	notWalked := map[string]bool{}
+	for _, p := range storages {
+		notWalked[p] = true
 	}
+	for _, p := range m.mountPoints {
+		notWalked[p] = true
+	}
+	skip := func(p string) bool { return notWalked[p] }
 	budget := linkWalkBudget
 	var walk func(p, live string, depth int)
 	walk = func(p, live string, depth int) {

@@ -33,14 +33,14 @@ const stdinName = "<stdin>"
 func loadMounts(ctx context.Context, root, file string, stdin io.Reader) (t, live *mounts.Table, err error) {
 	switch file {
 	case "":
-		t, err = mounts.ReadFile(mounts.DefaultPath)
+		t, err = mounts.ReadFileContext(ctx, mounts.DefaultPath)
 	case "-":
 		if stdin == nil {
 			stdin = os.Stdin
 		}
 		t, err = mounts.ReadStream(ctx, stdin, stdinName)
 	default:
-		t, err = mounts.ReadFile(file)
+		t, err = mounts.ReadFileContext(ctx, file)
 	}
 	if err != nil {
 		var pe *mounts.ParseError

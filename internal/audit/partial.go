@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// pollEvery is how many mounts or declarations the audit goes through
+// between two looks at its context: a signal stops it within a fraction
+// of a second.
+const pollEvery = 1024
+
 // partialCopyWarnings names the partial copies that a drift adopt or drift
 // restore killed mid-copy left beside a declared path's persistent copy
 // (in the directory holding it) or directly inside a declared directory's
@@ -28,7 +34,10 @@ import (
 // declared directories cost 8 to 16 MiB here, not 240), and each entry's
 // copy is named once (a string of 30 bytes or so, garbage at once; not one
 // per lookup: 150 MB of garbage for a million).
-func (m *Model) partialCopyWarnings() []diff.Warning {
+//
+// It looks at ctx every pollEvery declarations, and returns nil once it
+// is done: the caller returns ctx's error.
+func (m *Model) partialCopyWarnings(ctx context.Context) []diff.Warning {
 	es := m.Decls.Entries
 	// A ref r names the copy of entry r>>1 (r&1 == 0) or the directory
 	// holding it (r&1 == 1); dirs are the refs of the directories listed,
@@ -72,6 +81,9 @@ func (m *Model) partialCopyWarnings() []diff.Warning {
 	var lastSP, lastParent string
 	exists := false
 	for j, e := range es {
+		if j%pollEvery == pollEvery-1 && ctx.Err() != nil {
+			return nil
+		}
 		if e.Path == "/" {
 			continue
 		}

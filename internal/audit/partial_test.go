@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestPartialCopyWarningsNamedAndInside(t *testing.T) {
 		{Kind: persist.Dir, StoragePath: "/p", Path: "/var/lib/data"},
 		{Kind: persist.File, StoragePath: "/p", Path: "/etc/machine-id"},
 	}}}
-	ws := m.partialCopyWarnings()
+	ws := m.partialCopyWarnings(context.Background())
 	want := map[string]string{
 		named:  "run drift adopt /var/lib/app again, which finishes the copy of /p/var/lib/app",
 		inside: "run drift adopt /var/lib/data/cache again, which finishes the copy of /p/var/lib/data/cache",
@@ -67,12 +68,12 @@ func TestPartialCopyWarningsAllocBound(t *testing.T) {
 		es[i] = persist.Entry{Kind: persist.Dir, StoragePath: "/p", Path: fmt.Sprintf("/var/lib/d%d", i)}
 	}
 	m := &Model{Root: t.TempDir(), Decls: &persist.Set{Entries: es}}
-	if ws := m.partialCopyWarnings(); len(ws) != 0 {
+	if ws := m.partialCopyWarnings(context.Background()); len(ws) != 0 {
 		t.Fatalf("warnings with no partial copy: %v", ws)
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	m.partialCopyWarnings()
+	m.partialCopyWarnings(context.Background())
 	runtime.ReadMemStats(&after)
 	per := float64(after.TotalAlloc-before.TotalAlloc) / n
 	t.Logf("%.0f bytes allocated per declared directory", per)

@@ -10,7 +10,6 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
-	"github.com/nix-drift/drift/internal/persist"
 )
 
 // UseKind says how a path is in use.
@@ -250,31 +249,77 @@ func (m *Model) MountPoints() []string {
 // no declaration makes (a declared path's bind mount is made on top of the
 // declaration above it), or lies below one that is not ephemeral (/boot: declaring it would mount over
 // that filesystem, or over what hides under it; below a tmpfs /home is
-// fine).
+// fine). The mount point named is the first in byte order of those that
+// say so.
 func (m *Model) Unpersistable(p string) string {
 	for _, api := range apiFilesystems {
 		if pathx.Contains(api, p) {
 			return api + " is an API filesystem systemd mounts at boot"
 		}
 	}
-	for _, mp := range m.mountPoints {
-		if p == mp || pathx.Contains(p, mp) && !m.declaredAt(mp) || pathx.Contains(mp, p) && !m.ephemeralAt(mp) {
-			return mp + " is the mount point of another filesystem"
+	// Only a mount point at, above or below p can say so: those are
+	// tried, and the first in byte order named.
+	mx := m.mountIx()
+	found := ""
+	try := func(c string) {
+		for _, mp := range mx.written[c] {
+			if (found == "" || mp < found) && (p == mp || pathx.Contains(p, mp) && !mx.declared[mp] || pathx.Contains(mp, p) && !mx.ephemeral[mp]) {
+				found = mp
+			}
 		}
+	}
+	pathx.Ancestors(pathx.Clean(p), func(c string) bool { try(c); return true })
+	for _, c := range mx.points.Below(p) {
+		try(c)
+	}
+	if found != "" {
+		return found + " is the mount point of another filesystem"
 	}
 	return ""
 }
 
-// declaredAt reports whether a declaration mounts its persistent copy at mp:
-// a directory declared above it is mounted first, then mp on it
-// (impermanence sorts its mounts), so holding mp is fine.
-func (m *Model) declaredAt(mp string) bool {
-	return m.Decls != nil && slices.ContainsFunc(m.Decls.Entries, func(e persist.Entry) bool { return e.Path == mp })
+// mountIndex is what the questions about the mount points (MountPoints)
+// are answered from, built once.
+type mountIndex struct {
+	points  *pathx.Index        // the mount points, cleaned
+	written map[string][]string // a mount point cleaned, to it as written
+	// declared: the declared paths, as written. A declaration mounts its
+	// persistent copy there: a directory declared above it is mounted
+	// first, then this one on it (impermanence sorts its mounts), so
+	// holding it is fine.
+	declared  map[string]bool
+	ephemeral map[string]bool // the mount points of the ephemeral mounts
+}
+
+// mountIx returns the model's mountIndex, made at the first call: after
+// the audit (Build), which makes what it indexes.
+func (m *Model) mountIx() *mountIndex {
+	m.mxOnce.Do(func() { m.mx = m.newMountIndex() })
+	return m.mx
+}
+
+func (m *Model) newMountIndex() *mountIndex {
+	mx := &mountIndex{points: pathx.NewIndex(m.mountPoints), written: map[string][]string{}, declared: map[string]bool{}, ephemeral: map[string]bool{}}
+	for _, mp := range m.mountPoints {
+		c := pathx.Clean(mp)
+		mx.written[c] = append(mx.written[c], mp)
+	}
+	if m.Decls != nil {
+		for _, e := range m.Decls.Entries {
+			mx.declared[e.Path] = true
+		}
+	}
+	if m.Audit != nil {
+		for _, e := range m.Audit.Ephemeral {
+			mx.ephemeral[e.MountPoint] = true
+		}
+	}
+	return mx
 }
 
 // ephemeralAt reports whether the audit found an ephemeral filesystem
 // mounted at mp (a tmpfs /home, --ephemeral): what lies below it is on a
 // wiped filesystem, and may be declared.
 func (m *Model) ephemeralAt(mp string) bool {
-	return m.Audit != nil && slices.ContainsFunc(m.Audit.Ephemeral, func(e mounts.Mount) bool { return e.MountPoint == mp })
+	return m.mountIx().ephemeral[mp]
 }

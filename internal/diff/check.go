@@ -64,8 +64,8 @@ type classifier struct {
 	// the storage paths, the mount points the next boot mounts again, and
 	// the mount points stacked on each mount.
 	ephIx     *fsIndex
-	declIx    *pathIndex
-	dirIx     *pathIndex
+	declIx    *pathx.Index
+	dirIx     *pathx.Index
 	declAt    map[string]int32
 	storeIx   *storageIndex
 	remounted map[string]bool // Config.Remounted, as written
@@ -167,7 +167,11 @@ const pollEvery = 1024
 // from (pathindex.go), once.
 func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage []string) {
 	c.ephIx = newFSIndex(t, func(i int) bool { return eph[&t.Mounts[i]] })
-	c.declIx = newPathIndex(len(c.entries), func(i int) string { return c.entries[i].Path })
+	paths := make([]string, len(c.entries))
+	for i := range c.entries {
+		paths[i] = c.entries[i].Path
+	}
+	c.declIx = pathx.NewIndex(paths)
 	var dirs []string
 	c.declAt = make(map[string]int32, len(c.entries))
 	for i := range c.entries {
@@ -179,7 +183,7 @@ func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage 
 			c.declAt[e.Path] = int32(i)
 		}
 	}
-	c.dirIx = newPathIndex(len(dirs), func(i int) string { return dirs[i] })
+	c.dirIx = pathx.NewIndex(dirs)
 	c.storeIx = newStorageIndex(t, storage)
 	c.remounted = make(map[string]bool, len(c.cfg.Remounted))
 	for _, p := range c.cfg.Remounted {
@@ -303,7 +307,8 @@ func (c *classifier) setupWarnings(ctx context.Context, t *mounts.Table, a *Audi
 		// Only over-mounts that hide persisted data matter here (a persisted
 		// file's bind mount under a later mount of its parent), not the stacks
 		// a running system has anyway (/dev/pts, /dev/shm).
-		if len(c.declIx.below(sh.Hidden.MountPoint)) == 0 && c.declIx.above(sh.Hidden.MountPoint) < 0 {
+		indexProbes.Add(2)
+		if len(c.declIx.Below(sh.Hidden.MountPoint)) == 0 && c.declIx.Above(sh.Hidden.MountPoint) < 0 {
 			continue
 		}
 		a.Warnings = append(a.Warnings, Warning{WarnSetup, sh.Hidden.MountPoint, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint)})
@@ -452,7 +457,8 @@ func (c *classifier) undeclaredBind(m *mounts.Mount) bool {
 		c.wrongSource[m] = i
 		return true
 	}
-	return c.dirIx.above(m.MountPoint) < 0
+	indexProbes.Add(1)
+	return c.dirIx.Above(m.MountPoint) < 0
 }
 
 // rootName names the audited root in a message: "/" for the running

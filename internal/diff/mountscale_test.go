@@ -199,7 +199,7 @@ func TestMountIndexesAgreeWithScans(t *testing.T) {
 		c := &classifier{}
 		c.ephIx = newFSIndex(tab, func(i int) bool { return eph[&tab.Mounts[i]] })
 		c.storeIx = newStorageIndex(tab, storage)
-		pix := newPathIndex(len(paths), func(i int) string { return paths[i] })
+		pix := pathx.NewIndex(paths)
 		for i := range tab.Mounts {
 			m := &tab.Mounts[i]
 			ctx := fmt.Sprintf("round %d, mount %d of\n%s\nstorage %q", round, m.ID, strings.Join(lines, "\n"), storage)
@@ -225,10 +225,10 @@ func TestMountIndexesAgreeWithScans(t *testing.T) {
 					below = append(below, pathx.Clean(q))
 				}
 			}
-			if got := pix.above(p); got != want {
+			if got := pix.Above(p); got != want {
 				t.Fatalf("round %d: above(%q) in %q: %d, the scan %d", round, p, paths, got, want)
 			}
-			got := pix.below(p)
+			got := pix.Below(p)
 			if len(got) != len(below) {
 				t.Fatalf("round %d: below(%q) in %q: %q, the scan %q", round, p, paths, got, below)
 			}

@@ -31,7 +31,8 @@ func (c *classifier) rootBind(m *mounts.Mount, a *Audit) bool {
 	}
 	a.RootBinds = append(a.RootBinds, RootBind{Source: src, Mount: *m})
 	msg := fmt.Sprintf("%s is bind-mounted from %s (mount %d), which lies on %s, wiped at boot: what it shows is deleted with it, counted once, at %s; declare %s to keep it, or bind-mount it from persistent storage", m.MountPoint, src, m.ID, em.MountPoint, src, src)
-	if inside := c.declIx.below(m.MountPoint); len(inside) > 0 {
+	indexProbes.Add(1)
+	if inside := c.declIx.Below(m.MountPoint); len(inside) > 0 {
 		msg += fmt.Sprintf("; declared inside it, not mounted from the persistent copy: %s (the next boot mounts the copy there instead)", c.declList(inside))
 	}
 	c.warn(WarnSetup, m.MountPoint, msg)
@@ -50,7 +51,7 @@ func (c *classifier) declList(ps []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		e := &c.entries[c.declIx.first[p]]
+		e := &c.entries[c.declIx.At(p)]
 		b.WriteString(e.Path + at(e.Pos))
 	}
 	if len(ps) > maxListed {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -110,6 +111,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	}
 	// Uses walks the persistent filesystems for links: once.
 	uses, mps := m.Uses(), m.MountPoints()
+	refusals := newRefuser(uses, mps)
 	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, uses, o.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -128,7 +130,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		if s.Action != suggest.DeclareOrRemove || (o.StoragePath != "" && s.StoragePath != o.StoragePath) {
 			continue
 		}
-		if why := refuse(s.Path, uses, mps); why != "" {
+		if why := refusals.refuse(s.Path); why != "" {
 			r.Refused = append(r.Refused, newRefusal(s.Path, why))
 			continue
 		}
@@ -191,20 +193,65 @@ func declaredStoragePaths(m *audit.Model) []string {
 	return out
 }
 
-// refuse says why the stray p must stay where it is, "" when it may move.
-func refuse(p string, uses []audit.Use, mountPoints []string) string {
-	for _, u := range uses {
-		if pathx.HasPrefix(u.Path, p) || pathx.HasPrefix(p, u.Path) {
-			if u.Path == p {
-				return "in use: " + u.By
-			}
-			return fmt.Sprintf("in use: %s is %s", u.Path, u.By)
+// refuser says why a stray must stay where it is (refuse), from uses in
+// pathx.Compare order (audit.Model.Uses) and mountPoints in byte order
+// (audit.Model.MountPoints): a few lookups and binary searches a stray,
+// not a scan of every use and mount point.
+type refuser struct {
+	uses        []audit.Use
+	firstUse    map[string]int // a use's path, to its first index in uses
+	mountPoints []string
+}
+
+func newRefuser(uses []audit.Use, mountPoints []string) *refuser {
+	r := &refuser{uses: uses, firstUse: make(map[string]int, len(uses)), mountPoints: mountPoints}
+	for i, u := range uses {
+		if _, ok := r.firstUse[u.Path]; !ok {
+			r.firstUse[u.Path] = i
 		}
 	}
-	for _, mp := range mountPoints {
-		if pathx.HasPrefix(mp, p) {
-			return mp + " is a mount point (drift never moves across a mount)"
+	return r
+}
+
+// refuse says why the stray p must stay where it is, "" when it may move:
+// the first use (in order) at, above or below it (pathx.HasPrefix either
+// way), else the first mount point at or below it.
+func (r *refuser) refuse(p string) string {
+	first := -1
+	// The uses at or above p: p, and p up to each of its slashes.
+	for i := len(p); i > 0; i-- {
+		if i == len(p) || p[i] == '/' {
+			if k, ok := r.firstUse[p[:i]]; ok && (first < 0 || k < first) {
+				first = k
+			}
 		}
+	}
+	if k, ok := r.firstUse["/"]; ok && len(p) > 0 && p[0] == '/' && (first < 0 || k < first) {
+		first = k
+	}
+	// The uses below p follow it in pathx.Compare order, together.
+	k := sort.Search(len(r.uses), func(i int) bool { return pathx.Compare(r.uses[i].Path, p) >= 0 })
+	if k < len(r.uses) && pathx.HasPrefix(r.uses[k].Path, p) && (first < 0 || k < first) {
+		first = k
+	}
+	if first >= 0 {
+		u := r.uses[first]
+		if u.Path == p {
+			return "in use: " + u.By
+		}
+		return fmt.Sprintf("in use: %s is %s", u.Path, u.By)
+	}
+	// In byte order, p comes first, then the paths beginning with p+"/".
+	mps := r.mountPoints
+	if k, ok := slices.BinarySearch(mps, p); ok {
+		return mps[k] + " is a mount point (drift never moves across a mount)"
+	}
+	below := p + "/"
+	if p == "/" {
+		below = "/"
+	}
+	if k, _ := slices.BinarySearch(mps, below); k < len(mps) && strings.HasPrefix(mps[k], below) {
+		return mps[k] + " is a mount point (drift never moves across a mount)"
 	}
 	return ""
 }

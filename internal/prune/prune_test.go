@@ -1,12 +1,16 @@
 package prune
 
 import (
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,11 +30,68 @@ func TestRefuse(t *testing.T) {
 		"/nix/persist/passwordsX":      "",
 		"/nix/persist/mnt-old":         "",
 	} {
-		got := refuse(p, uses, mps)
+		got := newRefuser(uses, mps).refuse(p)
 		if want == "" && got != "" || want != "" && !strings.HasPrefix(got, want) {
 			t.Errorf("refuse(%s) = %q, want %q…", p, got, want)
 		}
 	}
+}
+
+// TestRefuserAgreesWithTheScan: the refuser names what a scan of every
+// use (in pathx.Compare order) and every mount point (in byte order)
+// names first, on random paths over a few names that nest and repeat.
+func TestRefuserAgreesWithTheScan(t *testing.T) {
+	r := rand.New(rand.NewSource(13))
+	names := []string{"a", "b", "a-b", "c"}
+	randPath := func() string {
+		p := ""
+		for range r.Intn(4) {
+			p += "/" + names[r.Intn(len(names))]
+		}
+		if p == "" {
+			return "/"
+		}
+		return p
+	}
+	for round := range 500 {
+		var uses []audit.Use
+		var mps []string
+		for i := range r.Intn(6) {
+			uses = append(uses, audit.Use{Path: randPath(), By: fmt.Sprint("use ", i)})
+		}
+		for range r.Intn(4) {
+			mps = append(mps, randPath())
+		}
+		slices.SortStableFunc(uses, func(a, b audit.Use) int { return pathx.Compare(a.Path, b.Path) })
+		slices.Sort(mps)
+		mps = slices.Compact(mps)
+		rf := newRefuser(uses, mps)
+		for range 8 {
+			p := randPath()
+			if got, want := rf.refuse(p), scanRefuse(p, uses, mps); got != want {
+				t.Fatalf("round %d: refuse(%s) with uses %v, mount points %q: %q, the scan %q", round, p, uses, mps, got, want)
+			}
+		}
+	}
+}
+
+// scanRefuse is what refuse answered before the refuser: a scan of every
+// use, then of every mount point.
+func scanRefuse(p string, uses []audit.Use, mountPoints []string) string {
+	for _, u := range uses {
+		if pathx.HasPrefix(u.Path, p) || pathx.HasPrefix(p, u.Path) {
+			if u.Path == p {
+				return "in use: " + u.By
+			}
+			return fmt.Sprintf("in use: %s is %s", u.Path, u.By)
+		}
+	}
+	for _, mp := range mountPoints {
+		if pathx.HasPrefix(mp, p) {
+			return mp + " is a mount point (drift never moves across a mount)"
+		}
+	}
+	return ""
 }
 
 // TestParseManifestRejects: a manifest of another version, without an id
