@@ -245,6 +245,9 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 		return &audit.HintError{Err: err, Hint: err.Hint()}
 	}
 	p.Decl, p.Dest = e, dest
+	if err := a.deleted(p); err != nil {
+		return err
+	}
 	p.MountedNow = a.mountedNow(p)
 	if p.Path == e.Path {
 		var warns []string
@@ -315,6 +318,10 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	case PreferPersistent:
 		req.OnDiffer = restore.Keep
 	}
+	shown := a.shownBeneath(p)
+	if shown != nil {
+		req.OnDiffer = restore.Keep // what a live mount shows never loses to what it hides
+	}
 	if !inside(p.Dest, p.Decl.StoragePath) {
 		req.Base = ""
 	}
@@ -334,6 +341,11 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	if dry || err == nil {
 		p.Outcomes = out
+	}
+	if shown != nil && dry && err == nil {
+		if err := a.keptBeneath(p, shown, out); err != nil {
+			return err
+		}
 	}
 	switch {
 	case err == nil || errors.Is(err, ctx.Err()):

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
@@ -46,4 +47,49 @@ func (m *Model) ShownElsewhere(p string) []Shown {
 		}
 	}
 	return out
+}
+
+// ShownThrough lists the visible mounts that show p now through a bind
+// mount of p or of a directory above it (mountSources), at another place,
+// in table order: what they show at p is the object the running system
+// uses there. A mount whose root is deleted already is not listed (it
+// shows no path of its filesystem: DeletedNear). Nil without a mount
+// table.
+func (m *Model) ShownThrough(p string) []Shown {
+	if m.Mounts == nil {
+		return nil
+	}
+	p = pathx.Clean(p)
+	t := m.Mounts
+	sources := newMountSources(t)
+	var out []Shown
+	for i := range t.Mounts {
+		mt := &t.Mounts[i]
+		if !t.Visible(i) || mt.Replaced || mt.MountPoint == "/" {
+			continue
+		}
+		if src := sources.of(mt); src != "" && src != mt.MountPoint && pathx.Contains(src, p) {
+			out = append(out, Shown{Source: src, MountPoint: mt.MountPoint, ID: mt.ID})
+		}
+	}
+	return out
+}
+
+// DeletedNear is the first visible mount whose root was deleted since it
+// was mounted (mounts.Mount.Replaced) mounted at p, above it or below it,
+// or nil: what it shows is in no path of its filesystem, so what lies
+// beneath it, or in the persistent copy now, is another object.
+func (m *Model) DeletedNear(p string) *mounts.Mount {
+	if m.Mounts == nil {
+		return nil
+	}
+	p = pathx.Clean(p)
+	t := m.Mounts
+	for i := range t.Mounts {
+		mt := &t.Mounts[i]
+		if t.Visible(i) && mt.Replaced && (pathx.Contains(mt.MountPoint, p) || pathx.Contains(p, mt.MountPoint)) {
+			return mt
+		}
+	}
+	return nil
 }

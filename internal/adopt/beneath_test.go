@@ -1,0 +1,125 @@
+package adopt
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// beneathMachine is a root where /etc/nixos is bind-mounted from its
+// persistent copy, with an older hardware-configuration.nix and a file
+// the copy lacks lying beneath the mount (read through m.Under), and
+// /etc/machine-id is bind-mounted from a persistent copy replaced by a
+// rename since (mountinfo's //deleted), an empty placeholder beneath it.
+func beneathMachine(t *testing.T) (*audit.Model, string) {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	under := filepath.Join(dir, "under")
+	write := func(p, s string) {
+		testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		testutil.Must(t, os.WriteFile(p, []byte(s), 0o644))
+	}
+	write(filepath.Join(root, "nix/persist/etc/nixos/hardware-configuration.nix"), "edited through the mount\n")
+	write(filepath.Join(root, "etc/nixos/hardware-configuration.nix"), "edited through the mount\n")
+	write(filepath.Join(under, "etc/nixos/hardware-configuration.nix"), "stale\n")
+	write(filepath.Join(under, "etc/nixos/extra.nix"), "only beneath\n")
+	write(filepath.Join(root, "nix/persist/etc/machine-id"), "renamed in place\n")
+	write(filepath.Join(root, "etc/machine-id"), "what the mount shows\n")
+	write(filepath.Join(under, "etc/machine-id"), "")
+	write(filepath.Join(dir, "mountinfo"), `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
+27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+40 22 0:31 /persist/etc/nixos /etc/nixos rw - btrfs /dev/vda2 rw,subvol=/persist
+41 22 0:31 /persist/etc/machine-id//deleted /etc/machine-id rw - btrfs /dev/vda2 rw,subvol=/persist
+`)
+	write(filepath.Join(dir, "p.nix"), `{ environment.persistence."/nix/persist" = { directories = [ "/etc/nixos" ]; files = [ "/etc/machine-id" ]; }; }`)
+	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{filepath.Join(dir, "p.nix")},
+		Mountinfo: filepath.Join(dir, "mountinfo"), RootSubvol: "none", OldRoots: "none"})
+	testutil.Must(t, err)
+	t.Cleanup(m.Close)
+	m.Under = func(string) (string, func(), error) { return under, func() {}, nil }
+	return m, root
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	testutil.Must(t, err)
+	return string(b)
+}
+
+// TestPreferLiveNeverReplacesWhatAMountShows: beneath the bind mount of
+// /etc/nixos lies an older hardware-configuration.nix; drift adopt
+// --prefer live of /etc/nixos planned to replace the copy the mount shows
+// (the file the system uses) with it (field case: a fresh user's stale
+// file beneath /etc/nixos). It refuses, naming the mount and how to look
+// beneath it, dry run or not; without --prefer it copies only what the
+// copy lacks and keeps the copy's file.
+func TestPreferLiveNeverReplacesWhatAMountShows(t *testing.T) {
+	m, root := beneathMachine(t)
+	copyPath := filepath.Join(root, "nix/persist/etc/nixos/hardware-configuration.nix")
+	for _, dry := range []bool{true, false} {
+		_, err := Run(context.Background(), m, Options{Paths: []string{"/etc/nixos"}, Prefer: PreferLive, DryRun: dry})
+		var be *BeneathError
+		var he *audit.HintError
+		if !errors.As(err, &be) || !errors.As(err, &he) {
+			t.Fatalf("dry %v: err %v, want a BeneathError", dry, err)
+		}
+		if !strings.Contains(err.Error(), "/etc/nixos (mount 40") || !strings.Contains(he.Hint, "mount --bind / /mnt/beneath") {
+			t.Errorf("refusal %q (hint %q) names not the mount, or not how to look beneath it", err, he.Hint)
+		}
+	}
+	if got := read(t, copyPath); got != "edited through the mount\n" {
+		t.Fatalf("the copy the mount shows was changed by a refused run: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(root, "nix/persist/etc/nixos/extra.nix")); err == nil {
+		t.Fatal("a refused run copied")
+	}
+	res, err := Run(context.Background(), m, Options{Paths: []string{"/etc/nixos"}})
+	testutil.Must(t, err)
+	if got := read(t, copyPath); got != "edited through the mount\n" {
+		t.Errorf("adopt without --prefer replaced the copy the mount shows: %q", got)
+	}
+	if got := read(t, filepath.Join(root, "nix/persist/etc/nixos/extra.nix")); got != "only beneath\n" {
+		t.Errorf("what the copy lacked was not copied: %q", got)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(strings.Join(res.Warnings, "\n"), "kept") {
+		t.Errorf("warnings %q do not say the copy's object was kept", res.Warnings)
+	}
+}
+
+// TestDeletedMountIsRefused: /etc/machine-id is mounted from a copy
+// replaced by a rename since; drift adopt --prefer live of it copied the
+// empty file beneath the mount over the new copy, losing both versions
+// (field case: a fresh user's replaced machine-id). Every run is refused
+// before anything is written, its hint giving the by-hand copy of what
+// the mount shows; both versions survive.
+func TestDeletedMountIsRefused(t *testing.T) {
+	m, root := beneathMachine(t)
+	for _, o := range []Options{{Prefer: PreferLive}, {Prefer: PreferLive, DryRun: true}, {}, {Prefer: PreferPersistent}} {
+		o.Paths = []string{"/etc/machine-id"}
+		_, err := Run(context.Background(), m, o)
+		var de *DeletedMountError
+		var he *audit.HintError
+		if !errors.As(err, &de) || !errors.As(err, &he) {
+			t.Fatalf("%+v: err %v, want a DeletedMountError", o, err)
+		}
+		want := "cp -a --reflink=auto " + filepath.Join(root, "etc/machine-id") + " " + filepath.Join(root, "nix/persist/etc/machine-id")
+		if !strings.Contains(he.Hint, want) || !strings.Contains(err.Error(), "mount 41") {
+			t.Errorf("refusal %q, hint %q: want mount 41 and %q", err, he.Hint, want)
+		}
+	}
+	if got := read(t, filepath.Join(root, "nix/persist/etc/machine-id")); got != "renamed in place\n" {
+		t.Errorf("the persistent copy is %q", got)
+	}
+	if got := read(t, filepath.Join(root, "etc/machine-id")); got != "what the mount shows\n" {
+		t.Errorf("what the mount shows is %q", got)
+	}
+}
