@@ -38,10 +38,24 @@ const (
 	// KeepRedeclare: Unmounted; a declaration of the mount point again
 	// keeps it in view (its data stays in persistent storage either way).
 	KeepRedeclare
+	// KeepHidden: Shadowed beneath a live mount that shows the persistent
+	// copy (Mount set), which holds other content there (CopyDiffers):
+	// the copy is the data the running system uses, what lies beneath is
+	// hidden and stale. No drift adopt command (never --prefer live: it
+	// would replace the copy with the stale object; drift adopt refuses
+	// it); look beneath the mount to copy it by hand if really wanted.
+	KeepHidden
+	// KeepShownDeleted: shown by a mount whose root was deleted since it
+	// was mounted (Audit.DeletedAt): what the mount shows is the only
+	// version of it, in no persistent storage; what lies beneath and the
+	// persistent copy now are other versions. drift adopt refuses it;
+	// Keep's what is the path the mount's root lay at (DeletedMount.Source),
+	// where a by-hand copy of what it shows keeps it.
+	KeepShownDeleted
 )
 
 var keepNames = [...]string{KeepDeclare: "declare", KeepAdopt: "adopt", KeepChoose: "choose", KeepRefused: "refused",
-	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare"}
+	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare", KeepHidden: "hidden", KeepShownDeleted: "deleted"}
 
 // String names k in one word ("adopt"), "" for 0.
 func (k Keep) String() string {
@@ -69,6 +83,10 @@ func (k Keep) Why() string {
 		return "on the wiped root where the next boot mounts another filesystem (/proc, /sys, /dev, /run, fileSystems, /etc/fstab; not mounted now): hidden then and deleted with the root, and no declaration keeps them; look at them now, and copy what you need onto that filesystem once it is mounted (or into a declared path), or remove them"
 	case KeepBeneath:
 		return "on the wiped root beneath a mount point: hidden now and deleted with the root, and no declaration keeps them (the mount stays on top); drift check lists them; to reach them, bind-mount the wiped filesystem alone elsewhere (for the root of the running system: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath; without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
+	case KeepHidden:
+		return "declared and mounted from the persistent copy, which holds other content at the same place: the copy is what the running system uses, and what lies beneath the mount is hidden and stale (drift adopt never replaces the copy with it); to look at it: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath (without --rbind it shows what the mounts hide), copy it by hand only if you really want it in place of the copy's, then umount /mnt/beneath"
+	case KeepShownDeleted:
+		return "shown by a mount whose persistent copy was deleted or replaced since it was mounted: what the mount shows is in no persistent storage and lost at the next boot, and the persistent copy there now is another version (drift adopt refuses it); decide which to keep, and to keep what the mount shows copy it by hand: cp -a --reflink=auto MOUNT-POINT PERSISTENT-COPY"
 	case KeepRedeclare:
 		return "mounted from persistent storage, no longer declared: gone from view at the next boot (the data stays in persistent storage); declare the mount point again to keep it in view, or leave it"
 	}
@@ -89,6 +107,12 @@ func (a *Audit) Keep(it *Item) (k Keep, what string) {
 	case DeclaredUnbacked, Covered, Shadowed:
 	default:
 		return 0, ""
+	}
+	if d := a.shownDeleted(it); d != nil {
+		return KeepShownDeleted, d.Source
+	}
+	if hiddenStale(it) {
+		return KeepHidden, ""
 	}
 	d, ok := a.adoptTarget(it)
 	switch {
@@ -113,6 +137,9 @@ func (a *Audit) Keep(it *Item) (k Keep, what string) {
 func (a *Audit) AdoptDecl(it *Item) (decl string, ok bool) {
 	if it.Category != DeclaredUnbacked && it.Category != Covered && it.Category != Shadowed {
 		return "", false
+	}
+	if a.shownDeleted(it) != nil || hiddenStale(it) {
+		return "", false // KeepShownDeleted, KeepHidden: drift adopt refuses them
 	}
 	d, ok := a.adoptTarget(it)
 	if !ok || d.refused != "" {
@@ -167,7 +194,7 @@ func (a *Audit) Differing() map[string][]string {
 		}
 	}
 	for _, it := range a.Lost {
-		if it.Copy == CopyDiffers {
+		if it.Copy == CopyDiffers && !hiddenStale(it) && a.shownDeleted(it) == nil {
 			mark(it.Path)
 		}
 	}
@@ -176,4 +203,20 @@ func (a *Audit) Differing() map[string][]string {
 	}
 	a.differing = &m
 	return m
+}
+
+// hiddenStale says whether it lies beneath a live mount that shows the
+// persistent copy (a Shadowed path with Mount set) holding other content
+// there: KeepHidden.
+func hiddenStale(it *Item) bool {
+	return it.Category == Shadowed && it.Mount != 0 && it.Copy == CopyDiffers
+}
+
+// shownDeleted is the mount of a.Deleted that shows it (a visible item):
+// KeepShownDeleted; nil otherwise.
+func (a *Audit) shownDeleted(it *Item) *DeletedMount {
+	if !it.Visible() {
+		return nil
+	}
+	return a.DeletedAt(it.Path)
 }

@@ -352,8 +352,26 @@ func rowWhy(a *diff.Audit, r Row) string {
 		why += "; keep it: " + cmd
 	} else if _, ok := a.AdoptDecl(r.Item); ok {
 		why += "; its persistent copy differs: " + adopt.Choice(a.Root, a.Args, r.Item.Path)
+	} else {
+		why += keepByHand(a, r.Item)
 	}
 	return why
+}
+
+// keepByHand is what rowWhy adds for a row drift adopt refuses because a
+// live mount shows it (diff.KeepShownDeleted: the by-hand copy of what
+// the mount shows; diff.KeepHidden: the copy is the live data, and how to
+// look beneath the mount), "" for any other row.
+func keepByHand(a *diff.Audit, it *diff.Item) string {
+	switch k, src := a.Keep(it); k {
+	case diff.KeepShownDeleted:
+		d := a.DeletedAt(it.Path)
+		return "; drift adopt refuses it (it would copy what lies beneath the mount, not what the mount shows): decide which version to keep, and to keep what the mount shows copy it by hand: " +
+			adopt.KeepDeletedCommand(a.Root, d.Mount.MountPoint, src, it.Path != d.Mount.MountPoint || it.IsDir())
+	case diff.KeepHidden:
+		return "; the copy is what the running system uses, and this hidden object is stale: no drift adopt replaces the copy with it; to look at it: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath, copy it by hand only if you really want it, then umount /mnt/beneath"
+	}
+	return ""
 }
 
 // RowAdopt is the drift adopt command (AdoptCommand) that copies a lost
