@@ -74,7 +74,7 @@ func (k Keep) Why() string {
 	case KeepDeclare:
 		return "not declared: a declaration keeps it"
 	case KeepAdopt:
-		return "declared, but not mounted from the persistent copy, which lacks them: lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it"
+		return "declared, but the persistent copy lacks them (not mounted from it yet, or they lie beneath its mount): lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it"
 	case KeepChoose:
 		return "declared, but not mounted from the persistent copy, which holds other content at some paths of their declaration (the copy's comes back there at the next boot): drift adopt copies them once told which side wins"
 	case KeepRefused:
