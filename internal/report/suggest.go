@@ -99,7 +99,22 @@ func LeftLine(r *SuggestReport, l suggest.Left) string {
 	case live != "":
 		line += "; keep the live objects: " + live + ", or the persistent copy's: " + persistent
 	}
+	if c := LeftByHand(r, l); c != "" {
+		line += "; to keep what the mount shows: " + c
+	}
 	return line
+}
+
+// LeftByHand is, for the paths of l that mounts with a deleted root show
+// (diff.KeepShownDeleted, suggest.Left.ByHand), the copies by hand that
+// keep what they show (adopt.KeepDeletedCommand), joined by "; "; "" for
+// any other Left.
+func LeftByHand(r *SuggestReport, l suggest.Left) string {
+	var cs []string
+	for _, b := range l.ByHand {
+		cs = append(cs, adopt.KeepDeletedCommand(r.Root, b.MountPoint, b.Copy, b.Dir))
+	}
+	return strings.Join(cs, "; ")
 }
 
 // LeftAdopt is, for the paths of l that drift adopt keeps
@@ -442,6 +457,8 @@ type jsonLeft struct {
 	Adopt                 string `json:"adopt,omitempty"`
 	AdoptPreferLive       string `json:"adoptPreferLive,omitempty"`
 	AdoptPreferPersistent string `json:"adoptPreferPersistent,omitempty"`
+	// KeepByHand is LeftByHand's copies.
+	KeepByHand string `json:"keepByHand,omitempty"`
 }
 
 type jsonFact struct {
@@ -490,6 +507,7 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 	for _, l := range r.Left {
 		jl := jsonLeft{Reason: escape.Name(l.Reason), Count: l.Count, Examples: []string{}}
 		jl.Adopt, jl.AdoptPreferLive, jl.AdoptPreferPersistent = LeftAdopt(r, l)
+		jl.KeepByHand = LeftByHand(r, l)
 		for _, p := range l.Examples {
 			jl.Examples = append(jl.Examples, escape.Name(p))
 		}

@@ -29,6 +29,19 @@ type Left struct {
 	// paths (persist.Entry.Path) whose drift adopt keeps them, in the
 	// order first met; empty otherwise.
 	Adopt []string
+	// ByHand, for diff.KeepShownDeleted, are the mounts whose root was
+	// deleted since they were mounted that show them, each once, in the
+	// order first met: what they show is kept only by a copy by hand.
+	ByHand []ByHand
+}
+
+// ByHand is a mount whose root was deleted since it was mounted, shown
+// at MountPoint, its root having lain at Copy (diff.DeletedMount.Source:
+// the persistent copy the next boot mounts there); Dir when it shows a
+// directory.
+type ByHand struct {
+	MountPoint, Copy string
+	Dir              bool
 }
 
 // maxExamples is how many paths a Left names.

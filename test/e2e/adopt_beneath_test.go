@@ -67,6 +67,9 @@ func TestAdoptNeverTakesWhatAMountHides(t *testing.T) {
 	}
 	_, out, _ = s.driftAll("suggest", "--root", s.root, "--persist", s.declPath(), "--format", "json")
 	preferLive("suggest", out)
+	if want := `"keepByHand": "cp -a --reflink=auto ` + s.M(id) + " " + s.M(storage+id) + `"`; !strings.Contains(out, want) {
+		t.Errorf("drift suggest does not give %s:\n%s", want, out)
+	}
 	unchanged("after check and suggest")
 
 	for _, p := range []string{id, "/etc/nixos"} {
