@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -26,14 +25,6 @@ const (
 // errReplaced is reported when a directory was replaced by another one
 // (another inode, or a mount) between its lstat and its open.
 var errReplaced = errors.New("directory replaced during the walk; not read")
-
-// DefaultWorkers is the worker count Walk uses when Options.Workers is 0:
-// GOMAXPROCS, at least 2. A warm walk is bound by system-call CPU time; on
-// 2 cores and a 1M-entry tree, 2 workers beat 3, 4, 6 and 8 (see
-// scripts/bench.sh). A cold walk waits on the disk and may gain from more.
-func DefaultWorkers() int {
-	return max(runtime.GOMAXPROCS(0), 2)
-}
 
 // Walk walks root and calls visit for root itself (Entry.Path "/") and,
 // below every directory visit asks to descend into, for each entry.
@@ -224,11 +215,6 @@ func (w *walker) fail(ws *wstate, path string, op string, err error) {
 		w.onError(path, os.NewSyscallError(op, err))
 	}
 }
-
-// Vanished reports whether err, of a system call on a name found by a
-// walk, means the name is gone or no longer where it was: ENOENT, or
-// ENOTDIR (a directory on the way replaced by a file).
-func Vanished(err error) bool { return err == unix.ENOENT || err == unix.ENOTDIR }
 
 // cname returns name NUL-terminated in ws's scratch buffer.
 func (ws *wstate) cname(name string) []byte {
