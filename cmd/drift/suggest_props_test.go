@@ -16,7 +16,8 @@ import (
 
 // suggestProperties checks what must hold for any system: drift suggest
 // --format nix passes drift lint; every path it proposes to persist is
-// lost per drift check; every path drift check reports lost is in one
+// lost per drift check, or vanished at the last wipe and declared by
+// nothing (checkVanished); every path drift check reports lost is in one
 // suggestion or left to the user (suggestAccountsForLost, whose kinds of
 // lost paths it returns); nothing it proposes to remove is, holds or lies
 // below a path in use (the sources of the mount table's bind mounts, the
@@ -27,13 +28,18 @@ func suggestProperties(t *testing.T, dir string, args []string, inUse []string) 
 	kinds = suggestAccountsForLost(t, args)
 	rep := suggestOf(t, args)
 	lost := checkPaths(t, args)
+	vanished := checkVanished(t, args)
 	persist := rep.withAction("persist")
 	for _, p := range persist {
 		// /var/lib/private comes with the DynamicUser state below it for
 		// its mode (drift lint's private-parent-mode), lost or not.
 		companion := p == "/var/lib/private" && slices.ContainsFunc(persist, func(q string) bool { return q != p && pathx.Contains(p, q) })
-		if !lost[p] && !companion {
-			t.Errorf("suggested %s, not lost per drift check", p)
+		gone := false // at or below a vanished row (a container's is split)
+		for v := range vanished {
+			gone = gone || pathx.HasPrefix(p, v)
+		}
+		if !lost[p] && !gone && !companion {
+			t.Errorf("suggested %s, not lost (nor vanished) per drift check", p)
 		}
 	}
 	used := slices.Clone(inUse)
@@ -101,6 +107,10 @@ func TestSuggestPropertiesFixtures(t *testing.T) {
 	})
 	t.Run("declared-elsewhere", func(t *testing.T) {
 		dir, args := declaredElsewhere(t)
+		seen(suggestProperties(t, dir, args, nil))
+	})
+	t.Run("vanished", func(t *testing.T) {
+		dir, args := vanishedMachine(t)
 		seen(suggestProperties(t, dir, args, nil))
 	})
 	for _, k := range lostKinds {

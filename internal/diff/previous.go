@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/escape"
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
@@ -171,6 +172,29 @@ type Vanished struct {
 
 // IsDir reports whether v is a directory.
 func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
+
+// RestoreCommand is the drift restore command line that copies v back:
+// into its persistent copy when it is declared (v.Decl), else to its live
+// path (--to live), with --force when that copy holds older, other bytes
+// there (v.StaleCopy: restore replaces them only then), its words quoted
+// with escape.Shell: safe to print as it is, and exactly the names when
+// pasted into a shell.
+//
+// root is the audited root (Audit.Root): a system audited elsewhere than at
+// / gets --root, so the command restores into it and not into the host.
+func (v *Vanished) RestoreCommand(root string) string {
+	cmd := "drift restore " + escape.Shell(v.Path) + " --from " + escape.Shell(v.From)
+	if v.Decl == "" {
+		cmd += " --to live"
+	}
+	if v.StaleCopy {
+		cmd += " --force"
+	}
+	if root != "" && root != "/" {
+		cmd += " --root " + escape.Shell(root)
+	}
+	return cmd
+}
 
 func entryOf(p string, st *unix.Stat_t, target string) scan.Entry {
 	var e scan.Entry

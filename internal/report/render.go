@@ -299,28 +299,9 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	return err
 }
 
-// RestoreCommand is the drift restore command line that copies v back:
-// into its persistent copy when it is declared (v.Decl), else to its live
-// path (--to live), with --force when that copy holds older, other bytes
-// there (v.StaleCopy: restore replaces them only then), its words quoted
-// with ShellQuote: safe to print as it is, and exactly the names when
-// pasted into a shell.
-//
-// root is the audited root (Audit.Root): a system audited elsewhere than at
-// / gets --root, so the command restores into it and not into the host.
-func RestoreCommand(root string, v diff.Vanished) string {
-	cmd := "drift restore " + ShellQuote(v.Path) + " --from " + ShellQuote(v.From)
-	if v.Decl == "" {
-		cmd += " --to live"
-	}
-	if v.StaleCopy {
-		cmd += " --force"
-	}
-	if root != "" && root != "/" {
-		cmd += " --root " + ShellQuote(root)
-	}
-	return cmd
-}
+// RestoreCommand is v.RestoreCommand(root) (diff.Vanished.RestoreCommand):
+// the drift restore command line that copies v back.
+func RestoreCommand(root string, v diff.Vanished) string { return v.RestoreCommand(root) }
 
 // ShellQuote is escape.Shell: s as one shell word.
 func ShellQuote(s string) string { return escape.Shell(s) }

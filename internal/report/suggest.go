@@ -339,6 +339,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if cmd := SuggestAdopt(r); cmd != "" {
 		fmt.Fprintf(w, "# Once declared, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
 	}
+	if rs := SuggestRestores(r); len(rs) > 0 {
+		fmt.Fprintf(w, "# Vanished at the last wipe; once declared, put back into the persistent copy:\n#   %s\n", strings.Join(rs, "\n#   "))
+	}
 	var ignores, strays, inUse []string
 	for _, s := range r.Suggestions {
 		switch s.Action {
@@ -370,11 +373,13 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 
 // SuggestAdopt is the drift adopt command (AdoptCommand) for every path
 // suggested to persist that the Nix snippet declares (a path Nix cannot
-// spell printably is left out, as it is from the snippet); "" for none.
+// spell printably is left out, as it is from the snippet) and that is on
+// the live root (not suggest.Suggestion.OnlyVanished: its restore puts it
+// into the copy); "" for none.
 func SuggestAdopt(r *SuggestReport) string {
 	var ps []string
 	for _, s := range r.Suggestions {
-		if _, ok := NixString(s.Path); ok && s.Action == suggest.Persist {
+		if _, ok := NixString(s.Path); ok && s.Action == suggest.Persist && !s.OnlyVanished() {
 			ps = append(ps, s.Path)
 		}
 	}
@@ -446,6 +451,20 @@ type jsonSuggestion struct {
 	// its persistent copy once declared.
 	Adopt  string   `json:"adopt,omitempty"`
 	UsedBy []string `json:"usedBy,omitempty"`
+	// Vanished are the paths the last wipe destroyed that it stands for
+	// (suggest.Suggestion.Vanished).
+	Vanished []jsonSuggestVanished `json:"vanished,omitempty"`
+}
+
+// jsonSuggestVanished is a path the last wipe destroyed that a suggestion
+// to persist stands for (suggest.Vanished).
+type jsonSuggestVanished struct {
+	Path       string `json:"path"`
+	PathBase64 string `json:"pathBase64,omitempty"`
+	// OldRoot holds it (still); Restore, once the path is declared, puts
+	// it into the persistent copy.
+	OldRoot string `json:"oldRoot"`
+	Restore string `json:"restore"`
 }
 
 type jsonLeft struct {
@@ -533,8 +552,13 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		if s.Action == suggest.Ignore {
 			j.IgnoreRule = escape.Name(IgnoreRule(s.Path))
 		}
-		if s.Action == suggest.Persist {
+		if s.Action == suggest.Persist && !s.OnlyVanished() {
 			j.Adopt = AdoptCommand(r.Root, r.Args, s.Path)
+		}
+		for _, v := range s.Vanished {
+			jv := jsonSuggestVanished{OldRoot: escape.Name(v.Root), Restore: v.Restore}
+			jv.Path, jv.PathBase64 = jsonPath(v.Path)
+			j.Vanished = append(j.Vanished, jv)
 		}
 		for _, u := range s.UsedBy {
 			j.UsedBy = append(j.UsedBy, escape.Name(u))

@@ -168,11 +168,17 @@ func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Se
 			return sugs, left
 		}
 		var drop Left
+		dropped := false
 		kept := sugs[:0:0]
 		for _, s := range sugs {
 			if s.Action == Persist && rejected[s.Path] {
-				drop.Count += int(s.Entries)
-				drop.Examples = append(drop.Examples, s.Path)
+				// Lost paths are counted; vanished ones stay in drift
+				// check's VANISHED table, with its restore.
+				dropped = true
+				if len(s.items) > 0 {
+					drop.Count += len(s.items)
+					drop.Examples = append(drop.Examples, s.Path)
+				}
 				for _, i := range s.items {
 					drop.Paths = append(drop.Paths, a.Lost[i].Path)
 				}
@@ -180,12 +186,14 @@ func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Se
 			}
 			kept = append(kept, s)
 		}
-		if len(drop.Examples) == 0 {
+		if !dropped {
 			return sugs, left // a finding on no suggestion's path
 		}
 		sugs = kept
 		SortSuggestions(sugs)
-		left = addLeft(left, LeftLint, drop)
+		if drop.Count > 0 {
+			left = addLeft(left, LeftLint, drop)
+		}
 	}
 }
 

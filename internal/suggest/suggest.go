@@ -88,7 +88,8 @@ const (
 )
 
 // Suggest weighs the unpersisted paths of in.Audit (the lost paths covered
-// by no declaration) and returns the suggestions: Persist first, then
+// by no declaration), and what the last wipe took that no declaration
+// covers (addVanished), and returns the suggestions: Persist first, then
 // Ignore, each by score (highest first), then by path. The other lost
 // paths (declared-unbacked, covered, shadowed, unmounted), which a new
 // declaration would not keep, are left to the user by what the model says
@@ -235,6 +236,7 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		out = append(out, in.build(groups[t]))
 	}
 	in.machineID(out, linkable)
+	out = in.addVanished(out)
 	for i := range out {
 		out[i].Confidence = confidence(out[i].Score)
 	}

@@ -116,6 +116,9 @@ type Suggestion struct {
 	// audit.Model.MountedUntilAt, which also knows a mount point on another
 	// persistent filesystem), "" otherwise.
 	MountedUntil string
+	// Vanished, for Persist, are the paths the last wipe destroyed that
+	// it stands for (addVanished), with the restore that gets each back.
+	Vanished []Vanished
 	// items, for Persist and Ignore, index the lost paths (Audit.Lost) the
 	// suggestion stands for: Entries of them.
 	items []int32
@@ -172,8 +175,13 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		} else {
 			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
 		}
-	} else if h := s.historyNote(); h != "" {
-		parts = append(parts, h)
+	} else {
+		if v := s.vanishedNote(esc); v != "" {
+			parts = append(parts, v)
+		}
+		if h := s.historyNote(); h != "" {
+			parts = append(parts, h)
+		}
 	}
 	return strings.Join(parts, "; ")
 }

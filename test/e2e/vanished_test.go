@@ -202,6 +202,10 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		t.Fatalf("drift check --format json:\n%s", out)
 	}
 
+	// suggest proposes to persist what vanished undeclared, and its
+	// restores into the copy work.
+	suggestsVanished(t, s, oldName)
+
 	// Each restore command, run as printed by a shell (only the declarations
 	// added), brings the path back as it was.
 	for _, v := range r.Vanished {

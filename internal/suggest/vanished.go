@@ -1,0 +1,229 @@
+package suggest
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/knowledge"
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
+	"golang.org/x/sys/unix"
+)
+
+// Vanished is a path the last wipe destroyed, that no declaration covers
+// now (diff.Audit.Vanished with no Decl and no PersistentCopy: drift
+// check's VANISHED row), which a Persist suggestion stands for.
+type Vanished struct {
+	diff.Vanished
+	// Restore is the drift restore command that puts it into the
+	// persistent copy of the suggested declaration (diff.Vanished's
+	// RestoreCommand with the suggestion's path as its Decl): it works
+	// once the declaration is in the configuration drift reads, and
+	// shows at the path once that copy is mounted (the next switch or
+	// boot). A restore --to live before declaring puts it on the root,
+	// which the mount of the (empty) copy hides and the next wipe takes.
+	Restore string
+}
+
+// addVanished adds what the last wipe destroyed and nothing declares now
+// (vanishedRows) to out: a vanished path at or below a Persist
+// suggestion's path is noted on it (present again live, counted once);
+// any other becomes a Persist suggestion of its own (an Ignore one when
+// the knowledge base calls it a cache), its live Persist suggestions below
+// it merged into it, weighed as live paths are: the knowledge base's fact,
+// its size, the old roots compared that hold it (each differs from now,
+// where it is gone: Seen and Changed alike), its modification time in the
+// previous root; owner and mode from the previous root. Symlinks and paths
+// that can never be declared (Input.Unpersistable) are left to drift
+// check's restore --to live.
+func (in *Input) addVanished(out []Suggestion) []Suggestion {
+	a := in.Audit
+	if a.PreviousRoot == nil {
+		return out
+	}
+	match := in.Knowledge.Matcher()
+	homes := homeUsers(in.Homes)
+	for _, v := range in.vanishedRows(match, homes) {
+		at := slices.IndexFunc(out, func(s Suggestion) bool {
+			return (s.Action == Persist || s.Action == Ignore) && pathx.HasPrefix(v.Path, s.Path)
+		})
+		if at >= 0 {
+			if o := &out[at]; o.Action == Persist {
+				o.Vanished = append(o.Vanished, in.vanishedOf(v, o.Path))
+				o.Entries += v.Entries
+				o.Bytes += v.Bytes
+			}
+			continue
+		}
+		if v.Mode&unix.S_IFMT == unix.S_IFLNK || in.unpersistable(v.Path) {
+			continue
+		}
+		s := Suggestion{Path: v.Path, Kind: persist.File, StoragePath: in.StoragePath, Boots: len(in.Old), Entries: v.Entries, Bytes: v.Bytes, Action: Persist}
+		if v.IsDir() {
+			s.Kind = persist.Dir
+		}
+		h, inHome := homeOf(homes, v.Path)
+		if inHome && h.dir == v.Path {
+			continue // a home itself: the module makes it
+		}
+		if inHome {
+			s.User, s.Home, s.Rel = h.user, h.dir, v.Path[len(h.dir)+1:]
+		}
+		if i, p := match.MatchIndex(v.Path, s.Home); i >= 0 && p == v.Path {
+			s.Fact = &in.Knowledge.Facts[i]
+		}
+		if st, err := fsys.StatIn(a.PreviousRoot.Dir, v.Path); err == nil {
+			s.Mtime = st.Mtim.Nano()
+		}
+		// Live suggestions below it (present again in part) are merged.
+		kept := out[:0]
+		for _, o := range out {
+			if o.Action == Persist && pathx.HasPrefix(o.Path, v.Path) {
+				s.items = append(s.items, o.items...)
+				s.Entries += o.Entries
+				s.Bytes += o.Bytes
+				s.Mtime = max(s.Mtime, o.Mtime)
+				s.Vanished = append(s.Vanished, o.Vanished...)
+				continue
+			}
+			kept = append(kept, o)
+		}
+		out = kept
+		s.Vanished = append(s.Vanished, in.vanishedOf(v, v.Path))
+		in.weighVanished(&s)
+		out = append(out, s)
+	}
+	return out
+}
+
+// vanishedRows are the rows of a.Vanished no declaration covers, whose
+// data is not in a persistent copy (PersistentCopy: stray's to report),
+// a directory that holds many applications' state (rollUpValue's
+// containers: /var/lib, a home, ~/.config) split into what it held, read
+// from the previous root: never declared whole.
+func (in *Input) vanishedRows(match *knowledge.Matcher, homes []home) []diff.Vanished {
+	var vs []diff.Vanished
+	var add func(v diff.Vanished)
+	add = func(v diff.Vanished) {
+		if _, ok := rollUpValue(match, homes, v.Path, nil); ok || !v.IsDir() {
+			vs = append(vs, v)
+			return
+		}
+		for _, c := range previousChildren(in.Audit.PreviousRoot.Dir, v) {
+			add(c)
+		}
+	}
+	for _, v := range in.Audit.Vanished {
+		if v.Decl == "" && v.PersistentCopy == "" {
+			add(v)
+		}
+	}
+	return vs
+}
+
+// previousChildren are the entries of the directory v in the previous
+// root prev, each a row of its own like v with its subtree counted (never
+// through a symlink: lstat, WalkDir); none when it cannot be read.
+func previousChildren(prev string, v diff.Vanished) []diff.Vanished {
+	dir := filepath.Join(prev, v.Path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []diff.Vanished
+	for _, e := range ents {
+		var st unix.Stat_t
+		if unix.Lstat(filepath.Join(dir, e.Name()), &st) != nil {
+			continue
+		}
+		c := v
+		c.Path, c.Mode, c.Subvolume, c.Entries, c.Bytes = path.Join(v.Path, e.Name()), st.Mode, false, 0, 0
+		_ = filepath.WalkDir(filepath.Join(dir, e.Name()), func(_ string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			c.Entries++
+			if d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					c.Bytes += fi.Size()
+				}
+			}
+			return nil
+		})
+		out = append(out, c)
+	}
+	return out
+}
+
+// vanishedOf is v with the restore into the persistent copy of decl.
+func (in *Input) vanishedOf(v diff.Vanished, decl string) Vanished {
+	d := v
+	d.Decl = decl
+	return Vanished{Vanished: v, Restore: d.RestoreCommand(in.Root)}
+}
+
+// weighVanished scores s, a suggestion made for a vanished path (Suggest's
+// weights), and gives it its owner and mode from the previous root.
+func (in *Input) weighVanished(s *Suggestion) {
+	for _, o := range in.Old {
+		if _, err := fsys.StatIn(o.Root.Dir, s.Path); err == nil {
+			s.Seen++
+			s.Changed++ // gone now: differs from every old root holding it
+		}
+	}
+	if s.Fact != nil && s.Fact.Action == "ignore" {
+		s.Action = Ignore
+	} else if s.Fact != nil {
+		s.Score += scoreKnown
+	}
+	if s.Boots > 0 {
+		s.Score += scoreChanged*s.Changed/s.Boots + scoreSeen*s.Seen/s.Boots
+	}
+	switch {
+	case s.Bytes >= 1<<20:
+		s.Score += scoreBig
+	case s.Bytes >= 64<<10:
+		s.Score += scoreMedium
+	case s.Bytes > 0:
+		s.Score += scoreSome
+	}
+	if !in.Now.IsZero() && s.Mtime > 0 {
+		switch age := in.Now.Sub(time.Unix(0, s.Mtime)); {
+		case age < 24*time.Hour:
+			s.Score += scoreDay
+		case age < 7*24*time.Hour:
+			s.Score += scoreWeek
+		}
+	}
+	if s.Action == Persist {
+		prev := *in
+		prev.Root = in.Audit.PreviousRoot.Dir
+		s.Attrs = prev.attrs(s)
+	}
+}
+
+// vanishedNote is the note of a suggestion standing for vanished paths:
+// that they vanished at the last wipe, and how to get them back.
+func (s *Suggestion) vanishedNote(esc func(string) string) string {
+	if len(s.Vanished) == 0 {
+		return ""
+	}
+	var paths, cmds []string
+	for _, v := range s.Vanished {
+		paths = append(paths, esc(v.Path))
+		cmds = append(cmds, v.Restore)
+	}
+	return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); declare it, then put it back into its persistent copy: %s", strings.Join(paths, ", "), esc(s.Vanished[0].Root), strings.Join(cmds, "; "))
+}
+
+// OnlyVanished reports whether s stands for vanished paths alone: nothing
+// of it is on the live root for drift adopt to copy.
+func (s *Suggestion) OnlyVanished() bool { return len(s.Vanished) > 0 && len(s.items) == 0 }
