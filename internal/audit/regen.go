@@ -23,8 +23,10 @@ const DefaultBoots = 5
 
 // judgeRegen sets Item.Regen on every lost path of a that is unpersisted
 // and the same in the previous root (HistorySame), by diff.Regen's rule:
-// the known-state catalogue first (no file read), then the modification
-// time against the previous root's (one lstat each side), then the older
+// the known-state catalogue first (no file read; matched per directory,
+// a.Lost being in path order), then the modification time the walk read
+// against the previous root's (one fstatat, its directory opened once for
+// the paths in it), then the older
 // roots of m.OldRoots (diff.SameIn: only these paths are looked up, the
 // paths still RegenYes after each root). homes are the homes besides
 // /root and /home/NAME (for the catalogue's "~/" facts). An older root
@@ -46,15 +48,18 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 		return nil
 	}
 	defer unix.Close(liveFD)
+	match := k.Matcher()
+	prev := &statIn{root: prevFD, fd: -1}
+	defer prev.close()
 	var cand []*diff.Item
 	for _, it := range a.Lost {
 		if it.Category != diff.Unpersisted || it.History != diff.HistorySame {
 			continue
 		}
 		switch {
-		case k.StateNear(it.Path, knowledge.HomeOf(homes, it.Path)):
+		case match.StateNear(it.Path, knowledge.HomeOf(homes, it.Path)):
 			it.Regen = diff.RegenKnown
-		case sameMtime(ctx, m.Root, liveFD, prevFD, it):
+		case sameMtime(ctx, m.Root, liveFD, prev, it):
 			it.Regen = diff.RegenCopied
 		default:
 			it.Regen = diff.RegenYes
@@ -135,24 +140,27 @@ func regenBelow(lost []*diff.Item) {
 }
 
 // sameMtime reports whether it has the same modification time, to the
-// nanosecond, beneath liveFD and beneath prevFD (never through a
-// symlink): a copy of the previous root's object, not one made anew; for
-// a directory lost whole (Item.Below), whether anything at or below it
-// has (root is the audited root, walked there).
-func sameMtime(ctx context.Context, root string, liveFD, prevFD int, it *diff.Item) bool {
+// nanosecond, as the walk read it (Item.Mtime) and beneath prev's root
+// (never through a symlink): a copy of the previous root's object, not one
+// made anew; for a directory lost whole (Item.Below), whether anything at
+// or below it has, lstat'ed beneath liveFD too (root is the audited root,
+// walked there).
+func sameMtime(ctx context.Context, root string, liveFD int, prev *statIn, it *diff.Item) bool {
 	rel := strings.TrimPrefix(it.Path, "/")
+	var ps unix.Stat_t
+	if prev.lstat(rel, &ps) == nil && ps.Mtim.Nano() == it.Mtime {
+		return true
+	}
+	if !it.IsDir() || it.Below().Count == 0 {
+		return false
+	}
+	prevFD := prev.root
 	same := func(rel string) bool {
 		var ls, ps unix.Stat_t
 		if fsys.Lstat(liveFD, rel, &ls) != nil || fsys.Lstat(prevFD, rel, &ps) != nil {
 			return false
 		}
 		return ls.Mtim == ps.Mtim
-	}
-	if same(rel) {
-		return true
-	}
-	if !it.IsDir() || it.Below().Count == 0 {
-		return false
 	}
 	var found atomic.Bool
 	_, _ = scan.Walk(ctx, path.Join(root, rel), scan.Options{}, func(parent any, e *scan.Entry) (any, bool) {
@@ -162,4 +170,43 @@ func sameMtime(ctx context.Context, root string, liveFD, prevFD int, it *diff.It
 		return true, e.Mode&unix.S_IFMT == unix.S_IFDIR && !found.Load()
 	})
 	return found.Load()
+}
+
+// statIn is fsys.Lstat beneath root for paths in path order: the parent
+// directory of the last path is kept open (O_PATH), so the paths of one
+// directory open it once. close releases it.
+type statIn struct {
+	root int
+	dir  string // the directory fd holds, or failed to open with err
+	fd   int    // -1 for none: root itself for a top-level name
+	err  error
+}
+
+// lstat fills st with what rel (relative, not empty) is beneath s.root,
+// never through a symlink. Errors: fsys.Lstat's.
+func (s *statIn) lstat(rel string, st *unix.Stat_t) error {
+	dir, base := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		return unix.Fstatat(s.root, base, st, unix.AT_SYMLINK_NOFOLLOW)
+	}
+	if dir != s.dir {
+		s.close()
+		s.dir = dir
+		if s.fd, s.err = fsys.Open(s.root, dir, unix.O_PATH|unix.O_DIRECTORY); s.err != nil {
+			s.fd = -1
+		}
+	}
+	if s.err != nil {
+		return s.err
+	}
+	return unix.Fstatat(s.fd, base, st, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// close releases the directory s holds.
+func (s *statIn) close() {
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
+	s.dir, s.fd, s.err = "", -1, nil
 }

@@ -253,44 +253,105 @@ func matchPrefix(pat, p string, from int) (string, bool) {
 // its history says (diff.Regen). home is the home p lies in (HomeOf; ""
 // for none): "~/" facts are looked for only there.
 func (k *Knowledge) StateNear(p, home string) bool {
-	if i, _ := k.MatchIndex(p, home); i >= 0 && k.Facts[i].Action == "persist" {
+	i, _ := k.MatchIndex(p, home)
+	return k.stateNear(i, p, home)
+}
+
+// StateNear is Knowledge.StateNear (p absolute and clean, not "/"), the
+// fact at or above p found as MatchIndex finds it: for the lost paths
+// drift check weighs, in path order.
+func (m *Matcher) StateNear(p, home string) bool {
+	i, _ := m.MatchIndex(p, home)
+	return m.k.stateNear(i, p, home)
+}
+
+// stateNear is StateNear with i, the index of the fact at or above p
+// (-1 for none). A fact below p is looked for among the persist facts
+// whose literal start can name a path below p (literalStart), the
+// others without building their pattern or splitting p: it runs for
+// every lost path the same in the previous root.
+func (k *Knowledge) stateNear(i int, p, home string) bool {
+	if i >= 0 && k.Facts[i].Action == "persist" {
 		return true
 	}
-	for _, f := range k.Facts {
+	rest, plain := "", home != "" && home != "/" && !strings.ContainsAny(home, `*?[\`) && under(p, home)
+	if plain && p != home {
+		rest = p[len(home)+1:]
+	}
+	for j := range k.Facts {
+		f := &k.Facts[j]
 		if f.Action != "persist" {
 			continue
 		}
-		pat := f.Path
-		if rel, ok := strings.CutPrefix(pat, "~/"); ok {
-			if home == "" {
-				continue
+		rel, inHome := strings.CutPrefix(f.Path, "~/")
+		switch {
+		case inHome && home == "":
+			continue
+		case inHome && plain && rest == "":
+			return true // p is the home: rel names a path below it
+		case inHome && plain:
+			if mayName(rest, literalStart(rel)) && below(rel, rest) {
+				return true
 			}
-			pat = home + "/" + rel
-		}
-		if below(pat, p) {
+		case inHome:
+			if below(home+"/"+rel, p) { // a home that is itself a pattern, or p outside it
+				return true
+			}
+		case p == "/" || mayName(p, literalStart(f.Path)) && below(f.Path, p):
 			return true
 		}
 	}
 	return false
 }
 
+// literalStart is pat up to its first character path.Match reads as a
+// pattern (*?[\): a path the pattern matches starts with it.
+func literalStart(pat string) string {
+	if i := strings.IndexAny(pat, `*?[\`); i >= 0 {
+		return pat[:i]
+	}
+	return pat
+}
+
+// mayName reports whether a pattern whose literal start is lit may name a
+// path strictly below p (not "/"; absolute, or relative for lit
+// relative): lit and p+"/" agree as far as the shorter goes.
+func mayName(p, lit string) bool {
+	if len(lit) <= len(p) {
+		return p[:len(lit)] == lit
+	}
+	return lit[:len(p)] == p && lit[len(p)] == '/'
+}
+
 // below reports whether the pattern pat names a path strictly below p:
-// p's components match pat's first ones (path.Match on each).
+// p's components match pat's first ones (path.Match on each, a plain
+// compare for a component without wildcards). Both are read with their
+// leading and trailing slashes trimmed; "/" is above every pattern. It
+// allocates nothing.
 func below(pat, p string) bool {
-	pc := strings.Split(strings.Trim(p, "/"), "/")
 	if p == "/" {
-		pc = nil
+		return true
 	}
-	qc := strings.Split(strings.Trim(pat, "/"), "/")
-	if len(qc) <= len(pc) {
-		return false
-	}
-	for i, c := range pc {
-		if ok, err := path.Match(qc[i], c); err != nil || !ok {
+	q, r := strings.Trim(pat, "/"), strings.Trim(p, "/")
+	for {
+		var qc, pc string
+		var qmore, pmore bool
+		qc, q, qmore = strings.Cut(q, "/")
+		pc, r, pmore = strings.Cut(r, "/")
+		if strings.ContainsAny(qc, `*?[\`) {
+			if ok, err := path.Match(qc, pc); err != nil || !ok {
+				return false
+			}
+		} else if qc != pc {
+			return false
+		}
+		if !pmore {
+			return qmore
+		}
+		if !qmore {
 			return false
 		}
 	}
-	return true
 }
 
 // HomeOf is the home p lies in (at or below): the deepest of homes (the

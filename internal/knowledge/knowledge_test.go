@@ -1,7 +1,9 @@
 package knowledge
 
 import (
+	"path"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,4 +36,81 @@ func TestMatcherAgrees(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestStateNearAgrees: StateNear (and the Matcher's, in path order) gives
+// the answer of the rule as first written, which built each "~/" fact's
+// pattern and split both paths into components for every persist fact:
+// for paths at, above, below and beside facts, with wildcards, in homes,
+// outside the home given, and in homes whose names are patterns.
+func TestStateNearAgrees(t *testing.T) {
+	k := Builtin()
+	slow := func(p, home string) bool {
+		if i, _ := k.MatchIndex(p, home); i >= 0 && k.Facts[i].Action == "persist" {
+			return true
+		}
+		for _, f := range k.Facts {
+			pat := f.Path
+			if rel, ok := strings.CutPrefix(pat, "~/"); ok {
+				if home == "" {
+					continue
+				}
+				pat = home + "/" + rel
+			}
+			if f.Action == "persist" && splitBelow(pat, p) {
+				return true
+			}
+		}
+		return false
+	}
+	type q struct{ p, home string }
+	qs := []q{{"/", ""}, {"/", "/home/alice"}}
+	for _, p := range []string{"/etc", "/etc/machine-id", "/etc/machine-idx", "/etc/ssh", "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub",
+		"/etc/ssh/x", "/etc/sshx", "/var", "/var/lib", "/var/lib/private", "/var/lib/private/kea", "/var/lib/private/kea/x", "/var/lib/privatex",
+		"/var/lib/systemd", "/var/lib/systemd/timers", "/var/lib/systemd/timers/x", "/var/log/journal", "/var/logx", "/srv/x", "/etc/secure"} {
+		qs = append(qs, q{p, ""}, q{p, "/home/alice"})
+	}
+	for _, h := range []string{"/home/alice", "/root", "/srv/a[b", "/srv/a*b", `/srv/a\b`, "/srv/a?b", "/"} {
+		for _, rel := range []string{"", "/.ssh", "/.ssh/id", "/.local", "/.local/state", "/.local/state/nvim/x", "/.local/statex", "/.mozilla", "/.cache/x", "/.s"} {
+			p := h + rel
+			if h == "/" {
+				p = "/" + strings.TrimPrefix(rel, "/")
+			}
+			if p != "/" {
+				qs = append(qs, q{p, h}, q{p, ""}, q{p, "/home/bob"})
+			}
+		}
+	}
+	slices.SortStableFunc(qs, func(a, b q) int { return strings.Compare(a.p, b.p) })
+	m := k.Matcher()
+	for _, x := range qs {
+		want := slow(x.p, x.home)
+		if got := k.StateNear(x.p, x.home); got != want {
+			t.Errorf("StateNear(%s, %q) = %v, want %v", x.p, x.home, got, want)
+		}
+		if x.p == "/" {
+			continue
+		}
+		if got := m.StateNear(x.p, x.home); got != want {
+			t.Errorf("Matcher.StateNear(%s, %q) = %v, want %v", x.p, x.home, got, want)
+		}
+	}
+}
+
+// splitBelow is below as first written.
+func splitBelow(pat, p string) bool {
+	pc := strings.Split(strings.Trim(p, "/"), "/")
+	if p == "/" {
+		pc = nil
+	}
+	qc := strings.Split(strings.Trim(pat, "/"), "/")
+	if len(qc) <= len(pc) {
+		return false
+	}
+	for i, c := range pc {
+		if ok, err := path.Match(qc[i], c); err != nil || !ok {
+			return false
+		}
+	}
+	return true
 }
