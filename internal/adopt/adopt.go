@@ -91,6 +91,12 @@ type Path struct {
 	Parents *restore.ParentOwner
 	// Outcomes are restore.Merge's, their paths the live ones.
 	Outcomes []restore.Outcome
+	// KeptHidden says the Outcomes that keep the copy's object
+	// (restore.Keep) keep it because the data was read beneath the mount
+	// at HiddenBy while live mounts show the copy: what lies beneath is
+	// hidden and stale (without --prefer persistent; --prefer live is
+	// refused there, *BeneathError).
+	KeptHidden bool
 	// MountedNow says the persistent copy is mounted at Path (a bind mount
 	// of Dest shows it) now; Mounted that --mount mounted it.
 	MountedNow, Mounted bool
@@ -321,6 +327,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	shown := a.shownBeneath(p)
 	if shown != nil {
 		req.OnDiffer = restore.Keep // what a live mount shows never loses to what it hides
+		p.KeptHidden = a.o.Prefer != PreferPersistent
 	}
 	if !inside(p.Dest, p.Decl.StoragePath) {
 		req.Base = ""

@@ -93,6 +93,14 @@ func TestPreferLiveNeverReplacesWhatAMountShows(t *testing.T) {
 	if len(res.Warnings) == 0 || !strings.Contains(strings.Join(res.Warnings, "\n"), "kept") {
 		t.Errorf("warnings %q do not say the copy's object was kept", res.Warnings)
 	}
+	if len(res.Paths) != 1 || !res.Paths[0].KeptHidden {
+		t.Errorf("adopt without --prefer kept the copy's file, but its path is not KeptHidden: %+v", res.Paths)
+	}
+	res, err = Run(context.Background(), m, Options{Paths: []string{"/etc/nixos"}, Prefer: PreferPersistent, DryRun: true})
+	testutil.Must(t, err)
+	if len(res.Paths) != 1 || res.Paths[0].KeptHidden {
+		t.Errorf("adopt --prefer persistent: its path is KeptHidden (the summary would not name --prefer persistent): %+v", res.Paths)
+	}
 }
 
 // TestDeletedMountIsRefused: /etc/machine-id is mounted from a copy

@@ -125,7 +125,7 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		for _, o := range p.Outcomes {
 			writeAdoptObject(w, root, o, state != AdoptDone)
 		}
-		fmt.Fprintf(w, "  %s\n", adoptSummary(p.Outcomes, state != AdoptDone))
+		fmt.Fprintf(w, "  %s\n", adoptSummary(p, state != AdoptDone))
 		if state != AdoptRefused {
 			fmt.Fprintf(w, "  %s\n", nextBoot(root, p))
 		}
@@ -144,7 +144,7 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 		fmt.Fprintln(w, "drift: "+nothingPending)
 	}
 	for _, p := range res.Paths {
-		c := countOutcomes(p.Outcomes)
+		c := countOutcomes(p)
 		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {
 			continue
 		}
@@ -249,7 +249,9 @@ func declPos(e persist.Entry) string {
 }
 
 // adoptCounts sums a path's outcomes: objects copied (files, directories,
-// symlinks, hard links and bytes), left alone, kept and differing.
+// symlinks, hard links and bytes), left alone, kept (of them, those
+// kept because the version beneath the mount is hidden and stale:
+// adopt.Path.KeptHidden), replaced and differing.
 type adoptCounts struct {
 	Files     int64 `json:"files"`
 	Dirs      int64 `json:"dirs"`
@@ -258,21 +260,28 @@ type adoptCounts struct {
 	Bytes     int64 `json:"bytes"`
 	Same      int   `json:"same"`
 	Kept      int   `json:"kept"`
-	Replaced  int   `json:"replaced"`
-	Differing int   `json:"differing"`
+	// KeptHidden are those of Kept whose copy's version was kept without
+	// --prefer persistent: the one read beneath the mount is hidden and
+	// stale (adopt.Path.KeptHidden).
+	KeptHidden int `json:"keptHidden"`
+	Replaced   int `json:"replaced"`
+	Differing  int `json:"differing"`
 }
 
-func countOutcomes(out []restore.Outcome) adoptCounts {
+func countOutcomes(p adopt.Path) adoptCounts {
 	var c adoptCounts
-	for _, o := range out {
-		switch o.Action {
-		case restore.Same:
+	for _, o := range p.Outcomes {
+		switch {
+		case o.Action == restore.Same:
 			c.Same++
-		case restore.Keep:
+		case o.Action == restore.Keep:
 			c.Kept++
-		case restore.Differs:
+			if p.KeptHidden {
+				c.KeptHidden++
+			}
+		case o.Action == restore.Differs:
 			c.Differing++
-		case restore.Replace:
+		case o.Action == restore.Replace:
 			c.Replaced++
 		}
 		if o.Result == nil {
@@ -297,8 +306,8 @@ func countOutcomes(out []restore.Outcome) adoptCounts {
 
 // adoptSummary is a path's summary line: "copied 3 files (1.5 KiB), 1
 // directory; 2 already the same".
-func adoptSummary(out []restore.Outcome, planned bool) string {
-	c := countOutcomes(out)
+func adoptSummary(p adopt.Path, planned bool) string {
+	c := countOutcomes(p)
 	verb := "copied"
 	if planned {
 		verb = "would copy"
@@ -316,7 +325,8 @@ func adoptSummary(out []restore.Outcome, planned bool) string {
 	for _, x := range []struct {
 		n    int
 		what string
-	}{{c.Replaced, "replaced (--prefer live)"}, {c.Same, "already the same"}, {c.Kept, "kept (--prefer persistent)"}, {c.Differing, "differing"}} {
+	}{{c.Replaced, "replaced (--prefer live)"}, {c.Same, "already the same"}, {c.Kept - c.KeptHidden, "kept (--prefer persistent)"},
+		{c.KeptHidden, "kept the copy's version (the one beneath the mount is hidden and stale)"}, {c.Differing, "differing"}} {
 		if x.n > 0 {
 			s += fmt.Sprintf("; %d %s", x.n, x.what)
 		}
@@ -402,7 +412,7 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 	}
 	for _, p := range res.Paths {
 		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Covered: p.Covered, Persistent: p.Persistent, Absent: p.Absent,
-			MountedNow: p.MountedNow, Mounted: p.Mounted, Objects: []jsonAdoptObj{}, Counts: countOutcomes(p.Outcomes)}
+			MountedNow: p.MountedNow, Mounted: p.Mounted, Objects: []jsonAdoptObj{}, Counts: countOutcomes(p)}
 		if p.Dest != "" {
 			jp.Declared = &jsonAdoptDecl{Kind: p.Decl.Kind.String(), Path: p.Decl.Path, StoragePath: p.Decl.StoragePath, Pos: p.Decl.Pos.String()}
 		}

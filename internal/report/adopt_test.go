@@ -130,3 +130,47 @@ func TestRowAdoptNotWhereAdoptRefuses(t *testing.T) {
 		t.Errorf("a drift adopt command where adopt refuses:\n%s", buf.String())
 	}
 }
+
+// TestKeptHiddenIsNotPreferPersistent: where adopt kept the copy's object
+// without --prefer because the one read beneath the mount is hidden and
+// stale (adopt.Path.KeptHidden), the table says so, and JSON counts it in
+// keptHidden too (kept counts every object kept, as before): it said
+// "kept (--prefer persistent)" of a run given no --prefer. A run given
+// --prefer persistent still says that.
+func TestKeptHiddenIsNotPreferPersistent(t *testing.T) {
+	kept := []restore.Outcome{{Path: "/etc/nixos/hardware-configuration.nix", Dest: "/persist/etc/nixos/hardware-configuration.nix", Action: restore.Keep, Kind: restore.KindFile, DestKind: restore.KindFile}}
+	for _, hidden := range []bool{true, false} {
+		res := &adopt.Result{Paths: []adopt.Path{{Path: "/etc/nixos", Dest: "/persist/etc/nixos", Ephemeral: "/", HiddenBy: "/etc/nixos",
+			MountedNow: true, KeptHidden: hidden, Outcomes: kept}}}
+		var b strings.Builder
+		if err := WriteAdopt(&b, "/", nil, res, AdoptDryRun, "table"); err != nil {
+			t.Fatal(err)
+		}
+		said, other := "1 kept the copy's version (the one beneath the mount is hidden and stale)", "1 kept (--prefer persistent)"
+		if !hidden {
+			said, other = other, said
+		}
+		if !strings.Contains(b.String(), said) || strings.Contains(b.String(), other) {
+			t.Errorf("hidden %v: table says not %q, or says %q:\n%s", hidden, said, other, b.String())
+		}
+		b.Reset()
+		if err := WriteAdopt(&b, "/", nil, res, AdoptDryRun, "json"); err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Paths []struct {
+				Counts struct{ Kept, KeptHidden int }
+			}
+		}
+		if err := json.Unmarshal([]byte(b.String()), &r); err != nil {
+			t.Fatal(err)
+		}
+		want := struct{ Kept, KeptHidden int }{1, 1}
+		if !hidden {
+			want.KeptHidden = 0
+		}
+		if len(r.Paths) != 1 || r.Paths[0].Counts != want {
+			t.Errorf("hidden %v: JSON counts %+v, want %+v:\n%s", hidden, r.Paths, want, b.String())
+		}
+	}
+}
