@@ -70,7 +70,9 @@ func (m *Model) showsAt(p, dest string) bool {
 }
 
 // notAdoptable is diff.Audit.NotAdoptable and Unusable: each declared
-// path Adoptable refuses as a mount point, and each storage path of a
+// path Adoptable refuses as a mount point, or that lies at, above or
+// below a mount whose root was deleted (DeletedNear: drift adopt refuses
+// it next, whatever --prefer says), and each storage path of a
 // declaration it refuses as unusable, with its message. A declared path
 // that is the mount point of an ephemeral filesystem other than / is also
 // a warning (the storage paths have theirs).
@@ -89,6 +91,9 @@ func (m *Model) notAdoptable() (byPath, byStorage map[string]string, ws []diff.W
 		}
 		err := m.Adoptable(e.Path, e, e.Source())
 		if err == nil {
+			if d := m.DeletedNear(e.Path); d != nil { // drift adopt's next refusal
+				byPath[e.Path] = fmt.Sprintf("%s: the mount at %s (mount %d) shows an object deleted from persistent storage since it was mounted, and drift adopt refuses a path at, above or below such a mount (the row of %s says how to keep what it shows)", e.Path, d.MountPoint, d.ID, d.MountPoint)
+			}
 			continue
 		}
 		if ue, ok := err.(*UnmountedError); ok {
