@@ -30,23 +30,10 @@ func (s Shown) String() string {
 // shows nothing of p any more and is not listed. Nil without a mount
 // table.
 func (m *Model) ShownElsewhere(p string) []Shown {
-	if m.Mounts == nil {
-		return nil
-	}
 	p = pathx.Clean(p)
-	t := m.Mounts
-	sources := newMountSources(t)
-	var out []Shown
-	for i := range t.Mounts {
-		mt := &t.Mounts[i]
-		if !t.Visible(i) || mt.Replaced || mt.MountPoint == "/" || pathx.Contains(p, mt.MountPoint) {
-			continue
-		}
-		if src := sources.of(mt); src != "" && src != mt.MountPoint && pathx.Contains(p, src) {
-			out = append(out, Shown{Source: src, MountPoint: mt.MountPoint, ID: mt.ID})
-		}
-	}
-	return out
+	return m.shown(func(src, mountPoint string) bool {
+		return !pathx.Contains(p, mountPoint) && pathx.Contains(p, src)
+	})
 }
 
 // ShownThrough lists the visible mounts that show p now through a bind
@@ -56,10 +43,18 @@ func (m *Model) ShownElsewhere(p string) []Shown {
 // shows no path of its filesystem: DeletedNear). Nil without a mount
 // table.
 func (m *Model) ShownThrough(p string) []Shown {
+	p = pathx.Clean(p)
+	return m.shown(func(src, _ string) bool { return pathx.Contains(src, p) })
+}
+
+// shown lists, in table order, the visible bind mounts other than / whose
+// root is not deleted and whose source (mountSources: a path of the
+// audited system, other than the mount point itself) and mount point
+// keep accepts; nil without a mount table.
+func (m *Model) shown(keep func(src, mountPoint string) bool) []Shown {
 	if m.Mounts == nil {
 		return nil
 	}
-	p = pathx.Clean(p)
 	t := m.Mounts
 	sources := newMountSources(t)
 	var out []Shown
@@ -68,7 +63,7 @@ func (m *Model) ShownThrough(p string) []Shown {
 		if !t.Visible(i) || mt.Replaced || mt.MountPoint == "/" {
 			continue
 		}
-		if src := sources.of(mt); src != "" && src != mt.MountPoint && pathx.Contains(src, p) {
+		if src := sources.of(mt); src != "" && src != mt.MountPoint && keep(src, mt.MountPoint) {
 			out = append(out, Shown{Source: src, MountPoint: mt.MountPoint, ID: mt.ID})
 		}
 	}

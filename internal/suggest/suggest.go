@@ -337,26 +337,7 @@ func (in *Input) build(g *group) Suggestion {
 			s.Score += scoreKnown
 		}
 	}
-	if s.Boots > 0 {
-		s.Score += scoreChanged * s.Changed / s.Boots
-		s.Score += scoreSeen * s.Seen / s.Boots
-	}
-	switch {
-	case s.Bytes >= 1<<20:
-		s.Score += scoreBig
-	case s.Bytes >= 64<<10:
-		s.Score += scoreMedium
-	case s.Bytes > 0:
-		s.Score += scoreSome
-	}
-	if !in.Now.IsZero() && s.Mtime > 0 {
-		switch age := in.Now.Sub(time.Unix(0, s.Mtime)); {
-		case age < 24*time.Hour:
-			s.Score += scoreDay
-		case age < 7*24*time.Hour:
-			s.Score += scoreWeek
-		}
-	}
+	s.Score += evidence(&s, in.Now)
 	if g.home != "" {
 		s.User, s.Home = g.user, g.home
 		s.Rel = strings.TrimPrefix(g.target, g.home+"/")

@@ -184,25 +184,7 @@ func (in *Input) weighVanished(s *Suggestion) {
 	} else if s.Fact != nil {
 		s.Score += scoreKnown
 	}
-	if s.Boots > 0 {
-		s.Score += scoreChanged*s.Changed/s.Boots + scoreSeen*s.Seen/s.Boots
-	}
-	switch {
-	case s.Bytes >= 1<<20:
-		s.Score += scoreBig
-	case s.Bytes >= 64<<10:
-		s.Score += scoreMedium
-	case s.Bytes > 0:
-		s.Score += scoreSome
-	}
-	if !in.Now.IsZero() && s.Mtime > 0 {
-		switch age := in.Now.Sub(time.Unix(0, s.Mtime)); {
-		case age < 24*time.Hour:
-			s.Score += scoreDay
-		case age < 7*24*time.Hour:
-			s.Score += scoreWeek
-		}
-	}
+	s.Score += evidence(s, in.Now)
 	if s.Action == Persist {
 		prev := *in
 		prev.Root = in.Audit.PreviousRoot.Dir
@@ -227,3 +209,31 @@ func (s *Suggestion) vanishedNote(esc func(string) string) string {
 // OnlyVanished reports whether s stands for vanished paths alone: nothing
 // of it is on the live root for drift adopt to copy.
 func (s *Suggestion) OnlyVanished() bool { return len(s.Vanished) > 0 && len(s.items) == 0 }
+
+// evidence is the part of a suggestion's score its history, size and age
+// give (Suggest's weights): how often it changed and was seen in the last
+// s.Boots old roots, its bytes, and a modification within a day or a week
+// of now (none when now is zero). Live and vanished paths are weighed by
+// it alike.
+func evidence(s *Suggestion, now time.Time) (score int) {
+	if s.Boots > 0 {
+		score += scoreChanged*s.Changed/s.Boots + scoreSeen*s.Seen/s.Boots
+	}
+	switch {
+	case s.Bytes >= 1<<20:
+		score += scoreBig
+	case s.Bytes >= 64<<10:
+		score += scoreMedium
+	case s.Bytes > 0:
+		score += scoreSome
+	}
+	if !now.IsZero() && s.Mtime > 0 {
+		switch age := now.Sub(time.Unix(0, s.Mtime)); {
+		case age < 24*time.Hour:
+			score += scoreDay
+		case age < 7*24*time.Hour:
+			score += scoreWeek
+		}
+	}
+	return score
+}
