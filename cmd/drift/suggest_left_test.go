@@ -44,16 +44,7 @@ func weighSuggestArgs(t *testing.T, args []string) (*audit.Model, *suggest.Resul
 func checkReports(t *testing.T, suggestArgs []string) map[string]bool {
 	t.Helper()
 	all := checkPaths(t, suggestArgs) // --all: the ignored ones too
-	var args []string
-	for i := 0; i < len(suggestArgs); i++ {
-		switch a := suggestArgs[i]; {
-		case a == "--now" || a == "--boots" || a == "--storage-path":
-			i++
-		case strings.HasPrefix(a, "--now=") || strings.HasPrefix(a, "--boots="):
-		default:
-			args = append(args, a)
-		}
-	}
+	args := checkArgs(suggestArgs)
 	code, out, errs := runDrift(t, append(append([]string{"check"}, args...), "--format", "paths0")...)
 	if code > 1 {
 		t.Fatalf("drift check: exit %d: %s", code, errs)

@@ -351,10 +351,9 @@ func TestHomeManagerLinksOneCategory(t *testing.T) {
 	}
 }
 
-// checkPaths is drift check's lost set (--format paths0 --all) for the
-// audit flags of a suggest command line.
-func checkPaths(t *testing.T, suggestArgs []string) map[string]bool {
-	t.Helper()
+// checkArgs is the audit flags of a suggest command line as drift check
+// takes them: suggest's own --now, --boots and --storage-path left out.
+func checkArgs(suggestArgs []string) []string {
 	var args []string
 	for i := 0; i < len(suggestArgs); i++ {
 		switch a := suggestArgs[i]; {
@@ -365,6 +364,14 @@ func checkPaths(t *testing.T, suggestArgs []string) map[string]bool {
 			args = append(args, a)
 		}
 	}
+	return args
+}
+
+// checkPaths is drift check's lost set (--format paths0 --all) for the
+// audit flags of a suggest command line.
+func checkPaths(t *testing.T, suggestArgs []string) map[string]bool {
+	t.Helper()
+	args := checkArgs(suggestArgs)
 	code, out, errs := runDrift(t, append(append([]string{"check"}, args...), "--format", "paths0", "--all")...)
 	if code > 1 {
 		t.Fatalf("drift check: exit %d: %s", code, errs)

@@ -47,16 +47,7 @@ func vanishedMachine(t *testing.T) (dir string, args []string) {
 // its restore command.
 func checkVanished(t *testing.T, suggestArgs []string) map[string]string {
 	t.Helper()
-	var args []string
-	for i := 0; i < len(suggestArgs); i++ {
-		switch a := suggestArgs[i]; {
-		case a == "--now" || a == "--boots" || a == "--storage-path":
-			i++
-		case strings.HasPrefix(a, "--now=") || strings.HasPrefix(a, "--boots="):
-		default:
-			args = append(args, a)
-		}
-	}
+	args := checkArgs(suggestArgs)
 	code, out, errs := runDrift(t, append(append([]string{"check"}, args...), "--format", "json")...)
 	if code > 1 {
 		t.Fatalf("drift check: exit %d: %s", code, errs)
