@@ -12,6 +12,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/units"
@@ -489,7 +490,7 @@ type jsonFact struct {
 	Mode   string `json:"mode,omitempty"`
 }
 
-func factJSON(f *suggest.Fact) *jsonFact {
+func factJSON(f *knowledge.Fact) *jsonFact {
 	return &jsonFact{Path: f.Path, What: f.What, Source: f.Source, User: f.User, Group: f.Group, Mode: f.Mode}
 }
 

@@ -80,7 +80,7 @@ func childToward(dir, p string) string {
 // application's own root), or nil for a path that is itself a home or a
 // container of many applications' state (systemContainers). lost holds
 // the unpersisted directories: a target must be one of them, or p itself.
-func rollUp(k *Knowledge, homes []home, p string, lost map[string]int) *group {
+func rollUp(k *knowledge.Knowledge, homes []home, p string, lost map[string]int) *group {
 	g, ok := rollUpValue(k.Matcher(), homes, p, lost)
 	if !ok {
 		return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -96,7 +97,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if ue := m.Unmounted(r.StoragePath); ue != nil && !slices.Contains(m.Decls.StoragePaths(), r.StoragePath) {
 		r.Warnings = append(r.Warnings, ue.Warning())
 	}
-	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
+	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: knowledge.Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}
 	r.Suggestions, r.Left = Suggest(in)
 	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls)

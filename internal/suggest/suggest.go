@@ -7,6 +7,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
@@ -27,8 +28,8 @@ type Input struct {
 	Root  string
 	// Old are the old roots compared, newest first (at most --boots).
 	Old []RootHistory
-	// Knowledge is the knowledge base (Builtin()).
-	Knowledge *Knowledge
+	// Knowledge is the knowledge base (knowledge.Builtin()).
+	Knowledge *knowledge.Knowledge
 	// Homes maps users to their homes (--home); every /home/NAME is the
 	// home of the user NAME too, and /root a home whose paths are declared
 	// as system paths.
@@ -52,7 +53,7 @@ type group struct {
 	target string
 	self   int     // index in Audit.Lost of the target's own item, -1 if none
 	items  []int32 // indexes in Audit.Lost
-	fact   *Fact
+	fact   *knowledge.Fact
 	home   string
 	user   string
 	inner  []innerFact // known paths inside, merged into this group (nest)
@@ -69,7 +70,7 @@ type group struct {
 // innerFact is a knowledge base fact about a path inside a suggestion.
 type innerFact struct {
 	path string
-	fact *Fact
+	fact *knowledge.Fact
 }
 
 // Score weights (documented on Suggest and in the README).

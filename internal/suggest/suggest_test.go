@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"path"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,7 @@ import (
 // is and where the fact comes from; no two facts have the same path; no
 // persist fact is a directory that holds many applications' state.
 func TestBuiltin(t *testing.T) {
-	k := Builtin()
+	k := knowledge.Builtin()
 	if len(k.Facts) < 30 {
 		t.Fatalf("%d facts", len(k.Facts))
 	}
@@ -62,7 +63,7 @@ func TestParseKnowledgeErrors(t *testing.T) {
 		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "persist", "what": "w", "source": "s", "owner": "x"}]}`, `unknown field "owner"`},
 		{`{"version": 1, "entries": [`, "unexpected EOF"},
 	} {
-		_, err := ParseKnowledge([]byte(tc.in))
+		_, err := knowledge.Parse([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
 		}
@@ -70,7 +71,7 @@ func TestParseKnowledgeErrors(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
-	k := Builtin()
+	k := knowledge.Builtin()
 	for _, tc := range []struct{ p, home, want, fact string }{
 		{"/var/lib/bluetooth/AA:BB/info", "", "/var/lib/bluetooth", "/var/lib/bluetooth"},
 		{"/etc/ssh/ssh_host_rsa_key", "", "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_*_key"},
@@ -108,7 +109,7 @@ func ancestors(ps ...string) map[string]int {
 // stays a file; a target drift check does not list as lost is not
 // suggested, the path one level closer is.
 func TestRollUp(t *testing.T) {
-	k := Builtin()
+	k := knowledge.Builtin()
 	homes := homeUsers(map[string]string{"bob": "/srv/bob"})
 	for _, tc := range []struct {
 		p, want, user string
@@ -218,7 +219,7 @@ func TestSuggestHistory(t *testing.T) {
 			old[i].Hist = append(old[i].Hist, h[byPath[it.Path].hist[i]])
 		}
 	}
-	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
+	got, _ := Suggest(Input{Audit: a, Root: t.TempDir(), Old: old, Knowledge: knowledge.Builtin(), StoragePath: "/persist", Now: time.Unix(0, 0)})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%d %s %s %s seen=%d changed=%d score=%d %s", s.Rank, s.Action, s.Path, s.Kind, s.Seen, s.Changed, s.Score, s.Confidence))
@@ -262,7 +263,7 @@ func TestSuggestStoreLinks(t *testing.T) {
 		link("/home/alice/.config/own", "../elsewhere"),
 		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
 	}}
-	got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/persist"})
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, fmt.Sprintf("%s %s %d", s.Path, s.Kind, s.Entries))
@@ -335,7 +336,7 @@ func TestSuggestAccounted(t *testing.T) {
 	}}
 	slices.SortStableFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
 	for _, homes := range []map[string]string{nil, {"alice": "/home/alice"}} {
-		got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/nix/persist", Homes: homes})
+		got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/nix/persist", Homes: homes})
 		total := 0
 		var paths []string
 		for _, s := range got {
@@ -441,7 +442,7 @@ func TestSuggestAccountsForEveryLostPath(t *testing.T) {
 		at("/srv/refused/x", diff.DeclaredUnbacked, 2),
 		at("/var/lib/mounted/old", diff.Shadowed, -1),
 	}}
-	got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: Builtin(), StoragePath: "/persist"})
+	got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/persist"})
 	if len(got) != 0 {
 		t.Errorf("suggestions: %+v, want none", got)
 	}

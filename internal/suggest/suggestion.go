@@ -6,6 +6,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 )
@@ -75,7 +76,7 @@ type Suggestion struct {
 	Score      int
 	Confidence string
 	// Fact is the knowledge base entry that matched, nil when none.
-	Fact *Fact
+	Fact *knowledge.Fact
 	// Evidence lists findings beyond the counts (the journal directories
 	// of several machine IDs), one sentence each, with no file name in them.
 	Evidence []string
@@ -133,7 +134,7 @@ func (s *Suggestion) Lost() []int32 { return s.items }
 // Held is a known path inside a suggestion, and its fact.
 type Held struct {
 	Path string
-	Fact *Fact
+	Fact *knowledge.Fact
 }
 
 // Note is the suggestion's evidence in one line: the knowledge base's

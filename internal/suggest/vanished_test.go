@@ -9,6 +9,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -49,7 +50,7 @@ func TestSuggestVanished(t *testing.T) {
 			declared, inCopy, link, row("/opt", dirMode, 3, 4)},
 	}
 	old := []RootHistory{{Root: btrfs.OldRoot{Name: "p", Dir: prev}, Hist: make([]diff.History, 2)}, {Root: btrfs.OldRoot{Name: "o", Dir: older}, Hist: make([]diff.History, 2)}}
-	sugs, _ := Suggest(Input{Audit: a, Root: dir + "/live", Old: old, Knowledge: Builtin(), StoragePath: "/nix/persist", Now: now})
+	sugs, _ := Suggest(Input{Audit: a, Root: dir + "/live", Old: old, Knowledge: knowledge.Builtin(), StoragePath: "/nix/persist", Now: now})
 	byPath := map[string]Suggestion{}
 	for _, s := range sugs {
 		if _, dup := byPath[s.Path]; dup {
@@ -83,7 +84,7 @@ func TestSuggestVanished(t *testing.T) {
 	// Without a previous root there are no vanished rows to weigh.
 	a.Vanished = a.Vanished[:len(a.Vanished)-1]
 	a.PreviousRoot = nil
-	if sugs, _ := Suggest(Input{Audit: a, Root: dir + "/live", Knowledge: Builtin(), StoragePath: "/nix/persist"}); len(sugs) != 1 {
+	if sugs, _ := Suggest(Input{Audit: a, Root: dir + "/live", Knowledge: knowledge.Builtin(), StoragePath: "/nix/persist"}); len(sugs) != 1 {
 		t.Errorf("without a previous root: %v", sugs)
 	}
 }
