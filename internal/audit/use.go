@@ -128,34 +128,21 @@ func (m *Model) unmountedMounts() map[int32]bool {
 // below it, joined with the rest: a bind mount of
 // /nix/persist/var/lib/postgresql shows root /persist/var/lib/postgresql
 // of the filesystem mounted with root /persist at /nix/persist. The
-// visible mounts are indexed once by filesystem and root, so each answer
-// walks up the mount's root (its depth), never the table: a table of n
-// bind mounts of one filesystem costs n lookups, not n².
+// visible mounts are indexed once by filesystem and root
+// (mounts.RootIndex), so each answer walks up the mount's root (its
+// depth), never the table: a table of n bind mounts of one filesystem
+// costs n lookups, not n².
 type mountSources struct {
 	t  *mounts.Table
-	by map[fsRoot][]int // visible mounts, in table order
+	by *mounts.RootIndex // the visible mounts
 }
 
 // sourceVisits counts the mounts mountSources.of looked at (tests hold it
 // to the algorithmic bound).
 var sourceVisits atomic.Int64
 
-// fsRoot is a filesystem (mounts.SameFS: its device) and a directory in it.
-type fsRoot struct {
-	major, minor int
-	root         string
-}
-
 func newMountSources(t *mounts.Table) *mountSources {
-	ms := &mountSources{t: t, by: map[fsRoot][]int{}}
-	for i := range t.Mounts {
-		if t.Visible(i) {
-			m := &t.Mounts[i]
-			k := fsRoot{m.Major, m.Minor, pathx.Clean(m.Root)}
-			ms.by[k] = append(ms.by[k], i)
-		}
-	}
-	return ms
+	return &mountSources{t: t, by: t.RootIndex(t.Visible)}
 }
 
 // of is the source of mt (a mount of the table), "" when no other mount
@@ -169,7 +156,7 @@ func (ms *mountSources) of(mt *mounts.Mount) string {
 	}
 	root := pathx.Clean(mt.Root)
 	for r := root; ; r = path.Dir(r) {
-		for _, i := range ms.by[fsRoot{mt.Major, mt.Minor, r}] {
+		for _, i := range ms.by.At(mt.Major, mt.Minor, r) {
 			sourceVisits.Add(1)
 			sm := &ms.t.Mounts[i]
 			if sm == mt || pathx.Contains(mt.MountPoint, sm.MountPoint) {

@@ -29,24 +29,17 @@ type fsKey struct {
 	root         string
 }
 
-// fsIndex indexes mounts by filesystem and root: which of them hold the
-// root of a mount of the same filesystem (a bind mount's source).
+// fsIndex indexes mounts by filesystem and root (mounts.RootIndex):
+// which of them hold the root of a mount of the same filesystem (a bind
+// mount's source).
 type fsIndex struct {
 	t  *mounts.Table
-	by map[fsKey][]int // in table order
+	by *mounts.RootIndex
 }
 
 // newFSIndex indexes the mounts of t that keep says to.
 func newFSIndex(t *mounts.Table, keep func(i int) bool) *fsIndex {
-	ix := &fsIndex{t: t, by: map[fsKey][]int{}}
-	for i := range t.Mounts {
-		if keep(i) {
-			m := &t.Mounts[i]
-			k := fsKey{m.Major, m.Minor, pathx.Clean(m.Root)}
-			ix.by[k] = append(ix.by[k], i)
-		}
-	}
-	return ix
+	return &fsIndex{t: t, by: t.RootIndex(keep)}
 }
 
 // holding returns the first mount of the index in table order, other than
@@ -56,7 +49,7 @@ func (ix *fsIndex) holding(m *mounts.Mount) *mounts.Mount {
 	best := -1
 	pathx.Ancestors(pathx.Clean(m.Root), func(r string) bool {
 		indexProbes.Add(1)
-		for _, i := range ix.by[fsKey{m.Major, m.Minor, r}] {
+		for _, i := range ix.by.At(m.Major, m.Minor, r) {
 			indexProbes.Add(1)
 			if &ix.t.Mounts[i] != m {
 				if best < 0 || i < best {
