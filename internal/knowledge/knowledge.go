@@ -373,7 +373,7 @@ func HomeOf(homes []string, p string) string {
 	}
 	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
 		name, _, _ := strings.Cut(rest, "/")
-		return "/home/" + name
+		return p[:len("/home/")+len(name)] // p's own bytes: no copy
 	}
 	return ""
 }

@@ -43,21 +43,22 @@ func homeUsers(m map[string]string) []home {
 }
 
 // homeOf returns the home p lies in (at or below): a --home directory,
-// /root (user ""), or /home/NAME (user NAME).
+// else the one knowledge.HomeOf names by default, /root (user "") or
+// /home/NAME (user NAME).
 func homeOf(homes []home, p string) (home, bool) {
 	for _, h := range homes {
 		if pathx.HasPrefix(p, h.dir) {
 			return h, true
 		}
 	}
-	if pathx.HasPrefix(p, "/root") {
-		return home{dir: "/root"}, true
+	switch d := knowledge.HomeOf(nil, p); {
+	case d == "":
+		return home{}, false
+	case d == "/root":
+		return home{dir: d}, true
+	default:
+		return home{dir: d, user: d[len("/home/"):]}, true
 	}
-	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
-		name, _, _ := strings.Cut(rest, "/")
-		return home{dir: p[:len("/home/")+len(name)], user: name}, true // p's own bytes: no copy
-	}
-	return home{}, false
 }
 
 // childToward returns the component of p directly below its ancestor dir
