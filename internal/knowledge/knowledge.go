@@ -251,21 +251,15 @@ func matchPrefix(pat, p string, from int) (string, bool) {
 // below it as state to persist (action persist): a lost directory holding
 // such state, or inside it, is never "made again at every boot" whatever
 // its history says (diff.Regen). home is the home p lies in (HomeOf; ""
-// for none): "~/" facts are looked for only there.
-func (k *Knowledge) StateNear(p, home string) bool {
-	i, _ := k.MatchIndex(p, home)
-	return k.stateNear(i, p, home)
-}
-
-// StateNear is Knowledge.StateNear (p absolute and clean, not "/"), the
-// fact at or above p found as MatchIndex finds it: for the lost paths
-// drift check weighs, in path order.
+// for none): "~/" facts are looked for only there. p is absolute and
+// clean, not "/"; the fact at or above p is found as MatchIndex finds it,
+// for the lost paths drift check weighs, in path order.
 func (m *Matcher) StateNear(p, home string) bool {
 	i, _ := m.MatchIndex(p, home)
 	return m.k.stateNear(i, p, home)
 }
 
-// stateNear is StateNear with i, the index of the fact at or above p
+// stateNear is Matcher.StateNear with i, the index of the fact at or above p
 // (-1 for none). A fact below p is looked for among the persist facts
 // whose literal start can name a path below p (literalStart), the
 // others without building their pattern or splitting p: it runs for
