@@ -271,7 +271,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			p += "/"
 		}
 		it := diff.Item{Mode: v.Mode, Subvolume: v.Subvolume}
-		restore := RestoreCommand(a.Root, v)
+		restore := v.RestoreCommand(a.Root)
 		if v.PersistentCopy != "" {
 			restore = "none: the old root holds only its empty mount point; its data is in " + escape.Name(v.PersistentCopy) + ", declared by nothing: declare " + escape.Name(v.Path) + " again"
 		}
@@ -298,10 +298,6 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	_, err := fmt.Fprintln(w)
 	return err
 }
-
-// RestoreCommand is v.RestoreCommand(root) (diff.Vanished.RestoreCommand):
-// the drift restore command line that copies v back.
-func RestoreCommand(root string, v diff.Vanished) string { return v.RestoreCommand(root) }
 
 // ShellQuote is escape.Shell: s as one shell word.
 func ShellQuote(s string) string { return escape.Shell(s) }

@@ -40,7 +40,7 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 
 // A system audited elsewhere than at / is restored into, not the host.
 func TestRestoreCommandRoot(t *testing.T) {
-	got := RestoreCommand("/mnt/sys root", diff.Vanished{Path: "/srv/a", From: "2026-11-5_09:03:07"})
+	got := (&diff.Vanished{Path: "/srv/a", From: "2026-11-5_09:03:07"}).RestoreCommand("/mnt/sys root")
 	want := "drift restore /srv/a --from 2026-11-5_09:03:07 --to live --root '/mnt/sys root'"
 	if got != want {
 		t.Errorf("RestoreCommand = %q, want %q", got, want)
@@ -53,7 +53,7 @@ func TestRestoreCommand(t *testing.T) {
 		{"/srv/my notes", "2026-11-5_09:03:07", "drift restore '/srv/my notes' --from 2026-11-5_09:03:07 --to live"},
 		{"/srv/it's", "/mnt/old roots/x", `drift restore '/srv/it'"'"'s' --from '/mnt/old roots/x' --to live`},
 	} {
-		if got := RestoreCommand("/", diff.Vanished{Path: tc.path, From: tc.from}); got != tc.want {
+		if got := (&diff.Vanished{Path: tc.path, From: tc.from}).RestoreCommand("/"); got != tc.want {
 			t.Errorf("RestoreCommand(%q, %q) = %q, want %q", tc.path, tc.from, got, tc.want)
 		}
 		// Printed escaped: a printable name's command is printed as is.
@@ -141,7 +141,7 @@ func TestHistoryAndVanished(t *testing.T) {
 // older, other bytes (diff.Vanished.StaleCopy) is restored into the copy
 // with --force, which drift restore needs to replace it.
 func TestRestoreCommandStaleCopy(t *testing.T) {
-	got := RestoreCommand("/", diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true})
+	got := (&diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true}).RestoreCommand("/")
 	if want := "drift restore /srv/www/about.html --from 2026-11-05_09:03:07 --force"; got != want {
 		t.Errorf("RestoreCommand = %q, want %q", got, want)
 	}
