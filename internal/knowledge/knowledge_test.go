@@ -116,3 +116,24 @@ func splitBelow(pat, p string) bool {
 	}
 	return true
 }
+
+// TestParseErrors: a knowledge base that is not version 1 or whose entry
+// breaks a rule is refused, naming the entry and what was expected.
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"version": 2, "entries": []}`, "version 2, expected 1"},
+		{`{"version": 1, "entries": [{"path": "var/lib/x", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, `entry 1 ("var/lib/x"): path must be absolute or start with ~/`},
+		{`{"version": 1, "entries": [{"path": "~//x", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, "~/ must be followed by a relative path"},
+		{`{"version": 1, "entries": [{"path": "/var/lib/x/", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`, "path is not clean"},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "link", "action": "persist", "what": "w", "source": "s"}]}`, `kind "link", expected dir or file`},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "keep", "what": "w", "source": "s"}]}`, `action "keep", expected persist or ignore`},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "persist", "what": "w"}]}`, "what and source are required"},
+		{`{"version": 1, "entries": [{"path": "/x", "kind": "dir", "action": "persist", "what": "w", "source": "s", "owner": "x"}]}`, `unknown field "owner"`},
+		{`{"version": 1, "entries": [`, "unexpected EOF"},
+	} {
+		_, err := Parse([]byte(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
