@@ -182,7 +182,10 @@ func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
 //
 // root is the audited root (Audit.Root): a system audited elsewhere than at
 // / gets --root, so the command restores into it and not into the host.
-func (v *Vanished) RestoreCommand(root string) string {
+// args are the audit's flags (Audit.Args, flag and value pairs): those
+// restore takes (--persist, --flake, --home) are passed on, so it reads
+// the declarations the audit read; --mountinfo and --ephemeral are not.
+func (v *Vanished) RestoreCommand(root string, args []string) string {
 	cmd := "drift restore " + escape.Shell(v.Path) + " --from " + escape.Shell(v.From)
 	if v.Decl == "" {
 		cmd += " --to live"
@@ -192,6 +195,15 @@ func (v *Vanished) RestoreCommand(root string) string {
 	}
 	if root != "" && root != "/" {
 		cmd += " --root " + escape.Shell(root)
+	}
+	// The declarations restore reads to find the persistent copy (and to
+	// know the path is declared): the audit's --persist, --flake and
+	// --home; restore takes no mount table.
+	for i := 0; i+1 < len(args); i += 2 {
+		switch args[i] {
+		case "--persist", "--flake", "--home":
+			cmd += " " + args[i] + " " + escape.Shell(args[i+1])
+		}
 	}
 	return cmd
 }

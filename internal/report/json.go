@@ -215,7 +215,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 	r.Vanished = []jsonVanished{}
 	for _, v := range a.Vanished {
 		it := diff.Item{Mode: v.Mode, Subvolume: v.Subvolume}
-		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: escape.Name(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: v.RestoreCommand(a.Root)}
+		jv := jsonVanished{Type: Type(&it), Entries: v.Entries, Bytes: v.Bytes, OldRoot: escape.Name(v.Root), AgeDays: v.AgeDays, DaysLeft: v.DaysLeft, Restore: v.RestoreCommand(a.Root, a.Args)}
 		if v.PersistentCopy != "" {
 			jv.Restore, jv.PersistentCopy = "", escape.Name(v.PersistentCopy)
 		}

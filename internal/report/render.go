@@ -271,7 +271,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			p += "/"
 		}
 		it := diff.Item{Mode: v.Mode, Subvolume: v.Subvolume}
-		restore := v.RestoreCommand(a.Root)
+		restore := v.RestoreCommand(a.Root, a.Args)
 		if v.PersistentCopy != "" {
 			restore = "none: the old root holds only its empty mount point; its data is in " + escape.Name(v.PersistentCopy) + ", declared by nothing: declare " + escape.Name(v.Path) + " again"
 		}

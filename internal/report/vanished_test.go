@@ -40,7 +40,7 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 
 // A system audited elsewhere than at / is restored into, not the host.
 func TestRestoreCommandRoot(t *testing.T) {
-	got := (&diff.Vanished{Path: "/srv/a", From: "2026-11-5_09:03:07"}).RestoreCommand("/mnt/sys root")
+	got := (&diff.Vanished{Path: "/srv/a", From: "2026-11-5_09:03:07"}).RestoreCommand("/mnt/sys root", nil)
 	want := "drift restore /srv/a --from 2026-11-5_09:03:07 --to live --root '/mnt/sys root'"
 	if got != want {
 		t.Errorf("RestoreCommand = %q, want %q", got, want)
@@ -53,7 +53,7 @@ func TestRestoreCommand(t *testing.T) {
 		{"/srv/my notes", "2026-11-5_09:03:07", "drift restore '/srv/my notes' --from 2026-11-5_09:03:07 --to live"},
 		{"/srv/it's", "/mnt/old roots/x", `drift restore '/srv/it'"'"'s' --from '/mnt/old roots/x' --to live`},
 	} {
-		if got := (&diff.Vanished{Path: tc.path, From: tc.from}).RestoreCommand("/"); got != tc.want {
+		if got := (&diff.Vanished{Path: tc.path, From: tc.from}).RestoreCommand("/", nil); got != tc.want {
 			t.Errorf("RestoreCommand(%q, %q) = %q, want %q", tc.path, tc.from, got, tc.want)
 		}
 		// Printed escaped: a printable name's command is printed as is.
@@ -141,8 +141,21 @@ func TestHistoryAndVanished(t *testing.T) {
 // older, other bytes (diff.Vanished.StaleCopy) is restored into the copy
 // with --force, which drift restore needs to replace it.
 func TestRestoreCommandStaleCopy(t *testing.T) {
-	got := (&diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true}).RestoreCommand("/")
+	got := (&diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true}).RestoreCommand("/", nil)
 	if want := "drift restore /srv/www/about.html --from 2026-11-05_09:03:07 --force"; got != want {
 		t.Errorf("RestoreCommand = %q, want %q", got, want)
+	}
+}
+
+// TestRestoreCommandReadsTheAuditsDeclarations: the restore check prints
+// names the declarations the audit read (a fresh user's printed restore
+// into the copy failed 'not declared' without --persist); restore takes no
+// --mountinfo or --ephemeral, so they are left out.
+func TestRestoreCommandReadsTheAuditsDeclarations(t *testing.T) {
+	args := []string{"--persist", "/etc/nixos/my persist.nix", "--mountinfo", "/tmp/mi", "--home", "alice=/home/alice", "--ephemeral", "/"}
+	got := (&diff.Vanished{Path: "/var/lib/app/db", From: "2026-12-07_09:00:00", Decl: "/var/lib/app"}).RestoreCommand("/mnt/sys", args)
+	want := "drift restore /var/lib/app/db --from 2026-12-07_09:00:00 --root /mnt/sys --persist '/etc/nixos/my persist.nix' --home alice=/home/alice"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

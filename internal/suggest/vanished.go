@@ -167,7 +167,11 @@ func previousChildren(prev string, v diff.Vanished) []diff.Vanished {
 func (in *Input) vanishedOf(v diff.Vanished, decl string) Vanished {
 	d := v
 	d.Decl = decl
-	return Vanished{Vanished: v, Restore: d.RestoreCommand(in.Root)}
+	var args []string
+	if in.Audit != nil {
+		args = in.Audit.Args
+	}
+	return Vanished{Vanished: v, Restore: d.RestoreCommand(in.Root, args)}
 }
 
 // weighVanished scores s, a suggestion made for a vanished path (Suggest's

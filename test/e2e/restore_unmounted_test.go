@@ -138,7 +138,7 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 	}
 	for _, v := range got {
 		force, ok := want[v.Path]
-		if !ok || v.Declared != decl || v.Restore != "drift restore "+v.Path+" --from "+oldName+force+" --root "+s.root {
+		if !ok || v.Declared != decl || v.Restore != "drift restore "+v.Path+" --from "+oldName+force+" --root "+s.root+" --persist "+s.declPath() {
 			t.Errorf("vanished %+v: want declared %s, restore into the copy from %s", v, decl, oldName)
 		}
 	}
@@ -149,8 +149,8 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 
 	// Each printed restore, run by a shell, with no --beneath-mount.
 	for _, v := range got {
-		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$DECL"; }; `+v.Restore)
-		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "DECL="+s.declPath())
+		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+v.Restore) // exactly as printed
+		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", v.Restore, err, out)
 		}

@@ -50,7 +50,7 @@ func suggestsVanished(t *testing.T, s *system, oldName string) {
 		if quoted == "" {
 			quoted = p
 		}
-		if w := "drift restore " + quoted + " --from " + oldName + " --root " + s.root; cmd != w {
+		if w := "drift restore " + quoted + " --from " + oldName + " --root " + s.root + " --persist " + s.declPath(); cmd != w {
 			t.Errorf("suggest: restore of %s %q, want %q", p, cmd, w)
 		}
 	}
@@ -60,8 +60,8 @@ func suggestsVanished(t *testing.T, s *system, oldName string) {
 
 	old := filepath.Join(s.top, "old_roots", oldName)
 	for _, p := range want {
-		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$DECL" --persist "$NIX"; }; `+restores[p])
-		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "DECL="+s.declPath(), "NIX="+nix)
+		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$NIX"; }; `+restores[p])
+		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "NIX="+nix)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", restores[p], err, out)
 		}

@@ -191,7 +191,7 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 		if v.Path == "/etc/nixos/configuration.nix" {
 			to = " --force" // restore replaces an older copy only then
 		}
-		if want := "drift restore " + quoted + " --from " + oldName + to + " --root " + s.root; v.Restore != want {
+		if want := "drift restore " + quoted + " --from " + oldName + to + " --root " + s.root + " --persist " + s.declPath(); v.Restore != want {
 			t.Errorf("vanished %s: restore %q, want %q", v.Path, v.Restore, want)
 		}
 	}
@@ -206,11 +206,11 @@ func TestHistoryAndVanishedAcrossDriftWipe(t *testing.T) {
 	// restores into the copy work.
 	suggestsVanished(t, s, oldName)
 
-	// Each restore command, run as printed by a shell (only the declarations
-	// added), brings the path back as it was.
+	// Each restore command, run by a shell exactly as printed (it names the
+	// declarations check read), brings the path back as it was.
 	for _, v := range r.Vanished {
-		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@" --persist "$DECL"; }; `+v.Restore)
-		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift), "DECL="+s.declPath())
+		cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+v.Restore)
+		cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", v.Restore, err, out)
 		}
