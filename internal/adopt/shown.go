@@ -79,13 +79,9 @@ func (e *DeletedMountError) Hint() string {
 
 // KeepDeletedCommand is the by-hand copy of what the mount at mp (root
 // deleted) shows into dest, the persistent copy of mp, on the system at
-// root: cp -a --reflink=auto, of a directory's contents for a directory.
+// root (escape.CopyCommand: of a directory's contents for a directory).
 func KeepDeletedCommand(root, mp, dest string, dir bool) string {
-	src, dst := escape.Shell(path.Join(root, mp)), escape.Shell(path.Join(root, dest))
-	if dir {
-		src, dst = escape.Shell(path.Join(root, mp)+"/."), escape.Shell(path.Join(root, dest)+"/")
-	}
-	return "cp -a --reflink=auto " + src + " " + dst
+	return escape.CopyCommand(path.Join(root, mp), path.Join(root, dest), dir)
 }
 
 // deleted refuses p when a mount at, above or below it has a deleted

@@ -1,5 +1,7 @@
 package diff
 
+import "github.com/nix-drift/drift/internal/escape"
+
 // Keep says what keeps a lost path, or what is left to do about it when
 // declaring it would not: one answer per lost Item (Audit.Keep), the rule
 // drift check's drift adopt commands and drift suggest's list of what it
@@ -86,7 +88,7 @@ func (k Keep) Why() string {
 	case KeepHidden:
 		return "declared and mounted from the persistent copy, which holds other content at the same place: the copy is what the running system uses, and what lies beneath the mount is hidden and stale (drift adopt never replaces the copy with it); to look at it: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath (without --rbind it shows what the mounts hide), copy it by hand only if you really want it in place of the copy's, then umount /mnt/beneath"
 	case KeepShownDeleted:
-		return "shown by a mount whose persistent copy was deleted or replaced since it was mounted: what the mount shows is in no persistent storage and lost at the next boot, and the persistent copy there now is another version (drift adopt refuses it); decide which to keep, and to keep what the mount shows copy it by hand: cp -a --reflink=auto MOUNT-POINT PERSISTENT-COPY"
+		return "shown by a mount whose persistent copy was deleted or replaced since it was mounted: what the mount shows is in no persistent storage and lost at the next boot, and the persistent copy there now is another version (drift adopt refuses it); decide which to keep, and to keep what the mount shows copy it by hand: " + escape.CopyCommand("MOUNT-POINT", "PERSISTENT-COPY", false)
 	case KeepRedeclare:
 		return "mounted from persistent storage, no longer declared: gone from view at the next boot (the data stays in persistent storage); declare the mount point again to keep it in view, or leave it"
 	}

@@ -61,3 +61,20 @@ func TestUnprintable(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyCommand(t *testing.T) {
+	for _, c := range []struct {
+		src, dst string
+		dir      bool
+		want     string
+	}{
+		{"/nix/persist/var/lib/pg", "/var/lib/pg", true, "cp -a --reflink=auto /nix/persist/var/lib/pg/. /var/lib/pg/"},
+		{"/nix/persist/etc/machine-id", "/etc/machine-id", false, "cp -a --reflink=auto /nix/persist/etc/machine-id /etc/machine-id"},
+		{"/srv/a b", "/home/it's", true, `cp -a --reflink=auto '/srv/a b/.' '/home/it'"'"'s/'`},
+		{"/srv/x\ny", "/d", false, `cp -a --reflink=auto $'/srv/x\ny' /d`},
+	} {
+		if got := CopyCommand(c.src, c.dst, c.dir); got != c.want {
+			t.Errorf("CopyCommand(%q, %q, %v) = %q, want %q", c.src, c.dst, c.dir, got, c.want)
+		}
+	}
+}

@@ -34,3 +34,15 @@ func Nix(s string) (string, bool) {
 // nixEscapable removes what a Nix string can escape, so that Name can
 // judge the rest.
 var nixEscapable = strings.NewReplacer("\\", "", "\n", "", "\t", "", "\r", "")
+
+// CopyCommand is the shell command that copies src to dst keeping every
+// attribute, sharing extents where the filesystem can (cp -a
+// --reflink=auto): with dir, the contents of the directory src into the
+// directory dst (src/. dst/), else the object src to dst. Each path is one
+// word (Shell), so the command runs as printed.
+func CopyCommand(src, dst string, dir bool) string {
+	if dir {
+		src, dst = src+"/.", dst+"/"
+	}
+	return "cp -a --reflink=auto " + Shell(src) + " " + Shell(dst)
+}

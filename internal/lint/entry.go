@@ -421,10 +421,7 @@ func escapePath(p string) string {
 // commands (escape.Shell).
 func moveOffHint(e persist.Entry, mp string) string {
 	p, src := escape.Shell(e.Path), escape.Shell(e.Source())
-	cp := "cp -a --reflink=auto " + escape.Shell(e.Source()+"/.") + " " + escape.Shell(e.Path+"/")
-	if e.Kind == persist.File {
-		cp = "cp -a --reflink=auto " + src + " " + p
-	}
+	cp := escape.CopyCommand(e.Source(), e.Path, e.Kind != persist.File)
 	return fmt.Sprintf("if findmnt %s shows a mount, the data is in the persistent copy %s, mounted over it, and removing the declaration alone hides it at the next boot; move it onto the file system at %s first: stop what uses it, umount %s, %s, then remove the declaration and switch, then remove %s (drift prune moves it aside); if findmnt shows nothing, remove it",
 		p, src, escape.Shell(mp), p, cp, src)
 }

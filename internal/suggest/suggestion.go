@@ -157,10 +157,7 @@ func (s *Suggestion) Note(esc func(string) string) string {
 			move := ""
 			if s.UntilBootFS != "" {
 				sh := escape.Shell // commands to run: quoted for a shell, printable
-				cp := "cp -a --reflink=auto " + sh(s.Path+"/.") + " " + sh(s.UntilBoot+"/")
-				if s.Kind == persist.File {
-					cp = "cp -a --reflink=auto " + sh(s.Path) + " " + sh(s.UntilBoot)
-				}
+				cp := escape.CopyCommand(s.Path, s.UntilBoot, s.Kind != persist.File)
 				move = ", or move the data onto the file system at " + esc(s.UntilBootFS) + " before the next boot (stop what uses it, umount " + sh(s.UntilBoot) + ", " + cp + ")"
 			}
 			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declare "+esc(s.UntilBoot)+move+", or it is no longer mounted there after the next boot (the data stays here; drift never removes it)")
