@@ -87,10 +87,11 @@ func KeepDeletedCommand(root, mp, dest string, dir bool) string {
 // deleted refuses p when a mount at, above or below it has a deleted
 // root (audit.Model.DeletedNear); nil otherwise.
 func (a *adopter) deleted(p *Path) error {
-	d := a.m.DeletedNear(p.Path)
-	if d == nil {
+	dm := a.m.DeletedNear(p.Path)
+	if dm == nil {
 		return nil
 	}
+	d := &dm.Mount
 	dest := p.Dest
 	if a.m.Decls != nil {
 		if e, ok := a.m.Decls.Covering(d.MountPoint); ok {

@@ -92,7 +92,7 @@ func (m *Model) notAdoptable() (byPath, byStorage map[string]string, ws []diff.W
 		err := m.Adoptable(e.Path, e, e.Source())
 		if err == nil {
 			if d := m.DeletedNear(e.Path); d != nil { // drift adopt's next refusal
-				byPath[e.Path] = fmt.Sprintf("%s: the mount at %s (mount %d) shows an object deleted from persistent storage since it was mounted, and drift adopt refuses a path at, above or below such a mount (the row of %s says how to keep what it shows)", e.Path, d.MountPoint, d.ID, d.MountPoint)
+				byPath[e.Path] = fmt.Sprintf("%s: the mount at %s (mount %d) shows an object deleted from persistent storage since it was mounted, and drift adopt refuses a path at, above or below such a mount (the row of %s says how to keep what it shows)", e.Path, d.Mount.MountPoint, d.Mount.ID, d.Mount.MountPoint)
 			}
 			continue
 		}

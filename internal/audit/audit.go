@@ -170,6 +170,8 @@ type Model struct {
 	// ephemeral are the mounts whose contents the next boot throws away
 	// (diff.Audit.Ephemeral; without the walk, classified the same way).
 	ephemeral []mounts.Mount
+	// deleted are the mounts whose root was deleted (diff.Audit.Deleted).
+	deleted []diff.DeletedMount
 	// inUse is what is mounted and referenced (uses); mountPoints is
 	// MountPoints.
 	inUse       []Use
@@ -348,7 +350,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	if err := m.judgeRegen(ctx, a, cfg.Homes, o.Workers); err != nil {
 		return err
 	}
-	m.ephemeral = a.Ephemeral
+	m.ephemeral, m.deleted = a.Ephemeral, a.Deleted
 	m.markMountedCopies(a)
 	m.judgeStorage()
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
@@ -181,13 +182,13 @@ func (m *Model) linkUses(storages []string) []Use {
 // standing for /etc/NAME (environment.etc."NAME".source out of the store).
 func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(link, at, target string)) {
 	t := m.Mounts
-	sources := newMountSources(t)
+	sources := mounts.NewSources(t)
 	inStorage := pathx.NewIndex(storages)
 	var points []string
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		mp := mt.MountPoint
-		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || sources.of(mt) != "" ||
+		if !t.Visible(i) || mp == "/" || m.ephemeralAt(mp) || pathx.Contains("/nix", mp) || sources.Of(mt) != "" ||
 			slices.ContainsFunc(apiFilesystems, func(a string) bool { return pathx.Contains(a, mp) }) ||
 			inStorage.Above(mp) >= 0 {
 			continue

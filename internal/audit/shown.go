@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"github.com/nix-drift/drift/internal/diff"
 
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -22,7 +23,7 @@ func (s Shown) String() string {
 }
 
 // ShownElsewhere lists the visible mounts that show p, or a path below p,
-// at a place outside p: the bind mounts whose source (mountSources) is p
+// at a place outside p: the bind mounts whose source (mounts.Sources) is p
 // or lies in it, in table order. Replacing or removing p would leave each
 // showing a deleted object, and what the running system writes to it
 // until the next boot would go with it (drift check then finds the mount
@@ -37,7 +38,7 @@ func (m *Model) ShownElsewhere(p string) []Shown {
 }
 
 // ShownThrough lists the visible mounts that show p now through a bind
-// mount of p or of a directory above it (mountSources), at another place,
+// mount of p or of a directory above it (mounts.Sources), at another place,
 // in table order: what they show at p is the object the running system
 // uses there. A mount whose root is deleted already is not listed (it
 // shows no path of its filesystem: DeletedNear). Nil without a mount
@@ -48,7 +49,7 @@ func (m *Model) ShownThrough(p string) []Shown {
 }
 
 // shown lists, in table order, the visible bind mounts other than / whose
-// root is not deleted and whose source (mountSources: a path of the
+// root is not deleted and whose source (mounts.Sources: a path of the
 // audited system, other than the mount point itself) and mount point
 // keep accepts; nil without a mount table.
 func (m *Model) shown(keep func(src, mountPoint string) bool) []Shown {
@@ -56,35 +57,26 @@ func (m *Model) shown(keep func(src, mountPoint string) bool) []Shown {
 		return nil
 	}
 	t := m.Mounts
-	sources := newMountSources(t)
+	sources := mounts.NewSources(t)
 	var out []Shown
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		if !t.Visible(i) || mt.Replaced || mt.MountPoint == "/" {
 			continue
 		}
-		if src := sources.of(mt); src != "" && src != mt.MountPoint && keep(src, mt.MountPoint) {
+		if src := sources.Of(mt); src != "" && src != mt.MountPoint && keep(src, mt.MountPoint) {
 			out = append(out, Shown{Source: src, MountPoint: mt.MountPoint, ID: mt.ID})
 		}
 	}
 	return out
 }
 
-// DeletedNear is the first visible mount whose root was deleted since it
-// was mounted (mounts.Mount.Replaced) mounted at p, above it or below it,
-// or nil: what it shows is in no path of its filesystem, so what lies
-// beneath it, or in the persistent copy now, is another object.
-func (m *Model) DeletedNear(p string) *mounts.Mount {
-	if m.Mounts == nil {
-		return nil
-	}
-	p = pathx.Clean(p)
-	t := m.Mounts
-	for i := range t.Mounts {
-		mt := &t.Mounts[i]
-		if t.Visible(i) && mt.Replaced && (pathx.Contains(mt.MountPoint, p) || pathx.Contains(p, mt.MountPoint)) {
-			return mt
-		}
-	}
-	return nil
+// DeletedNear is the mount whose root was deleted since it was mounted
+// (diff.Audit.Deleted) mounted at p, above it (the nearest) or below it
+// (the first), or nil: diff.DeletedNear, the rule diff.Audit.DeletedAt
+// answers above p by. What it shows is in no path of its filesystem, so
+// what lies beneath it, or in the persistent copy now, is another object.
+// Nil before the audit, and in a model without one (NeedFacts).
+func (m *Model) DeletedNear(p string) *diff.DeletedMount {
+	return diff.DeletedNear(m.deleted, pathx.Clean(p))
 }

@@ -5,7 +5,6 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
@@ -64,14 +63,14 @@ var apiFilesystems = []string{"/dev", "/proc", "/sys", "/run"}
 func (m *Model) uses() []Use {
 	var out []Use
 	t := m.Mounts
-	sources := newMountSources(t)
+	sources := mounts.NewSources(t)
 	untilBoot := m.unmountedMounts()
 	for i := range t.Mounts {
 		mt := &t.Mounts[i]
 		if !t.Visible(i) || mt.MountPoint == "/" {
 			continue
 		}
-		if src := sources.of(mt); src != "" && src != mt.MountPoint {
+		if src := sources.Of(mt); src != "" && src != mt.MountPoint {
 			u := Use{Path: src, Kind: UseMounted, By: fmt.Sprintf("mounted at %s (mount %d)", mt.MountPoint, mt.ID), MountPoint: mt.MountPoint}
 			if untilBoot[int32(mt.ID)] {
 				u.UntilBoot = true
@@ -118,57 +117,6 @@ func (m *Model) unmountedMounts() map[int32]bool {
 		}
 	}
 	return out
-}
-
-// mountSources answers, for any mount of one table, the path in the
-// audited system of what it shows: a bindfs (FUSE) mount's absolute
-// source; else the directory of another visible mount of the same
-// filesystem whose root holds the mount's root (the one with the longest
-// root, the first in table order among those), that is not mounted at or
-// below it, joined with the rest: a bind mount of
-// /nix/persist/var/lib/postgresql shows root /persist/var/lib/postgresql
-// of the filesystem mounted with root /persist at /nix/persist. The
-// visible mounts are indexed once by filesystem and root
-// (mounts.RootIndex), so each answer walks up the mount's root (its
-// depth), never the table: a table of n bind mounts of one filesystem
-// costs n lookups, not n².
-type mountSources struct {
-	t  *mounts.Table
-	by *mounts.RootIndex // the visible mounts
-}
-
-// sourceVisits counts the mounts mountSources.of looked at (tests hold it
-// to the algorithmic bound).
-var sourceVisits atomic.Int64
-
-func newMountSources(t *mounts.Table) *mountSources {
-	return &mountSources{t: t, by: t.RootIndex(t.Visible)}
-}
-
-// of is the source of mt (a mount of the table), "" when no other mount
-// of the table shows it.
-func (ms *mountSources) of(mt *mounts.Mount) string {
-	if strings.HasPrefix(mt.FSType, "fuse") {
-		if path.IsAbs(mt.Source) {
-			return pathx.Clean(mt.Source)
-		}
-		return ""
-	}
-	root := pathx.Clean(mt.Root)
-	for r := root; ; r = path.Dir(r) {
-		for _, i := range ms.by.At(mt.Major, mt.Minor, r) {
-			sourceVisits.Add(1)
-			sm := &ms.t.Mounts[i]
-			if sm == mt || pathx.Contains(mt.MountPoint, sm.MountPoint) {
-				continue
-			}
-			rest, _ := pathx.Rel(r, root)
-			return path.Join(sm.MountPoint, rest)
-		}
-		if r == "/" || r == "." || r == "" {
-			return ""
-		}
-	}
 }
 
 // Uses lists what is in use under the persistent storage paths of the

@@ -35,14 +35,14 @@ func testTable(t *testing.T) *mounts.Table {
 // whole filesystem nothing.
 func TestMountSource(t *testing.T) {
 	tab := testTable(t)
-	sources := newMountSources(tab)
+	sources := mounts.NewSources(tab)
 	for mp, want := range map[string]string{
 		"/var/lib/postgresql": "/nix/persist/var/lib/postgresql",
 		"/home/alice/Music":   "/nix/persist/home/alice/Music",
 		"/boot":               "",
 		"/nix/persist":        "",
 	} {
-		if got := sources.of(tab.At(mp)); got != want {
+		if got := sources.Of(tab.At(mp)); got != want {
 			t.Errorf("%s: %q, want %q", mp, got, want)
 		}
 	}

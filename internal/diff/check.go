@@ -198,6 +198,7 @@ func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage 
 // directories. Errors: ctx's.
 func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, rootMount *mounts.Mount, eph map[*mounts.Mount]bool, storage []string) error {
 	c.tree = newTree(c.entries, rootMount, len(t.Mounts)+len(storage)+len(c.cfg.Remounted)+len(activationPaths))
+	var sources *mounts.Sources // made at the first deleted mount
 	for i := range t.Mounts {
 		if i%pollEvery == pollEvery-1 && ctx.Err() != nil {
 			return ctx.Err()
@@ -212,7 +213,10 @@ func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, r
 			k = ephemeral
 		case m.Replaced:
 			k = deleted
-			src := deletedSource(t, m)
+			if sources == nil {
+				sources = mounts.NewSources(t)
+			}
+			src := deletedSource(sources, m)
 			a.Deleted = append(a.Deleted, DeletedMount{Source: src, Mount: *m})
 			c.warnDeleted(m, src)
 		case c.rootBind(m, a):

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/mounts"
@@ -22,25 +21,14 @@ import (
 // Unmounted, whose data stays in persistent storage.
 
 // deletedSource names where m's root lay, as the audited system shows
-// that filesystem: /nix/persist/etc/.machine-id.tmp for the root
-// /persist/etc/.machine-id.tmp of a mount of the subvolume mounted at
+// that filesystem (sources: mounts.Sources of the table, the one rule of
+// what shows a mount's root): /nix/persist/etc/.machine-id.tmp for the
+// root /persist/etc/.machine-id.tmp of a mount of the subvolume mounted at
 // /nix/persist; else the root with its filesystem ("/persist/x on
 // /dev/vda2").
-func deletedSource(t *mounts.Table, m *mounts.Mount) string {
-	best := ""
-	for i := range t.Mounts {
-		sm := &t.Mounts[i]
-		if sm == m || sm.Replaced || !t.Visible(i) || !mounts.SameFS(sm, m) {
-			continue
-		}
-		if rest, ok := pathx.Rel(sm.Root, m.Root); ok {
-			if p := path.Join(sm.MountPoint, rest); best == "" || len(p) < len(best) {
-				best = p
-			}
-		}
-	}
-	if best != "" {
-		return best
+func deletedSource(sources *mounts.Sources, m *mounts.Mount) string {
+	if src := sources.Of(m); src != "" {
+		return src
 	}
 	return m.Root + " on " + m.Source
 }
@@ -78,9 +66,32 @@ func (c *classifier) deletedCategory(declHere, parentDecl int32, isDir bool) (Ca
 // DeletedAt returns the mount of a.Deleted that shows p (the nearest
 // mount point at or above it), or nil.
 func (a *Audit) DeletedAt(p string) *DeletedMount {
+	return deletedAbove(a.Deleted, p)
+}
+
+// DeletedNear returns the mount of ds (Audit.Deleted) mounted at p or
+// above it (the nearest: DeletedAt's), else the first mounted below p, or
+// nil: what it shows lies on no path of its filesystem, so what lies
+// beneath it, or in the persistent copy now, is another object (drift
+// adopt refuses p: audit.Model.DeletedNear).
+func DeletedNear(ds []DeletedMount, p string) *DeletedMount {
+	if d := deletedAbove(ds, p); d != nil {
+		return d
+	}
+	for i := range ds {
+		if pathx.Contains(p, ds[i].Mount.MountPoint) {
+			return &ds[i]
+		}
+	}
+	return nil
+}
+
+// deletedAbove is the mount of ds mounted at p or at the nearest
+// directory above it, or nil.
+func deletedAbove(ds []DeletedMount, p string) *DeletedMount {
 	var best *DeletedMount
-	for i := range a.Deleted {
-		d := &a.Deleted[i]
+	for i := range ds {
+		d := &ds[i]
 		if pathx.Contains(d.Mount.MountPoint, p) && (best == nil || strings.HasPrefix(d.Mount.MountPoint, best.Mount.MountPoint)) {
 			best = d
 		}

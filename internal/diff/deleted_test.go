@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -57,6 +58,48 @@ func TestDeletedMountSourceIsLost(t *testing.T) {
 		if d := a.DeletedAt("/etc/machine-id"); d == nil || d.Source != src {
 			t.Errorf("%s: DeletedAt = %+v, want the mount with source %s", root, d, src)
 		}
+	}
+}
+
+// TestDeletedMountSourceIsTheStorageMount: where a deleted mount's root
+// lay is named through the mount whose root holds it most closely (the
+// persistent storage subvolume at /nix/persist), not through a mount of
+// the whole filesystem that happens to give a shorter path (the top level
+// at /t): one rule with audit's bind mount sources (mounts.Sources), which
+// named /nix/persist while this said /t/persist.
+func TestDeletedMountSourceIsTheStorageMount(t *testing.T) {
+	mi := btrfsSystem + `31 22 0:31 / /t rw - btrfs /dev/vda2 rw,subvolid=5
+40 22 0:31 /persist/etc/machine-id//deleted /etc/machine-id rw - btrfs /dev/vda2 rw`
+	a := check(t, "f /etc/machine-id running\nf /nix/persist/etc/machine-id restored", mi, []persist.Entry{machineID()}, nil)
+	if d := a.DeletedAt("/etc/machine-id"); d == nil || d.Source != "/nix/persist/etc/machine-id" {
+		t.Errorf("DeletedAt = %+v, want the mount with source /nix/persist/etc/machine-id", d)
+	}
+	if !warnedAll(a, "/etc/machine-id is mounted from /nix/persist/etc/machine-id (mount 40)") {
+		t.Errorf("warning does not name /nix/persist/etc/machine-id: %q", a.Warnings)
+	}
+}
+
+// TestDeletedNear: the deleted mount at or above a path is the nearest
+// (DeletedAt's), else the first below it; nil when none is at, above or
+// below.
+func TestDeletedNear(t *testing.T) {
+	ds := []DeletedMount{
+		{Mount: mounts.Mount{ID: 1, MountPoint: "/var/lib/b"}},
+		{Mount: mounts.Mount{ID: 2, MountPoint: "/var/lib/a"}},
+		{Mount: mounts.Mount{ID: 3, MountPoint: "/var"}},
+		{Mount: mounts.Mount{ID: 4, MountPoint: "/var/lib/a/x"}},
+	}
+	for p, want := range map[string]int{"/var/lib/a/x/y": 4, "/var/lib/a/z": 2, "/var/lib": 3, "/srv": 0, "/": 1, "/var/lib/ab": 3} {
+		got := 0
+		if d := DeletedNear(ds, p); d != nil {
+			got = d.Mount.ID
+		}
+		if got != want {
+			t.Errorf("DeletedNear(%s) = mount %d, want %d", p, got, want)
+		}
+	}
+	if d := DeletedNear(ds[:2], "/var/lib"); d == nil || d.Mount.ID != 1 {
+		t.Errorf("DeletedNear(/var/lib) below only = %+v, want mount 1 (the first)", d)
 	}
 }
 

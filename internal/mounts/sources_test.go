@@ -1,4 +1,4 @@
-package audit
+package mounts
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
@@ -15,7 +14,7 @@ import (
 // persistent storage subvolume mounted at /nix/persist, then its
 // directories bound below /srv and /var/lib), with some roots repeated and
 // some nested, in a random order of r.
-func bindTable(t *testing.T, n int, r *rand.Rand) *mounts.Table {
+func bindTable(t *testing.T, n int, r *rand.Rand) *Table {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("1 0 0:20 / / rw - tmpfs none rw\n")
@@ -27,20 +26,20 @@ func bindTable(t *testing.T, n int, r *rand.Rand) *mounts.Table {
 		}
 		fmt.Fprintf(&b, "%d 1 0:30 %s /srv/m%d rw - btrfs /dev/vda2 rw,subvol=/persist\n", i+3, root, i)
 	}
-	tab, err := mounts.Parse(strings.NewReader(b.String()), "mountinfo")
+	tab, err := Parse(strings.NewReader(b.String()), "mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tab
 }
 
-// quadraticSource is what mountSources.of answers, by looking at every
+// quadraticSource is what Sources.Of answers, by looking at every
 // mount of the table: the reference it is checked against.
-func quadraticSource(t *mounts.Table, mt *mounts.Mount) string {
-	best, bestRest := (*mounts.Mount)(nil), ""
+func quadraticSource(t *Table, mt *Mount) string {
+	best, bestRest := (*Mount)(nil), ""
 	for i := range t.Mounts {
 		sm := &t.Mounts[i]
-		if sm == mt || !t.Visible(i) || !mounts.SameFS(sm, mt) || pathx.Contains(mt.MountPoint, sm.MountPoint) {
+		if sm == mt || !t.Visible(i) || sm.Replaced || !SameFS(sm, mt) || pathx.Contains(mt.MountPoint, sm.MountPoint) {
 			continue
 		}
 		rest, ok := pathx.Rel(sm.Root, mt.Root)
@@ -64,10 +63,10 @@ func TestMountSourcesAgreeWithEveryMountLookedAt(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for _, n := range []int{1, 5, 40, 300} {
 		tab := bindTable(t, n, r)
-		ms := newMountSources(tab)
+		ms := NewSources(tab)
 		for i := range tab.Mounts {
 			mt := &tab.Mounts[i]
-			if got, want := ms.of(mt), quadraticSource(tab, mt); got != want {
+			if got, want := ms.Of(mt), quadraticSource(tab, mt); got != want {
 				t.Errorf("n=%d, mount %s (root %s): %q, want %q", n, mt.MountPoint, mt.Root, got, want)
 			}
 		}
@@ -82,12 +81,32 @@ func TestMountSourcesLinear(t *testing.T) {
 	for _, n := range []int{2000, 8000} {
 		tab := bindTable(t, n, r)
 		sourceVisits.Store(0)
-		ms := newMountSources(tab)
+		ms := NewSources(tab)
 		for i := range tab.Mounts {
-			ms.of(&tab.Mounts[i])
+			ms.Of(&tab.Mounts[i])
 		}
 		if v := sourceVisits.Load(); v > int64(4*n) {
 			t.Errorf("%d bind mounts: %d mounts looked at, want at most %d", n, v, 4*n)
 		}
+	}
+}
+
+// TestSourcesLongestRootNotDeleted: the source is named through the
+// mount whose root holds the mount's root most closely (/nix/persist, not
+// the top level at /t, whose path is shorter), and never through a mount
+// whose root was deleted since it was mounted (its mount point names no
+// path of the filesystem any more).
+func TestSourcesLongestRootNotDeleted(t *testing.T) {
+	tab, err := Parse(strings.NewReader(`1 0 0:20 / / rw - tmpfs none rw
+2 1 0:30 / /t rw - btrfs /dev/vda2 rw,subvolid=5
+3 1 0:30 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+4 1 0:30 /persist/etc//deleted /etc rw - btrfs /dev/vda2 rw,subvol=/persist
+5 1 0:30 /persist/etc/ssh /etc/ssh rw - btrfs /dev/vda2 rw,subvol=/persist
+`), "mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := NewSources(tab).Of(tab.At("/etc/ssh")); got != "/nix/persist/etc/ssh" {
+		t.Errorf("source of /etc/ssh = %q, want /nix/persist/etc/ssh", got)
 	}
 }
