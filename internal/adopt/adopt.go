@@ -72,7 +72,9 @@ type Path struct {
 	// Covered, when set, is the mount point of the persistent filesystem
 	// the data is read from: the declared path is not mounted from its
 	// persistent copy yet, and the next boot mounts the copy over it
-	// (hidden from view; drift check's covered).
+	// (hidden from view; drift check's covered); or, with HiddenBy, the
+	// copy is mounted and the data lies beneath that mount, hidden now
+	// and not deleted.
 	Covered string
 	// Persistent, when set, says the path is not on a wiped filesystem: it
 	// survives as it is, and nothing is adopted (the mount point showing
@@ -380,6 +382,11 @@ func (a *adopter) source(p *Path) (from, rel string, release func(), err error) 
 	if shows != nil && !p.MountedNow && !a.ephemeral(shows) {
 		return a.coveredSource(p, shows)
 	}
+	if p.MountedNow {
+		if on := a.beneathPersistent(p); on != nil {
+			return a.hiddenSource(p, on)
+		}
+	}
 	if eph == nil {
 		p.Persistent = "/"
 		if shows != nil {
@@ -438,6 +445,47 @@ func (a *adopter) coveredSource(p *Path, m *mounts.Mount) (from, rel string, rel
 		return "", "", nil, err
 	}
 	return from, rel, func() {}, nil
+}
+
+// beneathPersistent is the persistent disk filesystem (not a wiped one)
+// that holds the directory the mount of p's declared path is made in:
+// what lies there beneath that mount (written before the declaration was
+// mounted: a /home subvolume under a declared home directory) is hidden,
+// not deleted, and p's data to adopt. nil when that filesystem is wiped
+// (source reads beneath the wiped filesystem) or not disk-backed.
+func (a *adopter) beneathPersistent(p *Path) *mounts.Mount {
+	if p.Decl.Path == "/" {
+		return nil
+	}
+	on := a.m.Mounts.Shows(path.Dir(p.Decl.Path))
+	if on == nil || a.ephemeral(on) || a.persistentMount(path.Dir(p.Decl.Path)) == "" {
+		return nil
+	}
+	return on
+}
+
+// hiddenSource is source for a path whose declared mount is made on the
+// persistent filesystem mounted at on: its data is read beneath the mounts
+// of on (Model.Under), p.Covered naming on and p.HiddenBy the declared
+// mount.
+func (a *adopter) hiddenSource(p *Path, on *mounts.Mount) (from, rel string, release func(), err error) {
+	p.Covered, p.HiddenBy = on.MountPoint, p.Decl.Path
+	rel = "/"
+	if r, _ := pathx.Rel(on.MountPoint, p.Path); r != "" {
+		rel = "/" + r
+	}
+	if a.m.Under == nil {
+		return "", "", nil, fmt.Errorf("%s is beneath the mount at %s: drift reads beneath mount points only with the live mount table (no --mountinfo) and --root-subvol auto or PATH", p.Path, p.HiddenBy)
+	}
+	from, release, err = a.m.Under(on.MountPoint)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("%s: cannot look beneath the mount points on %s: %w", p.Path, on.MountPoint, err)
+	}
+	if err := a.top(p, from, rel, nil); err != nil || p.Absent {
+		release()
+		return "", "", nil, err
+	}
+	return from, rel, release, nil
 }
 
 // top looks at the object p's data starts at (from+rel): p.Absent when

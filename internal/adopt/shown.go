@@ -29,7 +29,8 @@ import (
 // stale one it does not see. Nothing was written.
 type BeneathError struct {
 	// Path is the live path adopted; HiddenBy the mount point its data is
-	// read beneath; Ephemeral the mount point of the wiped filesystem.
+	// read beneath; Ephemeral the mount point of the filesystem it lies on
+	// (the wiped one, or the persistent one of Path.Covered).
 	Path, HiddenBy, Ephemeral string
 	Shown                     []audit.Shown
 	// Differs are the objects that differ, their Path the live one and
@@ -130,7 +131,11 @@ func (a *adopter) keptBeneath(p *Path, shown []audit.Shown, out []restore.Outcom
 		return nil
 	}
 	if a.o.Prefer == PreferLive {
-		e := &BeneathError{Path: p.Path, HiddenBy: p.HiddenBy, Ephemeral: p.Ephemeral, Shown: shown, Differs: kept}
+		on := p.Ephemeral
+		if p.Covered != "" {
+			on = p.Covered
+		}
+		e := &BeneathError{Path: p.Path, HiddenBy: p.HiddenBy, Ephemeral: on, Shown: shown, Differs: kept}
 		return &audit.HintError{Err: e, Hint: e.Hint()}
 	}
 	if a.o.Prefer == PreferNone {

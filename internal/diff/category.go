@@ -36,7 +36,10 @@ const (
 	// ephemeral root below a mount point that the next boot mounts another
 	// filesystem at (Config.Remounted: fileSystems, /etc/fstab) and that is
 	// not mounted now (Decl -1): hidden then, and deleted with the root;
-	// never to be declared (the mount makes it persistent already).
+	// never to be declared (the mount makes it persistent already). And
+	// what lies on a persistent filesystem beneath a declared mount point
+	// (the bind mount of its copy made at a boot after data was written
+	// there; Item.Visible false): hidden now, not deleted.
 	Covered
 	// Copied: inside a declaration that is not mounted, on the ephemeral
 	// filesystem, but its persistent copy is the same: same type, and for a

@@ -57,6 +57,9 @@ type classifier struct {
 	// coveredDecls are the declarations on another persistent filesystem
 	// than their copy (covered, warnCovered).
 	coveredDecls []coveredAt
+	// hiddenPoints are the declared mount points on persistent
+	// filesystems with data beneath them (coveredBeneath, warnHidden).
+	hiddenPoints []hiddenAt
 
 	// The indexes the per-mount questions are answered from (pathindex.go):
 	// the ephemeral mounts by filesystem and root, the declared paths, the
@@ -366,6 +369,9 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 		if err := c.shadowed(ctx, t, a); err != nil {
 			return err
 		}
+		if err := c.coveredBeneath(ctx, t); err != nil {
+			return err
+		}
 		hidden := make([]*Item, len(c.hidden))
 		for i := range c.hidden {
 			hidden[i] = &c.hidden[i]
@@ -393,10 +399,14 @@ func (c *classifier) finish(ctx context.Context, t *mounts.Table, a *Audit, stor
 	a.CopiedOtherMeta = c.copiedMeta
 	c.warnUnmounted(copiedBy)
 	c.warnCovered(copiedBy)
+	c.warnHidden(t)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	a.Lost = c.lost
+	for _, v := range c.views {
+		a.beneath = append(a.beneath, v.mountPoint)
+	}
 	for _, it := range a.Lost {
 		tot := a.Totals[it.Category]
 		tot.Add(it.Total())

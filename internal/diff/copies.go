@@ -125,7 +125,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			}
 			continue
 		}
-		if it.view == 0 || it.Decl >= 0 || it.Below().Count > 0 || (it.Category != Shadowed && it.Category != Ignored) {
+		if it.view == 0 || it.Decl >= 0 || it.Below().Count > 0 || (it.Category != Shadowed && it.Category != Covered && it.Category != Ignored) {
 			continue
 		}
 		m := t.Shows(it.Path)

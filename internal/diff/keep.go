@@ -211,7 +211,7 @@ func (a *Audit) Differing() map[string][]string {
 // persistent copy (a Shadowed path with Mount set) holding other content
 // there: KeepHidden.
 func hiddenStale(it *Item) bool {
-	return it.Category == Shadowed && it.Mount != 0 && it.Copy == CopyDiffers
+	return (it.Category == Shadowed || it.Category == Covered && !it.Visible()) && it.Mount != 0 && it.Copy == CopyDiffers
 }
 
 // shownDeleted is the mount of a.Deleted that shows it (a visible item):

@@ -293,7 +293,7 @@ func (c *classifier) livePlace(liveFD int) (live livePlace, done func()) {
 		}
 		v := c.views[it.view-1]
 		rest, ok := pathx.Rel(v.mountPoint, it.Path)
-		if !ok || viewFDs[it.view-1] < 0 || rest == "/" {
+		if !ok || viewFDs[it.view-1] < 0 || rest == "/" || v.persistent {
 			return -1, ""
 		}
 		return viewFDs[it.view-1], rest[1:]

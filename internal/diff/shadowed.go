@@ -103,6 +103,9 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 type view struct {
 	mountPoint, dir string
 	release         func()
+	// persistent: the filesystem survives the wipe (coveredBeneath); the
+	// previous root holds nothing of it to compare with.
+	persistent bool
 }
 
 func (c *classifier) releaseViews() {

@@ -350,6 +350,20 @@ type Audit struct {
 	Vanished []Vanished
 	// differing is Differing's answer once asked.
 	differing *map[string][]string
+	// beneath are the mount points of the filesystems the items read
+	// beneath the mounts were read on, by Item.view-1 (LiesOn).
+	beneath []string
+}
+
+// LiesOn is the mount point of the filesystem the lost item it was read
+// on beneath the mounts stacked on it ("/" for the root, "/home" for a
+// home subvolume; Shadowed, or Covered beneath a declared mount); "" for
+// a visible item.
+func (a *Audit) LiesOn(it *Item) string {
+	if it.view == 0 || int(it.view) > len(a.beneath) {
+		return ""
+	}
+	return a.beneath[it.view-1]
 }
 
 // LostTotal sums Totals over the lost categories; withIgnored adds Ignored.

@@ -114,7 +114,10 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		if p.Covered != "" {
 			from = "on the persistent filesystem at " + escape.Name(p.Covered) + " (the next boot mounts the persistent copy over it: hidden from view)"
 		}
-		if p.HiddenBy != "" {
+		switch {
+		case p.HiddenBy != "" && p.Covered != "":
+			from = "beneath the mount at " + escape.Name(p.HiddenBy) + " on the persistent filesystem at " + escape.Name(p.Covered) + " (hidden now, not deleted)"
+		case p.HiddenBy != "":
 			from = "beneath the mount at " + escape.Name(p.HiddenBy) + " (hidden now; the next wipe deletes it)"
 		}
 		fmt.Fprintf(w, "  from %s %s\n  into %s\n", escape.Name(p.Path), from, full(p.Dest))
@@ -178,6 +181,8 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 // copy over it, and the wipe deletes it).
 func pendingFate(p adopt.Path) string {
 	switch {
+	case p.HiddenBy != "" && p.Covered != "":
+		return "the mount at " + escape.Name(p.HiddenBy) + " hides them now, on the persistent filesystem at " + escape.Name(p.Covered) + " (not deleted)"
 	case p.HiddenBy != "":
 		return "the mount at " + escape.Name(p.HiddenBy) + " hides them now, and the next wipe deletes them"
 	case p.Covered != "":

@@ -119,6 +119,15 @@ func Why(a *diff.Audit, it *diff.Item) string {
 			s += "; the stale copy " + escape.Name(diff.CopyOf(&d, it.Path)) + " comes back in its place"
 		}
 		return s
+	case it.Category == diff.Covered && !it.Visible():
+		s := "on the persistent filesystem at " + escape.Name(a.LiesOn(it)) + " beneath a declared mount point: hidden from view now, not deleted"
+		switch {
+		case it.Copy == diff.CopyDiffers:
+			return s + fmt.Sprintf("; the copy mount %d shows at %s has other contents", it.Mount, escape.Name(it.Path))
+		case it.Mount != 0:
+			return s + fmt.Sprintf("; the copy mount %d shows lacks it", it.Mount)
+		}
+		return s
 	case it.Category == diff.Covered && it.Decl < 0:
 		return "on the root subvolume where the next boot mounts another filesystem (fileSystems, /etc/fstab, or an API filesystem: /proc, /sys, /dev, /run; not mounted now): hidden then, and deleted with the root"
 	case it.Category == diff.Shadowed && it.Mount != 0:
@@ -346,7 +355,11 @@ func keepByHand(a *diff.Audit, it *diff.Item) string {
 		return "; drift adopt refuses it (it would copy what lies beneath the mount, not what the mount shows): decide which version to keep, and to keep what the mount shows copy it by hand: " +
 			adopt.KeepDeletedCommand(a.Root, d.Mount.MountPoint, src, it.Path != d.Mount.MountPoint || it.IsDir())
 	case diff.KeepHidden:
-		return "; the copy is what the running system uses, and this hidden object is stale: no drift adopt replaces the copy with it; to look at it: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath, copy it by hand only if you really want it, then umount /mnt/beneath"
+		on := a.LiesOn(it)
+		if on == "" {
+			on = "/"
+		}
+		return "; the copy is what the running system uses, and this hidden object is stale: no drift adopt replaces the copy with it; to look at it: mkdir -p /mnt/beneath && mount --bind " + escape.Shell(path.Join(a.Root, on)) + " /mnt/beneath, copy it by hand only if you really want it, then umount /mnt/beneath"
 	}
 	return ""
 }
