@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +29,9 @@ type auditFlags struct {
 	Workers     int
 	RootSubvol  string
 	OldRoots    string
+	// CPUProfile (hidden flag) is where a Go CPU profile of the run goes
+	// (for performance reports; "": none).
+	CPUProfile string
 }
 
 // add defines the flags on cmd; oldRootsHelp says what --old-roots is for
@@ -42,6 +47,8 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 	f.IntVar(&a.Workers, "workers", 0, fmt.Sprintf("walker threads (0: automatic; at most %d)", maxWorkers))
 	f.StringVar(&a.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
 	f.StringVar(&a.OldRoots, "old-roots", "auto", oldRootsHelp)
+	f.StringVar(&a.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	_ = f.MarkHidden("cpuprofile")
 	completeKeywords(cmd, "root-subvol", []string{"auto", "none"}, pathNone)
 	completeKeywords(cmd, "old-roots", []string{"auto", "none"}, pathDir)
 }
@@ -68,6 +75,26 @@ func (a *auditFlags) options(ctx context.Context, d *declFlags, st Streams) (aud
 	return audit.Options{Root: root, Persist: d.Persist, Flake: d.Flake, Stdin: st.In, Homes: homes,
 		Mountinfo: a.Mountinfo, Ephemeral: a.Ephemeral, Ignore: ig, Workers: a.Workers,
 		RootSubvol: a.RootSubvol, OldRoots: a.OldRoots, Say: a.say(st)}, nil
+}
+
+// profile starts the CPU profile --cpuprofile names, if any; call stop
+// when the command is done. Errors name the flag.
+func (a *auditFlags) profile() (stop func(), err error) {
+	if a.CPUProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(a.CPUProfile)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // ignoreRules reads --ignore GLOB and --ignore-file FILE (drift check,

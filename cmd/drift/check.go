@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -18,9 +17,8 @@ import (
 type CheckOptions struct {
 	declFlags
 	auditFlags
-	Format     string
-	All        bool
-	CPUProfile string
+	Format string
+	All    bool
 	// BootTime (RFC 3339) and BootID (hidden flags) stand in for this
 	// boot's time and id in the wipe check (tests: a root created before a
 	// real boot cannot be made).
@@ -84,8 +82,6 @@ EXIT STATUS
 	formatFlag(cmd, &opts.Format, "table", report.Formats)
 	f.BoolVar(&opts.All, "all", false, "include ignored paths in the output")
 	opts.auditFlags.add(cmd, "the previous boot's root: auto (the newest in old_roots next to the root subvolume), a `DIR` of old roots, or none")
-	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
-	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&opts.BootTime, "boot-time", "", "this boot's time, RFC 3339 (tests; default /proc/stat btime)")
 	f.StringVar(&opts.BootID, "boot-id", "", "this boot's id (tests; default /proc/sys/kernel/random/boot_id)")
 	f.BoolVar(&opts.NoOpenTree, "no-open-tree", false, "act as if open_tree(2) were missing (tests)")
@@ -107,17 +103,11 @@ func runCheck(ctx context.Context, opts *CheckOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	if opts.CPUProfile != "" {
-		f, err := os.Create(opts.CPUProfile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := opts.profile()
+	if err != nil {
+		return err
 	}
+	defer stop()
 	o, err := opts.auditFlags.options(ctx, &opts.declFlags, st)
 	if err != nil {
 		return err

@@ -86,6 +86,11 @@ EXIT STATUS
 }
 
 func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
+	stop, err := opts.profile()
+	if err != nil {
+		return err
+	}
+	defer stop()
 	m, res, err := weighSuggest(ctx, opts, st)
 	if err != nil {
 		return err
