@@ -1,14 +1,12 @@
 package suggest
 
 import (
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/knowledge"
-	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
 )
@@ -150,82 +148,9 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 			idx[it.Path] = i
 		}
 	}
-	homes := homeUsers(in.Homes)
-	groups := map[string]*group{}
-	var order []string
-	// Each item's group is noted (its index in made, -1 for none) and the
-	// groups' item lists filled afterwards, each its exact part of one
-	// array: a million paths, not a million appends.
-	var made []*group
-	of := make([]int32, len(a.Lost))
-	total := 0
-	storages := Storages(a)
 	linkable := Storages(a, in.StoragePath)
-	match := in.Knowledge.Matcher()
-	for i, it := range a.Lost {
-		of[i] = -1
-		if leftLost(a, left, it) || it.Category != diff.Unpersisted {
-			continue
-		}
-		if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(it.Path, sp) }) {
-			left.add(LeftStorage, it.Path) // in persistent storage already (not mounted: drift check's to report)
-			continue
-		}
-		if _, ok := intoStorage(it, linkable); ok {
-			left.add(LeftLinked, it.Path)
-			continue
-		}
-		if dynamicUserLink(it) {
-			left.add(LeftDynamic, it.Path)
-			continue
-		}
-		g, ok := rollUpValue(match, homes, it.Path, idx)
-		switch {
-		case !ok:
-			left.add(LeftContainer, it.Path)
-			continue
-		case in.unpersistable(g.target):
-			left.add(LeftNotHere, it.Path)
-			continue
-		case g.target == it.Path && it.Mode&unix.S_IFMT == unix.S_IFLNK:
-			left.add(LeftSymlink, it.Path)
-			continue
-		}
-		have := groups[g.target]
-		if have == nil {
-			have = &group{}
-			*have = g
-			have.self = -1
-			if g.target == it.Path {
-				have.self = i
-			} else if j, ok := idx[g.target]; ok {
-				have.self = j
-			}
-			groups[g.target] = have
-			order = append(order, g.target)
-			have.at = int32(len(made))
-			made = append(made, have)
-		}
-		if g.home != "" && it.Mode&unix.S_IFMT == unix.S_IFLNK && diff.HomeManagerTarget(it.Target()) {
-			have.generated++ // home-manager's: made again by its activation, not state
-			have.genPaths = append(have.genPaths, it.Path)
-			continue
-		}
-		of[i] = have.at
-		have.count++
-		total++
-	}
-	all := make([]int32, 0, total)
-	for _, g := range made {
-		g.items = all[len(all) : len(all) : len(all)+g.count] // appending to it copies
-		all = all[:len(all)+g.count]
-	}
-	for i, at := range of {
-		if at >= 0 {
-			g := made[at]
-			g.items = append(g.items, int32(i))
-		}
-	}
+	gr := &grouping{in: &in, idx: idx, homes: homeUsers(in.Homes), storages: Storages(a), linkable: linkable}
+	groups, order := gr.collect(left)
 	for _, t := range order {
 		for _, p := range groups[t].genPaths {
 			left.add(LeftGenerated, p)
