@@ -88,7 +88,7 @@ func runRehearse(ctx context.Context, opts *RehearseOptions, st Streams) error {
 		return err
 	}
 	defer m.Close()
-	res, err := rehearse.Run(ctx, m, rehearse.Options{Dir: opts.Reports, Boots: opts.Boots, MinBoots: opts.MinBoots, Suggest: suggest.Options{Homes: o.Homes, Now: now, Workers: opts.Workers}})
+	res, err := rehearse.Run(ctx, m, rehearse.Options{Dir: opts.Reports, Boots: opts.Boots, MinBoots: opts.MinBoots, Suggest: suggest.Options{Now: now, Workers: opts.Workers}})
 	var re *rehearse.ReportsError
 	if errors.As(err, &re) {
 		return withHint(err, "point drift at the reports with --reports DIR (services.drift.auditOnShutdown.directory)")

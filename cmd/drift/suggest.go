@@ -146,7 +146,7 @@ func weighSuggest(ctx context.Context, opts *SuggestOptions, st Streams) (*audit
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := suggest.Run(ctx, m, suggest.Options{StoragePath: sp, Homes: o.Homes, Now: now, Workers: opts.Workers})
+	res, err := suggest.Run(ctx, m, suggest.Options{StoragePath: sp, Now: now, Workers: opts.Workers})
 	if err != nil {
 		m.Close()
 		return nil, nil, err

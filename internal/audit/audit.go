@@ -183,6 +183,8 @@ type Model struct {
 	// storage is Unmounted's answer per declared storage path
 	// (judgeStorage).
 	storage map[string]*UnmountedError
+	// homes is Homes.
+	homes map[string]string
 	// discovered: the declarations were found in Root (no --persist, no
 	// --flake), so Sources are the configuration's files.
 	discovered bool
@@ -235,6 +237,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	}
 	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, live: live, top: btrfs.NewLazyTop(ctx, o.Root, live)}
 	m.discovered = len(o.Persist) == 0 && o.Flake == ""
+	m.homes = homesOf(o.Homes, set)
 	for _, s := range sources {
 		say(Said{Note: true, Warning: diff.Warning{Message: "declarations from " + s}})
 	}
@@ -291,7 +294,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	live := o.Mountinfo == ""
 	var err error
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
-	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
+	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
 	if live {
 		// The live mount table describes real mounts: look under them.
 		if cfg.Under, err = rootSubvolUnder(o.RootSubvol, btrfs.ViewOptions{Root: m.Root, Table: m.Mounts, Top: m.top, NoOpenTree: o.NoOpenTree}); err != nil {
@@ -384,7 +387,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 // when the system is not impermanent (no declarations, no --ephemeral).
 func (m *Model) ephemeralMounts(ctx context.Context, o Options) []mounts.Mount {
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), MountsOnly: true}
-	cfg.Remounted, cfg.Homes = m.remounted(), m.homes(o.Homes)
+	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
 	a, err := diff.Check(ctx, cfg)
 	if err != nil {
 		return nil
@@ -434,19 +437,32 @@ func (m *Model) configuredTmpfs() []string {
 	return out
 }
 
-// homes lists the home directories known besides /root and /home/NAME:
-// --home's and the declarations' (users.<name> entries).
-func (m *Model) homes(flags map[string]string) []string {
-	var out []string
-	for _, h := range flags {
-		out = append(out, h)
+// Homes maps each user whose home the model knows to that home: --home
+// NAME=PATH, then the home of the declarations' users.<name> and
+// home-manager entries (persist.Entry.Owner and Home) of the users --home
+// does not name. The one source of the homes besides /root and /home/NAME
+// (knowledge.HomeOf's defaults): drift check's (diff.Config.Homes, the
+// directories) and drift suggest's (the users.<name> a path in a home is
+// declared under). The caller must not modify the map.
+func (m *Model) Homes() map[string]string { return m.homes }
+
+// homesOf is Homes for --home flags and the declarations set.
+func homesOf(flags map[string]string, set *persist.Set) map[string]string {
+	out := maps.Clone(flags)
+	if out == nil {
+		out = map[string]string{}
 	}
-	for _, e := range m.Decls.Entries {
-		if e.Home != "" {
-			out = append(out, e.Home)
+	for _, e := range set.Entries {
+		if _, ok := out[e.Owner]; !ok && e.Owner != "" && e.Home != "" {
+			out[e.Owner] = e.Home
 		}
 	}
-	slices.Sort(out)
+	return out
+}
+
+// homeDirs are the directories of Homes, sorted, each once.
+func (m *Model) homeDirs() []string {
+	out := slices.Sorted(maps.Values(m.homes))
 	return slices.Compact(out)
 }
 

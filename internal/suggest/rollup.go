@@ -27,11 +27,16 @@ var homeContainers = []string{"", ".config", ".local", ".local/share", ".local/s
 // /root, whose paths are declared as system paths).
 type home struct{ dir, user string }
 
-// homeUsers lists the homes of --home (user to home), longest first.
+// homeUsers lists the homes of m (user to home: Input.Homes), longest
+// first, leaving out a home CheckHome refuses (a declaration's home may be
+// /var/lib or /: a home there would roll the system's state up as the
+// user's).
 func homeUsers(m map[string]string) []home {
 	var hs []home
 	for u, d := range m {
-		hs = append(hs, home{dir: strings.TrimSuffix(d, "/"), user: u})
+		if CheckHome(d) == nil {
+			hs = append(hs, home{dir: strings.TrimSuffix(d, "/"), user: u})
+		}
 	}
 	sort.Slice(hs, func(i, j int) bool {
 		if len(hs[i].dir) != len(hs[j].dir) {
@@ -42,7 +47,7 @@ func homeUsers(m map[string]string) []home {
 	return hs
 }
 
-// homeOf returns the home p lies in (at or below): a --home directory,
+// homeOf returns the home p lies in (at or below): one of homes,
 // else the one knowledge.HomeOf names by default, /root (user "") or
 // /home/NAME (user NAME).
 func homeOf(homes []home, p string) (home, bool) {

@@ -19,8 +19,6 @@ type Options struct {
 	// StoragePath is where new declarations go (--storage-path; "":
 	// MainStoragePath of the declarations).
 	StoragePath string
-	// Homes maps users to their homes (--home).
-	Homes map[string]string
 	// Now is the time recency is counted to.
 	Now time.Time
 	// Workers is the walkers' thread count (0: automatic).
@@ -97,7 +95,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if ue := m.Unmounted(r.StoragePath); ue != nil && !slices.Contains(m.Decls.StoragePaths(), r.StoragePath) {
 		r.Warnings = append(r.Warnings, ue.Warning())
 	}
-	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: knowledge.Builtin(), Homes: o.Homes, StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
+	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: knowledge.Builtin(), Homes: m.Homes(), StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}
 	r.Suggestions, r.Left = Suggest(in)
 	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls)

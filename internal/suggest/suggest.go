@@ -28,9 +28,9 @@ type Input struct {
 	Old []RootHistory
 	// Knowledge is the knowledge base (knowledge.Builtin()).
 	Knowledge *knowledge.Knowledge
-	// Homes maps users to their homes (--home); every /home/NAME is the
-	// home of the user NAME too, and /root a home whose paths are declared
-	// as system paths.
+	// Homes maps users to their homes (audit.Model.Homes: --home's and
+	// the declarations'); every /home/NAME is the home of the user NAME
+	// too, and /root a home whose paths are declared as system paths.
 	Homes map[string]string
 	// StoragePath is where new declarations go (the persistent storage
 	// path of most declared paths, else /nix/persist).

@@ -444,3 +444,13 @@ func TestSuggestAccountsForEveryLostPath(t *testing.T) {
 		t.Errorf("left:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestHomeUsersLeavesOutSystemDirectories: a home a declaration names
+// that is a directory of the system's state (users.x.home = "/var/lib")
+// is no home to roll paths up under; a user's own directory is.
+func TestHomeUsersLeavesOutSystemDirectories(t *testing.T) {
+	got := homeUsers(map[string]string{"x": "/var/lib", "r": "/", "alice": "/srv/alice/"})
+	if len(got) != 1 || got[0] != (home{dir: "/srv/alice", user: "alice"}) {
+		t.Errorf("homeUsers = %+v, want only alice's /srv/alice", got)
+	}
+}
