@@ -65,6 +65,16 @@ type group struct {
 	count int
 }
 
+// placeIn gives s, the suggestion of g's target, the home it lies in
+// (rollUpValue's): its user and its path relative to the home; nothing for
+// a system path.
+func (g *group) placeIn(s *Suggestion) {
+	if g.home != "" {
+		s.User, s.Home = g.user, g.home
+		s.Rel = strings.TrimPrefix(g.target, g.home+"/")
+	}
+}
+
 // innerFact is a knowledge base fact about a path inside a suggestion.
 type innerFact struct {
 	path string
@@ -264,10 +274,7 @@ func (in *Input) build(g *group) Suggestion {
 		}
 	}
 	s.Score += evidence(&s, in.Now)
-	if g.home != "" {
-		s.User, s.Home = g.user, g.home
-		s.Rel = strings.TrimPrefix(g.target, g.home+"/")
-	}
+	g.placeIn(&s)
 	if s.Action == Persist {
 		s.Attrs = in.attrs(&s)
 	}

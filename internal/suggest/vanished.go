@@ -51,7 +51,8 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 	}
 	match := in.Knowledge.Matcher()
 	homes := homeUsers(in.Homes)
-	for _, v := range in.vanishedRows(match, homes) {
+	for _, r := range in.vanishedRows(match, homes) {
+		v := r.Vanished
 		at := slices.IndexFunc(out, func(s Suggestion) bool {
 			return (s.Action == Persist || s.Action == Ignore) && pathx.HasPrefix(v.Path, s.Path)
 		})
@@ -63,23 +64,14 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 			}
 			continue
 		}
-		if v.Mode&unix.S_IFMT == unix.S_IFLNK || in.unpersistable(v.Path) {
-			continue
+		if !r.ok || v.Mode&unix.S_IFMT == unix.S_IFLNK || in.unpersistable(v.Path) {
+			continue // a home itself (the module makes it), a link, or never declared
 		}
-		s := Suggestion{Path: v.Path, Kind: persist.File, StoragePath: in.StoragePath, Boots: len(in.Old), Entries: v.Entries, Bytes: v.Bytes, Action: Persist}
+		s := Suggestion{Path: v.Path, Kind: persist.File, StoragePath: in.StoragePath, Boots: len(in.Old), Entries: v.Entries, Bytes: v.Bytes, Action: Persist, Fact: r.g.fact}
 		if v.IsDir() {
 			s.Kind = persist.Dir
 		}
-		h, inHome := homeOf(homes, v.Path)
-		if inHome && h.dir == v.Path {
-			continue // a home itself: the module makes it
-		}
-		if inHome {
-			s.User, s.Home, s.Rel = h.user, h.dir, v.Path[len(h.dir)+1:]
-		}
-		if i, p := match.MatchIndex(v.Path, s.Home); i >= 0 && p == v.Path {
-			s.Fact = &in.Knowledge.Facts[i]
-		}
+		r.g.placeIn(&s)
 		if st, err := fsys.StatIn(a.PreviousRoot.Dir, v.Path); err == nil {
 			s.Mtime = st.Mtim.Nano()
 		}
@@ -104,17 +96,28 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 	return out
 }
 
+// vanishedRow is a row of vanishedRows and the group rollUpValue makes
+// of its path (ok false: a home itself, or a file where a directory of
+// many applications' state was): its home and user, and the knowledge
+// base's fact, as for a lost path on the live root.
+type vanishedRow struct {
+	diff.Vanished
+	g  group
+	ok bool
+}
+
 // vanishedRows are the rows of a.Vanished no declaration covers, whose
 // data is not in a persistent copy (PersistentCopy: stray's to report),
 // a directory that holds many applications' state (rollUpValue's
 // containers: /var/lib, a home, ~/.config) split into what it held, read
-// from the previous root: never declared whole.
-func (in *Input) vanishedRows(match *knowledge.Matcher, homes []home) []diff.Vanished {
-	var vs []diff.Vanished
+// from the previous root: never declared whole. Each is placed by
+// rollUpValue, the rule the live paths are placed by.
+func (in *Input) vanishedRows(match *knowledge.Matcher, homes []home) []vanishedRow {
+	var vs []vanishedRow
 	var add func(v diff.Vanished)
 	add = func(v diff.Vanished) {
-		if _, ok := rollUpValue(match, homes, v.Path, nil); ok || !v.IsDir() {
-			vs = append(vs, v)
+		if g, ok := rollUpValue(match, homes, v.Path, nil); ok || !v.IsDir() {
+			vs = append(vs, vanishedRow{Vanished: v, g: g, ok: ok})
 			return
 		}
 		for _, c := range previousChildren(in.Audit.PreviousRoot.Dir, v) {

@@ -88,3 +88,33 @@ func TestSuggestVanished(t *testing.T) {
 		t.Errorf("without a previous root: %v", sugs)
 	}
 }
+
+// TestVanishedPlacedAsLivePaths: a vanished path is placed by the rule a
+// lost live path is (rollUpValue): in a cache the knowledge base names
+// (~/.cache), a directory below it is an Ignore suggestion as it is live,
+// under the home's user. Before, vanished.go looked the fact up for the
+// exact path only and proposed to persist a vanished cache directory.
+func TestVanishedPlacedAsLivePaths(t *testing.T) {
+	dir := t.TempDir()
+	prev := filepath.Join(dir, "prev")
+	if err := os.MkdirAll(prev+"/home/alice/.cache/thumbnails", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	v := diff.Vanished{Path: "/home/alice/.cache/thumbnails", Mode: unix.S_IFDIR | 0o755, Entries: 1, Root: "r", From: "r"}
+	lost := item("/home/alice/.cache/fontconfig", 0)
+	lost.Mode = unix.S_IFDIR | 0o755
+	a := &diff.Audit{Decls: &persist.Set{}, Root: "/", PreviousRoot: &btrfs.OldRoot{Name: "r", Dir: prev},
+		Lost: []*diff.Item{lost}, Vanished: []diff.Vanished{v}}
+	sugs, _ := Suggest(Input{Audit: a, Root: dir + "/live", Knowledge: knowledge.Builtin(), StoragePath: "/nix/persist"})
+	got := map[string]Suggestion{}
+	for _, s := range sugs {
+		got[s.Path] = s
+	}
+	live, gone := got["/home/alice/.cache/fontconfig"], got["/home/alice/.cache/thumbnails"]
+	if live.Action != Ignore {
+		t.Fatalf("live /home/alice/.cache/fontconfig: %+v, want Ignore (the reference)", live)
+	}
+	if gone.Action != live.Action || gone.User != "alice" || gone.Rel != ".cache/thumbnails" || gone.Fact == nil || gone.Fact.Path != live.Fact.Path {
+		t.Errorf("vanished /home/alice/.cache/thumbnails: action %s user %q rel %q fact %+v, want %s for alice, .cache/thumbnails, the fact %+v", gone.Action, gone.User, gone.Rel, gone.Fact, live.Action, live.Fact)
+	}
+}
