@@ -164,6 +164,10 @@ type Model struct {
 	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
+	// then are the declarations From's boot ran with (DeclaredThen),
+	// read once (thenRead) by declaredThen.
+	then     *persist.Set
+	thenRead bool
 	// live is the live mount table whole (nil with --mountinfo): Mounts
 	// before it is made relative to Root, what the top level is found in.
 	live *mounts.Table
@@ -326,6 +330,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	if len(m.OldRoots.Roots) > 0 && !o.Uncompared {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
+		cfg.PreviousDecls = DeclaredThen(cfg.PreviousRoot.Dir, m.Root)
 	}
 	// Rows, totals and metrics need no path below a directory lost whole
 	// (with a previous root, diff.Check lists what is below one whose

@@ -56,6 +56,15 @@ func (m *Model) mountedThen(pe *PersistedError) *PersistedError {
 	if kind, empty := emptyAt(m.From.Dir, pe.Decl.Path); kind == "" || empty {
 		return pe // only what a mount point leaves
 	}
+	return m.unmountedThen(pe)
+}
+
+// unmountedThen is pe for a declared path whose copy was not mounted over
+// it at the old root's boot, so that what the old root holds at pe.Path is
+// that boot's data: nil (restore it) when the copy lacks it or holds
+// older, other data (ReplacesCopy); pe, Unmounted, when the copy holds
+// the same bytes (Same) or data changed no earlier (Newer).
+func (m *Model) unmountedThen(pe *PersistedError) *PersistedError {
 	pe.Unmounted = true
 	pe.Dest = path.Join(pe.Copy, strings.TrimPrefix(pe.Path, pe.Decl.Path))
 	if kind, empty := emptyAt(m.Root, pe.Dest); kind == "" || empty {

@@ -50,6 +50,10 @@ type PersistedError struct {
 	Dest         string
 	Same         bool
 	Newer, OldAt time.Time
+	// Then, when not "", names the declarations the old root's boot ran
+	// with (DeclaredThen), which mount the copy at Decl.Path: what the old
+	// root holds at Path lay beneath that mount, whatever it is.
+	Then string
 }
 
 // Error says where that boot's data was.
@@ -61,6 +65,9 @@ func (e *PersistedError) Error() string {
 	what := fmt.Sprintf("%s is a declared %s", e.Path, e.Decl.Kind)
 	if e.Path != e.Decl.Path {
 		what = fmt.Sprintf("%s is inside the declared %s %s", e.Path, e.Decl.Kind, e.Decl.Path)
+	}
+	if e.Then != "" {
+		return fmt.Sprintf("%s: the declarations that boot ran with (%s) mount its persistent copy %s over it, so the persistent copy holds that boot's data, and the old root holds only what lay beneath the mount, hidden", what, e.Then, e.Copy)
 	}
 	if e.Same {
 		return fmt.Sprintf("%s: its persistent copy %s already holds the same bytes at %s, and the old root holds more than a mount point leaves at %s (the copy was not mounted over it then): nothing to restore", what, e.Copy, e.Dest, e.Decl.Path)
@@ -131,6 +138,19 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 		return nil
 	}
 	out := &PersistedError{Path: p, Decl: e, Copy: cp}
+	if m.From != nil && m.From.Dir != "" {
+		switch mounted, ok := mountedAtBoot(m.declaredThen(), e, p); {
+		case mounted:
+			name := m.FromName
+			if name == "" {
+				name = m.From.Dir
+			}
+			out.Then = path.Join(name, persist.DeclarationsFile)
+			return out
+		case ok:
+			return m.unmountedThen(out) // not declared then: not mounted
+		}
+	}
 	if x.Mask&unix.STATX_BTIME != 0 {
 		out.Since = time.Unix(x.Btime.Sec, int64(x.Btime.Nsec))
 		if !end.IsZero() && !out.Since.Before(end) {

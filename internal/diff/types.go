@@ -45,6 +45,14 @@ type Config struct {
 	// by internal/audit, as drift check --old-roots asks), its Dir readable
 	// while Check runs; Check passes it on in Audit.PreviousRoot.
 	PreviousRoot *btrfs.OldRoot
+	// PreviousDecls, when set, are the declarations the previous root's
+	// boot ran with, as it records them (internal/audit's DeclaredThen):
+	// a declared path they cover with the same persistent copy was mounted
+	// from it at that boot, so what the previous root holds there lay
+	// beneath the mount and is never listed as vanished. nil when the
+	// previous root records none: what it holds at a declared path is the
+	// evidence then (declaredGone).
+	PreviousDecls *persist.Set
 	// Progress, when set, is called about every ProgressEvery with the
 	// number of entries visited so far and the apparent size (st_size, in
 	// bytes) of the regular files among them, from a goroutine of Check's

@@ -33,7 +33,10 @@ func copyOf(e persist.Entry, p string) string {
 }
 
 // declaredGone reports whether the path p of the previous root, at or
-// below the declared path of entries[decl], is gone: absent from the
+// below the declared path of entries[decl], is gone (never when the
+// declarations the previous root's boot ran with, Config.PreviousDecls,
+// kept p at the same copy: mounted then, what the previous root holds at p
+// lay beneath the mount): absent from the
 // persistent copy and from the live path, both looked up beneath liveFD
 // (the audited root, through its mounts, never through a symlink). At the
 // declared path of a file, impermanence's symlink to a missing copy
@@ -55,6 +58,11 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 	cp := copyOf(e, p)
 	if cp == "" {
 		return false, false
+	}
+	if then := c.cfg.PreviousDecls; then != nil {
+		if t, ok := then.Covering(p); ok && copyOf(t, p) == cp {
+			return false, false // mounted at that boot: what lay beneath it
+		}
 	}
 	var st unix.Stat_t
 	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {

@@ -1,0 +1,140 @@
+package audit
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/safefile"
+	"golang.org/x/sys/unix"
+)
+
+// Was a declared path mounted from its persistent copy at an old root's
+// boot? The old root records the declarations its boot ran with: the
+// services.drift module writes them to /etc/drift/declarations.json
+// (persist.DeclarationsFile), a link into /etc/static and on into the
+// store. A path those declarations cover with the same persistent copy was
+// mounted from it at that boot (impermanence and preservation mount, or
+// link, every declared path at activation, making a missing copy first),
+// so what the old root holds at it lay beneath the mount, hidden: never
+// that boot's data, whatever its bytes or times. A path they do not cover
+// was not mounted. When the old root records no declarations drift can
+// read (no module, or its store path collected), what it holds at the path
+// is the evidence (beneath.go).
+
+// maxThenHops bounds the links followed to the old root's declarations.
+const maxThenHops = 40
+
+// DeclaredThen reads the declarations the boot of the old root at old ran
+// with (its persist.DeclarationsFile, through its links: what lies below
+// /nix, a filesystem of its own that the old root does not hold, is read
+// in the live root's /nix instead), never following a link out of either
+// root. nil when the old root holds none drift can read.
+func DeclaredThen(old, live string) *persist.Set {
+	oldFD, err := fsys.OpenRoot(old)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(oldFD)
+	liveFD, err := fsys.OpenRoot(live)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(liveFD)
+	fd, rel, ok := resolveThen(oldFD, liveFD, "/"+persist.DeclarationsFile)
+	if !ok {
+		return nil
+	}
+	rfd, err := fsys.OpenRead(fd, rel)
+	if err != nil {
+		return nil
+	}
+	name := path.Join(old, persist.DeclarationsFile)
+	f, _, err := safefile.FromFD(rfd, name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: name, Max: 64 << 20})
+	if err != nil {
+		return nil
+	}
+	set, err := persist.ParseJSON(data, name, persist.Options{})
+	if err != nil {
+		return nil
+	}
+	return set
+}
+
+// resolveThen follows p (absolute) component by component as the old
+// root's system saw it: beneath oldFD, but below /nix beneath liveFD.
+// It returns the directory descriptor and the relative path of the object
+// p names, ok false when a component is missing, is not a directory on
+// the way, or the links loop.
+func resolveThen(oldFD, liveFD int, p string) (fd int, rel string, ok bool) {
+	for hops := 0; hops <= maxThenHops; hops++ {
+		comps := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+		cur, relinked := "/", false
+		for i, c := range comps {
+			next := path.Join(cur, c)
+			fd = oldFD
+			if pathx.Contains("/nix", next) {
+				fd = liveFD
+			}
+			rel = strings.TrimPrefix(next, "/")
+			var st unix.Stat_t
+			if err := fsys.Lstat(fd, rel, &st); err != nil {
+				return -1, "", false
+			}
+			switch st.Mode & unix.S_IFMT {
+			case unix.S_IFLNK:
+				target, err := fsys.Readlink(fd, rel)
+				if err != nil {
+					return -1, "", false
+				}
+				if !path.IsAbs(target) {
+					target = path.Join(cur, target)
+				}
+				p, relinked = path.Join(append([]string{target}, comps[i+1:]...)...), true
+			case unix.S_IFDIR:
+			default:
+				if i < len(comps)-1 {
+					return -1, "", false
+				}
+			}
+			if relinked {
+				break
+			}
+			cur = next
+		}
+		if !relinked {
+			return fd, rel, true
+		}
+	}
+	return -1, "", false
+}
+
+// mountedAtBoot says whether the live path p, which the declaration e
+// covers now, was mounted from the same persistent copy at the boot whose
+// declarations were then (DeclaredThen): a declaration of then covers p
+// and keeps it at the same place. ok false when then is nil (the old root
+// records none).
+func mountedAtBoot(then *persist.Set, e persist.Entry, p string) (mounted, ok bool) {
+	if then == nil {
+		return false, false
+	}
+	t, covered := then.Covering(p)
+	return covered && diff.CopyOf(&t, p) == diff.CopyOf(&e, p), true
+}
+
+// declaredThen is DeclaredThen of From, read once; nil without From.
+func (m *Model) declaredThen() *persist.Set {
+	if !m.thenRead && m.From != nil && m.From.Dir != "" {
+		m.then, m.thenRead = DeclaredThen(m.From.Dir, m.Root), true
+	}
+	return m.then
+}

@@ -1,0 +1,61 @@
+package audit
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// An old root whose boot mounted a declared directory's copy holds beneath
+// the mount point what lay there, hidden: a file newer than the copy's
+// (field case: a tester's VANISHED row offered drift restore --force for a
+// file hidden under the /etc/nixos bind mount, which would have put the
+// stale hidden file over the live copy). The old root records the
+// declarations its boot ran with (/etc/drift/declarations.json, a link
+// through /etc/static into the store, read in the live /nix); they declare
+// /etc/nixos, so restore refuses whatever the old root holds there. Old
+// roots whose declarations do not declare it (not yet switched to) still
+// restore the newer file over the older copy; one that records none falls
+// back to what it holds at the declared path.
+func TestPersistedByTheOldRootsOwnDeclarations(t *testing.T) {
+	live, old := t.TempDir(), t.TempDir()
+	const store = "/nix/store/22222222222222222222222222222222-etc/etc"
+	declared := `{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/nixos" ] }`
+	testutil.Tree(t, live, "f /nix/persist/etc/nixos/configuration.nix edited through the mount")
+	past := time.Now().Add(-time.Hour)
+	testutil.Must(t, os.Chtimes(filepath.Join(live, "nix/persist/etc/nixos/configuration.nix"), past, past))
+	testutil.Tree(t, old, "f /etc/nixos/configuration.nix stale, beneath the mount")
+	testutil.Must(t, os.Symlink(store, filepath.Join(old, "etc/static")))
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", filepath.Join(old, "etc/drift/declarations.json")))
+	then := filepath.Join(live, store, "drift/declarations.json")
+	testutil.Must(t, os.MkdirAll(filepath.Dir(then), 0o755))
+	decls, err := persist.ParseJSON([]byte(declared), "p.json", persist.Options{})
+	testutil.Must(t, err)
+	m := &Model{Root: live, Decls: decls, From: &btrfs.OldRoot{Name: "2026-12-07_10:00:00", Dir: old}, FromName: "/dev/vda2:/old_roots/2026-12-07_10:00:00"}
+	end := time.Now().Add(time.Hour)
+
+	// No declarations in the old root (the store path not there): what
+	// it holds at the declared path says the copy was not mounted.
+	if pe := m.Persisted("/etc/nixos/configuration.nix", end); pe != nil {
+		t.Fatalf("no declarations recorded: refused %v; want the old rule (data there, newer: restored)", pe)
+	}
+	testutil.Must(t, os.WriteFile(then, []byte(declared), 0o444))
+	m.thenRead = false
+	pe := m.Persisted("/etc/nixos/configuration.nix", end)
+	if pe == nil || pe.Then != "/dev/vda2:/old_roots/2026-12-07_10:00:00/etc/drift/declarations.json" || pe.Unmounted {
+		t.Fatalf("declared at that boot: %+v, want refused, naming the old root's declarations", pe)
+	}
+	// Declared only since: not mounted at that boot.
+	testutil.Must(t, os.Chmod(then, 0o644))
+	testutil.Must(t, os.WriteFile(then, []byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/srv" ] }`), 0o444))
+	m.thenRead = false
+	if pe := m.Persisted("/etc/nixos/configuration.nix", end); pe != nil {
+		t.Errorf("not declared at that boot: refused %v; want the newer file restored over the older copy", pe)
+	}
+}
