@@ -342,7 +342,11 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {
 			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(m.Sources, ", "))
 		}
-		return &HintError{Err: err, Hint: "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"}
+		hint := "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"
+		if h := m.oldNixosHint(); h != "" {
+			hint = h + "; or " + hint
+		}
+		return &HintError{Err: err, Hint: hint}
 	}
 	if err != nil {
 		return err
@@ -379,6 +383,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	var ws []diff.Warning
 	a.NotAdoptable, a.Unusable, ws = m.notAdoptable()
 	a.Warnings = append(a.Warnings, ws...)
+	if w, ok := m.wipedSources(a); ok && !cfg.MountsOnly {
+		a.Warnings = append(a.Warnings, w)
+	}
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	if err := ctx.Err(); err != nil {
 		return err

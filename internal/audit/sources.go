@@ -21,11 +21,26 @@ import (
 // is in use too: it is the configuration (/nix/persist/etc/nixos with its
 // hardware-configuration.nix), not only the files declaring persistence.
 func (m *Model) sourceUses() []Use {
+	var out []Use
+	for _, p := range m.sourcePaths() {
+		out = append(out, Use{Path: p, Kind: UseReferenced, By: "the declarations drift reads (" + p + ")"})
+		if m.discovered {
+			if dir := path.Dir(p); dir != "/" {
+				out = append(out, Use{Path: dir, Kind: UseReferenced, By: "the configuration drift reads (" + p + ")"})
+			}
+		}
+	}
+	return out
+}
+
+// sourcePaths are the files the declarations were read from (Sources)
+// that lie inside Root, as paths of the audited system, in order.
+func (m *Model) sourcePaths() []string {
 	root, err := filepath.Abs(m.Root)
 	if err != nil {
 		return nil
 	}
-	var out []Use
+	var out []string
 	for _, s := range m.Sources {
 		if strings.HasPrefix(s, "--flake ") || s == "-" {
 			continue
@@ -38,13 +53,7 @@ func (m *Model) sourceUses() []Use {
 		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 			continue
 		}
-		p := pathx.Clean("/" + filepath.ToSlash(rel))
-		out = append(out, Use{Path: p, Kind: UseReferenced, By: "the declarations drift reads (" + p + ")"})
-		if m.discovered {
-			if dir := path.Dir(p); dir != "/" {
-				out = append(out, Use{Path: dir, Kind: UseReferenced, By: "the configuration drift reads (" + p + ")"})
-			}
-		}
+		out = append(out, pathx.Clean("/"+filepath.ToSlash(rel)))
 	}
 	return out
 }

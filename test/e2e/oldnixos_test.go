@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCheckAfterWipePointsAtTheOldRootsNixos: on real btrfs, through a real
+// drift wipe. /etc/nixos lay on the root, declared by nothing, with no
+// /etc/drift/declarations.json (field case: after a real wipe a fresh
+// user's drift check found no declarations and said only --persist FILE).
+// Before the wipe, drift check warns that the declarations it read are
+// gone after the next boot; after it, drift check's hint names the newest
+// old root's etc/nixos with the real path and how to mount it, and the
+// command it gives, run on that path, reads the declarations.
+func TestCheckAfterWipePointsAtTheOldRootsNixos(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	const conf = "/etc/nixos/configuration.nix"
+	run(t, "umount", s.M("/etc/nixos")) // /etc/nixos on the root, not mounted from a copy
+	writeFile(t, s.M(conf), `{ environment.persistence."/nix/persist".directories = [ "/var/lib/bluetooth" ]; }`+"\n", 0o644)
+	code, out, errs := s.driftAll("check", "--root", s.root)
+	if code > 1 || strings.Count(errs, "lie on the wiped root and nothing keeps them") != 1 || !strings.Contains(errs, "(/etc/nixos/configuration.nix)") {
+		t.Errorf("drift check before the wipe: exit %d, want one warning naming %s\n%s\n%s", code, conf, out, errs)
+	}
+
+	s.unmountBelow(s.root)
+	now := time.Now()
+	if err := os.Chtimes(filepath.Join(s.top, "root"), now, now); err != nil {
+		t.Fatal(err)
+	}
+	w := &wipeImage{t: t, top: s.top, dev: s.dev}
+	w.drift()
+	s.boot(map[string]bool{"/etc/nixos": true, "/etc/adjtime": true})
+	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
+	if len(olds) != 1 {
+		t.Fatalf("old_roots after the wipe: %q", olds)
+	}
+	code, out, errs = s.driftAll("check", "--root", s.root)
+	inTop := "/old_roots/" + olds[0] + "/etc/nixos"
+	give := "drift check --persist /mnt/top" + inTop + "/configuration.nix"
+	if code != 2 || !strings.Contains(errs, s.dev+":"+inTop) || !strings.Contains(errs, "mount -o subvolid=5 "+s.dev+" /mnt/top") || !strings.Contains(errs, give) {
+		t.Fatalf("drift check after the wipe: exit %d, want the hint naming %s:%s and %q\n%s\n%s", code, s.dev, inTop, give, out, errs)
+	}
+	// The given command, with the top level mounted where this test has it.
+	code, out, errs = s.driftAll("check", "--root", s.root, "--persist", s.top+inTop+"/configuration.nix")
+	if code > 1 || strings.Contains(errs, "no persistence declarations found") {
+		t.Errorf("drift check with the old root's configuration: exit %d\n%s\n%s", code, out, errs)
+	}
+}
