@@ -41,7 +41,7 @@ func (m *Model) findFrom(ctx context.Context, o Options) error {
 			}
 			return &HintError{Err: fmt.Errorf("--from %s: %w", from, err), Hint: hint}
 		}
-		r, err := top.FindOldRoot(o.FromOldRoots, from, time.UTC)
+		r, err := top.FindOldRoot(o.FromOldRoots, from, time.UTC, time.Now())
 		if err != nil {
 			return fmt.Errorf("--from %s: %w", from, err)
 		}

@@ -14,17 +14,24 @@ const Latest = "latest"
 var ErrNoOldRoot = errors.New("no such old root")
 
 // PickOldRoot returns the entry of roots (as from OldRoots) called name, or
-// for Latest the newest verified subvolume with an old-root name by real
-// time (OldRoot.Time, the order of SortOldRoots: 2026-11-10 after 2026-11-9,
-// a .1 after its twin), never by string; a subvolume named otherwise
-// (manual-backup) is not an old root and never the latest. A named entry must be a subvolume or a directory: a
+// for Latest the previous boot's root as drift check takes it: the newest
+// verified subvolume with an old-root name by real time (OldRoot.Time, the
+// order of SortOldRoots: 2026-11-10 after 2026-11-9, a .1 after its twin),
+// never by string, that a past boot can have left (PastBoot: not dated
+// after now; such a root is named in the error when it is the only
+// one); a subvolume named otherwise (manual-backup) is not an old root and
+// never the latest. A named entry must be a subvolume or a directory: a
 // symlink (never followed) or anything else is an error. A name that is
 // not there finds the one entry whose name denotes the same time (byName:
 // zero-padded or not). Errors wrap ErrNoOldRoot when nothing matches.
-func PickOldRoot(roots []OldRoot, name string) (OldRoot, error) {
+func PickOldRoot(roots []OldRoot, name string, now time.Time) (OldRoot, error) {
 	if name == Latest {
-		if r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, nil); ok { // managed: a subvolume with an old-root name
+		kinds := []Kind{KindSubvolume} // managed: a subvolume with an old-root name
+		if r, ok := PreviousRoot(roots, kinds, PastBoot(nil, now)); ok {
 			return r, nil
+		}
+		if r, ok := PreviousRoot(roots, kinds, nil); ok {
+			return OldRoot{}, fmt.Errorf("%w: the only subvolume with an old-root name, %s, is dated after now (%s): no past boot left it, the clock looks wrong (or the root was named by hand); name it with --from %s to read it", ErrNoOldRoot, r.Name, now.UTC().Format(time.RFC3339), r.Name)
 		}
 		return OldRoot{}, fmt.Errorf("%w: no subvolume with an old-root name (YYYY-MM-D_hh:mm:ss[.N]) among the %d entries of old_roots", ErrNoOldRoot, len(roots))
 	}
@@ -77,8 +84,9 @@ func byName(roots []OldRoot, name string) (OldRoot, error) {
 }
 
 // FindOldRoot lists the old roots in the directory dir (relative to the top
-// level; names parsed in loc) and picks name among them (PickOldRoot).
-func (t *Top) FindOldRoot(dir, name string, loc *time.Location) (OldRoot, error) {
+// level; names parsed in loc) and picks name among them (PickOldRoot, at
+// now).
+func (t *Top) FindOldRoot(dir, name string, loc *time.Location, now time.Time) (OldRoot, error) {
 	dir, err := CleanRel("--old-roots", dir)
 	if err != nil {
 		return OldRoot{}, err
@@ -95,7 +103,7 @@ func (t *Top) FindOldRoot(dir, name string, loc *time.Location) (OldRoot, error)
 	if err != nil {
 		return OldRoot{}, err
 	}
-	r, err := PickOldRoot(roots, name)
+	r, err := PickOldRoot(roots, name, now)
 	if err != nil {
 		return OldRoot{}, fmt.Errorf("%s of %s: %w", dir, t.Source, err)
 	}

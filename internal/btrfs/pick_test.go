@@ -10,6 +10,7 @@ import (
 )
 
 func TestPickOldRoot(t *testing.T) {
+	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	mk := func(name string, kind Kind) OldRoot {
 		r := OldRoot{Name: name, Path: "old_roots/" + name, Kind: kind}
 		r.resolveTime(time.UTC)
@@ -24,31 +25,31 @@ func TestPickOldRoot(t *testing.T) {
 		mk("sock", KindOther),
 		{Name: "manual-backup", Path: "old_roots/manual-backup", Kind: KindSubvolume, Time: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, // newest, not an old root
 	}
-	r, err := PickOldRoot(roots, Latest)
+	r, err := PickOldRoot(roots, Latest, now)
 	if err != nil || r.Name != "2026-11-10_08:00:00" {
 		t.Errorf("latest: %q, %v; want 2026-11-10_08:00:00", r.Name, err)
 	}
-	if r, err := PickOldRoot(roots[:1], Latest); err != nil || r.Name != "2026-11-9_08:00:00" {
+	if r, err := PickOldRoot(roots[:1], Latest, now); err != nil || r.Name != "2026-11-9_08:00:00" {
 		t.Errorf("latest of one: %q, %v", r.Name, err)
 	}
 	for _, name := range []string{"2026-11-9_08:00:00.1", "2026-12-1_00:00:00"} {
-		if r, err := PickOldRoot(roots, name); err != nil || r.Name != name {
+		if r, err := PickOldRoot(roots, name, now); err != nil || r.Name != name {
 			t.Errorf("%s: %q, %v", name, r.Name, err)
 		}
 	}
-	if _, err := PickOldRoot(roots, "link"); err == nil || !strings.Contains(err.Error(), "symlink") {
+	if _, err := PickOldRoot(roots, "link", now); err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Errorf("a symlink: %v", err)
 	}
-	if _, err := PickOldRoot(roots, "sock"); err == nil {
+	if _, err := PickOldRoot(roots, "sock", now); err == nil {
 		t.Error("a socket picked")
 	}
-	if _, err := PickOldRoot(roots, "2026-1-1_00:00:00"); !errors.Is(err, ErrNoOldRoot) {
+	if _, err := PickOldRoot(roots, "2026-1-1_00:00:00", now); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("missing: %v", err)
 	}
-	if r, err := PickOldRoot(roots, "manual-backup"); err != nil || r.Name != "manual-backup" {
+	if r, err := PickOldRoot(roots, "manual-backup", now); err != nil || r.Name != "manual-backup" {
 		t.Errorf("manual-backup by name: %q, %v", r.Name, err)
 	}
-	if _, err := PickOldRoot(roots[3:], Latest); !errors.Is(err, ErrNoOldRoot) {
+	if _, err := PickOldRoot(roots[3:], Latest, now); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("latest without a subvolume: %v", err)
 	}
 	// Names that denote the same time find each other: zero-padded or not.
@@ -57,24 +58,54 @@ func TestPickOldRoot(t *testing.T) {
 		"2026-11-09_08:00:00.1": "2026-11-9_08:00:00.1",
 		"2026-12-01_00:00:00":   "2026-12-1_00:00:00",
 	} {
-		if r, err := PickOldRoot(roots, name); err != nil || r.Name != want {
+		if r, err := PickOldRoot(roots, name, now); err != nil || r.Name != want {
 			t.Errorf("%s: %q, %v; want %s", name, r.Name, err, want)
 		}
 	}
-	if _, err := PickOldRoot(roots, "2026-11-09_08:00:00.2"); !errors.Is(err, ErrNoOldRoot) {
+	if _, err := PickOldRoot(roots, "2026-11-09_08:00:00.2", now); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("another collision suffix: %v", err)
 	}
 	// both spellings present: the exact one wins; neither exact: ambiguous
 	twins := []OldRoot{mk("2026-11-9_08:00:00", KindSubvolume), mk("2026-11-09_08:00:00", KindSubvolume)}
-	if r, err := PickOldRoot(twins, "2026-11-09_08:00:00"); err != nil || r.Name != "2026-11-09_08:00:00" {
+	if r, err := PickOldRoot(twins, "2026-11-09_08:00:00", now); err != nil || r.Name != "2026-11-09_08:00:00" {
 		t.Errorf("exact twin: %q, %v", r.Name, err)
 	}
-	if _, err := PickOldRoot(twins, "2026-11-9_8:00:00"); !errors.Is(err, ErrNoOldRoot) {
+	if _, err := PickOldRoot(twins, "2026-11-9_8:00:00", now); !errors.Is(err, ErrNoOldRoot) {
 		t.Errorf("not an old-root name: %v", err)
 	}
 	jan := []OldRoot{mk("2026-1-9_08:00:00", KindSubvolume), mk("2026-01-09_08:00:00", KindSubvolume)}
-	if _, err := PickOldRoot(jan, "2026-01-9_08:00:00"); err == nil || !strings.Contains(err.Error(), "2026-1-9_08:00:00 and 2026-01-09_08:00:00") {
+	if _, err := PickOldRoot(jan, "2026-01-9_08:00:00", now); err == nil || !strings.Contains(err.Error(), "2026-1-9_08:00:00 and 2026-01-09_08:00:00") {
 		t.Errorf("two entries of the same time, neither named exactly: %v", err)
+	}
+}
+
+// TestLatestIsThePreviousRoot: drift restore --from latest reads the root
+// drift check takes as the previous boot's (RecentRoots with PastBoot),
+// never one dated after now, which check refuses as the previous root
+// ("the clock looks wrong"); before, latest was the newest by name's time
+// whatever the clock said (a tester's 2026-12-31_23:59:59 on 2026-12-07).
+// A future root alone is an error naming it and how to read it anyway.
+func TestLatestIsThePreviousRoot(t *testing.T) {
+	now := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	mk := func(name string) OldRoot {
+		r := OldRoot{Name: name, Path: "old_roots/" + name, Kind: KindSubvolume}
+		r.resolveTime(time.UTC)
+		return r
+	}
+	roots := []OldRoot{mk("2026-12-6_09:00:00"), mk("2026-12-31_23:59:59"), mk("2026-12-7_17:54:58")}
+	r, err := PickOldRoot(roots, Latest, now)
+	if err != nil || r.Name != "2026-12-7_17:54:58" {
+		t.Errorf("latest = %q, %v; want 2026-12-7_17:54:58", r.Name, err)
+	}
+	checks := RecentRoots(roots, []Kind{KindSubvolume}, PastBoot(nil, now), 1)
+	if len(checks) != 1 || checks[0].Name != r.Name {
+		t.Errorf("check's previous root %+v, restore's latest %q", checks, r.Name)
+	}
+	if _, err := PickOldRoot(roots[1:2], Latest, now); !errors.Is(err, ErrNoOldRoot) || !strings.Contains(err.Error(), "--from 2026-12-31_23:59:59") {
+		t.Errorf("only a future root: %v", err)
+	}
+	if r, err := PickOldRoot(roots, "2026-12-31_23:59:59", now); err != nil || r.Name != "2026-12-31_23:59:59" {
+		t.Errorf("a future root by name: %q, %v", r.Name, err)
 	}
 }
 

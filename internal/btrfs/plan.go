@@ -139,6 +139,10 @@ type Decision struct {
 	Retired bool `json:"retired"`
 	// Why says why it is deleted or kept.
 	Why string `json:"why"`
+	// Previous is true for the previous boot's root (PastBoot: the newest
+	// managed old root dated before Options.Now, never the root now): the
+	// one drift check compares with and drift restore --from latest reads.
+	Previous bool `json:"previous"`
 	// AgeDays is the age in whole days at Options.Now, counted from Age
 	// (negative when the clock is before it).
 	AgeDays int `json:"ageDays"`
@@ -340,6 +344,7 @@ func (p *Plan) decide(protect bool) {
 			newest, last = d.Age, i
 		}
 	}
+	p.markPrevious()
 	clockWrong := o.Now.Before(newest)
 	if clockWrong {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the clock (%s) is before the newest old root (%s): no old root is deleted by age this boot", o.Now.In(o.Location).Format(time.RFC3339), newest.Format(time.RFC3339)))
@@ -384,6 +389,24 @@ func (p *Plan) decide(protect bool) {
 			d.Delete = true
 			d.Why = fmt.Sprintf("%d days old (more than %d)", d.AgeDays, o.KeepDays)
 		}
+	}
+}
+
+// markPrevious sets Previous on the previous boot's root among
+// p.OldRoots, by the rule of PastBoot at Options.Now: in a preview the
+// root now (Retired) is the live root, never a past boot's.
+func (p *Plan) markPrevious() {
+	roots := make([]OldRoot, len(p.OldRoots))
+	for i, d := range p.OldRoots {
+		roots[i] = d.OldRoot
+	}
+	live := func(r OldRoot) bool {
+		i := slices.IndexFunc(p.OldRoots, func(d Decision) bool { return d.Path == r.Path })
+		return p.Options.Preview && p.OldRoots[i].Retired
+	}
+	r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, PastBoot(live, p.Options.Now))
+	for i := range p.OldRoots {
+		p.OldRoots[i].Previous = ok && p.OldRoots[i].Path == r.Path
 	}
 }
 

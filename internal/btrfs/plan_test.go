@@ -38,3 +38,28 @@ func TestDeleteAt(t *testing.T) {
 		t.Errorf("DeleteAt = %v, want %v", got, want)
 	}
 }
+
+// TestPlanMarksThePreviousRoot: drift roots marks as the previous boot's
+// root the one PickOldRoot's latest and drift check take (PastBoot): not
+// the root now (Retired, in a preview), not one dated after now.
+func TestPlanMarksThePreviousRoot(t *testing.T) {
+	n := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	mk := func(name string, retired bool) Decision {
+		r := OldRoot{Name: name, Path: "old_roots/" + name, Kind: KindSubvolume}
+		r.resolveTime(time.UTC)
+		return Decision{OldRoot: r, Retired: retired}
+	}
+	p := &Plan{Options: Options{Now: n, KeepDays: 30, Location: time.UTC, Preview: true}, OldRoots: []Decision{
+		mk("2026-12-6_09:00:00", false), mk("2026-12-7_17:54:58", false), mk("2026-12-31_23:59:59", false), mk("2026-12-7_17:59:00", true),
+	}}
+	p.decide(false)
+	var marked []string
+	for _, d := range p.OldRoots {
+		if d.Previous {
+			marked = append(marked, d.Name)
+		}
+	}
+	if len(marked) != 1 || marked[0] != "2026-12-7_17:54:58" {
+		t.Errorf("previous %q, want 2026-12-7_17:54:58 alone", marked)
+	}
+}

@@ -53,6 +53,17 @@ func RecentRootsIn(dir, root string, n int) (Recent, error) {
 	return l.recent(n, time.Now()), nil
 }
 
+// PastBoot is the rule of which old roots can be a past boot's root, the
+// one notion of "the previous boot's root" every command reads: drift
+// check's history and the last boots drift suggest weighs (RecentRoots*),
+// drift restore --from latest (PickOldRoot), drift roots' mark
+// (Plan.OldRoots' Previous). It rejects the live root (live, nil for
+// none: a root renamed into old_roots after it was mounted) and one dated
+// after now (DatedAfter: the clock, or the name, is wrong).
+func PastBoot(live func(OldRoot) bool, now time.Time) func(OldRoot) bool {
+	return func(r OldRoot) bool { return (live != nil && live(r)) || r.DatedAfter(now) }
+}
+
 // DatedAfter reports whether r is dated after now (r.Time: the time in its
 // name, read as UTC as the initrd writes it): no past boot's root can be,
 // so it is never the previous boot's root; the clock, or the name, is

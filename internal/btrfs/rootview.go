@@ -340,7 +340,7 @@ func (l oldRootLook) recent(n int, now time.Time) Recent {
 			future = append(future, r)
 		}
 	}
-	skip := func(r OldRoot) bool { return l.live(r) || r.DatedAfter(now) }
+	skip := PastBoot(l.live, now)
 	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live), Future: future}
 }
 

@@ -195,7 +195,7 @@ func TestWipeReal(t *testing.T) {
 		top, err := OpenTop(context.Background(), im.Dev, nil)
 		testutil.Must(t, err)
 		defer top.Close()
-		r, err := top.FindOldRoot("old_roots", Latest, time.UTC)
+		r, err := top.FindOldRoot("old_roots", Latest, time.UTC, time.Now())
 		if err != nil || r.Name != FormatName(n.Add(-time.Hour), 0) {
 			t.Errorf("latest = %q, %v; want the root just retired", r.Name, err)
 		}

@@ -238,7 +238,11 @@ func oldRootsTable(w io.Writer, ds []btrfs.Decision, now time.Time, applied []bt
 		if !d.Age.IsZero() {
 			age = fmt.Sprintf("%dd", int(now.Sub(d.Age)/(24*time.Hour)))
 		}
-		if err := t.Append([]string{escape.Name(d.Name), age, verdict, escape.Name(d.Why)}); err != nil {
+		why := escape.Name(d.Why)
+		if d.Previous {
+			why += "; the previous boot's root (drift restore --from latest)"
+		}
+		if err := t.Append([]string{escape.Name(d.Name), age, verdict, why}); err != nil {
 			return err
 		}
 		// Parents before children, as a tree reads (d.Nested is in the
