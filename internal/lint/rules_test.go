@@ -174,7 +174,7 @@ func TestRules(t *testing.T) {
 		{"secret-dir-mode", user(`{ directory = ".gnupg"; mode = "0700"; } { directory = ".ssh"; mode = "u=rwx,g=,o="; }`), nil, nil},
 		{"syntax", "{\n  environment.persistence = { \"/p\".directories = [ \"/srv\" ; };\n}", nil, []string{"2:59 error"}},
 		{"syntax", sys(`"/srv"`, ""), nil, nil},
-		{"not-static", sys(`"/srv"`, "", `environment.persistence."/nix/persist".files = map (x: x) extra;`), nil, []string{"6:48 warning"}},
+		{"not-static", sys(`"/srv"`, "", `environment.persistence."/q".files = map (x: x) extra;`), nil, []string{"6:38 warning"}},
 		{"not-static", sys(`"/srv"`, ""), nil, nil},
 		{"conditional", `{ lib, config, ... }: { environment.persistence."/p".directories = lib.mkIf config.x.enable [ "/srv" ]; }`, nil, []string{"1:68 info"}},
 		{"declaration", `{ environment.persistence."/p".directories = "/srv"; }`, nil, []string{"1:46 error"}},

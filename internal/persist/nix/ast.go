@@ -32,10 +32,13 @@ type (
 		nodes []Node
 	}
 	nAttrs struct {
-		Off      int
-		rec      bool
-		binds    []binding
-		inherits []inherit
+		Off int
+		rec bool
+		// legacyLet: `let { … }`, whose value is its body attribute,
+		// not the set.
+		legacyLet bool
+		binds     []binding
+		inherits  []inherit
 	}
 	nLet struct {
 		Off      int
@@ -96,6 +99,7 @@ type strPart struct {
 }
 
 type formal struct {
+	Off  int
 	Name string
 	def  Node
 }

@@ -108,3 +108,12 @@ func TestStaticConditions(t *testing.T) {
 		t.Errorf("mkIf false on a set = %s %v, want an empty set", v.Kind, v.Attrs)
 	}
 }
+
+// A legacy `let { … }` is its body attribute, in any position.
+func TestLegacyLetIsItsBody(t *testing.T) {
+	for _, expr := range []string{`let { x = "/a"; body = x; }`, `{ lib, ... }: let { body = "/a"; }`} {
+		if v := eval(t, expr); v.Kind != KindString || v.Str != "/a" {
+			t.Errorf("%s = %s %q (%s), want \"/a\"", expr, v.Kind, v.Str, v.Why)
+		}
+	}
+}

@@ -154,7 +154,14 @@ func (ev *Evaluator) Eval(n Node, e *Env) *Value {
 		}
 		return v
 	case *nAttrs:
-		return ev.attrSet(n, e)
+		v := ev.attrSet(n, e)
+		if n.legacyLet {
+			if at := v.Attrs.Get("body"); at != nil {
+				return ev.AttrValue(at)
+			}
+			return UnknownAt(n.Off, "a `let { … }` without a body attribute")
+		}
+		return v
 	case *nLet:
 		s := &Env{Vars: make(map[string]*Lazy), parent: e}
 		ev.bindInto(s, n.binds, n.inherits, s, e)

@@ -14,6 +14,7 @@ type parser struct {
 	lx    lexer
 	tok   token
 	depth int
+	stack []Node // checkDuplicates' walk
 }
 
 // bailout carries a syntax error up the parser's stack; parseNixSource
@@ -38,6 +39,7 @@ func Parse(src *Source) (root Node, err error) {
 	if p.tok.Kind != tEOF {
 		p.fail(p.tok.Off, "expected end of file after the expression, found %s", p.tok)
 	}
+	p.checkDuplicates(root)
 	return root, nil
 }
 
@@ -121,6 +123,7 @@ func (p *parser) expr() Node {
 			f := p.formals(t.Off)
 			f.param = t.Text
 			p.expect(":", "after the function header")
+			p.checkFormals(f)
 			f.body = p.expr()
 			return f
 		}
@@ -135,6 +138,7 @@ func (p *parser) expr() Node {
 			p.advance()
 		}
 		p.expect(":", "after the function header")
+		p.checkFormals(f)
 		f.body = p.expr()
 		return f
 	case p.is("assert"):
@@ -151,7 +155,9 @@ func (p *parser) expr() Node {
 		if next := p.peek(1); tokIs(next, 0, "{") {
 			// legacy `let { … body = …; }`
 			p.advance()
+			p.advance()
 			a := p.attrsBody(t.Off, true)
+			a.legacyLet = true
 			return a
 		}
 		p.advance()
@@ -197,7 +203,7 @@ func (p *parser) formals(off int) *nFunc {
 			if p.tok.Kind != tID {
 				p.fail(p.tok.Off, "expected a parameter name, '...' or '}' in the function header, found %s", p.tok)
 			}
-			fm := formal{Name: p.tok.Text}
+			fm := formal{Off: p.tok.Off, Name: p.tok.Text}
 			p.advance()
 			if p.is("?") {
 				p.advance()
@@ -408,6 +414,12 @@ func (p *parser) attrName() attrKey {
 			p.fail(p.tok.Off, "expected '}' to close '${' in an attribute name, found %s", p.tok)
 		}
 		p.advance()
+		if s, ok := e.(*nStr); ok && !s.isPath {
+			// ${"name"} is the static name, as in Nix's parser
+			if lit, ok := literalString(s); ok {
+				return attrKey{Off: t.Off, Name: lit}
+			}
+		}
 		return attrKey{Off: t.Off, dyn: e}
 	}
 	p.fail(t.Off, "expected an attribute name, found %s", t)
@@ -485,7 +497,9 @@ func (p *parser) primary() Node {
 		case "let":
 			p.advance()
 			p.expect("{", "after legacy 'let'")
-			return p.attrsBody(t.Off, true)
+			a := p.attrsBody(t.Off, true)
+			a.legacyLet = true
+			return a
 		}
 	}
 	p.fail(t.Off, "expected an expression, found %s", t)
@@ -522,7 +536,7 @@ func (p *parser) binds(end string) ([]binding, []inherit) {
 				p.expect(")", "after the inherit source")
 			}
 			for !p.is(";") {
-				if p.tok.Kind != tID && p.tok.Kind != tDQuote && p.tok.Kind != tKeyword {
+				if p.tok.Kind != tID && p.tok.Kind != tDQuote && p.tok.Kind != tKeyword && p.tok.Kind != tDollarBrace {
 					p.fail(p.tok.Off, "expected an attribute name or ';' in inherit, found %s", p.tok)
 				}
 				in.names = append(in.names, p.attrName())
