@@ -59,7 +59,8 @@ drift refuses to retire a mounted root, or a --subvol that is not a root
 laid out as persistent storage), and does nothing (exit 0) while the
 resume device holds a hibernation image. Interrupted at any point, running
 drift wipe again (at this boot or the next) ends as an uninterrupted run
-would. --dry-run prints the plan.
+would. --dry-run prints the plan, on a mounted root too (saying why the
+real run would refuse).
 
 More, with examples: docs/wipe.md in drift's repository.
 
@@ -137,7 +138,7 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if bo.BootID == "" {
 		bo.BootID = btrfs.BootID()
 	}
-	bo.Blank, bo.SubvolIsRoot, bo.Fstab = opts.Blank, opts.SubvolIsRoot, opts.Fstab
+	bo.Blank, bo.SubvolIsRoot, bo.Fstab, bo.DryRun = opts.Blank, opts.SubvolIsRoot, opts.Fstab, opts.DryRun
 	hib, warnings, err := btrfs.CheckHibernation(btrfs.HibernationCheck{Device: opts.Resume, Offset: opts.ResumeOffset, Cmdline: opts.Cmdline})
 	for _, w := range warnings {
 		if !opts.Quiet {

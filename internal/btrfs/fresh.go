@@ -140,7 +140,11 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		return rs, fmt.Errorf("%w: %s is a plain directory, not a subvolume", ErrUnsafe, opts.Subvol)
 	}
 	if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {
-		return rs, fmt.Errorf("%w: %s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root; run drift wipe in the initrd before the root is mounted", ErrUnsafe, opts.Subvol, sv.ID, strings.Join(mps, ", "))
+		msg := fmt.Sprintf("%s (subvolume %d) is mounted at %s: retiring a mounted root leaves the system running inside an old root; run drift wipe in the initrd before the root is mounted", opts.Subvol, sv.ID, strings.Join(mps, ", "))
+		if !opts.DryRun {
+			return rs, fmt.Errorf("%w: %s", ErrUnsafe, msg)
+		}
+		p.Warnings = append([]string{"the real run would refuse: " + msg}, p.Warnings...)
 	}
 	if err := t.checkRoot(p, sv, rootPath); err != nil {
 		return rs, err

@@ -44,6 +44,11 @@ type Options struct {
 	// system: a mounted root is planned as retired instead of refused, and
 	// no boot mark of this boot counts.
 	Preview bool `json:"preview,omitempty"`
+	// DryRun plans for drift wipe --dry-run: a mounted root is planned as
+	// retired, and the refusal the real run gives (ErrUnsafe) becomes the
+	// plan's first warning ("the real run would refuse: …"), so that a dry
+	// run on a running system shows the plan and why it would not run.
+	DryRun bool `json:"-"`
 	// Fstab is the fstab(5) file whose btrfs lines say which subvolumes of
 	// this filesystem are mounted elsewhere than / (the initrd's
 	// /etc/fstab in systemd stage 1): such a --subvol is refused

@@ -268,6 +268,21 @@ func TestWipeReal(t *testing.T) {
 		if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "mounted") {
 			t.Errorf("wipe with the root mounted: %v, want an unsafe-target error", err)
 		}
+		// A dry run (fresh-user case: drift wipe --dry-run on the running
+		// system, as the docs' first example, refused) plans the wipe and
+		// says first that the real run would refuse, and why.
+		o := opts("b2")
+		o.DryRun = true
+		top, err := OpenTop(context.Background(), im.Dev, nil)
+		testutil.Must(t, err)
+		defer top.Close()
+		p, err = top.Plan(o)
+		if err != nil || len(p.Warnings) == 0 || !strings.HasPrefix(p.Warnings[0], "the real run would refuse: root (subvolume ") || !strings.Contains(p.Warnings[0], "is mounted at "+mnt) {
+			t.Fatalf("dry run with the root mounted: %v, warnings %q", err, p.Warnings)
+		}
+		if len(p.Steps) == 0 {
+			t.Errorf("dry run with the root mounted: no step planned")
+		}
 	})
 
 	t.Run("clock set back", func(t *testing.T) {
