@@ -55,8 +55,10 @@ mounted privately:
      --keep-min, and never one mounted or retired at this boot
 
 drift refuses to retire a mounted root, or a --subvol that is not a root
-(it holds a Nix store, the fstab mounts it elsewhere, or it is named and
-laid out as persistent storage), and does nothing (exit 0) while the
+(it holds a Nix store, the fstab mounts it, a subvolume in it or the one
+holding it elsewhere, one of them is mounted, or it is named and laid out
+as persistent storage), an --old-roots that is persistent storage by the
+same facts (or is named so and holds what is no old root), and does nothing (exit 0) while the
 resume device holds a hibernation image. Interrupted at any point, running
 drift wipe again (at this boot or the next) ends as an uninterrupted run
 would. --dry-run prints the plan, on a mounted root too (saying why the
@@ -171,6 +173,9 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	plan, err := top.Plan(bo)
 	if errors.Is(err, btrfs.ErrNotRoot) {
 		return withHint(err, "the root is the subvolume the system mounts at / (subvol= of fileSystems.\"/\"); nothing was changed")
+	}
+	if errors.Is(err, btrfs.ErrStorage) {
+		return withHint(err, "old roots belong in a directory of their own on the top level, such as old_roots (services.drift.wipe.oldRoots); nothing was changed")
 	}
 	if err != nil {
 		return err

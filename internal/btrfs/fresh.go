@@ -146,7 +146,7 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		}
 		p.Warnings = append([]string{"the real run would refuse: " + msg}, p.Warnings...)
 	}
-	if err := t.checkRoot(p, sv, rootPath); err != nil {
+	if err := t.checkRoot(p, sv, rootPath, subs, mounted); err != nil {
 		return rs, err
 	}
 	if rs.reuse {

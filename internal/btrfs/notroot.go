@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -52,23 +51,24 @@ var nixStoreMarks = []string{"store/.links", "var/nix/db", "nix/store/.links", "
 var storePathRe = regexp.MustCompile(`^[0-9a-df-np-sv-z]{32}-`)
 
 // checkRoot refuses (ErrNotRoot) the subvolume sv at rootPath as the root
-// to retire when it is not one: it holds a Nix store (nixStore), or fstab
-// (opts.Fstab, for this filesystem) mounts it elsewhere than / or /sysroot,
-// or its name is a storage name (storageNames) and it lacks one of
-// bootedMarks (a home holding a user's dev/ is not a root), unless
-// opts.SubvolIsRoot. A root drift wipe made or marked
-// retired is always one. In a preview the reason is a warning instead.
-func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string) error {
+// to retire when it is not one: it, or a directory on its way, holds a
+// Nix store (nixStoreOn), or it overlaps persistent storage by the
+// system's facts (guardTarget: a subvolume it is, holds or lies in that
+// the fstab, opts.Fstab, mounts elsewhere than / or /sysroot, or that is
+// mounted here, the root itself aside), or its name is a storage name
+// (storageNames) and it lacks one of bootedMarks (a home holding a user's
+// dev/ is not a root), unless opts.SubvolIsRoot. A root drift wipe made
+// or marked retired is never refused by its name or a Nix store in it.
+// In a preview the reason is a warning instead.
+func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string, subs []Subvolume, mounted map[uint64][]string) error {
 	opts := p.Options
-	if getxattr(rootPath, XattrCreated) != "" || getxattr(rootPath, XattrRetired) != "" {
-		return nil
-	}
+	made := getxattr(rootPath, XattrCreated) != "" || getxattr(rootPath, XattrRetired) != ""
 	why := ""
-	if mark := NixStore(rootPath); mark != "" {
-		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", mark)
-	} else if at := fstabMount(opts.Fstab, t.Source, opts.Subvol, sv.ID); at != "" {
-		why = "is mounted elsewhere than /: " + at
-	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot && !isEmptyDir(rootPath) {
+	if mark := t.nixStoreOn(opts.Subvol); mark != "" && !made {
+		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", strings.TrimPrefix(mark, opts.Subvol+"/"))
+	} else if at := t.guardTarget(opts.Subvol, opts.Fstab, subs, mounted, func(s Subvolume) bool { return s.ID == sv.ID }); at != "" {
+		why = at
+	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); !made && storageNames[base] && !opts.SubvolIsRoot && !isEmptyDir(rootPath) {
 		if missing := missingOf(rootPath, bootedMarks); len(missing) > 0 {
 			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and %s (pass --subvol-is-root if it really is the root)", base, lacksMarks(missing))
 		}
@@ -149,27 +149,25 @@ func andList(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// maxFstab bounds what fstabMount reads.
+// maxFstab bounds what fstabEntries reads.
 const maxFstab = 1 << 20
 
-// fstabMount returns "FILE:LINE mounts it at POINT" for the first line of
-// the fstab file (fstab(5); "" or a missing or unreadable file: none) that
-// mounts the subvolume subvol (subvol=, with or without a leading /) or id
-// (subvolid=) of the filesystem on device dev (the line's device, resolved
-// as the kernel's resume= is, is the same block device) at a point that is
-// not / or /sysroot; "" when none does.
-func fstabMount(file, dev, subvol string, id uint64) string {
+// fstabEntries returns the btrfs lines of the fstab file (fstab(5); "" or
+// a missing or unreadable file: none) whose device (resolved as the
+// kernel's resume= is) is the block device dev, Where "FILE:LINE".
+func fstabEntries(file, dev string) []MountEntry {
 	if file == "" || dev == "" {
-		return ""
+		return nil
 	}
 	var want unix.Stat_t
 	if unix.Stat(dev, &want) != nil || want.Mode&unix.S_IFMT != unix.S_IFBLK {
-		return ""
+		return nil
 	}
 	data, err := safefile.ReadFile(context.Background(), file, maxFstab)
 	if err != nil {
-		return ""
+		return nil
 	}
+	var out []MountEntry
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), maxFstab)
 	for n := 1; sc.Scan(); n++ {
@@ -177,29 +175,11 @@ func fstabMount(file, dev, subvol string, id uint64) string {
 		if len(f) < 4 || strings.HasPrefix(f[0], "#") || f[2] != "btrfs" {
 			continue
 		}
-		point := mounts.Unescape(f[1])
-		if point == "/" || point == "/sysroot" || !namesSubvol(f[3], subvol, id) {
-			continue
-		}
 		var st unix.Stat_t
 		if p := resumePath(mounts.Unescape(f[0])); p == "" || unix.Stat(p, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK || st.Rdev != want.Rdev {
 			continue
 		}
-		return fmt.Sprintf("%s:%d mounts it at %s", file, n, point)
+		out = append(out, MountEntry{Point: mounts.Unescape(f[1]), FSType: f[2], Options: f[3], Where: fmt.Sprintf("%s:%d", file, n)})
 	}
-	return ""
-}
-
-// namesSubvol reports whether the mount options opts select subvol (by
-// subvol=) or the subvolume id (by subvolid=).
-func namesSubvol(opts, subvol string, id uint64) bool {
-	for _, o := range strings.Split(opts, ",") {
-		if v, ok := strings.CutPrefix(o, "subvol="); ok && strings.Trim(filepath.Clean("/"+mounts.Unescape(v)), "/") == subvol {
-			return true
-		}
-		if v, ok := strings.CutPrefix(o, "subvolid="); ok && v == strconv.FormatUint(id, 10) {
-			return true
-		}
-	}
-	return false
+	return out
 }

@@ -78,7 +78,7 @@ func TestWipeRefusesNonRootSubvol(t *testing.T) {
 		{"@persist", `is named "persist", what persistent storage`},
 		{"@home", `is named "home", what persistent storage or the Nix store is called, and lacks nix, proc, sys and run, which every booted root has (it has dev)`},
 		{"srv", `is named "srv"`},
-		{"state2", fstab + ":3 mounts it at /sysroot/persist x"},
+		{"state2", "overlaps persistent storage: " + fstab + ":3 mounts state2 at /sysroot/persist x"},
 	} {
 		_, err := plan(tc.subvol, nil)
 		if !errors.Is(err, ErrNotRoot) || !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--subvol "+tc.subvol+" (subvolume ") {
@@ -139,5 +139,105 @@ func TestNotRootNamesEachMissingEntryOnce(t *testing.T) {
 				t.Errorf("lacksMarks(%q) names %s %d times: %q", tc.missing, m, n, got)
 			}
 		}
+	}
+}
+
+// TestWipeRefusesStorageOldRoots: --old-roots gets the guard --subvol
+// has. A fresh-user test typed --old-roots persist: the root was retired
+// into the persistent storage and a subvolume there named like a date (a
+// user's) deleted as an expired old root. Refused, nothing changed: a
+// directory named like storage holding what is no old root, one the fstab
+// mounts (or holding or lying in one), one holding a mounted subvolume, a
+// Nix store, the top level itself; a preview warns instead. Old roots in a
+// directory of their own are accepted whatever its name, a mounted old
+// root kept as before; a --subvol holding a mounted subvolume is refused.
+func TestWipeRefusesStorageOldRoots(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	im.subvol("root", time.Time{})
+	im.put("root/etc/passwd")
+	im.subvol("persist", time.Time{})
+	im.put("persist/etc/machine-id")
+	im.subvol("persist/2026-10-01_10:00:00", time.Time{}) // user data named like a date
+	im.put("persist/2026-10-01_10:00:00/important")
+	im.subvol("state2", time.Time{})
+	im.put("state2/etc/machine-id")
+	im.subvol("nix", time.Time{})
+	im.put("nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello/bin/hello")
+	im.subvol("pool", time.Time{})
+	im.subvol("pool/home", time.Time{})
+	im.put("pool/home/alice/.bashrc")
+	im.subvol("snapshots", time.Time{})
+	im.subvol("snapshots/2026-10-01_10:00:00", time.Time{})
+	fstab := filepath.Join(t.TempDir(), "fstab")
+	testutil.Must(t, os.WriteFile(fstab, []byte(im.Dev+" /sysroot btrfs subvol=root 0 0\n"+
+		im.Dev+" /sysroot/persist btrfs subvol=/state2 0 0\n"), 0o644))
+	home := filepath.Join(t.TempDir(), "home")
+	testutil.Must(t, os.MkdirAll(home, 0o755))
+	sh(t, "mount", "-o", "subvol=pool/home", im.Dev, home)
+	defer sh(t, "umount", home)
+	before := im.subvols()
+
+	plan := func(edit func(*Options)) (*Plan, error) {
+		t.Helper()
+		top, err := OpenTopDir(im.Top, nil)
+		testutil.Must(t, err)
+		defer top.Close()
+		top.Source = im.Dev
+		o := opts("b1")
+		o.Fstab = fstab
+		edit(&o)
+		return top.Plan(o)
+	}
+	for _, tc := range []struct{ oldRoots, want string }{
+		{"persist", `is named "persist", what persistent storage or the Nix store is called, and holds etc, which is no old root`},
+		{"state2", fstab + ":2 mounts state2 at /sysroot/persist"},
+		{"state2/old_roots", fstab + ":2 mounts state2 at /sysroot/persist"},
+		{"pool", "is mounted at " + home},
+		{"nix", "holds a Nix store (nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello)"},
+	} {
+		_, err := plan(func(o *Options) { o.OldRoots = tc.oldRoots })
+		if !errors.Is(err, ErrStorage) || !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--old-roots "+tc.oldRoots+" ") {
+			t.Errorf("--old-roots %s: %v; want ErrStorage saying %q", tc.oldRoots, err, tc.want)
+		}
+		p, err := plan(func(o *Options) { o.OldRoots, o.Preview = tc.oldRoots, true })
+		if err != nil || !strings.Contains(strings.Join(p.Warnings, "\n"), tc.want) {
+			t.Errorf("--old-roots %s, preview: %v; want a warning saying %q", tc.oldRoots, err, tc.want)
+		}
+	}
+	for _, top := range []string{"", ".", "/", "old_roots/.."} {
+		if _, err := plan(func(o *Options) { o.OldRoots = top }); !errors.Is(err, ErrUnsafe) {
+			t.Errorf("--old-roots %q (the top level): %v; want ErrUnsafe", top, err)
+		}
+	}
+	// the root holding a mounted subvolume
+	if _, err := plan(func(o *Options) { o.Subvol, o.SubvolIsRoot = "pool", true }); !errors.Is(err, ErrNotRoot) || !strings.Contains(err.Error(), "is mounted at "+home) {
+		t.Errorf("--subvol pool holding pool/home mounted: %v; want ErrNotRoot", err)
+	}
+	// the real run: the typo changes nothing, the user's subvolume survives
+	o := opts("b1")
+	o.Fstab, o.OldRoots = fstab, "persist"
+	if _, err := im.wipe(o); !errors.Is(err, ErrStorage) {
+		t.Errorf("wipe --old-roots persist: %v; want ErrStorage", err)
+	}
+	wantSame(t, "subvolumes after the refusals", im.subvols(), before)
+	if _, err := os.Stat(im.P("persist/2026-10-01_10:00:00/important")); err != nil {
+		t.Errorf("the user's subvolume named like a date: %v", err)
+	}
+
+	// a directory of old roots only, named like storage, with one mounted
+	look := filepath.Join(t.TempDir(), "look")
+	testutil.Must(t, os.MkdirAll(look, 0o755))
+	sh(t, "mount", "-o", "subvol=snapshots/2026-10-01_10:00:00", im.Dev, look)
+	defer sh(t, "umount", look)
+	o.OldRoots, o.Now = "snapshots", time.Now() // the old root 31+ days old
+	p, err := im.wipe(o)
+	if err != nil {
+		t.Fatalf("wipe --old-roots snapshots (old roots only): %v", err)
+	}
+	if len(p.OldRoots) != 2 || p.OldRoots[0].Delete || !strings.Contains(p.OldRoots[0].Why, "mounted at") {
+		t.Errorf("old roots %+v; want the mounted one kept and the root retired", p.OldRoots)
 	}
 }

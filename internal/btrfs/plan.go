@@ -202,7 +202,8 @@ func CleanRel(flag, p string) (string, error) {
 // inside Subvol, or inside OldRoots; FreshName taken by something else;
 // Subvol missing while no old root carries drift's mark of a retirement
 // from it (a preview only warns); Subvol not a root (ErrNotRoot: checkRoot;
-// a preview only warns). Other errors come from reading the filesystem.
+// a preview only warns); OldRoots persistent storage or a Nix store
+// (ErrStorage: checkOldRoots, the same facts; a preview only warns). Other errors come from reading the filesystem.
 func (t *Top) Plan(opts Options) (*Plan, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
@@ -243,6 +244,9 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	}
 	existing, err := t.OldRoots(opts.OldRoots, subs, mounted, opts.Location)
 	if err != nil {
+		return nil, err
+	}
+	if err := t.checkOldRoots(p, existing, subs, mounted); err != nil {
 		return nil, err
 	}
 

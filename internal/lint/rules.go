@@ -141,6 +141,8 @@ var registry = []Rule{
 		Hint: "remove the hand-written wipe: services.drift.wipe replaces it", Source: "nix/module.nix (services.drift.wipe)"},
 	{ID: "wipe-subvol-not-root", Severity: Error, Summary: "drift wipe's --subvol (or services.drift.wipe.subvolume) is not the root fileSystems mounts: a subvolume mounted elsewhere (the Nix store, the persistent storage), or not the subvol= of fileSystems.\"/\"",
 		Hint: "give --subvol (services.drift.wipe.subvolume) the subvol= of fileSystems.\"/\"", Source: "fileSystems.<path>.options subvol= (mount(8), btrfs(5)); docs/wipe.md"},
+	{ID: "wipe-old-roots-storage", Severity: Error, Summary: "drift wipe's --old-roots (or services.drift.wipe.oldRoots) overlaps a subvolume fileSystems mounts elsewhere than / (the persistent storage, the Nix store): the root would be retired into it and what is named like an old root there deleted",
+		Hint: "keep old roots in a directory of their own on the top level: the default of services.drift.wipe.oldRoots (old_roots)", Source: "fileSystems.<path>.options subvol= (mount(8), btrfs(5)); docs/wipe.md"},
 	{ID: "wipe-subvolume-list", Severity: Error, Summary: "the wipe deletes what `btrfs subvolume list -o` lists, which on a path that is not a subvolume is the subvolumes beside it",
 		Hint: "use services.drift.wipe: drift wipe deletes only verified subvolumes inside old_roots, nested ones deepest first", Source: "the impermanence README script and its copies; btrfs-subvolume(8) list -o"},
 	{ID: "wipe-old-root-name", Severity: Warning, Summary: "the wipe names old roots by the root's mtime (stat %Y): names collide and do not sort by time",

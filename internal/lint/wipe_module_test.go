@@ -17,7 +17,9 @@ import (
 // services.drift.wipe (evaluated through test/nix's eval-module.nix
 // against the stub lib), with the options the module reads set as a host
 // would, so that drift lint --flake's projection reads them as from a real
-// NixOS. `handWritten` adds a hand-written wipe in the same hook.
+// NixOS. `handWritten` adds a hand-written wipe in the same hook;
+// `oldRoots` sets wipe.oldRoots, with the persistent storage's
+// subvolume mounted at /persist.
 const moduleFlake = `{
   outputs = { self }:
     let
@@ -26,7 +28,7 @@ const moduleFlake = `{
         else if builtins.isAttrs v && !(v ? outPath) then builtins.mapAttrs (_: unwrap) v
         else if builtins.isList v then map unwrap v
         else v;
-      host = { settings, systemd, hasPostResume ? true, handWritten ? "" }:
+      host = { settings, systemd, hasPostResume ? true, handWritten ? "", oldRoots ? null }:
         let
           system = { boot.initrd.systemd.enable = systemd; boot.resumeDevice = "/dev/vda3"; };
           c = unwrap (import ./test/eval-module.nix { module = ./nix/module.nix; inherit settings system hasPostResume; }).config;
@@ -35,7 +37,8 @@ const moduleFlake = `{
         in
         {
           config = c // {
-            services.drift.wipe.enable = true;
+            services.drift.wipe = { enable = true; } // (if oldRoots == null then { } else { inherit oldRoots; });
+            fileSystems."/persist" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=persist" ]; };
             swapDevices = [ { device = "/dev/vda3"; } ];
             boot = (c.boot or { }) // system.boot // {
               initrd = initrd // { systemd = (initrd.systemd or { }) // { enable = systemd; }; }
@@ -44,6 +47,7 @@ const moduleFlake = `{
           };
         };
       wipe = onFailure: { enable = true; wipe = { enable = true; device = "/dev/disk/by-partlabel/disk-main-root"; inherit onFailure; }; };
+      wipeIn = oldRoots: { enable = true; wipe = { enable = true; device = "/dev/disk/by-partlabel/disk-main-root"; onFailure = "stop"; inherit oldRoots; }; };
     in
     {
       nixosConfigurations = {
@@ -56,6 +60,8 @@ const moduleFlake = `{
           settings = wipe "stop"; systemd = false;
           handWritten = "set -e\nbtrfs subvolume delete /mnt/root\nbtrfs subvolume create /mnt/root\n";
         };
+        systemdOldRootsPersist = host { settings = wipeIn "persist"; systemd = true; oldRoots = "persist"; };
+        scriptedOldRootsPersist = host { settings = wipeIn "persist/old_roots"; systemd = false; oldRoots = "persist/old_roots"; };
       };
     };
 }
@@ -65,7 +71,9 @@ const moduleFlake = `{
 // systemd stage 1 and the scripted one, with either wipe.onFailure, on an
 // old nixpkgs without postResumeCommands, on a machine that hibernates —
 // gives no wipe finding through drift lint --flake; a hand-written wipe
-// beside it in the same hook is found (wipe-twice).
+// beside it in the same hook is found (wipe-twice), and so is a
+// wipe.oldRoots in the persistent storage fileSystems mounts
+// (wipe-old-roots-storage: the projection reads the option).
 func TestModuleWipeLintsClean(t *testing.T) {
 	if _, err := exec.LookPath("nix"); err != nil {
 		if os.Getenv("DRIFT_REQUIRE_NIX") == "1" {
@@ -101,6 +109,7 @@ func TestModuleWipeLintsClean(t *testing.T) {
 	for _, tt := range []struct{ host, want string }{
 		{"systemdStop", ""}, {"systemdContinue", ""}, {"scriptedStop", ""}, {"scriptedContinue", ""}, {"scriptedOld", ""},
 		{"scriptedTwice", "wipe-twice"},
+		{"systemdOldRootsPersist", "wipe-old-roots-storage"}, {"scriptedOldRootsPersist", "wipe-old-roots-storage"},
 	} {
 		t.Run(tt.host, func(t *testing.T) {
 			s, err := persist.EvalFlake(ctx, dir+"#"+tt.host, persist.Options{})

@@ -99,5 +99,6 @@ config: {
       driftWipe = try (config.services.drift.wipe.enable or null);
       driftWipeSubvol = try (str (config.services.drift.wipe.subvolume or null));
       driftWipeBlank = try (str (config.services.drift.wipe.blank or null));
+      driftWipeOldRoots = try (str (config.services.drift.wipe.oldRoots or null));
     };
 }

@@ -32,6 +32,10 @@ type Initrd struct {
 	// DriftWipeSubvol is services.drift.wipe.subvolume when set to a
 	// string (in an evaluated configuration, also its default "root").
 	DriftWipeSubvol Str
+	// DriftWipeOldRoots is services.drift.wipe.oldRoots when set to a
+	// string (in an evaluated configuration, also its default
+	// "old_roots"): where drift wipe keeps old roots (--old-roots).
+	DriftWipeOldRoots Str
 	// DriftWipeBlank is services.drift.wipe.blank when set to a string:
 	// the subvolume the fresh root is a snapshot of (drift wipe --blank).
 	DriftWipeBlank Str
@@ -87,7 +91,7 @@ func (i *Initrd) merge(o *Initrd) {
 			*p[0] = *p[1]
 		}
 	}
-	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}, {&i.DriftWipeSubvol, &o.DriftWipeSubvol}, {&i.DriftWipeBlank, &o.DriftWipeBlank}} {
+	for _, p := range [][2]*Str{{&i.ResumeDevice, &o.ResumeDevice}, {&i.ResumeParam, &o.ResumeParam}, {&i.DriftWipeSubvol, &o.DriftWipeSubvol}, {&i.DriftWipeOldRoots, &o.DriftWipeOldRoots}, {&i.DriftWipeBlank, &o.DriftWipeBlank}} {
 		if p[0].Value == "" {
 			*p[0] = *p[1]
 		}
@@ -158,6 +162,9 @@ func (r *reader) readInitrd(cfg *nix.Value, flag func(*nix.Value) Flag) Initrd {
 	in.DriftWipe = flag(q(cfg, "services", "drift", "wipe", "enable"))
 	if v := q(cfg, "services", "drift", "wipe", "subvolume"); v != nil && v.Kind == nix.KindString {
 		in.DriftWipeSubvol = Str{v.Str, r.pos(v.Off)}
+	}
+	if v := q(cfg, "services", "drift", "wipe", "oldRoots"); v != nil && v.Kind == nix.KindString {
+		in.DriftWipeOldRoots = Str{v.Str, r.pos(v.Off)}
 	}
 	if v := q(cfg, "services", "drift", "wipe", "blank"); v != nil && v.Kind == nix.KindString {
 		in.DriftWipeBlank = Str{v.Str, r.pos(v.Off)}
@@ -314,6 +321,8 @@ type flakeInitrd struct {
 	DriftWipe       *bool     `json:"driftWipe"`
 	DriftWipeSubvol *string   `json:"driftWipeSubvol"`
 	DriftWipeBlank  *string   `json:"driftWipeBlank"`
+	// DriftWipeOldRoots is services.drift.wipe.oldRoots.
+	DriftWipeOldRoots *string `json:"driftWipeOldRoots"`
 }
 
 // initrd converts the projection's initrd, placing each option at
@@ -337,6 +346,9 @@ func (f *flakeInitrd) initrd(attr string) Initrd {
 	in.DriftWipe = flag(f.DriftWipe, "services.drift.wipe.enable")
 	if f.DriftWipeSubvol != nil {
 		in.DriftWipeSubvol = Str{*f.DriftWipeSubvol, at("services.drift.wipe.subvolume")}
+	}
+	if f.DriftWipeOldRoots != nil {
+		in.DriftWipeOldRoots = Str{*f.DriftWipeOldRoots, at("services.drift.wipe.oldRoots")}
 	}
 	if f.DriftWipeBlank != nil {
 		in.DriftWipeBlank = Str{*f.DriftWipeBlank, at("services.drift.wipe.blank")}
