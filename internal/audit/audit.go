@@ -380,6 +380,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		}
 	}
 	a.Args = o.args()
+	a.BootSecrets = m.Decls.Config.Secrets()
 	var ws []diff.Warning
 	a.NotAdoptable, a.Unusable, ws = m.notAdoptable()
 	a.Warnings = append(a.Warnings, ws...)

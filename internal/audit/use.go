@@ -46,6 +46,10 @@ type Use struct {
 	// check's unmounted, diff.Unmounted), so the use ends at the reboot.
 	MountPoint string
 	UntilBoot  bool
+	// Secret, for a UseReferenced boot secret (persist.Ref.Secret: a
+	// password file, a host key, a sops-nix or agenix key), is what losing
+	// it does at the next boot (persist.Ref.Loss); "" otherwise.
+	Secret string
 	// OnFS, with UntilBoot, is the mount point of the persistent
 	// filesystem other than the root that MountPoint lies on (a /home
 	// subvolume): the data can be moved there to stay in view without a
@@ -88,7 +92,7 @@ func (m *Model) uses() []Use {
 			if at := r.Pos.String(); at != "" && at != r.Option {
 				by += " (" + at + ")"
 			}
-			out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: by})
+			out = append(out, Use{Path: r.Path, Kind: UseReferenced, By: by, Secret: r.Loss})
 		}
 	}
 	out = append(out, m.stringUses(out)...)

@@ -324,6 +324,11 @@ type Audit struct {
 	// drift adopt command for the rows below a declaration Refusal
 	// refuses. Set by audit.Build.
 	NotAdoptable, Unusable map[string]string
+	// BootSecrets are the files the system reads at boot to let users log
+	// in or to decrypt its secrets (persist.Config.Secrets, each with what
+	// losing it does: persist.Ref.Loss), for what a lost path stands for
+	// (SecretsAt). Set by audit.Build.
+	BootSecrets []persist.Ref
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Lost holds every lost path (Ignored included), sorted by path

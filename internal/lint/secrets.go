@@ -1,8 +1,6 @@
 package lint
 
 import (
-	"strings"
-
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -12,8 +10,9 @@ import (
 var notWiped = []string{"/run", "/var/run", "/nix/store", "/proc", "/sys", "/dev"}
 
 // lostSecrets reports the files the system reads at boot to let users
-// log in or to decrypt its secrets (persist.Config.Secrets: password
-// files, sops-nix and agenix keys; the host keys have their own rule,
+// log in or to decrypt its secrets (persist.Config.Secrets, with what
+// losing each does, persist.Ref.Loss: password files, sops-nix and agenix
+// keys; the host keys have their own rule,
 // missing-ssh-host-keys) that lie on the wiped root, neither declared nor
 // in a storage path or on a persistent mount: gone after the next boot,
 // and with them the way in. Like the missing-state rules, it runs for a
@@ -31,14 +30,8 @@ func (ck *checker) lostSecrets() {
 		if _, ok := underAny(r.Path, notWiped...); ok || ck.covered(r.Path) || ck.inStorage(r.Path) != "" {
 			continue
 		}
-		what := "the secrets it decrypts are not there either (a secret for a user's password too: a lock-out)"
-		if strings.HasPrefix(r.Option, "users.users.") {
-			what = "NixOS's user setup then gives the account no password (\"!\": password logins refused): a lock-out"
-			if ck.cfg.MutableUsers.Value == persist.False {
-				what += ", with users.mutableUsers = false no other password to log in with"
-			}
-		}
-		sev, format, a := sev("lost-secret"), "%s %s lies on the wiped root and is not persisted: after the next boot it is gone, and %s", []any{r.Option, q(r.Path), what}
+		// r.Loss: the words drift check and drift suggest say it in too.
+		sev, format, a := sev("lost-secret"), "%s %s lies on the wiped root and is not persisted: it is gone after the next boot, and %s", []any{r.Option, q(r.Path), r.Loss}
 		if unread != nil {
 			sev, format, a = Warning, format+" (unless declared in what could not be read statically at %s)", append(a, unread.Pos)
 		}
@@ -46,9 +39,8 @@ func (ck *checker) lostSecrets() {
 	}
 }
 
-// secretHint says how to keep the secret r: a copy under a storage path,
-// named by the option directly (a password file is read before the
-// persistence mounts exist: declaring it makes an early reader).
+// secretHint says how to keep the secret r: a copy under the first
+// system-wide storage path (persist.Ref.KeepHint).
 func (ck *checker) secretHint(r persist.Ref) string {
 	sp := ""
 	for _, s := range ck.storage {
@@ -57,14 +49,7 @@ func (ck *checker) secretHint(r persist.Ref) string {
 			break
 		}
 	}
-	if sp == "" {
-		return "keep it on a persistent filesystem and point " + r.Option + " at it"
-	}
-	copyAt := q(strings.TrimSuffix(sp, "/") + r.Path)
-	if strings.HasPrefix(r.Option, "users.users.") || r.Option == "sops.age.sshKeyPaths" || r.Option == "age.identityPaths" {
-		return "move it to " + copyAt + " and point " + r.Option + " there (" + sp + " mounted in stage 1: neededForBoot); declaring it instead makes it an early reader"
-	}
-	return "move it to " + copyAt + " and point " + r.Option + " there, or declare it in " + sp
+	return r.KeepHint(sp, q)
 }
 
 // systemStorage reports whether the configuration has a system-wide

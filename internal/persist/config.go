@@ -139,8 +139,36 @@ type Ref struct {
 	Pos  Pos
 	// Secret marks a file the system reads at boot to let users log in
 	// or to decrypt its secrets (a password file, a host key, a sops-nix
-	// or agenix key): missing after the wipe, it locks users out.
+	// or agenix key): missing after the wipe, it locks users out. Loss
+	// says, for such a file, what losing it does at the next boot, in
+	// words every command that reports a lost secret uses (drift lint's
+	// lost-secret, drift check's WHY, drift suggest's note): Secrets'
+	// rule, "" for any other reference.
 	Secret bool
+	Loss   string
+	// Early, for a secret, marks one read before the persistence mounts
+	// exist (user setup reads password files, sops-nix's
+	// secrets-for-users and agenix decrypt with their keys early in
+	// activation): a declaration of it is mounted too late, so it is kept
+	// by moving it onto a filesystem mounted in stage 1 and pointing the
+	// option there (KeepHint), never by declaring it.
+	Early bool
+}
+
+// KeepHint says how to keep the secret r across the wipe with storage,
+// a storage path ("" when there is none): a copy under it, named by the
+// option directly when r is read early (declaring it instead makes an
+// early reader), else that or a declaration. quote renders a path in the
+// hint (the caller's quoting).
+func (r Ref) KeepHint(storage string, quote func(string) string) string {
+	if storage == "" {
+		return "keep it on a persistent filesystem and point " + r.Option + " at it"
+	}
+	copyAt := quote(strings.TrimSuffix(storage, "/") + r.Path)
+	if r.Early {
+		return "move it to " + copyAt + " and point " + r.Option + " there (" + storage + " mounted in stage 1: neededForBoot); declaring it instead makes it an early reader"
+	}
+	return "move it to " + copyAt + " and point " + r.Option + " there, or declare it in " + storage
 }
 
 // References lists the absolute paths c's options name, in the order of
@@ -185,31 +213,47 @@ func (c *Config) Secrets() []Ref {
 		return nil
 	}
 	var out []Ref
-	add := func(option string, s Str) {
+	add := func(option, loss string, s Str) {
 		if strings.HasPrefix(s.Value, "/") {
 			p, _ := cleanPath(s.Value)
-			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos, Secret: true})
+			early := strings.HasPrefix(option, "users.users.") || option == "sops.age.sshKeyPaths" || option == "age.identityPaths"
+			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos, Secret: true, Loss: loss, Early: early})
 		}
 	}
+	lockOut := lossLockOut
+	if c.MutableUsers.Value == False {
+		lockOut += lossNoOtherPassword
+	}
 	for _, u := range c.Users {
-		add("users.users."+nix.AttrName(u.Name)+".hashedPasswordFile", u.HashedPasswordFile)
+		add("users.users."+nix.AttrName(u.Name)+".hashedPasswordFile", lockOut, u.HashedPasswordFile)
 	}
 	for _, k := range c.HostKeyPaths {
-		add("services.openssh.hostKeys", k)
+		add("services.openssh.hostKeys", lossHostKey, k)
 	}
 	for _, k := range c.SSHKeyPaths {
-		add("sops.age.sshKeyPaths", k)
+		add("sops.age.sshKeyPaths", lossDecryption, k)
 	}
-	add("sops.age.keyFile", c.AgeKeyFile)
-	add("sops.gnupg.home", c.GnupgHome)
+	add("sops.age.keyFile", lossDecryption, c.AgeKeyFile)
+	add("sops.gnupg.home", lossDecryption, c.GnupgHome)
 	for _, k := range c.GnupgSSHKeyPaths {
-		add("sops.gnupg.sshKeyPaths", k)
+		add("sops.gnupg.sshKeyPaths", lossDecryption, k)
 	}
 	for _, k := range c.AgeIdentityPaths {
-		add("age.identityPaths", k)
+		add("age.identityPaths", lossDecryption, k)
 	}
 	return out
 }
+
+// What losing a secret does at the next boot (Ref.Loss): a password file
+// (nixpkgs' update-users-groups.pl sets "!" for a hashedPasswordFile it
+// cannot read), a key sops-nix or agenix decrypts with, a host key (sshd's
+// keygen makes a new one).
+const (
+	lossLockOut         = "losing it locks users out at the next boot: NixOS's user setup gives the account no password (\"!\": password logins refused)"
+	lossNoOtherPassword = ", and with users.mutableUsers = false there is no other password to log in with"
+	lossDecryption      = "losing it breaks secret decryption at the next boot: the secrets it decrypts are not there (a secret for a user's password too: a lock-out)"
+	lossHostKey         = "losing it makes the next boot generate a new SSH host key: every client refuses the changed key (and a secret encrypted to it is not decrypted)"
+)
 
 // Merge adds o to c: flags set in o win when c leaves them unset, lists
 // are appended. A nil o adds nothing.

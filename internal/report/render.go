@@ -88,8 +88,19 @@ func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
 }
 
 // Why explains a row in one short line, naming the declaration when there
-// is one.
+// is one, and, for a row that stands for a boot secret (diff.Audit.SecretsAt:
+// a password file, a host key, a sops-nix or agenix key), what losing it
+// does at the next boot.
 func Why(a *diff.Audit, it *diff.Item) string {
+	s := lostWhy(a, it)
+	for _, r := range a.SecretsAt(it.Path) {
+		s += "; " + escape.Name(diff.SecretWhy(r, it.Path))
+	}
+	return s
+}
+
+// lostWhy is Why without the boot secrets.
+func lostWhy(a *diff.Audit, it *diff.Item) string {
 	if d := a.DeletedAt(it.Path); d != nil && it.Visible() {
 		return deletedWhy(a, it, d)
 	}

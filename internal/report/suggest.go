@@ -278,7 +278,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	var unprintable []string
 	for i := range r.Suggestions {
 		s := &r.Suggestions[i]
-		if s.Action != suggest.Persist {
+		if !s.Declares() {
 			continue
 		}
 		p := s.Path
@@ -343,8 +343,11 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if rs := SuggestRestores(r); len(rs) > 0 {
 		fmt.Fprintf(w, "# Vanished at the last wipe; once declared, put back into the persistent copy:\n#   %s\n", strings.Join(rs, "\n#   "))
 	}
-	var ignores, strays, inUse []string
+	var ignores, strays, inUse, secrets []string
 	for _, s := range r.Suggestions {
+		if s.Action == suggest.Persist && !s.Declares() {
+			secrets = append(secrets, fmt.Sprintf("#   %d %s: %s", s.Rank, escape.Name(s.Path), escape.Text(s.Note(escape.Name))))
+		}
 		switch s.Action {
 		case suggest.Ignore:
 			ignores = append(ignores, fmt.Sprintf("#   --ignore %s", ShellQuote(IgnoreRule(s.Path))))
@@ -353,6 +356,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		case suggest.DeclareOrRemove:
 			strays = append(strays, fmt.Sprintf("#   %s (%s, %s)", escape.Name(s.Path), units.Plural(s.Entries, "entry", "entries"), units.Bytes(s.Bytes)))
 		}
+	}
+	if len(secrets) > 0 {
+		fmt.Fprintf(w, "# Secrets read at boot before the persistence mounts exist, not declared here (declaring one makes an early reader): keep each as it says:\n%s\n", strings.Join(secrets, "\n"))
 	}
 	if len(ignores) > 0 {
 		fmt.Fprintf(w, "# Not worth persisting (caches, regenerated at every boot); for drift check:\n%s\n", strings.Join(ignores, "\n"))
@@ -380,7 +386,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 func SuggestAdopt(r *SuggestReport) string {
 	var ps []string
 	for _, s := range r.Suggestions {
-		if _, ok := NixString(s.Path); ok && s.Action == suggest.Persist && !s.OnlyVanished() {
+		if _, ok := NixString(s.Path); ok && s.Declares() && !s.OnlyVanished() {
 			ps = append(ps, s.Path)
 		}
 	}
@@ -424,6 +430,16 @@ func nixAttrName(s string) string {
 	return q
 }
 
+// jsonBootSecret is a boot secret (persist.Ref with Secret set): the
+// option naming it, its path, what losing it does, and whether it is read
+// before the persistence mounts exist.
+type jsonBootSecret struct {
+	Option string `json:"option"`
+	Path   string `json:"path"`
+	Loss   string `json:"loss"`
+	Early  bool   `json:"early"`
+}
+
 type jsonSuggestion struct {
 	Rank        int        `json:"rank"`
 	Action      string     `json:"action"`
@@ -452,6 +468,10 @@ type jsonSuggestion struct {
 	// its persistent copy once declared.
 	Adopt  string   `json:"adopt,omitempty"`
 	UsedBy []string `json:"usedBy,omitempty"`
+	// BootSecrets are the boot secrets a Persist suggestion stands for
+	// (suggest.Suggestion.Secrets): with early set, it is no declaration
+	// to make (no adopt; the note says how to keep it).
+	BootSecrets []jsonBootSecret `json:"bootSecrets,omitempty"`
 	// Vanished are the paths the last wipe destroyed that it stands for
 	// (suggest.Suggestion.Vanished).
 	Vanished []jsonSuggestVanished `json:"vanished,omitempty"`
@@ -553,8 +573,11 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		if s.Action == suggest.Ignore {
 			j.IgnoreRule = escape.Name(IgnoreRule(s.Path))
 		}
-		if s.Action == suggest.Persist && !s.OnlyVanished() {
+		if s.Declares() && !s.OnlyVanished() {
 			j.Adopt = AdoptCommand(r.Root, r.Args, s.Path)
+		}
+		for _, b := range s.Secrets {
+			j.BootSecrets = append(j.BootSecrets, jsonBootSecret{Option: escape.Name(b.Option), Path: escape.Name(b.Path), Loss: b.Loss, Early: b.Early})
 		}
 		for _, v := range s.Vanished {
 			jv := jsonSuggestVanished{OldRoot: escape.Name(v.Root), Restore: v.Restore}

@@ -67,12 +67,13 @@ func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounte
 }
 
 // SortSuggestions puts suggestions in report order and numbers them:
-// Persist, Ignore, InUse, DeclareOrRemove; within an action by score (highest
-// first), DeclareOrRemove by size (largest first), then by path.
+// Persist of a boot secret (Suggestion.Secrets: losing it locks users out
+// or breaks secret decryption) before anything else, then the other
+// Persist, Ignore, InUse, DeclareOrRemove; within an action by score
+// (highest first), DeclareOrRemove by size (largest first), then by path.
 func SortSuggestions(s []Suggestion) {
-	rank := map[Action]int{Persist: 0, Ignore: 1, InUse: 2, DeclareOrRemove: 3}
 	slices.SortStableFunc(s, func(x, y Suggestion) int {
-		if d := rank[x.Action] - rank[y.Action]; d != 0 {
+		if d := x.rank() - y.rank(); d != 0 {
 			return d
 		}
 		if x.Action == DeclareOrRemove && x.Bytes != y.Bytes {
@@ -89,6 +90,22 @@ func SortSuggestions(s []Suggestion) {
 	for i := range s {
 		s[i].Rank = i + 1
 	}
+}
+
+// rank is the place of s's kind in report order (SortSuggestions).
+func (s *Suggestion) rank() int {
+	switch s.Action {
+	case Persist:
+		if len(s.Secrets) > 0 {
+			return 0
+		}
+		return 1
+	case Ignore:
+		return 2
+	case InUse:
+		return 3
+	}
+	return 4 // DeclareOrRemove
 }
 
 func confidence(score int) string {

@@ -150,7 +150,7 @@ func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Se
 	for {
 		set := &persist.Set{}
 		for _, s := range sugs {
-			if s.Action == Persist {
+			if s.Declares() {
 				set.Entries = append(set.Entries, s.Entry())
 			}
 		}

@@ -259,7 +259,11 @@ func inUseRow(full string, e *scan.Entry, sp string, by []audit.Use) Suggestion 
 		Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK, Confidence: Low}
 	untilBoot := true
 	for _, u := range by {
-		s.UsedBy = append(s.UsedBy, u.By)
+		if u.Secret != "" {
+			s.UsedBy = append(s.UsedBy, u.By+": "+u.Secret) // a boot secret: what losing it does
+		} else {
+			s.UsedBy = append(s.UsedBy, u.By)
+		}
 		untilBoot = untilBoot && u.UntilBoot
 		if u.UntilBoot && u.Path == full && s.UntilBoot == "" {
 			s.UntilBoot, s.UntilBootFS = u.MountPoint, u.OnFS

@@ -252,7 +252,12 @@ func (in *Input) build(g *group) Suggestion {
 		}
 	}
 	s.Regen = groupRegen(a, g)
+	s.Secrets = a.SecretsAt(g.target)
 	switch {
+	case len(s.Secrets) > 0:
+		// A boot secret (a password file, a key): persisted whatever the
+		// history or the knowledge base say, ranked first (SortSuggestions).
+		s.Action = Persist
 	case g.fact != nil && g.fact.Action == "ignore":
 		s.Action = Ignore
 	case g.fact != nil:

@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -117,6 +118,11 @@ type Suggestion struct {
 	// audit.Model.MountedUntilAt, which also knows a mount point on another
 	// persistent filesystem), "" otherwise.
 	MountedUntil string
+	// Secrets, for Persist, are the boot secrets it stands for
+	// (diff.Audit.SecretsAt: a password file, a host key, a sops-nix or
+	// agenix key), each with what losing it does (persist.Ref.Loss): such
+	// a suggestion is ranked first and never an Ignore.
+	Secrets []persist.Ref
 	// Vanished, for Persist, are the paths the last wipe destroyed that
 	// it stands for (addVanished), with the restore that gets each back.
 	Vanished []Vanished
@@ -131,6 +137,14 @@ type Suggestion struct {
 // made for another's sake (/var/lib/private's mode).
 func (s *Suggestion) Lost() []int32 { return s.items }
 
+// Declares reports whether s is a declaration to make (--format nix, drift
+// adopt): a Persist suggestion that stands for no boot secret read before
+// the persistence mounts exist (persist.Ref.Early: declaring it makes an
+// early reader, which drift lint rejects; its note says how to keep it).
+func (s *Suggestion) Declares() bool {
+	return s.Action == Persist && !slices.ContainsFunc(s.Secrets, func(r persist.Ref) bool { return r.Early })
+}
+
 // Held is a known path inside a suggestion, and its fact.
 type Held struct {
 	Path string
@@ -142,6 +156,12 @@ type Held struct {
 // printable (escape.Name).
 func (s *Suggestion) Note(esc func(string) string) string {
 	var parts []string
+	for _, r := range s.Secrets {
+		parts = append(parts, esc(diff.SecretWhy(r, s.Path)))
+		if r.Early {
+			parts = append(parts, "to keep "+esc(r.Path)+": "+r.KeepHint(s.StoragePath, esc))
+		}
+	}
 	if s.Fact != nil {
 		parts = append(parts, s.Fact.What)
 	}

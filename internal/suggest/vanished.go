@@ -72,6 +72,7 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 			s.Kind = persist.Dir
 		}
 		r.g.placeIn(&s)
+		s.Secrets = a.SecretsAt(v.Path)
 		if st, err := fsys.StatIn(a.PreviousRoot.Dir, v.Path); err == nil {
 			s.Mtime = st.Mtim.Nano()
 		}
@@ -186,7 +187,7 @@ func (in *Input) weighVanished(s *Suggestion) {
 			s.Changed++ // gone now: differs from every old root holding it
 		}
 	}
-	if s.Fact != nil && s.Fact.Action == "ignore" {
+	if s.Fact != nil && s.Fact.Action == "ignore" && len(s.Secrets) == 0 {
 		s.Action = Ignore
 	} else if s.Fact != nil {
 		s.Score += scoreKnown
@@ -209,6 +210,10 @@ func (s *Suggestion) vanishedNote(esc func(string) string) string {
 	for _, v := range s.Vanished {
 		paths = append(paths, esc(v.Path))
 		cmds = append(cmds, v.Restore)
+	}
+	if !s.Declares() {
+		// Not declared (a secret read early): no persistent copy to restore into.
+		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s): copy it from there to where the option is to point", strings.Join(paths, ", "), esc(s.Vanished[0].Root))
 	}
 	return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); declare it, then put it back into its persistent copy: %s", strings.Join(paths, ", "), esc(s.Vanished[0].Root), strings.Join(cmds, "; "))
 }
