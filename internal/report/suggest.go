@@ -13,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/jsonschema"
 	"github.com/nix-drift/drift/internal/knowledge"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/nix-drift/drift/internal/units"
@@ -492,6 +493,10 @@ type jsonLeft struct {
 	Reason   string   `json:"reason"`
 	Count    int      `json:"count"`
 	Examples []string `json:"examples"`
+	// Paths are every one of the Count paths, in path order (pathx.Compare),
+	// escaped as Examples are: what a script matches (Examples, the first
+	// few, are what the text names).
+	Paths []string `json:"paths"`
 	// Adopt, AdoptPreferLive and AdoptPreferPersistent are LeftAdopt's
 	// commands, as drift check --format json gives them for a row.
 	Adopt                 string `json:"adopt,omitempty"`
@@ -550,6 +555,12 @@ func writeSuggestJSON(w *bufio.Writer, r *SuggestReport) error {
 		jl.KeepByHand = LeftByHand(r, l)
 		for _, p := range l.Examples {
 			jl.Examples = append(jl.Examples, escape.Name(p))
+		}
+		paths := slices.Clone(l.Paths)
+		slices.SortFunc(paths, pathx.Compare)
+		jl.Paths = make([]string, len(paths))
+		for i, p := range paths {
+			jl.Paths[i] = escape.Name(p)
 		}
 		out.Left = append(out.Left, jl)
 	}
