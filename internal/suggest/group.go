@@ -3,6 +3,7 @@ package suggest
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -44,6 +45,14 @@ type chunk struct {
 	byTarget map[string]int32
 	notHere  map[string]bool // Input.Unpersistable's answers
 	global   []int32         // each group's index in Suggest's made (-1: not yet)
+	// memo is weighOne's answer for the last path it rolled up (rollUp),
+	// when it is every path's in the directory memo.dir (same): left as
+	// unpersistable (notHere), or the group of index at.
+	memo struct {
+		dir           string
+		same, notHere bool
+		at            int32
+	}
 }
 
 // grouping is what weighing one lost path reads, shared by the workers.
@@ -52,6 +61,7 @@ type grouping struct {
 	idx                map[string]int // the unpersisted directories, to their index in Lost
 	homes              []home
 	storages, linkable []string
+	facts              []factShape // the knowledge base's, for siblingsAlike
 }
 
 // collect weighs every lost path (weighAll) and takes the answers in
@@ -186,11 +196,19 @@ func (gr *grouping) weighOne(c *chunk, match *knowledge.Matcher, it *diff.Item) 
 			return ofLeft - leftDynamic
 		}
 	}
-	g, ok := rollUpValue(match, gr.homes, it.Path, gr.idx)
+	if c.memo.same && c.memo.dir == parentDir(it.Path) {
+		// The answer for the path before it, in the same directory.
+		if c.memo.notHere {
+			return ofLeft - leftNotHere
+		}
+		return c.memo.at<<1 | gr.generated(&c.groups[c.memo.at], it, isLink)
+	}
+	g, ok := gr.rollUp(c, match, it.Path)
 	switch {
 	case !ok:
 		return ofLeft - leftContainer
 	case gr.unpersistable(c, g.target):
+		c.memo.notHere = true
 		return ofLeft - leftNotHere
 	case g.target == it.Path && isLink:
 		return ofLeft - leftSymlink
@@ -201,11 +219,129 @@ func (gr *grouping) weighOne(c *chunk, match *knowledge.Matcher, it *diff.Item) 
 		c.groups = append(c.groups, g)
 		c.byTarget[g.target] = at
 	}
-	gen := int32(0)
+	c.memo.notHere, c.memo.at = false, at
+	return at<<1 | gr.generated(&g, it, isLink)
+}
+
+// generated is 1 for a link home-manager's activation makes again (a link
+// into its files in /nix/store, in a home: g's), else 0.
+func (gr *grouping) generated(g *group, it *diff.Item, isLink bool) int32 {
 	if g.home != "" && isLink && diff.HomeManagerTarget(it.Target()) {
-		gen = 1
+		return 1
 	}
-	return at<<1 | gen
+	return 0
+}
+
+// parentDir is the directory p (absolute, clean, not "/") is in.
+func parentDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "/"
+}
+
+// rollUp is rollUpValue of p, noting in c.memo whether its answer is that
+// of every path in p's directory (siblingsAlike): weighOne then takes the
+// answer for them from there (memo.at, memo.notHere), a million paths in a
+// few thousand directories.
+func (gr *grouping) rollUp(c *chunk, match *knowledge.Matcher, p string) (group, bool) {
+	dir := parentDir(p)
+	g, ok := rollUpValue(match, gr.homes, p, gr.idx)
+	c.memo.dir = dir
+	c.memo.same = ok && len(g.target) <= len(dir) && gr.siblingsAlike(dir, g.home)
+	return g, ok
+}
+
+// siblingsAlike reports whether rollUpValue gives every path directly in
+// dir (a directory in the home home, "" for none) the same group as soon
+// as it gives one of them (p) a target at or above dir: nothing it reads
+// tells them apart. It reads p's ancestors — dir and above, the same for
+// all — except where one of them may be a home (a --home below dir,
+// /root's and /home/NAME's parents), a directory holding many
+// applications' state (systemContainers below dir, homeContainers below
+// it in the home), or a fact's match (a pattern as deep as p). The target
+// at or above dir rules out the rest: a container at dir itself (the
+// target would be p) and the walk down to a lost target reaching p.
+func (gr *grouping) siblingsAlike(dir, home string) bool {
+	if dir == "/" || dir == "/home" || home == "/" {
+		return false
+	}
+	below := func(c string) bool { return len(c) > len(dir) && pathx.HasPrefix(c, dir) }
+	for _, h := range gr.homes {
+		if below(h.dir) {
+			return false
+		}
+	}
+	for _, c := range systemContainers {
+		if below(c) {
+			return false
+		}
+	}
+	if home != "" {
+		if !pathx.HasPrefix(dir, home) {
+			return false
+		}
+		rel := strings.TrimPrefix(dir[len(home):], "/")
+		for _, c := range homeContainers {
+			if c != "" && (rel == "" || len(c) > len(rel) && pathx.HasPrefix(c, rel)) {
+				return false
+			}
+		}
+	}
+	depth := strings.Count(dir, "/") + 1 // p's
+	homeDepth, relDir := strings.Count(home, "/"), ""
+	if home != "" {
+		relDir = dir[len(home)+1:]
+	}
+	for _, f := range gr.facts {
+		switch {
+		case f.inHome && (home == "" || homeDepth+f.depth != depth || !litBelow(f.lit, relDir)):
+		case !f.inHome && (f.depth != depth || !litBelow(f.lit, dir)):
+		default:
+			return false // it may match one of them
+		}
+	}
+	return true
+}
+
+// factShape is what siblingsAlike reads of a fact of the knowledge base:
+// its number of components (below the home for a "~/" fact) and its
+// literal start (up to its first wildcard, without "~/").
+type factShape struct {
+	depth  int
+	inHome bool
+	lit    string
+}
+
+// factShapes are the shapes of the facts of k, in order.
+func factShapes(k *knowledge.Knowledge) []factShape {
+	var out []factShape
+	for _, f := range k.Facts {
+		rel, inHome := strings.CutPrefix(f.Path, "~/")
+		sh := factShape{inHome: inHome, lit: rel, depth: strings.Count(rel, "/")}
+		if inHome {
+			sh.depth++
+		} else {
+			sh.lit = f.Path
+		}
+		if i := strings.IndexAny(sh.lit, "*?["); i >= 0 {
+			sh.lit = sh.lit[:i]
+		}
+		out = append(out, sh)
+	}
+	return out
+}
+
+// litBelow reports whether a fact of literal start lit may match a path
+// directly in dir (relative to a home for a "~/" fact; "" is the home
+// itself): lit is a prefix of dir + "/" or starts with it, as
+// knowledge.Matcher picks a directory's candidates (a path matched starts
+// with lit).
+func litBelow(lit, dir string) bool {
+	if dir == "" {
+		return true
+	}
+	return strings.HasPrefix(dir, lit) || len(lit) > len(dir) && strings.HasPrefix(lit, dir) && lit[len(dir)] == '/'
 }
 
 // unpersistable is Input.unpersistable with c's own memory of the answers.

@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -91,6 +92,79 @@ func TestSuggestChunks(t *testing.T) {
 		}
 		if !reflect.DeepEqual(left, wantLeft) {
 			t.Errorf("chunks of %d: left\n%+v\nwant\n%+v", n, left, wantLeft)
+		}
+	}
+}
+
+// TestWeighSiblings: the answer weighOne reuses for the paths of one
+// directory (rollUp's memo, siblingsAlike) is the one each of them gets
+// alone, in directories where a sibling is a home, a container of many
+// applications' state, a fact's own path (the SSH host keys, ~/.ssh,
+// /var/lib/private/*) or the target itself, below targets drift check does
+// not list as lost and below a path never declared (Unpersistable); with
+// and without a --home.
+func TestWeighSiblings(t *testing.T) {
+	var ps []string
+	for _, d := range []string{
+		"/etc", "/etc/ssh", "/etc/nixos", "/var", "/var/lib", "/var/lib/docker/overlay", "/var/lib/private",
+		"/var/lib/private/app", "/var/lib/systemd", "/var/lib/systemd/timers", "/var/lib/foo/bar", "/var/log/journal",
+		"/var/cache/x", "/home", "/home/alice", "/home/alice/.config", "/home/alice/.config/fish",
+		"/home/alice/.local", "/home/alice/.local/state", "/home/alice/.local/state/nvim", "/home/alice/.ssh",
+		"/home/alice/.mozilla/firefox", "/home/alice/Documents/x", "/srv", "/srv/bob", "/srv/bob/.config",
+		"/srv/bob/.config/app", "/srv/www", "/srv/www/x", "/root", "/root/.ssh", "/usr/local", "/usr/local/share/app", "/opt/a",
+	} {
+		ps = append(ps, d)
+		for _, n := range []string{"a.txt", "b.txt", "c", "c/d.txt", "c/e.txt", "c/f/g.txt", "lib", "cache", "log", "private",
+			"docker", ".config", ".local", ".ssh", ".cache", "alice", "bob", "ssh_host_rsa_key", "ssh_host_rsa_key.pub",
+			"sshd_config", "share", "state", "nvim", "machine-id", "zz.txt"} {
+			ps = append(ps, d+"/"+n)
+		}
+	}
+	slices.SortFunc(ps, pathx.Compare)
+	ps = slices.Compact(ps)
+	lost := map[string]int{}
+	for i, p := range ps {
+		lost[p] = i
+		for q := path.Dir(p); q != "/"; q = path.Dir(q) {
+			lost[q] = -1
+		}
+	}
+	for _, d := range []string{"/var/lib/foo", "/home/alice/.config/fish", "/srv/bob/.config/app", "/opt/a/c"} {
+		delete(lost, d) // re-made at boot: not lost
+	}
+	k := knowledge.Builtin()
+	notHere := func(p string) string {
+		if pathx.HasPrefix(p, "/srv/www") {
+			return "a mount point"
+		}
+		return ""
+	}
+	// answer is weighOne's answer for p as a string: a Left reason, or the
+	// group's target, fact, home and user.
+	answer := func(c *chunk, r int32) string {
+		if r <= ofLeft {
+			return leftReasons[ofLeft-r]
+		}
+		g := c.groups[r>>1]
+		return fmt.Sprintf("%s %p %s %s %d", g.target, g.fact, g.home, g.user, r&1)
+	}
+	for _, homes := range []map[string]string{nil, {"bob": "/srv/bob"}} {
+		gr := &grouping{in: &Input{Knowledge: k, Unpersistable: notHere}, idx: lost, homes: homeUsers(homes), facts: factShapes(k)}
+		c := &chunk{byTarget: map[string]int32{}, notHere: map[string]bool{}}
+		m := k.Matcher()
+		reused := 0
+		for _, p := range ps {
+			if c.memo.same && c.memo.dir == path.Dir(p) {
+				reused++
+			}
+			got := answer(c, gr.weighOne(c, m, item(p, 0)))
+			alone := &chunk{byTarget: map[string]int32{}, notHere: map[string]bool{}}
+			if want := answer(alone, gr.weighOne(alone, k.Matcher(), item(p, 0))); got != want {
+				t.Errorf("homes %v: %s: %s, want %s", homes, p, got, want)
+			}
+		}
+		if reused < len(ps)/8 {
+			t.Errorf("homes %v: %d of %d answers reused: the test compares too few", homes, reused, len(ps))
 		}
 	}
 }

@@ -159,7 +159,8 @@ func Suggest(in Input) ([]Suggestion, []Left) {
 		}
 	}
 	linkable := Storages(a, in.StoragePath)
-	gr := &grouping{in: &in, idx: idx, homes: homeUsers(in.Homes), storages: Storages(a), linkable: linkable}
+	gr := &grouping{in: &in, idx: idx, homes: homeUsers(in.Homes), storages: Storages(a), linkable: linkable,
+		facts: factShapes(in.Knowledge)}
 	groups, order := gr.collect(left)
 	for _, t := range order {
 		for _, p := range groups[t].genPaths {
