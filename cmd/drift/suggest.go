@@ -55,8 +55,9 @@ changed. Caches and files regenerated at every boot become drift check
 a link, a mount or the configuration uses there is "in-use". A path with no
 suggestion is counted in a "left to you" line with the reason.
 
---format nix prints a NixOS module for impermanence's environment.persistence
-that passes drift lint; table and json are the others. The flags naming the
+--format nix prints a NixOS module for the module the declarations use
+(impermanence's environment.persistence, or preservation.preserveAt) that
+passes drift lint; table and json are the others. The flags naming the
 system, its declarations, mounts and old roots are drift check's.
 
 More, with examples: docs/suggest.md in drift's repository.
@@ -107,7 +108,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		}
 	}
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
+		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Module: res.Module, ModuleNote: res.ModuleNote, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
 	}, opts.Format)
 }
 

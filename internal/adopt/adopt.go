@@ -122,6 +122,9 @@ type Result struct {
 type UndeclaredError struct {
 	Path, Storage string
 	File          bool
+	// Module is the NixOS module a declaration is written for
+	// (persist.Set.WriteFor).
+	Module string
 }
 
 // LinkError refuses a declared directory whose live path is a symlink
@@ -570,6 +573,7 @@ func (a *adopter) persistentMount(p string) string {
 // undeclared builds the refusal of p.
 func (a *adopter) undeclared(p string) error {
 	e := &UndeclaredError{Path: p, Storage: suggest.MainStoragePath(a.m.Decls.Entries)}
+	e.Module, _ = a.m.Decls.WriteFor(e.Storage)
 	var st unix.Stat_t
 	if err := unix.Fstatat(unix.AT_FDCWD, path.Join(a.m.Root, p), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
 		e.File = st.Mode&unix.S_IFMT != unix.S_IFDIR

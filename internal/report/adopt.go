@@ -29,8 +29,9 @@ func AdoptCommand(root string, args []string, ps ...string) string {
 
 // AdoptDeclaration is the Nix declaration that would cover the live path
 // p (the refusal's hint): a directories or files entry of
-// environment.persistence.<storage>. ok is false when p cannot be written
-// as a Nix string printably.
+// environment.persistence.<storage>, or preservation.preserveAt.<storage>
+// when e.Module is persist.Preservation. ok is false when p cannot be
+// written as a Nix string printably.
 func AdoptDeclaration(e *adopt.UndeclaredError) (string, bool) {
 	q, ok := NixString(e.Path)
 	s, ok2 := NixString(e.Storage)
@@ -41,7 +42,11 @@ func AdoptDeclaration(e *adopt.UndeclaredError) (string, bool) {
 	if e.File {
 		list = "files"
 	}
-	return fmt.Sprintf("environment.persistence.%s.%s = [ %s ];", s, list, q), true
+	option := "environment.persistence"
+	if e.Module == persist.Preservation {
+		option = "preservation.preserveAt"
+	}
+	return fmt.Sprintf("%s.%s.%s = [ %s ];", option, s, list, q), true
 }
 
 // AdoptState says how an adopt run ended, for the heading of its report.

@@ -174,3 +174,20 @@ func TestKeptHiddenIsNotPreferPersistent(t *testing.T) {
 		}
 	}
 }
+
+// The refusal's hint declares the path for the module the configuration
+// declares with (persist.Set.WriteFor): preservation's option for a
+// preservation configuration, not impermanence's.
+func TestAdoptDeclarationModule(t *testing.T) {
+	for _, tt := range []struct {
+		e    adopt.UndeclaredError
+		want string
+	}{
+		{adopt.UndeclaredError{Path: "/srv/a", Storage: "/nix/persist", Module: persist.Impermanence}, `environment.persistence."/nix/persist".directories = [ "/srv/a" ];`},
+		{adopt.UndeclaredError{Path: "/etc/k", Storage: "/persistent", File: true, Module: persist.Preservation}, `preservation.preserveAt."/persistent".files = [ "/etc/k" ];`},
+	} {
+		if got, ok := AdoptDeclaration(&tt.e); !ok || got != tt.want {
+			t.Errorf("AdoptDeclaration(%+v) = %q %v, want %q", tt.e, got, ok, tt.want)
+		}
+	}
+}

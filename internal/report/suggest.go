@@ -32,6 +32,10 @@ type SuggestReport struct {
 	Args []string
 	// StoragePath is where new declarations go.
 	StoragePath string
+	// Module is the NixOS module they are written for (suggest.Result's:
+	// persist.Impermanence, or "", or persist.Preservation); ModuleNote,
+	// when the configuration declares with both, says which and why.
+	Module, ModuleNote string
 	// Boots is --boots; OldRoots the old roots compared, newest first.
 	Boots    int
 	OldRoots []string
@@ -231,8 +235,12 @@ func SuggestSummary(r *SuggestReport) string {
 // be written printably.
 func NixString(s string) (string, bool) { return escape.Nix(s) }
 
-// nixEntry is one element of a directories or files list.
-func nixEntry(s *suggest.Suggestion, path string) (string, bool) {
+// nixEntry is one element of a directories or files list of module
+// (persist.Impermanence or persist.Preservation). A file's Attrs are its
+// parent directory's: impermanence's parentDirectory, preservation's
+// parent (with configureParent, without which preservation leaves the
+// parent root's 0755).
+func nixEntry(s *suggest.Suggestion, path, module string) (string, bool) {
 	q, ok := NixString(path)
 	if !ok {
 		return "", false
@@ -251,7 +259,10 @@ func nixEntry(s *suggest.Suggestion, path string) (string, bool) {
 		}
 		attrs = append(attrs, kv[0]+" = "+v+";")
 	}
-	if s.Kind == persist.File {
+	switch {
+	case s.Kind == persist.File && module == persist.Preservation:
+		return "{ file = " + q + "; configureParent = true; parent = { " + strings.Join(attrs, " ") + " }; }", true
+	case s.Kind == persist.File:
 		return "{ file = " + q + "; parentDirectory = { " + strings.Join(attrs, " ") + " }; }", true
 	}
 	return "{ directory = " + q + "; " + strings.Join(attrs, " ") + " }", true
@@ -262,8 +273,9 @@ type nixLists struct {
 	dirs, files []string
 }
 
-// WriteNix prints the Persist suggestions as a NixOS module for the
-// impermanence module: environment.persistence."<storage path>" with
+// WriteNix prints the Persist suggestions as a NixOS module for the module
+// r.Module names: impermanence's environment.persistence."<storage path>"
+// or preservation's preservation.preserveAt."<storage path>", with
 // directories and files (paths in a home under users.<name>, relative to
 // it), each in the attrset form when the live directory's owner or mode is
 // not the module's default, and a comment with its rank and confidence.
@@ -272,6 +284,10 @@ type nixLists struct {
 // spell printably is a comment too. The output parses with
 // persist.ParseNix.
 func WriteNix(w *bufio.Writer, r *SuggestReport) error {
+	module, option := persist.Impermanence, "environment.persistence"
+	if r.Module == persist.Preservation {
+		module, option = persist.Preservation, "preservation.preserveAt"
+	}
 	type key struct{ sp, user string }
 	lists := map[key]*nixLists{}
 	var storages []string
@@ -286,7 +302,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		if s.User != "" {
 			p = s.Rel
 		}
-		e, ok := nixEntry(s, p)
+		e, ok := nixEntry(s, p, module)
 		if !ok {
 			unprintable = append(unprintable, escape.Name(s.Path))
 			continue
@@ -310,7 +326,10 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 			l.dirs = append(l.dirs, e)
 		}
 	}
-	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for impermanence.\n", escape.Name(r.Root))
+	fmt.Fprintf(w, "# drift suggest for %s: what to persist, as a NixOS module for %s (%s).\n", escape.Name(r.Root), module, option)
+	if r.ModuleNote != "" {
+		fmt.Fprintf(w, "# %s.\n", escape.Text(r.ModuleNote))
+	}
 	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
 	fmt.Fprintf(w, "# drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)\n")
 	fmt.Fprintf(w, "{\n")
@@ -323,7 +342,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 			unprintable = append(unprintable, escape.Name(sp))
 			continue
 		}
-		fmt.Fprintf(w, "  environment.persistence.%s = {\n", q)
+		fmt.Fprintf(w, "  %s.%s = {\n", option, q)
 		if l := lists[key{sp, ""}]; l != nil {
 			writeNixList(w, "    ", "directories", l.dirs)
 			writeNixList(w, "    ", "files", l.files)

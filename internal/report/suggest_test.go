@@ -118,3 +118,51 @@ func TestStrayAdviceSameInNixAndTable(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteNixPreservation: for a configuration that declares with
+// preservation, the module is preservation.preserveAt, a file's parent
+// owner and mode are preservation's parent (with configureParent), and it
+// reads back as preservation's entries: the same paths, users' relative to
+// the home. The note on a configuration using both modules is printed.
+func TestWriteNixPreservation(t *testing.T) {
+	r := &SuggestReport{Root: "/", StoragePath: "/persistent", Module: persist.Preservation,
+		ModuleNote: "the configuration declares with both impermanence (1 entry) and preservation (2 entries): written for preservation",
+		Suggestions: []suggest.Suggestion{
+			{Rank: 1, Action: suggest.Persist, Path: "/var/lib/app", Kind: persist.Dir, StoragePath: "/persistent", Confidence: "low",
+				Attrs: &suggest.Attrs{User: "app", Group: "app", Mode: "0700"}},
+			{Rank: 2, Action: suggest.Persist, Path: "/etc/app/key", Kind: persist.File, StoragePath: "/persistent", Confidence: "low",
+				Attrs: &suggest.Attrs{User: "root", Group: "wheel", Mode: "0750"}},
+			{Rank: 3, Action: suggest.Persist, Path: "/home/alice/.config/app", Kind: persist.Dir, StoragePath: "/persistent", Confidence: "low",
+				User: "alice", Home: "/home/alice", Rel: ".config/app"},
+		}}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	if err := WriteNix(w, r); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	out := b.String()
+	for _, want := range []string{`preservation.preserveAt."/persistent" = {`, "# " + r.ModuleNote + ".",
+		`{ directory = "/var/lib/app"; user = "app"; group = "app"; mode = "0700"; } # 1, low`,
+		`{ file = "/etc/app/key"; configureParent = true; parent = { user = "root"; group = "wheel"; mode = "0750"; }; } # 2, low`,
+		`users.alice = {`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "environment.persistence") || strings.Contains(out, "parentDirectory") {
+		t.Errorf("impermanence's options in:\n%s", out)
+	}
+	set, err := persist.ParseNix(b.Bytes(), "s.nix", persist.Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var got []string
+	for _, e := range set.Entries {
+		got = append(got, e.Module+" "+e.Kind.String()+" "+e.Path)
+	}
+	want := "preservation directory /var/lib/app|preservation file /etc/app/key|preservation directory /home/alice/.config/app"
+	if strings.Join(got, "|") != want {
+		t.Errorf("parsed %q\nwant %q\n%s", strings.Join(got, "|"), want, out)
+	}
+}

@@ -37,6 +37,11 @@ func (e *StorageError) Error() string { return "--storage-path " + e.Path + ": "
 type Result struct {
 	// StoragePath is where new declarations go.
 	StoragePath string
+	// Module is the NixOS module they are written for
+	// (persist.Set.WriteFor: persist.Impermanence or persist.Preservation);
+	// ModuleNote, when the configuration declares with both, says which
+	// was chosen and why.
+	Module, ModuleNote string
 	// OldRoots are the names of the old roots compared, newest first.
 	OldRoots []string
 	// Suggestions in report order (SortSuggestions), the stray data under
@@ -97,8 +102,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	}
 	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: knowledge.Builtin(), Homes: m.Homes(), StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}
+	r.Module, r.ModuleNote = m.Decls.WriteFor(r.StoragePath)
 	r.Suggestions, r.Left = Suggest(in)
-	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls)
+	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls, r.Module)
 	// Stray walks the storage paths of the declarations other than /, and
 	// only then weighs the uses: finding them resolves every lost symlink
 	// (Model.Uses), a second look at a million paths for nothing.
@@ -145,13 +151,13 @@ const suggestedAt = "drift suggest"
 // below /var/lib/private brings /var/lib/private with mode 0700 along when
 // nothing declares it (private-parent-mode's fix: systemd refuses
 // DynamicUser state under a 0755 /var/lib/private).
-func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Set) ([]Suggestion, []Left) {
+func lintFilter(a *diff.Audit, sugs []Suggestion, left []Left, decls *persist.Set, module string) ([]Suggestion, []Left) {
 	sugs = withPrivateParent(sugs, decls)
 	for {
 		set := &persist.Set{}
 		for _, s := range sugs {
 			if s.Declares() {
-				set.Entries = append(set.Entries, s.Entry())
+				set.Entries = append(set.Entries, s.Entry(module))
 			}
 		}
 		if len(set.Entries) == 0 {
@@ -219,18 +225,24 @@ func withPrivateParent(sugs []Suggestion, decls *persist.Set) []Suggestion {
 	return sugs
 }
 
-// Entry is the declaration a Persist suggestion stands for: what --format
-// nix writes (impermanence, under StoragePath; users.<User> for a path in
-// a home).
-func (s *Suggestion) Entry() persist.Entry {
+// Entry is the declaration a Persist suggestion stands for, as the reader
+// reads what --format nix writes for module (persist.Impermanence or
+// persist.Preservation), under StoragePath; users.<User> for a path in a
+// home. A file's Attrs are its parent directory's: impermanence's
+// parentDirectory, preservation's parent (which the reader does not keep:
+// a preservation file's own user, group and mode stay the defaults).
+func (s *Suggestion) Entry(module string) persist.Entry {
 	e := persist.Entry{Kind: s.Kind, StoragePath: s.StoragePath, Path: s.Path,
-		Origin: &persist.Origin{Module: "impermanence", User: "root", Group: "root", Mode: "0755"},
+		Origin: &persist.Origin{Module: module, User: "root", Group: "root", Mode: "0755"},
 		Pos:    persist.Pos{File: suggestedAt}}
+	if module == persist.Preservation && s.Kind == persist.File {
+		e.Mode = "0644"
+	}
 	if s.User != "" {
 		e.Owner, e.Home = s.User, s.Home
 		e.SetRaw(s.Rel)
 	}
-	if s.Attrs != nil {
+	if s.Attrs != nil && (module != persist.Preservation || s.Kind != persist.File) {
 		e.User, e.Group, e.Mode = s.Attrs.User, s.Attrs.Group, s.Attrs.Mode
 	}
 	return e

@@ -1,4 +1,4 @@
-# drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence.
+# drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence (environment.persistence).
 # Save it next to your configuration and import it, or merge the lists into yours.
 # drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)
 {
