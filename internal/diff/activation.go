@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
 )
 
 // activationPaths are re-created by NixOS activation on every boot when they
@@ -12,6 +13,35 @@ import (
 // nixos/modules/system/etc): /bin/sh, /usr/bin/env and /etc/static. Entries
 // of /etc that link into /etc/static are re-created too.
 var activationPaths = []string{"/bin/sh", "/usr/bin/env", "/etc/static"}
+
+// bootDirs are directories NixOS makes at every boot whatever they held
+// (the directory itself, not what is in it): /root and /home, by the users
+// activation snippet (nixpkgs nixos/modules/config/users-groups.nix:
+// install -m 0700 -d /root, install -m 0755 -d /home). On a wiped root
+// they come back empty: Recreated, what they hold classified as it is.
+// drift suggest reads check's lost set, so it never weighs them either.
+// /tmp, made by stage 2 (nixos/modules/system/boot/stage-2-init.sh:
+// install -m 01777 -d /tmp) and emptied by boot.tmp.cleanOnBoot, is
+// Recreated when it holds nothing lost (fixEmptyBootPoints, emptyBootDirs):
+// holding temporary files it is lost with them, and drift suggest's
+// --ignore /tmp covers them all.
+var bootDirs = []string{"/root", "/home"}
+
+// usersFiles are the files NixOS's users activation
+// (nixos/modules/config/update-users-groups.pl) writes at every boot from
+// users.* and the uid/gid maps in /var/lib/nixos. With users.mutableUsers
+// = false it keeps nothing else in them: they are Recreated (a boot after
+// a real wipe wrote /etc/passwd and /etc/group again byte for byte). With
+// mutableUsers true or not known, what passwd or useradd changed there is
+// lost at the wipe: they stay lost (drift suggest says how to stop that:
+// the knowledge base's facts).
+var usersFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/subuid", "/etc/subgid"}
+
+// usersWritten reports whether the configuration says users.mutableUsers
+// = false (usersFiles are then activation's alone).
+func usersWritten(d *persist.Set) bool {
+	return d != nil && d.Config != nil && d.Config.MutableUsers.Value == persist.False
+}
 
 func isActivation(p, target string) bool {
 	for _, a := range activationPaths {

@@ -21,8 +21,12 @@ var apiMountPoints = []string{"/proc", "/sys", "/dev", "/run"}
 // /boot on the root filesystem).
 var bootMountPoints = []string{"/boot", "/efi"}
 
+// emptyBootDirs are the directories the boot makes again that are
+// Recreated when empty, as bootMountPoints are: /tmp (bootDirs says why).
+var emptyBootDirs = append([]string{"/tmp"}, bootMountPoints...)
+
 // fixEmptyBootPoints takes out of c.lost (in path order) the empty
-// directories at bootMountPoints, counting them Recreated.
+// directories at emptyBootDirs, counting them Recreated.
 func (c *classifier) fixEmptyBootPoints() {
 	kept := c.lost[:0]
 	for i, it := range c.lost {
@@ -37,7 +41,7 @@ func (c *classifier) fixEmptyBootPoints() {
 }
 
 func isBootPoint(p string) bool {
-	for _, b := range bootMountPoints {
+	for _, b := range emptyBootDirs {
 		if p == b {
 			return true
 		}

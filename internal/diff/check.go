@@ -268,6 +268,14 @@ func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, r
 	for _, p := range activationPaths {
 		c.tree.insertPath(path.Dir(p), true)
 	}
+	for _, p := range bootDirs {
+		c.tree.insertPath(p, true)
+	}
+	if usersWritten(c.cfg.Decls) {
+		for _, p := range usersFiles {
+			c.tree.at(c.tree.insertPath(p, false)).flags |= flagUsersFile
+		}
+	}
 	if d := c.cfg.Decls; d != nil && d.Config != nil {
 		for _, l := range d.Config.TmpfilesLinks {
 			if c.tmpLinks == nil {

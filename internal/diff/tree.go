@@ -95,6 +95,10 @@ const (
 	// flagBlank: the blank snapshot the wipe makes the root from holds a
 	// file or link here (Config.Blank; classifier.blank has it).
 	flagBlank
+	// flagUsersFile: NixOS's users activation writes this file at every
+	// boot from the configuration alone (usersFiles, with users.mutableUsers
+	// = false).
+	flagUsersFile
 )
 
 func (n *node) keep() bool     { return n.flags&flagKeep != 0 }
@@ -103,6 +107,9 @@ func (n *node) remount() bool  { return n.flags&flagRemount != 0 }
 func (n *node) shadow() bool   { return n.flags&flagShadow != 0 }
 func (n *node) tmpLink() bool  { return n.flags&flagTmpLink != 0 }
 func (n *node) blank() bool    { return n.flags&flagBlank != 0 }
+func (n *node) usersFile() bool {
+	return n.flags&flagUsersFile != 0
+}
 
 // mounted reports whether a mount is at the node's path (tree.mount).
 func (n *node) mounted() bool { return n.mount != 0 }

@@ -95,6 +95,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		cat = Recreated
 	case ps.decl >= 0:
 		cat, declIdx = DeclaredUnbacked, ps.decl
+	case n.usersFile() && e.Mode&unix.S_IFMT == unix.S_IFREG:
+		// Written by the users activation from users.* alone (usersFiles).
+		cat = Recreated
 	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || c.homeManagerLink(e.Path, e.Target)):
 		cat = Recreated
 		p := c.arenas[e.Worker].keep(e)

@@ -39,5 +39,5 @@
 # In persistent storage, declared by nothing: declare again, or move it aside with drift prune (drift prune --undo puts it back):
 #   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
 #   /nix/persist/etc/old-secret (1 entry, 1 B)
-# left to you: 4 paths (/home, /home/alice, /home/alice/.config, …): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
+# left to you: 3 paths (/home/alice, /home/alice/.config, /var/lib/systemd): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
 # left to you: 1 path (/etc/ssh): directories on the way to suggested paths, or holding only home-manager's links: made again with them
