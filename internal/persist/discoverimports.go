@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
@@ -107,7 +108,8 @@ func (w *nixosWalk) withImports() []walkFile {
 }
 
 // importOf opens the module imp of from names, beneath from's tree and
-// without following a symbolic link, and parses it; ok is false when it
+// without following a symbolic link (ReadImport, the one way imports are
+// followed), and parses it; ok is false when it
 // is not followed (outside the tree, through a link, missing: the
 // hardware-configuration.nix of a repository often is), with a Warning
 // diagnostic added for a file that is there but cannot be read or parsed.
@@ -115,12 +117,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 	if w.r.plain {
 		return walkFile{}, false
 	}
-	rel := path.Join(path.Dir(from.rel), imp.Path)
-	if path.IsAbs(imp.Path) {
-		rel = path.Clean(imp.Path)[1:] // inside the root w.r opens beneath
-	}
-	sub, ok := strings.CutPrefix(rel, from.tree+"/")
-	if !ok || from.tree == "" {
+	if from.tree == "" {
 		return walkFile{}, false
 	}
 	tfd, err := w.r.open(from.tree, unix.O_PATH|unix.O_DIRECTORY)
@@ -128,20 +125,21 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	defer unix.Close(tfd)
-	data, id, name, err := ReadBeneath(tfd, sub)
-	full := w.r.name(path.Join(from.tree, name))
-	wf := walkFile{name: full, rel: path.Join(from.tree, name), tree: from.tree, id: id}
+	got, err := ReadImport(w.r.root, w.r.name(from.tree), tfd, from.name, imp, false)
+	rel, _ := filepath.Rel(w.r.root, got.Name)
+	wf := walkFile{name: got.Name, rel: rel, tree: from.tree, id: got.ID}
+	data := got.Data
 	if err != nil && !errors.As(err, new(*safefile.TooLargeError)) {
 		return walkFile{}, false
 	}
 	if err == nil {
-		wf.set, err = Read(full, bytes.NewReader(data), w.opts.ForImport(imp))
+		wf.set, err = Read(wf.name, bytes.NewReader(data), w.opts.ForImport(imp))
 	}
 	if err != nil {
 		var tl *safefile.TooLargeError
 		msg := err.Error()
-		if !errors.As(err, &tl) && !strings.Contains(msg, escape.Name(full)) {
-			msg = escape.Name(full) + ": " + msg
+		if !errors.As(err, &tl) && !strings.Contains(msg, escape.Name(wf.name)) {
+			msg = escape.Name(wf.name) + ": " + msg
 		}
 		w.diags = append(w.diags, Diagnostic{Pos: imp.Pos, Severity: Warning,
 			Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})

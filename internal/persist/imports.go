@@ -133,6 +133,66 @@ func ReadBeneathDir(tree, rel string) ([]byte, FileID, string, error) {
 	return ReadBeneath(dfd, rel)
 }
 
+// Imported is a module read by following an import (ReadImport): its name
+// on this machine, its identity and its content.
+type Imported struct {
+	Name string
+	ID   FileID
+	Data []byte
+}
+
+// ReadImport reads the module the import imp of the module name leads to:
+// the one way every command follows an import (drift lint, the
+// discovered configuration, --persist FILE.nix and the system's
+// configuration.nix). It is read beneath tree (through treeFD, or by its
+// name when treeFD is negative), the directory the imports of name's
+// configuration are followed in (ImportRel); with beyond, an import
+// leading outside tree is read beneath the directory ImportPlace gives
+// (root, or / for a module outside root). ReadBeneath reads it: never
+// through a symbolic link, a .nix file or a directory's default.nix.
+// Errors: ImportRel's or ImportPlace's (ErrImportOutside, wrapped),
+// ReadBeneath's (unix.ENOENT for a missing module:
+// MissingHardwareConfiguration); for a module found but not read whole
+// (too large: safefile.TooLargeError), Name and ID are set.
+func ReadImport(root, tree string, treeFD int, name string, imp Import, beyond bool) (Imported, error) {
+	dir, rel, err := tree, "", error(nil)
+	if beyond {
+		dir, rel, err = ImportPlace(root, tree, name, imp)
+	} else {
+		rel, err = ImportRel(root, tree, name, imp)
+	}
+	if err != nil {
+		return Imported{}, err
+	}
+	var data []byte
+	var id FileID
+	var got string
+	if dir == tree && treeFD >= 0 {
+		data, id, got, err = ReadBeneath(treeFD, rel)
+	} else {
+		data, id, got, err = ReadBeneathDir(dir, rel)
+	}
+	if got == "" {
+		return Imported{}, err
+	}
+	full := filepath.Join(tree, got)
+	if dir != tree {
+		full = ImportedName(root, name, imp, rel, got)
+	}
+	return Imported{Name: full, ID: id, Data: data}, err
+}
+
+// NotFollowedImport records that the import imp was not followed (why: what
+// stopped it), in the one words every command says it in: a not-static
+// Warning diagnostic at its position, with hint (how to have it read:
+// each command's own flags), and the import in s.NotFollowed.
+func (s *Set) NotFollowedImport(imp Import, why, hint string) {
+	s.NotFollowed = append(s.NotFollowed, imp)
+	s.Diagnostics = append(s.Diagnostics, Diagnostic{Pos: imp.Pos, Severity: Warning, Code: "not-static",
+		Message: fmt.Sprintf("imports: %s is not followed (%s): the declarations and options in it are not read", escape.Name(imp.Path), why),
+		Hint:    hint})
+}
+
 // MissingHardwareConfiguration reports whether err, following imp, is a
 // missing hardware-configuration.nix: nixos-generate-config's file, kept on
 // the machine and often not in a repository; it declares no persistence,
@@ -199,34 +259,15 @@ func readImport(ctx context.Context, root string, treeFD int, tree, name string,
 	if err := ctx.Err(); err != nil {
 		return module{}, &parseError{err}
 	}
-	dir, rel, err := tree, "", error(nil)
-	if beyond {
-		dir, rel, err = ImportPlace(root, tree, name, imp)
-	} else {
-		rel, err = ImportRel(root, tree, name, imp)
-	}
+	got, err := ReadImport(root, tree, treeFD, name, imp, beyond)
 	if err != nil {
 		return module{}, err
 	}
-	var data []byte
-	var id FileID
-	var got string
-	if dir == tree {
-		data, id, got, err = ReadBeneath(treeFD, rel)
-	} else {
-		data, id, got, err = ReadBeneathDir(dir, rel)
-	}
-	if err != nil {
-		return module{}, err
-	}
-	if seen[id] {
+	if seen[got.ID] {
 		return module{}, nil
 	}
-	seen[id] = true
-	full := filepath.Join(tree, got)
-	if dir != tree {
-		full = ImportedName(root, name, imp, rel, got)
-	}
+	seen[got.ID] = true
+	full, id, data := got.Name, got.ID, got.Data
 	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts.ForImport(imp))
 	if err != nil {
 		return module{}, &parseError{err}
@@ -234,11 +275,8 @@ func readImport(ctx context.Context, root string, treeFD int, tree, name string,
 	return module{full, id, set}, nil
 }
 
-// notFollowed records that imp was not followed: a Warning diagnostic at
-// its position, and the import in NotFollowed.
+// notFollowed records that imp was not followed (NotFollowedImport),
+// with the hint of the commands that read --persist.
 func (s *Set) notFollowed(imp Import, err error) {
-	s.NotFollowed = append(s.NotFollowed, imp)
-	s.Diagnostics = append(s.Diagnostics, Diagnostic{Pos: imp.Pos, Severity: Warning, Code: "not-static",
-		Message: fmt.Sprintf("imports: %s is not followed (%v): the declarations and options in it are not read", escape.Name(imp.Path), err),
-		Hint:    "name that module with --persist too, or the configuration.nix of a tree that holds both"})
+	s.NotFollowedImport(imp, err.Error(), "name that module with --persist too, or the configuration.nix of a tree that holds both")
 }

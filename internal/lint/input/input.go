@@ -286,31 +286,28 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 }
 
 // followImports reads the files in s.Imports (path literals of in's
-// imports list) as part of in's configuration: a .nix file, or a
-// directory's default.nix. They are opened beneath in.tree, or beyond it
-// where persist.ImportPlace says (../common.nix), without following any
-// symlink (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); a file already read (by device
-// and inode) is not read again, which also makes import cycles end. An
-// import that cannot be followed becomes a not-static warning at its
-// position in s.
+// imports list) as part of in's configuration: persist.ReadImport, the
+// one way drift follows an import (beneath in.tree, or beyond it where
+// persist.ImportPlace says: ../common.nix; never through a symlink). A
+// file already read (by device and inode) is not read again, which also
+// makes import cycles end. An import that cannot be followed is
+// persist.Set.NotFollowedImport's warning at its position in s.
 func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map[fileID]lintInput) []lintInput {
 	var out []lintInput
 	notFollowed := func(imp persist.Import, why string) {
-		s.Diagnostics = append(s.Diagnostics, persist.Diagnostic{Pos: imp.Pos, Severity: persist.Warning, Code: "not-static",
-			Message: fmt.Sprintf("imports: %s is not followed (%s); the declarations in it are not read", escape.Name(imp.Path), why),
-			Hint:    "name the file on the command line, or lint the directory that holds both"})
+		s.NotFollowedImport(imp, why, "name the file on the command line, or lint the directory that holds both")
 	}
 	for _, imp := range s.Imports {
 		if in.tree == "" {
 			notFollowed(imp, "standard input has no directory")
 			continue
 		}
-		target := filepath.Join(filepath.Dir(in.name), imp.Path)
-		if filepath.IsAbs(imp.Path) {
-			target = imp.Path // lint reads the running system's files
-		}
-		dir, rel, err := persist.ImportPlace("/", in.tree, in.name, imp)
-		if err != nil {
+		got, err := persist.ReadImport("/", in.tree, -1, in.name, imp, true)
+		if errors.Is(err, persist.ErrImportOutside) {
+			target := filepath.Join(filepath.Dir(in.name), imp.Path)
+			if filepath.IsAbs(imp.Path) {
+				target = imp.Path // lint reads the running system's files
+			}
 			if id, ok := statID(target); ok && seen[id] {
 				continue // named on the command line too: read as part of this configuration
 			} else if g, ok := given[id]; ok {
@@ -320,10 +317,7 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 				out = append(out, lintInput{name: g.name, group: in.group, shared: in.shared, data: g.data, quiet: true, tree: g.tree, id: id, imported: true, via: imp})
 				continue
 			}
-			notFollowed(imp, err.Error())
-			continue
 		}
-		data, id, name, err := readBeneath(dir, rel)
 		if persist.MissingHardwareConfiguration(imp, err) {
 			continue
 		}
@@ -331,27 +325,14 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			notFollowed(imp, err.Error())
 			continue
 		}
+		id := fileID{got.ID.Dev, got.ID.Ino}
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		if dir != in.tree {
-			name = persist.ImportedName("/", in.name, imp, rel, name)
-		} else {
-			name = filepath.Join(in.tree, name)
-		}
-		out = append(out, lintInput{name: name, group: in.group, shared: in.shared, data: data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
+		out = append(out, lintInput{name: got.Name, group: in.group, shared: in.shared, data: got.Data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
 	}
 	return out
-}
-
-// readBeneath reads rel (a .nix file, or a directory's default.nix) below
-// tree, never through a symlink, and returns its content, identity and
-// path relative to tree: persist.ReadBeneath, the one way drift follows
-// imports.
-func readBeneath(tree, rel string) ([]byte, fileID, string, error) {
-	data, id, name, err := persist.ReadBeneathDir(tree, rel)
-	return data, fileID{id.Dev, id.Ino}, name, err
 }
 
 // fileID tells files apart: device and inode.
