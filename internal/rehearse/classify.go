@@ -8,6 +8,7 @@ import (
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/restore"
@@ -91,6 +92,12 @@ func (c *classifier) suggested(p *Path) {
 		if s.Action == suggest.Ignore {
 			step = StepIgnore
 		}
+		if !s.Declares() && s.Action == suggest.Persist && p.Step == "" {
+			// A boot secret read before the persistence mounts exist: no
+			// declaration keeps it (suggest.Suggestion.Declares).
+			p.Step, p.Why = StepLeft, "drift suggest leaves it to you: "+secretKeep(&s)
+			return
+		}
 		if p.Step == "" {
 			p.Step, p.Suggestion = step, s.Path
 		}
@@ -110,6 +117,17 @@ func (c *classifier) suggested(p *Path) {
 			}
 		}
 	}
+}
+
+// secretKeep says what losing the first boot secret read early that s
+// stands for does, and how to keep it (persist.Ref.KeepHint).
+func secretKeep(s *suggest.Suggestion) string {
+	for _, r := range s.Secrets {
+		if r.Early {
+			return diff.SecretWhy(r, s.Path) + "; " + r.KeepHint(s.StoragePath, escape.Name)
+		}
+	}
+	return ""
 }
 
 // adoptStep is what drift adopt makes of the lost path q, by a dry run on

@@ -11,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/suggest"
 )
 
 // TestWeighCountsAcrossReports: a path in every report whose size changes
@@ -219,5 +220,28 @@ func TestNowOfAPathNoLongerLostNamesNoDeclarationItLacks(t *testing.T) {
 		if path.Now != want || path.Step != "" {
 			t.Errorf("%s: now %q step %q, want %q", p, path.Now, path.Step, want)
 		}
+	}
+}
+
+// TestBootSecretReadEarlyIsNoPersistStep: a lost password file drift
+// suggest does not declare (read before the persistence mounts exist:
+// suggest.Suggestion.Declares) is left to the user with what losing it
+// does and how to keep it, not a "persist" step whose declarations drift
+// suggest --format nix does not write.
+func TestBootSecretReadEarlyIsNoPersistStep(t *testing.T) {
+	r := persist.Ref{Option: "users.users.alice.hashedPasswordFile", Path: "/etc/secrets/alice", Secret: true, Early: true, Loss: "losing it locks users out at the next boot"}
+	c := &classifier{sug: &suggest.Result{Suggestions: []suggest.Suggestion{
+		{Action: suggest.Persist, Path: "/etc/secrets", StoragePath: "/nix/persist", Secrets: []persist.Ref{r}},
+		{Action: suggest.Persist, Path: "/var/lib/app", StoragePath: "/nix/persist"},
+	}}}
+	p := &Path{Path: "/etc/secrets/alice"}
+	c.suggested(p)
+	if p.Step != StepLeft || !strings.Contains(p.Why, "locks users out") || !strings.Contains(p.Why, "move it to /nix/persist/etc/secrets/alice and point users.users.alice.hashedPasswordFile there") {
+		t.Errorf("the password file: step %q, why %q", p.Step, p.Why)
+	}
+	q := &Path{Path: "/var/lib/app/db"}
+	c.suggested(q)
+	if q.Step != StepPersist {
+		t.Errorf("/var/lib/app/db: step %q, want persist", q.Step)
 	}
 }
