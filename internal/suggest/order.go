@@ -69,8 +69,11 @@ func nest(a *diff.Audit, groups map[string]*group, order []string, lc leftCounte
 // SortSuggestions puts suggestions in report order and numbers them:
 // Persist of a boot secret (Suggestion.Secrets: losing it locks users out
 // or breaks secret decryption) before anything else, then the other
-// Persist, Ignore, InUse, DeclareOrRemove; within an action by score
-// (highest first), DeclareOrRemove by size (largest first), then by path.
+// Persist, Ignore, InUse, DeclareOrRemove; within an action by what the
+// report shows of their weight, confidence (high, medium, low; the score
+// itself is not shown, and a few bytes more must not scatter the paths of
+// one level), DeclareOrRemove by size (largest first), then by path in
+// the order drift lists paths everywhere (pathx.Compare).
 func SortSuggestions(s []Suggestion) {
 	slices.SortStableFunc(s, func(x, y Suggestion) int {
 		if d := x.rank() - y.rank(); d != 0 {
@@ -82,8 +85,8 @@ func SortSuggestions(s []Suggestion) {
 			}
 			return 1
 		}
-		if x.Score != y.Score {
-			return y.Score - x.Score
+		if d := x.level() - y.level(); d != 0 {
+			return d
 		}
 		return pathx.Compare(x.Path, y.Path)
 	})
@@ -106,6 +109,22 @@ func (s *Suggestion) rank() int {
 		return 3
 	}
 	return 4 // DeclareOrRemove
+}
+
+// level is the place of s's confidence in report order: high 0, medium
+// 1, low 2 (from the score when Confidence is not set yet).
+func (s *Suggestion) level() int {
+	c := s.Confidence
+	if c == "" {
+		c = confidence(s.Score)
+	}
+	switch c {
+	case High:
+		return 0
+	case Medium:
+		return 1
+	}
+	return 2
 }
 
 func confidence(score int) string {

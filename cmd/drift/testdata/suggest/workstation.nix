@@ -4,8 +4,8 @@
 {
   environment.persistence."/nix/persist" = {
     directories = [
-      "/var/lib/myapp" # 5, high
-      "/var/lib/bluetooth" # 6, medium
+      "/var/lib/myapp" # 4, high
+      "/var/lib/bluetooth" # 9, medium
       { directory = "/var/lib/colord"; user = "colord"; group = "colord"; mode = "u=rwx,g=rx,o="; } # 10, medium
       "/var/lib/systemd/timers" # 11, medium
     ];
@@ -13,29 +13,29 @@
       "/etc/machine-id" # 1, high
       "/etc/ssh/ssh_host_ed25519_key" # 2, high
       "/etc/ssh/ssh_host_ed25519_key.pub" # 3, high
-      "/var/lib/systemd/random-seed" # 4, high
+      "/var/lib/systemd/random-seed" # 5, high
     ];
     users.alice = {
       directories = [
-        ".config/app" # 8, medium
-        { directory = ".ssh"; user = "alice"; group = "users"; mode = "0700"; } # 9, medium
+        ".config/app" # 7, medium
+        { directory = ".ssh"; user = "alice"; group = "users"; mode = "0700"; } # 8, medium
       ];
       files = [
-        ".bash_history" # 7, medium
+        ".bash_history" # 6, medium
       ];
     };
   };
 }
 # Once declared, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root --persist $DIR/decl.nix --mountinfo $DIR/mountinfo /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/systemd/random-seed /var/lib/myapp /var/lib/bluetooth /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/colord /var/lib/systemd/timers
+#   drift adopt --root $DIR/root --persist $DIR/decl.nix --mountinfo $DIR/mountinfo /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/myapp /var/lib/systemd/random-seed /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/bluetooth /var/lib/colord /var/lib/systemd/timers
 # Not worth persisting (caches, regenerated at every boot); for drift check:
-#   --ignore /var/lib/regen
 #   --ignore /etc/NIXOS
 #   --ignore /etc/group
 #   --ignore /etc/passwd
 #   --ignore /home/alice/.cache
 #   --ignore /tmp
 #   --ignore /var/cache
+#   --ignore /var/lib/regen
 # In persistent storage, declared by nothing: declare again, or move it aside with drift prune (drift prune --undo puts it back):
 #   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
 #   /nix/persist/etc/old-secret (1 entry, 1 B)
