@@ -45,7 +45,7 @@ func (e *BeneathError) Error() string {
 	}
 	var at []string
 	for _, s := range e.Shown {
-		at = append(at, fmt.Sprintf("%s (mount %d of %s)", s.MountPoint, s.ID, s.Source))
+		at = append(at, s.String())
 	}
 	return escape.Name(fmt.Sprintf("%s: --prefer live would replace %s with what lies beneath the mount at %s, but the mount shows the persistent copy (%s): it is the data the running system uses, and what lies beneath is hidden and stale; nothing was written",
 		e.Path, strings.Join(ds, ", "), e.HiddenBy, strings.Join(at, "; ")))
