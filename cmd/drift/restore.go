@@ -42,8 +42,10 @@ declarations, so it survives the next boot (a PATH no declaration covers is
 refused); --to live puts it at PATH under --root instead.
 
 No symlink is followed, on either side; an existing destination is replaced
-only with --force. The copy is built beside the destination and renamed into
-place: the destination is untouched or complete. --dry-run changes nothing.
+only with --force, never when it is or holds a mount or a btrfs subvolume.
+The copy is built beside the destination and renamed into place: the
+destination is untouched or complete. --dry-run changes nothing, and lists
+what replacing would delete (what only the destination holds, and a count).
 Declarations are found as for drift check.
 
 More, with examples: docs/restore.md in drift's repository.
@@ -128,6 +130,9 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		verb = "replaced"
 	}
 	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, escape.Name(res.DestFull), escape.Name(res.Source), report.RestoreSummary(res.Result))
+	if res.Replaced {
+		fmt.Fprintf(st.Out, "deleted %s\n", report.ReplacedSummary(res.Result))
+	}
 	return nil
 }
 

@@ -92,9 +92,19 @@ func present(dirFD int, name string) (bool, error) {
 // removeTree deletes name in dirFD and everything below it, never
 // following a symlink and never crossing a mount point (a directory
 // opened through fsys.OpenNoXDev: a mount point below is an EXDEV error, and what
-// lies below it stays). An empty btrfs subvolume is removed by rmdir
-// (Linux 4.18 or later).
+// lies below it stays), nor entering a directory on another device than
+// the one holding it (a nested btrfs subvolume: an error naming it, and it
+// stays with what holds it).
 func removeTree(dirFD int, name string) error {
+	var parent unix.Stat_t
+	if err := unix.Fstat(dirFD, &parent); err != nil {
+		return err
+	}
+	return removeTreeOn(dirFD, uint64(parent.Dev), name)
+}
+
+// removeTreeOn is removeTree of name in dirFD, whose device is dev.
+func removeTreeOn(dirFD int, dev uint64, name string) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirFD, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -105,6 +115,9 @@ func removeTree(dirFD int, name string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return unix.Unlinkat(dirFD, name, 0)
 	}
+	if uint64(st.Dev) != dev {
+		return fmt.Errorf("%s: a btrfs subvolume or a mount point (another device): drift never deletes one", name)
+	}
 	fd, err := fsys.OpenNoXDev(dirFD, name, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -114,7 +127,7 @@ func removeTree(dirFD int, name string) error {
 	for {
 		names, err := d.Readdirnames(256)
 		for _, n := range names {
-			if rerr := removeTree(fd, n); rerr != nil {
+			if rerr := removeTreeOn(fd, dev, n); rerr != nil {
 				return fmt.Errorf("%s/%w", name, rerr)
 			}
 		}

@@ -134,6 +134,10 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			r.Refused = append(r.Refused, newRefusal(s.Path, why))
 			continue
 		}
+		if s.OtherDevice != "" {
+			r.Refused = append(r.Refused, newRefusal(s.Path, s.OtherDevice+" is a btrfs subvolume or a mount point (another device): drift never moves one into the quarantine it empties"))
+			continue
+		}
 		if _, ok := planned[s.StoragePath]; !ok {
 			order = append(order, s.StoragePath)
 		}

@@ -15,8 +15,9 @@ import (
 // WriteRestorePlan prints what drift restore --dry-run would do, one
 // object a line: the source, the destination and how entry declares it
 // (declared false: not declared), the directories made, each object with
-// its mode, owner and size (paths under root), what is skipped, and the
-// RestoreSummary.
+// its mode, owner and size (paths under root), what is skipped, what only
+// the replaced destination holds (deleted), the RestoreSummary and the
+// ReplacedSummary.
 func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persist.Entry, declared bool) {
 	fmt.Fprintf(w, "dry run: nothing is changed\n")
 	fmt.Fprintf(w, "would restore %s\n", escape.Name(res.Source))
@@ -51,7 +52,29 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 	for _, s := range res.Skipped {
 		fmt.Fprintf(w, "skip     %s (%s)\n", escape.Name(s.Path), s.Reason)
 	}
+	for _, p := range res.Deletes.Only {
+		fmt.Fprintf(w, "delete   %s (only the destination holds it)\n", escape.Name(path.Join(root, p)))
+	}
 	fmt.Fprintf(w, "would copy %s\n", RestoreSummary(res))
+	if res.Replaced {
+		fmt.Fprintf(w, "would delete %s\n", ReplacedSummary(res))
+	}
+}
+
+// ReplacedSummary says what replacing the destination deletes (or did):
+// "what is there: 12 objects (3.0 KiB), 2 of them (1.0 KiB) only there,
+// not in the copy", or "…, all of them in the copy"; "" when nothing was
+// replaced.
+func ReplacedSummary(res *restore.Result) string {
+	if !res.Replaced {
+		return ""
+	}
+	d := res.Deletes
+	s := fmt.Sprintf("what is there: %s (%s)", units.Plural(d.Entries, "object", "objects"), units.Bytes(d.Bytes))
+	if len(d.Only) == 0 {
+		return s + ", each replaced by the copy's object at its path"
+	}
+	return s + fmt.Sprintf(", %d of them (%s) only there, not in the copy", len(d.Only), units.Bytes(d.OnlyBytes))
 }
 
 // RestoreSummary counts a restore's objects, every kind it lists: "2 files

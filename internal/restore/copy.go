@@ -38,6 +38,10 @@ type copier struct {
 	copied func(Item)
 	// command names the drift command in skip reasons (Request.Command).
 	command string
+	// noSubvol refuses a directory on another device than the one holding
+	// it (a *MountError with Subvolume): the walk of a destination that
+	// replacing would delete.
+	noSubvol bool
 	// prior is Request.links (nil outside Merge); dstRoot the destination
 	// root, beneath which a link to one of them is made.
 	prior   map[devIno]string
@@ -236,6 +240,9 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 		mnt, err := lstatAt(sfd, n, &cst)
 		if err != nil {
 			return fmt.Errorf("stat %s: %w", path.Join(live, n), err)
+		}
+		if c.noSubvol && !mnt && cst.Mode&unix.S_IFMT == unix.S_IFDIR && cst.Dev != st.Dev {
+			return &MountError{Side: c.side, Path: path.Join(c.root, live, n), Subvolume: true}
 		}
 		if err := c.copy(sfd, n, &cst, mnt, dfd, n, path.Join(dest, n), path.Join(live, n)); err != nil {
 			return err

@@ -12,12 +12,20 @@ import (
 // inside the persistent storage path (or the destination) would send the
 // copy, or the removal of the copy it replaces, outside it. Restore never
 // crosses one, as it never goes through a symlink.
+//
+// Subvolume marks a directory on another device than the one holding it
+// that is no mount point: a nested btrfs subvolume (what a container
+// manager or a user made), never deleted nor replaced with what holds it.
 type MountError struct {
-	Side string // "source" or "destination"
-	Path string // the mount point, as a full path (root included)
+	Side      string // "source" or "destination"
+	Path      string // the mount point, as a full path (root included)
+	Subvolume bool
 }
 
 func (e *MountError) Error() string {
+	if e.Subvolume {
+		return fmt.Sprintf("%s %s is a btrfs subvolume (another device than the directory holding it): drift never deletes one, nor replaces a tree that holds one", e.Side, e.Path)
+	}
 	return fmt.Sprintf("%s %s is a mount point: drift never crosses a mount boundary", e.Side, e.Path)
 }
 

@@ -7,8 +7,21 @@ import (
 )
 
 // removeAll removes name under dirfd and, for a directory, everything in it,
-// through descriptors: no symlink is followed, nothing outside is touched.
+// through descriptors: no symlink is followed, nothing outside is touched,
+// and a directory on another device than the one holding it (a btrfs
+// subvolume, a mount point) is never entered nor removed: a *MountError
+// naming it (Subvolume set), what was removed before it gone.
 func removeAll(dirfd int, name string) error {
+	var parent unix.Stat_t
+	if err := unix.Fstat(dirfd, &parent); err != nil {
+		return err
+	}
+	return removeOn(dirfd, uint64(parent.Dev), name, name)
+}
+
+// removeOn is removeAll of name (shown as shown) under dirfd, whose device
+// is dev.
+func removeOn(dirfd int, dev uint64, name, shown string) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -18,6 +31,9 @@ func removeAll(dirfd int, name string) error {
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return unix.Unlinkat(dirfd, name, 0)
+	}
+	if uint64(st.Dev) != dev {
+		return &MountError{Side: "destination", Path: shown, Subvolume: true}
 	}
 	fd, err := openDirAt(dirfd, name)
 	if err != nil {
@@ -30,7 +46,7 @@ func removeAll(dirfd int, name string) error {
 	names, err := readNames(fd)
 	if err == nil {
 		for _, n := range names {
-			if err = removeAll(fd, n); err != nil {
+			if err = removeOn(fd, dev, n, shown+"/"+n); err != nil {
 				break
 			}
 		}
@@ -40,4 +56,57 @@ func removeAll(dirfd int, name string) error {
 		return err
 	}
 	return unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR)
+}
+
+// Deletion is what replacing an existing destination deletes: every object
+// of the tree there, those restore does not copy (a socket, a device)
+// included (Entries; Bytes sums its regular files' sizes), and of
+// those the ones the copy has nothing at, which only the destination
+// holds (Only: their destinations, absolute as the live system sees them,
+// in walk order; OnlyBytes).
+type Deletion struct {
+	Entries, Bytes int64
+	Only           []string
+	OnlyBytes      int64
+}
+
+// deletion is what replacing the destination walked into there (nil:
+// none) deletes when the copy holds items.
+func deletion(there *Result, items []Item) Deletion {
+	var d Deletion
+	if there == nil {
+		return d
+	}
+	copied := make(map[string]bool, len(items))
+	for _, it := range items {
+		copied[it.Dest] = true
+	}
+	d.Entries, d.Bytes = int64(len(there.Items)+len(there.Skipped)), there.Bytes
+	for _, it := range there.Items {
+		if !copied[it.Dest] {
+			d.Only = append(d.Only, it.Dest)
+			d.OnlyBytes += it.Size
+		}
+	}
+	for _, sk := range there.Skipped { // a socket, a device: removed too
+		d.Only = append(d.Only, sk.Path)
+	}
+	return d
+}
+
+// notSubvolume refuses (a *MountError with Subvolume) the directory st
+// under the open directory dirfd when it lies on another device than
+// dirfd: a btrfs subvolume, which replacing would delete. full names it.
+func notSubvolume(dirfd int, st *unix.Stat_t, full string) error {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil
+	}
+	var parent unix.Stat_t
+	if err := unix.Fstat(dirfd, &parent); err != nil {
+		return err
+	}
+	if parent.Dev != st.Dev {
+		return &MountError{Side: "destination", Path: full, Subvolume: true}
+	}
+	return nil
 }

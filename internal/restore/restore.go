@@ -163,8 +163,9 @@ type Result struct {
 	// Skipped are the objects left out.
 	Skipped []Skipped
 	// Replaced is true when an existing destination was (or would be)
-	// replaced.
+	// replaced; Deletes is then what replacing it deletes (or would).
 	Replaced bool
+	Deletes  Deletion
 	// Bytes is the sum of the regular files' sizes.
 	Bytes int64
 	// Warnings are metadata that could not be kept (an xattr the
@@ -279,8 +280,15 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 	}
+	// The destination --force replaces: its inventory (what replacing
+	// deletes), and no btrfs subvolume in it, nor itself one.
+	var there *Result
 	if exists {
-		check := &copier{ctx: ctx, res: &Result{}, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root, command: req.command()}
+		if err := notSubvolume(dparent, &dst0, res.DestFull); err != nil {
+			return nil, err
+		}
+		there = &Result{}
+		check := &copier{ctx: ctx, res: there, dry: true, links: map[devIno]string{}, side: "destination", root: req.Root, command: req.command(), noSubvol: true}
 		if err := check.copy(dparent, dname, &dst0, false, -1, "", dest, dest); err != nil {
 			return nil, err
 		}
@@ -296,6 +304,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		err := c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
 		if err == nil {
 			req.Top.apply(res, &top)
+			res.Deletes = deletion(there, res.Items)
 		}
 		c.share(req.links)
 		return res, err
@@ -337,6 +346,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	err = c.copy(sparent, sname, &top, topMount, dparent, tmp, dest, p)
 	if err == nil && req.Top.apply(res, &top) {
 		err = setOwner(dparent, tmp, res.Items[0])
+	}
+	if err == nil {
+		res.Deletes = deletion(there, res.Items)
 	}
 	if err == nil && req.SyncOnce {
 		if err = unix.Syncfs(dparent); err != nil {

@@ -28,7 +28,13 @@ type strayRow struct {
 	entries, bytes atomic.Int64
 	mtime          atomic.Int64
 	dev            uint64 // the device of the row's own path: never left
+	other          atomic.Pointer[string]
 }
+
+// otherDevice records p (a directory at or below the row's path on
+// another device than the one holding it) as the row's
+// Suggestion.OtherDevice, when it is the first.
+func (r *strayRow) otherDevice(p string) { r.other.CompareAndSwap(nil, &p) }
 
 // count adds e, the row's own path or one below it, to the row: one entry,
 // a regular file's apparent size, the newest mtime.
@@ -167,7 +173,10 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		}
 		if r, ok := parent.(*strayRow); ok {
 			r.count(e)
-			return r, isDir && e.Dev == r.dev // never into a mount below it
+			if isDir && e.Dev != r.dev {
+				r.otherDevice(sp + e.Path) // a nested subvolume or a mount: never entered
+			}
+			return r, isDir && e.Dev == r.dev
 		}
 		full := sp + e.Path
 		if slices.Contains(ownDirs, e.Path) {
@@ -186,6 +195,9 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 			// is counted into it as into a stray row.
 			r := &strayRow{s: inUseRow(full, e, sp, append(by, usesBelow(full, uses)...)), dev: e.Dev}
 			r.count(e)
+			if isDir && e.Dev != storageDev.Load() {
+				r.otherDevice(full)
+			}
 			mu.Lock()
 			rows = append(rows, r)
 			mu.Unlock()
@@ -209,6 +221,9 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		r := &strayRow{s: Suggestion{Action: DeclareOrRemove, Path: full, LivePath: e.Path, Kind: kind, StoragePath: sp,
 			Symlink: e.Mode&unix.S_IFMT == unix.S_IFLNK}, dev: e.Dev}
 		r.count(e)
+		if isDir && e.Dev != storageDev.Load() {
+			r.otherDevice(full) // the stray is a subvolume itself
+		}
 		mu.Lock()
 		rows = append(rows, r)
 		mu.Unlock()
@@ -227,6 +242,9 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 	for _, r := range rows {
 		s := r.s
 		s.Entries, s.Bytes, s.Mtime = r.entries.Load(), r.bytes.Load(), r.mtime.Load()
+		if o := r.other.Load(); o != nil {
+			s.OtherDevice = *o
+		}
 		s.Confidence = Low
 		out = append(out, s)
 	}

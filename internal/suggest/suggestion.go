@@ -100,6 +100,11 @@ type Suggestion struct {
 	// Symlink, for DeclareOrRemove and InUse, says Path is a symlink
 	// (listed, never followed); Kind is persist.File then.
 	Symlink bool
+	// OtherDevice, for DeclareOrRemove and InUse, is the first directory
+	// at or below Path (under the storage path, raw bytes) on another
+	// device than the one holding it — a nested btrfs subvolume, or a
+	// mount point — "" when none: what drift prune never moves.
+	OtherDevice string
 	// UsedBy, for InUse, says what uses Path, one use each
 	// (audit.Use.By).
 	UsedBy []string
