@@ -59,12 +59,15 @@ type FS interface {
 
 // Real is the FS of the running kernel: raw system calls on the
 // NUL-terminated names, so the hot path allocates nothing. Raw makes the
-// calls made per entry and per listing batch (fstatat, getdents64)
-// through RawSyscall (Getdents says when that is right).
+// calls made per entry, per directory and per listing batch (fstatat,
+// openat, close, getdents64) through RawSyscall (Getdents says when that
+// is right).
 type Real struct{ Raw bool }
 
-// Openat is openat(2), retried on EINTR.
-func (Real) Openat(dirfd int, name []byte, flags int) (int, error) { return Openat(dirfd, name, flags) }
+// Openat is Openat, raw as fs.Raw says.
+func (fs Real) Openat(dirfd int, name []byte, flags int) (int, error) {
+	return Openat(dirfd, name, flags, fs.Raw)
+}
 
 // OpenBeneath is OpenZ.
 func (Real) OpenBeneath(dirfd int, name []byte, flags int) (int, error) {
@@ -115,8 +118,8 @@ func (Real) Pread(fd int, buf []byte, off int64) (int, error) {
 	}
 }
 
-// Close is close(2).
-func (Real) Close(fd int) error { return unix.Close(fd) }
+// Close is Close, raw as fs.Raw says.
+func (fs Real) Close(fd int) error { return Close(fd, fs.Raw) }
 
 // MountID is MountID of name, not followed.
 func (Real) MountID(dirfd int, name []byte) (uint64, error) {

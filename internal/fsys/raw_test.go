@@ -25,13 +25,13 @@ func TestRawEINTR(t *testing.T) {
 	defer func(f func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
 		rawSyscall6 = f
 	}(rawSyscall6)
-	var calls atomic.Int64
-	rawSyscall = func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
-		calls.Add(1)
+	var calls [512]atomic.Int64 // by system call number
+	rawSyscall = func(trap, _, _, _ uintptr) (uintptr, uintptr, unix.Errno) {
+		calls[trap].Add(1)
 		return 0, 0, unix.EINTR
 	}
-	rawSyscall6 = func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno) {
-		calls.Add(1)
+	rawSyscall6 = func(trap, _, _, _, _, _, _ uintptr) (uintptr, uintptr, unix.Errno) {
+		calls[trap].Add(1)
 		return 0, 0, unix.EINTR
 	}
 	root := t.TempDir()
@@ -39,7 +39,7 @@ func TestRawEINTR(t *testing.T) {
 	fs := Real{Raw: true}
 	fd, err := fs.Openat(unix.AT_FDCWD, append([]byte(root), 0), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
 	testutil.Must(t, err)
-	defer fs.Close(fd)
+	defer Real{}.Close(fd) // the raw close is interrupted too, and not retried
 	buf := make([]byte, 4096)
 	n, err := fs.Getdents(fd, buf)
 	if err != nil || n <= 0 {
@@ -49,8 +49,36 @@ func TestRawEINTR(t *testing.T) {
 	if err := fs.Fstatat(fd, []byte("f\x00"), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Size != 5 {
 		t.Errorf("Fstatat with the raw call interrupted: size %d, %v", st.Size, err)
 	}
-	if calls.Load() == 0 {
-		t.Error("no raw call made: the test tests nothing")
+	for _, trap := range []uintptr{unix.SYS_OPENAT, unix.SYS_GETDENTS64, unix.SYS_NEWFSTATAT} {
+		if calls[trap].Load() == 0 {
+			t.Errorf("no raw call of system call %d made: the test tests nothing", trap)
+		}
+	}
+	if err := fs.Close(-1); err != unix.EINTR || calls[unix.SYS_CLOSE].Load() != 1 {
+		t.Errorf("raw Close: %v after %d raw calls, want EINTR (Linux releases the descriptor anyway) after 1", err, calls[unix.SYS_CLOSE].Load())
+	}
+}
+
+// Real{Raw: true} opens and closes a directory for real: the descriptor it
+// opened is gone after its Close, and a bad one is EBADF.
+func TestRawOpenClose(t *testing.T) {
+	fs := Real{Raw: true}
+	fd, err := fs.Openat(unix.AT_FDCWD, append([]byte(t.TempDir()), 0), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC)
+	testutil.Must(t, err)
+	// A high copy of it, which no open elsewhere in the process reuses
+	// (they take the lowest free number) between the Close and the check.
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 900)
+	testutil.Must(t, err)
+	testutil.Must(t, fs.Close(fd))
+	testutil.Must(t, fs.Close(high))
+	if _, err := unix.FcntlInt(uintptr(high), unix.F_GETFD, 0); err != unix.EBADF {
+		t.Errorf("descriptor %d after the raw Close: %v, want EBADF", high, err)
+	}
+	if err := fs.Close(high); err != unix.EBADF {
+		t.Errorf("second raw Close of %d: %v, want EBADF", high, err)
+	}
+	if _, err := fs.Openat(unix.AT_FDCWD, []byte("/nonexistent-drift-test\x00"), unix.O_RDONLY|unix.O_DIRECTORY); err != unix.ENOENT {
+		t.Errorf("raw Openat of a missing name: %v, want ENOENT", err)
 	}
 }
 
