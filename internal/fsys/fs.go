@@ -4,6 +4,7 @@ package fsys
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -77,18 +78,14 @@ func (Real) OpenBeneath(dirfd int, name []byte, flags int) (int, error) {
 // Getdents is Getdents, raw as fs.Raw says.
 func (fs Real) Getdents(fd int, buf []byte) (int, error) { return Getdents(fd, buf, fs.Raw) }
 
-// Fstatat is Fstatat, retried (not raw) on EINTR.
+// Fstatat is Fstatat, raw as fs.Raw says (EINTR retried, not raw). It is
+// small enough to inline into the method the walks call through FS.
 func (fs Real) Fstatat(dirfd int, name []byte, st *unix.Stat_t, flags int) error {
-	for raw := fs.Raw; ; raw = false {
-		e := Fstatat(dirfd, name, st, flags, raw)
-		if e == unix.EINTR {
-			continue // not raw again (Getdents says why)
-		}
-		if e != 0 {
-			return e
-		}
-		return nil
+	// name is NUL-terminated, never empty: its first byte, unchecked.
+	if e := rawFstatat(dirfd, unsafe.SliceData(name), st, flags, fs.Raw); e != 0 {
+		return e
 	}
+	return nil
 }
 
 // Fstat is fstat(2), retried on EINTR.

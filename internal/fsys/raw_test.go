@@ -19,18 +19,9 @@ import (
 // raw again, which could loop for ever: Real{Raw: true} lists and stats
 // as Real{} does when every raw call says EINTR.
 func TestRawEINTR(t *testing.T) {
-	defer func(f func(uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
-		rawSyscall = f
-	}(rawSyscall)
-	defer func(f func(uintptr, uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) (uintptr, uintptr, unix.Errno)) {
-		rawSyscall6 = f
-	}(rawSyscall6)
+	defer func() { rawHook = nil }()
 	var calls [512]atomic.Int64 // by system call number
-	rawSyscall = func(trap, _, _, _ uintptr) (uintptr, uintptr, unix.Errno) {
-		calls[trap].Add(1)
-		return 0, 0, unix.EINTR
-	}
-	rawSyscall6 = func(trap, _, _, _, _, _, _ uintptr) (uintptr, uintptr, unix.Errno) {
+	rawHook = func(trap, _, _, _, _, _, _ uintptr) (uintptr, uintptr, unix.Errno) {
 		calls[trap].Add(1)
 		return 0, 0, unix.EINTR
 	}
@@ -49,7 +40,9 @@ func TestRawEINTR(t *testing.T) {
 	if err := fs.Fstatat(fd, []byte("f\x00"), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Size != 5 {
 		t.Errorf("Fstatat with the raw call interrupted: size %d, %v", st.Size, err)
 	}
-	for _, trap := range []uintptr{unix.SYS_OPENAT, unix.SYS_GETDENTS64, unix.SYS_NEWFSTATAT} {
+	// (fstatat is raw on amd64, arm64 and riscv64 only, and its number
+	// differs elsewhere: the size above says it was retried.)
+	for _, trap := range []uintptr{unix.SYS_OPENAT, unix.SYS_GETDENTS64} {
 		if calls[trap].Load() == 0 {
 			t.Errorf("no raw call of system call %d made: the test tests nothing", trap)
 		}
