@@ -84,12 +84,15 @@ type Path struct {
 	// Absent says there is nothing at Path to adopt.
 	Absent bool
 	// Owner, when set, is the owner and mode the declaration states for its
-	// persistent directory (declaredOwner): given to the copy when adopt
-	// creates that directory, instead of the live directory's.
-	Owner *restore.Owner
+	// persistent directory (restore.DeclaredOwner): given to the copy when
+	// adopt creates that directory, instead of the live directory's; Storage
+	// gives them to it when adopt creates it as a parent of a path below
+	// it (restore.ForDeclaration, the rule drift restore follows too).
+	Owner   *restore.Owner
+	Storage *restore.StorageDir
 	// Parents, for a users.<name> or home-manager entry, owns the
 	// directories adopt creates from the home's persistent copy down
-	// (userParents): the user's, as the module makes them.
+	// (restore.UserParents): the user's, as the module makes them.
 	Parents *restore.ParentOwner
 	// Outcomes are restore.Merge's, their paths the live ones.
 	Outcomes []restore.Outcome
@@ -260,15 +263,14 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 		return err
 	}
 	p.MountedNow = a.mountedNow(p)
+	st, warns := restore.ForDeclaration(a.m.Root, e, p.Path, dest)
+	p.Owner, p.Storage, p.Parents = st.Top, st.Storage, st.Parents
 	if p.Path == e.Path {
-		var warns []string
-		p.Owner, warns = declaredOwner(a.m.Root, e)
 		a.res.Warnings = append(a.res.Warnings, warns...)
 		if d := ownerDiffers(path.Join(a.m.Root, dest), p.Owner); d != "" {
 			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("the persistent copy %s already exists with %s: adopt leaves it as it is (chown/chmod it to match the declaration)", dest, d))
 		}
 	}
-	p.Parents = userParents(a.m.Root, e, p.Path, dest)
 	return a.merge(ctx, p, true)
 }
 
@@ -321,7 +323,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	// means nothing to the user): restore's messages name the path as
 	// the live system does instead.
 	req := restore.Request{From: from, FromName: path.Join(a.m.Root, base), Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
-		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Verify: true,
+		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Storage: p.Storage, Verify: true,
 		ShownAt: a.m.ShownElsewhere}
 	switch a.o.Prefer {
 	case PreferLive:

@@ -50,6 +50,8 @@ type Restored struct {
 // down to the storage path, which must be mounted as the configuration
 // says: audit.Model.Unmounted), or, --to live, the path itself. The
 // Restored is returned with its warnings even when the restore fails.
+// The persistent directories it creates are the declaration's (its owner
+// and mode, ForDeclaration), as drift adopt makes them.
 // A declared path whose old root's boot showed its persistent copy
 // (audit.Model.Persisted), --to live too where the live path shows that
 // copy now (audit.Model.ShowsCopy), is refused unless o.BeneathMount: that boot's
@@ -89,6 +91,14 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	}
 	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun,
 		ShownAt: m.ShownElsewhere}
+	if declared && o.To == ToPersist {
+		// The persistent directories it creates, as drift adopt does.
+		st, warns := ForDeclaration(m.Root, entry, p, dest)
+		req.Top, req.Storage, req.Parents = st.Top, st.Storage, st.Parents
+		for _, w := range warns {
+			out.warn(diff.WarnSetup, p, "%s", w)
+		}
+	}
 	// --to live writes through the bind mount that shows the persistent
 	// copy at p, where there is one: checked as --to persist is.
 	if declared && !o.BeneathMount && (o.To == ToPersist || m.ShowsCopy(p)) {

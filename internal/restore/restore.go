@@ -76,6 +76,11 @@ type Request struct {
 	// Parents.Below (drift adopt: a user's entry, whose persistent
 	// directories from the home's copy down are the user's).
 	Parents *ParentOwner
+	// Storage, when set, is the declared persistent directory and the
+	// owner and mode its declaration states: given to it when Run creates
+	// it as a missing parent of Dest (ForDeclaration: drift restore and
+	// drift adopt alike).
+	Storage *StorageDir
 	// Verify reads every copied file's source once more (after the copy:
 	// its unchanged times then cover that read too) for an xxh3 digest,
 	// and reads the copy back once it is flushed (syncfs or fsync), before
@@ -312,7 +317,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 
 	// Missing parents, mirroring the old root's directory of the same name
 	// where the tails of both paths agree (persist/etc ↔ etc), else
-	// 0755 root:root.
+	// 0755 root:root; a user's from the home's copy down (Parents), the
+	// declared directory as declared (Storage).
 	// Each created directory's parent stays open, so that a run that
 	// fails or is interrupted removes the directories it made (empty:
 	// nothing else was put in them) before it returns.
@@ -326,6 +332,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 		req.Parents.apply(&meta, "/"+path.Join(dparents[:i+1]...))
+		req.Storage.apply(&meta, "/"+path.Join(dparents[:i+1]...))
 		next, err := mkdirMeta(dparent, dparents[i], meta)
 		if err != nil {
 			made.remove()

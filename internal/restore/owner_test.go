@@ -1,4 +1,4 @@
-package adopt
+package restore
 
 import (
 	"os"
@@ -50,17 +50,17 @@ func TestDeclaredOwnerOfAUserDirectoryIsTheUsers(t *testing.T) {
 		e.SetAttrs([]persist.Attr{{Name: "directory"}, {Name: "mode", Value: "0700", IsString: true}})
 		return e
 	}
-	o, warns := declaredOwner(root, entry("alice"))
+	o, warns := DeclaredOwner(root, entry("alice"))
 	if o == nil || o.UID != 1000 || o.GID != 100 || o.Mode != 0o700 || len(warns) > 0 {
 		t.Errorf("users.alice: %+v %q, want 1000:100 0700", o, warns)
 	}
-	o, warns = declaredOwner(root, entry("bob"))
+	o, warns = DeclaredOwner(root, entry("bob"))
 	if o == nil || o.UID != -1 || o.GID != -1 || o.Mode != 0o700 || len(warns) != 1 || !strings.Contains(warns[0], "bob is not in") {
 		t.Errorf("users.bob (not in /etc/passwd): %+v %q, want the live owner, mode 0700, one warning", o, warns)
 	}
 	sys := entry("")
 	sys.Origin.User = "root"
-	o, _ = declaredOwner(root, sys)
+	o, _ = DeclaredOwner(root, sys)
 	if o == nil || o.UID != -1 || o.GID != -1 {
 		t.Errorf("system-wide: %+v, want the live owner (nothing declared)", o)
 	}
