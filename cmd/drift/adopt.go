@@ -143,6 +143,10 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	if errors.As(err, &link) {
 		return withHint(fmt.Errorf("%s", escape.Name(link.Error())), "declare the link's target instead (then rebuild), or replace the link with the directory it points at (move the data there), and run drift adopt again")
 	}
+	var etc *adopt.EtcLinkError
+	if errors.As(err, &etc) {
+		return withHint(fmt.Errorf("%s", escape.Name(etc.Error())), "remove the declaration of "+escape.Name(etc.Path)+" (then rebuild): NixOS makes it again at every boot")
+	}
 	var kind *adopt.KindError
 	if errors.As(err, &kind) {
 		return withHint(fmt.Errorf("%s", escape.Name(kind.Error())), "make it a file (move the directory aside), or declare it as a directory (then rebuild), and run drift adopt again")

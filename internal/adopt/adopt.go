@@ -10,6 +10,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -136,6 +137,19 @@ type UndeclaredError struct {
 // link and lose the data it points at.
 type LinkError struct {
 	Path, Target string
+}
+
+// EtcLinkError refuses a declared path whose live object is a link NixOS
+// activation makes into /etc/static at every boot
+// (knowledge.EtcStaticLink): it holds no data, and a copy of it in
+// persistent storage would stand in activation's way. The declaration is
+// what is wrong.
+type EtcLinkError struct {
+	Path, Target string
+}
+
+func (e *EtcLinkError) Error() string {
+	return fmt.Sprintf("%s is a link to %s that NixOS activation makes at every boot (environment.etc): it holds no data to adopt, and a copy of the link in persistent storage would stand in activation's way; nothing was copied", e.Path, e.Target)
 }
 
 func (e *LinkError) Error() string {
@@ -494,7 +508,8 @@ func (a *adopter) hiddenSource(p *Path, on *mounts.Mount) (from, rel string, rel
 }
 
 // top looks at the object p's data starts at (from+rel): p.Absent when
-// there is none; a *LinkError for a symlink at a declared directory's path
+// there is none; an *EtcLinkError for activation's link into /etc/static
+// at the declared path; a *LinkError for a symlink at a declared directory's path
 // (the method "symlink" aside when it points at the copy); p.Persistent set
 // when it is the object dest (when given) itself.
 func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
@@ -512,6 +527,12 @@ func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
 	if dest != nil && dest.Ino != 0 && dest.Dev == st.Dev && dest.Ino == st.Ino {
 		p.Persistent, p.Covered = p.Covered, ""
 		return nil
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path {
+		buf := make([]byte, unix.PathMax)
+		if n, err := unix.Readlink(full, buf); err == nil && knowledge.EtcStaticLink(p.Path, string(buf[:n])) {
+			return &EtcLinkError{Path: p.Path, Target: string(buf[:n])}
+		}
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path && p.Decl.Kind == persist.Dir {
 		buf := make([]byte, unix.PathMax)

@@ -132,3 +132,53 @@ func TestAdoptRefusesDirectoryDeclaredAsFile(t *testing.T) {
 		t.Error("something was written into the persistent storage path")
 	}
 }
+
+// A field report: drift adopt of /etc/resolv.conf and
+// /etc/ssh/sshd_config, declared as files and links NixOS activation
+// makes into /etc/static, copied the links into persistent storage. They
+// hold no data: adopt refuses them, saying why, and writes nothing; a
+// --pending run does not offer them (check does not count them lost).
+func TestAdoptRefusesEtcStaticLinks(t *testing.T) {
+	fix, err := filepath.Abs("../../fixtures/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	if err := os.MkdirAll(filepath.Join(root, "etc/ssh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "nix/persist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, target := range map[string]string{"etc/resolv.conf": "/etc/static/resolv.conf", "etc/ssh/sshd_config": "/etc/static/ssh/sshd_config"} {
+		if err := os.Symlink(target, filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nix := filepath.Join(dir, "p.nix")
+	if err := os.WriteFile(nix, []byte(`{ environment.persistence."/nix/persist".files = [ "/etc/resolv.conf" "/etc/ssh/sshd_config" ]; }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{nix},
+		Mountinfo: filepath.Join(fix, "mountinfo"), RootSubvol: "none", OldRoots: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	if pending := Pending(m); len(pending) > 0 {
+		t.Errorf("Pending = %q, want nothing (links activation makes)", pending)
+	}
+	for _, p := range []string{"/etc/resolv.conf", "/etc/ssh/sshd_config"} {
+		for _, dry := range []bool{true, false} {
+			_, err = Run(context.Background(), m, Options{Paths: []string{p}, DryRun: dry})
+			var ee *EtcLinkError
+			if !errors.As(err, &ee) || ee.Path != p || !strings.Contains(err.Error(), "NixOS activation makes at every boot") {
+				t.Errorf("adopt %s (dry run %v): %v, want an EtcLinkError", p, dry, err)
+			}
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "nix/persist/etc")); err == nil {
+		t.Error("something was written into the persistent storage path")
+	}
+}

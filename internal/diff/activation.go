@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"fmt"
 	"path"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
@@ -49,7 +51,15 @@ func isActivation(p, target string) bool {
 			return pathx.Contains("/nix/store", pathx.Clean(target)) && target != "/nix/store"
 		}
 	}
-	return strings.HasPrefix(p, "/etc/") && path.IsAbs(target) && pathx.Contains("/etc/static", pathx.Clean(target))
+	return knowledge.EtcStaticLink(p, target)
+}
+
+// warnEtcLink warns that the declaration d is of p, a link NixOS
+// activation makes into /etc/static (knowledge.EtcStaticLink): not lost
+// data, a wrong declaration.
+func (c *classifier) warnEtcLink(p string, d *persist.Entry) {
+	c.warn(WarnSetup, p, fmt.Sprintf("%s is declared%s as a persisted %s, but it is a link NixOS activation makes into /etc/static at every boot (environment.etc): it holds no data, nothing of it is lost; the declaration is wrong: remove it (activation would find the persisted copy in its way, or be hidden by it)",
+		p, at(d.Pos), map[persist.Kind]string{persist.File: "file", persist.Dir: "directory"}[d.Kind]))
 }
 
 // inHome reports whether p lies inside a home: /root, /home/NAME, or one

@@ -3,6 +3,7 @@ package diff
 import (
 	"strings"
 
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
@@ -76,6 +77,10 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 			// preservation how = "symlink"): the link is made again and the
 			// data lives at its target in persistent storage.
 			cat = Recreated
+		case e.Mode&unix.S_IFMT == unix.S_IFLNK && knowledge.EtcStaticLink(e.Path, e.Target):
+			// Activation's link, declared: no data, a wrong declaration.
+			cat = Recreated
+			c.warnEtcLink(c.arenas[e.Worker].keep(e), d)
 		default:
 			cat, declIdx = DeclaredUnbacked, declHere
 			if d.Kind == persist.File {
@@ -92,6 +97,10 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		cat = Recreated
 	case n.tmpLink() && e.Mode&unix.S_IFMT == unix.S_IFLNK && linkTarget(e.Path, e.Target) == c.tmpLinks[e.Path]:
 		// A systemd-tmpfiles L rule makes this link again at boot.
+		cat = Recreated
+	case ps.decl >= 0 && e.Mode&unix.S_IFMT == unix.S_IFLNK && knowledge.EtcStaticLink(e.Path, e.Target):
+		// Activation makes it again (into the declared directory's copy
+		// once mounted): no data.
 		cat = Recreated
 	case ps.decl >= 0:
 		cat, declIdx = DeclaredUnbacked, ps.decl

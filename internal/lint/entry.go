@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
@@ -204,6 +205,14 @@ func (ck *checker) placement(e persist.Entry) {
 				}
 			}
 		}
+	}
+	var etcFiles []string
+	if ck.cfg != nil {
+		etcFiles = ck.cfg.EtcFiles
+	}
+	if by := knowledge.EtcManaged(p, etcFiles); by != "" && !userFiles[p] {
+		ck.add("etc-managed", sev("etc-managed"), pos, p, "",
+			"%s %s is written by NixOS activation at every boot from environment.etc (a link into /etc/static; set by %s): it holds no state, and a persisted copy stands in activation's way", kindName(e), q(p), by)
 	}
 	if userFiles[p] {
 		s, why, hint := Warning, "users.mutableUsers is not false", ""

@@ -91,6 +91,8 @@ var registry = []Rule{
 		Hint: "persist the files in /etc that hold state (machine-id, SSH host keys, …)", Source: "persists NixOS-generated state and hides activation output on first boot; /etc is needed for boot"},
 	{ID: "etc-generated-dir", Severity: Warning, Summary: "a persisted directory holds files that NixOS activation creates",
 		Hint: "persist the state files inside it instead, not the directory", Source: "/etc/ssh hides sshd_config; NixOS environment.etc"},
+	{ID: "etc-managed", Severity: Warning, Summary: "a file NixOS activation writes in /etc from environment.etc (a link into /etc/static) is persisted",
+		Hint: "remove the entry: NixOS makes it again at every boot; persist the state it names, not the file", Source: "nixos/modules/system/etc/setup-etc.pl: /etc/NAME -> /etc/static/NAME for every environment.etc entry"},
 	{ID: "etc-user-files", Severity: Warning, Summary: "/etc/passwd, group, shadow, gshadow, subuid or subgid is persisted",
 		Hint: "set users.mutableUsers = false and declare users and passwords in Nix", Source: "impermanence #122 (activation writes them first: \"A file already exists\") and #120 (passwd renames); error with mutableUsers = false"},
 	{ID: "removed-option", Severity: Error, Summary: "an option current impermanence removed is set",

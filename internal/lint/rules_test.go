@@ -109,6 +109,11 @@ func TestRules(t *testing.T) {
 		{"etc-whole", sys(`"/etc/nixos"`, ""), nil, nil},
 		{"etc-generated-dir", sys(`"/etc/ssh" "/etc/app"`, "", `environment.etc."app/app.conf".text = "x";`), nil, []string{"3:21 warning", "3:32 warning"}},
 		{"etc-generated-dir", sys(`"/etc/NetworkManager/system-connections"`, ""), nil, nil},
+		// A field report: /etc/resolv.conf and /etc/ssh/sshd_config, links
+		// into /etc/static, declared as files passed lint silently.
+		{"etc-managed", sys("", `"/etc/resolv.conf" "/etc/ssh/sshd_config"`), nil, []string{"4:15 warning", "4:34 warning"}},
+		{"etc-managed", sys("", `"/etc/app/app.conf"`, `environment.etc."app/app.conf".text = "x";`), nil, []string{"4:15 warning"}},
+		{"etc-managed", sys("", `"/etc/machine-id" "/etc/ssh/ssh_host_ed25519_key"`), nil, nil},
 		{"etc-user-files", sys("", `"/etc/group"`, `users.mutableUsers = false;`), nil, []string{"4:15 error"}},
 		{"etc-user-files", sys("", `"/etc/shadow"`), nil, []string{"4:15 warning"}},
 		{"etc-user-files", sys("", `"/etc/groups"`), nil, nil},
