@@ -19,7 +19,7 @@ func TestKnownFalseConditionDeclaresNothing(t *testing.T) {
   home-manager.users.alice = { home.persistence."/nix/persist" = lib.mkIf %[1]s { directories = [ "docs" ]; }; };
 }
 `
-	for _, cond := range []string{"false", "(false)"} {
+	for _, cond := range []string{"false", "(false)", "(!true)", "(true && !true)", `("a" == "b")`} {
 		s, err := Read("m.nix", strings.NewReader(fmt.Sprintf(module, cond)), Options{})
 		if err != nil {
 			t.Fatal(err)

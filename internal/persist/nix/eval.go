@@ -190,6 +190,9 @@ func (ev *Evaluator) Eval(n Node, e *Env) *Value {
 	case *nHasAttr:
 		return UnknownAt(n.Off, "an attribute test (?)")
 	case *nUnary:
+		if v := ev.Eval(n.e, e); n.Op == "!" && v.Kind == KindBool {
+			return &Value{Kind: KindBool, Off: n.Off, Bool: !v.Bool} // lib.mkIf (!true) …
+		}
 		return UnknownAt(n.Off, fmt.Sprintf("an expression with `%s`", n.Op))
 	}
 	return UnknownAt(n.offset(), "an expression")

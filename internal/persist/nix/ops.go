@@ -3,6 +3,7 @@ package nix
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -205,6 +206,10 @@ func (ev *Evaluator) sel(n *nSelect, e *Env) *Value {
 
 func (ev *Evaluator) binop(n *Binop, e *Env) *Value {
 	switch n.Op {
+	case "&&", "||", "==", "!=":
+		if v := ev.logic(n, e); v != nil {
+			return v
+		}
 	case "++":
 		// a ++ b ++ c is a ++ (b ++ c): the chain is concatenated at once,
 		// each item copied once (not once per ++ to its left).
@@ -346,4 +351,75 @@ func AttrName(s string) string {
 		}
 	}
 	return s
+}
+
+// logic folds the boolean operators on what is known (a condition such as
+// `lib.mkIf (cfg.enable && false)` or `lib.mkIf (x == "a")`): && is false
+// when either side is false and true when both are true, || the other way
+// round; == and != compare two known booleans, nulls, strings or numbers
+// (of one kind; values of two kinds are never equal). nil when not known.
+func (ev *Evaluator) logic(n *Binop, e *Env) *Value {
+	l, r := ev.Eval(n.L, e), ev.Eval(n.R, e)
+	known := func(b bool) *Value { return &Value{Kind: KindBool, Off: n.Off, Bool: b} }
+	isBool := func(v *Value, b bool) bool { return v.Kind == KindBool && v.Bool == b }
+	switch n.Op {
+	case "&&":
+		switch {
+		case isBool(l, false) || isBool(r, false):
+			return known(false)
+		case isBool(l, true) && isBool(r, true):
+			return known(true)
+		}
+		return nil
+	case "||":
+		switch {
+		case isBool(l, true) || isBool(r, true):
+			return known(true)
+		case isBool(l, false) && isBool(r, false):
+			return known(false)
+		}
+		return nil
+	}
+	for _, side := range []Node{n.L, n.R} {
+		if s, ok := side.(*nStr); ok && s.isPath {
+			return nil // a path is never equal to a string; the reader makes both strings
+		}
+	}
+	eq, ok := equal(l, r)
+	if !ok {
+		return nil
+	}
+	return known(eq == (n.Op == "=="))
+}
+
+// equal compares two known scalars (booleans, nulls, strings, numbers);
+// ok false when either is anything else.
+func equal(l, r *Value) (eq, ok bool) {
+	scalar := func(v *Value) bool {
+		switch v.Kind {
+		case KindBool, KindNull, KindString, KindNumber:
+			return true
+		}
+		return false
+	}
+	if !scalar(l) || !scalar(r) {
+		return false, false
+	}
+	if l.Kind != r.Kind {
+		return false, true
+	}
+	switch l.Kind {
+	case KindBool:
+		return l.Bool == r.Bool, true
+	case KindNull:
+		return true, true
+	case KindNumber:
+		a, errA := strconv.ParseFloat(l.Str, 64)
+		b, errB := strconv.ParseFloat(r.Str, 64)
+		if errA != nil || errB != nil {
+			return false, false
+		}
+		return a == b, true
+	}
+	return l.Str == r.Str, true
 }
