@@ -30,8 +30,13 @@ var emptyBootDirs = append([]string{"/tmp"}, bootMountPoints...)
 func (c *classifier) fixEmptyBootPoints() {
 	kept := c.lost[:0]
 	for i, it := range c.lost {
+		// The path first: the next item is read only for /boot and /efi.
+		if !isBootPoint(it.Path) {
+			kept = append(kept, it)
+			continue
+		}
 		empty := it.IsDir() && it.Below() == (Total{}) && (i+1 == len(c.lost) || !pathx.HasPrefix(c.lost[i+1].Path, it.Path))
-		if empty && (it.Category == Unpersisted || it.Category == Ignored) && isBootPoint(it.Path) {
+		if empty && (it.Category == Unpersisted || it.Category == Ignored) {
 			c.recreated.Add(1)
 			continue
 		}
