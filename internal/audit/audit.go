@@ -395,61 +395,6 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	return ctx.Err()
 }
 
-// ephemeralMounts are the mounts the next boot wipes, classified as the
-// walk classifies them (diff.Check with MountsOnly: nothing walked); none
-// when the system is not impermanent (no declarations, no --ephemeral).
-func (m *Model) ephemeralMounts(ctx context.Context, o Options) []mounts.Mount {
-	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), MountsOnly: true}
-	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
-	a, err := diff.Check(ctx, cfg)
-	if err != nil {
-		return nil
-	}
-	return a.Ephemeral
-}
-
-// remounted lists the mount points the next boot mounts again besides the
-// declared persistence: the configuration's fileSystems and /etc/fstab.
-func (m *Model) remounted() []string {
-	var out []string
-	if m.Decls.Config != nil {
-		for _, f := range m.Decls.Config.FileSystems {
-			out = append(out, f.MountPoint)
-		}
-	}
-	for _, e := range m.Fstab {
-		out = append(out, e.Point)
-	}
-	return out
-}
-
-// configuredTmpfs lists the mount points (other than /) where the
-// configuration's fileSystems or /etc/fstab mount a tmpfs and a tmpfs is
-// mounted now: ephemeral without --ephemeral (a tmpfs starts empty at every
-// boot).
-func (m *Model) configuredTmpfs() []string {
-	var points []string
-	if m.Decls.Config != nil {
-		for _, f := range m.Decls.Config.FileSystems {
-			if f.FSType == "tmpfs" {
-				points = append(points, f.MountPoint)
-			}
-		}
-	}
-	for _, e := range m.Fstab {
-		if e.FSType == "tmpfs" {
-			points = append(points, e.Point)
-		}
-	}
-	var out []string
-	for _, p := range points {
-		if mt := m.Mounts.At(p); p != "/" && mt != nil && mt.FSType == "tmpfs" && !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // Homes maps each user whose home the model knows to that home: --home
 // NAME=PATH, then the home of the declarations' users.<name> and
 // home-manager entries (persist.Entry.Owner and Home) of the users --home

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 )
@@ -68,4 +70,59 @@ func loadMounts(ctx context.Context, root, file string, stdin io.Reader) (t, liv
 		}
 	}
 	return t.Relative(root), live, nil
+}
+
+// ephemeralMounts are the mounts the next boot wipes, classified as the
+// walk classifies them (diff.Check with MountsOnly: nothing walked); none
+// when the system is not impermanent (no declarations, no --ephemeral).
+func (m *Model) ephemeralMounts(ctx context.Context, o Options) []mounts.Mount {
+	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), MountsOnly: true}
+	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
+	a, err := diff.Check(ctx, cfg)
+	if err != nil {
+		return nil
+	}
+	return a.Ephemeral
+}
+
+// remounted lists the mount points the next boot mounts again besides the
+// declared persistence: the configuration's fileSystems and /etc/fstab.
+func (m *Model) remounted() []string {
+	var out []string
+	if m.Decls.Config != nil {
+		for _, f := range m.Decls.Config.FileSystems {
+			out = append(out, f.MountPoint)
+		}
+	}
+	for _, e := range m.Fstab {
+		out = append(out, e.Point)
+	}
+	return out
+}
+
+// configuredTmpfs lists the mount points (other than /) where the
+// configuration's fileSystems or /etc/fstab mount a tmpfs and a tmpfs is
+// mounted now: ephemeral without --ephemeral (a tmpfs starts empty at every
+// boot).
+func (m *Model) configuredTmpfs() []string {
+	var points []string
+	if m.Decls.Config != nil {
+		for _, f := range m.Decls.Config.FileSystems {
+			if f.FSType == "tmpfs" {
+				points = append(points, f.MountPoint)
+			}
+		}
+	}
+	for _, e := range m.Fstab {
+		if e.FSType == "tmpfs" {
+			points = append(points, e.Point)
+		}
+	}
+	var out []string
+	for _, p := range points {
+		if mt := m.Mounts.At(p); p != "/" && mt != nil && mt.FSType == "tmpfs" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
