@@ -60,7 +60,8 @@ func read(t *testing.T, p string) string {
 // --prefer live of /etc/nixos planned to replace the copy the mount shows
 // (the file the system uses) with it (field case: a fresh user's stale
 // file beneath /etc/nixos). It refuses, naming the mount and how to look
-// beneath it, dry run or not; without --prefer it copies only what the
+// beneath it (the audited root's filesystem, --root as the host sees it,
+// not the host's /), dry run or not; without --prefer it copies only what the
 // copy lacks and keeps the copy's file.
 func TestPreferLiveNeverReplacesWhatAMountShows(t *testing.T) {
 	m, root := beneathMachine(t)
@@ -72,7 +73,7 @@ func TestPreferLiveNeverReplacesWhatAMountShows(t *testing.T) {
 		if !errors.As(err, &be) || !errors.As(err, &he) {
 			t.Fatalf("dry %v: err %v, want a BeneathError", dry, err)
 		}
-		if !strings.Contains(err.Error(), "/etc/nixos (mount 40") || !strings.Contains(he.Hint, "mount --bind / /mnt/beneath") {
+		if !strings.Contains(err.Error(), "/etc/nixos (mount 40") || !strings.Contains(he.Hint, "mount --bind "+m.Root+" /mnt/beneath") {
 			t.Errorf("refusal %q (hint %q) names not the mount, or not how to look beneath it", err, he.Hint)
 		}
 	}

@@ -1,8 +1,6 @@
 package adopt
 
 import (
-	"strings"
-
 	"github.com/nix-drift/drift/internal/escape"
 )
 
@@ -12,21 +10,11 @@ import (
 // declarations and mount table the audit was given) after it, so the
 // command sees the same machine.
 func Command(root string, args []string, p Prefer, ps ...string) string {
-	var b strings.Builder
-	b.WriteString("drift adopt")
+	sub := []string{"adopt"}
 	if p != PreferNone {
-		b.WriteString(" --prefer " + string(p))
+		sub = append(sub, "--prefer", string(p))
 	}
-	if root != "" && root != "/" {
-		b.WriteString(" --root " + escape.Shell(root))
-	}
-	for _, a := range args {
-		b.WriteString(" " + escape.Shell(a))
-	}
-	for _, q := range ps {
-		b.WriteString(" " + escape.Shell(q))
-	}
-	return b.String()
+	return escape.DriftCommand(sub, root, args, ps...)
 }
 
 // Choice is the pair of commands that adopt paths whose persistent copy

@@ -32,7 +32,10 @@ type BeneathError struct {
 	// read beneath; Ephemeral the mount point of the filesystem it lies on
 	// (the wiped one, or the persistent one of Path.Covered).
 	Path, HiddenBy, Ephemeral string
-	Shown                     []audit.Shown
+	// Root is the audited root (--root): the hint's mount --bind names
+	// Ephemeral as the host sees it.
+	Root  string
+	Shown []audit.Shown
 	// Differs are the objects that differ, their Path the live one and
 	// Dest the persistent one.
 	Differs []restore.Outcome
@@ -54,7 +57,7 @@ func (e *BeneathError) Error() string {
 // Hint says how to look at the hidden objects and keep one by hand.
 func (e *BeneathError) Hint() string {
 	return fmt.Sprintf("drift adopt without --prefer copies only what the persistent copy lacks and keeps the rest; to look at what lies beneath: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath (without --rbind it shows what the mounts hide), copy an object from there by hand only if you really want it in place of the copy's, then umount /mnt/beneath",
-		escape.Shell(e.Ephemeral))
+		escape.Shell(path.Join(e.Root, e.Ephemeral)))
 }
 
 // DeletedMountError refuses a path at, above or below a mount whose root
@@ -66,6 +69,9 @@ type DeletedMountError struct {
 	Path, Dest string
 	Mount      *mounts.Mount
 	Keep       string
+	// Root is the audited root (--root): the hint's mount --bind names the
+	// root filesystem there, as the host sees it.
+	Root string
 }
 
 func (e *DeletedMountError) Error() string {
@@ -75,7 +81,7 @@ func (e *DeletedMountError) Error() string {
 
 // Hint gives the by-hand steps.
 func (e *DeletedMountError) Hint() string {
-	return "decide which version to keep: to keep what the mount shows, copy it into the persistent copy by hand (" + e.Keep + "); to look at what lies beneath the mount: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath (then umount /mnt/beneath)"
+	return "decide which version to keep: to keep what the mount shows, copy it into the persistent copy by hand (" + e.Keep + "); to look at what lies beneath the mount: mkdir -p /mnt/beneath && mount --bind " + escape.Shell(path.Join("/", e.Root)) + " /mnt/beneath (then umount /mnt/beneath)"
 }
 
 // KeepDeletedCommand is the by-hand copy of what the mount at mp (root
@@ -103,7 +109,7 @@ func (a *adopter) deleted(p *Path) error {
 	}
 	var st unix.Stat_t
 	dir := unix.Stat(path.Join(a.m.Root, d.MountPoint), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
-	e := &DeletedMountError{Path: p.Path, Dest: dest, Mount: d, Keep: KeepDeletedCommand(a.m.Root, d.MountPoint, dest, dir)}
+	e := &DeletedMountError{Path: p.Path, Dest: dest, Mount: d, Keep: KeepDeletedCommand(a.m.Root, d.MountPoint, dest, dir), Root: a.m.Root}
 	return &audit.HintError{Err: e, Hint: e.Hint()}
 }
 
@@ -135,7 +141,7 @@ func (a *adopter) keptBeneath(p *Path, shown []audit.Shown, out []restore.Outcom
 		if p.Covered != "" {
 			on = p.Covered
 		}
-		e := &BeneathError{Path: p.Path, HiddenBy: p.HiddenBy, Ephemeral: on, Shown: shown, Differs: kept}
+		e := &BeneathError{Path: p.Path, HiddenBy: p.HiddenBy, Ephemeral: on, Root: a.m.Root, Shown: shown, Differs: kept}
 		return &audit.HintError{Err: e, Hint: e.Hint()}
 	}
 	if a.o.Prefer == PreferNone {

@@ -368,7 +368,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
-		a.Warnings = append(a.Warnings, m.partialCopyWarnings(ctx)...)
+		a.Warnings = append(a.Warnings, m.partialCopyWarnings(ctx, o.args())...)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

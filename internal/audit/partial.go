@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/hashindex"
 	"github.com/nix-drift/drift/internal/partial"
@@ -35,9 +36,13 @@ const pollEvery = 1024
 // copy is named once (a string of 30 bytes or so, garbage at once; not one
 // per lookup: 150 MB of garbage for a million).
 //
+// The commands run as printed against the audited system: drift adopt
+// with --root and args (Options.args, what Audit.Args holds), rm -r of the
+// copy's path as the host sees it (below Root).
+//
 // It looks at ctx every pollEvery declarations, and returns nil once it
 // is done: the caller returns ctx's error.
-func (m *Model) partialCopyWarnings(ctx context.Context) []diff.Warning {
+func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.Warning {
 	es := m.Decls.Entries
 	// A ref r names the copy of entry r>>1 (r&1 == 0) or the directory
 	// holding it (r&1 == 1); dirs are the refs of the directories listed,
@@ -137,10 +142,11 @@ func (m *Model) partialCopyWarnings(ctx context.Context) []diff.Warning {
 			live = path.Join(live, p.of)
 		}
 		msg := fmt.Sprintf("%s is a partial copy that a drift adopt or drift restore left when it was killed (process %d is gone)", full, p.pid)
+		rm := "rm -r " + escape.Shell(path.Join(m.Root, full))
 		if ok {
-			msg += fmt.Sprintf(": run drift adopt %s again, which finishes the copy of %s and removes it, or remove it (rm -r %s)", live, path.Join(p.dir, p.of), full)
+			msg += fmt.Sprintf(": run %s again, which finishes the copy of %s and removes it, or remove it (%s)", escape.DriftCommand([]string{"adopt"}, m.Root, args, live), path.Join(p.dir, p.of), rm)
 		} else {
-			msg += fmt.Sprintf(": remove it (rm -r %s)", full)
+			msg += fmt.Sprintf(": remove it (%s)", rm)
 		}
 		out = append(out, diff.Warning{Kind: diff.WarnStorage, Path: full, Message: msg})
 	}

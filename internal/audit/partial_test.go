@@ -39,11 +39,14 @@ func TestPartialCopyWarningsNamedAndInside(t *testing.T) {
 		{Kind: persist.Dir, StoragePath: "/p", Path: "/var/lib/data"},
 		{Kind: persist.File, StoragePath: "/p", Path: "/etc/machine-id"},
 	}}}
-	ws := m.partialCopyWarnings(context.Background())
+	// The commands run as printed against the audited root (--root, the
+	// audit's flags, the copy's path as the host sees it): before, they
+	// named neither, and rm -r named a path of the host's own /.
+	ws := m.partialCopyWarnings(context.Background(), []string{"--persist", "/cfg/decl.nix"})
 	want := map[string]string{
-		named:  "run drift adopt /var/lib/app again, which finishes the copy of /p/var/lib/app",
-		inside: "run drift adopt /var/lib/data/cache again, which finishes the copy of /p/var/lib/data/cache",
-		stray:  ": remove it (rm -r " + stray + ")",
+		named:  "run drift adopt --root " + root + " --persist /cfg/decl.nix /var/lib/app again, which finishes the copy of /p/var/lib/app",
+		inside: "run drift adopt --root " + root + " --persist /cfg/decl.nix /var/lib/data/cache again, which finishes the copy of /p/var/lib/data/cache",
+		stray:  ": remove it (rm -r " + root + stray + ")",
 	}
 	if len(ws) != len(want) {
 		t.Fatalf("%d warnings, want %d: %v", len(ws), len(want), ws)
@@ -68,12 +71,12 @@ func TestPartialCopyWarningsAllocBound(t *testing.T) {
 		es[i] = persist.Entry{Kind: persist.Dir, StoragePath: "/p", Path: fmt.Sprintf("/var/lib/d%d", i)}
 	}
 	m := &Model{Root: t.TempDir(), Decls: &persist.Set{Entries: es}}
-	if ws := m.partialCopyWarnings(context.Background()); len(ws) != 0 {
+	if ws := m.partialCopyWarnings(context.Background(), nil); len(ws) != 0 {
 		t.Fatalf("warnings with no partial copy: %v", ws)
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	m.partialCopyWarnings(context.Background())
+	m.partialCopyWarnings(context.Background(), nil)
 	runtime.ReadMemStats(&after)
 	per := float64(after.TotalAlloc-before.TotalAlloc) / n
 	t.Logf("%.0f bytes allocated per declared directory", per)

@@ -78,3 +78,23 @@ func TestCopyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftCommand: --root only when it is not /, then the audit's flags,
+// then the operands, each word quoted for a shell.
+func TestDriftCommand(t *testing.T) {
+	for _, tc := range []struct {
+		sub  []string
+		root string
+		args []string
+		ops  []string
+		want string
+	}{
+		{[]string{"adopt"}, "/", []string{"--persist", "/etc/nixos/p.nix"}, []string{"/var/lib/app"}, "drift adopt --persist /etc/nixos/p.nix /var/lib/app"},
+		{[]string{"prune", "--undo", "20261207T185505Z"}, "/mnt/my root", nil, nil, "drift prune --undo 20261207T185505Z --root '/mnt/my root'"},
+		{[]string{"adopt", "--prefer", "live"}, "", nil, []string{"/srv/a'b"}, `drift adopt --prefer live '/srv/a'"'"'b'`},
+	} {
+		if got := DriftCommand(tc.sub, tc.root, tc.args, tc.ops...); got != tc.want {
+			t.Errorf("DriftCommand(%q, %q, %q, %q) = %q, want %q", tc.sub, tc.root, tc.args, tc.ops, got, tc.want)
+		}
+	}
+}

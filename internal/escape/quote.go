@@ -46,3 +46,28 @@ func CopyCommand(src, dst string, dir bool) string {
 	}
 	return "cp -a --reflink=auto " + Shell(src) + " " + Shell(dst)
 }
+
+// DriftCommand is the command line of drift sub (its words: "adopt",
+// "prune --undo ID"; each word quoted) run against the system the command
+// that prints it audited: root, when not "" or "/", as --root, then args
+// (diff.Audit.Args: the declarations and mount table it was given, flag
+// and value pairs), then operands. Every word is one shell word (Shell),
+// so the command runs as printed and reaches the same system, never the
+// host's / in place of --root's.
+func DriftCommand(sub []string, root string, args []string, operands ...string) string {
+	var b strings.Builder
+	b.WriteString("drift")
+	for _, w := range sub {
+		b.WriteString(" " + Shell(w))
+	}
+	if root != "" && root != "/" {
+		b.WriteString(" --root " + Shell(root))
+	}
+	for _, a := range args {
+		b.WriteString(" " + Shell(a))
+	}
+	for _, o := range operands {
+		b.WriteString(" " + Shell(o))
+	}
+	return b.String()
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/suggest"
@@ -59,6 +60,17 @@ type Result struct {
 	Refused []Refusal `json:"refused"`
 	// Warnings are the audit's trouble finding strays.
 	Warnings []diff.Warning `json:"-"`
+	// Root and Args are the model's root and flags (diff.Audit.Args): the
+	// system UndoCommand puts a batch back on.
+	Root string   `json:"-"`
+	Args []string `json:"-"`
+}
+
+// UndoCommand is the drift prune --undo command that puts the batch id
+// back, as printed after the run: with the --root and the declarations
+// the run was given, so that it finds that system's quarantine.
+func (r *Result) UndoCommand(id string) string {
+	return escape.DriftCommand([]string{"prune", "--undo", id}, r.Root, r.Args)
 }
 
 // Batch is a manifest and which of its objects are in the quarantine.
@@ -123,7 +135,10 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			return nil, &audit.HintError{Err: fmt.Errorf("%s: not moving anything", w.Message), Hint: "drift prune moves nothing until it can read every persistent storage path it prunes (--storage-path PATH limits it to one)"}
 		}
 	}
-	r := &Result{Warnings: warnings}
+	r := &Result{Warnings: warnings, Root: m.Root}
+	if m.Audit != nil {
+		r.Args = m.Audit.Args
+	}
 	planned := map[string][]Object{}
 	var order []string
 	for _, s := range strays {

@@ -84,7 +84,7 @@ func WritePruneResult(w, errw io.Writer, r *prune.Result, format string, dryRun 
 			fmt.Fprintf(w, "would move %s (%s, %s) into %s/%s\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), escape.Name(b.StoragePath), prune.Dir)
 			continue
 		}
-		fmt.Fprintf(w, "moved %s (%s, %s) into %s: drift prune --undo %s puts them back\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), escape.Name(b.Dir), b.ID)
+		fmt.Fprintf(w, "moved %s (%s, %s) into %s: %s puts them back\n", units.Plural(int64(moved), "stray", "strays"), units.Plural(n, "path", "paths"), units.Bytes(bytes), escape.Name(b.Dir), r.UndoCommand(b.ID))
 	}
 	return nil
 }
@@ -198,4 +198,19 @@ func writeMarshalledJSON(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// pruneArgs are the audit's flags (diff.Audit.Args) drift prune takes:
+// all but --mountinfo and its value (prune moves data: it reads the live
+// mount table).
+func pruneArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--mountinfo" {
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
