@@ -28,7 +28,8 @@ type Configuration struct {
 	Flake string
 	// Entry is the configuration.nix read with its imports (its name on
 	// this machine): one named with --persist, else the system's own
-	// (machineConfiguration); "" when none was.
+	// (machineConfiguration: its flake.nix when it has one, with the
+	// modules the flake's hosts list); "" when none was.
 	Entry string
 	// Looked says where the system's configuration.nix was looked for
 	// when none was found.
@@ -139,8 +140,10 @@ func MayNameBelow(text string, storages []string) (string, bool) {
 }
 
 // machineConfiguration reads, for the options it sets, the system's own
-// configuration at root: etc/nixos/configuration.nix (what nixos-rebuild
-// evaluates without a flake), else the configuration.nix of the first
+// configuration at root: etc/nixos/flake.nix when there is one (what
+// nixos-rebuild evaluates then: readFlakeModules, the modules its hosts
+// list), else etc/nixos/configuration.nix (what nixos-rebuild
+// evaluates without a flake), else the flake.nix or configuration.nix of the first
 // persisted copy of etc/nixos (persistedNixos: a rescue mount of the root
 // alone), resolved inside root, with the modules it imports
 // (followImports, beneath its directory). Only their Config is kept, of
@@ -160,12 +163,22 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 		return out, c, nil
 	}
 	defer r.close()
+	regular := func(rel string) bool {
+		st, err := r.stat(rel)
+		return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG
+	}
 	dirs := []string{nixosDir}
-	if st, err := r.stat(path.Join(nixosDir, entryName)); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if !regular(path.Join(nixosDir, entryName)) && !regular(path.Join(nixosDir, flakeName)) {
 		dirs = append(dirs, r.persistedNixos()...)
 	}
 	for _, dir := range dirs {
-		rel := path.Join(dir, entryName)
+		// nixos-rebuild evaluates the flake when there is one.
+		rel, parse := path.Join(dir, flakeName), readFlakeModules
+		if !regular(rel) {
+			rel, parse = path.Join(dir, entryName), func(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+				return ReadContext(ctx, name, bytes.NewReader(data), opts)
+			}
+		}
 		st, err := r.stat(rel)
 		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 			continue
@@ -183,18 +196,19 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 		}
 		defer unix.Close(tfd)
 		c.Entry = name
-		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{uint64(st.Dev), st.Ino}}, data, out, loaded, opts)
+		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{uint64(st.Dev), st.Ino}}, data, parse, out, loaded, opts)
 		return out, c, err
 	}
 	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"
 	return out, c, nil
 }
 
-// read parses the configuration.nix entry (data) and follows its imports
+// read parses the entry (data; parse reads a configuration.nix as a
+// module, a flake.nix for its modules) and follows its imports
 // beneath treeFD (named tree; an absolute import inside root), adding the Config of each module not in
 // loaded to out; a module that cannot be parsed is Unreadable and a
 // Warning of out. Errors: ctx's.
-func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, entry module, data []byte, out *Set, loaded map[FileID]bool, opts Options) error {
+func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, entry module, data []byte, parse func(context.Context, string, []byte, Options) (*Set, error), out *Set, loaded map[FileID]bool, opts Options) error {
 	unreadable := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -204,7 +218,7 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 			Message: fmt.Sprintf("the system's configuration cannot be read whole (%v): the paths its options name are not known to be in use", err)})
 		return nil
 	}
-	s, err := ReadContext(ctx, entry.name, bytes.NewReader(data), opts)
+	s, err := parse(ctx, entry.name, data, opts)
 	if err != nil {
 		return unreadable(err)
 	}
@@ -226,6 +240,29 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 			for _, d := range m.set.Diagnostics {
 				if d.Code == "not-static" && slices.ContainsFunc(m.set.NotFollowed, func(i Import) bool { return i.Pos == d.Pos }) {
 					out.Diagnostics = append(out.Diagnostics, d)
+				}
+			}
+		}
+		if loaded[m.id] && m.set.Config != nil {
+			// Read as declarations already, without the files it reads
+			// (readTexts): what they name is in use all the same, and
+			// one not read leaves the configuration not read whole.
+			for _, imp := range m.set.NotFollowed {
+				if slices.ContainsFunc(m.set.Texts, func(t Import) bool { return t.Pos == imp.Pos }) {
+					out.NotFollowed = append(out.NotFollowed, imp)
+					for _, d := range m.set.Diagnostics {
+						if d.Code == "not-static" && d.Pos == imp.Pos {
+							out.Diagnostics = append(out.Diagnostics, d)
+						}
+					}
+				}
+			}
+			for _, ref := range m.set.Config.Strings {
+				if ref.Pos.File != m.name {
+					if out.Config == nil {
+						out.Config = &Config{}
+					}
+					out.Config.Strings = append(out.Config.Strings, ref)
 				}
 			}
 		}

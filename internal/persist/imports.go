@@ -219,7 +219,9 @@ type module struct {
 // followed (outside tree (and beyond it), through a
 // symbolic link, missing, unreadable; a missing hardware-configuration.nix
 // excepted) is added to notFollowed (Set.notFollowed: a Warning diagnostic
-// at its position). It returns the modules read, in the order read.
+// at its position). The files each module reads (Set.Texts) are read for
+// the paths they name (readTexts). It returns the modules read, in the
+// order read.
 // Errors: a module that cannot be parsed (it names the file), ctx's.
 func followImports(ctx context.Context, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set, beyond bool) ([]module, error) {
 	var read []module
@@ -227,6 +229,7 @@ func followImports(ctx context.Context, root string, treeFD int, tree string, fr
 	for len(queue) > 0 {
 		m := queue[0]
 		queue = queue[1:]
+		readTexts(ctx, root, treeFD, tree, m)
 		for _, imp := range m.set.Imports {
 			got, err := readImport(ctx, root, treeFD, tree, m.name, imp, seen, opts, beyond)
 			var perr *parseError

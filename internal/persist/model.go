@@ -304,6 +304,12 @@ type Set struct {
 	// the tree, through a symbolic link, missing: what they set is not
 	// known (Set.Whole).
 	NotFollowed []Import
+	// Texts are the files a .nix module names by a relative path literal
+	// outside its imports (builtins.readFile ./backup.sh, a script's
+	// source = ./x.sh), as written, with their positions: their text is the
+	// configuration's, and the paths it names are in use (readTexts adds
+	// them to Config.Strings where imports are followed).
+	Texts []Import
 	// Configuration is what Load read of the system's configuration, for
 	// the options naming what is in use (Config.References).
 	Configuration Configuration

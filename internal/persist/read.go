@@ -8,6 +8,7 @@ import (
 	"github.com/nix-drift/drift/internal/persist/nix"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/safefile"
@@ -271,6 +272,9 @@ func parseNix(ctx context.Context, src *nix.Source, opts Options) (set *Set, err
 		r.module(root)
 	}
 	r.readStrings(ast) // after module: readConfig makes the Config
+	r.set.Texts = slices.DeleteFunc(r.set.Texts, func(t Import) bool {
+		return slices.ContainsFunc(r.set.Imports, func(i Import) bool { return i.Pos == t.Pos })
+	})
 	return r.set, nil
 }
 

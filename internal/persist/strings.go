@@ -12,13 +12,19 @@ import (
 // inside a larger string, in an `or` default, in an interpolation's
 // literal parts), except in its persistence declarations
 // (environment.persistence, home.persistence, preservation: read as
-// declarations), each path once per module, at its first literal.
+// declarations), each path once per module, at its first literal; and
+// each relative path literal to Set.Texts (./backup.sh: the file's text is
+// the configuration's too, readTexts).
 func (r *reader) readStrings(ast nix.Node) {
 	if r.set.Config == nil {
 		r.set.Config = &Config{}
 	}
 	seen := map[string]bool{}
-	nix.Literals(r.src, ast, declarationsBinding, func(off int, text string) {
+	nix.Literals(r.src, ast, declarationsBinding, func(off int, text string, isPath bool) {
+		if isPath && !strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "<") && !strings.HasPrefix(text, "~") {
+			r.set.Texts = append(r.set.Texts, Import{Path: text, Pos: r.pos(off)})
+			return
+		}
 		for _, p := range pathsIn(text) {
 			if !seen[p] {
 				seen[p] = true

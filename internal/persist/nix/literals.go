@@ -13,7 +13,9 @@ package nix
 // gives ["environment", "persistence"] for the inner binding. The walk
 // keeps its own stack: an AST as deep as the input is long (`f f f … x`,
 // `a ++ b ++ …`) costs no goroutine stack.
-func Literals(src *Source, root Node, skip func(names []string) bool, visit func(off int, text string)) {
+//
+// isPath tells a path literal's text (./backup.sh, /etc/x) from a string's.
+func Literals(src *Source, root Node, skip func(names []string) bool, visit func(off int, text string, isPath bool)) {
 	type item struct {
 		n    Node
 		last string
@@ -38,7 +40,7 @@ func Literals(src *Source, root Node, skip func(names []string) bool, visit func
 				if k.dyn != nil {
 					push(k.dyn, "")
 				} else if k.Name != "" {
-					visit(k.Off, k.Name)
+					visit(k.Off, k.Name, false)
 				}
 			}
 			push(b.val, names[len(names)-1])
@@ -57,13 +59,13 @@ func Literals(src *Source, root Node, skip func(names []string) bool, visit func
 				if pt.expr != nil {
 					push(pt.expr, "")
 				} else {
-					visit(n.Off, pt.lit)
+					visit(n.Off, pt.lit, n.isPath)
 				}
 			}
 		case *nList:
 			for _, a := range n.Items {
 				if a >= 0 {
-					visit(int(a), src.Literal(a))
+					visit(int(a), src.Literal(a), false)
 				} else {
 					push(n.nodes[-1-a], it.last)
 				}
