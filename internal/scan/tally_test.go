@@ -219,3 +219,32 @@ func TestTallyTrouble(t *testing.T) {
 		t.Errorf("types from d_type: errors %v, want /t/eio and /t/secret only", errs)
 	}
 }
+
+// tallyPath builds Join's path in blocks it shares: every path it
+// returned keeps its bytes while later ones fill the block and the next,
+// including a name longer than a block.
+func TestTallyPath(t *testing.T) {
+	ws := newWState()
+	type built struct{ got, want string }
+	var all []built
+	long := strings.Repeat("n", tallyPathChunk+10)
+	for i := range 3000 {
+		dir := "/"
+		if i%3 > 0 {
+			dir = fmt.Sprintf("/d%d/sub", i)
+		}
+		name := fmt.Sprintf("name%d", i)
+		if i == 1500 {
+			name = long
+		}
+		all = append(all, built{ws.tallyPath(dir, []byte(name)), Join(dir, []byte(name))})
+	}
+	for i, b := range all {
+		if b.got != b.want {
+			t.Fatalf("path %d: %.40q, want %.40q", i, b.got, b.want)
+		}
+	}
+	if cap(ws.paths) > 2*tallyPathChunk {
+		t.Errorf("block of %d bytes after the long name, want a new one of %d", cap(ws.paths), tallyPathChunk)
+	}
+}

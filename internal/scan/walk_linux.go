@@ -78,11 +78,14 @@ type walker struct {
 
 // wstate is one worker's scratch space and counters.
 type wstate struct {
-	id       int // the worker's index, Entry.Worker
-	buf      []byte
-	link     []byte
-	name     []byte
-	path     []byte // a transient Entry.Path (Options.TransientPaths)
+	id   int // the worker's index, Entry.Worker
+	buf  []byte
+	link []byte
+	name []byte
+	path []byte // a transient Entry.Path (Options.TransientPaths)
+	// paths is where the paths of subdirectories below a Tally are built
+	// (tallyPath): appended to, never rewritten.
+	paths    []byte
 	children []dirItem
 	e        Entry
 	st       unix.Stat_t
@@ -482,7 +485,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 				socks++
 			}
 			if typ == unix.DT_DIR {
-				p := Join(dir, name[:nl])
+				p := ws.tallyPath(dir, name[:nl])
 				ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, unchecked: true})
 			}
 			continue
@@ -495,7 +498,7 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 		case unix.S_IFREG:
 			size += ws.st.Size
 		case unix.S_IFDIR:
-			p := Join(dir, name[:nl])
+			p := ws.tallyPath(dir, name[:nl])
 			ws.children = append(ws.children, dirItem{path: p, nameOff: len(p) - nl, state: t, dev: uint64(ws.st.Dev), ino: ws.st.Ino})
 		case unix.S_IFLNK:
 			if w.readLinks {
@@ -549,24 +552,6 @@ var searchesAll = func() bool {
 		return false
 	}
 	return data[0].Effective&(1<<unix.CAP_DAC_READ_SEARCH|1<<unix.CAP_DAC_OVERRIDE) != 0
-}
-
-// Join returns the path of name in the directory dir (a walk's path: "/"
-// for the root).
-func Join(dir string, name []byte) string {
-	if dir == "/" {
-		return "/" + string(name)
-	}
-	return dir + "/" + string(name)
-}
-
-// appendJoin appends Join(dir, name) to b.
-func appendJoin(b []byte, dir string, name []byte) []byte {
-	if dir != "/" {
-		b = append(b, dir...)
-	}
-	b = append(b, '/')
-	return append(b, name...)
 }
 
 // Fill sets e to the entry at path that st (from lstat) describes, visited
