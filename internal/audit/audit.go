@@ -187,6 +187,11 @@ type Model struct {
 	// storage is Unmounted's answer per declared storage path
 	// (judgeStorage).
 	storage map[string]*UnmountedError
+	// mountedElsewhere: the live mount table (no --mountinfo) and a --root
+	// other than /: the audited root is mounted here, not running (a
+	// rescue system), and what is not mounted under it says nothing of
+	// its next boot (unavailableStorage).
+	mountedElsewhere bool
 	// homes is Homes.
 	homes map[string]string
 	// discovered: the declarations were found in Root (no --persist, no
@@ -296,6 +301,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	note := func(msg string) { say(Said{Note: true, Warning: diff.Warning{Message: msg}}) }
 	live := o.Mountinfo == ""
+	m.mountedElsewhere = live && m.Root != "/" && m.Root != ""
 	var err error
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
 	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
@@ -365,7 +371,15 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	m.ephemeral, m.deleted = a.Ephemeral, a.Deleted
 	m.markMountedCopies(a)
 	m.judgeStorage()
-	a.Warnings = append(append(a.Warnings, m.unmountedWarnings()...), early...)
+	storageWarnings := m.unmountedWarnings()
+	if w, ok := m.unjudged(a); ok {
+		// One warning says the storage is not there and what that
+		// leaves unjudged.
+		gone := m.unavailableStorage()
+		storageWarnings = slices.DeleteFunc(storageWarnings, func(x diff.Warning) bool { return slices.Contains(gone, x.Path) })
+		storageWarnings = append(storageWarnings, w)
+	}
+	a.Warnings = append(append(a.Warnings, storageWarnings...), early...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
 		a.Warnings = append(a.Warnings, m.partialCopyWarnings(ctx, o.args())...)
