@@ -178,7 +178,7 @@ func (c *classifier) warnCovered(copied map[int32]Total) {
 			if cp.Count > 0 {
 				same = "; " + units.Plural(cp.Count, "path is", "paths are") + " already the same in the persistent copy"
 			}
-			msg = fmt.Sprintf("covered: %s: what is there now lies on %s (mount %d), and the next boot mounts the persistent copy over it: hidden from view, not deleted (%s, %s%s)", head, m.MountPoint, m.ID, units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), same)
+			msg = fmt.Sprintf("covered: %s: what is there now lies on %s (mount %d), and the next boot mounts the persistent copy over it: hidden from view, not deleted (%s, %s%s); on %s %s; or drift adopt copies it into the copy, kept declared", head, m.MountPoint, m.ID, units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), same, m.MountPoint, persist.NotNeeded)
 		case cp.Count > 0:
 			msg = fmt.Sprintf("not mounted: %s: what is there now lies on %s (mount %d), and the persistent copy already holds all of it (%s, %s, the same): the next boot mounts the copy over it and hides nothing", head, m.MountPoint, m.ID, units.Plural(cp.Count, "path", "paths"), units.Bytes(cp.Bytes))
 		default:

@@ -1,6 +1,9 @@
 package diff
 
-import "github.com/nix-drift/drift/internal/escape"
+import (
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/persist"
+)
 
 // Keep says what keeps a lost path, or what is left to do about it when
 // declaring it would not: one answer per lost Item (Audit.Keep), the rule
@@ -17,6 +20,12 @@ const (
 	// mounts there: DeclaredUnbacked, Covered on another persistent
 	// filesystem, or Shadowed beneath a mount inside a declaration.
 	KeepAdopt
+	// KeepUndeclare: Covered on a persistent filesystem other than the
+	// root (visible, declared, not mounted from its copy), its copy the
+	// same or lacking it: the declaration is not needed there
+	// (persist.NotNeeded, drift lint's already-persistent); drift adopt of
+	// the declared path (Audit.AdoptDecl) keeps it declared instead.
+	KeepUndeclare
 	// KeepChoose: as KeepAdopt, but the persistent copy of the declared
 	// path differs somewhere (Audit.Differing: at this path or another
 	// below it): drift adopt of it refuses without --prefer live (the
@@ -57,7 +66,7 @@ const (
 )
 
 var keepNames = [...]string{KeepDeclare: "declare", KeepAdopt: "adopt", KeepChoose: "choose", KeepRefused: "refused",
-	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare", KeepHidden: "hidden", KeepShownDeleted: "deleted"}
+	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare", KeepHidden: "hidden", KeepShownDeleted: "deleted", KeepUndeclare: "undeclare"}
 
 // String names k in one word ("adopt"), "" for 0.
 func (k Keep) String() string {
@@ -77,6 +86,8 @@ func (k Keep) Why() string {
 		return "not declared: a declaration keeps it"
 	case KeepAdopt:
 		return "declared, but the persistent copy lacks them (not mounted from it yet, or they lie beneath its mount): lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it"
+	case KeepUndeclare:
+		return "declared, on a persistent file system other than the root but not mounted from the persistent copy: " + persist.NotNeeded + "; or drift adopt copies them into the copy, kept declared"
 	case KeepChoose:
 		return "declared, but not mounted from the persistent copy, which holds other content at some paths of their declaration (the copy's comes back there at the next boot): drift adopt copies them once told which side wins"
 	case KeepRefused:
@@ -122,6 +133,8 @@ func (a *Audit) Keep(it *Item) (k Keep, what string) {
 		return KeepRefused, d.refused
 	case ok && (it.Copy == CopyDiffers || len(a.Differing()[d.path]) > 0):
 		return KeepChoose, d.path
+	case ok && it.Category == Covered && it.Visible() && it.Decl >= 0:
+		return KeepUndeclare, d.path
 	case ok:
 		return KeepAdopt, d.path
 	case it.Category == Shadowed:

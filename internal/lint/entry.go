@@ -171,7 +171,7 @@ func (ck *checker) placement(e persist.Entry) {
 				t = " (" + m.FSType + ")"
 			}
 			ck.add("already-persistent", sev("already-persistent"), pos, p, moveOffHint(e, m.MountPoint),
-				"%s %s is on the file system mounted at %s%s (%s), which is not wiped", kindName(e), q(p), q(m.MountPoint), t, m.Pos)
+				"%s %s is on the file system mounted at %s%s (%s), which is not wiped: %s", kindName(e), q(p), q(m.MountPoint), t, m.Pos, persist.NotNeeded)
 		}
 	}
 	if e.Kind == persist.Dir {

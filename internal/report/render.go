@@ -13,6 +13,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -346,6 +347,10 @@ func rowWhy(a *diff.Audit, r Row) string {
 		why += fmt.Sprintf("; %s ignored inside, not shown", units.Plural(r.Hidden.Count, "entry", "entries"))
 	}
 	if cmd := RowAdopt(a, r.Item); cmd != "" {
+		if k, _ := a.Keep(r.Item); k == diff.KeepUndeclare {
+			why += "; " + persist.NotNeeded + "; or keep it declared: " + cmd
+			return why
+		}
 		why += "; keep it: " + cmd
 	} else if _, ok := a.AdoptDecl(r.Item); ok {
 		why += "; its persistent copy differs: " + adopt.Choice(a.Root, a.Args, r.Item.Path)

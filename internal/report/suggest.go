@@ -130,7 +130,7 @@ func LeftAdopt(r *SuggestReport, l suggest.Left) (cmd, live, persistent string) 
 		return "", "", ""
 	}
 	switch l.Keep {
-	case diff.KeepAdopt:
+	case diff.KeepAdopt, diff.KeepUndeclare:
 		return AdoptCommand(r.Root, r.Args, l.Adopt...), "", ""
 	case diff.KeepChoose:
 		return "", adopt.Command(r.Root, r.Args, adopt.PreferLive, l.Adopt...), adopt.Command(r.Root, r.Args, adopt.PreferPersistent, l.Adopt...)

@@ -12,6 +12,7 @@ import (
 // refused adoption's reason goes on with drift adopt's refusal.
 var (
 	LeftAdopt     = diff.KeepAdopt.Why()
+	LeftUndeclare = diff.KeepUndeclare.Why()
 	LeftChoose    = diff.KeepChoose.Why()
 	LeftRefused   = diff.KeepRefused.Why()
 	LeftRemounted = diff.KeepRemounted.Why()
@@ -35,7 +36,7 @@ func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
 	left.add(reason, it.Path)
 	x := left[reason]
 	x.Keep = k
-	if (k == diff.KeepAdopt || k == diff.KeepChoose) && !slices.Contains(x.Adopt, what) {
+	if (k == diff.KeepAdopt || k == diff.KeepUndeclare || k == diff.KeepChoose) && !slices.Contains(x.Adopt, what) {
 		x.Adopt = append(x.Adopt, what)
 	}
 	if d := a.DeletedAt(it.Path); k == diff.KeepShownDeleted && d != nil {
