@@ -4,8 +4,8 @@ import (
 	"context"
 	"path"
 	"strings"
+	"time"
 
-	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -20,9 +20,12 @@ import (
 // store. A path those declarations cover with the same persistent copy was
 // mounted from it at that boot (impermanence and preservation mount, or
 // link, every declared path at activation, making a missing copy first),
-// so what the old root holds at it lay beneath the mount, hidden: never
-// that boot's data, whatever its bytes or times. A path they do not cover
-// was not mounted. When the old root records no declarations drift can
+// unless the old root shows otherwise: data there changed after the mount
+// phase (diff.MountedThen) was written while the path showed the root,
+// since declared is not mounted (impermanence binds no file over one that
+// exists; a mount can fail). Otherwise what the old root holds at it lay
+// beneath the mount, hidden: never that boot's data, whatever its bytes
+// or mtimes. A path they do not cover was not mounted. When the old root records no declarations drift can
 // read (no module, or its store path collected), what it holds at the path
 // is the evidence (beneath.go).
 
@@ -118,17 +121,14 @@ func resolveThen(oldFD, liveFD int, p string) (fd int, rel string, ok bool) {
 	return -1, "", false
 }
 
-// mountedAtBoot says whether the live path p, which the declaration e
-// covers now, was mounted from the same persistent copy at the boot whose
-// declarations were then (DeclaredThen): a declaration of then covers p
-// and keeps it at the same place. ok false when then is nil (the old root
-// records none).
-func mountedAtBoot(then *persist.Set, e persist.Entry, p string) (mounted, ok bool) {
-	if then == nil {
-		return false, false
+// changedIn is the ctime of p beneath root (never through a symlink),
+// zero when it cannot be read: MountedThen's evidence.
+func changedIn(root, p string) time.Time {
+	st, err := fsys.StatIn(root, p)
+	if err != nil {
+		return time.Time{}
 	}
-	t, covered := then.Covering(p)
-	return covered && diff.CopyOf(&t, p) == diff.CopyOf(&e, p), true
+	return time.Unix(st.Ctim.Unix())
 }
 
 // declaredThen is DeclaredThen of From, read once; nil without From.

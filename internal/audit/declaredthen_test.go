@@ -59,3 +59,42 @@ func TestPersistedByTheOldRootsOwnDeclarations(t *testing.T) {
 		t.Errorf("not declared at that boot: refused %v; want the newer file restored over the older copy", pe)
 	}
 }
+
+// Declared is not mounted: the old root's declarations declare
+// /srv/notes2 and /etc/foo.conf, but that boot did not mount them
+// (impermanence binds no file over an existing one; a mount can fail), and
+// the boot wrote data there (a tester's case: check said declared-unbacked
+// before the wipe, and after it drift restore /srv/notes2/data.txt was
+// refused as "what lay beneath the mount"). The files were changed (ctime)
+// long after the old root was made (otime) and its mounts were done: that
+// boot's data, restored (data.txt: the copy lacks it; foo.conf: newer than
+// its stale copy). Changed within the mount phase, they lay beneath.
+func TestDeclaredThenButWrittenAfterTheMounts(t *testing.T) {
+	live, old := t.TempDir(), t.TempDir()
+	const store = "/nix/store/33333333333333333333333333333333-etc/etc"
+	declared := `{ "persistentStoragePath": "/nix/persist", "directories": [ "/srv/notes2" ], "files": [ "/etc/foo.conf" ] }`
+	testutil.Tree(t, live, "d /nix/persist/srv/notes2\nf /nix/persist/etc/foo.conf stale copy")
+	past := time.Now().Add(-time.Hour)
+	testutil.Must(t, os.Chtimes(filepath.Join(live, "nix/persist/etc/foo.conf"), past, past))
+	testutil.Tree(t, old, "f /srv/notes2/data.txt written this boot, never mounted\nf /etc/foo.conf setting=important")
+	testutil.Must(t, os.Symlink(store, filepath.Join(old, "etc/static")))
+	testutil.Must(t, os.MkdirAll(filepath.Join(old, "etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", filepath.Join(old, "etc/drift/declarations.json")))
+	then := filepath.Join(live, store, "drift/declarations.json")
+	testutil.Must(t, os.MkdirAll(filepath.Dir(then), 0o755))
+	testutil.Must(t, os.WriteFile(then, []byte(declared), 0o444))
+	decls, err := persist.ParseJSON([]byte(declared), "p.json", persist.Options{})
+	testutil.Must(t, err)
+	for _, otime := range []time.Time{past, time.Now()} {
+		m := &Model{Root: live, Decls: decls, From: &btrfs.OldRoot{Name: "2026-12-07_10:00:00", Dir: old, OTime: otime}, FromName: "/dev/vda2:/old_roots/2026-12-07_10:00:00"}
+		for _, p := range []string{"/srv/notes2/data.txt", "/etc/foo.conf"} {
+			pe := m.Persisted(p, time.Now().Add(time.Hour))
+			if otime.Equal(past) && pe != nil {
+				t.Errorf("%s, written an hour after the old root was made: refused %v; want restored", p, pe)
+			}
+			if !otime.Equal(past) && (pe == nil || pe.Then == "") {
+				t.Errorf("%s, written as the old root was made: %+v; want refused, beneath the mount", p, pe)
+			}
+		}
+	}
+}

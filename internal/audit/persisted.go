@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"golang.org/x/sys/unix"
@@ -139,7 +140,7 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	}
 	out := &PersistedError{Path: p, Decl: e, Copy: cp}
 	if m.From != nil && m.From.Dir != "" {
-		switch mounted, ok := mountedAtBoot(m.declaredThen(), e, p); {
+		switch mounted, ok := diff.MountedThen(m.declaredThen(), m.From, e, p, changedIn(m.From.Dir, p)); {
 		case mounted:
 			name := m.FromName
 			if name == "" {
@@ -148,7 +149,7 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 			out.Then = path.Join(name, persist.DeclarationsFile)
 			return out
 		case ok:
-			return m.unmountedThen(out) // not declared then: not mounted
+			return m.unmountedThen(out) // not declared then, or written since the mounts: not mounted
 		}
 	}
 	if x.Mask&unix.STATX_BTIME != 0 {

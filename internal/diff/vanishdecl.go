@@ -33,10 +33,11 @@ func copyOf(e persist.Entry, p string) string {
 }
 
 // declaredGone reports whether the path p of the previous root, at or
-// below the declared path of entries[decl], is gone (never when the
-// declarations the previous root's boot ran with, Config.PreviousDecls,
-// kept p at the same copy: mounted then, what the previous root holds at p
-// lay beneath the mount): absent from the
+// below the declared path of entries[decl], is gone (never when it lay
+// beneath the mount of its copy at the previous root's boot, by
+// MountedThen: the declarations that boot ran with, Config.PreviousDecls,
+// kept p at the same copy, and p was not changed after the mount phase):
+// absent from the
 // persistent copy and from the live path, both looked up beneath liveFD
 // (the audited root, through its mounts, never through a symlink). At the
 // declared path of a file, impermanence's symlink to a missing copy
@@ -59,10 +60,8 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 	if cp == "" {
 		return false, false
 	}
-	if then := c.cfg.PreviousDecls; then != nil {
-		if t, ok := then.Covering(p); ok && copyOf(t, p) == cp {
-			return false, false // mounted at that boot: what lay beneath it
-		}
+	if mounted, _ := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, changedAt(prevFD, p)); mounted {
+		return false, false // mounted at that boot: what lay beneath it
 	}
 	var st unix.Stat_t
 	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
@@ -75,6 +74,16 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 		return true, false
 	}
 	return err == nil && p == e.Path && e.Kind == persist.File && st.Mode&unix.S_IFMT == unix.S_IFLNK, false
+}
+
+// changedAt is the ctime of p (absolute) beneath fd, never through a
+// symlink; zero when it cannot be read or fd < 0.
+func changedAt(fd int, p string) time.Time {
+	var st unix.Stat_t
+	if fd < 0 || ifsys.Lstat(fd, strings.TrimPrefix(p, "/"), &st) != nil {
+		return time.Time{}
+	}
+	return time.Unix(st.Ctim.Unix())
 }
 
 // staleCopy reports whether the persistent copy cp (st, its lstat beneath
