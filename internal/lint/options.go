@@ -192,36 +192,24 @@ func (ck *checker) missing() {
 	}
 }
 
-// earlyReaders reports options read before the persistence mounts exist
-// that point at a persisted path: a secret or password file read in the
-// initrd or early boot is not there yet, only its persistent copy is.
+// earlyReaders reports the secrets read before the persistence mounts
+// exist (persist.Ref.Early, persist.EarlyReader: users' password files,
+// sops-nix's and agenix's keys) that point at a declared path: in
+// activation it is not there yet, only its persistent copy is.
 func (ck *checker) earlyReaders() {
-	if ck.cfg == nil {
-		return
-	}
-	src := func(e persist.Entry, p string) string {
-		if e.Path == p {
-			return e.Source()
-		}
-		return e.Source() + p[len(e.Path):]
-	}
-	for _, u := range ck.cfg.Users {
-		p := u.HashedPasswordFile.Value
-		if p == "" {
+	for _, r := range ck.cfg.Secrets() {
+		if !r.Early {
 			continue
 		}
-		if e, ok := ck.entryCovering(p); ok {
-			ck.add("early-reader", sev("early-reader"), u.HashedPasswordFile.Pos, p, "use "+src(e, p)+" (or make the path needed for boot)",
-				"users.users.%s.hashedPasswordFile %s is a persisted path, linked in only after user setup reads it", u.Name, q(p))
+		e, ok := ck.entryCovering(r.Path)
+		if !ok {
+			continue
 		}
-	}
-	if !ck.cfg.SecretsForUsers {
-		return
-	}
-	for i, k := range ck.cfg.SSHKeyPaths {
-		if e, ok := ck.entryCovering(k.Value); ok {
-			ck.add("early-reader", sev("early-reader"), k.Pos, k.Value, "use "+src(e, k.Value)+" (or set services.openssh.hostKeys paths to the persistent location)",
-				"sops.age.sshKeyPaths[%d] %s is used by secrets-for-users, which runs before the persistence mounts", i, q(k.Value))
+		src := e.Source()
+		if e.Path != r.Path {
+			src += r.Path[len(e.Path):]
 		}
+		ck.add("early-reader", sev("early-reader"), r.Pos, r.Path, "use "+src+" (or make the path needed for boot)",
+			"%s %s is a persisted path, mounted only after %s reads it in activation", r.Option, q(r.Path), persist.EarlyReader(r.Option))
 	}
 }

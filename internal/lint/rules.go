@@ -121,7 +121,7 @@ var registry = []Rule{
 	{ID: "deep-app-path", Severity: Warning, Summary: "a very deep path inside an application's directory in a home is persisted",
 		Hint: "persist the application's top directory instead", Source: "a reported failure: a deep path in an application directory persisted instead of its top"},
 	{ID: "early-reader", Severity: Error, Summary: "a path read before the persistence mounts exist points at a persisted path",
-		Hint: "point it at the copy in the persistent storage path", Source: "sops-nix #167 and PR #509; nixpkgs #148044"},
+		Hint: "point it at the copy in the persistent storage path", Source: "sops-nix #167 and PR #509, README (impermanence: the key file in a persisted path available early); nixpkgs #148044; agenix (activation script)"},
 	{ID: "lost-secret", Severity: Error, Summary: "a password file or secret key the system reads at boot lies on the wiped root and is not persisted: a lock-out",
 		Hint: "keep it under a storage path and point the option there", Source: "nixpkgs update-users-groups.pl (a hashedPasswordFile that does not exist: a warning, and no password); sops-nix (sops.age.keyFile, sshKeyPaths, gnupg), agenix (age.identityPaths)"},
 	{ID: "private-parent-mode", Severity: Error, Summary: "an entry below /var/lib/private without /var/lib/private declared 0700",

@@ -147,9 +147,9 @@ type Ref struct {
 	Secret bool
 	Loss   string
 	// Early, for a secret, marks one read before the persistence mounts
-	// exist (user setup reads password files, sops-nix's
-	// secrets-for-users and agenix decrypt with their keys early in
-	// activation): a declaration of it is mounted too late, so it is kept
+	// exist (EarlyReader: user setup reads password files, sops-nix and
+	// agenix decrypt with their keys in activation): a declaration of it
+	// is mounted too late, so it is kept
 	// by moving it onto a filesystem mounted in stage 1 and pointing the
 	// option there (KeepHint), never by declaring it.
 	Early bool
@@ -216,8 +216,7 @@ func (c *Config) Secrets() []Ref {
 	add := func(option, loss string, s Str) {
 		if strings.HasPrefix(s.Value, "/") {
 			p, _ := cleanPath(s.Value)
-			early := strings.HasPrefix(option, "users.users.") || option == "sops.age.sshKeyPaths" || option == "age.identityPaths"
-			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos, Secret: true, Loss: loss, Early: early})
+			out = append(out, Ref{Option: option, Path: p, Pos: s.Pos, Secret: true, Loss: loss, Early: EarlyReader(option) != ""})
 		}
 	}
 	lockOut := lossLockOut
@@ -242,6 +241,29 @@ func (c *Config) Secrets() []Ref {
 		add("age.identityPaths", lossDecryption, k)
 	}
 	return out
+}
+
+// EarlyReader names what reads the file a secret option names during
+// activation, before impermanence's bind mounts exist (a file below a
+// declared directory is not there yet, only its persistent copy is), ""
+// for an option read later: NixOS's user setup reads users' password
+// files; sops-nix's install-secrets (an activation script) decrypts with
+// sops.age.keyFile, sops.age.sshKeyPaths, sops.gnupg.home and
+// sops.gnupg.sshKeyPaths; agenix's activation script with
+// age.identityPaths. services.openssh.hostKeys are read by sshd, a
+// service started after the mounts. Source: sops-nix's README (with
+// impermanence, the key file must be a persisted path available early),
+// agenix's activation scripts (agenixInstall, after specialfs only).
+func EarlyReader(option string) string {
+	switch {
+	case strings.HasPrefix(option, "users.users."):
+		return "NixOS's user setup"
+	case strings.HasPrefix(option, "sops."):
+		return "sops-nix's install-secrets"
+	case strings.HasPrefix(option, "age."):
+		return "agenix"
+	}
+	return ""
 }
 
 // What losing a secret does at the next boot (Ref.Loss): a password file

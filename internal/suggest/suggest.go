@@ -92,6 +92,7 @@ const (
 	scoreDay         = 10 // modified in the last 24 hours
 	scoreWeek        = 5  // modified in the last 7 days
 	scoreJournalIDs  = 30 // journal directories of several machine IDs: the ID changes at every boot
+	scoreSecret      = 60 // a boot secret (diff.Audit.SecretsAt): high, as drift lint's lost-secret is an error
 	confidenceHigh   = 60
 	confidenceMedium = 30
 )
@@ -125,7 +126,9 @@ const (
 // (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
 // in the week); +30 for /etc/machine-id when journal
 // directories of several machine IDs lie in /var/log/journal (the ID is
-// made anew at every boot). Confidence: high from 60, medium from 30. A path
+// made anew at every boot); +60 for a boot secret (a password file or a
+// key the configuration names, diff.Audit.SecretsAt: drift lint's
+// lost-secret error). Confidence: high from 60, medium from 30. A path
 // the model calls made again at every boot with the same bytes (every
 // lost path it stands for diff.RegenYes: identical in every old root
 // compared, not a copy of the previous root's, not known state: the rule
@@ -257,8 +260,10 @@ func (in *Input) build(g *group) Suggestion {
 	switch {
 	case len(s.Secrets) > 0:
 		// A boot secret (a password file, a key): persisted whatever the
-		// history or the knowledge base say, ranked first (SortSuggestions).
+		// history or the knowledge base say, ranked first (SortSuggestions)
+		// and high: drift lint calls losing it an error.
 		s.Action = Persist
+		s.Score += scoreSecret
 	case g.fact != nil && g.fact.Action == "ignore":
 		s.Action = Ignore
 	case g.fact != nil:
