@@ -67,6 +67,7 @@ type classifier struct {
 	// the storage paths, the mount points the next boot mounts again, and
 	// the mount points stacked on each mount.
 	ephIx     *fsIndex
+	persIx    *fsIndex // the visible mounts not wiped (persistentBind)
 	declIx    *pathx.Index
 	dirIx     *pathx.Index
 	declAt    map[string]int32
@@ -170,6 +171,7 @@ const pollEvery = 1024
 // from (pathindex.go), once.
 func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage []string) {
 	c.ephIx = newFSIndex(t, func(i int) bool { return eph[&t.Mounts[i]] })
+	c.persIx = newFSIndex(t, func(i int) bool { return t.Visible(i) && !eph[&t.Mounts[i]] && !t.Mounts[i].Replaced })
 	paths := make([]string, len(c.entries))
 	for i := range c.entries {
 		paths[i] = c.entries[i].Path
@@ -224,7 +226,7 @@ func (c *classifier) buildTree(ctx context.Context, t *mounts.Table, a *Audit, r
 			c.warnDeleted(m, src)
 		case c.rootBind(m, a):
 			k = fromRoot
-		case c.undeclaredBind(m):
+		case c.undeclaredBind(m), c.persistentBind(m):
 			k = unmounted
 		}
 		c.kinds[m] = k
