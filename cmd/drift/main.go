@@ -113,8 +113,9 @@ func signalName(s syscall.Signal) string {
 // one rename), drift lint between inputs and inside long reads. A second
 // signal calls exit at once with 128+signal: what a user pressing Ctrl-C
 // again asks for. The atomic steps stay atomic even then (a rename either
-// happened or did not); only a temporary copy or the private mount
-// directory may be left behind, which the next run clears or ignores.
+// happened or did not); only a temporary copy may be left behind, which
+// the next run clears or ignores (the top level's mount is detached, gone
+// with the process).
 func interruptContext(exit func(int)) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 2)

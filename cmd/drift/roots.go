@@ -31,7 +31,7 @@ func newRootsCmd(st Streams) *cobra.Command {
 name, else the subvolume's creation time; never string order), each with its
 age, whether the next drift wipe (with the same --keep-days/--keep-min)
 deletes it and why, and its nested subvolumes. The root the next boot retires
-is listed too. --device mounts the top level privately (needs root); --top
+is listed too. --device mounts the top level detached (needs root); --top
 reads a top level you mounted yourself (mount -o subvolid=5).
 
 More, with examples: docs/roots.md in drift's repository.

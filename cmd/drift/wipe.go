@@ -47,7 +47,8 @@ func newWipeCmd(st Streams) *cobra.Command {
 		Short: "Roll the root back at boot: retire it to old_roots, delete expired old roots, create a fresh root",
 		Long: `Wipe the root at boot, safely, on the btrfs filesystem behind --device (a
 block device, or a path on the mounted filesystem), through its top level
-mounted privately:
+mounted detached (in no mount namespace; gone when drift exits, kill -9
+included):
 
   1. retire the root subvolume (--subvol) to OLD_ROOTS/<its mtime>
   2. create a fresh empty root (or a writable snapshot of --blank)

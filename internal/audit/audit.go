@@ -110,8 +110,7 @@ const (
 	NeedMounts
 	// NeedFacts is the model without Audit (drift restore): Model.Audit and
 	// Under are nil; no old root is looked for but the one Options.From
-	// names (Model.From), nothing is read beneath the mount points, and the
-	// top level is not detached.
+	// names (Model.From), and nothing is read beneath the mount points.
 	NeedFacts
 )
 
@@ -323,12 +322,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	m.findOldRoots(o, live, warn, note)
 	var blank string
 	if live {
-		blank = m.blank(warn) // opens the top level, joined once detached
-	}
-	// The top level must not be in the mount namespace while / is walked:
-	// it sits in $TMPDIR, and it shows the whole filesystem.
-	if err := m.top.Detach(); err != nil {
-		return err
+		blank = m.blank(warn) // opens the top level
 	}
 	readable(&m.OldRoots, m.top)
 	if blank != "" {

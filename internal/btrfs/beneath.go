@@ -27,7 +27,7 @@ type Beneath struct {
 	// How says how the view was made: "" (nothing mounted below),
 	// "open_tree" (a detached non-recursive clone of the mount, nothing
 	// mounted anywhere), or "top level" (the subvolume read through a
-	// private mount of its filesystem's top level, detached before use).
+	// detached mount of its filesystem's top level: OpenTop).
 	How string
 
 	release func()
@@ -93,7 +93,7 @@ func MountList(mps []string, max int) string {
 // check uses under mount points (AutoView): a detached non-recursive clone
 // of dir (open_tree(2)); where that is unavailable and dir is shown by a
 // btrfs mount, the subvolume behind it read through the top level of its
-// filesystem (mounted privately, detached before this returns). The view
+// filesystem (a detached mount: OpenTop). The view
 // must show dir itself (same device and inode), or it is refused. Errors:
 // dir missing or not a directory; *BeneathError when no view could be
 // made (no privilege, an old kernel). noOpenTree makes open_tree fail as
@@ -127,12 +127,6 @@ func OpenBeneath(ctx context.Context, dir string, table *mounts.Table, noOpenTre
 	}
 	b := &Beneath{Mounts: below, top: NewLazyTop(ctx, resolved, table)}
 	under := AutoView(ViewOptions{Root: resolved, Table: rel, Top: b.top, NoOpenTree: noOpenTree})
-	// The top level, when it stands in, must not stay in the mount
-	// namespace: it shows the whole filesystem, in $TMPDIR.
-	if err := b.top.Detach(); err != nil {
-		b.Close()
-		return nil, err
-	}
 	view, release, err := under("/")
 	if err == nil {
 		b.Dir, b.release, b.How = view, release, "open_tree"

@@ -43,17 +43,22 @@ func (t *Top) recordFresh(subvol, via string) error {
 		return err
 	}
 	v := fmt.Sprintf("%s\n%d\n%d", subvol, info.ID, info.CTransID)
-	if err := unix.Lsetxattr(t.Dir, XattrFresh, []byte(v), 0); err != nil {
+	if err := unix.Lsetxattr(t.self(), XattrFresh, []byte(v), 0); err != nil {
 		return &os.PathError{Op: "setxattr", Path: t.Dir, Err: err}
 	}
 	return nil
 }
 
+// self is the top level's own directory as a path the l*xattr calls act
+// on: t.Dir may be /proc/self/fd/N, a link they would not follow, so
+// "/." is appended (the last component is then the directory itself).
+func (t *Top) self() string { return t.Dir + "/." }
+
 // freshUnused reports whether the root subvolume at subvol is the one
 // XattrFresh records, unchanged since (its ctransid after syncfs the same).
 // Any error reading says no: the root is then retired, as a used one is.
 func (t *Top) freshUnused(subvol string) bool {
-	rec := getxattr(t.Dir, XattrFresh)
+	rec := getxattr(t.self(), XattrFresh)
 	parts := strings.Split(rec, "\n")
 	if len(parts) != 3 || parts[0] != subvol {
 		return false

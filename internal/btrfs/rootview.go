@@ -14,11 +14,9 @@ import (
 )
 
 // LazyTop is the top level (subvolid=5) of the filesystem behind an audited
-// root, mounted privately (OpenTop) on first use: the root's view and its
-// old roots are read through it. Everything that needs the mount attached
-// (listing subvolumes, finding mounts) happens before the walk; Detach then
-// takes it out of the mount namespace (Top.Detach), so that a walk of the
-// root never enters it, and paths into it are taken with Join afterwards.
+// root, mounted detached (OpenTop: in no mount namespace, so that a walk of
+// the root never enters it) on first use: the root's view and its old
+// roots are read through it, paths into it taken with Join.
 // The zero value is not usable: make one with NewLazyTop.
 type LazyTop struct {
 	ctx   context.Context
@@ -43,14 +41,6 @@ func (l *LazyTop) Get() (*Top, error) {
 		l.top, l.err = OpenTop(l.ctx, l.root, l.table)
 	}
 	return l.top, l.err
-}
-
-// Detach detaches the top level if it was opened (Top.Detach).
-func (l *LazyTop) Detach() error {
-	if l.top == nil {
-		return nil
-	}
-	return l.top.Detach()
 }
 
 // Join is the path of rel (relative to the top level) as it is now. The top
@@ -103,8 +93,7 @@ type ViewOptions struct {
 	Root  string
 	Table *mounts.Table
 	// Top is the top level of the filesystem behind Root. The UnderFunc
-	// returned uses it only through Join, so it may be detached before that
-	// is called.
+	// returned uses it only through Join.
 	Top *LazyTop
 	// NoOpenTree makes open_tree fail with ENOSYS (tests).
 	NoOpenTree bool
@@ -231,7 +220,7 @@ type Recent struct {
 	// real time; Roots[0], when there is one, is the previous boot's root.
 	Roots []OldRoot
 	// InTop says the Roots' Paths are relative to the top level (LazyTop.Join
-	// them once the top level is detached); Source is the top level's source.
+	// them); Source is the top level's source.
 	InTop  bool
 	Source string
 	// Dir is the directory looked in: relative to the top level when InTop.

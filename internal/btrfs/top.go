@@ -31,9 +31,9 @@ var mountinfoPath = "/proc/self/mountinfo"
 // mounted at Dir. Close it when done; it is safe to Close more than once and
 // from several goroutines.
 type Top struct {
-	// Dir is the absolute path where the top level is mounted: a private
-	// temporary directory for OpenTop, the caller's directory for
-	// OpenTopDir.
+	// Dir is the absolute path the top level is reached by:
+	// /proc/self/fd/N, the descriptor of its detached mount, for OpenTop
+	// (valid in this process only); the caller's directory for OpenTopDir.
 	Dir string
 	// Source is the block device behind the filesystem, as mountinfo has it.
 	Source string
@@ -46,52 +46,55 @@ type Top struct {
 	AfterMutation func(step int, what string)
 	step          int // the step Apply is at, for AfterMutation
 
-	mountID  int           // mountinfo id of the mount at Dir, when table has it (else 0)
+	mountID  int           // mountinfo id of the mount at Dir (OpenTopDir; else 0)
 	table    *mounts.Table // the mount table MountedIDs reads (the caller's, or read once)
-	major    int           // MAJOR:MINOR of the filesystem, as mountinfo has it
+	major    int           // MAJOR:MINOR of the filesystem, as mountinfo has it (-1: mounted nowhere)
 	minor    int
-	owned    bool
+	owned    bool // OpenTop's: fd is its detached mount, Dir /proc/self/fd/<fd>
+	fd       int
 	stop     func() bool
 	once     sync.Once
 	closeErr error
-
-	mu       sync.Mutex // orders Detach and Close
-	detached bool       // Dir is /proc/self/fd/<fd>: see Detach
-	fd       int
 }
 
 // OpenTop mounts the top level (subvolid=5) of the btrfs filesystem behind
 // source — a block device, or any path on a mounted btrfs filesystem (its
-// device is looked up in /proc/self/mountinfo) — on a fresh directory made
-// with os.MkdirTemp, with private propagation, so that nothing leaks into
-// other mount namespaces. Close unmounts it and removes the directory; so
-// does cancelling ctx (context.AfterFunc), which covers SIGINT/SIGTERM when
-// the caller's context ends on them — a caller that must finish what it is
-// doing first (Apply's step in progress) passes context.WithoutCancel and
-// stops on its own context. A caller defers Close, which also runs
-// during a panic. Errors: source missing, not a block device nor on btrfs,
-// a device without a btrfs superblock ("DEV is not a btrfs filesystem"),
-// mount(2) failures (EPERM without CAP_SYS_ADMIN), and mount table errors.
+// device is looked up in the mount table) — detached: a mount in no mount
+// namespace, held by one descriptor of this process (fsopen(2),
+// fsconfig(2), fsmount(2); detachedMount). Dir is /proc/self/fd/N, valid
+// in this process only. Nothing is attached anywhere and no directory is
+// made: however the process ends — a SIGKILL included — the kernel closes
+// the descriptor and the mount is gone with it, and no walk of the
+// namespace (drift check walking /) ever meets the whole filesystem.
+// Where that API is missing (Linux before 5.2, or a seccomp filter
+// refusing it) the top level is mounted on a private temporary directory
+// and detached at once (legacyDetached). Close closes the descriptor; so
+// does cancelling ctx (context.AfterFunc), which covers SIGINT/SIGTERM
+// when the caller's context ends on them — a caller that must finish what
+// it is doing first (Apply's step in progress) passes
+// context.WithoutCancel and stops on its own context. A caller defers
+// Close, which also runs during a panic. Errors: source missing, not a
+// block device nor on btrfs, a device without a btrfs superblock ("DEV is
+// not a btrfs filesystem"), mount failures (EPERM without CAP_SYS_ADMIN),
+// and mount table errors.
 //
 // table is the live mount table the caller read (audit.LoadMounts before
 // filtering), whole and absolute: source's device is looked up in it, and
-// MountedIDs reads it. With nil, or when table shows no mount of the
-// filesystem (a block device mounted nowhere), OpenTop reads
-// /proc/self/mountinfo itself, once, after mounting.
+// MountedIDs reads it (the mounts of the filesystem's subvolumes in this
+// namespace). With nil, OpenTop reads /proc/self/mountinfo, once.
 func OpenTop(ctx context.Context, source string, table *mounts.Table) (*Top, error) {
+	if table == nil {
+		var err error
+		if table, err = mounts.ReadFile(mountinfoPath); err != nil {
+			return nil, err
+		}
+	}
 	dev, fs, err := deviceOf(source, table)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "drift-top-")
+	fd, err := detachedMount(dev)
 	if err != nil {
-		return nil, err
-	}
-	// noatime: reading the top level (a wipe's plan, an old root's files)
-	// changes nothing in it — an atime update is a change to the subvolume
-	// (its ctransid), which tells a fresh root from a used one (freshUnused).
-	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOATIME, "subvolid=5"); err != nil {
-		os.Remove(dir)
 		if errors.Is(err, unix.EINVAL) {
 			if ok, rerr := hasBtrfsMagic(dev); rerr == nil && !ok {
 				return nil, fmt.Errorf("%s is not a btrfs filesystem (no btrfs superblock): name the btrfs partition", dev)
@@ -99,21 +102,76 @@ func OpenTop(ctx context.Context, source string, table *mounts.Table) (*Top, err
 		}
 		return nil, fmt.Errorf("mount the top level of %s (subvolid=5): %w", dev, err)
 	}
-	t := &Top{Dir: dir, Source: dev, owned: true}
-	if err := unix.Mount("", dir, "", unix.MS_PRIVATE, ""); err != nil {
-		t.Close()
-		return nil, fmt.Errorf("make %s private: %w", dir, err)
-	}
+	// The filesystem's mounts in table are those of its superblock's
+	// MAJOR:MINOR; a filesystem mounted nowhere has none (-1 matches none).
+	t := &Top{Dir: fmt.Sprintf("/proc/self/fd/%d", fd), Source: dev, owned: true, fd: fd, table: table, major: -1, minor: -1}
 	if fs != nil {
-		// The filesystem's mount in table: the top level just mounted is
-		// one of the same filesystem (subvolid=5, btrfs, as mounted above).
-		t.table, t.major, t.minor = table, fs.Major, fs.Minor
-	} else if err := t.identify(nil); err != nil {
-		t.Close()
-		return nil, err
+		t.major, t.minor = fs.Major, fs.Minor
 	}
 	t.stop = context.AfterFunc(ctx, func() { t.Close() })
+	killHook()
 	return t, nil
+}
+
+// topFlags are the top level's mount flags: nosuid, nodev, and noatime —
+// reading the top level (a wipe's plan, an old root's files) changes
+// nothing in it: an atime update is a change to the subvolume (its
+// ctransid), which tells a fresh root from a used one (freshUnused).
+const topFlags = unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOATIME
+
+// detachedMount mounts the top level of the btrfs filesystem on the block
+// device dev as a detached mount and returns its descriptor (close-on-exec):
+// fsopen, fsconfig source= and subvolid=5, fsmount with topFlags. Where
+// fsopen is missing (ENOSYS) or refused (EPERM: a seccomp filter, or no
+// privilege, which the legacy mount then reports) it falls back to
+// legacyDetached.
+func detachedMount(dev string) (int, error) {
+	fsfd, err := unix.Fsopen("btrfs", unix.FSOPEN_CLOEXEC)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+		return legacyDetached(dev)
+	}
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsopen", Err: err}
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "source", dev); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig source", Err: err}
+	}
+	if err := unix.FsconfigSetString(fsfd, "subvolid", strconv.Itoa(TopLevelID)); err != nil {
+		return -1, &os.SyscallError{Syscall: "fsconfig subvolid", Err: err}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, err
+	}
+	fd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, topFlags)
+	if err != nil {
+		return -1, &os.SyscallError{Syscall: "fsmount", Err: err}
+	}
+	return fd, nil
+}
+
+// legacyDetached is detachedMount by mount(2): the top level is mounted on
+// a fresh private directory (os.MkdirTemp, "drift-top-"), opened, unmounted
+// lazily (MNT_DETACH: the mount lives on while the descriptor does) and the
+// directory removed — attached for those few system calls only.
+func legacyDetached(dev string) (int, error) {
+	dir, err := os.MkdirTemp("", "drift-top-")
+	if err != nil {
+		return -1, err
+	}
+	defer os.Remove(dir)
+	if err := unix.Mount(dev, dir, "btrfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOATIME, "subvolid=5"); err != nil {
+		return -1, err
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	if err := unix.Mount("", dir, "", unix.MS_PRIVATE, ""); err != nil {
+		return -1, fmt.Errorf("make %s private: %w", dir, err)
+	}
+	fd, err := fsys.OpenRoot(dir)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return fd, nil
 }
 
 // OpenTopDir returns a handle on a top level the caller has already mounted
@@ -186,9 +244,9 @@ func hasBtrfsMagic(dev string) (bool, error) {
 }
 
 // deviceOf returns source when it is a block device, else the device of the
-// btrfs filesystem that shows the path source, looked up in tab (nil: read
-// once from mountinfoPath); and a mount of that filesystem in tab, when it
-// has one (nil for a block device tab shows mounted nowhere, or a nil tab).
+// btrfs filesystem that shows the path source, looked up in tab; and a
+// mount of that filesystem in tab, when it has one (nil for a block device
+// tab shows mounted nowhere).
 func deviceOf(source string, tab *mounts.Table) (string, *mounts.Mount, error) {
 	fi, err := os.Stat(source)
 	if err != nil {
@@ -201,18 +259,9 @@ func deviceOf(source string, tab *mounts.Table) (string, *mounts.Mount, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	given := tab != nil
-	if !given {
-		if tab, err = mounts.ReadFile(mountinfoPath); err != nil {
-			return "", nil, err
-		}
-	}
 	m := tab.Shows(abs)
 	if m == nil || m.FSType != "btrfs" {
 		return "", nil, fmt.Errorf("%s: neither a block device nor on a mounted btrfs filesystem", source)
-	}
-	if !given {
-		return m.Source, nil, nil
 	}
 	return m.Source, m, nil
 }
@@ -237,60 +286,17 @@ func mountOfDevice(tab *mounts.Table, dev string) *mounts.Mount {
 	return nil
 }
 
-// Detach takes a top level that OpenTop mounted out of the mount namespace
-// while keeping it readable, like a detached open_tree(2) clone: it opens
-// Dir (O_PATH), unmounts it lazily (MNT_DETACH: the mount lives on while
-// the descriptor does) and removes the directory. Dir becomes
-// /proc/self/fd/N, valid in this process only, so a walk of the namespace
-// (drift check walking / while the top level sits in /tmp) never meets the
-// whole filesystem there. Afterwards, methods that find the mount in the
-// mount table (MountedIDs, and so FindOldRoot) fail; Close closes the
-// descriptor. It does nothing for a top level the caller mounted
-// (OpenTopDir) or one already detached.
-func (t *Top) Detach() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.owned || t.detached {
-		return nil
-	}
-	fd, err := fsys.OpenRoot(t.Dir)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: t.Dir, Err: err}
-	}
-	if err := unix.Unmount(t.Dir, unix.MNT_DETACH); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("detach %s: %w", t.Dir, err)
-	}
-	dir := t.Dir
-	t.fd, t.detached, t.Dir = fd, true, fmt.Sprintf("/proc/self/fd/%d", fd)
-	return os.Remove(dir)
-}
-
-// Close unmounts a top level that OpenTop mounted (lazily if it is busy)
-// and removes its directory, or closes the descriptor of a detached one.
-// It returns the first error and does nothing the second time.
+// Close closes the descriptor of a top level OpenTop mounted (the mount
+// goes with the last descriptor on it); a top level the caller mounted
+// (OpenTopDir) is left alone. It returns the first error and does nothing
+// the second time.
 func (t *Top) Close() error {
 	t.once.Do(func() {
 		if t.stop != nil {
 			t.stop()
 		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if !t.owned {
-			return
-		}
-		if t.detached {
+		if t.owned {
 			t.closeErr = unix.Close(t.fd)
-			return
-		}
-		if err := unix.Unmount(t.Dir, 0); err != nil {
-			if err2 := unix.Unmount(t.Dir, unix.MNT_DETACH); err2 != nil {
-				t.closeErr = fmt.Errorf("unmount %s: %w", t.Dir, err)
-				return
-			}
-		}
-		if err := os.Remove(t.Dir); err != nil {
-			t.closeErr = err
 		}
 	})
 	return t.closeErr

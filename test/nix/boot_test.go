@@ -42,11 +42,13 @@ const (
 	// (after sysroot.mount) or "emergency" (emergency.target reached).
 	reportScript = `#!/bin/sh
 boot=$(sed -n 's/.*drift.test.boot=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ "$1" = report ] && toplevel="$(grep -c '[ ,]subvolid=5\([, ]\|$\)' /proc/self/mountinfo) $(for d in /tmp/drift-top-*; do [ -e "$d" ] && echo x; done | grep -c x)"
 {
 echo "DRIFT-TEST-BEGIN $1"
 echo "wipe: $(systemctl show -p Result --value drift-wipe.service) $(systemctl show -p ActiveState --value drift-wipe.service)"
 echo "order: $(systemctl show -p ExecMainExitTimestampMonotonic --value drift-wipe.service) $(systemctl show -p InactiveExitTimestampMonotonic --value sysroot.mount)"
 grep ' /sysroot ' /proc/self/mountinfo | sed 's/^/mountinfo: /'
+[ "$1" = report ] && echo "toplevel: $toplevel"
 for f in /sysroot/* /sysroot/.[!.]*; do [ -e "$f" ] && echo "sysroot: ${f#/sysroot/}"; done
 [ -e /run/drift/wipe-failed ] && echo "mark: $(cat /run/drift/wipe-failed)"
 echo "DRIFT-TEST-END"
@@ -135,6 +137,11 @@ echo recent > old_roots/%s/recent
 	}
 	if r.wipeExit <= 0 || r.mountStart <= 0 || r.wipeExit > r.mountStart {
 		t.Errorf("boot 1: drift wipe exited at %d µs, sysroot.mount started at %d µs: not before it", r.wipeExit, r.mountStart)
+	}
+	// The top level is mounted detached (fsmount): nothing of it is left in
+	// the initrd, neither a mount nor a directory.
+	if r.topLevel != "0 0" {
+		t.Errorf("boot 1: top-level mounts and /tmp/drift-top-* directories left: %q, want \"0 0\"", r.topLevel)
 	}
 	img := readDisk(t, disk)
 	olds := img.oldRoots()
@@ -419,6 +426,9 @@ type report struct {
 	mountRoot string   // the subvolume mounted at /sysroot ("" for none)
 	sysroot   []string // what /sysroot holds
 	mark      string   // /run/drift/wipe-failed's content
+	// topLevel is the count of top-level (subvolid=5) mounts left in the
+	// initrd's mount namespace and of /tmp/drift-top-* directories: "0 0".
+	topLevel string
 	// When drift wipe exited and when sysroot.mount started (CLOCK_MONOTONIC,
 	// µs; 0 when it did not).
 	wipeExit, mountStart int64
@@ -450,6 +460,8 @@ func parseReport(t *testing.T, console, kind string) report {
 			fmt.Sscan(strings.TrimPrefix(l, "order: "), &r.wipeExit, &r.mountStart)
 		case strings.HasPrefix(l, "mark: "):
 			r.mark = strings.TrimPrefix(l, "mark: ")
+		case strings.HasPrefix(l, "toplevel: "):
+			r.topLevel = strings.TrimPrefix(l, "toplevel: ")
 		}
 	}
 	return r
