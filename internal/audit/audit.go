@@ -268,6 +268,7 @@ func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
 	m.readFstab(say)
 	m.ephemeral = m.ephemeralMounts(ctx, o)
 	m.judgeStorage()
+	m.inUse = m.uses()
 	if o.From == "" {
 		return nil
 	}

@@ -150,6 +150,21 @@ func (m *Model) Uses(extra ...string) []Use {
 	return out
 }
 
+// UsesBelow lists what a mount shows now or the configuration references
+// (UseMounted, UseReferenced: the model's own uses, without a walk) at or
+// below p (absolute inside the root), in the model's order: what replacing
+// p's tree would pull from under a mount or an option (drift restore
+// --force refuses it, restore.FromModel).
+func (m *Model) UsesBelow(p string) []Use {
+	var out []Use
+	for _, u := range m.inUse {
+		if (u.Kind == UseMounted || u.Kind == UseReferenced) && pathx.HasPrefix(u.Path, p) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // storagePaths are the persistent storage paths of the declarations (never
 // /) and extra, each once (persist.Set.StoragePaths).
 func (m *Model) storagePaths(extra ...string) []string {

@@ -11,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -106,6 +107,11 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 			return out, err
 		}
 	}
+	if o.Force {
+		if err := inUseBelow(m, p, dest); err != nil {
+			return out, err
+		}
+	}
 	res, err := Run(ctx, req)
 	if err != nil {
 		return out, err
@@ -121,6 +127,28 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 		out.notMounted(m, entry, p, o.To)
 	}
 	return out, nil
+}
+
+// inUseBelow refuses --force replacing dest (the destination of the live
+// path p) when a file below it, there now, is one a mount shows or an
+// option of the configuration names (audit.Model.UsesBelow: a sops-nix key
+// file, a bind mount's source): the replacement would put the old root's
+// bytes in its place, or pull it from under the mount. The user names that
+// exact path to replace it (dest itself is not refused). A *HintError
+// naming the path and what uses it.
+func inUseBelow(m *audit.Model, p, dest string) error {
+	for _, u := range m.UsesBelow(dest) {
+		if u.Path == dest {
+			continue
+		}
+		if _, err := fsys.StatIn(m.Root, u.Path); err != nil {
+			continue
+		}
+		live := p + u.Path[len(dest):]
+		return withHint(fmt.Errorf("--force would replace %s, in use: %s", escape.Name(path.Join(m.Root, u.Path)), escape.Name(u.By)),
+			"restore what the copy lacks path by path, without --force; to replace that file, run this restore naming it ("+escape.Name(live)+") in place of "+escape.Name(p))
+	}
+	return nil
 }
 
 // beneathMount refuses req when the old root's boot showed the declared
