@@ -102,7 +102,7 @@ go. EXIT STATUS: 0 done, 1 a batch could not be deleted whole, 2 error.`,
 	opts.declFlags.add(cmd, "the system mounted at this directory as its /")
 	formatFlag(cmd, &opts.Format, "table", pruneFormats)
 	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "say what would be deleted and delete nothing")
-	f.StringVar(&opts.OlderThan, "older-than", "", "delete batches made more than `AGE` ago: 30d, 12h, 90m (required)")
+	f.StringVar(&opts.OlderThan, "older-than", "", "delete batches made more than `AGE` ago: 30d, 12h, 90m; 0d: all (required)")
 	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH`")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
@@ -246,18 +246,19 @@ func runPruneEmpty(ctx context.Context, opts *PruneOptions, st Streams) error {
 	return nil
 }
 
-// parseAge reads an age: a number and d (days), h, m or s.
+// parseAge reads an age: a number and d (days), h, m or s; 0d (or 0h…)
+// is every batch, however recent.
 func parseAge(s string) (time.Duration, error) {
-	bad := fmt.Errorf("--older-than %q: expected an age such as 30d, 12h or 90m", s)
+	bad := fmt.Errorf("--older-than %q: expected an age such as 30d, 12h or 90m (0d: every batch)", s)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || days <= 0 || fmt.Sprint(days) != n {
+		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || days < 0 || fmt.Sprint(days) != n {
 			return 0, bad
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
+	if err != nil || d < 0 {
 		return 0, bad
 	}
 	return d, nil

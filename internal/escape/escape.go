@@ -44,6 +44,22 @@ func Name(s string) string {
 	return b.String()
 }
 
+// Line is Name(s) for a record of its own on a line (the paths formats):
+// a space that begins or ends it is written \x20 too, so that a reader
+// that trims the line (read, most line-oriented tools) gets the name back
+// whole. Name never writes a bare backslash, so \x20 is unambiguous.
+func Line(s string) string {
+	n := Name(s)
+	if n == "" || n[0] != ' ' && n[len(n)-1] != ' ' {
+		return n
+	}
+	body := strings.TrimLeft(n, " ")
+	lead := len(n) - len(body)
+	trimmed := strings.TrimRight(body, " ")
+	trail := len(body) - len(trimmed)
+	return strings.Repeat(`\x20`, lead) + trimmed + strings.Repeat(`\x20`, trail)
+}
+
 // Unprintable returns the byte offset in s of the first character Name
 // writes as an escape, other than a backslash — a control character, a
 // format character such as the bidi override U+202E, another rune that is

@@ -98,3 +98,23 @@ func TestDriftCommand(t *testing.T) {
 		}
 	}
 }
+
+// Line writes a space that begins or ends the name as \x20: `read` and
+// most line tools trim it, and the paths format lost it (a fresh user's
+// "/srv/trailing " read back as "/srv/trailing").
+func TestLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"/srv/a b":        "/srv/a b",
+		"/srv/trailing ":  `/srv/trailing\x20`,
+		"/srv/two  ":      `/srv/two\x20\x20`,
+		" lead":           `\x20lead`,
+		"  ":              `\x20\x20`,
+		"/srv/x\n ":       `/srv/x\n\x20`,
+		`/srv/back\slash`: `/srv/back\\slash`,
+		"":                "",
+	} {
+		if got := Line(in); got != want {
+			t.Errorf("Line(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

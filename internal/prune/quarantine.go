@@ -278,19 +278,20 @@ type Emptied struct {
 }
 
 // Empty deletes the batches of the quarantines of sps made before
-// now-olderThan (Manifest.Created), objects and all, never following a
-// symlink or crossing a mount (removeTree): the only deletion drift does
-// outside the wipe. Errors: olderThan not positive.
+// now-olderThan (Manifest.Created), every batch when olderThan is 0,
+// objects and all, never following a symlink or crossing a mount
+// (removeTree): the only deletion drift does outside the wipe. Errors:
+// olderThan negative.
 func Empty(root string, sps []string, olderThan time.Duration, now time.Time, dryRun bool) ([]Emptied, []diff.Warning, error) {
-	if olderThan <= 0 {
-		return nil, nil, fmt.Errorf("--older-than %s: expected a positive age", olderThan)
+	if olderThan < 0 {
+		return nil, nil, fmt.Errorf("--older-than %s: expected an age of 0 or more", olderThan)
 	}
 	cut := now.Add(-olderThan)
 	var out []Emptied
 	var warnings []diff.Warning
 	for _, sp := range sps {
 		err := eachBatch(root, sp, func(spFD, _ int, b *Batch) error {
-			if !b.Created.Before(cut) {
+			if olderThan > 0 && !b.Created.Before(cut) {
 				return nil
 			}
 			e := Emptied{Batch: *b}

@@ -32,7 +32,7 @@ func WriteComparison(w io.Writer, c *diff.Comparison, format string) error {
 		err = comparisonJSON(bw, c)
 	case "paths":
 		for _, d := range c.Diffs {
-			if _, err = fmt.Fprintf(bw, "%s %s\n", d.Change.Marker(), escape.Name(d.Path)); err != nil {
+			if _, err = fmt.Fprintf(bw, "%s %s\n", d.Change.Marker(), escape.Line(d.Path)); err != nil {
 				break
 			}
 		}

@@ -67,7 +67,8 @@ func Write(w io.Writer, a *diff.Audit, opts Options) error {
 }
 
 // writePaths prints exactly the lost set, one path per record: escaped
-// (Escape) and newline-terminated, or raw bytes NUL-terminated.
+// (escape.Line: a leading or trailing space too) and newline-terminated,
+// or raw bytes NUL-terminated.
 func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
 	if a.Collapsed {
 		return errors.New("the paths formats list every lost path: the audit was collapsed (diff.Config.Collapse)")
@@ -78,7 +79,7 @@ func writePaths(w *bufio.Writer, a *diff.Audit, opts Options, sep byte) error {
 		}
 		p := it.Path
 		if sep != 0 {
-			p = escape.Name(p)
+			p = escape.Line(p)
 		}
 		w.WriteString(p)
 		if err := w.WriteByte(sep); err != nil {

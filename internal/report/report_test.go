@@ -199,6 +199,17 @@ func TestPathsFormats(t *testing.T) {
 	if buf.String() != want {
 		t.Errorf("paths --all = %q, want %q", buf.String(), want)
 	}
+	// A trailing space is written \x20: read and line tools trim it (a
+	// fresh user's "/srv/trailing " came back as "/srv/trailing").
+	a := audit()
+	a.Lost = append(a.Lost, &diff.Item{Path: "/srv/trailing ", Category: diff.Unpersisted, Mode: fileMode, Decl: -1})
+	buf.Reset()
+	if err := Write(&buf, a, Options{Format: "paths"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(buf.String(), "/srv/trailing\\x20\n") {
+		t.Errorf("paths: %q, want the trailing space escaped", buf.String())
+	}
 }
 
 func TestJSON(t *testing.T) {
