@@ -2,6 +2,7 @@ package diff
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/persist"
@@ -65,5 +66,27 @@ func TestKeep(t *testing.T) {
 	want := map[string][]string{"/srv/half": {"/srv/half/b"}, "/var/lib/meta": {"/var/lib/meta/same-bytes"}}
 	if got := a.Differing(); len(got) != len(want) || !slices.Equal(got["/srv/half"], want["/srv/half"]) || !slices.Equal(got["/var/lib/meta"], want["/var/lib/meta"]) {
 		t.Errorf("Differing: %v, want %v", got, want)
+	}
+}
+
+// TestKeepWhyMountBindSaysWhichRoot: a reason that gives mount --bind /
+// to look beneath the mounts (KeepBeneath, KeepHidden; drift suggest's
+// reasons name no path of the audited system) says that for a system
+// audited at --root DIR the directory is DIR: run as printed after drift
+// suggest --root DIR, mount --bind / showed the host's root, not DIR's.
+func TestKeepWhyMountBindSaysWhichRoot(t *testing.T) {
+	n := 0
+	for k := KeepDeclare; k <= KeepShownDeleted; k++ {
+		w := k.Why()
+		if !strings.Contains(w, "mount --bind / ") {
+			continue
+		}
+		n++
+		if !strings.Contains(w, "--root DIR with DIR in place of /") {
+			t.Errorf("%s: %q gives mount --bind / without saying what to bind for --root DIR", k, w)
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d reasons give mount --bind /, want KeepBeneath's and KeepHidden's", n)
 	}
 }
