@@ -124,3 +124,43 @@ func TestSuggestProposesVanished(t *testing.T) {
 		t.Errorf("suggest's summary does not count the vanished paths:\n%s", text)
 	}
 }
+
+// TestSuggestRestoresRunAsPrinted: a vanished directory whose persistent
+// copy already exists (/nix/persist/var/lib/bluetooth, other bytes for
+// settings) gets the restores that work as printed once declared: one per
+// path the copy lacks (devices), never one of the whole directory, which
+// restore refuses ("already exists") and whose --force would replace the
+// copy's settings; a copy that lacks nothing gets no restore at all. A
+// re-test ran suggest's `drift restore /var/lib/sops-nix …` as printed:
+// it failed, the hint offering --force over the key file in use.
+func TestSuggestRestoresRunAsPrinted(t *testing.T) {
+	dir, args := vanishedMachine(t)
+	old := filepath.Join(dir, "old", "2026-11-11_09:00:00")
+	testutil.Build(t, old, map[string]testutil.Node{"var/lib/bluetooth/devices/aa/info": {Content: "paired", Mtime: time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC)}}, time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC))
+	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
+		"nix/persist/var/lib/bluetooth/settings":    {Content: "x=2", Mtime: time.Date(2026, 11, 12, 9, 0, 0, 0, time.UTC)},
+		"nix/persist/var/lib/postgresql/PG_VERSION": {Content: "16", Mtime: time.Date(2026, 11, 12, 9, 0, 0, 0, time.UTC)},
+	}, time.Date(2026, 11, 12, 9, 0, 0, 0, time.UTC))
+	_, nix, errs := runDrift(t, append([]string{"suggest", "--format", "nix"}, args...)...)
+	var restores []string
+	for _, l := range strings.Split(nix, "\n") {
+		if c, ok := strings.CutPrefix(l, "#   drift restore "); ok && strings.HasPrefix(c, "/var/lib/") {
+			restores = append(restores, c)
+		}
+	}
+	if len(restores) != 1 || !strings.HasPrefix(restores[0], "/var/lib/bluetooth/devices ") {
+		t.Fatalf("restores %q, want one, of /var/lib/bluetooth/devices (postgresql's copy lacks nothing):\n%s%s", restores, nix, errs)
+	}
+	// Declared as suggested, the printed restore runs as printed.
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.nix"), []byte(`{ environment.persistence."/nix/persist".directories = [ "/var/log" "/var/lib/bluetooth" ]; }`), 0o644))
+	words := strings.Fields(restores[0]) // test paths hold no quoted words
+	if code, out, errs := runDrift(t, append([]string{"restore"}, words...)...); code != 0 {
+		t.Fatalf("drift restore %s: exit %d\n%s%s", restores[0], code, out, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "root/nix/persist/var/lib/bluetooth/devices/aa/info")); string(b) != "paired" {
+		t.Errorf("devices/aa/info in the copy: %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "root/nix/persist/var/lib/bluetooth/settings")); string(b) != "x=2" {
+		t.Errorf("the copy's settings: %q, want its own kept", b)
+	}
+}

@@ -11,7 +11,9 @@ func SuggestRestores(r *SuggestReport) []string {
 			continue
 		}
 		for _, v := range s.Vanished {
-			out = append(out, v.Restore)
+			if v.Restore != "" { // the copy holds it already
+				out = append(out, v.Restore)
+			}
 		}
 	}
 	return out

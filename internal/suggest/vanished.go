@@ -25,7 +25,8 @@ type Vanished struct {
 	diff.Vanished
 	// Restore is the drift restore command that puts it into the
 	// persistent copy of the suggested declaration (diff.Vanished's
-	// RestoreCommand with the suggestion's path as its Decl): it works
+	// RestoreCommand with the suggestion's path as its Decl; "" when that
+	// copy holds it already, vanishedOf): it works
 	// once the declaration is in the configuration drift reads, and
 	// shows at the path once that copy is mounted (the next switch or
 	// boot). A restore --to live before declaring puts it on the root,
@@ -58,7 +59,7 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 		})
 		if at >= 0 {
 			if o := &out[at]; o.Action == Persist {
-				o.Vanished = append(o.Vanished, in.vanishedOf(v, o.Path))
+				o.Vanished = append(o.Vanished, in.vanishedOf(v, o.Path)...)
 				o.Entries += v.Entries
 				o.Bytes += v.Bytes
 			}
@@ -90,7 +91,7 @@ func (in *Input) addVanished(out []Suggestion) []Suggestion {
 			kept = append(kept, o)
 		}
 		out = kept
-		s.Vanished = append(s.Vanished, in.vanishedOf(v, v.Path))
+		s.Vanished = append(s.Vanished, in.vanishedOf(v, v.Path)...)
 		in.weighVanished(&s)
 		out = append(out, s)
 	}
@@ -167,15 +168,83 @@ func previousChildren(prev string, v diff.Vanished) []diff.Vanished {
 	return out
 }
 
-// vanishedOf is v with the restore into the persistent copy of decl.
-func (in *Input) vanishedOf(v diff.Vanished, decl string) Vanished {
-	d := v
-	d.Decl = decl
+// vanishedOf is v with the restores into the persistent copy of decl
+// (the suggestion's path) that work as printed: one restore of v when its
+// copy (StoragePath+v.Path under Root) does not exist; when it does
+// (restore refuses an existing destination without --force, and --force
+// would replace what the copy holds), one restore per topmost path below v
+// the copy lacks (copyLacks), each a Vanished of its own; none when it
+// lacks nothing: then v alone, with no Restore.
+func (in *Input) vanishedOf(v diff.Vanished, decl string) []Vanished {
 	var args []string
 	if in.Audit != nil {
 		args = in.Audit.Args
 	}
-	return Vanished{Vanished: v, Restore: d.RestoreCommand(in.Root, args)}
+	restore := func(v diff.Vanished) Vanished {
+		d := v
+		d.Decl = decl
+		return Vanished{Vanished: v, Restore: d.RestoreCommand(in.Root, args)}
+	}
+	if in.Audit == nil || in.Audit.PreviousRoot == nil || in.StoragePath == "" {
+		return []Vanished{restore(v)}
+	}
+	copyOf := func(p string) string { return path.Join(in.StoragePath, p) }
+	if _, err := fsys.StatIn(in.Root, copyOf(v.Path)); err != nil {
+		return []Vanished{restore(v)}
+	}
+	var out []Vanished
+	for _, l := range copyLacks(in.Audit.PreviousRoot.Dir, in.Root, v, copyOf) {
+		out = append(out, restore(l))
+	}
+	if len(out) == 0 {
+		return []Vanished{{Vanished: v}}
+	}
+	return out
+}
+
+// copyLacks lists the topmost paths below v in the previous root prev that
+// the persistent copy (copyOf of each path, under root) lacks, each as a
+// Vanished like v (its mode; its subtree counted), in walk order: a
+// directory both hold is descended into, anything else the copy holds is
+// left alone (restore would replace it only with --force). Never through a
+// symlink (lstat, WalkDir; StatIn).
+func copyLacks(prev, root string, v diff.Vanished, copyOf func(string) string) []diff.Vanished {
+	var out []diff.Vanished
+	top := filepath.Join(prev, v.Path)
+	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == top {
+			return nil
+		}
+		rel := v.Path + strings.TrimPrefix(p, top)
+		st, serr := fsys.StatIn(root, copyOf(rel))
+		if serr == nil {
+			if d.IsDir() && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		var ls unix.Stat_t
+		if unix.Lstat(p, &ls) != nil {
+			return nil
+		}
+		c := v
+		c.Path, c.Mode, c.Subvolume, c.Entries, c.Bytes = rel, ls.Mode, false, 0, 0
+		_ = filepath.WalkDir(p, func(_ string, e fs.DirEntry, err error) error {
+			if err == nil {
+				c.Entries++
+				if fi, ierr := e.Info(); ierr == nil && e.Type().IsRegular() {
+					c.Bytes += fi.Size()
+				}
+			}
+			return nil
+		})
+		out = append(out, c)
+		if d.IsDir() {
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return out
 }
 
 // weighVanished scores s, a suggestion made for a vanished path (Suggest's
@@ -209,11 +278,16 @@ func (s *Suggestion) vanishedNote(esc func(string) string) string {
 	var paths, cmds []string
 	for _, v := range s.Vanished {
 		paths = append(paths, esc(v.Path))
-		cmds = append(cmds, v.Restore)
+		if v.Restore != "" {
+			cmds = append(cmds, v.Restore)
+		}
 	}
 	if !s.Declares() {
 		// Not declared (a secret read early): no persistent copy to restore into.
 		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s): copy it from there to where the option is to point", strings.Join(paths, ", "), esc(s.Vanished[0].Root))
+	}
+	if len(cmds) == 0 {
+		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); its persistent copy holds every path of it already (%s): declare it, nothing to restore", strings.Join(paths, ", "), esc(s.Vanished[0].Root), esc(path.Join(s.StoragePath, s.Path)))
 	}
 	return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); declare it, then put it back into its persistent copy: %s", strings.Join(paths, ", "), esc(s.Vanished[0].Root), strings.Join(cmds, "; "))
 }
