@@ -2,7 +2,11 @@ package diff
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/knowledge"
@@ -52,6 +56,41 @@ func isActivation(p, target string) bool {
 		}
 	}
 	return knowledge.EtcStaticLink(p, target)
+}
+
+// activationOnly drops from vs what NixOS activation makes again at every
+// boot (isActivation: a link into /etc/static in /etc), read in the
+// previous root prev: a row that is such a link, or a directory below /etc
+// holding nothing but directories and such links (/etc/drift with its
+// declarations.json link). Nothing of it is lost: drift check lists it
+// under no VANISHED row, drift suggest proposes no declaration of it (the
+// same fact makes the live links re-created). Only rows below /etc are
+// read (never through a link: lstat, WalkDir).
+func activationOnly(prev string, vs []Vanished) []Vanished {
+	return slices.DeleteFunc(vs, func(v Vanished) bool {
+		if !strings.HasPrefix(v.Path, "/etc/") {
+			return false
+		}
+		top := filepath.Join(prev, v.Path)
+		links, data := 0, false
+		err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil:
+				return err
+			case d.IsDir():
+				return nil
+			case d.Type()&fs.ModeSymlink != 0:
+				t, err := os.Readlink(p)
+				if err == nil && isActivation(v.Path+strings.TrimPrefix(p, top), t) {
+					links++
+					return nil
+				}
+			}
+			data = true
+			return fs.SkipAll // data: vanished
+		})
+		return err == nil && links > 0 && !data
+	})
 }
 
 // warnEtcLink warns that the declaration d is of p, a link NixOS

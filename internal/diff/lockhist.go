@@ -375,5 +375,6 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 	if unreadable > 0 {
 		c.warn(WarnUnreadable, "", fmt.Sprintf("%s of the previous root (old_roots/%s) unreadable: what vanished below them is not listed", units.Plural(int64(unreadable), "path", "paths"), prev.Name))
 	}
+	a.Vanished = activationOnly(prev.Dir, a.Vanished)
 	sortVanished(a.Vanished)
 }

@@ -456,6 +456,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		v.Entries, v.Bytes = r.entries.Load(), r.bytes.Load()
 		a.Vanished = append(a.Vanished, v)
 	}
+	a.Vanished = activationOnly(prev.Dir, a.Vanished)
 	sortVanished(a.Vanished)
 }
 

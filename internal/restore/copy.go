@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
@@ -95,6 +96,12 @@ func skipReason(mode uint32, command string) string {
 	return typeName(mode) + ": " + command + " copies regular files, directories, symlinks and fifos only"
 }
 
+// etcLinkReason says why a link into /etc/static (knowledge.EtcStaticLink)
+// is not copied: the one rule drift adopt and drift restore follow.
+func etcLinkReason(target, command string) string {
+	return "a link to " + target + " that NixOS activation makes at every boot (environment.etc): it holds no data, and a copy of it in persistent storage would stand in activation's way; " + command + " does not copy it"
+}
+
 // typeName names the file type in mode as restore's messages say it: its
 // Kind for what restore copies, else safefile.TypeName ("fifo", "socket",
 // "character device" …).
@@ -149,6 +156,11 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		target, err := readlinkAt(sdir, name)
 		if err != nil {
 			return fmt.Errorf("read link %s: %w", live, err)
+		}
+		if c.side == "source" && knowledge.EtcStaticLink(live, target) {
+			// Activation makes it again at every boot: no data (EtcLinkError).
+			c.res.Skipped = append(c.res.Skipped, Skipped{Path: live, Reason: etcLinkReason(target, c.command)})
+			return nil
 		}
 		it.Target = target
 		c.res.Items = append(c.res.Items, it)

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/partial"
 
 	"golang.org/x/sys/unix"
@@ -228,6 +230,17 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("%s: not in the old root %s", p, from)
 	} else if err != nil {
 		return nil, fmt.Errorf("source %s: %w", res.Source, err)
+	}
+	if top.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// The path itself a link activation makes (knowledge.EtcStaticLink):
+		// refused, as drift adopt refuses it.
+		if t, err := readlinkAt(sparent, sname); err == nil && knowledge.EtcStaticLink(p, t) {
+			if req.Merge {
+				res.Skipped = append(res.Skipped, Skipped{Path: p, Reason: etcLinkReason(t, req.command())})
+				return res, nil
+			}
+			return nil, withHint(fmt.Errorf("%s: %s", escape.Name(p), etcLinkReason(t, req.command())), "nothing to "+req.command()+": the next boot makes it again")
+		}
 	}
 	if kindOf(top.Mode) == "" {
 		if req.Merge {
