@@ -281,8 +281,10 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 }
 
 // vanishedFrom lists what the last reboot destroyed and nothing holds now
-// from the paths only the previous root has (Removed in cmp): not at or
-// below a mount point of the live system other than a declared path's, at
+// from the paths only the previous root has (Removed in cmp): below a
+// mount point of the live system (what lay beneath it at that boot, check's
+// shadowed; with the live mount table, Config.Under, only) when the live
+// path, through the mount, lacks it too; at
 // or below a declared path only when its persistent copy lacks it too
 // (declaredGone, looked up beneath liveFD), not
 // ignored (a rule matching it or a directory above it), not a directory
@@ -342,7 +344,7 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 			continue
 		}
 		row = -1
-		nd, out, decl := rootNode, false, int32(-1)
+		nd, out, decl, beneath := rootNode, false, int32(-1), false
 		for i := 1; i <= len(p); i++ {
 			if i < len(p) && p[i] != '/' {
 				continue
@@ -353,16 +355,22 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 			if n.decl >= 0 {
 				decl = n.decl
 			}
-			if n.mounted() && n.decl < 0 || c.ignore.matchSelf(q) {
-				skip, out = q, true // lives elsewhere, or ignored
+			if c.ignore.matchSelf(q) || n.mounted() && n.decl < 0 && c.cfg.Under == nil {
+				skip, out = q, true // ignored, or under a mount not looked under
 				break
 			}
+			beneath = beneath || n.mounted() && n.decl < 0
 		}
 		isDir := d.A.Mode&unix.S_IFMT == unix.S_IFDIR
 		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) {
 			continue
 		}
 		gone, stale := decl < 0, false
+		if decl < 0 && beneath {
+			// Shadowed at that boot: gone unless the mount shows it now.
+			var st unix.Stat_t
+			gone = ifsys.Absent(ifsys.Lstat(liveFD, p[1:], &st))
+		}
 		if decl >= 0 {
 			gone, stale = c.declaredGone(liveFD, prevFD(), decl, p, d.A)
 		}

@@ -366,8 +366,14 @@ type vstate struct {
 }
 
 // vanished walks the previous root and lists what is absent from the
-// audited root, not ignored, not under a mount point and, at or below a
-// declared path, absent from its persistent copy too (declaredGone).
+// audited root (looked up through its mounts), not ignored and, at or
+// below a declared path, absent from its persistent copy too
+// (declaredGone). Beneath a mount point that is not a declared path the
+// previous root holds what lay on the root beneath the mount at that boot,
+// which check called shadowed, lost at the next boot: listed when the
+// live path (through the mount) lacks it; only with the live mount table
+// (Config.Under, as check looks under mount points), whose mounts a
+// lookup crosses.
 func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now time.Time) {
 	prev := a.PreviousRoot
 	var mu sync.Mutex
@@ -403,11 +409,11 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		if n.decl >= 0 {
 			decl = n.decl + 1
 		}
-		if n.mounted() && n.decl < 0 {
-			return nil, false // a mount point: lives elsewhere
-		}
 		if c.ignore.matchSelf(e.Path) {
 			return nil, false
+		}
+		if n.mounted() && n.decl < 0 && c.cfg.Under == nil {
+			return nil, false // a mount point, not looked under: lives elsewhere
 		}
 		here := &vstate{node: nd, decl: decl}
 		stale := false
