@@ -164,9 +164,10 @@ type Model struct {
 
 	top *btrfs.LazyTop
 	// then are the declarations From's boot ran with (DeclaredThen),
-	// read once (thenRead) by declaredThen.
-	then     *persist.Set
-	thenRead bool
+	// read once (thenRead) by declaredThen, with its warning.
+	then        *persist.Set
+	thenRead    bool
+	thenWarning *diff.Warning
 	// live is the live mount table whole (nil with --mountinfo): Mounts
 	// before it is made relative to Root, what the top level is found in.
 	live *mounts.Table
@@ -331,7 +332,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	if len(m.OldRoots.Roots) > 0 && !o.Uncompared {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
-		cfg.PreviousDecls = DeclaredThen(cfg.PreviousRoot.Dir, m.Root)
+		var w *diff.Warning
+		if cfg.PreviousDecls, w = DeclaredThen(cfg.PreviousRoot.Dir, m.Root); w != nil {
+			warn(w.Kind, w.Message)
+		}
 	}
 	// Rows, totals and metrics need no path below a directory lost whole
 	// (with a previous root, diff.Check lists what is below one whose

@@ -2,10 +2,12 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -36,41 +38,52 @@ const maxThenHops = 40
 // with (its persist.DeclarationsFile, through its links: what lies below
 // /nix, a filesystem of its own that the old root does not hold, is read
 // in the live root's /nix instead), never following a link out of either
-// root. nil when the old root holds none drift can read.
-func DeclaredThen(old, live string) *persist.Set {
+// root. nil when the old root holds none drift can read; then, when the
+// file is there but is not what the module writes (not a regular file,
+// unreadable, truncated or not its JSON), also a warning naming it and
+// what was expected: what the old root holds at a declared path is the
+// evidence instead (beneath.go), as for an old root with none.
+func DeclaredThen(old, live string) (*persist.Set, *diff.Warning) {
 	oldFD, err := fsys.OpenRoot(old)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer unix.Close(oldFD)
 	liveFD, err := fsys.OpenRoot(live)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer unix.Close(liveFD)
 	fd, rel, ok := resolveThen(oldFD, liveFD, "/"+persist.DeclarationsFile)
 	if !ok {
-		return nil
-	}
-	rfd, err := fsys.OpenRead(fd, rel)
-	if err != nil {
-		return nil
+		return nil, nil // no module, or its store path collected
 	}
 	name := path.Join(old, persist.DeclarationsFile)
+	set, err := readThen(fd, rel, name)
+	if err != nil {
+		return nil, &diff.Warning{Kind: diff.WarnUnreadable, Path: "/" + persist.DeclarationsFile, Message: fmt.Sprintf(
+			"%v: not the declarations that old root's boot ran with, as drift's services.drift module writes them (a JSON object of persistent storage paths); whether a declared path was mounted at that boot is judged by what the old root holds there", err)}
+	}
+	return set, nil
+}
+
+// readThen reads and parses the declarations file rel beneath fd, a
+// regular file of at most 64 MiB, named name in errors.
+func readThen(fd int, rel, name string) (*persist.Set, error) {
+	rfd, err := fsys.OpenRead(fd, rel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	f, _, err := safefile.FromFD(rfd, name)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	defer f.Close()
 	data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: name, Max: 64 << 20})
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	set, err := persist.ParseJSON(data, name, persist.Options{})
-	if err != nil {
-		return nil
-	}
-	return set
+	return persist.ParseJSON(data, name, persist.Options{})
 }
 
 // resolveThen follows p (absolute) component by component as the old
@@ -134,7 +147,12 @@ func changedIn(root, p string) time.Time {
 // declaredThen is DeclaredThen of From, read once; nil without From.
 func (m *Model) declaredThen() *persist.Set {
 	if !m.thenRead && m.From != nil && m.From.Dir != "" {
-		m.then, m.thenRead = DeclaredThen(m.From.Dir, m.Root), true
+		m.then, m.thenWarning = DeclaredThen(m.From.Dir, m.Root)
+		m.thenRead = true
 	}
 	return m.then
 }
+
+// DeclaredThenWarning is DeclaredThen's warning about From's declarations
+// file, once it was read (by Persisted); nil when there is none.
+func (m *Model) DeclaredThenWarning() *diff.Warning { return m.thenWarning }

@@ -3,6 +3,7 @@ package audit
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,40 @@ func TestDeclaredThenButWrittenAfterTheMounts(t *testing.T) {
 				t.Errorf("%s, written as the old root was made: %+v; want refused, beneath the mount", p, pe)
 			}
 		}
+	}
+}
+
+// An old root whose declarations file is there but is not what the module
+// writes (a truncated file, garbage: a tester's case, where check and
+// restore went on silently): DeclaredThen warns once, naming the file and
+// what was expected, and restore judges by what the old root holds (the
+// content rule: data at the declared path, newer than the copy's, is
+// restored).
+func TestGarbageDeclarationsThenWarnAndFallBack(t *testing.T) {
+	for _, garbage := range []string{"", `{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/ni`, "\x00\x01 not json"} {
+		live, old := t.TempDir(), t.TempDir()
+		testutil.Tree(t, live, "f /nix/persist/etc/nixos/configuration.nix older")
+		past := time.Now().Add(-time.Hour)
+		testutil.Must(t, os.Chtimes(filepath.Join(live, "nix/persist/etc/nixos/configuration.nix"), past, past))
+		testutil.Tree(t, old, "f /etc/nixos/configuration.nix newer, written on the root")
+		testutil.Must(t, os.MkdirAll(filepath.Join(old, "etc/drift"), 0o755))
+		testutil.Must(t, os.WriteFile(filepath.Join(old, "etc/drift/declarations.json"), []byte(garbage), 0o644))
+		set, w := DeclaredThen(old, live)
+		if set != nil || w == nil || !strings.Contains(w.Message, filepath.Join(old, "etc/drift/declarations.json")) || !strings.Contains(w.Message, "a JSON object of persistent storage paths") {
+			t.Fatalf("%q: DeclaredThen = %v, %+v; want nil and a warning naming the file and what was expected", garbage, set, w)
+		}
+		decls, err := persist.ParseJSON([]byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/nixos" ] }`), "p.json", persist.Options{})
+		testutil.Must(t, err)
+		m := &Model{Root: live, Decls: decls, From: &btrfs.OldRoot{Name: "2026-12-07_10:00:00", Dir: old}}
+		if pe := m.Persisted("/etc/nixos/configuration.nix", time.Now().Add(time.Hour)); pe != nil {
+			t.Errorf("%q: refused %v; want the content rule (newer data on the root: restored)", garbage, pe)
+		}
+		if w := m.DeclaredThenWarning(); w == nil || !strings.Contains(w.Message, "declarations.json") {
+			t.Errorf("%q: the model's warning %+v", garbage, w)
+		}
+	}
+	// No file at all (no module): no warning.
+	if set, w := DeclaredThen(t.TempDir(), t.TempDir()); set != nil || w != nil {
+		t.Errorf("no declarations file: %v, %+v; want neither", set, w)
 	}
 }

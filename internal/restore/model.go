@@ -103,7 +103,11 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	// --to live writes through the bind mount that shows the persistent
 	// copy at p, where there is one: checked as --to persist is.
 	if declared && !o.BeneathMount && (o.To == ToPersist || m.ShowsCopy(p)) {
-		if err := beneathMount(ctx, m, req); err != nil {
+		err := beneathMount(ctx, m, req)
+		if w := m.DeclaredThenWarning(); w != nil {
+			out.Warnings = append(out.Warnings, *w)
+		}
+		if err != nil {
 			return out, err
 		}
 	}
