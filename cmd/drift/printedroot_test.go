@@ -22,7 +22,8 @@ import (
 // system audited. Here each drift command is run exactly as printed (and
 // must succeed: the stray put back, the partial copy finished), and the
 // rm -r and mount --bind name paths below --root (not run: they would
-// reach the host's own paths if they did not).
+// reach the host's own paths if they did not). drift suggest's drift
+// prune is run as printed too.
 func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
@@ -87,9 +88,15 @@ func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
 		t.Errorf("the partial copy %s is still there after the printed drift adopt", part)
 	}
 
-	// drift prune: the --undo that puts the stray back.
-	// (prune moves data: it reads the live mount table, not --mountinfo)
-	_, out, errs := runDrift(t, "prune", "--root", root, "--persist", cfg)
+	// drift suggest: the drift prune that moves the stray aside (without
+	// --mountinfo: prune moves data, it reads the live mount table); then
+	// the --undo that prune prints, which puts it back.
+	_, out, _ := runDrift(t, append([]string{"suggest", "--format", "nix"}, flags...)...)
+	prune := find(`move it aside with (drift prune [^(]+) \(drift prune --undo`, out, "drift suggest")
+	if !strings.Contains(prune, " --root "+root+" ") || strings.Contains(prune, "--mountinfo") {
+		t.Fatalf("drift suggest printed %s: want --root %s and no --mountinfo (prune refuses it)", prune, root)
+	}
+	_, out, errs = runDrift(t, strings.Fields(strings.TrimPrefix(prune, "drift "))...)
 	extra = errs
 	undo := find(`: (drift prune --undo .+) puts them back`, out, "drift prune")
 	if _, err := os.Lstat(filepath.Join(root, "nix/persist/var/lib/old-app")); err == nil {

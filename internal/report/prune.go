@@ -199,18 +199,3 @@ func writeMarshalledJSON(w io.Writer, v any) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
-
-// pruneArgs are the audit's flags (diff.Audit.Args) drift prune takes:
-// all but --mountinfo and its value (prune moves data: it reads the live
-// mount table).
-func pruneArgs(args []string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		if args[i] == "--mountinfo" {
-			i++
-			continue
-		}
-		out = append(out, args[i])
-	}
-	return out
-}
