@@ -67,9 +67,13 @@ Before=initrd.target
 Type=oneshot
 ExecStart=/usr/bin/drift-test-report report
 `
+	// Before=emergency.service: the report is printed and the VM powered
+	// off before sulogin starts on the console (it flushed the report's
+	// pending output half-written under load).
 	emergencyUnit = `[Unit]
 Description=drift test: the emergency target was reached
 DefaultDependencies=no
+Before=emergency.service
 [Service]
 Type=oneshot
 ExecStart=/usr/bin/drift-test-report emergency
