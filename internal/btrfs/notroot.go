@@ -56,9 +56,10 @@ var storePathRe = regexp.MustCompile(`^[0-9a-df-np-sv-z]{32}-`)
 // system's facts (guardTarget: a subvolume it is, holds or lies in that
 // the fstab, opts.Fstab, mounts elsewhere than / or /sysroot, or that is
 // mounted here, the root itself aside), or its name is a storage name
-// (storageNames) and it lacks one of bootedMarks (a home holding a user's
-// dev/ is not a root), unless opts.SubvolIsRoot. A root drift wipe made
-// or marked retired is never refused by its name or a Nix store in it.
+// (storageNames) and it does not look like a root (rootLike: a home
+// holding a user's dev/ is not one), unless opts.SubvolIsRoot. A root
+// drift wipe made or marked retired is never refused by its name or a Nix
+// store in it.
 // In a preview the reason is a warning instead.
 func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string, subs []Subvolume, mounted map[uint64][]string) error {
 	opts := p.Options
@@ -68,9 +69,9 @@ func (t *Top) checkRoot(p *Plan, sv Subvolume, rootPath string, subs []Subvolume
 		why = fmt.Sprintf("holds a Nix store (%s): the Nix store's subvolume is mounted on /nix, never wiped", strings.TrimPrefix(mark, opts.Subvol+"/"))
 	} else if at := t.guardTarget(opts.Subvol, opts.Fstab, subs, mounted, func(s Subvolume) bool { return s.ID == sv.ID }); at != "" {
 		why = at
-	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); !made && storageNames[base] && !opts.SubvolIsRoot && !isEmptyDir(rootPath) {
-		if missing := missingOf(rootPath, bootedMarks); len(missing) > 0 {
-			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and %s (pass --subvol-is-root if it really is the root)", base, lacksMarks(missing))
+	} else if base := strings.ToLower(strings.TrimPrefix(filepath.Base(opts.Subvol), "@")); storageNames[base] && !opts.SubvolIsRoot {
+		if not := rootLike(rootPath); not != "" {
+			why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and %s (pass --subvol-is-root if it really is the root)", base, not)
 		}
 	}
 	if why == "" {

@@ -166,6 +166,10 @@ type Plan struct {
 	// fresh root nothing used, a root missing after an interrupted run):
 	// what explains a plan with fewer steps than a wipe has.
 	Notes []string `json:"notes"`
+
+	// notRoot says, by old root's Path, why an old root found in
+	// old_roots does not look like a root (rootLike): never deleted.
+	notRoot map[string]string
 }
 
 // ErrUnsafe wraps every refusal to plan: a target that is not what a wipe
@@ -187,7 +191,9 @@ func CleanRel(flag, p string) (string, error) {
 // root to old_roots/<its mtime, seed format>[.N], make a fresh root (empty
 // or a snapshot of opts.Blank; made at FreshName, marked, renamed into
 // place), and delete, nested subvolumes deepest first, every old root that
-// is a verified subvolume directly in old_roots, is at least KeepDays+1
+// is a verified subvolume directly in old_roots, looks like a root
+// (rootLike: drift's mark, a booted root's mount points, or nothing but
+// directories; any other is kept, and the plan says why), is at least KeepDays+1
 // whole days old (OldRoot.Age: from its retirement when drift retired it,
 // else the seed's rule), is not among the newest KeepMin, was not retired
 // in this boot or by this run, and is not mounted. Age-based deletion is
@@ -248,6 +254,14 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	}
 	if err := t.checkOldRoots(p, existing, subs, mounted); err != nil {
 		return nil, err
+	}
+	p.notRoot = map[string]string{}
+	for _, r := range existing {
+		if r.managed() {
+			if not := rootLike(filepath.Join(t.Dir, r.Path)); not != "" {
+				p.notRoot[r.Path] = not
+			}
+		}
 	}
 
 	rs, err := t.planRoot(p, existing, subs, mounted)
@@ -338,9 +352,10 @@ func (p *Plan) deleteSteps() {
 }
 
 // decide fills Delete and Why of every old root. Subvolumes whose names are
-// not old-root names (a manual-backup kept in old_roots) are not old roots
-// drift manages: reported, kept, and neither counted for KeepMin nor for the
-// clock check. protect is true when this run retires nothing because the
+// not old-root names (a manual-backup kept in old_roots), and those named
+// like one that do not look like a root (p.notRoot: a home snapshot named
+// by its date), are not old roots drift manages: reported, kept, and
+// neither counted for KeepMin nor for the clock check. protect is true when this run retires nothing because the
 // root is missing or fresh: then the last root retired (the newest Age of
 // the managed ones) holds the last boot's data and is kept.
 func (p *Plan) decide(protect bool) {
@@ -349,7 +364,7 @@ func (p *Plan) decide(protect bool) {
 	newest := time.Time{}
 	last := -1
 	for i, d := range ds {
-		if d.managed() && !d.Age.Before(newest) {
+		if d.managed() && p.notRoot[d.Path] == "" && !d.Age.Before(newest) {
 			newest, last = d.Age, i
 		}
 	}
@@ -372,6 +387,11 @@ func (p *Plan) decide(protect bool) {
 		if !d.managed() {
 			d.Why = "not an old-root name: left alone"
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: not an old-root name (YYYY-MM-D_hh:mm:ss[.N]): left alone, never deleted", d.Path))
+			continue
+		}
+		if not := p.notRoot[d.Path]; not != "" {
+			d.Why = "kept: does not look like a root: " + not
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not look like a root: it %s: left alone, never deleted", d.Path, not))
 			continue
 		}
 		kept++

@@ -91,6 +91,9 @@ func killTemplate(t *testing.T, dir string) string {
 		at := killNow.Add(-time.Duration(d) * 24 * time.Hour)
 		p := "old_roots/" + at.Format("2006-01-2_15:04:05")
 		k.subvol(p, time.Time{}, "etc/state", fmt.Sprintf("home/day%d", d))
+		for _, m := range []string{"nix", "proc", "sys", "dev", "run"} { // a booted root's mount points
+			testutil.Must(t, os.Mkdir(k.P(p+"/"+m), 0o755))
+		}
 		switch d {
 		case 50:
 			testutil.Must(t, os.MkdirAll(k.P(p+"/var/lib"), 0o755))
