@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -62,27 +63,104 @@ func lostIn(lost []*diff.Item, p string) bool {
 	return found
 }
 
-// oldNixosHint, when no declarations were found (discovered, none) and
-// the newest old root holds etc/nixos, says where: the configuration lived
-// on the wiped root, and the old root's copy is the way back to it (the
-// top level mounted where the user can read it, when the old roots are in
-// it). "" otherwise.
+// oldNixosHint, when no declarations were found (discovered, none), says
+// where a configuration is: the first of the newest old root's etc/nixos
+// (the configuration lived on the wiped root) and, when the old roots are
+// in the top level, the etc/nixos of a storage path there (a top-level
+// entry, or a directory in one: persist/etc/nixos, nix/persist/etc/nixos)
+// that holds a configuration.nix or flake.nix, a regular file with data;
+// never an empty etc/nixos, which is only the mount point a bind mount of
+// the persisted copy left on the root. With the top level mounted where
+// the user can read it. "" when none does.
 func (m *Model) oldNixosHint() string {
 	if !m.discovered || len(m.Decls.Entries) > 0 || len(m.OldRoots.Roots) == 0 {
 		return ""
 	}
 	r := m.OldRoots.Roots[0]
-	st, err := fsys.StatIn(r.Dir, "/etc/nixos")
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if file := nixosConfig(r.Dir, "etc/nixos"); file != "" {
+		if !m.OldRoots.InTop {
+			return fmt.Sprintf("/etc/nixos lived on the wiped root; the newest old root holds it: --persist %s", escape.Shell(path.Join(r.Path, file)))
+		}
+		return topHint(m.OldRoots.Source, "/etc/nixos lived on the wiped root; the newest old root holds it", path.Join(r.Path, file))
+	}
+	top, ok := strings.CutSuffix(r.Dir, r.Path)
+	if !m.OldRoots.InTop || !ok || r.Path == "" {
 		return ""
 	}
-	file := "etc/nixos/configuration.nix"
-	if st, err := fsys.StatIn(r.Dir, "/"+file); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		file = "etc/nixos/FILE.nix"
+	for _, rel := range storageNixos(top, path.Dir(r.Path)) {
+		if file := nixosConfig(top, rel); file != "" {
+			return topHint(m.OldRoots.Source, "the configuration is in persistent storage, not on the root", file)
+		}
 	}
-	if !m.OldRoots.InTop {
-		return fmt.Sprintf("/etc/nixos lived on the wiped root; the newest old root holds it: --persist %s", escape.Shell(path.Join(r.Path, file)))
+	return ""
+}
+
+// topHint is oldNixosHint's words for file (relative to the top level of
+// the filesystem on source): what mounts the top level, and the drift
+// check that reads it there.
+func topHint(source, why, file string) string {
+	dir := path.Dir(file)
+	return fmt.Sprintf("%s (%s:/%s): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then drift check --persist %s (umount /mnt/top after)",
+		why, source, dir, escape.Shell(source), escape.Shell(path.Join("/mnt/top", file)))
+}
+
+// nixosConfig is dir (relative, beneath root)'s configuration: dir joined
+// with configuration.nix when that is a regular file with data, else with
+// FILE.nix (the module to name) when flake.nix is; "" when neither.
+func nixosConfig(root, dir string) string {
+	has := func(name string) bool {
+		st, err := fsys.StatIn(root, "/"+path.Join(dir, name))
+		return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > 0
 	}
-	return fmt.Sprintf("/etc/nixos lived on the wiped root; the newest old root holds it (%s:/%s/etc/nixos): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then drift check --persist %s (umount /mnt/top after)",
-		m.OldRoots.Source, r.Path, escape.Shell(m.OldRoots.Source), escape.Shell(path.Join("/mnt/top", r.Path, file)))
+	switch {
+	case has("configuration.nix"):
+		return path.Join(dir, "configuration.nix")
+	case has("flake.nix"):
+		return path.Join(dir, "FILE.nix")
+	}
+	return ""
+}
+
+// storageNixos lists the etc/nixos a storage path in the top level (at
+// top) can hold: ENTRY/etc/nixos and ENTRY/DIR/etc/nixos for each
+// directory ENTRY of the top level and DIR in it, in name order, the old
+// roots' directory (oldRoots) left out. Unreadable directories are
+// skipped.
+func storageNixos(top, oldRoots string) []string {
+	var out []string
+	for _, e := range dirNames(top, "/") {
+		if e == oldRoots {
+			continue
+		}
+		out = append(out, path.Join(e, "etc/nixos"))
+		for _, d := range dirNames(top, "/"+e) {
+			if d != "etc" {
+				out = append(out, path.Join(e, d, "etc/nixos"))
+			}
+		}
+	}
+	return out
+}
+
+// dirNames is the names of the directories in dir beneath root, sorted,
+// read without following a symlink; none when it cannot be read.
+func dirNames(root, dir string) []string {
+	fd, err := fsys.OpenDirIn(root, dir)
+	if err != nil {
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), dir)
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,0 +1,42 @@
+package audit
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// Without --persist in a rescue system, the hint names where a
+// configuration is. A tester's case: it pointed at the newest old root's
+// etc/nixos, an empty mount point (the bind mount of the persisted copy
+// left it on the root), while the configuration was in
+// /nix/persist/etc/nixos, on the persist subvolume. Each candidate is
+// checked for a configuration.nix (or flake.nix) with data: the old
+// root's first, then a storage path's on the top level.
+func TestOldNixosHintNamesAConfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		name, tree, want string
+	}{
+		{"empty mount point in the old root, the copy in persist", "d /old_roots/2026-12-07_19:02:15/etc/nixos\nf /persist/etc/nixos/configuration.nix { }\nd /root/etc/nixos",
+			"the configuration is in persistent storage, not on the root (/dev/vda2:/persist/etc/nixos): mkdir -p /mnt/top && mount -o subvolid=5 /dev/vda2 /mnt/top, then drift check --persist /mnt/top/persist/etc/nixos/configuration.nix"},
+		{"persist a directory of the nix subvolume", "d /old_roots/2026-12-07_19:02:15/etc/nixos\nf /nix/persist/etc/nixos/flake.nix { }",
+			"(/dev/vda2:/nix/persist/etc/nixos): mkdir -p /mnt/top && mount -o subvolid=5 /dev/vda2 /mnt/top, then drift check --persist /mnt/top/nix/persist/etc/nixos/FILE.nix"},
+		{"the configuration on the old root", "f /old_roots/2026-12-07_19:02:15/etc/nixos/configuration.nix { }\nf /persist/etc/nixos/configuration.nix { }",
+			"/etc/nixos lived on the wiped root; the newest old root holds it (/dev/vda2:/old_roots/2026-12-07_19:02:15/etc/nixos): mkdir -p /mnt/top && mount -o subvolid=5 /dev/vda2 /mnt/top, then drift check --persist /mnt/top/old_roots/2026-12-07_19:02:15/etc/nixos/configuration.nix"},
+		{"an empty configuration.nix is no configuration", "f /old_roots/2026-12-07_19:02:15/etc/nixos/configuration.nix\nd /persist/etc/nixos", ""},
+	} {
+		top := t.TempDir()
+		testutil.Tree(t, top, tc.tree)
+		rel := "old_roots/2026-12-07_19:02:15"
+		m := &Model{discovered: true, Decls: &persist.Set{}, OldRoots: btrfs.Recent{InTop: true, Source: "/dev/vda2",
+			Roots: []btrfs.OldRoot{{Name: "2026-12-07_19:02:15", Path: rel, Dir: filepath.Join(top, rel)}}}}
+		got := m.oldNixosHint()
+		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("%s: hint %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
