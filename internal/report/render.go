@@ -8,10 +8,12 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
@@ -172,12 +174,51 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 		return diff.LinkIntoStorageWhy
 	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target(), "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
+	case it.Category == diff.Unpersisted && ignoreFact(it.Path) != nil:
+		f, at := factMatch(it.Path)
+		if at != it.Path {
+			at = " " + escape.Name(at)
+		} else {
+			at = " it"
+		}
+		return "not declared; " + f.What + " (drift suggest: --ignore" + at + ")"
 	case it.Category == diff.Unpersisted && it.Regen == diff.RegenYes:
 		return "not declared; the same in every old root compared: " + diff.SameMeans + " (drift suggest: --ignore it)"
 	case it.Category == diff.Unpersisted && it.History == diff.HistorySame && it.Regen.NotRegenWhy() != "":
 		return "not declared; the same in the previous root, " + it.Regen.NotRegenWhy()
 	}
 	return it.Category.Why()
+}
+
+// matchers are knowledge.Builtin's matchers for the WHY of lost paths
+// (a Matcher keeps the facts of the last directory asked: paths come in
+// path order), one per goroutine at a time.
+var matchers = sync.Pool{New: func() any { return knowledge.Builtin().Matcher() }}
+
+// factMatch is the built-in knowledge base's fact for p (p's, or its
+// nearest ancestor's, in the home knowledge.HomeOf finds: /root or
+// /home/NAME), nil for none, and the path it names.
+func factMatch(p string) (*knowledge.Fact, string) {
+	if p == "/" {
+		return nil, ""
+	}
+	m := matchers.Get().(*knowledge.Matcher)
+	defer matchers.Put(m)
+	i, at := m.MatchIndex(p, knowledge.HomeOf(nil, p))
+	if i < 0 {
+		return nil, ""
+	}
+	return &m.Knowledge().Facts[i], at
+}
+
+// ignoreFact is the fact factMatch finds for p when it says ignore (a
+// cache, temporary files): drift suggest's Ignore of the path it names
+// reads the same fact, so check's WHY says its words. nil otherwise.
+func ignoreFact(p string) *knowledge.Fact {
+	if f, _ := factMatch(p); f != nil && f.Action == "ignore" {
+		return f
+	}
+	return nil
 }
 
 // deletedWhy explains a path shown through the mount d, whose root was
