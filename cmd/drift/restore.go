@@ -132,6 +132,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 	fmt.Fprintf(st.Out, "%s %s from %s: %s\n", verb, escape.Name(res.DestFull), escape.Name(res.Source), report.RestoreSummary(res.Result))
 	if res.Replaced {
 		fmt.Fprintf(st.Out, "deleted %s\n", report.ReplacedSummary(res.Result))
+		report.WriteNewer(st.Out, root, res.Result)
 	}
 	return nil
 }

@@ -430,7 +430,7 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 			jo := jsonAdoptObj{Path: o.Path, Dest: o.Dest, Action: o.Action, Kind: o.Kind, DestKind: o.DestKind, Why: o.Why}
 			if o.Result != nil {
 				for _, it := range o.Result.Items {
-					jo.Items = append(jo.Items, jsonAdoptItem(it))
+					jo.Items = append(jo.Items, jsonAdoptItem{Dest: it.Dest, Kind: it.Kind, Mode: it.Mode, UID: it.UID, GID: it.GID, Size: it.Size, Target: it.Target})
 				}
 			}
 			jp.Objects = append(jp.Objects, jo)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
@@ -55,11 +56,26 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 	for _, p := range res.Deletes.Only {
 		fmt.Fprintf(w, "delete   %s (only the destination holds it)\n", escape.Name(path.Join(root, p)))
 	}
+	WriteNewer(w, root, res)
 	fmt.Fprintf(w, "would copy %s\n", RestoreSummary(res))
 	if res.Replaced {
 		fmt.Fprintf(w, "would delete %s\n", ReplacedSummary(res))
 	}
 }
+
+// WriteNewer prints, one a line, the destination files the replacement
+// overwrites with an older file of the old root (restore.Deletion.Newer),
+// both modification times in UTC: "replace NEWER PATH (modified …; the
+// old root's …)". drift restore --force prints them in a dry run and a
+// real run alike.
+func WriteNewer(w io.Writer, root string, res *restore.Result) {
+	for _, n := range res.Deletes.Newer {
+		fmt.Fprintf(w, "replace NEWER %s (modified %s; the old root's %s)\n", escape.Name(path.Join(root, n.Dest)), stamp(n.There), stamp(n.Copy))
+	}
+}
+
+// stamp is ns since the epoch as UTC to the second.
+func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // ReplacedSummary says what replacing the destination deletes (or did):
 // "what is there: 12 objects (3.0 KiB), 2 of them (1.0 KiB) only there,
@@ -71,10 +87,14 @@ func ReplacedSummary(res *restore.Result) string {
 	}
 	d := res.Deletes
 	s := fmt.Sprintf("what is there: %s (%s)", units.Plural(d.Entries, "object", "objects"), units.Bytes(d.Bytes))
-	if len(d.Only) == 0 {
-		return s + ", each replaced by the copy's object at its path"
+	newer := ""
+	if len(d.Newer) > 0 {
+		newer = fmt.Sprintf("; %s newer than the old root's (replace NEWER)", units.Plural(int64(len(d.Newer)), "file", "files"))
 	}
-	return s + fmt.Sprintf(", %d of them (%s) only there, not in the copy", len(d.Only), units.Bytes(d.OnlyBytes))
+	if len(d.Only) == 0 {
+		return s + ", each replaced by the copy's object at its path" + newer
+	}
+	return s + fmt.Sprintf(", %d of them (%s) only there, not in the copy", len(d.Only), units.Bytes(d.OnlyBytes)) + newer
 }
 
 // RestoreSummary counts a restore's objects, every kind it lists: "2 files

@@ -191,7 +191,7 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		c.done(it)
 		return nil
 	case KindFile:
-		it.Size = st.Size
+		it.Size, it.Mtime = st.Size, st.Mtim.Nano()
 		c.res.Items = append(c.res.Items, it)
 		c.res.Bytes += st.Size
 		if c.dry {

@@ -68,6 +68,18 @@ type Deletion struct {
 	Entries, Bytes int64
 	Only           []string
 	OnlyBytes      int64
+	// Newer are the regular files there that the copy replaces with a
+	// regular file modified earlier (the destination's is newer than the
+	// old root's: replacing it goes back in time), in walk order.
+	Newer []Newer
+}
+
+// Newer is a destination file newer than the copy's file that replaces
+// it: its destination (absolute as the live system sees it) and both
+// modification times (ns since the epoch).
+type Newer struct {
+	Dest        string
+	There, Copy int64
 }
 
 // deletion is what replacing the destination walked into there (nil:
@@ -77,15 +89,22 @@ func deletion(there *Result, items []Item) Deletion {
 	if there == nil {
 		return d
 	}
-	copied := make(map[string]bool, len(items))
+	copied := make(map[string]int64, len(items)) // dest → a regular file's mtime, -1 for another kind
 	for _, it := range items {
-		copied[it.Dest] = true
+		copied[it.Dest] = -1
+		if it.Kind == KindFile {
+			copied[it.Dest] = it.Mtime
+		}
 	}
 	d.Entries, d.Bytes = int64(len(there.Items)+len(there.Skipped)), there.Bytes
 	for _, it := range there.Items {
-		if !copied[it.Dest] {
+		m, ok := copied[it.Dest]
+		switch {
+		case !ok:
 			d.Only = append(d.Only, it.Dest)
 			d.OnlyBytes += it.Size
+		case it.Kind == KindFile && m >= 0 && it.Mtime > m:
+			d.Newer = append(d.Newer, Newer{Dest: it.Dest, There: it.Mtime, Copy: m})
 		}
 	}
 	for _, sk := range there.Skipped { // a socket, a device: removed too

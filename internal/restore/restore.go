@@ -143,6 +143,9 @@ type Item struct {
 	UID  uint32
 	GID  uint32
 	Size int64 // regular files: st_size
+	// Mtime is a regular file's modification time (ns since the epoch),
+	// 0 for other kinds: what Deletion.Newer compares.
+	Mtime int64
 	// Target is a symlink's target, or for a hard link the Dest of the
 	// first name of the same file in the copy.
 	Target string
