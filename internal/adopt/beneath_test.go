@@ -132,3 +132,39 @@ func TestDeletedMountIsRefused(t *testing.T) {
 		t.Errorf("what the mount shows is %q", got)
 	}
 }
+
+// Beneath the mount lies data where the copy the mount shows is an empty
+// file (a tester's case: /home/alice/.bash_history beneath the file mount
+// of its empty copy; adopt --dry-run called the bytes beneath "stale" and
+// kept the empty copy without saying more). Neither is replaced, and
+// adopt does not call the hidden data stale: it says the copy is empty
+// and how to look beneath the mount; the path is not KeptHidden (the
+// summary's "hidden and stale").
+func TestDataBeneathAnEmptyCopyIsNotCalledStale(t *testing.T) {
+	m, root := beneathMachine(t)
+	under := filepath.Join(filepath.Dir(root), "under")
+	for p, s := range map[string]string{"nix/persist/etc/nixos/notes": "", "etc/nixos/notes": "", "under:etc/nixos/notes": "written before the mount\n"} {
+		at := filepath.Join(root, p)
+		if rel, ok := strings.CutPrefix(p, "under:"); ok {
+			at = filepath.Join(under, rel)
+		}
+		testutil.Must(t, os.WriteFile(at, []byte(s), 0o644))
+	}
+	for _, dry := range []bool{true, false} {
+		res, err := Run(context.Background(), m, Options{Paths: []string{"/etc/nixos"}, DryRun: dry})
+		testutil.Must(t, err)
+		ws := strings.Join(res.Warnings, "\n")
+		if !strings.Contains(ws, "is an empty file (/nix/persist/etc/nixos/notes)") || !strings.Contains(ws, "not known to be stale") || !strings.Contains(ws, "mount --bind "+m.Root+" /mnt/beneath") {
+			t.Errorf("dry %v: warnings %q do not say the copy is empty and how to look beneath", dry, ws)
+		}
+		if strings.Count(ws, "hidden and stale") != 1 { // hardware-configuration.nix's, older beneath
+			t.Errorf("dry %v: warnings %q call more than the older file stale", dry, ws)
+		}
+	}
+	if got := read(t, filepath.Join(root, "nix/persist/etc/nixos/notes")); got != "" {
+		t.Errorf("the empty copy was replaced: %q", got)
+	}
+	if got := read(t, filepath.Join(under, "etc/nixos/notes")); got != "written before the mount\n" {
+		t.Errorf("what lies beneath was changed: %q", got)
+	}
+}

@@ -3,10 +3,12 @@ package adopt
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/restore"
@@ -144,8 +146,37 @@ func (a *adopter) keptBeneath(p *Path, shown []audit.Shown, out []restore.Outcom
 		e := &BeneathError{Path: p.Path, HiddenBy: p.HiddenBy, Ephemeral: on, Root: a.m.Root, Shown: shown, Differs: kept}
 		return &audit.HintError{Err: e, Hint: e.Hint()}
 	}
-	if a.o.Prefer == PreferNone {
+	if a.o.Prefer != PreferNone {
+		return nil
+	}
+	var empty []string
+	kept = slices.DeleteFunc(kept, func(o restore.Outcome) bool {
+		if emptyFile(a.m.Root, o.Dest) {
+			empty = append(empty, o.Dest)
+			return true
+		}
+		return false
+	})
+	if len(empty) > 0 {
+		on := p.Ephemeral
+		if p.Covered != "" {
+			on = p.Covered
+		}
+		hint := (&BeneathError{Ephemeral: on, Root: a.m.Root}).Hint()
+		a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s: beneath the mount at %s lies data where the persistent copy the mount shows is an empty file (%s): what lies beneath is not known to be stale (an empty copy may be only what the mount was made with), and neither is replaced: nothing written there; %s",
+			p.Path, p.HiddenBy, strings.Join(empty, ", "), strings.TrimPrefix(hint, "drift adopt without --prefer copies only what the persistent copy lacks and keeps the rest; ")))
+		p.KeptHidden = len(kept) > 0 // the summary calls none stale
+	}
+	if len(kept) > 0 {
 		a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("%s: %d objects beneath the mount at %s differ from the persistent copy the mount shows: the copy's are kept (the running system's data); what lies beneath is hidden and stale", p.Path, len(kept), p.HiddenBy))
 	}
 	return nil
+}
+
+// emptyFile reports whether dest (absolute as the live system sees it)
+// beneath root is an empty regular file, read without following a
+// symlink.
+func emptyFile(root, dest string) bool {
+	st, err := fsys.StatIn(root, dest)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0
 }

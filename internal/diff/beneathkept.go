@@ -70,9 +70,15 @@ func (c *classifier) coveredBeneath(ctx context.Context, t *mounts.Table) error 
 
 // walkHidden walks what lies beneath the mount point mp on the persistent
 // mount on, through dir (its view), adding each entry to c.hidden as
-// Covered; mp itself is the mount point and not reported.
+// Covered; mp itself is the mount point and not reported, but for a file
+// mount (impermanence's bind mount of a declared file): a regular file
+// with data at mp is what was written there before the mount, not the
+// empty file a mount point leaves (hiddenFile).
 func (c *classifier) walkHidden(ctx context.Context, dir string, on *mounts.Mount, mp string, viewIdx uint8) error {
 	rel, _ := pathx.Rel(on.MountPoint, mp)
+	if done := c.hiddenFile(dir+rel, on, mp, viewIdx); done {
+		return nil
+	}
 	found := false
 	visit := func(parent any, en *scan.Entry) (any, bool) {
 		isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
@@ -113,6 +119,31 @@ func (c *classifier) walkHidden(ctx context.Context, dir string, on *mounts.Moun
 	return nil
 }
 
+// hiddenFile handles a file mount point mp: at p (mp in the view) lies
+// something other than a directory. A regular file with data is added to
+// c.hidden as Covered (Ignored when a rule matches it), with mp among
+// c.hiddenPoints; an empty one, the mount point, is not. done false when
+// p is a directory (or cannot be read: the walk says why).
+func (c *classifier) hiddenFile(p string, on *mounts.Mount, mp string, viewIdx uint8) (done bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
+		return true
+	}
+	cat := Covered
+	if c.ignore.matchSelf(mp) {
+		cat = Ignored
+	}
+	it := Item{Path: mp, Category: cat, Mode: st.Mode, Size: st.Size, Bytes: st.Blocks * 512, Mtime: st.Mtim.Nano(), Decl: -1, view: viewIdx}
+	c.mu.Lock()
+	c.hidden = append(c.hidden, it)
+	c.hiddenPoints = append(c.hiddenPoints, hiddenAt{point: mp, on: on})
+	c.mu.Unlock()
+	return true
+}
+
 // warnHidden says, for each declared mount point coveredBeneath found data
 // beneath, what the copies pass left of it: the paths hidden beneath the
 // mount and their size (what the copy holds the same is not hidden data).
@@ -131,8 +162,12 @@ func (c *classifier) warnHidden(t *mounts.Table) {
 		if m := t.At(h.point); m != nil {
 			shown = fmt.Sprintf(" (mount %d)", m.ID)
 		}
-		c.warn(WarnSetup, h.point, fmt.Sprintf("covered: %s lie on %s (mount %d) beneath the mount at %s%s: hidden from view, not deleted; the persistent copy the mount shows lacks them or holds other content (%s)",
-			units.Plural(tot.Count, "path", "paths"), h.on.MountPoint, h.on.ID, h.point, shown, units.Bytes(tot.Bytes)))
+		verb, them := "lie", "them"
+		if tot.Count == 1 {
+			verb, them = "lies", "it"
+		}
+		c.warn(WarnSetup, h.point, fmt.Sprintf("covered: %s %s on %s (mount %d) beneath the mount at %s%s: hidden from view, not deleted; the persistent copy the mount shows lacks %s or holds other content (%s)",
+			units.Plural(tot.Count, "path", "paths"), verb, h.on.MountPoint, h.on.ID, h.point, shown, them, units.Bytes(tot.Bytes)))
 	}
 }
 

@@ -88,3 +88,49 @@ d /nix/store/abc-pkg/bin
 		t.Errorf("no warning naming what lies beneath the mount: %q", a.Warnings)
 	}
 }
+
+// The same for a declared file (a tester's case): /home/alice/.bash_history
+// written on the /home subvolume before impermanence bind-mounted its
+// empty copy over it is hidden beneath the file mount, and check said
+// nothing. It is covered now, compared with the copy the mount shows (an
+// empty file: it holds other content); an empty file beneath a file mount
+// is only the mount point.
+func TestHiddenBeneathDeclaredFileMount(t *testing.T) {
+	underHome := t.TempDir()
+	testutil.Tree(t, underHome, "f /alice/.bash_history ls -la\nf /alice/.empty")
+	mi := btrfsSystem + `30 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
+31 30 0:31 /persist/home/alice/.bash_history /home/alice/.bash_history rw - btrfs /dev/vda2 rw,subvol=/persist
+33 30 0:31 /persist/home/alice/.empty /home/alice/.empty rw - btrfs /dev/vda2 rw,subvol=/persist
+`
+	spec := `
+f /home/alice/.bash_history
+f /home/alice/.empty
+f /nix/persist/home/alice/.bash_history
+f /nix/persist/home/alice/.empty
+`
+	a := check(t, spec, mi, []persist.Entry{file("/home/alice/.bash_history"), file("/home/alice/.empty")}, func(c *Config) {
+		c.Under = func(mp string) (string, func(), error) {
+			if mp == "/home" {
+				return underHome, func() {}, nil
+			}
+			return t.TempDir(), func() {}, nil
+		}
+	})
+	h := itemAt(a, "/home/alice/.bash_history")
+	if h == nil || h.Category != Covered || h.Size != int64(len("ls -la")) || h.Visible() {
+		t.Fatalf(".bash_history beneath its file mount: %+v; want covered, 6 bytes, read beneath (lost %v)", h, a.Lost)
+	}
+	if h.Copy != CopyDiffers {
+		t.Errorf(".bash_history: copy %d, want differing (the copy the mount shows is empty)", h.Copy)
+	}
+	if it := itemAt(a, "/home/alice/.empty"); it != nil {
+		t.Errorf(".empty, only the mount point beneath: %+v", it)
+	}
+	found := false
+	for _, w := range a.Warnings {
+		found = found || strings.HasPrefix(w.Message, "covered: 1 path lies on /home (mount 30) beneath the mount at /home/alice/.bash_history (mount 31)")
+	}
+	if !found {
+		t.Errorf("no warning naming what lies beneath the file mount: %q", a.Warnings)
+	}
+}
