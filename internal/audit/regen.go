@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -28,7 +29,8 @@ const DefaultBoots = 5
 // against the previous root's (one fstatat, its directory opened once for
 // the paths in it), then the older
 // roots of m.OldRoots (diff.SameIn: only these paths are looked up, the
-// paths still RegenYes after each root). homes are the homes besides
+// paths still RegenYes after each root; below a directory, first the
+// paths that differ from the previous root). homes are the homes besides
 // /root and /home/NAME (for the catalogue's "~/" facts). An older root
 // that cannot be read leaves its paths RegenUnknown, with a warning: a
 // path is called made again at every boot only when that is known.
@@ -66,11 +68,12 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 			cand = append(cand, it)
 		}
 	}
+	differs := differsFromPrevious(a)
 	for _, r := range m.OldRoots.Roots[1:] {
 		if len(cand) == 0 {
 			break
 		}
-		same, err := m.sameIn(ctx, r.Dir, "old_roots/"+r.Name, cand, workers)
+		same, err := m.sameIn(ctx, r.Dir, "old_roots/"+r.Name, cand, differs, workers)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
@@ -102,11 +105,12 @@ var lookupsAtMost = 2000
 
 // sameIn reports, for each of items, whether the old root at dir holds it
 // the same (everything below it too): diff.SameIn for a few paths,
-// diff.HistoryIn's HistorySame past lookupsAtMost. label names the root
+// diff.HistoryIn's HistorySame past lookupsAtMost (differs: diff.SameIn's,
+// differsFromPrevious). label names the root
 // in HistoryIn's warnings, which are added to the audit's.
-func (m *Model) sameIn(ctx context.Context, dir, label string, items []*diff.Item, workers int) ([]bool, error) {
+func (m *Model) sameIn(ctx context.Context, dir, label string, items []*diff.Item, differs []string, workers int) ([]bool, error) {
 	if len(items) <= lookupsAtMost {
-		return diff.SameIn(ctx, m.Root, dir, items)
+		return diff.SameIn(ctx, m.Root, dir, items, differs)
 	}
 	hs, _, err := diff.HistoryIn(ctx, m.Root, dir, label, items, workers)
 	if err != nil {
@@ -117,6 +121,23 @@ func (m *Model) sameIn(ctx context.Context, dir, label string, items []*diff.Ite
 		out[i] = h == diff.HistorySame
 	}
 	return out, nil
+}
+
+// differsFromPrevious lists, in path order, the paths where the audited
+// root differs from the previous root: the lost paths changed or new
+// since it, and what vanished from it (diff.SameIn's differs).
+func differsFromPrevious(a *diff.Audit) []string {
+	var out []string
+	for _, it := range a.Lost {
+		if it.History == diff.HistoryChanged || it.History == diff.HistoryNew {
+			out = append(out, it.Path)
+		}
+	}
+	for _, v := range a.Vanished {
+		out = append(out, v.Path)
+	}
+	slices.SortFunc(out, pathx.Compare)
+	return out
 }
 
 // regenBelow makes a directory RegenYes only when every lost path below it

@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	ifsys "github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/scan"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
 )
@@ -85,9 +89,15 @@ func ReadIDNames(root string) (IDNames, []Warning) {
 // and for a directory everything below it too (Compare of the two
 // subtrees, no difference). A path that cannot be compared is not the
 // same. It looks up only these paths: Regen asks it of the few paths the
-// same in the previous root, not of the whole lost set. Errors: root or
-// dir cannot be opened; ctx's once it is done.
-func SameIn(ctx context.Context, root, dir string, items []*Item) ([]bool, error) {
+// same in the previous root, not of the whole lost set. differs, in
+// pathx.Compare order, are paths where root is known to differ from
+// another old root (the previous root: the lost paths changed or new
+// there, and what vanished from it); an old root tends to differ where
+// that one does, so those below a directory item are looked up in dir
+// first (differsBelow), and one found different settles that the subtree
+// is not the same without the Compare that reads every file of it. Errors:
+// root or dir cannot be opened; ctx's once it is done.
+func SameIn(ctx context.Context, root, dir string, items []*Item, differs []string) ([]bool, error) {
 	liveFD, err := ifsys.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", root, err)
@@ -112,6 +122,10 @@ func SameIn(ctx context.Context, root, dir string, items []*Item) ([]bool, error
 		}
 		if it.IsDir() {
 			rel := strings.TrimPrefix(it.Path, "/")
+			if differsBelow(path.Join(dir, rel), path.Join(root, rel), hs, it.Path, differs) {
+				continue
+			}
+			subtreeCompares.Add(1)
 			cmp, err := Compare(ctx, path.Join(dir, rel), path.Join(root, rel), CompareOptions{Workers: 1})
 			if err != nil || len(cmp.Diffs) > 0 {
 				continue
@@ -120,4 +134,115 @@ func SameIn(ctx context.Context, root, dir string, items []*Item) ([]bool, error
 		out[i] = true
 	}
 	return out, nil
+}
+
+// subtreeCompares counts SameIn's Compare runs, for the test that holds
+// differsBelow to settling a subtree without one.
+var subtreeCompares atomic.Int64
+
+// probesAtMost bounds the paths differsBelow looks up below one directory
+// before leaving the answer to Compare.
+const probesAtMost = 16
+
+// differsBelow reports whether one of the paths of differs below the
+// directory p (at most probesAtMost of them) is known to differ between
+// the subtrees at a and b (p in the old root and in the live root, opened
+// as Compare opens them) as Compare of a and b would find it (pathDiffers).
+// false says nothing: the subtrees are then compared whole.
+func differsBelow(a, b string, hs *hasher, p string, differs []string) bool {
+	i, _ := slices.BinarySearchFunc(differs, p, pathx.Compare)
+	var fd [2]int
+	opened := 0
+	defer func() {
+		for _, f := range fd[:opened] {
+			unix.Close(f)
+		}
+	}()
+	for n := 0; i < len(differs) && n < probesAtMost; i++ {
+		q := differs[i]
+		if q == p {
+			continue
+		}
+		if !pathx.HasPrefix(q, p) {
+			break
+		}
+		for ; opened < 2; opened++ {
+			f, err := openRoot([2]string{a, b}[opened])
+			if err != nil {
+				return false
+			}
+			fd[opened] = f
+		}
+		n++
+		if d, known := pathDiffers(fd, strings.TrimPrefix(q[len(p):], "/"), hs); known && d {
+			return true
+		}
+	}
+	return false
+}
+
+// pathDiffers looks rel (relative, not empty) up beneath the directories
+// fd[0] (an old root's) and fd[1] (the live root's) as Compare of the two
+// reads it: its parent reached without following a symlink or crossing a
+// mount point, the name lstat'ed there. differs is true when it is on one
+// side only or WhatChanged calls the two not Same (content compared by
+// hash, as itemHistory does). known is false when either side cannot be
+// looked up so: a mount point, a symlink or a non-directory on the way,
+// an error; the answer is then Compare's.
+func pathDiffers(fd [2]int, rel string, hs *hasher) (differs, known bool) {
+	dir, name := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	var e [2]scan.Entry
+	var present [2]bool
+	pfd := [2]int{-1, -1}
+	defer func() {
+		for _, f := range pfd {
+			if f >= 0 {
+				unix.Close(f)
+			}
+		}
+	}()
+	for s := range 2 {
+		dfd := fd[s]
+		if dir != "" {
+			f, err := ifsys.OpenNoXDev(fd[s], dir, unix.O_PATH|unix.O_DIRECTORY)
+			if err != nil {
+				return false, false
+			}
+			pfd[s], dfd = f, f
+		}
+		var st unix.Stat_t
+		switch err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); {
+		case err == unix.ENOENT:
+			continue
+		case err != nil:
+			return false, false
+		}
+		present[s] = true
+		target := ""
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			var err error
+			if target, err = ifsys.Readlink(dfd, name); err != nil {
+				return false, false
+			}
+		}
+		e[s] = entryOf("/"+name, &st, target)
+	}
+	if present[0] != present[1] {
+		return true, true
+	}
+	if !present[0] {
+		return false, true
+	}
+	dfd := func(s int) int {
+		if pfd[s] >= 0 {
+			return pfd[s]
+		}
+		return fd[s]
+	}
+	ch, _, err := WhatChanged(&e[0], &e[1], false, func() (bool, error) { return hs.sameFiles(dfd(0), &e[0], dfd(1), &e[1]) })
+	if err != nil {
+		return false, false
+	}
+	return ch != Same, true
 }
