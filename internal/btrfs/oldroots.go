@@ -80,6 +80,12 @@ type OldRoot struct {
 	// RetiredFrom is the subvolume (--subvol) XattrRetired says it was
 	// retired from, "" when the mark does not say.
 	RetiredFrom string `json:"retiredFrom,omitempty"`
+	// NotRoot, for an entry with an old-root name, says why it does not
+	// look like a root (rootLike: no drift mark, none of the directories
+	// every booted root has, and files of its own — a home snapshot named
+	// by its date); "" when it does. Such an entry is neither deleted by
+	// drift wipe nor ever the previous boot's root (PastBoot).
+	NotRoot string `json:"notRoot,omitempty"`
 	// RetiredAt is when XattrRetired says drift retired it (second
 	// resolution, in the location names are read in); zero for a root drift
 	// did not retire, or retired before drift recorded the time.
@@ -179,10 +185,20 @@ func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string
 			r.RetiredBoot, r.RetiredFrom, r.RetiredAt = parseRetiredMark(getxattr(full, XattrRetired), loc)
 		}
 		r.resolveTime(loc)
+		r.judgeRootLike(full)
 		out = append(out, r)
 	}
 	SortOldRoots(out)
 	return out, nil
+}
+
+// judgeRootLike sets r.NotRoot (rootLike of full, r read through full) for
+// an entry with an old-root name that is a subvolume (what a wipe retires;
+// a plain directory named with --old-roots DIR is taken as it is).
+func (r *OldRoot) judgeRootLike(full string) {
+	if r.Parsed && r.Kind == KindSubvolume {
+		r.NotRoot = rootLike(full)
+	}
 }
 
 // lstat sets r's Kind (KindDir, KindSymlink or KindOther) and MTime (in

@@ -166,10 +166,6 @@ type Plan struct {
 	// fresh root nothing used, a root missing after an interrupted run):
 	// what explains a plan with fewer steps than a wipe has.
 	Notes []string `json:"notes"`
-
-	// notRoot says, by old root's Path, why an old root found in
-	// old_roots does not look like a root (rootLike): never deleted.
-	notRoot map[string]string
 }
 
 // ErrUnsafe wraps every refusal to plan: a target that is not what a wipe
@@ -255,15 +251,6 @@ func (t *Top) Plan(opts Options) (*Plan, error) {
 	if err := t.checkOldRoots(p, existing, subs, mounted); err != nil {
 		return nil, err
 	}
-	p.notRoot = map[string]string{}
-	for _, r := range existing {
-		if r.managed() {
-			if not := rootLike(filepath.Join(t.Dir, r.Path)); not != "" {
-				p.notRoot[r.Path] = not
-			}
-		}
-	}
-
 	rs, err := t.planRoot(p, existing, subs, mounted)
 	if err != nil {
 		return nil, err
@@ -353,7 +340,7 @@ func (p *Plan) deleteSteps() {
 
 // decide fills Delete and Why of every old root. Subvolumes whose names are
 // not old-root names (a manual-backup kept in old_roots), and those named
-// like one that do not look like a root (p.notRoot: a home snapshot named
+// like one that do not look like a root (NotRoot: a home snapshot named
 // by its date), are not old roots drift manages: reported, kept, and
 // neither counted for KeepMin nor for the clock check. protect is true when this run retires nothing because the
 // root is missing or fresh: then the last root retired (the newest Age of
@@ -364,7 +351,7 @@ func (p *Plan) decide(protect bool) {
 	newest := time.Time{}
 	last := -1
 	for i, d := range ds {
-		if d.managed() && p.notRoot[d.Path] == "" && !d.Age.Before(newest) {
+		if d.managed() && d.NotRoot == "" && !d.Age.Before(newest) {
 			newest, last = d.Age, i
 		}
 	}
@@ -389,7 +376,7 @@ func (p *Plan) decide(protect bool) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: not an old-root name (YYYY-MM-D_hh:mm:ss[.N]): left alone, never deleted", d.Path))
 			continue
 		}
-		if not := p.notRoot[d.Path]; not != "" {
+		if not := d.NotRoot; d.Kind == KindSubvolume && not != "" {
 			d.Why = "kept: does not look like a root: " + not
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not look like a root: it %s: left alone, never deleted", d.Path, not))
 			continue

@@ -58,10 +58,11 @@ func RecentRootsIn(dir, root string, n int) (Recent, error) {
 // check's history and the last boots drift suggest weighs (RecentRoots*),
 // drift restore --from latest (PickOldRoot), drift roots' mark
 // (Plan.OldRoots' Previous). It rejects the live root (live, nil for
-// none: a root renamed into old_roots after it was mounted) and one dated
-// after now (DatedAfter: the clock, or the name, is wrong).
+// none: a root renamed into old_roots after it was mounted), one dated
+// after now (DatedAfter: the clock, or the name, is wrong) and one that
+// does not look like a root (NotRoot: a home snapshot named by its date).
 func PastBoot(live func(OldRoot) bool, now time.Time) func(OldRoot) bool {
-	return func(r OldRoot) bool { return (live != nil && live(r)) || r.DatedAfter(now) }
+	return func(r OldRoot) bool { return (live != nil && live(r)) || r.DatedAfter(now) || r.NotRoot != "" }
 }
 
 // DatedAfter reports whether r is dated after now (r.Time: the time in its

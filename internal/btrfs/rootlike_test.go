@@ -153,3 +153,51 @@ func TestRootLikeRule(t *testing.T) {
 		t.Errorf("a symlink: %q", got)
 	}
 }
+
+// TestNotARootIsNeverTheLatest: the home snapshot drift wipe keeps because
+// it does not look like a root is no previous boot's root either. A tester
+// found the wipe kept a date-named home snapshot newer than the real old
+// roots, while drift roots still marked it "the previous boot's root (drift
+// restore --from latest)": restore --from latest and check's history would
+// have read a user's snapshot as the last boot. One rule (PastBoot reads
+// OldRoot.NotRoot) for the wipe, roots, restore and check.
+func TestNotARootIsNeverTheLatest(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
+	booted := "old_roots/" + FormatName(now.Add(-day(3)), 0)
+	snap := "old_roots/" + FormatName(now.Add(-day(1)), 0)
+	im.subvol(booted, time.Time{})
+	for _, d := range []string{"nix", "proc", "sys", "dev", "run"} {
+		testutil.Must(t, os.Mkdir(im.P(booted+"/"+d), 0o755))
+	}
+	im.put(booted + "/etc/machine-id")
+	im.subvol(snap, time.Time{})
+	im.put(snap + "/alice/thesis.txt")
+	im.subvol("root", now.Add(-time.Hour))
+	im.put("root/etc/passwd")
+
+	top, err := OpenTop(context.Background(), im.Dev, nil)
+	testutil.Must(t, err)
+	defer func() { testutil.Must(t, top.Close()) }()
+	subs, err := top.Subvolumes()
+	testutil.Must(t, err)
+	roots, err := top.OldRoots("old_roots", subs, nil, time.UTC)
+	testutil.Must(t, err)
+	got, err := PickOldRoot(roots, Latest, now)
+	testutil.Must(t, err)
+	if got.Path != booted {
+		t.Errorf("--from latest picked %s, want the booted root %s", got.Path, booted)
+	}
+	o := opts("b1")
+	o.DryRun = true
+	p, err := top.Plan(o)
+	testutil.Must(t, err)
+	for _, d := range p.OldRoots {
+		if d.Previous != (d.Path == booted) {
+			t.Errorf("drift roots: %s previous=%v (%s)", d.Path, d.Previous, d.Why)
+		}
+	}
+}

@@ -330,7 +330,7 @@ func (l oldRootLook) recent(n int, now time.Time) Recent {
 		}
 	}
 	skip := PastBoot(l.live, now)
-	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, l.live), Future: future}
+	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, func(r OldRoot) bool { return l.live(r) || r.NotRoot != "" }), Future: future}
 }
 
 // countOldRoots counts the entries of roots that PreviousRoot could choose:

@@ -70,6 +70,7 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 			}
 		}
 		r.resolveTime(loc)
+		r.judgeRootLike(r.Path)
 		out = append(out, r)
 	}
 	SortOldRoots(out)
