@@ -67,8 +67,7 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 	const hidden = "/etc/nixos/hidden-under-bind.txt"
 	testutil.Must(t, os.WriteFile(filepath.Join(s.top, "root", hidden), []byte("hidden\n"), 0o644))
 	old := filepath.Join(s.top, "old_roots", "2026-11-30_09:00:00")
-	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
-	run(t, "btrfs", "subvolume", "create", old)
+	oldRoot(t, old)
 	writeFile(t, filepath.Join(old, hidden), "hidden\n", 0o644)
 
 	check := []string{"check", "--root", s.root, "--persist", s.declPath(), "--persist", extra}

@@ -29,8 +29,7 @@ func TestCheckAlertsOldRootsAuto(t *testing.T) {
 	testutil.Must(t, os.Lchown(s.M("/var/lib/bluetooth"), 995, 0)) // bind-mounted from /nix/persist
 	// The previous boot's root.
 	old := filepath.Join(s.top, "old_roots", "2026-11-10_09:00:00")
-	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
-	run(t, "btrfs", "subvolume", "create", old)
+	oldRoot(t, old)
 	write(filepath.Join(old, "etc/ssh/ssh_host_ed25519_key"), "K1\n")
 	write(filepath.Join(old, "etc/passwd"), "root:x:0:0::/root:/bin/sh\nsvc-a:x:995:995::/:/bin/false\n")
 
@@ -85,8 +84,7 @@ func TestFutureDatedOldRootKeepsHostKeyAlert(t *testing.T) {
 	}
 	writeFile(t, s.M("/etc/ssh/ssh_host_ed25519_key"), "K2\n", 0o600)
 	old := filepath.Join(s.top, "old_roots", "2026-11-10_09:00:00")
-	testutil.Must(t, os.MkdirAll(filepath.Dir(old), 0o755))
-	run(t, "btrfs", "subvolume", "create", old)
+	oldRoot(t, old)
 	writeFile(t, filepath.Join(old, "etc/ssh/ssh_host_ed25519_key"), "K1\n", 0o600)
 	run(t, "btrfs", "subvolume", "create", filepath.Join(s.top, "old_roots", "2999-01-1_00:00:00"))
 

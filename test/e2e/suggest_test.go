@@ -32,7 +32,7 @@ func TestSuggestOldRootsAuto(t *testing.T) {
 	old := filepath.Join(s.top, "old_roots")
 	testutil.Must(t, os.MkdirAll(old, 0o755))
 	for i, n := range []string{"2026-11-9_10:00:00", "2026-11-10_09:00:00", "2026-10-30_23:00:00", "manual-backup"} {
-		run(t, "btrfs", "subvolume", "create", filepath.Join(old, n))
+		oldRoot(t, filepath.Join(old, n))
 		write(filepath.Join(old, n, "etc/myapp/state"), "boot "+string(rune('a'+i)))
 		write(filepath.Join(old, n, "opt/regen/index"), "same")
 	}

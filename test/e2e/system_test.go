@@ -152,6 +152,11 @@ func (s *system) boot(skip map[string]bool) {
 		at := s.M(sv.at)
 		testutil.Must(t, os.MkdirAll(at, 0o755))
 		run(t, "mount", "-o", "subvol="+sv.subvol, s.dev, at)
+		if sv.at == "/" {
+			for _, p := range bootedMountPoints { // stage 1 and systemd make them
+				testutil.Must(t, os.MkdirAll(s.M("/"+p), 0o755))
+			}
+		}
 	}
 	for _, d := range declaredDirs {
 		if skip[d] {
@@ -198,6 +203,9 @@ func (s *system) populate() {
 		testutil.Must(t, os.Symlink(target, s.M(p)))
 	}
 	mkdir := func(p string) { t.Helper(); testutil.Must(t, os.MkdirAll(s.M(p), 0o755)) }
+	for _, p := range bootedMountPoints {
+		mkdir("/" + p) // what every booted root holds: the wipe retires a root, not a snapshot of data
+	}
 
 	// Persistent storage: sources of declared entries, written before the
 	// switch (the stale copy of /etc/adjtime) or through the bind mounts.
@@ -359,6 +367,22 @@ func (s *system) shutdownAndWipe() string {
 		t.Fatalf("new root is not empty: %q", names)
 	}
 	return want
+}
+
+// bootedMountPoints are the directories every booted root holds (the
+// mount points stage 1 and systemd make), what drift's rule of what looks
+// like a root reads (btrfs rootLike).
+var bootedMountPoints = []string{"nix", "proc", "sys", "dev", "run"}
+
+// oldRoot creates the subvolume dir (in old_roots) as a booted root left
+// it: the mount points of bootedMountPoints, nothing else yet.
+func oldRoot(t *testing.T, dir string) {
+	t.Helper()
+	testutil.Must(t, os.MkdirAll(filepath.Dir(dir), 0o755))
+	run(t, "btrfs", "subvolume", "create", dir)
+	for _, p := range bootedMountPoints {
+		testutil.Must(t, os.Mkdir(filepath.Join(dir, p), 0o755))
+	}
 }
 
 func (s *system) unmountAll() {
