@@ -76,6 +76,20 @@ for o in "${OLDER[@]}"; do
 		btrfs -q subvolume snapshot -r "$MNT/old_roots/$OLD" "$MNT/old_roots/$o"
 	fi
 done
+# Every booted root holds the mount points nix, proc, sys, dev and run: a
+# subvolume in old_roots without them (and with files of its own) does not
+# look like a root to drift, which never takes it as the previous boot's
+# root. gen-tree's tree has none; add them where missing (an image made by
+# an older version of this script included).
+for sv in "$MNT/root" "$MNT/old_roots"/*; do
+	missing=0
+	for d in nix proc sys dev run; do [ -d "$sv/$d" ] || missing=1; done
+	[ "$missing" = 1 ] || continue
+	ro=$(btrfs property get -ts "$sv" ro | cut -d= -f2)
+	[ "$ro" = false ] || btrfs property set -ts "$sv" ro false
+	for d in nix proc sys dev run; do mkdir -p "$sv/$d"; done
+	[ "$ro" = false ] || btrfs property set -ts "$sv" ro true
+done
 mount -o remount,ro "$MNT"
 ROOT=$MNT/root
 OLDS=$MNT/old_roots
@@ -83,6 +97,14 @@ OLDS=$MNT/old_roots
 [ -x ./drift ] || go build -o drift ./cmd/drift
 
 warm "$ROOT" "$OLDS"/*
+
+# The history is timed only if check takes the old root as the previous
+# boot's root: a run that compares nothing would pass every bar.
+probe=$(./drift check --root "$ROOT" --ephemeral / --old-roots "$OLDS" --format json 2>/dev/null || true)
+if ! grep -q '"previousRoot": *{' <<<"$probe"; then
+	say "drift check --old-roots $OLDS took no previous root: nothing to time"
+	exit 1
+fi
 
 # timed NAME CMD...: run CMD (stdout discarded; exit 1 is fine), append
 # "seconds KiB" to $TMP/NAME.
