@@ -466,6 +466,9 @@ func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, s
 		for _, r := range found.Future {
 			warn(diff.WarnOldRoots, futureRoot(r, time.Now()))
 		}
+		for _, r := range found.NotRoots {
+			warn(diff.WarnOldRoots, fmt.Sprintf("the old root %s does not look like a root (it %s): it is not taken as a past boot's root, and drift wipe keeps it", r.Name, r.NotRoot))
+		}
 		if err == nil && skip == "" {
 			if msg = found.Note(); !o.Previous {
 				msg = recentNote(found)

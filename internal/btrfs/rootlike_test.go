@@ -191,6 +191,10 @@ func TestNotARootIsNeverTheLatest(t *testing.T) {
 	if got.Path != booted {
 		t.Errorf("--from latest picked %s, want the booted root %s", got.Path, booted)
 	}
+	rec := oldRootLook{roots: roots, kinds: []Kind{KindSubvolume}, live: func(OldRoot) bool { return false }}.recent(5, now)
+	if len(rec.Roots) != 1 || rec.Roots[0].Path != booted || rec.Count != 1 || len(rec.NotRoots) != 1 || rec.NotRoots[0].Path != snap {
+		t.Errorf("the last boots: roots %v (count %d), not roots %v; want only %s, and %s named as no root", rec.Roots, rec.Count, rec.NotRoots, booted, snap)
+	}
 	o := opts("b1")
 	o.DryRun = true
 	p, err := top.Plan(o)

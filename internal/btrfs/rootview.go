@@ -234,6 +234,11 @@ type Recent struct {
 	// among Roots, not the root of any past boot; the clock or the name is
 	// wrong. Drift wipe keeps them (Plan: "the clock looks wrong").
 	Future []OldRoot
+	// NotRoots are the subvolumes with old-root names that do not look
+	// like a root (OldRoot.NotRoot: a home snapshot named by its date),
+	// oldest first: never among Roots nor counted in Count. Drift wipe
+	// keeps them.
+	NotRoots []OldRoot
 }
 
 // Where names the directory looked in: SOURCE:/DIR in the top level, else
@@ -323,14 +328,19 @@ func lookIn(dir, root string) (oldRootLook, error) {
 // count of old roots it chose among: none dated after now (DatedAfter),
 // which are listed in Future instead.
 func (l oldRootLook) recent(n int, now time.Time) Recent {
-	var future []OldRoot
+	var future, notRoots []OldRoot
 	for _, r := range l.roots {
-		if r.Parsed && slices.Contains(l.kinds, r.Kind) && !l.live(r) && r.DatedAfter(now) {
+		if !r.Parsed || !slices.Contains(l.kinds, r.Kind) || l.live(r) {
+			continue
+		}
+		if r.NotRoot != "" {
+			notRoots = append(notRoots, r)
+		} else if r.DatedAfter(now) {
 			future = append(future, r)
 		}
 	}
 	skip := PastBoot(l.live, now)
-	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, func(r OldRoot) bool { return l.live(r) || r.NotRoot != "" }), Future: future}
+	return Recent{Roots: RecentRoots(l.roots, l.kinds, skip, n), InTop: l.inTop, Source: l.source, Dir: l.dir, Count: countOldRoots(l.roots, l.kinds, func(r OldRoot) bool { return l.live(r) || r.NotRoot != "" }), Future: future, NotRoots: notRoots}
 }
 
 // countOldRoots counts the entries of roots that PreviousRoot could choose:
