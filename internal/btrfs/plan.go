@@ -376,7 +376,7 @@ func (p *Plan) decide(protect bool) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: not an old-root name (YYYY-MM-D_hh:mm:ss[.N]): left alone, never deleted", d.Path))
 			continue
 		}
-		if not := d.NotRoot; d.Kind == KindSubvolume && not != "" {
+		if not := d.NotRoot; not != "" { // managed: a subvolume
 			d.Why = "kept: does not look like a root: " + not
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s does not look like a root: it %s: left alone, never deleted", d.Path, not))
 			continue
@@ -413,13 +413,12 @@ func (p *Plan) decide(protect bool) {
 // root now (Retired) is the live root, never a past boot's.
 func (p *Plan) markPrevious() {
 	roots := make([]OldRoot, len(p.OldRoots))
+	retired := map[string]bool{}
 	for i, d := range p.OldRoots {
 		roots[i] = d.OldRoot
+		retired[d.Path] = d.Retired
 	}
-	live := func(r OldRoot) bool {
-		i := slices.IndexFunc(p.OldRoots, func(d Decision) bool { return d.Path == r.Path })
-		return p.Options.Preview && p.OldRoots[i].Retired
-	}
+	live := func(r OldRoot) bool { return p.Options.Preview && retired[r.Path] }
 	r, ok := PreviousRoot(roots, []Kind{KindSubvolume}, PastBoot(live, p.Options.Now))
 	for i := range p.OldRoots {
 		p.OldRoots[i].Previous = ok && p.OldRoots[i].Path == r.Path
