@@ -76,7 +76,7 @@ func checkVanished(t *testing.T, suggestArgs []string) map[string]string {
 // both vanished and back in part (/srv/app) is one suggestion; no drift
 // adopt is offered for what is not on the live root.
 func TestSuggestProposesVanished(t *testing.T) {
-	_, args := vanishedMachine(t)
+	dir, args := vanishedMachine(t)
 	vanished := checkVanished(t, args)
 	for _, p := range []string{"/var/lib/bluetooth", "/var/lib/postgresql", "/srv/app/old.db"} {
 		if !strings.Contains(vanished[p], " --to live ") {
@@ -113,9 +113,11 @@ func TestSuggestProposesVanished(t *testing.T) {
 	if want := []string{"/srv/app", "/var/lib/bluetooth", "/var/lib/nixos", "/var/lib/postgresql"}; !slices.Equal(paths, want) || len(rep.withAction("persist")) != 4 {
 		t.Errorf("suggested %q, want %q, each once and to persist", paths, want)
 	}
+	// --format nix's restores read the module it asks to be saved beside
+	// decl.nix (report.SuggestModuleArgs).
 	_, nix, _ := runDrift(t, append([]string{"suggest", "--format", "nix"}, args...)...)
 	for _, p := range []string{"/var/lib/bluetooth", "/var/lib/postgresql"} {
-		if want := "#   " + strings.Replace(vanished[p], " --to live", "", 1) + "\n"; !strings.Contains(nix, want) {
+		if want := "#   " + strings.Replace(vanished[p], " --to live", "", 1) + " --persist " + dir + "/persist-suggested.nix\n"; !strings.Contains(nix, want) {
 			t.Errorf("--format nix lacks the restore comment %q:\n%s", want, nix)
 		}
 	}
@@ -151,8 +153,9 @@ func TestSuggestRestoresRunAsPrinted(t *testing.T) {
 	if len(restores) != 1 || !strings.HasPrefix(restores[0], "/var/lib/bluetooth/devices ") {
 		t.Fatalf("restores %q, want one, of /var/lib/bluetooth/devices (postgresql's copy lacks nothing):\n%s%s", restores, nix, errs)
 	}
-	// Declared as suggested, the printed restore runs as printed.
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.nix"), []byte(`{ environment.persistence."/nix/persist".directories = [ "/var/log" "/var/lib/bluetooth" ]; }`), 0o644))
+	// Saved where it says (beside decl.nix), the printed restore runs as
+	// printed.
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "persist-suggested.nix"), []byte(nix), 0o644))
 	words := strings.Fields(restores[0]) // test paths hold no quoted words
 	if code, out, errs := runDrift(t, append([]string{"restore"}, words...)...); code != 0 {
 		t.Fatalf("drift restore %s: exit %d\n%s%s", restores[0], code, out, errs)

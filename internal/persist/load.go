@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -16,7 +17,9 @@ import (
 // which may be nil for os.Stdin), a .nix file with the modules it imports
 // by relative path literals beneath its directory (followImports, as drift
 // lint follows them: --persist configuration.nix reads the whole
-// configuration), then the flake output flake (EvalFlake) when not "".
+// configuration; a file read already, named twice or imported by an
+// earlier one, is read once), then the flake output flake (EvalFlake)
+// when not "".
 // With neither, it reads root/etc/drift/declarations.json when it exists,
 // else the .nix files under root/etc/nixos that declare persistence
 // (Discover, which resolves links inside root; a link that leads nowhere
@@ -45,6 +48,8 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		var r io.Reader
 		if f == "-" {
 			r = stdin
+		} else if readBefore(f, loaded) {
+			continue
 		}
 		data, err := readInput(ctx, f, r, "a declaration file")
 		if err != nil {
@@ -136,7 +141,8 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 		return nil, fmt.Errorf("%s: %w", tree, err)
 	}
 	defer unix.Close(tfd)
-	seen := map[FileID]bool{FileID{uint64(st.Dev), st.Ino}: true}
+	seen := maps.Clone(loaded) // a module named or imported before is read once
+	seen[FileID{uint64(st.Dev), st.Ino}] = true
 	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s, true)
 	if err != nil {
 		return nil, err
@@ -154,6 +160,14 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 		s.Diagnostics = slices.DeleteFunc(s.Diagnostics, noneFound)
 	}
 	return names, nil
+}
+
+// readBefore says whether the file name was read already (loaded): a
+// module an earlier --persist file imports, named with --persist too, is
+// read once, not declared twice.
+func readBefore(name string, loaded map[FileID]bool) bool {
+	var st unix.Stat_t
+	return unix.Stat(name, &st) == nil && loaded[FileID{uint64(st.Dev), st.Ino}]
 }
 
 // dropReadAnyway drops from set.NotFollowed (and its diagnostic) each

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	model "github.com/nix-drift/drift/internal/audit"
 	"io"
+	"path"
 	"slices"
 	"strings"
 
@@ -327,7 +328,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if r.ModuleNote != "" {
 		fmt.Fprintf(w, "# %s.\n", escape.Text(r.ModuleNote))
 	}
-	fmt.Fprintf(w, "# Save it next to your configuration and import it, or merge the lists into yours.\n")
+	fmt.Fprintf(w, "# Save it as %s and add it to the imports of your configuration.\n", escape.Name(SuggestModuleFile(r)))
 	fmt.Fprintf(w, "# drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)\n")
 	fmt.Fprintf(w, "{\n")
 	if len(storages) == 0 {
@@ -354,11 +355,12 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "  };\n")
 	}
 	fmt.Fprintf(w, "}\n")
-	if cmd := SuggestAdopt(r); cmd != "" {
-		fmt.Fprintf(w, "# Once declared, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
+	args := SuggestModuleArgs(r)
+	if cmd := suggestAdopt(r, args); cmd != "" {
+		fmt.Fprintf(w, "# Once saved there, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
 	}
-	if rs := SuggestRestores(r); len(rs) > 0 {
-		fmt.Fprintf(w, "# Vanished at the last wipe; once declared, put back into the persistent copy:\n#   %s\n", strings.Join(rs, "\n#   "))
+	if rs := suggestRestores(r, args); len(rs) > 0 {
+		fmt.Fprintf(w, "# Vanished at the last wipe; once saved there, put back into the persistent copy:\n#   %s\n", strings.Join(rs, "\n#   "))
 	}
 	var ignores, strays, inUse, secrets []string
 	for _, s := range r.Suggestions {
@@ -400,7 +402,10 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 // spell printably is left out, as it is from the snippet) and that is on
 // the live root (not suggest.Suggestion.OnlyVanished: its restore puts it
 // into the copy); "" for none.
-func SuggestAdopt(r *SuggestReport) string {
+func SuggestAdopt(r *SuggestReport) string { return suggestAdopt(r, r.Args) }
+
+// suggestAdopt is SuggestAdopt with the declarations named by args.
+func suggestAdopt(r *SuggestReport, args []string) string {
 	var ps []string
 	for _, s := range r.Suggestions {
 		if _, ok := NixString(s.Path); ok && s.Declares() && !s.OnlyVanished() {
@@ -410,7 +415,51 @@ func SuggestAdopt(r *SuggestReport) string {
 	if len(ps) == 0 {
 		return ""
 	}
-	return AdoptCommand(r.Root, r.Args, ps...)
+	return AdoptCommand(r.Root, args, ps...)
+}
+
+// ModuleName is the name of the file drift suggest --format nix asks its
+// module to be saved as.
+const ModuleName = "persist-suggested.nix"
+
+// SuggestModuleFile is where drift suggest --format nix asks its module to
+// be saved (ModuleName), as the host names it: beside the first .nix file
+// --persist named (r.Args), else in the directory of a --flake on a local
+// path, else in the audited system's etc/nixos (below r.Root).
+func SuggestModuleFile(r *SuggestReport) string {
+	flake := ""
+	for i := 0; i+1 < len(r.Args); i += 2 {
+		switch v := r.Args[i+1]; r.Args[i] {
+		case "--persist":
+			if strings.HasSuffix(v, ".nix") {
+				return path.Join(path.Dir(v), ModuleName)
+			}
+		case "--flake":
+			flake = v
+		}
+	}
+	dir, _, _ := strings.Cut(strings.TrimPrefix(flake, "path:"), "#")
+	dir, _, _ = strings.Cut(dir, "?")
+	if strings.HasPrefix(dir, "/") {
+		return path.Join(dir, ModuleName)
+	}
+	return path.Join(r.Root, "etc/nixos", ModuleName)
+}
+
+// SuggestModuleArgs are r.Args with --persist SuggestModuleFile(r) added
+// (unless named already): the declarations the commands --format nix
+// prints for after its module is saved read, so they run as printed once
+// it is saved there, before anything imports it (a configuration read
+// from etc/drift/declarations.json is not read again until the next
+// switch) and after (persist.Load reads a file it imported once).
+func SuggestModuleArgs(r *SuggestReport) []string {
+	f := SuggestModuleFile(r)
+	for i := 0; i+1 < len(r.Args); i += 2 {
+		if r.Args[i] == "--persist" && r.Args[i+1] == f {
+			return r.Args
+		}
+	}
+	return append(slices.Clone(r.Args), "--persist", f)
 }
 
 // IgnoreRule is the drift check --ignore pattern that matches exactly the

@@ -1,5 +1,5 @@
 # drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence (environment.persistence).
-# Save it next to your configuration and import it, or merge the lists into yours.
+# Save it as $DIR/persist-suggested.nix and add it to the imports of your configuration.
 # drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)
 {
   environment.persistence."/nix/persist" = {
@@ -10,8 +10,8 @@
     ];
   };
 }
-# Once declared, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo /var/db/sudo/lectured /imperm_test /usr/local/bin
+# Once saved there, copy what is there now into persistent storage (before the next reboot):
+#   drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo --persist $DIR/persist-suggested.nix /var/db/sudo/lectured /imperm_test /usr/local/bin
 # Not worth persisting (caches, regenerated at every boot); for drift check:
 #   --ignore /tmp
 #   --ignore /var/cache

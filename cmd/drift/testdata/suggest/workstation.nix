@@ -1,5 +1,5 @@
 # drift suggest for $DIR/root: what to persist, as a NixOS module for impermanence (environment.persistence).
-# Save it next to your configuration and import it, or merge the lists into yours.
+# Save it as $DIR/persist-suggested.nix and add it to the imports of your configuration.
 # drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)
 {
   environment.persistence."/nix/persist" = {
@@ -26,8 +26,8 @@
     };
   };
 }
-# Once declared, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root --persist $DIR/decl.nix --mountinfo $DIR/mountinfo /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/myapp /var/lib/systemd/random-seed /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/bluetooth /var/lib/colord /var/lib/systemd/timers
+# Once saved there, copy what is there now into persistent storage (before the next reboot):
+#   drift adopt --root $DIR/root --persist $DIR/decl.nix --mountinfo $DIR/mountinfo --persist $DIR/persist-suggested.nix /etc/machine-id /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key.pub /var/lib/myapp /var/lib/systemd/random-seed /home/alice/.bash_history /home/alice/.config/app /home/alice/.ssh /var/lib/bluetooth /var/lib/colord /var/lib/systemd/timers
 # Not worth persisting (caches, regenerated at every boot); for drift check:
 #   --ignore /etc/NIXOS
 #   --ignore /etc/group

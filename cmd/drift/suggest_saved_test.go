@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// TestSuggestNixCommandsRunOnceSaved: drift suggest --format nix says
+// where to save its module and to import it; done as it says, the drift
+// adopt it prints "once saved there" runs as printed and copies every
+// suggested path into persistent storage, however the declarations were
+// named. A fresh user saved the module next to the configuration and
+// imported it there: the printed adopt named only the file --persist had
+// named (impermanence.nix, which does not import the new module), and
+// refused each path as declared by nothing (exit 2). So it did on a
+// system whose declarations are the module's declarations.json, which no
+// import changes before the next switch. Imported by the very file
+// --persist names, the module is read once: no path is declared twice.
+func TestSuggestNixCommandsRunOnceSaved(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// persist is the --persist file below the system's directory
+		// ("": none, declarations.json is read); importer the file that
+		// imports the saved module, relative to the directory the module
+		// is saved in.
+		persist, importer string
+	}{
+		{"imported by the configuration", "cfg/impermanence.nix", "configuration.nix"},
+		{"imported by the --persist file", "cfg/impermanence.nix", "impermanence.nix"},
+		{"declarations.json", "", "configuration.nix"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			root := filepath.Join(dir, "root")
+			testutil.Tree(t, root, `f /var/lib/app/data live
+f /srv/site/index.html hello
+f /nix/persist/var/log/.keep
+f /etc/drift/declarations.json { "/nix/persist": { "directories": [ "/var/log" ] } }
+f /etc/nixos/configuration.nix { imports = [ ]; }`)
+			testutil.Tree(t, dir, `f /cfg/impermanence.nix { environment.persistence."/nix/persist".directories = [ "/var/log" ]; }
+f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
+			testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte(`22 1 0:20 / / rw - tmpfs none rw
+27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+40 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw
+`), 0o644))
+			args := []string{"suggest", "--format", "nix", "--root", root, "--mountinfo", filepath.Join(dir, "mountinfo")}
+			if tc.persist != "" {
+				args = append(args, "--persist", filepath.Join(dir, tc.persist))
+			}
+			code, out, errs := runDrift(t, args...)
+			if code != 0 {
+				t.Fatalf("suggest: exit %d\n%s", code, errs)
+			}
+			m := regexp.MustCompile(`(?m)^# Save it as (\S+) and add it to the imports of your configuration\.$`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("suggest does not say where to save its module:\n%s", out)
+			}
+			saved := m[1]
+			if !strings.HasPrefix(saved, dir+"/") {
+				t.Fatalf("suggest asks to save its module as %s, outside the system's directory %s", saved, dir)
+			}
+			testutil.Must(t, os.WriteFile(saved, []byte(out), 0o644))
+			importer := filepath.Join(filepath.Dir(saved), tc.importer)
+			text, err := os.ReadFile(importer)
+			testutil.Must(t, err)
+			imported := strings.Replace(string(text), "imports = [", "imports = [ ./"+filepath.Base(saved), 1)
+			if imported == string(text) {
+				imported = strings.Replace(imported, "{", "{ imports = [ ./"+filepath.Base(saved)+" ]; ", 1)
+			}
+			testutil.Must(t, os.WriteFile(importer, []byte(imported), 0o644))
+
+			m = regexp.MustCompile(`(?m)^# Once saved there, copy what is there now into persistent storage \(before the next reboot\):\n#   (drift adopt .+)$`).FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("no drift adopt for once the module is saved:\n%s", out)
+			}
+			for _, p := range []string{"/var/lib/app", "/srv/site"} {
+				if !strings.HasSuffix(m[1], " "+p) && !strings.Contains(m[1], " "+p+" ") {
+					t.Errorf("%s does not adopt %s", m[1], p)
+				}
+			}
+			code, aout, errs := runDrift(t, strings.Fields(strings.TrimPrefix(m[1], "drift "))...) // test paths hold no quoted words
+			if code != 0 {
+				t.Fatalf("%s: exit %d\n%s%s", m[1], code, aout, errs)
+			}
+			if errs != "" {
+				t.Errorf("%s: warned:\n%s", m[1], errs)
+			}
+			for p, want := range map[string]string{"var/lib/app/data": "live", "srv/site/index.html": "hello"} {
+				if b, err := os.ReadFile(filepath.Join(root, "nix/persist", p)); string(b) != want {
+					t.Errorf("after %s: /nix/persist/%s holds %q (%v), want %q", m[1], p, b, err, want)
+				}
+			}
+		})
+	}
+}
