@@ -2,7 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -277,64 +276,12 @@ func homeRel(e persist.Entry) (string, bool) {
 }
 
 // openToOthers reports whether a mode gives group or others any
-// permission: octal, or symbolic applied as mkdir --mode does (from a=rwx).
-// A mode that cannot be read is not judged (invalid-mode reports it).
+// permission, read as impermanence creates the directory
+// (persist.DirMode). A mode that cannot be read is not judged
+// (invalid-mode reports it).
 func openToOthers(mode string) bool {
-	if n, err := strconv.ParseUint(mode, 8, 32); err == nil {
-		return n&0o077 != 0
-	}
-	n, ok := applySymbolic(mode, 0o777)
-	return ok && n&0o077 != 0
-}
-
-// applySymbolic applies a chmod(1) symbolic mode ("u=rwx,g=,o=",
-// "go-rwx") to base; ok is false when mode is not symbolic. Special bits
-// (s, t) and X are ignored: only the rwx bits matter here.
-func applySymbolic(mode string, base uint32) (uint32, bool) {
-	if !symbolicMode.MatchString(mode) {
-		return 0, false
-	}
-	m := base
-	for _, clause := range strings.Split(mode, ",") {
-		i := 0
-		var who uint32
-		for ; i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0; i++ {
-			who |= map[byte]uint32{'u': 0o700, 'g': 0o070, 'o': 0o007, 'a': 0o777}[clause[i]]
-		}
-		if who == 0 {
-			who = 0o777
-		}
-		for i < len(clause) {
-			op := clause[i]
-			i++
-			var perm uint32
-			for ; i < len(clause) && strings.IndexByte("+-=", clause[i]) < 0; i++ {
-				switch clause[i] {
-				case 'r':
-					perm |= 0o444
-				case 'w':
-					perm |= 0o222
-				case 'x':
-					perm |= 0o111
-				case 'u':
-					perm |= (m >> 6 & 7) * 0o111
-				case 'g':
-					perm |= (m >> 3 & 7) * 0o111
-				case 'o':
-					perm |= (m & 7) * 0o111
-				}
-			}
-			switch op {
-			case '+':
-				m |= perm & who
-			case '-':
-				m &^= perm & who
-			case '=':
-				m = m&^who | perm&who
-			}
-		}
-	}
-	return m, true
+	n, err := persist.DirMode(mode)
+	return err == nil && n&0o077 != 0
 }
 
 func (ck *checker) inStorage(p string) string {

@@ -126,7 +126,7 @@ func DeclaredOwner(root string, e persist.Entry) (*Owner, []string) {
 		o.GID = lookup(ids.Groups, e.Group, "group")
 	}
 	if written("mode", e.Mode, "0755") {
-		m, err := ParseMode(e.Mode)
+		m, err := persist.DirMode(e.Mode)
 		if err != nil {
 			warns = append(warns, fmt.Sprintf("%s: the declared mode %q: %v: the persistent copy keeps the live directory's", e.Path, e.Mode, err))
 		} else {
@@ -177,71 +177,6 @@ func passwdIDs(root, name string) (uid, gid int, ok bool) {
 		return int(u), int(g), true
 	}
 	return -1, -1, false
-}
-
-// ParseMode reads a directory mode as chmod(1) and install(1) take it:
-// octal ("0700", "1777") or symbolic clauses applied to 0 ("u=rwx,g=rx,o=";
-// X counts as x, a directory's). The result holds the permission and
-// special bits (07777). Errors name what was expected.
-func ParseMode(s string) (uint32, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty mode")
-	}
-	if s[0] >= '0' && s[0] <= '7' {
-		m, err := strconv.ParseUint(s, 8, 32)
-		if err != nil || m > 0o7777 {
-			return 0, fmt.Errorf("expected octal up to 07777 or chmod's symbolic form")
-		}
-		return uint32(m), nil
-	}
-	var mode uint32
-	for _, clause := range strings.Split(s, ",") {
-		i := 0
-		var who uint32
-		for ; i < len(clause) && strings.IndexByte("ugoa", clause[i]) >= 0; i++ {
-			who |= map[byte]uint32{'u': 0o4700, 'g': 0o2070, 'o': 0o1007, 'a': 0o7777}[clause[i]]
-		}
-		if who == 0 {
-			who = 0o7777
-		}
-		if i == len(clause) {
-			return 0, fmt.Errorf("clause %q: expected an operator (=, + or -)", clause)
-		}
-		for i < len(clause) {
-			op := clause[i]
-			if strings.IndexByte("=+-", op) < 0 {
-				return 0, fmt.Errorf("clause %q: expected =, + or - at %q", clause, clause[i:])
-			}
-			i++
-			var perm uint32
-			for ; i < len(clause) && strings.IndexByte("=+-", clause[i]) < 0; i++ {
-				switch clause[i] {
-				case 'r':
-					perm |= 0o444
-				case 'w':
-					perm |= 0o222
-				case 'x', 'X':
-					perm |= 0o111
-				case 's':
-					perm |= 0o6000
-				case 't':
-					perm |= 0o1000
-				default:
-					return 0, fmt.Errorf("clause %q: %q is not one of rwxXst", clause, clause[i])
-				}
-			}
-			perm &= who
-			switch op {
-			case '=':
-				mode = mode&^(who&0o6777) | perm
-			case '+':
-				mode |= perm
-			case '-':
-				mode &^= perm
-			}
-		}
-	}
-	return mode, nil
 }
 
 // UserParents is the owner of the directories adopt creates for live, a
