@@ -455,6 +455,9 @@ func TestReadmeTourPrintsWhatMakeDemoPrints(t *testing.T) {
 		return lines[len(lines)-1]
 	}
 	got := summary(demo)
+	if !regexp.MustCompile("`drift check` exits 1 when something would be lost").MatchString(tour) {
+		t.Errorf("README tour does not say drift check exits 1 when something would be lost, as it does on the demo")
+	}
 	if !strings.Contains(strings.Join(fencedBlocks(tour, "text"), ""), got+"\n") {
 		t.Errorf("README tour does not quote make demo's summary line %q", got)
 	}
@@ -463,5 +466,53 @@ func TestReadmeTourPrintsWhatMakeDemoPrints(t *testing.T) {
 	n, _, _ := strings.Cut(without, " (")
 	if !strings.Contains(tour, "counts as lost too: "+n+")") {
 		t.Errorf("README tour does not give the total without --ignore-file, %q (%s)", n, without)
+	}
+}
+
+// TestReadmeMakeDemoExitStatus: the exit status the README gives for make
+// demo is the one it exits with, its recipe run as written (make, with
+// ./drift this test binary run as drift). A fresh user read "exit status
+// 1 means something would be lost" next to make demo, which exits 0: its
+// recipe takes drift check's 1 as success.
+func TestReadmeMakeDemoExitStatus(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("`make demo` exits (\\d+)").FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("README.md does not say what make demo exits with")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(dir, "drift")); err != nil {
+		t.Fatal(err)
+	}
+	// -o build: ./drift is made already (the build target would go build it).
+	cmd := exec.Command("make", "-s", "-f", filepath.Join(repo, "Makefile"), "-o", "build", "demo", "DEMO="+filepath.Join(repo, "fixtures/demo"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DRIFT_MAIN_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "would be lost at the next boot") {
+		t.Fatalf("make demo did not run drift check:\n%s", out)
+	}
+	if strconv.Itoa(code) != m[1] {
+		t.Errorf("make demo exits %d; README.md says %s", code, m[1])
 	}
 }
