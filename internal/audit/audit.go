@@ -163,11 +163,13 @@ type Model struct {
 	Under btrfs.UnderFunc
 
 	top *btrfs.LazyTop
-	// then are the declarations From's boot ran with (DeclaredThen),
-	// read once (thenRead) by declaredThen, with its warning.
-	then        *persist.Set
-	thenRead    bool
-	thenWarning *diff.Warning
+	// thens are the declarations each old root's boot ran with
+	// (DeclaredThen) by the old root's directory, each read at the first
+	// question about it (thenOf): the previous root the audit compares
+	// with and From are one fact when they are one directory. thenMu
+	// guards it and the facts' warned.
+	thens  map[string]*thenFact
+	thenMu sync.Mutex
 	// live is the live mount table whole (nil with --mountinfo): Mounts
 	// before it is made relative to Root, what the top level is found in.
 	live *mounts.Table
@@ -332,8 +334,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	}
 	if len(m.OldRoots.Roots) > 0 && !o.Uncompared {
 		cfg.PreviousRoot = &m.OldRoots.Roots[0]
-		var w *diff.Warning
-		if cfg.PreviousDecls, w = DeclaredThen(cfg.PreviousRoot.Dir, m.Root); w != nil {
+		then := m.thenOf(cfg.PreviousRoot.Dir)
+		cfg.PreviousDecls = then.set
+		if w := m.unwarned(then); w != nil {
 			warn(w.Kind, w.Message)
 		}
 	}

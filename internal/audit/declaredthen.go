@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -144,15 +145,68 @@ func changedIn(root, p string) time.Time {
 	return time.Unix(st.Ctim.Unix())
 }
 
-// declaredThen is DeclaredThen of From, read once; nil without From.
-func (m *Model) declaredThen() *persist.Set {
-	if !m.thenRead && m.From != nil && m.From.Dir != "" {
-		m.then, m.thenWarning = DeclaredThen(m.From.Dir, m.Root)
-		m.thenRead = true
+// thenFact is what one old root records of the declarations its boot ran
+// with: DeclaredThen's set and warning, and whether the warning was given
+// (Model.unwarned).
+type thenFact struct {
+	set     *persist.Set
+	warning *diff.Warning
+	warned  bool
+}
+
+// thenOf is the declarations the boot of the old root at dir ran with,
+// read by the first call for dir and kept: the audit's comparison with
+// the previous root and restore's From read the file once between them.
+func (m *Model) thenOf(dir string) *thenFact {
+	dir = filepath.Clean(dir)
+	m.thenMu.Lock()
+	defer m.thenMu.Unlock()
+	if f := m.thens[dir]; f != nil {
+		return f
 	}
-	return m.then
+	f := &thenFact{}
+	f.set, f.warning = DeclaredThen(dir, m.Root)
+	if m.thens == nil {
+		m.thens = map[string]*thenFact{}
+	}
+	m.thens[dir] = f
+	return f
+}
+
+// unwarned is f's warning the first time it is asked for; nil after, and
+// when there is none.
+func (m *Model) unwarned(f *thenFact) *diff.Warning {
+	m.thenMu.Lock()
+	defer m.thenMu.Unlock()
+	if f.warned {
+		return nil
+	}
+	f.warned = true
+	return f.warning
+}
+
+// declaredThen is the declarations From's boot ran with (thenOf); nil
+// without From.
+func (m *Model) declaredThen() *persist.Set {
+	if m.From == nil || m.From.Dir == "" {
+		return nil
+	}
+	return m.thenOf(m.From.Dir).set
 }
 
 // DeclaredThenWarning is DeclaredThen's warning about From's declarations
-// file, once it was read (by Persisted); nil when there is none.
-func (m *Model) DeclaredThenWarning() *diff.Warning { return m.thenWarning }
+// file, once the file was read (by Persisted), the first time it is asked
+// for; nil after, when the audit gave it already (From is the previous
+// root it compared with), and when there is none.
+func (m *Model) DeclaredThenWarning() *diff.Warning {
+	if m.From == nil || m.From.Dir == "" {
+		return nil
+	}
+	m.thenMu.Lock()
+	f := m.thens[filepath.Clean(m.From.Dir)]
+	m.thenMu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return m.unwarned(f)
+}

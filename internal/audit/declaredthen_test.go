@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -47,7 +49,7 @@ func TestPersistedByTheOldRootsOwnDeclarations(t *testing.T) {
 		t.Fatalf("no declarations recorded: refused %v; want the old rule (data there, newer: restored)", pe)
 	}
 	testutil.Must(t, os.WriteFile(then, []byte(declared), 0o444))
-	m.thenRead = false
+	m.thens = nil // read the changed file again
 	pe := m.Persisted("/etc/nixos/configuration.nix", end)
 	if pe == nil || pe.Then != "/dev/vda2:/old_roots/2026-12-07_10:00:00/etc/drift/declarations.json" || pe.Unmounted {
 		t.Fatalf("declared at that boot: %+v, want refused, naming the old root's declarations", pe)
@@ -55,7 +57,7 @@ func TestPersistedByTheOldRootsOwnDeclarations(t *testing.T) {
 	// Declared only since: not mounted at that boot.
 	testutil.Must(t, os.Chmod(then, 0o644))
 	testutil.Must(t, os.WriteFile(then, []byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/srv" ] }`), 0o444))
-	m.thenRead = false
+	m.thens = nil // read the changed file again
 	if pe := m.Persisted("/etc/nixos/configuration.nix", end); pe != nil {
 		t.Errorf("not declared at that boot: refused %v; want the newer file restored over the older copy", pe)
 	}
@@ -132,5 +134,52 @@ func TestGarbageDeclarationsThenWarnAndFallBack(t *testing.T) {
 	// No file at all (no module): no warning.
 	if set, w := DeclaredThen(t.TempDir(), t.TempDir()); set != nil || w != nil {
 		t.Errorf("no declarations file: %v, %+v; want neither", set, w)
+	}
+}
+
+// The previous root the audit compares with and the old root restore reads
+// from (From) are one old root: its declarations file is one fact of the
+// model, read once (a file changed after the audit read it is not read
+// again) and its warning given once, by the audit, not again by restore.
+// Before, the audit's build and restore each read the file, and each gave
+// the warning of a file that is not the module's.
+func TestOldRootDeclarationsReadAndWarnedOnce(t *testing.T) {
+	dir := t.TempDir()
+	root, old := filepath.Join(dir, "root"), filepath.Join(dir, "old/2026-11-11_09:00:00")
+	testutil.WriteFile(t, filepath.Join(root, "var/lib/app/db"), "data")
+	testutil.WriteFile(t, filepath.Join(root, "nix/persist/etc/nixos/configuration.nix"), "older")
+	past := time.Now().Add(-time.Hour)
+	testutil.Must(t, os.Chtimes(filepath.Join(root, "nix/persist/etc/nixos/configuration.nix"), past, past))
+	testutil.Tree(t, old, "d /nix\nd /proc\nd /sys\nd /dev\nd /run\nf /etc/nixos/configuration.nix newer, written on the root")
+	declsThen := filepath.Join(old, "etc/drift/declarations.json")
+	testutil.WriteFile(t, declsThen, `{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/ni`)
+	conf := filepath.Join(dir, "configuration.nix")
+	testutil.WriteFile(t, conf, `{ environment.persistence."/nix/persist".directories = [ "/etc/nixos" ]; }`)
+	m, err := Build(context.Background(), Options{Root: root, Persist: []string{conf}, RootSubvol: "none", Ephemeral: []string{"/"},
+		OldRoots: filepath.Join(dir, "old"), Previous: true, Now: time.Now()})
+	testutil.Must(t, err)
+	t.Cleanup(m.Close)
+	if len(m.OldRoots.Roots) != 1 {
+		t.Fatalf("old roots %+v, want the one made", m.OldRoots.Roots)
+	}
+	count := func(ws []diff.Warning) (n int) {
+		for _, w := range ws {
+			if strings.Contains(w.Message, declsThen) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(m.Audit.Warnings); n != 1 {
+		t.Fatalf("the audit gave %d warnings about %s, want 1: %+v", n, declsThen, m.Audit.Warnings)
+	}
+	// Now the module's file: the model does not read it again.
+	testutil.Must(t, os.WriteFile(declsThen, []byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/nixos" ] }`), 0o644))
+	m.From = &m.OldRoots.Roots[0]
+	if pe := m.Persisted("/etc/nixos/configuration.nix", time.Now().Add(time.Hour)); pe != nil {
+		t.Errorf("refused %+v: the file was read again (it declares /etc/nixos now); want the fact the audit read (none: the content rule restores the newer file)", pe)
+	}
+	if w := m.DeclaredThenWarning(); w != nil {
+		t.Errorf("restore's warning %+v: given again after the audit's", w)
 	}
 }
