@@ -5,13 +5,12 @@
   environment.persistence."/nix/persist" = {
     directories = [
       { directory = "/var/db/sudo/lectured"; user = "root"; group = "root"; mode = "0700"; } # 1, medium
-      "/imperm_test" # 2, low
-      "/usr/local/bin" # 3, low
+      "/usr/local/bin" # 2, low
     ];
   };
 }
 # Once saved there, copy what is there now into persistent storage (before the next reboot):
-#   drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo --persist $DIR/persist-suggested.nix /var/db/sudo/lectured /imperm_test /usr/local/bin
+#   drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo --persist $DIR/persist-suggested.nix /var/db/sudo/lectured /usr/local/bin
 # Not worth persisting (caches, regenerated at every boot); for drift check:
 #   --ignore /tmp
 #   --ignore /var/cache
