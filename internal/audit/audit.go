@@ -196,6 +196,10 @@ type Model struct {
 	mountedElsewhere bool
 	// homes is Homes.
 	homes map[string]string
+	// older are the old roots past the previous boot's compared before the
+	// walk (compareOlder), parallel to OldRoots.Roots (the first unused);
+	// nil when none was.
+	older []olderRoot
 	// discovered: the declarations were found in Root (no --persist, no
 	// --flake), so Sources are the configuration's files.
 	discovered bool
@@ -329,6 +333,9 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		blank = m.blank(warn) // opens the top level
 	}
 	readable(&m.OldRoots, m.top)
+	if err := m.compareOlder(ctx, o); err != nil {
+		return err
+	}
 	if blank != "" {
 		cfg.Blank, cfg.BlankName = m.top.Join(blank), blank
 	}

@@ -26,38 +26,82 @@ import (
 // parallel to items; a path that cannot be compared gets NoHistory and
 // counts in one warning. When the walk fails, the warning says so and
 // every item is looked up one by one. Errors: root or dir cannot be
-// opened; ctx's, once it is done.
+// opened; ctx's, once it is done. It is CompareOlder then
+// OlderRoot.Histories.
 func HistoryIn(ctx context.Context, root, dir, label string, items []*Item, workers int) ([]History, []Warning, error) {
-	liveFD, err := ifsys.OpenRoot(root)
+	o, err := CompareOlder(ctx, root, dir, label, workers)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", root, err)
+		return nil, nil, err
 	}
-	defer unix.Close(liveFD)
-	prevFD, err := ifsys.OpenRoot(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	return o.Histories(ctx, items, workers)
+}
+
+// OlderRoot is an old root compared with the audited root ahead of the
+// lookups of HistoryIn: the lockstep walk's result (the paths that are not
+// the same, a few per cent of a tree), kept until the lost set is known.
+// An audit that needs the history of its lost paths in old roots past the
+// previous one (drift suggest --boots) compares them before its own walk,
+// while its heap is small: compared after it, each walk's garbage made the
+// collector mark the whole lost set again and again near the soft memory
+// limit (drift suggest --boots 2 on 1,000,000 lost paths: 50 s of the
+// collector's CPU for one old root).
+type OlderRoot struct {
+	root, dir, label string
+	h                *lockHist // nil: every item is looked up one by one
+	warnings         []Warning
+}
+
+// CompareOlder runs the lockstep walk (Compare) of the old root dir, named
+// label ("old_roots/NAME"), against root, for OlderRoot.Histories. A walk
+// that fails is a warning of the result (its items are then looked up one
+// by one), not an error. Errors: root or dir cannot be opened; ctx's, once
+// it is done.
+func CompareOlder(ctx context.Context, root, dir, label string, workers int) (*OlderRoot, error) {
+	for _, d := range []string{root, dir} {
+		fd, err := ifsys.OpenRoot(d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d, err)
+		}
+		unix.Close(fd)
 	}
-	defer unix.Close(prevFD)
-	var warnings []Warning
-	var h *lockHist // nil: every item is looked up one by one
+	o := &OlderRoot{root: root, dir: dir, label: label}
 	if lockstepHistory {
 		cmp, err := Compare(ctx, dir, root, CompareOptions{Workers: workers})
 		switch {
 		case ctx.Err() != nil:
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		case err != nil:
-			warnings = append(warnings, Warning{Kind: WarnHistory, Message: fmt.Sprintf("cannot compare the root with %s: %v: lost paths are looked up one by one", label, err)})
+			o.warnings = append(o.warnings, Warning{Kind: WarnHistory, Message: fmt.Sprintf("cannot compare the root with %s: %v: lost paths are looked up one by one", label, err)})
 		default:
-			h = newLockHist(cmp)
+			o.h = newLockHist(cmp)
 		}
 	}
+	return o, nil
+}
+
+// Histories is HistoryIn's result for items from the comparison o holds:
+// one History per item, the warnings of the walk and of the items that
+// could not be compared. Errors: o's roots cannot be opened again; ctx's,
+// once it is done.
+func (o *OlderRoot) Histories(ctx context.Context, items []*Item, workers int) ([]History, []Warning, error) {
+	liveFD, err := ifsys.OpenRoot(o.root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", o.root, err)
+	}
+	defer unix.Close(liveFD)
+	prevFD, err := ifsys.OpenRoot(o.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", o.dir, err)
+	}
+	defer unix.Close(prevFD)
+	warnings := slices.Clone(o.warnings)
 	live := func(it *Item) (int, string) { return liveFD, strings.TrimPrefix(it.Path, "/") }
-	hs, failed, first := h.histories(ctx, live, prevFD, items, workers, label)
+	hs, failed, first := o.h.histories(ctx, live, prevFD, items, workers, o.label)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	if failed > 0 {
-		warnings = append(warnings, Warning{Kind: WarnHistory, Path: strings.SplitN(first, ":", 2)[0], Message: fmt.Sprintf("%s not compared with %s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), label, first)})
+		warnings = append(warnings, Warning{Kind: WarnHistory, Path: strings.SplitN(first, ":", 2)[0], Message: fmt.Sprintf("%s not compared with %s (first: %s)", units.Plural(int64(failed), "lost path", "lost paths"), o.label, first)})
 	}
 	return hs, warnings, nil
 }

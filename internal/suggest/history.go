@@ -5,21 +5,23 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/nix-drift/drift/internal/btrfs"
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
-// Histories compares the lost paths of a (an audit of root) with the old
-// roots given, newest first, and returns one RootHistory each: the first is
-// the previous boot's root, whose history Check already set
-// (Item.History; a.PreviousRoot must be it); the others are compared by
-// diff.HistoryIn, for the unpersisted paths only (the candidates of
-// Suggest), each with one lockstep walk as Check compares the first: N old
-// roots cost about N comparisons of the trees. An old root that cannot be read is left out with a warning; so
-// are the paths that could not be compared (counted, the first named).
+// Histories compares the lost paths of m.Audit with its old roots
+// (m.OldRoots.Roots, newest first) and returns one RootHistory each: the
+// first is the previous boot's root, whose history Check already set
+// (Item.History); the others are compared by m.OlderHistories, for the
+// unpersisted paths only (the candidates of Suggest), each with one
+// lockstep walk as Check compares the first (made before the model's walk
+// when Options.Boots asked for it): N old roots cost about N comparisons of
+// the trees. An old root that cannot be read is left out with a warning;
+// so are the paths that could not be compared (counted, the first named).
 // Once ctx is done it compares nothing more and returns ctx's error.
-func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.OldRoot, workers int) ([]RootHistory, []diff.Warning, error) {
+func Histories(ctx context.Context, m *audit.Model, workers int) ([]RootHistory, []diff.Warning, error) {
+	a, roots := m.Audit, m.OldRoots.Roots
 	if len(roots) == 0 {
 		return nil, nil, nil
 	}
@@ -41,7 +43,7 @@ func Histories(ctx context.Context, a *diff.Audit, root string, roots []btrfs.Ol
 			out = append(out, o)
 			continue
 		}
-		hs, hw, err := diff.HistoryIn(ctx, root, r.Dir, "old_roots/"+r.Name, cand, workers)
+		hs, hw, err := m.OlderHistories(ctx, i, cand, workers)
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, nil, cerr
 		}

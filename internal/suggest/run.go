@@ -82,7 +82,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if n := len(a.Errors); n > 0 {
 		r.Warnings = append(r.Warnings, diff.Warning{Kind: diff.WarnUnreadable, Message: fmt.Sprintf("%d paths on the ephemeral side could not be read (drift check --verbose lists them): what they hold is not weighed", n)})
 	}
-	old, hw, err := Histories(ctx, a, m.Root, m.OldRoots.Roots, o.Workers)
+	old, hw, err := Histories(ctx, m, o.Workers)
 	if err != nil {
 		return nil, err
 	}
