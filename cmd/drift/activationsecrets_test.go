@@ -21,32 +21,24 @@ import (
 // file and age key ranked "low" while a host key the knowledge base knows
 // was "high".
 func TestActivationSecretsRankedFirstAndNotDeclared(t *testing.T) {
-	dir := t.TempDir()
-	decl := `{ ... }: {
+	sys := newSystem(t, "decl.nix", `{ ... }: {
   users.mutableUsers = false;
   users.users.alice.hashedPasswordFile = "/etc/secrets/alice";
   sops.age.keyFile = "/var/lib/sops-nix/key.txt";
   environment.persistence."/nix/persist".directories = [ "/var/log" ];
 }
-`
-	mountinfo := `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
+`, `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
 27 22 0:31 /nix /nix rw shared:14 - btrfs /dev/vda2 rw,subvol=/nix
 28 27 0:31 /persist /nix/persist rw shared:15 - btrfs /dev/vda2 rw,subvol=/persist
 40 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw
-`
-	for name, content := range map[string]string{"decl.nix": decl, "mountinfo": mountinfo} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
+`)
+	testutil.Build(t, sys.root, map[string]testutil.Node{
 		"etc/secrets/alice":         file("$y$hash"),
 		"var/lib/sops-nix/key.txt":  file("AGE-SECRET-KEY-1"),
 		"etc/ssh/ssh_host_rsa_key":  file("key"),
 		"nix/persist/var/log/.keep": file(""),
 	}, fixtureTime)
-	args := []string{"--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"),
-		"--now", suggestNow.Format("2006-01-02T15:04:05Z")}
+	args := sys.flags("--now", suggestNow.Format("2006-01-02T15:04:05Z"))
 
 	_, out, errs := runDrift(t, append([]string{"suggest", "--format", "json"}, args...)...)
 	var sug struct {
@@ -75,11 +67,11 @@ func TestActivationSecretsRankedFirstAndNotDeclared(t *testing.T) {
 	if strings.Contains(out, `"/var/lib/sops-nix"`) || !strings.Contains(out, "move it to /nix/persist/var/lib/sops-nix/key.txt and point sops.age.keyFile there") {
 		t.Errorf("suggest --format nix declares the sops-nix key's directory, or does not say how to keep it:\n%s\n%s", out, errs)
 	}
-	nixFile := filepath.Join(dir, "suggested.nix")
+	nixFile := filepath.Join(sys.dir, "suggested.nix")
 	if err := os.WriteFile(nixFile, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, lo, le := runDrift(t, "lint", filepath.Join(dir, "decl.nix"), nixFile); strings.Contains(lo+le, "early-reader") || strings.Contains(lo+le, "or declare it") {
+	if _, lo, le := runDrift(t, "lint", sys.config, nixFile); strings.Contains(lo+le, "early-reader") || strings.Contains(lo+le, "or declare it") {
 		t.Errorf("lint of the configuration and suggest's output:\n%s\n%s", lo, le)
 	}
 }

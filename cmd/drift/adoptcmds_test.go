@@ -51,7 +51,7 @@ func differingDemo(t *testing.T, dir string) []string {
 	b, err = json.Marshal(rep)
 	testutil.Must(t, err)
 	testutil.Must(t, os.WriteFile(latest, b, 0o644))
-	return []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "impermanence.nix"), "--ignore-file", filepath.Join(dir, "ignore")}
+	return demoFlags(dir)
 }
 
 // adoptCmdRe finds a drift adopt command in printed text: its words up to

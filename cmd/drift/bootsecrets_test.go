@@ -26,8 +26,7 @@ const lockOut = "losing it locks users out at the next boot"
 // "not declared" and suggest ranked the file by its size and history
 // (a tester saw it ranked low), and in use only as "named by an option".
 func TestBootSecretOneRuleThreeReaders(t *testing.T) {
-	dir := t.TempDir()
-	decl := `{ ... }: {
+	sys := newSystem(t, "decl.nix", `{ ... }: {
   users.mutableUsers = false;
   users.users.alice.hashedPasswordFile = "/etc/secrets/alice";
   users.users.bob.hashedPasswordFile = "/nix/persist/passwords/bob";
@@ -35,24 +34,19 @@ func TestBootSecretOneRuleThreeReaders(t *testing.T) {
     directories = [ "/var/log" ];
   };
 }
-`
-	mountinfo := `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
+`, `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
 27 22 0:31 /nix /nix rw shared:14 - btrfs /dev/vda2 rw,subvol=/nix
 28 27 0:31 /persist /nix/persist rw shared:15 - btrfs /dev/vda2 rw,subvol=/persist
 40 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw
-`
-	for name, content := range map[string]string{"decl.nix": decl, "mountinfo": mountinfo} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
+`)
+	dir := sys.dir
+	testutil.Build(t, sys.root, map[string]testutil.Node{
 		"etc/secrets/alice":               file("$y$hash"),
 		"var/lib/postgresql/16/base/data": {Size: 8 << 20, Mtime: suggestNow.Add(-time.Hour)},
 		"nix/persist/passwords/bob":       file("$y$hash"),
 		"nix/persist/var/log/.keep":       file(""),
 	}, fixtureTime)
-	args := []string{"--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix")}
+	args := sys.flags()
 
 	// drift check: the WHY of the lost password file.
 	_, out, errs := runDrift(t, append([]string{"check", "--format", "json"}, args...)...)
@@ -117,12 +111,12 @@ func TestBootSecretOneRuleThreeReaders(t *testing.T) {
 	if err := os.WriteFile(nixFile, []byte(out), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, lo, le := runDrift(t, "lint", filepath.Join(dir, "decl.nix"), nixFile); strings.Contains(lo+le, "early-reader") {
+	if _, lo, le := runDrift(t, "lint", sys.config, nixFile); strings.Contains(lo+le, "early-reader") {
 		t.Errorf("lint of the configuration and suggest's output finds an early reader:\n%s\n%s", lo, le)
 	}
 
 	// drift lint: the same words.
-	_, out, errs = runDrift(t, "lint", filepath.Join(dir, "decl.nix"))
+	_, out, errs = runDrift(t, "lint", sys.config)
 	if !strings.Contains(out+errs, "lost-secret") || !strings.Contains(out+errs, lockOut) {
 		t.Errorf("lint: no lost-secret finding saying %q:\n%s\n%s", lockOut, out, errs)
 	}

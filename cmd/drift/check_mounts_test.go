@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,8 +14,7 @@ import (
 // /home/carol (fileSystems); mountinfo is the mount table given.
 func subvolMachine(t *testing.T, mountinfo string, tree map[string]testutil.Node) (root string, args []string) {
 	t.Helper()
-	dir := t.TempDir()
-	decl := `{ ... }: {
+	sys := newSystem(t, "decl.nix", `{ ... }: {
   fileSystems."/" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=root" ]; };
   fileSystems."/nix" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=nix" ]; };
   fileSystems."/nix/persist" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=persist" ]; };
@@ -28,15 +25,9 @@ func subvolMachine(t *testing.T, mountinfo string, tree map[string]testutil.Node
     directories = [ "/var/lib/nixos" ];
   };
 }
-`
-	for name, data := range map[string]string{"decl.nix": decl, "mountinfo": mountinfo} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	root = filepath.Join(dir, "root")
-	testutil.Build(t, root, tree, fixtureTime)
-	return root, []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"), "--old-roots", "none", "--quiet"}
+`, mountinfo)
+	testutil.Build(t, sys.root, tree, fixtureTime)
+	return sys.root, sys.flags("--old-roots", "none", "--quiet")
 }
 
 const subvolBase = `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/testutil"
@@ -15,32 +13,25 @@ import (
 // users.alice, relative to the home. Before, suggest knew only --home's
 // homes and rolled it up as the system path /srv/alice.
 func TestSuggestReadsTheDeclaredHomes(t *testing.T) {
-	dir := t.TempDir()
-	decl := `{ ... }: {
+	sys := newSystem(t, "decl.nix", `{ ... }: {
   environment.persistence."/nix/persist" = {
     directories = [ "/var/log" ];
     users.alice = { home = "/srv/alice"; directories = [ "Documents" ]; };
   };
 }
-`
-	mountinfo := `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
+`, `22 1 0:31 /root / rw shared:1 - btrfs /dev/vda2 rw,subvol=/root
 27 22 0:31 /nix /nix rw shared:14 - btrfs /dev/vda2 rw,subvol=/nix
 28 27 0:31 /persist /nix/persist rw shared:15 - btrfs /dev/vda2 rw,subvol=/persist
 40 22 0:31 /persist/var/log /var/log rw - btrfs /dev/vda2 rw
 41 22 0:31 /persist/srv/alice/Documents /srv/alice/Documents rw - btrfs /dev/vda2 rw
-`
-	for name, content := range map[string]string{"decl.nix": decl, "mountinfo": mountinfo} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{
+`)
+	testutil.Build(t, sys.root, map[string]testutil.Node{
 		"srv/alice/.config/app/settings.json":   {Content: `{"theme":"dark"}`},
 		"srv/alice/Documents/a.txt":             file("a"),
 		"nix/persist/srv/alice/Documents/a.txt": file("a"),
 		"nix/persist/var/log/.keep":             file(""),
 	}, fixtureTime)
-	code, out, errs := runDrift(t, "suggest", "--format", "json", "--root", filepath.Join(dir, "root"), "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", filepath.Join(dir, "decl.nix"), "--now", suggestNow.Format("2006-01-02T15:04:05Z"))
+	code, out, errs := runDrift(t, append([]string{"suggest", "--format", "json"}, sys.flags("--now", suggestNow.Format("2006-01-02T15:04:05Z"))...)...)
 	if code > 1 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -68,8 +68,7 @@ func demoCheck(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []string{"check", "--root", demo + "/root", "--mountinfo", demo + "/mountinfo",
-		"--persist", demo + "/impermanence.nix", "--ignore-file", demo + "/ignore"}
+	return append([]string{"check"}, demoFlags(demo)...)
 }
 
 // TestRunBrokenPipe: run writing to a pipe whose reader is gone exits 141,

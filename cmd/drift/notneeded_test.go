@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,27 +21,19 @@ import (
 // the data stays in view), check and suggest with the drift adopt that
 // keeps it declared beside it.
 func TestDeclarationOnAPersistentFileSystemOneAdvice(t *testing.T) {
-	dir := t.TempDir()
-	root := filepath.Join(dir, "root")
-	write := func(p, s string) {
-		testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		testutil.Must(t, os.WriteFile(p, []byte(s), 0o644))
-	}
-	write(filepath.Join(root, "home/alice/.mozilla/prefs.js"), "user_pref(1);\n")
-	write(filepath.Join(root, "nix/persist/.keep"), "")
-	write(filepath.Join(dir, "mountinfo"), `22 1 0:20 / / rw - tmpfs none rw
-27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
-28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
-29 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
-`)
-	cfg := filepath.Join(dir, "cfg", "configuration.nix")
-	write(cfg, `{ ... }: {
+	sys := newSystem(t, "cfg/configuration.nix", `{ ... }: {
   fileSystems."/home" = { device = "/dev/vda2"; fsType = "btrfs"; options = [ "subvol=home" ]; };
   environment.persistence."/nix/persist".users.alice.directories = [ ".mozilla" ];
   users.users.alice = { isNormalUser = true; home = "/home/alice"; };
 }
+`, `22 1 0:20 / / rw - tmpfs none rw
+27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+29 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home
 `)
-	flags := []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", cfg}
+	root, cfg, flags := sys.root, sys.config, sys.flags()
+	testutil.WriteFile(t, filepath.Join(root, "home/alice/.mozilla/prefs.js"), "user_pref(1);\n")
+	testutil.WriteFile(t, filepath.Join(root, "nix/persist/.keep"), "")
 	advice := persist.NotNeeded
 	_, out, errs := runDrift(t, "lint", cfg)
 	if !strings.Contains(out+errs, "already-persistent") || !strings.Contains(out+errs, advice) {

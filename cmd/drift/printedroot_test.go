@@ -25,26 +25,20 @@ import (
 // reach the host's own paths if they did not). drift suggest's drift
 // prune is run as printed too.
 func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
-	dir := t.TempDir()
-	root := filepath.Join(dir, "root")
-	write := func(p, s string) {
-		testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		testutil.Must(t, os.WriteFile(p, []byte(s), 0o644))
-	}
-	write(filepath.Join(root, "nix/persist/etc/machine-id"), "renamed in place\n")
-	write(filepath.Join(root, "etc/machine-id"), "what the mount shows\n")
-	write(filepath.Join(root, "var/lib/app/data"), "live\n")
-	write(filepath.Join(root, "nix/persist/var/lib/old-app/state"), "stray\n")
-	part := filepath.Join(root, "nix/persist/var/lib", partial.Name("app", 4194311, "0123456789ab")) // a pid above pid_max: gone
-	write(filepath.Join(part, "data"), "li")
-	write(filepath.Join(dir, "mountinfo"), `22 1 0:20 / / rw - tmpfs none rw
+	sys := newSystem(t, "cfg/configuration.nix",
+		`{ environment.persistence."/nix/persist" = { directories = [ "/var/lib/app" ]; files = [ "/etc/machine-id" ]; }; }`,
+		`22 1 0:20 / / rw - tmpfs none rw
 27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
 28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
 41 22 0:31 /persist/etc/machine-id//deleted /etc/machine-id rw - btrfs /dev/vda2 rw,subvol=/persist
 `)
-	cfg := filepath.Join(dir, "cfg", "configuration.nix")
-	write(cfg, `{ environment.persistence."/nix/persist" = { directories = [ "/var/lib/app" ]; files = [ "/etc/machine-id" ]; }; }`)
-	flags := []string{"--root", root, "--mountinfo", filepath.Join(dir, "mountinfo"), "--persist", cfg}
+	root, flags := sys.root, sys.flags()
+	testutil.WriteFile(t, filepath.Join(root, "nix/persist/etc/machine-id"), "renamed in place\n")
+	testutil.WriteFile(t, filepath.Join(root, "etc/machine-id"), "what the mount shows\n")
+	testutil.WriteFile(t, filepath.Join(root, "var/lib/app/data"), "live\n")
+	testutil.WriteFile(t, filepath.Join(root, "nix/persist/var/lib/old-app/state"), "stray\n")
+	part := filepath.Join(root, "nix/persist/var/lib", partial.Name("app", 4194311, "0123456789ab")) // a pid above pid_max: gone
+	testutil.WriteFile(t, filepath.Join(part, "data"), "li")
 	drift := func(printed string) {
 		t.Helper()
 		if !strings.Contains(printed, " --root "+root+" ") {
