@@ -181,7 +181,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Mtime:    time.Unix(0, it.Mtime).UTC().Format(time.RFC3339Nano),
 			Mount:    it.Mount,
 			History:  it.History.String(),
-			Why:      rowWhy(a, row),
+			Why:      rowWhy(a, row, nil),
 			Adopt:    RowAdopt(a, it),
 		}
 		ji.AdoptPreferLive, ji.AdoptPreferPersistent = RowAdoptPrefer(a, it)

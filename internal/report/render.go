@@ -15,7 +15,6 @@ import (
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/pathx"
-	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -281,6 +280,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			t.Header("TOP", "PATH", "CATEGORY", "TYPE", "ENTRIES", "SIZE", "WHY")
 		}
 		prev := ""
+		refs := &cmdRefs{}
 		for _, r := range rows {
 			top := topDir(r.Item.Path)
 			shown := escape.Name(top)
@@ -300,13 +300,14 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 				}
 				cells = append(cells, h)
 			}
-			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, rowWhy(a, r)))); err != nil {
+			if err := t.Append(append(cells, paint(opts.Color, r.Item.Category, rowWhy(a, r, refs)))); err != nil {
 				return err
 			}
 		}
 		if err := t.Render(); err != nil {
 			return err
 		}
+		refs.write(w)
 		if cmd := adoptAll(a, rows); cmd != "" {
 			fmt.Fprintln(w, cmd)
 		}
@@ -378,48 +379,6 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 		out[it.History] = t
 	}
 	return out
-}
-
-// rowWhy is Why for a row, with the ignored entries it leaves out and the
-// drift adopt command that keeps it (RowAdopt), or, where its persistent
-// copy differs, the two that say which side wins (RowAdoptPrefer).
-func rowWhy(a *diff.Audit, r Row) string {
-	why := Why(a, r.Item)
-	if r.Hidden.Count > 0 {
-		why += fmt.Sprintf("; %s ignored inside, not shown", units.Plural(r.Hidden.Count, "entry", "entries"))
-	}
-	if cmd := RowAdopt(a, r.Item); cmd != "" {
-		if k, _ := a.Keep(r.Item); k == diff.KeepUndeclare {
-			why += "; " + persist.NotNeeded + "; or keep it declared: " + cmd
-			return why
-		}
-		why += "; keep it: " + cmd
-	} else if _, ok := a.AdoptDecl(r.Item); ok {
-		why += "; its persistent copy differs: " + adopt.Choice(a.Root, a.Args, r.Item.Path)
-	} else {
-		why += keepByHand(a, r.Item)
-	}
-	return why
-}
-
-// keepByHand is what rowWhy adds for a row drift adopt refuses because a
-// live mount shows it (diff.KeepShownDeleted: the by-hand copy of what
-// the mount shows; diff.KeepHidden: the copy is the live data, and how to
-// look beneath the mount), "" for any other row.
-func keepByHand(a *diff.Audit, it *diff.Item) string {
-	switch k, src := a.Keep(it); k {
-	case diff.KeepShownDeleted:
-		d := a.DeletedAt(it.Path)
-		return "; drift adopt refuses it (it would copy what lies beneath the mount, not what the mount shows): decide which version to keep, and to keep what the mount shows copy it by hand: " +
-			adopt.KeepDeletedCommand(a.Root, d.Mount.MountPoint, src, it.Path != d.Mount.MountPoint || it.IsDir())
-	case diff.KeepHidden:
-		on := a.LiesOn(it)
-		if on == "" {
-			on = "/"
-		}
-		return "; the copy is what the running system uses, and this hidden object is stale: no drift adopt replaces the copy with it; to look at it: mkdir -p /mnt/beneath && mount --bind " + escape.Shell(path.Join(a.Root, on)) + " /mnt/beneath, copy it by hand only if you really want it, then umount /mnt/beneath"
-	}
-	return ""
 }
 
 // RowAdopt is the drift adopt command (AdoptCommand) that copies a lost
