@@ -358,7 +358,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(m.Sources, ", "))
 		}
 		hint := "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"
-		if h := m.oldNixosHint(); h != "" {
+		if h := m.oldNixosHint(o.args()); h != "" {
 			hint = h + "; or " + hint
 		}
 		return &HintError{Err: err, Hint: hint}

@@ -34,9 +34,26 @@ func TestOldNixosHintNamesAConfiguration(t *testing.T) {
 		rel := "old_roots/2026-12-07_19:02:15"
 		m := &Model{discovered: true, Decls: &persist.Set{}, OldRoots: btrfs.Recent{InTop: true, Source: "/dev/vda2",
 			Roots: []btrfs.OldRoot{{Name: "2026-12-07_19:02:15", Path: rel, Dir: filepath.Join(top, rel)}}}}
-		got := m.oldNixosHint()
+		got := m.oldNixosHint(nil)
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 			t.Errorf("%s: hint %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestOldNixosHintCarriesTheRoot: audited at --root, with a mount table
+// and a home named, the hint's drift check audits the same system: its
+// --root and those flags, then the --persist of the configuration found
+// (it printed "drift check --persist …" alone, which audits the host's /).
+func TestOldNixosHintCarriesTheRoot(t *testing.T) {
+	top := t.TempDir()
+	testutil.Tree(t, top, "d /old_roots/2026-12-07_19:02:15/etc/nixos\nf /persist/etc/nixos/configuration.nix { }")
+	rel := "old_roots/2026-12-07_19:02:15"
+	m := &Model{Root: "/mnt/sys", discovered: true, Decls: &persist.Set{}, OldRoots: btrfs.Recent{InTop: true, Source: "/dev/vda2",
+		Roots: []btrfs.OldRoot{{Name: "2026-12-07_19:02:15", Path: rel, Dir: filepath.Join(top, rel)}}}}
+	o := Options{Mountinfo: "/tmp/rescue mountinfo", Homes: map[string]string{"alice": "/home/alice"}}
+	want := "then drift check --root /mnt/sys --mountinfo '/tmp/rescue mountinfo' --home alice=/home/alice --persist /mnt/top/persist/etc/nixos/configuration.nix (umount"
+	if got := m.oldNixosHint(o.args()); !strings.Contains(got, want) {
+		t.Errorf("hint %q, want %q", got, want)
 	}
 }

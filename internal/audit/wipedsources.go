@@ -71,8 +71,10 @@ func lostIn(lost []*diff.Item, p string) bool {
 // that holds a configuration.nix or flake.nix, a regular file with data;
 // never an empty etc/nixos, which is only the mount point a bind mount of
 // the persisted copy left on the root. With the top level mounted where
-// the user can read it. "" when none does.
-func (m *Model) oldNixosHint() string {
+// the user can read it, and the drift check that reads it there: with
+// --root and args (Options.args) as the audit had them, the same system.
+// "" when none does.
+func (m *Model) oldNixosHint(args []string) string {
 	if !m.discovered || len(m.Decls.Entries) > 0 || len(m.OldRoots.Roots) == 0 {
 		return ""
 	}
@@ -81,7 +83,7 @@ func (m *Model) oldNixosHint() string {
 		if !m.OldRoots.InTop {
 			return fmt.Sprintf("/etc/nixos lived on the wiped root; the newest old root holds it: --persist %s", escape.Shell(path.Join(r.Path, file)))
 		}
-		return topHint(m.OldRoots.Source, "/etc/nixos lived on the wiped root; the newest old root holds it", path.Join(r.Path, file))
+		return m.topHint("/etc/nixos lived on the wiped root; the newest old root holds it", path.Join(r.Path, file), args)
 	}
 	top, ok := strings.CutSuffix(r.Dir, r.Path)
 	if !m.OldRoots.InTop || !ok || r.Path == "" {
@@ -89,19 +91,20 @@ func (m *Model) oldNixosHint() string {
 	}
 	for _, rel := range storageNixos(top, path.Dir(r.Path)) {
 		if file := nixosConfig(top, rel); file != "" {
-			return topHint(m.OldRoots.Source, "the configuration is in persistent storage, not on the root", file)
+			return m.topHint("the configuration is in persistent storage, not on the root", file, args)
 		}
 	}
 	return ""
 }
 
 // topHint is oldNixosHint's words for file (relative to the top level of
-// the filesystem on source): what mounts the top level, and the drift
-// check that reads it there.
-func topHint(source, why, file string) string {
-	dir := path.Dir(file)
-	return fmt.Sprintf("%s (%s:/%s): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then drift check --persist %s (umount /mnt/top after)",
-		why, source, dir, escape.Shell(source), escape.Shell(path.Join("/mnt/top", file)))
+// the filesystem the old roots are on): what mounts the top level, and
+// the drift check that reads it there, with --root and args.
+func (m *Model) topHint(why, file string, args []string) string {
+	source := m.OldRoots.Source
+	check := escape.DriftCommand([]string{"check"}, m.Root, append(slices.Clone(args), "--persist", path.Join("/mnt/top", file)))
+	return fmt.Sprintf("%s (%s:/%s): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then %s (umount /mnt/top after)",
+		why, source, path.Dir(file), escape.Shell(source), check)
 }
 
 // nixosConfig is dir (relative, beneath root)'s configuration: dir joined

@@ -43,12 +43,12 @@ func TestCheckAfterWipePointsAtTheOldRootsNixos(t *testing.T) {
 	}
 	code, out, errs = s.driftAll("check", "--root", s.root)
 	inTop := "/old_roots/" + olds[0] + "/etc/nixos"
-	give := "drift check --persist /mnt/top" + inTop + "/configuration.nix"
+	give := "drift check --root " + s.root + " --persist /mnt/top" + inTop + "/configuration.nix" // the system audited, not the host's /
 	if code != 2 || !strings.Contains(errs, s.dev+":"+inTop) || !strings.Contains(errs, "mount -o subvolid=5 "+s.dev+" /mnt/top") || !strings.Contains(errs, give) {
 		t.Fatalf("drift check after the wipe: exit %d, want the hint naming %s:%s and %q\n%s\n%s", code, s.dev, inTop, give, out, errs)
 	}
 	// The given command, with the top level mounted where this test has it.
-	code, out, errs = s.driftAll("check", "--root", s.root, "--persist", s.top+inTop+"/configuration.nix")
+	code, out, errs = s.driftAll(strings.Fields(strings.ReplaceAll(strings.TrimPrefix(give, "drift "), "/mnt/top", s.top))...)
 	if code > 1 || strings.Contains(errs, "no persistence declarations found") {
 		t.Errorf("drift check with the old root's configuration: exit %d\n%s\n%s", code, out, errs)
 	}
