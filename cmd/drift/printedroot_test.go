@@ -23,7 +23,7 @@ import (
 // must succeed: the stray put back, the partial copy finished), and the
 // rm -r and mount --bind name paths below --root (not run: they would
 // reach the host's own paths if they did not). drift suggest's drift
-// prune is run as printed too.
+// prune is run as printed too, and its table's and JSON's are the same.
 func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
 	sys := newSystem(t, "cfg/configuration.nix",
 		`{ environment.persistence."/nix/persist" = { directories = [ "/var/lib/app" ]; files = [ "/etc/machine-id" ]; }; }`,
@@ -86,9 +86,20 @@ func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
 	// --mountinfo: prune moves data, it reads the live mount table); then
 	// the --undo that prune prints, which puts it back.
 	_, out, _ := runDrift(t, append([]string{"suggest", "--format", "nix"}, flags...)...)
-	prune := find(`move it aside with (drift prune [^(]+) \(drift prune --undo`, out, "drift suggest")
+	prune := find(`move it aside: (drift prune [^(]+) \(drift prune --undo`, out, "drift suggest")
 	if !strings.Contains(prune, " --root "+root+" ") || strings.Contains(prune, "--mountinfo") {
 		t.Fatalf("drift suggest printed %s: want --root %s and no --mountinfo (prune refuses it)", prune, root)
+	}
+	// The table's note and JSON's give the same command (they said "drift
+	// prune" alone, which reached the host's /): the table after it, as
+	// "[N] COMMAND" its note refers to.
+	_, out, _ = runDrift(t, append([]string{"suggest", "--format", "json"}, flags...)...)
+	if !strings.Contains(out, "move it aside: "+prune+" (drift prune --undo") {
+		t.Errorf("drift suggest --format json's note lacks %s:\n%s", prune, out)
+	}
+	_, out, _ = runDrift(t, append([]string{"suggest"}, flags...)...)
+	if n := find(`(?m)^\[(\d+)\] drift prune `, out, "drift suggest"); !strings.Contains(out, "\n["+n+"] "+prune+"\n") || !strings.Contains(out, "run ["+n+"]") {
+		t.Errorf("drift suggest's table does not refer to [%s] %s:\n%s", n, prune, out)
 	}
 	_, out, errs = runDrift(t, strings.Fields(strings.TrimPrefix(prune, "drift "))...)
 	extra = errs

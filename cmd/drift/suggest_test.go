@@ -38,10 +38,18 @@ func runDrift(t *testing.T, args ...string) (int, string, string) {
 }
 
 // golden compares got with testdata/suggest/NAME, or rewrites it with
-// -update. dir, the fixture's directory, is replaced by $DIR.
+// -update. dir, the fixture's directory, is replaced by $DIR. A table's
+// cell must not hold dir: the table wraps it by its length, which
+// t.TempDir's name changes from run to run (a printed command goes after
+// the table, as its cell refers to it).
 func golden(t *testing.T, name, dir, got string) {
 	t.Helper()
 	got = strings.ReplaceAll(got, dir, "$DIR")
+	for _, l := range strings.Split(got, "\n") {
+		if strings.Contains(l, "│") && strings.Contains(l, "$DIR") {
+			t.Errorf("%s: a table cell holds the fixture's temporary directory (its wrapping changes with its length):\n%s", name, l)
+		}
+	}
 	p := filepath.Join("testdata", "suggest", name)
 	if *update {
 		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {

@@ -157,6 +157,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		cfg.Row.ColMaxWidths.PerColumn = tw.Mapper[int, int]{9: noteWidth}
 	})
 	t.Header("#", "SUGGEST", "PATH", "TYPE", "ENTRIES", "SIZE", "BOOTS", "CHANGED", "CONFIDENCE", "NOTE")
+	refs := &cmdRefs{}
 	for _, s := range r.Suggestions {
 		boots, changed := "-", "-"
 		stray := s.Action == suggest.DeclareOrRemove || s.Action == suggest.InUse
@@ -168,13 +169,14 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 			conf = "-"
 		}
 		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), escape.Name(s.Path), typeName(&s),
-			fmt.Sprint(s.Entries), units.Bytes(s.Bytes), boots, changed, conf, escape.Text(s.Note(escape.Name))}); err != nil {
+			fmt.Sprint(s.Entries), units.Bytes(s.Bytes), boots, changed, conf, escape.Text(s.NoteCmds(escape.Name, refs.ref))}); err != nil {
 			return err
 		}
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
+	refs.write(w)
 	var sources []string
 	for _, s := range r.Suggestions {
 		if s.Fact != nil {
@@ -386,7 +388,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# In persistent storage, declared by nothing but in use: keep it (drift never removes it); declare it to keep the use across boots:\n%s\n", strings.Join(inUse, "\n"))
 	}
 	if len(strays) > 0 {
-		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or move it aside with %s (drift prune --undo puts it back):\n%s\n", escape.DriftCommand([]string{"prune"}, r.Root, model.PruneArgs(r.Args)), strings.Join(strays, "\n"))
+		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or move it aside: %s (drift prune --undo puts it back):\n%s\n", escape.DriftCommand([]string{"prune"}, r.Root, model.PruneArgs(r.Args)), strings.Join(strays, "\n"))
 	}
 	if len(unprintable) > 0 {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))

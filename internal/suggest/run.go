@@ -8,6 +8,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -121,10 +122,12 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 		}
 	}
 	mounted := m.MountedUntilLastBoot()
+	prune := escape.DriftCommand([]string{"prune"}, m.Root, audit.PruneArgs(a.Args))
 	for i := range stray {
 		if stray[i].Action != DeclareOrRemove {
 			continue
 		}
+		stray[i].Prune = prune
 		if at, ok := mounted[stray[i].Path]; ok {
 			stray[i].MountedUntil = at
 		} else if m.MountedUntilAt(stray[i].Path, stray[i].LivePath) != "" {

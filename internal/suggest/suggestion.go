@@ -123,6 +123,11 @@ type Suggestion struct {
 	// audit.Model.MountedUntilAt, which also knows a mount point on another
 	// persistent filesystem), "" otherwise.
 	MountedUntil string
+	// Prune, for DeclareOrRemove, is the drift prune command that moves it
+	// aside: escape.DriftCommand with the audit's --root and the flags
+	// prune takes (audit.PruneArgs); Run sets it. "" leaves the note
+	// saying "drift prune".
+	Prune string
 	// Secrets, for Persist, are the boot secrets it stands for
 	// (diff.Audit.SecretsAt: a password file, a host key, a sops-nix or
 	// agenix key), each with what losing it does (persist.Ref.Loss): such
@@ -159,7 +164,15 @@ type Held struct {
 // Note is the suggestion's evidence in one line: the knowledge base's
 // note, the evidence, what the history says. esc makes a file name
 // printable (escape.Name).
-func (s *Suggestion) Note(esc func(string) string) string {
+func (s *Suggestion) Note(esc func(string) string) string { return s.NoteCmds(esc, nil) }
+
+// NoteCmds is Note with each command to run in it (the drift prune, drift
+// restore and cp it gives) as cmd shows it: a reference to it printed
+// apart, in a table. nil shows the command itself.
+func (s *Suggestion) NoteCmds(esc, cmd func(string) string) string {
+	if cmd == nil {
+		cmd = func(c string) string { return c }
+	}
 	var parts []string
 	for _, r := range s.Secrets {
 		parts = append(parts, esc(diff.SecretWhy(r, s.Path)))
@@ -183,7 +196,7 @@ func (s *Suggestion) Note(esc func(string) string) string {
 			if s.UntilBootFS != "" {
 				sh := escape.Shell // commands to run: quoted for a shell, printable
 				cp := escape.CopyCommand(s.Path, s.UntilBoot, s.Kind != persist.File)
-				move = ", or move the data onto the file system at " + esc(s.UntilBootFS) + " before the next boot (stop what uses it, umount " + sh(s.UntilBoot) + ", " + cp + ")"
+				move = ", or move the data onto the file system at " + esc(s.UntilBootFS) + " before the next boot (stop what uses it, umount " + sh(s.UntilBoot) + ", " + cmd(cp) + ")"
 			}
 			parts = append(parts, "in use: "+esc(strings.Join(s.UsedBy, "; "))+"; declare "+esc(s.UntilBoot)+move+", or it is no longer mounted there after the next boot (the data stays here; drift never removes it)")
 		} else {
@@ -193,13 +206,17 @@ func (s *Suggestion) Note(esc func(string) string) string {
 		if s.Symlink {
 			parts = append(parts, "a symlink (not followed)")
 		}
+		prune := "drift prune"
+		if s.Prune != "" {
+			prune = cmd(s.Prune)
+		}
 		if s.MountedUntil != "" {
-			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (only its empty mount point is left), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside with drift prune (drift prune --undo puts it back)")
+			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (only its empty mount point is left), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside: "+prune+" (drift prune --undo puts it back)")
 		} else {
-			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside with drift prune (drift prune --undo puts it back)")
+			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside: "+prune+" (drift prune --undo puts it back)")
 		}
 	} else {
-		if v := s.vanishedNote(esc); v != "" {
+		if v := s.vanishedNote(esc, cmd); v != "" {
 			parts = append(parts, v)
 		}
 		if h := s.historyNote(); h != "" {

@@ -271,7 +271,7 @@ func (in *Input) weighVanished(s *Suggestion) {
 
 // vanishedNote is the note of a suggestion standing for vanished paths:
 // that they vanished at the last wipe, and how to get them back.
-func (s *Suggestion) vanishedNote(esc func(string) string) string {
+func (s *Suggestion) vanishedNote(esc, cmd func(string) string) string {
 	if len(s.Vanished) == 0 {
 		return ""
 	}
@@ -279,7 +279,7 @@ func (s *Suggestion) vanishedNote(esc func(string) string) string {
 	for _, v := range s.Vanished {
 		paths = append(paths, esc(v.Path))
 		if v.Restore != "" {
-			cmds = append(cmds, v.Restore)
+			cmds = append(cmds, cmd(v.Restore))
 		}
 	}
 	if !s.Declares() {
