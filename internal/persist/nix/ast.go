@@ -139,3 +139,73 @@ func (n *nSelect) offset() int  { return n.Off }
 func (n *nHasAttr) offset() int { return n.Off }
 func (n *Binop) offset() int    { return n.Off }
 func (n *nUnary) offset() int   { return n.Off }
+
+// children calls f with each expression below n that is not one of an
+// attribute set's or a let's bindings (each walk has its own rule for
+// those), in source order, with tail true for those whose value n's value
+// may be or hold: a list's item, the body of a let, with, assert or
+// function, an if's branch, an application's argument, a select's `or`
+// default, an operand. The others are a string's interpolations, a
+// with's environment, a condition, a default argument, a function, the
+// set selected from and a dynamic key in a select or `?`. The walks of
+// the reader (checkDuplicates, Literals) share it, so that a node they do
+// not look into is one they chose. f is never given nil: an absent `or`
+// default, default argument or static key is skipped.
+func children(n Node, f func(c Node, tail bool)) {
+	switch n := n.(type) {
+	case *nStr:
+		for _, pt := range n.parts {
+			visitChild(f, pt.expr, false)
+		}
+	case *nList:
+		for _, it := range n.nodes {
+			f(it, true)
+		}
+	case *nLet:
+		f(n.body, true)
+	case *nWith:
+		f(n.Env, false)
+		f(n.body, true)
+	case *nAssert:
+		f(n.cond, false)
+		f(n.body, true)
+	case *nIf:
+		f(n.cond, false)
+		f(n.then, true)
+		f(n.elseOf, true)
+	case *nFunc:
+		for _, fm := range n.formals {
+			visitChild(f, fm.def, false)
+		}
+		f(n.body, true)
+	case *nApp:
+		f(n.Fn, false)
+		f(n.arg, true)
+	case *nSelect:
+		f(n.e, false)
+		visitKeys(f, n.path)
+		visitChild(f, n.def, true)
+	case *nHasAttr:
+		f(n.e, false)
+		visitKeys(f, n.path)
+	case *Binop:
+		f(n.L, true)
+		f(n.R, true)
+	case *nUnary:
+		f(n.e, true)
+	}
+}
+
+// visitChild calls f with c unless c is nil (an optional part).
+func visitChild(f func(Node, bool), c Node, tail bool) {
+	if c != nil {
+		f(c, tail)
+	}
+}
+
+// visitKeys calls f with the dynamic keys of path.
+func visitKeys(f func(Node, bool), path []attrKey) {
+	for _, k := range path {
+		visitChild(f, k.dyn, false)
+	}
+}

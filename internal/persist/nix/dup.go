@@ -56,55 +56,20 @@ func (p *parser) checkDuplicates(root Node) {
 // walk checks every attribute set and let below n.
 func (p *parser) walk(n Node) {
 	base := len(p.stack)
+	child := func(c Node, _ bool) { p.push(c) }
 	p.push(n)
 	for len(p.stack) > base {
 		n := p.stack[len(p.stack)-1]
 		p.stack = p.stack[:len(p.stack)-1]
 		p.lx.Src.Tick()
 		switch n := n.(type) {
-		case *nStr:
-			for _, pt := range n.parts {
-				p.push(pt.expr)
-			}
-		case *nList:
-			for _, it := range n.nodes {
-				p.push(it)
-			}
 		case *nAttrs:
 			p.setOf(n)
 		case *nLet:
 			p.addAll(&dupSet{}, n.binds, n.inherits)
-			p.push(n.body)
-		case *nWith:
-			p.push(n.Env)
-			p.push(n.body)
-		case *nAssert:
-			p.push(n.cond)
-			p.push(n.body)
-		case *nIf:
-			p.push(n.cond)
-			p.push(n.then)
-			p.push(n.elseOf)
-		case *nFunc:
-			for _, f := range n.formals {
-				p.push(f.def)
-			}
-			p.push(n.body)
-		case *nApp:
-			p.push(n.Fn)
-			p.push(n.arg)
-		case *nSelect:
-			p.push(n.e)
-			p.pushKeys(n.path)
-			p.push(n.def)
-		case *nHasAttr:
-			p.push(n.e)
-			p.pushKeys(n.path)
-		case *Binop:
-			p.push(n.L)
-			p.push(n.R)
-		case *nUnary:
-			p.push(n.e)
+			children(n, child)
+		default:
+			children(n, child)
 		}
 	}
 }
@@ -112,12 +77,6 @@ func (p *parser) walk(n Node) {
 func (p *parser) push(n Node) {
 	if n != nil {
 		p.stack = append(p.stack, n)
-	}
-}
-
-func (p *parser) pushKeys(path []attrKey) {
-	for _, k := range path {
-		p.push(k.dyn)
 	}
 }
 

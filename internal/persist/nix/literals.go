@@ -26,6 +26,16 @@ func Literals(src *Source, root Node, skip func(names []string) bool, visit func
 			stack = append(stack, item{n, last})
 		}
 	}
+	// child pushes a child of the node popped, with the node's last name
+	// (popped) when the node's value may be the child's.
+	var popped string
+	child := func(c Node, tail bool) {
+		if tail {
+			push(c, popped)
+		} else {
+			push(c, "")
+		}
+	}
 	var names []string
 	binds := func(bs []binding, inh []inherit, last string) {
 		for _, b := range bs {
@@ -53,6 +63,7 @@ func Literals(src *Source, root Node, skip func(names []string) bool, visit func
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		src.Tick()
+		popped = it.last
 		switch n := it.n.(type) {
 		case *nStr:
 			for _, pt := range n.parts {
@@ -74,41 +85,9 @@ func Literals(src *Source, root Node, skip func(names []string) bool, visit func
 			binds(n.binds, n.inherits, it.last)
 		case *nLet:
 			binds(n.binds, n.inherits, "")
-			push(n.body, it.last)
-		case *nWith:
-			push(n.Env, "")
-			push(n.body, it.last)
-		case *nAssert:
-			push(n.cond, "")
-			push(n.body, it.last)
-		case *nIf:
-			push(n.cond, "")
-			push(n.then, it.last)
-			push(n.elseOf, it.last)
-		case *nFunc:
-			for _, f := range n.formals {
-				push(f.def, "")
-			}
-			push(n.body, it.last)
-		case *nApp:
-			push(n.Fn, "")
-			push(n.arg, it.last)
-		case *nSelect:
-			push(n.e, "")
-			for _, k := range n.path {
-				push(k.dyn, "")
-			}
-			push(n.def, it.last)
-		case *nHasAttr:
-			push(n.e, "")
-			for _, k := range n.path {
-				push(k.dyn, "")
-			}
-		case *Binop:
-			push(n.L, it.last)
-			push(n.R, it.last)
-		case *nUnary:
-			push(n.e, it.last)
+			children(n, child)
+		default:
+			children(n, child)
 		}
 	}
 }
