@@ -57,6 +57,7 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 			if code != 0 {
 				t.Fatalf("suggest: exit %d\n%s", code, errs)
 			}
+			_, table, _ := runDrift(t, append([]string{"suggest"}, args[3:]...)...)
 			m := regexp.MustCompile(`(?m)^# Save it as (\S+) and add it to the imports of your configuration\.$`).FindStringSubmatch(out)
 			if m == nil {
 				t.Fatalf("suggest does not say where to save its module:\n%s", out)
@@ -83,6 +84,10 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 				if !strings.HasSuffix(m[1], " "+p) && !strings.Contains(m[1], " "+p+" ") {
 					t.Errorf("%s does not adopt %s", m[1], p)
 				}
+			}
+			// The table's line gives the same command, naming the file.
+			if want := "once declared (the module drift suggest --format nix prints, saved as " + saved + "), copy what is there now into persistent storage (before the next reboot): " + m[1] + "\n"; !strings.Contains(table, want) {
+				t.Errorf("the table does not say %q:\n%s", want, table)
 			}
 			code, aout, errs := runDrift(t, strings.Fields(strings.TrimPrefix(m[1], "drift "))...) // test paths hold no quoted words
 			if code != 0 {

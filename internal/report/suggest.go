@@ -189,8 +189,10 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	if len(sources) > 0 {
 		fmt.Fprintf(w, "sources (drift's knowledge base):\n%s\n", strings.Join(sources, "\n"))
 	}
-	if cmd := SuggestAdopt(r); cmd != "" {
-		fmt.Fprintf(w, "once declared, copy what is there now into persistent storage (before the next reboot): %s\n", cmd)
+	if cmd := SuggestAdopt(r, SuggestModuleArgs(r)); cmd != "" {
+		// The module --format nix prints, saved where it says: the command
+		// reads it (SuggestModuleArgs), as that output's does.
+		fmt.Fprintf(w, "once declared (the module drift suggest --format nix prints, saved as %s), copy what is there now into persistent storage (before the next reboot): %s\n", escape.Name(SuggestModuleFile(r)), cmd)
 	}
 	for _, l := range r.Left {
 		fmt.Fprintln(w, LeftLine(r, l))
@@ -358,10 +360,10 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	}
 	fmt.Fprintf(w, "}\n")
 	args := SuggestModuleArgs(r)
-	if cmd := suggestAdopt(r, args); cmd != "" {
+	if cmd := SuggestAdopt(r, args); cmd != "" {
 		fmt.Fprintf(w, "# Once saved there, copy what is there now into persistent storage (before the next reboot):\n#   %s\n", cmd)
 	}
-	if rs := suggestRestores(r, args); len(rs) > 0 {
+	if rs := SuggestRestores(r, args); len(rs) > 0 {
 		fmt.Fprintf(w, "# Vanished at the last wipe; once saved there, put back into the persistent copy:\n#   %s\n", strings.Join(rs, "\n#   "))
 	}
 	var ignores, strays, inUse, secrets []string
@@ -403,11 +405,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 // suggested to persist that the Nix snippet declares (a path Nix cannot
 // spell printably is left out, as it is from the snippet) and that is on
 // the live root (not suggest.Suggestion.OnlyVanished: its restore puts it
-// into the copy); "" for none.
-func SuggestAdopt(r *SuggestReport) string { return suggestAdopt(r, r.Args) }
-
-// suggestAdopt is SuggestAdopt with the declarations named by args.
-func suggestAdopt(r *SuggestReport, args []string) string {
+// into the copy), reading the declarations args name (SuggestModuleArgs:
+// with the module once saved); "" for none.
+func SuggestAdopt(r *SuggestReport, args []string) string {
 	var ps []string
 	for _, s := range r.Suggestions {
 		if _, ok := NixString(s.Path); ok && s.Declares() && !s.OnlyVanished() {
