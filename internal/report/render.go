@@ -294,7 +294,7 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			}
 			cells := []string{shown, p, paint(opts.Color, r.Item.Category, r.Item.Category.String()), Type(r.Item), fmt.Sprint(r.Entries), units.Bytes(r.Bytes)}
 			if hist {
-				h := r.Item.History.String()
+				h := r.History.String()
 				if h == "" {
 					h = "-"
 				}

@@ -142,6 +142,68 @@ func TestRowsSplitByHistory(t *testing.T) {
 	}
 }
 
+// A directory whose entries differ in history only is listed row by row
+// while that takes splitAtMost rows or fewer; past that it is one row whose
+// history is summed up: changed (something inside changed or is new), with
+// the count of each history in its WHY, in the table and the JSON alike. A
+// previous root that differs from the live one in one file of each of
+// thousands of directories made a table of a row per file, minutes to lay
+// out and unreadable.
+func TestRowsSumUpWideHistories(t *testing.T) {
+	build := func(files int) *diff.Audit {
+		a := audit()
+		a.PreviousRoot = &btrfs.OldRoot{Name: "2026-12-06_09:00:00"}
+		v := &diff.Item{Path: "/v", Category: diff.Unpersisted, Mode: dirMode, Decl: -1, History: diff.HistorySame}
+		a.Lost = append(a.Lost, v)
+		for i := range files {
+			h := diff.HistorySame
+			switch i % 4 {
+			case 1:
+				h = diff.HistoryChanged
+			case 3:
+				h = diff.HistoryNew
+			}
+			a.Lost = append(a.Lost, &diff.Item{Path: fmt.Sprintf("/v/f%03d", i), Category: diff.Unpersisted, Mode: fileMode, Size: 1, Decl: -1, History: h})
+		}
+		slices.SortFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
+		return a
+	}
+	rowsUnder := func(a *diff.Audit) []Row {
+		var out []Row
+		for _, r := range Rows(a, false) {
+			if r.Item.Path == "/v" || strings.HasPrefix(r.Item.Path, "/v/") {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	// 12 files: 6 same, 3 changed, 3 new: each differing one is a row,
+	// the same ones between them too (no two adjacent share a history).
+	if rs := rowsUnder(build(12)); len(rs) != 13 || rs[0].Inside != nil || rs[0].History != diff.HistorySame {
+		t.Errorf("12 files: %d rows, /v %+v; want /v alone (same), then 12 rows", len(rs), rs[0])
+	}
+	a := build(40) // 20 same, 10 changed, 10 new: 40 rows, past splitAtMost
+	rs := rowsUnder(a)
+	if len(rs) != 1 || rs[0].Entries != 41 || rs[0].History != diff.HistoryChanged || rs[0].Inside == nil {
+		t.Fatalf("40 files: rows %+v; want /v alone, 41 entries, changed", rs)
+	}
+	want := "inside: 10 new, 10 changed, 21 same against the previous root"
+	if got := InsideWhy(rs[0]); got != want {
+		t.Errorf("InsideWhy %q, want %q", got, want)
+	}
+	var table, js bytes.Buffer
+	if err := Write(&table, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&js, a, Options{Format: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	// The table wraps the WHY cell.
+	if !strings.Contains(table.String(), "inside: 10 new, 10 changed,") || !strings.Contains(js.String(), want) || strings.Contains(table.String(), "/v/f") {
+		t.Errorf("table or JSON: want one /v row with %q:\n%s\n%s", want, table.String(), js.String())
+	}
+}
+
 // A collapsed audit (diff.Config.Collapse), where /a stands for its two
 // files, gives the same rows, table and JSON as the expanded one; the paths
 // formats refuse it.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -8,9 +9,10 @@ import (
 )
 
 // Row is one line of a people-facing report: a lost path, or a directory lost
-// whole (every entry below it lost, all with the same category and the same
-// history against the previous root), which then stands for its whole
-// subtree.
+// whole (every entry below it lost, all with the same category), which then
+// stands for its whole subtree: with the same history against the previous
+// root too, or, where listing what differs would take more than
+// splitAtMost rows, with its history summed up (Inside).
 type Row struct {
 	// Item is the path's own item (for a collapsed directory: the directory).
 	Item *diff.Item
@@ -22,7 +24,23 @@ type Row struct {
 	// Hidden counts the ignored entries left out below a directory's row
 	// (Rows without all), the row's own: those not below a later row.
 	Hidden diff.Total
+	// History is the row's history against the previous root: its item's,
+	// or for a directory whose subtree's histories differ (Inside set)
+	// HistoryChanged when anything in it is changed or new, else
+	// NoHistory when anything could not be compared.
+	History diff.History
+	// Inside counts, for a row whose subtree's histories differ, its
+	// entries per History (indexed by it); nil for a row of one history.
+	Inside *[4]int64
 }
+
+// splitAtMost is how many rows at most the contents of a directory whose
+// entries have one category but differ in history are listed in (each
+// changed or new path apart from the same ones): past it the directory is
+// one row whose history is summed up (Row.Inside). One changed file in
+// each of ten thousand directories made ten thousand rows, unreadable,
+// and the table took minutes to lay out.
+const splitAtMost = 24
 
 // Type names a raw st_mode: "file", "dir", "symlink", "fifo", "socket",
 // "char", "block"; "subvolume" for a nested btrfs subvolume.
@@ -49,7 +67,10 @@ func Type(it *diff.Item) string {
 
 // Rows groups the lost items of a (sorted by pathx.Compare) into rows;
 // an item that stands for its contents (diff.Item.Below) counts them. The
-// rows are the same whether a was collapsed or not.
+// rows are the same whether a was collapsed or not. A directory whose
+// subtree holds more than one category is a row alone, then its contents
+// row by row; one whose subtree differs in history only is listed the same
+// way in splitAtMost rows at most, else it is one row (Row.Inside).
 // Ignored items are left out unless all is set.
 func Rows(a *diff.Audit, all bool) []Row {
 	items := a.Lost
@@ -61,8 +82,22 @@ func Rows(a *diff.Audit, all bool) []Row {
 			}
 		}
 	}
-	var rows []Row
+	rows, _ := group(nil, items, -1)
+	if !all {
+		hidden(a.Lost, rows)
+	}
+	return rows
+}
+
+// group appends to rows the rows of items (whole subtrees, in path order).
+// With max 0 or more it stops, reporting false, once that would be more
+// than max rows (rows then holds a part of them).
+func group(rows []Row, items []*diff.Item, max int) ([]Row, bool) {
+	start := len(rows)
 	for i := 0; i < len(items); {
+		if max >= 0 && len(rows)-start > max {
+			return rows, false
+		}
 		it := items[i]
 		end := i + 1
 		if it.IsDir() {
@@ -71,30 +106,82 @@ func Rows(a *diff.Audit, all bool) []Row {
 				end++
 			}
 		}
-		same := true
-		for j := i + 1; j < end; j++ {
-			if items[j].Category != it.Category || items[j].History != it.History {
-				same = false
-				break
+		cats, hists := false, false
+		for _, x := range items[i+1 : end] {
+			cats = cats || x.Category != it.Category
+			hists = hists || x.History != it.History
+		}
+		switch {
+		case cats:
+			// The directory alone, then its contents row by row.
+			rows = append(rows, rowOf(items[i:i+1]))
+			i++
+			continue
+		case hists:
+			n := len(rows)
+			rows = append(rows, rowOf(items[i:i+1]))
+			var ok bool
+			if rows, ok = group(rows, items[i+1:end], splitAtMost); !ok {
+				rows = append(rows[:n], summed(items[i:end]))
 			}
+		default:
+			rows = append(rows, rowOf(items[i:end]))
 		}
-		if !same {
-			// Mixed subtree: the directory alone, then its contents row by row.
-			end = i + 1
-		}
-		r := Row{Item: it}
-		for j := i; j < end; j++ {
-			t := items[j].Total()
-			r.Entries += t.Count
-			r.Bytes += t.Bytes
-		}
-		rows = append(rows, r)
 		i = end
 	}
-	if !all {
-		hidden(a.Lost, rows)
+	return rows, max < 0 || len(rows)-start <= max
+}
+
+// rowOf is the row of items (a path and everything below it, or the path
+// alone), of its first item's history.
+func rowOf(items []*diff.Item) Row {
+	r := Row{Item: items[0], History: items[0].History}
+	for _, x := range items {
+		t := x.Total()
+		r.Entries += t.Count
+		r.Bytes += t.Bytes
 	}
-	return rows
+	return r
+}
+
+// summed is rowOf for a subtree whose histories differ: its entries
+// counted per history (Row.Inside), its history summed up (Row.History).
+func summed(items []*diff.Item) Row {
+	r := rowOf(items)
+	r.Inside = new([4]int64)
+	for _, x := range items {
+		if int(x.History) < len(r.Inside) {
+			r.Inside[x.History] += x.Total().Count
+		}
+	}
+	switch {
+	case r.Inside[diff.HistoryChanged]+r.Inside[diff.HistoryNew] > 0:
+		r.History = diff.HistoryChanged
+	case r.Inside[diff.NoHistory] > 0:
+		r.History = diff.NoHistory
+	default:
+		r.History = diff.HistorySame
+	}
+	return r
+}
+
+// InsideWhy is what a row whose subtree's histories differ adds to its
+// WHY: its entries per history ("inside: 3 changed, 2 new, 995 the same as
+// in the previous root"); "" for any other row.
+func InsideWhy(r Row) string {
+	if r.Inside == nil {
+		return ""
+	}
+	var parts []string
+	for _, h := range diff.Histories {
+		if n := r.Inside[h]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, h))
+		}
+	}
+	if n := r.Inside[diff.NoHistory]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d not compared", n))
+	}
+	return "inside: " + strings.Join(parts, ", ") + " against the previous root"
 }
 
 // hidden counts into each directory row the ignored entries of lost (the

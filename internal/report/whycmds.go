@@ -52,6 +52,9 @@ func rowWhy(a *diff.Audit, r Row, refs *cmdRefs) string {
 	if r.Hidden.Count > 0 {
 		why += fmt.Sprintf("; %s ignored inside, not shown", units.Plural(r.Hidden.Count, "entry", "entries"))
 	}
+	if in := InsideWhy(r); in != "" {
+		why += "; " + in
+	}
 	if cmd := RowAdopt(a, r.Item); cmd != "" {
 		if k, _ := a.Keep(r.Item); k == diff.KeepUndeclare {
 			why += "; " + persist.NotNeeded + "; or keep it declared: " + refs.ref(cmd)
