@@ -181,14 +181,20 @@ func runWipe(ctx context.Context, opts *WipeOptions, st Streams) error {
 	if err != nil {
 		return err
 	}
-	if !opts.Quiet {
-		for _, w := range plan.Warnings {
+	warn := func(from int) {
+		for _, w := range plan.Warnings[from:] {
+			if opts.Quiet {
+				return
+			}
 			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
 		}
 	}
+	warn(0)
 	var applyErr error
 	if !opts.DryRun {
+		planned := len(plan.Warnings)
 		applyErr = top.Apply(ctx, plan)
+		warn(planned) // an old root kept as it changed since the plan
 	}
 	// A failed step outranks a failed write (a reader gone: EPIPE).
 	writeErr := report.WritePlan(st.Out, plan, opts.Format, opts.DryRun)

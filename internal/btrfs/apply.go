@@ -20,7 +20,12 @@ var afterStep func(i int, s Step) error
 // a step that is not a deletion (or when ctx is done between steps),
 // returning it with the step named. A failed deletion skips the rest of
 // that old root only: the other old roots are still deleted, and Apply
-// returns every failure (errors.Join), each with its step named.
+// returns every failure (errors.Join), each with its step named. Before
+// each step deleting (part of) an old root, Apply checks that the old root
+// is still the subvolume planned, unmounted, and still looks like a root
+// (rootLike, the rule Plan applied): one that no longer does (its content
+// changed since the plan) is kept, its Decision and p.Warnings say why,
+// and the rest of its steps are skipped; that is no failure.
 // Each step checks what it changes first: ActRetire and ActDelete refuse
 // when another subvolume (by id) is at their path, or when it is mounted,
 // ActRetire never replaces an existing entry (renameat2 RENAME_NOREPLACE:
@@ -46,12 +51,20 @@ func (t *Top) Apply(ctx context.Context, p *Plan) error {
 			continue
 		}
 		t.step = i + 1
-		if err := t.apply(p, s); err != nil {
+		kept, err := t.recheckOldRoot(p, s)
+		if err == nil && !kept {
+			err = t.apply(p, s)
+		}
+		if err != nil {
 			err = fmt.Errorf("%s: %w", s, err)
 			if s.Action != ActDelete || s.oldRoot == "" {
 				return errors.Join(append(failed, err)...)
 			}
 			failed = append(failed, err)
+			skip = s.oldRoot
+			continue
+		}
+		if kept {
 			skip = s.oldRoot
 			continue
 		}
@@ -63,6 +76,38 @@ func (t *Top) Apply(ctx context.Context, p *Plan) error {
 		}
 	}
 	return errors.Join(failed...)
+}
+
+// recheckOldRoot, for a step deleting (part of) an old root, verifies the
+// old root as the plan saw it (verify: its id at its path, unmounted) and
+// applies rootLike to it again; kept is true when it no longer looks like
+// a root: keepNotRoot has recorded why. Other steps pass (false, nil).
+func (t *Top) recheckOldRoot(p *Plan, s Step) (kept bool, err error) {
+	if s.Action != ActDelete || s.oldRoot == "" {
+		return false, nil
+	}
+	if err := t.verify(Step{Action: ActDelete, Path: s.oldRoot, ID: s.oldRootID}); err != nil {
+		return false, err
+	}
+	not := rootLike(filepath.Join(t.Dir, s.oldRoot))
+	if not == "" {
+		return false, nil
+	}
+	p.keepNotRoot(s.oldRoot, not)
+	return true, nil
+}
+
+// keepNotRoot records in p that the old root at path, planned for
+// deletion, is kept because it no longer looks like a root (not: rootLike's
+// reason): its Decision (Delete false, NotRoot, Why) and a warning.
+func (p *Plan) keepNotRoot(path, not string) {
+	for i := range p.OldRoots {
+		if d := &p.OldRoots[i]; d.Path == path {
+			d.Delete, d.NotRoot = false, not
+			d.Why = "kept: no longer looks like a root: " + not
+		}
+	}
+	p.Warnings = append(p.Warnings, fmt.Sprintf("%s no longer looks like a root (it changed since the plan): it %s: left alone, not deleted", path, not))
 }
 
 func (t *Top) apply(p *Plan, s Step) error {

@@ -103,14 +103,17 @@ type Step struct {
 	// not reach (or that failed).
 	Done bool `json:"done"`
 
-	// oldRoot is, for ActDelete, the old root the step deletes (part of):
-	// a failed step skips the rest of that old root only. parent and
+	// oldRoot is, for ActDelete, the old root the step deletes (part of),
+	// oldRootID its subvolume id: a failed step skips the rest of that old
+	// root only, and each step checks first that it still looks like a
+	// root (Apply). parent and
 	// parentID name the subvolume holding a nested one (the old root or
 	// another nested subvolume, deleted after it): Apply makes it writable
 	// first when it is read-only.
-	oldRoot  string
-	parent   string
-	parentID uint64
+	oldRoot   string
+	oldRootID uint64
+	parent    string
+	parentID  uint64
 }
 
 // String renders a step as one line of a dry run.
@@ -325,7 +328,7 @@ func (p *Plan) deleteSteps() {
 			continue
 		}
 		for i, n := range d.Nested {
-			st := Step{Action: ActDelete, Path: n.Path, ID: n.ID, oldRoot: d.Path, parent: d.Path, parentID: d.ID}
+			st := Step{Action: ActDelete, Path: n.Path, ID: n.ID, oldRoot: d.Path, oldRootID: d.ID, parent: d.Path, parentID: d.ID}
 			best := ""
 			for _, m := range d.Nested[i+1:] { // the enclosing ones come later (deepest first)
 				if within(m.Path, n.Path) && len(m.Path) > len(best) {
@@ -334,7 +337,7 @@ func (p *Plan) deleteSteps() {
 			}
 			p.Steps = append(p.Steps, st)
 		}
-		p.Steps = append(p.Steps, Step{Action: ActDelete, Path: d.Path, ID: d.ID, oldRoot: d.Path})
+		p.Steps = append(p.Steps, Step{Action: ActDelete, Path: d.Path, ID: d.ID, oldRoot: d.Path, oldRootID: d.ID})
 	}
 }
 

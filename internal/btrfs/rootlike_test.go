@@ -205,3 +205,92 @@ func TestNotARootIsNeverTheLatest(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyRechecksRootLike: an old root the plan deletes is checked
+// again, before each of its steps, to look like a root. Between the plan
+// and the deletion (a dry run read, then the real run; or a user copying
+// files into an old root while the plan is printed) a booted root can be
+// emptied of its mount points and filled with a user's files: it is kept,
+// nested subvolumes included, the plan's decision and a warning say why,
+// and Apply reports no failure. Another old root of the same plan is still
+// deleted. Rechecked before every step: one changed after its nested
+// subvolume was deleted is kept too.
+func TestApplyRechecksRootLike(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	testutil.Must(t, os.Mkdir(im.P("old_roots"), 0o755))
+	name := func(d int) string { return "old_roots/" + FormatName(now.Add(-day(d)), 0) }
+	changed, other, late := name(90), name(80), name(70)
+	for _, r := range []string{changed, other, late} {
+		im.subvol(r, time.Time{})
+		for _, d := range bootedMarks {
+			testutil.Must(t, os.Mkdir(im.P(r+"/"+d), 0o755))
+		}
+		im.put(r + "/etc/machine-id")
+	}
+	testutil.Must(t, os.MkdirAll(im.P(changed+"/var/lib"), 0o755))
+	im.subvol(changed+"/var/lib/machines", time.Time{})
+	testutil.Must(t, os.MkdirAll(im.P(late+"/var/lib"), 0o755))
+	im.subvol(late+"/var/lib/machines", time.Time{})
+	im.subvol("root", now.Add(-time.Hour))
+	im.put("root/etc/passwd")
+	testutil.Must(t, os.Chtimes(im.P("root"), now.Add(-time.Hour), now.Add(-time.Hour)))
+
+	top, err := OpenTop(context.Background(), im.Dev, nil)
+	testutil.Must(t, err)
+	defer func() { testutil.Must(t, top.Close()) }()
+	p, err := top.Plan(opts("b1"))
+	testutil.Must(t, err)
+	for _, d := range p.OldRoots {
+		if d.Delete != (d.Path == changed || d.Path == other || d.Path == late) {
+			t.Fatalf("plan: %s delete=%v (%s)", d.Path, d.Delete, d.Why)
+		}
+	}
+	// after the plan: changed is no root any more
+	for _, d := range bootedMarks {
+		testutil.Must(t, os.Remove(im.P(changed+"/"+d)))
+	}
+	im.put(changed + "/alice/thesis.txt")
+	// late changes once its nested subvolume is deleted
+	afterStep = func(i int, s Step) error {
+		if s.Path == late+"/var/lib/machines" {
+			testutil.Must(t, os.Remove(im.P(late+"/nix")))
+			im.put(late + "/alice/notes.txt")
+		}
+		return nil
+	}
+	defer func() { afterStep = nil }()
+	if err := top.Apply(context.Background(), p); err != nil {
+		t.Fatalf("Apply: %v; want no failure (changed old roots kept)", err)
+	}
+	ret := "old_roots/" + FormatName(now.Add(-time.Hour), 0)
+	wantSame(t, "subvolumes", im.subvols(), []string{"root", ret, changed, changed + "/var/lib/machines", late})
+	if _, err := os.Stat(im.P(changed + "/alice/thesis.txt")); err != nil {
+		t.Errorf("the changed old root lost its file: %v", err)
+	}
+	warnings := strings.Join(p.Warnings, "\n")
+	for _, r := range []string{changed, late} {
+		if !strings.Contains(warnings, r+" no longer looks like a root (it changed since the plan): it ") {
+			t.Errorf("warnings %q; want one naming %s", p.Warnings, r)
+		}
+	}
+	for _, d := range p.OldRoots {
+		switch d.Path {
+		case changed, late:
+			if d.Delete || !strings.HasPrefix(d.Why, "kept: no longer looks like a root: ") || d.NotRoot == "" {
+				t.Errorf("%s: delete=%v why=%q notRoot=%q; want kept, saying why", d.Path, d.Delete, d.Why, d.NotRoot)
+			}
+		case other:
+			if !d.Delete {
+				t.Errorf("%s: kept (%s); want deleted", d.Path, d.Why)
+			}
+		}
+	}
+	for _, s := range p.Steps {
+		if s.Action == ActDelete && s.Done != (s.Path == other || s.Path == late+"/var/lib/machines") {
+			t.Errorf("step %s done=%v", s, s.Done)
+		}
+	}
+}
