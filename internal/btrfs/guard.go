@@ -134,10 +134,13 @@ func (t *Top) guardTarget(rel, fstab string, subs []Subvolume, mounted map[uint6
 }
 
 // checkOldRoots refuses (ErrStorage) the --old-roots directory when
-// it holds a Nix store (nixStoreOn), guardTarget finds a reason, or when one of its components has a storage
-// name (storageNames) and it holds something that is not an old root
-// (entries that are subvolumes with old-root names): persistent storage
-// typed for old_roots. In a preview the reason is a warning instead.
+// it holds a Nix store (nixStoreOn), guardTarget finds a reason, or when
+// one of its components has a storage name (storageNames) and it holds
+// something that is not an old root: persistent storage typed for
+// old_roots. An old root there is a subvolume with an old-root name that
+// looks like a root (rootLike: a date-named home snapshot is none), so an
+// empty or fresh directory passes whatever its name. In a preview the
+// reason is a warning instead.
 func (t *Top) checkOldRoots(p *Plan, existing []OldRoot, subs []Subvolume, mounted map[uint64][]string) error {
 	opts := p.Options
 	inOldRoot := func(s Subvolume) bool {
@@ -160,11 +163,8 @@ func (t *Top) checkOldRoots(p *Plan, existing []OldRoot, subs []Subvolume, mount
 			if !storageNames[base] {
 				continue
 			}
-			for _, r := range existing {
-				if !r.managed() {
-					why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and holds %s, which is no old root", part, r.Name)
-					break
-				}
+			if what := noOldRoot(existing); what != "" {
+				why = fmt.Sprintf("is named %q, what persistent storage or the Nix store is called, and holds %s", part, what)
 			}
 			break
 		}
@@ -178,4 +178,22 @@ func (t *Top) checkOldRoots(p *Plan, existing []OldRoot, subs []Subvolume, mount
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrStorage, msg)
+}
+
+// noOldRoot names the first entry of entries that is no old root: one
+// that is not a subvolume with an old-root name ("etc, which is no old
+// root"), else one with such a name that does not look like a root
+// (OldRoot.NotRoot); "" when every entry is an old root.
+func noOldRoot(entries []OldRoot) string {
+	for _, r := range entries {
+		if !r.managed() {
+			return r.Name + ", which is no old root"
+		}
+	}
+	for _, r := range entries {
+		if r.NotRoot != "" {
+			return r.Name + ", which is named like an old root but is none: it " + r.NotRoot
+		}
+	}
+	return ""
 }

@@ -146,11 +146,13 @@ func TestNotRootNamesEachMissingEntryOnce(t *testing.T) {
 // has. A fresh-user test typed --old-roots persist: the root was retired
 // into the persistent storage and a subvolume there named like a date (a
 // user's) deleted as an expired old root. Refused, nothing changed: a
-// directory named like storage holding what is no old root, one the fstab
+// directory named like storage holding what is no old root (a date-named
+// subvolume that does not look like a root included: home snapshots named
+// by date, alone or beside an old root), one the fstab
 // mounts (or holding or lying in one), one holding a mounted subvolume, a
 // Nix store, the top level itself; a preview warns instead. Old roots in a
-// directory of their own are accepted whatever its name, a mounted old
-// root kept as before; a --subvol holding a mounted subvolume is refused.
+// directory of their own are accepted whatever its name, an empty one
+// too, a mounted old root kept as before; a --subvol holding a mounted subvolume is refused.
 func TestWipeRefusesStorageOldRoots(t *testing.T) {
 	if !inNamespace(t) {
 		return
@@ -171,6 +173,16 @@ func TestWipeRefusesStorageOldRoots(t *testing.T) {
 	im.put("pool/home/alice/.bashrc")
 	im.subvol("snapshots", time.Time{})
 	im.subvol("snapshots/2026-10-01_10:00:00", time.Time{})
+	// date-named home snapshots, in a directory named like storage: no
+	// entry drift would delete, but no old roots either
+	testutil.Must(t, os.MkdirAll(im.P("@home/snaps"), 0o755))
+	im.subvol("@home/snaps/2026-10-01_10:00:00", time.Time{})
+	im.put("@home/snaps/2026-10-01_10:00:00/alice/thesis.txt")
+	im.subvol("data", time.Time{}) // an old root beside a home snapshot
+	im.subvol("data/2026-10-02_10:00:00", time.Time{})
+	im.subvol("data/2026-10-03_10:00:00", time.Time{})
+	im.put("data/2026-10-03_10:00:00/alice/thesis.txt")
+	testutil.Must(t, os.Mkdir(im.P("state"), 0o755)) // empty: a fresh old-roots directory
 	fstab := filepath.Join(t.TempDir(), "fstab")
 	testutil.Must(t, os.WriteFile(fstab, []byte(im.Dev+" /sysroot btrfs subvol=root 0 0\n"+
 		im.Dev+" /sysroot/persist btrfs subvol=/state2 0 0\n"), 0o644))
@@ -197,6 +209,8 @@ func TestWipeRefusesStorageOldRoots(t *testing.T) {
 		{"state2/old_roots", fstab + ":2 mounts state2 at /sysroot/persist"},
 		{"pool", "is mounted at " + home},
 		{"nix", "holds a Nix store (nix/store/0a1b2c3d4f5g6h7i8j9k0l1m2n3p4q5r-hello)"},
+		{"@home/snaps", `is named "@home", what persistent storage or the Nix store is called, and holds 2026-10-01_10:00:00, which is named like an old root but is none: it holds none of nix, proc, sys, dev and run, which every booted root has, and holds alice/thesis.txt`},
+		{"data", `is named "data", what persistent storage or the Nix store is called, and holds 2026-10-03_10:00:00, which is named like an old root but is none: it holds none of`},
 	} {
 		_, err := plan(func(o *Options) { o.OldRoots = tc.oldRoots })
 		if !errors.Is(err, ErrStorage) || !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--old-roots "+tc.oldRoots+" ") {
@@ -225,6 +239,13 @@ func TestWipeRefusesStorageOldRoots(t *testing.T) {
 	wantSame(t, "subvolumes after the refusals", im.subvols(), before)
 	if _, err := os.Stat(im.P("persist/2026-10-01_10:00:00/important")); err != nil {
 		t.Errorf("the user's subvolume named like a date: %v", err)
+	}
+
+	// an empty directory named like storage: nothing in it is not an old root
+	if p, err := plan(func(o *Options) { o.OldRoots = "state" }); err != nil {
+		t.Errorf("--old-roots state (empty): %v; want a plan", err)
+	} else if strings.Contains(strings.Join(p.Warnings, "\n"), "--old-roots") {
+		t.Errorf("--old-roots state (empty): warnings %q; want none about it", p.Warnings)
 	}
 
 	// a directory of old roots only, named like storage, with one mounted

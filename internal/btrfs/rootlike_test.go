@@ -85,27 +85,29 @@ func TestWipeDeletesOnlyRoots(t *testing.T) {
 	}
 
 	// Alone in --old-roots, with --keep-min 1: the snapshots are kept, and
-	// they fill no place of --keep-min (the root just retired does).
+	// they fill no place of --keep-min (the root just retired does). Named
+	// like storage ("snapshots"), the directory is refused for holding them
+	// (TestWipeRefusesStorageOldRoots); "backups" is no storage name.
 	im2 := newImage(t)
-	testutil.Must(t, os.Mkdir(im2.P("snapshots"), 0o755))
-	im2.subvol("snapshots/2026-09-01_10:00:00", time.Time{})
-	im2.put("snapshots/2026-09-01_10:00:00/alice/thesis.txt")
-	im2.subvol("snapshots/2026-08-01_10:00:00", time.Time{})
+	testutil.Must(t, os.Mkdir(im2.P("backups"), 0o755))
+	im2.subvol("backups/2026-09-01_10:00:00", time.Time{})
+	im2.put("backups/2026-09-01_10:00:00/alice/thesis.txt")
+	im2.subvol("backups/2026-08-01_10:00:00", time.Time{})
 	im2.subvol("root", now.Add(-time.Hour))
 	o = opts("b1")
-	o.OldRoots, o.KeepMin = "snapshots", 1
+	o.OldRoots, o.KeepMin = "backups", 1
 	p, err = im2.wipe(o)
 	testutil.Must(t, err)
-	ents, err := os.ReadDir(im2.P("snapshots"))
+	ents, err := os.ReadDir(im2.P("backups"))
 	testutil.Must(t, err)
 	var got []string
 	for _, e := range ents {
 		got = append(got, e.Name())
 	}
-	wantSame(t, "snapshots", got, []string{"2026-09-01_10:00:00", FormatName(now.Add(-time.Hour), 0)})
+	wantSame(t, "backups", got, []string{"2026-09-01_10:00:00", FormatName(now.Add(-time.Hour), 0)})
 	for _, d := range p.OldRoots {
 		if d.Name == "2026-09-01_10:00:00" && !strings.HasPrefix(d.Why, "kept: does not look like a root: ") {
-			t.Errorf("--old-roots snapshots: %s: %q", d.Name, d.Why)
+			t.Errorf("--old-roots backups: %s: %q", d.Name, d.Why)
 		}
 	}
 }
