@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,5 +72,42 @@ func TestOlderRootsComparedBeforeTheWalk(t *testing.T) {
 	defer c.Close()
 	if c.older != nil {
 		t.Errorf("drift check's model compared old roots ahead: %+v", c.older)
+	}
+}
+
+// TestOlderRootWalkedOnce: an old root past the previous one is walked
+// beside the root once per model, whoever asks first: drift check's rule
+// of made again at every boot (judgeRegen, past lookupsAtMost paths) walks
+// it, and drift suggest's history of the same root (OlderHistories) reads
+// that walk, not a second one.
+func TestOlderRootWalkedOnce(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 12, 9, 0, 0, 0, time.UTC)
+	node := func(c string) testutil.Node { return testutil.Node{Content: c, Mtime: at} }
+	live := map[string]testutil.Node{"nix/persist/.keep": node("")}
+	for i := range 5 {
+		live[fmt.Sprintf("srv/f%d", i)] = node("same")
+	}
+	testutil.Build(t, filepath.Join(dir, "root"), live, at)
+	for _, n := range []string{"2026-11-11_09:00:00", "2026-11-10_09:00:00"} {
+		testutil.Build(t, filepath.Join(dir, "old", n), map[string]testutil.Node{"srv/f0": node("same"), "srv/f1": node("same")}, at.Add(-time.Hour))
+	}
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.json"), []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`), 0o644))
+	testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte("22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n"), 0o644))
+	old := lookupsAtMost
+	lookupsAtMost = 0
+	defer func() { lookupsAtMost = old }()
+	m, err := Build(context.Background(), Options{Root: filepath.Join(dir, "root"), Persist: []string{filepath.Join(dir, "decl.json")},
+		Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: filepath.Join(dir, "old"), Previous: true, Paths: true})
+	testutil.Must(t, err)
+	defer m.Close()
+	if !m.comparedOlder(1) {
+		t.Fatalf("judgeRegen past lookupsAtMost did not walk the older root: %+v", m.older)
+	}
+	walked := m.older[1].cmp
+	hs, _, err := m.OlderHistories(context.Background(), 1, m.Audit.Lost, 0)
+	testutil.Must(t, err)
+	if m.older[1].cmp != walked || len(hs) != len(m.Audit.Lost) {
+		t.Errorf("OlderHistories walked the old root again (or answered %d of %d)", len(hs), len(m.Audit.Lost))
 	}
 }

@@ -69,11 +69,11 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 		}
 	}
 	differs := differsFromPrevious(a)
-	for _, r := range m.OldRoots.Roots[1:] {
+	for i, r := range m.OldRoots.Roots[1:] {
 		if len(cand) == 0 {
 			break
 		}
-		same, err := m.sameIn(ctx, r.Dir, "old_roots/"+r.Name, cand, differs, workers)
+		same, err := m.sameIn(ctx, i+1, cand, differs, workers)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
@@ -100,19 +100,20 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 
 // lookupsAtMost is how many paths judgeRegen looks up one by one in an
 // older root (diff.SameIn); past it, one lockstep walk of that root beside
-// the live root (diff.HistoryIn, drift suggest's way) costs less.
+// the live root (Model.olderRoot, drift suggest's way) costs less.
 var lookupsAtMost = 2000
 
-// sameIn reports, for each of items, whether the old root at dir holds it
-// the same (everything below it too): diff.SameIn for a few paths,
-// diff.HistoryIn's HistorySame past lookupsAtMost (differs: diff.SameIn's,
-// differsFromPrevious). label names the root
-// in HistoryIn's warnings, which are added to the audit's.
-func (m *Model) sameIn(ctx context.Context, dir, label string, items []*diff.Item, differs []string, workers int) ([]bool, error) {
-	if len(items) <= lookupsAtMost {
-		return diff.SameIn(ctx, m.Root, dir, items, differs)
+// sameIn reports, for each of items, whether the old root
+// m.OldRoots.Roots[i] (i ≥ 1) holds it the same (everything below it too):
+// from the lockstep walk of that root when the model made it already
+// (drift suggest --boots: compareOlder) or past lookupsAtMost paths
+// (olderRoot: made once, kept for OlderHistories), else diff.SameIn's
+// lookups (differs: diff.SameIn's, differsFromPrevious).
+func (m *Model) sameIn(ctx context.Context, i int, items []*diff.Item, differs []string, workers int) ([]bool, error) {
+	if !m.comparedOlder(i) && len(items) <= lookupsAtMost {
+		return diff.SameIn(ctx, m.Root, m.OldRoots.Roots[i].Dir, items, differs)
 	}
-	hs, _, err := diff.HistoryIn(ctx, m.Root, dir, label, items, workers)
+	hs, _, err := m.OlderHistories(ctx, i, items, workers)
 	if err != nil {
 		return nil, err
 	}
