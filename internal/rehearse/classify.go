@@ -95,7 +95,7 @@ func (c *classifier) suggested(p *Path) {
 		if !s.Declares() && s.Action == suggest.Persist && p.Step == "" {
 			// A boot secret read before the persistence mounts exist: no
 			// declaration keeps it (suggest.Suggestion.Declares).
-			p.Step, p.Why = StepLeft, "drift suggest leaves it to you: "+secretKeep(&s)
+			p.Step, p.Why = StepLeft, "drift suggest leaves it to you: "+secretKeep(&s, p.Path)
 			return
 		}
 		if p.Step == "" {
@@ -108,23 +108,40 @@ func (c *classifier) suggested(p *Path) {
 	if p.Step != "" {
 		return
 	}
-	p.Step, p.Why = StepLeft, "drift suggest makes no suggestion for it"
+	p.Step, p.Why = StepLeft, c.leftWhy(p.Path)
+}
+
+// leftWhy says why drift suggest leaves the lost path p to the user, the
+// reason attached to the path it is about: that of p itself among drift
+// suggest's left paths, else that of the nearest left path holding p
+// (named); a left path inside p has a reason of its own, about it, not p
+// (a mount point below a directory, with its own row and step). Else
+// drift suggest makes no suggestion for it.
+func (c *classifier) leftWhy(p string) string {
+	above, aboveWhy := "", ""
 	for _, l := range c.sug.Left {
 		for _, lp := range l.Paths {
-			if pathx.HasPrefix(p.Path, lp) || pathx.HasPrefix(lp, p.Path) {
-				p.Why = "drift suggest leaves it to you: " + l.Reason
-				return
+			switch {
+			case lp == p:
+				return "drift suggest leaves it to you: " + l.Reason
+			case pathx.HasPrefix(p, lp) && len(lp) > len(above):
+				above, aboveWhy = lp, l.Reason
 			}
 		}
 	}
+	if above != "" {
+		return "drift suggest leaves " + above + ", which holds it, to you: " + aboveWhy
+	}
+	return "drift suggest makes no suggestion for it"
 }
 
 // secretKeep says what losing the first boot secret read early that s
-// stands for does, and how to keep it (persist.Ref.KeepHint).
-func secretKeep(s *suggest.Suggestion) string {
+// stands for does, seen from the lost path p (diff.SecretWhy: "names it",
+// "holds …", "inside …"), and how to keep it (persist.Ref.KeepHint).
+func secretKeep(s *suggest.Suggestion, p string) string {
 	for _, r := range s.Secrets {
 		if r.Early {
-			return diff.SecretWhy(r, s.Path) + "; " + r.KeepHint(s.StoragePath, escape.Name)
+			return diff.SecretWhy(r, p) + "; " + r.KeepHint(s.StoragePath, escape.Name)
 		}
 	}
 	return ""

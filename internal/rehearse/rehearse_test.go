@@ -239,9 +239,48 @@ func TestBootSecretReadEarlyIsNoPersistStep(t *testing.T) {
 	if p.Step != StepLeft || !strings.Contains(p.Why, "locks users out") || !strings.Contains(p.Why, "move it to /nix/persist/etc/secrets/alice and point users.users.alice.hashedPasswordFile there") {
 		t.Errorf("the password file: step %q, why %q", p.Step, p.Why)
 	}
+	// the reason is about the lost path, not the suggestion holding it
+	if want := "drift suggest leaves it to you: users.users.alice.hashedPasswordFile names it: "; !strings.HasPrefix(p.Why, want) {
+		t.Errorf("the password file: why %q, want it to start %q", p.Why, want)
+	}
+	e := &Path{Path: "/etc"}
+	c.suggested(e)
+	if want := "drift suggest leaves it to you: holds /etc/secrets/alice, which users.users.alice.hashedPasswordFile names: "; e.Step != StepLeft || !strings.HasPrefix(e.Why, want) {
+		t.Errorf("/etc: step %q, why %q, want it to start %q", e.Step, e.Why, want)
+	}
 	q := &Path{Path: "/var/lib/app/db"}
 	c.suggested(q)
 	if q.Step != StepPersist {
 		t.Errorf("/var/lib/app/db: step %q, want persist", q.Step)
+	}
+}
+
+// TestLeftReasonIsAboutThePath: a path drift suggest leaves to the user
+// gets drift suggest's reason for that path, never one for a path inside
+// it. The demo's /opt (a directory never suggested whole) holds
+// /opt/old-app, a mount from persistent storage no longer declared, which
+// is its own row with its own step; the next line said "left to you: /opt
+// (… mounted from persistent storage, no longer declared …)", the reason
+// of /opt/old-app. A path with no reason of its own takes that of the
+// nearest left path holding it, named.
+func TestLeftReasonIsAboutThePath(t *testing.T) {
+	c := &classifier{sug: &suggest.Result{Left: []suggest.Left{
+		{Reason: "mounted from persistent storage, no longer declared", Paths: []string{"/opt/old-app", "/opt/old-app/state.json"}},
+		{Reason: "homes and directories holding many applications' state, themselves: never suggested whole", Paths: []string{"/opt", "/var/lib"}},
+		{Reason: "symlinks", Paths: []string{"/srv/www/link"}},
+	}}}
+	for p, want := range map[string]string{
+		"/opt":                    "drift suggest leaves it to you: homes and directories holding many applications' state, themselves: never suggested whole",
+		"/opt/old-app":            "drift suggest leaves it to you: mounted from persistent storage, no longer declared",
+		"/opt/old-app/state.json": "drift suggest leaves it to you: mounted from persistent storage, no longer declared",
+		"/opt/old-app/cache/x":    "drift suggest leaves /opt/old-app, which holds it, to you: mounted from persistent storage, no longer declared",
+		"/var/lib/app":            "drift suggest leaves /var/lib, which holds it, to you: homes and directories holding many applications' state, themselves: never suggested whole",
+		"/srv/www":                "drift suggest makes no suggestion for it",
+	} {
+		path := &Path{Path: p}
+		c.suggested(path)
+		if path.Step != StepLeft || path.Why != want {
+			t.Errorf("%s: step %q, why %q; want left, %q", p, path.Step, path.Why, want)
+		}
 	}
 }
