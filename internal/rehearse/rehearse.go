@@ -214,7 +214,10 @@ func weigh(reports []Report) []Path {
 			p.Lost++
 			p.Bytes = row.Bytes
 			p.InLatest = ri == len(reports)-1
-			changed, compared := row.History == "changed", row.History == "changed" || row.History == "same"
+			// "mixed": a directory whose entries differ in history, some
+			// changed or new since the previous boot: it changed.
+			changed := row.History == "changed" || row.History == "mixed"
+			compared := changed || row.History == "same"
 			if old, ok := prev[row.Path]; ok {
 				compared = true
 				changed = changed || old.fingerprint() != row.fingerprint()

@@ -17,7 +17,9 @@ import (
 // TestWeighCountsAcrossReports: a path in every report whose size changes
 // is state, one identical in all is identical, one in a single report is
 // once; the latest report alone decides InLatest; ignored, recreated and
-// copied rows are not lost.
+// copied rows are not lost. A directory's row whose history is "mixed"
+// (drift check sums up one whose entries differ: some new or changed) is
+// changed since the previous boot.
 func TestWeighCountsAcrossReports(t *testing.T) {
 	rep := func(rows ...Row) Report { return Report{Items: rows} }
 	state := func(n int64) Row {
@@ -27,13 +29,15 @@ func TestWeighCountsAcrossReports(t *testing.T) {
 	paths := weigh([]Report{
 		rep(state(1), same, Row{Path: "/tmp/once", Category: "unpersisted"}),
 		rep(state(2), same, Row{Path: "/var/cache", Category: "ignored"}),
-		rep(state(2), same, Row{Path: "/bin/sh", Category: "recreated"}, Row{Path: "/srv/h", Category: "unpersisted", History: "changed"}),
+		rep(state(2), same, Row{Path: "/bin/sh", Category: "recreated"}, Row{Path: "/srv/h", Category: "unpersisted", History: "changed"},
+			Row{Path: "/srv/m", Category: "unpersisted", Type: "dir", History: "mixed"}),
 	})
 	want := map[string]Path{
 		"/etc/app":  {Lost: 3, Compared: 2, Changed: 1, Kind: KindState, InLatest: true},
 		"/opt/x":    {Lost: 3, Compared: 2, Kind: KindIdentical, InLatest: true},
 		"/tmp/once": {Lost: 1, Kind: KindOnce},
 		"/srv/h":    {Lost: 1, Compared: 1, Changed: 1, Kind: KindState, InLatest: true},
+		"/srv/m":    {Lost: 1, Compared: 1, Changed: 1, Kind: KindState, InLatest: true},
 	}
 	if len(paths) != len(want) {
 		t.Fatalf("paths %+v", paths)

@@ -34,8 +34,9 @@ type Row struct {
 	Bytes      int64  `json:"bytes"`
 	Mode       string `json:"mode"`
 	Mtime      string `json:"mtime"`
-	// History is against the previous boot's root (new, changed, same),
-	// "" when that report compared with none.
+	// History is against the previous boot's root (new, changed, same;
+	// mixed: a directory some entries of which are new or changed), ""
+	// when that report compared with none.
 	History string `json:"history"`
 }
 

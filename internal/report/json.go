@@ -180,7 +180,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Mode:     fmt.Sprintf("%04o", it.Mode&0o7777),
 			Mtime:    time.Unix(0, it.Mtime).UTC().Format(time.RFC3339Nano),
 			Mount:    it.Mount,
-			History:  row.History.String(),
+			History:  row.History(),
 			Why:      rowWhy(a, row, nil),
 			Adopt:    RowAdopt(a, it),
 		}

@@ -283,18 +283,18 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		refs := &cmdRefs{}
 		for _, r := range rows {
 			top := topDir(r.Item.Path)
-			shown := escape.Name(top)
+			shown := escape.Line(top)
 			if top == prev {
 				shown = ""
 			}
 			prev = top
-			p := escape.Name(r.Item.Path)
+			p := escape.Line(r.Item.Path)
 			if r.Entries > 1 {
 				p += "/"
 			}
 			cells := []string{shown, p, paint(opts.Color, r.Item.Category, r.Item.Category.String()), Type(r.Item), fmt.Sprint(r.Entries), units.Bytes(r.Bytes)}
 			if hist {
-				h := r.History.String()
+				h := r.History()
 				if h == "" {
 					h = "-"
 				}
@@ -330,7 +330,7 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	t := newTable(w)
 	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
 	for _, v := range a.Vanished {
-		p := escape.Name(v.Path)
+		p := escape.Line(v.Path)
 		if v.Entries > 1 {
 			p += "/"
 		}

@@ -143,17 +143,19 @@ func TestRowsSplitByHistory(t *testing.T) {
 }
 
 // A directory whose entries differ in history only is listed row by row
-// while that takes splitAtMost rows or fewer; past that it is one row whose
-// history is summed up: changed (something inside changed or is new), with
-// the count of each history in its WHY, in the table and the JSON alike. A
-// previous root that differs from the live one in one file of each of
-// thousands of directories made a table of a row per file, minutes to lay
-// out and unreadable.
+// while that takes splitAtMost rows or fewer, its own included; past that
+// it is one row, HISTORY "mixed", its WHY counting the entries below it per
+// history and saying nothing of the directory's own history, in the table
+// and the JSON alike. A previous root that differs from the live one in one
+// file of each of thousands of directories made a table of a row per file,
+// minutes to lay out and unreadable; a tester read "changed" over "the same
+// in the previous root" on one summed-up row, and "changed" over new
+// entries only.
 func TestRowsSumUpWideHistories(t *testing.T) {
 	build := func(files int) *diff.Audit {
 		a := audit()
 		a.PreviousRoot = &btrfs.OldRoot{Name: "2026-12-06_09:00:00"}
-		v := &diff.Item{Path: "/v", Category: diff.Unpersisted, Mode: dirMode, Decl: -1, History: diff.HistorySame}
+		v := &diff.Item{Path: "/v", Category: diff.Unpersisted, Mode: dirMode, Decl: -1, History: diff.HistorySame, Regen: diff.RegenBelow}
 		a.Lost = append(a.Lost, v)
 		for i := range files {
 			h := diff.HistorySame
@@ -177,17 +179,19 @@ func TestRowsSumUpWideHistories(t *testing.T) {
 		}
 		return out
 	}
-	// 12 files: 6 same, 3 changed, 3 new: each differing one is a row,
-	// the same ones between them too (no two adjacent share a history).
-	if rs := rowsUnder(build(12)); len(rs) != 13 || rs[0].Inside != nil || rs[0].History != diff.HistorySame {
-		t.Errorf("12 files: %d rows, /v %+v; want /v alone (same), then 12 rows", len(rs), rs[0])
+	// No two adjacent files share a history: each is a row of its own.
+	if rs := rowsUnder(build(splitAtMost - 1)); len(rs) != splitAtMost || rs[0].Inside != nil || rs[0].History() != "same" {
+		t.Errorf("%d files: %d rows, /v %+v; want /v alone (same), then a row each", splitAtMost-1, len(rs), rs[0])
 	}
-	a := build(40) // 20 same, 10 changed, 10 new: 40 rows, past splitAtMost
+	if rs := rowsUnder(build(splitAtMost)); len(rs) != 1 || rs[0].Inside == nil {
+		t.Errorf("%d files: %d rows; want /v alone, summed up", splitAtMost, len(rs))
+	}
+	a := build(40) // 20 same, 10 changed, 10 new
 	rs := rowsUnder(a)
-	if len(rs) != 1 || rs[0].Entries != 41 || rs[0].History != diff.HistoryChanged || rs[0].Inside == nil {
-		t.Fatalf("40 files: rows %+v; want /v alone, 41 entries, changed", rs)
+	if len(rs) != 1 || rs[0].Entries != 41 || rs[0].History() != "mixed" || rs[0].Inside == nil {
+		t.Fatalf("40 files: rows %+v; want /v alone, 41 entries, mixed", rs)
 	}
-	want := "inside: 10 new, 10 changed, 21 same against the previous root"
+	want := "inside: 10 new, 10 changed, 20 same against the previous root"
 	if got := InsideWhy(rs[0]); got != want {
 		t.Errorf("InsideWhy %q, want %q", got, want)
 	}
@@ -199,8 +203,9 @@ func TestRowsSumUpWideHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The table wraps the WHY cell.
-	if !strings.Contains(table.String(), "inside: 10 new, 10 changed,") || !strings.Contains(js.String(), want) || strings.Contains(table.String(), "/v/f") {
-		t.Errorf("table or JSON: want one /v row with %q:\n%s\n%s", want, table.String(), js.String())
+	if !strings.Contains(table.String(), "inside: 10 new, 10 changed,") || !strings.Contains(js.String(), "not declared; "+want) || strings.Contains(table.String(), "/v/f") ||
+		!strings.Contains(js.String(), `"history": "mixed"`) || strings.Contains(table.String()+js.String(), "the same in the previous root") {
+		t.Errorf("table or JSON: want one /v row, mixed, WHY %q:\n%s\n%s", "not declared; "+want, table.String(), js.String())
 	}
 }
 
@@ -704,5 +709,22 @@ func TestWritePlanOfAStoppedRunSaysWhatWasDone(t *testing.T) {
 	}
 	if out := buf.String(); !strings.HasPrefix(out, "done: 4 steps\n") || strings.Contains(out, "DONE") || strings.Contains(out, "not done") || strings.Count(out, "deleted") != 2 {
 		t.Errorf("a finished run's table:\n%s", out)
+	}
+}
+
+// A table cell is trimmed as it is laid out: a path that ends (or begins)
+// with a space is written with it escaped (escape.Line, as the paths
+// formats write it), so the row names the path whole. A tester read
+// "/etc/ trailing" for "/etc/ trailing ".
+func TestTablePathKeepsItsSpaces(t *testing.T) {
+	a := audit()
+	a.Lost = append(a.Lost, &diff.Item{Path: "/srv/trailing ", Category: diff.Unpersisted, Mode: fileMode, Size: 1, Decl: -1})
+	slices.SortFunc(a.Lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
+	var table bytes.Buffer
+	if err := Write(&table, a, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), `/srv/trailing\x20`) {
+		t.Errorf("the table does not name /srv/trailing with its space:\n%s", table.String())
 	}
 }

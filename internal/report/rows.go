@@ -24,18 +24,15 @@ type Row struct {
 	// Hidden counts the ignored entries left out below a directory's row
 	// (Rows without all), the row's own: those not below a later row.
 	Hidden diff.Total
-	// History is the row's history against the previous root: its item's,
-	// or for a directory whose subtree's histories differ (Inside set)
-	// HistoryChanged when anything in it is changed or new, else
-	// NoHistory when anything could not be compared.
-	History diff.History
-	// Inside counts, for a row whose subtree's histories differ, its
-	// entries per History (indexed by it); nil for a row of one history.
+	// Inside counts, for a directory's row whose entries below it differ
+	// in history against the previous root, those entries per History
+	// (indexed by it; the directory itself is not counted); nil for a row
+	// of one history, its item's.
 	Inside *[4]int64
 }
 
-// splitAtMost is how many rows at most the contents of a directory whose
-// entries have one category but differ in history are listed in (each
+// splitAtMost is how many rows at most a directory whose entries have one
+// category but differ in history is listed in, its own row included (each
 // changed or new path apart from the same ones): past it the directory is
 // one row whose history is summed up (Row.Inside). One changed file in
 // each of ten thousand directories made ten thousand rows, unreadable,
@@ -121,7 +118,7 @@ func group(rows []Row, items []*diff.Item, max int) ([]Row, bool) {
 			n := len(rows)
 			rows = append(rows, rowOf(items[i:i+1]))
 			var ok bool
-			if rows, ok = group(rows, items[i+1:end], splitAtMost); !ok {
+			if rows, ok = group(rows, items[i+1:end], splitAtMost-1); !ok {
 				rows = append(rows[:n], summed(items[i:end]))
 			}
 		default:
@@ -133,9 +130,9 @@ func group(rows []Row, items []*diff.Item, max int) ([]Row, bool) {
 }
 
 // rowOf is the row of items (a path and everything below it, or the path
-// alone), of its first item's history.
+// alone).
 func rowOf(items []*diff.Item) Row {
-	r := Row{Item: items[0], History: items[0].History}
+	r := Row{Item: items[0]}
 	for _, x := range items {
 		t := x.Total()
 		r.Entries += t.Count
@@ -144,30 +141,41 @@ func rowOf(items []*diff.Item) Row {
 	return r
 }
 
-// summed is rowOf for a subtree whose histories differ: its entries
-// counted per history (Row.Inside), its history summed up (Row.History).
+// summed is rowOf for a directory and its subtree, whose histories
+// differ: the entries below it counted per history (Row.Inside).
 func summed(items []*diff.Item) Row {
 	r := rowOf(items)
 	r.Inside = new([4]int64)
-	for _, x := range items {
-		if int(x.History) < len(r.Inside) {
-			r.Inside[x.History] += x.Total().Count
+	for i, x := range items {
+		t := x.Total().Count
+		if i == 0 {
+			t-- // the directory itself, below which it counts
 		}
-	}
-	switch {
-	case r.Inside[diff.HistoryChanged]+r.Inside[diff.HistoryNew] > 0:
-		r.History = diff.HistoryChanged
-	case r.Inside[diff.NoHistory] > 0:
-		r.History = diff.NoHistory
-	default:
-		r.History = diff.HistorySame
+		if int(x.History) < len(r.Inside) {
+			r.Inside[x.History] += t
+		}
 	}
 	return r
 }
 
+// History is the row's HISTORY: its item's history against the previous
+// root ("new", "changed", "same", "" for none); for a row whose entries
+// differ in it (Row.Inside: InsideWhy counts them) "mixed" when some are
+// new or changed, else "" (the same, or not compared).
+func (r Row) History() string {
+	switch {
+	case r.Inside == nil:
+		return r.Item.History.String()
+	case r.Inside[diff.HistoryNew]+r.Inside[diff.HistoryChanged] > 0:
+		return "mixed"
+	}
+	return ""
+}
+
 // InsideWhy is what a row whose subtree's histories differ adds to its
-// WHY: its entries per history ("inside: 3 changed, 2 new, 995 the same as
-// in the previous root"); "" for any other row.
+// WHY: the entries below the directory per history against the previous
+// root ("inside: 2 new, 3 changed, 995 same against the previous root");
+// "" for any other row.
 func InsideWhy(r Row) string {
 	if r.Inside == nil {
 		return ""

@@ -168,7 +168,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 		if stray {
 			conf = "-"
 		}
-		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), escape.Name(s.Path), typeName(&s),
+		if err := t.Append([]string{fmt.Sprint(s.Rank), string(s.Action), escape.Line(s.Path), typeName(&s),
 			fmt.Sprint(s.Entries), units.Bytes(s.Bytes), boots, changed, conf, escape.Text(s.NoteCmds(escape.Name, refs.ref))}); err != nil {
 			return err
 		}

@@ -48,7 +48,15 @@ func (c *cmdRefs) write(w *bufio.Writer) {
 // copy differs, the two that say which side wins (RowAdoptPrefer), or what
 // to do by hand (keepByHand); each command through refs.
 func rowWhy(a *diff.Audit, r Row, refs *cmdRefs) string {
-	why := Why(a, r.Item)
+	it := r.Item
+	if r.Inside != nil {
+		// The directory's own history is not the row's (InsideWhy says
+		// what is below it): the WHY does not speak of it.
+		own := *it
+		own.History, own.Regen = diff.NoHistory, diff.RegenUnknown
+		it = &own
+	}
+	why := Why(a, it)
 	if r.Hidden.Count > 0 {
 		why += fmt.Sprintf("; %s ignored inside, not shown", units.Plural(r.Hidden.Count, "entry", "entries"))
 	}
