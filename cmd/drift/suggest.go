@@ -57,8 +57,11 @@ suggestion is counted in a "left to you" line with the reason.
 
 --format nix prints a NixOS module for the module the declarations use
 (impermanence's environment.persistence, or preservation.preserveAt) that
-passes drift lint; table and json are the others. The flags naming the
-system, its declarations, mounts and old roots are drift check's.
+passes drift lint; table and json are the others. It names a new file to
+save it as (persist-suggested-2.nix … when persist-suggested.nix exists);
+redirect it elsewhere: a shell empties the file it writes before drift
+reads it. The flags naming the system, its declarations, mounts and old
+roots are drift check's.
 
 More, with examples: docs/suggest.md in drift's repository.
 
@@ -69,7 +72,7 @@ EXIT STATUS
   130, 143  interrupted by SIGINT or SIGTERM before the report was complete
             (a second signal exits at once)`,
 		Example: `  drift suggest
-  drift suggest --boots 10 --format nix > /etc/nixos/persist-suggested.nix
+  drift suggest --boots 10 --format nix > suggested.nix
   drift suggest --root /mnt --persist /mnt/etc/nixos/impermanence.nix --old-roots /mnt/top/old_roots
   drift suggest --format json | jq '.suggestions[] | select(.confidence == "high") | .path'`,
 		Args: noArgs,
@@ -108,7 +111,7 @@ func runSuggest(ctx context.Context, opts *SuggestOptions, st Streams) error {
 		}
 	}
 	return report.WriteSuggest(st.Out, &report.SuggestReport{
-		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Module: res.Module, ModuleNote: res.ModuleNote, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
+		Root: m.Root, Args: m.Audit.Args, StoragePath: res.StoragePath, Module: res.Module, ModuleNote: res.ModuleNote, SaveAs: res.SaveAs, Boots: opts.Boots, OldRoots: res.OldRoots, Suggestions: res.Suggestions, Left: res.Left, Warnings: warnings,
 	}, opts.Format)
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	model "github.com/nix-drift/drift/internal/audit"
 	"io"
-	"path"
 	"slices"
 	"strings"
 
@@ -34,6 +33,10 @@ type SuggestReport struct {
 	// persist.Impermanence, or "", or persist.Preservation); ModuleNote,
 	// when the configuration declares with both, says which and why.
 	Module, ModuleNote string
+	// SaveAs is where --format nix asks its module to be saved
+	// (suggest.Result's), and the commands it prints for afterwards read
+	// it (SuggestModuleArgs).
+	SaveAs suggest.ModuleFile
 	// Boots is --boots; OldRoots the old roots compared, newest first.
 	Boots    int
 	OldRoots []string
@@ -192,7 +195,7 @@ func writeSuggestTable(w *bufio.Writer, r *SuggestReport) error {
 	if cmd := SuggestAdopt(r, SuggestModuleArgs(r)); cmd != "" {
 		// The module --format nix prints, saved where it says: the command
 		// reads it (SuggestModuleArgs), as that output's does.
-		fmt.Fprintf(w, "once declared (the module drift suggest --format nix prints, saved as %s), copy what is there now into persistent storage (before the next reboot): %s\n", escape.Name(SuggestModuleFile(r)), cmd)
+		fmt.Fprintf(w, "once declared (the module drift suggest --format nix prints, saved as %s), copy what is there now into persistent storage (before the next reboot): %s\n", escape.Name(r.SaveAs.Path), cmd)
 	}
 	for _, l := range r.Left {
 		fmt.Fprintln(w, LeftLine(r, l))
@@ -332,7 +335,9 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 	if r.ModuleNote != "" {
 		fmt.Fprintf(w, "# %s.\n", escape.Text(r.ModuleNote))
 	}
-	fmt.Fprintf(w, "# Save it as %s and add it to the imports of your configuration.\n", escape.Name(SuggestModuleFile(r)))
+	if r.SaveAs.Path != "" {
+		fmt.Fprintf(w, "# %s\n", saveAsLine(r.SaveAs))
+	}
 	fmt.Fprintf(w, "# drift-lint: module (a part of a configuration: drift lint does not look here for what a host lacks)\n")
 	fmt.Fprintf(w, "{\n")
 	if len(storages) == 0 {
@@ -420,42 +425,37 @@ func SuggestAdopt(r *SuggestReport, args []string) string {
 	return AdoptCommand(r.Root, args, ps...)
 }
 
-// ModuleName is the name of the file drift suggest --format nix asks its
-// module to be saved as.
-const ModuleName = "persist-suggested.nix"
-
-// SuggestModuleFile is where drift suggest --format nix asks its module to
-// be saved (ModuleName), as the host names it: beside the first .nix file
-// --persist named (r.Args), else in the directory of a --flake on a local
-// path, else in the audited system's etc/nixos (below r.Root).
-func SuggestModuleFile(r *SuggestReport) string {
-	flake := ""
-	for i := 0; i+1 < len(r.Args); i += 2 {
-		switch v := r.Args[i+1]; r.Args[i] {
-		case "--persist":
-			if strings.HasSuffix(v, ".nix") {
-				return path.Join(path.Dir(v), ModuleName)
-			}
-		case "--flake":
-			flake = v
-		}
+// saveAsLine says where to save the module --format nix prints (f): a
+// new file, beside the files of the names taken, which it says to leave
+// as they are.
+func saveAsLine(f suggest.ModuleFile) string {
+	line := "Save it as " + escape.Name(f.Path) + " and add it to the imports of your configuration"
+	var taken []string
+	for _, p := range f.Taken {
+		taken = append(taken, escape.Name(p))
 	}
-	dir, _, _ := strings.Cut(strings.TrimPrefix(flake, "path:"), "#")
-	dir, _, _ = strings.Cut(dir, "?")
-	if strings.HasPrefix(dir, "/") {
-		return path.Join(dir, ModuleName)
+	switch {
+	case f.Err != nil:
+		line += " (drift could not tell whether a file is there: " + escape.Text(f.Err.Error()) + "; never save over one)"
+	case len(taken) == 1:
+		line += " (a new file: " + taken[0] + " exists already; leave it as it is)"
+	case len(taken) > 1:
+		line += " (a new file: " + strings.Join(taken, ", ") + " exist already; leave them as they are)"
 	}
-	return path.Join(r.Root, "etc/nixos", ModuleName)
+	return line + "."
 }
 
-// SuggestModuleArgs are r.Args with --persist SuggestModuleFile(r) added
-// (unless named already): the declarations the commands --format nix
+// SuggestModuleArgs are r.Args with --persist r.SaveAs.Path added
+// (unless named already, or none is set): the declarations the commands --format nix
 // prints for after its module is saved read, so they run as printed once
 // it is saved there, before anything imports it (a configuration read
 // from etc/drift/declarations.json is not read again until the next
 // switch) and after (persist.Load reads a file it imported once).
 func SuggestModuleArgs(r *SuggestReport) []string {
-	f := SuggestModuleFile(r)
+	f := r.SaveAs.Path
+	if f == "" {
+		return r.Args
+	}
 	for i := 0; i+1 < len(r.Args); i += 2 {
 		if r.Args[i] == "--persist" && r.Args[i+1] == f {
 			return r.Args

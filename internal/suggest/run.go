@@ -43,6 +43,9 @@ type Result struct {
 	// ModuleNote, when the configuration declares with both, says which
 	// was chosen and why.
 	Module, ModuleNote string
+	// SaveAs is where --format nix asks its module to be saved
+	// (ChooseModuleFile): never over a file that holds something.
+	SaveAs ModuleFile
 	// OldRoots are the names of the old roots compared, newest first.
 	OldRoots []string
 	// Suggestions in report order (SortSuggestions), the stray data under
@@ -104,6 +107,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	in := Input{Audit: a, Root: m.Root, Old: old, Knowledge: knowledge.Builtin(), Homes: m.Homes(), StoragePath: r.StoragePath, Now: o.Now, IDs: ids,
 		Unpersistable: m.Unpersistable}
 	r.Module, r.ModuleNote = m.Decls.WriteFor(r.StoragePath)
+	r.SaveAs = ChooseModuleFile(m.Root, a.Args)
 	r.Suggestions, r.Left = Suggest(in)
 	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls, r.Module)
 	// Stray walks the storage paths of the declarations other than /, and
