@@ -84,7 +84,7 @@ type innerFact struct {
 // Score weights (documented on Suggest and in the README).
 const (
 	scoreKnown       = 40 // the knowledge base says persist
-	scoreChanged     = 30 // × the share of old roots where it changed
+	scoreChanged     = 30 // × the share of old roots where it differed from now
 	scoreSeen        = 10 // × the share of old roots that hold it
 	scoreBig         = 10 // 1 MiB or more
 	scoreMedium      = 6  // 64 KiB or more
@@ -122,7 +122,7 @@ const (
 //
 // Score: +40 when the knowledge base says persist (for the path, or a path
 // inside it that nest merged); +30 × the share of the old roots compared
-// where it changed; +10 × the share that hold it; +10 for 1 MiB or more
+// where it differed from now; +10 × the share that hold it; +10 for 1 MiB or more
 // (+6 for 64 KiB, +3 for anything); +10 when modified in the last day (+5
 // in the week); +30 for /etc/machine-id when journal
 // directories of several machine IDs lie in /var/log/journal (the ID is

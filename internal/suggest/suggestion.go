@@ -226,6 +226,9 @@ func (s *Suggestion) NoteCmds(esc, cmd func(string) string) string {
 	return strings.Join(parts, "; ")
 }
 
+// historyNote says what the old roots compared show of s: in how many it
+// was, and how it compared with now (Seen, Changed); "" with none
+// compared.
 func (s *Suggestion) historyNote() string {
 	switch {
 	case s.Boots == 0:
@@ -239,7 +242,36 @@ func (s *Suggestion) historyNote() string {
 	case s.Changed == 0 && s.Seen == s.Boots:
 		return fmt.Sprintf("identical in all %s", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed > 0:
-		return fmt.Sprintf("changed in %d of the last %s: state lost at every boot", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
+		return s.differsNote()
 	}
 	return fmt.Sprintf("in %d of the last %s, identical", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
+}
+
+// differsNote is historyNote for a path that differs from now in some old
+// root (Changed > 0): in how many, in how many it was identical to now or
+// absent, and, when every old root that held it differs from now and most
+// held it, that state was lost at every boot (that had it). What is
+// measured is each old root against now, never one old root against the
+// next: two boots that left the same bytes count as two that differ from
+// now. A path in fewer than half of them, or identical to now in one,
+// gets the counts alone.
+func (s *Suggestion) differsNote() string {
+	note := fmt.Sprintf("differs from now in %d of the last %s", s.Changed, units.Plural(int64(s.Boots), "old root", "old roots"))
+	var rest []string
+	if same := s.Seen - s.Changed; same > 0 {
+		rest = append(rest, fmt.Sprintf("identical in %d", same))
+	}
+	if absent := s.Boots - s.Seen; absent > 0 {
+		rest = append(rest, fmt.Sprintf("absent from %d", absent))
+	}
+	if len(rest) > 0 {
+		note += " (" + strings.Join(rest, ", ") + ")"
+	}
+	switch {
+	case s.Changed == s.Seen && s.Seen == s.Boots:
+		note += ": state lost at every boot"
+	case s.Changed == s.Seen && 2*s.Seen > s.Boots:
+		note += ": state lost at every boot that had it"
+	}
+	return note
 }

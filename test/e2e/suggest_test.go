@@ -66,7 +66,7 @@ func TestSuggestOldRootsAuto(t *testing.T) {
 		t.Errorf("--verbose does not name the old roots:\n%s", errOut)
 	}
 	if x := by["/etc/myapp"]; x.Action != "persist" || x.Boots != 3 || x.Seen != 3 || x.Changed != 3 {
-		t.Errorf("/etc/myapp: %+v, want persist, changed in 3 of 3", x)
+		t.Errorf("/etc/myapp: %+v, want persist, differing from now in 3 of 3", x)
 	}
 	if x := by["/opt/regen"]; x.Action != "ignore" || x.Boots != 3 || x.Seen != 3 || x.Changed != 0 {
 		t.Errorf("/opt/regen: %+v, want ignore, identical in 3 of 3", x)
