@@ -313,7 +313,7 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 	skip := "" // a subtree left out
 	row := -1  // the row being counted, in a.Vanished
 	// The previous root, opened when a declared path's copy is to be
-	// compared with it (declaredGone's stale).
+	// compared with it (declaredGone's other).
 	pfd, opened := -1, false
 	prevFD := func() int {
 		if !opened {
@@ -365,19 +365,19 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 		if out || c.tree.at(nd).keep() && (decl < 0 || isDir) {
 			continue
 		}
-		gone, stale := decl < 0, false
+		gone, other := decl < 0, noOther
 		if decl < 0 && beneath {
 			// Shadowed at that boot: gone unless the mount shows it now.
 			var st unix.Stat_t
 			gone = ifsys.Absent(ifsys.Lstat(liveFD, p[1:], &st))
 		}
 		if decl >= 0 {
-			gone, stale = c.declaredGone(liveFD, prevFD(), decl, p, d.A)
+			gone, other = c.declaredGone(liveFD, prevFD(), decl, p, d.A)
 		}
-		if !gone && !stale {
+		if !gone && other == noOther {
 			continue
 		}
-		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl), StaleCopy: stale})
+		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy})
 		row = len(a.Vanished) - 1
 	}
 	if unreadable > 0 {

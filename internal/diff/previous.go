@@ -129,8 +129,9 @@ func (h History) String() string {
 // path of the previous root that is absent from the audited root, not
 // under a mount point, and either not covered by a declaration or covered
 // by one whose persistent copy lacks it too (Decl: the copy was not
-// mounted over it at that boot, vanishdecl.go). A directory that vanished
-// whole is one Vanished standing for its subtree.
+// mounted over it at that boot, vanishdecl.go), or holds other bytes
+// there, shown in place of the old root's (Replaced). A directory that
+// vanished whole is one Vanished standing for its subtree.
 type Vanished struct {
 	// Path is relative to the roots, starting with "/", byte-exact.
 	Path string
@@ -164,11 +165,24 @@ type Vanished struct {
 	// lacks it now. drift restore puts it back into that copy.
 	Decl string
 	// StaleCopy: the persistent copy of Decl holds Path too, other, older
-	// bytes (declaredGone's stale): the stale copy the boot showed in
+	// bytes (declaredGone's olderCopy): the stale copy the boot showed in
 	// place of the newer bytes, which are only in the old root. drift
 	// restore replaces it only with --force (ReplacesCopy).
 	StaleCopy bool
+	// NewerCopy: the persistent copy of Decl holds Path too, other bytes
+	// changed no earlier than the old root's (declaredGone's newerCopy):
+	// the boot showed the copy in place of the old root's bytes, which
+	// that boot wrote on the root (the copy not mounted over Path then,
+	// MountedThen) and which are only in the old root now. Which of the
+	// two is to be kept is the user's call; drift restore replaces the
+	// copy with the old root's only with --force --beneath-mount.
+	NewerCopy bool
 }
+
+// Replaced reports whether the persistent copy holds v's path with other
+// bytes, shown in place of the old root's (StaleCopy or NewerCopy): the
+// wipe replaced it rather than leaving nothing there.
+func (v *Vanished) Replaced() bool { return v.StaleCopy || v.NewerCopy }
 
 // IsDir reports whether v is a directory.
 func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
@@ -176,7 +190,9 @@ func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
 // RestoreCommand is the drift restore command line that copies v back:
 // into its persistent copy when it is declared (v.Decl), else to its live
 // path (--to live), with --force when that copy holds older, other bytes
-// there (v.StaleCopy: restore replaces them only then), its words quoted
+// there (v.StaleCopy: restore replaces them only then), --force
+// --beneath-mount when it holds other bytes changed no earlier
+// (v.NewerCopy: restore replaces them only when told), its words quoted
 // with escape.Shell: safe to print as it is, and exactly the names when
 // pasted into a shell.
 //
@@ -190,8 +206,13 @@ func (v *Vanished) RestoreCommand(root string, args []string) string {
 	if v.Decl == "" {
 		cmd += " --to live"
 	}
-	if v.StaleCopy {
+	switch {
+	case v.StaleCopy:
 		cmd += " --force"
+	case v.NewerCopy:
+		// restore refuses to replace a copy changed no earlier than the
+		// old root's data unless told (audit.PersistedError.Unmounted).
+		cmd += " --force --beneath-mount"
 	}
 	if root != "" && root != "/" {
 		cmd += " --root " + escape.Shell(root)
@@ -416,11 +437,11 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			return nil, false // a mount point, not looked under: lives elsewhere
 		}
 		here := &vstate{node: nd, decl: decl}
-		stale := false
+		other := noOther
 		if decl > 0 {
 			var gone bool
-			gone, stale = c.declaredGone(liveFD, prevFD, decl-1, e.Path, e)
-			if !gone && !stale || n.keep() && isDir {
+			gone, other = c.declaredGone(liveFD, prevFD, decl-1, e.Path, e)
+			if !gone && other == noOther || n.keep() && isDir {
 				return here, isDir // persisted, there now, or re-made at boot: look below
 			}
 		} else {
@@ -435,7 +456,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 				return here, isDir
 			}
 		}
-		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: stale}}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy}}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)

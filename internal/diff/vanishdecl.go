@@ -44,37 +44,69 @@ func copyOf(e persist.Entry, p string) string {
 // counts as absent. A lookup that fails otherwise than absent says "not
 // gone": nothing is listed that is not known to be lost.
 //
-// stale reports the other way the wipe takes such a path's data: the
+// other reports the other way the wipe takes such a path's data: the
 // persistent copy holds p too, a regular file as the previous root's
-// (prev, its entry there; looked up beneath prevFD) but with other bytes,
-// changed before it (ReplacesCopy). The copy was not mounted over p at
-// that boot, the boot wrote the newer bytes on the root, and the stale
-// copy is what the next boot showed in their place (check's
-// declared-unbacked with other bytes, before the wipe): the newer bytes
-// are only in the old root, and drift restore --force puts them back into
-// the copy, the rule restore reads (audit's mountedThen). A copy with the
-// same bytes, or changed no earlier than the old root's, holds p.
-func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev *scan.Entry) (gone, stale bool) {
+// (prev, its entry there; looked up beneath prevFD) but with other bytes.
+// The copy was not mounted over p at that boot, the boot wrote its bytes
+// on the root, and the copy is what the next boot showed in their place
+// (check's declared-unbacked with other bytes, "the stale copy comes back
+// in its place", before the wipe): the old root's bytes are only in the
+// old root. olderCopy when the copy changed before them (ReplacesCopy):
+// drift restore --force puts them back into the copy, the rule restore
+// reads (audit's mountedThen). newerCopy when the copy changed no earlier
+// (a tie too): which version is to be kept is not known (both were
+// written during that boot, or the copy since), and drift restore puts
+// the old root's back only with --force --beneath-mount; when the old
+// root records no declarations (MountedThen not known), only for data
+// changed after that boot's mounts (WrittenAfterMounts), as data hidden
+// beneath a mount is older than the copy too. A copy with the same bytes
+// holds p.
+func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev *scan.Entry) (gone bool, other otherCopy) {
 	e := c.tree.entries[decl]
 	cp := copyOf(e, p)
 	if cp == "" {
-		return false, false
+		return false, noOther
 	}
-	if mounted, _ := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, changedAt(prevFD, p)); mounted {
-		return false, false // mounted at that boot: what lay beneath it
+	ctime := changedAt(prevFD, p)
+	mounted, known := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, ctime)
+	if mounted {
+		return false, noOther // mounted at that boot: what lay beneath it
 	}
 	var st unix.Stat_t
 	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
-		return false, c.staleCopy(liveFD, cp, &st, prevFD, p, prev)
+		other := c.otherCopyOf(liveFD, cp, &st, prevFD, p, prev)
+		if other == newerCopy && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, ctime) {
+			// No declarations of that boot: data hidden beneath the mount
+			// (written before it) is older than the copy too; only data
+			// written after the mounts is known to have lain on the root.
+			other = noOther
+		}
+		return false, other
 	} else if !ifsys.Absent(err) {
-		return false, false // unknown
+		return false, noOther // unknown
 	}
 	err := ifsys.Lstat(liveFD, p[1:], &st)
 	if ifsys.Absent(err) {
-		return true, false
+		return true, noOther
 	}
-	return err == nil && p == e.Path && e.Kind == persist.File && st.Mode&unix.S_IFMT == unix.S_IFLNK, false
+	return err == nil && p == e.Path && e.Kind == persist.File && st.Mode&unix.S_IFMT == unix.S_IFLNK, noOther
 }
+
+// otherCopy is how the persistent copy holds a path of the previous root
+// that the copy was not mounted over at that boot (declaredGone's other).
+type otherCopy uint8
+
+const (
+	// noOther: the copy lacks it, holds the same bytes, or is not a
+	// regular file where the old root has one (or could not be read).
+	noOther otherCopy = iota
+	// olderCopy: a regular file with other bytes, changed before the old
+	// root's (ReplacesCopy): Vanished.StaleCopy.
+	olderCopy
+	// newerCopy: a regular file with other bytes, changed no earlier than
+	// the old root's: Vanished.NewerCopy.
+	newerCopy
+)
 
 // changedAt is the ctime of p (absolute) beneath fd, never through a
 // symlink; zero when it cannot be read or fd < 0.
@@ -86,24 +118,25 @@ func changedAt(fd int, p string) time.Time {
 	return time.Unix(st.Ctim.Unix())
 }
 
-// staleCopy reports whether the persistent copy cp (st, its lstat beneath
-// liveFD) is an older regular file with other bytes than prev, the
-// previous root's regular file at p beneath prevFD
-// (declaredGone's stale). Any read that fails says no.
-func (c *classifier) staleCopy(liveFD int, cp string, st *unix.Stat_t, prevFD int, p string, prev *scan.Entry) bool {
+// otherCopyOf says whether the persistent copy cp (st, its lstat beneath
+// liveFD) is a regular file with other bytes than prev, the previous
+// root's regular file at p beneath prevFD, and whether it changed before
+// it (declaredGone's other). Any read that fails says noOther.
+func (c *classifier) otherCopyOf(liveFD int, cp string, st *unix.Stat_t, prevFD int, p string, prev *scan.Entry) otherCopy {
 	if prevFD < 0 || prev == nil || prev.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return false
+		return noOther
 	}
-	if !ReplacesCopy(time.Unix(0, prev.Mtime), time.Unix(st.Mtim.Unix())) {
-		return false
+	if prev.Size == st.Size {
+		a, b := *prev, entryOf(cp, st, "")
+		a.Path = p
+		if same, err := newHasher(nil).sameFiles(prevFD, &a, liveFD, &b); err != nil || same {
+			return noOther
+		}
 	}
-	if prev.Size != st.Size {
-		return true
+	if ReplacesCopy(time.Unix(0, prev.Mtime), time.Unix(st.Mtim.Unix())) {
+		return olderCopy
 	}
-	a, b := *prev, entryOf(cp, st, "")
-	a.Path = p
-	same, err := newHasher(nil).sameFiles(prevFD, &a, liveFD, &b)
-	return err == nil && !same
+	return newerCopy
 }
 
 // ReplacesCopy is the rule by which drift restore --force replaces a

@@ -75,6 +75,12 @@ type jsonVanished struct {
 	// Declared is the declared path covering it (diff.Vanished.Decl), ""
 	// when nothing declares it.
 	Declared string `json:"declared,omitempty"`
+	// CopyDiffers, when not "", says the persistent copy holds the path
+	// too, other bytes shown in its place now: "older" (changed before
+	// the old root's: diff.Vanished.StaleCopy, restored with --force) or
+	// "newer" (changed no earlier: diff.Vanished.NewerCopy, restored with
+	// --force --beneath-mount).
+	CopyDiffers string `json:"copyDiffers,omitempty"`
 }
 
 type jsonDiag struct {
@@ -221,6 +227,12 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		jv.Path, jv.PathBase64 = jsonPath(v.Path)
 		jv.Declared = escape.Name(v.Decl)
+		switch {
+		case v.StaleCopy:
+			jv.CopyDiffers = "older"
+		case v.NewerCopy:
+			jv.CopyDiffers = "newer"
+		}
 		r.Vanished = append(r.Vanished, jv)
 	}
 	if wp := a.Wipe; wp != nil {

@@ -359,6 +359,12 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			break
 		}
 	}
+	for _, v := range a.Vanished {
+		if v.NewerCopy {
+			fmt.Fprintln(w, "Paths restored with --force --beneath-mount: their persistent copy holds other bytes, changed no earlier than the old root's, shown in their place now; the old root's were written on the root at that boot and the wipe took them. Restore them if they are the ones to keep: the restore replaces the copy's.")
+			break
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }
@@ -464,6 +470,18 @@ func vanishedEntries(a *diff.Audit) int64 {
 	return n
 }
 
+// replacedRows counts the rows of a.Vanished whose persistent copy holds
+// other bytes, shown in place of the old root's (diff.Vanished.Replaced).
+func replacedRows(a *diff.Audit) int {
+	n := 0
+	for _, v := range a.Vanished {
+		if v.Replaced() {
+			n++
+		}
+	}
+	return n
+}
+
 // AlertLine is an alert as the table prints it: "ALERT: " before one
 // that means something is lost at every boot (a host key), "WARNING: "
 // before the others; the message escaped.
@@ -516,7 +534,11 @@ func Summary(a *diff.Audit, all bool) string {
 		extra = append(extra, "since the previous boot: "+strings.Join(hs, ", "))
 	}
 	if n := vanishedEntries(a); n > 0 {
-		extra = append(extra, units.Plural(n, "path", "paths")+" vanished at the last reboot")
+		s := units.Plural(n, "path", "paths") + " vanished at the last reboot"
+		if r := replacedRows(a); r > 0 {
+			s += fmt.Sprintf(" (%d replaced by other bytes of their persistent copy)", r)
+		}
+		extra = append(extra, s)
 	}
 	extra = append(extra, units.Plural(a.Scanned, "entry", "entries")+" scanned")
 	if len(a.Errors) > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -144,6 +145,41 @@ func TestRestoreCommandStaleCopy(t *testing.T) {
 	got := (&diff.Vanished{Path: "/srv/www/about.html", From: "2026-11-05_09:03:07", Decl: "/srv", StaleCopy: true}).RestoreCommand("/", nil)
 	if want := "drift restore /srv/www/about.html --from 2026-11-05_09:03:07 --force"; got != want {
 		t.Errorf("RestoreCommand = %q, want %q", got, want)
+	}
+}
+
+// TestReplacedByTheCopy: a declared file whose persistent copy holds other
+// bytes changed no earlier than the old root's (diff.Vanished.NewerCopy)
+// is restored into the copy with --force --beneath-mount, which drift
+// restore needs to replace such a copy; the table says so under it, JSON
+// names the kind (copyDiffers "newer", "older" for a stale copy), and the
+// summary counts both kinds apart from what vanished outright.
+func TestReplacedByTheCopy(t *testing.T) {
+	prev := &btrfs.OldRoot{Name: "2026-12-07_21:23:12"}
+	v := func(p string, stale, newer bool) diff.Vanished {
+		return diff.Vanished{Path: p, Mode: unix.S_IFREG | 0o644, Entries: 1, Bytes: 5, Root: prev.Name, From: prev.Name, DaysLeft: 30, Decl: "/var/lib/appx", StaleCopy: stale, NewerCopy: newer}
+	}
+	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, PreviousRoot: prev, Totals: map[diff.Category]diff.Total{},
+		Vanished: []diff.Vanished{v("/var/lib/appx/gone", false, false), v("/var/lib/appx/old", true, false), v("/var/lib/appx/sub/conflict.txt", false, true)}}
+	const restore = "drift restore /var/lib/appx/sub/conflict.txt --from 2026-12-07_21:23:12 --force --beneath-mount"
+	if got := a.Vanished[2].RestoreCommand("/", nil); got != restore {
+		t.Errorf("RestoreCommand = %q, want %q", got, restore)
+	}
+	var out bytes.Buffer
+	testutil.Must(t, Write(&out, a, Options{Format: "table"}))
+	for _, want := range []string{restore + " │", "drift restore /var/lib/appx/old --from 2026-12-07_21:23:12 --force  ",
+		"Paths restored with --force --beneath-mount: their persistent copy holds other bytes, changed no earlier than the old root's",
+		"3 paths vanished at the last reboot (2 replaced by other bytes of their persistent copy)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	testutil.Must(t, Write(&out, a, Options{Format: "json"}))
+	var r struct{ Vanished []map[string]any }
+	testutil.Must(t, json.Unmarshal(out.Bytes(), &r))
+	if len(r.Vanished) != 3 || r.Vanished[0]["copyDiffers"] != nil || r.Vanished[1]["copyDiffers"] != "older" || r.Vanished[2]["copyDiffers"] != "newer" || r.Vanished[2]["restore"] != restore {
+		t.Errorf("vanished %+v", r.Vanished)
 	}
 }
 

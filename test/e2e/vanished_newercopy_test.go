@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// TestReplacedByTheCopyAtTheWipeIsNamedAndRestored: on real btrfs,
+// through a real drift wipe. A directory declared since the old root's
+// boot (the declarations that boot ran with, /etc/drift/declarations.json,
+// lack it) was not mounted then: a file the boot wrote there lay on the
+// root, and its persistent copy holds the same file with other bytes,
+// written after it (a fresh-user test: check said declared-unbacked, "the
+// stale copy comes back in its place", offering --prefer live or
+// persistent; the user rebooted without choosing). After the wipe and the
+// next boot the copy shows, the root's version is only in the old root,
+// and check used to say nothing of it: no VANISHED row, "0 changed". Now
+// it is listed (copyDiffers "newer"), counted in the summary, and its
+// restore, run as printed, brings the old root's version back into the
+// copy and through the mount. A file of /etc/nixos, mounted at that boot
+// (declared then), whose old root holds other bytes beneath the mount,
+// older than the copy's, is not listed: that boot's data is the copy's.
+func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	const decl = "/srv/declared-unmounted" // not mounted at the first boot
+	const conflict = decl + "/sub/conflict.txt"
+	const hidden = "/etc/nixos/hidden.conf"
+	const etc = "/nix/store/22222222222222222222222222222222-etc/etc" // the harness's /etc/static
+	then := strings.Replace(declarations, ",\n    \""+decl+"\"", "", 1)
+	if then == declarations {
+		t.Fatal("harness: the declarations of the old root's boot still declare " + decl)
+	}
+	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
+	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	writeFile(t, s.M(conflict), "live\n", 0o644) // on the root: not mounted
+	writeFile(t, s.M(storage+conflict), "persisted\n", 0o644)
+	later := time.Now().Add(time.Second)
+	testutil.Must(t, os.Chtimes(s.M(storage+conflict), later, later)) // the copy's is the newer
+	writeFile(t, filepath.Join(s.top, "root", hidden), "beneath the mount\n", 0o644)
+	writeFile(t, s.M(hidden), "through the mount\n", 0o644) // in the copy
+	testutil.Must(t, os.Chtimes(s.M(hidden), later, later))
+
+	var before struct {
+		Items []struct{ Path, Category, Why string }
+	}
+	testutil.Must(t, json.Unmarshal(s.drift(1, "check", "--root", s.root, "--persist", s.declPath(), "--format", "json"), &before))
+	predicted := false
+	for _, it := range before.Items {
+		predicted = predicted || it.Path == conflict && it.Category == "declared-unbacked" && strings.Contains(it.Why, "comes back in its place")
+	}
+	if !predicted {
+		t.Fatalf("before the wipe, want %s declared-unbacked, its copy coming back in its place: %+v", conflict, before.Items)
+	}
+
+	s.unmountBelow(s.root)
+	now := time.Now()
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
+	w := &wipeImage{t: t, top: s.top, dev: s.dev}
+	w.drift()
+	s.boot(map[string]bool{"/etc/adjtime": true}) // the copy is mounted now
+	if b, err := os.ReadFile(s.M(conflict)); err != nil || string(b) != "persisted\n" {
+		t.Fatalf("harness: %s after the boot: %q, %v; want the copy's", conflict, b, err)
+	}
+	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
+	if len(olds) != 1 {
+		t.Fatalf("old_roots after the wipe: %q", olds)
+	}
+
+	type row struct{ Path, Declared, Restore, CopyDiffers string }
+	check := func() []row {
+		t.Helper()
+		var r struct{ Vanished []row }
+		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+		if code > 1 {
+			t.Fatalf("drift check: exit %d\n%s", code, errOut)
+		}
+		testutil.Must(t, json.Unmarshal([]byte(out), &r))
+		var mine []row
+		for _, v := range r.Vanished {
+			if strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") {
+				mine = append(mine, v)
+			}
+		}
+		return mine
+	}
+	got := check()
+	want := row{Path: conflict, Declared: decl, CopyDiffers: "newer",
+		Restore: "drift restore " + conflict + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("vanished below %s and /etc/nixos: %+v, want only %+v", decl, got, want)
+	}
+	code, table, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath())
+	if code > 1 || !strings.Contains(table, want.Restore) || !strings.Contains(table, "Paths restored with --force --beneath-mount: their persistent copy holds other bytes") ||
+		!strings.Contains(table, "(1 replaced by other bytes of their persistent copy)") {
+		t.Errorf("check's table: exit %d:\n%s\n%s", code, table, errOut)
+	}
+
+	cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+want.Restore) // exactly as printed
+	cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", want.Restore, err, out)
+	}
+	for _, at := range []string{s.M(storage + conflict), s.M(conflict)} { // the copy, and through its mount
+		if b, err := os.ReadFile(at); err != nil || string(b) != "live\n" {
+			t.Errorf("restored %s: %q, %v; want the old root's", at, b, err)
+		}
+	}
+	if b, err := os.ReadFile(s.M(hidden)); err != nil || string(b) != "through the mount\n" {
+		t.Errorf("%s: %q, %v; want the copy's, untouched", hidden, b, err)
+	}
+	if got := check(); len(got) != 0 {
+		t.Errorf("after the restore, vanished: %+v", got)
+	}
+}
