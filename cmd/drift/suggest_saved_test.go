@@ -32,8 +32,10 @@ import (
 // the next boot would hide them. The second round's module goes into a
 // new file (persist-suggested-2.nix), the first one is named to be left
 // alone, it is left byte for byte, every declaration of both rounds is
-// still read through the configuration, and the second round's printed
-// adopt runs as printed.
+// still read through the configuration, none twice (impermanence refuses
+// a path declared twice: where the declarations read do not include the
+// first module, its paths are not suggested again), and the second
+// round's printed adopt runs as printed.
 func TestSuggestNixCommandsRunOnceSaved(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -69,7 +71,7 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 			if tc.persist != "" {
 				args = append(args, "--persist", filepath.Join(dir, tc.persist))
 			}
-			saved1, importer := followSuggestRound(t, dir, root, args, tc.importer, nil,
+			saved1, importer, _ := followSuggestRound(t, dir, root, args, tc.importer, nil,
 				map[string]string{"var/lib/app/data": "live", "srv/site/index.html": "hello"})
 			if filepath.Base(saved1) != "persist-suggested.nix" {
 				t.Errorf("round 1 saves its module as %s, want persist-suggested.nix", saved1)
@@ -81,8 +83,15 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 			// new state, and the second round.
 			testutil.Must(t, os.WriteFile(filepath.Join(root, "etc/drift/declarations.json"), []byte(`{ "/nix/persist": { "directories": [ "/var/log", "/var/lib/app", "/srv/site" ] } }`), 0o644))
 			testutil.Tree(t, root, `f /var/lib/other/db second`)
-			saved2, _ := followSuggestRound(t, dir, root, args, tc.importer, []string{saved1},
+			saved2, _, out := followSuggestRound(t, dir, root, args, tc.importer, []string{saved1},
 				map[string]string{"var/lib/other/db": "second"})
+			// Where impermanence.nix, read alone, does not import round 1's
+			// module, its paths look undeclared: they are left to the user,
+			// saying why, not suggested again.
+			want := "# left to you: 4 paths (/srv/site, /var/lib/app, …): declared by an earlier module of drift suggest"
+			if got, wantLeft := strings.Contains(out, want), tc.persist != "" && tc.importer == "configuration.nix"; got != wantLeft {
+				t.Errorf("round 2 says %q: %v, want %v:\n%s", want, got, wantLeft, out)
+			}
 			if saved2 != filepath.Join(filepath.Dir(saved1), "persist-suggested-2.nix") {
 				t.Errorf("round 2 saves its module as %s, want persist-suggested-2.nix beside %s", saved2, saved1)
 			}
@@ -100,6 +109,10 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 					t.Errorf("after two rounds, %s (importing both modules) declares %q: not %s", importer, declared, p)
 				}
 			}
+			// Declared twice, impermanence refuses the configuration.
+			for _, d := range set.Duplicates {
+				t.Errorf("after two rounds, %s declares %s %d more times", importer, d.Path, d.N)
+			}
 		})
 	}
 }
@@ -110,8 +123,8 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 // adds it to the imports of importer (relative to the module's
 // directory), and runs the printed drift adopt, which must copy the
 // files of copied (below root/nix/persist, with their contents). It
-// returns the module's file and the importer's.
-func followSuggestRound(t *testing.T, dir, root string, args []string, importer string, taken []string, copied map[string]string) (string, string) {
+// returns the module's file, the importer's and suggest's output.
+func followSuggestRound(t *testing.T, dir, root string, args []string, importer string, taken []string, copied map[string]string) (saved, importerPath, out string) {
 	t.Helper()
 	code, out, errs := runDrift(t, args...)
 	if code != 0 {
@@ -122,7 +135,7 @@ func followSuggestRound(t *testing.T, dir, root string, args []string, importer 
 	if m == nil {
 		t.Fatalf("suggest does not say where to save its module:\n%s", out)
 	}
-	saved := m[1]
+	saved = m[1]
 	if !strings.HasPrefix(saved, dir+"/") {
 		t.Fatalf("suggest asks to save its module as %s, outside the system's directory %s", saved, dir)
 	}
@@ -175,5 +188,5 @@ func followSuggestRound(t *testing.T, dir, root string, args []string, importer 
 			t.Errorf("after %s: /nix/persist/%s holds %q (%v), want %q", m[1], p, b, err, want)
 		}
 	}
-	return saved, importer
+	return saved, importer, out
 }

@@ -58,9 +58,10 @@ const (
 	LeftNotHere   = "on an API filesystem (/dev, /proc, /sys, /run) or at, above or below the mount point of another filesystem (/boot): never declared (drift lint rejects it; the mount would hide or be hidden)"
 	LeftSymlink   = "symlinks: impermanence keeps a file's contents (a bind mount follows the link), never a link itself; make the link at boot instead (systemd.tmpfiles.rules \"L+ PATH - - - - TARGET\", or home-manager)"
 	LeftLint      = "drift lint would reject or warn about their declaration: not suggested"
+	LeftEarlier   = "declared by an earlier module of drift suggest (a file named as --format nix names its module), which the declarations read do not include: not suggested again (imported beside it, the new module would declare them twice, which impermanence refuses); name it with --persist, and import it if nothing does"
 )
 
-var leftOrder = []string{LeftAdopt, LeftChoose, LeftRefused, LeftRemounted, LeftBeneath, LeftUnmounted, LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint}
+var leftOrder = []string{LeftAdopt, LeftChoose, LeftRefused, LeftRemounted, LeftBeneath, LeftUnmounted, LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint, LeftEarlier}
 
 // leftCounter collects Left by reason.
 type leftCounter map[string]*Left

@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,9 @@ import (
 	"path"
 	"strings"
 	"syscall"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
 )
 
 // ModuleName is the name drift suggest --format nix asks its module to be
@@ -108,4 +112,56 @@ func moduleNameFree(p string) (bool, error) {
 		return false, err
 	}
 	return fi.Mode().IsRegular() && fi.Size() == 0, nil
+}
+
+// dropEarlier drops the Persist suggestions whose path a module in taken
+// declares (the files ChooseModuleFile passed over, an earlier round's
+// module most likely, each read on its own with its imports, homes as
+// --home gives them; one that cannot be read is passed over), counting
+// their lost paths in left (LeftEarlier, naming the files). A suggestion
+// the declarations read declare is never made: such a file is one they do
+// not include, and saved beside it and imported, the new module would
+// declare the path again (impermanence's duplicate assertions refuse
+// that, drift lint's duplicate error).
+func dropEarlier(ctx context.Context, a *diff.Audit, root string, taken []string, homes map[string]string, sugs []Suggestion, left []Left) ([]Suggestion, []Left) {
+	declared := map[string]bool{}
+	var files []string
+	for _, f := range taken {
+		set, _, err := persist.Load(ctx, root, []string{f}, "", nil, persist.Options{Homes: homes})
+		if err != nil || len(set.Entries) == 0 {
+			continue
+		}
+		files = append(files, f)
+		for _, e := range set.Entries {
+			declared[e.Path] = true
+		}
+	}
+	if len(declared) == 0 {
+		return sugs, left
+	}
+	var drop Left
+	kept := sugs[:0:0]
+	for _, s := range sugs {
+		if s.Action != Persist || !s.Declares() || !declared[s.Path] {
+			kept = append(kept, s)
+			continue
+		}
+		// Lost paths are counted; vanished ones stay in drift check's
+		// VANISHED table, with its restore.
+		if len(s.items) > 0 {
+			drop.Count += len(s.items)
+			drop.Examples = append(drop.Examples, s.Path)
+		}
+		for _, i := range s.items {
+			drop.Paths = append(drop.Paths, a.Lost[i].Path)
+		}
+	}
+	if len(kept) == len(sugs) {
+		return sugs, left
+	}
+	SortSuggestions(kept)
+	if drop.Count > 0 {
+		left = addLeft(left, LeftEarlier+": "+strings.Join(files, ", "), drop)
+	}
+	return kept, left
 }
