@@ -303,7 +303,7 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 			// A socket is made again by its program, never lost (Remade, as
 			// check's walk counts it): never vanished, nor counted into the
 			// directory that vanished around it.
-		case d.Change == Removed && d.A != nil || c.linkToCopy(d):
+		case d.Change == Removed && d.A != nil || c.linkToCopy(d) || c.fileMountedNow(d):
 			removed = append(removed, d)
 		case d.Change == Failed && d.A == nil:
 			unreadable++
@@ -378,6 +378,9 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 			continue
 		}
 		a.Vanished = append(a.Vanished, Vanished{Path: p, Mode: d.A.Mode, Subvolume: cmp.Subvolume(d.A, 0), Entries: 1, Bytes: size, Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy})
+		if other != noOther {
+			a.Vanished[len(a.Vanished)-1].MountedCopy = c.mountedCopy(decl, p, nd)
+		}
 		row = len(a.Vanished) - 1
 	}
 	if unreadable > 0 {

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"path"
 	"runtime"
 	"slices"
 	"strings"
@@ -177,6 +178,12 @@ type Vanished struct {
 	// two is to be kept is the user's call; drift restore replaces the
 	// copy with the old root's only with --force --beneath-mount.
 	NewerCopy bool
+	// MountedCopy, for a Replaced row whose Path is a declared file, is
+	// its persistent copy (as the audited system sees it) when that copy
+	// is bind-mounted over Path now: drift restore never replaces a file
+	// a mount shows (the mount would go on showing the deleted one), so
+	// the command unmounts Path first and mounts the copy again after.
+	MountedCopy string
 }
 
 // Replaced reports whether the persistent copy holds v's path with other
@@ -192,7 +199,9 @@ func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
 // path (--to live), with --force when that copy holds older, other bytes
 // there (v.StaleCopy: restore replaces them only then), --force
 // --beneath-mount when it holds other bytes changed no earlier
-// (v.NewerCopy: restore replaces them only when told), its words quoted
+// (v.NewerCopy: restore replaces them only when told), between the
+// unmount of a declared file bind-mounted from that copy and its mount
+// again (v.MountedCopy), its words quoted
 // with escape.Shell: safe to print as it is, and exactly the names when
 // pasted into a shell.
 //
@@ -225,6 +234,11 @@ func (v *Vanished) RestoreCommand(root string, args []string) string {
 		case "--persist", "--flake", "--home":
 			cmd += " " + args[i] + " " + escape.Shell(args[i+1])
 		}
+	}
+	if v.MountedCopy != "" {
+		// The mount is made again whether or not the restore succeeds.
+		mp, src := escape.Shell(path.Join(root, v.Path)), escape.Shell(path.Join(root, v.MountedCopy))
+		cmd = "umount " + mp + " && { " + cmd + "; mount --bind " + src + " " + mp + "; }"
 	}
 	return cmd
 }
@@ -457,6 +471,9 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 			}
 		}
 		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy}}
+		if other != noOther {
+			r.v.MountedCopy = c.mountedCopy(decl-1, e.Path, nd)
+		}
 		r.entries.Store(1)
 		if e.Mode&unix.S_IFMT == unix.S_IFREG {
 			r.bytes.Store(e.Size)

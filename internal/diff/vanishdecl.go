@@ -148,6 +148,35 @@ func (c *classifier) otherCopyOf(liveFD int, cp string, st *unix.Stat_t, prevFD 
 // boot took in.
 func ReplacesCopy(old, cp time.Time) bool { return old.After(cp) }
 
+// fileMountedNow reports whether d is a declared file of the previous
+// root, a regular file, over which its persistent copy is bind-mounted
+// now: the lockstep walk reads the live root beneath the mounts, where
+// the mount point impermanence made (an empty file) stands, or the mount
+// itself, so the file is changed, not removed, although the old root's
+// bytes may be gone from both (declaredGone decides: the copy holding
+// other bytes shows in their place).
+func (c *classifier) fileMountedNow(d *Difference) bool {
+	if d.A == nil || d.B == nil || d.A.Mode&unix.S_IFMT != unix.S_IFREG || d.B.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false
+	}
+	n := c.tree.at(c.tree.find(d.Path))
+	return n.decl >= 0 && n.mounted() && c.tree.entries[n.decl].Kind == persist.File && c.tree.entries[n.decl].Path == d.Path
+}
+
+// mountedCopy is the persistent copy of p when p is the declared file of
+// entries[decl] and the tree's node nd (p's) is a mount point now: the
+// copy bind-mounted over it (Vanished.MountedCopy); "" otherwise.
+func (c *classifier) mountedCopy(decl int32, p string, nd nodeID) string {
+	if decl < 0 || !c.tree.at(nd).mounted() {
+		return ""
+	}
+	e := c.tree.entries[decl]
+	if e.Kind != persist.File || e.Path != p {
+		return ""
+	}
+	return copyOf(e, p)
+}
+
 // declOf is the declared path of entries[decl], "" for decl < 0.
 func (c *classifier) declOf(decl int32) string {
 	if decl < 0 {

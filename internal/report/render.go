@@ -365,6 +365,12 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 			break
 		}
 	}
+	for _, v := range a.Vanished {
+		if v.MountedCopy != "" {
+			fmt.Fprintln(w, "Declared files restored between umount and mount --bind: drift restore never replaces a file a mount shows; stop what uses the file first.")
+			break
+		}
+	}
 	_, err := fmt.Fprintln(w)
 	return err
 }

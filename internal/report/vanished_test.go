@@ -183,6 +183,27 @@ func TestReplacedByTheCopy(t *testing.T) {
 	}
 }
 
+// TestRestoreCommandMountedCopy: a declared file whose copy is
+// bind-mounted over it now (diff.Vanished.MountedCopy) is restored between
+// the unmount and the mount again, which follows whether or not the
+// restore succeeds; the paths are the audited root's, quoted; the table
+// says so under it.
+func TestRestoreCommandMountedCopy(t *testing.T) {
+	v := diff.Vanished{Path: "/etc/adj time", Mode: unix.S_IFREG | 0o644, Entries: 1, From: "2026-12-07_21:23:12", Root: "2026-12-07_21:23:12", Decl: "/etc/adj time", NewerCopy: true, MountedCopy: "/nix/persist/etc/adj time"}
+	want := "umount '/mnt/sys/etc/adj time' && { drift restore '/etc/adj time' --from 2026-12-07_21:23:12 --force --beneath-mount --root /mnt/sys; mount --bind '/mnt/sys/nix/persist/etc/adj time' '/mnt/sys/etc/adj time'; }"
+	if got := v.RestoreCommand("/mnt/sys", nil); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, PreviousRoot: &btrfs.OldRoot{Name: v.Root}, Totals: map[diff.Category]diff.Total{}, Vanished: []diff.Vanished{v}}
+	var out bytes.Buffer
+	testutil.Must(t, Write(&out, a, Options{Format: "table"}))
+	for _, want := range []string{"umount '/etc/adj time' && { drift restore", "Declared files restored between umount and mount --bind"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 // TestRestoreCommandReadsTheAuditsDeclarations: the restore check prints
 // names the declarations the audit read (a fresh user's printed restore
 // into the copy failed 'not declared' without --persist); restore takes no

@@ -122,3 +122,87 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 		t.Errorf("after the restore, vanished: %+v", got)
 	}
 }
+
+// TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount: on real btrfs,
+// through a real drift wipe. A declared file, declared since the old
+// root's boot and not mounted then, written on the root, whose persistent
+// copy holds other, newer bytes: after the boot the copy is bind-mounted
+// over it. The lockstep walk saw the mount point beneath the mount (an
+// empty file: changed, not removed) and listed nothing. Now it is listed,
+// and as drift restore never replaces a file a mount shows, its printed
+// command unmounts it, restores into the copy and mounts it again: run as
+// printed, the old root's bytes show at the path, the mount is back, and
+// check lists nothing vanished there.
+func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
+	s := driftSystem(t)
+	if s == nil {
+		return // the test ran in a private mount namespace
+	}
+	const f = "/etc/adjtime" // not mounted at the first boot
+	const etc = "/nix/store/22222222222222222222222222222222-etc/etc"
+	then := strings.Replace(declarations, ",\n    { \"file\": \""+f+"\", \"parentDirectory\": { \"mode\": \"0755\" } }", "", 1)
+	if then == declarations {
+		t.Fatal("harness: the declarations of the old root's boot still declare " + f)
+	}
+	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
+	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	writeFile(t, s.M(f), "live\n", 0o644)
+	writeFile(t, s.M(storage+f), "persisted\n", 0o644)
+	later := time.Now().Add(time.Second)
+	testutil.Must(t, os.Chtimes(s.M(storage+f), later, later))
+
+	s.unmountBelow(s.root)
+	now := time.Now()
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
+	w := &wipeImage{t: t, top: s.top, dev: s.dev}
+	w.drift()
+	s.boot(nil) // the copy is bind-mounted over it now
+	if b, err := os.ReadFile(s.M(f)); err != nil || string(b) != "persisted\n" {
+		t.Fatalf("harness: %s after the boot: %q, %v; want the copy's", f, b, err)
+	}
+	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
+	if len(olds) != 1 {
+		t.Fatalf("old_roots after the wipe: %q", olds)
+	}
+	type row struct{ Path, Restore, CopyDiffers string }
+	check := func() []row {
+		t.Helper()
+		var r struct{ Vanished []row }
+		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+		if code > 1 {
+			t.Fatalf("drift check: exit %d\n%s", code, errOut)
+		}
+		testutil.Must(t, json.Unmarshal([]byte(out), &r))
+		var mine []row
+		for _, v := range r.Vanished {
+			if v.Path == f {
+				mine = append(mine, v)
+			}
+		}
+		return mine
+	}
+	restore := "drift restore " + f + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()
+	want := row{Path: f, CopyDiffers: "newer",
+		Restore: "umount " + s.M(f) + " && { " + restore + "; mount --bind " + s.M(storage+f) + " " + s.M(f) + "; }"}
+	got := check()
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("vanished %s: %+v, want %+v", f, got, want)
+	}
+	cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+want.Restore) // exactly as printed
+	cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", want.Restore, err, out)
+	}
+	for _, at := range []string{s.M(storage + f), s.M(f)} { // the copy, and through its mount
+		if b, err := os.ReadFile(at); err != nil || string(b) != "live\n" {
+			t.Errorf("restored %s: %q, %v; want the old root's", at, b, err)
+		}
+	}
+	if mp := s.mountsBelow(s.M(f)); len(mp) != 1 {
+		t.Errorf("mounts at %s after the restore: %q, want the copy's mount again", f, mp)
+	}
+	if got := check(); len(got) != 0 {
+		t.Errorf("after the restore, vanished: %+v", got)
+	}
+}
