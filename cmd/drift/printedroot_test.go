@@ -37,7 +37,7 @@ func TestPrintedCommandsRunAgainstTheRoot(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(root, "etc/machine-id"), "what the mount shows\n")
 	testutil.WriteFile(t, filepath.Join(root, "var/lib/app/data"), "live\n")
 	testutil.WriteFile(t, filepath.Join(root, "nix/persist/var/lib/old-app/state"), "stray\n")
-	part := filepath.Join(root, "nix/persist/var/lib", partial.Name("app", 4194311, "0123456789ab")) // a pid above pid_max: gone
+	part := filepath.Join(root, "nix/persist/var/lib", partial.Name("app", partial.Adopt, 4194311, "0123456789ab")) // a pid above pid_max: gone
 	testutil.WriteFile(t, filepath.Join(part, "data"), "li")
 	drift := func(printed string) {
 		t.Helper()

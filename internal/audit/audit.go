@@ -149,6 +149,10 @@ type Model struct {
 	// wipe verdict, the history against the previous boot's root, and the
 	// warnings said on the way (Options.Say) after its own.
 	Audit *diff.Audit
+	// Partials are the partial copies that killed drift restore and drift
+	// adopt runs left, on the wiped root or in persistent storage, by path
+	// (Partial): none without Audit, nor with NeedMounts.
+	Partials []Partial
 	// Fstab are the mounts of the audited system's /etc/fstab (NixOS writes
 	// its fileSystems there), in file order; the next boot makes them again.
 	Fstab []FSEntry
@@ -391,7 +395,8 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	a.Warnings = append(append(a.Warnings, storageWarnings...), early...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
-		a.Warnings = append(a.Warnings, m.partialCopyWarnings(ctx, o.args())...)
+		m.findPartials(ctx, a, o.args())
+		a.Warnings = append(a.Warnings, m.PartialWarnings()...)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

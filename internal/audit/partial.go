@@ -23,26 +23,103 @@ import (
 // of a second.
 const pollEvery = 1024
 
-// partialCopyWarnings names the partial copies that a drift adopt or drift
+// Partial is a partial copy that a drift restore or drift adopt killed
+// mid-copy left (partial.Parse reads its name, and its process is gone):
+// drift's, never the user's data. One fact read by every command: drift
+// check and drift suggest warn of it (Warning) and never propose to
+// persist or adopt it, and drift prune never moves it.
+type Partial struct {
+	// Path is where it lies in the audited system (absolute).
+	Path string
+	// Copy is what its name says: the name it stands for, the command
+	// that built it, its process.
+	partial.Copy
+	// Wiped: it lies on the wiped root, which the next boot deletes it
+	// with; else in persistent storage, beside a declared path's copy
+	// (Dest) or directly inside a declared directory's.
+	Wiped bool
+	// Dest is the persistent copy it was to become (absolute, in the
+	// audited system; "" on the wiped root), Live the declared live path
+	// that copy is of ("" when no declaration names one).
+	Dest, Live string
+	// Adopt is the drift adopt command that finishes Dest and removes it
+	// (it copies Live again, removing the partial copies of it killed
+	// runs left): set only for one drift adopt built whose live data is
+	// still there to adopt (on the wiped root or beneath a mount), else "".
+	Adopt string
+	// Remove is the command that removes it: rm -r of its path as the
+	// host sees it (below Root).
+	Remove string
+}
+
+// Warning is drift's warning about p (kind storage): what it is and a
+// command that runs as printed and clears it.
+func (p Partial) Warning() diff.Warning {
+	msg := fmt.Sprintf("%s is a partial copy that a drift %s left when it was killed (process %d is gone), not data of yours: no drift command counts it lost, suggests keeping it or moves it", p.Path, p.By, p.PID)
+	switch {
+	case p.Wiped:
+		msg += fmt.Sprintf("; the next boot deletes it with the root, or remove it now (%s)", p.Remove)
+	case p.Adopt != "":
+		msg += fmt.Sprintf("; run %s again, which finishes the copy of %s and removes it, or remove it (%s)", p.Adopt, p.Dest, p.Remove)
+	case p.By == partial.Restore && p.Dest != "":
+		msg += fmt.Sprintf("; remove it (%s), or run the drift restore that made it again (the same --from), which finishes the copy of %s and removes it", p.Remove, p.Dest)
+	default:
+		msg += fmt.Sprintf("; remove it (%s)", p.Remove)
+	}
+	return diff.Warning{Kind: diff.WarnStorage, Path: p.Path, Message: msg}
+}
+
+// PartialWarnings are the warnings about Partials (Partial.Warning), in
+// their order.
+func (m *Model) PartialWarnings() []diff.Warning {
+	out := make([]diff.Warning, 0, len(m.Partials))
+	for _, p := range m.Partials {
+		out = append(out, p.Warning())
+	}
+	return out
+}
+
+// findPartials sets m.Partials: the partial copies killed drift runs left
+// in persistent storage (persistentPartials), by path; args are the flags the drift
+// adopt commands name (Options.args). It looks at ctx every pollEvery
+// declarations, and leaves m.Partials unset when ctx is done (the caller
+// returns ctx's error).
+func (m *Model) findPartials(ctx context.Context, a *diff.Audit, args []string) {
+	ps := m.persistentPartials(ctx, a, args)
+	if ctx.Err() != nil {
+		return
+	}
+	slices.SortFunc(ps, func(x, y Partial) int { return pathx.Compare(x.Path, y.Path) })
+	m.Partials = ps
+}
+
+// removeCommand is rm -r of the audited system's path p as the host sees
+// it (below Root), one shell word.
+func (m *Model) removeCommand(p string) string {
+	return "rm -r " + escape.Shell(path.Join(m.Root, p))
+}
+
+// persistentPartials are the partial copies that a drift adopt or drift
 // restore killed mid-copy left beside a declared path's persistent copy
 // (in the directory holding it) or directly inside a declared directory's
-// copy: one warning each (kind storage), with the command that finishes
-// the copy and removes it. A partial copy whose process still runs is a
-// copy in progress, not named. Directories that cannot be read are passed
-// over, and a copy whose holding directory does not exist is not looked
-// for. Each directory is listed once, found through a hashindex table of
-// the entries naming it (no map or string kept per declaration: a million
-// declared directories cost 8 to 16 MiB here, not 240), and each entry's
-// copy is named once (a string of 30 bytes or so, garbage at once; not one
-// per lookup: 150 MB of garbage for a million).
+// copy, each with the drift adopt command that finishes it when drift
+// adopt built it and a's Lost still holds its live data (toAdopt). A
+// partial copy whose process still runs is a copy in progress, not named.
+// Directories that cannot be read are passed over, and a copy whose
+// holding directory does not exist is not looked for. Each directory is
+// listed once, found through a hashindex table of the entries naming it
+// (no map or string kept per declaration: a million declared directories
+// cost 8 to 16 MiB here, not 240), and each entry's copy is named once (a
+// string of 30 bytes or so, garbage at once; not one per lookup: 150 MB of
+// garbage for a million).
 //
 // The commands run as printed against the audited system: drift adopt
 // with --root and args (Options.args, what Audit.Args holds), rm -r of the
 // copy's path as the host sees it (below Root).
 //
 // It looks at ctx every pollEvery declarations, and returns nil once it
-// is done: the caller returns ctx's error.
-func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.Warning {
+// is done.
+func (m *Model) persistentPartials(ctx context.Context, a *diff.Audit, args []string) []Partial {
 	es := m.Decls.Entries
 	// A ref r names the copy of entry r>>1 (r&1 == 0) or the directory
 	// holding it (r&1 == 1); dirs are the refs of the directories listed,
@@ -59,8 +136,8 @@ func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.W
 	var seen hashindex.Index
 	hashOf := func(i int) uint64 { return hashindex.HashString(dirOf(dirs[i])) }
 	type found struct {
-		dir, name, of string
-		pid           int
+		dir, name string
+		c         partial.Copy
 	}
 	var partials []found
 	// list lists d, named by r, unless it was; it reports whether d
@@ -74,8 +151,8 @@ func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.W
 		names, err := m.listDir(d)
 		dirs, missing = append(dirs, r), append(missing, errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR))
 		for _, n := range names {
-			if of, pid, ok := partial.Parse(n); ok && partial.Gone(pid) {
-				partials = append(partials, found{d, n, of, pid})
+			if c, ok := partial.Parse(n); ok && partial.Gone(c.PID) {
+				partials = append(partials, found{d, n, c})
 			}
 		}
 		return !missing[len(missing)-1]
@@ -119,7 +196,7 @@ func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.W
 	// whose copy holds it (inside); the last entry to say so wins.
 	named, inside := map[string]string{}, map[string]string{}
 	for _, p := range partials {
-		named[path.Join(p.dir, p.of)], inside[p.dir] = "", ""
+		named[path.Join(p.dir, p.c.Of)], inside[p.dir] = "", ""
 	}
 	for _, e := range es {
 		src := path.Clean(e.Source())
@@ -133,25 +210,35 @@ func (m *Model) partialCopyWarnings(ctx context.Context, args []string) []diff.W
 			inside[src] = e.Path
 		}
 	}
-	out := make([]diff.Warning, 0, len(partials))
+	out := make([]Partial, 0, len(partials))
 	for _, p := range partials {
 		full := path.Join(p.dir, p.name)
-		live, ok := named[path.Join(p.dir, p.of)], true
-		if live == "" {
-			live, ok = inside[p.dir], inside[p.dir] != ""
-			live = path.Join(live, p.of)
+		q := Partial{Path: full, Copy: p.c, Dest: path.Join(p.dir, p.c.Of), Remove: m.removeCommand(full)}
+		q.Live = named[q.Dest]
+		if q.Live == "" && inside[p.dir] != "" {
+			q.Live = path.Join(inside[p.dir], p.c.Of)
 		}
-		msg := fmt.Sprintf("%s is a partial copy that a drift adopt or drift restore left when it was killed (process %d is gone)", full, p.pid)
-		rm := "rm -r " + escape.Shell(path.Join(m.Root, full))
-		if ok {
-			msg += fmt.Sprintf(": run %s again, which finishes the copy of %s and removes it, or remove it (%s)", escape.DriftCommand([]string{"adopt"}, m.Root, args, live), path.Join(p.dir, p.of), rm)
-		} else {
-			msg += fmt.Sprintf(": remove it (%s)", rm)
+		if q.By == partial.Adopt && q.Live != "" && toAdopt(a, q.Live) {
+			q.Adopt = escape.DriftCommand([]string{"adopt"}, m.Root, args, q.Live)
 		}
-		out = append(out, diff.Warning{Kind: diff.WarnStorage, Path: full, Message: msg})
+		out = append(out, q)
 	}
-	slices.SortFunc(out, func(a, b diff.Warning) int { return pathx.Compare(a.Path, b.Path) })
 	return out
+}
+
+// toAdopt says whether a's Lost holds live data at, below or above (a
+// directory lost whole) the live path live that drift adopt would copy:
+// a lost path not Unmounted (which is in persistent storage already).
+func toAdopt(a *diff.Audit, live string) bool {
+	if a == nil {
+		return false
+	}
+	for _, it := range a.Lost {
+		if it.Category != diff.Unmounted && (pathx.HasPrefix(it.Path, live) || pathx.HasPrefix(live, it.Path)) {
+			return true
+		}
+	}
+	return false
 }
 
 // listDir lists the names in the directory d of the audited system, reached

@@ -462,7 +462,7 @@ func (m *merger) hasStale(dfd int) bool {
 		return false
 	}
 	for _, n := range names {
-		if _, pid, ok := partial.Parse(n); ok && partial.Gone(pid) {
+		if pc, ok := partial.Parse(n); ok && partial.Gone(pc.PID) {
 			return true
 		}
 	}

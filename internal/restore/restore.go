@@ -361,7 +361,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err := removeStale(dparent, dname); err != nil {
 		return res, fmt.Errorf("remove a partial copy left next to %s: %w", res.DestFull, err)
 	}
-	tmp, err := tempName(dname)
+	tmp, err := tempName(dname, req.command())
 	if err != nil {
 		return res, err
 	}
@@ -466,17 +466,18 @@ func inside(p, base string) bool {
 	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
 }
 
-// tempName is a fresh hidden name next to name, within NAME_MAX
-// (partial.Name).
-func tempName(name string) (string, error) {
+// tempName is a fresh hidden name next to name for the command by
+// (partial.Restore or partial.Adopt), within NAME_MAX (partial.Name).
+func tempName(name, by string) (string, error) {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return partial.Name(name, os.Getpid(), hex.EncodeToString(b[:])), nil
+	return partial.Name(name, by, os.Getpid(), hex.EncodeToString(b[:])), nil
 }
 
-// tempMark is in every temporary name, between the name and the pid.
+// tempMark is in the name of every temporary copy drift restore makes,
+// between the name and the pid (drift adopt's have partial.AdoptMark).
 const tempMark = partial.Mark
 
 // removeStale removes the temporary copies under dirfd whose process is
@@ -487,8 +488,8 @@ func removeStale(dirfd int, name string) error {
 		return err
 	}
 	for _, n := range names {
-		_, pid, ok := partial.Parse(n)
-		if !ok || name != "" && !isPartialOf(n, name) || !partial.Gone(pid) {
+		pc, ok := partial.Parse(n)
+		if !ok || name != "" && !isPartialOf(n, name) || !partial.Gone(pc.PID) {
 			continue
 		}
 		if err := removeAll(dirfd, n); err != nil {

@@ -182,7 +182,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		if slices.Contains(ownDirs, e.Path) {
 			return nil, false // drift's own: never stray
 		}
-		if _, _, ok := partial.Parse(path.Base(e.Path)); ok {
+		if _, ok := partial.Parse(path.Base(e.Path)); ok {
 			return nil, false // a copy in progress, or a killed one's: the model warns of it
 		}
 		c, inUse, by := cover(full, entries, uses)

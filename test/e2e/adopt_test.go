@@ -354,7 +354,7 @@ func TestAdoptInterrupted(t *testing.T) {
 	}
 	temps := func(d string) (n int) {
 		for _, name := range readDirNames(t, s.M(d)) {
-			if strings.Contains(name, ".drift-restore-") {
+			if strings.Contains(name, ".drift-adopt-") || strings.Contains(name, ".drift-restore-") {
 				n++
 			}
 		}
@@ -393,7 +393,7 @@ func TestAdoptInterrupted(t *testing.T) {
 	check("after the rerun", true)
 	for _, d := range []string{storage + "/srv", storage + "/srv/half"} {
 		for _, n := range readDirNames(t, s.M(d)) {
-			if strings.Contains(n, ".drift-restore-") {
+			if strings.Contains(n, ".drift-adopt-") || strings.Contains(n, ".drift-restore-") {
 				t.Errorf("a partial copy is left in %s: %q", d, n)
 			}
 		}
@@ -424,7 +424,7 @@ func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
 	}
 	var left string
 	for _, n := range readDirNames(t, s.M(storage+"/srv")) {
-		if strings.Contains(n, ".drift-restore-") {
+		if strings.Contains(n, ".drift-adopt-") { // drift adopt's mark
 			left = storage + "/srv/" + n
 		}
 	}
@@ -432,13 +432,13 @@ func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
 		t.Fatal("the killed adopt left no partial copy")
 	}
 	_, out, errOut := s.driftAll(append([]string{"check"}, decl...)...)
-	if !strings.Contains(errOut, left+" is a partial copy that a drift adopt or drift restore left when it was killed") ||
-		!strings.Contains(errOut, "run drift adopt --root ") || // the system audited, as the check ran (escape.DriftCommand)
+	if !strings.Contains(errOut, left+" is a partial copy that a drift adopt left when it was killed") ||
+		!strings.Contains(errOut, "; run drift adopt --root ") || // the system audited, as the check ran (escape.DriftCommand)
 		!strings.Contains(errOut, " /srv/app again, which finishes the copy of "+storage+"/srv/app and removes it") {
 		t.Errorf("drift check does not name the partial copy %s with what to do:\n%s%s", left, out, errOut)
 	}
 	_, out, errOut = s.driftAll(append([]string{"suggest"}, decl...)...)
-	if strings.Contains(out, ".drift-restore-") {
+	if strings.Contains(out, ".drift-adopt-") {
 		t.Errorf("drift suggest lists the partial copy as a suggestion:\n%s%s", out, errOut)
 	}
 	s.drift(0, append([]string{"adopt"}, append(decl, "/srv/app")...)...)
