@@ -108,7 +108,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 		return err
 	}
 	defer m.Close()
-	res, err := restore.FromModel(ctx, m, restore.Options{Path: p, To: to, Force: opts.Force, BeneathMount: opts.BeneathMount, DryRun: opts.DryRun})
+	res, err := restore.FromModel(ctx, m, restore.Options{Path: p, To: to, Force: opts.Force, BeneathMount: opts.BeneathMount, DryRun: opts.DryRun, Copied: restore.TestHook()})
 	if !opts.Quiet && res != nil {
 		for _, w := range res.Warnings {
 			printWarning(st, w)

@@ -25,9 +25,11 @@ const pollEvery = 1024
 
 // Partial is a partial copy that a drift restore or drift adopt killed
 // mid-copy left (partial.Parse reads its name, and its process is gone):
-// drift's, never the user's data. One fact read by every command: drift
-// check and drift suggest warn of it (Warning) and never propose to
-// persist or adopt it, and drift prune never moves it.
+// drift's, never the user's data, wherever it lies. One fact read by every
+// command: drift check and drift suggest warn of it (Warning) and never
+// count it lost nor propose to persist or adopt it (diff.Audit.LeftCopies
+// keeps it out of Lost), drift prune never moves it, and no vanished
+// path, nor restore offer, is made of one (diff skips the names).
 type Partial struct {
 	// Path is where it lies in the audited system (absolute).
 	Path string
@@ -80,7 +82,8 @@ func (m *Model) PartialWarnings() []diff.Warning {
 }
 
 // findPartials sets m.Partials: the partial copies killed drift runs left
-// in persistent storage (persistentPartials), by path; args are the flags the drift
+// on the wiped side (a.LeftCopies, found by the walk) and in persistent
+// storage (persistentPartials), by path; args are the flags the drift
 // adopt commands name (Options.args). It looks at ctx every pollEvery
 // declarations, and leaves m.Partials unset when ctx is done (the caller
 // returns ctx's error).
@@ -88,6 +91,10 @@ func (m *Model) findPartials(ctx context.Context, a *diff.Audit, args []string) 
 	ps := m.persistentPartials(ctx, a, args)
 	if ctx.Err() != nil {
 		return
+	}
+	for _, l := range a.LeftCopies {
+		c, _ := partial.Parse(path.Base(l.Path))
+		ps = append(ps, Partial{Path: l.Path, Copy: c, Wiped: l.Wiped, Remove: m.removeCommand(l.Path)})
 	}
 	slices.SortFunc(ps, func(x, y Partial) int { return pathx.Compare(x.Path, y.Path) })
 	m.Partials = ps

@@ -86,6 +86,29 @@ func TestPartialCopyWarningsNamedAndInside(t *testing.T) {
 	}
 }
 
+// TestPartialsOnTheWipedRoot: a partial copy the walk found on the wiped
+// root (a killed drift restore --to live's) is a Partial too, in path
+// order with those in persistent storage, whose warning says the next
+// boot deletes it and how to remove it now, with no drift command.
+func TestPartialsOnTheWipedRoot(t *testing.T) {
+	root := t.TempDir()
+	n := partial.Name("bulk", partial.Restore, gonePID, "0123456789ab")
+	m := &Model{Root: root, Decls: &persist.Set{}}
+	m.findPartials(context.Background(), &diff.Audit{LeftCopies: []diff.LeftCopy{{Path: "/srv/" + n, Wiped: true}}}, nil)
+	if len(m.Partials) != 1 || m.Partials[0].Path != "/srv/"+n || !m.Partials[0].Wiped || m.Partials[0].By != partial.Restore {
+		t.Fatalf("Partials = %+v", m.Partials)
+	}
+	w := m.PartialWarnings()[0]
+	for _, s := range []string{"/srv/" + n + " is a partial copy that a drift restore left", "not data of yours", "the next boot deletes it with the root, or remove it now (rm -r " + root + "/srv/" + n + ")"} {
+		if !strings.Contains(w.Message, s) {
+			t.Errorf("%q does not say %q", w.Message, s)
+		}
+	}
+	if strings.Contains(w.Message, "drift adopt --") || strings.Contains(w.Message, "drift restore --") {
+		t.Errorf("%q prints a drift command", w.Message)
+	}
+}
+
 // TestPartialCopyWarningsAllocBound: looking for partial copies next to
 // 20,000 declared directories allocates a bounded amount per declaration
 // (each directory's name made for its lookup, the table of the directories

@@ -77,6 +77,10 @@ type classifier struct {
 
 	recreated      atomic.Int64
 	recreatedBytes atomic.Int64
+
+	// leftCopies are the partial copies killed drift runs left on the
+	// ephemeral side (leftCopy), in walk order; guarded by mu.
+	leftCopies []LeftCopy
 }
 
 // Check walks cfg.Root and classifies every path on the ephemeral side.
@@ -371,6 +375,9 @@ func (c *classifier) walk(ctx context.Context, t *mounts.Table, a *Audit) error 
 		socks := t.tally.Sockets.Load() // Remade: recreated, as a visit says
 		t.item.SetBelow(Total{Count: t.tally.Entries.Load() - socks, Bytes: t.tally.Bytes.Load()})
 		c.recreated.Add(socks)
+		for _, p := range t.tally.Skipped() {
+			c.addLeft(p, t.item.Category)
+		}
 	}
 	if c.top != nil {
 		c.lost = c.setAside(flattenParallel(c.top, lostIn(c.top)))
@@ -414,6 +421,7 @@ func (c *classifier) finish(ctx context.Context, t *mounts.Table, a *Audit, stor
 		return err
 	}
 	a.Lost = c.lost
+	a.LeftCopies = c.sortedLeftCopies()
 	for _, v := range c.views {
 		a.beneath = append(a.beneath, v.mountPoint)
 	}

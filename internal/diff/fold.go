@@ -225,6 +225,9 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 		c.recreated.Add(1)
 		return nil, false
 	}
+	if c.leftCopy(e, e.Path[strings.LastIndexByte(e.Path, '/')+1:], d.Category) {
+		return nil, false // drift's own partial copy: not lost data, not walked
+	}
 	// Not from the arena: most are dropped once the history is known
 	// (expandAside keeps those below directories whose history is not
 	// uniform), and an arena's chunk would keep them all, with their

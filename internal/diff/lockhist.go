@@ -247,8 +247,8 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		if parent == nil {
 			return true, isDir
 		}
-		if e.Replaced || Remade(e.Mode) {
-			return nil, false
+		if e.Replaced || Remade(e.Mode) || isLeft(e.Path[strings.LastIndexByte(e.Path, '/')+1:]) {
+			return nil, false // a partial copy drift left: in LeftCopies already (the first walk's)
 		}
 		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
 		it.SetTarget(e.Target)
@@ -257,7 +257,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		items = append(items, it)
 		var tally *scan.Tally
 		if isDir && h != nil && d.onRoot && h.uniform(it.Path) {
-			tally = &scan.Tally{}
+			tally = &scan.Tally{Skip: skipLeft}
 			tallies = append(tallies, tallied{it, tally})
 		}
 		mu.Unlock()
@@ -350,13 +350,14 @@ func (c *classifier) vanishedFrom(cmp *Comparison, liveFD int, a *Audit, now tim
 				continue
 			}
 			q := p[:i]
-			nd = c.tree.child(nd, q[strings.LastIndexByte(q, '/')+1:])
+			name := q[strings.LastIndexByte(q, '/')+1:]
+			nd = c.tree.child(nd, name)
 			n := c.tree.at(nd)
 			if n.decl >= 0 {
 				decl = n.decl
 			}
-			if c.ignore.matchSelf(q) || n.mounted() && n.decl < 0 && c.cfg.Under == nil {
-				skip, out = q, true // ignored, or under a mount not looked under
+			if c.ignore.matchSelf(q) || leftByDrift(name) || n.mounted() && n.decl < 0 && c.cfg.Under == nil {
+				skip, out = q, true // ignored, drift's partial copy, or under a mount not looked under
 				break
 			}
 			beneath = beneath || n.mounted() && n.decl < 0

@@ -444,8 +444,8 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 		if n.decl >= 0 {
 			decl = n.decl + 1
 		}
-		if c.ignore.matchSelf(e.Path) {
-			return nil, false
+		if c.ignore.matchSelf(e.Path) || leftByDrift(name) {
+			return nil, false // ignored, or a partial copy drift was building: never vanished data
 		}
 		if n.mounted() && n.decl < 0 && c.cfg.Under == nil {
 			return nil, false // a mount point, not looked under: lives elsewhere

@@ -336,6 +336,10 @@ type Audit struct {
 	// paths below an item with a non-zero Item.Below are counted there
 	// instead.
 	Lost []*Item
+	// LeftCopies are the partial copies that killed drift restore or
+	// drift adopt runs left on the ephemeral side (LeftCopy), by path:
+	// not in Lost, not walked below.
+	LeftCopies []LeftCopy
 	// Collapsed is Config.Collapse: some directories lost whole may stand
 	// for their contents (Item.Below).
 	Collapsed bool

@@ -120,6 +120,9 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		// hidden then, and deleted with the root.
 		cat = Covered
 	}
+	if cat.Lost() && c.leftCopy(e, name, cat) {
+		return nil, false // drift's own partial copy: not lost data, not walked
+	}
 	if cat.Lost() && ignored {
 		cat = Ignored
 	}
@@ -151,7 +154,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 		// Everything below is lost as this directory is (see
 		// Config.Collapse): count it.
-		tally = &scan.Tally{}
+		tally = &scan.Tally{Skip: skipLeft} // drift's partial copies: LeftCopies
 		c.mu.Lock()
 		c.tallies = append(c.tallies, tallied{item, tally})
 		c.mu.Unlock()

@@ -58,7 +58,8 @@ type Result struct {
 	// Refused are the strays left in place (in use, held open, a mount point below,
 	// changed since the audit, a rename that failed).
 	Refused []Refusal `json:"refused"`
-	// Warnings are the audit's trouble finding strays.
+	// Warnings are the audit's trouble finding strays, then the partial
+	// copies killed drift runs left (audit.Model.PartialWarnings).
 	Warnings []diff.Warning `json:"-"`
 	// Root and Args are the model's root and flags (diff.Audit.Args): the
 	// system UndoCommand puts a batch back on.
@@ -135,7 +136,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 			return nil, &audit.HintError{Err: fmt.Errorf("%s: not moving anything", w.Message), Hint: "drift prune moves nothing until it can read every persistent storage path it prunes (--storage-path PATH limits it to one)"}
 		}
 	}
-	r := &Result{Warnings: warnings, Root: m.Root}
+	// The partial copies killed drift runs left are drift's, never strays
+	// (Stray passes over them): said as the model says them, never moved.
+	r := &Result{Warnings: append(warnings, m.PartialWarnings()...), Root: m.Root}
 	if m.Audit != nil {
 		r.Args = m.Audit.Args
 	}

@@ -30,6 +30,8 @@ type Options struct {
 	// what lay beneath the bind mount (--beneath-mount). Without it, such
 	// a restore is refused.
 	BeneathMount bool
+	// Copied is Request's (a test hook: TestHook).
+	Copied func(Item)
 }
 
 // Restored is what FromModel did.
@@ -91,7 +93,7 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 		}
 	}
 	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun,
-		ShownAt: m.ShownElsewhere}
+		ShownAt: m.ShownElsewhere, Copied: o.Copied}
 	if declared && o.To == ToPersist {
 		// The persistent directories it creates, as drift adopt does.
 		st, warns := ForDeclaration(m.Root, entry, p, dest)

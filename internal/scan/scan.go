@@ -2,6 +2,7 @@ package scan
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -69,6 +70,27 @@ type Tally struct {
 	// caller may not count as data: a socket is made again by the program
 	// listening on it).
 	Sockets atomic.Int64
+	// Skip, when set before Walk reads the directory, is asked of the name
+	// of each entry below it: an entry it says true for is neither counted
+	// into Entries nor read below (a visit would have stopped there), and
+	// its path is kept for Skipped. It is called concurrently.
+	Skip    func(name []byte) bool
+	skipMu  sync.Mutex
+	skipped []string
+}
+
+// Skipped are the paths of the entries below t that Skip said true for,
+// in no order (Entry.Path's form). Read it after Walk returns.
+func (t *Tally) Skipped() []string {
+	t.skipMu.Lock()
+	defer t.skipMu.Unlock()
+	return t.skipped
+}
+
+func (t *Tally) skip(p string) {
+	t.skipMu.Lock()
+	t.skipped = append(t.skipped, p)
+	t.skipMu.Unlock()
 }
 
 // Visitor is called once per entry, concurrently from several goroutines.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -246,5 +247,39 @@ func TestTallyPath(t *testing.T) {
 	}
 	if cap(ws.paths) > 2*tallyPathChunk {
 		t.Errorf("block of %d bytes after the long name, want a new one of %d", cap(ws.paths), tallyPathChunk)
+	}
+}
+
+// TestTallySkip: an entry below a Tally whose name Skip says true for is
+// neither counted nor read below, a file or a directory, at any depth, and
+// its path is in Skipped; the walk's Tallied counts it once, as a visit
+// that stops there would count it.
+func TestTallySkip(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"d/a", "d/.x.skip/f1", "d/.x.skip/f2", "d/sub/.y.skip", "d/sub/b"} {
+		testutil.WriteFile(t, filepath.Join(root, f), "12345")
+	}
+	for _, types := range []bool{false, true} {
+		defer func(f func() bool) { searchesAll = f }(searchesAll)
+		searchesAll = func() bool { return types }
+		var tl *Tally
+		st, err := Walk(context.Background(), root, Options{}, func(_ any, e *Entry) (any, bool) {
+			if e.Path == "/d" {
+				tl = &Tally{Skip: func(n []byte) bool { return strings.HasSuffix(string(n), ".skip") }}
+				return tl, true
+			}
+			return nil, true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		skipped := tl.Skipped()
+		slices.Sort(skipped)
+		if got := fmt.Sprint(tl.Entries.Load(), tl.Bytes.Load(), skipped); got != "3 10 [/d/.x.skip /d/sub/.y.skip]" {
+			t.Errorf("types=%v: tallied %s, want 3 entries (a, sub, sub/b), 10 bytes, the two skipped", types, got)
+		}
+		if st.Tallied != 5 {
+			t.Errorf("types=%v: Tallied %d, want 5", types, st.Tallied)
+		}
 	}
 }

@@ -479,6 +479,11 @@ func (w *walker) tally(ws *wstate, fd int, dir string, t *Tally, buf []byte) {
 			continue
 		}
 		nl := len(name) - 1
+		if t.Skip != nil && t.Skip(name[:nl]) {
+			ws.stats.Tallied++ // visited, as a visit that stops there is
+			t.skip(Join(dir, name[:nl]))
+			continue
+		}
 		if w.typesOnly && typ != unix.DT_REG && typ != unix.DT_UNKNOWN {
 			n++
 			if typ == unix.DT_SOCK {
