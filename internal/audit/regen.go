@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -39,7 +40,6 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 	if a.PreviousRoot == nil || len(m.OldRoots.Roots) == 0 {
 		return nil
 	}
-	k := knowledge.Builtin()
 	prevFD, err := fsys.OpenRoot(a.PreviousRoot.Dir)
 	if err != nil {
 		return nil // the history could not be read either: every path is NoHistory
@@ -50,24 +50,7 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 		return nil
 	}
 	defer unix.Close(liveFD)
-	match := k.Matcher()
-	prev := &statIn{root: prevFD, fd: -1}
-	defer prev.close()
-	var cand []*diff.Item
-	for _, it := range a.Lost {
-		if it.Category != diff.Unpersisted || it.History != diff.HistorySame {
-			continue
-		}
-		switch {
-		case match.StateNear(it.Path, knowledge.HomeOf(homes, it.Path)):
-			it.Regen = diff.RegenKnown
-		case sameMtime(ctx, m.Root, liveFD, prev, it):
-			it.Regen = diff.RegenCopied
-		default:
-			it.Regen = diff.RegenYes
-			cand = append(cand, it)
-		}
-	}
+	cand := m.judgeSame(ctx, a.Lost, homes, liveFD, prevFD, workers)
 	differs := differsFromPrevious(a)
 	for i, r := range m.OldRoots.Roots[1:] {
 		if len(cand) == 0 {
@@ -96,6 +79,47 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 	}
 	regenBelow(a.Lost)
 	return nil
+}
+
+// judgeSame sets Item.Regen on each of lost (in path order) that is
+// unpersisted and the same in the previous root (prevFD) by the catalogue
+// and the modification times (judgeRegen's first two rules), a contiguous
+// part of lost on each of workers (0: scan.DefaultWorkers, as the walks), and returns those still RegenYes, in path order: the
+// candidates the older roots decide. Run on one core after the walk it was
+// most of what drift check with a previous root took beyond drift diff of
+// the same pair (0.7 s of CPU on 1,000,000 paths).
+func (m *Model) judgeSame(ctx context.Context, lost []*diff.Item, homes []string, liveFD, prevFD, workers int) []*diff.Item {
+	k := knowledge.Builtin()
+	n := workers
+	if n <= 0 {
+		n = scan.DefaultWorkers()
+	}
+	parts := make([][]*diff.Item, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		from, to := len(lost)*w/n, len(lost)*(w+1)/n
+		wg.Go(func() {
+			match := k.Matcher()
+			prev := &statIn{root: prevFD, fd: -1}
+			defer prev.close()
+			for _, it := range lost[from:to] {
+				if it.Category != diff.Unpersisted || it.History != diff.HistorySame {
+					continue
+				}
+				switch {
+				case match.StateNear(it.Path, knowledge.HomeOf(homes, it.Path)):
+					it.Regen = diff.RegenKnown
+				case sameMtime(ctx, m.Root, liveFD, prev, it):
+					it.Regen = diff.RegenCopied
+				default:
+					it.Regen = diff.RegenYes
+					parts[w] = append(parts[w], it)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
 }
 
 // lookupsAtMost is how many paths judgeRegen looks up one by one in an
