@@ -197,13 +197,14 @@ func (v *Vanished) IsDir() bool { return v.Mode&unix.S_IFMT == unix.S_IFDIR }
 // RestoreCommand is the drift restore command line that copies v back:
 // into its persistent copy when it is declared (v.Decl), else to its live
 // path (--to live), with --force when that copy holds older, other bytes
-// there (v.StaleCopy: restore replaces them only then), --force
-// --beneath-mount when it holds other bytes changed no earlier
-// (v.NewerCopy: restore replaces them only when told), between the
+// there (v.StaleCopy: restore replaces them only then), between the
 // unmount of a declared file bind-mounted from that copy and its mount
-// again (v.MountedCopy), its words quoted
+// again (v.MountedCopy; the line's status is the restore's), its words quoted
 // with escape.Shell: safe to print as it is, and exactly the names when
-// pasted into a shell.
+// pasted into a shell. "" when the copy holds other bytes changed no
+// earlier (v.NewerCopy): which to keep is not known, and no command that
+// replaces the copy is printed (drift restore --force --beneath-mount
+// does it when told).
 //
 // root is the audited root (Audit.Root): a system audited elsewhere than at
 // / gets --root, so the command restores into it and not into the host.
@@ -219,9 +220,11 @@ func (v *Vanished) RestoreCommand(root string, args []string) string {
 	case v.StaleCopy:
 		cmd += " --force"
 	case v.NewerCopy:
-		// restore refuses to replace a copy changed no earlier than the
-		// old root's data unless told (audit.PersistedError.Unmounted).
-		cmd += " --force --beneath-mount"
+		// Which to keep is not known: the copy may have been written
+		// through a mount made during that boot (drift adopt --mount, a
+		// switch that added the declaration), over stale data beneath.
+		// No command replaces it as printed.
+		return ""
 	}
 	if root != "" && root != "/" {
 		cmd += " --root " + escape.Shell(root)
@@ -238,7 +241,9 @@ func (v *Vanished) RestoreCommand(root string, args []string) string {
 	if v.MountedCopy != "" {
 		// The mount is made again whether or not the restore succeeds.
 		mp, src := escape.Shell(path.Join(root, v.Path)), escape.Shell(path.Join(root, v.MountedCopy))
-		cmd = "umount " + mp + " && { " + cmd + "; mount --bind " + src + " " + mp + "; }"
+		// The group's status is the restore's: a failed restore is not
+		// hidden by the mount that follows it.
+		cmd = "umount " + mp + " && { " + cmd + "; s=$?; mount --bind " + src + " " + mp + "; test $s -eq 0; }"
 	}
 	return cmd
 }

@@ -26,8 +26,10 @@ import (
 // are only there; restore's rule, ReplacesCopy, puts them back only when
 // told: --force --beneath-mount), when the old root was written after its
 // boot's mounts; with no such evidence (the old root's otime unknown, and
-// no declarations of that boot) data hidden beneath a mount is older than
-// the copy too, and it is not.
+// no declarations of that boot) neither is: data hidden beneath a mount
+// looks the same, older or newer than the copy (a second tester's service
+// wrote beneath its bind mount before it was made; the restore --force
+// printed for it replaced the copy the system had used all along).
 func TestVanishedStaleCopy(t *testing.T) {
 	prev := prevTree(t, `
 f /srv/www/about.html newer bytes
@@ -73,9 +75,10 @@ f /srv/www/gone.html only in the old root
 				for _, v := range a.Vanished {
 					got = append(got, fmt.Sprintf("%s %s stale=%v newer=%v", v.Path, v.Decl, v.StaleCopy, v.NewerCopy))
 				}
-				want := []string{"/srv/www/about.html /srv stale=true newer=false", "/srv/www/gone.html /srv stale=false newer=false"}
+				want := []string{"/srv/www/gone.html /srv stale=false newer=false"}
 				if tc.newer {
-					want = append(want, "/srv/www/later.html /srv stale=false newer=true", "/srv/www/tie.html /srv stale=false newer=true")
+					want = []string{"/srv/www/about.html /srv stale=true newer=false", "/srv/www/gone.html /srv stale=false newer=false",
+						"/srv/www/later.html /srv stale=false newer=true", "/srv/www/tie.html /srv stale=false newer=true"}
 				}
 				if !slices.Equal(got, want) {
 					t.Errorf("otime %v, lockstep %v: vanished %q, want %q", tc.otime, lockstep, got, want)

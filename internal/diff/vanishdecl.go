@@ -56,11 +56,10 @@ func copyOf(e persist.Entry, p string) string {
 // reads (audit's mountedThen). newerCopy when the copy changed no earlier
 // (a tie too): which version is to be kept is not known (both were
 // written during that boot, or the copy since), and drift restore puts
-// the old root's back only with --force --beneath-mount; when the old
-// root records no declarations (MountedThen not known), only for data
-// changed after that boot's mounts (WrittenAfterMounts), as data hidden
-// beneath a mount is older than the copy too. A copy with the same bytes
-// holds p.
+// the old root's back only with --force --beneath-mount. When the old
+// root records no declarations (MountedThen not known), either is only for
+// data changed after that boot's mounts (WrittenAfterMounts): data hidden
+// beneath a mount looks the same. A copy with the same bytes holds p.
 func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev *scan.Entry) (gone bool, other otherCopy) {
 	e := c.tree.entries[decl]
 	cp := copyOf(e, p)
@@ -75,10 +74,13 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 	var st unix.Stat_t
 	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
 		other := c.otherCopyOf(liveFD, cp, &st, prevFD, p, prev)
-		if other == newerCopy && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, ctime) {
+		if other != noOther && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, ctime) {
 			// No declarations of that boot: data hidden beneath the mount
-			// (written before it) is older than the copy too; only data
-			// written after the mounts is known to have lain on the root.
+			// (written before it, a service started before its bind mount)
+			// looks like data the wipe took, older or newer than the copy;
+			// only data written after the mounts is known to have lain on
+			// the root. Listing it printed a restore that replaced the
+			// copy the system had used all along with the stale data.
 			other = noOther
 		}
 		return false, other

@@ -336,6 +336,9 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 		}
 		it := diff.Item{Mode: v.Mode, Subvolume: v.Subvolume}
 		restore := v.RestoreCommand(a.Root, a.Args)
+		if v.NewerCopy {
+			restore = "none printed: the persistent copy's bytes are as new or newer (see below)"
+		}
 		if v.PersistentCopy != "" {
 			restore = "none: the old root holds only its empty mount point; its data is in " + escape.Name(v.PersistentCopy) + ", declared by nothing: declare " + escape.Name(v.Path) + " again"
 		}
@@ -361,12 +364,12 @@ func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	}
 	for _, v := range a.Vanished {
 		if v.NewerCopy {
-			fmt.Fprintln(w, "Paths restored with --force --beneath-mount: their persistent copy holds other bytes, changed no earlier than the old root's, shown in their place now; the old root's were written on the root at that boot and the wipe took them. Restore them if they are the ones to keep: the restore replaces the copy's.")
+			fmt.Fprintln(w, "Paths with no restore printed: their persistent copy holds other bytes, changed no earlier than the old root's, shown in their place now. The old root's lay on the root at that boot unless the copy was mounted over the path during that boot (drift adopt --mount, a switch that declared it), and drift cannot tell which to keep: compare them before choosing; drift restore PATH --from OLDROOT --force --beneath-mount replaces the copy's with the old root's (docs/restore.md).")
 			break
 		}
 	}
 	for _, v := range a.Vanished {
-		if v.MountedCopy != "" {
+		if v.MountedCopy != "" && !v.NewerCopy {
 			fmt.Fprintln(w, "Declared files restored between umount and mount --bind: drift restore never replaces a file a mount shows; stop what uses the file first.")
 			break
 		}

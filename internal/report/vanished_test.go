@@ -150,10 +150,13 @@ func TestRestoreCommandStaleCopy(t *testing.T) {
 
 // TestReplacedByTheCopy: a declared file whose persistent copy holds other
 // bytes changed no earlier than the old root's (diff.Vanished.NewerCopy)
-// is restored into the copy with --force --beneath-mount, which drift
-// restore needs to replace such a copy; the table says so under it, JSON
-// names the kind (copyDiffers "newer", "older" for a stale copy), and the
-// summary counts both kinds apart from what vanished outright.
+// is listed with no restore printed: which to keep is not known (a second
+// tester's copy had been written through a mount drift adopt --mount made
+// during that boot, and the printed restore --force --beneath-mount put
+// the stale bytes beneath it back over it); the table says why under it,
+// JSON names the kind (copyDiffers "newer", "older" for a stale copy, whose
+// restore --force is printed), and the summary counts both kinds apart from
+// what vanished outright.
 func TestReplacedByTheCopy(t *testing.T) {
 	prev := &btrfs.OldRoot{Name: "2026-12-07_21:23:12"}
 	v := func(p string, stale, newer bool) diff.Vanished {
@@ -161,24 +164,26 @@ func TestReplacedByTheCopy(t *testing.T) {
 	}
 	a := &diff.Audit{Root: "/", Decls: &persist.Set{}, PreviousRoot: prev, Totals: map[diff.Category]diff.Total{},
 		Vanished: []diff.Vanished{v("/var/lib/appx/gone", false, false), v("/var/lib/appx/old", true, false), v("/var/lib/appx/sub/conflict.txt", false, true)}}
-	const restore = "drift restore /var/lib/appx/sub/conflict.txt --from 2026-12-07_21:23:12 --force --beneath-mount"
-	if got := a.Vanished[2].RestoreCommand("/", nil); got != restore {
-		t.Errorf("RestoreCommand = %q, want %q", got, restore)
+	if got := a.Vanished[2].RestoreCommand("/", nil); got != "" {
+		t.Errorf("RestoreCommand = %q, want none", got)
 	}
 	var out bytes.Buffer
 	testutil.Must(t, Write(&out, a, Options{Format: "table"}))
-	for _, want := range []string{restore + " │", "drift restore /var/lib/appx/old --from 2026-12-07_21:23:12 --force  ",
-		"Paths restored with --force --beneath-mount: their persistent copy holds other bytes, changed no earlier than the old root's",
+	for _, want := range []string{"none printed: the persistent copy's bytes are as new or newer", "drift restore /var/lib/appx/old --from 2026-12-07_21:23:12 --force  ",
+		"Paths with no restore printed: their persistent copy holds other bytes, changed no earlier than the old root's",
 		"3 paths vanished at the last reboot (2 replaced by other bytes of their persistent copy)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
 	}
+	if strings.Contains(out.String(), "--beneath-mount --") || strings.Contains(out.String(), "conflict.txt --from") {
+		t.Errorf("the table prints a restore that replaces the newer copy:\n%s", out.String())
+	}
 	out.Reset()
 	testutil.Must(t, Write(&out, a, Options{Format: "json"}))
 	var r struct{ Vanished []map[string]any }
 	testutil.Must(t, json.Unmarshal(out.Bytes(), &r))
-	if len(r.Vanished) != 3 || r.Vanished[0]["copyDiffers"] != nil || r.Vanished[1]["copyDiffers"] != "older" || r.Vanished[2]["copyDiffers"] != "newer" || r.Vanished[2]["restore"] != restore {
+	if len(r.Vanished) != 3 || r.Vanished[0]["copyDiffers"] != nil || r.Vanished[1]["copyDiffers"] != "older" || r.Vanished[2]["copyDiffers"] != "newer" || r.Vanished[2]["restore"] != "" {
 		t.Errorf("vanished %+v", r.Vanished)
 	}
 }
@@ -186,11 +191,12 @@ func TestReplacedByTheCopy(t *testing.T) {
 // TestRestoreCommandMountedCopy: a declared file whose copy is
 // bind-mounted over it now (diff.Vanished.MountedCopy) is restored between
 // the unmount and the mount again, which follows whether or not the
-// restore succeeds; the paths are the audited root's, quoted; the table
-// says so under it.
+// restore succeeds, the line's status the restore's (a tester's failed
+// restore exited 0, the mount's status); the paths are the audited root's,
+// quoted; the table says so under it.
 func TestRestoreCommandMountedCopy(t *testing.T) {
-	v := diff.Vanished{Path: "/etc/adj time", Mode: unix.S_IFREG | 0o644, Entries: 1, From: "2026-12-07_21:23:12", Root: "2026-12-07_21:23:12", Decl: "/etc/adj time", NewerCopy: true, MountedCopy: "/nix/persist/etc/adj time"}
-	want := "umount '/mnt/sys/etc/adj time' && { drift restore '/etc/adj time' --from 2026-12-07_21:23:12 --force --beneath-mount --root /mnt/sys; mount --bind '/mnt/sys/nix/persist/etc/adj time' '/mnt/sys/etc/adj time'; }"
+	v := diff.Vanished{Path: "/etc/adj time", Mode: unix.S_IFREG | 0o644, Entries: 1, From: "2026-12-07_21:23:12", Root: "2026-12-07_21:23:12", Decl: "/etc/adj time", StaleCopy: true, MountedCopy: "/nix/persist/etc/adj time"}
+	want := "umount '/mnt/sys/etc/adj time' && { drift restore '/etc/adj time' --from 2026-12-07_21:23:12 --force --root /mnt/sys; s=$?; mount --bind '/mnt/sys/nix/persist/etc/adj time' '/mnt/sys/etc/adj time'; test $s -eq 0; }"
 	if got := v.RestoreCommand("/mnt/sys", nil); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -201,6 +207,12 @@ func TestRestoreCommandMountedCopy(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The status is the restore's: a restore that fails makes the line fail.
+	line := strings.Replace(want, "drift restore '/etc/adj time' --from 2026-12-07_21:23:12 --force --root /mnt/sys", "false", 1)
+	line = strings.NewReplacer("umount ", "true ", "mount --bind", "true").Replace(line)
+	if err := exec.Command("sh", "-c", line).Run(); err == nil {
+		t.Errorf("%s: exit 0 with a failed restore", line)
 	}
 }
 

@@ -30,6 +30,19 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	const decl = "/srv/declared-unmounted" // not mounted at the first boot
+	// The declarations that boot ran with (the NixOS module's
+	// /etc/drift/declarations.json) lack decl: it was not mounted then, so
+	// about.html's newer bytes on the root are the ones the wipe took. With
+	// no such record, bytes written in the boot's mount phase could be data
+	// beneath a mount, and no restore that replaces the copy is printed.
+	const etc = "/nix/store/22222222222222222222222222222222-etc/etc" // the harness's /etc/static
+	then := strings.Replace(declarations, ",\n    \""+decl+"\"", "", 1)
+	if then == declarations {
+		t.Fatal("harness: the declarations of the old root's boot still declare " + decl)
+	}
+	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
+	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
 	writeFile(t, s.M(storage+decl+"/engine-id"), "made long ago\n", 0o600)
 	writeFile(t, s.M(storage+decl+"/www/about.html"), "<p>stale</p>\n", 0o644) // an older version, changed on the root below
 	writeFile(t, s.M("/etc/nixos/configuration.nix"), "{ ... }: { }\n", 0o644) // through its mount: in the copy
@@ -172,8 +185,9 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 	// Mounted at that boot: the old root holds only the mount point, and
 	// the copy that boot's data. Still refused, the copy untouched.
 	code, out, errOut := s.driftAll("restore", "/etc/nixos", "--from", "latest", "--force", "--root", s.root, "--persist", s.declPath())
-	if code != 2 || !strings.Contains(errOut, "drift: error: /etc/nixos is a declared directory: its persistent copy /nix/persist/etc/nixos existed then") ||
-		!strings.Contains(errOut, "was mounted over it, so the persistent copy already holds that boot's data") || !strings.Contains(errOut, "here an empty directory (the mount point)") {
+	// (Decided by that boot's declarations, which declare it.)
+	if code != 2 || !strings.Contains(errOut, "drift: error: /etc/nixos is a declared directory: the declarations that boot ran with") ||
+		!strings.Contains(errOut, "mount its persistent copy /nix/persist/etc/nixos over it, so the persistent copy holds that boot's data") || !strings.Contains(errOut, "here an empty directory (the mount point)") {
 		t.Errorf("restore /etc/nixos: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if b, err := os.ReadFile(s.M(storage + "/etc/nixos/configuration.nix")); err != nil || string(b) != "{ ... }: { }\n" {

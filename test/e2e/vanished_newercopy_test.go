@@ -21,9 +21,13 @@ import (
 // persistent; the user rebooted without choosing). After the wipe and the
 // next boot the copy shows, the root's version is only in the old root,
 // and check used to say nothing of it: no VANISHED row, "0 changed". Now
-// it is listed (copyDiffers "newer"), counted in the summary, and its
-// restore, run as printed, brings the old root's version back into the
-// copy and through the mount. A file of /etc/nixos, mounted at that boot
+// it is listed (copyDiffers "newer"), counted in the summary, with no
+// restore printed: the copy's bytes are as new, and a second tester's copy
+// written through a mount drift adopt --mount made during that boot looked
+// the same, its printed restore putting the stale bytes beneath the mount
+// back over it. The restore the table's line names (--force
+// --beneath-mount), run by the user who chose the old root's, brings that
+// version back into the copy and through the mount. A file of /etc/nixos, mounted at that boot
 // (declared then), whose old root holds other bytes beneath the mount,
 // older than the copy's, is not listed: that boot's data is the copy's.
 func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
@@ -94,21 +98,22 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 		return mine
 	}
 	got := check()
-	want := row{Path: conflict, Declared: decl, CopyDiffers: "newer",
-		Restore: "drift restore " + conflict + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()}
+	want := row{Path: conflict, Declared: decl, CopyDiffers: "newer"}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("vanished below %s and /etc/nixos: %+v, want only %+v", decl, got, want)
 	}
 	code, table, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath())
-	if code > 1 || !strings.Contains(table, want.Restore) || !strings.Contains(table, "Paths restored with --force --beneath-mount: their persistent copy holds other bytes") ||
+	if code > 1 || strings.Contains(table, "--beneath-mount --root") || !strings.Contains(table, "none printed: the persistent copy's bytes are as new or newer") ||
+		!strings.Contains(table, "drift restore PATH --from OLDROOT --force --beneath-mount replaces the copy's") ||
 		!strings.Contains(table, "(1 replaced by other bytes of their persistent copy)") {
 		t.Errorf("check's table: exit %d:\n%s\n%s", code, table, errOut)
 	}
 
-	cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+want.Restore) // exactly as printed
+	chosen := "drift restore " + conflict + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()
+	cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+chosen) // the user's choice
 	cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", want.Restore, err, out)
+		t.Fatalf("%s: %v\n%s", chosen, err, out)
 	}
 	for _, at := range []string{s.M(storage + conflict), s.M(conflict)} { // the copy, and through its mount
 		if b, err := os.ReadFile(at); err != nil || string(b) != "live\n" {
@@ -126,7 +131,7 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 // TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount: on real btrfs,
 // through a real drift wipe. A declared file, declared since the old
 // root's boot and not mounted then, written on the root, whose persistent
-// copy holds other, newer bytes: after the boot the copy is bind-mounted
+// copy holds other, older bytes: after the boot the copy is bind-mounted
 // over it. The lockstep walk saw the mount point beneath the mount (an
 // empty file: changed, not removed) and listed nothing. Now it is listed,
 // and as drift restore never replaces a file a mount shows, its printed
@@ -149,8 +154,8 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
 	writeFile(t, s.M(f), "live\n", 0o644)
 	writeFile(t, s.M(storage+f), "persisted\n", 0o644)
-	later := time.Now().Add(time.Second)
-	testutil.Must(t, os.Chtimes(s.M(storage+f), later, later))
+	earlier := time.Now().Add(-time.Hour)
+	testutil.Must(t, os.Chtimes(s.M(storage+f), earlier, earlier)) // the stale copy
 
 	s.unmountBelow(s.root)
 	now := time.Now()
@@ -182,9 +187,9 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 		}
 		return mine
 	}
-	restore := "drift restore " + f + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()
-	want := row{Path: f, CopyDiffers: "newer",
-		Restore: "umount " + s.M(f) + " && { " + restore + "; mount --bind " + s.M(storage+f) + " " + s.M(f) + "; }"}
+	restore := "drift restore " + f + " --from " + olds[0] + " --force --root " + s.root + " --persist " + s.declPath()
+	want := row{Path: f, CopyDiffers: "older",
+		Restore: "umount " + s.M(f) + " && { " + restore + "; s=$?; mount --bind " + s.M(storage+f) + " " + s.M(f) + "; test $s -eq 0; }"}
 	got := check()
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("vanished %s: %+v, want %+v", f, got, want)
