@@ -29,10 +29,7 @@ func TestHiddenBeneathAMountAtTheOldRootsBootIsNeverForced(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	const conf = "/etc/nixos/configuration.nix"
-	const etc = "/nix/store/22222222222222222222222222222222-etc/etc" // the harness's /etc/static
-	writeFile(t, s.M(etc+"/drift/declarations.json"), declarations, 0o444)
-	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
-	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	s.recordDeclarations(t, declarations)
 	writeFile(t, s.M(conf), "{ ... }: { live = true; }\n", 0o644) // through the mount: in the copy
 	past := time.Now().Add(-time.Hour)
 	testutil.Must(t, os.Chtimes(s.M(storage+conf), past, past))

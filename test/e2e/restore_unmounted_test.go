@@ -35,14 +35,11 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 	// about.html's newer bytes on the root are the ones the wipe took. With
 	// no such record, bytes written in the boot's mount phase could be data
 	// beneath a mount, and no restore that replaces the copy is printed.
-	const etc = "/nix/store/22222222222222222222222222222222-etc/etc" // the harness's /etc/static
 	then := strings.Replace(declarations, ",\n    \""+decl+"\"", "", 1)
 	if then == declarations {
 		t.Fatal("harness: the declarations of the old root's boot still declare " + decl)
 	}
-	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
-	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
-	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	s.recordDeclarations(t, then)
 	writeFile(t, s.M(storage+decl+"/engine-id"), "made long ago\n", 0o600)
 	writeFile(t, s.M(storage+decl+"/www/about.html"), "<p>stale</p>\n", 0o644) // an older version, changed on the root below
 	writeFile(t, s.M("/etc/nixos/configuration.nix"), "{ ... }: { }\n", 0o644) // through its mount: in the copy

@@ -139,6 +139,18 @@ func newSystem(t *testing.T) *system {
 
 func (s *system) declPath() string { return filepath.Join(s.dir, "persistence.json") }
 
+// recordDeclarations writes what the NixOS module's services.drift writes
+// on the running root: decls (nix eval JSON) as
+// /etc/drift/declarations.json, a link into the harness's /etc/static.
+// The root the next wipe retires records them: the declarations its boot
+// ran with (diff.MountedThen reads them).
+func (s *system) recordDeclarations(t *testing.T, decls string) {
+	t.Helper()
+	writeFile(t, s.M("/nix/store/22222222222222222222222222222222-etc/etc/drift/declarations.json"), decls, 0o444)
+	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
+	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+}
+
 // M returns the host path of the system path p.
 func (s *system) M(p string) string { return filepath.Join(s.root, p) }
 

@@ -38,14 +38,11 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 	const decl = "/srv/declared-unmounted" // not mounted at the first boot
 	const conflict = decl + "/sub/conflict.txt"
 	const hidden = "/etc/nixos/hidden.conf"
-	const etc = "/nix/store/22222222222222222222222222222222-etc/etc" // the harness's /etc/static
 	then := strings.Replace(declarations, ",\n    \""+decl+"\"", "", 1)
 	if then == declarations {
 		t.Fatal("harness: the declarations of the old root's boot still declare " + decl)
 	}
-	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
-	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
-	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	s.recordDeclarations(t, then)
 	writeFile(t, s.M(conflict), "live\n", 0o644) // on the root: not mounted
 	writeFile(t, s.M(storage+conflict), "persisted\n", 0o644)
 	later := time.Now().Add(time.Second)
@@ -144,14 +141,11 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	const f = "/etc/adjtime" // not mounted at the first boot
-	const etc = "/nix/store/22222222222222222222222222222222-etc/etc"
 	then := strings.Replace(declarations, ",\n    { \"file\": \""+f+"\", \"parentDirectory\": { \"mode\": \"0755\" } }", "", 1)
 	if then == declarations {
 		t.Fatal("harness: the declarations of the old root's boot still declare " + f)
 	}
-	writeFile(t, s.M(etc+"/drift/declarations.json"), then, 0o444)
-	testutil.Must(t, os.MkdirAll(s.M("/etc/drift"), 0o755))
-	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
+	s.recordDeclarations(t, then)
 	writeFile(t, s.M(f), "live\n", 0o644)
 	writeFile(t, s.M(storage+f), "persisted\n", 0o644)
 	earlier := time.Now().Add(-time.Hour)
