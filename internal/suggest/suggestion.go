@@ -233,6 +233,10 @@ func (s *Suggestion) historyNote() string {
 	switch {
 	case s.Boots == 0:
 		return ""
+	case s.OnlyVanished():
+		// Not live: every old root holding it differs from now only in
+		// that it is gone (vanishedNote says when and how to get it back).
+		return fmt.Sprintf("in %d of the last %s, gone now", s.Seen, units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Seen == 0:
 		return fmt.Sprintf("in none of the last %s: new since the last boot", units.Plural(int64(s.Boots), "old root", "old roots"))
 	case s.Changed == 0 && s.Seen == s.Boots && s.Regen == diff.RegenYes:

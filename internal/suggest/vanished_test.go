@@ -77,6 +77,11 @@ func TestSuggestVanished(t *testing.T) {
 	if !strings.Contains(note, "vanished at the last wipe") || !strings.Contains(note, want) || strings.Contains(note, "--to live") {
 		t.Errorf("note %q, want the vanished note and %q", note, want)
 	}
+	// Gone now: not "differs from now …: state lost at every boot" (a
+	// second tester's /etc/marker, absent now, read so).
+	if !strings.Contains(note, "in 2 of the last 2 old roots, gone now") || strings.Contains(note, "differs from now") {
+		t.Errorf("note %q, want its history as in 2 of the last 2 old roots, gone now", note)
+	}
 	app := byPath["/srv/app"]
 	if len(app.Vanished) != 1 || app.Vanished[0].Path != "/srv/app/old.db" || app.OnlyVanished() || app.Entries != 3 {
 		t.Errorf("/srv/app: %+v, want the live suggestion noting /srv/app/old.db once", app)
