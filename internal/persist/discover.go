@@ -52,7 +52,8 @@ const nixosDir = "etc/nixos"
 // to those files by relative imports, in either direction, are read too
 // for the options they set (configuration.nix importing ./secrets.nix;
 // withImports follows imports as drift lint does: beneath the tree, never
-// through a symbolic link). When etc/nixos holds configuration.nix, a declaring file it does not
+// through a symbolic link). When etc/nixos holds flake.nix (the modules
+// its hosts list) or else configuration.nix, a declaring file they do not
 // import (directly or through another module) is left out, with a Warning
 // naming it (keepImported): nixos-rebuild does not read it. Discover returns
 // the merged set and the files read (their names as found under root),

@@ -48,12 +48,16 @@ func TestDiscover(t *testing.T) {
 	}) {
 		t.Errorf("no warning naming hosts/a/default.nix: %v", set.Diagnostics)
 	}
-	// With a flake beside it, nixos-rebuild evaluates the flake: which
-	// host this is is not known statically, so every declaring file counts.
-	write("etc/nixos/flake.nix", `{ outputs = { ... }: { }; }`)
+	// With a flake beside it, nixos-rebuild evaluates the flake: the
+	// modules its hosts list (every host's: which one this is is not
+	// known statically) and what they import count, nothing else.
+	write("etc/nixos/flake.nix", `{ outputs = { nixpkgs, ... }: {
+  nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix ]; };
+  nixosConfigurations.b = nixpkgs.lib.nixosSystem { modules = [ ./hosts/a ]; };
+}; }`)
 	set, files, err = Discover(root, Options{})
 	if err != nil || len(files) != 3 || len(set.Entries) != 2 {
-		t.Errorf("with flake.nix: files %q, %d entries, %v; want every declaring file", files, len(set.Entries), err)
+		t.Errorf("with flake.nix: files %q, %d entries, %v; want the files of both hosts", files, len(set.Entries), err)
 	}
 	// No etc/nixos: an empty set, not an error.
 	set, files, err = Discover(t.TempDir(), Options{})
@@ -426,5 +430,70 @@ func TestDiscoverReadsOnlyWhatConfigurationImports(t *testing.T) {
 	set, _, err = Discover(root, Options{})
 	if err != nil || len(set.Entries) != 4 {
 		t.Errorf("with a computed import: %d entries, %v; want all 4", len(set.Entries), err)
+	}
+}
+
+// TestDiscoverFlakeKeepsItsModules: with /etc/nixos/flake.nix, the
+// declaring files counted are those the flake's hosts' modules reach
+// through imports; one nothing imports (a module drift suggest saved,
+// persist-suggested-2.nix, whose import the user removed) is not read and
+// a warning names it, as without the flake. It counted before, so check
+// said its paths were declared and nothing would be lost at the next
+// boot. A module the flake lists by a computed expression leaves what it
+// imports unknown: every file counts, and a warning names those not
+// reached.
+func TestDiscoverFlakeKeepsItsModules(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) { testutil.WriteFile(t, filepath.Join(root, rel), text) }
+	write("etc/nixos/flake.nix", `{ outputs = { nixpkgs, impermanence, ... }: {
+  nixosConfigurations.desk = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix impermanence.nixosModules.impermanence ]; };
+}; }`)
+	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./persist.nix ./persist-suggested.nix ]; }`)
+	write("etc/nixos/persist.nix", `{ environment.persistence."/nix/persist".directories = [ "/var/lib/nixos" ]; }`)
+	write("etc/nixos/persist-suggested.nix", `{ environment.persistence."/nix/persist".directories = [ "/srv/r1" ]; }`)
+	write("etc/nixos/persist-suggested-2.nix", `{ environment.persistence."/nix/persist".directories = [ "/srv/r2" ]; }`)
+	declared := func(set *Set) []string {
+		var paths []string
+		for _, e := range set.Entries {
+			paths = append(paths, e.Path)
+		}
+		slices.Sort(paths)
+		return paths
+	}
+	warning := func(set *Set, part string) bool {
+		return slices.ContainsFunc(set.Diagnostics, func(d Diagnostic) bool {
+			return d.Severity == Warning && strings.Contains(d.Message, part)
+		})
+	}
+	set, files, err := Discover(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := declared(set); !slices.Equal(got, []string{"/srv/r1", "/var/lib/nixos"}) {
+		t.Errorf("declared %q (files %q), want /srv/r1 and /var/lib/nixos: persist-suggested-2.nix is imported by nothing", got, files)
+	}
+	if slices.Contains(files, filepath.Join(root, "etc/nixos/persist-suggested-2.nix")) {
+		t.Errorf("persist-suggested-2.nix read: %q", files)
+	}
+	if !warning(set, "persist-suggested-2.nix not imported by "+filepath.Join(root, "etc/nixos/flake.nix")+"'s hosts' modules") {
+		t.Errorf("no warning naming persist-suggested-2.nix: %v", set.Diagnostics)
+	}
+	// Imported: read, and no warning.
+	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./persist.nix ./persist-suggested.nix ./persist-suggested-2.nix ]; }`)
+	set, _, err = Discover(root, Options{})
+	if err != nil || !slices.Equal(declared(set), []string{"/srv/r1", "/srv/r2", "/var/lib/nixos"}) || warning(set, "not imported by") {
+		t.Errorf("imported: declared %q, %v, diagnostics %v", declared(set), err, set.Diagnostics)
+	}
+	// A host's module drift cannot follow: every file counts, said.
+	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./persist.nix ]; }`)
+	write("etc/nixos/flake.nix", `{ outputs = { self, nixpkgs, ... }: {
+  nixosConfigurations.desk = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix self.nixosModules.extra ]; };
+}; }`)
+	set, _, err = Discover(root, Options{})
+	if err != nil || len(declared(set)) != 3 {
+		t.Errorf("with a module not followed: declared %q, %v; want all 3", declared(set), err)
+	}
+	if !warning(set, "persist-suggested-2.nix, "+filepath.Join(root, "etc/nixos/persist-suggested.nix")+" not reached from") || !warning(set, "flake.nix:2:88 is not followed: read all the same") {
+		t.Errorf("with a module not followed: no warning naming the files not reached: %v", set.Diagnostics)
 	}
 }

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -147,69 +148,32 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 	return wf, true
 }
 
-// keepImported keeps, when the tree the declaring files were found in
-// holds configuration.nix (the module nixos-rebuild evaluates: entryName),
-// only the declaring files it imports, directly or through other modules
-// (imports followed as importOf follows them). A module lying in
-// /etc/nixos that nothing imports — an old copy, a draft — declares
-// nothing the system has: a Warning diagnostic names the files left out.
-// Every declaring file counts, as before, without configuration.nix or
-// with flake.nix beside it (nixos-rebuild then evaluates the flake, and
-// which host is this machine is not known statically), or
-// when an import on the way cannot be read statically (NotFollowed: what
-// it imports is not known).
+// keepImported keeps only the declaring files the tree they were found in
+// has the system evaluate: the modules its flake.nix's hosts list
+// (readFlakeModules; nixos-rebuild evaluates the flake when there is one,
+// and which host is this machine is not known statically, so every host's
+// count) or, without a flake, its configuration.nix (entryName), and what
+// they import, directly or through other modules (imports followed as
+// importOf follows them). A module lying in /etc/nixos that nothing
+// imports — an old copy, a draft, a module drift suggest saved and the
+// user did not import — declares nothing the system has: a Warning
+// diagnostic names the files left out. When an import on the way cannot
+// be read statically (NotFollowed: what it imports is not known), every
+// declaring file is kept, and a Warning names those not reached, which
+// are counted without being known to be imported. Every declaring file
+// counts, as before, when the tree holds neither entry.
 func (w *nixosWalk) keepImported() {
 	if len(w.found) == 0 || w.r.plain {
 		return
 	}
-	tree := w.found[0].tree
-	if st, err := w.r.stat(path.Join(tree, "flake.nix")); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-		return // nixos-rebuild evaluates the flake, not configuration.nix
-	}
-	entryRel := path.Join(tree, entryName)
-	var entry *walkFile
-	for _, fs := range [][]walkFile{w.found, w.others} {
-		for i := range fs {
-			if fs[i].rel == entryRel {
-				entry = &fs[i]
-			}
-		}
-	}
-	if entry == nil {
-		data, ok, err := w.r.readRegular(entryRel)
-		if err != nil || !ok {
-			return // no configuration.nix: every declaring file counts
-		}
-		st, err := w.r.stat(entryRel)
-		if err != nil {
-			return
-		}
-		s, err := Read(w.r.name(entryRel), bytes.NewReader(data), w.opts)
-		if err != nil {
-			return
-		}
-		entry = &walkFile{name: w.r.name(entryRel), rel: entryRel, tree: tree, id: FileID{uint64(st.Dev), st.Ino}, set: s}
-	}
-	if entry.set == nil {
+	entry := w.entryOf(w.found[0].tree)
+	if entry == nil || entry.set == nil {
 		return
 	}
 	// importOf's warnings are withImports' to give, once.
 	diags := len(w.diags)
-	defer func() { w.diags = w.diags[:diags] }()
-	reached := map[FileID]bool{entry.id: true}
-	for queue := []walkFile{*entry}; len(queue) > 0; queue = queue[1:] {
-		f := queue[0]
-		if len(f.set.NotFollowed) > 0 {
-			return // imports not known: keep every declaring file
-		}
-		for _, imp := range f.set.Imports {
-			g, ok := w.importOf(f, imp)
-			if ok && g.set != nil && !reached[g.id] {
-				reached[g.id] = true
-				queue = append(queue, g)
-			}
-		}
-	}
+	reached, notFollowed := w.reach(*entry)
+	w.diags = w.diags[:diags:diags]
 	var kept []walkFile
 	var left []string
 	for _, f := range w.found {
@@ -222,9 +186,82 @@ func (w *nixosWalk) keepImported() {
 	if len(left) == 0 {
 		return
 	}
+	what := map[bool]string{true: "it declares", false: "they declare"}[len(left) == 1]
+	by := escape.Name(entry.name)
+	if path.Base(entry.rel) == flakeName {
+		by += "'s hosts' modules"
+	}
+	if notFollowed != nil {
+		at := ""
+		if p := notFollowed.Pos.String(); p != "" {
+			at = " at " + p
+		}
+		w.diags = append(w.diags, Diagnostic{Severity: Warning,
+			Message: fmt.Sprintf("%s not reached from %s (nor from a module it imports) as drift follows imports, and %s%s is not followed: read all the same, but if nothing imports %s, the system does not have what %s",
+				strings.Join(left, ", "), by, escape.Name(notFollowed.Path), at, map[bool]string{true: "it", false: "them"}[len(left) == 1], what),
+			Hint: "name the declarations with --persist FILE, or the host with --flake REF#HOST (evaluated with Nix)"})
+		return
+	}
 	w.found = kept
-	w.diags = append(w.diags[:diags:diags], Diagnostic{Severity: Warning,
-		Message: fmt.Sprintf("%s not imported by %s (nor by a module it imports): not read, the system does not have what %s", strings.Join(left, ", "), escape.Name(entry.name), map[bool]string{true: "it declares", false: "they declare"}[len(left) == 1]),
+	w.diags = append(w.diags, Diagnostic{Severity: Warning,
+		Message: fmt.Sprintf("%s not imported by %s (nor by a module it imports): not read, the system does not have what %s", strings.Join(left, ", "), by, what),
 		Hint:    "import it from " + escape.Name(entry.name) + " if the system should have it, or remove it; --persist FILE reads a file anyway"})
-	diags = len(w.diags)
+}
+
+// entryOf is the module nixos-rebuild evaluates in tree (relative to the
+// root): flake.nix read for the modules its hosts list (readFlakeModules)
+// when it is a regular file there, else configuration.nix (read from the
+// walk when it was read already); nil when neither can be read and parsed.
+func (w *nixosWalk) entryOf(tree string) *walkFile {
+	rel := path.Join(tree, flakeName)
+	parse := readFlakeModules
+	if st, err := w.r.stat(rel); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		rel = path.Join(tree, entryName)
+		parse = func(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+			return ReadContext(ctx, name, bytes.NewReader(data), opts)
+		}
+		for _, fs := range [][]walkFile{w.found, w.others} {
+			for i := range fs {
+				if fs[i].rel == rel {
+					return &fs[i]
+				}
+			}
+		}
+	}
+	data, ok, err := w.r.readRegular(rel)
+	if err != nil || !ok {
+		return nil
+	}
+	st, err := w.r.stat(rel)
+	if err != nil {
+		return nil
+	}
+	s, err := parse(context.Background(), w.r.name(rel), data, w.opts)
+	if err != nil {
+		return nil
+	}
+	return &walkFile{name: w.r.name(rel), rel: rel, tree: tree, id: FileID{uint64(st.Dev), st.Ino}, set: s}
+}
+
+// reach follows the imports of entry, and of the modules they name, as
+// importOf follows them: the identities of the modules reached (entry's
+// among them), and the first import that could not be read statically
+// (nil when none: every module entry includes was reached).
+func (w *nixosWalk) reach(entry walkFile) (map[FileID]bool, *Import) {
+	reached := map[FileID]bool{entry.id: true}
+	var notFollowed *Import
+	for queue := []walkFile{entry}; len(queue) > 0; queue = queue[1:] {
+		f := queue[0]
+		if len(f.set.NotFollowed) > 0 && notFollowed == nil {
+			notFollowed = &f.set.NotFollowed[0]
+		}
+		for _, imp := range f.set.Imports {
+			g, ok := w.importOf(f, imp)
+			if ok && g.set != nil && !reached[g.id] {
+				reached[g.id] = true
+				queue = append(queue, g)
+			}
+		}
+	}
+	return reached, notFollowed
 }
