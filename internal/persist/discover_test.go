@@ -496,4 +496,28 @@ func TestDiscoverFlakeKeepsItsModules(t *testing.T) {
 	if !warning(set, "persist-suggested-2.nix, "+filepath.Join(root, "etc/nixos/persist-suggested.nix")+" not reached from") || !warning(set, "flake.nix:2:88 is not followed: read all the same") {
 		t.Errorf("with a module not followed: no warning naming the files not reached: %v", set.Diagnostics)
 	}
+	// Hosts built by a function (no modules list of paths), or a
+	// host's modules named outside a modules list: what the hosts
+	// evaluate is not known, so every file counts, said. A file the
+	// flake reads (a key) is no module: the flake's modules decide.
+	for _, tc := range []struct{ flake, warn string }{
+		{`{ outputs = { mylib, ... }: { nixosConfigurations.desk = mylib.mkHost "desk"; }; }`, "flake.nix lists no module by a path"},
+		{`{ outputs = { nixpkgs, mylib, ... }: {
+  nixosConfigurations.desk = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix ]; };
+  nixosConfigurations.laptop = mylib.mkHost ./hosts/laptop;
+}; }`, "./hosts/laptop at " + filepath.Join(root, "etc/nixos/flake.nix") + ":3:45 is named outside a modules list"},
+		{`{ outputs = { nixpkgs, ... }: {
+  nixosConfigurations.desk = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix { users.users.a.openssh.authorizedKeys.keys = [ (builtins.readFile ./key.pub) ]; } ]; };
+}; }`, ""},
+	} {
+		write("etc/nixos/flake.nix", tc.flake)
+		set, _, err = Discover(root, Options{})
+		want := 3
+		if tc.warn == "" {
+			want = 1
+		}
+		if err != nil || len(declared(set)) != want || tc.warn != "" && (!warning(set, "not reached from") || !warning(set, tc.warn)) {
+			t.Errorf("flake %s: declared %q, %v; want %d; diagnostics %v", tc.flake, declared(set), err, want, set.Diagnostics)
+		}
+	}
 }

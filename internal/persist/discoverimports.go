@@ -158,9 +158,10 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 // imports — an old copy, a draft, a module drift suggest saved and the
 // user did not import — declares nothing the system has: a Warning
 // diagnostic names the files left out. When an import on the way cannot
-// be read statically (NotFollowed: what it imports is not known), every
-// declaring file is kept, and a Warning names those not reached, which
-// are counted without being known to be imported. Every declaring file
+// be read statically (NotFollowed: what it imports is not known), or the
+// flake's hosts may evaluate modules it does not list by a path
+// (flakeUnknown), every declaring file is kept, and a Warning names those
+// not reached, which are counted without being known to be imported. Every declaring file
 // counts, as before, when the tree holds neither entry.
 func (w *nixosWalk) keepImported() {
 	if len(w.found) == 0 || w.r.plain {
@@ -172,7 +173,7 @@ func (w *nixosWalk) keepImported() {
 	}
 	// importOf's warnings are withImports' to give, once.
 	diags := len(w.diags)
-	reached, notFollowed := w.reach(*entry)
+	reached, unknown := w.reach(*entry)
 	w.diags = w.diags[:diags:diags]
 	var kept []walkFile
 	var left []string
@@ -191,14 +192,10 @@ func (w *nixosWalk) keepImported() {
 	if path.Base(entry.rel) == flakeName {
 		by += "'s hosts' modules"
 	}
-	if notFollowed != nil {
-		at := ""
-		if p := notFollowed.Pos.String(); p != "" {
-			at = " at " + p
-		}
+	if unknown != "" {
 		w.diags = append(w.diags, Diagnostic{Severity: Warning,
-			Message: fmt.Sprintf("%s not reached from %s (nor from a module it imports) as drift follows imports, and %s%s is not followed: read all the same, but if nothing imports %s, the system does not have what %s",
-				strings.Join(left, ", "), by, escape.Name(notFollowed.Path), at, map[bool]string{true: "it", false: "them"}[len(left) == 1], what),
+			Message: fmt.Sprintf("%s not reached from %s (nor from a module it imports) as drift follows imports, and %s: read all the same, but if nothing imports %s, the system does not have what %s",
+				strings.Join(left, ", "), by, unknown, map[bool]string{true: "it", false: "them"}[len(left) == 1], what),
 			Hint: "name the declarations with --persist FILE, or the host with --flake REF#HOST (evaluated with Nix)"})
 		return
 	}
@@ -245,15 +242,22 @@ func (w *nixosWalk) entryOf(tree string) *walkFile {
 
 // reach follows the imports of entry, and of the modules they name, as
 // importOf follows them: the identities of the modules reached (entry's
-// among them), and the first import that could not be read statically
-// (nil when none: every module entry includes was reached).
-func (w *nixosWalk) reach(entry walkFile) (map[FileID]bool, *Import) {
-	reached := map[FileID]bool{entry.id: true}
-	var notFollowed *Import
+// among them), and, when what entry includes may not all have been
+// reached, why, for a warning ("" when it was): the first import that
+// could not be read statically, or, for a flake.nix, flakeUnknown's.
+func (w *nixosWalk) reach(entry walkFile) (reached map[FileID]bool, unknown string) {
+	reached = map[FileID]bool{entry.id: true}
+	if path.Base(entry.rel) == flakeName {
+		unknown = flakeUnknown(entry)
+	}
 	for queue := []walkFile{entry}; len(queue) > 0; queue = queue[1:] {
 		f := queue[0]
-		if len(f.set.NotFollowed) > 0 && notFollowed == nil {
-			notFollowed = &f.set.NotFollowed[0]
+		if len(f.set.NotFollowed) > 0 && unknown == "" {
+			imp := f.set.NotFollowed[0]
+			unknown = escape.Name(imp.Path) + " is not followed"
+			if p := imp.Pos.String(); p != "" {
+				unknown = escape.Name(imp.Path) + " at " + p + " is not followed"
+			}
 		}
 		for _, imp := range f.set.Imports {
 			g, ok := w.importOf(f, imp)
@@ -263,5 +267,24 @@ func (w *nixosWalk) reach(entry walkFile) (map[FileID]bool, *Import) {
 			}
 		}
 	}
-	return reached, notFollowed
+	return reached, unknown
+}
+
+// flakeUnknown says why the modules a flake.nix (read by readFlakeModules)
+// has its hosts evaluate may not all be among those it lists by a path
+// ("" when they are): it lists none (its hosts are built by a function:
+// mkHost "desk"), or it names a .nix file or a directory by a relative
+// path outside a modules or imports list (mkHost ./hosts/laptop, import
+// ./hosts), which may be a host's module. A file it reads otherwise
+// (builtins.readFile ./key.pub) is not a module.
+func flakeUnknown(flake walkFile) string {
+	if len(flake.set.Imports) == 0 {
+		return escape.Name(flake.name) + " lists no module by a path (nixosSystem { modules = [ ./configuration.nix ]; })"
+	}
+	for _, t := range flake.set.Texts {
+		if p := path.Clean(t.Path); strings.HasSuffix(p, ".nix") || path.Ext(p) == "" {
+			return escape.Name(t.Path) + " at " + t.Pos.String() + " is named outside a modules list (a host's modules may be there)"
+		}
+	}
+	return ""
 }
