@@ -321,12 +321,18 @@ func writeTable(w *bufio.Writer, a *diff.Audit, opts Options) error {
 
 // writeVanished prints the second table: what the last reboot destroyed
 // that nothing holds now (not declared, or declared and missing from its
-// persistent copy), with the command that gets it back.
+// persistent copy, or replaced there by other bytes: Vanished.Replaced,
+// which the header names when a row is), with the command that gets it
+// back.
 func writeVanished(w *bufio.Writer, a *diff.Audit) error {
 	if len(a.Vanished) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nVANISHED at the last reboot, in no persistent copy (still in old_roots/%s):\n", escape.Name(a.Vanished[0].Root))
+	where := "in no persistent copy"
+	if slices.ContainsFunc(a.Vanished, func(v diff.Vanished) bool { return v.Replaced() }) {
+		where = "in no persistent copy or replaced by other bytes of it"
+	}
+	fmt.Fprintf(w, "\nVANISHED at the last reboot, %s (still in old_roots/%s):\n", where, escape.Name(a.Vanished[0].Root))
 	t := newTable(w)
 	t.Header("PATH", "TYPE", "ENTRIES", "SIZE", "OLD ROOT", "AGE", "DAYS LEFT", "RESTORE")
 	for _, v := range a.Vanished {
