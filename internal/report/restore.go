@@ -79,8 +79,9 @@ func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 1
 
 // ReplacedSummary says what replacing the destination deletes (or did):
 // "what is there: 12 objects (3.0 KiB), 2 of them (1.0 KiB) only there,
-// not in the copy", or "…, all of them in the copy"; "" when nothing was
-// replaced.
+// not in the old root", or "…, each replaced by the old root's object at
+// its path"; "" when nothing was replaced. The destination may be a
+// persistent copy: what replaces it is always the old root's.
 func ReplacedSummary(res *restore.Result) string {
 	if !res.Replaced {
 		return ""
@@ -92,9 +93,9 @@ func ReplacedSummary(res *restore.Result) string {
 		newer = fmt.Sprintf("; %s newer than the old root's (replace NEWER)", units.Plural(int64(len(d.Newer)), "file", "files"))
 	}
 	if len(d.Only) == 0 {
-		return s + ", each replaced by the copy's object at its path" + newer
+		return s + ", each replaced by the old root's object at its path" + newer
 	}
-	return s + fmt.Sprintf(", %d of them (%s) only there, not in the copy", len(d.Only), units.Bytes(d.OnlyBytes)) + newer
+	return s + fmt.Sprintf(", %d of them (%s) only there, not in the old root", len(d.Only), units.Bytes(d.OnlyBytes)) + newer
 }
 
 // RestoreSummary counts a restore's objects, every kind it lists: "2 files

@@ -70,7 +70,7 @@ func TestRestoreForceNeverDeletesASubvolumeAndSaysWhatItDeletes(t *testing.T) {
 		"delete   " + s.M("/srv/app/only-here") + " (only the destination holds it)\n",
 		// config there is newer than the old root's: the line goes on
 		// with "; 1 file newer than the old root's (replace NEWER)".
-		"would delete what is there: 3 objects (17 B), 1 of them (6 B) only there, not in the copy",
+		"would delete what is there: 3 objects (17 B), 1 of them (6 B) only there, not in the old root",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run: stdout lacks %q:\n%s", want, out)
@@ -80,7 +80,7 @@ func TestRestoreForceNeverDeletesASubvolumeAndSaysWhatItDeletes(t *testing.T) {
 		t.Errorf("dry run: want one delete line:\n%s", out)
 	}
 	out, _ = restore(0, "/srv/app", "--force")
-	if !strings.Contains(out, "deleted what is there: 3 objects (17 B), 1 of them (6 B) only there, not in the copy") {
+	if !strings.Contains(out, "deleted what is there: 3 objects (17 B), 1 of them (6 B) only there, not in the old root") {
 		t.Errorf("real run: stdout:\n%s", out)
 	}
 	if _, err := os.Stat(s.M("/srv/app/only-here")); !os.IsNotExist(err) {
