@@ -272,19 +272,8 @@ func (w *nixosWalk) reach(entry walkFile) (reached map[FileID]bool, unknown stri
 
 // flakeUnknown says why the modules a flake.nix (read by readFlakeModules)
 // has its hosts evaluate may not all be among those it lists by a path
-// ("" when they are): it lists none (its hosts are built by a function:
-// mkHost "desk"), or it names a .nix file or a directory by a relative
-// path outside a modules or imports list (mkHost ./hosts/laptop, import
-// ./hosts), which may be a host's module. A file it reads otherwise
-// (builtins.readFile ./key.pub) is not a module.
+// ("" when they are): flakeModulesUnknown's.
 func flakeUnknown(flake walkFile) string {
-	if len(flake.set.Imports) == 0 {
-		return escape.Name(flake.name) + " lists no module by a path (nixosSystem { modules = [ ./configuration.nix ]; })"
-	}
-	for _, t := range flake.set.Texts {
-		if p := path.Clean(t.Path); strings.HasSuffix(p, ".nix") || path.Ext(p) == "" {
-			return escape.Name(t.Path) + " at " + t.Pos.String() + " is named outside a modules list (a host's modules may be there)"
-		}
-	}
-	return ""
+	_, why := flakeModulesUnknown(flake.name, flake.set)
+	return why
 }

@@ -3,7 +3,9 @@ package persist
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/persist/nix"
@@ -23,7 +25,9 @@ const flakeName = "flake.nix"
 // impermanence) is a library of options: not read, an Info diagnostic. A
 // module written in place is read with the file. Any other item (a
 // variable, a function's result, self.nixosModules.x) is not followed:
-// in NotFollowed, with the one warning every command gives. Errors: a
+// in NotFollowed, with the one warning every command gives; so is the
+// flake's hosts' modules as a whole when some may not be listed by a path
+// (flakeModulesUnknown): the configuration is then not read whole. Errors: a
 // syntax error, ctx's.
 func readFlakeModules(ctx context.Context, name string, data []byte, opts Options) (set *Set, err error) {
 	src := nix.NewSource(name, data, false)
@@ -58,5 +62,30 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 		}
 	}
 	r.set.Texts = texts
+	if imp, why := flakeModulesUnknown(name, r.set); why != "" {
+		r.set.NotFollowedImport(imp, why, "name the host with --flake REF#HOST (evaluated with Nix), or list its modules by their paths (nixosSystem { modules = [ ./configuration.nix ]; })")
+	}
 	return r.set, nil
+}
+
+// flakeModulesUnknown says why the modules the hosts of a flake.nix
+// (named name; s as readFlakeModules read it, before it records this) evaluate may not
+// all be among those it lists by a path ("" when they are), with what is
+// not followed, as Set.NotFollowed holds it: it lists none (its hosts
+// are built by a function: mkHost "desk", nixosSystem (import
+// ./hosts/desk.nix)), or it names a .nix file or a directory by a
+// relative path outside a modules or imports list (mkHost ./hosts/laptop,
+// import ./hosts), which may be a host's module. A file it reads
+// otherwise (builtins.readFile ./key.pub) is not a module.
+func flakeModulesUnknown(name string, s *Set) (imp Import, why string) {
+	if len(s.Imports) == 0 {
+		return Import{Path: "its hosts' modules", Pos: Pos{File: name}},
+			escape.Name(name) + " lists no module by a path (nixosSystem { modules = [ ./configuration.nix ]; })"
+	}
+	for _, t := range s.Texts {
+		if p := path.Clean(t.Path); strings.HasSuffix(p, ".nix") || path.Ext(p) == "" {
+			return t, escape.Name(t.Path) + " at " + t.Pos.String() + " is named outside a modules list (a host's modules may be there)"
+		}
+	}
+	return Import{}, ""
 }
