@@ -10,8 +10,9 @@ import (
 
 // TestPruneMovesNothingWhenTheFlakeBuildsHostsByAFunction: a flake.nix
 // whose hosts are built by a function (mylib.mkHost "desk", or
-// nixosSystem (import ./hosts/desk.nix)) lists no module by a path, so
-// what its hosts evaluate cannot be read statically. Data a host module
+// nixosSystem (import ./hosts/desk.nix)) lists no module by a path, or
+// lists one host's (base) but builds another by a function, so what its
+// hosts evaluate cannot be read statically. Data a host module
 // declares or uses, reached only through that function, must not be
 // moved: prune moves nothing and names the flake as what it could not
 // follow.
@@ -28,6 +29,14 @@ func TestPruneMovesNothingWhenTheFlakeBuildsHostsByAFunction(t *testing.T) {
   outputs = { self, nixpkgs, ... }: {
     nixosConfigurations.base = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ]; };
     nixosConfigurations.desk = (import ./lib { inherit nixpkgs; }).mkHost ./hosts/desk;
+  };
+}
+`,
+		"one host built by an input's function": `{
+  inputs.mylib.url = "github:someone/mylib";
+  outputs = { self, nixpkgs, mylib, ... }: {
+      nixosConfigurations.base = nixpkgs.lib.nixosSystem { modules = [ ./base.nix ]; };
+      nixosConfigurations.desk = mylib.lib.mkHost "desk";
   };
 }
 `,

@@ -27,7 +27,9 @@ const flakeName = "flake.nix"
 // variable, a function's result, self.nixosModules.x) is not followed:
 // in NotFollowed, with the one warning every command gives; so is the
 // flake's hosts' modules as a whole when some may not be listed by a path
-// (flakeModulesUnknown): the configuration is then not read whole. Errors: a
+// (flakeModulesUnknown), and a host whose value lists no modules
+// (nix.UnlistedHosts: mkHost "desk" beside hosts that list theirs): the
+// configuration is then not read whole. Errors: a
 // syntax error, ctx's.
 func readFlakeModules(ctx context.Context, name string, data []byte, opts Options) (set *Set, err error) {
 	src := nix.NewSource(name, data, false)
@@ -62,8 +64,17 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 		}
 	}
 	r.set.Texts = texts
+	hint := "name the host with --flake REF#HOST (evaluated with Nix), or list its modules by their paths (nixosSystem { modules = [ ./configuration.nix ]; })"
 	if imp, why := flakeModulesUnknown(name, r.set); why != "" {
-		r.set.NotFollowedImport(imp, why, "name the host with --flake REF#HOST (evaluated with Nix), or list its modules by their paths (nixosSystem { modules = [ ./configuration.nix ]; })")
+		r.set.NotFollowedImport(imp, why, hint)
+		return r.set, nil
+	}
+	for _, h := range nix.UnlistedHosts(src, ast) {
+		what := "the modules of nixosConfigurations"
+		if h.Name != "" {
+			what = "the host " + h.Name + "'s modules"
+		}
+		r.set.NotFollowedImport(Import{Path: what, Pos: r.pos(h.Off)}, "its value lists no modules: they are built elsewhere, which cannot be read without Nix", hint)
 	}
 	return r.set, nil
 }

@@ -1,6 +1,7 @@
 package nix
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,6 +34,77 @@ type ModuleItem struct {
 // The walk keeps its own stack, as Literals does.
 func ModuleItems(src *Source, root Node) []ModuleItem {
 	var out []ModuleItem
+	walkBindings(src, root, func(b binding) bool {
+		if k := b.path[len(b.path)-1]; k.dyn == nil && (k.Name == "modules" || k.Name == "imports") {
+			out = append(out, moduleList(src, b.val)...)
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Off < out[j].Off })
+	return out
+}
+
+// UnlistedHost is a host of a flake.nix whose value lists no modules
+// (UnlistedHosts).
+type UnlistedHost struct {
+	// Off is where the host's value starts.
+	Off int
+	// Name is the host's name as written ("" when nixosConfigurations is
+	// bound to one value, not an attribute set of hosts).
+	Name string
+}
+
+// UnlistedHosts lists, in source order, the hosts of the flake.nix AST
+// root (the values bound under a name nixosConfigurations:
+// nixosConfigurations.desk = …, nixosConfigurations = { desk = …; }, or
+// nixosConfigurations = … as one value) in whose text no `modules` list
+// is bound: what they evaluate is built elsewhere (mylib.mkHost "desk", a
+// flake input's function), so ModuleItems does not list it.
+func UnlistedHosts(src *Source, root Node) []UnlistedHost {
+	var out []UnlistedHost
+	host := func(name string, v Node) {
+		if v != nil && !bindsModules(src, v) {
+			out = append(out, UnlistedHost{Off: v.offset(), Name: name})
+		}
+	}
+	walkBindings(src, root, func(b binding) bool {
+		i := slices.IndexFunc(b.path, func(k attrKey) bool { return k.dyn == nil && k.Name == "nixosConfigurations" })
+		switch {
+		case i < 0:
+			return true
+		case i < len(b.path)-1:
+			host(strings.Join(keyNames(b.path[i+1:]), "."), b.val)
+		default:
+			if a, ok := b.val.(*nAttrs); ok && !a.legacyLet {
+				for _, hb := range a.binds {
+					host(strings.Join(keyNames(hb.path), "."), hb.val)
+				}
+			} else {
+				host("", b.val)
+			}
+		}
+		return false
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Off < out[j].Off })
+	return out
+}
+
+// bindsModules reports whether a binding named modules lies in v's text.
+func bindsModules(src *Source, v Node) bool {
+	found := false
+	walkBindings(src, v, func(b binding) bool {
+		if k := b.path[len(b.path)-1]; k.dyn == nil && k.Name == "modules" {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// walkBindings calls visit with every binding of an attribute set or let
+// in the AST root, descending into its value when visit returns true. The
+// walk keeps its own stack, as Literals does.
+func walkBindings(src *Source, root Node, visit func(binding) bool) {
 	stack := []Node{root}
 	push := func(n Node) {
 		if n != nil {
@@ -41,10 +113,9 @@ func ModuleItems(src *Source, root Node) []ModuleItem {
 	}
 	binds := func(bs []binding, ins []inherit) {
 		for _, b := range bs {
-			if k := b.path[len(b.path)-1]; k.dyn == nil && (k.Name == "modules" || k.Name == "imports") {
-				out = append(out, moduleList(src, b.val)...)
+			if visit(b) {
+				push(b.val)
 			}
-			push(b.val)
 		}
 		for _, in := range ins {
 			push(in.from)
@@ -85,8 +156,6 @@ func ModuleItems(src *Source, root Node) []ModuleItem {
 			push(n.R)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Off < out[j].Off })
-	return out
 }
 
 // moduleList is the items of the list v (lists joined by ++ too); any

@@ -42,3 +42,33 @@ func TestModuleItems(t *testing.T) {
 		t.Errorf("ModuleItems:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }
+
+// UnlistedHosts names the hosts whose value binds no modules list (built
+// by a function elsewhere), in every way nixosConfigurations is written,
+// and not those that bind one.
+func TestUnlistedHosts(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{`{ outputs = { nixpkgs, mylib, ... }: { nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }; nixosConfigurations.desk = mylib.lib.mkHost "desk"; }; }`, "desk"},
+		{`{ outputs = { nixpkgs, mylib, ... }: { nixosConfigurations = { a = nixpkgs.lib.nixosSystem { system = "x"; modules = [ ./a.nix ]; }; b = mylib.mkHost "b"; c = mylib.mkHost "c"; }; }; }`, "b|c"},
+		{`{ outputs = { mylib, ... }: { nixosConfigurations = mylib.mkHosts [ "a" "b" ]; }; }`, "(all)"},
+		{`{ outputs = { nixpkgs, ... }: { nixosConfigurations = nixpkgs.lib.genAttrs [ "a" ] (h: nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }); }; }`, ""},
+		{`{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }; packages.x = 1; }; }`, ""},
+	} {
+		src := NewSource("flake.nix", []byte(c.text), true)
+		src.Nix = true
+		ast, err := Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range UnlistedHosts(src, ast) {
+			if h.Name == "" {
+				h.Name = "(all)"
+			}
+			got = append(got, h.Name)
+		}
+		if strings.Join(got, "|") != c.want {
+			t.Errorf("UnlistedHosts(%s) = %q, want %q", c.text, strings.Join(got, "|"), c.want)
+		}
+	}
+}
