@@ -130,7 +130,7 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	if opts.Pending {
 		args = adopt.Pending(m)
 	}
-	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, AllowOpen: opts.AllowOpen, Copied: adopt.TestHook()})
+	res, err := adopt.Run(ctx, m, adopt.Options{Paths: args, Prefer: prefer, DryRun: opts.DryRun, Mount: opts.Mount, AllowOpen: opts.AllowOpen, Copied: restore.TestHook()})
 	var und *adopt.UndeclaredError
 	if errors.As(err, &und) {
 		hint := "declare it (then rebuild), and run drift adopt again"

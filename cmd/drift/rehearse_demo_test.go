@@ -37,10 +37,17 @@ func TestRehearseDemoReasonsAreAboutTheirPaths(t *testing.T) {
 	if w, ok := why["/opt"]; !ok || strings.Contains(w, "no longer declared") || !strings.Contains(w, "never suggested whole") {
 		t.Errorf("left /opt: %q (listed %v); want drift suggest's reason for /opt (never suggested whole), not /opt/old-app's", w, ok)
 	}
+	found := false
 	for _, p := range r.Paths {
-		if p.Path == "/opt/old-app" && p.Step != "redeclare" {
-			t.Errorf("/opt/old-app: step %q, want redeclare", p.Step)
+		if p.Path == "/opt/old-app" {
+			found = true
+			if p.Step != "redeclare" {
+				t.Errorf("/opt/old-app: step %q, want redeclare", p.Step)
+			}
 		}
+	}
+	if !found {
+		t.Errorf("/opt/old-app has no row of its own; want one, step redeclare")
 	}
 	if strings.Contains(r.Next, "left to you: /opt (drift suggest leaves it to you: mounted from persistent storage") {
 		t.Errorf("next: %q gives /opt the reason of /opt/old-app", r.Next)

@@ -51,7 +51,9 @@ func (m *Model) judgeRegen(ctx context.Context, a *diff.Audit, homes []string, w
 	}
 	defer unix.Close(liveFD)
 	cand := m.judgeSame(ctx, a.Lost, homes, liveFD, prevFD, workers)
-	differs := differsFromPrevious(a)
+	// Sorted only when diff.SameIn's lookups need it (not when every older
+	// root's walk answers, nor when no candidate is left).
+	differs := sync.OnceValue(func() []string { return differsFromPrevious(a) })
 	for i, r := range m.OldRoots.Roots[1:] {
 		if len(cand) == 0 {
 			break
@@ -132,10 +134,11 @@ var lookupsAtMost = 2000
 // from the lockstep walk of that root when the model made it already
 // (drift suggest --boots: compareOlder) or past lookupsAtMost paths
 // (olderRoot: made once, kept for OlderHistories), else diff.SameIn's
-// lookups (differs: diff.SameIn's, differsFromPrevious).
-func (m *Model) sameIn(ctx context.Context, i int, items []*diff.Item, differs []string, workers int) ([]bool, error) {
+// lookups (differs: diff.SameIn's, differsFromPrevious, made at the first
+// call that needs it).
+func (m *Model) sameIn(ctx context.Context, i int, items []*diff.Item, differs func() []string, workers int) ([]bool, error) {
 	if !m.comparedOlder(i) && len(items) <= lookupsAtMost {
-		return diff.SameIn(ctx, m.Root, m.OldRoots.Roots[i].Dir, items, differs)
+		return diff.SameIn(ctx, m.Root, m.OldRoots.Roots[i].Dir, items, differs())
 	}
 	hs, _, err := m.OlderHistories(ctx, i, items, workers)
 	if err != nil {

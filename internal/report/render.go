@@ -173,17 +173,29 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 		return diff.LinkIntoStorageWhy
 	case it.Category == diff.Unpersisted && it.Mode&0o170000 == 0o120000 && strings.HasPrefix(it.Target(), "/nix/store/"):
 		return "link into /nix/store, not declared: nothing re-creates it"
-	case it.Category == diff.Unpersisted && ignoreFact(it.Path) != nil:
-		f, at := factMatch(it.Path)
+	}
+	if it.Category == diff.Unpersisted {
+		return unpersistedWhy(it)
+	}
+	return it.Category.Why()
+}
+
+// unpersistedWhy is lostWhy's last words for an unpersisted path: the
+// knowledge base's ignore fact (matched once), made again at every boot,
+// the previous root's, else the category's.
+func unpersistedWhy(it *diff.Item) string {
+	if f, at := ignoreFact(it.Path); f != nil {
 		if at != it.Path {
 			at = " " + escape.Name(at)
 		} else {
 			at = " it"
 		}
 		return "not declared; " + f.What + " (drift suggest: --ignore" + at + ")"
-	case it.Category == diff.Unpersisted && it.Regen == diff.RegenYes:
+	}
+	switch {
+	case it.Regen == diff.RegenYes:
 		return "not declared; the same in every old root compared: " + diff.SameMeans + " (drift suggest: --ignore it)"
-	case it.Category == diff.Unpersisted && it.History == diff.HistorySame && it.Regen.NotRegenWhy() != "":
+	case it.History == diff.HistorySame && it.Regen.NotRegenWhy() != "":
 		return "not declared; the same in the previous root, " + it.Regen.NotRegenWhy()
 	}
 	return it.Category.Why()
@@ -210,14 +222,15 @@ func factMatch(p string) (*knowledge.Fact, string) {
 	return &m.Knowledge().Facts[i], at
 }
 
-// ignoreFact is the fact factMatch finds for p when it says ignore (a
-// cache, temporary files): drift suggest's Ignore of the path it names
-// reads the same fact, so check's WHY says its words. nil otherwise.
-func ignoreFact(p string) *knowledge.Fact {
-	if f, _ := factMatch(p); f != nil && f.Action == "ignore" {
-		return f
+// ignoreFact is the fact factMatch finds for p, and the path it names,
+// when it says ignore (a cache, temporary files): drift suggest's Ignore
+// of the path it names reads the same fact, so check's WHY says its words.
+// nil otherwise.
+func ignoreFact(p string) (*knowledge.Fact, string) {
+	if f, at := factMatch(p); f != nil && f.Action == "ignore" {
+		return f, at
 	}
-	return nil
+	return nil, ""
 }
 
 // deletedWhy explains a path shown through the mount d, whose root was

@@ -453,7 +453,7 @@ func TestCheckNamesPartialCopyOfKilledAdopt(t *testing.T) {
 	}
 }
 
-// adoptInterruptEnv is adopt.InterruptEnv.
+// adoptInterruptEnv is restore.InterruptEnv (adopt copies through restore).
 const adoptInterruptEnv = "DRIFT_TEST_INTERRUPT"
 
 // TestAdoptMountAndOpenFiles: drift adopt refuses (exit 2, nothing
