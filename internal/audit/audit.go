@@ -392,7 +392,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 		storageWarnings = slices.DeleteFunc(storageWarnings, func(x diff.Warning) bool { return slices.Contains(gone, x.Path) })
 		storageWarnings = append(storageWarnings, w)
 	}
-	a.Warnings = append(append(a.Warnings, storageWarnings...), early...)
+	a.Warnings = append(a.Warnings, storageWarnings...)
 	if o.Need != NeedMounts {
 		// drift adopt (NeedMounts) removes them itself as it copies.
 		m.findPartials(ctx, a, o.args())
@@ -415,6 +415,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	if w, ok := m.wipedSources(a); ok && !cfg.MountsOnly {
 		a.Warnings = append(a.Warnings, w)
 	}
+	// The warnings said on the way last: SaidWarnings counts them from the
+	// end (a warning appended after them was not printed, and one of them
+	// was printed twice).
+	a.Warnings = append(a.Warnings, early...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
 	if err := ctx.Err(); err != nil {
 		return err
