@@ -23,10 +23,22 @@ func TestRestoreWarnsOfGarbageDeclarationsThen(t *testing.T) {
 	testutil.Tree(t, old, "f /etc/nixos/configuration.nix newer, on the root\nf /etc/drift/declarations.json { \"persistentStoragePath\": \"/nix/persist\", \"direc")
 	decl := filepath.Join(dir, "persist.json")
 	testutil.Must(t, os.WriteFile(decl, []byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/etc/nixos" ] }`), 0o644))
-	code, out, errOut := runDrift(t, "restore", "/etc/nixos/configuration.nix", "--from", old, "--root", root, "--persist", decl, "--force", "--dry-run")
+	code, out, errOut := runDrift(t, "restore", "/etc/nixos/configuration.nix", "--from", old, "--root", root, "--persist", decl, "--force")
 	file := filepath.Join(old, "etc/drift/declarations.json")
 	if code != 0 || strings.Count(errOut, file) != 1 || !strings.Contains(errOut, "a JSON object of persistent storage paths") {
 		t.Errorf("exit %d, want 0 and one warning naming %s\n%s\n%s", code, file, out, errOut)
+	}
+	// Restored: the persistent copy holds the old root's file. Had the
+	// declarations been read, the old root's file would count as hidden
+	// beneath the mount and the restore be refused (exit 2, nothing copied).
+	dest := filepath.Join(root, "nix/persist/etc/nixos/configuration.nix")
+	want, err := os.ReadFile(filepath.Join(old, "etc/nixos/configuration.nix"))
+	testutil.Must(t, err)
+	if got, err := os.ReadFile(dest); err != nil || string(got) != string(want) {
+		t.Errorf("%s holds %q (%v), want the old root's %q\n%s\n%s", dest, got, err, want, out, errOut)
+	}
+	if !strings.Contains(out, "replaced "+dest) {
+		t.Errorf("restore does not say it replaced %s:\n%s", dest, out)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // held only it, drift suggest proposes no declaration of it, drift restore
 // refuses the link itself (exit 2, as drift adopt does) and copies a
 // directory without it (skipped, said why), drift adopt of a directory
-// holding it leaves it out. A re-test saw restore copy the link into
+// holding it copies the rest and leaves it out, saying why. A re-test saw restore copy the link into
 // persistent storage while adopt refused the same kind, and suggest
 // propose declaring /etc/drift.
 func TestEtcStaticLinkOneRuleForRestoreAndSuggest(t *testing.T) {
@@ -68,11 +68,20 @@ func TestEtcStaticLinkOneRuleForRestoreAndSuggest(t *testing.T) {
 		t.Errorf("restore copied activation's link into persistent storage")
 	}
 
-	// drift adopt, one rule: a live directory holding the link.
+	// drift adopt, one rule: a live directory holding the link beside a
+	// file of data. The adoption happens (exit 0, the data copied), the
+	// link is left out and adopt says why.
 	testutil.Must(t, os.RemoveAll(filepath.Join(dir, "root/nix/persist/etc/drift")))
 	testutil.Must(t, os.MkdirAll(filepath.Join(dir, "root/etc/drift"), 0o755))
 	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", filepath.Join(dir, "root/etc/drift/declarations.json")))
-	runDrift(t, "adopt", "/etc/drift", "--root", dir+"/root", "--persist", dir+"/decl2.nix", "--mountinfo", dir+"/mountinfo")
+	testutil.WriteFile(t, filepath.Join(dir, "root/etc/drift/local.conf"), "kept\n")
+	code, out, errs := runDrift(t, "adopt", "/etc/drift", "--root", dir+"/root", "--persist", dir+"/decl2.nix", "--mountinfo", dir+"/mountinfo")
+	if code != 0 || !strings.Contains(errs, "/etc/drift/declarations.json not copied") || !strings.Contains(errs, "NixOS activation makes") {
+		t.Errorf("adopt of /etc/drift: exit %d, want 0 and the link not copied, said why:\n%s%s", code, out, errs)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "root/nix/persist/etc/drift/local.conf")); err != nil || string(b) != "kept\n" {
+		t.Errorf("adopt did not copy /etc/drift/local.conf into persistent storage: %q, %v\n%s%s", b, err, out, errs)
+	}
 	if _, err := os.Lstat(filepath.Join(dir, "root/nix/persist/etc/drift/declarations.json")); err == nil {
 		t.Errorf("adopt copied activation's link into persistent storage")
 	}
