@@ -39,6 +39,10 @@ type Options struct {
 	// check the wipe; "-": read from Stdin, which then holds no
 	// declarations: the caller lets one input read it).
 	Mountinfo string
+	// LiveMountinfo, with Mountinfo "", is the file read as the live mount
+	// table in place of /proc/self/mountinfo (tests: the table of the
+	// host an audit runs on, not the test runner's).
+	LiveMountinfo string
 	// Ephemeral (--ephemeral), Ignore (--ignore, --ignore-file; nil for
 	// none) and Workers are diff.Config's.
 	Ephemeral []string
@@ -250,7 +254,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	if o.Mountinfo != "" && o.RootSubvol != "auto" && o.RootSubvol != "none" && o.RootSubvol != "" {
 		return nil, fmt.Errorf("--root-subvol %s: needs the live mount table, not --mountinfo", o.RootSubvol)
 	}
-	table, live, err := loadMounts(ctx, o.Root, o.Mountinfo, o.Stdin)
+	table, live, err := loadMounts(ctx, o.Root, o.Mountinfo, o.LiveMountinfo, o.Stdin)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 // mounts.ReadFile's, those of an explicit file prefixed with --mountinfo
 // unless they are a *mounts.ParseError (which names file and line).
 func LoadMounts(root, file string) (*mounts.Table, error) {
-	t, _, err := loadMounts(context.Background(), root, file, nil)
+	t, _, err := loadMounts(context.Background(), root, file, "", nil)
 	return t, err
 }
 
@@ -29,13 +29,17 @@ const stdinName = "<stdin>"
 
 // loadMounts is LoadMounts, also returning the live mount table whole
 // (nil with file): what btrfs.OpenTop looks the filesystem up in, so that
-// a command reads the table once. A file "-" is read from stdin (os.Stdin
-// when nil), named <stdin>, giving up with ctx's error even while a read
-// is blocked (mounts.ReadStream).
-func loadMounts(ctx context.Context, root, file string, stdin io.Reader) (t, live *mounts.Table, err error) {
+// a command reads the table once. The live table is read from livePath
+// ("": mounts.DefaultPath; Options.LiveMountinfo). A file "-" is read from
+// stdin (os.Stdin when nil), named <stdin>, giving up with ctx's error
+// even while a read is blocked (mounts.ReadStream).
+func loadMounts(ctx context.Context, root, file, livePath string, stdin io.Reader) (t, live *mounts.Table, err error) {
 	switch file {
 	case "":
-		t, err = mounts.ReadFileContext(ctx, mounts.DefaultPath)
+		if livePath == "" {
+			livePath = mounts.DefaultPath
+		}
+		t, err = mounts.ReadFileContext(ctx, livePath)
 	case "-":
 		if stdin == nil {
 			stdin = os.Stdin

@@ -20,7 +20,9 @@ import (
 // lost, and one warning says so with the command that mounts the storage.
 // With the system's own mount table (--mountinfo: the system running,
 // its storage not mounted) the same root's data is declared-unbacked, as
-// before: the next boot hides it.
+// before: the next boot hides it. The live table is the rescue system's
+// (Options.LiveMountinfo), not the test runner's: what is mounted there
+// does not change the outcome.
 func TestRescueWithoutStorageJudgesNothingDeclared(t *testing.T) {
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
@@ -33,13 +35,18 @@ func TestRescueWithoutStorageJudgesNothingDeclared(t *testing.T) {
   fileSystems."/nix" = { device = "/dev/sda2"; fsType = "btrfs"; options = [ "subvol=nix" ]; };
   environment.persistence."/nix/persist".directories = [ "/var/lib/app" "/var/lib/gone" ];
 }`)
+	// The rescue system's own table, read as the live one (not the test
+	// runner's): its root a tmpfs, the system's root subvolume mounted at
+	// root, nothing at root/nix.
+	rescue := filepath.Join(dir, "rescue-mountinfo")
+	testutil.WriteFile(t, rescue, "1 0 0:20 / / rw - tmpfs rootfs rw\n40 1 0:31 /root "+root+" rw - btrfs /dev/sda2 rw,subvol=/root\n")
 	build := func(mountinfo string) *Model {
 		mi := "" // the live table: the root is mounted here, not running
 		if mountinfo != "" {
 			mi = filepath.Join(dir, "mountinfo")
 			testutil.WriteFile(t, mi, mountinfo)
 		}
-		m, err := Build(context.Background(), Options{Root: root, Persist: []string{conf}, Mountinfo: mi, RootSubvol: "none", Ephemeral: []string{"/"},
+		m, err := Build(context.Background(), Options{Root: root, Persist: []string{conf}, Mountinfo: mi, LiveMountinfo: rescue, RootSubvol: "none", Ephemeral: []string{"/"},
 			OldRoots: filepath.Join(dir, "old"), Previous: true, Now: mustTime(t, "2026-11-12T00:00:00Z")})
 		testutil.Must(t, err)
 		t.Cleanup(m.Close)
