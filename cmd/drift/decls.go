@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/escape"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
-	"github.com/nix-drift/drift/internal/suggest"
 	"github.com/spf13/cobra"
 )
 
@@ -69,7 +69,7 @@ func printDiagnostic(st Streams, d persist.Diagnostic, verbose bool) {
 
 // parseHomes reads --home NAME=PATH, once for every command that takes it
 // (check, suggest, adopt, restore, prune, lint): PATH absolute, and neither
-// / nor a directory holding the system's state (suggest.CheckHome), cleaned.
+// / nor a directory holding the system's state (knowledge.CheckHome), cleaned.
 func parseHomes(specs []string) (map[string]string, error) {
 	homes := map[string]string{}
 	for _, s := range specs {
@@ -77,7 +77,7 @@ func parseHomes(specs []string) (map[string]string, error) {
 		if !ok || name == "" || !strings.HasPrefix(dir, "/") {
 			return nil, fmt.Errorf("--home %q: expected NAME=/absolute/path", s)
 		}
-		if err := suggest.CheckHome(dir); err != nil {
+		if err := knowledge.CheckHome(dir); err != nil {
 			return nil, fmt.Errorf("--home %s: %w", s, err)
 		}
 		homes[name] = path.Clean(dir)

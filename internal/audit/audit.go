@@ -15,6 +15,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
@@ -434,20 +435,26 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 // Homes maps each user whose home the model knows to that home: --home
 // NAME=PATH, then the home of the declarations' users.<name> and
 // home-manager entries (persist.Entry.Owner and Home) of the users --home
-// does not name. The one source of the homes besides /root and /home/NAME
-// (knowledge.HomeOf's defaults): drift check's (diff.Config.Homes, the
-// directories) and drift suggest's (the users.<name> a path in a home is
-// declared under). The caller must not modify the map.
+// does not name, leaving out a home knowledge.CheckHome refuses (a
+// declaration's home may be /var/lib or /: a home there would make the
+// system's state a user's). The one source of the homes besides /root and
+// /home/NAME (knowledge.HomeOf's defaults): drift check's
+// (diff.Config.Homes and diff.Audit.Homes, the directories: the WHY of a
+// lost path matches the knowledge base in its home) and drift suggest's
+// (the users.<name> a path in a home is declared under, and the same
+// match). The caller must not modify the map.
 func (m *Model) Homes() map[string]string { return m.homes }
 
 // homesOf is Homes for --home flags and the declarations set.
 func homesOf(flags map[string]string, set *persist.Set) map[string]string {
-	out := maps.Clone(flags)
-	if out == nil {
-		out = map[string]string{}
+	out := map[string]string{}
+	for u, h := range flags {
+		if knowledge.CheckHome(h) == nil {
+			out[u] = h
+		}
 	}
 	for _, e := range set.Entries {
-		if _, ok := out[e.Owner]; !ok && e.Owner != "" && e.Home != "" {
+		if _, ok := out[e.Owner]; !ok && e.Owner != "" && e.Home != "" && knowledge.CheckHome(e.Home) == nil {
 			out[e.Owner] = e.Home
 		}
 	}

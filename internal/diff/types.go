@@ -331,6 +331,10 @@ type Audit struct {
 	BootSecrets []persist.Ref
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
+	// Homes is Config.Homes: the home directories known besides /root and
+	// /home/NAME (knowledge.HomeOf reads them with those), for the
+	// knowledge base's facts about a home's paths.
+	Homes []string
 	// Lost holds every lost path (Ignored included), sorted by path
 	// component by component ("/a/b" before "/a-b"); with Collapsed, the
 	// paths below an item with a non-zero Item.Below are counted there

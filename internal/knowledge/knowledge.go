@@ -348,30 +348,6 @@ func below(pat, p string) bool {
 	}
 }
 
-// HomeOf is the home p lies in (at or below): the deepest of homes (the
-// --home directories and the declarations' homes), /root, or /home/NAME;
-// "" for none.
-func HomeOf(homes []string, p string) string {
-	best := ""
-	for _, h := range homes {
-		h = strings.TrimSuffix(h, "/")
-		if h != "" && under(p, h) && len(h) > len(best) {
-			best = h
-		}
-	}
-	switch {
-	case best != "":
-		return best
-	case under(p, "/root"):
-		return "/root"
-	}
-	if rest, ok := strings.CutPrefix(p, "/home/"); ok && rest != "" {
-		name, _, _ := strings.Cut(rest, "/")
-		return p[:len("/home/")+len(name)] // p's own bytes: no copy
-	}
-	return ""
-}
-
 // under reports whether p is dir or below it (both clean and absolute).
 func under(p, dir string) bool {
 	return p == dir || dir == "/" || strings.HasPrefix(p, dir) && len(p) > len(dir) && p[len(dir)] == '/'

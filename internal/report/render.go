@@ -175,16 +175,16 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 		return "link into /nix/store, not declared: nothing re-creates it"
 	}
 	if it.Category == diff.Unpersisted {
-		return unpersistedWhy(it)
+		return unpersistedWhy(a, it)
 	}
 	return it.Category.Why()
 }
 
 // unpersistedWhy is lostWhy's last words for an unpersisted path: the
-// knowledge base's ignore fact (matched once), made again at every boot,
-// the previous root's, else the category's.
-func unpersistedWhy(it *diff.Item) string {
-	if f, at := ignoreFact(it.Path); f != nil {
+// knowledge base's ignore fact (matched once, in the home a.Homes place it
+// in), made again at every boot, the previous root's, else the category's.
+func unpersistedWhy(a *diff.Audit, it *diff.Item) string {
+	if f, at := ignoreFact(a.Homes, it.Path); f != nil {
 		if at != it.Path {
 			at = " " + escape.Name(at)
 		} else {
@@ -207,15 +207,16 @@ func unpersistedWhy(it *diff.Item) string {
 var matchers = sync.Pool{New: func() any { return knowledge.Builtin().Matcher() }}
 
 // factMatch is the built-in knowledge base's fact for p (p's, or its
-// nearest ancestor's, in the home knowledge.HomeOf finds: /root or
-// /home/NAME), nil for none, and the path it names.
-func factMatch(p string) (*knowledge.Fact, string) {
+// nearest ancestor's, in the home knowledge.HomeOf finds among homes,
+// diff.Audit.Homes, /root and /home/NAME: the model's homes, which drift
+// suggest matches in too), nil for none, and the path it names.
+func factMatch(homes []string, p string) (*knowledge.Fact, string) {
 	if p == "/" {
 		return nil, ""
 	}
 	m := matchers.Get().(*knowledge.Matcher)
 	defer matchers.Put(m)
-	i, at := m.MatchIndex(p, knowledge.HomeOf(nil, p))
+	i, at := m.MatchIndex(p, knowledge.HomeOf(homes, p))
 	if i < 0 {
 		return nil, ""
 	}
@@ -226,8 +227,8 @@ func factMatch(p string) (*knowledge.Fact, string) {
 // when it says ignore (a cache, temporary files): drift suggest's Ignore
 // of the path it names reads the same fact, so check's WHY says its words.
 // nil otherwise.
-func ignoreFact(p string) (*knowledge.Fact, string) {
-	if f, at := factMatch(p); f != nil && f.Action == "ignore" {
+func ignoreFact(homes []string, p string) (*knowledge.Fact, string) {
+	if f, at := factMatch(homes, p); f != nil && f.Action == "ignore" {
 		return f, at
 	}
 	return nil, ""

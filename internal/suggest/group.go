@@ -258,7 +258,7 @@ func (gr *grouping) rollUp(c *chunk, match *knowledge.Matcher, p string) (group,
 // tells them apart. It reads p's ancestors — dir and above, the same for
 // all — except where one of them may be a home (a --home below dir,
 // /root's and /home/NAME's parents), a directory holding many
-// applications' state (systemContainers below dir, homeContainers below
+// applications' state (knowledge.SystemContainers below dir, homeContainers below
 // it in the home), or a fact's match (a pattern as deep as p). The target
 // at or above dir rules out the rest: a container at dir itself (the
 // target would be p) and the walk down to a lost target reaching p.
@@ -272,7 +272,7 @@ func (gr *grouping) siblingsAlike(dir, home string) bool {
 			return false
 		}
 	}
-	for _, c := range systemContainers {
+	for _, c := range knowledge.SystemContainers {
 		if below(c) {
 			return false
 		}

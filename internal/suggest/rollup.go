@@ -1,9 +1,6 @@
 package suggest
 
 import (
-	"fmt"
-	"path"
-	"slices"
 	"sort"
 	"strings"
 
@@ -11,31 +8,22 @@ import (
 	"github.com/nix-drift/drift/internal/pathx"
 )
 
-// systemContainers hold many applications' state: a suggestion is one
-// component below the deepest of them, never one of them whole.
-var systemContainers = []string{
-	"/", "/etc", "/var", "/var/lib", "/var/lib/private", "/var/lib/systemd",
-	"/var/db", "/var/spool", "/var/cache", "/opt", "/srv", "/usr", "/usr/local",
-	"/usr/local/share", "/usr/local/lib", "/home", "/mnt", "/media",
-}
-
-// homeContainers are the same inside a home (relative to it; "" is the
-// home itself).
+// homeContainers hold many applications' state inside a home, as
+// knowledge.SystemContainers do outside (relative to it; "" is the home
+// itself).
 var homeContainers = []string{"", ".config", ".local", ".local/share", ".local/state", ".cache", ".var", ".var/app"}
 
 // home is a home directory and the users.<name> its paths go under ("" for
 // /root, whose paths are declared as system paths).
 type home struct{ dir, user string }
 
-// homeUsers lists the homes of m (user to home: Input.Homes), longest
-// first, leaving out a home CheckHome refuses (a declaration's home may be
-// /var/lib or /: a home there would roll the system's state up as the
-// user's).
+// homeUsers lists the homes of m (user to home: Input.Homes, the model's,
+// which holds no home knowledge.CheckHome refuses), longest first.
 func homeUsers(m map[string]string) []home {
 	var hs []home
 	for u, d := range m {
-		if CheckHome(d) == nil {
-			hs = append(hs, home{dir: strings.TrimSuffix(d, "/"), user: u})
+		if d = strings.TrimSuffix(d, "/"); d != "" {
+			hs = append(hs, home{dir: d, user: u})
 		}
 	}
 	sort.Slice(hs, func(i, j int) bool {
@@ -84,7 +72,7 @@ func childToward(dir, p string) string {
 
 // rollUp returns the group the lost path p belongs to (its target: the
 // application's own root), or nil for a path that is itself a home or a
-// container of many applications' state (systemContainers). lost holds
+// container of many applications' state (knowledge.SystemContainers). lost holds
 // the unpersisted directories: a target must be one of them, or p itself.
 func rollUp(k *knowledge.Knowledge, homes []home, p string, lost map[string]int) *group {
 	g, ok := rollUpValue(k.Matcher(), homes, p, lost)
@@ -125,7 +113,7 @@ func rollUpValue(m *knowledge.Matcher, homes []home, p string, lost map[string]i
 				}
 			}
 		} else {
-			for _, c := range systemContainers {
+			for _, c := range knowledge.SystemContainers {
 				if c == p {
 					return g, false
 				}
@@ -151,20 +139,4 @@ func rollUpValue(m *knowledge.Matcher, homes []home, p string, lost map[string]i
 		}
 	}
 	return g, true
-}
-
-// stateRoots are the directories a home can never be: / and the
-// directories that hold the system's state (systemContainers, /nix, /boot,
-// /run, /tmp). Taken as a home, every path in them would be that user's
-// and rolled up to the home's containers — /var/lib whole.
-var stateRoots = append(slices.Clone(systemContainers), "/nix", "/boot", "/run", "/tmp")
-
-// CheckHome returns an error when dir (an absolute --home directory) is /
-// or a directory holding the system's state (/etc, /var, /var/lib, /usr,
-// /nix, /srv, /opt, /home, …: stateRoots). /root and /home/NAME are fine.
-func CheckHome(dir string) error {
-	if slices.Contains(stateRoots, path.Clean(dir)) {
-		return fmt.Errorf("a home cannot be / or a directory holding the system's state (/etc, /var, /var/lib, /usr, /nix, /srv, /opt, /home, …): name the user's own home directory")
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -59,7 +60,7 @@ func (r *strayRow) count(e *scan.Entry) {
 // standing for its subtree (entries, bytes, newest mtime), with Action
 // DeclareOrRemove — unless it is, as a live path, a home or a directory
 // holding many applications' state (/var/lib, /home/NAME/.config:
-// systemContainers, homeContainers), which is never declared whole: what
+// knowledge.SystemContainers, homeContainers), which is never declared whole: what
 // it holds is listed instead. A symlink is a row of its own (Symlink).
 //
 // It only reads: the storage path is opened beneath root with no symlink
@@ -303,10 +304,10 @@ func maxInto(v *atomic.Int64, x int64) {
 }
 
 // isContainer reports whether the live path p is a home or a directory
-// holding many applications' state (systemContainers; in /root or
+// holding many applications' state (knowledge.SystemContainers; in /root or
 // /home/NAME, the home and its homeContainers).
 func isContainer(p string) bool {
-	if slices.Contains(systemContainers, p) {
+	if slices.Contains(knowledge.SystemContainers, p) {
 		return true
 	}
 	h, ok := homeOf(nil, p)

@@ -32,7 +32,7 @@ func TestBuiltin(t *testing.T) {
 			t.Errorf("%s: twice", f.Path)
 		}
 		seen[f.Path] = true
-		if f.Action == "persist" && slices.Contains(systemContainers, f.Path) {
+		if f.Action == "persist" && slices.Contains(knowledge.SystemContainers, f.Path) {
 			t.Errorf("%s: persists a whole container of state", f.Path)
 		}
 		if !strings.Contains(f.Source, "://") && !strings.Contains(f.Source, "README") && !strings.Contains(f.Source, "docs/") &&
@@ -445,15 +445,5 @@ func TestSuggestAccountsForEveryLostPath(t *testing.T) {
 	}
 	if !slices.Equal(lines, want) {
 		t.Errorf("left:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
-	}
-}
-
-// TestHomeUsersLeavesOutSystemDirectories: a home a declaration names
-// that is a directory of the system's state (users.x.home = "/var/lib")
-// is no home to roll paths up under; a user's own directory is.
-func TestHomeUsersLeavesOutSystemDirectories(t *testing.T) {
-	got := homeUsers(map[string]string{"x": "/var/lib", "r": "/", "alice": "/srv/alice/"})
-	if len(got) != 1 || got[0] != (home{dir: "/srv/alice", user: "alice"}) {
-		t.Errorf("homeUsers = %+v, want only alice's /srv/alice", got)
 	}
 }
