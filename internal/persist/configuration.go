@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -151,8 +150,9 @@ func MayNameBelow(text string, storages []string) (string, bool) {
 // declarations as Config.Declared (in use, not declared); imports not
 // followed are the set's NotFollowed, with their diagnostics. A module
 // that cannot be parsed is Configuration.Unreadable (and a Warning), not
-// an error: the declarations named are still read. Errors: ctx's.
-func machineConfiguration(ctx context.Context, root string, opts Options, loaded map[FileID]bool) (*Set, Configuration, error) {
+// an error: the declarations named are still read. The entry is read
+// once per command (read: discovery's, when it read it). Errors: ctx's.
+func machineConfiguration(ctx context.Context, root string, opts Options, loaded map[FileID]bool, read *entries) (*Set, Configuration, error) {
 	out, c := &Set{}, Configuration{}
 	r, err := openRoot(root)
 	if err != nil || r.plain {
@@ -173,42 +173,34 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 	}
 	for _, dir := range dirs {
 		// nixos-rebuild evaluates the flake when there is one.
-		rel, parse := path.Join(dir, flakeName), readFlakeModules
-		if !regular(rel) {
-			rel, parse = path.Join(dir, entryName), func(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
-				return ReadContext(ctx, name, bytes.NewReader(data), opts)
-			}
-		}
-		st, err := r.stat(rel)
-		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		e := read.in(ctx, r, dir, opts)
+		if e == nil {
 			continue
 		}
-		data, ok, err := r.readRegular(rel)
-		name := r.name(rel)
-		if err != nil || !ok {
-			c.Entry, c.Unreadable = name, fmt.Sprintf("%s cannot be read (%v)", escape.Name(name), err)
+		if e.unread {
+			c.Entry, c.Unreadable = e.name, fmt.Sprintf("%s cannot be read (%v)", escape.Name(e.name), e.err)
 			return out, c, nil
 		}
 		tfd, err := r.open(dir, unix.O_PATH|unix.O_DIRECTORY)
 		if err != nil {
-			c.Entry, c.Unreadable = name, fmt.Sprintf("%s cannot be opened (%v)", escape.Name(r.name(dir)), err)
+			c.Entry, c.Unreadable = e.name, fmt.Sprintf("%s cannot be opened (%v)", escape.Name(r.name(dir)), err)
 			return out, c, nil
 		}
 		defer unix.Close(tfd)
-		c.Entry = name
-		err = c.read(ctx, root, tfd, r.name(dir), module{name: name, id: FileID{uint64(st.Dev), st.Ino}}, data, parse, out, loaded, opts)
+		c.Entry = e.name
+		err = c.read(ctx, root, tfd, r.name(dir), *e, out, loaded, opts)
 		return out, c, err
 	}
 	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"
 	return out, c, nil
 }
 
-// read parses the entry (data; parse reads a configuration.nix as a
-// module, a flake.nix for its modules) and follows its imports
-// beneath treeFD (named tree; an absolute import inside root), adding the Config of each module not in
-// loaded to out; a module that cannot be parsed is Unreadable and a
-// Warning of out. Errors: ctx's.
-func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, entry module, data []byte, parse func(context.Context, string, []byte, Options) (*Set, error), out *Set, loaded map[FileID]bool, opts Options) error {
+// read follows the imports of the entry (parsed, or why not: its set is
+// nil) beneath treeFD (named tree; an absolute import inside root),
+// adding the Config of each module not in loaded to out; a module that
+// cannot be parsed is Unreadable and a Warning of out. Errors: ctx's.
+func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, e entryFile, out *Set, loaded map[FileID]bool, opts Options) error {
+	entry := module{name: e.name, id: e.id}
 	unreadable := func(err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -218,11 +210,10 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 			Message: fmt.Sprintf("the system's configuration cannot be read whole (%v): the paths its options name are not known to be in use", err)})
 		return nil
 	}
-	s, err := parse(ctx, entry.name, data, opts)
-	if err != nil {
-		return unreadable(err)
+	if e.err != nil {
+		return unreadable(e.err)
 	}
-	entry.set = s
+	entry.set = e.set.own() // readTexts adds to it; discovery's is kept as read
 	// Beneath the tree only, as Discover's walk decides what declares.
 	mods, err := followImports(ctx, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out, false)
 	if err != nil {
@@ -285,8 +276,8 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 // the files not in loaded, which then holds them, with their declarations
 // (Config.Declared). nil when none is read;
 // what Discover would warn about is not said (the declarations were
-// named).
-func discoveredConfig(root string, opts Options, loaded map[FileID]bool) *Config {
+// named). The files the walk parsed are kept in read.
+func discoveredConfig(root string, opts Options, loaded map[FileID]bool, read *entries) *Config {
 	r, err := openRoot(root)
 	if err != nil {
 		return nil
@@ -296,6 +287,7 @@ func discoveredConfig(root string, opts Options, loaded map[FileID]bool) *Config
 	if w.nixos() != nil {
 		return nil
 	}
+	read.walk(w)
 	var out *Config
 	for _, f := range w.withImports() {
 		if loaded[f.id] || f.set == nil || f.set.Config == nil && len(f.set.Entries) == 0 {

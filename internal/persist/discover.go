@@ -68,13 +68,15 @@ const nixosDir = "etc/nixos"
 // the set is then empty, which is not an error. Errors: a declarations
 // file or a matching .nix file that cannot be read or parsed.
 func Discover(root string, opts Options) (*Set, []string, error) {
-	set, files, _, err := discover(root, opts)
+	set, files, _, err := discover(context.Background(), root, opts, newEntries())
 	return set, files, err
 }
 
 // discover is Discover, with the identities of the .nix files read (none
-// for the declarations file).
-func discover(root string, opts Options) (*Set, []string, []FileID, error) {
+// for the declarations file); the entry module it reads (keepImported),
+// and the files its walk parsed, are kept in read. It gives up reading
+// the entry when ctx is done.
+func discover(ctx context.Context, root string, opts Options, read *entries) (*Set, []string, []FileID, error) {
 	r, err := openRoot(root)
 	if err != nil {
 		return nil, nil, nil, err
@@ -92,7 +94,8 @@ func discover(root string, opts Options) (*Set, []string, []FileID, error) {
 	if err := w.nixos(); err != nil {
 		return nil, nil, nil, err
 	}
-	w.keepImported()
+	read.walk(w)
+	w.keepImported(ctx, read)
 	found := w.withImports()
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 	set = &Set{}

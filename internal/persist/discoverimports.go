@@ -162,18 +162,19 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 // flake's hosts may evaluate modules it does not list by a path
 // (flakeUnknown), every declaring file is kept, and a Warning names those
 // not reached, which are counted without being known to be imported. Every declaring file
-// counts, as before, when the tree holds neither entry.
-func (w *nixosWalk) keepImported() {
+// counts, as before, when the tree holds neither entry. The entry is read
+// once per command (read.in): the configuration reader reads it there.
+func (w *nixosWalk) keepImported(ctx context.Context, read *entries) {
 	if len(w.found) == 0 || w.r.plain {
 		return
 	}
-	entry := w.entryOf(w.found[0].tree)
+	entry := read.in(ctx, w.r, w.found[0].tree, w.opts)
 	if entry == nil || entry.set == nil {
 		return
 	}
 	// importOf's warnings are withImports' to give, once.
 	diags := len(w.diags)
-	reached, unknown := w.reach(*entry)
+	reached, unknown := w.reach(entry.walkFile)
 	w.diags = w.diags[:diags:diags]
 	var kept []walkFile
 	var left []string
@@ -203,41 +204,6 @@ func (w *nixosWalk) keepImported() {
 	w.diags = append(w.diags, Diagnostic{Severity: Warning,
 		Message: fmt.Sprintf("%s not imported by %s (nor by a module it imports): not read, the system does not have what %s", strings.Join(left, ", "), by, what),
 		Hint:    "import it from " + escape.Name(entry.name) + " if the system should have it, or remove it; --persist FILE reads a file anyway"})
-}
-
-// entryOf is the module nixos-rebuild evaluates in tree (relative to the
-// root): flake.nix read for the modules its hosts list (readFlakeModules)
-// when it is a regular file there, else configuration.nix (read from the
-// walk when it was read already); nil when neither can be read and parsed.
-func (w *nixosWalk) entryOf(tree string) *walkFile {
-	rel := path.Join(tree, flakeName)
-	parse := readFlakeModules
-	if st, err := w.r.stat(rel); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		rel = path.Join(tree, entryName)
-		parse = func(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
-			return ReadContext(ctx, name, bytes.NewReader(data), opts)
-		}
-		for _, fs := range [][]walkFile{w.found, w.others} {
-			for i := range fs {
-				if fs[i].rel == rel {
-					return &fs[i]
-				}
-			}
-		}
-	}
-	data, ok, err := w.r.readRegular(rel)
-	if err != nil || !ok {
-		return nil
-	}
-	st, err := w.r.stat(rel)
-	if err != nil {
-		return nil
-	}
-	s, err := parse(context.Background(), w.r.name(rel), data, w.opts)
-	if err != nil {
-		return nil
-	}
-	return &walkFile{name: w.r.name(rel), rel: rel, tree: tree, id: FileID{uint64(st.Dev), st.Ino}, set: s}
 }
 
 // reach follows the imports of entry, and of the modules they name, as

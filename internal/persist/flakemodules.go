@@ -32,6 +32,9 @@ const flakeName = "flake.nix"
 // configuration is then not read whole. Errors: a
 // syntax error, ctx's.
 func readFlakeModules(ctx context.Context, name string, data []byte, opts Options) (set *Set, err error) {
+	if parsedHook != nil {
+		parsedHook(name, true)
+	}
 	src := nix.NewSource(name, data, false)
 	src.Ctx, src.Nix = ctx, true
 	defer nix.RecoverCancelled(&err)

@@ -44,6 +44,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	set := &Set{}
 	var sources []string
 	loaded := map[FileID]bool{}
+	read := newEntries() // discovery's and machineConfiguration's
 	for _, f := range files {
 		var r io.Reader
 		if f == "-" {
@@ -86,7 +87,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		sources = append(sources, "--flake "+flake)
 	}
 	if len(files) == 0 && flake == "" {
-		s, found, ids, err := discover(root, opts)
+		s, found, ids, err := discover(ctx, root, opts, read)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -99,11 +100,11 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	if len(files) > 0 || flake != "" {
 		// What discovery knows of the machine's configuration, for what
 		// is in use, whichever file the declarations were named by.
-		if c := discoveredConfig(root, opts, loaded); c != nil {
+		if c := discoveredConfig(root, opts, loaded, read); c != nil {
 			set.Merge(&Set{Config: c})
 		}
 	}
-	machine, c, err := machineConfiguration(ctx, root, opts, loaded)
+	machine, c, err := machineConfiguration(ctx, root, opts, loaded, read)
 	if err != nil {
 		return nil, nil, err
 	}

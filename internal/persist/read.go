@@ -55,6 +55,9 @@ func ReadData(ctx context.Context, name string, data []byte, opts Options) (*Set
 // readData is ReadData without the warnings of repeated paths (Load
 // makes them once, for every file read).
 func readData(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+	if parsedHook != nil {
+		parsedHook(name, false)
+	}
 	if isJSON(name, data) {
 		return parseJSON(ctx, nix.NewSource(displayName(name), data, true), opts)
 	}
