@@ -522,9 +522,12 @@ func AlertLine(al diff.Alert) string {
 }
 
 // Summary is the one-line verdict: how much the next boot loses, per
-// category, and what was scanned.
+// category, and what was scanned. The count leaves ignored paths out,
+// with all (--all, which shows them in the table) as without: --all shows
+// more rows, it does not change what counts as lost (nor the exit status,
+// which counts the same).
 func Summary(a *diff.Audit, all bool) string {
-	lost := a.LostTotal(all)
+	lost := a.LostTotal(false)
 	var parts []string
 	for _, c := range diff.Categories {
 		if !c.Lost() || c == diff.Ignored {
@@ -543,7 +546,7 @@ func Summary(a *diff.Audit, all bool) string {
 	var extra []string
 	if t := a.Totals[diff.Ignored]; t.Count > 0 {
 		if all {
-			extra = append(extra, fmt.Sprintf("%d ignored (included)", t.Count))
+			extra = append(extra, fmt.Sprintf("%d ignored (shown, not counted)", t.Count))
 		} else {
 			extra = append(extra, fmt.Sprintf("%d ignored (not shown; --all shows them)", t.Count))
 		}
@@ -555,7 +558,7 @@ func Summary(a *diff.Audit, all bool) string {
 		extra = append(extra, fmt.Sprintf("%d re-created at boot", t.Count))
 	}
 	if a.PreviousRoot != nil && lost.Count > 0 {
-		hc := historyCounts(a, all)
+		hc := historyCounts(a, false)
 		var hs []string
 		for _, h := range diff.Histories {
 			hs = append(hs, fmt.Sprintf("%d %s", hc[h].Count, h))

@@ -340,8 +340,34 @@ func TestTableEscapes(t *testing.T) {
 	if strings.Contains(out, "\x00") || strings.Contains(out, "\x1b") || strings.Contains(out, "\xff") || strings.Contains(out, "g\nh") {
 		t.Errorf("raw control bytes in table:\n%q", out)
 	}
-	if !strings.Contains(out, "7 paths (26 B) would be lost") {
+	if !strings.Contains(out, "6 paths (19 B) would be lost") {
 		t.Errorf("summary missing:\n%s", out)
+	}
+}
+
+// TestSummarySameWithAll: --all shows the ignored rows, it does not count
+// them lost: the headline's count, size and history are the same with it
+// as without (and as the exit status, which counts LostTotal(false)); only
+// what it says of the ignored paths differs. A reviewer saw drift check
+// --all say "24 paths would be lost" where drift check said 20.
+func TestSummarySameWithAll(t *testing.T) {
+	a := audit()
+	a.PreviousRoot = &btrfs.OldRoot{Name: "2026-11-10_09:00:00"}
+	for _, it := range a.Lost {
+		it.History = diff.HistoryNew
+	}
+	without, with := Summary(a, false), Summary(a, true)
+	head := func(s string) string { h, _, _ := strings.Cut(s, ";"); return h }
+	if want := "6 paths (19 B) would be lost at the next boot: 1 declared-unbacked, 5 unpersisted"; head(without) != want || head(with) != want {
+		t.Errorf("headline\nwithout --all %q\nwith --all    %q\nwant both     %q", without, with, want)
+	}
+	for _, s := range []string{without, with} {
+		if !strings.Contains(s, "since the previous boot: 6 new, 0 changed, 0 same") {
+			t.Errorf("history does not count the headline's 6 paths: %q", s)
+		}
+	}
+	if !strings.Contains(without, "1 ignored (not shown; --all shows them)") || !strings.Contains(with, "1 ignored (shown, not counted)") {
+		t.Errorf("what is said of the ignored path:\nwithout --all %q\nwith --all    %q", without, with)
 	}
 }
 
