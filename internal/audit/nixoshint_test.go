@@ -45,6 +45,9 @@ func TestOldNixosHintNamesAConfiguration(t *testing.T) {
 // and a home named, the hint's drift check audits the same system: its
 // --root and those flags, then the --persist of the configuration found
 // (it printed "drift check --persist …" alone, which audits the host's /).
+// It says to unmount the top level only after the commands that check
+// prints, which carry the same --persist /mnt/top/… (it said "umount
+// /mnt/top after" the check: the restores it printed then failed).
 func TestOldNixosHintCarriesTheRoot(t *testing.T) {
 	top := t.TempDir()
 	testutil.Tree(t, top, "d /old_roots/2026-12-07_19:02:15/etc/nixos\nf /persist/etc/nixos/configuration.nix { }")
@@ -52,8 +55,8 @@ func TestOldNixosHintCarriesTheRoot(t *testing.T) {
 	m := &Model{Root: "/mnt/sys", discovered: true, Decls: &persist.Set{}, OldRoots: btrfs.Recent{InTop: true, Source: "/dev/vda2",
 		Roots: []btrfs.OldRoot{{Name: "2026-12-07_19:02:15", Path: rel, Dir: filepath.Join(top, rel)}}}}
 	o := Options{Mountinfo: "/tmp/rescue mountinfo", Homes: map[string]string{"alice": "/home/alice"}}
-	want := "then drift check --root /mnt/sys --mountinfo '/tmp/rescue mountinfo' --home alice=/home/alice --persist /mnt/top/persist/etc/nixos/configuration.nix (umount"
-	if got := m.oldNixosHint(o.args()); !strings.Contains(got, want) {
-		t.Errorf("hint %q, want %q", got, want)
+	want := "then drift check --root /mnt/sys --mountinfo '/tmp/rescue mountinfo' --home alice=/home/alice --persist /mnt/top/persist/etc/nixos/configuration.nix (the commands it prints read the configuration there too: umount /mnt/top only after running them)"
+	if got := m.oldNixosHint(o.args()); !strings.HasSuffix(got, want) {
+		t.Errorf("hint %q, want it to end %q", got, want)
 	}
 }

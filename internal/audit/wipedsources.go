@@ -99,11 +99,14 @@ func (m *Model) oldNixosHint(args []string) string {
 
 // topHint is oldNixosHint's words for file (relative to the top level of
 // the filesystem the old roots are on): what mounts the top level, and
-// the drift check that reads it there, with --root and args.
+// the drift check that reads it there, with --root and args. The commands
+// that check prints (drift restore of what vanished, drift adopt) carry
+// the same --persist /mnt/top/…: the top level is unmounted only after
+// them, as the hint says.
 func (m *Model) topHint(why, file string, args []string) string {
 	source := m.OldRoots.Source
 	check := escape.DriftCommand([]string{"check"}, m.Root, append(slices.Clone(args), "--persist", path.Join("/mnt/top", file)))
-	return fmt.Sprintf("%s (%s:/%s): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then %s (umount /mnt/top after)",
+	return fmt.Sprintf("%s (%s:/%s): mkdir -p /mnt/top && mount -o subvolid=5 %s /mnt/top, then %s (the commands it prints read the configuration there too: umount /mnt/top only after running them)",
 		why, source, path.Dir(file), escape.Shell(source), check)
 }
 
