@@ -125,7 +125,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	// Uses walks the persistent filesystems for links: once.
 	uses, mps := m.Uses(), m.MountPoints()
 	refusals := newRefuser(uses, mps)
-	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, uses, o.Workers)
+	strays, warnings := suggest.Stray(ctx, m.Root, m.Decls, m.Homes(), uses, o.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if slices.ContainsFunc(m.Decls.Entries, func(e persist.Entry) bool { return e.StoragePath != "/" }) {
 		uses = m.Uses(r.StoragePath)
 	}
-	stray, sw := Stray(ctx, m.Root, m.Decls, uses, o.Workers)
+	stray, sw := Stray(ctx, m.Root, m.Decls, m.Homes(), uses, o.Workers)
 	for _, w := range sw {
 		// A storage path the model finds unusable (audit.Model.Unmounted:
 		// a symlink, not mounted) is warned of once, by the model.

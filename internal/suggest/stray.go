@@ -60,8 +60,10 @@ func (r *strayRow) count(e *scan.Entry) {
 // standing for its subtree (entries, bytes, newest mtime), with Action
 // DeclareOrRemove — unless it is, as a live path, a home or a directory
 // holding many applications' state (/var/lib, /home/NAME/.config:
-// knowledge.SystemContainers, homeContainers), which is never declared whole: what
-// it holds is listed instead. A symlink is a row of its own (Symlink).
+// knowledge.SystemContainers, homeContainers), which is never declared
+// whole: what it holds is listed instead. The homes are homes
+// (audit.Model.Homes: user to home) with /root and /home/NAME. A symlink
+// is a row of its own (Symlink).
 //
 // It only reads: the storage path is opened beneath root with no symlink
 // in any component, and the walk (scan.Walk) never follows a symlink;
@@ -69,7 +71,8 @@ func (r *strayRow) count(e *scan.Entry) {
 // nothing; one reached through a symlink (or where a component is not a
 // directory), or unreadable, is a warning.
 // Paths below that cannot be read are counted in a warning.
-func Stray(ctx context.Context, root string, decls *persist.Set, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
+func Stray(ctx context.Context, root string, decls *persist.Set, homes map[string]string, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
+	hs := homeUsers(homes)
 	byStorage := map[string][]persist.Entry{}
 	for _, e := range decls.Entries {
 		byStorage[e.StoragePath] = append(byStorage[e.StoragePath], e)
@@ -84,7 +87,7 @@ func Stray(ctx context.Context, root string, decls *persist.Set, uses []audit.Us
 	var out []Suggestion
 	var warnings []diff.Warning
 	for _, sp := range storages {
-		got, warn := strayIn(ctx, root, sp, decls.Entries, uses, workers)
+		got, warn := strayIn(ctx, root, sp, decls.Entries, hs, uses, workers)
 		out = append(out, got...)
 		warnings = append(warnings, warn...)
 	}
@@ -151,7 +154,7 @@ func declared(p string, entries []persist.Entry) coverage {
 	return c
 }
 
-func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
+func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, homes []home, uses []audit.Use, workers int) ([]Suggestion, []diff.Warning) {
 	fd, err := fsys.OpenDirIn(root, sp)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -212,7 +215,7 @@ func strayIn(ctx context.Context, root, sp string, entries []persist.Entry, uses
 		case c == onTheWay:
 			return onTheWay, isDir
 		}
-		if isDir && isContainer(e.Path) {
+		if isDir && isContainer(homes, e.Path) {
 			return onTheWay, true // never declared whole: what it holds is listed
 		}
 		kind := persist.File
@@ -304,13 +307,13 @@ func maxInto(v *atomic.Int64, x int64) {
 }
 
 // isContainer reports whether the live path p is a home or a directory
-// holding many applications' state (knowledge.SystemContainers; in /root or
-// /home/NAME, the home and its homeContainers).
-func isContainer(p string) bool {
+// holding many applications' state (knowledge.SystemContainers; in a home,
+// one of homes, /root or /home/NAME, the home and its homeContainers).
+func isContainer(homes []home, p string) bool {
 	if slices.Contains(knowledge.SystemContainers, p) {
 		return true
 	}
-	h, ok := homeOf(nil, p)
+	h, ok := homeOf(homes, p)
 	if !ok {
 		return false
 	}

@@ -39,7 +39,7 @@ func TestStray(t *testing.T) {
 		{Kind: persist.Dir, StoragePath: "/persist", Path: "/home/alice/.ssh", Origin: &persist.Origin{Owner: "alice"}},
 		{Kind: persist.Dir, StoragePath: "/elsewhere", Path: "/var/lib/x"}, // absent: nothing, no warning
 	}}
-	got, warnings := Stray(context.Background(), root, set, nil, 2)
+	got, warnings := Stray(context.Background(), root, set, nil, nil, 2)
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %q", warnings)
 	}
@@ -65,7 +65,7 @@ func TestStray(t *testing.T) {
 	if err := os.Symlink(ps, filepath.Join(root2, "persist")); err != nil {
 		t.Fatal(err)
 	}
-	got, warnings = Stray(context.Background(), root2, set, nil, 2)
+	got, warnings = Stray(context.Background(), root2, set, nil, nil, 2)
 	if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0].Message, "cannot read the persistent storage path /persist") {
 		t.Errorf("through a symlink: %d rows, warnings %q", len(got), warnings)
 	}
@@ -88,7 +88,7 @@ func TestStrayLinkedAndContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}
-	got, warnings := Stray(context.Background(), root, set, []audit.Use{{Path: "/persist/etc/machine-id", Kind: audit.UseLinked, By: "linked from /etc/machine-id"}}, 2)
+	got, warnings := Stray(context.Background(), root, set, nil, []audit.Use{{Path: "/persist/etc/machine-id", Kind: audit.UseLinked, By: "linked from /etc/machine-id"}}, 2)
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %q", warnings)
 	}
@@ -111,7 +111,7 @@ func TestStrayLinkedAndContainers(t *testing.T) {
 	}
 
 	// Without the link, the machine ID's copy is stray (a file, not /etc).
-	got, _ = Stray(context.Background(), root, set, nil, 2)
+	got, _ = Stray(context.Background(), root, set, nil, nil, 2)
 	if len(got) == 0 || got[0].Path != "/persist/etc/machine-id" {
 		t.Errorf("unlinked: first row %+v", got)
 	}
@@ -131,14 +131,14 @@ func TestStraySymlinkedStoragePath(t *testing.T) {
 			t.Fatal(err)
 		}
 		set := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: tc.sp, Path: "/var/lib/kept"}}}
-		got, warnings := Stray(context.Background(), root, set, nil, 2)
+		got, warnings := Stray(context.Background(), root, set, nil, nil, 2)
 		if len(got) != 0 || len(warnings) != 1 || !strings.Contains(warnings[0].Message, tc.want) {
 			t.Errorf("%s: %d rows, warnings %q, want %q", tc.sp, len(got), warnings, tc.want)
 		}
 	}
 	root := t.TempDir()
 	testutil.WriteFile(t, filepath.Join(root, "persist"), "a file")
-	_, warnings := Stray(context.Background(), root, &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/x"}}}, nil, 2)
+	_, warnings := Stray(context.Background(), root, &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/x"}}}, nil, nil, 2)
 	if len(warnings) != 1 || !strings.Contains(warnings[0].Message, "/persist is not a directory") {
 		t.Errorf("a file: warnings %q", warnings)
 	}
@@ -155,7 +155,7 @@ func TestStrayNeverDriftsOwn(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(ps, "var/lib/drift/shutdown/latest.json"), "{}")
 	testutil.WriteFile(t, filepath.Join(ps, "var/old"), "stray")
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
-	got, _ := Stray(context.Background(), root, set, nil, 1)
+	got, _ := Stray(context.Background(), root, set, nil, nil, 1)
 	var rows []string
 	for _, s := range got {
 		rows = append(rows, string(s.Action)+" "+s.Path)
@@ -176,7 +176,7 @@ func TestInUseRowCountsItsContent(t *testing.T) {
 	testutil.WriteFile(t, filepath.Join(ps, "var/lib/grafana/grafana.db"), "12345678901")
 	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
 	rows := func(uses []audit.Use) map[string]string {
-		got, _ := Stray(context.Background(), root, set, uses, 2)
+		got, _ := Stray(context.Background(), root, set, nil, uses, 2)
 		m := map[string]string{}
 		for _, s := range got {
 			m[s.Path] = fmt.Sprintf("%s %d %d", s.Action, s.Entries, s.Bytes)
@@ -192,5 +192,27 @@ func TestInUseRowCountsItsContent(t *testing.T) {
 		if stray[p] != "declare-or-remove "+want || used[p] != "in-use "+want {
 			t.Errorf("%s: stray %q, in use %q, want entries and bytes %s in both", p, stray[p], used[p], want)
 		}
+	}
+}
+
+// TestStrayKnowsTheModelsHomes: a home the model knows (--home
+// alice=/srv/alice) is never a stray row whole, as /home/alice is not:
+// what it holds is listed, its containers (.config) looked into. Before,
+// Stray knew only /root and /home/NAME as homes, so drift prune --dry-run
+// planned to move /srv/alice whole as one stray directory.
+func TestStrayKnowsTheModelsHomes(t *testing.T) {
+	root := t.TempDir()
+	ps := filepath.Join(root, "persist")
+	testutil.WriteFile(t, filepath.Join(ps, "srv/alice/notes.txt"), "n")
+	testutil.WriteFile(t, filepath.Join(ps, "srv/alice/.config/app/x"), "x")
+	set := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/persist", Path: "/etc/machine-id"}}}
+	got, _ := Stray(context.Background(), root, set, map[string]string{"alice": "/srv/alice"}, nil, 1)
+	var rows []string
+	for _, s := range got {
+		rows = append(rows, string(s.Action)+" "+s.LivePath)
+	}
+	want := "declare-or-remove /srv/alice/.config/app|declare-or-remove /srv/alice/notes.txt"
+	if strings.Join(rows, "|") != want {
+		t.Errorf("stray rows %q, want %q", rows, want)
 	}
 }
