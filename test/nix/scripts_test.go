@@ -93,10 +93,23 @@ func TestModuleScriptsRun(t *testing.T) {
 		Summary struct {
 			Lost struct{ Entries int } `json:"lost"`
 		} `json:"summary"`
+		Items []struct {
+			Path, Category string
+			Entries        int
+		} `json:"items"`
 	}
 	data, err := os.ReadFile(filepath.Join(audit, "latest.json"))
 	if err != nil || json.Unmarshal(data, &latest) != nil || latest.Version != 1 || latest.Summary.Lost.Entries != 20 {
-		t.Errorf("latest.json: %v, %+v", err, latest)
+		t.Errorf("latest.json: %v, version %d, %d paths lost, want 1 and 20", err, latest.Version, latest.Summary.Lost.Entries)
+	}
+	// The 20 paths (14 unpersisted) the counts above and below say, row by
+	// row: a change of the demo names the row that changed.
+	var rows []string
+	for _, it := range latest.Items {
+		rows = append(rows, fmt.Sprintf("%s %s %d", it.Path, it.Category, it.Entries))
+	}
+	if missing, extra := setDiff(demoRows, rows), setDiff(rows, demoRows); len(missing)+len(extra) > 0 {
+		t.Errorf("latest.json's rows (path category entries): missing %q, not expected %q", missing, extra)
 	}
 	if left, _ := filepath.Glob(filepath.Join(audit, "*.tmp")); len(left) > 0 {
 		t.Errorf("temporary files left: %q", left)
@@ -121,7 +134,7 @@ func TestModuleScriptsRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(text), `drift_lost_files{category="unpersisted"} 14`+"\n") {
-		t.Errorf("drift.prom:\n%s", text)
+		t.Errorf("drift.prom, want 14 unpersisted (the unpersisted rows of %q):\n%s", demoRows, text)
 	}
 	if fi, _ := os.Stat(filepath.Join(prom, "drift.prom")); fi.Mode().Perm() != 0o644 {
 		t.Errorf("drift.prom mode %v, want 0644 (node_exporter reads it)", fi.Mode().Perm())
@@ -136,6 +149,31 @@ func TestModuleScriptsRun(t *testing.T) {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
 		}
 	}
+}
+
+// demoRows are the rows drift check gives the demo system with its
+// ignore file (path, category, entries): 20 paths, 14 of them unpersisted
+// (/opt 1, /usr/local 3, /var/cache 4, /var/db 4, /var/tmp 2).
+var demoRows = []string{
+	"/opt unpersisted 1",
+	"/opt/old-app unmounted 2",
+	"/srv/data declared-unbacked 2",
+	"/srv/www declared-unbacked 2",
+	"/usr/local unpersisted 3",
+	"/var/cache unpersisted 4",
+	"/var/db unpersisted 4",
+	"/var/tmp unpersisted 2",
+}
+
+// setDiff is what a holds that b does not, in a's order.
+func setDiff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // TestInitrdHookArgs runs the scripted initrd's hook with sh, waitDevice,
