@@ -232,6 +232,9 @@ func (r *inRoot) readRegular(rel string) (data []byte, ok bool, err error) {
 	if st2.Dev != st.Dev || st2.Ino != st.Ino {
 		return nil, false, fmt.Errorf("%s: changed while being opened", escape.Name(r.name(rel)))
 	}
+	if readHook != nil {
+		readHook(r.name(rel))
+	}
 	data, err = safefile.ReadAll(context.Background(), f, safefile.Limit{Name: r.name(rel), Max: maxInput, What: "a declaration file"})
 	return data, err == nil, err
 }
@@ -416,6 +419,9 @@ type nixosWalk struct {
 	found  []walkFile
 	others []walkFile
 	tree   string
+	// entryTexts are the texts of the flake.nix and configuration.nix
+	// files read, by path relative to the root (entries.walk).
+	entryTexts map[string]walkText
 }
 
 // dir reads the directory rel (depth levels below etc/nixos), resolved
@@ -512,6 +518,12 @@ func (w *nixosWalk) file(rel string) error {
 		return nil
 	}
 	w.nixFiles++
+	if b := path.Base(rel); b == flakeName || b == entryName {
+		if w.entryTexts == nil {
+			w.entryTexts = map[string]walkText{}
+		}
+		w.entryTexts[rel] = walkText{data, FileID{uint64(st.Dev), st.Ino}}
+	}
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
 		w.other(rel, FileID{uint64(st.Dev), st.Ino}, data)
 		return nil

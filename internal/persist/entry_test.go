@@ -17,6 +17,9 @@ import (
 // the system's configuration (for the options in use) share the parse.
 // Before, each read it: readFlakeModules ran twice when the declarations
 // were discovered, and configuration.nix was parsed twice either way.
+// Its text is read once too: discovery's walk reads every .nix file of
+// etc/nixos, and flake.nix was read again by each reader (3 reads
+// discovered, 2 named).
 // What the command reads is the same: the declarations, and the entry
 // read whole.
 func TestLoadParsesTheEntryOnce(t *testing.T) {
@@ -42,9 +45,10 @@ func TestLoadParsesTheEntryOnce(t *testing.T) {
 			}
 			write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./persist.nix ]; }`)
 			write("etc/nixos/persist.nix", `{ environment.persistence."/nix/persist".directories = [ "/var/lib/nixos" ]; }`)
-			parsed := map[string]int{}
+			parsed, read := map[string]int{}, map[string]int{}
 			parsedHook = func(name string, flake bool) { parsed[fmt.Sprintf("%s flake=%v", name, flake)]++ }
-			t.Cleanup(func() { parsedHook = nil })
+			readHook = func(name string) { read[name]++ }
+			t.Cleanup(func() { parsedHook, readHook = nil, nil })
 			var files []string
 			if tc.named {
 				files = []string{filepath.Join(root, "etc/nixos/persist.nix")}
@@ -66,6 +70,9 @@ func TestLoadParsesTheEntryOnce(t *testing.T) {
 			}
 			if key := filepath.Join(root, entry) + fmt.Sprintf(" flake=%v", tc.flake); parsed[key] != 1 {
 				t.Errorf("%s parsed %d times, want once (all: %v)", key, parsed[key], parsed)
+			}
+			if n := read[filepath.Join(root, entry)]; n != 1 {
+				t.Errorf("%s read %d times, want once (all: %v)", entry, n, read)
 			}
 		})
 	}
