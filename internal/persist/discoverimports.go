@@ -160,7 +160,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 // diagnostic names the files left out. When an import on the way cannot
 // be read statically (NotFollowed: what it imports is not known), or the
 // flake's hosts may evaluate modules it does not list by a path
-// (flakeUnknown), every declaring file is kept, and a Warning names those
+// (entryFile.unknown), every declaring file is kept, and a Warning names those
 // not reached, which are counted without being known to be imported. Every declaring file
 // counts, as before, when the tree holds neither entry. The entry is read
 // once per command (read.in): the configuration reader reads it there.
@@ -174,7 +174,7 @@ func (w *nixosWalk) keepImported(ctx context.Context, read *entries) {
 	}
 	// importOf's warnings are withImports' to give, once.
 	diags := len(w.diags)
-	reached, unknown := w.reach(entry.walkFile)
+	reached, unknown := w.reach(*entry)
 	w.diags = w.diags[:diags:diags]
 	var kept []walkFile
 	var left []string
@@ -209,14 +209,13 @@ func (w *nixosWalk) keepImported(ctx context.Context, read *entries) {
 // reach follows the imports of entry, and of the modules they name, as
 // importOf follows them: the identities of the modules reached (entry's
 // among them), and, when what entry includes may not all have been
-// reached, why, for a warning ("" when it was): the first import that
-// could not be read statically, or, for a flake.nix, flakeUnknown's.
-func (w *nixosWalk) reach(entry walkFile) (reached map[FileID]bool, unknown string) {
+// reached, why, for a warning ("" when it was): for a flake.nix, why its
+// hosts may evaluate modules it does not list (entryFile.unknown), else
+// the first import that could not be read statically.
+func (w *nixosWalk) reach(entry entryFile) (reached map[FileID]bool, unknown string) {
 	reached = map[FileID]bool{entry.id: true}
-	if path.Base(entry.rel) == flakeName {
-		unknown = flakeUnknown(entry)
-	}
-	for queue := []walkFile{entry}; len(queue) > 0; queue = queue[1:] {
+	unknown = entry.unknown
+	for queue := []walkFile{entry.walkFile}; len(queue) > 0; queue = queue[1:] {
 		f := queue[0]
 		if len(f.set.NotFollowed) > 0 && unknown == "" {
 			imp := f.set.NotFollowed[0]
@@ -234,12 +233,4 @@ func (w *nixosWalk) reach(entry walkFile) (reached map[FileID]bool, unknown stri
 		}
 	}
 	return reached, unknown
-}
-
-// flakeUnknown says why the modules a flake.nix (read by readFlakeModules)
-// has its hosts evaluate may not all be among those it lists by a path
-// ("" when they are): flakeModulesUnknown's.
-func flakeUnknown(flake walkFile) string {
-	_, why := flakeModulesUnknown(flake.name, flake.set)
-	return why
 }

@@ -23,6 +23,10 @@ var readHook func(name string)
 // (readFlakeModules), else its configuration.nix read as a module.
 type entryFile struct {
 	walkFile
+	// unknown is, for a flake.nix, why its hosts may evaluate modules it
+	// does not list by a path ("" when they may not): what
+	// readFlakeModules recorded in the set's NotFollowed.
+	unknown string
 	// err says why it could not be read (unread) or parsed; set is then
 	// nil.
 	err    error
@@ -110,7 +114,7 @@ func (e *entries) parse(ctx context.Context, r *inRoot, rel, dir string, flake b
 		}
 	}
 	if flake {
-		f.set, f.err = readFlakeModules(ctx, f.name, data, opts)
+		f.set, f.unknown, f.err = readFlakeModules(ctx, f.name, data, opts)
 	} else {
 		f.set, f.err = ReadContext(ctx, f.name, bytes.NewReader(data), opts)
 	}

@@ -29,9 +29,10 @@ const flakeName = "flake.nix"
 // flake's hosts' modules as a whole when some may not be listed by a path
 // (flakeModulesUnknown), and a host whose value lists no modules
 // (nix.UnlistedHosts: mkHost "desk" beside hosts that list theirs): the
-// configuration is then not read whole. Errors: a
-// syntax error, ctx's.
-func readFlakeModules(ctx context.Context, name string, data []byte, opts Options) (set *Set, err error) {
+// configuration is then not read whole. unknown is the why of the import
+// flakeModulesUnknown gave, as recorded ("" when it gave none): discovery
+// says it. Errors: a syntax error, ctx's.
+func readFlakeModules(ctx context.Context, name string, data []byte, opts Options) (set *Set, unknown string, err error) {
 	if parsedHook != nil {
 		parsedHook(name, true)
 	}
@@ -40,7 +41,7 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 	defer nix.RecoverCancelled(&err)
 	ast, err := nix.Parse(src)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	r := newReader(src, opts, nil)
 	r.readStrings(ast)
@@ -70,7 +71,7 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 	hint := "name the host with --flake REF#HOST (evaluated with Nix), or list its modules by their paths (nixosSystem { modules = [ ./configuration.nix ]; })"
 	if imp, why := flakeModulesUnknown(name, r.set); why != "" {
 		r.set.NotFollowedImport(imp, why, hint)
-		return r.set, nil
+		return r.set, why, nil
 	}
 	for _, h := range nix.UnlistedHosts(src, ast) {
 		what := "the modules of nixosConfigurations"
@@ -79,7 +80,7 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 		}
 		r.set.NotFollowedImport(Import{Path: what, Pos: r.pos(h.Off)}, "its value lists no modules: they are built elsewhere, which cannot be read without Nix", hint)
 	}
-	return r.set, nil
+	return r.set, "", nil
 }
 
 // flakeModulesUnknown says why the modules the hosts of a flake.nix
