@@ -291,23 +291,6 @@ func (m *Model) facts(ctx context.Context, o Options, say func(Said)) error {
 	return m.findFrom(ctx, o)
 }
 
-// readFstab sets m.Fstab to the trusted mounts of /etc/fstab, saying why
-// it is not trusted (a note) or could not be read (a warning, returned).
-func (m *Model) readFstab(say func(Said)) []diff.Warning {
-	fstab, why, err := trustedFstab(m.Root, m.Mounts, m.Decls)
-	var early []diff.Warning
-	if err != nil {
-		w := diff.Warning{Kind: diff.WarnUnreadable, Message: err.Error()}
-		early = append(early, w)
-		say(Said{Warning: w})
-	}
-	if why != "" {
-		say(Said{Note: true, Warning: diff.Warning{Message: why}})
-	}
-	m.Fstab = fstab
-	return early
-}
-
 func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	early := m.readFstab(say)
 	warn := func(kind diff.WarningKind, msg string) {

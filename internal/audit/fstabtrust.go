@@ -5,10 +5,28 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 )
+
+// readFstab sets m.Fstab to the trusted mounts of /etc/fstab, saying why
+// it is not trusted (a note) or could not be read (a warning, returned).
+func (m *Model) readFstab(say func(Said)) []diff.Warning {
+	fstab, why, err := trustedFstab(m.Root, m.Mounts, m.Decls)
+	var early []diff.Warning
+	if err != nil {
+		w := diff.Warning{Kind: diff.WarnUnreadable, Message: err.Error()}
+		early = append(early, w)
+		say(Said{Warning: w})
+	}
+	if why != "" {
+		say(Said{Note: true, Warning: diff.Warning{Message: why}})
+	}
+	m.Fstab = fstab
+	return early
+}
 
 // trustedFstab reads ROOT/etc/fstab when it says what the next boot
 // mounts, and says why not otherwise (note; nil entries):
