@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,13 +47,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	loaded := map[FileID]bool{}
 	read := newEntries() // discovery's and machineConfiguration's
 	for _, f := range files {
-		var r io.Reader
-		if f == "-" {
-			r = stdin
-		} else if readBefore(f, loaded) {
-			continue
-		}
-		data, err := readInput(ctx, f, r, "a declaration file")
+		data, id, again, err := readNamed(ctx, f, stdin, loaded)
 		if err != nil {
 			if ctx.Err() == nil {
 				// Named with --persist: said as --mountinfo's and
@@ -61,13 +56,16 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 			}
 			return nil, nil, err
 		}
+		if again {
+			continue
+		}
 		s, err := readData(ctx, f, data, opts) // warnRepeats below, once
 		if err != nil {
 			return nil, nil, err
 		}
 		sources = append(sources, f)
 		if f != "-" {
-			imported, err := withImports(ctx, root, f, s, loaded, opts)
+			imported, err := withImports(ctx, root, f, id, s, loaded, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -124,15 +122,12 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 }
 
 // withImports follows the imports of the module s read from the file name
-// (followImports beneath its directory, and beyond it: ../common.nix is
-// read; an absolute import inside root) and merges what they declare and
-// set into s; loaded gets the identity of every file read. It returns the
-// names of the modules read.
-func withImports(ctx context.Context, root, name string, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
-	var st unix.Stat_t
-	if unix.Stat(name, &st) == nil {
-		loaded[FileID{uint64(st.Dev), st.Ino}] = true
-	}
+// (whose identity is id; followImports beneath its directory, and beyond
+// it: ../common.nix is read; an absolute import inside root) and merges
+// what they declare and set into s; loaded gets the identity of every
+// file read. It returns the names of the modules read.
+func withImports(ctx context.Context, root, name string, id FileID, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
+	loaded[id] = true
 	if len(s.Imports) == 0 {
 		return nil, nil
 	}
@@ -143,7 +138,6 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 	}
 	defer unix.Close(tfd)
 	seen := maps.Clone(loaded) // a module named or imported before is read once
-	seen[FileID{uint64(st.Dev), st.Ino}] = true
 	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s, true)
 	if err != nil {
 		return nil, err
@@ -163,12 +157,26 @@ func withImports(ctx context.Context, root, name string, s *Set, loaded map[File
 	return names, nil
 }
 
-// readBefore says whether the file name was read already (loaded): a
+// readNamed reads the --persist file name ("-": stdin, nil for
+// os.Stdin) as readInput does, with its identity (from the file opened:
+// it is looked at once); again says that it was read already (loaded: a
 // module an earlier --persist file imports, named with --persist too, is
-// read once, not declared twice.
-func readBefore(name string, loaded map[FileID]bool) bool {
-	var st unix.Stat_t
-	return unix.Stat(name, &st) == nil && loaded[FileID{uint64(st.Dev), st.Ino}]
+// read once, not declared twice), and then nothing is read.
+func readNamed(ctx context.Context, name string, stdin io.Reader, loaded map[FileID]bool) (data []byte, id FileID, again bool, err error) {
+	if name == "-" {
+		data, err = readInput(ctx, name, stdin, "a declaration file")
+		return data, id, false, err
+	}
+	f, st, err := safefile.Open(name, 0)
+	if err != nil {
+		return nil, id, false, err
+	}
+	defer f.Close()
+	if id = (FileID{uint64(st.Dev), st.Ino}); loaded[id] {
+		return nil, id, true, nil
+	}
+	data, err = readInput(ctx, name, f, "a declaration file")
+	return data, id, false, err
 }
 
 // dropReadAnyway drops from set.NotFollowed (and its diagnostic) each
