@@ -50,6 +50,12 @@ func (m *Model) unjudged(a *diff.Audit) (w diff.Warning, ok bool) {
 	in := func(decl int) bool {
 		return decl >= 0 && decl < len(a.Decls.Entries) && slices.Contains(storages, a.Decls.Entries[decl].StoragePath)
 	}
+	// declaredIn: the declared path p is declared in one of storages.
+	declaredIn := func(p string) bool {
+		return slices.ContainsFunc(a.Decls.Entries, func(e persist.Entry) bool {
+			return e.Path == p && slices.Contains(storages, e.StoragePath)
+		})
+	}
 	var unbacked diff.Total
 	kept := a.Lost[:0]
 	for _, it := range a.Lost {
@@ -69,9 +75,7 @@ func (m *Model) unjudged(a *diff.Audit) (w diff.Warning, ok bool) {
 	var vanished int64
 	keptV := a.Vanished[:0]
 	for _, v := range a.Vanished {
-		if v.Decl != "" && slices.ContainsFunc(a.Decls.Entries, func(e persist.Entry) bool {
-			return e.Path == v.Decl && slices.Contains(storages, e.StoragePath)
-		}) {
+		if v.Decl != "" && declaredIn(v.Decl) {
 			vanished += v.Entries
 			continue
 		}
@@ -79,14 +83,13 @@ func (m *Model) unjudged(a *diff.Audit) (w diff.Warning, ok bool) {
 	}
 	a.Vanished = keptV
 	// diff's word on each declaration there ("declared but not mounted
-	// from the copy") is about the same copy it could not read.
+	// from the copy": diff.WarnNotMounted, about the declared path) is
+	// about the same copy it could not read.
 	dropped := 0
 	a.Warnings = slices.DeleteFunc(a.Warnings, func(w diff.Warning) bool {
-		for _, sp := range storages {
-			if w.Kind == diff.WarnSetup && strings.Contains(w.Message, " but not mounted from "+sp+"/") {
-				dropped++
-				return true
-			}
+		if w.Kind == diff.WarnNotMounted && declaredIn(w.Path) {
+			dropped++
+			return true
 		}
 		return false
 	})

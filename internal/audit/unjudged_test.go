@@ -96,3 +96,57 @@ func mustTime(t *testing.T, s string) time.Time {
 	testutil.Must(t, err)
 	return tm
 }
+
+// TestUnjudgedKeepsTheWarningsOfMountedStorage: on a rescue system that
+// mounted the root subvolume and one of two storage paths
+// (/nix/persist/big, its own filesystem, beside /nix/persist on the /nix
+// filesystem not mounted), what is declared in /nix/persist is not judged
+// and diff's word on it is dropped, while the declaration in
+// /nix/persist/big is judged as ever: its data on the root counted
+// declared-unbacked and its warning ("declared but not mounted from
+// /nix/persist/big/var/lib/big") kept. Before, unjudged dropped every
+// setup warning whose text held " but not mounted from /nix/persist/",
+// which /nix/persist/big's source does: its paths were counted lost with
+// nothing saying why.
+func TestUnjudgedKeepsTheWarningsOfMountedStorage(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	testutil.WriteFile(t, filepath.Join(root, "var/lib/app/db"), "data")
+	testutil.WriteFile(t, filepath.Join(root, "var/lib/big/db"), "data")
+	testutil.WriteFile(t, filepath.Join(root, "nix/persist/big/.keep"), "")
+	conf := filepath.Join(dir, "configuration.nix")
+	testutil.WriteFile(t, conf, `{
+  fileSystems."/nix" = { device = "/dev/sda2"; fsType = "btrfs"; options = [ "subvol=nix" ]; };
+  fileSystems."/nix/persist/big" = { device = "/dev/sdb1"; fsType = "ext4"; };
+  environment.persistence."/nix/persist".directories = [ "/var/lib/app" ];
+  environment.persistence."/nix/persist/big".directories = [ "/var/lib/big" ];
+}`)
+	rescue := filepath.Join(dir, "rescue-mountinfo")
+	testutil.WriteFile(t, rescue, "1 0 0:20 / / rw - tmpfs rootfs rw\n40 1 0:31 /root "+root+" rw - btrfs /dev/sda2 rw,subvol=/root\n"+
+		"41 40 8:17 / "+filepath.Join(root, "nix/persist/big")+" rw - ext4 /dev/sdb1 rw\n")
+	m, err := Build(context.Background(), Options{Root: root, Persist: []string{conf}, LiveMountinfo: rescue, RootSubvol: "none", Ephemeral: []string{"/"}, OldRoots: "none"})
+	testutil.Must(t, err)
+	t.Cleanup(m.Close)
+	lost := map[string]diff.Category{}
+	for _, it := range m.Audit.Lost {
+		lost[it.Path] = it.Category
+	}
+	if c, ok := lost["/var/lib/app/db"]; ok {
+		t.Errorf("/var/lib/app/db counted lost (%s) with its storage not mounted", c)
+	}
+	if lost["/var/lib/big/db"] != diff.DeclaredUnbacked {
+		t.Fatalf("/var/lib/big/db: %q, want declared-unbacked (its storage is mounted): %v", lost["/var/lib/big/db"], lost)
+	}
+	var app, big int
+	for _, w := range m.Audit.Warnings {
+		if strings.Contains(w.Message, "/var/lib/app is declared") {
+			app++
+		}
+		if strings.Contains(w.Message, "/var/lib/big is declared") && strings.Contains(w.Message, "but not mounted from /nix/persist/big/var/lib/big") {
+			big++
+		}
+	}
+	if app != 0 || big != 1 {
+		t.Errorf("warnings on /var/lib/app: %d (want 0: not judged), on /var/lib/big: %d (want 1): %q", app, big, diff.Messages(m.Audit.Warnings))
+	}
+}

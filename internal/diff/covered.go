@@ -184,6 +184,6 @@ func (c *classifier) warnCovered(copied map[int32]Total) {
 		default:
 			msg = fmt.Sprintf("not mounted: %s: it lies on %s (mount %d) and holds nothing that the next boot's mount of the copy would hide", head, m.MountPoint, m.ID)
 		}
-		c.warn(WarnSetup, e.Path, msg)
+		c.warn(WarnNotMounted, e.Path, msg)
 	}
 }

@@ -38,8 +38,10 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 		head := fmt.Sprintf("%s is declared%s but not mounted from %s", u.path, at(d.Pos), d.Source())
 		l, cp := lost[u.decl], copied[u.decl]
 		var msg string
+		kind := WarnNotMounted
 		switch {
 		case DeclaredFileIsDir(d, u.path, u.isDir):
+			kind = WarnSetup // a type mismatch on the root, whatever the copy holds
 			msg = fmt.Sprintf("declared-unbacked: %s is declared as a file%s but is a directory: it and all it holds are wiped with the root (%s, %s) and the next boot mounts the file %s in its place; make it a file, or declare it as a directory", u.path, at(d.Pos), units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), d.Source())
 		case l.Count > 0 && cp.Count > 0:
 			msg = fmt.Sprintf("declared-unbacked: %s: what is written there now is lost at the next boot (%s, %s; %s already the same in the persistent copy)", head, units.Plural(l.Count, "path", "paths"), units.Bytes(l.Bytes), units.Plural(cp.Count, "path is", "paths are"))
@@ -50,7 +52,7 @@ func (c *classifier) warnUnmounted(copied map[int32]Total) {
 		default:
 			msg = fmt.Sprintf("not mounted: %s: nothing is there now; what is written there before the next boot is lost", head)
 		}
-		c.warn(WarnSetup, u.path, msg)
+		c.warn(kind, u.path, msg)
 	}
 }
 

@@ -7,10 +7,15 @@ type WarningKind string
 // The kinds of warnings.
 const (
 	// WarnSetup: the mounts or the declarations do not do what they seem
-	// to (an over-mount hides persisted data, a declared path is not
-	// mounted or is mounted from elsewhere, a transient filesystem covers
-	// a declared path, / is on a filesystem nothing is known to wipe).
+	// to (an over-mount hides persisted data, a declared path is mounted
+	// from elsewhere, a transient filesystem covers a declared path, / is
+	// on a filesystem nothing is known to wipe).
 	WarnSetup WarningKind = "setup"
+	// WarnNotMounted: a declared path (Warning.Path, persist.Entry.Path)
+	// is not mounted from its persistent copy: what is there now and what
+	// the next boot's mount of the copy does to it, which depends on what
+	// the copy holds (declared-unbacked, covered, not mounted).
+	WarnNotMounted WarningKind = "not-mounted"
 	// WarnWipe: the wipe did not run at this boot, or whether it did
 	// cannot be told, or it renamed the running root.
 	WarnWipe WarningKind = "wipe"
