@@ -6,7 +6,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/fsys"
@@ -133,16 +132,6 @@ func resolveThen(oldFD, liveFD int, p string) (fd int, rel string, ok bool) {
 		}
 	}
 	return -1, "", false
-}
-
-// changedIn is the ctime of p beneath root (never through a symlink),
-// zero when it cannot be read: MountedThen's evidence.
-func changedIn(root, p string) time.Time {
-	st, err := fsys.StatIn(root, p)
-	if err != nil {
-		return time.Time{}
-	}
-	return time.Unix(st.Ctim.Unix())
 }
 
 // thenFact is what one old root records of the declarations its boot ran

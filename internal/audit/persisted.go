@@ -140,7 +140,13 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	}
 	out := &PersistedError{Path: p, Decl: e, Copy: cp}
 	if m.From != nil && m.From.Dir != "" {
-		switch mounted, ok := diff.MountedThen(m.declaredThen(), m.From, e, p, changedIn(m.From.Dir, p)); {
+		prevFD, err := fsys.OpenRoot(m.From.Dir)
+		if err != nil {
+			prevFD = -1 // ChangedAt: zero, not known
+		} else {
+			defer unix.Close(prevFD)
+		}
+		switch mounted, ok := diff.MountedThen(m.declaredThen(), m.From, e, p, diff.ChangedAt(prevFD, p)); {
 		case mounted:
 			name := m.FromName
 			if name == "" {

@@ -66,7 +66,7 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 	if cp == "" {
 		return false, noOther
 	}
-	ctime := changedAt(prevFD, p)
+	ctime := ChangedAt(prevFD, p)
 	mounted, known := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, ctime)
 	if mounted {
 		return false, noOther // mounted at that boot: what lay beneath it
@@ -110,9 +110,11 @@ const (
 	newerCopy
 )
 
-// changedAt is the ctime of p (absolute) beneath fd, never through a
-// symlink; zero when it cannot be read or fd < 0.
-func changedAt(fd int, p string) time.Time {
+// ChangedAt is the ctime of p (absolute) beneath fd (an old root, opened
+// with fsys.OpenRoot), never through a symlink, in whole seconds; zero
+// when it cannot be read or fd < 0: MountedThen's evidence, for the
+// vanished walk (declaredGone) and internal/audit's Persisted alike.
+func ChangedAt(fd int, p string) time.Time {
 	var st unix.Stat_t
 	if fd < 0 || ifsys.Lstat(fd, strings.TrimPrefix(p, "/"), &st) != nil {
 		return time.Time{}
