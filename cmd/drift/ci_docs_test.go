@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // ciGood and ciBad are declarations drift lint passes (a warning at most)
@@ -197,7 +199,7 @@ func ciRunStep(t *testing.T, repo, name, run string) {
 // a .nix file is staged.
 func TestDocsPreCommitHookRuns(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "git not installed")
 	}
 	page := ciPage(t)
 	var hook string

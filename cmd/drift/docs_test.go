@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/testutil"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -476,7 +477,7 @@ func TestReadmeTourPrintsWhatMakeDemoPrints(t *testing.T) {
 // recipe takes drift check's 1 as success.
 func TestReadmeMakeDemoExitStatus(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("no make")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no make")
 	}
 	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,22 +59,22 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("no pseudo-terminal: %v", err))
 	}
 	fd := int(m.Fd())
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		m.Close()
-		t.Skipf("unlockpt: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("unlockpt: %v", err))
 	}
 	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
 	if err != nil {
 		m.Close()
-		t.Skipf("ptsname: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("ptsname: %v", err))
 	}
 	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		t.Skipf("open pts: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("open pts: %v", err))
 	}
 	return m, s
 }

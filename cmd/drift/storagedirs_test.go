@@ -20,7 +20,7 @@ import (
 // a missing parent of a path below it.
 func TestStorageDirsAreTheDeclaredOnes(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to give the directory another owner")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "needs root to give the directory another owner")
 	}
 	at := time.Date(2026, 11, 11, 9, 0, 0, 0, time.UTC)
 	decl := `{ environment.persistence."/nix/persist".directories = [ { directory = "/var/lib/postgresql"; user = "postgres"; group = "postgres"; mode = "0750"; } ]; }`

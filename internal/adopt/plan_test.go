@@ -46,7 +46,7 @@ func items(p Path) []restore.Item {
 // the run made 0700 995:996 (fresh-user finding).
 func TestDryRunPlanIsWhatTheRunDoes(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("chown to the declared owner needs root")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "chown to the declared owner needs root")
 	}
 	m := declaredDemo(t)
 	dry, err := Run(context.Background(), m, Options{Paths: []string{"/srv"}, DryRun: true})

@@ -10,6 +10,7 @@ import (
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestPersistedBeforeTheOldRootEnded: a declared path whose persistent copy
@@ -103,7 +104,7 @@ func TestPlaceholderNeverReplacesAPersistentCopy(t *testing.T) {
 	before := time.Now().Add(-time.Hour) // the old root's boot ended before every copy was born
 	pe := m.Persisted("/etc/machine-id", before)
 	if pe == nil {
-		t.Skip("no birth time on this filesystem: every copy counts as older")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no birth time on this filesystem: every copy counts as older")
 	}
 	if pe.Placeholder != "an empty file" || !strings.Contains(pe.Error(), "the old root holds there only an empty file, the placeholder a mount point leaves") {
 		t.Errorf("an empty file over a 33-byte copy: %+v %q", pe, pe.Error())
@@ -154,7 +155,7 @@ func TestRenamedCopyStillMountedRefusesStaleData(t *testing.T) {
 	pe := m.Persisted("/etc/machine-id", end)
 	if pe == nil {
 		if _, err := os.Stat(filepath.Join(root, "persist/etc/machine-id")); err == nil && m.Persisted("/etc/machine-id", end.Add(time.Hour)) != nil && m.Persisted("/etc/machine-id", end.Add(-time.Hour)) != nil {
-			t.Skip("no birth time on this filesystem: every copy counts as older")
+			testutil.SkipOrFatal(t, testutil.RequireHost, "no birth time on this filesystem: every copy counts as older")
 		}
 		t.Fatal("a renamed copy still mounted from its replaced inode, stale data in the old root: not refused")
 	}

@@ -20,17 +20,21 @@ func TestSubvolInfoABI(t *testing.T) {
 	}
 }
 
+// TestSubvolumeOfNotBtrfs: on another filesystem, SubvolumeOf fails with
+// ENOTTY. /proc is never btrfs; the temporary directory is tried too when
+// it is not on btrfs.
 func TestSubvolumeOfNotBtrfs(t *testing.T) {
-	dir := t.TempDir()
-	var sfs unix.Statfs_t
-	if err := unix.Statfs(dir, &sfs); err != nil {
-		t.Fatal(err)
-	}
-	if uint32(sfs.Type) == unix.BTRFS_SUPER_MAGIC {
-		t.Skip("the temporary directory is on btrfs")
-	}
-	if _, err := SubvolumeOf(dir); !errors.Is(err, unix.ENOTTY) {
-		t.Errorf("SubvolumeOf(%s) on a non-btrfs filesystem: %v, want ENOTTY", dir, err)
+	for _, dir := range []string{"/proc", t.TempDir()} {
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(dir, &sfs); err != nil {
+			t.Fatal(err)
+		}
+		if uint32(sfs.Type) == unix.BTRFS_SUPER_MAGIC {
+			continue
+		}
+		if _, err := SubvolumeOf(dir); !errors.Is(err, unix.ENOTTY) {
+			t.Errorf("SubvolumeOf(%s) on a non-btrfs filesystem: %v, want ENOTTY", dir, err)
+		}
 	}
 }
 

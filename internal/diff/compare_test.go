@@ -103,7 +103,7 @@ var mutations = []mutation{
 	}, want: map[string]Change{"/f": Meta}, what: map[string]What{"/f": WhatMode}},
 	{name: "owner change", modify: func(t *testing.T, b string) {
 		if os.Geteuid() != 0 {
-			t.Skip("chown needs root")
+			testutil.SkipOrFatal(t, testutil.RequireHost, "chown needs root")
 		}
 		testutil.Must(t, os.Lchown(filepath.Join(b, "d/x"), 1234, 5678))
 	}, want: map[string]Change{"/d/x": Meta}, what: map[string]What{"/d/x": WhatOwner}},

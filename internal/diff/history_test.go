@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +31,7 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 func chown(t *testing.T, root, p string, uid, gid int) {
 	t.Helper()
 	if err := os.Lchown(filepath.Join(root, p), uid, gid); err != nil {
-		t.Skipf("chown needs root: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("chown needs root: %v", err))
 	}
 }
 

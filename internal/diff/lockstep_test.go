@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -380,7 +381,7 @@ func TestOpenLeased(t *testing.T) {
 	testutil.Must(t, err)
 	defer unix.Close(fd)
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
-		t.Skipf("cannot take a lease here: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("cannot take a lease here: %v", err))
 	}
 	root, err := openRoot(b)
 	testutil.Must(t, err)
@@ -480,7 +481,7 @@ func TestCompareNestedSubvolume(t *testing.T) {
 	unix.Close(fd)
 	testutil.Must(t, err)
 	if stx.Mask&unix.STATX_MNT_ID == 0 {
-		t.Skip("statx gives no mount ID here")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "statx gives no mount ID here")
 	}
 	rootMnt := stx.Mnt_id
 	subvol := func(name string, st *unix.Stat_t) {

@@ -2,6 +2,7 @@ package lint_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nix-drift/drift/internal/lint"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestWipeFlakeRealNix evaluates testdata/wipe-flake (the shapes of
@@ -75,7 +77,7 @@ func TestWipeFlakeRealNix(t *testing.T) {
 			s, err := persist.EvalFlake(ctx, dir+"#"+tt.host, persist.Options{})
 			if err != nil {
 				if strings.Contains(err.Error(), "sandbox") || strings.Contains(err.Error(), "permission denied") {
-					t.Skipf("nix cannot run here: %v", err)
+					testutil.SkipOrFatal(t, "DRIFT_REQUIRE_NIX", fmt.Sprintf("nix cannot run here: %v", err))
 				}
 				t.Fatal(err)
 			}

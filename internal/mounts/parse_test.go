@@ -10,6 +10,7 @@ import (
 	"testing/iotest"
 
 	"github.com/nix-drift/drift/internal/pathx"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 func mustParse(t testing.TB, text string) *Table {
@@ -191,7 +192,7 @@ func TestParseLongLines(t *testing.T) {
 // the mount at "/", and agree with itself on visibility.
 func TestReadFileSelf(t *testing.T) {
 	if _, err := os.Stat(DefaultPath); err != nil {
-		t.Skipf("no %s: %v", DefaultPath, err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("no %s: %v", DefaultPath, err))
 	}
 	tbl, err := ReadFile("")
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // fakeNix puts a `nix` script first on PATH that records its arguments
@@ -17,7 +19,7 @@ import (
 func fakeNix(t *testing.T, out, stderr string, code int) (argsFile string) {
 	t.Helper()
 	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh to run a fake nix")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no sh to run a fake nix")
 	}
 	dir := t.TempDir()
 	argsFile = filepath.Join(dir, "args")
@@ -116,7 +118,7 @@ func TestEvalFlakeRealNix(t *testing.T) {
 	s, err := EvalFlake(ctx, dir+"#host1", Options{})
 	if err != nil {
 		if strings.Contains(err.Error(), "sandbox") || strings.Contains(err.Error(), "permission denied") {
-			t.Skipf("nix cannot run here: %v", err)
+			testutil.SkipOrFatal(t, "DRIFT_REQUIRE_NIX", fmt.Sprintf("nix cannot run here: %v", err))
 		}
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // modeCases are declared modes and the mode GNU coreutils gives a
@@ -56,10 +58,10 @@ func TestDirModeAppliesSymbolicModesToRWX(t *testing.T) {
 func TestDirModeIsCoreutils(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no sh")
 	}
 	if out, err := exec.Command("chmod", "--version").Output(); err != nil || !strings.HasPrefix(string(out), "chmod (GNU coreutils)") {
-		t.Skip("no GNU chmod")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no GNU chmod")
 	}
 	dir := t.TempDir()
 	for i, c := range modeCases {

@@ -22,7 +22,7 @@ import (
 func TestShellQuoteRoundTrip(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("no bash to check the quoting against")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no bash to check the quoting against")
 	}
 	for _, s := range []string{"/plain", "/my notes", "/it's", "/back\\slash", "/new\nline", "/esc\x1b[31m", "/bad\xff\xfe", "/tab\tq'uote\\", "/bidi\u202e.txt"} {
 		q := ShellQuote(s)

@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,13 +193,13 @@ func TestMergeSameBytesOtherMetadataDiffers(t *testing.T) {
 		{"mode", func(t *testing.T, l, p string) { testutil.Must(t, os.Chmod(l, 0o600)) }, "mode 0600 here, 0644 there"},
 		{"owner", func(t *testing.T, l, p string) {
 			if os.Geteuid() != 0 {
-				t.Skip("chown needs root")
+				testutil.SkipOrFatal(t, testutil.RequireHost, "chown needs root")
 			}
 			testutil.Must(t, os.Lchown(l, 999, 998))
 		}, "owner 999:998 here, 0:0 there"},
 		{"xattr", func(t *testing.T, l, p string) {
 			if err := setUserXattr(l, "user.drift-test", "x"); err != nil {
-				t.Skipf("no user xattrs here: %v", err)
+				testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("no user xattrs here: %v", err))
 			}
 		}, "other extended attributes"},
 	} {

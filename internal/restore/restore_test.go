@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,7 +20,7 @@ import (
 
 func needRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root (chown to other owners)")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "needs root (chown to other owners)")
 	}
 }
 
@@ -419,7 +420,7 @@ func openFDs(t *testing.T) int {
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skip("no /proc/self/fd")
+		testutil.SkipOrFatal(t, testutil.RequireHost, "no /proc/self/fd")
 	}
 	return len(ents)
 }
@@ -462,7 +463,7 @@ func TestRestoreSymlinkXattrs(t *testing.T) {
 	old, live := system(t, Dir{Entries: map[string]node{"l": Symlink{Target: "nowhere"}}})
 	link := filepath.Join(old, "etc/ssh/l")
 	if err := unix.Lsetxattr(link, "trusted.drift", []byte("on the link"), 0); err != nil {
-		t.Skipf("trusted.* xattrs on symlinks unsupported here: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("trusted.* xattrs on symlinks unsupported here: %v", err))
 	}
 	if _, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh/l", Root: live, Dest: "/etc/ssh/l"}); err != nil {
 		t.Fatal(err)
@@ -482,7 +483,7 @@ func TestRestoreForceOverMountPoint(t *testing.T) {
 	mp := filepath.Join(live, "etc/ssh")
 	testutil.Must(t, os.MkdirAll(mp, 0o755))
 	if err := unix.Mount("tmpfs", mp, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("cannot mount a tmpfs: %v", err))
 	}
 	t.Cleanup(func() { unix.Unmount(mp, unix.MNT_DETACH) })
 	_, err := Run(context.Background(), Request{From: old, Path: "/etc/ssh", Root: live, Dest: "/etc/ssh", Force: true})
@@ -507,7 +508,7 @@ func bindMount(t *testing.T, src, dst string) {
 		testutil.Must(t, os.WriteFile(dst, nil, 0o644))
 	}
 	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
-		t.Skipf("cannot bind-mount: %v", err)
+		testutil.SkipOrFatal(t, testutil.RequireHost, fmt.Sprintf("cannot bind-mount: %v", err))
 	}
 	t.Cleanup(func() { unix.Unmount(dst, unix.MNT_DETACH) })
 }

@@ -84,7 +84,7 @@ func Build(t testing.TB, dir string, tree map[string]Node, mtime time.Time) {
 		}
 		if ok && n.UID >= 0 && (n.UID != 0 || n.GID != 0) {
 			if os.Geteuid() != 0 {
-				t.Skip("the fixture needs root to chown")
+				SkipOrFatal(t, RequireHost, "the fixture needs root to chown")
 			}
 			if err := os.Lchown(full, n.UID, n.GID); err != nil {
 				t.Fatal(err)

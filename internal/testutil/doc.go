@@ -3,8 +3,8 @@
 // WriteFileMode, Symlink), fixture trees written from a line spec (Tree)
 // or, with modes, owners and times, from a map of nodes (Build), the skip
 // that turns into a failure when a DRIFT_REQUIRE_* variable asks for the
-// test (SkipOrFatal), and the private mount namespace a real-btrfs test
-// runs in (Namespace) with the check that this host can run one
-// (Prepare). It imports no drift package, and only _test.go files import
-// it (test/layers checks both).
+// test (SkipOrFatal; RequireHost for root and a common tool), and the
+// private mount namespace a real-btrfs test runs in (Namespace) with the
+// check that this host can run one (Prepare). It imports no drift
+// package, and only _test.go files import it (test/layers checks both).
 package testutil

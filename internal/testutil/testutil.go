@@ -48,6 +48,14 @@ func Tree(t testing.TB, root, spec string) {
 	}
 }
 
+// RequireHost is the DRIFT_REQUIRE_* variable of the tests that need root
+// (chown to other owners, a tmpfs or bind mount), a common tool (sh, bash,
+// make, git, GNU chmod) or what a Linux host gives (a pseudo-terminal,
+// /proc, file leases, statx mount IDs and birth times, xattrs in the
+// temporary directory): .ci/run, running as root, sets it, so that such a
+// test fails where it would have been skipped.
+const RequireHost = "DRIFT_REQUIRE_HOST"
+
 // SkipOrFatal skips the test with reason, or fails it when the environment
 // variable require (DRIFT_REQUIRE_BTRFS, DRIFT_REQUIRE_NIX …) is "1": CI
 // sets them so that a missing prerequisite is not a silent skip.

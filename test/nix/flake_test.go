@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // copyFiles copies the named files (relative to from) into to.
@@ -309,7 +311,7 @@ func runPostInstall(t *testing.T, script string) {
 	t.Helper()
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("bash not found")
+		testutil.SkipOrFatal(t, envRequire, "bash not found")
 	}
 	out := t.TempDir()
 	if err := os.Mkdir(filepath.Join(out, "bin"), 0o755); err != nil {

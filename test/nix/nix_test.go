@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -471,7 +472,7 @@ func TestDeviceUnitName(t *testing.T) {
 	needTool(t, "nix-instantiate")
 	se, err := exec.LookPath("systemd-escape")
 	if err != nil {
-		t.Skip("systemd-escape not found: the device unit names are checked against the golden files only")
+		testutil.SkipOrFatal(t, envRequire, "systemd-escape not found: the device unit names are checked against the golden files only")
 	}
 	for _, dev := range []string{
 		"/dev/disk/by-partlabel/disk-main-root",

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nix-drift/drift/internal/testutil"
 )
 
 // TestModuleScriptsRun runs the scripts the module generates — the
@@ -21,7 +23,7 @@ func TestModuleScriptsRun(t *testing.T) {
 	needTool(t, "nix-instantiate")
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("bash not found")
+		testutil.SkipOrFatal(t, envRequire, "bash not found")
 	}
 	if _, err := exec.LookPath("jq"); err != nil {
 		if os.Getenv(envRequire) == "1" {
@@ -148,6 +150,8 @@ func TestModuleScriptsRun(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
 		}
+	} else if os.Getenv("DRIFT_REQUIRE_PROMTOOL") == "1" {
+		t.Errorf("promtool not found and DRIFT_REQUIRE_PROMTOOL=1: drift.prom is not checked (apt-get install prometheus)")
 	}
 }
 
@@ -188,7 +192,7 @@ func TestInitrdHookArgs(t *testing.T) {
 	needTool(t, "nix-instantiate")
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("sh not found")
+		testutil.SkipOrFatal(t, envRequire, "sh not found")
 	}
 	dev := `/dev/disk/by-label/it's a $root`
 	for _, tt := range []struct {
@@ -246,7 +250,7 @@ func TestActivationGuardRuns(t *testing.T) {
 	needTool(t, "nix-instantiate")
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("bash not found")
+		testutil.SkipOrFatal(t, envRequire, "bash not found")
 	}
 	drift := driftBuild(t)
 	demo := filepath.Join(repoRoot(t), "fixtures/demo")

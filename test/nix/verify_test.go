@@ -101,7 +101,7 @@ func TestUnitsVerify(t *testing.T) {
 	}
 	units := "/usr/lib/systemd/system"
 	if _, err := os.Stat(filepath.Join(units, "sysinit.target")); err != nil {
-		t.Skipf("%s has no sysinit.target: no systemd units to verify against", units)
+		testutil.SkipOrFatal(t, envRequire, fmt.Sprintf("%s has no sysinit.target: no systemd units to verify against", units))
 	}
 	for _, sc := range verifyScenarios {
 		t.Run(sc.name, func(t *testing.T) {
