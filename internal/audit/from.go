@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nix-drift/drift/internal/btrfs"
@@ -65,19 +64,14 @@ func (m *Model) findFrom(ctx context.Context, o Options) error {
 		return fmt.Errorf("--from %s: not a directory", from)
 	}
 	m.From = &btrfs.OldRoot{Name: filepath.Base(dir), Dir: dir, From: from, Time: fi.ModTime()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Ino == btrfsRootIno {
-		if info, err := btrfs.SubvolumeOf(dir); err == nil {
-			m.From.OTime = info.OTime // when the boot made it (diff.MountedThen)
-		}
+	if info, ok := btrfs.SubvolumeRoot(dir); ok {
+		m.From.OTime = info.OTime // when the boot made it (diff.MountedThen)
 	}
 	if t, err := btrfs.ParseName(m.From.Name, time.UTC); err == nil {
 		m.From.Time, m.From.Parsed, m.From.Seq = t.Time, true, t.Seq
 	}
 	return nil
 }
-
-// btrfsRootIno is the inode number of a btrfs subvolume's root directory.
-const btrfsRootIno = 256
 
 // ErrNoFrom is Build's error for Options.Need NeedFacts without Options.From:
 // drift restore must be told which old root to read.

@@ -186,7 +186,7 @@ func (t *Top) makeFresh(p *Plan, s Step) error {
 		if err := unix.Lstat(via, &st); err != nil {
 			return &os.PathError{Op: "lstat", Path: via, Err: err}
 		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != 256 {
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != RootIno {
 			return fmt.Errorf("%w: %s is not a subvolume", ErrUnsafe, s.Via)
 		}
 	} else {
@@ -237,7 +237,7 @@ func (t *Top) verify(s Step) error {
 	if err := unix.Lstat(full, &st); err != nil {
 		return &os.PathError{Op: "lstat", Path: full, Err: err}
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != 256 {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != RootIno {
 		return fmt.Errorf("%w: %s is not a subvolume", ErrUnsafe, s.Path)
 	}
 	fsys, err := dbtrfs.Open(full, true)

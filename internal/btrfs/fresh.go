@@ -141,7 +141,7 @@ func (t *Top) planRoot(p *Plan, existing []OldRoot, subs []Subvolume, mounted ma
 		return rs, fmt.Errorf("%w: %s is a %s, not a subvolume", ErrUnsafe, opts.Subvol, typeName(fs.FileMode(st.Mode)))
 	}
 	sv, ok := byPath[opts.Subvol]
-	if !ok || st.Ino != 256 {
+	if !ok || st.Ino != RootIno {
 		return rs, fmt.Errorf("%w: %s is a plain directory, not a subvolume", ErrUnsafe, opts.Subvol)
 	}
 	if mps := mounted[sv.ID]; len(mps) > 0 && !opts.Preview {

@@ -175,7 +175,7 @@ func (t *Top) OldRoots(dir string, subs []Subvolume, mounted map[uint64][]string
 		if err != nil {
 			return nil, err
 		}
-		if s, ok := byPath[r.Path]; ok && r.Kind == KindDir && ino == 256 {
+		if s, ok := byPath[r.Path]; ok && r.Kind == KindDir && ino == RootIno {
 			r.Kind, r.ID, r.OTime = KindSubvolume, s.ID, s.OTime.In(loc)
 			r.Nested = Nested(subs, r.Path)
 			r.Mounted = append(r.Mounted, mounted[s.ID]...)
@@ -202,7 +202,7 @@ func (r *OldRoot) judgeRootLike(full string) {
 }
 
 // lstat sets r's Kind (KindDir, KindSymlink or KindOther) and MTime (in
-// loc) from an lstat of full, and returns its inode number (256 at the root
+// loc) from an lstat of full, and returns its inode number (RootIno at the root
 // of a subvolume). Errors are *os.PathError; one that is fs.ErrNotExist
 // means the entry vanished since it was listed.
 func (r *OldRoot) lstat(full string, loc *time.Location) (ino uint64, err error) {

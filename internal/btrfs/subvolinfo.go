@@ -84,3 +84,23 @@ func SubvolumeOf(p string) (SubvolumeInfo, error) {
 	}
 	return info, nil
 }
+
+// RootIno is the inode number of a subvolume's root directory
+// (BTRFS_FIRST_FREE_OBJECTID, include/uapi/linux/btrfs_tree.h). A
+// directory with it on btrfs is the root of a subvolume; elsewhere it is
+// just a number: SubvolumeRoot asks the kernel too.
+const RootIno = 256
+
+// SubvolumeRoot returns the subvolume whose root directory dir is (a
+// symlink is followed, as the user named it): dir is a directory with
+// inode RootIno and BTRFS_IOC_GET_SUBVOL_INFO answers for it (SubvolumeOf).
+// ok is false for a plain directory, anything not on btrfs, or what cannot
+// be read.
+func SubvolumeRoot(dir string) (info SubvolumeInfo, ok bool) {
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != RootIno {
+		return SubvolumeInfo{}, false
+	}
+	info, err := SubvolumeOf(dir)
+	return info, err == nil
+}

@@ -85,3 +85,25 @@ func TestSubvolumeOfSnapshot(t *testing.T) {
 	}
 	t.Logf("blank otime %s, snapshot otime %s, snapshot root statx btime %s", blank.OTime, root.OTime, btime)
 }
+
+// TestSubvolumeRoot: the root directory of a subvolume is one, with its id
+// and creation time; a plain directory inside it (inode other than
+// RootIno) and a directory not on btrfs are not.
+func TestSubvolumeRoot(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
+	im := newImage(t)
+	im.subvol("root", time.Time{})
+	testutil.Must(t, unix.Mkdir(im.P("root/etc"), 0o755))
+	want, err := SubvolumeOf(im.P("root"))
+	testutil.Must(t, err)
+	if got, ok := SubvolumeRoot(im.P("root")); !ok || got.ID != want.ID || !got.OTime.Equal(want.OTime) {
+		t.Errorf("SubvolumeRoot(root) = %+v, %v, want %+v", got, ok, want)
+	}
+	for _, p := range []string{im.P("root/etc"), t.TempDir(), im.P("missing")} {
+		if got, ok := SubvolumeRoot(p); ok {
+			t.Errorf("SubvolumeRoot(%s) = %+v, want not a subvolume root", p, got)
+		}
+	}
+}

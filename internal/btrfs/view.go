@@ -31,7 +31,7 @@ func (t *Top) CheckSubvolume(rel string) (string, uint64, error) {
 	if err := unix.Lstat(dir, &st); err != nil {
 		return "", 0, fmt.Errorf("/%s on %s: %w", clean, t.Source, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != 256 {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Ino != RootIno {
 		return "", 0, fmt.Errorf("/%s on %s: not a btrfs subvolume", clean, t.Source)
 	}
 	info, err := SubvolumeOf(dir)
@@ -44,7 +44,7 @@ func (t *Top) CheckSubvolume(rel string) (string, uint64, error) {
 // OldRootsDir lists the entries of dir, a directory of old roots seen
 // anywhere (a mount of the top level's old_roots, or a copy on another
 // filesystem), like Top.OldRoots: in chronological order, names parsed in
-// loc. A directory with inode 256 that BTRFS_IOC_GET_SUBVOL_INFO places at
+// loc. A directory with inode RootIno that BTRFS_IOC_GET_SUBVOL_INFO places at
 // the root of a subvolume is KindSubvolume (with its id and creation time;
 // no privilege needed) and drift's retirement mark (XattrRetired); Nested
 // and Mounted stay empty. A missing dir is an error.
@@ -63,7 +63,7 @@ func OldRootsDir(dir string, loc *time.Location) ([]OldRoot, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r.Kind == KindDir && ino == 256 {
+		if r.Kind == KindDir && ino == RootIno {
 			if info, err := SubvolumeOf(r.Path); err == nil {
 				r.Kind, r.ID, r.OTime = KindSubvolume, info.ID, info.OTime.In(loc)
 				r.RetiredBoot, r.RetiredFrom, r.RetiredAt = parseRetiredMark(getxattr(r.Path, XattrRetired), loc)
