@@ -18,7 +18,8 @@ const flakeName = "flake.nix"
 // readFlakeModules reads the flake.nix data (named name) statically for
 // the modules nixos-rebuild evaluates: the path literals of its `modules`
 // lists (nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix
-// ./machine-extra.nix … ]; }) and `imports` lists, of every host (which
+// ./machine-extra.nix … ]; }) and `imports` lists, named by a variable let
+// or rec binds to one too (nix.ModuleItems), of every host (which
 // one this machine is is not known: all count), as the set's Imports; the
 // absolute paths its strings hold, and the files it reads (Texts), as a
 // module's. A module a flake input exports (impermanence.nixosModules.

@@ -26,22 +26,27 @@ type ModuleItem struct {
 
 // ModuleItems lists the items of every list bound to a name `modules` or
 // `imports` anywhere in the flake.nix AST root (a list, or lists joined by
-// ++), in source order: what nixos-rebuild evaluates for a host of the
+// ++; a variable bound by let or rec to one, as Nix's scoping rules
+// resolve it: modules = mods with let mods = [ ./a.nix ]; in …), in
+// source order, each once: what nixos-rebuild evaluates for a host of the
 // flake (nixpkgs.lib.nixosSystem { modules = [ … ]; }). It reads the
-// syntax alone: which host a machine is, and a list built by a function,
-// are not known (an item that is neither a path literal, an input's
-// module nor a module in place is listed with all fields but Off empty).
-// The walk keeps its own stack, as Literals does.
+// syntax alone: which host a machine is, and a list built by a function
+// or bound where its value is not known (a function's argument), are not
+// known (an item that is neither a path literal, an input's module nor a
+// module in place is listed with all fields but Off empty). The walk
+// keeps its own stack, as Literals does.
 func ModuleItems(src *Source, root Node) []ModuleItem {
 	var out []ModuleItem
-	walkBindings(src, root, func(b binding) bool {
+	r := resolver{src: src, state: map[Node]int8{}}
+	walkBindings(src, root, func(b binding, sc *scope) bool {
 		if k := b.path[len(b.path)-1]; k.dyn == nil && (k.Name == "modules" || k.Name == "imports") {
-			out = append(out, moduleList(src, b.val)...)
+			out = append(out, r.moduleList(b.val, sc, 0)...)
 		}
 		return true
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Off < out[j].Off })
-	return out
+	// A list bound once and named by two hosts is read once.
+	return slices.CompactFunc(out, func(a, b ModuleItem) bool { return a.Off == b.Off })
 }
 
 // UnlistedHost is a host of a flake.nix whose value lists no modules
@@ -67,7 +72,7 @@ func UnlistedHosts(src *Source, root Node) []UnlistedHost {
 			out = append(out, UnlistedHost{Off: v.offset(), Name: name})
 		}
 	}
-	walkBindings(src, root, func(b binding) bool {
+	walkBindings(src, root, func(b binding, _ *scope) bool {
 		i := slices.IndexFunc(b.path, func(k attrKey) bool { return k.dyn == nil && k.Name == "nixosConfigurations" })
 		switch {
 		case i < 0:
@@ -92,7 +97,7 @@ func UnlistedHosts(src *Source, root Node) []UnlistedHost {
 // bindsModules reports whether a binding named modules lies in v's text.
 func bindsModules(src *Source, v Node) bool {
 	found := false
-	walkBindings(src, v, func(b binding) bool {
+	walkBindings(src, v, func(b binding, _ *scope) bool {
 		if k := b.path[len(b.path)-1]; k.dyn == nil && k.Name == "modules" {
 			found = true
 		}
@@ -102,70 +107,171 @@ func bindsModules(src *Source, v Node) bool {
 }
 
 // walkBindings calls visit with every binding of an attribute set or let
-// in the AST root, descending into its value when visit returns true. The
-// walk keeps its own stack, as Literals does.
-func walkBindings(src *Source, root Node, visit func(binding) bool) {
-	stack := []Node{root}
-	push := func(n Node) {
+// in the AST root, and the scope its value is evaluated in (nil at the
+// top), descending into its value when visit returns true. The walk keeps
+// its own stack, as Literals does.
+func walkBindings(src *Source, root Node, visit func(binding, *scope) bool) {
+	type item struct {
+		n  Node
+		sc *scope
+	}
+	stack := []item{{root, nil}}
+	push := func(n Node, sc *scope) {
 		if n != nil {
-			stack = append(stack, n)
+			stack = append(stack, item{n, sc})
 		}
 	}
-	binds := func(bs []binding, ins []inherit) {
+	binds := func(bs []binding, ins []inherit, sc *scope) {
 		for _, b := range bs {
-			if visit(b) {
-				push(b.val)
+			if visit(b, sc) {
+				push(b.val, sc)
 			}
 		}
 		for _, in := range ins {
-			push(in.from)
+			push(in.from, sc)
 		}
 	}
 	for len(stack) > 0 {
-		n := stack[len(stack)-1]
+		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		src.Tick()
-		switch n := n.(type) {
+		switch n := it.n.(type) {
 		case *nList:
-			for _, it := range n.nodes {
-				push(it)
+			for _, e := range n.nodes {
+				push(e, it.sc)
 			}
 		case *nAttrs:
-			binds(n.binds, n.inherits)
+			sc := it.sc
+			if n.rec || n.legacyLet {
+				sc = bindScope(n.binds, n.inherits, sc)
+			}
+			binds(n.binds, n.inherits, sc)
 		case *nLet:
-			binds(n.binds, n.inherits)
-			push(n.body)
+			sc := bindScope(n.binds, n.inherits, it.sc)
+			binds(n.binds, n.inherits, sc)
+			push(n.body, sc)
 		case *nWith:
-			push(n.Env)
-			push(n.body)
+			// with's names never hide a lexical one: no scope.
+			push(n.Env, it.sc)
+			push(n.body, it.sc)
 		case *nAssert:
-			push(n.body)
+			push(n.body, it.sc)
 		case *nIf:
-			push(n.then)
-			push(n.elseOf)
+			push(n.then, it.sc)
+			push(n.elseOf, it.sc)
 		case *nFunc:
-			push(n.body)
+			push(n.body, funcScope(n, it.sc))
 		case *nApp:
-			push(n.Fn)
-			push(n.arg)
+			push(n.Fn, it.sc)
+			push(n.arg, it.sc)
 		case *nSelect:
-			push(n.e)
-			push(n.def)
+			push(n.e, it.sc)
+			push(n.def, it.sc)
 		case *Binop:
-			push(n.L)
-			push(n.R)
+			push(n.L, it.sc)
+			push(n.R, it.sc)
 		}
 	}
 }
 
-// moduleList is the items of the list v (lists joined by ++ too); any
-// other value is one item that is not known.
-func moduleList(src *Source, v Node) []ModuleItem {
+// scope is the names bound lexically around a node (by let, rec, a legacy
+// let { … }, a function's arguments), innermost first: Nix resolves a
+// variable to the innermost, and with never hides one.
+type scope struct {
+	// vals is each name's value, evaluated in this scope; nil when what
+	// it is bound to is not known (a function's argument, inherit,
+	// a.b = …).
+	vals   map[string]Node
+	parent *scope
+}
+
+// bindScope is the scope the bindings bs and inherits ins of a let or
+// rec set open inside parent.
+func bindScope(bs []binding, ins []inherit, parent *scope) *scope {
+	sc := &scope{vals: map[string]Node{}, parent: parent}
+	for _, b := range bs {
+		k := b.path[0]
+		if k.dyn != nil {
+			continue // not a name Nix can bind lexically
+		}
+		_, twice := sc.vals[k.Name]
+		if len(b.path) == 1 && !twice {
+			sc.vals[k.Name] = b.val
+		} else {
+			sc.vals[k.Name] = nil
+		}
+	}
+	for _, in := range ins {
+		for _, k := range in.names {
+			if k.dyn == nil {
+				sc.vals[k.Name] = nil
+			}
+		}
+	}
+	return sc
+}
+
+// funcScope is the scope the function f's arguments open inside parent.
+func funcScope(f *nFunc, parent *scope) *scope {
+	sc := &scope{vals: map[string]Node{}, parent: parent}
+	if f.param != "" {
+		sc.vals[f.param] = nil
+	}
+	for _, fm := range f.formals {
+		sc.vals[fm.Name] = nil
+	}
+	return sc
+}
+
+// lookup is the value the variable name is bound to in sc, with the
+// scope it is evaluated in; ok is false when it is not bound lexically
+// (a with's name, a builtin) or bound to what is not known.
+func (sc *scope) lookup(name string) (v Node, in *scope, ok bool) {
+	for ; sc != nil; sc = sc.parent {
+		if v, bound := sc.vals[name]; bound {
+			return v, sc, v != nil
+		}
+	}
+	return nil, nil, false
+}
+
+// maxResolve bounds how many variables moduleList follows in a row
+// (let a = b; b = c; …): past it, the variable is an item not known.
+const maxResolve = 16
+
+// resolver follows the variables of modules lists (moduleList): the value
+// each names is read once (state: 1 while its items are read, 2 after),
+// so that lists doubled through variables (a = b ++ b; b = c ++ c; …)
+// cost their text, not 2^depth.
+type resolver struct {
+	src   *Source
+	state map[Node]int8
+}
+
+// moduleList is the items of the list v (lists joined by ++ too; a
+// variable sc binds to a list, depth variables followed already, read the
+// first time only: its items are listed then); any other value, and a
+// variable whose value refers back to itself (Nix's infinite recursion),
+// is one item that is not known.
+func (r *resolver) moduleList(v Node, sc *scope, depth int) []ModuleItem {
+	r.src.Tick()
 	switch n := v.(type) {
 	case *Binop:
 		if n.Op == "++" {
-			return append(moduleList(src, n.L), moduleList(src, n.R)...)
+			return append(r.moduleList(n.L, sc, depth), r.moduleList(n.R, sc, depth)...)
 		}
+	case *Ident:
+		val, in, ok := sc.lookup(n.Name)
+		if !ok || depth >= maxResolve || r.state[val] == 1 {
+			break
+		}
+		if r.state[val] == 2 {
+			return nil
+		}
+		r.state[val] = 1
+		out := r.moduleList(val, in, depth+1)
+		r.state[val] = 2
+		return out
 	case *nList:
 		var out []ModuleItem
 		for _, a := range n.Items {
