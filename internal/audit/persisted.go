@@ -140,13 +140,15 @@ func (m *Model) Persisted(p string, end time.Time) *PersistedError {
 	}
 	out := &PersistedError{Path: p, Decl: e, Copy: cp}
 	if m.From != nil && m.From.Dir != "" {
-		prevFD, err := fsys.OpenRoot(m.From.Dir)
-		if err != nil {
-			prevFD = -1 // ChangedAt: zero, not known
-		} else {
-			defer unix.Close(prevFD)
+		changed := func() time.Time {
+			fd, err := fsys.OpenRoot(m.From.Dir)
+			if err != nil {
+				return time.Time{} // not known
+			}
+			defer unix.Close(fd)
+			return diff.ChangedAt(fd, p)
 		}
-		switch mounted, ok := diff.MountedThen(m.declaredThen(), m.From, e, p, diff.ChangedAt(prevFD, p)); {
+		switch mounted, ok := diff.MountedThen(m.declaredThen(), m.From, e, p, changed); {
 		case mounted:
 			name := m.FromName
 			if name == "" {

@@ -33,12 +33,14 @@ const MountPhase = 2 * time.Minute
 // declaration e) as what lay beneath the mount of e's persistent copy at
 // the old root's boot (root): the declarations that boot ran with (then)
 // keep p at the same persistent copy, and the old root's object at p was
-// changed (ctime, its inode's change time; zero when not known) no later
-// than root's otime plus MountPhase. known is false when then is nil (the
-// old root records no declarations drift can read: what it holds at the
-// declared path is the evidence). A root whose otime is not known (not a
-// subvolume) is taken to have mounted what it declares.
-func MountedThen(then *persist.Set, root *btrfs.OldRoot, e persist.Entry, p string, ctime time.Time) (mounted, known bool) {
+// changed (ctime, its inode's change time; zero when not known: ChangedAt)
+// no later than root's otime plus MountPhase. ctime is called only when
+// the rule reads it (then keeps p at the same copy and root's otime is
+// known: WrittenAfterMounts), at most once. known is false when then is
+// nil (the old root records no declarations drift can read: what it holds
+// at the declared path is the evidence). A root whose otime is not known
+// (not a subvolume) is taken to have mounted what it declares.
+func MountedThen(then *persist.Set, root *btrfs.OldRoot, e persist.Entry, p string, ctime func() time.Time) (mounted, known bool) {
 	if then == nil {
 		return false, false
 	}
@@ -50,9 +52,14 @@ func MountedThen(then *persist.Set, root *btrfs.OldRoot, e persist.Entry, p stri
 }
 
 // WrittenAfterMounts reports whether ctime, the change time of the old
-// root's object at a path, is after root's mount phase (its otime plus
-// MountPhase): written while the path showed the root. False when the
-// otime or ctime is not known.
-func WrittenAfterMounts(root *btrfs.OldRoot, ctime time.Time) bool {
-	return root != nil && !root.OTime.IsZero() && !ctime.IsZero() && ctime.After(root.OTime.Add(MountPhase))
+// root's object at a path (called only when root's otime is known, at
+// most once), is after root's mount phase (its otime plus MountPhase):
+// written while the path showed the root. False when the otime or ctime
+// is not known.
+func WrittenAfterMounts(root *btrfs.OldRoot, ctime func() time.Time) bool {
+	if root == nil || root.OTime.IsZero() {
+		return false
+	}
+	t := ctime()
+	return !t.IsZero() && t.After(root.OTime.Add(MountPhase))
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -60,6 +61,40 @@ f /etc/foo.conf setting=important
 					t.Errorf("otime %v, lockstep %v: vanished %q, want %q", tc.otime, lockstep, got, tc.want)
 				}
 			}()
+		}
+	}
+}
+
+// TestMountedThenReadsTheCtimeOnlyWhenNeeded: the old root's ctime at p
+// (an lstat per path of the vanished walk below a declared path) is asked
+// only when the rule reads it: never without the declarations of that
+// boot, for a path they do not keep at the same copy, or for a root
+// whose otime is not known; once otherwise, and it decides.
+func TestMountedThenReadsTheCtimeOnlyWhenNeeded(t *testing.T) {
+	then, err := persist.ParseJSON([]byte(`{ "persistentStoragePath": "/nix/persist", "directories": [ "/srv/app" ] }`), "declarations.json", persist.Options{})
+	testutil.Must(t, err)
+	otime := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	root, unknown := &btrfs.OldRoot{Name: "r", OTime: otime}, &btrfs.OldRoot{Name: "r"}
+	now, elsewhere := dir("/srv/app"), persist.Entry{Path: "/srv/app", Kind: persist.Dir, StoragePath: "/persist", Origin: &persist.Origin{Module: "impermanence"}}
+	for _, tc := range []struct {
+		name          string
+		then          *persist.Set
+		root          *btrfs.OldRoot
+		e             persist.Entry
+		ctime         time.Time
+		calls         int
+		mounted, know bool
+	}{
+		{"no declarations then", nil, root, now, otime, 0, false, false},
+		{"another copy then", then, root, elsewhere, otime, 0, false, true},
+		{"otime not known", then, unknown, now, otime, 0, true, true},
+		{"changed in the mount phase", then, root, now, otime.Add(time.Minute), 1, true, true},
+		{"written after the mounts", then, root, now, otime.Add(time.Hour), 1, false, true},
+	} {
+		calls := 0
+		mounted, known := MountedThen(tc.then, tc.root, tc.e, "/srv/app/db", func() time.Time { calls++; return tc.ctime })
+		if calls != tc.calls || mounted != tc.mounted || known != tc.know {
+			t.Errorf("%s: ctime asked %d times, mounted %v, known %v; want %d, %v, %v", tc.name, calls, mounted, known, tc.calls, tc.mounted, tc.know)
 		}
 	}
 }

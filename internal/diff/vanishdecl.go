@@ -66,15 +66,24 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 	if cp == "" {
 		return false, noOther
 	}
-	ctime := ChangedAt(prevFD, p)
-	mounted, known := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, ctime)
+	// The old root's ctime at p, lstat'ed only when a rule reads it (with
+	// no declarations of that boot, only for a copy with other bytes).
+	var ctime time.Time
+	read := false
+	changed := func() time.Time {
+		if !read {
+			ctime, read = ChangedAt(prevFD, p), true
+		}
+		return ctime
+	}
+	mounted, known := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, changed)
 	if mounted {
 		return false, noOther // mounted at that boot: what lay beneath it
 	}
 	var st unix.Stat_t
 	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
 		other := c.otherCopyOf(liveFD, cp, &st, prevFD, p, prev)
-		if other != noOther && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, ctime) {
+		if other != noOther && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, changed) {
 			// No declarations of that boot: data hidden beneath the mount
 			// (written before it, a service started before its bind mount)
 			// looks like data the wipe took, older or newer than the copy;
