@@ -170,7 +170,9 @@ func previousChildren(prev string, v diff.Vanished) []diff.Vanished {
 
 // vanishedOf is v with the restores into the persistent copy of decl
 // (the suggestion's path) that work as printed: one restore of v when its
-// copy (StoragePath+v.Path under Root) does not exist; when it does
+// copy (diff.CopyOf of the declaration of decl under StoragePath, the rule
+// every declared path's copy is found by; under Root) does not exist;
+// when it does
 // (restore refuses an existing destination without --force, and --force
 // would replace what the copy holds), one restore per topmost path below v
 // the copy lacks (copyLacks), each a Vanished of its own; none when it
@@ -188,7 +190,8 @@ func (in *Input) vanishedOf(v diff.Vanished, decl string) []Vanished {
 	if in.Audit == nil || in.Audit.PreviousRoot == nil || in.StoragePath == "" {
 		return []Vanished{restore(v)}
 	}
-	copyOf := func(p string) string { return path.Join(in.StoragePath, p) }
+	e := persist.Entry{Path: decl, StoragePath: in.StoragePath} // what the suggestion declares
+	copyOf := func(p string) string { return diff.CopyOf(&e, p) }
 	if _, err := fsys.StatIn(in.Root, copyOf(v.Path)); err != nil {
 		return []Vanished{restore(v)}
 	}
@@ -287,7 +290,7 @@ func (s *Suggestion) vanishedNote(esc, cmd func(string) string) string {
 		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s): copy it from there to where the option is to point", strings.Join(paths, ", "), esc(s.Vanished[0].Root))
 	}
 	if len(cmds) == 0 {
-		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); its persistent copy holds every path of it already (%s): declare it, nothing to restore", strings.Join(paths, ", "), esc(s.Vanished[0].Root), esc(path.Join(s.StoragePath, s.Path)))
+		return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); its persistent copy holds every path of it already (%s): declare it, nothing to restore", strings.Join(paths, ", "), esc(s.Vanished[0].Root), esc(persist.Entry{Path: s.Path, StoragePath: s.StoragePath}.Source()))
 	}
 	return fmt.Sprintf("vanished at the last wipe: %s (still in old_roots/%s); declare it, then put it back into its persistent copy: %s", strings.Join(paths, ", "), esc(s.Vanished[0].Root), strings.Join(cmds, "; "))
 }
