@@ -27,8 +27,9 @@ const DefaultBoots = 5
 // and the same in the previous root (HistorySame), by diff.Regen's rule:
 // the known-state catalogue first (no file read; matched per directory,
 // a.Lost being in path order), then the modification time the walk read
-// against the previous root's (one fstatat, its directory opened once for
-// the paths in it), then the older
+// against the previous root's (as Check's walk with the previous root
+// compared them, diff.Item.MtimeAsPrevious; else one fstatat, its
+// directory opened once for the paths in it), then the older
 // roots of m.OldRoots (diff.SameIn: only these paths are looked up, the
 // paths still RegenYes after each root; below a directory, first the
 // paths that differ from the previous root). homes are the homes besides
@@ -196,9 +197,13 @@ func regenBelow(lost []*diff.Item) {
 // walked there).
 func sameMtime(ctx context.Context, root string, liveFD int, prev *statIn, it *diff.Item) bool {
 	rel := strings.TrimPrefix(it.Path, "/")
-	var ps unix.Stat_t
-	if prev.lstat(rel, &ps) == nil && ps.Mtim.Nano() == it.Mtime {
+	if same, known := it.MtimeAsPrevious(); same {
 		return true
+	} else if !known {
+		var ps unix.Stat_t
+		if prev.lstat(rel, &ps) == nil && ps.Mtim.Nano() == it.Mtime {
+			return true
+		}
 	}
 	if !it.IsDir() || it.Below().Count == 0 {
 		return false

@@ -237,7 +237,7 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 		p = strings.Clone(p) // scan.Entry.Transient: the walk's buffer
 	}
 	it := &Item{}
-	*it = Item{Path: p, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
+	*it = Item{Path: p, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot, twin: e.Twin}
 	it.SetTarget(e.Target)
 	it.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev
 	ps.addItem(it)

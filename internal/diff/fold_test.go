@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/testutil"
@@ -21,7 +22,13 @@ func sameAudit(t *testing.T, a, b *Audit) {
 		t.Errorf("one walk: %d lost items, two walks: %d", len(a.Lost), len(b.Lost))
 	}
 	for i := range min(len(a.Lost), len(b.Lost)) {
-		if x, y := *a.Lost[i], *b.Lost[i]; !reflect.DeepEqual(x, y) {
+		// The one walk knows the previous root's mtimes as well
+		// (MtimeAsPrevious, held against a lookup in
+		// TestMtimeAsPreviousIsThePreviousRootsMtime); the two walks leave
+		// that to the caller.
+		x, y := *a.Lost[i], *b.Lost[i]
+		x.twin = y.twin
+		if !reflect.DeepEqual(x, y) {
 			t.Errorf("lost item %d: one walk %+v, two walks %+v", i, x, y)
 			break
 		}
@@ -138,6 +145,55 @@ f /data/q/r/s 7
 	for _, p := range []string{"/data/a/b/c", "/data/a/b/g", "/data/k/l/o", "/data/q/r"} {
 		if itemAt(a, p) != nil {
 			t.Errorf("%s listed, want it counted in its uniform parent", p)
+		}
+	}
+}
+
+// Check's one walk with the previous root reads both sides' modification
+// times: MtimeAsPrevious says what a lookup in the previous root says, for
+// every lost path the walk compared, and is unknown for a path on another
+// filesystem (the tmpfs at /tmp, walked after it). The audit's rule of
+// "made again at every boot" reads it instead of an lstat per path.
+func TestMtimeAsPreviousIsThePreviousRootsMtime(t *testing.T) {
+	live := `
+f /same/a 1
+f /same/b 2
+f /tmp/c tmp
+`
+	prev := previous(t, map[string]string{"/same/a": "1", "/same/b": "2", "/tmp/c": "tmp"})
+	a := check(t, live, foldMounts, nil, func(c *Config) {
+		c.Ephemeral = []string{"/", "/tmp"}
+		c.PreviousRoot = prev
+		fi, err := os.Lstat(filepath.Join(c.Root, "same/a"))
+		testutil.Must(t, err)
+		testutil.Must(t, os.Chtimes(filepath.Join(prev.Dir, "same/a"), fi.ModTime(), fi.ModTime()))
+		old := fi.ModTime().Add(-time.Hour)
+		testutil.Must(t, os.Chtimes(filepath.Join(prev.Dir, "same/b"), old, old))
+	})
+	want := map[string]string{"/same/a": "same", "/same/b": "other", "/tmp/c": "unknown"}
+	for p, w := range want {
+		it := itemAt(a, p)
+		if it == nil {
+			t.Fatalf("%s: not lost", p)
+		}
+		same, known := it.MtimeAsPrevious()
+		got := map[[2]bool]string{{true, true}: "same", {false, true}: "other", {false, false}: "unknown"}[[2]bool{same, known}]
+		if got != w {
+			t.Errorf("%s: MtimeAsPrevious %s, want %s", p, got, w)
+		}
+	}
+	for _, it := range a.Lost {
+		same, known := it.MtimeAsPrevious()
+		if !known {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(prev.Dir, it.Path))
+		if err != nil {
+			t.Errorf("%s: known (%v) but not in the previous root: %v", it.Path, same, err)
+			continue
+		}
+		if (fi.ModTime().UnixNano() == it.Mtime) != same {
+			t.Errorf("%s: MtimeAsPrevious %v, the previous root's mtime %v, the walk's %v", it.Path, same, fi.ModTime().UnixNano(), it.Mtime)
 		}
 	}
 }

@@ -174,6 +174,10 @@ func (c *comparer) classify(w *scan.PairWorker, fd [2]int, dir string, namez []b
 		a.Path, b.Path = p, p
 		cw.diffs = append(cw.diffs, Difference{Path: p, Change: change, What: what, A: &a, B: &b, Err: err})
 	}
+	e[1].Twin = scan.TwinOtherMtime
+	if e[0].Mtime == e[1].Mtime {
+		e[1].Twin = scan.TwinSameMtime
+	}
 	c.descend(w, fd, dir, namez, p, &e[1])
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
 
@@ -178,6 +179,9 @@ type Item struct {
 	// shadowed and read through its view), where the history compares
 	// the whole tree with the previous root in one lockstep walk.
 	onRoot bool
+	// twin is what the lockstep walk with the previous root saw there
+	// (scan.Entry.Twin): MtimeAsPrevious.
+	twin scan.Twin
 	// next links the lost entries of one directory during the walk
 	// (dirState.lost); nil once they are put in order.
 	next *Item
@@ -206,6 +210,16 @@ func (it *Item) SetTarget(target string) {
 	r := it.rareValue()
 	r.target = target
 	it.setRare(r)
+}
+
+// MtimeAsPrevious reports whether the previous root holds an entry at the
+// path with the same modification time (to the nanosecond) as Mtime, as
+// Check's one walk with the previous root (the lockstep walk of the
+// filesystem at /) saw it; known is false where that walk did not compare
+// the path (another filesystem, a shadowed path, a directory lost whole
+// read again after the walk, side A unreadable): the caller looks.
+func (it *Item) MtimeAsPrevious() (same, known bool) {
+	return it.twin == scan.TwinSameMtime, it.twin != scan.TwinUnknown
 }
 
 // Below, for a directory whose contents Check counted instead of listing

@@ -134,7 +134,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		}
 	} else {
 		item = c.arenas[e.Worker].alloc()
-		*item = Item{Path: c.arenas[e.Worker].keep(e), Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: declIdx}
+		*item = Item{Path: c.arenas[e.Worker].keep(e), Category: cat, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: declIdx, twin: e.Twin}
 		item.SetTarget(e.Target)
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)

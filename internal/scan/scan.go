@@ -42,7 +42,28 @@ type Entry struct {
 	// file) between its lstat and its open. This Entry describes what is
 	// there now; Walk does not descend into it.
 	Replaced bool
+	// Twin, on an entry of side B that a lockstep walk of two trees
+	// visits (the diff package's comparison of the previous root with the
+	// live tree), says how side A's entry at the same path compares;
+	// TwinUnknown on every other entry.
+	Twin Twin
 }
+
+// Twin is what a lockstep walk saw of side A's entry at the path of an
+// Entry of side B (Entry.Twin).
+type Twin uint8
+
+const (
+	// TwinUnknown: not seen (not a lockstep walk, no entry on side A, or
+	// side A could not be read there).
+	TwinUnknown Twin = iota
+	// TwinSameMtime: side A has an entry there with the same modification
+	// time, to the nanosecond.
+	TwinSameMtime
+	// TwinOtherMtime: side A has an entry there with another modification
+	// time.
+	TwinOtherMtime
+)
 
 // Tally is a directory's state that asks Walk to count its contents instead
 // of visiting them: a Visitor returns a *Tally (and descend=true) for a
