@@ -16,13 +16,13 @@ import (
 )
 
 // classifier gives each path its Now and Step from the one model drift
-// check, drift suggest and drift adopt use: drift check's category (live),
-// drift suggest's result (sug), and a dry run of drift adopt (adopt
-// memoizes it by lost path: step, why).
+// check, drift suggest and drift adopt use: drift check's lost items by
+// path (live), drift suggest's result (sug), and a dry run of drift adopt
+// (adopt memoizes it by lost path: step, why).
 type classifier struct {
 	ctx   context.Context
 	m     *audit.Model
-	live  map[string]diff.Category
+	live  map[string]*diff.Item
 	sug   *suggest.Result
 	adopt map[string][2]string
 }
@@ -31,11 +31,12 @@ type classifier struct {
 // ancestor; else declared, not-lost or gone) and, when the latest report
 // holds p, p.Step.
 func (c *classifier) classify(p *Path) {
-	q, cat, lost := c.lostAt(p.Path)
+	q, it, lost := c.lostAt(p.Path)
 	if !lost {
 		p.Now = c.notLost(p.Path)
 		return
 	}
+	cat := it.Category
 	p.Now = cat.String()
 	if !p.InLatest {
 		return
@@ -47,22 +48,43 @@ func (c *classifier) classify(p *Path) {
 	case diff.Unmounted:
 		p.Step, p.Targets = StepRedeclare, []string{q}
 	case diff.DeclaredUnbacked, diff.Covered, diff.Shadowed:
+		p.Targets = []string{q}
+		if why, left := c.keptByHand(it); left {
+			p.Step, p.Why = StepLeft, why
+			return
+		}
 		r := c.adoptStep(q)
-		p.Step, p.Why, p.Targets = r[0], r[1], []string{q}
+		p.Step, p.Why = r[0], r[1]
 	default:
 		p.Step, p.Why = StepLeft, "drift check reports it "+cat.String()
 	}
 }
 
 // lostAt finds p or its nearest ancestor among drift check's lost paths.
-func (c *classifier) lostAt(p string) (string, diff.Category, bool) {
+func (c *classifier) lostAt(p string) (string, *diff.Item, bool) {
 	for q := p; ; q = path.Dir(q) {
-		if cat, ok := c.live[q]; ok {
-			return q, cat, true
+		if it, ok := c.live[q]; ok {
+			return q, it, true
 		}
 		if q == "/" {
-			return "", 0, false
+			return "", nil, false
 		}
+	}
+}
+
+// keptByHand says why a declared-unbacked, covered or shadowed item is
+// left to the user, by the rule drift check and drift suggest read
+// (diff.Audit.Keep): every answer but those drift adopt takes (KeepAdopt,
+// KeepChoose, KeepUndeclare; KeepRefused, whose refusal the dry run of
+// drift adopt words) is left, with drift suggest's reason for it. A
+// shadowed path no declaration covers (KeepBeneath) was an adopt step
+// that drift adopt then did nothing for.
+func (c *classifier) keptByHand(it *diff.Item) (string, bool) {
+	switch k, _ := c.m.Audit.Keep(it); k {
+	case diff.KeepAdopt, diff.KeepChoose, diff.KeepUndeclare, diff.KeepRefused:
+		return "", false
+	default:
+		return "drift suggest leaves it to you: " + k.Why(), true
 	}
 }
 

@@ -167,9 +167,9 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	live := map[string]diff.Category{}
+	live := map[string]*diff.Item{}
 	for _, it := range m.Audit.Lost {
-		live[it.Path] = it.Category
+		live[it.Path] = it
 	}
 	r := &Result{MinBoots: o.MinBoots, Unread: reports.Newer, Warnings: append(reports.Warnings, sug.Warnings...)}
 	if r.MinBoots <= 0 {

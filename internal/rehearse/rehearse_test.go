@@ -1,6 +1,7 @@
 package rehearse
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,7 +218,7 @@ func TestNowOfAPathNoLongerLostNamesNoDeclarationItLacks(t *testing.T) {
 		Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/app"}},
 		Config:  &persist.Config{FileSystems: []persist.Mount{{Mount: mounts.Mount{MountPoint: "/srv/bindfs", Source: "/persist/srv"}}}},
 	}
-	c := &classifier{m: &audit.Model{Root: root, Decls: decls}, live: map[string]diff.Category{}}
+	c := &classifier{m: &audit.Model{Root: root, Decls: decls}, live: map[string]*diff.Item{}}
 	for p, want := range map[string]string{"/srv": NowNotLost, "/var/lib/app": NowDeclared, "/var/lib/app/x": NowDeclared, "/gone": NowGone} {
 		path := Path{Path: p, InLatest: true}
 		c.classify(&path)
@@ -286,5 +287,36 @@ func TestLeftReasonIsAboutThePath(t *testing.T) {
 		if path.Step != StepLeft || path.Why != want {
 			t.Errorf("%s: step %q, why %q; want left, %q", p, path.Step, path.Why, want)
 		}
+	}
+}
+
+// TestShadowedUndeclaredIsLeftAsCheckAndSuggestSay: a file on the wiped
+// root beneath the mount point of a persistent subvolume (/var/log), no
+// declaration covering it, is shadowed: drift check and drift suggest
+// leave it to the user (diff.KeepBeneath: look beneath the mount, copy by
+// hand). rehearse gave it the step "drift adopt … (declared, its data
+// still on the wiped root or hidden)", and drift adopt then did nothing
+// (field case: a log file written before /var/log was mounted). It is
+// left now, with drift suggest's reason; a declared shadowed path keeps
+// its adopt step.
+func TestShadowedUndeclaredIsLeftAsCheckAndSuggestSay(t *testing.T) {
+	beneath := &diff.Item{Path: "/var/log/beneath2.log", Category: diff.Shadowed, Mode: 0o100644}
+	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/app"}}}
+	ms := []mounts.Mount{{ID: 1, Parent: 1, Root: "/root", MountPoint: "/", FSType: "btrfs"}, {ID: 2, Parent: 1, Root: "/log", MountPoint: "/var/log", FSType: "btrfs"}}
+	a := &diff.Audit{Lost: []*diff.Item{beneath}, Decls: decls, Ephemeral: ms[:1]}
+	c := &classifier{ctx: context.Background(), m: &audit.Model{Root: t.TempDir(), Decls: decls, Audit: a, Mounts: mounts.New(ms)}, live: map[string]*diff.Item{beneath.Path: beneath}, adopt: map[string][2]string{}}
+	p := Path{Path: beneath.Path, InLatest: true}
+	c.classify(&p)
+	if want := "drift suggest leaves it to you: " + suggest.LeftBeneath; p.Step != StepLeft || p.Why != want {
+		t.Errorf("step %q, why %q; want left, %q", p.Step, p.Why, want)
+	}
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{p}}
+	verdict(r, "/", nil)
+	if len(r.Adopt) != 0 || strings.Contains(r.Next, "drift adopt") || len(r.Left) != 1 {
+		t.Errorf("adopt %q, left %+v, next %q: want it left, no drift adopt", r.Adopt, r.Left, r.Next)
+	}
+	declared := &diff.Item{Path: "/var/lib/app/x", Category: diff.Shadowed, Mode: 0o100644}
+	if why, left := c.keptByHand(declared); left {
+		t.Errorf("a declared shadowed path is left (%q), want drift adopt's step", why)
 	}
 }
