@@ -78,7 +78,8 @@ type Path struct {
 	// Persistent, when set, says the path is not on a wiped filesystem: it
 	// survives as it is, and nothing is adopted (the mount point showing
 	// it). A path no declaration covers there is no refusal: it needs
-	// none (Dest is then "").
+	// none (Dest is then ""), unless an object lies at it on the wiped
+	// filesystem beneath that mount (*HiddenUndeclaredError).
 	Persistent string
 	// Absent says there is nothing at Path to adopt.
 	Absent bool
@@ -177,7 +178,9 @@ func (e *UndeclaredError) Error() string {
 // while a running process holds a file below it open, without o.AllowOpen
 // (*OpenError), refuses the whole run with nothing
 // written; a dry run (o.DryRun) refuses as the real run would, with res
-// planned.
+// planned. An undeclared path a persistent mount shows, with an object
+// at it on the wiped filesystem beneath the mount, refuses the run too
+// (*HiddenUndeclaredError, in an *audit.HintError).
 // Errors are wrapped with the path; interruption is ctx's error, after
 // which each object is either untouched or complete in the persistent copy.
 func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
@@ -253,6 +256,15 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	dest, e, _, err := restore.Destination(a.m.Decls, p.Path, restore.ToPersist)
 	if errors.Is(err, restore.ErrUndeclared) {
 		if m := a.persistentMount(p.Path); m != "" {
+			// What the mount shows survives; what it hides on a wiped
+			// filesystem does not, and no declaration keeps it.
+			if err := a.hiddenUndeclared(p.Path, m); err != nil {
+				var he *HiddenUndeclaredError
+				if errors.As(err, &he) {
+					return &audit.HintError{Err: he, Hint: he.Hint()}
+				}
+				return err
+			}
 			p.Persistent = m // on a filesystem the wipe keeps: nothing to declare
 			return nil
 		}
