@@ -42,6 +42,9 @@ type User struct {
 	HasUID bool
 	// Group is the literal group ("" when not set or not literal).
 	Group string
+	// Home is the literal home ("" when not set, not literal or not
+	// absolute), as written.
+	Home string
 	// System marks isSystemUser = true.
 	System bool
 	// HashedPasswordFile is users.users.<name>.hashedPasswordFile (or
@@ -126,6 +129,9 @@ type Config struct {
 	// configuration declares is in use whichever part of it a command was
 	// given (Load).
 	Declared []Entry
+	// guesses are the homes and groups of users the declarations read
+	// took without users.users.<name> in their file (SettleHomes).
+	guesses []userGuess
 }
 
 // Ref is a path an option of the configuration names: a file the system
@@ -309,6 +315,7 @@ func (c *Config) Merge(o *Config) {
 	c.Strings = append(c.Strings, o.Strings...)
 	c.Partial = append(c.Partial, o.Partial...)
 	c.TmpfilesLinks = append(c.TmpfilesLinks, o.TmpfilesLinks...)
+	c.guesses = append(c.guesses, o.guesses...)
 }
 
 // readConfig collects the Config of a module's config set, silently: what
@@ -350,6 +357,9 @@ func (r *reader) readConfig(cfg *nix.Value) *Config {
 			u.HasUID = r.quiet(uv, "uid") != nil
 			if g, ok := str(r.quiet(uv, "group")); ok {
 				u.Group = g.Value
+			}
+			if h, ok := str(r.quiet(uv, "home")); ok && strings.HasPrefix(h.Value, "/") {
+				u.Home = h.Value
 			}
 			if s := r.quiet(uv, "isSystemUser"); s != nil && s.Kind == nix.KindBool {
 				u.System = s.Bool

@@ -104,8 +104,10 @@ func (r *reader) impermanencePath(name string, nameOff int, pv *nix.Value, where
 			sc := *root
 			sc.where, sc.owner = w, u
 			r.options(up, w, "impermanence", u, false)
-			sc.home, sc.group = r.home(u, up, w), r.userGroup(u)
+			home, guessed := r.home(u, up, w)
+			sc.home, sc.group = home, r.userGroup(u)
 			sc.user = u
+			r.guess(&sc, u, guessed)
 			r.entries(&sc, up, func(p pending) { users = append(users, p) })
 		}
 	}
@@ -135,20 +137,29 @@ type pending struct {
 
 // home is the home directory of users.<u>: --home, then a literal
 // users.<u>.home (classic impermanence, preservation), then
-// users.users.<u>.home set in the same file, then /root or /home/<u>.
-func (r *reader) home(u string, up *nix.Value, where string) string {
-	h := r.homeOf(u)
+// users.users.<u>.home set in the same file, then /root or /home/<u>;
+// the last two are the file's guess (r.guess) until SettleHomes reads
+// users.users.<u> in the whole configuration.
+func (r *reader) home(u string, up *nix.Value, where string) (h string, guessed bool) {
+	h, guessed = r.homeOf(u), r.homeGuessed(u)
 	if _, ok := r.opts.Homes[u]; !ok {
 		if s, off, ok := r.str(up, "home", where); ok {
 			if !strings.HasPrefix(s, "/") {
 				r.diag(off, Error, "", "%s.home: %q is not absolute", where, s)
 			} else {
-				h = s
+				h, guessed = s, false
 			}
 		}
 	}
 	h, _ = cleanPath(h)
-	return h
+	return h, guessed
+}
+
+// homeGuessed says whether homeOf(u) is the default, not a fact: no --home
+// for u and no users.users.<u>.home in the file read.
+func (r *reader) homeGuessed(u string) bool {
+	_, named := r.opts.Homes[u]
+	return !named && r.users[u].home == ""
 }
 
 func (r *reader) homeOf(u string) string {

@@ -108,6 +108,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	}
 	set.Merge(machine)
 	c.Flake = flake
+	SettleHomes(set) // users.users of every file read, the machine's too
 	dropReadAnyway(root, set, loaded)
 	set.warnRepeats()
 	if len(set.Entries) > 0 || len(set.Storage) > 0 {

@@ -57,7 +57,9 @@ func (r *reader) preservationPath(name string, nameOff int, pv *nix.Value, where
 		if r.attr(up, "homeMode", "") != nil {
 			sc.evaluated = true
 		}
-		sc.user, sc.group, sc.home = name, r.userGroup(name), r.home(name, up, w)
+		home, guessed := r.home(name, up, w)
+		sc.user, sc.group, sc.home = name, r.userGroup(name), home
+		r.guess(&sc, name, guessed)
 		r.entries(&sc, up, r.addPending)
 	}
 }
@@ -144,6 +146,9 @@ func (r *reader) homeManagerPath(name string, nameOff int, pv *nix.Value, where,
 		}
 	}
 	r.options(pv, where, "home-manager", owner, sc.hmV1)
+	if d, _ := cleanPath(r.homeOf(owner)); d == home {
+		r.guess(sc, owner, r.homeGuessed(owner))
+	}
 	r.set.Storage = append(r.set.Storage, StoragePath{Path: sc.psp, Pos: r.pos(nameOff), Module: "home-manager", Owner: owner, HMv1: sc.hmV1})
 	r.entries(sc, pv, r.addPending)
 }

@@ -135,6 +135,7 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		if len(c.Sources) > 0 && lint.OnlyModules(c.Sources) {
 			c.Shared = true
 		}
+		persist.SettleHomes(c.Sets...) // users.users of any of its files
 	}
 	if opts.Flake != "" {
 		s, err := persist.EvalFlake(ctx, opts.Flake, popts)
