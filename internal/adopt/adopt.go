@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
@@ -438,8 +439,7 @@ func (a *adopter) persistentMount(p string) string {
 func (a *adopter) undeclared(p string) error {
 	e := &UndeclaredError{Path: p, Storage: suggest.MainStoragePath(a.m.Decls.Entries)}
 	e.Module, _ = a.m.Decls.WriteFor(e.Storage)
-	var st unix.Stat_t
-	if err := unix.Fstatat(unix.AT_FDCWD, path.Join(a.m.Root, p), &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+	if st, err := fsys.StatIn(a.m.Root, p); err == nil {
 		e.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
 	}
 	return e

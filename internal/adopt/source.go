@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -89,8 +90,8 @@ func (a *adopter) coveredSource(p *Path, m *mounts.Mount) (from, rel string, rel
 	if r, _ := pathx.Rel(m.MountPoint, p.Path); r != "" {
 		rel = "/" + r
 	}
-	var dst unix.Stat_t
-	if unix.Fstatat(unix.AT_FDCWD, path.Join(a.m.Root, p.Dest), &dst, unix.AT_SYMLINK_NOFOLLOW) != nil {
+	dst, err := fsys.StatIn(a.m.Root, p.Dest)
+	if err != nil {
 		dst = unix.Stat_t{}
 	}
 	if err := a.top(p, from, rel, &dst); err != nil || p.Absent || p.Persistent != "" {
@@ -146,12 +147,14 @@ func (a *adopter) hiddenSource(p *Path, on *mounts.Mount) (from, rel string, rel
 // (the method "symlink" aside when it points at the copy); p.Persistent set
 // when it is the object dest (when given) itself.
 func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
-	var st unix.Stat_t
-	full := path.Join(from, rel)
-	if err := unix.Fstatat(unix.AT_FDCWD, full, &st, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+	st, err := fsys.StatIn(from, rel)
+	switch {
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
 		p.Absent = true
 		return nil
-	} else if err != nil {
+	case errors.Is(err, unix.ELOOP):
+		return nil // a symlink on the way: the copy refuses it, naming it (restore.SymlinkError)
+	case err != nil:
 		return fmt.Errorf("%s: %w", p.Path, err)
 	}
 	if diff.DeclaredFileIsDir(&p.Decl, p.Path, st.Mode&unix.S_IFMT == unix.S_IFDIR) {
@@ -162,18 +165,15 @@ func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
 		return nil
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path {
-		buf := make([]byte, unix.PathMax)
-		if n, err := unix.Readlink(full, buf); err == nil && knowledge.EtcStaticLink(p.Path, string(buf[:n])) {
-			return &EtcLinkError{Path: p.Path, Target: string(buf[:n])}
+		if target, err := fsys.ReadlinkIn(from, rel); err == nil && knowledge.EtcStaticLink(p.Path, target) {
+			return &EtcLinkError{Path: p.Path, Target: target}
 		}
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path && p.Decl.Kind == persist.Dir {
-		buf := make([]byte, unix.PathMax)
-		n, err := unix.Readlink(full, buf)
+		target, err := fsys.ReadlinkIn(from, rel)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Path, err)
 		}
-		target := string(buf[:n])
 		abs := target
 		if !path.IsAbs(abs) {
 			abs = path.Join(path.Dir(p.Path), target)

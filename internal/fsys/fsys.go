@@ -37,11 +37,17 @@ const openRetries = 8
 // /proc/sys/fs/lease-break-time later). Before Linux 5.6 there is no
 // weaker fallback: the error wraps ENOSYS and says that openat2 needs
 // Linux 5.6 or later.
+//
+// A rel longer than one openat2 takes (PATH_MAX, 4096 bytes with its NUL;
+// a deep enough name is) is opened in chunks by openLong, each beneath the
+// directory the one before opened, with the same resolution; a shorter
+// one is one openat2. So are OpenNoXDev's, OpenZ's, Lstat's and
+// Readlink's.
 func Open(dirFD int, rel string, flags int) (int, error) {
 	if strings.IndexByte(rel, 0) >= 0 {
 		return -1, unix.EINVAL
 	}
-	return openat2(dirFD, append([]byte(rel), 0), howOf(flags, beneath))
+	return openRel(dirFD, rel, howOf(flags, beneath))
 }
 
 // OpenNoXDev is Open that also never crosses a mount point
@@ -51,12 +57,15 @@ func OpenNoXDev(dirFD int, rel string, flags int) (int, error) {
 	if strings.IndexByte(rel, 0) >= 0 {
 		return -1, unix.EINVAL
 	}
-	return openat2(dirFD, append([]byte(rel), 0), howOf(flags, beneath|unix.RESOLVE_NO_XDEV))
+	return openRel(dirFD, rel, howOf(flags, beneath|unix.RESOLVE_NO_XDEV))
 }
 
 // OpenZ is Open of a NUL-terminated name (namez[len(namez)-1] == 0, no
 // other NUL in it): it allocates nothing, for a walk's opens.
 func OpenZ(dirFD int, namez []byte, flags int) (int, error) {
+	if len(namez) > unix.PathMax {
+		return openLong(dirFD, string(namez[:len(namez)-1]), howOf(flags, beneath))
+	}
 	return openat2(dirFD, namez, howOf(flags, beneath))
 }
 
@@ -74,6 +83,63 @@ func OpenInRoot(rootFD int, rel string, flags int) (int, error) {
 	}
 	h := unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
 	return openat2(rootFD, append([]byte(rel), 0), h)
+}
+
+// maxRel is the longest name one openat2 takes: PATH_MAX bytes with the
+// terminating NUL.
+const maxRel = unix.PathMax - 1
+
+// openRel is openat2 of rel under dirFD with how: one system call for a
+// rel of at most maxRel bytes, openLong's chunks for a longer one.
+func openRel(dirFD int, rel string, how unix.OpenHow) (int, error) {
+	if len(rel) > maxRel {
+		return openLong(dirFD, rel, how)
+	}
+	return openat2(dirFD, append([]byte(rel), 0), how)
+}
+
+// openLong opens rel, longer than maxRel, under dirFD: it cuts rel at a
+// "/" into chunks of at most maxRel bytes (a component is at most NAME_MAX,
+// 255 bytes, so a cut is always found), opens each chunk but the last as a
+// directory (O_PATH|O_DIRECTORY) beneath the one before, with how's
+// resolution (no symlink in any component, never above the chunk's start,
+// with RESOLVE_NO_XDEV never across a mount point, a chunk's last
+// component included), and the last chunk with how itself. Each chunk is
+// held beneath its own start, so a ".." that would lead out of a chunk is
+// EXDEV even where the whole rel would stay beneath dirFD (drift's paths
+// are clean: they hold no ".."). Errors: openat2's for the chunk that
+// failed (ENAMETOOLONG for a component longer than maxRel).
+func openLong(dirFD int, rel string, how unix.OpenHow) (int, error) {
+	fd := dirFD
+	// No O_NOFOLLOW: RESOLVE_NO_SYMLINKS refuses a symlink at a chunk's end
+	// as one on the way (ELOOP, where O_NOFOLLOW|O_DIRECTORY says ENOTDIR).
+	dirHow := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: how.Resolve}
+	for len(rel) > maxRel {
+		cut := strings.LastIndexByte(rel[:maxRel+1], '/')
+		if cut <= 0 {
+			closeUnless(fd, dirFD)
+			return -1, unix.ENAMETOOLONG
+		}
+		next, err := openat2(fd, append([]byte(rel[:cut]), 0), dirHow)
+		closeUnless(fd, dirFD)
+		if err != nil {
+			return -1, err
+		}
+		fd, rel = next, strings.TrimLeft(rel[cut:], "/")
+		if rel == "" {
+			rel = "."
+		}
+	}
+	r, err := openat2(fd, append([]byte(rel), 0), how)
+	closeUnless(fd, dirFD)
+	return r, err
+}
+
+// closeUnless closes fd unless it is keep (the caller's descriptor).
+func closeUnless(fd, keep int) {
+	if fd != keep {
+		unix.Close(fd)
+	}
 }
 
 // howOf is the open_how of flags|O_CLOEXEC|O_NOFOLLOW resolved by resolve.
@@ -187,7 +253,7 @@ func StatIn(root, p string) (unix.Stat_t, error) {
 		return st, err
 	}
 	defer unix.Close(fd)
-	if rel := strings.TrimPrefix(p, "/"); rel == "" {
+	if rel := strings.TrimLeft(p, "/"); rel == "" {
 		err = unix.Fstat(fd, &st)
 	} else {
 		err = Lstat(fd, rel, &st)
@@ -206,7 +272,7 @@ func OpenDirIn(root, p string) (int, error) {
 		return -1, err
 	}
 	defer unix.Close(fd)
-	rel := strings.TrimPrefix(p, "/")
+	rel := strings.TrimLeft(p, "/")
 	if rel == "" {
 		rel = "."
 	}
@@ -222,5 +288,5 @@ func ReadlinkIn(root, p string) (string, error) {
 		return "", err
 	}
 	defer unix.Close(fd)
-	return Readlink(fd, strings.TrimPrefix(p, "/"))
+	return Readlink(fd, strings.TrimLeft(p, "/"))
 }
