@@ -165,6 +165,10 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		if werr := report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, report.AdoptRefused, opts.Format); werr != nil {
 			return werr
 		}
+		if newer := adopt.NewerInCopy(res); len(newer) > 0 {
+			// The newer side first: --prefer live would replace newer data.
+			return withHint(err, "the persistent copy is NEWER at "+escape.Name(strings.Join(newer, ", "))+": --prefer persistent keeps the copy's objects, --prefer live replaces them with the live objects (nothing was written)")
+		}
 		return withHint(err, "--prefer live replaces them with the live objects, --prefer persistent keeps them (nothing was written)")
 	}
 	if err != nil {

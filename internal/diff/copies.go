@@ -187,13 +187,16 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 					hs.ctx = ctx
 				}
 				cd := &cand[i]
-				st, eq, err := compareCopy(hs, cd, rootFD)
+				st, eq, mtime, err := compareCopy(hs, cd, rootFD)
 				if err != nil && ctx.Err() == nil {
 					failed.Add(1)
 					msg := [2]string{cd.it.Path, fmt.Sprintf("%s: %v", cd.it.Path, err)}
 					firstErr.CompareAndSwap(nil, &msg)
 				}
 				cd.it.Copy, same[i] = st, eq
+				if st == CopyDiffers && !eq {
+					cd.it.SetCopyMtime(mtime)
+				}
 				if eq && err == nil {
 					cd.meta = copyMetadata(rootFD, cd)
 				}
@@ -317,19 +320,27 @@ func regularSize(it *Item) int64 {
 // compareCopy compares the live object of cd with its copy beneath rootFD:
 // CopyMissing when nothing is there, eq when the copy is what the live path
 // is (same type; same bytes for a regular file, same target for a
-// symlink), else CopyDiffers.
-func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) {
-	it, rel := cd.it, cd.copyRel
-	if rel == "" {
-		return CopyMissing, false, nil
+// symlink), else CopyDiffers; mtime is the copy's modification time (ns
+// since the epoch) when it is there.
+func compareCopy(hs *hasher, cd *copyCand, rootFD int) (_ CopyState, eq bool, mtime int64, err error) {
+	if cd.copyRel == "" {
+		return CopyMissing, false, 0, nil
 	}
 	var cst unix.Stat_t
-	if err := ifsys.Lstat(rootFD, rel, &cst); err != nil {
+	if err := ifsys.Lstat(rootFD, cd.copyRel, &cst); err != nil {
 		if ifsys.Absent(err) {
-			return CopyMissing, false, nil
+			return CopyMissing, false, 0, nil
 		}
-		return CopyMissing, false, err
+		return CopyMissing, false, 0, err
 	}
+	mtime = cst.Mtim.Nano()
+	st, eq, err := compareCopyAs(hs, cd, rootFD, &cst)
+	return st, eq, mtime, err
+}
+
+// compareCopyAs is compareCopy once the copy is found there (cst).
+func compareCopyAs(hs *hasher, cd *copyCand, rootFD int, cst *unix.Stat_t) (CopyState, bool, error) {
+	it, rel := cd.it, cd.copyRel
 	if cst.Mode&unix.S_IFMT != it.Mode&unix.S_IFMT {
 		return CopyDiffers, false, nil
 	}
@@ -348,7 +359,7 @@ func compareCopy(hs *hasher, cd *copyCand, rootFD int) (CopyState, bool, error) 
 		if lst.Size != cst.Size || lst.Mode&unix.S_IFMT != unix.S_IFREG {
 			return CopyDiffers, false, nil
 		}
-		a, b := entryOf("/"+rel, &cst, ""), entryOf("/"+cd.liveRel, &lst, "")
+		a, b := entryOf("/"+rel, cst, ""), entryOf("/"+cd.liveRel, &lst, "")
 		eq, err := hs.sameFiles(rootFD, &a, cd.liveFD, &b)
 		if err != nil {
 			return CopyMissing, false, err

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/testutil"
@@ -513,5 +514,36 @@ l /nix/persist/srv/app/link2 -> there
 	}
 	if got := walked.Totals[Copied]; got.Count != 7 {
 		t.Errorf("copied %+v, want 7 entries (same.txt, sub, sub/x, mode, empty, emptydir, link)", got)
+	}
+}
+
+// TestCopyNewerComparesBothModificationTimes: where the persistent copy of
+// a declared path holds other bytes, the item carries the copy's
+// modification time (CopyMtime), and CopyNewer says whether the copy is
+// the newer side: drift check called every such copy stale and offered
+// --prefer live first, though a copy modified after the live file holds
+// the newer data (field case: /etc/adjtime's copy of 11:00, the live file
+// of 10:00).
+func TestCopyNewerComparesBothModificationTimes(t *testing.T) {
+	spec := `
+f /srv/app/a live a
+f /srv/app/b live b
+f /nix/persist/srv/app/a persistent a, changed later
+f /nix/persist/srv/app/b persistent b, changed before
+`
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
+		for p, at := range map[string]time.Time{"srv/app/a": ten, "srv/app/b": ten, "nix/persist/srv/app/a": ten.Add(time.Hour), "nix/persist/srv/app/b": ten.Add(-time.Hour)} {
+			testutil.Must(t, os.Chtimes(filepath.Join(c.Root, p), at, at))
+		}
+	})
+	for p, want := range map[string]struct {
+		copyAt time.Time
+		newer  bool
+	}{"/srv/app/a": {ten.Add(time.Hour), true}, "/srv/app/b": {ten.Add(-time.Hour), false}} {
+		it := itemAt(a, p)
+		if it == nil || it.Copy != CopyDiffers || it.CopyMtime() != want.copyAt.UnixNano() || it.Mtime != ten.UnixNano() || it.CopyNewer() != want.newer {
+			t.Errorf("%s: %+v (copy mtime %d), want the copy's time %v, newer %v", p, it, it.CopyMtime(), want.copyAt, want.newer)
+		}
 	}
 }

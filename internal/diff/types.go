@@ -192,8 +192,36 @@ type Item struct {
 
 // itemRare is the part of an Item few items have.
 type itemRare struct {
-	target string
-	below  Total
+	target    string
+	below     Total
+	copyMtime int64
+}
+
+// CopyMtime is the modification time (ns since the epoch) of the
+// persistent copy's object at the path when Copy is CopyDiffers: what
+// comes back in the path's place, read when Check compared the two; 0
+// for any other item, or a copy whose time was not read.
+func (it *Item) CopyMtime() int64 {
+	if it.rare == nil {
+		return 0
+	}
+	return it.rare.copyMtime
+}
+
+// SetCopyMtime sets what CopyMtime returns.
+func (it *Item) SetCopyMtime(ns int64) {
+	r := it.rareValue()
+	r.copyMtime = ns
+	it.setRare(r)
+}
+
+// CopyNewer reports whether the persistent copy's object that comes back
+// in the path's place (CopyDiffers) was modified after the live one
+// (CopyMtime after Mtime): keeping the live object would replace newer
+// data. The one rule drift check's words and the order of its --prefer
+// commands read.
+func (it *Item) CopyNewer() bool {
+	return it.Copy == CopyDiffers && it.CopyMtime() > it.Mtime
 }
 
 // Target is the symlink target of a link ("" for any other item, or a

@@ -55,6 +55,7 @@ func (c *classifier) classify(p *Path) {
 		}
 		r := c.adoptStep(q)
 		p.Step, p.Why = r[0], r[1]
+		p.copyNewer = p.Step == StepDecide && it.CopyNewer()
 	default:
 		p.Step, p.Why = StepLeft, "drift check reports it "+cat.String()
 	}

@@ -115,6 +115,10 @@ type Path struct {
 	Suggestion string   `json:"suggestion,omitempty"`
 	Targets    []string `json:"targets,omitempty"`
 	Why        string   `json:"why,omitempty"`
+	// copyNewer, for StepDecide, says the persistent copy's object is the
+	// newer one (diff.Item.CopyNewer): Next names it, --prefer persistent
+	// first.
+	copyNewer bool
 }
 
 // Result is the rehearsal: the paths and the verdict.
@@ -258,7 +262,11 @@ func weigh(reports []Report) []Path {
 // printed (adopt.Command).
 func verdict(r *Result, root string, args []string) {
 	seen := map[string]bool{}
+	var newer []string
 	for _, p := range r.Paths {
+		if p.Step == StepDecide && p.copyNewer && len(p.Targets) > 0 && !slices.Contains(newer, p.Targets[0]) {
+			newer = append(newer, p.Targets[0])
+		}
 		if p.Step == "" {
 			continue
 		}
@@ -327,7 +335,7 @@ func verdict(r *Result, root string, args []string) {
 		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, its data still on the wiped root or hidden)")
 	}
 	if len(r.Decide) > 0 {
-		steps = append(steps, "its persistent copy differs at "+strings.Join(r.Decide, ", ")+": "+adopt.Choice(root, args, r.Decide...))
+		steps = append(steps, "its persistent copy differs at "+strings.Join(r.Decide, ", ")+": "+adopt.ChoiceNewer(root, args, newer, r.Decide...))
 	}
 	if len(r.Redeclare) > 0 {
 		steps = append(steps, "declare again or ignore "+strings.Join(r.Redeclare, ", ")+" (unmounted: its data stays in persistent storage, out of view after the next boot)")

@@ -320,3 +320,15 @@ func TestShadowedUndeclaredIsLeftAsCheckAndSuggestSay(t *testing.T) {
 		t.Errorf("a declared shadowed path is left (%q), want drift adopt's step", why)
 	}
 }
+
+// TestDecideNamesTheNewerCopyFirst: a path whose persistent copy differs
+// and is the newer (diff.Item.CopyNewer) is decided with --prefer
+// persistent offered first, naming it; the next line offered --prefer live
+// first, which replaces the newer data.
+func TestDecideNamesTheNewerCopyFirst(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{{Path: "/etc/adjtime", Step: StepDecide, Targets: []string{"/etc/adjtime"}, copyNewer: true}}}
+	verdict(r, "/", nil)
+	if want := "its persistent copy differs at /etc/adjtime: the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime"; !strings.Contains(r.Next, want) {
+		t.Errorf("next %q, want %q", r.Next, want)
+	}
+}

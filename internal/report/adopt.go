@@ -167,7 +167,7 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 				lacks = fmt.Sprintf(" and holds %s that it lacks", what)
 			}
 			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s%s: %s\n",
-				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, adopt.Choice(root, args, p.Path))
+				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, lacks, adopt.ChoiceNewer(root, args, escapeAll(adopt.NewerInCopy(&adopt.Result{Paths: []adopt.Path{p}})), p.Path))
 		default:
 			fmt.Fprintf(w, "drift: %s holds %s that %s lacks: %s; keep them: %s\n",
 				escape.Name(p.Path), what, copyOf, pendingFate(p), AdoptCommand(root, args, p.Path))
@@ -208,8 +208,10 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 			switch {
 			case o.Action == restore.Replace && o.Kind == restore.KindDir && o.DestKind == restore.KindDir:
 				fmt.Fprintf(w, "  replace  %s (%s; the live directory's owner, mode and extended attributes win)\n", dest, escape.Name(o.Why))
+			case o.Action == restore.Replace && o.DestNewer():
+				fmt.Fprintf(w, "  replace NEWER %s (the live copy wins%s)\n", dest, withTimes(o))
 			case o.Action == restore.Replace:
-				fmt.Fprintf(w, "  replace  %s (the live copy wins)\n", dest)
+				fmt.Fprintf(w, "  replace  %s (the live copy wins%s)\n", dest, withTimes(o))
 			case items: // a refusal: the copies were not planned further
 				fmt.Fprintf(w, "  copy     %s (missing)\n", dest)
 			}
@@ -222,6 +224,9 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 		for _, it := range o.Result.Items {
 			writeItem(w, root, verb, it)
 		}
+		if o.Action == restore.Replace && o.DestNewer() {
+			fmt.Fprintf(w, "  (replaces NEWER data: %s)\n", outcomeTimes(o))
+		}
 		for _, s := range o.Result.Skipped {
 			fmt.Fprintf(w, "  skip     %s (%s)\n", escape.Name(s.Path), s.Reason)
 		}
@@ -230,10 +235,36 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 			fmt.Fprintf(w, "  same     %s (already holds the same bytes: left alone)\n", dest)
 		}
 	case restore.Keep:
-		fmt.Fprintf(w, "  keep     %s (%s; the persistent copy wins)\n", dest, escape.Name(o.Why))
+		fmt.Fprintf(w, "  keep     %s (%s%s; the persistent copy wins)\n", dest, escape.Name(o.Why), withTimes(o))
 	case restore.Differs:
-		fmt.Fprintf(w, "  differs  %s (%s)\n", dest, escape.Name(o.Why))
+		fmt.Fprintf(w, "  differs  %s (%s%s)\n", dest, escape.Name(o.Why), withTimes(o))
 	}
+}
+
+// outcomeTimes says when the live object and the persistent copy's of a
+// differing outcome were modified, and which is newer: "live modified
+// 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy
+// is NEWER". "" when the times were not read (directories).
+func outcomeTimes(o restore.Outcome) string {
+	if o.Mtime == 0 && o.DestMtime == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("live modified %s, the copy's %s", stamp(o.Mtime), stamp(o.DestMtime))
+	switch {
+	case o.DestNewer():
+		return s + ": the copy is NEWER"
+	case o.Mtime > o.DestMtime:
+		return s + ": the live one is newer"
+	}
+	return s
+}
+
+// withTimes is outcomeTimes after a "; ", "" without times.
+func withTimes(o restore.Outcome) string {
+	if t := outcomeTimes(o); t != "" {
+		return "; " + t
+	}
+	return ""
 }
 
 func writeItem(w *bufio.Writer, root, verb string, it restore.Item) {

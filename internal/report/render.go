@@ -130,7 +130,7 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 			s += ", not backed by persistent storage"
 		}
 		if it.Copy == diff.CopyDiffers {
-			s += "; the stale copy " + escape.Name(diff.CopyOf(&d, it.Path)) + " comes back in its place"
+			s += "; " + copyComesBack(it, escape.Name(diff.CopyOf(&d, it.Path)))
 		}
 		return s
 	case it.Category == diff.Covered && !it.Visible():
@@ -484,7 +484,7 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 		if len(at) > 1 {
 			first += fmt.Sprintf(" and %d more", len(at)-1)
 		}
-		out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s", escape.Name(strings.Join(diffs, ", ")), first, adopt.Choice(a.Root, a.Args, diffs...)))
+		out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s", escape.Name(strings.Join(diffs, ", ")), first, adopt.ChoiceNewer(a.Root, a.Args, copyNewerAt(rows, at), diffs...)))
 	}
 	return strings.Join(out, "\n")
 }

@@ -626,7 +626,7 @@ func TestComparisonTableTargets(t *testing.T) {
 }
 
 // The WHY of a path inside a declaration that is not mounted names the
-// stale copy that comes back in its place; a covered path says the copy is
+// other copy that comes back in its place, and which is newer; a covered path says the copy is
 // mounted over it; the summary counts copied and covered paths.
 func TestWhyStaleCopyAndCovered(t *testing.T) {
 	d := persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv/app"}
@@ -637,8 +637,21 @@ func TestWhyStaleCopyAndCovered(t *testing.T) {
 	stale := &diff.Item{Path: "/srv/app/x", Category: diff.DeclaredUnbacked, Mode: 0o100644, Size: 5, Decl: 0, Copy: diff.CopyDiffers}
 	covered := &diff.Item{Path: "/home/alice/.mozilla/prefs.js", Category: diff.Covered, Mode: 0o100644, Size: 3, Decl: 1, Mount: 30}
 	a.Lost = []*diff.Item{covered, stale}
-	if w := Why(a, stale); w != "inside declared directory /srv/app, not backed by persistent storage; the stale copy /nix/persist/srv/app/x comes back in its place" {
-		t.Errorf("stale: %q", w)
+	if w := Why(a, stale); w != "inside declared directory /srv/app, not backed by persistent storage; the persistent copy /nix/persist/srv/app/x, other content, comes back in its place" {
+		t.Errorf("copy of unknown time: %q", w)
+	}
+	// Both times, and which is newer: a newer copy is not stale (field
+	// case: /etc/adjtime's persistent copy, modified at 11:00, was called
+	// the stale copy of the live file of 10:00).
+	stale.Mtime = time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC).UnixNano()
+	newer := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixNano()
+	stale.SetCopyMtime(newer)
+	if w := Why(a, stale); !strings.HasSuffix(w, "; the persistent copy /nix/persist/srv/app/x, other content and NEWER (modified 2026-12-07 12:00:00 UTC; the live one 2026-12-07 11:00:00 UTC), comes back in its place") {
+		t.Errorf("newer copy: %q", w)
+	}
+	stale.SetCopyMtime(newer - 2*int64(time.Hour))
+	if w := Why(a, stale); !strings.HasSuffix(w, "; the older persistent copy /nix/persist/srv/app/x (modified 2026-12-07 10:00:00 UTC; the live one 2026-12-07 11:00:00 UTC) comes back in its place") {
+		t.Errorf("older copy: %q", w)
 	}
 	if w := Why(a, covered); !strings.Contains(w, "not mounted from /nix/persist/home/alice/.mozilla: the next boot mounts the copy over it") {
 		t.Errorf("covered: %q", w)

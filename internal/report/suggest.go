@@ -103,6 +103,9 @@ func LeftLine(r *SuggestReport, l suggest.Left) string {
 	switch {
 	case cmd != "":
 		line += "; keep them: " + cmd
+	case live != "" && len(l.Newer) > 0:
+		// adopt.ChoiceNewer's words: the newer side first.
+		line += "; the persistent copy is newer at " + strings.Join(escapeAll(l.Newer), ", ") + ": keep the persistent copy's: " + persistent + ", or the live objects: " + live
 	case live != "":
 		line += "; keep the live objects: " + live + ", or the persistent copy's: " + persistent
 	}

@@ -70,8 +70,12 @@ func rowWhy(a *diff.Audit, r Row, refs *cmdRefs) string {
 		}
 		why += "; keep it: " + refs.ref(cmd)
 	} else if live, persistent := RowAdoptPrefer(a, r.Item); live != "" {
-		// adopt.Choice's words.
-		why += "; its persistent copy differs: keep the live objects: " + refs.ref(live) + ", or the persistent copy's: " + refs.ref(persistent)
+		// adopt.Choice's words; the newer side first (diff.Item.CopyNewer).
+		if r.Item.CopyNewer() {
+			why += "; its persistent copy differs and is newer: keep the persistent copy's: " + refs.ref(persistent) + ", or the live objects: " + refs.ref(live)
+		} else {
+			why += "; its persistent copy differs: keep the live objects: " + refs.ref(live) + ", or the persistent copy's: " + refs.ref(persistent)
+		}
 	} else {
 		why += keepByHand(a, r.Item, refs)
 	}

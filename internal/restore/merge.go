@@ -48,9 +48,19 @@ type Outcome struct {
 	Kind, DestKind Kind
 	// Why says how a differing object differs.
 	Why string
+	// Mtime and DestMtime, for objects that are not both directories and
+	// differ (Differs, Replace, Keep), are the source's and the
+	// destination's modification times (ns since the epoch): which is
+	// newer (DestNewer). 0 otherwise.
+	Mtime, DestMtime int64
 	// Result is the copy's (Copy, Replace): every object copied.
 	Result *Result
 }
+
+// DestNewer reports whether the destination's object of a differing
+// outcome was modified after the source's: replacing it would replace
+// newer data.
+func (o *Outcome) DestNewer() bool { return o.DestMtime > o.Mtime }
 
 // ConflictError is Merge's refusal: objects whose destination holds other
 // bytes, and no Request.OnDiffer saying which side wins. Nothing was
@@ -285,6 +295,9 @@ func (m *merger) walk(sdir int, sname string, ddir int, dname, live, dest string
 	o.Why, err = differ(sdir, sname, &sst, ddir, dname, &dst)
 	if err != nil {
 		return fmt.Errorf("compare %s with %s: %w", path.Join(m.from, live), path.Join(m.root, dest), err)
+	}
+	if o.Why != "" {
+		o.Mtime, o.DestMtime = sst.Mtim.Nano(), dst.Mtim.Nano()
 	}
 	switch {
 	case o.Why == "":

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -318,5 +319,30 @@ func TestMergeDirectoryMetadataDiffers(t *testing.T) {
 	testutil.Must(t, unix.Lstat(dst, &st))
 	if st.Mode&0o7777 != 0o755 {
 		t.Errorf("after Keep the copy's directory is %04o, want its own 0755", st.Mode&0o7777)
+	}
+}
+
+// TestMergeOutcomeSaysWhichIsNewer: a differing object's outcome carries
+// both modification times, and DestNewer says the destination's is the
+// newer one: drift adopt --dry-run showed only the sizes, and following
+// --prefer live overwrote a persistent copy modified after the live file
+// (field case: /etc/adjtime).
+func TestMergeOutcomeSaysWhichIsNewer(t *testing.T) {
+	from, live := mergeSystem(t)
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	testutil.Must(t, os.Chtimes(filepath.Join(from, "srv/half/diff"), ten, ten))
+	testutil.Must(t, os.Chtimes(filepath.Join(live, "nix/persist/srv/half/diff"), ten.Add(time.Hour), ten.Add(time.Hour)))
+	for _, on := range []Action{"", Replace, Keep} {
+		req := mergeReq(from, live, on)
+		req.DryRun = true
+		out, _ := Merge(context.Background(), req)
+		for _, o := range out {
+			if strings.HasSuffix(o.Path, "/diff") && (o.Mtime != ten.UnixNano() || o.DestMtime != ten.Add(time.Hour).UnixNano() || !o.DestNewer()) {
+				t.Errorf("%q: %+v, want both times, the destination newer", on, o)
+			}
+			if strings.HasSuffix(o.Path, "/same") && (o.Mtime != 0 || o.DestNewer()) {
+				t.Errorf("%q: the same object has times: %+v", on, o)
+			}
+		}
 	}
 }

@@ -39,6 +39,9 @@ func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
 	if (k == diff.KeepAdopt || k == diff.KeepUndeclare || k == diff.KeepChoose) && !slices.Contains(x.Adopt, what) {
 		x.Adopt = append(x.Adopt, what)
 	}
+	if k == diff.KeepChoose && it.CopyNewer() {
+		x.Newer = append(x.Newer, it.Path)
+	}
 	if d := a.DeletedAt(it.Path); k == diff.KeepShownDeleted && d != nil {
 		b := ByHand{MountPoint: d.Mount.MountPoint, Copy: what, Dir: it.Path != d.Mount.MountPoint || it.IsDir()}
 		if !slices.ContainsFunc(x.ByHand, func(o ByHand) bool { return o.MountPoint == b.MountPoint }) {

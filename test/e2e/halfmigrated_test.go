@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nix-drift/drift/internal/testutil"
 )
@@ -30,7 +31,7 @@ const extraDeclarations = `{
 //
 // drift check's lost set (--format paths0) equals what a real drift wipe and
 // the next boot's mounts removed from view: a regular file whose bytes
-// changed (the stale copy came back) counts as lost, objects hidden under
+// changed (the older copy came back) counts as lost, objects hidden under
 // mount points count as lost. The JSON names the categories (copied
 // counted, covered with its size) and compares the shadowed file with the
 // previous root beneath the mount: history "same", no "not compared".
@@ -48,6 +49,8 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 	w(storage+"/srv/half/same.txt", "copied byte for byte\n")
 	w("/srv/half/other.txt", "live, newer\n")
 	w(storage+"/srv/half/other.txt", "stale\n")
+	hourAgo := time.Now().Add(-time.Hour)
+	testutil.Must(t, os.Chtimes(s.M(storage+"/srv/half/other.txt"), hourAgo, hourAgo)) // older than the live file
 	w("/srv/half/missing.txt", "never copied\n")
 	w("/srv/half/sub/in-copy.txt", "in the copy\n")
 	w(storage+"/srv/half/sub/in-copy.txt", "in the copy\n")
@@ -88,8 +91,8 @@ func TestHalfMigratedCoveredShadowedPredictLoss(t *testing.T) {
 	rows := map[string]string{}
 	for _, it := range r.Items {
 		rows[it.Path] = it.Category + " " + it.History
-		if it.Path == "/srv/half/other.txt" && !strings.Contains(it.Why, "the stale copy /nix/persist/srv/half/other.txt comes back") {
-			t.Errorf("other.txt: why %q, want the stale copy named", it.Why)
+		if it.Path == "/srv/half/other.txt" && !strings.Contains(it.Why, "the older persistent copy /nix/persist/srv/half/other.txt (modified ") {
+			t.Errorf("other.txt: why %q, want the older copy named, with its time", it.Why)
 		}
 	}
 	for p, want := range map[string]string{

@@ -1,0 +1,47 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/escape"
+)
+
+// copyComesBack says that the persistent copy's other object at it's
+// place (copy, escaped), CopyDiffers, comes back there at the next boot,
+// and which of the two is newer (diff.Item.CopyNewer), with both
+// modification times: a newer copy is never called stale.
+func copyComesBack(it *diff.Item, copy string) string {
+	ct := it.CopyMtime()
+	switch {
+	case ct == 0:
+		return "the persistent copy " + copy + ", other content, comes back in its place"
+	case it.CopyNewer():
+		return fmt.Sprintf("the persistent copy %s, other content and NEWER (modified %s; the live one %s), comes back in its place", copy, stamp(ct), stamp(it.Mtime))
+	case ct < it.Mtime:
+		return fmt.Sprintf("the older persistent copy %s (modified %s; the live one %s) comes back in its place", copy, stamp(ct), stamp(it.Mtime))
+	}
+	return fmt.Sprintf("the persistent copy %s, other content modified at the same time (%s), comes back in its place", copy, stamp(ct))
+}
+
+// copyNewerAt are the paths of at (escaped) whose row says the persistent
+// copy is newer (diff.Item.CopyNewer).
+func copyNewerAt(rows []Row, at []string) []string {
+	var out []string
+	for _, r := range rows {
+		if r.Item.CopyNewer() && slices.Contains(at, r.Item.Path) {
+			out = append(out, escape.Name(r.Item.Path))
+		}
+	}
+	return out
+}
+
+// escapeAll is ps, each escaped (escape.Name).
+func escapeAll(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = escape.Name(p)
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/suggest"
+	"github.com/nix-drift/drift/internal/testutil"
+)
+
+// TestNewerCopyIsNamedAndOfferedFirst: a declared file not mounted from
+// its persistent copy, the copy modified an hour after the live file. drift
+// check called it "the stale copy" and numbered drift adopt --prefer live
+// first, which replaced the newer data (field case: /etc/adjtime's copy of
+// 11:00 overwritten by the live file of 10:00). The WHY names the copy
+// newer with both times, the row and the summary line offer --prefer
+// persistent first; a copy older than the live file keeps the live side
+// first.
+func TestNewerCopyIsNamedAndOfferedFirst(t *testing.T) {
+	live := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	for _, newer := range []bool{true, false} {
+		a := audit()
+		a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"},
+			persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/hostid"})
+		n := int32(len(a.Decls.Entries))
+		adj := &diff.Item{Path: "/etc/adjtime", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 16, Decl: n - 2, Copy: diff.CopyDiffers, Mtime: live}
+		host := &diff.Item{Path: "/etc/hostid", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 4, Decl: n - 1, Copy: diff.CopyDiffers, Mtime: live}
+		copyTime := live + int64(time.Hour)
+		if !newer {
+			copyTime = live - int64(time.Hour)
+		}
+		adj.SetCopyMtime(copyTime)
+		host.SetCopyMtime(live - int64(time.Hour))
+		a.Lost = []*diff.Item{adj, host}
+		refs := &cmdRefs{}
+		why := rowWhy(a, Row{Item: adj}, refs)
+		livecmd, persistent := RowAdoptPrefer(a, adj)
+		first := livecmd
+		if newer {
+			first = persistent
+			if strings.Contains(why, "stale") || !strings.Contains(why, "NEWER (modified 2026-12-07 11:00:00 UTC; the live one 2026-12-07 10:00:00 UTC)") ||
+				!strings.Contains(why, "differs and is newer: keep the persistent copy's: run [1], or the live objects: run [2]") {
+				t.Errorf("newer copy: why %q", why)
+			}
+		} else if !strings.Contains(why, "older persistent copy") || !strings.Contains(why, "keep the live objects: run [1], or the persistent copy's: run [2]") {
+			t.Errorf("older copy: why %q", why)
+		}
+		if len(refs.cmds) != 2 || refs.cmds[0] != first {
+			t.Errorf("newer %v: commands %q, want %q first", newer, refs.cmds, first)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, a, Options{Format: "table"}); err != nil {
+			t.Fatal(err)
+		}
+		want := adopt.Choice(a.Root, a.Args, "/etc/adjtime", "/etc/hostid")
+		if newer {
+			want = "the persistent copy is newer at /etc/adjtime: keep the persistent copy's: " + adopt.Command(a.Root, a.Args, adopt.PreferPersistent, "/etc/adjtime", "/etc/hostid")
+		}
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("newer %v: the summary does not say %q:\n%s", newer, want, buf.String())
+		}
+	}
+}
+
+// TestAdoptDryRunShowsBothTimes: drift adopt --dry-run (and its refusal)
+// listed a differing object with its sizes only, and its summary offered
+// --prefer live first, though the persistent copy's object was the newer
+// (field case: /etc/adjtime, the copy of 11:00 overwritten by the live
+// file of 10:00). Each differing object now shows both modification times
+// and which is newer; a replacement of a newer copy is "replace NEWER";
+// the summary names the newer copy and offers --prefer persistent first.
+func TestAdoptDryRunShowsBothTimes(t *testing.T) {
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	o := restore.Outcome{Path: "/etc/adjtime", Dest: "/nix/persist/etc/adjtime", Action: restore.Differs, Kind: restore.KindFile, DestKind: restore.KindFile,
+		Why: "16 bytes here, 17 there", Mtime: ten, DestMtime: ten + int64(time.Hour)}
+	path := adopt.Path{Path: "/etc/adjtime", Dest: "/nix/persist/etc/adjtime", Ephemeral: "/", Outcomes: []restore.Outcome{o}}
+	var b strings.Builder
+	testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{path}}, AdoptRefused, "table"))
+	if want := "differs  /nix/persist/etc/adjtime (16 bytes here, 17 there; live modified 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy is NEWER)"; !strings.Contains(b.String(), want) {
+		t.Errorf("refusal does not say %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{path}}, AdoptRefused, "summary"))
+	if want := "the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime, or the live objects: drift adopt --prefer live /etc/adjtime"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary does not say %q:\n%s", want, b.String())
+	}
+	path.Outcomes[0].Action = restore.Replace
+	b.Reset()
+	testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{path}}, AdoptDryRun, "table"))
+	if want := "replace NEWER /nix/persist/etc/adjtime (the live copy wins; live modified 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy is NEWER)"; !strings.Contains(b.String(), want) {
+		t.Errorf("dry run of --prefer live does not say %q:\n%s", want, b.String())
+	}
+	// A dry run lists the object it would copy, then says it replaces newer data.
+	path.Outcomes[0].Result = &restore.Result{Items: []restore.Item{{Kind: restore.KindFile, Dest: "/nix/persist/etc/adjtime", Size: 16, Mode: 0o644}}}
+	b.Reset()
+	testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{path}}, AdoptDryRun, "table"))
+	if want := "(replaces NEWER data: live modified 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy is NEWER)"; !strings.Contains(b.String(), want) {
+		t.Errorf("dry run of --prefer live listing the copy does not say %q:\n%s", want, b.String())
+	}
+}
+
+// TestSuggestLeftLineOffersTheNewerSideFirst: drift suggest's line for the
+// declared paths whose persistent copy differs offered --prefer live first
+// for a copy newer than the live file, as drift check did; it names the
+// newer copy and offers --prefer persistent first (suggest.Left.Newer).
+func TestSuggestLeftLineOffersTheNewerSideFirst(t *testing.T) {
+	l := suggest.Left{Reason: suggest.LeftChoose, Count: 1, Examples: []string{"/etc/adjtime"}, Keep: diff.KeepChoose, Adopt: []string{"/etc/adjtime"}, Newer: []string{"/etc/adjtime"}}
+	line := LeftLine(&SuggestReport{Root: "/"}, l)
+	if want := "; the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime, or the live objects: drift adopt --prefer live /etc/adjtime"; !strings.HasSuffix(line, want) {
+		t.Errorf("line %q, want it to end %q", line, want)
+	}
+	l.Newer = nil
+	if line := LeftLine(&SuggestReport{Root: "/"}, l); !strings.HasSuffix(line, "; keep the live objects: drift adopt --prefer live /etc/adjtime, or the persistent copy's: drift adopt --prefer persistent /etc/adjtime") {
+		t.Errorf("older copy: line %q", line)
+	}
+}
