@@ -292,7 +292,7 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 	p.Owner, p.Storage, p.Parents = st.Top, st.Storage, st.Parents
 	if p.Path == e.Path {
 		a.res.Warnings = append(a.res.Warnings, warns...)
-		if d := ownerDiffers(path.Join(a.m.Root, dest), p.Owner); d != "" {
+		if d := ownerDiffers(a.m.Root, dest, p.Owner); d != "" {
 			a.res.Warnings = append(a.res.Warnings, fmt.Sprintf("the persistent copy %s already exists with %s: adopt leaves it as it is (chown/chmod it to match the declaration)", dest, d))
 		}
 	}

@@ -4,15 +4,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/restore"
 	"golang.org/x/sys/unix"
 )
 
-// ownerDiffers says how the existing persistent directory full differs
-// from the declared owner o ("" when it does not, or cannot be read).
-func ownerDiffers(full string, o *restore.Owner) string {
-	var st unix.Stat_t
-	if o == nil || unix.Fstatat(unix.AT_FDCWD, full, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+// ownerDiffers says how the existing persistent directory dest (absolute
+// inside root) differs from the declared owner o ("" when it does not, or
+// cannot be read: lstat'ed beneath root by fsys.StatIn, never through a
+// symlink).
+func ownerDiffers(root, dest string, o *restore.Owner) string {
+	if o == nil {
+		return ""
+	}
+	st, err := fsys.StatIn(root, dest)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return ""
 	}
 	var d []string

@@ -217,10 +217,11 @@ func describePlan(r *Result) string {
 }
 
 // describeDest is the size of what is at dest under root now, for the
-// hint: "33 B", or "a directory".
+// hint: "33 B", or "a directory" (lstat'ed beneath root, fsys.StatIn:
+// never through a symlink, whatever dest's length).
 func describeDest(root, dest string) string {
-	var st unix.Stat_t
-	if err := unix.Lstat(path.Join(root, dest), &st); err != nil {
+	st, err := fsys.StatIn(root, dest)
+	if err != nil {
 		return path.Join(root, dest)
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {

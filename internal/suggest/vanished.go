@@ -2,10 +2,6 @@ package suggest
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -136,35 +132,20 @@ func (in *Input) vanishedRows(match *knowledge.Matcher, homes []home) []vanished
 
 // previousChildren are the entries of the directory v in the previous
 // root prev, each a row of its own like v with its subtree counted (never
-// through a symlink: lstat, WalkDir); none when it cannot be read.
+// through a symlink, whatever the paths' length: walkTree); none when it
+// cannot be read.
 func previousChildren(prev string, v diff.Vanished) []diff.Vanished {
-	dir := filepath.Join(prev, v.Path)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
 	var out []diff.Vanished
-	for _, e := range ents {
-		var st unix.Stat_t
-		if unix.Lstat(filepath.Join(dir, e.Name()), &st) != nil {
-			continue
+	walkTree(prev, v.Path, func(p string, st *unix.Stat_t) bool {
+		if p == v.Path {
+			return true
 		}
 		c := v
-		c.Path, c.Mode, c.Subvolume, c.Entries, c.Bytes = path.Join(v.Path, e.Name()), st.Mode, false, 0, 0
-		_ = filepath.WalkDir(filepath.Join(dir, e.Name()), func(_ string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			c.Entries++
-			if d.Type().IsRegular() {
-				if fi, err := d.Info(); err == nil {
-					c.Bytes += fi.Size()
-				}
-			}
-			return nil
-		})
+		c.Path, c.Mode, c.Subvolume = p, st.Mode, false
+		c.Entries, c.Bytes = treeSize(prev, p)
 		out = append(out, c)
-	}
+		return false
+	})
 	return out
 }
 
@@ -210,42 +191,22 @@ func (in *Input) vanishedOf(v diff.Vanished, decl string) []Vanished {
 // Vanished like v (its mode; its subtree counted), in walk order: a
 // directory both hold is descended into, anything else the copy holds is
 // left alone (restore would replace it only with --force). Never through a
-// symlink (lstat, WalkDir; StatIn).
+// symlink, whatever the paths' length (walkTree; StatIn).
 func copyLacks(prev, root string, v diff.Vanished, copyOf func(string) string) []diff.Vanished {
 	var out []diff.Vanished
-	top := filepath.Join(prev, v.Path)
-	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == top {
-			return nil
+	walkTree(prev, v.Path, func(p string, ls *unix.Stat_t) bool {
+		if p == v.Path {
+			return true
 		}
-		rel := v.Path + strings.TrimPrefix(p, top)
-		st, serr := fsys.StatIn(root, copyOf(rel))
-		if serr == nil {
-			if d.IsDir() && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		var ls unix.Stat_t
-		if unix.Lstat(p, &ls) != nil {
-			return nil
+		isDir := ls.Mode&unix.S_IFMT == unix.S_IFDIR
+		if st, err := fsys.StatIn(root, copyOf(p)); err == nil {
+			return isDir && st.Mode&unix.S_IFMT == unix.S_IFDIR
 		}
 		c := v
-		c.Path, c.Mode, c.Subvolume, c.Entries, c.Bytes = rel, ls.Mode, false, 0, 0
-		_ = filepath.WalkDir(p, func(_ string, e fs.DirEntry, err error) error {
-			if err == nil {
-				c.Entries++
-				if fi, ierr := e.Info(); ierr == nil && e.Type().IsRegular() {
-					c.Bytes += fi.Size()
-				}
-			}
-			return nil
-		})
+		c.Path, c.Mode, c.Subvolume = p, ls.Mode, false
+		c.Entries, c.Bytes = treeSize(prev, p)
 		out = append(out, c)
-		if d.IsDir() {
-			return fs.SkipDir
-		}
-		return nil
+		return false
 	})
 	return out
 }
