@@ -303,7 +303,7 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	m.mountedElsewhere = live && m.Root != "/" && m.Root != ""
 	var err error
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), Ignore: o.Ignore, Workers: o.Workers, Now: o.Now, Progress: o.Progress}
-	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
+	cfg.Remounted, cfg.Homes, cfg.HomeManagerHomes = m.remounted(), m.homeDirs(), m.homeManagerHomes()
 	if live {
 		// The live mount table describes real mounts: look under them.
 		if cfg.Under, err = rootSubvolUnder(o.RootSubvol, btrfs.ViewOptions{Root: m.Root, Table: m.Mounts, Top: m.top, NoOpenTree: o.NoOpenTree}); err != nil {

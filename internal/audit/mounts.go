@@ -81,7 +81,7 @@ func loadMounts(ctx context.Context, root, file, livePath string, stdin io.Reade
 // when the system is not impermanent (no declarations, no --ephemeral).
 func (m *Model) ephemeralMounts(ctx context.Context, o Options) []mounts.Mount {
 	cfg := diff.Config{Root: m.Root, Mounts: m.Mounts, Decls: m.Decls, Ephemeral: append(slices.Clone(o.Ephemeral), m.configuredTmpfs()...), MountsOnly: true}
-	cfg.Remounted, cfg.Homes = m.remounted(), m.homeDirs()
+	cfg.Remounted, cfg.Homes, cfg.HomeManagerHomes = m.remounted(), m.homeDirs(), m.homeManagerHomes()
 	a, err := diff.Check(ctx, cfg)
 	if err != nil {
 		return nil

@@ -118,12 +118,24 @@ func (c *classifier) inHome(p string) bool {
 	return false
 }
 
-// homeManagerLink reports whether p, a symlink to target, is home-manager's
-// (HomeManagerTarget) inside a home. home-manager's activation (the
-// home-manager-USER unit its NixOS module runs at every boot) makes it
-// again, and the directories holding it.
-func (c *classifier) homeManagerLink(p, target string) bool {
-	return HomeManagerTarget(target) && c.inHome(p)
+// HomeManagerLink reports whether p, a symlink to target, is made again at
+// boot by home-manager: a link into its home-files (HomeManagerTarget)
+// inside one of homes (below it), the homes of the users its NixOS module
+// manages (Config.HomeManagerHomes). Its activation (the home-manager-USER
+// unit, run at every boot) makes the link again, and the directories
+// holding it. A link into home-files in another home (home-manager
+// standalone, run by hand; a user the configuration does not give to
+// home-manager) is not made again.
+func HomeManagerLink(homes []string, p, target string) bool {
+	if !HomeManagerTarget(target) {
+		return false
+	}
+	for _, h := range homes {
+		if p != h && pathx.Contains(h, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // HomeManagerTarget reports whether a symlink's target is where

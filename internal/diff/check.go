@@ -97,7 +97,7 @@ func Check(ctx context.Context, cfg Config) (*Audit, error) {
 	}
 	c := &classifier{cfg: cfg, entries: decls.Entries, ignore: cfg.Ignore, kinds: map[*mounts.Mount]mountKind{}, wrongSource: map[*mounts.Mount]int32{}}
 	defer c.releaseViews()
-	a := &Audit{Root: cfg.Root, Decls: decls, Homes: cfg.Homes, Totals: map[Category]Total{}, PreviousRoot: cfg.PreviousRoot}
+	a := &Audit{Root: cfg.Root, Decls: decls, Homes: cfg.Homes, HomeManagerHomes: cfg.HomeManagerHomes, Totals: map[Category]Total{}, PreviousRoot: cfg.PreviousRoot}
 
 	rootMount, eph, err := ephemeralMounts(cfg, t, decls)
 	if err != nil {

@@ -69,9 +69,15 @@ type Config struct {
 	// from persistent storage at one of them is not Unmounted.
 	Remounted []string
 	// Homes are the home directories known besides /root and /home/NAME
-	// (--home, the declarations' users): a symlink into /nix/store inside
-	// a home is home-manager's, made again by its activation (Recreated).
+	// (--home, the declarations' users).
 	Homes []string
+	// HomeManagerHomes are the homes of the users home-manager's NixOS
+	// module manages (persist.Config.HomeManagerUsers): a link into its
+	// home-files inside one is made again by its activation at every boot
+	// (HomeManagerLink: Recreated). A link into home-files in any other
+	// home is lost; with no configuration read there is none, and every
+	// such link is lost: the safe prediction.
+	HomeManagerHomes []string
 	// Collapse lets Check count, instead of list, what lies below a
 	// directory that is lost whole by construction: a lost directory with
 	// no mount point, declaration, storage path or activation output at or
@@ -377,6 +383,10 @@ type Audit struct {
 	// /home/NAME (knowledge.HomeOf reads them with those), for the
 	// knowledge base's facts about a home's paths.
 	Homes []string
+	// HomeManagerHomes is Config.HomeManagerHomes: the homes whose links
+	// into home-manager's home-files are made again at boot
+	// (HomeManagerLink).
+	HomeManagerHomes []string
 	// Lost holds every lost path (Ignored included), sorted by path
 	// component by component ("/a/b" before "/a-b"); with Collapsed, the
 	// paths below an item with a non-zero Item.Below are counted there

@@ -107,7 +107,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 	case n.usersFile() && e.Mode&unix.S_IFMT == unix.S_IFREG:
 		// Written by the users activation from users.* alone (usersFiles).
 		cat = Recreated
-	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || c.homeManagerLink(e.Path, e.Target)):
+	case e.Mode&unix.S_IFMT == unix.S_IFLNK && (isActivation(e.Path, e.Target) || HomeManagerLink(c.cfg.HomeManagerHomes, e.Path, e.Target)):
 		cat = Recreated
 		p := c.arenas[e.Worker].keep(e)
 		c.mu.Lock()

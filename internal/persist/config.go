@@ -129,6 +129,11 @@ type Config struct {
 	// configuration declares is in use whichever part of it a command was
 	// given (Load).
 	Declared []Entry
+	// HomeManagerUsers are the names under home-manager.users (the
+	// users home-manager's NixOS module manages: its activation, the
+	// home-manager-NAME unit, runs at every boot and makes the links into
+	// the user's home-files again), in the order read.
+	HomeManagerUsers []string
 	// guesses are the homes and groups of users the declarations read
 	// took without users.users.<name> in their file (SettleHomes).
 	guesses []userGuess
@@ -315,6 +320,7 @@ func (c *Config) Merge(o *Config) {
 	c.Strings = append(c.Strings, o.Strings...)
 	c.Partial = append(c.Partial, o.Partial...)
 	c.TmpfilesLinks = append(c.TmpfilesLinks, o.TmpfilesLinks...)
+	c.HomeManagerUsers = append(c.HomeManagerUsers, o.HomeManagerUsers...)
 	c.guesses = append(c.guesses, o.guesses...)
 }
 

@@ -235,6 +235,9 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		if uu.Group != nil {
 			u.Group = *uu.Group
 		}
+		if uu.Home != nil && strings.HasPrefix(*uu.Home, "/") {
+			u.Home = *uu.Home
+		}
 		u.System = uu.IsSystemUser != nil && *uu.IsSystemUser
 		if uu.HashedPasswordFile != nil {
 			u.HashedPasswordFile = Str{*uu.HashedPasswordFile, Pos{File: u.Pos.File + ".hashedPasswordFile"}}
@@ -246,6 +249,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 		c.Groups = append(c.Groups, Group{Name: name, Pos: Pos{File: attr + ".users.groups." + nix.AttrName(name)}, HasGID: g.HasGID != nil && *g.HasGID})
 	}
 	c.Initrd = out.Initrd.initrd(attr)
+	c.HomeManagerUsers = users
 	set.Config = c
 	return set, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,10 @@ func TestEvalFlakeProjection(t *testing.T) {
 		"fs /var/log ext4", "hostkey /etc/ssh/k", "user bob uid=false group=users hpf= system=false", "group users gid=true"})
 	if got := s.Config.MutableUsers.Pos.String(); got != ".#nixosConfigurations.h.config.users.mutableUsers" {
 		t.Errorf("mutableUsers pos %q", got)
+	}
+	// The users home-manager manages and their homes, as a static read
+	// gives them (users.users.<name>.home, home-manager.users.<name>).
+	if len(s.Config.Users) != 1 || s.Config.Users[0].Home != "/srv/bob" || !slices.Equal(s.Config.HomeManagerUsers, []string{"bob"}) {
+		t.Errorf("users %+v, home-manager's %q", s.Config.Users, s.Config.HomeManagerUsers)
 	}
 }

@@ -390,6 +390,7 @@ func (r *reader) module(root *nix.Value) {
 	}
 	if us := r.path(cfg, "home-manager", "users"); us != nil && r.isSet(us, "home-manager.users") {
 		for _, u := range us.Attrs.Keys {
+			r.set.Config.HomeManagerUsers = append(r.set.Config.HomeManagerUsers, u)
 			w := "home-manager.users." + nix.AttrName(u)
 			uv := r.attr(us, u, w)
 			for i := 0; uv.Kind == nix.KindFunc && i < 8; i++ {

@@ -224,9 +224,10 @@ func (gr *grouping) weighOne(c *chunk, match *knowledge.Matcher, it *diff.Item) 
 }
 
 // generated is 1 for a link home-manager's activation makes again (a link
-// into its files in /nix/store, in a home: g's), else 0.
+// into its files in /nix/store, in the home of a user it manages:
+// diff.HomeManagerLink, check's rule), else 0.
 func (gr *grouping) generated(g *group, it *diff.Item, isLink bool) int32 {
-	if g.home != "" && isLink && diff.HomeManagerTarget(it.Target()) {
+	if g.home != "" && isLink && diff.HomeManagerLink(gr.in.Audit.HomeManagerHomes, it.Path, it.Target()) {
 		return 1
 	}
 	return 0

@@ -62,7 +62,7 @@ func TestSuggestChunks(t *testing.T) {
 	}
 	slices.SortStableFunc(lost, func(x, y *diff.Item) int { return pathx.Compare(x.Path, y.Path) })
 	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/srv/declared"}}}
-	in := Input{Audit: &diff.Audit{Decls: decls, Lost: lost}, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/persist",
+	in := Input{Audit: &diff.Audit{Decls: decls, Lost: lost, HomeManagerHomes: []string{"/home/alice"}}, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/persist",
 		Unpersistable: func(p string) string {
 			if pathx.HasPrefix(p, "/boot") {
 				return "/boot is the mount point of another filesystem"

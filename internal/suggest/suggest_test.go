@@ -222,27 +222,30 @@ func TestSuggestHistory(t *testing.T) {
 	}
 }
 
-// TestSuggestStoreLinks: links into /nix/store in a home (home-manager's,
-// made at its activation) are not state: a directory holding only them is
-// not suggested; one that also holds a file is, counting the file only. A
-// link into the store elsewhere, made by hand, is lost like any file
-// (drift check: nothing re-creates it), but a symlink is never declared as
-// a file: impermanence would bind-mount what it points to. It is left out,
-// with the reason (LeftSymlink).
+// TestSuggestStoreLinks: links into home-manager's files in the home of a
+// user it manages (Audit.HomeManagerHomes; made at its activation) are not
+// state: a directory holding only them is not suggested; one that also
+// holds a file is, counting the file only. A link into the store
+// elsewhere, made by hand, or into home-manager's files in a home it does
+// not manage (/root here), is lost like any file (drift check: nothing
+// re-creates it), but a symlink is never declared as a file: impermanence
+// would bind-mount what it points to. It is left out, with the reason
+// (LeftSymlink).
 func TestSuggestStoreLinks(t *testing.T) {
 	link := func(p, target string) *diff.Item {
 		it := &diff.Item{Path: p, Category: diff.Unpersisted, Mode: unix.S_IFLNK | 0o777, Decl: -1}
 		it.SetTarget(target)
 		return it
 	}
-	a := &diff.Audit{Decls: &persist.Set{}, Lost: []*diff.Item{
+	a := &diff.Audit{Decls: &persist.Set{}, HomeManagerHomes: []string{"/home/alice"}, Lost: []*diff.Item{
 		item("/home/alice/.config/fish", 0),
 		link("/home/alice/.config/fish/config.fish", "/nix/store/abc-home-manager-files/.config/fish/config.fish"),
 		item("/home/alice/.config/git", 0),
 		link("/home/alice/.config/git/config", "/nix/store/abc-home-manager-files/.config/git/config"),
 		item("/home/alice/.config/git/credentials.txt", 4),
 		link("/home/alice/.config/own", "../elsewhere"),
-		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"), // made by hand: nothing makes it again
+		link("/root/.gitconfig", "/nix/store/abc-home-manager-files/.gitconfig"), // root's: home-manager does not manage it
+		link("/usr/local/bin/rg", "/nix/store/abc-ripgrep/bin/rg"),               // made by hand: nothing makes it again
 	}}
 	got, left := Suggest(Input{Audit: a, Root: t.TempDir(), Knowledge: knowledge.Builtin(), StoragePath: "/persist"})
 	var rows []string
@@ -254,7 +257,7 @@ func TestSuggestStoreLinks(t *testing.T) {
 		t.Errorf("got %q, want %q", strings.Join(rows, "|"), want)
 	}
 	if !slices.ContainsFunc(left, func(l Left) bool {
-		return l.Reason == LeftSymlink && l.Count == 2 && slices.Equal(l.Examples, []string{"/home/alice/.config/own", "/usr/local/bin/rg"})
+		return l.Reason == LeftSymlink && l.Count == 3 && slices.Equal(l.Examples, []string{"/home/alice/.config/own", "/root/.gitconfig", "/usr/local/bin/rg"})
 	}) {
 		t.Errorf("symlinks not left with their reason: %+v", left)
 	}
@@ -289,7 +292,7 @@ func TestSuggestAccounted(t *testing.T) {
 		it.SetTarget(target)
 		return it
 	}
-	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}, Lost: []*diff.Item{
+	a := &diff.Audit{Decls: &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/log"}}}, HomeManagerHomes: []string{"/home/alice"}, Lost: []*diff.Item{
 		item("/etc", 0),
 		link("/etc/machine-id", "/persist/etc/machine-id"),
 		link("/etc/adjtime", "../nix/persist/etc/adjtime"), // into in.StoragePath, relative
