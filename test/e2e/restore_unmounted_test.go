@@ -74,7 +74,7 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 		if strings.HasPrefix(it.Path, decl+"/containers") && it.Category == "declared-unbacked" {
 			unbacked = true
 		}
-		if it.Path == decl+"/www/about.html" && it.Category == "declared-unbacked" && strings.Contains(it.Why, "stale") {
+		if it.Path == decl+"/www/about.html" && it.Category == "declared-unbacked" && strings.Contains(it.Why, "the older persistent copy") {
 			stale = true
 		}
 		if it.Path == sockDir {
@@ -82,7 +82,7 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 		}
 	}
 	if !unbacked || !stale || sockEntries != 4 {
-		t.Fatalf("before the wipe, want %s/containers declared-unbacked, about.html too with its stale copy, %s 4 entries: %+v", decl, sockDir, before.Items)
+		t.Fatalf("before the wipe, want %s/containers declared-unbacked, about.html too with its older copy named, %s 4 entries: %+v", decl, sockDir, before.Items)
 	}
 
 	s.unmountBelow(s.root)
