@@ -421,7 +421,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 				made.remove()
 			}
 			if errors.Is(err, unix.EEXIST) {
-				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), req.hint("--force replaces it", appearedForAdopt))
+				return res, withHint(fmt.Errorf("destination %s %w (it appeared during the copy)", res.DestFull, ErrExists), req.hint(appearedForRestore(req.Force), appearedForAdopt))
 			}
 			return res, fmt.Errorf("rename into %s: %w", res.DestFull, err)
 		}
@@ -524,6 +524,18 @@ func (req Request) hint(forRestore, forAdopt string) string {
 		return forAdopt
 	}
 	return forRestore
+}
+
+// appearedForRestore is drift restore's hint for a destination that
+// appeared during the copy, fit to the flags given: without --force, that
+// --force replaces it; with --force (which replaces only what is there
+// when the run starts), to look at it and run again.
+func appearedForRestore(force bool) string {
+	const who = "something wrote it during the copy (another drift restore or drift adopt, or a service writing there)"
+	if force {
+		return who + ": look at what is there now, and run drift restore --force again to replace it"
+	}
+	return who + ": --force replaces it"
 }
 
 // appearedForAdopt is drift adopt's hint for an object that appeared in
