@@ -31,7 +31,8 @@ type FS interface {
 	// plus O_DIRECTORY for a directory, or O_NOCTTY|O_NONBLOCK and maybe
 	// O_NOATIME for a file) with O_CLOEXEC|O_NOFOLLOW added, resolved with
 	// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS (OpenZ):
-	// never through a symlink, never outside dirfd. A symlink yields ELOOP,
+	// never through a symlink, never outside dirfd, a name of any length
+	// (longer than PATH_MAX in chunks, as OpenZ). A symlink yields ELOOP,
 	// a missing name ENOENT; the caller closes the descriptor returned.
 	OpenBeneath(dirfd int, name []byte, flags int) (int, error)
 	// Getdents reads raw linux_dirent64 records of the directory fd into

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -333,7 +332,8 @@ func (l *pairWalk) hand(w *PairWorker, s, fd int, isRoot bool) {
 
 // openDir opens side s of it: from its parent's descriptor, else from the
 // root by its whole path (openat2 resolves it beneath the root, no symlink
-// followed). It returns -1 after reporting a failure.
+// followed; fsys.OpenZ opens one longer than PATH_MAX in chunks). It
+// returns -1 after reporting a failure.
 func (l *pairWalk) openDir(w *PairWorker, it *PairItem, s int) int {
 	if it.Path == "/" {
 		return l.root[s].fd
@@ -343,31 +343,11 @@ func (l *pairWalk) openDir(w *PairWorker, it *PairItem, s int) int {
 		pfd, name = p.fd, it.Path[it.NameOff:]
 	}
 	fd, err := l.fs.OpenBeneath(pfd, w.cstr(name), pairDirFlags)
-	if err == unix.ENAMETOOLONG && it.parent[s] == nil {
-		fd, err = l.openComponents(w, s, name)
-	}
 	if err != nil {
 		l.v.Fail(w, it.Path, s, "openat", err)
 		return -1
 	}
 	return fd
-}
-
-// openComponents opens the directory rel (relative to side s's root, too
-// long for one openat2: PATH_MAX) one component at a time.
-func (l *pairWalk) openComponents(w *PairWorker, s int, rel string) (int, error) {
-	cur := l.root[s].fd
-	for {
-		comp, rest, more := strings.Cut(rel, "/")
-		fd, err := l.fs.OpenBeneath(cur, w.cstr(comp), pairDirFlags)
-		if cur != l.root[s].fd {
-			l.fs.Close(cur)
-		}
-		if err != nil || !more {
-			return fd, err
-		}
-		cur, rel = fd, rest
-	}
 }
 
 // list reads the directory fd (side s of it) into w.arena[s] and
