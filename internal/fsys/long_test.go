@@ -2,6 +2,7 @@ package fsys
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,12 +59,12 @@ func TestLongNamesOpenBeneathTheRoot(t *testing.T) {
 		names[i] = deepName
 	}
 	deep := mkdirChain(t, rootFD, names)
-	testutil.Must(t, os.WriteFile("/proc/self/fd/"+itoa(deep)+"/leaf", []byte("deep data\n"), 0o644))
+	testutil.Must(t, os.WriteFile("/proc/self/fd/"+strconv.Itoa(deep)+"/leaf", []byte("deep data\n"), 0o644))
 	testutil.Must(t, unix.Symlinkat("leaf", deep, "link"))
 	// chunk 1 ends after the 20th component (20×201-1 = 4,019 bytes): a
 	// symlink there is where the second chunk would start from.
 	for _, at := range []int{19, 25} {
-		pfd := mkdirChain(t, rootFD, append([]string{"s" + itoa(at)}, names[:at]...))
+		pfd := mkdirChain(t, rootFD, append([]string{"s" + strconv.Itoa(at)}, names[:at]...))
 		testutil.Must(t, unix.Symlinkat(".", pfd, deepName))
 	}
 	dir := strings.Join(names, "/")
@@ -126,12 +127,4 @@ func TestLongNamesOpenBeneathTheRoot(t *testing.T) {
 	if after := openFDs(t); after != before {
 		t.Errorf("%d descriptors open after the long opens, %d before", after, before)
 	}
-}
-
-// itoa is strconv.Itoa, for a descriptor's name under /proc/self/fd.
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
