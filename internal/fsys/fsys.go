@@ -76,7 +76,10 @@ func OpenZ(dirFD int, namez []byte, flags int) (int, error) {
 // absolute target or ".." never leads out of rootFD. This is how a
 // configuration is read as the system it describes sees it, under another
 // root. Errors as Open's (ENOSYS wrapped and said before Linux 5.6; a
-// caller may fall back then).
+// caller may fall back then), except that a rel longer than PATH_MAX is
+// ENAMETOOLONG, not opened in chunks: a chunk would resolve an absolute
+// link as if its own start, not rootFD, were "/". (Configurations are
+// read by it, at short names.)
 func OpenInRoot(rootFD int, rel string, flags int) (int, error) {
 	if strings.IndexByte(rel, 0) >= 0 {
 		return -1, unix.EINVAL
