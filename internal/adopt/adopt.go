@@ -420,20 +420,9 @@ func (a *adopter) mountedNow(p *Path) bool {
 }
 
 // persistentMount is the mount point of the filesystem that shows p when
-// it is a disk-backed one the next boot keeps (not one of the wiped
-// filesystems, nor a tmpfs or kernel filesystem made anew at boot): a path
-// there survives as it is and needs no declaration. "" otherwise.
-func (a *adopter) persistentMount(p string) string {
-	m := a.m.Mounts.Shows(p)
-	if m == nil || a.ephemeral(m) {
-		return ""
-	}
-	switch m.FSType {
-	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
-		return ""
-	}
-	return m.MountPoint
-}
+// the next boot keeps it (audit.Model.KeptAt): a path there survives as it
+// is and needs no declaration. "" otherwise.
+func (a *adopter) persistentMount(p string) string { return a.m.KeptAt(p) }
 
 // undeclared builds the refusal of p.
 func (a *adopter) undeclared(p string) error {

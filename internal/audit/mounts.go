@@ -130,3 +130,27 @@ func (m *Model) configuredTmpfs() []string {
 	}
 	return out
 }
+
+// KeptAt is the mount point of the filesystem that shows the live path p
+// when it is a disk-backed one the next boot keeps as it is: not one of
+// the ephemeral mounts the audit classifies (the wiped root, a tmpfs the
+// configuration mounts, --ephemeral), nor a tmpfs or kernel filesystem
+// made anew at boot. A path there survives the wipe and needs no
+// declaration (drift adopt has nothing to adopt; drift restore --to live
+// of it is not lost again). "" otherwise, or when no mount shows p. The
+// classification is the walk's (diff.Audit.Ephemeral), made without the
+// walk for the models of drift adopt and drift restore.
+func (m *Model) KeptAt(p string) string {
+	if m.Mounts == nil {
+		return ""
+	}
+	mt := m.Mounts.Shows(p)
+	if mt == nil || slices.ContainsFunc(m.ephemeral, func(e mounts.Mount) bool { return e.ID == mt.ID }) {
+		return ""
+	}
+	switch mt.FSType {
+	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
+		return ""
+	}
+	return mt.MountPoint
+}

@@ -70,15 +70,19 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	p := o.Path
 	out := &Restored{}
 	dest, entry, declared, err := Destination(m.Decls, p, o.To)
+	kept := m.KeptAt(p) // the model's word on whether the live path survives the wipe
 	if errors.Is(err, ErrUndeclared) {
-		return out, withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", escape.Name(p)),
-			"declare it, or it is lost again at the next boot; --to live copies it back to the live root for now")
+		hint := "declare it, or it is lost again at the next boot; --to live copies it back to the live root for now"
+		if kept != "" {
+			hint = "it lies on the filesystem mounted at " + escape.Name(kept) + ", which the wipe keeps: --to live copies it back there, where it stays"
+		}
+		return out, withHint(fmt.Errorf("%s is not declared: no persistent storage path covers it", escape.Name(p)), hint)
 	}
 	if err != nil {
 		return out, err
 	}
 	out.Entry, out.Declared = entry, declared
-	if !declared {
+	if !declared && kept == "" {
 		out.warn(diff.WarnSetup, p, "%s is not declared: declare it, or it is lost again at the next boot", p)
 	}
 	base := "" // --to live: mounts are crossed down to the live path's parent
