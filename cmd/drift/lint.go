@@ -145,7 +145,9 @@ func runLint(ctx context.Context, opts *LintOptions, args []string, st Streams) 
 		return err
 	}
 	for i, err := range errs {
-		if _, ok := err.(*input.EmptyDirError); ok {
+		if _, ok := err.(*input.FlakeModulesError); ok {
+			errs[i] = withHint(err, "name the host with --flake REF#HOST (evaluated with Nix), or the files or directory of its modules")
+		} else if _, ok := err.(*input.EmptyDirError); ok {
 			errs[i] = withHint(err, "symlinks inside a named directory are not followed and hidden directories are skipped; name the files, or the directory that holds them")
 		} else if h := pipeHint(err, ""); h != "" {
 			errs[i] = withHint(err, h)

@@ -28,6 +28,10 @@ func (ck *checker) diagnostics() {
 			switch d.Code {
 			case "duplicate", "path-not-absolute", "user-path-absolute", "path-dot", "path-root", "removed-option", "missing-key":
 				continue
+			case "flake-input":
+				// A flake input's module (impermanence's own) is a
+				// library of options, not the configuration linted.
+				continue
 			case "not-static":
 				rule = "not-static"
 			case "conditional":

@@ -54,7 +54,7 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 			r.set.Imports = append(r.set.Imports, Import{Path: it.Path, Pos: pos})
 			paths = append(paths, pos)
 		case it.Input != "":
-			r.set.Diagnostics = append(r.set.Diagnostics, Diagnostic{Pos: pos, Severity: Info,
+			r.set.Diagnostics = append(r.set.Diagnostics, Diagnostic{Pos: pos, Severity: Info, Code: "flake-input",
 				Message: fmt.Sprintf("modules: %s is a flake input's module (a library of options): not read", escape.Name(it.Input))})
 		case it.Inline:
 		default:
@@ -82,6 +82,27 @@ func readFlakeModules(ctx context.Context, name string, data []byte, opts Option
 		r.set.NotFollowedImport(Import{Path: what, Pos: r.pos(h.Off)}, "its value lists no modules: they are built elsewhere, which cannot be read without Nix", hint)
 	}
 	return r.set, "", nil
+}
+
+// ReadConfigFile reads a file a command names as a configuration or part
+// of one (drift lint's files, those of a directory it walks, --persist
+// FILE), data read from name: a flake.nix is read as nixos-rebuild
+// evaluates it, for the modules its hosts list (readFlakeModules: their
+// paths are the set's Imports, followed as a module's imports are, and
+// what cannot be followed is in NotFollowed with its warning); any other
+// file as ReadData reads it. A flake.nix read as a module declares
+// nothing: its modules lie inside its outputs function. Errors: ReadData's.
+func ReadConfigFile(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+	return warned(readConfigFile(ctx, name, data, opts))
+}
+
+// readConfigFile is ReadConfigFile without the warnings of repeated paths.
+func readConfigFile(ctx context.Context, name string, data []byte, opts Options) (*Set, error) {
+	if path.Base(name) != flakeName || isJSON(name, data) {
+		return readData(ctx, name, data, opts)
+	}
+	s, _, err := readFlakeModules(ctx, displayName(name), data, opts)
+	return s, err
 }
 
 // flakeModulesUnknown says why the modules the hosts of a flake.nix

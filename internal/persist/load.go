@@ -59,7 +59,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		if again {
 			continue
 		}
-		s, err := readData(ctx, f, data, opts) // warnRepeats below, once
+		s, err := readConfigFile(ctx, f, data, opts) // warnRepeats below, once
 		if err != nil {
 			return nil, nil, err
 		}

@@ -44,3 +44,28 @@ func TestLoad(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestLoadNamedFlakeReadsItsModules: --persist flake.nix reads the modules
+// its hosts list, with their imports (what drift lint FLAKE.nix reads
+// too: ReadConfigFile), not the flake as a module, which declares nothing.
+func TestLoadNamedFlakeReadsItsModules(t *testing.T) {
+	dir := t.TempDir()
+	flake := filepath.Join(dir, "flake.nix")
+	testutil.WriteFile(t, flake, `{ outputs = { nixpkgs, impermanence, ... }: {
+  nixosConfigurations.desk = nixpkgs.lib.nixosSystem { modules = [ ./configuration.nix impermanence.nixosModules.impermanence ]; };
+}; }`)
+	testutil.WriteFile(t, filepath.Join(dir, "configuration.nix"), `{ imports = [ ./persist.nix ]; }`)
+	testutil.WriteFile(t, filepath.Join(dir, "persist.nix"), `{ environment.persistence."/nix/persist".directories = [ "/var/log" ]; }`)
+	set, sources, err := Load(context.Background(), t.TempDir(), []string{flake}, "", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Entries) != 1 || set.Entries[0].Path != "/var/log" || len(sources) != 3 {
+		t.Errorf("entries %v, sources %q", set.Entries, sources)
+	}
+	for _, d := range set.Diagnostics {
+		if d.Code == "none-found" {
+			t.Errorf("%v", d)
+		}
+	}
+}

@@ -263,8 +263,9 @@ type Diagnostic struct {
 	// themselves (drift lint): "not-static" (a value that cannot be read
 	// without Nix), "conditional", "disabled", "duplicate",
 	// "path-not-absolute", "user-path-absolute", "path-dot", "path-root",
-	// "removed-option", "missing-key", "none-found" (a module without declarations); "" for
-	// the others.
+	// "removed-option", "missing-key", "none-found" (a module without declarations),
+	// "flake-input" (a flake input's module a flake.nix lists, not read);
+	// "" for the others.
 	Code string
 }
 

@@ -96,7 +96,11 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 		if err := ctx.Err(); err != nil {
 			return nil, 0, nil, err
 		}
-		s, err := persist.ReadData(ctx, in.name, in.data, popts.ForImport(in.via)) // in.data is never written
+		read := persist.ReadConfigFile // a flake.nix named or walked: its hosts' modules
+		if in.imported {
+			read = persist.ReadData
+		}
+		s, err := read(ctx, in.name, in.data, popts.ForImport(in.via)) // in.data is never written
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, 0, nil, err
 		}
@@ -110,10 +114,16 @@ func Load(ctx context.Context, args []string, opts Options) (configs []*lint.Con
 			continue
 		}
 		count(in)
-		inputs = append(inputs, followImports(in, s, seenIn(in.group), given)...)
+		if in.named && isFlake(in) && len(s.Imports) == 0 {
+			errs = append(errs, &FlakeModulesError{File: in.name})
+		}
+		inputs = append(inputs, followImports(in, s, seenIn, given)...)
 		c := group(in.group)
-		if _, ok := dirs[in.group]; !ok && !in.imported {
+		if _, ok := dirs[in.group]; !ok && (!in.imported || in.flakeDir != "") {
 			dirs[in.group] = in.tree
+			if in.flakeDir != "" {
+				dirs[in.group] = in.flakeDir // its flake.lock
+			}
 		}
 		c.Shared = in.shared
 		if in.imported {
@@ -177,6 +187,11 @@ type lintInput struct {
 	// via is the import that led to an imported file: a home-manager
 	// user's module is read as that user's (persist.Options.ForImport).
 	via persist.Import
+	// named marks a file named on the command line; flakeDir, for a
+	// module a named flake.nix lists that starts a configuration of its
+	// own (flakeHost), is the flake's directory (its flake.lock).
+	named    bool
+	flakeDir string
 }
 
 // collectLintInputs reads the named files, standard input for "-", and the
@@ -229,7 +244,7 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 				continue
 			}
 			seen[id] = true
-			ins = append(ins, lintInput{name: a, data: data, tree: filepath.Dir(a), id: id})
+			ins = append(ins, lintInput{name: a, data: data, tree: filepath.Dir(a), id: id, named: true})
 			continue
 		}
 		root := a
@@ -287,13 +302,19 @@ func collectLintInputs(ctx context.Context, args []string, stdin io.Reader) ([]l
 }
 
 // followImports reads the files in s.Imports (path literals of in's
-// imports list) as part of in's configuration: persist.ReadImport, the
+// imports list; of a flake.nix's modules lists) as part of in's
+// configuration (seenIn(group) holds the files a configuration has read):
+// persist.ReadImport, the
 // one way drift follows an import (beneath in.tree, or beyond it where
 // persist.ImportPlace says: ../common.nix; never through a symlink). A
 // file already read (by device and inode) is not read again, which also
 // makes import cycles end. An import that cannot be followed is
-// persist.Set.NotFollowedImport's warning at its position in s.
-func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map[fileID]lintInput) []lintInput {
+// persist.Set.NotFollowedImport's warning at its position in s. A
+// flake.nix's module in a host directory is its host's configuration
+// (flakeHost); one the walk reads in another configuration is linted
+// there only.
+func followImports(in lintInput, s *persist.Set, seenIn func(string) map[fileID]bool, given map[fileID]lintInput) []lintInput {
+	seen := seenIn(in.group)
 	var out []lintInput
 	notFollowed := func(imp persist.Import, why string) {
 		s.NotFollowedImport(imp, why, "name the file on the command line, or lint the directory that holds both")
@@ -327,11 +348,20 @@ func followImports(in lintInput, s *persist.Set, seen map[fileID]bool, given map
 			continue
 		}
 		id := fileID{got.ID.Dev, got.ID.Ino}
-		if seen[id] {
+		next := lintInput{name: got.Name, group: in.group, shared: in.shared, data: got.Data, quiet: true, tree: in.tree, id: id, imported: true, via: imp}
+		if isFlake(in) {
+			if g, ok := given[id]; ok && g.group != in.group {
+				continue // a host's module a walked flake lists: linted as that host's
+			}
+			if h := flakeHost(in, got.Name); h != in.group {
+				next.group, next.shared, next.flakeDir = h, false, filepath.Dir(in.name)
+			}
+		}
+		if seenIn(next.group)[id] {
 			continue
 		}
-		seen[id] = true
-		out = append(out, lintInput{name: got.Name, group: in.group, shared: in.shared, data: got.Data, quiet: true, tree: in.tree, id: id, imported: true, via: imp})
+		seenIn(next.group)[id] = true
+		out = append(out, next)
 	}
 	return out
 }
