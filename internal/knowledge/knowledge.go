@@ -39,8 +39,10 @@ type Fact struct {
 // Knowledge is the knowledge base: facts in file order.
 type Knowledge struct {
 	Facts []Fact
-	// lits are the facts' paths up to their first wildcard (without
-	// "~/"): what a matching path must start with.
+	// lits are the facts' paths up to their first wildcard or escape
+	// (literalStart, without "~/"): what a matching path must start with,
+	// computed once (stateNear runs for every lost path the same in the
+	// previous root).
 	lits []string
 }
 
@@ -82,11 +84,7 @@ func Parse(data []byte) (*Knowledge, error) {
 	}
 	k := &Knowledge{Facts: doc.Entries}
 	for _, f := range k.Facts {
-		lit := strings.TrimPrefix(f.Path, "~/")
-		if i := strings.IndexAny(lit, "*?["); i >= 0 {
-			lit = lit[:i]
-		}
-		k.lits = append(k.lits, lit)
+		k.lits = append(k.lits, literalStart(strings.TrimPrefix(f.Path, "~/")))
 	}
 	return k, nil
 }
@@ -284,14 +282,14 @@ func (k *Knowledge) stateNear(i int, p, home string) bool {
 		case inHome && plain && rest == "":
 			return true // p is the home: rel names a path below it
 		case inHome && plain:
-			if mayName(rest, literalStart(rel)) && below(rel, rest) {
+			if mayName(rest, k.lits[j]) && below(rel, rest) {
 				return true
 			}
 		case inHome:
 			if below(home+"/"+rel, p) { // a home that is itself a pattern, or p outside it
 				return true
 			}
-		case p == "/" || mayName(p, literalStart(f.Path)) && below(f.Path, p):
+		case p == "/" || mayName(p, k.lits[j]) && below(f.Path, p):
 			return true
 		}
 	}

@@ -137,3 +137,27 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapedFactsMatch: a fact whose path escapes a wildcard (`\*`, as
+// path.Match reads it) names the path with the character itself. The
+// facts' literal starts stop at the escape, so such a fact is still found,
+// for the path, below it, and above it (StateNear).
+func TestEscapedFactsMatch(t *testing.T) {
+	k, err := Parse([]byte(`{"version": 1, "entries": [
+		{"path": "/srv/a\\*b/data", "kind": "dir", "action": "persist", "what": "w", "source": "s"},
+		{"path": "~/.x\\?y", "kind": "dir", "action": "persist", "what": "w", "source": "s"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ p, home string }{{"/srv/a*b/data", ""}, {"/srv/a*b/data/f", ""}, {"/home/al/.x?y/z", "/home/al"}} {
+		if i, _ := k.MatchIndex(c.p, c.home); i < 0 {
+			t.Errorf("MatchIndex(%s): no fact", c.p)
+		}
+		if i, _ := k.Matcher().MatchIndex(c.p, c.home); i < 0 {
+			t.Errorf("Matcher.MatchIndex(%s): no fact", c.p)
+		}
+	}
+	if !k.Matcher().StateNear("/srv/a*b", "") {
+		t.Error("StateNear(/srv/a*b): false, want true (the fact below it)")
+	}
+}
