@@ -42,7 +42,7 @@ func (a *auditFlags) add(cmd *cobra.Command, oldRootsHelp string) {
 	f.StringArrayVar(&a.Ephemeral, "ephemeral", nil, "also treat the filesystem mounted at `MOUNTPOINT` as wiped at boot (repeatable)")
 	f.StringArrayVar(&a.Ignore, "ignore", nil, "ignore lost paths matching `GLOB` (/-anchored path, or a name pattern; repeatable)")
 	f.StringArrayVar(&a.IgnoreFiles, "ignore-file", nil, "read ignore globs from `FILE`, one per line, # comments (repeatable; - for stdin)")
-	f.BoolVarP(&a.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.BoolVarP(&a.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still, those in the declarations too)")
 	f.BoolVarP(&a.Verbose, "verbose", "v", false, "say where declarations, mounts and old roots came from")
 	f.IntVar(&a.Workers, "workers", 0, fmt.Sprintf("walker threads (0: automatic; at most %d)", maxWorkers))
 	f.StringVar(&a.RootSubvol, "root-subvol", "auto", "how to look under mount points on the root: auto (a detached clone of the mount, else the root subvolume through the top level), a subvolume `PATH` in the top level (/root, /@), or none")
@@ -126,7 +126,8 @@ func ignoreRules(ctx context.Context, globs, files []string, stdin io.Reader) (*
 
 // say renders what the audit says on the way (audit.Said) on st.Err:
 // notes with --verbose; unless --quiet, warnings and the declarations'
-// diagnostics (as printDiagnostic does).
+// diagnostics (as printDiagnostic does); their errors always (diagError:
+// --quiet never hides an error).
 func (a *auditFlags) say(st Streams) func(audit.Said) {
 	return func(s audit.Said) {
 		switch {
@@ -134,6 +135,8 @@ func (a *auditFlags) say(st Streams) func(audit.Said) {
 			if a.Verbose {
 				fmt.Fprintf(st.Err, "drift: %s\n", escape.Name(s.Message))
 			}
+		case diagError(s):
+			printDiagnostic(st, *s.Diagnostic, a.Verbose)
 		case a.Quiet:
 		case s.Diagnostic != nil:
 			printDiagnostic(st, *s.Diagnostic, a.Verbose)

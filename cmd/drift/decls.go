@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
@@ -58,6 +59,13 @@ func (d *declFlags) resolve() (root string, homes map[string]string, err error) 
 
 // printDiagnostic prints d, with its hint, when it is a warning or worse
 // or verbose is set.
+// diagError says s is a diagnostic of the declarations of severity
+// error: an entry left out, what drift reports may rest on it (an empty
+// set: "not an impermanent root"), so --quiet does not hide it.
+func diagError(s audit.Said) bool {
+	return s.Diagnostic != nil && s.Diagnostic.Severity >= persist.Error
+}
+
 func printDiagnostic(st Streams, d persist.Diagnostic, verbose bool) {
 	if d.Severity >= persist.Warning || verbose {
 		fmt.Fprintf(st.Err, "drift: %s\n", escape.Text(d.String()))

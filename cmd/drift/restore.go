@@ -77,7 +77,7 @@ EXIT STATUS
 	f.BoolVar(&opts.Force, "force", false, "replace an existing destination (atomically)")
 	f.BoolVar(&opts.BeneathMount, "beneath-mount", false, "restore a declared path whose persistent copy was mounted over it at that boot (what lay beneath the mount), or holds the same or newer data there")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would be copied and where; change nothing")
-	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still, those in the declarations too)")
 	completeValues(cmd, "to", []string{"persist", "live"})
 	completeKeywords(cmd, "from", []string{"latest"}, pathDir)
 	return cmd
@@ -139,11 +139,14 @@ func runRestore(ctx context.Context, opts *RestoreOptions, st Streams) error {
 
 // say renders what the model says on the way: the declarations'
 // diagnostics of a warning or worse and warnings, unless --quiet (drift
-// restore has no --verbose).
+// restore has no --verbose); their errors always (diagError).
 func (opts *RestoreOptions) say(st Streams) func(audit.Said) {
 	return func(s audit.Said) {
 		switch {
-		case s.Note, opts.Quiet:
+		case s.Note:
+		case diagError(s):
+			printDiagnostic(st, *s.Diagnostic, false)
+		case opts.Quiet:
 		case s.Diagnostic != nil:
 			printDiagnostic(st, *s.Diagnostic, false)
 		default:

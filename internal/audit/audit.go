@@ -347,10 +347,13 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	a, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {
-			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path", err, strings.Join(m.Sources, ", "))
+			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path%s", err, strings.Join(m.Sources, ", "), declErrors(m.Decls.Diagnostics))
 		}
 		hint := "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"
-		if h := m.oldNixosHint(o.args()); h != "" {
+		switch h := m.oldNixosHint(o.args()); {
+		case declErrors(m.Decls.Diagnostics) != "":
+			hint = "correct the declarations where the error says, and run drift again; or " + hint
+		case h != "":
 			hint = h + "; or " + hint
 		}
 		return &HintError{Err: err, Hint: hint}

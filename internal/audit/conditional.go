@@ -51,3 +51,25 @@ func conditionalWarning(places []persist.Pos) string {
 	}
 	return fmt.Sprintf("%s conditional on what drift cannot know without Nix (lib.mkIf or lib.optionals: %s): counted as declared; if a condition is false, what %s is lost at the next boot (--flake REF#HOST evaluates the conditions)", what, strings.Join(named, ", "), it)
 }
+
+// declErrors says, after "hold no persisted path", the errors of the
+// declarations read (diagnostics of severity persist.Error: each left its
+// entry out), the first whole with its position and the others counted:
+// the cause of an empty set that the verdict must name whatever --quiet
+// hides. "" when there is none.
+func declErrors(diags []persist.Diagnostic) string {
+	var errs []persist.Diagnostic
+	for _, d := range diags {
+		if d.Severity >= persist.Error {
+			errs = append(errs, d)
+		}
+	}
+	if len(errs) == 0 {
+		return ""
+	}
+	more := ""
+	if len(errs) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(errs)-1)
+	}
+	return fmt.Sprintf("; what they declare was left out for an error: %s%s", errs[0].String(), more)
+}

@@ -60,3 +60,25 @@ func TestOldNixosHintCarriesTheRoot(t *testing.T) {
 		t.Errorf("hint %q, want it to end %q", got, want)
 	}
 }
+
+// TestOldNixosHintNeedsItsPremise: the hint "the configuration is in
+// persistent storage, not on the root" was given for a root whose
+// etc/nixos shows the configuration (bind-mounted from that storage),
+// where what drift read there declared nothing or was malformed (field
+// case: a declarations.json with "directory": 7). No hint about where a
+// configuration lies is given when the root shows one.
+func TestOldNixosHintNeedsItsPremise(t *testing.T) {
+	top, root := t.TempDir(), t.TempDir()
+	testutil.Tree(t, top, "d /old_roots/2026-12-07_19:02:15/etc/nixos\nf /persist/etc/nixos/configuration.nix { }")
+	testutil.Tree(t, root, "f /etc/nixos/configuration.nix { }")
+	rel := "old_roots/2026-12-07_19:02:15"
+	m := &Model{Root: root, discovered: true, Decls: &persist.Set{}, OldRoots: btrfs.Recent{InTop: true, Source: "/dev/vda2",
+		Roots: []btrfs.OldRoot{{Name: "2026-12-07_19:02:15", Path: rel, Dir: filepath.Join(top, rel)}}}}
+	if got := m.oldNixosHint(nil); got != "" {
+		t.Errorf("the root shows its configuration, hint %q", got)
+	}
+	m.Root = t.TempDir() // etc/nixos not there: the hint stands
+	if got := m.oldNixosHint(nil); !strings.Contains(got, "the configuration is in persistent storage, not on the root") {
+		t.Errorf("no configuration on the root, hint %q", got)
+	}
+}

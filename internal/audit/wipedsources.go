@@ -73,9 +73,16 @@ func lostIn(lost []*diff.Item, p string) bool {
 // the persisted copy left on the root. With the top level mounted where
 // the user can read it, and the drift check that reads it there: with
 // --root and args (Options.args) as the audit had them, the same system.
-// "" when none does.
+// "" when none does, or when Root shows a configuration at etc/nixos (the
+// hint's premise, that the configuration is not on the root, fails).
 func (m *Model) oldNixosHint(args []string) string {
 	if !m.discovered || len(m.Decls.Entries) > 0 || len(m.OldRoots.Roots) == 0 {
+		return ""
+	}
+	if m.Root != "" && nixosConfig(m.Root, "etc/nixos") != "" {
+		// The configuration is in view at ROOT/etc/nixos: what was read
+		// there (or beside it) declares nothing, and no other copy of it
+		// is the cause.
 		return ""
 	}
 	r := m.OldRoots.Roots[0]
