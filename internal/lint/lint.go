@@ -166,11 +166,18 @@ var moduleRe = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*drift-lint:[ \t]*module[ \t
 // not marked (the host's configuration.nix), they are a host again.
 func OnlyModules(srcs map[string][]byte) bool {
 	for _, data := range srcs {
-		if !moduleRe.Match(data[:min(len(data), 4096)]) {
+		if !markedModule(data) {
 			return false
 		}
 	}
 	return true
+}
+
+// markedModule reports whether data, a file's contents, marks it as a
+// module (`# drift-lint: module` in its first 4 KiB: OnlyModules).
+func markedModule(data []byte) bool {
+	head := data[:min(len(data), 4096)]
+	return bytes.Contains(head, []byte("drift-lint")) && moduleRe.Match(head) // most files: no regexp run
 }
 
 // suppressor answers suppressed for the findings of one Check. Each

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -81,6 +82,57 @@ func (ck *checker) entryCovering(p string) (persist.Entry, bool) {
 	return persist.Entry{}, false
 }
 
+// hostAnchor is where a finding about the whole host (what it lacks) is
+// placed: the first system-wide storage path declared in a file of the
+// host's own, not in a module marked `# drift-lint: module` (markedModule:
+// drift suggest --format nix writes the mark, with the words "drift lint
+// does not look here for what a host lacks"); when only such modules
+// declare one, the host's own file without a line: its configuration.nix,
+// else the first of its unmarked files by name. found is false without a
+// system-wide storage path.
+func (ck *checker) hostAnchor() (at persist.Pos, found bool) {
+	marked := map[string]bool{} // each file looked at once
+	module := func(file string) bool {
+		m, ok := marked[file]
+		if !ok {
+			data, src := ck.c.Sources[file]
+			m = src && markedModule(data)
+			marked[file] = m
+		}
+		return m
+	}
+	for _, s := range ck.storage {
+		if s.Module == "home-manager" {
+			continue
+		}
+		if !found {
+			at, found = s.Pos, true // in a module: only when no host file is known
+		}
+		if !module(s.Pos.File) {
+			return s.Pos, true
+		}
+	}
+	if !found {
+		return at, false
+	}
+	before := func(a, b string) bool { // a configuration.nix first, then by name
+		if ca, cb := path.Base(a) == "configuration.nix", path.Base(b) == "configuration.nix"; ca != cb {
+			return ca
+		}
+		return a < b
+	}
+	own := ""
+	for name, data := range ck.c.Sources {
+		if !markedModule(data) && (own == "" || before(name, own)) {
+			own = name
+		}
+	}
+	if own != "" {
+		at = persist.Pos{File: own}
+	}
+	return at, true
+}
+
 // missing reports state almost every impermanent system needs and the
 // configuration does not persist. It runs only for a configuration with a
 // system-wide storage path (not one made only of home-manager files).
@@ -88,14 +140,7 @@ func (ck *checker) missing() {
 	if ck.c.Shared {
 		return
 	}
-	var at persist.Pos
-	found := false
-	for _, s := range ck.storage {
-		if s.Module != "home-manager" {
-			at, found = s.Pos, true
-			break
-		}
-	}
+	at, found := ck.hostAnchor()
 	if !found {
 		return
 	}
