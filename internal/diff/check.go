@@ -60,6 +60,8 @@ type classifier struct {
 	// hiddenPoints are the declared mount points on persistent
 	// filesystems with data beneath them (coveredBeneath, warnHidden).
 	hiddenPoints []hiddenAt
+	// shownAt is Audit.ShownAt, filled by copies.
+	shownAt map[int32]string
 
 	// The indexes the per-mount questions are answered from (pathindex.go):
 	// the ephemeral mounts by filesystem and root, the declared paths, the
@@ -421,6 +423,7 @@ func (c *classifier) finish(ctx context.Context, t *mounts.Table, a *Audit, stor
 		return err
 	}
 	a.Lost = c.lost
+	a.ShownAt = c.shownAt
 	a.LeftCopies = c.sortedLeftCopies()
 	for _, v := range c.views {
 		a.beneath = append(a.beneath, v.mountPoint)

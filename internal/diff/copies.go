@@ -156,6 +156,10 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 			viewFDs[it.view-1] = fd
 		}
 		it.Mount = int32(m.ID)
+		if c.shownAt == nil {
+			c.shownAt = map[int32]string{}
+		}
+		c.shownAt[it.Mount] = m.MountPoint
 		cand = append(cand, copyCand{it: it, liveFD: viewFDs[it.view-1], liveRel: strings.TrimPrefix(rel, "/"), copyRel: copyRel})
 	}
 	if len(cand) == 0 {

@@ -290,6 +290,9 @@ f /scratch/x same
 	if it := itemAt(a, "/var/lib/halfmig/missing"); it.Copy != CopyMissing || it.Mount != 30 {
 		t.Errorf("missing: Copy %d Mount %d, want no copy, mount 30", it.Copy, it.Mount)
 	}
+	if got := a.ShownAt[30]; got != "/var/lib/halfmig" {
+		t.Errorf("ShownAt[30] = %q, want /var/lib/halfmig (the mount the shadowed paths were compared with)", got)
+	}
 	if got := a.Totals[Copied]; got != (Total{Count: 2, Bytes: 4}) {
 		t.Errorf("copied %+v, want identical and sub (4 bytes)", got)
 	}

@@ -377,6 +377,11 @@ type Audit struct {
 	// losing it does: persist.Ref.Loss), for what a lost path stands for
 	// (SecretsAt). Set by audit.Build.
 	BootSecrets []persist.Ref
+	// ShownAt maps the mount ID an Item.Mount of a Shadowed path (also
+	// when Ignored) names to that mount's mount point, relative to the
+	// audited root ("/var/log"): the filesystem whose contents the path was
+	// compared with (Item.Copy). Nil when no such path was compared.
+	ShownAt map[int32]string
 	// Decls are the declarations the audit used (never nil).
 	Decls *persist.Set
 	// Homes is Config.Homes: the home directories known besides /root and

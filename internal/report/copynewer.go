@@ -45,3 +45,19 @@ func escapeAll(ps []string) []string {
 	}
 	return out
 }
+
+// shownOver names what the mount over the Shadowed item it (it.Mount)
+// shows, which it was compared with: the persistent copy of the
+// declaration covering it, or else the filesystem mounted there (a
+// persistent subvolume at /var/log is no copy of anything).
+func shownOver(a *diff.Audit, it *diff.Item) string {
+	if a.Decls != nil {
+		if _, ok := a.Decls.Covering(it.Path); ok {
+			return fmt.Sprintf("the copy mount %d shows", it.Mount)
+		}
+	}
+	if p, ok := a.ShownAt[it.Mount]; ok {
+		return fmt.Sprintf("the filesystem mounted at %s (mount %d)", escape.Name(p), it.Mount)
+	}
+	return fmt.Sprintf("the filesystem mount %d shows", it.Mount)
+}

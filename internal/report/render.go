@@ -147,9 +147,9 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 	case it.Category == diff.Shadowed && it.Mount != 0:
 		s := "on the root subvolume under a mount point"
 		if it.Copy == diff.CopyDiffers {
-			return s + fmt.Sprintf("; the copy mount %d shows at %s has other contents: it is what the next boot shows", it.Mount, escape.Name(it.Path))
+			return s + fmt.Sprintf("; %s has other contents at %s: it is what the next boot shows", shownOver(a, it), escape.Name(it.Path))
 		}
-		return s + fmt.Sprintf("; the copy mount %d shows lacks it", it.Mount)
+		return s + "; " + shownOver(a, it) + " lacks it"
 	case it.Category == diff.Unmounted:
 		if a.Decls != nil {
 			if d, ok := a.Decls.Covering(it.Path); ok {
