@@ -90,3 +90,19 @@ func TestKeepWhyMountBindSaysWhichRoot(t *testing.T) {
 		t.Errorf("%d reasons give mount --bind /, want KeepBeneath's and KeepHidden's", n)
 	}
 }
+
+// TestKeepBeneathWhyAgreesWithOnePath: KeepBeneath's reason said "no
+// declaration keeps them … drift check lists them; to reach them", and
+// drift rehearse prints it for one path ("drift suggest leaves it to you:
+// … keeps them"). Its words now hold for one path and for many.
+func TestKeepBeneathWhyAgreesWithOnePath(t *testing.T) {
+	w := " " + KeepBeneath.Why() + " "
+	for _, plural := range []string{" them ", " them;", " them,", " they "} {
+		if strings.Contains(w, plural) {
+			t.Errorf("KeepBeneath.Why says %q, wrong for one path: %s", strings.TrimSpace(plural), w)
+		}
+	}
+	if !strings.Contains(w, "no declaration keeps what lies there") {
+		t.Errorf("KeepBeneath.Why lost what it says: %s", w)
+	}
+}
