@@ -54,7 +54,7 @@ func (c *classifier) classify(p *Path) {
 			return
 		}
 		r := c.adoptStep(q)
-		p.Step, p.Why = r[0], r[1]
+		p.Step, p.Why, p.lies = r[0], r[1], liesOf(it)
 		p.copyNewer = p.Step == StepDecide && it.CopyNewer()
 	default:
 		p.Step, p.Why = StepLeft, "drift check reports it "+cat.String()

@@ -119,6 +119,9 @@ type Path struct {
 	// newer one (diff.Item.CopyNewer): Next names it, --prefer persistent
 	// first.
 	copyNewer bool
+	// lies, for StepAdopt, says where the path's data lies now (liesOf):
+	// the Next line's adopt step names those places.
+	lies lies
 }
 
 // Result is the rehearsal: the paths and the verdict.
@@ -315,6 +318,12 @@ func verdict(r *Result, root string, args []string) {
 	}
 	var steps []string
 	var nix, odd []string
+	var adoptLies lies
+	for _, p := range r.Paths {
+		if p.Step == StepAdopt {
+			adoptLies |= p.lies
+		}
+	}
 	for _, p := range r.Persist {
 		if _, ok := escape.Nix(p); ok {
 			nix = append(nix, p)
@@ -332,7 +341,7 @@ func verdict(r *Result, root string, args []string) {
 		steps = append(steps, "ignore "+strings.Join(r.Ignore, ", ")+" (drift check --ignore, in services.drift.extraArgs)")
 	}
 	if len(r.Adopt) > 0 {
-		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, its data still on the wiped root or hidden)")
+		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, "+adoptLies.String()+")")
 	}
 	if len(r.Decide) > 0 {
 		steps = append(steps, "its persistent copy differs at "+strings.Join(r.Decide, ", ")+": "+adopt.ChoiceNewer(root, args, newer, r.Decide...))

@@ -332,3 +332,46 @@ func TestDecideNamesTheNewerCopyFirst(t *testing.T) {
 		t.Errorf("next %q, want %q", r.Next, want)
 	}
 }
+
+// TestAdoptStepSaysWhereTheDataLies: the Next line's adopt step said
+// "(declared, its data still on the wiped root or hidden)" for every
+// declared path it adopts, also for one on a /home subvolume not mounted
+// from its copy (Covered), which is on no wiped root and hidden from
+// nothing now. It names the places of the paths it adopts, and only those.
+func TestAdoptStepSaysWhereTheDataLies(t *testing.T) {
+	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/persist", Path: "/var/lib/app"},
+		{Kind: persist.Dir, StoragePath: "/persist", Path: "/home/alice/.ssh"}}}
+	unbacked := &diff.Item{Path: "/var/lib/app/a", Category: diff.DeclaredUnbacked, Mode: 0o100644, Decl: 0}
+	shadowed := &diff.Item{Path: "/var/lib/app/b", Category: diff.Shadowed, Mode: 0o100644, Decl: -1}
+	covered := &diff.Item{Path: "/home/alice/.ssh/id", Category: diff.Covered, Mode: 0o100644, Decl: 1}
+	const wiped, beneath, other = "on the wiped root", "hidden beneath a mount on the wiped root", "on a persistent filesystem other than the root where it is not mounted from its copy"
+	for _, tc := range []struct {
+		items []*diff.Item
+		want  string
+		not   []string
+	}{
+		{[]*diff.Item{covered}, "(declared, its data still " + other + ")", []string{"wiped root", "hidden"}},
+		{[]*diff.Item{unbacked}, "(declared, its data still " + wiped + ")", []string{"hidden", "other than"}},
+		{[]*diff.Item{shadowed, unbacked, covered}, "(declared, its data still " + wiped + " or " + beneath + " or " + other + ")", nil},
+	} {
+		a := &diff.Audit{Lost: tc.items, Decls: decls}
+		c := &classifier{ctx: context.Background(), m: &audit.Model{Root: t.TempDir(), Decls: decls, Audit: a}, live: map[string]*diff.Item{}, adopt: map[string][2]string{}}
+		r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3}
+		for _, it := range tc.items {
+			c.live[it.Path] = it
+			c.adopt[it.Path] = [2]string{StepAdopt, ""}
+			p := Path{Path: it.Path, InLatest: true}
+			c.classify(&p)
+			r.Paths = append(r.Paths, p)
+		}
+		verdict(r, "/", nil)
+		if !strings.Contains(r.Next, tc.want) {
+			t.Errorf("next %q, want %q", r.Next, tc.want)
+		}
+		for _, n := range tc.not {
+			if strings.Contains(r.Next, n) {
+				t.Errorf("next %q says %q", r.Next, n)
+			}
+		}
+	}
+}
