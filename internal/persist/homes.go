@@ -90,6 +90,7 @@ func (s *Set) settle(facts map[string]User) {
 	}
 	origins := map[*Origin]*Origin{}
 	moved := false
+	homes := map[Pos][2]string{} // the guessed and settled home of each moved entry, by where it was written
 	fix := func(e *Entry) {
 		for i := 0; i < len(fixes); i += 2 {
 			g, to := fixes[i], fixes[i+1]
@@ -114,6 +115,7 @@ func (s *Set) settle(facts map[string]User) {
 				if rest, ok := strings.CutPrefix(e.Path, g.home); ok && (rest == "" || rest[0] == '/') {
 					e.Path = to.home + rest
 					moved = true
+					homes[e.Pos] = [2]string{g.home, to.home}
 				}
 			}
 			e.Origin = o
@@ -135,9 +137,31 @@ func (s *Set) settle(facts map[string]User) {
 		fix(&c.Declared[i])
 	}
 	s.Config = &c
+	s.settleDiagnostics(homes)
 	if moved && !distinct(s.Entries, entryHash, func(a, b *Entry) bool { return keyOf(*a) == keyOf(*b) }) {
 		es := s.Entries
 		s.Entries = nil
 		s.mergeEntries(es, &dupMerger{s: s})
 	}
+}
+
+// settleDiagnostics makes the user-path-absolute diagnostics of the
+// entries settle moved name the home they were moved to (homes: the
+// guessed and the settled home, by the entry's Pos), not the guess.
+func (s *Set) settleDiagnostics(homes map[Pos][2]string) {
+	const said = "relative to the home "
+	ds, copied := s.Diagnostics, false
+	for i, d := range s.Diagnostics {
+		h, ok := homes[d.Pos]
+		if !ok || d.Code != "user-path-absolute" {
+			continue
+		}
+		if m, ok := strings.CutSuffix(d.Message, said+h[0]); ok {
+			if !copied {
+				ds, copied = append([]Diagnostic(nil), s.Diagnostics...), true // they may be another set's
+			}
+			ds[i].Message = m + said + h[1]
+		}
+	}
+	s.Diagnostics = ds
 }
