@@ -199,7 +199,7 @@ func hidden(lost []*diff.Item, rows []Row) {
 	var open []int // rows whose directories hold the current path
 	next := 0
 	for _, it := range lost {
-		for len(open) > 0 && !strings.HasPrefix(it.Path, dirPrefix(rows[open[len(open)-1]].Item.Path)) {
+		for len(open) > 0 && !under(it.Path, rows[open[len(open)-1]].Item.Path) {
 			open = open[:len(open)-1]
 		}
 		if next < len(rows) && rows[next].Item == it {
@@ -213,6 +213,16 @@ func hidden(lost []*diff.Item, rows []Row) {
 			rows[open[len(open)-1]].Hidden.Add(it.Total())
 		}
 	}
+}
+
+// under reports whether p starts with dirPrefix(dir) (lies below the
+// directory dir), without building that prefix: hidden asks it for every
+// lost path, up to 1,000,000.
+func under(p, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return len(p) > len(dir) && p[len(dir)] == '/' && p[:len(dir)] == dir
 }
 
 // dirPrefix is what the paths below the directory p start with.
