@@ -3,7 +3,6 @@ package adopt
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,24 +24,15 @@ import (
 func TestUndeclaredBeneathAPersistentMountIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	root, under := filepath.Join(dir, "root"), filepath.Join(dir, "under")
-	write := func(p, s string) {
-		testutil.Must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		testutil.Must(t, os.WriteFile(p, []byte(s), 0o644))
-	}
-	write(filepath.Join(root, "var/log/app.log"), "on the subvolume\n")
-	write(filepath.Join(root, "var/log/both.log"), "on the subvolume\n")
-	write(filepath.Join(under, "var/log/beneath2.log"), "written before /var/log was mounted\n")
-	write(filepath.Join(under, "var/log/both.log"), "beneath\n")
-	testutil.Must(t, os.MkdirAll(filepath.Join(root, "nix/persist/srv"), 0o755))
-	write(filepath.Join(dir, "mountinfo"), `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
+	testutil.Tree(t, root, "f /var/log/app.log on the subvolume\nf /var/log/both.log on the subvolume\nf /mnt/data/x on the subvolume\nd /nix/persist/srv\n")
+	testutil.Tree(t, under, "f /var/log/beneath2.log written before /var/log was mounted\nf /var/log/both.log beneath\nd /mnt/data\n") // /mnt/data: the mount point, empty
+	testutil.WriteFile(t, filepath.Join(dir, "mountinfo"), `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
 27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
 28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
 30 22 0:31 /log /var/log rw - btrfs /dev/vda2 rw,subvol=/log
 31 22 0:31 /data /mnt/data rw - btrfs /dev/vda2 rw,subvol=/data
 `)
-	write(filepath.Join(root, "mnt/data/x"), "on the subvolume\n")
-	testutil.Must(t, os.MkdirAll(filepath.Join(under, "mnt/data"), 0o755)) // the mount point, empty
-	write(filepath.Join(dir, "p.nix"), `{ environment.persistence."/nix/persist".directories = [ "/srv" ]; }`)
+	testutil.WriteFile(t, filepath.Join(dir, "p.nix"), `{ environment.persistence."/nix/persist".directories = [ "/srv" ]; }`)
 	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{filepath.Join(dir, "p.nix")},
 		Mountinfo: filepath.Join(dir, "mountinfo"), RootSubvol: "none", OldRoots: "none", Ephemeral: []string{"/"}, Need: audit.NeedMounts})
 	testutil.Must(t, err)

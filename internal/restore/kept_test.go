@@ -26,12 +26,12 @@ func TestToLiveWarnsOfLossOnlyOnAWipedFilesystem(t *testing.T) {
 	testutil.Tree(t, old, "f /var/log/beneath.log logged\nf /srv/x.txt x\n")
 	testutil.Tree(t, root, "d /var/log\nd /srv\nd /nix/persist\n")
 	mi := filepath.Join(dir, "mountinfo")
-	testutil.Must(t, os.WriteFile(mi, []byte(`22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
+	testutil.WriteFile(t, mi, `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
 27 22 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
 30 22 0:31 /log /var/log rw - btrfs /dev/vda2 rw,subvol=/log
-`), 0o644))
+`)
 	decl := filepath.Join(dir, "p.json")
-	testutil.Must(t, os.WriteFile(decl, []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/lib/app"]}`), 0o644))
+	testutil.WriteFile(t, decl, `{"persistentStoragePath": "/nix/persist", "directories": ["/var/lib/app"]}`)
 	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{decl}, Mountinfo: mi, RootSubvol: "none", Ephemeral: []string{"/"},
 		Need: audit.NeedFacts, From: old})
 	testutil.Must(t, err)
