@@ -256,7 +256,7 @@ type adopter struct {
 func (a *adopter) plan(ctx context.Context, p *Path) error {
 	dest, e, _, err := restore.Destination(a.m.Decls, p.Path, restore.ToPersist)
 	if errors.Is(err, restore.ErrUndeclared) {
-		if m := a.persistentMount(p.Path); m != "" {
+		if m := a.m.KeptAt(p.Path); m != "" {
 			// What the mount shows survives; what it hides on a wiped
 			// filesystem does not, and no declaration keeps it.
 			if err := a.hiddenUndeclared(p.Path, m); err != nil {
@@ -418,11 +418,6 @@ func (a *adopter) mountedNow(p *Path) bool {
 	store := a.m.Mounts.Shows(src)
 	return store != nil && mounts.SameFS(m, store) && path.Clean(m.Root) == path.Clean(store.SourcePath(src))
 }
-
-// persistentMount is the mount point of the filesystem that shows p when
-// the next boot keeps it (audit.Model.KeptAt): a path there survives as it
-// is and needs no declaration. "" otherwise.
-func (a *adopter) persistentMount(p string) string { return a.m.KeptAt(p) }
 
 // undeclared builds the refusal of p.
 func (a *adopter) undeclared(p string) error {

@@ -111,7 +111,7 @@ func (a *adopter) beneathPersistent(p *Path) *mounts.Mount {
 		return nil
 	}
 	on := a.m.Mounts.Shows(path.Dir(p.Decl.Path))
-	if on == nil || a.ephemeral(on) || a.persistentMount(path.Dir(p.Decl.Path)) == "" {
+	if on == nil || a.ephemeral(on) || a.m.KeptAt(path.Dir(p.Decl.Path)) == "" {
 		return nil
 	}
 	return on
