@@ -422,6 +422,8 @@ type nixosWalk struct {
 	// entryTexts are the texts of the flake.nix and configuration.nix
 	// files read, by path relative to the root (entries.walk).
 	entryTexts map[string]walkText
+	// parsed are the modules importOf parsed (parseImport).
+	parsed map[importParse]importParsed
 }
 
 // dir reads the directory rel (depth levels below etc/nixos), resolved

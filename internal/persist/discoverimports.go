@@ -134,7 +134,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	if err == nil {
-		wf.set, err = Read(wf.name, bytes.NewReader(data), w.opts.ForImport(imp))
+		wf.set, err = w.parseImport(wf, data, imp)
 	}
 	if err != nil {
 		var tl *safefile.TooLargeError
@@ -146,6 +146,36 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 			Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})
 	}
 	return wf, true
+}
+
+// importParse is a module importOf parsed: its name and identity, and
+// the home-manager user it was read as (Import.User).
+type importParse struct {
+	name, user string
+	id         FileID
+}
+
+// importParsed is what parsing an importParse gave.
+type importParsed struct {
+	set *Set
+	err error
+}
+
+// parseImport parses the module f (data, its text) that imp leads to,
+// once per walk: keepImported's reach and withImports follow the same
+// imports, and a module imported by several is reached by each. Neither
+// writes into the set.
+func (w *nixosWalk) parseImport(f walkFile, data []byte, imp Import) (*Set, error) {
+	k := importParse{name: f.name, user: imp.User, id: f.id}
+	if got, ok := w.parsed[k]; ok {
+		return got.set, got.err
+	}
+	set, err := Read(f.name, bytes.NewReader(data), w.opts.ForImport(imp))
+	if w.parsed == nil {
+		w.parsed = map[importParse]importParsed{}
+	}
+	w.parsed[k] = importParsed{set, err}
+	return set, err
 }
 
 // keepImported keeps only the declaring files the tree they were found in

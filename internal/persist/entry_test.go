@@ -77,3 +77,32 @@ func TestLoadParsesTheEntryOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryParsesAnImportOnce: discovery follows the imports of the
+// entry twice (keepImported's reach, then withImports for what the
+// modules set), and a module two modules import is reached by each: its
+// parse is shared (nixosWalk.parseImport). persist.nix, imported by
+// configuration.nix and by extra.nix, was parsed 6 times by a discovered
+// Load (the walk, reach, withImports twice, the configuration reader);
+// now 3: the walk, discovery's imports and the configuration reader,
+// which read it each on their own.
+func TestDiscoveryParsesAnImportOnce(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) { testutil.WriteFile(t, filepath.Join(root, rel), text) }
+	write("etc/nixos/configuration.nix", `{ ... }: { imports = [ ./persist.nix ./extra.nix ]; }`)
+	write("etc/nixos/extra.nix", `{ ... }: { imports = [ ./persist.nix ]; }`)
+	write("etc/nixos/persist.nix", `{ environment.persistence."/nix/persist".directories = [ "/var/lib/nixos" ]; }`)
+	parsed := map[string]int{}
+	parsedHook = func(name string, _ bool) { parsed[filepath.Base(name)]++ }
+	t.Cleanup(func() { parsedHook = nil })
+	set, _, err := Load(context.Background(), root, nil, "", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Entries) != 1 || set.Entries[0].Path != "/var/lib/nixos" {
+		t.Errorf("declared %v, want /var/lib/nixos", set.Entries)
+	}
+	if n := parsed["persist.nix"]; n != 3 {
+		t.Errorf("persist.nix parsed %d times, want 3 (all: %v)", n, parsed)
+	}
+}
