@@ -3,10 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestCheckAfterWipePointsAtTheOldRootsNixos: on real btrfs, through a real
@@ -32,20 +30,9 @@ func TestCheckAfterWipePointsAtTheOldRootsNixos(t *testing.T) {
 		t.Errorf("drift check before the wipe: exit %d, want one warning naming %s\n%s\n%s", code, conf, out, errs)
 	}
 
-	s.unmountBelow(s.root)
-	now := time.Now()
-	if err := os.Chtimes(filepath.Join(s.top, "root"), now, now); err != nil {
-		t.Fatal(err)
-	}
-	w := &wipeImage{t: t, top: s.top, dev: s.dev}
-	w.drift()
-	s.boot(map[string]bool{"/etc/nixos": true, "/etc/adjtime": true})
-	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
-	if len(olds) != 1 {
-		t.Fatalf("old_roots after the wipe: %q", olds)
-	}
+	oldName := s.wipeAndBoot(map[string]bool{"/etc/nixos": true, "/etc/adjtime": true})
 	code, out, errs = s.driftAll("check", "--root", s.root)
-	inTop := "/old_roots/" + olds[0] + "/etc/nixos"
+	inTop := "/old_roots/" + oldName + "/etc/nixos"
 	give := "drift check --root " + s.root + " --persist /mnt/top" + inTop + "/configuration.nix" // the system audited, not the host's /
 	if code != 2 || !strings.Contains(errs, s.dev+":"+inTop) || !strings.Contains(errs, "mount -o subvolid=5 "+s.dev+" /mnt/top") || !strings.Contains(errs, give) {
 		t.Fatalf("drift check after the wipe: exit %d, want the hint naming %s:%s and %q\n%s\n%s", code, s.dev, inTop, give, out, errs)

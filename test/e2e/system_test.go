@@ -151,6 +151,38 @@ func (s *system) recordDeclarations(t *testing.T, decls string) {
 	testutil.Must(t, os.Symlink("/etc/static/drift/declarations.json", s.M("/etc/drift/declarations.json")))
 }
 
+// recordDeclarationsWithout records the harness's declarations less
+// entry (its text in declarations, with the separator before it): those
+// of a boot that ran before entry was declared, so that it was not
+// mounted then.
+func (s *system) recordDeclarationsWithout(t *testing.T, entry string) {
+	t.Helper()
+	then := strings.Replace(declarations, entry, "", 1)
+	if then == declarations {
+		t.Fatalf("harness: the declarations of the old root's boot still hold %s", entry)
+	}
+	s.recordDeclarations(t, then)
+}
+
+// wipeAndBoot shuts the running system down (unmounting everything below
+// the root), marks the root as ended now (its mtime), runs a real drift
+// wipe and the next boot (boot(skip)), and returns the name of the one old
+// root the wipe made; another count fails the test.
+func (s *system) wipeAndBoot(skip map[string]bool) string {
+	t := s.t
+	t.Helper()
+	s.unmountBelow(s.root)
+	now := time.Now()
+	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
+	(&wipeImage{t: t, top: s.top, dev: s.dev}).drift()
+	s.boot(skip)
+	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
+	if len(olds) != 1 {
+		t.Fatalf("old_roots after the wipe: %q", olds)
+	}
+	return olds[0]
+}
+
 // M returns the host path of the system path p.
 func (s *system) M(p string) string { return filepath.Join(s.root, p) }
 

@@ -38,11 +38,7 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 	const decl = "/srv/declared-unmounted" // not mounted at the first boot
 	const conflict = decl + "/sub/conflict.txt"
 	const hidden = "/etc/nixos/hidden.conf"
-	then := strings.Replace(declarations, ",\n    \""+decl+"\"", "", 1)
-	if then == declarations {
-		t.Fatal("harness: the declarations of the old root's boot still declare " + decl)
-	}
-	s.recordDeclarations(t, then)
+	s.recordDeclarationsWithout(t, ",\n    \""+decl+"\"")
 	writeFile(t, s.M(conflict), "live\n", 0o644) // on the root: not mounted
 	writeFile(t, s.M(storage+conflict), "persisted\n", 0o644)
 	later := time.Now().Add(time.Second)
@@ -63,18 +59,9 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 		t.Fatalf("before the wipe, want %s declared-unbacked, its copy coming back in its place: %+v", conflict, before.Items)
 	}
 
-	s.unmountBelow(s.root)
-	now := time.Now()
-	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
-	w := &wipeImage{t: t, top: s.top, dev: s.dev}
-	w.drift()
-	s.boot(map[string]bool{"/etc/adjtime": true}) // the copy is mounted now
+	oldName := s.wipeAndBoot(map[string]bool{"/etc/adjtime": true}) // the copy is mounted now
 	if b, err := os.ReadFile(s.M(conflict)); err != nil || string(b) != "persisted\n" {
 		t.Fatalf("harness: %s after the boot: %q, %v; want the copy's", conflict, b, err)
-	}
-	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
-	if len(olds) != 1 {
-		t.Fatalf("old_roots after the wipe: %q", olds)
 	}
 
 	type row struct{ Path, Declared, Restore, CopyDiffers string }
@@ -106,7 +93,7 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 		t.Errorf("check's table: exit %d:\n%s\n%s", code, table, errOut)
 	}
 
-	chosen := "drift restore " + conflict + " --from " + olds[0] + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()
+	chosen := "drift restore " + conflict + " --from " + oldName + " --force --beneath-mount --root " + s.root + " --persist " + s.declPath()
 	cmd := command("bash", "-c", `drift() { "$DRIFT" "$@"; }; `+chosen) // the user's choice
 	cmd.Env = append(os.Environ(), "DRIFT="+os.Getenv(envDrift))
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -141,28 +128,15 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 		return // the test ran in a private mount namespace
 	}
 	const f = "/etc/adjtime" // not mounted at the first boot
-	then := strings.Replace(declarations, ",\n    { \"file\": \""+f+"\", \"parentDirectory\": { \"mode\": \"0755\" } }", "", 1)
-	if then == declarations {
-		t.Fatal("harness: the declarations of the old root's boot still declare " + f)
-	}
-	s.recordDeclarations(t, then)
+	s.recordDeclarationsWithout(t, ",\n    { \"file\": \""+f+"\", \"parentDirectory\": { \"mode\": \"0755\" } }")
 	writeFile(t, s.M(f), "live\n", 0o644)
 	writeFile(t, s.M(storage+f), "persisted\n", 0o644)
 	earlier := time.Now().Add(-time.Hour)
 	testutil.Must(t, os.Chtimes(s.M(storage+f), earlier, earlier)) // the stale copy
 
-	s.unmountBelow(s.root)
-	now := time.Now()
-	testutil.Must(t, os.Chtimes(filepath.Join(s.top, "root"), now, now))
-	w := &wipeImage{t: t, top: s.top, dev: s.dev}
-	w.drift()
-	s.boot(nil) // the copy is bind-mounted over it now
+	oldName := s.wipeAndBoot(nil) // the copy is bind-mounted over it now
 	if b, err := os.ReadFile(s.M(f)); err != nil || string(b) != "persisted\n" {
 		t.Fatalf("harness: %s after the boot: %q, %v; want the copy's", f, b, err)
-	}
-	olds := readDirNames(t, filepath.Join(s.top, "old_roots"))
-	if len(olds) != 1 {
-		t.Fatalf("old_roots after the wipe: %q", olds)
 	}
 	type row struct{ Path, Restore, CopyDiffers string }
 	check := func() []row {
@@ -181,7 +155,7 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 		}
 		return mine
 	}
-	restore := "drift restore " + f + " --from " + olds[0] + " --force --root " + s.root + " --persist " + s.declPath()
+	restore := "drift restore " + f + " --from " + oldName + " --force --root " + s.root + " --persist " + s.declPath()
 	want := row{Path: f, CopyDiffers: "older",
 		Restore: "umount " + s.M(f) + " && { " + restore + "; s=$?; mount --bind " + s.M(storage+f) + " " + s.M(f) + "; test $s -eq 0; }"}
 	got := check()
