@@ -93,23 +93,10 @@ func TestWipedUnmountedDeclarationIsNamedAndRestored(t *testing.T) {
 		}
 	}
 
-	check := func() []struct{ Path, Declared, Restore string } {
+	type row struct{ Path, Declared, Restore string }
+	check := func() []row {
 		t.Helper()
-		var r struct {
-			Vanished []struct{ Path, Declared, Restore string }
-		}
-		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
-		if code > 1 {
-			t.Fatalf("drift check: exit %d\n%s", code, errOut)
-		}
-		testutil.Must(t, json.Unmarshal([]byte(out), &r))
-		var mine []struct{ Path, Declared, Restore string }
-		for _, v := range r.Vanished {
-			if strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") {
-				mine = append(mine, v)
-			}
-		}
-		return mine
+		return vanishedRows(s, func(v row) bool { return strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") })
 	}
 	got := check()
 	var after struct {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,19 @@ func (s *system) checkRows(wantExit int, extra ...string) []checkRow {
 		s.t.Fatalf("drift check --format json: %v\n%s", err, out)
 	}
 	return r.Items
+}
+
+// vanishedRows runs drift check --format json (exiting 0 or 1) and
+// returns its VANISHED rows, decoded as R, that keep accepts.
+func vanishedRows[R any](s *system, keep func(R) bool) []R {
+	s.t.Helper()
+	code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
+	if code > 1 {
+		s.t.Fatalf("drift check: exit %d\n%s", code, errOut)
+	}
+	var r struct{ Vanished []R }
+	testutil.Must(s.t, json.Unmarshal([]byte(out), &r))
+	return slices.DeleteFunc(r.Vanished, func(v R) bool { return !keep(v) })
 }
 
 // categoriesWith runs drift check --format json with extra flags and

@@ -67,19 +67,7 @@ func TestReplacedByTheCopyAtTheWipeIsNamedAndRestored(t *testing.T) {
 	type row struct{ Path, Declared, Restore, CopyDiffers string }
 	check := func() []row {
 		t.Helper()
-		var r struct{ Vanished []row }
-		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
-		if code > 1 {
-			t.Fatalf("drift check: exit %d\n%s", code, errOut)
-		}
-		testutil.Must(t, json.Unmarshal([]byte(out), &r))
-		var mine []row
-		for _, v := range r.Vanished {
-			if strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") {
-				mine = append(mine, v)
-			}
-		}
-		return mine
+		return vanishedRows(s, func(v row) bool { return strings.HasPrefix(v.Path, decl) || strings.HasPrefix(v.Path, "/etc/nixos") })
 	}
 	got := check()
 	want := row{Path: conflict, Declared: decl, CopyDiffers: "newer"}
@@ -141,19 +129,7 @@ func TestReplacedDeclaredFileIsRestoredBetweenUnmountAndMount(t *testing.T) {
 	type row struct{ Path, Restore, CopyDiffers string }
 	check := func() []row {
 		t.Helper()
-		var r struct{ Vanished []row }
-		code, out, errOut := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--format", "json")
-		if code > 1 {
-			t.Fatalf("drift check: exit %d\n%s", code, errOut)
-		}
-		testutil.Must(t, json.Unmarshal([]byte(out), &r))
-		var mine []row
-		for _, v := range r.Vanished {
-			if v.Path == f {
-				mine = append(mine, v)
-			}
-		}
-		return mine
+		return vanishedRows(s, func(v row) bool { return v.Path == f })
 	}
 	restore := "drift restore " + f + " --from " + oldName + " --force --root " + s.root + " --persist " + s.declPath()
 	want := row{Path: f, CopyDiffers: "older",
