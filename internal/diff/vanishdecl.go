@@ -67,15 +67,10 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 		return false, noOther
 	}
 	// The old root's ctime at p, lstat'ed only when a rule reads it (with
-	// no declarations of that boot, only for a copy with other bytes).
-	var ctime time.Time
-	read := false
-	changed := func() time.Time {
-		if !read {
-			ctime, read = ChangedAt(prevFD, p), true
-		}
-		return ctime
-	}
+	// no declarations of that boot, only for a copy with other bytes), and
+	// once: MountedThen reads it only with them, WrittenAfterMounts below
+	// only without.
+	changed := func() time.Time { return ChangedAt(prevFD, p) }
 	mounted, known := MountedThen(c.cfg.PreviousDecls, c.cfg.PreviousRoot, e, p, changed)
 	if mounted {
 		return false, noOther // mounted at that boot: what lay beneath it
