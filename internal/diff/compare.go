@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/scan"
 )
@@ -65,7 +66,7 @@ type Comparison struct {
 // btrfs subvolume) on another device than its tree's root, the rule check
 // uses (Item.Subvolume), so that both name the same object alike.
 func (c *Comparison) Subvolume(e *scan.Entry, s int) bool {
-	return e != nil && e.Mode&unix.S_IFMT == unix.S_IFDIR && e.Ino == 256 && e.Dev != c.RootDev[s]
+	return e != nil && e.Mode&unix.S_IFMT == unix.S_IFDIR && e.Ino == btrfs.RootIno && e.Dev != c.RootDev[s]
 }
 
 // Differ reports whether anything is not the same (errors included).

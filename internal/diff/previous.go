@@ -475,7 +475,7 @@ func (c *classifier) vanished(ctx context.Context, liveFD int, a *Audit, now tim
 				return here, isDir
 			}
 		}
-		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == 256 && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy}}
+		r := &vrow{v: Vanished{Path: e.Path, Mode: e.Mode, Subvolume: isDir && e.Ino == btrfs.RootIno && e.Dev != rootDev.Load(), Root: prev.Name, AgeDays: age, DaysLeft: left, From: prev.RestoreFrom(), Decl: c.declOf(decl - 1), StaleCopy: other == olderCopy, NewerCopy: other == newerCopy}}
 		if other != noOther {
 			r.v.MountedCopy = c.mountedCopy(decl-1, e.Path, nd)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
@@ -77,7 +78,7 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 				}
 				it := Item{Path: p, Category: cat, Mode: en.Mode, Size: en.Size, Bytes: en.Bytes, Mtime: en.Mtime, Decl: -1, view: viewIdx, onRoot: onRoot}
 				it.SetTarget(en.Target)
-				it.Subvolume = isDir && en.Ino == 256 && en.Dev != c.rootDev
+				it.Subvolume = isDir && en.Ino == btrfs.RootIno && en.Dev != c.rootDev
 				c.mu.Lock()
 				c.hidden = append(c.hidden, it)
 				c.mu.Unlock()

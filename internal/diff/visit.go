@@ -3,6 +3,7 @@ package diff
 import (
 	"strings"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/scan"
@@ -139,7 +140,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)
 		}
-		item.Subvolume = isDir && e.Ino == 256 && e.Dev != c.rootDev && !n.mounted()
+		item.Subvolume = isDir && e.Ino == btrfs.RootIno && e.Dev != c.rootDev && !n.mounted()
 		item.onRoot = mount == c.tree.mount(rootNode)
 	}
 	var tally *scan.Tally
