@@ -145,11 +145,7 @@ func (m *Model) KeptAt(p string) string {
 		return ""
 	}
 	mt := m.Mounts.Shows(p)
-	if mt == nil || slices.ContainsFunc(m.ephemeral, func(e mounts.Mount) bool { return e.ID == mt.ID }) {
-		return ""
-	}
-	switch mt.FSType {
-	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
+	if mt == nil || !mt.DiskBacked() || slices.ContainsFunc(m.ephemeral, func(e mounts.Mount) bool { return e.ID == mt.ID }) {
 		return ""
 	}
 	return mt.MountPoint

@@ -36,7 +36,7 @@ type hiddenAt struct {
 func (c *classifier) coveredBeneath(ctx context.Context, t *mounts.Table) error {
 	for i := range t.Mounts {
 		p := &t.Mounts[i]
-		if !t.Visible(i) || c.kinds[p] != persistent || p.MountPoint == "/" || !diskBacked(p) {
+		if !t.Visible(i) || c.kinds[p] != persistent || p.MountPoint == "/" || !p.DiskBacked() {
 			continue
 		}
 		var points []string
@@ -169,15 +169,4 @@ func (c *classifier) warnHidden(t *mounts.Table) {
 		c.warn(WarnSetup, h.point, fmt.Sprintf("covered: %s %s on %s (mount %d) beneath the mount at %s%s: hidden from view, not deleted; the persistent copy the mount shows lacks %s or holds other content (%s)",
 			units.Plural(tot.Count, "path", "paths"), verb, h.on.MountPoint, h.on.ID, h.point, shown, them, units.Bytes(tot.Bytes)))
 	}
-}
-
-// diskBacked says whether m keeps its contents on a disk: not a tmpfs or
-// ramfs, nor a filesystem the kernel makes (what lies beneath mounts on
-// those is no user's data).
-func diskBacked(m *mounts.Mount) bool {
-	switch m.FSType {
-	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
-		return false
-	}
-	return true
 }

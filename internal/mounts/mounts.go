@@ -311,6 +311,18 @@ func (m *Mount) Option(name string) (value string, ok bool) {
 	return "", false
 }
 
+// DiskBacked says whether m keeps its contents on a disk: not a tmpfs or
+// ramfs, nor a filesystem the kernel makes anew at boot (proc, sysfs,
+// cgroup2, an overlay, …): what lies in or beneath those is no user's
+// data, and nothing there survives a reboot as it is.
+func (m *Mount) DiskBacked() bool {
+	switch m.FSType {
+	case "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf", "mqueue", "hugetlbfs", "configfs", "fusectl", "efivarfs", "autofs", "overlay":
+		return false
+	}
+	return true
+}
+
 // WriteTo writes t in mountinfo format, one line per mount, escaping ROOT,
 // MOUNTPOINT and SOURCE as the kernel does, so that Parse reads it back to the
 // same mounts (Line aside). It fails on a mount that cannot be written: an
