@@ -433,10 +433,7 @@ func SuggestAdopt(r *SuggestReport, args []string) string {
 // as they are.
 func saveAsLine(f suggest.ModuleFile) string {
 	line := "Save it as " + escape.Name(f.Path) + " and add it to the imports of your configuration"
-	var taken []string
-	for _, p := range f.Taken {
-		taken = append(taken, escape.Name(p))
-	}
+	taken := escapeAll(f.Taken)
 	switch {
 	case f.Err != nil:
 		line += " (drift could not tell whether a file is there: " + escape.Text(f.Err.Error()) + "; never save over one)"
