@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -31,10 +30,7 @@ func TestOlderRootsComparedBeforeTheWalk(t *testing.T) {
 			"etc/app/state": node(n), "etc/app/same": node("same"),
 		}, at)
 	}
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.json"), []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`), 0o644))
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte("22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n"), 0o644))
-	o := Options{Root: filepath.Join(dir, "root"), Persist: []string{filepath.Join(dir, "decl.json")},
-		Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: filepath.Join(dir, "old"), Boots: 3, Paths: true}
+	o := tmpfsRootOptions(t, dir, Options{OldRoots: filepath.Join(dir, "old"), Boots: 3, Paths: true})
 	m, err := Build(context.Background(), o)
 	testutil.Must(t, err)
 	defer m.Close()
@@ -92,13 +88,10 @@ func TestOlderRootWalkedOnce(t *testing.T) {
 	for _, n := range []string{"2026-11-11_09:00:00", "2026-11-10_09:00:00"} {
 		testutil.Build(t, filepath.Join(dir, "old", n), map[string]testutil.Node{"srv/f0": node("same"), "srv/f1": node("same")}, at.Add(-time.Hour))
 	}
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.json"), []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`), 0o644))
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte("22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n"), 0o644))
 	old := lookupsAtMost
 	lookupsAtMost = 0
 	defer func() { lookupsAtMost = old }()
-	m, err := Build(context.Background(), Options{Root: filepath.Join(dir, "root"), Persist: []string{filepath.Join(dir, "decl.json")},
-		Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: filepath.Join(dir, "old"), Previous: true, Paths: true})
+	m, err := Build(context.Background(), tmpfsRootOptions(t, dir, Options{OldRoots: filepath.Join(dir, "old"), Previous: true, Paths: true}))
 	testutil.Must(t, err)
 	defer m.Close()
 	if !m.comparedOlder(1) {

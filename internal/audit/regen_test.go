@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,8 +39,6 @@ func TestRegenOneRule(t *testing.T) {
 		"etc/gen": same("g", olderAt), "etc/restored": same("r", olderAt),
 		"var/lib/bluetooth/settings": same("b", olderAt), "srv/mixed/a": same("a", olderAt), "srv/mixed/b": same("b2", olderAt),
 	}, olderAt)
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.json"), []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`), 0o644))
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte("22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n"), 0o644))
 	want := map[string]diff.Regen{
 		"/etc/gen": diff.RegenYes, "/etc/half": diff.RegenOlder, "/etc/restored": diff.RegenCopied,
 		"/var/lib/bluetooth": diff.RegenKnown, "/var/lib/bluetooth/settings": diff.RegenKnown,
@@ -52,8 +49,7 @@ func TestRegenOneRule(t *testing.T) {
 			old := lookupsAtMost
 			lookupsAtMost = lookups
 			defer func() { lookupsAtMost = old }()
-			m, err := Build(context.Background(), Options{Root: filepath.Join(dir, "root"), Persist: []string{filepath.Join(dir, "decl.json")},
-				Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: filepath.Join(dir, "old"), Previous: true, Paths: true})
+			m, err := Build(context.Background(), tmpfsRootOptions(t, dir, Options{OldRoots: filepath.Join(dir, "old"), Previous: true, Paths: true}))
 			testutil.Must(t, err)
 			defer m.Close()
 			got := map[string]diff.Regen{}
@@ -67,4 +63,15 @@ func TestRegenOneRule(t *testing.T) {
 			}
 		}()
 	}
+}
+
+// tmpfsRootOptions writes, in dir, the declarations (/var/log in
+// /nix/persist) and mountinfo (a tmpfs root, a btrfs /nix) of a small
+// impermanent system whose root is dir/root, and returns o reading them.
+func tmpfsRootOptions(t *testing.T, dir string, o Options) Options {
+	t.Helper()
+	testutil.WriteFile(t, filepath.Join(dir, "decl.json"), `{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`)
+	testutil.WriteFile(t, filepath.Join(dir, "mountinfo"), "22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n")
+	o.Root, o.Persist, o.Mountinfo = filepath.Join(dir, "root"), []string{filepath.Join(dir, "decl.json")}, filepath.Join(dir, "mountinfo")
+	return o
 }

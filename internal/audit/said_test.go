@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -25,16 +24,13 @@ func TestSaidWarningsAreTheLast(t *testing.T) {
 	node := func(c string) testutil.Node { return testutil.Node{Content: c, Mtime: at} }
 	left := "srv/" + partial.Name("data", partial.Restore, 999999999, "0123456789ab") + "/f"
 	testutil.Build(t, filepath.Join(dir, "root"), map[string]testutil.Node{"nix/persist/.keep": node(""), left: node("x")}, at)
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "decl.json"), []byte(`{"persistentStoragePath": "/nix/persist", "directories": ["/var/log"]}`), 0o644))
-	testutil.Must(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte("22 1 0:20 / / rw - tmpfs none rw\n23 22 0:21 / /nix rw - btrfs /dev/sda2 rw,subvol=/nix\n"), 0o644))
 	var said []diff.Warning
-	m, err := Build(context.Background(), Options{Root: filepath.Join(dir, "root"), Persist: []string{filepath.Join(dir, "decl.json")},
-		Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: filepath.Join(dir, "missing"), Previous: true, // warned on the way
+	m, err := Build(context.Background(), tmpfsRootOptions(t, dir, Options{OldRoots: filepath.Join(dir, "missing"), Previous: true, // warned on the way
 		Say: func(s Said) {
 			if !s.Note && s.Diagnostic == nil {
 				said = append(said, s.Warning)
 			}
-		}})
+		}}))
 	testutil.Must(t, err)
 	defer m.Close()
 	ws := m.Audit.Warnings
