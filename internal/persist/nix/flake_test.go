@@ -16,31 +16,13 @@ func TestModuleItems(t *testing.T) {
     nixosConfigurations.b = nixpkgs.lib.nixosSystem { modules = [ ./hosts/b ] ++ [ inputs.hm.nixosModules.home-manager self.nixosModules.x (import ./gen.nix { }) ] ++ common; };
   };
 }`
-	src := NewSource("flake.nix", []byte(text), true)
-	src.Nix = true
-	ast, err := Parse(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, it := range ModuleItems(src, ast) {
-		switch {
-		case it.Path != "":
-			got = append(got, "path "+it.Path)
-		case it.Input != "":
-			got = append(got, "input "+it.Input)
-		case it.Inline:
-			got = append(got, "inline")
-		default:
-			got = append(got, fmt.Sprintf("other %d:%d", src.Pos(it.Off).Line, src.Pos(it.Off).Col))
-		}
-	}
+	got := moduleItemsText(t, text)
 	// common, a list bound by let, is read where b's modules list names
 	// it (at its own place in the source), not as a modules list itself.
 	want := "path ./common.nix|path ./configuration.nix|path ./machine-extra.nix|input impermanence.nixosModules.impermanence|inline|path ./inline-import.nix|" +
 		"path ./hosts/b|input inputs.hm.nixosModules.home-manager|other 4:120|other 4:141"
-	if strings.Join(got, "|") != want {
-		t.Errorf("ModuleItems:\n got %s\nwant %s", strings.Join(got, "|"), want)
+	if got != want {
+		t.Errorf("ModuleItems:\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -67,22 +49,8 @@ func TestModuleItemsResolvesAVariableAsNixDoes(t *testing.T) {
 		{`let a = b; b = a; in { nixosConfigurations.h = nixosSystem { modules = a; }; }`, "other 1:16"},
 		{`{ mods = [ ./a.nix ]; nixosConfigurations.h = nixosSystem { modules = mods; }; }`, "other 1:71"},
 	} {
-		src := NewSource("flake.nix", []byte(c.text), true)
-		src.Nix = true
-		ast, err := Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, it := range ModuleItems(src, ast) {
-			if it.Path != "" {
-				got = append(got, "path "+it.Path)
-			} else {
-				got = append(got, fmt.Sprintf("other %d:%d", src.Pos(it.Off).Line, src.Pos(it.Off).Col))
-			}
-		}
-		if strings.Join(got, "|") != c.want {
-			t.Errorf("ModuleItems(%s) = %q, want %q", c.text, strings.Join(got, "|"), c.want)
+		if got := moduleItemsText(t, c.text); got != c.want {
+			t.Errorf("ModuleItems(%s) = %q, want %q", c.text, got, c.want)
 		}
 	}
 }
@@ -103,12 +71,7 @@ func TestModuleItemsReadsAVariableOnce(t *testing.T) {
 			fmt.Fprintf(&b, "  nixosConfigurations.h%d = nixosSystem { modules = m0; };\n", h)
 		}
 		b.WriteString("}\n")
-		src := NewSource("flake.nix", []byte(b.String()), true)
-		src.Nix = true
-		ast, err := Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
+		src, ast := parseFlake(t, b.String())
 		before := src.Ticks
 		items := ModuleItems(src, ast)
 		return len(items), src.Ticks - before
@@ -134,12 +97,7 @@ func TestUnlistedHosts(t *testing.T) {
 		{`{ outputs = { nixpkgs, ... }: { nixosConfigurations = nixpkgs.lib.genAttrs [ "a" ] (h: nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }); }; }`, ""},
 		{`{ outputs = { nixpkgs, ... }: { nixosConfigurations.a = nixpkgs.lib.nixosSystem { modules = [ ./a.nix ]; }; packages.x = 1; }; }`, ""},
 	} {
-		src := NewSource("flake.nix", []byte(c.text), true)
-		src.Nix = true
-		ast, err := Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
+		src, ast := parseFlake(t, c.text)
 		var got []string
 		for _, h := range UnlistedHosts(src, ast) {
 			if h.Name == "" {
@@ -151,4 +109,38 @@ func TestUnlistedHosts(t *testing.T) {
 			t.Errorf("UnlistedHosts(%s) = %q, want %q", c.text, strings.Join(got, "|"), c.want)
 		}
 	}
+}
+
+// parseFlake parses text as a flake.nix (Nix syntax), failing t when it
+// cannot be parsed.
+func parseFlake(t *testing.T, text string) (*Source, Node) {
+	t.Helper()
+	src := NewSource("flake.nix", []byte(text), true)
+	src.Nix = true
+	ast, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, ast
+}
+
+// moduleItemsText is ModuleItems of text, each item as "path P",
+// "input I", "inline" or "other LINE:COL", joined by "|".
+func moduleItemsText(t *testing.T, text string) string {
+	t.Helper()
+	src, ast := parseFlake(t, text)
+	var got []string
+	for _, it := range ModuleItems(src, ast) {
+		switch {
+		case it.Path != "":
+			got = append(got, "path "+it.Path)
+		case it.Input != "":
+			got = append(got, "input "+it.Input)
+		case it.Inline:
+			got = append(got, "inline")
+		default:
+			got = append(got, fmt.Sprintf("other %d:%d", src.Pos(it.Off).Line, src.Pos(it.Off).Col))
+		}
+	}
+	return strings.Join(got, "|")
 }
