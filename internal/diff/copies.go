@@ -202,7 +202,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 					cd.it.SetCopyMtime(mtime)
 				}
 				if eq && err == nil {
-					cd.meta = copyMetadata(rootFD, cd)
+					cd.meta, cd.looser = copyMetadata(rootFD, cd)
 				}
 			}
 		}()
@@ -212,18 +212,31 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 		first := firstErr.Load()
 		c.warn(WarnUnreadable, first[0], fmt.Sprintf("%s not compared with the persistent copy that the next boot shows in their place, counted as lost (first: %s)", units.Plural(n, "path", "paths"), first[1]))
 	}
-	var metaN int64
-	var metaFirst string
+	var metaN, looserN int64
+	var metaFirst, looserFirst string
 	for i := range cand {
-		if same[i] && cand[i].meta != "" {
-			c.copiedMeta = append(c.copiedMeta, cand[i].it.Path)
+		cd := &cand[i]
+		if !same[i] || cd.meta == "" {
+			continue
+		}
+		c.copiedMeta = append(c.copiedMeta, cd.it.Path)
+		switch {
+		case cd.looser:
+			if looserN++; looserFirst == "" {
+				looserFirst = cd.it.Path + ": " + cd.meta
+			}
+		default:
 			if metaN++; metaFirst == "" {
-				metaFirst = cand[i].it.Path + ": " + cand[i].meta
+				metaFirst = cd.it.Path + ": " + cd.meta
 			}
 		}
 	}
 	if metaN > 0 {
 		c.warn(WarnSetup, metaFirst[:strings.Index(metaFirst, ": ")], fmt.Sprintf("%s copied (the persistent copy has the same bytes) with another mode or owner in the copy: the next boot shows the copy's; nothing is lost, but check them (first: %s)", units.Plural(metaN, "path", "paths"), metaFirst))
+	}
+	if looserN > 0 {
+		first := looserFirst[:strings.Index(looserFirst, ": ")]
+		c.warn(WarnSetup, first, fmt.Sprintf("%s copied (the persistent copy has the same bytes) whose copy's mode grants more than the live one's: the next boot shows the copy's, open to more users than now (first: %s); drift adopt --prefer live PATH gives the copy the live mode", units.Plural(looserN, "path", "paths"), looserFirst))
 	}
 	gone := map[*Item]bool{}
 	for i, cd := range cand {
@@ -283,6 +296,9 @@ type copyCand struct {
 	// meta, for a copy found the same, says how its mode or owner differs
 	// from the live object's (copyMetadata); "" when they agree.
 	meta string
+	// looser: the copy's mode grants a permission bit the live one does
+	// not (copyMetadata).
+	looser bool
 }
 
 // copyMetadata compares the permission bits, owner and group of cd's live
@@ -290,17 +306,21 @@ type copyCand struct {
 // "mode 0600, uid 1000 in the copy (live: 0644, uid 0)" naming what
 // differs, "" when nothing does or either cannot be read. The bytes being
 // the same, the path is not lost: the next boot shows the copy's metadata.
-func copyMetadata(rootFD int, cd *copyCand) string {
+// looser reports that the copy's mode grants a bit the live one's does
+// not (a secret 0600 live, 0644 in the copy): readable by more users
+// after the next boot.
+func copyMetadata(rootFD int, cd *copyCand) (meta string, looser bool) {
 	if cd.it.Mode&unix.S_IFMT == unix.S_IFLNK || cd.copyRel == "" || cd.liveRel == "" {
-		return ""
+		return "", false
 	}
 	var lst, cst unix.Stat_t
 	if ifsys.Lstat(cd.liveFD, cd.liveRel, &lst) != nil || ifsys.Lstat(rootFD, cd.copyRel, &cst) != nil {
-		return ""
+		return "", false
 	}
 	var inCopy, live []string
 	if lm, cm := lst.Mode&0o7777, cst.Mode&0o7777; lm != cm {
 		inCopy, live = append(inCopy, fmt.Sprintf("mode %04o", cm)), append(live, fmt.Sprintf("%04o", lm))
+		looser = cm&^lm != 0
 	}
 	if lst.Uid != cst.Uid {
 		inCopy, live = append(inCopy, fmt.Sprintf("uid %d", cst.Uid)), append(live, fmt.Sprintf("uid %d", lst.Uid))
@@ -309,9 +329,9 @@ func copyMetadata(rootFD int, cd *copyCand) string {
 		inCopy, live = append(inCopy, fmt.Sprintf("gid %d", cst.Gid)), append(live, fmt.Sprintf("gid %d", lst.Gid))
 	}
 	if len(inCopy) == 0 {
-		return ""
+		return "", false
 	}
-	return strings.Join(inCopy, ", ") + " in the copy (live: " + strings.Join(live, ", ") + ")"
+	return strings.Join(inCopy, ", ") + " in the copy (live: " + strings.Join(live, ", ") + ")", looser
 }
 
 func regularSize(it *Item) int64 {

@@ -550,3 +550,28 @@ f /nix/persist/srv/app/b persistent b, changed before
 		}
 	}
 }
+
+// A copy with the same bytes whose mode grants more than the live one's
+// (a key 0600 live, 0644 in the copy) is still copied, but the next boot
+// shows it open to more users: its own warning says so and names the
+// command that gives the copy the live mode, not "nothing is lost" (a new
+// user found a secret's tighter live mode reported only as "nothing is
+// lost, but check them").
+func TestCopiedWithALooserModeInTheCopyWarnsOfIt(t *testing.T) {
+	spec := "f /srv/app/key same\nf /nix/persist/srv/app/key same"
+	a := check(t, spec, btrfsSystem, []persist.Entry{dir("/srv/app")}, func(c *Config) {
+		testutil.Must(t, os.Chmod(filepath.Join(c.Root, "srv/app/key"), 0o600))
+		testutil.Must(t, os.Chmod(filepath.Join(c.Root, "nix/persist/srv/app/key"), 0o644))
+	})
+	if itemAt(a, "/srv/app/key") != nil {
+		t.Errorf("key is lost; the copy has its bytes")
+	}
+	for _, part := range []string{"grants more than the live one's", "first: /srv/app/key: mode 0644 in the copy (live: 0600)", "drift adopt --prefer live"} {
+		if !hasWarning(a, "1 path copied", part) {
+			t.Errorf("no warning that the copy's mode is looser, saying %q: %q", part, a.Warnings)
+		}
+	}
+	if hasWarning(a, "1 path copied", "nothing is lost") {
+		t.Errorf("the looser copy is called harmless: %q", a.Warnings)
+	}
+}
