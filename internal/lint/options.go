@@ -122,8 +122,8 @@ func (ck *checker) hostAnchor() (at persist.Pos, found bool) {
 		return a < b
 	}
 	own := ""
-	for name, data := range ck.c.Sources {
-		if !markedModule(data) && (own == "" || before(name, own)) {
+	for name := range ck.c.Sources {
+		if !module(name) && (own == "" || before(name, own)) {
 			own = name
 		}
 	}
