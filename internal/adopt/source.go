@@ -110,11 +110,11 @@ func (a *adopter) beneathPersistent(p *Path) *mounts.Mount {
 	if p.Decl.Path == "/" {
 		return nil
 	}
-	on := a.m.Mounts.Shows(path.Dir(p.Decl.Path))
-	if on == nil || a.ephemeral(on) || a.m.KeptAt(path.Dir(p.Decl.Path)) == "" {
+	dir := path.Dir(p.Decl.Path)
+	if a.m.KeptAt(dir) == "" { // no mount shows dir, or a wiped or tmpfs one
 		return nil
 	}
-	return on
+	return a.m.Mounts.Shows(dir)
 }
 
 // hiddenSource is source for a path whose declared mount is made on the
@@ -164,13 +164,14 @@ func (a *adopter) top(p *Path, from, rel string, dest *unix.Stat_t) error {
 		p.Persistent, p.Covered = p.Covered, ""
 		return nil
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path {
-		if target, err := fsys.ReadlinkIn(from, rel); err == nil && knowledge.EtcStaticLink(p.Path, target) {
-			return &EtcLinkError{Path: p.Path, Target: target}
-		}
+	if st.Mode&unix.S_IFMT != unix.S_IFLNK || p.Path != p.Decl.Path {
+		return nil
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFLNK && p.Path == p.Decl.Path && p.Decl.Kind == persist.Dir {
-		target, err := fsys.ReadlinkIn(from, rel)
+	target, err := fsys.ReadlinkIn(from, rel)
+	if err == nil && knowledge.EtcStaticLink(p.Path, target) {
+		return &EtcLinkError{Path: p.Path, Target: target}
+	}
+	if p.Decl.Kind == persist.Dir {
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Path, err)
 		}
