@@ -39,8 +39,5 @@ func userHome(c *persist.Config, u string) string {
 			return x.Home
 		}
 	}
-	if u == "root" {
-		return "/root"
-	}
-	return "/home/" + u
+	return persist.DefaultHome(u)
 }

@@ -169,6 +169,12 @@ func (r *reader) homeOf(u string) string {
 	if ui, ok := r.users[u]; ok && ui.home != "" {
 		return ui.home
 	}
+	return DefaultHome(u)
+}
+
+// DefaultHome is NixOS's home for the user u when users.users.<u>.home is
+// not set: /root for root, else /home/u.
+func DefaultHome(u string) string {
 	if u == "root" {
 		return "/root"
 	}
