@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nix-drift/drift/internal/partial"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -95,7 +96,7 @@ func TestMergePrefer(t *testing.T) {
 		}
 		names, _ := os.ReadDir(dst)
 		for _, n := range names {
-			if strings.Contains(n.Name(), tempMark) {
+			if strings.Contains(n.Name(), partial.Mark) {
 				t.Errorf("%s: temporary %s left", tc.on, n.Name())
 			}
 		}
@@ -107,8 +108,8 @@ func TestMergePrefer(t *testing.T) {
 func TestRemoveStale(t *testing.T) {
 	from, live := mergeSystem(t)
 	dst := filepath.Join(live, "nix/persist/srv/half")
-	dead := filepath.Join(dst, ".missing"+tempMark+"999999999-0123456789ab")
-	mine := filepath.Join(dst, ".missing"+tempMark+"1-0123456789ab") // pid 1 is alive
+	dead := filepath.Join(dst, ".missing"+partial.Mark+"999999999-0123456789ab")
+	mine := filepath.Join(dst, ".missing"+partial.Mark+"1-0123456789ab") // pid 1 is alive
 	testutil.Must(t, os.MkdirAll(filepath.Join(dead, "sub"), 0o755))
 	testutil.Must(t, os.WriteFile(mine, nil, 0o644))
 	if _, err := Merge(context.Background(), mergeReq(from, live, Keep)); err != nil {
@@ -130,7 +131,7 @@ func TestRemoveStale(t *testing.T) {
 func TestMergeClearsPartialCopiesOfObjectsNoLongerCopied(t *testing.T) {
 	from, live := mergeSystem(t)
 	dst := filepath.Join(live, "nix/persist/srv/half")
-	left := filepath.Join(dst, ".vanished"+tempMark+"999999999-0123456789ab")
+	left := filepath.Join(dst, ".vanished"+partial.Mark+"999999999-0123456789ab")
 	testutil.Must(t, os.MkdirAll(filepath.Join(left, "sub"), 0o755))
 	for _, req := range []Request{
 		func() Request { r := mergeReq(from, live, Keep); r.DryRun = true; return r }(),

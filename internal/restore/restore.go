@@ -476,10 +476,6 @@ func tempName(name, by string) (string, error) {
 	return partial.Name(name, by, os.Getpid(), hex.EncodeToString(b[:])), nil
 }
 
-// tempMark is in the name of every temporary copy drift restore makes,
-// between the name and the pid (drift adopt's have partial.AdoptMark).
-const tempMark = partial.Mark
-
 // removeStale removes the temporary copies under dirfd whose process is
 // gone (a run killed mid-copy): of name, or with name "", every one.
 func removeStale(dirfd int, name string) error {
