@@ -421,7 +421,8 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 // Homes maps each user whose home the model knows to that home: --home
 // NAME=PATH, then the home of the declarations' users.<name> and
 // home-manager entries (persist.Entry.Owner and Home) of the users --home
-// does not name, leaving out a home knowledge.CheckHome refuses (a
+// does not name, then users.users.<name>.home of the other users that
+// are not system users (homesOf), leaving out a home knowledge.CheckHome refuses (a
 // declaration's home may be /var/lib or /: a home there would make the
 // system's state a user's). The one source of the homes besides /root and
 // /home/NAME (knowledge.HomeOf's defaults): drift check's
@@ -431,7 +432,10 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 // match). The caller must not modify the map.
 func (m *Model) Homes() map[string]string { return m.homes }
 
-// homesOf is Homes for --home flags and the declarations set.
+// homesOf is Homes for --home flags and the declarations set: then the
+// users.users.<name>.home of the configuration read, for a user that is
+// not a system user (isSystemUser: a service's state directory is no
+// home) and has no home otherwise known.
 func homesOf(flags map[string]string, set *persist.Set) map[string]string {
 	out := map[string]string{}
 	for u, h := range flags {
@@ -442,6 +446,13 @@ func homesOf(flags map[string]string, set *persist.Set) map[string]string {
 	for _, e := range set.Entries {
 		if _, ok := out[e.Owner]; !ok && e.Owner != "" && e.Home != "" && knowledge.CheckHome(e.Home) == nil {
 			out[e.Owner] = e.Home
+		}
+	}
+	if set.Config != nil {
+		for _, u := range set.Config.Users {
+			if _, ok := out[u.Name]; !ok && !u.System && u.Home != "" && knowledge.CheckHome(u.Home) == nil {
+				out[u.Name] = filepath.Clean(u.Home)
+			}
 		}
 	}
 	return out

@@ -28,3 +28,29 @@ func TestHomesLeaveOutSystemDirectories(t *testing.T) {
 		t.Errorf("homesOf = %v, want %v", got, want)
 	}
 }
+
+// TestHomesTakeUsersUsersHome: a user's users.users.<name>.home is its
+// home for every command (check's WHY, suggest's users.<name> and
+// roll-up, prune's and suggest's strays), as it already was for the
+// links home-manager makes (homeManagerHomes), when --home and the
+// declarations name none: before, a user declaring nothing with its home
+// in /srv was taken as living in /home/NAME, and /srv/NAME, below a
+// directory of the system's state, was declared whole. A system user's
+// home (isSystemUser: a service's state directory) is no home, nor is a
+// home CheckHome refuses; --home and the declarations' homes win.
+func TestHomesTakeUsersUsersHome(t *testing.T) {
+	set := &persist.Set{Config: &persist.Config{Users: []persist.User{
+		{Name: "alice", Home: "/srv/alice/"},
+		{Name: "svc", Home: "/var/lib/svc", System: true},
+		{Name: "odd", Home: "/var/lib"},
+		{Name: "bob", Home: "/data/bob"},
+		{Name: "carol", Home: "/data/carol"},
+		{Name: "dave"},
+	}}}
+	set.Entries = []persist.Entry{{Path: "/home/carol/x", Origin: &persist.Origin{Owner: "carol", Home: "/home/carol"}}}
+	got := homesOf(map[string]string{"bob": "/srv/bob"}, set)
+	want := map[string]string{"alice": "/srv/alice", "bob": "/srv/bob", "carol": "/home/carol"}
+	if !maps.Equal(got, want) {
+		t.Errorf("homesOf = %v, want %v", got, want)
+	}
+}
