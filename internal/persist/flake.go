@@ -170,7 +170,7 @@ func readFlakeOutput(data []byte, attr string, opts Options) (*Set, error) {
 	}
 	sort.Strings(users)
 	for _, u := range users {
-		home := "/home/" + u
+		home := DefaultHome(u)
 		if uu, ok := out.Users[u]; ok && uu.Home != nil && strings.HasPrefix(*uu.Home, "/") {
 			home = *uu.Home
 		}
