@@ -17,30 +17,9 @@ import (
 // and returns the deepest directory's path inside dir ("d…d/…/d…d").
 func mkdirDeep(t *testing.T, dir string) string {
 	t.Helper()
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	testutil.Must(t, err)
 	name := strings.Repeat("d", 200)
-	for range 40 {
-		testutil.Must(t, unix.Mkdirat(fd, name, 0o755))
-		next, err := unix.Openat(fd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		testutil.Must(t, err)
-		unix.Close(fd)
-		fd = next
-	}
-	defer unix.Close(fd)
-	writeAt(t, fd, "leaf.txt", "deep data\n")
+	testutil.WriteFileAt(t, testutil.MkdirChain(t, dir, name, 40), "leaf.txt", "deep data\n")
 	return strings.TrimSuffix(strings.Repeat(name+"/", 40), "/")
-}
-
-// writeAt writes the file name beneath the directory fd.
-func writeAt(t *testing.T, dirFD int, name, data string) {
-	t.Helper()
-	fd, err := unix.Openat(dirFD, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
-	testutil.Must(t, err)
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, []byte(data)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // deepRows are the paths of drift check's rows beneath /opt/deep.
@@ -101,7 +80,7 @@ func TestCheckIsCleanAfterAdoptingPathsLongerThanPathMax(t *testing.T) {
 		unix.Close(fd)
 		fd = next
 	}
-	writeAt(t, fd, "new.txt", "new\n")
+	testutil.WriteFileAt(t, fd, "new.txt", "new\n")
 	unix.Close(fd)
 	_, out, _ := runDrift(t, append([]string{"check", "-q"}, flags...)...)
 	var cmd string

@@ -1,11 +1,11 @@
 package suggest
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,34 +15,9 @@ import (
 // not "".
 func mkdirChain(t *testing.T, dir, name string, n int, data string) {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range n {
-		if err := unix.Mkdirat(fd, name, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		next, err := unix.Openat(fd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unix.Close(fd)
-		fd = next
-	}
-	defer unix.Close(fd)
+	fd := testutil.MkdirChain(t, dir, name, n)
 	if data != "" {
-		f, err := unix.Openat(fd, "leaf", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(f)
-		if _, err := unix.Write(f, []byte(data)); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteFileAt(t, fd, "leaf", data)
 	}
 }
 
