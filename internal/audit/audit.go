@@ -435,7 +435,9 @@ func (m *Model) Homes() map[string]string { return m.homes }
 // homesOf is Homes for --home flags and the declarations set: then the
 // users.users.<name>.home of the configuration read, for a user that is
 // not a system user (isSystemUser: a service's state directory is no
-// home) and has no home otherwise known.
+// home) and has no home otherwise known, when it is not NixOS's default
+// (persist.DefaultHome, which every command assumes without it: root's
+// /root stays the system's, its paths declared as system paths).
 func homesOf(flags map[string]string, set *persist.Set) map[string]string {
 	out := map[string]string{}
 	for u, h := range flags {
@@ -450,8 +452,9 @@ func homesOf(flags map[string]string, set *persist.Set) map[string]string {
 	}
 	if set.Config != nil {
 		for _, u := range set.Config.Users {
-			if _, ok := out[u.Name]; !ok && !u.System && u.Home != "" && knowledge.CheckHome(u.Home) == nil {
-				out[u.Name] = filepath.Clean(u.Home)
+			h := filepath.Clean(u.Home)
+			if _, ok := out[u.Name]; !ok && !u.System && u.Home != "" && h != persist.DefaultHome(u.Name) && knowledge.CheckHome(h) == nil {
+				out[u.Name] = h
 			}
 		}
 	}

@@ -37,7 +37,8 @@ func TestHomesLeaveOutSystemDirectories(t *testing.T) {
 // in /srv was taken as living in /home/NAME, and /srv/NAME, below a
 // directory of the system's state, was declared whole. A system user's
 // home (isSystemUser: a service's state directory) is no home, nor is a
-// home CheckHome refuses; --home and the declarations' homes win.
+// home CheckHome refuses, nor NixOS's default (root's /root stays the
+// system's); --home and the declarations' homes win.
 func TestHomesTakeUsersUsersHome(t *testing.T) {
 	set := &persist.Set{Config: &persist.Config{Users: []persist.User{
 		{Name: "alice", Home: "/srv/alice/"},
@@ -46,6 +47,8 @@ func TestHomesTakeUsersUsersHome(t *testing.T) {
 		{Name: "bob", Home: "/data/bob"},
 		{Name: "carol", Home: "/data/carol"},
 		{Name: "dave"},
+		{Name: "root", Home: "/root"},
+		{Name: "erin", Home: "/home/erin"},
 	}}}
 	set.Entries = []persist.Entry{{Path: "/home/carol/x", Origin: &persist.Origin{Owner: "carol", Home: "/home/carol"}}}
 	got := homesOf(map[string]string{"bob": "/srv/bob"}, set)
