@@ -467,68 +467,6 @@ func (m *Model) homeDirs() []string {
 	return slices.Compact(out)
 }
 
-// findOldRoots fills m.OldRoots for o.OldRoots and o.Boots (or the
-// previous root alone), saying what it found: a warning when they cannot
-// be found, or when --old-roots names a directory (not auto or none) and
-// none is there (the user asked for one), a note otherwise.
-func (m *Model) findOldRoots(o Options, live bool, warn func(diff.WarningKind, string), note func(string)) {
-	m.OldRoots = btrfs.Recent{Count: -1}
-	n, what := o.Boots, "the old roots"
-	if o.Previous {
-		// The older ones too, for diff.Regen (judgeRegen): check says
-		// "made again at every boot" of what suggest would.
-		n, what = DefaultBoots, "the previous boot's root"
-	}
-	var msg string
-	switch {
-	case n == 0:
-		msg = fmt.Sprintf("--boots %d: no old root compared", o.Boots)
-	case o.OldRoots == "none" && o.Previous:
-		msg = "--old-roots none: not looking for the previous boot's root"
-	case o.OldRoots == "none":
-		msg = "--old-roots none: no old root compared"
-	default:
-		found, skip, err := findOldRoots(o.OldRoots, m.Root, m.Mounts, live, m.top, n)
-		if err != nil {
-			warn(diff.WarnOldRoots, fmt.Sprintf("cannot find %s: %v", what, err))
-		}
-		m.OldRoots, msg = found, skip
-		for _, r := range found.Future {
-			warn(diff.WarnOldRoots, futureRoot(r, time.Now()))
-		}
-		for _, r := range found.NotRoots {
-			warn(diff.WarnOldRoots, fmt.Sprintf("the old root %s does not look like a root (it %s): it is not taken as a past boot's root, and drift wipe keeps it", r.Name, r.NotRoot))
-		}
-		if err == nil && skip == "" {
-			if msg = found.Note(); !o.Previous {
-				msg = recentNote(found)
-			}
-			if len(found.Roots) == 0 && o.OldRoots != "auto" && o.OldRoots != "" {
-				warn(diff.WarnOldRoots, fmt.Sprintf("--old-roots %s: %s", o.OldRoots, msg))
-				return
-			}
-		}
-	}
-	if msg != "" {
-		note(msg)
-	}
-}
-
-// futureRoot is the warning about an old root dated after now
-// (btrfs.OldRoot.DatedAfter), in the words of drift wipe's plan.
-func futureRoot(r btrfs.OldRoot, now time.Time) string {
-	return fmt.Sprintf("the clock (%s) is before the old root %s (%s): it is not taken as the previous boot's root, and drift wipe keeps it: the clock looks wrong (or the root was named by hand)", now.UTC().Format(time.RFC3339), r.Name, r.Time.UTC().Format(time.RFC3339))
-}
-
-// Previous is the previous boot's root, nil when none was found or looked
-// for.
-func (m *Model) Previous() *btrfs.OldRoot {
-	if len(m.OldRoots.Roots) == 0 {
-		return nil
-	}
-	return &m.OldRoots.Roots[0]
-}
-
 // args are the flags besides --root that name what o audits: the
 // declarations (--persist FILE; standard input cannot be named again and is
 // left out, as --mountinfo - is), --flake, --mountinfo, --home and
