@@ -244,12 +244,14 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 // outcomeTimes says when the live object and the persistent copy's of a
 // differing outcome were modified, and which is newer: "live modified
 // 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy
-// is NEWER". "" when the times were not read (directories).
+// is NEWER", with the fraction of a second that tells two times of one
+// second apart (stamps). "" when the times were not read (directories).
 func outcomeTimes(o restore.Outcome) string {
 	if o.Mtime == 0 && o.DestMtime == 0 {
 		return ""
 	}
-	s := fmt.Sprintf("live modified %s, the copy's %s", stamp(o.Mtime), stamp(o.DestMtime))
+	live, dest := stamps(o.Mtime, o.DestMtime)
+	s := fmt.Sprintf("live modified %s, the copy's %s", live, dest)
 	switch {
 	case o.DestNewer():
 		return s + ": the copy is NEWER"

@@ -11,18 +11,20 @@ import (
 // copyComesBack says that the persistent copy's other object at it's
 // place (copy, escaped), CopyDiffers, comes back there at the next boot,
 // and which of the two is newer (diff.Item.CopyNewer), with both
-// modification times: a newer copy is never called stale.
+// modification times (to the fraction of a second that tells them apart,
+// stamps): a newer copy is never called stale.
 func copyComesBack(it *diff.Item, copy string) string {
 	ct := it.CopyMtime()
+	cs, ls := stamps(ct, it.Mtime)
 	switch {
 	case ct == 0:
 		return "the persistent copy " + copy + ", other content, comes back in its place"
 	case it.CopyNewer():
-		return fmt.Sprintf("the persistent copy %s, other content and NEWER (modified %s; the live one %s), comes back in its place", copy, stamp(ct), stamp(it.Mtime))
+		return fmt.Sprintf("the persistent copy %s, other content and NEWER (modified %s; the live one %s), comes back in its place", copy, cs, ls)
 	case ct < it.Mtime:
-		return fmt.Sprintf("the older persistent copy %s (modified %s; the live one %s) comes back in its place", copy, stamp(ct), stamp(it.Mtime))
+		return fmt.Sprintf("the older persistent copy %s (modified %s; the live one %s) comes back in its place", copy, cs, ls)
 	}
-	return fmt.Sprintf("the persistent copy %s, other content modified at the same time (%s), comes back in its place", copy, stamp(ct))
+	return fmt.Sprintf("the persistent copy %s, other content modified at the same time (%s), comes back in its place", copy, cs)
 }
 
 // copyNewerAt are the paths of at (escaped) whose row says the persistent

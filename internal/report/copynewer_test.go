@@ -120,3 +120,51 @@ func TestSuggestLeftLineOffersTheNewerSideFirst(t *testing.T) {
 		t.Errorf("older copy: line %q", line)
 	}
 }
+
+// TestTimesApartBelowTheSecondShowTheirFraction: a live file and its
+// persistent copy modified 50 ms apart within one second. The WHY said
+// "NEWER (modified 2026-12-07 10:00:00 UTC; the live one 2026-12-07
+// 10:00:00 UTC)", a claim its own two times did not bear out; drift adopt's
+// times and drift restore's "replace NEWER" line did the same. Each line
+// that prints both times and calls one newer now prints them to the digit
+// that tells them apart, and to the second when the seconds differ.
+func TestTimesApartBelowTheSecondShowTheirFraction(t *testing.T) {
+	live := time.Date(2026, 12, 7, 10, 0, 0, 300_000_000, time.UTC).UnixNano()
+	copyTime := live + int64(50*time.Millisecond)
+	a := audit()
+	a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"})
+	adj := &diff.Item{Path: "/etc/adjtime", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 16, Decl: int32(len(a.Decls.Entries) - 1), Copy: diff.CopyDiffers, Mtime: live}
+	adj.SetCopyMtime(copyTime)
+	a.Lost = []*diff.Item{adj}
+	why := rowWhy(a, Row{Item: adj}, &cmdRefs{})
+	if want := "NEWER (modified 2026-12-07 10:00:00.35 UTC; the live one 2026-12-07 10:00:00.30 UTC)"; !strings.Contains(why, want) {
+		t.Errorf("why %q, want it to say %q", why, want)
+	}
+	adj.SetCopyMtime(live + 1)
+	why = rowWhy(a, Row{Item: adj}, &cmdRefs{})
+	if want := "NEWER (modified 2026-12-07 10:00:00.300000001 UTC; the live one 2026-12-07 10:00:00.300000000 UTC)"; !strings.Contains(why, want) {
+		t.Errorf("why %q, want it to say %q", why, want)
+	}
+	// Cut, not rounded: 1 ns before .3 reads .2.
+	adj.SetCopyMtime(live - 1)
+	why = rowWhy(a, Row{Item: adj}, &cmdRefs{})
+	if want := "older persistent copy /nix/persist/etc/adjtime (modified 2026-12-07 10:00:00.2 UTC; the live one 2026-12-07 10:00:00.3 UTC)"; !strings.Contains(why, want) {
+		t.Errorf("why %q, want it to say %q", why, want)
+	}
+
+	o := restore.Outcome{Path: "/etc/adjtime", Dest: "/nix/persist/etc/adjtime", Action: restore.Differs, Kind: restore.KindFile, DestKind: restore.KindFile,
+		Why: "16 bytes here, 17 there", Mtime: live, DestMtime: copyTime}
+	if got, want := outcomeTimes(o), "live modified 2026-12-07 10:00:00.30 UTC, the copy's 2026-12-07 10:00:00.35 UTC: the copy is NEWER"; got != want {
+		t.Errorf("adopt's times %q, want %q", got, want)
+	}
+	o.DestMtime = live + int64(time.Second)
+	if got, want := outcomeTimes(o), "live modified 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 10:00:01 UTC: the copy is NEWER"; got != want {
+		t.Errorf("adopt's times a second apart %q, want %q", got, want)
+	}
+
+	var b strings.Builder
+	WriteNewer(&b, "/", &restore.Result{Deletes: restore.Deletion{Newer: []restore.Newer{{Dest: "/nix/persist/etc/adjtime", There: copyTime, Copy: live}}}})
+	if want := "replace NEWER /nix/persist/etc/adjtime (modified 2026-12-07 10:00:00.35 UTC; the old root's 2026-12-07 10:00:00.30 UTC)\n"; b.String() != want {
+		t.Errorf("restore prints %q, want %q", b.String(), want)
+	}
+}

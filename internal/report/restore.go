@@ -70,12 +70,34 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 // real run alike.
 func WriteNewer(w io.Writer, root string, res *restore.Result) {
 	for _, n := range res.Deletes.Newer {
-		fmt.Fprintf(w, "replace NEWER %s (modified %s; the old root's %s)\n", escape.Name(path.Join(root, n.Dest)), stamp(n.There), stamp(n.Copy))
+		there, old := stamps(n.There, n.Copy)
+		fmt.Fprintf(w, "replace NEWER %s (modified %s; the old root's %s)\n", escape.Name(path.Join(root, n.Dest)), there, old)
 	}
 }
 
 // stamp is ns since the epoch as UTC to the second.
 func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// stamps is a and b (ns since the epoch) as stamp prints them, for a line
+// that prints both and says which is newer: when the two differ below the
+// second only, each gets as many digits of its fraction (1 to 9, cut, not
+// rounded) as it takes to tell them apart, "2026-12-07 10:00:00.3 UTC" and
+// "2026-12-07 10:00:00.4 UTC", so that "newer" is never printed between two
+// times that read the same.
+func stamps(a, b int64) (string, string) {
+	sa, sb := stamp(a), stamp(b)
+	if a == b || sa != sb {
+		return sa, sb
+	}
+	const frac = ".000000000"
+	for n := 1; ; n++ {
+		layout := "2006-01-02 15:04:05" + frac[:n+1] + " UTC"
+		sa, sb = time.Unix(0, a).UTC().Format(layout), time.Unix(0, b).UTC().Format(layout)
+		if sa != sb || n == len(frac)-1 {
+			return sa, sb
+		}
+	}
+}
 
 // ReplacedSummary says what replacing the destination deletes (or did):
 // "what is there: 12 objects (3.0 KiB), 2 of them (1.0 KiB) only there,
