@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,51 @@ func TestTimesApartBelowTheSecondShowTheirFraction(t *testing.T) {
 	WriteNewer(&b, "/", &restore.Result{Deletes: restore.Deletion{Newer: []restore.Newer{{Dest: "/nix/persist/etc/adjtime", There: copyTime, Copy: live}}}})
 	if want := "replace NEWER /nix/persist/etc/adjtime (modified 2026-12-07 10:00:00.35 UTC; the old root's 2026-12-07 10:00:00.30 UTC)\n"; b.String() != want {
 		t.Errorf("restore prints %q, want %q", b.String(), want)
+	}
+}
+
+// TestJSONSaysWhichCopyIsNewer: drift check --format json said which of a
+// differing persistent copy and the live object is newer only in the
+// words of why; a consumer ordering the two adoptPrefer commands had to
+// parse them. Each such item now carries copyMtime and copyDiffers
+// ("newer", "older", "same-time": diff.Item.CopyNewer's rule); an item
+// whose copy does not differ has neither.
+func TestJSONSaysWhichCopyIsNewer(t *testing.T) {
+	live := time.Date(2026, 12, 7, 10, 0, 0, 300_000_000, time.UTC).UnixNano()
+	for _, tc := range []struct {
+		copyTime    int64
+		mtime, want string
+	}{
+		{live + int64(50*time.Millisecond), "2026-12-07T10:00:00.35Z", "newer"},
+		{live - int64(time.Hour), "2026-12-07T09:00:00.3Z", "older"},
+		{live, "2026-12-07T10:00:00.3Z", "same-time"},
+	} {
+		a := audit()
+		a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"},
+			persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/machine-id"})
+		n := int32(len(a.Decls.Entries))
+		adj := &diff.Item{Path: "/etc/adjtime", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 16, Decl: n - 2, Copy: diff.CopyDiffers, Mtime: live}
+		adj.SetCopyMtime(tc.copyTime)
+		id := &diff.Item{Path: "/etc/machine-id", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 33, Decl: n - 1, Copy: diff.CopyMissing, Mtime: live}
+		a.Lost = []*diff.Item{adj, id}
+		var buf bytes.Buffer
+		testutil.Must(t, Write(&buf, a, Options{Format: "json"}))
+		var doc struct {
+			Items []map[string]any `json:"items"`
+		}
+		testutil.Must(t, json.Unmarshal(buf.Bytes(), &doc))
+		if len(doc.Items) != 2 {
+			t.Fatalf("%d items, want 2:\n%s", len(doc.Items), buf.String())
+		}
+		got := doc.Items[0]
+		if got["path"] != "/etc/adjtime" || got["copyDiffers"] != tc.want || got["copyMtime"] != tc.mtime || got["adoptPreferPersistent"] == nil {
+			t.Errorf("copy %s: item %v, want copyDiffers %q and copyMtime %q", tc.want, got, tc.want, tc.mtime)
+		}
+		if _, ok := doc.Items[1]["copyDiffers"]; ok {
+			t.Errorf("a copy that is missing: item %v has copyDiffers", doc.Items[1])
+		}
+		if _, ok := doc.Items[1]["copyMtime"]; ok {
+			t.Errorf("a copy that is missing: item %v has copyMtime", doc.Items[1])
+		}
 	}
 }

@@ -54,6 +54,32 @@ type jsonItem struct {
 	// the live object or the persistent copy's.
 	AdoptPreferLive       string `json:"adoptPreferLive,omitempty"`
 	AdoptPreferPersistent string `json:"adoptPreferPersistent,omitempty"`
+	// CopyMtime is the modification time (RFC 3339 in UTC, to the
+	// nanosecond, as Mtime) of the persistent copy's other object that
+	// comes back, or is shown, at the path (diff.Item.CopyMtime); "" where
+	// the copy does not differ or its time was not read.
+	CopyMtime string `json:"copyMtime,omitempty"`
+	// CopyDiffers, with CopyMtime, says which of the two is newer:
+	// "newer" (the copy was modified after the live object:
+	// diff.Item.CopyNewer, the rule drift check's words and the order of
+	// its --prefer commands read), "older" or "same-time".
+	CopyDiffers string `json:"copyDiffers,omitempty"`
+}
+
+// copyDiffers is jsonItem's CopyMtime and CopyDiffers of it.
+func copyDiffers(it *diff.Item) (mtime, which string) {
+	ct := it.CopyMtime()
+	if it.Copy != diff.CopyDiffers || ct == 0 {
+		return "", ""
+	}
+	mtime = time.Unix(0, ct).UTC().Format(time.RFC3339Nano)
+	switch {
+	case it.CopyNewer():
+		return mtime, "newer"
+	case ct < it.Mtime:
+		return mtime, "older"
+	}
+	return mtime, "same-time"
 }
 
 // jsonVanished is a path of the previous root that vanished at the last
@@ -191,6 +217,7 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 			Adopt:    RowAdopt(a, it),
 		}
 		ji.AdoptPreferLive, ji.AdoptPreferPersistent = RowAdoptPrefer(a, it)
+		ji.CopyMtime, ji.CopyDiffers = copyDiffers(it)
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
 		if t := it.Target(); t != "" {
 			ji.Target, _ = jsonPath(t)

@@ -67,6 +67,8 @@ func appendJSONItem(b []byte, ji *jsonItem) []byte {
 	str("adopt", ji.Adopt, true)
 	str("adoptPreferLive", ji.AdoptPreferLive, true)
 	str("adoptPreferPersistent", ji.AdoptPreferPersistent, true)
+	str("copyMtime", ji.CopyMtime, true)
+	str("copyDiffers", ji.CopyDiffers, true)
 	return append(b, "\n    }"...)
 }
 

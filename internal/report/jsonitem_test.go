@@ -30,7 +30,8 @@ func TestAppendJSONItemIsEncodingJSON(t *testing.T) {
 	for i := range odd {
 		ji := jsonItem{Path: pick(i), PathBase64: pick(i + 1), Category: pick(i + 2), Type: pick(i + 3), Entries: int64(i) - 5, Bytes: int64(i) << 40,
 			Mode: pick(i + 4), Mtime: pick(i + 5), Target: pick(i + 6), Declared: pick(i + 7), DeclaredAt: pick(i + 8), Mount: int32(i % 3),
-			History: pick(i + 9), Why: pick(i + 10), Adopt: pick(i + 11), AdoptPreferLive: pick(i + 12), AdoptPreferPersistent: pick(i + 13)}
+			History: pick(i + 9), Why: pick(i + 10), Adopt: pick(i + 11), AdoptPreferLive: pick(i + 12), AdoptPreferPersistent: pick(i + 13),
+			CopyMtime: pick(i + 14), CopyDiffers: pick(i + 15)}
 		if i%2 == 0 {
 			ji.Hidden = &jsonTotal{int64(i), -int64(i)}
 		}
