@@ -32,8 +32,11 @@ const (
 )
 
 // CopyOf is where the declaration d keeps the live path p (d.Path or a
-// path below it, both clean) in persistent storage: d.Source() with p's
-// part below d.Path appended. "" when p is not at or below d.Path.
+// path below it, both clean) in persistent storage: d.Source(), cleaned,
+// with p's part below d.Path appended (a source of "/" keeps /srv/x of
+// the declared /srv at /x). "" when p is not at or below d.Path. The one
+// rule check's comparison with the copy, the vanished walk, restore and
+// suggest read.
 func CopyOf(d *persist.Entry, p string) string {
 	if !pathx.HasPrefix(p, d.Path) {
 		return ""
@@ -45,7 +48,7 @@ func CopyOf(d *persist.Entry, p string) string {
 	if rest == "/" {
 		rest = ""
 	}
-	src := d.Source()
+	src := path.Clean(d.Source()) // "/persist/" for a declaration of "/"
 	if src == "/" {
 		if rest == "" {
 			return "/"

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"path"
 	"strings"
 	"time"
 
@@ -20,17 +19,6 @@ import (
 // back into the persistent copy. A path the copy holds is not: it
 // persisted (the boot showed the copy, or the copy held it already), and
 // one the live path still shows is there.
-
-// copyOf is where the declaration e keeps the live path p (at or below
-// e.Path): its persistent copy joined with the rest of p; "" when the copy
-// is not a path below "/".
-func copyOf(e persist.Entry, p string) string {
-	src := path.Clean(e.Source())
-	if src == "/" || !strings.HasPrefix(src, "/") {
-		return ""
-	}
-	return src + strings.TrimPrefix(p, e.Path)
-}
 
 // declaredGone reports whether the path p of the previous root, at or
 // below the declared path of entries[decl], is gone (never when it lay
@@ -62,7 +50,7 @@ func copyOf(e persist.Entry, p string) string {
 // beneath a mount looks the same. A copy with the same bytes holds p.
 func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev *scan.Entry) (gone bool, other otherCopy) {
 	e := c.tree.entries[decl]
-	cp := copyOf(e, p)
+	cp := CopyOf(&e, p)
 	if cp == "" {
 		return false, noOther
 	}
@@ -76,7 +64,11 @@ func (c *classifier) declaredGone(liveFD, prevFD int, decl int32, p string, prev
 		return false, noOther // mounted at that boot: what lay beneath it
 	}
 	var st unix.Stat_t
-	if err := ifsys.Lstat(liveFD, cp[1:], &st); err == nil {
+	rel := cp[1:]
+	if rel == "" {
+		rel = "." // a source of "/": the audited root itself
+	}
+	if err := ifsys.Lstat(liveFD, rel, &st); err == nil {
 		other := c.otherCopyOf(liveFD, cp, &st, prevFD, p, prev)
 		if other != noOther && !known && !WrittenAfterMounts(c.cfg.PreviousRoot, changed) {
 			// No declarations of that boot: data hidden beneath the mount
@@ -182,7 +174,7 @@ func (c *classifier) mountedCopy(decl int32, p string, nd nodeID) string {
 	if e.Kind != persist.File || e.Path != p {
 		return ""
 	}
-	return copyOf(e, p)
+	return CopyOf(&e, p)
 }
 
 // declOf is the declared path of entries[decl], "" for decl < 0.
