@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/persist"
 )
 
@@ -12,9 +13,10 @@ import (
 // configuration read, or the flake evaluated), sorted, each once: for
 // each, its home in Homes (--home, the declarations'), else its
 // users.users.<name>.home in the configuration, else /root or
-// /home/NAME, NixOS's default. None when no configuration was read: a
-// link into home-manager's home-files is then lost, not Recreated
-// (diff.Config.HomeManagerHomes).
+// /home/NAME, NixOS's default; never a home knowledge.CheckHome refuses
+// (/, /var/lib: Homes leaves them out too), whose user has no home then.
+// None when no configuration was read: a link into home-manager's
+// home-files is then lost, not Recreated (diff.Config.HomeManagerHomes).
 func (m *Model) homeManagerHomes() []string {
 	c := m.Decls.Config
 	if c == nil {
@@ -26,7 +28,9 @@ func (m *Model) homeManagerHomes() []string {
 		if !ok {
 			h = userHome(c, u)
 		}
-		out = append(out, path.Clean(h))
+		if h = path.Clean(h); knowledge.CheckHome(h) == nil { // the rule Homes follows
+			out = append(out, h)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/persist"
@@ -55,5 +56,32 @@ func TestHomesTakeUsersUsersHome(t *testing.T) {
 	want := map[string]string{"alice": "/srv/alice", "bob": "/srv/bob", "carol": "/home/carol"}
 	if !maps.Equal(got, want) {
 		t.Errorf("homesOf = %v, want %v", got, want)
+	}
+}
+
+// TestHomeManagerHomesLeaveOutSystemDirectories: the homes of the users
+// home-manager manages, whose links into home-files count as re-created
+// at boot, took users.users.<name>.home as it was, where the model's homes
+// (homesOf) leave out a home knowledge.CheckHome refuses: a home-manager
+// user with home "/" or "/var/lib" made every such link below it
+// re-created, not lost. They now leave those out too (one rule); a
+// system user's home and NixOS's default stay in: home-manager makes its
+// links there.
+func TestHomeManagerHomesLeaveOutSystemDirectories(t *testing.T) {
+	set := &persist.Set{Config: &persist.Config{
+		Users: []persist.User{
+			{Name: "alice", Home: "/srv/alice"},
+			{Name: "svc", Home: "/var/lib/svc", System: true},
+			{Name: "odd", Home: "/var/lib"},
+			{Name: "top", Home: "/"},
+			{Name: "root", Home: "/root"},
+		},
+		HomeManagerUsers: []string{"alice", "svc", "odd", "top", "root", "dave"},
+	}}
+	m := &Model{Decls: set, homes: homesOf(nil, set)}
+	got := m.homeManagerHomes()
+	want := []string{"/home/dave", "/root", "/srv/alice", "/var/lib/svc"}
+	if !slices.Equal(got, want) {
+		t.Errorf("homeManagerHomes = %q, want %q", got, want)
 	}
 }
