@@ -92,7 +92,7 @@ func (c Category) Why() string {
 	case DeclaredUnbacked:
 		return "declared, not backed by persistent storage"
 	case Shadowed:
-		return "on the root subvolume under a mount point"
+		return "on a wiped filesystem under a mount point"
 	case Unmounted:
 		return "mounted from persistent storage, no longer declared"
 	case Ignored:

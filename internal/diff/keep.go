@@ -36,8 +36,8 @@ const (
 	// is asked (Audit.Refusal: its storage path unusable, or the declared
 	// path the mount point of another filesystem).
 	KeepRefused
-	// KeepRemounted: Covered with no declaration: on the ephemeral root
-	// where the next boot mounts another filesystem (an API filesystem,
+	// KeepRemounted: Covered with no declaration: on an ephemeral
+	// filesystem (the root, usually) where the next boot mounts another filesystem (an API filesystem,
 	// fileSystems, /etc/fstab), not mounted now. Hidden then and deleted
 	// with the root; no declaration keeps it.
 	KeepRemounted
@@ -85,17 +85,17 @@ func (k Keep) Why() string {
 	case KeepDeclare:
 		return "not declared: a declaration keeps it"
 	case KeepAdopt:
-		return "declared, but the persistent copy lacks them (not mounted from it yet, or they lie beneath its mount): lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it"
+		return "declared, but the persistent copy lacks the data (not mounted from it yet, or the data lies beneath its mount): lost at the next boot (deleted with the wiped filesystem, or hidden beneath the copy); drift adopt copies it into the copy"
 	case KeepUndeclare:
-		return "declared, on a persistent file system other than the root but not mounted from the persistent copy: " + persist.NotNeeded + "; or drift adopt copies them into the copy, kept declared"
+		return "declared, on a persistent file system other than the root but not mounted from the persistent copy: " + persist.NotNeeded + "; or drift adopt copies the data into the copy, kept declared"
 	case KeepChoose:
-		return "declared, but not mounted from the persistent copy, which holds other content at some paths of their declaration (the copy's comes back there at the next boot): drift adopt copies them once told which side wins"
+		return "declared, but not mounted from the persistent copy, which holds other content at some paths of the declaration (the copy's comes back there at the next boot): drift adopt copies the data once told which side wins"
 	case KeepRefused:
-		return "declared, not mounted from the persistent copy, and drift adopt refuses their declaration"
+		return "declared, not mounted from the persistent copy, and drift adopt refuses the declaration"
 	case KeepRemounted:
-		return "on the wiped root where the next boot mounts another filesystem (/proc, /sys, /dev, /run, fileSystems, /etc/fstab; not mounted now): hidden then and deleted with the root, and no declaration keeps them; look at them now, and copy what you need onto that filesystem once it is mounted (or into a declared path), or remove them"
+		return "on a wiped filesystem (the root, or another the next boot wipes) where the next boot mounts another filesystem (/proc, /sys, /dev, /run, fileSystems, /etc/fstab; not mounted now): hidden then and deleted with the wiped one, and no declaration keeps what lies there; look at it now, and copy what you need onto that filesystem once it is mounted (or into a declared path), or remove what you do not need"
 	case KeepBeneath:
-		return "on the wiped root beneath a mount point: hidden now and deleted with the root, and no declaration keeps what lies there (the mount stays on top); drift check lists each path; to reach what lies there, bind-mount the wiped filesystem alone elsewhere (for the root of the running system: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath, for a system audited at --root DIR with DIR in place of /; without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
+		return "on a wiped filesystem (the root, or another the next boot wipes) beneath a mount point: hidden now and deleted with that filesystem, and no declaration keeps what lies there (the mount stays on top); drift check lists each path; to reach what lies there, bind-mount the wiped filesystem alone elsewhere (for the root of the running system: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath, for a system audited at --root DIR with DIR in place of /, for another wiped filesystem with its mount point in place of /; without --rbind it shows what the mounts hide), copy what you need into persistent storage, then umount /mnt/beneath"
 	case KeepHidden:
 		return "declared and mounted from the persistent copy, which holds other content at the same place: the copy is what the running system uses, and what lies beneath the mount is hidden and stale (drift adopt never replaces the copy with it); to look at it, bind-mount the filesystem it lies on alone elsewhere (for the root of the running system: mkdir -p /mnt/beneath && mount --bind / /mnt/beneath, for a system audited at --root DIR with DIR in place of /; without --rbind it shows what the mounts hide), copy it by hand only if you really want it in place of the copy's, then umount /mnt/beneath"
 	case KeepShownDeleted:

@@ -106,3 +106,27 @@ func TestKeepBeneathWhyAgreesWithOnePath(t *testing.T) {
 		t.Errorf("KeepBeneath.Why lost what it says: %s", w)
 	}
 }
+
+// TestKeepWhyHoldsForOnePathAndEveryWipedFilesystem: drift rehearse
+// prints a Keep's reason for one path ("drift suggest leaves it to you:
+// …"), and KeepAdopt's said "the persistent copy lacks them … drift adopt
+// copies them into it", KeepRemounted's "no declaration keeps them; look
+// at them now", KeepChoose's and KeepRefused's "their declaration". No
+// reason says they, them or their now. KeepBeneath's and KeepRemounted's
+// said "on the wiped root" of what may lie on another wiped filesystem
+// (an ephemeral /home): they name a wiped filesystem, the root or another.
+func TestKeepWhyHoldsForOnePathAndEveryWipedFilesystem(t *testing.T) {
+	for k := KeepDeclare; k <= KeepShownDeleted; k++ {
+		w := " " + strings.NewReplacer(";", " ", ",", " ", ":", " ", "(", " ", ")", " ").Replace(k.Why()) + " "
+		for _, plural := range []string{" them ", " they ", " their "} {
+			if strings.Contains(w, plural) {
+				t.Errorf("%s: the reason says %q, wrong for one path: %s", k, strings.TrimSpace(plural), k.Why())
+			}
+		}
+	}
+	for _, k := range []Keep{KeepBeneath, KeepRemounted} {
+		if w := k.Why(); strings.Contains(w, "on the wiped root") || !strings.HasPrefix(w, "on a wiped filesystem (the root, or another the next boot wipes)") {
+			t.Errorf("%s: %s", k, w)
+		}
+	}
+}

@@ -143,10 +143,15 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 		}
 		return s
 	case it.Category == diff.Covered && it.Decl < 0:
-		return "on the root subvolume where the next boot mounts another filesystem (fileSystems, /etc/fstab, or an API filesystem: /proc, /sys, /dev, /run; not mounted now): hidden then, and deleted with the root"
-	case it.Category == diff.Shadowed && it.Mount != 0:
-		s := "on the root subvolume under a mount point"
-		if it.Copy == diff.CopyDiffers {
+		where, with := wipedOn(a, it)
+		return where + " where the next boot mounts another filesystem (fileSystems, /etc/fstab, or an API filesystem: /proc, /sys, /dev, /run; not mounted now): hidden then, and deleted with " + with
+	case it.Category == diff.Shadowed:
+		where, _ := wipedOn(a, it)
+		s := where + " under a mount point"
+		switch {
+		case it.Mount == 0:
+			return s
+		case it.Copy == diff.CopyDiffers:
 			return s + fmt.Sprintf("; %s has other contents at %s: it is what the next boot shows", shownOver(a, it), escape.Name(it.Path))
 		}
 		return s + "; " + shownOver(a, it) + " lacks it"

@@ -15,7 +15,7 @@
 #   --ignore /tmp
 #   --ignore /var/cache
 #   --ignore /var/tmp
-# left to you: 4 paths (/srv/data, /srv/data/app.sqlite, /srv/www, …): declared, but the persistent copy lacks them (not mounted from it yet, or they lie beneath its mount): lost at the next boot (deleted with the root, or hidden beneath the copy); drift adopt copies them into it; keep them: drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo /srv
+# left to you: 4 paths (/srv/data, /srv/data/app.sqlite, /srv/www, …): declared, but the persistent copy lacks the data (not mounted from it yet, or the data lies beneath its mount): lost at the next boot (deleted with the wiped filesystem, or hidden beneath the copy); drift adopt copies it into the copy; keep them: drift adopt --root $DIR/root --persist $DIR/impermanence.nix --mountinfo $DIR/mountinfo /srv
 # left to you: 2 paths (/opt/old-app, /opt/old-app/state.json): mounted from persistent storage, no longer declared: gone from view at the next boot (the data stays in persistent storage); declare the mount point again to keep it in view, or leave it
 # left to you: 3 paths (/opt, /usr/local, /var/db): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
 # left to you: 1 path (/var/db/sudo): directories on the way to suggested paths, or holding only home-manager's links: made again with them
