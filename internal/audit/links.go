@@ -5,8 +5,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
@@ -31,16 +33,25 @@ const (
 // at the first path that is not a link (which may not exist) or after
 // maxLinkHops.
 func linkChain(root, p, target string) []string {
-	return (&linkResolver{root: root}).chain(p, target)
+	r := &linkResolver{root: root}
+	defer r.close()
+	return r.chain(p, target)
 }
 
 // linkResolver resolves link chains inside root, remembering what it
 // lstat'ed and read: the links of a tree lead through the same
 // directories (/usr/lib, /etc/static), which are looked at once, not once
 // a link.
+// A path is looked at beneath root (fsys.Lstat, fsys.Readlink: in chunks
+// past PATH_MAX), so a link deep in a long tree resolves as a short one.
+// Close it when done.
 type linkResolver struct {
 	root string
-	seen map[string]linkStat // by path in the audited system
+	// rootFD is root opened (fsys.OpenRoot) at the first look (opened),
+	// -1 when it cannot be.
+	rootFD int
+	opened bool
+	seen   map[string]linkStat // by path in the audited system
 	// lost, when set, is the audit's lost set (in pathx.Compare order):
 	// what the walk saw at a path visible in the root is taken from it
 	// instead of lstat'ing the path again.
@@ -83,14 +94,23 @@ func (r *linkResolver) stat(prefix string) linkStat {
 	if s, ok := r.seen[prefix]; ok {
 		return s
 	}
-	full := filepath.Join(r.root, prefix)
 	var s linkStat
-	var st unix.Stat_t
-	if unix.Lstat(full, &st) == nil {
-		s.ok = true
-		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
-			t, err := os.Readlink(full)
-			s.ok, s.link, s.target = err == nil, true, t
+	if fd := r.fd(); fd >= 0 {
+		// The components before prefix are no links (resolveOne looks at
+		// them first): beneath root without following one is the same.
+		var st unix.Stat_t
+		rel, err := strings.TrimLeft(prefix, "/"), error(nil)
+		if rel == "" {
+			err = unix.Fstat(fd, &st)
+		} else {
+			err = fsys.Lstat(fd, rel, &st)
+		}
+		if err == nil {
+			s.ok = true
+			if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+				t, err := fsys.Readlink(fd, rel)
+				s.ok, s.link, s.target = err == nil, true, t
+			}
 		}
 	}
 	if r.seen == nil {
@@ -98,6 +118,26 @@ func (r *linkResolver) stat(prefix string) linkStat {
 	}
 	r.seen[prefix] = s
 	return s
+}
+
+// fd is r.rootFD, opening root the first time; -1 when it cannot be.
+func (r *linkResolver) fd() int {
+	if !r.opened {
+		fd, err := fsys.OpenRoot(r.root)
+		if err != nil {
+			fd = -1
+		}
+		r.rootFD, r.opened = fd, true
+	}
+	return r.rootFD
+}
+
+// close closes root's descriptor, when it was opened.
+func (r *linkResolver) close() {
+	if r.opened && r.rootFD >= 0 {
+		unix.Close(r.rootFD)
+	}
+	r.opened = false
 }
 
 // walked is what the walk saw at p when the lost set holds it, visible in
@@ -154,6 +194,7 @@ func (r *linkResolver) resolveOne(p string) (string, bool) {
 func (m *Model) linkUses(storages []string) []Use {
 	var out []Use
 	r := &linkResolver{root: m.Root, lost: m.Audit.Lost}
+	defer r.close()
 	add := func(link, at, target string) {
 		for _, hop := range r.chain(at, target) {
 			if slices.ContainsFunc(storages, func(sp string) bool { return pathx.HasPrefix(hop, sp) && hop != sp }) {

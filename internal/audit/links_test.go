@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -138,5 +140,34 @@ func TestTrustedFstab(t *testing.T) {
 	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/fstab"}}}
 	if got, note, err := trustedFstab(root, tab, decls); err != nil || len(got) != 1 || note != "" {
 		t.Errorf("declared: %+v %q %v", got, note, err)
+	}
+}
+
+// TestLinkChainPastPathMax: a link whose way lies in a tree deeper than
+// PATH_MAX (4096 bytes) resolves as a short one: /opt/L leads to
+// /opt/d…/d/x/y, where x, 20 directories of 250 bytes down, is a link
+// into the storage path. Before, the prefixes past 4096 bytes were
+// lstat'ed by their whole name (ENAMETOOLONG) and the chain stopped at
+// the long path, so what it uses in /nix/persist was not seen.
+func TestLinkChainPastPathMax(t *testing.T) {
+	root := t.TempDir()
+	name := strings.Repeat("d", 250)
+	deep := testutil.MkdirChain(t, filepath.Join(root, "opt"), name, 20)
+	if err := unix.Symlinkat("/nix/persist/data", deep, "x"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Must(t, os.MkdirAll(filepath.Join(root, "nix/persist/data"), 0o755))
+	long := "/opt" + strings.Repeat("/"+name, 20) + "/x/y"
+	if len(long) <= unix.PathMax {
+		t.Fatalf("the path is %d bytes, not past PATH_MAX", len(long))
+	}
+	got := linkChain(root, "/opt/L", long)
+	want := []string{long, "/nix/persist/data/y"}
+	if !slices.Equal(got, want) {
+		last := got[len(got)-1]
+		if len(last) > 100 {
+			last = fmt.Sprintf("a path of %d bytes", len(last))
+		}
+		t.Errorf("chain of %d hops ending at %s, want the long path then /nix/persist/data/y", len(got), last)
 	}
 }
