@@ -82,6 +82,13 @@ type Path struct {
 	// none (Dest is then ""), unless an object lies at it on the wiped
 	// filesystem beneath that mount (*HiddenUndeclaredError).
 	Persistent string
+	// Unseen, with Persistent and no declaration, is why drift did not
+	// look beneath that mount for an object at Path on the wiped
+	// filesystem it hides, whose mount point is then Ephemeral
+	// (audit.Model.NoUnder: "--mountinfo", "--root-subvol none"): one
+	// there is deleted at the next boot, and it is not known whether there
+	// is. "" when it looked, or no wiped filesystem is beneath.
+	Unseen string
 	// Absent says there is nothing at Path to adopt.
 	Absent bool
 	// Owner, when set, is the owner and mode the declaration states for its
@@ -267,6 +274,9 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 				return err
 			}
 			p.Persistent = m // on a filesystem the wipe keeps: nothing to declare
+			if p.Unseen = a.unseenBeneath(p.Path, m); p.Unseen != "" {
+				p.Ephemeral = a.ephemeralBelow(p.Path)
+			}
 			return nil
 		}
 		return a.undeclared(p.Path)

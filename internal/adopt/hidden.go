@@ -89,6 +89,17 @@ func (a *adopter) hiddenUndeclared(p, hiddenBy string) error {
 	return e
 }
 
+// unseenBeneath is why hiddenUndeclared could not look beneath the
+// persistent mount at hiddenBy for p (audit.Model.NoUnder), when a wiped
+// filesystem lies beneath that mount; "" when it could, or none does.
+func (a *adopter) unseenBeneath(p, hiddenBy string) string {
+	eph := a.ephemeralBelow(p)
+	if eph == "" || a.m.Under != nil || !pathx.Contains(eph, hiddenBy) || eph == hiddenBy {
+		return ""
+	}
+	return a.m.NoUnder
+}
+
 // ephemeralBelow is the mount point of the wiped filesystem nearest above
 // p (Audit.Ephemeral), "" when none is.
 func (a *adopter) ephemeralBelow(p string) string {

@@ -65,4 +65,43 @@ func TestUndeclaredBeneathAPersistentMountIsRefused(t *testing.T) {
 	if len(res.Paths) != 2 || res.Paths[0].Persistent != "/var/log" || res.Paths[1].Persistent != "/mnt/data" {
 		t.Errorf("a file only the mount shows, a mount point with nothing beneath: %+v, want them on the persistent mounts", res.Paths)
 	}
+	if len(res.Paths) == 2 && (res.Paths[0].Unseen != "" || res.Paths[1].Unseen != "") {
+		t.Errorf("looked beneath the mounts, but said it did not: %+v", res.Paths)
+	}
+}
+
+// TestUndeclaredBeneathAMountUnseenWithMountinfo: with an injected mount
+// table (--mountinfo) drift cannot look beneath the mounts (Model.Under is
+// nil), so of an undeclared path a persistent mount shows it does not
+// know whether an object lies at it on the wiped root beneath: adopt says
+// so (Path.Unseen, with the wiped filesystem), where before it said only
+// that the path is not on a wiped filesystem, which the object beneath,
+// deleted at the next boot, is. A path the mount does not show
+// (gone.log) is just as unknown beneath it.
+func TestUndeclaredBeneathAMountUnseenWithMountinfo(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	testutil.Tree(t, root, "f /var/log/app.log on the subvolume\nd /nix/persist\n")
+	testutil.WriteFile(t, filepath.Join(dir, "mountinfo"), `22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root
+27 22 0:31 /nix /nix rw - btrfs /dev/vda2 rw,subvol=/nix
+28 27 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist
+30 22 0:31 /log /var/log rw - btrfs /dev/vda2 rw,subvol=/log
+`)
+	testutil.WriteFile(t, filepath.Join(dir, "p.nix"), `{ environment.persistence."/nix/persist".directories = [ "/srv" ]; }`)
+	m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{filepath.Join(dir, "p.nix")},
+		Mountinfo: filepath.Join(dir, "mountinfo"), OldRoots: "none", Ephemeral: []string{"/"}, Need: audit.NeedMounts})
+	testutil.Must(t, err)
+	t.Cleanup(m.Close)
+	if m.Under != nil || m.NoUnder != "--mountinfo" {
+		t.Fatalf("model with --mountinfo: Under set %v, NoUnder %q", m.Under != nil, m.NoUnder)
+	}
+	res, err := Run(context.Background(), m, Options{Paths: []string{"/var/log/app.log", "/var/log/gone.log"}, DryRun: true})
+	testutil.Must(t, err)
+	for i, want := range []struct{ persistent, unseen, eph string }{
+		{"/var/log", "--mountinfo", "/"}, {"/var/log", "--mountinfo", "/"},
+	} {
+		if p := res.Paths[i]; p.Persistent != want.persistent || p.Unseen != want.unseen || p.Ephemeral != want.eph {
+			t.Errorf("%s: persistent %q, unseen %q, ephemeral %q; want %q, %q, %q", p.Path, p.Persistent, p.Unseen, p.Ephemeral, want.persistent, want.unseen, want.eph)
+		}
+	}
 }

@@ -170,6 +170,11 @@ type Model struct {
 	// filesystem without the mounts on it, and its release. It reads the
 	// top level through the Model: call it before Close.
 	Under btrfs.UnderFunc
+	// NoUnder says, when Under is nil in a model that walks (NeedAll,
+	// NeedMounts), why drift does not look beneath the mount points: the
+	// flag that says so, "--mountinfo" (an injected mount table describes
+	// no mounts drift can look beneath) or "--root-subvol none".
+	NoUnder string
 
 	top *btrfs.LazyTop
 	// thens are the declarations each old root's boot ran with
@@ -411,6 +416,12 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	// was printed twice).
 	a.Warnings = append(a.Warnings, early...)
 	m.Audit, m.SaidWarnings, m.Under = a, len(early), cfg.Under
+	switch {
+	case !live:
+		m.NoUnder = "--mountinfo"
+	case cfg.Under == nil:
+		m.NoUnder = "--root-subvol none"
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

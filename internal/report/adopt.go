@@ -75,16 +75,38 @@ func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, stat
 	case "summary":
 		writeAdoptSummary(bw, root, args, res, state)
 	default:
-		writeAdoptTable(bw, root, res, state)
+		writeAdoptTable(bw, root, args, res, state)
 	}
 	return bw.Flush()
+}
+
+// writeUnseen says of the undeclared path p, which a persistent mount
+// shows, that drift did not look beneath that mount (adopt.Path.Unseen),
+// and how to: the same adopt without the flag that stopped it (args,
+// diff.Audit.Args, hold --mountinfo, not --root-subvol), or by hand.
+func writeUnseen(w *bufio.Writer, root string, args []string, p adopt.Path) {
+	why := "with a mount table read from --mountinfo drift cannot look beneath the mounts"
+	if p.Unseen != "--mountinfo" {
+		why = "with " + p.Unseen + " drift does not look beneath the mounts"
+	}
+	fmt.Fprintf(w, "  the mount at %s survives the wipe: what it shows at %s needs no declaration, and there is nothing to adopt; but %s, and an object at %s on the wiped filesystem beneath that mount would be deleted at the next boot\n",
+		escape.Name(p.Persistent), escape.Name(p.Path), why, escape.Name(p.Path))
+	var live []string
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] != "--mountinfo" {
+			live = append(live, args[i], args[i+1])
+		}
+	}
+	rel, _ := pathx.Rel(p.Ephemeral, p.Path)
+	fmt.Fprintf(w, "  to look beneath it, run it with the live mount table: %s; or by hand: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath (without --rbind it shows what the mounts hide), look at %s, then umount /mnt/beneath\n",
+		AdoptCommand(root, live, p.Path), escape.Shell(path.Join(root, p.Ephemeral)), escape.Shell(path.Join("/mnt/beneath", rel)))
 }
 
 // nothingPending is the report of drift adopt --pending when no path is
 // pending (adopt.Pending; a run with paths named has at least one).
 const nothingPending = "nothing pending: no declared path holds live data without its persistent copy"
 
-func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state AdoptState) {
+func writeAdoptTable(w *bufio.Writer, root string, args []string, res *adopt.Result, state AdoptState) {
 	full := func(p string) string { return escape.Name(path.Join(root, p)) }
 	switch state {
 	case AdoptDryRun:
@@ -101,6 +123,9 @@ func writeAdoptTable(w *bufio.Writer, root string, res *adopt.Result, state Adop
 		}
 		fmt.Fprintf(w, "%s\n", escape.Name(p.Path))
 		switch {
+		case p.Persistent != "" && p.Dest == "" && p.Unseen != "":
+			writeUnseen(w, root, args, p)
+			continue
 		case p.Persistent != "" && p.Dest == "":
 			fmt.Fprintf(w, "  not on a wiped filesystem (the mount at %s survives the wipe): it needs no declaration, and there is nothing to adopt\n", escape.Name(p.Persistent))
 			continue
@@ -408,6 +433,7 @@ type jsonAdoptPath struct {
 	HiddenBy   string         `json:"hiddenBy,omitempty"`
 	Covered    string         `json:"covered,omitempty"`
 	Persistent string         `json:"persistent,omitempty"`
+	Unseen     string         `json:"unseen,omitempty"`
 	Absent     bool           `json:"absent,omitempty"`
 	MountedNow bool           `json:"mountedNow"`
 	Mounted    bool           `json:"mounted"`
@@ -454,7 +480,7 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 		out.Warnings = []string{}
 	}
 	for _, p := range res.Paths {
-		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Covered: p.Covered, Persistent: p.Persistent, Absent: p.Absent,
+		jp := jsonAdoptPath{Path: p.Path, Dest: p.Dest, Ephemeral: p.Ephemeral, HiddenBy: p.HiddenBy, Covered: p.Covered, Persistent: p.Persistent, Unseen: p.Unseen, Absent: p.Absent,
 			MountedNow: p.MountedNow, Mounted: p.Mounted, Objects: []jsonAdoptObj{}, Counts: countOutcomes(p)}
 		if p.Dest != "" {
 			jp.Declared = &jsonAdoptDecl{Kind: p.Decl.Kind.String(), Path: p.Decl.Path, StoragePath: p.Decl.StoragePath, Pos: p.Decl.Pos.String()}
