@@ -150,9 +150,10 @@ func MayNameBelow(text string, storages []string) (string, bool) {
 // declarations as Config.Declared (in use, not declared); imports not
 // followed are the set's NotFollowed, with their diagnostics. A module
 // that cannot be parsed is Configuration.Unreadable (and a Warning), not
-// an error: the declarations named are still read. The entry is read
-// once per command (read: discovery's, when it read it). Errors: ctx's.
-func machineConfiguration(ctx context.Context, root string, opts Options, loaded map[FileID]bool, read *entries) (*Set, Configuration, error) {
+// an error: the declarations named are still read. Each module is read
+// and parsed once per command (p: discovery's, when it read it). Errors:
+// ctx's.
+func machineConfiguration(ctx context.Context, p *Parses, root string, opts Options, loaded map[FileID]bool) (*Set, Configuration, error) {
 	out, c := &Set{}, Configuration{}
 	r, err := openRoot(root)
 	if err != nil || r.plain {
@@ -173,7 +174,7 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 	}
 	for _, dir := range dirs {
 		// nixos-rebuild evaluates the flake when there is one.
-		e := read.in(ctx, r, dir, opts)
+		e := p.in(ctx, r, dir, opts)
 		if e == nil {
 			continue
 		}
@@ -188,7 +189,7 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 		}
 		defer unix.Close(tfd)
 		c.Entry = e.name
-		err = c.read(ctx, root, tfd, r.name(dir), *e, out, loaded, opts)
+		err = c.read(ctx, p, root, tfd, r.name(dir), *e, out, loaded, opts)
 		return out, c, err
 	}
 	c.Looked = "none in " + r.name(nixosDir) + " nor in a persisted copy of it"
@@ -198,8 +199,9 @@ func machineConfiguration(ctx context.Context, root string, opts Options, loaded
 // read follows the imports of the entry (parsed, or why not: its set is
 // nil) beneath treeFD (named tree; an absolute import inside root),
 // adding the Config of each module not in loaded to out; a module that
-// cannot be parsed is Unreadable and a Warning of out. Errors: ctx's.
-func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree string, e entryFile, out *Set, loaded map[FileID]bool, opts Options) error {
+// cannot be parsed is Unreadable and a Warning of out. The modules are
+// read and parsed through p. Errors: ctx's.
+func (c *Configuration) read(ctx context.Context, p *Parses, root string, treeFD int, tree string, e entryFile, out *Set, loaded map[FileID]bool, opts Options) error {
 	entry := module{name: e.name, id: e.id}
 	unreadable := func(err error) error {
 		if ctx.Err() != nil {
@@ -213,9 +215,9 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 	if e.err != nil {
 		return unreadable(e.err)
 	}
-	entry.set = e.set.own() // readTexts adds to it; discovery's is kept as read
+	entry.set = e.set // a copy (Parses), which readTexts adds to
 	// Beneath the tree only, as Discover's walk decides what declares.
-	mods, err := followImports(ctx, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out, false)
+	mods, err := followImports(ctx, p, root, treeFD, tree, entry, map[FileID]bool{entry.id: true}, opts, out, false)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
@@ -276,18 +278,17 @@ func (c *Configuration) read(ctx context.Context, root string, treeFD int, tree 
 // the files not in loaded, which then holds them, with their declarations
 // (Config.Declared). nil when none is read;
 // what Discover would warn about is not said (the declarations were
-// named). The files the walk parsed are kept in read.
-func discoveredConfig(root string, opts Options, loaded map[FileID]bool, read *entries) *Config {
+// named). What the walk reads and parses is p's.
+func discoveredConfig(p *Parses, root string, opts Options, loaded map[FileID]bool) *Config {
 	r, err := openRoot(root)
 	if err != nil {
 		return nil
 	}
 	defer r.close()
-	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts}
+	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts, parses: p}
 	if w.nixos() != nil {
 		return nil
 	}
-	read.walk(w)
 	var out *Config
 	for _, f := range w.withImports() {
 		if loaded[f.id] || f.set == nil || f.set.Config == nil && len(f.set.Entries) == 0 {

@@ -68,15 +68,15 @@ const nixosDir = "etc/nixos"
 // the set is then empty, which is not an error. Errors: a declarations
 // file or a matching .nix file that cannot be read or parsed.
 func Discover(root string, opts Options) (*Set, []string, error) {
-	set, files, _, err := discover(context.Background(), root, opts, newEntries())
+	set, files, _, err := discover(context.Background(), root, opts, NewParses())
 	return set, files, err
 }
 
 // discover is Discover, with the identities of the .nix files read (none
-// for the declarations file); the entry module it reads (keepImported),
-// and the files its walk parsed, are kept in read. It gives up reading
-// the entry when ctx is done.
-func discover(ctx context.Context, root string, opts Options, read *entries) (*Set, []string, []FileID, error) {
+// for the declarations file); what it reads and parses of the modules
+// (the walk, the entry keepImported reads, the imports) is p's. It gives
+// up reading the entry when ctx is done.
+func discover(ctx context.Context, root string, opts Options, p *Parses) (*Set, []string, []FileID, error) {
 	r, err := openRoot(root)
 	if err != nil {
 		return nil, nil, nil, err
@@ -89,13 +89,12 @@ func discover(ctx context.Context, root string, opts Options, read *entries) (*S
 	if set != nil {
 		return set, []string{name}, nil, nil
 	}
-	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts}
+	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts, parses: p}
 	w.diags = diags
 	if err := w.nixos(); err != nil {
 		return nil, nil, nil, err
 	}
-	read.walk(w)
-	w.keepImported(ctx, read)
+	w.keepImported(ctx)
 	found := w.withImports()
 	sort.Slice(found, func(i, j int) bool { return found[i].name < found[j].name })
 	set = &Set{}
@@ -419,11 +418,9 @@ type nixosWalk struct {
 	found  []walkFile
 	others []walkFile
 	tree   string
-	// entryTexts are the texts of the flake.nix and configuration.nix
-	// files read, by path relative to the root (entries.walk).
-	entryTexts map[string]walkText
-	// parsed are the modules importOf parsed (parseImport).
-	parsed map[importParse]importParsed
+	// parses are the texts and parses of the modules of the command
+	// (Parses): what the walk reads is read once.
+	parses *Parses
 }
 
 // dir reads the directory rel (depth levels below etc/nixos), resolved
@@ -511,33 +508,32 @@ func (w *nixosWalk) file(rel string) error {
 	if err != nil || w.seen[FileID{uint64(st.Dev), st.Ino}] {
 		return nil
 	}
-	w.seen[FileID{uint64(st.Dev), st.Ino}] = true
-	data, ok, err := w.r.readRegular(rel)
-	if errors.As(err, new(*safefile.TooLargeError)) {
-		return err // it names the file
-	}
-	if err != nil || !ok {
-		return nil
+	id := FileID{uint64(st.Dev), st.Ino}
+	w.seen[id] = true
+	data, ok := w.parses.text(id)
+	if !ok {
+		data, ok, err = w.r.readRegular(rel)
+		if errors.As(err, new(*safefile.TooLargeError)) {
+			return err // it names the file
+		}
+		if err != nil || !ok {
+			return nil
+		}
+		w.parses.keep(id, data)
 	}
 	w.nixFiles++
-	if b := path.Base(rel); b == flakeName || b == entryName {
-		if w.entryTexts == nil {
-			w.entryTexts = map[string]walkText{}
-		}
-		w.entryTexts[rel] = walkText{data, FileID{uint64(st.Dev), st.Ino}}
-	}
 	if !bytes.Contains(data, []byte("persistence")) && !bytes.Contains(data, []byte("preserveAt")) {
-		w.other(rel, FileID{uint64(st.Dev), st.Ino}, data)
+		w.other(rel, id, data)
 		return nil
 	}
 	name := w.r.name(rel)
 	if len(data) > maxInput {
 		return fmt.Errorf("%s: larger than %d MiB: not a declaration file", name, maxInput>>20)
 	}
-	s, err := Read(name, bytes.NewReader(data), w.opts)
+	s, err := w.parses.module(context.Background(), id, name, data, w.opts)
 	if err != nil {
 		return err
 	}
-	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: FileID{uint64(st.Dev), st.Ino}, set: s})
+	w.found = append(w.found, walkFile{name: name, rel: rel, tree: w.tree, id: id, set: s})
 	return nil
 }

@@ -32,7 +32,7 @@ func (w *nixosWalk) other(rel string, id FileID, data []byte) {
 		return
 	}
 	name := w.r.name(rel)
-	s, err := Read(name, bytes.NewReader(data), w.opts)
+	s, err := w.parses.module(context.Background(), id, name, data, w.opts)
 	if err != nil {
 		return
 	}
@@ -110,7 +110,10 @@ func (w *nixosWalk) withImports() []walkFile {
 
 // importOf opens the module imp of from names, beneath from's tree and
 // without following a symbolic link (ReadImport, the one way imports are
-// followed), and parses it; ok is false when it
+// followed), and parses it, each once per command (w.parses: reach and
+// withImports follow the same imports, a module imported by several is
+// reached by each, and the configuration reader follows them again); ok
+// is false when it
 // is not followed (outside the tree, through a link, missing: the
 // hardware-configuration.nix of a repository often is), with a Warning
 // diagnostic added for a file that is there but cannot be read or parsed.
@@ -126,7 +129,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	defer unix.Close(tfd)
-	got, err := ReadImport(w.r.root, w.r.name(from.tree), tfd, from.name, imp, false)
+	got, err := readImportIn(w.parses, w.r.root, w.r.name(from.tree), tfd, from.name, imp, false)
 	rel, _ := filepath.Rel(w.r.root, got.Name)
 	wf := walkFile{name: got.Name, rel: rel, tree: from.tree, id: got.ID}
 	data := got.Data
@@ -134,7 +137,7 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 		return walkFile{}, false
 	}
 	if err == nil {
-		wf.set, err = w.parseImport(wf, data, imp)
+		wf.set, err = w.parses.module(context.Background(), wf.id, wf.name, data, w.opts.ForImport(imp))
 	}
 	if err != nil {
 		var tl *safefile.TooLargeError
@@ -146,36 +149,6 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 			Message: fmt.Sprintf("imports: %s cannot be read (%s): the options it sets are not read", escape.Name(imp.Path), msg)})
 	}
 	return wf, true
-}
-
-// importParse is a module importOf parsed: its name and identity, and
-// the home-manager user it was read as (Import.User).
-type importParse struct {
-	name, user string
-	id         FileID
-}
-
-// importParsed is what parsing an importParse gave.
-type importParsed struct {
-	set *Set
-	err error
-}
-
-// parseImport parses the module f (data, its text) that imp leads to,
-// once per walk: keepImported's reach and withImports follow the same
-// imports, and a module imported by several is reached by each. Neither
-// writes into the set.
-func (w *nixosWalk) parseImport(f walkFile, data []byte, imp Import) (*Set, error) {
-	k := importParse{name: f.name, user: imp.User, id: f.id}
-	if got, ok := w.parsed[k]; ok {
-		return got.set, got.err
-	}
-	set, err := Read(f.name, bytes.NewReader(data), w.opts.ForImport(imp))
-	if w.parsed == nil {
-		w.parsed = map[importParse]importParsed{}
-	}
-	w.parsed[k] = importParsed{set, err}
-	return set, err
 }
 
 // keepImported keeps only the declaring files the tree they were found in
@@ -193,12 +166,12 @@ func (w *nixosWalk) parseImport(f walkFile, data []byte, imp Import) (*Set, erro
 // (entryFile.unknown), every declaring file is kept, and a Warning names those
 // not reached, which are counted without being known to be imported. Every declaring file
 // counts, as before, when the tree holds neither entry. The entry is read
-// once per command (read.in): the configuration reader reads it there.
-func (w *nixosWalk) keepImported(ctx context.Context, read *entries) {
+// once per command (Parses.in): the configuration reader reads it there.
+func (w *nixosWalk) keepImported(ctx context.Context) {
 	if len(w.found) == 0 || w.r.plain {
 		return
 	}
-	entry := read.in(ctx, w.r, w.found[0].tree, w.opts)
+	entry := w.parses.in(ctx, w.r, w.found[0].tree, w.opts)
 	if entry == nil || entry.set == nil {
 		return
 	}

@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,6 +93,12 @@ func ImportedName(root, name string, imp Import, rel, got string) string {
 // not a .nix file, a directory without default.nix, no openat2 (Linux <
 // 5.6), reading.
 func ReadBeneath(treeFD int, rel string) ([]byte, FileID, string, error) {
+	return readBeneath(nil, treeFD, rel)
+}
+
+// readBeneath is ReadBeneath with the texts of p: a module read already
+// (by identity, once opened) is not read again, one read is kept.
+func readBeneath(p *Parses, treeFD int, rel string) ([]byte, FileID, string, error) {
 	for _, name := range []string{rel, filepath.Join(rel, "default.nix")} {
 		fd, err := fsys.Open(treeFD, name, safefile.Flags)
 		if errors.Is(err, unix.ENOSYS) {
@@ -116,21 +121,37 @@ func ReadBeneath(treeFD int, rel string) ([]byte, FileID, string, error) {
 			f.Close()
 			return nil, FileID{}, "", errors.New("not a .nix file")
 		}
+		id := FileID{uint64(st.Dev), st.Ino}
+		if data, ok := p.text(id); ok {
+			f.Close()
+			return data, id, name, nil
+		}
+		if readHook != nil {
+			readHook(f.Name())
+		}
 		data, err := safefile.ReadAll(context.Background(), f, safefile.Limit{Name: escape.Name(name), Max: maxInput, What: "a module"})
 		f.Close()
-		return data, FileID{uint64(st.Dev), st.Ino}, name, err
+		if err == nil {
+			p.keep(id, data)
+		}
+		return data, id, name, err
 	}
 	return nil, FileID{}, "", errors.New("a directory without default.nix")
 }
 
 // ReadBeneathDir is ReadBeneath below the directory tree, named.
 func ReadBeneathDir(tree, rel string) ([]byte, FileID, string, error) {
+	return readBeneathDir(nil, tree, rel)
+}
+
+// readBeneathDir is ReadBeneathDir with the texts of p (readBeneath).
+func readBeneathDir(p *Parses, tree, rel string) ([]byte, FileID, string, error) {
 	dfd, err := fsys.OpenRoot(tree)
 	if err != nil {
 		return nil, FileID{}, "", err
 	}
 	defer unix.Close(dfd)
-	return ReadBeneath(dfd, rel)
+	return readBeneath(p, dfd, rel)
 }
 
 // Imported is a module read by following an import (ReadImport): its name
@@ -155,6 +176,12 @@ type Imported struct {
 // MissingHardwareConfiguration); for a module found but not read whole
 // (too large: safefile.TooLargeError), Name and ID are set.
 func ReadImport(root, tree string, treeFD int, name string, imp Import, beyond bool) (Imported, error) {
+	return readImportIn(nil, root, tree, treeFD, name, imp, beyond)
+}
+
+// readImportIn is ReadImport with the texts of p (readBeneath): a module
+// read already is not read again.
+func readImportIn(p *Parses, root, tree string, treeFD int, name string, imp Import, beyond bool) (Imported, error) {
 	dir, rel, err := tree, "", error(nil)
 	if beyond {
 		dir, rel, err = ImportPlace(root, tree, name, imp)
@@ -168,9 +195,9 @@ func ReadImport(root, tree string, treeFD int, name string, imp Import, beyond b
 	var id FileID
 	var got string
 	if dir == tree && treeFD >= 0 {
-		data, id, got, err = ReadBeneath(treeFD, rel)
+		data, id, got, err = readBeneath(p, treeFD, rel)
 	} else {
-		data, id, got, err = ReadBeneathDir(dir, rel)
+		data, id, got, err = readBeneathDir(p, dir, rel)
 	}
 	if got == "" {
 		return Imported{}, err
@@ -220,10 +247,11 @@ type module struct {
 // symbolic link, missing, unreadable; a missing hardware-configuration.nix
 // excepted) is added to notFollowed (Set.notFollowed: a Warning diagnostic
 // at its position). The files each module reads (Set.Texts) are read for
-// the paths they name (readTexts). It returns the modules read, in the
-// order read.
+// the paths they name (readTexts). A module is read and parsed through p
+// (once per command; its set a copy, which readTexts adds to). It returns
+// the modules read, in the order read.
 // Errors: a module that cannot be parsed (it names the file), ctx's.
-func followImports(ctx context.Context, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set, beyond bool) ([]module, error) {
+func followImports(ctx context.Context, p *Parses, root string, treeFD int, tree string, from module, seen map[FileID]bool, opts Options, notFollowed *Set, beyond bool) ([]module, error) {
 	var read []module
 	queue := []module{from}
 	for len(queue) > 0 {
@@ -231,7 +259,7 @@ func followImports(ctx context.Context, root string, treeFD int, tree string, fr
 		queue = queue[1:]
 		readTexts(ctx, root, treeFD, tree, m)
 		for _, imp := range m.set.Imports {
-			got, err := readImport(ctx, root, treeFD, tree, m.name, imp, seen, opts, beyond)
+			got, err := readImport(ctx, p, root, treeFD, tree, m.name, imp, seen, opts, beyond)
 			var perr *parseError
 			switch {
 			case errors.As(err, &perr):
@@ -255,14 +283,14 @@ type parseError struct{ err error }
 
 func (e *parseError) Error() string { return e.err.Error() }
 
-// readImport reads and parses the module the import imp of the module
-// name leads to below treeFD; its set is nil when it was read already
-// (seen).
-func readImport(ctx context.Context, root string, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options, beyond bool) (module, error) {
+// readImport reads and parses (through p) the module the import imp of
+// the module name leads to below treeFD; its set is nil when it was read
+// already (seen).
+func readImport(ctx context.Context, p *Parses, root string, treeFD int, tree, name string, imp Import, seen map[FileID]bool, opts Options, beyond bool) (module, error) {
 	if err := ctx.Err(); err != nil {
 		return module{}, &parseError{err}
 	}
-	got, err := ReadImport(root, tree, treeFD, name, imp, beyond)
+	got, err := readImportIn(p, root, tree, treeFD, name, imp, beyond)
 	if err != nil {
 		return module{}, err
 	}
@@ -271,7 +299,7 @@ func readImport(ctx context.Context, root string, treeFD int, tree, name string,
 	}
 	seen[got.ID] = true
 	full, id, data := got.Name, got.ID, got.Data
-	set, err := ReadContext(ctx, full, bytes.NewReader(data), opts.ForImport(imp))
+	set, err := p.module(ctx, id, full, data, opts.ForImport(imp))
 	if err != nil {
 		return module{}, &parseError{err}
 	}

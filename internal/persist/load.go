@@ -36,6 +36,12 @@ import (
 // module the declarations were named by. The set's
 // Configuration says what was read of it (Set.Whole).
 //
+// Each .nix module of the configuration (the walk's, an import, the
+// entry) is read and parsed once: by every reader above through one
+// Parses, opts.Parses when set (then once per command, for every Load
+// given it with the same Homes), else Load's own. A file named in files
+// is read on its own.
+//
 // It returns the merged set and the names of the sources read ("--flake
 // REF#HOST" for the flake; the modules imported by a named file after it),
 // and the first error; one reading a file of files (not found, not a
@@ -45,7 +51,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	set := &Set{}
 	var sources []string
 	loaded := map[FileID]bool{}
-	read := newEntries() // discovery's and machineConfiguration's
+	p := opts.Parses.forOptions(opts) // every module read once, by every reader below
 	for _, f := range files {
 		data, id, again, err := readNamed(ctx, f, stdin, loaded)
 		if err != nil {
@@ -65,7 +71,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		}
 		sources = append(sources, f)
 		if f != "-" {
-			imported, err := withImports(ctx, root, f, id, s, loaded, opts)
+			imported, err := withImports(ctx, p, root, f, id, s, loaded, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -85,7 +91,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		sources = append(sources, "--flake "+flake)
 	}
 	if len(files) == 0 && flake == "" {
-		s, found, ids, err := discover(ctx, root, opts, read)
+		s, found, ids, err := discover(ctx, root, opts, p)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -98,11 +104,11 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	if len(files) > 0 || flake != "" {
 		// What discovery knows of the machine's configuration, for what
 		// is in use, whichever file the declarations were named by.
-		if c := discoveredConfig(root, opts, loaded, read); c != nil {
+		if c := discoveredConfig(p, root, opts, loaded); c != nil {
 			set.Merge(&Set{Config: c})
 		}
 	}
-	machine, c, err := machineConfiguration(ctx, root, opts, loaded, read)
+	machine, c, err := machineConfiguration(ctx, p, root, opts, loaded)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,8 +132,9 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 // (whose identity is id; followImports beneath its directory, and beyond
 // it: ../common.nix is read; an absolute import inside root) and merges
 // what they declare and set into s; loaded gets the identity of every
-// file read. It returns the names of the modules read.
-func withImports(ctx context.Context, root, name string, id FileID, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
+// file read. The modules are read and parsed through p. It returns the
+// names of the modules read.
+func withImports(ctx context.Context, p *Parses, root, name string, id FileID, s *Set, loaded map[FileID]bool, opts Options) ([]string, error) {
 	loaded[id] = true
 	if len(s.Imports) == 0 {
 		return nil, nil
@@ -139,7 +146,7 @@ func withImports(ctx context.Context, root, name string, id FileID, s *Set, load
 	}
 	defer unix.Close(tfd)
 	seen := maps.Clone(loaded) // a module named or imported before is read once
-	mods, err := followImports(ctx, root, tfd, tree, module{name: name, set: s}, seen, opts, s, true)
+	mods, err := followImports(ctx, p, root, tfd, tree, module{name: name, set: s}, seen, opts, s, true)
 	if err != nil {
 		return nil, err
 	}

@@ -334,6 +334,11 @@ type Options struct {
 	// Homes maps a user name to its home directory (--home NAME=PATH).
 	// Users not listed get "/home/<name>", impermanence's classic default.
 	Homes map[string]string
+	// Parses, when set, are the texts and parses of the modules a command
+	// read already (NewParses): Load reads and parses a module they hold
+	// no more, and keeps there what it reads (a later Load of the same
+	// command, with the same Homes, shares them). nil: Load's own.
+	Parses *Parses
 	// homeUser is set when the module read is a home-manager user's
 	// (home-manager.users.NAME = import ./home.nix): NAME, the owner of
 	// the home.persistence it sets without home.username.
