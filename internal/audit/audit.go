@@ -177,6 +177,10 @@ type Model struct {
 	NoUnder string
 
 	top *btrfs.LazyTop
+	// read are the options the declarations were read with: the --home
+	// flags, and the texts and parses of the configuration's modules
+	// (persist.Parses), which ReadModule reads again without reading them.
+	read persist.Options
 	// thens are the declarations each old root's boot ran with
 	// (DeclaredThen) by the old root's directory, each read at the first
 	// question about it (thenOf): the previous root the audit compares
@@ -247,7 +251,10 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	if say == nil {
 		say = func(Said) {}
 	}
-	set, sources, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, persist.Options{Homes: o.Homes})
+	// One Parses for every read of the configuration this command makes:
+	// this one, and ReadModule's.
+	read := persist.Options{Homes: o.Homes, Parses: persist.NewParses()}
+	set, sources, err := persist.Load(ctx, o.Root, o.Persist, o.Flake, o.Stdin, read)
 	if err != nil {
 		return nil, persistDirHint(err)
 	}
@@ -264,7 +271,7 @@ func Build(ctx context.Context, o Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, live: live, top: btrfs.NewLazyTop(ctx, o.Root, live)}
+	m := &Model{Root: o.Root, Decls: set, Sources: sources, Mounts: table, live: live, top: btrfs.NewLazyTop(ctx, o.Root, live), read: read}
 	m.discovered = len(o.Persist) == 0 && o.Flake == ""
 	m.homes = homesOf(o.Homes, set)
 	for _, s := range sources {

@@ -10,8 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/nix-drift/drift/internal/diff"
-	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/audit"
 )
 
 // ModuleName is the name drift suggest --format nix asks its module to be
@@ -117,17 +116,20 @@ func moduleNameFree(p string) (bool, error) {
 // dropEarlier drops the Persist suggestions whose path a module in taken
 // declares (the files ChooseModuleFile passed over, an earlier round's
 // module most likely, each read on its own with its imports, homes as
-// --home gives them; one that cannot be read is passed over), counting
+// --home gives them: m.ReadModule, which reads no module of the
+// configuration the model read again; one that cannot be read is passed
+// over), counting
 // their lost paths in left (LeftEarlier, naming the files). A suggestion
 // the declarations read declare is never made: such a file is one they do
 // not include, and saved beside it and imported, the new module would
 // declare the path again (impermanence's duplicate assertions refuse
 // that, drift lint's duplicate error).
-func dropEarlier(ctx context.Context, a *diff.Audit, root string, taken []string, homes map[string]string, sugs []Suggestion, left []Left) ([]Suggestion, []Left) {
+func dropEarlier(ctx context.Context, m *audit.Model, taken []string, sugs []Suggestion, left []Left) ([]Suggestion, []Left) {
+	a := m.Audit
 	declared := map[string]bool{}
 	var files []string
 	for _, f := range taken {
-		set, _, err := persist.Load(ctx, root, []string{f}, "", nil, persist.Options{Homes: homes})
+		set, err := m.ReadModule(ctx, f)
 		if err != nil || len(set.Entries) == 0 {
 			continue
 		}

@@ -109,7 +109,7 @@ func Run(ctx context.Context, m *audit.Model, o Options) (*Result, error) {
 	r.Module, r.ModuleNote = m.Decls.WriteFor(r.StoragePath)
 	r.SaveAs = ChooseModuleFile(m.Root, a.Args)
 	r.Suggestions, r.Left = Suggest(in)
-	r.Suggestions, r.Left = dropEarlier(ctx, a, m.Root, r.SaveAs.Taken, m.Homes(), r.Suggestions, r.Left)
+	r.Suggestions, r.Left = dropEarlier(ctx, m, r.SaveAs.Taken, r.Suggestions, r.Left)
 	r.Suggestions, r.Left = lintFilter(a, r.Suggestions, r.Left, m.Decls, r.Module)
 	// Stray walks the storage paths of the declarations other than /, and
 	// only then weighs the uses: finding them resolves every lost symlink
