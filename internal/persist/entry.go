@@ -13,8 +13,8 @@ import (
 var parsedHook func(name string, flake bool)
 
 // readHook, when not nil, is called with the name of every file of the
-// root whose text is read (inRoot.readRegular, readBeneath): tests count
-// the reads.
+// root whose text is read (inRoot.readRegular, readBeneath, and a file
+// named, readNamed): tests count the reads.
 var readHook func(name string)
 
 // entryFile is the module nixos-rebuild evaluates in a directory of the

@@ -53,7 +53,7 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 	loaded := map[FileID]bool{}
 	p := opts.Parses.forOptions(opts) // every module read once, by every reader below
 	for _, f := range files {
-		data, id, again, err := readNamed(ctx, f, stdin, loaded)
+		data, id, again, err := readNamed(ctx, p, f, stdin, loaded)
 		if err != nil {
 			if ctx.Err() == nil {
 				// Named with --persist: said as --mountinfo's and
@@ -65,7 +65,14 @@ func Load(ctx context.Context, root string, files []string, flake string, stdin 
 		if again {
 			continue
 		}
-		s, err := readConfigFile(ctx, f, data, opts) // warnRepeats below, once
+		// The walk of etc/nixos reads the file too; stdin is read alone.
+		// Each is warned of its repeats below again, once merged.
+		var s *Set
+		if f == "-" {
+			s, err = readConfigFile(ctx, f, data, opts)
+		} else {
+			s, err = p.namedFile(ctx, id, f, data, opts)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -169,8 +176,10 @@ func withImports(ctx context.Context, p *Parses, root, name string, id FileID, s
 // os.Stdin) as readInput does, with its identity (from the file opened:
 // it is looked at once); again says that it was read already (loaded: a
 // module an earlier --persist file imports, named with --persist too, is
-// read once, not declared twice), and then nothing is read.
-func readNamed(ctx context.Context, name string, stdin io.Reader, loaded map[FileID]bool) (data []byte, id FileID, again bool, err error) {
+// read once, not declared twice), and then nothing is read. A file p
+// holds the text of (read by an earlier Load of the command) is not read
+// again; one read is kept there.
+func readNamed(ctx context.Context, p *Parses, name string, stdin io.Reader, loaded map[FileID]bool) (data []byte, id FileID, again bool, err error) {
 	if name == "-" {
 		data, err = readInput(ctx, name, stdin, "a declaration file")
 		return data, id, false, err
@@ -183,7 +192,16 @@ func readNamed(ctx context.Context, name string, stdin io.Reader, loaded map[Fil
 	if id = (FileID{uint64(st.Dev), st.Ino}); loaded[id] {
 		return nil, id, true, nil
 	}
+	if data, ok := p.text(id); ok {
+		return data, id, false, nil
+	}
+	if readHook != nil {
+		readHook(name)
+	}
 	data, err = readInput(ctx, name, f, "a declaration file")
+	if err == nil {
+		p.keep(id, data)
+	}
 	return data, id, false, err
 }
 

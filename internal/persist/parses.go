@@ -3,6 +3,7 @@ package persist
 import (
 	"context"
 	"maps"
+	"path"
 	"slices"
 )
 
@@ -16,9 +17,11 @@ import (
 // (keepImported's reach, withImports), the reader of the system's
 // configuration (machineConfiguration), the imports of a --persist file
 // (withImports) and a later Load of the same command (Options.Parses:
-// drift suggest's earlier modules, audit.Model.ReadModule) share it.
-// The files named with --persist are not kept: a million declarations
-// stay garbage once merged.
+// drift suggest's earlier modules, audit.Model.ReadModule) share it, and
+// so do the files named with --persist (namedFile). A module larger than
+// maxKept is not kept: each reader reads and parses it (a million
+// declarations in one file stay garbage once merged, and a Parses a
+// command keeps holds little).
 //
 // A parse is handed out as a copy of the one kept (clone): readers add to
 // a module's set (readTexts) and merge it (Set.Merge shares slices,
@@ -32,6 +35,11 @@ type Parses struct {
 	texts  map[FileID][]byte
 	parsed map[parseKey]parsed
 }
+
+// maxKept is the size of the largest module text Parses keeps, with its
+// parses: 1 MiB, some 30,000 declarations; a configuration's modules are
+// a few KiB.
+const maxKept = 1 << 20
 
 // parseKey is one parse of a module.
 type parseKey struct {
@@ -81,16 +89,16 @@ func (p *Parses) text(id FileID) (data []byte, ok bool) {
 
 // keep records data, the whole text of the module id.
 func (p *Parses) keep(id FileID, data []byte) {
-	if p != nil {
+	if p != nil && len(data) <= maxKept {
 		p.texts[id] = data
 	}
 }
 
 // module is the parse of data, the text of the module id, read as name
 // with opts (ReadData): parsed once, a copy handed out. A parse given up
-// when ctx was done is not kept.
+// when ctx was done is not kept, nor one of a text larger than maxKept.
 func (p *Parses) module(ctx context.Context, id FileID, name string, data []byte, opts Options) (*Set, error) {
-	got := p.once(ctx, parseKey{id: id, name: name, user: opts.homeUser}, func() parsed {
+	got := p.once(ctx, len(data) <= maxKept, parseKey{id: id, name: name, user: opts.homeUser}, func() parsed {
 		set, err := warned(readData(ctx, name, data, opts))
 		return parsed{set: set, err: err}
 	})
@@ -100,28 +108,47 @@ func (p *Parses) module(ctx context.Context, id FileID, name string, data []byte
 // flake is readFlakeModules of data, the text of the flake.nix id read as
 // name with opts: once, a copy handed out.
 func (p *Parses) flake(ctx context.Context, id FileID, name string, data []byte, opts Options) (*Set, string, error) {
-	got := p.once(ctx, parseKey{id: id, name: name, user: opts.homeUser, flake: true}, func() parsed {
+	got := p.once(ctx, len(data) <= maxKept, parseKey{id: id, name: name, user: opts.homeUser, flake: true}, func() parsed {
 		set, unknown, err := readFlakeModules(ctx, name, data, opts)
 		return parsed{set, unknown, err}
 	})
 	return got.set, got.unknown, got.err
 }
 
-// once is the parse k, made by parse the first time (kept unless ctx is
-// done by then), with a copy of its set.
-func (p *Parses) once(ctx context.Context, k parseKey, parse func() parsed) parsed {
-	got, ok := parsed{}, false
-	if p != nil {
-		got, ok = p.parsed[k]
+// once is the parse k, made by parse the first time and kept when keep
+// says so (unless ctx is done by then), with a copy of its set; one not
+// kept is handed out as parsed.
+func (p *Parses) once(ctx context.Context, keep bool, k parseKey, parse func() parsed) parsed {
+	if p == nil || !keep {
+		return parse()
 	}
+	got, ok := p.parsed[k]
 	if !ok {
 		got = parse()
-		if p != nil && ctx.Err() == nil {
-			p.parsed[k] = got
+		if ctx.Err() != nil {
+			return got
 		}
+		p.parsed[k] = got
 	}
 	got.set = got.set.clone()
 	return got
+}
+
+// namedFile is ReadConfigFile of data, the text of the file id named
+// name with --persist (readNamed): a flake.nix read for its hosts'
+// modules, any other file as ReadData reads it, through p (the walk of
+// etc/nixos reads the same file as a module). One larger than maxKept is
+// read by readConfigFile alone, without the warnings of its repeats
+// (Load gives them once every file is merged).
+func (p *Parses) namedFile(ctx context.Context, id FileID, name string, data []byte, opts Options) (*Set, error) {
+	if p == nil || len(data) > maxKept {
+		return readConfigFile(ctx, name, data, opts)
+	}
+	if path.Base(name) != flakeName || isJSON(name, data) {
+		return p.module(ctx, id, name, data, opts)
+	}
+	s, _, err := p.flake(ctx, id, displayName(name), data, opts)
+	return s, err
 }
 
 // clone is a copy of s whose slices, and Config's, are its own: adding to

@@ -3,6 +3,7 @@ package persist
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,30 @@ func TestParsesHandOutCopies(t *testing.T) {
 	}
 	if len(second.Entries) != 2 || second.Entries[0].Path != "/srv" || len(second.Imports) != 1 {
 		t.Errorf("second reader got %v (imports %v): the first one's changes", second.Entries, second.Imports)
+	}
+}
+
+// TestParsesKeepNoLargeModule: a module larger than maxKept (a generated
+// list of declarations) is not kept, text nor parse: each reader reads
+// and parses it, and a Parses a command keeps (audit.Model) holds no
+// copy of a million declarations.
+func TestParsesKeepNoLargeModule(t *testing.T) {
+	p := NewParses()
+	data := []byte(`{ environment.persistence."/nix/persist".directories = [ "/srv" ]; }` + "\n# " + strings.Repeat("x", maxKept))
+	p.keep(FileID{1, 2}, data)
+	if _, ok := p.text(FileID{1, 2}); ok {
+		t.Error("the text is kept")
+	}
+	n := 0
+	parsedHook = func(string, bool) { n++ }
+	t.Cleanup(func() { parsedHook = nil })
+	for range 2 {
+		s, err := p.module(context.Background(), FileID{1, 2}, "/etc/nixos/big.nix", data, Options{})
+		if err != nil || len(s.Entries) != 1 {
+			t.Fatalf("%v, %v", s, err)
+		}
+	}
+	if n != 2 || len(p.parsed) != 0 {
+		t.Errorf("parsed %d times, %d parses kept; want 2 and none", n, len(p.parsed))
 	}
 }
