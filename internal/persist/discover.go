@@ -216,6 +216,12 @@ func (r *inRoot) readRegular(rel string) (data []byte, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	return r.readStat(rel, st)
+}
+
+// readStat is readRegular of rel, which r.stat said is st: it is not
+// looked at again before it is opened.
+func (r *inRoot) readStat(rel string, st unix.Stat_t) (data []byte, ok bool, err error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, false, nil
 	}
@@ -512,7 +518,7 @@ func (w *nixosWalk) file(rel string) error {
 	w.seen[id] = true
 	data, ok := w.parses.text(id)
 	if !ok {
-		data, ok, err = w.r.readRegular(rel)
+		data, ok, err = w.r.readStat(rel, st)
 		if errors.As(err, new(*safefile.TooLargeError)) {
 			return err // it names the file
 		}

@@ -51,7 +51,7 @@ func (p *Parses) in(ctx context.Context, r *inRoot, dir string, opts Options) *e
 	f := &entryFile{walkFile: walkFile{name: r.name(rel), rel: rel, tree: dir, id: FileID{uint64(st.Dev), st.Ino}}}
 	data, ok := p.text(f.id)
 	if !ok {
-		if data, ok, err = r.readRegular(rel); err != nil || !ok {
+		if data, ok, err = r.readStat(rel, st); err != nil || !ok {
 			f.err, f.unread = err, true
 			return f
 		}
