@@ -7,4 +7,5 @@
 // A configuration is read one way: a .nix file with the modules it imports
 // (ReadBeneath), and, by Load, with the machine's own configuration for
 // the options naming what is in use (Set.Whole says whether it was whole).
+// Each module is read and parsed once per command (Parses).
 package persist
