@@ -286,6 +286,7 @@ func discoveredConfig(p *Parses, root string, opts Options, loaded map[FileID]bo
 	}
 	defer r.close()
 	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts, parses: p}
+	defer w.closeTrees()
 	if w.nixos() != nil {
 		return nil
 	}

@@ -90,6 +90,7 @@ func discover(ctx context.Context, root string, opts Options, p *Parses) (*Set, 
 		return set, []string{name}, nil, nil
 	}
 	w := &nixosWalk{r: r, seen: map[FileID]bool{}, opts: opts, parses: p}
+	defer w.closeTrees()
 	w.diags = diags
 	if err := w.nixos(); err != nil {
 		return nil, nil, nil, err
@@ -427,6 +428,35 @@ type nixosWalk struct {
 	// parses are the texts and parses of the modules of the command
 	// (Parses): what the walk reads is read once.
 	parses *Parses
+	// trees are the directories imports are followed beneath (importOf),
+	// by path relative to the root, opened once (treeFD); closeTrees
+	// closes them.
+	trees map[string]int
+}
+
+// treeFD is the directory rel (relative to the root, resolved inside it)
+// opened O_PATH, once per walk.
+func (w *nixosWalk) treeFD(rel string) (int, error) {
+	if fd, ok := w.trees[rel]; ok {
+		return fd, nil
+	}
+	fd, err := w.r.open(rel, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return -1, err
+	}
+	if w.trees == nil {
+		w.trees = map[string]int{}
+	}
+	w.trees[rel] = fd
+	return fd, nil
+}
+
+// closeTrees closes the directories treeFD opened.
+func (w *nixosWalk) closeTrees() {
+	for _, fd := range w.trees {
+		unix.Close(fd)
+	}
+	w.trees = nil
 }
 
 // dir reads the directory rel (depth levels below etc/nixos), resolved

@@ -11,7 +11,6 @@ import (
 
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/safefile"
-	"golang.org/x/sys/unix"
 )
 
 // walkFile is a .nix file Discover read: its name on this machine, its
@@ -124,11 +123,10 @@ func (w *nixosWalk) importOf(from walkFile, imp Import) (walkFile, bool) {
 	if from.tree == "" {
 		return walkFile{}, false
 	}
-	tfd, err := w.r.open(from.tree, unix.O_PATH|unix.O_DIRECTORY)
+	tfd, err := w.treeFD(from.tree)
 	if err != nil {
 		return walkFile{}, false
 	}
-	defer unix.Close(tfd)
 	got, err := readImportIn(w.parses, w.r.root, w.r.name(from.tree), tfd, from.name, imp, false)
 	rel, _ := filepath.Rel(w.r.root, got.Name)
 	wf := walkFile{name: got.Name, rel: rel, tree: from.tree, id: got.ID}
