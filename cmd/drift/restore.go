@@ -41,6 +41,10 @@ level. The copy goes into the persistent storage that covers PATH per the
 declarations, so it survives the next boot (a PATH no declaration covers is
 refused); --to live puts it at PATH under --root instead.
 
+A btrfs subvolume of the old root (PATH, or one inside it) comes back as a
+subvolume where the destination is on btrfs; elsewhere as a plain directory,
+with a warning.
+
 No symlink is followed, on either side; an existing destination is replaced
 only with --force, never when it is or holds a mount or a btrfs subvolume.
 The copy is built beside the destination and renamed into place: the

@@ -46,6 +46,9 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 			fmt.Fprintf(w, "%-8s %-18s %s -> %s\n", it.Kind, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, escape.Name(it.Target))
 		case restore.KindFile:
 			fmt.Fprintf(w, "%-8s %04o %-13s %s (%s)\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, units.Bytes(it.Size))
+		case restore.KindDir:
+			kind, note := restoredDir(res, it)
+			fmt.Fprintf(w, "%-8s %04o %-13s %s%s\n", kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest, note)
 		default:
 			fmt.Fprintf(w, "%-8s %04o %-13s %s\n", it.Kind, it.Mode, fmt.Sprintf("%d:%d", it.UID, it.GID), dest)
 		}
@@ -120,16 +123,36 @@ func ReplacedSummary(res *restore.Result) string {
 	return s + fmt.Sprintf(", %d of them (%s) only there, not in the old root", len(d.Only), units.Bytes(d.OnlyBytes)) + newer
 }
 
+// restoredDir is the kind column and the note after the path of the
+// directory it in a plan: "subvol" for one made as a btrfs subvolume
+// (restore.Item.Subvolume), "dir" with why it is not one where the
+// destination cannot hold one (restore.Result.SubvolumesPlain).
+func restoredDir(res *restore.Result, it restore.Item) (kind, note string) {
+	switch {
+	case !it.Subvolume:
+		return string(it.Kind), ""
+	case res.SubvolumesPlain != "":
+		return string(it.Kind), " (a btrfs subvolume in the old root: a plain directory here, " + escape.Name(res.SubvolumesPlain) + ")"
+	}
+	return "subvol", ""
+}
+
 // RestoreSummary counts a restore's objects, every kind it lists: "2 files
 // (1.5 KiB), 1 directory, 1 symlink", then hard links, fifos and skipped
-// objects when any.
+// objects when any. Directories that are btrfs subvolumes in the old root
+// are counted apart: "1 subvolume", or "1 subvolume as a plain directory"
+// where the destination cannot hold one (restore.Result.SubvolumesPlain).
 func RestoreSummary(res *restore.Result) string {
-	var files, dirs, links, hard, fifos int64
+	var files, dirs, subvols, links, hard, fifos int64
 	for _, it := range res.Items {
 		switch it.Kind {
 		case restore.KindFile:
 			files++
 		case restore.KindDir:
+			if it.Subvolume {
+				subvols++
+				continue
+			}
 			dirs++
 		case restore.KindSymlink:
 			links++
@@ -142,6 +165,12 @@ func RestoreSummary(res *restore.Result) string {
 	parts := []string{fmt.Sprintf("%s (%s)", units.Plural(files, "file", "files"), units.Bytes(res.Bytes))}
 	if dirs > 0 {
 		parts = append(parts, units.Plural(dirs, "directory", "directories"))
+	}
+	switch {
+	case subvols > 0 && res.SubvolumesPlain != "":
+		parts = append(parts, units.Plural(subvols, "subvolume as a plain directory", "subvolumes as plain directories"))
+	case subvols > 0:
+		parts = append(parts, units.Plural(subvols, "subvolume", "subvolumes"))
 	}
 	if links > 0 {
 		parts = append(parts, units.Plural(links, "symlink", "symlinks"))

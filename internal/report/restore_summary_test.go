@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/restore"
 )
 
@@ -37,6 +38,34 @@ func TestReplacedSummaryNamesTheOldRoot(t *testing.T) {
 		}
 		if strings.Contains(got, "copy") {
 			t.Errorf("ReplacedSummary = %q: names a copy", got)
+		}
+	}
+}
+
+// TestRestoreNamesSubvolumes: a directory that is a btrfs subvolume in the
+// old root is listed and counted as one where the restore makes it one
+// ("subvol"), and as a plain directory, saying why, where it cannot.
+func TestRestoreNamesSubvolumes(t *testing.T) {
+	items := []restore.Item{
+		{Dest: "/p/machines", Kind: restore.KindDir, Mode: 0o700},
+		{Dest: "/p/machines/box", Kind: restore.KindDir, Mode: 0o755, Subvolume: true},
+		{Dest: "/p/machines/box/inner", Kind: restore.KindDir, Mode: 0o755, Subvolume: true},
+	}
+	for _, tc := range []struct {
+		plain, summary, line string
+	}{
+		{"", "0 files (0 B), 1 directory, 2 subvolumes", "subvol   0755 0:0           /mnt/p/machines/box\n"},
+		{"/mnt/p is not on btrfs", "0 files (0 B), 1 directory, 2 subvolumes as plain directories",
+			"dir      0755 0:0           /mnt/p/machines/box (a btrfs subvolume in the old root: a plain directory here, /mnt/p is not on btrfs)\n"},
+	} {
+		res := &restore.Result{Source: "/old/machines", Dest: "/p/machines", DestFull: "/mnt/p/machines", Items: items, SubvolumesPlain: tc.plain}
+		if got := RestoreSummary(res); got != tc.summary {
+			t.Errorf("RestoreSummary = %q, want %q", got, tc.summary)
+		}
+		var b strings.Builder
+		WriteRestorePlan(&b, "/mnt", res, persist.Entry{}, false)
+		if !strings.Contains(b.String(), "\n"+tc.line) || !strings.Contains(b.String(), "\ndir      0700 0:0           /mnt/p/machines\n") {
+			t.Errorf("plan (plain %q):\n%s\nwant the line %q", tc.plain, b.String(), tc.line)
 		}
 	}
 }

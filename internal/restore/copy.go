@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/safefile"
@@ -52,6 +53,10 @@ type copier struct {
 	verify bool
 	sums   []sum
 	buf    []byte
+	// subvols is Request.Subvolumes; plain, when not "", says why a
+	// subvolume is copied as a plain directory (Result.SubvolumesPlain).
+	subvols bool
+	plain   string
 }
 
 // share adds the multiply-linked files c copied to links (Request.links),
@@ -203,8 +208,14 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 		c.done(it)
 		return nil
 	}
+	if c.subvols && btrfs.IsSubvolumeRootAt(sdir, st) {
+		it.Subvolume = true
+		if c.plain != "" {
+			c.res.SubvolumesPlain = c.plain
+		}
+	}
 	c.res.Items = append(c.res.Items, it)
-	if err := c.dir(sdir, name, st, ddir, dname, dest, live); err != nil {
+	if err := c.dir(sdir, name, st, ddir, dname, dest, live, it.Subvolume && c.plain == ""); err != nil {
 		return err
 	}
 	if !c.dry {
@@ -213,8 +224,9 @@ func (c *copier) copy(sdir int, name string, st *unix.Stat_t, mountRoot bool, dd
 	return nil
 }
 
-// dir copies a directory and, recursively, its entries in name order.
-func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string) error {
+// dir copies a directory and, recursively, its entries in name order;
+// with subvol its copy is a new btrfs subvolume (mkdirAt).
+func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, dest, live string, subvol bool) error {
 	sfd, err := openDirAt(sdir, name)
 	if errors.Is(err, unix.EXDEV) {
 		return &MountError{Side: c.side, Path: path.Join(c.root, live)}
@@ -232,11 +244,8 @@ func (c *copier) dir(sdir int, name string, st *unix.Stat_t, ddir int, dname, de
 	}
 	dfd := -1
 	if !c.dry {
-		if err := unix.Mkdirat(ddir, dname, 0o700); err != nil {
+		if dfd, err = mkdirAt(ddir, dname, subvol); err != nil {
 			return fmt.Errorf("create %s: %w", dest, err)
-		}
-		if dfd, err = openDirAt(ddir, dname); err != nil {
-			return fmt.Errorf("open %s: %w", dest, err)
 		}
 		defer unix.Close(dfd)
 		if c.top == (devIno{}) {

@@ -97,7 +97,7 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 		}
 	}
 	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun,
-		ShownAt: m.ShownElsewhere, Copied: o.Copied}
+		ShownAt: m.ShownElsewhere, Copied: o.Copied, Subvolumes: true}
 	if declared && o.To == ToPersist {
 		// The persistent directories it creates, as drift adopt does.
 		st, warns := ForDeclaration(m.Root, entry, p, dest)
@@ -133,6 +133,7 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	for _, w := range res.Warnings {
 		out.warn(diff.WarnUnreadable, "", "%s", w)
 	}
+	out.plainSubvolumes(m.Root, p, o.DryRun)
 	if declared && booted(m) && m.Mounts.At(entry.Path) == nil {
 		out.notMounted(m, entry, p, o.To)
 	}
@@ -268,4 +269,26 @@ func (r *Restored) notMounted(m *audit.Model, e persist.Entry, p string, to Targ
 // warn adds a warning of kind about p.
 func (r *Restored) warn(kind diff.WarningKind, p, format string, args ...any) {
 	r.Warnings = append(r.Warnings, diff.Warning{Kind: kind, Path: p, Message: fmt.Sprintf(format, args...)})
+}
+
+// plainSubvolumes warns of each btrfs subvolume of the old root that the
+// restore copies (or, dryRun, would copy) as a plain directory
+// (Result.SubvolumesPlain): the data is all there, but what needs a
+// subvolume (its own snapshots, a container manager's) does not find one.
+// p is the live path restored; each warning is about the live path of
+// the subvolume.
+func (r *Restored) plainSubvolumes(root, p string, dryRun bool) {
+	if r.SubvolumesPlain == "" {
+		return
+	}
+	verb := "restored"
+	if dryRun {
+		verb = "would be restored"
+	}
+	for _, it := range r.Items {
+		if it.Subvolume {
+			r.warn(diff.WarnSetup, p+strings.TrimPrefix(it.Dest, r.Dest), "%s is a btrfs subvolume in the old root, %s as a plain directory (%s): its files are all there; if it is to be a subvolume, make one (btrfs subvolume create) on btrfs and move them into it",
+				path.Join(root, it.Dest), verb, r.SubvolumesPlain)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package restore
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +12,13 @@ import (
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
-// The tests that mount (a tmpfs, a bind mount) run as
+// The tests that mount (a tmpfs, a bind mount, a btrfs image) run as
 // internal/btrfs's and test/e2e's do, through testutil.Namespace: the test
 // binary re-executes itself under `unshare --mount --propagation private`,
 // so every mount lives in a private namespace that dies with the child,
 // even when the test fails or is killed; nothing is mounted in the host's.
+// Images are sparse files in the parent's t.TempDir, attached with
+// `mount -o loop` (autoclear).
 
 const (
 	envChild = "DRIFT_RESTORE_CHILD"
@@ -22,8 +26,12 @@ const (
 )
 
 // mountNS is the namespace of the tests that mount a tmpfs or bind-mount
-// (root: DRIFT_REQUIRE_HOST).
-var mountNS = testutil.Namespace{Child: envChild, Dir: envDir, Require: testutil.RequireHost, Timeout: 2 * time.Minute}
+// (root: DRIFT_REQUIRE_HOST); btrfsNS that of the real-btrfs tests
+// (DRIFT_REQUIRE_BTRFS).
+var (
+	mountNS = testutil.Namespace{Child: envChild, Dir: envDir, Require: testutil.RequireHost, Timeout: 2 * time.Minute}
+	btrfsNS = testutil.Namespace{Child: envChild, Dir: envDir, Require: "DRIFT_REQUIRE_BTRFS", Timeout: 2 * time.Minute}
+)
 
 // inMountNamespace runs the calling test in a namespaced child and reports
 // whether this process is that child (then the test body runs). It needs
@@ -39,4 +47,50 @@ func inMountNamespace(t *testing.T) bool {
 	}
 	mountNS.Run(t)
 	return false
+}
+
+// inBtrfsNamespace is inMountNamespace for a test that mounts btrfs images.
+func inBtrfsNamespace(t *testing.T) bool {
+	t.Helper()
+	if btrfsNS.IsChild(t) {
+		return true
+	}
+	btrfsNS.Prepare(t, "real-btrfs tests", "mount", "umount", "mkfs.btrfs", "btrfs")
+	btrfsNS.Run(t)
+	return false
+}
+
+var imageSeq int
+
+// newBtrfs makes a fresh btrfs filesystem on a loop image in the parent's
+// scratch directory and returns the directory its top level is mounted
+// at (in the namespaced child), unmounted when the test ends.
+func newBtrfs(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv(envDir)
+	if dir == "" {
+		t.Fatal(envDir + " not set in the namespaced child")
+	}
+	imageSeq++
+	img := filepath.Join(dir, fmt.Sprintf("fs%d.img", imageSeq))
+	top := filepath.Join(dir, fmt.Sprintf("top%d", imageSeq))
+	testutil.Must(t, os.MkdirAll(top, 0o755))
+	f, err := os.Create(img)
+	testutil.Must(t, err)
+	testutil.Must(t, f.Truncate(256<<20))
+	testutil.Must(t, f.Close())
+	sh(t, "mkfs.btrfs", "-q", "-f", img)
+	sh(t, "mount", "-o", "loop", img, top)
+	t.Cleanup(func() { exec.Command("umount", "-R", top).Run() })
+	return top
+}
+
+// sh runs a command, failing the test with its output when it fails.
+func sh(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }

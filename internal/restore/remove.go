@@ -3,6 +3,7 @@ package restore
 import (
 	"errors"
 
+	"github.com/nix-drift/drift/internal/btrfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -11,17 +12,26 @@ import (
 // and a directory on another device than the one holding it (a btrfs
 // subvolume, a mount point) is never entered nor removed: a *MountError
 // naming it (Subvolume set), what was removed before it gone.
-func removeAll(dirfd int, name string) error {
+func removeAll(dirfd int, name string) error { return remove(dirfd, name, false) }
+
+// removeCopy is removeAll of a copy drift made (the temporary copy of a
+// run, or one a killed run left: partial.Parse): the btrfs subvolumes in
+// it, or it itself one, are the ones the copy made (Request.Subvolumes),
+// and are removed too (rmdir(2) of a subvolume's root once empty, Linux
+// 4.18 and later). A mount point is still never entered nor removed.
+func removeCopy(dirfd int, name string) error { return remove(dirfd, name, true) }
+
+func remove(dirfd int, name string, subvols bool) error {
 	var parent unix.Stat_t
 	if err := unix.Fstat(dirfd, &parent); err != nil {
 		return err
 	}
-	return removeOn(dirfd, uint64(parent.Dev), name, name)
+	return removeOn(dirfd, uint64(parent.Dev), name, name, subvols)
 }
 
 // removeOn is removeAll of name (shown as shown) under dirfd, whose device
-// is dev.
-func removeOn(dirfd int, dev uint64, name, shown string) error {
+// is dev; with subvols, a btrfs subvolume (its own device) is removed too.
+func removeOn(dirfd int, dev uint64, name, shown string, subvols bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -33,7 +43,10 @@ func removeOn(dirfd int, dev uint64, name, shown string) error {
 		return unix.Unlinkat(dirfd, name, 0)
 	}
 	if uint64(st.Dev) != dev {
-		return &MountError{Side: "destination", Path: shown, Subvolume: true}
+		if !subvols || !btrfs.IsSubvolumeRootAt(dirfd, &st) {
+			return &MountError{Side: "destination", Path: shown, Subvolume: true}
+		}
+		dev = uint64(st.Dev) // its entries are on its own device
 	}
 	fd, err := openDirAt(dirfd, name)
 	if err != nil {
@@ -46,7 +59,7 @@ func removeOn(dirfd int, dev uint64, name, shown string) error {
 	names, err := readNames(fd)
 	if err == nil {
 		for _, n := range names {
-			if err = removeOn(fd, dev, n, shown+"/"+n); err != nil {
+			if err = removeOn(fd, dev, n, shown+"/"+n, subvols); err != nil {
 				break
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/btrfs"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/knowledge"
 	"github.com/nix-drift/drift/internal/partial"
@@ -103,6 +104,13 @@ type Request struct {
 	// Command names the drift command in messages about what it copies
 	// ("restore" when empty; "adopt" for drift adopt).
 	Command string
+	// Subvolumes copies a directory that is the root of a btrfs subvolume
+	// in the source (its own, nested in the one holding it) as a new
+	// subvolume, filled as a directory is (Item.Subvolume), where the
+	// destination is on btrfs; elsewhere as a plain directory, and
+	// Result.SubvolumesPlain says why. Without it every directory is
+	// copied as a plain one.
+	Subvolumes bool
 	// ShownAt, when set, lists the live mounts that show the object at
 	// a destination path (absolute as the live system sees it), or one
 	// below it, at another place: its bind mounts
@@ -149,6 +157,10 @@ type Item struct {
 	// Target is a symlink's target, or for a hard link the Dest of the
 	// first name of the same file in the copy.
 	Target string
+	// Subvolume marks a directory that is the root of a btrfs subvolume
+	// in the source (Request.Subvolumes only): its copy is a subvolume
+	// too, unless Result.SubvolumesPlain says why not.
+	Subvolume bool
 }
 
 // Skipped is a source object not copied, and why.
@@ -181,6 +193,11 @@ type Result struct {
 	// Warnings are metadata that could not be kept (an xattr the
 	// destination filesystem refuses).
 	Warnings []string
+	// SubvolumesPlain, when not "", says why the Items marked Subvolume
+	// are (or would be) copied as plain directories: "/mnt/persist is not
+	// on btrfs" (the destination's deepest existing directory, Root
+	// included).
+	SubvolumesPlain string
 }
 
 // Run copies From+Path to Root+Dest, or with DryRun reports what it would
@@ -320,7 +337,10 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 
 	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command(),
-		prior: req.links, dstRoot: dst, verify: req.Verify && !req.DryRun}
+		prior: req.links, dstRoot: dst, verify: req.Verify && !req.DryRun, subvols: req.Subvolumes}
+	if req.Subvolumes && !btrfs.OnBtrfs(dparent) {
+		c.plain = path.Join(req.Root, "/"+path.Join(dparents[:have]...)) + " is not on btrfs"
+	}
 	if req.DryRun {
 		err := c.copy(sparent, sname, &top, topMount, -1, "", dest, p)
 		if err == nil {
@@ -391,7 +411,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		err = ctx.Err()
 	}
 	if err != nil {
-		if rerr := removeAll(dparent, tmp); rerr != nil {
+		if rerr := removeCopy(dparent, tmp); rerr != nil {
 			err = fmt.Errorf("%w (and the partial copy %s stays: %v)", err, path.Join(path.Dir(res.DestFull), tmp), rerr)
 		} else {
 			made.remove()
@@ -401,7 +421,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if exists {
 		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_EXCHANGE)
 		if err != nil {
-			removeAll(dparent, tmp)
+			removeCopy(dparent, tmp)
 			err = fmt.Errorf("replace %s: %w", res.DestFull, err)
 			if errors.Is(err, unix.EBUSY) {
 				err = withHint(err, req.hint(
@@ -417,7 +437,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	} else {
 		err = unix.Renameat2(dparent, tmp, dparent, dname, unix.RENAME_NOREPLACE)
 		if err != nil {
-			if removeAll(dparent, tmp) == nil {
+			if removeCopy(dparent, tmp) == nil {
 				made.remove()
 			}
 			if errors.Is(err, unix.EEXIST) {
@@ -488,7 +508,7 @@ func removeStale(dirfd int, name string) error {
 		if !ok || name != "" && !isPartialOf(n, name) || !partial.Gone(pc.PID) {
 			continue
 		}
-		if err := removeAll(dirfd, n); err != nil {
+		if err := removeCopy(dirfd, n); err != nil {
 			return err
 		}
 	}

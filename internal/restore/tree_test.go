@@ -56,6 +56,13 @@ func (d Dir) create(t *testing.T, p string) {
 	if err := os.Mkdir(p, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	d.fill(t, p)
+}
+
+// fill creates d's entries in the directory p, then gives p d's owner,
+// mode and time.
+func (d Dir) fill(t *testing.T, p string) {
+	t.Helper()
 	names := make([]string, 0, len(d.Entries))
 	for n := range d.Entries {
 		names = append(names, n)
