@@ -3,7 +3,6 @@ package audit
 import (
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -132,6 +131,46 @@ func (r *linkResolver) fd() int {
 	return r.rootFD
 }
 
+// readDir opens the directory p (absolute in the audited system) beneath
+// root, never through a symlink (fsys.Open: in chunks past PATH_MAX), and
+// lists it in name order; the caller closes dir (its links are read
+// there: readlinkAt).
+func (r *linkResolver) readDir(p string) (dir *os.File, ents []os.DirEntry, err error) {
+	rel := strings.TrimLeft(p, "/")
+	if rel == "" {
+		rel = "."
+	}
+	fd, err := fsys.Open(r.fd(), rel, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir = os.NewFile(uintptr(fd), p)
+	if ents, err = dir.ReadDir(-1); err != nil {
+		dir.Close()
+		return nil, nil, err
+	}
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return dir, ents, nil
+}
+
+// readlinkAt reads the symlink name in the directory dir (at most
+// PATH_MAX bytes of target).
+func readlinkAt(dir *os.File, name string) (string, error) {
+	conn, err := dir.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	buf := make([]byte, unix.PathMax)
+	n, rerr := 0, error(nil)
+	if err := conn.Control(func(fd uintptr) { n, rerr = unix.Readlinkat(int(fd), name, buf) }); err != nil {
+		return "", err
+	}
+	if rerr != nil {
+		return "", rerr
+	}
+	return string(buf[:n]), nil
+}
+
 // close closes root's descriptor, when it was opened.
 func (r *linkResolver) close() {
 	if r.opened && r.rootFD >= 0 {
@@ -247,10 +286,11 @@ func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(lin
 	budget := linkWalkBudget
 	var walk func(p, live string, depth int)
 	walk = func(p, live string, depth int) {
-		ents, err := os.ReadDir(filepath.Join(m.Root, p))
+		dir, ents, err := r.readDir(p)
 		if err != nil {
 			return
 		}
+		defer dir.Close()
 		for _, e := range ents {
 			if budget--; budget < 0 {
 				return
@@ -258,7 +298,7 @@ func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(lin
 			c, lc := path.Join(p, e.Name()), path.Join(live, e.Name())
 			switch {
 			case e.Type()&os.ModeSymlink != 0:
-				if target, err := os.Readlink(filepath.Join(m.Root, c)); err == nil {
+				if target, err := readlinkAt(dir, e.Name()); err == nil {
 					add(lc, c, target)
 				}
 			case e.IsDir() && depth < linkWalkDepth && !skip(c):

@@ -171,3 +171,39 @@ func TestLinkChainPastPathMax(t *testing.T) {
 		t.Errorf("chain of %d hops ending at %s, want the long path then /nix/persist/data/y", len(got), last)
 	}
 }
+
+// TestLinksIntoStorageBeneathALongRoot: the walk of the persistent mounts
+// for links into storage (persistentLinks) lists and reads beneath the
+// root, in chunks past PATH_MAX, as the resolver looks (fsys.Open,
+// fsys.Readlink): a root at a path of some 2,860 bytes (a rescue mount
+// deep in a tree) with a link 5 directories of 250 bytes below /home
+// (1,271 bytes; past 4,096 with the root's) leads to the storage it uses.
+// Before, the
+// walk read root+path by its whole name (ENAMETOOLONG) and never saw the
+// link.
+func TestLinksIntoStorageBeneathALongRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), strings.Repeat(strings.Repeat("r", 255)+"/", 11))
+	testutil.Must(t, os.MkdirAll(filepath.Join(root, "home/alice"), 0o755))
+	testutil.Must(t, os.MkdirAll(filepath.Join(root, "nix/persist/alice-keys"), 0o755))
+	name := strings.Repeat("d", 250)
+	deep := testutil.MkdirChain(t, filepath.Join(root, "home/alice"), name, 5)
+	testutil.Must(t, unix.Symlinkat("/nix/persist/alice-keys", deep, "keys"))
+	link := "/home/alice" + strings.Repeat("/"+name, 5) + "/keys"
+	if n := len(root) + len(link); n <= unix.PathMax {
+		t.Fatalf("root and link are %d bytes, not past PATH_MAX", n)
+	}
+	tab, err := mounts.Parse(strings.NewReader(testMountinfo+"60 22 0:31 /home /home rw - btrfs /dev/vda2 rw,subvol=/home\n"), "mountinfo")
+	testutil.Must(t, err)
+	m := &Model{Root: root, Mounts: tab, Audit: &diff.Audit{}}
+	m.mountPoints = m.MountPoints()
+	m.inUse = m.uses()
+	var by []string
+	for _, u := range m.Uses("/nix/persist") {
+		if u.Path == "/nix/persist/alice-keys" {
+			by = append(by, u.By)
+		}
+	}
+	if !slices.Equal(by, []string{"linked from " + link}) {
+		t.Errorf("/nix/persist/alice-keys used by %d uses, want one: linked from the link %d bytes deep", len(by), len(link))
+	}
+}
