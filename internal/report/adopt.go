@@ -83,11 +83,12 @@ func WriteAdopt(w io.Writer, root string, args []string, res *adopt.Result, stat
 // writeUnseen says of the undeclared path p, which a persistent mount
 // shows, that drift did not look beneath that mount (adopt.Path.Unseen),
 // and how to: the same adopt without the flag that stopped it (args,
-// diff.Audit.Args, hold --mountinfo, not --root-subvol), or by hand.
+// diff.Audit.Args, hold --mountinfo, not --root-subvol: the command
+// printed has neither), or by hand.
 func writeUnseen(w *bufio.Writer, root string, args []string, p adopt.Path) {
-	why := "with a mount table read from --mountinfo drift cannot look beneath the mounts"
+	why, how := "with a mount table read from --mountinfo drift cannot look beneath the mounts", "run it with the live mount table"
 	if p.Unseen != "--mountinfo" {
-		why = "with " + p.Unseen + " drift does not look beneath the mounts"
+		why, how = "with "+p.Unseen+" drift does not look beneath the mounts", "run it without "+p.Unseen
 	}
 	fmt.Fprintf(w, "  the mount at %s survives the wipe: what it shows at %s needs no declaration, and there is nothing to adopt; but %s, and an object at %s on the wiped filesystem beneath that mount would be deleted at the next boot\n",
 		escape.Name(p.Persistent), escape.Name(p.Path), why, escape.Name(p.Path))
@@ -98,8 +99,8 @@ func writeUnseen(w *bufio.Writer, root string, args []string, p adopt.Path) {
 		}
 	}
 	rel, _ := pathx.Rel(p.Ephemeral, p.Path)
-	fmt.Fprintf(w, "  to look beneath it, run it with the live mount table: %s; or by hand: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath (without --rbind it shows what the mounts hide), look at %s, then umount /mnt/beneath\n",
-		AdoptCommand(root, live, p.Path), escape.Shell(path.Join(root, p.Ephemeral)), escape.Shell(path.Join("/mnt/beneath", rel)))
+	fmt.Fprintf(w, "  to look beneath it, %s: %s; or by hand: mkdir -p /mnt/beneath && mount --bind %s /mnt/beneath (without --rbind it shows what the mounts hide), look at %s, then umount /mnt/beneath\n",
+		how, AdoptCommand(root, live, p.Path), escape.Shell(path.Join(root, p.Ephemeral)), escape.Shell(path.Join("/mnt/beneath", rel)))
 }
 
 // nothingPending is the report of drift adopt --pending when no path is

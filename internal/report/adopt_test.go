@@ -234,3 +234,33 @@ func TestAdoptListsTheLiveObjectsPreferPersistentReplaces(t *testing.T) {
 		t.Errorf("json %s", b.String())
 	}
 }
+
+// TestAdoptUnseenSaysWhatToRun: an undeclared path a persistent mount
+// shows, with drift not looking beneath the mount (adopt.Path.Unseen),
+// is said so with what to run: without --mountinfo, the adopt on the
+// live mount table (the flag and its file taken out of the command);
+// with --root-subvol none (not among the flags a command carries), the
+// adopt without it. Neither says the path is not on a wiped filesystem.
+func TestAdoptUnseenSaysWhatToRun(t *testing.T) {
+	for _, c := range []struct{ unseen, why, how string }{
+		{"--mountinfo", "with a mount table read from --mountinfo drift cannot look beneath the mounts", "run it with the live mount table: drift adopt --root /mnt --persist /p.nix /var/log/x"},
+		{"--root-subvol none", "with --root-subvol none drift does not look beneath the mounts", "run it without --root-subvol none: drift adopt --root /mnt --persist /p.nix /var/log/x"},
+	} {
+		args := []string{"--persist", "/p.nix"}
+		if c.unseen == "--mountinfo" {
+			args = append(args, "--mountinfo", "/m")
+		}
+		res := &adopt.Result{Paths: []adopt.Path{{Path: "/var/log/x", Persistent: "/var/log", Unseen: c.unseen, Ephemeral: "/"}}}
+		var b bytes.Buffer
+		testutil.Must(t, WriteAdopt(&b, "/mnt", args, res, AdoptDryRun, "table"))
+		out := b.String()
+		for _, want := range []string{c.why, c.how, "mount --bind /mnt /mnt/beneath", "look at /mnt/beneath/var/log/x"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", c.unseen, want, out)
+			}
+		}
+		if strings.Contains(out, "not on a wiped filesystem") {
+			t.Errorf("%s: says not on a wiped filesystem:\n%s", c.unseen, out)
+		}
+	}
+}
