@@ -245,7 +245,7 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	if !isDir {
 		return nil, false
 	}
-	sub := &dirState{below: d, up: ps, self: it, name: e.Path[strings.LastIndexByte(e.Path, '/')+1:]}
+	sub := &dirState{below: d, up: ps, self: it, same: e.Same, name: e.Path[strings.LastIndexByte(e.Path, '/')+1:]}
 	sub.pending.Store(1)
 	ps.pending.Add(1)
 	ps.addSub(sub)
@@ -268,12 +268,13 @@ func (c *classifier) collapse(it *Item, name string) *dirState {
 
 // foldDone is liveSide.done: the lockstep walk has merged the directory
 // whose state is state (clean: no Difference recorded in it). Once a
-// directory below one lost whole is done with its whole subtree, and no
-// Difference lies below it, each of its subdirectories has a uniform
-// history (lockHist.uniform: the same, it and all below it), so what the
-// walk kept below each is let go, counted into its Item.Below as
-// expandAside would count it: the walk keeps the directories and what
-// changed near them, not every entry, and the collector scans less.
+// directory below one lost whole is done with its whole subtree, no
+// Difference lies below it and its own entry is the same in the previous
+// root (dirState.same), its history is uniform (lockHist.uniform: the
+// same, it and all below it), so what the walk kept below it is let go,
+// counted into its Item.Below as expandAside would count it, whatever its
+// parent holds: the walk keeps the directories and what changed near
+// them, not every entry, and the collector scans less.
 func (c *classifier) foldDone(state any, clean bool) {
 	s, _ := state.(*dirState)
 	if s == nil || s.below == nil {
@@ -284,10 +285,9 @@ func (c *classifier) foldDone(state any, clean bool) {
 	}
 	for ; s != nil && s.pending.Add(-1) == 0; s = s.up {
 		dirty := s.dirty.Load()
-		if !dirty {
-			for sub := s.subs.Load(); sub != nil; sub = sub.nextSub {
-				foldSub(sub)
-			}
+		if !dirty && s.same && s.self != nil {
+			// Uniform: the same, and all below it (lockHist.uniform).
+			foldSub(s)
 		}
 		if dirty && s.up != nil {
 			s.up.dirty.Store(true)

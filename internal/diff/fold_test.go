@@ -104,6 +104,39 @@ l /link -> /nix/store/x
 	}
 }
 
+// A subdirectory whose history is uniform is let go of as soon as its own
+// subtree is read, even when its parent's entries differ: before, only the
+// subdirectories of a parent with nothing differing below it were, so on
+// a tree with 1% of its files changed most of the entries stayed kept
+// until the walk's end (752,000 of 1,000,000 on the benchmark's pair, 307,000 after).
+func TestOneWalkLetsGoOfAUniformSubtreeInAChangedDirectory(t *testing.T) {
+	live := `
+f /data/x/f1 1
+f /data/x/f2 2
+f /data/y 3
+`
+	prev := previous(t, map[string]string{"/data/x/f1": "1", "/data/x/f2": "2", "/data/y": "three"})
+	before := foldedSubs.Load()
+	a := check(t, live, btrfsSystem, []persist.Entry{dir("/srv/data")}, func(c *Config) {
+		c.PreviousRoot = prev
+		c.Collapse = true
+	})
+	if foldedSubs.Load() == before {
+		t.Error("the walk let go of no uniform subtree")
+	}
+	if it := itemAt(a, "/data/x"); it == nil || it.Below().Count != 2 || it.History != HistorySame {
+		t.Errorf("/data/x: %+v, want it listed, the same, standing for its 2 files", it)
+	}
+	if it := itemAt(a, "/data/y"); it == nil || it.History != HistoryChanged {
+		t.Errorf("/data/y: %+v, want it listed, changed", it)
+	}
+	for _, p := range []string{"/data/x/f1", "/data/x/f2"} {
+		if itemAt(a, p) != nil {
+			t.Errorf("%s listed, want it counted in /data/x", p)
+		}
+	}
+}
+
 // A directory lost whole whose history is not uniform is listed down to
 // the directories whose history is; the walk lets go of what lies below
 // a subdirectory once it and its parent's subtree are read and nothing

@@ -178,6 +178,7 @@ func (c *comparer) classify(w *scan.PairWorker, fd [2]int, dir string, namez []b
 	if e[0].Mtime == e[1].Mtime {
 		e[1].Twin = scan.TwinSameMtime
 	}
+	e[1].Same = change == Same
 	c.descend(w, fd, dir, namez, p, &e[1])
 }
 

@@ -42,10 +42,12 @@ type dirState struct {
 	// there (nil for the directory lost whole), self its own Item; pending
 	// counts its own merge in the lockstep walk and its subdirectories'
 	// subtrees not yet done, dirty that a Difference lies strictly below
-	// it (foldDone).
+	// it (foldDone), same that its own entry is the same in the previous
+	// root (scan.Entry.Same).
 	below   *Item
 	up      *dirState
 	self    *Item
+	same    bool
 	pending atomic.Int32
 	dirty   atomic.Bool
 

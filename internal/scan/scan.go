@@ -47,6 +47,10 @@ type Entry struct {
 	// live tree), says how side A's entry at the same path compares;
 	// TwinUnknown on every other entry.
 	Twin Twin
+	// Same, on an entry of side B that a lockstep walk visits, says that
+	// side A has an entry at the same path that compares the same (the
+	// diff package's WhatChanged: Same); false on every other entry.
+	Same bool
 }
 
 // Twin is what a lockstep walk saw of side A's entry at the path of an
