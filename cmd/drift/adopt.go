@@ -38,8 +38,8 @@ func newAdoptCmd(st Streams) *cobra.Command {
 persistent copy (the storage path of the declaration that covers PATH,
 joined with PATH) before the next boot mounts an empty copy over it or the
 wipe deletes it. Mode, owner, times, extended attributes, symlinks and hard
-links are kept. Only --prefer persistent deletes live data (below); drift
-never goes through a symlink or crosses a mount, on either side.
+links are kept. The live data is never deleted; drift never goes through a
+symlink or crosses a mount, on either side.
 
 Each object is copied beside its place, flushed, checked (its length, an
 unchanged source; a clone is the source's blocks, any other copy is read
@@ -47,9 +47,8 @@ back against its xxh3 digest) and renamed in: an
 interrupted run leaves it as it was or complete; run it again to finish.
 Where the persistent copy already holds other bytes or metadata, the whole
 run is refused before anything is written, unless --prefer live or
---prefer persistent says which side wins (persistent also replaces such a
-live object on the wiped filesystem with the copy's, as the next boot
-would). A PATH no declaration covers is refused with the declaration to add.
+--prefer persistent says which side wins. A PATH no declaration covers is
+refused with the declaration to add.
 
 --pending adopts every declared path whose live data has no persistent copy
 yet; --dry-run plans and changes nothing; --mount bind-mounts the copy now.
@@ -84,7 +83,7 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.AdoptFormats, ", "))
-	f.StringVar(&opts.Prefer, "prefer", "", "where the persistent copy holds other bytes: live (the live object replaces it) or persistent (it stays, and replaces the live object on the wiped filesystem, as the next boot would); default: refuse")
+	f.StringVar(&opts.Prefer, "prefer", "", "where the persistent copy holds other bytes: live (the live object replaces it) or persistent (it stays); default: refuse")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print every object and where it would go; change nothing")
 	f.BoolVar(&opts.Pending, "pending", false, "adopt every declared path whose live data has no persistent copy (declared-unbacked, covered, or shadowed below it)")
 	f.BoolVar(&opts.Mount, "mount", false, "once copied, bind-mount the persistent copy over the declared path now, as the next boot will")

@@ -113,10 +113,6 @@ type Path struct {
 	// MountedNow says the persistent copy is mounted at Path (a bind mount
 	// of Dest shows it) now; Mounted that --mount mounted it.
 	MountedNow, Mounted bool
-	// Matched, with --prefer persistent, are the live objects on the wiped
-	// filesystem replaced with the persistent copy's kept in their place
-	// (matchLive): the live path then shows what the next boot will.
-	Matched []Match
 }
 
 // Result is adopt's account, one Path per Options.Paths in order.
@@ -314,13 +310,12 @@ func (a *adopter) plan(ctx context.Context, p *Path) error {
 }
 
 // changes reports whether adopting p writes an object (a copy or a
-// replacement, in the persistent copy or, --prefer persistent, of a live
-// object: Path.Matched) or, with --mount, mounts its persistent copy.
+// replacement) or, with --mount, mounts its persistent copy.
 func (a *adopter) changes(p *Path) bool {
 	if p.Absent || p.Persistent != "" {
 		return false
 	}
-	if a.o.Mount && !p.MountedNow && p.Path == p.Decl.Path || len(p.Matched) > 0 {
+	if a.o.Mount && !p.MountedNow && p.Path == p.Decl.Path {
 		return true
 	}
 	for _, o := range p.Outcomes {
@@ -395,11 +390,6 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	if dry || err == nil {
 		p.Outcomes = out
-	}
-	if err == nil && a.matchesLive(p, shown != nil) {
-		if err := a.matchLive(ctx, p, out, dry); err != nil {
-			return err
-		}
 	}
 	if shown != nil && dry && err == nil {
 		if err := a.keptBeneath(p, shown, out); err != nil {

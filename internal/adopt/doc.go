@@ -6,6 +6,5 @@
 // missing object appearing whole by one rename). It reads the machine from
 // audit.Model (declarations, mount table, ephemeral mounts, the view
 // beneath the mount points) and never deletes the live data: the next wipe
-// does (but for the live objects --prefer persistent replaces with the
-// persistent copy's: Path.Matched).
+// does.
 package adopt

@@ -159,9 +159,6 @@ func writeAdoptTable(w *bufio.Writer, root string, args []string, res *adopt.Res
 		for _, o := range p.Outcomes {
 			writeAdoptObject(w, root, o, state != AdoptDone)
 		}
-		for _, x := range p.Matched {
-			fmt.Fprintf(w, "  live     %s (the persistent copy's %s replaces it, as at the next boot%s)\n", escape.Name(path.Join(root, x.Live)), escape.Name(path.Join(root, x.Copy)), withTimes(x.Kept))
-		}
 		fmt.Fprintf(w, "  %s\n", adoptSummary(p, state != AdoptDone))
 		if state != AdoptRefused {
 			fmt.Fprintf(w, "  %s\n", nextBoot(root, p))
@@ -182,16 +179,14 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 	}
 	for _, p := range res.Paths {
 		c := countOutcomes(p)
-		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 && c.Matched == 0 {
+		if c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0 && c.Differing == 0 {
 			continue
 		}
 		what := fmt.Sprintf("%s (%s)", units.Plural(c.Files+c.Dirs+c.Symlinks+c.Hardlinks, "object", "objects"), units.Bytes(c.Bytes))
 		copyOf := escape.Name(path.Join(root, p.Dest))
 		switch {
 		case state == AdoptDone:
-			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s%s\n", escape.Name(p.Path), what, copyOf, matchedText(c))
-		case c.Matched > 0 && c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0:
-			fmt.Fprintf(w, "drift: %s: %s would be replaced with the persistent copy's (--prefer persistent)\n", escape.Name(p.Path), units.Plural(int64(c.Matched), "live object", "live objects"))
+			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s\n", escape.Name(p.Path), what, copyOf)
 		case c.Differing > 0:
 			lacks := ""
 			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
@@ -340,22 +335,10 @@ type adoptCounts struct {
 	KeptHidden int `json:"keptHidden"`
 	Replaced   int `json:"replaced"`
 	Differing  int `json:"differing"`
-	// Matched are the live objects --prefer persistent replaced with the
-	// copy's kept (adopt.Path.Matched).
-	Matched int `json:"matched"`
-}
-
-// matchedText is "; N live objects replaced with the persistent copy's
-// (--prefer persistent)" for c.Matched > 0, else "".
-func matchedText(c adoptCounts) string {
-	if c.Matched == 0 {
-		return ""
-	}
-	return "; " + units.Plural(int64(c.Matched), "live object", "live objects") + " replaced with the persistent copy's (--prefer persistent)"
 }
 
 func countOutcomes(p adopt.Path) adoptCounts {
-	c := adoptCounts{Matched: len(p.Matched)}
+	var c adoptCounts
 	for _, o := range p.Outcomes {
 		switch {
 		case o.Action == restore.Same:
@@ -417,7 +400,7 @@ func adoptSummary(p adopt.Path, planned bool) string {
 			s += fmt.Sprintf("; %d %s", x.n, x.what)
 		}
 	}
-	return s + matchedText(c)
+	return s
 }
 
 // nextBoot says what the declared path shows now and at the next boot.
@@ -457,10 +440,6 @@ type jsonAdoptPath struct {
 	Mounted    bool           `json:"mounted"`
 	Objects    []jsonAdoptObj `json:"objects"`
 	Counts     adoptCounts    `json:"counts"`
-	// Matched are the live objects --prefer persistent replaced with the
-	// persistent copy's (adopt.Path.Matched): path the copy's object,
-	// dest the live path, action "replace", items what is written there.
-	Matched []jsonAdoptObj `json:"matched,omitempty"`
 }
 
 type jsonAdoptDecl struct {
@@ -515,15 +494,6 @@ func writeAdoptJSON(w *bufio.Writer, root string, res *adopt.Result, state Adopt
 				}
 			}
 			jp.Objects = append(jp.Objects, jo)
-		}
-		for _, x := range p.Matched {
-			jo := jsonAdoptObj{Path: x.Copy, Dest: x.Live, Action: restore.Replace, Kind: x.Kept.DestKind, DestKind: x.Kept.Kind, Why: x.Kept.Why}
-			if x.Result != nil {
-				for _, it := range x.Result.Items {
-					jo.Items = append(jo.Items, jsonAdoptItem{Dest: it.Dest, Kind: it.Kind, Mode: it.Mode, UID: it.UID, GID: it.GID, Size: it.Size, Target: it.Target})
-				}
-			}
-			jp.Matched = append(jp.Matched, jo)
 		}
 		out.Paths = append(out.Paths, jp)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
@@ -191,47 +190,6 @@ func TestAdoptDeclarationModule(t *testing.T) {
 		if got, ok := AdoptDeclaration(&tt.e); !ok || got != tt.want {
 			t.Errorf("AdoptDeclaration(%+v) = %q %v, want %q", tt.e, got, ok, tt.want)
 		}
-	}
-}
-
-// TestAdoptListsTheLiveObjectsPreferPersistentReplaces: drift adopt
-// --prefer persistent replaces a differing live object on the wiped
-// filesystem with the copy's (adopt.Path.Matched); the table lists each
-// one ("live", with both times), the path's summary counts it, the
-// --format summary line of a done run says it, and JSON lists it under
-// matched with counts.matched.
-func TestAdoptListsTheLiveObjectsPreferPersistentReplaces(t *testing.T) {
-	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
-	kept := restore.Outcome{Path: "/srv/www/index.html", Dest: "/nix/persist/srv/www/index.html", Action: restore.Keep, Kind: restore.KindFile, DestKind: restore.KindFile,
-		Why: "5 bytes here, 11 there", Mtime: ten, DestMtime: ten + int64(time.Hour)}
-	p := adopt.Path{Path: "/srv", Dest: "/nix/persist/srv", Ephemeral: "/", Decl: persist.Entry{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv"},
-		Outcomes: []restore.Outcome{kept},
-		Matched:  []adopt.Match{{Live: kept.Path, Copy: kept.Dest, Kept: kept, Result: &restore.Result{Replaced: true, Items: []restore.Item{{Kind: restore.KindFile, Dest: kept.Path, Size: 11, Mode: 0o640}}}}}}
-	res := &adopt.Result{Paths: []adopt.Path{p}}
-	var b strings.Builder
-	testutil.Must(t, WriteAdopt(&b, "/", nil, res, AdoptDone, "table"))
-	for _, want := range []string{"  live     /srv/www/index.html (the persistent copy's /nix/persist/srv/www/index.html replaces it, as at the next boot; live modified 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy is NEWER)",
-		"; 1 kept (--prefer persistent); 1 live object replaced with the persistent copy's (--prefer persistent)"} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("table does not say %q:\n%s", want, b.String())
-		}
-	}
-	b.Reset()
-	testutil.Must(t, WriteAdopt(&b, "/", nil, res, AdoptDone, "summary"))
-	if want := "drift: adopted /srv: 0 objects (0 B) copied into /nix/persist/srv; 1 live object replaced with the persistent copy's (--prefer persistent)\n"; b.String() != want {
-		t.Errorf("summary %q, want %q", b.String(), want)
-	}
-	b.Reset()
-	testutil.Must(t, WriteAdopt(&b, "/", nil, res, AdoptDone, "json"))
-	var doc struct {
-		Paths []struct {
-			Counts  struct{ Matched int }
-			Matched []struct{ Path, Dest, Action string }
-		}
-	}
-	testutil.Must(t, json.Unmarshal([]byte(b.String()), &doc))
-	if m := doc.Paths[0].Matched; doc.Paths[0].Counts.Matched != 1 || len(m) != 1 || m[0].Path != kept.Dest || m[0].Dest != kept.Path || m[0].Action != "replace" {
-		t.Errorf("json %s", b.String())
 	}
 }
 

@@ -174,10 +174,7 @@ func mkdirMeta(dirfd int, name string, m dirMeta) (int, error) {
 func openSides(req Request, dest string) (src, dst *beneath, dcomps []string, err error) {
 	dcomps = components(dest)
 	cross := len(dcomps) - 1
-	switch {
-	case path.Clean(req.Base) == "/":
-		cross = 0 // no mount crossed at all below the root
-	case req.Base != "":
+	if req.Base != "" {
 		base, err := CleanPath(req.Base)
 		if err != nil || !inside(dest, base) {
 			return nil, nil, nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)

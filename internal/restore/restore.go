@@ -50,7 +50,7 @@ type Request struct {
 	// which mount points are crossed on the way to Dest: the persistent
 	// storage path (a mount itself, usually) for a restore into it. Below
 	// Base, and everywhere under From, a mount point is a *MountError. ""
-	// means Dest's parent directory; "/" that no mount point is crossed.
+	// means Dest's parent directory.
 	Base string
 	// Force replaces an existing destination (atomically, by
 	// RENAME_EXCHANGE, then the old copy is removed). Without it an existing
