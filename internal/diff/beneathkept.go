@@ -42,7 +42,7 @@ func (c *classifier) coveredBeneath(ctx context.Context, t *mounts.Table) error 
 		var points []string
 		for _, mp := range c.shadowPoints(t, p) {
 			indexProbes.Add(1)
-			if c.declIx.Above(mp) >= 0 && c.storeIx.at.Above(mp) < 0 {
+			if c.declIx.above(mp) && c.storeIx.at.Above(mp) < 0 {
 				points = append(points, mp)
 			}
 		}

@@ -63,16 +63,14 @@ type classifier struct {
 	// shownAt is Audit.ShownAt, filled by copies.
 	shownAt map[int32]string
 
-	// The indexes the per-mount questions are answered from (pathindex.go):
-	// the ephemeral mounts by filesystem and root, the declared paths, the
-	// declared directories, the first declaration of each path as written,
-	// the storage paths, the mount points the next boot mounts again, and
-	// the mount points stacked on each mount.
+	// The indexes the per-mount questions are answered from (pathindex.go,
+	// declindex.go):
+	// the ephemeral mounts by filesystem and root, the declared paths (and
+	// which are directories), the storage paths, the mount points the next
+	// boot mounts again, and the mount points stacked on each mount.
 	ephIx     *fsIndex
 	persIx    *fsIndex // the visible mounts not wiped (persistentBind)
-	declIx    *pathx.Index
-	dirIx     *pathx.Index
-	declAt    map[string]int32
+	declIx    *declIndex
 	storeIx   *storageIndex
 	remounted map[string]bool // Config.Remounted, as written
 	stacked   map[*mounts.Mount][]string
@@ -174,27 +172,11 @@ func ephemeralMounts(cfg Config, t *mounts.Table, decls *persist.Set) (*mounts.M
 const pollEvery = 1024
 
 // index builds the indexes the questions asked of each mount are answered
-// from (pathindex.go), once.
+// from (pathindex.go, declindex.go), once.
 func (c *classifier) index(t *mounts.Table, eph map[*mounts.Mount]bool, storage []string) {
 	c.ephIx = newFSIndex(t, func(i int) bool { return eph[&t.Mounts[i]] })
 	c.persIx = newFSIndex(t, func(i int) bool { return t.Visible(i) && !eph[&t.Mounts[i]] && !t.Mounts[i].Replaced })
-	paths := make([]string, len(c.entries))
-	for i := range c.entries {
-		paths[i] = c.entries[i].Path
-	}
-	c.declIx = pathx.NewIndex(paths)
-	var dirs []string
-	c.declAt = make(map[string]int32, len(c.entries))
-	for i := range c.entries {
-		e := &c.entries[i]
-		if e.Kind == persist.Dir {
-			dirs = append(dirs, e.Path)
-		}
-		if _, dup := c.declAt[e.Path]; !dup {
-			c.declAt[e.Path] = int32(i)
-		}
-	}
-	c.dirIx = pathx.NewIndex(dirs)
+	c.declIx = newDeclIndex(c.entries)
 	c.storeIx = newStorageIndex(t, storage)
 	c.remounted = make(map[string]bool, len(c.cfg.Remounted))
 	for _, p := range c.cfg.Remounted {
@@ -331,7 +313,7 @@ func (c *classifier) setupWarnings(ctx context.Context, t *mounts.Table, a *Audi
 		// file's bind mount under a later mount of its parent), not the stacks
 		// a running system has anyway (/dev/pts, /dev/shm).
 		indexProbes.Add(2)
-		if len(c.declIx.Below(sh.Hidden.MountPoint)) == 0 && c.declIx.Above(sh.Hidden.MountPoint) < 0 {
+		if len(c.declIx.below(sh.Hidden.MountPoint)) == 0 && !c.declIx.above(sh.Hidden.MountPoint) {
 			continue
 		}
 		a.Warnings = append(a.Warnings, Warning{WarnSetup, sh.Hidden.MountPoint, fmt.Sprintf("mount %d (%s) is over-mounted by mount %d (%s): what it shows is hidden", sh.Hidden.ID, sh.Hidden.MountPoint, sh.By.ID, sh.By.MountPoint)})
@@ -494,17 +476,17 @@ func (c *classifier) undeclaredBind(m *mounts.Mount) bool {
 	if !fromStorage || c.remounted[m.MountPoint] {
 		return false
 	}
-	if i, ok := c.declAt[m.MountPoint]; ok {
+	if i := c.declIx.at(m.MountPoint); i >= 0 {
 		e := &c.entries[i]
 		if source == "" || source == e.Source() {
 			return false
 		}
 		c.warn(WarnSetup, m.MountPoint, fmt.Sprintf("%s is mounted from %s, but it is declared%s with the source %s: the next boot mounts that instead", m.MountPoint, source, at(e.Pos), e.Source()))
-		c.wrongSource[m] = i
+		c.wrongSource[m] = int32(i)
 		return true
 	}
 	indexProbes.Add(1)
-	return c.dirIx.Above(m.MountPoint) < 0
+	return !c.declIx.dirAbove(m.MountPoint)
 }
 
 // rootName names the audited root in a message: "/" for the running

@@ -38,7 +38,7 @@ func deletedSource(sources *mounts.Sources, m *mounts.Mount) string {
 // and how to keep it.
 func (c *classifier) warnDeleted(m *mounts.Mount, src string) {
 	msg := fmt.Sprintf("%s is mounted from %s (mount %d), deleted since it was mounted: what it shows is in no persistent storage, and it is lost at the next boot with what the running system writes to it until then", m.MountPoint, src, m.ID)
-	if i, ok := c.declAt[m.MountPoint]; ok {
+	if i := c.declIx.at(m.MountPoint); i >= 0 {
 		msg += fmt.Sprintf("; the next boot mounts its declared copy %s there", c.entries[i].Source())
 	}
 	msg += fmt.Sprintf("; to keep what it shows, copy it out now (cp -a %s DIR) and put it in place of the persistent copy once it is no longer mounted", m.MountPoint)

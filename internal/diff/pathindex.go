@@ -12,11 +12,11 @@ import (
 // What Check asks of each mount (is it a bind mount from an ephemeral
 // mount, from a storage path, declared or inside a declared directory,
 // is a declaration at or below the mount point it hides) is answered
-// from indexes built once: pathx.Index, fsIndex and storageIndex. Each
-// answer walks up one path (a lookup per component) or searches a sorted
-// list, never the table or the declarations: a table of n mounts costs n
-// of them, not n². A 16,000-mount table took 6 s that way, 100,000 did
-// not finish.
+// from indexes built once: declIndex, pathx.Index, fsIndex and
+// storageIndex. Each answer walks up one path (a lookup per component) or
+// searches a sorted list, never the table or the declarations: a table
+// of n mounts costs n of them, not n². A 16,000-mount table took 6 s that
+// way, 100,000 did not finish.
 
 // indexProbes counts the lookups and the candidates looked at through the
 // indexes (tests hold it to the algorithmic bound).

@@ -32,11 +32,11 @@ func (c *classifier) persistentBind(m *mounts.Mount) bool {
 	if v, ok := m.Option("subvol"); ok && pathx.Clean(v) == pathx.Clean(m.Root) {
 		return false // a subvolume mounted in its own right
 	}
-	if _, ok := c.declAt[m.MountPoint]; ok {
+	if c.declIx.at(m.MountPoint) >= 0 {
 		return false
 	}
 	indexProbes.Add(1)
-	if c.dirIx.Above(m.MountPoint) >= 0 {
+	if c.declIx.dirAbove(m.MountPoint) {
 		return false
 	}
 	rest, _ := pathx.Rel(pathx.Clean(pm.Root), pathx.Clean(m.Root))

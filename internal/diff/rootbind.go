@@ -32,7 +32,7 @@ func (c *classifier) rootBind(m *mounts.Mount, a *Audit) bool {
 	a.RootBinds = append(a.RootBinds, RootBind{Source: src, Mount: *m})
 	msg := fmt.Sprintf("%s is bind-mounted from %s (mount %d), which lies on %s, wiped at boot: what it shows is deleted with it, counted once, at %s; declare %s to keep it, or bind-mount it from persistent storage", m.MountPoint, src, m.ID, em.MountPoint, src, src)
 	indexProbes.Add(1)
-	if inside := c.declIx.Below(m.MountPoint); len(inside) > 0 {
+	if inside := c.declIx.below(m.MountPoint); len(inside) > 0 {
 		msg += fmt.Sprintf("; declared inside it, not mounted from the persistent copy: %s (the next boot mounts the copy there instead)", c.declList(inside))
 	}
 	c.warn(WarnSetup, m.MountPoint, msg)
@@ -42,16 +42,17 @@ func (c *classifier) rootBind(m *mounts.Mount, a *Audit) bool {
 // maxListed is how many paths a warning names before "and N more".
 const maxListed = 10
 
-// declList names the declared paths ps (paths of c.declIx), each with
-// where it is first declared, maxListed at most: "/a (f.nix:3:1), /b
-// (f.nix:4:1)", "… and 12 more".
-func (c *classifier) declList(ps []string) string {
+// declList names the declared paths of the first declarations ps
+// (positions in c.entries, declIndex.below), each with where it is
+// declared, maxListed at most: "/a (f.nix:3:1), /b (f.nix:4:1)", "… and
+// 12 more".
+func (c *classifier) declList(ps []int32) string {
 	var b strings.Builder
-	for i, p := range ps[:min(len(ps), maxListed)] {
+	for i, j := range ps[:min(len(ps), maxListed)] {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		e := &c.entries[c.declIx.At(p)]
+		e := &c.entries[j]
 		b.WriteString(e.Path + at(e.Pos))
 	}
 	if len(ps) > maxListed {
