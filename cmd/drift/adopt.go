@@ -178,6 +178,9 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		for _, w := range res.Warnings {
 			fmt.Fprintf(st.Err, "drift: warning: %s\n", escape.Name(w))
 		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(st.Err, "drift: note: %s\n", escape.Name(n))
+		}
 	}
 	state := report.AdoptDone
 	if opts.DryRun {

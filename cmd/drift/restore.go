@@ -42,8 +42,10 @@ declarations, so it survives the next boot (a PATH no declaration covers is
 refused); --to live puts it at PATH under --root instead.
 
 A btrfs subvolume of the old root (PATH, or one inside it) comes back as a
-subvolume where the destination is on btrfs; elsewhere as a plain directory,
-with a warning.
+subvolume with --to live where the live root is btrfs. Into persistent
+storage it comes back as a plain directory, with a warning saying why: a
+snapshot of the persistent subvolume (a btrbk or snapper backup) would leave
+a nested subvolume out. Off btrfs it is a plain directory too, with a warning.
 
 No symlink is followed, on either side; an existing destination is replaced
 only with --force, never when it is or holds a mount or a btrfs subvolume.

@@ -124,6 +124,10 @@ type Result struct {
 	// Warnings are metadata that could not be kept and objects skipped
 	// (fifos, sockets, devices), escaped by the renderer.
 	Warnings []string
+	// Notes are what the user should know of a copy made as asked, one
+	// each (escaped by the renderer): the btrfs subvolumes copied into
+	// the persistent copy as plain directories (plainSubvolumes).
+	Notes []string
 }
 
 // UndeclaredError refuses a path no declaration covers: there is no
@@ -359,7 +363,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	// the live system does instead.
 	req := restore.Request{From: from, FromName: path.Join(a.m.Root, base), Path: rel, Root: a.m.Root, Dest: p.Dest, Base: p.Decl.StoragePath,
 		DryRun: dry, Checked: !dry, SyncOnce: true, Copied: a.o.Copied, Merge: true, Command: "adopt", Top: p.Owner, Parents: p.Parents, Storage: p.Storage, Verify: true,
-		ShownAt: a.m.ShownElsewhere}
+		ShownAt: a.m.ShownElsewhere, Subvolumes: true, PlainSubvolumes: restore.PlainInStorage(path.Join(a.m.Root, p.Decl.StoragePath))}
 	switch a.o.Prefer {
 	case PreferLive:
 		req.OnDiffer = restore.Replace
@@ -390,6 +394,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 	}
 	if dry || err == nil {
 		p.Outcomes = out
+		a.plainSubvolumes(out, req.PlainSubvolumes, dry)
 	}
 	if shown != nil && dry && err == nil {
 		if err := a.keptBeneath(p, shown, out); err != nil {

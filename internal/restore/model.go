@@ -12,6 +12,7 @@ import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/persist"
 	"github.com/nix-drift/drift/internal/units"
 	"golang.org/x/sys/unix"
@@ -45,6 +46,9 @@ type Restored struct {
 	// (--to live), objects not copied, metadata not kept, the declared
 	// path not mounted from its copy now. Messages name paths unescaped.
 	Warnings []diff.Warning
+	// inStorage: the copy went into persistent storage, whose subvolumes
+	// drift copied as plain directories (Request.PlainSubvolumes).
+	inStorage bool
 }
 
 // FromModel restores o.Path from the model's old root (m.From, built with
@@ -98,6 +102,9 @@ func FromModel(ctx context.Context, m *audit.Model, o Options) (*Restored, error
 	}
 	req := Request{From: m.From.Dir, FromName: m.FromName, Path: p, Root: m.Root, Dest: dest, Base: base, Force: o.Force, DryRun: o.DryRun,
 		ShownAt: m.ShownElsewhere, Copied: o.Copied, Subvolumes: true}
+	if sp := storageOf(m, p, dest, o.To); sp != "" {
+		req.PlainSubvolumes, out.inStorage = PlainInStorage(path.Join(m.Root, sp)), true
+	}
 	if declared && o.To == ToPersist {
 		// The persistent directories it creates, as drift adopt does.
 		st, warns := ForDeclaration(m.Root, entry, p, dest)
@@ -285,10 +292,43 @@ func (r *Restored) plainSubvolumes(root, p string, dryRun bool) {
 	if dryRun {
 		verb = "would be restored"
 	}
+	tail := ": its files are all there; if it is to be a subvolume, make one (btrfs subvolume create) on btrfs and move them into it"
+	if r.inStorage {
+		tail = ": its files are all there"
+	}
 	for _, it := range r.Items {
 		if it.Subvolume {
-			r.warn(diff.WarnSetup, p+strings.TrimPrefix(it.Dest, r.Dest), "%s is a btrfs subvolume in the old root, %s as a plain directory (%s): its files are all there; if it is to be a subvolume, make one (btrfs subvolume create) on btrfs and move them into it",
-				path.Join(root, it.Dest), verb, r.SubvolumesPlain)
+			r.warn(diff.WarnSetup, p+strings.TrimPrefix(it.Dest, r.Dest), "%s is a btrfs subvolume in the old root, %s as a plain directory (%s)%s",
+				path.Join(root, it.Dest), verb, r.SubvolumesPlain, tail)
 		}
 	}
+}
+
+// PlainInStorage is why a btrfs subvolume copied into the persistent
+// storage path sp (as the user sees it, --root included) is a plain
+// directory there (Request.PlainSubvolumes, Result.SubvolumesPlain): a
+// snapshot of a subvolume, which is what btrfs backups of persistent
+// storage take (btrbk, snapper), holds an empty directory where a
+// subvolume nested in it is, so a nested subvolume would be silently
+// left out of every backup.
+func PlainInStorage(sp string) string {
+	return "in the persistent storage " + sp + ": a snapshot of it, as backups take, would leave a nested subvolume out"
+}
+
+// storageOf is the persistent storage path (as declared) the copy of the
+// live path p at dest goes into, "" when none: dest is at or below one
+// (--to persist), or, --to live, p shows its persistent copy through a
+// live mount, which the copy is then written through.
+func storageOf(m *audit.Model, p, dest string, to Target) string {
+	for _, sp := range m.Decls.StoragePaths() {
+		if pathx.Contains(sp, dest) {
+			return sp
+		}
+	}
+	if to == ToLive && m.ShowsCopy(p) {
+		if e, ok := m.Decls.Covering(p); ok && e.StoragePath != "/" {
+			return e.StoragePath
+		}
+	}
+	return ""
 }

@@ -111,6 +111,11 @@ type Request struct {
 	// Result.SubvolumesPlain says why. Without it every directory is
 	// copied as a plain one.
 	Subvolumes bool
+	// PlainSubvolumes, when not "", copies such a directory as a plain
+	// one even on btrfs, and is Result.SubvolumesPlain (why): the
+	// destination is persistent storage, whose backups (a snapshot of its
+	// subvolume) would leave a nested subvolume out (PlainInStorage).
+	PlainSubvolumes string
 	// ShownAt, when set, lists the live mounts that show the object at
 	// a destination path (absolute as the live system sees it), or one
 	// below it, at another place: its bind mounts
@@ -338,7 +343,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 
 	c := &copier{ctx: ctx, res: res, dry: req.DryRun, links: map[devIno]string{}, side: "source", root: from, sync: !req.SyncOnce, copied: req.Copied, command: req.command(),
 		prior: req.links, dstRoot: dst, verify: req.Verify && !req.DryRun, subvols: req.Subvolumes}
-	if req.Subvolumes && !btrfs.OnBtrfs(dparent) {
+	if req.Subvolumes && req.PlainSubvolumes != "" {
+		c.plain = req.PlainSubvolumes
+	} else if req.Subvolumes && !btrfs.OnBtrfs(dparent) {
 		c.plain = path.Join(req.Root, "/"+path.Join(dparents[:have]...)) + " is not on btrfs"
 	}
 	if req.DryRun {

@@ -261,10 +261,13 @@ func TestPlainSubvolumesWarn(t *testing.T) {
 	}
 }
 
-// drift restore (FromModel) makes subvolumes where the old root had them:
-// into persistent storage on btrfs, a subvolume with no warning; into one
-// on a tmpfs, a plain directory, and a warning naming it, the dry run's
-// too.
+// drift restore (FromModel) makes subvolumes where the old root had them
+// only on the live root (--to live, on btrfs): into persistent storage,
+// on btrfs or not, each is a plain directory, with a warning naming it
+// and why (a snapshot of the persistent subvolume, as btrbk or snapper
+// take for a backup, holds an empty directory in place of a nested
+// subvolume: the data would be left out of every backup, silently); off
+// btrfs, a plain directory and the warning say so.
 func TestFromModelRestoresSubvolumes(t *testing.T) {
 	if !inBtrfsNamespace(t) {
 		return
@@ -282,31 +285,48 @@ func TestFromModelRestoresSubvolumes(t *testing.T) {
 	testutil.WriteFile(t, mi, "22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root\n27 22 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist\n")
 	decl := filepath.Join(dir, "p.json")
 	testutil.WriteFile(t, decl, `{"persistentStoragePath": "/nix/persist", "directories": ["/var/lib/machines"]}`)
-	for _, root := range []string{onBtrfs, onTmpfs} {
-		m, err := audit.Build(context.Background(), audit.Options{Root: root, Persist: []string{decl}, Mountinfo: mi, RootSubvol: "none", Ephemeral: []string{"/"},
+	both := []string{"/var/lib/machines/box", "/var/lib/machines/box/var/lib/inner"}
+	for _, c := range []struct {
+		root, at string
+		to       Target
+		subvol   bool   // box made a subvolume
+		why      string // in the warnings, when not
+	}{
+		{onBtrfs, "nix/persist/var/lib/machines/box", ToPersist, false, "in the persistent storage " + filepath.Join(onBtrfs, "nix/persist") + ": a snapshot of it, as backups take, would leave a nested subvolume out"},
+		{onTmpfs, "nix/persist/var/lib/machines/box", ToPersist, false, "in the persistent storage " + filepath.Join(onTmpfs, "nix/persist")},
+		{onBtrfs, "var/lib/machines/box", ToLive, true, ""},
+		{onTmpfs, "var/lib/machines/box", ToLive, false, "is not on btrfs"},
+	} {
+		m, err := audit.Build(context.Background(), audit.Options{Root: c.root, Persist: []string{decl}, Mountinfo: mi, RootSubvol: "none", Ephemeral: []string{"/"},
 			Need: audit.NeedFacts, From: old})
 		testutil.Must(t, err)
 		t.Cleanup(m.Close)
 		for _, dry := range []bool{true, false} {
-			out, err := FromModel(context.Background(), m, Options{Path: "/var/lib/machines/box", DryRun: dry})
+			out, err := FromModel(context.Background(), m, Options{Path: "/var/lib/machines/box", To: c.to, DryRun: dry})
 			testutil.Must(t, err)
 			var plain []string
 			for _, w := range out.Warnings {
 				if strings.Contains(w.Message, "as a plain directory") {
 					plain = append(plain, w.Path)
+					if !strings.Contains(w.Message, c.why) {
+						t.Errorf("%s --to %v: %q does not say %q", c.root, c.to, w.Message, c.why)
+					}
 				}
 			}
-			want := []string(nil)
-			if root == onTmpfs {
-				want = []string{"/var/lib/machines/box", "/var/lib/machines/box/var/lib/inner"}
+			want := both
+			if c.subvol {
+				want = nil
 			}
 			if !slices.Equal(plain, want) {
-				t.Errorf("%s, dry run %v: warned of plain directories at %q, want %q: %+v", root, dry, plain, want, out.Warnings)
+				t.Errorf("%s --to %v, dry run %v: warned of plain directories at %q, want %q: %+v", c.root, c.to, dry, plain, want, out.Warnings)
 			}
 		}
-		box := filepath.Join(root, "nix/persist/var/lib/machines/box")
-		if got := isSubvol(t, box); got != (root == onBtrfs) {
-			t.Errorf("%s: a subvolume: %v", box, got)
+		box := filepath.Join(c.root, c.at)
+		if got := isSubvol(t, box); got != c.subvol {
+			t.Errorf("%s --to %v: %s a subvolume: %v, want %v", c.root, c.to, box, got, c.subvol)
+		}
+		if got := isSubvol(t, filepath.Join(box, "var/lib/inner")); got != c.subvol {
+			t.Errorf("%s --to %v: the nested one a subvolume: %v, want %v", c.root, c.to, got, c.subvol)
 		}
 		sameTree(t, filepath.Join(old, "var/lib/machines/box"), box)
 	}
