@@ -12,7 +12,7 @@ import (
 // number of them, is an error naming the command (its whole path, drift
 // prune empty), with its usage line and help command as the hint, exit 2;
 // a first argument that names no command is "unknown command" with what
-// it is close to; drift diff --root says what works instead. drift's own validators (noArgs, exactArgs) say it, not
+// it is close to; drift diff --root and drift roots --root say what works instead; an --undo ID that is a flag is refused as such. drift's own validators (noArgs, exactArgs) say it, not
 // a regexp over cobra's text; the hint of drift prune empty said "drift
 // empty --help".
 func TestArgErrorsNameTheCommandAndItsUsage(t *testing.T) {
@@ -30,9 +30,21 @@ func TestArgErrorsNameTheCommandAndItsUsage(t *testing.T) {
 		{[]string{"nope"}, `unknown command "nope"`, "drift --help lists the commands"},
 		// drift diff has no --root (a fresh user tried it): B is the mounted system.
 		{[]string{"diff", "a", "b", "--root", "/mnt"}, "unknown flag: --root", "drift diff has no --root: its two arguments are the trees; pass the mounted system as B: drift diff OLDROOT /mnt (its mounts are read beneath, as / is)"},
+		// drift roots reads the top level (a fresh user passed check's --root).
+		{[]string{"roots", "--root", "/mnt"}, "unknown flag: --root", "drift roots has no --root: it reads the btrfs filesystem's top level, not a mounted system; name the filesystem: --device DEV (the partition, or any path on it, the mounted system's too) or --top DIR (its top level, mounted with subvolid=5)"},
+		// --undo took the next flag for its ID, and the error was about
+		// the argument left over ("takes no argument /mnt").
+		{[]string{"prune", "--undo", "--root", "/mnt", "--dry-run"}, `--undo "--root": expected a batch ID (such as 20261207T055230Z) or all, not a flag`, "give the ID right after --undo: drift prune --undo ID; drift prune --list shows the batches' IDs, and drift prune prints the --undo command of each batch it makes"},
+		{[]string{"prune", "--undo", "--dry-run"}, `--undo "--dry-run": expected a batch ID`, ""},
+		// The root itself: drift adopt's error said "restore a path".
+		{[]string{"adopt", "--root", "/nonexistent", "/"}, `"/": expected a path below the root, not the root itself`, ""},
+		{[]string{"restore", "/", "--from", "latest"}, `"/": expected a path below the root, not the root itself`, ""},
 	} {
 		code, _, errs := runDrift(t, c.args...)
 		want := "drift: error: " + c.err + "\ndrift: hint: " + c.hint + "\n"
+		if c.hint == "" {
+			want = "drift: error: " + c.err
+		}
 		if code != 2 || !strings.HasPrefix(errs, want) {
 			t.Errorf("drift %q: exit %d\n%s\nwant:\n%s", c.args, code, errs, want)
 		}

@@ -68,7 +68,12 @@ func newPruneCmd(st Streams) *cobra.Command {
   drift prune && drift prune --list
   drift prune --undo 20261207T055230Z
   drift prune empty --older-than 30d`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := undoID(opts.Undo); err != nil {
+				return err // before the arguments: "--undo --root /mnt" leaves /mnt one
+			}
+			return noArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPrune(cmd.Context(), opts, st) },
 	}
 	f := cmd.Flags()
@@ -285,4 +290,14 @@ func (o *PruneOptions) warn(st Streams, ws []diff.Warning) {
 			printWarning(st, w)
 		}
 	}
+}
+
+// undoID refuses an --undo value that is a flag ("--undo --root /mnt":
+// --undo took the next flag for its ID), naming the ID it expects.
+func undoID(id string) error {
+	if !strings.HasPrefix(id, "-") {
+		return nil
+	}
+	return withHint(fmt.Errorf("--undo %q: expected a batch ID (such as 20261207T055230Z) or all, not a flag", id),
+		"give the ID right after --undo: drift prune --undo ID; drift prune --list shows the batches' IDs, and drift prune prints the --undo command of each batch it makes")
 }

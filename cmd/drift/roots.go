@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/report"
@@ -46,6 +47,12 @@ EXIT STATUS
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRoots(cmd.Context(), opts, st) },
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.Contains(err.Error(), "--root") {
+			return withHint(err, "drift roots has no --root: it reads the btrfs filesystem's top level, not a mounted system; name the filesystem: --device DEV (the partition, or any path on it, the mounted system's too) or --top DIR (its top level, mounted with subvolid=5)")
+		}
+		return err
+	})
 	f := cmd.Flags()
 	f.StringVar(&opts.Device, "device", "", "the btrfs filesystem: a block `DEV`, or a path on it")
 	f.StringVar(&opts.Top, "top", "", "a `DIR` where the top level (subvolid=5) is mounted")

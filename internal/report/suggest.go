@@ -398,7 +398,7 @@ func WriteNix(w *bufio.Writer, r *SuggestReport) error {
 		fmt.Fprintf(w, "# In persistent storage, declared by nothing but in use: keep it (drift never removes it); declare it to keep the use across boots:\n%s\n", strings.Join(inUse, "\n"))
 	}
 	if len(strays) > 0 {
-		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or move it aside: %s (drift prune --undo puts it back):\n%s\n", escape.DriftCommand([]string{"prune"}, r.Root, model.PruneArgs(r.Args)), strings.Join(strays, "\n"))
+		fmt.Fprintf(w, "# In persistent storage, declared by nothing: declare again, or move it aside: %s (drift prune --undo ID puts it back; drift prune --list shows the IDs):\n%s\n", escape.DriftCommand([]string{"prune"}, r.Root, model.PruneArgs(r.Args)), strings.Join(strays, "\n"))
 	}
 	if len(unprintable) > 0 {
 		fmt.Fprintf(w, "# Not printable as a Nix string (declare by hand):\n#   %s\n", strings.Join(unprintable, "\n#   "))

@@ -113,7 +113,7 @@ func TestStrayAdviceSameInNixAndTable(t *testing.T) {
 	w.Flush()
 	note := s.Note(func(x string) string { return x })
 	for name, out := range map[string]string{"nix": b.String(), "table note": note} {
-		if !strings.Contains(out, "move it aside: drift prune (drift prune --undo puts it back)") || strings.Contains(out, "by hand") || strings.Contains(out, "never deletes") {
+		if !strings.Contains(out, "move it aside: drift prune (drift prune --undo ID puts it back; drift prune --list shows the IDs)") || strings.Contains(out, "by hand") || strings.Contains(out, "never deletes") {
 			t.Errorf("%s:\n%s", name, out)
 		}
 	}

@@ -43,14 +43,15 @@ func ParseTarget(s string) (Target, error) {
 var ErrUndeclared = errors.New("no declaration covers it")
 
 // CleanPath checks that p is an absolute path other than "/" and returns it
-// lexically cleaned.
+// lexically cleaned; its errors name no command (drift restore and drift
+// adopt both check their PATHs with it).
 func CleanPath(p string) (string, error) {
 	if !strings.HasPrefix(p, "/") {
 		return "", fmt.Errorf("%q: expected an absolute path (the path as the live system sees it)", p)
 	}
 	p = path.Clean(p)
 	if p == "/" {
-		return "", errors.New(`"/": restore a path below the root, not the root itself`)
+		return "", errors.New(`"/": expected a path below the root, not the root itself`)
 	}
 	return p, nil
 }

@@ -211,9 +211,9 @@ func (s *Suggestion) NoteCmds(esc, cmd func(string) string) string {
 			prune = cmd(s.Prune)
 		}
 		if s.MountedUntil != "" {
-			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (only its empty mount point is left), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside: "+prune+" (drift prune --undo puts it back)")
+			parts = append(parts, "was mounted at "+esc(s.MountedUntil)+" until the last boot (only its empty mount point is left), declared by nothing now: declare "+esc(s.MountedUntil)+" again, or move it aside: "+prune+" (drift prune --undo ID puts it back; drift prune --list shows the IDs)")
 		} else {
-			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside: "+prune+" (drift prune --undo puts it back)")
+			parts = append(parts, "under "+esc(s.StoragePath)+", declared by nothing and linked to by nothing live: declare "+esc(s.LivePath)+", or move it aside: "+prune+" (drift prune --undo ID puts it back; drift prune --list shows the IDs)")
 		}
 	} else {
 		if v := s.vanishedNote(esc, cmd); v != "" {

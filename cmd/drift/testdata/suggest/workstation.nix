@@ -36,7 +36,7 @@
 #   --ignore /tmp
 #   --ignore /var/cache
 #   --ignore /var/lib/regen
-# In persistent storage, declared by nothing: declare again, or move it aside: drift prune --root $DIR/root --persist $DIR/decl.nix (drift prune --undo puts it back):
+# In persistent storage, declared by nothing: declare again, or move it aside: drift prune --root $DIR/root --persist $DIR/decl.nix (drift prune --undo ID puts it back; drift prune --list shows the IDs):
 #   /nix/persist/var/lib/old-app (3 entries, 5.0 MiB)
 #   /nix/persist/etc/old-secret (1 entry, 1 B)
 # left to you: 3 paths (/home/alice, /home/alice/.config, /var/lib/systemd): homes and directories holding many applications' state, themselves: never suggested whole (what they hold is)
