@@ -400,15 +400,24 @@ func (p *Plan) decide(protect bool) {
 		case clockWrong:
 			d.Why = "kept: the clock looks wrong"
 		case !old:
-			d.Why = "younger than " + units.Plural(int64(o.KeepDays+1), "whole day", "whole days")
+			d.Why = d.ageWhy("not more than", o.KeepDays)
 		case len(d.Mounted) > 0:
 			d.Why = "mounted at " + strings.Join(d.Mounted, ", ") + ": kept"
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is %d days old but mounted at %s: not deleted", d.Path, d.AgeDays, strings.Join(d.Mounted, ", ")))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s is %s old but mounted at %s: not deleted", d.Path, units.Plural(int64(d.AgeDays), "whole day", "whole days"), strings.Join(d.Mounted, ", ")))
 		default:
 			d.Delete = true
-			d.Why = fmt.Sprintf("%d days old (more than %d)", d.AgeDays, o.KeepDays)
+			d.Why = d.ageWhy("more than", o.KeepDays)
 		}
 	}
+}
+
+// ageWhy is the Why of an old root kept or deleted by its age, both in
+// the words of the one rule (DeleteAt: deleted once more than keepDays
+// whole days old): "28 whole days old: not more than 30 (--keep-days)",
+// "48 whole days old: more than 30 (--keep-days)"; cmp is "more than" or
+// "not more than".
+func (d *Decision) ageWhy(cmp string, keepDays int) string {
+	return fmt.Sprintf("%s old: %s %d (--keep-days)", units.Plural(int64(d.AgeDays), "whole day", "whole days"), cmp, keepDays)
 }
 
 // markPrevious sets Previous on the previous boot's root among

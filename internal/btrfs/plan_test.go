@@ -63,3 +63,34 @@ func TestPlanMarksThePreviousRoot(t *testing.T) {
 		t.Errorf("previous %q, want 2026-12-7_17:54:58 alone", marked)
 	}
 }
+
+// TestAgeWhySaysTheOneRule: drift roots said "48 days old (more than 30)"
+// beside "younger than 31 whole days" (one rule in two words, a fresh
+// user could not tell them apart) and "1 days old". Kept and deleted by
+// age now say the age in whole days and the --keep-days bound the same
+// way, a day singular.
+func TestAgeWhySaysTheOneRule(t *testing.T) {
+	n := time.Date(2026, 12, 7, 18, 0, 0, 0, time.UTC)
+	mk := func(name string) Decision {
+		r := OldRoot{Name: name, Path: "old_roots/" + name, Kind: KindSubvolume}
+		r.resolveTime(time.UTC)
+		return Decision{OldRoot: r}
+	}
+	p := &Plan{Options: Options{Now: n, KeepDays: 0, Location: time.UTC}, OldRoots: []Decision{
+		mk("2026-10-20_08:00:00"), mk("2026-12-6_09:00:00"), mk("2026-12-7_17:00:00"),
+	}}
+	p.decide(false)
+	want := []string{"48 whole days old: more than 0 (--keep-days)", "1 whole day old: more than 0 (--keep-days)", "0 whole days old: not more than 0 (--keep-days)"}
+	for i, d := range p.OldRoots {
+		if d.Why != want[i] {
+			t.Errorf("%s: %q, want %q", d.Name, d.Why, want[i])
+		}
+	}
+	p = &Plan{Options: Options{Now: n, KeepDays: 30, KeepMin: 0, Location: time.UTC}, OldRoots: []Decision{mk("2026-11-9_10:00:00"), mk("2026-12-7_17:00:00")}}
+	p.decide(false)
+	for i, w := range []string{"28 whole days old: not more than 30 (--keep-days)", "0 whole days old: not more than 30 (--keep-days)"} {
+		if got := p.OldRoots[i].Why; got != w {
+			t.Errorf("%s: %q, want %q", p.OldRoots[i].Name, got, w)
+		}
+	}
+}
