@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/escape"
@@ -271,12 +272,13 @@ func writeAdoptObject(w *bufio.Writer, root string, o restore.Outcome, items boo
 // differing outcome were modified, and which is newer: "live modified
 // 2026-12-07 10:00:00 UTC, the copy's 2026-12-07 11:00:00 UTC: the copy
 // is NEWER", with the fraction of a second that tells two times of one
-// second apart (stamps). "" when the times were not read (directories).
+// second apart (stamps), and a time after now marked (futureStamps). ""
+// when the times were not read (directories).
 func outcomeTimes(o restore.Outcome) string {
 	if o.Mtime == 0 && o.DestMtime == 0 {
 		return ""
 	}
-	live, dest := stamps(o.Mtime, o.DestMtime)
+	live, dest := futureStamps(o.Mtime, o.DestMtime, time.Time{})
 	s := fmt.Sprintf("live modified %s, the copy's %s", live, dest)
 	switch {
 	case o.DestNewer():

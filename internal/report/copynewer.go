@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
@@ -12,10 +13,11 @@ import (
 // place (copy, escaped), CopyDiffers, comes back there at the next boot,
 // and which of the two is newer (diff.Item.CopyNewer), with both
 // modification times (to the fraction of a second that tells them apart,
-// stamps): a newer copy is never called stale.
-func copyComesBack(it *diff.Item, copy string) string {
+// stamps), each after now marked (futureStamps): a newer copy is never
+// called stale, and one newer only by a wrong clock says so.
+func copyComesBack(it *diff.Item, copy string, now time.Time) string {
 	ct := it.CopyMtime()
-	cs, ls := stamps(ct, it.Mtime)
+	cs, ls := futureStamps(ct, it.Mtime, now)
 	switch {
 	case ct == 0:
 		return "the persistent copy " + copy + ", other content, comes back in its place"
@@ -62,4 +64,25 @@ func shownOver(a *diff.Audit, it *diff.Item) string {
 		return fmt.Sprintf("the filesystem mounted at %s (mount %d)", escape.Name(p), it.Mount)
 	}
 	return fmt.Sprintf("the filesystem mount %d shows", it.Mount)
+}
+
+// futureNote is what follows a time after now (ns since the epoch) where
+// it is printed: a file modified in the future was written under a wrong
+// clock (this one or another machine's), and "newer" means nothing then.
+const futureNote = " (in the future: check the clock)"
+
+// futureStamps is stamps of a and b, futureNote after each that is after
+// now (the zero time: time.Now()).
+func futureStamps(a, b int64, now time.Time) (string, string) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sa, sb := stamps(a, b)
+	if a > now.UnixNano() {
+		sa += futureNote
+	}
+	if b > now.UnixNano() {
+		sb += futureNote
+	}
+	return sa, sb
 }

@@ -215,3 +215,33 @@ func TestJSONSaysWhichCopyIsNewer(t *testing.T) {
 		}
 	}
 }
+
+// TestFutureTimesSayCheckTheClock: a persistent copy modified in 2030 (a
+// wrong clock when it was written, this machine's or another's) was called
+// NEWER by check's WHY, adopt's times and restore's "replace NEWER" line,
+// with nothing saying the time lies ahead of now. Each time after now is
+// followed by "(in the future: check the clock)"; a past time is not.
+func TestFutureTimesSayCheckTheClock(t *testing.T) {
+	live := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	future := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+	fs := future.UTC().Format("2006-01-02 15:04:05 UTC")
+	a := audit()
+	a.Decls.Entries = append(a.Decls.Entries, persist.Entry{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"})
+	adj := &diff.Item{Path: "/etc/adjtime", Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 16, Decl: int32(len(a.Decls.Entries) - 1), Copy: diff.CopyDiffers, Mtime: live}
+	adj.SetCopyMtime(future.UnixNano())
+	a.Lost = []*diff.Item{adj}
+	why := rowWhy(a, Row{Item: adj}, &cmdRefs{})
+	if want := "NEWER (modified " + fs + " (in the future: check the clock); the live one 2026-12-07 10:00:00 UTC)"; !strings.Contains(why, want) {
+		t.Errorf("why %q, want it to say %q", why, want)
+	}
+	o := restore.Outcome{Path: "/etc/adjtime", Dest: "/nix/persist/etc/adjtime", Action: restore.Differs, Kind: restore.KindFile, DestKind: restore.KindFile,
+		Why: "16 bytes here, 17 there", Mtime: live, DestMtime: future.UnixNano()}
+	if got, want := outcomeTimes(o), "live modified 2026-12-07 10:00:00 UTC, the copy's "+fs+" (in the future: check the clock): the copy is NEWER"; got != want {
+		t.Errorf("adopt's times %q, want %q", got, want)
+	}
+	var b strings.Builder
+	WriteNewer(&b, "/", &restore.Result{Deletes: restore.Deletion{Newer: []restore.Newer{{Dest: "/nix/persist/etc/adjtime", There: future.UnixNano(), Copy: live}}}})
+	if want := "replace NEWER /nix/persist/etc/adjtime (modified " + fs + " (in the future: check the clock); the old root's 2026-12-07 10:00:00 UTC)\n"; b.String() != want {
+		t.Errorf("restore prints %q, want %q", b.String(), want)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nix-drift/drift/internal/adopt"
 	"github.com/nix-drift/drift/internal/diff"
@@ -130,7 +131,7 @@ func lostWhy(a *diff.Audit, it *diff.Item) string {
 			s += ", not backed by persistent storage"
 		}
 		if it.Copy == diff.CopyDiffers {
-			s += "; " + copyComesBack(it, escape.Name(diff.CopyOf(&d, it.Path)))
+			s += "; " + copyComesBack(it, escape.Name(diff.CopyOf(&d, it.Path)), time.Time{})
 		}
 		return s
 	case it.Category == diff.Covered && !it.Visible():

@@ -70,10 +70,10 @@ func WriteRestorePlan(w io.Writer, root string, res *restore.Result, entry persi
 // overwrites with an older file of the old root (restore.Deletion.Newer),
 // both modification times in UTC: "replace NEWER PATH (modified …; the
 // old root's …)". drift restore --force prints them in a dry run and a
-// real run alike.
+// real run alike. A time after now says so (futureStamps).
 func WriteNewer(w io.Writer, root string, res *restore.Result) {
 	for _, n := range res.Deletes.Newer {
-		there, old := stamps(n.There, n.Copy)
+		there, old := futureStamps(n.There, n.Copy, time.Time{})
 		fmt.Fprintf(w, "replace NEWER %s (modified %s; the old root's %s)\n", escape.Name(path.Join(root, n.Dest)), there, old)
 	}
 }
