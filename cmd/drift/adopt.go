@@ -189,13 +189,17 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 	return report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, state, opts.Format)
 }
 
-// adoptError keeps restore's hints.
+// adoptError keeps restore's hints, and says what to do about a mount
+// point or a btrfs subvolume (restore.MountError) in the way.
 func adoptError(err error) error {
 	var h *restore.HintError
 	if errors.As(err, &h) {
 		return withHint(err, h.Hint)
 	}
 	var me *restore.MountError
+	if errors.As(err, &me) && me.Subvolume {
+		return withHint(err, "it is a btrfs subvolume, not a mount point: drift never deletes or replaces one; adopt what is inside it, or move it aside yourself first (btrfs subvolume delete, once its data is safe)")
+	}
 	if errors.As(err, &me) {
 		return withHint(err, "adopt what is below the mount point, or unmount it first")
 	}

@@ -23,6 +23,17 @@ func (e *SymlinkError) Error() string {
 	return fmt.Sprintf("%s path component %s is a symlink (to %s): drift never goes through a symlink", e.Side, e.Path, e.Target)
 }
 
+// NotDirError reports a path component that exists and is not a
+// directory (nor a symlink): nothing can be put below it.
+type NotDirError struct {
+	Side string // "source" or "destination"
+	Path string // the component, as a full path (root included)
+	// Below is how many components of the path looked for lie below it.
+	Below int
+}
+
+func (e *NotDirError) Error() string { return fmt.Sprintf("%s %s: not a directory", e.Side, e.Path) }
+
 // components splits a clean absolute path into its names ("/" gives none).
 func components(p string) []string {
 	p = strings.Trim(p, "/")
@@ -62,7 +73,7 @@ func (b *beneath) full(comps []string) string {
 // fd of the deepest directory opened (the root's own fd duplicated when none)
 // and how many components it opened. A component that is a symlink is a
 // *SymlinkError; one that is a mount point, past the first b.cross, a
-// *MountError; one that is not a directory is an error.
+// *MountError; one that is not a directory is a *NotDirError.
 func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 	fd, err = unix.Dup(b.fd)
 	if err != nil {
@@ -88,7 +99,7 @@ func (b *beneath) openDirs(comps []string) (fd, n int, err error) {
 			target, _ := readlinkAt(fd, name)
 			err = &SymlinkError{Side: b.side, Path: b.full(comps[:i+1]), Target: target}
 		case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-			err = fmt.Errorf("%s %s: not a directory", b.side, b.full(comps[:i+1]))
+			err = &NotDirError{Side: b.side, Path: b.full(comps[:i+1]), Below: len(comps) - i - 1}
 		default:
 			err = fmt.Errorf("%s %s: %w", b.side, b.full(comps[:i+1]), err)
 		}

@@ -282,7 +282,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	dname := dcomps[len(dcomps)-1]
 	dparent, have, err := dst.openDirs(dparents)
 	if err != nil {
-		return nil, err
+		return nil, req.notDirHint(err, p)
 	}
 	defer func() { unix.Close(dparent) }()
 	exists := false
@@ -547,6 +547,28 @@ func (req Request) hint(forRestore, forAdopt string) string {
 		return forAdopt
 	}
 	return forRestore
+}
+
+// notDirHint is err with drift restore's hint where it is a
+// *NotDirError of the destination's parents: a component of the copy
+// (or of the live path, --to live) that is no directory now, such as a
+// file the persistent copy holds where the old root had a directory.
+// Restoring p (the live path) below it cannot work; restoring the live
+// path of that component itself, with --force, replaces it with the old
+// root's directory. err unchanged otherwise, and for drift adopt.
+func (req Request) notDirHint(err error, p string) error {
+	var nd *NotDirError
+	if !errors.As(err, &nd) || nd.Side != "destination" || req.command() != "restore" {
+		return err
+	}
+	lcomps := components(p)
+	n := len(lcomps) - nd.Below - 1 // the depth of the dest's entry
+	if n < 1 {
+		return err
+	}
+	at := "/" + path.Join(lcomps[:n]...)
+	return withHint(err, fmt.Sprintf("nothing can be restored below it: restore %s itself, which replaces what is there with the old root's directory: drift restore %s --force, with the same --from and flags",
+		escape.Name(at), escape.Shell(at)))
 }
 
 // appearedForRestore is drift restore's hint for a destination that
