@@ -165,6 +165,14 @@ func runAdopt(ctx context.Context, args []string, opts *AdoptOptions, st Streams
 		if werr := report.WriteAdopt(st.Out, m.Root, m.Audit.Args, res, report.AdoptRefused, opts.Format); werr != nil {
 			return werr
 		}
+		if !report.AdoptCopyLacks(res) {
+			// diff.KeepCopyBack: --prefer persistent would change nothing.
+			hint := "the persistent copy lacks nothing here: its objects stay and come back at the next boot, and the live ones go with the wiped filesystem; --prefer live replaces them with the live objects (nothing was written)"
+			if newer := adopt.NewerInCopy(res); len(newer) > 0 {
+				hint = "the persistent copy is NEWER at " + escape.Name(strings.Join(newer, ", ")) + "; " + hint
+			}
+			return withHint(err, hint)
+		}
 		if newer := adopt.NewerInCopy(res); len(newer) > 0 {
 			// The newer side first: --prefer live would replace newer data.
 			return withHint(err, "the persistent copy is NEWER at "+escape.Name(strings.Join(newer, ", "))+": --prefer persistent keeps the copy's objects, --prefer live replaces them with the live objects (nothing was written)")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nix-drift/drift/internal/audit"
+	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/testutil"
 )
 
@@ -58,5 +60,44 @@ func TestPreferPersistentNeverTouchesTheLiveData(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(m.Root, "nix/persist/srv/www/index.html")); string(b) != "the copy's\n" {
 			t.Errorf("dry run %v: the persistent copy changed: %q", dry, b)
 		}
+	}
+}
+
+// TestPreferPersistentThenTheRowSaysTheCopyComesBack: once drift adopt
+// --prefer persistent /srv has copied what the persistent copy lacked,
+// the live index.html (other bytes in the copy) and the live directory
+// sub (a file in the copy) are still lost, and drift check offered
+// --prefer live and --prefer persistent for them again: the second would
+// change nothing, a row that could not clear. The model now says
+// KeepCopyBack for every path left below /srv (the copy's comes back at
+// the next boot; only --prefer live is offered) and CopyLacks(/srv) is
+// false; the live data is untouched.
+func TestPreferPersistentThenTheRowSaysTheCopyComesBack(t *testing.T) {
+	m, build := preferModel(t)
+	if !m.Audit.CopyLacks("/srv") {
+		t.Fatal("before: CopyLacks(/srv) false; the fixture's copy should lack some of /srv")
+	}
+	if _, err := Run(context.Background(), m, Options{Paths: []string{"/srv"}, Prefer: PreferPersistent}); err != nil {
+		t.Fatal(err)
+	}
+	again := build()
+	if again.Audit.CopyLacks("/srv") {
+		t.Error("after: CopyLacks(/srv) true, want false: --prefer persistent would change nothing")
+	}
+	seen := map[string]bool{}
+	for _, it := range again.Audit.Lost {
+		if !strings.HasPrefix(it.Path, "/srv/") {
+			continue
+		}
+		seen[it.Path] = true
+		if k, what := again.Audit.Keep(it); k != diff.KeepCopyBack || what != "/srv" {
+			t.Errorf("after: %s: keep %v %q, want copy-back /srv", it.Path, k, what)
+		}
+	}
+	if !seen["/srv/www/index.html"] || !seen["/srv/www/sub"] {
+		t.Errorf("after: lost below /srv %v, want index.html and sub still listed (the live data is kept)", seen)
+	}
+	if b, err := os.ReadFile(filepath.Join(m.Root, "srv/www/sub/precious")); err != nil || string(b) != "only here\n" {
+		t.Errorf("the live sub/precious: %q %v", b, err)
 	}
 }

@@ -26,10 +26,11 @@ const (
 	// (persist.NotNeeded, drift lint's already-persistent); drift adopt of
 	// the declared path (Audit.AdoptDecl) keeps it declared instead.
 	KeepUndeclare
-	// KeepChoose: as KeepAdopt, but the persistent copy of the declared
-	// path differs somewhere (Audit.Differing: at this path or another
-	// below it): drift adopt of it refuses without --prefer live (the
-	// live objects win) or --prefer persistent.
+	// KeepChoose: as KeepAdopt, the persistent copy lacking the path,
+	// but the copy of the declared path differs somewhere else below it
+	// (Audit.Differing): drift adopt of the declared path refuses without
+	// --prefer live (the live objects win) or --prefer persistent (the
+	// copy's stay, what it lacks is copied).
 	KeepChoose
 	// KeepRefused: declared (DeclaredUnbacked, Covered, Shadowed below a
 	// declared path), but drift adopt refuses the declaration whatever it
@@ -63,10 +64,21 @@ const (
 	// Keep's what is the path the mount's root lay at (DeletedMount.Source),
 	// where a by-hand copy of what it shows keeps it.
 	KeepShownDeleted
+	// KeepCopyBack: declared, not mounted from the persistent copy, which
+	// holds another object at the path (CopyDiffers), or at a live
+	// directory above it below the declared path, so that it lacks
+	// nothing drift adopt --prefer persistent could copy there
+	// (Audit.CopyLacks): the copy's object comes back at the next boot,
+	// and the live one goes with its filesystem (to the old root, where
+	// old roots are kept) or, on a persistent filesystem, is hidden
+	// beneath the mount. drift adopt --prefer live of the path (or of the
+	// declared path, Keep's what) keeps the live object; --prefer
+	// persistent would change nothing, so it is never offered for it.
+	KeepCopyBack
 )
 
 var keepNames = [...]string{KeepDeclare: "declare", KeepAdopt: "adopt", KeepChoose: "choose", KeepRefused: "refused",
-	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare", KeepHidden: "hidden", KeepShownDeleted: "deleted", KeepUndeclare: "undeclare"}
+	KeepRemounted: "remounted", KeepBeneath: "beneath", KeepRedeclare: "redeclare", KeepHidden: "hidden", KeepShownDeleted: "deleted", KeepUndeclare: "undeclare", KeepCopyBack: "copy-back"}
 
 // String names k in one word ("adopt"), "" for 0.
 func (k Keep) String() string {
@@ -90,6 +102,8 @@ func (k Keep) Why() string {
 		return "declared, on a persistent file system other than the root but not mounted from the persistent copy: " + persist.NotNeeded + "; or drift adopt copies the data into the copy, kept declared"
 	case KeepChoose:
 		return "declared, but not mounted from the persistent copy, which holds other content at some paths of the declaration (the copy's comes back there at the next boot): drift adopt copies the data once told which side wins"
+	case KeepCopyBack:
+		return "declared, not mounted from the persistent copy, which holds another version there: the copy's version comes back at the next boot and the live one goes with the wiped filesystem (where old roots are kept, into the old root, restorable with drift restore for as long as the old root is kept; on a persistent filesystem, hidden beneath the copy's mount); drift adopt --prefer live keeps the live version instead (--prefer persistent would change nothing)"
 	case KeepRefused:
 		return "declared, not mounted from the persistent copy, and drift adopt refuses the declaration"
 	case KeepRemounted:
@@ -107,8 +121,8 @@ func (k Keep) Why() string {
 }
 
 // Keep is what keeps the lost item it (an element of a.Lost), with what:
-// the declared path (persist.Entry.Path) drift adopt takes for KeepAdopt
-// and KeepChoose (AdoptDecl), why drift adopt refuses it for KeepRefused
+// the declared path (persist.Entry.Path) drift adopt takes for KeepAdopt,
+// KeepChoose and KeepCopyBack (AdoptDecl), why drift adopt refuses it for KeepRefused
 // (Audit.Refusal's message), "" otherwise. Ignored items, which drift
 // check hides, and items not lost are 0.
 func (a *Audit) Keep(it *Item) (k Keep, what string) {
@@ -131,7 +145,9 @@ func (a *Audit) Keep(it *Item) (k Keep, what string) {
 	switch {
 	case ok && d.refused != "":
 		return KeepRefused, d.refused
-	case ok && (it.Copy == CopyDiffers || len(a.Differing()[d.path]) > 0):
+	case ok && a.copyBacks().at(it):
+		return KeepCopyBack, d.path
+	case ok && len(a.Differing()[d.path]) > 0:
 		return KeepChoose, d.path
 	case ok && it.Category == Covered && it.Visible() && it.Decl >= 0:
 		return KeepUndeclare, d.path

@@ -38,7 +38,7 @@ func TestKeep(t *testing.T) {
 		{item("/srv/clean/b", Covered, CopyMissing), KeepAdopt, "/srv/clean"},
 		{item("/srv/clean/c", Shadowed, 0), KeepAdopt, "/srv/clean"},
 		{item("/srv/half/a", DeclaredUnbacked, CopyMissing), KeepChoose, "/srv/half"},
-		{item("/srv/half/b", DeclaredUnbacked, CopyDiffers), KeepChoose, "/srv/half"},
+		{item("/srv/half/b", DeclaredUnbacked, CopyDiffers), KeepCopyBack, "/srv/half"},
 		{item("/var/lib/meta/new", DeclaredUnbacked, CopyMissing), KeepChoose, "/var/lib/meta"},
 		{item("/srv/refused/x", DeclaredUnbacked, CopyMissing), KeepRefused, "/gone is not mounted"},
 		{item("/run/leftover", Covered, 0), KeepRemounted, ""},
@@ -56,7 +56,7 @@ func TestKeep(t *testing.T) {
 			t.Errorf("%s (%s): %v %q, want %v %q", it.Path, it.Category, k, what, tc.keep, tc.what)
 		}
 		d, ok := a.AdoptDecl(it)
-		if adopts := k == KeepAdopt || k == KeepChoose; ok != adopts || adopts && d != what {
+		if adopts := k == KeepAdopt || k == KeepChoose || k == KeepCopyBack; ok != adopts || adopts && d != what {
 			t.Errorf("%s: AdoptDecl %q %v, Keep %v %q", it.Path, d, ok, k, what)
 		}
 		if k != 0 && k.Why() == "" {
@@ -76,7 +76,7 @@ func TestKeep(t *testing.T) {
 // suggest --root DIR, mount --bind / showed the host's root, not DIR's.
 func TestKeepWhyMountBindSaysWhichRoot(t *testing.T) {
 	n := 0
-	for k := KeepDeclare; k <= KeepShownDeleted; k++ {
+	for k := KeepDeclare; k <= KeepCopyBack; k++ {
 		w := k.Why()
 		if !strings.Contains(w, "mount --bind / ") {
 			continue
@@ -116,7 +116,7 @@ func TestKeepBeneathWhyAgreesWithOnePath(t *testing.T) {
 // said "on the wiped root" of what may lie on another wiped filesystem
 // (an ephemeral /home): they name a wiped filesystem, the root or another.
 func TestKeepWhyHoldsForOnePathAndEveryWipedFilesystem(t *testing.T) {
-	for k := KeepDeclare; k <= KeepShownDeleted; k++ {
+	for k := KeepDeclare; k <= KeepCopyBack; k++ {
 		w := " " + strings.NewReplacer(";", " ", ",", " ", ":", " ", "(", " ", ")", " ").Replace(k.Why()) + " "
 		for _, plural := range []string{" them ", " they ", " their "} {
 			if strings.Contains(w, plural) {

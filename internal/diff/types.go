@@ -428,6 +428,8 @@ type Audit struct {
 	Vanished []Vanished
 	// differing is Differing's answer once asked.
 	differing *map[string][]string
+	// copyBack is copyBacks' answer once asked.
+	copyBack *copyBacks
 	// beneath are the mount points of the filesystems the items read
 	// beneath the mounts were read on, by Item.view-1 (LiesOn).
 	beneath []string

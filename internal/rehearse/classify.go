@@ -56,6 +56,9 @@ func (c *classifier) classify(p *Path) {
 		r := c.adoptStep(q)
 		p.Step, p.Why, p.lies = r[0], r[1], liesOf(it)
 		p.copyNewer = p.Step == StepDecide && it.CopyNewer()
+		if k, _ := c.m.Audit.Keep(it); p.Step == StepDecide && k == diff.KeepCopyBack {
+			p.copyBack = true
+		}
 	default:
 		p.Step, p.Why = StepLeft, "drift check reports it "+cat.String()
 	}
@@ -76,13 +79,13 @@ func (c *classifier) lostAt(p string) (string, *diff.Item, bool) {
 // keptByHand says why a declared-unbacked, covered or shadowed item is
 // left to the user, by the rule drift check and drift suggest read
 // (diff.Audit.Keep): every answer but those drift adopt takes (KeepAdopt,
-// KeepChoose, KeepUndeclare; KeepRefused, whose refusal the dry run of
+// KeepChoose, KeepCopyBack, KeepUndeclare; KeepRefused, whose refusal the dry run of
 // drift adopt words) is left, with drift suggest's reason for it. A
 // shadowed path no declaration covers (KeepBeneath) was an adopt step
 // that drift adopt then did nothing for.
 func (c *classifier) keptByHand(it *diff.Item) (string, bool) {
 	switch k, _ := c.m.Audit.Keep(it); k {
-	case diff.KeepAdopt, diff.KeepChoose, diff.KeepUndeclare, diff.KeepRefused:
+	case diff.KeepAdopt, diff.KeepChoose, diff.KeepCopyBack, diff.KeepUndeclare, diff.KeepRefused:
 		return "", false
 	default:
 		return "drift suggest leaves it to you: " + k.Why(), true

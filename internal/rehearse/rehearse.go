@@ -119,6 +119,10 @@ type Path struct {
 	// newer one (diff.Item.CopyNewer): Next names it, --prefer persistent
 	// first.
 	copyNewer bool
+	// copyBack, for StepDecide, says the persistent copy holds another
+	// object there and lacks nothing drift adopt --prefer persistent would
+	// copy (diff.KeepCopyBack): Next offers only --prefer live.
+	copyBack bool
 	// lies, for StepAdopt, says where the path's data lies now (liesOf):
 	// the Next line's adopt step names those places.
 	lies lies
@@ -265,8 +269,11 @@ func weigh(reports []Report) []Path {
 // printed (adopt.Command).
 func verdict(r *Result, root string, args []string) {
 	seen := map[string]bool{}
-	var newer []string
+	var newer, back []string
 	for _, p := range r.Paths {
+		if p.Step == StepDecide && p.copyBack && len(p.Targets) > 0 && !slices.Contains(back, p.Targets[0]) {
+			back = append(back, p.Targets[0])
+		}
 		if p.Step == StepDecide && p.copyNewer && len(p.Targets) > 0 && !slices.Contains(newer, p.Targets[0]) {
 			newer = append(newer, p.Targets[0])
 		}
@@ -343,8 +350,11 @@ func verdict(r *Result, root string, args []string) {
 	if len(r.Adopt) > 0 {
 		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, "+adoptLies.String()+")")
 	}
-	if len(r.Decide) > 0 {
-		steps = append(steps, "its persistent copy differs at "+strings.Join(r.Decide, ", ")+": "+adopt.ChoiceNewer(root, args, newer, r.Decide...))
+	if choose := slices.DeleteFunc(slices.Clone(r.Decide), func(t string) bool { return slices.Contains(back, t) }); len(choose) > 0 {
+		steps = append(steps, "its persistent copy differs at "+strings.Join(choose, ", ")+": "+adopt.ChoiceNewer(root, args, within(newer, choose), choose...))
+	}
+	if back = slices.DeleteFunc(back, func(t string) bool { return !slices.Contains(r.Decide, t) }); len(back) > 0 {
+		steps = append(steps, copyBackStep(root, args, back, newer))
 	}
 	if len(r.Redeclare) > 0 {
 		steps = append(steps, "declare again or ignore "+strings.Join(r.Redeclare, ", ")+" (unmounted: its data stays in persistent storage, out of view after the next boot)")
@@ -365,4 +375,28 @@ func verdict(r *Result, root string, args []string) {
 	if !r.Ready && len(steps) > 0 && len(r.Reports) < r.MinBoots {
 		r.Next = strings.TrimSuffix(r.Next, "after the next shutdown") + fmt.Sprintf("after %d more shutdowns", r.MinBoots-len(r.Reports))
 	}
+}
+
+// copyBackStep is the Next line's step for the decided paths back whose
+// persistent copy holds another object and lacks nothing
+// (diff.KeepCopyBack): the copy's comes back at the next boot, and only
+// drift adopt --prefer live changes anything, naming the copies that are
+// newer (newer).
+func copyBackStep(root string, args, back, newer []string) string {
+	s := "the persistent copy of " + strings.Join(back, ", ") + " differs and comes back at the next boot, the live version going with the wiped filesystem (into the old root where old roots are kept)"
+	if n := within(newer, back); len(n) > 0 {
+		s += "; the persistent copy is NEWER at " + strings.Join(n, ", ")
+	}
+	return s + "; to keep the live version instead: " + adopt.Command(root, args, adopt.PreferLive, back...)
+}
+
+// within is the paths of ps that are in of, in order.
+func within(ps, of []string) []string {
+	var out []string
+	for _, p := range ps {
+		if slices.Contains(of, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

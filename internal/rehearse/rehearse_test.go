@@ -375,3 +375,27 @@ func TestAdoptStepSaysWhereTheDataLies(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideCopyBackOffersOnlyPreferLive: a decided path whose persistent
+// copy holds another object and lacks nothing (diff.KeepCopyBack: drift
+// adopt --prefer persistent has copied what it lacked) was offered
+// --prefer live and --prefer persistent again, the second changing
+// nothing. Next says the copy comes back at the next boot and offers only
+// --prefer live, naming a newer copy; another decided path keeps both.
+func TestDecideCopyBackOffersOnlyPreferLive(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{
+		{Path: "/etc/adjtime", Step: StepDecide, Targets: []string{"/etc/adjtime"}, copyNewer: true, copyBack: true},
+		{Path: "/srv/half", Step: StepDecide, Targets: []string{"/srv/half"}}}}
+	verdict(r, "/", nil)
+	for _, want := range []string{
+		"its persistent copy differs at /srv/half: keep the live objects: drift adopt --prefer live /srv/half, or the persistent copy's: drift adopt --prefer persistent /srv/half",
+		"the persistent copy of /etc/adjtime differs and comes back at the next boot, the live version going with the wiped filesystem (into the old root where old roots are kept); the persistent copy is NEWER at /etc/adjtime; to keep the live version instead: drift adopt --prefer live /etc/adjtime",
+	} {
+		if !strings.Contains(r.Next, want) {
+			t.Errorf("next %q, want %q", r.Next, want)
+		}
+	}
+	if strings.Contains(r.Next, "--prefer persistent /etc/adjtime") {
+		t.Errorf("next %q offers --prefer persistent for /etc/adjtime", r.Next)
+	}
+}

@@ -188,6 +188,14 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 		switch {
 		case state == AdoptDone:
 			fmt.Fprintf(w, "drift: adopted %s: %s copied into %s\n", escape.Name(p.Path), what, copyOf)
+		case c.Differing > 0 && c.Files+c.Dirs+c.Symlinks+c.Hardlinks == 0:
+			// diff.KeepCopyBack: --prefer persistent would change nothing.
+			newer := ""
+			if n := adopt.NewerInCopy(&adopt.Result{Paths: []adopt.Path{p}}); len(n) > 0 {
+				newer = "; the persistent copy is NEWER at " + strings.Join(escapeAll(n), ", ")
+			}
+			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s, which lacks nothing: the copy's come back at the next boot, the live ones go with the wiped filesystem (into the old root where old roots are kept)%s; to keep the live objects: %s\n",
+				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, newer, adopt.Command(root, args, adopt.PreferLive, p.Path))
 		case c.Differing > 0:
 			lacks := ""
 			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
@@ -539,4 +547,17 @@ func writeUserParents(w *bufio.Writer, root string, p adopt.Path) {
 			}
 		}
 	}
+}
+
+// AdoptCopyLacks says whether a refused drift adopt (res, planned) would
+// copy an object into some persistent copy: false when every path only
+// differs from its copy, where --prefer persistent would change nothing
+// (diff.KeepCopyBack) and only --prefer live is worth offering.
+func AdoptCopyLacks(res *adopt.Result) bool {
+	for _, p := range res.Paths {
+		if c := countOutcomes(p); c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -20,9 +20,10 @@ import (
 // check called it "the stale copy" and numbered drift adopt --prefer live
 // first, which replaced the newer data (field case: /etc/adjtime's copy of
 // 11:00 overwritten by the live file of 10:00). The WHY names the copy
-// newer with both times, the row and the summary line offer --prefer
-// persistent first; a copy older than the live file keeps the live side
-// first.
+// newer with both times and says keeping the live one replaces it. The
+// copy lacking nothing there, --prefer persistent would change nothing
+// (diff.KeepCopyBack): the row and the summary line offer only --prefer
+// live, saying the copy comes back at the next boot.
 func TestNewerCopyIsNamedAndOfferedFirst(t *testing.T) {
 	live := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
 	for _, newer := range []bool{true, false} {
@@ -42,29 +43,27 @@ func TestNewerCopyIsNamedAndOfferedFirst(t *testing.T) {
 		refs := &cmdRefs{}
 		why := rowWhy(a, Row{Item: adj}, refs)
 		livecmd, persistent := RowAdoptPrefer(a, adj)
-		first := livecmd
 		if newer {
-			first = persistent
 			if strings.Contains(why, "stale") || !strings.Contains(why, "NEWER (modified 2026-12-07 11:00:00 UTC; the live one 2026-12-07 10:00:00 UTC)") ||
-				!strings.Contains(why, "differs and is newer: keep the persistent copy's: run [1], or the live objects: run [2]") {
+				!strings.Contains(why, "to keep the live version instead, replacing the NEWER copy: run [1]") {
 				t.Errorf("newer copy: why %q", why)
 			}
-		} else if !strings.Contains(why, "older persistent copy") || !strings.Contains(why, "keep the live objects: run [1], or the persistent copy's: run [2]") {
+		} else if !strings.Contains(why, "older persistent copy") || !strings.Contains(why, "; to keep the live version instead: run [1]") {
 			t.Errorf("older copy: why %q", why)
 		}
-		if len(refs.cmds) != 2 || refs.cmds[0] != first {
-			t.Errorf("newer %v: commands %q, want %q first", newer, refs.cmds, first)
+		// The copy lacks nothing: --prefer persistent would change
+		// nothing (diff.KeepCopyBack), so only --prefer live is offered.
+		if persistent != "" || len(refs.cmds) != 1 || refs.cmds[0] != livecmd {
+			t.Errorf("newer %v: commands %q (persistent %q), want only %q", newer, refs.cmds, persistent, livecmd)
 		}
 		var buf bytes.Buffer
 		if err := Write(&buf, a, Options{Format: "table"}); err != nil {
 			t.Fatal(err)
 		}
-		want := adopt.Choice(a.Root, a.Args, "/etc/adjtime", "/etc/hostid")
-		if newer {
-			want = "the persistent copy is newer at /etc/adjtime: keep the persistent copy's: " + adopt.Command(a.Root, a.Args, adopt.PreferPersistent, "/etc/adjtime", "/etc/hostid")
-		}
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("newer %v: the summary does not say %q:\n%s", newer, want, buf.String())
+		want := "lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept); to keep the live objects: " +
+			adopt.Command(a.Root, a.Args, adopt.PreferLive, "/etc/adjtime", "/etc/hostid")
+		if !strings.Contains(buf.String(), want) || strings.Contains(buf.String(), "--prefer persistent") {
+			t.Errorf("newer %v: the summary does not say %q, or offers --prefer persistent:\n%s", newer, want, buf.String())
 		}
 	}
 }
@@ -88,7 +87,9 @@ func TestAdoptDryRunShowsBothTimes(t *testing.T) {
 	}
 	b.Reset()
 	testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{path}}, AdoptRefused, "summary"))
-	if want := "the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime, or the live objects: drift adopt --prefer live /etc/adjtime"; !strings.Contains(b.String(), want) {
+	// The copy lacks nothing: --prefer persistent would change nothing
+	// (diff.KeepCopyBack), so only --prefer live is offered.
+	if want := "the persistent copy is NEWER at /etc/adjtime; to keep the live objects: drift adopt --prefer live /etc/adjtime"; !strings.Contains(b.String(), want) || strings.Contains(b.String(), "--prefer persistent") {
 		t.Errorf("summary does not say %q:\n%s", want, b.String())
 	}
 	path.Outcomes[0].Action = restore.Replace
@@ -204,7 +205,7 @@ func TestJSONSaysWhichCopyIsNewer(t *testing.T) {
 			t.Fatalf("%d items, want 2:\n%s", len(doc.Items), buf.String())
 		}
 		got := doc.Items[0]
-		if got["path"] != "/etc/adjtime" || got["copyDiffers"] != tc.want || got["copyMtime"] != tc.mtime || got["adoptPreferPersistent"] == nil {
+		if got["path"] != "/etc/adjtime" || got["copyDiffers"] != tc.want || got["copyMtime"] != tc.mtime || got["adoptPreferLive"] == nil || got["adoptPreferPersistent"] != nil {
 			t.Errorf("copy %s: item %v, want copyDiffers %q and copyMtime %q", tc.want, got, tc.want, tc.mtime)
 		}
 		if _, ok := doc.Items[1]["copyDiffers"]; ok {

@@ -428,71 +428,29 @@ func historyCounts(a *diff.Audit, all bool) map[diff.History]diff.Total {
 // under its bind mount), or a covered one (on another persistent
 // filesystem, hidden by the next boot's mount of the copy). "" for any
 // other row (nothing declared to adopt it into), and for a row whose
-// persistent copy holds something else (diff.CopyDiffers): drift adopt
+// persistent copy holds something else (diff.KeepCopyBack): drift adopt
 // refuses it without --prefer (RowAdoptPrefer).
 func RowAdopt(a *diff.Audit, it *diff.Item) string {
 	if _, ok := a.AdoptDecl(it); !ok || it.Copy == diff.CopyDiffers {
+		return ""
+	}
+	if k, _ := a.Keep(it); k == diff.KeepCopyBack {
 		return ""
 	}
 	return AdoptCommand(a.Root, a.Args, it.Path)
 }
 
 // RowAdoptPrefer is, for a row RowAdopt leaves out because its persistent
-// copy differs, the two drift adopt commands that keep the live object
-// (--prefer live) or the persistent copy's (--prefer persistent); "" for
-// any other row.
+// copy holds another object there (diff.KeepCopyBack), the drift adopt
+// command that keeps the live object (--prefer live), and the one that
+// keeps the persistent copy's (--prefer persistent) only where it would
+// copy something the copy lacks (never for such a row: the copy's object
+// comes back at the next boot anyway); "" for any other row.
 func RowAdoptPrefer(a *diff.Audit, it *diff.Item) (live, persistent string) {
-	if _, ok := a.AdoptDecl(it); !ok || it.Copy != diff.CopyDiffers {
+	if k, _ := a.Keep(it); k != diff.KeepCopyBack {
 		return "", ""
 	}
-	return adopt.Command(a.Root, a.Args, adopt.PreferLive, it.Path), adopt.Command(a.Root, a.Args, adopt.PreferPersistent, it.Path)
-}
-
-// adoptAll is what to run for the declared paths of every row drift adopt
-// keeps (each declared path once), "" when fewer than two rows have a
-// command: one drift adopt command for the declared paths whose
-// persistent copy differs nowhere, and the two --prefer commands
-// (adopt.Choice) for those where it differs at a lost path, ignored ones
-// included (adopting a declared path copies all of it).
-func adoptAll(a *diff.Audit, rows []Row) string {
-	var ps []string
-	n := 0
-	for _, r := range rows {
-		if d, ok := a.AdoptDecl(r.Item); ok {
-			n++
-			if !slices.Contains(ps, d) {
-				ps = append(ps, d)
-			}
-		}
-	}
-	if n < 2 {
-		return ""
-	}
-	differ := a.Differing() // declared path: the paths below it whose copy differs
-	var same, diffs []string
-	for _, d := range ps {
-		if len(differ[d]) > 0 {
-			diffs = append(diffs, d)
-		} else {
-			same = append(same, d)
-		}
-	}
-	var out []string
-	if len(same) > 0 {
-		out = append(out, "Keep the declared rows before the next boot: "+AdoptCommand(a.Root, a.Args, same...))
-	}
-	if len(diffs) > 0 {
-		var at []string
-		for _, d := range diffs {
-			at = append(at, differ[d]...)
-		}
-		first := escape.Name(at[0])
-		if len(at) > 1 {
-			first += fmt.Sprintf(" and %d more", len(at)-1)
-		}
-		out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s", escape.Name(strings.Join(diffs, ", ")), first, adopt.ChoiceNewer(a.Root, a.Args, copyNewerAt(rows, at), diffs...)))
-	}
-	return strings.Join(out, "\n")
+	return adopt.Command(a.Root, a.Args, adopt.PreferLive, it.Path), ""
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each

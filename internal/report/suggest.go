@@ -103,6 +103,12 @@ func LeftLine(r *SuggestReport, l suggest.Left) string {
 	switch {
 	case cmd != "":
 		line += "; keep them: " + cmd
+	case live != "" && persistent == "":
+		// diff.KeepCopyBack: the copy's version comes back anyway.
+		if len(l.Newer) > 0 {
+			line += "; the persistent copy is NEWER at " + strings.Join(escapeAll(l.Newer), ", ")
+		}
+		line += "; to keep the live version instead: " + live
 	case live != "" && len(l.Newer) > 0:
 		// adopt.ChoiceNewer's words: the newer side first.
 		line += "; the persistent copy is newer at " + strings.Join(escapeAll(l.Newer), ", ") + ": keep the persistent copy's: " + persistent + ", or the live objects: " + live
@@ -131,8 +137,10 @@ func LeftByHand(r *SuggestReport, l suggest.Left) string {
 // (diff.KeepAdopt), the drift adopt command of their declared paths
 // (suggest.Left.Adopt); where the persistent copy differs
 // (diff.KeepChoose), the two commands that keep the live objects (--prefer
-// live) or the copy's (--prefer persistent), as drift check's rows print
-// them (RowAdopt, RowAdoptPrefer). All "" for any other Left.
+// live) or the copy's (--prefer persistent); where it differs and lacks
+// nothing (diff.KeepCopyBack), only --prefer live (--prefer persistent
+// would change nothing), as drift check's rows print them (RowAdopt,
+// RowAdoptPrefer). All "" for any other Left.
 func LeftAdopt(r *SuggestReport, l suggest.Left) (cmd, live, persistent string) {
 	if len(l.Adopt) == 0 {
 		return "", "", ""
@@ -142,6 +150,8 @@ func LeftAdopt(r *SuggestReport, l suggest.Left) (cmd, live, persistent string) 
 		return AdoptCommand(r.Root, r.Args, l.Adopt...), "", ""
 	case diff.KeepChoose:
 		return "", adopt.Command(r.Root, r.Args, adopt.PreferLive, l.Adopt...), adopt.Command(r.Root, r.Args, adopt.PreferPersistent, l.Adopt...)
+	case diff.KeepCopyBack:
+		return "", adopt.Command(r.Root, r.Args, adopt.PreferLive, l.Adopt...), ""
 	}
 	return "", "", ""
 }

@@ -69,13 +69,9 @@ func rowWhy(a *diff.Audit, r Row, refs *cmdRefs) string {
 			return why
 		}
 		why += "; keep it: " + refs.ref(cmd)
-	} else if live, persistent := RowAdoptPrefer(a, r.Item); live != "" {
-		// adopt.Choice's words; the newer side first (diff.Item.CopyNewer).
-		if r.Item.CopyNewer() {
-			why += "; its persistent copy differs and is newer: keep the persistent copy's: " + refs.ref(persistent) + ", or the live objects: " + refs.ref(live)
-		} else {
-			why += "; its persistent copy differs: keep the live objects: " + refs.ref(live) + ", or the persistent copy's: " + refs.ref(persistent)
-		}
+	} else if live, _ := RowAdoptPrefer(a, r.Item); live != "" {
+		// diff.KeepCopyBack: --prefer persistent would change nothing.
+		why += "; " + copyBackWhy(r.Item) + ": " + refs.ref(live)
 	} else {
 		why += keepByHand(a, r.Item, refs)
 	}
@@ -101,4 +97,23 @@ func keepByHand(a *diff.Audit, it *diff.Item, refs *cmdRefs) string {
 			refs.ref("mkdir -p /mnt/beneath && mount --bind "+escape.Shell(path.Join(a.Root, on))+" /mnt/beneath") + ", copy it by hand only if you really want it, then umount /mnt/beneath"
 	}
 	return ""
+}
+
+// copyBackWhy is what a row whose persistent copy holds another object
+// (diff.KeepCopyBack) says after the row's reason (which says the copy's
+// comes back in its place) and before the --prefer live command: where
+// the live one goes at the next boot (with the wiped filesystem, into the
+// old root where old roots are kept; covered, hidden beneath the mount),
+// and, where the persistent copy is the newer (diff.Item.CopyNewer), that
+// keeping the live one replaces it. --prefer persistent is never offered:
+// it would change nothing.
+func copyBackWhy(it *diff.Item) string {
+	s := "the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)"
+	if it.Mount != 0 {
+		s = "the live one stays hidden beneath the mount"
+	}
+	if it.CopyNewer() {
+		return s + "; to keep the live version instead, replacing the NEWER copy"
+	}
+	return s + "; to keep the live version instead"
 }

@@ -25,11 +25,11 @@ type Left struct {
 	// Keep is what the model says keeps them (diff.Audit.Keep) when they
 	// are not unpersisted; 0 for the unpersisted ones.
 	Keep diff.Keep
-	// Adopt, for diff.KeepAdopt and diff.KeepChoose, are the declared
+	// Adopt, for diff.KeepAdopt, diff.KeepChoose and diff.KeepCopyBack, are the declared
 	// paths (persist.Entry.Path) whose drift adopt keeps them, in the
 	// order first met; empty otherwise.
 	Adopt []string
-	// Newer, for diff.KeepChoose, are the lost paths whose persistent
+	// Newer, for diff.KeepChoose and diff.KeepCopyBack, are the lost paths whose persistent
 	// copy's object is the newer (diff.Item.CopyNewer), in the order met:
 	// --prefer persistent is offered first for them.
 	Newer []string `json:"-"`
@@ -65,7 +65,7 @@ const (
 	LeftEarlier   = "declared by an earlier module of drift suggest (a file named as --format nix names its module), which the declarations read do not include: not suggested again (imported beside it, the new module would declare them twice, which impermanence refuses); name it with --persist, and import it if nothing does"
 )
 
-var leftOrder = []string{LeftAdopt, LeftChoose, LeftRefused, LeftRemounted, LeftBeneath, LeftUnmounted, LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint, LeftEarlier}
+var leftOrder = []string{LeftAdopt, LeftChoose, LeftCopyBack, LeftRefused, LeftRemounted, LeftBeneath, LeftUnmounted, LeftLinked, LeftStorage, LeftGenerated, LeftDynamic, LeftNotHere, LeftSymlink, LeftContainer, LeftOnTheWay, LeftLint, LeftEarlier}
 
 // leftCounter collects Left by reason.
 type leftCounter map[string]*Left

@@ -14,6 +14,7 @@ var (
 	LeftAdopt     = diff.KeepAdopt.Why()
 	LeftUndeclare = diff.KeepUndeclare.Why()
 	LeftChoose    = diff.KeepChoose.Why()
+	LeftCopyBack  = diff.KeepCopyBack.Why()
 	LeftRefused   = diff.KeepRefused.Why()
 	LeftRemounted = diff.KeepRemounted.Why()
 	LeftBeneath   = diff.KeepBeneath.Why()
@@ -36,10 +37,10 @@ func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
 	left.add(reason, it.Path)
 	x := left[reason]
 	x.Keep = k
-	if (k == diff.KeepAdopt || k == diff.KeepUndeclare || k == diff.KeepChoose) && !slices.Contains(x.Adopt, what) {
+	if (k == diff.KeepAdopt || k == diff.KeepUndeclare || k == diff.KeepChoose || k == diff.KeepCopyBack) && !slices.Contains(x.Adopt, what) {
 		x.Adopt = append(x.Adopt, what)
 	}
-	if k == diff.KeepChoose && it.CopyNewer() {
+	if (k == diff.KeepChoose || k == diff.KeepCopyBack) && it.CopyNewer() {
 		x.Newer = append(x.Newer, it.Path)
 	}
 	if d := a.DeletedAt(it.Path); k == diff.KeepShownDeleted && d != nil {

@@ -10,8 +10,9 @@ import (
 
 // TestLeftNamesTheNewerCopies: a declared file whose persistent copy holds
 // other bytes modified after the live file is left to the user
-// (diff.KeepChoose) with its path in Newer, so that the line offers
-// --prefer persistent first; one whose copy is older is not in Newer.
+// (diff.KeepCopyBack: the copy lacks nothing else) with its path in
+// Newer, so that the line names the newer copy; one whose copy is older
+// is not in Newer.
 func TestLeftNamesTheNewerCopies(t *testing.T) {
 	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"}, {Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/hostid"}}}
 	a := &diff.Audit{Decls: decls}
@@ -26,7 +27,7 @@ func TestLeftNamesTheNewerCopies(t *testing.T) {
 			t.Fatalf("%s not left", it.Path)
 		}
 	}
-	l := left[LeftChoose]
+	l := left[LeftCopyBack]
 	if l == nil || !slices.Equal(l.Newer, []string{"/etc/adjtime"}) {
 		t.Errorf("left %+v, want Newer [/etc/adjtime]", l)
 	}

@@ -1,0 +1,73 @@
+package diff
+
+import "path"
+
+// copyBacks is what Audit.copyBacks finds once in Lost: the live paths
+// whose persistent copy holds another object (CopyDiffers), and the
+// declared paths whose persistent copy lacks a lost path drift adopt
+// --prefer persistent would copy (CopyLacks).
+type copyBacks struct {
+	differs map[string]bool
+	lacks   map[string]bool
+}
+
+// at says whether the persistent copy holds another object at it or at
+// a live directory above it, below the declaration covering it:
+// KeepCopyBack.
+func (c *copyBacks) at(it *Item) bool {
+	if it.Copy == CopyDiffers {
+		return true
+	}
+	for p := it.Path; p != "/" && len(c.differs) > 0; {
+		p = path.Dir(p)
+		if c.differs[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// copyBacks computes copyBacks at the first call, from Lost as it is then
+// (as Differing: once Check is done, never from two goroutines at once
+// before the first call returns).
+func (a *Audit) copyBacks() *copyBacks {
+	if a.copyBack != nil {
+		return a.copyBack
+	}
+	c := &copyBacks{}
+	for _, it := range a.Lost {
+		if it.Copy == CopyDiffers && it.IsDir() {
+			if c.differs == nil {
+				c.differs = map[string]bool{}
+			}
+			c.differs[it.Path] = true
+		}
+	}
+	for _, it := range a.Lost {
+		if a.Decls == nil || hiddenStale(it) || a.shownDeleted(it) != nil || c.at(it) {
+			continue
+		}
+		if it.Category != DeclaredUnbacked && it.Category != Covered && it.Category != Shadowed && it.Category != Ignored {
+			continue
+		}
+		if e, ok := a.Decls.Covering(it.Path); ok {
+			if c.lacks == nil {
+				c.lacks = map[string]bool{}
+			}
+			c.lacks[e.Path] = true
+		}
+	}
+	a.copyBack = c
+	return c
+}
+
+// CopyLacks says whether drift adopt --prefer persistent of the declared
+// path decl (persist.Entry.Path) copies anything: some lost path below it
+// (Ignored ones included: adopting a declared path copies all of it) that
+// its persistent copy lacks, not below a live directory where the copy
+// holds another kind of object (which the copy's object replaces whole).
+// Where it is false and the copy differs (Differing), only --prefer live
+// changes anything: every lost path below decl is KeepCopyBack.
+func (a *Audit) CopyLacks(decl string) bool {
+	return a.copyBacks().lacks[decl]
+}
