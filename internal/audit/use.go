@@ -237,10 +237,12 @@ func (m *Model) Unpersistable(p string) string {
 type mountIndex struct {
 	points  *pathx.Index        // the mount points, cleaned
 	written map[string][]string // a mount point cleaned, to it as written
-	// declared: the declared paths, as written. A declaration mounts its
-	// persistent copy there: a directory declared above it is mounted
-	// first, then this one on it (impermanence sorts its mounts), so
-	// holding it is fine.
+	// declared: each mount point as written, true when a declaration
+	// names it. A declaration mounts its persistent copy there: a
+	// directory declared above it is mounted first, then this one on it
+	// (impermanence sorts its mounts), so holding it is fine. Keyed by the
+	// mount points, not the declared paths: a map of a million declared
+	// paths held 55 MB for the life of drift suggest.
 	declared  map[string]bool
 	ephemeral map[string]bool // the mount points of the ephemeral mounts
 }
@@ -257,10 +259,13 @@ func (m *Model) newMountIndex() *mountIndex {
 	for _, mp := range m.mountPoints {
 		c := pathx.Clean(mp)
 		mx.written[c] = append(mx.written[c], mp)
+		mx.declared[mp] = false
 	}
 	if m.Decls != nil {
 		for _, e := range m.Decls.Entries {
-			mx.declared[e.Path] = true
+			if _, ok := mx.declared[e.Path]; ok {
+				mx.declared[e.Path] = true
+			}
 		}
 	}
 	if m.Audit != nil {
