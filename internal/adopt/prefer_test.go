@@ -10,6 +10,7 @@ import (
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // preferModel builds the demo machine's model with /srv declared and not
@@ -90,6 +91,11 @@ func TestPreferPersistentThenTheRowSaysTheCopyComesBack(t *testing.T) {
 			continue
 		}
 		seen[it.Path] = true
+		// Check read the copy's type: a file where the live sub is a
+		// directory, neither newer nor older (diff.Item.CopyKind).
+		if it.Path == "/srv/www/sub" && (it.CopyKind() != unix.S_IFREG || it.CopyNewer()) {
+			t.Errorf("sub: copy kind %o, newer %v; want a file (%o), not newer", it.CopyKind(), it.CopyNewer(), unix.S_IFREG)
+		}
 		if k, what := again.Audit.Keep(it); k != diff.KeepCopyBack || what != "/srv" {
 			t.Errorf("after: %s: keep %v %q, want copy-back /srv", it.Path, k, what)
 		}

@@ -194,7 +194,7 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 					hs.ctx = ctx
 				}
 				cd := &cand[i]
-				st, eq, mtime, err := compareCopy(hs, cd, rootFD)
+				st, eq, mtime, kind, err := compareCopy(hs, cd, rootFD)
 				if err != nil && ctx.Err() == nil {
 					failed.Add(1)
 					msg := [2]string{cd.it.Path, fmt.Sprintf("%s: %v", cd.it.Path, err)}
@@ -203,6 +203,9 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 				cd.it.Copy, same[i] = st, eq
 				if st == CopyDiffers && !eq {
 					cd.it.SetCopyMtime(mtime)
+					if kind != cd.it.Mode&unix.S_IFMT {
+						cd.it.SetCopyKind(kind)
+					}
 				}
 				if eq && err == nil {
 					cd.meta, cd.looser = copyMetadata(rootFD, cd)
@@ -348,21 +351,21 @@ func regularSize(it *Item) int64 {
 // CopyMissing when nothing is there, eq when the copy is what the live path
 // is (same type; same bytes for a regular file, same target for a
 // symlink), else CopyDiffers; mtime is the copy's modification time (ns
-// since the epoch) when it is there.
-func compareCopy(hs *hasher, cd *copyCand, rootFD int) (_ CopyState, eq bool, mtime int64, err error) {
+// since the epoch) and kind its file type (Mode&S_IFMT) when it is there.
+func compareCopy(hs *hasher, cd *copyCand, rootFD int) (_ CopyState, eq bool, mtime int64, kind uint32, err error) {
 	if cd.copyRel == "" {
-		return CopyMissing, false, 0, nil
+		return CopyMissing, false, 0, 0, nil
 	}
 	var cst unix.Stat_t
 	if err := ifsys.Lstat(rootFD, cd.copyRel, &cst); err != nil {
 		if ifsys.Absent(err) {
-			return CopyMissing, false, 0, nil
+			return CopyMissing, false, 0, 0, nil
 		}
-		return CopyMissing, false, 0, err
+		return CopyMissing, false, 0, 0, err
 	}
 	mtime = cst.Mtim.Nano()
 	st, eq, err := compareCopyAs(hs, cd, rootFD, &cst)
-	return st, eq, mtime, err
+	return st, eq, mtime, cst.Mode & unix.S_IFMT, err
 }
 
 // compareCopyAs is compareCopy once the copy is found there (cst).

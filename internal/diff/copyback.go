@@ -2,13 +2,15 @@ package diff
 
 import "path"
 
-// copyBacks is what Audit.copyBacks finds once in Lost: the live paths
-// whose persistent copy holds another object (CopyDiffers), and the
-// declared paths whose persistent copy lacks a lost path drift adopt
-// --prefer persistent would copy (CopyLacks).
+// copyBacks is what Audit.copyBacks finds once in Lost: the live
+// directories whose persistent copy holds another object (CopyDiffers),
+// the declared paths whose persistent copy lacks a lost path drift adopt
+// --prefer persistent would copy (CopyLacks), and the paths below each
+// declared path whose copy is newer (CopyNewerBelow).
 type copyBacks struct {
 	differs map[string]bool
 	lacks   map[string]bool
+	newer   map[string][]string
 }
 
 // at says whether the persistent copy holds another object at it or at
@@ -44,7 +46,18 @@ func (a *Audit) copyBacks() *copyBacks {
 		}
 	}
 	for _, it := range a.Lost {
-		if a.Decls == nil || hiddenStale(it) || a.shownDeleted(it) != nil || c.at(it) {
+		if a.Decls == nil || hiddenStale(it) || a.shownDeleted(it) != nil {
+			continue
+		}
+		if it.CopyNewer() {
+			if e, ok := a.Decls.Covering(it.Path); ok {
+				if c.newer == nil {
+					c.newer = map[string][]string{}
+				}
+				c.newer[e.Path] = append(c.newer[e.Path], it.Path)
+			}
+		}
+		if c.at(it) {
 			continue
 		}
 		if it.Category != DeclaredUnbacked && it.Category != Covered && it.Category != Shadowed && it.Category != Ignored {
@@ -70,4 +83,13 @@ func (a *Audit) copyBacks() *copyBacks {
 // changes anything: every lost path below decl is KeepCopyBack.
 func (a *Audit) CopyLacks(decl string) bool {
 	return a.copyBacks().lacks[decl]
+}
+
+// CopyNewerBelow are the lost paths below the declared path decl (Ignored
+// ones included), in Lost's order, whose persistent copy holds another
+// object of the same type modified after the live one (Item.CopyNewer):
+// where drift adopt --prefer live of decl would replace newer data, so
+// that --prefer persistent is offered first for it.
+func (a *Audit) CopyNewerBelow(decl string) []string {
+	return a.copyBacks().newer[decl]
 }

@@ -201,6 +201,7 @@ type itemRare struct {
 	target    string
 	below     Total
 	copyMtime int64
+	copyKind  uint32
 }
 
 // CopyMtime is the modification time (ns since the epoch) of the
@@ -221,13 +222,33 @@ func (it *Item) SetCopyMtime(ns int64) {
 	it.setRare(r)
 }
 
+// CopyKind is the file type (Mode&S_IFMT) of the persistent copy's
+// object at the path when it is another type than the live one's (a
+// file where the live one is a directory): CopyDiffers, read when Check
+// compared the two; 0 when it is the same type, or for any other item.
+func (it *Item) CopyKind() uint32 {
+	if it.rare == nil {
+		return 0
+	}
+	return it.rare.copyKind
+}
+
+// SetCopyKind sets what CopyKind returns.
+func (it *Item) SetCopyKind(kind uint32) {
+	r := it.rareValue()
+	r.copyKind = kind
+	it.setRare(r)
+}
+
 // CopyNewer reports whether the persistent copy's object that comes back
 // in the path's place (CopyDiffers) was modified after the live one
 // (CopyMtime after Mtime): keeping the live object would replace newer
-// data. The one rule drift check's words and the order of its --prefer
-// commands read.
+// data. Objects of two types (CopyKind: a directory's time says when an
+// entry was added or removed, a file's when its bytes changed) are
+// neither newer nor older. The one rule drift check's words and the order
+// of its --prefer commands read.
 func (it *Item) CopyNewer() bool {
-	return it.Copy == CopyDiffers && it.CopyMtime() > it.Mtime
+	return it.Copy == CopyDiffers && it.CopyKind() == 0 && it.CopyMtime() > it.Mtime
 }
 
 // Target is the symlink target of a link ("" for any other item, or a

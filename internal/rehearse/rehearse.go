@@ -350,8 +350,14 @@ func verdict(r *Result, root string, args []string) {
 	if len(r.Adopt) > 0 {
 		steps = append(steps, adopt.Command(root, args, adopt.PreferNone, r.Adopt...)+" (declared, "+adoptLies.String()+")")
 	}
-	if choose := slices.DeleteFunc(slices.Clone(r.Decide), func(t string) bool { return slices.Contains(back, t) }); len(choose) > 0 {
-		steps = append(steps, "its persistent copy differs at "+strings.Join(choose, ", ")+": "+adopt.ChoiceNewer(root, args, within(newer, choose), choose...))
+	// The newer side first for each path: those whose copy is newer
+	// apart from the others (never --prefer persistent first for all).
+	choose := slices.DeleteFunc(slices.Clone(r.Decide), func(t string) bool { return slices.Contains(back, t) })
+	if n := within(choose, newer); len(n) > 0 {
+		steps = append(steps, "its persistent copy differs at "+strings.Join(n, ", ")+": "+adopt.ChoiceNewer(root, args, n, n...))
+	}
+	if rest := slices.DeleteFunc(choose, func(t string) bool { return slices.Contains(newer, t) }); len(rest) > 0 {
+		steps = append(steps, "its persistent copy differs at "+strings.Join(rest, ", ")+": "+adopt.Choice(root, args, rest...))
 	}
 	if back = slices.DeleteFunc(back, func(t string) bool { return !slices.Contains(r.Decide, t) }); len(back) > 0 {
 		steps = append(steps, copyBackStep(root, args, back, newer))

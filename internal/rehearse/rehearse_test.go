@@ -399,3 +399,23 @@ func TestDecideCopyBackOffersOnlyPreferLive(t *testing.T) {
 		t.Errorf("next %q offers --prefer persistent for /etc/adjtime", r.Next)
 	}
 }
+
+// TestDecideOrdersEachPathByItsNewerSide: two decided paths, the copy
+// newer at /etc/adjtime and older at /srv/half. Next offered --prefer
+// persistent first for both ("the persistent copy is newer at
+// /etc/adjtime: keep the persistent copy's: drift adopt --prefer
+// persistent /etc/adjtime /srv/half"). Each now gets its newer side first.
+func TestDecideOrdersEachPathByItsNewerSide(t *testing.T) {
+	r := &Result{Reports: []string{"a", "b", "c"}, MinBoots: 3, Paths: []Path{
+		{Path: "/etc/adjtime", Step: StepDecide, Targets: []string{"/etc/adjtime"}, copyNewer: true},
+		{Path: "/srv/half", Step: StepDecide, Targets: []string{"/srv/half"}}}}
+	verdict(r, "/", nil)
+	for _, want := range []string{
+		"its persistent copy differs at /etc/adjtime: the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime, or the live objects: drift adopt --prefer live /etc/adjtime;",
+		"its persistent copy differs at /srv/half: keep the live objects: drift adopt --prefer live /srv/half, or the persistent copy's: drift adopt --prefer persistent /srv/half;",
+	} {
+		if !strings.Contains(r.Next, want) {
+			t.Errorf("next %q, want %q", r.Next, want)
+		}
+	}
+}

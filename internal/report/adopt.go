@@ -289,6 +289,8 @@ func outcomeTimes(o restore.Outcome) string {
 	live, dest := futureStamps(o.Mtime, o.DestMtime, time.Time{})
 	s := fmt.Sprintf("live modified %s, the copy's %s", live, dest)
 	switch {
+	case o.OtherKind():
+		return s + fmt.Sprintf(": the live one is a %s, the copy a %s (the types differ, neither is newer)", o.Kind, o.DestKind)
 	case o.DestNewer():
 		return s + ": the copy is NEWER"
 	case o.Mtime > o.DestMtime:

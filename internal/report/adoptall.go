@@ -49,16 +49,22 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	if len(same) > 0 {
 		out = append(out, "Keep the declared rows before the next boot: "+AdoptCommand(a.Root, a.Args, same...))
 	}
-	if len(diffs) > 0 {
-		var at []string
-		for _, d := range diffs {
-			at = append(at, differ[d]...)
+	// The newer side first, per declared path (diff.Audit.CopyNewerBelow):
+	// one line for those where the copy is newer somewhere, one for the
+	// others, never --prefer live first for a newer copy.
+	var newer, older []string
+	for _, d := range diffs {
+		if len(a.CopyNewerBelow(d)) > 0 {
+			newer = append(newer, d)
+		} else {
+			older = append(older, d)
 		}
-		first := escape.Name(at[0])
-		if len(at) > 1 {
-			first += fmt.Sprintf(" and %d more", len(at)-1)
+	}
+	for _, ds := range [][]string{newer, older} {
+		if len(ds) > 0 {
+			out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s",
+				escape.Name(strings.Join(ds, ", ")), differAt(ds, differ), adopt.ChoiceNewer(a.Root, a.Args, newerBelow(a, ds), ds...)))
 		}
-		out = append(out, fmt.Sprintf("The persistent copy of %s differs at %s (other content, or the same bytes with another mode or owner): %s", escape.Name(strings.Join(diffs, ", ")), first, adopt.ChoiceNewer(a.Root, a.Args, copyNewerAt(rows, at), diffs...)))
 	}
 	if len(back) > 0 {
 		out = append(out, copyBackLine(a, back, differ))
@@ -66,19 +72,39 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 	return strings.Join(out, "\n")
 }
 
-// copyBackLine is adoptAll's line for the declared paths back whose
-// persistent copy differs (differ: Audit.Differing) and lacks nothing
-// (diff.KeepCopyBack): the copy's objects come back at the next boot, the
-// live ones go with the wiped filesystem, and --prefer live keeps them.
-func copyBackLine(a *diff.Audit, back []string, differ map[string][]string) string {
+// differAt names the first path where the persistent copy of the declared
+// paths ds differs (differ: Audit.Differing), escaped, and how many more.
+func differAt(ds []string, differ map[string][]string) string {
 	var at []string
-	for _, d := range back {
+	for _, d := range ds {
 		at = append(at, differ[d]...)
 	}
 	first := escape.Name(at[0])
 	if len(at) > 1 {
 		first += fmt.Sprintf(" and %d more", len(at)-1)
 	}
-	return fmt.Sprintf("The persistent copy of %s differs at %s and lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept); to keep the live objects: %s",
-		escape.Name(strings.Join(back, ", ")), first, adopt.Command(a.Root, a.Args, adopt.PreferLive, back...))
+	return first
+}
+
+// newerBelow are the paths below the declared paths ds whose persistent
+// copy is newer (diff.Audit.CopyNewerBelow), escaped.
+func newerBelow(a *diff.Audit, ds []string) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, escapeAll(a.CopyNewerBelow(d))...)
+	}
+	return out
+}
+
+// copyBackLine is adoptAll's line for the declared paths back whose
+// persistent copy differs (differ: Audit.Differing) and lacks nothing
+// (diff.KeepCopyBack): the copy's objects come back at the next boot, the
+// live ones go with the wiped filesystem, and --prefer live keeps them.
+func copyBackLine(a *diff.Audit, back []string, differ map[string][]string) string {
+	newer := ""
+	if n := newerBelow(a, back); len(n) > 0 {
+		newer = "; the persistent copy is NEWER at " + strings.Join(n, ", ")
+	}
+	return fmt.Sprintf("The persistent copy of %s differs at %s and lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)%s; to keep the live objects: %s",
+		escape.Name(strings.Join(back, ", ")), differAt(back, differ), newer, adopt.Command(a.Root, a.Args, adopt.PreferLive, back...))
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/nix-drift/drift/internal/diff"
@@ -19,6 +18,10 @@ func copyComesBack(it *diff.Item, copy string, now time.Time) string {
 	ct := it.CopyMtime()
 	cs, ls := futureStamps(ct, it.Mtime, now)
 	switch {
+	case it.CopyKind() != 0:
+		// Two types: a directory's time and a file's say different things.
+		return fmt.Sprintf("the persistent copy %s, a %s where the live one is a %s (the types differ, neither is newer), comes back in its place",
+			copy, Type(&diff.Item{Mode: it.CopyKind()}), Type(&diff.Item{Mode: it.Mode}))
 	case ct == 0:
 		return "the persistent copy " + copy + ", other content, comes back in its place"
 	case it.CopyNewer():
@@ -27,18 +30,6 @@ func copyComesBack(it *diff.Item, copy string, now time.Time) string {
 		return fmt.Sprintf("the older persistent copy %s (modified %s; the live one %s) comes back in its place", copy, cs, ls)
 	}
 	return fmt.Sprintf("the persistent copy %s, other content modified at the same time (%s), comes back in its place", copy, cs)
-}
-
-// copyNewerAt are the paths of at (escaped) whose row says the persistent
-// copy is newer (diff.Item.CopyNewer).
-func copyNewerAt(rows []Row, at []string) []string {
-	var out []string
-	for _, r := range rows {
-		if r.Item.CopyNewer() && slices.Contains(at, r.Item.Path) {
-			out = append(out, escape.Name(r.Item.Path))
-		}
-	}
-	return out
 }
 
 // escapeAll is ps, each escaped (escape.Name).

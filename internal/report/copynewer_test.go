@@ -60,7 +60,11 @@ func TestNewerCopyIsNamedAndOfferedFirst(t *testing.T) {
 		if err := Write(&buf, a, Options{Format: "table"}); err != nil {
 			t.Fatal(err)
 		}
-		want := "lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept); to keep the live objects: " +
+		note := ""
+		if newer {
+			note = "; the persistent copy is NEWER at /etc/adjtime"
+		}
+		want := "lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)" + note + "; to keep the live objects: " +
 			adopt.Command(a.Root, a.Args, adopt.PreferLive, "/etc/adjtime", "/etc/hostid")
 		if !strings.Contains(buf.String(), want) || strings.Contains(buf.String(), "--prefer persistent") {
 			t.Errorf("newer %v: the summary does not say %q, or offers --prefer persistent:\n%s", newer, want, buf.String())
@@ -109,17 +113,23 @@ func TestAdoptDryRunShowsBothTimes(t *testing.T) {
 
 // TestSuggestLeftLineOffersTheNewerSideFirst: drift suggest's line for the
 // declared paths whose persistent copy differs offered --prefer live first
-// for a copy newer than the live file, as drift check did; it names the
-// newer copy and offers --prefer persistent first (suggest.Left.Newer).
+// for a copy newer than the live file, as drift check did; then, once it
+// named the newer copy, --prefer persistent first for every declared path
+// on the line, also /srv/half, whose live side is the newer. Each
+// declared path now gets its newer side first: /srv/new (its copy newer at
+// /srv/new/b, suggest.Left.NewerAdopt) --prefer persistent first, naming
+// it; /srv/half --prefer live first.
 func TestSuggestLeftLineOffersTheNewerSideFirst(t *testing.T) {
-	l := suggest.Left{Reason: suggest.LeftChoose, Count: 1, Examples: []string{"/etc/adjtime"}, Keep: diff.KeepChoose, Adopt: []string{"/etc/adjtime"}, Newer: []string{"/etc/adjtime"}}
+	l := suggest.Left{Reason: suggest.LeftChoose, Count: 2, Examples: []string{"/srv/half/a", "/srv/new/a"}, Keep: diff.KeepChoose,
+		Adopt: []string{"/srv/half", "/srv/new"}, NewerAdopt: []string{"/srv/new"}, Newer: []string{"/srv/new/b"}}
 	line := LeftLine(&SuggestReport{Root: "/"}, l)
-	if want := "; the persistent copy is newer at /etc/adjtime: keep the persistent copy's: drift adopt --prefer persistent /etc/adjtime, or the live objects: drift adopt --prefer live /etc/adjtime"; !strings.HasSuffix(line, want) {
+	if want := "; the persistent copy is newer at /srv/new/b: keep the persistent copy's: drift adopt --prefer persistent /srv/new, or the live objects: drift adopt --prefer live /srv/new" +
+		"; keep the live objects: drift adopt --prefer live /srv/half, or the persistent copy's: drift adopt --prefer persistent /srv/half"; !strings.HasSuffix(line, want) {
 		t.Errorf("line %q, want it to end %q", line, want)
 	}
-	l.Newer = nil
-	if line := LeftLine(&SuggestReport{Root: "/"}, l); !strings.HasSuffix(line, "; keep the live objects: drift adopt --prefer live /etc/adjtime, or the persistent copy's: drift adopt --prefer persistent /etc/adjtime") {
-		t.Errorf("older copy: line %q", line)
+	l.Newer, l.NewerAdopt = nil, nil
+	if line := LeftLine(&SuggestReport{Root: "/"}, l); !strings.HasSuffix(line, "; keep the live objects: drift adopt --prefer live /srv/half /srv/new, or the persistent copy's: drift adopt --prefer persistent /srv/half /srv/new") {
+		t.Errorf("older copies: line %q", line)
 	}
 }
 

@@ -64,13 +64,18 @@ type jsonItem struct {
 	// diff.Item.CopyNewer, the rule drift check's words and the order of
 	// its --prefer commands read), "older" or "same-time".
 	CopyDiffers string `json:"copyDiffers,omitempty"`
+	// CopyType, where the persistent copy holds an object of another
+	// type (diff.Item.CopyKind: a file where the live one is a
+	// directory), is its type, as Type names it; CopyMtime and
+	// CopyDiffers are absent then: neither is newer.
+	CopyType string `json:"copyType,omitempty"`
 }
 
 // copyDiffers is jsonItem's CopyMtime and CopyDiffers of it.
 func copyDiffers(it *diff.Item) (mtime, which string) {
 	ct := it.CopyMtime()
-	if it.Copy != diff.CopyDiffers || ct == 0 {
-		return "", ""
+	if it.Copy != diff.CopyDiffers || ct == 0 || it.CopyKind() != 0 {
+		return "", "" // two types: neither is newer (CopyType says it)
 	}
 	mtime = time.Unix(0, ct).UTC().Format(time.RFC3339Nano)
 	switch {
@@ -218,6 +223,9 @@ func writeJSON(w *bufio.Writer, a *diff.Audit, opts Options) error {
 		}
 		ji.AdoptPreferLive, ji.AdoptPreferPersistent = RowAdoptPrefer(a, it)
 		ji.CopyMtime, ji.CopyDiffers = copyDiffers(it)
+		if k := it.CopyKind(); k != 0 && it.Copy == diff.CopyDiffers {
+			ji.CopyType = Type(&diff.Item{Mode: k})
+		}
 		ji.Path, ji.PathBase64 = jsonPath(it.Path)
 		if t := it.Target(); t != "" {
 			ji.Target, _ = jsonPath(t)

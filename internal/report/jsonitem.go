@@ -69,6 +69,7 @@ func appendJSONItem(b []byte, ji *jsonItem) []byte {
 	str("adoptPreferPersistent", ji.AdoptPreferPersistent, true)
 	str("copyMtime", ji.CopyMtime, true)
 	str("copyDiffers", ji.CopyDiffers, true)
+	str("copyType", ji.CopyType, true)
 	return append(b, "\n    }"...)
 }
 

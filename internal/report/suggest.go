@@ -109,11 +109,8 @@ func LeftLine(r *SuggestReport, l suggest.Left) string {
 			line += "; the persistent copy is NEWER at " + strings.Join(escapeAll(l.Newer), ", ")
 		}
 		line += "; to keep the live version instead: " + live
-	case live != "" && len(l.Newer) > 0:
-		// adopt.ChoiceNewer's words: the newer side first.
-		line += "; the persistent copy is newer at " + strings.Join(escapeAll(l.Newer), ", ") + ": keep the persistent copy's: " + persistent + ", or the live objects: " + live
 	case live != "":
-		line += "; keep the live objects: " + live + ", or the persistent copy's: " + persistent
+		line += leftChoice(r, l)
 	}
 	if c := LeftByHand(r, l); c != "" {
 		line += "; to keep what the mount shows: " + c
@@ -506,4 +503,27 @@ func nixAttrName(s string) string {
 	}
 	q, _ := NixString(s)
 	return q
+}
+
+// leftChoice is LeftLine's end for a Left whose declared paths' persistent
+// copy differs and lacks something (diff.KeepChoose): the newer side first
+// for each declared path (adopt.ChoiceNewer's words), those whose copy is
+// newer somewhere (suggest.Left.NewerAdopt) apart from the others, so
+// that --prefer live never comes first where it replaces newer data, nor
+// --prefer persistent where the live side is newer.
+func leftChoice(r *SuggestReport, l suggest.Left) string {
+	var rest []string
+	for _, d := range l.Adopt {
+		if !slices.Contains(l.NewerAdopt, d) {
+			rest = append(rest, d)
+		}
+	}
+	s := ""
+	if len(l.NewerAdopt) > 0 {
+		s += "; " + adopt.ChoiceNewer(r.Root, r.Args, escapeAll(l.Newer), l.NewerAdopt...)
+	}
+	if len(rest) > 0 {
+		s += "; " + adopt.Choice(r.Root, r.Args, rest...)
+	}
+	return s
 }

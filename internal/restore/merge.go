@@ -59,8 +59,14 @@ type Outcome struct {
 
 // DestNewer reports whether the destination's object of a differing
 // outcome was modified after the source's: replacing it would replace
-// newer data.
-func (o *Outcome) DestNewer() bool { return o.DestMtime > o.Mtime }
+// newer data. Objects of two kinds (OtherKind: a directory's time says
+// when an entry was added or removed, a file's when its bytes changed)
+// are neither newer nor older.
+func (o *Outcome) DestNewer() bool { return !o.OtherKind() && o.DestMtime > o.Mtime }
+
+// OtherKind reports whether the source and destination objects of an
+// outcome are of two kinds (a directory and a file).
+func (o *Outcome) OtherKind() bool { return o.Kind != o.DestKind && o.Kind != "" && o.DestKind != "" }
 
 // ConflictError is Merge's refusal: objects whose destination holds other
 // bytes, and no Request.OnDiffer saying which side wins. Nothing was

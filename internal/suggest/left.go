@@ -29,10 +29,14 @@ type Left struct {
 	// paths (persist.Entry.Path) whose drift adopt keeps them, in the
 	// order first met; empty otherwise.
 	Adopt []string
-	// Newer, for diff.KeepChoose and diff.KeepCopyBack, are the lost paths whose persistent
-	// copy's object is the newer (diff.Item.CopyNewer), in the order met:
-	// --prefer persistent is offered first for them.
+	// Newer, for diff.KeepChoose and diff.KeepCopyBack, are the lost
+	// paths whose persistent copy's object is the newer
+	// (diff.Item.CopyNewer), in the order met: named on the line.
 	Newer []string `json:"-"`
+	// NewerAdopt, for diff.KeepChoose, are the paths of Adopt whose
+	// persistent copy is newer somewhere below (diff.Audit.CopyNewerBelow,
+	// in Newer): --prefer persistent is offered first for them alone.
+	NewerAdopt []string `json:"-"`
 	// ByHand, for diff.KeepShownDeleted, are the mounts whose root was
 	// deleted since they were mounted that show them, each once, in the
 	// order first met: what they show is kept only by a copy by hand.

@@ -40,8 +40,16 @@ func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
 	if (k == diff.KeepAdopt || k == diff.KeepUndeclare || k == diff.KeepChoose || k == diff.KeepCopyBack) && !slices.Contains(x.Adopt, what) {
 		x.Adopt = append(x.Adopt, what)
 	}
-	if (k == diff.KeepChoose || k == diff.KeepCopyBack) && it.CopyNewer() {
+	if k == diff.KeepCopyBack && it.CopyNewer() {
 		x.Newer = append(x.Newer, it.Path)
+	}
+	if k == diff.KeepChoose && !slices.Contains(x.NewerAdopt, what) {
+		// Not the path itself (the copy lacks it): the declared path's
+		// newer copies elsewhere, which --prefer live of it would replace.
+		if n := a.CopyNewerBelow(what); len(n) > 0 {
+			x.NewerAdopt = append(x.NewerAdopt, what)
+			x.Newer = append(x.Newer, n...)
+		}
 	}
 	if d := a.DeletedAt(it.Path); k == diff.KeepShownDeleted && d != nil {
 		b := ByHand{MountPoint: d.Mount.MountPoint, Copy: what, Dir: it.Path != d.Mount.MountPoint || it.IsDir()}

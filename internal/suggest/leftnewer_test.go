@@ -32,3 +32,28 @@ func TestLeftNamesTheNewerCopies(t *testing.T) {
 		t.Errorf("left %+v, want Newer [/etc/adjtime]", l)
 	}
 }
+
+// TestLeftNamesTheDeclaredPathsWithANewerCopy: a declared directory whose
+// copy lacks a and holds a newer b (KeepChoose for a) is in NewerAdopt,
+// b in Newer, so that its line offers --prefer persistent first; one
+// whose copy's b is older is not.
+func TestLeftNamesTheDeclaredPathsWithANewerCopy(t *testing.T) {
+	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/p", Path: "/srv/new"}, {Kind: persist.Dir, StoragePath: "/p", Path: "/srv/half"}}}
+	item := func(p string, decl int32, copy diff.CopyState, copyMtime int64) *diff.Item {
+		it := &diff.Item{Path: p, Category: diff.DeclaredUnbacked, Mode: 0o100644, Decl: decl, Copy: copy, Mtime: 100}
+		if copyMtime != 0 {
+			it.SetCopyMtime(copyMtime)
+		}
+		return it
+	}
+	a := &diff.Audit{Decls: decls, Lost: []*diff.Item{item("/srv/half/a", 1, diff.CopyMissing, 0), item("/srv/half/b", 1, diff.CopyDiffers, 50),
+		item("/srv/new/a", 0, diff.CopyMissing, 0), item("/srv/new/b", 0, diff.CopyDiffers, 200)}}
+	left := leftCounter{}
+	for _, it := range a.Lost {
+		leftLost(a, left, it)
+	}
+	l := left[LeftChoose]
+	if l == nil || !slices.Equal(l.Adopt, []string{"/srv/half", "/srv/new"}) || !slices.Equal(l.NewerAdopt, []string{"/srv/new"}) || !slices.Equal(l.Newer, []string{"/srv/new/b"}) {
+		t.Errorf("left %+v, want NewerAdopt [/srv/new], Newer [/srv/new/b]", l)
+	}
+}

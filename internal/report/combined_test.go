@@ -1,0 +1,103 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nix-drift/drift/internal/adopt"
+	"github.com/nix-drift/drift/internal/diff"
+	"github.com/nix-drift/drift/internal/persist"
+	"github.com/nix-drift/drift/internal/restore"
+	"github.com/nix-drift/drift/internal/testutil"
+	"golang.org/x/sys/unix"
+)
+
+// TestCombinedLineOrdersEachPathByItsNewerSide: the line after drift
+// check's table offered --prefer persistent first for every declared path
+// on it when any one copy was newer ("The persistent copy of /etc/adjtime,
+// /etc/hostid, /srv/half differs …: the persistent copy is newer at
+// /etc/adjtime: keep the persistent copy's: drift adopt --prefer
+// persistent … /srv/half"), also for /srv/half, whose live file is the
+// newer. Each group now has its own line: /srv/new (copy newer at
+// /srv/new/b) --prefer persistent first, /srv/half (live newer) --prefer
+// live first, naming no newer copy.
+func TestCombinedLineOrdersEachPathByItsNewerSide(t *testing.T) {
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	a := audit()
+	a.Lost = a.Lost[:len(a.Lost)-1]
+	a.Decls.Entries = []persist.Entry{{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv/half"}, {Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv/new"}}
+	item := func(p string, decl int32, copy diff.CopyState, copyMtime int64) *diff.Item {
+		it := &diff.Item{Path: p, Category: diff.DeclaredUnbacked, Mode: fileMode, Size: 3, Decl: decl, Copy: copy, Mtime: ten}
+		if copy == diff.CopyDiffers {
+			it.SetCopyMtime(copyMtime)
+		}
+		return it
+	}
+	a.Lost = append(a.Lost,
+		item("/srv/half/a", 0, diff.CopyMissing, 0), item("/srv/half/b", 0, diff.CopyDiffers, ten-int64(time.Hour)),
+		item("/srv/new/a", 1, diff.CopyMissing, 0), item("/srv/new/b", 1, diff.CopyDiffers, ten+int64(time.Hour)))
+	var buf bytes.Buffer
+	testutil.Must(t, Write(&buf, a, Options{Format: "table"}))
+	out := buf.String()
+	for _, want := range []string{
+		"The persistent copy of /srv/new differs at /srv/new/b (other content, or the same bytes with another mode or owner): the persistent copy is newer at /srv/new/b: keep the persistent copy's: drift adopt --prefer persistent /srv/new, or the live objects: drift adopt --prefer live /srv/new\n",
+		"The persistent copy of /srv/half differs at /srv/half/b (other content, or the same bytes with another mode or owner): keep the live objects: drift adopt --prefer live /srv/half, or the persistent copy's: drift adopt --prefer persistent /srv/half\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table does not say %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestTypesDifferIsNeitherNewerNorOlder: a live directory whose persistent
+// copy is a file modified later was called "NEWER" (a directory's time
+// compared with a file's) and offered --prefer persistent first. The row
+// says the types differ, neither newer; JSON gives copyType "file" and no
+// copyDiffers.
+func TestTypesDifferIsNeitherNewerNorOlder(t *testing.T) {
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	a := audit()
+	a.Lost = a.Lost[:len(a.Lost)-1]
+	a.Decls.Entries = []persist.Entry{{Kind: persist.Dir, StoragePath: "/nix/persist", Path: "/srv/www"}}
+	sub := &diff.Item{Path: "/srv/www/sub", Category: diff.DeclaredUnbacked, Mode: dirMode, Decl: 0, Copy: diff.CopyDiffers, Mtime: ten}
+	sub.SetCopyMtime(ten + int64(time.Hour))
+	sub.SetCopyKind(unix.S_IFREG)
+	a.Lost = append(a.Lost, sub)
+	if sub.CopyNewer() {
+		t.Error("CopyNewer: true for a directory against a file")
+	}
+	why := rowWhy(a, Row{Item: sub}, &cmdRefs{})
+	if !strings.Contains(why, "the persistent copy /nix/persist/srv/www/sub, a file where the live one is a dir (the types differ, neither is newer), comes back in its place") || strings.Contains(why, "NEWER") {
+		t.Errorf("why %q", why)
+	}
+	var buf bytes.Buffer
+	testutil.Must(t, Write(&buf, a, Options{Format: "json"}))
+	var doc struct {
+		Items []map[string]any `json:"items"`
+	}
+	testutil.Must(t, json.Unmarshal(buf.Bytes(), &doc))
+	for _, it := range doc.Items {
+		if it["path"] == "/srv/www/sub" && (it["copyType"] != "file" || it["copyDiffers"] != nil) {
+			t.Errorf("json item %v, want copyType file and no copyDiffers", it)
+		}
+	}
+}
+
+// TestAdoptTypesDifferIsNeitherNewerNorOlder: drift adopt listed a live
+// directory whose persistent copy is a file modified later as "the copy
+// is NEWER", and NewerInCopy named it; the types differ, so it is neither.
+func TestAdoptTypesDifferIsNeitherNewerNorOlder(t *testing.T) {
+	ten := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	o := restore.Outcome{Path: "/srv/www/sub", Dest: "/nix/persist/srv/www/sub", Action: restore.Differs, Kind: restore.KindDir, DestKind: restore.KindFile,
+		Mtime: ten, DestMtime: ten + int64(time.Hour)}
+	got := outcomeTimes(o)
+	if want := ": the live one is a dir, the copy a file (the types differ, neither is newer)"; !strings.HasSuffix(got, want) || strings.Contains(got, "NEWER") {
+		t.Errorf("outcomeTimes %q, want it to end %q", got, want)
+	}
+	if n := adopt.NewerInCopy(&adopt.Result{Paths: []adopt.Path{{Outcomes: []restore.Outcome{o}}}}); len(n) != 0 {
+		t.Errorf("NewerInCopy %q, want none", n)
+	}
+}
