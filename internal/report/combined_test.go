@@ -101,3 +101,23 @@ func TestAdoptTypesDifferIsNeitherNewerNorOlder(t *testing.T) {
 		t.Errorf("NewerInCopy %q, want none", n)
 	}
 }
+
+// TestCopyBackCoveredIsHiddenNotWiped: a covered path (on a persistent
+// filesystem, declared, not mounted from its copy) whose copy holds other
+// bytes and lacks nothing said "the live one stays hidden beneath the
+// mount", as if hidden now; it is visible now, and hidden beneath the
+// copy's mount from the next boot, not deleted. Only --prefer live is
+// offered.
+func TestCopyBackCoveredIsHiddenNotWiped(t *testing.T) {
+	a := audit()
+	a.Lost = a.Lost[:len(a.Lost)-1]
+	a.Decls.Entries = []persist.Entry{{Kind: persist.File, StoragePath: "/nix/persist", Path: "/home/alice/.mozilla"}}
+	it := &diff.Item{Path: "/home/alice/.mozilla", Category: diff.Covered, Mode: fileMode, Decl: 0, Copy: diff.CopyDiffers, Mount: 36}
+	a.Lost = append(a.Lost, it)
+	refs := &cmdRefs{}
+	why := rowWhy(a, Row{Item: it}, refs)
+	if !strings.Contains(why, "the live one is hidden beneath the copy's mount from the next boot (not deleted); to keep the live version instead: run [1]") ||
+		strings.Contains(why, "wiped") || len(refs.cmds) != 1 || !strings.Contains(refs.cmds[0], "--prefer live") {
+		t.Errorf("why %q, commands %q", why, refs.cmds)
+	}
+}

@@ -103,14 +103,15 @@ func keepByHand(a *diff.Audit, it *diff.Item, refs *cmdRefs) string {
 // (diff.KeepCopyBack) says after the row's reason (which says the copy's
 // comes back in its place) and before the --prefer live command: where
 // the live one goes at the next boot (with the wiped filesystem, into the
-// old root where old roots are kept; covered, hidden beneath the mount),
+// old root where old roots are kept; covered, on a persistent filesystem,
+// hidden beneath the copy's mount),
 // and, where the persistent copy is the newer (diff.Item.CopyNewer), that
 // keeping the live one replaces it. --prefer persistent is never offered:
 // it would change nothing.
 func copyBackWhy(it *diff.Item) string {
 	s := "the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)"
-	if it.Mount != 0 {
-		s = "the live one stays hidden beneath the mount"
+	if it.Mount != 0 { // covered: on a persistent filesystem
+		s = "the live one is hidden beneath the copy's mount from the next boot (not deleted)"
 	}
 	if it.CopyNewer() {
 		return s + "; to keep the live version instead, replacing the NEWER copy"
