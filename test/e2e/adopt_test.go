@@ -238,6 +238,29 @@ func TestAdoptThenWipe(t *testing.T) {
 			t.Errorf("adopt removed %q", p)
 		}
 	}
+	// After --prefer persistent the copy lacks nothing of /srv/half: drift
+	// check still lists the live diff.txt (kept, other bytes than the
+	// copy's), saying the copy comes back at the next boot, and offers
+	// only --prefer live, never --prefer persistent again (which changed
+	// nothing).
+	var checked struct {
+		Items []struct{ Path, Why, AdoptPreferLive, AdoptPreferPersistent string }
+	}
+	_, js, _ := s.driftAll("check", "--root", s.root, "--persist", s.declPath(), "--persist", extra, "--format", "json")
+	testutil.Must(t, json.Unmarshal([]byte(js), &checked))
+	listed := false
+	for _, it := range checked.Items {
+		if it.Path != "/srv/half/diff.txt" {
+			continue
+		}
+		listed = true
+		if it.AdoptPreferPersistent != "" || !strings.Contains(it.AdoptPreferLive, "--prefer live") || !strings.Contains(it.Why, "comes back in its place") || !strings.Contains(it.Why, "old root") {
+			t.Errorf("after --prefer persistent, drift check lists /srv/half/diff.txt with %+v", it)
+		}
+	}
+	if !listed {
+		t.Errorf("after --prefer persistent, drift check does not list the live /srv/half/diff.txt:\n%s", js)
+	}
 	// Running it again finds everything the same.
 	if out := string(s.drift(0, args(adopted...)...)); strings.Contains(out, "copied 1") || strings.Contains(out, "would copy") {
 		t.Errorf("a second adopt copied again:\n%s", out)
