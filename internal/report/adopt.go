@@ -194,8 +194,12 @@ func writeAdoptSummary(w *bufio.Writer, root string, args []string, res *adopt.R
 			if n := adopt.NewerInCopy(&adopt.Result{Paths: []adopt.Path{p}}); len(n) > 0 {
 				newer = "; the persistent copy is NEWER at " + strings.Join(escapeAll(n), ", ")
 			}
-			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s, which lacks nothing: the copy's come back at the next boot, the live ones go with the wiped filesystem (into the old root where old roots are kept)%s; to keep the live objects: %s\n",
-				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, newer, adopt.Command(root, args, adopt.PreferLive, p.Path))
+			live := "the live ones go with the wiped filesystem (into the old root where old roots are kept)"
+			if p.Covered != "" && p.HiddenBy == "" {
+				live = "the live ones, on the persistent filesystem at " + escape.Name(p.Covered) + ", are hidden beneath the copy's mount (not deleted)"
+			}
+			fmt.Fprintf(w, "drift: %s: %s from its persistent copy %s, which lacks nothing: the copy's come back at the next boot, %s%s; to keep the live objects: %s\n",
+				escape.Name(p.Path), units.Plural(int64(c.Differing), "object differs", "objects differ"), copyOf, live, newer, adopt.Command(root, args, adopt.PreferLive, p.Path))
 		case c.Differing > 0:
 			lacks := ""
 			if c.Files+c.Dirs+c.Symlinks+c.Hardlinks > 0 {

@@ -121,3 +121,23 @@ func TestCopyBackCoveredIsHiddenNotWiped(t *testing.T) {
 		t.Errorf("why %q, commands %q", why, refs.cmds)
 	}
 }
+
+// TestAdoptRefusalCopyBackSaysWhereTheLiveOnesGo: drift adopt's refusal
+// of a path whose copy differs and lacks nothing offers only --prefer
+// live, and says the live objects go with the wiped filesystem; for a
+// covered path (on a persistent filesystem) it said so too, though they
+// are only hidden beneath the copy's mount, not deleted.
+func TestAdoptRefusalCopyBackSaysWhereTheLiveOnesGo(t *testing.T) {
+	o := restore.Outcome{Path: "/home/alice/.mozilla/prefs.js", Dest: "/nix/persist/home/alice/.mozilla/prefs.js", Action: restore.Differs, Kind: restore.KindFile, DestKind: restore.KindFile}
+	for _, c := range []struct{ covered, want string }{
+		{"", "the live ones go with the wiped filesystem (into the old root where old roots are kept); to keep the live objects: drift adopt --prefer live /home/alice/.mozilla\n"},
+		{"/home", "the live ones, on the persistent filesystem at /home, are hidden beneath the copy's mount (not deleted); to keep the live objects: drift adopt --prefer live /home/alice/.mozilla\n"},
+	} {
+		p := adopt.Path{Path: "/home/alice/.mozilla", Dest: "/nix/persist/home/alice/.mozilla", Covered: c.covered, Outcomes: []restore.Outcome{o}}
+		var b strings.Builder
+		testutil.Must(t, WriteAdopt(&b, "/", nil, &adopt.Result{Paths: []adopt.Path{p}}, AdoptRefused, "summary"))
+		if !strings.HasSuffix(b.String(), c.want) || strings.Contains(b.String(), "--prefer persistent") {
+			t.Errorf("covered %q: %q, want it to end %q", c.covered, b.String(), c.want)
+		}
+	}
+}
