@@ -99,6 +99,12 @@ func TestPreferPersistentThenTheRowSaysTheCopyComesBack(t *testing.T) {
 		if k, what := again.Audit.Keep(it); k != diff.KeepCopyBack || what != "/srv" {
 			t.Errorf("after: %s: keep %v %q, want copy-back /srv", it.Path, k, what)
 		}
+		// The one command offered, --prefer live of CopyBackAt, runs
+		// (a dry run: precious alone would be refused, the copy holding
+		// a file at sub).
+		if _, err := Run(context.Background(), again, Options{Paths: []string{again.Audit.CopyBackAt(it)}, Prefer: PreferLive, DryRun: true}); err != nil {
+			t.Errorf("after: %s: drift adopt --prefer live %s: %v", it.Path, again.Audit.CopyBackAt(it), err)
+		}
 	}
 	if !seen["/srv/www/index.html"] || !seen["/srv/www/sub"] {
 		t.Errorf("after: lost below /srv %v, want index.html and sub still listed (the live data is kept)", seen)

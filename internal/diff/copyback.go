@@ -17,16 +17,23 @@ type copyBacks struct {
 // a live directory above it, below the declaration covering it:
 // KeepCopyBack.
 func (c *copyBacks) at(it *Item) bool {
+	return c.where(it) != ""
+}
+
+// where is the path at or above it where the persistent copy holds
+// another object (it's own, CopyDiffers; else the nearest live directory
+// above it whose copy is another type), "" when there is none.
+func (c *copyBacks) where(it *Item) string {
 	if it.Copy == CopyDiffers {
-		return true
+		return it.Path
 	}
 	for p := it.Path; p != "/" && len(c.differs) > 0; {
 		p = path.Dir(p)
 		if c.differs[p] {
-			return true
+			return p
 		}
 	}
-	return false
+	return ""
 }
 
 // copyBacks computes copyBacks at the first call, from Lost as it is then
@@ -92,4 +99,16 @@ func (a *Audit) CopyLacks(decl string) bool {
 // that --prefer persistent is offered first for it.
 func (a *Audit) CopyNewerBelow(decl string) []string {
 	return a.copyBacks().newer[decl]
+}
+
+// CopyBackAt is, for a KeepCopyBack item, the path drift adopt --prefer
+// live takes to keep it: its own, or that of the live directory above it
+// whose persistent copy is another type of object (adopting the path
+// alone is refused: the copy holds no directory there). "" for any
+// other item.
+func (a *Audit) CopyBackAt(it *Item) string {
+	if k, _ := a.Keep(it); k != KeepCopyBack {
+		return ""
+	}
+	return a.copyBacks().where(it)
 }

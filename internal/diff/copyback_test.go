@@ -46,6 +46,13 @@ func TestKeepCopyBackOffersOnlyWhatChangesSomething(t *testing.T) {
 			t.Errorf("after: %s: %v %q, want copy-back /srv/www", it.Path, k, what)
 		}
 	}
+	// drift adopt --prefer live of precious alone is refused (the copy
+	// holds a file at sub): the command that keeps it takes sub.
+	for it, want := range map[*Item]string{index: "/srv/www/index.html", sub: "/srv/www/sub", precious: "/srv/www/sub"} {
+		if got := after.CopyBackAt(it); got != want {
+			t.Errorf("CopyBackAt(%s) %q, want %q", it.Path, got, want)
+		}
+	}
 	if after.CopyLacks("/srv/www") {
 		t.Error("after: CopyLacks(/srv/www) true, want false: --prefer persistent would change nothing")
 	}

@@ -447,10 +447,11 @@ func RowAdopt(a *diff.Audit, it *diff.Item) string {
 // copy something the copy lacks (never for such a row: the copy's object
 // comes back at the next boot anyway); "" for any other row.
 func RowAdoptPrefer(a *diff.Audit, it *diff.Item) (live, persistent string) {
-	if k, _ := a.Keep(it); k != diff.KeepCopyBack {
+	at := a.CopyBackAt(it) // the path itself, or the directory above it the copy holds as another type
+	if at == "" {
 		return "", ""
 	}
-	return adopt.Command(a.Root, a.Args, adopt.PreferLive, it.Path), ""
+	return adopt.Command(a.Root, a.Args, adopt.PreferLive, at), ""
 }
 
 // vanishedEntries counts the paths that vanished at the last reboot: each
