@@ -111,7 +111,7 @@ f /cfg/configuration.nix { imports = [ ./impermanence.nix ]; }`)
 			}
 			// Declared twice, impermanence refuses the configuration.
 			for _, d := range set.Duplicates {
-				t.Errorf("after two rounds, %s declares %s %d more times", importer, d.Path, d.N)
+				t.Errorf("after two rounds, %s declares %s %d more times", importer, d.Entry().Path, d.N)
 			}
 		})
 	}

@@ -237,9 +237,10 @@ func (ck *checker) run() {
 		ck.placement(e)
 		ck.attrs(e)
 	}
-	for _, d := range ck.dups {
-		ck.shape(d.Entry) // the first repetition, as written there
-		ck.attrs(d.Entry)
+	for i := range ck.dups {
+		e := ck.dups[i].Entry() // the first repetition, as written there
+		ck.shape(e)
+		ck.attrs(e)
 	}
 	for _, e := range ck.bad {
 		ck.malformed(e)

@@ -28,6 +28,15 @@ var costGens = []struct {
 	{"duplicates", "x.nix", func(n int) string {
 		return `{ environment.persistence."/p".directories = [` + strings.Repeat(` "/var/lib/same"`, n) + " ]; }\n"
 	}, 0},
+	{"paths declared twice", "x.nix", func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{ environment.persistence."/p".directories = [` + "\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  \"/var/lib/d%d\"\n", i%max(1, n/2))
+		}
+		b.WriteString("]; }\n")
+		return b.String()
+	}, 0},
 	{"application chain", "x.nix", func(n int) string {
 		return `let f = x: x; in { environment.persistence."/p".directories = ` + strings.Repeat("f ", n) + `[ "/a" ]; }` + "\n"
 	}, 0},
@@ -198,7 +207,7 @@ func TestReadDuplicatesBound(t *testing.T) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		if len(s.Duplicates) != 1 || s.Duplicates[0].N != n-1 {
+		if len(s.Duplicates) != 1 || int(s.Duplicates[0].N) != n-1 {
 			t.Fatalf("%d copies: duplicates %+v, want one counting %d", n, s.Duplicates, n-1)
 		}
 		runtime.KeepAlive(s)
@@ -209,6 +218,43 @@ func TestReadDuplicatesBound(t *testing.T) {
 	a, b := kept(30_000), kept(60_000)
 	if grew := b - a; grew > 16<<10 {
 		t.Errorf("30,000 more copies keep %d bytes more, want none (%d and %d)", grew, a, b)
+	}
+}
+
+// TestReadRepeatsBound: a path declared again costs at most 104 bytes
+// kept and 310 allocated more than a new path would (its Duplicate
+// record, in a slice that doubles, its place in the reader's table of
+// them, and the warnings' work). 500,000 paths declared twice each took
+// drift lint past its memory budget (10x the input, scripts/bench-decls.sh)
+// when a record was an Entry with a count and a slice of places: 129 bytes
+// kept and 342 allocated (88-byte records: 97 and 278).
+func TestReadRepeatsBound(t *testing.T) {
+	const n = 1 << 15 // declarations; a power of two: the doubling slices are full
+	heap := func(gen string) (kept, alloc int64) {
+		data := []byte(budgetGen(t, gen)(n))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := ReadData(context.Background(), "x.nix", data, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if gen == "paths declared twice" && (len(s.Entries) != n/2 || len(s.Duplicates) != n/2) {
+			t.Fatalf("%d entries, %d duplicates; want %d each", len(s.Entries), len(s.Duplicates), n/2)
+		}
+		runtime.KeepAlive(s)
+		runtime.KeepAlive(data)
+		return int64(after.HeapAlloc) - int64(before.HeapAlloc), int64(after.TotalAlloc - before.TotalAlloc)
+	}
+	heap("paths declared twice") // warm up
+	k1, a1 := heap("directories")
+	k2, a2 := heap("paths declared twice")
+	kept, alloc := (k2-k1)/(n/2), (a2-a1)/(n/2)
+	t.Logf("a repeat: %d bytes kept, %d allocated more than a new path", kept, alloc)
+	if kept > 104 || alloc > 310 {
+		t.Errorf("a repeat keeps %d bytes and allocates %d more than a new path; want at most 104 and 310", kept, alloc)
 	}
 }
 

@@ -76,7 +76,7 @@ func TestNixHugeInput(t *testing.T) {
 	}
 	n := 0
 	for _, d := range s.Duplicates {
-		n += d.N
+		n += int(d.N)
 	}
 	if len(s.Entries) != 7 || len(s.Duplicates) != 7 || n != 100000-7 {
 		t.Errorf("%d entries, %d duplicates of %d of them; want 7, %d of 7", len(s.Entries), n, len(s.Duplicates), 100000-7)

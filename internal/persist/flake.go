@@ -285,9 +285,13 @@ func (s *Set) unplace(file string) {
 	at := Pos{File: file}
 	for i := range s.Duplicates {
 		d := &s.Duplicates[i]
-		d.Pos = at
-		for j := range d.At {
-			d.At[j] = at
+		d.pos = placeOf(at)
+		if d.at != nil {
+			a := *d.at // a copy: other records may share the array
+			for j := range a {
+				a[j] = placeOf(at)
+			}
+			d.at = &a
 		}
 	}
 	for _, es := range [][]Entry{s.Entries, s.Malformed} {

@@ -129,7 +129,10 @@ func (s *Set) settle(facts map[string]User) {
 	}
 	s.Duplicates = append([]Duplicate(nil), s.Duplicates...)
 	for i := range s.Duplicates {
-		fix(&s.Duplicates[i].Entry)
+		d := &s.Duplicates[i]
+		e := d.Entry()
+		fix(&e)
+		d.setEntry(&e)
 	}
 	c := *s.Config
 	c.Declared = append([]Entry(nil), c.Declared...)

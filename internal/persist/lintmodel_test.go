@@ -39,7 +39,7 @@ func TestRawAttrsOptions(t *testing.T) {
 		`/etc/k raw="/etc/k" home="" @f.nix:6:24 file@f.nix:6:17="/etc/k"@f.nix:6:24 parentDirectory@f.nix:6:34=""@f.nix:6:34 parentDirectory.mode@f.nix:6:50="0700"@f.nix:6:57`,
 		`/home/alice/.ssh raw="/.ssh" home="/home/alice" @f.nix:7:59`,
 	})
-	if len(s.Duplicates) != 1 || s.Duplicates[0].Raw() != "/var/log" || s.Duplicates[0].Pos.String() != "f.nix:5:72" {
+	if len(s.Duplicates) != 1 || s.Duplicates[0].Entry().Raw() != "/var/log" || s.Duplicates[0].Pos().String() != "f.nix:5:72" {
 		t.Errorf("duplicates: %+v", s.Duplicates)
 	}
 	if len(s.Malformed) != 1 || s.Malformed[0].Kind != File || s.Malformed[0].Pos.String() != "f.nix:6:67" || s.Malformed[0].Attrs()[0].Name != "fil" {

@@ -266,13 +266,13 @@ func (r *reader) add(e Entry, off int) {
 	if r.seen.Find(h, func(i int) bool { return keyOf(es[i]) == keyOf(e) }) >= 0 {
 		// Counted in the key's one record (finish warns of it).
 		ds := r.set.Duplicates
-		if k := r.dupSeen.Find(h, func(k int) bool { return keyOf(ds[k].Entry) == keyOf(e) }); k >= 0 {
+		if k := r.dupSeen.Find(h, func(k int) bool { return ds[k].key() == keyOf(e) }); k >= 0 {
 			ds[k].again(e.Pos)
 			return
 		}
-		r.set.Duplicates = nix.AppendDoubling(ds, Duplicate{Entry: e, N: 1})
+		r.set.Duplicates = nix.AppendDoubling(ds, newDuplicate(&e))
 		ds = r.set.Duplicates
-		r.dupSeen.Add(h, len(ds)-1, func(k int) uint64 { return entryHash(&ds[k].Entry) })
+		r.dupSeen.Add(h, len(ds)-1, func(k int) uint64 { return ds[k].hash() })
 		return
 	}
 	r.set.Entries = append(r.set.Entries, e)

@@ -72,7 +72,7 @@ func appendShared[T any](to, from []T) []T {
 // an entry whose key s holds already is counted in Duplicates (dm).
 func (s *Set) mergeEntries(es []Entry, dm *dupMerger) {
 	sameKey := func(a, b *Entry) bool { return keyOf(*a) == keyOf(*b) }
-	s.Entries = mergeIndexed(s.Entries, es, entryHash, sameKey, func(e Entry) { dm.add(&Duplicate{Entry: e, N: 1}) })
+	s.Entries = mergeIndexed(s.Entries, es, entryHash, sameKey, func(e Entry) { d := newDuplicate(&e); dm.add(&d) })
 }
 
 // mergeDiagnostics is Merge's part for diagnostics: one of each.

@@ -63,7 +63,8 @@ func TestMerge(t *testing.T) {
 	}
 	wantLines(t, "merged", got, []string{"directory /p /x a.nix:1", "file /p /x ", "directory /q /x "})
 	got = nil
-	for _, e := range a.Duplicates {
+	for _, d := range a.Duplicates {
+		e := d.Entry()
 		got = append(got, fmt.Sprintf("%s %s %s %s", e.Kind, e.StoragePath, e.Path, e.Pos))
 	}
 	wantLines(t, "duplicates kept with their position", got, []string{"directory /p /x b.json", "directory /q /x "})
