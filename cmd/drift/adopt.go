@@ -93,6 +93,7 @@ EXIT STATUS
 	_ = f.MarkHidden("old-roots")
 	completeValues(cmd, "format", report.AdoptFormats)
 	completeValues(cmd, "prefer", []string{"live", "persistent"})
+	refuseEmpty(cmd)
 	return cmd
 }
 

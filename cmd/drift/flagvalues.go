@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Every flag that takes a fixed set of values, or keywords besides a path,
@@ -84,4 +86,46 @@ func checkWorkers(n int) error {
 		return fmt.Errorf("--workers %d: expected 0 (automatic) or a number of threads up to %d", n, maxWorkers)
 	}
 	return nil
+}
+
+// refuseEmpty makes cmd, a command that changes the machine (prune, prune
+// empty, wipe, adopt, restore), refuse a string flag given an empty value
+// (--undo ”, --undo=, --persist ”), before its arguments are read: to
+// these commands "" means the flag left out (--undo: no undo, a real
+// prune; --blank: no blank snapshot; --root: the current directory), so a
+// script's --undo "$ID" with $ID unset would silently do something else.
+// cobra's Flags().Changed tells given-empty from not-given.
+func refuseEmpty(cmd *cobra.Command) {
+	args := cmd.Args
+	cmd.Args = func(cmd *cobra.Command, a []string) error {
+		if err := emptyFlag(cmd); err != nil {
+			return err
+		}
+		if args == nil {
+			return nil
+		}
+		return args(cmd, a)
+	}
+}
+
+// emptyFlag is the error for the first flag of cmd (in name order) given
+// an empty value, a repeatable one included; nil when none is.
+func emptyFlag(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		empty := f.Value.Type() == "string" && f.Value.String() == ""
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			empty = slices.Contains(sv.GetSlice(), "")
+		}
+		if !empty || err != nil {
+			return
+		}
+		def := ""
+		if f.DefValue != "" && f.DefValue != "[]" {
+			def = " (" + f.DefValue + ")"
+		}
+		err = withHint(fmt.Errorf("--%s \"\": an empty value (an unset shell variable?), refused rather than read as the flag left out: nothing done", f.Name),
+			fmt.Sprintf("give --%s a value, or leave it out for its default%s", f.Name, def))
+	})
+	return err
 }
