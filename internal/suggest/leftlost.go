@@ -24,9 +24,17 @@ var (
 // leftLost counts in left the lost item it when the model says a
 // declaration does not keep it (diff.Audit.Keep: all but the unpersisted
 // and the ignored, which drift check hides too), by what does, noting the
-// declared paths drift adopt takes. It reports whether it counted it.
+// declared paths drift adopt takes: a diff.KeepCopyBack path below a
+// declared path whose copy lacks others (diff.Audit.CopyLacks) with the
+// diff.KeepChoose ones, as drift check's combined line. It reports whether it counted it.
 func leftLost(a *diff.Audit, left leftCounter, it *diff.Item) bool {
 	k, what := a.Keep(it)
+	if k == diff.KeepCopyBack && a.CopyLacks(what) {
+		// Grouped by the declared path, as drift check's combined line
+		// groups it: its copy lacks other paths, so --prefer persistent
+		// of it changes something, and the choice is the user's.
+		k = diff.KeepChoose
+	}
 	reason := k.Why()
 	switch k {
 	case 0, diff.KeepDeclare:

@@ -57,3 +57,32 @@ func TestLeftNamesTheDeclaredPathsWithANewerCopy(t *testing.T) {
 		t.Errorf("left %+v, want NewerAdopt [/srv/new], Newer [/srv/new/b]", l)
 	}
 }
+
+// TestLeftGroupsByTheDeclaredPathAsCheck: a fresh user's drift suggest
+// said, on one line, that the copy's version of 19 paths comes back and
+// --prefer persistent would change nothing, offering drift adopt --prefer
+// live of declared paths whose copies lack files — for which the line
+// above offered --prefer persistent too. A lost path whose own copy
+// differs (diff.KeepCopyBack) below a declared path whose copy lacks
+// others (diff.Audit.CopyLacks) is counted with the choice, as drift
+// check's combined line groups it; only a declared path whose copy lacks
+// nothing is on the copy-back line.
+func TestLeftGroupsByTheDeclaredPathAsCheck(t *testing.T) {
+	decls := &persist.Set{Entries: []persist.Entry{{Kind: persist.Dir, StoragePath: "/p", Path: "/srv/half"}, {Kind: persist.File, StoragePath: "/p", Path: "/etc/hostid"}}}
+	a := &diff.Audit{Decls: decls, Lost: []*diff.Item{
+		{Path: "/etc/hostid", Category: diff.DeclaredUnbacked, Mode: 0o100644, Decl: 1, Copy: diff.CopyDiffers, Mtime: 100},
+		{Path: "/srv/half/a", Category: diff.DeclaredUnbacked, Mode: 0o100644, Decl: 0, Copy: diff.CopyMissing, Mtime: 100},
+		{Path: "/srv/half/b", Category: diff.DeclaredUnbacked, Mode: 0o100644, Decl: 0, Copy: diff.CopyDiffers, Mtime: 100},
+	}}
+	left := leftCounter{}
+	for _, it := range a.Lost {
+		leftLost(a, left, it)
+	}
+	back, choose := left[LeftCopyBack], left[LeftChoose]
+	if back == nil || !slices.Equal(back.Adopt, []string{"/etc/hostid"}) || back.Count != 1 {
+		t.Errorf("copy-back %+v, want /etc/hostid alone", back)
+	}
+	if choose == nil || !slices.Equal(choose.Adopt, []string{"/srv/half"}) || !slices.Equal(choose.Paths, []string{"/srv/half/a", "/srv/half/b"}) {
+		t.Errorf("choose %+v, want /srv/half with both its paths", choose)
+	}
+}
