@@ -125,23 +125,14 @@ func (c *classifier) walkHidden(ctx context.Context, dir string, on *mounts.Moun
 // c.hiddenPoints; an empty one, the mount point, is not. done false when
 // p is a directory (or cannot be read: the walk says why).
 func (c *classifier) hiddenFile(p string, on *mounts.Mount, mp string, viewIdx uint8) (done bool) {
-	var st unix.Stat_t
-	if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return false
+	it, done := c.fileBeneath(p, mp, Covered, viewIdx)
+	if it != nil {
+		c.mu.Lock()
+		c.hidden = append(c.hidden, *it)
+		c.hiddenPoints = append(c.hiddenPoints, hiddenAt{point: mp, on: on})
+		c.mu.Unlock()
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
-		return true
-	}
-	cat := Covered
-	if c.ignore.matchSelf(mp) {
-		cat = Ignored
-	}
-	it := Item{Path: mp, Category: cat, Mode: st.Mode, Size: st.Size, Bytes: st.Blocks * 512, Mtime: st.Mtim.Nano(), Decl: -1, view: viewIdx}
-	c.mu.Lock()
-	c.hidden = append(c.hidden, it)
-	c.hiddenPoints = append(c.hiddenPoints, hiddenAt{point: mp, on: on})
-	c.mu.Unlock()
-	return true
+	return done
 }
 
 // warnHidden says, for each declared mount point coveredBeneath found data

@@ -16,7 +16,8 @@ import (
 // shadowed walks, for each ephemeral mount, what lies on it under the mount
 // points stacked on it: those entries are invisible now and deleted with the
 // ephemeral filesystem (the shadowed category). The mount point's own
-// directory is visible (as the mount's root) and is not reported. A view that cannot be
+// directory is visible (as the mount's root) and is not reported; a file
+// mount point is read as one entry (shadowedFile). A view that cannot be
 // opened is a warning: the report then lacks shadowed entries.
 func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) error {
 	for i := range a.Ephemeral {
@@ -54,6 +55,9 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		}
 		for _, mp := range points {
 			rel, _ := pathx.Rel(e.MountPoint, mp)
+			if c.shadowedFile(dir+rel, mp, viewIdx, onRoot) {
+				continue
+			}
 			base := mp
 			visit := func(parent any, en *scan.Entry) (any, bool) {
 				isDir := en.Mode&unix.S_IFMT == unix.S_IFDIR
@@ -96,6 +100,43 @@ func (c *classifier) shadowed(ctx context.Context, t *mounts.Table, a *Audit) er
 		}
 	}
 	return nil
+}
+
+// shadowedFile handles a file mount point mp (impermanence's bind mount
+// of a declared file) on an ephemeral filesystem: at p (mp in the view)
+// lies something other than a directory. A regular file with data is what
+// was written there before the mount, deleted with that filesystem: added
+// to c.hidden as Shadowed (Ignored when a rule matches it), for the copies
+// pass to compare with what the mount shows. done false when p is a
+// directory (or cannot be read: the walk says why).
+func (c *classifier) shadowedFile(p, mp string, viewIdx uint8, onRoot bool) (done bool) {
+	it, done := c.fileBeneath(p, mp, Shadowed, viewIdx)
+	if it != nil {
+		it.onRoot = onRoot
+		c.mu.Lock()
+		c.hidden = append(c.hidden, *it)
+		c.mu.Unlock()
+	}
+	return done
+}
+
+// fileBeneath reads what lies at p, a file mount point mp in a view
+// beneath the mounts: a regular file with data is an Item of category cat
+// (Ignored when a rule matches mp), Decl -1; an empty one (the mount
+// point the boot made) or any other type is no data (nil). done false
+// when p is a directory or cannot be read.
+func (c *classifier) fileBeneath(p, mp string, cat Category, viewIdx uint8) (it *Item, done bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return nil, false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size == 0 {
+		return nil, true
+	}
+	if c.ignore.matchSelf(mp) {
+		cat = Ignored
+	}
+	return &Item{Path: mp, Category: cat, Mode: st.Mode, Size: st.Size, Bytes: st.Blocks * 512, Mtime: st.Mtim.Nano(), Decl: -1, view: viewIdx}, true
 }
 
 // view is a look under the mount points of one ephemeral mount
