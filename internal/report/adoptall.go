@@ -18,7 +18,10 @@ import (
 // included (adopting a declared path copies all of it), and lacks some
 // (diff.Audit.CopyLacks); where it lacks nothing, --prefer persistent
 // would change nothing: the copy's objects come back at the next boot,
-// and only --prefer live is offered (diff.KeepCopyBack).
+// and only --prefer live is offered (diff.KeepCopyBack), one line for the
+// declared paths whose live objects go with the wiped filesystem, one for
+// those covered on a persistent filesystem, hidden beneath the copy's
+// mount (as each row says, copyBackWhy).
 func adoptAll(a *diff.Audit, rows []Row) string {
 	var ps []string
 	n := 0
@@ -66,8 +69,27 @@ func adoptAll(a *diff.Audit, rows []Row) string {
 				escape.Name(strings.Join(ds, ", ")), differAt(ds, differ), adopt.ChoiceNewer(a.Root, a.Args, newerBelow(a, ds), ds...)))
 		}
 	}
-	if len(back) > 0 {
-		out = append(out, copyBackLine(a, back, differ))
+	// One line per where the live objects go, as each row says
+	// (copyBackWhy): with the wiped filesystem, beneath the copy's mount
+	// (covered, on a persistent filesystem), or some of each.
+	where := map[string]int{}
+	for _, r := range rows {
+		if d, ok := a.AdoptDecl(r.Item); ok && r.Item.Mount != 0 {
+			where[d] |= liveHidden
+		} else if ok {
+			where[d] |= liveWiped
+		}
+	}
+	for _, w := range []int{liveWiped, liveHidden, liveWiped | liveHidden} {
+		var ds []string
+		for _, d := range back {
+			if where[d] == w {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) > 0 {
+			out = append(out, copyBackLine(a, ds, differ, w))
+		}
 	}
 	return strings.Join(out, "\n")
 }
@@ -96,15 +118,27 @@ func newerBelow(a *diff.Audit, ds []string) []string {
 	return out
 }
 
+// Where the live objects of a declared path on adoptAll's copy-back line
+// go (a bit set): with the wiped filesystem, beneath the copy's mount.
+const (
+	liveWiped  = 1
+	liveHidden = 2
+)
+
 // copyBackLine is adoptAll's line for the declared paths back whose
 // persistent copy differs (differ: Audit.Differing) and lacks nothing
 // (diff.KeepCopyBack): the copy's objects come back at the next boot, the
-// live ones go with the wiped filesystem, and --prefer live keeps them.
-func copyBackLine(a *diff.Audit, back []string, differ map[string][]string) string {
+// live ones go where (liveWiped, liveHidden: liveGoes), and --prefer live
+// keeps them.
+func copyBackLine(a *diff.Audit, back []string, differ map[string][]string, where int) string {
 	newer := ""
 	if n := newerBelow(a, back); len(n) > 0 {
 		newer = "; the persistent copy is NEWER at " + strings.Join(n, ", ")
 	}
-	return fmt.Sprintf("The persistent copy of %s differs at %s and lacks nothing: its version comes back at the next boot, the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)%s; to keep the live objects: %s",
-		escape.Name(strings.Join(back, ", ")), differAt(back, differ), newer, adopt.Command(a.Root, a.Args, adopt.PreferLive, back...))
+	goes := "the live one " + liveGoes(where&liveHidden == 0)
+	if where == liveWiped|liveHidden {
+		goes = "the live one " + liveGoes(true) + " or, where on a persistent filesystem, " + liveGoes(false)
+	}
+	return fmt.Sprintf("The persistent copy of %s differs at %s and lacks nothing: its version comes back at the next boot, %s%s; to keep the live objects: %s",
+		escape.Name(strings.Join(back, ", ")), differAt(back, differ), goes, newer, adopt.Command(a.Root, a.Args, adopt.PreferLive, back...))
 }

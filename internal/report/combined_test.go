@@ -141,3 +141,36 @@ func TestAdoptRefusalCopyBackSaysWhereTheLiveOnesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyBackLineGroupsByWhereTheLiveOneGoes: the line after drift
+// check's table for the declared paths whose copy differs and lacks
+// nothing said of a covered one (/home/alice/.mozilla, on a persistent
+// filesystem: its live file is hidden beneath the copy's mount, not
+// deleted) with the wiped ones that "the live one goes with the wiped
+// filesystem (into the old root…)". Each group has its own line, in the
+// words of its rows (copyBackWhy).
+func TestCopyBackLineGroupsByWhereTheLiveOneGoes(t *testing.T) {
+	a := audit()
+	a.Lost = a.Lost[:len(a.Lost)-1]
+	a.Decls.Entries = []persist.Entry{{Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/adjtime"}, {Kind: persist.File, StoragePath: "/nix/persist", Path: "/etc/hostid"},
+		{Kind: persist.File, StoragePath: "/nix/persist", Path: "/home/alice/.mozilla"}}
+	a.Lost = append(a.Lost,
+		&diff.Item{Path: "/etc/adjtime", Category: diff.DeclaredUnbacked, Mode: fileMode, Decl: 0, Copy: diff.CopyDiffers},
+		&diff.Item{Path: "/etc/hostid", Category: diff.DeclaredUnbacked, Mode: fileMode, Decl: 1, Copy: diff.CopyDiffers},
+		&diff.Item{Path: "/home/alice/.mozilla", Category: diff.Covered, Mode: fileMode, Decl: 2, Copy: diff.CopyDiffers, Mount: 36})
+	var buf bytes.Buffer
+	testutil.Must(t, Write(&buf, a, Options{Format: "table"}))
+	var lines []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "The persistent copy of ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 ||
+		!strings.Contains(lines[0], "/etc/adjtime, /etc/hostid differs") || !strings.Contains(lines[0], "the live one goes with the wiped filesystem") ||
+		strings.Contains(lines[0], ".mozilla") || !strings.HasSuffix(lines[0], "drift adopt --prefer live /etc/adjtime /etc/hostid") ||
+		!strings.Contains(lines[1], "/home/alice/.mozilla differs") || !strings.Contains(lines[1], "hidden beneath the copy's mount") ||
+		strings.Contains(lines[1], "wiped") || !strings.HasSuffix(lines[1], "drift adopt --prefer live /home/alice/.mozilla") {
+		t.Errorf("combined lines:\n%s\nwant one for the wiped paths, one for the covered one\n\n%s", strings.Join(lines, "\n"), buf.String())
+	}
+}

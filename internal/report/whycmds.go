@@ -109,12 +109,20 @@ func keepByHand(a *diff.Audit, it *diff.Item, refs *cmdRefs) string {
 // keeping the live one replaces it. --prefer persistent is never offered:
 // it would change nothing.
 func copyBackWhy(it *diff.Item) string {
-	s := "the live one goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)"
-	if it.Mount != 0 { // covered: on a persistent filesystem
-		s = "the live one is hidden beneath the copy's mount from the next boot (not deleted)"
-	}
+	s := "the live one " + liveGoes(it.Mount == 0) // covered (Mount): on a persistent filesystem
 	if it.CopyNewer() {
 		return s + "; to keep the live version instead, replacing the NEWER copy"
 	}
 	return s + "; to keep the live version instead"
+}
+
+// liveGoes is where the live object of a path whose persistent copy holds
+// another object (diff.KeepCopyBack) goes at the next boot: with the wiped
+// filesystem (wiped), else, covered on a persistent filesystem, beneath
+// the copy's mount (diff.Item.Mount non-zero).
+func liveGoes(wiped bool) string {
+	if wiped {
+		return "goes with the wiped filesystem (into the old root where old roots are kept, restorable with drift restore while it is kept)"
+	}
+	return "is hidden beneath the copy's mount from the next boot (not deleted)"
 }
