@@ -35,20 +35,12 @@ func TestAdoptSaysSubvolumesArePlainInTheCopy(t *testing.T) {
 		return
 	}
 	dir := os.Getenv("DRIFT_ADOPT_DIR")
-	img, root := filepath.Join(dir, "fs.img"), filepath.Join(dir, "root")
-	testutil.Must(t, os.MkdirAll(root, 0o755))
-	f, err := os.Create(img)
-	testutil.Must(t, err)
-	testutil.Must(t, f.Truncate(256<<20))
-	testutil.Must(t, f.Close())
+	root := btrfsNS.NewBtrfs(t, "root")
 	run := func(name string, args ...string) {
 		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
-	run("mkfs.btrfs", "-q", "-f", img)
-	run("mount", "-o", "loop", img, root)
-	t.Cleanup(func() { exec.Command("umount", "-R", root).Run() })
 	testutil.Must(t, os.MkdirAll(filepath.Join(root, "var/lib/machines"), 0o755))
 	testutil.Must(t, os.MkdirAll(filepath.Join(root, "nix/persist"), 0o755))
 	run("btrfs", "subvolume", "create", filepath.Join(root, "var/lib/machines/vm1"))

@@ -2,9 +2,7 @@ package restore
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,22 +65,8 @@ var imageSeq int
 // at (in the namespaced child), unmounted when the test ends.
 func newBtrfs(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv(envDir)
-	if dir == "" {
-		t.Fatal(envDir + " not set in the namespaced child")
-	}
 	imageSeq++
-	img := filepath.Join(dir, fmt.Sprintf("fs%d.img", imageSeq))
-	top := filepath.Join(dir, fmt.Sprintf("top%d", imageSeq))
-	testutil.Must(t, os.MkdirAll(top, 0o755))
-	f, err := os.Create(img)
-	testutil.Must(t, err)
-	testutil.Must(t, f.Truncate(256<<20))
-	testutil.Must(t, f.Close())
-	sh(t, "mkfs.btrfs", "-q", "-f", img)
-	sh(t, "mount", "-o", "loop", img, top)
-	t.Cleanup(func() { exec.Command("umount", "-R", top).Run() })
-	return top
+	return btrfsNS.NewBtrfs(t, fmt.Sprintf("fs%d", imageSeq))
 }
 
 // sh runs a command, failing the test with its output when it fails.
