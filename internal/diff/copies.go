@@ -194,7 +194,8 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 					hs.ctx = ctx
 				}
 				cd := &cand[i]
-				st, eq, mtime, kind, err := compareCopy(hs, cd, rootFD)
+				var cst unix.Stat_t
+				st, eq, err := compareCopy(hs, cd, rootFD, &cst)
 				if err != nil && ctx.Err() == nil {
 					failed.Add(1)
 					msg := [2]string{cd.it.Path, fmt.Sprintf("%s: %v", cd.it.Path, err)}
@@ -202,13 +203,13 @@ func (c *classifier) copies(ctx context.Context, t *mounts.Table) (copied Total,
 				}
 				cd.it.Copy, same[i] = st, eq
 				if st == CopyDiffers && !eq {
-					cd.it.SetCopyMtime(mtime)
-					if kind != cd.it.Mode&unix.S_IFMT {
+					cd.it.SetCopyMtime(cst.Mtim.Nano())
+					if kind := cst.Mode & unix.S_IFMT; kind != cd.it.Mode&unix.S_IFMT {
 						cd.it.SetCopyKind(kind)
 					}
 				}
 				if eq && err == nil {
-					cd.meta, cd.looser = copyMetadata(rootFD, cd)
+					cd.meta, cd.looser = copyMetadata(cd, &cst)
 				}
 			}
 		}()
@@ -308,19 +309,20 @@ type copyCand struct {
 }
 
 // copyMetadata compares the permission bits, owner and group of cd's live
-// object and its copy (not for a symlink, whose own mode means nothing):
+// object and its copy, whose lstat compareCopy made (cst) (not for a
+// symlink, whose own mode means nothing):
 // "mode 0600, uid 1000 in the copy (live: 0644, uid 0)" naming what
 // differs, "" when nothing does or either cannot be read. The bytes being
 // the same, the path is not lost: the next boot shows the copy's metadata.
 // looser reports that the copy's mode grants a bit the live one's does
 // not (a secret 0600 live, 0644 in the copy): readable by more users
 // after the next boot.
-func copyMetadata(rootFD int, cd *copyCand) (meta string, looser bool) {
+func copyMetadata(cd *copyCand, cst *unix.Stat_t) (meta string, looser bool) {
 	if cd.it.Mode&unix.S_IFMT == unix.S_IFLNK || cd.copyRel == "" || cd.liveRel == "" {
 		return "", false
 	}
-	var lst, cst unix.Stat_t
-	if ifsys.Lstat(cd.liveFD, cd.liveRel, &lst) != nil || ifsys.Lstat(rootFD, cd.copyRel, &cst) != nil {
+	var lst unix.Stat_t
+	if ifsys.Lstat(cd.liveFD, cd.liveRel, &lst) != nil {
 		return "", false
 	}
 	var inCopy, live []string
@@ -350,22 +352,21 @@ func regularSize(it *Item) int64 {
 // compareCopy compares the live object of cd with its copy beneath rootFD:
 // CopyMissing when nothing is there, eq when the copy is what the live path
 // is (same type; same bytes for a regular file, same target for a
-// symlink), else CopyDiffers; mtime is the copy's modification time (ns
-// since the epoch) and kind its file type (Mode&S_IFMT) when it is there.
-func compareCopy(hs *hasher, cd *copyCand, rootFD int) (_ CopyState, eq bool, mtime int64, kind uint32, err error) {
+// symlink), else CopyDiffers. It lstats the copy into *cst (its
+// modification time and type, its mode and owner for copyMetadata); *cst
+// is left zero when the copy is not there.
+func compareCopy(hs *hasher, cd *copyCand, rootFD int, cst *unix.Stat_t) (_ CopyState, eq bool, err error) {
 	if cd.copyRel == "" {
-		return CopyMissing, false, 0, 0, nil
+		return CopyMissing, false, nil
 	}
-	var cst unix.Stat_t
-	if err := ifsys.Lstat(rootFD, cd.copyRel, &cst); err != nil {
+	if err := ifsys.Lstat(rootFD, cd.copyRel, cst); err != nil {
+		*cst = unix.Stat_t{}
 		if ifsys.Absent(err) {
-			return CopyMissing, false, 0, 0, nil
+			return CopyMissing, false, nil
 		}
-		return CopyMissing, false, 0, 0, err
+		return CopyMissing, false, err
 	}
-	mtime = cst.Mtim.Nano()
-	st, eq, err := compareCopyAs(hs, cd, rootFD, &cst)
-	return st, eq, mtime, cst.Mode & unix.S_IFMT, err
+	return compareCopyAs(hs, cd, rootFD, cst)
 }
 
 // compareCopyAs is compareCopy once the copy is found there (cst).
