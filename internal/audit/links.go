@@ -134,7 +134,7 @@ func (r *linkResolver) fd() int {
 // readDir opens the directory p (absolute in the audited system) beneath
 // root, never through a symlink (fsys.Open: in chunks past PATH_MAX), and
 // lists it in name order; the caller closes dir (its links are read
-// there: readlinkAt).
+// there: fsys.Readlink of dir's descriptor).
 func (r *linkResolver) readDir(p string) (dir *os.File, ents []os.DirEntry, err error) {
 	rel := strings.TrimLeft(p, "/")
 	if rel == "" {
@@ -151,24 +151,6 @@ func (r *linkResolver) readDir(p string) (dir *os.File, ents []os.DirEntry, err 
 	}
 	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	return dir, ents, nil
-}
-
-// readlinkAt reads the symlink name in the directory dir (at most
-// PATH_MAX bytes of target).
-func readlinkAt(dir *os.File, name string) (string, error) {
-	conn, err := dir.SyscallConn()
-	if err != nil {
-		return "", err
-	}
-	buf := make([]byte, unix.PathMax)
-	n, rerr := 0, error(nil)
-	if err := conn.Control(func(fd uintptr) { n, rerr = unix.Readlinkat(int(fd), name, buf) }); err != nil {
-		return "", err
-	}
-	if rerr != nil {
-		return "", rerr
-	}
-	return string(buf[:n]), nil
 }
 
 // close closes root's descriptor, when it was opened.
@@ -298,7 +280,7 @@ func (m *Model) persistentLinks(storages []string, r *linkResolver, add func(lin
 			c, lc := path.Join(p, e.Name()), path.Join(live, e.Name())
 			switch {
 			case e.Type()&os.ModeSymlink != 0:
-				if target, err := readlinkAt(dir, e.Name()); err == nil {
+				if target, err := fsys.Readlink(int(dir.Fd()), e.Name()); err == nil {
 					add(lc, c, target)
 				}
 			case e.IsDir() && depth < linkWalkDepth && !skip(c):
