@@ -22,9 +22,10 @@ const RepeatWarnings = 1000
 
 // Duplicate is an entry of Set.Entries read again with the same Kind,
 // StoragePath and Path: the first repetition as read (Entry), N how many
-// repetitions there are (1 or more) and where the next ones are (At: at
-// most RepeatShown-2 of them, in the order read). A million copies of one
-// line are one Duplicate, not a million entries; and a record holds the
+// repetitions there are (1 or more) and where the next ones are (at most
+// RepeatShown-2 of them, in the order read: Repeats gives them). A
+// million copies of one line are one Duplicate, not a million entries;
+// and a record holds the
 // Entry's fields packed with the count and places: 88 bytes, not 120 as
 // an Entry with a count and a slice (500,000 paths declared twice must
 // fit in 10x the input's text).
@@ -74,16 +75,6 @@ func (d *Duplicate) Entry() Entry {
 
 // Pos is where the first repetition is.
 func (d *Duplicate) Pos() Pos { return d.pos.pos() }
-
-// At is where the next repetitions are, at most RepeatShown-2 of them,
-// in the order read.
-func (d *Duplicate) At() []Pos {
-	var at []Pos
-	for _, p := range d.places() {
-		at = append(at, p.pos())
-	}
-	return at
-}
 
 // places are the places of repetitions 2 to N (at most RepeatShown-2).
 func (d *Duplicate) places() []place {
