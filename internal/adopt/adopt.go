@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/fsys"
@@ -375,7 +374,7 @@ func (a *adopter) merge(ctx context.Context, p *Path, dry bool) error {
 		req.OnDiffer = restore.Keep // what a live mount shows never loses to what it hides
 		p.KeptHidden = a.o.Prefer != PreferPersistent
 	}
-	if !inside(p.Dest, p.Decl.StoragePath) {
+	if !pathx.HasPrefix(p.Dest, p.Decl.StoragePath) {
 		req.Base = ""
 	}
 	out, err := restore.Merge(ctx, req)
@@ -442,8 +441,4 @@ func (a *adopter) undeclared(p string) error {
 		e.File = st.Mode&unix.S_IFMT != unix.S_IFDIR
 	}
 	return e
-}
-
-func inside(p, base string) bool {
-	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
 }

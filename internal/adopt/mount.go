@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ func bindMount(root, dest, p, storage string) error {
 		}
 		return fd, st.Mode & unix.S_IFMT, nil
 	}
-	if !inside(dest, storage) {
+	if !pathx.HasPrefix(dest, storage) {
 		return fmt.Errorf("%s is not below the persistent storage path %s", dest, storage)
 	}
 	sfd, smode, err := open(dest)

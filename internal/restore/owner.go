@@ -3,6 +3,7 @@ package restore
 import (
 	"fmt"
 
+	"github.com/nix-drift/drift/internal/pathx"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,7 +70,7 @@ type ParentOwner struct {
 // apply gives meta, that of the created parent dir, o's owner and group
 // when dir is at or below o.Below (nothing for a nil o).
 func (o *ParentOwner) apply(meta *dirMeta, dir string) {
-	if o != nil && inside(dir, o.Below) {
+	if o != nil && pathx.HasPrefix(dir, o.Below) {
 		meta.uid, meta.gid = o.UID, o.GID
 	}
 }

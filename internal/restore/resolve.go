@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nix-drift/drift/internal/fsys"
+	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
 	"golang.org/x/sys/unix"
 )
@@ -187,7 +188,7 @@ func openSides(req Request, dest string) (src, dst *beneath, dcomps []string, er
 	cross := len(dcomps) - 1
 	if req.Base != "" {
 		base, err := CleanPath(req.Base)
-		if err != nil || !inside(dest, base) {
+		if err != nil || !pathx.HasPrefix(dest, base) {
 			return nil, nil, nil, fmt.Errorf("destination %s is not below %q", dest, req.Base)
 		}
 		cross = len(components(base))

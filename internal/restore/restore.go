@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strings"
 
 	"github.com/nix-drift/drift/internal/audit"
 	"github.com/nix-drift/drift/internal/btrfs"
@@ -486,11 +485,6 @@ func (m madeDirs) close() {
 	for _, d := range m {
 		unix.Close(d.parent)
 	}
-}
-
-// inside reports whether p is base or below it (both clean and absolute).
-func inside(p, base string) bool {
-	return p == base || base == "/" || strings.HasPrefix(p, base+"/")
 }
 
 // tempName is a fresh hidden name next to name for the command by
