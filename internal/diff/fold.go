@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nix-drift/drift/internal/btrfs"
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/mounts"
 	"github.com/nix-drift/drift/internal/pathx"
@@ -240,7 +239,7 @@ func (c *classifier) visitBelow(ps *dirState, e *scan.Entry) (any, bool) {
 	it := &Item{}
 	*it = Item{Path: p, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot, twin: e.Twin}
 	it.SetTarget(e.Target)
-	it.Subvolume = isDir && e.Ino == btrfs.RootIno && e.Dev != c.rootDev
+	it.Subvolume = c.subvolumeRoot(e)
 	ps.addItem(it)
 	if !isDir {
 		return nil, false

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nix-drift/drift/internal/btrfs"
 	ifsys "github.com/nix-drift/drift/internal/fsys"
 	"github.com/nix-drift/drift/internal/pathx"
 	"github.com/nix-drift/drift/internal/scan"
@@ -253,7 +252,7 @@ func (c *classifier) expand(ctx context.Context, d *Item, h *lockHist) ([]*Item,
 		}
 		it := &Item{Path: d.Path + e.Path, Category: d.Category, Mode: e.Mode, Size: e.Size, Bytes: e.Bytes, Mtime: e.Mtime, Decl: d.Decl, onRoot: d.onRoot}
 		it.SetTarget(e.Target)
-		it.Subvolume = isDir && e.Ino == btrfs.RootIno && e.Dev != c.rootDev
+		it.Subvolume = c.subvolumeRoot(e)
 		mu.Lock()
 		items = append(items, it)
 		var tally *scan.Tally

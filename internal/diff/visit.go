@@ -140,7 +140,7 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		if cat == Unmounted {
 			item.Mount = int32(mount.ID)
 		}
-		item.Subvolume = isDir && e.Ino == btrfs.RootIno && e.Dev != c.rootDev && !n.mounted()
+		item.Subvolume = c.subvolumeRoot(e) && !n.mounted()
 		item.onRoot = mount == c.tree.mount(rootNode)
 	}
 	var tally *scan.Tally
@@ -177,4 +177,12 @@ func (c *classifier) visit(parent any, e *scan.Entry) (any, bool) {
 		return tally, true
 	}
 	return sub, true
+}
+
+// subvolumeRoot reports whether e is the root directory of a nested
+// btrfs subvolume (Item.Subvolume): a directory with inode btrfs.RootIno
+// on another st_dev than the audited root's. A mount point's root passes
+// too: the caller rules it out where one can be met.
+func (c *classifier) subvolumeRoot(e *scan.Entry) bool {
+	return e.Mode&unix.S_IFMT == unix.S_IFDIR && e.Ino == btrfs.RootIno && e.Dev != c.rootDev
 }
