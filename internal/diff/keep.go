@@ -38,8 +38,9 @@ const (
 	// path the mount point of another filesystem).
 	KeepRefused
 	// KeepRemounted: Covered with no declaration: on an ephemeral
-	// filesystem (the root, usually) where the next boot mounts another filesystem (an API filesystem,
-	// fileSystems, /etc/fstab), not mounted now. Hidden then and deleted
+	// filesystem (the root, usually) where the next boot mounts another
+	// filesystem (an API filesystem, fileSystems, /etc/fstab), not
+	// mounted now. Hidden then and deleted
 	// with the root; no declaration keeps it.
 	KeepRemounted
 	// KeepBeneath: Shadowed outside every declaration drift adopt takes:
@@ -122,8 +123,8 @@ func (k Keep) Why() string {
 
 // Keep is what keeps the lost item it (an element of a.Lost), with what:
 // the declared path (persist.Entry.Path) drift adopt takes for KeepAdopt,
-// KeepChoose and KeepCopyBack (AdoptDecl), why drift adopt refuses it for KeepRefused
-// (Audit.Refusal's message), "" otherwise. Ignored items, which drift
+// KeepChoose and KeepCopyBack (AdoptDecl), why drift adopt refuses it for
+// KeepRefused (Audit.Refusal's message), "" otherwise. Ignored items, which drift
 // check hides, and items not lost are 0.
 func (a *Audit) Keep(it *Item) (k Keep, what string) {
 	switch it.Category {

@@ -25,10 +25,9 @@ const RepeatWarnings = 1000
 // repetitions there are (1 or more) and where the next ones are (at most
 // RepeatShown-2 of them, in the order read: Repeats gives them). A
 // million copies of one line are one Duplicate, not a million entries;
-// and a record holds the
-// Entry's fields packed with the count and places: 88 bytes, not 120 as
-// an Entry with a count and a slice (500,000 paths declared twice must
-// fit in 10x the input's text).
+// and a record holds the Entry's fields packed with the count and
+// places: 88 bytes, not 120 as an Entry with a count and a slice
+// (500,000 paths declared twice must fit in 10x the input's text).
 type Duplicate struct {
 	kind      Kind
 	evaluated bool
