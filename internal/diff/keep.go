@@ -40,8 +40,8 @@ const (
 	// KeepRemounted: Covered with no declaration: on an ephemeral
 	// filesystem (the root, usually) where the next boot mounts another
 	// filesystem (an API filesystem, fileSystems, /etc/fstab), not
-	// mounted now. Hidden then and deleted
-	// with the root; no declaration keeps it.
+	// mounted now. Hidden then and deleted with the root; no declaration
+	// keeps it.
 	KeepRemounted
 	// KeepBeneath: Shadowed outside every declaration drift adopt takes:
 	// on an ephemeral filesystem beneath a mount point, hidden now and
