@@ -359,12 +359,13 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 	cfg.MountsOnly = o.Need == NeedMounts
 	a, err := diff.Check(ctx, cfg)
 	if errors.Is(err, diff.ErrNotImpermanent) {
+		declErrs := declErrors(m.Decls.Diagnostics)
 		if len(m.Sources) > 0 && len(m.Decls.Entries) == 0 {
-			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path%s", err, strings.Join(m.Sources, ", "), declErrors(m.Decls.Diagnostics))
+			err = fmt.Errorf("%w: the declarations read (%s) hold no persisted path%s", err, strings.Join(m.Sources, ", "), declErrs)
 		}
 		hint := "point drift at the declarations (--persist FILE, --flake REF#HOST), at the system (--root DIR), or name the wiped filesystem (--ephemeral MOUNTPOINT)"
 		switch h := m.oldNixosHint(o.args()); {
-		case declErrors(m.Decls.Diagnostics) != "":
+		case declErrs != "":
 			hint = "correct the declarations where the error says, and run drift again; or " + hint
 		case h != "":
 			hint = h + "; or " + hint
@@ -441,14 +442,14 @@ func (m *Model) build(ctx context.Context, o Options, say func(Said)) error {
 // NAME=PATH, then the home of the declarations' users.<name> and
 // home-manager entries (persist.Entry.Owner and Home) of the users --home
 // does not name, then users.users.<name>.home of the other users that
-// are not system users (homesOf), leaving out a home knowledge.CheckHome refuses (a
-// declaration's home may be /var/lib or /: a home there would make the
-// system's state a user's). The one source of the homes besides /root and
-// /home/NAME (knowledge.HomeOf's defaults): drift check's
-// (diff.Config.Homes and diff.Audit.Homes, the directories: the WHY of a
-// lost path matches the knowledge base in its home) and drift suggest's
-// (the users.<name> a path in a home is declared under, and the same
-// match). The caller must not modify the map.
+// are not system users (homesOf), leaving out a home knowledge.CheckHome
+// refuses (a declaration's home may be /var/lib or /: a home there would
+// make the system's state a user's). The one source of the homes
+// besides /root and /home/NAME (knowledge.HomeOf's defaults): drift
+// check's (diff.Config.Homes and diff.Audit.Homes, the directories: the
+// WHY of a lost path matches the knowledge base in its home) and drift
+// suggest's (the users.<name> a path in a home is declared under, and the
+// same match). The caller must not modify the map.
 func (m *Model) Homes() map[string]string { return m.homes }
 
 // homesOf is Homes for --home flags and the declarations set: then the
