@@ -103,13 +103,10 @@ func (a *adopter) unseenBeneath(p, hiddenBy string) string {
 // ephemeralBelow is the mount point of the wiped filesystem nearest above
 // p (Audit.Ephemeral), "" when none is.
 func (a *adopter) ephemeralBelow(p string) string {
-	best := ""
-	for _, e := range a.m.Audit.Ephemeral {
-		if pathx.Contains(e.MountPoint, p) && len(e.MountPoint) > len(best) {
-			best = e.MountPoint
-		}
+	if e := a.m.Audit.WipedAt(p); e != nil {
+		return e.MountPoint
 	}
-	return best
+	return ""
 }
 
 // emptyDir says whether the directory p (absolute inside root) holds no

@@ -24,13 +24,7 @@ import (
 // to adopt (p.Absent, p.Persistent set). A declared directory whose live
 // path is a symlink is a *LinkError.
 func (a *adopter) source(p *Path) (from, rel string, release func(), err error) {
-	var eph *mounts.Mount
-	for i := range a.m.Audit.Ephemeral {
-		e := &a.m.Audit.Ephemeral[i]
-		if pathx.Contains(e.MountPoint, p.Path) && (eph == nil || len(e.MountPoint) > len(eph.MountPoint)) {
-			eph = e
-		}
-	}
+	eph := a.m.Audit.WipedAt(p.Path)
 	shows := a.m.Mounts.Shows(p.Path)
 	if shows != nil && !p.MountedNow && !a.ephemeral(shows) {
 		return a.coveredSource(p, shows)

@@ -3,7 +3,6 @@ package report
 import (
 	"github.com/nix-drift/drift/internal/diff"
 	"github.com/nix-drift/drift/internal/escape"
-	"github.com/nix-drift/drift/internal/pathx"
 )
 
 // wipedOn says which wiped filesystem the lost item it lies on, for its
@@ -13,14 +12,12 @@ import (
 // known; with, what "deleted with …" names: "the root", "that
 // filesystem". A hidden item lies on the filesystem it was read on
 // beneath the mounts (diff.Audit.LiesOn), a visible one on the deepest of
-// diff.Audit.Ephemeral holding it.
+// diff.Audit.Ephemeral holding it (diff.Audit.WipedAt).
 func wipedOn(a *diff.Audit, it *diff.Item) (where, with string) {
 	mp := a.LiesOn(it)
 	if it.Visible() {
-		for _, m := range a.Ephemeral {
-			if pathx.HasPrefix(it.Path, m.MountPoint) && len(m.MountPoint) > len(mp) {
-				mp = m.MountPoint
-			}
+		if m := a.WipedAt(it.Path); m != nil {
+			mp = m.MountPoint
 		}
 	}
 	fs := ""
