@@ -219,11 +219,7 @@ func TestRestoreSubvolumesOffBtrfsArePlainDirectories(t *testing.T) {
 	needRoot(t)
 	top := newBtrfs(t)
 	old, _ := subvolSystem(t, top)
-	live := filepath.Join(os.Getenv(envDir), "tmpfs")
-	testutil.Must(t, os.MkdirAll(live, 0o755))
-	sh(t, "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", live)
-	t.Cleanup(func() { exec.Command("umount", live).Run() })
-	testutil.Must(t, os.MkdirAll(filepath.Join(live, "nix/persist"), 0o755))
+	live := tmpfsSystem(t)
 	req := Request{From: old, Path: "/var/lib/machines", Root: live, Dest: "/nix/persist/var/lib/machines", Base: "/nix/persist", Subvolumes: true}
 	for _, dry := range []bool{true, false} {
 		req.DryRun = dry
@@ -275,11 +271,7 @@ func TestFromModelRestoresSubvolumes(t *testing.T) {
 	needRoot(t)
 	top := newBtrfs(t)
 	old, onBtrfs := subvolSystem(t, top)
-	onTmpfs := filepath.Join(os.Getenv(envDir), "tmpfs")
-	testutil.Must(t, os.MkdirAll(onTmpfs, 0o755))
-	sh(t, "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", onTmpfs)
-	t.Cleanup(func() { exec.Command("umount", onTmpfs).Run() })
-	testutil.Must(t, os.MkdirAll(filepath.Join(onTmpfs, "nix/persist"), 0o755))
+	onTmpfs := tmpfsSystem(t)
 	dir := t.TempDir()
 	mi := filepath.Join(dir, "mountinfo")
 	testutil.WriteFile(t, mi, "22 1 0:31 /root / rw - btrfs /dev/vda2 rw,subvol=/root\n27 22 0:31 /persist /nix/persist rw - btrfs /dev/vda2 rw,subvol=/persist\n")
@@ -330,4 +322,18 @@ func TestFromModelRestoresSubvolumes(t *testing.T) {
 		}
 		sameTree(t, filepath.Join(old, "var/lib/machines/box"), box)
 	}
+}
+
+// tmpfsSystem mounts a 16 MiB tmpfs in the namespaced child's scratch
+// directory, unmounted when the test ends, with an empty nix/persist in
+// it, and returns where: a system whose persistent storage is not on
+// btrfs.
+func tmpfsSystem(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(os.Getenv(envDir), "tmpfs")
+	testutil.Must(t, os.MkdirAll(dir, 0o755))
+	sh(t, "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir)
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	testutil.Must(t, os.MkdirAll(filepath.Join(dir, "nix/persist"), 0o755))
+	return dir
 }
