@@ -93,7 +93,6 @@ EXIT STATUS
 	_ = f.MarkHidden("old-roots")
 	completeValues(cmd, "format", report.AdoptFormats)
 	completeValues(cmd, "prefer", []string{"live", "persistent"})
-	refuseEmpty(cmd)
 	return cmd
 }
 

@@ -60,3 +60,23 @@ func TestDestructiveCommandsRefuseEmptyValues(t *testing.T) {
 		}
 	}
 }
+
+// The commands that only read refuse an empty value too: check --root=
+// audited / instead of the system named, and --persist= said "open : no
+// such file or directory" (a fresh user's report).
+func TestReadingCommandsRefuseEmptyValues(t *testing.T) {
+	root := testerMachine(t)
+	for _, args := range [][]string{
+		{"check", "--root="},
+		{"check", "--root", root, "--mountinfo="},
+		{"check", "--root", root, "--persist="},
+		{"suggest", "--root", ""},
+		{"rehearse", "--root", root, "--persist", ""},
+		{"lint", "--flake="},
+	} {
+		code, _, errs := runDrift(t, args...)
+		if code != 2 || !strings.Contains(errs, "an empty value") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and the empty value refused", args, code, errs)
+		}
+	}
+}

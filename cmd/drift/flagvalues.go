@@ -88,13 +88,22 @@ func checkWorkers(n int) error {
 	return nil
 }
 
-// refuseEmpty makes cmd, a command that changes the machine (prune, prune
-// empty, wipe, adopt, restore), refuse a string flag given an empty value
-// (--undo ”, --undo=, --persist ”), before its arguments are read: to
-// these commands "" means the flag left out (--undo: no undo, a real
-// prune; --blank: no blank snapshot; --root: the current directory), so a
-// script's --undo "$ID" with $ID unset would silently do something else.
-// cobra's Flags().Changed tells given-empty from not-given.
+// refuseEmptyIn makes every command below root refuse a string flag given
+// an empty value (refuseEmpty).
+func refuseEmptyIn(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		refuseEmpty(c)
+		refuseEmptyIn(c)
+	}
+}
+
+// refuseEmpty makes cmd refuse a string flag given an empty value (--undo
+// "", --undo=, --root=, --persist ""), before its arguments are read: to
+// drift "" means the flag left out (prune --undo: no undo, a real prune;
+// wipe --blank: no blank snapshot; --root: the current directory, so check
+// --root= audited /), so a script's --undo "$ID" or --root "$DIR" with the
+// variable unset would silently do something else. cobra's
+// Flags().Changed tells given-empty from not-given.
 func refuseEmpty(cmd *cobra.Command) {
 	args := cmd.Args
 	cmd.Args = func(cmd *cobra.Command, a []string) error {

@@ -86,7 +86,6 @@ func newPruneCmd(st Streams) *cobra.Command {
 	f.StringVar(&opts.StoragePath, "storage-path", "", "only this persistent storage `PATH` of the declarations (default: every one they name)")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
-	refuseEmpty(cmd)
 	cmd.AddCommand(newPruneEmptyCmd(st))
 	return cmd
 }
@@ -113,7 +112,6 @@ go. EXIT STATUS: 0 done, 1 a batch could not be deleted whole, 2 error.`,
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr")
 	f.StringVar(&opts.Now, "now", "", "the current time, RFC 3339 (tests)")
 	_ = f.MarkHidden("now")
-	refuseEmpty(cmd)
 	return cmd
 }
 

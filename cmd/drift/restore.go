@@ -86,7 +86,6 @@ EXIT STATUS
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still, those in the declarations too)")
 	completeValues(cmd, "to", []string{"persist", "live"})
 	completeKeywords(cmd, "from", []string{"latest"}, pathDir)
-	refuseEmpty(cmd)
 	return cmd
 }
 

@@ -40,6 +40,7 @@ would lose.`,
 	// line and a hint (unknownCommand).
 	cmd.DisableSuggestions = true
 	cmd.SetHelpCommand(newHelpCmd())
+	refuseEmptyIn(cmd)
 	return cmd
 }
 

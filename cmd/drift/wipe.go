@@ -103,7 +103,6 @@ EXIT STATUS
 	_ = f.MarkHidden("cmdline")
 	completeKeywords(cmd, "resume-device", []string{"auto", "none"}, pathFile)
 	completeKeywords(cmd, "resume-offset", []string{"auto"}, pathNone)
-	refuseEmpty(cmd)
 	return cmd
 }
 
